@@ -1,0 +1,132 @@
+# tierbench — plain GNU make. `make` builds bin/tierbench; `make test` runs every test;
+# `make asan` runs them under ASan+UBSan; `make CUDA=1` adds the CUDA backend (nvcc).
+# Objects live in build/<config>/ with dependency files; quiet unless V=1.
+
+CONFIG   ?= release
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CUDA     ?= 0
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= sm_80;sm_86;sm_89;sm_90
+NVCC     ?= $(CUDA_HOME)/bin/nvcc
+CC       ?= cc
+
+PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3
+BUILD    := build/$(CONFIG)
+VERSION  := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+CFLAGS_release := -O2 -g
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_asan   := -fsanitize=address,undefined
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS := -I. -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\"
+CFLAGS   := -std=c11 $(WARN) $(CFLAGS_$(CONFIG)) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS  := $(LDFLAGS_$(CONFIG)) $(EXTRA_LDFLAGS)
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+# CUDA: every backend's .cu files are found by wildcard, so adding one needs no Makefile edit.
+CU_SRC   :=
+ifeq ($(CUDA),1)
+CU_SRC   := $(wildcard engine/cuda/*.cu)
+CPPFLAGS += -DTB_CUDA=1 -I$(CUDA_HOME)/include
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+NVCC_GENCODE := $(foreach a,$(subst ;, ,$(CUDA_ARCH)),-gencode arch=compute_$(subst sm_,,$(a)),code=$(a))
+NVCCFLAGS := -O2 -std=c++17 $(NVCC_GENCODE) -I. -DTB_CUDA=1 -Xcompiler -Wall,-Wextra,-Werror
+BUILD    := build/$(CONFIG)-cuda
+endif
+
+LIB_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
+MAIN_OBJ := $(BUILD)/harness/main.o
+TEST_SRC := $(wildcard tests/*/test_*.c)
+TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
+LIB      := $(BUILD)/libtierbench.a
+
+ifeq ($(CONFIG),release)
+ifeq ($(CUDA),1)
+BIN      := bin/tierbench
+else
+BIN      := bin/tierbench
+endif
+else
+BIN      := $(BUILD)/tierbench
+endif
+
+GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+.PHONY: all test asan bench demo clean install deps check-deps FORCE
+all: check-deps $(BIN)
+
+# Runs scripts/install-deps.sh only when a library or tool is missing.
+check-deps:
+	@pkg-config --exists $(PKGS) 2>/dev/null && command -v python3 >/dev/null || scripts/install-deps.sh
+
+deps:
+	scripts/install-deps.sh
+
+# Build info is regenerated when it changes, so a new commit rebuilds one file only.
+$(BUILD)/buildinfo.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define TB_GIT_REV "%s"\n#define TB_CC "%s"\n#define TB_CFLAGS "%s"\n#define TB_CONFIG "%s"\n' \
+		'$(GIT_REV)' '$(shell $(CC) --version 2>/dev/null | head -n1 | tr -d '"\\')' \
+		'$(strip $(CFLAGS_$(CONFIG)) $(EXTRA_CFLAGS))' '$(CONFIG)$(if $(filter 1,$(CUDA)), cuda [$(CUDA_ARCH)])' > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/harness/buildinfo.o: $(BUILD)/buildinfo.h
+$(BUILD)/harness/buildinfo.o: CPPFLAGS += -I$(BUILD)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  TEST    $<")
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+test: check-deps $(BIN) $(TEST_BIN)
+	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/*.sh)
+
+asan:
+	@$(MAKE) --no-print-directory CONFIG=asan test
+
+bench: check-deps $(BIN)
+	@TB_BIN=$(BIN) scripts/bench.sh
+
+demo: check-deps $(BIN)
+	@TB_BIN=$(BIN) scripts/demo.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tierbench/datasets $(DESTDIR)$(PREFIX)/share/doc/tierbench
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tierbench
+	cp -R datasets/. $(DESTDIR)$(PREFIX)/share/tierbench/datasets/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tierbench/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,330 @@
+/* harness/harness.h — the harness: run spec, results store, scheduler, metrics, hardware
+ * profile, progress display and build info. The CLI (harness/main.c) is the only user of
+ * most of this; tests use it directly. Prefix hx_. */
+#ifndef TB_HARNESS_H
+#define TB_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "reports/report.h"
+
+/* Error codes (0 = ok). */
+enum {
+	HX_OK = 0,
+	HX_EINVAL = -1,
+	HX_ENOMEM = -2,
+	HX_EIO = -3,
+	HX_ESTORE = -4,     /* results store error (SQLite), incl. disk full */
+	HX_ECHANGED = -5,   /* the spec differs from the run already in the store */
+	HX_EINTR = -6,      /* stopped by SIGINT / SIGTERM */
+};
+
+/* Exit codes of the tierbench command. */
+enum { HX_EXIT_OK = 0, HX_EXIT_USAGE = 1, HX_EXIT_RUNTIME = 2, HX_EXIT_REGRESSION = 3 };
+
+/* Text for an HX_E* code. Ownership: static. */
+const char *hx_strerror(int code);
+
+/* ---------------------------------------------------------------- build info (buildinfo.c) */
+
+/* Build info as a JSON object text: version, git revision, compiler, flags, cuda on/off.
+ * Ownership: static string, lives for the program. */
+const char *hx_build_info_json(void);
+/* The version string ("0.1.0"). Ownership: static. */
+const char *hx_version(void);
+/* The git revision the binary was built from ("abc123def456" or "…-dirty"). Ownership: static. */
+const char *hx_git_rev(void);
+
+/* ---------------------------------------------------------------- run spec (spec.c) */
+
+typedef struct hx_target_spec {
+	char *id;             /* unique within the spec; default "<provider>:<model>" */
+	char *provider;       /* "samples", ... */
+	char *model;          /* model name, or for samples the JSONL path (as written) */
+	char *options_json;   /* provider options, JSON object text, or NULL */
+	int has_prices;
+	double price_in_usd_per_mtok;   /* prices.input_per_mtok */
+	double price_out_usd_per_mtok;  /* prices.output_per_mtok */
+	char *hardware_json;  /* hardware profile given in the spec (JSON object text), or NULL */
+	char *quant;          /* quantisation label, or NULL */
+	int max_in_flight;    /* per-target in-flight limit; 0 = use spec concurrency */
+} hx_target_spec;
+
+typedef struct hx_suite_spec {
+	char *name;           /* "gsm8k" */
+	char *dataset;        /* dataset path (as written), or NULL for the suite's built-in */
+	char *train;          /* few-shot exemplar file, or NULL */
+	int shots;            /* -1 = suite default */
+	int samples;          /* samples per item, >= 1 */
+	long limit;           /* 0 = all */
+	uint64_t seed;
+	int chat;             /* 1 = chat prompts */
+} hx_suite_spec;
+
+typedef struct hx_gen_spec {
+	int max_tokens;       /* 0 = provider default */
+	double temperature;
+	double top_p;         /* 0 = provider default */
+	char **stop;          /* [n_stop] */
+	size_t n_stop;
+	int64_t seed;         /* -1 = none */
+} hx_gen_spec;
+
+typedef struct hx_spec {
+	char *name;           /* run name, or NULL */
+	hx_target_spec *targets;  /* [n_targets] */
+	size_t n_targets;
+	hx_suite_spec *suites;    /* [n_suites] */
+	size_t n_suites;
+	hx_gen_spec gen;
+	int concurrency;      /* default per-target in-flight limit, >= 1 */
+	int score_workers;    /* scoring threads; 0 = number of cores */
+	char *output;         /* run directory, or NULL */
+	char *base_dir;       /* folder relative paths resolve against ("." for flags) */
+} hx_spec;
+
+/* Parses a spec from JSON text. label names the file in errors ("spec.json"). Errors are one
+ * line naming the JSON path and what was expected, e.g.
+ * "spec.json: suites[1].shots: expected integer >= 0, got \"eight\"", and unknown keys
+ * suggest the nearest valid one ("spec.json: targets[0].modle: unknown key (did you mean
+ * \"model\"?)"). Ownership: caller frees with hx_spec_free; NULL on error. */
+hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir,
+	char *err, size_t errlen);
+
+/* Reads and parses a spec file; base_dir is the file's folder. Ownership: as hx_spec_parse. */
+hx_spec *hx_spec_load(const char *path, char *err, size_t errlen);
+
+/* A new spec with defaults and no targets or suites (for building one from CLI flags).
+ * Ownership: caller frees with hx_spec_free. */
+hx_spec *hx_spec_new(void);
+
+/* Adds a target / suite with defaults; returns it (owned by spec) or NULL on ENOMEM. */
+hx_target_spec *hx_spec_add_target(hx_spec *s, const char *provider, const char *model);
+hx_suite_spec *hx_spec_add_suite(hx_spec *s, const char *name);
+
+/* Checks cross-field rules (unique target ids, known suites/providers, samples >= 1).
+ * Returns 0 or HX_EINVAL with one line in err. */
+int hx_spec_validate(const hx_spec *s, char *err, size_t errlen);
+
+/* The spec as canonical JSON (all keys, defaults filled). With identity_only, only what
+ * decides the results (targets, suites, generation) — used to tell a resumed run from a
+ * changed one; concurrency and output may change between resumes. Ownership: caller free()s. */
+char *hx_spec_to_json(const hx_spec *s, int identity_only);
+
+/* Frees the spec. NULL does nothing. */
+void hx_spec_free(hx_spec *s);
+
+/* ---------------------------------------------------------------- results store (store.c) */
+
+typedef struct hx_store hx_store;
+
+#define HX_STORE_SCHEMA_VERSION 1
+
+/* One scored (or failed) sample: the row the store keeps. All strings borrowed. */
+typedef struct hx_sample_row {
+	const char *target;      /* target id */
+	const char *suite;
+	const char *item;        /* item id */
+	int sample;
+	const char *request_hash;   /* hex digest of the request, or NULL */
+	const char *response;       /* answer text, or NULL on error */
+	const char *reasoning;
+	const char *finish_reason;
+	const char *extracted;      /* primary extracted answer */
+	const char *expected;
+	double score;               /* primary metric, 0..1; ignored when error != 0 */
+	const char *scores_json;    /* {"strict":1,"flexible":1} */
+	const char *answers_json;   /* {"strict":"18","flexible":"18"} */
+	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached;
+	double ttft_ms, latency_ms; /* < 0 = unknown (stored as NULL) */
+	double cost_usd;
+	int error;                  /* prov_err_class, 0 = none */
+	const char *error_class;    /* its name, or NULL */
+	const char *error_msg;
+	int attempts;
+} hx_sample_row;
+
+/* Opens (create=1: creates folder-less file if missing) a store in WAL mode and migrates it.
+ * A store written by a newer schema is refused ("results.db: schema version 7 is newer than
+ * this tierbench (1); upgrade tierbench"). Ownership: caller closes with hx_store_close. */
+hx_store *hx_store_open(const char *path, int create, char *err, size_t errlen);
+
+/* Closes the store. NULL does nothing. */
+void hx_store_close(hx_store *st);
+
+/* Starts or resumes the run for this spec. If the store's newest run has the same identity,
+ * it is resumed (*resumed = 1). If it differs, HX_ECHANGED with a message naming what to do,
+ * unless force_new, which starts a new run beside the old one (its rows are kept).
+ * Records spec, build info and hardware profile on the run, and a row per target.
+ * Ownership: borrows all arguments; *run_id is the run's key. */
+int hx_store_begin_run(hx_store *st, const hx_spec *spec, const char *hw_json, int force_new,
+	int64_t *run_id, int *resumed, char *err, size_t errlen);
+
+/* Marks the run finished (or stopped) at now, with a status word ("done", "interrupted",
+ * "error"). */
+int hx_store_end_run(hx_store *st, int64_t run_id, const char *status);
+
+/* Calls fn for each sample of the run that is complete (scored, or failed with a class that is
+ * not retried). Used to skip work on resume. Returns 0 or HX_ESTORE. */
+int hx_store_each_done(hx_store *st, int64_t run_id,
+	void (*fn)(void *ud, const char *target, const char *suite, const char *item, int sample),
+	void *ud);
+
+/* Inserts or replaces (on the unique key run, target, suite, item, sample) one sample, committed
+ * at once. Returns 0, or HX_ESTORE with one line in err (disk full names the file). */
+int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *row,
+	char *err, size_t errlen);
+
+/* Number of sample rows of the run (all, including failed), or -1 on error. */
+int64_t hx_store_count_samples(hx_store *st, int64_t run_id);
+
+/* The newest run id in the store, or -1 when it has none. */
+int64_t hx_store_latest_run(hx_store *st);
+
+/* The underlying sqlite3 handle, for the report command's read-only queries.
+ * Ownership: owned by st. */
+void *hx_store_db(hx_store *st);
+
+/* ---------------------------------------------------------------- metrics (metrics.c) */
+
+/* Wilson score interval for k successes of n at 95 % (z = 1.959964). n = 0 gives [0, 1]. */
+void hx_wilson95(long k, long n, double *lo, double *hi);
+
+/* Unbiased pass@k for n samples with c correct: 1 - C(n-c, k) / C(n, k), computed as a stable
+ * product. Returns 1 when n - c < k; NAN when k > n or k < 1. */
+double hx_pass_at_k(long n, long c, long k);
+
+/* Percentile p (0..100) of v[n] with linear interpolation between closest ranks
+ * (the same definition as numpy's default). Sorts v in place. NAN when n == 0. */
+double hx_percentile(double *v, size_t n, double p);
+
+/* Running sums for tokens and cost. Valid when zeroed. */
+typedef struct hx_sums {
+	long n;
+	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached;
+	double cost_usd;
+} hx_sums;
+void hx_sums_add(hx_sums *s, int64_t in, int64_t out, int64_t reasoning, int64_t cached,
+	double cost_usd);
+
+/* Cost in USD of a request from token counts and per-million-token prices. */
+double hx_cost_usd(int64_t n_tokens_in, int64_t n_tokens_out, double in_per_mtok,
+	double out_per_mtok);
+
+/* ---------------------------------------------------------------- aggregation (aggregate.c) */
+
+/* The summary of one run in a store: one rep_row per target x suite x metric, in the order
+ * targets and suites first appear, plus the run's facts for a report header. */
+typedef struct hx_summary {
+	rep_row *rows;          /* [n_rows]; their strings point into this summary */
+	size_t n_rows;
+	rep_meta meta;          /* strings point into this summary */
+	long n_samples;         /* rows in the store for the run, errors included */
+	long n_errors;
+	long n_errors_by_class[16];
+	char **strs;            /* every string the rows and meta point at */
+	size_t n_strs, cap_strs;
+} hx_summary;
+
+/* Reads run run_id (or the newest when run_id < 0) from st and computes accuracy with Wilson
+ * intervals, latency percentiles, token and cost sums per target x suite x metric.
+ * Returns 0, or HX_ESTORE / HX_EINVAL with one line in err. Ownership: caller releases out
+ * with hx_summary_release. */
+int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *out, char *err, size_t errlen);
+
+/* Frees what hx_summary_load allocated and zeroes out. NULL does nothing. */
+void hx_summary_release(hx_summary *s);
+
+/* ---------------------------------------------------------------- hardware (hw.c) */
+
+typedef struct hx_gpu_info {
+	char name[128];
+	double mem_gib;
+	int n_sm;
+	int cc_major, cc_minor;
+	double mem_clock_mhz;
+	int bus_width_bits;
+	double peak_bw_gbs;
+} hx_gpu_info;
+
+typedef struct hx_hw {
+	char cpu_model[128];
+	char arch[32];            /* "x86_64", "aarch64" */
+	int n_packages;
+	int n_cores;
+	int n_pus;                /* hardware threads */
+	int n_numa;
+	int64_t l1d_bytes, l2_bytes, l3_bytes;  /* per core (l1, l2) / per package (l3); 0 = unknown */
+	int64_t ram_bytes;
+	double mem_bw_gbs;        /* measured; 0 when not measured */
+	int mem_bw_threads;
+	char os[128];
+	int n_gpus;
+	hx_gpu_info gpus[8];
+} hx_hw;
+
+/* Reads the hardware profile with hwloc (and /proc, and CUDA when built with it and a device
+ * exists). With measure_bw, runs a memory-bandwidth test taking under one second.
+ * Returns 0, or HX_EIO with one line in err (fields it could read are still filled). */
+int hx_hw_probe(hx_hw *out, int measure_bw, char *err, size_t errlen);
+
+/* Measures memory bandwidth (GB/s, read+write bytes over time, best of a few passes) with
+ * n_threads threads over buffers of `bytes` each, in at most about budget_ms milliseconds.
+ * Returns GB/s, or 0 on failure. */
+double hx_mem_bw_gbs(int n_threads, size_t bytes, int budget_ms);
+
+/* The profile as a JSON object text. Ownership: caller free()s. */
+char *hx_hw_to_json(const hx_hw *hw);
+
+/* Human-readable profile, several lines, to f. */
+void hx_hw_print(const hx_hw *hw, FILE *f);
+
+/* ---------------------------------------------------------------- progress (progress.c) */
+
+typedef struct hx_progress hx_progress;
+
+/* A progress display on f: on a TTY a one-line bar redrawn at most 10 times a second
+ * (done/total, rate, ETA, errors); otherwise a plain line every 10 s; nothing with quiet.
+ * Ownership: caller frees with hx_progress_free. */
+hx_progress *hx_progress_new(FILE *f, long total, int quiet);
+/* Adds to the done and error counts and redraws when due. */
+void hx_progress_add(hx_progress *p, long done, long errors);
+/* Final redraw and newline. NULL does nothing. */
+void hx_progress_free(hx_progress *p);
+
+/* ---------------------------------------------------------------- scheduler (sched.c) */
+
+typedef struct hx_run_opts {
+	const char *out_dir;     /* run directory; results.db goes in it */
+	int force_new;
+	int quiet;
+	int shard_index, shard_count;  /* 0/1 = no sharding */
+	int measure_bw;          /* measure memory bandwidth for the stored profile */
+	FILE *log;               /* messages and the summary; stderr when NULL */
+} hx_run_opts;
+
+/* Summary of a run (this invocation plus what the store already held). */
+typedef struct hx_run_summary {
+	long n_planned;          /* samples in the plan */
+	long n_skipped;          /* already complete in the store */
+	long n_done;             /* stored by this invocation */
+	long n_scored;           /* stored without error, this invocation */
+	long n_errors[16];       /* by prov_err_class, this invocation */
+	double elapsed_s;
+	int interrupted;
+} hx_run_summary;
+
+/* Runs spec into opts->out_dir: plans targets x suites x items x samples, skips what the
+ * store already holds, submits to providers with per-target in-flight limits, scores on a
+ * worker pool and commits each sample as it is scored. SIGINT/SIGTERM stop cleanly (HX_EINTR).
+ * Prints the final summary to opts->log. Returns 0 or a negative HX_E* code with one line in err.
+ * Ownership: borrows all arguments. */
+int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum,
+	char *err, size_t errlen);
+
+/* Hex SHA-256 of data[n] into out[65]. */
+void hx_sha256_hex(const void *data, size_t n, char out[65]);
+
+#endif

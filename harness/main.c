@@ -1,0 +1,588 @@
+/* harness/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
+ * with getopt_long, maps failures to the documented exit codes (0 ok, 1 usage, 2 runtime error,
+ * 3 regression found) and leaves all real work to the harness, suites, providers and reports. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "harness/harness.h"
+#include "providers/provider.h"
+#include "reports/report.h"
+#include "suites/suite.h"
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench <command> [options]\n"
+		"\n"
+		"Benchmark language models (local GGUF or remote APIs) and decide what to self-host.\n"
+		"\n"
+		"commands:\n"
+		"  run       run a spec (or one target x one suite given by flags) into a run directory\n"
+		"  report    write a Markdown summary of one or more run directories\n"
+		"  hw        print this machine's hardware profile\n"
+		"  list      list suites, providers, or the runs in run directories\n"
+		"\n"
+		"  tierbench <command> --help   options of a command\n"
+		"  tierbench --version          build information\n"
+		"\n"
+		"exit codes: 0 ok, 1 usage error, 2 runtime error, 3 regression found\n");
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void usage_run(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench run SPEC.json [--out DIR] [options]\n"
+		"       tierbench run --target PROVIDER:MODEL --suite NAME --dataset PATH [options]\n"
+		"\n"
+		"Runs every target x suite x item x sample of the spec and stores each scored sample in\n"
+		"RUN_DIR/results.db as it completes. Running the same spec into the same directory again\n"
+		"resumes: finished samples are skipped, failed transports are retried.\n"
+		"\n"
+		"one-target, one-suite runs without a spec file:\n"
+		"  --target PROVIDER:MODEL   e.g. samples:gens.jsonl (generations you already have)\n"
+		"  --suite NAME              e.g. gsm8k (see `tierbench list suites`)\n"
+		"  --dataset PATH            the suite's dataset file (JSONL)\n"
+		"  --train PATH              file to take few-shot exemplars from (default: built-in)\n"
+		"  --shots N                 few-shot exemplars (default: the suite's)\n"
+		"  --limit N                 only the first N items\n"
+		"  --samples N               samples per item (default 1)\n"
+		"options for both forms:\n"
+		"  --out DIR                 run directory (default: the spec's output, else runs/NAME)\n"
+		"  --concurrency N           requests in flight per target\n"
+		"  --force-new               start a new run when the directory holds a different spec\n"
+		"  --shard I/N               run only items with index %% N == I (also read from\n"
+		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
+		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
+		"  -q, --quiet               no progress display\n"
+		"  -h, --help                this text\n");
+}
+
+static char *default_out(const hx_spec *spec, const char *spec_path)
+{
+	char name[256];
+	char *out;
+	if (spec->output)
+		return strdup(spec->output);
+	if (spec->name) {
+		snprintf(name, sizeof name, "%s", spec->name);
+	} else if (spec_path) {
+		const char *b = strrchr(spec_path, '/');
+		char *dot;
+		snprintf(name, sizeof name, "%s", b ? b + 1 : spec_path);
+		if ((dot = strrchr(name, '.')))
+			*dot = 0;
+	} else {
+		snprintf(name, sizeof name, "%s-%s", spec->n_suites ? spec->suites[0].name : "run",
+			 spec->n_targets ? spec->targets[0].provider : "target");
+	}
+	for (char *p = name; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	if ((out = malloc(strlen(name) + 6)))
+		sprintf(out, "runs/%s", name);
+	return out;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	enum { O_TARGET = 256, O_SUITE, O_DATASET, O_TRAIN, O_SHOTS, O_LIMIT, O_SAMPLES, O_OUT,
+	       O_CONC, O_FORCE, O_SHARD, O_NOBW };
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, O_TARGET },
+		{ "suite", required_argument, NULL, O_SUITE },
+		{ "dataset", required_argument, NULL, O_DATASET },
+		{ "train", required_argument, NULL, O_TRAIN },
+		{ "shots", required_argument, NULL, O_SHOTS },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "samples", required_argument, NULL, O_SAMPLES },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "concurrency", required_argument, NULL, O_CONC },
+		{ "force-new", no_argument, NULL, O_FORCE },
+		{ "shard", required_argument, NULL, O_SHARD },
+		{ "no-bw", no_argument, NULL, O_NOBW },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *target = NULL, *suite_nm = NULL, *dataset = NULL, *train = NULL, *out = NULL;
+	long shots = -2, limit = -1, samples = -1, conc = -1, v;
+	int c, force_new = 0, quiet = 0, measure_bw = 1, shard_i = 0, shard_n = 1, flags_form = 0;
+	hx_spec *spec = NULL;
+	hx_run_opts ro = { 0 };
+	hx_run_summary sum;
+	char err[2048], *out_dir = NULL;
+	int rc = HX_EXIT_USAGE;
+	const char *e1 = getenv("SLURM_ARRAY_TASK_ID"), *e2 = getenv("SLURM_ARRAY_TASK_COUNT");
+
+	if (e1 && e2 && !parse_int(e1, 0, INT_MAX, &v)) {
+		shard_i = (int)v;
+		if (!parse_int(e2, 1, INT_MAX, &v))
+			shard_n = (int)v;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case O_TARGET: target = optarg; flags_form = 1; break;
+		case O_SUITE: suite_nm = optarg; flags_form = 1; break;
+		case O_DATASET: dataset = optarg; flags_form = 1; break;
+		case O_TRAIN: train = optarg; flags_form = 1; break;
+		case O_SHOTS:
+			if (parse_int(optarg, 0, 1000, &shots)) {
+				fprintf(stderr, "tierbench run: --shots: expected integer 0..1000, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			flags_form = 1;
+			break;
+		case O_LIMIT:
+			if (parse_int(optarg, 0, LONG_MAX, &limit)) {
+				fprintf(stderr, "tierbench run: --limit: expected integer >= 0, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_SAMPLES:
+			if (parse_int(optarg, 1, 100000, &samples)) {
+				fprintf(stderr, "tierbench run: --samples: expected integer 1..100000, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			flags_form = 1;
+			break;
+		case O_OUT: out = optarg; break;
+		case O_CONC:
+			if (parse_int(optarg, 1, 100000, &conc)) {
+				fprintf(stderr, "tierbench run: --concurrency: expected integer 1..100000, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_FORCE: force_new = 1; break;
+		case O_SHARD: {
+			int a, b, n = 0;
+			if (sscanf(optarg, "%d/%d%n", &a, &b, &n) != 2 || optarg[n] || b < 1 || a < 0 || a >= b) {
+				fprintf(stderr, "tierbench run: --shard: expected I/N with 0 <= I < N, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			shard_i = a;
+			shard_n = b;
+			break;
+		}
+		case O_NOBW: measure_bw = 0; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage_run(stdout); return HX_EXIT_OK;
+		default: usage_run(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (optind < argc - 1) {
+		fprintf(stderr, "tierbench run: one spec file at most (got \"%s\" and \"%s\")\n", argv[optind],
+			argv[optind + 1]);
+		return HX_EXIT_USAGE;
+	}
+	if (optind == argc - 1) {
+		if (flags_form) {
+			fprintf(stderr, "tierbench run: give either a spec file or --target/--suite/--dataset "
+				"flags, not both (--limit, --out, --concurrency work with both)\n");
+			return HX_EXIT_USAGE;
+		}
+		if (!(spec = hx_spec_load(argv[optind], err, sizeof err))) {
+			fprintf(stderr, "tierbench: %s\n", err);
+			return HX_EXIT_RUNTIME;
+		}
+		if (limit >= 0)
+			for (size_t i = 0; i < spec->n_suites; i++)
+				spec->suites[i].limit = limit;
+	} else {
+		const char *colon = target ? strchr(target, ':') : NULL;
+		hx_target_spec *t;
+		hx_suite_spec *s;
+		char prov_name[64];
+		if (!target || !suite_nm) {
+			fprintf(stderr, "tierbench run: give a spec file, or --target PROVIDER:MODEL and --suite NAME\n");
+			usage_run(stderr);
+			return HX_EXIT_USAGE;
+		}
+		if (!colon || colon == target || !colon[1] || (size_t)(colon - target) >= sizeof prov_name) {
+			fprintf(stderr, "tierbench run: --target: expected PROVIDER:MODEL, got \"%s\"\n", target);
+			return HX_EXIT_USAGE;
+		}
+		memcpy(prov_name, target, (size_t)(colon - target));
+		prov_name[colon - target] = 0;
+		if (!(spec = hx_spec_new()) || !(t = hx_spec_add_target(spec, prov_name, colon + 1)) ||
+		    !(s = hx_spec_add_suite(spec, suite_nm))) {
+			fprintf(stderr, "tierbench: out of memory\n");
+			hx_spec_free(spec);
+			return HX_EXIT_RUNTIME;
+		}
+		(void)t;
+		if ((dataset && !(s->dataset = strdup(dataset))) || (train && !(s->train = strdup(train)))) {
+			fprintf(stderr, "tierbench: out of memory\n");
+			hx_spec_free(spec);
+			return HX_EXIT_RUNTIME;
+		}
+		if (shots >= 0)
+			s->shots = (int)shots;
+		if (limit >= 0)
+			s->limit = limit;
+		if (samples > 0)
+			s->samples = (int)samples;
+	}
+	if (conc > 0)
+		spec->concurrency = (int)conc;
+	if (hx_spec_validate(spec, err, sizeof err)) {
+		fprintf(stderr, "tierbench: %s\n", err);
+		rc = HX_EXIT_RUNTIME;
+		goto done;
+	}
+	if (out) {
+		out_dir = strdup(out);
+	} else {
+		out_dir = default_out(spec, optind == argc - 1 ? argv[optind] : NULL);
+		if (out_dir && spec->output && spec->base_dir && spec->output[0] != '/' &&
+		    strcmp(spec->base_dir, ".") != 0) {
+			/* A spec's own output path is relative to the spec's folder. */
+			char *j = malloc(strlen(spec->base_dir) + strlen(out_dir) + 2);
+			if (j)
+				sprintf(j, "%s/%s", spec->base_dir, out_dir);
+			free(out_dir);
+			out_dir = j;
+		}
+	}
+	if (out_dir && shard_n > 1) {
+		char *j = malloc(strlen(out_dir) + 64);
+		if (j)
+			sprintf(j, "%s/shard-%d-of-%d", out_dir, shard_i, shard_n);
+		free(out_dir);
+		out_dir = j;
+	}
+	if (!out_dir) {
+		fprintf(stderr, "tierbench: out of memory\n");
+		rc = HX_EXIT_RUNTIME;
+		goto done;
+	}
+	ro.out_dir = out_dir;
+	ro.force_new = force_new;
+	ro.quiet = quiet;
+	ro.shard_index = shard_i;
+	ro.shard_count = shard_n;
+	ro.measure_bw = measure_bw;
+	ro.log = stderr;
+	c = hx_run(spec, &ro, &sum, err, sizeof err);
+	if (c) {
+		fprintf(stderr, "tierbench: %s\n", err);
+		rc = HX_EXIT_RUNTIME;
+	} else {
+		printf("results: %s/results.db\n", out_dir);
+		rc = HX_EXIT_OK;
+	}
+done:
+	free(out_dir);
+	hx_spec_free(spec);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void usage_report(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench report RUN_DIR... [--format md] [--out FILE] [--run ID]\n"
+		"\n"
+		"Writes a Markdown summary of the newest run (or run ID) in each run directory: per target\n"
+		"x suite x metric the accuracy with its Wilson 95 %% interval, latency percentiles, tokens\n"
+		"and cost. Reads only the results stores.\n"
+		"\n"
+		"  --format md      output format (md; html, csv and json come with the report engine)\n"
+		"  -o, --out FILE   write to FILE instead of standard output\n"
+		"  --run ID         a run id from `tierbench list runs RUN_DIR` (default: the newest)\n"
+		"  -h, --help       this text\n");
+}
+
+static char *store_path(const char *dir)
+{
+	char *p = malloc(strlen(dir) + 16);
+	struct stat sb;
+	if (!p)
+		return NULL;
+	/* A run directory, or the results.db file itself. */
+	if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode))
+		strcpy(p, dir);
+	else
+		sprintf(p, "%s/results.db", dir);
+	return p;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	enum { O_FORMAT = 256, O_RUN };
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "out", required_argument, NULL, 'o' },
+		{ "run", required_argument, NULL, O_RUN },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *outp = NULL;
+	long run_id = -1;
+	int c, rc = HX_EXIT_OK;
+	FILE *f = stdout;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			if (strcmp(optarg, "md") != 0) {
+				fprintf(stderr, "tierbench report: --format: only \"md\" is available in this "
+					"version, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case 'o': outp = optarg; break;
+		case O_RUN:
+			if (parse_int(optarg, 1, LONG_MAX, &run_id)) {
+				fprintf(stderr, "tierbench report: --run: expected a run id >= 1, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case 'h': usage_report(stdout); return HX_EXIT_OK;
+		default: usage_report(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "tierbench report: give at least one run directory\n");
+		usage_report(stderr);
+		return HX_EXIT_USAGE;
+	}
+	if (outp && !(f = fopen(outp, "w"))) {
+		fprintf(stderr, "tierbench: %s: cannot write: %s\n", outp, strerror(errno));
+		return HX_EXIT_RUNTIME;
+	}
+	for (int i = optind; i < argc; i++) {
+		char err[1024], *p = store_path(argv[i]);
+		hx_store *st = p ? hx_store_open(p, 0, err, sizeof err) : NULL;
+		hx_summary s;
+		if (!st) {
+			fprintf(stderr, "tierbench: %s\n", p ? err : "out of memory");
+			free(p);
+			rc = HX_EXIT_RUNTIME;
+			continue;
+		}
+		if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
+			fprintf(stderr, "tierbench: %s: %s\n", p, err);
+			rc = HX_EXIT_RUNTIME;
+		} else {
+			if (!s.meta.title)
+				s.meta.title = argv[i];
+			if (rep_write_markdown(f, &s.meta, s.rows, s.n_rows)) {
+				fprintf(stderr, "tierbench: %s: write failed\n", outp ? outp : "standard output");
+				rc = HX_EXIT_RUNTIME;
+			}
+			if (i + 1 < argc)
+				fputs("\n", f);
+			hx_summary_release(&s);
+		}
+		hx_store_close(st);
+		free(p);
+	}
+	if (outp) {
+		if (fclose(f)) {
+			fprintf(stderr, "tierbench: %s: write failed: %s\n", outp, strerror(errno));
+			rc = HX_EXIT_RUNTIME;
+		} else if (rc == HX_EXIT_OK) {
+			fprintf(stderr, "report: %s\n", outp);
+		}
+	} else if (fflush(stdout)) {
+		rc = HX_EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ hw */
+
+static int cmd_hw(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-bw", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, json = 0, bw = 1;
+	hx_hw hw;
+	char err[512];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'n': bw = 0; break;
+		case 'h':
+			printf("usage: tierbench hw [--json] [--no-bw]\n\n"
+			       "Prints this machine's hardware profile (CPU, cores, caches, NUMA, RAM, GPUs) and\n"
+			       "its measured memory bandwidth (under one second). Every run stores the same profile.\n\n"
+			       "  --json      as one JSON object\n"
+			       "  --no-bw     skip the bandwidth measurement\n");
+			return HX_EXIT_OK;
+		default:
+			fprintf(stderr, "usage: tierbench hw [--json] [--no-bw]\n");
+			return HX_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tierbench hw: unexpected argument \"%s\"\n", argv[optind]);
+		return HX_EXIT_USAGE;
+	}
+	if (hx_hw_probe(&hw, bw, err, sizeof err))
+		fprintf(stderr, "tierbench hw: %s (showing what could be read)\n", err);
+	if (json) {
+		char *s = hx_hw_to_json(&hw);
+		if (!s) {
+			fprintf(stderr, "tierbench: out of memory\n");
+			return HX_EXIT_RUNTIME;
+		}
+		printf("%s\n", s);
+		free(s);
+	} else {
+		hx_hw_print(&hw, stdout);
+	}
+	return HX_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ list */
+
+static int list_runs(const char *dir)
+{
+	char err[1024], *p = store_path(dir);
+	hx_store *st = p ? hx_store_open(p, 0, err, sizeof err) : NULL;
+	sqlite3_stmt *q = NULL;
+	sqlite3 *db;
+	int rc = HX_EXIT_OK;
+
+	if (!st) {
+		fprintf(stderr, "tierbench: %s\n", p ? err : "out of memory");
+		free(p);
+		return HX_EXIT_RUNTIME;
+	}
+	db = hx_store_db(st);
+	printf("%s:\n", p);
+	if (sqlite3_prepare_v2(db, "SELECT r.id, r.name, r.status, r.started_at, r.finished_at, r.git_rev,"
+	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id),"
+	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id AND s.error <> 0),"
+	    " (SELECT group_concat(target, ', ') FROM targets t WHERE t.run_id = r.id)"
+	    " FROM runs r ORDER BY r.id", -1, &q, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tierbench: %s: %s\n", p, sqlite3_errmsg(db));
+		rc = HX_EXIT_RUNTIME;
+	} else {
+		printf("  %-4s %-12s %-20s %-20s %8s %7s  %s\n", "run", "status", "started", "finished",
+			"samples", "errors", "targets");
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const char *fin = (const char *)sqlite3_column_text(q, 4);
+			printf("  %-4lld %-12s %-20s %-20s %8lld %7lld  %s\n", (long long)sqlite3_column_int64(q, 0),
+				(const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+				fin ? fin : "-", (long long)sqlite3_column_int64(q, 6),
+				(long long)sqlite3_column_int64(q, 7),
+				sqlite3_column_text(q, 8) ? (const char *)sqlite3_column_text(q, 8) : "");
+		}
+	}
+	sqlite3_finalize(q);
+	hx_store_close(st);
+	free(p);
+	return rc;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const char *what = "all";
+	int rc = HX_EXIT_OK;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: tierbench list [suites | providers | runs RUN_DIR...]\n\n"
+		       "Lists the built-in suites, the provider kinds, or the runs stored in run directories\n"
+		       "(id, status, times, sample and error counts, targets).\n");
+		return HX_EXIT_OK;
+	}
+	if (argc >= 2)
+		what = argv[1];
+	if (strcmp(what, "suites") == 0 || strcmp(what, "all") == 0) {
+		size_t n;
+		const suite_info *si = suite_list(&n);
+		printf("suites:\n");
+		for (size_t i = 0; i < n; i++)
+			printf("  %-12s %s\n  %-12s dataset: %s\n", si[i].name, si[i].summary, "",
+				si[i].dataset_hint ? si[i].dataset_hint : "built-in");
+	}
+	if (strcmp(what, "providers") == 0 || strcmp(what, "all") == 0) {
+		size_t n;
+		const prov_info *pi = prov_list(&n);
+		printf("providers:\n");
+		for (size_t i = 0; i < n; i++)
+			printf("  %-12s %s\n", pi[i].name, pi[i].summary);
+	}
+	if (strcmp(what, "runs") == 0) {
+		if (argc < 3) {
+			fprintf(stderr, "tierbench list runs: give one or more run directories\n");
+			return HX_EXIT_USAGE;
+		}
+		for (int i = 2; i < argc; i++)
+			if (list_runs(argv[i]))
+				rc = HX_EXIT_RUNTIME;
+	} else if (strcmp(what, "suites") && strcmp(what, "providers") && strcmp(what, "all")) {
+		fprintf(stderr, "tierbench list: unknown list \"%s\" (suites, providers, runs)\n", what);
+		return HX_EXIT_USAGE;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	if (argc < 2) {
+		usage_main(stderr);
+		return HX_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		cJSON *b = cJSON_Parse(hx_build_info_json());
+		printf("tierbench %s\n", hx_version());
+		for (cJSON *it = b ? b->child : NULL; it; it = it->next)
+			if (cJSON_IsString(it) && strcmp(it->string, "version") != 0)
+				printf("  %-9s %s\n", it->string, it->valuestring);
+		printf("  %-9s %s\n", "sqlite", sqlite3_libversion());
+		cJSON_Delete(b);
+		return HX_EXIT_OK;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage_main(stdout);
+		return HX_EXIT_OK;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "hw") == 0)
+		return cmd_hw(argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc - 1, argv + 1);
+	fprintf(stderr, "tierbench: unknown command \"%s\"\n\n", cmd);
+	usage_main(stderr);
+	return HX_EXIT_USAGE;
+}

@@ -1,0 +1,796 @@
+/* harness/sched.c — the scheduler: plans targets x suites x items x samples, skips what the
+ * results store already holds, keeps up to a per-target number of requests in flight, scores
+ * responses on a worker pool (scoring may execute code and be slow, so it stays off the I/O
+ * path), and commits each sample from the main thread the moment it is scored.
+ * SIGINT / SIGTERM stop it cleanly: nothing new is sent, responses already received are scored
+ * and stored, the run is marked interrupted and can be resumed. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/harness.h"
+#include "providers/provider.h"
+#include "suites/suite.h"
+
+/* Set by the signal handler; only this file reads it. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+typedef struct job {
+	uint32_t target, suite;
+	uint32_t item;
+	int sample;
+} job;
+
+/* A request between submission and storage. */
+typedef struct flight {
+	struct flight *next;
+	job j;
+	char hash[65];
+	prov_resp *resp;
+	suite_score_out sc;
+	int score_rc;
+	struct run *run;
+} flight;
+
+typedef struct queue {
+	flight *head, *tail;
+	size_t n;
+} queue;
+
+typedef struct tstate {
+	prov *p;
+	job *jobs;            /* this target's planned jobs [n_jobs] */
+	size_t n_jobs, next;
+	int in_flight, limit;
+} tstate;
+
+typedef struct run {
+	const hx_spec *spec;
+	suite **suites;       /* [spec->n_suites] */
+	tstate *ts;           /* [spec->n_targets] */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	queue to_score, scored;
+	int closing;          /* workers exit when set and to_score is empty */
+	long scoring;         /* handed to workers, not yet back */
+} run;
+
+static void q_push(queue *q, flight *f)
+{
+	f->next = NULL;
+	if (q->tail)
+		q->tail->next = f;
+	else
+		q->head = f;
+	q->tail = f;
+	q->n++;
+}
+
+static flight *q_pop(queue *q)
+{
+	flight *f = q->head;
+	if (f) {
+		q->head = f->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->n--;
+	}
+	return f;
+}
+
+static void flight_free(flight *f)
+{
+	if (!f)
+		return;
+	prov_resp_free(f->resp);
+	suite_score_release(&f->sc);
+	free(f);
+}
+
+static void *score_worker(void *arg)
+{
+	run *r = arg;
+	for (;;) {
+		flight *f;
+		pthread_mutex_lock(&r->mu);
+		while (!r->to_score.head && !r->closing)
+			pthread_cond_wait(&r->cv_work, &r->mu);
+		f = q_pop(&r->to_score);
+		pthread_mutex_unlock(&r->mu);
+		if (!f)
+			return NULL;
+		f->score_rc = suite_score(r->suites[f->j.suite], f->j.item, f->resp, &f->sc);
+		pthread_mutex_lock(&r->mu);
+		q_push(&r->scored, f);
+		r->scoring--;
+		pthread_cond_signal(&r->cv_done);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* Provider callback (main thread, inside prov_poll): successful answers go to the workers,
+ * failures straight to the store queue, cancellations are dropped (they are redone on resume). */
+static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
+{
+	flight *f = ud;
+	run *r = f->run;
+	(void)rq;
+	f->resp = resp;
+	r->ts[f->j.target].in_flight--;
+	if (resp->err == PROV_ERR_CANCELLED) {
+		flight_free(f);
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (resp->err == PROV_ERR_NONE && resp->text) {
+		q_push(&r->to_score, f);
+		r->scoring++;
+		pthread_cond_signal(&r->cv_work);
+	} else {
+		q_push(&r->scored, f);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Hash of what was asked, so a changed prompt under the same key can be spotted later. */
+static void request_hash(const prov_req *rq, char out[65])
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	char *s;
+	cJSON_AddStringToObject(o, "prompt", rq->prompt ? rq->prompt : "");
+	a = cJSON_AddArrayToObject(o, "messages");
+	for (size_t i = 0; i < rq->n_messages; i++) {
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", rq->messages[i].role ? rq->messages[i].role : "");
+		cJSON_AddStringToObject(m, "content", rq->messages[i].content ? rq->messages[i].content : "");
+		cJSON_AddItemToArray(a, m);
+	}
+	a = cJSON_AddArrayToObject(o, "stop");
+	for (size_t i = 0; i < rq->n_stop; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(rq->stop[i]));
+	cJSON_AddNumberToObject(o, "max_tokens", rq->max_tokens);
+	cJSON_AddNumberToObject(o, "temperature", rq->temperature);
+	cJSON_AddNumberToObject(o, "top_p", rq->top_p);
+	cJSON_AddNumberToObject(o, "seed", (double)rq->seed);
+	cJSON_AddNumberToObject(o, "sample", rq->sample);
+	s = cJSON_PrintUnformatted(o);
+	if (s)
+		hx_sha256_hex(s, strlen(s), out);
+	else
+		out[0] = 0;
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* ------------------------------------------------------------ the set of finished keys */
+
+typedef struct keyset {
+	char **keys;   /* open addressing [cap] */
+	size_t n, cap;
+} keyset;
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static char *make_key(const char *t, const char *s, const char *item, int sample)
+{
+	size_t n = strlen(t) + strlen(s) + strlen(item) + 32;
+	char *k = malloc(n);
+	if (k)
+		snprintf(k, n, "%s\x1f%s\x1f%s\x1f%d", t, s, item, sample);
+	return k;
+}
+
+static int keyset_add(keyset *ks, char *k)
+{
+	if ((ks->n + 1) * 2 > ks->cap) {
+		size_t nc = ks->cap ? ks->cap * 2 : 1024;
+		char **nk = calloc(nc, sizeof *nk);
+		if (!nk)
+			return -1;
+		for (size_t i = 0; i < ks->cap; i++)
+			if (ks->keys[i]) {
+				size_t j = fnv(ks->keys[i]) & (nc - 1);
+				while (nk[j])
+					j = (j + 1) & (nc - 1);
+				nk[j] = ks->keys[i];
+			}
+		free(ks->keys);
+		ks->keys = nk;
+		ks->cap = nc;
+	}
+	for (size_t j = fnv(k) & (ks->cap - 1);; j = (j + 1) & (ks->cap - 1)) {
+		if (!ks->keys[j]) {
+			ks->keys[j] = k;
+			ks->n++;
+			return 0;
+		}
+		if (strcmp(ks->keys[j], k) == 0) {
+			free(k);
+			return 0;
+		}
+	}
+}
+
+static int keyset_has(const keyset *ks, const char *k)
+{
+	if (!ks->cap)
+		return 0;
+	for (size_t j = fnv(k) & (ks->cap - 1); ks->keys[j]; j = (j + 1) & (ks->cap - 1))
+		if (strcmp(ks->keys[j], k) == 0)
+			return 1;
+	return 0;
+}
+
+static void keyset_free(keyset *ks)
+{
+	for (size_t i = 0; i < ks->cap; i++)
+		free(ks->keys[i]);
+	free(ks->keys);
+}
+
+typedef struct done_ctx {
+	keyset *ks;
+	int oom;
+} done_ctx;
+
+static void on_stored(void *ud, const char *t, const char *s, const char *item, int sample)
+{
+	done_ctx *c = ud;
+	char *k = make_key(t, s, item, sample);
+	if (!k || keyset_add(c->ks, k))
+		c->oom = 1;
+}
+
+/* ------------------------------------------------------------ storing one sample */
+
+static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, char *err,
+	size_t errlen)
+{
+	const hx_target_spec *t = &r->spec->targets[f->j.target];
+	const suite *s = r->suites[f->j.suite];
+	const prov_resp *rs = f->resp;
+	hx_sample_row row;
+	cJSON *scores = NULL, *answers = NULL;
+	char *scores_s = NULL, *answers_s = NULL;
+	int rc;
+
+	memset(&row, 0, sizeof row);
+	row.target = t->id;
+	row.suite = suite_name(s);
+	row.item = suite_item_id(s, f->j.item);
+	row.sample = f->j.sample;
+	row.request_hash = f->hash;
+	row.response = rs->text;
+	row.reasoning = rs->reasoning;
+	row.finish_reason = rs->finish_reason;
+	row.n_tokens_in = rs->n_tokens_in;
+	row.n_tokens_out = rs->n_tokens_out;
+	row.n_tokens_reasoning = rs->n_tokens_reasoning;
+	row.n_tokens_cached = rs->n_tokens_cached;
+	row.ttft_ms = rs->t_first_token_ms;
+	row.latency_ms = rs->t_done_ms;
+	row.cost_usd = rs->cost_usd;
+	if (row.cost_usd == 0 && t->has_prices)
+		row.cost_usd = hx_cost_usd(rs->n_tokens_in, rs->n_tokens_out + rs->n_tokens_reasoning,
+			t->price_in_usd_per_mtok, t->price_out_usd_per_mtok);
+	row.attempts = rs->attempts;
+	row.error = rs->err;
+	if (rs->err == PROV_ERR_NONE && rs->text && f->score_rc != 0) {
+		/* The suite could not score it: keep the answer, mark the sample failed. */
+		row.error = PROV_ERR_PARSE;
+		row.error_msg = suite_strerror(f->score_rc);
+	} else {
+		row.error_msg = rs->err_msg;
+	}
+	row.error_class = row.error ? prov_err_class_name((prov_err_class)row.error) : NULL;
+	if (!row.error) {
+		scores = cJSON_CreateObject();
+		answers = cJSON_CreateObject();
+		for (int i = 0; i < f->sc.n_metrics; i++) {
+			cJSON_AddNumberToObject(scores, f->sc.metric[i], f->sc.value[i]);
+			if (f->sc.answer[i])
+				cJSON_AddStringToObject(answers, f->sc.metric[i], f->sc.answer[i]);
+			else
+				cJSON_AddNullToObject(answers, f->sc.metric[i]);
+		}
+		scores_s = cJSON_PrintUnformatted(scores);
+		answers_s = cJSON_PrintUnformatted(answers);
+		row.scores_json = scores_s;
+		row.answers_json = answers_s;
+		row.score = f->sc.n_metrics ? f->sc.value[0] : 0;
+		row.extracted = f->sc.n_metrics ? f->sc.answer[0] : NULL;
+		row.expected = f->sc.expected;
+	}
+	rc = hx_store_put_sample(st, run_id, &row, err, errlen);
+	cJSON_Delete(scores);
+	cJSON_Delete(answers);
+	free(scores_s);
+	free(answers_s);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static int mkdir_p(const char *path, char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof buf) {
+		snprintf(err, errlen, "%s: bad output directory", path);
+		return HX_EINVAL;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot create: %s", buf, strerror(errno));
+			return HX_EIO;
+		}
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create: %s", buf, strerror(errno));
+		return HX_EIO;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *join_path(const char *base, const char *path)
+{
+	size_t n;
+	char *out;
+	if (!path)
+		return NULL;
+	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
+		return strdup(path);
+	n = strlen(base) + strlen(path) + 2;
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s/%s", base, path);
+	return out;
+}
+
+static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_summary *sum,
+	const char *out_dir)
+{
+	hx_summary s;
+	char err[512];
+	long errs = 0;
+	for (int i = 0; i < 16; i++)
+		errs += sum->n_errors[i];
+	fprintf(log, "\n%s %s: %ld samples planned, %ld already stored, %ld stored now (%ld scored, "
+		"%ld failed) in %.1f s\n", sum->interrupted ? "interrupted" : "finished", out_dir,
+		sum->n_planned, sum->n_skipped, sum->n_done, sum->n_scored, errs, sum->elapsed_s);
+	if (errs) {
+		fprintf(log, "errors by class:");
+		for (int i = 1; i < 16 && i < PROV_ERR__COUNT; i++)
+			if (sum->n_errors[i])
+				fprintf(log, " %s %ld", prov_err_class_name((prov_err_class)i), sum->n_errors[i]);
+		fprintf(log, "\n");
+	}
+	if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
+		fprintf(log, "summary unavailable: %s\n", err);
+		return;
+	}
+	for (size_t i = 0; i < s.n_rows; i++) {
+		const rep_row *r = &s.rows[i];
+		if (isnan(r->accuracy))
+			fprintf(log, "  %-28s %-10s %-10s n=%ld, no scored samples, errors=%ld\n", r->target,
+				r->suite, r->metric, r->n, r->n_errors);
+		else
+			fprintf(log, "  %-28s %-10s %-10s %5.1f %% [%.1f, %.1f]  n=%ld  errors=%ld\n", r->target,
+				r->suite, r->metric, 100 * r->accuracy, 100 * r->ci_lo, 100 * r->ci_hi, r->n,
+				r->n_errors);
+	}
+	if (sum->interrupted)
+		fprintf(log, "run the same command again to resume\n");
+	hx_summary_release(&s);
+}
+
+int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
+	size_t errlen)
+{
+	FILE *log = opts->log ? opts->log : stderr;
+	run r;
+	hx_store *st = NULL;
+	hx_progress *prog = NULL;
+	keyset done = { 0 };
+	pthread_t *workers = NULL;
+	int n_workers = 0, ret = 0, resumed = 0, stopping = 0;
+	int64_t run_id = -1;
+	char *db_path = NULL, *hw_json = NULL;
+	struct sigaction sa, old_int, old_term;
+	double t0 = now_s();
+	long total = 0;
+	const char **ids = NULL;
+
+	memset(&r, 0, sizeof r);
+	memset(sum, 0, sizeof *sum);
+	r.spec = spec;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv_work, NULL);
+	pthread_cond_init(&r.cv_done, NULL);
+	if ((ret = hx_spec_validate(spec, err, errlen)))
+		goto out;
+	r.suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r.suites);
+	r.ts = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *r.ts);
+	if (!r.suites || !r.ts)
+		goto nomem;
+
+	/* Suites first: their item ids are needed to check providers before anything runs. */
+	for (size_t i = 0; i < spec->n_suites; i++) {
+		const hx_suite_spec *ss = &spec->suites[i];
+		suite_opts so = { 0 };
+		char serr[512];
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(spec->suites[k].name, ss->name) == 0) {
+				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
+					 "run the variants into separate run directories", i, ss->name, k);
+				ret = HX_EINVAL;
+				goto out;
+			}
+		so.name = ss->name;
+		so.dataset_path = ss->dataset;
+		so.train_path = ss->train;
+		so.base_dir = spec->base_dir;
+		so.shots = ss->shots;
+		so.limit = ss->limit;
+		so.seed = ss->seed;
+		so.chat = ss->chat;
+		if (!(r.suites[i] = suite_open(&so, serr, sizeof serr))) {
+			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
+			ret = HX_EINVAL;
+			goto out;
+		}
+	}
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		const hx_target_spec *ts = &spec->targets[t];
+		prov_target pt = { 0 };
+		char perr[1024];
+		pt.id = ts->id;
+		pt.provider = ts->provider;
+		pt.model = ts->model;
+		pt.options_json = ts->options_json;
+		pt.base_dir = spec->base_dir;
+		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
+		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
+		if (!(r.ts[t].p = prov_open(&pt, perr, sizeof perr))) {
+			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
+			ret = HX_EINVAL;
+			goto out;
+		}
+		r.ts[t].limit = ts->max_in_flight > 0 ? ts->max_in_flight : spec->concurrency;
+		if (prov_max_in_flight(r.ts[t].p) > 0 && prov_max_in_flight(r.ts[t].p) < r.ts[t].limit)
+			r.ts[t].limit = prov_max_in_flight(r.ts[t].p);
+		if (r.ts[t].limit < 1)
+			r.ts[t].limit = 1;
+		for (size_t i = 0; i < spec->n_suites; i++) {
+			size_t n = suite_count(r.suites[i]);
+			free(ids);
+			if (!(ids = calloc(n ? n : 1, sizeof *ids)))
+				goto nomem;
+			for (size_t k = 0; k < n; k++)
+				ids[k] = suite_item_id(r.suites[i], k);
+			if (prov_check(r.ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
+				snprintf(err, errlen, "targets[%zu] (%s), suite %s: %s", t, ts->id,
+					 spec->suites[i].name, perr);
+				ret = HX_EINVAL;
+				goto out;
+			}
+		}
+	}
+
+	/* The store: open or create, then start or resume the run. */
+	if ((ret = mkdir_p(opts->out_dir, err, errlen)))
+		goto out;
+	if (!(db_path = join_path(opts->out_dir, "results.db")))
+		goto nomem;
+	if (!(st = hx_store_open(db_path, 1, err, errlen))) {
+		ret = HX_ESTORE;
+		goto out;
+	}
+	{
+		hx_hw hw;
+		char herr[256];
+		hx_hw_probe(&hw, opts->measure_bw, herr, sizeof herr);
+		hw_json = hx_hw_to_json(&hw);
+	}
+	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
+	    errlen)))
+		goto out;
+	if (resumed) {
+		done_ctx dc = { &done, 0 };
+		if (hx_store_each_done(st, run_id, on_stored, &dc) || dc.oom) {
+			snprintf(err, errlen, "%s: cannot read finished samples", db_path);
+			ret = HX_ESTORE;
+			goto out;
+		}
+	}
+
+	/* The plan, minus what is stored. Shards take every item whose index % count == index. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		tstate *ts = &r.ts[t];
+		size_t cap = 0;
+		for (size_t i = 0; i < spec->n_suites; i++)
+			cap += suite_count(r.suites[i]) * (size_t)spec->suites[i].samples;
+		if (!(ts->jobs = malloc((cap ? cap : 1) * sizeof *ts->jobs)))
+			goto nomem;
+		for (size_t i = 0; i < spec->n_suites; i++) {
+			size_t n = suite_count(r.suites[i]);
+			for (size_t k = 0; k < n; k++) {
+				if (opts->shard_count > 1 && (int)(k % (size_t)opts->shard_count) != opts->shard_index)
+					continue;
+				for (int smp = 0; smp < spec->suites[i].samples; smp++) {
+					char *key;
+					sum->n_planned++;
+					if (resumed) {
+						key = make_key(spec->targets[t].id, suite_name(r.suites[i]),
+							suite_item_id(r.suites[i], k), smp);
+						if (!key)
+							goto nomem;
+						if (keyset_has(&done, key)) {
+							sum->n_skipped++;
+							free(key);
+							continue;
+						}
+						free(key);
+					}
+					ts->jobs[ts->n_jobs++] = (job){ (uint32_t)t, (uint32_t)i, (uint32_t)k, smp };
+				}
+			}
+		}
+		total += (long)ts->n_jobs;
+	}
+	if (resumed)
+		fprintf(log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
+			(long long)run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
+
+	n_workers = spec->score_workers > 0 ? spec->score_workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (n_workers < 1)
+		n_workers = 1;
+	if (!(workers = calloc((size_t)n_workers, sizeof *workers)))
+		goto nomem;
+	for (int i = 0; i < n_workers; i++)
+		if (pthread_create(&workers[i], NULL, score_worker, &r)) {
+			n_workers = i;
+			snprintf(err, errlen, "cannot start scoring threads");
+			ret = HX_ENOMEM;
+			goto out;
+		}
+
+	stop_requested = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	prog = hx_progress_new(log, total, opts->quiet);
+
+	for (;;) {
+		int activity = 0, busy = 0;
+		flight *f;
+
+		if (stop_requested && !stopping) {
+			stopping = 1;
+			sum->interrupted = 1;
+			for (size_t t = 0; t < spec->n_targets; t++)
+				prov_cancel_all(r.ts[t].p);
+		}
+		/* Fill every target up to its limit. */
+		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
+			tstate *ts = &r.ts[t];
+			while (ts->in_flight < ts->limit && ts->next < ts->n_jobs) {
+				job *j = &ts->jobs[ts->next];
+				prov_req rq = { 0 };
+				int rc;
+				if (!(f = calloc(1, sizeof *f)))
+					goto nomem_loop;
+				f->j = *j;
+				f->run = &r;
+				if ((rc = suite_build(r.suites[j->suite], j->item, j->sample, &rq))) {
+					free(f);
+					snprintf(err, errlen, "suite %s: cannot build item %s: %s",
+						 spec->suites[j->suite].name, suite_item_id(r.suites[j->suite], j->item),
+						 suite_strerror(rc));
+					ret = HX_EINVAL;
+					goto stop_loop;
+				}
+				rq.max_tokens = spec->gen.max_tokens;
+				rq.temperature = spec->gen.temperature;
+				rq.top_p = spec->gen.top_p;
+				rq.seed = spec->gen.seed >= 0 ? spec->gen.seed + j->sample : -1;
+				if (spec->gen.n_stop) {
+					/* The spec's stop strings replace the suite's. */
+					for (size_t k = 0; k < rq.n_stop; k++)
+						free(rq.stop[k]);
+					free(rq.stop);
+					rq.n_stop = 0;
+					if (!(rq.stop = calloc(spec->gen.n_stop, sizeof *rq.stop))) {
+						prov_req_release(&rq);
+						free(f);
+						goto nomem_loop;
+					}
+					for (size_t k = 0; k < spec->gen.n_stop; k++)
+						if ((rq.stop[rq.n_stop] = strdup(spec->gen.stop[k])))
+							rq.n_stop++;
+				}
+				request_hash(&rq, f->hash);
+				rc = prov_submit(ts->p, &rq, on_done, f);
+				prov_req_release(&rq);
+				if (rc == PROV_EBUSY) {
+					free(f);
+					break;
+				}
+				if (rc) {
+					free(f);
+					snprintf(err, errlen, "target %s: cannot submit: %s", spec->targets[t].id,
+						 prov_strerror(rc));
+					ret = HX_EIO;
+					goto stop_loop;
+				}
+				ts->in_flight++;
+				ts->next++;
+				activity++;
+			}
+		}
+		for (size_t t = 0; t < spec->n_targets; t++) {
+			int rc = prov_poll(r.ts[t].p, 0);
+			if (rc > 0)
+				activity += rc;
+			busy += r.ts[t].in_flight;
+		}
+		/* Store what the workers (or failures) produced. */
+		for (;;) {
+			pthread_mutex_lock(&r.mu);
+			f = q_pop(&r.scored);
+			pthread_mutex_unlock(&r.mu);
+			if (!f)
+				break;
+			activity++;
+			if (store_flight(st, run_id, &r, f, err, errlen)) {
+				flight_free(f);
+				ret = HX_ESTORE;
+				goto stop_loop;
+			}
+			{
+				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+				sum->n_done++;
+				if (e)
+					sum->n_errors[e < 16 ? e : 0]++;
+				else
+					sum->n_scored++;
+				hx_progress_add(prog, 1, e ? 1 : 0);
+			}
+			flight_free(f);
+		}
+		pthread_mutex_lock(&r.mu);
+		busy += (int)r.scoring + (int)r.scored.n;
+		pthread_mutex_unlock(&r.mu);
+		if (!busy) {
+			int left = 0;
+			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
+				left |= r.ts[t].next < r.ts[t].n_jobs;
+			if (!left)
+				break;
+		}
+		if (!activity) {
+			/* Nothing happened: wait a little for a provider or a worker. */
+			int waited = 0;
+			for (size_t t = 0; t < spec->n_targets && !waited; t++)
+				if (r.ts[t].in_flight) {
+					prov_poll(r.ts[t].p, 2);
+					waited = 1;
+				}
+			if (!waited) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 5000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_mutex_lock(&r.mu);
+				if (!r.scored.head)
+					pthread_cond_timedwait(&r.cv_done, &r.mu, &ts);
+				pthread_mutex_unlock(&r.mu);
+			}
+		}
+	}
+	goto end_loop;
+nomem_loop:
+	snprintf(err, errlen, "out of memory");
+	ret = HX_ENOMEM;
+stop_loop:
+	/* A fatal error mid-run: nothing more is sent; what is stored stays stored. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		prov_cancel_all(r.ts[t].p);
+		/* Let the cancellations fire so every flight is freed by its callback. */
+		for (int k = 0; k < 1000 && r.ts[t].in_flight > 0; k++)
+			if (prov_poll(r.ts[t].p, 1) < 0)
+				break;
+	}
+end_loop:
+	hx_progress_free(prog);
+	prog = NULL;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sum->elapsed_s = now_s() - t0;
+	if (ret == 0 && sum->interrupted)
+		ret = HX_EINTR;
+	hx_store_end_run(st, run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
+	if (ret == 0 || ret == HX_EINTR)
+		print_summary(log, st, run_id, sum, opts->out_dir);
+	if (ret == HX_EINTR)
+		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
+			 sum->n_done + sum->n_skipped, opts->out_dir);
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	ret = HX_ENOMEM;
+out:
+	hx_progress_free(prog);
+	if (workers) {
+		pthread_mutex_lock(&r.mu);
+		r.closing = 1;
+		pthread_cond_broadcast(&r.cv_work);
+		pthread_mutex_unlock(&r.mu);
+		for (int i = 0; i < n_workers; i++)
+			pthread_join(workers[i], NULL);
+		free(workers);
+	}
+	{
+		flight *f;
+		while ((f = q_pop(&r.to_score)))
+			flight_free(f);
+		while ((f = q_pop(&r.scored)))
+			flight_free(f);
+	}
+	if (r.ts)
+		for (size_t t = 0; t < spec->n_targets; t++) {
+			prov_close(r.ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
+			free(r.ts[t].jobs);
+		}
+	if (r.suites)
+		for (size_t i = 0; i < spec->n_suites; i++)
+			suite_close(r.suites[i]);
+	free(r.suites);
+	free(r.ts);
+	free(ids);
+	keyset_free(&done);
+	hx_store_close(st);
+	free(db_path);
+	free(hw_json);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv_work);
+	pthread_cond_destroy(&r.cv_done);
+	return ret;
+}

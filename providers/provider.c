@@ -1,0 +1,220 @@
+/* providers/provider.c — the provider registry, dispatch through each kind's vtable, and the
+ * request / response helpers every provider and suite shares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/provider_impl.h"
+
+struct prov {
+	const prov_vtable *vt;
+	void *self;
+};
+
+static const prov_vtable *const kinds[] = { &prov_samples_vtable };
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+const prov_info *prov_list(size_t *n)
+{
+	static prov_info infos[N_KINDS];
+	/* Filled from the vtables; the table is constant, so a repeated fill is idempotent. */
+	for (size_t i = 0; i < N_KINDS; i++) {
+		infos[i].name = kinds[i]->name;
+		infos[i].summary = kinds[i]->summary;
+	}
+	*n = N_KINDS;
+	return infos;
+}
+
+prov *prov_open(const prov_target *t, char *err, size_t errlen)
+{
+	const prov_vtable *vt = NULL;
+	prov *p;
+
+	if (!t || !t->provider) {
+		snprintf(err, errlen, "no provider given");
+		return NULL;
+	}
+	for (size_t i = 0; i < N_KINDS; i++)
+		if (strcmp(kinds[i]->name, t->provider) == 0)
+			vt = kinds[i];
+	if (!vt) {
+		snprintf(err, errlen, "unknown provider \"%s\" (known: samples)", t->provider);
+		return NULL;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->vt = vt;
+	p->self = vt->open(t, err, errlen);
+	if (!p->self) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int prov_check(prov *p, const char *const *task_ids, size_t n_tasks, int n_samples,
+	char *err, size_t errlen)
+{
+	if (!p)
+		return PROV_EINVAL;
+	if (!p->vt->check)
+		return 0;
+	return p->vt->check(p->self, task_ids, n_tasks, n_samples, err, errlen);
+}
+
+int prov_max_in_flight(const prov *p)
+{
+	return p ? p->vt->max_in_flight : 0;
+}
+
+int prov_submit(prov *p, const prov_req *rq, prov_done_fn done, void *ud)
+{
+	if (!p || !rq || !done)
+		return PROV_EINVAL;
+	return p->vt->submit(p->self, rq, done, ud);
+}
+
+int prov_poll(prov *p, int timeout_ms)
+{
+	if (!p)
+		return PROV_EINVAL;
+	return p->vt->poll(p->self, timeout_ms);
+}
+
+int prov_in_flight(const prov *p)
+{
+	return p ? p->vt->in_flight(p->self) : 0;
+}
+
+void prov_cancel_all(prov *p)
+{
+	if (p && p->vt->cancel_all)
+		p->vt->cancel_all(p->self);
+}
+
+void prov_close(prov *p)
+{
+	if (!p)
+		return;
+	p->vt->close(p->self);
+	free(p);
+}
+
+void prov_req_release(prov_req *rq)
+{
+	if (!rq)
+		return;
+	free(rq->task_id);
+	free(rq->prompt);
+	for (size_t i = 0; i < rq->n_messages; i++) {
+		free(rq->messages[i].role);
+		free(rq->messages[i].content);
+	}
+	free(rq->messages);
+	for (size_t i = 0; i < rq->n_stop; i++)
+		free(rq->stop[i]);
+	free(rq->stop);
+	memset(rq, 0, sizeof *rq);
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -1;
+}
+
+int prov_req_copy(prov_req *dst, const prov_req *rq)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->sample = rq->sample;
+	dst->max_tokens = rq->max_tokens;
+	dst->temperature = rq->temperature;
+	dst->top_p = rq->top_p;
+	dst->seed = rq->seed;
+	if (dup_str(&dst->task_id, rq->task_id) || dup_str(&dst->prompt, rq->prompt))
+		goto fail;
+	if (rq->n_messages) {
+		dst->messages = calloc(rq->n_messages, sizeof *dst->messages);
+		if (!dst->messages)
+			goto fail;
+		dst->n_messages = rq->n_messages;
+		for (size_t i = 0; i < rq->n_messages; i++)
+			if (dup_str(&dst->messages[i].role, rq->messages[i].role) ||
+			    dup_str(&dst->messages[i].content, rq->messages[i].content))
+				goto fail;
+	}
+	if (rq->n_stop) {
+		dst->stop = calloc(rq->n_stop, sizeof *dst->stop);
+		if (!dst->stop)
+			goto fail;
+		dst->n_stop = rq->n_stop;
+		for (size_t i = 0; i < rq->n_stop; i++)
+			if (dup_str(&dst->stop[i], rq->stop[i]))
+				goto fail;
+	}
+	return 0;
+fail:
+	prov_req_release(dst);
+	return PROV_ENOMEM;
+}
+
+prov_resp *prov_resp_new(void)
+{
+	prov_resp *r = calloc(1, sizeof *r);
+	if (r) {
+		r->t_first_token_ms = -1;
+		r->t_done_ms = -1;
+	}
+	return r;
+}
+
+void prov_resp_free(prov_resp *r)
+{
+	if (!r)
+		return;
+	free(r->text);
+	free(r->reasoning);
+	free(r->finish_reason);
+	free(r->err_msg);
+	free(r);
+}
+
+const char *prov_err_class_name(prov_err_class c)
+{
+	switch (c) {
+	case PROV_ERR_NONE: return "none";
+	case PROV_ERR_TRANSPORT: return "transport";
+	case PROV_ERR_RATE_LIMIT: return "rate_limit";
+	case PROV_ERR_SERVER: return "server";
+	case PROV_ERR_CLIENT: return "client";
+	case PROV_ERR_PARSE: return "parse";
+	case PROV_ERR_MISSING: return "missing";
+	case PROV_ERR_CANCELLED: return "cancelled";
+	default: return "unknown";
+	}
+}
+
+int prov_err_class_retryable(prov_err_class c)
+{
+	return c == PROV_ERR_TRANSPORT || c == PROV_ERR_RATE_LIMIT || c == PROV_ERR_SERVER ||
+	       c == PROV_ERR_CANCELLED;
+}
+
+const char *prov_strerror(int code)
+{
+	switch (code) {
+	case PROV_OK: return "ok";
+	case PROV_EINVAL: return "invalid argument";
+	case PROV_ENOMEM: return "out of memory";
+	case PROV_EBUSY: return "provider busy";
+	case PROV_EIO: return "I/O error";
+	default: return "unknown provider error";
+	}
+}

@@ -1,0 +1,155 @@
+/* providers/provider.h — the provider interface: where a request goes and a response comes
+ * back from. The scheduler treats every provider alike: submit many requests, poll, and a
+ * callback fires once per request. The first provider is `samples` (answers from a JSONL
+ * file of existing generations); local engine and remote APIs plug in behind the same calls. */
+#ifndef TB_PROVIDER_H
+#define TB_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct prov prov;
+
+/* Error codes returned by fallible prov_ functions (0 = ok). */
+enum {
+	PROV_OK = 0,
+	PROV_EINVAL = -1,   /* bad argument or request */
+	PROV_ENOMEM = -2,
+	PROV_EBUSY = -3,    /* the provider cannot accept more requests now; poll first */
+	PROV_EIO = -4,
+};
+
+/* Class of a failed response: decides whether a resumed run retries the sample. */
+typedef enum prov_err_class {
+	PROV_ERR_NONE = 0,
+	PROV_ERR_TRANSPORT,   /* connection, timeout, DNS: retried on resume */
+	PROV_ERR_RATE_LIMIT,  /* 429 after all retries: retried on resume */
+	PROV_ERR_SERVER,      /* 5xx after all retries: retried on resume */
+	PROV_ERR_CLIENT,      /* 4xx, refused request: not retried */
+	PROV_ERR_PARSE,       /* malformed reply: not retried */
+	PROV_ERR_MISSING,     /* the provider has no answer for this item (samples) */
+	PROV_ERR_CANCELLED,   /* stopped by the user before completion: retried on resume */
+	PROV_ERR__COUNT
+} prov_err_class;
+
+/* What a target in the run spec says about its provider. All strings borrowed for the
+ * duration of prov_open; the provider copies what it keeps. Valid when zeroed. */
+typedef struct prov_target {
+	const char *id;           /* target id from the spec, for messages */
+	const char *provider;     /* "samples", ... */
+	const char *model;        /* model name; for `samples` the path of the JSONL file */
+	const char *options_json; /* provider options as a JSON object text, or NULL */
+	const char *base_dir;     /* relative paths resolve against this (the spec's folder), or NULL */
+	double price_in_usd_per_mtok;  /* 0 when unknown */
+	double price_out_usd_per_mtok;
+} prov_target;
+
+/* One chat message; both strings owned by the request that holds it. */
+typedef struct prov_msg {
+	char *role;
+	char *content;
+} prov_msg;
+
+/* One request. Built by a suite (suite_build), owned by whoever holds it and released with
+ * prov_req_release. prov_submit copies what it needs, so the caller may release the request
+ * as soon as prov_submit returns. Valid when zeroed. */
+typedef struct prov_req {
+	char *task_id;        /* the dataset item's id (samples provider answers by it) */
+	int sample;           /* 0-based sample index for this item */
+	char *prompt;         /* completion-style prompt, or NULL for chat */
+	prov_msg *messages;   /* chat messages [n_messages], or NULL */
+	size_t n_messages;
+	int max_tokens;       /* 0 = provider default */
+	double temperature;
+	double top_p;         /* 0 = provider default */
+	char **stop;          /* [n_stop] stop strings */
+	size_t n_stop;
+	int64_t seed;         /* -1 = none */
+} prov_req;
+
+/* One response. Heap-allocated by the provider and handed to the done callback, which owns it
+ * from then on (prov_resp_free). Times are milliseconds since prov_submit. */
+typedef struct prov_resp {
+	char *text;           /* the answer (completion), "" when empty; NULL only on error */
+	char *reasoning;      /* reasoning text kept apart from the answer, or NULL */
+	char *finish_reason;  /* "stop", "length", ..., or NULL */
+	int64_t n_tokens_in;
+	int64_t n_tokens_out;
+	int64_t n_tokens_reasoning;
+	int64_t n_tokens_cached;
+	double t_first_token_ms; /* < 0 when unknown */
+	double t_done_ms;        /* < 0 when unknown */
+	double cost_usd;
+	prov_err_class err;
+	char *err_msg;        /* one line, or NULL */
+	int attempts;
+} prov_resp;
+
+/* Called once per submitted request, from inside prov_poll, on the polling thread.
+ * rq is a read-only copy of the submitted request, valid only during the call.
+ * Ownership: resp is transferred to the callback (free with prov_resp_free). */
+typedef void (*prov_done_fn)(void *ud, const prov_req *rq, prov_resp *resp);
+
+/* Description of a provider kind for `tierbench list`. Ownership: static strings. */
+typedef struct prov_info {
+	const char *name;
+	const char *summary;
+} prov_info;
+
+/* The known provider kinds; *n receives the count. Ownership: static table. */
+const prov_info *prov_list(size_t *n);
+
+/* Opens a provider for one target. On failure returns NULL and writes one line naming the
+ * file, line or option into err. Ownership: caller closes with prov_close. */
+prov *prov_open(const prov_target *t, char *err, size_t errlen);
+
+/* Checks before a run that the provider can answer each (task_id, samples) pair. Returns 0, or
+ * PROV_EINVAL with one line into err listing the first missing ids (e.g. "gens.jsonl: no
+ * sample for 12 tasks: 3, 7, 19, ..."). Providers that can answer anything return 0.
+ * Ownership: borrows all arguments. */
+int prov_check(prov *p, const char *const *task_ids, size_t n_tasks, int n_samples,
+	char *err, size_t errlen);
+
+/* Largest number of requests this provider wants in flight (0 = no limit of its own). */
+int prov_max_in_flight(const prov *p);
+
+/* Queues a request. done fires later from prov_poll (never from inside prov_submit).
+ * Returns 0, PROV_EBUSY, or another negative code. Ownership: rq borrowed for the call. */
+int prov_submit(prov *p, const prov_req *rq, prov_done_fn done, void *ud);
+
+/* Drives I/O and fires callbacks; waits at most timeout_ms when nothing is ready.
+ * Returns the number of callbacks fired, or a negative code. */
+int prov_poll(prov *p, int timeout_ms);
+
+/* Number of submitted requests whose callbacks have not fired yet. */
+int prov_in_flight(const prov *p);
+
+/* Cancels all in-flight requests: their callbacks fire from the next prov_poll with
+ * err = PROV_ERR_CANCELLED, or never if the provider is closed first. */
+void prov_cancel_all(prov *p);
+
+/* Closes the provider; pending callbacks never fire. prov_close(NULL) does nothing. */
+void prov_close(prov *p);
+
+/* Frees every heap field of rq and zeroes it (not rq itself). NULL does nothing. */
+void prov_req_release(prov_req *rq);
+
+/* Deep copy of rq into *dst. Returns 0 or PROV_ENOMEM. Ownership: caller releases dst. */
+int prov_req_copy(prov_req *dst, const prov_req *rq);
+
+/* New zeroed response with times set to -1. Ownership: caller frees with prov_resp_free. */
+prov_resp *prov_resp_new(void);
+
+/* Frees a response and all its strings. NULL does nothing. */
+void prov_resp_free(prov_resp *r);
+
+/* Short stable name of an error class ("transport", "missing", ...). Ownership: static. */
+const char *prov_err_class_name(prov_err_class c);
+
+/* 1 when a sample that failed with class c should be tried again on resume. */
+int prov_err_class_retryable(prov_err_class c);
+
+/* Text for a PROV_E* code. Ownership: static. */
+const char *prov_strerror(int code);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Installs the Debian packages tierbench needs to build, test and make reports.
+# Idempotent: each library is checked with pkg-config (tools with command -v) and only
+# the missing packages are installed. Without root and without sudo it prints the
+# exact apt-get line and exits non-zero.
+set -u
+
+missing=""
+need_pkg() { # need_pkg PKG-CONFIG-NAME DEBIAN-PACKAGE
+	if ! pkg-config --exists "$1" 2>/dev/null; then missing="$missing $2"; fi
+}
+need_cmd() { # need_cmd COMMAND DEBIAN-PACKAGE
+	if ! command -v "$1" >/dev/null 2>&1; then missing="$missing $2"; fi
+}
+
+need_cmd cc build-essential
+need_cmd make build-essential
+need_cmd pkg-config pkg-config
+if command -v pkg-config >/dev/null 2>&1; then
+	need_pkg libcurl libcurl4-openssl-dev
+	need_pkg libcjson libcjson-dev
+	need_pkg libpcre2-8 libpcre2-dev
+	need_pkg hwloc libhwloc-dev
+	need_pkg sqlite3 libsqlite3-dev
+else
+	missing="$missing libcurl4-openssl-dev libcjson-dev libpcre2-dev libhwloc-dev libsqlite3-dev"
+fi
+need_cmd gnuplot gnuplot-nox
+need_cmd python3 python3
+
+# de-duplicate, keep order
+pkgs=$(printf '%s\n' $missing | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+if [ -z "$pkgs" ]; then
+	echo "install-deps: all dependencies present"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	SUDO="sudo"
+else
+	echo "install-deps: missing packages: $pkgs" >&2
+	echo "install-deps: run as root:  apt-get update && apt-get install -y --no-install-recommends $pkgs" >&2
+	exit 1
+fi
+
+echo "install-deps: installing $pkgs"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q || { echo "install-deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $pkgs || {
+	echo "install-deps: apt-get install failed: $pkgs" >&2; exit 1; }
+echo "install-deps: done"

@@ -1,0 +1,90 @@
+/* suites/suite.h — the suite interface: a suite is a dataset plus two functions, one that
+ * turns an item into a request and one that scores a response. Suites know nothing of
+ * providers' transport or of the results store; they only fill and read provider structs.
+ * The first suite is `gsm8k` (grade-school math, chain-of-thought, strict + flexible match). */
+#ifndef TB_SUITE_H
+#define TB_SUITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "providers/provider.h"
+
+typedef struct suite suite;
+
+enum {
+	SUITE_OK = 0,
+	SUITE_EINVAL = -1,
+	SUITE_ENOMEM = -2,
+	SUITE_ERANGE = -3,  /* item index out of range */
+};
+
+#define SUITE_MAX_METRICS 4
+
+/* Options for suite_open. All strings borrowed for the call. Valid when zeroed
+ * (then dataset_path must still be given for suites without a built-in dataset). */
+typedef struct suite_opts {
+	const char *name;          /* "gsm8k", ... */
+	const char *dataset_path;  /* JSONL file; relative paths resolve against base_dir */
+	const char *train_path;    /* file to draw few-shot exemplars from, or NULL for built-in */
+	const char *base_dir;      /* or NULL */
+	int shots;                 /* -1 = the suite's default (gsm8k: 8) */
+	long limit;                /* 0 = all items, else the first `limit` items */
+	uint64_t seed;             /* for any sampling the suite does (exemplar choice) */
+	int chat;                  /* 1: build chat messages; 0: a completion prompt */
+} suite_opts;
+
+/* The verdicts of one response. metric[0] is the suite's primary metric. */
+typedef struct suite_score_out {
+	int n_metrics;
+	const char *metric[SUITE_MAX_METRICS]; /* static names, e.g. "strict", "flexible" */
+	double value[SUITE_MAX_METRICS];       /* 0..1 each */
+	char *answer[SUITE_MAX_METRICS];       /* extracted answer per metric, heap or NULL */
+	char *expected;                        /* the reference answer, heap or NULL */
+} suite_score_out;
+
+/* A suite kind for `tierbench list`. Ownership: static strings. */
+typedef struct suite_info {
+	const char *name;
+	const char *summary;
+	const char *dataset_hint;  /* what dataset file it reads */
+} suite_info;
+
+/* Known suites; *n receives the count. Ownership: static table. */
+const suite_info *suite_list(size_t *n);
+
+/* Loads a suite and its dataset. On failure returns NULL with one line in err naming the
+ * file and line (e.g. "test.jsonl:17: missing field \"answer\""). Ownership: caller frees
+ * with suite_close. */
+suite *suite_open(const suite_opts *o, char *err, size_t errlen);
+
+/* Frees the suite. NULL does nothing. */
+void suite_close(suite *s);
+
+/* The suite's name ("gsm8k"). Ownership: owned by s. */
+const char *suite_name(const suite *s);
+
+/* Number of items (after the limit). */
+size_t suite_count(const suite *s);
+
+/* The id of item i: the dataset's own id field (task_id, unique_id) when it has one, else the
+ * 0-based line number in the dataset file as decimal text. Ownership: owned by s. */
+const char *suite_item_id(const suite *s, size_t item);
+
+/* Fills *out with the request for (item, sample): task_id, sample, prompt or messages, and the
+ * suite's stop strings. Generation settings (max_tokens, temperature, ...) are left for the
+ * caller. Returns 0 or a SUITE_E* code. Thread-safe. Ownership: caller releases out with
+ * prov_req_release. */
+int suite_build(const suite *s, size_t item, int sample, prov_req *out);
+
+/* Scores response r for item. Returns 0 or a SUITE_E* code. Thread-safe (called from a
+ * worker pool). Ownership: caller releases out with suite_score_release. */
+int suite_score(const suite *s, size_t item, const prov_resp *r, suite_score_out *out);
+
+/* Frees the heap fields of out and zeroes it. NULL does nothing. */
+void suite_score_release(suite_score_out *out);
+
+/* Text for a SUITE_E* code. Ownership: static. */
+const char *suite_strerror(int code);
+
+#endif
