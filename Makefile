@@ -80,8 +80,8 @@ $(BUILD)/buildinfo.h: FORCE
 		'$(strip $(CFLAGS_$(CONFIG)) $(EXTRA_CFLAGS))' '$(CONFIG)$(if $(filter 1,$(CUDA)), cuda [$(CUDA_ARCH)])' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/harness/buildinfo.o: $(BUILD)/buildinfo.h
-$(BUILD)/harness/buildinfo.o: CPPFLAGS += -I$(BUILD)
+$(BUILD)/harness/info.o: $(BUILD)/buildinfo.h
+$(BUILD)/harness/info.o: CPPFLAGS += -I$(BUILD)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -109,7 +109,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 test: check-deps $(BIN) $(TEST_BIN)
-	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/*.sh)
+	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/test_*.sh)
 
 asan:
 	@$(MAKE) --no-print-directory CONFIG=asan test

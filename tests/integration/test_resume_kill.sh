@@ -3,9 +3,10 @@
 # with exactly the rows of an uninterrupted run (none missing, none duplicated); SIGINT stops
 # cleanly and marks the run interrupted; a changed spec is refused unless --force-new.
 . tests/integration/lib.sh
+ROOT=$(pwd)
 cd "$T_DIR" || exit 1
 N=150 K=2 TOTAL=300
-python3 "$OLDPWD/tests/integration/gen_data.py" data.jsonl gens.jsonl $N $K
+python3 "$ROOT/tests/integration/gen_data.py" data.jsonl gens.jsonl $N $K
 cat > spec.json <<JSON
 {
   "name": "resume",
@@ -26,17 +27,9 @@ check reference_run_has_every_sample test "$(wc -l < ref.rows)" -eq $TOTAL
 # Killed with SIGKILL once the store holds 20, 70, 130, 190 and 250 rows, resumed each time.
 kills_mid_run=0
 for at in 20 70 130 190 250; do
-	"$TB_BIN" run spec.json --out killed --quiet --no-bw >>killed.log 2>&1 &
-	pid=$!
-	n=0
-	while kill -0 $pid 2>/dev/null; do
-		n=$(sql killed/results.db "SELECT count(*) FROM samples" 2>/dev/null || echo 0)
-		[ "${n:-0}" -ge $at ] && break
-		sleep 0.02
-	done
-	kill -9 $pid 2>/dev/null && wait $pid 2>/dev/null
-	n=$(sql killed/results.db "SELECT count(*) FROM samples")
-	[ "$n" -gt 0 ] && [ "$n" -lt $TOTAL ] && kills_mid_run=$((kills_mid_run + 1))
+	set -- $(python3 "$ROOT/tests/integration/kill_at.py" killed/results.db $at KILL \
+		"$TB_BIN" run spec.json --out killed --quiet --no-bw)
+	[ "$1" -gt 0 ] && [ "$1" -lt $TOTAL ] && [ "$2" -eq -9 ] && kills_mid_run=$((kills_mid_run + 1))
 done
 check sigkill_landed_mid_run_five_times test $kills_mid_run -eq 5
 "$TB_BIN" run spec.json --out killed --quiet --no-bw >>killed.log 2>&1
@@ -48,16 +41,8 @@ check resumed_rows_have_no_duplicates test "$(sql killed/results.db "SELECT coun
 check resumed_store_has_one_run test "$(sql killed/results.db "SELECT count(*) || ' ' || max(status) FROM runs")" = "1 done"
 
 # SIGINT: clean stop, exit 2, status interrupted, summary printed; then resume finishes.
-"$TB_BIN" run spec.json --out int --no-bw >int.log 2>&1 &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-	n=$(sql int/results.db "SELECT count(*) FROM samples" 2>/dev/null || echo 0)
-	[ "${n:-0}" -ge 40 ] && break
-	sleep 0.02
-done
-kill -INT $pid
-wait $pid
-rc=$?
+set -- $(python3 "$ROOT/tests/integration/kill_at.py" int/results.db 40 INT "$TB_BIN" run spec.json --out int --no-bw)
+rc=$2
 check sigint_exits_with_runtime_code test $rc -eq 2
 check sigint_marks_run_interrupted test "$(sql int/results.db "SELECT status FROM runs")" = interrupted
 check sigint_prints_summary_and_resume_hint grep -q "run the same command again to resume" int.log

@@ -1,0 +1,733 @@
+/* harness/spec.c — the run spec: JSON (cJSON) into hx_spec with errors that name the JSON path
+ * and what was expected ("spec.json: suites[1].shots: expected integer >= 0, got \"eight\""),
+ * unknown keys answered with the nearest valid key, defaults filled, and a canonical JSON form
+ * whose "identity" part tells a resumed run from a changed one. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/harness.h"
+
+#define SPEC_MAX_BYTES (16u << 20)
+
+static const char *const top_keys[] = { "name", "targets", "suites", "generation", "concurrency",
+	"score_workers", "output", NULL };
+static const char *const target_keys[] = { "id", "provider", "model", "options", "prices",
+	"hardware", "quant", "max_in_flight", NULL };
+static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok", NULL };
+static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
+	"seed", "chat", NULL };
+static const char *const gen_keys[] = { "max_tokens", "temperature", "top_p", "stop", "seed", NULL };
+
+typedef struct pctx {
+	const char *label;
+	char *err;
+	size_t errlen;
+} pctx;
+
+static void perr(pctx *c, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s: %s%s%s", c->label, path, *path ? ": " : "", msg);
+}
+
+/* A compact rendering of a JSON value for "got ..." (strings quoted, long values cut). */
+static void show(const cJSON *v, char *out, size_t cap)
+{
+	char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+	if (!s) {
+		snprintf(out, cap, "nothing");
+		return;
+	}
+	if (strlen(s) > 40)
+		snprintf(out, cap, "%.37s...", s);
+	else
+		snprintf(out, cap, "%s", s);
+	free(s);
+}
+
+static size_t lev(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof *cur);
+	}
+	return prev[lb];
+}
+
+/* Checks that obj has only known keys; the error suggests the nearest one. */
+static int check_keys(pctx *c, const cJSON *obj, const char *path, const char *const *keys)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		const char *best = NULL;
+		size_t bd = 99, limit;
+		char p[256], list[256] = "";
+		int known = 0;
+		for (size_t i = 0; keys[i]; i++) {
+			size_t d;
+			if (strcmp(keys[i], it->string) == 0) {
+				known = 1;
+				break;
+			}
+			d = lev(keys[i], it->string);
+			if (d < bd) {
+				bd = d;
+				best = keys[i];
+			}
+		}
+		if (known)
+			continue;
+		snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", it->string);
+		limit = strlen(it->string) / 3 > 2 ? strlen(it->string) / 3 : 2;
+		if (best && bd <= limit) {
+			perr(c, p, "unknown key (did you mean \"%s\"?)", best);
+		} else {
+			for (size_t i = 0; keys[i]; i++) {
+				size_t used = strlen(list);
+				snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", keys[i]);
+			}
+			perr(c, p, "unknown key (valid keys: %s)", list);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int get_string(pctx *c, const cJSON *obj, const char *path, const char *key, int required,
+	char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[256], got[64];
+	snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+	if (!v) {
+		if (required) {
+			perr(c, p, "missing required key");
+			return -1;
+		}
+		return 0;
+	}
+	if (!cJSON_IsString(v) || !*v->valuestring) {
+		show(v, got, sizeof got);
+		perr(c, p, "expected a non-empty string, got %s", got);
+		return -1;
+	}
+	free(*out);
+	*out = strdup(v->valuestring);
+	if (!*out) {
+		perr(c, p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_int(pctx *c, const cJSON *obj, const char *path, const char *key, long long lo,
+	long long hi, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[256], got[64], range[64];
+	if (!v)
+		return 0;
+	snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+	if (hi >= INT_MAX)
+		snprintf(range, sizeof range, ">= %lld", lo);
+	else
+		snprintf(range, sizeof range, "%lld..%lld", lo, hi);
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
+	    v->valuedouble > (double)hi || fabs(v->valuedouble) > 9007199254740992.0) {
+		show(v, got, sizeof got);
+		perr(c, p, "expected integer %s, got %s", range, got);
+		return -1;
+	}
+	*out = (long long)v->valuedouble;
+	return 0;
+}
+
+static int get_num(pctx *c, const cJSON *obj, const char *path, const char *key, double lo, double hi,
+	int lo_open, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[256], got[64];
+	if (!v)
+		return 0;
+	snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble > hi ||
+	    (lo_open ? v->valuedouble <= lo : v->valuedouble < lo)) {
+		show(v, got, sizeof got);
+		if (isinf(hi))
+			perr(c, p, "expected number %s %g, got %s", lo_open ? ">" : ">=", lo, got);
+		else
+			perr(c, p, "expected number in %s%g, %g], got %s", lo_open ? "(" : "[", lo, hi, got);
+		return -1;
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_object_text(pctx *c, const cJSON *obj, const char *path, const char *key, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[256], got[64];
+	if (!v)
+		return 0;
+	snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+	if (!cJSON_IsObject(v)) {
+		show(v, got, sizeof got);
+		perr(c, p, "expected an object, got %s", got);
+		return -1;
+	}
+	free(*out);
+	if (!(*out = cJSON_PrintUnformatted(v))) {
+		perr(c, p, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void target_defaults(hx_target_spec *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+static void suite_defaults(hx_suite_spec *s)
+{
+	memset(s, 0, sizeof *s);
+	s->shots = -1;
+	s->samples = 1;
+	s->seed = 1234;
+}
+
+static void spec_defaults(hx_spec *s)
+{
+	memset(s, 0, sizeof *s);
+	s->concurrency = 8;
+	s->gen.seed = -1;
+}
+
+static int default_target_id(hx_target_spec *t)
+{
+	size_t n;
+	if (t->id || !t->provider || !t->model)
+		return 0;
+	n = strlen(t->provider) + strlen(t->model) + 2;
+	if (!(t->id = malloc(n)))
+		return -1;
+	snprintf(t->id, n, "%s:%s", t->provider, t->model);
+	return 0;
+}
+
+static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spec *t)
+{
+	const cJSON *pr;
+	long long v = 0;
+	char got[64], pp[256];
+	if (!cJSON_IsObject(o)) {
+		show(o, got, sizeof got);
+		perr(c, path, "expected an object, got %s", got);
+		return -1;
+	}
+	if (check_keys(c, o, path, target_keys) || get_string(c, o, path, "id", 0, &t->id) ||
+	    get_string(c, o, path, "provider", 1, &t->provider) ||
+	    get_string(c, o, path, "model", 1, &t->model) ||
+	    get_object_text(c, o, path, "options", &t->options_json) ||
+	    get_object_text(c, o, path, "hardware", &t->hardware_json) ||
+	    get_string(c, o, path, "quant", 0, &t->quant) ||
+	    get_int(c, o, path, "max_in_flight", 1, 100000, &v))
+		return -1;
+	t->max_in_flight = (int)v;
+	if ((pr = cJSON_GetObjectItemCaseSensitive(o, "prices"))) {
+		snprintf(pp, sizeof pp, "%s.prices", path);
+		if (!cJSON_IsObject(pr)) {
+			show(pr, got, sizeof got);
+			perr(c, pp, "expected an object, got %s", got);
+			return -1;
+		}
+		if (check_keys(c, pr, pp, price_keys) ||
+		    get_num(c, pr, pp, "input_per_mtok", 0, INFINITY, 0, &t->price_in_usd_per_mtok) ||
+		    get_num(c, pr, pp, "output_per_mtok", 0, INFINITY, 0, &t->price_out_usd_per_mtok))
+			return -1;
+		t->has_prices = 1;
+	}
+	if (default_target_id(t)) {
+		perr(c, path, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
+{
+	long long v;
+	const cJSON *chat;
+	char got[64], pp[256];
+	if (!cJSON_IsObject(o)) {
+		show(o, got, sizeof got);
+		perr(c, path, "expected an object, got %s", got);
+		return -1;
+	}
+	if (check_keys(c, o, path, suite_keys) || get_string(c, o, path, "name", 1, &s->name) ||
+	    get_string(c, o, path, "dataset", 0, &s->dataset) ||
+	    get_string(c, o, path, "train", 0, &s->train))
+		return -1;
+	v = s->shots;
+	if (!cJSON_GetObjectItemCaseSensitive(o, "shots"))
+		v = -1;
+	else if (get_int(c, o, path, "shots", 0, INT_MAX, &v))
+		return -1;
+	s->shots = (int)v;
+	v = s->samples;
+	if (get_int(c, o, path, "samples", 1, 100000, &v))
+		return -1;
+	s->samples = (int)v;
+	v = s->limit;
+	if (get_int(c, o, path, "limit", 0, LLONG_MAX, &v))
+		return -1;
+	s->limit = (long)v;
+	v = (long long)s->seed;
+	if (get_int(c, o, path, "seed", 0, 9007199254740991LL, &v))
+		return -1;
+	s->seed = (uint64_t)v;
+	if ((chat = cJSON_GetObjectItemCaseSensitive(o, "chat"))) {
+		if (!cJSON_IsBool(chat)) {
+			snprintf(pp, sizeof pp, "%s.chat", path);
+			show(chat, got, sizeof got);
+			perr(c, pp, "expected true or false, got %s", got);
+			return -1;
+		}
+		s->chat = cJSON_IsTrue(chat);
+	}
+	return 0;
+}
+
+static int parse_gen(pctx *c, const cJSON *o, hx_gen_spec *g)
+{
+	const cJSON *stop;
+	long long v;
+	char got[64];
+	if (!cJSON_IsObject(o)) {
+		show(o, got, sizeof got);
+		perr(c, "generation", "expected an object, got %s", got);
+		return -1;
+	}
+	if (check_keys(c, o, "generation", gen_keys))
+		return -1;
+	v = g->max_tokens;
+	if (get_int(c, o, "generation", "max_tokens", 0, 10000000, &v))
+		return -1;
+	g->max_tokens = (int)v;
+	if (get_num(c, o, "generation", "temperature", 0, 100, 0, &g->temperature) ||
+	    get_num(c, o, "generation", "top_p", 0, 1, 1, &g->top_p))
+		return -1;
+	v = g->seed;
+	if (get_int(c, o, "generation", "seed", -1, 9007199254740991LL, &v))
+		return -1;
+	g->seed = v;
+	if ((stop = cJSON_GetObjectItemCaseSensitive(o, "stop"))) {
+		int n = cJSON_GetArraySize(stop), i = 0;
+		const cJSON *it;
+		if (!cJSON_IsArray(stop)) {
+			show(stop, got, sizeof got);
+			perr(c, "generation.stop", "expected an array of strings, got %s", got);
+			return -1;
+		}
+		if (n && !(g->stop = calloc((size_t)n, sizeof *g->stop))) {
+			perr(c, "generation.stop", "out of memory");
+			return -1;
+		}
+		cJSON_ArrayForEach(it, stop) {
+			char p[64];
+			snprintf(p, sizeof p, "generation.stop[%d]", i);
+			if (!cJSON_IsString(it) || !*it->valuestring) {
+				show(it, got, sizeof got);
+				perr(c, p, "expected a non-empty string, got %s", got);
+				return -1;
+			}
+			if (!(g->stop[g->n_stop] = strdup(it->valuestring))) {
+				perr(c, p, "out of memory");
+				return -1;
+			}
+			g->n_stop++;
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Line and column (1-based) of byte offset off in text. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir, char *err,
+	size_t errlen)
+{
+	pctx c = { label ? label : "spec", err, errlen };
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithOpts(json, &end, 1), *arr, *it;
+	hx_spec *s = calloc(1, sizeof *s);
+	long long v;
+	size_t i;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		cJSON_Delete(root);
+		return NULL;
+	}
+	spec_defaults(s);
+	if (!root) {
+		int line, col;
+		char near[24];
+		size_t off = end && end >= json ? (size_t)(end - json) : 0;
+		line_col(json, off, &line, &col);
+		snprintf(near, sizeof near, "%.20s", json + off);
+		near[strcspn(near, "\n")] = 0;
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON near \"%s\"", c.label, line, col, near);
+		goto fail;
+	}
+	if (!cJSON_IsObject(root)) {
+		perr(&c, "", "expected a JSON object at the top level");
+		goto fail;
+	}
+	if (check_keys(&c, root, "", top_keys) || get_string(&c, root, "", "name", 0, &s->name) ||
+	    get_string(&c, root, "", "output", 0, &s->output))
+		goto fail;
+	v = s->concurrency;
+	if (get_int(&c, root, "", "concurrency", 1, 100000, &v))
+		goto fail;
+	s->concurrency = (int)v;
+	v = 0;
+	if (get_int(&c, root, "", "score_workers", 0, 1024, &v))
+		goto fail;
+	s->score_workers = (int)v;
+
+	arr = cJSON_GetObjectItemCaseSensitive(root, "targets");
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
+		perr(&c, "targets", "expected a non-empty array%s", arr ? "" : " (missing required key)");
+		goto fail;
+	}
+	if (!(s->targets = calloc((size_t)cJSON_GetArraySize(arr), sizeof *s->targets)))
+		goto nomem;
+	i = 0;
+	cJSON_ArrayForEach(it, arr) {
+		char p[32];
+		snprintf(p, sizeof p, "targets[%zu]", i);
+		target_defaults(&s->targets[i]);
+		s->n_targets = ++i;
+		if (parse_target(&c, it, p, &s->targets[i - 1]))
+			goto fail;
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "suites");
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
+		perr(&c, "suites", "expected a non-empty array%s", arr ? "" : " (missing required key)");
+		goto fail;
+	}
+	if (!(s->suites = calloc((size_t)cJSON_GetArraySize(arr), sizeof *s->suites)))
+		goto nomem;
+	i = 0;
+	cJSON_ArrayForEach(it, arr) {
+		char p[32];
+		snprintf(p, sizeof p, "suites[%zu]", i);
+		suite_defaults(&s->suites[i]);
+		s->n_suites = ++i;
+		if (parse_suite(&c, it, p, &s->suites[i - 1]))
+			goto fail;
+	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "generation")) && parse_gen(&c, it, &s->gen))
+		goto fail;
+	if (!(s->base_dir = strdup(base_dir && *base_dir ? base_dir : ".")))
+		goto nomem;
+	if (hx_spec_validate(s, err, errlen)) {
+		/* validate writes without the label: add it */
+		char tmp[1024];
+		snprintf(tmp, sizeof tmp, "%s", err);
+		snprintf(err, errlen, "%s: %s", c.label, tmp);
+		goto fail;
+	}
+	cJSON_Delete(root);
+	return s;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", c.label);
+fail:
+	cJSON_Delete(root);
+	hx_spec_free(s);
+	return NULL;
+}
+
+hx_spec *hx_spec_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *dir = NULL, *slash;
+	size_t n = 0, cap = 0;
+	hx_spec *s = NULL;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+		if (n + 4096 + 1 > cap) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			if (cap > SPEC_MAX_BYTES + 8192) {
+				snprintf(err, errlen, "%s: larger than %u MiB; not a run spec", path,
+					 SPEC_MAX_BYTES >> 20);
+				goto out;
+			}
+			if (!(nb = realloc(buf, cap))) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = 0;
+	if (strlen(buf) != n) {
+		snprintf(err, errlen, "%s: contains a NUL byte; not a JSON run spec", path);
+		goto out;
+	}
+	if (!(dir = strdup(path))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')))
+		slash[slash == dir ? 1 : 0] = 0;
+	else
+		strcpy(dir, ".");
+	s = hx_spec_parse(buf, path, dir, err, errlen);
+out:
+	fclose(f);
+	free(buf);
+	free(dir);
+	return s;
+}
+
+hx_spec *hx_spec_new(void)
+{
+	hx_spec *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	spec_defaults(s);
+	if (!(s->base_dir = strdup("."))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+hx_target_spec *hx_spec_add_target(hx_spec *s, const char *provider, const char *model)
+{
+	hx_target_spec *n = realloc(s->targets, (s->n_targets + 1) * sizeof *n), *t;
+	if (!n)
+		return NULL;
+	s->targets = n;
+	t = &n[s->n_targets];
+	target_defaults(t);
+	if (!(t->provider = strdup(provider)) || !(t->model = strdup(model)) || default_target_id(t)) {
+		free(t->provider);
+		free(t->model);
+		return NULL;
+	}
+	s->n_targets++;
+	return t;
+}
+
+hx_suite_spec *hx_spec_add_suite(hx_spec *s, const char *name)
+{
+	hx_suite_spec *n = realloc(s->suites, (s->n_suites + 1) * sizeof *n), *x;
+	if (!n)
+		return NULL;
+	s->suites = n;
+	x = &n[s->n_suites];
+	suite_defaults(x);
+	if (!(x->name = strdup(name)))
+		return NULL;
+	s->n_suites++;
+	return x;
+}
+
+int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
+{
+	if (!s->n_targets) {
+		snprintf(err, errlen, "targets: at least one target is needed");
+		return HX_EINVAL;
+	}
+	if (!s->n_suites) {
+		snprintf(err, errlen, "suites: at least one suite is needed");
+		return HX_EINVAL;
+	}
+	for (size_t i = 0; i < s->n_targets; i++) {
+		if (!s->targets[i].id || !s->targets[i].provider || !s->targets[i].model) {
+			snprintf(err, errlen, "targets[%zu]: provider and model are required", i);
+			return HX_EINVAL;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(s->targets[i].id, s->targets[k].id) == 0) {
+				snprintf(err, errlen, "targets[%zu].id: duplicate id \"%s\" (also targets[%zu])", i,
+					 s->targets[i].id, k);
+				return HX_EINVAL;
+			}
+	}
+	for (size_t i = 0; i < s->n_suites; i++) {
+		if (!s->suites[i].name) {
+			snprintf(err, errlen, "suites[%zu].name: missing required key", i);
+			return HX_EINVAL;
+		}
+		if (s->suites[i].samples < 1) {
+			snprintf(err, errlen, "suites[%zu].samples: expected integer >= 1, got %d", i,
+				 s->suites[i].samples);
+			return HX_EINVAL;
+		}
+	}
+	if (s->concurrency < 1) {
+		snprintf(err, errlen, "concurrency: expected integer >= 1, got %d", s->concurrency);
+		return HX_EINVAL;
+	}
+	return 0;
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_raw_object(cJSON *o, const char *k, const char *json)
+{
+	cJSON *v = json ? cJSON_Parse(json) : NULL;
+	if (v)
+		cJSON_AddItemToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+char *hx_spec_to_json(const hx_spec *s, int identity_only)
+{
+	cJSON *root = cJSON_CreateObject(), *arr, *g, *stop;
+	char *out;
+	if (!root)
+		return NULL;
+	if (!identity_only)
+		add_str(root, "name", s->name);
+	arr = cJSON_AddArrayToObject(root, "targets");
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const hx_target_spec *t = &s->targets[i];
+		cJSON *o = cJSON_CreateObject();
+		add_str(o, "id", t->id);
+		add_str(o, "provider", t->provider);
+		add_str(o, "model", t->model);
+		add_raw_object(o, "options", t->options_json);
+		if (t->has_prices) {
+			cJSON *p = cJSON_AddObjectToObject(o, "prices");
+			cJSON_AddNumberToObject(p, "input_per_mtok", t->price_in_usd_per_mtok);
+			cJSON_AddNumberToObject(p, "output_per_mtok", t->price_out_usd_per_mtok);
+		} else {
+			cJSON_AddNullToObject(o, "prices");
+		}
+		add_raw_object(o, "hardware", t->hardware_json);
+		add_str(o, "quant", t->quant);
+		if (!identity_only)
+			cJSON_AddNumberToObject(o, "max_in_flight", t->max_in_flight);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(root, "suites");
+	for (size_t i = 0; i < s->n_suites; i++) {
+		const hx_suite_spec *x = &s->suites[i];
+		cJSON *o = cJSON_CreateObject();
+		add_str(o, "name", x->name);
+		add_str(o, "dataset", x->dataset);
+		add_str(o, "train", x->train);
+		cJSON_AddNumberToObject(o, "shots", x->shots);
+		cJSON_AddNumberToObject(o, "samples", x->samples);
+		cJSON_AddNumberToObject(o, "limit", (double)x->limit);
+		cJSON_AddNumberToObject(o, "seed", (double)x->seed);
+		cJSON_AddBoolToObject(o, "chat", x->chat);
+		cJSON_AddItemToArray(arr, o);
+	}
+	g = cJSON_AddObjectToObject(root, "generation");
+	cJSON_AddNumberToObject(g, "max_tokens", s->gen.max_tokens);
+	cJSON_AddNumberToObject(g, "temperature", s->gen.temperature);
+	cJSON_AddNumberToObject(g, "top_p", s->gen.top_p);
+	stop = cJSON_AddArrayToObject(g, "stop");
+	for (size_t i = 0; i < s->gen.n_stop; i++)
+		cJSON_AddItemToArray(stop, cJSON_CreateString(s->gen.stop[i]));
+	cJSON_AddNumberToObject(g, "seed", (double)s->gen.seed);
+	if (!identity_only) {
+		cJSON_AddNumberToObject(root, "concurrency", s->concurrency);
+		cJSON_AddNumberToObject(root, "score_workers", s->score_workers);
+		add_str(root, "output", s->output);
+	}
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+
+void hx_spec_free(hx_spec *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		hx_target_spec *t = &s->targets[i];
+		free(t->id);
+		free(t->provider);
+		free(t->model);
+		free(t->options_json);
+		free(t->hardware_json);
+		free(t->quant);
+	}
+	free(s->targets);
+	for (size_t i = 0; i < s->n_suites; i++) {
+		hx_suite_spec *x = &s->suites[i];
+		free(x->name);
+		free(x->dataset);
+		free(x->train);
+	}
+	free(s->suites);
+	for (size_t i = 0; i < s->gen.n_stop; i++)
+		free(s->gen.stop[i]);
+	free(s->gen.stop);
+	free(s->name);
+	free(s->output);
+	free(s->base_dir);
+	free(s);
+}
