@@ -50,14 +50,13 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 LIB      := $(BUILD)/libtierbench.a
 
+# Every configuration links its own binary; a release build also copies it to bin/tierbench
+# (whenever it differs, so switching between CUDA=1 and a plain build always updates bin/).
+LINKED   := $(BUILD)/tierbench
 ifeq ($(CONFIG),release)
-ifeq ($(CUDA),1)
 BIN      := bin/tierbench
 else
-BIN      := bin/tierbench
-endif
-else
-BIN      := $(BUILD)/tierbench
+BIN      := $(LINKED)
 endif
 
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
@@ -98,10 +97,16 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(MAIN_OBJ) $(LIB)
+$(LINKED): $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ifneq ($(BIN),$(LINKED))
+$(BIN): $(LINKED) FORCE
+	@mkdir -p $(@D)
+	@cmp -s $< $@ || { cp $< $@ && echo "  CP      $@"; }
+endif
 
 $(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
 	@mkdir -p $(@D)

@@ -104,7 +104,7 @@ static int normalise_number(const char *s, char out[NUM_MAX])
 			p = "0";
 		if (strcmp(p, "0") == 0)
 			neg = 0;
-		snprintf(out, NUM_MAX, "%s%s%s", neg ? "-" : "", p[0] == '.' ? "0" : "", p);
+		snprintf(out, NUM_MAX, "%s%s%.60s", neg ? "-" : "", p[0] == '.' ? "0" : "", p);
 	}
 	return 0;
 }
