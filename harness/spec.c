@@ -624,12 +624,11 @@ int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Absent optional values are left out, so the canonical JSON parses back as a spec. */
 static void add_str(cJSON *o, const char *k, const char *v)
 {
 	if (v)
 		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
 }
 
 static void add_raw_object(cJSON *o, const char *k, const char *json)
@@ -637,8 +636,6 @@ static void add_raw_object(cJSON *o, const char *k, const char *json)
 	cJSON *v = json ? cJSON_Parse(json) : NULL;
 	if (v)
 		cJSON_AddItemToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
 }
 
 char *hx_spec_to_json(const hx_spec *s, int identity_only)
@@ -661,12 +658,10 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 			cJSON *p = cJSON_AddObjectToObject(o, "prices");
 			cJSON_AddNumberToObject(p, "input_per_mtok", t->price_in_usd_per_mtok);
 			cJSON_AddNumberToObject(p, "output_per_mtok", t->price_out_usd_per_mtok);
-		} else {
-			cJSON_AddNullToObject(o, "prices");
 		}
 		add_raw_object(o, "hardware", t->hardware_json);
 		add_str(o, "quant", t->quant);
-		if (!identity_only)
+		if (!identity_only && t->max_in_flight > 0)
 			cJSON_AddNumberToObject(o, "max_in_flight", t->max_in_flight);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -677,7 +672,8 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		add_str(o, "name", x->name);
 		add_str(o, "dataset", x->dataset);
 		add_str(o, "train", x->train);
-		cJSON_AddNumberToObject(o, "shots", x->shots);
+		if (x->shots >= 0)
+			cJSON_AddNumberToObject(o, "shots", x->shots);
 		cJSON_AddNumberToObject(o, "samples", x->samples);
 		cJSON_AddNumberToObject(o, "limit", (double)x->limit);
 		cJSON_AddNumberToObject(o, "seed", (double)x->seed);
@@ -687,7 +683,8 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 	g = cJSON_AddObjectToObject(root, "generation");
 	cJSON_AddNumberToObject(g, "max_tokens", s->gen.max_tokens);
 	cJSON_AddNumberToObject(g, "temperature", s->gen.temperature);
-	cJSON_AddNumberToObject(g, "top_p", s->gen.top_p);
+	if (s->gen.top_p > 0)
+		cJSON_AddNumberToObject(g, "top_p", s->gen.top_p);
 	stop = cJSON_AddArrayToObject(g, "stop");
 	for (size_t i = 0; i < s->gen.n_stop; i++)
 		cJSON_AddItemToArray(stop, cJSON_CreateString(s->gen.stop[i]));

@@ -1,0 +1,225 @@
+/* tests/harness/test_spec.c — the run spec: a full spec round-trips, defaults are filled, every
+ * kind of mistake gets one line naming the JSON path, and the identity JSON changes only with
+ * what decides results. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "harness/harness.h"
+
+static const char *full_spec =
+	"{\"name\": \"full\","
+	" \"targets\": [{\"id\": \"a\", \"provider\": \"samples\", \"model\": \"gens.jsonl\","
+	"   \"options\": {\"delay_ms\": 5}, \"prices\": {\"input_per_mtok\": 0.5, \"output_per_mtok\": 1.5},"
+	"   \"hardware\": {\"kind\": \"api\"}, \"quant\": \"Q4_K_M\", \"max_in_flight\": 4},"
+	"  {\"provider\": \"samples\", \"model\": \"other.jsonl\"}],"
+	" \"suites\": [{\"name\": \"gsm8k\", \"dataset\": \"test.jsonl\", \"train\": \"train.jsonl\", \"shots\": 5,"
+	"   \"samples\": 3, \"limit\": 50, \"seed\": 9, \"chat\": true}],"
+	" \"generation\": {\"max_tokens\": 256, \"temperature\": 0.7, \"top_p\": 0.95, \"stop\": [\"Q:\"], \"seed\": 11},"
+	" \"concurrency\": 16, \"score_workers\": 2, \"output\": \"runs/full\"}";
+
+static hx_spec *parse(const char *json, char *err, size_t errlen)
+{
+	return hx_spec_parse(json, "spec.json", ".", err, errlen);
+}
+
+static void test_spec_full_example_parses_and_round_trips(void)
+{
+	char err[512] = "";
+	hx_spec *s = parse(full_spec, err, sizeof err), *t;
+	char *j1, *j2;
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_STR(s->name, "full");
+	TB_CHECK_INT(s->n_targets, 2);
+	TB_CHECK_STR(s->targets[0].id, "a");
+	TB_CHECK_STR(s->targets[1].id, "samples:other.jsonl");
+	TB_CHECK_STR(s->targets[0].options_json, "{\"delay_ms\":5}");
+	TB_CHECK(s->targets[0].has_prices && s->targets[0].price_out_usd_per_mtok == 1.5);
+	TB_CHECK_INT(s->targets[0].max_in_flight, 4);
+	TB_CHECK_STR(s->targets[0].quant, "Q4_K_M");
+	TB_CHECK_INT(s->suites[0].shots, 5);
+	TB_CHECK_INT(s->suites[0].samples, 3);
+	TB_CHECK_INT(s->suites[0].limit, 50);
+	TB_CHECK_INT(s->suites[0].chat, 1);
+	TB_CHECK_INT(s->gen.max_tokens, 256);
+	TB_CHECK_INT(s->gen.n_stop, 1);
+	TB_CHECK_INT(s->gen.seed, 11);
+	TB_CHECK_INT(s->concurrency, 16);
+	j1 = hx_spec_to_json(s, 0);
+	TB_REQUIRE(j1 != NULL);
+	t = parse(j1, err, sizeof err);
+	if (!t)
+		printf("  reparse: %s\n", err);
+	TB_REQUIRE(t != NULL);
+	j2 = hx_spec_to_json(t, 0);
+	TB_CHECK_STR(j1, j2);
+	free(j1);
+	free(j2);
+	hx_spec_free(s);
+	hx_spec_free(t);
+}
+
+static void test_spec_defaults_are_filled(void)
+{
+	char err[512];
+	hx_spec *s = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g.jsonl\"}],"
+			   " \"suites\": [{\"name\": \"gsm8k\"}]}", err, sizeof err);
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_INT(s->concurrency, 8);
+	TB_CHECK_INT(s->suites[0].shots, -1);
+	TB_CHECK_INT(s->suites[0].samples, 1);
+	TB_CHECK_INT(s->suites[0].limit, 0);
+	TB_CHECK_INT(s->suites[0].seed, 1234);
+	TB_CHECK_INT(s->gen.seed, -1);
+	TB_CHECK(s->output == NULL && s->suites[0].dataset == NULL);
+	TB_CHECK_STR(s->base_dir, ".");
+	hx_spec_free(s);
+}
+
+/* spec text, the exact error */
+static const struct { const char *json, *msg; } bad[] = {
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"},"
+	  " {\"name\": \"gsm8k\", \"shots\": \"eight\"}]}",
+	  "spec.json: suites[1].shots: expected integer >= 0, got \"eight\"" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"modle\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets[0].modle: unknown key (did you mean \"model\"?)" },
+	{ "{\"targets\": [], \"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets: expected a non-empty array" },
+	{ "{\"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets: expected a non-empty array (missing required key)" },
+	{ "{\"targets\": [{\"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets[0].provider: missing required key" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"samples\": 0}]}",
+	  "spec.json: suites[0].samples: expected integer 1..100000, got 0" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"limit\": 1.5}]}",
+	  "spec.json: suites[0].limit: expected integer >= 0, got 1.5" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"chat\": 1}]}",
+	  "spec.json: suites[0].chat: expected true or false, got 1" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}],"
+	  " \"generation\": {\"top_p\": 0}}",
+	  "spec.json: generation.top_p: expected number in (0, 1], got 0" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}],"
+	  " \"generation\": {\"stop\": [\"x\", 3]}}",
+	  "spec.json: generation.stop[1]: expected a non-empty string, got 3" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}],"
+	  " \"concurency\": 3}",
+	  "spec.json: concurency: unknown key (did you mean \"concurrency\"?)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}], \"zzz\": 1}",
+	  "spec.json: zzz: unknown key (valid keys: name, targets, suites, generation, concurrency, score_workers, output)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}, {\"provider\": \"samples\", \"model\": \"g\"}],"
+	  " \"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets[1].id: duplicate id \"samples:g\" (also targets[0])" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\", \"prices\": {\"input_per_mtok\": -1}}],"
+	  " \"suites\": [{\"name\": \"gsm8k\"}]}",
+	  "spec.json: targets[0].prices.input_per_mtok: expected number >= 0, got -1" },
+	{ "[1, 2]", "spec.json: expected a JSON object at the top level" },
+	{ "{\n  \"targets\": [\n    {\"provider\": \"samples\",, }\n  ]\n}", "spec.json:3:29: invalid JSON near \" }\"" },
+};
+
+static void test_spec_errors_name_path_and_expectation(void)
+{
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char err[512] = "";
+		hx_spec *s = parse(bad[i].json, err, sizeof err);
+		TB_CHECK(s == NULL);
+		if (strcmp(err, bad[i].msg) != 0) {
+			printf("  case %zu:\n    got  %s\n    want %s\n", i, err, bad[i].msg);
+			TB_CHECK(0);
+		}
+		hx_spec_free(s);
+	}
+}
+
+static void test_spec_identity_ignores_concurrency_but_not_limit(void)
+{
+	char err[512];
+	hx_spec *a = parse(full_spec, err, sizeof err), *b = parse(full_spec, err, sizeof err);
+	char *ia, *ib;
+	TB_REQUIRE(a && b);
+	b->concurrency = 1;
+	b->targets[0].max_in_flight = 99;
+	free(b->output);
+	b->output = strdup("elsewhere");
+	ia = hx_spec_to_json(a, 1);
+	ib = hx_spec_to_json(b, 1);
+	TB_CHECK_STR(ia, ib);
+	free(ib);
+	b->suites[0].limit = 51;
+	ib = hx_spec_to_json(b, 1);
+	TB_CHECK(strcmp(ia, ib) != 0);
+	free(ia);
+	free(ib);
+	hx_spec_free(a);
+	hx_spec_free(b);
+}
+
+static void test_spec_load_reports_unreadable_and_sets_base_dir(void)
+{
+	char err[512], dir[] = "/tmp/tb_spec_XXXXXX", path[256];
+	hx_spec *s;
+	FILE *f;
+	TB_CHECK(hx_spec_load("no/such/spec.json", err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "no/such/spec.json: cannot open") != NULL);
+	TB_REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/s.json", dir);
+	TB_REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs(full_spec, f);
+	fclose(f);
+	s = hx_spec_load(path, err, sizeof err);
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_STR(s->base_dir, dir);
+	hx_spec_free(s);
+	TB_REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("{\"targets\": 5}", f);
+	fclose(f);
+	TB_CHECK(hx_spec_load(path, err, sizeof err) == NULL);
+	TB_CHECK(strncmp(err, path, strlen(path)) == 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_spec_built_from_flags_validates(void)
+{
+	char err[512];
+	hx_spec *s = hx_spec_new();
+	TB_REQUIRE(s != NULL);
+	TB_CHECK(hx_spec_validate(s, err, sizeof err) != 0);
+	TB_REQUIRE(hx_spec_add_target(s, "samples", "g.jsonl") != NULL);
+	TB_REQUIRE(hx_spec_add_suite(s, "gsm8k") != NULL);
+	TB_CHECK_INT(hx_spec_validate(s, err, sizeof err), 0);
+	TB_CHECK_STR(s->targets[0].id, "samples:g.jsonl");
+	TB_REQUIRE(hx_spec_add_target(s, "samples", "g.jsonl") != NULL);
+	TB_CHECK(hx_spec_validate(s, err, sizeof err) != 0);
+	TB_CHECK(strstr(err, "duplicate id") != NULL);
+	hx_spec_free(s);
+	hx_spec_free(NULL);
+}
+
+static void test_spec_survives_deep_and_huge_nonsense(void)
+{
+	char err[512];
+	size_t n = 200000;
+	char *deep = malloc(2 * n + 1);
+	TB_REQUIRE(deep != NULL);
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = 0;
+	TB_CHECK(parse(deep, err, sizeof err) == NULL);
+	memset(deep, 'x', 2 * n);
+	TB_CHECK(parse(deep, err, sizeof err) == NULL);
+	TB_CHECK(parse("", err, sizeof err) == NULL);
+	free(deep);
+}
+
+int main(void)
+{
+	TB_RUN(test_spec_full_example_parses_and_round_trips);
+	TB_RUN(test_spec_defaults_are_filled);
+	TB_RUN(test_spec_errors_name_path_and_expectation);
+	TB_RUN(test_spec_identity_ignores_concurrency_but_not_limit);
+	TB_RUN(test_spec_load_reports_unreadable_and_sets_base_dir);
+	TB_RUN(test_spec_built_from_flags_validates);
+	TB_RUN(test_spec_survives_deep_and_huge_nonsense);
+	return tb_test_end();
+}
