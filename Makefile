@@ -25,19 +25,20 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS_release := -O2 -g
 CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_asan   := -fsanitize=address,undefined
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Evaluated on first use (after check-deps may have installed the libraries), then cached.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 CPPFLAGS := -I. -D_GNU_SOURCE -DTB_VERSION=\"$(VERSION)\"
-CFLAGS   := -std=c11 $(WARN) $(CFLAGS_$(CONFIG)) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS    = -std=c11 $(WARN) $(CFLAGS_$(CONFIG)) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  := $(LDFLAGS_$(CONFIG)) $(EXTRA_LDFLAGS)
-LDLIBS   := $(PKG_LIBS) -lpthread -lm
+LDLIBS    = $(PKG_LIBS) -lpthread -lm $(CUDA_LIBS)
 
 # CUDA: every backend's .cu files are found by wildcard, so adding one needs no Makefile edit.
 CU_SRC   :=
 ifeq ($(CUDA),1)
 CU_SRC   := $(wildcard engine/cuda/*.cu)
 CPPFLAGS += -DTB_CUDA=1 -I$(CUDA_HOME)/include
-LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
 NVCC_GENCODE := $(foreach a,$(subst ;, ,$(CUDA_ARCH)),-gencode arch=compute_$(subst sm_,,$(a)),code=$(a))
 NVCCFLAGS := -O2 -std=c++17 $(NVCC_GENCODE) -I. -DTB_CUDA=1 -Xcompiler -Wall,-Wextra,-Werror
 BUILD    := build/$(CONFIG)-cuda
@@ -82,12 +83,12 @@ $(BUILD)/buildinfo.h: FORCE
 $(BUILD)/harness/info.o: $(BUILD)/buildinfo.h
 $(BUILD)/harness/info.o: CPPFLAGS += -I$(BUILD)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/%.cu.o: %.cu
+$(BUILD)/%.cu.o: %.cu | check-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  NVCC    $<")
 	$(Q)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
