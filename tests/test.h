@@ -71,4 +71,13 @@ static inline const char *tb_shared_dir(void)
 	return NULL;
 }
 
+/* Removes a scratch folder made by a test (best effort; reports a failure to remove it). */
+static inline void tb_rmtree(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("  could not remove %s\n", dir);
+}
+
 #endif

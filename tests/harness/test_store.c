@@ -250,11 +250,6 @@ int main(void)
 	TB_RUN(test_store_put_is_unique_on_key_and_retries_transport_errors);
 	TB_RUN(test_store_reports_disk_full_and_keeps_stored_rows);
 	TB_RUN(test_sha256_matches_known_vectors);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			printf("  could not remove %s\n", tmpdir);
-	}
+	tb_rmtree(tmpdir);
 	return tb_test_end();
 }

@@ -58,6 +58,15 @@ check list_shows_suites_and_providers sh -c 'grep -q gsm8k list2.txt && grep -q 
 "$TB_BIN" hw --json --no-bw > hw.json; rc=$?
 check hw_json_parses sh -c "test $rc -eq 0 && python3 -c 'import json,sys; d=json.load(open(\"hw.json\")); assert d[\"cores\"] >= 1'"
 
+# Several targets at once: the built-in demo spec (two replayed answer files).
+"$TB_BIN" run "$ROOT/datasets/demo/demo.json" --out runs/demo --quiet --no-bw >demo.err 2>&1; rc=$?
+check multi_target_run_exits_zero test $rc -eq 0
+check multi_target_run_stores_every_target test "$(sql runs/demo/results.db "SELECT group_concat(n, ' ') FROM (SELECT count(*) AS n FROM samples GROUP BY target ORDER BY target)")" = "120 120"
+"$TB_BIN" report runs/demo > demo.md
+check multi_target_report_has_both_targets sh -c 'grep -q "| careful |" demo.md && grep -q "| hasty |" demo.md'
+"$TB_BIN" run "$ROOT/datasets/demo/demo.json" --out runs/demo --quiet --no-bw --concurrency 3 >demo2.err 2>&1; rc=$?
+check rerun_with_other_concurrency_resumes sh -c "test $rc -eq 0 && grep -q '240 already stored' demo2.err"
+
 # Bad input: one line naming the place, exit 2.
 bad() { # bad NAME EXPECTED-TEXT ARGS...
 	name=$1 want=$2; shift 2

@@ -274,11 +274,6 @@ int main(void)
 	TB_RUN(test_samples_delay_holds_answers_until_due);
 	TB_RUN(test_samples_cancel_all_fires_cancelled);
 	TB_RUN(test_req_copy_is_deep_and_release_zeroes);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			printf("  could not remove %s\n", tmpdir);
-	}
+	tb_rmtree(tmpdir);
 	return tb_test_end();
 }

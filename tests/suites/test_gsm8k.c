@@ -335,11 +335,6 @@ int main(void)
 	TB_RUN(test_gsm8k_ids_come_from_task_id_or_line_number);
 	TB_RUN(test_gsm8k_limit_keeps_first_items);
 	TB_RUN(test_gsm8k_rejects_bad_datasets_with_file_and_line);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			printf("  could not remove %s\n", tmpdir);
-	}
+	tb_rmtree(tmpdir);
 	return tb_test_end();
 }
