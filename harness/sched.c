@@ -450,7 +450,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	for (size_t i = 0; i < spec->n_suites; i++) {
 		const hx_suite_spec *ss = &spec->suites[i];
 		suite_opts so = { 0 };
-		char serr[512];
+		char serr[512], *dataset = NULL, *train = NULL;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(spec->suites[k].name, ss->name) == 0) {
 				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
@@ -458,15 +458,23 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 				ret = HX_EINVAL;
 				goto out;
 			}
+		/* Paths in a spec are relative to the spec's folder. */
+		if ((ss->dataset && !(dataset = join_path(spec->base_dir, ss->dataset))) ||
+		    (ss->train && !(train = join_path(spec->base_dir, ss->train)))) {
+			free(dataset);
+			goto nomem;
+		}
 		so.name = ss->name;
-		so.dataset_path = ss->dataset;
-		so.train_path = ss->train;
-		so.base_dir = spec->base_dir;
+		so.dataset_path = dataset;
+		so.train_path = train;
 		so.shots = ss->shots;
 		so.limit = ss->limit;
 		so.seed = ss->seed;
 		so.chat = ss->chat;
-		if (!(r.suites[i] = suite_open(&so, serr, sizeof serr))) {
+		r.suites[i] = suite_open(&so, serr, sizeof serr);
+		free(dataset);
+		free(train);
+		if (!r.suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
 			ret = HX_EINVAL;
 			goto out;

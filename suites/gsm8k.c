@@ -346,11 +346,9 @@ static int build_prefix(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 	int shots = o->shots < 0 ? GSM8K_DEFAULT_SHOTS : o->shots;
 	sb_add(&b, "");
 	if (o->train_path && shots > 0) {
-		char *path = suite_path_join(o->base_dir, o->train_path);
 		size_t n = 0, *order;
-		raw_item *tr = path ? load_jsonl(path, 0, &n, err, errlen) : NULL;
+		raw_item *tr = load_jsonl(o->train_path, 0, &n, err, errlen);
 		uint64_t st = o->seed;
-		free(path);
 		if (!tr) {
 			free(b.s);
 			return -1;
@@ -434,7 +432,6 @@ static int gsm8k_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 	gsm8k *g = calloc(1, sizeof *g);
 	raw_item *raw = NULL;
 	size_t n = 0;
-	char *path = NULL;
 	int ec;
 	PCRE2_SIZE eo;
 
@@ -458,12 +455,7 @@ static int gsm8k_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "gsm8k: internal pattern failed to compile at %zu", (size_t)eo);
 		return -1;
 	}
-	if (!(path = suite_path_join(o->base_dir, o->dataset_path))) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	raw = load_jsonl(path, o->limit, &n, err, errlen);
-	free(path);
+	raw = load_jsonl(o->dataset_path, o->limit, &n, err, errlen);
 	if (!raw)
 		return -1;
 	g->items = calloc(n, sizeof *g->items);

@@ -1,5 +1,5 @@
 /* suites/suite.c — the suite registry and dispatch, plus helpers shared by the dataset loaders
- * (a capped line reader and path resolution). */
+ * (a capped line reader). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,16 +143,4 @@ long suite_read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
 		n--;
 	(*buf)[n] = 0;
 	return (long)n;
-}
-
-char *suite_path_join(const char *base, const char *path)
-{
-	size_t n;
-	char *out;
-	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
-		return strdup(path);
-	n = strlen(base) + strlen(path) + 2;
-	if ((out = malloc(n)))
-		snprintf(out, n, "%s/%s", base, path);
-	return out;
 }

@@ -25,9 +25,8 @@ enum {
  * (then dataset_path must still be given for suites without a built-in dataset). */
 typedef struct suite_opts {
 	const char *name;          /* "gsm8k", ... */
-	const char *dataset_path;  /* JSONL file; relative paths resolve against base_dir */
+	const char *dataset_path;  /* JSONL file, as the caller resolved it */
 	const char *train_path;    /* file to draw few-shot exemplars from, or NULL for built-in */
-	const char *base_dir;      /* or NULL */
 	int shots;                 /* -1 = the suite's default (gsm8k: 8) */
 	long limit;                /* 0 = all items, else the first `limit` items */
 	uint64_t seed;             /* for any sampling the suite does (exemplar choice) */

@@ -30,9 +30,6 @@ struct suite {
  * or out of memory. *buf grows as needed. Ownership: caller frees *buf. */
 long suite_read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes);
 
-/* Resolves path against base (NULL or "." = as given). Ownership: caller frees. */
-char *suite_path_join(const char *base, const char *path);
-
 extern const suite_vtable suite_gsm8k_vtable;
 
 #endif

@@ -213,7 +213,6 @@ static void test_gsm8k_train_exemplars_are_seeded_and_clean(void)
 	write_file("train.jsonl", train);
 	o.name = "gsm8k";
 	o.dataset_path = write_file("d.jsonl", "{\"question\": \"Q?\", \"answer\": \"#### 4\"}\n");
-	o.base_dir = NULL;
 	{
 		static char tp[256];
 		snprintf(tp, sizeof tp, "%s/train.jsonl", tmpdir);
