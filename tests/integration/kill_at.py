@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Starts a command, watches a results store, and sends a signal once the store holds at least
 N sample rows (the command's stderr is appended to DIR.log for DB = DIR/results.db). Prints the row count seen right after the signal and the command's exit status.
-usage: kill_at.py DB N SIGNAL COMMAND... (SIGNAL: KILL or INT)"""
+usage: kill_at.py DB N SIGNAL COMMAND... (SIGNAL: KILL, INT or TERM)"""
 import os
 import signal
 import sqlite3
@@ -24,7 +24,7 @@ def main():
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.dirname(db) + ".log", "a"))
     while p.poll() is None:
         if os.path.exists(db) and count(db) >= n:
-            p.send_signal(signal.SIGKILL if sig == "KILL" else signal.SIGINT)
+            p.send_signal({"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM}[sig])
             break
         time.sleep(0.002)
     rc = p.wait()

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Integration: a run of 300 samples killed with SIGKILL at 5 points and resumed each time ends
 # with exactly the rows of an uninterrupted run (none missing, none duplicated); SIGINT stops
-# cleanly and marks the run interrupted; a changed spec is refused unless --force-new.
+# (and SIGTERM) cleanly and marks the run interrupted; a changed spec is refused unless --force-new.
 . tests/integration/lib.sh
 ROOT=$(pwd)
 cd "$T_DIR" || exit 1
@@ -49,6 +49,14 @@ check sigint_prints_summary_and_resume_hint grep -q "run the same command again 
 "$TB_BIN" run spec.json --out int --quiet --no-bw >>int.log 2>&1
 sql int/results.db "$DUMP" > int.rows
 check sigint_then_resume_equals_uninterrupted cmp -s ref.rows int.rows
+
+# SIGTERM (what a batch scheduler sends) stops the same clean way.
+set -- $(python3 "$ROOT/tests/integration/kill_at.py" term/results.db 60 TERM "$TB_BIN" run spec.json --out term --quiet --no-bw)
+check sigterm_exits_with_runtime_code test "$2" -eq 2
+check sigterm_marks_run_interrupted test "$(sql term/results.db "SELECT status FROM runs")" = interrupted
+"$TB_BIN" run spec.json --out term --quiet --no-bw >>term.log 2>&1
+sql term/results.db "$DUMP" > term.rows
+check sigterm_then_resume_equals_uninterrupted cmp -s ref.rows term.rows
 
 # A changed spec is refused (exit 2, names the key), --force-new starts a second run.
 sed 's/"shots": 2/"shots": 3/' spec.json > spec2.json
