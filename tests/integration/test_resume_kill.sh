@@ -1,7 +1,7 @@
 #!/bin/sh
 # Integration: a run of 300 samples killed with SIGKILL at 5 points and resumed each time ends
-# with exactly the rows of an uninterrupted run (none missing, none duplicated); SIGINT stops
-# (and SIGTERM) cleanly and marks the run interrupted; a changed spec is refused unless --force-new.
+# with exactly the rows of an uninterrupted run (none missing, none duplicated); SIGINT and
+# SIGTERM stop cleanly and mark the run interrupted; a changed spec is refused unless --force-new.
 . tests/integration/lib.sh
 ROOT=$(pwd)
 cd "$T_DIR" || exit 1
