@@ -1,407 +1,379 @@
-/* suites/gsm8k.c — GSM8K-format grade-school math: loads JSONL items ("question", "answer"
+/* suites/gsm8k.c — GSM8K-format grade-school math. Loads JSONL items ("question", and "answer"
  * ending "#### N"), builds the n-shot chain-of-thought prompt ("Q: ...\nA: ... The answer is N.")
- * from built-in exemplars written for this project or from a train file, and scores each answer
- * twice: strict (the last "#### N" or "The answer is N") and flexible (the last number), both
- * normalised ($, commas, trailing ".", "18.00" = "18") and compared to the reference. */
-#include <errno.h>
-#include <stdint.h>
+ * from built-in exemplars written for this project or from a train file, and scores a response
+ * twice: strict (the last "#### N" or "The answer is N") and flexible (the last number), each
+ * normalised ("$1,234.00." -> "1234") and compared with the equally normalised reference. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <cjson/cJSON.h>
 #include <pcre2.h>
 
 #include "suites/suite_impl.h"
 
 #define GSM8K_DEFAULT_SHOTS 8
-#define GSM8K_MAX_LINE_BYTES (1u << 20)
-#define NUM_MAX 64
 
-/* Original exemplars: a question, its worked reasoning, and the answer. */
-static const struct { const char *q, *a; const char *n; } builtin_shots[] = {
-	{ "A baker makes 6 trays of rolls with 12 rolls on each tray. She sells 50 rolls. How many rolls are left?",
-	  "She makes 6 * 12 = 72 rolls. After selling 50, 72 - 50 = 22 rolls are left.", "22" },
-	{ "Tomas reads 15 pages on Monday and twice as many on Tuesday. How many pages does he read in the two days?",
-	  "On Tuesday he reads 2 * 15 = 30 pages. In total he reads 15 + 30 = 45 pages.", "45" },
-	{ "A bike costs $240. Lina has saved $90 and saves $30 more each week. How many more weeks until she can buy the bike?",
-	  "She still needs 240 - 90 = 150 dollars. At 30 dollars a week that takes 150 / 30 = 5 weeks.", "5" },
-	{ "A garden has 4 rows of 9 tulips and 3 rows of 7 daisies. How many flowers are in the garden?",
-	  "There are 4 * 9 = 36 tulips and 3 * 7 = 21 daisies, so 36 + 21 = 57 flowers.", "57" },
-	{ "A train leaves with 180 passengers. At the first stop 45 get off and 20 get on. How many passengers are on the train now?",
-	  "After 45 get off there are 180 - 45 = 135 passengers. After 20 get on there are 135 + 20 = 155.", "155" },
-	{ "Omar buys 3 notebooks at $4 each and a pen for $2. He pays with a $20 bill. How much change does he get?",
-	  "The notebooks cost 3 * 4 = 12 dollars, so he spends 12 + 2 = 14 dollars. His change is 20 - 14 = 6 dollars.", "6" },
-	{ "A water tank holds 500 liters. It is one fifth full. How many more liters are needed to fill it?",
-	  "One fifth of 500 is 500 / 5 = 100 liters. It needs 500 - 100 = 400 more liters.", "400" },
-	{ "Each of 8 teams has 11 players. Two teams drop out of the tournament. How many players are left?",
-	  "There are 8 - 2 = 6 teams left, with 6 * 11 = 66 players.", "66" },
+/* Built-in exemplars, written for this project (datasets/gsm8k/README.md): a question, its
+ * worked reasoning, and the final answer, in the order they appear in the prompt. */
+static const struct {
+	const char *question, *reasoning, *answer;
+} builtin_shots[] = {
+	{ "A library has 4 shelves with 35 books on each shelf. It lends out 58 books and later gets "
+	  "17 of them back. How many books are on the shelves now?",
+	  "The shelves start with 4 * 35 = 140 books. After lending out 58 there are 140 - 58 = 82 "
+	  "books. When 17 come back there are 82 + 17 = 99 books.", "99" },
+	{ "Priya runs 3 kilometers every weekday and 5 kilometers on each day of the weekend. How many "
+	  "kilometers does she run in 2 weeks?",
+	  "On the 5 weekdays she runs 5 * 3 = 15 kilometers. On the 2 weekend days she runs 2 * 5 = 10 "
+	  "kilometers. One week is 15 + 10 = 25 kilometers, so 2 weeks are 2 * 25 = 50 kilometers.",
+	  "50" },
+	{ "A box of 12 pencils costs $3. A school buys 18 boxes and gets $6 off the whole order. How many "
+	  "dollars does the school pay?",
+	  "The 18 boxes cost 18 * 3 = 54 dollars. With $6 off the school pays 54 - 6 = 48 dollars.",
+	  "48" },
+	{ "Marco is 4 years older than his sister. In 6 years the sum of their ages will be 40. How old "
+	  "is Marco now?",
+	  "In 6 years each of them is 6 years older, so today their ages add up to 40 - 6 - 6 = 28. "
+	  "Without Marco's extra 4 years the two ages would be equal: 28 - 4 = 24, and 24 / 2 = 12 is "
+	  "his sister's age. Marco is 12 + 4 = 16.", "16" },
+	{ "A farmer collects 96 eggs. He packs them in cartons of 6 and sells each carton for $2.50. How "
+	  "many dollars does he make?",
+	  "He fills 96 / 6 = 16 cartons. Selling them brings 16 * 2.50 = 40 dollars.", "40" },
+	{ "A theater has 250 seats. On Friday 3/5 of the seats were filled, and on Saturday 40 more "
+	  "people came than on Friday. How many people came on Saturday?",
+	  "On Friday 250 * 3 / 5 = 150 seats were filled. On Saturday 150 + 40 = 190 people came.",
+	  "190" },
+	{ "Ken fills a 30-liter fish tank with a hose that pours in 2 liters per minute, but the tank "
+	  "leaks half a liter per minute. How many minutes does it take to fill the tank?",
+	  "The tank gains 2 - 0.5 = 1.5 liters each minute. Filling 30 liters takes 30 / 1.5 = 20 "
+	  "minutes.", "20" },
+	{ "A club sold 120 raffle tickets at $5 each. It spent $175 on prizes and $45 on printing. How "
+	  "many dollars of profit did the club make?",
+	  "The tickets brought in 120 * 5 = 600 dollars. The costs were 175 + 45 = 220 dollars. The "
+	  "profit is 600 - 220 = 380 dollars.", "380" },
 };
 #define N_BUILTIN (sizeof builtin_shots / sizeof builtin_shots[0])
 
-typedef struct item {
+/* Stop strings for completion prompts: the start of the next exemplar, or a run of blank lines. */
+static const char *const stop_strings[] = { "Q:", "\n\n\n" };
+
+typedef struct gsm8k_item {
 	char *question;
-	char *ref;          /* normalised reference answer */
-} item;
+	char *solution;     /* the "answer" text; kept for train exemplars only, else NULL */
+	char *ref;          /* the final answer after "####", normalised */
+} gsm8k_item;
+
+typedef struct gsm8k_items {
+	gsm8k_item *v;      /* [n] */
+	size_t n, cap;
+} gsm8k_items;
 
 typedef struct gsm8k {
-	item *items;
-	char *prefix;       /* the few-shot block before "Q: <question>\nA:" */
+	gsm8k_items items;
+	char *shots;            /* the few-shot block that precedes "Q: <question>"; "" at 0 shots */
 	int chat;
-	pcre2_code *re_strict;
-	pcre2_code *re_number;
+	/* Compiled once at open; matching is thread-safe with match data made per call. */
+	pcre2_code *re_strict;  /* group 1: the number after "####" or "the answer is" */
+	pcre2_code *re_number;  /* group 1: any number not glued to a word before it */
+	pcre2_code *re_ref;     /* group 1: the whole text after "####" as one number */
 } gsm8k;
 
 /* ------------------------------------------------------------------ numbers */
 
-/* Normalises a numeric answer: drops "$", ",", a leading "+", a trailing "."; trailing zeros after
- * a decimal point ("18.00" -> "18", "2.50" -> "2.5"); ".5" -> "0.5"; "-0" -> "0". Returns 0, or -1
- * when s holds no digits. */
-static int normalise_number(const char *s, char out[NUM_MAX])
-{
-	char buf[NUM_MAX];
-	size_t n = 0;
-	int neg = 0, digits = 0;
-	char *dot;
+/* A number as answers write it: a sign and a dollar sign in either order (also LaTeX's "\$"), then
+ * digits with commas and decimals, or ".5". Percent signs and units after it are not part of it. */
+#define NUM_RE "((?:-?\\\\?\\$\\s?-?|-)?(?:\\d[\\d,]*(?:\\.\\d+)?|\\.\\d+))"
 
-	while (*s == ' ' || *s == '$' || *s == '+')
-		s++;
-	if (*s == '-') {
-		neg = 1;
-		s++;
-	}
-	while (*s == '$' || *s == ' ')
-		s++;
-	for (; *s && n < sizeof buf - 2; s++) {
-		if (*s == ',' || *s == '$')
-			continue;
-		if ((*s >= '0' && *s <= '9') || *s == '.') {
-			digits += *s != '.';
-			buf[n++] = *s;
-		} else {
-			break;
-		}
-	}
-	buf[n] = 0;
+/* strict: "#### N" or "the answer is N" (any case; also "the final answer is", ":" and bold). */
+#define STRICT_RE "(?:####|(?i:\\bthe\\s+(?:final\\s+)?answer\\s+is))\\s*:?\\s*\\**\\s*" NUM_RE
+
+/* flexible: a number not glued to a letter, digit, "_", "." or "," before it ("A4" is no 4). */
+#define NUMBER_RE "(?<![\\w.,])" NUM_RE
+
+/* reference: "#### N" where N alone fills the rest of the text (a final "." allowed). */
+#define REF_RE "\\A\\s*" NUM_RE "\\s*\\.?\\s*\\z"
+
+/* Writes the canonical text of a number token (as NUM_RE captures it) to *out: "-" when negative
+ * and not zero, the integer part without leading zeros ("0" when empty), then "." and the
+ * fraction without trailing zeros when any remains. "$", "\", "+", spaces and commas are
+ * dropped. Two tokens denote the same decimal number exactly when their canonical texts are
+ * equal, so comparing them is an exact numeric comparison with no floating-point rounding.
+ * Returns 0, -1 when the token has no digit, or SUITE_ENOMEM. Ownership: caller frees *out. */
+static int number_canonical(const char *tok, size_t len, char **out)
+{
+	char *digits = malloc(len + 1), *res;
+	size_t n = 0, dot = (size_t)-1, ip = 0, fs, fe, k = 0;
+	int neg = 0, any = 0;
+
+	*out = NULL;
 	if (!digits)
+		return SUITE_ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		char c = tok[i];
+		if (c >= '0' && c <= '9') {
+			digits[n++] = c;
+			any = 1;
+		} else if (c == '.') {
+			if (dot != (size_t)-1)
+				break;
+			dot = n;
+			digits[n++] = c;
+		} else if (c == '-') {
+			neg = 1;
+		}
+		/* anything else ('$', ',', '\\', '+', space) carries no value */
+	}
+	if (!any) {
+		free(digits);
 		return -1;
-	while (n && buf[n - 1] == '.')   /* "18." */
-		buf[--n] = 0;
-	if ((dot = strchr(buf, '.'))) {
-		if (strchr(dot + 1, '.'))    /* "1.2.3": keep up to the second point */
-			*strchr(dot + 1, '.') = 0, n = strlen(buf);
-		while (n && buf[n - 1] == '0')
-			buf[--n] = 0;
-		if (n && buf[n - 1] == '.')
-			buf[--n] = 0;
 	}
-	{
-		const char *p = buf;
-		while (p[0] == '0' && p[1] && p[1] != '.')   /* "007" -> "7" */
-			p++;
-		if (p[0] == 0)
-			p = "0";
-		if (strcmp(p, "0") == 0)
-			neg = 0;
-		snprintf(out, NUM_MAX, "%s%s%.60s", neg ? "-" : "", p[0] == '.' ? "0" : "", p);
+	if (dot == (size_t)-1)
+		dot = n;
+	fs = dot < n ? dot + 1 : n;   /* integer part digits[ip..dot), fraction digits[fs..fe) */
+	fe = n;
+	while (ip < dot && digits[ip] == '0')
+		ip++;
+	while (fe > fs && digits[fe - 1] == '0')
+		fe--;
+	if (!(res = malloc(n + 3))) {
+		free(digits);
+		return SUITE_ENOMEM;
 	}
+	if (neg && (ip < dot || fs < fe))   /* "-0" and "-0.00" are 0 */
+		res[k++] = '-';
+	if (ip == dot)
+		res[k++] = '0';
+	memcpy(res + k, digits + ip, dot - ip);
+	k += dot - ip;
+	if (fs < fe) {
+		res[k++] = '.';
+		memcpy(res + k, digits + fs, fe - fs);
+		k += fe - fs;
+	}
+	res[k] = 0;
+	free(digits);
+	*out = res;
 	return 0;
 }
 
-/* The last match of re in text (its capture group 1), normalised; NULL when none. */
-static char *last_match(const pcre2_code *re, const char *text)
+/* Sets *out to the canonical number of the last match of re in text (its group 1), or NULL when
+ * nothing matches. Returns 0 or SUITE_ENOMEM. Thread-safe: the match data is this call's own.
+ * Ownership: caller frees *out. */
+static int last_number(const pcre2_code *re, const char *text, char **out)
 {
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	PCRE2_SIZE off = 0, len = strlen(text), best_s = 0, best_e = 0;
-	int found = 0;
-	char raw[NUM_MAX], norm[NUM_MAX];
+	PCRE2_SIZE off = 0, len = strlen(text), s = 0, e = 0;
+	int found = 0, rc;
 
+	*out = NULL;
 	if (!md)
-		return NULL;
-	while (off <= len) {
-		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL);
-		PCRE2_SIZE *ov;
-		if (rc < 0)
-			break;
-		ov = pcre2_get_ovector_pointer(md);
-		/* the pattern's first set group holds the number */
-		for (int g = 1; g < rc; g++)
-			if (ov[2 * g] != PCRE2_UNSET) {
-				best_s = ov[2 * g];
-				best_e = ov[2 * g + 1];
-				found = 1;
-				break;
-			}
-		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		return SUITE_ENOMEM;
+	while (off <= len && pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL) >= 2) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		s = ov[2];
+		e = ov[3];
+		found = 1;
+		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;   /* every match is non-empty; be safe */
 	}
 	pcre2_match_data_free(md);
 	if (!found)
-		return NULL;
-	snprintf(raw, sizeof raw, "%.*s", (int)(best_e - best_s < NUM_MAX - 1 ? best_e - best_s : NUM_MAX - 1),
-		 text + best_s);
-	if (normalise_number(raw, norm))
-		return NULL;
-	return strdup(norm);
+		return 0;
+	rc = number_canonical(text + s, e - s, out);
+	return rc == SUITE_ENOMEM ? rc : 0;
 }
 
 /* ------------------------------------------------------------------ loading */
 
-/* The reasoning of a GSM8K answer: the text before "####" with "<<calc>>" notes removed and
- * lines joined by spaces. Ownership: caller frees. */
-static char *reasoning_of(const char *answer)
+static void items_release(gsm8k_items *l)
 {
-	const char *end = strstr(answer, "####");
-	size_t n = end ? (size_t)(end - answer) : strlen(answer), k = 0;
-	char *out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (answer[i] == '<' && i + 1 < n && answer[i + 1] == '<') {
-			const char *close = strstr(answer + i, ">>");
-			if (close && (size_t)(close - answer) < n) {
-				i = (size_t)(close - answer) + 1;
-				continue;
-			}
-		}
-		out[k++] = answer[i] == '\n' ? ' ' : answer[i];
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].question);
+		free(l->v[i].solution);
+		free(l->v[i].ref);
 	}
-	while (k && out[k - 1] == ' ')
-		k--;
-	out[k] = 0;
-	return out;
+	free(l->v);
+	memset(l, 0, sizeof *l);
 }
 
-/* Reference answer: the text after the last "####", normalised. */
-static int reference_of(const char *answer, char out[NUM_MAX])
+/* What load_item needs: the patterns, where items go, and the suite for their ids (NULL for a
+ * train file, whose ids are not items of this suite). */
+typedef struct load_ctx {
+	const gsm8k *g;
+	gsm8k_items *into;
+	suite *s;
+} load_ctx;
+
+/* Checks one GSM8K line and appends it (suite_jsonl_fn). */
+static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size_t why_len)
 {
-	const char *p = NULL, *q = answer;
-	while ((q = strstr(q, "####"))) {
-		p = q + 4;
-		q += 4;
+	load_ctx *c = ud;
+	const char *q, *a, *mark = NULL;
+	pcre2_match_data *md;
+	gsm8k_item it = { 0 };
+	int rc;
+
+	if (suite_json_string(obj, "question", &q, why, why_len) ||
+	    suite_json_string(obj, "answer", &a, why, why_len))
+		return -1;
+	if (!*q) {
+		snprintf(why, why_len, "field \"question\" is empty");
+		return -1;
 	}
-	return p ? normalise_number(p, out) : -1;
-}
-
-typedef struct raw_item {
-	char *id, *question, *answer;
-} raw_item;
-
-static void raw_free(raw_item *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(r[i].id);
-		free(r[i].question);
-		free(r[i].answer);
+	for (const char *p = a; (p = strstr(p, "####")); p += 4)
+		mark = p;
+	if (!mark) {
+		snprintf(why, why_len, "field \"answer\" has no final \"#### N\"");
+		return -1;
 	}
-	free(r);
-}
-
-/* Reads a GSM8K JSONL file: every non-blank line an object with string "question" and "answer"
- * (whose text has "#### N"). limit > 0 stops after that many items. */
-static raw_item *load_jsonl(const char *path, long limit, size_t *n_out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	raw_item *items = NULL;
-	size_t n = 0, cap = 0, bufcap = 0;
-	char *line = NULL;
-	long len, lineno = 0;
-
-	*n_out = 0;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((limit <= 0 || (long)n < limit) &&
-	       (len = suite_read_line(f, &line, &bufcap, GSM8K_MAX_LINE_BYTES)) != -1) {
-		cJSON *o, *q, *a, *id;
-		char ref[NUM_MAX], idbuf[32];
-		lineno++;
-		if (len == -2) {
-			snprintf(err, errlen, "%s:%ld: line longer than %u KiB", path, lineno,
-				 GSM8K_MAX_LINE_BYTES >> 10);
-			goto fail;
-		}
-		if (strspn(line, " \t\r") == (size_t)len)
-			continue;   /* blank lines are skipped but still counted for line ids */
-		o = cJSON_Parse(line);
-		if (!cJSON_IsObject(o)) {
-			snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
-			cJSON_Delete(o);
-			goto fail;
-		}
-		q = cJSON_GetObjectItemCaseSensitive(o, "question");
-		a = cJSON_GetObjectItemCaseSensitive(o, "answer");
-		if (!cJSON_IsString(q) || !cJSON_IsString(a)) {
-			snprintf(err, errlen, "%s:%ld: missing field \"%s\" (string)", path, lineno,
-				 !cJSON_IsString(q) ? "question" : "answer");
-			cJSON_Delete(o);
-			goto fail;
-		}
-		if (reference_of(a->valuestring, ref)) {
-			snprintf(err, errlen, "%s:%ld: field \"answer\" has no final \"#### N\"", path, lineno);
-			cJSON_Delete(o);
-			goto fail;
-		}
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			raw_item *ni = realloc(items, nc * sizeof *ni);
-			if (!ni) {
-				cJSON_Delete(o);
-				goto nomem;
-			}
-			items = ni;
-			cap = nc;
-		}
-		memset(&items[n], 0, sizeof items[n]);
-		id = cJSON_GetObjectItemCaseSensitive(o, "task_id");
-		if (!id)
-			id = cJSON_GetObjectItemCaseSensitive(o, "unique_id");
-		if (cJSON_IsString(id))
-			items[n].id = strdup(id->valuestring);
-		else if (cJSON_IsNumber(id))
-			snprintf(idbuf, sizeof idbuf, "%lld", (long long)id->valuedouble), items[n].id = strdup(idbuf);
-		else
-			snprintf(idbuf, sizeof idbuf, "%ld", lineno - 1), items[n].id = strdup(idbuf);
-		items[n].question = strdup(q->valuestring);
-		items[n].answer = strdup(a->valuestring);
-		n++;
-		cJSON_Delete(o);
-		if (!items[n - 1].id || !items[n - 1].question || !items[n - 1].answer)
-			goto nomem;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "%s: no items", path);
-		goto fail;
-	}
-	fclose(f);
-	free(line);
-	*n_out = n;
-	return items;
-nomem:
-	snprintf(err, errlen, "%s: out of memory", path);
-fail:
-	fclose(f);
-	free(line);
-	raw_free(items, n);
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ prompt */
-
-typedef struct sbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s)
-{
-	size_t l = strlen(s);
-	if (b->oom)
-		return;
-	if (b->n + l + 1 > b->cap) {
-		size_t nc = (b->cap ? b->cap : 256);
-		char *ns;
-		while (nc < b->n + l + 1)
-			nc *= 2;
-		if (!(ns = realloc(b->s, nc))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, s, l + 1);
-	b->n += l;
-}
-
-static void add_shot(sbuf *b, const char *q, const char *reasoning, const char *ans)
-{
-	sb_add(b, "Q: ");
-	sb_add(b, q);
-	sb_add(b, "\nA: ");
-	sb_add(b, reasoning);
-	sb_add(b, " The answer is ");
-	sb_add(b, ans);
-	sb_add(b, ".\n\n");
-}
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Few-shot block: from the train file (shots items chosen by a seeded shuffle) or built-in. */
-static int build_prefix(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
-{
-	sbuf b = { 0 };
-	int shots = o->shots < 0 ? GSM8K_DEFAULT_SHOTS : o->shots;
-	sb_add(&b, "");
-	if (o->train_path && shots > 0) {
-		size_t n = 0, *order;
-		raw_item *tr = load_jsonl(o->train_path, 0, &n, err, errlen);
-		uint64_t st = o->seed;
-		if (!tr) {
-			free(b.s);
-			return -1;
-		}
-		if ((size_t)shots > n) {
-			snprintf(err, errlen, "%s: %d shots asked but the train file has %zu items",
-				 o->train_path, shots, n);
-			raw_free(tr, n);
-			free(b.s);
-			return -1;
-		}
-		if (!(order = malloc(n * sizeof *order))) {
-			raw_free(tr, n);
-			free(b.s);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		for (size_t i = 0; i < n; i++)
-			order[i] = i;
-		for (size_t i = 0; i < (size_t)shots; i++) {   /* partial Fisher-Yates */
-			size_t j = i + (size_t)(splitmix(&st) % (n - i)), t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
-		for (size_t i = 0; i < (size_t)shots; i++) {
-			raw_item *r = &tr[order[i]];
-			char ref[NUM_MAX], *reas = reasoning_of(r->answer);
-			reference_of(r->answer, ref);
-			if (reas)
-				add_shot(&b, r->question, reas, ref);
-			else
-				b.oom = 1;
-			free(reas);
-		}
-		free(order);
-		raw_free(tr, n);
+	if (!(md = pcre2_match_data_create_from_pattern(c->g->re_ref, NULL)))
+		return SUITE_ENOMEM;
+	rc = pcre2_match(c->g->re_ref, (PCRE2_SPTR)(mark + 4), PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
+	if (rc >= 2) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		rc = number_canonical(mark + 4 + ov[2], ov[3] - ov[2], &it.ref);
 	} else {
+		rc = -1;
+	}
+	pcre2_match_data_free(md);
+	if (rc == SUITE_ENOMEM)
+		return rc;
+	if (rc) {
+		snprintf(why, why_len, "field \"answer\": \"####%.40s\" is not a number", mark + 4);
+		return -1;
+	}
+	if (c->into->n == c->into->cap) {
+		size_t nc = c->into->cap ? c->into->cap * 2 : 256;
+		gsm8k_item *nv = realloc(c->into->v, nc * sizeof *nv);
+		if (!nv)
+			goto nomem;
+		c->into->v = nv;
+		c->into->cap = nc;
+	}
+	if (!(it.question = strdup(q)) || (!c->s && !(it.solution = strdup(a))))
+		goto nomem;
+	if (c->s && suite_ids_push(c->s, id))
+		goto nomem;
+	c->into->v[c->into->n++] = it;
+	return 0;
+nomem:
+	free(it.question);
+	free(it.solution);
+	free(it.ref);
+	return SUITE_ENOMEM;
+}
+
+/* Appends the worked reasoning of a GSM8K solution to b: the text before the last "####", with the
+ * "<<48/2=24>>" calculator notes removed and its lines joined by spaces; a line that ends in a
+ * letter or digit gets a "." so the sentences stay apart. Running out of memory sets b->oom. */
+static void solution_reasoning(const char *sol, suite_buf *b)
+{
+	const char *end = NULL, *p;
+	for (p = sol; (p = strstr(p, "####")); p += 4)
+		end = p;
+	if (!end)
+		end = sol + strlen(sol);
+	for (p = sol; p < end && !b->oom;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *q = p, *open, *close;
+		size_t before = b->n;
+		/* copy the line, leaving out each complete "<<...>>" inside it */
+		while ((open = strstr(q, "<<")) && open < le && (close = strstr(open + 2, ">>")) &&
+		       close + 2 <= le) {
+			suite_buf_add_n(b, q, (size_t)(open - q));
+			q = close + 2;
+		}
+		suite_buf_add_n(b, q, (size_t)(le - q));
+		while (!b->oom && b->n > before && strchr(" \t\r", b->s[b->n - 1]))
+			b->s[--b->n] = 0;
+		if (!b->oom && b->n > before) {
+			char last = b->s[b->n - 1];
+			if ((last >= '0' && last <= '9') || (last >= 'a' && last <= 'z') ||
+			    (last >= 'A' && last <= 'Z'))
+				suite_buf_add(b, ".");
+			suite_buf_add(b, " ");
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!b->oom && b->n && b->s[b->n - 1] == ' ')
+		b->s[--b->n] = 0;   /* the space after the last line */
+}
+
+static void add_shot(suite_buf *b, const char *question, const char *reasoning, const char *answer)
+{
+	suite_buf_add(b, "Q: ");
+	suite_buf_add(b, question);
+	suite_buf_add(b, "\nA: ");
+	suite_buf_add(b, reasoning);
+	suite_buf_add(b, " The answer is ");
+	suite_buf_add(b, answer);
+	suite_buf_add(b, ".\n\n");
+}
+
+/* The few-shot block: the first `shots` built-in exemplars, or `shots` items of the train file
+ * chosen by suite_pick from the seed (in the order picked). */
+static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
+{
+	int shots = o->shots < 0 ? GSM8K_DEFAULT_SHOTS : o->shots;
+	gsm8k_items train = { 0 };
+	suite_buf b = { 0 };
+	size_t *pick = NULL;
+
+	if (shots > 0 && o->train_path) {
+		load_ctx c = { g, &train, NULL };
+		if (suite_jsonl_read(o->train_path, 0, load_item, &c, err, errlen) < 0)
+			goto fail;
+		if ((size_t)shots > train.n) {
+			snprintf(err, errlen, "%s: %d shots asked but the train file has %zu items",
+				 o->train_path, shots, train.n);
+			goto fail;
+		}
+		if (!(pick = malloc(train.n * sizeof *pick)))
+			goto nomem;
+		suite_pick(o->seed, train.n, (size_t)shots, pick);
+		for (int i = 0; i < shots; i++) {
+			const gsm8k_item *it = &train.v[pick[i]];
+			suite_buf rb = { 0 };
+			char *reasoning;
+			solution_reasoning(it->solution, &rb);
+			if (!(reasoning = suite_buf_take(&rb)))
+				goto nomem;
+			add_shot(&b, it->question, reasoning, it->ref);
+			free(reasoning);
+		}
+	} else if (shots > 0) {
 		if ((size_t)shots > N_BUILTIN) {
 			snprintf(err, errlen, "gsm8k: %d shots asked but there are %zu built-in exemplars; "
 				 "give a train file for more", shots, N_BUILTIN);
-			free(b.s);
-			return -1;
+			goto fail;
 		}
 		for (int i = 0; i < shots; i++)
-			add_shot(&b, builtin_shots[i].q, builtin_shots[i].a, builtin_shots[i].n);
+			add_shot(&b, builtin_shots[i].question, builtin_shots[i].reasoning,
+				 builtin_shots[i].answer);
 	}
-	if (b.oom) {
-		free(b.s);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	g->prefix = b.s;
+	if (!(g->shots = suite_buf_take(&b)))
+		goto nomem;
+	free(pick);
+	items_release(&train);
 	return 0;
+nomem:
+	snprintf(err, errlen, "gsm8k: out of memory");
+fail:
+	free(suite_buf_take(&b));
+	free(pick);
+	items_release(&train);
+	return -1;
+}
+
+static pcre2_code *compile(const char *pattern)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+	/* JIT is an optional speed-up: without it (or if it fails) matching is interpreted. */
+	if (re)
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
 }
 
 /* ------------------------------------------------------------------ vtable */
@@ -411,153 +383,98 @@ static void gsm8k_close(suite *s)
 	gsm8k *g = s->self;
 	if (!g)
 		return;
-	for (size_t i = 0; i < s->n_items; i++) {
-		free(g->items[i].question);
-		free(g->items[i].ref);
-	}
-	free(g->items);
-	free(g->prefix);
+	items_release(&g->items);
+	free(g->shots);
 	pcre2_code_free(g->re_strict);
 	pcre2_code_free(g->re_number);
+	pcre2_code_free(g->re_ref);
 	free(g);
 	s->self = NULL;
 }
 
-/* A number: optional sign and "$", digits with commas, optional decimals; or ".5". Not glued to
- * a letter before it ("A4") nor part of a longer number. */
-#define NUM "(-?\\$?\\s?(?:\\d[\\d,]*(?:\\.\\d+)?|\\.\\d+))"
-
 static int gsm8k_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 {
 	gsm8k *g = calloc(1, sizeof *g);
-	raw_item *raw = NULL;
-	size_t n = 0;
-	int ec;
-	PCRE2_SIZE eo;
+	load_ctx c;
 
 	if (!g) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "gsm8k: out of memory");
 		return -1;
 	}
 	s->self = g;
-	g->chat = o->chat;
+	g->chat = o->chat != 0;
 	if (!o->dataset_path) {
 		snprintf(err, errlen, "gsm8k: no dataset given (--dataset PATH to a GSM8K-format "
 			 "test.jsonl; datasets/demo/arith.jsonl is built in)");
 		return -1;
 	}
-	/* strict: "#### N" or "the answer is N" (any case, optional ":" and bold) */
-	g->re_strict = pcre2_compile((PCRE2_SPTR)"####\\s*" NUM "|(?i:the\\s+(?:final\\s+)?answer\\s+is)"
-		"\\s*:?\\s*\\**\\s*" NUM, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-	g->re_number = pcre2_compile((PCRE2_SPTR)"(?<![A-Za-z_\\d.,])" NUM, PCRE2_ZERO_TERMINATED, 0,
-		&ec, &eo, NULL);
-	if (!g->re_strict || !g->re_number) {
-		snprintf(err, errlen, "gsm8k: internal pattern failed to compile at %zu", (size_t)eo);
+	g->re_strict = compile(STRICT_RE);
+	g->re_number = compile(NUMBER_RE);
+	g->re_ref = compile(REF_RE);
+	if (!g->re_strict || !g->re_number || !g->re_ref) {
+		snprintf(err, errlen, "gsm8k: a built-in pattern failed to compile (out of memory?)");
 		return -1;
 	}
-	raw = load_jsonl(o->dataset_path, o->limit, &n, err, errlen);
-	if (!raw)
+	c.g = g;
+	c.into = &g->items;
+	c.s = s;
+	if (suite_jsonl_read(o->dataset_path, o->limit, load_item, &c, err, errlen) < 0)
 		return -1;
-	g->items = calloc(n, sizeof *g->items);
-	s->ids = calloc(n, sizeof *s->ids);
-	if (!g->items || !s->ids)
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		char ref[NUM_MAX];
-		reference_of(raw[i].answer, ref);
-		g->items[i].question = raw[i].question;
-		raw[i].question = NULL;
-		s->ids[i] = raw[i].id;
-		raw[i].id = NULL;
-		s->n_items = i + 1;
-		if (!(g->items[i].ref = strdup(ref)))
-			goto nomem;
-	}
-	raw_free(raw, n);
-	raw = NULL;
-	if (build_prefix(g, o, err, errlen))
-		return -1;
-	return 0;
-nomem:
-	raw_free(raw, n);
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	return build_shots(g, o, err, errlen);
 }
 
-static char *dup_or_null(const char *s, int *oom)
-{
-	char *d = strdup(s);
-	if (!d)
-		*oom = 1;
-	return d;
-}
+/* Chat requests are one user message: this instruction, a blank line, the same exemplars as a
+ * completion prompt, then "Q: <question>". */
+static const char chat_intro_shots[] =
+	"Below are worked examples of grade-school math problems, followed by a new problem. Solve "
+	"the new problem step by step, then end your reply with the sentence \"The answer is N.\" "
+	"where N is the final number.\n\n";
+static const char chat_intro_zero[] =
+	"Solve this grade-school math problem step by step, then end your reply with the sentence "
+	"\"The answer is N.\" where N is the final number.\n\n";
 
 static int gsm8k_build(const suite *s, size_t i, int sample, prov_req *out)
 {
 	const gsm8k *g = s->self;
-	sbuf b = { 0 };
-	int oom = 0;
+	suite_buf b = { 0 };
 
-	out->task_id = dup_or_null(s->ids[i], &oom);
-	out->sample = sample;
-	if (g->chat) {
-		sb_add(&b, "Solve the grade-school math problem. Think step by step, then end your reply "
-			   "with \"The answer is N.\" where N is the final number.\n\n");
-		sb_add(&b, g->prefix);
-		sb_add(&b, "Q: ");
-		sb_add(&b, g->items[i].question);
-		out->messages = calloc(1, sizeof *out->messages);
-		if (out->messages) {
-			out->n_messages = 1;
-			out->messages[0].role = dup_or_null("user", &oom);
-			out->messages[0].content = b.s;
-			b.s = NULL;
-		}
-	} else {
-		sb_add(&b, g->prefix);
-		sb_add(&b, "Q: ");
-		sb_add(&b, g->items[i].question);
-		sb_add(&b, "\nA:");
-		out->prompt = b.s;
-		b.s = NULL;
-		out->stop = calloc(2, sizeof *out->stop);
-		if (out->stop) {
-			out->stop[0] = dup_or_null("Q:", &oom);
-			out->stop[1] = dup_or_null("\n\n\n", &oom);
-			out->n_stop = 2;
-		}
-	}
-	if (b.oom || oom || (!out->prompt && !out->messages) || (!g->chat && !out->stop) ||
-	    (g->chat && (!out->messages || !out->messages[0].content))) {
-		free(b.s);
-		prov_req_release(out);
-		return SUITE_ENOMEM;
-	}
-	return 0;
+	if (g->chat)
+		suite_buf_add(&b, g->shots[0] ? chat_intro_shots : chat_intro_zero);
+	suite_buf_add(&b, g->shots);
+	suite_buf_add(&b, "Q: ");
+	suite_buf_add(&b, g->items.v[i].question);
+	if (g->chat)
+		return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
+	suite_buf_add(&b, "\nA:");
+	return suite_req_take_prompt(out, s->ids[i], sample, suite_buf_take(&b), stop_strings,
+				     sizeof stop_strings / sizeof stop_strings[0]);
 }
 
 static int gsm8k_score(const suite *s, size_t i, const prov_resp *r, suite_score_out *out)
 {
 	const gsm8k *g = s->self;
-	const char *ref = g->items[i].ref;
+	const char *ref = g->items.v[i].ref;
+	int rc;
+
 	out->n_metrics = 2;
 	out->metric[0] = "strict";
 	out->metric[1] = "flexible";
 	if (!(out->expected = strdup(ref)))
 		return SUITE_ENOMEM;
-	if (r->err || !r->text)
-		return 0;
-	out->answer[0] = last_match(g->re_strict, r->text);
-	out->answer[1] = last_match(g->re_number, r->text);
-	out->value[0] = out->answer[0] && strcmp(out->answer[0], ref) == 0;
-	out->value[1] = out->answer[1] && strcmp(out->answer[1], ref) == 0;
+	if (r->err != PROV_ERR_NONE || !r->text)
+		return 0;   /* a failed request scores 0 with no answer */
+	if ((rc = last_number(g->re_strict, r->text, &out->answer[0])) ||
+	    (rc = last_number(g->re_number, r->text, &out->answer[1])))
+		return rc;
+	for (int m = 0; m < 2; m++)
+		out->value[m] = out->answer[m] && strcmp(out->answer[m], ref) == 0 ? 1.0 : 0.0;
 	return 0;
 }
 
 const suite_vtable suite_gsm8k_vtable = {
 	.name = "gsm8k",
 	.summary = "grade-school math, n-shot chain of thought (default 8), strict and flexible match",
-	.dataset_hint = "GSM8K JSONL (question, answer ending \"#### N\"); e.g. gsm8k/test.jsonl",
+	.dataset_hint = "GSM8K JSONL (question, answer ending \"#### N\"), e.g. gsm8k/test.jsonl",
 	.open = gsm8k_open,
 	.close = gsm8k_close,
 	.build = gsm8k_build,

@@ -1,5 +1,9 @@
-/* suites/suite.c — the suite registry and dispatch, plus helpers shared by the dataset loaders
- * (a capped line reader). */
+/* suites/suite.c — the suite registry and dispatch through each kind's vtable, plus what the
+ * kinds share: item ids, the capped JSONL dataset reader, a growable string, request builders
+ * and the seeded exemplar choice. Kinds live in their own files (gsm8k.c, ...). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,36 +12,72 @@
 static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
+/* ------------------------------------------------------------------ registry and dispatch */
+
 const suite_info *suite_list(size_t *n)
 {
+	/* Filled from the constant vtables, so filling it again (from any thread) writes the same
+	 * values; static initialisation from extern objects' fields is not constant in C. */
 	static suite_info infos[N_KINDS];
 	for (size_t i = 0; i < N_KINDS; i++) {
 		infos[i].name = kinds[i]->name;
 		infos[i].summary = kinds[i]->summary;
 		infos[i].dataset_hint = kinds[i]->dataset_hint;
 	}
-	*n = N_KINDS;
+	if (n)
+		*n = N_KINDS;
 	return infos;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two items with one id would share one row of the results store and one answer of the
+ * samples provider, so a dataset with a repeated id is refused. */
+static int check_unique_ids(const suite *s, const char *where, char *err, size_t errlen)
+{
+	char **sorted;
+	int rc = 0;
+	if (s->n_items < 2)
+		return 0;
+	if (!(sorted = malloc(s->n_items * sizeof *sorted))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(sorted, s->ids, s->n_items * sizeof *sorted);
+	qsort(sorted, s->n_items, sizeof *sorted, cmp_str_ptr);
+	for (size_t i = 1; i < s->n_items; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+			snprintf(err, errlen, "%s: duplicate item id \"%.200s\"", where, sorted[i]);
+			rc = -1;
+			break;
+		}
+	free(sorted);
+	return rc;
 }
 
 suite *suite_open(const suite_opts *o, char *err, size_t errlen)
 {
 	const suite_vtable *vt = NULL;
-	suite *s;
-	if (!o || !o->name) {
+	char known[256] = "";
+	suite *s = NULL;
+
+	if (!err)
+		errlen = 0;   /* snprintf(NULL, 0, ...) is defined: the message is dropped */
+	if (!o || !o->name || !*o->name) {
 		snprintf(err, errlen, "no suite name given");
 		return NULL;
 	}
-	for (size_t i = 0; i < N_KINDS; i++)
+	for (size_t i = 0; i < N_KINDS; i++) {
+		size_t u = strlen(known);
 		if (strcmp(kinds[i]->name, o->name) == 0)
 			vt = kinds[i];
+		snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", kinds[i]->name);
+	}
 	if (!vt) {
-		char known[256] = "";
-		for (size_t i = 0; i < N_KINDS; i++) {
-			size_t u = strlen(known);
-			snprintf(known + u, sizeof known - u, "%s%s", i ? ", " : "", kinds[i]->name);
-		}
-		snprintf(err, errlen, "unknown suite \"%s\" (known: %s)", o->name, known);
+		snprintf(err, errlen, "unknown suite \"%.100s\" (known: %s)", o->name, known);
 		return NULL;
 	}
 	if (!(s = calloc(1, sizeof *s))) {
@@ -45,11 +85,14 @@ suite *suite_open(const suite_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	s->vt = vt;
-	if (vt->open(s, o, err, errlen)) {
-		suite_close(s);
-		return NULL;
-	}
+	if (vt->open(s, o, err, errlen))
+		goto fail;
+	if (check_unique_ids(s, o->dataset_path ? o->dataset_path : vt->name, err, errlen))
+		goto fail;
 	return s;
+fail:
+	suite_close(s);
+	return NULL;
 }
 
 void suite_close(suite *s)
@@ -66,7 +109,7 @@ void suite_close(suite *s)
 
 const char *suite_name(const suite *s)
 {
-	return s->vt->name;
+	return s ? s->vt->name : NULL;
 }
 
 size_t suite_count(const suite *s)
@@ -76,24 +119,30 @@ size_t suite_count(const suite *s)
 
 const char *suite_item_id(const suite *s, size_t item)
 {
-	return item < s->n_items ? s->ids[item] : NULL;
+	return s && item < s->n_items ? s->ids[item] : NULL;
 }
 
 int suite_build(const suite *s, size_t item, int sample, prov_req *out)
 {
+	if (!out)
+		return SUITE_EINVAL;
 	memset(out, 0, sizeof *out);
-	if (!s || item >= s->n_items)
+	if (!s || sample < 0)
+		return SUITE_EINVAL;
+	if (item >= s->n_items)
 		return SUITE_ERANGE;
 	return s->vt->build(s, item, sample, out);
 }
 
 int suite_score(const suite *s, size_t item, const prov_resp *r, suite_score_out *out)
 {
-	memset(out, 0, sizeof *out);
-	if (!s || item >= s->n_items)
-		return SUITE_ERANGE;
-	if (!r)
+	if (!out)
 		return SUITE_EINVAL;
+	memset(out, 0, sizeof *out);
+	if (!s || !r)
+		return SUITE_EINVAL;
+	if (item >= s->n_items)
+		return SUITE_ERANGE;
 	return s->vt->score(s, item, r, out);
 }
 
@@ -118,29 +167,290 @@ const char *suite_strerror(int code)
 	}
 }
 
-long suite_read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
+int suite_ids_push(suite *s, const char *id)
+{
+	char *copy;
+	if (s->n_items == s->cap_ids) {
+		size_t nc = s->cap_ids ? s->cap_ids * 2 : 256;
+		char **ni = realloc(s->ids, nc * sizeof *ni);
+		if (!ni)
+			return SUITE_ENOMEM;
+		s->ids = ni;
+		s->cap_ids = nc;
+	}
+	if (!(copy = strdup(id)))
+		return SUITE_ENOMEM;
+	s->ids[s->n_items++] = copy;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ JSONL datasets */
+
+/* Reads one line without its "\n" (and a "\r" before it) into *buf, growing it up to max_bytes.
+ * Returns the line's length, -1 at end of file (or on a read error: check ferror), -2 when the
+ * line is longer than max_bytes, -3 when out of memory. */
+static long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
 {
 	size_t n = 0;
-	int c;
-	while ((c = getc(f)) != EOF) {
-		if (n + 2 > *cap) {
+	int c = EOF;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n + 1 >= *cap) {
 			size_t nc = *cap ? *cap * 2 : 4096;
 			char *nb;
-			if (n + 2 > max_bytes + 2)
+			if (n >= max_bytes)
 				return -2;
+			if (nc > max_bytes + 1)
+				nc = max_bytes + 1;
 			if (!(nb = realloc(*buf, nc)))
-				return -2;
+				return -3;
 			*buf = nb;
 			*cap = nc;
 		}
-		if (c == '\n')
-			break;
 		(*buf)[n++] = (char)c;
 	}
 	if (n == 0 && c == EOF)
 		return -1;
+	if (!*buf && !(*buf = malloc(*cap = 1)))   /* an empty last line before EOF: "\n" only */
+		return -3;
 	if (n && (*buf)[n - 1] == '\r')
 		n--;
 	(*buf)[n] = 0;
 	return (long)n;
+}
+
+/* The id of one line: task_id, else unique_id, else the 0-based line number. A null field counts
+ * as absent. Returns 0, or -1 with why. */
+static int line_id(const cJSON *obj, long line0, char *out, size_t outlen, const char **id,
+		   char *why, size_t why_len)
+{
+	static const char *const keys[] = { "task_id", "unique_id" };
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, keys[k]);
+		if (!f || cJSON_IsNull(f))
+			continue;
+		if (cJSON_IsString(f) && f->valuestring[0]) {
+			*id = f->valuestring;
+			return 0;
+		}
+		/* Integers up to 2^53 are exact in a double; anything else is not an id. */
+		if (cJSON_IsNumber(f) && f->valuedouble == floor(f->valuedouble) &&
+		    fabs(f->valuedouble) <= 9007199254740992.0) {
+			snprintf(out, outlen, "%lld", (long long)f->valuedouble);
+			*id = out;
+			return 0;
+		}
+		snprintf(why, why_len, "field \"%s\" is not a non-empty string or an integer", keys[k]);
+		return -1;
+	}
+	snprintf(out, outlen, "%ld", line0);
+	*id = out;
+	return 0;
+}
+
+long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud, char *err,
+		      size_t errlen)
+{
+	FILE *f = NULL;
+	char *line = NULL, why[256], idbuf[32];
+	size_t cap = 0;
+	long len, line0 = -1, n = 0;
+
+	if (!path) {
+		snprintf(err, errlen, "no dataset path given");
+		return -1;
+	}
+	if (!(f = fopen(path, "rb"))) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((limit <= 0 || n < limit) &&
+	       (len = read_line(f, &line, &cap, SUITE_MAX_LINE_BYTES)) != -1) {
+		char *text = line;
+		const char *id;
+		cJSON *obj;
+		int rc;
+
+		line0++;
+		if (len == -2) {
+			snprintf(err, errlen, "%s:%ld: line longer than %zu MiB", path, line0 + 1,
+				 SUITE_MAX_LINE_BYTES >> 20);
+			goto fail;
+		}
+		if (len == -3)
+			goto nomem;
+		if (line0 == 0 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+			text += 3;   /* UTF-8 byte-order mark */
+			len -= 3;
+		}
+		if (strlen(text) != (size_t)len) {
+			snprintf(err, errlen, "%s:%ld: NUL byte in line", path, line0 + 1);
+			goto fail;
+		}
+		if (strspn(text, " \t\r\f\v") == (size_t)len)
+			continue;   /* blank: skipped, but counted in line0 so ids stay line numbers */
+		obj = cJSON_ParseWithOpts(text, NULL, 1);
+		if (!cJSON_IsObject(obj)) {
+			snprintf(err, errlen, "%s:%ld: not a JSON object", path, line0 + 1);
+			cJSON_Delete(obj);
+			goto fail;
+		}
+		why[0] = 0;
+		rc = line_id(obj, line0, idbuf, sizeof idbuf, &id, why, sizeof why);
+		if (rc == 0)
+			rc = fn(ud, obj, id, why, sizeof why);
+		cJSON_Delete(obj);
+		if (rc == SUITE_ENOMEM)
+			goto nomem;
+		if (rc) {
+			snprintf(err, errlen, "%s:%ld: %s", path, line0 + 1, why[0] ? why : "bad item");
+			goto fail;
+		}
+		n++;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "%s: no items", path);
+		goto fail;
+	}
+	fclose(f);
+	free(line);
+	return n;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	fclose(f);
+	free(line);
+	return -1;
+}
+
+int suite_json_string(const cJSON *obj, const char *key, const char **out, char *why,
+		      size_t why_len)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!f) {
+		snprintf(why, why_len, "missing field \"%s\"", key);
+		return -1;
+	}
+	if (!cJSON_IsString(f)) {
+		snprintf(why, why_len, "field \"%s\" is not a string", key);
+		return -1;
+	}
+	*out = f->valuestring;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ text */
+
+void suite_buf_add_n(suite_buf *b, const char *text, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 256;
+		char *ns;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		if (!(ns = realloc(b->s, nc))) {
+			b->oom = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = nc;
+	}
+	memcpy(b->s + b->n, text, n);
+	b->n += n;
+	b->s[b->n] = 0;
+}
+
+void suite_buf_add(suite_buf *b, const char *text)
+{
+	suite_buf_add_n(b, text, strlen(text));
+}
+
+char *suite_buf_take(suite_buf *b)
+{
+	char *s = b->s;
+	if (b->oom) {
+		free(s);
+		s = NULL;
+	} else if (!s) {
+		s = strdup("");
+	}
+	memset(b, 0, sizeof *b);
+	return s;
+}
+
+/* ------------------------------------------------------------------ requests */
+
+static int req_common(prov_req *out, const char *task_id, int sample, const char *const *stop,
+		      size_t n_stop)
+{
+	out->sample = sample;
+	out->seed = -1;
+	if (!(out->task_id = strdup(task_id)))
+		return SUITE_ENOMEM;
+	if (n_stop) {
+		if (!(out->stop = calloc(n_stop, sizeof *out->stop)))
+			return SUITE_ENOMEM;
+		for (; out->n_stop < n_stop; out->n_stop++)
+			if (!(out->stop[out->n_stop] = strdup(stop[out->n_stop])))
+				return SUITE_ENOMEM;
+	}
+	return 0;
+}
+
+int suite_req_take_prompt(prov_req *out, const char *task_id, int sample, char *prompt,
+			  const char *const *stop, size_t n_stop)
+{
+	out->prompt = prompt;
+	if (!prompt || req_common(out, task_id, sample, stop, n_stop)) {
+		prov_req_release(out);
+		return SUITE_ENOMEM;
+	}
+	return 0;
+}
+
+int suite_req_take_user(prov_req *out, const char *task_id, int sample, char *content,
+			const char *const *stop, size_t n_stop)
+{
+	if (!content || !(out->messages = calloc(1, sizeof *out->messages))) {
+		free(content);
+		prov_req_release(out);
+		return SUITE_ENOMEM;
+	}
+	out->n_messages = 1;
+	out->messages[0].content = content;
+	if (!(out->messages[0].role = strdup("user")) ||
+	    req_common(out, task_id, sample, stop, n_stop)) {
+		prov_req_release(out);
+		return SUITE_ENOMEM;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ sampling */
+
+/* splitmix64 (Steele, Lea, Flood 2014): a tiny generator with a fixed output on every
+ * platform, which is all a reproducible exemplar choice needs. */
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void suite_pick(uint64_t seed, size_t n, size_t k, size_t *out)
+{
+	uint64_t st = seed;
+	for (size_t i = 0; i < n; i++)
+		out[i] = i;
+	for (size_t i = 0; i < k && i < n; i++) {
+		size_t j = i + (size_t)(splitmix64(&st) % (uint64_t)(n - i)), t = out[i];
+		out[i] = out[j];
+		out[j] = t;
+	}
 }

@@ -1,35 +1,118 @@
 /* suites/suite_impl.h — what the suites folder shares inside itself: the vtable each suite kind
- * fills, the common item table, and the JSONL reader the dataset loaders use. Included only by
- * suites/ and its tests. */
+ * fills, the suite object common to every kind (its item ids), and the helpers kinds share: a
+ * JSONL dataset reader that assigns item ids, a growable string, request builders and a seeded
+ * choice of exemplars. Included only by suites/ and its tests. */
 #ifndef TB_SUITE_IMPL_H
 #define TB_SUITE_IMPL_H
 
-#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include "suites/suite.h"
 
+/* Longest dataset line a reader accepts; a longer one is an error, never a silent cut. */
+#define SUITE_MAX_LINE_BYTES ((size_t)16 << 20)
+
+/* One suite kind. To add a kind: write suites/<kind>.c defining `const suite_vtable
+ * suite_<kind>_vtable`, declare it below and list it in `kinds[]` in suite.c. */
 typedef struct suite_vtable {
-	const char *name;
-	const char *summary;
-	const char *dataset_hint;
-	/* Loads the kind's state into *self; 0 or -1 with err. */
+	const char *name;          /* what suite_opts.name selects, e.g. "gsm8k" */
+	const char *summary;       /* one line for `tierbench list` */
+	const char *dataset_hint;  /* what file --dataset takes; NULL when the data is built in */
+	/* Loads the dataset into s: sets s->self and adds one id per item with suite_ids_push, in
+	 * item order. Returns 0, or -1 with one line in err (file and line where there is one).
+	 * On failure suite_open still calls close, so close must cope with a half-filled self. */
 	int (*open)(suite *s, const suite_opts *o, char *err, size_t errlen);
+	/* Frees s->self (not the ids: suite_close frees those). Optional; must accept self NULL. */
 	void (*close)(suite *s);
+	/* As suite_build; item is in range and *out zeroed. Must be thread-safe. */
 	int (*build)(const suite *s, size_t item, int sample, prov_req *out);
+	/* As suite_score; item is in range, r is not NULL, *out zeroed. Must be thread-safe. */
 	int (*score)(const suite *s, size_t item, const prov_resp *r, suite_score_out *out);
 } suite_vtable;
 
+/* The object behind the opaque handle. The common part (ids) is managed by suite.c. */
 struct suite {
 	const suite_vtable *vt;
-	char **ids;          /* [n_items] item ids */
+	char **ids;          /* [n_items] item ids, heap */
 	size_t n_items;
+	size_t cap_ids;
 	void *self;          /* the kind's own state */
 };
 
-/* Reads one line of at most max_bytes; returns its length, -1 at end of file, -2 when too long
- * or out of memory. *buf grows as needed. Ownership: caller frees *buf. */
-long suite_read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes);
-
 extern const suite_vtable suite_gsm8k_vtable;
+
+/* Appends a copy of id as the next item's id. Returns 0 or SUITE_ENOMEM. Ownership: id
+ * borrowed; the copy is owned by s. */
+int suite_ids_push(suite *s, const char *id);
+
+/* ------------------------------------------------------------------ JSONL datasets */
+
+/* Called by suite_jsonl_read once per non-blank line. obj is the line's JSON object and id its
+ * item id (see suite_jsonl_read). Return 0 to keep the item; -1 after writing what is wrong into
+ * why, without a file or line (e.g. "missing field \"answer\""), to stop with that error; or
+ * SUITE_ENOMEM. Ownership: obj and id are borrowed for the call. */
+typedef int (*suite_jsonl_fn)(void *ud, const cJSON *obj, const char *id, char *why,
+	size_t why_len);
+
+/* Reads a JSONL dataset (one JSON object per line, UTF-8 byte-order mark allowed). Blank lines are
+ * skipped but still counted, so the 0-based line number stays the line's position in the file.
+ * An item's id is its `task_id`, else its `unique_id` field (a string, or an integer written as
+ * decimal text), else its 0-based line number. After limit kept items (limit > 0) the rest of the
+ * file is not read. Returns the number of items kept (>= 1), or -1 with one line in err:
+ * "PATH: cannot open: REASON", "PATH:LINE: not a JSON object", "PATH:LINE: WHY" from fn,
+ * "PATH: no items", ... where PATH is path as given and LINE is 1-based. Ownership: borrows all. */
+long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud, char *err,
+	size_t errlen);
+
+/* The string field key of obj: 0 and *out set, or -1 with why "missing field \"KEY\"" or
+ * "field \"KEY\" is not a string". Ownership: *out points into obj. */
+int suite_json_string(const cJSON *obj, const char *key, const char **out, char *why,
+	size_t why_len);
+
+/* ------------------------------------------------------------------ text */
+
+/* A growable string. Zeroed is empty. Appends after a failed allocation do nothing and set oom,
+ * so a builder checks once, at suite_buf_take. */
+typedef struct suite_buf {
+	char *s;     /* NUL-terminated when not NULL */
+	size_t n;    /* length without the NUL */
+	size_t cap;
+	int oom;
+} suite_buf;
+
+/* Appends n bytes of text. */
+void suite_buf_add_n(suite_buf *b, const char *text, size_t n);
+
+/* Appends a NUL-terminated string. */
+void suite_buf_add(suite_buf *b, const char *text);
+
+/* The text built so far ("" when nothing was added), or NULL when an append ran out of memory;
+ * b is left zeroed either way. Ownership: caller frees the text. */
+char *suite_buf_take(suite_buf *b);
+
+/* ------------------------------------------------------------------ requests */
+
+/* Fills out (zeroed by the caller) with task_id, sample, a completion prompt and stop strings.
+ * prompt may be NULL (an earlier allocation failed) and is then reported as SUITE_ENOMEM.
+ * Returns 0 or SUITE_ENOMEM (out released). Ownership: prompt is taken (freed on failure);
+ * task_id and stop are copied. */
+int suite_req_take_prompt(prov_req *out, const char *task_id, int sample, char *prompt,
+	const char *const *stop, size_t n_stop);
+
+/* As suite_req_take_prompt, but the request is one chat message with role "user". Ownership:
+ * content is taken (freed on failure). */
+int suite_req_take_user(prov_req *out, const char *task_id, int sample, char *content,
+	const char *const *stop, size_t n_stop);
+
+/* ------------------------------------------------------------------ sampling */
+
+/* Chooses k distinct indices of [0, n) into out[0..k-1], by a partial Fisher-Yates shuffle
+ * driven by splitmix64 from seed: the same (seed, n, k) always gives the same indices in the same
+ * order, on every platform. Needs k <= n. Ownership: out has room for n entries (all are used
+ * as scratch). */
+void suite_pick(uint64_t seed, size_t n, size_t k, size_t *out);
 
 #endif
