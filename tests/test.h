@@ -71,6 +71,29 @@ static inline const char *tb_shared_dir(void)
 	return NULL;
 }
 
+/* Reads a whole file into a NUL-terminated heap buffer; *n (when not NULL) gets its length.
+ * NULL when it cannot be read. Ownership: caller frees. */
+static inline char *tb_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long len;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)len + 1)) != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+		buf[len] = 0;
+		if (n)
+			*n = (size_t)len;
+	} else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
 /* Removes a scratch folder made by a test (best effort; reports a failure to remove it). */
 static inline void tb_rmtree(const char *dir)
 {

@@ -1,0 +1,523 @@
+/* engine/chat.c — chat template families: recognising a GGUF's Jinja template by its markers
+ * and rendering a conversation as that family does. This is not a Jinja engine: each family's
+ * output is written out by hand and matches llama.cpp's built-in renderer for it
+ * (llm_chat_apply_template); Qwen3 matches its Jinja template, which that renderer lacks.
+ * docs/chat-templates.md lists every family's exact format and the variants left out. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+
+/* Rendered prompts are capped; a longer conversation is refused rather than grown without end. */
+#define ENG_CHAT_MAX_BYTES ((size_t)256 << 20)
+
+/* DeepSeek's markers use U+FF5C (fullwidth vertical bar) and U+2581 (lower one eighth block),
+ * spelt as UTF-8 bytes; literal concatenation keeps a hex escape from eating the next letter. */
+#define DS_BAR "\xef\xbd\x9c"
+#define DS_SP "\xe2\x96\x81"
+#define DS_USER "<" DS_BAR "User" DS_BAR ">"
+#define DS_ASSISTANT "<" DS_BAR "Assistant" DS_BAR ">"
+#define DS_EOS "<" DS_BAR "end" DS_SP "of" DS_SP "sentence" DS_BAR ">"
+
+static const char *const family_names[ENG_CHAT_COUNT] = {
+	[ENG_CHAT_NONE] = "",
+	[ENG_CHAT_CHATML] = "chatml",
+	[ENG_CHAT_QWEN3] = "qwen3",
+	[ENG_CHAT_LLAMA3] = "llama3",
+	[ENG_CHAT_LLAMA2] = "llama2",
+	[ENG_CHAT_MISTRAL] = "mistral",
+	[ENG_CHAT_GEMMA] = "gemma",
+	[ENG_CHAT_DEEPSEEK] = "deepseek",
+	[ENG_CHAT_DEEPSEEK3] = "deepseek3",
+	[ENG_CHAT_PHI3] = "phi3",
+	[ENG_CHAT_ZEPHYR] = "zephyr",
+};
+
+const char *eng_chat_name(int family)
+{
+	if (family < 0 || family >= ENG_CHAT_COUNT)
+		return "";
+	return family_names[family];
+}
+
+int eng_chat_from_name(const char *name)
+{
+	if (!name || !*name)
+		return -1;
+	for (int f = ENG_CHAT_NONE + 1; f < ENG_CHAT_COUNT; f++)
+		if (strcmp(name, family_names[f]) == 0)
+			return f;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ detection */
+
+static int has(const char *t, const char *marker)
+{
+	return strstr(t, marker) != NULL;
+}
+
+/* The marker tests and their order follow llama.cpp's llm_chat_detect_template where a family
+ * exists here. Templates of families this file does not render (Phi-4, SmolVLM, the official
+ * Mistral v1/v3/v7 formats, GLM, DeepSeek Coder, ...) give ENG_CHAT_NONE rather than a
+ * look-alike whose output would differ. */
+int eng_chat_detect(const char *t)
+{
+	int f;
+
+	if (!t || !*t)
+		return ENG_CHAT_NONE;
+	if ((f = eng_chat_from_name(t)) > 0)
+		return f; /* a bare family name, as llama.cpp also accepts */
+	if (has(t, "<|im_start|>")) {
+		if (has(t, "<|im_sep|>") || has(t, "<end_of_utterance>"))
+			return ENG_CHAT_NONE; /* Phi-4, SmolVLM: not ChatML despite the marker */
+		if (has(t, "<think>") || has(t, "enable_thinking"))
+			return ENG_CHAT_QWEN3;
+		return ENG_CHAT_CHATML;
+	}
+	if (strncmp(t, "mistral", 7) == 0 || has(t, "[INST]")) {
+		/* Mistral's own templates: v7 has a system role, v1 / v3 / v3-tekken place spaces
+		 * differently; llama.cpp renders each with its own variant. */
+		if (has(t, "[SYSTEM_PROMPT]") || has(t, "[AVAILABLE_TOOLS]") ||
+				has(t, "' [INST] ' + system_message"))
+			return ENG_CHAT_NONE;
+		return has(t, "<<SYS>>") ? ENG_CHAT_LLAMA2 : ENG_CHAT_MISTRAL;
+	}
+	if (has(t, "<|assistant|>") && has(t, "<|end|>"))
+		return ENG_CHAT_PHI3;
+	if (has(t, "[gMASK]"))
+		return ENG_CHAT_NONE; /* ChatGLM / GLM-Edge */
+	if (has(t, "<|user|>") && (has(t, "</s>") || has(t, "<|endoftext|>") || has(t, "eos_token")))
+		return ENG_CHAT_ZEPHYR;
+	if (has(t, "<start_of_turn>"))
+		return ENG_CHAT_GEMMA;
+	if (has(t, "<|start_header_id|>") && has(t, "<|end_header_id|>"))
+		return ENG_CHAT_LLAMA3;
+	if (has(t, "'Assistant: ' + message['content'] + eos_token") ||
+			has(t, "\"Assistant: \" + message['content'] + eos_token"))
+		return ENG_CHAT_DEEPSEEK;
+	if (has(t, DS_ASSISTANT) && has(t, DS_USER) && has(t, DS_EOS))
+		return ENG_CHAT_DEEPSEEK3;
+	return ENG_CHAT_NONE;
+}
+
+/* ------------------------------------------------------------------ output buffer */
+
+typedef struct chat_buf {
+	char *p;
+	size_t n, cap;
+	int oom, too_big;
+} chat_buf;
+
+static void put_n(chat_buf *b, const char *s, size_t n)
+{
+	if (b->oom || b->too_big)
+		return;
+	if (n > ENG_CHAT_MAX_BYTES - b->n) {
+		b->too_big = 1;
+		return;
+	}
+	if (b->n + n + 1 > b->cap) {
+		size_t c = b->cap ? b->cap : 256;
+		char *q;
+		while (c < b->n + n + 1)
+			c *= 2;
+		if (!(q = realloc(b->p, c))) {
+			b->oom = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = c;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void put(chat_buf *b, const char *s)
+{
+	put_n(b, s, strlen(s));
+}
+
+/* ------------------------------------------------------------------ text helpers */
+
+/* A borrowed slice of a message. */
+typedef struct span {
+	const char *p;
+	size_t n;
+} span;
+
+static span span_of(const char *s)
+{
+	span r = { s, strlen(s) };
+	return r;
+}
+
+static void put_span(chat_buf *b, span s)
+{
+	put_n(b, s.p, s.n);
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Leading and trailing ASCII whitespace removed, as llama.cpp's trim() does. */
+static span trim(const char *s)
+{
+	span r = span_of(s);
+	while (r.n && is_space(r.p[0])) {
+		r.p++;
+		r.n--;
+	}
+	while (r.n && is_space(r.p[r.n - 1]))
+		r.n--;
+	return r;
+}
+
+static span lstrip_nl(span s)
+{
+	while (s.n && s.p[0] == '\n') {
+		s.p++;
+		s.n--;
+	}
+	return s;
+}
+
+static span rstrip_nl(span s)
+{
+	while (s.n && s.p[s.n - 1] == '\n')
+		s.n--;
+	return s;
+}
+
+/* Offset of the first (last = 0) or last (last = 1) occurrence of pat in s, or -1. */
+static long find_in(span s, const char *pat, int last)
+{
+	size_t m = strlen(pat);
+	long at = -1;
+	for (size_t i = 0; m <= s.n && i <= s.n - m; i++) {
+		if (memcmp(s.p + i, pat, m) == 0) {
+			at = (long)i;
+			if (!last)
+				break;
+		}
+	}
+	return at;
+}
+
+/* ------------------------------------------------------------------ roles */
+
+enum { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT };
+
+static int role_of(const char *r)
+{
+	if (!r)
+		return -1;
+	if (strcmp(r, "system") == 0)
+		return ROLE_SYSTEM;
+	if (strcmp(r, "user") == 0)
+		return ROLE_USER;
+	if (strcmp(r, "assistant") == 0)
+		return ROLE_ASSISTANT;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ families */
+
+/* Arguments every renderer gets; messages are already checked. */
+typedef struct chat_job {
+	const eng_chat_msg *m;
+	int n;
+	int add_gen, thinking;
+	const char *eos;      /* NULL: the family's own */
+	chat_buf *b;
+} chat_job;
+
+static const char *eos_or(const chat_job *j, const char *fallback)
+{
+	return j->eos ? j->eos : fallback;
+}
+
+/* <|im_start|>{role}\n{content}<|im_end|>\n ... <|im_start|>assistant\n */
+static void render_chatml(const chat_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		put(j->b, "<|im_start|>");
+		put(j->b, j->m[i].role);
+		put(j->b, "\n");
+		put(j->b, j->m[i].content);
+		put(j->b, "<|im_end|>\n");
+	}
+	if (j->add_gen)
+		put(j->b, "<|im_start|>assistant\n");
+}
+
+/* ChatML as Qwen3's Jinja template writes it: assistant turns lose a leading "<think>...</think>"
+ * block; the turn after the last user query shows its (possibly empty) think block when it is
+ * the final message; enable_thinking = false closes an empty block after the prompt. */
+static void render_qwen3(const chat_job *j)
+{
+	int last_query = j->n - 1;
+
+	/* the last user message that is not a tool response wrapped as user content */
+	for (int i = j->n - 1; i >= 0; i--) {
+		span c = span_of(j->m[i].content);
+		static const char open[] = "<tool_response>", close[] = "</tool_response>";
+		int wrapped = c.n >= sizeof open - 1 + sizeof close - 1 &&
+			memcmp(c.p, open, sizeof open - 1) == 0 &&
+			memcmp(c.p + c.n - (sizeof close - 1), close, sizeof close - 1) == 0;
+		if (role_of(j->m[i].role) == ROLE_USER && !wrapped) {
+			last_query = i;
+			break;
+		}
+	}
+	for (int i = 0; i < j->n; i++) {
+		span content = span_of(j->m[i].content), reasoning = { "", 0 };
+		long end;
+
+		if (role_of(j->m[i].role) != ROLE_ASSISTANT) {
+			put(j->b, "<|im_start|>");
+			put(j->b, j->m[i].role);
+			put(j->b, "\n");
+			put_span(j->b, content);
+			put(j->b, "<|im_end|>\n");
+			continue;
+		}
+		if ((end = find_in(content, "</think>", 0)) >= 0) {
+			span before = { content.p, (size_t)end }, after;
+			long open;
+			before = rstrip_nl(before);
+			if ((open = find_in(before, "<think>", 1)) >= 0) {
+				before.p += open + 7;
+				before.n -= (size_t)open + 7;
+			}
+			reasoning = lstrip_nl(before);
+			end = find_in(content, "</think>", 1);
+			after.p = content.p + end + 8;
+			after.n = content.n - (size_t)end - 8;
+			content = lstrip_nl(after);
+		}
+		put(j->b, "<|im_start|>assistant\n");
+		if (i > last_query && (i == j->n - 1 || reasoning.n > 0)) {
+			put(j->b, "<think>\n");
+			put_span(j->b, reasoning);
+			put(j->b, "\n</think>\n\n");
+			content = lstrip_nl(content);
+		}
+		put_span(j->b, content);
+		put(j->b, "<|im_end|>\n");
+	}
+	if (j->add_gen) {
+		put(j->b, "<|im_start|>assistant\n");
+		if (!j->thinking)
+			put(j->b, "<think>\n\n</think>\n\n");
+	}
+}
+
+/* <|start_header_id|>{role}<|end_header_id|>\n\n{trimmed}<|eot_id|> */
+static void render_llama3(const chat_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		put(j->b, "<|start_header_id|>");
+		put(j->b, j->m[i].role);
+		put(j->b, "<|end_header_id|>\n\n");
+		put_span(j->b, trim(j->m[i].content));
+		put(j->b, "<|eot_id|>");
+	}
+	if (j->add_gen)
+		put(j->b, "<|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+/* The [INST] families. Llama 2 (Meta's template, which strips contents and has <<SYS>>):
+ * "[INST] <<SYS>>\n{sys}\n<</SYS>>\n\n{user} [/INST]{assistant}</s>[INST] {user} [/INST]".
+ * Mistral (no system role; the system text opens the first turn followed by "\n"):
+ * "[INST] {sys}\n{user} [/INST]{assistant}</s>[INST] {user} [/INST]". The prompt already
+ * ends in [/INST], so add_generation_prompt adds nothing. No BOS: the tokenizer adds it. */
+static void render_inst(const chat_job *j, int llama2)
+{
+	const char *eos = eos_or(j, "</s>");
+	int in_turn = 1;
+
+	put(j->b, "[INST] ");
+	for (int i = 0; i < j->n; i++) {
+		int r = role_of(j->m[i].role);
+		span c = llama2 ? trim(j->m[i].content) : span_of(j->m[i].content);
+		if (!in_turn) {
+			put(j->b, "[INST] ");
+			in_turn = 1;
+		}
+		if (r == ROLE_SYSTEM) {
+			if (llama2) {
+				put(j->b, "<<SYS>>\n");
+				put_span(j->b, c);
+				put(j->b, "\n<</SYS>>\n\n");
+			} else {
+				put_span(j->b, c);
+				put(j->b, "\n");
+			}
+		} else if (r == ROLE_USER) {
+			put_span(j->b, c);
+			put(j->b, " [/INST]");
+		} else {
+			put_span(j->b, c);
+			put(j->b, eos);
+			in_turn = 0;
+		}
+	}
+}
+
+/* <start_of_turn>{user|model}\n{trimmed}<end_of_turn>\n. No system role: system texts (trimmed,
+ * joined) open the next user turn followed by a blank line. */
+static void render_gemma(const chat_job *j)
+{
+	chat_buf sys = { 0 };
+
+	for (int i = 0; i < j->n; i++) {
+		int r = role_of(j->m[i].role);
+		if (r == ROLE_SYSTEM) {
+			put_span(&sys, trim(j->m[i].content));
+			continue;
+		}
+		put(j->b, r == ROLE_ASSISTANT ? "<start_of_turn>model\n" : "<start_of_turn>user\n");
+		if (sys.n && r == ROLE_USER) {
+			put_n(j->b, sys.p, sys.n);
+			put(j->b, "\n\n");
+			sys.n = 0;
+		}
+		put_span(j->b, trim(j->m[i].content));
+		put(j->b, "<end_of_turn>\n");
+	}
+	if (j->add_gen)
+		put(j->b, "<start_of_turn>model\n");
+	if (sys.oom)
+		j->b->oom = 1;
+	if (sys.too_big)
+		j->b->too_big = 1;
+	free(sys.p);
+}
+
+/* DeepSeek LLM / V2: "{sys}\n\nUser: {user}\n\nAssistant: {assistant}<eos>" ... "Assistant:" */
+static void render_deepseek(const chat_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		int r = role_of(j->m[i].role);
+		if (r == ROLE_SYSTEM) {
+			put(j->b, j->m[i].content);
+			put(j->b, "\n\n");
+		} else if (r == ROLE_USER) {
+			put(j->b, "User: ");
+			put(j->b, j->m[i].content);
+			put(j->b, "\n\n");
+		} else {
+			put(j->b, "Assistant: ");
+			put(j->b, j->m[i].content);
+			put(j->b, eos_or(j, DS_EOS));
+		}
+	}
+	if (j->add_gen)
+		put(j->b, "Assistant:");
+}
+
+/* DeepSeek V3 / R1 (and the R1 distills): "{sys}\n\n<｜User｜>{user}<｜Assistant｜>{assistant}
+ * <｜end▁of▁sentence｜>" ... "<｜Assistant｜>". The end marker is literal in the template. */
+static void render_deepseek3(const chat_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		int r = role_of(j->m[i].role);
+		if (r == ROLE_SYSTEM) {
+			put(j->b, j->m[i].content);
+			put(j->b, "\n\n");
+		} else if (r == ROLE_USER) {
+			put(j->b, DS_USER);
+			put(j->b, j->m[i].content);
+		} else {
+			put(j->b, DS_ASSISTANT);
+			put(j->b, j->m[i].content);
+			put(j->b, DS_EOS);
+		}
+	}
+	if (j->add_gen)
+		put(j->b, DS_ASSISTANT);
+}
+
+/* Phi 3: <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n
+ * Zephyr: <|{role}|>\n{content}{eos}\n ... <|assistant|>\n */
+static void render_tagged(const chat_job *j, const char *end)
+{
+	for (int i = 0; i < j->n; i++) {
+		put(j->b, "<|");
+		put(j->b, j->m[i].role);
+		put(j->b, "|>\n");
+		put(j->b, j->m[i].content);
+		put(j->b, end);
+		put(j->b, "\n");
+	}
+	if (j->add_gen)
+		put(j->b, "<|assistant|>\n");
+}
+
+/* ------------------------------------------------------------------ render */
+
+
+char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
+		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen)
+{
+	chat_buf b = { 0 };
+	chat_job j;
+
+	(void)bos; /* no family here writes BOS inside the prompt: the tokenizer adds the first */
+	if (family <= ENG_CHAT_NONE || family >= ENG_CHAT_COUNT) {
+		eng_seterr(err, errlen, "chat: unknown template family %d", family);
+		return NULL;
+	}
+	if (n < 0 || (n > 0 && !msgs)) {
+		eng_seterr(err, errlen, "chat: %d messages at %p", n, (const void *)msgs);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (role_of(msgs[i].role) < 0) {
+			eng_seterr(err, errlen, "chat: message %d: role \"%.40s\" is not system, user or assistant",
+				i, msgs[i].role ? msgs[i].role : "(null)");
+			return NULL;
+		}
+		if (!msgs[i].content) {
+			eng_seterr(err, errlen, "chat: message %d (%s): content is NULL", i, msgs[i].role);
+			return NULL;
+		}
+	}
+	j.m = msgs;
+	j.n = n;
+	j.add_gen = add_generation_prompt != 0;
+	j.thinking = enable_thinking != 0;
+	j.eos = eos;
+	j.b = &b;
+	put(&b, ""); /* an empty conversation still gives a (empty) string */
+	switch (family) {
+	case ENG_CHAT_CHATML: render_chatml(&j); break;
+	case ENG_CHAT_QWEN3: render_qwen3(&j); break;
+	case ENG_CHAT_LLAMA3: render_llama3(&j); break;
+	case ENG_CHAT_LLAMA2: render_inst(&j, 1); break;
+	case ENG_CHAT_MISTRAL: render_inst(&j, 0); break;
+	case ENG_CHAT_GEMMA: render_gemma(&j); break;
+	case ENG_CHAT_DEEPSEEK: render_deepseek(&j); break;
+	case ENG_CHAT_DEEPSEEK3: render_deepseek3(&j); break;
+	case ENG_CHAT_PHI3: render_tagged(&j, "<|end|>"); break;
+	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
+	}
+	if (b.oom || b.too_big) {
+		if (b.oom)
+			eng_seterr(err, errlen, "chat: out of memory rendering %d messages", n);
+		else
+			eng_seterr(err, errlen, "chat: rendering %d messages passes the %zu MiB cap", n,
+				ENG_CHAT_MAX_BYTES >> 20);
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}

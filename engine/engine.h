@@ -1,0 +1,187 @@
+/* engine/engine.h — the built-in inference engine: load a GGUF model, tokenize, run the
+ * forward pass over batches of tokens from one or more sequences with a KV cache, sample,
+ * and render chat templates. Computes what llama.cpp computes (tests compare against its
+ * reference outputs). Knows nothing of suites or HTTP. Prefix eng_. */
+#ifndef ENG_ENGINE_H
+#define ENG_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Status codes (negative); eng_strerror gives a phrase. */
+enum {
+	ENG_OK = 0, ENG_EINVAL = -1, ENG_ENOMEM = -2, ENG_EIO = -3, ENG_EFORMAT = -4,
+	ENG_EUNSUPPORTED = -5, ENG_ECTX_FULL = -6
+};
+/* Ownership: static string. */
+const char *eng_strerror(int code);
+
+/* ---- logging ---- */
+enum { ENG_LOG_ERROR = 0, ENG_LOG_WARN = 1, ENG_LOG_INFO = 2, ENG_LOG_DEBUG = 3 };
+typedef void (*eng_log_fn)(int level, const char *msg, void *ud);
+/* Sets the sink for the engine's messages (default: none). Not thread-safe against logging. */
+void eng_log_set(eng_log_fn fn, void *ud);
+
+/* ---- model ---- */
+typedef struct eng_model eng_model;
+
+typedef struct eng_opts {
+	int n_threads;               /* compute threads; 0 = all cores */
+	const char *chat_template;   /* family name overriding the GGUF's template, or NULL */
+} eng_opts;
+/* Ownership: value. */
+eng_opts eng_opts_default(void);
+
+/* Loads a GGUF model (architectures llama, qwen2, qwen3). Weights stay in the read-only
+ * mapping. NULL on failure with one line in err naming the file and what is wrong (unsupported
+ * architecture, missing tensor with its name, wrong shape, ...).
+ * Ownership: caller frees with eng_model_free. */
+eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen);
+void eng_model_free(eng_model *m);
+
+typedef struct eng_model_info {
+	char arch[32];               /* "llama", "qwen2", "qwen3" */
+	char name[128];              /* general.name, or the file's base name */
+	char ftype[32];              /* dominant weight type, e.g. "q4_K" (by bytes) */
+	char file_type[16];          /* general.file_type as llama.cpp names it ("Q4_K_M"); "" if absent */
+	char type_mix[256];          /* "q4_K:113 q6_K:1 f32:45" (tensor counts by type) */
+	char chat_family[32];        /* detected template family, "" when none / unknown */
+	int64_t n_params;
+	uint64_t size_bytes;         /* tensor data bytes */
+	uint64_t file_bytes;
+	double bpw;                  /* bits per weight over all tensors */
+	int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, n_rot;
+	float rope_freq_base;
+	char vocab_model[16];        /* "llama" (SentencePiece) or "gpt2" (byte-level BPE) */
+	char vocab_pre[32];
+} eng_model_info;
+/* Fills *out. */
+void eng_model_info_get(const eng_model *m, eng_model_info *out);
+/* The GGUF's tokenizer.chat_template text, or NULL. Owned by m. */
+const char *eng_model_chat_template(const eng_model *m);
+/* The chat family in use: eng_opts.chat_template when given, else detected from the GGUF's
+ * template; ENG_CHAT_NONE when the model has none or it is not recognised. */
+int eng_model_chat_family(const eng_model *m);
+
+/* ---- tokens ---- */
+int eng_n_vocab(const eng_model *m);
+int32_t eng_token_bos(const eng_model *m);     /* -1 when none */
+int32_t eng_token_eos(const eng_model *m);
+int eng_token_is_eog(const eng_model *m, int32_t id);
+/* The token's stored text (e.g. "<s>", "▁the"), or NULL for a bad id. Owned by m. */
+const char *eng_token_text(const eng_model *m, int32_t id);
+/* Tokenize `len` bytes. add_special: BOS etc. as the model's vocabulary asks; parse_special:
+ * special-token text in `text` becomes those tokens. Writes at most cap ids; returns the total
+ * count (call again with a bigger buffer if it exceeds cap), or a negative code. */
+int eng_tokenize(const eng_model *m, const char *text, size_t len, int add_special,
+		int parse_special, int32_t *out, int cap);
+/* The bytes of one token (control tokens only when `special`); returns the full length,
+ * writes at most cap bytes, no NUL. Negative for a bad id. */
+int eng_token_piece(const eng_model *m, int32_t id, char *buf, int cap, int special);
+/* Text of n ids. Returns the full length; NUL-terminated when it fits in cap. */
+int eng_detokenize(const eng_model *m, const int32_t *ids, int n, char *buf, int cap, int special);
+
+/* ---- context: KV cache and logits ---- */
+typedef struct eng_ctx eng_ctx;
+
+enum { ENG_KV_F16 = 0, ENG_KV_F32 = 1 };
+typedef struct eng_ctx_params {
+	int n_ctx;        /* KV cells per sequence; 0 = min(model n_ctx_train, 4096) */
+	int n_seq;        /* sequences that can be decoded together; 0 = 1 */
+	int n_batch;      /* most tokens in one eng_decode; 0 = 512 */
+	int kv_type;      /* ENG_KV_F16 (default) or ENG_KV_F32 */
+	int n_threads;    /* 0 = the model's */
+	int n_outputs;    /* most tokens of one batch that may ask for logits; 0 = n_seq */
+} eng_ctx_params;
+eng_ctx_params eng_ctx_params_default(void);
+
+/* Allocates the KV cache and every work buffer up front (eng_decode does not allocate).
+ * Ownership: caller frees with eng_ctx_free, before the model. */
+eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t errlen);
+void eng_ctx_free(eng_ctx *c);
+
+/* A batch of tokens. Token i goes to sequence seq[i] at position pos[i] (NULL seq = all 0;
+ * NULL pos = continue each sequence after its last cached position). want_logits[i] asks for
+ * that token's logits (NULL = only the last token of the batch). */
+typedef struct eng_batch {
+	int n;
+	const int32_t *token;
+	const int32_t *pos;
+	const int32_t *seq;
+	const int8_t *want_logits;
+} eng_batch;
+
+/* Runs the model over the batch, appends to the KV cache, fills logits.
+ * Return 0, ENG_ECTX_FULL when a sequence would pass n_ctx (nothing is changed), ENG_EINVAL
+ * for a bad token id, sequence or n > n_batch. */
+int eng_decode(eng_ctx *c, const eng_batch *b);
+/* Logits (n_vocab floats) of batch token i from the last eng_decode, or NULL when i did not ask
+ * for logits. Owned by c; valid until the next eng_decode. */
+const float *eng_logits(const eng_ctx *c, int i);
+/* Forget cached positions [p0, p1) of sequence seq (p1 < 0: to the end); seq < 0: all. */
+void eng_kv_remove(eng_ctx *c, int seq, int p0, int p1);
+/* Number of cached positions of sequence seq. */
+int eng_kv_len(const eng_ctx *c, int seq);
+
+/* ---- sampling ---- */
+typedef struct eng_sampler eng_sampler;
+typedef struct eng_sampler_params {
+	float temp;              /* <= 0: greedy (argmax; ties to the lowest id) */
+	int top_k;               /* <= 0: off */
+	float top_p;             /* >= 1 or <= 0: off */
+	float min_p;             /* <= 0: off */
+	float repeat_penalty;    /* 1 or 0: off; llama.cpp semantics (divide positive, multiply negative) */
+	float presence_penalty;  /* 0: off */
+	float frequency_penalty; /* 0: off */
+	int penalty_last_n;      /* window for penalties (default 64); 0 = off, -1 = whole history */
+	uint64_t seed;
+} eng_sampler_params;
+/* Greedy, no penalties, penalty window 64, seed 0 (chain order as llama.cpp: penalties, top-k, top-p, min-p,
+ * temperature, then draw). Ownership: value. */
+eng_sampler_params eng_sampler_params_default(void);
+/* Ownership: caller frees with eng_sampler_free. NULL on OOM or bad params (err says which). */
+eng_sampler *eng_sampler_new(const eng_sampler_params *p, int n_vocab, char *err, size_t errlen);
+void eng_sampler_free(eng_sampler *s);
+/* Picks a token from logits (n_vocab floats, not modified). Deterministic for a given seed,
+ * history and logits. Does not allocate. */
+int32_t eng_sampler_sample(eng_sampler *s, const float *logits);
+/* Records a token (prompt or generated) in the penalty history. */
+void eng_sampler_accept(eng_sampler *s, int32_t id);
+/* Clears history and re-seeds. */
+void eng_sampler_reset(eng_sampler *s, uint64_t seed);
+
+/* Stop strings: returns the byte offset in text[0..len) where the earliest stop string begins,
+ * or -1; *partial is set when text ends with a proper prefix of a stop string (hold that output
+ * back until more text arrives). */
+long eng_stop_find(const char *text, size_t len, const char *const *stops, int n_stops, int *partial);
+
+/* ---- chat templates ---- */
+enum eng_chat_family {
+	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
+	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
+	ENG_CHAT_ZEPHYR, ENG_CHAT_COUNT
+};
+typedef struct eng_chat_msg {
+	const char *role;      /* "system", "user", "assistant" */
+	const char *content;
+} eng_chat_msg;
+/* Family of a Jinja chat template text (tokenizer.chat_template), recognised by its markers;
+ * ENG_CHAT_NONE when unknown or NULL (Mistral's v3+ "tekken" templates are not recognised:
+ * pass the family by name). */
+int eng_chat_detect(const char *tmpl);
+/* "chatml", "qwen3", "llama3", "llama2", "mistral", "gemma", "deepseek", "deepseek3", "phi3",
+ * "zephyr"; "" for NONE. Ownership: static. */
+const char *eng_chat_name(int family);
+/* Family by name, or -1. */
+int eng_chat_from_name(const char *name);
+/* Renders messages as the family's template does, ending with the assistant generation
+ * prompt when add_generation_prompt. enable_thinking: for Qwen3, 0 adds the empty
+ * <think></think> block, 1 leaves thinking on; ignored by others. bos: unused (the tokenizer
+ * adds the first BOS; no family writes one inside the prompt). eos: the model's EOS token text,
+ * written after assistant turns by families whose templates do (Llama 2, Mistral, ...).
+ * NULL on error (unknown family, bad role) with a message in err.
+ * Ownership: caller frees the result with free(). */
+char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
+		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,961 @@
+/* engine/model.c — model loading (llama, qwen2, qwen3 from GGUF), the KV cache and the
+ * forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+ * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
+ * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
+ * ggml does), RMSNorm and softmax sum in double. Speed is issue 4; this file is the reference.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+#include "engine/gguf_impl.h"
+#include "engine/quant_impl.h"
+#include "engine/vocab_impl.h"
+
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
+enum { ROPE_NORM, ROPE_NEOX };
+
+typedef const eng_gguf_tensor *tref;
+
+typedef struct layer {
+	tref attn_norm;              /* [n_embd] */
+	tref wq, wk, wv, wo;         /* [n_embd -> n_head*hd], [n_embd -> n_kv*hd] x2, [n_head*hd -> n_embd] */
+	tref bq, bk, bv, bo;         /* biases (qwen2), optional */
+	tref q_norm, k_norm;         /* [hd] per-head RMSNorm (qwen3) */
+	tref ffn_norm;               /* [n_embd] */
+	tref ffn_gate, ffn_up;       /* [n_embd -> n_ff] */
+	tref ffn_down;               /* [n_ff -> n_embd] */
+} layer;
+
+struct eng_model {
+	eng_gguf *g;
+	eng_vocab *vocab;
+	char *path;
+	int arch;
+	int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	int hd_k, hd_v;              /* per-head sizes of K/Q and V */
+	int n_rot, rope_type;
+	float rope_base, rope_freq_scale, norm_eps;
+	float *rope_ff;              /* [n_rot/2] frequency divisors (llama3 scaling), or NULL */
+	int n_threads;
+	int chat_family;
+	tref tok_embd, output_norm, output;
+	layer *layers;
+};
+
+/* ---------------------------------------------------------------- load */
+
+eng_opts eng_opts_default(void)
+{
+	eng_opts o;
+
+	memset(&o, 0, sizeof o);
+	return o;
+}
+
+static const char *arch_name(int a)
+{
+	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : "llama";
+}
+
+/* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
+static int hp_u32(const eng_model *m, const char *suffix, uint32_t *out)
+{
+	char key[128];
+
+	snprintf(key, sizeof key, "%s.%s", arch_name(m->arch), suffix);
+	return eng_gguf_get_u32(m->g, key, out);
+}
+
+static int hp_f32(const eng_model *m, const char *suffix, float *out)
+{
+	char key[128];
+
+	snprintf(key, sizeof key, "%s.%s", arch_name(m->arch), suffix);
+	return eng_gguf_get_f32(m->g, key, out);
+}
+
+/* Finds a tensor and checks its type is computable and its shape is {ne0, ne1} (ne1 = 0 for a
+ * vector). Missing and optional: NULL with no error. */
+static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int optional,
+		tref *out, char *err, size_t errlen)
+{
+	tref t = eng_gguf_find_tensor(m->g, name);
+	const eng_type_info *ti;
+	int64_t want_n = ne1 ? 2 : 1;
+
+	*out = NULL;
+	if (!t) {
+		if (optional)
+			return 0;
+		eng_seterr(err, errlen, "%s: missing tensor '%s'", m->path, name);
+		return -1;
+	}
+	ti = eng_type_get(t->type);
+	if (!ti || !ti->can_compute) {
+		eng_seterr(err, errlen, "%s: tensor '%s' has type %s, which this engine cannot compute",
+			m->path, name, ti && ti->name ? ti->name : "unknown");
+		return -1;
+	}
+	if (t->ne[0] != ne0 || (ne1 && t->ne[1] != ne1) || (!ne1 && t->ne[1] != 1) ||
+	    t->ne[2] != 1 || t->ne[3] != 1 || t->n_dims > want_n) {
+		eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
+			m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+			(long long)t->ne[3], (long long)ne0, (long long)(ne1 ? ne1 : 1));
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+/* llama3-style RoPE scaling from metadata (when the file has no rope_freqs tensor): wavelengths
+ * longer than orig_ctx/low_freq_factor are divided by `factor`, shorter than
+ * orig_ctx/high_freq_factor kept, and the band between interpolated smoothly. */
+static int rope_llama3(eng_model *m, char *err, size_t errlen)
+{
+	float factor = 8.0f, lo = 1.0f, hi = 4.0f;
+	uint32_t orig = 8192;
+	int n = m->n_rot / 2;
+
+	hp_f32(m, "rope.scaling.factor", &factor);
+	hp_f32(m, "rope.scaling.low_freq_factor", &lo);
+	hp_f32(m, "rope.scaling.high_freq_factor", &hi);
+	hp_u32(m, "rope.scaling.original_context_length", &orig);
+	if (!(factor > 0) || !(lo > 0) || !(hi > lo)) {
+		eng_seterr(err, errlen, "%s: bad llama3 rope scaling parameters", m->path);
+		return -1;
+	}
+	m->rope_ff = malloc((size_t)n * sizeof *m->rope_ff);
+	if (!m->rope_ff) {
+		eng_seterr(err, errlen, "%s: out of memory", m->path);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		double freq = pow(m->rope_base, -2.0 * i / m->n_rot);
+		double wavelen = 2.0 * M_PI / freq;
+		double lo_wl = orig / lo, hi_wl = orig / hi, ff;
+
+		if (wavelen < hi_wl)
+			ff = 1.0;
+		else if (wavelen > lo_wl)
+			ff = factor;
+		else {
+			double smooth = (orig / wavelen - lo) / (hi - lo);
+			ff = 1.0 / ((1.0 - smooth) / factor + smooth);
+		}
+		m->rope_ff[i] = (float)ff;
+	}
+	return 0;
+}
+
+static int load_rope(eng_model *m, char *err, size_t errlen)
+{
+	const char *stype = NULL;
+	char key[128];
+	tref ff;
+
+	m->rope_base = 10000.0f;
+	m->rope_freq_scale = 1.0f;
+	hp_f32(m, "rope.freq_base", &m->rope_base);
+	snprintf(key, sizeof key, "%s.rope.scaling.type", arch_name(m->arch));
+	if (eng_gguf_get_str(m->g, key, &stype, NULL) == 0 && strcmp(stype, "none") != 0) {
+		float factor = 1.0f;
+
+		hp_f32(m, "rope.scaling.factor", &factor);
+		if (strcmp(stype, "linear") == 0) {
+			if (!(factor > 0)) {
+				eng_seterr(err, errlen, "%s: %s.rope.scaling.factor must be positive", m->path,
+					arch_name(m->arch));
+				return -1;
+			}
+			m->rope_freq_scale = 1.0f / factor;
+		} else if (strcmp(stype, "llama3") != 0) {
+			eng_seterr(err, errlen, "%s: rope scaling type '%s' is not supported (linear, llama3)",
+				m->path, stype);
+			return -1;
+		}
+	}
+	ff = eng_gguf_find_tensor(m->g, "rope_freqs.weight");
+	if (ff) {
+		if (ff->type != ENG_T_F32 || ff->ne[0] != m->n_rot / 2 || ff->ne[1] != 1) {
+			eng_seterr(err, errlen, "%s: tensor 'rope_freqs.weight' must be f32 [%d]", m->path,
+				m->n_rot / 2);
+			return -1;
+		}
+		m->rope_ff = malloc((size_t)(m->n_rot / 2) * sizeof *m->rope_ff);
+		if (!m->rope_ff) {
+			eng_seterr(err, errlen, "%s: out of memory", m->path);
+			return -1;
+		}
+		memcpy(m->rope_ff, ff->data, (size_t)(m->n_rot / 2) * sizeof *m->rope_ff);
+	} else if (stype && strcmp(stype, "llama3") == 0) {
+		return rope_llama3(m, err, errlen);
+	}
+	return 0;
+}
+
+static int load_hparams(eng_model *m, char *err, size_t errlen)
+{
+	uint32_t v;
+	static const struct { const char *key; size_t off; uint32_t max; } req[] = {
+		{ "embedding_length", offsetof(eng_model, n_embd), 1u << 20 },
+		{ "block_count", offsetof(eng_model, n_layer), 4096 },
+		{ "attention.head_count", offsetof(eng_model, n_head), 4096 },
+		{ "feed_forward_length", offsetof(eng_model, n_ff), 1u << 22 },
+	};
+
+	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+		int rc = hp_u32(m, req[i].key, &v);
+
+		if (rc == -1) {
+			eng_seterr(err, errlen, "%s: missing key %s.%s", m->path, arch_name(m->arch), req[i].key);
+			return -1;
+		}
+		if (rc < 0 || v == 0 || v > req[i].max) {
+			eng_seterr(err, errlen, "%s: key %s.%s: bad value", m->path, arch_name(m->arch), req[i].key);
+			return -1;
+		}
+		*(int *)((char *)m + req[i].off) = (int)v;
+	}
+	m->n_head_kv = m->n_head;
+	if (hp_u32(m, "attention.head_count_kv", &v) == 0)
+		m->n_head_kv = (int)v;
+	if (m->n_head_kv <= 0 || m->n_head % m->n_head_kv != 0) {
+		eng_seterr(err, errlen, "%s: key %s.attention.head_count_kv: %d does not divide head_count %d",
+			m->path, arch_name(m->arch), m->n_head_kv, m->n_head);
+		return -1;
+	}
+	m->n_ctx_train = 2048;
+	if (hp_u32(m, "context_length", &v) == 0 && v > 0 && v <= (1u << 24))
+		m->n_ctx_train = (int)v;
+	m->hd_k = m->hd_v = m->n_embd / m->n_head;
+	if (hp_u32(m, "attention.key_length", &v) == 0)
+		m->hd_k = (int)v;
+	if (hp_u32(m, "attention.value_length", &v) == 0)
+		m->hd_v = (int)v;
+	if (m->hd_k <= 0 || m->hd_v <= 0 || m->hd_k > 4096 || m->hd_v > 4096 || m->hd_k % 2) {
+		eng_seterr(err, errlen, "%s: bad attention head size (key %d, value %d)", m->path, m->hd_k, m->hd_v);
+		return -1;
+	}
+	m->n_rot = m->hd_k;
+	if (hp_u32(m, "rope.dimension_count", &v) == 0)
+		m->n_rot = (int)v;
+	if (m->n_rot <= 0 || m->n_rot > m->hd_k || m->n_rot % 2) {
+		eng_seterr(err, errlen, "%s: key %s.rope.dimension_count: %d does not fit head size %d",
+			m->path, arch_name(m->arch), m->n_rot, m->hd_k);
+		return -1;
+	}
+	m->norm_eps = 1e-5f;
+	if (hp_f32(m, "attention.layer_norm_rms_epsilon", &m->norm_eps) == -2 || !(m->norm_eps >= 0)) {
+		eng_seterr(err, errlen, "%s: key %s.attention.layer_norm_rms_epsilon: bad value", m->path,
+			arch_name(m->arch));
+		return -1;
+	}
+	m->rope_type = m->arch == ARCH_LLAMA ? ROPE_NORM : ROPE_NEOX;
+	return load_rope(m, err, errlen);
+}
+
+static int load_tensors(eng_model *m, char *err, size_t errlen)
+{
+	char name[96];
+	int64_t E = m->n_embd, Q = (int64_t)m->n_head * m->hd_k, K = (int64_t)m->n_head_kv * m->hd_k;
+	int64_t V = (int64_t)m->n_head_kv * m->hd_v, O = (int64_t)m->n_head * m->hd_v, F = m->n_ff;
+	int bias = m->arch == ARCH_QWEN2;
+
+	if (want_tensor(m, "token_embd.weight", E, m->n_vocab, 0, &m->tok_embd, err, errlen) ||
+	    want_tensor(m, "output_norm.weight", E, 0, 0, &m->output_norm, err, errlen) ||
+	    want_tensor(m, "output.weight", E, m->n_vocab, 1, &m->output, err, errlen))
+		return -1;
+	if (!m->output)
+		m->output = m->tok_embd;   /* tied embeddings */
+	m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+	if (!m->layers) {
+		eng_seterr(err, errlen, "%s: out of memory", m->path);
+		return -1;
+	}
+#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
+	for (int il = 0; il < m->n_layer; il++) {
+		layer *L = &m->layers[il];
+
+		T(attn_norm, "attn_norm.weight", E, 0, 0);
+		T(wq, "attn_q.weight", E, Q, 0);
+		T(wk, "attn_k.weight", E, K, 0);
+		T(wv, "attn_v.weight", E, V, 0);
+		T(wo, "attn_output.weight", O, E, 0);
+		T(bq, "attn_q.bias", Q, 0, !bias);
+		T(bk, "attn_k.bias", K, 0, !bias);
+		T(bv, "attn_v.bias", V, 0, !bias);
+		T(bo, "attn_output.bias", E, 0, 1);
+		if (m->arch == ARCH_QWEN3) {
+			T(q_norm, "attn_q_norm.weight", m->hd_k, 0, 0);
+			T(k_norm, "attn_k_norm.weight", m->hd_k, 0, 0);
+		}
+		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
+		T(ffn_gate, "ffn_gate.weight", E, F, 0);
+		T(ffn_up, "ffn_up.weight", E, F, 0);
+		T(ffn_down, "ffn_down.weight", F, E, 0);
+	}
+#undef T
+	/* Norm weights and biases are read as f32 directly. */
+	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
+		tref t = eng_gguf_tensor_at(m->g, i);
+		size_t nl = strlen(t->name);
+
+		if (((nl > 12 && strcmp(t->name + nl - 12, "_norm.weight") == 0) ||
+		     (nl > 5 && strcmp(t->name + nl - 5, ".bias") == 0)) && t->type != ENG_T_F32) {
+			eng_seterr(err, errlen, "%s: tensor '%s' must be f32", m->path, t->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen)
+{
+	eng_model *m = calloc(1, sizeof *m);
+	eng_opts def = eng_opts_default();
+	const char *arch = NULL, *tmpl = NULL;
+
+	if (!o)
+		o = &def;
+	if (!m || !(m->path = strdup(path))) {
+		eng_seterr(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	m->g = eng_gguf_open(path, err, errlen);
+	if (!m->g)
+		goto fail;
+	if (eng_gguf_get_str(m->g, "general.architecture", &arch, NULL) != 0) {
+		eng_seterr(err, errlen, "%s: missing key general.architecture", path);
+		goto fail;
+	}
+	if (strcmp(arch, "llama") == 0)
+		m->arch = ARCH_LLAMA;
+	else if (strcmp(arch, "qwen2") == 0)
+		m->arch = ARCH_QWEN2;
+	else if (strcmp(arch, "qwen3") == 0)
+		m->arch = ARCH_QWEN3;
+	else {
+		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3)", path, arch);
+		goto fail;
+	}
+	m->vocab = eng_vocab_load(m->g, path, err, errlen);
+	if (!m->vocab)
+		goto fail;
+	m->n_vocab = eng_vocab_n(m->vocab);
+	if (load_hparams(m, err, errlen) || load_tensors(m, err, errlen))
+		goto fail;
+	m->n_threads = o->n_threads > 0 ? o->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (m->n_threads <= 0)
+		m->n_threads = 1;
+	m->chat_family = ENG_CHAT_NONE;
+	if (o->chat_template && *o->chat_template) {
+		m->chat_family = eng_chat_from_name(o->chat_template);
+		if (m->chat_family < 0) {
+			eng_seterr(err, errlen, "unknown chat template '%s'", o->chat_template);
+			goto fail;
+		}
+	} else if (eng_gguf_get_str(m->g, "tokenizer.chat_template", &tmpl, NULL) == 0) {
+		m->chat_family = eng_chat_detect(tmpl);
+	}
+	eng_logf(ENG_LOG_INFO, "%s: %s, %d layers, n_embd %d, vocab %d", path, arch, m->n_layer,
+		m->n_embd, m->n_vocab);
+	return m;
+fail:
+	eng_model_free(m);
+	return NULL;
+}
+
+void eng_model_free(eng_model *m)
+{
+	if (!m)
+		return;
+	eng_vocab_free(m->vocab);
+	eng_gguf_close(m->g);
+	free(m->layers);
+	free(m->rope_ff);
+	free(m->path);
+	free(m);
+}
+
+void eng_model_info_get(const eng_model *m, eng_model_info *out)
+{
+	uint64_t bytes_by_type[ENG_T_COUNT] = { 0 };
+	int count_by_type[ENG_T_COUNT] = { 0 };
+	const char *s = NULL, *slash;
+	size_t pos = 0;
+	int best = -1;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->arch, sizeof out->arch, "%s", arch_name(m->arch));
+	if (eng_gguf_get_str(m->g, "general.name", &s, NULL) == 0)
+		snprintf(out->name, sizeof out->name, "%s", s);
+	else {
+		slash = strrchr(m->path, '/');
+		snprintf(out->name, sizeof out->name, "%s", slash ? slash + 1 : m->path);
+	}
+	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
+		tref t = eng_gguf_tensor_at(m->g, i);
+
+		out->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+		out->size_bytes += t->size_bytes;
+		if (t->type >= 0 && t->type < ENG_T_COUNT) {
+			bytes_by_type[t->type] += t->size_bytes;
+			count_by_type[t->type]++;
+		}
+	}
+	for (int t = 0; t < ENG_T_COUNT; t++) {
+		const eng_type_info *ti = eng_type_get(t);
+
+		if (!count_by_type[t] || !ti)
+			continue;
+		/* The dominant type ignores the small f32 norm vectors unless all is f32. */
+		if (best < 0 || bytes_by_type[t] > bytes_by_type[best])
+			best = t;
+		if (pos < sizeof out->type_mix)
+			pos += (size_t)snprintf(out->type_mix + pos, sizeof out->type_mix - pos, "%s%s:%d",
+				pos ? " " : "", ti->name, count_by_type[t]);
+	}
+	if (best >= 0)
+		snprintf(out->ftype, sizeof out->ftype, "%s", eng_type_get(best)->name);
+	{
+		/* llama.cpp's file type names (general.file_type, enum llama_ftype), which say what the
+		 * quantizer was asked for: a "Q4_K_M" file mixes types, and small rows fall back. */
+		static const char *const ftypes[] = {
+			[0] = "F32", [1] = "F16", [2] = "Q4_0", [3] = "Q4_1", [7] = "Q8_0", [8] = "Q5_0",
+			[9] = "Q5_1", [10] = "Q2_K", [11] = "Q3_K_S", [12] = "Q3_K_M", [13] = "Q3_K_L",
+			[14] = "Q4_K_S", [15] = "Q4_K_M", [16] = "Q5_K_S", [17] = "Q5_K_M", [18] = "Q6_K",
+			[19] = "IQ2_XXS", [20] = "IQ2_XS", [21] = "Q2_K_S", [22] = "IQ3_XS", [23] = "IQ3_XXS",
+			[24] = "IQ1_S", [25] = "IQ4_NL", [26] = "IQ3_S", [27] = "IQ3_M", [28] = "IQ2_S",
+			[29] = "IQ2_M", [30] = "IQ4_XS", [31] = "IQ1_M", [32] = "BF16",
+		};
+		uint32_t ft;
+
+		/* bit 10 marks a file whose type was guessed by an old converter */
+		if (eng_gguf_get_u32(m->g, "general.file_type", &ft) == 0 &&
+		    (ft & ~1024u) < sizeof ftypes / sizeof ftypes[0] && ftypes[ft & ~1024u])
+			snprintf(out->file_type, sizeof out->file_type, "%s", ftypes[ft & ~1024u]);
+	}
+	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
+	out->file_bytes = eng_gguf_file_size(m->g);
+	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
+	out->n_vocab = m->n_vocab;
+	out->n_ctx_train = m->n_ctx_train;
+	out->n_embd = m->n_embd;
+	out->n_layer = m->n_layer;
+	out->n_head = m->n_head;
+	out->n_head_kv = m->n_head_kv;
+	out->n_ff = m->n_ff;
+	out->n_rot = m->n_rot;
+	out->rope_freq_base = m->rope_base;
+	snprintf(out->vocab_model, sizeof out->vocab_model, "%s", eng_vocab_model(m->vocab));
+	snprintf(out->vocab_pre, sizeof out->vocab_pre, "%s", eng_vocab_pre(m->vocab));
+}
+
+const char *eng_model_chat_template(const eng_model *m)
+{
+	const char *s = NULL;
+
+	return eng_gguf_get_str(m->g, "tokenizer.chat_template", &s, NULL) == 0 ? s : NULL;
+}
+
+int eng_model_chat_family(const eng_model *m)
+{
+	return m->chat_family;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+int eng_n_vocab(const eng_model *m) { return m->n_vocab; }
+int32_t eng_token_bos(const eng_model *m) { return eng_vocab_bos(m->vocab); }
+int32_t eng_token_eos(const eng_model *m) { return eng_vocab_eos(m->vocab); }
+int eng_token_is_eog(const eng_model *m, int32_t id) { return eng_vocab_is_eog(m->vocab, id); }
+
+const char *eng_token_text(const eng_model *m, int32_t id)
+{
+	return eng_vocab_text(m->vocab, id);
+}
+
+int eng_tokenize(const eng_model *m, const char *text, size_t len, int add_special,
+		int parse_special, int32_t *out, int cap)
+{
+	int n = eng_vocab_tokenize(m->vocab, text, len, add_special, parse_special, out, cap);
+
+	return n < 0 ? ENG_EINVAL : n;
+}
+
+int eng_token_piece(const eng_model *m, int32_t id, char *buf, int cap, int special)
+{
+	int n = eng_vocab_piece(m->vocab, id, buf, cap, special);
+
+	return n < 0 ? ENG_EINVAL : n;
+}
+
+int eng_detokenize(const eng_model *m, const int32_t *ids, int n, char *buf, int cap, int special)
+{
+	int r = eng_vocab_detokenize(m->vocab, ids, n, buf, cap, special, 0);
+
+	return r < 0 ? ENG_EINVAL : r;
+}
+
+/* ---------------------------------------------------------------- context */
+
+struct eng_ctx {
+	eng_model *m;
+	int n_ctx, n_seq, n_batch, n_out_max, kv_type;
+	size_t kv_elt;               /* bytes per cached element (2 or 4) */
+	/* K cache [n_layer][n_seq][n_ctx][n_head_kv*hd_k], V cache [n_layer][n_seq][n_ctx][n_head_kv*hd_v] */
+	void *k, *v;
+	int *kv_len;                 /* [n_seq] */
+	/* work buffers, sized for n_batch tokens */
+	float *x, *xn;               /* [n_batch][n_embd] */
+	float *q;                    /* [n_batch][n_head*hd_k] */
+	float *kk, *vv;              /* [n_batch][n_head_kv*hd_k|v] */
+	float *att;                  /* [n_batch][n_head*hd_v] */
+	float *up, *gate;            /* [n_batch][n_ff] */
+	float *scores;               /* [n_ctx] */
+	float *qf, *kf;              /* [hd_k] one query head (rounded like the cache), one key */
+	float *lanes;                /* [hd_v][16] partial sums of the weighted values */
+	void *qact;                  /* [n_batch][row_size(vec_dot_type, max_in)] */
+	size_t qact_row;
+	float *logits;               /* [n_out_max][n_vocab] */
+	int *out_index;              /* [n_batch] batch index -> logits row, -1 */
+	int *tok_seq, *tok_pos;      /* [n_batch] resolved */
+};
+
+eng_ctx_params eng_ctx_params_default(void)
+{
+	eng_ctx_params p;
+
+	memset(&p, 0, sizeof p);
+	return p;
+}
+
+void eng_ctx_free(eng_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->k);
+	free(c->v);
+	free(c->kv_len);
+	free(c->x);
+	free(c->xn);
+	free(c->q);
+	free(c->kk);
+	free(c->vv);
+	free(c->att);
+	free(c->up);
+	free(c->gate);
+	free(c->scores);
+	free(c->qf);
+	free(c->kf);
+	free(c->lanes);
+	free(c->qact);
+	free(c->logits);
+	free(c->out_index);
+	free(c->tok_seq);
+	free(c->tok_pos);
+	free(c);
+}
+
+/* calloc with an overflow check on the product. */
+static void *xcalloc(size_t a, size_t b, size_t c)
+{
+	if (a && b && (b > SIZE_MAX / a || c > SIZE_MAX / (a * b)))
+		return NULL;
+	if (a == 0 || b == 0 || c == 0)
+		return calloc(1, 1);
+	return calloc(a * b * c, 1);
+}
+
+/* Largest activation-row size over all weights this model multiplies. */
+static size_t max_act_row(const eng_model *m)
+{
+	size_t best = 0;
+	tref ws[8];
+
+	for (int il = 0; il < m->n_layer; il++) {
+		const layer *L = &m->layers[il];
+
+		ws[0] = L->wq; ws[1] = L->wk; ws[2] = L->wv; ws[3] = L->wo;
+		ws[4] = L->ffn_gate; ws[5] = L->ffn_up; ws[6] = L->ffn_down; ws[7] = m->output;
+		for (int i = 0; i < 8; i++) {
+			size_t rs = eng_row_size(eng_type_get(ws[i]->type)->vec_dot_type, ws[i]->ne[0]);
+
+			if (rs > best)
+				best = rs;
+		}
+	}
+	return best;
+}
+
+eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t errlen)
+{
+	eng_ctx_params def = eng_ctx_params_default();
+	eng_ctx *c = calloc(1, sizeof *c);
+	size_t kvk, kvv, B;
+
+	if (!p)
+		p = &def;
+	if (!c)
+		goto oom;
+	c->m = m;
+	c->n_ctx = p->n_ctx > 0 ? p->n_ctx : (m->n_ctx_train < 4096 ? m->n_ctx_train : 4096);
+	c->n_seq = p->n_seq > 0 ? p->n_seq : 1;
+	c->n_batch = p->n_batch > 0 ? p->n_batch : 512;
+	c->n_out_max = p->n_outputs > 0 ? p->n_outputs : c->n_seq;
+	if (c->n_out_max > c->n_batch)
+		c->n_out_max = c->n_batch;
+	c->kv_type = p->kv_type == ENG_KV_F32 ? ENG_KV_F32 : ENG_KV_F16;
+	c->kv_elt = c->kv_type == ENG_KV_F32 ? 4 : 2;
+	if (c->n_ctx > (1 << 24) || c->n_seq > 4096 || c->n_batch > (1 << 20)) {
+		eng_seterr(err, errlen, "context too large (n_ctx %d, n_seq %d, n_batch %d)", c->n_ctx,
+			c->n_seq, c->n_batch);
+		goto fail;
+	}
+	kvk = (size_t)m->n_head_kv * (size_t)m->hd_k;
+	kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	B = (size_t)c->n_batch;
+	c->k = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
+	c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvv * c->kv_elt);
+	c->kv_len = xcalloc((size_t)c->n_seq, sizeof(int), 1);
+	c->x = xcalloc(B, (size_t)m->n_embd, sizeof(float));
+	c->xn = xcalloc(B, (size_t)m->n_embd, sizeof(float));
+	c->q = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_k, sizeof(float));
+	c->kk = xcalloc(B, kvk, sizeof(float));
+	c->vv = xcalloc(B, kvv, sizeof(float));
+	c->att = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_v, sizeof(float));
+	c->up = xcalloc(B, (size_t)m->n_ff, sizeof(float));
+	c->gate = xcalloc(B, (size_t)m->n_ff, sizeof(float));
+	c->scores = xcalloc((size_t)c->n_ctx, sizeof(float), 1);
+	c->qf = xcalloc((size_t)m->hd_k, sizeof(float), 1);
+	c->kf = xcalloc((size_t)m->hd_k, sizeof(float), 1);
+	c->lanes = xcalloc((size_t)m->hd_v * 16, sizeof(float), 1);
+	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
+	c->qact = xcalloc(B, c->qact_row, 1);
+	c->logits = xcalloc((size_t)c->n_out_max, (size_t)m->n_vocab, sizeof(float));
+	c->out_index = xcalloc(B, sizeof(int), 1);
+	c->tok_seq = xcalloc(B, sizeof(int), 1);
+	c->tok_pos = xcalloc(B, sizeof(int), 1);
+	if (!c->k || !c->v || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
+	    !c->att || !c->up || !c->gate || !c->scores || !c->qf || !c->kf || !c->lanes || !c->qact ||
+	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
+		goto oom;
+	return c;
+oom:
+	eng_seterr(err, errlen, "out of memory for a context of %d cells x %d sequences", p->n_ctx, p->n_seq);
+fail:
+	eng_ctx_free(c);
+	return NULL;
+}
+
+void eng_kv_remove(eng_ctx *c, int seq, int p0, int p1)
+{
+	/* Cached keys carry their rotary position, so the cache of a sequence is kept as one
+	 * contiguous prefix: removing any range drops everything from p0 on. */
+	(void)p1;
+	if (p0 < 0)
+		p0 = 0;
+	for (int s = 0; s < c->n_seq; s++)
+		if ((seq < 0 || s == seq) && c->kv_len[s] > p0)
+			c->kv_len[s] = p0;
+}
+
+int eng_kv_len(const eng_ctx *c, int seq)
+{
+	return seq >= 0 && seq < c->n_seq ? c->kv_len[seq] : 0;
+}
+
+const float *eng_logits(const eng_ctx *c, int i)
+{
+	if (i < 0 || i >= c->n_batch || c->out_index[i] < 0)
+		return NULL;
+	return c->logits + (size_t)c->out_index[i] * (size_t)c->m->n_vocab;
+}
+
+/* ---------------------------------------------------------------- forward pass */
+
+
+/* y[t][o] = W[o] . x[t] for n tokens; W is [out][in] in its own type, x is [n][in] f32.
+ * Each activation row is first quantized to the weight's vec_dot type, as ggml does. */
+static void matmul(eng_ctx *c, tref w, const float *x, int n, float *y)
+{
+	int64_t in = w->ne[0], out = w->ne[1];
+	int vt = eng_type_get(w->type)->vec_dot_type;
+	size_t wrs = eng_row_size(w->type, in);
+	const char *wd = w->data;
+	char *qa = c->qact;
+
+	for (int t = 0; t < n; t++)
+		eng_quant_row(vt, x + (size_t)t * (size_t)in, qa + (size_t)t * c->qact_row, in);
+	for (int64_t o = 0; o < out; o++) {
+		const char *row = wd + (size_t)o * wrs;
+
+		for (int t = 0; t < n; t++)
+			eng_vec_dot(w->type, in, row, qa + (size_t)t * c->qact_row,
+				&y[(size_t)t * (size_t)out + (size_t)o]);
+	}
+}
+
+static void add_bias(tref b, float *y, int n, int64_t dim)
+{
+	const float *bd = b->data;
+
+	for (int t = 0; t < n; t++)
+		for (int64_t i = 0; i < dim; i++)
+			y[(size_t)t * (size_t)dim + (size_t)i] += bd[i];
+}
+
+/* y = x / sqrt(mean(x^2) + eps) * w, over `dim` elements. As ggml: each square is rounded to
+ * float and summed in double. The last bit matters: activations of a quantized model often land
+ * exactly half-way between two 8-bit levels, and a scale one ulp off rounds them the other way. */
+static void rmsnorm(float *y, const float *x, const float *w, int64_t dim, float eps)
+{
+	double sum = 0;
+	float scale;
+
+	for (int64_t i = 0; i < dim; i++) {
+		const float sq = x[i] * x[i];
+
+		sum += (double)sq;
+	}
+	scale = 1.0f / sqrtf((float)(sum / (double)dim) + eps);
+	for (int64_t i = 0; i < dim; i++)
+		y[i] = (x[i] * scale) * w[i];
+}
+
+/* Rotates one head vector in place at position pos. NORM pairs (2i, 2i+1); NEOX pairs
+ * (i, i + n_rot/2). Angles build up by repeated float multiplication, like ggml's cache. */
+static void rope(const eng_model *m, float *h, int pos)
+{
+	float theta_scale = powf(m->rope_base, -2.0f / (float)m->n_rot);
+	float theta = (float)pos;
+	int half = m->n_rot / 2;
+
+	for (int i = 0; i < half; i++) {
+		float th = m->rope_freq_scale * theta;
+		float cs, sn, a, b;
+		int i0, i1;
+
+		if (m->rope_ff)
+			th = m->rope_freq_scale * (theta / m->rope_ff[i]);
+		cs = cosf(th);
+		sn = sinf(th);
+		if (m->rope_type == ROPE_NORM) {
+			i0 = 2 * i;
+			i1 = 2 * i + 1;
+		} else {
+			i0 = i;
+			i1 = i + half;
+		}
+		a = h[i0];
+		b = h[i1];
+		h[i0] = a * cs - b * sn;
+		h[i1] = a * sn + b * cs;
+		theta *= theta_scale;
+	}
+}
+
+static void *kv_ptr(const eng_ctx *c, void *base, size_t row, int il, int s, int pos)
+{
+	size_t idx = (((size_t)il * (size_t)c->n_seq + (size_t)s) * (size_t)c->n_ctx + (size_t)pos) * row;
+
+	return (char *)base + idx * c->kv_elt;
+}
+
+static void kv_store(const eng_ctx *c, void *dst, const float *src, size_t n)
+{
+	if (c->kv_type == ENG_KV_F32) {
+		memcpy(dst, src, n * sizeof(float));
+	} else {
+		uint16_t *d = dst;
+
+		for (size_t i = 0; i < n; i++)
+			d[i] = eng_f32_to_f16(src[i]);
+	}
+}
+
+static float kv_load(const eng_ctx *c, const void *base, size_t i)
+{
+	if (c->kv_type == ENG_KV_F32)
+		return ((const float *)base)[i];
+	return eng_f16_to_f32(((const uint16_t *)base)[i]);
+}
+
+/* Attention of token t (sequence s, position pos) over positions [0, pos] of its sequence,
+ * all heads, writing att[t]. With an F16 cache the query and the softmax weights are rounded
+ * to F16 before their products, as ggml converts src1 to the F16 vec_dot type. */
+static void attend(eng_ctx *c, int il, int t, int s, int pos)
+{
+	const eng_model *m = c->m;
+	size_t kvk = (size_t)m->n_head_kv * (size_t)m->hd_k, kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	int gqa = m->n_head / m->n_head_kv;
+	float scale = 1.0f / sqrtf((float)m->hd_k);
+	int n = pos + 1, f16 = c->kv_type == ENG_KV_F16;
+
+	for (int h = 0; h < m->n_head; h++) {
+		int hk = h / gqa;
+		const float *qv = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)h * (size_t)m->hd_k;
+		float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)h * (size_t)m->hd_v;
+		float mx = -INFINITY, inv;
+		double sum = 0;
+
+		/* With an F16 cache the query is rounded to F16 too (llama.cpp converts the right-hand
+		 * side of a product to the left-hand side's type). */
+		for (int d = 0; d < m->hd_k; d++)
+			c->qf[d] = f16 ? eng_f16_to_f32(eng_f32_to_f16(qv[d])) : qv[d];
+		for (int p = 0; p < n; p++) {
+			const void *kr = kv_ptr(c, c->k, kvk, il, s, p);
+
+			for (int d = 0; d < m->hd_k; d++)
+				c->kf[d] = kv_load(c, kr, (size_t)hk * (size_t)m->hd_k + (size_t)d);
+			c->scores[p] = eng_dot_f32_ordered(c->kf, c->qf, m->hd_k) * scale;
+			if (c->scores[p] > mx)
+				mx = c->scores[p];
+		}
+		for (int p = 0; p < n; p++) {
+			float e = expf(c->scores[p] - mx);
+
+			c->scores[p] = e;
+			sum += e;
+		}
+		/* Normalise as ggml does, by multiplying with 1/sum rounded to float; with an F16 cache
+		 * the weights are then rounded to F16, where one ulp here can decide the rounding. */
+		inv = (float)(1.0 / sum);
+		for (int p = 0; p < n; p++) {
+			c->scores[p] *= inv;
+			if (f16)
+				c->scores[p] = eng_f16_to_f32(eng_f32_to_f16(c->scores[p]));
+		}
+		/* out[d] = sum_p w[p] * V[p][d]: llama.cpp pads the cache view to a multiple of 32
+		 * positions and sums in 16 lanes (position mod 16) of fused multiply-adds. */
+		memset(c->lanes, 0, sizeof(float) * 16 * (size_t)m->hd_v);
+		for (int p = 0; p < n; p++) {
+			const void *vr = kv_ptr(c, c->v, kvv, il, s, p);
+			float w = c->scores[p];
+			float *ln = c->lanes + (p & 15);
+
+			for (int d = 0; d < m->hd_v; d++)
+				ln[16 * d] = fmaf(w, kv_load(c, vr, (size_t)hk * (size_t)m->hd_v + (size_t)d), ln[16 * d]);
+		}
+		for (int d = 0; d < m->hd_v; d++)
+			out[d] = eng_sum16(c->lanes + 16 * (size_t)d);
+	}
+}
+
+static float silu(float x)
+{
+	return x / (1.0f + expf(-x));
+}
+
+int eng_decode(eng_ctx *c, const eng_batch *b)
+{
+	eng_model *m = c->m;
+	int n = b ? b->n : 0, n_out = 0;
+	int next[4096];
+	int64_t E = m->n_embd;
+	size_t QD = (size_t)m->n_head * (size_t)m->hd_k, KD = (size_t)m->n_head_kv * (size_t)m->hd_k;
+	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v, AD = (size_t)m->n_head * (size_t)m->hd_v;
+	size_t F = (size_t)m->n_ff;
+
+	if (n <= 0 || n > c->n_batch || !b->token || c->n_seq > (int)(sizeof next / sizeof next[0]))
+		return ENG_EINVAL;
+	/* Validate everything first, so a refused batch changes nothing. */
+	for (int s = 0; s < c->n_seq; s++)
+		next[s] = c->kv_len[s];
+	for (int i = 0; i < n; i++) {
+		int s = b->seq ? b->seq[i] : 0;
+		int want = b->want_logits ? b->want_logits[i] != 0 : i == n - 1;
+
+		if (s < 0 || s >= c->n_seq || b->token[i] < 0 || b->token[i] >= m->n_vocab)
+			return ENG_EINVAL;
+		if (b->pos && b->pos[i] != next[s])
+			return ENG_EINVAL;   /* positions must continue the sequence */
+		if (next[s] >= c->n_ctx)
+			return ENG_ECTX_FULL;
+		c->tok_seq[i] = s;
+		c->tok_pos[i] = next[s]++;
+		c->out_index[i] = want ? n_out++ : -1;
+		if (n_out > c->n_out_max)
+			return ENG_EINVAL;
+	}
+	for (int i = n; i < c->n_batch; i++)
+		c->out_index[i] = -1;
+
+	for (int t = 0; t < n; t++)
+		eng_dequant_row(m->tok_embd->type,
+			(const char *)m->tok_embd->data + (size_t)b->token[t] * eng_row_size(m->tok_embd->type, E),
+			c->x + (size_t)t * (size_t)E, E);
+
+	for (int il = 0; il < m->n_layer; il++) {
+		const layer *L = &m->layers[il];
+
+		for (int t = 0; t < n; t++)
+			rmsnorm(c->xn + (size_t)t * (size_t)E, c->x + (size_t)t * (size_t)E, L->attn_norm->data, E, m->norm_eps);
+		matmul(c, L->wq, c->xn, n, c->q);
+		matmul(c, L->wk, c->xn, n, c->kk);
+		matmul(c, L->wv, c->xn, n, c->vv);
+		if (L->bq) add_bias(L->bq, c->q, n, (int64_t)QD);
+		if (L->bk) add_bias(L->bk, c->kk, n, (int64_t)KD);
+		if (L->bv) add_bias(L->bv, c->vv, n, (int64_t)VD);
+		for (int t = 0; t < n; t++) {
+			for (int h = 0; h < m->n_head; h++) {
+				float *qh = c->q + (size_t)t * QD + (size_t)h * (size_t)m->hd_k;
+
+				if (L->q_norm)
+					rmsnorm(qh, qh, L->q_norm->data, m->hd_k, m->norm_eps);
+				rope(m, qh, c->tok_pos[t]);
+			}
+			for (int h = 0; h < m->n_head_kv; h++) {
+				float *kh = c->kk + (size_t)t * KD + (size_t)h * (size_t)m->hd_k;
+
+				if (L->k_norm)
+					rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
+				rope(m, kh, c->tok_pos[t]);
+			}
+			kv_store(c, kv_ptr(c, c->k, KD, il, c->tok_seq[t], c->tok_pos[t]), c->kk + (size_t)t * KD, KD);
+			kv_store(c, kv_ptr(c, c->v, VD, il, c->tok_seq[t], c->tok_pos[t]), c->vv + (size_t)t * VD, VD);
+		}
+		for (int t = 0; t < n; t++)
+			attend(c, il, t, c->tok_seq[t], c->tok_pos[t]);
+		matmul(c, L->wo, c->att, n, c->xn);
+		if (L->bo) add_bias(L->bo, c->xn, n, E);
+		for (size_t i = 0; i < (size_t)n * (size_t)E; i++)
+			c->x[i] += c->xn[i];
+		(void)AD;
+
+		for (int t = 0; t < n; t++)
+			rmsnorm(c->xn + (size_t)t * (size_t)E, c->x + (size_t)t * (size_t)E, L->ffn_norm->data, E, m->norm_eps);
+		matmul(c, L->ffn_gate, c->xn, n, c->gate);
+		matmul(c, L->ffn_up, c->xn, n, c->up);
+		for (size_t i = 0; i < (size_t)n * F; i++)
+			c->gate[i] = silu(c->gate[i]) * c->up[i];
+		matmul(c, L->ffn_down, c->gate, n, c->xn);
+		for (size_t i = 0; i < (size_t)n * (size_t)E; i++)
+			c->x[i] += c->xn[i];
+	}
+
+	/* Only the rows that want logits go through the output head, packed in order. */
+	{
+		int k = 0;
+
+		for (int t = 0; t < n; t++) {
+			if (c->out_index[t] < 0)
+				continue;
+			rmsnorm(c->xn + (size_t)k * (size_t)E, c->x + (size_t)t * (size_t)E, m->output_norm->data, E, m->norm_eps);
+			k++;
+		}
+		if (k)
+			matmul(c, m->output, c->xn, k, c->logits);
+	}
+	for (int s = 0; s < c->n_seq; s++)
+		c->kv_len[s] = next[s];
+	return 0;
+}

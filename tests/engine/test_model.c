@@ -1,0 +1,702 @@
+/* tests/engine/test_model.c — the forward pass against llama.cpp's reference outputs
+ * (every *.ref.json under ../shared/models: prompt ids, teacher-forced top-10 logits and
+ * log-sum-exp at each step, free-running greedy tokens), and qwen2 / qwen3 models built with
+ * the project's GGUF writer: the quantized path gives the F32 path's logits within tolerance. */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/engine.h"
+#include "engine/gguf_impl.h"
+#include "engine/quant_impl.h"
+#include "test.h"
+
+/* Logit tolerance per reference file, by the weight type that dominates it (about 1.5x the
+ * largest error measured over all 32 steps). The engine reproduces llama.cpp's arithmetic
+ * where it matters (activation quantization bit for bit, the AVX-512 summation order of F32 /
+ * F16 products, ggml's RMSNorm and softmax rounding); teacher-forced steps before the first
+ * divergence agree to ~1e-6. What remains is llama.cpp's SIMD exp() in softmax and SiLU, a
+ * polynomial that differs from libm's expf in the last bit. Two amplifiers turn that bit into
+ * a visible error: the F16 KV cache (a value on a rounding boundary flips by one F16 ulp and
+ * moves later logits of stories260K by ~1e-3), and the 8-bit activation blocks of quantized
+ * weights (a flip of one level moves a logit by d_act * w, 0.02-0.1 on these random-weight
+ * models). Hence 1e-3 is not reachable for every F32 step without copying that polynomial;
+ * the greedy check below still requires all 32 stories260K tokens. */
+typedef struct tol_row { const char *file_part; double tol; } tol_row;
+static const tol_row TOLS[] = {
+	{ "stories260K.ref", 4e-3 },      /* F32 weights, F16 cache: measured 2.7e-3 */
+	{ "synth-tiny-F16", 4e-3 },       /* 2.4e-3 */
+	{ "synth-tiny-Q8_0", 0.05 },      /* 3.2e-2 */
+	{ "synth-tiny-Q6_K", 0.15 },      /* 7.3e-2 */
+	{ "synth-tiny-Q4_K_M", 0.06 },    /* 3.7e-2 */
+	{ "stories260K-Q4_K_M", 0.06 },   /* 3.5e-2 (Q5_0 / IQ4_NL fallbacks) */
+	{ "synth-tiny-Q2_K", 0.2 },       /* 7.4e-2 */
+	{ "stories260K-Q2_K", 0.2 },      /* 1.4e-1 */
+};
+
+static double tol_for(const char *path)
+{
+	for (size_t i = 0; i < sizeof TOLS / sizeof TOLS[0]; i++)
+		if (strstr(path, TOLS[i].file_part))
+			return TOLS[i].tol;
+	return 0.2;   /* a reference file added later: the loosest class until measured */
+}
+
+
+static int json_ints(const cJSON *arr, int32_t *out, int cap)
+{
+	int n = 0;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr) {
+		if (n < cap)
+			out[n] = (int32_t)it->valuedouble;
+		n++;
+	}
+	return n;
+}
+
+static double logsumexp(const float *l, int n)
+{
+	double mx = -INFINITY, s = 0;
+
+	for (int i = 0; i < n; i++)
+		if (l[i] > mx)
+			mx = l[i];
+	for (int i = 0; i < n; i++)
+		s += exp((double)l[i] - mx);
+	return mx + log(s);
+}
+
+static int argmax(const float *l, int n)
+{
+	int best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (l[i] > l[best])
+			best = i;
+	return best;
+}
+
+typedef struct ref_stats {
+	int steps, greedy_match, greedy_checked;
+	double max_err;
+} ref_stats;
+
+/* Checks one reference file; returns 0 when every comparison is within tolerance. */
+static int check_ref(const char *ref_path, ref_stats *st)
+{
+	char *txt = tb_slurp(ref_path, NULL), model_path[1024], err[512];
+	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+	const cJSON *mf, *topk, *step;
+	int32_t prompt[64], gen[64], ids[64];
+	int n_prompt, n_gen, n_ids, fails = 0, nv, s;
+	double tol = tol_for(ref_path);
+	eng_model *m = NULL;
+	eng_ctx *c = NULL;
+	const char *slash;
+	eng_ctx_params cp = eng_ctx_params_default();
+
+	memset(st, 0, sizeof *st);
+	if (!j) {
+		printf("  %s: cannot read\n", ref_path);
+		free(txt);
+		return -1;
+	}
+	mf = cJSON_GetObjectItem(j, "model_file");
+	slash = strrchr(ref_path, '/');
+	snprintf(model_path, sizeof model_path, "%.*s/%s", (int)(slash - ref_path), ref_path,
+		cJSON_GetStringValue(mf));
+	m = eng_load(model_path, NULL, err, sizeof err);
+	if (!m) {
+		printf("  %s: %s\n", ref_path, err);
+		fails++;
+		goto done;
+	}
+	nv = eng_n_vocab(m);
+	n_prompt = json_ints(cJSON_GetObjectItem(j, "prompt_ids"), prompt, 64);
+	n_gen = json_ints(cJSON_GetObjectItem(j, "generated_ids"), gen, 64);
+	{
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(j, "prompt"));
+
+		n_ids = eng_tokenize(m, p, strlen(p), 1, 1, ids, 64);
+		if (n_ids != n_prompt || memcmp(ids, prompt, sizeof(int32_t) * (size_t)n_ids) != 0) {
+			printf("  %s: prompt ids differ (%d vs %d tokens)\n", ref_path, n_ids, n_prompt);
+			fails++;
+		}
+	}
+
+	/* Teacher forcing: the prompt, then each reference token; compare every step. */
+	cp.n_ctx = 128;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	if (!c) {
+		printf("  %s: %s\n", ref_path, err);
+		fails++;
+		goto done;
+	}
+	topk = cJSON_GetObjectItem(j, "topk");
+	s = 0;
+	cJSON_ArrayForEach(step, topk) {
+		eng_batch b = { 0 };
+		const float *lg;
+		const cJSON *rid = cJSON_GetObjectItem(step, "ids"), *rl = cJSON_GetObjectItem(step, "logits");
+		double lse = cJSON_GetObjectItem(step, "logsumexp")->valuedouble, e;
+		int k = 0;
+
+		if (s == 0) {
+			b.n = n_prompt;
+			b.token = prompt;
+		} else {
+			b.n = 1;
+			b.token = &gen[s - 1];
+		}
+		if (eng_decode(c, &b) != 0 || !(lg = eng_logits(c, b.n - 1))) {
+			printf("  %s: decode failed at step %d\n", ref_path, s);
+			fails++;
+			break;
+		}
+		e = fabs(logsumexp(lg, nv) - lse);
+		if (e > st->max_err)
+			st->max_err = e;
+		if (e > tol) {
+			printf("  %s: step %d: logsumexp %.6f vs %.6f\n", ref_path, s, logsumexp(lg, nv), lse);
+			fails++;
+		}
+		for (k = 0; k < cJSON_GetArraySize(rid); k++) {
+			int id = (int)cJSON_GetArrayItem(rid, k)->valuedouble;
+			double want = cJSON_GetArrayItem(rl, k)->valuedouble;
+
+			e = fabs(lg[id] - want);
+			if (e > st->max_err)
+				st->max_err = e;
+			if (e > tol) {
+				printf("  %s: step %d: logit[%d] %.6f vs %.6f\n", ref_path, s, id, lg[id], want);
+				fails++;
+			}
+		}
+		s++;
+		if (s > n_gen)
+			break;
+	}
+	st->steps = s;
+	eng_ctx_free(c);
+
+	/* Free-running greedy decoding: identical while the reference's top-2 gap exceeds tol. */
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	if (c) {
+		eng_batch b = { 0 };
+		int32_t tok;
+
+		b.n = n_prompt;
+		b.token = prompt;
+		for (s = 0; s < n_gen; s++) {
+			const cJSON *rl = cJSON_GetObjectItem(cJSON_GetArrayItem(topk, s), "logits");
+			double gap = cJSON_GetArrayItem(rl, 0)->valuedouble - cJSON_GetArrayItem(rl, 1)->valuedouble;
+
+			if (eng_decode(c, &b) != 0) {
+				fails++;
+				break;
+			}
+			tok = argmax(eng_logits(c, b.n - 1), nv);
+			if (tok != gen[s]) {
+				if (gap > tol) {
+					printf("  %s: greedy step %d: %d vs %d (gap %.6f)\n", ref_path, s, tok, gen[s], gap);
+					fails++;
+				}
+				break;   /* a near tie went the other way: the sequences part here */
+			}
+			st->greedy_match++;
+			b.n = 1;
+			b.token = &tok;
+		}
+		st->greedy_checked = n_gen;
+	}
+done:
+	eng_ctx_free(c);
+	eng_model_free(m);
+	cJSON_Delete(j);
+	free(txt);
+	return fails ? -1 : 0;
+}
+
+static int ref_files(const char *dir, char out[][512], int cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 9 && strcmp(e->d_name + l - 9, ".ref.json") == 0 && n < cap &&
+		    strlen(dir) + l + 2 <= 512)
+			snprintf(out[n++], 512, "%.300s/%.200s", dir, e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_model_matches_llama_cpp_on_every_reference_file(void)
+{
+	const char *sh = tb_shared_dir();
+	static char files[32][512];
+	char dir[512];
+	int n = 0;
+	const char *subs[] = { "models", "models/derived", "models/synthetic" };
+
+	if (!sh)
+		TB_SKIP("shared data folder not found");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(dir, sizeof dir, "%s/%s", sh, subs[i]);
+		n += ref_files(dir, files + n, 32 - n);
+	}
+	TB_REQUIRE(n >= 8);
+	for (int i = 0; i < n; i++) {
+		ref_stats st;
+		int rc = check_ref(files[i], &st);
+
+		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
+			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
+		TB_CHECK(rc == 0);
+		if (strstr(files[i], "/stories260K.ref.json"))
+			TB_CHECK_INT(st.greedy_match, 32);
+	}
+}
+
+static void test_model_generates_the_reference_story(void)
+{
+	const char *sh = tb_shared_dir();
+	char path[512], err[512], text[1024];
+	int32_t ids[64];
+	eng_model *m;
+	eng_ctx *c;
+	eng_batch b = { 0 };
+	int n, len = 0;
+
+	if (!sh)
+		TB_SKIP("shared data folder not found");
+	snprintf(path, sizeof path, "%s/models/stories260K.gguf", sh);
+	m = eng_load(path, NULL, err, sizeof err);
+	TB_REQUIRE(m);
+	c = eng_ctx_new(m, NULL, err, sizeof err);
+	TB_REQUIRE(c);
+	n = eng_tokenize(m, "Once upon a time", 16, 1, 0, ids, 64);
+	TB_REQUIRE(n == 5);
+	b.n = n;
+	b.token = ids;
+	for (int s = 0; s < 32; s++) {
+		int32_t t;
+
+		TB_REQUIRE(eng_decode(c, &b) == 0);
+		t = argmax(eng_logits(c, b.n - 1), eng_n_vocab(m));
+		ids[n + s] = t;
+		b.n = 1;
+		b.token = &ids[n + s];
+	}
+	len = eng_detokenize(m, ids + n, 32, text, sizeof text, 0);
+	TB_REQUIRE(len > 0 && len < (int)sizeof text);
+	TB_CHECK_STR(text, ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw");
+	eng_ctx_free(c);
+	eng_model_free(m);
+}
+
+/* ---- models built with the project's writer ---- */
+
+typedef struct rng { uint64_t s; } rng;
+static double rnd_gauss(rng *r)
+{
+	double u1, u2;
+
+	r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+	u1 = ((r->s >> 11) + 1.0) / 9007199254740993.0;
+	r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+	u2 = (r->s >> 11) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* A type or'ed with AS_F32: the weights are quantized to that type, dequantized again and stored
+ * as F32, so an F32 model holds exactly the values its quantized twin holds. */
+#define AS_F32 0x10000
+
+/* Adds a [ne0 x ne1] tensor of Gaussian weights (std sd, or all `one` when sd == 0) as `type`. */
+static int add_w(eng_gguf_writer *w, rng *r, const char *name, int type, int64_t ne0, int64_t ne1,
+		double sd, float one)
+{
+	int64_t ne[2] = { ne0, ne1 ? ne1 : 1 };
+	const int qt = type & ~AS_F32, st = (type & AS_F32) ? ENG_T_F32 : qt;
+	size_t rs = eng_row_size(qt, ne0);
+	float *f = malloc(sizeof(float) * (size_t)(ne0 * ne[1]));
+	char *q = malloc(rs * (size_t)ne[1]);
+	int rc = -1;
+
+	if (!f || !q)
+		goto out;
+	for (int64_t i = 0; i < ne0 * ne[1]; i++)
+		f[i] = sd > 0 ? (float)(rnd_gauss(r) * sd) : one;
+	for (int64_t row = 0; row < ne[1]; row++)
+		if (eng_quant_row_ref(qt, f + row * ne0, q + (size_t)row * rs, ne0, NULL) != 0)
+			goto out;
+	if (st != qt)
+		for (int64_t row = 0; row < ne[1]; row++)
+			if (eng_dequant_row_ref(qt, q + (size_t)row * rs, f + row * ne0, ne0) != 0)
+				goto out;
+	rc = eng_gguf_w_tensor(w, name, st, ne1 ? 2 : 1, ne, st == qt ? (const void *)q : (const void *)f);
+out:
+	free(f);
+	free(q);
+	return rc;
+}
+
+/* A tiny SPM vocabulary written for these tests: <unk> <s> </s>, 256 byte tokens, then
+ * single letters and a few words. */
+static int add_vocab(eng_gguf_writer *w, int *n_vocab)
+{
+#define SP "\xe2\x96\x81"   /* U+2581, SentencePiece's space */
+	static const char *words[] = { SP "the", SP "cat", SP "sat", SP "on", SP "a", SP "mat", SP };
+#undef SP
+	const char *toks[512];
+	char bytes[256][8], letters[26][2];
+	float scores[512];
+	int32_t types[512];
+	int n = 0;
+
+	toks[n] = "<unk>"; types[n] = 2; scores[n++] = 0;
+	toks[n] = "<s>"; types[n] = 3; scores[n++] = 0;
+	toks[n] = "</s>"; types[n] = 3; scores[n++] = 0;
+	for (int i = 0; i < 256; i++) {
+		snprintf(bytes[i], sizeof bytes[i], "<0x%02X>", i);
+		toks[n] = bytes[i]; types[n] = 6; scores[n++] = 0;
+	}
+	for (int i = 0; i < 26; i++) {
+		letters[i][0] = (char)('a' + i);
+		letters[i][1] = 0;
+		toks[n] = letters[i]; types[n] = 1; scores[n++] = -(float)i;
+	}
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		toks[n] = words[i]; types[n] = 1; scores[n++] = -1.0f - (float)i;
+	}
+	while (n < 320) {   /* pad to a multiple of 32 rows with unused tokens */
+		static char pads[64][24];
+
+		snprintf(pads[n - 292], sizeof pads[0], "<unused%d>", n);
+		toks[n] = pads[n - 292]; types[n] = 5; scores[n++] = -1000;
+	}
+	*n_vocab = n;
+	return eng_gguf_w_str(w, "tokenizer.ggml.model", "llama") ||
+		eng_gguf_w_arr_str(w, "tokenizer.ggml.tokens", toks, (uint64_t)n) ||
+		eng_gguf_w_arr_f32(w, "tokenizer.ggml.scores", scores, (uint64_t)n) ||
+		eng_gguf_w_arr_i32(w, "tokenizer.ggml.token_type", types, (uint64_t)n) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.bos_token_id", 1) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.eos_token_id", 2) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+}
+
+/* Writes a random qwen2 or qwen3 model with all matrices in `type` (norms and biases F32). */
+static int build_model(const char *path, const char *arch, int type, uint64_t seed)
+{
+	eng_gguf_writer *w = eng_gguf_writer_new();
+	rng r = { seed };
+	char key[128], err[256];
+	const int E = 256, H = 4, KV = 2, HD = 64, F = 512, NL = 2;
+	int nv = 0, qwen3 = strcmp(arch, "qwen3") == 0, rc = -1;
+#define K(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
+
+	if (!w)
+		return -1;
+	if (eng_gguf_w_str(w, "general.architecture", arch) || eng_gguf_w_str(w, "general.name", "test-model") ||
+	    eng_gguf_w_u32(w, K("embedding_length"), E) || eng_gguf_w_u32(w, K("block_count"), NL) ||
+	    eng_gguf_w_u32(w, K("attention.head_count"), H) || eng_gguf_w_u32(w, K("attention.head_count_kv"), KV) ||
+	    eng_gguf_w_u32(w, K("feed_forward_length"), F) || eng_gguf_w_u32(w, K("context_length"), 4096) ||
+	    eng_gguf_w_f32(w, K("rope.freq_base"), 1000000.0f) ||
+	    eng_gguf_w_f32(w, K("attention.layer_norm_rms_epsilon"), 1e-6f) || add_vocab(w, &nv))
+		goto out;
+	if (qwen3 && (eng_gguf_w_u32(w, K("attention.key_length"), HD) || eng_gguf_w_u32(w, K("attention.value_length"), HD)))
+		goto out;
+	if (add_w(w, &r, "token_embd.weight", type, E, nv, 0.5, 0) ||
+	    add_w(w, &r, "output_norm.weight", ENG_T_F32, E, 0, 0, 1.0f) ||
+	    add_w(w, &r, "output.weight", type, E, nv, 0.1, 0))
+		goto out;
+	for (int il = 0; il < NL; il++) {
+		char n[64];
+#define W(suffix, t, a, b, sd, one) (snprintf(n, sizeof n, "blk.%d." suffix, il), add_w(w, &r, n, t, a, b, sd, one))
+		if (W("attn_norm.weight", ENG_T_F32, E, 0, 0, 1.0f) || W("attn_q.weight", type, E, H * HD, 0.08, 0) ||
+		    W("attn_k.weight", type, E, KV * HD, 0.08, 0) || W("attn_v.weight", type, E, KV * HD, 0.08, 0) ||
+		    W("attn_output.weight", type, H * HD, E, 0.08, 0) || W("ffn_norm.weight", ENG_T_F32, E, 0, 0, 1.0f) ||
+		    W("ffn_gate.weight", type, E, F, 0.08, 0) || W("ffn_up.weight", type, E, F, 0.08, 0) ||
+		    W("ffn_down.weight", type, F, E, 0.06, 0))
+			goto out;
+		if (!qwen3 && (W("attn_q.bias", ENG_T_F32, H * HD, 0, 0.1, 0) || W("attn_k.bias", ENG_T_F32, KV * HD, 0, 0.1, 0) ||
+		    W("attn_v.bias", ENG_T_F32, KV * HD, 0, 0.1, 0)))
+			goto out;
+		if (qwen3 && (W("attn_q_norm.weight", ENG_T_F32, HD, 0, 0.2, 0) || W("attn_k_norm.weight", ENG_T_F32, HD, 0, 0.2, 0)))
+			goto out;
+#undef W
+	}
+#undef K
+	rc = eng_gguf_writer_save(w, path, err, sizeof err);
+	if (rc)
+		printf("  %s\n", err);
+out:
+	eng_gguf_writer_free(w);
+	return rc;
+}
+
+/* Runs 24 tokens through a model and returns all their logits [24][n_vocab] (malloc'd). */
+static float *run_tokens(const char *path, int *nv_out)
+{
+	char err[512];
+	eng_model *m = eng_load(path, NULL, err, sizeof err);
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_ctx *c;
+	int32_t toks[24];
+	int8_t want[24];
+	float *out = NULL;
+	eng_batch b = { 0 };
+	int nv;
+
+	if (!m) {
+		printf("  %s\n", err);
+		return NULL;
+	}
+	nv = eng_n_vocab(m);
+	cp.n_ctx = 64;
+	cp.n_outputs = 24;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	for (int i = 0; i < 24; i++) {
+		toks[i] = (int32_t)((i * 37 + 11) % nv);
+		want[i] = 1;
+	}
+	b.n = 24;
+	b.token = toks;
+	b.want_logits = want;
+	if (c && eng_decode(c, &b) == 0 && (out = malloc(sizeof(float) * 24 * (size_t)nv)))
+		for (int i = 0; i < 24; i++)
+			memcpy(out + (size_t)i * (size_t)nv, eng_logits(c, i), sizeof(float) * (size_t)nv);
+	*nv_out = nv;
+	eng_ctx_free(c);
+	eng_model_free(m);
+	return out;
+}
+
+/* The same weight values through the F32 path and through the `type` path give logits whose
+ * RMS difference, relative to the RMS of the F32 logits, stays under `rel`. Both models come
+ * from one seed: the quantized one holds the weights in `type`, the F32 one holds those blocks
+ * dequantized, so what differs is only the computation (activations rounded to the type's
+ * 8-bit or F16 dot-product format, and the kernels themselves). */
+static void check_quantized_close(const char *arch, int type, double rel)
+{
+	char dir[] = "/tmp/tb-model-XXXXXX", pf[600], pq[600];
+	float *a, *b;
+	int nva = 0, nvb = 0;
+	double se = 0, sa = 0;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(pf, sizeof pf, "%s/f32.gguf", dir);
+	snprintf(pq, sizeof pq, "%s/q.gguf", dir);
+	TB_REQUIRE(build_model(pf, arch, type | AS_F32, 42) == 0);
+	TB_REQUIRE(build_model(pq, arch, type, 42) == 0);
+	a = run_tokens(pf, &nva);
+	b = run_tokens(pq, &nvb);
+	TB_CHECK(a && b && nva == nvb);
+	if (a && b) {
+		for (size_t i = 0; i < 24 * (size_t)nva; i++) {
+			se += (double)(a[i] - b[i]) * (a[i] - b[i]);
+			sa += (double)a[i] * a[i];
+		}
+		printf("  %s %s: relative RMS logit difference %.4f (limit %.3f)\n", arch,
+			eng_type_get(type)->name, sqrt(se / sa), rel);
+		TB_CHECK(sqrt(se / sa) < rel);
+	}
+	free(a);
+	free(b);
+	if (getenv("TB_KEEP_MODELS"))   /* to run the same files through another engine */
+		printf("  kept %s\n", dir);
+	else
+		tb_rmtree(dir);
+}
+
+/* Limits: about twice what was measured. Most of the difference is the 8-bit rounding of the
+ * activations (blocks of 32 for Q8_0 / Q5_0, of 256 for the K-quants), compounded through two
+ * layers of random weights; F16 and BF16 round the activations to 11 and 8 mantissa bits. */
+static void test_qwen2_quantized_logits_follow_f32(void)
+{
+	check_quantized_close("qwen2", ENG_T_F16, 0.003);
+	check_quantized_close("qwen2", ENG_T_Q8_0, 0.035);
+	check_quantized_close("qwen2", ENG_T_Q4_K, 0.06);
+}
+
+static void test_qwen3_quantized_logits_follow_f32(void)
+{
+	check_quantized_close("qwen3", ENG_T_BF16, 0.01);
+	check_quantized_close("qwen3", ENG_T_Q6_K, 0.05);
+	check_quantized_close("qwen3", ENG_T_Q5_0, 0.04);
+}
+
+/* Batching: one prompt decoded at once, token by token, and as two sequences side by side in
+ * one batch gives the same logits (F32 cache, so the only difference is summation order). */
+static void test_batched_and_stepwise_decoding_agree(void)
+{
+	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
+	eng_model *m;
+	eng_ctx *c1, *c2;
+	eng_ctx_params cp = eng_ctx_params_default();
+	int32_t toks[12], seq[24], both[24];
+	int8_t want[24];
+	eng_batch b = { 0 };
+	const float *la, *lb;
+	double maxd = 0;
+	int nv;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/q.gguf", dir);
+	TB_REQUIRE(build_model(p, "qwen2", ENG_T_Q8_0, 7) == 0);
+	m = eng_load(p, NULL, err, sizeof err);
+	TB_REQUIRE(m);
+	nv = eng_n_vocab(m);
+	cp.kv_type = ENG_KV_F32;
+	cp.n_ctx = 32;
+	cp.n_seq = 2;
+	cp.n_outputs = 2;
+	c1 = eng_ctx_new(m, &cp, err, sizeof err);
+	c2 = eng_ctx_new(m, &cp, err, sizeof err);
+	TB_REQUIRE(c1 && c2);
+	for (int i = 0; i < 12; i++)
+		toks[i] = (int32_t)((i * 53 + 5) % nv);
+	/* c1: sequence 0 one token at a time */
+	for (int i = 0; i < 12; i++) {
+		b.n = 1;
+		b.token = &toks[i];
+		TB_REQUIRE(eng_decode(c1, &b) == 0);
+	}
+	/* c2: the same tokens interleaved into sequences 0 and 1 of one batch */
+	for (int i = 0; i < 12; i++) {
+		both[2 * i] = toks[i];
+		both[2 * i + 1] = toks[i];
+		seq[2 * i] = 0;
+		seq[2 * i + 1] = 1;
+		want[2 * i] = want[2 * i + 1] = (i == 11);
+	}
+	b.n = 24;
+	b.token = both;
+	b.seq = seq;
+	b.want_logits = want;
+	TB_REQUIRE(eng_decode(c2, &b) == 0);
+	la = eng_logits(c1, 0);
+	lb = eng_logits(c2, 22);
+	TB_REQUIRE(la && lb && eng_logits(c2, 23));
+	for (int i = 0; i < nv; i++) {
+		double d = fabs(la[i] - lb[i]);
+		double d2 = fabs(la[i] - eng_logits(c2, 23)[i]);
+
+		maxd = d > maxd ? d : maxd;
+		maxd = d2 > maxd ? d2 : maxd;
+	}
+	TB_CHECK(maxd < 1e-4);
+	TB_CHECK_INT(eng_kv_len(c2, 0), 12);
+	TB_CHECK_INT(eng_kv_len(c2, 1), 12);
+	/* Truncating sequence 1 and replaying its last token gives the same logits again. */
+	eng_kv_remove(c2, 1, 11, -1);
+	TB_CHECK_INT(eng_kv_len(c2, 1), 11);
+	b.n = 1;
+	b.token = &toks[11];
+	seq[0] = 1;
+	b.seq = seq;
+	b.want_logits = NULL;
+	TB_REQUIRE(eng_decode(c2, &b) == 0);
+	lb = eng_logits(c2, 0);
+	maxd = 0;
+	for (int i = 0; i < nv; i++)
+		maxd = fabs(la[i] - lb[i]) > maxd ? fabs(la[i] - lb[i]) : maxd;
+	TB_CHECK(maxd < 1e-4);
+	eng_ctx_free(c1);
+	eng_ctx_free(c2);
+	eng_model_free(m);
+	tb_rmtree(dir);
+}
+
+static void test_decode_refuses_a_full_context_and_bad_tokens(void)
+{
+	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
+	eng_model *m;
+	eng_ctx *c;
+	eng_ctx_params cp = eng_ctx_params_default();
+	int32_t toks[8] = { 5, 6, 7, 8, 9, 10, 11, 12 }, bad = 100000;
+	eng_batch b = { 0 };
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/q.gguf", dir);
+	TB_REQUIRE(build_model(p, "qwen3", ENG_T_Q8_0, 9) == 0);
+	m = eng_load(p, NULL, err, sizeof err);
+	TB_REQUIRE(m);
+	cp.n_ctx = 6;
+	cp.n_batch = 8;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	TB_REQUIRE(c);
+	b.n = 8;
+	b.token = toks;
+	TB_CHECK_INT(eng_decode(c, &b), ENG_ECTX_FULL);
+	TB_CHECK_INT(eng_kv_len(c, 0), 0);
+	b.n = 1;
+	b.token = &bad;
+	TB_CHECK_INT(eng_decode(c, &b), ENG_EINVAL);
+	b.n = 6;
+	b.token = toks;
+	TB_CHECK_INT(eng_decode(c, &b), 0);
+	b.n = 1;
+	TB_CHECK_INT(eng_decode(c, &b), ENG_ECTX_FULL);
+	TB_CHECK(eng_logits(c, 5) != NULL);
+	eng_ctx_free(c);
+	eng_model_free(m);
+	tb_rmtree(dir);
+}
+
+static void test_load_names_a_missing_tensor_and_an_unsupported_architecture(void)
+{
+	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
+	eng_gguf_writer *w;
+	int nv;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/x.gguf", dir);
+	w = eng_gguf_writer_new();
+	TB_REQUIRE(w);
+	eng_gguf_w_str(w, "general.architecture", "gptneox");
+	add_vocab(w, &nv);
+	TB_REQUIRE(eng_gguf_writer_save(w, p, err, sizeof err) == 0);
+	eng_gguf_writer_free(w);
+	TB_CHECK(eng_load(p, NULL, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "gptneox") && strstr(err, "not supported"));
+
+	w = eng_gguf_writer_new();
+	eng_gguf_w_str(w, "general.architecture", "llama");
+	eng_gguf_w_u32(w, "llama.embedding_length", 64);
+	eng_gguf_w_u32(w, "llama.block_count", 1);
+	eng_gguf_w_u32(w, "llama.attention.head_count", 2);
+	eng_gguf_w_u32(w, "llama.feed_forward_length", 128);
+	add_vocab(w, &nv);
+	TB_REQUIRE(eng_gguf_writer_save(w, p, err, sizeof err) == 0);
+	eng_gguf_writer_free(w);
+	TB_CHECK(eng_load(p, NULL, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "token_embd.weight") && strstr(err, "x.gguf"));
+	tb_rmtree(dir);
+}
+
+int main(void)
+{
+	TB_RUN(test_model_matches_llama_cpp_on_every_reference_file);
+	TB_RUN(test_model_generates_the_reference_story);
+	TB_RUN(test_qwen2_quantized_logits_follow_f32);
+	TB_RUN(test_qwen3_quantized_logits_follow_f32);
+	TB_RUN(test_batched_and_stepwise_decoding_agree);
+	TB_RUN(test_decode_refuses_a_full_context_and_bad_tokens);
+	TB_RUN(test_load_names_a_missing_tensor_and_an_unsupported_architecture);
+	return tb_test_end();
+}
