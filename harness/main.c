@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "harness/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
@@ -29,6 +30,8 @@ static void usage_main(FILE *f)
 		"  report    write a Markdown summary of one or more run directories\n"
 		"  hw        print this machine's hardware profile\n"
 		"  list      list suites, providers, or the runs in run directories\n"
+		"  generate  run one prompt through the built-in engine (GGUF model)\n"
+		"  inspect   describe a GGUF model: architecture, size, tensor types, vocabulary\n"
 		"\n"
 		"  tierbench <command> --help   options of a command\n"
 		"  tierbench --version          build information\n"
@@ -582,6 +585,10 @@ int main(int argc, char **argv)
 		return cmd_hw(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(cmd, "generate") == 0)
+		return hx_cmd_generate(argc - 1, argv + 1);
+	if (strcmp(cmd, "inspect") == 0)
+		return hx_cmd_inspect(argc - 1, argv + 1);
 	fprintf(stderr, "tierbench: unknown command \"%s\"\n\n", cmd);
 	usage_main(stderr);
 	return HX_EXIT_USAGE;

@@ -1,0 +1,413 @@
+/* harness/cli_engine.c — the commands that drive the built-in engine directly:
+ * `tierbench generate` (one prompt, streamed text, prompt and generation speed) and
+ * `tierbench inspect` (what a GGUF model is: architecture, size, type mix, vocabulary, chat
+ * template). Exit codes as in main.c: 0 ok, 1 usage, 2 runtime error. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/engine.h"
+#include "harness/cli_impl.h"
+#include "harness/harness.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int num_arg(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "tierbench: %s: \"%s\" is not a number in [%g, %g]\n", opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ generate */
+
+static void usage_generate(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench generate -m MODEL.gguf -p TEXT [options]\n"
+		"\n"
+		"Runs the built-in engine on one prompt, prints the generated text as it comes, then the\n"
+		"prompt and generation speed (tokens/s) on stderr.\n"
+		"\n"
+		"options:\n"
+		"  -m, --model PATH          GGUF model (llama, qwen2, qwen3 architectures)\n"
+		"  -p, --prompt TEXT         the prompt (or --file PATH)\n"
+		"  -f, --file PATH           read the prompt from a file\n"
+		"  -n, --n-predict N         tokens to generate (default 128)\n"
+		"      --chat                wrap the prompt as a user message in the model's chat template\n"
+		"      --system TEXT         system message (with --chat)\n"
+		"      --chat-template NAME  use this template family instead of the model's\n"
+		"      --no-think            Qwen3: turn thinking off (empty <think></think>)\n"
+		"      --temp T              temperature (default 0 = greedy)\n"
+		"      --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"
+		"      --seed S              sampling seed (default 0)\n"
+		"      --stop TEXT           stop string (repeatable)\n"
+		"  -c, --ctx N               context size (default: prompt + n-predict)\n"
+		"  -t, --threads N           compute threads\n"
+		"      --kv-f32              keep the KV cache in F32 instead of F16\n"
+		"      --ignore-eos          keep going past end-of-generation tokens\n");
+}
+
+enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
+	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS };
+
+static char *read_file(const char *path, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	n = buf ? fread(buf, 1, cap, f) : 0;
+	if (buf)
+		buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+int hx_cmd_generate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' }, { "prompt", required_argument, NULL, 'p' },
+		{ "file", required_argument, NULL, 'f' }, { "n-predict", required_argument, NULL, 'n' },
+		{ "ctx", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
+		{ "chat", no_argument, NULL, O_CHAT }, { "system", required_argument, NULL, O_SYSTEM },
+		{ "chat-template", required_argument, NULL, O_TEMPLATE },
+		{ "no-think", no_argument, NULL, O_NOTHINK }, { "temp", required_argument, NULL, O_TEMP },
+		{ "top-k", required_argument, NULL, O_TOPK }, { "top-p", required_argument, NULL, O_TOPP },
+		{ "min-p", required_argument, NULL, O_MINP },
+		{ "repeat-penalty", required_argument, NULL, O_REP },
+		{ "seed", required_argument, NULL, O_SEED }, { "stop", required_argument, NULL, O_STOP },
+		{ "kv-f32", no_argument, NULL, O_KVF32 }, { "ignore-eos", no_argument, NULL, O_IGNORE_EOS },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+	const char *model = NULL, *prompt = NULL, *file = NULL, *system = NULL, *tmpl = NULL;
+	const char *stops[16];
+	int n_stops = 0, n_predict = 128, n_ctx = 0, chat = 0, think = 1, kv_f32 = 0, ignore_eos = 0;
+	int rc = HX_EXIT_RUNTIME, opt, n_prompt, n_gen = 0, add_special = 1, stopped = 0;
+	eng_sampler_params sp = eng_sampler_params_default();
+	eng_opts eo = eng_opts_default();
+	eng_ctx_params cp = eng_ctx_params_default();
+	char err[1024], *text = NULL, *rendered = NULL, *out = NULL;
+	int32_t *toks = NULL;
+	eng_model *m = NULL;
+	eng_ctx *c = NULL;
+	eng_sampler *s = NULL;
+	size_t out_len = 0, out_cap = 0, printed = 0;
+	double v, t0, t1, t2;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "m:p:f:n:c:t:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': model = optarg; break;
+		case 'p': prompt = optarg; break;
+		case 'f': file = optarg; break;
+		case 'n': if (num_arg("--n-predict", optarg, 0, 1 << 20, &v)) return HX_EXIT_USAGE; n_predict = (int)v; break;
+		case 'c': if (num_arg("--ctx", optarg, 1, 1 << 24, &v)) return HX_EXIT_USAGE; n_ctx = (int)v; break;
+		case 't': if (num_arg("--threads", optarg, 1, 1024, &v)) return HX_EXIT_USAGE; eo.n_threads = (int)v; break;
+		case O_CHAT: chat = 1; break;
+		case O_SYSTEM: system = optarg; break;
+		case O_TEMPLATE: tmpl = optarg; chat = 1; break;
+		case O_NOTHINK: think = 0; break;
+		case O_TEMP: if (num_arg("--temp", optarg, 0, 100, &v)) return HX_EXIT_USAGE; sp.temp = (float)v; break;
+		case O_TOPK: if (num_arg("--top-k", optarg, 0, 1e9, &v)) return HX_EXIT_USAGE; sp.top_k = (int)v; break;
+		case O_TOPP: if (num_arg("--top-p", optarg, 0, 1, &v)) return HX_EXIT_USAGE; sp.top_p = (float)v; break;
+		case O_MINP: if (num_arg("--min-p", optarg, 0, 1, &v)) return HX_EXIT_USAGE; sp.min_p = (float)v; break;
+		case O_REP: if (num_arg("--repeat-penalty", optarg, 0, 100, &v)) return HX_EXIT_USAGE;
+			sp.repeat_penalty = (float)v; if (sp.penalty_last_n == 0) sp.penalty_last_n = 64; break;
+		case O_SEED: if (num_arg("--seed", optarg, 0, 1.8e19, &v)) return HX_EXIT_USAGE; sp.seed = (uint64_t)v; break;
+		case O_STOP:
+			if (n_stops == 16) {
+				fprintf(stderr, "tierbench: at most 16 --stop strings\n");
+				return HX_EXIT_USAGE;
+			}
+			stops[n_stops++] = optarg;
+			break;
+		case O_KVF32: kv_f32 = 1; break;
+		case O_IGNORE_EOS: ignore_eos = 1; break;
+		case 'h': usage_generate(stdout); return HX_EXIT_OK;
+		default: usage_generate(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (!model || (!prompt && !file) || (prompt && file) || optind < argc) {
+		usage_generate(stderr);
+		return HX_EXIT_USAGE;
+	}
+	if (file) {
+		text = read_file(file, 16u << 20);
+		if (!text) {
+			fprintf(stderr, "tierbench: %s: %s\n", file, strerror(errno));
+			return HX_EXIT_RUNTIME;
+		}
+		prompt = text;
+	}
+	eo.chat_template = tmpl;
+	m = eng_load(model, &eo, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "tierbench: %s\n", err);
+		goto done;
+	}
+	if (chat) {
+		eng_chat_msg msgs[2];
+		int nm = 0, fam = eng_model_chat_family(m);
+		const char *bos = eng_token_text(m, eng_token_bos(m)), *eos = eng_token_text(m, eng_token_eos(m));
+
+		if (fam == ENG_CHAT_NONE) {
+			fprintf(stderr, "tierbench: %s: %s; use --chat-template NAME (chatml, qwen3, llama3, "
+				"llama2, mistral, gemma, deepseek, deepseek3, phi3, zephyr)\n", model,
+				eng_model_chat_template(m) ? "its chat template is not one this engine recognises"
+				: "it has no chat template");
+			rc = HX_EXIT_USAGE;
+			goto done;
+		}
+		if (system)
+			msgs[nm++] = (eng_chat_msg){ "system", system };
+		msgs[nm++] = (eng_chat_msg){ "user", prompt };
+		rendered = eng_chat_render(fam, msgs, nm, 1, think, bos ? bos : "", eos ? eos : "", err, sizeof err);
+		if (!rendered) {
+			fprintf(stderr, "tierbench: chat template: %s\n", err);
+			goto done;
+		}
+		prompt = rendered;
+		/* A template that writes BOS itself must not get a second one from the tokenizer. */
+		if (bos && *bos && strncmp(rendered, bos, strlen(bos)) == 0)
+			add_special = 0;
+	}
+	n_prompt = eng_tokenize(m, prompt, strlen(prompt), add_special, chat, NULL, 0);
+	if (n_prompt <= 0) {
+		fprintf(stderr, "tierbench: the prompt gives no tokens\n");
+		goto done;
+	}
+	toks = malloc(sizeof(int32_t) * ((size_t)n_prompt + (size_t)n_predict + 1));
+	if (!toks)
+		goto done;
+	eng_tokenize(m, prompt, strlen(prompt), add_special, chat, toks, n_prompt);
+	cp.n_ctx = n_ctx ? n_ctx : n_prompt + n_predict + 1;
+	cp.n_batch = n_prompt < 512 ? (n_prompt > 0 ? n_prompt : 1) : 512;
+	cp.kv_type = kv_f32 ? ENG_KV_F32 : ENG_KV_F16;
+	if (n_prompt + n_predict > cp.n_ctx) {
+		fprintf(stderr, "tierbench: prompt (%d tokens) + --n-predict %d exceed --ctx %d\n",
+			n_prompt, n_predict, cp.n_ctx);
+		rc = HX_EXIT_USAGE;
+		goto done;
+	}
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	s = c ? eng_sampler_new(&sp, eng_n_vocab(m), err, sizeof err) : NULL;
+	if (!c || !s) {
+		fprintf(stderr, "tierbench: %s\n", err);
+		goto done;
+	}
+	for (int i = 0; i < n_prompt; i++)
+		eng_sampler_accept(s, toks[i]);
+
+	t0 = now_s();
+	for (int off = 0; off < n_prompt; off += cp.n_batch) {
+		eng_batch b = { 0 };
+		int r;
+
+		b.n = n_prompt - off < cp.n_batch ? n_prompt - off : cp.n_batch;
+		b.token = toks + off;
+		r = eng_decode(c, &b);
+		if (r) {
+			fprintf(stderr, "tierbench: decode: %s\n", eng_strerror(r));
+			goto done;
+		}
+	}
+	t1 = now_s();
+	for (n_gen = 0; n_gen < n_predict; n_gen++) {
+		int last = n_gen == 0 ? -1 : 0;
+		const float *lg = eng_logits(c, last < 0 ? (n_prompt - 1) % cp.n_batch : 0);
+		int32_t t = eng_sampler_sample(s, lg);
+		char piece[256];
+		int pl, partial = 0, r;
+		long cut;
+		eng_batch b = { 0 };
+
+		if (!ignore_eos && eng_token_is_eog(m, t))
+			break;
+		eng_sampler_accept(s, t);
+		toks[n_prompt + n_gen] = t;
+		pl = eng_token_piece(m, t, piece, sizeof piece, 0);
+		if (pl > (int)sizeof piece)
+			pl = (int)sizeof piece;
+		if (pl > 0) {
+			if (out_len + (size_t)pl + 1 > out_cap) {
+				size_t nc = (out_cap ? out_cap * 2 : 4096) + (size_t)pl;
+				char *nb = realloc(out, nc);
+
+				if (!nb)
+					goto done;
+				out = nb;
+				out_cap = nc;
+			}
+			memcpy(out + out_len, piece, (size_t)pl);
+			out_len += (size_t)pl;
+			out[out_len] = 0;
+		}
+		cut = eng_stop_find(out ? out : "", out_len, stops, n_stops, &partial);
+		if (cut >= 0) {
+			if ((size_t)cut > printed)
+				fwrite(out + printed, 1, (size_t)cut - printed, stdout);
+			printed = (size_t)cut;
+			n_gen++;
+			stopped = 1;
+			break;
+		}
+		if (!partial && out_len > printed) {
+			fwrite(out + printed, 1, out_len - printed, stdout);
+			fflush(stdout);
+			printed = out_len;
+		}
+		if (n_gen + 1 == n_predict) {
+			n_gen++;
+			break;
+		}
+		b.n = 1;
+		b.token = &toks[n_prompt + n_gen];
+		r = eng_decode(c, &b);
+		if (r) {
+			fprintf(stderr, "\ntierbench: decode: %s\n", eng_strerror(r));
+			goto done;
+		}
+	}
+	if (!stopped && out_len > printed)
+		fwrite(out + printed, 1, out_len - printed, stdout);
+	t2 = now_s();
+	printf("\n");
+	fflush(stdout);
+	fprintf(stderr, "prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s\n",
+		n_prompt, (t1 - t0) > 0 ? n_prompt / (t1 - t0) : 0.0, n_gen,
+		(t2 - t1) > 0 ? n_gen / (t2 - t1) : 0.0);
+	rc = HX_EXIT_OK;
+done:
+	eng_sampler_free(s);
+	eng_ctx_free(c);
+	eng_model_free(m);
+	free(toks);
+	free(out);
+	free(rendered);
+	free(text);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ inspect */
+
+static void human_bytes(uint64_t b, char *buf, size_t n)
+{
+	if (b >= (1ull << 30))
+		snprintf(buf, n, "%.2f GiB", (double)b / (double)(1ull << 30));
+	else if (b >= (1ull << 20))
+		snprintf(buf, n, "%.2f MiB", (double)b / (double)(1ull << 20));
+	else
+		snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+}
+
+int hx_cmd_inspect(int argc, char **argv)
+{
+	int json = 0;
+	const char *path = NULL;
+	char err[1024], sz[32];
+	eng_model *m;
+	eng_model_info in;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: tierbench inspect MODEL.gguf [--json]\n\n"
+				"Prints a GGUF model's architecture, parameters, tensor types with bits per weight,\n"
+				"context, vocabulary, chat template family and size.\n");
+			return HX_EXIT_OK;
+		} else if (argv[i][0] == '-' || path) {
+			fprintf(stderr, "usage: tierbench inspect MODEL.gguf [--json]\n");
+			return HX_EXIT_USAGE;
+		} else
+			path = argv[i];
+	}
+	if (!path) {
+		fprintf(stderr, "usage: tierbench inspect MODEL.gguf [--json]\n");
+		return HX_EXIT_USAGE;
+	}
+	m = eng_load(path, NULL, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "tierbench: %s\n", err);
+		return HX_EXIT_RUNTIME;
+	}
+	eng_model_info_get(m, &in);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *s;
+
+		cJSON_AddStringToObject(o, "file", path);
+		cJSON_AddStringToObject(o, "name", in.name);
+		cJSON_AddStringToObject(o, "architecture", in.arch);
+		cJSON_AddNumberToObject(o, "n_params", (double)in.n_params);
+		cJSON_AddStringToObject(o, "type", in.ftype);
+		cJSON_AddStringToObject(o, "file_type", in.file_type);
+		cJSON_AddStringToObject(o, "type_mix", in.type_mix);
+		cJSON_AddNumberToObject(o, "bits_per_weight", in.bpw);
+		cJSON_AddNumberToObject(o, "size_bytes", (double)in.size_bytes);
+		cJSON_AddNumberToObject(o, "file_bytes", (double)in.file_bytes);
+		cJSON_AddNumberToObject(o, "n_ctx_train", in.n_ctx_train);
+		cJSON_AddNumberToObject(o, "n_embd", in.n_embd);
+		cJSON_AddNumberToObject(o, "n_layer", in.n_layer);
+		cJSON_AddNumberToObject(o, "n_head", in.n_head);
+		cJSON_AddNumberToObject(o, "n_head_kv", in.n_head_kv);
+		cJSON_AddNumberToObject(o, "n_ff", in.n_ff);
+		cJSON_AddNumberToObject(o, "n_rot", in.n_rot);
+		cJSON_AddNumberToObject(o, "rope_freq_base", in.rope_freq_base);
+		cJSON_AddNumberToObject(o, "n_vocab", in.n_vocab);
+		cJSON_AddStringToObject(o, "tokenizer", in.vocab_model);
+		cJSON_AddStringToObject(o, "pre_tokenizer", in.vocab_pre);
+		cJSON_AddStringToObject(o, "chat_template", in.chat_family);
+		s = cJSON_Print(o);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		cJSON_Delete(o);
+	} else {
+		human_bytes(in.size_bytes, sz, sizeof sz);
+		printf("file          %s\n", path);
+		printf("name          %s\n", in.name);
+		printf("architecture  %s\n", in.arch);
+		printf("parameters    %lld (%.2f M)\n", (long long)in.n_params, (double)in.n_params / 1e6);
+		if (in.file_type[0])
+			printf("type          %s (most bytes in %s), %.2f bits per weight\n", in.file_type, in.ftype, in.bpw);
+		else
+			printf("type          %s, %.2f bits per weight\n", in.ftype, in.bpw);
+		printf("tensor types  %s\n", in.type_mix);
+		printf("size          %s of weights (file %llu bytes)\n", sz, (unsigned long long)in.file_bytes);
+		printf("layers        %d, n_embd %d, n_ff %d, heads %d (kv %d), rope dims %d, base %g\n",
+			in.n_layer, in.n_embd, in.n_ff, in.n_head, in.n_head_kv, in.n_rot, (double)in.rope_freq_base);
+		printf("context       %d (trained)\n", in.n_ctx_train);
+		printf("vocabulary    %d tokens, %s%s%s\n", in.n_vocab,
+			strcmp(in.vocab_model, "llama") == 0 ? "SentencePiece (llama)" : in.vocab_model,
+			strcmp(in.vocab_model, "gpt2") == 0 ? ", pre-tokenizer " : "",
+			strcmp(in.vocab_model, "gpt2") == 0 ? in.vocab_pre : "");
+		printf("chat template %s\n", in.chat_family[0] ? in.chat_family :
+			eng_model_chat_template(m) ? "(not recognised)" : "(none)");
+	}
+	eng_model_free(m);
+	return HX_EXIT_OK;
+}

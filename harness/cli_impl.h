@@ -1,0 +1,12 @@
+/* harness/cli_impl.h — commands of the tierbench CLI that live outside main.c. Each takes the
+ * command's own argv (argv[0] = the command name) and returns an exit code (0 ok, 1 usage,
+ * 2 runtime error). Internal to harness/. */
+#ifndef HX_CLI_IMPL_H
+#define HX_CLI_IMPL_H
+
+/* `tierbench generate`: one prompt through the built-in engine. */
+int hx_cmd_generate(int argc, char **argv);
+/* `tierbench inspect`: describe a GGUF model. */
+int hx_cmd_inspect(int argc, char **argv);
+
+#endif
