@@ -132,6 +132,29 @@ install: $(BIN)
 	cp -R datasets/. $(DESTDIR)$(PREFIX)/share/tierbench/datasets/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tierbench/
 
+# `make fuzz`: libFuzzer + ASan/UBSan over the GGUF reader for FUZZ_SECONDS, seeded with files
+# the harness writes and the metadata of the shared folder's models (TB_SHARED or ../shared).
+FUZZ_SECONDS ?= 60
+FUZZ_CC  ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SRC := engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
+FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
+
+.PHONY: fuzz
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || scripts/install-deps.sh
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+	@$(if $(Q),echo "  FUZZ    $(FUZZ_DIR)/fuzz_gguf")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(FUZZ_SRC) -o $(FUZZ_DIR)/fuzz_gguf -lm || \
+		{ echo "make fuzz: needs clang with libFuzzer (scripts/install-deps.sh)" >&2; exit 1; }
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -O1 -g -DFUZZ_GGUF_SEEDS $(FUZZ_SRC) \
+		-o $(FUZZ_DIR)/fuzz_gguf_seeds -lm
+	$(Q)$(FUZZ_DIR)/fuzz_gguf_seeds $(FUZZ_DIR)/seeds \
+		$(if $(FUZZ_SHARED),$(wildcard $(FUZZ_SHARED)/models/*.gguf $(FUZZ_SHARED)/models/*/*.gguf))
+	$(Q)$(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		-print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+
 clean:
 	rm -rf build bin
 

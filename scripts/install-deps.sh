@@ -27,6 +27,22 @@ else
 fi
 need_cmd gnuplot gnuplot-nox
 need_cmd python3 python3
+# make fuzz: clang, and the libFuzzer runtime that Debian ships in libclang-rt-dev (which clang
+# only recommends, and recommends are not installed here)
+fuzzer_links() {
+	d=$(mktemp -d) || return 1
+	printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { (void)p; (void)n; return 0; }' \
+		>"$d/f.c"
+	clang -fsanitize=fuzzer "$d/f.c" -o "$d/f" >/dev/null 2>&1
+	rc=$?
+	rm -rf "$d"
+	return $rc
+}
+if ! command -v clang >/dev/null 2>&1 || ! fuzzer_links; then
+	missing="$missing clang libclang-rt-dev"
+fi
 
 # de-duplicate, keep order
 pkgs=$(printf '%s\n' $missing | awk 'NF && !seen[$0]++' | tr '\n' ' ')
