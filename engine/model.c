@@ -16,6 +16,7 @@
 #include "engine/engine_impl.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
+#include "engine/threads_impl.h"
 #include "engine/vocab_impl.h"
 
 enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
@@ -44,6 +45,7 @@ struct eng_model {
 	float rope_base, rope_freq_scale, norm_eps;
 	float *rope_ff;              /* [n_rot/2] frequency divisors (llama3 scaling), or NULL */
 	int n_threads;
+	eng_pool *pool;              /* n_threads - 1 workers, created at load */
 	int chat_family;
 	tref tok_embd, output_norm, output;
 	layer *layers;
@@ -352,9 +354,12 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 	m->n_vocab = eng_vocab_n(m->vocab);
 	if (load_hparams(m, err, errlen) || load_tensors(m, err, errlen))
 		goto fail;
-	m->n_threads = o->n_threads > 0 ? o->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (m->n_threads <= 0)
-		m->n_threads = 1;
+	m->n_threads = o->n_threads > 0 ? o->n_threads : eng_physical_cores();
+	if (m->n_threads > 1024)
+		m->n_threads = 1024;
+	m->pool = eng_pool_new(m->n_threads, 1, err, errlen);
+	if (!m->pool)
+		goto fail;
 	m->chat_family = ENG_CHAT_NONE;
 	if (o->chat_template && *o->chat_template) {
 		m->chat_family = eng_chat_from_name(o->chat_template);
@@ -377,6 +382,7 @@ void eng_model_free(eng_model *m)
 {
 	if (!m)
 		return;
+	eng_pool_free(m->pool);
 	eng_vocab_free(m->vocab);
 	eng_gguf_close(m->g);
 	free(m->layers);
@@ -510,6 +516,7 @@ int eng_detokenize(const eng_model *m, const int32_t *ids, int n, char *buf, int
 struct eng_ctx {
 	eng_model *m;
 	int n_ctx, n_seq, n_batch, n_out_max, kv_type;
+	int n_threads;               /* threads of the model's pool this context uses */
 	size_t kv_elt;               /* bytes per cached element (2 or 4) */
 	/* K cache [n_layer][n_seq][n_ctx][n_head_kv*hd_k], V cache [n_layer][n_seq][n_ctx][n_head_kv*hd_v] */
 	void *k, *v;
@@ -520,9 +527,10 @@ struct eng_ctx {
 	float *kk, *vv;              /* [n_batch][n_head_kv*hd_k|v] */
 	float *att;                  /* [n_batch][n_head*hd_v] */
 	float *up, *gate;            /* [n_batch][n_ff] */
-	float *scores;               /* [n_ctx] */
-	float *qf, *kf;              /* [hd_k] one query head (rounded like the cache), one key */
-	float *lanes;                /* [hd_v][16] partial sums of the weighted values */
+	/* attention scratch, one slot per thread */
+	float *scores;               /* [n_threads][n_ctx] */
+	float *qf, *kf;              /* [n_threads][hd_k] one query head (rounded like the cache), one key */
+	float *lanes;                /* [n_threads][hd_v][16] partial sums of the weighted values */
 	void *qact;                  /* [n_batch][row_size(vec_dot_type, max_in)] */
 	size_t qact_row;
 	float *logits;               /* [n_out_max][n_vocab] */
@@ -615,6 +623,9 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 		c->n_out_max = c->n_batch;
 	c->kv_type = p->kv_type == ENG_KV_F32 ? ENG_KV_F32 : ENG_KV_F16;
 	c->kv_elt = c->kv_type == ENG_KV_F32 ? 4 : 2;
+	c->n_threads = eng_pool_size(m->pool);
+	if (p->n_threads > 0 && p->n_threads < c->n_threads)
+		c->n_threads = p->n_threads;
 	if (c->n_ctx > (1 << 24) || c->n_seq > 4096 || c->n_batch > (1 << 20)) {
 		eng_seterr(err, errlen, "context too large (n_ctx %d, n_seq %d, n_batch %d)", c->n_ctx,
 			c->n_seq, c->n_batch);
@@ -634,10 +645,10 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->att = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_v, sizeof(float));
 	c->up = xcalloc(B, (size_t)m->n_ff, sizeof(float));
 	c->gate = xcalloc(B, (size_t)m->n_ff, sizeof(float));
-	c->scores = xcalloc((size_t)c->n_ctx, sizeof(float), 1);
-	c->qf = xcalloc((size_t)m->hd_k, sizeof(float), 1);
-	c->kf = xcalloc((size_t)m->hd_k, sizeof(float), 1);
-	c->lanes = xcalloc((size_t)m->hd_v * 16, sizeof(float), 1);
+	c->scores = xcalloc((size_t)c->n_threads * (size_t)c->n_ctx, sizeof(float), 1);
+	c->qf = xcalloc((size_t)c->n_threads * (size_t)m->hd_k, sizeof(float), 1);
+	c->kf = xcalloc((size_t)c->n_threads * (size_t)m->hd_k, sizeof(float), 1);
+	c->lanes = xcalloc((size_t)c->n_threads * (size_t)m->hd_v * 16, sizeof(float), 1);
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
 	c->qact = xcalloc(B, c->qact_row, 1);
 	c->logits = xcalloc((size_t)c->n_out_max, (size_t)m->n_vocab, sizeof(float));
@@ -683,25 +694,63 @@ const float *eng_logits(const eng_ctx *c, int i)
 /* ---------------------------------------------------------------- forward pass */
 
 
+/* One parallel section of the forward pass: what it works on. */
+typedef struct step {
+	eng_ctx *c;
+	tref w;
+	const float *x;
+	float *y;
+	int n, il;
+	const layer *L;
+} step;
+
+static void quant_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	int64_t in = st->w->ne[0];
+	int vt = eng_type_get(st->w->type)->vec_dot_type;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++)
+		eng_quant_row(vt, st->x + (size_t)t * (size_t)in, (char *)c->qact + (size_t)t * c->qact_row, in);
+}
+
+/* Rows [r0, r1) of W times every (already quantized) activation row. Rows go in small groups
+ * so that, for a batch, a group stays in cache while every token passes over it. */
+static void matmul_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	int64_t in = st->w->ne[0], out = st->w->ne[1];
+	size_t wrs = eng_row_size(st->w->type, in);
+	const char *wd = st->w->data;
+	long r0, r1;
+
+	eng_split((long)out, ith, nth, 16, &r0, &r1);
+	for (long g = r0; g < r1; g += 16) {
+		long ge = g + 16 < r1 ? g + 16 : r1;
+
+		for (int t = 0; t < st->n; t++) {
+			const char *act = (const char *)c->qact + (size_t)t * c->qact_row;
+			float *yt = st->y + (size_t)t * (size_t)out;
+
+			for (long o = g; o < ge; o++)
+				eng_vec_dot(st->w->type, in, wd + (size_t)o * wrs, act, &yt[o]);
+		}
+	}
+}
+
 /* y[t][o] = W[o] . x[t] for n tokens; W is [out][in] in its own type, x is [n][in] f32.
- * Each activation row is first quantized to the weight's vec_dot type, as ggml does. */
+ * Each activation row is first quantized to the weight's vec_dot type, as ggml does; output
+ * rows are shared out among the threads. */
 static void matmul(eng_ctx *c, tref w, const float *x, int n, float *y)
 {
-	int64_t in = w->ne[0], out = w->ne[1];
-	int vt = eng_type_get(w->type)->vec_dot_type;
-	size_t wrs = eng_row_size(w->type, in);
-	const char *wd = w->data;
-	char *qa = c->qact;
+	step st = { .c = c, .w = w, .x = x, .y = y, .n = n };
 
-	for (int t = 0; t < n; t++)
-		eng_quant_row(vt, x + (size_t)t * (size_t)in, qa + (size_t)t * c->qact_row, in);
-	for (int64_t o = 0; o < out; o++) {
-		const char *row = wd + (size_t)o * wrs;
-
-		for (int t = 0; t < n; t++)
-			eng_vec_dot(w->type, in, row, qa + (size_t)t * c->qact_row,
-				&y[(size_t)t * (size_t)out + (size_t)o]);
-	}
+	eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
+	eng_pool_run(c->m->pool, c->n_threads, matmul_task, &st);
 }
 
 static void add_bias(tref b, float *y, int n, int64_t dim)
@@ -792,15 +841,19 @@ static float kv_load(const eng_ctx *c, const void *base, size_t i)
 /* Attention of token t (sequence s, position pos) over positions [0, pos] of its sequence,
  * all heads, writing att[t]. With an F16 cache the query and the softmax weights are rounded
  * to F16 before their products, as ggml converts src1 to the F16 vec_dot type. */
-static void attend(eng_ctx *c, int il, int t, int s, int pos)
+/* Attention of token t (sequence s, position pos) for query head h, with thread slot ith. */
+static void attend(eng_ctx *c, int il, int t, int s, int pos, int h, int ith)
 {
 	const eng_model *m = c->m;
 	size_t kvk = (size_t)m->n_head_kv * (size_t)m->hd_k, kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	int gqa = m->n_head / m->n_head_kv;
 	float scale = 1.0f / sqrtf((float)m->hd_k);
 	int n = pos + 1, f16 = c->kv_type == ENG_KV_F16;
+	float *scores = c->scores + (size_t)ith * (size_t)c->n_ctx;
+	float *qf = c->qf + (size_t)ith * (size_t)m->hd_k, *kf = c->kf + (size_t)ith * (size_t)m->hd_k;
+	float *lanes = c->lanes + (size_t)ith * (size_t)m->hd_v * 16;
 
-	for (int h = 0; h < m->n_head; h++) {
+	{
 		int hk = h / gqa;
 		const float *qv = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)h * (size_t)m->hd_k;
 		float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)h * (size_t)m->hd_v;
@@ -810,49 +863,137 @@ static void attend(eng_ctx *c, int il, int t, int s, int pos)
 		/* With an F16 cache the query is rounded to F16 too (llama.cpp converts the right-hand
 		 * side of a product to the left-hand side's type). */
 		for (int d = 0; d < m->hd_k; d++)
-			c->qf[d] = f16 ? eng_f16_to_f32(eng_f32_to_f16(qv[d])) : qv[d];
+			qf[d] = f16 ? eng_f16_to_f32(eng_f32_to_f16(qv[d])) : qv[d];
 		for (int p = 0; p < n; p++) {
 			const void *kr = kv_ptr(c, c->k, kvk, il, s, p);
 
 			for (int d = 0; d < m->hd_k; d++)
-				c->kf[d] = kv_load(c, kr, (size_t)hk * (size_t)m->hd_k + (size_t)d);
-			c->scores[p] = eng_dot_f32_ordered(c->kf, c->qf, m->hd_k) * scale;
-			if (c->scores[p] > mx)
-				mx = c->scores[p];
+				kf[d] = kv_load(c, kr, (size_t)hk * (size_t)m->hd_k + (size_t)d);
+			scores[p] = eng_dot_f32_ordered(kf, qf, m->hd_k) * scale;
+			if (scores[p] > mx)
+				mx = scores[p];
 		}
 		for (int p = 0; p < n; p++) {
-			float e = expf(c->scores[p] - mx);
+			float e = expf(scores[p] - mx);
 
-			c->scores[p] = e;
+			scores[p] = e;
 			sum += e;
 		}
 		/* Normalise as ggml does, by multiplying with 1/sum rounded to float; with an F16 cache
 		 * the weights are then rounded to F16, where one ulp here can decide the rounding. */
 		inv = (float)(1.0 / sum);
 		for (int p = 0; p < n; p++) {
-			c->scores[p] *= inv;
+			scores[p] *= inv;
 			if (f16)
-				c->scores[p] = eng_f16_to_f32(eng_f32_to_f16(c->scores[p]));
+				scores[p] = eng_f16_to_f32(eng_f32_to_f16(scores[p]));
 		}
 		/* out[d] = sum_p w[p] * V[p][d]: llama.cpp pads the cache view to a multiple of 32
 		 * positions and sums in 16 lanes (position mod 16) of fused multiply-adds. */
-		memset(c->lanes, 0, sizeof(float) * 16 * (size_t)m->hd_v);
+		memset(lanes, 0, sizeof(float) * 16 * (size_t)m->hd_v);
 		for (int p = 0; p < n; p++) {
 			const void *vr = kv_ptr(c, c->v, kvv, il, s, p);
-			float w = c->scores[p];
-			float *ln = c->lanes + (p & 15);
+			float w = scores[p];
+			float *ln = lanes + (p & 15);
 
 			for (int d = 0; d < m->hd_v; d++)
 				ln[16 * d] = fmaf(w, kv_load(c, vr, (size_t)hk * (size_t)m->hd_v + (size_t)d), ln[16 * d]);
 		}
 		for (int d = 0; d < m->hd_v; d++)
-			out[d] = eng_sum16(c->lanes + 16 * (size_t)d);
+			out[d] = eng_sum16(lanes + 16 * (size_t)d);
 	}
 }
 
 static float silu(float x)
 {
 	return x / (1.0f + expf(-x));
+}
+
+static void attend_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	long lo, hi, H = c->m->n_head;
+
+	eng_split((long)st->n * H, ith, nth, 1, &lo, &hi);
+	for (long i = lo; i < hi; i++) {
+		int t = (int)(i / H);
+
+		attend(c, st->il, t, c->tok_seq[t], c->tok_pos[t], (int)(i % H), ith);
+	}
+}
+
+/* Per token: biases, Q/K norms and RoPE, then K and V into the cache. */
+static void qkv_post_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	const layer *L = st->L;
+	size_t QD = (size_t)m->n_head * (size_t)m->hd_k, KD = (size_t)m->n_head_kv * (size_t)m->hd_k;
+	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *q = c->q + (size_t)t * QD, *k = c->kk + (size_t)t * KD, *v = c->vv + (size_t)t * VD;
+
+		if (L->bq)
+			for (size_t i = 0; i < QD; i++)
+				q[i] += ((const float *)L->bq->data)[i];
+		if (L->bk)
+			for (size_t i = 0; i < KD; i++)
+				k[i] += ((const float *)L->bk->data)[i];
+		if (L->bv)
+			for (size_t i = 0; i < VD; i++)
+				v[i] += ((const float *)L->bv->data)[i];
+		for (int h = 0; h < m->n_head; h++) {
+			float *qh = q + (size_t)h * (size_t)m->hd_k;
+
+			if (L->q_norm)
+				rmsnorm(qh, qh, L->q_norm->data, m->hd_k, m->norm_eps);
+			rope(m, qh, c->tok_pos[t]);
+		}
+		for (int h = 0; h < m->n_head_kv; h++) {
+			float *kh = k + (size_t)h * (size_t)m->hd_k;
+
+			if (L->k_norm)
+				rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
+			rope(m, kh, c->tok_pos[t]);
+		}
+		kv_store(c, kv_ptr(c, c->k, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
+		kv_store(c, kv_ptr(c, c->v, VD, st->il, c->tok_seq[t], c->tok_pos[t]), v, VD);
+	}
+}
+
+/* x += y (the residual), then xn = rmsnorm(x) * w for the next block, per token. */
+static void residual_norm_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	int64_t E = c->m->n_embd;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *x = c->x + (size_t)t * (size_t)E;
+
+		if (st->y)
+			for (int64_t i = 0; i < E; i++)
+				x[i] += st->y[(size_t)t * (size_t)E + (size_t)i];
+		if (st->x)
+			rmsnorm(c->xn + (size_t)t * (size_t)E, x, st->x, E, c->m->norm_eps);
+	}
+}
+
+static void swiglu_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	long lo, hi;
+
+	eng_split((long)st->n * c->m->n_ff, ith, nth, 64, &lo, &hi);
+	for (long i = lo; i < hi; i++)
+		c->gate[i] = silu(c->gate[i]) * c->up[i];
 }
 
 int eng_decode(eng_ctx *c, const eng_batch *b)
@@ -894,53 +1035,36 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 			(const char *)m->tok_embd->data + (size_t)b->token[t] * eng_row_size(m->tok_embd->type, E),
 			c->x + (size_t)t * (size_t)E, E);
 
+	{
+		step st = { .c = c, .n = n, .x = m->layers[0].attn_norm->data };
+
+		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
+	}
 	for (int il = 0; il < m->n_layer; il++) {
 		const layer *L = &m->layers[il];
+		step st = { .c = c, .n = n, .il = il, .L = L };
 
-		for (int t = 0; t < n; t++)
-			rmsnorm(c->xn + (size_t)t * (size_t)E, c->x + (size_t)t * (size_t)E, L->attn_norm->data, E, m->norm_eps);
 		matmul(c, L->wq, c->xn, n, c->q);
 		matmul(c, L->wk, c->xn, n, c->kk);
 		matmul(c, L->wv, c->xn, n, c->vv);
-		if (L->bq) add_bias(L->bq, c->q, n, (int64_t)QD);
-		if (L->bk) add_bias(L->bk, c->kk, n, (int64_t)KD);
-		if (L->bv) add_bias(L->bv, c->vv, n, (int64_t)VD);
-		for (int t = 0; t < n; t++) {
-			for (int h = 0; h < m->n_head; h++) {
-				float *qh = c->q + (size_t)t * QD + (size_t)h * (size_t)m->hd_k;
-
-				if (L->q_norm)
-					rmsnorm(qh, qh, L->q_norm->data, m->hd_k, m->norm_eps);
-				rope(m, qh, c->tok_pos[t]);
-			}
-			for (int h = 0; h < m->n_head_kv; h++) {
-				float *kh = c->kk + (size_t)t * KD + (size_t)h * (size_t)m->hd_k;
-
-				if (L->k_norm)
-					rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
-				rope(m, kh, c->tok_pos[t]);
-			}
-			kv_store(c, kv_ptr(c, c->k, KD, il, c->tok_seq[t], c->tok_pos[t]), c->kk + (size_t)t * KD, KD);
-			kv_store(c, kv_ptr(c, c->v, VD, il, c->tok_seq[t], c->tok_pos[t]), c->vv + (size_t)t * VD, VD);
-		}
-		for (int t = 0; t < n; t++)
-			attend(c, il, t, c->tok_seq[t], c->tok_pos[t]);
+		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, qkv_post_task, &st);
+		eng_pool_run(m->pool, c->n_threads, attend_task, &st);
 		matmul(c, L->wo, c->att, n, c->xn);
 		if (L->bo) add_bias(L->bo, c->xn, n, E);
-		for (size_t i = 0; i < (size_t)n * (size_t)E; i++)
-			c->x[i] += c->xn[i];
-		(void)AD;
+		st.y = c->xn;
+		st.x = L->ffn_norm->data;
+		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 
-		for (int t = 0; t < n; t++)
-			rmsnorm(c->xn + (size_t)t * (size_t)E, c->x + (size_t)t * (size_t)E, L->ffn_norm->data, E, m->norm_eps);
 		matmul(c, L->ffn_gate, c->xn, n, c->gate);
 		matmul(c, L->ffn_up, c->xn, n, c->up);
-		for (size_t i = 0; i < (size_t)n * F; i++)
-			c->gate[i] = silu(c->gate[i]) * c->up[i];
+		eng_pool_run(m->pool, c->n_threads, swiglu_task, &st);
 		matmul(c, L->ffn_down, c->gate, n, c->xn);
-		for (size_t i = 0; i < (size_t)n * (size_t)E; i++)
-			c->x[i] += c->xn[i];
+		/* residual, then the next layer's attention norm (none after the last layer) */
+		st.y = c->xn;
+		st.x = il + 1 < m->n_layer ? m->layers[il + 1].attn_norm->data : NULL;
+		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 	}
+	(void)QD; (void)KD; (void)VD; (void)AD; (void)F;
 
 	/* Only the rows that want logits go through the output head, packed in order. */
 	{

@@ -622,6 +622,58 @@ static void test_batched_and_stepwise_decoding_agree(void)
 	tb_rmtree(dir);
 }
 
+/* Threads share out whole dot products and attention heads, so the thread count never changes
+ * a result: 1, 2 and 3 threads give bit-identical logits for a prompt and the steps after. */
+static void test_thread_count_does_not_change_logits(void)
+{
+	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
+	float *ref = NULL;
+	int nv = 0;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/q.gguf", dir);
+	TB_REQUIRE(build_model(p, "qwen3", ENG_T_Q4_K, 11) == 0);
+	for (int nt = 1; nt <= 3; nt++) {
+		eng_opts o = eng_opts_default();
+		eng_model *m;
+		eng_ctx *c;
+		eng_ctx_params cp = eng_ctx_params_default();
+		int32_t toks[16];
+		eng_batch b = { 0 };
+		float *got;
+
+		o.n_threads = nt;
+		m = eng_load(p, &o, err, sizeof err);
+		TB_REQUIRE(m);
+		nv = eng_n_vocab(m);
+		cp.n_ctx = 32;
+		c = eng_ctx_new(m, &cp, err, sizeof err);
+		TB_REQUIRE(c);
+		got = malloc(sizeof(float) * (size_t)nv * 5);
+		TB_REQUIRE(got);
+		for (int i = 0; i < 16; i++)
+			toks[i] = (int32_t)((i * 29 + 3) % nv);
+		b.n = 12;
+		b.token = toks;
+		for (int step = 0; step < 5; step++) {
+			TB_CHECK_INT(eng_decode(c, &b), 0);
+			memcpy(got + (size_t)step * (size_t)nv, eng_logits(c, b.n - 1), sizeof(float) * (size_t)nv);
+			b.n = 1;
+			b.token = &toks[12 + (step < 4 ? step : 3)];
+		}
+		if (!ref)
+			ref = got;
+		else {
+			TB_CHECK(memcmp(ref, got, sizeof(float) * (size_t)nv * 5) == 0);
+			free(got);
+		}
+		eng_ctx_free(c);
+		eng_model_free(m);
+	}
+	free(ref);
+	tb_rmtree(dir);
+}
+
 static void test_decode_refuses_a_full_context_and_bad_tokens(void)
 {
 	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
@@ -696,6 +748,7 @@ int main(void)
 	TB_RUN(test_qwen2_quantized_logits_follow_f32);
 	TB_RUN(test_qwen3_quantized_logits_follow_f32);
 	TB_RUN(test_batched_and_stepwise_decoding_agree);
+	TB_RUN(test_thread_count_does_not_change_logits);
 	TB_RUN(test_decode_refuses_a_full_context_and_bad_tokens);
 	TB_RUN(test_load_names_a_missing_tensor_and_an_unsupported_architecture);
 	return tb_test_end();
