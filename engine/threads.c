@@ -67,7 +67,7 @@ static void *worker_main(void *varg)
 {
 	worker *w = varg;
 	eng_pool *p = w->pool;
-	unsigned seen = atomic_load(&p->gen);
+	unsigned seen = 0;   /* no step can be published before eng_pool_new returns */
 
 	for (;;) {
 		unsigned g;
