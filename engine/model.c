@@ -717,8 +717,9 @@ static void quant_task(void *arg, int ith, int nth)
 		eng_quant_row(vt, st->x + (size_t)t * (size_t)in, (char *)c->qact + (size_t)t * c->qact_row, in);
 }
 
-/* Rows [r0, r1) of W times every (already quantized) activation row. Rows go in small groups
- * so that, for a batch, a group stays in cache while every token passes over it. */
+/* Rows [r0, r1) of W times every (already quantized) activation row. Rows go in groups of 32
+ * so that, for a batch, a group stays in cache while every token passes over it (the kernel
+ * works in register tiles of rows x tokens). */
 static void matmul_task(void *arg, int ith, int nth)
 {
 	const step *st = arg;
@@ -729,16 +730,11 @@ static void matmul_task(void *arg, int ith, int nth)
 	long r0, r1;
 
 	eng_split((long)out, ith, nth, 16, &r0, &r1);
-	for (long g = r0; g < r1; g += 16) {
-		long ge = g + 16 < r1 ? g + 16 : r1;
+	for (long g = r0; g < r1; g += 32) {
+		long ge = g + 32 < r1 ? g + 32 : r1;
 
-		for (int t = 0; t < st->n; t++) {
-			const char *act = (const char *)c->qact + (size_t)t * c->qact_row;
-			float *yt = st->y + (size_t)t * (size_t)out;
-
-			for (long o = g; o < ge; o++)
-				eng_vec_dot(st->w->type, in, wd + (size_t)o * wrs, act, &yt[o]);
-		}
+		eng_vec_dot_rows(st->w->type, in, wd + (size_t)g * wrs, wrs, (int)(ge - g), c->qact,
+			c->qact_row, st->n, st->y + g, (size_t)out);
 	}
 }
 

@@ -143,54 +143,30 @@ uint16_t eng_f32_to_bf16(float f)
 }
 
 /* ---- block layouts --------------------------------------------------------------------------
- * Byte layouts of the GGUF block types (public format facts, as in ggml-common.h). All fields are
- * little-endian; scales named d/m/dmin/s are fp16 unless noted. The engine reads them in place
- * from the mapped file, so a row must be 2-byte aligned (4-byte for Q8_K), which GGUF's tensor
- * alignment guarantees. */
-#define QK 32                 /* elements per block: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 IQ4_NL */
-#define QK_K 256              /* elements per super-block: K-quants, Q8_K, IQ4_XS */
+ * The block structs live in quant_impl.h (shared with the SIMD kernels); short names here. The
+ * engine reads them in place from the mapped file, so a row must be 2-byte aligned (4-byte for
+ * Q8_K), which GGUF's tensor alignment guarantees. */
+#define QK ENG_QK
+#define QK_K ENG_QK_K
 #define GROUP_EPS 1e-15f      /* a group whose largest magnitude is below this is all zero */
 
-/* Element j of a 32-block sits in the low nibble of qs[j % 16] for j < 16, the high one after. */
-typedef struct { uint16_t d; uint8_t qs[QK / 2]; } blk_q4_0;             /* x = d * (q - 8) */
-typedef struct { uint16_t d, m; uint8_t qs[QK / 2]; } blk_q4_1;          /* x = d * q + m */
-typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } blk_q5_0; /* bit j of qh: q's bit 4 */
-typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } blk_q5_1;
-typedef struct { uint16_t d; int8_t qs[QK]; } blk_q8_0;                  /* x = d * q */
-typedef struct { uint16_t d, s; int8_t qs[QK]; } blk_q8_1;               /* s = d * sum(q) */
-/* 16 groups of 16; scales[g] = scale (low nibble) | min (high nibble); 2-bit quants, 4 per byte. */
-typedef struct { uint8_t scales[QK_K / 16]; uint8_t qs[QK_K / 4]; uint16_t d, dmin; } blk_q2_K;
-/* 16 groups of 16; 6-bit signed scales (offset 32) packed in 12 bytes; 2 low bits + 1 high bit. */
-typedef struct { uint8_t hmask[QK_K / 8]; uint8_t qs[QK_K / 4]; uint8_t scales[12]; uint16_t d; } blk_q3_K;
-/* 8 groups of 32; 6-bit scale and min per group packed in 12 bytes; x = d*sc*q - dmin*m. */
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } blk_q4_K;
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QK_K / 8]; uint8_t qs[QK_K / 2]; } blk_q5_K;
-/* 16 groups of 16 with int8 scales; 6-bit quants (offset 32) as 4 low + 2 high bits. */
-typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; } blk_q6_K;
-/* Activations for the K-quant dots: f32 scale, bsums[g] = sum of the 16 quants of group g. */
-typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } blk_q8_K;
-/* 4-bit indices into the non-linear table iq4_values. */
-typedef struct { uint16_t d; uint8_t qs[QK / 2]; } blk_iq4_nl;
-/* 8 groups of 32 with 6-bit scales (offset 32): low 4 bits in scales_l, high 2 in scales_h. */
-typedef struct { uint16_t d; uint16_t scales_h; uint8_t scales_l[QK_K / 64]; uint8_t qs[QK_K / 2]; } blk_iq4_xs;
-
-_Static_assert(sizeof(blk_q4_0) == 18, "q4_0 block is 18 bytes");
-_Static_assert(sizeof(blk_q4_1) == 20, "q4_1 block is 20 bytes");
-_Static_assert(sizeof(blk_q5_0) == 22, "q5_0 block is 22 bytes");
-_Static_assert(sizeof(blk_q5_1) == 24, "q5_1 block is 24 bytes");
-_Static_assert(sizeof(blk_q8_0) == 34, "q8_0 block is 34 bytes");
-_Static_assert(sizeof(blk_q8_1) == 36, "q8_1 block is 36 bytes");
-_Static_assert(sizeof(blk_q2_K) == 84, "q2_K block is 84 bytes");
-_Static_assert(sizeof(blk_q3_K) == 110, "q3_K block is 110 bytes");
-_Static_assert(sizeof(blk_q4_K) == 144, "q4_K block is 144 bytes");
-_Static_assert(sizeof(blk_q5_K) == 176, "q5_K block is 176 bytes");
-_Static_assert(sizeof(blk_q6_K) == 210, "q6_K block is 210 bytes");
-_Static_assert(sizeof(blk_q8_K) == 292, "q8_K block is 292 bytes");
-_Static_assert(sizeof(blk_iq4_nl) == 18, "iq4_nl block is 18 bytes");
-_Static_assert(sizeof(blk_iq4_xs) == 136, "iq4_xs block is 136 bytes");
+typedef eng_blk_q4_0 blk_q4_0;
+typedef eng_blk_q4_1 blk_q4_1;
+typedef eng_blk_q5_0 blk_q5_0;
+typedef eng_blk_q5_1 blk_q5_1;
+typedef eng_blk_q8_0 blk_q8_0;
+typedef eng_blk_q8_1 blk_q8_1;
+typedef eng_blk_q2_K blk_q2_K;
+typedef eng_blk_q3_K blk_q3_K;
+typedef eng_blk_q4_K blk_q4_K;
+typedef eng_blk_q5_K blk_q5_K;
+typedef eng_blk_q6_K blk_q6_K;
+typedef eng_blk_q8_K blk_q8_K;
+typedef eng_blk_iq4_nl blk_iq4_nl;
+typedef eng_blk_iq4_xs blk_iq4_xs;
 
 /* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
-static const int8_t iq4_values[16] = {
+const int8_t eng_iq4_values[16] = {
 	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113
 };
 
@@ -1160,11 +1136,11 @@ static void quant_iq4(const float *x, int n, const float *qw, uint16_t *dh, uint
 			scales[g] = 0;
 			continue;
 		}
-		float d = -max / iq4_values[0];
+		float d = -max / eng_iq4_values[0];
 		float id = 1 / d;
 		for (int k = 0; k < 32; k++) {
-			int l = nearest_level(iq4_values, id * xg[k]);
-			float q = iq4_values[l];
+			int l = nearest_level(eng_iq4_values, id * xg[k]);
+			float q = eng_iq4_values[l];
 			Lg[k] = (uint8_t)l;
 			sumqx += w[k] * q * xg[k];
 			sumq2 += w[k] * q * q;
@@ -1172,10 +1148,10 @@ static void quant_iq4(const float *x, int n, const float *qw, uint16_t *dh, uint
 		d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
 		float best = d * sumqx;
 		for (int t = -NTRY; t <= NTRY; t++) {
-			id = (t + iq4_values[0]) / max;
+			id = (t + eng_iq4_values[0]) / max;
 			sumqx = sumq2 = 0;
 			for (int k = 0; k < 32; k++) {
-				float q = iq4_values[nearest_level(iq4_values, id * xg[k])];
+				float q = eng_iq4_values[nearest_level(eng_iq4_values, id * xg[k])];
 				sumqx += w[k] * q * xg[k];
 				sumq2 += w[k] * q * q;
 			}
@@ -1201,7 +1177,7 @@ static void quant_iq4(const float *x, int n, const float *qw, uint16_t *dh, uint
 			const float dl = d * l;
 			const float idl = dl != 0.0f ? 1 / dl : 0.f;
 			for (int k = 0; k < 32; k++)
-				L[32 * g + k] = (uint8_t)nearest_level(iq4_values, idl * x[32 * g + k]);
+				L[32 * g + k] = (uint8_t)nearest_level(eng_iq4_values, idl * x[32 * g + k]);
 			l += 32;
 			if (g % 2 == 0)
 				scales_l[g / 2] = (uint8_t)(l & 0xf);
@@ -1213,7 +1189,7 @@ static void quant_iq4(const float *x, int n, const float *qw, uint16_t *dh, uint
 		const float id = scales[0] != 0.0f ? 1 / scales[0] : 0.f;
 		*dh = f2h(scales[0]);
 		for (int k = 0; k < 32; k++)
-			L[k] = (uint8_t)nearest_level(iq4_values, id * x[k]);
+			L[k] = (uint8_t)nearest_level(eng_iq4_values, id * x[k]);
 	}
 	for (int g = 0; g < ngroups; g++)
 		for (int k = 0; k < 16; k++)
@@ -1422,8 +1398,8 @@ static void deq_iq4_nl(const blk_iq4_nl *x, float *y, int64_t nb)
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		const float d = h2f(x[i].d);
 		for (int j = 0; j < QK / 2; j++) {
-			y[j] = d * iq4_values[x[i].qs[j] & 0xf];
-			y[j + QK / 2] = d * iq4_values[x[i].qs[j] >> 4];
+			y[j] = d * eng_iq4_values[x[i].qs[j] & 0xf];
+			y[j + QK / 2] = d * eng_iq4_values[x[i].qs[j] >> 4];
 		}
 	}
 }
@@ -1441,8 +1417,8 @@ static void deq_iq4_xs(const blk_iq4_xs *x, float *y, int64_t nb)
 			const float dl = d * iq4xs_scale(&x[i], g);
 			const uint8_t *qs = x[i].qs + 16 * g;
 			for (int k = 0; k < 16; k++) {
-				y[32 * g + k] = dl * iq4_values[qs[k] & 0xf];
-				y[32 * g + 16 + k] = dl * iq4_values[qs[k] >> 4];
+				y[32 * g + k] = dl * eng_iq4_values[qs[k] & 0xf];
+				y[32 * g + 16 + k] = dl * eng_iq4_values[qs[k] >> 4];
 			}
 		}
 	}
@@ -1606,8 +1582,8 @@ static float dot_iq4_nl(const blk_iq4_nl *x, const blk_q8_0 *y, int64_t nb)
 		const float d = h2f(y[i].d) * h2f(x[i].d);
 		int si = 0;
 		for (int j = 0; j < QK / 2; j++)
-			si += y[i].qs[j] * iq4_values[x[i].qs[j] & 0xf] +
-				y[i].qs[j + QK / 2] * iq4_values[x[i].qs[j] >> 4];
+			si += y[i].qs[j] * eng_iq4_values[x[i].qs[j] & 0xf] +
+				y[i].qs[j + QK / 2] * eng_iq4_values[x[i].qs[j] >> 4];
 		sum += d * si;
 	}
 	return sum;
@@ -1733,7 +1709,7 @@ static float dot_iq4_xs(const blk_iq4_xs *x, const blk_q8_K *y, int64_t nb)
 			const int8_t *q8 = y[i].qs + 32 * g;
 			int si = 0;
 			for (int k = 0; k < 16; k++)
-				si += q8[k] * iq4_values[qs[k] & 0xf] + q8[k + 16] * iq4_values[qs[k] >> 4];
+				si += q8[k] * eng_iq4_values[qs[k] & 0xf] + q8[k + 16] * eng_iq4_values[qs[k] >> 4];
 			sum += dl * si;
 		}
 	}
@@ -1856,13 +1832,7 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
 	}
 }
 
-/* Dispatch points: SIMD kernels (TODO(#4)) will be picked here and tested against the _ref. */
-int eng_dequant_row(int type, const void *src, float *dst, int64_t n)
-{
-	return eng_dequant_row_ref(type, src, dst, n);
-}
-
-int eng_quant_row(int type, const float *src, void *dst, int64_t n)
+int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n)
 {
 	if (type == ENG_T_Q8_0) {
 		const int64_t nb = n_blocks(type, n);
@@ -1874,7 +1844,5 @@ int eng_quant_row(int type, const float *src, void *dst, int64_t n)
 	return eng_quant_row_ref(type, src, dst, n, NULL);
 }
 
-int eng_vec_dot(int type, int64_t n, const void *w_row, const void *act, float *out)
-{
-	return eng_vec_dot_ref(type, n, w_row, act, out);
-}
+/* The dispatching names (eng_dequant_row, eng_quant_row, eng_vec_dot, eng_vec_dot_rows) live in
+ * quant_dispatch.c, with the choice of kernel level. */

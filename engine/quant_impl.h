@@ -1,7 +1,8 @@
 /* engine/quant_impl.h — tensor element types: block layouts, dequantization, reference
- * quantizers and dot products. Block layouts and numbering follow the public GGUF/ggml format
- * (facts); the code is this project's own. Every kernel has a scalar `_ref`; the dispatching
- * names (without `_ref`) may later pick SIMD versions (issue 4). Internal to engine/. */
+ * quantizers and dot products, and the CPU kernel levels behind the dispatching names. Block
+ * layouts and numbering follow the public GGUF/ggml format (facts); the code is this project's
+ * own. Every kernel has a scalar `_ref`; the names without `_ref` pick a SIMD version for the
+ * CPU they run on (quant_dispatch.c, quant_x86.c, quant_neon.c). Internal to engine/. */
 #ifndef ENG_QUANT_IMPL_H
 #define ENG_QUANT_IMPL_H
 
@@ -66,5 +67,129 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
  * and its final step: the pairwise sum of 16 lanes. The attention uses both. */
 float eng_dot_f32_ordered(const float *x, const float *y, int64_t n);
 float eng_sum16(const float l[16]);
+
+/* ---- block layouts ---------------------------------------------------------------------------
+ * Byte layouts of the GGUF block types (public format facts, as in ggml-common.h; described in
+ * docs/quant-formats.md). All fields are little-endian; scales named d/m/dmin/s are fp16 unless
+ * noted. Shared by the reference code and the SIMD kernels, which read fields at offsetof()
+ * with unaligned loads. */
+#define ENG_QK 32             /* elements per block: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 IQ4_NL */
+#define ENG_QK_K 256          /* elements per super-block: K-quants, Q8_K, IQ4_XS */
+
+/* Element j of a 32-block sits in the low nibble of qs[j % 16] for j < 16, the high one after. */
+typedef struct { uint16_t d; uint8_t qs[ENG_QK / 2]; } eng_blk_q4_0;             /* x = d * (q - 8) */
+typedef struct { uint16_t d, m; uint8_t qs[ENG_QK / 2]; } eng_blk_q4_1;          /* x = d * q + m */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[ENG_QK / 2]; } eng_blk_q5_0; /* bit j of qh: q's bit 4 */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[ENG_QK / 2]; } eng_blk_q5_1;
+typedef struct { uint16_t d; int8_t qs[ENG_QK]; } eng_blk_q8_0;                  /* x = d * q */
+typedef struct { uint16_t d, s; int8_t qs[ENG_QK]; } eng_blk_q8_1;               /* s = d * sum(q) */
+/* 16 groups of 16; scales[g] = scale (low nibble) | min (high nibble); 2-bit quants, 4 per byte. */
+typedef struct { uint8_t scales[ENG_QK_K / 16]; uint8_t qs[ENG_QK_K / 4]; uint16_t d, dmin; } eng_blk_q2_K;
+/* 16 groups of 16; 6-bit signed scales (offset 32) packed in 12 bytes; 2 low bits + 1 high bit. */
+typedef struct { uint8_t hmask[ENG_QK_K / 8]; uint8_t qs[ENG_QK_K / 4]; uint8_t scales[12]; uint16_t d; } eng_blk_q3_K;
+/* 8 groups of 32; 6-bit scale and min per group packed in 12 bytes; x = d*sc*q - dmin*m. */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[ENG_QK_K / 2]; } eng_blk_q4_K;
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[ENG_QK_K / 8]; uint8_t qs[ENG_QK_K / 2]; } eng_blk_q5_K;
+/* 16 groups of 16 with int8 scales; 6-bit quants (offset 32) as 4 low + 2 high bits. */
+typedef struct { uint8_t ql[ENG_QK_K / 2]; uint8_t qh[ENG_QK_K / 4]; int8_t scales[ENG_QK_K / 16]; uint16_t d; } eng_blk_q6_K;
+/* Activations for the K-quant dots: f32 scale, bsums[g] = sum of the 16 quants of group g. */
+typedef struct { float d; int8_t qs[ENG_QK_K]; int16_t bsums[ENG_QK_K / 16]; } eng_blk_q8_K;
+/* 4-bit indices into the non-linear table eng_iq4_values. */
+typedef struct { uint16_t d; uint8_t qs[ENG_QK / 2]; } eng_blk_iq4_nl;
+/* 8 groups of 32 with 6-bit scales (offset 32): low 4 bits in scales_l, high 2 in scales_h. */
+typedef struct { uint16_t d; uint16_t scales_h; uint8_t scales_l[ENG_QK_K / 64]; uint8_t qs[ENG_QK_K / 2]; } eng_blk_iq4_xs;
+
+_Static_assert(sizeof(eng_blk_q4_0) == 18, "q4_0 block is 18 bytes");
+_Static_assert(sizeof(eng_blk_q4_1) == 20, "q4_1 block is 20 bytes");
+_Static_assert(sizeof(eng_blk_q5_0) == 22, "q5_0 block is 22 bytes");
+_Static_assert(sizeof(eng_blk_q5_1) == 24, "q5_1 block is 24 bytes");
+_Static_assert(sizeof(eng_blk_q8_0) == 34, "q8_0 block is 34 bytes");
+_Static_assert(sizeof(eng_blk_q8_1) == 36, "q8_1 block is 36 bytes");
+_Static_assert(sizeof(eng_blk_q2_K) == 84, "q2_K block is 84 bytes");
+_Static_assert(sizeof(eng_blk_q3_K) == 110, "q3_K block is 110 bytes");
+_Static_assert(sizeof(eng_blk_q4_K) == 144, "q4_K block is 144 bytes");
+_Static_assert(sizeof(eng_blk_q5_K) == 176, "q5_K block is 176 bytes");
+_Static_assert(sizeof(eng_blk_q6_K) == 210, "q6_K block is 210 bytes");
+_Static_assert(sizeof(eng_blk_q8_K) == 292, "q8_K block is 292 bytes");
+_Static_assert(sizeof(eng_blk_iq4_nl) == 18, "iq4_nl block is 18 bytes");
+_Static_assert(sizeof(eng_blk_iq4_xs) == 136, "iq4_xs block is 136 bytes");
+
+/* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
+extern const int8_t eng_iq4_values[16];
+
+/* The activation quantizer the engine uses for `type` (Q8_0: inverse scale 127/amax and
+ * round-half-even, as llama.cpp's x86 builds; every other type: eng_quant_row_ref without an
+ * imatrix). eng_quant_row is its dispatching name and gives the same bytes at every level.
+ * Return 0 or -1 for an unsupported type or a bad n. */
+int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
+
+/* ---- CPU kernels (issue 4) -------------------------------------------------------------------
+ * eng_vec_dot, eng_vec_dot_rows and eng_quant_row run the kernels of one CPU level, chosen once
+ * (thread-safe) as the best this CPU supports: "avx512" (AVX-512 F/BW/VL/DQ + VNNI), "avx2"
+ * (AVX2 + FMA + F16C), "neon" (aarch64), or "scalar" (the _ref functions). TB_CPU=scalar|avx2|
+ * avx512|neon in the environment caps the level (it never raises it past what the CPU has).
+ *
+ * Numerics: the activation quantizers give the _ref's bytes at every level. The F32 and F16
+ * dots give the _ref's bits at every level (the _ref's summation order is that of a 16-lane
+ * FMA loop, which each level reproduces). The quantized dots compute the same exact integer
+ * block sums but add the scaled terms in another order than the _ref (ggml's generic one), so
+ * they differ from it in the last bits (tests/engine/test_kernels.c bounds it at 1e-5 of the
+ * sum of |terms|). Both x86 levels use llama.cpp's x86 order ("x86 order" in
+ * docs/quant-formats.md) and agree with each other bit for bit, so x86 logits follow those of
+ * llama.cpp's x86 builds. BF16 adds exact products in double in each level's own order. The
+ * AVX2 kernels of the signed types (Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS) assume activation quants
+ * in [-127, 127], which the activation quantizers produce for every finite input; the AVX-512
+ * and NEON kernels take any int8. */
+
+/* out[a * out_stride + r] = dot(weight row r, activation row a) for r < n_rows, a < n_act.
+ * Weight row r starts at (const char *)w + r * w_stride and activation row a at
+ * (const char *)act + a * act_stride; both are rows of n elements as for eng_vec_dot (weights of
+ * `type`, activations of its vec_dot_type, aligned as the _ref needs: 2 bytes, 4 for F32 and
+ * Q8_K; the SIMD kernels themselves read any alignment). With n_act == 1 it is a matrix times
+ * a vector (decode); with several it works in register tiles of weight rows x activations, so a
+ * caller that passes a few dozen rows (they should fit in L2) and a batch of tokens reads each
+ * weight row from cache once per 4 tokens (prefill). Every (r, a) result equals
+ * eng_vec_dot(type, n, row r, act a) bit for bit. Does not allocate; safe to call from several
+ * threads at once. Return 0, or -1 for a type that cannot be computed or a bad n (nothing
+ * written). Ownership: all pointers are borrowed for the call. */
+int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows,
+	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
+
+/* The kernel level in use: "avx512", "avx2", "neon" or "scalar". Ownership: static string. */
+const char *eng_cpu_level(void);
+
+/* Switches every thread to the named level ("scalar", "avx2", "avx512", "neon"), or back to the
+ * automatic choice with NULL. For tests and benchmarks: a switch while kernels are running on
+ * other threads leaves them on the old level until their current call returns. Return 0, or -1
+ * when the name is unknown or this CPU (or build) lacks the level; the level is then unchanged. */
+int eng_kernels_force(const char *level);
+
+/* One kernel level: a table of optional kernels by type number (NULL: the level below it, in
+ * the end the _ref). Filled by the architecture files; every entry is tested against the _ref.
+ * dot: one weight row times one activation row (n elements). rows: as eng_vec_dot_rows, with
+ * n_rows, n_act >= 1 and n a valid length. act: activation quantizer for nb blocks of `type`,
+ * bytes identical to eng_quant_act_row_ref. */
+typedef float (*eng_dot_fn)(int64_t n, const void *w, const void *act);
+typedef void (*eng_rows_fn)(int64_t n, const void *w, size_t w_stride, int n_rows,
+	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
+typedef void (*eng_act_fn)(const float *src, void *dst, int64_t nb);
+
+typedef struct eng_kernels {
+	const char *level;
+	eng_dot_fn dot[ENG_T_COUNT];
+	eng_rows_fn rows[ENG_T_COUNT];
+	eng_act_fn act[ENG_T_COUNT];
+} eng_kernels;
+
+#if defined(__x86_64__) || defined(__i386__)
+/* quant_x86.c: 2 when the CPU (and OS) has what eng_kernels_avx512 needs, 1 for avx2, else 0. */
+int eng_x86_level(void);
+/* Set the slots this file implements; the others are left as they are. */
+void eng_kernels_avx2(eng_kernels *k);
+void eng_kernels_avx512(eng_kernels *k);
+#endif
+#if defined(__aarch64__)
+void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */
+#endif
 
 #endif

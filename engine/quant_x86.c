@@ -1,0 +1,1355 @@
+/* engine/quant_x86.c — x86 kernels for the element types (issue 4): dot products and activation
+ * quantizers for AVX2 + FMA + F16C and for AVX-512 (F/BW/VL/DQ + VNNI), each function compiled
+ * for its level with a target attribute (the file itself is built with the project's plain
+ * flags), plus the CPU check that says which level may run. quant_dispatch.c picks the level;
+ * tests/engine/test_kernels.c checks every kernel against its _ref. Block layouts: quant_impl.h. */
+#if defined(__x86_64__) || defined(__i386__)
+
+#include "engine/quant_impl.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#define TGT2 __attribute__((target("avx2,fma,f16c")))
+#define TGT5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+/* Helpers are forced inline so that the callers' constant arguments (type, tile shape, chunk)
+ * specialise them; the target must match the caller's. */
+#define INL2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+#define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+int eng_x86_level(void)
+{
+	unsigned a, b, c, d;
+	int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+
+	__builtin_cpu_init();
+	/* __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 state */
+	if (!f16c || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		return 0;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512vnni"))
+		return 2;
+	return 1;
+}
+
+/* ---- scalar loads (any alignment) ----------------------------------------------------------- */
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline float ldf32(const uint8_t *p)
+{
+	float v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+INL2 float h2f(const uint8_t *p)
+{
+	return _cvtsh_ss(ld16(p));      /* exact, as eng_f16_to_f32 */
+}
+
+/* ---- K-quant scales, decoded once per super-block -------------------------------------------
+ * Each gives the 6-bit (or 4-bit) group values as bytes, little-endian in a uint64_t. */
+
+/* Q4_K / Q5_K: the 8 scales and 8 mins (layout in quant_impl.h / docs/quant-formats.md). */
+static inline void k4_scales(const uint8_t s[12], uint64_t *sc, uint64_t *mn)
+{
+	const uint32_t u0 = ld32(s), u1 = ld32(s + 4), u2 = ld32(s + 8);
+	const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 6) & 0x03030303u) << 4;
+	const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 6) & 0x03030303u) << 4;
+	*sc = (uint64_t)(u0 & 0x3f3f3f3fu) | (uint64_t)sc_hi << 32;
+	*mn = (uint64_t)(u1 & 0x3f3f3f3fu) | (uint64_t)mn_hi << 32;
+}
+
+/* Q3_K: the 16 scales, offset by 32 (0..63): groups 0..7 in *lo, 8..15 in *hi. */
+static inline void q3k_scales(const uint8_t s[12], uint64_t *lo, uint64_t *hi)
+{
+	const uint64_t l8 = ld64(s);
+	const uint32_t h4 = ld32(s + 8);
+	const uint64_t ha = (uint64_t)(h4 & 0x03030303u) | (uint64_t)((h4 >> 2) & 0x03030303u) << 32;
+	const uint64_t hb = (uint64_t)((h4 >> 4) & 0x03030303u) | (uint64_t)((h4 >> 6) & 0x03030303u) << 32;
+	*lo = (l8 & 0x0f0f0f0f0f0f0f0full) | ha << 4;
+	*hi = ((l8 >> 4) & 0x0f0f0f0f0f0f0f0full) | hb << 4;
+}
+
+/* IQ4_XS: the 8 scales, offset by 32 (0..63). */
+static inline uint64_t iq4xs_scales(const uint8_t *b)
+{
+	const uint32_t sl = ld32(b + offsetof(eng_blk_iq4_xs, scales_l));
+	const uint32_t sh = ld16(b + offsetof(eng_blk_iq4_xs, scales_h));
+	uint64_t v = 0;
+	for (int g = 0; g < 8; g++) {
+		uint64_t lo = (sl >> (4 * g)) & 0xf;     /* nibble g%2 of byte g/2 is bits 4g..4g+3 */
+		uint64_t h = (sh >> (2 * g)) & 3;
+		v |= (lo | h << 4) << (8 * g);
+	}
+	return v;
+}
+
+/* ==== AVX2 ==================================================================================== */
+
+/* The pairwise sum of 16 lanes (eng_sum16) held as lanes 0..7 in lo and 8..15 in hi. */
+INL2 float sum16_avx2(__m256 lo, __m256 hi)
+{
+	const __m256 a = _mm256_add_ps(hi, lo);                        /* a[i] = l[i+8] + l[i] */
+	const __m128 b = _mm_add_ps(_mm256_extractf128_ps(a, 1), _mm256_castps256_ps128(a));
+	const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));           /* b0+b2, b1+b3 */
+	return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
+INL2 float hsum8_avx2(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+INL2 __m256 ld8_f32(const float *p) { return _mm256_loadu_ps(p); }
+INL2 __m256 ld8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
+/* F32 and F16 in the _ref's order (ORDERED_DOT in quant.c), bit for bit: 16 lanes of FMAs as two
+ * 8-lane halves, or four 16-lane sets per 64 elements and a double tail. */
+#define ORDERED_AVX2(LD, TAIL)                                                                \
+	do {                                                                                  \
+		if (n % 16 == 0) {                                                            \
+			__m256 l0 = _mm256_setzero_ps(), l1 = _mm256_setzero_ps();            \
+			for (int64_t i = 0; i < n; i += 16) {                                 \
+				l0 = _mm256_fmadd_ps(LD(x + i), LD(y + i), l0);               \
+				l1 = _mm256_fmadd_ps(LD(x + i + 8), LD(y + i + 8), l1);       \
+			}                                                                     \
+			return sum16_avx2(l0, l1);                                            \
+		}                                                                             \
+		__m256 acc[4][2];                                                             \
+		for (int k = 0; k < 4; k++)                                                   \
+			acc[k][0] = acc[k][1] = _mm256_setzero_ps();                          \
+		const int64_t np = n & ~(int64_t)63;                                          \
+		for (int64_t i = 0; i < np; i += 64)                                          \
+			for (int k = 0; k < 4; k++)                                           \
+				for (int h = 0; h < 2; h++)                                   \
+					acc[k][h] = _mm256_fmadd_ps(LD(x + i + 16 * k + 8 * h), \
+						LD(y + i + 16 * k + 8 * h), acc[k][h]);       \
+		for (int h = 0; h < 2; h++) {                                                 \
+			acc[0][h] = _mm256_add_ps(acc[0][h], acc[2][h]);                      \
+			acc[1][h] = _mm256_add_ps(acc[1][h], acc[3][h]);                      \
+			acc[0][h] = _mm256_add_ps(acc[0][h], acc[1][h]);                      \
+		}                                                                             \
+		double s = sum16_avx2(acc[0][0], acc[0][1]);                                  \
+		for (int64_t i = np; i < n; i++)                                              \
+			s += (double)(TAIL(x + i) * TAIL(y + i));                             \
+		return (float)s;                                                              \
+	} while (0)
+
+/* Tail elements through memcpy: rows may sit at any address. */
+#define TAIL_F32(p) ldf32((const uint8_t *)(p))
+#define TAIL_F16(p) _cvtsh_ss(ld16((const uint8_t *)(p)))
+#define TAIL_BF16(p) eng_bf16_to_f32(ld16((const uint8_t *)(p)))
+
+TGT2 static float dot_f32_avx2(int64_t n, const void *w, const void *act)
+{
+	const float *x = w, *y = act;
+	ORDERED_AVX2(ld8_f32, TAIL_F32);
+}
+
+TGT2 static float dot_f16_avx2(int64_t n, const void *w, const void *act)
+{
+	const uint16_t *x = w, *y = act;
+	ORDERED_AVX2(ld8_f16, TAIL_F16);
+}
+
+INL2 __m256 ld8_bf16(const uint16_t *p)
+{
+	const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+	return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+/* BF16: float products (exact for all but overflowing or tiny values, and the same rounding as
+ * the _ref's where not) summed in double, in another order than the _ref. */
+TGT2 static float dot_bf16_avx2(int64_t n, const void *w, const void *act)
+{
+	const uint16_t *x = w, *y = act;
+	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		const __m256 p = _mm256_mul_ps(ld8_bf16(x + i), ld8_bf16(y + i));
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+	}
+	s0 = _mm256_add_pd(s0, s1);
+	__m128d t = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+	double s = _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+	for (; i < n; i++)
+		s += (double)(TAIL_BF16(x + i) * TAIL_BF16(y + i));
+	return (float)s;
+}
+
+/* ---- AVX2: 32-element block types ------------------------------------------------------------
+ * Per block: 32 weights as bytes (signed, or unsigned for Q4_1/Q5_1), times the 32 activation
+ * quants: maddubs(|w|, sign(a, w)) is exact while a != -128 (see quant_impl.h). */
+
+INL2 __m256i nibbles32(const uint8_t *qs)          /* 16 bytes -> 32 values 0..15, block order */
+{
+	const __m128i b = _mm_loadu_si128((const __m128i *)qs);
+	const __m128i m = _mm_set1_epi8(0x0f);
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+/* 0x10 in byte j where bit j of the 32-bit qh is set. */
+INL2 __m256i hbits32(const uint8_t *qh)
+{
+	const __m256i v = _mm256_set1_epi32((int)ld32(qh));
+	const __m256i shuf = _mm256_set_epi64x(0x0303030303030303ll, 0x0202020202020202ll,
+		0x0101010101010101ll, 0);
+	const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+	const __m256i sel = _mm256_and_si256(_mm256_shuffle_epi8(v, shuf), bit);
+	return _mm256_and_si256(_mm256_cmpeq_epi8(sel, bit), _mm256_set1_epi8(0x10));
+}
+
+INL2 __m256i iq4_lookup32(__m256i idx)
+{
+	const __m256i tbl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)eng_iq4_values));
+	return _mm256_shuffle_epi8(tbl, idx);
+}
+
+/* Sum of 32 products as 8 int32 lanes: signed w, or unsigned (0..31) when uns. */
+INL2 __m256i mul32(__m256i w, __m256i a, int uns)
+{
+	const __m256i p = uns ? _mm256_maddubs_epi16(w, a)
+		: _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+INL2 size_t b32_wsize(const int type)
+{
+	switch (type) {
+	case ENG_T_Q4_0: return sizeof(eng_blk_q4_0);
+	case ENG_T_Q4_1: return sizeof(eng_blk_q4_1);
+	case ENG_T_Q5_0: return sizeof(eng_blk_q5_0);
+	case ENG_T_Q5_1: return sizeof(eng_blk_q5_1);
+	case ENG_T_Q8_0: return sizeof(eng_blk_q8_0);
+	default: return sizeof(eng_blk_iq4_nl);
+	}
+}
+
+/* The 32 weights of block b as bytes: signed levels, or unsigned ones for Q4_1 / Q5_1. */
+INL2 __m256i b32_weights(const int type, const uint8_t *b)
+{
+	switch (type) {
+	case ENG_T_Q4_0:
+		return _mm256_sub_epi8(nibbles32(b + offsetof(eng_blk_q4_0, qs)), _mm256_set1_epi8(8));
+	case ENG_T_Q4_1:
+		return nibbles32(b + offsetof(eng_blk_q4_1, qs));
+	case ENG_T_Q5_0:
+		return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + offsetof(eng_blk_q5_0, qs)),
+			hbits32(b + offsetof(eng_blk_q5_0, qh))), _mm256_set1_epi8(16));
+	case ENG_T_Q5_1:
+		return _mm256_or_si256(nibbles32(b + offsetof(eng_blk_q5_1, qs)), hbits32(b + offsetof(eng_blk_q5_1, qh)));
+	case ENG_T_Q8_0:
+		return _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q8_0, qs)));
+	default:
+		return iq4_lookup32(nibbles32(b + offsetof(eng_blk_iq4_nl, qs)));
+	}
+}
+
+/* The x86 order (see "x86 order" in docs/quant-formats.md): per block 8 int32 lanes (lane k =
+ * elements 4k..4k+3), acc = fma(dx * dy, lanes, acc) block after block, then hsum8; Q4_1 and
+ * Q5_1 add m * s in a fused scalar sum; IQ4_NL alternates two accumulators over block pairs
+ * and takes an odd last block in scalar. */
+INL2 float b32_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
+{
+	const int64_t nb = n / ENG_QK;
+	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
+	const size_t xs = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
+	const size_t xq = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
+	const size_t ws = b32_wsize(type);
+	__m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
+	float msum = 0.0f;
+	int64_t i = 0;
+
+	if (type == ENG_T_IQ4_NL) {
+		for (; i + 2 <= nb; i += 2)
+			for (int h = 0; h < 2; h++) {
+				const uint8_t *b = w + (size_t)(i + h) * ws, *a = x + (size_t)(i + h) * xs;
+				const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
+				const __m256 si = _mm256_cvtepi32_ps(mul32(b32_weights(type, b), av, 0));
+				if (h == 0)
+					acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a) * h2f(b)), si, acc);
+				else
+					acc2 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a) * h2f(b)), si, acc2);
+			}
+		float sum = hsum8_avx2(_mm256_add_ps(acc, acc2));
+		if (i < nb) {
+			const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * xs;
+			const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
+			const __m256i s = mul32(b32_weights(type, b), av, 0);
+			__m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+			t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
+			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
+			sum = fmaf(h2f(a) * h2f(b), (float)_mm_cvtsi128_si32(t), sum);
+		}
+		return sum;
+	}
+	for (; i < nb; i++) {
+		const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * xs;
+		const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
+		const __m256 si = _mm256_cvtepi32_ps(mul32(b32_weights(type, b), av, q81));
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(b) * h2f(a)), si, acc);
+		if (q81)
+			msum = fmaf(h2f(b + 2), h2f(a + 2), msum);   /* m * s */
+	}
+	return hsum8_avx2(acc) + msum;
+}
+
+TGT2 static float dot_q4_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q4_0, n, w, a); }
+TGT2 static float dot_q4_1_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q4_1, n, w, a); }
+TGT2 static float dot_q5_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q5_0, n, w, a); }
+TGT2 static float dot_q5_1_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q5_1, n, w, a); }
+TGT2 static float dot_q8_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q8_0, n, w, a); }
+TGT2 static float dot_iq4_nl_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_IQ4_NL, n, w, a); }
+
+/* ---- AVX2: K-quants ---------------------------------------------------------------------------
+ * Per super-block, chunk j (elements 32j..32j+31) becomes 32 unsigned levels u (Q3_K, Q6_K with
+ * an offset taken back through the group sums; IQ4_XS signed table values), multiplied with the
+ * activations by maddubs into 16 pair sums and by madd with the group scales into 8 int32
+ * lanes. The min (Q2_K, Q4_K, Q5_K) or offset term comes from Q8_K's group sums. */
+
+typedef struct kprep2 {
+	int16_t sc[16];    /* scale per group of 16 */
+	__m256i mn;        /* Q2_K: 16 int16 mins per group of 16; Q4_K / Q5_K: 8 mins, each twice */
+	float d, dmin;
+} kprep2;
+
+INL2 void kprep_avx2(const int type, const uint8_t *b, kprep2 *p)
+{
+	uint64_t s0, s1;
+	__m128i v;
+	switch (type) {
+	case ENG_T_Q2_K: {
+		const __m128i s = _mm_loadu_si128((const __m128i *)(b + offsetof(eng_blk_q2_K, scales)));
+		const __m128i m = _mm_set1_epi8(0x0f);
+		_mm256_storeu_si256((__m256i *)p->sc, _mm256_cvtepu8_epi16(_mm_and_si128(s, m)));
+		p->mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m));
+		p->d = h2f(b + offsetof(eng_blk_q2_K, d));
+		p->dmin = h2f(b + offsetof(eng_blk_q2_K, dmin));
+		return;
+	}
+	case ENG_T_Q3_K:
+		q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
+		v = _mm_sub_epi8(_mm_set_epi64x((long long)s1, (long long)s0), _mm_set1_epi8(32));
+		p->d = h2f(b + offsetof(eng_blk_q3_K, d));
+		p->dmin = 0;
+		_mm256_storeu_si256((__m256i *)p->sc, _mm256_cvtepi8_epi16(v));
+		p->mn = _mm256_setzero_si256();     /* the -4 offset is taken element by element */
+		return;
+	case ENG_T_Q4_K:
+	case ENG_T_Q5_K:
+		k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);   /* same offsets in Q5_K */
+		v = _mm_cvtsi64_si128((long long)s0);
+		_mm256_storeu_si256((__m256i *)p->sc, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
+		v = _mm_cvtsi64_si128((long long)s1);
+		p->mn = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v));
+		p->d = h2f(b + offsetof(eng_blk_q4_K, d));
+		p->dmin = h2f(b + offsetof(eng_blk_q4_K, dmin));
+		return;
+	case ENG_T_Q6_K:
+		v = _mm_loadu_si128((const __m128i *)(b + offsetof(eng_blk_q6_K, scales)));
+		_mm256_storeu_si256((__m256i *)p->sc, _mm256_cvtepi8_epi16(v));
+		p->mn = _mm256_setzero_si256();     /* the -32 offset is taken element by element */
+		p->d = h2f(b + offsetof(eng_blk_q6_K, d));
+		p->dmin = 0;
+		return;
+	default:   /* IQ4_XS: signed table values, no offset */
+		v = _mm_sub_epi8(_mm_cvtsi64_si128((long long)iq4xs_scales(b)), _mm_set1_epi8(32));
+		_mm256_storeu_si256((__m256i *)p->sc, _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v, v)));
+		p->mn = _mm256_setzero_si256();
+		p->d = h2f(b + offsetof(eng_blk_iq4_xs, d));
+		p->dmin = 0;
+		return;
+	}
+}
+
+/* The levels of elements 32j..32j+31 (see the block layouts in quant_impl.h). */
+INL2 __m256i kchunk_avx2(const int type, const uint8_t *b, int j)
+{
+	const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(0x0f);
+	const __m128i sh2 = _mm_cvtsi32_si128(2 * (j % 4));
+	__m256i v, h;
+	switch (type) {
+	case ENG_T_Q2_K:
+		v = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q2_K, qs) + 32 * (j / 4)));
+		return _mm256_and_si256(_mm256_srl_epi16(v, sh2), m3);
+	case ENG_T_Q3_K:
+		v = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q3_K, qs) + 32 * (j / 4)));
+		v = _mm256_and_si256(_mm256_srl_epi16(v, sh2), m3);
+		h = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q3_K, hmask)));
+		h = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(j)), _mm256_set1_epi8(1));
+		return _mm256_or_si256(v, _mm256_slli_epi16(h, 2));
+	case ENG_T_Q4_K:
+	case ENG_T_Q5_K: {
+		const size_t qs = type == ENG_T_Q4_K ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_q5_K, qs);
+		v = _mm256_loadu_si256((const __m256i *)(b + qs + 32 * (j / 2)));
+		v = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(4 * (j % 2))), m15);
+		if (type == ENG_T_Q4_K)
+			return v;
+		h = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q5_K, qh)));
+		h = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(j)), _mm256_set1_epi8(1));
+		return _mm256_or_si256(v, _mm256_slli_epi16(h, 4));
+	}
+	case ENG_T_Q6_K: {
+		const int c = j / 4, part = j % 4;
+		v = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q6_K, ql) + 64 * c + 32 * (part & 1)));
+		v = _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(part < 2 ? 0 : 4)), m15);
+		h = _mm256_loadu_si256((const __m256i *)(b + offsetof(eng_blk_q6_K, qh) + 32 * c));
+		h = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(2 * part)), m3);
+		return _mm256_or_si256(v, _mm256_slli_epi16(h, 4));
+	}
+	default:   /* IQ4_XS: group j is bytes 16j..16j+15, low nibbles first */
+		return iq4_lookup32(nibbles32(b + offsetof(eng_blk_iq4_xs, qs) + 16 * j));
+	}
+}
+
+/* The x86 order: per super-block 8 int32 lanes (lane k = elements 4k..4k+3 of every 32-element
+ * chunk; Q3_K and Q6_K take their level offset element by element), acc = fma(d, lanes, acc)
+ * with d = dy * dx, then hsum8. The min term: Q2_K fma's (-dy * dmin) * (group-pair sums of
+ * min * bsum) into the same lanes first; Q4_K keeps 4 lanes of it apart and adds their pairwise
+ * sum at the end; Q5_K adds its whole block sum in a fused scalar sum. */
+INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
+{
+	const int64_t nb = n / ENG_QK_K;
+	size_t ws;
+	__m256 acc = _mm256_setzero_ps();
+	__m128 accm = _mm_setzero_ps();
+	float summs = 0.0f;
+
+	switch (type) {
+	case ENG_T_Q2_K: ws = sizeof(eng_blk_q2_K); break;
+	case ENG_T_Q3_K: ws = sizeof(eng_blk_q3_K); break;
+	case ENG_T_Q4_K: ws = sizeof(eng_blk_q4_K); break;
+	case ENG_T_Q5_K: ws = sizeof(eng_blk_q5_K); break;
+	case ENG_T_Q6_K: ws = sizeof(eng_blk_q6_K); break;
+	default: ws = sizeof(eng_blk_iq4_xs); break;
+	}
+	for (int64_t i = 0; i < nb; i++) {
+		const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * sizeof(eng_blk_q8_K);
+		const float da = ldf32(a + offsetof(eng_blk_q8_K, d));
+		const __m256i bs = _mm256_loadu_si256((const __m256i *)(a + offsetof(eng_blk_q8_K, bsums)));
+		const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
+		kprep2 p;
+		__m256i isum = _mm256_setzero_si256();
+
+		kprep_avx2(type, b, &p);
+		if (type == ENG_T_Q2_K)
+			acc = _mm256_fnmadd_ps(_mm256_set1_ps(da * p.dmin),
+				_mm256_cvtepi32_ps(_mm256_madd_epi16(p.mn, bs)), acc);
+		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
+			/* lane j: m[2j] * g[2j] + m[2j+1] * g[2j+1], g = sums of 32 */
+			const __m128i g = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+			const __m128i mins = _mm_shuffle_epi8(_mm256_castsi256_si128(p.mn),
+				_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13));
+			const __m128i m8 = _mm_unpacklo_epi64(mins, _mm_shuffle_epi8(_mm256_extracti128_si256(p.mn, 1),
+				_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13)));
+			const __m128i prod = _mm_madd_epi16(m8, g);
+			if (type == ENG_T_Q4_K) {
+				accm = _mm_fnmadd_ps(_mm_set1_ps(da * p.dmin), _mm_cvtepi32_ps(prod), accm);
+			} else {
+				__m128i t = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
+				t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
+				summs = fmaf(-da * p.dmin, (float)_mm_cvtsi128_si32(t), summs);
+			}
+		}
+		for (int j = 0; j < 8; j++) {
+			const __m256i wv = kchunk_avx2(type, b, j);
+			const __m256i av = _mm256_loadu_si256((const __m256i *)(a + offsetof(eng_blk_q8_K, qs) + 32 * j));
+			const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(p.sc[2 * j + 1]), _mm_set1_epi16(p.sc[2 * j]));
+			__m256i pr = type == ENG_T_IQ4_XS
+				? _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(av, wv))
+				: _mm256_maddubs_epi16(wv, av);
+			if (off)
+				pr = _mm256_sub_epi16(pr, _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av));
+			isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pr, sc));
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(da * p.d), _mm256_cvtepi32_ps(isum), acc);
+	}
+	float r = hsum8_avx2(acc);
+	if (type == ENG_T_Q4_K) {
+		accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
+		r += _mm_cvtss_f32(_mm_add_ss(accm, _mm_movehdup_ps(accm)));
+	}
+	return type == ENG_T_Q5_K ? r + summs : r;
+}
+
+TGT2 static float dot_q2_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q2_K, n, w, a); }
+TGT2 static float dot_q3_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q3_K, n, w, a); }
+TGT2 static float dot_q4_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q4_K, n, w, a); }
+TGT2 static float dot_q5_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q5_K, n, w, a); }
+TGT2 static float dot_q6_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q6_K, n, w, a); }
+TGT2 static float dot_iq4_xs_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_IQ4_XS, n, w, a); }
+
+/* ---- AVX2: activation quantizers ------------------------------------------------------------
+ * The _ref's arithmetic lane by lane: the same float multiply, the same round-half-even trick
+ * (add 1.5 * 2^23, read the low mantissa bits) so that even NaN lanes give the same bytes, the
+ * same clamp. The largest magnitude ignores NaN, as the _ref's strict comparison does. */
+
+INL2 __m256 abs8(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+/* max(m, |v|), NaN lanes of v ignored (MAXPS returns its second operand when one is NaN). */
+INL2 __m256 amax8(__m256 m, __m256 v) { return _mm256_max_ps(abs8(v), m); }
+
+INL2 float hmax8(__m256 v)
+{
+	__m128 m = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+	m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+	return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+
+/* iclamp(round_ne(v), -128, 127) of quant.c, per lane. */
+INL2 __m256i round_ne8(__m256 v)
+{
+	const __m256 t = _mm256_add_ps(v, _mm256_set1_ps(12582912.0f));
+	__m256i u = _mm256_and_si256(_mm256_castps_si256(t), _mm256_set1_epi32(0x007fffff));
+	u = _mm256_sub_epi32(u, _mm256_set1_epi32(0x00400000));
+	return _mm256_max_epi32(_mm256_min_epi32(u, _mm256_set1_epi32(127)), _mm256_set1_epi32(-128));
+}
+
+/* Four vectors of 8 int32 in [-128, 127] -> 32 int8 in order. */
+INL2 __m256i pack32(__m256i q0, __m256i q1, __m256i q2, __m256i q3)
+{
+	const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+	return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+TGT2 static void act_q8_0_avx2(const float *x, void *dst, int64_t nb)
+{
+	uint8_t *y = dst;
+	for (int64_t i = 0; i < nb; i++, x += ENG_QK, y += sizeof(eng_blk_q8_0)) {
+		__m256 v[4], m = _mm256_setzero_ps();
+		for (int k = 0; k < 4; k++) {
+			v[k] = _mm256_loadu_ps(x + 8 * k);
+			m = amax8(m, v[k]);
+		}
+		const float amax = hmax8(m);
+		const float d = amax / 127.f;
+		const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+		const uint16_t dh = eng_f32_to_f16(d);
+		const __m256 vid = _mm256_set1_ps(id);
+		__m256i q[4];
+		for (int k = 0; k < 4; k++)
+			q[k] = round_ne8(_mm256_mul_ps(v[k], vid));
+		memcpy(y, &dh, sizeof dh);
+		_mm256_storeu_si256((__m256i *)(y + offsetof(eng_blk_q8_0, qs)), pack32(q[0], q[1], q[2], q[3]));
+	}
+}
+
+/* Group sums of 256 int8 (8 vectors of 32, two groups each) -> 16 int16 at out. */
+INL2 void bsums16(const __m256i *q, uint8_t *out)
+{
+	const __m256i one8 = _mm256_set1_epi8(1), one16 = _mm256_set1_epi16(1);
+	__m256i t[8];
+	for (int k = 0; k < 8; k++)      /* lanes 0..3: group 2k in quarters, 4..7: group 2k+1 */
+		t[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(one8, q[k]), one16);
+	const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
+	const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(t[4], t[5]), _mm256_hadd_epi32(t[6], t[7]));
+	/* a: [G0 G2 G4 G6 | G1 G3 G5 G7], b likewise for 8..15 */
+	const __m256i p = _mm256_packs_epi32(a, b);   /* [G0 G2 .. G14 | G1 G3 .. G15] */
+	const __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
+	_mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(lo, hi));
+	_mm_storeu_si128((__m128i *)(out + 16), _mm_unpackhi_epi16(lo, hi));
+}
+
+TGT2 static void act_q8_K_avx2(const float *x, void *dst, int64_t nb)
+{
+	uint8_t *y = dst;
+	for (int64_t i = 0; i < nb; i++, x += ENG_QK_K, y += sizeof(eng_blk_q8_K)) {
+		__m256 m = _mm256_setzero_ps();
+		for (int k = 0; k < 32; k++)
+			m = amax8(m, _mm256_loadu_ps(x + 8 * k));
+		const float amax = hmax8(m);
+		if (amax == 0.0f) {
+			memset(y, 0, sizeof(eng_blk_q8_K));
+			continue;
+		}
+		/* the signed value of the first element of largest magnitude */
+		const __m256 va = _mm256_set1_ps(amax);
+		int first = 0;
+		for (int k = 0; k < 32; k++) {
+			const int hit = _mm256_movemask_ps(_mm256_cmp_ps(abs8(_mm256_loadu_ps(x + 8 * k)), va, _CMP_EQ_OQ));
+			if (hit) {
+				first = 8 * k + __builtin_ctz((unsigned)hit);
+				break;
+			}
+		}
+		const float iscale = -127.f / x[first];
+		const __m256 vs = _mm256_set1_ps(iscale);
+		__m256i q8[8];
+		for (int k = 0; k < 8; k++) {
+			__m256i q[4];
+			for (int j = 0; j < 4; j++)
+				q[j] = round_ne8(_mm256_mul_ps(vs, _mm256_loadu_ps(x + 32 * k + 8 * j)));
+			q8[k] = pack32(q[0], q[1], q[2], q[3]);
+			_mm256_storeu_si256((__m256i *)(y + offsetof(eng_blk_q8_K, qs) + 32 * k), q8[k]);
+		}
+		bsums16(q8, y + offsetof(eng_blk_q8_K, bsums));
+		const float d = 1 / iscale;
+		memcpy(y, &d, sizeof d);
+	}
+}
+
+/* F16 activations: hardware rounding (nearest even, as eng_f32_to_f16), and NaN made the
+ * canonical quiet NaN with its sign as the software conversion does. */
+TGT2 static void act_f16_avx2(const float *x, void *dst, int64_t n)
+{
+	uint16_t *y = dst;
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		const __m256 v = _mm256_loadu_ps(x + i);
+		__m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+		const __m256i nan32 = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+		const __m128i nan = _mm_packs_epi32(_mm256_castsi256_si128(nan32), _mm256_extracti128_si256(nan32, 1));
+		const __m128i canon = _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16((short)0x8000)), _mm_set1_epi16(0x7e00));
+		h = _mm_blendv_epi8(h, canon, nan);
+		_mm_storeu_si128((__m128i *)(y + i), h);
+	}
+	for (; i < n; i++) {
+		const uint16_t h = eng_f32_to_f16(x[i]);
+		memcpy(y + i, &h, sizeof h);
+	}
+}
+
+void eng_kernels_avx2(eng_kernels *k)
+{
+	k->dot[ENG_T_F32] = dot_f32_avx2;
+	k->dot[ENG_T_F16] = dot_f16_avx2;
+	k->dot[ENG_T_BF16] = dot_bf16_avx2;
+	k->dot[ENG_T_Q4_0] = dot_q4_0_avx2;
+	k->dot[ENG_T_Q4_1] = dot_q4_1_avx2;
+	k->dot[ENG_T_Q5_0] = dot_q5_0_avx2;
+	k->dot[ENG_T_Q5_1] = dot_q5_1_avx2;
+	k->dot[ENG_T_Q8_0] = dot_q8_0_avx2;
+	k->dot[ENG_T_IQ4_NL] = dot_iq4_nl_avx2;
+	k->dot[ENG_T_Q2_K] = dot_q2_K_avx2;
+	k->dot[ENG_T_Q3_K] = dot_q3_K_avx2;
+	k->dot[ENG_T_Q4_K] = dot_q4_K_avx2;
+	k->dot[ENG_T_Q5_K] = dot_q5_K_avx2;
+	k->dot[ENG_T_Q6_K] = dot_q6_K_avx2;
+	k->dot[ENG_T_IQ4_XS] = dot_iq4_xs_avx2;
+	k->act[ENG_T_Q8_0] = act_q8_0_avx2;
+	k->act[ENG_T_Q8_K] = act_q8_K_avx2;
+	k->act[ENG_T_F16] = act_f16_avx2;
+}
+
+/* ==== AVX-512 ================================================================================= */
+
+INL5 float sum16_512(__m512 v)
+{
+	const __m256 a = _mm256_add_ps(_mm512_extractf32x8_ps(v, 1), _mm512_castps512_ps256(v));
+	const __m128 b = _mm_add_ps(_mm256_extractf128_ps(a, 1), _mm256_castps256_ps128(a));
+	const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+	return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
+INL5 __m512 ld16_f32(const void *p) { return _mm512_loadu_ps(p); }
+INL5 __m512 ld16_f16(const void *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+/* One (row, activation) pair of F32 / F16 in the _ref's order, any n. */
+#define ORDERED_512(LD, TAIL)                                                             \
+	do {                                                                                  \
+		if (n % 16 == 0) {                                                            \
+			__m512 l = _mm512_setzero_ps();                                       \
+			for (int64_t i = 0; i < n; i += 16)                                   \
+				l = _mm512_fmadd_ps(LD(x + i), LD(y + i), l);                 \
+			return sum16_512(l);                                                  \
+		}                                                                             \
+		__m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                   \
+		const int64_t np = n & ~(int64_t)63;                                          \
+		for (int64_t i = 0; i < np; i += 64) {                                        \
+			a0 = _mm512_fmadd_ps(LD(x + i), LD(y + i), a0);                       \
+			a1 = _mm512_fmadd_ps(LD(x + i + 16), LD(y + i + 16), a1);             \
+			a2 = _mm512_fmadd_ps(LD(x + i + 32), LD(y + i + 32), a2);             \
+			a3 = _mm512_fmadd_ps(LD(x + i + 48), LD(y + i + 48), a3);             \
+		}                                                                             \
+		a0 = _mm512_add_ps(a0, a2);                                                   \
+		a1 = _mm512_add_ps(a1, a3);                                                   \
+		double s = sum16_512(_mm512_add_ps(a0, a1));                                  \
+		for (int64_t i = np; i < n; i++)                                              \
+			s += (double)(TAIL(x + i) * TAIL(y + i));                             \
+		return (float)s;                                                              \
+	} while (0)
+
+TGT5 static float dot_f32_512(int64_t n, const void *w, const void *act)
+{
+	const float *x = w, *y = act;
+	ORDERED_512(ld16_f32, TAIL_F32);
+}
+
+TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
+{
+	const uint16_t *x = w, *y = act;
+	ORDERED_512(ld16_f16, TAIL_F16);
+}
+
+/* Register-tile shapes (rows x 4 activations for prefill, rows x 1 for decode), chosen by timing
+ * on the development machine; -DFP_TR=... and so on override them all for tuning (arrays below
+ * hold up to 8 rows). */
+#ifndef FP_TR
+#define FP_TR 4
+#define FP_DR 8
+#define B32_TR 4
+#define B32_DR 4
+#define KQ_TR 2
+#define KQ_DR 4
+#endif
+
+/* F32 / F16 tiles for n % 16 == 0: NR rows x NA activations, one 16-lane accumulator per pair,
+ * each exactly the single dot's. */
+INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
+	const uint8_t *x, size_t xs, float *out, size_t os)
+{
+	const size_t es = f16 ? 2 : 4;
+	__m512 acc[8][4];
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++)
+			acc[r][a] = _mm512_setzero_ps();
+	for (int64_t i = 0; i < n; i += 16) {
+		__m512 wv[8];
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++)
+			wv[r] = f16 ? ld16_f16(w + r * ws + (size_t)i * es) : ld16_f32(w + r * ws + (size_t)i * es);
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			const __m512 av = f16 ? ld16_f16(x + a * xs + (size_t)i * es) : ld16_f32(x + a * xs + (size_t)i * es);
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				acc[r][a] = _mm512_fmadd_ps(wv[r], av, acc[r][a]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++)
+			out[a * os + r] = sum16_512(acc[r][a]);
+}
+
+/* The row driver shared by every tiled type: prefill in TR x 4 tiles (then 1 x 4 for leftover
+ * rows), decode and leftover activations in DR x 1 tiles (then 1 x 1). */
+#define ROWS_DRIVER(TILE, TR, DR, ...)                                                        \
+	do {                                                                                  \
+		const uint8_t *w_ = w, *x_ = act;                                             \
+		int a = 0;                                                                    \
+		for (; a + 4 <= n_act; a += 4) {                                              \
+			int r = 0;                                                            \
+			for (; r + TR <= n_rows; r += TR)                                     \
+				TILE(__VA_ARGS__, TR, 4, n, w_ + (size_t)r * ws, ws,          \
+					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
+			for (; r < n_rows; r++)                                               \
+				TILE(__VA_ARGS__, 1, 4, n, w_ + (size_t)r * ws, ws,           \
+					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
+		}                                                                             \
+		for (; a < n_act; a++) {                                                      \
+			int r = 0;                                                            \
+			for (; r + DR <= n_rows; r += DR)                                     \
+				TILE(__VA_ARGS__, DR, 1, n, w_ + (size_t)r * ws, ws,           \
+					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
+			for (; r < n_rows; r++)                                               \
+				TILE(__VA_ARGS__, 1, 1, n, w_ + (size_t)r * ws, ws,           \
+					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
+		}                                                                             \
+	} while (0)
+
+INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows, const void *act,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	if (n % 16 != 0) {
+		for (int a = 0; a < n_act; a++)
+			for (int r = 0; r < n_rows; r++) {
+				const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;
+				const uint8_t *xa = (const uint8_t *)act + (size_t)a * xs;
+				out[(size_t)a * os + r] = f16 ? dot_f16_512(n, wr, xa) : dot_f32_512(n, wr, xa);
+			}
+		return;
+	}
+	ROWS_DRIVER(fp_tile, FP_TR, FP_DR, f16);
+}
+
+TGT5 static void rows_f32_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	fp_rows(0, n, w, ws, n_rows, act, xs, n_act, out, os);
+}
+
+TGT5 static void rows_f16_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	fp_rows(1, n, w, ws, n_rows, act, xs, n_act, out, os);
+}
+
+INL5 __m512 ld16_bf16(const uint16_t *p)
+{
+	const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
+	return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+TGT5 static float dot_bf16_512(int64_t n, const void *w, const void *act)
+{
+	const uint16_t *x = w, *y = act;
+	__m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+	int64_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		const __m512 p = _mm512_mul_ps(ld16_bf16(x + i), ld16_bf16(y + i));
+		s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(p)));
+		s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(p, 1)));
+	}
+	double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+	for (; i < n; i++)
+		s += (double)(TAIL_BF16(x + i) * TAIL_BF16(y + i));
+	return (float)s;
+}
+
+/* ---- AVX-512: 32-element block types ---------------------------------------------------------
+ * Two blocks per 64-byte vector: weights as unsigned bytes u = w + off (off 0 for Q4_1/Q5_1,
+ * 8, 16, or 128 for Q8_0 and IQ4_NL), dpbusd with the activations started from -off * (sum of
+ * the activations), so each int32 lane holds an exact partial sum of w * a; lanes 0..7 belong to
+ * the first block and 8..15 to the second. */
+
+typedef struct b32w {
+	__m512i u;         /* 64 unsigned weights */
+	__m512 d;          /* block scale per lane */
+	float m[2];        /* Q4_1 / Q5_1 mins */
+} b32w;
+
+typedef struct b32a {
+	__m512i q;         /* 64 activation quants */
+	__m512i corr;      /* -off * partial sums of q */
+	__m512 d;
+	float s[2];        /* Q8_1 s */
+} b32a;
+
+INL5 size_t b32_size(const int type)
+{
+	switch (type) {
+	case ENG_T_Q4_0: return sizeof(eng_blk_q4_0);
+	case ENG_T_Q4_1: return sizeof(eng_blk_q4_1);
+	case ENG_T_Q5_0: return sizeof(eng_blk_q5_0);
+	case ENG_T_Q5_1: return sizeof(eng_blk_q5_1);
+	case ENG_T_Q8_0: return sizeof(eng_blk_q8_0);
+	default: return sizeof(eng_blk_iq4_nl);
+	}
+}
+
+INL5 int b32_off(const int type)
+{
+	switch (type) {
+	case ENG_T_Q4_0: return 8;
+	case ENG_T_Q5_0: return 16;
+	case ENG_T_Q8_0: case ENG_T_IQ4_NL: return 128;
+	default: return 0;
+	}
+}
+
+/* Scale lanes: 8 x fp16 h0, then 8 x h1. */
+INL5 __m512 d_lanes(uint16_t h0, uint16_t h1)
+{
+	return _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)h1), _mm_set1_epi16((short)h0)));
+}
+
+/* 16 bytes of nibbles of each of two blocks -> 64 values 0..15 in block order. */
+INL5 __m512i nibbles64(const uint8_t *q0, const uint8_t *q1, int two)
+{
+	const __m256i b0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q0));
+	const __m256i b1 = two ? _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q1))
+		: _mm256_setzero_si256();
+	const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
+	const __m512i sh = _mm512_set_epi32(0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0,
+		0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0);
+	return _mm512_and_si512(_mm512_srlv_epi16(v, sh), _mm512_set1_epi8(0x0f));
+}
+
+INL5 void b32_wload(const int type, const uint8_t *b0, int two, b32w *p)
+{
+	const uint8_t *b1 = two ? b0 + b32_size(type) : b0;   /* not read when !two */
+	const uint16_t h0 = ld16(b0), h1 = two ? ld16(b1) : 0;
+	const __m512i m128 = _mm512_set1_epi8((char)0x80);
+	__m512i u;
+	p->d = d_lanes(h0, h1);
+	p->m[0] = p->m[1] = 0;
+	switch (type) {
+	case ENG_T_Q4_0:
+		u = nibbles64(b0 + offsetof(eng_blk_q4_0, qs), b1 + offsetof(eng_blk_q4_0, qs), two);
+		break;
+	case ENG_T_Q4_1:
+		u = nibbles64(b0 + offsetof(eng_blk_q4_1, qs), b1 + offsetof(eng_blk_q4_1, qs), two);
+		p->m[0] = _cvtsh_ss(ld16(b0 + offsetof(eng_blk_q4_1, m)));
+		p->m[1] = two ? _cvtsh_ss(ld16(b1 + offsetof(eng_blk_q4_1, m))) : 0;
+		break;
+	case ENG_T_Q5_0:
+	case ENG_T_Q5_1: {
+		const size_t qs = type == ENG_T_Q5_0 ? offsetof(eng_blk_q5_0, qs) : offsetof(eng_blk_q5_1, qs);
+		const size_t qh = type == ENG_T_Q5_0 ? offsetof(eng_blk_q5_0, qh) : offsetof(eng_blk_q5_1, qh);
+		const __mmask64 k = (__mmask64)ld32(b0 + qh) | (two ? (__mmask64)ld32(b1 + qh) << 32 : 0);
+		u = nibbles64(b0 + qs, b1 + qs, two);
+		u = _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
+		if (type == ENG_T_Q5_1) {
+			p->m[0] = _cvtsh_ss(ld16(b0 + offsetof(eng_blk_q5_1, m)));
+			p->m[1] = two ? _cvtsh_ss(ld16(b1 + offsetof(eng_blk_q5_1, m))) : 0;
+		}
+		break;
+	}
+	case ENG_T_Q8_0: {
+		const __m256i lo = _mm256_loadu_si256((const __m256i *)(b0 + offsetof(eng_blk_q8_0, qs)));
+		const __m256i hi = two ? _mm256_loadu_si256((const __m256i *)(b1 + offsetof(eng_blk_q8_0, qs)))
+			: _mm256_set1_epi8((char)0x80);   /* w = -128 + 128 = 0 after the xor */
+		u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), m128);
+		break;
+	}
+	default: {   /* IQ4_NL: table value + 128 */
+		const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(
+			_mm_loadu_si128((const __m128i *)eng_iq4_values)), m128);
+		u = _mm512_shuffle_epi8(tbl, nibbles64(b0 + offsetof(eng_blk_iq4_nl, qs),
+			b1 + offsetof(eng_blk_iq4_nl, qs), two));
+		if (!two)
+			u = _mm512_maskz_mov_epi8(0xffffffffull, u);
+		break;
+	}
+	}
+	p->u = u;
+}
+
+INL5 void b32_aload(const int type, const uint8_t *a0, int two, b32a *p)
+{
+	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
+	const size_t as = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
+	const size_t qo = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
+	const uint8_t *a1 = two ? a0 + as : a0;
+	const int off = b32_off(type);
+	const __m256i lo = _mm256_loadu_si256((const __m256i *)(a0 + qo));
+	const __m256i hi = two ? _mm256_loadu_si256((const __m256i *)(a1 + qo)) : _mm256_setzero_si256();
+	p->q = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+	p->d = d_lanes(ld16(a0), two ? ld16(a1) : 0);
+	p->corr = off ? _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+		_mm512_set1_epi8((char)off), p->q)) : _mm512_setzero_si512();
+	p->s[0] = q81 ? _cvtsh_ss(ld16(a0 + offsetof(eng_blk_q8_1, s))) : 0;
+	p->s[1] = q81 && two ? _cvtsh_ss(ld16(a1 + offsetof(eng_blk_q8_1, s))) : 0;
+}
+
+/* Accumulators of one (row, activation) pair: acc8 for the x86 order's 8 lanes, or for IQ4_NL
+ * acc16 (lanes 0..7 the even blocks' accumulator, 8..15 the odd blocks'); msum for m * s;
+ * tail_si / tail_d for IQ4_NL's odd last block. */
+typedef struct b32acc {
+	__m256 acc8;
+	__m512 acc16;
+	float msum, tail_d;
+	int tail_si;
+} b32acc;
+
+INL5 void b32_step(const int type, const int NR, const int NA, const int two, const uint8_t *w, size_t ws,
+	const uint8_t *x, size_t xs, b32acc acc[8][4])
+{
+	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
+	b32w wp[8];
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+		b32_wload(type, w + r * ws, two, &wp[r]);
+#pragma GCC unroll 4
+	for (int a = 0; a < NA; a++) {
+		b32a ap;
+		b32_aload(type, x + a * xs, two, &ap);
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++) {
+			b32acc *c = &acc[r][a];
+			const __m512i s = _mm512_dpbusd_epi32(ap.corr, wp[r].u, ap.q);
+			const __m512 f = _mm512_cvtepi32_ps(s);
+			const __m512 dd = _mm512_mul_ps(wp[r].d, ap.d);     /* lanes: dx * dy per block */
+			if (type == ENG_T_IQ4_NL && two) {
+				c->acc16 = _mm512_fmadd_ps(dd, f, c->acc16);
+			} else if (type == ENG_T_IQ4_NL) {
+				c->tail_si = _mm512_reduce_add_epi32(s);
+				c->tail_d = _mm512_cvtss_f32(dd);
+			} else {
+				c->acc8 = _mm256_fmadd_ps(_mm512_castps512_ps256(dd), _mm512_castps512_ps256(f), c->acc8);
+				if (two)
+					c->acc8 = _mm256_fmadd_ps(_mm512_extractf32x8_ps(dd, 1), _mm512_extractf32x8_ps(f, 1), c->acc8);
+			}
+			if (q81) {
+				c->msum = fmaf(wp[r].m[0], ap.s[0], c->msum);
+				if (two)
+					c->msum = fmaf(wp[r].m[1], ap.s[1], c->msum);
+			}
+		}
+	}
+}
+
+INL5 float hsum8_512(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+INL5 void b32_tile(const int type, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
+	const uint8_t *x, size_t xs, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK;
+	const size_t bw = b32_size(type);
+	const size_t bx = type == ENG_T_Q4_1 || type == ENG_T_Q5_1 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
+	b32acc acc[8][4];
+	int64_t i = 0;
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			acc[r][a].acc8 = _mm256_setzero_ps();
+			acc[r][a].acc16 = _mm512_setzero_ps();
+			acc[r][a].msum = 0;
+			acc[r][a].tail_d = 0;
+			acc[r][a].tail_si = 0;
+		}
+	for (; i + 2 <= nb; i += 2)
+		b32_step(type, NR, NA, 1, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
+	if (i < nb)
+		b32_step(type, NR, NA, 0, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			const b32acc *c = &acc[r][a];
+			if (type == ENG_T_IQ4_NL) {
+				const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(c->acc16), _mm512_extractf32x8_ps(c->acc16, 1));
+				float v = hsum8_512(s8);
+				if (i < nb)
+					v = fmaf(c->tail_d, (float)c->tail_si, v);
+				out[a * os + r] = v;
+			} else {
+				out[a * os + r] = hsum8_512(c->acc8) + c->msum;
+			}
+		}
+}
+
+/* ---- AVX-512: K-quants -----------------------------------------------------------------------
+ * Chunk c of a super-block is elements 64c..64c+63 as unsigned levels (see kchunk_512). maddubs
+ * with the activations gives 32 exact pair sums, and dpwssd with the group scales adds them
+ * into 16 int32 lanes per (row, activation) pair. Per super-block the min (Q2_K, Q4_K, Q5_K) or
+ * the level offset (Q3_K -4, Q6_K -32, IQ4_XS -128) comes in through Q8_K's group sums, then
+ * the pair's 16 float lanes take d_w * d_a times the int32 lanes. IQ4_XS's levels (table + 128)
+ * are too large for maddubs and go through dpbusd and a 32-bit multiply instead. */
+
+typedef struct kprep5 {
+	__m512i sc;        /* int16 lanes 0..15: scale per group of 16 */
+	__m256i mn;        /* Q2_K: 16 int16 mins, per group of 16 */
+	__m128i m8;        /* Q4_K, Q5_K: 8 int16 mins, per group of 32 */
+	float d, dmin;
+} kprep5;
+
+INL5 size_t kq_size(const int type)
+{
+	switch (type) {
+	case ENG_T_Q2_K: return sizeof(eng_blk_q2_K);
+	case ENG_T_Q3_K: return sizeof(eng_blk_q3_K);
+	case ENG_T_Q4_K: return sizeof(eng_blk_q4_K);
+	case ENG_T_Q5_K: return sizeof(eng_blk_q5_K);
+	case ENG_T_Q6_K: return sizeof(eng_blk_q6_K);
+	default: return sizeof(eng_blk_iq4_xs);
+	}
+}
+
+INL5 __m512i zext16(__m256i v) { return _mm512_zextsi256_si512(v); }
+
+INL5 void kprep_512(const int type, const uint8_t *b, kprep5 *p)
+{
+	uint64_t s0, s1;
+	__m128i v;
+	p->mn = _mm256_setzero_si256();
+	p->m8 = _mm_setzero_si128();
+	p->dmin = 0;
+	switch (type) {
+	case ENG_T_Q2_K: {
+		const __m128i s = _mm_loadu_si128((const __m128i *)(b + offsetof(eng_blk_q2_K, scales)));
+		const __m128i m = _mm_set1_epi8(0x0f);
+		p->sc = zext16(_mm256_cvtepu8_epi16(_mm_and_si128(s, m)));
+		p->mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m));
+		p->d = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
+		p->dmin = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
+		return;
+	}
+	case ENG_T_Q3_K:
+		q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
+		p->sc = zext16(_mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_set_epi64x((long long)s1, (long long)s0),
+			_mm_set1_epi8(32))));
+		p->d = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
+		return;
+	case ENG_T_Q4_K:
+	case ENG_T_Q5_K:
+		k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
+		v = _mm_cvtsi64_si128((long long)s0);
+		p->sc = zext16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
+		p->m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)s1));
+		p->d = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
+		p->dmin = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
+		return;
+	case ENG_T_Q6_K:
+		p->sc = zext16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + offsetof(eng_blk_q6_K, scales)))));
+		p->d = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
+		return;
+	default:   /* IQ4_XS */
+		v = _mm_sub_epi8(_mm_cvtsi64_si128((long long)iq4xs_scales(b)), _mm_set1_epi8(32));
+		p->sc = zext16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(v, v)));
+		p->d = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
+		return;
+	}
+}
+
+/* Two 256-bit halves: a in bytes 0..31, b in 32..63. */
+INL5 __m512i halves8(char a, char b) { return _mm512_inserti64x4(_mm512_set1_epi8(a), _mm256_set1_epi8(b), 1); }
+INL5 __m512i halves16(short a, short b) { return _mm512_inserti64x4(_mm512_set1_epi16(a), _mm256_set1_epi16(b), 1); }
+INL5 __m512i bcast32(const uint8_t *p) { return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p)); }
+
+/* Elements 64c..64c+63 of a super-block as unsigned levels (layouts in quant_impl.h). */
+INL5 __m512i kchunk_512(const int type, const uint8_t *b, const int c)
+{
+	const __m512i m15 = _mm512_set1_epi8(0x0f);
+	__m512i v;
+	__mmask64 k;
+	switch (type) {
+	case ENG_T_Q2_K:   /* bytes 32h.., shifts 0 and 2 (even c) or 4 and 6 */
+		v = bcast32(b + offsetof(eng_blk_q2_K, qs) + 32 * (c / 2));
+		return _mm512_and_si512(_mm512_srlv_epi16(v, halves16((short)(4 * (c % 2)), (short)(4 * (c % 2) + 2))),
+			_mm512_set1_epi8(3));
+	case ENG_T_Q3_K:   /* as Q2_K, + 4 where bit 2c (first half) or 2c+1 of hmask[l] is set */
+		v = bcast32(b + offsetof(eng_blk_q3_K, qs) + 32 * (c / 2));
+		v = _mm512_and_si512(_mm512_srlv_epi16(v, halves16((short)(4 * (c % 2)), (short)(4 * (c % 2) + 2))),
+			_mm512_set1_epi8(3));
+		k = _mm512_test_epi8_mask(bcast32(b + offsetof(eng_blk_q3_K, hmask)),
+			halves8((char)(1 << (2 * c)), (char)(1 << (2 * c + 1))));
+		return _mm512_mask_add_epi8(v, k, v, _mm512_set1_epi8(4));
+	case ENG_T_Q4_K:
+	case ENG_T_Q5_K: {  /* bytes 32c..: low nibbles, then high nibbles; Q5_K: + 16 from qh bits */
+		const size_t qs = type == ENG_T_Q4_K ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_q5_K, qs);
+		v = _mm512_and_si512(_mm512_srlv_epi16(bcast32(b + qs + 32 * c), halves16(0, 4)), m15);
+		if (type == ENG_T_Q4_K)
+			return v;
+		k = _mm512_test_epi8_mask(bcast32(b + offsetof(eng_blk_q5_K, qh)),
+			halves8((char)(1 << (2 * c)), (char)(1 << (2 * c + 1))));
+		return _mm512_mask_add_epi8(v, k, v, _mm512_set1_epi8(16));
+	}
+	case ENG_T_Q6_K: {  /* ql[64h..64h+63] low (even c) or high nibbles, qh bits 0-1 | 2-3 or 4-5 | 6-7 */
+		const __m512i ql = _mm512_loadu_si512(b + offsetof(eng_blk_q6_K, ql) + 64 * (c / 2));
+		const __m512i qh = bcast32(b + offsetof(eng_blk_q6_K, qh) + 32 * (c / 2));
+		__m512i lo, hi;
+		if (c % 2 == 0) {
+			lo = _mm512_and_si512(ql, m15);
+			hi = _mm512_sllv_epi16(qh, halves16(4, 2));
+		} else {
+			lo = _mm512_and_si512(_mm512_srli_epi16(ql, 4), m15);
+			hi = _mm512_srlv_epi16(qh, halves16(0, 2));
+		}
+		return _mm512_ternarylogic_epi32(lo, hi, _mm512_set1_epi8(0x30), 0xf8);   /* lo | (hi & 0x30) */
+	}
+	default: {         /* IQ4_XS: groups 2c, 2c+1 = bytes 32c..32c+31, 16 bytes each, low nibbles first */
+		const __m512i q = _mm512_castsi256_si512(_mm256_loadu_si256(
+			(const __m256i *)(b + offsetof(eng_blk_iq4_xs, qs) + 32 * c)));
+		const __m512i sh = _mm512_set_epi32(0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0,
+			0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0);
+		const __m512i idx = _mm512_and_si512(_mm512_srlv_epi16(_mm512_shuffle_i64x2(q, q, 0x50), sh), m15);
+		const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(
+			_mm_loadu_si128((const __m128i *)eng_iq4_values)), _mm512_set1_epi8((char)0x80));
+		return _mm512_shuffle_epi8(tbl, idx);
+	}
+	}
+}
+
+/* The scale vector of chunk c: for maddubs/dpwssd 32 int16 lanes (2 elements each, group of 16 =
+ * 8 lanes); for IQ4_XS's dpbusd 16 int32 lanes (4 elements each). */
+INL5 __m512i kscale_512(const int type, __m512i sc, const int c)
+{
+	if (type == ENG_T_IQ4_XS) {
+		const __m512i idx = _mm512_set_epi32(4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 2, 4 * c + 2,
+			4 * c + 2, 4 * c + 2, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c, 4 * c, 4 * c, 4 * c);
+		return _mm512_permutexvar_epi32(idx, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(sc)));
+	}
+	const __m512i idx = _mm512_add_epi16(_mm512_srli_epi16(_mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24,
+		23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3),
+		_mm512_set1_epi16((short)(4 * c)));
+	return _mm512_permutexvar_epi16(idx, sc);
+}
+
+/* The x86 order (as kq_dot_avx2, bit for bit): the pair's 16 int32 lanes fold into the 8 lanes
+ * of the AVX2 kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks), and
+ * one 16-lane float accumulator per pair holds the 8 lanes in 0..7 and Q4_K's 4 min lanes in
+ * 8..11 (each lane's sequence of FMAs is the AVX2 kernel's). */
+INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
+	const uint8_t *x, size_t xs, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	const size_t bw = kq_size(type), bx = sizeof(eng_blk_q8_K);
+	const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
+	__m512 acc[8][4];
+	float summs[8][4];
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			acc[r][a] = _mm512_setzero_ps();
+			summs[r][a] = 0;
+		}
+	for (int64_t i = 0; i < nb; i++) {
+		const uint8_t *wb = w + (size_t)i * bw, *xb = x + (size_t)i * bx;
+		kprep5 p[8];
+		__m512i is[8][4];
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++) {
+			kprep_512(type, wb + r * ws, &p[r]);
+#pragma GCC unroll 4
+			for (int a = 0; a < NA; a++)
+				is[r][a] = _mm512_setzero_si512();
+		}
+#pragma GCC unroll 4
+		for (int c = 0; c < 4; c++) {
+			__m512i wv[8], sv[8];
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				wv[r] = kchunk_512(type, wb + r * ws, c);
+				sv[r] = kscale_512(type, p[r].sc, c);
+			}
+#pragma GCC unroll 4
+			for (int a = 0; a < NA; a++) {
+				const __m512i av = _mm512_loadu_si512(xb + a * xs + offsetof(eng_blk_q8_K, qs) + 64 * c);
+				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
+				const __m512i n128 = type == ENG_T_IQ4_XS ? _mm512_sub_epi32(_mm512_setzero_si512(),
+					_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)0x80), av))
+					: _mm512_setzero_si512();
+#pragma GCC unroll 8
+				for (int r = 0; r < NR; r++) {
+					if (type == ENG_T_IQ4_XS) {
+						const __m512i d4 = _mm512_dpbusd_epi32(n128, wv[r], av);
+						is[r][a] = _mm512_add_epi32(is[r][a], _mm512_mullo_epi32(d4, sv[r]));
+					} else {
+						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
+						if (off)
+							pr = _mm512_sub_epi16(pr, o16);
+						is[r][a] = _mm512_dpwssd_epi32(is[r][a], pr, sv[r]);
+					}
+				}
+			}
+		}
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			const uint8_t *xa = xb + a * xs;
+			const __m256i bs = _mm256_loadu_si256((const __m256i *)(xa + offsetof(eng_blk_q8_K, bsums)));
+			const __m128i g = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+			const float da = ldf32(xa + offsetof(eng_blk_q8_K, d));
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				const __m256i l8 = _mm256_add_epi32(_mm512_castsi512_si256(is[r][a]),
+					_mm512_extracti64x4_epi64(is[r][a], 1));
+				__m512 f = _mm512_cvtepi32_ps(_mm512_zextsi256_si512(l8));
+				__m512 coef = _mm512_set1_ps(da * p[r].d);
+				if (type == ENG_T_Q2_K) {
+					const __m256i m = _mm256_madd_epi16(p[r].mn, bs);
+					acc[r][a] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(m)),
+						_mm512_set1_ps(da * p[r].dmin), acc[r][a]);
+				} else if (type == ENG_T_Q4_K) {
+					const __m128i m = _mm_madd_epi16(p[r].m8, g);
+					f = _mm512_cvtepi32_ps(_mm512_inserti32x4(_mm512_zextsi256_si512(l8), m, 2));
+					coef = _mm512_mask_mov_ps(coef, 0xff00, _mm512_maskz_mov_ps(0x0f00,
+						_mm512_set1_ps(-da * p[r].dmin)));
+				} else if (type == ENG_T_Q5_K) {
+					__m128i t = _mm_madd_epi16(p[r].m8, g);
+					t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
+					t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
+					summs[r][a] = fmaf(-da * p[r].dmin, (float)_mm_cvtsi128_si32(t), summs[r][a]);
+				}
+				acc[r][a] = _mm512_fmadd_ps(coef, f, acc[r][a]);
+			}
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+		for (int a = 0; a < NA; a++) {
+			float v = hsum8_512(_mm512_castps512_ps256(acc[r][a]));
+			if (type == ENG_T_Q4_K) {
+				__m128 m = _mm512_extractf32x4_ps(acc[r][a], 2);
+				m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+				v += _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+			}
+			out[a * os + r] = type == ENG_T_Q5_K ? v + summs[r][a] : v;
+		}
+}
+
+/* Per type: the single dot (a 1 x 1 tile, so it equals every tiled result bit for bit) and the
+ * row function. */
+#define QUANT_512(name, TILE, T, TR, DR)                                                        \
+	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
+	{                                                                                     \
+		float o;                                                                      \
+		TILE(T, 1, 1, n, w, 0, act, 0, &o, 0);                                        \
+		return o;                                                                     \
+	}                                                                                     \
+	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
+		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
+	{                                                                                     \
+		ROWS_DRIVER(TILE, TR, DR, T);                                                 \
+	}
+
+QUANT_512(q4_0, b32_tile, ENG_T_Q4_0, B32_TR, B32_DR)
+QUANT_512(q4_1, b32_tile, ENG_T_Q4_1, B32_TR, B32_DR)
+QUANT_512(q5_0, b32_tile, ENG_T_Q5_0, B32_TR, B32_DR)
+QUANT_512(q5_1, b32_tile, ENG_T_Q5_1, B32_TR, B32_DR)
+QUANT_512(q8_0, b32_tile, ENG_T_Q8_0, B32_TR, B32_DR)
+QUANT_512(iq4_nl, b32_tile, ENG_T_IQ4_NL, B32_TR, B32_DR)
+QUANT_512(q2_K, kq_tile, ENG_T_Q2_K, KQ_TR, KQ_DR)
+QUANT_512(q3_K, kq_tile, ENG_T_Q3_K, KQ_TR, KQ_DR)
+QUANT_512(q4_K, kq_tile, ENG_T_Q4_K, KQ_TR, KQ_DR)
+QUANT_512(q5_K, kq_tile, ENG_T_Q5_K, KQ_TR, KQ_DR)
+QUANT_512(q6_K, kq_tile, ENG_T_Q6_K, KQ_TR, KQ_DR)
+QUANT_512(iq4_xs, kq_tile, ENG_T_IQ4_XS, KQ_TR, KQ_DR)
+
+void eng_kernels_avx512(eng_kernels *k)
+{
+	k->dot[ENG_T_F32] = dot_f32_512;
+	k->dot[ENG_T_F16] = dot_f16_512;
+	k->dot[ENG_T_BF16] = dot_bf16_512;
+	k->rows[ENG_T_F32] = rows_f32_512;
+	k->rows[ENG_T_F16] = rows_f16_512;
+#define SET(name, T) k->dot[T] = dot_##name##_512; k->rows[T] = rows_##name##_512
+	SET(q4_0, ENG_T_Q4_0);
+	SET(q4_1, ENG_T_Q4_1);
+	SET(q5_0, ENG_T_Q5_0);
+	SET(q5_1, ENG_T_Q5_1);
+	SET(q8_0, ENG_T_Q8_0);
+	SET(iq4_nl, ENG_T_IQ4_NL);
+	SET(q2_K, ENG_T_Q2_K);
+	SET(q3_K, ENG_T_Q3_K);
+	SET(q4_K, ENG_T_Q4_K);
+	SET(q5_K, ENG_T_Q5_K);
+	SET(q6_K, ENG_T_Q6_K);
+	SET(iq4_xs, ENG_T_IQ4_XS);
+#undef SET
+}
+
+#else
+/* Not x86: this file provides nothing (a declaration keeps the translation unit non-empty). */
+typedef int eng_quant_x86_unused;
+#endif

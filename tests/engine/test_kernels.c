@@ -1,0 +1,480 @@
+/* tests/engine/test_kernels.c — the CPU kernel levels behind eng_vec_dot, eng_vec_dot_rows and
+ * eng_quant_row (engine/quant_dispatch.c, quant_x86.c, quant_neon.c): at every level this CPU
+ * has, each dot product against eng_vec_dot_ref (F32 and F16 bit for bit, the others within
+ * DOT_REL_TOL of the sum of |terms|), the tiled row function against the single dot bit for
+ * bit, and the activation quantizers byte for byte, on quantized Gaussian rows, random block
+ * bytes and unaligned buffers. Levels the CPU lacks are skipped. No timing here. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "engine/quant_impl.h"
+
+/* Quantized dots: |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (the integer block sums are
+ * exact; only the order of the float block terms differs). */
+#define DOT_REL_TOL 1e-5
+
+static const char *const LEVELS[] = { "scalar", "avx2", "avx512", "neon" };
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint64_t rng_u64(void)   /* xorshift64* */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+
+static double rng_uniform(void)   /* (0, 1) */
+{
+	return ((double)(rng_u64() >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static float rng_gauss(void)
+{
+	double u = rng_uniform(), v = rng_uniform();
+	return (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
+}
+
+/* Gaussian values with a scale that changes every 16 elements (so block scales vary). */
+static void fill_rows(float *x, int64_t n)
+{
+	float s = 1.0f;
+	for (int64_t i = 0; i < n; i++) {
+		if (i % 16 == 0)
+			s = (float)exp(4.0 * rng_uniform() - 2.0);
+		x[i] = s * rng_gauss();
+	}
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* Random bytes in every block of a row of `type`, with the fp16 scale fields set to finite
+ * values (random bits there would give inf and NaN). Plain types get random finite values. */
+static void random_row(int type, uint8_t *row, int64_t n)
+{
+	const eng_type_info *ti = eng_type_get(type);
+	const size_t bs = ti->type_size;
+	const int64_t nb = n / ti->blck;
+	size_t f16s[2] = { 0, 0 };
+	int nf = 1;
+
+	if (ti->blck == 1) {
+		float *tmp = malloc(sizeof(float) * (size_t)(n ? n : 1));
+		fill_rows(tmp, n);
+		eng_quant_row_ref(type, tmp, row, n, NULL);
+		free(tmp);
+		return;
+	}
+	for (size_t i = 0; i < (size_t)nb * bs; i++)
+		row[i] = (uint8_t)rng_u64();
+	switch (type) {
+	case ENG_T_Q4_1: f16s[1] = offsetof(eng_blk_q4_1, m); nf = 2; break;
+	case ENG_T_Q5_1: f16s[1] = offsetof(eng_blk_q5_1, m); nf = 2; break;
+	case ENG_T_Q2_K: f16s[0] = offsetof(eng_blk_q2_K, d); f16s[1] = offsetof(eng_blk_q2_K, dmin); nf = 2; break;
+	case ENG_T_Q3_K: f16s[0] = offsetof(eng_blk_q3_K, d); break;
+	case ENG_T_Q4_K: f16s[1] = offsetof(eng_blk_q4_K, dmin); nf = 2; break;
+	case ENG_T_Q5_K: f16s[1] = offsetof(eng_blk_q5_K, dmin); nf = 2; break;
+	case ENG_T_Q6_K: f16s[0] = offsetof(eng_blk_q6_K, d); break;
+	default: break;   /* d first */
+	}
+	for (int64_t b = 0; b < nb; b++)
+		for (int f = 0; f < nf; f++)
+			put16(row + (size_t)b * bs + f16s[f],
+				eng_f32_to_f16((float)((rng_uniform() - 0.5) * 0.02)));
+}
+
+/* Sum of |w_i * a_i| over the dequantized rows (the scale the float error is relative to). */
+static double abs_terms(int type, int64_t n, const void *w, const void *act)
+{
+	const int vt = eng_type_get(type)->vec_dot_type;
+	float *x = malloc(sizeof(float) * (size_t)(n ? n : 1)), *y = malloc(sizeof(float) * (size_t)(n ? n : 1));
+	double s = 0;
+	if (eng_dequant_row_ref(type, w, x, n) == 0 && eng_dequant_row_ref(vt, act, y, n) == 0)
+		for (int64_t i = 0; i < n; i++)
+			s += fabs((double)x[i] * y[i]);
+	free(x);
+	free(y);
+	return s;
+}
+
+static uint32_t f_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u;
+}
+
+/* The computable types, and row lengths to try for each block size. */
+static const int TYPES[] = {
+	ENG_T_F32, ENG_T_F16, ENG_T_BF16, ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1, ENG_T_Q8_0,
+	ENG_T_IQ4_NL, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS,
+};
+#define N_TYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
+static const int64_t N_PLAIN[] = { 0, 1, 7, 15, 16, 17, 48, 63, 64, 65, 100, 128, 191, 1000, 4096, 4099 };
+static const int64_t N_32[] = { 0, 32, 64, 96, 160, 1024, 4128 };
+static const int64_t N_256[] = { 0, 256, 512, 768, 2816, 4096 };
+
+static const int64_t *lengths(int type, int *count)
+{
+	const int blck = eng_type_get(type)->blck;
+	if (blck == 1) {
+		*count = (int)(sizeof N_PLAIN / sizeof N_PLAIN[0]);
+		return N_PLAIN;
+	}
+	if (blck == 32) {
+		*count = (int)(sizeof N_32 / sizeof N_32[0]);
+		return N_32;
+	}
+	*count = (int)(sizeof N_256 / sizeof N_256[0]);
+	return N_256;
+}
+
+static int bit_exact_type(int type)
+{
+	return type == ENG_T_F32 || type == ENG_T_F16;
+}
+
+/* Byte offset for the rows a level's kernels read: odd where every kernel of the level is SIMD
+ * with unaligned loads (the x86 levels), else 4, the alignment the _ref fallbacks need. */
+static size_t odd_offset(const char *level)
+{
+	return strcmp(level, "avx2") == 0 || strcmp(level, "avx512") == 0 ? 1 : 4;
+}
+
+/* ------------------------------------------------------------------ level checks */
+
+/* eng_vec_dot at `level` against eng_vec_dot_ref, for every type and length, on quantized
+ * Gaussian rows and on random block bytes; the weight and activation rows sit at an odd
+ * address for the level's kernels (see odd_offset; the _ref reads an aligned copy). */
+static void check_dots(const char *level)
+{
+	const int64_t nmax = 4128;
+	uint8_t *wa = malloc(8 * (size_t)nmax + 64), *xa = malloc(8 * (size_t)nmax + 64);
+	uint8_t *wu = malloc(8 * (size_t)nmax + 64), *xu = malloc(8 * (size_t)nmax + 64);
+	float *f = malloc(sizeof(float) * (size_t)nmax);
+	const size_t o = odd_offset(level);
+	int fails = 0;
+
+	TB_REQUIRE(wa && xa && wu && xu && f);
+	for (int ti = 0; ti < N_TYPES; ti++) {
+		const int type = TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
+		int nc;
+		const int64_t *ns = lengths(type, &nc);
+		for (int k = 0; k < nc; k++) {
+			const int64_t n = ns[k];
+			const size_t wbytes = eng_row_size(type, n), xbytes = eng_row_size(vt, n);
+			for (int trial = 0; trial < 6; trial++) {
+				float ref = 0, got = 0;
+				if (trial % 2 == 0) {
+					fill_rows(f, n);
+					TB_REQUIRE(eng_quant_row_ref(type, f, wa, n, NULL) == 0);
+				} else {
+					random_row(type, wa, n);
+				}
+				fill_rows(f, n);
+				TB_REQUIRE(eng_quant_act_row_ref(vt, f, xa, n) == 0);
+				memcpy(wu + o, wa, wbytes);
+				memcpy(xu + o, xa, xbytes);
+				TB_REQUIRE(eng_vec_dot_ref(type, n, wa, xa, &ref) == 0);
+				TB_REQUIRE(eng_vec_dot(type, n, wu + o, xu + o, &got) == 0);
+				if (bit_exact_type(type)) {
+					if (f_bits(ref) != f_bits(got) && fails++ < 5)
+						printf("  %s %s n=%lld trial %d: %.9g vs _ref %.9g (bits differ)\n", level,
+							eng_type_get(type)->name, (long long)n, trial, got, ref);
+				} else {
+					const double tol = DOT_REL_TOL * abs_terms(type, n, wa, xa) + 1e-30;
+					if (!(fabs((double)got - ref) <= tol) && fails++ < 5)
+						printf("  %s %s n=%lld trial %d: %.9g vs _ref %.9g (tol %.3g)\n", level,
+							eng_type_get(type)->name, (long long)n, trial, got, ref, tol);
+				}
+			}
+		}
+	}
+	TB_CHECK_INT(fails, 0);
+	free(wa);
+	free(xa);
+	free(wu);
+	free(xu);
+	free(f);
+}
+
+/* eng_vec_dot_rows at `level`: every (row, activation) result equals eng_vec_dot bit for bit,
+ * for tiles of odd and even shapes, with strides wider than a row, at odd addresses; outputs
+ * outside the tile stay untouched. */
+static void check_rows(const char *level)
+{
+	static const int SHAPES[][2] = { { 1, 1 }, { 1, 4 }, { 2, 4 }, { 3, 5 }, { 4, 1 }, { 5, 3 },
+		{ 7, 9 }, { 8, 8 }, { 9, 1 }, { 2, 2 } };
+	const int max_r = 9, max_a = 9;
+	const int64_t nmax = 1056;
+	const size_t o = odd_offset(level), pad = o == 1 ? 5 : 4;
+	const size_t rowmax = 4 * (size_t)nmax + pad;
+	uint8_t *w = malloc(rowmax * (size_t)max_r + 16), *x = malloc(rowmax * (size_t)max_a + 16);
+	float *f = malloc(sizeof(float) * (size_t)nmax);
+	uint8_t *tmp = malloc(rowmax);
+	float out[9 * 12];
+	int fails = 0;
+
+	TB_REQUIRE(w && x && f && tmp);
+	for (int ti = 0; ti < N_TYPES; ti++) {
+		const int type = TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
+		const int blck = eng_type_get(type)->blck;
+		const int64_t n_list[] = { blck == 1 ? 16 : 0, blck == 1 ? 17 : blck, blck == 1 ? 1056 : blck == 32 ? 96 : 1024 };
+		for (int k = 0; k < 3; k++) {
+			const int64_t n = n_list[k];
+			const size_t ws = eng_row_size(type, n) + pad, xs = eng_row_size(vt, n) + pad;
+			for (int r = 0; r < max_r; r++) {   /* made aligned, then copied into place */
+				if (r % 2 == 0) {
+					fill_rows(f, n);
+					eng_quant_row_ref(type, f, tmp, n, NULL);
+				} else {
+					random_row(type, tmp, n);
+				}
+				memcpy(w + o + (size_t)r * ws, tmp, ws - pad);
+			}
+			for (int a = 0; a < max_a; a++) {
+				fill_rows(f, n);
+				eng_quant_act_row_ref(vt, f, tmp, n);
+				memcpy(x + o + (size_t)a * xs, tmp, xs - pad);
+			}
+			for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
+				const int nr = SHAPES[s][0], na = SHAPES[s][1];
+				const size_t os = 12;
+				for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
+					out[i] = -12345.0f;
+				TB_REQUIRE(eng_vec_dot_rows(type, n, w + o, ws, nr, x + o, xs, na, out, os) == 0);
+				for (int a = 0; a < na; a++)
+					for (int r = 0; r < (int)os; r++) {
+						float want = -12345.0f;
+						if (r < nr)
+							eng_vec_dot(type, n, w + o + (size_t)r * ws, x + o + (size_t)a * xs, &want);
+						if (f_bits(want) != f_bits(out[(size_t)a * os + r]) && fails++ < 5)
+							printf("  %s %s n=%lld tile %dx%d: out[%d][%d] %.9g vs dot %.9g\n", level,
+								eng_type_get(type)->name, (long long)n, nr, na, a, r,
+								out[(size_t)a * os + r], want);
+					}
+				for (int a = na; a < max_a; a++)
+					for (size_t r = 0; r < os; r++)
+						if (out[(size_t)a * os + r] != -12345.0f && fails++ < 5)
+							printf("  %s: wrote past the tile at [%d][%zu]\n", level, a, r);
+			}
+		}
+	}
+	TB_CHECK_INT(fails, 0);
+	free(w);
+	free(x);
+	free(f);
+	free(tmp);
+}
+
+/* Rows that test the activation quantizers' corner cases, 256 floats each. */
+static void act_case(int c, float *x)
+{
+	for (int i = 0; i < 256; i++)
+		x[i] = rng_gauss();
+	switch (c) {
+	case 0: break;
+	case 1:   /* exact halves at scale 1: amax 127 (id = 1), ties must go to even */
+		for (int i = 0; i < 256; i++)
+			x[i] = (float)((int)(rng_u64() % 253) - 126) + 0.5f * (float)(rng_u64() % 2);
+		for (int b = 0; b < 256; b += 32)
+			x[b + 7] = 127.0f;
+		break;
+	case 2:   /* a negative extreme first, then the same magnitude positive */
+		for (int b = 0; b < 256; b += 32) {
+			x[b + 3] = -9.0f;
+			x[b + 20] = 9.0f;
+		}
+		break;
+	case 3:   /* all-zero blocks, signed zeros */
+		for (int i = 0; i < 256; i++)
+			x[i] = (i / 32) % 2 ? -0.0f : 0.0f;
+		break;
+	case 4:   /* tiny and subnormal values */
+		for (int i = 0; i < 256; i++)
+			x[i] *= 1e-39f;
+		break;
+	case 5:   /* huge values */
+		for (int i = 0; i < 256; i++)
+			x[i] *= 1e37f;
+		break;
+	case 6:   /* inf and NaN scattered */
+		x[5] = INFINITY;
+		x[40] = -INFINITY;
+		x[77] = NAN;
+		x[78] = -NAN;
+		x[130] = NAN;
+		x[131] = 3.0f;
+		for (int i = 200; i < 224; i++)
+			x[i] = NAN;
+		break;
+	default:  /* a scale every 8 values, so that quants hit the clamp and every level */
+		for (int i = 0; i < 256; i++)
+			x[i] *= (float)exp(10.0 * rng_uniform() - 5.0);
+		break;
+	}
+}
+
+/* eng_quant_row at `level` gives eng_quant_act_row_ref's bytes for every activation type. */
+static void check_act(const char *level)
+{
+	static const int ACT_TYPES[] = { ENG_T_F32, ENG_T_F16, ENG_T_BF16, ENG_T_Q8_0, ENG_T_Q8_1, ENG_T_Q8_K };
+	float x[4 * 256 + 1];
+	uint8_t a[4 * 1200], b[4 * 1200 + 4];
+	int fails = 0;
+
+	for (size_t t = 0; t < sizeof ACT_TYPES / sizeof ACT_TYPES[0]; t++) {
+		const int type = ACT_TYPES[t];
+		/* odd only where the level has a SIMD quantizer for the type (the _ref needs 4) */
+		const int simd = type == ENG_T_Q8_0 || type == ENG_T_Q8_K || type == ENG_T_F16;
+		const size_t o = simd ? odd_offset(level) : 4;
+		for (int c = 0; c < 8; c++)
+			for (int rep = 0; rep < 20; rep++) {
+				const int64_t n = eng_type_get(type)->blck == 1 ? 1 + 73 * rep % 1024 : 1024;
+				for (int q = 0; q < 4; q++)
+					act_case(c, x + 1 + 256 * q);
+				const size_t bytes = eng_row_size(type, n);
+				memset(a, 0xa5, sizeof a);
+				memset(b, 0x5a, sizeof b);
+				TB_REQUIRE(eng_quant_act_row_ref(type, x + 1, a, n) == 0);
+				TB_REQUIRE(eng_quant_row(type, x + 1, b + o, n) == 0);
+				if (memcmp(a, b + o, bytes) != 0 && fails++ < 5)
+					printf("  %s %s case %d n=%lld: bytes differ from the _ref\n", level,
+						eng_type_get(type)->name, c, (long long)n);
+			}
+	}
+	TB_CHECK_INT(fails, 0);
+}
+
+static void check_level(const char *level, void (*check)(const char *))
+{
+	if (eng_kernels_force(level) != 0)
+		TB_SKIP("this CPU (or build) has no %s kernels", level);
+	TB_CHECK_STR(eng_cpu_level(), level);
+	check(level);
+	TB_REQUIRE(eng_kernels_force(NULL) == 0);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* Both x86 levels follow llama.cpp's x86 summation order for the quantized dots (and the _ref's
+ * for F32 / F16), so they agree bit for bit: a model gives the same logits on either. */
+static void test_kernels_avx2_and_avx512_dots_agree_bit_for_bit(void)
+{
+	const int64_t n = 4096 + 256;
+	uint8_t *w = malloc(8 * (size_t)n), *x = malloc(8 * (size_t)n);
+	float *f = malloc(sizeof(float) * (size_t)n);
+	int fails = 0;
+
+	TB_REQUIRE(w && x && f);
+	if (eng_kernels_force("avx2") != 0 || eng_kernels_force("avx512") != 0) {
+		free(w);
+		free(x);
+		free(f);
+		eng_kernels_force(NULL);
+		TB_SKIP("needs both x86 levels");
+	}
+	for (int ti = 0; ti < N_TYPES; ti++) {
+		const int type = TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
+		if (type == ENG_T_BF16)   /* double sums in a level's own order */
+			continue;
+		for (int trial = 0; trial < 8; trial++) {
+			const int64_t len = n - (trial % 2 ? 0 : eng_type_get(type)->blck * (trial + 1));
+			float a2 = 0, a5 = 0;
+			if (trial % 4 < 2) {
+				fill_rows(f, len);
+				eng_quant_row_ref(type, f, w, len, NULL);
+			} else {
+				random_row(type, w, len);
+			}
+			fill_rows(f, len);
+			eng_quant_act_row_ref(vt, f, x, len);
+			TB_REQUIRE(eng_kernels_force("avx2") == 0 && eng_vec_dot(type, len, w, x, &a2) == 0);
+			TB_REQUIRE(eng_kernels_force("avx512") == 0 && eng_vec_dot(type, len, w, x, &a5) == 0);
+			if (f_bits(a2) != f_bits(a5) && fails++ < 5)
+				printf("  %s n=%lld: avx2 %.9g, avx512 %.9g\n", eng_type_get(type)->name,
+					(long long)len, a2, a5);
+		}
+	}
+	TB_CHECK_INT(fails, 0);
+	TB_CHECK_INT(eng_kernels_force(NULL), 0);
+	free(w);
+	free(x);
+	free(f);
+}
+
+static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
+{
+	const char *lv = eng_cpu_level();
+	int known = 0;
+	TB_REQUIRE(lv != NULL);
+	for (size_t i = 0; i < sizeof LEVELS / sizeof LEVELS[0]; i++)
+		known |= strcmp(lv, LEVELS[i]) == 0;
+	TB_CHECK(known);
+	TB_CHECK_INT(eng_kernels_force("avx9000"), -1);
+	TB_CHECK_STR(eng_cpu_level(), lv);
+	TB_CHECK_INT(eng_kernels_force("scalar"), 0);
+	TB_CHECK_STR(eng_cpu_level(), "scalar");
+	TB_CHECK_INT(eng_kernels_force(NULL), 0);
+	TB_CHECK_STR(eng_cpu_level(), lv);
+}
+
+static void test_kernels_rows_refuse_bad_types_and_lengths_and_accept_empty_tiles(void)
+{
+	uint8_t w[512] = { 0 }, x[512] = { 0 };
+	float out[4] = { 7, 7, 7, 7 };
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_K, 256, w, 0, 1, x, 0, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_IQ2_XS, 256, w, 0, 1, x, 0, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q4_K, 100, w, 0, 1, x, 0, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(-1, 32, w, 0, 1, x, 0, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_0, 32, w, 34, -1, x, 34, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_0, 32, w, 34, 0, x, 34, 3, out, 1), 0);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_0, 32, w, 34, 3, x, 34, 0, out, 1), 0);
+	TB_CHECK(out[0] == 7 && out[3] == 7);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_0, 0, w, 0, 2, x, 0, 2, out, 2), 0);
+	TB_CHECK(out[0] == 0 && out[1] == 0 && out[2] == 0 && out[3] == 0);
+}
+
+static void test_kernels_scalar_dots_match_the_reference(void) { check_level("scalar", check_dots); }
+static void test_kernels_avx2_dots_match_the_reference(void) { check_level("avx2", check_dots); }
+static void test_kernels_avx512_dots_match_the_reference(void) { check_level("avx512", check_dots); }
+static void test_kernels_neon_dots_match_the_reference(void) { check_level("neon", check_dots); }
+
+static void test_kernels_scalar_rows_equal_the_single_dot(void) { check_level("scalar", check_rows); }
+static void test_kernels_avx2_rows_equal_the_single_dot(void) { check_level("avx2", check_rows); }
+static void test_kernels_avx512_rows_equal_the_single_dot(void) { check_level("avx512", check_rows); }
+static void test_kernels_neon_rows_equal_the_single_dot(void) { check_level("neon", check_rows); }
+
+static void test_kernels_scalar_activation_quantizers_give_the_reference_bytes(void) { check_level("scalar", check_act); }
+static void test_kernels_avx2_activation_quantizers_give_the_reference_bytes(void) { check_level("avx2", check_act); }
+static void test_kernels_avx512_activation_quantizers_give_the_reference_bytes(void) { check_level("avx512", check_act); }
+static void test_kernels_neon_activation_quantizers_give_the_reference_bytes(void) { check_level("neon", check_act); }
+
+int main(void)
+{
+	TB_RUN(test_kernels_level_is_named_and_unknown_levels_are_refused);
+	TB_RUN(test_kernels_rows_refuse_bad_types_and_lengths_and_accept_empty_tiles);
+	TB_RUN(test_kernels_scalar_dots_match_the_reference);
+	TB_RUN(test_kernels_avx2_dots_match_the_reference);
+	TB_RUN(test_kernels_avx512_dots_match_the_reference);
+	TB_RUN(test_kernels_neon_dots_match_the_reference);
+	TB_RUN(test_kernels_scalar_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx2_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx512_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_neon_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx2_and_avx512_dots_agree_bit_for_bit);
+	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
+	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
+	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
+	TB_RUN(test_kernels_neon_activation_quantizers_give_the_reference_bytes);
+	return tb_test_end();
+}
