@@ -120,8 +120,16 @@ test: check-deps $(BIN) $(TEST_BIN)
 asan:
 	@$(MAKE) --no-print-directory CONFIG=asan test
 
-bench: check-deps $(BIN)
-	@TB_BIN=$(BIN) scripts/bench.sh
+# `make bench`: harness throughput, then `tierbench bench` on TinyLlama-shaped models that
+# tools/mkbench writes once into TB_BENCH_CACHE (see scripts/bench.sh).
+MKBENCH  := $(BUILD)/tools/mkbench
+$(MKBENCH): tools/mkbench.c $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: check-deps $(BIN) $(MKBENCH)
+	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) scripts/bench.sh
 
 demo: check-deps $(BIN)
 	@TB_BIN=$(BIN) scripts/demo.sh

@@ -54,7 +54,13 @@ typedef struct eng_model_info {
 	float rope_freq_base;
 	char vocab_model[16];        /* "llama" (SentencePiece) or "gpt2" (byte-level BPE) */
 	char vocab_pre[32];
+	uint64_t decode_bytes;       /* weight bytes one decoded token reads: every matrix once, the
+	                              * output matrix included (the embedding table when tied), but
+	                              * not the embedding lookup */
 } eng_model_info;
+/* The CPU kernel level in use: "avx512", "avx2", "neon" or "scalar". Ownership: static string. */
+const char *eng_cpu_level(void);
+
 /* Fills *out. */
 void eng_model_info_get(const eng_model *m, eng_model_info *out);
 /* The GGUF's tokenizer.chat_template text, or NULL. Owned by m. */

@@ -412,6 +412,10 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 
 		out->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
 		out->size_bytes += t->size_bytes;
+		if (strcmp(t->name, "token_embd.weight") != 0)
+			out->decode_bytes += t->size_bytes;
+		else if (!eng_gguf_find_tensor(m->g, "output.weight"))
+			out->decode_bytes += t->size_bytes;   /* tied: read whole as the output matrix */
 		if (t->type >= 0 && t->type < ENG_T_COUNT) {
 			bytes_by_type[t->type] += t->size_bytes;
 			count_by_type[t->type]++;

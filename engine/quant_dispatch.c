@@ -2,6 +2,7 @@
  * eng_vec_dot_rows, eng_quant_row, eng_dequant_row) and the CPU kernel level they run: chosen
  * once per process (pthread_once) from what the CPU has and TB_CPU, changed only by
  * eng_kernels_force. The kernels live in quant_x86.c and quant_neon.c, the _ref in quant.c. */
+#include "engine/engine.h"
 #include "engine/quant_impl.h"
 
 #include <pthread.h>

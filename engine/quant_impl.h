@@ -155,9 +155,6 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
 int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows,
 	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
 
-/* The kernel level in use: "avx512", "avx2", "neon" or "scalar". Ownership: static string. */
-const char *eng_cpu_level(void);
-
 /* Switches every thread to the named level ("scalar", "avx2", "avx512", "neon"), or back to the
  * automatic choice with NULL. For tests and benchmarks: a switch while kernels are running on
  * other threads leaves them on the old level until their current call returns. Return 0, or -1

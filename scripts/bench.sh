@@ -1,12 +1,19 @@
 #!/bin/sh
-# `make bench`: the harness's own speed, measured here and now (never asserted in unit tests).
-# 1. memory bandwidth of this machine (the figure `bw %` is computed against later);
+# `make bench`: tierbench's own speed, measured here and now (never asserted in unit tests).
+# 1. memory bandwidth of this machine (the figure `bw %` is computed against);
 # 2. scheduler + scoring + store throughput: 10 000 GSM8K-format samples replayed by the samples
-#    provider and scored, median of 5 runs, each into a fresh store (every sample committed).
-# Engine benchmarks (`tierbench bench`) arrive with the inference engine.
+#    provider and scored, median of 5 runs, each into a fresh store (every sample committed);
+# 3. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
+#    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
+#    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).
+#    BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
+#    (default "-t 2 -p 512 -n 128 -r 5"; only -t -p -n -r -ub, which llama-bench shares).
+#    With LLAMA_BENCH=/path/to/llama-bench, llama.cpp runs the same files with the same options
+#    right after, and a table of tierbench t/s / llama.cpp t/s per test follows.
 set -eu
 TB_BIN=${TB_BIN:-bin/tierbench}
 case "$TB_BIN" in /*) ;; *) TB_BIN="$(pwd)/$TB_BIN" ;; esac
+TB_MKBENCH=${TB_MKBENCH:-build/release/tools/mkbench}
 dir=$(mktemp -d /tmp/tb_bench_XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 
@@ -43,3 +50,75 @@ t = sorted(float(x) for x in sys.argv[1:])
 m = statistics.median(t)
 print(f"  median {m:.2f} s  ->  {10000 / m:,.0f} samples/s scored and committed (min {t[0]:.2f} s, max {t[-1]:.2f} s)")
 PY
+
+echo
+echo "== engine: tierbench bench"
+if [ -n "${BENCH_MODELS:-}" ]; then
+	models=$BENCH_MODELS
+else
+	cache=${TB_BENCH_CACHE:-$HOME/.cache/tierbench/bench-models}
+	if [ ! -x "$TB_MKBENCH" ]; then
+		echo "bench.sh: $TB_MKBENCH is missing: run \`make bench\`" >&2
+		exit 2
+	fi
+	mkdir -p "$cache"
+	models=$("$TB_MKBENCH" "$cache")
+fi
+args=${BENCH_ARGS:--t 2 -p 512 -n 128 -r 5}
+margs=""
+for m in $models; do
+	margs="$margs -m $m"
+done
+# shellcheck disable=SC2086 # word splitting of the model list and options is intended
+"$TB_BIN" bench $margs $args | tee "$dir/tierbench.md"
+
+if [ -n "${LLAMA_BENCH:-}" ]; then
+	echo
+	echo "== llama.cpp: $LLAMA_BENCH, same files and options"
+	# shellcheck disable=SC2086
+	"$LLAMA_BENCH" $margs $args -o json >"$dir/llama.json" 2>"$dir/llama.err" ||
+		{ cat "$dir/llama.err" >&2; exit 2; }
+	python3 - "$dir/tierbench.md" "$dir/llama.json" <<'PY'
+import json, os, sys
+
+def gib(b):
+    return f"{b / 2**30:.2f} GiB" if b >= 2**30 else f"{b / 2**20:.2f} MiB"
+
+def params(p):
+    return f"{p / 1e9:.2f} B" if p >= 1e9 else f"{p / 1e6:.2f} M" if p >= 1e6 else f"{p / 1e3:.2f} K"
+
+# tierbench's Markdown table: the header row names the columns.
+tb, cols = {}, None
+for line in open(sys.argv[1], encoding="utf-8"):
+    if not line.startswith("|"):
+        continue
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if cols is None:
+        cols = cells
+        continue
+    if set(cells[0]) <= set("-: "):
+        continue
+    r = dict(zip(cols, cells))
+    tb[(r["model"], int(r["threads"]), r["test"])] = float(r["t/s"].split()[0])
+
+rows = json.load(open(sys.argv[2]))
+print("| model | size | params | type | threads | test | t/s |")
+print("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
+ratios = []
+for r in rows:
+    test = f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}" if r["n_prompt"] == 0 \
+        else f"pp{r['n_prompt']}+tg{r['n_gen']}"
+    model = os.path.basename(r["model_filename"])
+    print(f"| {model} | {gib(r['model_size'])} | {params(r['model_n_params'])} | {r['model_type']} | "
+          f"{r['n_threads']} | {test} | {r['avg_ts']:.2f} ± {r['stddev_ts']:.2f} |")
+    key = (model, r["n_threads"], test)
+    if key in tb:
+        ratios.append((key, tb[key], r["avg_ts"]))
+print()
+print("== tierbench / llama.cpp (t/s ratio per test)")
+print("| model | threads | test | tierbench t/s | llama.cpp t/s | ratio |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for (model, th, test), a, b in ratios:
+    print(f"| {model} | {th} | {test} | {a:.2f} | {b:.2f} | {a / b:.3f} |")
+PY
+fi

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "engine/engine.h"
 #include "engine/quant_impl.h"
 
 /* Quantized dots: |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (the integer block sums are

@@ -1,0 +1,376 @@
+/* tools/mkbench.c — writes the models `make bench` measures: llama-architecture GGUFs with
+ * TinyLlama-1.1B's exact shapes and random weights, in F16, Q8_0, Q4_K_M and Q2_K, using the
+ * engine's own GGUF writer and reference quantizers. Speed does not depend on the weights, so
+ * these stand in for the real model (and llama.cpp runs the same files). Built by
+ * `make $(BUILD)/tools/mkbench`; run by scripts/bench.sh. Uses engine internals (gguf_impl.h,
+ * quant_impl.h) as the engine's tests do. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/gguf_impl.h"
+#include "engine/quant_impl.h"
+
+/* TinyLlama-1.1B (v1.0): hidden 2048, 22 layers, 32 heads of 64, 4 KV heads, FFN 5632,
+ * SentencePiece vocabulary of 32000, rope base 10000, context 2048, RMS eps 1e-5. */
+enum { N_EMBD = 2048, N_LAYER = 22, N_HEAD = 32, N_HEAD_KV = 4, N_FF = 5632, N_VOCAB = 32000,
+	N_CTX = 2048, HEAD_DIM = N_EMBD / N_HEAD };
+#define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
+
+/* The files: llama.cpp's file type names and numbers (enum llama_ftype, general.file_type). */
+enum { FT_F16, FT_Q8_0, FT_Q4_K_M, FT_Q2_K, FT_COUNT };
+static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT] = {
+	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 },
+};
+
+/* llama.cpp's "more bits" layers (llama-quant.cpp, use_more_bits): the first and last eighth
+ * of the layers and every third layer between. */
+static int use_more_bits(int il, int n)
+{
+	return il < n / 8 || il >= 7 * n / 8 || (il - n / 8) % 3 == 2;
+}
+
+/* The type llama-quantize gives a 2-D weight for this file type (llama-quant.cpp,
+ * llama_tensor_get_type, for a llama model without imatrix); `what` is the tensor name after
+ * "blk.N.", il its layer (-1 outside blocks). Every row length here is a multiple of 256, so no
+ * fallback types occur. Q2_K's attn_v is Q4_K because n_head / n_head_kv = 8 >= 4. */
+static int weight_type(int ft, const char *what, int il)
+{
+	switch (ft) {
+	case FT_F16: return ENG_T_F16;
+	case FT_Q8_0: return ENG_T_Q8_0;
+	case FT_Q4_K_M:
+		if (strcmp(what, "output.weight") == 0)
+			return ENG_T_Q6_K;
+		if ((strcmp(what, "attn_v.weight") == 0 || strcmp(what, "ffn_down.weight") == 0) &&
+		    use_more_bits(il, N_LAYER))
+			return ENG_T_Q6_K;
+		return ENG_T_Q4_K;
+	default:
+		if (strcmp(what, "output.weight") == 0)
+			return ENG_T_Q6_K;
+		if (strcmp(what, "attn_v.weight") == 0)
+			return N_HEAD / N_HEAD_KV >= 4 ? ENG_T_Q4_K : ENG_T_Q3_K;
+		if (strcmp(what, "ffn_down.weight") == 0 || strcmp(what, "attn_output.weight") == 0)
+			return ENG_T_Q3_K;
+		return ENG_T_Q2_K;
+	}
+}
+
+/* ---------------------------------------------------------------- random weights */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t name_seed(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Row `row` of a tensor: N(0, std^2) by Box-Muller from a generator seeded by (tensor, row), so
+ * the values do not depend on the thread count; rounded through F16 as if the file had been
+ * converted to F16 first and quantized from that (as llama-quantize does). */
+static void gen_row(float *x, int64_t n, uint64_t seed, int64_t row, float std)
+{
+	uint64_t s = seed ^ ((uint64_t)row * 0xd1b54a32d192ed03ull);
+	const double two_pi = 6.283185307179586;
+
+	for (int64_t i = 0; i < n; i += 2) {
+		double u1 = ((double)(splitmix(&s) >> 11) + 1.0) * 0x1.0p-53;
+		double u2 = (double)(splitmix(&s) >> 11) * 0x1.0p-53;
+		double r = sqrt(-2.0 * log(u1)) * std;
+
+		x[i] = eng_f16_to_f32(eng_f32_to_f16((float)(r * cos(two_pi * u2))));
+		if (i + 1 < n)
+			x[i + 1] = eng_f16_to_f32(eng_f32_to_f16((float)(r * sin(two_pi * u2))));
+	}
+}
+
+typedef struct job {
+	int type;
+	int64_t cols, row0, row1;
+	uint64_t seed;
+	uint8_t *dst;           /* the whole tensor's data; this job writes rows [row0, row1) */
+	int failed;
+	int started;            /* runs on its own thread */
+} job;
+
+static void *job_run(void *arg)
+{
+	job *j = arg;
+	size_t rs = eng_row_size(j->type, j->cols);
+	float *x = malloc(sizeof(float) * (size_t)j->cols);
+
+	if (!x) {
+		j->failed = 1;
+		return NULL;
+	}
+	for (int64_t r = j->row0; r < j->row1; r++) {
+		gen_row(x, j->cols, j->seed, r, WEIGHT_STD);
+		if (eng_quant_row_ref(j->type, x, j->dst + (size_t)r * rs, j->cols, NULL)) {
+			j->failed = 1;
+			break;
+		}
+	}
+	free(x);
+	return NULL;
+}
+
+/* Adds one tensor [rows][cols] of `type`: random weights (std WEIGHT_STD) quantized on
+ * n_threads threads, or, with ones, an F32 vector of 1.0 (the RMS-norm weights). */
+static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t cols, int64_t rows,
+		int ones, int n_threads)
+{
+	int64_t ne[2] = { cols, rows };
+	size_t rs = eng_row_size(type, cols);
+	uint8_t *data = malloc(rs * (size_t)rows);
+	pthread_t th[64];
+	job jobs[64];
+	int rc = -1;
+
+	if (!data)
+		return -1;
+	if (ones) {
+		for (int64_t i = 0; i < cols; i++)
+			((float *)data)[i] = 1.0f;
+		rc = eng_gguf_w_tensor(w, name, ENG_T_F32, 1, ne, data);
+		free(data);
+		return rc;
+	}
+	if (n_threads > rows)
+		n_threads = (int)rows;
+	if (n_threads > 64)
+		n_threads = 64;
+	for (int t = 0; t < n_threads; t++) {
+		jobs[t] = (job){ type, cols, rows * t / n_threads, rows * (t + 1) / n_threads, name_seed(name),
+			data, 0, 0 };
+		jobs[t].started = t > 0 && pthread_create(&th[t], NULL, job_run, &jobs[t]) == 0;
+	}
+	for (int t = 0; t < n_threads; t++)
+		if (!jobs[t].started)
+			job_run(&jobs[t]);   /* thread 0, or one that could not start: its share runs here */
+	for (int t = 1; t < n_threads; t++)
+		if (jobs[t].started)
+			pthread_join(th[t], NULL);
+	for (int t = 0; t < n_threads; t++)
+		if (jobs[t].failed)
+			goto out;
+	rc = eng_gguf_w_tensor(w, name, type, 2, ne, data);
+out:
+	free(data);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- vocabulary */
+
+/* A SentencePiece-style vocabulary as the llama tokenizer expects it: <unk> <s> </s>, the 256
+ * byte tokens <0x00>..<0xFF>, then filler pieces ("▁", letters, "▁" + letters, two- and
+ * three-letter strings with and without "▁") with falling scores, to 32000. */
+static int add_vocab(eng_gguf_writer *w)
+{
+	static char store[N_VOCAB][16];
+	static const char *toks[N_VOCAB];
+	static float scores[N_VOCAB];
+	static int32_t types[N_VOCAB];
+	int n = 0;
+
+	snprintf(store[n], sizeof store[n], "<unk>"); types[n++] = 2;
+	snprintf(store[n], sizeof store[n], "<s>"); types[n++] = 3;
+	snprintf(store[n], sizeof store[n], "</s>"); types[n++] = 3;
+	for (int i = 0; i < 256; i++) {
+		snprintf(store[n], sizeof store[n], "<0x%02X>", i);
+		types[n++] = 6;
+	}
+	snprintf(store[n], sizeof store[n], "\xe2\x96\x81");
+	types[n++] = 1;
+	for (int len = 1; len <= 3 && n < N_VOCAB; len++)
+		for (int sp = 0; sp < 2 && n < N_VOCAB; sp++) {
+			int count = len == 1 ? 26 : len == 2 ? 26 * 26 : 26 * 26 * 26;
+
+			for (int k = 0; k < count && n < N_VOCAB; k++) {
+				char *p = store[n];
+				int v = k;
+
+				if (sp) {
+					memcpy(p, "\xe2\x96\x81", 3);
+					p += 3;
+				}
+				for (int c = len - 1; c >= 0; c--, v /= 26)
+					p[c] = (char)('a' + v % 26);
+				p[len] = 0;
+				types[n++] = 1;
+			}
+		}
+	for (int i = 0; i < n; i++) {
+		toks[i] = store[i];
+		scores[i] = types[i] == 1 ? -(float)(i - 259) : 0.0f;
+	}
+	return n != N_VOCAB ||
+		eng_gguf_w_str(w, "tokenizer.ggml.model", "llama") ||
+		eng_gguf_w_arr_str(w, "tokenizer.ggml.tokens", toks, (uint64_t)n) ||
+		eng_gguf_w_arr_f32(w, "tokenizer.ggml.scores", scores, (uint64_t)n) ||
+		eng_gguf_w_arr_i32(w, "tokenizer.ggml.token_type", types, (uint64_t)n) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.bos_token_id", 1) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.eos_token_id", 2) ||
+		eng_gguf_w_u32(w, "tokenizer.ggml.unknown_token_id", 0) ||
+		eng_gguf_w_bool(w, "tokenizer.ggml.add_bos_token", 1) ||
+		eng_gguf_w_bool(w, "tokenizer.ggml.add_eos_token", 0);
+}
+
+/* ---------------------------------------------------------------- one file */
+
+static int write_model(const char *path, int ft, int n_threads, char *err, size_t errlen)
+{
+	eng_gguf_writer *w = eng_gguf_writer_new();
+	char name[96];
+	int rc = -1;
+
+	if (!w) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(name, sizeof name, "TinyLlama-1.1B shape, random weights, %s", ftypes[ft].name);
+	if (eng_gguf_w_str(w, "general.architecture", "llama") || eng_gguf_w_str(w, "general.name", name) ||
+	    eng_gguf_w_u32(w, "general.file_type", ftypes[ft].llama_ftype) ||
+	    (ft != FT_F16 && eng_gguf_w_u32(w, "general.quantization_version", 2)) ||
+	    eng_gguf_w_u32(w, "llama.context_length", N_CTX) ||
+	    eng_gguf_w_u32(w, "llama.embedding_length", N_EMBD) ||
+	    eng_gguf_w_u32(w, "llama.block_count", N_LAYER) ||
+	    eng_gguf_w_u32(w, "llama.feed_forward_length", N_FF) ||
+	    eng_gguf_w_u32(w, "llama.attention.head_count", N_HEAD) ||
+	    eng_gguf_w_u32(w, "llama.attention.head_count_kv", N_HEAD_KV) ||
+	    eng_gguf_w_u32(w, "llama.rope.dimension_count", HEAD_DIM) ||
+	    eng_gguf_w_f32(w, "llama.rope.freq_base", 10000.0f) ||
+	    eng_gguf_w_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f) ||
+	    eng_gguf_w_u32(w, "llama.vocab_size", N_VOCAB) || add_vocab(w)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	/* Tensor order as llama.cpp's converter writes it. */
+	if (add_tensor(w, "token_embd.weight", weight_type(ft, "token_embd.weight", -1), N_EMBD, N_VOCAB, 0, n_threads))
+		goto fail_tensor;
+	for (int il = 0; il < N_LAYER; il++) {
+		static const struct { const char *what; int64_t cols, rows; int ones; } t[] = {
+			{ "attn_norm.weight", N_EMBD, 1, 1 },
+			{ "attn_q.weight", N_EMBD, N_EMBD, 0 },
+			{ "attn_k.weight", N_EMBD, N_HEAD_KV * HEAD_DIM, 0 },
+			{ "attn_v.weight", N_EMBD, N_HEAD_KV * HEAD_DIM, 0 },
+			{ "attn_output.weight", N_EMBD, N_EMBD, 0 },
+			{ "ffn_norm.weight", N_EMBD, 1, 1 },
+			{ "ffn_gate.weight", N_EMBD, N_FF, 0 },
+			{ "ffn_up.weight", N_EMBD, N_FF, 0 },
+			{ "ffn_down.weight", N_FF, N_EMBD, 0 },
+		};
+
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
+			if (add_tensor(w, name, t[k].ones ? ENG_T_F32 : weight_type(ft, t[k].what, il),
+					t[k].cols, t[k].rows, t[k].ones, n_threads))
+				goto fail_tensor;
+		}
+	}
+	if (add_tensor(w, "output_norm.weight", ENG_T_F32, N_EMBD, 1, 1, n_threads) ||
+	    add_tensor(w, "output.weight", weight_type(ft, "output.weight", -1), N_EMBD, N_VOCAB, 0, n_threads))
+		goto fail_tensor;
+	rc = eng_gguf_writer_save(w, path, err, errlen);
+	goto out;
+fail_tensor:
+	snprintf(err, errlen, "%s: tensor %s: out of memory or cannot quantize", path, name);
+out:
+	eng_gguf_writer_free(w);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mkbench [-j THREADS] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"\n"
+		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
+		"there yet: llama architecture with TinyLlama-1.1B's shapes, random N(0, 0.02^2) weights,\n"
+		"the engine's reference quantizers and llama.cpp's Q4_K_M / Q2_K tensor-type rules.\n"
+		"Prints the path of every file (written or already there), one per line.\n"
+		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
+}
+
+int main(int argc, char **argv)
+{
+	int want[FT_COUNT] = { 0 }, any = 0, n_threads, i = 1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *dir;
+	struct stat sb;
+
+	n_threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "-j") == 0) {
+		n_threads = atoi(argv[2]);
+		if (n_threads < 1 || n_threads > 64) {
+			fprintf(stderr, "mkbench: -j: expected 1..64, got \"%s\"\n", argv[2]);
+			return 1;
+		}
+		i = 3;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	dir = argv[i++];
+	for (; i < argc; i++) {
+		int k = 0;
+
+		while (k < FT_COUNT && strcasecmp(argv[i], ftypes[k].name) != 0)
+			k++;
+		if (k == FT_COUNT) {
+			fprintf(stderr, "mkbench: unknown type \"%s\" (F16, Q8_0, Q4_K_M, Q2_K)\n", argv[i]);
+			return 1;
+		}
+		want[k] = any = 1;
+	}
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "mkbench: %s: not a directory\n", dir);
+		return 2;
+	}
+	for (int ft = 0; ft < FT_COUNT; ft++) {
+		char path[4096], err[8192];
+		struct timespec t0, t1;
+
+		if (any && !want[ft])
+			continue;
+		snprintf(path, sizeof path, "%s/tinyllama-1.1b-shape-%s.gguf", dir, ftypes[ft].name);
+		if (stat(path, &sb) == 0) {
+			printf("%s\n", path);
+			continue;
+		}
+		fprintf(stderr, "mkbench: writing %s ...\n", path);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (write_model(path, ft, n_threads, err, sizeof err)) {
+			fprintf(stderr, "mkbench: %s\n", err);
+			return 2;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "mkbench: wrote %s in %.0f s\n", path,
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+		printf("%s\n", path);
+		fflush(stdout);
+	}
+	return 0;
+}
