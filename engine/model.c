@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,7 +523,10 @@ struct eng_ctx {
 	int n_ctx, n_seq, n_batch, n_out_max, kv_type;
 	int n_threads;               /* threads of the model's pool this context uses */
 	size_t kv_elt;               /* bytes per cached element (2 or 4) */
-	/* K cache [n_layer][n_seq][n_ctx][n_head_kv*hd_k], V cache [n_layer][n_seq][n_ctx][n_head_kv*hd_v] */
+	int n_ctx_pad;               /* n_ctx rounded up to 32: the V cache's row length */
+	/* K cache [n_layer][n_seq][n_ctx][n_head_kv*hd_k]; V cache transposed,
+	 * [n_layer][n_seq][n_head_kv*hd_v][n_ctx_pad], so that weights x values is a dot product
+	 * over positions (zero-initialised: the padding is multiplied by zero weights) */
 	void *k, *v;
 	int *kv_len;                 /* [n_seq] */
 	/* work buffers, sized for n_batch tokens */
@@ -532,9 +536,9 @@ struct eng_ctx {
 	float *att;                  /* [n_batch][n_head*hd_v] */
 	float *up, *gate;            /* [n_batch][n_ff] */
 	/* attention scratch, one slot per thread */
-	float *scores;               /* [n_threads][n_ctx] */
-	float *qf, *kf;              /* [n_threads][hd_k] one query head (rounded like the cache), one key */
-	float *lanes;                /* [n_threads][hd_v][16] partial sums of the weighted values */
+	float *scores;               /* [n_threads][gqa][n_ctx_pad] */
+	void *wq;                    /* [n_threads][gqa][max(n_ctx_pad, hd_k)] weights / queries
+	                              * in the cache's type */
 	void *qact;                  /* [n_batch][row_size(vec_dot_type, max_in)] */
 	size_t qact_row;
 	float *logits;               /* [n_out_max][n_vocab] */
@@ -566,9 +570,7 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->up);
 	free(c->gate);
 	free(c->scores);
-	free(c->qf);
-	free(c->kf);
-	free(c->lanes);
+	free(c->wq);
 	free(c->qact);
 	free(c->logits);
 	free(c->out_index);
@@ -638,8 +640,9 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	kvk = (size_t)m->n_head_kv * (size_t)m->hd_k;
 	kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	B = (size_t)c->n_batch;
+	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	c->k = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
-	c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvv * c->kv_elt);
+	c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
 	c->kv_len = xcalloc((size_t)c->n_seq, sizeof(int), 1);
 	c->x = xcalloc(B, (size_t)m->n_embd, sizeof(float));
 	c->xn = xcalloc(B, (size_t)m->n_embd, sizeof(float));
@@ -649,10 +652,13 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->att = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_v, sizeof(float));
 	c->up = xcalloc(B, (size_t)m->n_ff, sizeof(float));
 	c->gate = xcalloc(B, (size_t)m->n_ff, sizeof(float));
-	c->scores = xcalloc((size_t)c->n_threads * (size_t)c->n_ctx, sizeof(float), 1);
-	c->qf = xcalloc((size_t)c->n_threads * (size_t)m->hd_k, sizeof(float), 1);
-	c->kf = xcalloc((size_t)c->n_threads * (size_t)m->hd_k, sizeof(float), 1);
-	c->lanes = xcalloc((size_t)c->n_threads * (size_t)m->hd_v * 16, sizeof(float), 1);
+	{
+		size_t gqa = (size_t)(m->n_head / m->n_head_kv);
+		size_t wrow = (size_t)(c->n_ctx_pad > m->hd_k ? c->n_ctx_pad : m->hd_k);
+
+		c->scores = xcalloc((size_t)c->n_threads * gqa, (size_t)c->n_ctx_pad, sizeof(float));
+		c->wq = xcalloc((size_t)c->n_threads * gqa, wrow, c->kv_elt);
+	}
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
 	c->qact = xcalloc(B, c->qact_row, 1);
 	c->logits = xcalloc((size_t)c->n_out_max, (size_t)m->n_vocab, sizeof(float));
@@ -660,7 +666,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
 	c->tok_pos = xcalloc(B, sizeof(int), 1);
 	if (!c->k || !c->v || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
-	    !c->att || !c->up || !c->gate || !c->scores || !c->qf || !c->kf || !c->lanes || !c->qact ||
+	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
 	return c;
@@ -812,95 +818,110 @@ static void rope(const eng_model *m, float *h, int pos)
 	}
 }
 
-static void *kv_ptr(const eng_ctx *c, void *base, size_t row, int il, int s, int pos)
+/* Row `pos` of the K cache of layer il, sequence s (row = n_head_kv * hd_k elements). */
+static void *k_row(const eng_ctx *c, size_t row, int il, int s, int pos)
 {
 	size_t idx = (((size_t)il * (size_t)c->n_seq + (size_t)s) * (size_t)c->n_ctx + (size_t)pos) * row;
 
-	return (char *)base + idx * c->kv_elt;
+	return (char *)c->k + idx * c->kv_elt;
+}
+
+/* Row of value dimension d (of all n_head_kv * hd_v) in the transposed V cache. */
+static void *v_row(const eng_ctx *c, size_t vd, int il, int s, size_t d)
+{
+	size_t idx = (((size_t)il * (size_t)c->n_seq + (size_t)s) * vd + d) * (size_t)c->n_ctx_pad;
+
+	return (char *)c->v + idx * c->kv_elt;
 }
 
 static void kv_store(const eng_ctx *c, void *dst, const float *src, size_t n)
 {
-	if (c->kv_type == ENG_KV_F32) {
+	if (c->kv_type == ENG_KV_F32)
 		memcpy(dst, src, n * sizeof(float));
-	} else {
-		uint16_t *d = dst;
+	else
+		eng_quant_row(ENG_T_F16, src, dst, (int64_t)n);
+}
 
-		for (size_t i = 0; i < n; i++)
-			d[i] = eng_f32_to_f16(src[i]);
+/* Writes token values v[vd] at column pos of the transposed V cache. */
+static void v_store(const eng_ctx *c, const float *v, size_t vd, int il, int s, int pos)
+{
+	for (size_t d = 0; d < vd; d++) {
+		char *row = v_row(c, vd, il, s, d);
+
+		if (c->kv_type == ENG_KV_F32)
+			((float *)row)[pos] = v[d];
+		else
+			((uint16_t *)row)[pos] = eng_f32_to_f16(v[d]);
 	}
 }
 
-static float kv_load(const eng_ctx *c, const void *base, size_t i)
-{
-	if (c->kv_type == ENG_KV_F32)
-		return ((const float *)base)[i];
-	return eng_f16_to_f32(((const uint16_t *)base)[i]);
-}
+/* Work items of one layer's attention: (token, KV head) pairs, handed out in order of
+ * decreasing cost (later positions first) to whichever thread is free. */
+typedef struct attn_work {
+	eng_ctx *c;
+	int il, n;
+	atomic_long next;
+} attn_work;
 
-/* Attention of token t (sequence s, position pos) over positions [0, pos] of its sequence,
- * all heads, writing att[t]. With an F16 cache the query and the softmax weights are rounded
- * to F16 before their products, as ggml converts src1 to the F16 vec_dot type. */
-/* Attention of token t (sequence s, position pos) for query head h, with thread slot ith. */
-static void attend(eng_ctx *c, int il, int t, int s, int pos, int h, int ith)
+/* Attention of token t (sequence s, position pos) for the query heads that share KV head hk,
+ * with thread slot ith. As llama.cpp's CPU path without flash attention: scores are K rows dot
+ * the query (both in the cache's type; an F16 cache rounds the query to F16), softmax with
+ * 1/sum rounded to float, weights rounded to the cache's type, then each output dimension is a
+ * dot product of the weights with a row of the transposed V cache, over the positions padded
+ * to a multiple of 32 with zero weights. Every dot product uses the dispatching kernels, whose
+ * F32 / F16 sums are the _ref's bit for bit. */
+static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 {
 	const eng_model *m = c->m;
-	size_t kvk = (size_t)m->n_head_kv * (size_t)m->hd_k, kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
-	int gqa = m->n_head / m->n_head_kv;
+	size_t KD = (size_t)m->n_head_kv * (size_t)m->hd_k, VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	int gqa = m->n_head / m->n_head_kv, f16 = c->kv_type == ENG_KV_F16;
+	int s = c->tok_seq[t], n = c->tok_pos[t] + 1, npad = (n + 31) & ~31;
+	int ty = f16 ? ENG_T_F16 : ENG_T_F32;
+	size_t W = (size_t)c->n_ctx_pad > (size_t)m->hd_k ? (size_t)c->n_ctx_pad : (size_t)m->hd_k;
 	float scale = 1.0f / sqrtf((float)m->hd_k);
-	int n = pos + 1, f16 = c->kv_type == ENG_KV_F16;
-	float *scores = c->scores + (size_t)ith * (size_t)c->n_ctx;
-	float *qf = c->qf + (size_t)ith * (size_t)m->hd_k, *kf = c->kf + (size_t)ith * (size_t)m->hd_k;
-	float *lanes = c->lanes + (size_t)ith * (size_t)m->hd_v * 16;
+	float *scores = c->scores + (size_t)ith * (size_t)gqa * (size_t)c->n_ctx_pad;
+	char *wq = (char *)c->wq + (size_t)ith * (size_t)gqa * W * c->kv_elt;
+	const float *q = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)hk * (size_t)gqa * (size_t)m->hd_k;
+	float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)hk * (size_t)gqa * (size_t)m->hd_v;
+	const void *act = q;
+	size_t act_stride = (size_t)m->hd_k * sizeof(float);
 
-	{
-		int hk = h / gqa;
-		const float *qv = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)h * (size_t)m->hd_k;
-		float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)h * (size_t)m->hd_v;
+	if (f16) {
+		for (int a = 0; a < gqa; a++)
+			eng_quant_row(ENG_T_F16, q + (size_t)a * (size_t)m->hd_k, wq + (size_t)a * W * 2, m->hd_k);
+		act = wq;
+		act_stride = W * 2;
+	}
+	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once */
+	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, 0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
+		KD * c->kv_elt, n, act, act_stride, gqa, scores, (size_t)c->n_ctx_pad);
+	for (int a = 0; a < gqa; a++) {
+		float *sc = scores + (size_t)a * (size_t)c->n_ctx_pad;
 		float mx = -INFINITY, inv;
 		double sum = 0;
 
-		/* With an F16 cache the query is rounded to F16 too (llama.cpp converts the right-hand
-		 * side of a product to the left-hand side's type). */
-		for (int d = 0; d < m->hd_k; d++)
-			qf[d] = f16 ? eng_f16_to_f32(eng_f32_to_f16(qv[d])) : qv[d];
 		for (int p = 0; p < n; p++) {
-			const void *kr = kv_ptr(c, c->k, kvk, il, s, p);
-
-			for (int d = 0; d < m->hd_k; d++)
-				kf[d] = kv_load(c, kr, (size_t)hk * (size_t)m->hd_k + (size_t)d);
-			scores[p] = eng_dot_f32_ordered(kf, qf, m->hd_k) * scale;
-			if (scores[p] > mx)
-				mx = scores[p];
+			sc[p] *= scale;
+			mx = sc[p] > mx ? sc[p] : mx;
 		}
 		for (int p = 0; p < n; p++) {
-			float e = expf(scores[p] - mx);
+			float e = expf(sc[p] - mx);
 
-			scores[p] = e;
+			sc[p] = e;
 			sum += e;
 		}
-		/* Normalise as ggml does, by multiplying with 1/sum rounded to float; with an F16 cache
-		 * the weights are then rounded to F16, where one ulp here can decide the rounding. */
 		inv = (float)(1.0 / sum);
-		for (int p = 0; p < n; p++) {
-			scores[p] *= inv;
-			if (f16)
-				scores[p] = eng_f16_to_f32(eng_f32_to_f16(scores[p]));
-		}
-		/* out[d] = sum_p w[p] * V[p][d]: llama.cpp pads the cache view to a multiple of 32
-		 * positions and sums in 16 lanes (position mod 16) of fused multiply-adds. */
-		memset(lanes, 0, sizeof(float) * 16 * (size_t)m->hd_v);
-		for (int p = 0; p < n; p++) {
-			const void *vr = kv_ptr(c, c->v, kvv, il, s, p);
-			float w = scores[p];
-			float *ln = lanes + (p & 15);
-
-			for (int d = 0; d < m->hd_v; d++)
-				ln[16 * d] = fmaf(w, kv_load(c, vr, (size_t)hk * (size_t)m->hd_v + (size_t)d), ln[16 * d]);
-		}
-		for (int d = 0; d < m->hd_v; d++)
-			out[d] = eng_sum16(lanes + 16 * (size_t)d);
+		for (int p = 0; p < n; p++)
+			sc[p] *= inv;
+		for (int p = n; p < npad; p++)
+			sc[p] = 0;
+		if (f16)
+			eng_quant_row(ENG_T_F16, sc, wq + (size_t)a * W * 2, npad);
 	}
+	/* out[a][d] = weights[a] . Vt[d] */
+	eng_vec_dot_rows(ty, npad, v_row(c, VD, il, s, (size_t)hk * (size_t)m->hd_v), (size_t)c->n_ctx_pad * c->kv_elt,
+		m->hd_v, f16 ? (const void *)wq : (const void *)scores, f16 ? W * 2 : (size_t)c->n_ctx_pad * sizeof(float),
+		gqa, out, (size_t)m->hd_v);
 }
 
 static float silu(float x)
@@ -910,15 +931,18 @@ static float silu(float x)
 
 static void attend_task(void *arg, int ith, int nth)
 {
-	const step *st = arg;
-	eng_ctx *c = st->c;
-	long lo, hi, H = c->m->n_head;
+	attn_work *w = arg;
+	long H = w->c->m->n_head_kv, total = (long)w->n * H;
 
-	eng_split((long)st->n * H, ith, nth, 1, &lo, &hi);
-	for (long i = lo; i < hi; i++) {
-		int t = (int)(i / H);
+	(void)nth;
+	for (;;) {
+		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
 
-		attend(c, st->il, t, c->tok_seq[t], c->tok_pos[t], (int)(i % H), ith);
+		if (i >= total)
+			break;
+		/* batch tokens come in position order within a sequence: the last costs most */
+		i = total - 1 - i;
+		attend_group(w->c, w->il, (int)(i / H), (int)(i % H), ith);
 	}
 }
 
@@ -960,8 +984,8 @@ static void qkv_post_task(void *arg, int ith, int nth)
 				rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
 			rope(m, kh, c->tok_pos[t]);
 		}
-		kv_store(c, kv_ptr(c, c->k, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
-		kv_store(c, kv_ptr(c, c->v, VD, st->il, c->tok_seq[t], c->tok_pos[t]), v, VD);
+		kv_store(c, k_row(c, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
+		v_store(c, v, VD, st->il, c->tok_seq[t], c->tok_pos[t]);
 	}
 }
 
@@ -1048,7 +1072,12 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		matmul(c, L->wk, c->xn, n, c->kk);
 		matmul(c, L->wv, c->xn, n, c->vv);
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, qkv_post_task, &st);
-		eng_pool_run(m->pool, c->n_threads, attend_task, &st);
+		{
+			attn_work aw = { .c = c, .il = il, .n = n };
+
+			atomic_init(&aw.next, 0);
+			eng_pool_run(m->pool, c->n_threads, attend_task, &aw);
+		}
 		matmul(c, L->wo, c->att, n, c->xn);
 		if (L->bo) add_bias(L->bo, c->xn, n, E);
 		st.y = c->xn;
