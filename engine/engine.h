@@ -28,12 +28,15 @@ typedef struct eng_model eng_model;
 typedef struct eng_opts {
 	int n_threads;               /* compute threads; 0 = all cores */
 	const char *chat_template;   /* family name overriding the GGUF's template, or NULL */
+	int use_mmap;                /* 1: compute from the file's read-only mapping (starts faster,
+	                              * shares the page cache); 0 (default): copy the weights into
+	                              * the process's own memory at load, which decodes faster */
 } eng_opts;
 /* Ownership: value. */
 eng_opts eng_opts_default(void);
 
-/* Loads a GGUF model (architectures llama, qwen2, qwen3). Weights stay in the read-only
- * mapping. NULL on failure with one line in err naming the file and what is wrong (unsupported
+/* Loads a GGUF model (architectures llama, qwen2, qwen3). Weights are copied into memory, or
+ * stay in the read-only mapping with use_mmap. NULL on failure with one line in err naming the file and what is wrong (unsupported
  * architecture, missing tensor with its name, wrong shape, ...).
  * Ownership: caller frees with eng_model_free. */
 eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen);

@@ -167,6 +167,8 @@ struct eng_gguf {
 	uint64_t size;
 	void *map;             /* the mapping (eng_gguf_open), or NULL */
 	size_t map_len;
+	void *arena;           /* tensor data copied into memory (eng_gguf_load_data), or NULL */
+	size_t arena_len;
 	uint32_t version;
 	uint32_t alignment;
 	uint64_t data_off;     /* start of the data section */
@@ -786,7 +788,53 @@ void eng_gguf_close(eng_gguf *g)
 	free(g->t_slot);
 	if (g->map)
 		munmap(g->map, g->map_len);
+	if (g->arena)
+		munmap(g->arena, g->arena_len);
 	free(g);
+}
+
+/* Copies the data section into anonymous memory (transparent huge pages where the kernel
+ * gives them) and points every tensor there; the file's pages are then dropped from the
+ * mapping. Streaming weights from private anonymous memory is much faster than from the page
+ * cache's scattered 4 KiB pages (fewer TLB misses, longer prefetch runs). */
+int eng_gguf_load_data(eng_gguf *g, char *err, size_t errlen)
+{
+	const size_t huge = (size_t)2 << 20;
+	size_t n, len;
+	uint8_t *a;
+
+	if (g->arena || g->data_off >= g->size)
+		return 0;
+	n = (size_t)(g->size - g->data_off);
+	len = (n + huge - 1) & ~(huge - 1);
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot allocate %zu bytes for the weights: %s", n, strerror(errno));
+		return -1;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(a, len, MADV_HUGEPAGE);
+#endif
+	memcpy(a, g->base + g->data_off, n);
+	mprotect(a, len, PROT_READ);
+	for (int64_t i = 0; i < g->n_tensors; i++)
+		if (g->ten[i].t.data)
+			g->ten[i].t.data = a + ((const uint8_t *)g->ten[i].t.data - (g->base + g->data_off));
+	if (g->map) {
+		long pg = sysconf(_SC_PAGESIZE);
+		uintptr_t lo = (uintptr_t)(g->base + g->data_off), hi = (uintptr_t)(g->base + g->size);
+
+		if (pg > 0) {
+			lo = (lo + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+			hi &= ~((uintptr_t)pg - 1);
+			if (hi > lo)
+				madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		}
+	}
+	g->arena = a;
+	g->arena_len = len;
+	return 0;
 }
 
 /* Ownership: caller frees the result with eng_gguf_close; buf is borrowed and must outlive it. */

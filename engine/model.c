@@ -355,6 +355,14 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 	m->n_vocab = eng_vocab_n(m->vocab);
 	if (load_hparams(m, err, errlen) || load_tensors(m, err, errlen))
 		goto fail;
+	if (!o->use_mmap) {
+		char e2[200];
+
+		if (eng_gguf_load_data(m->g, e2, sizeof e2) != 0) {
+			eng_seterr(err, errlen, "%s: %s", path, e2);
+			goto fail;
+		}
+	}
 	m->n_threads = o->n_threads > 0 ? o->n_threads : eng_physical_cores();
 	if (m->n_threads > 1024)
 		m->n_threads = 1024;

@@ -712,6 +712,12 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 /* Register-tile shapes (rows x 4 activations for prefill, rows x 1 for decode), chosen by timing
  * on the development machine; -DFP_TR=... and so on override them all for tuning (arrays below
  * hold up to 8 rows). */
+/* Decode kernels stream weights from memory with little work per byte, and each row's
+ * instructions fill the out-of-order window before enough cache misses are in flight; a
+ * software prefetch this many bytes ahead in every row keeps the memory busy. */
+#ifndef PF_DIST
+#define PF_DIST 2048
+#endif
 #ifndef FP_TR
 #define FP_TR 4
 #define FP_DR 8
@@ -735,6 +741,10 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 			acc[r][a] = _mm512_setzero_ps();
 	for (int64_t i = 0; i < n; i += 16) {
 		__m512 wv[8];
+		if (NA == 1 && ((i * (int64_t)es) & 63) == 0)
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				_mm_prefetch((const char *)w + r * ws + (size_t)i * es + PF_DIST, _MM_HINT_T0);
 #pragma GCC unroll 8
 		for (int r = 0; r < NR; r++)
 			wv[r] = f16 ? ld16_f16(w + r * ws + (size_t)i * es) : ld16_f32(w + r * ws + (size_t)i * es);
@@ -1026,8 +1036,13 @@ INL5 void b32_tile(const int type, const int NR, const int NA, int64_t n, const 
 			acc[r][a].tail_d = 0;
 			acc[r][a].tail_si = 0;
 		}
-	for (; i + 2 <= nb; i += 2)
+	for (; i + 2 <= nb; i += 2) {
+		if (NA == 1)   /* decode: keep enough misses in flight (see PF_DIST) */
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				_mm_prefetch((const char *)w + r * ws + (size_t)i * bw + PF_DIST, _MM_HINT_T0);
 		b32_step(type, NR, NA, 1, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
+	}
 	if (i < nb)
 		b32_step(type, NR, NA, 0, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
 #pragma GCC unroll 8
@@ -1217,6 +1232,11 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 		const uint8_t *wb = w + (size_t)i * bw, *xb = x + (size_t)i * bx;
 		kprep5 p[8];
 		__m512i is[8][4];
+		if (NA == 1)
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				for (size_t o = 0; o < bw; o += 64)
+					_mm_prefetch((const char *)wb + r * ws + PF_DIST + o, _MM_HINT_T0);
 #pragma GCC unroll 8
 		for (int r = 0; r < NR; r++) {
 			kprep_512(type, wb + r * ws, &p[r]);

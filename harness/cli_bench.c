@@ -99,7 +99,9 @@ static void usage_bench(FILE *f)
 		"  -r, --repetitions N       measured repetitions per test (default 5)\n"
 		"  -ub, --ubatch-size N      most tokens per decode call in pp tests (default 512)\n"
 		"  -o, --output FMT          md (default), csv, json or jsonl\n"
-		"      --no-bw               skip the memory-bandwidth measurement (bw %% left blank)\n");
+		"      --no-bw               skip the memory-bandwidth measurement (bw %% left blank)\n"
+		"      --mmap                compute from the file mapping instead of weights copied into\n"
+		"                            memory at load (llama-bench's default; slower decode)\n");
 }
 
 /* Appends a comma-separated list of integers in [lo, hi] to out[*n] (cap entries). */
@@ -410,19 +412,20 @@ done:
 
 int hx_cmd_bench(int argc, char **argv)
 {
-	enum { O_NOBW = 256 };
+	enum { O_NOBW = 256, O_MMAP };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "threads", required_argument, NULL, 't' },
 		{ "n-prompt", required_argument, NULL, 'p' }, { "n-gen", required_argument, NULL, 'n' },
 		{ "repetitions", required_argument, NULL, 'r' },
 		{ "ubatch-size", required_argument, NULL, 'u' }, { "output", required_argument, NULL, 'o' },
-		{ "no-bw", no_argument, NULL, O_NOBW }, { "help", no_argument, NULL, 'h' },
+		{ "no-bw", no_argument, NULL, O_NOBW }, { "mmap", no_argument, NULL, O_MMAP },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static bench_model models[MAX_MODELS];
 	int threads[MAX_LIST], prompts[MAX_LIST], gens[MAX_LIST], reps_l[MAX_LIST], ub_l[MAX_LIST];
 	int n_models = 0, n_threads = 0, n_prompts = 0, n_gens = 0, n_reps = 0, n_ub = 0;
-	int fmt = FMT_MD, measure_bw = 1, opt, rc = HX_EXIT_RUNTIME, any = 0;
+	int fmt = FMT_MD, measure_bw = 1, use_mmap = 0, opt, rc = HX_EXIT_RUNTIME, any = 0;
 	double bw[MAX_LIST];
 	char **av = NULL, err[1024], backend[48];
 	bench_out out = { 0 };
@@ -475,6 +478,7 @@ int hx_cmd_bench(int argc, char **argv)
 			}
 			break;
 		case O_NOBW: measure_bw = 0; break;
+		case O_MMAP: use_mmap = 1; break;
 		case 'h': usage_bench(stdout); free(av); return HX_EXIT_OK;
 		default: usage_bench(stderr); bad = 1; break;
 		}
@@ -515,6 +519,7 @@ int hx_cmd_bench(int argc, char **argv)
 		int tw;
 
 		eo.n_threads = 1;
+		eo.use_mmap = 1;   /* only reads the header and checks the tensors */
 		if (!(m = eng_load(bm->path, &eo, err, sizeof err))) {
 			fprintf(stderr, "tierbench: %s\n", err);
 			return HX_EXIT_RUNTIME;
@@ -577,6 +582,7 @@ int hx_cmd_bench(int argc, char **argv)
 
 			/* One load per thread count: the engine's pool has exactly that many threads. */
 			eo.n_threads = threads[ti];
+			eo.use_mmap = use_mmap;
 			if (!(m = eng_load(models[i].path, &eo, err, sizeof err))) {
 				fprintf(stderr, "tierbench: %s\n", err);
 				goto done;

@@ -65,11 +65,12 @@ static void usage_generate(FILE *f)
 		"  -c, --ctx N               context size (default: prompt + n-predict)\n"
 		"  -t, --threads N           compute threads\n"
 		"      --kv-f32              keep the KV cache in F32 instead of F16\n"
+		"      --mmap                compute from the file mapping (starts faster, decodes slower)\n"
 		"      --ignore-eos          keep going past end-of-generation tokens\n");
 }
 
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
-	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS };
+	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP };
 
 static char *read_file(const char *path, size_t cap)
 {
@@ -101,6 +102,7 @@ int hx_cmd_generate(int argc, char **argv)
 		{ "repeat-penalty", required_argument, NULL, O_REP },
 		{ "seed", required_argument, NULL, O_SEED }, { "stop", required_argument, NULL, O_STOP },
 		{ "kv-f32", no_argument, NULL, O_KVF32 }, { "ignore-eos", no_argument, NULL, O_IGNORE_EOS },
+		{ "mmap", no_argument, NULL, O_MMAP },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	const char *model = NULL, *prompt = NULL, *file = NULL, *system = NULL, *tmpl = NULL;
@@ -147,6 +149,7 @@ int hx_cmd_generate(int argc, char **argv)
 			break;
 		case O_KVF32: kv_f32 = 1; break;
 		case O_IGNORE_EOS: ignore_eos = 1; break;
+		case O_MMAP: eo.use_mmap = 1; break;
 		case 'h': usage_generate(stdout); return HX_EXIT_OK;
 		default: usage_generate(stderr); return HX_EXIT_USAGE;
 		}
@@ -350,7 +353,12 @@ int hx_cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "usage: tierbench inspect MODEL.gguf [--json]\n");
 		return HX_EXIT_USAGE;
 	}
-	m = eng_load(path, NULL, err, sizeof err);
+	{
+		eng_opts eo = eng_opts_default();
+
+		eo.use_mmap = 1;   /* inspect reads metadata only */
+		m = eng_load(path, &eo, err, sizeof err);
+	}
 	if (!m) {
 		fprintf(stderr, "tierbench: %s\n", err);
 		return HX_EXIT_RUNTIME;
