@@ -720,7 +720,17 @@ typedef struct step {
 	float *y;
 	int n, il;
 	const layer *L;
+	/* fused matrix products over one quantized input: k matrices ws[i] -> ys[i]; with
+	 * swiglu, ws = { gate, up } and ys[0] = silu(gate x) * (up x) per row group */
+	int k, swiglu;
+	tref ws[3];
+	float *ys[3];
 } step;
+
+static float silu(float x)
+{
+	return x / (1.0f + expf(-x));
+}
 
 static void quant_task(void *arg, int ith, int nth)
 {
@@ -735,36 +745,106 @@ static void quant_task(void *arg, int ith, int nth)
 		eng_quant_row(vt, st->x + (size_t)t * (size_t)in, (char *)c->qact + (size_t)t * c->qact_row, in);
 }
 
-/* Rows [r0, r1) of W times every (already quantized) activation row. Rows go in groups of 32
- * so that, for a batch, a group stays in cache while every token passes over it (the kernel
- * works in register tiles of rows x tokens). */
-static void matmul_task(void *arg, int ith, int nth)
+static void swiglu_task(void *arg, int ith, int nth)
 {
 	const step *st = arg;
 	eng_ctx *c = st->c;
-	int64_t in = st->w->ne[0], out = st->w->ne[1];
-	size_t wrs = eng_row_size(st->w->type, in);
-	const char *wd = st->w->data;
-	long r0, r1;
+	long lo, hi;
 
-	eng_split((long)out, ith, nth, 16, &r0, &r1);
+	eng_split((long)st->n * c->m->n_ff, ith, nth, 64, &lo, &hi);
+	for (long i = lo; i < hi; i++)
+		c->gate[i] = silu(c->gate[i]) * c->up[i];
+}
+
+/* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows). */
+static void rows_range(const step *st, tref w, float *y, long r0, long r1)
+{
+	int64_t in = w->ne[0], out = w->ne[1];
+	size_t wrs = eng_row_size(w->type, in);
+	const char *wd = w->data;
+
 	for (long g = r0; g < r1; g += 32) {
 		long ge = g + 32 < r1 ? g + 32 : r1;
 
-		eng_vec_dot_rows(st->w->type, in, wd + (size_t)g * wrs, wrs, (int)(ge - g), c->qact,
-			c->qact_row, st->n, st->y + g, (size_t)out);
+		eng_vec_dot_rows(w->type, in, wd + (size_t)g * wrs, wrs, (int)(ge - g), st->c->qact,
+			st->c->qact_row, st->n, y + g, (size_t)out);
 	}
 }
 
-/* y[t][o] = W[o] . x[t] for n tokens; W is [out][in] in its own type, x is [n][in] f32.
- * Each activation row is first quantized to the weight's vec_dot type, as ggml does; output
- * rows are shared out among the threads. */
+/* Several products of one input in one parallel section: the rows of all matrices, end to end,
+ * are shared out among the threads; with swiglu each thread takes the same rows of gate and up
+ * and combines them while they are in cache. */
+static void multi_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	long r0, r1, base = 0;
+
+	if (st->swiglu) {
+		long F = (long)st->ws[0]->ne[1];
+
+		eng_split(F, ith, nth, 16, &r0, &r1);
+		for (long g = r0; g < r1; g += 32) {
+			long ge = g + 32 < r1 ? g + 32 : r1;
+
+			rows_range(st, st->ws[0], st->ys[0], g, ge);
+			rows_range(st, st->ws[1], st->ys[1], g, ge);
+			for (int t = 0; t < st->n; t++) {
+				float *gt = st->ys[0] + (size_t)t * (size_t)F, *ut = st->ys[1] + (size_t)t * (size_t)F;
+
+				for (long r = g; r < ge; r++)
+					gt[r] = silu(gt[r]) * ut[r];
+			}
+		}
+		return;
+	}
+	{
+		long total = 0;
+
+		for (int i = 0; i < st->k; i++)
+			total += (long)st->ws[i]->ne[1];
+		eng_split(total, ith, nth, 16, &r0, &r1);
+	}
+	for (int i = 0; i < st->k; i++) {
+		long out = (long)st->ws[i]->ne[1];
+		long lo = r0 > base ? r0 - base : 0, hi = r1 - base < out ? r1 - base : out;
+
+		if (lo < hi)
+			rows_range(st, st->ws[i], st->ys[i], lo, hi);
+		base += out;
+	}
+}
+
+/* ys[i][t][o] = ws[i][o] . x[t] for n tokens and k matrices sharing x; W is [out][in] in its
+ * own type, x is [n][in] f32. Each activation row is first quantized to the weights' vec_dot
+ * type, as ggml does (once for all k when they share it, else one matrix at a time). */
+static void matmul_k(eng_ctx *c, int k, const tref *ws, float *const *ys, const float *x, int n, int swiglu)
+{
+	step st = { .c = c, .x = x, .n = n, .k = k, .swiglu = swiglu };
+	int vt = eng_type_get(ws[0]->type)->vec_dot_type, same = 1;
+
+	for (int i = 1; i < k; i++)
+		same &= eng_type_get(ws[i]->type)->vec_dot_type == vt && ws[i]->ne[0] == ws[0]->ne[0];
+	if (!same) {
+		for (int i = 0; i < k; i++)
+			matmul_k(c, 1, &ws[i], &ys[i], x, n, 0);
+		if (swiglu) {
+			st.k = 0;
+			eng_pool_run(c->m->pool, c->n_threads, swiglu_task, &st);
+		}
+		return;
+	}
+	for (int i = 0; i < k; i++) {
+		st.ws[i] = ws[i];
+		st.ys[i] = ys[i];
+	}
+	st.w = ws[0];
+	eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
+	eng_pool_run(c->m->pool, c->n_threads, multi_task, &st);
+}
+
 static void matmul(eng_ctx *c, tref w, const float *x, int n, float *y)
 {
-	step st = { .c = c, .w = w, .x = x, .y = y, .n = n };
-
-	eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
-	eng_pool_run(c->m->pool, c->n_threads, matmul_task, &st);
+	matmul_k(c, 1, &w, &y, x, n, 0);
 }
 
 static void add_bias(tref b, float *y, int n, int64_t dim)
@@ -932,11 +1012,6 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 		gqa, out, (size_t)m->hd_v);
 }
 
-static float silu(float x)
-{
-	return x / (1.0f + expf(-x));
-}
-
 static void attend_task(void *arg, int ith, int nth)
 {
 	attn_work *w = arg;
@@ -1017,17 +1092,6 @@ static void residual_norm_task(void *arg, int ith, int nth)
 	}
 }
 
-static void swiglu_task(void *arg, int ith, int nth)
-{
-	const step *st = arg;
-	eng_ctx *c = st->c;
-	long lo, hi;
-
-	eng_split((long)st->n * c->m->n_ff, ith, nth, 64, &lo, &hi);
-	for (long i = lo; i < hi; i++)
-		c->gate[i] = silu(c->gate[i]) * c->up[i];
-}
-
 int eng_decode(eng_ctx *c, const eng_batch *b)
 {
 	eng_model *m = c->m;
@@ -1076,9 +1140,12 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		const layer *L = &m->layers[il];
 		step st = { .c = c, .n = n, .il = il, .L = L };
 
-		matmul(c, L->wq, c->xn, n, c->q);
-		matmul(c, L->wk, c->xn, n, c->kk);
-		matmul(c, L->wv, c->xn, n, c->vv);
+		{
+			tref w3[3] = { L->wq, L->wk, L->wv };
+			float *y3[3] = { c->q, c->kk, c->vv };
+
+			matmul_k(c, 3, w3, y3, c->xn, n, 0);
+		}
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, qkv_post_task, &st);
 		{
 			attn_work aw = { .c = c, .il = il, .n = n };
@@ -1092,9 +1159,12 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		st.x = L->ffn_norm->data;
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 
-		matmul(c, L->ffn_gate, c->xn, n, c->gate);
-		matmul(c, L->ffn_up, c->xn, n, c->up);
-		eng_pool_run(m->pool, c->n_threads, swiglu_task, &st);
+		{
+			tref w2[2] = { L->ffn_gate, L->ffn_up };
+			float *y2[2] = { c->gate, c->up };
+
+			matmul_k(c, 2, w2, y2, c->xn, n, 1);
+		}
 		matmul(c, L->ffn_down, c->gate, n, c->xn);
 		/* residual, then the next layer's attention norm (none after the last layer) */
 		st.y = c->xn;
