@@ -725,6 +725,7 @@ typedef struct step {
 	int k, swiglu;
 	tref ws[3];
 	float *ys[3];
+	atomic_long *next;           /* chunk counter of a batch's products, or NULL */
 } step;
 
 static float silu(float x)
@@ -774,15 +775,26 @@ static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 /* Several products of one input in one parallel section: the rows of all matrices, end to end,
  * are shared out among the threads; with swiglu each thread takes the same rows of gate and up
  * and combines them while they are in cache. */
-static void multi_task(void *arg, int ith, int nth)
+static long multi_rows(const step *st)
 {
-	const step *st = arg;
-	long r0, r1, base = 0;
+	long total = 0;
+
+	if (st->swiglu)
+		return (long)st->ws[0]->ne[1];
+	for (int i = 0; i < st->k; i++)
+		total += (long)st->ws[i]->ne[1];
+	return total;
+}
+
+/* Rows [r0, r1) of the section: of gate and up (then combined) with swiglu, else of the
+ * matrices end to end. */
+static void multi_rows_do(const step *st, long r0, long r1)
+{
+	long base = 0;
 
 	if (st->swiglu) {
 		long F = (long)st->ws[0]->ne[1];
 
-		eng_split(F, ith, nth, 16, &r0, &r1);
 		for (long g = r0; g < r1; g += 32) {
 			long ge = g + 32 < r1 ? g + 32 : r1;
 
@@ -797,13 +809,6 @@ static void multi_task(void *arg, int ith, int nth)
 		}
 		return;
 	}
-	{
-		long total = 0;
-
-		for (int i = 0; i < st->k; i++)
-			total += (long)st->ws[i]->ne[1];
-		eng_split(total, ith, nth, 16, &r0, &r1);
-	}
 	for (int i = 0; i < st->k; i++) {
 		long out = (long)st->ws[i]->ne[1];
 		long lo = r0 > base ? r0 - base : 0, hi = r1 - base < out ? r1 - base : out;
@@ -811,6 +816,28 @@ static void multi_task(void *arg, int ith, int nth)
 		if (lo < hi)
 			rows_range(st, st->ws[i], st->ys[i], lo, hi);
 		base += out;
+	}
+}
+
+/* Decode (one token) splits the rows evenly, so that each thread streams one contiguous run of
+ * weights from memory; a batch hands out 32-row chunks to whichever thread is free, so that a
+ * thread slowed down by the machine does not hold the others at the barrier. */
+static void multi_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	long total = multi_rows(st), r0, r1;
+
+	if (st->n == 1 || !st->next) {
+		eng_split(total, ith, nth, 16, &r0, &r1);
+		multi_rows_do(st, r0, r1);
+		return;
+	}
+	for (;;) {
+		long i = atomic_fetch_add_explicit(st->next, 1, memory_order_relaxed);
+
+		if (i * 32 >= total)
+			break;
+		multi_rows_do(st, i * 32, (i + 1) * 32 < total ? (i + 1) * 32 : total);
 	}
 }
 
@@ -837,9 +864,15 @@ static void matmul_k(eng_ctx *c, int k, const tref *ws, float *const *ys, const 
 		st.ws[i] = ws[i];
 		st.ys[i] = ys[i];
 	}
-	st.w = ws[0];
-	eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
-	eng_pool_run(c->m->pool, c->n_threads, multi_task, &st);
+	{
+		atomic_long next;
+
+		atomic_init(&next, 0);
+		st.next = &next;
+		st.w = ws[0];
+		eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
+		eng_pool_run(c->m->pool, c->n_threads, multi_task, &st);
+	}
 }
 
 static void matmul(eng_ctx *c, tref w, const float *x, int n, float *y)
