@@ -1339,7 +1339,82 @@ QUANT_512(q4_0, b32_tile, ENG_T_Q4_0, B32_TR, B32_DR)
 QUANT_512(q4_1, b32_tile, ENG_T_Q4_1, B32_TR, B32_DR)
 QUANT_512(q5_0, b32_tile, ENG_T_Q5_0, B32_TR, B32_DR)
 QUANT_512(q5_1, b32_tile, ENG_T_Q5_1, B32_TR, B32_DR)
-QUANT_512(q8_0, b32_tile, ENG_T_Q8_0, B32_TR, B32_DR)
+/* Q8_0 prefill: a tile of NP row pairs x 4 activations, one block at a time. The two rows of a
+ * pair share one 512-bit vector (lanes 0..7 the first row's 8 partial sums of the block, 8..15
+ * the second's), so the scale product and the FMA serve two rows at once and nothing is
+ * extracted. Each lane sees the same FMA sequence as in b32_tile (block after block), and the
+ * final sums the same reduction: every result equals the single dot bit for bit. */
+INL5 void q80_pairs_tile(const int NP, int64_t n, const uint8_t *w, size_t ws, const uint8_t *x,
+	size_t xs, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK;
+	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const __m512i m128 = _mm512_set1_epi8((char)0x80);
+	__m512 acc[4][4];
+#pragma GCC unroll 4
+	for (int p = 0; p < NP; p++)
+#pragma GCC unroll 4
+		for (int a = 0; a < 4; a++)
+			acc[p][a] = _mm512_setzero_ps();
+	for (int64_t i = 0; i < nb; i++) {
+		__m512i u[4];
+		__m512 dw[4];
+#pragma GCC unroll 4
+		for (int p = 0; p < NP; p++) {
+			const uint8_t *b0 = w + (size_t)(2 * p) * ws + (size_t)i * B, *b1 = b0 + ws;
+			const __m256i lo = _mm256_loadu_si256((const __m256i *)(b0 + Q));
+			const __m256i hi = _mm256_loadu_si256((const __m256i *)(b1 + Q));
+			u[p] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), m128);
+			dw[p] = d_lanes(ld16(b0), ld16(b1));
+		}
+#pragma GCC unroll 4
+		for (int a = 0; a < 4; a++) {
+			const uint8_t *xb = x + (size_t)a * xs + (size_t)i * B;
+			const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xb + Q)));
+			const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(),
+				_mm512_dpbusd_epi32(_mm512_setzero_si512(), m128, q));
+			const __m512 dx = _mm512_set1_ps(_cvtsh_ss(ld16(xb)));
+#pragma GCC unroll 4
+			for (int p = 0; p < NP; p++) {
+				const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(corr, u[p], q));
+				acc[p][a] = _mm512_fmadd_ps(_mm512_mul_ps(dw[p], dx), f, acc[p][a]);
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (int p = 0; p < NP; p++)
+#pragma GCC unroll 4
+		for (int a = 0; a < 4; a++) {
+			out[a * os + 2 * p] = hsum8_512(_mm512_castps512_ps256(acc[p][a]));
+			out[a * os + 2 * p + 1] = hsum8_512(_mm512_extractf32x8_ps(acc[p][a], 1));
+		}
+}
+
+TGT5 static float dot_q8_0_512(int64_t n, const void *w, const void *act)
+{
+	float o;
+	b32_tile(ENG_T_Q8_0, 1, 1, n, w, 0, act, 0, &o, 0);
+	return o;
+}
+
+TGT5 static void rows_q8_0_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	const uint8_t *w_ = w, *x_ = act;
+	int a = 0;
+	for (; a + 4 <= n_act; a += 4) {
+		int r = 0;
+		for (; r + 8 <= n_rows; r += 8)
+			q80_pairs_tile(4, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+		for (; r + 2 <= n_rows; r += 2)
+			q80_pairs_tile(1, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+		for (; r < n_rows; r++)
+			b32_tile(ENG_T_Q8_0, 1, 4, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+	}
+	for (; a < n_act; a++)
+		for (int r = 0; r < n_rows; r++)
+			b32_tile(ENG_T_Q8_0, 1, 1, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+}
 QUANT_512(iq4_nl, b32_tile, ENG_T_IQ4_NL, B32_TR, B32_DR)
 QUANT_512(q2_K, kq_tile, ENG_T_Q2_K, KQ_TR, KQ_DR)
 QUANT_512(q3_K, kq_tile, ENG_T_Q3_K, KQ_TR, KQ_DR)
