@@ -120,6 +120,7 @@ static void overall_pair(const tier_ctx *c, size_t ti, size_t tj, rep_pair *out)
 		}
 		rep_pair_test(x, y, 0, 0, c->o->alpha, &p);
 		paired &= p.n_shared > 0;
+		out->n_shared += p.n_shared;
 	}
 	if (paired && c->o->n_boot > 0 && (reps = calloc((size_t)c->o->n_boot, sizeof *reps))) {
 		uint64_t st = c->o->seed;

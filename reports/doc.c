@@ -113,6 +113,12 @@ static void putn(filler *f, double v, int dec)
 	put(f, rep_fmt(b, sizeof b, v, dec));
 }
 
+/* Dollars: cents for large sums, more digits for the small per-item figures. */
+static void putusd(filler *f, double v)
+{
+	putn(f, v, isnan(v) || fabs(v) >= 1 ? 2 : fabs(v) >= 0.01 ? 4 : 6);
+}
+
 static void putpct(filler *f, double v)
 {
 	putn(f, isnan(v) ? v : 100 * v, 1);
@@ -179,8 +185,8 @@ static int results_table(rep_doc *d, const rep_set *s)
 		puttok(&f, ts, ts->tin);
 		puttok(&f, ts, ts->tout);
 		puttok(&f, ts, ts->treason);
-		putn(&f, ts->run_usd, 4);
-		putn(&f, ts->usd_per_solved, 4);
+		putusd(&f, ts->run_usd);
+		putusd(&f, ts->usd_per_solved);
 		for (int k = 0; k < ts->n_metrics && u < sizeof m; k++) {
 			int w = snprintf(m + u, sizeof m - u, "%s%s %.4g", k ? ", " : "", ts->metric[k],
 				ts->metric_n[k] ? ts->metric_sum[k] / (double)ts->metric_n[k] : NAN);
@@ -299,15 +305,15 @@ static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 		const rep_target *tg = &s->targets[c->target];
 		put(&f, tg->label);
 		put(&f, tg->selfhost ? "self-hosted" : "API");
-		putn(&f, c->in_mtok, 4);
-		putn(&f, c->out_mtok, 4);
-		putn(&f, c->blended_mtok, 4);
+		putusd(&f, c->in_mtok);
+		putusd(&f, c->out_mtok);
+		putusd(&f, c->blended_mtok);
 		putn(&f, c->tok_per_s, 1);
-		putn(&f, tg->selfhost && tg->usd_per_hour > 0 ? tg->usd_per_hour : NAN, 4);
-		putn(&f, c->usd_per_month_fixed, 2);
+		putusd(&f, tg->selfhost && tg->usd_per_hour > 0 ? tg->usd_per_hour : NAN);
+		putusd(&f, c->usd_per_month_fixed);
 		putn(&f, c->capacity_mtok_month, 1);
-		putn(&f, c->monthly_usd, 2);
-		putn(&f, c->run_usd, 4);
+		putusd(&f, c->monthly_usd);
+		putusd(&f, c->run_usd);
 	}
 	if (f.failed)
 		return -1;
@@ -324,8 +330,8 @@ static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 				continue;
 			put(&g, s->targets[x->target].label);
 			put(&g, s->targets[y->target].label);
-			putn(&g, y->blended_mtok, 4);
-			putn(&g, x->usd_per_month_fixed, 2);
+			putusd(&g, y->blended_mtok);
+			putusd(&g, x->usd_per_month_fixed);
 			putn(&g, a->break_even[i * a->n_cost + j], 1);
 		}
 	return g.failed ? -1 : 0;

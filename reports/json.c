@@ -10,12 +10,17 @@
 
 #include "reports/report_impl.h"
 
+/* Numbers are rounded to 10 significant digits, so the document does not depend on the last
+ * bits of a libm result. */
 static void num(cJSON *o, const char *k, double v)
 {
-	if (isnan(v) || isinf(v))
+	char b[40];
+	if (isnan(v) || isinf(v)) {
 		cJSON_AddNullToObject(o, k);
-	else
-		cJSON_AddNumberToObject(o, k, v);
+		return;
+	}
+	snprintf(b, sizeof b, "%.10g", v);
+	cJSON_AddNumberToObject(o, k, strtod(b, NULL));
 }
 
 static void str(cJSON *o, const char *k, const char *v)

@@ -505,6 +505,33 @@ static void ts_finish(rep_ts *t, const rep_target *tg)
 	t->usd_per_solved = t->sum > 0 && !isnan(t->run_usd) ? t->run_usd / t->sum : NAN;
 }
 
+/* The suite's position in the spec's suites list (unknown suites after, by name). */
+static int suite_rank(const cJSON *spec, const char *suite)
+{
+	const cJSON *su;
+	int i = 0;
+	cJSON_ArrayForEach(su, cJSON_GetObjectItemCaseSensitive(spec, "suites")) {
+		const char *name = json_str(su, "name");
+		if (name && strcmp(name, suite) == 0)
+			return i;
+		i++;
+	}
+	return 1 << 20;
+}
+
+static _Thread_local const cJSON *sort_spec;   /* qsort has no context argument */
+
+static int cmp_ts_spec_order(const void *pa, const void *pb)
+{
+	const rep_ts *a = pa, *b = pb;
+	int ra, rb;
+	if (a->target != b->target)
+		return a->target < b->target ? -1 : 1;
+	ra = suite_rank(sort_spec, a->suite);
+	rb = suite_rank(sort_spec, b->suite);
+	return ra != rb ? (ra < rb ? -1 : 1) : strcmp(a->suite, b->suite);
+}
+
 int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
 	char *err, size_t errlen)
 {
@@ -594,6 +621,9 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
 			goto nomem;
 		}
 	}
+	/* Rows came ordered by target id; present them in the spec's target and suite order. */
+	sort_spec = spec;
+	qsort(s->ts + first_ts, s->n_ts - first_ts, sizeof *s->ts, cmp_ts_spec_order);
 	for (size_t i = first_ts; i < s->n_ts; i++)
 		ts_finish(&s->ts[i], &s->targets[s->ts[i].target]);
 	cJSON_Delete(spec);
