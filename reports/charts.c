@@ -309,7 +309,8 @@ static int chart_needle(chart_ctx *c)
 		gp_label(g, c->s->targets[ts->target].label);
 		fprintf(g, "\"\nset xlabel \"context length (tokens)\"\nset ylabel \"needle depth\"\n"
 			"set cblabel \"score\"\nset cbrange [0:1]\nset palette defined (0 '#b2182b', 0.5 '#f7f7f7', 1 '#2166ac')\n"
-			"set logscale x 2\nplot '%s.dat' using 1:2:3 with points pt 5 ps 3 palette notitle\n", name);
+			"set logscale x 2\nset offsets graph 0.08, graph 0.08, 8, 8\n"
+			"plot '%s.dat' using 1:2:3 with points pt 5 ps 5 palette notitle\n", name);
 		if (chart_done(c, close_chk(c, g, name), name))
 			return REP_EIO;
 	}

@@ -27,7 +27,8 @@ static const char css[] =
 	"th,td{border:1px solid #d0d7de;padding:3px 7px}"
 	"th{background:#f3f5f7;cursor:pointer;user-select:none;white-space:nowrap}"
 	"th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}"
-	"td.r{text-align:right;font-variant-numeric:tabular-nums}"
+	"td.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+	".wrap{overflow-x:auto}"
 	"tr:nth-child(even) td{background:#fafbfc}"
 	".note{color:#57606a;font-size:12px;max-width:1100px}"
 	".tier-S{background:#c6efce!important}.tier-A{background:#dff0d8!important}"
@@ -59,7 +60,7 @@ static void table_html(FILE *f, const rep_table *t)
 		fputs("<p>Nothing to show.</p>\n", f);
 		return;
 	}
-	fprintf(f, "<table class=\"sortable\" id=\"t-%s\"><thead><tr>", t->id);
+	fprintf(f, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-%s\"><thead><tr>", t->id);
 	for (size_t c = 0; c < t->n_cols; c++) {
 		if (strcmp(t->cols[c], "tier") == 0)
 			tier_col = c;
@@ -81,7 +82,7 @@ static void table_html(FILE *f, const rep_table *t)
 		}
 		fputs("</tr>\n", f);
 	}
-	fputs("</tbody></table>\n", f);
+	fputs("</tbody></table></div>\n", f);
 	if (t->note) {
 		fputs("<p class=\"note\">", f);
 		esc(f, t->note);

@@ -551,7 +551,9 @@ int main(void)
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_empty_run_renders_with_dashes);
 	rc = tb_test_end();
-	if (chdir(root) == 0) {
+	if (getenv("TB_KEEP_SCRATCH"))
+		printf("scratch kept: %s\n", scratch);
+	else if (chdir(root) == 0) {
 		snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
 		if (system(cmd) != 0)
 			printf("could not remove %s\n", scratch);
