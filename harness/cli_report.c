@@ -55,7 +55,7 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 			return -1;
 		}
 		if (stat(p, &sb) != 0) {
-			fprintf(stderr, "tierbench %s: %s: no results store (%s)\n", cmd, dirs[i], strerror(errno));
+			fprintf(stderr, "tierbench %s: %s: no results store (%s)\n", cmd, p, strerror(errno));
 			free(p);
 			return -1;
 		}

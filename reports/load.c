@@ -549,6 +549,15 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
 		return REP_ESTORE;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > REP_STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this tierbench (%d); upgrade "
+			"tierbench", db_path, sqlite3_column_int(q, 0), REP_STORE_SCHEMA_VERSION);
+		rc = REP_ESTORE;
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
 	if (!has_column(db, "runs", "spec_json") || !has_column(db, "samples", "scores_json")) {
 		snprintf(err, errlen, "%s: not a tierbench results store (no runs/samples tables)", db_path);
 		rc = REP_ESTORE;

@@ -511,6 +511,16 @@ static void test_bad_stores_give_one_line_errors(void)
 	TB_CHECK(rep_set_add_store(s, "cost/results.db", "x", 99, err, sizeof err) == REP_EINVAL);
 	TB_CHECK(strstr(err, "run 99") != NULL);
 	unlink("junk.db");
+	/* a store from a newer tierbench is refused, naming both versions */
+	TB_CHECK(REP_STORE_SCHEMA_VERSION == HX_STORE_SCHEMA_VERSION);
+	{
+		sqlite3 *db;
+		TB_REQUIRE(sqlite3_open("cost/results.db", &db) == SQLITE_OK);
+		TB_CHECK(sqlite3_exec(db, "PRAGMA user_version = 42", NULL, NULL, NULL) == SQLITE_OK);
+		sqlite3_close(db);
+		TB_CHECK(rep_set_add_store(s, "cost/results.db", "x", -1, err, sizeof err) == REP_ESTORE);
+		TB_CHECK(strstr(err, "schema version 42 is newer") != NULL);
+	}
 	rep_set_free(s);
 }
 
