@@ -224,7 +224,8 @@ static int chart_latency(chart_ctx *c, int itl)
 			if (c->s->ts[i].target == t) {
 				const rep_ts *ts = &c->s->ts[i];
 				size_t m = itl ? ts->n_itl : ts->n_ttft;
-				memcpy(v + k, itl ? ts->itl : ts->ttft, m * sizeof *v);
+				if (m)
+					memcpy(v + k, itl ? ts->itl : ts->ttft, m * sizeof *v);
 				k += m;
 			}
 		rep_quantile(v, n, 0.5);   /* sorts */

@@ -632,7 +632,8 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
 	}
 	/* Rows came ordered by target id; present them in the spec's target and suite order. */
 	sort_spec = spec;
-	qsort(s->ts + first_ts, s->n_ts - first_ts, sizeof *s->ts, cmp_ts_spec_order);
+	if (s->n_ts > first_ts)
+		qsort(s->ts + first_ts, s->n_ts - first_ts, sizeof *s->ts, cmp_ts_spec_order);
 	for (size_t i = first_ts; i < s->n_ts; i++)
 		ts_finish(&s->ts[i], &s->targets[s->ts[i].target]);
 	cJSON_Delete(spec);
