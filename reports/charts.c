@@ -144,7 +144,7 @@ static int chart_cost(chart_ctx *c)
 	fputs("set logscale x\nset offsets graph 0.05, graph 0.05, 2, 2\n"
 	      "plot 'accuracy_cost.dat' using 1:2 with points pt 7 ps 1.2 title 'targets', \\\n"
 	      "     '' using ($3 == 1 ? $1 : 1/0):2 with linespoints lw 2 dt 2 title 'Pareto frontier', \\\n"
-	      "     '' using 1:2:4 with labels offset 0,1 font ',8' notitle\n", g);
+	      "     '' using 1:2:4 with labels offset 0,1 font ',8' noenhanced notitle\n", g);
 	return chart_done(c, close_chk(c, g, "accuracy_cost.gp"), "accuracy_cost");
 }
 
@@ -194,7 +194,7 @@ static int chart_quant(chart_ctx *c)
 		fputs(" / ", g);
 		gp_label(g, q->ts->suite);
 		fprintf(g, "\", \\\n     'accuracy_by_quant.dat' index %d using 1:2:3 with labels offset 0,1 "
-			"font ',8' notitle", blocks);
+			"font ',8' noenhanced notitle", blocks);
 		blocks++;
 	}
 	fputc('\n', g);

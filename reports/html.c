@@ -34,7 +34,8 @@ static const char css[] =
 	".tier-S{background:#c6efce!important}.tier-A{background:#dff0d8!important}"
 	".tier-B{background:#fff2cc!important}.tier-C{background:#fce4d6!important}"
 	".tier-D{background:#f8d7da!important}"
-	".chart{display:inline-block;margin:.5em;vertical-align:top}.chart svg{max-width:100%;height:auto}";
+	".chart{display:inline-block;width:900px;max-width:100%;margin:.5em;vertical-align:top}"
+	".chart svg{display:block;width:100%;height:auto}";
 
 /* Sorting: click a header to sort its table by that column; again to reverse. Cells that read
  * as numbers sort numerically, "–" and empty cells last. */
