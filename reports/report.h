@@ -77,7 +77,9 @@ void rep_set_free(rep_set *s);
 /* Reads run run_id (the newest when run_id < 0) of the results store at db_path, opened
  * read-only, into s. label names the run in reports (the run directory). Columns a store lacks
  * or leaves NULL (timings, tokens, cost) are shown as unknown, never as zero.
- * Returns 0, or REP_ESTORE / REP_EINVAL / REP_ENOMEM with one line in err naming the file.
+ * A store written by a newer schema than this reader knows is refused (REP_ESTORE).
+ * Returns 0, or REP_ESTORE / REP_EINVAL / REP_ENOMEM with one line in err naming the file; after
+ * a failure s may hold part of the run and should be freed, not rendered.
  * Ownership: borrows the arguments; s copies what it keeps. */
 int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
 	char *err, size_t errlen);
