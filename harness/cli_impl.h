@@ -1,6 +1,6 @@
 /* harness/cli_impl.h — commands of the tierbench CLI that live outside main.c. Each takes the
  * command's own argv (argv[0] = the command name) and returns an exit code (0 ok, 1 usage,
- * 2 runtime error). Internal to harness/. */
+ * 2 runtime error, 3 regression). Internal to harness/. */
 #ifndef HX_CLI_IMPL_H
 #define HX_CLI_IMPL_H
 
@@ -10,5 +10,13 @@ int hx_cmd_generate(int argc, char **argv);
 int hx_cmd_inspect(int argc, char **argv);
 /* `tierbench bench`: prompt and generation speed of GGUF models, as llama-bench measures it. */
 int hx_cmd_bench(int argc, char **argv);
+
+/* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
+int hx_cmd_report(int argc, char **argv);
+/* `tierbench compare`: paired comparison of two runs; exit 3 on a significant drop. */
+int hx_cmd_compare(int argc, char **argv);
+/* The results store of a run directory (DIR/results.db), or the path itself when it is a file.
+ * Ownership: caller free()s; NULL on ENOMEM. */
+char *hx_cli_store_path(const char *dir);
 
 #endif

@@ -61,6 +61,7 @@ typedef struct hx_suite_spec {
 	long limit;           /* 0 = all */
 	uint64_t seed;
 	int chat;             /* 1 = chat prompts */
+	double weight;        /* weight in the report's overall score (default 1) */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {

@@ -27,7 +27,8 @@ static void usage_main(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run       run a spec (or one target x one suite given by flags) into a run directory\n"
-		"  report    write a Markdown summary of one or more run directories\n"
+		"  report    report on run directories: tables, tiers, cost, charts (md, html, csv, json)\n"
+		"  compare   compare two runs item by item; exit 3 on a significant drop\n"
 		"  hw        print this machine's hardware profile\n"
 		"  list      list suites, providers, or the runs in run directories\n"
 		"  generate  run one prompt through the built-in engine (GGUF model)\n"
@@ -303,122 +304,6 @@ done:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ report */
-
-static void usage_report(FILE *f)
-{
-	fprintf(f,
-		"usage: tierbench report RUN_DIR... [--format md] [--out FILE] [--run ID]\n"
-		"\n"
-		"Writes a Markdown summary of the newest run (or run ID) in each run directory: per target\n"
-		"x suite x metric the accuracy with its Wilson 95 %% interval, latency percentiles, tokens\n"
-		"and cost. Reads only the results stores.\n"
-		"\n"
-		"  --format md      output format (md; html, csv and json come with the report engine)\n"
-		"  -o, --out FILE   write to FILE instead of standard output\n"
-		"  --run ID         a run id from `tierbench list runs RUN_DIR` (default: the newest)\n"
-		"  -h, --help       this text\n");
-}
-
-static char *store_path(const char *dir)
-{
-	char *p = malloc(strlen(dir) + 16);
-	struct stat sb;
-	if (!p)
-		return NULL;
-	/* A run directory, or the results.db file itself. */
-	if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode))
-		strcpy(p, dir);
-	else
-		sprintf(p, "%s/results.db", dir);
-	return p;
-}
-
-static int cmd_report(int argc, char **argv)
-{
-	enum { O_FORMAT = 256, O_RUN };
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, 'o' },
-		{ "run", required_argument, NULL, O_RUN },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *outp = NULL;
-	long run_id = -1;
-	int c, rc = HX_EXIT_OK;
-	FILE *f = stdout;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_FORMAT:
-			if (strcmp(optarg, "md") != 0) {
-				fprintf(stderr, "tierbench report: --format: only \"md\" is available in this "
-					"version, got \"%s\"\n", optarg);
-				return HX_EXIT_USAGE;
-			}
-			break;
-		case 'o': outp = optarg; break;
-		case O_RUN:
-			if (parse_int(optarg, 1, LONG_MAX, &run_id)) {
-				fprintf(stderr, "tierbench report: --run: expected a run id >= 1, got \"%s\"\n", optarg);
-				return HX_EXIT_USAGE;
-			}
-			break;
-		case 'h': usage_report(stdout); return HX_EXIT_OK;
-		default: usage_report(stderr); return HX_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "tierbench report: give at least one run directory\n");
-		usage_report(stderr);
-		return HX_EXIT_USAGE;
-	}
-	if (outp && !(f = fopen(outp, "w"))) {
-		fprintf(stderr, "tierbench: %s: cannot write: %s\n", outp, strerror(errno));
-		return HX_EXIT_RUNTIME;
-	}
-	for (int i = optind; i < argc; i++) {
-		char err[1024], *p = store_path(argv[i]);
-		hx_store *st = p ? hx_store_open(p, 0, err, sizeof err) : NULL;
-		hx_summary s;
-		if (!st) {
-			fprintf(stderr, "tierbench: %s\n", p ? err : "out of memory");
-			free(p);
-			rc = HX_EXIT_RUNTIME;
-			continue;
-		}
-		if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
-			fprintf(stderr, "tierbench: %s: %s\n", p, err);
-			rc = HX_EXIT_RUNTIME;
-		} else {
-			if (!s.meta.title)
-				s.meta.title = argv[i];
-			if (rep_write_markdown(f, &s.meta, s.rows, s.n_rows)) {
-				fprintf(stderr, "tierbench: %s: write failed\n", outp ? outp : "standard output");
-				rc = HX_EXIT_RUNTIME;
-			}
-			if (i + 1 < argc)
-				fputs("\n", f);
-			hx_summary_release(&s);
-		}
-		hx_store_close(st);
-		free(p);
-	}
-	if (outp) {
-		if (fclose(f)) {
-			fprintf(stderr, "tierbench: %s: write failed: %s\n", outp, strerror(errno));
-			rc = HX_EXIT_RUNTIME;
-		} else if (rc == HX_EXIT_OK) {
-			fprintf(stderr, "report: %s\n", outp);
-		}
-	} else if (fflush(stdout)) {
-		rc = HX_EXIT_RUNTIME;
-	}
-	return rc;
-}
-
 /* ------------------------------------------------------------------ hw */
 
 static int cmd_hw(int argc, char **argv)
@@ -474,7 +359,7 @@ static int cmd_hw(int argc, char **argv)
 
 static int list_runs(const char *dir)
 {
-	char err[1024], *p = store_path(dir);
+	char err[1024], *p = hx_cli_store_path(dir);
 	hx_store *st = p ? hx_store_open(p, 0, err, sizeof err) : NULL;
 	sqlite3_stmt *q = NULL;
 	sqlite3 *db;
@@ -581,7 +466,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
-		return cmd_report(argc - 1, argv + 1);
+		return hx_cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "compare") == 0)
+		return hx_cmd_compare(argc - 1, argv + 1);
 	if (strcmp(cmd, "hw") == 0)
 		return cmd_hw(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)

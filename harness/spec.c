@@ -22,7 +22,7 @@ static const char *const target_keys[] = { "id", "provider", "model", "options",
 	"hardware", "quant", "max_in_flight", NULL };
 static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok", NULL };
 static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
-	"seed", "chat", NULL };
+	"seed", "chat", "weight", NULL };
 static const char *const gen_keys[] = { "max_tokens", "temperature", "top_p", "stop", "seed", NULL };
 
 typedef struct pctx {
@@ -214,6 +214,7 @@ static void suite_defaults(hx_suite_spec *s)
 	memset(s, 0, sizeof *s);
 	s->shots = -1;
 	s->samples = 1;
+	s->weight = 1;
 	s->seed = 1234;
 }
 
@@ -307,6 +308,8 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 	if (get_int(c, o, path, "seed", 0, 9007199254740991LL, &v))
 		return -1;
 	s->seed = (uint64_t)v;
+	if (get_num(c, o, path, "weight", 0, 1e9, 0, &s->weight))
+		return -1;
 	if ((chat = cJSON_GetObjectItemCaseSensitive(o, "chat"))) {
 		if (!cJSON_IsBool(chat)) {
 			snprintf(pp, sizeof pp, "%s.chat", path);
@@ -678,6 +681,8 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		cJSON_AddNumberToObject(o, "limit", (double)x->limit);
 		cJSON_AddNumberToObject(o, "seed", (double)x->seed);
 		cJSON_AddBoolToObject(o, "chat", x->chat);
+		if (!identity_only)     /* a report setting: changing it does not change results */
+			cJSON_AddNumberToObject(o, "weight", x->weight);
 		cJSON_AddItemToArray(arr, o);
 	}
 	g = cJSON_AddObjectToObject(root, "generation");

@@ -1,103 +1,84 @@
-/* reports/markdown.c — the Markdown summary report: run facts, then one table row per
- * target x suite x metric with accuracy and its 95 % interval, latency, tokens and cost.
- * Unknown values print as an en dash so a missing figure is never mistaken for zero. */
-#include <math.h>
+/* reports/markdown.c — the report as Markdown: run facts, then every table of the document
+ * (results, quantisations, tier list with its rule, cost, break-even, hardware) with its note.
+ * Unknown figures print as an en dash so a missing figure is never mistaken for zero. */
 #include <stdio.h>
 #include <string.h>
 
-#include "reports/report.h"
+#include "reports/report_impl.h"
 
 /* Writes s with Markdown table metacharacters escaped. */
-static void cell(FILE *f, const char *s)
+static void md_text(FILE *f, const char *s)
 {
-	if (!s || !*s) {
-		fputs("–", f);
+	for (; *s; s++) {
+		if (strchr("|\\*_`<>[]", *s))
+			fputc('\\', f);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+	}
+}
+
+static void md_table(FILE *f, const rep_table *t)
+{
+	fputs("## ", f);
+	md_text(f, t->title);
+	fputs("\n\n", f);
+	if (!t->n_rows) {
+		fputs("Nothing to show.\n\n", f);
 		return;
 	}
-	for (; *s; s++) {
-		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`')
-			fputc('\\', f);
-		fputc(*s == '\n' ? ' ' : *s, f);
-	}
-}
-
-/* A non-negative figure with `decimals` digits after the point, or a dash when unknown. */
-static void num(FILE *f, double v, int decimals)
-{
-	if (isnan(v) || v < 0)
-		fputs("–", f);
-	else
-		fprintf(f, "%.*f", decimals, v);
-}
-
-int rep_write_markdown(FILE *f, const rep_meta *m, const rep_row *rows, size_t n)
-{
-	fprintf(f, "# tierbench report");
-	if (m && m->title) {
-		fputs(": ", f);
-		cell(f, m->title);
-	}
-	fputs("\n\n", f);
-	if (m) {
-		if (m->status)
-			fprintf(f, "- status: %s\n", m->status);
-		if (m->started)
-			fprintf(f, "- started: %s%s%s\n", m->started, m->finished ? ", finished: " : "",
-				m->finished ? m->finished : "");
-		if (m->build)
-			fprintf(f, "- build: %s\n", m->build);
-		if (m->hardware)
-			fprintf(f, "- hardware: %s\n", m->hardware);
-		fputs("\n", f);
-	}
-	if (!n) {
-		fputs("No samples stored yet.\n", f);
-		return ferror(f) ? REP_EIO : 0;
-	}
-	fputs("| target | quant | suite | metric | accuracy | 95 % CI | n | errors | TTFT p50 ms | "
-	      "TTFT p90 ms | latency p50 ms | latency p90 ms | out tok/s | tokens in | tokens out | "
-	      "reasoning | cost $ | $ / solved |\n", f);
-	fputs("|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", f);
-	for (size_t i = 0; i < n; i++) {
-		const rep_row *r = &rows[i];
+	for (size_t c = 0; c < t->n_cols; c++) {
 		fputs("| ", f);
-		cell(f, r->target);
-		fputs(" | ", f);
-		cell(f, r->quant);
-		fputs(" | ", f);
-		cell(f, r->suite);
-		fputs(" | ", f);
-		cell(f, r->metric);
-		fputs(" | ", f);
-		if (isnan(r->accuracy))
-			fputs("–", f);
-		else
-			fprintf(f, "%.1f %%", 100 * r->accuracy);
-		fputs(" | ", f);
-		if (isnan(r->accuracy) || r->n == 0)
-			fputs("–", f);
-		else
-			fprintf(f, "%.1f–%.1f", 100 * r->ci_lo, 100 * r->ci_hi);
-		fprintf(f, " | %ld | %ld | ", r->n, r->n_errors);
-		num(f, r->ttft_p50_ms, 1);
-		fputs(" | ", f);
-		num(f, r->ttft_p90_ms, 1);
-		fputs(" | ", f);
-		num(f, r->latency_p50_ms, 1);
-		fputs(" | ", f);
-		num(f, r->latency_p90_ms, 1);
-		fputs(" | ", f);
-		num(f, r->out_tok_per_s, 1);
-		fprintf(f, " | %lld | %lld | %lld | ", (long long)r->n_tokens_in, (long long)r->n_tokens_out,
-			(long long)r->n_tokens_reasoning);
-		num(f, r->cost_usd, 4);
-		fputs(" | ", f);
-		num(f, r->usd_per_solved, 4);
-		fputs(" |\n", f);
+		md_text(f, t->cols[c]);
+		fputc(' ', f);
 	}
-	fputs("\naccuracy: mean score over scored samples; 95 % CI: Wilson score interval; errors: samples "
-	      "that failed and were not scored (they are not counted in n).\n", f);
-	return ferror(f) ? REP_EIO : 0;
+	fputs("|\n", f);
+	for (size_t c = 0; c < t->n_cols; c++)
+		fputs(t->align[c] == 'r' ? "|---:" : "|---", f);
+	fputs("|\n", f);
+	for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t c = 0; c < t->n_cols; c++) {
+			fputs("| ", f);
+			md_text(f, t->cells[r * t->n_cols + c]);
+			fputc(' ', f);
+		}
+		fputs("|\n", f);
+	}
+	if (t->note) {
+		fputc('\n', f);
+		md_text(f, t->note);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+int rep_write_markdown(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
+{
+	rep_analysis a;
+	rep_doc d;
+	int rc = rep_prepare(s, o, &a, &d, err, errlen);
+	if (rc)
+		return rc;
+	fputs("# tierbench report\n\n", f);
+	for (size_t i = 0; i < d.n_facts; i++) {
+		fputs("- ", f);
+		md_text(f, d.facts[i]);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < d.n_tables; i++) {
+		md_table(f, &d.tables[i]);
+		if (strcmp(d.tables[i].id, "tiers") == 0) {
+			fputs("Tier rule: ", f);
+			md_text(f, d.tier_rule);
+			fputs("\n\n", f);
+		}
+	}
+	rep_doc_release(&d);
+	rep_analysis_release(&a);
+	if (ferror(f)) {
+		snprintf(err, errlen, "write error");
+		return REP_EIO;
+	}
+	return 0;
 }
 
 const char *rep_strerror(int code)
@@ -106,6 +87,8 @@ const char *rep_strerror(int code)
 	case REP_OK: return "ok";
 	case REP_EINVAL: return "invalid argument";
 	case REP_EIO: return "write error";
+	case REP_ENOMEM: return "out of memory";
+	case REP_ESTORE: return "results store error";
 	default: return "unknown report error";
 	}
 }

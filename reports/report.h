@@ -1,6 +1,8 @@
-/* reports/report.h — turning aggregated results into documents people read. Reports never
- * run anything: the harness reads a results store, computes the metrics and hands rows here.
- * For now: the Markdown summary table. Prefix rep_. */
+/* reports/report.h — turning results stores into documents people read: the report (Markdown,
+ * CSV, JSON, self-contained HTML), gnuplot charts, the tier list, the cost table and the
+ * comparison of two runs with a regression verdict. Reports never run anything: they open
+ * results stores read-only (the schema in docs/results-store.md is the contract), so any report
+ * can be remade later from any set of runs. Prefix rep_. */
 #ifndef TB_REPORT_H
 #define TB_REPORT_H
 
@@ -8,10 +10,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { REP_OK = 0, REP_EINVAL = -1, REP_EIO = -2 };
+enum { REP_OK = 0, REP_EINVAL = -1, REP_EIO = -2, REP_ENOMEM = -3, REP_ESTORE = -4 };
 
-/* One row of the summary: one target x suite x metric. Strings borrowed. Values < 0 (or NAN)
- * are shown as "–" (unknown). */
+/* Text for a REP_E* code. Ownership: static. */
+const char *rep_strerror(int code);
+
+/* ---------------------------------------------------------------- run-end summary table */
+
+/* One row of the short summary the harness prints at the end of a run: one target x suite x
+ * metric. Strings borrowed. Values < 0 (or NAN) are unknown. */
 typedef struct rep_row {
 	const char *target;
 	const char *provider;
@@ -32,21 +39,150 @@ typedef struct rep_row {
 	double usd_per_solved;      /* NAN when nothing solved or cost unknown */
 } rep_row;
 
-/* Header information for a report. Strings borrowed. */
+/* Header information for the run-end summary. Strings borrowed. */
 typedef struct rep_meta {
-	const char *title;          /* e.g. the run directory */
-	const char *started;        /* ISO time, or NULL */
+	const char *title;
+	const char *started;
 	const char *finished;
-	const char *status;         /* "done", "interrupted", ... */
-	const char *build;          /* build info line, or NULL */
-	const char *hardware;       /* one-line hardware summary, or NULL */
+	const char *status;
+	const char *build;
+	const char *hardware;
 } rep_meta;
 
-/* Writes a Markdown report (heading, run facts, one summary table) to f.
- * Returns 0, or REP_EIO when writing fails. Ownership: borrows everything. */
-int rep_write_markdown(FILE *f, const rep_meta *meta, const rep_row *rows, size_t n);
+/* ---------------------------------------------------------------- options */
 
-/* Text for a REP_E* code. Ownership: static. */
-const char *rep_strerror(int code);
+typedef struct rep_opts {
+	double blend_in, blend_out;     /* blended price mix, input:output (default 3:1) */
+	double volume_mtok_month;       /* monthly volume for the cost table, M tokens (default 100) */
+	double alpha;                   /* significance level (default 0.05) */
+	int n_boot;                     /* paired bootstrap replicates (default 2000) */
+	uint64_t seed;                  /* bootstrap seed (default 1): reports are reproducible */
+	const char *weights;            /* "suite=w,suite=w" overriding the spec's suite weights, or NULL */
+	const char *charts_dir;         /* folder holding charts (SVG embedded in HTML), or NULL */
+} rep_opts;
+
+/* Fills o with the defaults above. */
+void rep_opts_default(rep_opts *o);
+
+/* ---------------------------------------------------------------- loaded results */
+
+typedef struct rep_set rep_set;
+
+/* An empty set of runs. Ownership: caller frees with rep_set_free; NULL on ENOMEM. */
+rep_set *rep_set_new(void);
+
+/* Frees the set. NULL does nothing. */
+void rep_set_free(rep_set *s);
+
+/* Reads run run_id (the newest when run_id < 0) of the results store at db_path, opened
+ * read-only, into s. label names the run in reports (the run directory). Columns a store lacks
+ * or leaves NULL (timings, tokens, cost) are shown as unknown, never as zero.
+ * A store written by a newer schema than this reader knows is refused (REP_ESTORE).
+ * Returns 0, or REP_ESTORE / REP_EINVAL / REP_ENOMEM with one line in err naming the file; after
+ * a failure s may hold part of the run and should be freed, not rendered.
+ * Ownership: borrows the arguments; s copies what it keeps. */
+int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
+	char *err, size_t errlen);
+
+/* Model facts a caller found outside the store (e.g. by opening the GGUF file): file size and
+ * parameter count of the target whose model is `model`. Zero means unknown. Used for the size
+ * and bits-per-weight columns. Returns the number of targets updated. */
+int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64_t n_params);
+
+/* Number of targets in the set, and the model (as stored) of target i. Ownership: owned by s. */
+size_t rep_set_n_targets(const rep_set *s);
+const char *rep_set_target_model(const rep_set *s, size_t i);
+
+/* ---------------------------------------------------------------- documents */
+
+/* Each writer renders the whole report of s to f: run facts and hardware, the per target x
+ * suite table, the quantisation table grouped by base model, the tier list with its rule and
+ * numbers, and the cost table. Output is deterministic for a given set and options.
+ * Returns 0, REP_EINVAL (bad weights, with one line in err), REP_ENOMEM, or REP_EIO.
+ * Ownership: borrows everything. */
+int rep_write_markdown(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+int rep_write_csv(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+/* One self-contained HTML file: inline CSS, the charts' SVG files from o->charts_dir embedded,
+ * tables sortable by clicking a header (a few lines of inline script, no libraries). */
+int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+
+/* Writes the charts into dir (created if missing): for each chart a .dat, a .gp, and the .png
+ * and .svg gnuplot renders from them. Without gnuplot, writes the .dat and .gp files only and
+ * puts a one-line warning in warn (REP_OK is still returned). *n_charts gets the number of
+ * charts rendered to images. Returns 0, or REP_EIO / REP_ENOMEM with one line in err.
+ * Ownership: borrows everything. */
+int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *n_charts,
+	char *warn, size_t warnlen, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- comparison */
+
+typedef struct rep_compare_opts {
+	const char *suite;          /* only this suite, or NULL for every shared suite */
+	double max_drop_pct;        /* allowed drop in percentage points (default 0) */
+	double alpha;               /* default 0.05 */
+	int n_boot;                 /* default 2000 */
+	uint64_t seed;              /* default 1 */
+	int max_flipped;            /* flipped items listed per suite (default 20) */
+} rep_compare_opts;
+
+/* Fills o with the defaults above. */
+void rep_compare_opts_default(rep_compare_opts *o);
+
+/* Compares two loaded sets item by item: for every target present in both (matched by target
+ * id, or the only target of each when the ids differ) and every shared suite, the paired test
+ * (exact McNemar when every item score is 0 or 1, paired bootstrap otherwise), the items that
+ * flipped, and for the quality suite the perplexity / KL deltas. Writes the verdict in
+ * Markdown to f. *regressed is set to 1 when some suite is significantly worse (p < alpha) by
+ * more than max_drop_pct points. Returns 0, or REP_EINVAL (nothing to compare, with one line
+ * in err) / REP_EIO. Ownership: borrows everything. */
+int rep_compare(FILE *f, const rep_set *base, const rep_set *cand, const rep_compare_opts *o,
+	int *regressed, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- statistics (stats.c) */
+
+/* Wilson score 95 % interval for k of n; n = 0 gives [0, 1]. */
+void rep_wilson95(long k, long n, double *lo, double *hi);
+
+/* Two-sided exact McNemar p-value for b and c discordant pairs: the binomial test of
+ * min(b, c) against Binomial(b + c, 1/2), doubled and capped at 1. b + c = 0 gives 1. */
+double rep_mcnemar_exact(long b, long c);
+
+/* Paired bootstrap of the mean difference d = mean(y - x) over n items: resamples items with
+ * replacement n_boot times (seeded, deterministic). Writes the two-sided 1 - alpha percentile
+ * interval and the two-sided p-value (2 x the share of replicates on the other side of 0,
+ * capped at 1). Returns the observed mean difference; NAN when n == 0. */
+double rep_paired_bootstrap(const double *x, const double *y, size_t n, int n_boot,
+	uint64_t seed, double alpha, double *lo, double *hi, double *p);
+
+/* ---------------------------------------------------------------- tiers and cost (pure) */
+
+/* Tier assignment for k candidates already sorted best first. worse(i, j, ud) says whether
+ * candidate i is significantly worse than candidate j (j < i). Rule: candidate 0 leads tier S;
+ * each candidate joins the tier of the first leader it is not significantly worse than;
+ * a candidate significantly worse than every leader so far leads the next tier (S, A, B, C, D);
+ * once D has a leader, the rest are D. tier[i] gets 0..4 (S..D), leader[i] the index of the
+ * leader it was compared with (itself for leaders). */
+void rep_tiers_assign(size_t k, int (*worse)(size_t i, size_t j, void *ud), void *ud,
+	int *tier, size_t *leader);
+
+/* Letter of tier 0..4: "S", "A", "B", "C", "D". Ownership: static. */
+const char *rep_tier_name(int tier);
+
+/* Hourly cost of a self-hosted machine: cost_per_hour when > 0, else
+ * purchase_usd / amortisation_months / 730 + power_watts / 1000 * usd_per_kwh. 0 when unknown. */
+double rep_selfhost_usd_per_hour(double cost_per_hour, double purchase_usd,
+	double amortisation_months, double power_watts, double usd_per_kwh);
+
+/* Blended price per M tokens for a mix of blend_in input : blend_out output tokens. */
+double rep_blended_usd_per_mtok(double in_per_mtok, double out_per_mtok, double blend_in,
+	double blend_out);
+
+/* Break-even monthly volume (M tokens) above which a self-hosted machine costing
+ * usd_per_month and serving at most capacity_mtok_month beats an API at api_usd_per_mtok:
+ * usd_per_month / api_usd_per_mtok; INFINITY when the API is cheaper even at full use of the
+ * machine (or the API is free), NAN when a figure is unknown. */
+double rep_break_even_mtok_month(double usd_per_month, double capacity_mtok_month,
+	double api_usd_per_mtok);
 
 #endif

@@ -27,6 +27,8 @@ else
 fi
 need_cmd gnuplot gnuplot-nox
 need_cmd python3 python3
+# reports: the HTML test renders the report in headless Chromium
+need_cmd chromium chromium
 # make fuzz: clang, and the libFuzzer runtime that Debian ships in libclang-rt-dev (which clang
 # only recommends, and recommends are not installed here)
 fuzzer_links() {

@@ -46,11 +46,11 @@ PY
 check strict_score_matches_independent_count test "$(sql runs/x/results.db "SELECT CAST(sum(score) AS INTEGER) FROM samples")" = "$want"
 "$TB_BIN" report runs/x > report.md; rc=$?
 check report_exits_zero test $rc -eq 0
-check report_has_table_row grep -q "| samples:gens.jsonl | – | gsm8k | strict |" report.md
-"$TB_BIN" report runs/x --format html >/dev/null 2>&1; rc=$?
+check report_has_table_row grep -q "| samples:gens.jsonl | samples | – | gsm8k | 50 | 0 |" report.md
+"$TB_BIN" report runs/x --format pdf >/dev/null 2>&1; rc=$?
 check report_unknown_format_is_usage_error test $rc -eq 1
-"$TB_BIN" report runs/x -o rep2.md 2>/dev/null
-check report_out_file_written grep -q "tierbench report" rep2.md
+"$TB_BIN" report runs/x -o rep2 --no-charts 2>/dev/null
+check report_out_dir_written grep -q "tierbench report" rep2/report.md
 "$TB_BIN" list runs runs/x > list.txt; rc=$?
 check list_runs_shows_run sh -c "test $rc -eq 0 && grep -q ' done ' list.txt && grep -q samples:gens.jsonl list.txt"
 "$TB_BIN" list > list2.txt

@@ -1,0 +1,372 @@
+/* harness/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
+ * directories into a report set (with model facts read from local GGUF files) and writing the
+ * requested formats. All the analysis lives in reports/. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "harness/cli_impl.h"
+#include "harness/harness.h"
+#include "reports/report.h"
+
+char *hx_cli_store_path(const char *dir)
+{
+	size_t n = strlen(dir) + 16;
+	char *p = malloc(n);
+	struct stat sb;
+	if (!p)
+		return NULL;
+	if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode))
+		snprintf(p, n, "%s", dir);
+	else
+		snprintf(p, n, "%s/results.db", dir);
+	return p;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Adds the newest run (or run_id) of each directory to s, then the size and parameter count of
+ * every target model that is a GGUF file on this machine. Returns 0 or prints one line. */
+static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cmd)
+{
+	char err[1024];
+	for (int i = 0; i < n; i++) {
+		char *p = hx_cli_store_path(dirs[i]);
+		struct stat sb;
+		if (!p) {
+			fprintf(stderr, "tierbench %s: out of memory\n", cmd);
+			return -1;
+		}
+		if (stat(p, &sb) != 0) {
+			fprintf(stderr, "tierbench %s: %s: no results store (%s)\n", cmd, p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		if (rep_set_add_store(s, p, dirs[i], run_id, err, sizeof err)) {
+			fprintf(stderr, "tierbench %s: %s\n", cmd, err);
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
+		const char *m = rep_set_target_model(s, i);
+		size_t len = strlen(m);
+		eng_opts eo = eng_opts_default();
+		eng_model *em;
+		eng_model_info info;
+		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0)
+			continue;
+		eo.n_threads = 1;
+		if (!(em = eng_load(m, &eo, err, sizeof err)))
+			continue;         /* not loadable here: size and bpw stay as the store knows them */
+		eng_model_info_get(em, &info);
+		rep_set_model_facts(s, m, (int64_t)info.file_bytes, info.n_params);
+		eng_model_free(em);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void usage_report(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench report RUN_DIR... [--format md,html,csv,json] [--out DIR] [options]\n"
+		"\n"
+		"Reports on the newest run (or --run ID) of each run directory: per target x suite the\n"
+		"accuracy with its 95 %% interval, TTFT and end-to-end latency percentiles, output tokens/s,\n"
+		"tokens and cost; quantisations grouped by base model with the loss against the best one;\n"
+		"a tier list (S..D) by a paired significance rule; the self-host vs API cost table; charts.\n"
+		"Reads only the results stores. See docs/reports.md.\n"
+		"\n"
+		"  --format LIST     comma-separated: md, html, csv, json (default md)\n"
+		"  -o, --out DIR     write report.<format> files and charts/ into DIR; without it, one\n"
+		"                    format goes to standard output and no charts are drawn\n"
+		"  --run ID          run id within each store (default: the newest)\n"
+		"  --weights LIST    suite weights for the overall tier, e.g. gsm8k=2,humaneval=1\n"
+		"                    (default: the spec's suite weights, else 1 each)\n"
+		"  --volume MTOK     monthly volume for the cost table, millions of tokens (default 100)\n"
+		"  --blend IN:OUT    input:output token mix of blended prices (default 3:1)\n"
+		"  --alpha A         significance level (default 0.05)\n"
+		"  --no-charts       do not draw charts\n"
+		"  -h, --help        this text\n");
+}
+
+static const char *const formats[] = { "md", "html", "csv", "json" };
+
+static int parse_formats(const char *list, int want[4])
+{
+	const char *p = list;
+	memset(want, 0, 4 * sizeof *want);
+	while (*p) {
+		size_t n = strcspn(p, ","), k;
+		for (k = 0; k < 4; k++)
+			if (strlen(formats[k]) == n && strncmp(formats[k], p, n) == 0)
+				break;
+		if (k == 4) {
+			fprintf(stderr, "tierbench report: --format: unknown format \"%.*s\" (md, html, csv, "
+				"json)\n", (int)n, p);
+			return -1;
+		}
+		want[k] = 1;
+		p += n + (p[n] == ',');
+	}
+	return want[0] + want[1] + want[2] + want[3] ? 0 : -1;
+}
+
+static int write_one(int k, FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t n)
+{
+	switch (k) {
+	case 0: return rep_write_markdown(f, s, o, err, n);
+	case 1: return rep_write_html(f, s, o, err, n);
+	case 2: return rep_write_csv(f, s, o, err, n);
+	default: return rep_write_json(f, s, o, err, n);
+	}
+}
+
+int hx_cmd_report(int argc, char **argv)
+{
+	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS };
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "out", required_argument, NULL, 'o' },
+		{ "run", required_argument, NULL, O_RUN },
+		{ "weights", required_argument, NULL, O_WEIGHTS },
+		{ "volume", required_argument, NULL, O_VOLUME },
+		{ "blend", required_argument, NULL, O_BLEND },
+		{ "alpha", required_argument, NULL, O_ALPHA },
+		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int want[4] = { 1, 0, 0, 0 }, c, rc = HX_EXIT_OK, charts = 1;
+	const char *out_dir = NULL;
+	long run_id = -1;
+	char err[1024], *end, extra;
+	rep_opts o;
+	rep_set *s = NULL;
+	char chart_dir[PATH_MAX];
+
+	rep_opts_default(&o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			if (parse_formats(optarg, want))
+				return HX_EXIT_USAGE;
+			break;
+		case 'o': out_dir = optarg; break;
+		case O_RUN:
+			errno = 0;
+			run_id = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || run_id < 1) {
+				fprintf(stderr, "tierbench report: --run: expected a run id >= 1, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_WEIGHTS: o.weights = optarg; break;
+		case O_VOLUME:
+			if (parse_double(optarg, 0, 1e12, &o.volume_mtok_month)) {
+				fprintf(stderr, "tierbench report: --volume: expected M tokens >= 0, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_BLEND:
+			if (sscanf(optarg, "%lf:%lf%c", &o.blend_in, &o.blend_out, &extra) != 2 ||
+			    !(o.blend_in >= 0) || !(o.blend_out >= 0) || !(o.blend_in + o.blend_out > 0)) {
+				fprintf(stderr, "tierbench report: --blend: expected IN:OUT, e.g. 3:1, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_ALPHA:
+			if (parse_double(optarg, 1e-9, 0.5, &o.alpha)) {
+				fprintf(stderr, "tierbench report: --alpha: expected a number in (0, 0.5], got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_NOCHARTS: charts = 0; break;
+		case 'h': usage_report(stdout); return HX_EXIT_OK;
+		default: usage_report(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "tierbench report: give at least one run directory\n");
+		usage_report(stderr);
+		return HX_EXIT_USAGE;
+	}
+	if (!out_dir && want[0] + want[1] + want[2] + want[3] > 1) {
+		fprintf(stderr, "tierbench report: several formats need --out DIR\n");
+		return HX_EXIT_USAGE;
+	}
+	if (!(s = rep_set_new()) || load_runs(s, argv + optind, argc - optind, run_id, "report")) {
+		rep_set_free(s);
+		return HX_EXIT_RUNTIME;
+	}
+	if (out_dir) {
+		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+			fprintf(stderr, "tierbench report: %s: cannot create: %s\n", out_dir, strerror(errno));
+			rep_set_free(s);
+			return HX_EXIT_RUNTIME;
+		}
+		snprintf(chart_dir, sizeof chart_dir, "%s/charts", out_dir);
+		if (charts) {
+			char warn[512] = "";
+			int n_charts = 0;
+			if (rep_charts_write(s, &o, chart_dir, &n_charts, warn, sizeof warn, err, sizeof err)) {
+				fprintf(stderr, "tierbench report: charts: %s\n", err);
+				rc = HX_EXIT_RUNTIME;
+			} else {
+				if (*warn)
+					fprintf(stderr, "tierbench report: %s\n", warn);
+				if (n_charts)
+					o.charts_dir = chart_dir;
+			}
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		char path[PATH_MAX];
+		FILE *f = stdout;
+		int wr;
+		if (!want[k])
+			continue;
+		if (out_dir) {
+			snprintf(path, sizeof path, "%s/report.%s", out_dir, formats[k]);
+			if (!(f = fopen(path, "w"))) {
+				fprintf(stderr, "tierbench report: %s: cannot write: %s\n", path, strerror(errno));
+				rc = HX_EXIT_RUNTIME;
+				continue;
+			}
+		}
+		wr = write_one(k, f, s, &o, err, sizeof err);
+		if (out_dir && fclose(f) && !wr) {
+			snprintf(err, sizeof err, "%s", strerror(errno));
+			wr = REP_EIO;
+		}
+		if (!out_dir && fflush(stdout) && !wr) {
+			snprintf(err, sizeof err, "%s", strerror(errno));
+			wr = REP_EIO;
+		}
+		if (wr) {
+			fprintf(stderr, "tierbench report: %s: %s\n", out_dir ? path : "standard output", err);
+			rc = wr == REP_EINVAL ? HX_EXIT_USAGE : HX_EXIT_RUNTIME;
+		} else if (out_dir) {
+			fprintf(stderr, "report: %s\n", path);
+		}
+	}
+	rep_set_free(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ compare */
+
+static void usage_compare(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench compare BASE_RUN CANDIDATE_RUN [--suite S] [--max-drop PCT] [--alpha A]\n"
+		"\n"
+		"Compares the candidate run with the base run item by item (exact McNemar for pass/fail\n"
+		"scores, paired bootstrap otherwise), lists the items that flipped and, for the quality\n"
+		"suite, the perplexity / KL deltas. Exit code 3 when the candidate is significantly worse\n"
+		"(p < alpha) by more than --max-drop percentage points in some suite, so CI can gate a\n"
+		"new quantisation.\n"
+		"\n"
+		"  --suite S         compare only suite S\n"
+		"  --max-drop PCT    allowed drop in accuracy, percentage points (default 0)\n"
+		"  --alpha A         significance level (default 0.05)\n"
+		"  --run-base ID, --run-candidate ID   run ids within the stores (default: newest)\n"
+		"  -h, --help        this text\n");
+}
+
+int hx_cmd_compare(int argc, char **argv)
+{
+	enum { O_SUITE = 256, O_DROP, O_ALPHA, O_RB, O_RC };
+	static const struct option opts[] = {
+		{ "suite", required_argument, NULL, O_SUITE },
+		{ "max-drop", required_argument, NULL, O_DROP },
+		{ "alpha", required_argument, NULL, O_ALPHA },
+		{ "run-base", required_argument, NULL, O_RB },
+		{ "run-candidate", required_argument, NULL, O_RC },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	rep_compare_opts o;
+	rep_set *base = NULL, *cand = NULL;
+	long run_b = -1, run_c = -1;
+	int c, regressed = 0, rc;
+	char err[1024], *end;
+
+	rep_compare_opts_default(&o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SUITE: o.suite = optarg; break;
+		case O_DROP:
+			if (parse_double(optarg, 0, 100, &o.max_drop_pct)) {
+				fprintf(stderr, "tierbench compare: --max-drop: expected percentage points in 0..100, "
+					"got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_ALPHA:
+			if (parse_double(optarg, 1e-9, 0.5, &o.alpha)) {
+				fprintf(stderr, "tierbench compare: --alpha: expected a number in (0, 0.5], got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
+		case O_RB:
+		case O_RC: {
+			long v;
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1) {
+				fprintf(stderr, "tierbench compare: expected a run id >= 1, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			*(c == O_RB ? &run_b : &run_c) = v;
+			break;
+		}
+		case 'h': usage_compare(stdout); return HX_EXIT_OK;
+		default: usage_compare(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "tierbench compare: give exactly two run directories, BASE and CANDIDATE\n");
+		usage_compare(stderr);
+		return HX_EXIT_USAGE;
+	}
+	if (!(base = rep_set_new()) || !(cand = rep_set_new()) ||
+	    load_runs(base, argv + optind, 1, run_b, "compare") ||
+	    load_runs(cand, argv + optind + 1, 1, run_c, "compare")) {
+		rep_set_free(base);
+		rep_set_free(cand);
+		return HX_EXIT_RUNTIME;
+	}
+	rc = rep_compare(stdout, base, cand, &o, &regressed, err, sizeof err);
+	rep_set_free(base);
+	rep_set_free(cand);
+	if (rc) {
+		fprintf(stderr, "tierbench compare: %s\n", err);
+		return rc == REP_EINVAL ? HX_EXIT_USAGE : HX_EXIT_RUNTIME;
+	}
+	if (fflush(stdout))
+		return HX_EXIT_RUNTIME;
+	return regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;
+}

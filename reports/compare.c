@@ -1,0 +1,143 @@
+/* reports/compare.c — `tierbench compare`: a candidate run against a base run, item by item.
+ * Per matched target and shared suite: accuracies, the paired test (exact McNemar for pass/fail,
+ * paired bootstrap otherwise), the items that flipped, the deltas of every other metric (the
+ * quality suite's perplexity and KL among them), and a regression verdict for CI gates. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/report_impl.h"
+
+void rep_compare_opts_default(rep_compare_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->alpha = 0.05;
+	o->n_boot = 2000;
+	o->seed = 1;
+	o->max_flipped = 20;
+}
+
+static double metric_mean(const rep_ts *t, const char *name)
+{
+	for (int k = 0; k < t->n_metrics; k++)
+		if (strcmp(t->metric[k], name) == 0)
+			return t->metric_n[k] ? t->metric_sum[k] / (double)t->metric_n[k] : NAN;
+	return NAN;
+}
+
+static void flipped(FILE *f, const rep_ts *x, const rep_ts *y, int lost, int max)
+{
+	size_t i = 0, j = 0;
+	int shown = 0, total = 0;
+	while (i < x->n_items && j < y->n_items) {
+		int c = strcmp(x->items[i].id, y->items[j].id);
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;
+		} else {
+			double a = x->items[i].score, b = y->items[j].score;
+			if (lost ? (a >= 0.5 && b < 0.5) : (a < 0.5 && b >= 0.5)) {
+				if (shown < max) {
+					fprintf(f, "%s`%s` (%.3g → %.3g)", shown ? ", " : "", x->items[i].id, a, b);
+					shown++;
+				}
+				total++;
+			}
+			i++, j++;
+		}
+	}
+	if (!total)
+		fputs("none", f);
+	else if (total > shown)
+		fprintf(f, " and %d more", total - shown);
+	fputc('\n', f);
+}
+
+/* Compares one matched pair of targets; returns the number of suites compared. */
+static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *cs, size_t ct,
+	const rep_compare_opts *o, int *regressed)
+{
+	int n = 0;
+	fprintf(f, "## %s → %s\n\n", bs->targets[bt].label, cs->targets[ct].label);
+	fputs("| suite | shared items | base % | candidate % | Δ pts | 95 % CI of Δ | p | test | "
+	      "lost | gained | verdict |\n|---|---:|---:|---:|---:|---|---:|---|---:|---:|---|\n", f);
+	for (size_t i = 0; i < bs->n_ts; i++) {
+		const rep_ts *x = &bs->ts[i], *y;
+		rep_pair p;
+		int reg;
+		char lo[32], hi[32];
+		if (x->target != bt || (o->suite && strcmp(o->suite, x->suite) != 0) ||
+		    !(y = rep_set_find_ts(cs, ct, x->suite)))
+			continue;
+		rep_pair_test(x, y, o->n_boot, o->seed, o->alpha, &p);
+		reg = p.diff < 0 && p.p < o->alpha && -100 * p.diff > o->max_drop_pct;
+		if (strcmp(p.test, "intervals") == 0)
+			reg = p.worse && -100 * p.diff > o->max_drop_pct;
+		*regressed |= reg;
+		fprintf(f, "| %s | %zu | %.1f | %.1f | %+.1f | %s–%s | ", x->suite, p.n_shared, 100 * x->acc,
+			100 * y->acc, 100 * p.diff, rep_fmt(lo, sizeof lo, 100 * p.lo, 1),
+			rep_fmt(hi, sizeof hi, 100 * p.hi, 1));
+		if (isnan(p.p))
+			fputs("–", f);
+		else
+			fprintf(f, "%.4g", p.p);
+		fprintf(f, " | %s | %ld | %ld | %s |\n", p.test, p.b, p.c, reg ? "**regression**" :
+			p.diff < 0 && p.p < o->alpha ? "worse, within the allowed drop" :
+			p.diff > 0 && p.p < o->alpha ? "better" : "no significant change");
+		n++;
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < bs->n_ts; i++) {
+		const rep_ts *x = &bs->ts[i], *y;
+		if (x->target != bt || (o->suite && strcmp(o->suite, x->suite) != 0) ||
+		    !(y = rep_set_find_ts(cs, ct, x->suite)))
+			continue;
+		fprintf(f, "### %s\n\n- lost (passed in base, failed in candidate): ", x->suite);
+		flipped(f, x, y, 1, o->max_flipped);
+		fputs("- gained: ", f);
+		flipped(f, x, y, 0, o->max_flipped);
+		for (int k = 0; k < x->n_metrics; k++) {
+			double a = metric_mean(x, x->metric[k]), b = metric_mean(y, x->metric[k]);
+			if (!isnan(b))
+				fprintf(f, "- %s: %.6g → %.6g (Δ %+.6g)\n", x->metric[k], a, b, b - a);
+		}
+		fputc('\n', f);
+	}
+	return n;
+}
+
+int rep_compare(FILE *f, const rep_set *base, const rep_set *cand, const rep_compare_opts *o,
+	int *regressed, char *err, size_t errlen)
+{
+	rep_compare_opts def;
+	int n = 0, matched = 0;
+	if (!o) {
+		rep_compare_opts_default(&def);
+		o = &def;
+	}
+	*regressed = 0;
+	fprintf(f, "# tierbench compare\n\n- base: %s\n- candidate: %s\n- rule: regression when the "
+		"candidate is significantly worse (p < %g) by more than %g percentage points\n\n",
+		base->n_runs ? base->runs[0].label : "?", cand->n_runs ? cand->runs[0].label : "?",
+		o->alpha, o->max_drop_pct);
+	for (size_t bt = 0; bt < base->n_targets; bt++)
+		for (size_t ct = 0; ct < cand->n_targets; ct++)
+			if (strcmp(base->targets[bt].id, cand->targets[ct].id) == 0) {
+				n += compare_target(f, base, bt, cand, ct, o, regressed);
+				matched++;
+			}
+	if (!matched && base->n_targets == 1 && cand->n_targets == 1)
+		n += compare_target(f, base, 0, cand, 0, o, regressed);
+	if (!n) {
+		snprintf(err, errlen, "nothing to compare: no target%s%s%s with results in both runs",
+			o->suite ? " and suite \"" : "", o->suite ? o->suite : "", o->suite ? "\"" : "");
+		return REP_EINVAL;
+	}
+	fprintf(f, "Verdict: %s\n", *regressed ? "REGRESSION (exit code 3)" : "no significant regression");
+	if (ferror(f)) {
+		snprintf(err, errlen, "write error");
+		return REP_EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,427 @@
+/* reports/doc.c — lays a report out once as facts and tables of formatted cells (results,
+ * quantisations, tiers, cost, break-even, hardware), so Markdown and HTML render the same
+ * figures with the same rounding. Unknown figures are "–", never 0. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/report_impl.h"
+
+char *rep_fmt(char *buf, size_t n, double v, int dec)
+{
+	if (isnan(v) || isinf(v))
+		snprintf(buf, n, "%s", isinf(v) && v > 0 ? "never" : "–");
+	else
+		snprintf(buf, n, "%.*f", dec, v);
+	return buf;
+}
+
+static int add_str(char ***v, size_t *n, size_t *cap, char *s)
+{
+	if (!s)
+		return -1;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, nc * sizeof *nv);
+		if (!nv) {
+			free(s);
+			return -1;
+		}
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = s;
+	return 0;
+}
+
+static char *fmtdup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmtdup(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* A new table with columns given as "l:name" / "r:name". */
+static rep_table *table_new(rep_doc *d, const char *id, const char *title, size_t n_cols,
+	const char *const *cols)
+{
+	rep_table *nt = realloc(d->tables, (d->n_tables + 1) * sizeof *nt), *t;
+	if (!nt)
+		return NULL;
+	d->tables = nt;
+	t = &d->tables[d->n_tables++];
+	memset(t, 0, sizeof *t);
+	t->id = id;
+	t->n_cols = n_cols;
+	if (!(t->title = strdup(title)) || !(t->cols = calloc(n_cols, sizeof *t->cols)) ||
+	    !(t->align = calloc(n_cols + 1, 1)))
+		return NULL;
+	for (size_t i = 0; i < n_cols; i++) {
+		t->align[i] = cols[i][0];
+		if (!(t->cols[i] = strdup(cols[i] + 2)))
+			return NULL;
+	}
+	return t;
+}
+
+/* Cells are appended row-major; n_rows counts complete rows. */
+typedef struct filler {
+	rep_table *t;
+	size_t cap;
+	int failed;
+} filler;
+
+static void put(filler *f, const char *s)
+{
+	char *c;
+	if (f->failed)
+		return;
+	if (!(c = strdup(s && *s ? s : "–")) || add_str(&f->t->cells, &f->t->n_cells, &f->cap, c)) {
+		f->failed = 1;
+		return;
+	}
+	f->t->n_rows = f->t->n_cells / f->t->n_cols;
+}
+
+static void putf(filler *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(filler *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		f->failed = 1;
+		return;
+	}
+	put(f, s);
+	free(s);
+}
+
+static void putn(filler *f, double v, int dec)
+{
+	char b[64];
+	put(f, rep_fmt(b, sizeof b, v, dec));
+}
+
+/* Dollars: cents for large sums, more digits for the small per-item figures. */
+static void putusd(filler *f, double v)
+{
+	putn(f, v, isnan(v) || fabs(v) >= 1 ? 2 : fabs(v) >= 0.01 ? 4 : 6);
+}
+
+static void putpct(filler *f, double v)
+{
+	putn(f, isnan(v) ? v : 100 * v, 1);
+}
+
+static void putci(filler *f, double lo, double hi)
+{
+	if (isnan(lo) || isnan(hi))
+		put(f, "–");
+	else
+		putf(f, "%.1f–%.1f", 100 * lo, 100 * hi);
+}
+
+static void putp(filler *f, double p)
+{
+	if (isnan(p))
+		put(f, "–");
+	else if (p < 0.0001)
+		put(f, "<0.0001");
+	else
+		putf(f, "%.4f", p);
+}
+
+static void puttok(filler *f, const rep_ts *t, int64_t v)
+{
+	if (!t->tokens_known)
+		put(f, "–");
+	else
+		putf(f, "%lld", (long long)v);
+}
+
+static int results_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:provider", "l:quant", "l:suite", "r:n",
+		"r:errors", "r:accuracy %", "r:95 % CI", "r:TTFT p50 ms", "r:TTFT p90 ms",
+		"r:e2e p50 ms", "r:e2e p90 ms", "r:out tok/s", "r:tokens in", "r:tokens out",
+		"r:reasoning", "r:$ run", "r:$ / solved", "l:metrics" };
+	rep_table *t = table_new(d, "results", "Results per target and suite", 19, cols);
+	filler f = { t, 0, !t };
+	if (t && !(t->note = strdup("accuracy: mean primary score of scored samples; 95 % CI: Wilson "
+	    "score interval (normal interval for non-binary scores); errors: failed samples, not in n; "
+	    "e2e: end-to-end latency; out tok/s: output tokens over generation time (after the first "
+	    "token); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
+	    "the hourly cost x busy time")))
+		f.failed = 1;
+	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
+		const rep_ts *ts = &s->ts[i];
+		const rep_target *tg = &s->targets[ts->target];
+		char m[512] = "";
+		size_t u = 0;
+		put(&f, tg->label);
+		put(&f, tg->provider);
+		put(&f, tg->quant);
+		put(&f, ts->suite);
+		putf(&f, "%ld", ts->n);
+		putf(&f, "%ld", ts->n_errors);
+		putpct(&f, ts->acc);
+		putci(&f, ts->lo, ts->hi);
+		putn(&f, ts->ttft_p50, 1);
+		putn(&f, ts->ttft_p90, 1);
+		putn(&f, ts->lat_p50, 1);
+		putn(&f, ts->lat_p90, 1);
+		putn(&f, ts->out_tps, 1);
+		puttok(&f, ts, ts->tin);
+		puttok(&f, ts, ts->tout);
+		puttok(&f, ts, ts->treason);
+		putusd(&f, ts->run_usd);
+		putusd(&f, ts->usd_per_solved);
+		for (int k = 0; k < ts->n_metrics && u < sizeof m; k++) {
+			int w = snprintf(m + u, sizeof m - u, "%s%s %.4g", k ? ", " : "", ts->metric[k],
+				ts->metric_n[k] ? ts->metric_sum[k] / (double)ts->metric_n[k] : NAN);
+			u += w > 0 ? (size_t)w : 0;
+		}
+		put(&f, m);
+	}
+	return f.failed ? -1 : 0;
+}
+
+static void put_bytes(filler *f, int64_t b)
+{
+	if (b <= 0)
+		put(f, "–");
+	else
+		putf(f, "%.2f", (double)b / (1024.0 * 1024 * 1024));
+}
+
+static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, const rep_opts *o)
+{
+	static const char *const cols[] = { "l:base model", "l:suite", "l:quant", "l:target",
+		"r:size GiB", "r:bpw", "r:accuracy %", "r:95 % CI", "r:Δ vs best pts", "r:p", "l:test",
+		"l:significant" };
+	rep_table *t = table_new(d, "quant", "Quantisations by base model", 12, cols);
+	filler f = { t, 0, !t };
+	if (t && !(t->note = fmtdup("Δ vs best: accuracy minus the most accurate quantisation of the "
+	    "same base model in that suite (percentage points); significant: p < %g in the paired "
+	    "test on shared items (exact McNemar for pass/fail, paired bootstrap otherwise), or "
+	    "non-overlapping intervals when items differ; bpw marked * is the quant type's nominal "
+	    "figure, not measured from the file", o->alpha)))
+		f.failed = 1;
+	for (size_t i = 0; i < a->n_quant && !f.failed; i++) {
+		const rep_quant_row *q = &a->quant[i];
+		const rep_target *tg = &s->targets[q->ts->target];
+		put(&f, tg->base);
+		put(&f, q->ts->suite);
+		put(&f, tg->quant);
+		put(&f, tg->label);
+		put_bytes(&f, tg->file_bytes);
+		if (tg->bpw > 0)
+			putf(&f, "%.2f%s", tg->bpw, tg->bpw_nominal ? "*" : "");
+		else
+			put(&f, "–");
+		putpct(&f, q->ts->acc);
+		putci(&f, q->ts->lo, q->ts->hi);
+		if (q->ts == q->best) {
+			put(&f, "best");
+			put(&f, "–");
+			put(&f, "–");
+			put(&f, "–");
+		} else {
+			putf(&f, "%+.1f", 100 * (q->ts->acc - q->best->acc));
+			putp(&f, q->vs.p);
+			put(&f, q->vs.test);
+			put(&f, q->vs.worse ? "yes (worse)" : q->vs.p < o->alpha ? "yes (better)" : "no");
+		}
+	}
+	return f.failed ? -1 : 0;
+}
+
+static int tier_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
+{
+	static const char *const cols[] = { "l:suite", "l:tier", "l:target", "r:score %", "r:95 % CI",
+		"l:tier leader", "r:Δ vs leader pts", "r:p", "l:test", "r:shared items" };
+	rep_table *t = table_new(d, "tiers", "Tier list", 10, cols);
+	filler f = { t, 0, !t };
+	for (size_t k = 0; k <= a->n_suites && !f.failed; k++) {
+		const rep_tier_list *l = &a->tiers[k];
+		for (size_t i = 0; i < l->n; i++) {
+			const rep_tier_row *r = &l->rows[i];
+			put(&f, l->suite ? l->suite : "overall");
+			put(&f, rep_tier_name(r->tier));
+			put(&f, s->targets[r->target].label);
+			putpct(&f, r->score);
+			putci(&f, r->lo, r->hi);
+			put(&f, r->leader == r->target ? "(leader)" : s->targets[r->leader].label);
+			if (r->leader == r->target) {
+				put(&f, "–");
+				put(&f, "–");
+				put(&f, "–");
+				put(&f, "–");
+			} else {
+				putf(&f, "%+.1f", 100 * r->vs.diff);
+				putp(&f, r->vs.p);
+				put(&f, r->vs.test);
+				putf(&f, "%zu", r->vs.n_shared);
+			}
+		}
+	}
+	return f.failed ? -1 : 0;
+}
+
+static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, const rep_opts *o)
+{
+	static const char *const cols[] = { "l:target", "l:kind", "r:$ / M in", "r:$ / M out",
+		"r:$ / M blended", "r:tok/s measured", "r:$ / hour", "r:$ / month per machine",
+		"r:M tok / month per machine", "r:$ / month at volume", "r:$ run" };
+	static const char *const bcols[] = { "l:self-hosted", "l:API", "r:API $ / M blended",
+		"r:self-host $ / month", "r:break-even M tok / month" };
+	char title[160];
+	rep_table *t, *b;
+	filler f, g;
+	snprintf(title, sizeof title, "Cost at %g M tokens / month (blend %g:%g input:output)",
+		o->volume_mtok_month, o->blend_in, o->blend_out);
+	t = table_new(d, "cost", title, 11, cols);
+	f = (filler){ t, 0, !t };
+	if (t && !(t->note = strdup("API: list prices, blended at the input:output mix; without "
+	    "prices, what the provider charged per token at the run's mix. Self-hosted: $ / hour from "
+	    "the target's hardware cost_per_hour (or purchase_usd / amortisation_months / 730 h + "
+	    "power_watts x usd_per_kwh), divided by the throughput measured at the run's in-flight "
+	    "limit (limit x tokens / summed latency); monthly cost counts whole machines (730 h each) "
+	    "needed for the volume.")))
+		f.failed = 1;
+	for (size_t i = 0; i < a->n_cost && !f.failed; i++) {
+		const rep_cost_row *c = &a->cost[i];
+		const rep_target *tg = &s->targets[c->target];
+		put(&f, tg->label);
+		put(&f, tg->selfhost ? "self-hosted" : "API");
+		putusd(&f, c->in_mtok);
+		putusd(&f, c->out_mtok);
+		putusd(&f, c->blended_mtok);
+		putn(&f, c->tok_per_s, 1);
+		putusd(&f, tg->selfhost && tg->usd_per_hour > 0 ? tg->usd_per_hour : NAN);
+		putusd(&f, c->usd_per_month_fixed);
+		putn(&f, c->capacity_mtok_month, 1);
+		putusd(&f, c->monthly_usd);
+		putusd(&f, c->run_usd);
+	}
+	if (f.failed)
+		return -1;
+	b = table_new(d, "break_even", "Break-even: self-hosted vs API", 5, bcols);
+	g = (filler){ b, 0, !b };
+	if (b && !(b->note = strdup("the monthly volume above which one self-hosted machine costs less "
+	    "than the API (machine $ / month ÷ API blended $ / M); never: the API stays cheaper even "
+	    "with the machine fully used")))
+		g.failed = 1;
+	for (size_t i = 0; i < a->n_cost && !g.failed; i++)
+		for (size_t j = 0; j < a->n_cost; j++) {
+			const rep_cost_row *x = &a->cost[i], *y = &a->cost[j];
+			if (!s->targets[x->target].selfhost || s->targets[y->target].selfhost)
+				continue;
+			put(&g, s->targets[x->target].label);
+			put(&g, s->targets[y->target].label);
+			putusd(&g, y->blended_mtok);
+			putusd(&g, x->usd_per_month_fixed);
+			putn(&g, a->break_even[i * a->n_cost + j], 1);
+		}
+	return g.failed ? -1 : 0;
+}
+
+static int hardware_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:run", "l:hardware (spec)",
+		"l:machine that ran it" };
+	rep_table *t = table_new(d, "hardware", "Hardware", 4, cols);
+	filler f = { t, 0, !t };
+	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
+		const rep_target *tg = &s->targets[i];
+		put(&f, tg->label);
+		put(&f, s->runs[tg->run].label);
+		put(&f, tg->hw_json);
+		put(&f, s->runs[tg->run].hw_line);
+	}
+	return f.failed ? -1 : 0;
+}
+
+int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, rep_doc *d)
+{
+	size_t cap = 0;
+	memset(d, 0, sizeof *d);
+	for (size_t i = 0; i < s->n_runs; i++) {
+		const rep_run *r = &s->runs[i];
+		if (add_str(&d->facts, &d->n_facts, &cap, fmtdup("run %s: %s%s%s, started %s, finished %s%s%s",
+		    r->label, r->name ? r->name : "", r->name ? ", " : "", r->status ? r->status : "?",
+		    r->started ? r->started : "?", r->finished ? r->finished : "–",
+		    r->build ? "; " : "", r->build ? r->build : "")))
+			goto fail;
+	}
+	if (!(d->tier_rule = fmtdup("Targets are ordered by score. The first leads tier S; each next "
+	    "target joins the tier of the first leader it is not significantly worse than (p < %g: "
+	    "exact McNemar on shared pass/fail items, paired bootstrap (%d replicates) for other "
+	    "scores, non-overlapping 95 %% intervals when the items differ); a target significantly "
+	    "worse than every leader so far leads the next tier (S, A, B, C, D; after D the rest are "
+	    "D). Overall: the weighted mean of each suite's score divided by that suite's best score, "
+	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
+	    o->alpha, o->n_boot)))
+		goto fail;
+	if (results_table(d, s) || quant_table(d, s, a, o) || tier_table(d, s, a) ||
+	    cost_tables(d, s, a, o) || hardware_table(d, s))
+		goto fail;
+	return 0;
+fail:
+	rep_doc_release(d);
+	return REP_ENOMEM;
+}
+
+void rep_doc_release(rep_doc *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_tables; i++) {
+		rep_table *t = &d->tables[i];
+		free(t->title);
+		free(t->note);
+		for (size_t c = 0; t->cols && c < t->n_cols; c++)
+			free(t->cols[c]);
+		free(t->cols);
+		free(t->align);
+		for (size_t c = 0; c < t->n_cells; c++)
+			free(t->cells[c]);
+		free(t->cells);
+	}
+	free(d->tables);
+	for (size_t i = 0; i < d->n_facts; i++)
+		free(d->facts[i]);
+	free(d->facts);
+	free(d->tier_rule);
+	memset(d, 0, sizeof *d);
+}
+
+int rep_prepare(const rep_set *s, const rep_opts *o, rep_analysis *a, rep_doc *d, char *err,
+	size_t errlen)
+{
+	rep_opts def;
+	int rc;
+	if (!o) {
+		rep_opts_default(&def);
+		o = &def;
+	}
+	if ((rc = rep_analysis_build(s, o, a, err, errlen)))
+		return rc;
+	if (rep_doc_build(s, a, o, d)) {
+		rep_analysis_release(a);
+		snprintf(err, errlen, "out of memory");
+		return REP_ENOMEM;
+	}
+	return 0;
+}

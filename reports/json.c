@@ -1,0 +1,221 @@
+/* reports/json.c — the report as one JSON document with raw numbers (null when unknown):
+ * runs, results per target x suite, quantisation groups, tier lists with their rule and the
+ * numbers behind each tier, and the cost table with break-even volumes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "reports/report_impl.h"
+
+/* Numbers are rounded to 10 significant digits, so the document does not depend on the last
+ * bits of a libm result. */
+static void num(cJSON *o, const char *k, double v)
+{
+	char b[40];
+	if (isnan(v) || isinf(v)) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	snprintf(b, sizeof b, "%.10g", v);
+	cJSON_AddNumberToObject(o, k, strtod(b, NULL));
+}
+
+static void str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void pair(cJSON *o, const rep_pair *p)
+{
+	num(o, "delta", p->diff);
+	num(o, "p", p->p);
+	str(o, "test", strcmp(p->test, "–") ? p->test : NULL);
+	cJSON_AddNumberToObject(o, "shared_items", (double)p->n_shared);
+	cJSON_AddBoolToObject(o, "significantly_worse", p->worse);
+}
+
+static cJSON *results(const rep_set *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < s->n_ts; i++) {
+		const rep_ts *ts = &s->ts[i];
+		const rep_target *tg = &s->targets[ts->target];
+		cJSON *o = cJSON_CreateObject(), *m;
+		cJSON_AddItemToArray(arr, o);
+		str(o, "run", s->runs[tg->run].label);
+		str(o, "target", tg->label);
+		str(o, "provider", tg->provider);
+		str(o, "model", tg->model);
+		str(o, "base_model", tg->base);
+		str(o, "quant", tg->quant);
+		str(o, "suite", ts->suite);
+		cJSON_AddNumberToObject(o, "n", (double)ts->n);
+		cJSON_AddNumberToObject(o, "errors", (double)ts->n_errors);
+		num(o, "accuracy", ts->acc);
+		num(o, "ci_lo", ts->lo);
+		num(o, "ci_hi", ts->hi);
+		num(o, "ttft_p50_ms", ts->ttft_p50);
+		num(o, "ttft_p90_ms", ts->ttft_p90);
+		num(o, "e2e_p50_ms", ts->lat_p50);
+		num(o, "e2e_p90_ms", ts->lat_p90);
+		num(o, "out_tok_per_s", ts->out_tps);
+		num(o, "tokens_in", ts->tokens_known ? (double)ts->tin : NAN);
+		num(o, "tokens_out", ts->tokens_known ? (double)ts->tout : NAN);
+		num(o, "tokens_reasoning", ts->tokens_known ? (double)ts->treason : NAN);
+		num(o, "usd_run", ts->run_usd);
+		num(o, "usd_per_solved", ts->usd_per_solved);
+		m = cJSON_AddObjectToObject(o, "metrics");
+		for (int k = 0; m && k < ts->n_metrics; k++)
+			num(m, ts->metric[k], ts->metric_n[k] ? ts->metric_sum[k] / (double)ts->metric_n[k] : NAN);
+	}
+	return arr;
+}
+
+static cJSON *quant(const rep_set *s, const rep_analysis *a)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < a->n_quant; i++) {
+		const rep_quant_row *q = &a->quant[i];
+		const rep_target *tg = &s->targets[q->ts->target];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, o);
+		str(o, "base_model", tg->base);
+		str(o, "suite", q->ts->suite);
+		str(o, "target", tg->label);
+		str(o, "quant", tg->quant);
+		num(o, "file_bytes", tg->file_bytes > 0 ? (double)tg->file_bytes : NAN);
+		num(o, "bpw", tg->bpw > 0 ? tg->bpw : NAN);
+		cJSON_AddBoolToObject(o, "bpw_nominal", tg->bpw_nominal);
+		num(o, "accuracy", q->ts->acc);
+		str(o, "best_target", s->targets[q->best->target].label);
+		pair(o, &q->vs);
+	}
+	return arr;
+}
+
+static cJSON *tiers(const rep_set *s, const rep_analysis *a, const char *rule)
+{
+	cJSON *o = cJSON_CreateObject(), *su = cJSON_AddObjectToObject(o, "suites");
+	cJSON_AddStringToObject(o, "rule", rule);
+	for (size_t k = 0; su && k <= a->n_suites; k++) {
+		const rep_tier_list *l = &a->tiers[k];
+		cJSON *arr = cJSON_CreateArray();
+		if (l->suite)
+			cJSON_AddItemToObject(su, l->suite, arr);
+		else
+			cJSON_AddItemToObject(o, "overall", arr);
+		for (size_t i = 0; arr && i < l->n; i++) {
+			const rep_tier_row *r = &l->rows[i];
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddItemToArray(arr, e);
+			str(e, "tier", rep_tier_name(r->tier));
+			str(e, "target", s->targets[r->target].label);
+			num(e, "score", r->score);
+			num(e, "ci_lo", r->lo);
+			num(e, "ci_hi", r->hi);
+			str(e, "leader", s->targets[r->leader].label);
+			pair(e, &r->vs);
+		}
+	}
+	return o;
+}
+
+static cJSON *cost(const rep_set *s, const rep_analysis *a, const rep_opts *o)
+{
+	cJSON *c = cJSON_CreateObject(), *arr, *be;
+	num(c, "blend_in", o->blend_in);
+	num(c, "blend_out", o->blend_out);
+	num(c, "volume_mtok_month", o->volume_mtok_month);
+	arr = cJSON_AddArrayToObject(c, "targets");
+	be = cJSON_AddArrayToObject(c, "break_even");
+	for (size_t i = 0; arr && i < a->n_cost; i++) {
+		const rep_cost_row *r = &a->cost[i];
+		const rep_target *tg = &s->targets[r->target];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, e);
+		str(e, "target", tg->label);
+		str(e, "kind", tg->selfhost ? "self-hosted" : "api");
+		num(e, "usd_per_mtok_in", r->in_mtok);
+		num(e, "usd_per_mtok_out", r->out_mtok);
+		num(e, "usd_per_mtok_blended", r->blended_mtok);
+		num(e, "tok_per_s", r->tok_per_s);
+		num(e, "usd_per_hour", tg->selfhost && tg->usd_per_hour > 0 ? tg->usd_per_hour : NAN);
+		num(e, "usd_per_month_per_machine", r->usd_per_month_fixed);
+		num(e, "capacity_mtok_month", r->capacity_mtok_month);
+		num(e, "usd_per_month", r->monthly_usd);
+		num(e, "usd_run", r->run_usd);
+		cJSON_AddNumberToObject(e, "concurrency", tg->concurrency);
+	}
+	for (size_t i = 0; be && i < a->n_cost; i++)
+		for (size_t j = 0; j < a->n_cost; j++) {
+			double v = a->break_even[i * a->n_cost + j];
+			cJSON *e;
+			if (!s->targets[a->cost[i].target].selfhost || s->targets[a->cost[j].target].selfhost)
+				continue;
+			e = cJSON_CreateObject();
+			cJSON_AddItemToArray(be, e);
+			str(e, "self_hosted", s->targets[a->cost[i].target].label);
+			str(e, "api", s->targets[a->cost[j].target].label);
+			if (isinf(v))
+				cJSON_AddStringToObject(e, "mtok_month", "never");
+			else
+				num(e, "mtok_month", v);
+		}
+	return c;
+}
+
+int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
+{
+	rep_opts def;
+	rep_analysis a;
+	rep_doc d;
+	cJSON *root, *runs;
+	char *text;
+	int rc;
+	if (!o) {
+		rep_opts_default(&def);
+		o = &def;
+	}
+	if ((rc = rep_prepare(s, o, &a, &d, err, errlen)))
+		return rc;
+	root = cJSON_CreateObject();
+	runs = cJSON_AddArrayToObject(root, "runs");
+	for (size_t i = 0; runs && i < s->n_runs; i++) {
+		const rep_run *r = &s->runs[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(runs, e);
+		str(e, "label", r->label);
+		str(e, "name", r->name);
+		str(e, "status", r->status);
+		str(e, "started", r->started);
+		str(e, "finished", r->finished);
+		str(e, "build", r->build);
+		str(e, "hardware", r->hw_line);
+	}
+	cJSON_AddItemToObject(root, "results", results(s));
+	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
+	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
+	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	rep_doc_release(&d);
+	rep_analysis_release(&a);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return REP_ENOMEM;
+	}
+	fputs(text, f);
+	fputc('\n', f);
+	free(text);
+	if (ferror(f)) {
+		snprintf(err, errlen, "write error");
+		return REP_EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* reports/report_impl.h — what the files of reports/ share: the loaded runs (rep_set), the
+ * analysis computed from them once per document (tiers, quantisation groups, cost), and the
+ * string tables every writer renders. Included only by reports/ and its tests. */
+#ifndef TB_REPORT_IMPL_H
+#define TB_REPORT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reports/report.h"
+
+#define REP_HOURS_PER_MONTH 730.0
+/* The newest results-store schema the reader knows; equals HX_STORE_SCHEMA_VERSION (a test
+ * checks), kept here because reports/ does not include the harness. */
+#define REP_STORE_SCHEMA_VERSION 1
+#define REP_MAX_METRICS 8
+
+/* One item of a target x suite: its mean primary score over samples. */
+typedef struct rep_item {
+	char *id;
+	double score;
+	int n;
+} rep_item;
+
+/* One target x suite: everything read from its sample rows. */
+typedef struct rep_ts {
+	size_t target;                 /* index into rep_set.targets */
+	char *suite;
+	long n, n_errors, n_correct;   /* scored samples, failed samples, scored with score >= 0.5 */
+	double sum, sumsq;             /* of primary scores */
+	int binary;                    /* every score is 0 or 1 */
+	int n_metrics;
+	char *metric[REP_MAX_METRICS];
+	double metric_sum[REP_MAX_METRICS];
+	long metric_n[REP_MAX_METRICS];
+	double *ttft, *lat, *itl;      /* [n_ttft], [n_lat], [n_itl] in ms */
+	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
+	double gen_ms;                 /* sum of generation time of rows with output tokens */
+	int64_t gen_tokens;
+	double lat_ms_sum;             /* sum of latency over rows with a latency */
+	int64_t lat_tokens, lat_tokens_out;   /* tokens (in+out, out) of those rows */
+	int64_t tin, tout, treason;
+	int tokens_known;              /* some row had a token count */
+	double cost;                   /* sum of stored cost_usd */
+	rep_item *items;               /* [n_items], sorted by id (strcmp) */
+	size_t n_items, cap_items;
+	/* computed by rep_ts_finish */
+	double acc, lo, hi;
+	double ttft_p50, ttft_p90, lat_p50, lat_p90, out_tps;
+	double run_usd, usd_per_solved;
+} rep_ts;
+
+typedef struct rep_target {
+	size_t run;
+	char *id, *label, *provider, *model, *quant, *base, *hw_json;
+	double price_in, price_out;
+	int has_prices;
+	int selfhost;
+	double usd_per_hour;
+	int concurrency;
+	int64_t file_bytes, n_params;
+	double bpw;
+	int bpw_nominal;               /* bpw from the quant type's block format, not the file */
+} rep_target;
+
+typedef struct rep_run {
+	char *label, *name, *started, *finished, *status, *build, *hw_line;
+	char *weights_json;            /* {"suite": weight} from the spec, or NULL */
+} rep_run;
+
+struct rep_set {
+	rep_run *runs;
+	size_t n_runs;
+	rep_target *targets;
+	size_t n_targets;
+	rep_ts *ts;
+	size_t n_ts;
+};
+
+/* Result of a paired comparison of y against x (y - x). */
+typedef struct rep_pair {
+	const char *test;              /* "McNemar", "bootstrap", "intervals" or "–" */
+	size_t n_shared;
+	long b, c;                     /* McNemar: x pass y fail, x fail y pass */
+	double diff, lo, hi, p;        /* mean difference y - x, its interval, p-value */
+	int worse;                     /* y significantly worse than x */
+} rep_pair;
+
+/* Compares y with x on their shared items (paired), or by interval overlap when they share
+ * none. Ownership: borrows. */
+void rep_pair_test(const rep_ts *x, const rep_ts *y, int n_boot, uint64_t seed, double alpha,
+	rep_pair *out);
+
+/* Tier of one target in one suite (or overall when ts == NULL). */
+typedef struct rep_tier_row {
+	size_t target;
+	const rep_ts *ts;              /* NULL for the overall list */
+	double score, lo, hi;
+	int tier;
+	size_t leader;                 /* target index of its tier's leader */
+	rep_pair vs;                   /* comparison with the leader (test "–" for leaders) */
+} rep_tier_row;
+
+typedef struct rep_tier_list {
+	char *suite;                   /* NULL = overall */
+	rep_tier_row *rows;            /* [n], best first */
+	size_t n;
+} rep_tier_list;
+
+/* One quantisation row: a target x suite within its base model group. */
+typedef struct rep_quant_row {
+	const rep_ts *ts;
+	const rep_ts *best;            /* the model's best quantisation in this suite */
+	rep_pair vs;                   /* this against best */
+} rep_quant_row;
+
+typedef struct rep_cost_row {
+	size_t target;
+	double in_mtok, out_mtok, blended_mtok;   /* $ per M tokens; NAN unknown */
+	double tok_per_s;              /* self-host: measured throughput at the run's concurrency */
+	double usd_per_month_fixed;    /* self-host: one machine a month */
+	double capacity_mtok_month;    /* self-host: tokens one machine serves a month */
+	double monthly_usd;            /* at the requested volume */
+	double run_usd;                /* all suites */
+} rep_cost_row;
+
+typedef struct rep_analysis {
+	char **suites;                 /* [n_suites] in first-seen order (borrowed from ts) */
+	double *weights;               /* [n_suites] */
+	size_t n_suites;
+	rep_tier_list *tiers;          /* [n_suites + 1]: per suite, then overall */
+	rep_quant_row *quant;          /* [n_quant], grouped by base model, then suite, best first */
+	size_t n_quant;
+	rep_cost_row *cost;            /* [n_targets] */
+	size_t n_cost;
+	double *break_even;            /* [n_targets][n_targets]: self-host row, API column */
+} rep_analysis;
+
+/* Builds the analysis of s. Returns 0 or REP_EINVAL (bad weights) / REP_ENOMEM with a line in
+ * err. Ownership: release with rep_analysis_release. */
+int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, char *err,
+	size_t errlen);
+void rep_analysis_release(rep_analysis *a);
+
+/* A table of preformatted cells, rendered by each writer. */
+typedef struct rep_table {
+	const char *id;                /* "results", "quant", ... (HTML ids, CSV names) */
+	char *title;
+	char *note;                    /* text shown under the table, or NULL */
+	size_t n_cols, n_rows;
+	char **cols;                   /* [n_cols] */
+	char *align;                   /* [n_cols] 'l' or 'r' */
+	char **cells;                  /* [n_rows * n_cols], "–" for unknown */
+	size_t n_cells;
+} rep_table;
+
+/* All tables of a report, in document order. */
+typedef struct rep_doc {
+	rep_table *tables;
+	size_t n_tables;
+	char **facts;                  /* [n_facts] lines about the runs and hardware */
+	size_t n_facts;
+	char *tier_rule;               /* the tier rule in words */
+} rep_doc;
+
+int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, rep_doc *d);
+void rep_doc_release(rep_doc *d);
+
+/* Builds the analysis and the document (o NULL = defaults). Returns 0 or a REP_E* code with a
+ * line in err. Ownership: release d then a. */
+int rep_prepare(const rep_set *s, const rep_opts *o, rep_analysis *a, rep_doc *d, char *err,
+	size_t errlen);
+
+/* Names (without extension) of the charts in dir that have an SVG, in drawing order; returns
+ * how many were written to names[max]. */
+int rep_charts_list(const char *dir, char names[][32], int max);
+
+/* Helpers shared by the writers. */
+double rep_quantile(double *v, size_t n, double p);   /* sorts v; p in 0..1 */
+uint64_t rep_rng_next(uint64_t *st);
+/* Formats v with `dec` decimals into buf, or "–" when v is NAN or infinite (+inf as "never"
+ * when inf_never). Returns buf. */
+char *rep_fmt(char *buf, size_t n, double v, int dec);
+/* The ts of (target, suite), or NULL. */
+const rep_ts *rep_set_find_ts(const rep_set *s, size_t target, const char *suite);
+
+#endif

@@ -1,0 +1,572 @@
+/* tests/reports/test_report.c — the report engine: statistics, tier rule and cost arithmetic
+ * against hand-computed numbers; a results store written by a deterministic run renders to the
+ * checked-in Markdown / CSV / JSON byte for byte (TB_UPDATE_GOLDEN=1 rewrites them); the
+ * comparison flags a planted drop and not noise; bad stores give one-line errors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "test.h"
+#include "harness/harness.h"
+#include "reports/report.h"
+#include "reports/report_impl.h"
+
+/* ---------------------------------------------------------------- statistics */
+
+static void test_wilson_matches_hand_computed_interval(void)
+{
+	double lo, hi;
+	rep_wilson95(150, 200, &lo, &hi);
+	TB_CHECK_NEAR(lo, 0.6857, 1e-4);
+	TB_CHECK_NEAR(hi, 0.8049, 1e-4);
+	rep_wilson95(0, 0, &lo, &hi);
+	TB_CHECK(lo == 0 && hi == 1);
+	rep_wilson95(10, 10, &lo, &hi);
+	TB_CHECK_NEAR(hi, 1.0, 1e-12);
+	TB_CHECK_NEAR(lo, 0.7225, 1e-4);
+}
+
+static void test_mcnemar_exact_is_the_doubled_binomial_tail(void)
+{
+	/* b = 10, c = 2: 2 x P(X <= 2 | n = 12, 1/2) = 2 x (1 + 12 + 66) / 4096 */
+	TB_CHECK_NEAR(rep_mcnemar_exact(10, 2), 158.0 / 4096, 1e-12);
+	TB_CHECK_NEAR(rep_mcnemar_exact(2, 10), 158.0 / 4096, 1e-12);
+	TB_CHECK_NEAR(rep_mcnemar_exact(0, 0), 1, 0);
+	TB_CHECK_NEAR(rep_mcnemar_exact(5, 5), 1, 0);
+	/* b = 6, c = 0: 2 / 64 */
+	TB_CHECK_NEAR(rep_mcnemar_exact(6, 0), 2.0 / 64, 1e-12);
+	TB_CHECK(rep_mcnemar_exact(3000, 2900) > 0.1 && rep_mcnemar_exact(3000, 2500) < 1e-6);
+}
+
+static void test_paired_bootstrap_is_seeded_and_exact_for_constant_differences(void)
+{
+	double x[40], y[40], lo, hi, p, lo2, hi2, p2, d;
+	for (int i = 0; i < 40; i++) {
+		x[i] = 0;
+		y[i] = 0.5;
+	}
+	d = rep_paired_bootstrap(x, y, 40, 500, 7, 0.05, &lo, &hi, &p);
+	TB_CHECK_NEAR(d, 0.5, 1e-12);
+	TB_CHECK_NEAR(lo, 0.5, 1e-12);
+	TB_CHECK_NEAR(hi, 0.5, 1e-12);
+	TB_CHECK_NEAR(p, 0, 0);
+	for (int i = 0; i < 40; i++)
+		y[i] = (i % 2) ? 0.3 : -0.3;   /* mean 0: no difference */
+	d = rep_paired_bootstrap(x, y, 40, 1000, 7, 0.05, &lo, &hi, &p);
+	rep_paired_bootstrap(x, y, 40, 1000, 7, 0.05, &lo2, &hi2, &p2);
+	TB_CHECK_NEAR(d, 0, 1e-12);
+	TB_CHECK(lo < 0 && hi > 0 && p > 0.5);
+	TB_CHECK(lo == lo2 && hi == hi2 && p == p2);
+	TB_CHECK(isnan(rep_paired_bootstrap(x, y, 0, 10, 1, 0.05, &lo, &hi, &p)));
+}
+
+/* worse(i, j) = candidates two or more ranks apart */
+static int two_apart(size_t i, size_t j, void *ud)
+{
+	(void)ud;
+	return i - j >= 2;
+}
+
+static int always(size_t i, size_t j, void *ud)
+{
+	(void)i, (void)j, (void)ud;
+	return 1;
+}
+
+static void test_tier_rule_joins_first_leader_not_significantly_better(void)
+{
+	int tier[7];
+	size_t lead[7];
+	rep_tiers_assign(5, two_apart, NULL, tier, lead);
+	/* 0 leads S; 1 ties it; 2 is worse than 0 and leads A; 3 ties 2; 4 is worse than 0 and 2 */
+	TB_CHECK(tier[0] == 0 && tier[1] == 0 && tier[2] == 1 && tier[3] == 1 && tier[4] == 2);
+	TB_CHECK(lead[1] == 0 && lead[3] == 2 && lead[4] == 4);
+	rep_tiers_assign(7, always, NULL, tier, lead);
+	TB_CHECK(tier[0] == 0 && tier[4] == 4 && tier[5] == 4 && tier[6] == 4);
+	TB_CHECK(lead[5] == 4);
+	TB_CHECK_STR(rep_tier_name(0), "S");
+	TB_CHECK_STR(rep_tier_name(4), "D");
+}
+
+static void test_cost_arithmetic_matches_hand_computed_numbers(void)
+{
+	/* 2400 $ over 24 months of 730 h, plus 300 W at 0.20 $/kWh */
+	TB_CHECK_NEAR(rep_selfhost_usd_per_hour(0, 2400, 24, 300, 0.2), 2400.0 / 24 / 730 + 0.06, 1e-12);
+	TB_CHECK_NEAR(rep_selfhost_usd_per_hour(1.5, 2400, 24, 300, 0.2), 1.5, 0);
+	TB_CHECK_NEAR(rep_selfhost_usd_per_hour(0, 0, 0, 0, 0), 0, 0);
+	TB_CHECK_NEAR(rep_blended_usd_per_mtok(0.15, 0.60, 3, 1), 0.2625, 1e-12);
+	TB_CHECK_NEAR(rep_blended_usd_per_mtok(1, 3, 1, 1), 2, 1e-12);
+	TB_CHECK_NEAR(rep_break_even_mtok_month(876, 5000, 0.2625), 876 / 0.2625, 1e-9);
+	TB_CHECK(isinf(rep_break_even_mtok_month(876, 50, 0.2625)));
+	TB_CHECK(isinf(rep_break_even_mtok_month(876, 5000, 0)));
+	TB_CHECK(isnan(rep_break_even_mtok_month(NAN, 5000, 1)));
+}
+
+/* ---------------------------------------------------------------- stores written by a run */
+
+typedef struct planted {
+	const char *target, *suite, *item;
+	double score, ttft, lat, cost;
+	int64_t tin, tout;
+	int error;
+} planted;
+
+/* Writes a run of spec_json with the given samples into dir/results.db through the harness's
+ * store (as the scheduler does), then pins the run's times, build and hardware so renders are
+ * byte-stable. Returns 0 on success. */
+static int write_run(const char *dir, const char *spec_json, const planted *p, size_t n)
+{
+	char path[512], err[512];
+	hx_spec *spec;
+	hx_store *st;
+	int64_t run_id;
+	int resumed, rc = -1;
+	sqlite3 *db;
+	mkdir(dir, 0777);
+	snprintf(path, sizeof path, "%s/results.db", dir);
+	unlink(path);
+	if (!(spec = hx_spec_parse(spec_json, "spec.json", ".", err, sizeof err))) {
+		printf("  spec: %s\n", err);
+		return -1;
+	}
+	if (!(st = hx_store_open(path, 1, err, sizeof err)))
+		goto done;
+	if (hx_store_begin_run(st, spec, "{\"cpu_model\":\"Test CPU\",\"arch\":\"x86_64\",\"cores\":8,"
+	    "\"hw_threads\":16,\"ram_bytes\":34359738368,\"mem_bw_gbs\":50}", 0, &run_id, &resumed,
+	    err, sizeof err))
+		goto close;
+	for (size_t i = 0; i < n; i++) {
+		hx_sample_row r;
+		char scores[64];
+		memset(&r, 0, sizeof r);
+		r.target = p[i].target;
+		r.suite = p[i].suite;
+		r.item = p[i].item;
+		r.response = p[i].error ? NULL : "answer";
+		r.score = p[i].score;
+		snprintf(scores, sizeof scores, "{\"strict\":%g}", p[i].score);
+		r.scores_json = scores;
+		r.n_tokens_in = p[i].tin;
+		r.n_tokens_out = p[i].tout;
+		r.ttft_ms = p[i].ttft;
+		r.latency_ms = p[i].lat;
+		r.cost_usd = p[i].cost;
+		r.error = p[i].error;
+		r.error_class = p[i].error ? "server" : NULL;
+		r.attempts = 1;
+		if (hx_store_put_sample(st, run_id, &r, err, sizeof err))
+			goto close;
+	}
+	hx_store_end_run(st, run_id, "done");
+	rc = 0;
+close:
+	hx_store_close(st);
+done:
+	if (rc)
+		printf("  store: %s\n", err);
+	hx_spec_free(spec);
+	if (!rc && sqlite3_open(path, &db) == SQLITE_OK) {
+		rc = sqlite3_exec(db, "UPDATE runs SET started_at = '2026-01-01T00:00:00Z', finished_at = "
+			"'2026-01-01T00:10:00Z', build_json = '{\"version\":\"0.1.0\",\"git_rev\":\"golden\","
+			"\"compiler\":\"cc\"}'; UPDATE samples SET created_at = '2026-01-01T00:05:00Z', git_rev = "
+			"'golden'", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+		sqlite3_close(db);
+	}
+	return rc;
+}
+
+static char *render(int (*w)(FILE *, const rep_set *, const rep_opts *, char *, size_t),
+	const rep_set *s, const rep_opts *o)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+	if (!f)
+		return NULL;
+	rc = w(f, s, o, err, sizeof err);
+	fclose(f);
+	if (rc) {
+		printf("  render: %s\n", err);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static const char cost_spec[] =
+	"{\"name\":\"cost\",\"concurrency\":1,\"targets\":["
+	"{\"id\":\"box\",\"provider\":\"samples\",\"model\":\"m.jsonl\",\"max_in_flight\":2,"
+	" \"hardware\":{\"kind\":\"self-host\",\"cost_per_hour\":3.6}},"
+	"{\"id\":\"api\",\"provider\":\"samples\",\"model\":\"a.jsonl\","
+	" \"prices\":{\"input_per_mtok\":1.0,\"output_per_mtok\":4.0}}],"
+	"\"suites\":[{\"name\":\"gsm8k\"}]}";
+
+static void test_cost_table_from_a_store_matches_hand_computed_numbers(void)
+{
+	static const planted p[] = {
+		{ "box", "gsm8k", "1", 1, 100, 1000, 0, 100, 50, 0 },
+		{ "box", "gsm8k", "2", 0, 100, 1000, 0, 100, 50, 0 },
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0 },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0 },
+	};
+	char err[256];
+	rep_set *s = rep_set_new();
+	rep_opts o;
+	rep_analysis a;
+	const rep_cost_row *box, *api;
+	TB_REQUIRE(write_run("cost", cost_spec, p, 4) == 0);
+	TB_REQUIRE(rep_set_add_store(s, "cost/results.db", "runs/cost", -1, err, sizeof err) == 0);
+	rep_opts_default(&o);
+	TB_REQUIRE(rep_analysis_build(s, &o, &a, err, sizeof err) == 0);
+	TB_REQUIRE(a.n_cost == 2);
+	box = &a.cost[0];
+	api = &a.cost[1];
+	/* box: 2 in flight x 300 tokens / 2 s of summed latency = 300 tok/s */
+	TB_CHECK_NEAR(box->tok_per_s, 300, 1e-9);
+	TB_CHECK_NEAR(box->blended_mtok, 3.6 / (300 * 3600.0) * 1e6, 1e-9);      /* 3.333 $/M */
+	TB_CHECK_NEAR(box->usd_per_month_fixed, 3.6 * 730, 1e-9);                /* 2628 $ */
+	TB_CHECK_NEAR(box->capacity_mtok_month, 300 * 3600.0 * 730 / 1e6, 1e-9);  /* 788.4 M */
+	TB_CHECK_NEAR(box->monthly_usd, 2628, 1e-9);                             /* one machine */
+	TB_CHECK_NEAR(box->run_usd, 3.6 * 2.0 / 2 / 3600, 1e-12);                /* busy 1 s */
+	TB_CHECK_NEAR(api->blended_mtok, (3 * 1.0 + 1 * 4.0) / 4, 1e-12);         /* 1.75 */
+	TB_CHECK_NEAR(api->monthly_usd, 175, 1e-9);
+	TB_CHECK_NEAR(api->run_usd, (200 * 1.0 + 100 * 4.0) / 1e6, 1e-15);
+	TB_CHECK_NEAR(rep_set_find_ts(s, 1, "gsm8k")->usd_per_solved, 0.0006, 1e-15);
+	/* break-even 2628 / 1.75 = 1502 M tok/month exceeds the machine's 788.4: never */
+	TB_CHECK(isinf(a.break_even[0 * 2 + 1]));
+	TB_CHECK(isnan(a.break_even[1 * 2 + 0]));
+	rep_analysis_release(&a);
+	/* at 1000 M tok/month two machines are needed; a dearer API breaks even */
+	o.volume_mtok_month = 1000;
+	o.blend_in = 0;            /* output tokens only: 4 $/M */
+	TB_REQUIRE(rep_analysis_build(s, &o, &a, err, sizeof err) == 0);
+	TB_CHECK_NEAR(a.cost[0].monthly_usd, 2 * 2628, 1e-9);
+	TB_CHECK_NEAR(a.break_even[1], 2628 / 4.0, 1e-9);                        /* 657 M */
+	rep_analysis_release(&a);
+	rep_set_free(s);
+}
+
+/* The golden run: three quantisations of one model (self-hosted) and an API model, on a
+ * pass/fail suite with 40 items and a needle grid of 3 lengths x 3 depths. */
+static const char golden_spec[] =
+	"{\"name\":\"golden\",\"concurrency\":2,\"targets\":["
+	"{\"id\":\"llama-q8\",\"provider\":\"samples\",\"model\":\"models/llama-3b-Q8_0.gguf\","
+	" \"quant\":\"Q8_0\",\"max_in_flight\":4,"
+	" \"hardware\":{\"kind\":\"self-host\",\"gpu\":\"1x RTX 4090\",\"cost_per_hour\":0.8}},"
+	"{\"id\":\"llama-q4\",\"provider\":\"samples\",\"model\":\"models/llama-3b-Q4_K_M.gguf\","
+	" \"quant\":\"Q4_K_M\",\"max_in_flight\":4,"
+	" \"hardware\":{\"kind\":\"self-host\",\"purchase_usd\":2400,\"amortisation_months\":24,"
+	"  \"power_watts\":350,\"usd_per_kwh\":0.25}},"
+	"{\"id\":\"llama-q2\",\"provider\":\"samples\",\"model\":\"models/llama-3b-Q2_K.gguf\","
+	" \"quant\":\"Q2_K\",\"hardware\":{\"kind\":\"self-host\",\"cost_per_hour\":0.8}},"
+	"{\"id\":\"api-mini\",\"provider\":\"samples\",\"model\":\"api-mini.jsonl\","
+	" \"prices\":{\"input_per_mtok\":0.15,\"output_per_mtok\":0.6},\"hardware\":{\"kind\":\"api\"}}],"
+	"\"suites\":[{\"name\":\"gsm8k\",\"weight\":2},{\"name\":\"needle\",\"weight\":1}]}";
+
+static size_t golden_samples(planted *p, char ids[][24])
+{
+	static const char *const tg[] = { "llama-q8", "llama-q4", "llama-q2", "api-mini" };
+	static const double level[] = { 0.85, 0.80, 0.45, 0.70 };
+	size_t n = 0;
+	uint32_t h = 12345;
+	for (int t = 0; t < 4; t++) {
+		for (int i = 0; i < 40; i++) {
+			double diff = (double)((i * 37) % 40) / 40.0;   /* item difficulty, shared */
+			planted *s = &p[n++];
+			h = h * 1103515245u + 12345u;
+			snprintf(ids[n - 1], 24, "%03d", i);
+			s->target = tg[t];
+			s->suite = "gsm8k";
+			s->item = ids[n - 1];
+			s->score = (diff < level[t]) ^ ((h >> 16) % 19 == 0);
+			s->tin = 120 + i;
+			s->tout = 30 + i % 7;
+			s->ttft = t == 3 ? 300 + 5 * (i % 9) : 40 + 10 * t + 2 * (i % 5);
+			s->lat = s->ttft + (double)s->tout * (t == 3 ? 12 : 15 + 5 * t);
+			s->cost = t == 3 ? hx_cost_usd(s->tin, s->tout, 0.15, 0.6) : 0;
+			s->error = t == 1 && i == 39;   /* one failed sample */
+		}
+		for (int L = 0; L < 3; L++)
+			for (int d = 0; d < 3; d++) {
+				planted *s = &p[n++];
+				snprintf(ids[n - 1], 24, "len%d-depth%d", 1024 << (2 * L), 25 * (d + 1));
+				s->target = tg[t];
+				s->suite = "needle";
+				s->item = ids[n - 1];
+				s->score = L + t < 4 || (t == 3 && d != 1);
+				s->tin = 1024 << (2 * L);
+				s->tout = 8;
+				s->ttft = 100.0 * (L + 1) * (t + 1);
+				s->lat = s->ttft + 80;
+				s->cost = t == 3 ? hx_cost_usd(s->tin, s->tout, 0.15, 0.6) : 0;
+			}
+	}
+	return n;
+}
+
+static char root[4096];   /* the checkout; the tests run in a scratch folder */
+
+static void check_golden(const char *name, const char *got)
+{
+	char path[4200];
+	char *want;
+	snprintf(path, sizeof path, "%s/tests/fixtures/reports/%s", root, name);
+	if (getenv("TB_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+		TB_REQUIRE(f && fputs(got, f) >= 0 && fclose(f) == 0);
+		return;
+	}
+	want = tb_slurp(path, NULL);
+	TB_REQUIRE(want != NULL);
+	if (strcmp(want, got) != 0) {
+		size_t i = 0;
+		while (want[i] && want[i] == got[i])
+			i++;
+		printf("  %s differs at byte %zu: got \"%.60s\"\n", path, i, got + i);
+		TB_CHECK(0);
+	}
+	free(want);
+}
+
+static rep_set *golden_set(void)
+{
+	static planted p[200];
+	static char ids[200][24];
+	char err[256];
+	size_t n = golden_samples(p, ids);
+	rep_set *s;
+	if (write_run("golden", golden_spec, p, n))
+		return NULL;
+	s = rep_set_new();
+	if (rep_set_add_store(s, "golden/results.db", "runs/golden", -1, err, sizeof err)) {
+		printf("  %s\n", err);
+		rep_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void test_golden_store_renders_expected_markdown_csv_json(void)
+{
+	rep_set *s = golden_set();
+	rep_opts o;
+	char *md, *csv, *js;
+	TB_REQUIRE(s);
+	rep_opts_default(&o);
+	md = render(rep_write_markdown, s, &o);
+	csv = render(rep_write_csv, s, &o);
+	js = render(rep_write_json, s, &o);
+	TB_CHECK(md && csv && js);
+	if (md && csv && js) {
+		check_golden("golden.md", md);
+		check_golden("golden.csv", csv);
+		check_golden("golden.json", js);
+	}
+	free(md);
+	free(csv);
+	free(js);
+	rep_set_free(s);
+}
+
+static void test_golden_tiers_and_quant_deltas_follow_the_planted_levels(void)
+{
+	rep_set *s = golden_set();
+	rep_opts o;
+	rep_analysis a;
+	char err[256];
+	const rep_tier_list *g;
+	TB_REQUIRE(s);
+	rep_opts_default(&o);
+	TB_REQUIRE(rep_analysis_build(s, &o, &a, err, sizeof err) == 0);
+	TB_REQUIRE(a.n_suites == 2 && strcmp(a.suites[0], "gsm8k") == 0);
+	TB_CHECK_NEAR(a.weights[0], 2, 0);
+	g = &a.tiers[0];
+	TB_REQUIRE(g->n == 4);
+	/* q8 (~85 %) leads S, q4 is not significantly worse, q2 (~45 %) is: a lower tier */
+	TB_CHECK_STR(s->targets[g->rows[0].target].id, "llama-q8");
+	TB_CHECK(g->rows[0].tier == 0);
+	for (size_t i = 0; i < g->n; i++) {
+		const char *id = s->targets[g->rows[i].target].id;
+		if (strcmp(id, "llama-q4") == 0)
+			TB_CHECK(g->rows[i].tier == 0 && strcmp(g->rows[i].vs.test, "McNemar") == 0);
+		if (strcmp(id, "llama-q2") == 0)
+			TB_CHECK(g->rows[i].tier >= 1 && g->rows[i].leader != g->rows[0].target);
+	}
+	/* quantisation rows: three of one base model per suite, the best first */
+	TB_REQUIRE(a.n_quant == 6);
+	TB_CHECK_STR(s->targets[a.quant[0].ts->target].base, "llama-3b");
+	TB_CHECK(a.quant[0].ts == a.quant[0].best);
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(s->targets[a.quant[i].ts->target].id, "llama-q2") == 0)
+			TB_CHECK(a.quant[i].vs.worse);
+	rep_analysis_release(&a);
+	rep_set_free(s);
+}
+
+static void test_weights_option_is_checked(void)
+{
+	rep_set *s = golden_set();
+	rep_opts o;
+	char err[256] = "";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	TB_REQUIRE(s);
+	rep_opts_default(&o);
+	o.weights = "gsm8k=1,bogus=2";
+	f = open_memstream(&buf, &len);
+	TB_CHECK(rep_write_markdown(f, s, &o, err, sizeof err) == REP_EINVAL);
+	TB_CHECK(strstr(err, "bogus") != NULL);
+	o.weights = "gsm8k=x";
+	TB_CHECK(rep_write_json(f, s, &o, err, sizeof err) == REP_EINVAL);
+	TB_CHECK(strstr(err, "gsm8k") != NULL);
+	o.weights = "gsm8k=0,needle=1";
+	TB_CHECK(rep_write_csv(f, s, &o, err, sizeof err) == 0);
+	fclose(f);
+	free(buf);
+	rep_set_free(s);
+}
+
+/* ---------------------------------------------------------------- compare */
+
+static int compare_runs(const planted *base, size_t nb, const planted *cand, size_t nc,
+	double max_drop, char **out)
+{
+	static const char spec[] = "{\"name\":\"cmp\",\"targets\":[{\"id\":\"m\",\"provider\":\"samples\","
+		"\"model\":\"m.jsonl\",\"quant\":\"Q4_K_M\"}],\"suites\":[{\"name\":\"gsm8k\"}]}";
+	rep_set *b = rep_set_new(), *c = rep_set_new();
+	rep_compare_opts o;
+	char err[256];
+	size_t len = 0;
+	int reg = -1;
+	FILE *f = open_memstream(out, &len);
+	if (write_run("base", spec, base, nb) || write_run("cand", spec, cand, nc) ||
+	    rep_set_add_store(b, "base/results.db", "base", -1, err, sizeof err) ||
+	    rep_set_add_store(c, "cand/results.db", "cand", -1, err, sizeof err))
+		reg = -2;
+	rep_compare_opts_default(&o);
+	o.max_drop_pct = max_drop;
+	if (reg == -1 && rep_compare(f, b, c, &o, &reg, err, sizeof err))
+		reg = -3;
+	fclose(f);
+	rep_set_free(b);
+	rep_set_free(c);
+	return reg;
+}
+
+static void test_compare_flags_planted_drop_and_not_noise(void)
+{
+	static planted b[100], c[100];
+	static char ids[100][8];
+	char *out = NULL;
+	for (int i = 0; i < 100; i++) {
+		snprintf(ids[i], sizeof ids[i], "%02d", i);
+		b[i] = (planted){ "m", "gsm8k", ids[i], i < 80, -1, -1, 0, 0, 0, 0 };
+		/* planted drop: 20 items the base solved now fail, 2 gained */
+		c[i] = b[i];
+		if (i < 20)
+			c[i].score = 0;
+		if (i == 90 || i == 91)
+			c[i].score = 1;
+	}
+	TB_CHECK(compare_runs(b, 100, c, 100, 0, &out) == 1);
+	TB_CHECK(out && strstr(out, "regression") && strstr(out, "`00`"));
+	free(out);
+	out = NULL;
+	/* the same drop is allowed with --max-drop 25 */
+	TB_CHECK(compare_runs(b, 100, c, 100, 25, &out) == 0);
+	free(out);
+	out = NULL;
+	/* noise: 3 lost, 3 gained */
+	for (int i = 0; i < 100; i++)
+		c[i] = b[i];
+	c[0].score = c[1].score = c[2].score = 0;
+	c[90].score = c[91].score = c[92].score = 1;
+	TB_CHECK(compare_runs(b, 100, c, 100, 0, &out) == 0);
+	TB_CHECK(out && strstr(out, "no significant"));
+	free(out);
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+static void test_bad_stores_give_one_line_errors(void)
+{
+	char err[256] = "";
+	rep_set *s = rep_set_new();
+	FILE *f;
+	TB_CHECK(rep_set_add_store(s, "missing/results.db", "x", -1, err, sizeof err) == REP_ESTORE);
+	TB_CHECK(strstr(err, "missing/results.db") && !strchr(err, '\n'));
+	f = fopen("junk.db", "w");
+	TB_REQUIRE(f);
+	fputs("this is not a database, just text\n", f);
+	fclose(f);
+	TB_CHECK(rep_set_add_store(s, "junk.db", "x", -1, err, sizeof err) == REP_ESTORE);
+	TB_CHECK(strstr(err, "junk.db") != NULL);
+	TB_REQUIRE(write_run("cost", cost_spec, NULL, 0) == 0);
+	TB_CHECK(rep_set_add_store(s, "cost/results.db", "x", 99, err, sizeof err) == REP_EINVAL);
+	TB_CHECK(strstr(err, "run 99") != NULL);
+	unlink("junk.db");
+	/* a store from a newer tierbench is refused, naming both versions */
+	TB_CHECK(REP_STORE_SCHEMA_VERSION == HX_STORE_SCHEMA_VERSION);
+	{
+		sqlite3 *db;
+		TB_REQUIRE(sqlite3_open("cost/results.db", &db) == SQLITE_OK);
+		TB_CHECK(sqlite3_exec(db, "PRAGMA user_version = 42", NULL, NULL, NULL) == SQLITE_OK);
+		sqlite3_close(db);
+		TB_CHECK(rep_set_add_store(s, "cost/results.db", "x", -1, err, sizeof err) == REP_ESTORE);
+		TB_CHECK(strstr(err, "schema version 42 is newer") != NULL);
+	}
+	rep_set_free(s);
+}
+
+static void test_empty_run_renders_with_dashes(void)
+{
+	char err[256];
+	rep_set *s = rep_set_new();
+	char *md, *js;
+	TB_REQUIRE(write_run("cost", cost_spec, NULL, 0) == 0);
+	TB_REQUIRE(rep_set_add_store(s, "cost/results.db", "x", -1, err, sizeof err) == 0);
+	md = render(rep_write_markdown, s, NULL);
+	js = render(rep_write_json, s, NULL);
+	TB_CHECK(md && strstr(md, "Nothing to show"));
+	TB_CHECK(js && strstr(js, "\"results\":\t[]"));
+	free(md);
+	free(js);
+	rep_set_free(s);
+}
+
+int main(void)
+{
+	char scratch[] = "/tmp/tb_rep_XXXXXX", cmd[64];
+	int rc;
+	if (!getcwd(root, sizeof root) || !mkdtemp(scratch) || chdir(scratch) != 0) {
+		printf("cannot make a scratch folder\n");
+		return 1;
+	}
+	TB_RUN(test_wilson_matches_hand_computed_interval);
+	TB_RUN(test_mcnemar_exact_is_the_doubled_binomial_tail);
+	TB_RUN(test_paired_bootstrap_is_seeded_and_exact_for_constant_differences);
+	TB_RUN(test_tier_rule_joins_first_leader_not_significantly_better);
+	TB_RUN(test_cost_arithmetic_matches_hand_computed_numbers);
+	TB_RUN(test_cost_table_from_a_store_matches_hand_computed_numbers);
+	TB_RUN(test_golden_store_renders_expected_markdown_csv_json);
+	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
+	TB_RUN(test_weights_option_is_checked);
+	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
+	TB_RUN(test_bad_stores_give_one_line_errors);
+	TB_RUN(test_empty_run_renders_with_dashes);
+	rc = tb_test_end();
+	if (getenv("TB_KEEP_SCRATCH"))
+		printf("scratch kept: %s\n", scratch);
+	else if (chdir(root) == 0) {
+		snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", scratch);
+	}
+	return rc;
+}
