@@ -38,7 +38,7 @@ CU_SRC   :=
 ifeq ($(CUDA),1)
 CU_SRC   := $(wildcard engine/cuda/*.cu)
 CPPFLAGS += -DTB_CUDA=1 -I$(CUDA_HOME)/include
-CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 NVCC_GENCODE := $(foreach a,$(subst ;, ,$(CUDA_ARCH)),-gencode arch=compute_$(subst sm_,,$(a)),code=$(a))
 NVCCFLAGS := -O2 -std=c++17 $(NVCC_GENCODE) -I. -DTB_CUDA=1 -Xcompiler -Wall,-Wextra,-Werror
 BUILD    := build/$(CONFIG)-cuda

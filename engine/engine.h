@@ -25,9 +25,14 @@ void eng_log_set(eng_log_fn fn, void *ud);
 /* ---- model ---- */
 typedef struct eng_model eng_model;
 
+enum { ENG_DEVICE_CPU = 0, ENG_DEVICE_CUDA = 1 };
+
 typedef struct eng_opts {
 	int n_threads;               /* compute threads; 0 = all cores */
 	const char *chat_template;   /* family name overriding the GGUF's template, or NULL */
+	int device;                  /* ENG_DEVICE_CPU (default) or ENG_DEVICE_CUDA (make CUDA=1) */
+	int n_gpu_layers;            /* with CUDA: layers on the GPU; -1 or >= n_layer: all (only
+	                              * full offload is supported yet; fewer is an error) */
 	int use_mmap;                /* 1: compute from the file's read-only mapping (starts faster,
 	                              * shares the page cache); 0 (default): copy the weights into
 	                              * the process's own memory at load, which decodes faster */
@@ -61,6 +66,10 @@ typedef struct eng_model_info {
 	                              * output matrix included (the embedding table when tied), but
 	                              * not the embedding lookup */
 } eng_model_info;
+/* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
+ * Return 0, or -1 when built without CUDA or no device is present. */
+int eng_gpu_info(char *name, size_t n, double *peak_gbs);
+
 /* The CPU kernel level in use: "avx512", "avx2", "neon" or "scalar". Ownership: static string. */
 const char *eng_cpu_level(void);
 

@@ -19,6 +19,9 @@
 #include "engine/quant_impl.h"
 #include "engine/threads_impl.h"
 #include "engine/vocab_impl.h"
+#ifdef TB_CUDA
+#include "engine/cuda/cuda_backend.h"
+#endif
 
 enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
 enum { ROPE_NORM, ROPE_NEOX };
@@ -50,6 +53,9 @@ struct eng_model {
 	int chat_family;
 	tref tok_embd, output_norm, output;
 	layer *layers;
+#ifdef TB_CUDA
+	eng_cuda_model *gpu;         /* every layer on the GPU (--device cuda), or NULL */
+#endif
 };
 
 /* ---------------------------------------------------------------- load */
@@ -59,6 +65,7 @@ eng_opts eng_opts_default(void)
 	eng_opts o;
 
 	memset(&o, 0, sizeof o);
+	o.n_gpu_layers = -1;
 	return o;
 }
 
@@ -320,6 +327,87 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+#ifdef TB_CUDA
+static eng_cuda_tensor cu_t(tref t)
+{
+	eng_cuda_tensor r = { 0, 0, 0, NULL, 0 };
+
+	if (t) {
+		r.type = t->type;
+		r.ne0 = t->ne[0];
+		r.ne1 = t->ne[1];
+		r.data = t->data;
+		r.bytes = (size_t)t->size_bytes;
+	}
+	return r;
+}
+#endif
+
+int eng_gpu_info(char *name, size_t n, double *peak_gbs)
+{
+#ifdef TB_CUDA
+	return eng_cuda_device_info(name, n, peak_gbs);
+#else
+	(void)name;
+	(void)n;
+	(void)peak_gbs;
+	return -1;
+#endif
+}
+
+/* --device cuda: every layer is uploaded once (partial offload is not there yet). */
+static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
+{
+#ifdef TB_CUDA
+	eng_cuda_model_desc d;
+	eng_cuda_layer *L;
+
+	if (o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer) {
+		eng_seterr(err, errlen, "%s: -ngl %d: offloading part of the %d layers is not supported yet "
+			"(use -ngl %d or more, or the CPU)", m->path, o->n_gpu_layers, m->n_layer, m->n_layer);
+		return -1;
+	}
+	L = calloc((size_t)m->n_layer, sizeof *L);
+	if (!L) {
+		eng_seterr(err, errlen, "%s: out of memory", m->path);
+		return -1;
+	}
+	memset(&d, 0, sizeof d);
+	d.n_vocab = m->n_vocab;
+	d.n_embd = m->n_embd;
+	d.n_layer = m->n_layer;
+	d.n_head = m->n_head;
+	d.n_head_kv = m->n_head_kv;
+	d.n_ff = m->n_ff;
+	d.hd_k = m->hd_k;
+	d.hd_v = m->hd_v;
+	d.n_rot = m->n_rot;
+	d.rope_neox = m->rope_type != ROPE_NORM;
+	d.rope_base = m->rope_base;
+	d.rope_freq_scale = m->rope_freq_scale;
+	d.norm_eps = m->norm_eps;
+	d.rope_ff = m->rope_ff;
+	d.tok_embd = cu_t(m->tok_embd);
+	d.output_norm = cu_t(m->output_norm);
+	d.output = cu_t(m->output != m->tok_embd ? m->output : NULL);
+	for (int il = 0; il < m->n_layer; il++) {
+		const layer *s = &m->layers[il];
+
+		L[il] = (eng_cuda_layer){ cu_t(s->attn_norm), cu_t(s->wq), cu_t(s->wk), cu_t(s->wv), cu_t(s->wo),
+			cu_t(s->bq), cu_t(s->bk), cu_t(s->bv), cu_t(s->bo), cu_t(s->q_norm), cu_t(s->k_norm),
+			cu_t(s->ffn_norm), cu_t(s->ffn_gate), cu_t(s->ffn_up), cu_t(s->ffn_down) };
+	}
+	d.layers = L;
+	m->gpu = eng_cuda_model_new(&d, err, errlen);
+	free(L);
+	return m->gpu ? 0 : -1;
+#else
+	(void)o;
+	eng_seterr(err, errlen, "%s: --device cuda: this tierbench was built without CUDA (make CUDA=1)", m->path);
+	return -1;
+#endif
+}
+
 eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen)
 {
 	eng_model *m = calloc(1, sizeof *m);
@@ -363,6 +451,8 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 			goto fail;
 		}
 	}
+	if (o->device == ENG_DEVICE_CUDA && gpu_load(m, o, err, errlen) != 0)
+		goto fail;
 	m->n_threads = o->n_threads > 0 ? o->n_threads : eng_physical_cores();
 	if (m->n_threads > 1024)
 		m->n_threads = 1024;
@@ -391,6 +481,9 @@ void eng_model_free(eng_model *m)
 {
 	if (!m)
 		return;
+#ifdef TB_CUDA
+	eng_cuda_model_free(m->gpu);
+#endif
 	eng_pool_free(m->pool);
 	eng_vocab_free(m->vocab);
 	eng_gguf_close(m->g);
@@ -552,6 +645,9 @@ struct eng_ctx {
 	float *logits;               /* [n_out_max][n_vocab] */
 	int *out_index;              /* [n_batch] batch index -> logits row, -1 */
 	int *tok_seq, *tok_pos;      /* [n_batch] resolved */
+#ifdef TB_CUDA
+	eng_cuda_ctx *gpu;           /* the model's GPU cache and buffers, or NULL */
+#endif
 };
 
 eng_ctx_params eng_ctx_params_default(void)
@@ -566,6 +662,9 @@ void eng_ctx_free(eng_ctx *c)
 {
 	if (!c)
 		return;
+#ifdef TB_CUDA
+	eng_cuda_ctx_free(c->gpu);
+#endif
 	free(c->k);
 	free(c->v);
 	free(c->kv_len);
@@ -677,6 +776,13 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
+#ifdef TB_CUDA
+	if (m->gpu) {
+		c->gpu = eng_cuda_ctx_new(m->gpu, c->n_ctx, c->n_seq, c->n_batch, c->n_out_max, err, errlen);
+		if (!c->gpu)
+			goto fail;
+	}
+#endif
 	return c;
 oom:
 	eng_seterr(err, errlen, "out of memory for a context of %d cells x %d sequences", p->n_ctx, p->n_seq);
@@ -1158,6 +1264,15 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 	}
 	for (int i = n; i < c->n_batch; i++)
 		c->out_index[i] = -1;
+#ifdef TB_CUDA
+	if (c->gpu) {
+		if (eng_cuda_decode(c->gpu, n, b->token, c->tok_seq, c->tok_pos, c->out_index, n_out, c->logits) != 0)
+			return ENG_EIO;
+		for (int s = 0; s < c->n_seq; s++)
+			c->kv_len[s] = next[s];
+		return 0;
+	}
+#endif
 
 	for (int t = 0; t < n; t++)
 		eng_dequant_row(m->tok_embd->type,

@@ -100,6 +100,10 @@ static void usage_bench(FILE *f)
 		"  -ub, --ubatch-size N      most tokens per decode call in pp tests (default 512)\n"
 		"  -o, --output FMT          md (default), csv, json or jsonl\n"
 		"      --no-bw               skip the memory-bandwidth measurement (bw %% left blank)\n"
+		"      --device cpu|cuda     where the model runs (cuda: make CUDA=1; bw %% then uses the\n"
+		"                            GPU's peak bandwidth from its memory clock and bus width)\n"
+		"  -ngl, --n-gpu-layers N    layers on the GPU (implies --device cuda when N > 0; all of\n"
+		"                            them: partial offload is not supported yet)\n"
 		"      --mmap                compute from the file mapping instead of weights copied into\n"
 		"                            memory at load (llama-bench's default; slower decode)\n");
 }
@@ -412,13 +416,14 @@ done:
 
 int hx_cmd_bench(int argc, char **argv)
 {
-	enum { O_NOBW = 256, O_MMAP };
+	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "threads", required_argument, NULL, 't' },
 		{ "n-prompt", required_argument, NULL, 'p' }, { "n-gen", required_argument, NULL, 'n' },
 		{ "repetitions", required_argument, NULL, 'r' },
 		{ "ubatch-size", required_argument, NULL, 'u' }, { "output", required_argument, NULL, 'o' },
 		{ "no-bw", no_argument, NULL, O_NOBW }, { "mmap", no_argument, NULL, O_MMAP },
+		{ "device", required_argument, NULL, O_DEVICE }, { "n-gpu-layers", required_argument, NULL, O_NGL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -426,8 +431,9 @@ int hx_cmd_bench(int argc, char **argv)
 	int threads[MAX_LIST], prompts[MAX_LIST], gens[MAX_LIST], reps_l[MAX_LIST], ub_l[MAX_LIST];
 	int n_models = 0, n_threads = 0, n_prompts = 0, n_gens = 0, n_reps = 0, n_ub = 0;
 	int fmt = FMT_MD, measure_bw = 1, use_mmap = 0, opt, rc = HX_EXIT_RUNTIME, any = 0;
-	double bw[MAX_LIST];
-	char **av = NULL, err[1024], backend[48];
+	int device = ENG_DEVICE_CPU, ngl = -1;
+	double bw[MAX_LIST], gpu_peak = 0;
+	char **av = NULL, err[1024], backend[64];
 	bench_out out = { 0 };
 	bench_row *row = NULL;
 	struct sigaction sa, old_int, old_term;
@@ -439,7 +445,8 @@ int hx_cmd_bench(int argc, char **argv)
 		return HX_EXIT_RUNTIME;
 	}
 	for (int i = 0; i < argc; i++)
-		av[i] = strcmp(argv[i], "-ub") == 0 ? (char *)"--ubatch-size" : argv[i];
+		av[i] = strcmp(argv[i], "-ub") == 0 ? (char *)"--ubatch-size" :
+			strcmp(argv[i], "-ngl") == 0 ? (char *)"--n-gpu-layers" : argv[i];
 	av[argc] = NULL;
 	optind = 1;
 	while ((opt = getopt_long(argc, av, "m:t:p:n:r:o:h", opts, NULL)) != -1) {
@@ -479,6 +486,29 @@ int hx_cmd_bench(int argc, char **argv)
 			break;
 		case O_NOBW: measure_bw = 0; break;
 		case O_MMAP: use_mmap = 1; break;
+		case O_DEVICE:
+			if (strcmp(optarg, "cpu") == 0)
+				device = ENG_DEVICE_CPU;
+			else if (strcmp(optarg, "cuda") == 0)
+				device = ENG_DEVICE_CUDA;
+			else {
+				fprintf(stderr, "tierbench bench: --device: expected cpu or cuda, got \"%s\"\n", optarg);
+				bad = 1;
+			}
+			break;
+		case O_NGL: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 100000) {
+				fprintf(stderr, "tierbench bench: -ngl: expected a layer count, got \"%s\"\n", optarg);
+				bad = 1;
+			} else {
+				ngl = (int)v;
+				device = v > 0 ? ENG_DEVICE_CUDA : ENG_DEVICE_CPU;
+			}
+			break;
+		}
 		case 'h': usage_bench(stdout); free(av); return HX_EXIT_OK;
 		default: usage_bench(stderr); bad = 1; break;
 		}
@@ -542,6 +572,17 @@ int hx_cmd_bench(int argc, char **argv)
 	out.w_model = out.w_model < 5 ? 5 : out.w_model;
 	out.w_type = out.w_type < 4 ? 4 : out.w_type;
 	snprintf(backend, sizeof backend, "CPU %s", eng_cpu_level());
+	if (device == ENG_DEVICE_CUDA) {
+		char gname[40] = "";
+		double peak = 0;
+
+		if (eng_gpu_info(gname, sizeof gname, &peak) != 0) {
+			fprintf(stderr, "tierbench bench: --device cuda: no CUDA device (or built without CUDA: make CUDA=1)\n");
+			return HX_EXIT_RUNTIME;
+		}
+		snprintf(backend, sizeof backend, "CUDA %s", gname);
+		gpu_peak = peak;
+	}
 	out.backend = backend;
 	out.w_backend = (int)strlen(out.backend) < 7 ? 7 : (int)strlen(out.backend);
 	out.f = stdout;
@@ -558,7 +599,9 @@ int hx_cmd_bench(int argc, char **argv)
 		for (int k = 0; k < i; k++)
 			if (threads[k] == threads[i])
 				bw[i] = bw[k];
-		if (measure_bw && bw[i] == 0)
+		if (gpu_peak > 0)
+			bw[i] = gpu_peak;   /* the GPU's peak from its memory clock and bus width */
+		else if (measure_bw && bw[i] == 0)
 			bw[i] = hx_mem_bw_gbs(threads[i], 128u << 20, 400);
 	}
 	if (!(row = calloc(1, sizeof *row))) {
@@ -583,6 +626,8 @@ int hx_cmd_bench(int argc, char **argv)
 			/* One load per thread count: the engine's pool has exactly that many threads. */
 			eo.n_threads = threads[ti];
 			eo.use_mmap = use_mmap;
+			eo.device = device;
+			eo.n_gpu_layers = ngl;
 			if (!(m = eng_load(models[i].path, &eo, err, sizeof err))) {
 				fprintf(stderr, "tierbench: %s\n", err);
 				goto done;

@@ -66,11 +66,14 @@ static void usage_generate(FILE *f)
 		"  -t, --threads N           compute threads\n"
 		"      --kv-f32              keep the KV cache in F32 instead of F16\n"
 		"      --mmap                compute from the file mapping (starts faster, decodes slower)\n"
+		"      --device cpu|cuda     where the model runs (cuda: built with make CUDA=1)\n"
+		"  -ngl, --n-gpu-layers N    layers on the GPU (N > 0 implies --device cuda; all layers:\n"
+		"                            partial offload is not supported yet)\n"
 		"      --ignore-eos          keep going past end-of-generation tokens\n");
 }
 
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
-	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP };
+	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
 
 static char *read_file(const char *path, size_t cap)
 {
@@ -103,6 +106,7 @@ int hx_cmd_generate(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED }, { "stop", required_argument, NULL, O_STOP },
 		{ "kv-f32", no_argument, NULL, O_KVF32 }, { "ignore-eos", no_argument, NULL, O_IGNORE_EOS },
 		{ "mmap", no_argument, NULL, O_MMAP },
+		{ "device", required_argument, NULL, O_DEVICE }, { "n-gpu-layers", required_argument, NULL, O_NGL },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	const char *model = NULL, *prompt = NULL, *file = NULL, *system = NULL, *tmpl = NULL;
@@ -121,6 +125,9 @@ int hx_cmd_generate(int argc, char **argv)
 	double v, t0, t1, t2;
 
 	optind = 1;
+	for (int i = 1; i < argc; i++)   /* llama.cpp's spelling */
+		if (strcmp(argv[i], "-ngl") == 0)
+			argv[i] = (char *)"--n-gpu-layers";
 	while ((opt = getopt_long(argc, argv, "m:p:f:n:c:t:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm': model = optarg; break;
@@ -150,6 +157,19 @@ int hx_cmd_generate(int argc, char **argv)
 		case O_KVF32: kv_f32 = 1; break;
 		case O_IGNORE_EOS: ignore_eos = 1; break;
 		case O_MMAP: eo.use_mmap = 1; break;
+		case O_DEVICE:
+			if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "cuda") != 0) {
+				fprintf(stderr, "tierbench generate: --device: expected cpu or cuda, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			eo.device = strcmp(optarg, "cuda") == 0 ? ENG_DEVICE_CUDA : ENG_DEVICE_CPU;
+			break;
+		case O_NGL:
+			if (num_arg("--n-gpu-layers", optarg, 0, 100000, &v))
+				return HX_EXIT_USAGE;
+			eo.n_gpu_layers = (int)v;
+			eo.device = v > 0 ? ENG_DEVICE_CUDA : ENG_DEVICE_CPU;
+			break;
 		case 'h': usage_generate(stdout); return HX_EXIT_OK;
 		default: usage_generate(stderr); return HX_EXIT_USAGE;
 		}

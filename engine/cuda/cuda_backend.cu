@@ -1,0 +1,893 @@
+// engine/cuda/cuda_backend.cu — CUDA forward pass for llama / qwen2 / qwen3 (see cuda_backend.h).
+//
+// Weights live on the device in their GGUF block formats; every product dequantizes 8 weights
+// at a time in registers (deq8) and multiplies them with F32 activations. One warp per output
+// row, up to 8 tokens per pass over the weights. The KV cache is F16; attention streams the
+// cache once per (token, head) with an online softmax (flash-decoding style), so its shared
+// memory does not grow with the context.
+#include "engine/cuda/cuda_backend.h"
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+namespace {
+
+// ---------------------------------------------------------------- block formats (GGUF facts)
+
+enum {
+	T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8,
+	T_Q2_K = 10, T_Q3_K = 11, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_IQ4_NL = 20,
+	T_IQ4_XS = 23, T_BF16 = 30
+};
+
+__constant__ signed char c_iq4[16] = { -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113 };
+
+// Elements per block and bytes per block; 0 for an unsupported type.
+__host__ __device__ static int blck(int t)
+{
+	switch (t) {
+	case T_F32: case T_F16: case T_BF16: return 1;
+	case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0: case T_IQ4_NL: return 32;
+	case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return 256;
+	default: return 0;
+	}
+}
+
+__host__ __device__ static int bbytes(int t)
+{
+	switch (t) {
+	case T_F32: return 4;
+	case T_F16: case T_BF16: return 2;
+	case T_Q4_0: return 18;
+	case T_Q4_1: return 20;
+	case T_Q5_0: return 22;
+	case T_Q5_1: return 24;
+	case T_Q8_0: return 34;
+	case T_IQ4_NL: return 18;
+	case T_Q2_K: return 84;
+	case T_Q3_K: return 110;
+	case T_Q4_K: return 144;
+	case T_Q5_K: return 176;
+	case T_Q6_K: return 210;
+	case T_IQ4_XS: return 136;
+	default: return 0;
+	}
+}
+
+static size_t row_bytes(int t, int64_t n)
+{
+	return (size_t)(n / blck(t)) * (size_t)bbytes(t);
+}
+
+__device__ __forceinline__ float h2f(const unsigned char *p)
+{
+	return __half2float(__ushort_as_half((unsigned short)(p[0] | (p[1] << 8))));
+}
+
+__device__ __forceinline__ int q3k_scale(const unsigned char *s, int g)
+{
+	int lo = g < 8 ? s[g] & 0xf : s[g - 8] >> 4;
+	return (lo | (((s[8 + g % 4] >> (2 * (g / 4))) & 3) << 4)) - 32;
+}
+
+__device__ __forceinline__ void k4_scale_min(const unsigned char *s, int g, int *sc, int *mn)
+{
+	if (g < 4) {
+		*sc = s[g] & 63;
+		*mn = s[g + 4] & 63;
+	} else {
+		*sc = (s[g + 4] & 0xf) | ((s[g - 4] >> 6) << 4);
+		*mn = (s[g + 4] >> 4) | ((s[g] >> 6) << 4);
+	}
+}
+
+// Elements e0 .. e0+7 of a row (e0 a multiple of 8; for the float types, elements at or past
+// ncols read as 0).
+__device__ __forceinline__ void deq8(int type, const unsigned char *row, int64_t e0, int64_t ncols, float *y)
+{
+	switch (type) {
+	case T_F32: case T_F16: case T_BF16:
+		for (int j = 0; j < 8; j++) {
+			int64_t e = e0 + j;
+			float v = 0.f;
+			if (e < ncols) {
+				if (type == T_F32)
+					v = ((const float *)row)[e];
+				else if (type == T_F16)
+					v = __half2float(((const __half *)row)[e]);
+				else
+					v = __uint_as_float((unsigned)((const unsigned short *)row)[e] << 16);
+			}
+			y[j] = v;
+		}
+		return;
+	case T_Q4_0: case T_Q4_1: case T_IQ4_NL: case T_Q5_0: case T_Q5_1: case T_Q8_0: {
+		const unsigned char *b = row + (size_t)(e0 / 32) * bbytes(type);
+		const int o = (int)(e0 % 32);
+		const float d = h2f(b);
+		if (type == T_Q8_0) {
+			for (int j = 0; j < 8; j++)
+				y[j] = d * (float)(signed char)b[2 + o + j];
+			return;
+		}
+		const unsigned char *qs = b + (type == T_Q4_0 || type == T_IQ4_NL ? 2 : type == T_Q4_1 ? 4 :
+			type == T_Q5_0 ? 6 : 8);
+		const float m = type == T_Q4_1 || type == T_Q5_1 ? h2f(b + 2) : 0.f;
+		unsigned qh = 0;
+		if (type == T_Q5_0 || type == T_Q5_1) {
+			const unsigned char *h = b + (type == T_Q5_0 ? 2 : 4);
+			qh = h[0] | (h[1] << 8) | (h[2] << 16) | ((unsigned)h[3] << 24);
+		}
+		for (int j = 0; j < 8; j++) {
+			const int k = o + j;
+			int q = k < 16 ? qs[k] & 0xf : qs[k - 16] >> 4;
+			switch (type) {
+			case T_Q4_0: y[j] = (q - 8) * d; break;
+			case T_IQ4_NL: y[j] = d * c_iq4[q]; break;
+			case T_Q4_1: y[j] = q * d + m; break;
+			case T_Q5_0: q |= ((qh >> k) & 1) << 4; y[j] = (q - 16) * d; break;
+			default: q |= ((qh >> k) & 1) << 4; y[j] = q * d + m; break;
+			}
+		}
+		return;
+	}
+	default: break;
+	}
+	const unsigned char *b = row + (size_t)(e0 / 256) * bbytes(type);
+	const int e = (int)(e0 % 256);
+	switch (type) {
+	case T_Q2_K: {
+		const float d = h2f(b + 80), dmin = h2f(b + 82);
+		const int sc = b[e / 16];
+		const float dl = d * (sc & 0xf), ml = dmin * (sc >> 4);
+		for (int j = 0; j < 8; j++) {
+			const int x = e + j;
+			const int q = (b[16 + 32 * (x / 128) + x % 32] >> (2 * ((x % 128) / 32))) & 3;
+			y[j] = dl * q - ml;
+		}
+		return;
+	}
+	case T_Q3_K: {
+		const unsigned char *hm = b, *qs = b + 32, *sc = b + 96;
+		const float dl = h2f(b + 108) * q3k_scale(sc, e / 16);
+		for (int j = 0; j < 8; j++) {
+			const int x = e + j;
+			const int q = ((qs[32 * (x / 128) + x % 32] >> (2 * ((x % 128) / 32))) & 3) -
+				((hm[x % 32] >> (x / 32)) & 1 ? 0 : 4);
+			y[j] = dl * q;
+		}
+		return;
+	}
+	case T_Q4_K: case T_Q5_K: {
+		const float d = h2f(b), dmin = h2f(b + 2);
+		int sc, mn;
+		k4_scale_min(b + 4, e / 32, &sc, &mn);
+		const float dl = d * sc, ml = dmin * mn;
+		const unsigned char *qs = b + (type == T_Q4_K ? 16 : 48), *qh = b + 16;
+		for (int j = 0; j < 8; j++) {
+			const int x = e + j;
+			const unsigned char by = qs[32 * (x / 64) + x % 32];
+			int q = (x % 64) < 32 ? by & 0xf : by >> 4;
+			if (type == T_Q5_K)
+				q |= ((qh[x % 32] >> (x / 32)) & 1) << 4;
+			y[j] = dl * q - ml;
+		}
+		return;
+	}
+	case T_Q6_K: {
+		const unsigned char *ql = b, *qh = b + 128;
+		const signed char *scl = (const signed char *)(b + 192);
+		const float d = h2f(b + 208) * scl[e / 16];
+		for (int j = 0; j < 8; j++) {
+			const int x = e + j, c = x / 128, r = x % 128, l = r % 32, part = r / 32;
+			const unsigned char lo = ql[64 * c + l + 32 * (part & 1)];
+			const int low = part < 2 ? lo & 0xf : lo >> 4;
+			const int high = (qh[32 * c + l] >> (2 * part)) & 3;
+			y[j] = d * ((low | (high << 4)) - 32);
+		}
+		return;
+	}
+	case T_IQ4_XS: {
+		const int g = e / 32;
+		const int sh = b[2] | (b[3] << 8);
+		const int s = (((b[4 + g / 2] >> (4 * (g % 2))) & 0xf) | (((sh >> (2 * g)) & 3) << 4)) - 32;
+		const float dl = h2f(b) * s;
+		const unsigned char *qs = b + 8 + 16 * g;
+		for (int j = 0; j < 8; j++) {
+			const int k = e % 32 + j;
+			y[j] = dl * c_iq4[k < 16 ? qs[k] & 0xf : qs[k - 16] >> 4];
+		}
+		return;
+	}
+	default:
+		for (int j = 0; j < 8; j++)
+			y[j] = 0.f;
+	}
+}
+
+// ---------------------------------------------------------------- kernels
+
+constexpr int MAXT = 8;   // tokens per pass over the weights
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+// Y[t][r] = W[r] . X[t] for t < ntok (<= MAXT); one warp per row r.
+__global__ void k_matvec(int type, const unsigned char *W, size_t rb, int64_t ncols, int64_t nrows,
+	const float *X, int64_t ldx, float *Y, int64_t ldy, int ntok)
+{
+	const int64_t r = (int64_t)blockIdx.x * blockDim.y + threadIdx.y;
+	const int lane = threadIdx.x;
+	const bool vec = (ldx & 3) == 0;   // rows of X 16-byte aligned
+	float acc[MAXT];
+	if (r >= nrows)
+		return;
+	for (int t = 0; t < MAXT; t++)
+		acc[t] = 0.f;
+	const unsigned char *row = W + (size_t)r * rb;
+	for (int64_t e0 = (int64_t)lane * 8; e0 < ncols; e0 += 256) {
+		float w[8];
+		deq8(type, row, e0, ncols, w);
+#pragma unroll
+		for (int t = 0; t < MAXT; t++) {
+			if (t < ntok) {
+				const float *x = X + (size_t)t * ldx + e0;
+				float s = 0.f;
+				if (vec && e0 + 8 <= ncols) {
+					const float4 a = *(const float4 *)x, bq = *(const float4 *)(x + 4);
+					s = w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * bq.x + w[5] * bq.y +
+						w[6] * bq.z + w[7] * bq.w;
+				} else {
+					for (int j = 0; j < 8 && e0 + j < ncols; j++)
+						s += w[j] * x[j];
+				}
+				acc[t] += s;
+			}
+		}
+	}
+#pragma unroll
+	for (int t = 0; t < MAXT; t++) {
+		if (t < ntok) {
+			const float s = warp_sum(acc[t]);
+			if (lane == 0)
+				Y[(size_t)t * ldy + r] = s;
+		}
+	}
+}
+
+// The CPU path multiplies weights with activations rounded to the weight type's dot type (F16,
+// BF16, or 8-bit blocks Q8_0 / Q8_1 / Q8_K); these kernels give the same rounded activations as
+// floats (q x d), so the products see the same values. One block per (block of x, token).
+enum { ACT_NONE, ACT_F16, ACT_BF16, ACT_Q8_0, ACT_Q8_1, ACT_Q8_K };
+
+static int act_kind(int t)
+{
+	switch (t) {
+	case T_F16: return ACT_F16;
+	case T_BF16: return ACT_BF16;
+	case T_Q4_0: case T_Q5_0: case T_Q8_0: case T_IQ4_NL: return ACT_Q8_0;
+	case T_Q4_1: case T_Q5_1: return ACT_Q8_1;
+	case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return ACT_Q8_K;
+	default: return ACT_NONE;
+	}
+}
+
+__global__ void k_act_round(int kind, const float *X, float *Y, int64_t n)
+{
+	const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i >= n)
+		return;
+	if (kind == ACT_F16) {
+		Y[i] = __half2float(__float2half_rn(X[i]));
+	} else {
+		const unsigned u = __float_as_uint(X[i]);
+		const unsigned r = (u & 0x7fffffffu) > 0x7f800000u ? (u | 0x00400000u) & 0xffff0000u
+			: (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+		Y[i] = __uint_as_float(r);
+	}
+}
+
+// blockDim.x = 32 (Q8_0, Q8_1) or 256 (Q8_K); row length ncols.
+__global__ void k_act_q8(int kind, const float *X, float *Y, int64_t ncols)
+{
+	__shared__ float sc;
+	const int QB = blockDim.x, j = threadIdx.x;
+	const size_t off = (size_t)blockIdx.y * ncols + (size_t)blockIdx.x * QB;
+	const float x = X[off + j];
+	if (j == 0) {
+		float amax = 0.f, mx = 0.f;
+		for (int k = 0; k < QB; k++) {   // the first of equal magnitudes, as the CPU
+			const float a = fabsf(X[off + k]);
+			if (a > amax) {
+				amax = a;
+				mx = X[off + k];
+			}
+		}
+		sc = kind == ACT_Q8_K ? mx : amax;
+	}
+	__syncthreads();
+	float q, d;
+	if (kind == ACT_Q8_K) {
+		if (sc == 0.f) {
+			Y[off + j] = 0.f;
+			return;
+		}
+		const float iscale = -127.f / sc;
+		q = fminf(fmaxf(rintf(iscale * x), -128.f), 127.f);
+		d = 1.f / iscale;
+	} else if (kind == ACT_Q8_0) {
+		const float id = sc != 0.f ? 127.f / sc : 0.f;
+		q = fminf(fmaxf(rintf(x * id), -128.f), 127.f);
+		d = __half2float(__float2half_rn(sc / 127.f));
+	} else {
+		const float dd = sc / 127.f, id = dd != 0.f ? 1.f / dd : 0.f;
+		q = fminf(fmaxf(roundf(x * id), -128.f), 127.f);
+		d = __half2float(__float2half_rn(dd));
+	}
+	Y[off + j] = q * d;
+}
+
+// X[t] = row tok[t] of W (dequantized).
+__global__ void k_get_rows(int type, const unsigned char *W, size_t rb, int64_t ncols, const int *tok, float *X)
+{
+	const int t = blockIdx.y;
+	const int64_t e0 = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * 8;
+	float w[8];
+	if (e0 >= ncols)
+		return;
+	deq8(type, W + (size_t)tok[t] * rb, e0, ncols, w);
+	for (int j = 0; j < 8 && e0 + j < ncols; j++)
+		X[(size_t)t * ncols + e0 + j] = w[j];
+}
+
+// Y[i] = X[i] / rms(X[i]) * w, one block per row of n (w of n elements, shared by all rows).
+__global__ void k_rmsnorm(const float *X, const float *w, float *Y, int n, float eps)
+{
+	__shared__ double part[32];
+	const float *x = X + (size_t)blockIdx.x * n;
+	float *y = Y + (size_t)blockIdx.x * n;
+	double s = 0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		const float sq = x[i] * x[i];
+		s += (double)sq;
+	}
+	for (int o = 16; o > 0; o >>= 1)
+		s += __shfl_xor_sync(0xffffffffu, s, o);
+	if ((threadIdx.x & 31) == 0)
+		part[threadIdx.x >> 5] = s;
+	__syncthreads();
+	if (threadIdx.x == 0) {
+		double tot = 0;
+		for (int i = 0; i < (int)(blockDim.x >> 5); i++)
+			tot += part[i];
+		part[0] = tot;
+	}
+	__syncthreads();
+	const float scale = 1.0f / sqrtf((float)(part[0] / (double)n) + eps);
+	for (int i = threadIdx.x; i < n; i += blockDim.x)
+		y[i] = (x[i] * scale) * w[i];
+}
+
+__global__ void k_add(float *X, const float *Y, int64_t n)
+{
+	const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n)
+		X[i] += Y[i];
+}
+
+// Y[t][i] += b[i] for n elements per token.
+__global__ void k_bias(float *Y, const float *b, int64_t n, int64_t total)
+{
+	const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < total)
+		Y[i] += b[i % n];
+}
+
+__global__ void k_swiglu(float *G, const float *U, int64_t n)
+{
+	const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n) {
+		const float g = G[i];
+		G[i] = g / (1.0f + expf(-g)) * U[i];
+	}
+}
+
+// Rotates the first n_rot dims of each head of H[t] ([n_tok][n_head][hd]) at position pos[t].
+// Angles by repeated multiplication, as the CPU path does.
+__global__ void k_rope(float *H, int n_head, int hd, int n_rot, const int *pos, float theta_scale,
+	float freq_scale, const float *ff, int neox)
+{
+	const int t = blockIdx.y, h = blockIdx.x, i = threadIdx.x;
+	const int half = n_rot / 2;
+	if (i >= half)
+		return;
+	float theta = (float)pos[t];
+	for (int k = 0; k < i; k++)
+		theta *= theta_scale;
+	const float th = ff ? freq_scale * (theta / ff[i]) : freq_scale * theta;
+	float sn, cs;
+	sincosf(th, &sn, &cs);
+	float *v = H + ((size_t)t * n_head + h) * hd;
+	const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+	const float a = v[i0], b = v[i1];
+	v[i0] = a * cs - b * sn;
+	v[i1] = a * sn + b * cs;
+}
+
+// Writes K[t], V[t] ([n_tok][kvd]) into the layer's F16 caches at (seq[t], pos[t]).
+__global__ void k_store_kv(const float *K, const float *V, __half *ck, __half *cv, int kvd_k, int kvd_v,
+	const int *seq, const int *pos, int n_ctx)
+{
+	const int t = blockIdx.y;
+	const int i = blockIdx.x * blockDim.x + threadIdx.x;
+	const size_t cell = (size_t)seq[t] * n_ctx + pos[t];
+	if (i < kvd_k)
+		ck[cell * kvd_k + i] = __float2half_rn(K[(size_t)t * kvd_k + i]);
+	if (i < kvd_v)
+		cv[cell * kvd_v + i] = __float2half_rn(V[(size_t)t * kvd_v + i]);
+}
+
+constexpr int ATT_WARPS = 4;
+constexpr int MAX_HD = 256;
+
+// O[t][h] = softmax(Q[t][h] . K[p] * scale) V[p] over positions p <= pos[t] of seq[t], with the
+// CPU path's roundings: the query and the normalised weights rounded to F16 (the cache's type),
+// the sum of exponentials in double and 1/sum rounded to float. Three passes over the keys (max,
+// sum, weighted values), each warp taking every ATT_WARPS-th position; one block per
+// (head, token).
+__device__ __forceinline__ float att_score(const float *q, const __half *k, int hd, int lane, float scale)
+{
+	float dot = 0.f;
+	for (int d = lane; d < hd; d += 32)
+		dot += q[d] * __half2float(k[d]);
+	return warp_sum(dot) * scale;
+}
+
+__global__ void k_attn(const float *Q, const __half *ck, const __half *cv, float *O, int n_head, int n_head_kv,
+	int hd_k, int hd_v, const int *seq, const int *pos, int n_ctx, float scale)
+{
+	__shared__ float q[MAX_HD];
+	__shared__ float wm[ATT_WARPS];
+	__shared__ double wsum[ATT_WARPS];
+	__shared__ float wacc[ATT_WARPS][MAX_HD];
+	const int h = blockIdx.x, t = blockIdx.y, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+	const int hk = h / (n_head / n_head_kv);
+	const int kvd_k = n_head_kv * hd_k, kvd_v = n_head_kv * hd_v;
+	const size_t base = (size_t)seq[t] * n_ctx;
+	const int n = pos[t] + 1;
+	for (int d = threadIdx.x; d < hd_k; d += blockDim.x)
+		q[d] = __half2float(__float2half_rn(Q[((size_t)t * n_head + h) * hd_k + d]));
+	__syncthreads();
+	float m = -INFINITY;
+	for (int p = wid; p < n; p += ATT_WARPS)
+		m = fmaxf(m, att_score(q, ck + (base + p) * kvd_k + (size_t)hk * hd_k, hd_k, lane, scale));
+	if (lane == 0)
+		wm[wid] = m;
+	__syncthreads();
+	float M = -INFINITY;
+	for (int w = 0; w < ATT_WARPS; w++)
+		M = fmaxf(M, wm[w]);
+	double s = 0;
+	for (int p = wid; p < n; p += ATT_WARPS)
+		s += (double)expf(att_score(q, ck + (base + p) * kvd_k + (size_t)hk * hd_k, hd_k, lane, scale) - M);
+	if (lane == 0)
+		wsum[wid] = s;
+	__syncthreads();
+	double S = 0;
+	for (int w = 0; w < ATT_WARPS; w++)
+		S += wsum[w];
+	const float inv = (float)(1.0 / S);
+	float acc[MAX_HD / 32];
+	for (int j = 0; j < MAX_HD / 32; j++)
+		acc[j] = 0.f;
+	for (int p = wid; p < n; p += ATT_WARPS) {
+		const float e = expf(att_score(q, ck + (base + p) * kvd_k + (size_t)hk * hd_k, hd_k, lane, scale) - M);
+		const float wgt = __half2float(__float2half_rn(e * inv));
+		const __half *v = cv + (base + p) * kvd_v + (size_t)hk * hd_v;
+		for (int j = 0, d = lane; d < hd_v; j++, d += 32)
+			acc[j] = fmaf(wgt, __half2float(v[d]), acc[j]);
+	}
+	for (int j = 0, d = lane; d < hd_v; j++, d += 32)
+		wacc[wid][d] = acc[j];
+	__syncthreads();
+	for (int d = threadIdx.x; d < hd_v; d += blockDim.x) {
+		float o = 0.f;
+		for (int w = 0; w < ATT_WARPS; w++)
+			o += wacc[w][d];
+		O[((size_t)t * n_head + h) * hd_v + d] = o;
+	}
+}
+
+// Rows of X ([n][E]) that want logits, packed: Y[out_index[t]] = X[t].
+__global__ void k_gather(const float *X, const int *out_index, float *Y, int E)
+{
+	const int t = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+	const int o = out_index[t];
+	if (o >= 0 && i < E)
+		Y[(size_t)o * E + i] = X[(size_t)t * E + i];
+}
+
+// ---------------------------------------------------------------- host side
+
+struct dtensor {
+	int type = -1;
+	int64_t ne0 = 0, ne1 = 0;
+	size_t rb = 0;
+	unsigned char *d = nullptr;
+};
+
+struct dlayer {
+	dtensor attn_norm, wq, wk, wv, wo, bq, bk, bv, bo, q_norm, k_norm, ffn_norm, ffn_gate, ffn_up, ffn_down;
+};
+
+void seterr(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+}
+
+int upload(const eng_cuda_tensor &s, const char *name, dtensor *t, char *err, size_t errlen)
+{
+	if (!s.data)
+		return 0;
+	if (!blck(s.type)) {
+		seterr(err, errlen, "cuda: tensor %s: type %d has no CUDA kernel", name, s.type);
+		return -1;
+	}
+	t->type = s.type;
+	t->ne0 = s.ne0;
+	t->ne1 = s.ne1;
+	t->rb = row_bytes(s.type, s.ne0);
+	cudaError_t e = cudaMalloc(&t->d, s.bytes);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(t->d, s.data, s.bytes, cudaMemcpyHostToDevice);
+	if (e != cudaSuccess) {
+		seterr(err, errlen, "cuda: tensor %s (%zu bytes): %s", name, s.bytes, cudaGetErrorString(e));
+		return -1;
+	}
+	return 0;
+}
+
+void release(dtensor *t)
+{
+	if (t->d)
+		cudaFree(t->d);
+	t->d = nullptr;
+}
+
+}  // namespace
+
+struct eng_cuda_model {
+	eng_cuda_model_desc d;       // layers pointer not kept
+	float *rope_ff = nullptr;    // device copy, or NULL
+	dtensor tok_embd, output_norm, output;
+	dlayer *layers = nullptr;
+};
+
+struct eng_cuda_ctx {
+	eng_cuda_model *m;
+	int n_ctx, n_seq, n_batch, n_out_max;
+	__half **ck = nullptr, **cv = nullptr;   // [n_layer] caches [n_seq][n_ctx][kvd]
+	float *x, *xn, *q, *k, *v, *att, *o, *gate, *up, *xo, *logits, *xq;
+	int *tok, *seq, *pos, *oidx;
+};
+
+extern "C" int eng_cuda_device_count(void)
+{
+	int n = 0;
+	if (cudaGetDeviceCount(&n) != cudaSuccess) {
+		cudaGetLastError();
+		return 0;
+	}
+	return n;
+}
+
+extern "C" int eng_cuda_type_supported(int type)
+{
+	return blck(type) != 0;
+}
+
+extern "C" int eng_cuda_device_info(char *name, size_t n, double *peak_gbs)
+{
+	cudaDeviceProp p;
+	int clk = 0, bus = 0;
+	if (eng_cuda_device_count() <= 0 || cudaGetDeviceProperties(&p, 0) != cudaSuccess)
+		return -1;
+	if (name && n)
+		snprintf(name, n, "%s", p.name);
+	cudaDeviceGetAttribute(&clk, cudaDevAttrMemoryClockRate, 0);
+	cudaDeviceGetAttribute(&bus, cudaDevAttrGlobalMemoryBusWidth, 0);
+	if (peak_gbs)
+		*peak_gbs = 2.0 * clk * 1e3 * (bus / 8.0) / 1e9;   // double data rate
+	return 0;
+}
+
+extern "C" void eng_cuda_model_free(eng_cuda_model *m)
+{
+	if (!m)
+		return;
+	release(&m->tok_embd);
+	release(&m->output_norm);
+	release(&m->output);
+	if (m->layers)
+		for (int il = 0; il < m->d.n_layer; il++) {
+			dlayer *L = &m->layers[il];
+			dtensor *all[] = { &L->attn_norm, &L->wq, &L->wk, &L->wv, &L->wo, &L->bq, &L->bk, &L->bv, &L->bo,
+				&L->q_norm, &L->k_norm, &L->ffn_norm, &L->ffn_gate, &L->ffn_up, &L->ffn_down };
+			for (dtensor *t : all)
+				release(t);
+		}
+	delete[] m->layers;
+	if (m->rope_ff)
+		cudaFree(m->rope_ff);
+	delete m;
+}
+
+extern "C" eng_cuda_model *eng_cuda_model_new(const eng_cuda_model_desc *d, char *err, size_t errlen)
+{
+	eng_cuda_model *m;
+	char nm[64];
+	if (eng_cuda_device_count() <= 0) {
+		seterr(err, errlen, "cuda: no CUDA device");
+		return nullptr;
+	}
+	if (d->hd_k > MAX_HD || d->hd_v > MAX_HD || d->n_rot > MAX_HD || d->n_head % d->n_head_kv) {
+		seterr(err, errlen, "cuda: head size %d/%d is over %d", d->hd_k, d->hd_v, MAX_HD);
+		return nullptr;
+	}
+	m = new eng_cuda_model();
+	m->d = *d;
+	m->d.layers = nullptr;
+	m->d.rope_ff = nullptr;
+	m->layers = new dlayer[d->n_layer];
+	if (upload(d->tok_embd, "token_embd.weight", &m->tok_embd, err, errlen) ||
+	    upload(d->output_norm, "output_norm.weight", &m->output_norm, err, errlen) ||
+	    upload(d->output, "output.weight", &m->output, err, errlen))
+		goto fail;
+	for (int il = 0; il < d->n_layer; il++) {
+		const eng_cuda_layer *s = &d->layers[il];
+		dlayer *L = &m->layers[il];
+		const struct { const eng_cuda_tensor *s; dtensor *t; const char *n; } all[] = {
+			{ &s->attn_norm, &L->attn_norm, "attn_norm" }, { &s->wq, &L->wq, "attn_q" },
+			{ &s->wk, &L->wk, "attn_k" }, { &s->wv, &L->wv, "attn_v" }, { &s->wo, &L->wo, "attn_output" },
+			{ &s->bq, &L->bq, "attn_q.bias" }, { &s->bk, &L->bk, "attn_k.bias" },
+			{ &s->bv, &L->bv, "attn_v.bias" }, { &s->bo, &L->bo, "attn_output.bias" },
+			{ &s->q_norm, &L->q_norm, "attn_q_norm" }, { &s->k_norm, &L->k_norm, "attn_k_norm" },
+			{ &s->ffn_norm, &L->ffn_norm, "ffn_norm" }, { &s->ffn_gate, &L->ffn_gate, "ffn_gate" },
+			{ &s->ffn_up, &L->ffn_up, "ffn_up" }, { &s->ffn_down, &L->ffn_down, "ffn_down" },
+		};
+		for (const auto &a : all) {
+			snprintf(nm, sizeof nm, "blk.%d.%s", il, a.n);
+			if (upload(*a.s, nm, a.t, err, errlen))
+				goto fail;
+		}
+	}
+	if (d->rope_ff) {
+		const size_t b = sizeof(float) * (size_t)(d->n_rot / 2);
+		if (cudaMalloc(&m->rope_ff, b) != cudaSuccess ||
+		    cudaMemcpy(m->rope_ff, d->rope_ff, b, cudaMemcpyHostToDevice) != cudaSuccess) {
+			seterr(err, errlen, "cuda: cannot upload the rope frequencies");
+			goto fail;
+		}
+	}
+	return m;
+fail:
+	eng_cuda_model_free(m);
+	return nullptr;
+}
+
+extern "C" void eng_cuda_ctx_free(eng_cuda_ctx *c)
+{
+	if (!c)
+		return;
+	for (int il = 0; c->ck && il < c->m->d.n_layer; il++) {
+		if (c->ck[il])
+			cudaFree(c->ck[il]);
+		if (c->cv[il])
+			cudaFree(c->cv[il]);
+	}
+	delete[] c->ck;
+	delete[] c->cv;
+	void *bufs[] = { c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->gate, c->up, c->xo, c->logits, c->xq,
+		c->tok, c->seq, c->pos, c->oidx };
+	for (void *p : bufs)
+		if (p)
+			cudaFree(p);
+	delete c;
+}
+
+extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_seq, int n_batch, int n_out_max,
+	char *err, size_t errlen)
+{
+	const eng_cuda_model_desc &d = m->d;
+	eng_cuda_ctx *c = new eng_cuda_ctx();
+	const size_t B = (size_t)n_batch, kvk = (size_t)d.n_head_kv * d.hd_k, kvv = (size_t)d.n_head_kv * d.hd_v;
+	size_t big = (size_t)d.n_embd > (size_t)d.n_ff ? (size_t)d.n_embd : (size_t)d.n_ff;
+	cudaError_t e = cudaSuccess;
+	c->m = m;
+	c->n_ctx = n_ctx;
+	c->n_seq = n_seq;
+	c->n_batch = n_batch;
+	c->n_out_max = n_out_max;
+	c->ck = new __half *[d.n_layer]();
+	c->cv = new __half *[d.n_layer]();
+	for (int il = 0; il < d.n_layer && e == cudaSuccess; il++) {
+		e = cudaMalloc(&c->ck[il], sizeof(__half) * (size_t)n_seq * n_ctx * kvk);
+		if (e == cudaSuccess)
+			e = cudaMalloc(&c->cv[il], sizeof(__half) * (size_t)n_seq * n_ctx * kvv);
+	}
+	struct { void **p; size_t n; } bufs[] = {
+		{ (void **)&c->x, B * d.n_embd * 4 }, { (void **)&c->xn, B * big * 4 },
+		{ (void **)&c->q, B * d.n_head * d.hd_k * 4 }, { (void **)&c->k, B * kvk * 4 },
+		{ (void **)&c->v, B * kvv * 4 }, { (void **)&c->att, B * d.n_head * d.hd_v * 4 },
+		{ (void **)&c->o, B * d.n_embd * 4 }, { (void **)&c->gate, B * d.n_ff * 4 },
+		{ (void **)&c->up, B * d.n_ff * 4 }, { (void **)&c->xo, (size_t)n_out_max * d.n_embd * 4 },
+		{ (void **)&c->logits, (size_t)n_out_max * d.n_vocab * 4 },
+		{ (void **)&c->xq, B * big * 4 },
+		{ (void **)&c->tok, B * 4 }, { (void **)&c->seq, B * 4 }, { (void **)&c->pos, B * 4 },
+		{ (void **)&c->oidx, B * 4 },
+	};
+	for (auto &b : bufs)
+		if (e == cudaSuccess)
+			e = cudaMalloc(b.p, b.n);
+	if (e != cudaSuccess) {
+		seterr(err, errlen, "cuda: context of %d cells x %d sequences: %s", n_ctx, n_seq, cudaGetErrorString(e));
+		eng_cuda_ctx_free(c);
+		return nullptr;
+	}
+	return c;
+}
+
+namespace {
+
+// Y[t] = W X[t] for n tokens, MAXT tokens per pass over the weights; X is first rounded as the
+// CPU rounds it (into scratch, n x w.ne0 floats).
+void matmul(const dtensor &w, const float *X, int n, float *Y, float *scratch)
+{
+	const dim3 blk(32, 4);
+	const int kind = act_kind(w.type);
+	if (kind == ACT_F16 || kind == ACT_BF16) {
+		const int64_t tot = (int64_t)n * w.ne0;
+		k_act_round<<<(unsigned)((tot + 255) / 256), 256>>>(kind, X, scratch, tot);
+		X = scratch;
+	} else if (kind != ACT_NONE) {
+		const int qb = kind == ACT_Q8_K ? 256 : 32;
+		k_act_q8<<<dim3((unsigned)(w.ne0 / qb), n), qb>>>(kind, X, scratch, w.ne0);
+		X = scratch;
+	}
+	const unsigned grid = (unsigned)((w.ne1 + 3) / 4);
+	for (int t0 = 0; t0 < n; t0 += MAXT) {
+		const int nt = n - t0 < MAXT ? n - t0 : MAXT;
+		k_matvec<<<grid, blk>>>(w.type, w.d, w.rb, w.ne0, w.ne1, X + (size_t)t0 * w.ne0, w.ne0,
+			Y + (size_t)t0 * w.ne1, w.ne1, nt);
+	}
+}
+
+unsigned blocks(int64_t n, int b)
+{
+	return (unsigned)((n + b - 1) / b);
+}
+
+}  // namespace
+
+extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
+	const int *out_index, int n_out, float *logits)
+{
+	const eng_cuda_model *m = c->m;
+	const eng_cuda_model_desc &d = m->d;
+	const int E = d.n_embd, F = d.n_ff, QD = d.n_head * d.hd_k, KD = d.n_head_kv * d.hd_k;
+	const int VD = d.n_head_kv * d.hd_v;
+	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
+	cudaError_t e;
+
+	if (n <= 0 || n > c->n_batch || n_out > c->n_out_max)
+		return -1;
+	cudaMemcpy(c->tok, tok, sizeof(int) * n, cudaMemcpyHostToDevice);
+	cudaMemcpy(c->seq, seq, sizeof(int) * n, cudaMemcpyHostToDevice);
+	cudaMemcpy(c->pos, pos, sizeof(int) * n, cudaMemcpyHostToDevice);
+	cudaMemcpy(c->oidx, out_index, sizeof(int) * n, cudaMemcpyHostToDevice);
+
+	k_get_rows<<<dim3(blocks(E, 256 * 8), n), 256>>>(m->tok_embd.type, m->tok_embd.d, m->tok_embd.rb, E, c->tok, c->x);
+	for (int il = 0; il < d.n_layer; il++) {
+		const dlayer &L = m->layers[il];
+
+		k_rmsnorm<<<n, 256>>>(c->x, (const float *)L.attn_norm.d, c->xn, E, d.norm_eps);
+		matmul(L.wq, c->xn, n, c->q, c->xq);
+		matmul(L.wk, c->xn, n, c->k, c->xq);
+		matmul(L.wv, c->xn, n, c->v, c->xq);
+		if (L.bq.d)
+			k_bias<<<blocks((int64_t)n * QD, 256), 256>>>(c->q, (const float *)L.bq.d, QD, (int64_t)n * QD);
+		if (L.bk.d)
+			k_bias<<<blocks((int64_t)n * KD, 256), 256>>>(c->k, (const float *)L.bk.d, KD, (int64_t)n * KD);
+		if (L.bv.d)
+			k_bias<<<blocks((int64_t)n * VD, 256), 256>>>(c->v, (const float *)L.bv.d, VD, (int64_t)n * VD);
+		if (L.q_norm.d)
+			k_rmsnorm<<<n * d.n_head, 64>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
+		if (L.k_norm.d)
+			k_rmsnorm<<<n * d.n_head_kv, 64>>>(c->k, (const float *)L.k_norm.d, c->k, d.hd_k, d.norm_eps);
+		k_rope<<<dim3(d.n_head, n), 128>>>(c->q, d.n_head, d.hd_k, d.n_rot, c->pos, theta_scale,
+			d.rope_freq_scale, m->rope_ff, d.rope_neox);
+		k_rope<<<dim3(d.n_head_kv, n), 128>>>(c->k, d.n_head_kv, d.hd_k, d.n_rot, c->pos, theta_scale,
+			d.rope_freq_scale, m->rope_ff, d.rope_neox);
+		k_store_kv<<<dim3(blocks(KD > VD ? KD : VD, 256), n), 256>>>(c->k, c->v, c->ck[il], c->cv[il], KD, VD,
+			c->seq, c->pos, c->n_ctx);
+		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
+			d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
+		matmul(L.wo, c->att, n, c->o, c->xq);
+		if (L.bo.d)
+			k_bias<<<blocks((int64_t)n * E, 256), 256>>>(c->o, (const float *)L.bo.d, E, (int64_t)n * E);
+		k_add<<<blocks((int64_t)n * E, 256), 256>>>(c->x, c->o, (int64_t)n * E);
+		k_rmsnorm<<<n, 256>>>(c->x, (const float *)L.ffn_norm.d, c->xn, E, d.norm_eps);
+		matmul(L.ffn_gate, c->xn, n, c->gate, c->xq);
+		matmul(L.ffn_up, c->xn, n, c->up, c->xq);
+		k_swiglu<<<blocks((int64_t)n * F, 256), 256>>>(c->gate, c->up, (int64_t)n * F);
+		matmul(L.ffn_down, c->gate, n, c->o, c->xq);
+		k_add<<<blocks((int64_t)n * E, 256), 256>>>(c->x, c->o, (int64_t)n * E);
+	}
+	if (n_out > 0) {
+		k_gather<<<dim3(blocks(E, 256), n), 256>>>(c->x, c->oidx, c->xo, E);
+		k_rmsnorm<<<n_out, 256>>>(c->xo, (const float *)m->output_norm.d, c->xo, E, d.norm_eps);
+		matmul(m->output.d ? m->output : m->tok_embd, c->xo, n_out, c->logits, c->xq);
+		e = cudaMemcpy(logits, c->logits, sizeof(float) * (size_t)n_out * d.n_vocab, cudaMemcpyDeviceToHost);
+	} else {
+		e = cudaDeviceSynchronize();
+	}
+	if (e == cudaSuccess)
+		e = cudaGetLastError();
+	if (e != cudaSuccess) {
+		fprintf(stderr, "cuda: decode: %s\n", cudaGetErrorString(e));
+		return -1;
+	}
+	return 0;
+}
+
+extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x, int n_tok,
+	float *y, char *err, size_t errlen)
+{
+	dtensor t;
+	eng_cuda_tensor s = { type, ne0, ne1, w, row_bytes(type, ne0) * (size_t)ne1 };
+	float *dx = nullptr, *dy = nullptr, *ds = nullptr;
+	cudaError_t e;
+	if (!blck(type) || ne0 % blck(type)) {
+		seterr(err, errlen, "cuda: type %d, row %lld: not supported", type, (long long)ne0);
+		return -1;
+	}
+	if (upload(s, "test", &t, err, errlen))
+		return -1;
+	e = cudaMalloc(&dx, sizeof(float) * (size_t)n_tok * ne0);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&dy, sizeof(float) * (size_t)n_tok * ne1);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&ds, sizeof(float) * (size_t)n_tok * ne0);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(dx, x, sizeof(float) * (size_t)n_tok * ne0, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess) {
+		matmul(t, dx, n_tok, dy, ds);
+		e = cudaMemcpy(y, dy, sizeof(float) * (size_t)n_tok * ne1, cudaMemcpyDeviceToHost);
+	}
+	if (e == cudaSuccess)
+		e = cudaGetLastError();
+	release(&t);
+	cudaFree(dx);
+	cudaFree(dy);
+	cudaFree(ds);
+	if (e != cudaSuccess) {
+		seterr(err, errlen, "cuda: %s", cudaGetErrorString(e));
+		return -1;
+	}
+	return 0;
+}

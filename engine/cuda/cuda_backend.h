@@ -1,0 +1,78 @@
+/* engine/cuda/cuda_backend.h — the engine's CUDA backend, behind a plain C interface that
+ * engine/model.c calls when the model is loaded with a CUDA device (built with `make CUDA=1`).
+ * Internal to the engine: nothing outside engine/ includes it.
+ *
+ * The model is described by value (shapes, tensor types, host pointers to the weights as stored
+ * in the GGUF); eng_cuda_model_new uploads every weight once in its own block format (nothing
+ * is dequantized in memory) and the kernels dequantize on the fly. */
+#ifndef TB_ENGINE_CUDA_BACKEND_H
+#define TB_ENGINE_CUDA_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One weight: GGUF type number, row length ne0, rows ne1; data NULL when the tensor is absent. */
+typedef struct eng_cuda_tensor {
+	int type;
+	int64_t ne0, ne1;
+	const void *data;
+	size_t bytes;
+} eng_cuda_tensor;
+
+typedef struct eng_cuda_layer {
+	eng_cuda_tensor attn_norm, wq, wk, wv, wo, bq, bk, bv, bo, q_norm, k_norm;
+	eng_cuda_tensor ffn_norm, ffn_gate, ffn_up, ffn_down;
+} eng_cuda_layer;
+
+typedef struct eng_cuda_model_desc {
+	int n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, hd_k, hd_v, n_rot;
+	int rope_neox;               /* 1: pairs (i, i + n_rot/2); 0: pairs (2i, 2i+1) */
+	float rope_base, rope_freq_scale, norm_eps;
+	const float *rope_ff;        /* [n_rot/2] frequency divisors, or NULL */
+	eng_cuda_tensor tok_embd, output_norm, output;
+	const eng_cuda_layer *layers;   /* [n_layer] */
+} eng_cuda_model_desc;
+
+typedef struct eng_cuda_model eng_cuda_model;
+typedef struct eng_cuda_ctx eng_cuda_ctx;
+
+/* Number of CUDA devices (0 without a driver or device). */
+int eng_cuda_device_count(void);
+/* 1 when the kernels read this GGUF type. */
+int eng_cuda_type_supported(int type);
+/* The device's name, memory bandwidth peak (GB/s, from memory clock and bus width) into the
+ * caller's buffers. Return 0, or -1 without a device. */
+int eng_cuda_device_info(char *name, size_t n, double *peak_gbs);
+
+/* Uploads the weights of d (which is only read during the call). NULL on failure with one line
+ * in err (no device, unsupported type naming the tensor, out of device memory).
+ * Ownership: caller frees with eng_cuda_model_free. */
+eng_cuda_model *eng_cuda_model_new(const eng_cuda_model_desc *d, char *err, size_t errlen);
+void eng_cuda_model_free(eng_cuda_model *m);
+
+/* A KV cache (F16) of n_ctx cells for each of n_seq sequences and work buffers for batches of
+ * up to n_batch tokens, n_out_max of which want logits. Ownership: eng_cuda_ctx_free. */
+eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_seq, int n_batch, int n_out_max,
+	char *err, size_t errlen);
+void eng_cuda_ctx_free(eng_cuda_ctx *c);
+
+/* Forward pass of n tokens: tok[i] of sequence seq[i] at position pos[i] (already validated by
+ * the caller); out_index[i] >= 0 asks for the logits of token i in row out_index[i] of
+ * `logits` (host memory, n_out rows of n_vocab). Return 0, or -1 on a CUDA error. */
+int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
+	const int *out_index, int n_out, float *logits);
+
+/* For tests: y[t][r] = W[r] . x[t] on the device for n_tok tokens, W of `type` [ne1][ne0] in
+ * host memory. Return 0, or -1 with a message. */
+int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x,
+	int n_tok, float *y, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
