@@ -645,8 +645,12 @@ extern "C" eng_cuda_model *eng_cuda_model_new(const eng_cuda_model_desc *d, char
 		seterr(err, errlen, "cuda: no CUDA device");
 		return nullptr;
 	}
-	if (d->hd_k > MAX_HD || d->hd_v > MAX_HD || d->n_rot > MAX_HD || d->n_head % d->n_head_kv) {
+	if (d->hd_k > MAX_HD || d->hd_v > MAX_HD || d->n_rot > MAX_HD) {
 		seterr(err, errlen, "cuda: head size %d/%d is over %d", d->hd_k, d->hd_v, MAX_HD);
+		return nullptr;
+	}
+	if (d->n_head_kv <= 0 || d->n_head % d->n_head_kv) {
+		seterr(err, errlen, "cuda: %d query heads do not share %d KV heads evenly", d->n_head, d->n_head_kv);
 		return nullptr;
 	}
 	m = new eng_cuda_model();
@@ -796,10 +800,17 @@ extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const
 
 	if (n <= 0 || n > c->n_batch || n_out > c->n_out_max)
 		return -1;
-	cudaMemcpy(c->tok, tok, sizeof(int) * n, cudaMemcpyHostToDevice);
-	cudaMemcpy(c->seq, seq, sizeof(int) * n, cudaMemcpyHostToDevice);
-	cudaMemcpy(c->pos, pos, sizeof(int) * n, cudaMemcpyHostToDevice);
-	cudaMemcpy(c->oidx, out_index, sizeof(int) * n, cudaMemcpyHostToDevice);
+	e = cudaMemcpy(c->tok, tok, sizeof(int) * n, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(c->seq, seq, sizeof(int) * n, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(c->pos, pos, sizeof(int) * n, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(c->oidx, out_index, sizeof(int) * n, cudaMemcpyHostToDevice);
+	if (e != cudaSuccess) {
+		fprintf(stderr, "cuda: decode: %s\n", cudaGetErrorString(e));
+		return -1;
+	}
 
 	k_get_rows<<<dim3(blocks(E, 256 * 8), n), 256>>>(m->tok_embd.type, m->tok_embd.d, m->tok_embd.rb, E, c->tok, c->x);
 	for (int il = 0; il < d.n_layer; il++) {
