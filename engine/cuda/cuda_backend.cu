@@ -297,23 +297,32 @@ __global__ void k_act_round(int kind, const float *X, float *Y, int64_t n)
 	}
 }
 
-// blockDim.x = 32 (Q8_0, Q8_1) or 256 (Q8_K); row length ncols.
+// blockDim.x = 32 (Q8_0, Q8_1) or 256 (Q8_K); row length ncols. The block's largest magnitude
+// (the first of equal ones, as the CPU) by a tree reduction over (|x|, index).
 __global__ void k_act_q8(int kind, const float *X, float *Y, int64_t ncols)
 {
+	__shared__ float sa[256];
+	__shared__ int si[256];
 	__shared__ float sc;
 	const int QB = blockDim.x, j = threadIdx.x;
 	const size_t off = (size_t)blockIdx.y * ncols + (size_t)blockIdx.x * QB;
 	const float x = X[off + j];
-	if (j == 0) {
-		float amax = 0.f, mx = 0.f;
-		for (int k = 0; k < QB; k++) {   // the first of equal magnitudes, as the CPU
-			const float a = fabsf(X[off + k]);
-			if (a > amax) {
-				amax = a;
-				mx = X[off + k];
+	sa[j] = fabsf(x);
+	si[j] = j;
+	__syncthreads();
+	for (int st = QB / 2; st > 0; st >>= 1) {
+		if (j < st) {
+			const float a = sa[j], b = sa[j + st];
+			if (b > a || (b == a && si[j + st] < si[j])) {
+				sa[j] = b;
+				si[j] = si[j + st];
 			}
 		}
-		sc = kind == ACT_Q8_K ? mx : amax;
+		__syncthreads();
+	}
+	if (j == 0) {
+		const float amax = sa[0];
+		sc = kind == ACT_Q8_K ? (amax > 0.f ? X[off + si[0]] : 0.f) : amax;
 	}
 	__syncthreads();
 	float q, d;
