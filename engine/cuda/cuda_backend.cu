@@ -593,6 +593,10 @@ struct eng_cuda_ctx {
 	__half **ck = nullptr, **cv = nullptr;   // [n_layer] caches [n_seq][n_ctx][kvd]
 	float *x, *xn, *q, *k, *v, *att, *o, *gate, *up, *xo, *logits, *xq;
 	int *tok, *seq, *pos, *oidx;
+	cudaStream_t st = nullptr;
+	int *h_in = nullptr;         // pinned: tok, seq, pos, oidx, each n_batch ints
+	float *h_logits = nullptr;   // pinned: n_out_max x n_vocab
+	cudaGraphExec_t graph = nullptr;   // the one-token decode step, captured on first use
 };
 
 extern "C" int eng_cuda_device_count(void)
@@ -715,6 +719,14 @@ extern "C" void eng_cuda_ctx_free(eng_cuda_ctx *c)
 	}
 	delete[] c->ck;
 	delete[] c->cv;
+	if (c->graph)
+		cudaGraphExecDestroy(c->graph);
+	if (c->st)
+		cudaStreamDestroy(c->st);
+	if (c->h_in)
+		cudaFreeHost(c->h_in);
+	if (c->h_logits)
+		cudaFreeHost(c->h_logits);
 	void *bufs[] = { c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->gate, c->up, c->xo, c->logits, c->xq,
 		c->tok, c->seq, c->pos, c->oidx };
 	for (void *p : bufs)
@@ -757,6 +769,12 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 	for (auto &b : bufs)
 		if (e == cudaSuccess)
 			e = cudaMalloc(b.p, b.n);
+	if (e == cudaSuccess)
+		e = cudaStreamCreateWithFlags(&c->st, cudaStreamNonBlocking);
+	if (e == cudaSuccess)
+		e = cudaMallocHost(&c->h_in, B * 4 * sizeof(int));
+	if (e == cudaSuccess)
+		e = cudaMallocHost(&c->h_logits, (size_t)n_out_max * d.n_vocab * sizeof(float));
 	if (e != cudaSuccess) {
 		seterr(err, errlen, "cuda: context of %d cells x %d sequences: %s", n_ctx, n_seq, cudaGetErrorString(e));
 		eng_cuda_ctx_free(c);
@@ -769,23 +787,23 @@ namespace {
 
 // Y[t] = W X[t] for n tokens, MAXT tokens per pass over the weights; X is first rounded as the
 // CPU rounds it (into scratch, n x w.ne0 floats).
-void matmul(const dtensor &w, const float *X, int n, float *Y, float *scratch)
+void matmul(const dtensor &w, const float *X, int n, float *Y, float *scratch, cudaStream_t st)
 {
 	const dim3 blk(32, 4);
 	const int kind = act_kind(w.type);
 	if (kind == ACT_F16 || kind == ACT_BF16) {
 		const int64_t tot = (int64_t)n * w.ne0;
-		k_act_round<<<(unsigned)((tot + 255) / 256), 256>>>(kind, X, scratch, tot);
+		k_act_round<<<(unsigned)((tot + 255) / 256), 256, 0, st>>>(kind, X, scratch, tot);
 		X = scratch;
 	} else if (kind != ACT_NONE) {
 		const int qb = kind == ACT_Q8_K ? 256 : 32;
-		k_act_q8<<<dim3((unsigned)(w.ne0 / qb), n), qb>>>(kind, X, scratch, w.ne0);
+		k_act_q8<<<dim3((unsigned)(w.ne0 / qb), n), qb, 0, st>>>(kind, X, scratch, w.ne0);
 		X = scratch;
 	}
 	const unsigned grid = (unsigned)((w.ne1 + 3) / 4);
 	for (int t0 = 0; t0 < n; t0 += MAXT) {
 		const int nt = n - t0 < MAXT ? n - t0 : MAXT;
-		k_matvec<<<grid, blk>>>(w.type, w.d, w.rb, w.ne0, w.ne1, X + (size_t)t0 * w.ne0, w.ne0,
+		k_matvec<<<grid, blk, 0, st>>>(w.type, w.d, w.rb, w.ne0, w.ne1, X + (size_t)t0 * w.ne0, w.ne0,
 			Y + (size_t)t0 * w.ne1, w.ne1, nt);
 	}
 }
@@ -797,81 +815,114 @@ unsigned blocks(int64_t n, int b)
 
 }  // namespace
 
-extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
-	const int *out_index, int n_out, float *logits)
+namespace {
+
+// Enqueues the forward pass of n tokens (inputs already in c->h_in) on c->st, ending with the
+// logits of n_out rows copied into c->h_logits.
+void forward(eng_cuda_ctx *c, int n, int n_out)
 {
 	const eng_cuda_model *m = c->m;
 	const eng_cuda_model_desc &d = m->d;
+	const cudaStream_t st = c->st;
 	const int E = d.n_embd, F = d.n_ff, QD = d.n_head * d.hd_k, KD = d.n_head_kv * d.hd_k;
 	const int VD = d.n_head_kv * d.hd_v;
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
-	cudaError_t e;
+	const size_t B = (size_t)c->n_batch;
 
-	if (n <= 0 || n > c->n_batch || n_out > c->n_out_max)
-		return -1;
-	e = cudaMemcpy(c->tok, tok, sizeof(int) * n, cudaMemcpyHostToDevice);
-	if (e == cudaSuccess)
-		e = cudaMemcpy(c->seq, seq, sizeof(int) * n, cudaMemcpyHostToDevice);
-	if (e == cudaSuccess)
-		e = cudaMemcpy(c->pos, pos, sizeof(int) * n, cudaMemcpyHostToDevice);
-	if (e == cudaSuccess)
-		e = cudaMemcpy(c->oidx, out_index, sizeof(int) * n, cudaMemcpyHostToDevice);
-	if (e != cudaSuccess) {
-		fprintf(stderr, "cuda: decode: %s\n", cudaGetErrorString(e));
-		return -1;
-	}
-
-	k_get_rows<<<dim3(blocks(E, 256 * 8), n), 256>>>(m->tok_embd.type, m->tok_embd.d, m->tok_embd.rb, E, c->tok, c->x);
+	cudaMemcpyAsync(c->tok, c->h_in, sizeof(int) * n, cudaMemcpyHostToDevice, st);
+	cudaMemcpyAsync(c->seq, c->h_in + B, sizeof(int) * n, cudaMemcpyHostToDevice, st);
+	cudaMemcpyAsync(c->pos, c->h_in + 2 * B, sizeof(int) * n, cudaMemcpyHostToDevice, st);
+	cudaMemcpyAsync(c->oidx, c->h_in + 3 * B, sizeof(int) * n, cudaMemcpyHostToDevice, st);
+	k_get_rows<<<dim3(blocks(E, 256 * 8), n), 256, 0, st>>>(m->tok_embd.type, m->tok_embd.d, m->tok_embd.rb, E, c->tok, c->x);
 	for (int il = 0; il < d.n_layer; il++) {
 		const dlayer &L = m->layers[il];
 
-		k_rmsnorm<<<n, 256>>>(c->x, (const float *)L.attn_norm.d, c->xn, E, d.norm_eps);
-		matmul(L.wq, c->xn, n, c->q, c->xq);
-		matmul(L.wk, c->xn, n, c->k, c->xq);
-		matmul(L.wv, c->xn, n, c->v, c->xq);
+		k_rmsnorm<<<n, 256, 0, st>>>(c->x, (const float *)L.attn_norm.d, c->xn, E, d.norm_eps);
+		matmul(L.wq, c->xn, n, c->q, c->xq, st);
+		matmul(L.wk, c->xn, n, c->k, c->xq, st);
+		matmul(L.wv, c->xn, n, c->v, c->xq, st);
 		if (L.bq.d)
-			k_bias<<<blocks((int64_t)n * QD, 256), 256>>>(c->q, (const float *)L.bq.d, QD, (int64_t)n * QD);
+			k_bias<<<blocks((int64_t)n * QD, 256), 256, 0, st>>>(c->q, (const float *)L.bq.d, QD, (int64_t)n * QD);
 		if (L.bk.d)
-			k_bias<<<blocks((int64_t)n * KD, 256), 256>>>(c->k, (const float *)L.bk.d, KD, (int64_t)n * KD);
+			k_bias<<<blocks((int64_t)n * KD, 256), 256, 0, st>>>(c->k, (const float *)L.bk.d, KD, (int64_t)n * KD);
 		if (L.bv.d)
-			k_bias<<<blocks((int64_t)n * VD, 256), 256>>>(c->v, (const float *)L.bv.d, VD, (int64_t)n * VD);
+			k_bias<<<blocks((int64_t)n * VD, 256), 256, 0, st>>>(c->v, (const float *)L.bv.d, VD, (int64_t)n * VD);
 		if (L.q_norm.d)
-			k_rmsnorm<<<n * d.n_head, 64>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
+			k_rmsnorm<<<n * d.n_head, 64, 0, st>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
 		if (L.k_norm.d)
-			k_rmsnorm<<<n * d.n_head_kv, 64>>>(c->k, (const float *)L.k_norm.d, c->k, d.hd_k, d.norm_eps);
-		k_rope<<<dim3(d.n_head, n), 128>>>(c->q, d.n_head, d.hd_k, d.n_rot, c->pos, theta_scale,
+			k_rmsnorm<<<n * d.n_head_kv, 64, 0, st>>>(c->k, (const float *)L.k_norm.d, c->k, d.hd_k, d.norm_eps);
+		k_rope<<<dim3(d.n_head, n), 128, 0, st>>>(c->q, d.n_head, d.hd_k, d.n_rot, c->pos, theta_scale,
 			d.rope_freq_scale, m->rope_ff, d.rope_neox);
-		k_rope<<<dim3(d.n_head_kv, n), 128>>>(c->k, d.n_head_kv, d.hd_k, d.n_rot, c->pos, theta_scale,
+		k_rope<<<dim3(d.n_head_kv, n), 128, 0, st>>>(c->k, d.n_head_kv, d.hd_k, d.n_rot, c->pos, theta_scale,
 			d.rope_freq_scale, m->rope_ff, d.rope_neox);
-		k_store_kv<<<dim3(blocks(KD > VD ? KD : VD, 256), n), 256>>>(c->k, c->v, c->ck[il], c->cv[il], KD, VD,
+		k_store_kv<<<dim3(blocks(KD > VD ? KD : VD, 256), n), 256, 0, st>>>(c->k, c->v, c->ck[il], c->cv[il], KD, VD,
 			c->seq, c->pos, c->n_ctx);
-		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
+		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
 			d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
-		matmul(L.wo, c->att, n, c->o, c->xq);
+		matmul(L.wo, c->att, n, c->o, c->xq, st);
 		if (L.bo.d)
-			k_bias<<<blocks((int64_t)n * E, 256), 256>>>(c->o, (const float *)L.bo.d, E, (int64_t)n * E);
-		k_add<<<blocks((int64_t)n * E, 256), 256>>>(c->x, c->o, (int64_t)n * E);
-		k_rmsnorm<<<n, 256>>>(c->x, (const float *)L.ffn_norm.d, c->xn, E, d.norm_eps);
-		matmul(L.ffn_gate, c->xn, n, c->gate, c->xq);
-		matmul(L.ffn_up, c->xn, n, c->up, c->xq);
-		k_swiglu<<<blocks((int64_t)n * F, 256), 256>>>(c->gate, c->up, (int64_t)n * F);
-		matmul(L.ffn_down, c->gate, n, c->o, c->xq);
-		k_add<<<blocks((int64_t)n * E, 256), 256>>>(c->x, c->o, (int64_t)n * E);
+			k_bias<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->o, (const float *)L.bo.d, E, (int64_t)n * E);
+		k_add<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->x, c->o, (int64_t)n * E);
+		k_rmsnorm<<<n, 256, 0, st>>>(c->x, (const float *)L.ffn_norm.d, c->xn, E, d.norm_eps);
+		matmul(L.ffn_gate, c->xn, n, c->gate, c->xq, st);
+		matmul(L.ffn_up, c->xn, n, c->up, c->xq, st);
+		k_swiglu<<<blocks((int64_t)n * F, 256), 256, 0, st>>>(c->gate, c->up, (int64_t)n * F);
+		matmul(L.ffn_down, c->gate, n, c->o, c->xq, st);
+		k_add<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->x, c->o, (int64_t)n * E);
 	}
 	if (n_out > 0) {
-		k_gather<<<dim3(blocks(E, 256), n), 256>>>(c->x, c->oidx, c->xo, E);
-		k_rmsnorm<<<n_out, 256>>>(c->xo, (const float *)m->output_norm.d, c->xo, E, d.norm_eps);
-		matmul(m->output.d ? m->output : m->tok_embd, c->xo, n_out, c->logits, c->xq);
-		e = cudaMemcpy(logits, c->logits, sizeof(float) * (size_t)n_out * d.n_vocab, cudaMemcpyDeviceToHost);
-	} else {
-		e = cudaDeviceSynchronize();
+		k_gather<<<dim3(blocks(E, 256), n), 256, 0, st>>>(c->x, c->oidx, c->xo, E);
+		k_rmsnorm<<<n_out, 256, 0, st>>>(c->xo, (const float *)m->output_norm.d, c->xo, E, d.norm_eps);
+		matmul(m->output.d ? m->output : m->tok_embd, c->xo, n_out, c->logits, c->xq, st);
+		cudaMemcpyAsync(c->h_logits, c->logits, sizeof(float) * (size_t)n_out * d.n_vocab,
+			cudaMemcpyDeviceToHost, st);
 	}
+}
+
+}  // namespace
+
+extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
+	const int *out_index, int n_out, float *logits)
+{
+	const size_t B = (size_t)c->n_batch;
+	cudaError_t e = cudaSuccess;
+
+	if (n <= 0 || n > c->n_batch || n_out > c->n_out_max)
+		return -1;
+	memcpy(c->h_in, tok, sizeof(int) * n);
+	memcpy(c->h_in + B, seq, sizeof(int) * n);
+	memcpy(c->h_in + 2 * B, pos, sizeof(int) * n);
+	memcpy(c->h_in + 3 * B, out_index, sizeof(int) * n);
+	if (n == 1 && n_out == 1) {
+		// One token, one row of logits: every such step is the same graph (positions and
+		// sequences are read from device memory), captured once and replayed.
+		if (!c->graph) {
+			cudaGraph_t g = nullptr;
+			e = cudaStreamBeginCapture(c->st, cudaStreamCaptureModeThreadLocal);
+			if (e == cudaSuccess) {
+				forward(c, 1, 1);
+				e = cudaStreamEndCapture(c->st, &g);
+			}
+			if (e == cudaSuccess)
+				e = cudaGraphInstantiate(&c->graph, g, 0);
+			if (g)
+				cudaGraphDestroy(g);
+		}
+		if (e == cudaSuccess)
+			e = cudaGraphLaunch(c->graph, c->st);
+	} else {
+		forward(c, n, n_out);
+	}
+	if (e == cudaSuccess)
+		e = cudaStreamSynchronize(c->st);
 	if (e == cudaSuccess)
 		e = cudaGetLastError();
 	if (e != cudaSuccess) {
 		fprintf(stderr, "cuda: decode: %s\n", cudaGetErrorString(e));
 		return -1;
 	}
+	if (n_out > 0)
+		memcpy(logits, c->h_logits, sizeof(float) * (size_t)n_out * c->m->d.n_vocab);
 	return 0;
 }
 
@@ -879,6 +930,7 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	float *y, char *err, size_t errlen)
 {
 	dtensor t;
+	const cudaStream_t st = 0;
 	eng_cuda_tensor s = { type, ne0, ne1, w, row_bytes(type, ne0) * (size_t)ne1 };
 	float *dx = nullptr, *dy = nullptr, *ds = nullptr;
 	cudaError_t e;
@@ -896,7 +948,7 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	if (e == cudaSuccess)
 		e = cudaMemcpy(dx, x, sizeof(float) * (size_t)n_tok * ne0, cudaMemcpyHostToDevice);
 	if (e == cudaSuccess) {
-		matmul(t, dx, n_tok, dy, ds);
+		matmul(t, dx, n_tok, dy, ds, st);
 		e = cudaMemcpy(y, dy, sizeof(float) * (size_t)n_tok * ne1, cudaMemcpyDeviceToHost);
 	}
 	if (e == cudaSuccess)
