@@ -197,6 +197,11 @@ const char *prov_err_class_name(prov_err_class c)
 	case PROV_ERR_PARSE: return "parse";
 	case PROV_ERR_MISSING: return "missing";
 	case PROV_ERR_CANCELLED: return "cancelled";
+	case PROV_ERR_AUTH: return "auth";
+	case PROV_ERR_OVERLOADED: return "overloaded";
+	case PROV_ERR_TIMEOUT: return "timeout";
+	case PROV_ERR_CONTENT_FILTER: return "content_filter";
+	case PROV_ERR_CONTEXT_LENGTH: return "context_length";
 	default: return "unknown";
 	}
 }
@@ -204,7 +209,7 @@ const char *prov_err_class_name(prov_err_class c)
 int prov_err_class_retryable(prov_err_class c)
 {
 	return c == PROV_ERR_TRANSPORT || c == PROV_ERR_RATE_LIMIT || c == PROV_ERR_SERVER ||
-	       c == PROV_ERR_CANCELLED;
+	       c == PROV_ERR_CANCELLED || c == PROV_ERR_OVERLOADED || c == PROV_ERR_TIMEOUT;
 }
 
 const char *prov_strerror(int code)

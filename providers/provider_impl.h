@@ -5,6 +5,8 @@
 
 #include "providers/provider.h"
 
+struct cJSON;
+
 typedef struct prov_vtable {
 	const char *name;
 	const char *summary;
@@ -93,5 +95,60 @@ void prov_ndjson_init(prov_ndjson *r, size_t max_line_bytes, prov_line_fn fn, vo
 int prov_ndjson_feed(prov_ndjson *r, const char *p, size_t n);
 int prov_ndjson_finish(prov_ndjson *r);
 void prov_ndjson_release(prov_ndjson *r);
+
+
+/* ---- api.c: wire dialects ---- */
+
+/* What one response has said so far, from stream events or a whole body. */
+typedef struct prov_acc {
+	prov_buf text;          /* answer */
+	prov_buf reasoning;     /* reasoning / thinking, kept apart */
+	prov_buf other;         /* SSE lines with unknown fields (a bare error object) */
+	char finish[32];        /* normalized: stop, length, content_filter, tool_calls, ... */
+	int64_t n_in, n_out, n_reasoning, n_cached;  /* n_out includes n_reasoning; n_in n_cached */
+	int has_usage;
+	int complete;           /* the dialect's end of response was seen */
+	int done_marker;        /* OpenAI "[DONE]" */
+	prov_err_class err;
+	char err_msg[256];
+} prov_acc;
+
+void prov_acc_init(prov_acc *a);
+void prov_acc_release(prov_acc *a);
+/* Classifies an error from an HTTP status (0 inside a stream) and the parsed error JSON (may
+ * be NULL) into a->err and a one-line a->err_msg; the first error recorded wins. */
+void prov_acc_error(prov_acc *a, int status, const char *msg, const struct cJSON *j);
+/* Same from a non-2xx HTTP body (any bytes). Ownership: body borrowed. */
+void prov_acc_http_error(prov_acc *a, int status, const char *body, size_t n);
+/* After a stream ends: reads a->other as a bare JSON error object; PROV_EIO when it is one. */
+int prov_acc_finish_other(prov_acc *a);
+
+/* Per-target settings a dialect builds a request from. Strings borrowed. */
+typedef struct prov_api_cfg {
+	const char *base_url;
+	const char *model;
+	int stream;
+	const char *reasoning_effort;  /* OpenAI reasoning_effort; Ollama think on unless "none" */
+	int thinking_budget;           /* Anthropic budget_tokens, Gemini thinkingBudget (-1 = auto) */
+	int max_completion_tokens;     /* OpenAI: send max_completion_tokens, not max_tokens */
+} prov_api_cfg;
+
+typedef struct prov_dialect {
+	const char *name;
+	const char *default_base_url;
+	const char *default_key_env;   /* NULL: no key */
+	const char *key_header;        /* header prefix the key is appended to */
+	const char *extra_header;      /* one more fixed header, or NULL */
+	int ndjson;                    /* stream framing: 1 NDJSON, 0 SSE */
+	/* Returns the JSON body (malloc) and writes the URL into url; NULL on ENOMEM. */
+	char *(*build)(const prov_api_cfg *c, const prov_req *rq, prov_buf *url);
+	/* One stream event (SSE event name or NULL, data). Nonzero: stop, a->err says why. */
+	int (*event)(prov_acc *a, const char *event, const char *data, size_t n);
+	/* A whole non-streamed 2xx body. */
+	int (*body)(prov_acc *a, const char *body, size_t n);
+} prov_dialect;
+
+extern const prov_dialect prov_dialect_openai, prov_dialect_anthropic, prov_dialect_gemini,
+	prov_dialect_ollama;
 
 #endif
