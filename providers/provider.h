@@ -82,8 +82,11 @@ typedef struct prov_resp {
 	int64_t n_tokens_out;
 	int64_t n_tokens_reasoning;
 	int64_t n_tokens_cached;
-	double t_first_token_ms; /* < 0 when unknown */
-	double t_done_ms;        /* < 0 when unknown */
+	double t_first_token_ms; /* first reasoning or answer text (docs/metrics.md); < 0 unknown */
+	double t_first_answer_ms;/* first answer text, after any reasoning; < 0 unknown */
+	double t_done_ms;        /* end to end, last attempt's end; < 0 when unknown */
+	double *gaps_ms;         /* [n_gaps] gaps between content-bearing stream events, or NULL */
+	size_t n_gaps;
 	double cost_usd;
 	prov_err_class err;
 	char *err_msg;        /* one line, or NULL */

@@ -23,7 +23,8 @@ typedef struct prov_vtable {
 	int max_in_flight;     /* 0 = no limit of its own */
 } prov_vtable;
 
-extern const prov_vtable prov_samples_vtable;
+extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,
+	prov_gemini_vtable, prov_ollama_vtable;
 
 /* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
 
