@@ -151,10 +151,14 @@ static void test_sse_reads_retry_only_when_all_digits(void)
 	rec r;
 	long retry = 0;
 	rec_init(&r);
-	TB_CHECK_INT(parse("retry: 1500\n\nretry: 12x\n\n", 26, 0, &r, &retry), 0);
+	const char *t = "retry: 1500\n\nretry: 12x\n\n";
+	rec_init(&r);
+	TB_CHECK_INT(parse(t, strlen(t), 0, &r, &retry), 0);
 	TB_CHECK_INT(retry, 1500);
 	TB_CHECK_INT(r.n, 0);
+	TB_CHECK_INT(r.other.len, 0);
 	prov_buf_release(&r.out);
+	prov_buf_release(&r.other);
 }
 
 static void test_sse_refuses_line_over_cap(void)
