@@ -11,7 +11,8 @@ struct prov {
 	void *self;
 };
 
-static const prov_vtable *const kinds[] = { &prov_samples_vtable };
+static const prov_vtable *const kinds[] = { &prov_samples_vtable, &prov_openai_vtable,
+	&prov_anthropic_vtable, &prov_gemini_vtable, &prov_ollama_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 const prov_info *prov_list(size_t *n)
@@ -39,7 +40,7 @@ prov *prov_open(const prov_target *t, char *err, size_t errlen)
 		if (strcmp(kinds[i]->name, t->provider) == 0)
 			vt = kinds[i];
 	if (!vt) {
-		snprintf(err, errlen, "unknown provider \"%s\" (known: samples)", t->provider);
+		snprintf(err, errlen, "unknown provider \"%s\" (known: samples, openai, anthropic, gemini, ollama)", t->provider);
 		return NULL;
 	}
 	p = calloc(1, sizeof *p);
@@ -171,6 +172,7 @@ prov_resp *prov_resp_new(void)
 	if (r) {
 		r->t_first_token_ms = -1;
 		r->t_done_ms = -1;
+		r->t_first_answer_ms = -1;
 	}
 	return r;
 }
@@ -183,6 +185,7 @@ void prov_resp_free(prov_resp *r)
 	free(r->reasoning);
 	free(r->finish_reason);
 	free(r->err_msg);
+	free(r->gaps_ms);
 	free(r);
 }
 
@@ -197,6 +200,11 @@ const char *prov_err_class_name(prov_err_class c)
 	case PROV_ERR_PARSE: return "parse";
 	case PROV_ERR_MISSING: return "missing";
 	case PROV_ERR_CANCELLED: return "cancelled";
+	case PROV_ERR_AUTH: return "auth";
+	case PROV_ERR_OVERLOADED: return "overloaded";
+	case PROV_ERR_TIMEOUT: return "timeout";
+	case PROV_ERR_CONTENT_FILTER: return "content_filter";
+	case PROV_ERR_CONTEXT_LENGTH: return "context_length";
 	default: return "unknown";
 	}
 }
@@ -204,7 +212,7 @@ const char *prov_err_class_name(prov_err_class c)
 int prov_err_class_retryable(prov_err_class c)
 {
 	return c == PROV_ERR_TRANSPORT || c == PROV_ERR_RATE_LIMIT || c == PROV_ERR_SERVER ||
-	       c == PROV_ERR_CANCELLED;
+	       c == PROV_ERR_CANCELLED || c == PROV_ERR_OVERLOADED || c == PROV_ERR_TIMEOUT;
 }
 
 const char *prov_strerror(int code)

@@ -22,13 +22,18 @@ enum {
 /* Class of a failed response: decides whether a resumed run retries the sample. */
 typedef enum prov_err_class {
 	PROV_ERR_NONE = 0,
-	PROV_ERR_TRANSPORT,   /* connection, timeout, DNS: retried on resume */
+	PROV_ERR_TRANSPORT,   /* network: connection refused or reset, DNS: retried on resume */
 	PROV_ERR_RATE_LIMIT,  /* 429 after all retries: retried on resume */
 	PROV_ERR_SERVER,      /* 5xx after all retries: retried on resume */
 	PROV_ERR_CLIENT,      /* 4xx, refused request: not retried */
-	PROV_ERR_PARSE,       /* malformed reply: not retried */
+	PROV_ERR_PARSE,       /* bad_response: malformed or truncated reply: not retried */
 	PROV_ERR_MISSING,     /* the provider has no answer for this item (samples) */
 	PROV_ERR_CANCELLED,   /* stopped by the user before completion: retried on resume */
+	PROV_ERR_AUTH,        /* 401/403, bad key: not retried */
+	PROV_ERR_OVERLOADED,  /* 503/529, overloaded after all retries: retried on resume */
+	PROV_ERR_TIMEOUT,     /* connect / first-byte / idle / total timeout: retried on resume */
+	PROV_ERR_CONTENT_FILTER, /* blocked or refused by the provider's filter: not retried */
+	PROV_ERR_CONTEXT_LENGTH, /* prompt too long for the model: not retried */
 	PROV_ERR__COUNT
 } prov_err_class;
 
@@ -77,8 +82,11 @@ typedef struct prov_resp {
 	int64_t n_tokens_out;
 	int64_t n_tokens_reasoning;
 	int64_t n_tokens_cached;
-	double t_first_token_ms; /* < 0 when unknown */
-	double t_done_ms;        /* < 0 when unknown */
+	double t_first_token_ms; /* first reasoning or answer text (docs/metrics.md); < 0 unknown */
+	double t_first_answer_ms;/* first answer text, after any reasoning; < 0 unknown */
+	double t_done_ms;        /* end to end, last attempt's end; < 0 when unknown */
+	double *gaps_ms;         /* [n_gaps] gaps between content-bearing stream events, or NULL */
+	size_t n_gaps;
 	double cost_usd;
 	prov_err_class err;
 	char *err_msg;        /* one line, or NULL */

@@ -5,6 +5,8 @@
 
 #include "providers/provider.h"
 
+struct cJSON;
+
 typedef struct prov_vtable {
 	const char *name;
 	const char *summary;
@@ -21,6 +23,133 @@ typedef struct prov_vtable {
 	int max_in_flight;     /* 0 = no limit of its own */
 } prov_vtable;
 
-extern const prov_vtable prov_samples_vtable;
+extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,
+	prov_gemini_vtable, prov_ollama_vtable;
+
+/* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
+
+/* A growable byte buffer, always NUL-terminated once non-empty, that refuses to grow past
+ * max_bytes (PROV_EIO). Valid when zeroed except max_bytes, which must be set. */
+typedef struct prov_buf {
+	char *p;
+	size_t len, cap;
+	size_t max_bytes;
+} prov_buf;
+
+/* Appends n bytes: 0, PROV_ENOMEM, or PROV_EIO past the cap. */
+int prov_buf_add(prov_buf *b, const char *p, size_t n);
+/* The contents as a C string ("" when empty). Ownership: borrowed from b until it changes. */
+const char *prov_buf_str(const prov_buf *b);
+/* Frees the storage; the cap is kept. */
+void prov_buf_release(prov_buf *b);
+
+/* One dispatched SSE event; all strings borrowed for the callback only. */
+typedef struct prov_sse_event {
+	const char *event;  /* "message" when the stream named none */
+	const char *data;   /* data lines joined by "\n" */
+	size_t data_len;
+	const char *id;     /* last event id, "" when none */
+} prov_sse_event;
+
+/* Called per event; a nonzero return stops prov_sse_feed and is returned from it. */
+typedef int (*prov_sse_fn)(void *ud, const prov_sse_event *ev);
+/* Called per line whose field name SSE does not know (the spec ignores them; Gemini sends a
+ * bare JSON error object this way). Optional. */
+typedef int (*prov_sse_other_fn)(void *ud, const char *line, size_t n);
+
+/* Incremental SSE parser: lines end in CRLF, LF or CR (a CRLF split across feeds counts
+ * once); ':' lines are comments; fields data / event / id / retry. */
+typedef struct prov_sse {
+	prov_buf line, data, event, id;
+	long retry_ms;        /* last valid retry field, -1 when none */
+	long n_events;
+	int skip_lf, started, bom_seen, data_seen;
+	prov_sse_fn fn;
+	prov_sse_other_fn other;
+	void *ud;
+} prov_sse;
+
+/* Ownership: s is the caller's; release with prov_sse_release. Lines and events longer than
+ * max_event_bytes make prov_sse_feed return PROV_EIO. */
+void prov_sse_init(prov_sse *s, size_t max_event_bytes, prov_sse_fn fn, prov_sse_other_fn other,
+	void *ud);
+/* Feeds bytes split anywhere: 0, PROV_EIO (over the cap), PROV_ENOMEM, or the callback's
+ * nonzero return. Ownership: p borrowed for the call. */
+int prov_sse_feed(prov_sse *s, const char *p, size_t n);
+/* End of stream: a pending last line and event are delivered (servers often omit the final
+ * blank line); returns as prov_sse_feed. */
+int prov_sse_finish(prov_sse *s);
+void prov_sse_release(prov_sse *s);
+
+/* Called per non-blank NDJSON line (surrounding blanks and CR removed); nonzero stops. */
+typedef int (*prov_line_fn)(void *ud, const char *line, size_t n);
+
+typedef struct prov_ndjson {
+	prov_buf line;
+	long n_lines;
+	prov_line_fn fn;
+	void *ud;
+} prov_ndjson;
+
+/* Same contract as the SSE functions above. */
+void prov_ndjson_init(prov_ndjson *r, size_t max_line_bytes, prov_line_fn fn, void *ud);
+int prov_ndjson_feed(prov_ndjson *r, const char *p, size_t n);
+int prov_ndjson_finish(prov_ndjson *r);
+void prov_ndjson_release(prov_ndjson *r);
+
+
+/* ---- api.c: wire dialects ---- */
+
+/* What one response has said so far, from stream events or a whole body. */
+typedef struct prov_acc {
+	prov_buf text;          /* answer */
+	prov_buf reasoning;     /* reasoning / thinking, kept apart */
+	prov_buf other;         /* SSE lines with unknown fields (a bare error object) */
+	char finish[32];        /* normalized: stop, length, content_filter, tool_calls, ... */
+	int64_t n_in, n_out, n_reasoning, n_cached;  /* n_out includes n_reasoning; n_in n_cached */
+	int has_usage;
+	int complete;           /* the dialect's end of response was seen */
+	int done_marker;        /* OpenAI "[DONE]" */
+	prov_err_class err;
+	char err_msg[256];
+} prov_acc;
+
+void prov_acc_init(prov_acc *a);
+void prov_acc_release(prov_acc *a);
+/* Classifies an error from an HTTP status (0 inside a stream) and the parsed error JSON (may
+ * be NULL) into a->err and a one-line a->err_msg; the first error recorded wins. */
+void prov_acc_error(prov_acc *a, int status, const char *msg, const struct cJSON *j);
+/* Same from a non-2xx HTTP body (any bytes). Ownership: body borrowed. */
+void prov_acc_http_error(prov_acc *a, int status, const char *body, size_t n);
+/* After a stream ends: reads a->other as a bare JSON error object; PROV_EIO when it is one. */
+int prov_acc_finish_other(prov_acc *a);
+
+/* Per-target settings a dialect builds a request from. Strings borrowed. */
+typedef struct prov_api_cfg {
+	const char *base_url;
+	const char *model;
+	int stream;
+	const char *reasoning_effort;  /* OpenAI reasoning_effort; Ollama think on unless "none" */
+	int thinking_budget;           /* Anthropic budget_tokens, Gemini thinkingBudget (-1 = auto) */
+	int max_completion_tokens;     /* OpenAI: send max_completion_tokens, not max_tokens */
+} prov_api_cfg;
+
+typedef struct prov_dialect {
+	const char *name;
+	const char *default_base_url;
+	const char *default_key_env;   /* NULL: no key */
+	const char *key_header;        /* header prefix the key is appended to */
+	const char *extra_header;      /* one more fixed header, or NULL */
+	int ndjson;                    /* stream framing: 1 NDJSON, 0 SSE */
+	/* Returns the JSON body (malloc) and writes the URL into url; NULL on ENOMEM. */
+	char *(*build)(const prov_api_cfg *c, const prov_req *rq, prov_buf *url);
+	/* One stream event (SSE event name or NULL, data). Nonzero: stop, a->err says why. */
+	int (*event)(prov_acc *a, const char *event, const char *data, size_t n);
+	/* A whole non-streamed 2xx body. */
+	int (*body)(prov_acc *a, const char *body, size_t n);
+} prov_dialect;
+
+extern const prov_dialect prov_dialect_openai, prov_dialect_anthropic, prov_dialect_gemini,
+	prov_dialect_ollama;
 
 #endif

@@ -1,0 +1,740 @@
+/* providers/remote.c — the remote providers (openai, anthropic, gemini, ollama): one libcurl
+ * multi handle per target drives every request in flight on the polling thread (keep-alive
+ * connection reuse, HTTP/2 multiplexing when the server offers it). Owns retries (exponential
+ * backoff with full jitter, server retry hints), the four timeouts and per-request timings
+ * (docs/metrics.md). The wire format itself lives in api.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "providers/provider_impl.h"
+
+#define BODY_MAX_BYTES (8u << 20)     /* a whole or error body larger than this is refused */
+#define EVENT_MAX_BYTES (4u << 20)
+
+typedef struct remote remote;
+
+typedef struct flight {
+	remote *r;
+	struct flight *next;      /* in the pending list, or the active list with prev */
+	struct flight *prev;
+	int got_byte;
+	prov_req rq;
+	prov_done_fn done;
+	void *ud;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *body;               /* request body */
+	prov_acc acc;
+	prov_sse sse;
+	prov_ndjson nd;
+	prov_buf raw;             /* non-stream or error body */
+	long status;
+	int attempts;
+	double t_submit, t_start, t_last_byte, t_next_try;
+	double t_first_token, t_first_answer, t_last_token;
+	double *gaps_ms;
+	size_t n_gaps, cap_gaps;
+	double retry_hint_ms;     /* from retry-after and friends, -1 none */
+	prov_err_class abort_class;
+	char abort_msg[128];
+	int cancelled;
+} flight;
+
+struct remote {
+	const prov_dialect *d;
+	prov_api_cfg cfg;
+	char *base_url, *model, *reasoning_effort;
+	char *auth;               /* "header: key" line; never logged */
+	CURLM *multi;
+	flight *pending;          /* waiting to start or to retry */
+	flight *active;
+	int n_active, n_total;
+	int max_in_flight, max_retries;
+	double backoff_ms, max_backoff_ms;
+	long connect_timeout_ms, total_timeout_ms;
+	double first_byte_timeout_ms, idle_timeout_ms;
+	double price_in, price_out;
+	unsigned rng;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* xorshift32: jitter needs no quality, only independence from other targets. */
+static double rnd01(remote *r)
+{
+	r->rng ^= r->rng << 13;
+	r->rng ^= r->rng >> 17;
+	r->rng ^= r->rng << 5;
+	return (r->rng >> 8) / 16777216.0;
+}
+
+/* ---- options ---- */
+
+static const char *const opt_keys[] = { "base_url", "key_env", "stream", "reasoning_effort",
+	"thinking_budget", "max_completion_tokens", "max_in_flight", "max_retries", "backoff_ms",
+	"max_backoff_ms", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
+	"total_timeout_ms", NULL };
+
+static int opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,
+	size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return 0;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
+		snprintf(err, errlen, "options.%s: expected a number in [%g, %g]", k, lo, hi);
+		return -1;
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int opt_str(const cJSON *o, const char *k, char **out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || !v->valuestring[0]) {
+		snprintf(err, errlen, "options.%s: expected a non-empty string", k);
+		return -1;
+	}
+	free(*out);
+	*out = strdup(v->valuestring);
+	return *out ? 0 : -1;
+}
+
+static void remote_close(void *self);
+
+static void *remote_open(const prov_dialect *d, const prov_target *t, char *err, size_t errlen)
+{
+	remote *r = calloc(1, sizeof *r);
+	cJSON *o = NULL;
+	char *key_env = NULL;
+	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
+	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000;
+	const char *key;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->d = d;
+	if (!t->model || !t->model[0]) {
+		snprintf(err, errlen, "%s: no model given", d->name);
+		goto fail;
+	}
+	if (t->options_json) {
+		const cJSON *it;
+		if (!(o = cJSON_Parse(t->options_json)) || !cJSON_IsObject(o)) {
+			snprintf(err, errlen, "options: not a JSON object");
+			goto fail;
+		}
+		cJSON_ArrayForEach(it, o) {
+			size_t i;
+			for (i = 0; opt_keys[i] && strcmp(opt_keys[i], it->string); i++)
+				;
+			if (!opt_keys[i]) {
+				snprintf(err, errlen, "options.%s: unknown key for provider %s (known: base_url, "
+					"key_env, stream, reasoning_effort, thinking_budget, max_in_flight, "
+					"max_retries, *_timeout_ms, ...)", it->string, d->name);
+				goto fail;
+			}
+		}
+		if (opt_str(o, "base_url", &r->base_url, err, errlen) ||
+		    opt_str(o, "key_env", &key_env, err, errlen) ||
+		    opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
+		    opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
+		    opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
+		    opt_num(o, "max_completion_tokens", 0, 1, &mct, err, errlen) ||
+		    opt_num(o, "max_in_flight", 0, 100000, &mif, err, errlen) ||
+		    opt_num(o, "max_retries", 0, 100, &retries, err, errlen) ||
+		    opt_num(o, "backoff_ms", 0, 3.6e6, &bo, err, errlen) ||
+		    opt_num(o, "max_backoff_ms", 0, 3.6e6, &mbo, err, errlen) ||
+		    opt_num(o, "connect_timeout_ms", 1, 3.6e6, &cto, err, errlen) ||
+		    opt_num(o, "first_byte_timeout_ms", 1, 3.6e6, &fbto, err, errlen) ||
+		    opt_num(o, "idle_timeout_ms", 1, 3.6e6, &idto, err, errlen) ||
+		    opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen))
+			goto fail;
+	}
+	if (!r->base_url && !(r->base_url = strdup(d->default_base_url)))
+		goto oom;
+	if (strncmp(r->base_url, "http://", 7) && strncmp(r->base_url, "https://", 8)) {
+		snprintf(err, errlen, "options.base_url: must start with http:// or https://");
+		goto fail;
+	}
+	if (!(r->model = strdup(t->model)))
+		goto oom;
+	if (key_env || d->default_key_env) {
+		const char *env = key_env ? key_env : d->default_key_env;
+		key = getenv(env);
+		if (!key || !key[0]) {
+			snprintf(err, errlen, "%s: API key variable %s is not set", d->name, env);
+			goto fail;
+		}
+		if (d->key_header) {
+			size_t n = strlen(d->key_header) + strlen(key) + 1;
+			if (!(r->auth = malloc(n)))
+				goto oom;
+			snprintf(r->auth, n, "%s%s", d->key_header, key);
+		}
+	}
+	r->cfg.base_url = r->base_url;
+	r->cfg.model = r->model;
+	r->cfg.stream = stream != 0;
+	r->cfg.reasoning_effort = r->reasoning_effort;
+	r->cfg.thinking_budget = (int)budget;
+	r->cfg.max_completion_tokens = mct != 0;
+	r->max_in_flight = (int)mif;
+	r->max_retries = (int)retries;
+	r->backoff_ms = bo;
+	r->max_backoff_ms = mbo;
+	r->connect_timeout_ms = (long)cto;
+	r->first_byte_timeout_ms = fbto;
+	r->idle_timeout_ms = idto;
+	r->total_timeout_ms = (long)tto;
+	r->price_in = t->price_in_usd_per_mtok;
+	r->price_out = t->price_out_usd_per_mtok;
+	r->rng = (unsigned)(now_ms() * 1000) | 1u;
+	if (!(r->multi = curl_multi_init()))
+		goto oom;
+	curl_multi_setopt(r->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(r->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	cJSON_Delete(o);
+	free(key_env);
+	return r;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	cJSON_Delete(o);
+	free(key_env);
+	remote_close(r);
+	return NULL;
+}
+
+/* ---- one transfer ---- */
+
+static void note_tokens(flight *f, size_t text0, size_t reas0)
+{
+	double t;
+	if (f->acc.text.len == text0 && f->acc.reasoning.len == reas0)
+		return;
+	t = now_ms() - f->t_submit;
+	if (f->t_first_token < 0)
+		f->t_first_token = t;
+	else if (f->n_gaps < 1u << 20) {
+		if (f->n_gaps == f->cap_gaps) {
+			size_t cap = f->cap_gaps ? f->cap_gaps * 2 : 64;
+			double *g = realloc(f->gaps_ms, cap * sizeof *g);
+			if (g) {
+				f->gaps_ms = g;
+				f->cap_gaps = cap;
+			}
+		}
+		if (f->n_gaps < f->cap_gaps)
+			f->gaps_ms[f->n_gaps++] = t - f->t_last_token;
+	}
+	if (f->t_first_answer < 0 && f->acc.text.len > text0)
+		f->t_first_answer = t;
+	f->t_last_token = t;
+}
+
+static int on_sse(void *ud, const prov_sse_event *ev)
+{
+	flight *f = ud;
+	size_t t0 = f->acc.text.len, r0 = f->acc.reasoning.len;
+	int rc = f->r->d->event(&f->acc, ev->event, ev->data, ev->data_len);
+	note_tokens(f, t0, r0);
+	return rc;
+}
+
+static int on_other(void *ud, const char *l, size_t n)
+{
+	flight *f = ud;
+	if (prov_buf_add(&f->acc.other, l, n) || prov_buf_add(&f->acc.other, "\n", 1))
+		return PROV_EIO;
+	return 0;
+}
+
+static int on_line(void *ud, const char *l, size_t n)
+{
+	flight *f = ud;
+	size_t t0 = f->acc.text.len, r0 = f->acc.reasoning.len;
+	int rc = f->r->d->event(&f->acc, NULL, l, n);
+	note_tokens(f, t0, r0);
+	return rc;
+}
+
+static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
+{
+	flight *f = ud;
+	size_t n = sz * nm;
+	int rc;
+	f->t_last_byte = now_ms();
+	f->got_byte = 1;
+	if (!f->status)
+		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+	if (f->status >= 200 && f->status < 300 && f->r->cfg.stream) {
+		rc = f->r->d->ndjson ? prov_ndjson_feed(&f->nd, p, n) : prov_sse_feed(&f->sse, p, n);
+		if (rc == PROV_EIO && !f->acc.err)
+			f->abort_class = PROV_ERR_PARSE,
+			snprintf(f->abort_msg, sizeof f->abort_msg, "stream line over %u bytes", EVENT_MAX_BYTES);
+	} else {
+		rc = prov_buf_add(&f->raw, p, n);
+		if (rc)
+			f->abort_class = PROV_ERR_PARSE,
+			snprintf(f->abort_msg, sizeof f->abort_msg, "HTTP %ld body over %u bytes", f->status,
+				BODY_MAX_BYTES);
+	}
+	return rc ? 0 : n;
+}
+
+/* Durations as servers write them: "1.5" seconds, "20ms", "6m0s", "1h2m3.5s". -1 when not one. */
+static double parse_duration_ms(const char *s, int bare_is_seconds)
+{
+	double total = 0;
+	int any = 0;
+	while (*s == ' ')
+		s++;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		if (end == s || !isfinite(v) || v < 0)
+			return -1;
+		s = end;
+		if (!strncmp(s, "ms", 2))
+			total += v, s += 2;
+		else if (*s == 's')
+			total += v * 1e3, s++;
+		else if (*s == 'm')
+			total += v * 6e4, s++;
+		else if (*s == 'h')
+			total += v * 3.6e6, s++;
+		else if (!*s || *s == '\r' || *s == '\n' || *s == ' ')
+			total += bare_is_seconds ? v * 1e3 : v, s += strlen(s);
+		else
+			return -1;
+		any = 1;
+	}
+	return any ? total : -1;
+}
+
+static void hint(flight *f, double ms)
+{
+	if (ms >= 0 && ms > f->retry_hint_ms)
+		f->retry_hint_ms = ms;
+}
+
+static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
+{
+	flight *f = ud;
+	size_t n = sz * nm;
+	char line[256];
+	char *colon, *v;
+	if (n >= sizeof line || n < 3)
+		return n;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!(colon = strchr(line, ':')))
+		return n;
+	*colon = '\0';
+	v = colon + 1;
+	while (*v == ' ')
+		v++;
+	if (!strcasecmp(line, "retry-after-ms"))
+		hint(f, parse_duration_ms(v, 0));
+	else if (!strcasecmp(line, "retry-after")) {
+		double ms = parse_duration_ms(v, 1);
+		if (ms < 0) {
+			time_t when = curl_getdate(v, NULL);
+			if (when > 0)
+				ms = difftime(when, time(NULL)) * 1e3;
+		}
+		hint(f, ms < 0 ? -1 : ms);
+	} else if (!strncasecmp(line, "x-ratelimit-reset-", 18)) {
+		hint(f, parse_duration_ms(v, 1));
+	}
+	return n;
+}
+
+static void flight_reset_attempt(flight *f)
+{
+	prov_acc_release(&f->acc);
+	prov_acc_init(&f->acc);
+	prov_sse_release(&f->sse);
+	prov_ndjson_release(&f->nd);
+	prov_sse_init(&f->sse, EVENT_MAX_BYTES, on_sse, on_other, f);
+	prov_ndjson_init(&f->nd, EVENT_MAX_BYTES, on_line, f);
+	prov_buf_release(&f->raw);
+	f->raw.max_bytes = BODY_MAX_BYTES;
+	f->status = 0;
+	f->retry_hint_ms = -1;
+	f->abort_class = PROV_ERR_NONE;
+	f->abort_msg[0] = '\0';
+	f->t_first_token = f->t_first_answer = f->t_last_token = -1;
+	f->n_gaps = 0;
+	f->got_byte = 0;
+}
+
+static int flight_start(remote *r, flight *f)
+{
+	flight_reset_attempt(f);
+	if (!f->easy && !(f->easy = curl_easy_init()))
+		return PROV_ENOMEM;
+	curl_easy_reset(f->easy);
+	f->attempts++;
+	f->t_start = f->t_last_byte = now_ms();
+	{
+		prov_buf url = { .max_bytes = 65536 };
+		char *b = r->d->build(&r->cfg, &f->rq, &url);
+		if (!b || !url.len) {
+			free(b);
+			prov_buf_release(&url);
+			return PROV_ENOMEM;
+		}
+		free(f->body);
+		f->body = b;
+		curl_easy_setopt(f->easy, CURLOPT_URL, url.p);   /* libcurl copies the string */
+		prov_buf_release(&url);
+	}
+	if (!f->hdrs) {
+		f->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+		if (r->auth)
+			f->hdrs = curl_slist_append(f->hdrs, r->auth);
+		if (r->d->extra_header)
+			f->hdrs = curl_slist_append(f->hdrs, r->d->extra_header);
+		if (!f->hdrs)
+			return PROV_ENOMEM;
+	}
+	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->hdrs);
+	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(f->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	curl_easy_setopt(f->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(f->easy, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, r->total_timeout_ms);
+	curl_easy_setopt(f->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (curl_multi_add_handle(r->multi, f->easy) != CURLM_OK)
+		return PROV_EIO;
+	r->n_active++;
+	f->prev = NULL;
+	f->next = r->active;
+	if (r->active)
+		r->active->prev = f;
+	r->active = f;
+	return 0;
+}
+
+static void flight_free(flight *f)
+{
+	if (!f)
+		return;
+	if (f->easy) {
+		curl_multi_remove_handle(f->r->multi, f->easy);
+		curl_easy_cleanup(f->easy);
+	}
+	curl_slist_free_all(f->hdrs);
+	free(f->body);
+	prov_acc_release(&f->acc);
+	prov_sse_release(&f->sse);
+	prov_ndjson_release(&f->nd);
+	prov_buf_release(&f->raw);
+	prov_req_release(&f->rq);
+	free(f->gaps_ms);
+	free(f);
+}
+
+/* Fills and hands over the response, then frees the flight. */
+static void flight_deliver(remote *r, flight *f)
+{
+	prov_resp *resp = prov_resp_new();
+	prov_acc *a = &f->acc;
+	r->n_total--;
+	if (resp) {
+		resp->attempts = f->attempts;
+		resp->err = a->err;
+		if (a->err)
+			resp->err_msg = strdup(a->err_msg);
+		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
+			resp->text = strdup(prov_buf_str(&a->text));
+		if (a->reasoning.len)
+			resp->reasoning = strdup(prov_buf_str(&a->reasoning));
+		if (a->finish[0])
+			resp->finish_reason = strdup(a->finish);
+		resp->n_tokens_in = a->n_in;
+		resp->n_tokens_out = a->n_out;
+		resp->n_tokens_reasoning = a->n_reasoning;
+		resp->n_tokens_cached = a->n_cached;
+		resp->t_first_token_ms = f->t_first_token;
+		resp->t_first_answer_ms = f->t_first_answer;
+		resp->t_done_ms = now_ms() - f->t_submit;
+		resp->gaps_ms = f->gaps_ms;
+		resp->n_gaps = f->n_gaps;
+		f->gaps_ms = NULL;
+		/* Reasoning tokens are billed as output; n_tokens_out already counts them. */
+		resp->cost_usd = (a->n_in * r->price_in + a->n_out * r->price_out) / 1e6;
+		f->done(f->ud, &f->rq, resp);
+	}
+	flight_free(f);
+}
+
+static int retryable(prov_err_class c)
+{
+	return c == PROV_ERR_RATE_LIMIT || c == PROV_ERR_OVERLOADED || c == PROV_ERR_SERVER ||
+	       c == PROV_ERR_TIMEOUT || c == PROV_ERR_TRANSPORT;
+}
+
+/* A finished transfer: classify, then retry later or deliver. */
+static void flight_finished(remote *r, flight *f, CURLcode cc)
+{
+	prov_acc *a = &f->acc;
+	curl_multi_remove_handle(r->multi, f->easy);
+	r->n_active--;
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		r->active = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	f->next = f->prev = NULL;
+	if (!f->status)
+		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+	if (f->abort_class) {
+		a->err = f->abort_class;
+		snprintf(a->err_msg, sizeof a->err_msg, "%s", f->abort_msg);
+	} else if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && a->err)) {
+		a->err = cc == CURLE_OPERATION_TIMEDOUT ? PROV_ERR_TIMEOUT : PROV_ERR_TRANSPORT;
+		snprintf(a->err_msg, sizeof a->err_msg, "%s", curl_easy_strerror(cc));
+	} else if (f->status < 200 || f->status >= 300) {
+		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
+	} else if (!r->cfg.stream) {
+		if (!a->err)
+			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
+		if (a->text.len || a->reasoning.len)
+			f->t_first_token = f->t_first_answer = now_ms() - f->t_submit;
+	} else if (!a->err) {
+		int rc = r->d->ndjson ? prov_ndjson_finish(&f->nd) : prov_sse_finish(&f->sse);
+		if (!rc)
+			prov_acc_finish_other(a);
+		if (!a->err && !a->complete) {
+			a->err = PROV_ERR_PARSE;
+			snprintf(a->err_msg, sizeof a->err_msg, "stream ended before its end marker");
+		}
+	}
+	if (f->cancelled) {
+		a->err = PROV_ERR_CANCELLED;
+		snprintf(a->err_msg, sizeof a->err_msg, "cancelled");
+	}
+	/* Unsafe 4xx are final; 408, 409 and 429 may be retried. */
+	if (!f->cancelled && retryable(a->err) && f->attempts <= r->max_retries &&
+	    !(f->status >= 400 && f->status < 500 && f->status != 408 && f->status != 409 &&
+	      f->status != 429)) {
+		double cap = fmin(r->max_backoff_ms, r->backoff_ms * pow(2, f->attempts - 1));
+		double wait = rnd01(r) * cap;    /* full jitter */
+		if (f->retry_hint_ms >= 0)
+			wait = fmax(wait, fmin(f->retry_hint_ms, r->max_backoff_ms));
+		f->t_next_try = now_ms() + wait;
+		f->next = r->pending;
+		r->pending = f;
+		return;
+	}
+	flight_deliver(r, f);
+}
+
+/* ---- vtable ---- */
+
+static int remote_submit(void *self, const prov_req *rq, prov_done_fn done, void *ud)
+{
+	remote *r = self;
+	flight *f = calloc(1, sizeof *f);
+	if (!f)
+		return PROV_ENOMEM;
+	if (prov_req_copy(&f->rq, rq)) {
+		free(f);
+		return PROV_ENOMEM;
+	}
+	f->r = r;
+	f->done = done;
+	f->ud = ud;
+	f->t_submit = now_ms();
+	f->t_next_try = f->t_submit;
+	prov_sse_init(&f->sse, EVENT_MAX_BYTES, on_sse, on_other, f);
+	prov_ndjson_init(&f->nd, EVENT_MAX_BYTES, on_line, f);
+	prov_acc_init(&f->acc);
+	/* Appended at the tail so requests start in submission order. */
+	{
+		flight **pp = &r->pending;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = f;
+	}
+	r->n_total++;
+	return 0;
+}
+
+static int start_due(remote *r, double now, double *next_due)
+{
+	flight **pp = &r->pending;
+	int fired = 0;
+	while (*pp) {
+		flight *f = *pp;
+		if (f->cancelled) {
+			*pp = f->next;
+			f->acc.err = PROV_ERR_CANCELLED;
+			snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "cancelled");
+			flight_deliver(r, f);
+			fired++;
+			continue;
+		}
+		if (f->t_next_try <= now && (!r->max_in_flight || r->n_active < r->max_in_flight)) {
+			*pp = f->next;
+			if (flight_start(r, f)) {
+				f->acc.err = PROV_ERR_TRANSPORT;
+				snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "could not start the request");
+				flight_deliver(r, f);
+				fired++;
+			}
+			continue;
+		}
+		if (f->t_next_try < *next_due)
+			*next_due = f->t_next_try;
+		pp = &f->next;
+	}
+	return fired;
+}
+
+/* Aborts transfers past the first-byte or stream-idle limit (libcurl has only total/connect). */
+static int check_stalls(remote *r, double now)
+{
+	flight *f = r->active, *next;
+	int before = r->n_total;
+	for (; f; f = next) {
+		next = f->next;
+		if (f->cancelled) {
+			f->abort_class = PROV_ERR_CANCELLED;
+		} else if (!f->got_byte && now - f->t_start > r->first_byte_timeout_ms) {
+			f->abort_class = PROV_ERR_TIMEOUT;
+			snprintf(f->abort_msg, sizeof f->abort_msg, "no first byte within %.0f ms",
+				r->first_byte_timeout_ms);
+		} else if (f->got_byte && now - f->t_last_byte > r->idle_timeout_ms) {
+			f->abort_class = PROV_ERR_TIMEOUT;
+			snprintf(f->abort_msg, sizeof f->abort_msg, "stream idle for %.0f ms",
+				r->idle_timeout_ms);
+		} else {
+			continue;
+		}
+		flight_finished(r, f, CURLE_OK);
+	}
+	return before - r->n_total;
+}
+
+static int remote_poll(void *self, int timeout_ms)
+{
+	remote *r = self;
+	int fired = 0, running = 0, left;
+	double now = now_ms(), next_due = now + (timeout_ms > 0 ? timeout_ms : 0);
+	CURLMsg *m;
+
+	fired += start_due(r, now, &next_due);
+	curl_multi_perform(r->multi, &running);
+	while ((m = curl_multi_info_read(r->multi, &left))) {
+		flight *f = NULL;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+		if (!f)
+			continue;
+		{
+			int before = r->n_total;
+			flight_finished(r, f, m->data.result);
+			fired += before - r->n_total;
+		}
+	}
+	fired += check_stalls(r, now_ms());
+	if (!fired && timeout_ms > 0) {
+		double wait = next_due - now_ms();
+		int w = wait < 0 ? 0 : wait > timeout_ms ? timeout_ms : (int)ceil(wait);
+		if (r->n_active)
+			curl_multi_poll(r->multi, NULL, 0, w, NULL);
+		else if (w > 0 && r->pending) {
+			struct timespec ts = { w / 1000, (w % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return fired;
+}
+
+static int remote_in_flight(const void *self)
+{
+	return ((const remote *)self)->n_total;
+}
+
+static void remote_cancel_all(void *self)
+{
+	remote *r = self;
+	for (flight *f = r->pending; f; f = f->next)
+		f->cancelled = 1;
+	for (flight *f = r->active; f; f = f->next)
+		f->cancelled = 1;
+}
+
+static void remote_close(void *self)
+{
+	remote *r = self;
+	if (!r)
+		return;
+	while (r->pending) {
+		flight *f = r->pending;
+		r->pending = f->next;
+		flight_free(f);
+	}
+	while (r->active) {
+		flight *f = r->active;
+		r->active = f->next;
+		flight_free(f);
+	}
+	if (r->multi)
+		curl_multi_cleanup(r->multi);
+	free(r->base_url);
+	free(r->model);
+	free(r->reasoning_effort);
+	if (r->auth) {
+		memset(r->auth, 0, strlen(r->auth));
+		free(r->auth);
+	}
+	free(r);
+}
+
+#define REMOTE_KIND(kind, desc) \
+	static void *kind##_open(const prov_target *t, char *err, size_t errlen) \
+	{ return remote_open(&prov_dialect_##kind, t, err, errlen); } \
+	const prov_vtable prov_##kind##_vtable = { #kind, desc, kind##_open, remote_close, NULL, \
+		remote_submit, remote_poll, remote_in_flight, remote_cancel_all, 0 };
+
+REMOTE_KIND(openai, "OpenAI Chat Completions, or any compatible server via options.base_url")
+REMOTE_KIND(anthropic, "Anthropic Messages API (streamed, thinking budget, cache tokens)")
+REMOTE_KIND(gemini, "Google Gemini generateContent / streamGenerateContent (SSE)")
+REMOTE_KIND(ollama, "Ollama native /api/chat (NDJSON stream)")

@@ -1,0 +1,273 @@
+/* tests/providers/test_remote.c — the remote providers end to end against the loopback mock:
+ * fixture streams of each dialect, retries and their limits, fault injection (reset, truncated
+ * stream, malformed JSON, silence, oversized body), timeouts, and that the key never leaks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "mock/mock.h"
+#include "providers/provider_impl.h"
+
+#define KEY "sk-PLANTED-test-key-0123456789"
+
+static char *fixture(const char *rel)
+{
+	const char *dir = tb_shared_dir();
+	char path[512];
+	FILE *f;
+	char *p;
+	long len;
+	if (!dir)
+		return NULL;
+	snprintf(path, sizeof path, "%s/fixtures/api/%s", dir, rel);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = calloc(1, (size_t)len + 1);
+	if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
+		free(p);
+		p = NULL;
+	}
+	fclose(f);
+	return p;
+}
+
+typedef struct got { int n; prov_resp *r; } got;
+
+static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
+{
+	got *g = ud;
+	(void)rq;
+	g->n++;
+	prov_resp_free(g->r);
+	g->r = resp;
+}
+
+/* Opens kind against the mock with extra options, runs one request, returns its response
+ * (caller frees) or NULL with err set when open fails. Bounded: gives up after 20 s. */
+static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, char *err, size_t errlen)
+{
+	char opts[512];
+	prov_target t = { 0 };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
+		" \"backoff_ms\": 5, \"max_backoff_ms\": 50%s%s}", m->port, extra ? ", " : "", extra ? extra : "");
+	t.id = "t";
+	t.provider = kind;
+	t.model = "m";
+	t.options_json = opts;
+	t.price_in_usd_per_mtok = 3;
+	t.price_out_usd_per_mtok = 15;
+	if (!(p = prov_open(&t, err, errlen)))
+		return NULL;
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.seed = -1;
+	if (prov_submit(p, &rq, on_done, &g) == 0)
+		for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+			prov_poll(p, 10);
+	prov_close(p);
+	return g.r;
+}
+
+static void no_key_in(const prov_resp *r)
+{
+	TB_CHECK(!r->text || !strstr(r->text, KEY));
+	TB_CHECK(!r->err_msg || !strstr(r->err_msg, KEY));
+	TB_CHECK(!r->reasoning || !strstr(r->reasoning, KEY));
+}
+
+static void test_openai_stream_through_mock_gives_text_tokens_and_timings(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse"), err[256];
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_TRICKLE, 1 } };
+	prov_resp *r;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	r = run_one("openai", &m, NULL, err, sizeof err);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->err, PROV_ERR_NONE);
+	TB_CHECK(r->text && strncmp(r->text, "I'm", 3) == 0);
+	TB_CHECK_STR(r->finish_reason, "stop");
+	TB_CHECK_INT(r->n_tokens_in, 14);
+	TB_CHECK_INT(r->n_tokens_out, 30);
+	TB_CHECK_INT(r->attempts, 1);
+	TB_CHECK(r->t_first_token_ms >= 0 && r->t_first_answer_ms >= r->t_first_token_ms);
+	TB_CHECK(r->t_done_ms >= r->t_first_answer_ms);
+	TB_CHECK(r->n_gaps > 0 && r->gaps_ms);
+	TB_CHECK_NEAR(r->cost_usd, (14 * 3 + 30 * 15) / 1e6, 1e-12);
+	/* The request carried the key in its header and asked for usage in the stream. */
+	TB_CHECK(strstr(m.last_request, "Authorization: Bearer " KEY) != NULL);
+	TB_CHECK(strstr(m.last_request, "\"include_usage\":true") != NULL);
+	no_key_in(r);
+	prov_resp_free(r);
+	free(body);
+}
+
+static void test_each_dialect_streams_its_fixture_through_mock(void)
+{
+	static const struct { const char *kind, *file, *head; int64_t out; } c[] = {
+		{ "anthropic", "anthropic/message_stream_thinking_refusal.sse", "x-api-key: " KEY, 106 },
+		{ "gemini", "gemini/stream_generate_content_thinking.sse", "x-goog-api-key: " KEY, -1 },
+		{ "ollama", "ollama/api_chat_stream.ndjson", "POST /api/chat", 282 },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		char *body = fixture(c[i].file), err[256];
+		mock_server m;
+		mock_step s[1] = { { 200, NULL, NULL, 0, MOCK_FULL, 0 } };
+		prov_resp *r;
+		if (!body)
+			TB_SKIP("no shared fixtures");
+		s[0].body = body;
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		r = run_one(c[i].kind, &m, NULL, err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		TB_CHECK(r->text && r->text[0]);
+		if (strcmp(c[i].kind, "ollama") != 0)
+			TB_CHECK(r->reasoning && r->reasoning[0] && r->t_first_answer_ms >= r->t_first_token_ms);
+		if (c[i].out >= 0)
+			TB_CHECK_INT(r->n_tokens_out, c[i].out);
+		TB_CHECK(strstr(m.last_request, c[i].head) != NULL);
+		no_key_in(r);
+		prov_resp_free(r);
+		free(body);
+	}
+}
+
+static void test_retries_429_with_each_retry_header_then_succeeds(void)
+{
+	static const char *const heads[] = { "retry-after-ms: 20\r\n", "retry-after: 0\r\n",
+		"x-ratelimit-reset-requests: 20ms\r\n", "x-ratelimit-reset-tokens: 0.01s\r\n", NULL };
+	char *ok = fixture("openai/chat_completion.json"), *e429 = fixture("openai/error_429_rate_limit.json");
+	if (!ok || !e429)
+		TB_SKIP("no shared fixtures");
+	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+		mock_server m;
+		mock_step s[2] = { { 429, heads[i], e429, 0, MOCK_FULL, 0 }, { 200, NULL, ok, 0, MOCK_FULL, 0 } };
+		char err[256];
+		prov_resp *r;
+		TB_REQUIRE(mock_start(&m, s, 2) == 0);
+		r = run_one("openai", &m, "\"stream\": false", err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		TB_CHECK_INT(r->err, PROV_ERR_NONE);
+		TB_CHECK_INT(r->attempts, 2);
+		TB_CHECK(r->text && strstr(r->text, "San Francisco"));
+		prov_resp_free(r);
+	}
+	free(ok);
+	free(e429);
+}
+
+static void test_server_errors_retry_up_to_the_limit(void)
+{
+	static const struct { int status; prov_err_class c; } e[] = {
+		{ 500, PROV_ERR_SERVER }, { 502, PROV_ERR_SERVER }, { 503, PROV_ERR_OVERLOADED },
+		{ 529, PROV_ERR_OVERLOADED },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		mock_server m;
+		mock_step s[1] = { { e[i].status, NULL, "{\"error\":{\"message\":\"boom\"}}", 0, MOCK_FULL, 0 } };
+		char err[256];
+		prov_resp *r;
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		r = run_one("anthropic", &m, "\"max_retries\": 2", err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		TB_CHECK_INT(r->err, e[i].c);
+		TB_CHECK_INT(r->attempts, 3);
+		TB_CHECK_INT(m.n_requests, 3);
+		TB_CHECK(r->err_msg && strstr(r->err_msg, "boom"));
+		prov_resp_free(r);
+	}
+}
+
+static void test_unsafe_4xx_is_not_retried(void)
+{
+	char *body = fixture("openai/error_400_context_length.json"), err[256];
+	mock_server m;
+	mock_step s[1] = { { 400, NULL, NULL, 0, MOCK_FULL, 0 } };
+	prov_resp *r;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	r = run_one("openai", &m, NULL, err, sizeof err);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->err, PROV_ERR_CONTEXT_LENGTH);
+	TB_CHECK_INT(r->attempts, 1);
+	TB_CHECK(r->text == NULL);
+	prov_resp_free(r);
+	free(body);
+}
+
+static void test_faults_end_in_their_error_class(void)
+{
+	static char big[10 << 20];
+	const char *sse = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+			  "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+			  "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	memset(big, 'x', sizeof big);
+	struct { mock_step s; const char *opt; prov_err_class c; } f[] = {
+		{ { 200, NULL, sse, 0, MOCK_RESET_MID, 0 }, NULL, PROV_ERR_TRANSPORT },
+		{ { 200, NULL, sse, 0, MOCK_CLOSE_MID, 0 }, NULL, PROV_ERR_PARSE },
+		{ { 200, NULL, "data: {\"choices\": [\n\n", 0, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE },
+		{ { 200, NULL, NULL, 0, MOCK_SILENT, 0 }, "\"first_byte_timeout_ms\": 150", PROV_ERR_TIMEOUT },
+		{ { 200, NULL, sse, 0, MOCK_TRICKLE, 100 }, "\"idle_timeout_ms\": 30", PROV_ERR_TIMEOUT },
+		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, "\"stream\": false", PROV_ERR_PARSE },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		mock_server m;
+		char err[256], opt[256];
+		prov_resp *r;
+		snprintf(opt, sizeof opt, "\"max_retries\": 0%s%s", f[i].opt ? ", " : "", f[i].opt ? f[i].opt : "");
+		TB_REQUIRE(mock_start(&m, &f[i].s, 1) == 0);
+		r = run_one("openai", &m, opt, err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		if (r->err != f[i].c)
+			printf("  fault %zu: %s (%s)\n", i, prov_err_class_name(r->err), r->err_msg ? r->err_msg : "");
+		TB_CHECK_INT(r->err, f[i].c);
+		TB_CHECK(r->err_msg && r->err_msg[0] && !strchr(r->err_msg, '\n'));
+		prov_resp_free(r);
+	}
+}
+
+static void test_open_rejects_bad_options_with_one_line(void)
+{
+	mock_server m = { 0 };
+	char err[256];
+	m.port = 1;
+	TB_CHECK(run_one("openai", &m, "\"modle\": 1", err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "options.modle: unknown key") != NULL);
+	TB_CHECK(run_one("openai", &m, "\"max_retries\": -1", err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "options.max_retries") != NULL);
+	unsetenv("TB_TEST_KEY");
+	TB_CHECK(run_one("anthropic", &m, NULL, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "TB_TEST_KEY is not set") != NULL);
+	setenv("TB_TEST_KEY", KEY, 1);
+}
+
+int main(void)
+{
+	setenv("TB_TEST_KEY", KEY, 1);
+	TB_RUN(test_openai_stream_through_mock_gives_text_tokens_and_timings);
+	TB_RUN(test_each_dialect_streams_its_fixture_through_mock);
+	TB_RUN(test_retries_429_with_each_retry_header_then_succeeds);
+	TB_RUN(test_server_errors_retry_up_to_the_limit);
+	TB_RUN(test_unsafe_4xx_is_not_retried);
+	TB_RUN(test_faults_end_in_their_error_class);
+	TB_RUN(test_open_rejects_bad_options_with_one_line);
+	return tb_test_end();
+}
