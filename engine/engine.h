@@ -225,6 +225,8 @@ eng_quant_params eng_quant_params_default(void);
  * temporary file and renamed into place; `in` is never modified (out naming the same file is
  * refused). Return 0 or a negative ENG_ code with one line in err naming the file, tensor or
  * type. Ownership: paths borrowed for the call. */
+/* The file type names eng_quantize_file accepts, comma-separated. Ownership: static string. */
+const char *eng_ftype_names(void);
 int eng_quantize_file(const char *in, const char *out, const char *ftype,
 		const eng_quant_params *p, char *err, size_t errlen);
 

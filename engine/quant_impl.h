@@ -207,8 +207,6 @@ typedef struct eng_qrule {
  * "Q3_K" = "Q3_K_M", "Q5_K" = "Q5_K_M"); -1 when not one this engine writes. *base_type gets
  * the ggml type most tensors get (Q4_K for Q4_K_M). */
 int eng_ftype_from_name(const char *name, int *base_type);
-/* The names eng_ftype_from_name accepts, comma-separated. Ownership: static string. */
-const char *eng_ftype_names(void);
 /* 1 when llama-quantize would quantize this tensor at all (2-D or more weights, not norms, MoE
  * gates, positional embeddings and the other small tensors it leaves alone). */
 int eng_qrule_quantizable(const char *name, int n_dims);

@@ -293,7 +293,7 @@ int eng_quantize_file(const char *in, const char *out, const char *ftype_name,
 	}
 	memset(&r, 0, sizeof r);
 	if ((r.ftype = eng_ftype_from_name(ftype_name, NULL)) < 0) {
-		eng_seterr(err, errlen, "quantize: unknown type '%s' (one of %s)", ftype_name, eng_ftype_names());
+		eng_seterr(err, errlen, "unknown quantization type '%s' (one of %s)", ftype_name, eng_ftype_names());
 		return ENG_EINVAL;
 	}
 	if (stat(in, &st_in) == 0 && stat(out, &st_out) == 0 && st_in.st_dev == st_out.st_dev &&
