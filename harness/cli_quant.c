@@ -1,6 +1,7 @@
 /* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
- * progress display and a summary of sizes and requantized tensors. */
+ * progress display and a summary of sizes and requantized tensors; and `tierbench quality`:
+ * perplexity and divergence from a baseline (suites/quality.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "engine/engine.h"
 #include "harness/cli_impl.h"
 #include "harness/harness.h"
+#include "suites/suite.h"
 
 typedef struct qstate {
 	hx_progress *bar;
@@ -110,5 +112,89 @@ int hx_cmd_quantize(int argc, char **argv)
 	printf("%s: %s, tensor data %.2f MiB -> %.2f MiB (%ld fallback types for short rows), %.1f s\n",
 		pos[1], pos[2], (double)s.bytes_in / 1048576.0, (double)s.bytes_out / 1048576.0,
 		s.n_fallback, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+	return HX_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ quality */
+
+static void usage_quality(FILE *f)
+{
+	fprintf(f,
+		"usage: tierbench quality MODEL.gguf [--text FILE] [--ctx N] [--chunks N] [--threads N]\n"
+		"                         [--save-baseline FILE] [--baseline FILE] [--top-k K]\n"
+		"\n"
+		"Perplexity of a local model over a text (the built-in one unless --text), in windows of\n"
+		"--ctx tokens (default 256) scoring the second half of each, as llama-perplexity does.\n"
+		"--save-baseline stores each scored token's top-k log-probabilities (e.g. from the F16\n"
+		"model); --baseline compares with them: KL divergence (mean, median, p99), same top token,\n"
+		"RMS change of the correct token's probability.\n");
+}
+
+static int parse_pos(const char *opt, const char *s, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > hi) {
+		fprintf(stderr, "tierbench quality: %s: '%s' is not a number from 1 to %ld\n", opt, s, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int hx_cmd_quality(int argc, char **argv)
+{
+	suite_quality_opts o = suite_quality_opts_default();
+	suite_quality_result r;
+	char err[1024];
+	long v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage_quality(stdout);
+			return HX_EXIT_OK;
+		} else if (next && strcmp(a, "--text") == 0) {
+			o.text_path = argv[++i];
+		} else if (next && strcmp(a, "--save-baseline") == 0) {
+			o.save_baseline_path = argv[++i];
+		} else if (next && strcmp(a, "--baseline") == 0) {
+			o.baseline_path = argv[++i];
+		} else if (next && (strcmp(a, "--ctx") == 0 || strcmp(a, "--chunks") == 0 ||
+				strcmp(a, "--threads") == 0 || strcmp(a, "--top-k") == 0)) {
+			if (parse_pos(a, argv[++i], strcmp(a, "--top-k") == 0 ? 64 : 1L << 20, &v))
+				return HX_EXIT_USAGE;
+			if (a[2] == 'c' && a[3] == 't')
+				o.n_ctx = (int)v;
+			else if (a[2] == 'c')
+				o.max_chunks = v;
+			else if (a[2] == 't' && a[3] == 'h')
+				o.n_threads = (int)v;
+			else
+				o.top_k = (int)v;
+		} else if (a[0] == '-' || o.model_path) {
+			usage_quality(stderr);
+			return HX_EXIT_USAGE;
+		} else {
+			o.model_path = a;
+		}
+	}
+	if (!o.model_path) {
+		usage_quality(stderr);
+		return HX_EXIT_USAGE;
+	}
+	if (suite_quality_run(&o, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		return HX_EXIT_RUNTIME;
+	}
+	printf("%s: PPL %.4f +/- %.4f over %ld tokens (%ld windows of %d)\n", o.model_path, r.ppl,
+		r.ppl_err, r.n_tokens, r.n_chunks, o.n_ctx);
+	if (r.has_baseline)
+		printf("vs baseline: KLD mean %.6f median %.6f p99 %.6f, same top token %.2f %%, RMS dp %.3f %%\n",
+			r.kld_mean, r.kld_median, r.kld_p99, 100.0 * r.same_top, 100.0 * r.rms_dp);
 	return HX_EXIT_OK;
 }
