@@ -225,6 +225,11 @@ eng_quant_params eng_quant_params_default(void);
  * temporary file and renamed into place; `in` is never modified (out naming the same file is
  * refused). Return 0 or a negative ENG_ code with one line in err naming the file, tensor or
  * type. Ownership: paths borrowed for the call. */
+/* The llama_ftype number (general.file_type) of a file type name ("Q4_K_M" -> 15;
+ * case-insensitive; "Q4_K" = "Q4_K_M", "Q3_K" = "Q3_K_M", "Q5_K" = "Q5_K_M"), or -1 when it is
+ * not one eng_quantize_file writes. *base_type (may be NULL) gets the GGUF tensor type most
+ * tensors get (12 = q4_K for Q4_K_M). */
+int eng_ftype_from_name(const char *name, int *base_type);
 /* The file type names eng_quantize_file accepts, comma-separated. Ownership: static string. */
 const char *eng_ftype_names(void);
 int eng_quantize_file(const char *in, const char *out, const char *ftype,

@@ -203,10 +203,6 @@ typedef struct eng_qrule {
 	int has_output;    /* the file has output.weight (else token_embd is also the output) */
 } eng_qrule;
 
-/* A llama_ftype by its llama-quantize name ("Q4_K_M", case-insensitive; "Q4_K" = "Q4_K_M",
- * "Q3_K" = "Q3_K_M", "Q5_K" = "Q5_K_M"); -1 when not one this engine writes. *base_type gets
- * the ggml type most tensors get (Q4_K for Q4_K_M). */
-int eng_ftype_from_name(const char *name, int *base_type);
 /* 1 when llama-quantize would quantize this tensor at all (2-D or more weights, not norms, MoE
  * gates, positional embeddings and the other small tensors it leaves alone). */
 int eng_qrule_quantizable(const char *name, int n_dims);

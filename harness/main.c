@@ -36,6 +36,7 @@ static void usage_main(FILE *f)
 		"  bench     prompt and generation speed of GGUF models (as llama-bench measures it)\n"
 		"  quantize  write a quantized copy of a GGUF model (llama-quantize's type mixes)\n"
 		"  quality   perplexity of a local model over a text; KL divergence from a baseline\n"
+		"  quant-sweep  quantize a model to several types and run suites on each\n"
 		"\n"
 		"  tierbench <command> --help   options of a command\n"
 		"  tierbench --version          build information\n"
@@ -479,6 +480,8 @@ int main(int argc, char **argv)
 		return hx_cmd_generate(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return hx_cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "quant-sweep") == 0)
+		return hx_cmd_quant_sweep(argc - 1, argv + 1);
 	if (strcmp(cmd, "quality") == 0)
 		return hx_cmd_quality(argc - 1, argv + 1);
 	if (strcmp(cmd, "quantize") == 0)
