@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 
