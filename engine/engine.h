@@ -202,4 +202,46 @@ int eng_chat_from_name(const char *name);
 char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
 		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen);
 
+/* ---- quantization ---- */
+
+/* One tensor done by eng_quantize_file (for a progress display). */
+typedef struct eng_quant_progress {
+	int64_t i_tensor, n_tensors;   /* i_tensor counts from 1 */
+	const char *name;              /* valid during the call */
+	const char *type_in, *type_out;   /* "f32", "q4_K" (static strings) */
+	int fallback;                  /* the row length forced a type other than the rule's */
+	int requant;                   /* an already quantized tensor was requantized */
+	uint64_t bytes_in, bytes_out;
+} eng_quant_progress;
+typedef void (*eng_quant_progress_fn)(const eng_quant_progress *p, void *ud);
+
+typedef struct eng_quant_params {
+	int n_threads;                 /* 0 = all physical cores */
+	int allow_requant;             /* 1: accept already quantized inputs (warned; loses quality) */
+	eng_quant_progress_fn progress;   /* NULL: none; called on the calling thread */
+	void *progress_ud;
+} eng_quant_params;
+/* Ownership: value. */
+eng_quant_params eng_quant_params_default(void);
+
+/* Writes `out`, a copy of the GGUF model `in` quantized as llama-quantize does for the file type
+ * `ftype` ("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
+ * "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "F16", "BF16", "F32"): the same per-tensor
+ * types and the same bytes (no imatrix), all metadata copied, general.file_type and
+ * general.quantization_version set. Inputs are F32/F16/BF16 tensors; an already quantized
+ * tensor is requantized only with allow_requant. Where llama-quantize gives up (a row length
+ * the type's fallback cannot hold), the tensor is written as F16. The output is written to a
+ * temporary file and renamed into place; `in` is never modified (out naming the same file is
+ * refused). Return 0 or a negative ENG_ code with one line in err naming the file, tensor or
+ * type. Ownership: paths borrowed for the call. */
+/* The llama_ftype number (general.file_type) of a file type name ("Q4_K_M" -> 15;
+ * case-insensitive; "Q4_K" = "Q4_K_M", "Q3_K" = "Q3_K_M", "Q5_K" = "Q5_K_M"), or -1 when it is
+ * not one eng_quantize_file writes. *base_type (may be NULL) gets the GGUF tensor type most
+ * tensors get (12 = q4_K for Q4_K_M). */
+int eng_ftype_from_name(const char *name, int *base_type);
+/* The file type names eng_quantize_file accepts, comma-separated. Ownership: static string. */
+const char *eng_ftype_names(void);
+int eng_quantize_file(const char *in, const char *out, const char *ftype,
+		const eng_quant_params *p, char *err, size_t errlen);
+
 #endif

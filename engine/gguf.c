@@ -1431,6 +1431,21 @@ int eng_gguf_w_arr_i32(eng_gguf_writer *w, const char *key, const int32_t *v, ui
 }
 
 /* Ownership: copies src's keys and values; src is only read. */
+int eng_gguf_w_remove(eng_gguf_writer *w, const char *key)
+{
+	if (!w || !key)
+		return 0;
+	for (size_t i = 0; i < w->n_kv; i++)
+		if (strcmp(w->kv[i].key, key) == 0) {
+			free(w->kv[i].key);
+			free(w->kv[i].val);
+			memmove(&w->kv[i], &w->kv[i + 1], (w->n_kv - i - 1) * sizeof *w->kv);
+			w->n_kv--;
+			return 1;
+		}
+	return 0;
+}
+
 int eng_gguf_w_copy_kv(eng_gguf_writer *w, const eng_gguf *src)
 {
 	if (!w || !src)

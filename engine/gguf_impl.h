@@ -121,6 +121,9 @@ int eng_gguf_w_str(eng_gguf_writer *w, const char *key, const char *v);
 int eng_gguf_w_arr_str(eng_gguf_writer *w, const char *key, const char *const *v, uint64_t n);
 int eng_gguf_w_arr_f32(eng_gguf_writer *w, const char *key, const float *v, uint64_t n);
 int eng_gguf_w_arr_i32(eng_gguf_writer *w, const char *key, const int32_t *v, uint64_t n);
+/* Removes a key (a later setter appends it at the end, as llama.cpp's gguf_set_* does for a
+ * copied key). Return 1 when it was there, 0 when not. */
+int eng_gguf_w_remove(eng_gguf_writer *w, const char *key);
 /* Copies all metadata from a reader (to derive a file, e.g. quantize). Return 0 or -1. */
 int eng_gguf_w_copy_kv(eng_gguf_writer *w, const eng_gguf *src);
 /* Adds a tensor; `data` (eng_row_size(type, ne[0]) * rows bytes) is copied. Return 0, -1 on

@@ -189,4 +189,29 @@ void eng_kernels_avx512(eng_kernels *k);
 void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */
 #endif
 
+/* ---- file quantization type rule (engine/quantize.c) ---- */
+
+/* What llama.cpp's per-tensor type choice depends on, read from a model's metadata. */
+typedef struct eng_qrule {
+	int ftype;         /* llama_ftype number of the target ("Q4_K_M" = 15), see eng_ftype_from_name */
+	int n_layer;       /* {arch}.block_count */
+	int n_attn_v;      /* number of attn_v tensors (llama.cpp's n_attention_wv); usually n_layer */
+	int n_gqa;         /* n_head / n_head_kv of layer 0; 0 when unknown */
+	int n_expert;      /* {arch}.expert_count, 0 when absent */
+	int is_70b;        /* llama.cpp would size this model as "70B" (80 layers with GQA) */
+	int is_falcon;     /* general.architecture is "falcon" */
+	int has_output;    /* the file has output.weight (else token_embd is also the output) */
+} eng_qrule;
+
+/* 1 when llama-quantize would quantize this tensor at all (2-D or more weights, not norms, MoE
+ * gates, positional embeddings and the other small tensors it leaves alone). */
+int eng_qrule_quantizable(const char *name, int n_dims);
+/* The type a quantizable tensor gets for r->ftype (llama.cpp's llama_tensor_get_type, without an
+ * imatrix): the ftype's base type, bumped for output/token_embd, attn_v, attn_k, ffn_down,
+ * attn_output and attn_qkv on the layers llama.cpp gives more bits, then a fallback when the
+ * row length ne0 is not a multiple of the type's block (Q2_K/Q3_K -> IQ4_NL, Q4_K -> Q5_0,
+ * Q5_K -> Q5_1, Q6_K -> Q8_0, else F16). *fallback (may be NULL) is set when the row length
+ * forced a change. `il` is the tensor's layer (blk.N.), -1 outside blocks. */
+int eng_qrule_type(const eng_qrule *r, const char *name, int il, int64_t ne0, int *fallback);
+
 #endif

@@ -8,6 +8,12 @@
 int hx_cmd_generate(int argc, char **argv);
 /* `tierbench inspect`: describe a GGUF model. */
 int hx_cmd_inspect(int argc, char **argv);
+/* `tierbench quantize`: a quantized copy of a GGUF model (cli_quant.c). */
+int hx_cmd_quantize(int argc, char **argv);
+/* `tierbench quality`: perplexity / KL divergence of a local model (cli_quant.c). */
+int hx_cmd_quality(int argc, char **argv);
+/* `tierbench quant-sweep`: quantize a base model to several types and run suites on each (cli_quant.c). */
+int hx_cmd_quant_sweep(int argc, char **argv);
 /* `tierbench bench`: prompt and generation speed of GGUF models, as llama-bench measures it. */
 int hx_cmd_bench(int argc, char **argv);
 

@@ -34,6 +34,9 @@ static void usage_main(FILE *f)
 		"  generate  run one prompt through the built-in engine (GGUF model)\n"
 		"  inspect   describe a GGUF model: architecture, size, tensor types, vocabulary\n"
 		"  bench     prompt and generation speed of GGUF models (as llama-bench measures it)\n"
+		"  quantize  write a quantized copy of a GGUF model (llama-quantize's type mixes)\n"
+		"  quality   perplexity of a local model over a text; KL divergence from a baseline\n"
+		"  quant-sweep  quantize a model to several types and run suites on each\n"
 		"\n"
 		"  tierbench <command> --help   options of a command\n"
 		"  tierbench --version          build information\n"
@@ -477,6 +480,12 @@ int main(int argc, char **argv)
 		return hx_cmd_generate(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return hx_cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "quant-sweep") == 0)
+		return hx_cmd_quant_sweep(argc - 1, argv + 1);
+	if (strcmp(cmd, "quality") == 0)
+		return hx_cmd_quality(argc - 1, argv + 1);
+	if (strcmp(cmd, "quantize") == 0)
+		return hx_cmd_quantize(argc - 1, argv + 1);
 	if (strcmp(cmd, "bench") == 0)
 		return hx_cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "tierbench: unknown command \"%s\"\n\n", cmd);

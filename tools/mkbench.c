@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 
@@ -29,38 +30,19 @@ static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT]
 	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 },
 };
 
-/* llama.cpp's "more bits" layers (llama-quant.cpp, use_more_bits): the first and last eighth
- * of the layers and every third layer between. */
-static int use_more_bits(int il, int n)
-{
-	return il < n / 8 || il >= 7 * n / 8 || (il - n / 8) % 3 == 2;
-}
-
-/* The type llama-quantize gives a 2-D weight for this file type (llama-quant.cpp,
- * llama_tensor_get_type, for a llama model without imatrix); `what` is the tensor name after
- * "blk.N.", il its layer (-1 outside blocks). Every row length here is a multiple of 256, so no
- * fallback types occur. Q2_K's attn_v is Q4_K because n_head / n_head_kv = 8 >= 4. */
+/* The type llama-quantize gives a 2-D weight for this file type: the engine's rule
+ * (eng_qrule_type, engine/quantize.c), for this model's shape. `what` is the tensor name after
+ * "blk.N." (the rule matches those parts), il its layer (-1 outside blocks). */
 static int weight_type(int ft, const char *what, int il)
 {
-	switch (ft) {
-	case FT_F16: return ENG_T_F16;
-	case FT_Q8_0: return ENG_T_Q8_0;
-	case FT_Q4_K_M:
-		if (strcmp(what, "output.weight") == 0)
-			return ENG_T_Q6_K;
-		if ((strcmp(what, "attn_v.weight") == 0 || strcmp(what, "ffn_down.weight") == 0) &&
-		    use_more_bits(il, N_LAYER))
-			return ENG_T_Q6_K;
-		return ENG_T_Q4_K;
-	default:
-		if (strcmp(what, "output.weight") == 0)
-			return ENG_T_Q6_K;
-		if (strcmp(what, "attn_v.weight") == 0)
-			return N_HEAD / N_HEAD_KV >= 4 ? ENG_T_Q4_K : ENG_T_Q3_K;
-		if (strcmp(what, "ffn_down.weight") == 0 || strcmp(what, "attn_output.weight") == 0)
-			return ENG_T_Q3_K;
-		return ENG_T_Q2_K;
-	}
+	eng_qrule r;
+
+	memset(&r, 0, sizeof r);
+	r.ftype = eng_ftype_from_name(ftypes[ft].name, NULL);
+	r.n_layer = r.n_attn_v = N_LAYER;
+	r.n_gqa = N_HEAD / N_HEAD_KV;
+	r.has_output = 1;
+	return eng_qrule_type(&r, what, il, strcmp(what, "ffn_down.weight") == 0 ? N_FF : N_EMBD, NULL);
 }
 
 /* ---------------------------------------------------------------- random weights */

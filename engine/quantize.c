@@ -1,0 +1,465 @@
+/* engine/quantize.c — model file quantization: the per-tensor type rule of llama-quantize's
+ * file types (Q4_K_M and friends), and eng_quantize_file, which reads a GGUF, quantizes its
+ * weights on a thread pool with the reference quantizers (quant.c) and writes a new GGUF
+ * atomically. The rule's facts come from llama.cpp's llama-quant.cpp (c392e509, 2025-02-20);
+ * the code is this project's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+#include "engine/gguf_impl.h"
+#include "engine/quant_impl.h"
+#include "engine/threads_impl.h"
+
+/* llama_ftype numbers (enum llama_ftype; general.file_type). */
+enum {
+	FT_F32 = 0, FT_F16 = 1, FT_Q4_0 = 2, FT_Q4_1 = 3, FT_Q8_0 = 7, FT_Q5_0 = 8, FT_Q5_1 = 9,
+	FT_Q2_K = 10, FT_Q3_K_S = 11, FT_Q3_K_M = 12, FT_Q3_K_L = 13, FT_Q4_K_S = 14,
+	FT_Q4_K_M = 15, FT_Q5_K_S = 16, FT_Q5_K_M = 17, FT_Q6_K = 18, FT_BF16 = 32
+};
+
+static const struct {
+	const char *name;
+	int ftype, base;
+} ftypes[] = {
+	{ "Q8_0", FT_Q8_0, ENG_T_Q8_0 }, { "Q4_0", FT_Q4_0, ENG_T_Q4_0 },
+	{ "Q4_1", FT_Q4_1, ENG_T_Q4_1 }, { "Q5_0", FT_Q5_0, ENG_T_Q5_0 },
+	{ "Q5_1", FT_Q5_1, ENG_T_Q5_1 }, { "Q2_K", FT_Q2_K, ENG_T_Q2_K },
+	{ "Q3_K_S", FT_Q3_K_S, ENG_T_Q3_K }, { "Q3_K_M", FT_Q3_K_M, ENG_T_Q3_K },
+	{ "Q3_K_L", FT_Q3_K_L, ENG_T_Q3_K }, { "Q4_K_S", FT_Q4_K_S, ENG_T_Q4_K },
+	{ "Q4_K_M", FT_Q4_K_M, ENG_T_Q4_K }, { "Q5_K_S", FT_Q5_K_S, ENG_T_Q5_K },
+	{ "Q5_K_M", FT_Q5_K_M, ENG_T_Q5_K }, { "Q6_K", FT_Q6_K, ENG_T_Q6_K },
+	{ "F16", FT_F16, ENG_T_F16 }, { "BF16", FT_BF16, ENG_T_BF16 }, { "F32", FT_F32, ENG_T_F32 },
+	/* llama-quantize's short names */
+	{ "Q3_K", FT_Q3_K_M, ENG_T_Q3_K }, { "Q4_K", FT_Q4_K_M, ENG_T_Q4_K },
+	{ "Q5_K", FT_Q5_K_M, ENG_T_Q5_K },
+};
+
+int eng_ftype_from_name(const char *name, int *base_type)
+{
+	for (size_t i = 0; name && i < sizeof ftypes / sizeof ftypes[0]; i++)
+		if (strcasecmp(name, ftypes[i].name) == 0) {
+			if (base_type)
+				*base_type = ftypes[i].base;
+			return ftypes[i].ftype;
+		}
+	return -1;
+}
+
+const char *eng_ftype_names(void)
+{
+	return "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, "
+		"Q5_K_S, Q5_K_M, Q6_K, F16, BF16, F32";
+}
+
+static int has(const char *s, const char *part)
+{
+	return strstr(s, part) != NULL;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && memcmp(s + n - m, tail, m) == 0;
+}
+
+int eng_qrule_quantizable(const char *name, int n_dims)
+{
+	static const char *const never[] = {
+		"_norm.weight", "ffn_gate_inp.weight", "ssm_conv1d.weight", "ssm_x.weight",
+		"ssm_dt.weight", "time_mix_first.weight", "time_mix_w1.weight", "time_mix_w2.weight",
+		"time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight",
+		"attn_rel_b.weight",
+	};
+	if (n_dims < 2 || !ends_with(name, "weight"))
+		return 0;
+	for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+		if (has(name, never[i]))
+			return 0;
+	return strcmp(name, "position_embd.weight") != 0 && strcmp(name, "token_types.weight") != 0;
+}
+
+/* llama.cpp's "more bits" layers: the first and last eighth and every third one between. */
+static int more_bits(int il, int n)
+{
+	return il < n / 8 || il >= 7 * n / 8 || (il - n / 8) % 3 == 2;
+}
+
+/* The rule before the row-length check. */
+static int rule_type(const eng_qrule *r, const char *name, int il, int64_t ne0)
+{
+	const int ft = r->ftype, n = r->n_layer > 0 ? r->n_layer : 1;
+	int t = -1;
+
+	for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
+		if (ftypes[i].ftype == ft) {
+			t = ftypes[i].base;
+			break;
+		}
+	if (t < 0 || t == ENG_T_F32 || t == ENG_T_F16 || t == ENG_T_BF16)
+		return t;   /* plain types: no mixing */
+
+	if (strcmp(name, "output.weight") == 0 || (!r->has_output && strcmp(name, "token_embd.weight") == 0)) {
+		if (r->is_falcon || ne0 % eng_type_get(t)->blck != 0)
+			return ENG_T_Q8_0;
+		return t == ENG_T_Q8_0 ? t : ENG_T_Q6_K;
+	}
+	if (strcmp(name, "token_embd.weight") == 0)
+		return t;   /* only the IQ file types change it */
+	if (has(name, "attn_v.weight")) {
+		const int nv = r->n_attn_v > 0 ? r->n_attn_v : n;
+		if (ft == FT_Q2_K)
+			t = r->n_gqa >= 4 ? ENG_T_Q4_K : ENG_T_Q3_K;
+		else if (ft == FT_Q3_K_M)
+			t = il < 2 ? ENG_T_Q5_K : ENG_T_Q4_K;
+		else if (ft == FT_Q3_K_L)
+			t = ENG_T_Q5_K;
+		else if ((ft == FT_Q4_K_M || ft == FT_Q5_K_M) && more_bits(il, nv))
+			t = ENG_T_Q6_K;
+		else if (ft == FT_Q4_K_S && il < 4)
+			t = ENG_T_Q5_K;
+		if (r->is_70b && (t == ENG_T_Q3_K || t == ENG_T_Q4_K))
+			t = ENG_T_Q5_K;   /* 8 query heads share each V row: cheap to keep finer */
+		if (r->n_expert == 8)
+			t = ENG_T_Q8_0;
+		return t;
+	}
+	if (has(name, "attn_k.weight"))
+		return r->n_expert == 8 ? ENG_T_Q8_0 : t;
+	if (has(name, "attn_q.weight"))
+		return t;
+	if (has(name, "ffn_down")) {
+		if (ft == FT_Q2_K)
+			t = ENG_T_Q3_K;
+		else if (ft == FT_Q3_K_M)
+			t = il < n / 16 ? ENG_T_Q5_K : !r->is_falcon || more_bits(il, n) ? ENG_T_Q4_K : ENG_T_Q3_K;
+		else if (ft == FT_Q3_K_L)
+			t = r->is_falcon ? ENG_T_Q4_K : ENG_T_Q5_K;
+		else if (ft == FT_Q4_K_M) {
+			if (r->is_falcon)
+				t = il < n / 16 ? ENG_T_Q6_K : more_bits(il, n) ? ENG_T_Q5_K : ENG_T_Q4_K;
+			else if (more_bits(il, n))
+				t = ENG_T_Q6_K;
+		} else if (ft == FT_Q5_K_M && more_bits(il, n))
+			t = ENG_T_Q6_K;
+		else if (ft == FT_Q4_K_S && !r->is_falcon && il < n / 8)
+			t = ENG_T_Q5_K;
+		return t;
+	}
+	if (has(name, "attn_output.weight")) {
+		if (r->is_falcon)
+			return ft == FT_Q3_K_L ? ENG_T_Q4_K : t;
+		if (r->n_expert == 8)
+			return ft == FT_Q2_K || ft == FT_Q3_K_S || ft == FT_Q3_K_M || ft == FT_Q4_K_S ||
+				ft == FT_Q4_K_M ? ENG_T_Q5_K : t;
+		return ft == FT_Q2_K ? ENG_T_Q3_K : ft == FT_Q3_K_M ? ENG_T_Q4_K :
+			ft == FT_Q3_K_L ? ENG_T_Q5_K : t;
+	}
+	if (has(name, "attn_qkv.weight"))
+		return ft == FT_Q3_K_M || ft == FT_Q3_K_L ? ENG_T_Q4_K : ft == FT_Q4_K_M ? ENG_T_Q5_K :
+			ft == FT_Q5_K_M ? ENG_T_Q6_K : t;
+	return t;
+}
+
+int eng_qrule_type(const eng_qrule *r, const char *name, int il, int64_t ne0, int *fallback)
+{
+	int t = rule_type(r, name, il, ne0);
+
+	if (fallback)
+		*fallback = 0;
+	if (t < 0 || ne0 % eng_type_get(t)->blck == 0)
+		return t;
+	if (fallback)
+		*fallback = 1;
+	switch (t) {
+	case ENG_T_Q2_K: case ENG_T_Q3_K: t = ENG_T_IQ4_NL; break;
+	case ENG_T_Q4_K: t = ENG_T_Q5_0; break;
+	case ENG_T_Q5_K: t = ENG_T_Q5_1; break;
+	case ENG_T_Q6_K: t = ENG_T_Q8_0; break;
+	default: t = ENG_T_F16; break;   /* llama-quantize stops here; F16 always fits */
+	}
+	return ne0 % eng_type_get(t)->blck == 0 ? t : ENG_T_F16;
+}
+
+/* ---------------------------------------------------------------- the file */
+
+eng_quant_params eng_quant_params_default(void)
+{
+	eng_quant_params p;
+
+	memset(&p, 0, sizeof p);
+	return p;
+}
+
+/* The layer N of "blk.N.…", or -1. */
+static int layer_of(const char *name)
+{
+	int il = -1, n = 0;
+
+	if (sscanf(name, "blk.%d.%n", &il, &n) == 1 && n > 0)
+		return il;
+	return -1;
+}
+
+/* llama.cpp writes tensors sorted by layer (non-block tensors first), then by name. */
+typedef struct tkey {
+	int layer;
+	const char *name;
+	int64_t index;
+} tkey;
+
+static int cmp_tensor(const void *a, const void *b)
+{
+	const tkey *x = a, *y = b;
+
+	return x->layer != y->layer ? (x->layer < y->layer ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+/* A u32 from `key`, or element 0 when it is a per-layer array; `dflt` when absent. */
+static int64_t meta_int(const eng_gguf *g, const char *key, int64_t dflt)
+{
+	int64_t v;
+	uint64_t n;
+	int et;
+
+	if (eng_gguf_get_i64(g, key, &v) == 0)
+		return v;
+	if (eng_gguf_get_arr(g, key, &et, &n) == 0 && n > 0 && eng_gguf_arr_i64(g, key, 0, &v) == 0)
+		return v;
+	return dflt;
+}
+
+/* One tensor's conversion, shared by the threads: rows [0, rows) of n columns. */
+typedef struct qjob {
+	int type_in, type_out;
+	int64_t n, rows;
+	const uint8_t *src;
+	uint8_t *dst;
+	size_t rs_in, rs_out;
+	float *scratch;          /* [n_threads][n] */
+	int failed[256];
+} qjob;
+
+static void qjob_run(void *arg, int ith, int nth)
+{
+	qjob *j = arg;
+	float *row = j->scratch + (size_t)ith * (size_t)j->n;
+	long lo, hi;
+
+	eng_split((long)j->rows, ith, nth, 1, &lo, &hi);
+	for (long r = lo; r < hi; r++) {
+		const uint8_t *s = j->src + (size_t)r * j->rs_in;
+		if (eng_dequant_row(j->type_in, s, row, j->n) ||
+		    eng_quant_row_ref(j->type_out, row, j->dst + (size_t)r * j->rs_out, j->n, NULL)) {
+			j->failed[ith] = 1;
+			return;
+		}
+	}
+}
+
+static int is_float(int t)
+{
+	return t == ENG_T_F32 || t == ENG_T_F16 || t == ENG_T_BF16;
+}
+
+int eng_quantize_file(const char *in, const char *out, const char *ftype_name,
+		const eng_quant_params *p, char *err, size_t errlen)
+{
+	eng_quant_params dp = eng_quant_params_default();
+	eng_gguf *g = NULL;
+	eng_gguf_writer *w = NULL;
+	eng_pool *pool = NULL;
+	tkey *order = NULL;
+	int64_t nt;
+	uint8_t *buf = NULL;
+	float *scratch = NULL;
+	size_t buf_cap = 0;
+	eng_qrule r;
+	const char *arch = NULL;
+	char key[128];
+	int rc = ENG_EINVAL, n_threads;
+	qjob *job = NULL;
+	struct stat st_in, st_out;
+
+	if (!p)
+		p = &dp;
+	if (!in || !out || !ftype_name) {
+		eng_seterr(err, errlen, "quantize: missing input, output or type");
+		return ENG_EINVAL;
+	}
+	memset(&r, 0, sizeof r);
+	if ((r.ftype = eng_ftype_from_name(ftype_name, NULL)) < 0) {
+		eng_seterr(err, errlen, "unknown quantization type '%s' (one of %s)", ftype_name, eng_ftype_names());
+		return ENG_EINVAL;
+	}
+	if (stat(in, &st_in) == 0 && stat(out, &st_out) == 0 && st_in.st_dev == st_out.st_dev &&
+	    st_in.st_ino == st_out.st_ino) {
+		eng_seterr(err, errlen, "%s: output is the input file; choose another output path", out);
+		return ENG_EINVAL;
+	}
+	if (!(g = eng_gguf_open(in, err, errlen)))
+		return ENG_EFORMAT;
+	if (meta_int(g, "split.count", 1) > 1) {
+		eng_seterr(err, errlen, "%s: split models are not supported; merge the parts first", in);
+		rc = ENG_EUNSUPPORTED;
+		goto fail;
+	}
+
+	/* what the rule needs: hyperparameters and a few tensor counts */
+	if (eng_gguf_get_str(g, "general.architecture", &arch, NULL) != 0)
+		arch = "";
+	snprintf(key, sizeof key, "%s.block_count", arch);
+	r.n_layer = (int)meta_int(g, key, 0);
+	snprintf(key, sizeof key, "%s.attention.head_count", arch);
+	int64_t n_head = meta_int(g, key, 0);
+	snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
+	int64_t n_head_kv = meta_int(g, key, n_head);
+	r.n_gqa = n_head_kv > 0 ? (int)(n_head / n_head_kv) : 0;
+	snprintf(key, sizeof key, "%s.expert_count", arch);
+	r.n_expert = (int)meta_int(g, key, 0);
+	r.is_falcon = strcmp(arch, "falcon") == 0;
+	r.is_70b = r.n_layer == 80 && ((strcmp(arch, "llama") == 0 && n_head != n_head_kv) ||
+		strcmp(arch, "qwen2") == 0);
+	nt = eng_gguf_n_tensors(g);
+	for (int64_t i = 0; i < nt; i++) {
+		const char *nm = eng_gguf_tensor_at(g, i)->name;
+		if (has(nm, "attn_v.weight") || has(nm, "attn_qkv.weight") || has(nm, "attn_kv_b.weight"))
+			r.n_attn_v++;
+		else if (strcmp(nm, "output.weight") == 0)
+			r.has_output = 1;
+	}
+
+	if (!(order = malloc(sizeof *order * (size_t)(nt ? nt : 1))) || !(w = eng_gguf_writer_new())) {
+		rc = ENG_ENOMEM;
+		eng_seterr(err, errlen, "%s: out of memory", in);
+		goto fail;
+	}
+	for (int64_t i = 0; i < nt; i++) {
+		const char *nm = eng_gguf_tensor_at(g, i)->name;
+		order[i] = (tkey){ layer_of(nm), nm, i };
+	}
+	qsort(order, (size_t)nt, sizeof *order, cmp_tensor);
+
+	/* metadata: everything, then the two keys llama-quantize sets (appended, in its order) */
+	if (eng_gguf_w_copy_kv(w, g) ||
+	    (eng_gguf_w_remove(w, "general.quantization_version"), 0) ||
+	    (eng_gguf_w_remove(w, "general.file_type"), 0) ||
+	    eng_gguf_w_u32(w, "general.quantization_version", 2) ||
+	    eng_gguf_w_u32(w, "general.file_type", (uint32_t)r.ftype)) {
+		rc = ENG_ENOMEM;
+		eng_seterr(err, errlen, "%s: out of memory copying metadata", in);
+		goto fail;
+	}
+	eng_gguf_w_remove(w, "split.no");
+	eng_gguf_w_remove(w, "split.count");
+	eng_gguf_w_remove(w, "split.tensors.count");
+
+	n_threads = p->n_threads > 0 ? p->n_threads : eng_physical_cores();
+	if (n_threads > 256)
+		n_threads = 256;
+	if (!(pool = eng_pool_new(n_threads, 0, err, errlen))) {
+		rc = ENG_ENOMEM;
+		goto fail;
+	}
+	if (!(job = calloc(1, sizeof *job))) {
+		rc = ENG_ENOMEM;
+		goto fail;
+	}
+
+	for (int64_t k = 0; k < nt; k++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, order[k].index);
+		int64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
+		int type = t->type, fb = 0, requant = 0;
+		const uint8_t *data = t->data;
+		eng_quant_progress pr;
+
+		if (eng_qrule_quantizable(t->name, t->n_dims)) {
+			type = eng_qrule_type(&r, t->name, layer_of(t->name), t->ne[0], &fb);
+			if (type < 0) {
+				eng_seterr(err, errlen, "%s: tensor '%s': no type for %s", in, t->name, ftype_name);
+				goto fail;
+			}
+		}
+		if (type != t->type) {
+			const eng_type_info *ti = eng_type_get(t->type);
+			size_t rs_in = eng_row_size(t->type, t->ne[0]), rs_out = eng_row_size(type, t->ne[0]);
+			size_t need = rs_out * (size_t)rows;
+
+			if (!is_float(t->type)) {
+				if (!ti->can_compute || t->type == ENG_T_Q8_1 || t->type == ENG_T_Q8_K) {
+					eng_seterr(err, errlen, "%s: tensor '%s' has type %s, which cannot be converted "
+						"(inputs must be F32, F16 or BF16)", in, t->name, ti->name);
+					rc = ENG_EUNSUPPORTED;
+					goto fail;
+				}
+				if (!p->allow_requant) {
+					eng_seterr(err, errlen, "%s: tensor '%s' is already %s; requantizing loses "
+						"quality and needs allow_requant (--allow-requantize)", in, t->name, ti->name);
+					rc = ENG_EUNSUPPORTED;
+					goto fail;
+				}
+				requant = 1;
+				eng_logf(ENG_LOG_WARN, "%s: requantizing tensor '%s' from %s to %s", in, t->name,
+					ti->name, eng_type_get(type)->name);
+			}
+			if (need > buf_cap) {
+				free(buf);
+				buf_cap = 0;
+				if (!(buf = malloc(need))) {
+					rc = ENG_ENOMEM;
+					eng_seterr(err, errlen, "%s: tensor '%s': out of memory (%zu bytes)", in, t->name, need);
+					goto fail;
+				}
+				buf_cap = need;
+			}
+			free(scratch);
+			if (!(scratch = malloc(sizeof *scratch * (size_t)t->ne[0] * (size_t)n_threads))) {
+				rc = ENG_ENOMEM;
+				eng_seterr(err, errlen, "%s: tensor '%s': out of memory", in, t->name);
+				goto fail;
+			}
+			memset(job, 0, sizeof *job);
+			*job = (qjob){ t->type, type, t->ne[0], rows, t->data, buf, rs_in, rs_out, scratch, { 0 } };
+			eng_pool_run(pool, rows < n_threads ? (int)rows : n_threads, qjob_run, job);
+			for (int i = 0; i < n_threads; i++)
+				if (job->failed[i]) {
+					eng_seterr(err, errlen, "%s: tensor '%s': cannot convert %s to %s", in, t->name,
+						ti->name, eng_type_get(type)->name);
+					rc = ENG_EUNSUPPORTED;
+					goto fail;
+				}
+			data = buf;
+		}
+		rc = eng_gguf_w_tensor(w, t->name, type, t->n_dims, t->ne, data);
+		if (rc) {
+			eng_seterr(err, errlen, "%s: tensor '%s': %s", in, t->name,
+				rc == -1 ? "out of memory" : "bad shape for the output type");
+			rc = rc == -1 ? ENG_ENOMEM : ENG_EFORMAT;
+			goto fail;
+		}
+		if (p->progress) {
+			pr = (eng_quant_progress){ k + 1, nt, t->name, eng_type_get(t->type)->name,
+				eng_type_get(type)->name, fb, requant, t->size_bytes,
+				eng_row_size(type, t->ne[0]) * (uint64_t)rows };
+			p->progress(&pr, p->progress_ud);
+		}
+	}
+	if (eng_gguf_writer_save(w, out, err, errlen)) {
+		rc = ENG_EIO;
+		goto fail;
+	}
+	rc = ENG_OK;
+fail:
+	free(job);
+	eng_pool_free(pool);
+	free(scratch);
+	free(buf);
+	free(order);
+	eng_gguf_writer_free(w);
+	eng_gguf_close(g);
+	return rc;
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Integration: `tierbench quantize`, `tierbench quality` and `tierbench quant-sweep` end to end on
+# the shared stories260K model — the quantized file equals llama-quantize's, quality prints a
+# perplexity and a zero divergence against itself, a sweep writes its table and resumes — and
+# their errors (unknown type exit 1, requantizing without the flag exit 2, missing files).
+. tests/integration/lib.sh
+ROOT=$(pwd)
+SHARED=${TB_SHARED:-$ROOT/../shared}
+MODEL=$SHARED/models/stories260K.gguf
+cd "$T_DIR" || exit 1
+
+"$TB_BIN" quantize --help >help.txt 2>&1; rc=$?
+check quantize_help_lists_the_types sh -c "test $rc -eq 0 && grep -q Q4_K_M help.txt"
+"$TB_BIN" quantize a.gguf b.gguf >/dev/null 2>&1; rc=$?
+check quantize_without_type_is_usage_error test $rc -eq 1
+"$TB_BIN" quantize missing.gguf out.gguf Q8_0 >out.txt 2>err.txt; rc=$?
+check quantize_missing_input_exits_2_naming_it sh -c "test $rc -eq 2 && grep -q missing.gguf err.txt && test ! -e out.gguf"
+"$TB_BIN" quality --ctx x m.gguf >/dev/null 2>&1; rc=$?
+check quality_bad_ctx_is_usage_error test $rc -eq 1
+"$TB_BIN" quant-sweep m.gguf --types Q9 --suites quality >/dev/null 2>&1; rc=$?
+check sweep_unknown_type_is_usage_error test $rc -eq 1
+
+if [ ! -f "$MODEL" ]; then
+	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes; do
+		skip "$n" "no $MODEL (set TB_SHARED)"
+	done
+	end_tests
+	exit $?
+fi
+
+"$TB_BIN" quantize "$MODEL" q4.gguf Q4_K_M --threads 2 --quiet >out.txt 2>err.txt; rc=$?
+check quantize_matches_llama_quantize sh -c "test $rc -eq 0 && cmp -s q4.gguf '$SHARED/models/derived/stories260K-Q4_K_M.gguf'"
+"$TB_BIN" quantize q4.gguf q2.gguf Q2_K --quiet >out.txt 2>err.txt; rc=$?
+check quantize_refuses_requant sh -c "test $rc -eq 2 && grep -q allow-requantize err.txt && test ! -e q2.gguf"
+"$TB_BIN" quantize q4.gguf q2.gguf Q2_K --quiet --allow-requantize >out.txt 2>err.txt; rc=$?
+check quantize_requant_warns sh -c "test $rc -eq 0 && grep -q warning err.txt && test -s q2.gguf"
+
+"$TB_BIN" quality "$MODEL" --ctx 128 --save-baseline base.bin >q1.txt 2>&1 &&
+"$TB_BIN" quality "$MODEL" --ctx 128 --baseline base.bin >q2.txt 2>&1; rc=$?
+check quality_self_zero sh -c "test $rc -eq 0 && grep -q 'PPL' q1.txt && grep -q 'KLD mean 0.000000' q2.txt && grep -q 'same top token 100.00' q2.txt"
+
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s1.txt 2>&1; rc=$?
+check sweep_table sh -c "test $rc -eq 0 && grep -q '^| Q8_0 |' sweep/quality.md && grep -q '^| Q2_K |' sweep/quality.md && test -f sweep/models/stories260K-Q2_K.gguf"
+cp sweep/quality.md first.md
+touch -d '2000-01-01' sweep/models/stories260K-Q2_K.gguf
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s2.txt 2>&1; rc=$?
+check sweep_resumes sh -c "test $rc -eq 0 && cmp -s first.md sweep/quality.md && test \$(find sweep/models -newer first.md | wc -l) -eq 0"
+end_tests
