@@ -43,6 +43,20 @@ struct suite {
 };
 
 extern const suite_vtable suite_gsm8k_vtable;
+extern const suite_vtable suite_humaneval_vtable;
+extern const suite_vtable suite_mbpp_vtable;
+
+/* The code in a model's reply (code.c): <think> blocks dropped (an unclosed one drops the rest),
+ * then the last ```python block that defines `def ENTRY(` (entry may be NULL), else the longest
+ * Python or untagged block, else the longest block; a block without its closing fence runs to
+ * the end. Without fences: for chat replies the text from the first line opening Python code
+ * (def, import, from, class), else the whole text. Ownership: caller frees (NULL: no memory). */
+char *suite_code_extract(const char *text, const char *entry, int chat);
+
+/* The program the sandbox runs for reply to item i of a humaneval / mbpp suite: the extracted
+ * code joined with the prompt where it continues it, then the item's tests. Ownership: caller
+ * frees (NULL: out of memory). */
+char *suite_code_program(const suite *s, size_t i, const char *reply);
 
 /* Appends a copy of id as the next item's id. Returns 0 or SUITE_ENOMEM. Ownership: id
  * borrowed; the copy is owned by s. */
