@@ -273,6 +273,34 @@ static void test_code_real_mbpp_items_pass_with_their_code(void)
 	suite_close(chat);
 }
 
+static void test_code_builtin_tasks_pass_with_their_solution_fail_with_pass_and_match_the_manifest(void)
+{
+	const char *path = "datasets/code/tasks.jsonl";
+	char *line = NULL;
+	size_t cap = 0, i = 0;
+	suite *s;
+	FILE *f;
+	TB_REQUIRE((s = open_file("humaneval", path, 0, 0)) != NULL);
+	TB_CHECK_INT(suite_count(s), 20);
+	TB_REQUIRE((f = fopen(path, "r")) != NULL);
+	while (getline(&line, &cap, f) > 0) {
+		cJSON *o = cJSON_Parse(line);
+		const cJSON *sol = cJSON_GetObjectItem(o, "canonical_solution");
+		TB_REQUIRE(cJSON_IsString(sol));
+		if (score_text(s, i, sol->valuestring, NULL) != 1.0)
+			printf("  %s does not pass with its solution\n", suite_item_id(s, i));
+		TB_CHECK_NEAR(score_text(s, i, sol->valuestring, NULL), 1.0, 0);
+		TB_CHECK_NEAR(score_text(s, i, "    pass\n", NULL), 0.0, 0);
+		cJSON_Delete(o);
+		i++;
+	}
+	TB_CHECK_INT(i, 20);
+	free(line);
+	fclose(f);
+	suite_close(s);
+	TB_CHECK_INT(system("cd datasets/code && sha256sum --quiet -c MANIFEST.sha256"), 0);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -288,6 +316,7 @@ int main(void)
 	TB_RUN(test_code_small_humaneval_file_builds_both_prompts_and_scores);
 	TB_RUN(test_code_real_humaneval_items_pass_with_their_solution_and_fail_without);
 	TB_RUN(test_code_real_mbpp_items_pass_with_their_code);
+	TB_RUN(test_code_builtin_tasks_pass_with_their_solution_fail_with_pass_and_match_the_manifest);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd)) {
 	}
