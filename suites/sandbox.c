@@ -51,7 +51,7 @@ typedef struct sb_plan {
 	char uid_map[48], gid_map[48];
 	int root;
 	struct rlimit lim_cpu, lim_as, lim_nproc, lim_fsize, lim_nofile, lim_core;
-	char *argv[5];
+	char *argv[6];
 	char *envp[6];
 	int fd_out, fd_err, fd_status;
 } sb_plan;
@@ -474,7 +474,8 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 	p.argv[0] = (char *)o.python;
 	p.argv[1] = (char *)"-I";
 	p.argv[2] = (char *)"-B";
-	p.argv[3] = (char *)"prog.py";
+	p.argv[3] = o.site ? (char *)"prog.py" : (char *)"-S";
+	p.argv[4] = o.site ? NULL : (char *)"prog.py";
 	p.envp[0] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin";
 	p.envp[1] = (char *)"LANG=C.UTF-8";
 	p.envp[2] = (char *)"PYTHONHASHSEED=0";

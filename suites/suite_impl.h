@@ -161,6 +161,8 @@ typedef struct suite_sb_opts {
 	int nofile;              /* RLIMIT_NOFILE [64] */
 	size_t out_cap_bytes;    /* cap on stdout and on stderr, each [64 KiB] */
 	const char *tmp_root;    /* where the work dir is made [$TMPDIR, else /tmp] */
+	int site;                /* 1: import `site` (site-packages, exit()); 0: python -S, a third
+				  * faster to start, standard library only [0] */
 } suite_sb_opts;
 
 /* The outcome of one run. */
@@ -174,7 +176,7 @@ typedef struct suite_sb_result {
 	size_t n_out, n_err;
 } suite_sb_result;
 
-/* Runs program (Python source) with `python -I -B prog.py` in a fresh temporary directory under
+/* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site) in a fresh temporary directory under
  * the limits of o (NULL: defaults), in a clean environment (PATH, LANG, no HOME, nothing of the
  * caller's). The whole process tree is killed at the end, whatever it did (setsid, fork, ignoring
  * SIGTERM), and the directory is removed. Thread-safe: a worker pool calls it from many threads.

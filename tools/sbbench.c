@@ -75,6 +75,20 @@ int main(int argc, char **argv)
 		double t0 = now_s();
 		suite_sb_run_many(NULL, (const char *const *)progs, n, 0, res);
 		t[r] = now_s() - t0;
+		if (r == runs - 1) {
+			/* The slowest programs, for a reader wondering where the time goes. */
+			size_t top[3] = { 0, 0, 0 };
+			for (size_t i = 0; i < n; i++)
+				for (int k = 0; k < 3; k++)
+					if (res[i].wall_s > res[top[k]].wall_s) {
+						for (int m = 2; m > k; m--)
+							top[m] = top[m - 1];
+						top[k] = i;
+						break;
+					}
+			printf("  slowest: #%zu %.2f s, #%zu %.2f s, #%zu %.2f s\n", top[0],
+			       res[top[0]].wall_s, top[1], res[top[1]].wall_s, top[2], res[top[2]].wall_s);
+		}
 		for (size_t i = 0; i < n; i++) {
 			passed += res[i].verdict == SUITE_SB_PASSED;
 			suite_sb_result_release(&res[i]);
