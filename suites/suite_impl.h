@@ -45,6 +45,23 @@ struct suite {
 extern const suite_vtable suite_gsm8k_vtable;
 extern const suite_vtable suite_humaneval_vtable;
 extern const suite_vtable suite_mbpp_vtable;
+extern const suite_vtable suite_math500_vtable;
+extern const suite_vtable suite_math_vtable;
+
+/* The answer in a MATH-style solution (math.c): the content of the last \boxed{} or \fbox{}
+ * (nested braces kept; also "\boxed 5"), else X of the last "The final answer is X" (up to
+ * ". I hope" or the line's end, $...$ removed), else NULL. Ownership: caller frees. */
+char *suite_math_extract(const char *text);
+
+/* The normal form of a MATH answer: \left \right \! \, $ ^\circ \% \text{} and unit words
+ * dropped, \dfrac \tfrac -> \frac, "x=" dropped, no spaces, 1,000 -> 1000, \frac12 ->
+ * \frac{1}{2}, .5 -> 0.5, no trailing '.'. Ownership: caller frees (NULL: no memory). */
+char *suite_math_normalize(const char *answer);
+
+/* 1 when answers a and b are equivalent: equal normal forms; or matrices, sets (any order),
+ * tuples / intervals (same brackets, in order) and comma lists (any order) element by element;
+ * or expressions equal in value at two sample points (letters take fixed values). */
+int suite_math_equiv(const char *a, const char *b);
 
 /* The code in a model's reply (code.c): <think> blocks dropped (an unclosed one drops the rest),
  * then the last ```python block that defines `def ENTRY(` (entry may be NULL), else the longest
