@@ -11,7 +11,7 @@
 
 static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable, &suite_humaneval_vtable,
 						  &suite_mbpp_vtable, &suite_math500_vtable,
-						  &suite_math_vtable };
+						  &suite_math_vtable, &suite_needle_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ------------------------------------------------------------------ registry and dispatch */

@@ -47,6 +47,7 @@ extern const suite_vtable suite_humaneval_vtable;
 extern const suite_vtable suite_mbpp_vtable;
 extern const suite_vtable suite_math500_vtable;
 extern const suite_vtable suite_math_vtable;
+extern const suite_vtable suite_needle_vtable;
 
 /* The answer in a MATH-style solution (math.c): the content of the last \boxed{} or \fbox{}
  * (nested braces kept; also "\boxed 5"), else X of the last "The final answer is X" (up to
