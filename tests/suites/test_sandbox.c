@@ -132,6 +132,14 @@ static void test_sandbox_environment_is_clean_and_the_work_dir_is_fresh(void)
 	TB_CHECK(strstr(r.out, "TB_TEST_SECRET_KEY") == NULL);
 	TB_CHECK(strstr(r.out, "['prog.py']") != NULL);
 	TB_CHECK(strstr(r.out, "False") != NULL);
+	/* Where the kernel lets unshare(1) make these namespaces, the sandbox must use them. */
+	if (system("unshare --user --net --pid --mount --fork --map-root-user true >/dev/null 2>&1") == 0)
+		TB_CHECK_INT(r.isolation & (SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT |
+					    SUITE_SB_ISO_USER),
+			     SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT | SUITE_SB_ISO_USER);
+	else
+		printf("  unshare(1) cannot make user/pid/net/mount namespaces here; isolation %d\n",
+		       r.isolation);
 	suite_sb_result_release(&r);
 	unsetenv("TB_TEST_SECRET_KEY");
 }
