@@ -192,6 +192,38 @@ static void test_math_prompts_scoring_and_loader_errors(void)
 	TB_CHECK(open_math("math", path, 0, 3, err, sizeof err) == NULL && strstr(err, "3 shots"));
 }
 
+static void test_math_builtin_problems_load_check_and_match_the_manifest(void)
+{
+	const char *path = "datasets/math/problems.jsonl";
+	char err[256], *line = NULL;
+	size_t cap = 0, n = 0;
+	suite *s = open_math("math500", path, 0, -1, err, sizeof err);
+	FILE *f;
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_INT(suite_count(s), 40);
+	TB_CHECK_STR(suite_item_id(s, 0), "tb/math/0");
+	TB_REQUIRE((f = fopen(path, "r")) != NULL);
+	while (getline(&line, &cap, f) > 0) {
+		cJSON *o = cJSON_Parse(line);
+		char *boxed = suite_math_extract(cJSON_GetObjectItem(o, "solution")->valuestring);
+		prov_resp r = { 0 };
+		suite_score_out sc;
+		TB_CHECK(boxed && suite_math_equiv(boxed, cJSON_GetObjectItem(o, "answer")->valuestring));
+		/* its own solution, as a model's reply, scores 1 */
+		r.text = cJSON_GetObjectItem(o, "solution")->valuestring;
+		TB_CHECK(suite_score(s, n, &r, &sc) == 0 && sc.value[0] == 1.0);
+		suite_score_release(&sc);
+		free(boxed);
+		cJSON_Delete(o);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	TB_CHECK_INT(n, 40);
+	suite_close(s);
+	TB_CHECK_INT(system("cd datasets/math && sha256sum --quiet -c MANIFEST.sha256"), 0);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -202,6 +234,7 @@ int main(void)
 	TB_RUN(test_math_equivalence_on_tricky_pairs);
 	TB_RUN(test_math_all_500_references_match_themselves_and_their_solutions);
 	TB_RUN(test_math_prompts_scoring_and_loader_errors);
+	TB_RUN(test_math_builtin_problems_load_check_and_match_the_manifest);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd)) {
 	}
