@@ -128,8 +128,15 @@ $(MKBENCH): tools/mkbench.c $(LIB)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-bench: check-deps $(BIN) $(MKBENCH)
-	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) scripts/bench.sh
+# tools/sbbench times the Python sandbox on HumanEval's canonical solutions.
+SBBENCH  := $(BUILD)/tools/sbbench
+$(SBBENCH): tools/sbbench.c $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: check-deps $(BIN) $(MKBENCH) $(SBBENCH)
+	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) TB_SBBENCH=$(SBBENCH) scripts/bench.sh
 
 demo: check-deps $(BIN)
 	@TB_BIN=$(BIN) scripts/demo.sh

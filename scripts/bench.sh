@@ -3,7 +3,9 @@
 # 1. memory bandwidth of this machine (the figure `bw %` is computed against);
 # 2. scheduler + scoring + store throughput: 10 000 GSM8K-format samples replayed by the samples
 #    provider and scored, median of 5 runs, each into a fresh store (every sample committed);
-# 3. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
+# 3. the Python sandbox: wall time to verify HumanEval's 164 canonical solutions (tools/sbbench,
+#    median of 5; needs the shared data folder's HumanEval.jsonl.gz, else skipped);
+# 4. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
 #    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
 #    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).
 #    BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
@@ -52,6 +54,22 @@ t = sorted(float(x) for x in sys.argv[1:])
 m = statistics.median(t)
 print(f"  median {m:.2f} s  ->  {10000 / m:,.0f} samples/s scored and committed (min {t[0]:.2f} s, max {t[-1]:.2f} s)")
 PY
+
+echo
+echo "== suites: sandbox, the 164 canonical HumanEval solutions verified (one worker per core)"
+TB_SBBENCH=${TB_SBBENCH:-build/release/tools/sbbench}
+he=""
+for c in "${TB_SHARED:-}" ../shared ../../shared; do
+	[ -n "$c" ] && [ -f "$c/datasets/humaneval/HumanEval.jsonl.gz" ] && { he="$c/datasets/humaneval/HumanEval.jsonl.gz"; break; }
+done
+if [ -z "$he" ]; then
+	echo "  skipped: HumanEval.jsonl.gz not found (set TB_SHARED to the shared data folder)"
+elif [ ! -x "$TB_SBBENCH" ]; then
+	echo "  skipped: $TB_SBBENCH not built"
+else
+	gzip -dc "$he" > "$dir/humaneval.jsonl"
+	"$TB_SBBENCH" "$dir/humaneval.jsonl" 5
+fi
 
 echo
 echo "== engine: tierbench bench"

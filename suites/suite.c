@@ -9,7 +9,9 @@
 
 #include "suites/suite_impl.h"
 
-static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable };
+static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable, &suite_humaneval_vtable,
+						  &suite_mbpp_vtable, &suite_math500_vtable,
+						  &suite_math_vtable, &suite_needle_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ------------------------------------------------------------------ registry and dispatch */

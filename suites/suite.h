@@ -31,6 +31,15 @@ typedef struct suite_opts {
 	long limit;                /* 0 = all items, else the first `limit` items */
 	uint64_t seed;             /* for any sampling the suite does (exemplar choice) */
 	int chat;                  /* 1: build chat messages; 0: a completion prompt */
+	/* needle only (0 / NULL: defaults). Lengths are context sizes in tokens. */
+	const long *needle_lengths;     /* [n_needle_lengths]; default 1024, 2048, 4096, 8192 */
+	size_t n_needle_lengths;
+	int needle_depths;              /* depths per length, 0 % .. 100 % evenly; default 10 */
+	const char *needle_variant;     /* "single" (default), "multikey", "multivalue", "vartrack" */
+	/* Counts the tokens of text with the target's tokenizer (for the local engine, a wrapper
+	 * of eng_tokenize); NULL: the estimate of one token per 4 bytes. Called at open only. */
+	long (*count_tokens)(void *ud, const char *text);
+	void *count_tokens_ud;
 } suite_opts;
 
 /* The verdicts of one response. metric[0] is the suite's primary metric. */

@@ -43,6 +43,38 @@ struct suite {
 };
 
 extern const suite_vtable suite_gsm8k_vtable;
+extern const suite_vtable suite_humaneval_vtable;
+extern const suite_vtable suite_mbpp_vtable;
+extern const suite_vtable suite_math500_vtable;
+extern const suite_vtable suite_math_vtable;
+extern const suite_vtable suite_needle_vtable;
+
+/* The answer in a MATH-style solution (math.c): the content of the last \boxed{} or \fbox{}
+ * (nested braces kept; also "\boxed 5"), else X of the last "The final answer is X" (up to
+ * ". I hope" or the line's end, $...$ removed), else NULL. Ownership: caller frees. */
+char *suite_math_extract(const char *text);
+
+/* The normal form of a MATH answer: \left \right \! \, $ ^\circ \% \text{} and unit words
+ * dropped, \dfrac \tfrac -> \frac, "x=" dropped, no spaces, 1,000 -> 1000, \frac12 ->
+ * \frac{1}{2}, .5 -> 0.5, no trailing '.'. Ownership: caller frees (NULL: no memory). */
+char *suite_math_normalize(const char *answer);
+
+/* 1 when answers a and b are equivalent: equal normal forms; or matrices, sets (any order),
+ * tuples / intervals (same brackets, in order) and comma lists (any order) element by element;
+ * or expressions equal in value at two sample points (letters take fixed values). */
+int suite_math_equiv(const char *a, const char *b);
+
+/* The code in a model's reply (code.c): <think> blocks dropped (an unclosed one drops the rest),
+ * then the last ```python block that defines `def ENTRY(` (entry may be NULL), else the longest
+ * Python or untagged block, else the longest block; a block without its closing fence runs to
+ * the end. Without fences: for chat replies the text from the first line opening Python code
+ * (def, import, from, class), else the whole text. Ownership: caller frees (NULL: no memory). */
+char *suite_code_extract(const char *text, const char *entry, int chat);
+
+/* The program the sandbox runs for reply to item i of a humaneval / mbpp suite: the extracted
+ * code joined with the prompt where it continues it, then the item's tests. Ownership: caller
+ * frees (NULL: out of memory). */
+char *suite_code_program(const suite *s, size_t i, const char *reply);
 
 /* Appends a copy of id as the next item's id. Returns 0 or SUITE_ENOMEM. Ownership: id
  * borrowed; the copy is owned by s. */
@@ -114,5 +146,73 @@ int suite_req_take_user(prov_req *out, const char *task_id, int sample, char *co
  * order, on every platform. Needs k <= n. Ownership: out has room for n entries (all are used
  * as scratch). */
 void suite_pick(uint64_t seed, size_t n, size_t k, size_t *out);
+
+/* ------------------------------------------------------------------ sandbox (sandbox.c) */
+
+/* How one sandboxed program ended. Order matters only for names (suite_sb_verdict_name). */
+typedef enum suite_sb_verdict {
+	SUITE_SB_PASSED = 0,     /* exit status 0 */
+	SUITE_SB_FAILED,         /* a normal non-zero exit (an uncaught exception, a failed assert) */
+	SUITE_SB_TIMEOUT,        /* wall-clock or CPU limit reached */
+	SUITE_SB_CRASHED,        /* ended by a signal the sandbox did not send (SIGSEGV, ...) */
+	SUITE_SB_MEMORY,         /* MemoryError, or killed while at the address-space limit */
+	SUITE_SB_OUTPUT_LIMIT,   /* stdout or stderr passed its cap */
+	SUITE_SB_ERROR,          /* the sandbox itself could not run the program (see err) */
+} suite_sb_verdict;
+
+/* Isolation that was actually in force (bits of suite_sb_result.isolation). */
+enum {
+	SUITE_SB_ISO_NET = 1,    /* new network namespace: no interface but a down loopback */
+	SUITE_SB_ISO_PID = 2,    /* new pid namespace: everything dies with the program */
+	SUITE_SB_ISO_MNT = 4,    /* private mounts: size-capped tmpfs work dir, /tmp, /dev/shm; own /proc */
+	SUITE_SB_ISO_USER = 8,   /* runs as an unprivileged uid (nobody, or a user namespace) */
+};
+
+/* Limits for one run. Valid when zeroed: each 0 field takes the default in brackets. */
+typedef struct suite_sb_opts {
+	const char *python;      /* interpreter [/usr/bin/python3, else python3 on PATH] */
+	double timeout_s;        /* wall clock [10] */
+	int cpu_s;               /* RLIMIT_CPU [ceil(timeout_s) + 1] */
+	size_t mem_bytes;        /* RLIMIT_AS [1 GiB] */
+	size_t fsize_bytes;      /* RLIMIT_FSIZE, and the work dir's tmpfs size [16 MiB] */
+	int nproc;               /* RLIMIT_NPROC (not enforced for root; see docs/suites.md) [64] */
+	int nofile;              /* RLIMIT_NOFILE [64] */
+	size_t out_cap_bytes;    /* cap on stdout and on stderr, each [64 KiB] */
+	const char *tmp_root;    /* where the work dir is made [$TMPDIR, else /tmp] */
+	int site;                /* 1: import `site` (site-packages, exit()); 0: python -S, a third
+				  * faster to start, standard library only [0] */
+} suite_sb_opts;
+
+/* The outcome of one run. */
+typedef struct suite_sb_result {
+	suite_sb_verdict verdict;
+	int exit_code;           /* when the program exited, else -1 */
+	int term_signal;         /* the signal that ended it, else 0 */
+	int isolation;           /* SUITE_SB_ISO_* bits in force */
+	double wall_s;
+	char *out, *err;         /* captured stdout / stderr (up to the cap), NUL-terminated, heap */
+	size_t n_out, n_err;
+} suite_sb_result;
+
+/* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site) in a fresh temporary directory under
+ * the limits of o (NULL: defaults), in a clean environment (PATH, LANG, no HOME, nothing of the
+ * caller's). The whole process tree is killed at the end, whatever it did (setsid, fork, ignoring
+ * SIGTERM), and the directory is removed. Thread-safe: a worker pool calls it from many threads.
+ * Returns 0 with *res filled (any verdict, SUITE_SB_ERROR included, with a reason in res->err),
+ * or SUITE_ENOMEM / SUITE_EINVAL. Ownership: program borrowed; release res with
+ * suite_sb_result_release. */
+int suite_sb_run(const suite_sb_opts *o, const char *program, suite_sb_result *res);
+
+/* Frees the buffers of res and zeroes it. NULL does nothing. */
+void suite_sb_result_release(suite_sb_result *res);
+
+/* "passed", "failed", "timeout", "crashed", "memory", "output-limit", "error". Ownership: static. */
+const char *suite_sb_verdict_name(suite_sb_verdict v);
+
+/* Runs n programs on a pool of n_workers threads (<= 0: one per online core), results in order.
+ * Returns 0, or the first non-zero code of suite_sb_run (the other results are still filled).
+ * Ownership: programs borrowed; release each res[i] with suite_sb_result_release. */
+int suite_sb_run_many(const suite_sb_opts *o, const char *const *programs, size_t n,
+	int n_workers, suite_sb_result *res);
 
 #endif

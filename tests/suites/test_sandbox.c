@@ -1,0 +1,381 @@
+/* tests/suites/test_sandbox.c — the Python sandbox: verdicts for ordinary programs, all 164
+ * canonical HumanEval solutions pass and each with its body replaced by `pass` fails (public data
+ * in ../shared/datasets/humaneval, skipped when absent), and hostile programs are contained: the
+ * test process keeps running, nothing of theirs is left alive, nothing is written outside. */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "test.h"
+#include "suites/suite_impl.h"
+
+static int have_python(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 || system("python3 -c pass >/dev/null 2>&1") == 0;
+}
+
+static suite_sb_opts quick_opts(double timeout_s)
+{
+	suite_sb_opts o = { 0 };
+	o.timeout_s = timeout_s;
+	return o;
+}
+
+static suite_sb_verdict run1(const char *prog, double timeout_s, suite_sb_result *r)
+{
+	suite_sb_opts o = quick_opts(timeout_s);
+	if (suite_sb_run(&o, prog, r))
+		return SUITE_SB_ERROR;
+	return r->verdict;
+}
+
+/* Processes whose command line mentions the sandbox's script name, other than zombies; each is
+ * printed when verbose. */
+static int count_sandboxed_processes(int verbose)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], st[512];
+		FILE *f;
+		size_t len;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+		if (!(f = fopen(path, "rb")))
+			continue;
+		len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = 0;
+		if (!strstr(buf, "prog.py"))
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r"))) {
+			char *cp;
+			size_t m = fread(st, 1, sizeof st - 1, f);
+			fclose(f);
+			st[m] = 0;
+			if ((cp = strrchr(st, ')')) && cp[1] == ' ' && (cp[2] == 'Z' || cp[2] == 'X'))
+				continue;
+			if (verbose)
+				printf("  left alive: %s [%.120s]\n", buf, st);
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ------------------------------------------------------------------ verdicts */
+
+static void test_sandbox_gives_each_verdict_for_ordinary_programs(void)
+{
+	suite_sb_result r;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_CHECK_INT(run1("print('hi')\n", 5, &r), SUITE_SB_PASSED);
+	TB_CHECK_STR(r.out, "hi\n");
+	TB_CHECK_INT(r.exit_code, 0);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(run1("assert 1 == 2\n", 5, &r), SUITE_SB_FAILED);
+	TB_CHECK(strstr(r.err, "AssertionError") != NULL);
+	TB_CHECK_INT(r.exit_code, 1);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(run1("import time\ntime.sleep(30)\n", 0.5, &r), SUITE_SB_TIMEOUT);
+	TB_CHECK(r.wall_s < 5);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(run1("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", 5, &r),
+		     SUITE_SB_CRASHED);
+	TB_CHECK_INT(r.term_signal, SIGSEGV);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(run1("x = bytearray(8 << 30)\n", 5, &r), SUITE_SB_MEMORY);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(run1("import sys\nwhile True: sys.stdout.write('y' * 65536)\n", 5, &r),
+		     SUITE_SB_OUTPUT_LIMIT);
+	TB_CHECK(r.n_out <= (64 << 10));
+	suite_sb_result_release(&r);
+	TB_CHECK_STR(suite_sb_verdict_name(SUITE_SB_OUTPUT_LIMIT), "output-limit");
+}
+
+static void test_sandbox_reports_a_missing_interpreter_as_an_error(void)
+{
+	suite_sb_opts o = quick_opts(5);
+	suite_sb_result r;
+	o.python = "/nonexistent/python3";
+	TB_REQUIRE(suite_sb_run(&o, "print(1)\n", &r) == 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_ERROR);
+	TB_CHECK(strstr(r.err, "exec python") != NULL);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(suite_sb_run(&o, NULL, &r), SUITE_EINVAL);
+	suite_sb_result_release(&r);
+}
+
+static void test_sandbox_environment_is_clean_and_the_work_dir_is_fresh(void)
+{
+	suite_sb_result r;
+	if (!have_python())
+		TB_SKIP("no python3");
+	setenv("TB_TEST_SECRET_KEY", "sk-do-not-leak-1234", 1);
+	TB_CHECK_INT(run1("import os\nprint(sorted(os.environ))\nprint(os.listdir('.'))\n"
+			  "print('HOME' in os.environ)\n", 5, &r), SUITE_SB_PASSED);
+	TB_CHECK(strstr(r.out, "TB_TEST_SECRET_KEY") == NULL);
+	TB_CHECK(strstr(r.out, "['prog.py']") != NULL);
+	TB_CHECK(strstr(r.out, "False") != NULL);
+	/* Where the kernel lets unshare(1) make these namespaces, the sandbox must use them. */
+	if (system("unshare --user --net --pid --mount --fork --map-root-user true >/dev/null 2>&1") == 0)
+		TB_CHECK_INT(r.isolation & (SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT |
+					    SUITE_SB_ISO_USER),
+			     SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT | SUITE_SB_ISO_USER);
+	else
+		printf("  unshare(1) cannot make user/pid/net/mount namespaces here; isolation %d\n",
+		       r.isolation);
+	suite_sb_result_release(&r);
+	unsetenv("TB_TEST_SECRET_KEY");
+}
+
+/* ------------------------------------------------------------------ HumanEval */
+
+typedef struct he_task {
+	char *prompt, *solution, *test, *entry;
+} he_task;
+
+static size_t load_humaneval(he_task **out)
+{
+	const char *sh = tb_shared_dir();
+	char cmd[600], *line = NULL;
+	size_t cap = 0, n = 0, ncap = 0;
+	he_task *v = NULL;
+	FILE *f;
+	*out = NULL;
+	if (!sh)
+		return 0;
+	snprintf(cmd, sizeof cmd, "gzip -dc '%s/datasets/humaneval/HumanEval.jsonl.gz' 2>/dev/null", sh);
+	if (!(f = popen(cmd, "r")))
+		return 0;
+	while (getline(&line, &cap, f) > 0) {
+		cJSON *o = cJSON_Parse(line);
+		const char *k[4] = { "prompt", "canonical_solution", "test", "entry_point" };
+		char *val[4] = { 0 };
+		if (!o)
+			continue;
+		for (int i = 0; i < 4; i++) {
+			cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k[i]);
+			val[i] = cJSON_IsString(it) ? strdup(it->valuestring) : NULL;
+		}
+		cJSON_Delete(o);
+		if (n == ncap) {
+			ncap = ncap ? ncap * 2 : 256;
+			v = realloc(v, ncap * sizeof *v);
+		}
+		v[n].prompt = val[0];
+		v[n].solution = val[1];
+		v[n].test = val[2];
+		v[n].entry = val[3];
+		n++;
+	}
+	free(line);
+	pclose(f);
+	*out = v;
+	return n;
+}
+
+static char *he_program(const he_task *t, const char *body)
+{
+	size_t len = strlen(t->prompt) + strlen(body) + strlen(t->test) + strlen(t->entry) + 32;
+	char *p = malloc(len);
+	snprintf(p, len, "%s%s\n\n%s\n\ncheck(%s)\n", t->prompt, body, t->test, t->entry);
+	return p;
+}
+
+static void run_humaneval(int with_body)
+{
+	he_task *t;
+	size_t n = load_humaneval(&t);
+	char **progs;
+	suite_sb_result *res;
+	int bad = 0;
+	suite_sb_opts o = quick_opts(10);
+	if (!have_python())
+		TB_SKIP("no python3");
+	if (n == 0)
+		TB_SKIP("HumanEval.jsonl.gz not found under the shared data folder");
+	TB_CHECK_INT(n, 164);
+	progs = calloc(n, sizeof *progs);
+	res = calloc(n, sizeof *res);
+	for (size_t i = 0; i < n; i++)
+		progs[i] = he_program(&t[i], with_body ? t[i].solution : "    pass\n");
+	TB_CHECK_INT(suite_sb_run_many(&o, (const char *const *)progs, n, 0, res), 0);
+	for (size_t i = 0; i < n; i++) {
+		int ok = with_body ? res[i].verdict == SUITE_SB_PASSED
+				   : res[i].verdict != SUITE_SB_PASSED;
+		if (!ok && bad++ < 5)
+			printf("  task %zu: %s: %.300s\n", i, suite_sb_verdict_name(res[i].verdict),
+			       res[i].err);
+		suite_sb_result_release(&res[i]);
+		free(progs[i]);
+		free(t[i].prompt);
+		free(t[i].solution);
+		free(t[i].test);
+		free(t[i].entry);
+	}
+	TB_CHECK_INT(bad, 0);
+	free(progs);
+	free(res);
+	free(t);
+}
+
+static void test_sandbox_passes_all_164_canonical_humaneval_solutions(void)
+{
+	run_humaneval(1);
+}
+
+static void test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass(void)
+{
+	run_humaneval(0);
+}
+
+/* ------------------------------------------------------------------ hostile programs */
+
+typedef struct hostile {
+	const char *name;
+	const char *prog;      /* PORT, when present, is replaced by the local listening port */
+	int must_not_pass;     /* the program prints/returns success only if it escaped */
+} hostile;
+
+static const hostile hostiles[] = {
+	{ "fork bomb", "import os\nwhile True:\n    try: os.fork()\n    except OSError: pass\n", 1 },
+	{ "memory bomb", "a = []\nwhile True: a.append(bytearray(50 << 20))\n", 1 },
+	{ "one huge allocation", "x = b'x' * (64 << 30)\n", 1 },
+	{ "infinite loop", "while True: pass\n", 1 },
+	{ "disk fill one file", "f = open('big', 'wb')\nwhile True: f.write(b'x' * (1 << 20))\n", 1 },
+	{ "disk fill many files", "i = 0\nwhile True:\n    open('f%d' % i, 'wb').write(b'y' * 65536)\n"
+	  "    i += 1\n", 1 },
+	{ "1 GB of stdout", "import sys\nfor _ in range(1 << 14): sys.stdout.write('z' * 65536)\n", 1 },
+	{ "1 GB of stderr", "import sys\nfor _ in range(1 << 14): sys.stderr.write('z' * 65536)\n", 1 },
+	{ "socket to 127.0.0.1", "import socket\ns = socket.create_connection(('127.0.0.1', PORT), 2)\n", 1 },
+	{ "socket to an outside address",
+	  "import socket\ns = socket.create_connection(('1.1.1.1', 80), 2)\n", 1 },
+	{ "read the parent's environment",
+	  "import os\nfound = False\nfor p in os.listdir('/proc'):\n    try:\n"
+	  "        if b'sk-do-not-leak' in open('/proc/%s/environ' % p, 'rb').read(): found = True\n"
+	  "    except Exception: pass\nassert found\n", 1 },
+	{ "kill the parent", "import os, time\nos.kill(os.getppid(), 9)\ntime.sleep(1)\n"
+	  "raise SystemExit(3)\n", 1 },
+	{ "kill everything", "import os, time\nos.kill(-1, 9)\ntime.sleep(1)\nraise SystemExit(3)\n", 1 },
+	{ "write outside the temp dir",
+	  "import os\nok = 0\nfor p in ['/tmp/tb_sandbox_escape', '/var/tmp/tb_sandbox_escape', "
+	  "'/etc/tb_sandbox_escape', '../tb_sandbox_escape']:\n    try:\n"
+	  "        open(p, 'w').write('x'); ok += os.path.exists(p)\n    except OSError: pass\n"
+	  "assert ok == 0, ok\nraise SystemExit(3)\n", 1 },
+	{ "deep recursion", "import sys\nsys.setrecursionlimit(10 ** 8)\ndef f(n): return f(n + 1)\nf(0)\n",
+	  1 },
+	{ "spinning threads", "import threading\ndef spin():\n    while True: pass\n"
+	  "for _ in range(32): threading.Thread(target=spin).start()\n", 1 },
+	{ "ignore SIGTERM", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+	  "while True: time.sleep(1)\n", 1 },
+	{ "close stdout and stderr", "import os\nos.close(1)\nos.close(2)\nwhile True: pass\n", 1 },
+	{ "redirect fds", "import os\nfd = os.open('/dev/null', os.O_WRONLY)\nos.dup2(fd, 1)\n"
+	  "os.dup2(fd, 2)\nraise SystemExit(4)\n", 1 },
+	{ "setsid then sleep", "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+	  "    time.sleep(1000)\nelse:\n    time.sleep(0.2)\n", 0 },
+	{ "double fork daemon", "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+	  "    if os.fork() == 0:\n        os.close(1)\n        time.sleep(1000)\n    os._exit(0)\n"
+	  "time.sleep(0.2)\n", 0 },
+	{ "shell background job", "import subprocess\nsubprocess.Popen(['/bin/sh', '-c', "
+	  "'setsid sleep 1000 & sleep 1000 &'])\n", 0 },
+	{ "sleep past the timeout", "import time\ntime.sleep(1000)\n", 1 },
+	{ "read /etc/shadow", "print(open('/etc/shadow').read()[:10])\n", 1 },
+	{ "open every fd", "fs = []\nwhile True: fs.append(open('/dev/null'))\n", 1 },
+};
+#define N_HOSTILE (sizeof hostiles / sizeof hostiles[0])
+
+static void test_sandbox_contains_hostile_programs_and_the_caller_keeps_running(void)
+{
+	char *progs[N_HOSTILE];
+	suite_sb_result res[N_HOSTILE];
+	suite_sb_opts o = quick_opts(2);
+	struct sockaddr_in sa = { 0 };
+	socklen_t sl = sizeof sa;
+	int lfd, port = 0, left;
+	struct stat sb;
+
+	if (!have_python())
+		TB_SKIP("no python3");
+	setenv("TB_TEST_SECRET_KEY", "sk-do-not-leak-1234", 1);
+	/* A listener the sandbox must not reach. */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(lfd, 4) == 0 &&
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0)
+		port = ntohs(sa.sin_port);
+	for (size_t i = 0; i < N_HOSTILE; i++) {
+		size_t len = strlen(hostiles[i].prog) + 16;
+		const char *at = strstr(hostiles[i].prog, "PORT");
+		progs[i] = malloc(len);
+		if (at)
+			snprintf(progs[i], len, "%.*s%d%s", (int)(at - hostiles[i].prog),
+				 hostiles[i].prog, port, at + 4);
+		else
+			snprintf(progs[i], len, "%s", hostiles[i].prog);
+	}
+	TB_CHECK_INT(suite_sb_run_many(&o, (const char *const *)progs, N_HOSTILE, 0, res), 0);
+	for (size_t i = 0; i < N_HOSTILE; i++) {
+		int bad = res[i].verdict == SUITE_SB_ERROR ||
+			  (hostiles[i].must_not_pass && res[i].verdict == SUITE_SB_PASSED) ||
+			  res[i].wall_s > 15 || res[i].n_out > (64 << 10) || res[i].n_err > (64 << 10);
+		printf("  %-30s %-12s %.2f s\n", hostiles[i].name,
+		       suite_sb_verdict_name(res[i].verdict), res[i].wall_s);
+		if (bad) {
+			printf("  check failed: hostile \"%s\" not contained: %s\n", hostiles[i].name,
+			       res[i].err);
+			TB_CHECK(!bad);
+		}
+		suite_sb_result_release(&res[i]);
+		free(progs[i]);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	unsetenv("TB_TEST_SECRET_KEY");
+	/* Nothing escaped: no process left, no file outside, and a normal program still runs. */
+	/* A process killed a moment ago may still be on its way out on a loaded machine. */
+	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 50; tries++)
+		usleep(100000);
+	if (left)
+		count_sandboxed_processes(1);
+	TB_CHECK_INT(left, 0);
+	TB_CHECK(stat("/tmp/tb_sandbox_escape", &sb) != 0);
+	TB_CHECK(stat("/var/tmp/tb_sandbox_escape", &sb) != 0);
+	TB_CHECK(stat("/etc/tb_sandbox_escape", &sb) != 0);
+	{
+		suite_sb_result r;
+		TB_CHECK_INT(run1("print(6 * 7)\n", 5, &r), SUITE_SB_PASSED);
+		TB_CHECK_STR(r.out, "42\n");
+		suite_sb_result_release(&r);
+	}
+}
+
+int main(void)
+{
+	TB_RUN(test_sandbox_gives_each_verdict_for_ordinary_programs);
+	TB_RUN(test_sandbox_reports_a_missing_interpreter_as_an_error);
+	TB_RUN(test_sandbox_environment_is_clean_and_the_work_dir_is_fresh);
+	TB_RUN(test_sandbox_passes_all_164_canonical_humaneval_solutions);
+	TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
+	TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
+	return tb_test_end();
+}

@@ -1,0 +1,110 @@
+/* tools/sbbench.c — `make bench`'s sandbox figure: wall time to verify every canonical solution
+ * of a HumanEval-format JSONL file (prompt + canonical_solution + test + check(entry_point)) in
+ * the sandbox's worker pool, best and median of several runs. Usage: sbbench FILE [RUNS]. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "suites/suite_impl.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f;
+	char *line = NULL, **progs = NULL;
+	size_t cap = 0, n = 0, ncap = 0;
+	long lineno = 0;
+	int runs = argc > 2 ? atoi(argv[2]) : 5, rc = 1;
+	double t[64];
+	suite_sb_result *res = NULL;
+
+	if (argc < 2 || runs < 1 || runs > 64) {
+		fprintf(stderr, "usage: sbbench HUMANEVAL.jsonl [RUNS 1..64]\n");
+		return 2;
+	}
+	if (!(f = fopen(argv[1], "r"))) {
+		perror(argv[1]);
+		return 1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		const char *k[4] = { "prompt", "canonical_solution", "test", "entry_point" };
+		const char *v[4];
+		cJSON *o = cJSON_Parse(line);
+		size_t len = 32;
+		lineno++;
+		for (int i = 0; i < 4; i++) {
+			cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k[i]);
+			if (!cJSON_IsString(it)) {
+				fprintf(stderr, "%s:%ld: missing field \"%s\"\n", argv[1], lineno, k[i]);
+				cJSON_Delete(o);
+				goto out;
+			}
+			v[i] = it->valuestring;
+			len += strlen(v[i]);
+		}
+		if (n == ncap) {
+			char **np = realloc(progs, (ncap = ncap ? ncap * 2 : 256) * sizeof *np);
+			if (!np)
+				goto out;
+			progs = np;
+		}
+		if (!(progs[n] = malloc(len)))
+			goto out;
+		snprintf(progs[n++], len, "%s%s\n\n%s\n\ncheck(%s)\n", v[0], v[1], v[2], v[3]);
+		cJSON_Delete(o);
+	}
+	if (!n || !(res = calloc(n, sizeof *res)))
+		goto out;
+	for (int r = 0; r < runs; r++) {
+		size_t passed = 0;
+		double t0 = now_s();
+		suite_sb_run_many(NULL, (const char *const *)progs, n, 0, res);
+		t[r] = now_s() - t0;
+		if (r == runs - 1) {
+			/* The slowest programs, for a reader wondering where the time goes. */
+			size_t top[3] = { 0, 0, 0 };
+			for (size_t i = 0; i < n; i++)
+				for (int k = 0; k < 3; k++)
+					if (res[i].wall_s > res[top[k]].wall_s) {
+						for (int m = 2; m > k; m--)
+							top[m] = top[m - 1];
+						top[k] = i;
+						break;
+					}
+			printf("  slowest: #%zu %.2f s, #%zu %.2f s, #%zu %.2f s\n", top[0],
+			       res[top[0]].wall_s, top[1], res[top[1]].wall_s, top[2], res[top[2]].wall_s);
+		}
+		for (size_t i = 0; i < n; i++) {
+			passed += res[i].verdict == SUITE_SB_PASSED;
+			suite_sb_result_release(&res[i]);
+		}
+		printf("  run %d: %zu/%zu passed in %.2f s\n", r + 1, passed, n, t[r]);
+	}
+	qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+	printf("  median %.2f s (best %.2f s) for %zu programs: %.1f ms each, %.0f programs/s\n",
+	       t[runs / 2], t[0], n, 1000 * t[runs / 2] / (double)n, (double)n / t[runs / 2]);
+	rc = 0;
+out:
+	fclose(f);
+	free(line);
+	for (size_t i = 0; i < n; i++)
+		free(progs[i]);
+	free(progs);
+	free(res);
+	return rc;
+}
