@@ -180,7 +180,11 @@ static void run_program(const sb_plan *p, int isolation)
  * kills whatever else is left in the namespace. */
 static void run_init(const sb_plan *p, int isolation, int fd)
 {
-	int pid = fork(), ws = 0, r;
+	int pid, ws = 0, r;
+	/* Not inherited from the supervisor: without it a killed supervisor would leave the init,
+	 * and with it the namespace, running. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pid = fork();
 	if (pid < 0)
 		child_fail(p, "fork");
 	if (pid == 0) {

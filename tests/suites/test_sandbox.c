@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -369,6 +370,33 @@ static void test_sandbox_contains_hostile_programs_and_the_caller_keeps_running(
 	}
 }
 
+static void test_sandbox_leaves_nothing_alive_when_its_caller_is_killed(void)
+{
+	int left = 0, seen = 0;
+	pid_t pid;
+	if (!have_python())
+		TB_SKIP("no python3");
+	pid = fork();
+	TB_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		suite_sb_result r;
+		suite_sb_opts o = quick_opts(60);
+		suite_sb_run(&o, "import os, time\nif os.fork() == 0:\n    os.setsid()\ntime.sleep(1000)\n", &r);
+		_exit(0);
+	}
+	/* Wait until the program runs, then kill the caller as a crash would. */
+	for (int i = 0; i < 100 && !(seen = count_sandboxed_processes(0) >= 2); i++)
+		usleep(50000);
+	TB_CHECK(seen);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 50; tries++)
+		usleep(100000);
+	if (left)
+		count_sandboxed_processes(1);
+	TB_CHECK_INT(left, 0);
+}
+
 int main(void)
 {
 	TB_RUN(test_sandbox_gives_each_verdict_for_ordinary_programs);
@@ -377,5 +405,6 @@ int main(void)
 	TB_RUN(test_sandbox_passes_all_164_canonical_humaneval_solutions);
 	TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
 	TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
+	TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
 	return tb_test_end();
 }
