@@ -417,7 +417,7 @@ char *suite_code_program(const suite *s, size_t i, const char *reply)
 			suite_buf_add(&b, code);
 		} else {
 			/* The whole function: the prompt first (imports and helpers it defines) with a
-			 * stub body, then the model's definition replaces the stub. */
+			 * `pass` body, which the model's own definition after it then replaces. */
 			suite_buf_add(&b, it->prompt);
 			suite_buf_add(&b, "    pass\n\n");
 			suite_buf_add(&b, code);
