@@ -5,25 +5,12 @@
  * aarch64; tests/engine/test_kernels.c checks each kernel against its _ref. */
 #if defined(__aarch64__)
 
+#include "engine/kern_load.h"
 #include "engine/quant_impl.h"
 
 #include <arm_neon.h>
 #include <stddef.h>
 #include <string.h>
-
-static inline uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline float ldf32(const uint8_t *p)
-{
-	float v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
 
 static inline float h2f(const uint8_t *p)
 {

@@ -5,6 +5,7 @@
  * tests/engine/test_kernels.c checks every kernel against its _ref. Block layouts: quant_impl.h. */
 #if defined(__x86_64__) || defined(__i386__)
 
+#include "engine/kern_load.h"
 #include "engine/quant_impl.h"
 
 #include <cpuid.h>
@@ -36,35 +37,7 @@ int eng_x86_level(void)
 	return 1;
 }
 
-/* ---- scalar loads (any alignment) ----------------------------------------------------------- */
-
-static inline uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline uint32_t ld32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline uint64_t ld64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline float ldf32(const uint8_t *p)
-{
-	float v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
+/* ---- scalar loads (any alignment; the integer ones are in engine/kern_load.h) ------------------ */
 
 INL2 float h2f(const uint8_t *p)
 {
