@@ -100,27 +100,6 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 }
 
 #ifdef TB_CUDA
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = 0;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Prompt ids and greedy continuation of one model on one device; returns the number of tokens
  * written to out, or -1. Also keeps the first step's logits in first (n_vocab floats). */
 static int greedy(const char *path, int device, const int32_t *prompt, int n_prompt, int n_gen,
@@ -199,7 +178,7 @@ static void test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model(void)
 
 		snprintf(path, sizeof path, "%s/models/%s.ref.json", sh, refs[k]);
 		snprintf(gguf, sizeof gguf, "%s/models/%s.gguf", sh, refs[k]);
-		text = read_text(path);
+		text = tb_slurp(path, NULL);
 		if (!text) {
 			printf("  %s: missing, skipped\n", path);
 			free(l_cpu);

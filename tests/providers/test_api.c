@@ -13,27 +13,10 @@ static char *read_fixture(const char *rel, size_t *n)
 {
 	const char *dir = tb_shared_dir();
 	char path[512];
-	FILE *f;
-	char *p;
-	long len;
 	if (!dir)
 		return NULL;
 	snprintf(path, sizeof path, "%s/fixtures/api/%s", dir, rel);
-	if (!(f = fopen(path, "rb")))
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
-		free(p);
-		p = NULL;
-	}
-	if (p)
-		p[len] = '\0';
-	*n = (size_t)len;
-	fclose(f);
-	return p;
+	return tb_slurp(path, n);
 }
 
 typedef struct feed { prov_acc *a; const prov_dialect *d; } feed;

@@ -14,24 +14,10 @@ static char *fixture(const char *rel)
 {
 	const char *dir = tb_shared_dir();
 	char path[512];
-	FILE *f;
-	char *p;
-	long len;
 	if (!dir)
 		return NULL;
 	snprintf(path, sizeof path, "%s/fixtures/api/%s", dir, rel);
-	if (!(f = fopen(path, "rb")))
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = calloc(1, (size_t)len + 1);
-	if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	return p;
+	return tb_slurp(path, NULL);
 }
 
 typedef struct got { int n; prov_resp *r; } got;

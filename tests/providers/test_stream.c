@@ -204,28 +204,6 @@ static void test_sse_passes_unknown_lines_to_other_callback(void)
 	prov_buf_release(&r.other);
 }
 
-static char *read_all(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long len;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
-		free(p);
-		p = NULL;
-	}
-	if (p)
-		p[len] = '\0';
-	*n = (size_t)len;
-	fclose(f);
-	return p;
-}
-
 static void test_sse_parses_every_fixture_alike_at_any_split(void)
 {
 	static const struct { const char *file; int n_events; } fx[] = {
@@ -252,7 +230,7 @@ static void test_sse_parses_every_fixture_alike_at_any_split(void)
 		char *text;
 		rec whole, bytes, seven;
 		snprintf(path, sizeof path, "%s/fixtures/api/%s", dir, fx[i].file);
-		TB_REQUIRE((text = read_all(path, &n)) != NULL);
+		TB_REQUIRE((text = tb_slurp(path, &n)) != NULL);
 		rec_init(&whole);
 		rec_init(&bytes);
 		rec_init(&seven);
@@ -332,7 +310,7 @@ static void test_ndjson_reads_ollama_fixture(void)
 	if (!dir)
 		TB_SKIP("no shared fixtures");
 	snprintf(path, sizeof path, "%s/fixtures/api/ollama/api_chat_stream.ndjson", dir);
-	TB_REQUIRE((text = read_all(path, &n)) != NULL);
+	TB_REQUIRE((text = tb_slurp(path, &n)) != NULL);
 	rec_init(&got);
 	prov_ndjson_init(&r, 1u << 20, on_line, &got);
 	for (size_t i = 0; i < n; i += 5)
