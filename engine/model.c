@@ -717,6 +717,16 @@ static size_t max_act_row(const eng_model *m)
 	return best;
 }
 
+static int gpu_model(const eng_model *m)
+{
+#ifdef TB_CUDA
+	return m->gpu != NULL;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
 eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t errlen)
 {
 	eng_ctx_params def = eng_ctx_params_default();
@@ -748,8 +758,10 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	B = (size_t)c->n_batch;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
-	c->k = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
-	c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
+	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
+		c->k = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
+		c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
+	}
 	c->kv_len = xcalloc((size_t)c->n_seq, sizeof(int), 1);
 	c->x = xcalloc(B, (size_t)m->n_embd, sizeof(float));
 	c->xn = xcalloc(B, (size_t)m->n_embd, sizeof(float));
@@ -772,7 +784,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->out_index = xcalloc(B, sizeof(int), 1);
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
 	c->tok_pos = xcalloc(B, sizeof(int), 1);
-	if (!c->k || !c->v || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
+	if ((!gpu_model(m) && (!c->k || !c->v)) || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
 	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
