@@ -169,6 +169,15 @@ static int parse_options(local *l, const prov_target *t, char *err, size_t errle
 	}
 	if (l->eo.n_gpu_layers > 0)
 		l->eo.device = ENG_DEVICE_CUDA;
+	if (l->eo.device == ENG_DEVICE_CUDA) {
+		char name[128];
+		double gbs;
+		if (eng_gpu_info(name, sizeof name, &gbs) != 0) {
+			snprintf(err, errlen, "target %s: options.device: cuda asked, but this tierbench was "
+				"built without CUDA (make CUDA=1) or no CUDA device is present", l->id);
+			goto done;
+		}
+	}
 	free(s);
 	s = NULL;
 	if (prov_opt_str(o, "kv_type", &s, err, errlen))
@@ -554,7 +563,7 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 	slot *s = NULL;
 	prov_req cp;
 	char *text, err[768];
-	int chat, n, i;
+	int chat, n, i, opened;
 	eng_sampler_params sp = eng_sampler_params_default();
 
 	if (!rq->prompt && !rq->n_messages)
@@ -573,6 +582,9 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 	memset(s, 0, sizeof *s);
 	s->t0_ms = prov_now_ms();
 	n = tokenize(l->probe, text, chat, &s->prompt);
+	/* A template that opens the think block itself: the output starts inside it. */
+	opened = chat && strlen(text) >= 8 && (strcmp(text + strlen(text) - 8, "<think>\n") == 0 ||
+		strcmp(text + strlen(text) - 7, "<think>") == 0);
 	free(text);
 	if (n <= 0 || n >= l->n_ctx) {
 		free(s->prompt);
@@ -610,6 +622,8 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 	s->ud = ud;
 	s->t_first_ms = s->t_answer_ms = -1;
 	s->think = chat && l->thinking && (l->family == ENG_CHAT_QWEN3 || l->family == ENG_CHAT_DEEPSEEK3);
+	if (s->think && opened)
+		s->think = 2;
 	s->busy = 1;
 	l->n_busy++;
 	return 0;

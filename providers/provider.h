@@ -1,7 +1,8 @@
 /* providers/provider.h — the provider interface: where a request goes and a response comes
  * back from. The scheduler treats every provider alike: submit many requests, poll, and a
- * callback fires once per request. The first provider is `samples` (answers from a JSONL
- * file of existing generations); local engine and remote APIs plug in behind the same calls. */
+ * callback fires once per request. Kinds: `samples` (answers from a JSONL file of existing
+ * generations), `local` (the built-in engine), and the remote APIs openai, anthropic, gemini,
+ * ollama. */
 #ifndef TB_PROVIDER_H
 #define TB_PROVIDER_H
 
