@@ -712,8 +712,10 @@ static int local_poll(void *self, int timeout_ms)
 		f.done(f.ud, &f.rq, f.resp);
 		prov_req_release(&f.rq);
 	}
-	memmove(l->fins, l->fins + n, (l->n_fins - n) * sizeof *l->fins);
-	l->n_fins -= n;
+	if (n) {
+		memmove(l->fins, l->fins + n, (l->n_fins - n) * sizeof *l->fins);
+		l->n_fins -= n;
+	}
 	return (int)n;
 }
 
