@@ -211,18 +211,25 @@ static void usage_sweep(FILE *f)
 		"Quantizes BASE to each type (kept in DIR/models/, reused when present), then runs each\n"
 		"suite on the base and every variant with the same items and seeds, and reports. `quality`\n"
 		"(perplexity, KL divergence against the base) is measured here; other suites run through\n"
-		"the run machinery with the `local` provider into DIR/results.db and are reported with\n"
-		"`tierbench report`'s code into DIR/report/. Re-running resumes: finished models, quality\n"
-		"figures and stored samples are kept.\n"
+		"the run machinery with the `local` provider into DIR/results.db (one target per model,\n"
+		"greedy, generation seed 1, run one model after another) and are reported with `tierbench\n"
+		"report`'s code into DIR/report/, with DIR/report/verdicts.md: each variant compared with\n"
+		"the base item by item as `tierbench compare` does. Re-running resumes: finished models,\n"
+		"quality figures and stored samples are kept.\n"
 		"\n"
 		"  --types LIST      e.g. Q8_0,Q4_K_M,Q2_K (see tierbench quantize --help)\n"
-		"  --suites LIST     e.g. gsm8k,quality\n"
+		"  --suites LIST     e.g. gsm8k,humaneval,needle,quality\n"
 		"  --out DIR         output folder (default quant-sweep-<base name>)\n"
 		"  --limit N         items per suite (default all)\n"
 		"  --dataset S=PATH  dataset file of suite S (repeatable), e.g. gsm8k=test.jsonl\n"
+		"  --max-tokens N    most tokens per answer (default 512)\n"
+		"  --n-ctx N         context of the local engine (default: the model's, at most 4096)\n"
+		"  --parallel N      requests decoded together per model (default 4)\n"
+		"  --max-drop PCT    verdicts: allowed drop in percentage points (default 0)\n"
+		"  --fail-on-regression  exit 3 when a variant is significantly worse than the base\n"
 		"  --text FILE       quality: text to score (default: built-in)\n"
 		"  --ctx N           quality: window length (default 256)\n"
-		"  --threads N       quantization and quality threads\n"
+		"  --threads N       quantization, quality and engine threads\n"
 		"  --quiet           no progress display\n");
 }
 
@@ -289,6 +296,61 @@ static const char *quality_verdict(double ratio, double kld)
 	return "large loss";
 }
 
+/* DIR/report/verdicts.md: every variant against the base, item by item (reports/compare.c),
+ * and one line per variant on stdout. *regressed is set when some variant regressed. */
+static int sweep_verdicts(const char *dir, const char *rdir, const char *base,
+		const char *const *types, int n_types, double max_drop, int *regressed)
+{
+	char err[1024], *db = cat3(dir, "/results.db", ""), *md = cat3(rdir, "/verdicts.md", "");
+	rep_set *set = rep_set_new();
+	rep_compare_opts o;
+	FILE *f = NULL;
+	int rc = -1;
+
+	rep_compare_opts_default(&o);
+	o.max_drop_pct = max_drop;
+	if (!db || !md || !set) {
+		fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+		goto done;
+	}
+	if (rep_set_add_store(set, db, dir, -1, err, sizeof err)) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+		goto done;
+	}
+	if (!(f = fopen(md, "w"))) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write: %s\n", md, strerror(errno));
+		goto done;
+	}
+	fprintf(f, "# Quantisation verdicts: %s\n\nEach variant against the base on the same items "
+		"(greedy, same seed): exact McNemar for pass/fail suites, paired bootstrap otherwise; a "
+		"regression is a significant drop (p < %g) of more than %g points.\n\n", base, o.alpha,
+		max_drop);
+	for (int i = 0; i < n_types; i++) {
+		int reg = 0;
+		if (rep_compare_targets(f, set, "base", types[i], &o, &reg, err, sizeof err)) {
+			fprintf(stderr, "tierbench quant-sweep: %s: %s\n", types[i], err);
+			goto done;
+		}
+		printf("%s vs base: %s\n", types[i], reg ? "REGRESSION" : "no significant regression");
+		*regressed |= reg;
+	}
+	if (fclose(f)) {
+		f = NULL;
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+		goto done;
+	}
+	f = NULL;
+	printf("verdicts: %s\n", md);
+	rc = 0;
+done:
+	if (f)
+		fclose(f);
+	rep_set_free(set);
+	free(db);
+	free(md);
+	return rc;
+}
+
 int hx_cmd_quant_sweep(int argc, char **argv)
 {
 	char *types_s = NULL, *suites_s = NULL, *types[32], *suites[16], err[1024];
@@ -301,7 +363,9 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	hx_spec *spec = NULL;
 	FILE *f = NULL;
 	const char *datasets[16];
-	int n_datasets = 0;
+	int n_datasets = 0, fail_on_reg = 0, regressed = 0;
+	long max_tokens = 512, n_ctx = 0, n_par = 0;
+	double max_drop = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -334,6 +398,24 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 				qo.n_ctx = (int)v;
 			else
 				qo.n_threads = qp.n_threads = (int)v;
+		} else if (has_next && strcmp(a, "--max-tokens") == 0) {
+			if (parse_pos(a, argv[++i], 10000000, &max_tokens))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(a, "--n-ctx") == 0) {
+			if (parse_pos(a, argv[++i], 1L << 24, &n_ctx))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(a, "--parallel") == 0) {
+			if (parse_pos(a, argv[++i], 256, &n_par))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(a, "--max-drop") == 0) {
+			char *end;
+			max_drop = strtod(argv[++i], &end);
+			if (end == argv[i] || *end || !(max_drop >= 0 && max_drop <= 100)) {
+				fprintf(stderr, "tierbench quant-sweep: --max-drop: expected percentage points in 0..100, got '%s'\n", argv[i]);
+				return HX_EXIT_USAGE;
+			}
+		} else if (strcmp(a, "--fail-on-regression") == 0) {
+			fail_on_reg = 1;
 		} else if (strcmp(a, "--quiet") == 0) {
 			quiet = 1;
 		} else if (a[0] == '-' || base) {
@@ -425,6 +507,33 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	if (spec) {
 		hx_run_opts ro;
 		hx_run_summary sum;
+		char opts[160], base_type[32] = "base";
+		int no = 0;
+		/* The same engine settings for every model; greedy with one seed, so each model
+		 * answers the same items under the same settings. */
+		no += snprintf(opts + no, sizeof opts - (size_t)no, "{\"n_parallel\": %ld", n_par ? n_par : 4);
+		if (qp.n_threads)
+			no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"threads\": %d", qp.n_threads);
+		if (n_ctx)
+			no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"n_ctx\": %ld", n_ctx);
+		snprintf(opts + no, sizeof opts - (size_t)no, "}");
+		spec->gen.max_tokens = (int)max_tokens;
+		spec->gen.temperature = 0;
+		spec->gen.seed = 1;
+		{
+			/* The base's own type label (F16, BF16, ...) for the quantisation table. */
+			eng_opts eo = eng_opts_default();
+			eng_model *em;
+			eng_model_info info;
+			eo.use_mmap = 1;
+			eo.n_threads = 1;
+			if ((em = eng_load(base, &eo, err, sizeof err))) {
+				eng_model_info_get(em, &info);
+				if (info.file_type[0])
+					snprintf(base_type, sizeof base_type, "%s", info.file_type);
+				eng_model_free(em);
+			}
+		}
 		for (int i = 0; i <= n_types; i++) {
 			hx_target_spec *t = hx_spec_add_target(spec, "local", paths[i]);
 			if (!t)
@@ -432,8 +541,9 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 			free(t->id);
 			free(t->quant);
 			t->id = strdup(i ? types[i - 1] : "base");
-			t->quant = strdup(i ? types[i - 1] : "base");
-			if (!t->id || !t->quant)
+			t->quant = strdup(i ? types[i - 1] : base_type);
+			t->options_json = strdup(opts);
+			if (!t->id || !t->quant || !t->options_json)
 				goto oom;
 		}
 		if (hx_spec_validate(spec, err, sizeof err)) {
@@ -457,6 +567,11 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 			goto done;
 		}
 		printf("report: %s/report.md\n", rdir);
+		if (sweep_verdicts(dir, rdir, base, (const char *const *)types, n_types, max_drop,
+				&regressed)) {
+			free(rdir);
+			goto done;
+		}
 		free(rdir);
 	}
 	(void)n_run_suites;
@@ -500,7 +615,7 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 		f = NULL;
 		printf("quality: %s\n", md);
 	}
-	rc = HX_EXIT_OK;
+	rc = fail_on_reg && regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;
 	goto done;
 qfail:
 	fprintf(stderr, "tierbench quant-sweep: %s\n", err);

@@ -53,7 +53,10 @@ typedef struct queue {
 } queue;
 
 typedef struct tstate {
-	prov *p;
+	prov *p;              /* closed (NULL) once the target has nothing left to do */
+	suite **suites;       /* [spec->n_suites] the run's suites, or this target's own instance
+	                       * of a per-target suite (needle: its tokenizer and context) */
+	unsigned char *own;   /* [spec->n_suites] 1 where suites[i] is this target's to close */
 	job *jobs;            /* this target's planned jobs [n_jobs] */
 	size_t n_jobs, next;
 	int in_flight, limit;
@@ -114,7 +117,7 @@ static void *score_worker(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (!f)
 			return NULL;
-		f->score_rc = suite_score(r->suites[f->j.suite], f->j.item, f->resp, &f->sc);
+		f->score_rc = suite_score(r->ts[f->j.target].suites[f->j.suite], f->j.item, f->resp, &f->sc);
 		pthread_mutex_lock(&r->mu);
 		q_push(&r->scored, f);
 		r->scoring--;
@@ -268,7 +271,7 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	size_t errlen)
 {
 	const hx_target_spec *t = &r->spec->targets[f->j.target];
-	const suite *s = r->suites[f->j.suite];
+	const suite *s = r->ts[f->j.target].suites[f->j.suite];
 	const prov_resp *rs = f->resp;
 	hx_sample_row row;
 	cJSON *scores = NULL, *answers = NULL;
@@ -331,6 +334,80 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 }
 
 /* ------------------------------------------------------------ the run */
+
+static char *join_path(const char *base, const char *path);
+
+static long count_tokens_of(void *ud, const char *text)
+{
+	long n;
+	return prov_count_tokens(ud, text, &n) ? -1 : n;
+}
+
+/* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
+ * again for a target whose provider has its own tokenizer or context length, so that its
+ * lengths are counted in that target's tokens and stop at its context. */
+static int target_suites(run *r, size_t t, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	tstate *ts = &r->ts[t];
+	size_t n_kinds;
+	const suite_info *kinds = suite_list(&n_kinds);
+	long probe;
+
+	if (!(ts->suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *ts->suites)) ||
+	    !(ts->own = calloc(spec->n_suites ? spec->n_suites : 1, 1))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	for (size_t i = 0; i < spec->n_suites; i++) {
+		const hx_suite_spec *ss = &spec->suites[i];
+		int per_target = 0, has_tok = prov_count_tokens(ts->p, "a", &probe) == 0;
+		suite_opts so = { 0 };
+		char serr[512], *dataset = NULL;
+
+		ts->suites[i] = r->suites[i];
+		for (size_t k = 0; k < n_kinds; k++)
+			per_target |= strcmp(kinds[k].name, ss->name) == 0 && kinds[k].per_target;
+		if (!per_target || (!has_tok && prov_context_length(ts->p) <= 0))
+			continue;
+		if (ss->dataset && !(dataset = join_path(spec->base_dir, ss->dataset))) {
+			snprintf(err, errlen, "out of memory");
+			return HX_ENOMEM;
+		}
+		so.name = ss->name;
+		so.dataset_path = dataset;
+		so.shots = ss->shots;
+		so.limit = ss->limit;
+		so.seed = ss->seed;
+		so.chat = ss->chat;
+		so.count_tokens = has_tok ? count_tokens_of : NULL;
+		so.count_tokens_ud = ts->p;
+		so.max_context = prov_context_length(ts->p);
+		ts->suites[i] = suite_open(&so, serr, sizeof serr);
+		free(dataset);
+		if (!ts->suites[i]) {
+			snprintf(err, errlen, "suites[%zu] (%s) for target %s: %s", i, ss->name,
+				 spec->targets[t].id, serr);
+			return HX_EINVAL;
+		}
+		ts->own[i] = 1;
+	}
+	return 0;
+}
+
+/* 1 when target t computes on this machine and an earlier such target is not finished: those
+ * run one after another, so that they do not share the machine and each one's timings are its
+ * own. */
+static int exclusive_wait(const run *r, size_t t)
+{
+	if (!prov_exclusive(r->ts[t].p))
+		return 0;
+	for (size_t u = 0; u < t; u++)
+		if (r->ts[u].p && prov_exclusive(r->ts[u].p) &&
+		    (r->ts[u].in_flight || r->ts[u].next < r->ts[u].n_jobs))
+			return 1;
+	return 0;
+}
 
 static int mkdir_p(const char *path, char *err, size_t errlen)
 {
@@ -501,13 +578,15 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			r.ts[t].limit = prov_max_in_flight(r.ts[t].p);
 		if (r.ts[t].limit < 1)
 			r.ts[t].limit = 1;
+		if ((ret = target_suites(&r, t, err, errlen)))
+			goto out;
 		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(r.suites[i]);
+			size_t n = suite_count(r.ts[t].suites[i]);
 			free(ids);
 			if (!(ids = calloc(n ? n : 1, sizeof *ids)))
 				goto nomem;
 			for (size_t k = 0; k < n; k++)
-				ids[k] = suite_item_id(r.suites[i], k);
+				ids[k] = suite_item_id(r.ts[t].suites[i], k);
 			if (prov_check(r.ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
 				snprintf(err, errlen, "targets[%zu] (%s), suite %s: %s", t, ts->id,
 					 spec->suites[i].name, perr);
@@ -549,11 +628,11 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		tstate *ts = &r.ts[t];
 		size_t cap = 0;
 		for (size_t i = 0; i < spec->n_suites; i++)
-			cap += suite_count(r.suites[i]) * (size_t)spec->suites[i].samples;
+			cap += suite_count(ts->suites[i]) * (size_t)spec->suites[i].samples;
 		if (!(ts->jobs = malloc((cap ? cap : 1) * sizeof *ts->jobs)))
 			goto nomem;
 		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(r.suites[i]);
+			size_t n = suite_count(ts->suites[i]);
 			for (size_t k = 0; k < n; k++) {
 				if (opts->shard_count > 1 && (int)(k % (size_t)opts->shard_count) != opts->shard_index)
 					continue;
@@ -561,8 +640,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 					char *key;
 					sum->n_planned++;
 					if (resumed) {
-						key = make_key(spec->targets[t].id, suite_name(r.suites[i]),
-							suite_item_id(r.suites[i], k), smp);
+						key = make_key(spec->targets[t].id, suite_name(ts->suites[i]),
+							suite_item_id(ts->suites[i], k), smp);
 						if (!key)
 							goto nomem;
 						if (keyset_has(&done, key)) {
@@ -616,7 +695,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		/* Fill every target up to its limit. */
 		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
 			tstate *ts = &r.ts[t];
-			while (ts->in_flight < ts->limit && ts->next < ts->n_jobs) {
+			while (ts->in_flight < ts->limit && ts->next < ts->n_jobs && !exclusive_wait(&r, t)) {
 				job *j = &ts->jobs[ts->next];
 				prov_req rq = { 0 };
 				int rc;
@@ -624,10 +703,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 					goto nomem_loop;
 				f->j = *j;
 				f->run = &r;
-				if ((rc = suite_build(r.suites[j->suite], j->item, j->sample, &rq))) {
+				if ((rc = suite_build(ts->suites[j->suite], j->item, j->sample, &rq))) {
 					free(f);
 					snprintf(err, errlen, "suite %s: cannot build item %s: %s",
-						 spec->suites[j->suite].name, suite_item_id(r.suites[j->suite], j->item),
+						 spec->suites[j->suite].name, suite_item_id(ts->suites[j->suite], j->item),
 						 suite_strerror(rc));
 					ret = HX_EINVAL;
 					goto stop_loop;
@@ -671,10 +750,15 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 		}
 		for (size_t t = 0; t < spec->n_targets; t++) {
-			int rc = prov_poll(r.ts[t].p, 0);
+			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
 			if (rc > 0)
 				activity += rc;
 			busy += r.ts[t].in_flight;
+			if (r.ts[t].p && !r.ts[t].in_flight && r.ts[t].next == r.ts[t].n_jobs) {
+				/* Done: a local model's memory goes back before the next target loads. */
+				prov_close(r.ts[t].p);
+				r.ts[t].p = NULL;
+			}
 		}
 		/* Store what the workers (or failures) produced. */
 		for (;;) {
@@ -786,6 +870,11 @@ out:
 		for (size_t t = 0; t < spec->n_targets; t++) {
 			prov_close(r.ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
 			free(r.ts[t].jobs);
+			for (size_t i = 0; r.ts[t].own && i < spec->n_suites; i++)
+				if (r.ts[t].own[i])
+					suite_close(r.ts[t].suites[i]);
+			free(r.ts[t].suites);
+			free(r.ts[t].own);
 		}
 	if (r.suites)
 		for (size_t i = 0; i < spec->n_suites; i++)

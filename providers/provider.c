@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "providers/provider_impl.h"
 
@@ -12,7 +15,7 @@ struct prov {
 };
 
 static const prov_vtable *const kinds[] = { &prov_samples_vtable, &prov_openai_vtable,
-	&prov_anthropic_vtable, &prov_gemini_vtable, &prov_ollama_vtable };
+	&prov_anthropic_vtable, &prov_gemini_vtable, &prov_ollama_vtable, &prov_local_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 const prov_info *prov_list(size_t *n)
@@ -40,7 +43,7 @@ prov *prov_open(const prov_target *t, char *err, size_t errlen)
 		if (strcmp(kinds[i]->name, t->provider) == 0)
 			vt = kinds[i];
 	if (!vt) {
-		snprintf(err, errlen, "unknown provider \"%s\" (known: samples, openai, anthropic, gemini, ollama)", t->provider);
+		snprintf(err, errlen, "unknown provider \"%s\" (known: samples, openai, anthropic, gemini, ollama, local)", t->provider);
 		return NULL;
 	}
 	p = calloc(1, sizeof *p);
@@ -69,7 +72,26 @@ int prov_check(prov *p, const char *const *task_ids, size_t n_tasks, int n_sampl
 
 int prov_max_in_flight(const prov *p)
 {
+	if (p && p->vt->limit)
+		return p->vt->limit(p->self);
 	return p ? p->vt->max_in_flight : 0;
+}
+
+int prov_count_tokens(prov *p, const char *text, long *out)
+{
+	if (!p || !text || !out || !p->vt->count_tokens)
+		return PROV_EINVAL;
+	return p->vt->count_tokens(p->self, text, out);
+}
+
+int prov_context_length(const prov *p)
+{
+	return p && p->vt->context_length ? p->vt->context_length(p->self) : 0;
+}
+
+int prov_exclusive(const prov *p)
+{
+	return p ? p->vt->exclusive : 0;
 }
 
 int prov_submit(prov *p, const prov_req *rq, prov_done_fn done, void *ud)
@@ -225,4 +247,55 @@ const char *prov_strerror(int code)
 	case PROV_EIO: return "I/O error";
 	default: return "unknown provider error";
 	}
+}
+
+char *prov_path_resolve(const char *base, const char *path)
+{
+	char *out;
+	size_t n;
+	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
+		return strdup(path);
+	n = strlen(base) + strlen(path) + 2;
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s/%s", base, path);
+	return out;
+}
+
+int prov_opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,
+	size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return 0;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
+		snprintf(err, errlen, "options.%s: expected a number in [%g, %g]", k, lo, hi);
+		return -1;
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+int prov_opt_str(const cJSON *o, const char *k, char **out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || !v->valuestring[0]) {
+		snprintf(err, errlen, "options.%s: expected a non-empty string", k);
+		return -1;
+	}
+	free(*out);
+	*out = strdup(v->valuestring);
+	return *out ? 0 : -1;
+}
+
+double prov_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }

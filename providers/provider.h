@@ -1,7 +1,8 @@
 /* providers/provider.h — the provider interface: where a request goes and a response comes
  * back from. The scheduler treats every provider alike: submit many requests, poll, and a
- * callback fires once per request. The first provider is `samples` (answers from a JSONL
- * file of existing generations); local engine and remote APIs plug in behind the same calls. */
+ * callback fires once per request. Kinds: `samples` (answers from a JSONL file of existing
+ * generations), `local` (the built-in engine), and the remote APIs openai, anthropic, gemini,
+ * ollama. */
 #ifndef TB_PROVIDER_H
 #define TB_PROVIDER_H
 
@@ -118,8 +119,21 @@ prov *prov_open(const prov_target *t, char *err, size_t errlen);
 int prov_check(prov *p, const char *const *task_ids, size_t n_tasks, int n_samples,
 	char *err, size_t errlen);
 
-/* Largest number of requests this provider wants in flight (0 = no limit of its own). */
+/* Largest number of requests this provider wants in flight (0 = no limit of its own); for
+ * `local`, its options.n_parallel. */
 int prov_max_in_flight(const prov *p);
+
+/* Number of tokens of text with the target's own tokenizer, as a completion prompt (BOS
+ * included), into *out. Returns 0, or PROV_EINVAL when the provider has no tokenizer here
+ * (remote kinds) or the text cannot be tokenized. Ownership: text borrowed for the call. */
+int prov_count_tokens(prov *p, const char *text, long *out);
+
+/* The target's context length in tokens (local: options.n_ctx), or 0 when unknown. */
+int prov_context_length(const prov *p);
+
+/* 1 when the provider computes on this machine (local): the scheduler runs such targets one
+ * after another so that they do not share the CPU or GPU, and their timings stay their own. */
+int prov_exclusive(const prov *p);
 
 /* Queues a request. done fires later from prov_poll (never from inside prov_submit).
  * Returns 0, PROV_EBUSY, or another negative code. Ownership: rq borrowed for the call. */

@@ -21,10 +21,31 @@ typedef struct prov_vtable {
 	int (*in_flight)(const void *self);
 	void (*cancel_all)(void *self);
 	int max_in_flight;     /* 0 = no limit of its own */
+	/* Optional: this instance's in-flight limit (overrides max_in_flight). */
+	int (*limit)(const void *self);
+	/* Optional: tokens of text with the target's tokenizer (NULL: PROV_EINVAL). */
+	int (*count_tokens)(void *self, const char *text, long *out);
+	/* Optional: the target's context length in tokens (NULL: unknown). */
+	int (*context_length)(const void *self);
+	int exclusive;         /* 1: computes on this machine; run alone (prov_exclusive) */
 } prov_vtable;
 
 extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,
-	prov_gemini_vtable, prov_ollama_vtable;
+	prov_gemini_vtable, prov_ollama_vtable, prov_local_vtable;
+
+/* ---- provider.c: helpers every kind shares ---- */
+
+/* Monotonic clock in milliseconds. */
+double prov_now_ms(void);
+/* path resolved against base (NULL, "" or "." = as given; absolute paths as given).
+ * Ownership: caller frees; NULL on ENOMEM. */
+char *prov_path_resolve(const char *base, const char *path);
+/* Option k of object o as a number in [lo, hi] (a boolean reads as 0 / 1) into *out; absent
+ * leaves *out. Returns 0, or -1 with "options.K: expected a number in [lo, hi]" in err. */
+int prov_opt_num(const struct cJSON *o, const char *k, double lo, double hi, double *out,
+	char *err, size_t errlen);
+/* Option k as a non-empty string, replacing *out (heap); absent leaves *out. 0 or -1 (err). */
+int prov_opt_str(const struct cJSON *o, const char *k, char **out, char *err, size_t errlen);
 
 /* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
 

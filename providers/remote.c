@@ -64,13 +64,6 @@ struct remote {
 	unsigned rng;
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* xorshift32: jitter needs no quality, only independence from other targets. */
 static double rnd01(remote *r)
 {
@@ -86,38 +79,6 @@ static const char *const opt_keys[] = { "base_url", "key_env", "stream", "reason
 	"thinking_budget", "max_completion_tokens", "max_in_flight", "max_retries", "backoff_ms",
 	"max_backoff_ms", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
 	"total_timeout_ms", NULL };
-
-static int opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,
-	size_t errlen)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v)
-		return 0;
-	if (cJSON_IsBool(v)) {
-		*out = cJSON_IsTrue(v);
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
-		snprintf(err, errlen, "options.%s: expected a number in [%g, %g]", k, lo, hi);
-		return -1;
-	}
-	*out = v->valuedouble;
-	return 0;
-}
-
-static int opt_str(const cJSON *o, const char *k, char **out, char *err, size_t errlen)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v)
-		return 0;
-	if (!cJSON_IsString(v) || !v->valuestring[0]) {
-		snprintf(err, errlen, "options.%s: expected a non-empty string", k);
-		return -1;
-	}
-	free(*out);
-	*out = strdup(v->valuestring);
-	return *out ? 0 : -1;
-}
 
 static void remote_close(void *self);
 
@@ -156,20 +117,20 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 				goto fail;
 			}
 		}
-		if (opt_str(o, "base_url", &r->base_url, err, errlen) ||
-		    opt_str(o, "key_env", &key_env, err, errlen) ||
-		    opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
-		    opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
-		    opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
-		    opt_num(o, "max_completion_tokens", 0, 1, &mct, err, errlen) ||
-		    opt_num(o, "max_in_flight", 0, 100000, &mif, err, errlen) ||
-		    opt_num(o, "max_retries", 0, 100, &retries, err, errlen) ||
-		    opt_num(o, "backoff_ms", 0, 3.6e6, &bo, err, errlen) ||
-		    opt_num(o, "max_backoff_ms", 0, 3.6e6, &mbo, err, errlen) ||
-		    opt_num(o, "connect_timeout_ms", 1, 3.6e6, &cto, err, errlen) ||
-		    opt_num(o, "first_byte_timeout_ms", 1, 3.6e6, &fbto, err, errlen) ||
-		    opt_num(o, "idle_timeout_ms", 1, 3.6e6, &idto, err, errlen) ||
-		    opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen))
+		if (prov_opt_str(o, "base_url", &r->base_url, err, errlen) ||
+		    prov_opt_str(o, "key_env", &key_env, err, errlen) ||
+		    prov_opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
+		    prov_opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
+		    prov_opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
+		    prov_opt_num(o, "max_completion_tokens", 0, 1, &mct, err, errlen) ||
+		    prov_opt_num(o, "max_in_flight", 0, 100000, &mif, err, errlen) ||
+		    prov_opt_num(o, "max_retries", 0, 100, &retries, err, errlen) ||
+		    prov_opt_num(o, "backoff_ms", 0, 3.6e6, &bo, err, errlen) ||
+		    prov_opt_num(o, "max_backoff_ms", 0, 3.6e6, &mbo, err, errlen) ||
+		    prov_opt_num(o, "connect_timeout_ms", 1, 3.6e6, &cto, err, errlen) ||
+		    prov_opt_num(o, "first_byte_timeout_ms", 1, 3.6e6, &fbto, err, errlen) ||
+		    prov_opt_num(o, "idle_timeout_ms", 1, 3.6e6, &idto, err, errlen) ||
+		    prov_opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen))
 			goto fail;
 	}
 	if (!r->base_url && !(r->base_url = strdup(d->default_base_url)))
@@ -210,7 +171,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->total_timeout_ms = (long)tto;
 	r->price_in = t->price_in_usd_per_mtok;
 	r->price_out = t->price_out_usd_per_mtok;
-	r->rng = (unsigned)(now_ms() * 1000) | 1u;
+	r->rng = (unsigned)(prov_now_ms() * 1000) | 1u;
 	if (!(r->multi = curl_multi_init()))
 		goto oom;
 	curl_multi_setopt(r->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -234,7 +195,7 @@ static void note_tokens(flight *f, size_t text0, size_t reas0)
 	double t;
 	if (f->acc.text.len == text0 && f->acc.reasoning.len == reas0)
 		return;
-	t = now_ms() - f->t_submit;
+	t = prov_now_ms() - f->t_submit;
 	if (f->t_first_token < 0)
 		f->t_first_token = t;
 	else if (f->n_gaps < 1u << 20) {
@@ -285,7 +246,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 	flight *f = ud;
 	size_t n = sz * nm;
 	int rc;
-	f->t_last_byte = now_ms();
+	f->t_last_byte = prov_now_ms();
 	f->got_byte = 1;
 	if (!f->status)
 		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
@@ -399,7 +360,7 @@ static int flight_start(remote *r, flight *f)
 		return PROV_ENOMEM;
 	curl_easy_reset(f->easy);
 	f->attempts++;
-	f->t_start = f->t_last_byte = now_ms();
+	f->t_start = f->t_last_byte = prov_now_ms();
 	{
 		prov_buf url = { .max_bytes = 65536 };
 		char *b = r->d->build(&r->cfg, &f->rq, &url);
@@ -490,7 +451,7 @@ static void flight_deliver(remote *r, flight *f)
 		resp->n_tokens_cached = a->n_cached;
 		resp->t_first_token_ms = f->t_first_token;
 		resp->t_first_answer_ms = f->t_first_answer;
-		resp->t_done_ms = now_ms() - f->t_submit;
+		resp->t_done_ms = prov_now_ms() - f->t_submit;
 		resp->gaps_ms = f->gaps_ms;
 		resp->n_gaps = f->n_gaps;
 		f->gaps_ms = NULL;
@@ -534,7 +495,7 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		if (!a->err)
 			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
 		if (a->text.len || a->reasoning.len)
-			f->t_first_token = f->t_first_answer = now_ms() - f->t_submit;
+			f->t_first_token = f->t_first_answer = prov_now_ms() - f->t_submit;
 	} else if (!a->err) {
 		int rc = r->d->ndjson ? prov_ndjson_finish(&f->nd) : prov_sse_finish(&f->sse);
 		if (!rc)
@@ -556,7 +517,7 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		double wait = rnd01(r) * cap;    /* full jitter */
 		if (f->retry_hint_ms >= 0)
 			wait = fmax(wait, fmin(f->retry_hint_ms, r->max_backoff_ms));
-		f->t_next_try = now_ms() + wait;
+		f->t_next_try = prov_now_ms() + wait;
 		f->next = r->pending;
 		r->pending = f;
 		return;
@@ -579,7 +540,7 @@ static int remote_submit(void *self, const prov_req *rq, prov_done_fn done, void
 	f->r = r;
 	f->done = done;
 	f->ud = ud;
-	f->t_submit = now_ms();
+	f->t_submit = prov_now_ms();
 	f->t_next_try = f->t_submit;
 	prov_sse_init(&f->sse, EVENT_MAX_BYTES, on_sse, on_other, f);
 	prov_ndjson_init(&f->nd, EVENT_MAX_BYTES, on_line, f);
@@ -655,7 +616,7 @@ static int remote_poll(void *self, int timeout_ms)
 {
 	remote *r = self;
 	int fired = 0, running = 0, left;
-	double now = now_ms(), next_due = now + (timeout_ms > 0 ? timeout_ms : 0);
+	double now = prov_now_ms(), next_due = now + (timeout_ms > 0 ? timeout_ms : 0);
 	CURLMsg *m;
 
 	fired += start_due(r, now, &next_due);
@@ -673,9 +634,9 @@ static int remote_poll(void *self, int timeout_ms)
 			fired += before - r->n_total;
 		}
 	}
-	fired += check_stalls(r, now_ms());
+	fired += check_stalls(r, prov_now_ms());
 	if (!fired && timeout_ms > 0) {
-		double wait = next_due - now_ms();
+		double wait = next_due - prov_now_ms();
 		int w = wait < 0 ? 0 : wait > timeout_ms ? timeout_ms : (int)ceil(wait);
 		if (r->n_active)
 			curl_multi_poll(r->multi, NULL, 0, w, NULL);
@@ -731,8 +692,9 @@ static void remote_close(void *self)
 #define REMOTE_KIND(kind, desc) \
 	static void *kind##_open(const prov_target *t, char *err, size_t errlen) \
 	{ return remote_open(&prov_dialect_##kind, t, err, errlen); } \
-	const prov_vtable prov_##kind##_vtable = { #kind, desc, kind##_open, remote_close, NULL, \
-		remote_submit, remote_poll, remote_in_flight, remote_cancel_all, 0 };
+	const prov_vtable prov_##kind##_vtable = { .name = #kind, .summary = desc, \
+		.open = kind##_open, .close = remote_close, .submit = remote_submit, \
+		.poll = remote_poll, .in_flight = remote_in_flight, .cancel_all = remote_cancel_all };
 
 REMOTE_KIND(openai, "OpenAI Chat Completions, or any compatible server via options.base_url")
 REMOTE_KIND(anthropic, "Anthropic Messages API (streamed, thinking budget, cache tokens)")

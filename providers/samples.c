@@ -40,13 +40,6 @@ typedef struct samples {
 	int delay_ms;
 } samples;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
@@ -125,18 +118,6 @@ static void samples_close(void *self)
 	free(s);
 }
 
-static char *resolve(const char *base, const char *path)
-{
-	char *out;
-	size_t n;
-	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
-		return strdup(path);
-	n = strlen(base) + strlen(path) + 2;
-	if ((out = malloc(n)))
-		snprintf(out, n, "%s/%s", base, path);
-	return out;
-}
-
 /* Reads options: {"delay_ms": integer 0..600000}. Unknown keys are errors. */
 static int parse_options(samples *s, const prov_target *t, char *err, size_t errlen)
 {
@@ -213,7 +194,7 @@ static void *samples_open(const prov_target *t, char *err, size_t errlen)
 			 "(samples:PATH.jsonl)", t->id ? t->id : "?");
 		goto fail;
 	}
-	if (!(s->path = resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
+	if (!(s->path = prov_path_resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
 		goto fail;
 	if (!(f = fopen(s->path, "rb"))) {
 		snprintf(err, errlen, "%s: cannot open: %s", s->path, strerror(errno));
@@ -344,7 +325,7 @@ static int samples_submit(void *self, const prov_req *rq, prov_done_fn done, voi
 	}
 	p->done = done;
 	p->ud = ud;
-	p->t0_ms = now_ms();
+	p->t0_ms = prov_now_ms();
 	p->due_ms = p->t0_ms + s->delay_ms;
 	p->resp->attempts = 1;
 	if (t && rq->sample >= 0 && (size_t)rq->sample < t->n) {
@@ -370,7 +351,7 @@ static int samples_poll(void *self, int timeout_ms)
 {
 	samples *s = self;
 	int fired = 0;
-	double now = now_ms();
+	double now = prov_now_ms();
 
 	if (s->q_len && timeout_ms > 0 && s->q[s->q_head].due_ms > now) {
 		double wait = s->q[s->q_head].due_ms - now;
@@ -380,7 +361,7 @@ static int samples_poll(void *self, int timeout_ms)
 		ts.tv_sec = (time_t)(wait / 1e3);
 		ts.tv_nsec = (long)((wait - ts.tv_sec * 1e3) * 1e6);
 		nanosleep(&ts, NULL);
-		now = now_ms();
+		now = prov_now_ms();
 	}
 	/* Answers leave in submission order: every request has the same delay. */
 	while (s->q_len && s->q[s->q_head].due_ms <= now) {

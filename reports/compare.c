@@ -107,6 +107,39 @@ static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *
 	return n;
 }
 
+int rep_compare_targets(FILE *f, const rep_set *s, const char *base_id, const char *cand_id,
+	const rep_compare_opts *o, int *regressed, char *err, size_t errlen)
+{
+	rep_compare_opts def;
+	size_t bt = s->n_targets, ct = s->n_targets;
+	if (!o) {
+		rep_compare_opts_default(&def);
+		o = &def;
+	}
+	*regressed = 0;
+	for (size_t t = 0; t < s->n_targets; t++) {
+		if (strcmp(s->targets[t].id, base_id) == 0)
+			bt = t;
+		if (strcmp(s->targets[t].id, cand_id) == 0)
+			ct = t;
+	}
+	if (bt == s->n_targets || ct == s->n_targets) {
+		snprintf(err, errlen, "no target \"%s\" in the run", bt == s->n_targets ? base_id : cand_id);
+		return REP_EINVAL;
+	}
+	if (!compare_target(f, s, bt, s, ct, o, regressed)) {
+		snprintf(err, errlen, "nothing to compare: targets %s and %s share no suite with results",
+			base_id, cand_id);
+		return REP_EINVAL;
+	}
+	fprintf(f, "Verdict for %s: %s\n\n", cand_id, *regressed ? "REGRESSION" : "no significant regression");
+	if (ferror(f)) {
+		snprintf(err, errlen, "write error");
+		return REP_EIO;
+	}
+	return 0;
+}
+
 int rep_compare(FILE *f, const rep_set *base, const rep_set *cand, const rep_compare_opts *o,
 	int *regressed, char *err, size_t errlen)
 {

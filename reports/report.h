@@ -139,6 +139,14 @@ void rep_compare_opts_default(rep_compare_opts *o);
 int rep_compare(FILE *f, const rep_set *base, const rep_set *cand, const rep_compare_opts *o,
 	int *regressed, char *err, size_t errlen);
 
+/* As rep_compare for two targets of one set, by id (a quantisation sweep runs the base and
+ * each variant as targets of one run): the "## base → candidate" section with its table, the
+ * flipped items and metric deltas, then "Verdict for CAND: ...". *regressed as rep_compare.
+ * Returns 0, or REP_EINVAL (an unknown id or no shared suite, one line in err) / REP_EIO.
+ * Ownership: borrows everything. */
+int rep_compare_targets(FILE *f, const rep_set *s, const char *base_id, const char *cand_id,
+	const rep_compare_opts *o, int *regressed, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- statistics (stats.c) */
 
 /* Wilson score 95 % interval for k of n; n = 0 gives [0, 1]. */

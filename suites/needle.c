@@ -376,6 +376,18 @@ static int needle_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 	static const long def_lengths[] = { 1024, 2048, 4096, 8192 };
 	const long *lengths = o->n_needle_lengths ? o->needle_lengths : def_lengths;
 	size_t n_len = o->n_needle_lengths ? o->n_needle_lengths : 4;
+	long ctx_len[1];
+
+	/* The default grid stops at the target's context; a shorter context is its own length. */
+	if (!o->n_needle_lengths && o->max_context > 0) {
+		while (n_len && lengths[n_len - 1] > o->max_context)
+			n_len--;
+		if (!n_len) {
+			ctx_len[0] = o->max_context;
+			lengths = ctx_len;
+			n_len = 1;
+		}
+	}
 	int depths = o->needle_depths > 0 ? o->needle_depths : 10;
 	long max_len = 0;
 	needle *nd = calloc(1, sizeof *nd);
@@ -486,6 +498,7 @@ const suite_vtable suite_needle_vtable = {
 	.name = "needle",
 	.summary = "long-context retrieval: needles at each depth of haystacks cut to each length",
 	.dataset_hint = NULL,
+	.per_target = 1,
 	.open = needle_open,
 	.close = needle_close,
 	.build = needle_build,

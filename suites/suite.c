@@ -25,6 +25,7 @@ const suite_info *suite_list(size_t *n)
 		infos[i].name = kinds[i]->name;
 		infos[i].summary = kinds[i]->summary;
 		infos[i].dataset_hint = kinds[i]->dataset_hint;
+		infos[i].per_target = kinds[i]->per_target;
 	}
 	if (n)
 		*n = N_KINDS;

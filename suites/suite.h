@@ -40,6 +40,9 @@ typedef struct suite_opts {
 	 * of eng_tokenize); NULL: the estimate of one token per 4 bytes. Called at open only. */
 	long (*count_tokens)(void *ud, const char *text);
 	void *count_tokens_ud;
+	/* The target's context length in tokens, 0 = unknown. needle: the default lengths above
+	 * it are left out (and when all are, the grid is this one length). */
+	long max_context;
 } suite_opts;
 
 /* The verdicts of one response. metric[0] is the suite's primary metric. */
@@ -56,6 +59,8 @@ typedef struct suite_info {
 	const char *name;
 	const char *summary;
 	const char *dataset_hint;  /* what dataset file it reads */
+	int per_target;            /* 1: items depend on the target's tokenizer and context
+	                            * (count_tokens, max_context): open the suite per target */
 } suite_info;
 
 /* Known suites; *n receives the count. Ownership: static table. */

@@ -2,7 +2,9 @@
 # Integration: `tierbench quantize`, `tierbench quality` and `tierbench quant-sweep` end to end on
 # the shared stories260K model — the quantized file equals llama-quantize's, quality prints a
 # perplexity and a zero divergence against itself, a sweep writes its table and resumes — and
-# their errors (unknown type exit 1, requantizing without the flag exit 2, missing files).
+# their errors (unknown type exit 1, requantizing without the flag exit 2, missing files); a sweep
+# over gsm8k, humaneval and needle runs every model through the local provider on the same
+# prompts and writes the report and a verdict per variant, and resumes.
 . tests/integration/lib.sh
 ROOT=$(pwd)
 SHARED=${TB_SHARED:-$ROOT/../shared}
@@ -21,7 +23,8 @@ check quality_bad_ctx_is_usage_error test $rc -eq 1
 check sweep_unknown_type_is_usage_error test $rc -eq 1
 
 if [ ! -f "$MODEL" ]; then
-	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes; do
+	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes \
+		sweep_suites_run_every_model_on_the_same_items sweep_suites_report_has_tiers_and_verdicts sweep_suites_resume; do
 		skip "$n" "no $MODEL (set TB_SHARED)"
 	done
 	end_tests
@@ -45,4 +48,21 @@ cp sweep/quality.md first.md
 touch -d '2000-01-01' sweep/models/stories260K-Q2_K.gguf
 "$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s2.txt 2>&1; rc=$?
 check sweep_resumes sh -c "test $rc -eq 0 && cmp -s first.md sweep/quality.md && test \$(find sweep/models -newer first.md | wc -l) -eq 0"
+
+# Suites through the local provider: base + each variant on the same items and prompts, the
+# report with its tier list, a compare verdict per variant; a second run resumes.
+SW="$TB_BIN quant-sweep $MODEL --types Q8_0,Q2_K --suites gsm8k,humaneval,needle --limit 2
+	--dataset gsm8k=$ROOT/datasets/demo/arith.jsonl --dataset humaneval=$ROOT/datasets/code/tasks.jsonl
+	--max-tokens 16 --parallel 2 --threads 1 --out sweep --quiet"
+$SW >r1.txt 2>r1.err; rc=$?
+rows=$(sql sweep/results.db "SELECT count(*) FROM samples WHERE error = 0")
+prompts=$(sql sweep/results.db "SELECT count(*) FROM (SELECT suite, item FROM samples GROUP BY suite, item
+	HAVING count(DISTINCT request_hash) = 1 AND count(DISTINCT target) = 3)")
+check sweep_suites_run_every_model_on_the_same_items sh -c "test $rc -eq 0 && test '$rows' = 18 && test '$prompts' = 6"
+check sweep_suites_report_has_tiers_and_verdicts sh -c "grep -q '^## Tier list' sweep/report/report.md &&
+	grep -q '^## base → Q8_0' sweep/report/verdicts.md && grep -q '^Verdict for Q2_K: ' sweep/report/verdicts.md &&
+	grep -q '^| needle | 2 |' sweep/report/verdicts.md && grep -q '^Q2_K vs base: ' r1.txt"
+cp sweep/report/verdicts.md v1.md
+$SW >r2.txt 2>r2.err; rc=$?
+check sweep_suites_resume sh -c "test $rc -eq 0 && grep -q '18 of 18 samples already stored' r2.err && cmp -s v1.md sweep/report/verdicts.md"
 end_tests
