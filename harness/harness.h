@@ -47,6 +47,7 @@ typedef struct hx_target_spec {
 	int has_prices;
 	double price_in_usd_per_mtok;   /* prices.input_per_mtok */
 	double price_out_usd_per_mtok;  /* prices.output_per_mtok */
+	double price_cached_usd_per_mtok; /* prices.cached_input_per_mtok; -1 = the input price */
 	char *hardware_json;  /* hardware profile given in the spec (JSON object text), or NULL */
 	char *quant;          /* quantisation label, or NULL */
 	int max_in_flight;    /* per-target in-flight limit; 0 = use spec concurrency */

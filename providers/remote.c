@@ -60,7 +60,7 @@ struct remote {
 	double backoff_ms, max_backoff_ms;
 	long connect_timeout_ms, total_timeout_ms;
 	double first_byte_timeout_ms, idle_timeout_ms;
-	double price_in, price_out;
+	prov_price price;         /* the spec's, or the price table's entry; zero when unknown */
 	unsigned rng;
 };
 
@@ -120,6 +120,31 @@ static int opt_str(const cJSON *o, const char *k, char **out, char *err, size_t 
 }
 
 static void remote_close(void *self);
+
+/* The target's prices: the spec's when it gives any, else the built-in table's entry for the
+ * model, else zero (cost unknown). A table that exists but does not parse is an error. */
+static int price_for(const prov_dialect *d, const prov_target *t, prov_price *out, char *err,
+	size_t errlen)
+{
+	char path[4096];
+	prov_prices *tab;
+	memset(out, 0, sizeof *out);
+	out->cached_input_per_mtok = -1;
+	if (t->has_prices || t->price_in_usd_per_mtok > 0 || t->price_out_usd_per_mtok > 0) {
+		out->input_per_mtok = t->price_in_usd_per_mtok;
+		out->output_per_mtok = t->price_out_usd_per_mtok;
+		if (t->has_prices && t->price_cached_usd_per_mtok >= 0)
+			out->cached_input_per_mtok = t->price_cached_usd_per_mtok;
+		return 0;
+	}
+	if (!prov_prices_default_path(path, sizeof path))
+		return 0;
+	if (!(tab = prov_prices_load(path, err, errlen)))
+		return -1;
+	prov_prices_find(tab, d->name, t->model, out);
+	prov_prices_free(tab);
+	return 0;
+}
 
 static void *remote_open(const prov_dialect *d, const prov_target *t, char *err, size_t errlen)
 {
@@ -208,8 +233,8 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->first_byte_timeout_ms = fbto;
 	r->idle_timeout_ms = idto;
 	r->total_timeout_ms = (long)tto;
-	r->price_in = t->price_in_usd_per_mtok;
-	r->price_out = t->price_out_usd_per_mtok;
+	if (price_for(d, t, &r->price, err, errlen))
+		goto fail;
 	r->rng = (unsigned)(now_ms() * 1000) | 1u;
 	if (!(r->multi = curl_multi_init()))
 		goto oom;
@@ -495,7 +520,7 @@ static void flight_deliver(remote *r, flight *f)
 		resp->n_gaps = f->n_gaps;
 		f->gaps_ms = NULL;
 		/* Reasoning tokens are billed as output; n_tokens_out already counts them. */
-		resp->cost_usd = (a->n_in * r->price_in + a->n_out * r->price_out) / 1e6;
+		resp->cost_usd = prov_price_cost_usd(&r->price, a->n_in, a->n_out, a->n_cached);
 		f->done(f->ud, &f->rq, resp);
 	}
 	flight_free(f);
