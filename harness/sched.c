@@ -289,6 +289,9 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	row.n_tokens_reasoning = rs->n_tokens_reasoning;
 	row.n_tokens_cached = rs->n_tokens_cached;
 	row.ttft_ms = rs->t_first_token_ms;
+	row.ttfa_ms = rs->t_first_answer_ms;
+	row.gaps_ms = rs->gaps_ms;
+	row.n_gaps = rs->n_gaps;
 	row.latency_ms = rs->t_done_ms;
 	row.cost_usd = rs->cost_usd;
 	if (row.cost_usd == 0 && t->has_prices) {
