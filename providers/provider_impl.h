@@ -98,6 +98,25 @@ int prov_ndjson_finish(prov_ndjson *r);
 void prov_ndjson_release(prov_ndjson *r);
 
 
+/* ---- ratelimit.c: token bucket for rpm / tpm ---- */
+
+/* Refills at per_minute / 60000 units a millisecond up to one second's worth (at least 1).
+ * Valid when zeroed (no limit). */
+typedef struct prov_bucket {
+	double rate_per_ms, cap, level, t_ms;
+} prov_bucket;
+
+/* per_minute <= 0: no limit. The bucket starts full at now_ms. */
+void prov_bucket_init(prov_bucket *b, double per_minute, double now_ms);
+/* 1 when need units may go now (a need above the capacity goes once the bucket is full);
+ * else 0 and *wait_ms (may be NULL) says how long until it may. */
+int prov_bucket_ready(prov_bucket *b, double need, double now_ms, double *wait_ms);
+/* Spends n units; the level may go below zero (a correction or an oversized request). */
+void prov_bucket_take(prov_bucket *b, double n);
+/* Returns n units (a correction when the real count was below the estimate), up to the cap. */
+void prov_bucket_give(prov_bucket *b, double n);
+
+
 /* ---- api.c: wire dialects ---- */
 
 /* What one response has said so far, from stream events or a whole body. */

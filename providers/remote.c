@@ -45,6 +45,7 @@ typedef struct flight {
 	prov_err_class abort_class;
 	char abort_msg[128];
 	int cancelled;
+	double est_tokens;        /* tokens this attempt was charged to the tpm bucket */
 } flight;
 
 struct remote {
@@ -61,6 +62,7 @@ struct remote {
 	long connect_timeout_ms, total_timeout_ms;
 	double first_byte_timeout_ms, idle_timeout_ms;
 	prov_price price;         /* the spec's, or the price table's entry; zero when unknown */
+	prov_bucket rpm, tpm;     /* options.rpm / options.tpm; zeroed = no limit */
 	unsigned rng;
 };
 
@@ -85,7 +87,7 @@ static double rnd01(remote *r)
 static const char *const opt_keys[] = { "base_url", "key_env", "stream", "reasoning_effort",
 	"thinking_budget", "max_completion_tokens", "max_in_flight", "max_retries", "backoff_ms",
 	"max_backoff_ms", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
-	"total_timeout_ms", NULL };
+	"total_timeout_ms", "rpm", "tpm", NULL };
 
 static int opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,
 	size_t errlen)
@@ -152,7 +154,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	cJSON *o = NULL;
 	char *key_env = NULL;
 	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
-	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000;
+	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000, rpm = 0, tpm = 0;
 	const char *key;
 
 	if (!r) {
@@ -177,7 +179,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 			if (!opt_keys[i]) {
 				snprintf(err, errlen, "options.%s: unknown key for provider %s (known: base_url, "
 					"key_env, stream, reasoning_effort, thinking_budget, max_in_flight, "
-					"max_retries, *_timeout_ms, ...)", it->string, d->name);
+					"max_retries, rpm, tpm, *_timeout_ms, ...)", it->string, d->name);
 				goto fail;
 			}
 		}
@@ -194,7 +196,9 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		    opt_num(o, "connect_timeout_ms", 1, 3.6e6, &cto, err, errlen) ||
 		    opt_num(o, "first_byte_timeout_ms", 1, 3.6e6, &fbto, err, errlen) ||
 		    opt_num(o, "idle_timeout_ms", 1, 3.6e6, &idto, err, errlen) ||
-		    opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen))
+		    opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen) ||
+		    opt_num(o, "rpm", 0, 1e9, &rpm, err, errlen) ||
+		    opt_num(o, "tpm", 0, 1e12, &tpm, err, errlen))
 			goto fail;
 	}
 	if (!r->base_url && !(r->base_url = strdup(d->default_base_url)))
@@ -236,6 +240,8 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	if (price_for(d, t, &r->price, err, errlen))
 		goto fail;
 	r->rng = (unsigned)(now_ms() * 1000) | 1u;
+	prov_bucket_init(&r->rpm, rpm, now_ms());
+	prov_bucket_init(&r->tpm, tpm, now_ms());
 	if (!(r->multi = curl_multi_init()))
 		goto oom;
 	curl_multi_setopt(r->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -573,6 +579,16 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		a->err = PROV_ERR_CANCELLED;
 		snprintf(a->err_msg, sizeof a->err_msg, "cancelled");
 	}
+	/* tpm: replace the estimate by what the provider counted (a failed attempt without usage
+	 * is taken to have used nothing). */
+	{
+		double used = a->has_usage ? (double)(a->n_in + a->n_out) : a->err ? 0 : f->est_tokens;
+		if (used < f->est_tokens)
+			prov_bucket_give(&r->tpm, f->est_tokens - used);
+		else
+			prov_bucket_take(&r->tpm, used - f->est_tokens);
+		f->est_tokens = 0;
+	}
 	/* Unsafe 4xx are final; 408, 409 and 429 may be retried. */
 	if (!f->cancelled && retryable(a->err) && f->attempts <= r->max_retries &&
 	    !(f->status >= 400 && f->status < 500 && f->status != 408 && f->status != 409 &&
@@ -620,10 +636,20 @@ static int remote_submit(void *self, const prov_req *rq, prov_done_fn done, void
 	return 0;
 }
 
+/* What a request will cost the tpm bucket before it is sent: its text at 4 bytes a token plus
+ * the most it may generate; corrected from the reply's usage when the attempt ends. */
+static double estimate_tokens(const prov_req *rq)
+{
+	size_t bytes = rq->prompt ? strlen(rq->prompt) : 0;
+	for (size_t i = 0; i < rq->n_messages; i++)
+		bytes += rq->messages[i].content ? strlen(rq->messages[i].content) : 0;
+	return ceil(bytes / 4.0) + (rq->max_tokens > 0 ? rq->max_tokens : 0);
+}
+
 static int start_due(remote *r, double now, double *next_due)
 {
 	flight **pp = &r->pending;
-	int fired = 0;
+	int fired = 0, rate_blocked = 0;
 	while (*pp) {
 		flight *f = *pp;
 		if (f->cancelled) {
@@ -634,7 +660,21 @@ static int start_due(remote *r, double now, double *next_due)
 			fired++;
 			continue;
 		}
-		if (f->t_next_try <= now && (!r->max_in_flight || r->n_active < r->max_in_flight)) {
+		if (f->t_next_try <= now && (!r->max_in_flight || r->n_active < r->max_in_flight) &&
+		    !rate_blocked) {
+			double wait = 0, est = estimate_tokens(&f->rq);
+			if (!prov_bucket_ready(&r->rpm, 1, now, &wait) ||
+			    !prov_bucket_ready(&r->tpm, est, now, &wait)) {
+				/* Later requests wait behind this one: starts stay in order. */
+				rate_blocked = 1;
+				if (now + wait < *next_due)
+					*next_due = now + wait;
+				pp = &f->next;
+				continue;
+			}
+			prov_bucket_take(&r->rpm, 1);
+			prov_bucket_take(&r->tpm, est);
+			f->est_tokens = est;
 			*pp = f->next;
 			if (flight_start(r, f)) {
 				f->acc.err = PROV_ERR_TRANSPORT;

@@ -3,6 +3,7 @@
  * stream, malformed JSON, silence, oversized body), timeouts, and that the key never leaks. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "test.h"
 #include "mock/mock.h"
@@ -230,6 +231,100 @@ static void test_faults_end_in_their_error_class(void)
 	}
 }
 
+static double wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Submits n requests to kind with extra options, polls for dur_ms, then cancels the rest.
+ * Returns the number of requests the mock saw and the time they took in *elapsed_ms. */
+static int run_for(mock_server *m, const char *extra, int n, int max_tokens, double dur_ms,
+	double *elapsed_ms)
+{
+	char opts[512], err[256];
+	prov_target t = { 0 };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	double t0;
+	int seen;
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
+		" %s}", m->port, extra);
+	t.id = "t";
+	t.provider = "openai";
+	t.model = "m";
+	t.options_json = opts;
+	if (!(p = prov_open(&t, err, sizeof err))) {
+		printf("  open: %s\n", err);
+		return -1;
+	}
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.seed = -1;
+	rq.max_tokens = max_tokens;
+	for (int i = 0; i < n; i++)
+		prov_submit(p, &rq, on_done, &g);
+	t0 = wall_ms();
+	while (wall_ms() - t0 < dur_ms && prov_in_flight(p))
+		prov_poll(p, 10);
+	seen = m->n_requests;
+	*elapsed_ms = wall_ms() - t0;
+	prov_cancel_all(p);
+	for (int i = 0; i < 500 && prov_in_flight(p); i++)
+		prov_poll(p, 10);
+	prov_close(p);
+	prov_resp_free(g.r);
+	return seen;
+}
+
+/* Count-based: the requests the server saw never exceed burst + rate x elapsed (measured after
+ * the fact, so a slow machine only makes the bound looser), and the limit lets work through. */
+static void test_rpm_limit_holds_against_the_mock(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse");
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
+	double el;
+	int seen;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	seen = run_for(&m, "\"rpm\": 600", 60, 0, 1500, &el);   /* 10 a second, burst 10 */
+	mock_stop(&m);
+	TB_REQUIRE(seen >= 0);
+	TB_CHECK(seen <= 10 + 10 * el / 1e3 + 1);
+	TB_CHECK(seen >= 10);
+	TB_CHECK(seen < 60);
+	free(body);
+}
+
+/* tpm: each request is estimated at 1 prompt token + 50 max_tokens before it is sent, then
+ * corrected to the 44 tokens the fixture's usage reports. */
+static void test_tpm_limit_holds_and_is_corrected_from_usage(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse");
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
+	double el;
+	int seen;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	seen = run_for(&m, "\"tpm\": 12000", 60, 50, 1500, &el);  /* 200 a second, cap 200 */
+	mock_stop(&m);
+	TB_REQUIRE(seen >= 0);
+	/* tokens used <= cap + rate x time + one request's estimate in flight */
+	TB_CHECK(seen * 44.0 <= 200 + 200 * el / 1e3 + 51);
+	TB_CHECK(seen >= 4);
+	TB_CHECK(seen < 60);
+	free(body);
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -255,5 +350,7 @@ int main(void)
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
+	TB_RUN(test_rpm_limit_holds_against_the_mock);
+	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
 	return tb_test_end();
 }
