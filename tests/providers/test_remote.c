@@ -325,6 +325,26 @@ static void test_tpm_limit_holds_and_is_corrected_from_usage(void)
 	free(body);
 }
 
+/* The mock answers many connections at once: 64 trickled streams are all being written at the
+ * same moment, and every one completes. */
+static void test_mock_serves_many_streams_at_once(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse");
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_TRICKLE, 5 } };
+	double el;
+	int seen;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	seen = run_for(&m, "\"max_in_flight\": 64", 64, 0, 20000, &el);
+	mock_stop(&m);
+	TB_CHECK_INT(seen, 64);
+	TB_CHECK(m.max_busy >= 32);
+	free(body);
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -351,6 +371,7 @@ int main(void)
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
+	TB_RUN(test_mock_serves_many_streams_at_once);
 	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
 	return tb_test_end();
 }
