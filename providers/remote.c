@@ -53,6 +53,7 @@ struct remote {
 	prov_api_cfg cfg;
 	char *base_url, *model, *reasoning_effort;
 	char *auth;               /* "header: key" line; never logged */
+	const char *key;          /* the key inside auth, scrubbed from everything handed back */
 	CURLM *multi;
 	flight *pending;          /* waiting to start or to retry */
 	flight *active;
@@ -212,6 +213,10 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	if (key_env || d->default_key_env) {
 		const char *env = key_env ? key_env : d->default_key_env;
 		key = getenv(env);
+		/* Gemini's own tools also read GOOGLE_API_KEY. */
+		if ((!key || !key[0]) && !key_env && !strcmp(d->name, "gemini") &&
+		    (key = getenv("GOOGLE_API_KEY")) && key[0])
+			env = "GOOGLE_API_KEY";
 		if (!key || !key[0]) {
 			snprintf(err, errlen, "%s: API key variable %s is not set", d->name, env);
 			goto fail;
@@ -221,6 +226,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 			if (!(r->auth = malloc(n)))
 				goto oom;
 			snprintf(r->auth, n, "%s%s", d->key_header, key);
+			r->key = r->auth + strlen(d->key_header);
 		}
 	}
 	r->cfg.base_url = r->base_url;
@@ -498,6 +504,22 @@ static void flight_free(flight *f)
 	free(f);
 }
 
+/* Replaces every copy of the key in s (a server that echoes it back in an error message or an
+ * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). */
+static char *scrub_key(const remote *r, char *s)
+{
+	static const char mark[] = "[redacted]";
+	size_t kn = r->key ? strlen(r->key) : 0;
+	char *at;
+	if (!s || kn < sizeof mark - 1)
+		return s;
+	while ((at = strstr(s, r->key))) {
+		memcpy(at, mark, sizeof mark - 1);
+		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
+	}
+	return s;
+}
+
 /* Fills and hands over the response, then frees the flight. */
 static void flight_deliver(remote *r, flight *f)
 {
@@ -508,11 +530,11 @@ static void flight_deliver(remote *r, flight *f)
 		resp->attempts = f->attempts;
 		resp->err = a->err;
 		if (a->err)
-			resp->err_msg = strdup(a->err_msg);
+			resp->err_msg = scrub_key(r, strdup(a->err_msg));
 		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
-			resp->text = strdup(prov_buf_str(&a->text));
+			resp->text = scrub_key(r, strdup(prov_buf_str(&a->text)));
 		if (a->reasoning.len)
-			resp->reasoning = strdup(prov_buf_str(&a->reasoning));
+			resp->reasoning = scrub_key(r, strdup(prov_buf_str(&a->reasoning)));
 		if (a->finish[0])
 			resp->finish_reason = strdup(a->finish);
 		resp->n_tokens_in = a->n_in;
