@@ -280,69 +280,72 @@ static int run_for(mock_server *m, const char *extra, int n, int max_tokens, dou
 	return seen;
 }
 
+/* run_for against a mock replaying the OpenAI stream fixture in mode; -2 without fixtures.
+ * *max_busy (may be NULL) gets the most replies the mock was writing at once. */
+static int stream_for(const char *extra, int n, int max_tokens, double dur_ms, int mode,
+	int trickle_ms, double *elapsed_ms, int *max_busy)
+{
+	char *body = fixture("openai/chat_completion_stream.sse");
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, mode, trickle_ms } };
+	int seen;
+	if (!body)
+		return -2;
+	s[0].body = body;
+	if (mock_start(&m, s, 1)) {
+		free(body);
+		return -1;
+	}
+	seen = run_for(&m, extra, n, max_tokens, dur_ms, elapsed_ms);
+	mock_stop(&m);
+	if (max_busy)
+		*max_busy = m.max_busy;
+	free(body);
+	return seen;
+}
+
 /* Count-based: the requests the server saw never exceed burst + rate x elapsed (measured after
  * the fact, so a slow machine only makes the bound looser), and the limit lets work through. */
 static void test_rpm_limit_holds_against_the_mock(void)
 {
-	char *body = fixture("openai/chat_completion_stream.sse");
-	mock_server m;
-	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
 	double el;
-	int seen;
-	if (!body)
+	/* 10 a second, burst 10 */
+	int seen = stream_for("\"rpm\": 600", 60, 0, 1500, MOCK_FULL, 0, &el, NULL);
+	if (seen == -2)
 		TB_SKIP("no shared fixtures");
-	s[0].body = body;
-	TB_REQUIRE(mock_start(&m, s, 1) == 0);
-	seen = run_for(&m, "\"rpm\": 600", 60, 0, 1500, &el);   /* 10 a second, burst 10 */
-	mock_stop(&m);
 	TB_REQUIRE(seen >= 0);
 	TB_CHECK(seen <= 10 + 10 * el / 1e3 + 1);
 	TB_CHECK(seen >= 10);
 	TB_CHECK(seen < 60);
-	free(body);
 }
 
 /* tpm: each request is estimated at 1 prompt token + 50 max_tokens before it is sent, then
  * corrected to the 44 tokens the fixture's usage reports. */
 static void test_tpm_limit_holds_and_is_corrected_from_usage(void)
 {
-	char *body = fixture("openai/chat_completion_stream.sse");
-	mock_server m;
-	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
 	double el;
-	int seen;
-	if (!body)
+	/* 200 a second, cap 200 */
+	int seen = stream_for("\"tpm\": 12000", 60, 50, 1500, MOCK_FULL, 0, &el, NULL);
+	if (seen == -2)
 		TB_SKIP("no shared fixtures");
-	s[0].body = body;
-	TB_REQUIRE(mock_start(&m, s, 1) == 0);
-	seen = run_for(&m, "\"tpm\": 12000", 60, 50, 1500, &el);  /* 200 a second, cap 200 */
-	mock_stop(&m);
 	TB_REQUIRE(seen >= 0);
 	/* tokens used <= cap + rate x time + one request's estimate in flight */
 	TB_CHECK(seen * 44.0 <= 200 + 200 * el / 1e3 + 51);
 	TB_CHECK(seen >= 4);
 	TB_CHECK(seen < 60);
-	free(body);
 }
 
 /* The mock answers many connections at once: 64 trickled streams are all being written at the
  * same moment, and every one completes. */
 static void test_mock_serves_many_streams_at_once(void)
 {
-	char *body = fixture("openai/chat_completion_stream.sse");
-	mock_server m;
-	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_TRICKLE, 5 } };
 	double el;
-	int seen;
-	if (!body)
+	int seen, busy = 0;
+	seen = stream_for("\"max_in_flight\": 64", 64, 0, 20000, MOCK_TRICKLE, 5, &el, &busy);
+	if (seen == -2)
 		TB_SKIP("no shared fixtures");
-	s[0].body = body;
-	TB_REQUIRE(mock_start(&m, s, 1) == 0);
-	seen = run_for(&m, "\"max_in_flight\": 64", 64, 0, 20000, &el);
-	mock_stop(&m);
 	TB_CHECK_INT(seen, 64);
-	TB_CHECK(m.max_busy >= 32);
-	free(body);
+	TB_CHECK(busy >= 32);
 }
 
 static void test_open_rejects_bad_options_with_one_line(void)
