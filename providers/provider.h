@@ -206,6 +206,20 @@ const char *prov_prices_default_path(char *buf, size_t n);
  * included) at the output price. */
 double prov_price_cost_usd(const prov_price *p, int64_t n_in, int64_t n_out, int64_t n_cached);
 
+/* ---- logging (provider.c) ---- */
+
+/* Levels of provider messages, most severe first. */
+enum { PROV_LOG_ERROR = 0, PROV_LOG_WARN, PROV_LOG_INFO, PROV_LOG_DEBUG };
+
+/* A sink for one message: one line without a newline, never holding an API key or an
+ * Authorization header (a key a server echoes is replaced by "[redacted]"). */
+typedef void (*prov_log_fn)(void *ud, int level, const char *msg);
+
+/* Sends messages at max_level and more severe to fn (NULL: none, the default); providers test
+ * the level before formatting. Set it before opening providers, from the polling thread.
+ * Ownership: ud is borrowed while set. */
+void prov_log_set(prov_log_fn fn, void *ud, int max_level);
+
 /* Text for a PROV_E* code. Ownership: static. */
 const char *prov_strerror(int code);
 

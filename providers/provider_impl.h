@@ -26,6 +26,13 @@ typedef struct prov_vtable {
 extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,
 	prov_gemini_vtable, prov_ollama_vtable;
 
+/* ---- provider.c: the log sink ---- */
+
+/* 1 when a message at level would reach the sink (test before formatting). */
+int prov_log_on(int level);
+/* Hands one message line to the sink. Ownership: msg borrowed for the call. */
+void prov_log_emit(int level, const char *msg);
+
 /* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
 
 /* A growable byte buffer, always NUL-terminated once non-empty, that refuses to grow past

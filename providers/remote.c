@@ -4,6 +4,7 @@
  * backoff with full jitter, server retry hints), the four timeouts and per-request timings
  * (docs/metrics.md). The wire format itself lives in api.c. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ struct remote {
 	char *base_url, *model, *reasoning_effort;
 	char *auth;               /* "header: key" line; never logged */
 	const char *key;          /* the key inside auth, scrubbed from everything handed back */
+	char *id;                 /* "<kind> <target id>", the prefix of log lines */
 	CURLM *multi;
 	flight *pending;          /* waiting to start or to retry */
 	flight *active;
@@ -81,6 +83,38 @@ static double rnd01(remote *r)
 	r->rng ^= r->rng >> 17;
 	r->rng ^= r->rng << 5;
 	return (r->rng >> 8) / 16777216.0;
+}
+
+/* Replaces every copy of the key in s (a server that echoes it back in an error message or an
+ * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). */
+static char *scrub_key(const remote *r, char *s)
+{
+	static const char mark[] = "[redacted]";
+	size_t kn = r->key ? strlen(r->key) : 0;
+	char *at;
+	if (!s || kn < sizeof mark - 1)
+		return s;
+	while ((at = strstr(s, r->key))) {
+		memcpy(at, mark, sizeof mark - 1);
+		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
+	}
+	return s;
+}
+
+/* One log line "<kind> <target>: ...", formatted only when the level is on, key scrubbed. */
+static void rlog(const remote *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void rlog(const remote *r, int level, const char *fmt, ...)
+{
+	char line[1024];
+	int n;
+	va_list ap;
+	if (!prov_log_on(level))
+		return;
+	n = snprintf(line, sizeof line, "%s: ", r->id ? r->id : r->d->name);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	prov_log_emit(level, scrub_key(r, line));
 }
 
 /* ---- options ---- */
@@ -248,10 +282,21 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->rng = (unsigned)(now_ms() * 1000) | 1u;
 	prov_bucket_init(&r->rpm, rpm, now_ms());
 	prov_bucket_init(&r->tpm, tpm, now_ms());
+	{
+		size_t n = strlen(d->name) + strlen(t->id ? t->id : "") + 2;
+		if (!(r->id = malloc(n)))
+			goto oom;
+		snprintf(r->id, n, "%s %s", d->name, t->id ? t->id : "");
+	}
 	if (!(r->multi = curl_multi_init()))
 		goto oom;
 	curl_multi_setopt(r->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(r->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	rlog(r, PROV_LOG_INFO, "%s, model %s, %s, key from %s, in flight %d, rpm %g, tpm %g, "
+		"retries %d, price in/out/cached %g/%g/%g per M", r->base_url, r->model,
+		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : d->default_key_env ?
+		d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
+		r->price.input_per_mtok, r->price.output_per_mtok, r->price.cached_input_per_mtok);
 	cJSON_Delete(o);
 	free(key_env);
 	return r;
@@ -448,6 +493,8 @@ static int flight_start(remote *r, flight *f)
 		free(f->body);
 		f->body = b;
 		curl_easy_setopt(f->easy, CURLOPT_URL, url.p);   /* libcurl copies the string */
+		rlog(r, PROV_LOG_DEBUG, "%s attempt %d: POST %s (%zu bytes)", f->rq.task_id ?
+			f->rq.task_id : "-", f->attempts, url.p, strlen(b));
 		prov_buf_release(&url);
 	}
 	if (!f->hdrs) {
@@ -504,22 +551,6 @@ static void flight_free(flight *f)
 	free(f);
 }
 
-/* Replaces every copy of the key in s (a server that echoes it back in an error message or an
- * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). */
-static char *scrub_key(const remote *r, char *s)
-{
-	static const char mark[] = "[redacted]";
-	size_t kn = r->key ? strlen(r->key) : 0;
-	char *at;
-	if (!s || kn < sizeof mark - 1)
-		return s;
-	while ((at = strstr(s, r->key))) {
-		memcpy(at, mark, sizeof mark - 1);
-		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
-	}
-	return s;
-}
-
 /* Fills and hands over the response, then frees the flight. */
 static void flight_deliver(remote *r, flight *f)
 {
@@ -549,6 +580,18 @@ static void flight_deliver(remote *r, flight *f)
 		f->gaps_ms = NULL;
 		/* Reasoning tokens are billed as output; n_tokens_out already counts them. */
 		resp->cost_usd = prov_price_cost_usd(&r->price, a->n_in, a->n_out, a->n_cached);
+		if (resp->err)
+			rlog(r, PROV_LOG_WARN, "%s: %s after %d attempt%s: %s", f->rq.task_id ?
+				f->rq.task_id : "-", prov_err_class_name(resp->err), resp->attempts,
+				resp->attempts == 1 ? "" : "s", resp->err_msg ? resp->err_msg : "");
+		else
+			rlog(r, PROV_LOG_DEBUG, "%s: %s, tokens in %lld (cached %lld) out %lld (reasoning "
+				"%lld), TTFT %.1f ms, e2e %.1f ms, %d attempt%s", f->rq.task_id ?
+				f->rq.task_id : "-", resp->finish_reason ? resp->finish_reason : "-",
+				(long long)resp->n_tokens_in, (long long)resp->n_tokens_cached,
+				(long long)resp->n_tokens_out, (long long)resp->n_tokens_reasoning,
+				resp->t_first_token_ms, resp->t_done_ms, resp->attempts,
+				resp->attempts == 1 ? "" : "s");
 		f->done(f->ud, &f->rq, resp);
 	}
 	flight_free(f);
@@ -583,6 +626,8 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		snprintf(a->err_msg, sizeof a->err_msg, "%s", curl_easy_strerror(cc));
 	} else if (f->status < 200 || f->status >= 300) {
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
+		if (prov_log_on(PROV_LOG_DEBUG))
+			rlog(r, PROV_LOG_DEBUG, "HTTP %ld body: %.300s", f->status, prov_buf_str(&f->raw));
 	} else if (!r->cfg.stream) {
 		if (!a->err)
 			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
@@ -620,6 +665,9 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		if (f->retry_hint_ms >= 0)
 			wait = fmax(wait, fmin(f->retry_hint_ms, r->max_backoff_ms));
 		f->t_next_try = now_ms() + wait;
+		rlog(r, PROV_LOG_INFO, "%s attempt %d: %s (HTTP %ld): %s; retrying in %.0f ms",
+			f->rq.task_id ? f->rq.task_id : "-", f->attempts, prov_err_class_name(a->err),
+			f->status, a->err_msg, wait);
 		f->next = r->pending;
 		r->pending = f;
 		return;
@@ -808,6 +856,7 @@ static void remote_close(void *self)
 	free(r->base_url);
 	free(r->model);
 	free(r->reasoning_effort);
+	free(r->id);
 	if (r->auth) {
 		memset(r->auth, 0, strlen(r->auth));
 		free(r->auth);

@@ -1,7 +1,7 @@
 /* tests/integration/test_keyleak.c — API keys never reach an output: fake keys are planted in
  * OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY and a target's key_env; `tierbench run`
  * runs against loopback mocks whose error replies (retried 5xx, final 401) and answers echo the
- * key back; then `tierbench report` writes every format, to files and to stdout. Every file
+ * key back, with verbose provider logging on stderr; then `tierbench report` writes every format, to files and to stdout. Every file
  * left behind (the raw SQLite store with its WAL, reports, charts), stdout and stderr are
  * searched for the keys and for fragments of them. Needs TB_BIN (set by make test). */
 #include <dirent.h>
@@ -172,7 +172,7 @@ static void test_planted_keys_reach_no_output_of_run_and_report(void)
 	fputs(spec, f);
 	fclose(f);
 	/* Keys are also passed where a careless program might echo its environment. */
-	snprintf(cmd, sizeof cmd, "'%s' run '%s/spec.json' --out '%s/run' --no-bw >'%s/run.out' 2>'%s/run.err'",
+	snprintf(cmd, sizeof cmd, "'%s' run '%s/spec.json' --out '%s/run' --no-bw -vv >'%s/run.out' 2>'%s/run.err'",
 		bin, scratch, scratch, scratch, scratch);
 	rc = system(cmd);
 	for (int k = 0; k < N_KEYS; k++)
@@ -192,6 +192,14 @@ static void test_planted_keys_reach_no_output_of_run_and_report(void)
 	TB_CHECK(q1(path, "SELECT count(*) FROM samples WHERE error = 0") >= 4);
 	TB_CHECK(q1(path, "SELECT count(*) FROM samples WHERE error_msg LIKE '%[redacted]%'") >= 4);
 	TB_CHECK(q1(path, "SELECT count(*) FROM samples WHERE response LIKE '%[redacted]%'") >= 2);
+	/* The verbose log went to stderr, with the echoed error bodies, redacted. */
+	snprintf(path, sizeof path, "%s/run.err", scratch);
+	{
+		char *log = tb_slurp(path, NULL);
+		TB_CHECK(log && strstr(log, "retrying in") && strstr(log, "body:") &&
+			 strstr(log, "[redacted]"));
+		free(log);
+	}
 	n_files = n_bytes = 0;
 	TB_CHECK(!tree_leaks(scratch));
 	TB_CHECK(n_files >= 12);

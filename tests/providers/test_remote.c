@@ -34,23 +34,19 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 
 /* Opens kind against the mock with extra options, runs one request, returns its response
  * (caller frees) or NULL with err set when open fails. Bounded: gives up after 20 s. */
-static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, char *err, size_t errlen)
+static prov_resp *run_target(prov_target *t, mock_server *m, const char *extra, char *err,
+	size_t errlen)
 {
 	char opts[512];
-	prov_target t = { 0 };
 	prov_msg msg = { "user", "hi" };
 	prov_req rq = { 0 };
 	got g = { 0, NULL };
 	prov *p;
 	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
 		" \"backoff_ms\": 5, \"max_backoff_ms\": 50%s%s}", m->port, extra ? ", " : "", extra ? extra : "");
-	t.id = "t";
-	t.provider = kind;
-	t.model = "m";
-	t.options_json = opts;
-	t.price_in_usd_per_mtok = 3;
-	t.price_out_usd_per_mtok = 15;
-	if (!(p = prov_open(&t, err, errlen)))
+	t->id = "t";
+	t->options_json = opts;
+	if (!(p = prov_open(t, err, errlen)))
 		return NULL;
 	rq.messages = &msg;
 	rq.n_messages = 1;
@@ -60,6 +56,13 @@ static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, c
 			prov_poll(p, 10);
 	prov_close(p);
 	return g.r;
+}
+
+static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, char *err, size_t errlen)
+{
+	prov_target t = { .provider = kind, .model = "m", .price_in_usd_per_mtok = 3,
+		.price_out_usd_per_mtok = 15 };
+	return run_target(&t, m, extra, err, errlen);
 }
 
 static void no_key_in(const prov_resp *r)
@@ -348,6 +351,86 @@ static void test_mock_serves_many_streams_at_once(void)
 	TB_CHECK(busy >= 32);
 }
 
+/* Without spec prices the built-in table prices the model (snapshot name, cached input); with
+ * them, the spec's cached price applies. The fixture reports 14 in, 30 out; the mock's body is
+ * edited to report 10 of the 14 as cached. */
+static void test_cost_comes_from_price_table_or_spec_with_cached_input(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse"), err[256], *at;
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
+	prov_target t = { .provider = "openai", .model = "gpt-4.1-mini-2025-04-14" };
+	prov_resp *r;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	TB_REQUIRE((at = strstr(body, "\"prompt_tokens\":14")) != NULL);
+	{
+		/* "prompt_tokens":14, -> add prompt_tokens_details with 10 cached */
+		const char *ins = "\"prompt_tokens_details\":{\"cached_tokens\":10},";
+		size_t n = strlen(body), off = (size_t)(at - body);
+		char *b2 = malloc(n + strlen(ins) + 1);
+		TB_REQUIRE(b2);
+		memcpy(b2, body, off);
+		strcpy(b2 + off, ins);
+		strcat(b2, body + off);
+		free(body);
+		body = b2;
+	}
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	r = run_target(&t, &m, NULL, err, sizeof err);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->n_tokens_cached, 10);
+	TB_CHECK_NEAR(r->cost_usd, (4 * 0.40 + 10 * 0.10 + 30 * 1.60) / 1e6, 1e-12);
+	prov_resp_free(r);
+	t.has_prices = 1;
+	t.price_in_usd_per_mtok = 2;
+	t.price_out_usd_per_mtok = 8;
+	t.price_cached_usd_per_mtok = 0.5;
+	r = run_target(&t, &m, NULL, err, sizeof err);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_NEAR(r->cost_usd, (4 * 2 + 10 * 0.5 + 30 * 8) / 1e6, 1e-12);
+	prov_resp_free(r);
+	free(body);
+}
+
+typedef struct logged { int n; int leaked; char last[512]; } logged;
+
+static void on_log(void *ud, int level, const char *msg)
+{
+	logged *l = ud;
+	(void)level;
+	l->n++;
+	l->leaked |= strstr(msg, KEY) != NULL;
+	snprintf(l->last, sizeof l->last, "%s", msg);
+}
+
+/* A server that echoes the key in its error body: the message handed back and every log line
+ * carry "[redacted]" instead. */
+static void test_echoed_key_is_redacted_in_response_and_log(void)
+{
+	mock_server m;
+	mock_step s[1] = { { 401, NULL, "{\"error\":{\"message\":\"Incorrect API key provided: " KEY
+		". Check it.\",\"type\":\"invalid_request_error\"}}", 0, MOCK_FULL, 0 } };
+	logged lg = { 0, 0, "" };
+	char err[256];
+	prov_resp *r;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	prov_log_set(on_log, &lg, PROV_LOG_DEBUG);
+	r = run_one("openai", &m, NULL, err, sizeof err);
+	prov_log_set(NULL, NULL, 0);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->err, PROV_ERR_AUTH);
+	TB_CHECK(r->err_msg && strstr(r->err_msg, "[redacted]"));
+	no_key_in(r);
+	TB_CHECK(lg.n >= 3);           /* open, attempt, error body, final error */
+	TB_CHECK(!lg.leaked);
+	TB_CHECK(strstr(lg.last, "auth after 1 attempt") != NULL);
+	prov_resp_free(r);
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -373,6 +456,8 @@ int main(void)
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
+	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
+	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
 	TB_RUN(test_mock_serves_many_streams_at_once);
 	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
