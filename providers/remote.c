@@ -86,11 +86,13 @@ static double rnd01(remote *r)
 }
 
 /* Replaces every copy of the key in s (a server that echoes it back in an error message or an
- * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). */
+ * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). A text
+ * cut short inside a copy (a capped message or log line) ends in a prefix of the key: a prefix
+ * of 6 bytes or more is cut off too, and marked when there is room. */
 static char *scrub_key(const remote *r, char *s)
 {
 	static const char mark[] = "[redacted]";
-	size_t kn = r->key ? strlen(r->key) : 0;
+	size_t kn = r->key ? strlen(r->key) : 0, len;
 	char *at;
 	if (!s || kn < sizeof mark - 1)
 		return s;
@@ -98,6 +100,15 @@ static char *scrub_key(const remote *r, char *s)
 		memcpy(at, mark, sizeof mark - 1);
 		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
 	}
+	len = strlen(s);
+	for (size_t n = kn - 1 < len ? kn - 1 : len; n >= 6; n--)
+		if (!memcmp(s + len - n, r->key, n)) {
+			if (n >= sizeof mark - 1)
+				memcpy(s + len - n, mark, sizeof mark);
+			else
+				s[len - n] = '\0';
+			break;
+		}
 	return s;
 }
 

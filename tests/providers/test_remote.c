@@ -431,6 +431,30 @@ static void test_echoed_key_is_redacted_in_response_and_log(void)
 	prov_resp_free(r);
 }
 
+/* An error message longer than the 200 bytes kept, cut inside the echoed key: the part of the
+ * key before the cut is not kept either (14 bytes of it: marked; 9 bytes: cut off). */
+static void test_key_cut_short_by_the_message_cap_is_removed(void)
+{
+	static const int keep[] = { 14, 9 };
+	for (int i = 0; i < 2; i++) {
+		char body[1024], pad[300], err[256];
+		mock_server m;
+		mock_step s[1] = { { 401, NULL, body, 0, MOCK_FULL, 0 } };
+		prov_resp *r;
+		memset(pad, 'x', sizeof pad);
+		pad[199 - keep[i]] = '\0';
+		snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s " KEY " tail\"}}", pad);
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		r = run_one("openai", &m, NULL, err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r && r->err_msg);
+		TB_CHECK(strstr(r->err_msg, "sk-PLA") == NULL);
+		TB_CHECK(strstr(r->err_msg, "xxxx") != NULL);
+		TB_CHECK(!strstr(r->err_msg, "[redacted]") == (keep[i] < 10));
+		prov_resp_free(r);
+	}
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -458,6 +482,7 @@ int main(void)
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
 	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
+	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
 	TB_RUN(test_mock_serves_many_streams_at_once);
 	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
