@@ -344,7 +344,7 @@ static void test_mock_serves_many_streams_at_once(void)
 {
 	double el;
 	int seen, busy = 0;
-	seen = stream_for("\"max_in_flight\": 64", 64, 0, 20000, MOCK_TRICKLE, 5, &el, &busy);
+	seen = stream_for("\"max_in_flight\": 64", 64, 0, 20000, MOCK_TRICKLE, 1, &el, &busy);
 	if (seen == -2)
 		TB_SKIP("no shared fixtures");
 	TB_CHECK_INT(seen, 64);
