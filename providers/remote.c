@@ -758,6 +758,7 @@ static int start_due(remote *r, double now, double *next_due)
 			f->est_tokens = est;
 			*pp = f->next;
 			if (flight_start(r, f)) {
+				prov_bucket_give(&r->tpm, est);   /* nothing was sent */
 				f->acc.err = PROV_ERR_TRANSPORT;
 				snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "could not start the request");
 				flight_deliver(r, f);
