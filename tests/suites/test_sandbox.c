@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,8 +53,40 @@ static suite_sb_verdict run1(const char *prog, double timeout_s, suite_sb_result
 	return r->verdict;
 }
 
-/* Processes whose command line mentions the sandbox's script name (a zygote and its forks name
- * it in the first line of their -c program), other than zombies; each is printed when verbose. */
+/* The parent of pid from /proc (0 when unreadable). */
+static int parent_pid(int pid)
+{
+	char path[64], st[512], *cp;
+	FILE *f;
+	size_t m;
+	int ppid = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	m = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[m] = 0;
+	if (!(cp = strrchr(st, ')')) || sscanf(cp + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Whether pid descends from this test process. The test is a child subreaper (see main), so
+ * whatever escapes a sandbox whose supervisor ended is re-parented here and still counts, and
+ * sandboxes of other processes on the machine (another test run) do not. */
+static int is_ours(int pid)
+{
+	int self = (int)getpid();
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if ((pid = parent_pid(pid)) == self)
+			return 1;
+	}
+	return 0;
+}
+
+/* Our processes whose command line mentions the sandbox's script name (a zygote and its forks
+ * name it in the first line of their -c program), other than zombies; each is printed when
+ * verbose. */
 static int count_sandboxed_processes(int verbose)
 {
 	DIR *d = opendir("/proc");
@@ -76,7 +109,7 @@ static int count_sandboxed_processes(int verbose)
 			if (!buf[i])
 				buf[i] = ' ';
 		buf[len] = 0;
-		if (!strstr(buf, "prog.py"))
+		if (!strstr(buf, "prog.py") || !is_ours(atoi(e->d_name)))
 			continue;
 		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
 		if ((f = fopen(path, "r"))) {
@@ -539,6 +572,7 @@ static void test_zygote_that_cannot_start_gives_an_error_line(void)
 
 int main(void)
 {
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (int round = 0; round < 2; round++) {
 		test_mode = round ? SUITE_SB_MODE_ZYGOTE : SUITE_SB_MODE_EXEC;
 		printf("-- %s mode\n", round ? "zygote" : "exec");
