@@ -471,6 +471,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		so.limit = ss->limit;
 		so.seed = ss->seed;
 		so.chat = ss->chat;
+		so.needle_lengths = ss->needle_lengths;
+		so.n_needle_lengths = ss->n_needle_lengths;
+		so.needle_depths = ss->needle_depths;
+		so.needle_variant = ss->needle_variant;
 		r.suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
 		free(train);
