@@ -694,6 +694,8 @@ done:
 	return rc;
 }
 
+static suite_sb_zygote *thread_zygote(const suite_sb_opts *o);
+
 int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result *res)
 {
 	suite_sb_opts o;
@@ -708,6 +710,8 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 	if (!program)
 		return SUITE_EINVAL;
 	fill_opts(opts, &o);
+	if (o.mode == SUITE_SB_MODE_AUTO)
+		return sb_run(&o, thread_zygote(&o), program, res);
 	if (o.mode == SUITE_SB_MODE_ZYGOTE)
 		z = suite_sb_zygote_open(&o, err, sizeof err);   /* NULL: the exec path */
 	rc = sb_run(&o, z, program, res);
@@ -1021,7 +1025,8 @@ static const char zygote_py[] =
 	"finish(0)\n";
 
 struct suite_sb_zygote {
-	suite_sb_opts o;      /* filled; strings borrowed from the opener */
+	suite_sb_opts o;      /* filled; python and tmp_root point into the copies below */
+	char *python, *tmp_root;
 	sb_plan tmpl;         /* maps, tmpfs options, limits */
 	int pid;              /* the zygote, -1 when none runs */
 	int ctl;              /* our end of the socket pair, -1 when none */
@@ -1136,11 +1141,18 @@ suite_sb_zygote *suite_sb_zygote_open(const suite_sb_opts *o, char *err, size_t 
 		return NULL;
 	}
 	fill_opts(o, &z->o);
-	plan_fill(&z->tmpl, &z->o);
 	z->pid = z->ctl = -1;
+	if (!(z->python = strdup(z->o.python)) || !(z->tmp_root = strdup(z->o.tmp_root))) {
+		snprintf(err, errlen, "sandbox: out of memory");
+		suite_sb_zygote_close(z);
+		return NULL;
+	}
+	z->o.python = z->python;
+	z->o.tmp_root = z->tmp_root;
+	plan_fill(&z->tmpl, &z->o);
 	if (zygote_spawn(z)) {
 		snprintf(err, errlen, "sandbox: the zygote (%s -c ...) did not start", z->o.python);
-		free(z);
+		suite_sb_zygote_close(z);
 		return NULL;
 	}
 	return z;
@@ -1259,7 +1271,70 @@ void suite_sb_zygote_close(suite_sb_zygote *z)
 	if (!z)
 		return;
 	zygote_kill(z);
+	free(z->python);
+	free(z->tmp_root);
 	free(z);
+}
+
+/* ------------------------------------------------------------------ the thread's own zygote */
+
+/* suite_sb_run in AUTO mode keeps one zygote per calling thread (the harness's scoring
+ * workers call it once per sample): made on the first call, closed when the thread ends (the
+ * key's destructor; the zygote's parent-death signal covers a thread that never returns to
+ * it), made again when the options change. A thread where none could start remembers that
+ * and takes the exec path without trying again. */
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tl_key;
+static int tl_key_ok;
+static char tl_none;   /* its address marks "no zygote for this thread" */
+
+static void tl_release(void *v)
+{
+	if (v != &tl_none)
+		suite_sb_zygote_close(v);
+}
+
+static void tl_init(void)
+{
+	tl_key_ok = pthread_key_create(&tl_key, tl_release) == 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether two filled option sets start the same zygote. */
+static int same_opts(const suite_sb_opts *a, const suite_sb_opts *b)
+{
+	return same_str(a->python, b->python) && same_str(a->tmp_root, b->tmp_root) &&
+	       a->timeout_s == b->timeout_s && a->cpu_s == b->cpu_s && a->mem_bytes == b->mem_bytes &&
+	       a->fsize_bytes == b->fsize_bytes && a->nproc == b->nproc && a->nofile == b->nofile &&
+	       a->out_cap_bytes == b->out_cap_bytes && a->site == b->site;
+}
+
+static suite_sb_zygote *thread_zygote(const suite_sb_opts *o)
+{
+	void *v;
+	char err[256];
+	pthread_once(&tl_once, tl_init);
+	if (!tl_key_ok)
+		return NULL;
+	v = pthread_getspecific(tl_key);
+	if (v == &tl_none)
+		return NULL;
+	if (v && !same_opts(&((suite_sb_zygote *)v)->o, o)) {
+		suite_sb_zygote_close(v);
+		v = NULL;
+	}
+	if (!v) {
+		v = suite_sb_zygote_open(o, err, sizeof err);
+		if (pthread_setspecific(tl_key, v ? v : &tl_none)) {
+			suite_sb_zygote_close(v);
+			return NULL;
+		}
+	}
+	return v;
 }
 
 void suite_sb_result_release(suite_sb_result *res)

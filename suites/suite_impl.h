@@ -170,7 +170,8 @@ enum {
 
 /* How programs are started (suite_sb_opts.mode). */
 typedef enum suite_sb_mode {
-	SUITE_SB_MODE_AUTO = 0,  /* suite_sb_run_many: a zygote per worker, else exec; suite_sb_run: exec */
+	SUITE_SB_MODE_AUTO = 0,  /* a zygote per worker of suite_sb_run_many and per thread calling
+				  * suite_sb_run (kept until the thread ends); exec where none starts */
 	SUITE_SB_MODE_EXEC,      /* a new interpreter (execve) per program: the fallback */
 	SUITE_SB_MODE_ZYGOTE,    /* fork each program from a warm interpreter (falls back to exec when
 				  * no zygote starts; suite_sb_result.zygote tells which ran) */
@@ -205,7 +206,7 @@ typedef struct suite_sb_result {
 } suite_sb_result;
 
 /* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site; forked from
- * a one-off zygote when o->mode is SUITE_SB_MODE_ZYGOTE) in a fresh temporary directory under
+ * the calling thread's zygote in AUTO mode, from a one-off one in ZYGOTE mode) in a fresh temporary directory under
  * the limits of o (NULL: defaults), in a clean environment (PATH, LANG, no HOME, nothing of the
  * caller's). The whole process tree is killed at the end, whatever it did (setsid, fork, ignoring
  * SIGTERM), and the directory is removed. Thread-safe: a worker pool calls it from many threads.
@@ -225,8 +226,8 @@ const char *suite_sb_verdict_name(suite_sb_verdict v);
  * as the exec path (namespaces, init, nobody, rlimits, no-new-privileges, closed fds) before
  * the program's own fork runs the code. The zygote dies with the thread that (re)started it
  * (PR_SET_PDEATHSIG); a dead or misbehaving zygote is killed and started again. On failure
- * returns NULL with one line in err. Ownership: o (and its strings) borrowed for the zygote's
- * life; use from one thread at a time; free with suite_sb_zygote_close. */
+ * returns NULL with one line in err. Ownership: o copied (strings too); use from one thread at a
+ * time; free with suite_sb_zygote_close. */
 typedef struct suite_sb_zygote suite_sb_zygote;
 suite_sb_zygote *suite_sb_zygote_open(const suite_sb_opts *o, char *err, size_t errlen);
 

@@ -541,7 +541,7 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 		"\"humaneval\",\"samples\":20},{\"name\":\"mbpp\",\"samples\":4}]}";
 	static const int he_c[4] = { 0, 2, 20, 5 }, mb_c[2] = { 1, 4 };
 	static planted p[100];
-	static char ids[6][16];
+	static char ids[6][32];
 	size_t n = 0;
 	rep_set *set;
 	rep_opts o;

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -570,6 +571,36 @@ static void test_zygote_that_cannot_start_gives_an_error_line(void)
 	TB_CHECK(strstr(err, "zygote") != NULL);
 }
 
+static void *auto_run(void *arg)
+{
+	suite_sb_opts o = { 0 };
+	suite_sb_result *r = arg;
+	o.timeout_s = 5;   /* mode 0: AUTO */
+	if (suite_sb_run(&o, "print('auto')\n", r))
+		r->verdict = SUITE_SB_ERROR;
+	return NULL;
+}
+
+static void test_auto_mode_runs_each_thread_from_its_own_zygote(void)
+{
+	suite_sb_result r[3];
+	pthread_t th;
+	if (!have_python())
+		TB_SKIP("no python3");
+	/* Twice from this thread (the second from the zygote the first started), once from another
+	 * thread, whose zygote ends with it. */
+	auto_run(&r[0]);
+	auto_run(&r[1]);
+	TB_REQUIRE(pthread_create(&th, NULL, auto_run, &r[2]) == 0);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 3; i++) {
+		TB_CHECK_INT(r[i].verdict, SUITE_SB_PASSED);
+		TB_CHECK_STR(r[i].out, "auto\n");
+		TB_CHECK_INT(r[i].zygote, 1);
+		suite_sb_result_release(&r[i]);
+	}
+}
+
 int main(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -589,5 +620,6 @@ int main(void)
 	TB_RUN(test_zygote_programs_cannot_affect_the_next_one);
 	TB_RUN(test_zygote_that_died_or_hung_is_detected_and_started_again);
 	TB_RUN(test_zygote_that_cannot_start_gives_an_error_line);
+	TB_RUN(test_auto_mode_runs_each_thread_from_its_own_zygote);
 	return tb_test_end();
 }
