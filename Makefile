@@ -135,8 +135,15 @@ $(SBBENCH): tools/sbbench.c $(LIB)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-bench: check-deps $(BIN) $(MKBENCH) $(SBBENCH)
-	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) TB_SBBENCH=$(SBBENCH) scripts/bench.sh
+# tools/provbench streams requests through the provider layer against the loopback mock.
+PROVBENCH := $(BUILD)/tools/provbench
+$(PROVBENCH): tools/provbench.c tests/mock/mock.h $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: check-deps $(BIN) $(MKBENCH) $(SBBENCH) $(PROVBENCH)
+	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) TB_SBBENCH=$(SBBENCH) TB_PROVBENCH=$(PROVBENCH) scripts/bench.sh
 
 demo: check-deps $(BIN)
 	@TB_BIN=$(BIN) scripts/demo.sh

@@ -47,6 +47,7 @@ typedef struct hx_target_spec {
 	int has_prices;
 	double price_in_usd_per_mtok;   /* prices.input_per_mtok */
 	double price_out_usd_per_mtok;  /* prices.output_per_mtok */
+	double price_cached_usd_per_mtok; /* prices.cached_input_per_mtok; -1 = the input price */
 	char *hardware_json;  /* hardware profile given in the spec (JSON object text), or NULL */
 	char *quant;          /* quantisation label, or NULL */
 	int max_in_flight;    /* per-target in-flight limit; 0 = use spec concurrency */
@@ -121,7 +122,7 @@ void hx_spec_free(hx_spec *s);
 
 typedef struct hx_store hx_store;
 
-#define HX_STORE_SCHEMA_VERSION 1
+#define HX_STORE_SCHEMA_VERSION 2
 
 /* One scored (or failed) sample: the row the store keeps. All strings borrowed. */
 typedef struct hx_sample_row {
@@ -140,6 +141,9 @@ typedef struct hx_sample_row {
 	const char *answers_json;   /* {"strict":"18","flexible":"18"} */
 	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached;
 	double ttft_ms, latency_ms; /* < 0 = unknown (stored as NULL) */
+	double ttfa_ms;             /* first answer token after any reasoning; < 0 = unknown */
+	const double *gaps_ms;      /* [n_gaps] inter-token gaps, stored as itl_json; may be NULL */
+	size_t n_gaps;
 	double cost_usd;
 	int error;                  /* prov_err_class, 0 = none */
 	const char *error_class;    /* its name, or NULL */

@@ -85,6 +85,8 @@ static void usage_run(FILE *f)
 		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
 		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
 		"  -q, --quiet               no progress display\n"
+		"  -v, --verbose             provider messages on stderr (each attempt, retry, error body\n"
+		"                            and result; keys never appear); -vv adds per-request detail\n"
 		"  -h, --help                this text\n");
 }
 
@@ -114,6 +116,14 @@ static char *default_out(const hx_spec *spec, const char *spec_path)
 	return out;
 }
 
+/* The provider log sink of `run -v`: one line per message on stderr. */
+static void log_to_stderr(void *ud, int level, const char *msg)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	(void)ud;
+	fprintf(stderr, "tierbench: %s: %s\n", names[level >= 0 && level < 4 ? level : 3], msg);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TARGET = 256, O_SUITE, O_DATASET, O_TRAIN, O_SHOTS, O_LIMIT, O_SAMPLES, O_OUT,
@@ -132,12 +142,14 @@ static int cmd_run(int argc, char **argv)
 		{ "shard", required_argument, NULL, O_SHARD },
 		{ "no-bw", no_argument, NULL, O_NOBW },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *target = NULL, *suite_nm = NULL, *dataset = NULL, *train = NULL, *out = NULL;
 	long shots = -2, limit = -1, samples = -1, conc = -1, v;
 	int c, force_new = 0, quiet = 0, measure_bw = 1, shard_i = 0, shard_n = 1, flags_form = 0;
+	int verbose = 0;
 	hx_spec *spec = NULL;
 	hx_run_opts ro = { 0 };
 	hx_run_summary sum;
@@ -151,7 +163,7 @@ static int cmd_run(int argc, char **argv)
 			shard_n = (int)v;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_TARGET: target = optarg; flags_form = 1; break;
 		case O_SUITE: suite_nm = optarg; flags_form = 1; break;
@@ -197,6 +209,7 @@ static int cmd_run(int argc, char **argv)
 		}
 		case O_NOBW: measure_bw = 0; break;
 		case 'q': quiet = 1; break;
+		case 'v': verbose++; break;
 		case 'h': usage_run(stdout); return HX_EXIT_OK;
 		default: usage_run(stderr); return HX_EXIT_USAGE;
 		}
@@ -294,7 +307,10 @@ static int cmd_run(int argc, char **argv)
 	ro.shard_count = shard_n;
 	ro.measure_bw = measure_bw;
 	ro.log = stderr;
+	if (verbose)
+		prov_log_set(log_to_stderr, NULL, verbose > 1 ? PROV_LOG_DEBUG : PROV_LOG_INFO);
 	c = hx_run(spec, &ro, &sum, err, sizeof err);
+	prov_log_set(NULL, NULL, 0);
 	if (c) {
 		fprintf(stderr, "tierbench: %s\n", err);
 		rc = HX_EXIT_RUNTIME;
@@ -309,6 +325,7 @@ done:
 }
 
 /* ------------------------------------------------------------------ hw */
+
 
 static int cmd_hw(int argc, char **argv)
 {

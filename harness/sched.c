@@ -292,11 +292,20 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	row.n_tokens_reasoning = rs->n_tokens_reasoning;
 	row.n_tokens_cached = rs->n_tokens_cached;
 	row.ttft_ms = rs->t_first_token_ms;
+	row.ttfa_ms = rs->t_first_answer_ms;
+	row.gaps_ms = rs->gaps_ms;
+	row.n_gaps = rs->n_gaps;
 	row.latency_ms = rs->t_done_ms;
 	row.cost_usd = rs->cost_usd;
-	if (row.cost_usd == 0 && t->has_prices)
-		row.cost_usd = hx_cost_usd(rs->n_tokens_in, rs->n_tokens_out + rs->n_tokens_reasoning,
-			t->price_in_usd_per_mtok, t->price_out_usd_per_mtok);
+	if (row.cost_usd == 0 && t->has_prices) {
+		/* A provider that prices nothing itself (samples): the spec's prices, cached input at
+		 * its own price, reasoning inside n_tokens_out (docs/metrics.md). */
+		prov_price pr = { .input_per_mtok = t->price_in_usd_per_mtok,
+			.output_per_mtok = t->price_out_usd_per_mtok,
+			.cached_input_per_mtok = t->price_cached_usd_per_mtok };
+		row.cost_usd = prov_price_cost_usd(&pr, rs->n_tokens_in, rs->n_tokens_out,
+			rs->n_tokens_cached);
+	}
 	row.attempts = rs->attempts;
 	row.error = rs->err;
 	if (rs->err == PROV_ERR_NONE && rs->text && f->score_rc != 0) {
@@ -566,8 +575,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		pt.model = ts->model;
 		pt.options_json = ts->options_json;
 		pt.base_dir = spec->base_dir;
+		pt.has_prices = ts->has_prices;
 		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
 		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
+		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
 		if (!(r.ts[t].p = prov_open(&pt, perr, sizeof perr))) {
 			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
 			ret = HX_EINVAL;

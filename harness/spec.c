@@ -20,7 +20,8 @@ static const char *const top_keys[] = { "name", "targets", "suites", "generation
 	"score_workers", "output", NULL };
 static const char *const target_keys[] = { "id", "provider", "model", "options", "prices",
 	"hardware", "quant", "max_in_flight", NULL };
-static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok", NULL };
+static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok",
+	"cached_input_per_mtok", NULL };
 static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
 	"seed", "chat", "weight", NULL };
 static const char *const gen_keys[] = { "max_tokens", "temperature", "top_p", "stop", "seed", NULL };
@@ -263,9 +264,12 @@ static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spe
 			perr(c, pp, "expected an object, got %s", got);
 			return -1;
 		}
+		t->price_cached_usd_per_mtok = -1;
 		if (check_keys(c, pr, pp, price_keys) ||
 		    get_num(c, pr, pp, "input_per_mtok", 0, INFINITY, 0, &t->price_in_usd_per_mtok) ||
-		    get_num(c, pr, pp, "output_per_mtok", 0, INFINITY, 0, &t->price_out_usd_per_mtok))
+		    get_num(c, pr, pp, "output_per_mtok", 0, INFINITY, 0, &t->price_out_usd_per_mtok) ||
+		    get_num(c, pr, pp, "cached_input_per_mtok", 0, INFINITY, 0,
+			    &t->price_cached_usd_per_mtok))
 			return -1;
 		t->has_prices = 1;
 	}
@@ -661,6 +665,9 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 			cJSON *p = cJSON_AddObjectToObject(o, "prices");
 			cJSON_AddNumberToObject(p, "input_per_mtok", t->price_in_usd_per_mtok);
 			cJSON_AddNumberToObject(p, "output_per_mtok", t->price_out_usd_per_mtok);
+			if (t->price_cached_usd_per_mtok >= 0)
+				cJSON_AddNumberToObject(p, "cached_input_per_mtok",
+					t->price_cached_usd_per_mtok);
 		}
 		add_raw_object(o, "hardware", t->hardware_json);
 		add_str(o, "quant", t->quant);

@@ -18,7 +18,42 @@ struct hx_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *put;   /* prepared upsert, reused for every sample */
+	struct { char *p; size_t len, cap; } gaps;   /* itl_json text, reused for every sample */
 };
+
+/* The gaps as a JSON array of milliseconds with microsecond resolution ("[12.5,3.004]"):
+ * about 7 bytes a gap, read back by reports/load.c. */
+static int gaps_json(hx_store *st, const double *g, size_t n, char *err, size_t errlen)
+{
+	size_t need = 2 + n * 24;
+	st->gaps.len = 0;
+	if (!n)
+		return 0;
+	if (need > st->gaps.cap) {
+		char *p = realloc(st->gaps.p, need);
+		if (!p) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		st->gaps.p = p;
+		st->gaps.cap = need;
+	}
+	st->gaps.p[st->gaps.len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		double v = g[i] >= 0 && g[i] < 1e9 ? g[i] : 0;
+		int w = snprintf(st->gaps.p + st->gaps.len, need - st->gaps.len, "%s%.3f", i ? "," : "", v);
+		size_t e;
+		/* trim trailing zeros of the fraction: "3.000" -> "3", "2.500" -> "2.5" */
+		e = st->gaps.len + (size_t)w;
+		while (st->gaps.p[e - 1] == '0')
+			e--;
+		if (st->gaps.p[e - 1] == '.')
+			e--;
+		st->gaps.len = e;
+	}
+	st->gaps.p[st->gaps.len++] = ']';
+	return 0;
+}
 
 /* Migration i takes the schema from version i to i + 1. Append only; never edit a released step. */
 static const char *const migrations[] = {
@@ -78,6 +113,10 @@ static const char *const migrations[] = {
 	" created_at TEXT NOT NULL,"
 	" UNIQUE(run_id, target, suite, item, sample));"
 	"CREATE INDEX samples_by_suite ON samples(run_id, target, suite);",
+	/* 1 -> 2: time to first answer token, every inter-token gap, the cached-input price */
+	"ALTER TABLE samples ADD COLUMN ttfa_ms REAL;"
+	"ALTER TABLE samples ADD COLUMN itl_json TEXT;"
+	"ALTER TABLE targets ADD COLUMN price_cached_usd_per_mtok REAL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -204,6 +243,7 @@ void hx_store_close(hx_store *st)
 	if (!st)
 		return;
 	sqlite3_finalize(st->put);
+	free(st->gaps.p);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -270,8 +310,8 @@ static int add_targets(hx_store *st, int64_t run_id, const hx_spec *spec, char *
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(st->db,
 		"INSERT OR REPLACE INTO targets(run_id, target, provider, model, quant, options_json,"
-		" hardware_json, price_in_usd_per_mtok, price_out_usd_per_mtok)"
-		" VALUES(?,?,?,?,?,?,?,?,?)", -1, &q, NULL);
+		" hardware_json, price_in_usd_per_mtok, price_out_usd_per_mtok, price_cached_usd_per_mtok)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &q, NULL);
 	for (size_t i = 0; rc == SQLITE_OK && i < spec->n_targets; i++) {
 		const hx_target_spec *t = &spec->targets[i];
 		sqlite3_reset(q);
@@ -285,9 +325,14 @@ static int add_targets(hx_store *st, int64_t run_id, const hx_spec *spec, char *
 		if (t->has_prices) {
 			sqlite3_bind_double(q, 8, t->price_in_usd_per_mtok);
 			sqlite3_bind_double(q, 9, t->price_out_usd_per_mtok);
+			if (t->price_cached_usd_per_mtok >= 0)
+				sqlite3_bind_double(q, 10, t->price_cached_usd_per_mtok);
+			else
+				sqlite3_bind_null(q, 10);
 		} else {
 			sqlite3_bind_null(q, 8);
 			sqlite3_bind_null(q, 9);
+			sqlite3_bind_null(q, 10);
 		}
 		rc = sqlite3_step(q);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -443,8 +488,9 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 			"INSERT INTO samples(run_id, target, suite, item, sample, request_hash, response,"
 			" reasoning, finish_reason, extracted, expected, score, scores_json, answers_json,"
 			" n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached, ttft_ms, latency_ms,"
-			" cost_usd, error, error_class, error_msg, attempts, git_rev, created_at)"
-			" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			" cost_usd, error, error_class, error_msg, attempts, git_rev, created_at, ttfa_ms,"
+			" itl_json)"
+			" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 			" ON CONFLICT(run_id, target, suite, item, sample) DO UPDATE SET"
 			" request_hash=excluded.request_hash, response=excluded.response,"
 			" reasoning=excluded.reasoning, finish_reason=excluded.finish_reason,"
@@ -456,7 +502,8 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 			" latency_ms=excluded.latency_ms, cost_usd=excluded.cost_usd, error=excluded.error,"
 			" error_class=excluded.error_class, error_msg=excluded.error_msg,"
 			" attempts=samples.attempts + excluded.attempts, git_rev=excluded.git_rev,"
-			" created_at=excluded.created_at", -1, &st->put, NULL);
+			" created_at=excluded.created_at, ttfa_ms=excluded.ttfa_ms,"
+			" itl_json=excluded.itl_json", -1, &st->put, NULL);
 		if (rc != SQLITE_OK) {
 			db_err(st, rc, "preparing the sample insert", err, errlen);
 			return HX_ESTORE;
@@ -501,6 +548,16 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 	sqlite3_bind_int(st->put, i++, r->attempts);
 	bind_text(st->put, i++, hx_git_rev());
 	bind_text(st->put, i++, ts);
+	if (r->ttfa_ms >= 0)
+		sqlite3_bind_double(st->put, i++, r->ttfa_ms);
+	else
+		sqlite3_bind_null(st->put, i++);
+	if (gaps_json(st, r->gaps_ms, r->n_gaps, err, errlen))
+		return HX_ENOMEM;
+	if (r->n_gaps)
+		sqlite3_bind_text(st->put, i++, st->gaps.p, (int)st->gaps.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st->put, i++);
 	rc = sqlite3_step(st->put);
 	sqlite3_reset(st->put);
 	if (rc != SQLITE_DONE) {

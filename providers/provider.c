@@ -299,3 +299,27 @@ double prov_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+/* ---- logging: the sink the harness sets (STYLE.md, Logging); this file's only state ---- */
+
+static prov_log_fn log_fn;
+static void *log_ud;
+static int log_max = -1;
+
+void prov_log_set(prov_log_fn fn, void *ud, int max_level)
+{
+	log_fn = fn;
+	log_ud = ud;
+	log_max = fn ? max_level : -1;
+}
+
+int prov_log_on(int level)
+{
+	return log_fn && level <= log_max;
+}
+
+void prov_log_emit(int level, const char *msg)
+{
+	if (prov_log_on(level))
+		log_fn(log_ud, level, msg);
+}

@@ -46,8 +46,10 @@ typedef struct prov_target {
 	const char *model;        /* model name; for `samples` the path of the JSONL file */
 	const char *options_json; /* provider options as a JSON object text, or NULL */
 	const char *base_dir;     /* relative paths resolve against this (the spec's folder), or NULL */
+	int has_prices;           /* 1: the spec's prices below replace the price table's entry */
 	double price_in_usd_per_mtok;  /* 0 when unknown */
 	double price_out_usd_per_mtok;
+	double price_cached_usd_per_mtok; /* prompt-cache reads; < 0 or unset with has_prices: input price */
 } prov_target;
 
 /* One chat message; both strings owned by the request that holds it. */
@@ -170,6 +172,67 @@ const char *prov_err_class_name(prov_err_class c);
 
 /* 1 when a sample that failed with class c should be tried again on resume. */
 int prov_err_class_retryable(prov_err_class c);
+
+/* ---- prices (prices.c; table in datasets/prices.json, docs/spec.md "prices") ---- */
+
+#define PROV_PRICE_MAX_TIERS 4
+
+/* Prices that replace the base ones when the prompt has more than above_input_tokens. */
+typedef struct prov_price_tier {
+	int64_t above_input_tokens;
+	double input_per_mtok, output_per_mtok, cached_input_per_mtok;
+} prov_price_tier;
+
+/* USD per million tokens. cached_input_per_mtok < 0: cached input is billed at the input
+ * price. Tiers rise by above_input_tokens. Valid when zeroed (free). */
+typedef struct prov_price {
+	double input_per_mtok, output_per_mtok, cached_input_per_mtok;
+	prov_price_tier tiers[PROV_PRICE_MAX_TIERS];
+	size_t n_tiers;
+} prov_price;
+
+typedef struct prov_prices prov_prices;
+
+/* Parses a price table from JSON text; file names it in errors, which give the JSON path
+ * ("prices.json: models[3].tiers[0].input_per_mtok: expected a number >= 0").
+ * Ownership: caller frees with prov_prices_free; NULL with err on failure. */
+prov_prices *prov_prices_parse(const char *json, const char *file, char *err, size_t errlen);
+
+/* Reads and parses the table at path. Ownership: as prov_prices_parse. */
+prov_prices *prov_prices_load(const char *path, char *err, size_t errlen);
+
+/* Frees a table. NULL does nothing. */
+void prov_prices_free(prov_prices *t);
+
+/* The entry for model: the longest table name that model equals or extends by a snapshot
+ * suffix ("-20251001", "-2025-04-14", "-latest"); on a tie the entry of provider wins.
+ * Returns 0 with *out filled, or PROV_EINVAL when the table has no price. Ownership: borrows. */
+int prov_prices_find(const prov_prices *t, const char *provider, const char *model,
+	prov_price *out);
+
+/* Path of the built-in table: $TB_PRICES, else datasets/prices.json found by walking up from
+ * the running binary (build tree), else share/tierbench/datasets/prices.json (install).
+ * Writes it into buf and returns buf, or NULL when none exists. Ownership: buf is the caller's. */
+const char *prov_prices_default_path(char *buf, size_t n);
+
+/* Cost in USD of one request: the tier is chosen by n_in (prompt tokens, cached included);
+ * n_cached of them at the cached price, the rest at the input price, n_out (reasoning
+ * included) at the output price. */
+double prov_price_cost_usd(const prov_price *p, int64_t n_in, int64_t n_out, int64_t n_cached);
+
+/* ---- logging (provider.c) ---- */
+
+/* Levels of provider messages, most severe first. */
+enum { PROV_LOG_ERROR = 0, PROV_LOG_WARN, PROV_LOG_INFO, PROV_LOG_DEBUG };
+
+/* A sink for one message: one line without a newline, never holding an API key or an
+ * Authorization header (a key a server echoes is replaced by "[redacted]"). */
+typedef void (*prov_log_fn)(void *ud, int level, const char *msg);
+
+/* Sends messages at max_level and more severe to fn (NULL: none, the default); providers test
+ * the level before formatting. Set it before opening providers, from the polling thread.
+ * Ownership: ud is borrowed while set. */
+void prov_log_set(prov_log_fn fn, void *ud, int max_level);
 
 /* Text for a PROV_E* code. Ownership: static. */
 const char *prov_strerror(int code);

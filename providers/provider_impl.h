@@ -47,6 +47,13 @@ int prov_opt_num(const struct cJSON *o, const char *k, double lo, double hi, dou
 /* Option k as a non-empty string, replacing *out (heap); absent leaves *out. 0 or -1 (err). */
 int prov_opt_str(const struct cJSON *o, const char *k, char **out, char *err, size_t errlen);
 
+/* ---- provider.c: the log sink ---- */
+
+/* 1 when a message at level would reach the sink (test before formatting). */
+int prov_log_on(int level);
+/* Hands one message line to the sink. Ownership: msg borrowed for the call. */
+void prov_log_emit(int level, const char *msg);
+
 /* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
 
 /* A growable byte buffer, always NUL-terminated once non-empty, that refuses to grow past
@@ -117,6 +124,25 @@ void prov_ndjson_init(prov_ndjson *r, size_t max_line_bytes, prov_line_fn fn, vo
 int prov_ndjson_feed(prov_ndjson *r, const char *p, size_t n);
 int prov_ndjson_finish(prov_ndjson *r);
 void prov_ndjson_release(prov_ndjson *r);
+
+
+/* ---- ratelimit.c: token bucket for rpm / tpm ---- */
+
+/* Refills at per_minute / 60000 units a millisecond up to one second's worth (at least 1).
+ * Valid when zeroed (no limit). */
+typedef struct prov_bucket {
+	double rate_per_ms, cap, level, t_ms;
+} prov_bucket;
+
+/* per_minute <= 0: no limit. The bucket starts full at now_ms. */
+void prov_bucket_init(prov_bucket *b, double per_minute, double now_ms);
+/* 1 when need units may go now (a need above the capacity goes once the bucket is full);
+ * else 0 and *wait_ms (may be NULL) says how long until it may. */
+int prov_bucket_ready(prov_bucket *b, double need, double now_ms, double *wait_ms);
+/* Spends n units; the level may go below zero (a correction or an oversized request). */
+void prov_bucket_take(prov_bucket *b, double n);
+/* Returns n units (a correction when the real count was below the estimate), up to the cap. */
+void prov_bucket_give(prov_bucket *b, double n);
 
 
 /* ---- api.c: wire dialects ---- */

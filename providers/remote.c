@@ -4,6 +4,7 @@
  * backoff with full jitter, server retry hints), the four timeouts and per-request timings
  * (docs/metrics.md). The wire format itself lives in api.c. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ typedef struct flight {
 	prov_err_class abort_class;
 	char abort_msg[128];
 	int cancelled;
+	double est_tokens;        /* tokens this attempt was charged to the tpm bucket */
 } flight;
 
 struct remote {
@@ -52,6 +54,8 @@ struct remote {
 	prov_api_cfg cfg;
 	char *base_url, *model, *reasoning_effort;
 	char *auth;               /* "header: key" line; never logged */
+	const char *key;          /* the key inside auth, scrubbed from everything handed back */
+	char *id;                 /* "<kind> <target id>", the prefix of log lines */
 	CURLM *multi;
 	flight *pending;          /* waiting to start or to retry */
 	flight *active;
@@ -60,7 +64,8 @@ struct remote {
 	double backoff_ms, max_backoff_ms;
 	long connect_timeout_ms, total_timeout_ms;
 	double first_byte_timeout_ms, idle_timeout_ms;
-	double price_in, price_out;
+	prov_price price;         /* the spec's, or the price table's entry; zero when unknown */
+	prov_bucket rpm, tpm;     /* options.rpm / options.tpm; zeroed = no limit */
 	unsigned rng;
 };
 
@@ -73,14 +78,82 @@ static double rnd01(remote *r)
 	return (r->rng >> 8) / 16777216.0;
 }
 
+/* Replaces every copy of the key in s (a server that echoes it back in an error message or an
+ * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). A text
+ * cut short inside a copy (a capped message or log line) ends in a prefix of the key: a prefix
+ * of 6 bytes or more is cut off too, and marked when there is room. */
+static char *scrub_key(const remote *r, char *s)
+{
+	static const char mark[] = "[redacted]";
+	size_t kn = r->key ? strlen(r->key) : 0, len;
+	char *at;
+	if (!s || kn < sizeof mark - 1)
+		return s;
+	while ((at = strstr(s, r->key))) {
+		memcpy(at, mark, sizeof mark - 1);
+		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
+	}
+	len = strlen(s);
+	for (size_t n = kn - 1 < len ? kn - 1 : len; n >= 6; n--)
+		if (!memcmp(s + len - n, r->key, n)) {
+			if (n >= sizeof mark - 1)
+				memcpy(s + len - n, mark, sizeof mark);
+			else
+				s[len - n] = '\0';
+			break;
+		}
+	return s;
+}
+
+/* One log line "<kind> <target>: ...", formatted only when the level is on, key scrubbed. */
+static void rlog(const remote *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void rlog(const remote *r, int level, const char *fmt, ...)
+{
+	char line[1024];
+	int n;
+	va_list ap;
+	if (!prov_log_on(level))
+		return;
+	n = snprintf(line, sizeof line, "%s: ", r->id ? r->id : r->d->name);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	prov_log_emit(level, scrub_key(r, line));
+}
+
 /* ---- options ---- */
 
 static const char *const opt_keys[] = { "base_url", "key_env", "stream", "reasoning_effort",
 	"thinking_budget", "max_completion_tokens", "max_in_flight", "max_retries", "backoff_ms",
 	"max_backoff_ms", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
-	"total_timeout_ms", NULL };
+	"total_timeout_ms", "rpm", "tpm", NULL };
 
 static void remote_close(void *self);
+
+/* The target's prices: the spec's when it gives any, else the built-in table's entry for the
+ * model, else zero (cost unknown). A table that exists but does not parse is an error. */
+static int price_for(const prov_dialect *d, const prov_target *t, prov_price *out, char *err,
+	size_t errlen)
+{
+	char path[4096];
+	prov_prices *tab;
+	memset(out, 0, sizeof *out);
+	out->cached_input_per_mtok = -1;
+	if (t->has_prices || t->price_in_usd_per_mtok > 0 || t->price_out_usd_per_mtok > 0) {
+		out->input_per_mtok = t->price_in_usd_per_mtok;
+		out->output_per_mtok = t->price_out_usd_per_mtok;
+		if (t->has_prices && t->price_cached_usd_per_mtok >= 0)
+			out->cached_input_per_mtok = t->price_cached_usd_per_mtok;
+		return 0;
+	}
+	if (!prov_prices_default_path(path, sizeof path))
+		return 0;
+	if (!(tab = prov_prices_load(path, err, errlen)))
+		return -1;
+	prov_prices_find(tab, d->name, t->model, out);
+	prov_prices_free(tab);
+	return 0;
+}
 
 static void *remote_open(const prov_dialect *d, const prov_target *t, char *err, size_t errlen)
 {
@@ -88,7 +161,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	cJSON *o = NULL;
 	char *key_env = NULL;
 	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
-	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000;
+	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000, rpm = 0, tpm = 0;
 	const char *key;
 
 	if (!r) {
@@ -113,7 +186,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 			if (!opt_keys[i]) {
 				snprintf(err, errlen, "options.%s: unknown key for provider %s (known: base_url, "
 					"key_env, stream, reasoning_effort, thinking_budget, max_in_flight, "
-					"max_retries, *_timeout_ms, ...)", it->string, d->name);
+					"max_retries, rpm, tpm, *_timeout_ms, ...)", it->string, d->name);
 				goto fail;
 			}
 		}
@@ -130,7 +203,9 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		    prov_opt_num(o, "connect_timeout_ms", 1, 3.6e6, &cto, err, errlen) ||
 		    prov_opt_num(o, "first_byte_timeout_ms", 1, 3.6e6, &fbto, err, errlen) ||
 		    prov_opt_num(o, "idle_timeout_ms", 1, 3.6e6, &idto, err, errlen) ||
-		    prov_opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen))
+		    prov_opt_num(o, "total_timeout_ms", 1, 3.6e7, &tto, err, errlen) ||
+		    prov_opt_num(o, "rpm", 0, 1e9, &rpm, err, errlen) ||
+		    prov_opt_num(o, "tpm", 0, 1e12, &tpm, err, errlen))
 			goto fail;
 	}
 	if (!r->base_url && !(r->base_url = strdup(d->default_base_url)))
@@ -144,6 +219,10 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	if (key_env || d->default_key_env) {
 		const char *env = key_env ? key_env : d->default_key_env;
 		key = getenv(env);
+		/* Gemini's own tools also read GOOGLE_API_KEY. */
+		if ((!key || !key[0]) && !key_env && !strcmp(d->name, "gemini") &&
+		    (key = getenv("GOOGLE_API_KEY")) && key[0])
+			env = "GOOGLE_API_KEY";
 		if (!key || !key[0]) {
 			snprintf(err, errlen, "%s: API key variable %s is not set", d->name, env);
 			goto fail;
@@ -153,6 +232,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 			if (!(r->auth = malloc(n)))
 				goto oom;
 			snprintf(r->auth, n, "%s%s", d->key_header, key);
+			r->key = r->auth + strlen(d->key_header);
 		}
 	}
 	r->cfg.base_url = r->base_url;
@@ -169,13 +249,26 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->first_byte_timeout_ms = fbto;
 	r->idle_timeout_ms = idto;
 	r->total_timeout_ms = (long)tto;
-	r->price_in = t->price_in_usd_per_mtok;
-	r->price_out = t->price_out_usd_per_mtok;
+	if (price_for(d, t, &r->price, err, errlen))
+		goto fail;
 	r->rng = (unsigned)(prov_now_ms() * 1000) | 1u;
+	prov_bucket_init(&r->rpm, rpm, prov_now_ms());
+	prov_bucket_init(&r->tpm, tpm, prov_now_ms());
+	{
+		size_t n = strlen(d->name) + strlen(t->id ? t->id : "") + 2;
+		if (!(r->id = malloc(n)))
+			goto oom;
+		snprintf(r->id, n, "%s %s", d->name, t->id ? t->id : "");
+	}
 	if (!(r->multi = curl_multi_init()))
 		goto oom;
 	curl_multi_setopt(r->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(r->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+	rlog(r, PROV_LOG_INFO, "%s, model %s, %s, key from %s, in flight %d, rpm %g, tpm %g, "
+		"retries %d, price in/out/cached %g/%g/%g per M", r->base_url, r->model,
+		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : d->default_key_env ?
+		d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
+		r->price.input_per_mtok, r->price.output_per_mtok, r->price.cached_input_per_mtok);
 	cJSON_Delete(o);
 	free(key_env);
 	return r;
@@ -372,6 +465,8 @@ static int flight_start(remote *r, flight *f)
 		free(f->body);
 		f->body = b;
 		curl_easy_setopt(f->easy, CURLOPT_URL, url.p);   /* libcurl copies the string */
+		rlog(r, PROV_LOG_DEBUG, "%s attempt %d: POST %s (%zu bytes)", f->rq.task_id ?
+			f->rq.task_id : "-", f->attempts, url.p, strlen(b));
 		prov_buf_release(&url);
 	}
 	if (!f->hdrs) {
@@ -438,11 +533,11 @@ static void flight_deliver(remote *r, flight *f)
 		resp->attempts = f->attempts;
 		resp->err = a->err;
 		if (a->err)
-			resp->err_msg = strdup(a->err_msg);
+			resp->err_msg = scrub_key(r, strdup(a->err_msg));
 		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
-			resp->text = strdup(prov_buf_str(&a->text));
+			resp->text = scrub_key(r, strdup(prov_buf_str(&a->text)));
 		if (a->reasoning.len)
-			resp->reasoning = strdup(prov_buf_str(&a->reasoning));
+			resp->reasoning = scrub_key(r, strdup(prov_buf_str(&a->reasoning)));
 		if (a->finish[0])
 			resp->finish_reason = strdup(a->finish);
 		resp->n_tokens_in = a->n_in;
@@ -456,7 +551,19 @@ static void flight_deliver(remote *r, flight *f)
 		resp->n_gaps = f->n_gaps;
 		f->gaps_ms = NULL;
 		/* Reasoning tokens are billed as output; n_tokens_out already counts them. */
-		resp->cost_usd = (a->n_in * r->price_in + a->n_out * r->price_out) / 1e6;
+		resp->cost_usd = prov_price_cost_usd(&r->price, a->n_in, a->n_out, a->n_cached);
+		if (resp->err)
+			rlog(r, PROV_LOG_WARN, "%s: %s after %d attempt%s: %s", f->rq.task_id ?
+				f->rq.task_id : "-", prov_err_class_name(resp->err), resp->attempts,
+				resp->attempts == 1 ? "" : "s", resp->err_msg ? resp->err_msg : "");
+		else
+			rlog(r, PROV_LOG_DEBUG, "%s: %s, tokens in %lld (cached %lld) out %lld (reasoning "
+				"%lld), TTFT %.1f ms, e2e %.1f ms, %d attempt%s", f->rq.task_id ?
+				f->rq.task_id : "-", resp->finish_reason ? resp->finish_reason : "-",
+				(long long)resp->n_tokens_in, (long long)resp->n_tokens_cached,
+				(long long)resp->n_tokens_out, (long long)resp->n_tokens_reasoning,
+				resp->t_first_token_ms, resp->t_done_ms, resp->attempts,
+				resp->attempts == 1 ? "" : "s");
 		f->done(f->ud, &f->rq, resp);
 	}
 	flight_free(f);
@@ -491,6 +598,8 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		snprintf(a->err_msg, sizeof a->err_msg, "%s", curl_easy_strerror(cc));
 	} else if (f->status < 200 || f->status >= 300) {
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
+		if (prov_log_on(PROV_LOG_DEBUG))
+			rlog(r, PROV_LOG_DEBUG, "HTTP %ld body: %.300s", f->status, prov_buf_str(&f->raw));
 	} else if (!r->cfg.stream) {
 		if (!a->err)
 			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
@@ -509,6 +618,16 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		a->err = PROV_ERR_CANCELLED;
 		snprintf(a->err_msg, sizeof a->err_msg, "cancelled");
 	}
+	/* tpm: replace the estimate by what the provider counted (a failed attempt without usage
+	 * is taken to have used nothing). */
+	{
+		double used = a->has_usage ? (double)(a->n_in + a->n_out) : a->err ? 0 : f->est_tokens;
+		if (used < f->est_tokens)
+			prov_bucket_give(&r->tpm, f->est_tokens - used);
+		else
+			prov_bucket_take(&r->tpm, used - f->est_tokens);
+		f->est_tokens = 0;
+	}
 	/* Unsafe 4xx are final; 408, 409 and 429 may be retried. */
 	if (!f->cancelled && retryable(a->err) && f->attempts <= r->max_retries &&
 	    !(f->status >= 400 && f->status < 500 && f->status != 408 && f->status != 409 &&
@@ -518,6 +637,9 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		if (f->retry_hint_ms >= 0)
 			wait = fmax(wait, fmin(f->retry_hint_ms, r->max_backoff_ms));
 		f->t_next_try = prov_now_ms() + wait;
+		rlog(r, PROV_LOG_INFO, "%s attempt %d: %s (HTTP %ld): %s; retrying in %.0f ms",
+			f->rq.task_id ? f->rq.task_id : "-", f->attempts, prov_err_class_name(a->err),
+			f->status, a->err_msg, wait);
 		f->next = r->pending;
 		r->pending = f;
 		return;
@@ -556,10 +678,20 @@ static int remote_submit(void *self, const prov_req *rq, prov_done_fn done, void
 	return 0;
 }
 
+/* What a request will cost the tpm bucket before it is sent: its text at 4 bytes a token plus
+ * the most it may generate; corrected from the reply's usage when the attempt ends. */
+static double estimate_tokens(const prov_req *rq)
+{
+	size_t bytes = rq->prompt ? strlen(rq->prompt) : 0;
+	for (size_t i = 0; i < rq->n_messages; i++)
+		bytes += rq->messages[i].content ? strlen(rq->messages[i].content) : 0;
+	return ceil(bytes / 4.0) + (rq->max_tokens > 0 ? rq->max_tokens : 0);
+}
+
 static int start_due(remote *r, double now, double *next_due)
 {
 	flight **pp = &r->pending;
-	int fired = 0;
+	int fired = 0, rate_blocked = 0;
 	while (*pp) {
 		flight *f = *pp;
 		if (f->cancelled) {
@@ -570,9 +702,24 @@ static int start_due(remote *r, double now, double *next_due)
 			fired++;
 			continue;
 		}
-		if (f->t_next_try <= now && (!r->max_in_flight || r->n_active < r->max_in_flight)) {
+		if (f->t_next_try <= now && (!r->max_in_flight || r->n_active < r->max_in_flight) &&
+		    !rate_blocked) {
+			double wait = 0, est = estimate_tokens(&f->rq);
+			if (!prov_bucket_ready(&r->rpm, 1, now, &wait) ||
+			    !prov_bucket_ready(&r->tpm, est, now, &wait)) {
+				/* Later requests wait behind this one: starts stay in order. */
+				rate_blocked = 1;
+				if (now + wait < *next_due)
+					*next_due = now + wait;
+				pp = &f->next;
+				continue;
+			}
+			prov_bucket_take(&r->rpm, 1);
+			prov_bucket_take(&r->tpm, est);
+			f->est_tokens = est;
 			*pp = f->next;
 			if (flight_start(r, f)) {
+				prov_bucket_give(&r->tpm, est);   /* nothing was sent */
 				f->acc.err = PROV_ERR_TRANSPORT;
 				snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "could not start the request");
 				flight_deliver(r, f);
@@ -682,6 +829,7 @@ static void remote_close(void *self)
 	free(r->base_url);
 	free(r->model);
 	free(r->reasoning_effort);
+	free(r->id);
 	if (r->auth) {
 		memset(r->auth, 0, strlen(r->auth));
 		free(r->auth);

@@ -197,6 +197,41 @@ static int results_table(rep_doc *d, const rep_set *s)
 	return f.failed ? -1 : 0;
 }
 
+/* Streaming latency from the stored inter-token gaps; only when some target streamed. */
+static int itl_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:suite", "r:TTFT p50 ms", "r:ITL p50 ms",
+		"r:ITL p90 ms", "r:ITL p99 ms", "r:TPOT p50 ms", "r:TPOT p90 ms", "r:gaps" };
+	rep_table *t;
+	filler f;
+	size_t any = 0;
+	for (size_t i = 0; i < s->n_ts; i++)
+		any += s->ts[i].n_itl;
+	if (!any)
+		return 0;
+	t = table_new(d, "itl", "Streaming latency", 9, cols);
+	f = (filler){ t, 0, !t };
+	if (t && !(t->note = strdup("ITL: every gap between stream events that carried text, pooled "
+	    "over the samples; TPOT: per sample, (end-to-end - TTFT) / (output tokens - 1); "
+	    "docs/metrics.md defines each")))
+		f.failed = 1;
+	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
+		const rep_ts *ts = &s->ts[i];
+		if (!ts->n_itl)
+			continue;
+		put(&f, s->targets[ts->target].label);
+		put(&f, ts->suite);
+		putn(&f, ts->ttft_p50, 1);
+		putn(&f, ts->itl_p50, 2);
+		putn(&f, ts->itl_p90, 2);
+		putn(&f, ts->itl_p99, 2);
+		putn(&f, ts->tpot_p50, 2);
+		putn(&f, ts->tpot_p90, 2);
+		putf(&f, "%zu", ts->n_itl);
+	}
+	return f.failed ? -1 : 0;
+}
+
 static void put_bytes(filler *f, int64_t b)
 {
 	if (b <= 0)
@@ -374,7 +409,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
 	    o->alpha, o->n_boot)))
 		goto fail;
-	if (results_table(d, s) || quant_table(d, s, a, o) || tier_table(d, s, a) ||
+	if (results_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
 	return 0;

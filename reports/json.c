@@ -65,6 +65,13 @@ static cJSON *results(const rep_set *s)
 		num(o, "e2e_p50_ms", ts->lat_p50);
 		num(o, "e2e_p90_ms", ts->lat_p90);
 		num(o, "out_tok_per_s", ts->out_tps);
+		if (ts->n_itl) {
+			num(o, "itl_p50_ms", ts->itl_p50);
+			num(o, "itl_p90_ms", ts->itl_p90);
+			num(o, "itl_p99_ms", ts->itl_p99);
+			num(o, "tpot_p50_ms", ts->tpot_p50);
+			num(o, "tpot_p90_ms", ts->tpot_p90);
+		}
 		num(o, "tokens_in", ts->tokens_known ? (double)ts->tin : NAN);
 		num(o, "tokens_out", ts->tokens_known ? (double)ts->tout : NAN);
 		num(o, "tokens_reasoning", ts->tokens_known ? (double)ts->treason : NAN);

@@ -27,6 +27,7 @@ static void ts_release(rep_ts *t)
 	free(t->ttft);
 	free(t->lat);
 	free(t->itl);
+	free(t->tpot);
 	for (size_t i = 0; i < t->n_items; i++)
 		free(t->items[i].id);
 	free(t->items);
@@ -363,6 +364,11 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 			t->gen_ms += lat - (null_ttft ? 0 : sqlite3_column_double(q, 6));
 			t->gen_tokens += tout;
 		}
+		/* TPOT of a streamed sample: decode time per output token after the first. */
+		if (has_itl && tout > 1 && !null_ttft && sqlite3_column_type(q, 12) == SQLITE_TEXT &&
+		    push_d(&t->tpot, &t->n_tpot, &t->cap_tpot,
+			   (lat - sqlite3_column_double(q, 6)) / (double)(tout - 1)))
+			return -1;
 	}
 	if (sqlite3_column_type(q, 8) != SQLITE_NULL || sqlite3_column_type(q, 9) != SQLITE_NULL)
 		t->tokens_known |= sqlite3_column_int64(q, 8) > 0 || tout > 0;
@@ -491,6 +497,11 @@ static void ts_finish(rep_ts *t, const rep_target *tg)
 	t->ttft_p90 = rep_quantile(t->ttft, t->n_ttft, 0.9);
 	t->lat_p50 = rep_quantile(t->lat, t->n_lat, 0.5);
 	t->lat_p90 = rep_quantile(t->lat, t->n_lat, 0.9);
+	t->itl_p50 = rep_quantile(t->itl, t->n_itl, 0.5);
+	t->itl_p90 = rep_quantile(t->itl, t->n_itl, 0.9);
+	t->itl_p99 = rep_quantile(t->itl, t->n_itl, 0.99);
+	t->tpot_p50 = rep_quantile(t->tpot, t->n_tpot, 0.5);
+	t->tpot_p90 = rep_quantile(t->tpot, t->n_tpot, 0.9);
 	t->out_tps = t->gen_ms > 0 && t->gen_tokens > 0 ? (double)t->gen_tokens / (t->gen_ms / 1e3) : NAN;
 	/* $ of the run: what the provider reported; else tokens x prices; for a self-hosted machine
 	 * its hourly cost x busy time (summed latency / in-flight limit). */

@@ -12,7 +12,7 @@
 #define REP_HOURS_PER_MONTH 730.0
 /* The newest results-store schema the reader knows; equals HX_STORE_SCHEMA_VERSION (a test
  * checks), kept here because reports/ does not include the harness. */
-#define REP_STORE_SCHEMA_VERSION 1
+#define REP_STORE_SCHEMA_VERSION 2
 #define REP_MAX_METRICS 8
 
 /* One item of a target x suite: its mean primary score over samples. */
@@ -35,6 +35,8 @@ typedef struct rep_ts {
 	long metric_n[REP_MAX_METRICS];
 	double *ttft, *lat, *itl;      /* [n_ttft], [n_lat], [n_itl] in ms */
 	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
+	double *tpot;                  /* [n_tpot] per sample: (e2e - TTFT) / (tokens out - 1), ms */
+	size_t n_tpot, cap_tpot;
 	double gen_ms;                 /* sum of generation time of rows with output tokens */
 	int64_t gen_tokens;
 	double lat_ms_sum;             /* sum of latency over rows with a latency */
@@ -47,6 +49,7 @@ typedef struct rep_ts {
 	/* computed by rep_ts_finish */
 	double acc, lo, hi;
 	double ttft_p50, ttft_p90, lat_p50, lat_p90, out_tps;
+	double itl_p50, itl_p90, itl_p99, tpot_p50, tpot_p90;   /* NAN without stored gaps */
 	double run_usd, usd_per_solved;
 } rep_ts;
 

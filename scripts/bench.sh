@@ -3,9 +3,11 @@
 # 1. memory bandwidth of this machine (the figure `bw %` is computed against);
 # 2. scheduler + scoring + store throughput: 10 000 GSM8K-format samples replayed by the samples
 #    provider and scored, median of 5 runs, each into a fresh store (every sample committed);
-# 3. the Python sandbox: wall time to verify HumanEval's 164 canonical solutions (tools/sbbench,
+# 3. the provider layer: streamed requests/s and CPU us per request against the loopback mock,
+#    256 in flight (tools/provbench, median of 5);
+# 4. the Python sandbox: wall time to verify HumanEval's 164 canonical solutions (tools/sbbench,
 #    median of 5; needs the shared data folder's HumanEval.jsonl.gz, else skipped);
-# 4. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
+# 5. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
 #    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
 #    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).
 #    BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
@@ -54,6 +56,12 @@ t = sorted(float(x) for x in sys.argv[1:])
 m = statistics.median(t)
 print(f"  median {m:.2f} s  ->  {10000 / m:,.0f} samples/s scored and committed (min {t[0]:.2f} s, max {t[-1]:.2f} s)")
 PY
+
+echo
+echo "== providers: streamed requests through the provider layer against the loopback mock"
+echo "   (openai dialect, SSE, 256 in flight over keep-alive, 8000 requests per run, median of 5)"
+TB_PROVBENCH=${TB_PROVBENCH:-build/release/tools/provbench}
+"$TB_PROVBENCH" 8000 5 256
 
 echo
 echo "== suites: sandbox, the 164 canonical HumanEval solutions verified (one worker per core)"

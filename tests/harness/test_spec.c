@@ -212,9 +212,33 @@ static void test_spec_survives_deep_and_huge_nonsense(void)
 	free(deep);
 }
 
+/* prices.cached_input_per_mtok is read and written back; without it the canonical JSON (and so
+ * the identity of older specs) is unchanged, and the value stays "use the input price". */
+static void test_spec_cached_input_price_round_trips_and_is_optional(void)
+{
+	char err[512] = "", *j;
+	hx_spec *s = parse("{\"targets\": [{\"provider\": \"openai\", \"model\": \"gpt-5\", \"prices\":"
+		" {\"input_per_mtok\": 1.25, \"output_per_mtok\": 10, \"cached_input_per_mtok\": 0.125}},"
+		" {\"provider\": \"openai\", \"model\": \"x\", \"prices\": {\"input_per_mtok\": 1,"
+		" \"output_per_mtok\": 2}}], \"suites\": [{\"name\": \"gsm8k\"}]}", err, sizeof err);
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_NEAR(s->targets[0].price_cached_usd_per_mtok, 0.125, 1e-12);
+	TB_CHECK(s->targets[1].price_cached_usd_per_mtok < 0);
+	TB_REQUIRE((j = hx_spec_to_json(s, 1)) != NULL);
+	TB_CHECK(strstr(j, "\"cached_input_per_mtok\":0.125") != NULL);
+	TB_CHECK(strstr(strstr(j, "\"model\":\"x\""), "cached_input_per_mtok") == NULL);
+	free(j);
+	hx_spec_free(s);
+	TB_CHECK(parse("{\"targets\": [{\"provider\": \"openai\", \"model\": \"x\", \"prices\":"
+		" {\"input_per_mtok\": 1, \"output_per_mtok\": 2, \"cached_input_per_mtok\": -1}}],"
+		" \"suites\": [{\"name\": \"gsm8k\"}]}", err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "targets[0].prices.cached_input_per_mtok: expected number >= 0") != NULL);
+}
+
 int main(void)
 {
 	TB_RUN(test_spec_full_example_parses_and_round_trips);
+	TB_RUN(test_spec_cached_input_price_round_trips_and_is_optional);
 	TB_RUN(test_spec_defaults_are_filled);
 	TB_RUN(test_spec_errors_name_path_and_expectation);
 	TB_RUN(test_spec_identity_ignores_concurrency_but_not_limit);

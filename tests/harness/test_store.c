@@ -238,6 +238,64 @@ static void test_sha256_matches_known_vectors(void)
 	TB_CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+/* A store written by schema 1 (no ttfa_ms / itl_json) opens, keeps its rows, and takes the
+ * new per-request fields from then on. */
+static void test_store_migrates_version_1_store_and_keeps_rows(void)
+{
+	static const double gaps[] = { 12.5, 3.0004, 0.25 };
+	char err[512];
+	const char *p = db_path("v1.db");
+	sqlite3 *db;
+	hx_store *st;
+	hx_spec *spec = small_spec(3);
+	int64_t run;
+	int resumed;
+	hx_sample_row r = row("1", 0, 0);
+	sqlite3_stmt *q;
+	/* Build a v1 store by hand: the v1 tables as schema 1 wrote them, one old sample row. */
+	TB_REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_exec(db,
+		"CREATE TABLE runs(id INTEGER PRIMARY KEY, name TEXT, identity_hash TEXT NOT NULL,"
+		" identity_json TEXT NOT NULL, spec_json TEXT NOT NULL, build_json TEXT NOT NULL,"
+		" git_rev TEXT, hw_json TEXT, started_at TEXT NOT NULL, resumed_at TEXT, finished_at TEXT,"
+		" status TEXT NOT NULL DEFAULT 'running');"
+		"CREATE TABLE targets(run_id INTEGER NOT NULL REFERENCES runs(id), target TEXT NOT NULL,"
+		" provider TEXT NOT NULL, model TEXT NOT NULL, quant TEXT, options_json TEXT,"
+		" hardware_json TEXT, price_in_usd_per_mtok REAL, price_out_usd_per_mtok REAL,"
+		" PRIMARY KEY(run_id, target));"
+		"CREATE TABLE samples(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+		" target TEXT NOT NULL, suite TEXT NOT NULL, item TEXT NOT NULL, sample INTEGER NOT NULL,"
+		" request_hash TEXT, response TEXT, reasoning TEXT, finish_reason TEXT, extracted TEXT,"
+		" expected TEXT, score REAL, scores_json TEXT, answers_json TEXT, n_tokens_in INTEGER,"
+		" n_tokens_out INTEGER, n_tokens_reasoning INTEGER, n_tokens_cached INTEGER, ttft_ms REAL,"
+		" latency_ms REAL, cost_usd REAL, error INTEGER NOT NULL DEFAULT 0, error_class TEXT,"
+		" error_msg TEXT, attempts INTEGER, git_rev TEXT, created_at TEXT NOT NULL,"
+		" UNIQUE(run_id, target, suite, item, sample));"
+		"INSERT INTO runs(id, identity_hash, identity_json, spec_json, build_json, started_at)"
+		" VALUES(1, 'h', '{}', '{}', '{}', 'then');"
+		"INSERT INTO samples(run_id, target, suite, item, sample, score, created_at)"
+		" VALUES(1, 't', 'gsm8k', 'old', 0, 1, 'then');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	TB_REQUIRE((st = hx_store_open(p, 0, err, sizeof err)) != NULL);
+	TB_CHECK_INT(count(st, "PRAGMA user_version"), HX_STORE_SCHEMA_VERSION);
+	TB_CHECK_INT(count(st, "SELECT count(*) FROM samples WHERE item = 'old' AND itl_json IS NULL"
+		" AND ttfa_ms IS NULL"), 1);
+	TB_REQUIRE(hx_store_begin_run(st, spec, NULL, 1, &run, &resumed, err, sizeof err) == 0);
+	r.ttfa_ms = 40.25;
+	r.gaps_ms = gaps;
+	r.n_gaps = 3;
+	TB_REQUIRE(hx_store_put_sample(st, run, &r, err, sizeof err) == 0);
+	TB_REQUIRE(sqlite3_prepare_v2(hx_store_db(st), "SELECT ttfa_ms, itl_json FROM samples WHERE"
+		" item = '1'", -1, &q, NULL) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+	TB_CHECK_NEAR(sqlite3_column_double(q, 0), 40.25, 1e-9);
+	TB_CHECK_STR((const char *)sqlite3_column_text(q, 1), "[12.5,3,0.25]");
+	sqlite3_finalize(q);
+	hx_store_close(st);
+	hx_spec_free(spec);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tb_store_XXXXXX");
@@ -245,6 +303,7 @@ int main(void)
 		return 1;
 	TB_RUN(test_store_creates_schema_in_wal_mode);
 	TB_RUN(test_store_refuses_store_from_newer_schema);
+	TB_RUN(test_store_migrates_version_1_store_and_keeps_rows);
 	TB_RUN(test_store_refuses_file_that_is_not_a_database);
 	TB_RUN(test_store_resumes_same_spec_and_refuses_changed_spec);
 	TB_RUN(test_store_put_is_unique_on_key_and_retries_transport_errors);

@@ -1,8 +1,10 @@
-/* tests/mock/mock.h — a loopback HTTP/1.1 server for provider tests: listens on an ephemeral
- * 127.0.0.1 port in its own thread and answers the n-th request with the n-th step of a script
- * (the last step repeats), replaying fixture bodies and injecting faults: any status and
- * headers, reset mid-body, graceful close mid-body, slow trickle, accept and never answer.
- * Header-only, one server per mock_server struct; connections are served one at a time. */
+/* tests/mock/mock.h — a loopback HTTP/1.1 server for provider tests and the provider benchmark:
+ * listens on an ephemeral 127.0.0.1 port in its own thread and answers the n-th request with
+ * the n-th step of a script (the last step repeats), replaying fixture bodies and injecting
+ * faults: any status and headers, reset mid-body, graceful close mid-body, slow trickle, accept
+ * and never answer. One poll() loop serves up to MOCK_MAX_CONN connections at once on
+ * non-blocking sockets; MOCK_FULL replies carry Content-Length and keep the connection alive,
+ * fault replies end by closing it (as a failing server would). Header-only. */
 #ifndef TB_MOCK_H
 #define TB_MOCK_H
 
@@ -20,6 +22,9 @@
 
 enum { MOCK_FULL, MOCK_RESET_MID, MOCK_CLOSE_MID, MOCK_TRICKLE, MOCK_SILENT };
 
+#define MOCK_MAX_CONN 1024
+#define MOCK_IN_BYTES 65536   /* a request larger than this is cut (last_request keeps 8 KB) */
+
 typedef struct mock_step {
 	int status;
 	const char *headers;  /* extra header lines, each ending in "\r\n", or NULL */
@@ -29,118 +34,246 @@ typedef struct mock_step {
 	int trickle_ms;       /* MOCK_TRICKLE: pause between 16-byte pieces */
 } mock_step;
 
+/* One client connection: reading a request, then writing head + body, then reading again
+ * (keep-alive) or closing. */
+typedef struct mock_conn {
+	int fd;
+	char *in;                 /* [MOCK_IN_BYTES] */
+	size_t in_len;
+	char head[1024];
+	size_t head_len;
+	const char *body;
+	size_t body_len;          /* bytes of body to send (half of it for the *_MID faults) */
+	size_t off;               /* bytes of head + body sent */
+	int writing, mode, trickle_ms, silent;
+	double next_ms;           /* MOCK_TRICKLE: when the next piece may go */
+} mock_conn;
+
 typedef struct mock_server {
 	int fd, port;
 	pthread_t th;
 	volatile int stop;
 	const mock_step *steps;
 	int n_steps;
-	int n_requests;
+	volatile int n_requests;
 	char last_request[8192];   /* headers and body of the latest request (truncated) */
+	mock_conn *conns;          /* [MOCK_MAX_CONN]; fd < 0 = free */
+	int n_conns;               /* slots in use at the front, some possibly free */
+	int n_busy, max_busy;      /* replies being written now; the most at once */
+	int n_open, max_open;      /* connections open now; the most at once */
 } mock_server;
 
-static void mock_sleep_ms(int ms)
+static double mock_now_ms(void)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int mock_send(int c, const char *p, size_t n)
+static void mock_conn_close(mock_server *m, mock_conn *c, int reset)
 {
-	while (n) {
-		ssize_t w = send(c, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
+	if (c->writing)
+		m->n_busy--;
+	c->writing = 0;
+	if (reset) {
+		struct linger lg = { 1, 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	}
-	return 0;
+	close(c->fd);
+	c->fd = -1;
+	m->n_open--;
+	free(c->in);
+	c->in = NULL;
 }
 
-/* Reads one request (headers + Content-Length body) into last_request. 0 ok, -1 closed. */
-static int mock_read_request(mock_server *m, int c)
+/* A whole request is in c->in: record it, pick the step, prepare the reply. */
+static void mock_begin_reply(mock_server *m, mock_conn *c, size_t req_len)
 {
-	char buf[65536];
-	size_t len = 0, need = 0;
-	char *end = NULL;
-	while (!m->stop) {
-		struct pollfd p = { c, POLLIN, 0 };
-		ssize_t r;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		r = recv(c, buf + len, sizeof buf - 1 - len, 0);
-		if (r <= 0)
-			return -1;
-		len += (size_t)r;
-		buf[len] = '\0';
-		if (!end && (end = strstr(buf, "\r\n\r\n"))) {
-			char *cl = strcasestr(buf, "content-length:");
-			need = (size_t)(end + 4 - buf) + (cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0);
+	const mock_step *s = &m->steps[m->n_requests < m->n_steps ? m->n_requests : m->n_steps - 1];
+	size_t n = req_len < sizeof m->last_request - 1 ? req_len : sizeof m->last_request - 1;
+	memcpy(m->last_request, c->in, n);
+	m->last_request[n] = '\0';
+	m->n_requests++;
+	memmove(c->in, c->in + req_len, c->in_len - req_len);
+	c->in_len -= req_len;
+	if (s->mode == MOCK_SILENT) {
+		c->silent = 1;
+		return;
+	}
+	c->mode = s->mode;
+	c->trickle_ms = s->trickle_ms;
+	c->body = s->body;
+	c->body_len = s->body ? (s->body_len ? s->body_len : strlen(s->body)) : 0;
+	if (s->mode == MOCK_FULL)
+		snprintf(c->head, sizeof c->head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
+			s->status, c->body_len, s->headers ? s->headers : "");
+	else
+		snprintf(c->head, sizeof c->head, "HTTP/1.1 %d X\r\nConnection: close\r\n%s\r\n",
+			s->status, s->headers ? s->headers : "");
+	if (s->mode == MOCK_RESET_MID || s->mode == MOCK_CLOSE_MID)
+		c->body_len /= 2;
+	c->head_len = strlen(c->head);
+	c->off = 0;
+	c->writing = 1;
+	c->next_ms = 0;
+	if (++m->n_busy > m->max_busy)
+		m->max_busy = m->n_busy;
+}
+
+/* Length of the complete request at the front of c->in, or 0 while it is incomplete. */
+static size_t mock_request_len(const mock_conn *c)
+{
+	const char *end, *cl;
+	size_t need;
+	if (c->in_len == MOCK_IN_BYTES - 1)
+		return c->in_len;              /* oversized: treat what came as the request */
+	if (!(end = strstr(c->in, "\r\n\r\n")))
+		return 0;
+	cl = strcasestr(c->in, "content-length:");
+	need = (size_t)(end + 4 - c->in) + (cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0);
+	return c->in_len >= need ? need : 0;
+}
+
+static void mock_on_readable(mock_server *m, mock_conn *c)
+{
+	for (;;) {
+		ssize_t r = recv(c->fd, c->in + c->in_len, MOCK_IN_BYTES - 1 - c->in_len, 0);
+		size_t len;
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			mock_conn_close(m, c, 0);
+			return;
 		}
-		if ((end && len >= need) || len == sizeof buf - 1)
+		if (r < 0)
+			break;
+		c->in_len += (size_t)r;
+		c->in[c->in_len] = '\0';
+		if (c->silent) {
+			c->in_len = 0;
+			continue;
+		}
+		if (!c->writing && (len = mock_request_len(c)))
+			mock_begin_reply(m, c, len);
+		if (c->in_len == MOCK_IN_BYTES - 1 || c->writing)
 			break;
 	}
-	len = len < sizeof m->last_request - 1 ? len : sizeof m->last_request - 1;
-	memcpy(m->last_request, buf, len);
-	m->last_request[len] = '\0';
-	return m->stop ? -1 : 0;
 }
 
-static void mock_serve(mock_server *m, int c)
+static void mock_on_writable(mock_server *m, mock_conn *c, double now)
 {
-	const mock_step *s;
-	char head[1024];
-	size_t n;
-	if (mock_read_request(m, c))
-		return;
-	s = &m->steps[m->n_requests < m->n_steps ? m->n_requests : m->n_steps - 1];
-	m->n_requests++;
-	if (s->mode == MOCK_SILENT) {
-		while (!m->stop) {
-			struct pollfd p = { c, POLLIN, 0 };
-			char b[256];
-			if (poll(&p, 1, 50) > 0 && recv(c, b, sizeof b, 0) <= 0)
-				break;
-		}
-		return;
-	}
-	n = s->body ? (s->body_len ? s->body_len : strlen(s->body)) : 0;
-	snprintf(head, sizeof head, "HTTP/1.1 %d X\r\nConnection: close\r\n%s\r\n", s->status,
-		s->headers ? s->headers : "");
-	if (mock_send(c, head, strlen(head)))
-		return;
-	if (s->mode == MOCK_RESET_MID || s->mode == MOCK_CLOSE_MID) {
-		mock_send(c, s->body, n / 2);
-		if (s->mode == MOCK_RESET_MID) {
-			struct linger lg = { 1, 0 };
-			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-		}
-		return;
-	}
-	if (s->mode == MOCK_TRICKLE) {
-		for (size_t i = 0; i < n && !m->stop; i += 16) {
-			if (mock_send(c, s->body + i, n - i < 16 ? n - i : 16))
+	size_t total = c->head_len + c->body_len;
+	while (c->off < total) {
+		const char *p = c->off < c->head_len ? c->head + c->off : c->body + (c->off - c->head_len);
+		size_t n = c->off < c->head_len ? c->head_len - c->off : total - c->off;
+		ssize_t w;
+		if (c->mode == MOCK_TRICKLE && c->off >= c->head_len) {
+			if (now < c->next_ms)
 				return;
-			mock_sleep_ms(s->trickle_ms);
+			n = n < 16 ? n : 16;
 		}
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (w <= 0) {
+			mock_conn_close(m, c, 0);
+			return;
+		}
+		c->off += (size_t)w;
+		if (c->mode == MOCK_TRICKLE && c->off > c->head_len) {
+			c->next_ms = now + c->trickle_ms;
+			if (c->trickle_ms > 0)
+				return;
+		}
+	}
+	c->writing = 0;
+	m->n_busy--;
+	if (c->mode != MOCK_FULL) {
+		mock_conn_close(m, c, c->mode == MOCK_RESET_MID);
 		return;
 	}
-	mock_send(c, s->body, n);
+	/* keep-alive: a pipelined next request may already be buffered */
+	{
+		size_t len = mock_request_len(c);
+		if (len)
+			mock_begin_reply(m, c, len);
+	}
+}
+
+static void mock_accept_all(mock_server *m)
+{
+	for (;;) {
+		int fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK), one = 1, i;
+		char *in;
+		if (fd < 0)
+			return;
+		for (i = 0; i < m->n_conns && m->conns[i].fd >= 0; i++)
+			;
+		if (i == MOCK_MAX_CONN || !(in = malloc(MOCK_IN_BYTES))) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		memset(&m->conns[i], 0, sizeof m->conns[i]);
+		m->conns[i].fd = fd;
+		m->conns[i].in = in;
+		in[0] = '\0';
+		if (++m->n_open > m->max_open)
+			m->max_open = m->n_open;
+		if (i == m->n_conns)
+			m->n_conns++;
+	}
 }
 
 static void *mock_main(void *arg)
 {
 	mock_server *m = arg;
-	while (!m->stop) {
-		struct pollfd p = { m->fd, POLLIN, 0 };
-		int c;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		if ((c = accept(m->fd, NULL, NULL)) < 0)
-			continue;
-		mock_serve(m, c);
-		close(c);
+	struct pollfd *pf = calloc(MOCK_MAX_CONN + 1, sizeof *pf);
+	int *idx = calloc(MOCK_MAX_CONN + 1, sizeof *idx);
+	if (!pf || !idx) {
+		free(pf);
+		free(idx);
+		return NULL;
 	}
+	while (!m->stop) {
+		int n = 1, timeout = 50;
+		double now = mock_now_ms();
+		pf[0].fd = m->fd;
+		pf[0].events = POLLIN;
+		for (int i = 0; i < m->n_conns; i++) {
+			mock_conn *c = &m->conns[i];
+			if (c->fd < 0)
+				continue;
+			pf[n].fd = c->fd;
+			pf[n].events = POLLIN;
+			if (c->writing && c->mode == MOCK_TRICKLE && c->off >= c->head_len && now < c->next_ms) {
+				int w = (int)(c->next_ms - now) + 1;
+				timeout = w < timeout ? w : timeout;
+			} else if (c->writing) {
+				pf[n].events |= POLLOUT;
+			}
+			idx[n++] = i;
+		}
+		while (m->n_conns && m->conns[m->n_conns - 1].fd < 0)
+			m->n_conns--;
+		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			break;
+		now = mock_now_ms();
+		for (int k = 1; k < n; k++) {
+			mock_conn *c = &m->conns[idx[k]];
+			if (c->fd < 0)
+				continue;
+			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
+				mock_on_readable(m, c);
+			if (c->fd >= 0 && c->writing)
+				mock_on_writable(m, c, now);
+		}
+		if (pf[0].revents & POLLIN)
+			mock_accept_all(m);
+	}
+	for (int i = 0; i < m->n_conns; i++)
+		if (m->conns[i].fd >= 0)
+			mock_conn_close(m, &m->conns[i], 0);
+	free(pf);
+	free(idx);
 	return NULL;
 }
 
@@ -152,22 +285,30 @@ static int mock_start(mock_server *m, const mock_step *steps, int n_steps)
 	memset(m, 0, sizeof *m);
 	m->steps = steps;
 	m->n_steps = n_steps;
-	if ((m->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+	if (!(m->conns = calloc(MOCK_MAX_CONN, sizeof *m->conns)))
 		return -1;
+	for (int i = 0; i < MOCK_MAX_CONN; i++)
+		m->conns[i].fd = -1;
+	if ((m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
+		goto fail;
 	memset(&a, 0, sizeof a);
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(m->fd, (struct sockaddr *)&a, sizeof a) || listen(m->fd, 512) ||
+	if (bind(m->fd, (struct sockaddr *)&a, sizeof a) || listen(m->fd, 1024) ||
 	    getsockname(m->fd, (struct sockaddr *)&a, &al)) {
 		close(m->fd);
-		return -1;
+		goto fail;
 	}
 	m->port = ntohs(a.sin_port);
 	if (pthread_create(&m->th, NULL, mock_main, m)) {
 		close(m->fd);
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	free(m->conns);
+	m->conns = NULL;
+	return -1;
 }
 
 static void mock_stop(mock_server *m)
@@ -175,6 +316,8 @@ static void mock_stop(mock_server *m)
 	m->stop = 1;
 	pthread_join(m->th, NULL);
 	close(m->fd);
+	free(m->conns);
+	m->conns = NULL;
 }
 
 #endif

@@ -3,6 +3,7 @@
  * stream, malformed JSON, silence, oversized body), timeouts, and that the key never leaks. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "test.h"
 #include "mock/mock.h"
@@ -33,23 +34,19 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 
 /* Opens kind against the mock with extra options, runs one request, returns its response
  * (caller frees) or NULL with err set when open fails. Bounded: gives up after 20 s. */
-static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, char *err, size_t errlen)
+static prov_resp *run_target(prov_target *t, mock_server *m, const char *extra, char *err,
+	size_t errlen)
 {
 	char opts[512];
-	prov_target t = { 0 };
 	prov_msg msg = { "user", "hi" };
 	prov_req rq = { 0 };
 	got g = { 0, NULL };
 	prov *p;
 	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
 		" \"backoff_ms\": 5, \"max_backoff_ms\": 50%s%s}", m->port, extra ? ", " : "", extra ? extra : "");
-	t.id = "t";
-	t.provider = kind;
-	t.model = "m";
-	t.options_json = opts;
-	t.price_in_usd_per_mtok = 3;
-	t.price_out_usd_per_mtok = 15;
-	if (!(p = prov_open(&t, err, errlen)))
+	t->id = "t";
+	t->options_json = opts;
+	if (!(p = prov_open(t, err, errlen)))
 		return NULL;
 	rq.messages = &msg;
 	rq.n_messages = 1;
@@ -59,6 +56,13 @@ static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, c
 			prov_poll(p, 10);
 	prov_close(p);
 	return g.r;
+}
+
+static prov_resp *run_one(const char *kind, mock_server *m, const char *extra, char *err, size_t errlen)
+{
+	prov_target t = { .provider = kind, .model = "m", .price_in_usd_per_mtok = 3,
+		.price_out_usd_per_mtok = 15 };
+	return run_target(&t, m, extra, err, errlen);
 }
 
 static void no_key_in(const prov_resp *r)
@@ -230,6 +234,227 @@ static void test_faults_end_in_their_error_class(void)
 	}
 }
 
+static double wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Submits n requests to kind with extra options, polls for dur_ms, then cancels the rest.
+ * Returns the number of requests the mock saw and the time they took in *elapsed_ms. */
+static int run_for(mock_server *m, const char *extra, int n, int max_tokens, double dur_ms,
+	double *elapsed_ms)
+{
+	char opts[512], err[256];
+	prov_target t = { 0 };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	double t0;
+	int seen;
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
+		" %s}", m->port, extra);
+	t.id = "t";
+	t.provider = "openai";
+	t.model = "m";
+	t.options_json = opts;
+	if (!(p = prov_open(&t, err, sizeof err))) {
+		printf("  open: %s\n", err);
+		return -1;
+	}
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.seed = -1;
+	rq.max_tokens = max_tokens;
+	for (int i = 0; i < n; i++)
+		prov_submit(p, &rq, on_done, &g);
+	t0 = wall_ms();
+	while (wall_ms() - t0 < dur_ms && prov_in_flight(p))
+		prov_poll(p, 10);
+	seen = m->n_requests;
+	*elapsed_ms = wall_ms() - t0;
+	prov_cancel_all(p);
+	for (int i = 0; i < 500 && prov_in_flight(p); i++)
+		prov_poll(p, 10);
+	prov_close(p);
+	prov_resp_free(g.r);
+	return seen;
+}
+
+/* run_for against a mock replaying the OpenAI stream fixture in mode; -2 without fixtures.
+ * *max_busy (may be NULL) gets the most replies the mock was writing at once. */
+static int stream_for(const char *extra, int n, int max_tokens, double dur_ms, int mode,
+	int trickle_ms, double *elapsed_ms, int *max_busy)
+{
+	char *body = fixture("openai/chat_completion_stream.sse");
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, mode, trickle_ms } };
+	int seen;
+	if (!body)
+		return -2;
+	s[0].body = body;
+	if (mock_start(&m, s, 1)) {
+		free(body);
+		return -1;
+	}
+	seen = run_for(&m, extra, n, max_tokens, dur_ms, elapsed_ms);
+	mock_stop(&m);
+	if (max_busy)
+		*max_busy = m.max_busy;
+	free(body);
+	return seen;
+}
+
+/* Count-based: the requests the server saw never exceed burst + rate x elapsed (measured after
+ * the fact, so a slow machine only makes the bound looser), and the limit lets work through. */
+static void test_rpm_limit_holds_against_the_mock(void)
+{
+	double el;
+	/* 10 a second, burst 10 */
+	int seen = stream_for("\"rpm\": 600", 60, 0, 1500, MOCK_FULL, 0, &el, NULL);
+	if (seen == -2)
+		TB_SKIP("no shared fixtures");
+	TB_REQUIRE(seen >= 0);
+	TB_CHECK(seen <= 10 + 10 * el / 1e3 + 1);
+	TB_CHECK(seen >= 10);
+	TB_CHECK(seen < 60);
+}
+
+/* tpm: each request is estimated at 1 prompt token + 50 max_tokens before it is sent, then
+ * corrected to the 44 tokens the fixture's usage reports. */
+static void test_tpm_limit_holds_and_is_corrected_from_usage(void)
+{
+	double el;
+	/* 200 a second, cap 200 */
+	int seen = stream_for("\"tpm\": 12000", 60, 50, 1500, MOCK_FULL, 0, &el, NULL);
+	if (seen == -2)
+		TB_SKIP("no shared fixtures");
+	TB_REQUIRE(seen >= 0);
+	/* tokens used <= cap + rate x time + one request's estimate in flight */
+	TB_CHECK(seen * 44.0 <= 200 + 200 * el / 1e3 + 51);
+	TB_CHECK(seen >= 4);
+	TB_CHECK(seen < 60);
+}
+
+/* The mock answers many connections at once: 64 trickled streams are all being written at the
+ * same moment, and every one completes. */
+static void test_mock_serves_many_streams_at_once(void)
+{
+	double el;
+	int seen, busy = 0;
+	seen = stream_for("\"max_in_flight\": 64", 64, 0, 20000, MOCK_TRICKLE, 1, &el, &busy);
+	if (seen == -2)
+		TB_SKIP("no shared fixtures");
+	TB_CHECK_INT(seen, 64);
+	TB_CHECK(busy >= 32);
+}
+
+/* Without spec prices the built-in table prices the model (snapshot name, cached input); with
+ * them, the spec's cached price applies. The fixture reports 14 in, 30 out; the mock's body is
+ * edited to report 10 of the 14 as cached. */
+static void test_cost_comes_from_price_table_or_spec_with_cached_input(void)
+{
+	char *body = fixture("openai/chat_completion_stream.sse"), err[256], *at;
+	mock_server m;
+	mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", NULL, 0, MOCK_FULL, 0 } };
+	prov_target t = { .provider = "openai", .model = "gpt-4.1-mini-2025-04-14" };
+	prov_resp *r;
+	if (!body)
+		TB_SKIP("no shared fixtures");
+	TB_REQUIRE((at = strstr(body, "\"prompt_tokens\":14")) != NULL);
+	{
+		/* "prompt_tokens":14, -> add prompt_tokens_details with 10 cached */
+		const char *ins = "\"prompt_tokens_details\":{\"cached_tokens\":10},";
+		size_t n = strlen(body), off = (size_t)(at - body);
+		char *b2 = malloc(n + strlen(ins) + 1);
+		TB_REQUIRE(b2);
+		memcpy(b2, body, off);
+		strcpy(b2 + off, ins);
+		strcat(b2, body + off);
+		free(body);
+		body = b2;
+	}
+	s[0].body = body;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	r = run_target(&t, &m, NULL, err, sizeof err);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->n_tokens_cached, 10);
+	TB_CHECK_NEAR(r->cost_usd, (4 * 0.40 + 10 * 0.10 + 30 * 1.60) / 1e6, 1e-12);
+	prov_resp_free(r);
+	t.has_prices = 1;
+	t.price_in_usd_per_mtok = 2;
+	t.price_out_usd_per_mtok = 8;
+	t.price_cached_usd_per_mtok = 0.5;
+	r = run_target(&t, &m, NULL, err, sizeof err);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_NEAR(r->cost_usd, (4 * 2 + 10 * 0.5 + 30 * 8) / 1e6, 1e-12);
+	prov_resp_free(r);
+	free(body);
+}
+
+typedef struct logged { int n; int leaked; char last[512]; } logged;
+
+static void on_log(void *ud, int level, const char *msg)
+{
+	logged *l = ud;
+	(void)level;
+	l->n++;
+	l->leaked |= strstr(msg, KEY) != NULL;
+	snprintf(l->last, sizeof l->last, "%s", msg);
+}
+
+/* A server that echoes the key in its error body: the message handed back and every log line
+ * carry "[redacted]" instead. */
+static void test_echoed_key_is_redacted_in_response_and_log(void)
+{
+	mock_server m;
+	mock_step s[1] = { { 401, NULL, "{\"error\":{\"message\":\"Incorrect API key provided: " KEY
+		". Check it.\",\"type\":\"invalid_request_error\"}}", 0, MOCK_FULL, 0 } };
+	logged lg = { 0, 0, "" };
+	char err[256];
+	prov_resp *r;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	prov_log_set(on_log, &lg, PROV_LOG_DEBUG);
+	r = run_one("openai", &m, NULL, err, sizeof err);
+	prov_log_set(NULL, NULL, 0);
+	mock_stop(&m);
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->err, PROV_ERR_AUTH);
+	TB_CHECK(r->err_msg && strstr(r->err_msg, "[redacted]"));
+	no_key_in(r);
+	TB_CHECK(lg.n >= 3);           /* open, attempt, error body, final error */
+	TB_CHECK(!lg.leaked);
+	TB_CHECK(strstr(lg.last, "auth after 1 attempt") != NULL);
+	prov_resp_free(r);
+}
+
+/* An error message longer than the 200 bytes kept, cut inside the echoed key: the part of the
+ * key before the cut is not kept either (14 bytes of it: marked; 9 bytes: cut off). */
+static void test_key_cut_short_by_the_message_cap_is_removed(void)
+{
+	static const int keep[] = { 14, 9 };
+	for (int i = 0; i < 2; i++) {
+		char body[1024], pad[300], err[256];
+		mock_server m;
+		mock_step s[1] = { { 401, NULL, body, 0, MOCK_FULL, 0 } };
+		prov_resp *r;
+		memset(pad, 'x', sizeof pad);
+		pad[199 - keep[i]] = '\0';
+		snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s " KEY " tail\"}}", pad);
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		r = run_one("openai", &m, NULL, err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r && r->err_msg);
+		TB_CHECK(strstr(r->err_msg, "sk-PLA") == NULL);
+		TB_CHECK(strstr(r->err_msg, "xxxx") != NULL);
+		TB_CHECK(!strstr(r->err_msg, "[redacted]") == (keep[i] < 10));
+		prov_resp_free(r);
+	}
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -255,5 +480,11 @@ int main(void)
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
+	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
+	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
+	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
+	TB_RUN(test_rpm_limit_holds_against_the_mock);
+	TB_RUN(test_mock_serves_many_streams_at_once);
+	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
 	return tb_test_end();
 }

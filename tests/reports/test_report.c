@@ -524,6 +524,38 @@ static void test_bad_stores_give_one_line_errors(void)
 	rep_set_free(s);
 }
 
+/* Stored gaps give the ITL and TPOT percentiles and a streaming-latency table. */
+static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
+{
+	static const planted p[] = {
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0 },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0 },
+	};
+	char err[256];
+	rep_set *s = rep_set_new();
+	sqlite3 *db;
+	const rep_ts *ts;
+	char *md, *js;
+	TB_REQUIRE(write_run("itl", cost_spec, p, 2) == 0);
+	TB_REQUIRE(sqlite3_open("itl/results.db", &db) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_exec(db, "UPDATE samples SET itl_json = '[10,20]' WHERE item = '1';"
+		"UPDATE samples SET itl_json = '[30,40]' WHERE item = '2'", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	TB_REQUIRE(rep_set_add_store(s, "itl/results.db", "runs/itl", -1, err, sizeof err) == 0);
+	md = render(rep_write_markdown, s, NULL);
+	js = render(rep_write_json, s, NULL);
+	TB_REQUIRE((ts = rep_set_find_ts(s, 1, "gsm8k")) != NULL);
+	TB_CHECK_INT(ts->n_itl, 4);
+	TB_CHECK_NEAR(ts->itl_p50, 25, 1e-9);
+	TB_CHECK_NEAR(ts->itl_p90, 37, 1e-9);
+	TB_CHECK_NEAR(ts->tpot_p50, 450.0 / 49, 1e-9);
+	TB_CHECK(md && strstr(md, "Streaming latency") && strstr(md, "ITL p99 ms"));
+	TB_CHECK(js && strstr(js, "\"itl_p50_ms\":\t25"));
+	free(md);
+	free(js);
+	rep_set_free(s);
+}
+
 static void test_empty_run_renders_with_dashes(void)
 {
 	char err[256];
@@ -560,6 +592,7 @@ int main(void)
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_empty_run_renders_with_dashes);
+	TB_RUN(test_stored_gaps_give_itl_and_tpot_percentiles);
 	rc = tb_test_end();
 	if (getenv("TB_KEEP_SCRATCH"))
 		printf("scratch kept: %s\n", scratch);
