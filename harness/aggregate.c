@@ -1,6 +1,7 @@
 /* harness/aggregate.c — turns the sample rows of one run into summary rows: per target x suite
- * x metric the accuracy with a Wilson 95 % interval, TTFT and end-to-end latency percentiles,
- * output tokens per second, token and cost sums. Reads only the results store. */
+ * x metric the accuracy with a Wilson 95 % interval, pass@1 / 10 / 100 of a coding suite's
+ * "pass" metric, TTFT and end-to-end latency percentiles, output tokens per second, token and
+ * cost sums. Reads only the results store. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,10 @@ typedef struct group {
 	int64_t gen_tokens;      /* output tokens of those rows */
 	int64_t tin, tout, treason;
 	double cost;
+	/* pass@k of the "pass" metric: sums over items of pass@REP_PASS_K(i) (items with at least
+	 * k samples), items, and the fewest samples of an item */
+	double pass_sum[REP_N_PASS_K];
+	long pass_items, pass_n_min;
 } group;
 
 static const char *keep(hx_summary *s, const char *str)
@@ -85,6 +90,36 @@ static int metric_index(group *g, const char *name)
 static const char *col(sqlite3_stmt *q, int i)
 {
 	return (const char *)sqlite3_column_text(q, i);
+}
+
+/* Per item of each group: scored samples and those whose "pass" score is >= 0.5, for the
+ * unbiased pass@k (only rows that carry a "pass" score: the coding suites). */
+static int load_pass(sqlite3 *db, int64_t run_id, group *gs, size_t n_g)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(db, "SELECT target, suite, count(*),"
+	    " sum(json_extract(scores_json, '$.pass') >= 0.5) FROM samples WHERE run_id = ? AND"
+	    " error = 0 AND json_valid(scores_json) AND json_type(scores_json, '$.pass') IN"
+	    " ('integer', 'real') GROUP BY target, suite, item", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		long n = (long)sqlite3_column_int64(q, 2), c = (long)sqlite3_column_int64(q, 3);
+		for (size_t i = 0; i < n_g; i++) {
+			group *g = &gs[i];
+			if (strcmp(g->target, col(q, 0)) || strcmp(g->suite, col(q, 1)))
+				continue;
+			for (int k = 0; k < REP_N_PASS_K; k++)
+				if (n >= REP_PASS_K(k))
+					g->pass_sum[k] += hx_pass_at_k(n, c, REP_PASS_K(k));
+			if (!g->pass_items++ || n < g->pass_n_min)
+				g->pass_n_min = n;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int load_meta(sqlite3 *db, int64_t run_id, hx_summary *s)
@@ -214,7 +249,7 @@ int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *s, char *err, size
 		g->treason += sqlite3_column_int64(q, 8);
 		g->cost += sqlite3_column_double(q, 9);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE || load_pass(db, run_id, gs, n_g))
 		goto dberr;
 
 	for (size_t i = 0; i < n_g; i++)
@@ -261,6 +296,11 @@ int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *s, char *err, size
 			r->n_tokens_reasoning = g->treason;
 			r->cost_usd = g->cost;
 			r->usd_per_solved = r->n_correct > 0 && g->cost > 0 ? g->cost / r->n_correct : NAN;
+			for (int k = 0; k < REP_N_PASS_K; k++)
+				r->pass_at[k] = g->pass_items && strcmp(r->metric, "pass") == 0 &&
+						g->pass_n_min >= REP_PASS_K(k)
+					? g->pass_sum[k] / (double)g->pass_items : NAN;
+			r->samples_per_item = strcmp(r->metric, "pass") == 0 ? g->pass_n_min : 0;
 		}
 	}
 	ret = 0;

@@ -63,6 +63,11 @@ typedef struct hx_suite_spec {
 	uint64_t seed;
 	int chat;             /* 1 = chat prompts */
 	double weight;        /* weight in the report's overall score (default 1) */
+	/* needle only (0 / NULL: the suite's defaults) */
+	long *needle_lengths; /* [n_needle_lengths] context lengths in tokens ("lengths") */
+	size_t n_needle_lengths;
+	int needle_depths;    /* depths per length ("depths") */
+	char *needle_variant; /* "single", "multikey", "multivalue", "vartrack" ("variant") */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {

@@ -489,13 +489,18 @@ static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_
 	}
 	for (size_t i = 0; i < s.n_rows; i++) {
 		const rep_row *r = &s.rows[i];
-		if (isnan(r->accuracy))
+		if (isnan(r->accuracy)) {
 			fprintf(log, "  %-28s %-10s %-10s n=%ld, no scored samples, errors=%ld\n", r->target,
 				r->suite, r->metric, r->n, r->n_errors);
-		else
-			fprintf(log, "  %-28s %-10s %-10s %5.1f %% [%.1f, %.1f]  n=%ld  errors=%ld\n", r->target,
+		} else {
+			fprintf(log, "  %-28s %-10s %-10s %5.1f %% [%.1f, %.1f]  n=%ld  errors=%ld", r->target,
 				r->suite, r->metric, 100 * r->accuracy, 100 * r->ci_lo, 100 * r->ci_hi, r->n,
 				r->n_errors);
+			for (int k = 0; k < REP_N_PASS_K; k++)   /* coding suites: pass@k for k <= n */
+				if (!isnan(r->pass_at[k]))
+					fprintf(log, "  pass@%ld %.1f %%", REP_PASS_K(k), 100 * r->pass_at[k]);
+			fprintf(log, "\n");
+		}
 	}
 	if (sum->interrupted)
 		fprintf(log, "run the same command again to resume\n");
@@ -557,6 +562,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		so.limit = ss->limit;
 		so.seed = ss->seed;
 		so.chat = ss->chat;
+		so.needle_lengths = ss->needle_lengths;
+		so.n_needle_lengths = ss->n_needle_lengths;
+		so.needle_depths = ss->needle_depths;
+		so.needle_variant = ss->needle_variant;
 		r.suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
 		free(train);

@@ -23,7 +23,10 @@ static const char *const target_keys[] = { "id", "provider", "model", "options",
 static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok",
 	"cached_input_per_mtok", NULL };
 static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
-	"seed", "chat", "weight", NULL };
+	"seed", "chat", "weight", "lengths", "depths", "variant", NULL };
+/* Keys only the needle suite takes; the needle suite checks the values' own limits again. */
+static const char *const needle_keys[] = { "lengths", "depths", "variant", NULL };
+static const char *const needle_variants[] = { "single", "multikey", "multivalue", "vartrack", NULL };
 static const char *const gen_keys[] = { "max_tokens", "temperature", "top_p", "stop", "seed", NULL };
 
 typedef struct pctx {
@@ -280,6 +283,8 @@ static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spe
 	return 0;
 }
 
+static int parse_needle(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s);
+
 static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
 {
 	long long v;
@@ -322,6 +327,59 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 			return -1;
 		}
 		s->chat = cJSON_IsTrue(chat);
+	}
+	return parse_needle(c, o, path, s);
+}
+
+/* lengths / depths / variant of the needle suite. */
+static int parse_needle(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
+{
+	const cJSON *arr, *it;
+	char got[64], pp[256];
+	long long v = 0;
+	size_t i = 0;
+	for (size_t k = 0; needle_keys[k]; k++)
+		if (cJSON_GetObjectItemCaseSensitive(o, needle_keys[k]) && strcmp(s->name, "needle") != 0) {
+			snprintf(pp, sizeof pp, "%s.%s", path, needle_keys[k]);
+			perr(c, pp, "only the needle suite takes this key (this suite is \"%s\")", s->name);
+			return -1;
+		}
+	if ((arr = cJSON_GetObjectItemCaseSensitive(o, "lengths"))) {
+		snprintf(pp, sizeof pp, "%s.lengths", path);
+		if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > 64) {
+			show(arr, got, sizeof got);
+			perr(c, pp, "expected an array of 1..64 integers, got %s", got);
+			return -1;
+		}
+		if (!(s->needle_lengths = calloc((size_t)cJSON_GetArraySize(arr), sizeof *s->needle_lengths))) {
+			perr(c, pp, "out of memory");
+			return -1;
+		}
+		cJSON_ArrayForEach(it, arr) {
+			if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+			    it->valuedouble < 256 || it->valuedouble > 16777216) {
+				snprintf(pp, sizeof pp, "%s.lengths[%zu]", path, i);
+				show(it, got, sizeof got);
+				perr(c, pp, "expected integer 256..16777216 (tokens), got %s", got);
+				return -1;
+			}
+			s->needle_lengths[i++] = (long)it->valuedouble;
+			s->n_needle_lengths = i;
+		}
+	}
+	if (get_int(c, o, path, "depths", 1, 101, &v))
+		return -1;
+	s->needle_depths = (int)v;
+	if (get_string(c, o, path, "variant", 0, &s->needle_variant))
+		return -1;
+	if (s->needle_variant) {
+		for (size_t k = 0; needle_variants[k]; k++)
+			if (strcmp(s->needle_variant, needle_variants[k]) == 0)
+				return 0;
+		snprintf(pp, sizeof pp, "%s.variant", path);
+		perr(c, pp, "expected \"single\", \"multikey\", \"multivalue\" or \"vartrack\", got \"%.40s\"",
+		     s->needle_variant);
+		return -1;
 	}
 	return 0;
 }
@@ -690,6 +748,14 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		cJSON_AddBoolToObject(o, "chat", x->chat);
 		if (!identity_only)     /* a report setting: changing it does not change results */
 			cJSON_AddNumberToObject(o, "weight", x->weight);
+		if (x->n_needle_lengths) {
+			cJSON *l = cJSON_AddArrayToObject(o, "lengths");
+			for (size_t k = 0; k < x->n_needle_lengths; k++)
+				cJSON_AddItemToArray(l, cJSON_CreateNumber((double)x->needle_lengths[k]));
+		}
+		if (x->needle_depths > 0)
+			cJSON_AddNumberToObject(o, "depths", x->needle_depths);
+		add_str(o, "variant", x->needle_variant);
 		cJSON_AddItemToArray(arr, o);
 	}
 	g = cJSON_AddObjectToObject(root, "generation");
@@ -730,6 +796,8 @@ void hx_spec_free(hx_spec *s)
 		free(x->name);
 		free(x->dataset);
 		free(x->train);
+		free(x->needle_lengths);
+		free(x->needle_variant);
 	}
 	free(s->suites);
 	for (size_t i = 0; i < s->gen.n_stop; i++)

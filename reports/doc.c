@@ -232,6 +232,38 @@ static int itl_table(rep_doc *d, const rep_set *s)
 	return f.failed ? -1 : 0;
 }
 
+/* pass@k of the coding suites (only when the set has one). */
+static int pass_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:suite", "r:items", "r:samples / item",
+		"r:pass@1 %", "r:pass@10 %", "r:pass@100 %" };
+	rep_table *t;
+	filler f;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_ts; i++)
+		n += s->ts[i].coding;
+	if (!n)
+		return 0;
+	t = table_new(d, "pass_at_k", "pass@k (coding suites)", 7, cols);
+	f = (filler){ t, 0, !t };
+	if (t && !(t->note = strdup("pass@k: the unbiased estimator 1 - C(n-c, k) / C(n, k) per item "
+	    "(n scored samples, c passing), averaged over items; shown for k up to the fewest samples "
+	    "of an item (run a suite with samples >= k)")))
+		f.failed = 1;
+	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
+		const rep_ts *ts = &s->ts[i];
+		if (!ts->coding)
+			continue;
+		put(&f, s->targets[ts->target].label);
+		put(&f, ts->suite);
+		putf(&f, "%zu", ts->n_items);
+		putf(&f, "%ld", ts->samples_per_item);
+		for (int k = 0; k < REP_N_PASS_K; k++)
+			putpct(&f, ts->pass_at[k]);
+	}
+	return f.failed ? -1 : 0;
+}
+
 static void put_bytes(filler *f, int64_t b)
 {
 	if (b <= 0)
@@ -409,8 +441,8 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
 	    o->alpha, o->n_boot)))
 		goto fail;
-	if (results_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) || tier_table(d, s, a) ||
-	    cost_tables(d, s, a, o) || hardware_table(d, s))
+	if (results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
+	    tier_table(d, s, a) || cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
 	return 0;
 fail:

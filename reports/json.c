@@ -80,6 +80,16 @@ static cJSON *results(const rep_set *s)
 		m = cJSON_AddObjectToObject(o, "metrics");
 		for (int k = 0; m && k < ts->n_metrics; k++)
 			num(m, ts->metric[k], ts->metric_n[k] ? ts->metric_sum[k] / (double)ts->metric_n[k] : NAN);
+		if (ts->coding) {   /* {"1": pass@1, "10": ..., "100": ...} for k <= samples per item */
+			cJSON_AddNumberToObject(o, "samples_per_item", (double)ts->samples_per_item);
+			m = cJSON_AddObjectToObject(o, "pass_at_k");
+			for (int k = 0; m && k < REP_N_PASS_K; k++)
+				if (!isnan(ts->pass_at[k])) {
+					char key[8];
+					snprintf(key, sizeof key, "%ld", REP_PASS_K(k));
+					num(m, key, ts->pass_at[k]);
+				}
+		}
 	}
 	return arr;
 }

@@ -348,6 +348,11 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 				t->metric_sum[mi] += m->valuedouble;
 				t->metric_n[mi]++;
 			}
+			if (cJSON_IsNumber(m) && strcmp(m->string, "pass") == 0) {
+				t->coding = 1;
+				it->n_pass_scored++;
+				it->n_pass += m->valuedouble >= 0.5;
+			}
 		}
 		cJSON_Delete(sc);
 	}
@@ -503,6 +508,27 @@ static void ts_finish(rep_ts *t, const rep_target *tg)
 	t->tpot_p50 = rep_quantile(t->tpot, t->n_tpot, 0.5);
 	t->tpot_p90 = rep_quantile(t->tpot, t->n_tpot, 0.9);
 	t->out_tps = t->gen_ms > 0 && t->gen_tokens > 0 ? (double)t->gen_tokens / (t->gen_ms / 1e3) : NAN;
+	/* pass@k over the items with "pass" scores, for k up to the fewest samples of one. */
+	t->samples_per_item = 0;
+	for (int k = 0; k < REP_N_PASS_K; k++)
+		t->pass_at[k] = NAN;
+	if (t->coding) {
+		size_t n_items = 0;
+		double sum[REP_N_PASS_K] = { 0 };
+		for (size_t i = 0; i < t->n_items; i++) {
+			const rep_item *it = &t->items[i];
+			if (!it->n_pass_scored)
+				continue;
+			if (!n_items++ || it->n_pass_scored < t->samples_per_item)
+				t->samples_per_item = it->n_pass_scored;
+			for (int k = 0; k < REP_N_PASS_K; k++)
+				if (it->n_pass_scored >= REP_PASS_K(k))
+					sum[k] += rep_pass_at_k(it->n_pass_scored, it->n_pass, REP_PASS_K(k));
+		}
+		for (int k = 0; k < REP_N_PASS_K && n_items; k++)
+			if (t->samples_per_item >= REP_PASS_K(k))
+				t->pass_at[k] = sum[k] / (double)n_items;
+	}
 	/* $ of the run: what the provider reported; else tokens x prices; for a self-hosted machine
 	 * its hourly cost x busy time (summed latency / in-flight limit). */
 	if (t->cost > 0)

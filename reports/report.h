@@ -37,7 +37,16 @@ typedef struct rep_row {
 	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning;
 	double cost_usd;
 	double usd_per_solved;      /* NAN when nothing solved or cost unknown */
+	/* pass@1, pass@10, pass@100 (REP_PASS_K) of a coding suite's "pass" metric: the mean over
+	 * items of rep_pass_at_k; NAN for other metrics and where k exceeds the fewest scored
+	 * samples of any item. */
+	double pass_at[3];
+	long samples_per_item;      /* the fewest scored samples of an item (pass metric), else 0 */
 } rep_row;
+
+/* The k of pass@k that reports show (those <= the samples per item). */
+#define REP_N_PASS_K 3
+#define REP_PASS_K(i) ((i) == 0 ? 1L : (i) == 1 ? 10L : 100L)
 
 /* Header information for the run-end summary. Strings borrowed. */
 typedef struct rep_meta {
@@ -151,6 +160,11 @@ int rep_compare_targets(FILE *f, const rep_set *s, const char *base_id, const ch
 
 /* Wilson score 95 % interval for k of n; n = 0 gives [0, 1]. */
 void rep_wilson95(long k, long n, double *lo, double *hi);
+
+/* The unbiased pass@k estimator (Chen et al. 2021, "Evaluating Large Language Models Trained on
+ * Code"): for an item with n samples of which c pass, 1 - C(n - c, k) / C(n, k). NAN when k < 1,
+ * k > n or c outside 0..n. */
+double rep_pass_at_k(long n, long c, long k);
 
 /* Two-sided exact McNemar p-value for b and c discordant pairs: the binomial test of
  * min(b, c) against Binomial(b + c, 1/2), doubled and capped at 1. b + c = 0 gives 1. */

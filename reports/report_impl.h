@@ -20,6 +20,7 @@ typedef struct rep_item {
 	char *id;
 	double score;
 	int n;
+	int n_pass_scored, n_pass;     /* samples with a "pass" score (coding suites), those >= 0.5 */
 } rep_item;
 
 /* One target x suite: everything read from its sample rows. */
@@ -46,7 +47,10 @@ typedef struct rep_ts {
 	double cost;                   /* sum of stored cost_usd */
 	rep_item *items;               /* [n_items], sorted by id (strcmp) */
 	size_t n_items, cap_items;
+	int coding;                    /* some sample has a "pass" score (humaneval, mbpp, ...) */
 	/* computed by rep_ts_finish */
+	double pass_at[REP_N_PASS_K];  /* mean over items of rep_pass_at_k; NAN when k > samples */
+	long samples_per_item;         /* coding: the fewest "pass"-scored samples of an item */
 	double acc, lo, hi;
 	double ttft_p50, ttft_p90, lat_p50, lat_p90, out_tps;
 	double itl_p50, itl_p90, itl_p99, tpot_p50, tpot_p90;   /* NAN without stored gaps */

@@ -24,6 +24,19 @@ void rep_wilson95(long k, long n, double *lo, double *hi)
 	*hi = fmin(1.0, mid + rad);
 }
 
+double rep_pass_at_k(long n, long c, long k)
+{
+	double prod = 1;
+	if (k < 1 || k > n || c < 0 || c > n)
+		return NAN;
+	if (n - c < k)
+		return 1;
+	/* C(n-c, k) / C(n, k) = prod_{i = n-c+1}^{n} (1 - k / i), with no large factorials. */
+	for (long i = n - c + 1; i <= n; i++)
+		prod *= 1.0 - (double)k / (double)i;
+	return 1.0 - prod;
+}
+
 double rep_mcnemar_exact(long b, long c)
 {
 	long n = b + c, k = b < c ? b : c;

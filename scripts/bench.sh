@@ -6,7 +6,8 @@
 # 3. the provider layer: streamed requests/s and CPU us per request against the loopback mock,
 #    256 in flight (tools/provbench, median of 5);
 # 4. the Python sandbox: wall time to verify HumanEval's 164 canonical solutions (tools/sbbench,
-#    median of 5; needs the shared data folder's HumanEval.jsonl.gz, else skipped);
+#    the exec path and the zygote side by side, median of 5 each; needs the shared data folder's
+#    HumanEval.jsonl.gz, else skipped);
 # 5. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
 #    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
 #    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).

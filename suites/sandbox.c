@@ -17,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +31,13 @@
 #include "suites/suite_impl.h"
 
 #define SB_NOBODY 65534   /* the uid / gid a root caller drops to */
+
+/* The program's whole environment, in both modes. */
+static char *const sb_envp[] = {
+	(char *)"PATH=/usr/local/bin:/usr/bin:/bin", (char *)"LANG=C.UTF-8",
+	(char *)"PYTHONHASHSEED=0", (char *)"PYTHONIOENCODING=utf-8",
+	(char *)"OPENBLAS_NUM_THREADS=1", NULL,
+};
 
 /* What the supervisor reports on the status pipe: first the program's pid (in the caller's pid
  * namespace, so the caller can kill it; -1 when it could not fork), then this record. */
@@ -52,7 +62,6 @@ typedef struct sb_plan {
 	int root;
 	struct rlimit lim_cpu, lim_as, lim_nproc, lim_fsize, lim_nofile, lim_core;
 	char *argv[6];
-	char *envp[6];
 	int fd_out, fd_err, fd_status;
 } sb_plan;
 
@@ -120,6 +129,17 @@ static int make_path(const char *path)
 	return 0;
 }
 
+/* Closes every fd from lo up (the child of a fork, before exec). */
+static void close_from(int lo)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
+		return;
+#endif
+	for (int fd = lo; fd < 4096; fd++)
+		close(fd);
+}
+
 /* The program's own process: pid 1 of the new pid namespace when there is one. */
 static void run_program(const sb_plan *p, int isolation)
 {
@@ -170,8 +190,14 @@ static void run_program(const sb_plan *p, int isolation)
 	/* After the uid change (which clears it): die with the supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	execve(p->python, p->argv, p->envp);
-	child_fail(p, "exec python");
+	/* Nothing but 0, 1, 2: fds the caller inherited without close-on-exec stay out too. */
+	close_from(3);
+	execve(p->python, p->argv, sb_envp);
+	{
+		sb_plan q = *p;   /* its stderr pipe is fd 2 now */
+		q.fd_err = 2;
+		child_fail(&q, "exec python");
+	}
 }
 
 /* Pid 1 of the new pid namespace: the kernel ignores signals an init has no handler for (even
@@ -413,28 +439,74 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 	return SUITE_SB_FAILED;
 }
 
-int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result *res)
+/* The parts of the child's plan that depend only on the options (the zygote keeps one too). */
+static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 {
-	suite_sb_opts o;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	memset(p, 0, sizeof *p);
+	p->python = o->python;
+	p->root = uid == 0;
+	snprintf(p->tmpfs_opts, sizeof p->tmpfs_opts, "size=%zu,nr_inodes=256,mode=0700%s",
+		 o->fsize_bytes, uid == 0 ? ",uid=65534,gid=65534" : "");
+	snprintf(p->uid_map, sizeof p->uid_map, "0 %u 1\n", (unsigned)uid);
+	snprintf(p->gid_map, sizeof p->gid_map, "0 %u 1\n", (unsigned)gid);
+	p->lim_cpu.rlim_cur = (rlim_t)o->cpu_s;
+	p->lim_cpu.rlim_max = (rlim_t)o->cpu_s + 1;   /* SIGXCPU first, SIGKILL a second later */
+	p->lim_as.rlim_cur = p->lim_as.rlim_max = (rlim_t)o->mem_bytes;
+	p->lim_nproc.rlim_cur = p->lim_nproc.rlim_max = (rlim_t)o->nproc;
+	p->lim_fsize.rlim_cur = p->lim_fsize.rlim_max = (rlim_t)o->fsize_bytes;
+	p->lim_nofile.rlim_cur = p->lim_nofile.rlim_max = (rlim_t)o->nofile;
+	p->argv[0] = (char *)o->python;
+	p->argv[1] = (char *)"-I";
+	p->argv[2] = (char *)"-B";
+	p->argv[3] = o->site ? (char *)"prog.py" : (char *)"-S";
+	p->argv[4] = o->site ? NULL : (char *)"prog.py";
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The three pipes of one run (stdout, stderr, status), both ends close-on-exec. */
+static int pipes_open(int po[2], int pe[2], int ps[2])
+{
+	return pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC) ? -1 : 0;
+}
+
+static void pipes_close(int po[2], int pe[2], int ps[2])
+{
+	for (int k = 0; k < 2; k++) {
+		close_fd(&po[k]);
+		close_fd(&pe[k]);
+		close_fd(&ps[k]);
+	}
+}
+
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+			 int *sup);
+static void zygote_reap(suite_sb_zygote *z, int sup);
+
+/* One run with filled options; z NULL (or unable to start it) runs the exec path. */
+static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *program,
+		  suite_sb_result *res)
+{
+	suite_sb_opts o = *op;
 	sb_plan p;
 	char dir[4096];
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
 	cap_buf bo = { 0 }, be = { 0 };
 	int sup = -1, prog_pid = -1, got_pid = 0, got_status = 0, timed_out = 0, over_cap = 0;
-	int killed = 0, rc = 0;
+	int killed = 0, rc = 0, via_z = 0;
 	size_t st_n = 0, pid_n = 0;
 	sb_status st = { 0, 0, 0 };
 	double t0 = now_s(), deadline;
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
 
-	if (!res)
-		return SUITE_EINVAL;
 	memset(res, 0, sizeof *res);
 	res->exit_code = -1;
-	if (!program)
-		return SUITE_EINVAL;
-	fill_opts(opts, &o);
 	deadline = t0 + o.timeout_s;
 	bo.cap = be.cap = o.out_cap_bytes;
 	if (!(bo.s = malloc(bo.cap + 1)) || !(be.s = malloc(be.cap + 1))) {
@@ -452,60 +524,53 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 		res->verdict = SUITE_SB_ERROR;
 		goto done;
 	}
-	if (uid == 0 && chown(dir, SB_NOBODY, SB_NOBODY)) {
+	if (geteuid() == 0 && chown(dir, SB_NOBODY, SB_NOBODY)) {
 		snprintf(be.s, be.cap + 1, "sandbox: chown %s: %s", dir, strerror(errno));
 		be.n = strlen(be.s);
 		res->verdict = SUITE_SB_ERROR;
 		goto cleanup;
 	}
 
-	memset(&p, 0, sizeof p);
-	p.python = o.python;
+	plan_fill(&p, &o);
 	p.dir = dir;
 	p.program = program;
 	p.program_len = strlen(program);
-	p.root = uid == 0;
-	snprintf(p.tmpfs_opts, sizeof p.tmpfs_opts, "size=%zu,nr_inodes=256,mode=0700%s",
-		 o.fsize_bytes, uid == 0 ? ",uid=65534,gid=65534" : "");
-	snprintf(p.uid_map, sizeof p.uid_map, "0 %u 1\n", (unsigned)uid);
-	snprintf(p.gid_map, sizeof p.gid_map, "0 %u 1\n", (unsigned)gid);
-	p.lim_cpu.rlim_cur = (rlim_t)o.cpu_s;
-	p.lim_cpu.rlim_max = (rlim_t)o.cpu_s + 1;   /* SIGXCPU first, SIGKILL a second later */
-	p.lim_as.rlim_cur = p.lim_as.rlim_max = (rlim_t)o.mem_bytes;
-	p.lim_nproc.rlim_cur = p.lim_nproc.rlim_max = (rlim_t)o.nproc;
-	p.lim_fsize.rlim_cur = p.lim_fsize.rlim_max = (rlim_t)o.fsize_bytes;
-	p.lim_nofile.rlim_cur = p.lim_nofile.rlim_max = (rlim_t)o.nofile;
-	p.argv[0] = (char *)o.python;
-	p.argv[1] = (char *)"-I";
-	p.argv[2] = (char *)"-B";
-	p.argv[3] = o.site ? (char *)"prog.py" : (char *)"-S";
-	p.argv[4] = o.site ? NULL : (char *)"prog.py";
-	p.envp[0] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin";
-	p.envp[1] = (char *)"LANG=C.UTF-8";
-	p.envp[2] = (char *)"PYTHONHASHSEED=0";
-	p.envp[3] = (char *)"PYTHONIOENCODING=utf-8";
-	p.envp[4] = (char *)"OPENBLAS_NUM_THREADS=1";
 
-	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC)) {
+	if (pipes_open(po, pe, ps)) {
 		snprintf(be.s, be.cap + 1, "sandbox: pipe: %s", strerror(errno));
 		be.n = strlen(be.s);
 		res->verdict = SUITE_SB_ERROR;
 		goto cleanup;
 	}
+	if (z) {
+		int fds[3] = { po[1], pe[1], ps[1] }, zr = zygote_launch(z, dir, program, fds, &sup);
+		via_z = zr == 0;
+		if (zr < -1) {
+			/* The zygote died after taking the request: its supervisor may have written
+			 * into these pipes before it died too, so the exec path gets fresh ones. */
+			pipes_close(po, pe, ps);
+			if (pipes_open(po, pe, ps)) {
+				snprintf(be.s, be.cap + 1, "sandbox: pipe: %s", strerror(errno));
+				be.n = strlen(be.s);
+				res->verdict = SUITE_SB_ERROR;
+				goto cleanup;
+			}
+		}
+	}
 	p.fd_out = po[1];
 	p.fd_err = pe[1];
 	p.fd_status = ps[1];
-	sup = fork();
-	if (sup == 0) {
+	if (!via_z && (sup = fork()) == 0) {
 		close(po[0]);
 		close(pe[0]);
 		close(ps[0]);
 		supervise(&p);
 	}
-	close(po[1]);
-	close(pe[1]);
-	close(ps[1]);
-	po[1] = pe[1] = ps[1] = -1;
+	res->zygote = via_z;
+	deadline = now_s() + o.timeout_s;   /* a slow start (a zygote that hung) is not the program's */
+	close_fd(&po[1]);
+	close_fd(&pe[1]);
+	close_fd(&ps[1]);
 	if (sup < 0) {
 		snprintf(be.s, be.cap + 1, "sandbox: fork: %s", strerror(errno));
 		be.n = strlen(be.s);
@@ -569,8 +634,11 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 			kill(sup, SIGKILL);   /* the supervisor is stuck: last resort */
 	}
 sup_gone:
-	while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (via_z)
+		zygote_reap(z, sup);
+	else
+		while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
+			;
 	/* Drain what is left without blocking: every writer is dead by now. */
 	for (int k = 0; k < 2; k++) {
 		int *fdp = k ? &pe[0] : &po[0];
@@ -610,11 +678,7 @@ sup_gone:
 	res->verdict = classify(res, timed_out, over_cap, killed);
 	res->err = NULL;
 cleanup:
-	for (int k = 0; k < 3; k++) {
-		int a = k == 0 ? po[0] : k == 1 ? pe[0] : ps[0];
-		if (a >= 0)
-			close(a);
-	}
+	pipes_close(po, pe, ps);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && rc == 0 && res->verdict != SUITE_SB_ERROR) {
 		/* A directory left behind is reported but does not change the verdict. */
 		size_t u = be.n;
@@ -628,6 +692,649 @@ done:
 	res->err = be.s;
 	res->n_err = be.n;
 	return rc;
+}
+
+static suite_sb_zygote *thread_zygote(const suite_sb_opts *o);
+
+int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result *res)
+{
+	suite_sb_opts o;
+	suite_sb_zygote *z = NULL;
+	char err[256];
+	int rc;
+
+	if (!res)
+		return SUITE_EINVAL;
+	memset(res, 0, sizeof *res);
+	res->exit_code = -1;
+	if (!program)
+		return SUITE_EINVAL;
+	fill_opts(opts, &o);
+	if (o.mode == SUITE_SB_MODE_AUTO)
+		return sb_run(&o, thread_zygote(&o), program, res);
+	if (o.mode == SUITE_SB_MODE_ZYGOTE)
+		z = suite_sb_zygote_open(&o, err, sizeof err);   /* NULL: the exec path */
+	rc = sb_run(&o, z, program, res);
+	suite_sb_zygote_close(z);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ zygote */
+
+/* The zygote's program, run with `python3 -I -B [-S] -c`. It imports only what it needs
+ * itself, writes its pid on fd 3 (a SOCK_SEQPACKET socket to the caller), then per request (the
+ * work dir's path with four fds: stdout, stderr, status pipe, program memfd) forks a supervisor,
+ * replies with its pid, waits for it and replies with its wait status. The supervisor first
+ * closes fd 3, then does what supervise() / run_init() / run_program() do in C, in the same
+ * order; only the program's own process leaves serve(), and it runs the code at the top level
+ * as a fresh __main__ with every other fd closed. The zygote never reads the program text.
+ * argv: root, uid_map, gid_map, tmpfs options, limits (cpu soft, cpu hard, as, nproc, fsize,
+ * nofile), the constants below, SETUP_PREFIX. */
+static const char zygote_py[] =
+	"# tierbench sandbox zygote: forks each prog.py from here\n"
+	"import os, sys, socket, struct, resource, ctypes, signal, time\n"
+	"A = sys.argv[1:]\n"
+	"ROOT = A[0] == '1'\n"
+	"UID_MAP, GID_MAP, TMPFS, PREFIX = A[1], A[2], A[3], A[6]\n"
+	"LIM = [int(x) for x in A[4].split(',')]\n"
+	"(NEWUSER, NEWPID, NEWNET, NEWNS, NEWIPC, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC,\n"
+	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY) = [int(x) for x in A[5].split(',')]\n"
+	"libc = ctypes.CDLL(None, use_errno=True)\n"
+	"UL = ctypes.c_ulong\n"
+	"\n"
+	"def b(s):\n"
+	"    return None if s is None else s.encode()\n"
+	"\n"
+	"def mount(src, dst, fs, flags, data):\n"
+	"    return libc.mount(b(src), b(dst), b(fs), UL(flags), b(data))\n"
+	"\n"
+	"def prctl(op, v):\n"
+	"    libc.prctl(op, UL(v), UL(0), UL(0), UL(0))\n"
+	"\n"
+	"def wall(fd, data):\n"
+	"    while data:\n"
+	"        data = data[os.write(fd, data):]\n"
+	"\n"
+	"def fail(fd, what, err):\n"
+	"    try:\n"
+	"        wall(fd, ('%s%s (errno %d)\\n' % (PREFIX, what, err)).encode())\n"
+	"    finally:\n"
+	"        os._exit(127)\n"
+	"\n"
+	"def write_file(path, text):\n"
+	"    try:\n"
+	"        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)\n"
+	"    except OSError:\n"
+	"        return -1\n"
+	"    try:\n"
+	"        wall(fd, text.encode())\n"
+	"        return 0\n"
+	"    except OSError:\n"
+	"        return -1\n"
+	"    finally:\n"
+	"        os.close(fd)\n"
+	"\n"
+	"def program(d, fo, fe, fp, iso):\n"
+	"    src = []\n"
+	"    os.lseek(fp, 0, 0)\n"
+	"    while True:\n"
+	"        c = os.read(fp, 1 << 20)\n"
+	"        if not c:\n"
+	"            break\n"
+	"        src.append(c)\n"
+	"    src = b''.join(src)\n"
+	"    try:\n"
+	"        os.dup2(fo, 1)\n"
+	"        os.dup2(fe, 2)\n"
+	"    except OSError as e:\n"
+	"        fail(fe, 'redirect', e.errno)\n"
+	"    try:\n"
+	"        n = os.open('/dev/null', os.O_RDONLY)\n"
+	"        os.dup2(n, 0)\n"
+	"        os.close(n)\n"
+	"    except OSError:\n"
+	"        pass\n"
+	"    os.setsid()\n"
+	"    if iso & I_MNT:\n"
+	"        if mount(None, '/', None, MS_REC | MS_PRIVATE, None) or \\\n"
+	"           mount('tmpfs', d, 'tmpfs', MS_NOSUID | MS_NODEV, TMPFS):\n"
+	"            fail(fe, 'mount work dir', ctypes.get_errno())\n"
+	"    try:\n"
+	"        os.chdir(d)\n"
+	"    except OSError as e:\n"
+	"        fail(fe, 'chdir', e.errno)\n"
+	"    if iso & I_MNT:\n"
+	"        for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+	"            mount('tmpfs', t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
+	"        if iso & I_PID:\n"
+	"            mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
+	"        try:\n"
+	"            os.makedirs(d, 0o700, exist_ok=True)\n"
+	"            mount('.', d, None, MS_BIND, None)\n"
+	"        except OSError:\n"
+	"            pass\n"
+	"        try:\n"
+	"            os.chdir(d)\n"
+	"        except OSError as e:\n"
+	"            fail(fe, 'chdir', e.errno)\n"
+	"    try:\n"
+	"        f = os.open('prog.py', os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)\n"
+	"        wall(f, src)\n"
+	"        os.close(f)\n"
+	"    except OSError as e:\n"
+	"        fail(fe, 'write program', e.errno)\n"
+	"    if ROOT:\n"
+	"        try:\n"
+	"            os.setgroups([])\n"
+	"            os.setgid(NOBODY)\n"
+	"            os.setuid(NOBODY)\n"
+	"        except OSError as e:\n"
+	"            fail(fe, 'drop privileges', e.errno)\n"
+	"    try:\n"
+	"        R = resource\n"
+	"        R.setrlimit(R.RLIMIT_CPU, (LIM[0], LIM[1]))\n"
+	"        R.setrlimit(R.RLIMIT_AS, (LIM[2], LIM[2]))\n"
+	"        R.setrlimit(R.RLIMIT_NPROC, (LIM[3], LIM[3]))\n"
+	"        R.setrlimit(R.RLIMIT_FSIZE, (LIM[4], LIM[4]))\n"
+	"        R.setrlimit(R.RLIMIT_NOFILE, (LIM[5], LIM[5]))\n"
+	"        R.setrlimit(R.RLIMIT_CORE, (0, 0))\n"
+	"    except (OSError, ValueError) as e:\n"
+	"        fail(fe, 'rlimit', getattr(e, 'errno', 0) or 0)\n"
+	"    prctl(PDEATH, signal.SIGKILL)\n"
+	"    prctl(NNP, 1)\n"
+	"    os.closerange(3, 1 << 16)\n"
+	"    return os.path.join(d, 'prog.py'), src\n"
+	"\n"
+	"def init(d, fo, fe, fp, iso, fd):\n"
+	"    prctl(PDEATH, signal.SIGKILL)\n"
+	"    try:\n"
+	"        pid = os.fork()\n"
+	"    except OSError as e:\n"
+	"        fail(fe, 'fork', e.errno)\n"
+	"    if pid == 0:\n"
+	"        os.close(fd)\n"
+	"        return program(d, fo, fe, fp, iso)\n"
+	"    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+	"    while True:\n"
+	"        try:\n"
+	"            r, ws = os.waitpid(-1, 0)\n"
+	"        except ChildProcessError:\n"
+	"            os._exit(126)\n"
+	"        if r == pid:\n"
+	"            break\n"
+	"    wall(fd, struct.pack('i', ws))\n"
+	"    os._exit(0)\n"
+	"\n"
+	"def kill_children():\n"
+	"    path = '/proc/self/task/%d/children' % os.getpid()\n"
+	"    for _ in range(1000):\n"
+	"        data, hit = None, False\n"
+	"        try:\n"
+	"            f = os.open(path, os.O_RDONLY | os.O_CLOEXEC)\n"
+	"            data = os.read(f, 4096)\n"
+	"            os.close(f)\n"
+	"        except OSError:\n"
+	"            pass\n"
+	"        for p in (data or b'').split():\n"
+	"            try:\n"
+	"                os.kill(int(p), signal.SIGKILL)\n"
+	"                hit = True\n"
+	"            except OSError:\n"
+	"                pass\n"
+	"        while True:\n"
+	"            try:\n"
+	"                r = os.waitpid(-1, os.WNOHANG)[0]\n"
+	"            except ChildProcessError:\n"
+	"                return\n"
+	"            if r == 0:\n"
+	"                break\n"
+	"        if data is None:\n"
+	"            return\n"
+	"        if not hit:\n"
+	"            time.sleep(0.001)\n"
+	"\n"
+	"def supervise(d, fo, fe, fs, fp):\n"
+	"    prctl(PDEATH, signal.SIGKILL)\n"
+	"    prctl(SUBREAPER, 1)\n"
+	"    iso, ip = 0, None\n"
+	"    if ROOT:\n"
+	"        if libc.unshare(NEWPID | NEWNET | NEWNS | NEWIPC) == 0:\n"
+	"            iso = I_PID | I_NET | I_MNT\n"
+	"        elif libc.unshare(NEWNET) == 0:\n"
+	"            iso = I_NET\n"
+	"        iso |= I_USER\n"
+	"    elif libc.unshare(NEWUSER | NEWPID | NEWNET | NEWNS | NEWIPC) == 0:\n"
+	"        write_file('/proc/self/setgroups', 'deny')\n"
+	"        if write_file('/proc/self/uid_map', UID_MAP) == 0 and write_file('/proc/self/gid_map', GID_MAP) == 0:\n"
+	"            iso = I_PID | I_NET | I_MNT | I_USER\n"
+	"        else:\n"
+	"            iso = I_PID | I_NET\n"
+	"    if iso & I_PID:\n"
+	"        try:\n"
+	"            ip = os.pipe()\n"
+	"        except OSError:\n"
+	"            ip = None\n"
+	"    try:\n"
+	"        pid = os.fork()\n"
+	"    except OSError as e:\n"
+	"        wall(fs, struct.pack('i', -1) + struct.pack('iii', 0, 0, e.errno))\n"
+	"        os._exit(127)\n"
+	"    if pid == 0:\n"
+	"        if ip:\n"
+	"            os.close(ip[0])\n"
+	"            return init(d, fo, fe, fp, iso, ip[1])\n"
+	"        return program(d, fo, fe, fp, iso)\n"
+	"    if ip:\n"
+	"        os.close(ip[1])\n"
+	"    os.close(fo)\n"
+	"    os.close(fe)\n"
+	"    os.close(fp)\n"
+	"    try:\n"
+	"        wall(fs, struct.pack('i', pid))\n"
+	"    except OSError:\n"
+	"        os.kill(pid, signal.SIGKILL)\n"
+	"    ws = os.waitpid(pid, 0)[1]\n"
+	"    if ip:\n"
+	"        inner = os.read(ip[0], 4)\n"
+	"        if os.WIFEXITED(ws) and len(inner) == 4:\n"
+	"            ws = struct.unpack('i', inner)[0]\n"
+	"        os.close(ip[0])\n"
+	"    try:\n"
+	"        os.kill(-pid, signal.SIGKILL)\n"
+	"    except OSError:\n"
+	"        pass\n"
+	"    kill_children()\n"
+	"    wall(fs, struct.pack('iii', ws, iso, 0))\n"
+	"    os._exit(0)\n"
+	"\n"
+	"def serve():\n"
+	"    ctl = socket.socket(fileno=3)\n"
+	"    try:\n"
+	"        ctl.sendall(struct.pack('i', os.getpid()))\n"
+	"    except OSError:\n"
+	"        os._exit(0)\n"
+	"    while True:\n"
+	"        try:\n"
+	"            msg, fds, flags, _ = socket.recv_fds(ctl, 4096, 4)\n"
+	"        except OSError:\n"
+	"            os._exit(0)\n"
+	"        if not msg or len(fds) != 4:\n"
+	"            os._exit(0)\n"
+	"        pid = os.fork()\n"
+	"        if pid == 0:\n"
+	"            try:\n"
+	"                ctl.close()\n"
+	"                return supervise(msg.rstrip(b'\\0').decode(), *fds)\n"
+	"            except BaseException:\n"
+	"                pass\n"
+	"            os._exit(127)\n"
+	"        for f in fds:\n"
+	"            os.close(f)\n"
+	"        try:\n"
+	"            ctl.sendall(struct.pack('i', pid))\n"
+	"            ws = os.waitpid(pid, 0)[1]\n"
+	"            ctl.sendall(struct.pack('i', ws))\n"
+	"        except OSError:\n"
+	"            os._exit(0)\n"
+	"\n"
+	"PATH, SRC = serve()\n"
+	"del serve, supervise, init, program, kill_children, libc, A\n"
+	"import atexit\n"
+	"\n"
+	"def finish(code):\n"
+	"    try:\n"
+	"        t = sys.modules.get('threading')\n"
+	"        if t is not None:\n"
+	"            t._shutdown()\n"
+	"    except BaseException:\n"
+	"        pass\n"
+	"    try:\n"
+	"        atexit._run_exitfuncs()\n"
+	"    except BaseException:\n"
+	"        pass\n"
+	"    for f in (sys.stdout, sys.stderr):\n"
+	"        try:\n"
+	"            if f is not None:\n"
+	"                f.flush()\n"
+	"        except BaseException:\n"
+	"            code = code or 120\n"
+	"    os._exit(code)\n"
+	"\n"
+	"M = type(sys)('__main__')\n"
+	"M.__file__ = PATH\n"
+	"M.__builtins__ = __builtins__\n"
+	"sys.modules['__main__'] = M\n"
+	"sys.argv = ['prog.py']\n"
+	"try:\n"
+	"    exec(compile(SRC, PATH, 'exec'), M.__dict__)\n"
+	"except SystemExit as E:\n"
+	"    C = E.code\n"
+	"    if C is None:\n"
+	"        finish(0)\n"
+	"    if isinstance(C, int):\n"
+	"        finish(C & 255)\n"
+	"    try:\n"
+	"        print(C, file=sys.stderr)\n"
+	"    except BaseException:\n"
+	"        pass\n"
+	"    finish(1)\n"
+	"except BaseException as E:\n"
+	"    E = E.with_traceback(E.__traceback__.tb_next)\n"
+	"    sys.excepthook(type(E), E, E.__traceback__)\n"
+	"    finish(1)\n"
+	"finish(0)\n";
+
+struct suite_sb_zygote {
+	suite_sb_opts o;      /* filled; python and tmp_root point into the copies below */
+	char *python, *tmp_root;
+	sb_plan tmpl;         /* maps, tmpfs options, limits */
+	int pid;              /* the zygote, -1 when none runs */
+	int ctl;              /* our end of the socket pair, -1 when none */
+	int n_starts;
+};
+
+static void zygote_kill(suite_sb_zygote *z)
+{
+	if (z->pid > 0) {
+		kill(z->pid, SIGKILL);
+		while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	z->pid = -1;
+	close_fd(&z->ctl);
+}
+
+/* Receives one 4-byte reply within timeout_ms; 0 or -1 (timeout, end, short or long packet). */
+static int zygote_recv(suite_sb_zygote *z, int *val, int timeout_ms)
+{
+	struct pollfd pf = { z->ctl, POLLIN, 0 };
+	char buf[8];
+	ssize_t r;
+	int pr;
+	while ((pr = poll(&pf, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (pr <= 0)
+		return -1;
+	while ((r = recv(z->ctl, buf, sizeof buf, MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof *val)
+		return -1;
+	memcpy(val, buf, sizeof *val);
+	return 0;
+}
+
+/* Starts the zygote and waits for its pid on the socket. 0 or -1. */
+static int zygote_spawn(suite_sb_zygote *z)
+{
+	char lims[160], consts[320], *argv[16];
+	int sv[2], k = 0, hello = 0, parent = (int)getpid();
+	const sb_plan *t = &z->tmpl;
+
+	zygote_kill(z);
+	snprintf(lims, sizeof lims, "%llu,%llu,%llu,%llu,%llu,%llu",
+		 (unsigned long long)t->lim_cpu.rlim_cur, (unsigned long long)t->lim_cpu.rlim_max,
+		 (unsigned long long)t->lim_as.rlim_cur, (unsigned long long)t->lim_nproc.rlim_cur,
+		 (unsigned long long)t->lim_fsize.rlim_cur, (unsigned long long)t->lim_nofile.rlim_cur);
+	snprintf(consts, sizeof consts, "%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,%d,%d,%d,%d,%d,%d,%d,%d",
+		 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
+		 (unsigned long)MS_REC, (unsigned long)MS_PRIVATE, (unsigned long)MS_NOSUID,
+		 (unsigned long)MS_NODEV, (unsigned long)MS_NOEXEC, (unsigned long)MS_BIND,
+		 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, SUITE_SB_ISO_NET,
+		 SUITE_SB_ISO_PID, SUITE_SB_ISO_MNT, SUITE_SB_ISO_USER, SB_NOBODY);
+	argv[k++] = (char *)t->python;
+	argv[k++] = (char *)"-I";
+	argv[k++] = (char *)"-B";
+	if (!z->o.site)
+		argv[k++] = (char *)"-S";
+	argv[k++] = (char *)"-c";
+	argv[k++] = (char *)zygote_py;
+	argv[k++] = (char *)(t->root ? "1" : "0");
+	argv[k++] = (char *)t->uid_map;
+	argv[k++] = (char *)t->gid_map;
+	argv[k++] = (char *)t->tmpfs_opts;
+	argv[k++] = lims;
+	argv[k++] = consts;
+	argv[k++] = (char *)SETUP_PREFIX;
+	argv[k] = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	z->pid = fork();
+	if (z->pid == 0) {
+		/* Async-signal-safe calls only: the caller may have other threads. */
+		int nul;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if ((int)getppid() != parent)
+			_exit(127);
+		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(sv[1], 3) < 0)
+			_exit(127);
+		if ((nul = open("/dev/null", O_RDWR)) >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+		}
+		close_from(4);
+		if (chdir("/"))
+			_exit(127);
+		execve(t->python, argv, sb_envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	z->ctl = sv[0];
+	if (z->pid < 0) {
+		z->pid = -1;
+		close_fd(&z->ctl);
+		return -1;
+	}
+	z->n_starts++;
+	if (zygote_recv(z, &hello, 10000) || hello != z->pid) {
+		zygote_kill(z);
+		return -1;
+	}
+	return 0;
+}
+
+suite_sb_zygote *suite_sb_zygote_open(const suite_sb_opts *o, char *err, size_t errlen)
+{
+	suite_sb_zygote *z = calloc(1, sizeof *z);
+	if (!z) {
+		snprintf(err, errlen, "sandbox: out of memory");
+		return NULL;
+	}
+	fill_opts(o, &z->o);
+	z->pid = z->ctl = -1;
+	if (!(z->python = strdup(z->o.python)) || !(z->tmp_root = strdup(z->o.tmp_root))) {
+		snprintf(err, errlen, "sandbox: out of memory");
+		suite_sb_zygote_close(z);
+		return NULL;
+	}
+	z->o.python = z->python;
+	z->o.tmp_root = z->tmp_root;
+	plan_fill(&z->tmpl, &z->o);
+	if (zygote_spawn(z)) {
+		snprintf(err, errlen, "sandbox: the zygote (%s -c ...) did not start", z->o.python);
+		suite_sb_zygote_close(z);
+		return NULL;
+	}
+	return z;
+}
+
+/* The pid's parent from /proc/<pid>/stat; 0 when it cannot be read (it may have ended). */
+static int parent_of(int pid)
+{
+	char path[64], buf[512], *cp;
+	int fd, ppid = 0;
+	ssize_t n;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if ((cp = strrchr(buf, ')')) && sscanf(cp + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	return ppid;
+}
+
+/* Hands the run to the zygote (started again when it has died). 0 with *sup the supervisor's
+ * pid; -1 when the zygote could not take it (nothing was sent); -2 when it took the request
+ * and then failed (its pipes may hold stale bytes). A zygote that failed is killed. */
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+			 int *sup)
+{
+	int mfd, all[4], pid = -1, sent = 0;
+	char cbuf[CMSG_SPACE(sizeof all)];
+	struct iovec iov = { (void *)dir, strlen(dir) + 1 };
+	struct msghdr m;
+	struct cmsghdr *c;
+	size_t len = strlen(program);
+
+	if ((mfd = memfd_create("tb_program", MFD_CLOEXEC)) < 0)
+		return -1;
+	if (write_all(mfd, program, len)) {
+		close(mfd);
+		return -1;
+	}
+	memcpy(all, fds, 3 * sizeof *fds);
+	all[3] = mfd;
+	for (int attempt = 0; attempt < 2 && !sent; attempt++) {
+		/* A zygote that has ended (killed, crashed) is started again. */
+		if (z->pid > 0 && waitpid(z->pid, NULL, WNOHANG) != 0) {
+			z->pid = -1;
+			close_fd(&z->ctl);
+		}
+		if (z->pid < 0 && zygote_spawn(z))
+			break;
+		memset(&m, 0, sizeof m);
+		memset(cbuf, 0, sizeof cbuf);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof cbuf;
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof all);
+		memcpy(CMSG_DATA(c), all, sizeof all);
+		if (sendmsg(z->ctl, &m, MSG_NOSIGNAL) == (ssize_t)iov.iov_len)
+			sent = 1;
+		else
+			zygote_kill(z);
+	}
+	close(mfd);
+	if (!sent)
+		return -1;
+	/* The reply must be a live child of the zygote; anything else means it is not ours. */
+	if (zygote_recv(z, &pid, 3000) || pid <= 0 ||
+	    (parent_of(pid) != 0 && parent_of(pid) != z->pid)) {
+		zygote_kill(z);
+		return -2;
+	}
+	*sup = pid;
+	return 0;
+}
+
+/* Waits for the zygote's report that the supervisor ended (the exec path's waitpid). */
+static void zygote_reap(suite_sb_zygote *z, int sup)
+{
+	int ws;
+	if (zygote_recv(z, &ws, 10000) == 0)
+		return;
+	kill(sup, SIGKILL);
+	zygote_kill(z);
+}
+
+int suite_sb_zygote_run(suite_sb_zygote *z, const char *program, suite_sb_result *res)
+{
+	if (!res)
+		return SUITE_EINVAL;
+	memset(res, 0, sizeof *res);
+	res->exit_code = -1;
+	if (!program || !z)
+		return SUITE_EINVAL;
+	return sb_run(&z->o, z, program, res);
+}
+
+int suite_sb_zygote_pid(const suite_sb_zygote *z)
+{
+	return z ? z->pid : -1;
+}
+
+int suite_sb_zygote_starts(const suite_sb_zygote *z)
+{
+	return z ? z->n_starts : 0;
+}
+
+void suite_sb_zygote_close(suite_sb_zygote *z)
+{
+	if (!z)
+		return;
+	zygote_kill(z);
+	free(z->python);
+	free(z->tmp_root);
+	free(z);
+}
+
+/* ------------------------------------------------------------------ the thread's own zygote */
+
+/* suite_sb_run in AUTO mode keeps one zygote per calling thread (the harness's scoring
+ * workers call it once per sample): made on the first call, closed when the thread ends (the
+ * key's destructor; the zygote's parent-death signal covers a thread that never returns to
+ * it), made again when the options change. A thread where none could start remembers that
+ * and takes the exec path without trying again. */
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tl_key;
+static int tl_key_ok;
+static char tl_none;   /* its address marks "no zygote for this thread" */
+
+static void tl_release(void *v)
+{
+	if (v != &tl_none)
+		suite_sb_zygote_close(v);
+}
+
+static void tl_init(void)
+{
+	tl_key_ok = pthread_key_create(&tl_key, tl_release) == 0;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether two filled option sets start the same zygote. */
+static int same_opts(const suite_sb_opts *a, const suite_sb_opts *b)
+{
+	return same_str(a->python, b->python) && same_str(a->tmp_root, b->tmp_root) &&
+	       a->timeout_s == b->timeout_s && a->cpu_s == b->cpu_s && a->mem_bytes == b->mem_bytes &&
+	       a->fsize_bytes == b->fsize_bytes && a->nproc == b->nproc && a->nofile == b->nofile &&
+	       a->out_cap_bytes == b->out_cap_bytes && a->site == b->site;
+}
+
+static suite_sb_zygote *thread_zygote(const suite_sb_opts *o)
+{
+	void *v;
+	char err[256];
+	pthread_once(&tl_once, tl_init);
+	if (!tl_key_ok)
+		return NULL;
+	v = pthread_getspecific(tl_key);
+	if (v == &tl_none)
+		return NULL;
+	if (v && !same_opts(&((suite_sb_zygote *)v)->o, o)) {
+		suite_sb_zygote_close(v);
+		v = NULL;
+	}
+	if (!v) {
+		v = suite_sb_zygote_open(o, err, sizeof err);
+		if (pthread_setspecific(tl_key, v ? v : &tl_none)) {
+			suite_sb_zygote_close(v);
+			return NULL;
+		}
+	}
+	return v;
 }
 
 void suite_sb_result_release(suite_sb_result *res)
@@ -656,7 +1363,7 @@ const char *suite_sb_verdict_name(suite_sb_verdict v)
 /* ------------------------------------------------------------------ worker pool */
 
 typedef struct sb_pool {
-	const suite_sb_opts *o;
+	suite_sb_opts o;         /* filled */
 	const char *const *programs;
 	suite_sb_result *res;
 	size_t n, next;
@@ -667,6 +1374,11 @@ typedef struct sb_pool {
 static void *pool_worker(void *arg)
 {
 	sb_pool *pl = arg;
+	suite_sb_zygote *z = NULL;
+	char err[256];
+	/* Each worker has its own zygote (it dies with this thread); none: the exec path. */
+	if (pl->o.mode != SUITE_SB_MODE_EXEC)
+		z = suite_sb_zygote_open(&pl->o, err, sizeof err);
 	for (;;) {
 		size_t i;
 		int rc;
@@ -674,23 +1386,32 @@ static void *pool_worker(void *arg)
 		i = pl->next++;
 		pthread_mutex_unlock(&pl->mu);
 		if (i >= pl->n)
-			return NULL;
-		if ((rc = suite_sb_run(pl->o, pl->programs[i], &pl->res[i]))) {
+			break;
+		if (!pl->programs[i]) {
+			memset(&pl->res[i], 0, sizeof pl->res[i]);
+			rc = SUITE_EINVAL;
+		} else {
+			rc = sb_run(&pl->o, z, pl->programs[i], &pl->res[i]);
+		}
+		if (rc) {
 			pthread_mutex_lock(&pl->mu);
 			if (!pl->rc)
 				pl->rc = rc;
 			pthread_mutex_unlock(&pl->mu);
 		}
 	}
+	suite_sb_zygote_close(z);
+	return NULL;
 }
 
 int suite_sb_run_many(const suite_sb_opts *o, const char *const *programs, size_t n,
 		      int n_workers, suite_sb_result *res)
 {
-	sb_pool pl = { o, programs, res, n, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	sb_pool pl = { { 0 }, programs, res, n, 0, 0, PTHREAD_MUTEX_INITIALIZER };
 	pthread_t th[64];
 	int started = 0;
 
+	fill_opts(o, &pl.o);
 	if (n_workers <= 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		n_workers = c > 0 ? (int)c : 1;

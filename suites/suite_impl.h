@@ -169,6 +169,15 @@ enum {
 	SUITE_SB_ISO_USER = 8,   /* runs as an unprivileged uid (nobody, or a user namespace) */
 };
 
+/* How programs are started (suite_sb_opts.mode). */
+typedef enum suite_sb_mode {
+	SUITE_SB_MODE_AUTO = 0,  /* a zygote per worker of suite_sb_run_many and per thread calling
+				  * suite_sb_run (kept until the thread ends); exec where none starts */
+	SUITE_SB_MODE_EXEC,      /* a new interpreter (execve) per program: the fallback */
+	SUITE_SB_MODE_ZYGOTE,    /* fork each program from a warm interpreter (falls back to exec when
+				  * no zygote starts; suite_sb_result.zygote tells which ran) */
+} suite_sb_mode;
+
 /* Limits for one run. Valid when zeroed: each 0 field takes the default in brackets. */
 typedef struct suite_sb_opts {
 	const char *python;      /* interpreter [/usr/bin/python3, else python3 on PATH] */
@@ -182,6 +191,7 @@ typedef struct suite_sb_opts {
 	const char *tmp_root;    /* where the work dir is made [$TMPDIR, else /tmp] */
 	int site;                /* 1: import `site` (site-packages, exit()); 0: python -S, a third
 				  * faster to start, standard library only [0] */
+	suite_sb_mode mode;      /* exec or zygote (see docs/suites.md, "Zygote") [AUTO] */
 } suite_sb_opts;
 
 /* The outcome of one run. */
@@ -190,12 +200,14 @@ typedef struct suite_sb_result {
 	int exit_code;           /* when the program exited, else -1 */
 	int term_signal;         /* the signal that ended it, else 0 */
 	int isolation;           /* SUITE_SB_ISO_* bits in force */
+	int zygote;              /* 1: forked from a zygote; 0: a fresh interpreter (exec) */
 	double wall_s;
 	char *out, *err;         /* captured stdout / stderr (up to the cap), NUL-terminated, heap */
 	size_t n_out, n_err;
 } suite_sb_result;
 
-/* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site) in a fresh temporary directory under
+/* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site; forked from
+ * the calling thread's zygote in AUTO mode, from a one-off one in ZYGOTE mode) in a fresh temporary directory under
  * the limits of o (NULL: defaults), in a clean environment (PATH, LANG, no HOME, nothing of the
  * caller's). The whole process tree is killed at the end, whatever it did (setsid, fork, ignoring
  * SIGTERM), and the directory is removed. Thread-safe: a worker pool calls it from many threads.
@@ -209,6 +221,27 @@ void suite_sb_result_release(suite_sb_result *res);
 
 /* "passed", "failed", "timeout", "crashed", "memory", "output-limit", "error". Ownership: static. */
 const char *suite_sb_verdict_name(suite_sb_verdict v);
+
+/* A zygote: one warm `python3 -I -B [-S]` started with the sandbox's clean environment that
+ * never runs user code; for each program it forks a supervisor that enters the same isolation
+ * as the exec path (namespaces, init, nobody, rlimits, no-new-privileges, closed fds) before
+ * the program's own fork runs the code. The zygote dies with the thread that (re)started it
+ * (PR_SET_PDEATHSIG); a dead or misbehaving zygote is killed and started again. On failure
+ * returns NULL with one line in err. Ownership: o copied (strings too); use from one thread at a
+ * time; free with suite_sb_zygote_close. */
+typedef struct suite_sb_zygote suite_sb_zygote;
+suite_sb_zygote *suite_sb_zygote_open(const suite_sb_opts *o, char *err, size_t errlen);
+
+/* Runs program as suite_sb_run does, forked from z (exec when z cannot run it). Returns as
+ * suite_sb_run. Ownership: as suite_sb_run. */
+int suite_sb_zygote_run(suite_sb_zygote *z, const char *program, suite_sb_result *res);
+
+/* The zygote's pid (-1 when none runs) and how many times it was started. For tests. */
+int suite_sb_zygote_pid(const suite_sb_zygote *z);
+int suite_sb_zygote_starts(const suite_sb_zygote *z);
+
+/* Kills the zygote and frees z. NULL does nothing. */
+void suite_sb_zygote_close(suite_sb_zygote *z);
 
 /* Runs n programs on a pool of n_workers threads (<= 0: one per online core), results in order.
  * Returns 0, or the first non-zero code of suite_sb_run (the other results are still filled).

@@ -1,6 +1,7 @@
 /* tools/sbbench.c — `make bench`'s sandbox figure: wall time to verify every canonical solution
  * of a HumanEval-format JSONL file (prompt + canonical_solution + test + check(entry_point)) in
- * the sandbox's worker pool, best and median of several runs. Usage: sbbench FILE [RUNS]. */
+ * the sandbox's worker pool, best and median of several runs, the exec path and the zygote
+ * side by side (alternating, so both see the same machine load). Usage: sbbench FILE [RUNS]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ int main(int argc, char **argv)
 	size_t cap = 0, n = 0, ncap = 0;
 	long lineno = 0;
 	int runs = argc > 2 ? atoi(argv[2]) : 5, rc = 1;
-	double t[64];
+	double t[2][64];
+	static const char *const mode_name[2] = { "exec", "zygote" };
 	suite_sb_result *res = NULL;
 
 	if (argc < 2 || runs < 1 || runs > 64) {
@@ -71,33 +73,43 @@ int main(int argc, char **argv)
 	if (!n || !(res = calloc(n, sizeof *res)))
 		goto out;
 	for (int r = 0; r < runs; r++) {
-		size_t passed = 0;
-		double t0 = now_s();
-		suite_sb_run_many(NULL, (const char *const *)progs, n, 0, res);
-		t[r] = now_s() - t0;
-		if (r == runs - 1) {
-			/* The slowest programs, for a reader wondering where the time goes. */
-			size_t top[3] = { 0, 0, 0 };
-			for (size_t i = 0; i < n; i++)
-				for (int k = 0; k < 3; k++)
-					if (res[i].wall_s > res[top[k]].wall_s) {
-						for (int m = 2; m > k; m--)
-							top[m] = top[m - 1];
-						top[k] = i;
-						break;
-					}
-			printf("  slowest: #%zu %.2f s, #%zu %.2f s, #%zu %.2f s\n", top[0],
-			       res[top[0]].wall_s, top[1], res[top[1]].wall_s, top[2], res[top[2]].wall_s);
+		for (int m = 0; m < 2; m++) {
+			suite_sb_opts o = { 0 };
+			size_t passed = 0, forked = 0;
+			double t0 = now_s();
+			o.mode = m ? SUITE_SB_MODE_ZYGOTE : SUITE_SB_MODE_EXEC;
+			suite_sb_run_many(&o, (const char *const *)progs, n, 0, res);
+			t[m][r] = now_s() - t0;
+			if (r == runs - 1) {
+				/* The slowest programs, for a reader wondering where the time goes. */
+				size_t top[3] = { 0, 0, 0 };
+				for (size_t i = 0; i < n; i++)
+					for (int k = 0; k < 3; k++)
+						if (res[i].wall_s > res[top[k]].wall_s) {
+							for (int q = 2; q > k; q--)
+								top[q] = top[q - 1];
+							top[k] = i;
+							break;
+						}
+				printf("  %-6s slowest: #%zu %.2f s, #%zu %.2f s, #%zu %.2f s\n", mode_name[m],
+				       top[0], res[top[0]].wall_s, top[1], res[top[1]].wall_s, top[2],
+				       res[top[2]].wall_s);
+			}
+			for (size_t i = 0; i < n; i++) {
+				passed += res[i].verdict == SUITE_SB_PASSED;
+				forked += res[i].zygote;
+				suite_sb_result_release(&res[i]);
+			}
+			printf("  run %d %-6s: %zu/%zu passed in %.2f s (%zu forked from a zygote)\n", r + 1,
+			       mode_name[m], passed, n, t[m][r], forked);
 		}
-		for (size_t i = 0; i < n; i++) {
-			passed += res[i].verdict == SUITE_SB_PASSED;
-			suite_sb_result_release(&res[i]);
-		}
-		printf("  run %d: %zu/%zu passed in %.2f s\n", r + 1, passed, n, t[r]);
 	}
-	qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-	printf("  median %.2f s (best %.2f s) for %zu programs: %.1f ms each, %.0f programs/s\n",
-	       t[runs / 2], t[0], n, 1000 * t[runs / 2] / (double)n, (double)n / t[runs / 2]);
+	for (int m = 0; m < 2; m++) {
+		qsort(t[m], (size_t)runs, sizeof t[m][0], cmp_double);
+		printf("  %-6s median %.2f s (best %.2f s) for %zu programs: %.1f ms each, %.0f programs/s\n",
+		       mode_name[m], t[m][runs / 2], t[m][0], n, 1000 * t[m][runs / 2] / (double)n,
+		       (double)n / t[m][runs / 2]);
+	}
 	rc = 0;
 out:
 	fclose(f);

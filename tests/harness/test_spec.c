@@ -113,6 +113,22 @@ static const struct { const char *json, *msg; } bad[] = {
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\", \"prices\": {\"input_per_mtok\": -1}}],"
 	  " \"suites\": [{\"name\": \"gsm8k\"}]}",
 	  "spec.json: targets[0].prices.input_per_mtok: expected number >= 0, got -1" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lenghts\": [1024]}]}",
+	  "spec.json: suites[0].lenghts: unknown key (did you mean \"lengths\"?)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"depth_count\": 3}]}",
+	  "spec.json: suites[0].depth_count: unknown key (valid keys: name, dataset, train, shots, samples, limit, seed, chat, weight, lengths, depths, variant)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"depths\": 3}]}",
+	  "spec.json: suites[0].depths: only the needle suite takes this key (this suite is \"gsm8k\")" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lengths\": [1024, 100]}]}",
+	  "spec.json: suites[0].lengths[1]: expected integer 256..16777216 (tokens), got 100" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lengths\": 1024}]}",
+	  "spec.json: suites[0].lengths: expected an array of 1..64 integers, got 1024" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lengths\": []}]}",
+	  "spec.json: suites[0].lengths: expected an array of 1..64 integers, got []" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"depths\": 0}]}",
+	  "spec.json: suites[0].depths: expected integer 1..101, got 0" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"variant\": \"multi\"}]}",
+	  "spec.json: suites[0].variant: expected \"single\", \"multikey\", \"multivalue\" or \"vartrack\", got \"multi\"" },
 	{ "[1, 2]", "spec.json: expected a JSON object at the top level" },
 	{ "{\n  \"targets\": [\n    {\"provider\": \"samples\",, }\n  ]\n}", "spec.json:3:29: invalid JSON near \" }\"" },
 };
@@ -152,6 +168,48 @@ static void test_spec_identity_ignores_concurrency_but_not_limit(void)
 	free(ib);
 	hx_spec_free(a);
 	hx_spec_free(b);
+}
+
+static void test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identity(void)
+{
+	char err[512] = "", *j, *j2;
+	hx_spec *s = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lengths\": [1024, 4096, 32768],"
+			   " \"depths\": 5, \"variant\": \"multikey\"}]}", err, sizeof err), *back;
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_INT(s->suites[0].n_needle_lengths, 3);
+	TB_CHECK_INT(s->suites[0].needle_lengths[0], 1024);
+	TB_CHECK_INT(s->suites[0].needle_lengths[2], 32768);
+	TB_CHECK_INT(s->suites[0].needle_depths, 5);
+	TB_CHECK_STR(s->suites[0].needle_variant, "multikey");
+	/* The canonical JSON keeps them and parses back to the same spec. */
+	j = hx_spec_to_json(s, 0);
+	TB_REQUIRE(j != NULL);
+	TB_CHECK(strstr(j, "\"lengths\":[1024,4096,32768]") != NULL);
+	back = parse(j, err, sizeof err);
+	TB_REQUIRE(back != NULL);
+	j2 = hx_spec_to_json(back, 0);
+	TB_CHECK_STR(j, j2);
+	free(j2);
+	/* They decide the results, so a resumed run with other lengths is a different run. */
+	free(j);
+	j = hx_spec_to_json(s, 1);
+	back->suites[0].needle_depths = 6;
+	j2 = hx_spec_to_json(back, 1);
+	TB_CHECK(strcmp(j, j2) != 0);
+	free(j);
+	free(j2);
+	hx_spec_free(back);
+	/* Without them, nothing is set and the suite takes its defaults. */
+	hx_spec_free(s);
+	s = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\"}]}", err, sizeof err);
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_INT(s->suites[0].n_needle_lengths, 0);
+	TB_CHECK_INT(s->suites[0].needle_depths, 0);
+	TB_CHECK(s->suites[0].needle_variant == NULL);
+	j = hx_spec_to_json(s, 0);
+	TB_CHECK(strstr(j, "lengths") == NULL && strstr(j, "variant") == NULL);
+	free(j);
+	hx_spec_free(s);
 }
 
 static void test_spec_load_reports_unreadable_and_sets_base_dir(void)
@@ -242,6 +300,7 @@ int main(void)
 	TB_RUN(test_spec_defaults_are_filled);
 	TB_RUN(test_spec_errors_name_path_and_expectation);
 	TB_RUN(test_spec_identity_ignores_concurrency_but_not_limit);
+	TB_RUN(test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identity);
 	TB_RUN(test_spec_load_reports_unreadable_and_sets_base_dir);
 	TB_RUN(test_spec_built_from_flags_validates);
 	TB_RUN(test_spec_survives_deep_and_huge_nonsense);

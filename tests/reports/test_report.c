@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "test.h"
@@ -113,6 +114,8 @@ typedef struct planted {
 	double score, ttft, lat, cost;
 	int64_t tin, tout;
 	int error;
+	int sample;            /* sample index within the item */
+	const char *metric;    /* the score's name; NULL: "strict" */
 } planted;
 
 /* Writes a run of spec_json with the given samples into dir/results.db through the harness's
@@ -148,7 +151,9 @@ static int write_run(const char *dir, const char *spec_json, const planted *p, s
 		r.item = p[i].item;
 		r.response = p[i].error ? NULL : "answer";
 		r.score = p[i].score;
-		snprintf(scores, sizeof scores, "{\"strict\":%g}", p[i].score);
+		r.sample = p[i].sample;
+		snprintf(scores, sizeof scores, "{\"%s\":%g}", p[i].metric ? p[i].metric : "strict",
+			 p[i].score);
 		r.scores_json = scores;
 		r.n_tokens_in = p[i].tin;
 		r.n_tokens_out = p[i].tout;
@@ -209,10 +214,10 @@ static const char cost_spec[] =
 static void test_cost_table_from_a_store_matches_hand_computed_numbers(void)
 {
 	static const planted p[] = {
-		{ "box", "gsm8k", "1", 1, 100, 1000, 0, 100, 50, 0 },
-		{ "box", "gsm8k", "2", 0, 100, 1000, 0, 100, 50, 0 },
-		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0 },
-		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0 },
+		{ "box", "gsm8k", "1", 1, 100, 1000, 0, 100, 50, 0, 0, NULL },
+		{ "box", "gsm8k", "2", 0, 100, 1000, 0, 100, 50, 0, 0, NULL },
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
@@ -466,7 +471,7 @@ static void test_compare_flags_planted_drop_and_not_noise(void)
 	char *out = NULL;
 	for (int i = 0; i < 100; i++) {
 		snprintf(ids[i], sizeof ids[i], "%02d", i);
-		b[i] = (planted){ "m", "gsm8k", ids[i], i < 80, -1, -1, 0, 0, 0, 0 };
+		b[i] = (planted){ "m", "gsm8k", ids[i], i < 80, -1, -1, 0, 0, 0, 0, 0, NULL };
 		/* planted drop: 20 items the base solved now fail, 2 gained */
 		c[i] = b[i];
 		if (i < 20)
@@ -528,8 +533,8 @@ static void test_bad_stores_give_one_line_errors(void)
 static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 {
 	static const planted p[] = {
-		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0 },
-		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0 },
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
@@ -554,6 +559,106 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	free(md);
 	free(js);
 	rep_set_free(s);
+}
+
+/* A coding run with 20 samples per item (humaneval) and one with 4 (mbpp): pass@k as worked out
+ * by hand from 1 - C(n-c, k) / C(n, k). humaneval, c = 0, 2, 20, 5 of 20: pass@1 = (0 + 0.1 +
+ * 1 + 0.25) / 4 = 0.3375; pass@10 = (0 + (1 - 43758/184756) + 1 + (1 - 3003/184756)) / 4 =
+ * (0 + 0.7631579 + 1 + 0.9837461) / 4 = 0.6867260; no pass@100 (k > 20). mbpp, c = 1, 4 of 4:
+ * pass@1 = (0.25 + 1) / 2 = 0.625 and nothing else. */
+static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(void)
+{
+	static const char spec[] = "{\"name\":\"code\",\"targets\":[{\"id\":\"coder\","
+		"\"provider\":\"samples\",\"model\":\"c.jsonl\"}],\"suites\":[{\"name\":"
+		"\"humaneval\",\"samples\":20},{\"name\":\"mbpp\",\"samples\":4}]}";
+	static const int he_c[4] = { 0, 2, 20, 5 }, mb_c[2] = { 1, 4 };
+	static planted p[100];
+	static char ids[6][32];
+	size_t n = 0;
+	rep_set *set;
+	rep_opts o;
+	char err[256], *md, *csv, *js, *html;
+	cJSON *doc, *res, *it;
+	int seen = 0;
+	for (int i = 0; i < 6; i++) {
+		int he = i < 4, c = he ? he_c[i] : mb_c[i - 4], ns = he ? 20 : 4;
+		snprintf(ids[i], sizeof ids[i], "%s/%d", he ? "HumanEval" : "Mbpp", i);
+		for (int k = 0; k < ns; k++) {
+			planted *x = &p[n++];
+			x->target = "coder";
+			x->suite = he ? "humaneval" : "mbpp";
+			x->item = ids[i];
+			x->sample = k;
+			x->metric = "pass";
+			x->score = k < c;
+			x->tin = 100;
+			x->tout = 50;
+			x->ttft = 10;
+			x->lat = 100;
+		}
+	}
+	TB_REQUIRE(write_run("code", spec, p, n) == 0);
+	TB_REQUIRE((set = rep_set_new()) != NULL);
+	TB_REQUIRE(rep_set_add_store(set, "code/results.db", "runs/code", -1, err, sizeof err) == 0);
+	rep_opts_default(&o);
+	md = render(rep_write_markdown, set, &o);
+	csv = render(rep_write_csv, set, &o);
+	js = render(rep_write_json, set, &o);
+	html = render(rep_write_html, set, &o);
+	TB_REQUIRE(md && csv && js && html);
+	/* Markdown / HTML: the pass@k table, "–" where k > samples per item. */
+	TB_CHECK(strstr(md, "| coder | humaneval | 4 | 20 | 33.8 | 68.7 | – |") != NULL ||
+		 strstr(md, "| coder | humaneval | 4 | 20 | 33.7 | 68.7 | – |") != NULL);
+	TB_CHECK(strstr(md, "| coder | mbpp | 2 | 4 | 62.5 | – | – |") != NULL);
+	TB_CHECK(strstr(html, "pass@10 %") != NULL && strstr(html, "68.7") != NULL);
+	/* CSV: the three columns, empty where k > n. */
+	TB_CHECK(strstr(csv, ",pass_at_1,pass_at_10,pass_at_100\n") != NULL);
+	TB_CHECK(strstr(csv, ",0.3375,0.686726,\n") != NULL);
+	TB_CHECK(strstr(csv, ",0.625,,\n") != NULL);
+	/* JSON: only the k <= samples per item. */
+	TB_REQUIRE((doc = cJSON_Parse(js)) != NULL);
+	res = cJSON_GetObjectItem(doc, "results");
+	cJSON_ArrayForEach(it, res) {
+		const char *su = cJSON_GetObjectItem(it, "suite")->valuestring;
+		cJSON *pk = cJSON_GetObjectItem(it, "pass_at_k");
+		TB_REQUIRE(pk != NULL);
+		if (strcmp(su, "humaneval") == 0) {
+			TB_CHECK_NEAR(cJSON_GetObjectItem(pk, "1")->valuedouble, 0.3375, 1e-9);
+			TB_CHECK_NEAR(cJSON_GetObjectItem(pk, "10")->valuedouble,
+				      (0 + (1 - 43758.0 / 184756) + 1 + (1 - 3003.0 / 184756)) / 4, 1e-9);
+			TB_CHECK(cJSON_GetObjectItem(pk, "100") == NULL);
+			TB_CHECK_INT(cJSON_GetObjectItem(it, "samples_per_item")->valueint, 20);
+			seen++;
+		} else {
+			TB_CHECK_NEAR(cJSON_GetObjectItem(pk, "1")->valuedouble, 0.625, 1e-9);
+			TB_CHECK(cJSON_GetObjectItem(pk, "10") == NULL);
+			seen++;
+		}
+	}
+	TB_CHECK_INT(seen, 2);
+	cJSON_Delete(doc);
+	/* The harness's run-end summary reads the same store to the same figures. */
+	{
+		hx_store *st = hx_store_open("code/results.db", 0, err, sizeof err);
+		hx_summary sm;
+		TB_REQUIRE(st != NULL);
+		TB_REQUIRE(hx_summary_load(st, -1, &sm, err, sizeof err) == 0);
+		TB_REQUIRE(sm.n_rows == 2);
+		TB_CHECK_STR(sm.rows[0].metric, "pass");
+		TB_CHECK_NEAR(sm.rows[0].pass_at[0], 0.3375, 1e-12);
+		TB_CHECK_NEAR(sm.rows[0].pass_at[1], 0.6867260061919505, 1e-12);
+		TB_CHECK(isnan(sm.rows[0].pass_at[2]));
+		TB_CHECK_INT(sm.rows[0].samples_per_item, 20);
+		TB_CHECK_NEAR(sm.rows[1].pass_at[0], 0.625, 1e-12);
+		TB_CHECK(isnan(sm.rows[1].pass_at[1]));
+		hx_summary_release(&sm);
+		hx_store_close(st);
+	}
+	free(md);
+	free(csv);
+	free(js);
+	free(html);
+	rep_set_free(set);
 }
 
 static void test_empty_run_renders_with_dashes(void)
@@ -591,6 +696,7 @@ int main(void)
 	TB_RUN(test_weights_option_is_checked);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
+	TB_RUN(test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary);
 	TB_RUN(test_empty_run_renders_with_dashes);
 	TB_RUN(test_stored_gaps_give_itl_and_tpot_percentiles);
 	rc = tb_test_end();

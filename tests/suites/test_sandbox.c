@@ -1,13 +1,17 @@
 /* tests/suites/test_sandbox.c — the Python sandbox: verdicts for ordinary programs, all 164
  * canonical HumanEval solutions pass and each with its body replaced by `pass` fails (public data
  * in ../shared/datasets/humaneval, skipped when absent), and hostile programs are contained: the
- * test process keeps running, nothing of theirs is left alive, nothing is written outside. */
+ * test process keeps running, nothing of theirs is left alive, nothing is written outside.
+ * Every test runs twice: once on the exec path, once forked from zygotes; then the zygote's own
+ * tests (it outlives hostile programs, programs cannot affect each other, a killed one restarts). */
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,11 +27,22 @@ static int have_python(void)
 	return access("/usr/bin/python3", X_OK) == 0 || system("python3 -c pass >/dev/null 2>&1") == 0;
 }
 
+/* The mode every test of the current round runs in (main runs the round twice). */
+static suite_sb_mode test_mode = SUITE_SB_MODE_EXEC;
+
 static suite_sb_opts quick_opts(double timeout_s)
 {
 	suite_sb_opts o = { 0 };
 	o.timeout_s = timeout_s;
+	o.mode = test_mode;
 	return o;
+}
+
+/* In the zygote round a program that ran on the exec path (no zygote started) is a failure. */
+static void check_mode(const suite_sb_result *r)
+{
+	if (r->verdict != SUITE_SB_ERROR)
+		TB_CHECK_INT(r->zygote, test_mode == SUITE_SB_MODE_ZYGOTE);
 }
 
 static suite_sb_verdict run1(const char *prog, double timeout_s, suite_sb_result *r)
@@ -35,11 +50,44 @@ static suite_sb_verdict run1(const char *prog, double timeout_s, suite_sb_result
 	suite_sb_opts o = quick_opts(timeout_s);
 	if (suite_sb_run(&o, prog, r))
 		return SUITE_SB_ERROR;
+	check_mode(r);
 	return r->verdict;
 }
 
-/* Processes whose command line mentions the sandbox's script name, other than zombies; each is
- * printed when verbose. */
+/* The parent of pid from /proc (0 when unreadable). */
+static int parent_pid(int pid)
+{
+	char path[64], st[512], *cp;
+	FILE *f;
+	size_t m;
+	int ppid = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	m = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[m] = 0;
+	if (!(cp = strrchr(st, ')')) || sscanf(cp + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Whether pid descends from this test process. The test is a child subreaper (see main), so
+ * whatever escapes a sandbox whose supervisor ended is re-parented here and still counts, and
+ * sandboxes of other processes on the machine (another test run) do not. */
+static int is_ours(int pid)
+{
+	int self = (int)getpid();
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if ((pid = parent_pid(pid)) == self)
+			return 1;
+	}
+	return 0;
+}
+
+/* Our processes whose command line mentions the sandbox's script name (a zygote and its forks
+ * name it in the first line of their -c program), other than zombies; each is printed when
+ * verbose. */
 static int count_sandboxed_processes(int verbose)
 {
 	DIR *d = opendir("/proc");
@@ -62,7 +110,7 @@ static int count_sandboxed_processes(int verbose)
 			if (!buf[i])
 				buf[i] = ' ';
 		buf[len] = 0;
-		if (!strstr(buf, "prog.py"))
+		if (!strstr(buf, "prog.py") || !is_ours(atoi(e->d_name)))
 			continue;
 		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
 		if ((f = fopen(path, "r"))) {
@@ -136,6 +184,11 @@ static void test_sandbox_environment_is_clean_and_the_work_dir_is_fresh(void)
 	TB_CHECK(strstr(r.out, "TB_TEST_SECRET_KEY") == NULL);
 	TB_CHECK(strstr(r.out, "['prog.py']") != NULL);
 	TB_CHECK(strstr(r.out, "False") != NULL);
+	suite_sb_result_release(&r);
+	/* No fd of the caller or of a zygote reaches the program: only 0, 1, 2 and the listing's. */
+	TB_CHECK_INT(run1("import os\nprint(sorted(os.listdir('/proc/self/fd')))\n", 5, &r),
+		     SUITE_SB_PASSED);
+	TB_CHECK_STR(r.out, "['0', '1', '2', '3']\n");
 	/* Where the kernel lets unshare(1) make these namespaces, the sandbox must use them. */
 	if (system("unshare --user --net --pid --mount --fork --map-root-user true >/dev/null 2>&1") == 0)
 		TB_CHECK_INT(r.isolation & (SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT |
@@ -221,7 +274,9 @@ static void run_humaneval(int with_body)
 		progs[i] = he_program(&t[i], with_body ? t[i].solution : "    pass\n");
 	TB_CHECK_INT(suite_sb_run_many(&o, (const char *const *)progs, n, 0, res), 0);
 	for (size_t i = 0; i < n; i++) {
-		int ok = with_body ? res[i].verdict == SUITE_SB_PASSED
+		int ok;
+		check_mode(&res[i]);
+		ok = with_body ? res[i].verdict == SUITE_SB_PASSED
 				   : res[i].verdict != SUITE_SB_PASSED;
 		if (!ok && bad++ < 5)
 			printf("  task %zu: %s: %.300s\n", i, suite_sb_verdict_name(res[i].verdict),
@@ -336,6 +391,7 @@ static void test_sandbox_contains_hostile_programs_and_the_caller_keeps_running(
 	}
 	TB_CHECK_INT(suite_sb_run_many(&o, (const char *const *)progs, N_HOSTILE, 0, res), 0);
 	for (size_t i = 0; i < N_HOSTILE; i++) {
+		check_mode(&res[i]);
 		int bad = res[i].verdict == SUITE_SB_ERROR ||
 			  (hostiles[i].must_not_pass && res[i].verdict == SUITE_SB_PASSED) ||
 			  res[i].wall_s > 15 || res[i].n_out > (64 << 10) || res[i].n_err > (64 << 10);
@@ -397,14 +453,173 @@ static void test_sandbox_leaves_nothing_alive_when_its_caller_is_killed(void)
 	TB_CHECK_INT(left, 0);
 }
 
+/* ------------------------------------------------------------------ zygote */
+
+static suite_sb_zygote *open_zygote(double timeout_s)
+{
+	suite_sb_opts o = quick_opts(timeout_s);
+	char err[256] = "";
+	suite_sb_zygote *z = suite_sb_zygote_open(&o, err, sizeof err);
+	if (!z)
+		printf("  %s\n", err);
+	return z;
+}
+
+static void test_zygote_survives_programs_that_attack_it(void)
+{
+	/* Each tries to reach what lies outside: every pid, the parent, ptrace of each visible pid,
+	 * writing to every fd it might hold, a setsid child left behind. */
+	static const char *const attacks[] = {
+		"import os, time\nos.kill(-1, 9)\ntime.sleep(0.2)\n",
+		"import os\nos.kill(os.getppid(), 9)\nos.kill(1, 9)\n",
+		"import os\nfor p in range(1, 1 << 15):\n    try: os.kill(p, 9)\n    except OSError: pass\n",
+		"import ctypes\nlibc = ctypes.CDLL(None)\nfor p in range(1, 4096): libc.ptrace(16, p, 0, 0)\n",
+		"import os\nfor fd in range(3, 1024):\n    try: os.write(fd, b'x' * 64)\n    except OSError: pass\n",
+		"import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(100)\n",
+	};
+	suite_sb_zygote *z;
+	int pid;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE((z = open_zygote(2)) != NULL);
+	pid = suite_sb_zygote_pid(z);
+	TB_CHECK(pid > 0);
+	for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+		suite_sb_result r;
+		TB_CHECK_INT(suite_sb_zygote_run(z, attacks[i], &r), 0);
+		TB_CHECK_INT(r.zygote, 1);
+		TB_CHECK(r.verdict != SUITE_SB_ERROR);
+		suite_sb_result_release(&r);
+		/* Still the same zygote, never restarted. */
+		TB_CHECK_INT(suite_sb_zygote_pid(z), pid);
+		TB_CHECK_INT(kill(pid, 0), 0);
+	}
+	{
+		suite_sb_result r;
+		TB_CHECK_INT(suite_sb_zygote_run(z, "print(6 * 7)\n", &r), 0);
+		TB_CHECK_STR(r.out, "42\n");
+		suite_sb_result_release(&r);
+	}
+	TB_CHECK_INT(suite_sb_zygote_starts(z), 1);
+	suite_sb_zygote_close(z);
+}
+
+static void test_zygote_programs_cannot_affect_the_next_one(void)
+{
+	suite_sb_zygote *z;
+	suite_sb_result r;
+	char first[64];
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE((z = open_zygote(5)) != NULL);
+	/* The first changes everything it can reach in its own interpreter. */
+	TB_CHECK_INT(suite_sb_zygote_run(z, "import builtins, os, sys, random\nbuiltins.LEAK = 1\n"
+		"os.environ['LEAK'] = '1'\nsys.path.insert(0, '/leak')\nsys.modules['json'] = 0\n"
+		"print(random.random())\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	snprintf(first, sizeof first, "%s", r.out);
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(suite_sb_zygote_run(z, "import builtins, os, sys, json, random\n"
+		"assert not hasattr(builtins, 'LEAK')\nassert 'LEAK' not in os.environ\n"
+		"assert '/leak' not in sys.path\nprint(random.random())\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	if (r.verdict != SUITE_SB_PASSED)
+		printf("  %s\n", r.err);
+	/* random seeds itself from the OS in each program, not once in the zygote. */
+	TB_CHECK(strcmp(first, r.out) != 0);
+	suite_sb_result_release(&r);
+	suite_sb_zygote_close(z);
+}
+
+static void test_zygote_that_died_or_hung_is_detected_and_started_again(void)
+{
+	suite_sb_zygote *z;
+	suite_sb_result r;
+	int pid;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE((z = open_zygote(5)) != NULL);
+	pid = suite_sb_zygote_pid(z);
+	kill(pid, SIGKILL);
+	usleep(50000);
+	TB_CHECK_INT(suite_sb_zygote_run(z, "print('again')\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	TB_CHECK_STR(r.out, "again\n");
+	TB_CHECK_INT(r.zygote, 1);
+	TB_CHECK(suite_sb_zygote_pid(z) != pid);
+	TB_CHECK_INT(suite_sb_zygote_starts(z), 2);
+	suite_sb_result_release(&r);
+	/* Stopped (hung) rather than dead: no reply comes; the program still runs, on exec. */
+	kill(suite_sb_zygote_pid(z), SIGSTOP);
+	TB_CHECK_INT(suite_sb_zygote_run(z, "print('after a hang')\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	TB_CHECK_STR(r.out, "after a hang\n");
+	suite_sb_result_release(&r);
+	TB_CHECK_INT(suite_sb_zygote_run(z, "print(1)\n", &r), 0);
+	TB_CHECK_INT(r.zygote, 1);
+	TB_CHECK_INT(suite_sb_zygote_starts(z), 3);
+	suite_sb_result_release(&r);
+	suite_sb_zygote_close(z);
+}
+
+static void test_zygote_that_cannot_start_gives_an_error_line(void)
+{
+	suite_sb_opts o = quick_opts(5);
+	char err[256] = "";
+	o.python = "/nonexistent/python3";
+	TB_CHECK(suite_sb_zygote_open(&o, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "zygote") != NULL);
+}
+
+static void *auto_run(void *arg)
+{
+	suite_sb_opts o = { 0 };
+	suite_sb_result *r = arg;
+	o.timeout_s = 5;   /* mode 0: AUTO */
+	if (suite_sb_run(&o, "print('auto')\n", r))
+		r->verdict = SUITE_SB_ERROR;
+	return NULL;
+}
+
+static void test_auto_mode_runs_each_thread_from_its_own_zygote(void)
+{
+	suite_sb_result r[3];
+	pthread_t th;
+	if (!have_python())
+		TB_SKIP("no python3");
+	/* Twice from this thread (the second from the zygote the first started), once from another
+	 * thread, whose zygote ends with it. */
+	auto_run(&r[0]);
+	auto_run(&r[1]);
+	TB_REQUIRE(pthread_create(&th, NULL, auto_run, &r[2]) == 0);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 3; i++) {
+		TB_CHECK_INT(r[i].verdict, SUITE_SB_PASSED);
+		TB_CHECK_STR(r[i].out, "auto\n");
+		TB_CHECK_INT(r[i].zygote, 1);
+		suite_sb_result_release(&r[i]);
+	}
+}
+
 int main(void)
 {
-	TB_RUN(test_sandbox_gives_each_verdict_for_ordinary_programs);
-	TB_RUN(test_sandbox_reports_a_missing_interpreter_as_an_error);
-	TB_RUN(test_sandbox_environment_is_clean_and_the_work_dir_is_fresh);
-	TB_RUN(test_sandbox_passes_all_164_canonical_humaneval_solutions);
-	TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
-	TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
-	TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int round = 0; round < 2; round++) {
+		test_mode = round ? SUITE_SB_MODE_ZYGOTE : SUITE_SB_MODE_EXEC;
+		printf("-- %s mode\n", round ? "zygote" : "exec");
+		TB_RUN(test_sandbox_gives_each_verdict_for_ordinary_programs);
+		TB_RUN(test_sandbox_reports_a_missing_interpreter_as_an_error);
+		TB_RUN(test_sandbox_environment_is_clean_and_the_work_dir_is_fresh);
+		TB_RUN(test_sandbox_passes_all_164_canonical_humaneval_solutions);
+		TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
+		TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
+		TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
+	}
+	test_mode = SUITE_SB_MODE_ZYGOTE;
+	TB_RUN(test_zygote_survives_programs_that_attack_it);
+	TB_RUN(test_zygote_programs_cannot_affect_the_next_one);
+	TB_RUN(test_zygote_that_died_or_hung_is_detected_and_started_again);
+	TB_RUN(test_zygote_that_cannot_start_gives_an_error_line);
+	TB_RUN(test_auto_mode_runs_each_thread_from_its_own_zygote);
 	return tb_test_end();
 }
