@@ -592,7 +592,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
 	    o->alpha, o->n_boot)))
 		goto fail;
-	if (results_table(d, s) || itl_table(d, s) || pass_table(d, s) || quant_table(d, s, a, o) ||
+	if (results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
 	    quality_table(d, s) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
