@@ -1,7 +1,8 @@
 /* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
- * progress display and a summary of sizes and requantized tensors; and `tierbench quality`:
- * perplexity and divergence from a baseline (suites/quality.c). */
+ * progress display and a summary of sizes and requantized tensors; `tierbench quality`:
+ * perplexity and divergence from a baseline (suites/quality.c); and `tierbench quant-sweep`:
+ * a base model's variants measured and reported side by side (what `make demo` runs). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -675,7 +675,7 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}}],"
 		"\"suites\":[{\"name\":\"gsm8k\"}]}";
 	static planted p[40];
-	static char ids[20][8];
+	static char ids[20][16];
 	rep_quality qb = { 10, 0.5, 1000, 0, 0, 0, 0, 0, 0 }, q2 = { 12, 0.6, 1000, 1, 0.3, 0.2, 1.5, 0.8, 0.1 };
 	rep_set *s;
 	rep_opts o;
