@@ -232,7 +232,7 @@ static void usage_sweep(FILE *f)
 		"  --limit N         items per suite (default all)\n"
 		"  --dataset S=PATH  dataset file of suite S (repeatable), e.g. gsm8k=test.jsonl\n"
 		"  --shots N         few-shot exemplars of the suites that take them (gsm8k, math)\n"
-		"  --needle-lengths LIST  needle grid lengths in tokens, e.g. 256,512\n"
+		"  --needle-lengths LIST  needle grid lengths in tokens, e.g. 512,1024\n"
 		"  --needle-depths N      needle depths per length (default 10)\n"
 		"  --max-tokens N    most tokens per answer (default 512)\n"
 		"  --n-ctx N         context of the local engine (default: the model's, at most 4096)\n"
