@@ -122,6 +122,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--only", default="arith,code,needle")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N items of each kind")
     ap.add_argument("--show", action="store_true", help="print each reply")
     a = ap.parse_args()
     tok = gen.Tokenizer(gen.build_vocab())
@@ -133,6 +134,13 @@ def main():
         jobs += code_jobs(a)
     if "needle" in only:
         jobs += needle_jobs(a, tok)
+    if a.limit:
+        kept, seen = [], {}
+        for j in jobs:
+            seen[j[0]] = seen.get(j[0], 0) + 1
+            if seen[j[0]] <= a.limit:
+                kept.append(j)
+        jobs = kept
     res = {}
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         futs = [ex.submit(generate, a, p, n, st) for _, _, p, n, st, _ in jobs]

@@ -4,7 +4,8 @@
 # of config, seed, data-generator version, time and loss. System python3 + PyTorch only
 # (scripts/install-deps.sh --train). Seeded and deterministic for a given thread count.
 #
-#   scripts/train-model.py train  [--steps N] [--work runs/train-tiny] [--out models/tierbench-tiny]
+#   scripts/train-model.py train  [--steps N | --schedule 0:2200,950:3800] [--work runs/train-tiny]
+#                                 [--out models/tierbench-tiny]   (defaults: the committed model's run)
 #   scripts/train-model.py export --work runs/train-tiny [--out models/tierbench-tiny]
 #   scripts/train-model.py generate --work runs/train-tiny -p TEXT [-n 64]
 #   scripts/train-model.py verify --work runs/train-tiny [--write tests/fixtures/tiny/greedy.jsonl]
@@ -26,9 +27,11 @@ _spec.loader.exec_module(gen)
 
 CONFIG = dict(
     n_embd=256, n_ff=512, n_layer=4, n_head=4, n_head_kv=2, n_ctx=2048, rope_base=10000.0,
-    norm_eps=1e-5, seed=1234, data_seed=gen.TRAIN_SEED, steps=2200, warmup=80, lr=3e-3,
+    norm_eps=1e-5, seed=1234, data_seed=gen.TRAIN_SEED, steps=3800, warmup=80, lr=3e-3,
     lr_min=2e-4, weight_decay=0.1, grad_clip=1.0, short_row=256, short_rows=8,
     long_budget=2048, prompt_weight=0.2, threads=THREADS,
+    # the committed model's run: planned for 2200 steps, lengthened to 3800 at step 950
+    schedule=[[0, 2200], [950, 3800]],
 )
 
 # ------------------------------------------------------------------ model
@@ -307,9 +310,16 @@ def setup(c):
 
 
 def lr_at(c, step):
+    """Warm-up, then cosine to lr_min at the end of the schedule in effect: c["schedule"] lists
+    [from_step, total_steps] pairs (a run lengthened on the way records where its total
+    changed; a fresh run with the same schedule takes the same steps)."""
+    total = c["steps"]
+    for frm, n in c.get("schedule", []):
+        if step >= frm:
+            total = n
     if step < c["warmup"]:
         return c["lr"] * (step + 1) / c["warmup"]
-    t = (step - c["warmup"]) / max(1, c["steps"] - c["warmup"])
+    t = (step - c["warmup"]) / max(1, total - c["warmup"])
     return c["lr_min"] + 0.5 * (c["lr"] - c["lr_min"]) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
@@ -324,6 +334,10 @@ def cmd_train(a):
     c = dict(CONFIG)
     if a.steps:
         c["steps"] = a.steps
+        c["schedule"] = [[0, a.steps]]
+    if a.schedule:
+        c["schedule"] = [[int(x) for x in p.split(":")] for p in a.schedule.split(",")]
+        c["steps"] = c["schedule"][-1][1]
     vocab, tok = setup(c)
     arith, shots, code = gen.heldout()
     ex_q = {x["question"] for x in arith}
@@ -338,8 +352,12 @@ def cmd_train(a):
     ck = newest_ckpt(a.work)
     if ck:
         st = torch.load(ck)
-        if st["config"] != c:
-            sys.exit(f"{ck}: trained with another config; use another --work")
+        same = dict(st["config"], schedule=None, steps=None) == dict(c, schedule=None, steps=None)
+        sched_ok = all(frm >= st["step"] or [frm, n] in st["config"].get("schedule", [[0, st["config"]["steps"]]])
+                       for frm, n in c.get("schedule", [[0, c["steps"]]]))
+        if not same or not sched_ok:
+            sys.exit(f"{ck}: trained with another config; use another --work (a longer run: "
+                     f"--schedule 0:OLD,{st['step']}:NEW)")
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed, log = st["step"], st["elapsed"], st["log"]
@@ -464,6 +482,7 @@ def main():
         p.add_argument("--out", default="models/tierbench-tiny")
         if name == "train":
             p.add_argument("--steps", type=int, default=0)
+            p.add_argument("--schedule", help="FROM:TOTAL,... — lengthen a run from a checkpoint")
             p.add_argument("--ckpt-every", type=int, default=100)
         if name == "generate":
             p.add_argument("-p", "--prompt", default="")
