@@ -145,10 +145,9 @@ $(PROVBENCH): tools/provbench.c tests/mock/mock.h $(LIB)
 bench: check-deps $(BIN) $(MKBENCH) $(SBBENCH) $(PROVBENCH)
 	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) TB_SBBENCH=$(SBBENCH) TB_PROVBENCH=$(PROVBENCH) scripts/bench.sh
 
-# `make demo`: the project's model quantized, measured and reported (scripts/demo.sh); mkbench
-# writes a stand-in when the model is not in the checkout.
-demo: check-deps $(BIN) $(MKBENCH)
-	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) scripts/demo.sh
+# `make demo`: the project's model quantized, measured and reported (scripts/demo.sh).
+demo: check-deps $(BIN)
+	@TB_BIN=$(BIN) scripts/demo.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tierbench/datasets $(DESTDIR)$(PREFIX)/share/doc/tierbench

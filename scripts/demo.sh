@@ -7,21 +7,22 @@
 # accuracy per suite, tokens/s, quality, verdicts against F32, and the cost table (this
 # machine's self-host cost against API list prices, marked "price only, not measured").
 # Re-running resumes (models, quality figures and samples are kept) and rewrites the report.
-# The TB_DEMO_* variables exist for the integration test (tests/integration/test_demo.sh).
+# The TB_DEMO_* variables exist for the integration test (tests/integration/test_demo.sh, which
+# runs this on a random-weight stand-in written by tools/mkbench --tiny).
 set -eu
 TB_BIN=${TB_BIN:-bin/tierbench}
-TB_MKBENCH=${TB_MKBENCH:-build/release/tools/mkbench}
 
-# ---- What the demo runs: the model, and the folder of its built-in eval sets (arith.jsonl in
-# the GSM8K format, code.jsonl in the HumanEval format, quality.txt for perplexity).
+# ---- What the demo runs: the model (docs/model.md), and the folder of its held-out eval sets
+# (arith.jsonl in the GSM8K format, code.jsonl in the HumanEval format, quality.txt for
+# perplexity).
 MODEL=${TB_DEMO_MODEL:-models/tierbench-tiny.gguf}
 DATA=${TB_DEMO_DATA:-datasets/tiny}
 
 OUT=${TB_DEMO_OUT:-runs/demo}
 LIMIT=${TB_DEMO_LIMIT:-40}                      # items per suite
-MAX_TOKENS=${TB_DEMO_MAX_TOKENS:-200}           # per answer (a character-level model)
-NEEDLE_LENGTHS=${TB_DEMO_NEEDLE_LENGTHS:-512,1024}  # tokens; the fixed part of a prompt needs ~300 characters
-NEEDLE_DEPTHS=${TB_DEMO_NEEDLE_DEPTHS:-5}
+MAX_TOKENS=${TB_DEMO_MAX_TOKENS:-200}           # per answer
+NEEDLE_LENGTHS=${TB_DEMO_NEEDLE_LENGTHS:-256,512}  # tokens: the prompt lengths the model was trained on
+NEEDLE_DEPTHS=${TB_DEMO_NEEDLE_DEPTHS:-10}
 # A model of a few M parameters decodes fastest on one thread (and a busy machine slows a
 # thread barrier most); the other core scores answers (the coding sandbox).
 THREADS=${TB_DEMO_THREADS:-1}
@@ -32,27 +33,16 @@ APIS=${TB_DEMO_APIS:-openai/gpt-4o-mini,openai/gpt-5-mini,anthropic/claude-haiku
 # default is the order of a cloud VM's on-demand price per core-hour.
 USD_PER_CORE_HOUR=${TB_DEMO_USD_PER_CORE_HOUR:-0.025}
 
-MATH=$DATA/arith.jsonl CODE=$DATA/code.jsonl TEXT=$DATA/quality.txt
 if [ ! -f "$MODEL" ]; then
-	if [ -n "${TB_DEMO_MODEL:-}" ]; then
-		echo "demo: $MODEL: no such file" >&2
-		exit 2
-	fi
-	# Until the project's model is in the checkout: a random-weight model of its shape
-	# (tools/mkbench --tiny) on the older built-in sets. Every score is 0; the workflow,
-	# speed and cost figures are real.
-	echo "demo: $MODEL is not in this checkout; running a random-weight stand-in of its shape (scores will be 0)"
-	mkdir -p "$OUT/stand-in"
-	MODEL=$OUT/stand-in/tierbench-tiny-standin.gguf
-	"$TB_MKBENCH" --tiny "$MODEL" >/dev/null
-	MATH=datasets/demo/arith.jsonl CODE=datasets/code/tasks.jsonl TEXT=
+	echo "demo: $MODEL: no such file" >&2
+	exit 2
 fi
 
 # A results store written from another model file (or by an older demo) is not resumed.
 sum=$(cksum <"$MODEL")
 if [ -d "$OUT" ] && [ "$(cat "$OUT/model.cksum" 2>/dev/null)" != "$sum" ] && [ -e "$OUT/results.db" ]; then
 	echo "demo: $OUT holds results of another model or demo; starting afresh"
-	find "$OUT" -mindepth 1 -maxdepth 1 ! -name stand-in -exec rm -rf {} +
+	find "$OUT" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 fi
 mkdir -p "$OUT"
 echo "$sum" >"$OUT/model.cksum"
@@ -63,12 +53,11 @@ usd_h=$(awk "BEGIN { printf \"%.4f\", ${cores:-1} * $USD_PER_CORE_HOUR }")
 HW="{\"kind\": \"self-hosted\", \"name\": \"this machine: $cpu, ${cores:-?} cores\", \"cost_per_hour\": $usd_h, \"assumption\": \"\$$USD_PER_CORE_HOUR per core-hour\"}"
 
 set -- "$MODEL" --types Q8_0,Q4_K_M,Q2_K --suites gsm8k,humaneval,needle,quality \
-	--dataset "gsm8k=$MATH" --shots 0 --dataset "humaneval=$CODE" \
+	--dataset "gsm8k=$DATA/arith.jsonl" --shots 0 --dataset "humaneval=$DATA/code.jsonl" \
 	--needle-lengths "$NEEDLE_LENGTHS" --needle-depths "$NEEDLE_DEPTHS" \
 	--limit "$LIMIT" --max-tokens "$MAX_TOKENS" --parallel "$PARALLEL" --threads "$THREADS" \
 	--hardware "$HW" --price-only "$APIS" \
-	--out "$OUT" --report "$OUT" --format md,html
-[ -n "$TEXT" ] && set -- "$@" --text "$TEXT"
+	--text "$DATA/quality.txt" --out "$OUT" --report "$OUT" --format md,html
 echo "demo: $TB_BIN quant-sweep $MODEL (F32 + Q8_0, Q4_K_M, Q2_K; gsm8k, humaneval, needle, quality)"
 "$TB_BIN" quant-sweep "$@"
 
