@@ -50,6 +50,7 @@ MAIN_OBJ := $(BUILD)/harness/main.o
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 LIB      := $(BUILD)/libtierbench.a
+MKBENCH  := $(BUILD)/tools/mkbench
 
 # Every configuration links its own binary; a release build also copies it to bin/tierbench
 # (whenever it differs, so switching between CUDA=1 and a plain build always updates bin/).
@@ -114,15 +115,14 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
 	@$(if $(Q),echo "  TEST    $<")
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-test: check-deps $(BIN) $(TEST_BIN)
-	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/test_*.sh)
+test: check-deps $(BIN) $(TEST_BIN) $(MKBENCH)
+	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) TB_MKBENCH=$(MKBENCH) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/test_*.sh)
 
 asan:
 	@$(MAKE) --no-print-directory CONFIG=asan test
 
 # `make bench`: harness throughput, then `tierbench bench` on TinyLlama-shaped models that
 # tools/mkbench writes once into TB_BENCH_CACHE (see scripts/bench.sh).
-MKBENCH  := $(BUILD)/tools/mkbench
 $(MKBENCH): tools/mkbench.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
@@ -145,6 +145,7 @@ $(PROVBENCH): tools/provbench.c tests/mock/mock.h $(LIB)
 bench: check-deps $(BIN) $(MKBENCH) $(SBBENCH) $(PROVBENCH)
 	@TB_BIN=$(BIN) TB_MKBENCH=$(MKBENCH) TB_SBBENCH=$(SBBENCH) TB_PROVBENCH=$(PROVBENCH) scripts/bench.sh
 
+# `make demo`: the project's model quantized, measured and reported (scripts/demo.sh).
 demo: check-deps $(BIN)
 	@TB_BIN=$(BIN) scripts/demo.sh
 

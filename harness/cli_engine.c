@@ -75,22 +75,6 @@ static void usage_generate(FILE *f)
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
 	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
 
-static char *read_file(const char *path, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	n = buf ? fread(buf, 1, cap, f) : 0;
-	if (buf)
-		buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
 int hx_cmd_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -179,7 +163,7 @@ int hx_cmd_generate(int argc, char **argv)
 		return HX_EXIT_USAGE;
 	}
 	if (file) {
-		text = read_file(file, 16u << 20);
+		text = hx_cli_read_file(file, 16u << 20);
 		if (!text) {
 			fprintf(stderr, "tierbench: %s: %s\n", file, strerror(errno));
 			return HX_EXIT_RUNTIME;

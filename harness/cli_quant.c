@@ -1,7 +1,8 @@
 /* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
- * progress display and a summary of sizes and requantized tensors; and `tierbench quality`:
- * perplexity and divergence from a baseline (suites/quality.c). */
+ * progress display and a summary of sizes and requantized tensors; `tierbench quality`:
+ * perplexity and divergence from a baseline (suites/quality.c); and `tierbench quant-sweep`:
+ * a base model's variants measured and reported side by side (what `make demo` runs). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "engine/engine.h"
 #include "harness/cli_impl.h"
@@ -132,19 +135,24 @@ static void usage_quality(FILE *f)
 		"RMS change of the correct token's probability.\n");
 }
 
-static int parse_pos(const char *opt, const char *s, long hi, long *out)
+static int parse_range(const char *opt, const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > hi) {
-		fprintf(stderr, "tierbench quality: %s: '%s' is not a number from 1 to %ld\n", opt, s, hi);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "tierbench: %s: '%s' is not a number from %ld to %ld\n", opt, s, lo, hi);
 		return -1;
 	}
 	*out = v;
 	return 0;
+}
+
+static int parse_pos(const char *opt, const char *s, long hi, long *out)
+{
+	return parse_range(opt, s, 1, hi, out);
 }
 
 int hx_cmd_quality(int argc, char **argv)
@@ -213,20 +221,30 @@ static void usage_sweep(FILE *f)
 		"(perplexity, KL divergence against the base) is measured here; other suites run through\n"
 		"the run machinery with the `local` provider into DIR/results.db (one target per model,\n"
 		"greedy, generation seed 1, run one model after another) and are reported with `tierbench\n"
-		"report`'s code into DIR/report/, with DIR/report/verdicts.md: each variant compared with\n"
-		"the base item by item as `tierbench compare` does. Re-running resumes: finished models,\n"
-		"quality figures and stored samples are kept.\n"
+		"report`'s code into DIR/report/ (with the quality table and a verdict table), and\n"
+		"DIR/report/verdicts.md: each variant compared with the base item by item as `tierbench\n"
+		"compare` does. Re-running resumes: finished models, quality figures and stored samples\n"
+		"are kept, and the report is written again.\n"
 		"\n"
 		"  --types LIST      e.g. Q8_0,Q4_K_M,Q2_K (see tierbench quantize --help)\n"
 		"  --suites LIST     e.g. gsm8k,humaneval,needle,quality\n"
 		"  --out DIR         output folder (default quant-sweep-<base name>)\n"
 		"  --limit N         items per suite (default all)\n"
 		"  --dataset S=PATH  dataset file of suite S (repeatable), e.g. gsm8k=test.jsonl\n"
+		"  --shots N         few-shot exemplars of the suites that take them (gsm8k, math)\n"
+		"  --needle-lengths LIST  needle grid lengths in tokens, e.g. 512,1024\n"
+		"  --needle-depths N      needle depths per length (default 10)\n"
 		"  --max-tokens N    most tokens per answer (default 512)\n"
 		"  --n-ctx N         context of the local engine (default: the model's, at most 4096)\n"
 		"  --parallel N      requests decoded together per model (default 4)\n"
 		"  --max-drop PCT    verdicts: allowed drop in percentage points (default 0)\n"
 		"  --fail-on-regression  exit 3 when a variant is significantly worse than the base\n"
+		"  --hardware JSON   hardware of every local target, e.g. {\"cost_per_hour\": 0.05}: the\n"
+		"                    report's self-host cost (docs/reports.md)\n"
+		"  --report DIR      where the report goes (default DIR/report)\n"
+		"  --format LIST     report formats: md, html, csv, json (default md,json)\n"
+		"  --price-only LIST API rows priced from the price table, e.g. openai/gpt-4o-mini\n"
+		"  --prices FILE     price table for --price-only (default: datasets/prices.json)\n"
 		"  --text FILE       quality: text to score (default: built-in)\n"
 		"  --ctx N           quality: window length (default 256)\n"
 		"  --threads N       quantization, quality and engine threads\n"
@@ -257,7 +275,7 @@ static char *cat3(const char *a, const char *b, const char *c)
 
 /* Quality of one model, cached in `json` (read back when present so a sweep resumes). */
 static int sweep_quality(const char *model, const char *json, suite_quality_opts *o,
-		suite_quality_result *r, char *err, size_t errlen)
+		suite_quality_result *r, int quiet, char *err, size_t errlen)
 {
 	FILE *f = fopen(json, "r");
 
@@ -270,6 +288,8 @@ static int sweep_quality(const char *model, const char *json, suite_quality_opts
 		if (ok)
 			return 0;
 	}
+	if (!quiet)
+		fprintf(stderr, "quality: %s\n", model);
 	o->model_path = model;
 	if (suite_quality_run(o, r, err, errlen))
 		return -1;
@@ -281,19 +301,6 @@ static int sweep_quality(const char *model, const char *json, suite_quality_opts
 		r->kld_median, r->kld_p99, r->same_top, r->rms_dp);
 	fclose(f);
 	return 0;
-}
-
-/* The verdict of a variant against the base, from the perplexity ratio and mean KLD (the
- * thresholds llama.cpp users quote: under 1 % PPL and 0.01 nats is indistinguishable). */
-static const char *quality_verdict(double ratio, double kld)
-{
-	if (ratio < 1.01 && kld < 0.01)
-		return "same as base";
-	if (ratio < 1.05 && kld < 0.05)
-		return "small loss";
-	if (ratio < 1.15 && kld < 0.2)
-		return "clear loss";
-	return "large loss";
 }
 
 /* DIR/report/verdicts.md: every variant against the base, item by item (reports/compare.c),
@@ -351,289 +358,434 @@ done:
 	return rc;
 }
 
-int hx_cmd_quant_sweep(int argc, char **argv)
-{
-	char *types_s = NULL, *suites_s = NULL, *types[32], *suites[16], err[1024];
-	const char *base = NULL, *out = NULL;
-	char *dir = NULL, *mdir = NULL, *qdir = NULL, *paths[33] = { NULL }, *bin = NULL, *md = NULL;
-	int n_types = 0, n_suites = 0, quiet = 0, want_quality = 0, n_run_suites = 0, rc = HX_EXIT_RUNTIME;
-	long limit = 0, v;
-	suite_quality_opts qo = suite_quality_opts_default();
-	eng_quant_params qp = eng_quant_params_default();
-	hx_spec *spec = NULL;
-	FILE *f = NULL;
+/* Everything a sweep was asked for on its command line. */
+typedef struct sweep_args {
+	const char *base, *out, *report_dir, *formats, *price_only, *prices, *hardware;
+	const char *types_arg, *suites_arg;
+	char *types_s, *suites_s;       /* owned copies the lists point into */
+	char *types[32], *suites[16];
+	int n_types, n_suites;
 	const char *datasets[16];
-	int n_datasets = 0, fail_on_reg = 0, regressed = 0;
-	long max_tokens = 512, n_ctx = 0, n_par = 0;
-	double max_drop = 0;
+	int n_datasets;
+	long limit, max_tokens, n_ctx, n_par, shots, needle_depths;
+	long needle_lengths[64];
+	size_t n_needle_lengths;
+	double max_drop;
+	int fail_on_reg, quiet;
+	suite_quality_opts qo;
+	eng_quant_params qp;
+} sweep_args;
 
+/* "256,512" into a->needle_lengths. */
+static int parse_lengths(sweep_args *a, const char *s)
+{
+	const char *p = s;
+	a->n_needle_lengths = 0;
+	while (*p) {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || v < 256 || v > 16777216 ||
+		    a->n_needle_lengths == 64) {
+			fprintf(stderr, "tierbench quant-sweep: --needle-lengths: expected up to 64 comma-separated "
+				"token counts 256..16777216, got '%s'\n", s);
+			return -1;
+		}
+		a->needle_lengths[a->n_needle_lengths++] = v;
+		p = *end ? end + 1 : end;
+	}
+	return a->n_needle_lengths ? 0 : -1;
+}
+
+/* Parses argv into a; returns -1 to go on, else the exit code. */
+static int sweep_parse(int argc, char **argv, sweep_args *a)
+{
+	long v;
+	memset(a, 0, sizeof *a);
+	a->qo = suite_quality_opts_default();
+	a->qp = eng_quant_params_default();
+	a->max_tokens = 512;
+	a->shots = -1;
+	a->formats = "md,json";
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *o = argv[i];
 		int has_next = i + 1 < argc;
+		const char **str = NULL;
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage_sweep(stdout);
 			return HX_EXIT_OK;
-		} else if (has_next && strcmp(a, "--types") == 0) {
-			types_s = argv[++i];
-		} else if (has_next && strcmp(a, "--suites") == 0) {
-			suites_s = argv[++i];
-		} else if (has_next && strcmp(a, "--dataset") == 0) {
-			if (n_datasets == 16 || !strchr(argv[i + 1], '=')) {
+		}
+		if (has_next) {
+			static const char *const names[] = { "--types", "--suites", "--out", "--text",
+				"--report", "--format", "--price-only", "--prices", "--hardware" };
+			const char **dst[] = { &a->types_arg, &a->suites_arg, &a->out,
+				&a->qo.text_path, &a->report_dir, &a->formats, &a->price_only, &a->prices,
+				&a->hardware };
+			for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+				if (strcmp(o, names[k]) == 0)
+					str = dst[k];
+		}
+		if (str) {
+			*str = argv[++i];
+		} else if (has_next && strcmp(o, "--dataset") == 0) {
+			if (a->n_datasets == 16 || !strchr(argv[i + 1], '=')) {
 				fprintf(stderr, "tierbench quant-sweep: --dataset: expected SUITE=PATH (at most 16)\n");
 				return HX_EXIT_USAGE;
 			}
-			datasets[n_datasets++] = argv[++i];
-		} else if (has_next && strcmp(a, "--out") == 0) {
-			out = argv[++i];
-		} else if (has_next && strcmp(a, "--text") == 0) {
-			qo.text_path = argv[++i];
-		} else if (has_next && (strcmp(a, "--limit") == 0 || strcmp(a, "--ctx") == 0 ||
-				strcmp(a, "--threads") == 0)) {
-			if (parse_pos(a, argv[++i], 1L << 20, &v))
+			a->datasets[a->n_datasets++] = argv[++i];
+		} else if (has_next && (strcmp(o, "--limit") == 0 || strcmp(o, "--ctx") == 0 ||
+				strcmp(o, "--threads") == 0)) {
+			if (parse_pos(o, argv[++i], 1L << 20, &v))
 				return HX_EXIT_USAGE;
-			if (a[2] == 'l')
-				limit = v;
-			else if (a[2] == 'c')
-				qo.n_ctx = (int)v;
+			if (o[2] == 'l')
+				a->limit = v;
+			else if (o[2] == 'c')
+				a->qo.n_ctx = (int)v;
 			else
-				qo.n_threads = qp.n_threads = (int)v;
-		} else if (has_next && strcmp(a, "--max-tokens") == 0) {
-			if (parse_pos(a, argv[++i], 10000000, &max_tokens))
+				a->qo.n_threads = a->qp.n_threads = (int)v;
+		} else if (has_next && strcmp(o, "--max-tokens") == 0) {
+			if (parse_pos(o, argv[++i], 10000000, &a->max_tokens))
 				return HX_EXIT_USAGE;
-		} else if (has_next && strcmp(a, "--n-ctx") == 0) {
-			if (parse_pos(a, argv[++i], 1L << 24, &n_ctx))
+		} else if (has_next && strcmp(o, "--n-ctx") == 0) {
+			if (parse_pos(o, argv[++i], 1L << 24, &a->n_ctx))
 				return HX_EXIT_USAGE;
-		} else if (has_next && strcmp(a, "--parallel") == 0) {
-			if (parse_pos(a, argv[++i], 256, &n_par))
+		} else if (has_next && strcmp(o, "--parallel") == 0) {
+			if (parse_pos(o, argv[++i], 256, &a->n_par))
 				return HX_EXIT_USAGE;
-		} else if (has_next && strcmp(a, "--max-drop") == 0) {
+		} else if (has_next && strcmp(o, "--shots") == 0) {
+			if (parse_range(o, argv[++i], 0, 1000, &a->shots))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(o, "--needle-depths") == 0) {
+			if (parse_pos(o, argv[++i], 101, &a->needle_depths))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(o, "--needle-lengths") == 0) {
+			if (parse_lengths(a, argv[++i]))
+				return HX_EXIT_USAGE;
+		} else if (has_next && strcmp(o, "--max-drop") == 0) {
 			char *end;
-			max_drop = strtod(argv[++i], &end);
-			if (end == argv[i] || *end || !(max_drop >= 0 && max_drop <= 100)) {
+			a->max_drop = strtod(argv[++i], &end);
+			if (end == argv[i] || *end || !(a->max_drop >= 0 && a->max_drop <= 100)) {
 				fprintf(stderr, "tierbench quant-sweep: --max-drop: expected percentage points in 0..100, got '%s'\n", argv[i]);
 				return HX_EXIT_USAGE;
 			}
-		} else if (strcmp(a, "--fail-on-regression") == 0) {
-			fail_on_reg = 1;
-		} else if (strcmp(a, "--quiet") == 0) {
-			quiet = 1;
-		} else if (a[0] == '-' || base) {
+		} else if (strcmp(o, "--fail-on-regression") == 0) {
+			a->fail_on_reg = 1;
+		} else if (strcmp(o, "--quiet") == 0) {
+			a->quiet = 1;
+		} else if (o[0] == '-' || a->base) {
 			usage_sweep(stderr);
 			return HX_EXIT_USAGE;
 		} else {
-			base = a;
+			a->base = o;
 		}
 	}
-	if (!base || !types_s || !suites_s) {
+	if (!a->base || !a->types_arg || !a->suites_arg) {
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;
 	}
-	if (!(types_s = strdup(types_s)) || !(suites_s = strdup(suites_s)))
-		goto oom;
-	n_types = split_list(types_s, types, 32);
-	n_suites = split_list(suites_s, suites, 16);
-	for (int i = 0; i < n_types; i++)
-		if (eng_ftype_from_name(types[i], NULL) < 0) {
-			fprintf(stderr, "tierbench quant-sweep: unknown type '%s' (one of %s)\n", types[i], eng_ftype_names());
-			rc = HX_EXIT_USAGE;
-			goto done;
+	if (a->hardware) {
+		cJSON *hw = cJSON_Parse(a->hardware);
+		int ok = cJSON_IsObject(hw);
+		cJSON_Delete(hw);
+		if (!ok) {
+			fprintf(stderr, "tierbench quant-sweep: --hardware: expected a JSON object, got '%s'\n", a->hardware);
+			return HX_EXIT_USAGE;
 		}
-	if (!n_types || !n_suites) {
+	}
+	if (!(a->types_s = strdup(a->types_arg)) || !(a->suites_s = strdup(a->suites_arg))) {
+		fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+		return HX_EXIT_RUNTIME;
+	}
+	a->n_types = split_list(a->types_s, a->types, 32);
+	a->n_suites = split_list(a->suites_s, a->suites, 16);
+	for (int i = 0; i < a->n_types; i++)
+		if (eng_ftype_from_name(a->types[i], NULL) < 0) {
+			fprintf(stderr, "tierbench quant-sweep: unknown type '%s' (one of %s)\n", a->types[i], eng_ftype_names());
+			return HX_EXIT_USAGE;
+		}
+	if (!a->n_types || !a->n_suites) {
 		usage_sweep(stderr);
-		rc = HX_EXIT_USAGE;
-		goto done;
+		return HX_EXIT_USAGE;
 	}
-	{
-		const char *slash = strrchr(base, '/');
-		char stem[256];
-		snprintf(stem, sizeof stem, "%s", slash ? slash + 1 : base);
-		if (strlen(stem) > 5 && strcmp(stem + strlen(stem) - 5, ".gguf") == 0)
-			stem[strlen(stem) - 5] = 0;
-		dir = out ? strdup(out) : cat3("quant-sweep-", stem, "");
-		if (!dir || !(mdir = cat3(dir, "/models", "")) || !(qdir = cat3(dir, "/quality", "")))
+	return -1;
+}
+
+/* 1. The variants in mdir (kept when present); paths[0] is the base, paths[1 + i] type i.
+ * Returns 0 or prints one line. */
+static int sweep_variants(sweep_args *a, const char *mdir, const char *stem, char **paths)
+{
+	char err[1024];
+	if (!(paths[0] = strdup(a->base)))
+		goto oom;
+	for (int i = 0; i < a->n_types; i++) {
+		char name[512];
+		qstate s;
+		int q;
+		snprintf(name, sizeof name, "%s/%s-%s.gguf", mdir, stem, a->types[i]);
+		if (!(paths[i + 1] = strdup(name)))
 			goto oom;
-		if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(mdir, 0777) && errno != EEXIST)) {
-			fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", dir, strerror(errno));
-			goto done;
-		}
-		/* 1. the variants */
-		for (int i = 0; i < n_types; i++) {
-			char name[512];
-			snprintf(name, sizeof name, "%s/%s-%s.gguf", mdir, stem, types[i]);
-			if (!(paths[i + 1] = strdup(name)))
-				goto oom;
-			if (access(name, R_OK) == 0) {
-				if (!quiet)
-					fprintf(stderr, "%s: present, kept\n", name);
-				continue;
-			}
-			qstate s;
-			memset(&s, 0, sizeof s);
-			s.quiet = quiet;
-			qp.progress = on_tensor;
-			qp.progress_ud = &s;
-			int q = eng_quantize_file(base, name, types[i], &qp, err, sizeof err);
-			hx_progress_free(s.bar);
-			if (q) {
-				fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-				goto done;
-			}
-		}
-		paths[0] = strdup(base);
-		if (!paths[0])
-			goto oom;
-	}
-	/* 2. suites through the run machinery: one run, base + variants as targets */
-	for (int k = 0; k < n_suites; k++) {
-		if (strcmp(suites[k], "quality") == 0) {
-			want_quality = 1;
+		if (access(name, R_OK) == 0) {
+			if (!a->quiet)
+				fprintf(stderr, "%s: present, kept\n", name);
 			continue;
 		}
-		if (!spec && !(spec = hx_spec_new()))
-			goto oom;
-		hx_suite_spec *ss = hx_spec_add_suite(spec, suites[k]);
-		if (!ss)
-			goto oom;
-		ss->limit = limit;
-		for (int d = 0; d < n_datasets; d++) {
-			size_t nl = strlen(suites[k]);
-			if (strncmp(datasets[d], suites[k], nl) == 0 && datasets[d][nl] == '=' &&
-			    !(ss->dataset = strdup(datasets[d] + nl + 1)))
-				goto oom;
-		}
-		n_run_suites++;
-	}
-	if (spec) {
-		hx_run_opts ro;
-		hx_run_summary sum;
-		char opts[160], base_type[32] = "base";
-		int no = 0;
-		/* The same engine settings for every model; greedy with one seed, so each model
-		 * answers the same items under the same settings. */
-		no += snprintf(opts + no, sizeof opts - (size_t)no, "{\"n_parallel\": %ld", n_par ? n_par : 4);
-		if (qp.n_threads)
-			no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"threads\": %d", qp.n_threads);
-		if (n_ctx)
-			no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"n_ctx\": %ld", n_ctx);
-		snprintf(opts + no, sizeof opts - (size_t)no, "}");
-		spec->gen.max_tokens = (int)max_tokens;
-		spec->gen.temperature = 0;
-		spec->gen.seed = 1;
-		{
-			/* The base's own type label (F16, BF16, ...) for the quantisation table. */
-			eng_opts eo = eng_opts_default();
-			eng_model *em;
-			eng_model_info info;
-			eo.use_mmap = 1;
-			eo.n_threads = 1;
-			if ((em = eng_load(base, &eo, err, sizeof err))) {
-				eng_model_info_get(em, &info);
-				if (info.file_type[0])
-					snprintf(base_type, sizeof base_type, "%s", info.file_type);
-				eng_model_free(em);
-			}
-		}
-		for (int i = 0; i <= n_types; i++) {
-			hx_target_spec *t = hx_spec_add_target(spec, "local", paths[i]);
-			if (!t)
-				goto oom;
-			free(t->id);
-			free(t->quant);
-			t->id = strdup(i ? types[i - 1] : "base");
-			t->quant = strdup(i ? types[i - 1] : base_type);
-			t->options_json = strdup(opts);
-			if (!t->id || !t->quant || !t->options_json)
-				goto oom;
-		}
-		if (hx_spec_validate(spec, err, sizeof err)) {
+		memset(&s, 0, sizeof s);
+		s.quiet = a->quiet;
+		a->qp.progress = on_tensor;
+		a->qp.progress_ud = &s;
+		q = eng_quantize_file(a->base, name, a->types[i], &a->qp, err, sizeof err);
+		hx_progress_free(s.bar);
+		if (q) {
 			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-			goto done;
+			return -1;
 		}
-		memset(&ro, 0, sizeof ro);
-		ro.out_dir = dir;
-		ro.quiet = quiet;
-		ro.log = stderr;
-		if (hx_run(spec, &ro, &sum, err, sizeof err)) {
-			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-			goto done;
-		}
-		char *rdir = cat3(dir, "/report", "");
-		char *rargv[] = { "report", dir, "--format", "md,json", "--out", rdir, NULL };
-		if (!rdir)
-			goto oom;
-		if (hx_cmd_report(6, rargv) != HX_EXIT_OK) {
-			free(rdir);
-			goto done;
-		}
-		printf("report: %s/report.md\n", rdir);
-		if (sweep_verdicts(dir, rdir, base, (const char *const *)types, n_types, max_drop,
-				&regressed)) {
-			free(rdir);
-			goto done;
-		}
-		free(rdir);
+		if (!a->quiet)
+			fprintf(stderr, "%s: written\n", name);
 	}
-	(void)n_run_suites;
-	/* 3. quality: base with a saved baseline, then each variant against it */
-	if (want_quality) {
-		suite_quality_result r0, r;
-		char json[600];
-		if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
-		    !(md = cat3(dir, "/quality.md", "")))
-			goto oom;
-		snprintf(json, sizeof json, "%s/base.json", qdir);
-		qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
-		if (qo.save_baseline_path)
-			unlink(json);   /* the cached figures belong to the missing baseline */
-		if (sweep_quality(paths[0], json, &qo, &r0, err, sizeof err))
+	return 0;
+oom:
+	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+	return -1;
+}
+
+/* 2. Quality: the base with a saved baseline, then each variant against it, into
+ * qdir/<id>.json (kept for a resumed sweep and read by the report) and DIR/quality.md.
+ * Returns 0 or prints one line. */
+static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir, char **paths)
+{
+	suite_quality_result r0, r;
+	char json[600], err[1024], *bin = NULL, *md = NULL;
+	FILE *f = NULL;
+	int rc = -1;
+	if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
+	    !(md = cat3(dir, "/quality.md", ""))) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", qdir, strerror(errno));
+		goto done;
+	}
+	snprintf(json, sizeof json, "%s/base.json", qdir);
+	a->qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
+	if (a->qo.save_baseline_path)
+		unlink(json);   /* the cached figures belong to the missing baseline */
+	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err))
+		goto qfail;
+	a->qo.save_baseline_path = NULL;
+	a->qo.baseline_path = bin;
+	if (!(f = fopen(md, "w"))) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+		goto done;
+	}
+	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %d; KLD in nats "
+		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
+		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
+		"|---|---|---|---|---|---|---|---|---|\n", a->base, r0.n_tokens, a->qo.n_ctx, a->qo.top_k);
+	fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
+	for (int i = 0; i < a->n_types; i++) {
+		snprintf(json, sizeof json, "%s/%s.json", qdir, a->types[i]);
+		if (sweep_quality(paths[i + 1], json, &a->qo, &r, a->quiet, err, sizeof err))
 			goto qfail;
-		qo.save_baseline_path = NULL;
-		qo.baseline_path = bin;
-		if (!(f = fopen(md, "w"))) {
-			fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-			goto done;
-		}
-		fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %d; KLD in nats "
-			"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
-			"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
-			"|---|---|---|---|---|---|---|---|---|\n", base, r0.n_tokens, qo.n_ctx, qo.top_k);
-		fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
-		for (int i = 0; i < n_types; i++) {
-			snprintf(json, sizeof json, "%s/%s.json", qdir, types[i]);
-			if (sweep_quality(paths[i + 1], json, &qo, &r, err, sizeof err))
-				goto qfail;
-			fprintf(f, "| %s | %.4f ± %.4f | %.4f | %.5f | %.5f | %.5f | %.2f %% | %.3f %% | %s |\n",
-				types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
-				100 * r.same_top, 100 * r.rms_dp, quality_verdict(r.ppl / r0.ppl, r.kld_mean));
-		}
-		if (fclose(f)) {
-			f = NULL;
-			fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-			goto done;
-		}
-		f = NULL;
-		printf("quality: %s\n", md);
+		fprintf(f, "| %s | %.4f ± %.4f | %.4f | %.5f | %.5f | %.5f | %.2f %% | %.3f %% | %s |\n",
+			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
+			100 * r.same_top, 100 * r.rms_dp, rep_quality_verdict(r.ppl / r0.ppl, r.kld_mean));
 	}
-	rc = fail_on_reg && regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;
+	rc = fclose(f);
+	f = NULL;
+	if (rc) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+		goto done;
+	}
+	printf("quality: %s\n", md);
 	goto done;
 qfail:
 	fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+	rc = -1;
+done:
+	if (f)
+		fclose(f);
+	a->qo.baseline_path = NULL;
+	free(bin);
+	free(md);
+	return rc;
+}
+
+/* 3. The run: one target per model with the same engine and generation settings, each run
+ * suite with the same items and seeds. Returns 0 or prints one line. */
+static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec)
+{
+	hx_run_opts ro;
+	hx_run_summary sum;
+	char opts[160], base_type[32] = "base", err[1024];
+	int no = 0;
+	/* The same engine settings for every model; greedy with one seed, so each model answers
+	 * the same items under the same settings. */
+	no += snprintf(opts + no, sizeof opts - (size_t)no, "{\"n_parallel\": %ld", a->n_par ? a->n_par : 4);
+	if (a->qp.n_threads)
+		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"threads\": %d", a->qp.n_threads);
+	if (a->n_ctx)
+		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"n_ctx\": %ld", a->n_ctx);
+	snprintf(opts + no, sizeof opts - (size_t)no, "}");
+	spec->gen.max_tokens = (int)a->max_tokens;
+	spec->gen.temperature = 0;
+	spec->gen.seed = 1;
+	{
+		/* The base's own type label (F16, BF16, ...) for the quantisation table. */
+		eng_opts eo = eng_opts_default();
+		eng_model *em;
+		eng_model_info info;
+		eo.use_mmap = 1;
+		eo.n_threads = 1;
+		if ((em = eng_load(a->base, &eo, err, sizeof err))) {
+			eng_model_info_get(em, &info);
+			if (info.file_type[0])
+				snprintf(base_type, sizeof base_type, "%s", info.file_type);
+			eng_model_free(em);
+		}
+	}
+	for (int i = 0; i <= a->n_types; i++) {
+		hx_target_spec *t = hx_spec_add_target(spec, "local", paths[i]);
+		if (!t)
+			goto oom;
+		free(t->id);
+		free(t->quant);
+		t->id = strdup(i ? a->types[i - 1] : "base");
+		t->quant = strdup(i ? a->types[i - 1] : base_type);
+		t->options_json = strdup(opts);
+		t->max_in_flight = (int)(a->n_par ? a->n_par : 4);   /* what the report's throughput assumes */
+		if (!t->id || !t->quant || !t->options_json ||
+		    (a->hardware && !(t->hardware_json = strdup(a->hardware))))
+			goto oom;
+	}
+	if (hx_spec_validate(spec, err, sizeof err)) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+		return -1;
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.out_dir = dir;
+	ro.quiet = a->quiet;
+	ro.log = stderr;
+	if (hx_run(spec, &ro, &sum, err, sizeof err)) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+		return -1;
+	}
+	return 0;
+oom:
+	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+	return -1;
+}
+
+/* 4. The report of the run (with the quality table when qdir holds figures, a verdict table
+ * against the base, price-only API rows) into rdir. Returns 0 or prints one line. */
+static int sweep_report(const sweep_args *a, const char *dir, const char *rdir, const char *qdir)
+{
+	char drop[32];
+	char *rargv[20];
+	int n = 0;
+	snprintf(drop, sizeof drop, "%g", a->max_drop);
+	rargv[n++] = "report";
+	rargv[n++] = (char *)dir;
+	rargv[n++] = "--format";
+	rargv[n++] = (char *)a->formats;
+	rargv[n++] = "--out";
+	rargv[n++] = (char *)rdir;
+	rargv[n++] = "--verdicts-vs";
+	rargv[n++] = "base";
+	rargv[n++] = "--max-drop";
+	rargv[n++] = drop;
+	if (qdir) {
+		rargv[n++] = "--quality";
+		rargv[n++] = (char *)qdir;
+	}
+	if (a->price_only) {
+		rargv[n++] = "--price-only";
+		rargv[n++] = (char *)a->price_only;
+	}
+	if (a->prices) {
+		rargv[n++] = "--prices";
+		rargv[n++] = (char *)a->prices;
+	}
+	rargv[n] = NULL;
+	return hx_cmd_report(n, rargv) == HX_EXIT_OK ? 0 : -1;   /* it names each file it writes */
+}
+
+int hx_cmd_quant_sweep(int argc, char **argv)
+{
+	sweep_args a;
+	char *dir = NULL, *mdir = NULL, *qdir = NULL, *rdir = NULL, *paths[33] = { NULL };
+	char stem[256];
+	const char *slash;
+	int want_quality = 0, regressed = 0, rc = sweep_parse(argc, argv, &a);
+	hx_spec *spec = NULL;
+
+	if (rc >= 0)
+		goto done;
+	rc = HX_EXIT_RUNTIME;
+	slash = strrchr(a.base, '/');
+	snprintf(stem, sizeof stem, "%s", slash ? slash + 1 : a.base);
+	if (strlen(stem) > 5 && strcmp(stem + strlen(stem) - 5, ".gguf") == 0)
+		stem[strlen(stem) - 5] = 0;
+	dir = a.out ? strdup(a.out) : cat3("quant-sweep-", stem, "");
+	if (!dir || !(mdir = cat3(dir, "/models", "")) || !(qdir = cat3(dir, "/quality", "")) ||
+	    !(rdir = a.report_dir ? strdup(a.report_dir) : cat3(dir, "/report", "")))
+		goto oom;
+	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(mdir, 0777) && errno != EEXIST)) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", dir, strerror(errno));
+		goto done;
+	}
+	if (sweep_variants(&a, mdir, stem, paths))
+		goto done;
+	/* The run suites: all but quality, which is measured here. */
+	for (int k = 0; k < a.n_suites; k++) {
+		hx_suite_spec *ss;
+		if (strcmp(a.suites[k], "quality") == 0) {
+			want_quality = 1;
+			continue;
+		}
+		if ((!spec && !(spec = hx_spec_new())) || !(ss = hx_spec_add_suite(spec, a.suites[k])))
+			goto oom;
+		ss->limit = a.limit;
+		if (a.shots >= 0 && (strcmp(ss->name, "gsm8k") == 0 || strcmp(ss->name, "math") == 0 ||
+		    strcmp(ss->name, "math500") == 0))
+			ss->shots = (int)a.shots;
+		if (strcmp(ss->name, "needle") == 0) {
+			ss->needle_depths = (int)a.needle_depths;
+			if (a.n_needle_lengths) {
+				if (!(ss->needle_lengths = malloc(a.n_needle_lengths * sizeof *ss->needle_lengths)))
+					goto oom;
+				memcpy(ss->needle_lengths, a.needle_lengths, a.n_needle_lengths * sizeof *ss->needle_lengths);
+				ss->n_needle_lengths = a.n_needle_lengths;
+			}
+		}
+		for (int d = 0; d < a.n_datasets; d++) {
+			size_t nl = strlen(a.suites[k]);
+			if (strncmp(a.datasets[d], a.suites[k], nl) == 0 && a.datasets[d][nl] == '=' &&
+			    !(ss->dataset = strdup(a.datasets[d] + nl + 1)))
+				goto oom;
+		}
+	}
+	/* Quality first, so the report can show it. */
+	if (want_quality && sweep_quality_table(&a, dir, qdir, paths))
+		goto done;
+	if (spec) {
+		if (sweep_run(&a, dir, paths, spec) ||
+		    sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) ||
+		    sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
+				&regressed))
+			goto done;
+	}
+	rc = a.fail_on_reg && regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;
 	goto done;
 oom:
 	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
 done:
-	if (f)
-		fclose(f);
 	hx_spec_free(spec);
-	for (int i = 0; i <= n_types && i < 33; i++)
+	for (int i = 0; i < 33; i++)
 		free(paths[i]);
-	free(bin);
-	free(md);
 	free(dir);
 	free(mdir);
 	free(qdir);
-	free(types_s);
-	free(suites_s);
+	free(rdir);
+	free(a.types_s);
+	free(a.suites_s);
 	return rc;
 }

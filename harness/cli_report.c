@@ -1,6 +1,7 @@
 /* harness/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
- * directories into a report set (with model facts read from local GGUF files) and writing the
- * requested formats. All the analysis lives in reports/. */
+ * directories into a report set (with model facts read from local GGUF files, quality figures
+ * from quant-sweep's files, price-only API rows from the price table) and writing the requested
+ * formats. All the analysis lives in reports/. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -14,7 +15,10 @@
 #include "engine/engine.h"
 #include "harness/cli_impl.h"
 #include "harness/harness.h"
+#include "providers/provider.h"
 #include "reports/report.h"
+
+#include <cjson/cJSON.h>
 
 char *hx_cli_store_path(const char *dir)
 {
@@ -28,6 +32,22 @@ char *hx_cli_store_path(const char *dir)
 	else
 		snprintf(p, n, "%s/results.db", dir);
 	return p;
+}
+
+char *hx_cli_read_file(const char *path, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	n = buf ? fread(buf, 1, cap, f) : 0;
+	if (buf)
+		buf[n] = 0;
+	fclose(f);
+	return buf;
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -84,6 +104,89 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 	return 0;
 }
 
+/* Quality figures of each target from DIR/<target id>.json, the files tierbench quant-sweep
+ * writes ({"ppl": ..., "has_baseline": ..., "kld_mean": ...}); targets without one have none.
+ * Returns 0 or prints one line naming the file. */
+static int load_quality(rep_set *s, const char *dir)
+{
+	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
+		const char *id = rep_set_target_id(s, i);
+		char path[PATH_MAX];
+		char *text;
+		cJSON *o;
+		rep_quality q;
+		static const char *const keys[] = { "ppl", "ppl_err", "n_tokens", "has_baseline",
+			"kld_mean", "kld_median", "kld_p99", "same_top", "rms_dp" };
+		double v[9];
+		if (strchr(id, '/'))
+			continue;
+		snprintf(path, sizeof path, "%s/%s.json", dir, id);
+		if (!(text = hx_cli_read_file(path, 1 << 20)))
+			continue;
+		o = cJSON_Parse(text);
+		free(text);
+		for (int k = 0; k < 9; k++) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, keys[k]);
+			if (!cJSON_IsNumber(x)) {
+				fprintf(stderr, "tierbench report: %s: %s: expected a number\n", path, keys[k]);
+				cJSON_Delete(o);
+				return -1;
+			}
+			v[k] = x->valuedouble;
+		}
+		cJSON_Delete(o);
+		q = (rep_quality){ v[0], v[1], (long)v[2], v[3] != 0, v[4], v[5], v[6], v[7], v[8] };
+		rep_set_quality(s, id, &q);
+	}
+	return 0;
+}
+
+/* Adds a price-only target for each "provider/model" of list, priced from the table at
+ * prices_path (NULL: the built-in one). Returns 0 or prints one line. */
+static int load_price_only(rep_set *s, const char *list, const char *prices_path)
+{
+	char path[PATH_MAX], err[1024], *copy = strdup(list), *save = NULL;
+	prov_prices *tab = NULL;
+	int rc = -1;
+	if (!copy) {
+		fprintf(stderr, "tierbench report: out of memory\n");
+		return -1;
+	}
+	if (!prices_path && !(prices_path = prov_prices_default_path(path, sizeof path))) {
+		fprintf(stderr, "tierbench report: --price-only: no price table (datasets/prices.json); "
+			"give --prices FILE\n");
+		goto done;
+	}
+	if (!(tab = prov_prices_load(prices_path, err, sizeof err))) {
+		fprintf(stderr, "tierbench report: %s\n", err);
+		goto done;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char id[512], *model = strchr(tok, '/');
+		prov_price p;
+		if (!model || model == tok || !model[1]) {
+			fprintf(stderr, "tierbench report: --price-only: expected PROVIDER/MODEL, got \"%s\"\n", tok);
+			goto done;
+		}
+		snprintf(id, sizeof id, "%s", tok);   /* the row's name: provider/model */
+		*model++ = '\0';
+		if (prov_prices_find(tab, tok, model, &p) != 0) {
+			fprintf(stderr, "tierbench report: --price-only: %s has no price for %s\n", prices_path, id);
+			goto done;
+		}
+		if (rep_set_add_price_only(s, id, tok, model, p.input_per_mtok, p.output_per_mtok,
+		    p.as_of[0] ? p.as_of : NULL, err, sizeof err)) {
+			fprintf(stderr, "tierbench report: --price-only: %s\n", err);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	prov_prices_free(tab);
+	free(copy);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ report */
 
 static void usage_report(FILE *f)
@@ -106,6 +209,14 @@ static void usage_report(FILE *f)
 		"  --volume MTOK     monthly volume for the cost table, millions of tokens (default 100)\n"
 		"  --blend IN:OUT    input:output token mix of blended prices (default 3:1)\n"
 		"  --alpha A         significance level (default 0.05)\n"
+		"  --price-only LIST API models known only by their list price, e.g.\n"
+		"                    openai/gpt-4o-mini,anthropic/claude-haiku-4-5: rows in the cost and\n"
+		"                    break-even tables marked \"price only, not measured\"\n"
+		"  --prices FILE     price table for --price-only (default: datasets/prices.json)\n"
+		"  --quality DIR     quality figures per target from DIR/<target id>.json (the files\n"
+		"                    tierbench quant-sweep writes in OUT/quality): a quality table\n"
+		"  --verdicts-vs ID  a verdict table of every other target against target ID\n"
+		"  --max-drop PCT    verdicts: allowed drop in percentage points (default 0)\n"
 		"  --no-charts       do not draw charts\n"
 		"  -h, --help        this text\n");
 }
@@ -144,7 +255,8 @@ static int write_one(int k, FILE *f, const rep_set *s, const rep_opts *o, char *
 
 int hx_cmd_report(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS };
+	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS, O_PRICE_ONLY,
+		O_PRICES, O_QUALITY, O_VERDICTS, O_DROP };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, 'o' },
@@ -154,11 +266,16 @@ int hx_cmd_report(int argc, char **argv)
 		{ "blend", required_argument, NULL, O_BLEND },
 		{ "alpha", required_argument, NULL, O_ALPHA },
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
+		{ "price-only", required_argument, NULL, O_PRICE_ONLY },
+		{ "prices", required_argument, NULL, O_PRICES },
+		{ "quality", required_argument, NULL, O_QUALITY },
+		{ "verdicts-vs", required_argument, NULL, O_VERDICTS },
+		{ "max-drop", required_argument, NULL, O_DROP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int want[4] = { 1, 0, 0, 0 }, c, rc = HX_EXIT_OK, charts = 1;
-	const char *out_dir = NULL;
+	const char *out_dir = NULL, *price_only = NULL, *prices = NULL, *quality = NULL;
 	long run_id = -1;
 	char err[1024], *end, extra;
 	rep_opts o;
@@ -203,6 +320,17 @@ int hx_cmd_report(int argc, char **argv)
 			}
 			break;
 		case O_NOCHARTS: charts = 0; break;
+		case O_PRICE_ONLY: price_only = optarg; break;
+		case O_PRICES: prices = optarg; break;
+		case O_QUALITY: quality = optarg; break;
+		case O_VERDICTS: o.verdict_base = optarg; break;
+		case O_DROP:
+			if (parse_double(optarg, 0, 100, &o.max_drop_pct)) {
+				fprintf(stderr, "tierbench report: --max-drop: expected percentage points in 0..100, "
+					"got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
 		case 'h': usage_report(stdout); return HX_EXIT_OK;
 		default: usage_report(stderr); return HX_EXIT_USAGE;
 		}
@@ -216,7 +344,8 @@ int hx_cmd_report(int argc, char **argv)
 		fprintf(stderr, "tierbench report: several formats need --out DIR\n");
 		return HX_EXIT_USAGE;
 	}
-	if (!(s = rep_set_new()) || load_runs(s, argv + optind, argc - optind, run_id, "report")) {
+	if (!(s = rep_set_new()) || load_runs(s, argv + optind, argc - optind, run_id, "report") ||
+	    (quality && load_quality(s, quality)) || (price_only && load_price_only(s, price_only, prices))) {
 		rep_set_free(s);
 		return HX_EXIT_RUNTIME;
 	}

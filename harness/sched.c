@@ -389,6 +389,10 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		so.limit = ss->limit;
 		so.seed = ss->seed;
 		so.chat = ss->chat;
+		so.needle_lengths = ss->needle_lengths;    /* the spec's grid, as for the run's own */
+		so.n_needle_lengths = ss->n_needle_lengths;
+		so.needle_depths = ss->needle_depths;
+		so.needle_variant = ss->needle_variant;
 		so.count_tokens = has_tok ? count_tokens_of : NULL;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);

@@ -114,6 +114,11 @@ static int parse_entry(const cJSON *m, prices_entry *e, const char *file, const 
 		}
 		p->n_tiers = (size_t)i;
 	}
+	{
+		const cJSON *as_of = cJSON_GetObjectItemCaseSensitive(m, "as_of");
+		if (cJSON_IsString(as_of))
+			snprintf(p->as_of, sizeof p->as_of, "%s", as_of->valuestring);
+	}
 	if (!(e->provider = strdup(pv->valuestring)) || !(e->model = strdup(model->valuestring))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -189,6 +189,7 @@ typedef struct prov_price {
 	double input_per_mtok, output_per_mtok, cached_input_per_mtok;
 	prov_price_tier tiers[PROV_PRICE_MAX_TIERS];
 	size_t n_tiers;
+	char as_of[16];           /* the table entry's "as_of" date ("2026-11-05"), or "" */
 } prov_price;
 
 typedef struct prov_prices prov_prices;

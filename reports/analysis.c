@@ -475,6 +475,17 @@ int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, cha
 	}
 	if (o->weights && (rc = parse_weights(a, o->weights, err, errlen)))
 		goto fail;
+	if (o->verdict_base) {
+		size_t t = 0;
+		while (t < s->n_targets && (s->targets[t].price_only ||
+		       strcmp(s->targets[t].id, o->verdict_base) != 0))
+			t++;
+		if (t == s->n_targets) {
+			snprintf(err, errlen, "verdicts: no target \"%s\" with results in these runs", o->verdict_base);
+			rc = REP_EINVAL;
+			goto fail;
+		}
+	}
 	rc = REP_ENOMEM;
 	if (build_tiers(s, o, a) || build_quant(s, o, a))
 		goto fail;

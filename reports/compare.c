@@ -54,6 +54,19 @@ static void flipped(FILE *f, const rep_ts *x, const rep_ts *y, int lost, int max
 	fputc('\n', f);
 }
 
+const char *rep_pair_verdict(const rep_pair *p, double alpha, double max_drop_pct, int *regressed)
+{
+	int reg = p->diff < 0 && p->p < alpha && -100 * p->diff > max_drop_pct;
+	if (strcmp(p->test, "intervals") == 0)
+		reg = p->worse && -100 * p->diff > max_drop_pct;
+	if (reg) {
+		*regressed = 1;
+		return "regression";
+	}
+	return p->diff < 0 && p->p < alpha ? "worse, within the allowed drop" :
+		p->diff > 0 && p->p < alpha ? "better" : "no significant change";
+}
+
 /* Compares one matched pair of targets; returns the number of suites compared. */
 static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *cs, size_t ct,
 	const rep_compare_opts *o, int *regressed)
@@ -65,15 +78,14 @@ static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *
 	for (size_t i = 0; i < bs->n_ts; i++) {
 		const rep_ts *x = &bs->ts[i], *y;
 		rep_pair p;
-		int reg;
+		int reg = 0;
+		const char *verdict;
 		char lo[32], hi[32];
 		if (x->target != bt || (o->suite && strcmp(o->suite, x->suite) != 0) ||
 		    !(y = rep_set_find_ts(cs, ct, x->suite)))
 			continue;
 		rep_pair_test(x, y, o->n_boot, o->seed, o->alpha, &p);
-		reg = p.diff < 0 && p.p < o->alpha && -100 * p.diff > o->max_drop_pct;
-		if (strcmp(p.test, "intervals") == 0)
-			reg = p.worse && -100 * p.diff > o->max_drop_pct;
+		verdict = rep_pair_verdict(&p, o->alpha, o->max_drop_pct, &reg);
 		*regressed |= reg;
 		fprintf(f, "| %s | %zu | %.1f | %.1f | %+.1f | %s–%s | ", x->suite, p.n_shared, 100 * x->acc,
 			100 * y->acc, 100 * p.diff, rep_fmt(lo, sizeof lo, 100 * p.lo, 1),
@@ -82,9 +94,8 @@ static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *
 			fputs("–", f);
 		else
 			fprintf(f, "%.4g", p.p);
-		fprintf(f, " | %s | %ld | %ld | %s |\n", p.test, p.b, p.c, reg ? "**regression**" :
-			p.diff < 0 && p.p < o->alpha ? "worse, within the allowed drop" :
-			p.diff > 0 && p.p < o->alpha ? "better" : "no significant change");
+		fprintf(f, " | %s | %ld | %ld | %s%s%s |\n", p.test, p.b, p.c, reg ? "**" : "", verdict,
+			reg ? "**" : "");
 		n++;
 	}
 	fputc('\n', f);

@@ -1,7 +1,7 @@
 /* reports/csv.c — the report as one CSV table (RFC 4180 quoting): a row per target x suite with
  * the raw figures, its tier in that suite and overall, the quantisation delta against the base
- * model's best, the target's cost figures, and pass@1 / 10 / 100 of coding suites. Unknown values
- * are empty fields. */
+ * model's best, the target's cost figures, pass@1 / 10 / 100 of coding suites and the cost kind;
+ * then a row per price-only target (list prices, no samples). Unknown values are empty fields. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,7 +59,7 @@ int rep_write_csv(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_
 	      "ttft_p50_ms,ttft_p90_ms,e2e_p50_ms,e2e_p90_ms,out_tok_per_s,tokens_in,tokens_out,"
 	      "tokens_reasoning,usd_run,usd_per_solved,tier,tier_overall,file_bytes,bpw,"
 	      "delta_vs_best,delta_p,delta_significant,usd_per_mtok_in,usd_per_mtok_out,"
-	      "usd_per_mtok_blended,usd_per_month,pass_at_1,pass_at_10,pass_at_100\n", f);
+	      "usd_per_mtok_blended,usd_per_month,pass_at_1,pass_at_10,pass_at_100,kind\n", f);
 	for (size_t i = 0; i < s->n_ts; i++) {
 		const rep_ts *ts = &s->ts[i];
 		const rep_target *tg = &s->targets[ts->target];
@@ -110,8 +110,30 @@ int rep_write_csv(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_
 		for (int k = 0; k < REP_N_PASS_K; k++) {
 			if (!isnan(ts->pass_at[k]))
 				fprintf(f, "%.6g", ts->pass_at[k]);
-			fputc(k == REP_N_PASS_K - 1 ? '\n' : ',', f);
+			fputc(',', f);
 		}
+		csv_str(f, tg->selfhost ? "self-hosted" : "api", 1);
+	}
+	/* Price-only targets: no samples, so only their identity and list prices. */
+	for (size_t t = 0; t < s->n_targets; t++) {
+		const rep_target *tg = &s->targets[t];
+		const rep_cost_row *c = &a.cost[t];
+		if (!tg->price_only)
+			continue;
+		csv_str(f, NULL, 0);
+		csv_str(f, tg->label, 0);
+		csv_str(f, tg->provider, 0);
+		csv_str(f, tg->model, 0);
+		csv_str(f, tg->base, 0);
+		for (int k = 0; k < 24; k++)      /* quant .. delta_significant */
+			csv_str(f, NULL, 0);
+		csv_num(f, c->in_mtok);
+		csv_num(f, c->out_mtok);
+		csv_num(f, c->blended_mtok);
+		csv_num(f, c->monthly_usd);
+		for (int k = 0; k < REP_N_PASS_K; k++)
+			csv_str(f, NULL, 0);
+		csv_str(f, "price only, not measured", 1);
 	}
 	rep_doc_release(&d);
 	rep_analysis_release(&a);

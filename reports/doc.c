@@ -1,6 +1,6 @@
 /* reports/doc.c — lays a report out once as facts and tables of formatted cells (results,
- * quantisations, tiers, cost, break-even, hardware), so Markdown and HTML render the same
- * figures with the same rounding. Unknown figures are "–", never 0. */
+ * quantisations, quality, verdicts, tiers, cost, break-even, hardware), so Markdown and HTML
+ * render the same figures with the same rounding. Unknown figures are "–", never 0. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -314,6 +314,140 @@ static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	return f.failed ? -1 : 0;
 }
 
+/* The baseline of a target's quality figures: the first target without a baseline of its own
+ * with the same base model, else the first without one; NULL when there is none. */
+static const rep_target *quality_baseline(const rep_set *s, const rep_target *tg)
+{
+	const rep_target *any = NULL;
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const rep_target *b = &s->targets[i];
+		if (!b->has_quality || b->quality.has_baseline)
+			continue;
+		if (tg->base && b->base && strcmp(tg->base, b->base) == 0)
+			return b;
+		if (!any)
+			any = b;
+	}
+	return any;
+}
+
+/* Perplexity and divergence (rep_set_quality), only when some target has them. */
+static int quality_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:quant", "r:PPL", "r:± PPL", "r:PPL ratio",
+		"r:KLD mean", "r:KLD median", "r:KLD p99", "r:same top %", "r:RMS Δp %", "l:verdict" };
+	rep_table *t;
+	filler f;
+	size_t n = 0;
+	long n_tok = 0;
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (s->targets[i].has_quality) {
+			n++;
+			n_tok = n_tok ? n_tok : s->targets[i].quality.n_tokens;
+		}
+	if (!n)
+		return 0;
+	t = table_new(d, "quality", "Quality: perplexity and divergence from the baseline", 11, cols);
+	f = (filler){ t, 0, !t };
+	if (t && !(t->note = fmtdup("PPL: perplexity over %ld scored tokens of the quality text (± its "
+	    "standard error); ratio: PPL / the baseline's; KLD: KL divergence in nats of each token's "
+	    "next-token distribution from the baseline's (against the baseline's top-k, a lower "
+	    "bound); same top: tokens whose most likely next token is the baseline's; RMS Δp: RMS "
+	    "change of the correct token's probability; verdict: same as base (ratio < 1.01 and KLD "
+	    "< 0.01), small loss (< 1.05, < 0.05), clear loss (< 1.15, < 0.2), else large loss", n_tok)))
+		f.failed = 1;
+	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
+		const rep_target *tg = &s->targets[i], *b;
+		const rep_quality *q = &tg->quality;
+		double ratio;
+		if (!tg->has_quality)
+			continue;
+		b = quality_baseline(s, tg);
+		ratio = b && b->quality.ppl > 0 ? q->ppl / b->quality.ppl : NAN;
+		put(&f, tg->label);
+		put(&f, tg->quant);
+		putn(&f, q->ppl, 4);
+		putn(&f, q->ppl_err, 4);
+		if (!q->has_baseline) {
+			put(&f, "1 (baseline)");
+			for (int k = 0; k < 5; k++)
+				put(&f, "–");
+			put(&f, "baseline");
+			continue;
+		}
+		putn(&f, ratio, 4);
+		putn(&f, q->kld_mean, 5);
+		putn(&f, q->kld_median, 5);
+		putn(&f, q->kld_p99, 5);
+		putn(&f, 100 * q->same_top, 2);
+		putn(&f, 100 * q->rms_dp, 3);
+		put(&f, isnan(ratio) ? "–" : rep_quality_verdict(ratio, q->kld_mean));
+	}
+	return f.failed ? -1 : 0;
+}
+
+/* Every other measured target against o->verdict_base, suite by suite, as tierbench compare
+ * judges, with one "all suites" row of the overall verdict per target. */
+static int verdict_table(rep_doc *d, const rep_set *s, const rep_opts *o)
+{
+	static const char *const cols[] = { "l:target", "l:suite", "r:shared items", "r:base %",
+		"r:target %", "r:Δ pts", "r:95 % CI of Δ", "r:p", "l:test", "r:lost", "r:gained",
+		"l:verdict" };
+	char title[160];
+	size_t bt = s->n_targets;
+	rep_table *t;
+	filler f;
+	if (!o->verdict_base)
+		return 0;
+	for (size_t i = 0; i < s->n_targets && bt == s->n_targets; i++)
+		if (!s->targets[i].price_only && strcmp(s->targets[i].id, o->verdict_base) == 0)
+			bt = i;
+	if (bt == s->n_targets)
+		return 0;     /* rep_analysis_build refused the report already */
+	snprintf(title, sizeof title, "Verdicts against %s", s->targets[bt].label);
+	t = table_new(d, "verdicts", title, 12, cols);
+	f = (filler){ t, 0, !t };
+	if (t && !(t->note = fmtdup("each target against %s on the items both answered: exact McNemar "
+	    "for pass/fail scores, paired bootstrap otherwise (%d replicates); lost: items the base "
+	    "passed and the target failed, gained: the reverse; regression: significantly worse (p < "
+	    "%g) by more than %g points (tierbench compare gives the flipped items)",
+	    s->targets[bt].label, o->n_boot, o->alpha, o->max_drop_pct)))
+		f.failed = 1;
+	for (size_t ct = 0; ct < s->n_targets && !f.failed; ct++) {
+		int n = 0, regressed = 0;
+		if (ct == bt || s->targets[ct].price_only)
+			continue;
+		for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
+			const rep_ts *x = &s->ts[i], *y;
+			rep_pair p;
+			if (x->target != bt || !(y = rep_set_find_ts(s, ct, x->suite)))
+				continue;
+			rep_pair_test(x, y, o->n_boot, o->seed, o->alpha, &p);
+			put(&f, s->targets[ct].label);
+			put(&f, x->suite);
+			putf(&f, "%zu", p.n_shared);
+			putpct(&f, x->acc);
+			putpct(&f, y->acc);
+			putf(&f, "%+.1f", 100 * p.diff);
+			putci(&f, p.lo, p.hi);
+			putp(&f, p.p);
+			put(&f, p.test);
+			putf(&f, "%ld", p.b);
+			putf(&f, "%ld", p.c);
+			put(&f, rep_pair_verdict(&p, o->alpha, o->max_drop_pct, &regressed));
+			n++;
+		}
+		if (!n)
+			continue;
+		put(&f, s->targets[ct].label);
+		put(&f, "all suites");
+		for (int k = 0; k < 9; k++)
+			put(&f, "–");
+		put(&f, regressed ? "REGRESSION" : "no significant regression");
+	}
+	return f.failed ? -1 : 0;
+}
+
 static int tier_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
 {
 	static const char *const cols[] = { "l:suite", "l:tier", "l:target", "r:score %", "r:95 % CI",
@@ -367,11 +501,26 @@ static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	    "limit (limit x tokens / summed latency); monthly cost counts whole machines (730 h each) "
 	    "needed for the volume.")))
 		f.failed = 1;
+	for (size_t i = 0; i < s->n_targets && !f.failed; i++)
+		if (s->targets[i].price_only) {
+			char *note = fmtdup("%s Price only, not measured: an API's list price (from the price "
+			    "table, as of the date shown) with no samples in these runs, so its accuracy and "
+			    "speed are unknown.", t->note);
+			if (!note)
+				f.failed = 1;
+			free(t->note);
+			t->note = note;
+			break;
+		}
 	for (size_t i = 0; i < a->n_cost && !f.failed; i++) {
 		const rep_cost_row *c = &a->cost[i];
 		const rep_target *tg = &s->targets[c->target];
 		put(&f, tg->label);
-		put(&f, tg->selfhost ? "self-hosted" : "API");
+		if (tg->price_only)
+			putf(&f, "API, price only, not measured%s%s", tg->as_of ? "; as of " : "",
+				tg->as_of ? tg->as_of : "");
+		else
+			put(&f, tg->selfhost ? "self-hosted" : "API");
 		putusd(&f, c->in_mtok);
 		putusd(&f, c->out_mtok);
 		putusd(&f, c->blended_mtok);
@@ -412,6 +561,8 @@ static int hardware_table(rep_doc *d, const rep_set *s)
 	filler f = { t, 0, !t };
 	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
 		const rep_target *tg = &s->targets[i];
+		if (tg->price_only)
+			continue;
 		put(&f, tg->label);
 		put(&f, s->runs[tg->run].label);
 		put(&f, tg->hw_json);
@@ -442,7 +593,8 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    o->alpha, o->n_boot)))
 		goto fail;
 	if (results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
-	    tier_table(d, s, a) || cost_tables(d, s, a, o) || hardware_table(d, s))
+	    quality_table(d, s) || verdict_table(d, s, o) || tier_table(d, s, a) ||
+	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
 	return 0;
 fail:

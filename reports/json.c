@@ -1,6 +1,7 @@
 /* reports/json.c — the report as one JSON document with raw numbers (null when unknown):
  * runs, results per target x suite, quantisation groups, tier lists with their rule and the
- * numbers behind each tier, and the cost table with break-even volumes. */
+ * numbers behind each tier, the cost table with break-even volumes (price-only targets marked),
+ * and, when given, quality figures and verdicts against a base target. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,10 @@ static cJSON *cost(const rep_set *s, const rep_analysis *a, const rep_opts *o)
 		cJSON_AddItemToArray(arr, e);
 		str(e, "target", tg->label);
 		str(e, "kind", tg->selfhost ? "self-hosted" : "api");
+		if (tg->price_only) {     /* list prices only: no samples, nothing measured */
+			cJSON_AddBoolToObject(e, "price_only", 1);
+			str(e, "as_of", tg->as_of);
+		}
 		num(e, "usd_per_mtok_in", r->in_mtok);
 		num(e, "usd_per_mtok_out", r->out_mtok);
 		num(e, "usd_per_mtok_blended", r->blended_mtok);
@@ -185,6 +190,53 @@ static cJSON *cost(const rep_set *s, const rep_analysis *a, const rep_opts *o)
 				num(e, "mtok_month", v);
 		}
 	return c;
+}
+
+/* Quality figures of the targets that have them (rep_set_quality). */
+static cJSON *quality(const rep_set *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < s->n_targets; i++) {
+		const rep_target *tg = &s->targets[i];
+		const rep_quality *q = &tg->quality;
+		cJSON *e;
+		if (!tg->has_quality)
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, e);
+		str(e, "target", tg->label);
+		str(e, "quant", tg->quant);
+		num(e, "ppl", q->ppl);
+		num(e, "ppl_err", q->ppl_err);
+		cJSON_AddNumberToObject(e, "n_tokens", (double)q->n_tokens);
+		cJSON_AddBoolToObject(e, "baseline", !q->has_baseline);
+		num(e, "kld_mean", q->has_baseline ? q->kld_mean : NAN);
+		num(e, "kld_median", q->has_baseline ? q->kld_median : NAN);
+		num(e, "kld_p99", q->has_baseline ? q->kld_p99 : NAN);
+		num(e, "same_top", q->has_baseline ? q->same_top : NAN);
+		num(e, "rms_dp", q->has_baseline ? q->rms_dp : NAN);
+	}
+	return arr;
+}
+
+/* The verdict table's rows (o->verdict_base), as the document lays them out. */
+static cJSON *verdicts(const rep_doc *d)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < d->n_tables; i++) {
+		const rep_table *t = &d->tables[i];
+		if (strcmp(t->id, "verdicts") != 0)
+			continue;
+		for (size_t r = 0; r < t->n_rows; r++) {
+			const char *const *c = (const char *const *)t->cells + r * t->n_cols;
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddItemToArray(arr, e);
+			str(e, "target", c[0]);
+			str(e, "suite", c[1]);
+			str(e, "verdict", c[t->n_cols - 1]);
+		}
+	}
+	return arr;
 }
 
 int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
@@ -219,6 +271,15 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
 	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
+	{
+		cJSON *q = quality(s);
+		if (cJSON_GetArraySize(q))
+			cJSON_AddItemToObject(root, "quality", q);
+		else
+			cJSON_Delete(q);
+	}
+	if (o->verdict_base)
+		cJSON_AddItemToObject(root, "verdicts", verdicts(&d));
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	rep_doc_release(&d);

@@ -57,6 +57,7 @@ void rep_set_free(rep_set *s)
 		free(t->quant);
 		free(t->base);
 		free(t->hw_json);
+		free(t->as_of);
 	}
 	for (size_t i = 0; i < s->n_ts; i++)
 		ts_release(&s->ts[i]);
@@ -74,6 +75,11 @@ size_t rep_set_n_targets(const rep_set *s)
 const char *rep_set_target_model(const rep_set *s, size_t i)
 {
 	return i < s->n_targets ? s->targets[i].model : NULL;
+}
+
+const char *rep_set_target_id(const rep_set *s, size_t i)
+{
+	return i < s->n_targets ? s->targets[i].id : NULL;
 }
 
 const rep_ts *rep_set_find_ts(const rep_set *s, size_t target, const char *suite)
@@ -230,6 +236,73 @@ int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64
 		n++;
 	}
 	return n;
+}
+
+int rep_set_quality(rep_set *s, const char *target_id, const rep_quality *q)
+{
+	int n = 0;
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (strcmp(s->targets[i].id, target_id) == 0) {
+			s->targets[i].quality = *q;
+			s->targets[i].has_quality = 1;
+			n++;
+		}
+	return n;
+}
+
+const char *rep_quality_verdict(double ppl_ratio, double kld_mean)
+{
+	if (ppl_ratio < 1.01 && kld_mean < 0.01)
+		return "same as base";
+	if (ppl_ratio < 1.05 && kld_mean < 0.05)
+		return "small loss";
+	if (ppl_ratio < 1.15 && kld_mean < 0.2)
+		return "clear loss";
+	return "large loss";
+}
+
+int rep_set_add_price_only(rep_set *s, const char *id, const char *provider, const char *model,
+	double in_per_mtok, double out_per_mtok, const char *as_of, char *err, size_t errlen)
+{
+	size_t cap = s->n_targets;
+	rep_target *t;
+	if (!s->n_runs) {
+		snprintf(err, errlen, "price-only target %s: add a run first", id);
+		return REP_EINVAL;
+	}
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (strcmp(s->targets[i].id, id) == 0) {
+			snprintf(err, errlen, "price-only target %s: a target of that id is already in the report", id);
+			return REP_EINVAL;
+		}
+	if (grow((void **)&s->targets, &cap, s->n_targets + 1, sizeof *t)) {
+		snprintf(err, errlen, "out of memory");
+		return REP_ENOMEM;
+	}
+	t = &s->targets[s->n_targets++];
+	memset(t, 0, sizeof *t);
+	t->price_only = t->has_prices = 1;
+	t->price_in = in_per_mtok;
+	t->price_out = out_per_mtok;
+	t->concurrency = 1;
+	t->id = strdup(id);
+	t->label = strdup(id);
+	t->provider = strdup(provider);
+	t->model = strdup(model);
+	t->base = strdup(model);
+	t->as_of = as_of ? strdup(as_of) : NULL;
+	if (!t->id || !t->label || !t->provider || !t->model || !t->base || (as_of && !t->as_of)) {
+		free(t->id);
+		free(t->label);
+		free(t->provider);
+		free(t->model);
+		free(t->base);
+		free(t->as_of);
+		s->n_targets--;
+		snprintf(err, errlen, "out of memory");
+		return REP_ENOMEM;
+	}
+	return 0;
 }
 
 /* The run's one-line build and hardware summaries, and the spec's suite weights. */
@@ -652,6 +725,8 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
 	for (size_t i = 0; i < s->n_targets; i++) {
 		rep_target *t = &s->targets[i];
 		int clash = 0;
+		if (t->price_only)
+			continue;      /* labelled when added; belongs to no run */
 		for (size_t j = 0; j < s->n_targets; j++)
 			clash |= j != i && strcmp(s->targets[j].id, t->id) == 0;
 		free(t->label);

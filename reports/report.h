@@ -68,6 +68,9 @@ typedef struct rep_opts {
 	uint64_t seed;                  /* bootstrap seed (default 1): reports are reproducible */
 	const char *weights;            /* "suite=w,suite=w" overriding the spec's suite weights, or NULL */
 	const char *charts_dir;         /* folder holding charts (SVG embedded in HTML), or NULL */
+	const char *verdict_base;       /* target id: a verdict table of every other target against
+	                                 * it, as rep_compare_targets judges (NULL: none) */
+	double max_drop_pct;            /* verdicts: allowed drop, percentage points (default 0) */
 } rep_opts;
 
 /* Fills o with the defaults above. */
@@ -98,9 +101,39 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
  * and bits-per-weight columns. Returns the number of targets updated. */
 int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64_t n_params);
 
-/* Number of targets in the set, and the model (as stored) of target i. Ownership: owned by s. */
+/* Perplexity and divergence of a target's model (suites/quality.c), measured outside the run
+ * (tierbench quant-sweep). The baseline itself has has_baseline 0 and no divergence figures. */
+typedef struct rep_quality {
+	double ppl, ppl_err;
+	long n_tokens;
+	int has_baseline;               /* 1: the KLD / same-top figures below are against a baseline */
+	double kld_mean, kld_median, kld_p99;   /* nats */
+	double same_top, rms_dp;        /* fractions 0..1 */
+} rep_quality;
+
+/* Attaches q to every target whose id is target_id; the report then has a quality table.
+ * Returns the number of targets updated. Ownership: copies q. */
+int rep_set_quality(rep_set *s, const char *target_id, const rep_quality *q);
+
+/* The words for a quantisation's quality against its baseline, from the perplexity ratio and
+ * the mean KLD (llama.cpp users' rule of thumb: under 1 % and 0.01 nats is indistinguishable):
+ * "same as base", "small loss" (< 5 %, < 0.05), "clear loss" (< 15 %, < 0.2), "large loss".
+ * Ownership: static. */
+const char *rep_quality_verdict(double ppl_ratio, double kld_mean);
+
+/* Adds a price-only target: an API model known from its list prices alone, with no samples.
+ * Reports show it in the cost and break-even tables, marked "price only, not measured", and
+ * nowhere else. as_of (the price table's date, or NULL) is shown with it. The set must hold a
+ * run already. Returns 0, REP_EINVAL (id already used, or no run; one line in err) or
+ * REP_ENOMEM. Ownership: copies the strings. */
+int rep_set_add_price_only(rep_set *s, const char *id, const char *provider, const char *model,
+	double in_per_mtok, double out_per_mtok, const char *as_of, char *err, size_t errlen);
+
+/* Number of targets in the set, and the model (as stored) and id of target i. Ownership: owned
+ * by s. */
 size_t rep_set_n_targets(const rep_set *s);
 const char *rep_set_target_model(const rep_set *s, size_t i);
+const char *rep_set_target_id(const rep_set *s, size_t i);
 
 /* ---------------------------------------------------------------- documents */
 

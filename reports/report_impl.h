@@ -65,6 +65,10 @@ typedef struct rep_target {
 	int selfhost;
 	double usd_per_hour;
 	int concurrency;
+	int price_only;                /* rep_set_add_price_only: list prices, no samples, no run */
+	char *as_of;                   /* price-only: the price's date, or NULL */
+	int has_quality;               /* rep_set_quality */
+	rep_quality quality;
 	int64_t file_bytes, n_params;
 	double bpw;
 	int bpw_nominal;               /* bpw from the quant type's block format, not the file */
@@ -97,6 +101,11 @@ typedef struct rep_pair {
  * none. Ownership: borrows. */
 void rep_pair_test(const rep_ts *x, const rep_ts *y, int n_boot, uint64_t seed, double alpha,
 	rep_pair *out);
+
+/* The compare verdict of a paired result (y against x): "regression" (significantly worse, p <
+ * alpha, by more than max_drop_pct points; *regressed set to 1), "worse, within the allowed
+ * drop", "better" or "no significant change". Ownership: static. */
+const char *rep_pair_verdict(const rep_pair *p, double alpha, double max_drop_pct, int *regressed);
 
 /* Tier of one target in one suite (or overall when ts == NULL). */
 typedef struct rep_tier_row {

@@ -1,11 +1,8 @@
 #!/usr/bin/env python3
-"""Writes tierbench's built-in demo data: a GSM8K-format set of grade-school word problems written
-by this script (datasets/demo/arith.jsonl) and two answer files in the evalplus sample format that
-stand in for two models (datasets/demo/answers-*.jsonl): `careful` answers most problems with a
-worked solution, `hasty` makes arithmetic slips and often omits the "The answer is" statement.
-The answer files are replayed by the `samples` provider so `make demo` runs the whole pipeline
-without a model; they are demonstration data, not measurements of any model.
-Deterministic: the seed below fixes every file. usage: gen-demo-data.py OUT_DIR"""
+"""Writes tierbench's built-in GSM8K-format set of grade-school word problems
+(datasets/demo/arith.jsonl), written by this script: `task_id`, `question`, `answer` with
+GSM8K's <<a+b=c>> notes and a final "#### N". Deterministic: the seed below fixes the file.
+usage: gen-demo-data.py OUT_DIR"""
 import json
 import os
 import random
@@ -44,16 +41,6 @@ def problem(rng):
              f"So {total} - {spent*quarter} = <<{total}-{spent*quarter}={total-spent*quarter}>>{total-spent*quarter} dollars are left."]
     return q, steps, total - spent * quarter
 
-def plain(step):
-    out, i = "", 0
-    while i < len(step):
-        j = step.find("<<", i)
-        if j < 0:
-            return out + step[i:]
-        out += step[i:j]
-        i = step.find(">>", j) + 2
-    return out
-
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "datasets/demo"
     os.makedirs(out, exist_ok=True)
@@ -63,16 +50,6 @@ def main():
         for i, (q, steps, ans) in enumerate(items):
             f.write(json.dumps({"task_id": f"arith/{i}", "question": q,
                                 "answer": "\n".join(steps) + f"\n#### {ans}"}) + "\n")
-    for name, p_right, p_stated in (("careful", 0.85, 0.95), ("hasty", 0.55, 0.5)):
-        r = random.Random(f"{SEED}-{name}")
-        with open(os.path.join(out, f"answers-{name}.jsonl"), "w") as f:
-            for i, (q, steps, ans) in enumerate(items):
-                got = ans if r.random() < p_right else ans + r.choice([-10, -2, -1, 1, 3, 10])
-                work = " ".join(plain(s) for s in steps[:-1])
-                text = (work + " " if work else "") + f"That gives {got:,}."
-                if r.random() < p_stated:
-                    text += f" The answer is {got}."
-                f.write(json.dumps({"task_id": f"arith/{i}", "completion": text}) + "\n")
 
 if __name__ == "__main__":
     main()

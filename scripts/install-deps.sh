@@ -1,9 +1,20 @@
 #!/bin/sh
 # Installs the Debian packages tierbench needs to build, test and make reports.
+# With --train it also installs what scripts/train-model.py needs (PyTorch for the system
+# python3, and OpenBLAS, without which Debian's torch runs its matrix products on the reference
+# BLAS at a tenth of the speed); building, testing and `make demo` never need these.
 # Idempotent: each library is checked with pkg-config (tools with command -v) and only
 # the missing packages are installed. Without root and without sudo it prints the
 # exact apt-get line and exits non-zero.
 set -u
+
+train=0
+for a in "$@"; do
+	case "$a" in
+	--train) train=1 ;;
+	*) echo "usage: scripts/install-deps.sh [--train]" >&2; exit 1 ;;
+	esac
+done
 
 missing=""
 need_pkg() { # need_pkg PKG-CONFIG-NAME DEBIAN-PACKAGE
@@ -44,6 +55,13 @@ fuzzer_links() {
 }
 if ! command -v clang >/dev/null 2>&1 || ! fuzzer_links; then
 	missing="$missing clang libclang-rt-dev"
+fi
+
+if [ "$train" = 1 ]; then
+	/usr/bin/python3 -c 'import torch' 2>/dev/null || missing="$missing python3-torch"
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing="$missing python3-numpy"
+	dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing libopenblas0-pthread"
 fi
 
 # de-duplicate, keep order

@@ -1,7 +1,8 @@
 /* tools/mkbench.c — writes the models `make bench` measures: llama-architecture GGUFs with
  * TinyLlama-1.1B's exact shapes and random weights, in F16, Q8_0, Q4_K_M and Q2_K, using the
  * engine's own GGUF writer and reference quantizers. Speed does not depend on the weights, so
- * these stand in for the real model (and llama.cpp runs the same files). Built by
+ * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
+ * stand-in shaped like the project's own small model, for the demo and its test. Built by
  * `make $(BUILD)/tools/mkbench`; run by scripts/bench.sh. Uses engine internals (gguf_impl.h,
  * quant_impl.h) as the engine's tests do. */
 #include <math.h>
@@ -18,31 +19,43 @@
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 
-/* TinyLlama-1.1B (v1.0): hidden 2048, 22 layers, 32 heads of 64, 4 KV heads, FFN 5632,
- * SentencePiece vocabulary of 32000, rope base 10000, context 2048, RMS eps 1e-5. */
-enum { N_EMBD = 2048, N_LAYER = 22, N_HEAD = 32, N_HEAD_KV = 4, N_FF = 5632, N_VOCAB = 32000,
-	N_CTX = 2048, HEAD_DIM = N_EMBD / N_HEAD };
+/* A model's shape. TinyLlama-1.1B (v1.0): hidden 2048, 22 layers, 32 heads of 64, 4 KV heads,
+ * FFN 5632, SentencePiece vocabulary of 32000, context 2048. The tiny stand-in: the shape of the
+ * project's own small model (llama, F32, about 3.6 M parameters, a character-level vocabulary
+ * of 354: the specials, the 256 byte tokens, "\u2581" and the 94 printable ASCII characters).
+ * Both: rope base 10000, RMS eps 1e-5. */
+typedef struct shape {
+	const char *name;
+	int n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
+	int char_vocab;          /* 1: one token per printable character */
+} shape;
+static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0 };
+static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2048, 1 };
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
+#define MAX_VOCAB 32000
 
 /* The files: llama.cpp's file type names and numbers (enum llama_ftype, general.file_type). */
-enum { FT_F16, FT_Q8_0, FT_Q4_K_M, FT_Q2_K, FT_COUNT };
-static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT] = {
-	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 },
+enum { FT_F16, FT_Q8_0, FT_Q4_K_M, FT_Q2_K, FT_COUNT, FT_F32 = FT_COUNT };
+static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT + 1] = {
+	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 }, { "F32", 0 },
 };
 
 /* The type llama-quantize gives a 2-D weight for this file type: the engine's rule
  * (eng_qrule_type, engine/quantize.c), for this model's shape. `what` is the tensor name after
  * "blk.N." (the rule matches those parts), il its layer (-1 outside blocks). */
-static int weight_type(int ft, const char *what, int il)
+static int weight_type(const shape *sh, int ft, const char *what, int il)
 {
 	eng_qrule r;
 
+	if (ft == FT_F32)
+		return ENG_T_F32;
 	memset(&r, 0, sizeof r);
 	r.ftype = eng_ftype_from_name(ftypes[ft].name, NULL);
-	r.n_layer = r.n_attn_v = N_LAYER;
-	r.n_gqa = N_HEAD / N_HEAD_KV;
+	r.n_layer = r.n_attn_v = sh->n_layer;
+	r.n_gqa = sh->n_head / sh->n_head_kv;
 	r.has_output = 1;
-	return eng_qrule_type(&r, what, il, strcmp(what, "ffn_down.weight") == 0 ? N_FF : N_EMBD, NULL);
+	return eng_qrule_type(&r, what, il, strcmp(what, "ffn_down.weight") == 0 ? sh->n_ff : sh->n_embd,
+		NULL);
 }
 
 /* ---------------------------------------------------------------- random weights */
@@ -162,15 +175,16 @@ out:
 /* ---------------------------------------------------------------- vocabulary */
 
 /* A SentencePiece-style vocabulary as the llama tokenizer expects it: <unk> <s> </s>, the 256
- * byte tokens <0x00>..<0xFF>, then filler pieces ("▁", letters, "▁" + letters, two- and
- * three-letter strings with and without "▁") with falling scores, to 32000. */
-static int add_vocab(eng_gguf_writer *w)
+ * byte tokens <0x00>..<0xFF>, "▁", then either the printable ASCII characters (char_vocab) or
+ * filler pieces (letters, "▁" + letters, two- and three-letter strings with and without "▁")
+ * with falling scores, to the shape's vocabulary size. */
+static int add_vocab(eng_gguf_writer *w, const shape *sh)
 {
-	static char store[N_VOCAB][16];
-	static const char *toks[N_VOCAB];
-	static float scores[N_VOCAB];
-	static int32_t types[N_VOCAB];
-	int n = 0;
+	static char store[MAX_VOCAB][16];
+	static const char *toks[MAX_VOCAB];
+	static float scores[MAX_VOCAB];
+	static int32_t types[MAX_VOCAB];
+	int n = 0, nv = sh->n_vocab;
 
 	snprintf(store[n], sizeof store[n], "<unk>"); types[n++] = 2;
 	snprintf(store[n], sizeof store[n], "<s>"); types[n++] = 3;
@@ -181,11 +195,16 @@ static int add_vocab(eng_gguf_writer *w)
 	}
 	snprintf(store[n], sizeof store[n], "\xe2\x96\x81");
 	types[n++] = 1;
-	for (int len = 1; len <= 3 && n < N_VOCAB; len++)
-		for (int sp = 0; sp < 2 && n < N_VOCAB; sp++) {
+	for (int c = '!'; sh->char_vocab && c <= '~' && n < nv; c++) {
+		store[n][0] = (char)c;
+		store[n][1] = 0;
+		types[n++] = 1;
+	}
+	for (int len = 1; !sh->char_vocab && len <= 3 && n < nv; len++)
+		for (int sp = 0; sp < 2 && n < nv; sp++) {
 			int count = len == 1 ? 26 : len == 2 ? 26 * 26 : 26 * 26 * 26;
 
-			for (int k = 0; k < count && n < N_VOCAB; k++) {
+			for (int k = 0; k < count && n < nv; k++) {
 				char *p = store[n];
 				int v = k;
 
@@ -203,7 +222,7 @@ static int add_vocab(eng_gguf_writer *w)
 		toks[i] = store[i];
 		scores[i] = types[i] == 1 ? -(float)(i - 259) : 0.0f;
 	}
-	return n != N_VOCAB ||
+	return n != nv ||
 		eng_gguf_w_str(w, "tokenizer.ggml.model", "llama") ||
 		eng_gguf_w_arr_str(w, "tokenizer.ggml.tokens", toks, (uint64_t)n) ||
 		eng_gguf_w_arr_f32(w, "tokenizer.ggml.scores", scores, (uint64_t)n) ||
@@ -217,58 +236,61 @@ static int add_vocab(eng_gguf_writer *w)
 
 /* ---------------------------------------------------------------- one file */
 
-static int write_model(const char *path, int ft, int n_threads, char *err, size_t errlen)
+static int write_model(const char *path, const shape *sh, int ft, int n_threads, char *err,
+		size_t errlen)
 {
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	char name[96];
-	int rc = -1;
+	int rc = -1, head_dim = sh->n_embd / sh->n_head;
 
 	if (!w) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	snprintf(name, sizeof name, "TinyLlama-1.1B shape, random weights, %s", ftypes[ft].name);
+	snprintf(name, sizeof name, "%s, random weights, %s", sh->name, ftypes[ft].name);
 	if (eng_gguf_w_str(w, "general.architecture", "llama") || eng_gguf_w_str(w, "general.name", name) ||
 	    eng_gguf_w_u32(w, "general.file_type", ftypes[ft].llama_ftype) ||
-	    (ft != FT_F16 && eng_gguf_w_u32(w, "general.quantization_version", 2)) ||
-	    eng_gguf_w_u32(w, "llama.context_length", N_CTX) ||
-	    eng_gguf_w_u32(w, "llama.embedding_length", N_EMBD) ||
-	    eng_gguf_w_u32(w, "llama.block_count", N_LAYER) ||
-	    eng_gguf_w_u32(w, "llama.feed_forward_length", N_FF) ||
-	    eng_gguf_w_u32(w, "llama.attention.head_count", N_HEAD) ||
-	    eng_gguf_w_u32(w, "llama.attention.head_count_kv", N_HEAD_KV) ||
-	    eng_gguf_w_u32(w, "llama.rope.dimension_count", HEAD_DIM) ||
+	    (ft != FT_F16 && ft != FT_F32 && eng_gguf_w_u32(w, "general.quantization_version", 2)) ||
+	    eng_gguf_w_u32(w, "llama.context_length", (uint32_t)sh->n_ctx) ||
+	    eng_gguf_w_u32(w, "llama.embedding_length", (uint32_t)sh->n_embd) ||
+	    eng_gguf_w_u32(w, "llama.block_count", (uint32_t)sh->n_layer) ||
+	    eng_gguf_w_u32(w, "llama.feed_forward_length", (uint32_t)sh->n_ff) ||
+	    eng_gguf_w_u32(w, "llama.attention.head_count", (uint32_t)sh->n_head) ||
+	    eng_gguf_w_u32(w, "llama.attention.head_count_kv", (uint32_t)sh->n_head_kv) ||
+	    eng_gguf_w_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim) ||
 	    eng_gguf_w_f32(w, "llama.rope.freq_base", 10000.0f) ||
 	    eng_gguf_w_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f) ||
-	    eng_gguf_w_u32(w, "llama.vocab_size", N_VOCAB) || add_vocab(w)) {
+	    eng_gguf_w_u32(w, "llama.vocab_size", (uint32_t)sh->n_vocab) || add_vocab(w, sh)) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	/* Tensor order as llama.cpp's converter writes it. */
-	if (add_tensor(w, "token_embd.weight", weight_type(ft, "token_embd.weight", -1), N_EMBD, N_VOCAB, 0, n_threads))
+	snprintf(name, sizeof name, "token_embd.weight");
+	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 0, n_threads))
 		goto fail_tensor;
-	for (int il = 0; il < N_LAYER; il++) {
-		static const struct { const char *what; int64_t cols, rows; int ones; } t[] = {
-			{ "attn_norm.weight", N_EMBD, 1, 1 },
-			{ "attn_q.weight", N_EMBD, N_EMBD, 0 },
-			{ "attn_k.weight", N_EMBD, N_HEAD_KV * HEAD_DIM, 0 },
-			{ "attn_v.weight", N_EMBD, N_HEAD_KV * HEAD_DIM, 0 },
-			{ "attn_output.weight", N_EMBD, N_EMBD, 0 },
-			{ "ffn_norm.weight", N_EMBD, 1, 1 },
-			{ "ffn_gate.weight", N_EMBD, N_FF, 0 },
-			{ "ffn_up.weight", N_EMBD, N_FF, 0 },
-			{ "ffn_down.weight", N_FF, N_EMBD, 0 },
+	for (int il = 0; il < sh->n_layer; il++) {
+		const struct { const char *what; int64_t cols, rows; int ones; } t[] = {
+			{ "attn_norm.weight", sh->n_embd, 1, 1 },
+			{ "attn_q.weight", sh->n_embd, sh->n_embd, 0 },
+			{ "attn_k.weight", sh->n_embd, sh->n_head_kv * head_dim, 0 },
+			{ "attn_v.weight", sh->n_embd, sh->n_head_kv * head_dim, 0 },
+			{ "attn_output.weight", sh->n_embd, sh->n_embd, 0 },
+			{ "ffn_norm.weight", sh->n_embd, 1, 1 },
+			{ "ffn_gate.weight", sh->n_embd, sh->n_ff, 0 },
+			{ "ffn_up.weight", sh->n_embd, sh->n_ff, 0 },
+			{ "ffn_down.weight", sh->n_ff, sh->n_embd, 0 },
 		};
 
 		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
 			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
-			if (add_tensor(w, name, t[k].ones ? ENG_T_F32 : weight_type(ft, t[k].what, il),
+			if (add_tensor(w, name, t[k].ones ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
 					t[k].cols, t[k].rows, t[k].ones, n_threads))
 				goto fail_tensor;
 		}
 	}
-	if (add_tensor(w, "output_norm.weight", ENG_T_F32, N_EMBD, 1, 1, n_threads) ||
-	    add_tensor(w, "output.weight", weight_type(ft, "output.weight", -1), N_EMBD, N_VOCAB, 0, n_threads))
+	snprintf(name, sizeof name, "output.weight");
+	if (add_tensor(w, "output_norm.weight", ENG_T_F32, sh->n_embd, 1, 1, n_threads) ||
+	    add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 0, n_threads))
 		goto fail_tensor;
 	rc = eng_gguf_writer_save(w, path, err, errlen);
 	goto out;
@@ -283,11 +305,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mkbench [-j THREADS] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"       mkbench --tiny FILE.gguf\n"
 		"\n"
 		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
 		"there yet: llama architecture with TinyLlama-1.1B's shapes, random N(0, 0.02^2) weights,\n"
 		"the engine's reference quantizers and llama.cpp's Q4_K_M / Q2_K tensor-type rules.\n"
 		"Prints the path of every file (written or already there), one per line.\n"
+		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
+		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
 		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
 }
 
@@ -310,6 +335,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		i = 3;
+	}
+	if (i + 1 < argc && strcmp(argv[i], "--tiny") == 0) {
+		char err[8192];
+		if (stat(argv[i + 1], &sb) == 0) {
+			printf("%s\n", argv[i + 1]);
+			return 0;
+		}
+		if (write_model(argv[i + 1], &tiny, FT_F32, n_threads, err, sizeof err)) {
+			fprintf(stderr, "mkbench: %s\n", err);
+			return 2;
+		}
+		printf("%s\n", argv[i + 1]);
+		return 0;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -344,7 +382,7 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "mkbench: writing %s ...\n", path);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (write_model(path, ft, n_threads, err, sizeof err)) {
+		if (write_model(path, &tinyllama, ft, n_threads, err, sizeof err)) {
 			fprintf(stderr, "mkbench: %s\n", err);
 			return 2;
 		}

@@ -58,14 +58,24 @@ check list_shows_suites_and_providers sh -c 'grep -q gsm8k list2.txt && grep -q 
 "$TB_BIN" hw --json --no-bw > hw.json; rc=$?
 check hw_json_parses sh -c "test $rc -eq 0 && python3 -c 'import json,sys; d=json.load(open(\"hw.json\")); assert d[\"cores\"] >= 1'"
 
-# Several targets at once: the built-in demo spec (two replayed answer files).
-"$TB_BIN" run "$ROOT/datasets/demo/demo.json" --out runs/demo --quiet --no-bw >demo.err 2>&1; rc=$?
+# Several targets at once: two answer files replayed on one dataset.
+python3 -c "import json
+with open('gens.jsonl') as f, open('hasty.jsonl', 'w') as o:
+    for line in f:
+        d = json.loads(line); d['completion'] = 'In a hurry. The answer is 0.'; o.write(json.dumps(d) + '\\n')"
+cat > multi.json <<JSON
+{"name": "multi", "concurrency": 8,
+ "targets": [{"id": "careful", "provider": "samples", "model": "gens.jsonl", "options": {"delay_ms": 5}},
+             {"id": "hasty", "provider": "samples", "model": "hasty.jsonl", "options": {"delay_ms": 5}}],
+ "suites": [{"name": "gsm8k", "dataset": "data.jsonl"}]}
+JSON
+"$TB_BIN" run multi.json --out runs/multi --quiet --no-bw >multi.err 2>&1; rc=$?
 check multi_target_run_exits_zero test $rc -eq 0
-check multi_target_run_stores_every_target test "$(sql runs/demo/results.db "SELECT group_concat(n, ' ') FROM (SELECT count(*) AS n FROM samples GROUP BY target ORDER BY target)")" = "120 120"
-"$TB_BIN" report runs/demo > demo.md
-check multi_target_report_has_both_targets sh -c 'grep -q "| careful |" demo.md && grep -q "| hasty |" demo.md'
-"$TB_BIN" run "$ROOT/datasets/demo/demo.json" --out runs/demo --quiet --no-bw --concurrency 3 >demo2.err 2>&1; rc=$?
-check rerun_with_other_concurrency_resumes sh -c "test $rc -eq 0 && grep -q '240 already stored' demo2.err"
+check multi_target_run_stores_every_target test "$(sql runs/multi/results.db "SELECT group_concat(n, ' ') FROM (SELECT count(*) AS n FROM samples GROUP BY target ORDER BY target)")" = "60 60"
+"$TB_BIN" report runs/multi > multi.md
+check multi_target_report_has_both_targets sh -c 'grep -q "| careful |" multi.md && grep -q "| hasty |" multi.md'
+"$TB_BIN" run multi.json --out runs/multi --quiet --no-bw --concurrency 3 >multi2.err 2>&1; rc=$?
+check rerun_with_other_concurrency_resumes sh -c "test $rc -eq 0 && grep -q '120 already stored' multi2.err"
 
 # Bad input: one line naming the place, exit 2.
 bad() { # bad NAME EXPECTED-TEXT ARGS...

@@ -86,6 +86,7 @@ static void test_snapshot_names_match_base_entry_and_longest_name_wins(void)
 	TB_CHECK_NEAR(p.input_per_mtok, 1, 1e-12);
 	TB_REQUIRE(prov_prices_find(t, "openai", "gpt-4.1-mini-2025-04-14", &p) == 0);
 	TB_CHECK_NEAR(p.input_per_mtok, 0.40, 1e-12);
+	TB_CHECK(strlen(p.as_of) == 10 && strncmp(p.as_of, "20", 2) == 0);   /* the entry's date */
 	TB_REQUIRE(prov_prices_find(t, "gemini", "models/gemini-2.5-flash", &p) == 0);
 	TB_CHECK_NEAR(p.output_per_mtok, 2.50, 1e-12);
 	/* A different model that merely starts with a known name is not priced as it. */

@@ -612,9 +612,9 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 	TB_CHECK(strstr(md, "| coder | mbpp | 2 | 4 | 62.5 | – | – |") != NULL);
 	TB_CHECK(strstr(html, "pass@10 %") != NULL && strstr(html, "68.7") != NULL);
 	/* CSV: the three columns, empty where k > n. */
-	TB_CHECK(strstr(csv, ",pass_at_1,pass_at_10,pass_at_100\n") != NULL);
-	TB_CHECK(strstr(csv, ",0.3375,0.686726,\n") != NULL);
-	TB_CHECK(strstr(csv, ",0.625,,\n") != NULL);
+	TB_CHECK(strstr(csv, ",pass_at_1,pass_at_10,pass_at_100,kind\n") != NULL);
+	TB_CHECK(strstr(csv, ",0.3375,0.686726,,api\n") != NULL);
+	TB_CHECK(strstr(csv, ",0.625,,,api\n") != NULL);
 	/* JSON: only the k <= samples per item. */
 	TB_REQUIRE((doc = cJSON_Parse(js)) != NULL);
 	res = cJSON_GetObjectItem(doc, "results");
@@ -661,6 +661,112 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 	rep_set_free(set);
 }
 
+/* A quantisation sweep's report: the base and a variant measured on 20 pass/fail items (the
+ * variant loses 10, gains none), quality figures found outside the store, and an API known only
+ * by its list price. The price-only row is in the cost and break-even tables of every format,
+ * marked, and nowhere else; the verdict table calls the variant a regression (McNemar, b = 10,
+ * c = 0: p = 2 / 1024); the quality table gives the ratio and the verdict words. */
+static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
+{
+	static const char spec[] = "{\"name\":\"sweep\",\"targets\":["
+		"{\"id\":\"base\",\"provider\":\"local\",\"model\":\"m/tiny.gguf\",\"quant\":\"F32\","
+		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}},"
+		"{\"id\":\"Q2_K\",\"provider\":\"local\",\"model\":\"m/tiny-Q2_K.gguf\",\"quant\":\"Q2_K\","
+		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}}],"
+		"\"suites\":[{\"name\":\"gsm8k\"}]}";
+	static planted p[40];
+	static char ids[20][16];
+	rep_quality qb = { 10, 0.5, 1000, 0, 0, 0, 0, 0, 0 }, q2 = { 12, 0.6, 1000, 1, 0.3, 0.2, 1.5, 0.8, 0.1 };
+	rep_set *s;
+	rep_opts o;
+	char err[256], *md, *csv, *js, *html;
+	cJSON *doc, *e;
+	int price_rows = 0, regress = 0;
+	for (int i = 0; i < 20; i++) {
+		snprintf(ids[i], sizeof ids[i], "%d", i);
+		for (int t = 0; t < 2; t++) {
+			planted *x = &p[2 * i + t];
+			x->target = t ? "Q2_K" : "base";
+			x->suite = "gsm8k";
+			x->item = ids[i];
+			x->score = t == 0 || i >= 10;
+			x->tin = 100;
+			x->tout = 20;
+			x->ttft = 10;
+			x->lat = 110;
+		}
+	}
+	TB_REQUIRE(write_run("sweep", spec, p, 40) == 0);
+	TB_REQUIRE((s = rep_set_new()) != NULL);
+	TB_CHECK(rep_set_add_price_only(s, "openai/gpt-4o-mini", "openai", "gpt-4o-mini", 0.15, 0.6,
+		"2026-11-05", err, sizeof err) == REP_EINVAL);   /* no run yet */
+	TB_REQUIRE(rep_set_add_store(s, "sweep/results.db", "runs/sweep", -1, err, sizeof err) == 0);
+	TB_CHECK_INT(rep_set_quality(s, "base", &qb), 1);
+	TB_CHECK_INT(rep_set_quality(s, "Q2_K", &q2), 1);
+	TB_CHECK_INT(rep_set_quality(s, "nobody", &q2), 0);
+	TB_REQUIRE(rep_set_add_price_only(s, "openai/gpt-4o-mini", "openai", "gpt-4o-mini", 0.15, 0.6,
+		"2026-11-05", err, sizeof err) == 0);
+	TB_CHECK(rep_set_add_price_only(s, "base", "openai", "x", 1, 1, NULL, err, sizeof err) == REP_EINVAL &&
+		strstr(err, "base") != NULL);
+	rep_opts_default(&o);
+	o.verdict_base = "base";
+	md = render(rep_write_markdown, s, &o);
+	csv = render(rep_write_csv, s, &o);
+	js = render(rep_write_json, s, &o);
+	html = render(rep_write_html, s, &o);
+	TB_REQUIRE(md && csv && js && html);
+	/* Markdown / HTML: the marked cost row, its break-even against the self-hosted targets. */
+	TB_CHECK(strstr(md, "| openai/gpt-4o-mini | API, price only, not measured; as of 2026-11-05 | "
+		"0.1500 | 0.6000 | 0.2625 | – |") != NULL);
+	TB_CHECK(strstr(md, "| base | openai/gpt-4o-mini | 0.2625 |") != NULL);
+	TB_CHECK(strstr(md, "Price only, not measured: ") != NULL);
+	TB_CHECK(strstr(html, "API, price only, not measured; as of 2026-11-05") != NULL);
+	/* ... and nowhere else: not in the results, quantisation or tier tables before the cost table,
+	 * nor in the hardware table after it */
+	TB_CHECK(strstr(md, "gpt") == strstr(md, "| openai/gpt-4o-mini | API") + 9);
+	TB_CHECK(strstr(strstr(md, "## Hardware"), "gpt") == NULL);
+	/* quality: ratio 1.2, KLD 0.3: a large loss; the baseline is marked */
+	TB_CHECK(strstr(md, "## Quality: perplexity and divergence from the baseline") != NULL);
+	TB_CHECK(strstr(md, "| base | F32 | 10.0000 | 0.5000 | 1 (baseline) | – | – | – | – | – | baseline |") != NULL);
+	TB_CHECK(strstr(md, "| Q2\\_K | Q2\\_K | 12.0000 | 0.6000 | 1.2000 | 0.30000 | 0.20000 | 1.50000 | "
+		"80.00 | 10.000 | large loss |") != NULL);
+	TB_CHECK(strcmp(rep_quality_verdict(1.005, 0.005), "same as base") == 0);
+	TB_CHECK(strcmp(rep_quality_verdict(1.04, 0.04), "small loss") == 0);
+	TB_CHECK(strcmp(rep_quality_verdict(1.10, 0.01), "clear loss") == 0);
+	/* verdicts: 10 lost, none gained, p = 0.0020 */
+	TB_CHECK(strstr(md, "## Verdicts against base") != NULL);
+	TB_CHECK(strstr(md, "| Q2\\_K | gsm8k | 20 | 100.0 | 50.0 | -50.0 |") != NULL);
+	TB_CHECK(strstr(md, "| 0.0020 | McNemar | 10 | 0 | regression |") != NULL);
+	TB_CHECK(strstr(md, "| Q2\\_K | all suites | – | – | – | – | – | – | – | – | – | REGRESSION |") != NULL);
+	/* CSV: one row for the price-only target, marked, with its prices */
+	TB_CHECK(strstr(csv, "\n,openai/gpt-4o-mini,openai,gpt-4o-mini,gpt-4o-mini,,,,,") != NULL);
+	TB_CHECK(strstr(csv, ",0.15,0.6,0.2625,26.25,,,,\"price only, not measured\"\n") != NULL);
+	TB_CHECK(strstr(csv, ",self-hosted\n") != NULL);
+	/* JSON: the cost entry marked, the quality figures, the verdicts */
+	TB_REQUIRE((doc = cJSON_Parse(js)) != NULL);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "cost"), "targets"))
+		if (cJSON_IsTrue(cJSON_GetObjectItem(e, "price_only"))) {
+			price_rows++;
+			TB_CHECK(strcmp(cJSON_GetObjectItem(e, "as_of")->valuestring, "2026-11-05") == 0);
+			TB_CHECK_NEAR(cJSON_GetObjectItem(e, "usd_per_mtok_blended")->valuedouble, 0.2625, 1e-9);
+		}
+	TB_CHECK_INT(price_rows, 1);
+	TB_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "quality")), 2);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "verdicts"))
+		regress += strcmp(cJSON_GetObjectItem(e, "suite")->valuestring, "all suites") == 0 &&
+			strcmp(cJSON_GetObjectItem(e, "verdict")->valuestring, "REGRESSION") == 0;
+	TB_CHECK_INT(regress, 1);
+	cJSON_Delete(doc);
+	/* an unknown base is refused with a line naming it */
+	o.verdict_base = "nope";
+	TB_CHECK(rep_write_markdown(stdout, s, &o, err, sizeof err) == REP_EINVAL && strstr(err, "nope"));
+	free(md);
+	free(csv);
+	free(js);
+	free(html);
+	rep_set_free(s);
+}
+
 static void test_empty_run_renders_with_dashes(void)
 {
 	char err[256];
@@ -697,6 +803,7 @@ int main(void)
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary);
+	TB_RUN(test_price_only_rows_quality_and_verdicts_in_every_format);
 	TB_RUN(test_empty_run_renders_with_dashes);
 	TB_RUN(test_stored_gaps_give_itl_and_tpot_percentiles);
 	rc = tb_test_end();
