@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,17 @@ typedef struct cap_buf {
 	size_t n, cap, seen;
 } cap_buf;
 
+/* Replaces b's text with one setup-error line (the run's verdict is then SUITE_SB_ERROR). */
+static void cap_set_error(cap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cap_set_error(cap_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b->s, b->cap + 1, fmt, ap);
+	va_end(ap);
+	b->n = strlen(b->s);
+}
+
 /* Reads once from fd into b: 1 when bytes came, 0 at end of file or on an error, -1 when none
  * were ready (EAGAIN, EINTR). */
 static int cap_read(int fd, cap_buf *b)
@@ -518,15 +530,13 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 
 	snprintf(dir, sizeof dir, "%s/tb_sandbox_XXXXXX", o.tmp_root);
 	if (!mkdtemp(dir)) {
-		snprintf(be.s, be.cap + 1, "sandbox: cannot make a directory in %s: %s", o.tmp_root,
-			 strerror(errno));
-		be.n = strlen(be.s);
+		cap_set_error(&be, "sandbox: cannot make a directory in %s: %s", o.tmp_root,
+			strerror(errno));
 		res->verdict = SUITE_SB_ERROR;
 		goto done;
 	}
 	if (geteuid() == 0 && chown(dir, SB_NOBODY, SB_NOBODY)) {
-		snprintf(be.s, be.cap + 1, "sandbox: chown %s: %s", dir, strerror(errno));
-		be.n = strlen(be.s);
+		cap_set_error(&be, "sandbox: chown %s: %s", dir, strerror(errno));
 		res->verdict = SUITE_SB_ERROR;
 		goto cleanup;
 	}
@@ -536,12 +546,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	p.program = program;
 	p.program_len = strlen(program);
 
-	if (pipes_open(po, pe, ps)) {
-		snprintf(be.s, be.cap + 1, "sandbox: pipe: %s", strerror(errno));
-		be.n = strlen(be.s);
-		res->verdict = SUITE_SB_ERROR;
-		goto cleanup;
-	}
+	if (pipes_open(po, pe, ps))
+		goto pipe_fail;
 	if (z) {
 		int fds[3] = { po[1], pe[1], ps[1] }, zr = zygote_launch(z, dir, program, fds, &sup);
 		via_z = zr == 0;
@@ -549,12 +555,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 			/* The zygote died after taking the request: its supervisor may have written
 			 * into these pipes before it died too, so the exec path gets fresh ones. */
 			pipes_close(po, pe, ps);
-			if (pipes_open(po, pe, ps)) {
-				snprintf(be.s, be.cap + 1, "sandbox: pipe: %s", strerror(errno));
-				be.n = strlen(be.s);
-				res->verdict = SUITE_SB_ERROR;
-				goto cleanup;
-			}
+			if (pipes_open(po, pe, ps))
+				goto pipe_fail;
 		}
 	}
 	p.fd_out = po[1];
@@ -572,8 +574,7 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	close_fd(&pe[1]);
 	close_fd(&ps[1]);
 	if (sup < 0) {
-		snprintf(be.s, be.cap + 1, "sandbox: fork: %s", strerror(errno));
-		be.n = strlen(be.s);
+		cap_set_error(&be, "sandbox: fork: %s", strerror(errno));
 		res->verdict = SUITE_SB_ERROR;
 		goto cleanup;
 	}
@@ -660,8 +661,7 @@ sup_gone:
 		goto cleanup;
 	}
 	if (st.fork_errno) {
-		snprintf(be.s, be.cap + 1, "sandbox: fork: %s", strerror(st.fork_errno));
-		be.n = strlen(be.s);
+		cap_set_error(&be, "sandbox: fork: %s", strerror(st.fork_errno));
 		res->verdict = SUITE_SB_ERROR;
 		goto cleanup;
 	}
@@ -677,6 +677,10 @@ sup_gone:
 	res->err = be.s;   /* classify reads stderr */
 	res->verdict = classify(res, timed_out, over_cap, killed);
 	res->err = NULL;
+	goto cleanup;
+pipe_fail:
+	cap_set_error(&be, "sandbox: pipe: %s", strerror(errno));
+	res->verdict = SUITE_SB_ERROR;
 cleanup:
 	pipes_close(po, pe, ps);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && rc == 0 && res->verdict != SUITE_SB_ERROR) {
