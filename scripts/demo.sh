@@ -47,8 +47,9 @@ fi
 mkdir -p "$OUT"
 echo "$sum" >"$OUT/model.cksum"
 
-cores=$("$TB_BIN" hw --json --no-bw | sed -n 's/.*"cores":\([0-9]*\).*/\1/p')
-cpu=$("$TB_BIN" hw --json --no-bw | sed -n 's/.*"cpu_model":"\([^"]*\)".*/\1/p')
+hw=$("$TB_BIN" hw --json --no-bw)
+cores=$(printf '%s\n' "$hw" | sed -n 's/.*"cores":\([0-9]*\).*/\1/p')
+cpu=$(printf '%s\n' "$hw" | sed -n 's/.*"cpu_model":"\([^"]*\)".*/\1/p')
 usd_h=$(awk "BEGIN { printf \"%.4f\", ${cores:-1} * $USD_PER_CORE_HOUR }")
 HW="{\"kind\": \"self-hosted\", \"name\": \"this machine: $cpu, ${cores:-?} cores\", \"cost_per_hour\": $usd_h, \"assumption\": \"\$$USD_PER_CORE_HOUR per core-hour\"}"
 
