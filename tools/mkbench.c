@@ -20,9 +20,10 @@
 #include "engine/quant_impl.h"
 
 /* A model's shape. TinyLlama-1.1B (v1.0): hidden 2048, 22 layers, 32 heads of 64, 4 KV heads,
- * FFN 5632, SentencePiece vocabulary of 32000, context 2048. The tiny stand-in: the shape of the
- * project's own small model (llama, F32, about 3.6 M parameters, a character-level vocabulary
- * of 354: the specials, the 256 byte tokens, "\u2581" and the 94 printable ASCII characters).
+ * FFN 5632, SentencePiece vocabulary of 32000, context 2048. The tiny stand-in: about the size
+ * of the project's own small model (llama, F32, about 3.6 M parameters, a character-level
+ * vocabulary of 354: the specials, the 256 byte tokens, "\u2581" and the 94 printable ASCII
+ * characters; the real model, docs/model.md, has n_ff 512 and word pieces).
  * Both: rope base 10000, RMS eps 1e-5. */
 typedef struct shape {
 	const char *name;
