@@ -62,6 +62,16 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* --max-drop PCT of `cmd` (report, compare) into *out: 0, or -1 after printing why. */
+static int parse_max_drop(const char *cmd, const char *arg, double *out)
+{
+	if (parse_double(arg, 0, 100, out) == 0)
+		return 0;
+	fprintf(stderr, "tierbench %s: --max-drop: expected percentage points in 0..100, got \"%s\"\n",
+		cmd, arg);
+	return -1;
+}
+
 /* Adds the newest run (or run_id) of each directory to s, then the size and parameter count of
  * every target model that is a GGUF file on this machine. Returns 0 or prints one line. */
 static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cmd)
@@ -325,11 +335,8 @@ int hx_cmd_report(int argc, char **argv)
 		case O_QUALITY: quality = optarg; break;
 		case O_VERDICTS: o.verdict_base = optarg; break;
 		case O_DROP:
-			if (parse_double(optarg, 0, 100, &o.max_drop_pct)) {
-				fprintf(stderr, "tierbench report: --max-drop: expected percentage points in 0..100, "
-					"got \"%s\"\n", optarg);
+			if (parse_max_drop("report", optarg, &o.max_drop_pct))
 				return HX_EXIT_USAGE;
-			}
 			break;
 		case 'h': usage_report(stdout); return HX_EXIT_OK;
 		default: usage_report(stderr); return HX_EXIT_USAGE;
@@ -448,11 +455,8 @@ int hx_cmd_compare(int argc, char **argv)
 		switch (c) {
 		case O_SUITE: o.suite = optarg; break;
 		case O_DROP:
-			if (parse_double(optarg, 0, 100, &o.max_drop_pct)) {
-				fprintf(stderr, "tierbench compare: --max-drop: expected percentage points in 0..100, "
-					"got \"%s\"\n", optarg);
+			if (parse_max_drop("compare", optarg, &o.max_drop_pct))
 				return HX_EXIT_USAGE;
-			}
 			break;
 		case O_ALPHA:
 			if (parse_double(optarg, 1e-9, 0.5, &o.alpha)) {

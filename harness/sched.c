@@ -344,7 +344,6 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 
 /* ------------------------------------------------------------ the run */
 
-static char *join_path(const char *base, const char *path);
 
 static long count_tokens_of(void *ud, const char *text)
 {
@@ -379,7 +378,7 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 			per_target |= strcmp(kinds[k].name, ss->name) == 0 && kinds[k].per_target;
 		if (!per_target || (!has_tok && prov_context_length(ts->p) <= 0))
 			continue;
-		if (ss->dataset && !(dataset = join_path(spec->base_dir, ss->dataset))) {
+		if (ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) {
 			snprintf(err, errlen, "out of memory");
 			return HX_ENOMEM;
 		}
@@ -453,20 +452,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static char *join_path(const char *base, const char *path)
-{
-	size_t n;
-	char *out;
-	if (!path)
-		return NULL;
-	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
-		return strdup(path);
-	n = strlen(base) + strlen(path) + 2;
-	if ((out = malloc(n)))
-		snprintf(out, n, "%s/%s", base, path);
-	return out;
 }
 
 static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_summary *sum,
@@ -554,8 +539,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 				goto out;
 			}
 		/* Paths in a spec are relative to the spec's folder. */
-		if ((ss->dataset && !(dataset = join_path(spec->base_dir, ss->dataset))) ||
-		    (ss->train && !(train = join_path(spec->base_dir, ss->train)))) {
+		if ((ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
+		    (ss->train && !(train = prov_path_resolve(spec->base_dir, ss->train)))) {
 			free(dataset);
 			goto nomem;
 		}
@@ -623,7 +608,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	/* The store: open or create, then start or resume the run. */
 	if ((ret = mkdir_p(opts->out_dir, err, errlen)))
 		goto out;
-	if (!(db_path = join_path(opts->out_dir, "results.db")))
+	if (!(db_path = prov_path_resolve(opts->out_dir, "results.db")))
 		goto nomem;
 	if (!(st = hx_store_open(db_path, 1, err, errlen))) {
 		ret = HX_ESTORE;

@@ -113,7 +113,6 @@ static const char *const opt_keys[] = { "n_ctx", "threads", "n_parallel", "n_bat
 static int parse_options(local *l, const prov_target *t, char *err, size_t errlen)
 {
 	cJSON *o;
-	const cJSON *it;
 	double v;
 	char *s = NULL;
 	int rc = -1;
@@ -124,17 +123,8 @@ static int parse_options(local *l, const prov_target *t, char *err, size_t errle
 		snprintf(err, errlen, "target %s: options: not a JSON object", l->id);
 		goto done;
 	}
-	cJSON_ArrayForEach(it, o) {
-		size_t i;
-		for (i = 0; opt_keys[i] && strcmp(opt_keys[i], it->string); i++)
-			;
-		if (!opt_keys[i]) {
-			snprintf(err, errlen, "target %s: options.%s: unknown key for provider local (known: "
-				"n_ctx, threads, n_parallel, n_batch, chat_template, device, ngl, seed, kv_type, "
-				"mmap, thinking)", l->id, it->string);
-			goto done;
-		}
-	}
+	if (prov_opt_check_keys(o, opt_keys, "local", err, errlen))
+		goto named;
 #define NUM(key, lo, hi, dst) do { \
 		v = -1e300; \
 		if (prov_opt_num(o, key, lo, hi, &v, err, errlen)) \

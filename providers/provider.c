@@ -293,6 +293,32 @@ int prov_opt_str(const cJSON *o, const char *k, char **out, char *err, size_t er
 	return *out ? 0 : -1;
 }
 
+int prov_opt_check_keys(const cJSON *o, const char *const *keys, const char *what, char *err,
+	size_t errlen)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, o) {
+		size_t i, n;
+		int w;
+		for (i = 0; keys[i] && strcmp(keys[i], it->string); i++)
+			;
+		if (keys[i])
+			continue;
+		w = snprintf(err, errlen, "options.%s: unknown key for provider %s (known:", it->string,
+			what);
+		n = w > 0 ? (size_t)w : 0;
+		for (i = 0; keys[i] && n < errlen; i++) {
+			w = snprintf(err + n, errlen - n, "%s %s", i ? "," : "", keys[i]);
+			n += w > 0 ? (size_t)w : 0;
+		}
+		if (n < errlen)
+			snprintf(err + n, errlen - n, ")");
+		return -1;
+	}
+	return 0;
+}
+
 double prov_now_ms(void)
 {
 	struct timespec ts;

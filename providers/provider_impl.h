@@ -37,12 +37,13 @@ extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic
 
 /* Monotonic clock in milliseconds. */
 double prov_now_ms(void);
-/* path resolved against base (NULL, "" or "." = as given; absolute paths as given).
- * Ownership: caller frees; NULL on ENOMEM. */
-char *prov_path_resolve(const char *base, const char *path);
 /* Option k of object o as a number in [lo, hi] (a boolean reads as 0 / 1) into *out; absent
  * leaves *out. Returns 0, or -1 with "options.K: expected a number in [lo, hi]" in err. */
 int prov_opt_num(const struct cJSON *o, const char *k, double lo, double hi, double *out,
+	char *err, size_t errlen);
+/* Every key of object o must be in keys (NULL-terminated); else -1 with "options.K: unknown key
+ * for provider WHAT (known: a, b, ...)" in err, the list written from keys. 0 when all are. */
+int prov_opt_check_keys(const struct cJSON *o, const char *const *keys, const char *what,
 	char *err, size_t errlen);
 /* Option k as a non-empty string, replacing *out (heap); absent leaves *out. 0 or -1 (err). */
 int prov_opt_str(const struct cJSON *o, const char *k, char **out, char *err, size_t errlen);

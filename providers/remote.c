@@ -174,22 +174,12 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		goto fail;
 	}
 	if (t->options_json) {
-		const cJSON *it;
 		if (!(o = cJSON_Parse(t->options_json)) || !cJSON_IsObject(o)) {
 			snprintf(err, errlen, "options: not a JSON object");
 			goto fail;
 		}
-		cJSON_ArrayForEach(it, o) {
-			size_t i;
-			for (i = 0; opt_keys[i] && strcmp(opt_keys[i], it->string); i++)
-				;
-			if (!opt_keys[i]) {
-				snprintf(err, errlen, "options.%s: unknown key for provider %s (known: base_url, "
-					"key_env, stream, reasoning_effort, thinking_budget, max_in_flight, "
-					"max_retries, rpm, tpm, *_timeout_ms, ...)", it->string, d->name);
-				goto fail;
-			}
-		}
+		if (prov_opt_check_keys(o, opt_keys, d->name, err, errlen))
+			goto fail;
 		if (prov_opt_str(o, "base_url", &r->base_url, err, errlen) ||
 		    prov_opt_str(o, "key_env", &key_env, err, errlen) ||
 		    prov_opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||

@@ -78,6 +78,20 @@ typedef struct filler {
 	int failed;
 } filler;
 
+/* table_new with its note, which it takes (heap; NULL: out of memory): the filler for the new
+ * table, already failed when either allocation failed. */
+static filler table_noted(rep_doc *d, const char *id, const char *title, size_t n_cols,
+	const char *const *cols, char *note)
+{
+	rep_table *t = table_new(d, id, title, n_cols, cols);
+	filler f = { t, 0, !t || !note };
+	if (t)
+		t->note = note;
+	else
+		free(note);
+	return f;
+}
+
 static void put(filler *f, const char *s)
 {
 	char *c;
@@ -156,14 +170,12 @@ static int results_table(rep_doc *d, const rep_set *s)
 		"r:errors", "r:accuracy %", "r:95 % CI", "r:TTFT p50 ms", "r:TTFT p90 ms",
 		"r:e2e p50 ms", "r:e2e p90 ms", "r:out tok/s", "r:tokens in", "r:tokens out",
 		"r:reasoning", "r:$ run", "r:$ / solved", "l:metrics" };
-	rep_table *t = table_new(d, "results", "Results per target and suite", 19, cols);
-	filler f = { t, 0, !t };
-	if (t && !(t->note = strdup("accuracy: mean primary score of scored samples; 95 % CI: Wilson "
-	    "score interval (normal interval for non-binary scores); errors: failed samples, not in n; "
-	    "e2e: end-to-end latency; out tok/s: output tokens over generation time (after the first "
-	    "token); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
-	    "the hourly cost x busy time")))
-		f.failed = 1;
+	filler f = table_noted(d, "results", "Results per target and suite", 19, cols,
+		strdup("accuracy: mean primary score of scored samples; 95 % CI: Wilson "
+		"score interval (normal interval for non-binary scores); errors: failed samples, not in n; "
+		"e2e: end-to-end latency; out tok/s: output tokens over generation time (after the first "
+		"token); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
+		"the hourly cost x busy time"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
 		const rep_target *tg = &s->targets[ts->target];
@@ -202,19 +214,16 @@ static int itl_table(rep_doc *d, const rep_set *s)
 {
 	static const char *const cols[] = { "l:target", "l:suite", "r:TTFT p50 ms", "r:ITL p50 ms",
 		"r:ITL p90 ms", "r:ITL p99 ms", "r:TPOT p50 ms", "r:TPOT p90 ms", "r:gaps" };
-	rep_table *t;
 	filler f;
 	size_t any = 0;
 	for (size_t i = 0; i < s->n_ts; i++)
 		any += s->ts[i].n_itl;
 	if (!any)
 		return 0;
-	t = table_new(d, "itl", "Streaming latency", 9, cols);
-	f = (filler){ t, 0, !t };
-	if (t && !(t->note = strdup("ITL: every gap between stream events that carried text, pooled "
-	    "over the samples; TPOT: per sample, (end-to-end - TTFT) / (output tokens - 1); "
-	    "docs/metrics.md defines each")))
-		f.failed = 1;
+	f = table_noted(d, "itl", "Streaming latency", 9, cols,
+		strdup("ITL: every gap between stream events that carried text, pooled "
+		"over the samples; TPOT: per sample, (end-to-end - TTFT) / (output tokens - 1); "
+		"docs/metrics.md defines each"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
 		if (!ts->n_itl)
@@ -237,19 +246,16 @@ static int pass_table(rep_doc *d, const rep_set *s)
 {
 	static const char *const cols[] = { "l:target", "l:suite", "r:items", "r:samples / item",
 		"r:pass@1 %", "r:pass@10 %", "r:pass@100 %" };
-	rep_table *t;
 	filler f;
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_ts; i++)
 		n += s->ts[i].coding;
 	if (!n)
 		return 0;
-	t = table_new(d, "pass_at_k", "pass@k (coding suites)", 7, cols);
-	f = (filler){ t, 0, !t };
-	if (t && !(t->note = strdup("pass@k: the unbiased estimator 1 - C(n-c, k) / C(n, k) per item "
-	    "(n scored samples, c passing), averaged over items; shown for k up to the fewest samples "
-	    "of an item (run a suite with samples >= k)")))
-		f.failed = 1;
+	f = table_noted(d, "pass_at_k", "pass@k (coding suites)", 7, cols,
+		strdup("pass@k: the unbiased estimator 1 - C(n-c, k) / C(n, k) per item "
+		"(n scored samples, c passing), averaged over items; shown for k up to the fewest samples "
+		"of an item (run a suite with samples >= k)"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
 		if (!ts->coding)
@@ -277,14 +283,12 @@ static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	static const char *const cols[] = { "l:base model", "l:suite", "l:quant", "l:target",
 		"r:size GiB", "r:bpw", "r:accuracy %", "r:95 % CI", "r:Δ vs best pts", "r:p", "l:test",
 		"l:significant" };
-	rep_table *t = table_new(d, "quant", "Quantisations by base model", 12, cols);
-	filler f = { t, 0, !t };
-	if (t && !(t->note = fmtdup("Δ vs best: accuracy minus the most accurate quantisation of the "
-	    "same base model in that suite (percentage points); significant: p < %g in the paired "
-	    "test on shared items (exact McNemar for pass/fail, paired bootstrap otherwise), or "
-	    "non-overlapping intervals when items differ; bpw marked * is the quant type's nominal "
-	    "figure, not measured from the file", o->alpha)))
-		f.failed = 1;
+	filler f = table_noted(d, "quant", "Quantisations by base model", 12, cols,
+		fmtdup("Δ vs best: accuracy minus the most accurate quantisation of the "
+		"same base model in that suite (percentage points); significant: p < %g in the paired "
+		"test on shared items (exact McNemar for pass/fail, paired bootstrap otherwise), or "
+		"non-overlapping intervals when items differ; bpw marked * is the quant type's nominal "
+		"figure, not measured from the file", o->alpha));
 	for (size_t i = 0; i < a->n_quant && !f.failed; i++) {
 		const rep_quant_row *q = &a->quant[i];
 		const rep_target *tg = &s->targets[q->ts->target];
@@ -336,7 +340,6 @@ static int quality_table(rep_doc *d, const rep_set *s)
 {
 	static const char *const cols[] = { "l:target", "l:quant", "r:PPL", "r:± PPL", "r:PPL ratio",
 		"r:KLD mean", "r:KLD median", "r:KLD p99", "r:same top %", "r:RMS Δp %", "l:verdict" };
-	rep_table *t;
 	filler f;
 	size_t n = 0;
 	long n_tok = 0;
@@ -347,15 +350,13 @@ static int quality_table(rep_doc *d, const rep_set *s)
 		}
 	if (!n)
 		return 0;
-	t = table_new(d, "quality", "Quality: perplexity and divergence from the baseline", 11, cols);
-	f = (filler){ t, 0, !t };
-	if (t && !(t->note = fmtdup("PPL: perplexity over %ld scored tokens of the quality text (± its "
-	    "standard error); ratio: PPL / the baseline's; KLD: KL divergence in nats of each token's "
-	    "next-token distribution from the baseline's (against the baseline's top-k, a lower "
-	    "bound); same top: tokens whose most likely next token is the baseline's; RMS Δp: RMS "
-	    "change of the correct token's probability; verdict: same as base (ratio < 1.01 and KLD "
-	    "< 0.01), small loss (< 1.05, < 0.05), clear loss (< 1.15, < 0.2), else large loss", n_tok)))
-		f.failed = 1;
+	f = table_noted(d, "quality", "Quality: perplexity and divergence from the baseline", 11, cols,
+		fmtdup("PPL: perplexity over %ld scored tokens of the quality text (± its "
+		"standard error); ratio: PPL / the baseline's; KLD: KL divergence in nats of each token's "
+		"next-token distribution from the baseline's (against the baseline's top-k, a lower "
+		"bound); same top: tokens whose most likely next token is the baseline's; RMS Δp: RMS "
+		"change of the correct token's probability; verdict: same as base (ratio < 1.01 and KLD "
+		"< 0.01), small loss (< 1.05, < 0.05), clear loss (< 1.15, < 0.2), else large loss", n_tok));
 	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
 		const rep_target *tg = &s->targets[i], *b;
 		const rep_quality *q = &tg->quality;
@@ -395,7 +396,6 @@ static int verdict_table(rep_doc *d, const rep_set *s, const rep_opts *o)
 		"l:verdict" };
 	char title[160];
 	size_t bt = s->n_targets;
-	rep_table *t;
 	filler f;
 	if (!o->verdict_base)
 		return 0;
@@ -405,14 +405,12 @@ static int verdict_table(rep_doc *d, const rep_set *s, const rep_opts *o)
 	if (bt == s->n_targets)
 		return 0;     /* rep_analysis_build refused the report already */
 	snprintf(title, sizeof title, "Verdicts against %s", s->targets[bt].label);
-	t = table_new(d, "verdicts", title, 12, cols);
-	f = (filler){ t, 0, !t };
-	if (t && !(t->note = fmtdup("each target against %s on the items both answered: exact McNemar "
-	    "for pass/fail scores, paired bootstrap otherwise (%d replicates); lost: items the base "
-	    "passed and the target failed, gained: the reverse; regression: significantly worse (p < "
-	    "%g) by more than %g points (tierbench compare gives the flipped items)",
-	    s->targets[bt].label, o->n_boot, o->alpha, o->max_drop_pct)))
-		f.failed = 1;
+	f = table_noted(d, "verdicts", title, 12, cols,
+		fmtdup("each target against %s on the items both answered: exact McNemar "
+		"for pass/fail scores, paired bootstrap otherwise (%d replicates); lost: items the base "
+		"passed and the target failed, gained: the reverse; regression: significantly worse (p < "
+		"%g) by more than %g points (tierbench compare gives the flipped items)",
+		s->targets[bt].label, o->n_boot, o->alpha, o->max_drop_pct));
 	for (size_t ct = 0; ct < s->n_targets && !f.failed; ct++) {
 		int n = 0, regressed = 0;
 		if (ct == bt || s->targets[ct].price_only)
@@ -488,19 +486,18 @@ static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	static const char *const bcols[] = { "l:self-hosted", "l:API", "r:API $ / M blended",
 		"r:self-host $ / month", "r:break-even M tok / month" };
 	char title[160];
-	rep_table *t, *b;
+	rep_table *t;
 	filler f, g;
 	snprintf(title, sizeof title, "Cost at %g M tokens / month (blend %g:%g input:output)",
 		o->volume_mtok_month, o->blend_in, o->blend_out);
-	t = table_new(d, "cost", title, 11, cols);
-	f = (filler){ t, 0, !t };
-	if (t && !(t->note = strdup("API: list prices, blended at the input:output mix; without "
-	    "prices, what the provider charged per token at the run's mix. Self-hosted: $ / hour from "
-	    "the target's hardware cost_per_hour (or purchase_usd / amortisation_months / 730 h + "
-	    "power_watts x usd_per_kwh), divided by the throughput measured at the run's in-flight "
-	    "limit (limit x tokens / summed latency); monthly cost counts whole machines (730 h each) "
-	    "needed for the volume.")))
-		f.failed = 1;
+	f = table_noted(d, "cost", title, 11, cols,
+		strdup("API: list prices, blended at the input:output mix; without "
+		"prices, what the provider charged per token at the run's mix. Self-hosted: $ / hour from "
+		"the target's hardware cost_per_hour (or purchase_usd / amortisation_months / 730 h + "
+		"power_watts x usd_per_kwh), divided by the throughput measured at the run's in-flight "
+		"limit (limit x tokens / summed latency); monthly cost counts whole machines (730 h each) "
+		"needed for the volume."));
+	t = f.t;
 	for (size_t i = 0; i < s->n_targets && !f.failed; i++)
 		if (s->targets[i].price_only) {
 			char *note = fmtdup("%s Price only, not measured: an API's list price (from the price "
@@ -533,12 +530,10 @@ static int cost_tables(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	}
 	if (f.failed)
 		return -1;
-	b = table_new(d, "break_even", "Break-even: self-hosted vs API", 5, bcols);
-	g = (filler){ b, 0, !b };
-	if (b && !(b->note = strdup("the monthly volume above which one self-hosted machine costs less "
-	    "than the API (machine $ / month ÷ API blended $ / M); never: the API stays cheaper even "
-	    "with the machine fully used")))
-		g.failed = 1;
+	g = table_noted(d, "break_even", "Break-even: self-hosted vs API", 5, bcols,
+		strdup("the monthly volume above which one self-hosted machine costs less "
+		"than the API (machine $ / month ÷ API blended $ / M); never: the API stays cheaper even "
+		"with the machine fully used"));
 	for (size_t i = 0; i < a->n_cost && !g.failed; i++)
 		for (size_t j = 0; j < a->n_cost; j++) {
 			const rep_cost_row *x = &a->cost[i], *y = &a->cost[j];

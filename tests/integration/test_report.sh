@@ -44,6 +44,13 @@ check compare_names_mcnemar grep -q "McNemar" cmp_drop.md
 "$TB_BIN" compare runs/base runs/noise >cmp_noise.md 2>cmp.err; rc=$?
 check compare_noise_exits_0 test $rc -eq 0
 check compare_noise_verdict grep -q "no significant regression" cmp_noise.md
+# a bad --max-drop is a usage error naming the command and the value, for both commands
+"$TB_BIN" compare runs/base runs/noise --max-drop 200 >/dev/null 2>drop.err; rc=$?
+check compare_bad_max_drop_is_usage_error test $rc -eq 1
+check compare_bad_max_drop_names_it grep -q 'tierbench compare: --max-drop: .*got "200"' drop.err
+"$TB_BIN" report runs/base --max-drop abc >/dev/null 2>drop.err; rc=$?
+check report_bad_max_drop_is_usage_error test $rc -eq 1
+check report_bad_max_drop_names_it grep -q 'tierbench report: --max-drop: .*got "abc"' drop.err
 "$TB_BIN" compare runs/base runs/drop --max-drop 40 >/dev/null 2>&1; rc=$?
 check compare_drop_within_allowance_exits_0 test $rc -eq 0
 "$TB_BIN" compare runs/base runs/drop --suite nosuch >/dev/null 2>cmp.err; rc=$?
