@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,7 +109,8 @@ int hx_cmd_quantize(int argc, char **argv)
 	hx_progress_free(s.bar);
 	if (rc) {
 		fprintf(stderr, "tierbench quantize: %s\n", err);
-		return rc == ENG_EINVAL && strstr(err, "unknown type") ? HX_EXIT_USAGE : HX_EXIT_RUNTIME;
+		return rc == ENG_EINVAL && strstr(err, "unknown quantization type") ? HX_EXIT_USAGE :
+			HX_EXIT_RUNTIME;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s.n_requant)
@@ -248,6 +250,9 @@ static void usage_sweep(FILE *f)
 		"  --text FILE       quality: text to score (default: built-in)\n"
 		"  --ctx N           quality: window length (default 256)\n"
 		"  --threads N       quantization, quality and engine threads\n"
+		"  --force-new       start a new run in DIR's store when the settings changed (another\n"
+		"                    --threads, --parallel, --hardware or type list); otherwise a re-run\n"
+		"                    resumes and a changed one is refused\n"
 		"  --quiet           no progress display\n");
 }
 
@@ -293,13 +298,27 @@ static int sweep_quality(const char *model, const char *json, suite_quality_opts
 	o->model_path = model;
 	if (suite_quality_run(o, r, err, errlen))
 		return -1;
-	if (!(f = fopen(json, "w")))
-		return 0;   /* only the cache is lost */
-	fprintf(f, "{\"ppl\": %.17g, \"ppl_err\": %.17g, \"n_tokens\": %ld, \"has_baseline\": %d, "
-		"\"kld_mean\": %.17g, \"kld_median\": %.17g, \"kld_p99\": %.17g, \"same_top\": %.17g, "
-		"\"rms_dp\": %.17g}\n", r->ppl, r->ppl_err, r->n_tokens, r->has_baseline, r->kld_mean,
-		r->kld_median, r->kld_p99, r->same_top, r->rms_dp);
-	fclose(f);
+	{
+		/* The cache is written whole or not at all (a cut file would not parse on resume). */
+		char tmp[700];
+		int bad;
+		snprintf(tmp, sizeof tmp, "%s.tmp", json);
+		if (!(f = fopen(tmp, "w"))) {
+			fprintf(stderr, "tierbench quant-sweep: warning: %s: %s; the figures are not cached\n",
+				tmp, strerror(errno));
+			return 0;
+		}
+		bad = fprintf(f, "{\"ppl\": %.17g, \"ppl_err\": %.17g, \"n_tokens\": %ld, "
+			"\"has_baseline\": %d, \"kld_mean\": %.17g, \"kld_median\": %.17g, \"kld_p99\": %.17g, "
+			"\"same_top\": %.17g, \"rms_dp\": %.17g}\n", r->ppl, r->ppl_err, r->n_tokens,
+			r->has_baseline, r->kld_mean, r->kld_median, r->kld_p99, r->same_top, r->rms_dp) < 0;
+		bad |= fclose(f) != 0;
+		if (bad || rename(tmp, json)) {
+			fprintf(stderr, "tierbench quant-sweep: warning: %s: cannot write; the figures are not "
+				"cached\n", json);
+			unlink(tmp);
+		}
+	}
 	return 0;
 }
 
@@ -371,7 +390,7 @@ typedef struct sweep_args {
 	long needle_lengths[64];
 	size_t n_needle_lengths;
 	double max_drop;
-	int fail_on_reg, quiet;
+	int fail_on_reg, quiet, force_new;
 	suite_quality_opts qo;
 	eng_quant_params qp;
 } sweep_args;
@@ -474,6 +493,8 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 			a->fail_on_reg = 1;
 		} else if (strcmp(o, "--quiet") == 0) {
 			a->quiet = 1;
+		} else if (strcmp(o, "--force-new") == 0) {
+			a->force_new = 1;
 		} else if (o[0] == '-' || a->base) {
 			usage_sweep(stderr);
 			return HX_EXIT_USAGE;
@@ -550,13 +571,60 @@ oom:
 	return -1;
 }
 
+/* DIR/quality/settings records what the cached figures and the baseline were measured with (base
+ * model and its size and time, text, window, top-k, windows); when it differs from this sweep's,
+ * every cached figure and the baseline are removed, so a new --ctx or --text is measured afresh
+ * for every model and against a baseline of the same settings. Returns 0 or prints one line. */
+static int quality_settings(const sweep_args *a, const char *base_model, const char *qdir)
+{
+	char want[1536], have[1536] = "", path[700];
+	struct stat st;
+	FILE *f;
+	size_t n = 0;
+	if (stat(base_model, &st)) {
+		fprintf(stderr, "tierbench quant-sweep: %s: %s\n", base_model, strerror(errno));
+		return -1;
+	}
+	snprintf(want, sizeof want, "base %s %lld %lld\ntext %s\nctx %d\ntop_k %d\nchunks %ld\n",
+		base_model, (long long)st.st_size, (long long)st.st_mtime,
+		a->qo.text_path ? a->qo.text_path : "(built-in)", a->qo.n_ctx, a->qo.top_k, a->qo.max_chunks);
+	snprintf(path, sizeof path, "%s/settings", qdir);
+	if ((f = fopen(path, "r"))) {
+		n = fread(have, 1, sizeof have - 1, f);
+		have[n] = '\0';
+		fclose(f);
+	}
+	if (strcmp(have, want) == 0)
+		return 0;
+	{
+		DIR *d = opendir(qdir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			size_t l = strlen(e->d_name);
+			if ((l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) ||
+			    strcmp(e->d_name, "base-topk.bin") == 0) {
+				char p2[1024];
+				snprintf(p2, sizeof p2, "%s/%s", qdir, e->d_name);
+				unlink(p2);
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!(f = fopen(path, "w")) || fputs(want, f) < 0 || fclose(f)) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* 2. Quality: the base with a saved baseline, then each variant against it, into
  * qdir/<id>.json (kept for a resumed sweep and read by the report) and DIR/quality.md.
  * Returns 0 or prints one line. */
 static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir, char **paths)
 {
 	suite_quality_result r0, r;
-	char json[600], err[1024], *bin = NULL, *md = NULL;
+	char json[600], err[1024], tmpbin[700], *bin = NULL, *md = NULL;
 	FILE *f = NULL;
 	int rc = -1;
 	if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
@@ -564,12 +632,30 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", qdir, strerror(errno));
 		goto done;
 	}
+	if (quality_settings(a, paths[0], qdir))
+		goto done;
 	snprintf(json, sizeof json, "%s/base.json", qdir);
-	a->qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
-	if (a->qo.save_baseline_path)
-		unlink(json);   /* the cached figures belong to the missing baseline */
-	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err))
+	if (access(bin, R_OK) != 0) {
+		/* The baseline is written beside and renamed when whole: an interrupted run leaves no
+		 * cut file that a resumed run would take for the baseline. The figures cached with an
+		 * earlier baseline are measured again against this one. */
+		snprintf(tmpbin, sizeof tmpbin, "%s.tmp", bin);
+		for (int i = -1; i < a->n_types; i++) {
+			char p2[700];
+			snprintf(p2, sizeof p2, "%s/%s.json", qdir, i < 0 ? "base" : a->types[i]);
+			unlink(p2);
+		}
+		a->qo.save_baseline_path = tmpbin;
+	}
+	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err)) {
+		if (a->qo.save_baseline_path)
+			unlink(tmpbin);
 		goto qfail;
+	}
+	if (a->qo.save_baseline_path && rename(tmpbin, bin)) {
+		fprintf(stderr, "tierbench quant-sweep: %s: %s\n", bin, strerror(errno));
+		goto done;
+	}
 	a->qo.save_baseline_path = NULL;
 	a->qo.baseline_path = bin;
 	if (!(f = fopen(md, "w"))) {
@@ -604,6 +690,7 @@ done:
 	if (f)
 		fclose(f);
 	a->qo.baseline_path = NULL;
+	a->qo.save_baseline_path = NULL;
 	free(bin);
 	free(md);
 	return rc;
@@ -663,6 +750,7 @@ static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec
 	memset(&ro, 0, sizeof ro);
 	ro.out_dir = dir;
 	ro.quiet = a->quiet;
+	ro.force_new = a->force_new;
 	ro.log = stderr;
 	if (hx_run(spec, &ro, &sum, err, sizeof err)) {
 		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
@@ -767,10 +855,20 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	if (want_quality && sweep_quality_table(&a, dir, qdir, paths))
 		goto done;
 	if (spec) {
-		if (sweep_run(&a, dir, paths, spec) ||
-		    sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) ||
-		    sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
+		int bad_report;
+		if (sweep_run(&a, dir, paths, spec))
+			goto done;
+		/* The verdicts do not depend on the report: a report that cannot be written still
+		 * leaves verdicts.md and the regression exit. */
+		bad_report = sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) != 0;
+		if (sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
 				&regressed))
+			goto done;
+		if (a.fail_on_reg && regressed) {
+			rc = HX_EXIT_REGRESSION;
+			goto done;
+		}
+		if (bad_report)
 			goto done;
 	}
 	rc = a.fail_on_reg && regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;

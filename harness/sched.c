@@ -512,6 +512,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	double t0 = now_s();
 	long total = 0;
 	const char **ids = NULL;
+	prov_prices *prices = NULL;
+	char prices_path[4096];
 
 	memset(&r, 0, sizeof r);
 	memset(sum, 0, sizeof *sum);
@@ -564,6 +566,12 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			goto out;
 		}
 	}
+	/* The price table, read once for every target. A table that does not parse is left to each
+	 * API target to report (local and samples targets need none). */
+	if (prov_prices_default_path(prices_path, sizeof prices_path)) {
+		char perr[1024];
+		prices = prov_prices_load(prices_path, perr, sizeof perr);
+	}
 	for (size_t t = 0; t < spec->n_targets; t++) {
 		const hx_target_spec *ts = &spec->targets[t];
 		prov_target pt = { 0 };
@@ -577,6 +585,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
 		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
 		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
+		pt.prices = prices;
 		if (!(r.ts[t].p = prov_open(&pt, perr, sizeof perr))) {
 			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
 			ret = HX_EINVAL;
@@ -858,6 +867,7 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	ret = HX_ENOMEM;
 out:
+	prov_prices_free(prices);
 	hx_progress_free(prog);
 	if (workers) {
 		pthread_mutex_lock(&r.mu);

@@ -38,6 +38,8 @@ typedef enum prov_err_class {
 	PROV_ERR__COUNT
 } prov_err_class;
 
+typedef struct prov_prices prov_prices;
+
 /* What a target in the run spec says about its provider. All strings borrowed for the
  * duration of prov_open; the provider copies what it keeps. Valid when zeroed. */
 typedef struct prov_target {
@@ -50,6 +52,8 @@ typedef struct prov_target {
 	double price_in_usd_per_mtok;  /* 0 when unknown */
 	double price_out_usd_per_mtok;
 	double price_cached_usd_per_mtok; /* prompt-cache reads; < 0 or unset with has_prices: input price */
+	const prov_prices *prices; /* the built-in price table, read once by a caller that opens many
+	                            * targets (borrowed for prov_open); NULL: the target reads it */
 } prov_target;
 
 /* One chat message; both strings owned by the request that holds it. */
@@ -196,8 +200,6 @@ typedef struct prov_price {
 	size_t n_tiers;
 	char as_of[16];           /* the table entry's "as_of" date ("2026-11-05"), or "" */
 } prov_price;
-
-typedef struct prov_prices prov_prices;
 
 /* Parses a price table from JSON text; file names it in errors, which give the JSON path
  * ("prices.json: models[3].tiers[0].input_per_mtok: expected a number >= 0").

@@ -42,7 +42,9 @@ typedef struct flight {
 	double t_first_token, t_first_answer, t_last_token;
 	double *gaps_ms;
 	size_t n_gaps, cap_gaps;
-	double retry_hint_ms;     /* from retry-after and friends, -1 none */
+	double retry_hint_ms;     /* from retry-after, -1 none: applies to any retry */
+	double reset_hint_ms;     /* from x-ratelimit-reset-*, -1 none: only for a 429 (OpenAI sends
+	                           * them on every reply, so on a 5xx they would stretch the wait) */
 	prov_err_class abort_class;
 	char abort_msg[128];
 	int cancelled;
@@ -115,6 +117,8 @@ static void rlog(const remote *r, int level, const char *fmt, ...)
 	if (!prov_log_on(level))
 		return;
 	n = snprintf(line, sizeof line, "%s: ", r->id ? r->id : r->d->name);
+	if (n < 0 || (size_t)n >= sizeof line)   /* an id as long as the line: the id alone, cut */
+		n = (int)sizeof line - 1;
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -144,6 +148,10 @@ static int price_for(const prov_dialect *d, const prov_target *t, prov_price *ou
 		out->output_per_mtok = t->price_out_usd_per_mtok;
 		if (t->has_prices && t->price_cached_usd_per_mtok >= 0)
 			out->cached_input_per_mtok = t->price_cached_usd_per_mtok;
+		return 0;
+	}
+	if (t->prices) {
+		prov_prices_find(t->prices, d->name, t->model, out);
 		return 0;
 	}
 	if (!prov_prices_default_path(path, sizeof path))
@@ -378,10 +386,10 @@ static double parse_duration_ms(const char *s, int bare_is_seconds)
 	return any ? total : -1;
 }
 
-static void hint(flight *f, double ms)
+static void hint(double *slot, double ms)
 {
-	if (ms >= 0 && ms > f->retry_hint_ms)
-		f->retry_hint_ms = ms;
+	if (ms >= 0 && ms > *slot)
+		*slot = ms;
 }
 
 static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
@@ -402,7 +410,7 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	while (*v == ' ')
 		v++;
 	if (!strcasecmp(line, "retry-after-ms"))
-		hint(f, parse_duration_ms(v, 0));
+		hint(&f->retry_hint_ms, parse_duration_ms(v, 0));
 	else if (!strcasecmp(line, "retry-after")) {
 		double ms = parse_duration_ms(v, 1);
 		if (ms < 0) {
@@ -410,9 +418,9 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 			if (when > 0)
 				ms = difftime(when, time(NULL)) * 1e3;
 		}
-		hint(f, ms < 0 ? -1 : ms);
+		hint(&f->retry_hint_ms, ms < 0 ? -1 : ms);
 	} else if (!strncasecmp(line, "x-ratelimit-reset-", 18)) {
-		hint(f, parse_duration_ms(v, 1));
+		hint(&f->reset_hint_ms, parse_duration_ms(v, 1));
 	}
 	return n;
 }
@@ -428,7 +436,7 @@ static void flight_reset_attempt(flight *f)
 	prov_buf_release(&f->raw);
 	f->raw.max_bytes = BODY_MAX_BYTES;
 	f->status = 0;
-	f->retry_hint_ms = -1;
+	f->retry_hint_ms = f->reset_hint_ms = -1;
 	f->abort_class = PROV_ERR_NONE;
 	f->abort_msg[0] = '\0';
 	f->t_first_token = f->t_first_answer = f->t_last_token = -1;
@@ -624,9 +632,11 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 	      f->status != 429)) {
 		double cap = fmin(r->max_backoff_ms, r->backoff_ms * pow(2, f->attempts - 1));
 		double wait = rnd01(r) * cap;    /* full jitter */
-		if (f->retry_hint_ms >= 0)
-			wait = fmax(wait, fmin(f->retry_hint_ms, r->max_backoff_ms));
+		double h = f->status == 429 ? fmax(f->retry_hint_ms, f->reset_hint_ms) : f->retry_hint_ms;
+		if (h >= 0)
+			wait = fmax(wait, fmin(h, r->max_backoff_ms));
 		f->t_next_try = prov_now_ms() + wait;
+		scrub_key(r, a->err_msg);   /* cut at 200 bytes, it may end inside an echoed key */
 		rlog(r, PROV_LOG_INFO, "%s attempt %d: %s (HTTP %ld): %s; retrying in %.0f ms",
 			f->rq.task_id ? f->rq.task_id : "-", f->attempts, prov_err_class_name(a->err),
 			f->status, a->err_msg, wait);

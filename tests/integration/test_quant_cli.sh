@@ -48,6 +48,13 @@ cp sweep/quality.md first.md
 touch -d '2000-01-01' sweep/models/stories260K-Q2_K.gguf
 "$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s2.txt 2>&1; rc=$?
 check sweep_resumes sh -c "test $rc -eq 0 && cmp -s first.md sweep/quality.md && test \$(find sweep/models -newer first.md | wc -l) -eq 0"
+# another window: every cached figure and the baseline are measured again with it
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 64 --out sweep --quiet >s3.txt 2>&1; rc=$?
+check sweep_new_ctx_measures_afresh sh -c "test $rc -eq 0 && grep -q 'windows of 64' sweep/quality.md &&
+	! cmp -s first.md sweep/quality.md && grep -q '^ctx 64$' sweep/quality/settings &&
+	test ! -e sweep/quality/base-topk.bin.tmp"
+"$TB_BIN" quantize "$MODEL" x.gguf Q9 >/dev/null 2>x.err; rc=$?
+check quantize_unknown_type_is_usage_error sh -c "test $rc -eq 1 && grep -q 'unknown quantization type' x.err && test ! -e x.gguf"
 
 # Suites through the local provider: base + each variant on the same items and prompts, the
 # report with its tier list, a compare verdict per variant; a second run resumes.
@@ -65,4 +72,10 @@ check sweep_suites_report_has_tiers_and_verdicts sh -c "grep -q '^## Tier list' 
 cp sweep/report/verdicts.md v1.md
 $SW >r2.txt 2>r2.err; rc=$?
 check sweep_suites_resume sh -c "test $rc -eq 0 && grep -q '18 of 18 samples already stored' r2.err && cmp -s v1.md sweep/report/verdicts.md"
+# changed settings: refused with advice the sweep takes, and --force-new starts a new run
+$SW --parallel 1 >r3.txt 2>r3.err; rc=$?
+check sweep_changed_settings_refused_naming_force_new sh -c "test $rc -ne 0 && grep -q -- '--force-new' r3.err"
+$SW --parallel 1 --force-new >r4.txt 2>r4.err; rc=$?
+runs=$(sql sweep/results.db "SELECT count(*) FROM runs")
+check sweep_force_new_starts_a_new_run sh -c "test $rc -eq 0 && test '$runs' = 2"
 end_tests

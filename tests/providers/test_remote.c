@@ -159,6 +159,56 @@ static void test_retries_429_with_each_retry_header_then_succeeds(void)
 	free(e429);
 }
 
+/* x-ratelimit-reset-* (sent by OpenAI on every reply) sets the wait of a 429's retry only: a
+ * 500 carrying it retries after the short backoff. Lower bounds on sleeps, so not load-sensitive
+ * for the 429; the 500's bound leaves 1.5 s of slack. */
+static void test_ratelimit_reset_hint_applies_to_429_only(void)
+{
+	char *ok = fixture("openai/chat_completion.json"), *e429 = fixture("openai/error_429_rate_limit.json");
+	static const int status[] = { 500, 429 };
+	if (!ok || !e429)
+		TB_SKIP("no shared fixtures");
+	for (size_t i = 0; i < 2; i++) {
+		mock_server m;
+		mock_step s[2] = { { status[i], "x-ratelimit-reset-requests: 2s\r\n", e429, 0, MOCK_FULL, 0 },
+			{ 200, NULL, ok, 0, MOCK_FULL, 0 } };
+		prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+		prov_msg msg = { "user", "hi" };
+		prov_req rq = { 0 };
+		got g = { 0, NULL };
+		char opts[256], err[256];
+		double t0;
+		prov *p;
+		TB_REQUIRE(mock_start(&m, s, 2) == 0);
+		snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": "
+			"\"TB_TEST_KEY\", \"stream\": false, \"backoff_ms\": 1, \"max_backoff_ms\": 10000}",
+			m.port);
+		t.options_json = opts;
+		p = prov_open(&t, err, sizeof err);
+		TB_REQUIRE(p);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		t0 = prov_now_ms();
+		TB_REQUIRE(prov_submit(p, &rq, on_done, &g) == 0);
+		for (int k = 0; k < 2000 && prov_in_flight(p); k++)
+			prov_poll(p, 10);
+		t0 = prov_now_ms() - t0;
+		prov_close(p);
+		mock_stop(&m);
+		TB_REQUIRE(g.r);
+		TB_CHECK_INT(g.r->err, PROV_ERR_NONE);
+		TB_CHECK_INT(g.r->attempts, 2);
+		if (status[i] == 429)
+			TB_CHECK(t0 >= 1900);
+		else
+			TB_CHECK(t0 < 1500);
+		prov_resp_free(g.r);
+	}
+	free(ok);
+	free(e429);
+}
+
 static void test_server_errors_retry_up_to_the_limit(void)
 {
 	static const struct { int status; prov_err_class c; } e[] = {
@@ -383,6 +433,17 @@ static void test_cost_comes_from_price_table_or_spec_with_cached_input(void)
 	TB_CHECK_INT(r->n_tokens_cached, 10);
 	TB_CHECK_NEAR(r->cost_usd, (4 * 0.40 + 10 * 0.10 + 30 * 1.60) / 1e6, 1e-12);
 	prov_resp_free(r);
+	/* a table the caller read once (as a run does for all its targets) replaces the file */
+	t.prices = prov_prices_parse("{\"version\": 1, \"models\": [{\"provider\": \"openai\", "
+		"\"model\": \"gpt-4.1-mini\", \"input_per_mtok\": 1, \"output_per_mtok\": 3, "
+		"\"as_of\": \"2026-12-01\", \"source\": \"test\"}]}", "t.json", err, sizeof err);
+	TB_REQUIRE(t.prices);
+	r = run_target(&t, &m, NULL, err, sizeof err);
+	TB_REQUIRE(r);
+	TB_CHECK_NEAR(r->cost_usd, (14 * 1.0 + 30 * 3.0) / 1e6, 1e-12);
+	prov_resp_free(r);
+	prov_prices_free((prov_prices *)t.prices);
+	t.prices = NULL;
 	t.has_prices = 1;
 	t.price_in_usd_per_mtok = 2;
 	t.price_out_usd_per_mtok = 8;
@@ -484,6 +545,7 @@ int main(void)
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
+	TB_RUN(test_ratelimit_reset_hint_applies_to_429_only);
 	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
 	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
