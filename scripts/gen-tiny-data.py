@@ -10,7 +10,7 @@
 # Seeded and deterministic: the same version writes the same bytes.
 import hashlib, heapq, json, os, random, re, struct, sys
 
-GEN_VERSION = "tiny-data-1"
+GEN_VERSION = "tiny-data-2"
 EVAL_SEED = 20261201          # held-out sets
 TRAIN_SEED = 1                # training stream (scripts/train-model.py may pass another)
 
@@ -29,18 +29,18 @@ def arith_item(r):
     it = r.choice(ITEMS)
     kind = r.randrange(7)
     if kind == 0:
-        a, b = r.randint(2, 30), r.randint(2, 30)
+        a, b = r.randint(2, 20), r.randint(2, 20)
         c = a + b
         q = f"{n1} has {a} {it}. {n2} gives {n1} {b} more {it}. How many {it} does {n1} have now?"
         sol = f"{n1} has {a} + {b} = <<{a}+{b}={c}>>{c} {it} now."
     elif kind == 1:
-        a = r.randint(5, 40)
+        a = r.randint(5, 30)
         b = r.randint(1, a - 1)
         c = a - b
         q = f"{n1} has {a} {it} and gives {b} of them to {n2}. How many {it} does {n1} have left?"
         sol = f"{n1} has {a} - {b} = <<{a}-{b}={c}>>{c} {it} left."
     elif kind == 2:
-        a, b = r.randint(2, 25), r.randint(2, 25)
+        a, b = r.randint(2, 15), r.randint(2, 15)
         s = a + b
         c = r.randint(1, s - 1)
         d = s - c
@@ -55,20 +55,20 @@ def arith_item(r):
         q = f"{n1} buys {a} bags with {b} {it} in each bag. How many {it} does {n1} buy?"
         sol = f"{n1} buys {a} * {b} = <<{a}*{b}={c}>>{c} {it}."
     elif kind == 4:
-        a, b = r.randint(2, 30), r.randint(2, 30)
+        a, b = r.randint(2, 20), r.randint(2, 20)
         c = a + b
         q = f"{n1} has {a} {it} and {n2} has {b} {it}. How many {it} do they have together?"
         sol = f"Together they have {a} + {b} = <<{a}+{b}={c}>>{c} {it}."
     elif kind == 5:
-        b = r.randint(2, 30)
-        a = r.randint(b + 1, 45)
+        b = r.randint(2, 20)
+        a = r.randint(b + 1, 30)
         c = a - b
         q = f"{n1} has {a} {it} and {n2} has {b} {it}. How many more {it} does {n1} have than {n2}?"
         sol = f"{n1} has {a} - {b} = <<{a}-{b}={c}>>{c} more {it}."
     else:
-        a, b = r.randint(2, 20), r.randint(2, 20)
+        a, b = r.randint(2, 12), r.randint(2, 12)
         s = a + b
-        c = r.randint(2, 20)
+        c = r.randint(2, 12)
         d = s + c
         q = (f"{n1} picks {a} {it} in the morning, {b} at noon and {c} in the evening. "
              f"How many {it} does {n1} pick in all?")
@@ -270,12 +270,31 @@ def needle_prompt(sentences, n_sent, depth_pct, needles, question):
 def needle_train_item(r, tok_per_sent_budget):
     """A needle prompt with a random haystack of tok_per_sent_budget sentences, in the suite's
     format (the suite's own PRNG for the key and value, seeded from r)."""
-    variant = "multikey" if r.random() < 0.3 else "single"
+    variant = "multikey" if r.random() < 0.2 else "single"
     needles, question, val = suite_needle_item(variant, r.getrandbits(64))
     sentences = [f"{r.choice(W_SUBJ)} {r.choice(W_VERB)} {r.choice(W_OBJ)} {r.choice(W_TAIL)}. "
                  for _ in range(tok_per_sent_budget)]
     depth = r.choice([0, 11, 22, 33, 44, 50, 56, 67, 78, 89, 100, r.randint(0, 100)])
     return needle_prompt(sentences, len(sentences), depth, needles, question), " " + val
+
+def needle_multi_item(r, n_sent):
+    """A retrieval drill in the needle suite's format: 2-4 needles (the suite's multikey keys and
+    values) in a short haystack, then a question and answer for each of them in random order,
+    one after another. Copying a 7-digit value from the context is the skill the suite measures;
+    several retrievals per document make that signal dense. Returns (prompt, completion): the
+    prompt ends at the first "Answer:" as the suite's does."""
+    needles, _, _ = suite_needle_item("multikey", r.getrandbits(64))
+    needles = needles[:r.randint(2, 4)]
+    kv = [re.match(r"The special magic number for (\S+) is: (\d+)\.", x).groups() for x in needles]
+    sentences = [f"{r.choice(W_SUBJ)} {r.choice(W_VERB)} {r.choice(W_OBJ)} {r.choice(W_TAIL)}. "
+                 for _ in range(n_sent)]
+    order = list(range(len(kv)))
+    r.shuffle(order)
+    q = [f"What is the special magic number for {kv[i][0]}? Answer with the number only." for i in order]
+    prompt = needle_prompt(sentences, n_sent, r.choice([0, 25, 50, 75]), needles, q[0])
+    comp = " " + kv[order[0]][1] + "".join(f"\n\nQuestion: {q[j]}\nAnswer: {kv[i][1]}"
+                                          for j, i in enumerate(order) if j)
+    return prompt, comp
 
 # ------------------------------------------------------------------ vocabulary
 
@@ -291,7 +310,10 @@ def vocab_corpus(r, n):
         out.append(gsm8k_prompt(q) + gsm8k_completion(a))
         c = code_item(r)
         out.append(c["prompt"] + c["canonical_solution"])
-    out.append(needle_train_item(r, 60)[0])
+    # needle documents are few but long; enough of them that the introduction, the question and
+    # the keys' words become pieces (a prompt spelled letter by letter wastes the short contexts)
+    for _ in range(60):
+        out.append(needle_train_item(r, 4)[0])
     return out
 
 
@@ -449,12 +471,21 @@ def heldout(seed=EVAL_SEED, n_arith=40, n_code=30, n_train_shots=64):
     return arith, shots, code
 
 
-def train_stream(seed, exclude_q, exclude_code):
+# The training mix: shares of documents by kind, and needle haystack sizes as (share, min, max)
+# sentences. Short needle documents (a few sentences) are packed with the other short documents
+# and give many retrievals per step; long ones (up to about 600 tokens) teach the positions of
+# the suite's 256- and 512-token prompts.
+TRAIN_MIX = dict(arith=0.45, code=0.25, needle=0.30,
+                 needle_sentences=[[0.5, 0, 8], [0.25, 8, 24], [0.25, 24, 46]])
+
+
+def train_stream(seed, exclude_q, exclude_code, mix=None):
     """Endless (kind, prompt, completion) training documents; kind is arith, code or needle."""
+    m = mix or TRAIN_MIX
     r = random.Random(seed)
     while True:
         u = r.random()
-        if u < 0.5:
+        if u < m["arith"]:
             q, a = arith_item(r)
             if q in exclude_q:
                 continue
@@ -465,13 +496,22 @@ def train_stream(seed, exclude_q, exclude_code):
                 if sq not in exclude_q and sq != q:
                     shots.append((sq, sa))
             yield "arith", gsm8k_prompt(q, shots), gsm8k_completion(a)
-        elif u < 0.8:
+        elif u < m["arith"] + m["code"]:
             c = code_item(r)
             if c["prompt"] in exclude_code:
                 continue
             yield "code", c["prompt"], c["canonical_solution"]
         else:
-            p, comp = needle_train_item(r, r.randint(8, 36))
+            v, n = r.random(), 0
+            for share, lo, hi in m["needle_sentences"]:
+                n = r.randint(lo, hi)
+                if v < share:
+                    break
+                v -= share
+            if n <= m.get("multi_max_sentences", -1) and r.random() < m.get("multi_share", 0):
+                p, comp = needle_multi_item(r, n)
+            else:
+                p, comp = needle_train_item(r, n)
             yield "needle", p, comp
 
 

@@ -4,7 +4,8 @@
 # of config, seed, data-generator version, time and loss. System python3 + PyTorch only
 # (scripts/install-deps.sh --train). Seeded and deterministic for a given thread count.
 #
-#   scripts/train-model.py train  [--steps N | --schedule 0:2200,950:3800] [--work runs/train-tiny]
+#   scripts/train-model.py train  [--steps N | --schedule 0:4800,4800:5600] [--work runs/train-tiny]
+#                                 [--set KEY=JSON ...] [--probe-every N]
 #                                 [--out models/tierbench-tiny]   (defaults: the committed model's run)
 #   scripts/train-model.py export --work runs/train-tiny [--out models/tierbench-tiny]
 #   scripts/train-model.py generate --work runs/train-tiny -p TEXT [-n 64]
@@ -27,11 +28,12 @@ _spec.loader.exec_module(gen)
 
 CONFIG = dict(
     n_embd=256, n_ff=512, n_layer=4, n_head=4, n_head_kv=2, n_ctx=2048, rope_base=10000.0,
-    norm_eps=1e-5, seed=1234, data_seed=gen.TRAIN_SEED, steps=3800, warmup=80, lr=3e-3,
+    norm_eps=1e-5, seed=1234, data_seed=gen.TRAIN_SEED, steps=5600, warmup=80, lr=3e-3,
     lr_min=2e-4, weight_decay=0.1, grad_clip=1.0, short_row=256, short_rows=8,
-    long_budget=2048, prompt_weight=0.2, threads=THREADS,
-    # the committed model's run: planned for 2200 steps, lengthened to 3800 at step 950
-    schedule=[[0, 2200], [950, 3800]],
+    long_budget=2048, prompt_weight=0.2, threads=THREADS, tied=False, mix=gen.TRAIN_MIX,
+    # the committed model's run: planned for 4800 steps, lengthened to 5600 at its end, when the
+    # model had just begun to copy digits (it stays within the 60-minute budget)
+    schedule=[[0, 4800], [4800, 5600]],
 )
 
 # ------------------------------------------------------------------ model
@@ -87,6 +89,8 @@ class Model(torch.nn.Module):
         s.tok_embd = torch.nn.Embedding(n_vocab, c["n_embd"])
         s.blocks = torch.nn.ModuleList([Block(c) for _ in range(c["n_layer"])])
         s.output_norm = torch.nn.Parameter(torch.ones(c["n_embd"]))
+        if not c.get("tied", True):
+            s.output = torch.nn.Linear(c["n_embd"], n_vocab, bias=False)
         hd = c["n_embd"] // c["n_head"]
         s.register_buffer("inv_freq", c["rope_base"] ** (-torch.arange(0, hd, 2, dtype=torch.float64) / hd),
                           persistent=False)
@@ -96,15 +100,15 @@ class Model(torch.nn.Module):
                 torch.nn.init.normal_(p, 0.0, std)
 
     def forward(s, ids, pos, mask):
-        """ids, pos: [B, T] long; mask: [B, 1, T, T] additive. Returns logits [B, T, V] (tied
-        output matrix)."""
+        """ids, pos: [B, T] long; mask: [B, 1, T, T] additive. Returns logits [B, T, V] (the
+        embedding matrix as output matrix when the config ties them)."""
         ang = (pos.double()[..., None] * s.inv_freq).float()[:, :, None, :]
         cos, sin = ang.cos(), ang.sin()
         x = s.tok_embd(ids)
         for b in s.blocks:
             x = b(x, cos, sin, mask)
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + s.c["norm_eps"]) * s.output_norm
-        return x @ s.tok_embd.weight.T
+        return s.output(x) if hasattr(s, "output") else x @ s.tok_embd.weight.T
 
     @torch.no_grad()
     def greedy(s, ids, n, eos=2):
@@ -126,10 +130,10 @@ class Model(torch.nn.Module):
 def batches(c, tok, exclude_q, exclude_code):
     """Endless deterministic batches (ids, pos, mask, targets, weights). Arithmetic and code
     documents are packed into rows of short_row tokens (a document sees only itself: block
-    masks, positions from 0); needle documents, 150-500 tokens, get a row each, a batch holding
-    about long_budget tokens. Each document is BOS + prompt + completion + EOS; prompt tokens
+    masks, positions from 0), and so are needle documents that fit a row; longer needle documents
+    get a row each, a batch holding about long_budget tokens. Each document is BOS + prompt + completion + EOS; prompt tokens
     weigh prompt_weight in the loss, completion and EOS 1."""
-    stream = gen.train_stream(c["data_seed"], exclude_q, exclude_code)
+    stream = gen.train_stream(c["data_seed"], exclude_q, exclude_code, c.get("mix"))
     short, longq = [], []
 
     def doc(p, comp):
@@ -162,7 +166,7 @@ def batches(c, tok, exclude_q, exclude_code):
     while True:
         kind, p, comp = next(stream)
         d = doc(p, comp)
-        if kind == "needle":
+        if kind == "needle" and len(d[0]) > c["short_row"]:
             longq.append(d)
             if len(longq) >= 16:
                 longq.sort(key=lambda x: len(x[0]))
@@ -292,6 +296,8 @@ def export(model, vocab, c, record, path):
                (f"blk.{i}.ffn_up.weight", sd[p + "w_up.weight"]),
                (f"blk.{i}.ffn_down.weight", sd[p + "w_down.weight"])]
     ts.append(("output_norm.weight", sd["output_norm"]))
+    if "output.weight" in sd:
+        ts.append(("output.weight", sd["output.weight"]))
     gguf_write(path + ".gguf", kv, ts)
     with open(path + ".json", "w") as f:
         json.dump(record, f, indent=2, sort_keys=True)
@@ -323,6 +329,44 @@ def lr_at(c, step):
     return c["lr_min"] + 0.5 * (c["lr"] - c["lr_min"]) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
+def probe_set(tok):
+    """A quick held-out check while training: the first 12 gsm8k items zero-shot and 8 needle
+    prompts as the suite builds them (its haystack, variant single, about 256 and 512 tokens,
+    depths 0/33/67/100 %). Returns [(kind, prompt ids, expected answer)]."""
+    arith, _, _ = gen.heldout()
+    out = [("arith", tok.encode(gen.gsm8k_prompt(x["question"])), gen.gsm8k_final(x["answer"]))
+           for x in arith[:12]]
+    sent = gen.suite_haystack(7, 20000)
+    for i, (length, depth) in enumerate((L, d) for L in (256, 512) for d in (0, 33, 67, 100)):
+        needles, question, val = gen.suite_needle_item("single", 1000 + i)
+        n = 1
+        while len(tok.encode(gen.needle_prompt(sent, n + 1, depth, needles, question))) <= length:
+            n += 1
+        out.append(("needle", tok.encode(gen.needle_prompt(sent, n, depth, needles, question)), val))
+    return out
+
+
+def probe(model, items):
+    """Greedy answers to probe_set's items: {kind: [right, total]}. gsm8k: "The answer is N" is
+    the expected number (the suite's strict match); needle: the value appears in the reply."""
+    import re
+    model.eval()
+    res = {}
+    for kind, ids, want in items:
+        n = 48 if kind == "arith" else 12
+        text = gen.Tokenizer.decode(probe.tok, model.greedy(ids, n))
+        if kind == "arith":
+            m = re.findall(r"answer is (-?\d+)", text)
+            ok = bool(m) and m[-1] == want
+        else:
+            ok = want in text
+        r = res.setdefault(kind, [0, 0])
+        r[0] += ok
+        r[1] += 1
+    model.train()
+    return res
+
+
 def newest_ckpt(work):
     if not os.path.isdir(work):
         return None
@@ -335,6 +379,11 @@ def cmd_train(a):
     if a.steps:
         c["steps"] = a.steps
         c["schedule"] = [[0, a.steps]]
+    for kv in a.set or []:
+        k, v = kv.split("=", 1)
+        if k not in c:
+            sys.exit(f"--set {k}: no such config key")
+        c[k] = json.loads(v)
     if a.schedule:
         c["schedule"] = [[int(x) for x in p.split(":")] for p in a.schedule.split(",")]
         c["steps"] = c["schedule"][-1][1]
@@ -366,6 +415,8 @@ def cmd_train(a):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{n_params} parameters, vocabulary {len(vocab)}, {c['steps']} steps", flush=True)
     it = batches(c, tok, ex_q, ex_code)
+    probes = probe_set(tok) if a.probe_every else []
+    probe.tok = tok
     for _ in range(step):     # the same batches as before the interruption
         next(it)
     t0, run_loss, run_n, toks = time.time() - elapsed, 0.0, 0, 0
@@ -390,6 +441,13 @@ def cmd_train(a):
             print(f"step {step}/{c['steps']} loss {run_loss / run_n:.4f} lr {lr_at(c, step):.2e} "
                   f"{el:.0f}s {toks / max(el - elapsed, 1e-9):.0f} tok/s", flush=True)
             run_loss, run_n = 0.0, 0
+        if a.probe_every and (step % a.probe_every == 0 or step == c["steps"]):
+            pt = time.time()
+            res = probe(model, probes)
+            t0 += time.time() - pt      # probing is not training time
+            log.append([step, "probe", {k: v[0] for k, v in res.items()}])
+            print(f"probe at step {step}: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(res.items()))
+                  + f" ({time.time() - pt:.0f}s)", flush=True)
         if step % a.ckpt_every == 0 or step == c["steps"]:
             path = os.path.join(a.work, f"ckpt-{step:06d}.pt")
             torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), step=step,
@@ -403,10 +461,13 @@ def cmd_train(a):
 
 
 def do_export(a, model, vocab, c, log, n_params, train_s):
+    probes = [x for x in log if x[1] == "probe"]
+    log = [x for x in log if x[1] != "probe"]
     record = dict(name="tierbench-tiny", config=c, data_generator=gen.GEN_VERSION,
                   parameters=n_params, n_vocab=len(vocab), steps_done=log[-1][0] if log else 0,
                   train_seconds=round(train_s, 1), final_loss=log[-1][2] if log else None,
                   loss_log=log[::8] + ([log[-1]] if log and (len(log) - 1) % 8 else []),
+                  probe_log=[[x[0], x[2]] for x in probes],
                   torch=torch.__version__, threads=c["threads"])
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     export(model, vocab, c, record, a.out)
@@ -484,6 +545,10 @@ def main():
             p.add_argument("--steps", type=int, default=0)
             p.add_argument("--schedule", help="FROM:TOTAL,... — lengthen a run from a checkpoint")
             p.add_argument("--ckpt-every", type=int, default=100)
+            p.add_argument("--set", action="append", metavar="KEY=JSON",
+                           help="override a config key (recorded in the model's config)")
+            p.add_argument("--probe-every", type=int, default=0, metavar="N",
+                           help="greedy held-out check every N steps (not counted as training time)")
         if name == "generate":
             p.add_argument("-p", "--prompt", default="")
             p.add_argument("-f", "--file")
