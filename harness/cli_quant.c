@@ -256,14 +256,18 @@ static void usage_sweep(FILE *f)
 		"  --quiet           no progress display\n");
 }
 
-/* Splits a comma list in place into at most cap parts; returns the count. */
+/* Splits a comma list in place into at most cap parts; returns the count, or -1 when there are
+ * more than cap. */
 static int split_list(char *s, char **parts, int cap)
 {
 	int n = 0;
 
-	for (char *tok = strtok(s, ","); tok && n < cap; tok = strtok(NULL, ","))
-		if (*tok)
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
+		if (*tok) {
+			if (n == cap)
+				return -1;
 			parts[n++] = tok;
+		}
 	return n;
 }
 
@@ -521,11 +525,31 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 	}
 	a->n_types = split_list(a->types_s, a->types, 32);
 	a->n_suites = split_list(a->suites_s, a->suites, 16);
-	for (int i = 0; i < a->n_types; i++)
-		if (eng_ftype_from_name(a->types[i], NULL) < 0) {
+	if (a->n_types < 0 || a->n_suites < 0) {
+		fprintf(stderr, "tierbench quant-sweep: %s: at most %d\n", a->n_types < 0 ? "--types" :
+			"--suites", a->n_types < 0 ? 32 : 16);
+		return HX_EXIT_USAGE;
+	}
+	for (int i = 0; i < a->n_types; i++) {
+		int t = eng_ftype_from_name(a->types[i], NULL);
+		if (t < 0) {
 			fprintf(stderr, "tierbench quant-sweep: unknown type '%s' (one of %s)\n", a->types[i], eng_ftype_names());
 			return HX_EXIT_USAGE;
 		}
+		/* before any work: a type named twice (names match without case) */
+		for (int k = 0; k < i; k++)
+			if (eng_ftype_from_name(a->types[k], NULL) == t) {
+				fprintf(stderr, "tierbench quant-sweep: --types: '%s' and '%s' are the same type\n",
+					a->types[k], a->types[i]);
+				return HX_EXIT_USAGE;
+			}
+	}
+	for (int i = 0; i < a->n_suites; i++)
+		for (int k = 0; k < i; k++)
+			if (strcmp(a->suites[k], a->suites[i]) == 0) {
+				fprintf(stderr, "tierbench quant-sweep: --suites: '%s' is named twice\n", a->suites[i]);
+				return HX_EXIT_USAGE;
+			}
 	if (!a->n_types || !a->n_suites) {
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;

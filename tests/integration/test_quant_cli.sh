@@ -21,6 +21,10 @@ check quantize_missing_input_exits_2_naming_it sh -c "test $rc -eq 2 && grep -q 
 check quality_bad_ctx_is_usage_error test $rc -eq 1
 "$TB_BIN" quant-sweep m.gguf --types Q9 --suites quality >/dev/null 2>&1; rc=$?
 check sweep_unknown_type_is_usage_error test $rc -eq 1
+"$TB_BIN" quant-sweep m.gguf --types Q8_0,q8_0 --suites quality >/dev/null 2>dup.err; rc=$?
+check sweep_same_type_twice_is_usage_error sh -c "test $rc -eq 1 && grep -q \"'Q8_0' and 'q8_0' are the same type\" dup.err"
+"$TB_BIN" quant-sweep m.gguf --types Q8_0 --suites quality,quality >/dev/null 2>dup.err; rc=$?
+check sweep_suite_twice_is_usage_error sh -c "test $rc -eq 1 && grep -q \"'quality' is named twice\" dup.err"
 
 if [ ! -f "$MODEL" ]; then
 	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes \
