@@ -595,11 +595,13 @@ oom:
 	return -1;
 }
 
-/* DIR/quality/settings records what the cached figures and the baseline were measured with (base
- * model and its size and time, text, window, top-k, windows); when it differs from this sweep's,
- * every cached figure and the baseline are removed, so a new --ctx or --text is measured afresh
- * for every model and against a baseline of the same settings. Returns 0 or prints one line. */
-static int quality_settings(const sweep_args *a, const char *base_model, const char *qdir)
+/* DIR/quality/settings records what the cached figures and the baseline bin were measured with
+ * (base model and its size and time, text, window, top-k, windows). The cache stands only when
+ * that matches this sweep's and the baseline is there; otherwise every cached figure and the
+ * baseline are removed, so a new --ctx or --text, or a lost baseline, measures every model
+ * afresh against a baseline of the same settings. Returns 0 or prints one line. */
+static int quality_settings(const sweep_args *a, const char *base_model, const char *qdir,
+	const char *bin)
 {
 	char want[1536], have[1536] = "", path[700];
 	struct stat st;
@@ -618,7 +620,7 @@ static int quality_settings(const sweep_args *a, const char *base_model, const c
 		have[n] = '\0';
 		fclose(f);
 	}
-	if (strcmp(have, want) == 0)
+	if (strcmp(have, want) == 0 && access(bin, R_OK) == 0)
 		return 0;
 	{
 		DIR *d = opendir(qdir);
@@ -648,7 +650,7 @@ static int quality_settings(const sweep_args *a, const char *base_model, const c
 static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir, char **paths)
 {
 	suite_quality_result r0, r;
-	char json[600], err[1024], tmpbin[700], *bin = NULL, *md = NULL;
+	char json[600], err[1024], *bin = NULL, *md = NULL;
 	FILE *f = NULL;
 	int rc = -1;
 	if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
@@ -656,30 +658,13 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", qdir, strerror(errno));
 		goto done;
 	}
-	if (quality_settings(a, paths[0], qdir))
+	if (quality_settings(a, paths[0], qdir, bin))
 		goto done;
 	snprintf(json, sizeof json, "%s/base.json", qdir);
-	if (access(bin, R_OK) != 0) {
-		/* The baseline is written beside and renamed when whole: an interrupted run leaves no
-		 * cut file that a resumed run would take for the baseline. The figures cached with an
-		 * earlier baseline are measured again against this one. */
-		snprintf(tmpbin, sizeof tmpbin, "%s.tmp", bin);
-		for (int i = -1; i < a->n_types; i++) {
-			char p2[700];
-			snprintf(p2, sizeof p2, "%s/%s.json", qdir, i < 0 ? "base" : a->types[i]);
-			unlink(p2);
-		}
-		a->qo.save_baseline_path = tmpbin;
-	}
-	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err)) {
-		if (a->qo.save_baseline_path)
-			unlink(tmpbin);
+	/* the suite writes the baseline whole or not at all */
+	a->qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
+	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err))
 		goto qfail;
-	}
-	if (a->qo.save_baseline_path && rename(tmpbin, bin)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: %s\n", bin, strerror(errno));
-		goto done;
-	}
 	a->qo.save_baseline_path = NULL;
 	a->qo.baseline_path = bin;
 	if (!(f = fopen(md, "w"))) {
@@ -826,7 +811,7 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	char *dir = NULL, *mdir = NULL, *qdir = NULL, *rdir = NULL, *paths[33] = { NULL };
 	char stem[256];
 	const char *slash;
-	int want_quality = 0, regressed = 0, rc = sweep_parse(argc, argv, &a);
+	int want_quality = 0, regressed = 0, bad_report = 0, rc = sweep_parse(argc, argv, &a);
 	hx_spec *spec = NULL;
 
 	if (rc >= 0)
@@ -879,7 +864,6 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	if (want_quality && sweep_quality_table(&a, dir, qdir, paths))
 		goto done;
 	if (spec) {
-		int bad_report;
 		if (sweep_run(&a, dir, paths, spec))
 			goto done;
 		/* The verdicts do not depend on the report: a report that cannot be written still
@@ -888,14 +872,8 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 		if (sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
 				&regressed))
 			goto done;
-		if (a.fail_on_reg && regressed) {
-			rc = HX_EXIT_REGRESSION;
-			goto done;
-		}
-		if (bad_report)
-			goto done;
 	}
-	rc = a.fail_on_reg && regressed ? HX_EXIT_REGRESSION : HX_EXIT_OK;
+	rc = a.fail_on_reg && regressed ? HX_EXIT_REGRESSION : bad_report ? HX_EXIT_RUNTIME : HX_EXIT_OK;
 	goto done;
 oom:
 	fprintf(stderr, "tierbench quant-sweep: out of memory\n");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 #include "suites/suite.h"
@@ -167,6 +168,7 @@ int suite_quality_run(const suite_quality_opts *o, suite_quality_result *res, ch
 	float *lp = NULL, *rec = NULL;
 	double *klds = NULL, nll = 0, nll2 = 0, dp2 = 0;
 	FILE *save = NULL, *base = NULL;
+	char save_tmp[4096] = "";   /* the baseline is written here, renamed when whole */
 	qbase_hdr bh;
 	uint64_t hash = 1469598103934665603ull, n_scored = 0, n_same = 0;
 	long n_tok, n_chunk;
@@ -243,7 +245,13 @@ int suite_quality_run(const suite_quality_opts *o, suite_quality_result *res, ch
 	if (o->save_baseline_path) {
 		bh = (qbase_hdr){ { 'T', 'B', 'Q', 'L' }, 1, (uint32_t)o->n_ctx, (uint32_t)n_vocab, (uint32_t)K, 0,
 			(uint64_t)n_chunk * (uint64_t)(o->n_ctx - first - 1), hash };
-		if (!(save = fopen(o->save_baseline_path, "wb")) || fwrite(&bh, sizeof bh, 1, save) != 1) {
+		if ((size_t)snprintf(save_tmp, sizeof save_tmp, "%s.tmp", o->save_baseline_path) >=
+		    sizeof save_tmp) {
+			save_tmp[0] = '\0';
+			snprintf(err, errlen, "%s: path too long", o->save_baseline_path);
+			goto fail;
+		}
+		if (!(save = fopen(save_tmp, "wb")) || fwrite(&bh, sizeof bh, 1, save) != 1) {
 			snprintf(err, errlen, "%s: cannot write", o->save_baseline_path);
 			goto fail;
 		}
@@ -351,16 +359,19 @@ int suite_quality_run(const suite_quality_opts *o, suite_quality_result *res, ch
 		res->same_top = (double)n_same / (double)n_scored;
 		res->rms_dp = sqrt(dp2 / (double)n_scored);
 	}
-	if (save && fclose(save) != 0) {
+	if (save && (fclose(save) != 0 || rename(save_tmp, o->save_baseline_path) != 0)) {
 		save = NULL;
 		snprintf(err, errlen, "%s: cannot write", o->save_baseline_path);
 		goto fail;
 	}
 	save = NULL;
+	save_tmp[0] = '\0';
 	rc = SUITE_OK;
 fail:
 	if (save)
 		fclose(save);
+	if (save_tmp[0])   /* an unfinished baseline is never left where a later run would read it */
+		unlink(save_tmp);
 	if (base)
 		fclose(base);
 	free(klds);

@@ -129,7 +129,8 @@ typedef struct suite_quality_result {
 /* Tokenizes the text (BOS first), cuts it into windows of n_ctx tokens, starts each with BOS,
  * and scores the second half of each window (positions n_ctx/2 .. n_ctx-2 predicting the next
  * token), as llama-perplexity does. With save_baseline_path, writes per scored token the
- * correct token's log-probability and the top_k log-probabilities; with baseline_path, reads
+ * correct token's log-probability and the top_k log-probabilities (into PATH.tmp, renamed to
+ * PATH when whole: a failed or interrupted run leaves no partial baseline); with baseline_path, reads
  * them back (same text, n_ctx, vocabulary and top_k, else an error naming the file) and fills
  * the divergence fields. Returns 0 or a SUITE_E* code with one line in err naming the model,
  * text or baseline file. Ownership: paths borrowed for the call. */
