@@ -277,25 +277,6 @@ def needle_train_item(r, tok_per_sent_budget):
     depth = r.choice([0, 11, 22, 33, 44, 50, 56, 67, 78, 89, 100, r.randint(0, 100)])
     return needle_prompt(sentences, len(sentences), depth, needles, question), " " + val
 
-def needle_multi_item(r, n_sent):
-    """A retrieval drill in the needle suite's format: 2-4 needles (the suite's multikey keys and
-    values) in a short haystack, then a question and answer for each of them in random order,
-    one after another. Copying a 7-digit value from the context is the skill the suite measures;
-    several retrievals per document make that signal dense. Returns (prompt, completion): the
-    prompt ends at the first "Answer:" as the suite's does."""
-    needles, _, _ = suite_needle_item("multikey", r.getrandbits(64))
-    needles = needles[:r.randint(2, 4)]
-    kv = [re.match(r"The special magic number for (\S+) is: (\d+)\.", x).groups() for x in needles]
-    sentences = [f"{r.choice(W_SUBJ)} {r.choice(W_VERB)} {r.choice(W_OBJ)} {r.choice(W_TAIL)}. "
-                 for _ in range(n_sent)]
-    order = list(range(len(kv)))
-    r.shuffle(order)
-    q = [f"What is the special magic number for {kv[i][0]}? Answer with the number only." for i in order]
-    prompt = needle_prompt(sentences, n_sent, r.choice([0, 25, 50, 75]), needles, q[0])
-    comp = " " + kv[order[0]][1] + "".join(f"\n\nQuestion: {q[j]}\nAnswer: {kv[i][1]}"
-                                          for j, i in enumerate(order) if j)
-    return prompt, comp
-
 # ------------------------------------------------------------------ vocabulary
 
 SPACE = "\u2581"
@@ -508,10 +489,7 @@ def train_stream(seed, exclude_q, exclude_code, mix=None):
                 if v < share:
                     break
                 v -= share
-            if n <= m.get("multi_max_sentences", -1) and r.random() < m.get("multi_share", 0):
-                p, comp = needle_multi_item(r, n)
-            else:
-                p, comp = needle_train_item(r, n)
+            p, comp = needle_train_item(r, n)
             yield "needle", p, comp
 
 

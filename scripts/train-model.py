@@ -12,7 +12,7 @@
 #   scripts/train-model.py verify --work runs/train-tiny [--write tests/fixtures/tiny/greedy.jsonl]
 #
 # `train` saves a checkpoint every --ckpt-every steps in --work and resumes from the newest one.
-import argparse, importlib.util, json, math, os, random, struct, sys, time
+import argparse, importlib.util, json, math, os, random, re, struct, sys, time
 
 # One thread: on a shared 2-core machine a second OpenBLAS/OpenMP thread made training 3x slower
 # (threads spin against other work); the variable has to be set before torch loads OpenBLAS.
@@ -346,15 +346,14 @@ def probe_set(tok):
     return out
 
 
-def probe(model, items):
+def probe(model, tok, items):
     """Greedy answers to probe_set's items: {kind: [right, total]}. gsm8k: "The answer is N" is
     the expected number (the suite's strict match); needle: the value appears in the reply."""
-    import re
     model.eval()
     res = {}
     for kind, ids, want in items:
         n = 48 if kind == "arith" else 12
-        text = gen.Tokenizer.decode(probe.tok, model.greedy(ids, n))
+        text = tok.decode(model.greedy(ids, n))
         if kind == "arith":
             m = re.findall(r"answer is (-?\d+)", text)
             ok = bool(m) and m[-1] == want
@@ -397,7 +396,7 @@ def cmd_train(a):
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=c["weight_decay"]),
                              dict(params=other, weight_decay=0.0)], lr=c["lr"], betas=(0.9, 0.95))
     os.makedirs(a.work, exist_ok=True)
-    step, elapsed, log = 0, 0.0, []
+    step, elapsed, log, probe_log = 0, 0.0, [], []
     ck = newest_ckpt(a.work)
     if ck:
         st = torch.load(ck)
@@ -409,14 +408,13 @@ def cmd_train(a):
                      f"--schedule 0:OLD,{st['step']}:NEW)")
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
-        step, elapsed, log = st["step"], st["elapsed"], st["log"]
+        step, elapsed, log, probe_log = st["step"], st["elapsed"], st["log"], st.get("probe_log", [])
         torch.set_rng_state(st["rng"])
         print(f"resuming at step {step} from {ck}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{n_params} parameters, vocabulary {len(vocab)}, {c['steps']} steps", flush=True)
     it = batches(c, tok, ex_q, ex_code)
     probes = probe_set(tok) if a.probe_every else []
-    probe.tok = tok
     for _ in range(step):     # the same batches as before the interruption
         next(it)
     t0, run_loss, run_n, toks = time.time() - elapsed, 0.0, 0, 0
@@ -443,31 +441,29 @@ def cmd_train(a):
             run_loss, run_n = 0.0, 0
         if a.probe_every and (step % a.probe_every == 0 or step == c["steps"]):
             pt = time.time()
-            res = probe(model, probes)
+            res = probe(model, tok, probes)
             t0 += time.time() - pt      # probing is not training time
-            log.append([step, "probe", {k: v[0] for k, v in res.items()}])
+            probe_log.append([step, {k: v[0] for k, v in res.items()}])
             print(f"probe at step {step}: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(res.items()))
                   + f" ({time.time() - pt:.0f}s)", flush=True)
         if step % a.ckpt_every == 0 or step == c["steps"]:
             path = os.path.join(a.work, f"ckpt-{step:06d}.pt")
             torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), step=step,
-                            elapsed=time.time() - t0, log=log, config=c,
+                            elapsed=time.time() - t0, log=log, probe_log=probe_log, config=c,
                             rng=torch.get_rng_state()), path + ".tmp")
             os.replace(path + ".tmp", path)
             for f in os.listdir(a.work):
                 if f.startswith("ckpt-") and f.endswith(".pt") and f != os.path.basename(path):
                     os.remove(os.path.join(a.work, f))
-    do_export(a, model, vocab, c, log, n_params, time.time() - t0)
+    do_export(a, model, vocab, c, log, probe_log, n_params, time.time() - t0)
 
 
-def do_export(a, model, vocab, c, log, n_params, train_s):
-    probes = [x for x in log if x[1] == "probe"]
-    log = [x for x in log if x[1] != "probe"]
+def do_export(a, model, vocab, c, log, probe_log, n_params, train_s):
     record = dict(name="tierbench-tiny", config=c, data_generator=gen.GEN_VERSION,
                   parameters=n_params, n_vocab=len(vocab), steps_done=log[-1][0] if log else 0,
                   train_seconds=round(train_s, 1), final_loss=log[-1][2] if log else None,
                   loss_log=log[::8] + ([log[-1]] if log and (len(log) - 1) % 8 else []),
-                  probe_log=[[x[0], x[2]] for x in probes],
+                  probe_log=probe_log,
                   torch=torch.__version__, threads=c["threads"])
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     export(model, vocab, c, record, a.out)
@@ -489,7 +485,8 @@ def load_work(a):
 
 def cmd_export(a):
     model, vocab, tok, c, st = load_work(a)
-    do_export(a, model, vocab, c, st["log"], sum(p.numel() for p in model.parameters()), st["elapsed"])
+    do_export(a, model, vocab, c, st["log"], st.get("probe_log", []),
+              sum(p.numel() for p in model.parameters()), st["elapsed"])
 
 
 def cmd_generate(a):
