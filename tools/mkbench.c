@@ -1,5 +1,6 @@
 /* tools/mkbench.c — writes the models `make bench` measures: llama-architecture GGUFs with
- * TinyLlama-1.1B's exact shapes and random weights, in F16, Q8_0, Q4_K_M and Q2_K, using the
+ * TinyLlama-1.1B's exact shapes (or, with --8b, Llama-3-8B's widths) and random weights, in F16,
+ * Q8_0, Q4_K_M and Q2_K, using the
  * engine's own GGUF writer and reference quantizers. Speed does not depend on the weights, so
  * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
  * stand-in shaped like the project's own small model, for the demo and its test. Built by
@@ -31,6 +32,10 @@ typedef struct shape {
 	int char_vocab;          /* 1: one token per printable character */
 } shape;
 static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0 };
+/* Llama-3-8B's widths and depth: hidden 4096, 32 layers, 32 heads of 128, 8 KV heads, FFN 14336;
+ * the vocabulary is this generator's 32000 pieces, not Llama 3's 128256 (so the output product
+ * is 4096 x 32000). */
+static const shape llama3_8b = { "Llama-3-8B widths", 4096, 32, 32, 8, 14336, 32000, 8192, 0 };
 static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2048, 1 };
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
 #define MAX_VOCAB 32000
@@ -305,13 +310,15 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkbench [-j THREADS] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"usage: mkbench [-j THREADS] [--8b] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
 		"       mkbench --tiny FILE.gguf\n"
 		"\n"
 		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
 		"there yet: llama architecture with TinyLlama-1.1B's shapes, random N(0, 0.02^2) weights,\n"
 		"the engine's reference quantizers and llama.cpp's Q4_K_M / Q2_K tensor-type rules.\n"
 		"Prints the path of every file (written or already there), one per line.\n"
+		"--8b writes DIR/llama3-8b-width-TYPE.gguf instead: Llama-3-8B's widths and 32 layers\n"
+		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
 		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
@@ -322,6 +329,7 @@ int main(int argc, char **argv)
 	int want[FT_COUNT] = { 0 }, any = 0, n_threads, i = 1;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *dir;
+	const shape *sh = &tinyllama;
 	struct stat sb;
 
 	n_threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
@@ -350,6 +358,10 @@ int main(int argc, char **argv)
 		printf("%s\n", argv[i + 1]);
 		return 0;
 	}
+	if (i < argc && strcmp(argv[i], "--8b") == 0) {
+		sh = &llama3_8b;
+		i++;
+	}
 	if (i >= argc) {
 		usage(stderr);
 		return 1;
@@ -376,14 +388,15 @@ int main(int argc, char **argv)
 
 		if (any && !want[ft])
 			continue;
-		snprintf(path, sizeof path, "%s/tinyllama-1.1b-shape-%s.gguf", dir, ftypes[ft].name);
+		snprintf(path, sizeof path, "%s/%s-%s.gguf", dir, sh == &tinyllama ? "tinyllama-1.1b-shape" :
+			"llama3-8b-width", ftypes[ft].name);
 		if (stat(path, &sb) == 0) {
 			printf("%s\n", path);
 			continue;
 		}
 		fprintf(stderr, "mkbench: writing %s ...\n", path);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (write_model(path, &tinyllama, ft, n_threads, err, sizeof err)) {
+		if (write_model(path, sh, ft, n_threads, err, sizeof err)) {
 			fprintf(stderr, "mkbench: %s\n", err);
 			return 2;
 		}

@@ -6,6 +6,7 @@
 // cache once per (token, head) with an online softmax (flash-decoding style), so its shared
 // memory does not grow with the context.
 #include "engine/cuda/cuda_backend.h"
+#include "engine/cuda/mmvq.h"
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -533,6 +534,7 @@ struct dtensor {
 	int64_t ne0 = 0, ne1 = 0;
 	size_t rb = 0;
 	unsigned char *d = nullptr;
+	bool packed = false;         // d holds the mmvq.h packed layout (rb: the GGUF row size)
 };
 
 struct dlayer {
@@ -549,7 +551,9 @@ void seterr(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-int upload(const eng_cuda_tensor &s, const char *name, dtensor *t, char *err, size_t errlen)
+// Uploads one tensor; with pack, a type with an 8-bit dot-product kernel is repacked for it
+// (through a temporary copy of the GGUF blocks on the device).
+int upload(const eng_cuda_tensor &s, const char *name, dtensor *t, char *err, size_t errlen, bool pack = true)
 {
 	if (!s.data)
 		return 0;
@@ -561,9 +565,26 @@ int upload(const eng_cuda_tensor &s, const char *name, dtensor *t, char *err, si
 	t->ne0 = s.ne0;
 	t->ne1 = s.ne1;
 	t->rb = row_bytes(s.type, s.ne0);
-	cudaError_t e = cudaMalloc(&t->d, s.bytes);
-	if (e == cudaSuccess)
-		e = cudaMemcpy(t->d, s.data, s.bytes, cudaMemcpyHostToDevice);
+	t->packed = pack && cu_mmvq_type(s.type) && s.ne1 > 0;
+	cudaError_t e;
+	if (t->packed) {
+		unsigned char *raw = nullptr;
+		e = cudaMalloc(&raw, s.bytes);
+		if (e == cudaSuccess)
+			e = cudaMemcpy(raw, s.data, s.bytes, cudaMemcpyHostToDevice);
+		if (e == cudaSuccess)
+			e = cudaMalloc(&t->d, cu_packed_bytes(s.type, s.ne0, s.ne1));
+		if (e == cudaSuccess)
+			e = cu_pack(s.type, raw, s.ne0, s.ne1, t->d, 0);
+		if (e == cudaSuccess)
+			e = cudaDeviceSynchronize();
+		if (raw)
+			cudaFree(raw);
+	} else {
+		e = cudaMalloc(&t->d, s.bytes);
+		if (e == cudaSuccess)
+			e = cudaMemcpy(t->d, s.data, s.bytes, cudaMemcpyHostToDevice);
+	}
 	if (e != cudaSuccess) {
 		seterr(err, errlen, "cuda: tensor %s (%zu bytes): %s", name, s.bytes, cudaGetErrorString(e));
 		return -1;
@@ -592,6 +613,7 @@ struct eng_cuda_ctx {
 	int n_ctx, n_seq, n_batch, n_out_max;
 	__half **ck = nullptr, **cv = nullptr;   // [n_layer] caches [n_seq][n_ctx][kvd]
 	float *x, *xn, *q, *k, *v, *att, *o, *gate, *up, *xo, *logits, *xq;
+	cu_qact act[2] = {};         // activations rounded for the 8-bit kernels (CU_ACT_Q8_0, _Q8_K)
 	int *tok, *seq, *pos, *oidx;
 	cudaStream_t st = nullptr;
 	int *h_in = nullptr;         // pinned: tok, seq, pos, oidx, each n_batch ints
@@ -671,7 +693,9 @@ extern "C" eng_cuda_model *eng_cuda_model_new(const eng_cuda_model_desc *d, char
 	m->d.layers = nullptr;
 	m->d.rope_ff = nullptr;
 	m->layers = new dlayer[d->n_layer];
-	if (upload(d->tok_embd, "token_embd.weight", &m->tok_embd, err, errlen) ||
+	// The token embeddings stay in GGUF blocks: rows are looked up (k_get_rows), and a tied
+	// output product takes the float path.
+	if (upload(d->tok_embd, "token_embd.weight", &m->tok_embd, err, errlen, false) ||
 	    upload(d->output_norm, "output_norm.weight", &m->output_norm, err, errlen) ||
 	    upload(d->output, "output.weight", &m->output, err, errlen))
 		goto fail;
@@ -728,7 +752,8 @@ extern "C" void eng_cuda_ctx_free(eng_cuda_ctx *c)
 	if (c->h_logits)
 		cudaFreeHost(c->h_logits);
 	void *bufs[] = { c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->gate, c->up, c->xo, c->logits, c->xq,
-		c->tok, c->seq, c->pos, c->oidx };
+		c->tok, c->seq, c->pos, c->oidx, c->act[0].q, c->act[0].d, c->act[0].s, c->act[1].q, c->act[1].d,
+		c->act[1].s };
 	for (void *p : bufs)
 		if (p)
 			cudaFree(p);
@@ -742,6 +767,9 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 	eng_cuda_ctx *c = new eng_cuda_ctx();
 	const size_t B = (size_t)n_batch, kvk = (size_t)d.n_head_kv * d.hd_k, kvv = (size_t)d.n_head_kv * d.hd_v;
 	size_t big = (size_t)d.n_embd > (size_t)d.n_ff ? (size_t)d.n_embd : (size_t)d.n_ff;
+	const size_t R = (size_t)(n_out_max > n_batch ? n_out_max : n_batch);   // rows of xn and act
+	if ((size_t)d.n_head * d.hd_v > big)
+		big = (size_t)d.n_head * d.hd_v;
 	cudaError_t e = cudaSuccess;
 	c->m = m;
 	c->n_ctx = n_ctx;
@@ -756,13 +784,16 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 			e = cudaMalloc(&c->cv[il], sizeof(__half) * (size_t)n_seq * n_ctx * kvv);
 	}
 	struct { void **p; size_t n; } bufs[] = {
-		{ (void **)&c->x, B * d.n_embd * 4 }, { (void **)&c->xn, B * big * 4 },
+		{ (void **)&c->x, B * d.n_embd * 4 }, { (void **)&c->xn, R * big * 4 },
 		{ (void **)&c->q, B * d.n_head * d.hd_k * 4 }, { (void **)&c->k, B * kvk * 4 },
 		{ (void **)&c->v, B * kvv * 4 }, { (void **)&c->att, B * d.n_head * d.hd_v * 4 },
 		{ (void **)&c->o, B * d.n_embd * 4 }, { (void **)&c->gate, B * d.n_ff * 4 },
 		{ (void **)&c->up, B * d.n_ff * 4 }, { (void **)&c->xo, (size_t)n_out_max * d.n_embd * 4 },
 		{ (void **)&c->logits, (size_t)n_out_max * d.n_vocab * 4 },
-		{ (void **)&c->xq, B * big * 4 },
+		{ (void **)&c->xq, R * big * 4 },
+		{ (void **)&c->act[0].q, R * big }, { (void **)&c->act[0].d, R * big / 8 },
+		{ (void **)&c->act[0].s, R * big / 4 }, { (void **)&c->act[1].q, R * big },
+		{ (void **)&c->act[1].d, R * big / 8 }, { (void **)&c->act[1].s, R * big / 4 },
 		{ (void **)&c->tok, B * 4 }, { (void **)&c->seq, B * 4 }, { (void **)&c->pos, B * 4 },
 		{ (void **)&c->oidx, B * 4 },
 	};
@@ -813,6 +844,67 @@ unsigned blocks(int64_t n, int b)
 	return (unsigned)((n + b - 1) / b);
 }
 
+// Buffers of a group of products over one input: rounded activations for the 8-bit kernels,
+// and for the float path the normalised input (xn), its rounding (xq) and results to be added
+// (tmp), each at least n x the widths involved.
+struct pbufs {
+	cu_qact act[2];
+	float *xn, *xq, *tmp;
+	float eps;
+};
+
+// One product of a group: y (+)= W x (+ bias).
+struct pjob {
+	const dtensor *w;
+	float *y;
+	const float *bias;
+	bool add;
+};
+
+// Products of every job with X ([n][ncols]; with normw, RMS-normalised times normw first).
+// Packed weights take the 8-bit kernels (X rounded once per rounding kind; consecutive jobs of
+// one type share a launch), the others the float path.
+void products(const pbufs &b, const float *X, const float *normw, int n, int64_t ncols, const pjob *jobs, int nj,
+	cudaStream_t st)
+{
+	bool need_float = false, need_act[2] = { false, false };
+	for (int j = 0; j < nj; j++) {
+		if (jobs[j].w->packed)
+			need_act[cu_mmvq_act(jobs[j].w->type)] = true;
+		else
+			need_float = true;
+	}
+	for (int k = 0; k < 2; k++)
+		if (need_act[k])
+			cu_quant_act(k, X, normw, b.eps, n, ncols, b.act[k], st);
+	const float *xf = X;
+	if (need_float && normw) {
+		k_rmsnorm<<<n, 256, 0, st>>>(X, normw, b.xn, (int)ncols, b.eps);
+		xf = b.xn;
+	}
+	for (int j = 0; j < nj;) {
+		const pjob &J = jobs[j];
+		if (J.w->packed) {
+			cu_mv_seg seg[3];
+			int ns = 0;
+			while (j < nj && ns < 3 && jobs[j].w->packed && jobs[j].w->type == J.w->type && jobs[j].add == J.add) {
+				seg[ns++] = { jobs[j].w->d, jobs[j].w->ne1, jobs[j].y, jobs[j].bias };
+				j++;
+			}
+			cu_mmvq(J.w->type, seg, ns, nullptr, ncols, b.act[cu_mmvq_act(J.w->type)], n, J.add, st);
+			continue;
+		}
+		const int64_t rows = J.w->ne1, tot = (int64_t)n * rows;
+		float *out = J.add ? b.tmp : J.y;
+		matmul(*J.w, xf, n, out, b.xq, st);
+		if (J.bias)
+			k_bias<<<blocks(tot, 256), 256, 0, st>>>(out, J.bias, rows, tot);
+		if (J.add)
+			k_add<<<blocks(tot, 256), 256, 0, st>>>(J.y, out, tot);
+		j++;
+	}
+}
+
 }  // namespace
 
 namespace {
@@ -824,10 +916,11 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 	const eng_cuda_model *m = c->m;
 	const eng_cuda_model_desc &d = m->d;
 	const cudaStream_t st = c->st;
-	const int E = d.n_embd, F = d.n_ff, QD = d.n_head * d.hd_k, KD = d.n_head_kv * d.hd_k;
+	const int E = d.n_embd, F = d.n_ff, KD = d.n_head_kv * d.hd_k;
 	const int VD = d.n_head_kv * d.hd_v;
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
 	const size_t B = (size_t)c->n_batch;
+	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps };
 
 	cudaMemcpyAsync(c->tok, c->h_in, sizeof(int) * n, cudaMemcpyHostToDevice, st);
 	cudaMemcpyAsync(c->seq, c->h_in + B, sizeof(int) * n, cudaMemcpyHostToDevice, st);
@@ -837,16 +930,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 	for (int il = 0; il < d.n_layer; il++) {
 		const dlayer &L = m->layers[il];
 
-		k_rmsnorm<<<n, 256, 0, st>>>(c->x, (const float *)L.attn_norm.d, c->xn, E, d.norm_eps);
-		matmul(L.wq, c->xn, n, c->q, c->xq, st);
-		matmul(L.wk, c->xn, n, c->k, c->xq, st);
-		matmul(L.wv, c->xn, n, c->v, c->xq, st);
-		if (L.bq.d)
-			k_bias<<<blocks((int64_t)n * QD, 256), 256, 0, st>>>(c->q, (const float *)L.bq.d, QD, (int64_t)n * QD);
-		if (L.bk.d)
-			k_bias<<<blocks((int64_t)n * KD, 256), 256, 0, st>>>(c->k, (const float *)L.bk.d, KD, (int64_t)n * KD);
-		if (L.bv.d)
-			k_bias<<<blocks((int64_t)n * VD, 256), 256, 0, st>>>(c->v, (const float *)L.bv.d, VD, (int64_t)n * VD);
+		const pjob qkv[3] = { { &L.wq, c->q, (const float *)L.bq.d, false }, { &L.wk, c->k, (const float *)L.bk.d, false },
+			{ &L.wv, c->v, (const float *)L.bv.d, false } };
+		products(pb, c->x, (const float *)L.attn_norm.d, n, E, qkv, 3, st);
 		if (L.q_norm.d)
 			k_rmsnorm<<<n * d.n_head, 64, 0, st>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
 		if (L.k_norm.d)
@@ -859,21 +945,27 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 			c->seq, c->pos, c->n_ctx);
 		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
 			d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
-		matmul(L.wo, c->att, n, c->o, c->xq, st);
-		if (L.bo.d)
-			k_bias<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->o, (const float *)L.bo.d, E, (int64_t)n * E);
-		k_add<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->x, c->o, (int64_t)n * E);
-		k_rmsnorm<<<n, 256, 0, st>>>(c->x, (const float *)L.ffn_norm.d, c->xn, E, d.norm_eps);
-		matmul(L.ffn_gate, c->xn, n, c->gate, c->xq, st);
-		matmul(L.ffn_up, c->xn, n, c->up, c->xq, st);
-		k_swiglu<<<blocks((int64_t)n * F, 256), 256, 0, st>>>(c->gate, c->up, (int64_t)n * F);
-		matmul(L.ffn_down, c->gate, n, c->o, c->xq, st);
-		k_add<<<blocks((int64_t)n * E, 256), 256, 0, st>>>(c->x, c->o, (int64_t)n * E);
+		const pjob wo = { &L.wo, c->x, (const float *)L.bo.d, true };
+		products(pb, c->att, nullptr, n, (int64_t)d.n_head * d.hd_v, &wo, 1, st);
+		const float *fnorm = (const float *)L.ffn_norm.d;
+		if (L.ffn_gate.packed && L.ffn_up.packed && L.ffn_gate.type == L.ffn_up.type) {
+			// gate and up in one pass, SwiGLU applied as the rows come out
+			const int kind = cu_mmvq_act(L.ffn_gate.type);
+			const cu_mv_seg g = { L.ffn_gate.d, F, c->gate, nullptr };
+			cu_quant_act(kind, c->x, fnorm, d.norm_eps, n, E, c->act[kind], st);
+			cu_mmvq(L.ffn_gate.type, &g, 1, L.ffn_up.d, E, c->act[kind], n, 0, st);
+		} else {
+			const pjob gu[2] = { { &L.ffn_gate, c->gate, nullptr, false }, { &L.ffn_up, c->up, nullptr, false } };
+			products(pb, c->x, fnorm, n, E, gu, 2, st);
+			k_swiglu<<<blocks((int64_t)n * F, 256), 256, 0, st>>>(c->gate, c->up, (int64_t)n * F);
+		}
+		const pjob down = { &L.ffn_down, c->x, nullptr, true };
+		products(pb, c->gate, nullptr, n, F, &down, 1, st);
 	}
 	if (n_out > 0) {
 		k_gather<<<dim3(blocks(E, 256), n), 256, 0, st>>>(c->x, c->oidx, c->xo, E);
-		k_rmsnorm<<<n_out, 256, 0, st>>>(c->xo, (const float *)m->output_norm.d, c->xo, E, d.norm_eps);
-		matmul(m->output.d ? m->output : m->tok_embd, c->xo, n_out, c->logits, c->xq, st);
+		const pjob out = { m->output.d ? &m->output : &m->tok_embd, c->logits, nullptr, false };
+		products(pb, c->xo, (const float *)m->output_norm.d, n_out, E, &out, 1, st);
 		cudaMemcpyAsync(c->h_logits, c->logits, sizeof(float) * (size_t)n_out * d.n_vocab,
 			cudaMemcpyDeviceToHost, st);
 	}
@@ -933,6 +1025,8 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	const cudaStream_t st = 0;
 	eng_cuda_tensor s = { type, ne0, ne1, w, row_bytes(type, ne0) * (size_t)ne1 };
 	float *dx = nullptr, *dy = nullptr, *ds = nullptr;
+	pbufs pb = {};
+	const size_t nx = (size_t)n_tok * ne0;
 	cudaError_t e;
 	if (!blck(type) || ne0 % blck(type)) {
 		seterr(err, errlen, "cuda: type %d, row %lld: not supported", type, (long long)ne0);
@@ -944,11 +1038,20 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	if (e == cudaSuccess)
 		e = cudaMalloc(&dy, sizeof(float) * (size_t)n_tok * ne1);
 	if (e == cudaSuccess)
-		e = cudaMalloc(&ds, sizeof(float) * (size_t)n_tok * ne0);
+		e = cudaMalloc(&ds, sizeof(float) * nx);
+	for (int k = 0; k < 2 && e == cudaSuccess; k++) {
+		e = cudaMalloc(&pb.act[k].q, nx);
+		if (e == cudaSuccess)
+			e = cudaMalloc(&pb.act[k].d, nx / 8);
+		if (e == cudaSuccess)
+			e = cudaMalloc(&pb.act[k].s, nx / 4);
+	}
 	if (e == cudaSuccess)
-		e = cudaMemcpy(dx, x, sizeof(float) * (size_t)n_tok * ne0, cudaMemcpyHostToDevice);
+		e = cudaMemcpy(dx, x, sizeof(float) * nx, cudaMemcpyHostToDevice);
 	if (e == cudaSuccess) {
-		matmul(t, dx, n_tok, dy, ds, st);
+		const pjob j = { &t, dy, nullptr, false };
+		pb.xq = ds;
+		products(pb, dx, nullptr, n_tok, ne0, &j, 1, st);
 		e = cudaMemcpy(y, dy, sizeof(float) * (size_t)n_tok * ne1, cudaMemcpyDeviceToHost);
 	}
 	if (e == cudaSuccess)
@@ -957,6 +1060,11 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	cudaFree(dx);
 	cudaFree(dy);
 	cudaFree(ds);
+	for (int k = 0; k < 2; k++) {
+		cudaFree(pb.act[k].q);
+		cudaFree(pb.act[k].d);
+		cudaFree(pb.act[k].s);
+	}
 	if (e != cudaSuccess) {
 		seterr(err, errlen, "cuda: %s", cudaGetErrorString(e));
 		return -1;

@@ -13,9 +13,36 @@
 #include "engine/quant_impl.h"
 #ifdef TB_CUDA
 #include "engine/cuda/cuda_backend.h"
+#include "engine/cuda/mmvq.h"
 #endif
 
 #ifdef TB_CUDA
+/* The largest |y - ref| / (2e-5 * sum |w x| + 1e-6) over y[t][r] (n_tok x ne1), ref the
+ * dequantized rows of w (`type`) times the rounded activations xr (n_tok x ne0) in double; row:
+ * scratch of ne0 floats. NaN counts as infinitely bad. */
+static double worst_error(int type, const void *w, int64_t ne0, int64_t ne1, const float *xr, int n_tok,
+		const float *y, float *row)
+{
+	const size_t rs = eng_row_size(type, ne0);
+	double worst = 0;
+
+	for (int64_t r = 0; r < ne1; r++) {
+		eng_dequant_row(type, (const char *)w + (size_t)r * rs, row, ne0);
+		for (int k = 0; k < n_tok; k++) {
+			double s = 0, a = 0, e;
+
+			for (int64_t i = 0; i < ne0; i++) {
+				s += (double)row[i] * xr[k * ne0 + i];
+				a += fabs((double)row[i] * xr[k * ne0 + i]);
+			}
+			e = fabs(y[k * ne1 + r] - s) / (2e-5 * a + 1e-6);
+			if (!(e <= worst))
+				worst = e;
+		}
+	}
+	return worst;
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static float frand(void)
@@ -29,7 +56,10 @@ static float frand(void)
 
 /* y = W x for each supported type on the GPU, against the CPU in double: the dequantized row
  * times x rounded as the CPU path rounds it (to the type's dot type: F16, BF16, Q8_0 / Q8_1 /
- * Q8_K blocks), |gpu - cpu| <= 2e-5 * sum |w x| + 1e-6 (float sums in another order). */
+ * Q8_K blocks), |gpu - cpu| <= 2e-5 * sum |w x| + 1e-6 (float sums in another order). Q8_0,
+ * IQ4_NL, IQ4_XS, Q2_K, Q4_K and Q6_K take the packed 8-bit dot-product kernels, the others the
+ * float path. Batch invariance: a token's products alone (one token, one pass) are bitwise
+ * those it gets in the 11-token call (as the first and as the 10th token, in the second pass). */
 static void test_cuda_products_match_the_cpu_for_every_type(void)
 {
 #ifndef TB_CUDA
@@ -43,14 +73,14 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 	char err[256];
 	float *f = malloc(sizeof(float) * (size_t)(ne0 * ne1)), *x = malloc(sizeof(float) * (size_t)(ne0 * n_tok));
 	float *row = malloc(sizeof(float) * (size_t)ne0), *y = malloc(sizeof(float) * (size_t)(ne1 * n_tok));
-	float *xr = malloc(sizeof(float) * (size_t)(ne0 * n_tok));
+	float *xr = malloc(sizeof(float) * (size_t)(ne0 * n_tok)), *y1 = malloc(sizeof(float) * (size_t)ne1);
 	char *aq = malloc((size_t)ne0 * 4 + 64);
 	char *w = malloc((size_t)(ne0 * ne1) * 4);
 	int bad = 0;
 
 	if (eng_cuda_device_count() <= 0)
 		TB_SKIP("no CUDA device");
-	TB_REQUIRE(f && x && row && y && w && xr && aq);
+	TB_REQUIRE(f && x && row && y && w && xr && aq && y1);
 	for (int64_t i = 0; i < ne0 * ne1; i++)
 		f[i] = frand() * (i % 97 == 0 ? 4.0f : 1.0f);
 	for (int64_t i = 0; i < ne0 * n_tok; i++)
@@ -58,7 +88,7 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
 		const int t = types[ti];
 		const size_t rs = eng_row_size(t, ne0);
-		double worst = 0;
+		double worst;
 
 		const int vt = eng_type_get(t)->vec_dot_type;
 
@@ -70,23 +100,18 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 		for (int64_t r = 0; r < ne1; r++)
 			TB_REQUIRE(eng_quant_row_ref(t, f + r * ne0, w + (size_t)r * rs, ne0, NULL) == 0);
 		TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x, n_tok, y, err, sizeof err) == 0);
-		for (int64_t r = 0; r < ne1; r++) {
-			eng_dequant_row(t, w + (size_t)r * rs, row, ne0);
-			for (int k = 0; k < n_tok; k++) {
-				double s = 0, a = 0, e;
-
-				for (int64_t i = 0; i < ne0; i++) {
-					s += (double)row[i] * xr[k * ne0 + i];
-					a += fabs((double)row[i] * xr[k * ne0 + i]);
-				}
-				e = fabs(y[k * ne1 + r] - s) / (2e-5 * a + 1e-6);
-				if (e > worst)
-					worst = e;
+		worst = worst_error(t, w, ne0, ne1, xr, n_tok, y, row);
+		printf("  %-7s worst error / tolerance %.3f\n", eng_type_get(t)->name, worst);
+		if (!(worst <= 1.0))
+			bad++;
+		for (int k = 0; k < n_tok; k += 9) {
+			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x + k * ne0, 1, y1, err, sizeof err) == 0);
+			if (memcmp(y1, y + k * ne1, sizeof(float) * (size_t)ne1) != 0) {
+				printf("  %-7s token %d alone differs from the same token in a batch\n",
+					eng_type_get(t)->name, k);
+				bad++;
 			}
 		}
-		printf("  %-7s worst error / tolerance %.3f\n", eng_type_get(t)->name, worst);
-		if (worst > 1.0)
-			bad++;
 	}
 	TB_CHECK_INT(bad, 0);
 	free(f);
@@ -96,6 +121,71 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 	free(w);
 	free(xr);
 	free(aq);
+	free(y1);
+#endif
+}
+
+/* The packed 8-bit kernels' decoding and products, run on the host by cu_mmvq_host (the device
+ * code's own functions), against the CPU's dequantized rows times the CPU reference rounding of
+ * the activations (Q8_0 or Q8_K blocks, unpacked into quants, scales and 16-sums), same
+ * tolerance as on the device. Needs no device. */
+static void test_cuda_packed_kernel_arithmetic_matches_the_cpu_on_the_host(void)
+{
+#ifndef TB_CUDA
+	TB_SKIP("built without CUDA (make CUDA=1)");
+#else
+	static const int types[] = { ENG_T_Q8_0, ENG_T_IQ4_NL, ENG_T_IQ4_XS, ENG_T_Q2_K, ENG_T_Q4_K, ENG_T_Q6_K };
+	enum { NE0 = 768, NE1 = 13, NT = 3 };
+	static float f[NE0 * NE1], x[NE0 * NT], xr[NE0 * NT], row[NE0], y[NE1 * NT], ad[NE0 * NT / 32];
+	static signed char aq[NE0 * NT];
+	static int as[NE0 * NT / 16];
+	static unsigned char w[NE0 * NE1 * 2], ab[NE0 * 2];
+	int bad = 0;
+
+	for (int i = 0; i < NE0 * NE1; i++)
+		f[i] = frand() * (i % 89 == 0 ? 5.0f : 1.0f);
+	for (int i = 0; i < NE0 * NT; i++)
+		x[i] = frand() * (i % 61 == 0 ? 3.0f : 1.0f);
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		const int t = types[ti], vt = eng_type_get(t)->vec_dot_type;
+		const size_t rs = eng_row_size(t, NE0);
+		double worst;
+
+		TB_CHECK(cu_mmvq_type(t));
+		TB_REQUIRE(vt == ENG_T_Q8_0 || vt == ENG_T_Q8_K);
+		for (int k = 0; k < NT; k++) {
+			TB_REQUIRE(eng_quant_act_row_ref(vt, x + k * NE0, ab, NE0) == 0);
+			TB_REQUIRE(eng_dequant_row(vt, ab, xr + k * NE0, NE0) == 0);
+			for (int b = 0; b < NE0 / 32; b++) {
+				const int8_t *qs;
+				float d;
+				if (vt == ENG_T_Q8_0) {
+					const eng_blk_q8_0 *blk = (const eng_blk_q8_0 *)ab + b;
+					qs = blk->qs;
+					d = eng_f16_to_f32(blk->d);
+				} else {
+					const eng_blk_q8_K *blk = (const eng_blk_q8_K *)ab + b / 8;
+					qs = blk->qs + 32 * (b % 8);
+					d = blk->d;
+				}
+				ad[k * NE0 / 32 + b] = d;
+				for (int h = 0; h < 2; h++) {
+					int s = 0;
+					for (int j = 0; j < 16; j++)
+						s += aq[k * NE0 + 32 * b + 16 * h + j] = qs[16 * h + j];
+					as[k * NE0 / 16 + 2 * b + h] = s;
+				}
+			}
+		}
+		for (int r = 0; r < NE1; r++)
+			TB_REQUIRE(eng_quant_row_ref(t, f + r * NE0, w + (size_t)r * rs, NE0, NULL) == 0);
+		TB_REQUIRE(cu_mmvq_host(t, w, NE0, NE1, aq, ad, as, NT, y) == 0);
+		worst = worst_error(t, w, NE0, NE1, xr, NT, y, row);
+		printf("  %-7s worst error / tolerance %.3f\n", eng_type_get(t)->name, worst);
+		if (!(worst <= 1.0))
+			bad++;
+	}
+	TB_CHECK_INT(bad, 0);
 #endif
 }
 
@@ -235,6 +325,7 @@ static void test_cuda_device_request_without_a_device_is_a_clear_error(void)
 
 int main(void)
 {
+	TB_RUN(test_cuda_packed_kernel_arithmetic_matches_the_cpu_on_the_host);
 	TB_RUN(test_cuda_products_match_the_cpu_for_every_type);
 	TB_RUN(test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model);
 	TB_RUN(test_cuda_device_request_without_a_device_is_a_clear_error);

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# scripts/gpu-check.sh — the CUDA backend checked and measured on one GPU machine in one go, in
+# under 8 minutes: build (make CUDA=1), test_cuda (then compute-sanitizer memcheck on a short
+# run of it, when the tool is there), TinyLlama-shaped and Llama-3-8B-width benchmark models
+# (tools/mkbench), and `tierbench bench --device cuda` for prefill (pp512) and decode (tg128)
+# with GB/s and % of the GPU's peak bandwidth. With LLAMA_SRC (a llama.cpp source tree or
+# tarball, built with CUDA in the background while ours builds and tests) or LLAMA_BENCH (a
+# llama-bench binary), llama.cpp runs the same files with the same options, alternating with
+# ours, and the summary gives the ratio.
+#
+# usage: scripts/gpu-check.sh [OUTDIR]          (default: gpu-check-out; summary.md there)
+# environment:
+#   CUDA_ARCH    nvcc target (default sm_90)         JOBS   parallel jobs (default: CPUs)
+#   TB_PREBUILT=1  use the binaries in build/release-cuda as they are (no make)
+#   LLAMA_SRC    llama.cpp source: a directory or a .tar.xz / .tar.gz holding one directory
+#   LLAMA_BENCH  a llama-bench binary (instead of building LLAMA_SRC)
+#   LLAMA_WAIT   seconds to wait for the llama.cpp build once ours is measured (default 200)
+#   MODELS_DIR   where the benchmark models are written (default /tmp/tb-gpu-models)
+#   SHAPES       "tiny 8b" (default)    TYPES  "Q8_0 Q4_K_M" (default; mkbench's types)
+#   BENCH_ARGS   tierbench/llama-bench options (default "-p 512 -n 128 -r 3")
+#   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
+set -u -o pipefail
+out=${1:-gpu-check-out}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+CUDA_ARCH=${CUDA_ARCH:-sm_90}
+JOBS=${JOBS:-$(nproc)}
+B=build/release-cuda
+MODELS_DIR=${MODELS_DIR:-/tmp/tb-gpu-models}
+SHAPES=${SHAPES:-tiny 8b}
+TYPES=${TYPES:-Q8_0 Q4_K_M}
+BENCH_ARGS=${BENCH_ARGS:--p 512 -n 128 -r 3}
+BENCH_DEVICE=${BENCH_DEVICE:-cuda}
+LLAMA_WAIT=${LLAMA_WAIT:-200}
+t_start=$(date +%s)
+status=0
+
+say() { printf '[gpu-check %4ds] %s\n' "$(($(date +%s) - t_start))" "$*"; }
+
+say "GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -1); $(nproc) CPUs"
+
+# 1. llama.cpp, built in the background (its CUDA build takes minutes).
+llama_bin=${LLAMA_BENCH:-}
+lpid=
+if [ -z "$llama_bin" ] && [ -n "${LLAMA_SRC:-}" ]; then
+	lsrc=$LLAMA_SRC
+	lbuild=/tmp/tb-llama-build
+	(
+		set -e
+		if [ -f "$lsrc" ]; then
+			mkdir -p /tmp/tb-llama-src
+			tar -xf "$lsrc" -C /tmp/tb-llama-src
+			lsrc=$(find /tmp/tb-llama-src -mindepth 1 -maxdepth 1 -type d | head -1)
+		fi
+		cmake -S "$lsrc" -B "$lbuild" -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON \
+			-DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH#sm_}" -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF \
+			-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
+		nice -n 5 cmake --build "$lbuild" --target llama-bench -j "$JOBS"
+	) >"$out/llama-build.log" 2>&1 &
+	lpid=$!
+	say "llama.cpp: building $LLAMA_SRC in the background (log llama-build.log)"
+fi
+
+# 2. Our build.
+if [ "${TB_PREBUILT:-0}" != 1 ]; then
+	say "make CUDA=1 CUDA_ARCH=$CUDA_ARCH -j$JOBS"
+	if ! make CUDA=1 CUDA_ARCH="$CUDA_ARCH" -j"$JOBS" all "$B/tests/engine/test_cuda" "$B/tools/mkbench" \
+		>"$out/build.log" 2>&1; then
+		tail -30 "$out/build.log"
+		say "FAILED: build"
+		exit 1
+	fi
+fi
+TB=$B/tierbench
+for f in "$TB" "$B/tests/engine/test_cuda" "$B/tools/mkbench"; do
+	[ -x "$f" ] || { say "FAILED: $f missing"; exit 1; }
+done
+
+# 3. The benchmark models, written in the background while the tests run.
+mkdir -p "$MODELS_DIR"
+(
+	for s in $SHAPES; do
+		# shellcheck disable=SC2086 # the type list splits on purpose
+		if [ "$s" = 8b ]; then "$B/tools/mkbench" -j "$JOBS" --8b "$MODELS_DIR" $TYPES
+		else "$B/tools/mkbench" -j "$JOBS" "$MODELS_DIR" $TYPES; fi
+	done
+) >"$out/models.txt" 2>"$out/mkbench.log" &
+mpid=$!
+
+# 4. Tests: every kernel against the CPU, greedy tokens against the CPU path.
+say "test_cuda"
+"$B/tests/engine/test_cuda" 2>&1 | tee "$out/test_cuda.log" | grep -v '^ok ' || true
+if grep -q '^FAIL' "$out/test_cuda.log" || ! grep -q '^# counts' "$out/test_cuda.log"; then
+	status=1
+	say "FAILED: test_cuda"
+fi
+cs=$(command -v compute-sanitizer)
+for c in /usr/local/cuda/bin/compute-sanitizer /opt/nvidia/*/compute-sanitizer; do
+	[ -z "$cs" ] && [ -x "$c" ] && cs=$c
+done
+if [ "${MEMCHECK:-1}" != 0 ] && [ -n "$cs" ]; then
+	# A short run: the product tests and two reference models (F32 and Q4_K_M) through every
+	# kernel of the forward pass.
+	mc=/tmp/tb-memcheck-shared
+	sh=${TB_SHARED:-../shared}
+	mkdir -p "$mc/models/derived"
+	for r in stories260K derived/stories260K-Q4_K_M; do
+		for e in gguf ref.json; do
+			[ -f "$sh/models/$r.$e" ] && ln -sf "$(cd "$(dirname "$sh/models/$r.$e")" && pwd)/$(basename "$r").$e" \
+				"$mc/models/$r.$e"
+		done
+	done
+	say "compute-sanitizer memcheck on test_cuda"
+	TB_SHARED=$mc timeout 150 "$cs" --tool memcheck --error-exitcode 3 "$B/tests/engine/test_cuda" \
+		>"$out/memcheck.log" 2>&1
+	rc=$?
+	tail -4 "$out/memcheck.log"
+	if [ $rc != 0 ]; then
+		say "memcheck: exit $rc (124: out of time; 3: errors found)"
+		[ $rc = 124 ] || status=1
+	fi
+fi
+
+say "waiting for the benchmark models"
+wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; exit 1; }
+mapfile -t models <"$out/models.txt"
+say "models: ${models[*]}"
+
+llama_ready() {
+	[ -n "$llama_bin" ] && return 0
+	[ -n "$lpid" ] || return 1
+	kill -0 "$lpid" 2>/dev/null && return 1
+	if [ -x /tmp/tb-llama-build/bin/llama-bench ]; then
+		llama_bin=/tmp/tb-llama-build/bin/llama-bench
+		return 0
+	fi
+	return 1
+}
+
+run_ours() {
+	say "tierbench bench --device $BENCH_DEVICE $(basename "$1")"
+	# shellcheck disable=SC2086
+	"$TB" bench -m "$1" --device "$BENCH_DEVICE" $BENCH_ARGS -o jsonl >>"$out/tierbench.jsonl" 2>>"$out/bench.err" ||
+		{ say "FAILED: tierbench bench $1"; tail -5 "$out/bench.err"; status=1; }
+}
+
+run_llama() {
+	say "llama-bench -ngl 99 $(basename "$1")"
+	# shellcheck disable=SC2086
+	"$llama_bin" -m "$1" -ngl 99 $BENCH_ARGS -o jsonl >>"$out/llama.jsonl" 2>>"$out/llama.err" ||
+		say "llama-bench failed on $1 (llama.err)"
+}
+
+# 5. Benchmarks, ours and llama.cpp's alternating per model once llama-bench is there.
+: >"$out/tierbench.jsonl"
+: >"$out/llama.jsonl"
+llama_done=0
+for m in "${models[@]}"; do
+	run_ours "$m"
+	if llama_ready; then
+		run_llama "$m"
+		llama_done=1
+	fi
+done
+if [ $llama_done = 0 ] && [ -n "$lpid" ]; then
+	say "waiting up to ${LLAMA_WAIT}s for the llama.cpp build"
+	for _ in $(seq "$LLAMA_WAIT"); do
+		kill -0 "$lpid" 2>/dev/null || break
+		sleep 1
+	done
+	if llama_ready; then
+		for m in "${models[@]}"; do
+			run_llama "$m"
+			run_ours "$m"
+		done
+	else
+		say "llama.cpp build not finished or failed (last lines of llama-build.log):"
+		tail -5 "$out/llama-build.log"
+	fi
+fi
+[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
+
+# 6. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
+python3 - "$out/tierbench.jsonl" "$out/llama.jsonl" >"$out/summary.md" <<'PY'
+import json, os, sys
+from collections import defaultdict
+
+def rows(path):
+    r = []
+    for line in open(path, encoding="utf-8"):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                r.append(json.loads(line))
+            except ValueError:
+                pass
+    return r
+
+def test_name(r):
+    return f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
+
+ours, llama, wbytes, peak = defaultdict(list), defaultdict(list), {}, {}
+for r in rows(sys.argv[1]):
+    k = (os.path.basename(r["model_filename"]), test_name(r))
+    ours[k].append(r["avg_ts"])
+    wbytes[k[0]] = r.get("weight_bytes_per_token") or 0
+    peak[k[0]] = r.get("mem_bw_gbs") or 0
+for r in rows(sys.argv[2]):
+    llama[(os.path.basename(r["model_filename"]), test_name(r))].append(r["avg_ts"])
+
+print("| model | test | tierbench t/s | GB/s | % of peak | llama.cpp t/s | ratio |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for k in sorted(ours):
+    t = sum(ours[k]) / len(ours[k])
+    gbs = pct = ""
+    if k[1].startswith("tg") and wbytes.get(k[0]):
+        g = wbytes[k[0]] * t / 1e9
+        gbs = f"{g:.0f}"
+        if peak.get(k[0]):
+            pct = f"{100 * g / peak[k[0]]:.1f}"
+    l = llama.get(k)
+    lt = sum(l) / len(l) if l else None
+    print(f"| {k[0]} | {k[1]} | {t:.1f} | {gbs} | {pct} | {f'{lt:.1f}' if lt else ''} | "
+          f"{f'{t / lt:.2f}' if lt else ''} |")
+if peak:
+    print(f"\npeak bandwidth (memory clock x bus width): {max(peak.values()):.0f} GB/s; "
+          "GB/s = weight bytes read per token x tg t/s")
+PY
+cat "$out/summary.md"
+say "done (status $status)"
+exit $status
