@@ -11,10 +11,11 @@
 # usage: scripts/gpu-check.sh [OUTDIR]          (default: gpu-check-out; summary.md there)
 # environment:
 #   CUDA_ARCH    nvcc target (default sm_90)         JOBS   parallel jobs (default: CPUs)
-#   TB_PREBUILT=1  use the binaries in build/release-cuda as they are (no make)
+#   TB_PREBUILT=1  use the binaries in build/release-cuda as they are (no make; built elsewhere)
+#   TB_LIBDIR    shared libraries for those binaries (LD_LIBRARY_PATH for our programs only)
 #   LLAMA_SRC    llama.cpp source: a directory or a .tar.xz / .tar.gz holding one directory
 #   LLAMA_BENCH  a llama-bench binary (instead of building LLAMA_SRC)
-#   LLAMA_WAIT   seconds to wait for the llama.cpp build once ours is measured (default 200)
+#   LLAMA_DEADLINE  seconds after the start up to which the llama.cpp build is waited for (330)
 #   MODELS_DIR   where the benchmark models are written (default /tmp/tb-gpu-models)
 #   SHAPES       "tiny 8b" (default)    TYPES  "Q8_0 Q4_K_M" (default; mkbench's types)
 #   BENCH_ARGS   tierbench/llama-bench options (default "-p 512 -n 128 -r 3")
@@ -25,17 +26,25 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 CUDA_ARCH=${CUDA_ARCH:-sm_90}
 JOBS=${JOBS:-$(nproc)}
-B=build/release-cuda
 MODELS_DIR=${MODELS_DIR:-/tmp/tb-gpu-models}
 SHAPES=${SHAPES:-tiny 8b}
 TYPES=${TYPES:-Q8_0 Q4_K_M}
 BENCH_ARGS=${BENCH_ARGS:--p 512 -n 128 -r 3}
 BENCH_DEVICE=${BENCH_DEVICE:-cuda}
-LLAMA_WAIT=${LLAMA_WAIT:-200}
+LLAMA_DEADLINE=${LLAMA_DEADLINE:-330}
 t_start=$(date +%s)
 status=0
 
 say() { printf '[gpu-check %4ds] %s\n' "$(($(date +%s) - t_start))" "$*"; }
+
+# Runs one of our programs, with TB_LIBDIR's libraries when given.
+tb() {
+	if [ -n "${TB_LIBDIR:-}" ]; then
+		LD_LIBRARY_PATH="$TB_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+	else
+		"$@"
+	fi
+}
 
 say "GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -1); $(nproc) CPUs"
 
@@ -61,7 +70,12 @@ if [ -z "$llama_bin" ] && [ -n "${LLAMA_SRC:-}" ]; then
 	say "llama.cpp: building $LLAMA_SRC in the background (log llama-build.log)"
 fi
 
-# 2. Our build.
+# 2. Our build (also when prebuilt binaries cannot load their libraries here).
+B=build/release-cuda
+if [ "${TB_PREBUILT:-0}" = 1 ] && tb ldd "$B/tierbench" 2>&1 | grep -q 'not found'; then
+	say "prebuilt binaries miss libraries here: $(tb ldd "$B/tierbench" 2>&1 | grep 'not found' | tr -s ' \t\n' ' ')"
+	TB_PREBUILT=0
+fi
 if [ "${TB_PREBUILT:-0}" != 1 ]; then
 	say "make CUDA=1 CUDA_ARCH=$CUDA_ARCH -j$JOBS"
 	if ! make CUDA=1 CUDA_ARCH="$CUDA_ARCH" -j"$JOBS" all "$B/tests/engine/test_cuda" "$B/tools/mkbench" \
@@ -81,15 +95,15 @@ mkdir -p "$MODELS_DIR"
 (
 	for s in $SHAPES; do
 		# shellcheck disable=SC2086 # the type list splits on purpose
-		if [ "$s" = 8b ]; then "$B/tools/mkbench" -j "$JOBS" --8b "$MODELS_DIR" $TYPES
-		else "$B/tools/mkbench" -j "$JOBS" "$MODELS_DIR" $TYPES; fi
+		if [ "$s" = 8b ]; then tb "$B/tools/mkbench" -j "$JOBS" --8b "$MODELS_DIR" $TYPES
+		else tb "$B/tools/mkbench" -j "$JOBS" "$MODELS_DIR" $TYPES; fi
 	done
 ) >"$out/models.txt" 2>"$out/mkbench.log" &
 mpid=$!
 
 # 4. Tests: every kernel against the CPU, greedy tokens against the CPU path.
 say "test_cuda"
-"$B/tests/engine/test_cuda" 2>&1 | tee "$out/test_cuda.log" | grep -v '^ok ' || true
+tb "$B/tests/engine/test_cuda" 2>&1 | tee "$out/test_cuda.log" | grep -v '^ok ' || true
 if grep -q '^FAIL' "$out/test_cuda.log" || ! grep -q '^# counts' "$out/test_cuda.log"; then
 	status=1
 	say "FAILED: test_cuda"
@@ -111,7 +125,7 @@ if [ "${MEMCHECK:-1}" != 0 ] && [ -n "$cs" ]; then
 		done
 	done
 	say "compute-sanitizer memcheck on test_cuda"
-	TB_SHARED=$mc timeout 150 "$cs" --tool memcheck --error-exitcode 3 "$B/tests/engine/test_cuda" \
+	tb env TB_SHARED="$mc" timeout 100 "$cs" --tool memcheck --error-exitcode 3 "$B/tests/engine/test_cuda" \
 		>"$out/memcheck.log" 2>&1
 	rc=$?
 	tail -4 "$out/memcheck.log"
@@ -120,11 +134,6 @@ if [ "${MEMCHECK:-1}" != 0 ] && [ -n "$cs" ]; then
 		[ $rc = 124 ] || status=1
 	fi
 fi
-
-say "waiting for the benchmark models"
-wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; exit 1; }
-mapfile -t models <"$out/models.txt"
-say "models: ${models[*]}"
 
 llama_ready() {
 	[ -n "$llama_bin" ] && return 0
@@ -137,41 +146,74 @@ llama_ready() {
 	return 1
 }
 
+# One line per result of a JSON-lines file's last $2 lines: model, test, t/s.
+show() {
+	tail -n "$2" "$1" | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    if line.startswith("{"):
+        r = json.loads(line)
+        t = "pp%d" % r["n_prompt"] if r["n_gen"] == 0 else "tg%d" % r["n_gen"]
+        print("    %s %s %.1f t/s" % (os.path.basename(r["model_filename"]), t, r["avg_ts"]))' || true
+}
+
+# Our bench into $2 (a JSON-lines file).
 run_ours() {
 	say "tierbench bench --device $BENCH_DEVICE $(basename "$1")"
 	# shellcheck disable=SC2086
-	"$TB" bench -m "$1" --device "$BENCH_DEVICE" $BENCH_ARGS -o jsonl >>"$out/tierbench.jsonl" 2>>"$out/bench.err" ||
-		{ say "FAILED: tierbench bench $1"; tail -5 "$out/bench.err"; status=1; }
+	if tb "$TB" bench -m "$1" --device "$BENCH_DEVICE" $BENCH_ARGS -o jsonl >"$out/last.jsonl" 2>>"$out/bench.err"; then
+		cat "$out/last.jsonl" >>"$2"
+		show "$out/last.jsonl" 10
+	else
+		say "FAILED: tierbench bench $1"
+		tail -5 "$out/bench.err"
+		status=1
+	fi
 }
 
 run_llama() {
 	say "llama-bench -ngl 99 $(basename "$1")"
 	# shellcheck disable=SC2086
-	"$llama_bin" -m "$1" -ngl 99 $BENCH_ARGS -o jsonl >>"$out/llama.jsonl" 2>>"$out/llama.err" ||
+	if "$llama_bin" -m "$1" -ngl 99 $BENCH_ARGS -o jsonl >"$out/last.jsonl" 2>>"$out/llama.err"; then
+		cat "$out/last.jsonl" >>"$out/llama.jsonl"
+		show "$out/last.jsonl" 10
+	else
 		say "llama-bench failed on $1 (llama.err)"
+	fi
 }
 
-# 5. Benchmarks, ours and llama.cpp's alternating per model once llama-bench is there.
-: >"$out/tierbench.jsonl"
+# 5. Benchmarks. Round A: ours on each model as soon as mkbench has written it (the machine is
+# still busy with mkbench and the llama.cpp build). Round B, once llama-bench is there (waiting
+# until LLAMA_DEADLINE seconds after the start at most): llama.cpp and ours alternating per
+# model on a quiet machine; the summary compares round B when there is one.
+: >"$out/tierbench-A.jsonl"
+: >"$out/tierbench-B.jsonl"
 : >"$out/llama.jsonl"
-llama_done=0
-for m in "${models[@]}"; do
-	run_ours "$m"
-	if llama_ready; then
-		run_llama "$m"
-		llama_done=1
-	fi
-done
-if [ $llama_done = 0 ] && [ -n "$lpid" ]; then
-	say "waiting up to ${LLAMA_WAIT}s for the llama.cpp build"
-	for _ in $(seq "$LLAMA_WAIT"); do
-		kill -0 "$lpid" 2>/dev/null || break
-		sleep 1
+models=()
+ndone=0
+while :; do
+	alive=0
+	kill -0 "$mpid" 2>/dev/null && alive=1
+	mapfile -t models <"$out/models.txt"
+	while [ "$ndone" -lt "${#models[@]}" ]; do
+		run_ours "${models[$ndone]}" "$out/tierbench-A.jsonl"
+		ndone=$((ndone + 1))
 	done
+	[ $alive = 1 ] || break
+	sleep 2
+done
+wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; status=1; }
+if [ -n "$llama_bin" ] || [ -n "$lpid" ]; then
+	if ! llama_ready && [ -n "$lpid" ]; then
+		say "waiting for the llama.cpp build (until ${LLAMA_DEADLINE}s)"
+		while kill -0 "$lpid" 2>/dev/null && [ $(($(date +%s) - t_start)) -lt "$LLAMA_DEADLINE" ]; do
+			sleep 2
+		done
+	fi
 	if llama_ready; then
 		for m in "${models[@]}"; do
 			run_llama "$m"
-			run_ours "$m"
+			run_ours "$m" "$out/tierbench-B.jsonl"
 		done
 	else
 		say "llama.cpp build not finished or failed (last lines of llama-build.log):"
@@ -181,7 +223,9 @@ fi
 [ -n "$lpid" ] && kill "$lpid" 2>/dev/null
 
 # 6. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
-python3 - "$out/tierbench.jsonl" "$out/llama.jsonl" >"$out/summary.md" <<'PY'
+ours_file=$out/tierbench-B.jsonl
+[ -s "$ours_file" ] || ours_file=$out/tierbench-A.jsonl
+python3 - "$ours_file" "$out/llama.jsonl" >"$out/summary.md" <<'PY'
 import json, os, sys
 from collections import defaultdict
 

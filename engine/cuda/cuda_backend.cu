@@ -412,39 +412,40 @@ __global__ void k_swiglu(float *G, const float *U, int64_t n)
 	}
 }
 
-// Rotates the first n_rot dims of each head of H[t] ([n_tok][n_head][hd]) at position pos[t].
-// Angles by repeated multiplication, as the CPU path does.
-__global__ void k_rope(float *H, int n_head, int hd, int n_rot, const int *pos, float theta_scale,
-	float freq_scale, const float *ff, int neox)
+// Rotates the first n_rot dims of query heads (blocks x < n_head) and key heads (the others) of
+// token t = blockIdx.y in place, at position pos[t], angles by repeated multiplication as the CPU
+// path does; a key head's block then writes that head of K[t] and V[t] ([n_tok][n_head_kv][hd])
+// into the layer's F16 caches at (seq[t], pos[t]). One launch instead of three.
+__global__ void k_rope_kv(float *Q, float *K, const float *V, __half *ck, __half *cv, int n_head, int n_head_kv,
+	int hd_k, int hd_v, int n_rot, const int *pos, const int *seq, int n_ctx, float theta_scale, float freq_scale,
+	const float *ff, int neox)
 {
-	const int t = blockIdx.y, h = blockIdx.x, i = threadIdx.x;
+	const int t = blockIdx.y, i = threadIdx.x;
+	const bool is_k = (int)blockIdx.x >= n_head;
+	const int h = is_k ? (int)blockIdx.x - n_head : (int)blockIdx.x;
+	float *v = is_k ? K + ((size_t)t * n_head_kv + h) * hd_k : Q + ((size_t)t * n_head + h) * hd_k;
 	const int half = n_rot / 2;
-	if (i >= half)
+	if (i < half) {
+		float theta = (float)pos[t];
+		for (int k = 0; k < i; k++)
+			theta *= theta_scale;
+		const float th = ff ? freq_scale * (theta / ff[i]) : freq_scale * theta;
+		float sn, cs;
+		sincosf(th, &sn, &cs);
+		const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+		const float a = v[i0], b = v[i1];
+		v[i0] = a * cs - b * sn;
+		v[i1] = a * sn + b * cs;
+	}
+	if (!is_k)
 		return;
-	float theta = (float)pos[t];
-	for (int k = 0; k < i; k++)
-		theta *= theta_scale;
-	const float th = ff ? freq_scale * (theta / ff[i]) : freq_scale * theta;
-	float sn, cs;
-	sincosf(th, &sn, &cs);
-	float *v = H + ((size_t)t * n_head + h) * hd;
-	const int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
-	const float a = v[i0], b = v[i1];
-	v[i0] = a * cs - b * sn;
-	v[i1] = a * sn + b * cs;
-}
-
-// Writes K[t], V[t] ([n_tok][kvd]) into the layer's F16 caches at (seq[t], pos[t]).
-__global__ void k_store_kv(const float *K, const float *V, __half *ck, __half *cv, int kvd_k, int kvd_v,
-	const int *seq, const int *pos, int n_ctx)
-{
-	const int t = blockIdx.y;
-	const int i = blockIdx.x * blockDim.x + threadIdx.x;
+	__syncthreads();   // the whole block is a key head: the rotated values are visible to all
 	const size_t cell = (size_t)seq[t] * n_ctx + pos[t];
-	if (i < kvd_k)
-		ck[cell * kvd_k + i] = __float2half_rn(K[(size_t)t * kvd_k + i]);
-	if (i < kvd_v)
-		cv[cell * kvd_v + i] = __float2half_rn(V[(size_t)t * kvd_v + i]);
+	const size_t kvd_k = (size_t)n_head_kv * hd_k, kvd_v = (size_t)n_head_kv * hd_v;
+	for (int d = i; d < hd_k; d += blockDim.x)
+		ck[cell * kvd_k + (size_t)h * hd_k + d] = __float2half_rn(v[d]);
+	for (int d = i; d < hd_v; d += blockDim.x)
+		cv[cell * kvd_v + (size_t)h * hd_v + d] = __float2half_rn(V[(size_t)t * kvd_v + (size_t)h * hd_v + d]);
 }
 
 constexpr int ATT_WARPS = 4;
@@ -916,8 +917,7 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 	const eng_cuda_model *m = c->m;
 	const eng_cuda_model_desc &d = m->d;
 	const cudaStream_t st = c->st;
-	const int E = d.n_embd, F = d.n_ff, KD = d.n_head_kv * d.hd_k;
-	const int VD = d.n_head_kv * d.hd_v;
+	const int E = d.n_embd, F = d.n_ff;
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
 	const size_t B = (size_t)c->n_batch;
 	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps };
@@ -937,12 +937,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 			k_rmsnorm<<<n * d.n_head, 64, 0, st>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
 		if (L.k_norm.d)
 			k_rmsnorm<<<n * d.n_head_kv, 64, 0, st>>>(c->k, (const float *)L.k_norm.d, c->k, d.hd_k, d.norm_eps);
-		k_rope<<<dim3(d.n_head, n), 128, 0, st>>>(c->q, d.n_head, d.hd_k, d.n_rot, c->pos, theta_scale,
-			d.rope_freq_scale, m->rope_ff, d.rope_neox);
-		k_rope<<<dim3(d.n_head_kv, n), 128, 0, st>>>(c->k, d.n_head_kv, d.hd_k, d.n_rot, c->pos, theta_scale,
-			d.rope_freq_scale, m->rope_ff, d.rope_neox);
-		k_store_kv<<<dim3(blocks(KD > VD ? KD : VD, 256), n), 256, 0, st>>>(c->k, c->v, c->ck[il], c->cv[il], KD, VD,
-			c->seq, c->pos, c->n_ctx);
+		k_rope_kv<<<dim3(d.n_head + d.n_head_kv, n), 128, 0, st>>>(c->q, c->k, c->v, c->ck[il], c->cv[il], d.n_head,
+			d.n_head_kv, d.hd_k, d.hd_v, d.n_rot, c->pos, c->seq, c->n_ctx, theta_scale, d.rope_freq_scale, m->rope_ff,
+			d.rope_neox);
 		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
 			d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
 		const pjob wo = { &L.wo, c->x, (const float *)L.bo.d, true };
