@@ -19,6 +19,7 @@
 #   MODELS_DIR   where the benchmark models are written (default /tmp/tb-gpu-models)
 #   SHAPES       "tiny 8b" (default)    TYPES  "Q8_0 Q4_K_M" (default; mkbench's types)
 #   BENCH_ARGS   tierbench/llama-bench options (default "-p 512 -n 128 -r 3")
+#   NCU=1        Nsight Compute on a few decode product kernels at the end
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 set -u -o pipefail
 out=${1:-gpu-check-out}
@@ -51,21 +52,29 @@ say "GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 # 1. llama.cpp, built in the background (its CUDA build takes minutes).
 llama_bin=${LLAMA_BENCH:-}
 lpid=
+stop_llama_build() {
+	if [ -n "$lpid" ] && kill -0 "$lpid" 2>/dev/null; then
+		kill -- -"$lpid" 2>/dev/null
+	fi
+}
+trap stop_llama_build EXIT
+trap 'exit 143' TERM INT
 if [ -z "$llama_bin" ] && [ -n "${LLAMA_SRC:-}" ]; then
-	lsrc=$LLAMA_SRC
-	lbuild=/tmp/tb-llama-build
-	(
+	# In its own session, so that the whole build can be stopped at the end.
+	# shellcheck disable=SC2016 # the inner shell expands its arguments
+	setsid bash -c '
 		set -e
+		lsrc=$1
 		if [ -f "$lsrc" ]; then
 			mkdir -p /tmp/tb-llama-src
 			tar -xf "$lsrc" -C /tmp/tb-llama-src
 			lsrc=$(find /tmp/tb-llama-src -mindepth 1 -maxdepth 1 -type d | head -1)
 		fi
-		cmake -S "$lsrc" -B "$lbuild" -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON \
-			-DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH#sm_}" -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF \
+		cmake -S "$lsrc" -B /tmp/tb-llama-build -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON \
+			-DCMAKE_CUDA_ARCHITECTURES="$2" -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF \
 			-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
-		nice -n 5 cmake --build "$lbuild" --target llama-bench -j "$JOBS"
-	) >"$out/llama-build.log" 2>&1 &
+		nice -n 5 cmake --build /tmp/tb-llama-build --target llama-bench -j "$3"
+	' _ "$LLAMA_SRC" "${CUDA_ARCH#sm_}" "$JOBS" >"$out/llama-build.log" 2>&1 &
 	lpid=$!
 	say "llama.cpp: building $LLAMA_SRC in the background (log llama-build.log)"
 fi
@@ -184,8 +193,9 @@ run_llama() {
 
 # 5. Benchmarks. Round A: ours on each model as soon as mkbench has written it (the machine is
 # still busy with mkbench and the llama.cpp build). Round B, once llama-bench is there (waiting
-# until LLAMA_DEADLINE seconds after the start at most): llama.cpp and ours alternating per
-# model on a quiet machine; the summary compares round B when there is one.
+# until LLAMA_DEADLINE seconds after the start at most, then stopping the build): ours on a
+# quiet machine, alternating per model with llama.cpp when it was built; the summary reports
+# round B when there is one.
 : >"$out/tierbench-A.jsonl"
 : >"$out/tierbench-B.jsonl"
 : >"$out/llama.jsonl"
@@ -210,19 +220,39 @@ if [ -n "$llama_bin" ] || [ -n "$lpid" ]; then
 			sleep 2
 		done
 	fi
-	if llama_ready; then
-		for m in "${models[@]}"; do
-			run_llama "$m"
-			run_ours "$m" "$out/tierbench-B.jsonl"
-		done
-	else
+	if ! llama_ready; then
 		say "llama.cpp build not finished or failed (last lines of llama-build.log):"
 		tail -5 "$out/llama-build.log"
+		stop_llama_build
 	fi
+	# Round B: on a quiet machine, with llama.cpp alternating when it is there.
+	for m in "${models[@]}"; do
+		llama_ready && run_llama "$m"
+		run_ours "$m" "$out/tierbench-B.jsonl"
+	done
 fi
-[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
+stop_llama_build
 
-# 6. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
+# 6. With NCU=1 (and NCU_BY seconds after the start not yet passed, default 420): Nsight
+# Compute on 12 decode product kernels of the last Q4_K_M model, for each kernel's time and
+# DRAM throughput against the peak.
+ncu=$(command -v ncu)
+for c in /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+	[ -z "$ncu" ] && [ -x "$c" ] && ncu=$c
+done
+nm=
+for m in "${models[@]}"; do
+	case $m in *Q4_K_M*) nm=$m ;; esac
+done
+if [ "${NCU:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$nm" ] && [ $(($(date +%s) - t_start)) -lt "${NCU_BY:-420}" ]; then
+	say "ncu: decode product kernels of $(basename "$nm")"
+	tb timeout 60 "$ncu" --clock-control none -k regex:k_mmvq --launch-skip 200 --launch-count 12 \
+		--metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
+		"$TB" bench -m "$nm" --device cuda -p 0 -n 16 -r 1 >"$out/ncu.log" 2>&1
+	grep -E 'k_mmvq|gpu__time|dram__' "$out/ncu.log" | sed -E 's/^ +/    /' | cut -c1-150 | head -60
+fi
+
+# 7. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
 ours_file=$out/tierbench-B.jsonl
 [ -s "$ours_file" ] || ours_file=$out/tierbench-A.jsonl
 python3 - "$ours_file" "$out/llama.jsonl" >"$out/summary.md" <<'PY'
