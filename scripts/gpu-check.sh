@@ -16,10 +16,12 @@
 #   LLAMA_SRC    llama.cpp source: a directory or a .tar.xz / .tar.gz holding one directory
 #   LLAMA_BENCH  a llama-bench binary (instead of building LLAMA_SRC)
 #   LLAMA_DEADLINE  seconds after the start up to which the llama.cpp build is waited for (330)
+#   LLAMA_JSONL  llama-bench results (-o jsonl) of an earlier run on the same files, compared
+#                against when llama.cpp is not run this time
 #   MODELS_DIR   where the benchmark models are written (default /tmp/tb-gpu-models)
 #   SHAPES       "tiny 8b" (default)    TYPES  "Q8_0 Q4_K_M" (default; mkbench's types)
 #   BENCH_ARGS   tierbench/llama-bench options (default "-p 512 -n 128 -r 3")
-#   NCU=1        Nsight Compute on a few decode product kernels at the end
+#   NCU=1        Nsight Compute on a few decode kernels at the end
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 set -u -o pipefail
 out=${1:-gpu-check-out}
@@ -191,17 +193,21 @@ run_llama() {
 	fi
 }
 
-# 5. Benchmarks. Round A: ours on each model as soon as mkbench has written it (the machine is
-# still busy with mkbench and the llama.cpp build). Round B, once llama-bench is there (waiting
-# until LLAMA_DEADLINE seconds after the start at most, then stopping the build): ours on a
-# quiet machine, alternating per model with llama.cpp when it was built; the summary reports
-# round B when there is one.
+# 5. Benchmarks. Round A, while a llama.cpp build runs: ours on each model as soon as mkbench has
+# written it (the machine is busy: early figures in case time runs out). Round B, once the
+# models are written and llama-bench is there (its build waited for until LLAMA_DEADLINE seconds
+# after the start at most, then stopped): ours on a quiet machine, alternating per model with
+# llama.cpp when it was built; the summary reports round B when there is one.
 : >"$out/tierbench-A.jsonl"
 : >"$out/tierbench-B.jsonl"
 : >"$out/llama.jsonl"
+if [ -z "$llama_bin" ] && [ -z "$lpid" ] && [ -n "${LLAMA_JSONL:-}" ]; then
+	cp "$LLAMA_JSONL" "$out/llama.jsonl"
+	say "llama.cpp figures from $LLAMA_JSONL (an earlier run on the same files)"
+fi
 models=()
 ndone=0
-while :; do
+while [ -n "$lpid" ]; do
 	alive=0
 	kill -0 "$mpid" 2>/dev/null && alive=1
 	mapfile -t models <"$out/models.txt"
@@ -212,30 +218,29 @@ while :; do
 	[ $alive = 1 ] || break
 	sleep 2
 done
+say "waiting for the benchmark models"
 wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; status=1; }
-if [ -n "$llama_bin" ] || [ -n "$lpid" ]; then
-	if ! llama_ready && [ -n "$lpid" ]; then
-		say "waiting for the llama.cpp build (until ${LLAMA_DEADLINE}s)"
-		while kill -0 "$lpid" 2>/dev/null && [ $(($(date +%s) - t_start)) -lt "$LLAMA_DEADLINE" ]; do
-			sleep 2
-		done
-	fi
+mapfile -t models <"$out/models.txt"
+if [ -n "$lpid" ] && ! llama_ready; then
+	say "waiting for the llama.cpp build (until ${LLAMA_DEADLINE}s)"
+	while kill -0 "$lpid" 2>/dev/null && [ $(($(date +%s) - t_start)) -lt "$LLAMA_DEADLINE" ]; do
+		sleep 2
+	done
 	if ! llama_ready; then
 		say "llama.cpp build not finished or failed (last lines of llama-build.log):"
 		tail -5 "$out/llama-build.log"
 		stop_llama_build
 	fi
-	# Round B: on a quiet machine, with llama.cpp alternating when it is there.
-	for m in "${models[@]}"; do
-		llama_ready && run_llama "$m"
-		run_ours "$m" "$out/tierbench-B.jsonl"
-	done
 fi
+for m in "${models[@]}"; do
+	llama_ready && run_llama "$m"
+	run_ours "$m" "$out/tierbench-B.jsonl"
+done
 stop_llama_build
 
 # 6. With NCU=1 (and NCU_BY seconds after the start not yet passed, default 420): Nsight
-# Compute on 12 decode product kernels of the last Q4_K_M model, for each kernel's time and
-# DRAM throughput against the peak.
+# Compute on 24 decode kernels (products, activation roundings, attention, RoPE) of the last
+# Q4_K_M model: each one's time and DRAM throughput against the peak.
 ncu=$(command -v ncu)
 for c in /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
 	[ -z "$ncu" ] && [ -x "$c" ] && ncu=$c
@@ -246,10 +251,10 @@ for m in "${models[@]}"; do
 done
 if [ "${NCU:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$nm" ] && [ $(($(date +%s) - t_start)) -lt "${NCU_BY:-420}" ]; then
 	say "ncu: decode product kernels of $(basename "$nm")"
-	tb timeout 60 "$ncu" --clock-control none -k regex:k_mmvq --launch-skip 200 --launch-count 12 \
+	tb timeout 60 "$ncu" --clock-control none -k regex:"k_(mmvq|quant|attn|rope)" --launch-skip 300 --launch-count 24 \
 		--metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
 		"$TB" bench -m "$nm" --device cuda -p 0 -n 16 -r 1 >"$out/ncu.log" 2>&1
-	grep -E 'k_mmvq|gpu__time|dram__' "$out/ncu.log" | sed -E 's/^ +/    /' | cut -c1-150 | head -60
+	grep -E 'k_(mmvq|quant|attn|rope)|gpu__time|dram__' "$out/ncu.log" | sed -E 's/^ +/    /' | cut -c1-150 | head -80
 fi
 
 # 7. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.

@@ -104,11 +104,11 @@ enum { T_Q8_0 = 8, T_Q2_K = 10, T_Q4_K = 12, T_Q6_K = 14, T_IQ4_NL = 20, T_IQ4_X
 // type has a term on the activation sums.
 template <int T> struct TR;
 template <> struct TR<T_Q8_0> { enum { QK = 32, RAW = 34, QB = 32, MB = 2, WB = 32, P = 2, U = 2, MIN = 0 }; };
-template <> struct TR<T_IQ4_NL> { enum { QK = 32, RAW = 18, QB = 16, MB = 2, WB = 16, P = 2, U = 4, MIN = 0 }; };
-template <> struct TR<T_IQ4_XS> { enum { QK = 256, RAW = 136, QB = 128, MB = 8, WB = 16, P = 2, U = 4, MIN = 0 }; };
-template <> struct TR<T_Q4_K> { enum { QK = 256, RAW = 144, QB = 128, MB = 16, WB = 16, P = 2, U = 4, MIN = 1 }; };
-template <> struct TR<T_Q6_K> { enum { QK = 256, RAW = 210, QB = 192, MB = 20, WB = 48, P = 4, U = 2, MIN = 1 }; };
-template <> struct TR<T_Q2_K> { enum { QK = 256, RAW = 84, QB = 64, MB = 20, WB = 16, P = 4, U = 4, MIN = 1 }; };
+template <> struct TR<T_IQ4_NL> { enum { QK = 32, RAW = 18, QB = 16, MB = 2, WB = 16, P = 2, U = 2, MIN = 0 }; };
+template <> struct TR<T_IQ4_XS> { enum { QK = 256, RAW = 136, QB = 128, MB = 8, WB = 16, P = 2, U = 2, MIN = 0 }; };
+template <> struct TR<T_Q4_K> { enum { QK = 256, RAW = 144, QB = 128, MB = 16, WB = 16, P = 2, U = 2, MIN = 1 }; };
+template <> struct TR<T_Q6_K> { enum { QK = 256, RAW = 210, QB = 192, MB = 20, WB = 48, P = 4, U = 1, MIN = 1 }; };
+template <> struct TR<T_Q2_K> { enum { QK = 256, RAW = 84, QB = 64, MB = 20, WB = 16, P = 4, U = 2, MIN = 1 }; };
 
 struct layout {
 	int qk, raw, qb, mb;
@@ -193,13 +193,17 @@ __device__ __forceinline__ float warp_max(float v)
 	return v;
 }
 
-// One block of 256 threads per token; each warp rounds whole blocks (Q8_0: 32 values, one per
-// lane; Q8_K: 256 values, 8 per lane). The roundings are the CPU path's (engine/quant.c).
+// Blocks of 256 threads, blockIdx.y the token, each covering QCHUNK values (with a norm, every
+// block first sums the squares of the whole row, in the same order); each warp rounds 256
+// values: 8 Q8_0 blocks (one value per lane) or one Q8_K block (8 per lane). The roundings are
+// the CPU path's (engine/quant.c).
+constexpr int QCHUNK = 2048;
 __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const float *nw, float eps, int64_t ncols,
 	signed char *aq, float *ad, int *as)
 {
 	__shared__ double part[8];
-	const int t = blockIdx.x, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+	const int t = blockIdx.y, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+	const int64_t c0 = (int64_t)blockIdx.x * QCHUNK / 256 + wid;   // this warp's 256-value chunk
 	const float *x = X + (size_t)t * ncols;
 	float scale = 1.f;
 	if (nw) {
@@ -222,7 +226,8 @@ __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const f
 	float *d = ad + (size_t)t * (ncols / 32);
 	int *s16 = as + (size_t)t * (ncols / 16);
 	if (kind == CU_ACT_Q8_0) {
-		for (int64_t b = wid; b < ncols / 32; b += 8) {
+		const int64_t bend = (c0 + 1) * 8 < ncols / 32 ? (c0 + 1) * 8 : ncols / 32;
+		for (int64_t b = c0 * 8; b < bend; b++) {
 			const int64_t i = b * 32 + lane;
 			const float v = nw ? (x[i] * scale) * nw[i] : x[i];
 			const float amax = warp_max(fabsf(v));
@@ -238,8 +243,8 @@ __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const f
 		}
 		return;
 	}
-	for (int64_t b = wid; b < ncols / 256; b += 8) {
-		const int64_t i0 = b * 256 + lane * 8;
+	if (c0 < ncols / 256) {
+		const int64_t b = c0, i0 = b * 256 + lane * 8;
 		float v[8];
 		float am = -1.f;
 		int ai = 0;
@@ -376,50 +381,67 @@ HD void load_meta(const unsigned char *m, int64_t blk, int k, meta &mt)
 	}
 }
 
+// Where item k of block blk meets the activations: the offsets of its parts' 16 values and the
+// index of their scale (depends on the position only, so the activations can be loaded together
+// with the weights).
+template <int T>
+HD void item_offsets(int64_t blk, int k, int *off, int &xdi)
+{
+	if (T == T_Q8_0 || T == T_IQ4_NL) {
+		off[0] = (int)(32 * blk);
+		off[1] = off[0] + 16;
+		xdi = (int)blk;
+		return;
+	}
+	xdi = (int)(8 * blk);
+	if (T == T_IQ4_XS) {
+		off[0] = (int)(256 * blk + 32 * k);
+		off[1] = off[0] + 16;
+	} else if (T == T_Q4_K) {
+		off[0] = (int)(256 * blk + 64 * (k / 2) + 16 * (k % 2));
+		off[1] = off[0] + 32;
+	} else {   // Q6_K, Q2_K
+TB_UNROLL
+		for (int p = 0; p < TR<T>::P; p++)
+			off[p] = (int)(256 * blk + 128 * (k / 2) + 32 * p + 16 * (k % 2));
+	}
+}
+
 template <int T>
 HD void decode(const uint4 *w, const meta &mt, int64_t blk, int k, item<T> &it)
 {
 	const unsigned *v = (const unsigned *)w;
+	item_offsets<T>(blk, k, it.off, it.xdi);
 	if (T == T_Q8_0) {
 TB_UNROLL
 		for (int j = 0; j < 4; j++) {
 			it.q[0][j] = (int)v[j];
 			it.q[1][j] = (int)v[4 + j];
 		}
-		it.off[0] = (int)(32 * blk);
-		it.off[1] = it.off[0] + 16;
 		it.sc[0] = it.sc[1] = 1;
 		it.D = h2f(mt.u[0]);
 		it.DM = 0.f;
-		it.xdi = (int)blk;
 	} else if (T == T_IQ4_NL || T == T_IQ4_XS) {
 TB_UNROLL
 		for (int j = 0; j < 4; j++)
 			iq4_word(v[j], it.q[0][j], it.q[1][j]);
 		if (T == T_IQ4_NL) {
-			it.off[0] = (int)(32 * blk);
 			it.sc[0] = it.sc[1] = 1;
-			it.xdi = (int)blk;
 		} else {
 			const int g = k;
 			const unsigned sh = mt.u[0] >> 16;
 			const int ls = (((mt.u[1] >> (8 * (g / 2) + 4 * (g % 2))) & 0xf) | (((sh >> (2 * g)) & 3) << 4)) - 32;
-			it.off[0] = (int)(256 * blk + 32 * g);
 			it.sc[0] = it.sc[1] = ls;
-			it.xdi = (int)(8 * blk);
 		}
-		it.off[1] = it.off[0] + 16;
 		it.D = h2f(mt.u[0]);
 		it.DM = 0.f;
 	} else if (T == T_Q4_K) {
-		const int c = k / 2, h = k % 2;
+		const int c = k / 2;
 TB_UNROLL
 		for (int j = 0; j < 4; j++) {
 			it.q[0][j] = (int)(v[j] & 0x0f0f0f0fu);
 			it.q[1][j] = (int)((v[j] >> 4) & 0x0f0f0f0fu);
 		}
-		it.off[0] = (int)(256 * blk + 64 * c + 16 * h);
-		it.off[1] = it.off[0] + 32;
 		// 6-bit scales and minimums of sub-blocks 2c and 2c+1 (GGUF's Q4_K scale packing).
 TB_UNROLL
 		for (int p = 0; p < 2; p++) {
@@ -435,9 +457,8 @@ TB_UNROLL
 		}
 		it.D = h2f(mt.u[0]);
 		it.DM = h2f(mt.u[0] >> 16);
-		it.xdi = (int)(8 * blk);
 	} else if (T == T_Q6_K) {
-		const int c = k / 2, h = k % 2;
+		const int h = k % 2;
 TB_UNROLL
 		for (int j = 0; j < 4; j++) {
 			const unsigned a = v[j], b = v[4 + j], hb = v[8 + j];
@@ -448,14 +469,12 @@ TB_UNROLL
 		}
 TB_UNROLL
 		for (int p = 0; p < 4; p++) {
-			it.off[p] = (int)(256 * blk + 128 * c + 32 * p + 16 * h);
 			it.sc[p] = sbyte(mt.u[p / 2], 2 * (p % 2) + h);   // scale 8c + 2p + h
 			it.mn[p] = 32 * it.sc[p];                         // quants are stored + 32
 		}
 		it.D = it.DM = h2f(mt.u[2]);
-		it.xdi = (int)(8 * blk);
 	} else {   // Q2_K
-		const int c = k / 2, h = k % 2;
+		const int h = k % 2;
 TB_UNROLL
 		for (int j = 0; j < 4; j++)
 TB_UNROLL
@@ -464,37 +483,60 @@ TB_UNROLL
 TB_UNROLL
 		for (int p = 0; p < 4; p++) {
 			const int sb = ubyte(mt.u[p / 2], 2 * (p % 2) + h);   // scale 8c + 2p + h
-			it.off[p] = (int)(256 * blk + 128 * c + 32 * p + 16 * h);
 			it.sc[p] = sb & 0xf;
 			it.mn[p] = sb >> 4;
 		}
 		it.D = h2f(mt.u[2]);
 		it.DM = h2f(mt.u[2] >> 16);
-		it.xdi = (int)(8 * blk);
 	}
 }
 
 // The item's value for one token's rounded activations (xq quants, xd scales, xs sums). Fixed
 // operation order with explicitly rounded float steps, so every instantiation agrees bitwise.
+// The activations one item reads: its parts' quants and 16-sums, and their scale.
+template <int T> struct xact {
+	int4 q[TR<T>::P];
+	int s[TR<T>::P];
+	float d;
+};
+
 template <int T>
-HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs)
+HD void load_act(const int *off, int xdi, const signed char *xq, const float *xd, const int *xs, xact<T> &x)
+{
+TB_UNROLL
+	for (int p = 0; p < TR<T>::P; p++) {
+		x.q[p] = ld16(xq + off[p]);
+		if (TR<T>::MIN)
+			x.s[p] = ldro(xs + off[p] / 16);
+	}
+	x.d = ldro(xd + xdi);
+}
+
+template <int T>
+HD float item_dot_x(const item<T> &it, const xact<T> &x)
 {
 	int isum = 0, imin = 0;
 TB_UNROLL
 	for (int p = 0; p < TR<T>::P; p++) {
-		const int4 x = ld16(xq + it.off[p]);
-		int dp = dp4a(it.q[p][0], x.x, 0);
-		dp = dp4a(it.q[p][1], x.y, dp);
-		dp = dp4a(it.q[p][2], x.z, dp);
-		dp = dp4a(it.q[p][3], x.w, dp);
+		int dp = dp4a(it.q[p][0], x.q[p].x, 0);
+		dp = dp4a(it.q[p][1], x.q[p].y, dp);
+		dp = dp4a(it.q[p][2], x.q[p].z, dp);
+		dp = dp4a(it.q[p][3], x.q[p].w, dp);
 		isum += it.sc[p] * dp;
 		if (TR<T>::MIN)
-			imin += it.mn[p] * ldro(xs + it.off[p] / 16);
+			imin += it.mn[p] * x.s[p];
 	}
-	const float d = ldro(xd + it.xdi);
 	if (TR<T>::MIN)
-		return fmul(d, fsub(fmul(it.D, (float)isum), fmul(it.DM, (float)imin)));
-	return fmul(fmul(it.D, d), (float)isum);
+		return fmul(x.d, fsub(fmul(it.D, (float)isum), fmul(it.DM, (float)imin)));
+	return fmul(fmul(it.D, x.d), (float)isum);
+}
+
+template <int T>
+HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs)
+{
+	xact<T> x;
+	load_act<T>(it.off, it.xdi, xq, xd, xs, x);
+	return item_dot_x<T>(it, x);
 }
 
 struct mv_args {
@@ -513,42 +555,60 @@ struct mv_args {
 };
 
 constexpr int MV_WARPS = 4;
+constexpr int MV_THREADS = 32 * MV_WARPS;
 constexpr int MV_MAXT = 8;
 
-// Accumulates the row's items for every token: each lane takes items lane, lane + 32, ...,
-// U at a time with all their loads issued before the first product.
-template <int T, int NT>
-__device__ __forceinline__ void row_dot(const mv_args &a, const unsigned char *wq, const unsigned char *wm,
-	float *acc)
+// Accumulates R rows' items (R = 2: gate and up, same item positions) for every token: the
+// block's threads take items tid, tid + MV_THREADS, ..., U at a time with all their weight loads
+// (and, for one token, the activation loads) issued before the first product.
+template <int T, int NT, int R>
+__device__ __forceinline__ void rows_dot(const mv_args &a, const unsigned char *const *wq,
+	const unsigned char *const *wm, float (*acc)[NT])
 {
 	constexpr int IPB = TR<T>::QB / TR<T>::WB, WU = TR<T>::WB / 16, U = TR<T>::U;
-	const int lane = threadIdx.x & 31;
+	const int tid = threadIdx.x;
 	const int64_t nb = a.ncols / TR<T>::QK, nwi = nb * IPB;
-	for (int64_t base = 0; base < nwi; base += 32 * U) {
-		uint4 wv[U][WU];
-		meta mt[U];
+	for (int64_t base = 0; base < nwi; base += MV_THREADS * U) {
+		uint4 wv[R][U][WU];
+		meta mt[R][U];
+		xact<T> xa[NT == 1 ? U : 1];
 TB_UNROLL
 		for (int u = 0; u < U; u++) {
-			const int64_t i = base + u * 32 + lane;
+			const int64_t i = base + u * MV_THREADS + tid;
 			if (i < nwi) {
-				const uint4 *src = (const uint4 *)(wq + i * TR<T>::WB);
 TB_UNROLL
-				for (int k = 0; k < WU; k++)
-					wv[u][k] = __ldcs(src + k);
-				load_meta<T>(wm, i / IPB, (int)(i % IPB), mt[u]);
+				for (int r = 0; r < R; r++) {
+					const uint4 *src = (const uint4 *)(wq[r] + i * TR<T>::WB);
+TB_UNROLL
+					for (int k = 0; k < WU; k++)
+						wv[r][u][k] = __ldcs(src + k);
+					load_meta<T>(wm[r], i / IPB, (int)(i % IPB), mt[r][u]);
+				}
+				if (NT == 1) {
+					int off[TR<T>::P], xdi;
+					item_offsets<T>(i / IPB, (int)(i % IPB), off, xdi);
+					load_act<T>(off, xdi, a.aq, a.ad, a.as, xa[NT == 1 ? u : 0]);
+				}
 			}
 		}
 TB_UNROLL
 		for (int u = 0; u < U; u++) {
-			const int64_t i = base + u * 32 + lane;
+			const int64_t i = base + u * MV_THREADS + tid;
 			if (i < nwi) {
-				item<T> it;
-				decode<T>(wv[u], mt[u], i / IPB, (int)(i % IPB), it);
 TB_UNROLL
-				for (int t = 0; t < NT; t++)
-					if (NT == 1 || t < a.ntok)
-						acc[t] = fadd(acc[t], item_dot<T>(it, a.aq + (size_t)t * a.ncols,
-							a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16)));
+				for (int r = 0; r < R; r++) {
+					item<T> it;
+					decode<T>(wv[r][u], mt[r][u], i / IPB, (int)(i % IPB), it);
+					if (NT == 1) {
+						acc[r][0] = fadd(acc[r][0], item_dot_x<T>(it, xa[NT == 1 ? u : 0]));
+					} else {
+TB_UNROLL
+						for (int t = 0; t < NT; t++)
+							if (t < a.ntok)
+								acc[r][t] = fadd(acc[r][t], item_dot<T>(it, a.aq + (size_t)t * a.ncols,
+									a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16)));
+					}
+				}
 			}
 		}
 	}
@@ -561,11 +621,14 @@ __device__ __forceinline__ float warp_sum(float v)
 	return v;
 }
 
-// One warp per output row; a launch covers the rows of up to 3 segments in order.
+// One block per output row (the row's items spread over its MV_WARPS warps, partial sums added
+// in a fixed order); a launch covers the rows of up to 3 segments in order.
 template <int T, int NT, bool PAIR>
-__global__ void __launch_bounds__(32 * MV_WARPS) k_mmvq(mv_args a)
+__global__ void __launch_bounds__(MV_THREADS) k_mmvq(mv_args a)
 {
-	int64_t r = (int64_t)blockIdx.x * MV_WARPS + (threadIdx.x >> 5);
+	constexpr int R = PAIR ? 2 : 1;
+	__shared__ float red[R][NT][MV_WARPS];
+	int64_t r = blockIdx.x;
 	int s = 0;
 	while (s < a.nseg - 1 && r >= a.rows[s]) {
 		r -= a.rows[s];
@@ -575,46 +638,63 @@ __global__ void __launch_bounds__(32 * MV_WARPS) k_mmvq(mv_args a)
 		return;
 	const int64_t nb = a.ncols / TR<T>::QK, rows = a.rows[s];
 	const size_t qrb = (size_t)nb * TR<T>::QB, mrb = (size_t)nb * TR<T>::MB;
-	float acc[NT], acc2[NT];
+	float acc[R][NT];
 TB_UNROLL
-	for (int t = 0; t < NT; t++)
-		acc[t] = acc2[t] = 0.f;
-	row_dot<T, NT>(a, a.w[s] + r * qrb, a.w[s] + rows * qrb + r * mrb, acc);
-	if (PAIR)
-		row_dot<T, NT>(a, a.w2 + r * qrb, a.w2 + rows * qrb + r * mrb, acc2);
-	const int lane = threadIdx.x & 31;
+	for (int k = 0; k < R; k++)
+TB_UNROLL
+		for (int t = 0; t < NT; t++)
+			acc[k][t] = 0.f;
+	const unsigned char *wq[R], *wm[R];
+	wq[0] = a.w[s] + r * qrb;
+	wm[0] = a.w[s] + rows * qrb + r * mrb;
+	if (PAIR) {
+		wq[R - 1] = a.w2 + r * qrb;
+		wm[R - 1] = a.w2 + rows * qrb + r * mrb;
+	}
+	rows_dot<T, NT, R>(a, wq, wm, acc);
+	const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+TB_UNROLL
+	for (int k = 0; k < R; k++)
+TB_UNROLL
+		for (int t = 0; t < NT; t++) {
+			const float v = warp_sum(acc[k][t]);
+			if (lane == 0)
+				red[k][t][wid] = v;
+		}
+	__syncthreads();
+	if (threadIdx.x != 0)
+		return;
 	float *y = a.y[s];
 	const float b = a.bias[s] ? a.bias[s][r] : 0.f;
-TB_UNROLL
-	for (int t = 0; t < NT; t++) {
-		if (NT == 1 || t < a.ntok) {
-			float v = __fadd_rn(warp_sum(acc[t]), b);
-			if (PAIR) {
-				const float u = warp_sum(acc2[t]);
-				v = __fmul_rn(v / (1.0f + expf(-v)), u);
-			}
-			if (lane == 0) {
-				float *o = y + (size_t)t * rows + r;
-				*o = a.add ? __fadd_rn(*o, v) : v;
-			}
+	for (int t = 0; t < NT && t < a.ntok; t++) {
+		float sum[R];
+		for (int k = 0; k < R; k++) {
+			sum[k] = red[k][t][0];
+			for (int w = 1; w < MV_WARPS; w++)
+				sum[k] = __fadd_rn(sum[k], red[k][t][w]);
 		}
+		float v = __fadd_rn(sum[0], b);
+		if (PAIR)
+			v = __fmul_rn(v / (1.0f + expf(-v)), sum[R - 1]);
+		float *o = y + (size_t)t * rows + r;
+		*o = a.add ? __fadd_rn(*o, v) : v;
 	}
 }
 
 template <int T>
 void launch(const mv_args &a, int64_t total, bool pair, cudaStream_t st)
 {
-	const unsigned grid = (unsigned)((total + MV_WARPS - 1) / MV_WARPS);
+	const unsigned grid = (unsigned)total;
 	if (a.ntok == 1) {
 		if (pair)
-			k_mmvq<T, 1, true><<<grid, 32 * MV_WARPS, 0, st>>>(a);
+			k_mmvq<T, 1, true><<<grid, MV_THREADS, 0, st>>>(a);
 		else
-			k_mmvq<T, 1, false><<<grid, 32 * MV_WARPS, 0, st>>>(a);
+			k_mmvq<T, 1, false><<<grid, MV_THREADS, 0, st>>>(a);
 	} else {
 		if (pair)
-			k_mmvq<T, MV_MAXT, true><<<grid, 32 * MV_WARPS, 0, st>>>(a);
+			k_mmvq<T, MV_MAXT, true><<<grid, MV_THREADS, 0, st>>>(a);
 		else
-			k_mmvq<T, MV_MAXT, false><<<grid, 32 * MV_WARPS, 0, st>>>(a);
+			k_mmvq<T, MV_MAXT, false><<<grid, MV_THREADS, 0, st>>>(a);
 	}
 }
 
@@ -701,7 +781,8 @@ cudaError_t cu_pack(int type, const unsigned char *raw, int64_t ne0, int64_t ne1
 void cu_quant_act(int kind, const float *X, const float *norm_w, float eps, int n, int64_t ncols, cu_qact a,
 	cudaStream_t st)
 {
-	k_quant<<<n, 256, 0, st>>>(kind, X, norm_w, eps, ncols, a.q, a.d, a.s);
+	k_quant<<<dim3((unsigned)((ncols + QCHUNK - 1) / QCHUNK), n), 256, 0, st>>>(kind, X, norm_w, eps, ncols, a.q,
+		a.d, a.s);
 }
 
 void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2, int64_t ncols, cu_qact act,

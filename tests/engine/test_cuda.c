@@ -191,9 +191,10 @@ static void test_cuda_packed_kernel_arithmetic_matches_the_cpu_on_the_host(void)
 
 #ifdef TB_CUDA
 /* Prompt ids and greedy continuation of one model on one device; returns the number of tokens
- * written to out, or -1. Also keeps the first step's logits in first (n_vocab floats). */
+ * written to out, or -1. Also keeps the first step's logits in first (n_vocab floats) and each
+ * step's gap between its two largest logits in gap[]. */
 static int greedy(const char *path, int device, const int32_t *prompt, int n_prompt, int n_gen,
-		int32_t *out, float *first, int *nv_out)
+		int32_t *out, float *first, double *gap, int *nv_out)
 {
 	eng_opts o = eng_opts_default();
 	eng_ctx_params cp = eng_ctx_params_default();
@@ -220,17 +221,23 @@ static int greedy(const char *path, int device, const int32_t *prompt, int n_pro
 	b.token = prompt;
 	for (int s = 0; s < n_gen; s++) {
 		const float *lg;
-		int best = 0;
+		int best = 0, second = -1;
 
 		if (eng_decode(c, &b) != 0)
 			break;
 		lg = eng_logits(c, b.n - 1);
 		if (s == 0)
 			memcpy(first, lg, sizeof(float) * (size_t)*nv_out);
-		for (int i = 1; i < *nv_out; i++)
-			if (lg[i] > lg[best])
+		for (int i = 1; i < *nv_out; i++) {
+			if (lg[i] > lg[best]) {
+				second = best;
 				best = i;
+			} else if (second < 0 || lg[i] > lg[second]) {
+				second = i;
+			}
+		}
 		out[s] = best;
+		gap[s] = second >= 0 ? (double)lg[best] - lg[second] : 1e30;
 		b.n = 1;
 		b.token = &out[s];
 	}
@@ -241,15 +248,22 @@ static int greedy(const char *path, int device, const int32_t *prompt, int n_pro
 #endif
 
 /* Every model with a llama.cpp reference in the shared folder: the reference prompt, then 32
- * greedy tokens on the CPU and on the GPU; the tokens must be the same, the first logits close. */
+ * greedy tokens on the CPU and on the GPU. The tokens must be the same up to the first step
+ * where they part, and they may part only at a near tie: where the CPU's two best logits are
+ * within the file's logit tolerance (test_model.c's, from the spread between the CPU's own
+ * kernel levels; the GPU sums in yet another order, and one flipped rounding of an activation
+ * block moves logits by 0.02-0.1 on these random-weight models). stories260K (F32) must match
+ * all 32. The first step's largest logit difference is printed. */
 static void test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model(void)
 {
 #ifndef TB_CUDA
 	TB_SKIP("built without CUDA (make CUDA=1)");
 #else
-	static const char *const refs[] = { "stories260K", "derived/stories260K-Q4_K_M", "derived/stories260K-Q2_K",
-		"synthetic/synth-tiny-F16", "synthetic/synth-tiny-Q8_0", "synthetic/synth-tiny-Q6_K",
-		"synthetic/synth-tiny-Q4_K_M", "synthetic/synth-tiny-Q2_K" };
+	static const struct { const char *name; double tol; } refs[] = { { "stories260K", 0 },
+		{ "derived/stories260K-Q4_K_M", 0.06 }, { "derived/stories260K-Q2_K", 0.2 },
+		{ "synthetic/synth-tiny-F16", 4e-3 }, { "synthetic/synth-tiny-Q8_0", 0.05 },
+		{ "synthetic/synth-tiny-Q6_K", 0.15 }, { "synthetic/synth-tiny-Q4_K_M", 0.06 },
+		{ "synthetic/synth-tiny-Q2_K", 0.2 } };
 	const char *sh = tb_shared_dir();
 	int checked = 0;
 
@@ -262,12 +276,13 @@ static void test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model(void)
 		char *text;
 		cJSON *j, *ids;
 		int32_t prompt[256], cpu[32], gpu[32];
+		double gap[32], gap_gpu[32];
 		float *l_cpu = malloc(sizeof(float) * 300000), *l_gpu = malloc(sizeof(float) * 300000);
 		int np = 0, nv = 0, same = 0;
 		double md = 0;
 
-		snprintf(path, sizeof path, "%s/models/%s.ref.json", sh, refs[k]);
-		snprintf(gguf, sizeof gguf, "%s/models/%s.gguf", sh, refs[k]);
+		snprintf(path, sizeof path, "%s/models/%s.ref.json", sh, refs[k].name);
+		snprintf(gguf, sizeof gguf, "%s/models/%s.gguf", sh, refs[k].name);
 		text = tb_slurp(path, NULL);
 		if (!text) {
 			printf("  %s: missing, skipped\n", path);
@@ -283,15 +298,18 @@ static void test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model(void)
 			prompt[np++] = (int32_t)it->valuedouble;
 		cJSON_Delete(j);
 		TB_REQUIRE(l_cpu && l_gpu && np > 0);
-		TB_REQUIRE(greedy(gguf, ENG_DEVICE_CPU, prompt, np, 32, cpu, l_cpu, &nv) == 32);
-		TB_REQUIRE(greedy(gguf, ENG_DEVICE_CUDA, prompt, np, 32, gpu, l_gpu, &nv) == 32);
+		TB_REQUIRE(greedy(gguf, ENG_DEVICE_CPU, prompt, np, 32, cpu, l_cpu, gap, &nv) == 32);
+		TB_REQUIRE(greedy(gguf, ENG_DEVICE_CUDA, prompt, np, 32, gpu, l_gpu, gap_gpu, &nv) == 32);
 		for (int i = 0; i < 32 && cpu[i] == gpu[i]; i++)
 			same++;
 		for (int i = 0; i < nv; i++)
 			if (fabs(l_cpu[i] - l_gpu[i]) > md)
 				md = fabs(l_cpu[i] - l_gpu[i]);
-		printf("  %s: greedy %d/32 equal, first-step max |logit diff| %.2e\n", refs[k], same, md);
-		TB_CHECK_INT(same, 32);
+		printf("  %s: greedy %d/32 equal", refs[k].name, same);
+		if (same < 32)
+			printf(" (then a CPU top-2 gap of %.4f, tolerance %g)", gap[same], refs[k].tol);
+		printf(", first-step max |logit diff| %.2e\n", md);
+		TB_CHECK(same == 32 || gap[same] <= refs[k].tol);
 		checked++;
 		free(l_cpu);
 		free(l_gpu);
