@@ -84,14 +84,29 @@ typedef struct fence {
 	int python;                /* tagged python / py / python3, or untagged */
 } fence;
 
-/* Finds fenced blocks (``` at a line start, optional language tag). A block without a closing
- * fence runs to the end of the text. Returns the count (at most max). */
+/* A fence line: ``` after at most three spaces at a line start (as Markdown has it). Inline ```
+ * inside a line -- a comment or a string such as "# formatted like ```python```" -- is content,
+ * not a fence. Returns the first fence at or after p (its backticks), or NULL. */
+static const char *next_fence(const char *t, const char *p)
+{
+	for (const char *f = strstr(p, "```"); f; f = strstr(f + 3, "```")) {
+		const char *ls = f;
+		while (ls > t && ls[-1] == ' ' && f - ls < 4)
+			ls--;
+		if ((ls == t || ls[-1] == '\n') && f - ls <= 3)
+			return f;
+	}
+	return NULL;
+}
+
+/* Finds fenced blocks (a fence line with an optional language tag, up to the next fence line). A
+ * block without a closing fence runs to the end of the text. Returns the count (at most max). */
 static size_t find_fences(const char *t, fence *out, size_t max)
 {
 	size_t n = 0;
 	const char *p = t;
 	while (n < max) {
-		const char *f = strstr(p, "```"), *tag, *body, *close;
+		const char *f = next_fence(t, p), *tag, *body, *close;
 		size_t taglen;
 		if (!f)
 			break;
@@ -103,11 +118,10 @@ static size_t find_fences(const char *t, fence *out, size_t max)
 									 tag[2] == '\r')) ||
 				strspn(tag, " \r") == taglen;
 		out[n].start = body;
-		close = strstr(body, "```");
-		/* A closing fence is ``` alone at a line start; inline ``` inside a line is content. */
-		while (close && close > body && close[-1] != '\n')
-			close = strstr(close + 3, "```");
+		close = *body ? next_fence(t, body) : NULL;
 		out[n].end = close ? close : body + strlen(body);
+		while (close && out[n].end > body && out[n].end[-1] == ' ')
+			out[n].end--;   /* the closing fence's indentation */
 		n++;
 		if (!close)
 			break;

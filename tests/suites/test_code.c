@@ -74,6 +74,15 @@ static void test_code_extract_without_fences_starts_at_the_code(void)
 	check_extract("The answer is below.\ndef h(n):\n    return n\n", "h", 1, "def h(n):\n    return n\n");
 	/* A completion is used as it is. */
 	check_extract("    return n * 2\n", "h", 0, "    return n * 2\n");
+	/* Inline ``` in a comment or string is content, not a fence (completion and chat mode). */
+	check_extract("    # formatted like ```python```\n    return n\n", "h", 0,
+		      "    # formatted like ```python```\n    return n\n");
+	check_extract("    s = \"```\"\n    return s + \"```py\"\n", "h", 0,
+		      "    s = \"```\"\n    return s + \"```py\"\n");
+	check_extract("Here:\n```python\ndef h(n):\n    # like ```this```\n    return n\n```\nok", "h", 1,
+		      "def h(n):\n    # like ```this```\n    return n\n");
+	check_extract("Here:\n   ```python\ndef h(n):\n    return n\n   ```\nok", "h", 1,
+		      "def h(n):\n    return n\n");
 	check_extract("", "h", 1, "");
 	check_extract(NULL, "h", 1, "");
 }
@@ -169,6 +178,8 @@ static void test_code_small_humaneval_file_builds_both_prompts_and_scores(void)
 	prov_req_release(&rq);
 	/* A base model continues the body; text after a stop string is cut. */
 	TB_CHECK_NEAR(score_text(s, 0, "    return math.pi * r * r\n\ndef junk(:\n", NULL), 1.0, 0);
+	TB_CHECK_NEAR(score_text(s, 0, "    # formatted like ```python```\n    return math.pi * r * r\n", NULL),
+		      1.0, 0);
 	TB_CHECK_NEAR(score_text(s, 0, "    return 2 * math.pi * r\n", &ans), 0.0, 0);
 	TB_CHECK(ans && strncmp(ans, "failed: AssertionError", 22) == 0);
 	free(ans);
@@ -219,8 +230,11 @@ static void test_code_real_humaneval_items_pass_with_their_solution_and_fail_wit
 		const char *sol = cJSON_GetObjectItem(o, "canonical_solution")->valuestring;
 		size_t len = strlen(prompt) + strlen(sol) + 64;
 		char *reply = malloc(len);
+		TB_REQUIRE(reply != NULL);
 		TB_CHECK_NEAR(score_text(base, i, sol, NULL), 1.0, 0);
 		TB_CHECK_NEAR(score_text(base, i, "    pass\n", NULL), 0.0, 0);
+		snprintf(reply, len, "%s    # formatted like ```python```\n", sol);
+		TB_CHECK_NEAR(score_text(base, i, reply, NULL), 1.0, 0);
 		snprintf(reply, len, "Sure.\n```python\n%s%s```\nThat is all.", prompt, sol);
 		TB_CHECK_NEAR(score_text(chat, i, reply, NULL), 1.0, 0);
 		free(reply);
