@@ -140,6 +140,20 @@ static int unwrap_commands(char **s)
 	return 0;
 }
 
+/* "_{8}" -> "_8": a one-character subscript in braces, as a base is written both ways. */
+static int unbrace_subscripts(char *s)
+{
+	char *p = s;
+	while ((p = strstr(p, "_{"))) {
+		if (isalnum((unsigned char)p[2]) && p[3] == '}') {
+			p[1] = p[2];
+			memmove(p + 2, p + 4, strlen(p + 4) + 1);
+		}
+		p++;
+	}
+	return 0;
+}
+
 /* Unit words an answer may carry after its number. */
 static const char *const unit_words[] = {
 	"degrees", "degree", "units", "unit", "square", "sq", "cm", "centimeters", "meters", "m",
@@ -246,6 +260,9 @@ char *suite_math_normalize(const char *in)
 			return NULL;
 	if (replace_all(&s, "\x01", "\\\\"))
 		return NULL;
+	/* "2{,}220" (a TeX thousands comma) is "2,220"; "52_{8}" (a base) is "52_8" */
+	if (replace_all(&s, "{,}", ",") || unbrace_subscripts(s))
+		return NULL;
 	if (replace_all(&s, "\\dfrac", "\\frac") || replace_all(&s, "\\tfrac", "\\frac") ||
 	    unwrap_commands(&s) || replace_all(&s, "\n", " "))
 		return NULL;
@@ -313,13 +330,122 @@ char *suite_math_normalize(const char *in)
 
 /* ------------------------------------------------------------------ evaluator */
 
+/* A value: its double, and where every step was exact (integers, finite decimals, fractions,
+ * + - * / and integer powers) the same value as a reduced rational num/den (den > 0). Exact values
+ * are compared exactly: 11111111101 is not 11111111100 and 0.333333 is not 1/3. A step that
+ * leaves the rationals (roots, pi, letters) or overflows 64 bits makes the value inexact. */
+typedef struct val {
+	double d;
+	int64_t num, den;
+	int exact;
+} val;
+
 typedef struct ev {
 	const char *p;
 	double var[26];   /* a sample value per letter */
 	int ok;
 } ev;
 
-static double ev_expr(ev *e);
+static val v_inexact(double d)
+{
+	val v = { d, 0, 1, 0 };
+	return v;
+}
+
+/* The rational n/d reduced, or an inexact value where it cannot be held. */
+static val v_ratio(__int128 n, __int128 d, double approx)
+{
+	val v = { approx, 0, 1, 0 };
+	__int128 g;
+	if (d == 0)
+		return v;
+	if (d < 0)
+		n = -n, d = -d;
+	{
+		__int128 a = n < 0 ? -n : n, b = d;
+		while (b) {
+			__int128 t = a % b;
+			a = b;
+			b = t;
+		}
+		g = a ? a : 1;
+	}
+	n /= g;
+	d /= g;
+	if (n > INT64_MAX || n < -INT64_MAX || d > INT64_MAX)
+		return v;
+	v.num = (int64_t)n;
+	v.den = (int64_t)d;
+	v.exact = 1;
+	v.d = (double)v.num / (double)v.den;
+	return v;
+}
+
+static val v_add(val a, val b, int sign)
+{
+	if (!a.exact || !b.exact)
+		return v_inexact(a.d + sign * b.d);
+	return v_ratio((__int128)a.num * b.den + sign * (__int128)b.num * a.den, (__int128)a.den * b.den,
+		       a.d + sign * b.d);
+}
+
+static val v_mul(val a, val b)
+{
+	if (!a.exact || !b.exact)
+		return v_inexact(a.d * b.d);
+	return v_ratio((__int128)a.num * b.num, (__int128)a.den * b.den, a.d * b.d);
+}
+
+static val v_div(val a, val b)
+{
+	if (!a.exact || !b.exact || b.num == 0)
+		return v_inexact(a.d / b.d);
+	return v_ratio((__int128)a.num * b.den, (__int128)a.den * b.num, a.d / b.d);
+}
+
+static val v_pow(val b, val x)
+{
+	double d = pow(b.d, x.d);
+	if (b.exact && x.exact && x.den == 1 && x.num >= -64 && x.num <= 64) {
+		val r = v_ratio(1, 1, 1);
+		int64_t k = x.num < 0 ? -x.num : x.num;
+		for (int64_t i = 0; i < k && r.exact; i++)
+			r = v_mul(r, b);
+		if (r.exact && x.num < 0)
+			r = v_div(v_ratio(1, 1, 1), r);
+		if (r.exact)
+			return r;
+	}
+	return v_inexact(d);
+}
+
+/* A number literal: digits with an optional decimal part is exact; anything strtod reads
+ * beyond that (an exponent) is taken as a double. */
+static val v_literal(ev *e)
+{
+	const char *s = e->p;
+	char *end;
+	double d = strtod(s, &end);
+	__int128 n = 0, den = 1;
+	const char *q = s;
+	int frac = 0, fits = 1;
+	for (; q < end && (isdigit((unsigned char)*q) || (*q == '.' && !frac)); q++) {
+		if (*q == '.') {
+			frac = 1;
+			continue;
+		}
+		if (n > ((__int128)1 << 100))
+			fits = 0;
+		else
+			n = n * 10 + (*q - '0');
+		if (frac && fits)
+			den *= 10;
+	}
+	e->p = end;
+	return q == end && fits ? v_ratio(n, den, d) : v_inexact(d);
+}
+
+static val ev_expr(ev *e);
 
 static int at(ev *e, const char *tok)
 {
@@ -331,12 +457,12 @@ static int at(ev *e, const char *tok)
 	return 0;
 }
 
-static double ev_group(ev *e)
+static val ev_group(ev *e)
 {
-	double v;
+	val v;
 	if (!at(e, "{")) {
 		e->ok = 0;
-		return 0;
+		return v_inexact(0);
 	}
 	v = ev_expr(e);
 	if (!at(e, "}"))
@@ -344,17 +470,13 @@ static double ev_group(ev *e)
 	return v;
 }
 
-static double ev_primary(ev *e)
+static val ev_primary(ev *e)
 {
-	double v;
-	char *end;
+	val v;
 	if (!e->ok)
-		return 0;
-	if (isdigit((unsigned char)*e->p) || (*e->p == '.' && isdigit((unsigned char)e->p[1]))) {
-		v = strtod(e->p, &end);
-		e->p = end;
-		return v;
-	}
+		return v_inexact(0);
+	if (isdigit((unsigned char)*e->p) || (*e->p == '.' && isdigit((unsigned char)e->p[1])))
+		return v_literal(e);
 	if (at(e, "(") || at(e, "[")) {
 		v = ev_expr(e);
 		if (!at(e, ")") && !at(e, "]"))
@@ -364,82 +486,108 @@ static double ev_primary(ev *e)
 	if (*e->p == '{')
 		return ev_group(e);
 	if (at(e, "\\pi") || at(e, "pi"))
-		return M_PI;
+		return v_inexact(M_PI);
 	if (at(e, "\\frac")) {
-		double a = ev_group(e), b = ev_group(e);
-		return a / b;
+		val a = ev_group(e), b = ev_group(e);
+		return v_div(a, b);
 	}
 	if (at(e, "\\sqrt")) {
 		double idx = 2;
 		if (at(e, "[")) {
-			idx = ev_expr(e);
+			idx = ev_expr(e).d;
 			if (!at(e, "]"))
 				e->ok = 0;
 		}
 		v = ev_group(e);
-		return idx == 2 ? sqrt(v) : pow(v, 1.0 / idx);
+		return v_inexact(idx == 2 ? sqrt(v.d) : pow(v.d, 1.0 / idx));
 	}
 	if (isalpha((unsigned char)*e->p) && !isalpha((unsigned char)e->p[1])) {
-		v = e->var[tolower((unsigned char)*e->p) - 'a'];
+		v = v_inexact(e->var[tolower((unsigned char)*e->p) - 'a']);
 		e->p++;
 		return v;
 	}
 	e->ok = 0;
-	return 0;
+	return v_inexact(0);
 }
 
-static double ev_power(ev *e)
+static val ev_power(ev *e)
 {
-	double b = ev_primary(e);
+	val b = ev_primary(e);
 	if (e->ok && at(e, "^")) {
-		double x;
+		val x;
 		if (*e->p == '{') {
 			x = ev_group(e);
 		} else if (isdigit((unsigned char)*e->p)) {
-			x = *e->p++ - '0';   /* TeX: 2^10 is 2^1 followed by 0 */
+			x = v_ratio(*e->p++ - '0', 1, 0);   /* TeX: 2^10 is 2^1 followed by 0 */
 		} else {
 			x = ev_primary(e);
 		}
-		return pow(b, x);
+		return v_pow(b, x);
 	}
 	return b;
 }
 
-static double ev_unary(ev *e)
+static val ev_unary(ev *e)
 {
 	if (at(e, "-"))
-		return -ev_unary(e);
+		return v_mul(v_ratio(-1, 1, -1), ev_unary(e));
 	if (at(e, "+"))
 		return ev_unary(e);
 	return ev_power(e);
 }
 
-static double ev_term(ev *e)
+/* A mixed number: digits alone followed at once by \frac{digits}{digits}, as in 1\frac{4}{5}
+ * (9/5, not 4/5). */
+static int mixed_number_at(const char *start, const char *p)
 {
-	double v = ev_unary(e);
+	const char *d = p;
+	while (d > start && isdigit((unsigned char)d[-1]))
+		d--;
+	if (d == p || (d > start && (isalnum((unsigned char)d[-1]) || strchr(".}^_)", d[-1]))))
+		return 0;
+	if (strncmp(p, "\\frac{", 6) != 0)
+		return 0;
+	p += 6;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	p += strspn(p, "0123456789");
+	if (strncmp(p, "}{", 2) != 0 || !isdigit((unsigned char)p[2]))
+		return 0;
+	p += 2 + strspn(p + 2, "0123456789");
+	return *p == '}';
+}
+
+static val ev_term(ev *e, const char *start)
+{
+	val v = ev_unary(e);
 	while (e->ok) {
-		if (at(e, "*") || at(e, "\\cdot") || at(e, "\\times"))
-			v *= ev_unary(e);
-		else if (at(e, "/") || at(e, "\\div"))
-			v /= ev_unary(e);
-		else if (*e->p && (isalnum((unsigned char)*e->p) || *e->p == '(' || *e->p == '{' ||
-				   strncmp(e->p, "\\sqrt", 5) == 0 || strncmp(e->p, "\\pi", 3) == 0 ||
-				   strncmp(e->p, "\\frac", 5) == 0))
-			v *= ev_power(e);   /* implicit product: 2\sqrt{3}, 3x, 2(x+1) */
-		else
+		if (at(e, "*") || at(e, "\\cdot") || at(e, "\\times")) {
+			v = v_mul(v, ev_unary(e));
+		} else if (at(e, "/") || at(e, "\\div")) {
+			v = v_div(v, ev_unary(e));
+		} else if (mixed_number_at(start, e->p)) {
+			val f = ev_power(e);
+			v = v.d < 0 ? v_add(v, f, -1) : v_add(v, f, 1);
+		} else if (*e->p && (isalnum((unsigned char)*e->p) || *e->p == '(' || *e->p == '{' ||
+				     strncmp(e->p, "\\sqrt", 5) == 0 || strncmp(e->p, "\\pi", 3) == 0 ||
+				     strncmp(e->p, "\\frac", 5) == 0)) {
+			v = v_mul(v, ev_power(e));   /* implicit product: 2\sqrt{3}, 3x, 2(x+1) */
+		} else {
 			break;
+		}
 	}
 	return v;
 }
 
-static double ev_expr(ev *e)
+static val ev_expr(ev *e)
 {
-	double v = ev_term(e);
+	const char *start = e->p;
+	val v = ev_term(e, start);
 	while (e->ok) {
 		if (at(e, "+"))
-			v += ev_term(e);
+			v = v_add(v, ev_term(e, start), 1);
 		else if (at(e, "-"))
-			v -= ev_term(e);
+			v = v_add(v, ev_term(e, start), -1);
 		else
 			break;
 	}
@@ -447,18 +595,21 @@ static double ev_expr(ev *e)
 }
 
 /* Evaluates normalised s with letters at sample set k. Returns 0 with *out, or -1. */
-static int evaluate(const char *s, int k, double *out)
+static int evaluate(const char *s, int k, val *out)
 {
 	ev e = { s, { 0 }, 1 };
 	for (int i = 0; i < 26; i++)
 		e.var[i] = 0.5 + 0.37 * (double)((i * 7 + k * 11) % 23) + 0.013 * k;
 	*out = ev_expr(&e);
-	return e.ok && *e.p == 0 && isfinite(*out) ? 0 : -1;
+	return e.ok && *e.p == 0 && isfinite(out->d) ? 0 : -1;
 }
 
-static int num_equal(double a, double b)
+/* Exact values compare exactly; a tolerance only where a side is not a rational. */
+static int num_equal(val a, val b)
 {
-	return fabs(a - b) <= 1e-6 * fmax(1.0, fmax(fabs(a), fabs(b)));
+	if (a.exact && b.exact)
+		return a.num == b.num && a.den == b.den;
+	return fabs(a.d - b.d) <= 1e-6 * fmax(1.0, fmax(fabs(a.d), fabs(b.d)));
 }
 
 /* ------------------------------------------------------------------ equivalence */
@@ -543,7 +694,7 @@ static int equiv_norm(const char *a, const char *b, int depth)
 	size_t la = strlen(a), lb = strlen(b);
 	const char *ma, *mb;
 	size_t mla, mlb;
-	double x, y;
+	val x, y;
 
 	if (strcmp(a, b) == 0)
 		return 1;
