@@ -11,7 +11,7 @@ CUDA_ARCH ?= sm_80;sm_86;sm_89;sm_90
 NVCC     ?= $(CUDA_HOME)/bin/nvcc
 CC       ?= cc
 
-PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3
+PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3 zlib
 BUILD    := build/$(CONFIG)
 VERSION  := 0.1.0
 

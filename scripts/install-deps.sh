@@ -33,8 +33,9 @@ if command -v pkg-config >/dev/null 2>&1; then
 	need_pkg libpcre2-8 libpcre2-dev
 	need_pkg hwloc libhwloc-dev
 	need_pkg sqlite3 libsqlite3-dev
+	need_pkg zlib zlib1g-dev
 else
-	missing="$missing libcurl4-openssl-dev libcjson-dev libpcre2-dev libhwloc-dev libsqlite3-dev"
+	missing="$missing libcurl4-openssl-dev libcjson-dev libpcre2-dev libhwloc-dev libsqlite3-dev zlib1g-dev"
 fi
 need_cmd gnuplot gnuplot-nox
 need_cmd python3 python3

@@ -2,10 +2,14 @@
  * kinds share: item ids, the capped JSONL dataset reader, a growable string, request builders
  * and the seeded exemplar choice. Kinds live in their own files (gsm8k.c, ...). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "suites/suite_impl.h"
 
@@ -211,14 +215,70 @@ static long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
 		}
 		(*buf)[n++] = (char)c;
 	}
-	if (n == 0 && c == EOF)
-		return -1;
+	if ((n == 0 && c == EOF) || (c == EOF && ferror(f)))
+		return -1;   /* a line cut by a read error is not a line */
 	if (!*buf && !(*buf = malloc(*cap = 1)))   /* an empty last line before EOF: "\n" only */
 		return -3;
 	if (n && (*buf)[n - 1] == '\r')
 		n--;
 	(*buf)[n] = 0;
 	return (long)n;
+}
+
+/* gzip through stdio: gzread passes a file that is not gzip through unchanged, so one reader
+ * serves .jsonl and .jsonl.gz (openai/human-eval and evalplus ship the latter). A corrupt or
+ * truncated stream is a read error with errno EBADMSG. */
+static ssize_t gz_cookie_read(void *c, char *buf, size_t n)
+{
+	int got = gzread((gzFile)c, buf, n > (1u << 30) ? 1u << 30 : (unsigned)n), zerr = Z_OK;
+	if (got == 0)
+		gzerror((gzFile)c, &zerr);   /* a truncated stream ends with Z_BUF_ERROR */
+	if (got < 0 || zerr != Z_OK) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return got;
+}
+
+static int gz_cookie_close(void *c)
+{
+	return gzclose_r((gzFile)c) == Z_OK ? 0 : EOF;
+}
+
+FILE *suite_data_open(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	gzFile gz;
+	FILE *f;
+	cookie_io_functions_t io = { gz_cookie_read, NULL, NULL, gz_cookie_close };
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a file");
+		close(fd);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (!(gz = gzdopen(fd, "rb"))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	gzbuffer(gz, 1 << 17);
+	if (!(f = fopencookie(gz, "rb", io))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		gzclose_r(gz);
+	}
+	return f;
 }
 
 /* The id of one line: task_id, else unique_id, else the 0-based line number. A null field counts
@@ -262,10 +322,8 @@ long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud,
 		snprintf(err, errlen, "no dataset path given");
 		return -1;
 	}
-	if (!(f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (!(f = suite_data_open(path, err, errlen)))
 		return -1;
-	}
 	while ((limit <= 0 || n < limit) &&
 	       (len = read_line(f, &line, &cap, SUITE_MAX_LINE_BYTES)) != -1) {
 		char *text = line;
@@ -311,7 +369,11 @@ long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud,
 		n++;
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		if (errno == EBADMSG)
+			snprintf(err, errlen, "%s: corrupt or truncated gzip data after line %ld", path,
+				 line0 + 1);
+		else
+			snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (n == 0) {

@@ -100,6 +100,12 @@ typedef int (*suite_jsonl_fn)(void *ud, const cJSON *obj, const char *id, char *
 long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud, char *err,
 	size_t errlen);
 
+/* Opens a dataset file for reading: plain, or gzip-compressed (read through transparently,
+ * whatever the name). A directory, FIFO or device is refused at once ("PATH: not a regular file
+ * (a FIFO)"), never waited on. Returns the stream, or NULL with one line in err. Ownership: the
+ * caller closes the stream with fclose. */
+FILE *suite_data_open(const char *path, char *err, size_t errlen);
+
 /* The string field key of obj: 0 and *out set, or -1 with why "missing field \"KEY\"" or
  * "field \"KEY\" is not a string". Ownership: *out points into obj. */
 int suite_json_string(const cJSON *obj, const char *key, const char **out, char *why,

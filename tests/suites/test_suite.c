@@ -3,7 +3,10 @@
  * JSONL reader, the string builder, request builders and the seeded exemplar choice. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "test.h"
 #include "suites/suite_impl.h"
@@ -209,6 +212,44 @@ static void test_suite_jsonl_read_prefixes_callback_errors_with_file_and_line(vo
 	TB_CHECK_INT(suite_jsonl_read(NULL, 0, collect, &s, err, sizeof err), -1);
 }
 
+/* Writes text gzip-compressed to tmpdir/name; with cut > 0, only the first cut bytes of it. */
+static int write_gz(const char *name, const char *text, long cut, char *path, size_t pathlen)
+{
+	gzFile g;
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
+	if (!(g = gzopen(path, "wb")))
+		return -1;
+	gzputs(g, text);
+	if (gzclose(g) != Z_OK)
+		return -1;
+	return cut > 0 ? truncate(path, cut) : 0;
+}
+
+static void test_suite_jsonl_read_takes_gzip_and_refuses_what_is_not_a_file(void)
+{
+	char path[256], err[512], text[8192] = "";
+	seen s = { 0 };
+	/* The shipped form of HumanEval and evalplus: .jsonl.gz, read directly. */
+	for (int i = 0; i < 120; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "{\"name\": \"n%d\"}\n", i);
+	TB_REQUIRE(write_gz("r.jsonl.gz", text, 0, path, sizeof path) == 0);
+	TB_CHECK_INT(suite_jsonl_read(path, 0, collect, &s, err, sizeof err), 120);
+	TB_CHECK_STR(s.names[7], "n7");
+	/* A cut stream is an error naming the file, not a short dataset. */
+	memset(&s, 0, sizeof s);
+	TB_REQUIRE(write_gz("cut.jsonl.gz", text, 200, path, sizeof path) == 0);
+	TB_CHECK_INT(suite_jsonl_read(path, 0, collect, &s, err, sizeof err), -1);
+	TB_CHECK(strstr(err, "cut.jsonl.gz: corrupt or truncated gzip data") != NULL);
+	/* A FIFO is refused at once (it would block a reader forever), and so is a directory. */
+	snprintf(path, sizeof path, "%s/fifo.jsonl", tmpdir);
+	TB_REQUIRE(mkfifo(path, 0600) == 0);
+	TB_CHECK_INT(suite_jsonl_read(path, 0, collect, &s, err, sizeof err), -1);
+	TB_CHECK(strstr(err, "fifo.jsonl: not a regular file (a FIFO)") != NULL);
+	unlink(path);
+	TB_CHECK_INT(suite_jsonl_read(tmpdir, 0, collect, &s, err, sizeof err), -1);
+	TB_CHECK(strstr(err, "not a regular file (a directory)") != NULL);
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 static void test_suite_buf_builds_text_and_hands_it_over(void)
@@ -310,6 +351,7 @@ int main(void)
 	TB_RUN(test_suite_strerror_names_each_code);
 	TB_RUN(test_suite_jsonl_read_gives_ids_and_skips_blank_lines);
 	TB_RUN(test_suite_jsonl_read_prefixes_callback_errors_with_file_and_line);
+	TB_RUN(test_suite_jsonl_read_takes_gzip_and_refuses_what_is_not_a_file);
 	TB_RUN(test_suite_buf_builds_text_and_hands_it_over);
 	TB_RUN(test_suite_req_builders_fill_prompt_or_user_message);
 	TB_RUN(test_suite_pick_is_deterministic_distinct_and_seed_dependent);
