@@ -583,8 +583,9 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "exact McNemar on shared pass/fail items, paired bootstrap (%d replicates) for other "
 	    "scores, non-overlapping 95 %% intervals when the items differ); a target significantly "
 	    "worse than every leader so far leads the next tier (S, A, B, C, D; after D the rest are "
-	    "D). Overall: the weighted mean of each suite's score divided by that suite's best score, "
-	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
+	    "D). Overall: the weighted mean of the suites' accuracies, for targets that ran every "
+	    "weighted suite; its interval and comparisons a bootstrap stratified by suite (items "
+	    "resampled within each suite).",
 	    o->alpha, o->n_boot)))
 		goto fail;
 	if (results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||

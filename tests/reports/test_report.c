@@ -413,6 +413,93 @@ static void test_golden_tiers_and_quant_deltas_follow_the_planted_levels(void)
 	rep_set_free(s);
 }
 
+/* ---------------------------------------------------------------- overall */
+
+static const char overall_spec[] =
+	"{\"name\":\"overall\",\"concurrency\":1,\"targets\":["
+	"{\"id\":\"x\",\"provider\":\"samples\",\"model\":\"x.jsonl\"},"
+	"{\"id\":\"y\",\"provider\":\"samples\",\"model\":\"y.jsonl\"}],"
+	"\"suites\":[{\"name\":\"hard\"},{\"name\":\"easy\"}]}";
+
+/* 20 items per suite: x passes hard_x of "hard" and easy_x of "easy", y likewise. */
+static rep_set *overall_set(const char *dir, int hard_x, int easy_x, int hard_y, int easy_y)
+{
+	static planted p[80];
+	static char ids[20][8];
+	char err[256], path[512], lbl[512];
+	rep_set *s = rep_set_new();
+	size_t n = 0;
+	for (int i = 0; i < 20; i++) {
+		snprintf(ids[i], sizeof ids[i], "%02d", i);
+		p[n++] = (planted){ "x", "hard", ids[i], i < hard_x, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "x", "easy", ids[i], i < easy_x, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "y", "hard", ids[i], i < hard_y, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "y", "easy", ids[i], i < easy_y, 10, 100, 0, 10, 5, 0, 0, NULL };
+	}
+	snprintf(path, sizeof path, "%s/results.db", dir);
+	snprintf(lbl, sizeof lbl, "runs/%s", dir);
+	if (!s || write_run(dir, overall_spec, p, n) ||
+	    rep_set_add_store(s, path, lbl, -1, err, sizeof err)) {
+		rep_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static const rep_tier_row *overall_row(const rep_analysis *a, const rep_set *s, const char *id)
+{
+	const rep_tier_list *l = &a->tiers[a->n_suites];
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(s->targets[l->rows[i].target].id, id) == 0)
+			return &l->rows[i];
+	return NULL;
+}
+
+/* The overall score is the weighted mean of suite accuracies: one item of twenty in the hardest
+ * suite does not reorder it (dividing by each suite's best score did: 1 of 20 against 0 of 20
+ * counted as 100 % against 0 %), and its interval, a stratified bootstrap, stays in 0..100 %. */
+static void test_overall_is_a_weighted_mean_with_a_bounded_interval(void)
+{
+	rep_set *s1 = overall_set("overall1", 1, 10, 0, 20), *s2 = overall_set("overall2", 1, 10, 1, 20);
+	rep_opts o;
+	rep_analysis a1, a2, a3;
+	char err[256];
+	const rep_tier_row *x, *y;
+	TB_REQUIRE(s1 && s2);
+	rep_opts_default(&o);
+	TB_REQUIRE(rep_analysis_build(s1, &o, &a1, err, sizeof err) == 0);
+	TB_REQUIRE(rep_analysis_build(s2, &o, &a2, err, sizeof err) == 0);
+	TB_REQUIRE((x = overall_row(&a1, s1, "x")) && (y = overall_row(&a1, s1, "y")));
+	TB_CHECK_NEAR(x->score, (0.05 + 0.5) / 2, 1e-12);
+	TB_CHECK_NEAR(y->score, (0.0 + 1.0) / 2, 1e-12);
+	TB_CHECK(y->score > x->score);
+	TB_REQUIRE((x = overall_row(&a2, s2, "x")) && (y = overall_row(&a2, s2, "y")));
+	TB_CHECK(y->score > x->score);
+	TB_CHECK_STR(s2->targets[a2.tiers[a2.n_suites].rows[0].target].id, "y");
+	TB_CHECK_STR(s1->targets[a1.tiers[a1.n_suites].rows[0].target].id, "y");
+	/* y: 21 of 40 items; its interval lies in 0..1 around the score */
+	TB_CHECK(y->lo >= 0 && y->hi <= 1 && y->lo <= y->score && y->score <= y->hi);
+	TB_CHECK(y->hi - y->lo > 0.05);
+	/* seeded: the same interval again */
+	TB_REQUIRE(rep_analysis_build(s2, &o, &a3, err, sizeof err) == 0);
+	TB_CHECK(overall_row(&a3, s2, "y")->lo == y->lo && overall_row(&a3, s2, "y")->hi == y->hi);
+	rep_analysis_release(&a1);
+	rep_analysis_release(&a2);
+	rep_analysis_release(&a3);
+	rep_set_free(s1);
+	rep_set_free(s2);
+	/* near 100 %: 20 of 20 and 19 of 20 -- a normal interval would pass 100 % */
+	s1 = overall_set("overall3", 20, 19, 20, 20);
+	TB_REQUIRE(s1);
+	TB_REQUIRE(rep_analysis_build(s1, &o, &a1, err, sizeof err) == 0);
+	for (size_t i = 0; i < a1.tiers[a1.n_suites].n; i++) {
+		const rep_tier_row *r = &a1.tiers[a1.n_suites].rows[i];
+		TB_CHECK(r->lo >= 0 && r->hi <= 1 + 1e-12);
+	}
+	rep_analysis_release(&a1);
+	rep_set_free(s1);
+}
+
 static void test_weights_option_is_checked(void)
 {
 	rep_set *s = golden_set();
@@ -800,6 +887,7 @@ int main(void)
 	TB_RUN(test_golden_store_renders_expected_markdown_csv_json);
 	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
 	TB_RUN(test_weights_option_is_checked);
+	TB_RUN(test_overall_is_a_weighted_mean_with_a_bounded_interval);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary);
