@@ -173,8 +173,8 @@ static int results_table(rep_doc *d, const rep_set *s)
 	filler f = table_noted(d, "results", "Results per target and suite", 19, cols,
 		strdup("accuracy: mean primary score of scored samples; 95 % CI: Wilson "
 		"score interval (normal interval for non-binary scores); errors: failed samples, not in n; "
-		"e2e: end-to-end latency; out tok/s: output tokens over generation time (after the first "
-		"token); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
+		"e2e: end-to-end latency; out tok/s: decode rate of streamed samples, (tokens out - 1) over "
+		"the time from the first token to the end; – where not measured (not streamed); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
 		"the hourly cost x busy time"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];

@@ -38,8 +38,8 @@ typedef struct rep_ts {
 	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
 	double *tpot;                  /* [n_tpot] per sample: (e2e - TTFT) / (tokens out - 1), ms */
 	size_t n_tpot, cap_tpot;
-	double gen_ms;                 /* sum of generation time of rows with output tokens */
-	int64_t gen_tokens;
+	double gen_ms;                 /* streamed rows: sum of e2e - TTFT (> 0, tokens out > 1) */
+	int64_t gen_tokens;            /* of those rows: sum of tokens out - 1 */
 	double lat_ms_sum;             /* sum of latency over rows with a latency */
 	int64_t lat_tokens, lat_tokens_out;   /* tokens (in+out, out) of those rows */
 	int64_t tin, tout, treason;

@@ -622,16 +622,17 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	static const planted p[] = {
 		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
 		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
+		{ "box", "gsm8k", "1", 1, 999.99, 1000, 0, 100, 120, 0, 0, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
 	sqlite3 *db;
 	const rep_ts *ts;
 	char *md, *js;
-	TB_REQUIRE(write_run("itl", cost_spec, p, 2) == 0);
+	TB_REQUIRE(write_run("itl", cost_spec, p, 3) == 0);
 	TB_REQUIRE(sqlite3_open("itl/results.db", &db) == SQLITE_OK);
-	TB_REQUIRE(sqlite3_exec(db, "UPDATE samples SET itl_json = '[10,20]' WHERE item = '1';"
-		"UPDATE samples SET itl_json = '[30,40]' WHERE item = '2'", NULL, NULL, NULL) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_exec(db, "UPDATE samples SET itl_json = '[10,20]' WHERE item = '1' AND target = 'api';"
+		"UPDATE samples SET itl_json = '[30,40]' WHERE item = '2' AND target = 'api'", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	TB_REQUIRE(rep_set_add_store(s, "itl/results.db", "runs/itl", -1, err, sizeof err) == 0);
 	md = render(rep_write_markdown, s, NULL);
@@ -641,6 +642,11 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	TB_CHECK_NEAR(ts->itl_p50, 25, 1e-9);
 	TB_CHECK_NEAR(ts->itl_p90, 37, 1e-9);
 	TB_CHECK_NEAR(ts->tpot_p50, 450.0 / 49, 1e-9);
+	/* decode rate: 2 x 49 tokens after the first over 2 x 450 ms */
+	TB_CHECK_NEAR(ts->out_tps, 98 / 0.9, 1e-9);
+	/* box did not stream (no gaps): its TTFT is its end, no generation interval to divide by */
+	TB_REQUIRE((ts = rep_set_find_ts(s, 0, "gsm8k")) != NULL);
+	TB_CHECK(isnan(ts->out_tps));
 	TB_CHECK(md && strstr(md, "Streaming latency") && strstr(md, "ITL p99 ms"));
 	TB_CHECK(js && strstr(js, "\"itl_p50_ms\":\t25"));
 	free(md);
