@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ typedef struct chart_ctx {
 	const char *dir;
 	char *err;
 	size_t errlen;
-	char names[16][32];          /* charts written (base names) */
+	char names[REP_MAX_CHARTS][REP_CHART_NAME];   /* charts written (base names) */
 	int n;
 } chart_ctx;
 
@@ -79,7 +80,7 @@ static void gp_head(FILE *f, const char *title, const char *xl, const char *yl)
 /* Records a chart whose .dat and .gp are written; returns the close status. */
 static int chart_done(chart_ctx *c, int rc, const char *name)
 {
-	if (!rc && c->n < 16)
+	if (!rc && c->n < REP_MAX_CHARTS)
 		snprintf(c->names[c->n++], sizeof c->names[0], "%s", name);
 	return rc;
 }
@@ -246,7 +247,8 @@ static int chart_latency(chart_ctx *c, int itl)
 	if (close_chk(c, d, name) || !(g = open_in(c, name, "gp")))
 		return REP_EIO;
 	gp_head(g, itl ? "Inter-token latency distribution" : "Time to first token distribution",
-		itl ? "inter-token gap, ms" : "TTFT, ms", "fraction of requests (CDF)");
+		itl ? "inter-token gap, ms" : "TTFT, ms",
+		itl ? "fraction of inter-token gaps (CDF)" : "fraction of requests (CDF)");
 	fputs("set yrange [0:1]\nplot ", g);
 	for (int b = 0, t = 0; b < blocks; t++) {
 		size_t n = 0;
@@ -283,11 +285,41 @@ static int needle_cell(const char *id, double *len, double *depth)
 	return got == 2 ? 0 : -1;
 }
 
+/* A chart file name for a needle map: "needle_TARGET_SUITE" with every byte outside
+ * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
+ * fit, and "_2", "_3", ... added when two targets map to one name. */
+static void needle_name(const chart_ctx *c, const rep_ts *ts, char *name, size_t n)
+{
+	char base[REP_CHART_NAME - 8];
+	size_t u = 0;
+	const char *parts[] = { "needle", c->s->targets[ts->target].label, ts->suite };
+	for (int p = 0; p < 3; p++)
+		for (const char *q = parts[p]; *q && u + 1 < sizeof base; q++) {
+			unsigned char ch = (unsigned char)*q;
+			int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				(ch >= '0' && ch <= '9') || ch == '-' || (ch == '.' && u > 0 && base[u - 1] != '.');
+			if (q == parts[p] && p)
+				base[u++] = '_';
+			if (u + 1 < sizeof base)
+				base[u++] = keep ? (char)ch : '_';
+		}
+	base[u] = 0;
+	snprintf(name, n, "%s", base);
+	for (int k = 2; k < 1000; k++) {
+		int clash = 0;
+		for (int i = 0; i < c->n; i++)
+			clash |= strcmp(c->names[i], name) == 0;
+		if (!clash)
+			return;
+		snprintf(name, n, "%s_%d", base, k);
+	}
+}
+
 static int chart_needle(chart_ctx *c)
 {
-	for (size_t i = 0; i < c->s->n_ts && c->n < 15; i++) {
+	for (size_t i = 0; i < c->s->n_ts && c->n < REP_MAX_CHARTS - 1; i++) {
 		const rep_ts *ts = &c->s->ts[i];
-		char name[32];
+		char name[REP_CHART_NAME];
 		FILE *d, *g;
 		double len, depth;
 		size_t ok = 0;
@@ -297,7 +329,7 @@ static int chart_needle(chart_ctx *c)
 			ok += needle_cell(ts->items[k].id, &len, &depth) == 0;
 		if (!ok)
 			continue;
-		snprintf(name, sizeof name, "needle_%zu", i);
+		needle_name(c, ts, name, sizeof name);
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);
@@ -390,23 +422,40 @@ done:
 	return rc;
 }
 
-/* Names of the charts of s in dir that have an SVG, in drawing order; used by the HTML writer.
- * Returns how many were written to names[max]. */
-int rep_charts_list(const char *dir, char names[][32], int max)
+static int cmp_name(const void *x, const void *y)
 {
-	static const char *const fixed[] = { "accuracy_cost", "accuracy_by_quant", "ttft", "itl" };
+	return strcmp((const char *)x, (const char *)y);
+}
+
+int rep_chart_exists(const char *dir, const char *name)
+{
 	char p[4096];
 	struct stat sb;
-	int n = 0;
-	for (int i = 0; i < 4 && n < max; i++) {
-		snprintf(p, sizeof p, "%s/%s.svg", dir, fixed[i]);
-		if (stat(p, &sb) == 0)
-			snprintf(names[n++], 32, "%s", fixed[i]);
+	snprintf(p, sizeof p, "%s/%s.svg", dir, name);
+	return stat(p, &sb) == 0;
+}
+
+/* Names of the charts of s in dir that have an SVG, in drawing order (the fixed charts, then the
+ * needle maps by name); used by the HTML writer. Returns how many were written to names[max]. */
+int rep_charts_list(const char *dir, char names[][REP_CHART_NAME], int max)
+{
+	static const char *const fixed[] = { "accuracy_cost", "accuracy_by_quant", "ttft", "itl" };
+	int n = 0, first;
+	DIR *dp;
+	const struct dirent *e;
+	for (int i = 0; i < 4 && n < max; i++)
+		if (rep_chart_exists(dir, fixed[i]))
+			snprintf(names[n++], REP_CHART_NAME, "%s", fixed[i]);
+	first = n;
+	if ((dp = opendir(dir))) {
+		while (n < max && (e = readdir(dp))) {
+			size_t len = strlen(e->d_name);
+			if (strncmp(e->d_name, "needle_", 7) == 0 && len > 4 && len - 4 < REP_CHART_NAME &&
+			    strcmp(e->d_name + len - 4, ".svg") == 0)
+				snprintf(names[n++], REP_CHART_NAME, "%.*s", (int)(len - 4), e->d_name);
+		}
+		closedir(dp);
 	}
-	for (int i = 0; i < 64 && n < max; i++) {
-		snprintf(p, sizeof p, "%s/needle_%d.svg", dir, i);
-		if (stat(p, &sb) == 0)
-			snprintf(names[n++], 32, "needle_%d", i);
-	}
+	qsort(names[first], (size_t)(n - first), sizeof names[0], cmp_name);
 	return n;
 }

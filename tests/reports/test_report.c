@@ -500,6 +500,52 @@ static void test_overall_is_a_weighted_mean_with_a_bounded_interval(void)
 	rep_set_free(s1);
 }
 
+/* The decision summary opens every document: per suite the leader and the cheapest target not
+ * significantly worse, one verdict line per quantisation, the cost winner at the volume. */
+static void test_decision_summary_opens_the_report(void)
+{
+	rep_set *s = golden_set();
+	rep_analysis a;
+	rep_doc d;
+	char err[256], *md, *html, *js;
+	cJSON *j, *dec;
+	TB_REQUIRE(s);
+	TB_REQUIRE(rep_prepare(s, NULL, &a, &d, err, sizeof err) == 0);
+	TB_REQUIRE(d.n_decision == 2);
+	TB_CHECK_STR(d.decision[0].suite, "gsm8k");
+	TB_CHECK_STR(s->targets[d.decision[0].leader].id, "llama-q8");
+	/* api-mini is 15 points behind on 40 items (McNemar p = 0.07): not significantly worse, and
+	 * $26.25 a month at 100 M tokens against $163.88 for the cheapest machine */
+	TB_CHECK_STR(s->targets[d.decision[0].cheapest].id, "api-mini");
+	TB_CHECK_STR(s->targets[d.cost_winner].id, "api-mini");
+	TB_REQUIRE(d.n_summary == 6);
+	TB_CHECK(strstr(d.summary[4], "Q2_K (llama-q2): -40.0 pts on gsm8k vs Q8_0, significantly "
+		"worse at n = 40 (p < 0.001)") == d.summary[4]);
+	TB_CHECK(strstr(d.summary[3], "not significant at n = 39 (p = 0.625)") != NULL);
+	TB_CHECK(strstr(d.summary[5], "cheapest at 100 M tokens / month: api-mini, $26.25") != NULL);
+	rep_doc_release(&d);
+	rep_analysis_release(&a);
+	md = render(rep_write_markdown, s, NULL);
+	html = render(rep_write_html, s, NULL);
+	js = render(rep_write_json, s, NULL);
+	TB_REQUIRE(md && html && js);
+	TB_CHECK(strstr(md, "## Decision summary") && strstr(md, "## Decision summary") <
+		strstr(md, "## Results per target"));
+	TB_CHECK(strstr(html, "id=\"decision\"") && strstr(html, "id=\"decision\"") <
+		strstr(html, "id=\"results\""));
+	TB_REQUIRE((j = cJSON_Parse(js)) != NULL);
+	dec = cJSON_GetObjectItem(j, "decision");
+	TB_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(dec, "cost_winner")), "api-mini");
+	TB_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(dec, "suites"), 0), "cheapest_not_significantly_worse")), "api-mini");
+	TB_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(dec, "lines")) == 6);
+	cJSON_Delete(j);
+	free(md);
+	free(html);
+	free(js);
+	rep_set_free(s);
+}
+
 static void test_weights_option_is_checked(void)
 {
 	rep_set *s = golden_set();
@@ -893,6 +939,7 @@ int main(void)
 	TB_RUN(test_golden_store_renders_expected_markdown_csv_json);
 	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
 	TB_RUN(test_weights_option_is_checked);
+	TB_RUN(test_decision_summary_opens_the_report);
 	TB_RUN(test_overall_is_a_weighted_mean_with_a_bounded_interval);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
