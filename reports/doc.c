@@ -634,7 +634,11 @@ static int decision_summary(rep_doc *d, const rep_set *s, const rep_analysis *a,
 		}
 		if (ch)
 			ds->cheapest = ch->target;
-		if (add_str(&d->summary, &d->n_summary, &cap, ch ? fmtdup("%s: leader %s (%.1f %%); "
+		if (add_str(&d->summary, &d->n_summary, &cap, ch == lead ? fmtdup("%s: leader %s (%.1f %%), "
+		    "also the cheapest of those not significantly worse ($%s / month at %g M tokens)",
+		    ds->suite, s->targets[lead->target].label, 100 * lead->score,
+		    rep_fmt(b1, sizeof b1, a->cost[ch->target].monthly_usd, 2), o->volume_mtok_month) :
+		    ch ? fmtdup("%s: leader %s (%.1f %%); "
 		    "cheapest not significantly worse: %s (%.1f %%, $%s / month at %g M tokens)",
 		    ds->suite, s->targets[lead->target].label, 100 * lead->score,
 		    s->targets[ch->target].label, 100 * ch->score,
@@ -650,8 +654,8 @@ static int decision_summary(rep_doc *d, const rep_set *s, const rep_analysis *a,
 		int n = 0;
 		if (!s->targets[t].quant)
 			continue;
-		u += (size_t)snprintf(line, sizeof line, "%s (%s):", s->targets[t].quant,
-			s->targets[t].label);
+		u += (size_t)snprintf(line, sizeof line, strcmp(s->targets[t].quant, s->targets[t].label) ?
+			"%s (%s):" : "%s:", s->targets[t].quant, s->targets[t].label);
 		for (size_t i = 0; i < a->n_quant && u < sizeof line; i++) {
 			const rep_quant_row *q = &a->quant[i];
 			int w;

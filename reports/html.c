@@ -35,7 +35,9 @@ static const char css[] =
 	".tier-B{background:#fff2cc!important}.tier-C{background:#fce4d6!important}"
 	".tier-D{background:#f8d7da!important}"
 	".chart{display:inline-block;width:900px;max-width:100%;margin:.5em;vertical-align:top}"
-	".chart svg{display:block;width:100%;height:auto}";
+	".chart svg{display:block;width:100%;height:auto}"
+	"#decision .chart{width:620px;margin:.25em 0}"
+	"ul.summary{margin:.5em 0}";
 
 /* Sorting: click a header to sort its table by that column; again to reverse. Cells that read
  * as numbers sort numerically, "–" and empty cells last. */
