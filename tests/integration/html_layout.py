@@ -8,8 +8,9 @@
 The probe, run by the page after layout, records: the page's scroll width against the viewport
 width and every scrolling box (a table too wide for the page, scrolled inside its wrapper)
 against its own width, and every pair of text boxes that
-overlap by more than 2 px both ways: HTML text (one box per line of each text node) and SVG
-<text> labels of the embedded charts, each compared within its own chart."""
+overlap by more than 2 px both ways in HTML text (one box per line of each text node), or that
+overlap or sit closer than 2 px side by side among the SVG <text> labels of a chart (each chart
+on its own: labels that touch read as one word)."""
 import html
 import json
 import re
@@ -29,19 +30,19 @@ function boxes(root, svg){
   }
   return out;
 }
-function overlaps(bs, where, found){
+function overlaps(bs, where, found, gap){
   bs.sort(function(a,b){return a.y-b.y});
   for(var i=0;i<bs.length;i++) for(var j=i+1;j<bs.length&&bs[j].y<bs[i].b;j++){
     var a=bs[i], c=bs[j];
     var ox=Math.min(a.r,c.r)-Math.max(a.x,c.x), oy=Math.min(a.b,c.b)-Math.max(a.y,c.y);
-    if(ox>2&&oy>2&&found.length<20) found.push(where+': "'+a.t+'" / "'+c.t+'"');
+    if(ox>-gap&&oy>2&&found.length<20) found.push(where+': "'+a.t+'" / "'+c.t+'"');
   }
 }
 var found=[];
-overlaps(boxes(document.body,false),'page',found);
+overlaps(boxes(document.body,false),'page',found,-2);
 document.querySelectorAll('svg').forEach(function(s,k){
   var id=(s.parentElement&&s.parentElement.id)||('svg '+k);
-  overlaps(boxes(s,true),id,found);
+  overlaps(boxes(s,true),id,found,2);
 });
 var de=document.documentElement, wide=[];
 document.querySelectorAll('body *').forEach(function(e){

@@ -546,6 +546,95 @@ static void test_decision_summary_opens_the_report(void)
 	rep_set_free(s);
 }
 
+/* ---------------------------------------------------------------- charts */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int ch;
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while (m && (ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	if (m)
+		fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static const char close_quant_spec[] =
+	"{\"name\":\"q\",\"concurrency\":1,\"targets\":["
+	"{\"id\":\"m-s\",\"provider\":\"samples\",\"model\":\"models/m-Q4_K_S.gguf\",\"quant\":\"Q4_K_S\"},"
+	"{\"id\":\"m-m\",\"provider\":\"samples\",\"model\":\"models/m-Q4_K_M.gguf\",\"quant\":\"Q4_K_M\"},"
+	"{\"id\":\"m-5\",\"provider\":\"samples\",\"model\":\"models/m-Q5_K_M.gguf\",\"quant\":\"Q5_K_M\"}],"
+	"\"suites\":[{\"name\":\"gsm8k\"}]}";
+
+/* Charts: labels of points at one place get different placements (gnuplot printed them over
+ * each other); needle maps are named by target and suite, not by index; the ITL chart's y axis
+ * counts gaps, not requests. */
+static void test_charts_place_labels_apart_and_name_files_by_target(void)
+{
+	static const planted p[] = {
+		{ "m-s", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-s", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-m", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-m", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-5", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-5", "gsm8k", "2", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+	};
+	char err[256], warn[256], *dat, *lab, line[128];
+	rep_set *s;
+	int n_charts, place[3] = { -1, -1, -1 }, k = 0;
+	FILE *f;
+	rep_opts o;
+	rep_opts_default(&o);
+	/* the golden run's needle maps */
+	TB_REQUIRE((s = golden_set()) != NULL);
+	TB_REQUIRE(rep_charts_write(s, &o, "golden/charts", &n_charts, warn, sizeof warn, err,
+		sizeof err) == 0);
+	rep_set_free(s);
+	TB_CHECK(access("golden/charts/needle_llama-q8_needle.dat", F_OK) == 0);
+	TB_CHECK(access("golden/charts/needle_api-mini_needle.gp", F_OK) == 0);
+	TB_CHECK(access("golden/charts/needle_1.dat", F_OK) != 0);
+	s = rep_set_new();
+	TB_REQUIRE(write_run("closeq", close_quant_spec, p, 6) == 0);
+	/* a 60 MB model file: its size reads 57.2 MiB (it read "0.06" GiB) */
+	mkdir("models", 0777);
+	TB_REQUIRE((f = fopen("models/m-Q5_K_M.gguf", "w")) != NULL);
+	TB_REQUIRE(ftruncate(fileno(f), 60000000) == 0);
+	fclose(f);
+	TB_REQUIRE(rep_set_add_store(s, "closeq/results.db", "runs/closeq", -1, err, sizeof err) == 0);
+	dat = render(rep_write_markdown, s, &o);
+	TB_CHECK(dat && strstr(dat, "| m-5 | 57.2 MiB |") != NULL);
+	free(dat);
+	TB_REQUIRE(rep_charts_write(s, &o, "closeq/charts", &n_charts, warn, sizeof warn, err,
+		sizeof err) == 0);
+	rep_set_free(s);
+	TB_REQUIRE((dat = slurp("closeq/charts/accuracy_by_quant.dat")) != NULL);
+	/* Q4_K_S and Q4_K_M: both 4.5 bpw (nominal) and 50 %, one spot */
+	TB_REQUIRE((lab = strstr(dat, "# labels")) != NULL);
+	f = fmemopen(lab, strlen(lab), "r");
+	TB_REQUIRE(f && fgets(line, sizeof line, f));
+	while (k < 3 && fgets(line, sizeof line, f)) {
+		double x, y;
+		char q[16];
+		if (sscanf(line, "%lf %lf \"%15[^\"]\" %d", &x, &y, q, &place[k]) == 4)
+			k++;
+	}
+	fclose(f);
+	TB_CHECK_INT(k, 3);
+	TB_CHECK(place[0] >= 0 && place[1] >= 0 && place[2] >= 0);
+	TB_CHECK(place[0] != place[1] || place[1] != place[2]);
+	free(dat);
+	TB_REQUIRE((dat = slurp("closeq/charts/accuracy_by_quant.gp")) != NULL);
+	TB_CHECK(strstr(dat, "set xrange [") && strstr(dat, "($4 == 1 ? $2 : 1/0)"));
+	free(dat);
+}
+
 static void test_weights_option_is_checked(void)
 {
 	rep_set *s = golden_set();
@@ -695,6 +784,17 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	TB_CHECK(isnan(ts->out_tps));
 	TB_CHECK(md && strstr(md, "Streaming latency") && strstr(md, "ITL p99 ms"));
 	TB_CHECK(js && strstr(js, "\"itl_p50_ms\":\t25"));
+	{
+		char warn[256], *gp;
+		int n_charts;
+		rep_opts o;
+		rep_opts_default(&o);
+		TB_REQUIRE(rep_charts_write(s, &o, "itl/charts", &n_charts, warn, sizeof warn, err,
+			sizeof err) == 0);
+		TB_REQUIRE((gp = slurp("itl/charts/itl.gp")) != NULL);
+		TB_CHECK(strstr(gp, "set ylabel \"fraction of inter-token gaps (CDF)\"") != NULL);
+		free(gp);
+	}
 	free(md);
 	free(js);
 	rep_set_free(s);
@@ -939,6 +1039,7 @@ int main(void)
 	TB_RUN(test_golden_store_renders_expected_markdown_csv_json);
 	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
 	TB_RUN(test_weights_option_is_checked);
+	TB_RUN(test_charts_place_labels_apart_and_name_files_by_target);
 	TB_RUN(test_decision_summary_opens_the_report);
 	TB_RUN(test_overall_is_a_weighted_mean_with_a_bounded_interval);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
