@@ -153,10 +153,16 @@ static void place_labels(lbl *v, size_t n)
 	}
 }
 
-/* Padded axis range of values v[n] (log10 when lg): writes lo and hi. */
+/* Padded axis range of values v[n] (log10 when lg; every v > 0 then), at least min_span wide
+ * (in log10 units when lg): writes lo and hi; 0..1 (1..10 when lg) when n is 0. */
 static void axis_range(const double *v, size_t n, int lg, double min_span, double *lo, double *hi)
 {
 	double a = INFINITY, b = -INFINITY, pad;
+	if (!n) {
+		*lo = lg ? 1 : 0;
+		*hi = lg ? 10 : 1;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		double x = lg ? log10(v[i]) : v[i];
 		a = fmin(a, x);
@@ -456,7 +462,7 @@ static int needle_cell(const char *id, double *len, double *depth)
 /* A chart file name for a needle map: "needle_TARGET_SUITE" with every byte outside
  * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
  * fit, and "_2", "_3", ... added when two targets map to one name. */
-static void needle_name(const chart_ctx *c, const rep_ts *ts, char *name, size_t n)
+static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
 {
 	char base[REP_CHART_NAME - 8];
 	size_t u = 0;
@@ -472,14 +478,14 @@ static void needle_name(const chart_ctx *c, const rep_ts *ts, char *name, size_t
 				base[u++] = keep ? (char)ch : '_';
 		}
 	base[u] = 0;
-	snprintf(name, n, "%s", base);
+	snprintf(name, REP_CHART_NAME, "%s", base);
 	for (int k = 2; k < 1000; k++) {
 		int clash = 0;
 		for (int i = 0; i < c->n; i++)
 			clash |= strcmp(c->names[i], name) == 0;
 		if (!clash)
 			return;
-		snprintf(name, n, "%s_%d", base, k);
+		snprintf(name, REP_CHART_NAME, "%s_%d", base, k);
 	}
 }
 
@@ -497,7 +503,7 @@ static int chart_needle(chart_ctx *c)
 			ok += needle_cell(ts->items[k].id, &len, &depth) == 0;
 		if (!ok)
 			continue;
-		needle_name(c, ts, name, sizeof name);
+		needle_name(c, ts, name);
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);

@@ -611,8 +611,8 @@ static const char *fmt_p(char *buf, size_t n, double p)
 static int decision_summary(rep_doc *d, const rep_set *s, const rep_analysis *a,
 	const rep_opts *o)
 {
-	size_t cap = 0;
-	char b1[64], b2[64];
+	size_t cap = 0, po = (size_t)-1;
+	char b1[64], b2[64], tail[512] = "";
 	d->cost_winner = (size_t)-1;
 	if (a->n_suites && !(d->decision = calloc(a->n_suites, sizeof *d->decision)))
 		return -1;
@@ -683,11 +683,24 @@ static int decision_summary(rep_doc *d, const rep_set *s, const rep_analysis *a,
 		    (d->cost_winner == (size_t)-1 || c->monthly_usd < a->cost[d->cost_winner].monthly_usd))
 			d->cost_winner = i;
 	}
+	/* a price-only API (list price, nothing measured) cheaper still is named beside it */
+	for (size_t i = 0; i < a->n_cost; i++) {
+		const rep_cost_row *c = &a->cost[i];
+		if (s->targets[c->target].price_only && !isnan(c->monthly_usd) &&
+		    (po == (size_t)-1 || c->monthly_usd < a->cost[po].monthly_usd))
+			po = i;
+	}
+	if (po != (size_t)-1 && d->cost_winner != (size_t)-1 &&
+	    !(a->cost[po].monthly_usd < a->cost[d->cost_winner].monthly_usd))
+		po = (size_t)-1;
+	if (po != (size_t)-1)
+		snprintf(tail, sizeof tail, "; list price of %s (price only, not measured): $%s / month",
+			s->targets[a->cost[po].target].label, rep_fmt(b2, sizeof b2, a->cost[po].monthly_usd, 2));
 	if (add_str(&d->summary, &d->n_summary, &cap, d->cost_winner == (size_t)-1 ?
-	    fmtdup("cost at %g M tokens / month: unknown (no prices or hourly costs)",
-	    o->volume_mtok_month) : fmtdup("cheapest at %g M tokens / month: %s, $%s / month",
+	    fmtdup("cost at %g M tokens / month: no measured target has a cost%s",
+	    o->volume_mtok_month, tail) : fmtdup("cheapest at %g M tokens / month: %s, $%s / month%s",
 	    o->volume_mtok_month, s->targets[a->cost[d->cost_winner].target].label,
-	    rep_fmt(b1, sizeof b1, a->cost[d->cost_winner].monthly_usd, 2))))
+	    rep_fmt(b1, sizeof b1, a->cost[d->cost_winner].monthly_usd, 2), tail)))
 		return -1;
 	if (d->cost_winner != (size_t)-1)
 		d->cost_winner = a->cost[d->cost_winner].target;

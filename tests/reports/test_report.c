@@ -961,8 +961,12 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 	TB_CHECK(strstr(md, "Price only, not measured: ") != NULL);
 	TB_CHECK(strstr(html, "API, price only, not measured; as of 2026-11-05") != NULL);
 	/* ... and nowhere else: not in the results, quantisation or tier tables before the cost table,
-	 * nor in the hardware table after it */
-	TB_CHECK(strstr(md, "gpt") == strstr(md, "| openai/gpt-4o-mini | API") + 9);
+	 * nor in the hardware table after it; the decision summary names its list price apart from
+	 * the measured cost winner */
+	TB_CHECK(strstr(md, "list price of openai/gpt-4o-mini (price only, not measured): $26.25 / "
+		"month") != NULL);
+	TB_CHECK(strstr(strstr(md, "## Results per target"), "gpt") ==
+		strstr(md, "| openai/gpt-4o-mini | API") + 9);
 	TB_CHECK(strstr(strstr(md, "## Hardware"), "gpt") == NULL);
 	/* quality: ratio 1.2, KLD 0.3: a large loss; the baseline is marked */
 	TB_CHECK(strstr(md, "## Quality: perplexity and divergence from the baseline") != NULL);
