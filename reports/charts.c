@@ -481,11 +481,13 @@ static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHAR
 	snprintf(name, REP_CHART_NAME, "%s", base);
 	for (int k = 2; k < 1000; k++) {
 		int clash = 0;
+		char suffix[8];
 		for (int i = 0; i < c->n; i++)
 			clash |= strcmp(c->names[i], name) == 0;
 		if (!clash)
 			return;
-		snprintf(name, REP_CHART_NAME, "%s_%d", base, k);
+		snprintf(suffix, sizeof suffix, "_%u", (unsigned)k % 1000u);
+		snprintf(name, REP_CHART_NAME, "%s%s", base, suffix);
 	}
 }
 
