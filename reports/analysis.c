@@ -128,11 +128,9 @@ static void overall_pair(const tier_ctx *c, size_t ti, size_t tj, rep_pair *out)
 		for (size_t s = 0; s < a->n_suites; s++) {
 			const rep_ts *x = rep_set_find_ts(c->s, tj, a->suites[s]);
 			const rep_ts *y = rep_set_find_ts(c->s, ti, a->suites[s]);
-			double best = 0, *d;
+			double *d;
 			size_t n = 0, i = 0, j = 0;
-			for (size_t k = 0; k < a->tiers[s].n; k++)
-				best = fmax(best, a->tiers[s].rows[k].score);
-			if (a->weights[s] == 0 || !x || !y || !(best > 0) ||
+			if (a->weights[s] == 0 || !x || !y ||
 			    !(d = malloc((x->n_items ? x->n_items : 1) * sizeof *d)))
 				continue;
 			while (i < x->n_items && j < y->n_items) {
@@ -148,7 +146,7 @@ static void overall_pair(const tier_ctx *c, size_t ti, size_t tj, rep_pair *out)
 				double sum = 0;
 				for (size_t k = 0; k < n; k++)
 					sum += d[rep_rng_next(&st) % n];
-				reps[b] += a->weights[s] / wsum * sum / (double)n / best;
+				reps[b] += a->weights[s] / wsum * sum / (double)n;
 			}
 			free(d);
 		}
@@ -259,6 +257,34 @@ static int parse_weights(rep_analysis *a, const char *w, char *err, size_t errle
 	return 0;
 }
 
+/* The percentile interval of target t's overall score: n_boot replicates, each resampling the
+ * items of every weighted suite with replacement within that suite (seeded: reproducible).
+ * Returns 0 or REP_ENOMEM. */
+static int overall_interval(const rep_set *s, const rep_analysis *a, const rep_opts *o, size_t t,
+	double wsum, double *lo, double *hi)
+{
+	int nb = o->n_boot > 0 ? o->n_boot : 2000;
+	double *reps = calloc((size_t)nb, sizeof *reps);
+	uint64_t st = o->seed;
+	if (!reps)
+		return REP_ENOMEM;
+	for (size_t k = 0; k < a->n_suites; k++) {
+		const rep_ts *ts = rep_set_find_ts(s, t, a->suites[k]);
+		if (a->weights[k] == 0 || !ts || !ts->n_items)
+			continue;
+		for (int b = 0; b < nb; b++) {
+			double sum = 0;
+			for (size_t i = 0; i < ts->n_items; i++)
+				sum += ts->items[rep_rng_next(&st) % ts->n_items].score;
+			reps[b] += a->weights[k] / wsum * sum / (double)ts->n_items;
+		}
+	}
+	*lo = rep_quantile(reps, (size_t)nb, o->alpha / 2);
+	*hi = rep_quantile(reps, (size_t)nb, 1 - o->alpha / 2);
+	free(reps);
+	return 0;
+}
+
 static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 {
 	tier_ctx c = { s, o, NULL, a, 0 };
@@ -283,8 +309,9 @@ static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 		}
 		tiers_assign(&c, l);
 	}
-	/* Overall: weighted mean of suite scores normalised by the suite's best score, for targets
-	 * that ran every suite; its interval from the suites' normal-approximation variances. */
+	/* Overall: the weighted mean of the suites' accuracies, for targets that ran every suite
+	 * with a weight > 0; its interval a percentile bootstrap stratified by suite (items
+	 * resampled within each suite), so it stays inside 0..1. */
 	{
 		rep_tier_list *l = &a->tiers[ns];
 		double wsum = 0;
@@ -293,28 +320,24 @@ static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 		if (!(l->rows = calloc(s->n_targets ? s->n_targets : 1, sizeof *l->rows)))
 			return REP_ENOMEM;
 		for (size_t t = 0; t < s->n_targets && wsum > 0; t++) {
-			double score = 0, var = 0;
+			double score = 0;
 			int all = 1;
 			for (size_t k = 0; k < ns && all; k++) {
 				const rep_ts *ts = rep_set_find_ts(s, t, a->suites[k]);
-				double best = 0, v;
-				for (size_t r = 0; r < a->tiers[k].n; r++)
-					best = fmax(best, a->tiers[k].rows[r].score);
-				if (!ts || !ts->n || !(best > 0)) {
-					all = a->weights[k] == 0 && best > 0;
+				if (a->weights[k] == 0)
+					continue;
+				if (!ts || !ts->n) {
+					all = 0;
 					continue;
 				}
-				v = ts->binary ? ts->acc * (1 - ts->acc) / (double)ts->n :
-					(ts->n > 1 ? (ts->sumsq - ts->n * ts->acc * ts->acc) / (ts->n - 1) / ts->n : 0);
-				score += a->weights[k] / wsum * ts->acc / best;
-				var += pow(a->weights[k] / wsum / best, 2) * fmax(v, 0);
+				score += a->weights[k] / wsum * ts->acc;
 			}
 			if (!all)
 				continue;
 			l->rows[l->n].target = t;
 			l->rows[l->n].score = score;
-			l->rows[l->n].lo = score - 1.959964 * sqrt(var);
-			l->rows[l->n].hi = score + 1.959964 * sqrt(var);
+			if (overall_interval(s, a, o, t, wsum, &l->rows[l->n].lo, &l->rows[l->n].hi))
+				return REP_ENOMEM;
 			l->n++;
 		}
 		c.overall = 1;

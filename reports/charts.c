@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ typedef struct chart_ctx {
 	const char *dir;
 	char *err;
 	size_t errlen;
-	char names[16][32];          /* charts written (base names) */
+	char names[REP_MAX_CHARTS][REP_CHART_NAME];   /* charts written (base names) */
 	int n;
 } chart_ctx;
 
@@ -79,9 +80,121 @@ static void gp_head(FILE *f, const char *title, const char *xl, const char *yl)
 /* Records a chart whose .dat and .gp are written; returns the close status. */
 static int chart_done(chart_ctx *c, int rc, const char *name)
 {
-	if (!rc && c->n < 16)
+	if (!rc && c->n < REP_MAX_CHARTS)
 		snprintf(c->names[c->n++], sizeof c->names[0], "%s", name);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- point labels
+ * gnuplot puts every point label at one fixed offset, so labels of close points print over each
+ * other. Each label gets one of a few placements instead, chosen greedily in a pixel model of
+ * the plot (the axes' ranges are set explicitly, so the model holds): the first placement whose
+ * box clears the labels placed so far and every point marker, else the one overlapping least.
+ * The .dat carries the placement; the .gp draws one label layer per placement. */
+
+#define PLOT_W 580.0        /* plot area of a 900 x 560 chart with the key outside, px */
+#define PLOT_H 460.0
+#define LBL_CW 6.0          /* width of a label character (font 8), px */
+#define LBL_H 11.0          /* label height, px */
+#define N_PLACE 6
+
+/* Offsets in character units (gnuplot's) and alignment of each placement: above, below,
+ * right, left, above right, below right. */
+static const struct { double dx, dy; const char *align; } place_gp[N_PLACE] = {
+	{ 0, 1, "center" }, { 0, -1, "center" }, { 1, 0, "left" }, { -1, 0, "right" },
+	{ 0.5, 1, "left" }, { 0.5, -1, "left" },
+};
+
+typedef struct lbl {
+	double x, y;                /* the point, px from the plot's bottom left */
+	size_t len;                 /* characters */
+	int place;                  /* chosen placement */
+	double box[4];              /* x0, y0, x1, y1 of the chosen label */
+} lbl;
+
+static void lbl_box(const lbl *l, int p, double *b)
+{
+	double w = LBL_CW * (double)l->len, cx = 6 * place_gp[p].dx, cy = 12 * place_gp[p].dy;
+	b[0] = !strcmp(place_gp[p].align, "center") ? l->x + cx - w / 2 :
+		!strcmp(place_gp[p].align, "left") ? l->x + cx : l->x + cx - w;
+	b[2] = b[0] + w;
+	b[1] = l->y + cy - LBL_H / 2;
+	b[3] = b[1] + LBL_H;
+}
+
+static double overlap(const double *a, const double *b, double pad)
+{
+	double ox = fmin(a[2], b[2]) - fmax(a[0], b[0]) + pad, oy = fmin(a[3], b[3]) - fmax(a[1], b[1]) + pad;
+	return ox > 0 && oy > 0 ? ox * oy : 0;
+}
+
+/* Chooses every label's placement, in order. */
+static void place_labels(lbl *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double best = INFINITY;
+		for (int p = 0; p < N_PLACE && best > 0; p++) {
+			double b[4], cost = 0;
+			lbl_box(&v[i], p, b);
+			if (b[0] < 0 || b[2] > PLOT_W || b[1] < 0 || b[3] > PLOT_H)
+				cost += 1e4;            /* outside the frame: only as a last resort */
+			for (size_t j = 0; j < n; j++) {
+				double m[4] = { v[j].x - 5, v[j].y - 5, v[j].x + 5, v[j].y + 5 };
+				cost += overlap(b, m, 0);
+				if (j < i)
+					cost += overlap(b, v[j].box, 2);
+			}
+			if (cost < best) {
+				best = cost;
+				v[i].place = p;
+				memcpy(v[i].box, b, sizeof b);
+			}
+		}
+	}
+}
+
+/* Padded axis range of values v[n] (log10 when lg; every v > 0 then), at least min_span wide
+ * (in log10 units when lg): writes lo and hi; 0..1 (1..10 when lg) when n is 0. */
+static void axis_range(const double *v, size_t n, int lg, double min_span, double *lo, double *hi)
+{
+	double a = INFINITY, b = -INFINITY, pad;
+	if (!n) {
+		*lo = lg ? 1 : 0;
+		*hi = lg ? 10 : 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = lg ? log10(v[i]) : v[i];
+		a = fmin(a, x);
+		b = fmax(b, x);
+	}
+	if (b - a < min_span) {
+		double mid = (a + b) / 2;
+		a = mid - min_span / 2;
+		b = mid + min_span / 2;
+	}
+	pad = 0.1 * (b - a);
+	*lo = lg ? pow(10, a - pad) : a - pad;
+	*hi = lg ? pow(10, b + pad) : b + pad;
+}
+
+/* Pixel position of value x on an axis [lo, hi] of len px (log when lg). */
+static double to_px(double x, double lo, double hi, int lg, double len)
+{
+	return lg ? (log10(x) - log10(lo)) / (log10(hi) - log10(lo)) * len : (x - lo) / (hi - lo) * len;
+}
+
+/* The label layers of a plot: one "with labels" per placement, from FILE's index IDX (or the
+ * whole file when idx < 0) with x, y, label and placement in columns 1, 2, LC and PC. */
+static void gp_label_layers(FILE *g, const char *file, int idx, int lc, int pc)
+{
+	for (int p = 0; p < N_PLACE; p++) {
+		fprintf(g, ", \\\n     '%s'", file);
+		if (idx >= 0)
+			fprintf(g, " index %d", idx);
+		fprintf(g, " using 1:($%d == %d ? $2 : 1/0):%d with labels %s offset %g,%g font ',8' "
+			"noenhanced notitle", pc, p, lc, place_gp[p].align, place_gp[p].dx, place_gp[p].dy);
+	}
 }
 
 static double target_accuracy(const chart_ctx *c, size_t t)
@@ -101,7 +214,7 @@ static int chart_cost(chart_ctx *c)
 {
 	FILE *d, *g;
 	size_t n = 0, *idx = malloc((c->a->n_cost + 1) * sizeof *idx);
-	double best = -1;
+	double best = -1, xlo, xhi, ylo, yhi;
 	if (!idx)
 		return REP_ENOMEM;
 	for (size_t i = 0; i < c->a->n_cost; i++)
@@ -126,25 +239,52 @@ static int chart_cost(chart_ctx *c)
 		free(idx);
 		return REP_EIO;
 	}
-	fputs("# usd_per_mtok_blended accuracy_pct on_frontier label\n", d);
-	for (size_t i = 0; i < n; i++) {
-		const rep_cost_row *r = &c->a->cost[idx[i]];
-		double acc = target_accuracy(c, r->target);
-		int front = acc > best;
-		if (front)
-			best = acc;
-		fprintf(d, "%.6g %.4f %d ", r->blended_mtok, 100 * acc, front);
-		dat_label(d, c->s->targets[r->target].label);
-		fputc('\n', d);
+	{
+		lbl *lv = calloc(n, sizeof *lv);
+		double *xs = calloc(n, sizeof *xs), *ys = calloc(n, sizeof *ys);
+		if (!lv || !xs || !ys) {
+			free(lv);
+			free(xs);
+			free(ys);
+			free(idx);
+			fclose(d);
+			return REP_ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++) {
+			xs[i] = c->a->cost[idx[i]].blended_mtok;
+			ys[i] = 100 * target_accuracy(c, c->a->cost[idx[i]].target);
+		}
+		axis_range(xs, n, 1, 1, &xlo, &xhi);
+		axis_range(ys, n, 0, 4, &ylo, &yhi);
+		for (size_t i = 0; i < n; i++) {
+			lv[i].x = to_px(xs[i], xlo, xhi, 1, PLOT_W);
+			lv[i].y = to_px(ys[i], ylo, yhi, 0, PLOT_H);
+			lv[i].len = strlen(c->s->targets[c->a->cost[idx[i]].target].label);
+		}
+		place_labels(lv, n);
+		fputs("# usd_per_mtok_blended accuracy_pct on_frontier label label_placement\n", d);
+		for (size_t i = 0; i < n; i++) {
+			int front = ys[i] > best;
+			if (front)
+				best = ys[i];
+			fprintf(d, "%.6g %.4f %d ", xs[i], ys[i], front);
+			dat_label(d, c->s->targets[c->a->cost[idx[i]].target].label);
+			fprintf(d, " %d\n", lv[i].place);
+		}
+		free(lv);
+		free(xs);
+		free(ys);
 	}
 	free(idx);
 	if (close_chk(c, d, "accuracy_cost.dat") || !(g = open_in(c, "accuracy_cost", "gp")))
 		return REP_EIO;
 	gp_head(g, "Accuracy vs cost", "$ per M tokens (blended, log scale)", "accuracy % (weighted mean of suites)");
-	fputs("set logscale x\nset offsets graph 0.05, graph 0.05, 2, 2\n"
+	fprintf(g, "set logscale x\nset xrange [%.6g:%.6g]\nset yrange [%.4f:%.4f]\n"
 	      "plot 'accuracy_cost.dat' using 1:2 with points pt 7 ps 1.2 title 'targets', \\\n"
-	      "     '' using ($3 == 1 ? $1 : 1/0):2 with linespoints lw 2 dt 2 title 'Pareto frontier', \\\n"
-	      "     '' using 1:2:4 with labels offset 0,1 font ',8' noenhanced notitle\n", g);
+	      "     '' using ($3 == 1 ? $1 : 1/0):2 with linespoints lw 2 dt 2 title 'Pareto frontier'",
+	      xlo, xhi, ylo, yhi);
+	gp_label_layers(g, "accuracy_cost.dat", -1, 4, 5);
+	fputc('\n', g);
 	return chart_done(c, close_chk(c, g, "accuracy_cost.gp"), "accuracy_cost");
 }
 
@@ -153,10 +293,21 @@ static int chart_quant(chart_ctx *c)
 	FILE *d, *g;
 	int blocks = 0;
 	const rep_ts *prev_best = NULL;
+	size_t n = 0;
+	lbl *lv;
+	double *xs, *ys, xlo, xhi, ylo, yhi;
 	if (!c->a->n_quant)
 		return 0;
-	if (!(d = open_in(c, "accuracy_by_quant", "dat")))
-		return REP_EIO;
+	lv = calloc(c->a->n_quant, sizeof *lv);
+	xs = calloc(c->a->n_quant, sizeof *xs);
+	ys = calloc(c->a->n_quant, sizeof *ys);
+	if (!lv || !xs || !ys || !(d = open_in(c, "accuracy_by_quant", "dat"))) {
+		int rc = lv && xs && ys ? REP_EIO : REP_ENOMEM;
+		free(lv);
+		free(xs);
+		free(ys);
+		return rc;
+	}
 	fputs("# one block per base model x suite: bpw accuracy_pct quant\n", d);
 	/* rows of one model x suite are adjacent and share their best row */
 	for (size_t i = 0; i < c->a->n_quant; i++) {
@@ -175,12 +326,36 @@ static int chart_quant(chart_ctx *c)
 			fprintf(d, "%.4f %.4f ", t->bpw, 100 * q->ts->acc);
 			dat_label(d, t->quant ? t->quant : t->label);
 			fputc('\n', d);
+			xs[n] = t->bpw;
+			ys[n] = 100 * q->ts->acc;
+			lv[n++].len = strlen(t->quant ? t->quant : t->label);
 		}
 	}
+	/* the labels, placed together: one more block after the lines */
+	axis_range(xs, n, 0, 1, &xlo, &xhi);
+	axis_range(ys, n, 0, 4, &ylo, &yhi);
+	for (size_t i = 0; i < n; i++) {
+		lv[i].x = to_px(xs[i], xlo, xhi, 0, PLOT_W);
+		lv[i].y = to_px(ys[i], ylo, yhi, 0, PLOT_H);
+	}
+	place_labels(lv, n);
+	fputs("\n\n# labels: bpw accuracy_pct quant label_placement\n", d);
+	n = 0;
+	for (size_t i = 0; i < c->a->n_quant; i++) {
+		const rep_target *t = &c->s->targets[c->a->quant[i].ts->target];
+		if (t->bpw > 0) {
+			fprintf(d, "%.4f %.4f ", xs[n], ys[n]);
+			dat_label(d, t->quant ? t->quant : t->label);
+			fprintf(d, " %d\n", lv[n++].place);
+		}
+	}
+	free(lv);
+	free(xs);
+	free(ys);
 	if (close_chk(c, d, "accuracy_by_quant.dat") || !(g = open_in(c, "accuracy_by_quant", "gp")))
 		return REP_EIO;
 	gp_head(g, "Accuracy by quantisation", "bits per weight", "accuracy %");
-	fputs("set offsets graph 0.05, graph 0.05, 2, 2\nplot ", g);
+	fprintf(g, "set xrange [%.4f:%.4f]\nset yrange [%.4f:%.4f]\nplot ", xlo, xhi, ylo, yhi);
 	prev_best = NULL;
 	blocks = 0;
 	for (size_t i = 0; i < c->a->n_quant; i++) {
@@ -193,10 +368,10 @@ static int chart_quant(chart_ctx *c)
 		gp_label(g, c->s->targets[q->ts->target].base);
 		fputs(" / ", g);
 		gp_label(g, q->ts->suite);
-		fprintf(g, "\", \\\n     'accuracy_by_quant.dat' index %d using 1:2:3 with labels offset 0,1 "
-			"font ',8' noenhanced notitle", blocks);
+		fputs("\"", g);
 		blocks++;
 	}
+	gp_label_layers(g, "accuracy_by_quant.dat", blocks, 3, 4);
 	fputc('\n', g);
 	return chart_done(c, close_chk(c, g, "accuracy_by_quant.gp"), "accuracy_by_quant");
 }
@@ -246,7 +421,8 @@ static int chart_latency(chart_ctx *c, int itl)
 	if (close_chk(c, d, name) || !(g = open_in(c, name, "gp")))
 		return REP_EIO;
 	gp_head(g, itl ? "Inter-token latency distribution" : "Time to first token distribution",
-		itl ? "inter-token gap, ms" : "TTFT, ms", "fraction of requests (CDF)");
+		itl ? "inter-token gap, ms" : "TTFT, ms",
+		itl ? "fraction of inter-token gaps (CDF)" : "fraction of requests (CDF)");
 	fputs("set yrange [0:1]\nplot ", g);
 	for (int b = 0, t = 0; b < blocks; t++) {
 		size_t n = 0;
@@ -283,11 +459,43 @@ static int needle_cell(const char *id, double *len, double *depth)
 	return got == 2 ? 0 : -1;
 }
 
+/* A chart file name for a needle map: "needle_TARGET_SUITE" with every byte outside
+ * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
+ * fit, and "_2", "_3", ... added when two targets map to one name. */
+static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
+{
+	char base[REP_CHART_NAME - 8];
+	size_t u = 0;
+	const char *parts[] = { "needle", c->s->targets[ts->target].label, ts->suite };
+	for (int p = 0; p < 3; p++)
+		for (const char *q = parts[p]; *q && u + 1 < sizeof base; q++) {
+			unsigned char ch = (unsigned char)*q;
+			int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				(ch >= '0' && ch <= '9') || ch == '-' || (ch == '.' && u > 0 && base[u - 1] != '.');
+			if (q == parts[p] && p)
+				base[u++] = '_';
+			if (u + 1 < sizeof base)
+				base[u++] = keep ? (char)ch : '_';
+		}
+	base[u] = 0;
+	snprintf(name, REP_CHART_NAME, "%s", base);
+	for (int k = 2; k < 1000; k++) {
+		int clash = 0;
+		char suffix[8];
+		for (int i = 0; i < c->n; i++)
+			clash |= strcmp(c->names[i], name) == 0;
+		if (!clash)
+			return;
+		snprintf(suffix, sizeof suffix, "_%u", (unsigned)k % 1000u);
+		snprintf(name, REP_CHART_NAME, "%s%s", base, suffix);
+	}
+}
+
 static int chart_needle(chart_ctx *c)
 {
-	for (size_t i = 0; i < c->s->n_ts && c->n < 15; i++) {
+	for (size_t i = 0; i < c->s->n_ts && c->n < REP_MAX_CHARTS - 1; i++) {
 		const rep_ts *ts = &c->s->ts[i];
-		char name[32];
+		char name[REP_CHART_NAME];
 		FILE *d, *g;
 		double len, depth;
 		size_t ok = 0;
@@ -297,7 +505,7 @@ static int chart_needle(chart_ctx *c)
 			ok += needle_cell(ts->items[k].id, &len, &depth) == 0;
 		if (!ok)
 			continue;
-		snprintf(name, sizeof name, "needle_%zu", i);
+		needle_name(c, ts, name);
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);
@@ -390,23 +598,40 @@ done:
 	return rc;
 }
 
-/* Names of the charts of s in dir that have an SVG, in drawing order; used by the HTML writer.
- * Returns how many were written to names[max]. */
-int rep_charts_list(const char *dir, char names[][32], int max)
+static int cmp_name(const void *x, const void *y)
 {
-	static const char *const fixed[] = { "accuracy_cost", "accuracy_by_quant", "ttft", "itl" };
+	return strcmp((const char *)x, (const char *)y);
+}
+
+int rep_chart_exists(const char *dir, const char *name)
+{
 	char p[4096];
 	struct stat sb;
-	int n = 0;
-	for (int i = 0; i < 4 && n < max; i++) {
-		snprintf(p, sizeof p, "%s/%s.svg", dir, fixed[i]);
-		if (stat(p, &sb) == 0)
-			snprintf(names[n++], 32, "%s", fixed[i]);
+	snprintf(p, sizeof p, "%s/%s.svg", dir, name);
+	return stat(p, &sb) == 0;
+}
+
+/* Names of the charts of s in dir that have an SVG, in drawing order (the fixed charts, then the
+ * needle maps by name); used by the HTML writer. Returns how many were written to names[max]. */
+int rep_charts_list(const char *dir, char names[][REP_CHART_NAME], int max)
+{
+	static const char *const fixed[] = { "accuracy_cost", "accuracy_by_quant", "ttft", "itl" };
+	int n = 0, first;
+	DIR *dp;
+	const struct dirent *e;
+	for (int i = 0; i < 4 && n < max; i++)
+		if (rep_chart_exists(dir, fixed[i]))
+			snprintf(names[n++], REP_CHART_NAME, "%s", fixed[i]);
+	first = n;
+	if ((dp = opendir(dir))) {
+		while (n < max && (e = readdir(dp))) {
+			size_t len = strlen(e->d_name);
+			if (strncmp(e->d_name, "needle_", 7) == 0 && len > 4 && len - 4 < REP_CHART_NAME &&
+			    strcmp(e->d_name + len - 4, ".svg") == 0)
+				snprintf(names[n++], REP_CHART_NAME, "%.*s", (int)(len - 4), e->d_name);
+		}
+		closedir(dp);
 	}
-	for (int i = 0; i < 64 && n < max; i++) {
-		snprintf(p, sizeof p, "%s/needle_%d.svg", dir, i);
-		if (stat(p, &sb) == 0)
-			snprintf(names[n++], 32, "needle_%d", i);
-	}
+	qsort(names[first], (size_t)(n - first), sizeof names[0], cmp_name);
 	return n;
 }

@@ -164,41 +164,55 @@ static void puttok(filler *f, const rep_ts *t, int64_t v)
 		putf(f, "%lld", (long long)v);
 }
 
+/* The main results table, compact (fits a 1400 px page), then the details of the same rows:
+ * latency, tokens, cost and every metric. */
 static int results_table(rep_doc *d, const rep_set *s)
 {
-	static const char *const cols[] = { "l:target", "l:provider", "l:quant", "l:suite", "r:n",
-		"r:errors", "r:accuracy %", "r:95 % CI", "r:TTFT p50 ms", "r:TTFT p90 ms",
-		"r:e2e p50 ms", "r:e2e p90 ms", "r:out tok/s", "r:tokens in", "r:tokens out",
-		"r:reasoning", "r:$ run", "r:$ / solved", "l:metrics" };
-	filler f = table_noted(d, "results", "Results per target and suite", 19, cols,
+	static const char *const cols[] = { "l:target", "l:suite", "r:n", "r:errors",
+		"r:accuracy %", "r:95 % CI", "r:e2e p50 ms", "r:out tok/s", "r:$ / solved" };
+	static const char *const dcols[] = { "l:target", "l:suite", "l:provider", "l:quant",
+		"r:TTFT p50 ms", "r:TTFT p90 ms", "r:e2e p90 ms", "r:tokens in", "r:tokens out",
+		"r:reasoning", "r:$ run", "l:metrics" };
+	filler f = table_noted(d, "results", "Results per target and suite", 9, cols,
 		strdup("accuracy: mean primary score of scored samples; 95 % CI: Wilson "
 		"score interval (normal interval for non-binary scores); errors: failed samples, not in n; "
-		"e2e: end-to-end latency; out tok/s: output tokens over generation time (after the first "
-		"token); $ run: provider-reported cost, else tokens x prices, else for self-hosted targets "
-		"the hourly cost x busy time"));
+		"e2e: end-to-end latency; out tok/s: decode rate of streamed samples, (tokens out - 1) "
+		"over the time from the first token to the end, – (not measured) where responses were not "
+		"streamed; $ / solved: the run's cost over the summed score"));
+	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
+		const rep_ts *ts = &s->ts[i];
+		put(&f, s->targets[ts->target].label);
+		put(&f, ts->suite);
+		putf(&f, "%ld", ts->n);
+		putf(&f, "%ld", ts->n_errors);
+		putpct(&f, ts->acc);
+		putci(&f, ts->lo, ts->hi);
+		putn(&f, ts->lat_p50, 1);
+		putn(&f, ts->out_tps, 1);
+		putusd(&f, ts->usd_per_solved);
+	}
+	if (f.failed)
+		return -1;
+	f = table_noted(d, "results_detail", "Latency, tokens and cost per target and suite", 12,
+		dcols, strdup("$ run: provider-reported cost, else tokens x prices, else for "
+		"self-hosted targets the hourly cost x busy time; metrics: the mean of every score the "
+		"suite stores"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
 		const rep_target *tg = &s->targets[ts->target];
 		char m[512] = "";
 		size_t u = 0;
 		put(&f, tg->label);
+		put(&f, ts->suite);
 		put(&f, tg->provider);
 		put(&f, tg->quant);
-		put(&f, ts->suite);
-		putf(&f, "%ld", ts->n);
-		putf(&f, "%ld", ts->n_errors);
-		putpct(&f, ts->acc);
-		putci(&f, ts->lo, ts->hi);
 		putn(&f, ts->ttft_p50, 1);
 		putn(&f, ts->ttft_p90, 1);
-		putn(&f, ts->lat_p50, 1);
 		putn(&f, ts->lat_p90, 1);
-		putn(&f, ts->out_tps, 1);
 		puttok(&f, ts, ts->tin);
 		puttok(&f, ts, ts->tout);
 		puttok(&f, ts, ts->treason);
 		putusd(&f, ts->run_usd);
-		putusd(&f, ts->usd_per_solved);
 		for (int k = 0; k < ts->n_metrics && u < sizeof m; k++) {
 			int w = snprintf(m + u, sizeof m - u, "%s%s %.4g", k ? ", " : "", ts->metric[k],
 				ts->metric_n[k] ? ts->metric_sum[k] / (double)ts->metric_n[k] : NAN);
@@ -270,18 +284,31 @@ static int pass_table(rep_doc *d, const rep_set *s)
 	return f.failed ? -1 : 0;
 }
 
+/* A file size in the largest binary unit that keeps it >= 1, with three significant digits
+ * (a 60 MB model is "57.2 MiB", not "0.06 GiB"). */
 static void put_bytes(filler *f, int64_t b)
 {
-	if (b <= 0)
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+	if (b <= 0) {
 		put(f, "–");
+		return;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		putf(f, "%lld B", (long long)b);
 	else
-		putf(f, "%.2f", (double)b / (1024.0 * 1024 * 1024));
+		putf(f, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, unit[u]);
 }
 
 static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, const rep_opts *o)
 {
 	static const char *const cols[] = { "l:base model", "l:suite", "l:quant", "l:target",
-		"r:size GiB", "r:bpw", "r:accuracy %", "r:95 % CI", "r:Δ vs best pts", "r:p", "l:test",
+		"r:size", "r:bpw", "r:accuracy %", "r:95 % CI", "r:Δ vs best pts", "r:p", "l:test",
 		"l:significant" };
 	filler f = table_noted(d, "quant", "Quantisations by base model", 12, cols,
 		fmtdup("Δ vs best: accuracy minus the most accurate quantisation of the "
@@ -566,6 +593,120 @@ static int hardware_table(rep_doc *d, const rep_set *s)
 	return f.failed ? -1 : 0;
 }
 
+/* A p-value for a sentence: three decimals, "< 0.001" below that, "–" unknown. Returns buf. */
+static const char *fmt_p(char *buf, size_t n, double p)
+{
+	if (isnan(p))
+		snprintf(buf, n, "–");
+	else if (p < 0.001)
+		snprintf(buf, n, "< 0.001");
+	else
+		snprintf(buf, n, "%.3f", p);
+	return buf;
+}
+
+/* The decision summary: per suite its leader and the cheapest target not significantly worse,
+ * one line per quantisation with its verdict in every suite, and the cheapest measured target a
+ * month at the stated volume. */
+static int decision_summary(rep_doc *d, const rep_set *s, const rep_analysis *a,
+	const rep_opts *o)
+{
+	size_t cap = 0, po = (size_t)-1;
+	char b1[64], b2[64], tail[512] = "";
+	d->cost_winner = (size_t)-1;
+	if (a->n_suites && !(d->decision = calloc(a->n_suites, sizeof *d->decision)))
+		return -1;
+	for (size_t k = 0; k < a->n_suites; k++) {
+		const rep_tier_list *l = &a->tiers[k];
+		rep_decision_suite *ds = &d->decision[d->n_decision++];
+		const rep_tier_row *lead, *ch = NULL;
+		ds->suite = a->suites[k];
+		ds->leader = ds->cheapest = (size_t)-1;
+		if (!l->n)
+			continue;
+		lead = &l->rows[0];
+		ds->leader = lead->target;
+		for (size_t i = 0; i < l->n; i++) {
+			double m = a->cost[l->rows[i].target].monthly_usd;
+			if (l->rows[i].tier == lead->tier && l->rows[i].leader == lead->target && !isnan(m) &&
+			    (!ch || m < a->cost[ch->target].monthly_usd))
+				ch = &l->rows[i];
+		}
+		if (ch)
+			ds->cheapest = ch->target;
+		if (add_str(&d->summary, &d->n_summary, &cap, ch == lead ? fmtdup("%s: leader %s (%.1f %%), "
+		    "also the cheapest of those not significantly worse ($%s / month at %g M tokens)",
+		    ds->suite, s->targets[lead->target].label, 100 * lead->score,
+		    rep_fmt(b1, sizeof b1, a->cost[ch->target].monthly_usd, 2), o->volume_mtok_month) :
+		    ch ? fmtdup("%s: leader %s (%.1f %%); "
+		    "cheapest not significantly worse: %s (%.1f %%, $%s / month at %g M tokens)",
+		    ds->suite, s->targets[lead->target].label, 100 * lead->score,
+		    s->targets[ch->target].label, 100 * ch->score,
+		    rep_fmt(b1, sizeof b1, a->cost[ch->target].monthly_usd, 2), o->volume_mtok_month) :
+		    fmtdup("%s: leader %s (%.1f %%); no cost known for the targets not significantly "
+		    "worse", ds->suite, s->targets[lead->target].label, 100 * lead->score)))
+			return -1;
+	}
+	/* one line per quantised target: its verdict against its model's best quantisation */
+	for (size_t t = 0; t < s->n_targets; t++) {
+		char line[1024];
+		size_t u = 0;
+		int n = 0;
+		if (!s->targets[t].quant)
+			continue;
+		u += (size_t)snprintf(line, sizeof line, strcmp(s->targets[t].quant, s->targets[t].label) ?
+			"%s (%s):" : "%s:", s->targets[t].quant, s->targets[t].label);
+		for (size_t i = 0; i < a->n_quant && u < sizeof line; i++) {
+			const rep_quant_row *q = &a->quant[i];
+			int w;
+			if (q->ts->target != t)
+				continue;
+			if (q->ts == q->best)
+				w = snprintf(line + u, sizeof line - u, "%s best on %s", n ? ";" : "", q->ts->suite);
+			else
+				w = snprintf(line + u, sizeof line - u, "%s %+.1f pts on %s vs %s, %s at n = %zu "
+					"(p %s%s)", n ? ";" : "", 100 * (q->vs.n_shared ? q->vs.diff :
+					q->ts->acc - q->best->acc), q->ts->suite,
+					s->targets[q->best->target].quant, q->vs.worse ? "significantly worse" :
+					q->vs.p < o->alpha ? "significantly better" : "not significant",
+					q->vs.n_shared ? q->vs.n_shared : (size_t)q->ts->n,
+					q->vs.p < 0.001 ? "" : "= ", fmt_p(b2, sizeof b2, q->vs.p));
+			u += w > 0 ? (size_t)w : 0;
+			n++;
+		}
+		if (n && add_str(&d->summary, &d->n_summary, &cap, strdup(line)))
+			return -1;
+	}
+	for (size_t i = 0; i < a->n_cost; i++) {
+		const rep_cost_row *c = &a->cost[i];
+		if (!s->targets[c->target].price_only && !isnan(c->monthly_usd) &&
+		    (d->cost_winner == (size_t)-1 || c->monthly_usd < a->cost[d->cost_winner].monthly_usd))
+			d->cost_winner = i;
+	}
+	/* a price-only API (list price, nothing measured) cheaper still is named beside it */
+	for (size_t i = 0; i < a->n_cost; i++) {
+		const rep_cost_row *c = &a->cost[i];
+		if (s->targets[c->target].price_only && !isnan(c->monthly_usd) &&
+		    (po == (size_t)-1 || c->monthly_usd < a->cost[po].monthly_usd))
+			po = i;
+	}
+	if (po != (size_t)-1 && d->cost_winner != (size_t)-1 &&
+	    !(a->cost[po].monthly_usd < a->cost[d->cost_winner].monthly_usd))
+		po = (size_t)-1;
+	if (po != (size_t)-1)
+		snprintf(tail, sizeof tail, "; list price of %s (price only, not measured): $%s / month",
+			s->targets[a->cost[po].target].label, rep_fmt(b2, sizeof b2, a->cost[po].monthly_usd, 2));
+	if (add_str(&d->summary, &d->n_summary, &cap, d->cost_winner == (size_t)-1 ?
+	    fmtdup("cost at %g M tokens / month: no measured target has a cost%s",
+	    o->volume_mtok_month, tail) : fmtdup("cheapest at %g M tokens / month: %s, $%s / month%s",
+	    o->volume_mtok_month, s->targets[a->cost[d->cost_winner].target].label,
+	    rep_fmt(b1, sizeof b1, a->cost[d->cost_winner].monthly_usd, 2), tail)))
+		return -1;
+	if (d->cost_winner != (size_t)-1)
+		d->cost_winner = a->cost[d->cost_winner].target;
+	return 0;
+}
+
 int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, rep_doc *d)
 {
 	size_t cap = 0;
@@ -583,11 +724,12 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "exact McNemar on shared pass/fail items, paired bootstrap (%d replicates) for other "
 	    "scores, non-overlapping 95 %% intervals when the items differ); a target significantly "
 	    "worse than every leader so far leads the next tier (S, A, B, C, D; after D the rest are "
-	    "D). Overall: the weighted mean of each suite's score divided by that suite's best score, "
-	    "for targets that ran every weighted suite, compared by a bootstrap stratified by suite.",
+	    "D). Overall: the weighted mean of the suites' accuracies, for targets that ran every "
+	    "weighted suite; its interval and comparisons a bootstrap stratified by suite (items "
+	    "resampled within each suite).",
 	    o->alpha, o->n_boot)))
 		goto fail;
-	if (results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
+	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
 	    quality_table(d, s) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
@@ -617,6 +759,10 @@ void rep_doc_release(rep_doc *d)
 	for (size_t i = 0; i < d->n_facts; i++)
 		free(d->facts[i]);
 	free(d->facts);
+	for (size_t i = 0; i < d->n_summary; i++)
+		free(d->summary[i]);
+	free(d->summary);
+	free(d->decision);
 	free(d->tier_rule);
 	memset(d, 0, sizeof *d);
 }

@@ -35,7 +35,9 @@ static const char css[] =
 	".tier-B{background:#fff2cc!important}.tier-C{background:#fce4d6!important}"
 	".tier-D{background:#f8d7da!important}"
 	".chart{display:inline-block;width:900px;max-width:100%;margin:.5em;vertical-align:top}"
-	".chart svg{display:block;width:100%;height:auto}";
+	".chart svg{display:block;width:100%;height:auto}"
+	"#decision .chart{width:620px;margin:.25em 0}"
+	"ul.summary{margin:.5em 0}";
 
 /* Sorting: click a header to sort its table by that column; again to reverse. Cells that read
  * as numbers sort numerically, "–" and empty cells last. */
@@ -115,6 +117,18 @@ static void embed_svg(FILE *f, const char *dir, const char *name)
 	fclose(in);
 }
 
+/* A list of lines with a class. */
+static void html_list(FILE *f, const char *cls, char *const *lines, size_t n)
+{
+	fprintf(f, "<ul class=\"%s\">\n", cls);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<li>", f);
+		esc(f, lines[i]);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n", f);
+}
+
 int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
 {
 	rep_analysis a;
@@ -125,13 +139,13 @@ int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		"<title>tierbench report</title>\n<style>%s</style></head><body>\n"
-		"<h1>tierbench report</h1>\n<ul>\n", css);
-	for (size_t i = 0; i < d.n_facts; i++) {
-		fputs("<li>", f);
-		esc(f, d.facts[i]);
-		fputs("</li>\n", f);
-	}
-	fputs("</ul>\n", f);
+		"<h1>tierbench report</h1>\n", css);
+	html_list(f, "facts", d.facts, d.n_facts);
+	fputs("<section id=\"decision\"><h2>Decision summary</h2>\n", f);
+	html_list(f, "summary", d.summary, d.n_summary);
+	if (o && o->charts_dir)
+		embed_svg(f, o->charts_dir, "accuracy_cost");
+	fputs("</section>\n", f);
 	for (size_t i = 0; i < d.n_tables; i++) {
 		table_html(f, &d.tables[i]);
 		if (strcmp(d.tables[i].id, "tiers") == 0) {
@@ -141,13 +155,14 @@ int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 		}
 	}
 	if (o && o->charts_dir) {
-		char names[32][32];
-		int n = rep_charts_list(o->charts_dir, names, 32);
+		char names[REP_MAX_CHARTS][REP_CHART_NAME];
+		int n = rep_charts_list(o->charts_dir, names, REP_MAX_CHARTS);
 		fputs("<h2 id=\"charts\">Charts</h2>\n", f);
 		if (!n)
 			fputs("<p>No charts.</p>\n", f);
 		for (int i = 0; i < n; i++)
-			embed_svg(f, o->charts_dir, names[i]);
+			if (strcmp(names[i], "accuracy_cost") != 0)   /* in the decision summary */
+				embed_svg(f, o->charts_dir, names[i]);
 	}
 	fprintf(f, "<script>%s</script>\n</body></html>\n", js);
 	rep_doc_release(&d);

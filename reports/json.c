@@ -239,6 +239,49 @@ static cJSON *verdicts(const rep_doc *d)
 	return arr;
 }
 
+/* The decision summary's facts: per suite the leader and the cheapest target not significantly
+ * worse, each quantisation's verdicts, the cost winner, and the summary's lines. */
+static cJSON *decision(const rep_set *s, const rep_analysis *a, const rep_doc *d,
+	const rep_opts *o)
+{
+	cJSON *r = cJSON_CreateObject(), *su = cJSON_AddArrayToObject(r, "suites"), *q, *lines;
+	for (size_t k = 0; su && k < d->n_decision; k++) {
+		const rep_decision_suite *ds = &d->decision[k];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(su, e);
+		str(e, "suite", ds->suite);
+		str(e, "leader", ds->leader == (size_t)-1 ? NULL : s->targets[ds->leader].label);
+		str(e, "cheapest_not_significantly_worse", ds->cheapest == (size_t)-1 ? NULL :
+			s->targets[ds->cheapest].label);
+		num(e, "cheapest_monthly_usd", ds->cheapest == (size_t)-1 ? NAN :
+			a->cost[ds->cheapest].monthly_usd);
+	}
+	q = cJSON_AddArrayToObject(r, "quantisations");
+	for (size_t i = 0; q && i < a->n_quant; i++) {
+		const rep_quant_row *qr = &a->quant[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(q, e);
+		str(e, "target", s->targets[qr->ts->target].label);
+		str(e, "quant", s->targets[qr->ts->target].quant);
+		str(e, "suite", qr->ts->suite);
+		str(e, "against", s->targets[qr->best->target].quant);
+		num(e, "delta_pts", 100 * (qr->vs.n_shared ? qr->vs.diff : qr->ts->acc - qr->best->acc));
+		num(e, "n", qr->ts == qr->best ? NAN : (double)(qr->vs.n_shared ? qr->vs.n_shared :
+			(size_t)qr->ts->n));
+		num(e, "p", qr->vs.p);
+		str(e, "verdict", qr->ts == qr->best ? "best" : qr->vs.worse ? "significantly worse" :
+			qr->vs.p < o->alpha ? "significantly better" : "not significant");
+	}
+	num(r, "volume_mtok_month", o->volume_mtok_month);
+	str(r, "cost_winner", d->cost_winner == (size_t)-1 ? NULL : s->targets[d->cost_winner].label);
+	num(r, "cost_winner_monthly_usd", d->cost_winner == (size_t)-1 ? NAN :
+		a->cost[d->cost_winner].monthly_usd);
+	lines = cJSON_AddArrayToObject(r, "lines");
+	for (size_t i = 0; lines && i < d->n_summary; i++)
+		cJSON_AddItemToArray(lines, cJSON_CreateString(d->summary[i]));
+	return r;
+}
+
 int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
 {
 	rep_opts def;
@@ -267,6 +310,7 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 		str(e, "build", r->build);
 		str(e, "hardware", r->hw_line);
 	}
+	cJSON_AddItemToObject(root, "decision", decision(s, &a, &d, o));
 	cJSON_AddItemToObject(root, "results", results(s));
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));

@@ -438,15 +438,17 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 		t->lat_ms_sum += lat;
 		t->lat_tokens += sqlite3_column_int64(q, 8) + tout;
 		t->lat_tokens_out += tout;
-		if (tout > 0) {
-			t->gen_ms += lat - (null_ttft ? 0 : sqlite3_column_double(q, 6));
-			t->gen_tokens += tout;
-		}
-		/* TPOT of a streamed sample: decode time per output token after the first. */
+		/* Decode throughput and TPOT only where generation was timed: a streamed sample
+		 * (stored gaps) with tokens after the first and time between the first token and the
+		 * end. A non-streamed response has its TTFT at (about) its end, so no interval. */
 		if (has_itl && tout > 1 && !null_ttft && sqlite3_column_type(q, 12) == SQLITE_TEXT &&
-		    push_d(&t->tpot, &t->n_tpot, &t->cap_tpot,
-			   (lat - sqlite3_column_double(q, 6)) / (double)(tout - 1)))
-			return -1;
+		    lat - sqlite3_column_double(q, 6) > 0) {
+			t->gen_ms += lat - sqlite3_column_double(q, 6);
+			t->gen_tokens += tout - 1;
+			if (push_d(&t->tpot, &t->n_tpot, &t->cap_tpot,
+			    (lat - sqlite3_column_double(q, 6)) / (double)(tout - 1)))
+				return -1;
+		}
 	}
 	if (sqlite3_column_type(q, 8) != SQLITE_NULL || sqlite3_column_type(q, 9) != SQLITE_NULL)
 		t->tokens_known |= sqlite3_column_int64(q, 8) > 0 || tout > 0;

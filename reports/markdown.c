@@ -50,6 +50,17 @@ static void md_table(FILE *f, const rep_table *t)
 	fputc('\n', f);
 }
 
+/* A bullet list of lines, then a blank line. */
+static void md_list(FILE *f, char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs("- ", f);
+		md_text(f, lines[i]);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
 int rep_write_markdown(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen)
 {
 	rep_analysis a;
@@ -58,12 +69,11 @@ int rep_write_markdown(FILE *f, const rep_set *s, const rep_opts *o, char *err, 
 	if (rc)
 		return rc;
 	fputs("# tierbench report\n\n", f);
-	for (size_t i = 0; i < d.n_facts; i++) {
-		fputs("- ", f);
-		md_text(f, d.facts[i]);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
+	md_list(f, d.facts, d.n_facts);
+	fputs("## Decision summary\n\n", f);
+	md_list(f, d.summary, d.n_summary);
+	if (o && o->charts_dir && rep_chart_exists(o->charts_dir, "accuracy_cost"))
+		fputs("![Accuracy against cost](charts/accuracy_cost.svg)\n\n", f);
 	for (size_t i = 0; i < d.n_tables; i++) {
 		md_table(f, &d.tables[i]);
 		if (strcmp(d.tables[i].id, "tiers") == 0) {

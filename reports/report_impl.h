@@ -14,6 +14,8 @@
  * checks), kept here because reports/ does not include the harness. */
 #define REP_STORE_SCHEMA_VERSION 2
 #define REP_MAX_METRICS 8
+#define REP_MAX_CHARTS 64           /* charts one report draws at most */
+#define REP_CHART_NAME 128          /* a chart's file name without extension, with its NUL */
 
 /* One item of a target x suite: its mean primary score over samples. */
 typedef struct rep_item {
@@ -38,8 +40,8 @@ typedef struct rep_ts {
 	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
 	double *tpot;                  /* [n_tpot] per sample: (e2e - TTFT) / (tokens out - 1), ms */
 	size_t n_tpot, cap_tpot;
-	double gen_ms;                 /* sum of generation time of rows with output tokens */
-	int64_t gen_tokens;
+	double gen_ms;                 /* streamed rows: sum of e2e - TTFT (> 0, tokens out > 1) */
+	int64_t gen_tokens;            /* of those rows: sum of tokens out - 1 */
 	double lat_ms_sum;             /* sum of latency over rows with a latency */
 	int64_t lat_tokens, lat_tokens_out;   /* tokens (in+out, out) of those rows */
 	int64_t tin, tout, treason;
@@ -170,8 +172,21 @@ typedef struct rep_table {
 	size_t n_cells;
 } rep_table;
 
+/* The decision summary's facts (rep_doc_build), per suite: its leader and the cheapest target
+ * (lowest monthly cost at the stated volume) in the leader's tier, i.e. not significantly worse
+ * than it; (size_t)-1 when none. */
+typedef struct rep_decision_suite {
+	const char *suite;             /* borrowed from the analysis */
+	size_t leader, cheapest;       /* target indices */
+} rep_decision_suite;
+
 /* All tables of a report, in document order. */
 typedef struct rep_doc {
+	rep_decision_suite *decision;  /* [n_decision], one per suite */
+	size_t n_decision;
+	size_t cost_winner;            /* measured target cheapest a month at the volume, or -1 */
+	char **summary;                /* [n_summary] lines of the decision summary */
+	size_t n_summary;
 	rep_table *tables;
 	size_t n_tables;
 	char **facts;                  /* [n_facts] lines about the runs and hardware */
@@ -189,7 +204,10 @@ int rep_prepare(const rep_set *s, const rep_opts *o, rep_analysis *a, rep_doc *d
 
 /* Names (without extension) of the charts in dir that have an SVG, in drawing order; returns
  * how many were written to names[max]. */
-int rep_charts_list(const char *dir, char names[][32], int max);
+int rep_charts_list(const char *dir, char names[][REP_CHART_NAME], int max);
+
+/* Whether dir holds the chart NAME.svg. */
+int rep_chart_exists(const char *dir, const char *name);
 
 /* Helpers shared by the writers. */
 double rep_quantile(double *v, size_t n, double p);   /* sorts v; p in 0..1 */

@@ -43,7 +43,8 @@ check demo_runs_every_model_on_every_suite_and_the_needle_grid_it_asks sh -c "te
 MD=$OUT/report.md HTML=$OUT/report.html
 check demo_report_has_the_tier_list sh -c "grep -q '^## Tier list' '$MD' && grep -q '^| gsm8k | S | base |' '$MD' &&
 	grep -q 'Tier list' '$HTML'"
-check demo_report_has_accuracy_and_speed_per_variant sh -c "grep -q '^| Q2\\\\_K | local | Q2\\\\_K | humaneval | 2 |' '$MD' &&
+check demo_report_has_accuracy_and_speed_per_variant sh -c "grep -q '^| Q2\\\\_K | humaneval | 2 | 0 |' '$MD' &&
+	grep -q '^| Q2\\\\_K | humaneval | local | Q2\\\\_K |' '$MD' && grep -q '^## Decision summary' '$MD' &&
 	grep -q 'out tok/s' '$MD'"
 check demo_report_has_the_quality_table sh -c "grep -q '^## Quality: perplexity and divergence from the baseline' '$MD' &&
 	grep -q '^| base | F32 | .* | baseline |' '$MD' && grep -q '^| Q4\\\\_K\\\\_M | Q4\\\\_K\\\\_M | ' '$MD' &&

@@ -2,8 +2,9 @@
 # Integration: `tierbench report` and `tierbench compare` end to end on runs scored from samples
 # files — every format and the charts are written, gnuplot missing gives one warning line and
 # no images, compare exits 3 on a planted drop and 0 on noise, and the HTML renders in headless
-# Chromium to a non-blank page with its tables and charts (skipped only when Chromium cannot
-# be installed).
+# Chromium to a non-blank page with its tables and charts, opens with the decision summary, and
+# lays out at 1400 px without sideways scrolling or overlapping text (skipped only when Chromium
+# cannot be installed).
 . tests/integration/lib.sh
 ROOT=$(pwd)
 cd "$T_DIR" || exit 1
@@ -102,7 +103,7 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
 	skip html_renders_in_chromium "chromium could not be installed (scripts/install-deps.sh needs root or sudo and the Debian archive)"
 else
-	CHROME="chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir=$T_DIR/chrome"
+	CHROME="chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run --hide-scrollbars --user-data-dir=$T_DIR/chrome"
 	timeout 120 $CHROME --window-size=1400,1800 --screenshot="$T_DIR/shot.png" "file://$T_DIR/rep/report.html" >chrome.log 2>&1
 	check html_screenshot_written test -s shot.png
 	check html_screenshot_not_blank python3 "$ROOT/tests/integration/png_stats.py" shot.png
@@ -113,5 +114,13 @@ else
 		check html_dom_has_charts sh -c 'grep -q "id=\"chart-ttft\"" dom.html && grep -q "<svg" dom.html'
 	fi
 	check html_has_no_external_resources sh -c '! grep -Eq "(src|href)=\"(https?:)?//" rep/report.html'
+	check html_opens_with_the_decision_summary python3 -c '
+import sys; d = open("dom.html").read()
+sys.exit(not (0 <= d.find("id=\"decision\"") < d.find("id=\"t-results\"")))'
+	# Layout as the browser computes it at 1400 px: no sideways scrolling (page or table) and no
+	# overlapping text, in the page or among a chart's labels.
+	python3 "$ROOT/tests/integration/html_layout.py" inject rep/report.html probe.html
+	timeout 120 $CHROME --window-size=1400,900 --dump-dom "file://$T_DIR/probe.html" >probe_dom.html 2>>chrome.log
+	check html_fits_1400px_without_overlaps python3 "$ROOT/tests/integration/html_layout.py" check probe_dom.html
 fi
 end_tests

@@ -413,6 +413,228 @@ static void test_golden_tiers_and_quant_deltas_follow_the_planted_levels(void)
 	rep_set_free(s);
 }
 
+/* ---------------------------------------------------------------- overall */
+
+static const char overall_spec[] =
+	"{\"name\":\"overall\",\"concurrency\":1,\"targets\":["
+	"{\"id\":\"x\",\"provider\":\"samples\",\"model\":\"x.jsonl\"},"
+	"{\"id\":\"y\",\"provider\":\"samples\",\"model\":\"y.jsonl\"}],"
+	"\"suites\":[{\"name\":\"hard\"},{\"name\":\"easy\"}]}";
+
+/* 20 items per suite: x passes hard_x of "hard" and easy_x of "easy", y likewise. */
+static rep_set *overall_set(const char *dir, int hard_x, int easy_x, int hard_y, int easy_y)
+{
+	static planted p[80];
+	static char ids[20][8];
+	char err[256], path[512], lbl[512];
+	rep_set *s = rep_set_new();
+	size_t n = 0;
+	for (int i = 0; i < 20; i++) {
+		snprintf(ids[i], sizeof ids[i], "%02d", i);
+		p[n++] = (planted){ "x", "hard", ids[i], i < hard_x, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "x", "easy", ids[i], i < easy_x, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "y", "hard", ids[i], i < hard_y, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "y", "easy", ids[i], i < easy_y, 10, 100, 0, 10, 5, 0, 0, NULL };
+	}
+	snprintf(path, sizeof path, "%s/results.db", dir);
+	snprintf(lbl, sizeof lbl, "runs/%s", dir);
+	if (!s || write_run(dir, overall_spec, p, n) ||
+	    rep_set_add_store(s, path, lbl, -1, err, sizeof err)) {
+		rep_set_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static const rep_tier_row *overall_row(const rep_analysis *a, const rep_set *s, const char *id)
+{
+	const rep_tier_list *l = &a->tiers[a->n_suites];
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(s->targets[l->rows[i].target].id, id) == 0)
+			return &l->rows[i];
+	return NULL;
+}
+
+/* The overall score is the weighted mean of suite accuracies: one item of twenty in the hardest
+ * suite does not reorder it (dividing by each suite's best score did: 1 of 20 against 0 of 20
+ * counted as 100 % against 0 %), and its interval, a stratified bootstrap, stays in 0..100 %. */
+static void test_overall_is_a_weighted_mean_with_a_bounded_interval(void)
+{
+	rep_set *s1 = overall_set("overall1", 1, 10, 0, 20), *s2 = overall_set("overall2", 1, 10, 1, 20);
+	rep_opts o;
+	rep_analysis a1, a2, a3;
+	char err[256];
+	const rep_tier_row *x, *y;
+	TB_REQUIRE(s1 && s2);
+	rep_opts_default(&o);
+	TB_REQUIRE(rep_analysis_build(s1, &o, &a1, err, sizeof err) == 0);
+	TB_REQUIRE(rep_analysis_build(s2, &o, &a2, err, sizeof err) == 0);
+	TB_REQUIRE((x = overall_row(&a1, s1, "x")) && (y = overall_row(&a1, s1, "y")));
+	TB_CHECK_NEAR(x->score, (0.05 + 0.5) / 2, 1e-12);
+	TB_CHECK_NEAR(y->score, (0.0 + 1.0) / 2, 1e-12);
+	TB_CHECK(y->score > x->score);
+	TB_REQUIRE((x = overall_row(&a2, s2, "x")) && (y = overall_row(&a2, s2, "y")));
+	TB_CHECK(y->score > x->score);
+	TB_CHECK_STR(s2->targets[a2.tiers[a2.n_suites].rows[0].target].id, "y");
+	TB_CHECK_STR(s1->targets[a1.tiers[a1.n_suites].rows[0].target].id, "y");
+	/* y: 21 of 40 items; its interval lies in 0..1 around the score */
+	TB_CHECK(y->lo >= 0 && y->hi <= 1 && y->lo <= y->score && y->score <= y->hi);
+	TB_CHECK(y->hi - y->lo > 0.05);
+	/* seeded: the same interval again */
+	TB_REQUIRE(rep_analysis_build(s2, &o, &a3, err, sizeof err) == 0);
+	TB_CHECK(overall_row(&a3, s2, "y")->lo == y->lo && overall_row(&a3, s2, "y")->hi == y->hi);
+	rep_analysis_release(&a1);
+	rep_analysis_release(&a2);
+	rep_analysis_release(&a3);
+	rep_set_free(s1);
+	rep_set_free(s2);
+	/* near 100 %: 20 of 20 and 19 of 20 -- a normal interval would pass 100 % */
+	s1 = overall_set("overall3", 20, 19, 20, 20);
+	TB_REQUIRE(s1);
+	TB_REQUIRE(rep_analysis_build(s1, &o, &a1, err, sizeof err) == 0);
+	for (size_t i = 0; i < a1.tiers[a1.n_suites].n; i++) {
+		const rep_tier_row *r = &a1.tiers[a1.n_suites].rows[i];
+		TB_CHECK(r->lo >= 0 && r->hi <= 1 + 1e-12);
+	}
+	rep_analysis_release(&a1);
+	rep_set_free(s1);
+}
+
+/* The decision summary opens every document: per suite the leader and the cheapest target not
+ * significantly worse, one verdict line per quantisation, the cost winner at the volume. */
+static void test_decision_summary_opens_the_report(void)
+{
+	rep_set *s = golden_set();
+	rep_analysis a;
+	rep_doc d;
+	char err[256], *md, *html, *js;
+	cJSON *j, *dec;
+	TB_REQUIRE(s);
+	TB_REQUIRE(rep_prepare(s, NULL, &a, &d, err, sizeof err) == 0);
+	TB_REQUIRE(d.n_decision == 2);
+	TB_CHECK_STR(d.decision[0].suite, "gsm8k");
+	TB_CHECK_STR(s->targets[d.decision[0].leader].id, "llama-q8");
+	/* api-mini is 15 points behind on 40 items (McNemar p = 0.07): not significantly worse, and
+	 * $26.25 a month at 100 M tokens against $163.88 for the cheapest machine */
+	TB_CHECK_STR(s->targets[d.decision[0].cheapest].id, "api-mini");
+	TB_CHECK_STR(s->targets[d.cost_winner].id, "api-mini");
+	TB_REQUIRE(d.n_summary == 6);
+	TB_CHECK(strstr(d.summary[4], "Q2_K (llama-q2): -40.0 pts on gsm8k vs Q8_0, significantly "
+		"worse at n = 40 (p < 0.001)") == d.summary[4]);
+	TB_CHECK(strstr(d.summary[3], "not significant at n = 39 (p = 0.625)") != NULL);
+	TB_CHECK(strstr(d.summary[5], "cheapest at 100 M tokens / month: api-mini, $26.25") != NULL);
+	rep_doc_release(&d);
+	rep_analysis_release(&a);
+	md = render(rep_write_markdown, s, NULL);
+	html = render(rep_write_html, s, NULL);
+	js = render(rep_write_json, s, NULL);
+	TB_REQUIRE(md && html && js);
+	TB_CHECK(strstr(md, "## Decision summary") && strstr(md, "## Decision summary") <
+		strstr(md, "## Results per target"));
+	TB_CHECK(strstr(html, "id=\"decision\"") && strstr(html, "id=\"decision\"") <
+		strstr(html, "id=\"results\""));
+	TB_REQUIRE((j = cJSON_Parse(js)) != NULL);
+	dec = cJSON_GetObjectItem(j, "decision");
+	TB_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(dec, "cost_winner")), "api-mini");
+	TB_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(dec, "suites"), 0), "cheapest_not_significantly_worse")), "api-mini");
+	TB_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(dec, "lines")) == 6);
+	cJSON_Delete(j);
+	free(md);
+	free(html);
+	free(js);
+	rep_set_free(s);
+}
+
+/* ---------------------------------------------------------------- charts */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int ch;
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while (m && (ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	if (m)
+		fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static const char close_quant_spec[] =
+	"{\"name\":\"q\",\"concurrency\":1,\"targets\":["
+	"{\"id\":\"m-s\",\"provider\":\"samples\",\"model\":\"models/m-Q4_K_S.gguf\",\"quant\":\"Q4_K_S\"},"
+	"{\"id\":\"m-m\",\"provider\":\"samples\",\"model\":\"models/m-Q4_K_M.gguf\",\"quant\":\"Q4_K_M\"},"
+	"{\"id\":\"m-5\",\"provider\":\"samples\",\"model\":\"models/m-Q5_K_M.gguf\",\"quant\":\"Q5_K_M\"}],"
+	"\"suites\":[{\"name\":\"gsm8k\"}]}";
+
+/* Charts: labels of points at one place get different placements (gnuplot printed them over
+ * each other); needle maps are named by target and suite, not by index; the ITL chart's y axis
+ * counts gaps, not requests. */
+static void test_charts_place_labels_apart_and_name_files_by_target(void)
+{
+	static const planted p[] = {
+		{ "m-s", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-s", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-m", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-m", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-5", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-5", "gsm8k", "2", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+	};
+	char err[256], warn[256], *dat, *lab, line[128];
+	rep_set *s;
+	int n_charts, place[3] = { -1, -1, -1 }, k = 0;
+	FILE *f;
+	rep_opts o;
+	rep_opts_default(&o);
+	/* the golden run's needle maps */
+	TB_REQUIRE((s = golden_set()) != NULL);
+	TB_REQUIRE(rep_charts_write(s, &o, "golden/charts", &n_charts, warn, sizeof warn, err,
+		sizeof err) == 0);
+	rep_set_free(s);
+	TB_CHECK(access("golden/charts/needle_llama-q8_needle.dat", F_OK) == 0);
+	TB_CHECK(access("golden/charts/needle_api-mini_needle.gp", F_OK) == 0);
+	TB_CHECK(access("golden/charts/needle_1.dat", F_OK) != 0);
+	s = rep_set_new();
+	TB_REQUIRE(write_run("closeq", close_quant_spec, p, 6) == 0);
+	/* a 60 MB model file: its size reads 57.2 MiB (it read "0.06" GiB) */
+	mkdir("models", 0777);
+	TB_REQUIRE((f = fopen("models/m-Q5_K_M.gguf", "w")) != NULL);
+	TB_REQUIRE(ftruncate(fileno(f), 60000000) == 0);
+	fclose(f);
+	TB_REQUIRE(rep_set_add_store(s, "closeq/results.db", "runs/closeq", -1, err, sizeof err) == 0);
+	dat = render(rep_write_markdown, s, &o);
+	TB_CHECK(dat && strstr(dat, "| m-5 | 57.2 MiB |") != NULL);
+	free(dat);
+	TB_REQUIRE(rep_charts_write(s, &o, "closeq/charts", &n_charts, warn, sizeof warn, err,
+		sizeof err) == 0);
+	rep_set_free(s);
+	TB_REQUIRE((dat = slurp("closeq/charts/accuracy_by_quant.dat")) != NULL);
+	/* Q4_K_S and Q4_K_M: both 4.5 bpw (nominal) and 50 %, one spot */
+	TB_REQUIRE((lab = strstr(dat, "# labels")) != NULL);
+	f = fmemopen(lab, strlen(lab), "r");
+	TB_REQUIRE(f && fgets(line, sizeof line, f));
+	while (k < 3 && fgets(line, sizeof line, f)) {
+		double x, y;
+		char q[16];
+		if (sscanf(line, "%lf %lf \"%15[^\"]\" %d", &x, &y, q, &place[k]) == 4)
+			k++;
+	}
+	fclose(f);
+	TB_CHECK_INT(k, 3);
+	TB_CHECK(place[0] >= 0 && place[1] >= 0 && place[2] >= 0);
+	TB_CHECK(place[0] != place[1] || place[1] != place[2]);
+	free(dat);
+	TB_REQUIRE((dat = slurp("closeq/charts/accuracy_by_quant.gp")) != NULL);
+	TB_CHECK(strstr(dat, "set xrange [") && strstr(dat, "($4 == 1 ? $2 : 1/0)"));
+	free(dat);
+}
+
 static void test_weights_option_is_checked(void)
 {
 	rep_set *s = golden_set();
@@ -535,16 +757,17 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	static const planted p[] = {
 		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
 		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
+		{ "box", "gsm8k", "1", 1, 999.99, 1000, 0, 100, 120, 0, 0, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
 	sqlite3 *db;
 	const rep_ts *ts;
 	char *md, *js;
-	TB_REQUIRE(write_run("itl", cost_spec, p, 2) == 0);
+	TB_REQUIRE(write_run("itl", cost_spec, p, 3) == 0);
 	TB_REQUIRE(sqlite3_open("itl/results.db", &db) == SQLITE_OK);
-	TB_REQUIRE(sqlite3_exec(db, "UPDATE samples SET itl_json = '[10,20]' WHERE item = '1';"
-		"UPDATE samples SET itl_json = '[30,40]' WHERE item = '2'", NULL, NULL, NULL) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_exec(db, "UPDATE samples SET itl_json = '[10,20]' WHERE item = '1' AND target = 'api';"
+		"UPDATE samples SET itl_json = '[30,40]' WHERE item = '2' AND target = 'api'", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	TB_REQUIRE(rep_set_add_store(s, "itl/results.db", "runs/itl", -1, err, sizeof err) == 0);
 	md = render(rep_write_markdown, s, NULL);
@@ -554,8 +777,24 @@ static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 	TB_CHECK_NEAR(ts->itl_p50, 25, 1e-9);
 	TB_CHECK_NEAR(ts->itl_p90, 37, 1e-9);
 	TB_CHECK_NEAR(ts->tpot_p50, 450.0 / 49, 1e-9);
+	/* decode rate: 2 x 49 tokens after the first over 2 x 450 ms */
+	TB_CHECK_NEAR(ts->out_tps, 98 / 0.9, 1e-9);
+	/* box did not stream (no gaps): its TTFT is its end, no generation interval to divide by */
+	TB_REQUIRE((ts = rep_set_find_ts(s, 0, "gsm8k")) != NULL);
+	TB_CHECK(isnan(ts->out_tps));
 	TB_CHECK(md && strstr(md, "Streaming latency") && strstr(md, "ITL p99 ms"));
 	TB_CHECK(js && strstr(js, "\"itl_p50_ms\":\t25"));
+	{
+		char warn[256], *gp;
+		int n_charts;
+		rep_opts o;
+		rep_opts_default(&o);
+		TB_REQUIRE(rep_charts_write(s, &o, "itl/charts", &n_charts, warn, sizeof warn, err,
+			sizeof err) == 0);
+		TB_REQUIRE((gp = slurp("itl/charts/itl.gp")) != NULL);
+		TB_CHECK(strstr(gp, "set ylabel \"fraction of inter-token gaps (CDF)\"") != NULL);
+		free(gp);
+	}
 	free(md);
 	free(js);
 	rep_set_free(s);
@@ -722,8 +961,12 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 	TB_CHECK(strstr(md, "Price only, not measured: ") != NULL);
 	TB_CHECK(strstr(html, "API, price only, not measured; as of 2026-11-05") != NULL);
 	/* ... and nowhere else: not in the results, quantisation or tier tables before the cost table,
-	 * nor in the hardware table after it */
-	TB_CHECK(strstr(md, "gpt") == strstr(md, "| openai/gpt-4o-mini | API") + 9);
+	 * nor in the hardware table after it; the decision summary names its list price apart from
+	 * the measured cost winner */
+	TB_CHECK(strstr(md, "list price of openai/gpt-4o-mini (price only, not measured): $26.25 / "
+		"month") != NULL);
+	TB_CHECK(strstr(strstr(md, "## Results per target"), "gpt") ==
+		strstr(md, "| openai/gpt-4o-mini | API") + 9);
 	TB_CHECK(strstr(strstr(md, "## Hardware"), "gpt") == NULL);
 	/* quality: ratio 1.2, KLD 0.3: a large loss; the baseline is marked */
 	TB_CHECK(strstr(md, "## Quality: perplexity and divergence from the baseline") != NULL);
@@ -800,6 +1043,9 @@ int main(void)
 	TB_RUN(test_golden_store_renders_expected_markdown_csv_json);
 	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
 	TB_RUN(test_weights_option_is_checked);
+	TB_RUN(test_charts_place_labels_apart_and_name_files_by_target);
+	TB_RUN(test_decision_summary_opens_the_report);
+	TB_RUN(test_overall_is_a_weighted_mean_with_a_bounded_interval);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary);
