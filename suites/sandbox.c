@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +49,13 @@ typedef struct sb_status {
 	int fork_errno;    /* errno of the supervisor's failed fork, else 0 */
 } sb_status;
 
+/* The proof of completion (see suite_impl.h): the token is TOKEN_LEN hex digits; the program's
+ * process gets the proof pipe's write end as fd 3 and, on the exec path, the token pipe's read
+ * end as fd 4, which the runner reads to its end and closes before the program's first line. */
+#define TOKEN_LEN 32
+#define PROOF_FD 3
+#define TOKEN_FD 4
+
 /* The program's child reports a failed setup step on its stderr with this prefix and exits 127. */
 #define SETUP_PREFIX "tierbench sandbox: setup failed: "
 
@@ -62,8 +70,9 @@ typedef struct sb_plan {
 	char uid_map[48], gid_map[48];
 	int root;
 	struct rlimit lim_cpu, lim_as, lim_nproc, lim_fsize, lim_nofile, lim_core;
-	char *argv[6];
+	char *argv[8];
 	int fd_out, fd_err, fd_status;
+	int fd_token, fd_proof;   /* read end of the token pipe, write end of the proof pipe */
 } sb_plan;
 
 /* ------------------------------------------------------------------ child side (no malloc) */
@@ -148,6 +157,15 @@ static void run_program(const sb_plan *p, int isolation)
 
 	if (dup2(p->fd_out, 1) < 0 || dup2(p->fd_err, 2) < 0)
 		child_fail(p, "redirect");
+	/* The proof pipes to their fixed numbers (through free ones, so neither clobbers the other);
+	 * before the fd limit, which a caller with many fds open may already exceed. */
+	{
+		int q = fcntl(p->fd_proof, F_DUPFD, 10), t = fcntl(p->fd_token, F_DUPFD, 10);
+		if (q < 0 || t < 0 || dup2(q, PROOF_FD) < 0 || dup2(t, TOKEN_FD) < 0)
+			child_fail(p, "proof pipes");
+		close(q);
+		close(t);
+	}
 	if ((devnull = open("/dev/null", O_RDONLY)) >= 0) {
 		dup2(devnull, 0);
 		close(devnull);
@@ -191,8 +209,9 @@ static void run_program(const sb_plan *p, int isolation)
 	/* After the uid change (which clears it): die with the supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* Nothing but 0, 1, 2: fds the caller inherited without close-on-exec stay out too. */
-	close_from(3);
+	/* Nothing but 0, 1, 2 and the proof pipes: fds the caller inherited without close-on-exec
+	 * stay out too. */
+	close_from(TOKEN_FD + 1);
 	execve(p->python, p->argv, sb_envp);
 	{
 		sb_plan q = *p;   /* its stderr pipe is fd 2 now */
@@ -442,7 +461,7 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 	if (timed_out || r->term_signal == SIGXCPU)
 		return SUITE_SB_TIMEOUT;
 	if (r->exit_code == 0)
-		return SUITE_SB_PASSED;
+		return r->proof ? SUITE_SB_PASSED : SUITE_SB_EARLY_EXIT;
 	if (contains(r->err, "MemoryError") || contains(r->err, "Cannot allocate memory") ||
 	    contains(r->err, "cannot allocate memory"))
 		return SUITE_SB_MEMORY;
@@ -451,11 +470,14 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 	return SUITE_SB_FAILED;
 }
 
+static const char runner_py[];
+
 /* The parts of the child's plan that depend only on the options (the zygote keeps one too). */
 static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
+	int k;
 	memset(p, 0, sizeof *p);
 	p->python = o->python;
 	p->root = uid == 0;
@@ -472,8 +494,12 @@ static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 	p->argv[0] = (char *)o->python;
 	p->argv[1] = (char *)"-I";
 	p->argv[2] = (char *)"-B";
-	p->argv[3] = o->site ? (char *)"prog.py" : (char *)"-S";
-	p->argv[4] = o->site ? NULL : (char *)"prog.py";
+	k = 3;
+	if (!o->site)
+		p->argv[k++] = (char *)"-S";
+	p->argv[k++] = (char *)"-c";
+	p->argv[k++] = (char *)runner_py;
+	p->argv[k] = NULL;
 }
 
 static void close_fd(int *fd)
@@ -483,22 +509,60 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The three pipes of one run (stdout, stderr, status), both ends close-on-exec. */
-static int pipes_open(int po[2], int pe[2], int ps[2])
-{
-	return pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC) ? -1 : 0;
-}
+/* The pipes of one run, every end close-on-exec. */
+typedef struct sb_pipes {
+	int out[2], err[2], status[2];
+	int token[2];   /* the token, written here whole; the write end is then closed */
+	int proof[2];   /* the runner writes the token back here when the program ran to its end */
+} sb_pipes;
 
-static void pipes_close(int po[2], int pe[2], int ps[2])
+static void pipes_close(sb_pipes *pp)
 {
 	for (int k = 0; k < 2; k++) {
-		close_fd(&po[k]);
-		close_fd(&pe[k]);
-		close_fd(&ps[k]);
+		close_fd(&pp->out[k]);
+		close_fd(&pp->err[k]);
+		close_fd(&pp->status[k]);
+		close_fd(&pp->token[k]);
+		close_fd(&pp->proof[k]);
 	}
 }
 
-static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+/* Opens the pipes and puts tok (TOKEN_LEN bytes, far below a pipe's buffer) into the token
+ * pipe, whose write end is closed at once: the program can read the token once, write none. */
+static int pipes_open(sb_pipes *pp, const char *tok)
+{
+	if (pipe2(pp->out, O_CLOEXEC) || pipe2(pp->err, O_CLOEXEC) || pipe2(pp->status, O_CLOEXEC) ||
+	    pipe2(pp->token, O_CLOEXEC) || pipe2(pp->proof, O_CLOEXEC) ||
+	    write_all(pp->token[1], tok, TOKEN_LEN)) {
+		pipes_close(pp);
+		return -1;
+	}
+	close_fd(&pp->token[1]);
+	return 0;
+}
+
+/* A fresh token: TOKEN_LEN lower-case hex digits of getrandom bytes (not NUL-terminated).
+ * 0, or -1 when the kernel gives no randomness (the run is then an error, never a pass). */
+static int make_token(char tok[TOKEN_LEN])
+{
+	unsigned char raw[TOKEN_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < sizeof raw; i++) {
+		tok[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		tok[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	return 0;
+}
+
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[5],
 			 int *sup);
 static void zygote_reap(suite_sb_zygote *z, int sup);
 
@@ -509,7 +573,10 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	suite_sb_opts o = *op;
 	sb_plan p;
 	char dir[4096];
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
+	sb_pipes pp = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int *po = pp.out, *pe = pp.err, *ps = pp.status;
+	char tok[TOKEN_LEN], proof[TOKEN_LEN + 1];
+	ssize_t n_proof = 0;
 	cap_buf bo = { 0 }, be = { 0 };
 	int sup = -1, prog_pid = -1, got_pid = 0, got_status = 0, timed_out = 0, over_cap = 0;
 	int killed = 0, rc = 0, via_z = 0;
@@ -546,26 +613,35 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	p.program = program;
 	p.program_len = strlen(program);
 
-	if (pipes_open(po, pe, ps))
+	if (make_token(tok)) {
+		cap_set_error(&be, "sandbox: getrandom: %s", strerror(errno));
+		res->verdict = SUITE_SB_ERROR;
+		goto cleanup;
+	}
+	if (pipes_open(&pp, tok))
 		goto pipe_fail;
 	if (z) {
-		int fds[3] = { po[1], pe[1], ps[1] }, zr = zygote_launch(z, dir, program, fds, &sup);
+		int fds[5] = { po[1], pe[1], ps[1], pp.token[0], pp.proof[1] };
+		int zr = zygote_launch(z, dir, program, fds, &sup);
 		via_z = zr == 0;
 		if (zr < -1) {
 			/* The zygote died after taking the request: its supervisor may have written
 			 * into these pipes before it died too, so the exec path gets fresh ones. */
-			pipes_close(po, pe, ps);
-			if (pipes_open(po, pe, ps))
+			pipes_close(&pp);
+			if (pipes_open(&pp, tok))
 				goto pipe_fail;
 		}
 	}
 	p.fd_out = po[1];
 	p.fd_err = pe[1];
 	p.fd_status = ps[1];
+	p.fd_token = pp.token[0];
+	p.fd_proof = pp.proof[1];
 	if (!via_z && (sup = fork()) == 0) {
 		close(po[0]);
 		close(pe[0]);
 		close(ps[0]);
+		close(pp.proof[0]);
 		supervise(&p);
 	}
 	res->zygote = via_z;
@@ -573,6 +649,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	close_fd(&po[1]);
 	close_fd(&pe[1]);
 	close_fd(&ps[1]);
+	close_fd(&pp.token[0]);
+	close_fd(&pp.proof[1]);
 	if (sup < 0) {
 		cap_set_error(&be, "sandbox: fork: %s", strerror(errno));
 		res->verdict = SUITE_SB_ERROR;
@@ -652,6 +730,17 @@ sup_gone:
 		if (b->seen > b->cap)
 			over_cap = 1;
 	}
+	/* The proof: every writer is dead, so what the pipe holds is all there will be. */
+	fcntl(pp.proof[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t r = read(pp.proof[0], proof + n_proof, sizeof proof - (size_t)n_proof);
+		if (r > 0 && (n_proof += r) < (ssize_t)sizeof proof)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	res->proof = n_proof == TOKEN_LEN && memcmp(proof, tok, TOKEN_LEN) == 0;
 	res->isolation = st.isolation;
 	if (!got_status) {
 		snprintf(be.s + be.n, be.cap + 1 - be.n, "%ssandbox: the supervisor ended without a "
@@ -682,7 +771,7 @@ pipe_fail:
 	cap_set_error(&be, "sandbox: pipe: %s", strerror(errno));
 	res->verdict = SUITE_SB_ERROR;
 cleanup:
-	pipes_close(po, pe, ps);
+	pipes_close(&pp);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && rc == 0 && res->verdict != SUITE_SB_ERROR) {
 		/* A directory left behind is reported but does not change the verdict. */
 		size_t u = be.n;
@@ -725,13 +814,104 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 
 /* ------------------------------------------------------------------ zygote */
 
+/* The runner's end, shared by the exec path and the zygote: with os, sys imported and PATH,
+ * SRC (bytes) and TOK (the token) set, it executes SRC as a fresh __main__ and writes TOK on
+ * PROOF_FD only when the program's top level returned normally (see "Proof of completion" in
+ * suite_impl.h); then it ends as the interpreter would (threads joined, atexit hooks, flushed
+ * streams). An exception, or SystemExit of any code, ends it without the token. */
+#define SB_STR2(x) #x
+#define SB_STR(x) SB_STR2(x)
+#define RUNNER_TAIL \
+	"import atexit\n" \
+	"\n" \
+	"def finish(code):\n" \
+	"    try:\n" \
+	"        t = sys.modules.get('threading')\n" \
+	"        if t is not None:\n" \
+	"            t._shutdown()\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    try:\n" \
+	"        atexit._run_exitfuncs()\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    for f in (sys.stdout, sys.stderr):\n" \
+	"        try:\n" \
+	"            if f is not None:\n" \
+	"                f.flush()\n" \
+	"        except BaseException:\n" \
+	"            code = code or 120\n" \
+	"    os._exit(code)\n" \
+	"\n" \
+	"def proof(tok, fd):\n" \
+	"    def write():\n" \
+	"        try:\n" \
+	"            t = tok\n" \
+	"            while t:\n" \
+	"                t = t[os.write(fd, t):]\n" \
+	"            os.close(fd)\n" \
+	"        except BaseException:\n" \
+	"            finish(1)\n" \
+	"    return write\n" \
+	"\n" \
+	"PROOF = proof(TOK, " SB_STR(PROOF_FD) ")\n" \
+	"del TOK, proof\n" \
+	"M = type(sys)('__main__')\n" \
+	"M.__file__ = PATH\n" \
+	"M.__builtins__ = __builtins__\n" \
+	"sys.modules['__main__'] = M\n" \
+	"sys.argv = ['prog.py']\n" \
+	"try:\n" \
+	"    exec(compile(SRC, PATH, 'exec'), M.__dict__)\n" \
+	"except SystemExit as E:\n" \
+	"    C = E.code\n" \
+	"    if C is None:\n" \
+	"        finish(0)\n" \
+	"    if isinstance(C, int):\n" \
+	"        finish(C & 255)\n" \
+	"    try:\n" \
+	"        print(C, file=sys.stderr)\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    finish(1)\n" \
+	"except BaseException as E:\n" \
+	"    E = E.with_traceback(E.__traceback__.tb_next)\n" \
+	"    sys.excepthook(type(E), E, E.__traceback__)\n" \
+	"    finish(1)\n" \
+	"del SRC\n" \
+	"PROOF()\n" \
+	"finish(0)\n"
+
+/* The exec path's runner, `python3 -I -B [-S] -c RUNNER`: reads the token from TOKEN_FD to its
+ * end and closes it, reads prog.py from the work dir (the cwd), then RUNNER_TAIL. */
+static const char runner_py[] =
+	"import os, sys\n"
+	"def token():\n"
+	"    t = b''\n"
+	"    while True:\n"
+	"        c = os.read(" SB_STR(TOKEN_FD) ", 64)\n"
+	"        if not c:\n"
+	"            break\n"
+	"        t += c\n"
+	"    os.close(" SB_STR(TOKEN_FD) ")\n"
+	"    return t\n"
+	"TOK = token()\n"
+	"del token\n"
+	"PATH = os.path.join(os.getcwd(), 'prog.py')\n"
+	"with open(PATH, 'rb') as F:\n"
+	"    SRC = F.read()\n"
+	"del F\n"
+	RUNNER_TAIL;
+
 /* The zygote's program, run with `python3 -I -B [-S] -c`. It imports only what it needs
  * itself, writes its pid on fd 3 (a SOCK_SEQPACKET socket to the caller), then per request (the
- * work dir's path with four fds: stdout, stderr, status pipe, program memfd) forks a supervisor,
+ * work dir's path with six fds: stdout, stderr, status pipe, program memfd, token pipe, proof
+ * pipe) forks a supervisor,
  * replies with its pid, waits for it and replies with its wait status. The supervisor first
  * closes fd 3, then does what supervise() / run_init() / run_program() do in C, in the same
  * order; only the program's own process leaves serve(), and it runs the code at the top level
- * as a fresh __main__ with every other fd closed. The zygote never reads the program text.
+ * as a fresh __main__ (RUNNER_TAIL) with every other fd but the proof pipe closed. The zygote
+ * never reads the program text.
  * argv: root, uid_map, gid_map, tmpfs options, limits (cpu soft, cpu hard, as, nproc, fsize,
  * nofile), the constants below, SETUP_PREFIX. */
 static const char zygote_py[] =
@@ -778,7 +958,14 @@ static const char zygote_py[] =
 	"    finally:\n"
 	"        os.close(fd)\n"
 	"\n"
-	"def program(d, fo, fe, fp, iso):\n"
+	"def program(d, fo, fe, fp, ft, fq, iso):\n"
+	"    tok = b''\n"
+	"    while True:\n"
+	"        c = os.read(ft, 64)\n"
+	"        if not c:\n"
+	"            break\n"
+	"        tok += c\n"
+	"    os.close(ft)\n"
 	"    src = []\n"
 	"    os.lseek(fp, 0, 0)\n"
 	"    while True:\n"
@@ -846,10 +1033,12 @@ static const char zygote_py[] =
 	"        fail(fe, 'rlimit', getattr(e, 'errno', 0) or 0)\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(NNP, 1)\n"
-	"    os.closerange(3, 1 << 16)\n"
-	"    return os.path.join(d, 'prog.py'), src\n"
+	"    if fq != 3:\n"
+	"        os.dup2(fq, 3)\n"
+	"    os.closerange(4, 1 << 16)\n"
+	"    return os.path.join(d, 'prog.py'), src, tok\n"
 	"\n"
-	"def init(d, fo, fe, fp, iso, fd):\n"
+	"def init(d, fo, fe, fp, ft, fq, iso, fd):\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    try:\n"
 	"        pid = os.fork()\n"
@@ -857,7 +1046,7 @@ static const char zygote_py[] =
 	"        fail(fe, 'fork', e.errno)\n"
 	"    if pid == 0:\n"
 	"        os.close(fd)\n"
-	"        return program(d, fo, fe, fp, iso)\n"
+	"        return program(d, fo, fe, fp, ft, fq, iso)\n"
 	"    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
 	"    while True:\n"
 	"        try:\n"
@@ -897,7 +1086,7 @@ static const char zygote_py[] =
 	"        if not hit:\n"
 	"            time.sleep(0.001)\n"
 	"\n"
-	"def supervise(d, fo, fe, fs, fp):\n"
+	"def supervise(d, fo, fe, fs, fp, ft, fq):\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(SUBREAPER, 1)\n"
 	"    iso, ip = 0, None\n"
@@ -926,13 +1115,15 @@ static const char zygote_py[] =
 	"    if pid == 0:\n"
 	"        if ip:\n"
 	"            os.close(ip[0])\n"
-	"            return init(d, fo, fe, fp, iso, ip[1])\n"
-	"        return program(d, fo, fe, fp, iso)\n"
+	"            return init(d, fo, fe, fp, ft, fq, iso, ip[1])\n"
+	"        return program(d, fo, fe, fp, ft, fq, iso)\n"
 	"    if ip:\n"
 	"        os.close(ip[1])\n"
 	"    os.close(fo)\n"
 	"    os.close(fe)\n"
 	"    os.close(fp)\n"
+	"    os.close(ft)\n"
+	"    os.close(fq)\n"
 	"    try:\n"
 	"        wall(fs, struct.pack('i', pid))\n"
 	"    except OSError:\n"
@@ -959,10 +1150,10 @@ static const char zygote_py[] =
 	"        os._exit(0)\n"
 	"    while True:\n"
 	"        try:\n"
-	"            msg, fds, flags, _ = socket.recv_fds(ctl, 4096, 4)\n"
+	"            msg, fds, flags, _ = socket.recv_fds(ctl, 4096, 6)\n"
 	"        except OSError:\n"
 	"            os._exit(0)\n"
-	"        if not msg or len(fds) != 4:\n"
+	"        if not msg or len(fds) != 6:\n"
 	"            os._exit(0)\n"
 	"        pid = os.fork()\n"
 	"        if pid == 0:\n"
@@ -981,52 +1172,9 @@ static const char zygote_py[] =
 	"        except OSError:\n"
 	"            os._exit(0)\n"
 	"\n"
-	"PATH, SRC = serve()\n"
+	"PATH, SRC, TOK = serve()\n"
 	"del serve, supervise, init, program, kill_children, libc, A\n"
-	"import atexit\n"
-	"\n"
-	"def finish(code):\n"
-	"    try:\n"
-	"        t = sys.modules.get('threading')\n"
-	"        if t is not None:\n"
-	"            t._shutdown()\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    try:\n"
-	"        atexit._run_exitfuncs()\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    for f in (sys.stdout, sys.stderr):\n"
-	"        try:\n"
-	"            if f is not None:\n"
-	"                f.flush()\n"
-	"        except BaseException:\n"
-	"            code = code or 120\n"
-	"    os._exit(code)\n"
-	"\n"
-	"M = type(sys)('__main__')\n"
-	"M.__file__ = PATH\n"
-	"M.__builtins__ = __builtins__\n"
-	"sys.modules['__main__'] = M\n"
-	"sys.argv = ['prog.py']\n"
-	"try:\n"
-	"    exec(compile(SRC, PATH, 'exec'), M.__dict__)\n"
-	"except SystemExit as E:\n"
-	"    C = E.code\n"
-	"    if C is None:\n"
-	"        finish(0)\n"
-	"    if isinstance(C, int):\n"
-	"        finish(C & 255)\n"
-	"    try:\n"
-	"        print(C, file=sys.stderr)\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    finish(1)\n"
-	"except BaseException as E:\n"
-	"    E = E.with_traceback(E.__traceback__.tb_next)\n"
-	"    sys.excepthook(type(E), E, E.__traceback__)\n"
-	"    finish(1)\n"
-	"finish(0)\n";
+	RUNNER_TAIL;
 
 struct suite_sb_zygote {
 	suite_sb_opts o;      /* filled; python and tmp_root point into the copies below */
@@ -1184,10 +1332,10 @@ static int parent_of(int pid)
 /* Hands the run to the zygote (started again when it has died). 0 with *sup the supervisor's
  * pid; -1 when the zygote could not take it (nothing was sent); -2 when it took the request
  * and then failed (its pipes may hold stale bytes). A zygote that failed is killed. */
-static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[5],
 			 int *sup)
 {
-	int mfd, all[4], pid = -1, sent = 0;
+	int mfd, all[6], pid = -1, sent = 0;
 	char cbuf[CMSG_SPACE(sizeof all)];
 	struct iovec iov = { (void *)dir, strlen(dir) + 1 };
 	struct msghdr m;
@@ -1200,8 +1348,11 @@ static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *progra
 		close(mfd);
 		return -1;
 	}
+	/* The order the zygote's supervise() takes them in. */
 	memcpy(all, fds, 3 * sizeof *fds);
 	all[3] = mfd;
+	all[4] = fds[3];
+	all[5] = fds[4];
 	for (int attempt = 0; attempt < 2 && !sent; attempt++) {
 		/* A zygote that has ended (killed, crashed) is started again. */
 		if (z->pid > 0 && waitpid(z->pid, NULL, WNOHANG) != 0) {
@@ -1360,6 +1511,7 @@ const char *suite_sb_verdict_name(suite_sb_verdict v)
 	case SUITE_SB_MEMORY: return "memory";
 	case SUITE_SB_OUTPUT_LIMIT: return "output-limit";
 	case SUITE_SB_ERROR: return "error";
+	case SUITE_SB_EARLY_EXIT: return "early-exit";
 	}
 	return "unknown";
 }

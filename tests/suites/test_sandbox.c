@@ -185,10 +185,15 @@ static void test_sandbox_environment_is_clean_and_the_work_dir_is_fresh(void)
 	TB_CHECK(strstr(r.out, "['prog.py']") != NULL);
 	TB_CHECK(strstr(r.out, "False") != NULL);
 	suite_sb_result_release(&r);
-	/* No fd of the caller or of a zygote reaches the program: only 0, 1, 2 and the listing's. */
-	TB_CHECK_INT(run1("import os\nprint(sorted(os.listdir('/proc/self/fd')))\n", 5, &r),
+	/* No fd of the caller or of a zygote reaches the program: only 0, 1, 2, the proof pipe (3,
+	 * write only; the token pipe is closed before the program runs) and the listing's. */
+	TB_CHECK_INT(run1("import os, stat\nprint(sorted(os.listdir('/proc/self/fd')))\n"
+			  "print(stat.S_ISFIFO(os.fstat(3).st_mode), os.get_blocking(3))\n"
+			  "print(open('/proc/self/fdinfo/3').read().split()[3])\n", 5, &r),
 		     SUITE_SB_PASSED);
-	TB_CHECK_STR(r.out, "['0', '1', '2', '3']\n");
+	TB_CHECK(strncmp(r.out, "['0', '1', '2', '3', '4']\nTrue True\n", 35) == 0);
+	/* flags of fd 3: write only (O_WRONLY = 01), never the read end. */
+	TB_CHECK(strlen(r.out) > 36 && r.out[strlen(r.out) - 2] == '1');
 	/* Where the kernel lets unshare(1) make these namespaces, the sandbox must use them. */
 	if (system("unshare --user --net --pid --mount --fork --map-root-user true >/dev/null 2>&1") == 0)
 		TB_CHECK_INT(r.isolation & (SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT |
@@ -453,6 +458,76 @@ static void test_sandbox_leaves_nothing_alive_when_its_caller_is_killed(void)
 	TB_CHECK_INT(left, 0);
 }
 
+/* ------------------------------------------------------------------ early exit */
+
+/* A HumanEval-shaped program whose candidate gives a wrong answer after doing `body` first:
+ * whatever the body does to end the process early, a pass needs the runner's proof that the
+ * program ran to its end (check() returned). */
+#define EARLY(body) "import os, sys\n\ndef add(a, b):\n" body "    return a - b\n\n" \
+	"def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(0, 1) == 1\n\n" \
+	"check(add)\n"
+
+static const struct {
+	const char *name, *prog;
+} early_exits[] = {
+	{ "raise SystemExit", EARLY("    raise SystemExit\n") },
+	{ "raise SystemExit(0)", EARLY("    raise SystemExit(0)\n") },
+	{ "sys.exit(0)", EARLY("    sys.exit(0)\n") },
+	{ "sys.exit() in a finally", EARLY("    try:\n        return a - b\n    finally:\n"
+					    "        sys.exit()\n") },
+	{ "os._exit(0)", EARLY("    os._exit(0)\n") },
+	{ "atexit hook", EARLY("    import atexit\n    atexit.register(lambda: os._exit(0))\n") },
+	{ "sys.excepthook", EARLY("    sys.excepthook = lambda *a: os._exit(0)\n") },
+	{ "thread calls os._exit(0)", EARLY("    import threading, time\n"
+					    "    threading.Thread(target=lambda: os._exit(0)).start()\n"
+					    "    time.sleep(2)\n") },
+	{ "signal handler exits", EARLY("    import signal\n"
+					"    signal.signal(signal.SIGALRM, lambda *a: os._exit(0))\n"
+					"    signal.setitimer(signal.ITIMER_REAL, 0.01)\n"
+					"    import time\n    time.sleep(2)\n") },
+	{ "exec of /bin/true", EARLY("    os.execv('/bin/true', ['true'])\n") },
+	{ "forged proof on every fd", EARLY("    import secrets\n    t = secrets.token_hex(16).encode()\n"
+					    "    for fd in range(3, 64):\n"
+					    "        try:\n            os.write(fd, t)\n"
+					    "        except OSError:\n            pass\n"
+					    "    os._exit(0)\n") },
+	{ "source read back", EARLY("    print(open(__file__).read())\n    os._exit(0)\n") },
+};
+
+#define N_EARLY (sizeof early_exits / sizeof early_exits[0])
+
+static void test_sandbox_program_that_exits_early_does_not_pass(void)
+{
+	const char *progs[N_EARLY + 1];
+	suite_sb_result res[N_EARLY + 1];
+	suite_sb_opts o = quick_opts(5);
+	if (!have_python())
+		TB_SKIP("no python3");
+	for (size_t i = 0; i < N_EARLY; i++)
+		progs[i] = early_exits[i].prog;
+	/* The control: the same program with a right answer passes. */
+	progs[N_EARLY] = "def add(a, b):\n    return a + b\n\ndef check(candidate):\n"
+			 "    assert candidate(2, 3) == 5\n\ncheck(add)\n";
+	TB_CHECK_INT(suite_sb_run_many(&o, progs, N_EARLY + 1, 0, res), 0);
+	for (size_t i = 0; i < N_EARLY; i++) {
+		check_mode(&res[i]);
+		printf("  %-28s %-12s exit %d\n", early_exits[i].name,
+		       suite_sb_verdict_name(res[i].verdict), res[i].exit_code);
+		if (res[i].verdict == SUITE_SB_PASSED)
+			printf("  check failed: \"%s\" passed\n", early_exits[i].name);
+		TB_CHECK(res[i].verdict != SUITE_SB_PASSED);
+		TB_CHECK(!res[i].proof);
+		/* Those that ended with status 0 are named for what they did. */
+		if (res[i].exit_code == 0)
+			TB_CHECK_INT(res[i].verdict, SUITE_SB_EARLY_EXIT);
+		suite_sb_result_release(&res[i]);
+	}
+	check_mode(&res[N_EARLY]);
+	TB_CHECK_INT(res[N_EARLY].verdict, SUITE_SB_PASSED);
+	TB_CHECK_INT(res[N_EARLY].proof, 1);
+	suite_sb_result_release(&res[N_EARLY]);
+}
+
 /* ------------------------------------------------------------------ zygote */
 
 static suite_sb_zygote *open_zygote(double timeout_s)
@@ -614,6 +689,7 @@ int main(void)
 		TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
 		TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
 		TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
+		TB_RUN(test_sandbox_program_that_exits_early_does_not_pass);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
