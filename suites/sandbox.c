@@ -220,6 +220,40 @@ static void run_program(const sb_plan *p, int isolation)
 	}
 }
 
+/* Zeroes this process's copy of the argument and environment strings (the block /proc/PID/cmdline
+ * and /proc/PID/environ show, found from fields 48-51 of /proc/self/stat). A fork of the caller
+ * holds the caller's environment (API keys) there. No allocation: runs after fork. */
+static void wipe_args_and_env(void)
+{
+	char buf[1024], *cp;
+	unsigned long v[4] = { 0, 0, 0, 0 };
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 2;
+	ssize_t n;
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if (!(cp = strrchr(buf, ')')))
+		return;
+	/* cp points at the end of field 2; each space starts the next field. */
+	for (; *cp && field < 51; cp++) {
+		if (*cp != ' ')
+			continue;
+		if (++field >= 48) {
+			unsigned long x = 0;
+			for (const char *d = cp + 1; *d >= '0' && *d <= '9'; d++)
+				x = x * 10 + (unsigned long)(*d - '0');
+			v[field - 48] = x;
+		}
+	}
+	for (int k = 0; k < 4; k += 2)
+		if (field == 51 && v[k] && v[k + 1] > v[k] && v[k + 1] - v[k] < (1UL << 24))
+			memset((void *)v[k], 0, v[k + 1] - v[k]);
+}
+
 /* Pid 1 of the new pid namespace: the kernel ignores signals an init has no handler for (even
  * a program's kill of itself), so the program runs as pid 2 under this small init, which reaps
  * orphans and, when the program ends, writes its wait status to fd and exits; the kernel then
@@ -230,6 +264,12 @@ static void run_init(const sb_plan *p, int isolation, int fd)
 	/* Not inherited from the supervisor: without it a killed supervisor would leave the init,
 	 * and with it the namespace, running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The program can see this process (pid 1 of its /proc) and, as a fork of the caller, it
+	 * holds the caller's memory: its environment is wiped, and not being dumpable puts
+	 * /proc/1/mem, environ, maps out of the program's reach (its powers are those of its own
+	 * user namespace; this memory belongs to the caller's). */
+	wipe_args_and_env();
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid = fork();
 	if (pid < 0)
 		child_fail(p, "fork");
@@ -313,7 +353,10 @@ static void supervise(const sb_plan *p)
 		else if (unshare(CLONE_NEWNET) == 0)
 			isolation = SUITE_SB_ISO_NET;
 		isolation |= SUITE_SB_ISO_USER;   /* the program drops to nobody */
-	} else if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS |
+	} else if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0),
+		   /* A caller that changed its uid without an exec is not dumpable, and then
+		    * its /proc/self/uid_map is root's: the maps below could not be written. */
+		   unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS |
 			   CLONE_NEWIPC) == 0) {
 		/* Map only ourselves: "root" inside is this user outside, with no other powers. */
 		write_file_at("/proc/self/setgroups", "deny");

@@ -5,6 +5,7 @@
  * Every test runs twice: once on the exec path, once forked from zygotes; then the zygote's own
  * tests (it outlives hostile programs, programs cannot affect each other, a killed one restarts). */
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -528,6 +529,110 @@ static void test_sandbox_program_that_exits_early_does_not_pass(void)
 	suite_sb_result_release(&res[N_EARLY]);
 }
 
+/* ------------------------------------------------------------------ as an ordinary user */
+
+/* Runs prog in the current mode from a forked child that has dropped to nobody (the way most
+ * people run tierbench; CI runs as root), with a secret in its environment and heap. Returns the
+ * verdict (-1: the child could not drop or run) with the program's stdout in out. */
+static int run_as_nobody(const char *prog, char *out, size_t outlen, int *isolation)
+{
+	int pfd[2], st = 0;
+	pid_t pid;
+	ssize_t n = 0, r;
+	out[0] = 0;
+	if (pipe(pfd))
+		return -1;
+	if ((pid = fork()) == 0) {
+		suite_sb_opts o = quick_opts(10);
+		suite_sb_result res;
+		char head[32];
+		close(pfd[0]);
+		o.tmp_root = "/tmp";
+		setenv("TB_TEST_SECRET_KEY", "sk-do-not-leak-1234", 1);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534) || getuid() != 65534)
+			_exit(3);
+		if (suite_sb_run(&o, prog, &res))
+			_exit(4);
+		snprintf(head, sizeof head, "%d %d\n", (int)res.verdict, res.isolation);
+		if (write(pfd[1], head, strlen(head)) < 0 || write(pfd[1], res.out, res.n_out) < 0 ||
+		    write(pfd[1], res.err, res.n_err) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	while (n < (ssize_t)outlen - 1 && (r = read(pfd[0], out + n, outlen - 1 - (size_t)n)) > 0)
+		n += r;
+	out[n] = 0;
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		printf("  the unprivileged child ended with status %d\n", st);
+		return -1;
+	}
+	{
+		int v = -1;
+		if (sscanf(out, "%d %d", &v, isolation) != 2)
+			return -1;
+		memmove(out, strchr(out, '\n') + 1, strlen(strchr(out, '\n') + 1) + 1);
+		return v;
+	}
+}
+
+static void test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory(void)
+{
+	char out[65536];
+	int iso = 0, v;
+	/* Everything of pid 1 (the sandbox's init) and of the process tree above that /proc shows. */
+	const char *prog =
+		"import os, re\n"
+		"def grab(pid):\n"
+		"    got = b''\n"
+		"    for f in ('environ', 'cmdline'):\n"
+		"        try:\n"
+		"            got += open('/proc/%s/%s' % (pid, f), 'rb').read()\n"
+		"        except OSError:\n"
+		"            pass\n"
+		"    try:\n"
+		"        mem = open('/proc/%s/mem' % pid, 'rb', 0)\n"
+		"        for line in open('/proc/%s/maps' % pid):\n"
+		"            a, b = [int(x, 16) for x in line.split()[0].split('-')]\n"
+		"            if line.split()[1][0] != 'r' or b - a > (64 << 20):\n"
+		"                continue\n"
+		"            try:\n"
+		"                mem.seek(a)\n"
+		"                got += mem.read(b - a)\n"
+		"            except (OSError, ValueError, OverflowError):\n"
+		"                pass\n"
+		"    except OSError:\n"
+		"        pass\n"
+		"    return got\n"
+		"pids = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]\n"
+		"print('pids', len(pids))\n"
+		"for p in pids:\n"
+		"    if b'sk-do-not-leak' in grab(p):\n"
+		"        print('LEAK from', p)\n";
+	if (!have_python())
+		TB_SKIP("no python3");
+	if (access("/tmp", W_OK) != 0 || geteuid() != 0) {
+		/* Not root: this process is the ordinary user already; run it here. */
+		if (geteuid() != 0)
+			TB_SKIP("not root: the rest of the suite runs as this user already");
+	}
+	v = run_as_nobody(prog, out, sizeof out, &iso);
+	if (v < 0)
+		TB_SKIP("cannot run the sandbox as nobody here");
+	printf("  isolation as nobody: %d\n", iso);
+	TB_CHECK_INT(v, SUITE_SB_PASSED);
+	if (strstr(out, "LEAK") || v != SUITE_SB_PASSED)
+		printf("  %.2000s\n", out);
+	TB_CHECK(strstr(out, "LEAK") == NULL);
+	TB_CHECK(strstr(out, "pids ") != NULL);
+}
+
 /* ------------------------------------------------------------------ zygote */
 
 static suite_sb_zygote *open_zygote(double timeout_s)
@@ -690,6 +795,7 @@ int main(void)
 		TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
 		TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
 		TB_RUN(test_sandbox_program_that_exits_early_does_not_pass);
+		TB_RUN(test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
