@@ -421,6 +421,93 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
+/* Removes the tree under name in at without following a symbolic link anywhere (every step
+ * is an openat with O_NOFOLLOW relative to its parent's fd, so an entry swapped for a link
+ * meanwhile is unlinked, never entered). depth bounds the recursion. 0 or -1. */
+static int rm_tree_at(int at, const char *name, int depth)
+{
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *e;
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (depth <= 0 || (fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC)) < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    rm_tree_at(dirfd(d), e->d_name, depth - 1))
+			rc = -1;
+	closedir(d);
+	return unlinkat(at, name, AT_REMOVEDIR) ? -1 : rc;
+}
+
+/* The work dirs' names: WORKDIR_PREFIX, the creating process's pid, '_', mkdtemp's six. */
+#define WORKDIR_PREFIX "tb_sandbox_"
+
+/* Removes the work dirs in root that a killed run left: only directories (not links) named
+ * WORKDIR_PREFIX<pid>_XXXXXX whose pid is no longer alive and that belong to this user (or,
+ * for root, to root or nobody, who owns them while they are in use). A pid that was reused
+ * keeps its directory: the safe side. Returns how many were removed. */
+static int clean_leftovers(const char *root)
+{
+	size_t pl = strlen(WORKDIR_PREFIX);
+	uid_t me = geteuid();
+	int fd, n = 0;
+	DIR *d;
+	struct dirent *e;
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		const char *cp = e->d_name + pl;
+		long pid = 0;
+		struct stat sb;
+		if (strncmp(e->d_name, WORKDIR_PREFIX, pl))
+			continue;
+		for (; *cp >= '0' && *cp <= '9' && pid < (1L << 30); cp++)
+			pid = pid * 10 + (*cp - '0');
+		if (pid <= 0 || *cp != '_' || strlen(cp + 1) != 6)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;   /* alive (or not ours to signal): still in use */
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode))
+			continue;
+		if (sb.st_uid != me && !(me == 0 && sb.st_uid == SB_NOBODY))
+			continue;
+		if (rm_tree_at(dirfd(d), e->d_name, 32) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* clean_leftovers once per tmp_root per process (a few roots remembered; more are cleaned
+ * each time, which is only slower). */
+static void clean_leftovers_once(const char *root)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char done[4][256];
+	static int n_done;
+	int seen = 0;
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < n_done && !seen; i++)
+		seen = strcmp(done[i], root) == 0;
+	if (!seen) {
+		clean_leftovers(root);
+		if (n_done < 4 && strlen(root) < sizeof done[0])
+			strcpy(done[n_done++], root);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
 static const char *default_python(void)
 {
 	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
@@ -638,7 +725,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	}
 	bo.s[0] = be.s[0] = 0;
 
-	snprintf(dir, sizeof dir, "%s/tb_sandbox_XXXXXX", o.tmp_root);
+	clean_leftovers_once(o.tmp_root);
+	snprintf(dir, sizeof dir, "%s/" WORKDIR_PREFIX "%d_XXXXXX", o.tmp_root, (int)getpid());
 	if (!mkdtemp(dir)) {
 		cap_set_error(&be, "sandbox: cannot make a directory in %s: %s", o.tmp_root,
 			strerror(errno));

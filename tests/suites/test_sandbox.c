@@ -633,6 +633,93 @@ static void test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_m
 	TB_CHECK(strstr(out, "pids ") != NULL);
 }
 
+/* ------------------------------------------------------------------ leftovers */
+
+static int exists(const char *root, const char *rel)
+{
+	char path[1024];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	return lstat(path, &sb) == 0;
+}
+
+static void make_at(const char *root, const char *rel, int dir)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	if (dir)
+		TB_CHECK(mkdir(path, 0700) == 0);
+	else {
+		FILE *f = fopen(path, "w");
+		TB_CHECK(f != NULL);
+		if (f)
+			fclose(f);
+	}
+}
+
+static void test_sandbox_removes_work_dirs_a_killed_run_left_and_only_those(void)
+{
+	char root[] = "/tmp/tb_test_leftovers_XXXXXX", dead[64], live[64], link_[160], rel[160];
+	char outside[160];
+	suite_sb_opts o = quick_opts(5);
+	suite_sb_result r;
+	pid_t pid;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE(mkdtemp(root) != NULL);
+	/* A pid that has ended: a child reaped at once. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	TB_REQUIRE(pid > 0);
+	waitpid(pid, NULL, 0);
+	snprintf(dead, sizeof dead, "tb_sandbox_%d_aB3dEf", (int)pid);
+	snprintf(live, sizeof live, "tb_sandbox_%d_aB3dEf", (int)getpid());
+	/* A dead run's tree, with a link inside to a file outside that must survive it. */
+	make_at(root, dead, 1);
+	snprintf(rel, sizeof rel, "%s/sub", dead);
+	make_at(root, rel, 1);
+	snprintf(rel, sizeof rel, "%s/sub/prog.py", dead);
+	make_at(root, rel, 0);
+	make_at(root, "keep_me", 0);
+	snprintf(outside, sizeof outside, "%s/keep_me", root);
+	snprintf(link_, sizeof link_, "%s/%s/sub/link", root, dead);
+	TB_CHECK(symlink(outside, link_) == 0);
+	snprintf(link_, sizeof link_, "%s/%s/dirlink", root, dead);
+	TB_CHECK(symlink(root, link_) == 0);
+	/* Kept: a live process's dir, names not quite ours, a link named like ours. */
+	make_at(root, live, 1);
+	make_at(root, "tb_sandbox_XYZ123", 1);
+	make_at(root, "tb_sandbox_999999999_short", 1);
+	snprintf(link_, sizeof link_, "%s/tb_sandbox_%d_lInK00", root, (int)pid);
+	TB_CHECK(symlink(root, link_) == 0);
+	/* Another user's dir with a dead pid is not ours (root only: it can give one away). */
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_oThEr0", (int)pid);
+	make_at(root, rel, 1);
+	if (geteuid() == 0) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", root, rel);
+		TB_CHECK(chown(path, 12345, 12345) == 0);
+	}
+	o.tmp_root = root;
+	TB_CHECK_INT(suite_sb_run(&o, "print(1)\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	suite_sb_result_release(&r);
+	TB_CHECK(!exists(root, dead));
+	TB_CHECK(exists(root, "keep_me"));
+	TB_CHECK(exists(root, live));
+	TB_CHECK(exists(root, "tb_sandbox_XYZ123"));
+	TB_CHECK(exists(root, "tb_sandbox_999999999_short"));
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_lInK00", (int)pid);
+	TB_CHECK(exists(root, rel));
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_oThEr0", (int)pid);
+	TB_CHECK(exists(root, rel) == (geteuid() == 0));
+	{
+		char cmd[1100];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+		TB_CHECK(system(cmd) == 0);
+	}
+}
+
 /* ------------------------------------------------------------------ zygote */
 
 static suite_sb_zygote *open_zygote(double timeout_s)
@@ -803,5 +890,6 @@ int main(void)
 	TB_RUN(test_zygote_that_died_or_hung_is_detected_and_started_again);
 	TB_RUN(test_zygote_that_cannot_start_gives_an_error_line);
 	TB_RUN(test_auto_mode_runs_each_thread_from_its_own_zygote);
+	TB_RUN(test_sandbox_removes_work_dirs_a_killed_run_left_and_only_those);
 	return tb_test_end();
 }
