@@ -30,9 +30,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
 #include "suites/suite_impl.h"
 
 #define SB_NOBODY 65534   /* the uid / gid a root caller drops to */
+
+/* Landlock (from the kernel's public ABI; defined here so older headers still build). */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#define LL_RULE_PATH_BENEATH 1
+#define LL_VERSION 1U
+#define LL_EXECUTE (1ULL << 0)
+#define LL_WRITE_FILE (1ULL << 1)
+#define LL_READ_FILE (1ULL << 2)
+#define LL_READ_DIR (1ULL << 3)
+#define LL_REFER (1ULL << 13)
+#define LL_TRUNCATE (1ULL << 14)
+#define LL_IOCTL_DEV (1ULL << 15)
+#define LL_MAX_PATHS 16
+
+/* The seccomp filter's most instructions. */
+#define SC_MAX 96
 
 /* The program's whole environment, in both modes. */
 static char *const sb_envp[] = {
@@ -71,6 +95,16 @@ typedef struct sb_plan {
 	int root;
 	struct rlimit lim_cpu, lim_as, lim_nproc, lim_fsize, lim_nofile, lim_core;
 	char *argv[8];
+	int layers;               /* SUITE_SB_ISO_LANDLOCK / _SECCOMP when the kernel offers them */
+	/* Landlock: what the kernel knows (handled), and the places the program may read (and run
+	 * from); it may write only beneath its work dir (and the private /tmp, /var/tmp, /dev/shm
+	 * when it has a mount namespace), and /dev/null. */
+	unsigned long long ll_handled;
+	size_t ll_attr_size;
+	char ll_read[LL_MAX_PATHS][256];
+	int n_ll_read;
+	struct sock_filter sc[SC_MAX];
+	unsigned short n_sc;
 	int fd_out, fd_err, fd_status;
 	int fd_token, fd_proof;   /* read end of the token pipe, write end of the proof pipe */
 } sb_plan;
@@ -150,6 +184,49 @@ static void close_from(int lo)
 		close(fd);
 }
 
+/* Adds a Landlock rule: access beneath path (a file or a directory). A path that does not
+ * exist is skipped. 0 or -1. */
+static int ll_rule(int rs, const char *path, unsigned long long access)
+{
+	struct __attribute__((packed)) {
+		unsigned long long allowed;
+		int parent_fd;
+	} pb;
+	int fd = open(path, O_PATH | O_CLOEXEC), rc;
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -1;
+	pb.allowed = access;
+	pb.parent_fd = fd;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0);
+	close(fd);
+	return rc ? -1 : 0;
+}
+
+/* Restricts this process and what it starts to the plan's Landlock rules; the cwd is the work
+ * dir. Called after no-new-privileges. 0 or -1. */
+static int apply_landlock(const sb_plan *p, int isolation)
+{
+	unsigned long long attr[3] = { p->ll_handled, 0, 0 };
+	unsigned long long rx = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR, all = p->ll_handled;
+	unsigned long long dev = (LL_READ_FILE | LL_WRITE_FILE | LL_TRUNCATE | LL_IOCTL_DEV) & all;
+	int rs = (int)syscall(SYS_landlock_create_ruleset, attr, p->ll_attr_size, 0), rc = 0;
+	if (rs < 0)
+		return -1;
+	for (int i = 0; i < p->n_ll_read && !rc; i++)
+		rc = ll_rule(rs, p->ll_read[i], rx);
+	if (!rc)
+		rc = ll_rule(rs, ".", all);
+	if (!rc && (isolation & SUITE_SB_ISO_MNT))
+		rc = ll_rule(rs, "/tmp", all) || ll_rule(rs, "/var/tmp", all) ||
+		     ll_rule(rs, "/dev/shm", all);
+	if (!rc)
+		rc = ll_rule(rs, "/dev/null", dev);
+	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0))
+		rc = -1;
+	close(rs);
+	return rc;
+}
+
 /* The program's own process: pid 1 of the new pid namespace when there is one. */
 static void run_program(const sb_plan *p, int isolation)
 {
@@ -185,6 +262,8 @@ static void run_program(const sb_plan *p, int isolation)
 		mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
 		mount("tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
 		mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
+		/* The other world-writable place of a usual system (/var/lock links to it). */
+		mount("tmpfs", "/run/lock", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755");
 		if (isolation & SUITE_SB_ISO_PID)
 			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		/* The work dir may lie under the new /tmp: make its path again there and bind the
@@ -209,6 +288,13 @@ static void run_program(const sb_plan *p, int isolation)
 	/* After the uid change (which clears it): die with the supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if ((p->layers & SUITE_SB_ISO_LANDLOCK) && apply_landlock(p, isolation))
+		child_fail(p, "landlock");
+	if (p->layers & SUITE_SB_ISO_SECCOMP) {
+		struct sock_fprog prog = { p->n_sc, (struct sock_filter *)p->sc };
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0))
+			child_fail(p, "seccomp");
+	}
 	/* Nothing but 0, 1, 2 and the proof pipes: fds the caller inherited without close-on-exec
 	 * stay out too. */
 	close_from(TOKEN_FD + 1);
@@ -401,7 +487,7 @@ static void supervise(const sb_plan *p)
 	kill(-pid, SIGKILL);
 	kill_all_children();
 	st.wait_status = ws;
-	st.isolation = isolation;
+	st.isolation = isolation | p->layers;
 	(void)write_all(p->fd_status, &st, sizeof st);
 	_exit(0);
 }
@@ -602,6 +688,122 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 
 static const char runner_py[];
 
+/* Adds path to the plan's Landlock read list (skipped when too long or already there). */
+static void ll_add_read(sb_plan *p, const char *path)
+{
+	if (!path || !*path || strlen(path) >= sizeof p->ll_read[0] || p->n_ll_read >= LL_MAX_PATHS)
+		return;
+	for (int i = 0; i < p->n_ll_read; i++)
+		if (strcmp(p->ll_read[i], path) == 0)
+			return;
+	strcpy(p->ll_read[p->n_ll_read++], path);
+}
+
+/* The directory two levels above path ("/usr" for "/usr/bin/python3"), into out. */
+static void prefix_of(const char *path, char *out, size_t n)
+{
+	char *cp;
+	snprintf(out, n, "%s", path);
+	for (int k = 0; k < 2 && (cp = strrchr(out, '/')); k++)
+		*cp = 0;
+}
+
+/* Landlock where the kernel has it: the rights its ABI knows, and what the program may read:
+ * the system's program and library directories, /etc, /dev, /proc, the CPU list in /sys, and
+ * the interpreter's own prefix (resolved and as named, for a virtual environment). */
+static void ll_setup(sb_plan *p, const char *python)
+{
+	static const char *const sys_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
+		"/etc", "/dev", "/proc", "/sys/devices/system/cpu" };
+	char real[4096], pre[4096];
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_VERSION);
+	if (abi < 1)
+		return;
+	p->ll_handled = (1ULL << 13) - 1;   /* ABI 1: execute .. make-sym */
+	if (abi >= 2)
+		p->ll_handled |= LL_REFER;
+	if (abi >= 3)
+		p->ll_handled |= LL_TRUNCATE;
+	if (abi >= 5)
+		p->ll_handled |= LL_IOCTL_DEV;
+	p->ll_attr_size = sizeof(unsigned long long);   /* handled_access_fs only */
+	for (size_t i = 0; i < sizeof sys_dirs / sizeof sys_dirs[0]; i++)
+		ll_add_read(p, sys_dirs[i]);
+	if (python[0] == '/') {
+		prefix_of(python, pre, sizeof pre);
+		ll_add_read(p, pre);
+		if (realpath(python, real)) {
+			prefix_of(real, pre, sizeof pre);
+			ll_add_read(p, pre);
+		}
+	}
+	p->layers |= SUITE_SB_ISO_LANDLOCK;
+}
+
+#if defined(__x86_64__)
+#define SC_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SC_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* The seccomp filter: system calls that change namespaces, mounts or another process's memory,
+ * or reach the kernel's keyrings and BPF, fail with EPERM; clone() with a namespace flag too;
+ * clone3() (whose flags a filter cannot read) fails with ENOSYS, so the C library falls back to
+ * clone(). A foreign architecture's calls kill the process. Only on architectures named here. */
+static void sc_setup(sb_plan *p)
+{
+#ifdef SC_ARCH
+	static const long denied[] = {
+		SYS_unshare, SYS_setns, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot,
+		SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_keyctl, SYS_add_key,
+		SYS_request_key, SYS_bpf, SYS_perf_event_open, SYS_userfaultfd, SYS_kexec_load,
+		SYS_init_module, SYS_finit_module, SYS_delete_module, SYS_swapon, SYS_swapoff,
+		SYS_reboot, SYS_acct, SYS_quotactl,
+#ifdef SYS_open_tree
+		SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+#endif
+#ifdef SYS_mount_setattr
+		SYS_mount_setattr,
+#endif
+	};
+	const unsigned ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+				  CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	struct sock_filter *f = p->sc;
+	unsigned short n = 0;
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+		return;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SC_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, nr));
+#if defined(__x86_64__)
+	/* The x32 ABI's numbers: none of them is needed. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#endif
+	for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	}
+#ifdef SYS_clone3
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+#endif
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, args[0]));   /* the flags' low word (little-endian) */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, ns_flags, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	p->n_sc = n;
+	p->layers |= SUITE_SB_ISO_SECCOMP;
+#else
+	(void)p;
+#endif
+}
+
 /* The parts of the child's plan that depend only on the options (the zygote keeps one too). */
 static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 {
@@ -630,6 +832,8 @@ static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 	p->argv[k++] = (char *)"-c";
 	p->argv[k++] = (char *)runner_py;
 	p->argv[k] = NULL;
+	ll_setup(p, o->python);
+	sc_setup(p);
 }
 
 static void close_fd(int *fd)
@@ -1044,7 +1248,8 @@ static const char runner_py[] =
  * as a fresh __main__ (RUNNER_TAIL) with every other fd but the proof pipe closed. The zygote
  * never reads the program text.
  * argv: root, uid_map, gid_map, tmpfs options, limits (cpu soft, cpu hard, as, nproc, fsize,
- * nofile), the constants below, SETUP_PREFIX. */
+ * nofile), the constants below, SETUP_PREFIX, then the layers (bits, Landlock rights, constants),
+ * the Landlock read paths one a line, the seccomp filter in hex. */
 static const char zygote_py[] =
 	"# tierbench sandbox zygote: forks each prog.py from here\n"
 	"import os, sys, socket, struct, resource, ctypes, signal, time\n"
@@ -1056,6 +1261,15 @@ static const char zygote_py[] =
 	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY) = [int(x) for x in A[5].split(',')]\n"
 	"libc = ctypes.CDLL(None, use_errno=True)\n"
 	"UL = ctypes.c_ulong\n"
+	"(LAYERS, LLH, LLSZ, I_LL, I_SC, PR_SECCOMP, SC_FILTER, LL_CREATE, LL_ADD, LL_RESTRICT,\n"
+	" LL_TRUNC, LL_IOCTL) = [int(x) for x in A[7].split(',')]\n"
+	"LLREAD = [x for x in A[8].split('\\n') if x]\n"
+	"SCRAW = ctypes.create_string_buffer(bytes.fromhex(A[9]), max(1, len(A[9]) // 2))\n"
+	"\n"
+	"class FPROG(ctypes.Structure):\n"
+	"    _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]\n"
+	"\n"
+	"SCPROG = FPROG(len(A[9]) // 16, ctypes.addressof(SCRAW))\n"
 	"\n"
 	"def b(s):\n"
 	"    return None if s is None else s.encode()\n"
@@ -1075,6 +1289,35 @@ static const char zygote_py[] =
 	"        wall(fd, ('%s%s (errno %d)\\n' % (PREFIX, what, err)).encode())\n"
 	"    finally:\n"
 	"        os._exit(127)\n"
+	"\n"
+	"def landlock(iso):\n"
+	"    L = ctypes.c_long\n"
+	"    attr = struct.pack('QQQ', LLH, 0, 0)[:LLSZ]\n"
+	"    rs = libc.syscall(L(LL_CREATE), attr, L(LLSZ), L(0))\n"
+	"    if rs < 0:\n"
+	"        return -1\n"
+	"    rules = [(p, 1 | 4 | 8) for p in LLREAD] + [('.', LLH)]\n"
+	"    if iso & I_MNT:\n"
+	"        rules += [(t, LLH) for t in ('/tmp', '/var/tmp', '/dev/shm')]\n"
+	"    rules.append(('/dev/null', (2 | 4 | LL_TRUNC | LL_IOCTL) & LLH))\n"
+	"    rc = 0\n"
+	"    for p, acc in rules:\n"
+	"        try:\n"
+	"            fd = os.open(p, os.O_PATH | os.O_CLOEXEC)\n"
+	"        except OSError as e:\n"
+	"            if e.errno in (2, 13, 20):\n"
+	"                continue\n"
+	"            rc = -1\n"
+	"            break\n"
+	"        r = libc.syscall(L(LL_ADD), L(rs), L(1), struct.pack('=Qi', acc, fd), L(0))\n"
+	"        os.close(fd)\n"
+	"        if r:\n"
+	"            rc = -1\n"
+	"            break\n"
+	"    if rc == 0 and libc.syscall(L(LL_RESTRICT), L(rs), L(0)):\n"
+	"        rc = -1\n"
+	"    os.close(rs)\n"
+	"    return rc\n"
 	"\n"
 	"def write_file(path, text):\n"
 	"    try:\n"
@@ -1128,6 +1371,7 @@ static const char zygote_py[] =
 	"    if iso & I_MNT:\n"
 	"        for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
 	"            mount('tmpfs', t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
+	"        mount('tmpfs', '/run/lock', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=64k,mode=755')\n"
 	"        if iso & I_PID:\n"
 	"            mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
 	"        try:\n"
@@ -1164,6 +1408,10 @@ static const char zygote_py[] =
 	"        fail(fe, 'rlimit', getattr(e, 'errno', 0) or 0)\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(NNP, 1)\n"
+	"    if LAYERS & I_LL and landlock(iso):\n"
+	"        fail(fe, 'landlock', ctypes.get_errno())\n"
+	"    if LAYERS & I_SC and libc.prctl(PR_SECCOMP, UL(SC_FILTER), ctypes.byref(SCPROG), UL(0), UL(0)):\n"
+	"        fail(fe, 'seccomp', ctypes.get_errno())\n"
 	"    if fq != 3:\n"
 	"        os.dup2(fq, 3)\n"
 	"    os.closerange(4, 1 << 16)\n"
@@ -1270,7 +1518,7 @@ static const char zygote_py[] =
 	"    except OSError:\n"
 	"        pass\n"
 	"    kill_children()\n"
-	"    wall(fs, struct.pack('iii', ws, iso, 0))\n"
+	"    wall(fs, struct.pack('iii', ws, iso | LAYERS, 0))\n"
 	"    os._exit(0)\n"
 	"\n"
 	"def serve():\n"
@@ -1304,7 +1552,7 @@ static const char zygote_py[] =
 	"            os._exit(0)\n"
 	"\n"
 	"PATH, SRC, TOK = serve()\n"
-	"del serve, supervise, init, program, kill_children, libc, A\n"
+	"del serve, supervise, init, program, kill_children, landlock, libc, A, SCPROG, SCRAW\n"
 	RUNNER_TAIL;
 
 struct suite_sb_zygote {
@@ -1349,7 +1597,9 @@ static int zygote_recv(suite_sb_zygote *z, int *val, int timeout_ms)
 /* Starts the zygote and waits for its pid on the socket. 0 or -1. */
 static int zygote_spawn(suite_sb_zygote *z)
 {
-	char lims[160], consts[320], *argv[16];
+	char lims[160], consts[320], layers[200], *argv[20];
+	char llread[LL_MAX_PATHS * 257 + 1], schex[SC_MAX * 16 + 1];
+	size_t used = 0;
 	int sv[2], k = 0, hello = 0, parent = (int)getpid();
 	const sb_plan *t = &z->tmpl;
 
@@ -1378,6 +1628,20 @@ static int zygote_spawn(suite_sb_zygote *z)
 	argv[k++] = lims;
 	argv[k++] = consts;
 	argv[k++] = (char *)SETUP_PREFIX;
+	snprintf(layers, sizeof layers, "%d,%llu,%zu,%d,%d,%d,%d,%ld,%ld,%ld,%llu,%llu", t->layers,
+		 t->ll_handled, t->ll_attr_size, SUITE_SB_ISO_LANDLOCK, SUITE_SB_ISO_SECCOMP,
+		 PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)SYS_landlock_create_ruleset,
+		 (long)SYS_landlock_add_rule, (long)SYS_landlock_restrict_self, LL_TRUNCATE,
+		 LL_IOCTL_DEV);
+	llread[0] = 0;
+	for (int i = 0; i < t->n_ll_read; i++)
+		used += (size_t)snprintf(llread + used, sizeof llread - used, "%s\n", t->ll_read[i]);
+	for (size_t i = 0; i < (size_t)t->n_sc * sizeof t->sc[0]; i++)
+		snprintf(schex + 2 * i, 3, "%02x", ((const unsigned char *)t->sc)[i]);
+	schex[2 * (size_t)t->n_sc * sizeof t->sc[0]] = 0;
+	argv[k++] = layers;
+	argv[k++] = llread;
+	argv[k++] = schex;
 	argv[k] = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
@@ -1621,6 +1885,36 @@ static suite_sb_zygote *thread_zygote(const suite_sb_opts *o)
 		}
 	}
 	return v;
+}
+
+int suite_sb_layers(const suite_sb_opts *o)
+{
+	suite_sb_result r;
+	int iso;
+	if (suite_sb_run(o, "pass\n", &r))
+		return -1;
+	iso = r.verdict == SUITE_SB_PASSED ? r.isolation : -1;
+	suite_sb_result_release(&r);
+	return iso;
+}
+
+char *suite_sb_layers_text(int iso, char *buf, size_t n)
+{
+	static const char *const names[] = { "net", "pid", "mount", "user", "landlock", "seccomp" };
+	size_t used = 0;
+	if (!n)
+		return buf;
+	buf[0] = 0;
+	for (int b = 0; b < 6; b++)
+		if (iso & (1 << b)) {
+			int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[b]);
+			if (w < 0 || (size_t)w >= n - used)
+				break;
+			used += (size_t)w;
+		}
+	if (!used)
+		snprintf(buf, n, "none");
+	return buf;
 }
 
 void suite_sb_result_release(suite_sb_result *res)

@@ -170,6 +170,10 @@ enum {
 	SUITE_SB_ISO_PID = 2,    /* new pid namespace: everything dies with the program */
 	SUITE_SB_ISO_MNT = 4,    /* private mounts: size-capped tmpfs work dir, /tmp, /dev/shm; own /proc */
 	SUITE_SB_ISO_USER = 8,   /* runs as an unprivileged uid (nobody, or a user namespace) */
+	SUITE_SB_ISO_LANDLOCK = 16, /* Landlock: reads only of system dirs, writes only in the work
+				     * dir (and the private /tmp), /dev/null */
+	SUITE_SB_ISO_SECCOMP = 32,  /* seccomp: no unshare/setns/mount/ptrace/keyctl/bpf, no clone
+				     * with namespace flags */
 };
 
 /* How programs are started (suite_sb_opts.mode). */
@@ -244,6 +248,16 @@ void suite_sb_result_release(suite_sb_result *res);
 /* "passed", "failed", "timeout", "crashed", "memory", "output-limit", "error", "early-exit".
  * Ownership: static. */
 const char *suite_sb_verdict_name(suite_sb_verdict v);
+
+/* The layers (SUITE_SB_ISO_* bits) the sandbox puts around a program run with options o (NULL:
+ * defaults) on this machine, found by running an empty program: what a run manifest records.
+ * -1 when even that run failed (no interpreter). Not cached: each call runs a program. */
+int suite_sb_layers(const suite_sb_opts *o);
+
+/* The names of the bits of iso, comma-separated, in a fixed order ("net,pid,mount,user,
+ * landlock,seccomp"; "none" for 0), into buf (always NUL-terminated when n > 0). Returns buf.
+ * Ownership: buf is the caller's. */
+char *suite_sb_layers_text(int iso, char *buf, size_t n);
 
 /* A zygote: one warm `python3 -I -B [-S]` started with the sandbox's clean environment that
  * never runs user code; for each program it forks a supervisor that enters the same isolation
