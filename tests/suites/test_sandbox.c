@@ -15,6 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -633,6 +637,135 @@ static void test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_m
 	TB_CHECK(strstr(out, "pids ") != NULL);
 }
 
+/* The program, as nobody (root caller) or as the user (user namespace), tries to change a file
+ * its user owns outside the work dir (an earlier run's results) and the calls that would let it
+ * out of its namespaces. */
+static void test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files(void)
+{
+	char dir[] = "/tb_sandbox_owned_XXXXXX", db[128], prog[4096], out[65536], buf[64] = { 0 };
+	int iso = 0, v;
+	FILE *f;
+	struct stat sb;
+	if (!have_python())
+		TB_SKIP("no python3");
+	if (geteuid() != 0 || !mkdtemp(dir))
+		TB_SKIP("needs root to make a directory for nobody");
+	snprintf(db, sizeof db, "%s/results.db", dir);
+	TB_REQUIRE((f = fopen(db, "w")) != NULL);
+	fputs("accuracy 0%\n", f);
+	fclose(f);
+	TB_CHECK(chown(dir, 65534, 65534) == 0 && chown(db, 65534, 65534) == 0 && chmod(dir, 0755) == 0);
+	snprintf(prog, sizeof prog,
+		 "import os, ctypes\n"
+		 "D = '%s'\n"
+		 "def try_(what, fn):\n"
+		 "    try:\n"
+		 "        fn()\n"
+		 "        print(what, 'done')\n"
+		 "    except OSError as e:\n"
+		 "        print(what, 'denied', e.errno)\n"
+		 "def rewrite():\n"
+		 "    with open(D + '/results.db', 'w') as f:\n"
+		 "        f.write('accuracy 100%%\\n')\n"
+		 "def plant():\n"
+		 "    with open(D + '/sh', 'wb') as f:\n"
+		 "        f.write(b'#!/bin/sh\\n')\n"
+		 "    os.chmod(D + '/sh', 0o4755)\n"
+		 "try_('rewrite', rewrite)\n"
+		 "try_('plant', plant)\n"
+		 "try_('read', lambda: open(D + '/results.db').read())\n"
+		 "libc = ctypes.CDLL(None, use_errno=True)\n"
+		 "for name, call in (('unshare', lambda: libc.unshare(0x10000000)),\n"
+		 "                   ('unshare-mnt', lambda: libc.unshare(0x20000)),\n"
+		 "                   ('mount', lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)),\n"
+		 "                   ('ptrace', lambda: libc.ptrace(0, 0, None, None))):\n"
+		 "    r = call()\n"
+		 "    print(name, r, ctypes.get_errno() if r else 0)\n", dir);
+	v = run_as_nobody(prog, out, sizeof out, &iso);
+	if (v < 0) {
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		TB_CHECK(system(cmd) == 0);
+		TB_SKIP("cannot run the sandbox as nobody here");
+	}
+	printf("%s", out);
+	TB_CHECK_INT(v, SUITE_SB_PASSED);
+	TB_REQUIRE((f = fopen(db, "r")) != NULL);
+	TB_CHECK(fgets(buf, sizeof buf, f) != NULL);
+	fclose(f);
+	TB_CHECK_STR(buf, "accuracy 0%\n");
+	snprintf(db, sizeof db, "%s/sh", dir);
+	TB_CHECK(stat(db, &sb) != 0);
+	TB_CHECK(strstr(out, "rewrite denied") != NULL);
+	TB_CHECK(strstr(out, "plant denied") != NULL);
+	/* Where the kernel has the layers, they are used and the calls fail with EPERM (1). */
+#if defined(__x86_64__) || defined(__aarch64__)
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0)
+		TB_CHECK(iso & SUITE_SB_ISO_SECCOMP);
+#endif
+	if (iso & SUITE_SB_ISO_SECCOMP) {
+		TB_CHECK(strstr(out, "unshare -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "unshare-mnt -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "mount -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "ptrace -1 1\n") != NULL);
+	}
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) >= 1) {   /* the kernel has Landlock */
+		TB_CHECK(iso & SUITE_SB_ISO_LANDLOCK);
+		TB_CHECK(strstr(out, "read denied") != NULL);
+	}
+	{
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		TB_CHECK(system(cmd) == 0);
+	}
+}
+
+/* Every world-writable directory the program finds: what it plants there must not outlive it. */
+static void test_sandbox_leaves_nothing_in_world_writable_places(void)
+{
+	suite_sb_result r;
+	char *line, *save = NULL;
+	int n = 0;
+	const char *prog =
+		"import os, stat\n"
+		"seen = set()\n"
+		"for top in ('/run', '/var', '/dev', '/tmp', '/etc', '/srv', '/opt', '/home', '/mnt', '/'):\n"
+		"    for d, subs, files in os.walk(top):\n"
+		"        if d.startswith(('/proc', '/sys', '/usr')) or d.count('/') > 4:\n"
+		"            subs[:] = []\n"
+		"            continue\n"
+		"        if top == '/':\n"
+		"            subs[:] = []\n"
+		"        try:\n"
+		"            st = os.stat(d)\n"
+		"        except OSError:\n"
+		"            continue\n"
+		"        if not st.st_mode & 0o002 or d in seen:\n"
+		"            continue\n"
+		"        seen.add(d)\n"
+		"        p = os.path.join(d, 'tb_sandbox_plant_%d' % os.getpid())\n"
+		"        try:\n"
+		"            with open(p, 'w') as f:\n"
+		"                f.write('x')\n"
+		"            print(p)\n"
+		"        except OSError:\n"
+		"            pass\n";
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_CHECK_INT(run1(prog, 20, &r), SUITE_SB_PASSED);
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct stat sb;
+		n++;
+		if (stat(line, &sb) == 0) {
+			printf("  check failed: %s survived the run\n", line);
+			TB_CHECK(0);
+			unlink(line);
+		}
+	}
+	printf("  %d world-writable places written inside the sandbox, none outside\n", n);
+	suite_sb_result_release(&r);
+}
+
 /* ------------------------------------------------------------------ leftovers */
 
 static int exists(const char *root, const char *rel)
@@ -883,6 +1016,8 @@ int main(void)
 		TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
 		TB_RUN(test_sandbox_program_that_exits_early_does_not_pass);
 		TB_RUN(test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory);
+		TB_RUN(test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files);
+		TB_RUN(test_sandbox_leaves_nothing_in_world_writable_places);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
