@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,9 +30,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
 #include "suites/suite_impl.h"
 
 #define SB_NOBODY 65534   /* the uid / gid a root caller drops to */
+
+/* Landlock (from the kernel's public ABI; defined here so older headers still build). */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#define LL_RULE_PATH_BENEATH 1
+#define LL_VERSION 1U
+#define LL_EXECUTE (1ULL << 0)
+#define LL_WRITE_FILE (1ULL << 1)
+#define LL_READ_FILE (1ULL << 2)
+#define LL_READ_DIR (1ULL << 3)
+#define LL_REFER (1ULL << 13)
+#define LL_TRUNCATE (1ULL << 14)
+#define LL_IOCTL_DEV (1ULL << 15)
+#define LL_MAX_PATHS 16
+
+/* The seccomp filter's most instructions. */
+#define SC_MAX 96
 
 /* The program's whole environment, in both modes. */
 static char *const sb_envp[] = {
@@ -48,6 +73,13 @@ typedef struct sb_status {
 	int fork_errno;    /* errno of the supervisor's failed fork, else 0 */
 } sb_status;
 
+/* The proof of completion (see suite_impl.h): the token is TOKEN_LEN hex digits; the program's
+ * process gets the proof pipe's write end as fd 3 and, on the exec path, the token pipe's read
+ * end as fd 4, which the runner reads to its end and closes before the program's first line. */
+#define TOKEN_LEN 32
+#define PROOF_FD 3
+#define TOKEN_FD 4
+
 /* The program's child reports a failed setup step on its stderr with this prefix and exits 127. */
 #define SETUP_PREFIX "tierbench sandbox: setup failed: "
 
@@ -62,8 +94,19 @@ typedef struct sb_plan {
 	char uid_map[48], gid_map[48];
 	int root;
 	struct rlimit lim_cpu, lim_as, lim_nproc, lim_fsize, lim_nofile, lim_core;
-	char *argv[6];
+	char *argv[8];
+	int layers;               /* SUITE_SB_ISO_LANDLOCK / _SECCOMP when the kernel offers them */
+	/* Landlock: what the kernel knows (handled), and the places the program may read (and run
+	 * from); it may write only beneath its work dir (and the private /tmp, /var/tmp, /dev/shm
+	 * when it has a mount namespace), and /dev/null. */
+	unsigned long long ll_handled;
+	size_t ll_attr_size;
+	char ll_read[LL_MAX_PATHS][256];
+	int n_ll_read;
+	struct sock_filter sc[SC_MAX];
+	unsigned short n_sc;
 	int fd_out, fd_err, fd_status;
+	int fd_token, fd_proof;   /* read end of the token pipe, write end of the proof pipe */
 } sb_plan;
 
 /* ------------------------------------------------------------------ child side (no malloc) */
@@ -141,6 +184,49 @@ static void close_from(int lo)
 		close(fd);
 }
 
+/* Adds a Landlock rule: access beneath path (a file or a directory). A path that does not
+ * exist is skipped. 0 or -1. */
+static int ll_rule(int rs, const char *path, unsigned long long access)
+{
+	struct __attribute__((packed)) {
+		unsigned long long allowed;
+		int parent_fd;
+	} pb;
+	int fd = open(path, O_PATH | O_CLOEXEC), rc;
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -1;
+	pb.allowed = access;
+	pb.parent_fd = fd;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0);
+	close(fd);
+	return rc ? -1 : 0;
+}
+
+/* Restricts this process and what it starts to the plan's Landlock rules; the cwd is the work
+ * dir. Called after no-new-privileges. 0 or -1. */
+static int apply_landlock(const sb_plan *p, int isolation)
+{
+	unsigned long long attr[3] = { p->ll_handled, 0, 0 };
+	unsigned long long rx = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR, all = p->ll_handled;
+	unsigned long long dev = (LL_READ_FILE | LL_WRITE_FILE | LL_TRUNCATE | LL_IOCTL_DEV) & all;
+	int rs = (int)syscall(SYS_landlock_create_ruleset, attr, p->ll_attr_size, 0), rc = 0;
+	if (rs < 0)
+		return -1;
+	for (int i = 0; i < p->n_ll_read && !rc; i++)
+		rc = ll_rule(rs, p->ll_read[i], rx);
+	if (!rc)
+		rc = ll_rule(rs, ".", all);
+	if (!rc && (isolation & SUITE_SB_ISO_MNT))
+		rc = ll_rule(rs, "/tmp", all) || ll_rule(rs, "/var/tmp", all) ||
+		     ll_rule(rs, "/dev/shm", all);
+	if (!rc)
+		rc = ll_rule(rs, "/dev/null", dev);
+	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0))
+		rc = -1;
+	close(rs);
+	return rc;
+}
+
 /* The program's own process: pid 1 of the new pid namespace when there is one. */
 static void run_program(const sb_plan *p, int isolation)
 {
@@ -148,6 +234,15 @@ static void run_program(const sb_plan *p, int isolation)
 
 	if (dup2(p->fd_out, 1) < 0 || dup2(p->fd_err, 2) < 0)
 		child_fail(p, "redirect");
+	/* The proof pipes to their fixed numbers (through free ones, so neither clobbers the other);
+	 * before the fd limit, which a caller with many fds open may already exceed. */
+	{
+		int q = fcntl(p->fd_proof, F_DUPFD, 10), t = fcntl(p->fd_token, F_DUPFD, 10);
+		if (q < 0 || t < 0 || dup2(q, PROOF_FD) < 0 || dup2(t, TOKEN_FD) < 0)
+			child_fail(p, "proof pipes");
+		close(q);
+		close(t);
+	}
 	if ((devnull = open("/dev/null", O_RDONLY)) >= 0) {
 		dup2(devnull, 0);
 		close(devnull);
@@ -167,6 +262,8 @@ static void run_program(const sb_plan *p, int isolation)
 		mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
 		mount("tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
 		mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
+		/* The other world-writable place of a usual system (/var/lock links to it). */
+		mount("tmpfs", "/run/lock", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755");
 		if (isolation & SUITE_SB_ISO_PID)
 			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		/* The work dir may lie under the new /tmp: make its path again there and bind the
@@ -191,14 +288,56 @@ static void run_program(const sb_plan *p, int isolation)
 	/* After the uid change (which clears it): die with the supervisor. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* Nothing but 0, 1, 2: fds the caller inherited without close-on-exec stay out too. */
-	close_from(3);
+	if ((p->layers & SUITE_SB_ISO_LANDLOCK) && apply_landlock(p, isolation))
+		child_fail(p, "landlock");
+	if (p->layers & SUITE_SB_ISO_SECCOMP) {
+		struct sock_fprog prog = { p->n_sc, (struct sock_filter *)p->sc };
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0))
+			child_fail(p, "seccomp");
+	}
+	/* Nothing but 0, 1, 2 and the proof pipes: fds the caller inherited without close-on-exec
+	 * stay out too. */
+	close_from(TOKEN_FD + 1);
 	execve(p->python, p->argv, sb_envp);
 	{
 		sb_plan q = *p;   /* its stderr pipe is fd 2 now */
 		q.fd_err = 2;
 		child_fail(&q, "exec python");
 	}
+}
+
+/* Zeroes this process's copy of the argument and environment strings (the block /proc/PID/cmdline
+ * and /proc/PID/environ show, found from fields 48-51 of /proc/self/stat). A fork of the caller
+ * holds the caller's environment (API keys) there. No allocation: runs after fork. */
+static void wipe_args_and_env(void)
+{
+	char buf[1024], *cp;
+	unsigned long v[4] = { 0, 0, 0, 0 };
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 2;
+	ssize_t n;
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if (!(cp = strrchr(buf, ')')))
+		return;
+	/* cp points at the end of field 2; each space starts the next field. */
+	for (; *cp && field < 51; cp++) {
+		if (*cp != ' ')
+			continue;
+		if (++field >= 48) {
+			unsigned long x = 0;
+			for (const char *d = cp + 1; *d >= '0' && *d <= '9'; d++)
+				x = x * 10 + (unsigned long)(*d - '0');
+			v[field - 48] = x;
+		}
+	}
+	for (int k = 0; k < 4; k += 2)
+		if (field == 51 && v[k] && v[k + 1] > v[k] && v[k + 1] - v[k] < (1UL << 24))
+			memset((void *)v[k], 0, v[k + 1] - v[k]);
 }
 
 /* Pid 1 of the new pid namespace: the kernel ignores signals an init has no handler for (even
@@ -211,6 +350,12 @@ static void run_init(const sb_plan *p, int isolation, int fd)
 	/* Not inherited from the supervisor: without it a killed supervisor would leave the init,
 	 * and with it the namespace, running. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The program can see this process (pid 1 of its /proc) and, as a fork of the caller, it
+	 * holds the caller's memory: its environment is wiped, and not being dumpable puts
+	 * /proc/1/mem, environ, maps out of the program's reach (its powers are those of its own
+	 * user namespace; this memory belongs to the caller's). */
+	wipe_args_and_env();
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid = fork();
 	if (pid < 0)
 		child_fail(p, "fork");
@@ -294,7 +439,10 @@ static void supervise(const sb_plan *p)
 		else if (unshare(CLONE_NEWNET) == 0)
 			isolation = SUITE_SB_ISO_NET;
 		isolation |= SUITE_SB_ISO_USER;   /* the program drops to nobody */
-	} else if (unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS |
+	} else if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0),
+		   /* A caller that changed its uid without an exec is not dumpable, and then
+		    * its /proc/self/uid_map is root's: the maps below could not be written. */
+		   unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS |
 			   CLONE_NEWIPC) == 0) {
 		/* Map only ourselves: "root" inside is this user outside, with no other powers. */
 		write_file_at("/proc/self/setgroups", "deny");
@@ -339,7 +487,7 @@ static void supervise(const sb_plan *p)
 	kill(-pid, SIGKILL);
 	kill_all_children();
 	st.wait_status = ws;
-	st.isolation = isolation;
+	st.isolation = isolation | p->layers;
 	(void)write_all(p->fd_status, &st, sizeof st);
 	_exit(0);
 }
@@ -357,6 +505,93 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 {
 	(void)sb, (void)flag, (void)ftw;
 	return remove(path);
+}
+
+/* Removes the tree under name in at without following a symbolic link anywhere (every step
+ * is an openat with O_NOFOLLOW relative to its parent's fd, so an entry swapped for a link
+ * meanwhile is unlinked, never entered). depth bounds the recursion. 0 or -1. */
+static int rm_tree_at(int at, const char *name, int depth)
+{
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *e;
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (depth <= 0 || (fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC)) < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    rm_tree_at(dirfd(d), e->d_name, depth - 1))
+			rc = -1;
+	closedir(d);
+	return unlinkat(at, name, AT_REMOVEDIR) ? -1 : rc;
+}
+
+/* The work dirs' names: WORKDIR_PREFIX, the creating process's pid, '_', mkdtemp's six. */
+#define WORKDIR_PREFIX "tb_sandbox_"
+
+/* Removes the work dirs in root that a killed run left: only directories (not links) named
+ * WORKDIR_PREFIX<pid>_XXXXXX whose pid is no longer alive and that belong to this user (or,
+ * for root, to root or nobody, who owns them while they are in use). A pid that was reused
+ * keeps its directory: the safe side. Returns how many were removed. */
+static int clean_leftovers(const char *root)
+{
+	size_t pl = strlen(WORKDIR_PREFIX);
+	uid_t me = geteuid();
+	int fd, n = 0;
+	DIR *d;
+	struct dirent *e;
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		const char *cp = e->d_name + pl;
+		long pid = 0;
+		struct stat sb;
+		if (strncmp(e->d_name, WORKDIR_PREFIX, pl))
+			continue;
+		for (; *cp >= '0' && *cp <= '9' && pid < (1L << 30); cp++)
+			pid = pid * 10 + (*cp - '0');
+		if (pid <= 0 || *cp != '_' || strlen(cp + 1) != 6)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;   /* alive (or not ours to signal): still in use */
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode))
+			continue;
+		if (sb.st_uid != me && !(me == 0 && sb.st_uid == SB_NOBODY))
+			continue;
+		if (rm_tree_at(dirfd(d), e->d_name, 32) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* clean_leftovers once per tmp_root per process (a few roots remembered; more are cleaned
+ * each time, which is only slower). */
+static void clean_leftovers_once(const char *root)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char done[4][256];
+	static int n_done;
+	int seen = 0;
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < n_done && !seen; i++)
+		seen = strcmp(done[i], root) == 0;
+	if (!seen) {
+		clean_leftovers(root);
+		if (n_done < 4 && strlen(root) < sizeof done[0])
+			strcpy(done[n_done++], root);
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 static const char *default_python(void)
@@ -442,7 +677,7 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 	if (timed_out || r->term_signal == SIGXCPU)
 		return SUITE_SB_TIMEOUT;
 	if (r->exit_code == 0)
-		return SUITE_SB_PASSED;
+		return r->proof ? SUITE_SB_PASSED : SUITE_SB_EARLY_EXIT;
 	if (contains(r->err, "MemoryError") || contains(r->err, "Cannot allocate memory") ||
 	    contains(r->err, "cannot allocate memory"))
 		return SUITE_SB_MEMORY;
@@ -451,11 +686,130 @@ static suite_sb_verdict classify(const suite_sb_result *r, int timed_out, int ov
 	return SUITE_SB_FAILED;
 }
 
+static const char runner_py[];
+
+/* Adds path to the plan's Landlock read list (skipped when too long or already there). */
+static void ll_add_read(sb_plan *p, const char *path)
+{
+	if (!path || !*path || strlen(path) >= sizeof p->ll_read[0] || p->n_ll_read >= LL_MAX_PATHS)
+		return;
+	for (int i = 0; i < p->n_ll_read; i++)
+		if (strcmp(p->ll_read[i], path) == 0)
+			return;
+	strcpy(p->ll_read[p->n_ll_read++], path);
+}
+
+/* The directory two levels above path ("/usr" for "/usr/bin/python3"), into out. */
+static void prefix_of(const char *path, char *out, size_t n)
+{
+	char *cp;
+	snprintf(out, n, "%s", path);
+	for (int k = 0; k < 2 && (cp = strrchr(out, '/')); k++)
+		*cp = 0;
+}
+
+/* Landlock where the kernel has it: the rights its ABI knows, and what the program may read:
+ * the system's program and library directories, /etc, /dev, /proc, the CPU list in /sys, and
+ * the interpreter's own prefix (resolved and as named, for a virtual environment). */
+static void ll_setup(sb_plan *p, const char *python)
+{
+	static const char *const sys_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
+		"/etc", "/dev", "/proc", "/sys/devices/system/cpu" };
+	char real[4096], pre[4096];
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_VERSION);
+	if (abi < 1)
+		return;
+	p->ll_handled = (1ULL << 13) - 1;   /* ABI 1: execute .. make-sym */
+	if (abi >= 2)
+		p->ll_handled |= LL_REFER;
+	if (abi >= 3)
+		p->ll_handled |= LL_TRUNCATE;
+	if (abi >= 5)
+		p->ll_handled |= LL_IOCTL_DEV;
+	p->ll_attr_size = sizeof(unsigned long long);   /* handled_access_fs only */
+	for (size_t i = 0; i < sizeof sys_dirs / sizeof sys_dirs[0]; i++)
+		ll_add_read(p, sys_dirs[i]);
+	if (python[0] == '/') {
+		prefix_of(python, pre, sizeof pre);
+		ll_add_read(p, pre);
+		if (realpath(python, real)) {
+			prefix_of(real, pre, sizeof pre);
+			ll_add_read(p, pre);
+		}
+	}
+	p->layers |= SUITE_SB_ISO_LANDLOCK;
+}
+
+#if defined(__x86_64__)
+#define SC_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SC_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* The seccomp filter: system calls that change namespaces, mounts or another process's memory,
+ * or reach the kernel's keyrings and BPF, fail with EPERM; clone() with a namespace flag too;
+ * clone3() (whose flags a filter cannot read) fails with ENOSYS, so the C library falls back to
+ * clone(). A foreign architecture's calls kill the process. Only on architectures named here. */
+static void sc_setup(sb_plan *p)
+{
+#ifdef SC_ARCH
+	static const long denied[] = {
+		SYS_unshare, SYS_setns, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_chroot,
+		SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_keyctl, SYS_add_key,
+		SYS_request_key, SYS_bpf, SYS_perf_event_open, SYS_userfaultfd, SYS_kexec_load,
+		SYS_init_module, SYS_finit_module, SYS_delete_module, SYS_swapon, SYS_swapoff,
+		SYS_reboot, SYS_acct, SYS_quotactl,
+#ifdef SYS_open_tree
+		SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+#endif
+#ifdef SYS_mount_setattr
+		SYS_mount_setattr,
+#endif
+	};
+	const unsigned ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+				  CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	struct sock_filter *f = p->sc;
+	unsigned short n = 0;
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+		return;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SC_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, nr));
+#if defined(__x86_64__)
+	/* The x32 ABI's numbers: none of them is needed. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#endif
+	for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	}
+#ifdef SYS_clone3
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+#endif
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, args[0]));   /* the flags' low word (little-endian) */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, ns_flags, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	p->n_sc = n;
+	p->layers |= SUITE_SB_ISO_SECCOMP;
+#else
+	(void)p;
+#endif
+}
+
 /* The parts of the child's plan that depend only on the options (the zygote keeps one too). */
 static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
+	int k;
 	memset(p, 0, sizeof *p);
 	p->python = o->python;
 	p->root = uid == 0;
@@ -472,8 +826,14 @@ static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 	p->argv[0] = (char *)o->python;
 	p->argv[1] = (char *)"-I";
 	p->argv[2] = (char *)"-B";
-	p->argv[3] = o->site ? (char *)"prog.py" : (char *)"-S";
-	p->argv[4] = o->site ? NULL : (char *)"prog.py";
+	k = 3;
+	if (!o->site)
+		p->argv[k++] = (char *)"-S";
+	p->argv[k++] = (char *)"-c";
+	p->argv[k++] = (char *)runner_py;
+	p->argv[k] = NULL;
+	ll_setup(p, o->python);
+	sc_setup(p);
 }
 
 static void close_fd(int *fd)
@@ -483,22 +843,60 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The three pipes of one run (stdout, stderr, status), both ends close-on-exec. */
-static int pipes_open(int po[2], int pe[2], int ps[2])
-{
-	return pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC) ? -1 : 0;
-}
+/* The pipes of one run, every end close-on-exec. */
+typedef struct sb_pipes {
+	int out[2], err[2], status[2];
+	int token[2];   /* the token, written here whole; the write end is then closed */
+	int proof[2];   /* the runner writes the token back here when the program ran to its end */
+} sb_pipes;
 
-static void pipes_close(int po[2], int pe[2], int ps[2])
+static void pipes_close(sb_pipes *pp)
 {
 	for (int k = 0; k < 2; k++) {
-		close_fd(&po[k]);
-		close_fd(&pe[k]);
-		close_fd(&ps[k]);
+		close_fd(&pp->out[k]);
+		close_fd(&pp->err[k]);
+		close_fd(&pp->status[k]);
+		close_fd(&pp->token[k]);
+		close_fd(&pp->proof[k]);
 	}
 }
 
-static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+/* Opens the pipes and puts tok (TOKEN_LEN bytes, far below a pipe's buffer) into the token
+ * pipe, whose write end is closed at once: the program can read the token once, write none. */
+static int pipes_open(sb_pipes *pp, const char *tok)
+{
+	if (pipe2(pp->out, O_CLOEXEC) || pipe2(pp->err, O_CLOEXEC) || pipe2(pp->status, O_CLOEXEC) ||
+	    pipe2(pp->token, O_CLOEXEC) || pipe2(pp->proof, O_CLOEXEC) ||
+	    write_all(pp->token[1], tok, TOKEN_LEN)) {
+		pipes_close(pp);
+		return -1;
+	}
+	close_fd(&pp->token[1]);
+	return 0;
+}
+
+/* A fresh token: TOKEN_LEN lower-case hex digits of getrandom bytes (not NUL-terminated).
+ * 0, or -1 when the kernel gives no randomness (the run is then an error, never a pass). */
+static int make_token(char tok[TOKEN_LEN])
+{
+	unsigned char raw[TOKEN_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < sizeof raw; i++) {
+		tok[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		tok[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	return 0;
+}
+
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[5],
 			 int *sup);
 static void zygote_reap(suite_sb_zygote *z, int sup);
 
@@ -509,7 +907,10 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	suite_sb_opts o = *op;
 	sb_plan p;
 	char dir[4096];
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
+	sb_pipes pp = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int *po = pp.out, *pe = pp.err, *ps = pp.status;
+	char tok[TOKEN_LEN], proof[TOKEN_LEN + 1];
+	ssize_t n_proof = 0;
 	cap_buf bo = { 0 }, be = { 0 };
 	int sup = -1, prog_pid = -1, got_pid = 0, got_status = 0, timed_out = 0, over_cap = 0;
 	int killed = 0, rc = 0, via_z = 0;
@@ -528,7 +929,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	}
 	bo.s[0] = be.s[0] = 0;
 
-	snprintf(dir, sizeof dir, "%s/tb_sandbox_XXXXXX", o.tmp_root);
+	clean_leftovers_once(o.tmp_root);
+	snprintf(dir, sizeof dir, "%s/" WORKDIR_PREFIX "%d_XXXXXX", o.tmp_root, (int)getpid());
 	if (!mkdtemp(dir)) {
 		cap_set_error(&be, "sandbox: cannot make a directory in %s: %s", o.tmp_root,
 			strerror(errno));
@@ -546,26 +948,35 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	p.program = program;
 	p.program_len = strlen(program);
 
-	if (pipes_open(po, pe, ps))
+	if (make_token(tok)) {
+		cap_set_error(&be, "sandbox: getrandom: %s", strerror(errno));
+		res->verdict = SUITE_SB_ERROR;
+		goto cleanup;
+	}
+	if (pipes_open(&pp, tok))
 		goto pipe_fail;
 	if (z) {
-		int fds[3] = { po[1], pe[1], ps[1] }, zr = zygote_launch(z, dir, program, fds, &sup);
+		int fds[5] = { po[1], pe[1], ps[1], pp.token[0], pp.proof[1] };
+		int zr = zygote_launch(z, dir, program, fds, &sup);
 		via_z = zr == 0;
 		if (zr < -1) {
 			/* The zygote died after taking the request: its supervisor may have written
 			 * into these pipes before it died too, so the exec path gets fresh ones. */
-			pipes_close(po, pe, ps);
-			if (pipes_open(po, pe, ps))
+			pipes_close(&pp);
+			if (pipes_open(&pp, tok))
 				goto pipe_fail;
 		}
 	}
 	p.fd_out = po[1];
 	p.fd_err = pe[1];
 	p.fd_status = ps[1];
+	p.fd_token = pp.token[0];
+	p.fd_proof = pp.proof[1];
 	if (!via_z && (sup = fork()) == 0) {
 		close(po[0]);
 		close(pe[0]);
 		close(ps[0]);
+		close(pp.proof[0]);
 		supervise(&p);
 	}
 	res->zygote = via_z;
@@ -573,6 +984,8 @@ static int sb_run(const suite_sb_opts *op, suite_sb_zygote *z, const char *progr
 	close_fd(&po[1]);
 	close_fd(&pe[1]);
 	close_fd(&ps[1]);
+	close_fd(&pp.token[0]);
+	close_fd(&pp.proof[1]);
 	if (sup < 0) {
 		cap_set_error(&be, "sandbox: fork: %s", strerror(errno));
 		res->verdict = SUITE_SB_ERROR;
@@ -652,6 +1065,17 @@ sup_gone:
 		if (b->seen > b->cap)
 			over_cap = 1;
 	}
+	/* The proof: every writer is dead, so what the pipe holds is all there will be. */
+	fcntl(pp.proof[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t r = read(pp.proof[0], proof + n_proof, sizeof proof - (size_t)n_proof);
+		if (r > 0 && (n_proof += r) < (ssize_t)sizeof proof)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	res->proof = n_proof == TOKEN_LEN && memcmp(proof, tok, TOKEN_LEN) == 0;
 	res->isolation = st.isolation;
 	if (!got_status) {
 		snprintf(be.s + be.n, be.cap + 1 - be.n, "%ssandbox: the supervisor ended without a "
@@ -682,7 +1106,7 @@ pipe_fail:
 	cap_set_error(&be, "sandbox: pipe: %s", strerror(errno));
 	res->verdict = SUITE_SB_ERROR;
 cleanup:
-	pipes_close(po, pe, ps);
+	pipes_close(&pp);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && rc == 0 && res->verdict != SUITE_SB_ERROR) {
 		/* A directory left behind is reported but does not change the verdict. */
 		size_t u = be.n;
@@ -725,15 +1149,107 @@ int suite_sb_run(const suite_sb_opts *opts, const char *program, suite_sb_result
 
 /* ------------------------------------------------------------------ zygote */
 
+/* The runner's end, shared by the exec path and the zygote: with os, sys imported and PATH,
+ * SRC (bytes) and TOK (the token) set, it executes SRC as a fresh __main__ and writes TOK on
+ * PROOF_FD only when the program's top level returned normally (see "Proof of completion" in
+ * suite_impl.h); then it ends as the interpreter would (threads joined, atexit hooks, flushed
+ * streams). An exception, or SystemExit of any code, ends it without the token. */
+#define SB_STR2(x) #x
+#define SB_STR(x) SB_STR2(x)
+#define RUNNER_TAIL \
+	"import atexit\n" \
+	"\n" \
+	"def finish(code):\n" \
+	"    try:\n" \
+	"        t = sys.modules.get('threading')\n" \
+	"        if t is not None:\n" \
+	"            t._shutdown()\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    try:\n" \
+	"        atexit._run_exitfuncs()\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    for f in (sys.stdout, sys.stderr):\n" \
+	"        try:\n" \
+	"            if f is not None:\n" \
+	"                f.flush()\n" \
+	"        except BaseException:\n" \
+	"            code = code or 120\n" \
+	"    os._exit(code)\n" \
+	"\n" \
+	"def proof(tok, fd):\n" \
+	"    def write():\n" \
+	"        try:\n" \
+	"            t = tok\n" \
+	"            while t:\n" \
+	"                t = t[os.write(fd, t):]\n" \
+	"            os.close(fd)\n" \
+	"        except BaseException:\n" \
+	"            finish(1)\n" \
+	"    return write\n" \
+	"\n" \
+	"PROOF = proof(TOK, " SB_STR(PROOF_FD) ")\n" \
+	"del TOK, proof\n" \
+	"M = type(sys)('__main__')\n" \
+	"M.__file__ = PATH\n" \
+	"M.__builtins__ = __builtins__\n" \
+	"sys.modules['__main__'] = M\n" \
+	"sys.argv = ['prog.py']\n" \
+	"try:\n" \
+	"    exec(compile(SRC, PATH, 'exec'), M.__dict__)\n" \
+	"except SystemExit as E:\n" \
+	"    C = E.code\n" \
+	"    if C is None:\n" \
+	"        finish(0)\n" \
+	"    if isinstance(C, int):\n" \
+	"        finish(C & 255)\n" \
+	"    try:\n" \
+	"        print(C, file=sys.stderr)\n" \
+	"    except BaseException:\n" \
+	"        pass\n" \
+	"    finish(1)\n" \
+	"except BaseException as E:\n" \
+	"    E = E.with_traceback(E.__traceback__.tb_next)\n" \
+	"    sys.excepthook(type(E), E, E.__traceback__)\n" \
+	"    finish(1)\n" \
+	"del SRC\n" \
+	"PROOF()\n" \
+	"finish(0)\n"
+
+/* The exec path's runner, `python3 -I -B [-S] -c RUNNER`: reads the token from TOKEN_FD to its
+ * end and closes it, reads prog.py from the work dir (the cwd), then RUNNER_TAIL. */
+static const char runner_py[] =
+	"import os, sys\n"
+	"def token():\n"
+	"    t = b''\n"
+	"    while True:\n"
+	"        c = os.read(" SB_STR(TOKEN_FD) ", 64)\n"
+	"        if not c:\n"
+	"            break\n"
+	"        t += c\n"
+	"    os.close(" SB_STR(TOKEN_FD) ")\n"
+	"    return t\n"
+	"TOK = token()\n"
+	"del token\n"
+	"PATH = os.path.join(os.getcwd(), 'prog.py')\n"
+	"with open(PATH, 'rb') as F:\n"
+	"    SRC = F.read()\n"
+	"del F\n"
+	RUNNER_TAIL;
+
 /* The zygote's program, run with `python3 -I -B [-S] -c`. It imports only what it needs
  * itself, writes its pid on fd 3 (a SOCK_SEQPACKET socket to the caller), then per request (the
- * work dir's path with four fds: stdout, stderr, status pipe, program memfd) forks a supervisor,
+ * work dir's path with six fds: stdout, stderr, status pipe, program memfd, token pipe, proof
+ * pipe) forks a supervisor,
  * replies with its pid, waits for it and replies with its wait status. The supervisor first
  * closes fd 3, then does what supervise() / run_init() / run_program() do in C, in the same
  * order; only the program's own process leaves serve(), and it runs the code at the top level
- * as a fresh __main__ with every other fd closed. The zygote never reads the program text.
+ * as a fresh __main__ (RUNNER_TAIL) with every other fd but the proof pipe closed. The zygote
+ * never reads the program text.
  * argv: root, uid_map, gid_map, tmpfs options, limits (cpu soft, cpu hard, as, nproc, fsize,
- * nofile), the constants below, SETUP_PREFIX. */
+ * nofile), the constants below, SETUP_PREFIX, then the layers (bits, Landlock rights, constants),
+ * the Landlock read paths one a line, the seccomp filter in hex. */
 static const char zygote_py[] =
 	"# tierbench sandbox zygote: forks each prog.py from here\n"
 	"import os, sys, socket, struct, resource, ctypes, signal, time\n"
@@ -745,6 +1261,15 @@ static const char zygote_py[] =
 	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY) = [int(x) for x in A[5].split(',')]\n"
 	"libc = ctypes.CDLL(None, use_errno=True)\n"
 	"UL = ctypes.c_ulong\n"
+	"(LAYERS, LLH, LLSZ, I_LL, I_SC, PR_SECCOMP, SC_FILTER, LL_CREATE, LL_ADD, LL_RESTRICT,\n"
+	" LL_TRUNC, LL_IOCTL) = [int(x) for x in A[7].split(',')]\n"
+	"LLREAD = [x for x in A[8].split('\\n') if x]\n"
+	"SCRAW = ctypes.create_string_buffer(bytes.fromhex(A[9]), max(1, len(A[9]) // 2))\n"
+	"\n"
+	"class FPROG(ctypes.Structure):\n"
+	"    _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]\n"
+	"\n"
+	"SCPROG = FPROG(len(A[9]) // 16, ctypes.addressof(SCRAW))\n"
 	"\n"
 	"def b(s):\n"
 	"    return None if s is None else s.encode()\n"
@@ -765,6 +1290,35 @@ static const char zygote_py[] =
 	"    finally:\n"
 	"        os._exit(127)\n"
 	"\n"
+	"def landlock(iso):\n"
+	"    L = ctypes.c_long\n"
+	"    attr = struct.pack('QQQ', LLH, 0, 0)[:LLSZ]\n"
+	"    rs = libc.syscall(L(LL_CREATE), attr, L(LLSZ), L(0))\n"
+	"    if rs < 0:\n"
+	"        return -1\n"
+	"    rules = [(p, 1 | 4 | 8) for p in LLREAD] + [('.', LLH)]\n"
+	"    if iso & I_MNT:\n"
+	"        rules += [(t, LLH) for t in ('/tmp', '/var/tmp', '/dev/shm')]\n"
+	"    rules.append(('/dev/null', (2 | 4 | LL_TRUNC | LL_IOCTL) & LLH))\n"
+	"    rc = 0\n"
+	"    for p, acc in rules:\n"
+	"        try:\n"
+	"            fd = os.open(p, os.O_PATH | os.O_CLOEXEC)\n"
+	"        except OSError as e:\n"
+	"            if e.errno in (2, 13, 20):\n"
+	"                continue\n"
+	"            rc = -1\n"
+	"            break\n"
+	"        r = libc.syscall(L(LL_ADD), L(rs), L(1), struct.pack('=Qi', acc, fd), L(0))\n"
+	"        os.close(fd)\n"
+	"        if r:\n"
+	"            rc = -1\n"
+	"            break\n"
+	"    if rc == 0 and libc.syscall(L(LL_RESTRICT), L(rs), L(0)):\n"
+	"        rc = -1\n"
+	"    os.close(rs)\n"
+	"    return rc\n"
+	"\n"
 	"def write_file(path, text):\n"
 	"    try:\n"
 	"        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)\n"
@@ -778,7 +1332,14 @@ static const char zygote_py[] =
 	"    finally:\n"
 	"        os.close(fd)\n"
 	"\n"
-	"def program(d, fo, fe, fp, iso):\n"
+	"def program(d, fo, fe, fp, ft, fq, iso):\n"
+	"    tok = b''\n"
+	"    while True:\n"
+	"        c = os.read(ft, 64)\n"
+	"        if not c:\n"
+	"            break\n"
+	"        tok += c\n"
+	"    os.close(ft)\n"
 	"    src = []\n"
 	"    os.lseek(fp, 0, 0)\n"
 	"    while True:\n"
@@ -810,6 +1371,7 @@ static const char zygote_py[] =
 	"    if iso & I_MNT:\n"
 	"        for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
 	"            mount('tmpfs', t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
+	"        mount('tmpfs', '/run/lock', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=64k,mode=755')\n"
 	"        if iso & I_PID:\n"
 	"            mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
 	"        try:\n"
@@ -846,10 +1408,16 @@ static const char zygote_py[] =
 	"        fail(fe, 'rlimit', getattr(e, 'errno', 0) or 0)\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(NNP, 1)\n"
-	"    os.closerange(3, 1 << 16)\n"
-	"    return os.path.join(d, 'prog.py'), src\n"
+	"    if LAYERS & I_LL and landlock(iso):\n"
+	"        fail(fe, 'landlock', ctypes.get_errno())\n"
+	"    if LAYERS & I_SC and libc.prctl(PR_SECCOMP, UL(SC_FILTER), ctypes.byref(SCPROG), UL(0), UL(0)):\n"
+	"        fail(fe, 'seccomp', ctypes.get_errno())\n"
+	"    if fq != 3:\n"
+	"        os.dup2(fq, 3)\n"
+	"    os.closerange(4, 1 << 16)\n"
+	"    return os.path.join(d, 'prog.py'), src, tok\n"
 	"\n"
-	"def init(d, fo, fe, fp, iso, fd):\n"
+	"def init(d, fo, fe, fp, ft, fq, iso, fd):\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    try:\n"
 	"        pid = os.fork()\n"
@@ -857,7 +1425,7 @@ static const char zygote_py[] =
 	"        fail(fe, 'fork', e.errno)\n"
 	"    if pid == 0:\n"
 	"        os.close(fd)\n"
-	"        return program(d, fo, fe, fp, iso)\n"
+	"        return program(d, fo, fe, fp, ft, fq, iso)\n"
 	"    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
 	"    while True:\n"
 	"        try:\n"
@@ -897,7 +1465,7 @@ static const char zygote_py[] =
 	"        if not hit:\n"
 	"            time.sleep(0.001)\n"
 	"\n"
-	"def supervise(d, fo, fe, fs, fp):\n"
+	"def supervise(d, fo, fe, fs, fp, ft, fq):\n"
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(SUBREAPER, 1)\n"
 	"    iso, ip = 0, None\n"
@@ -926,13 +1494,15 @@ static const char zygote_py[] =
 	"    if pid == 0:\n"
 	"        if ip:\n"
 	"            os.close(ip[0])\n"
-	"            return init(d, fo, fe, fp, iso, ip[1])\n"
-	"        return program(d, fo, fe, fp, iso)\n"
+	"            return init(d, fo, fe, fp, ft, fq, iso, ip[1])\n"
+	"        return program(d, fo, fe, fp, ft, fq, iso)\n"
 	"    if ip:\n"
 	"        os.close(ip[1])\n"
 	"    os.close(fo)\n"
 	"    os.close(fe)\n"
 	"    os.close(fp)\n"
+	"    os.close(ft)\n"
+	"    os.close(fq)\n"
 	"    try:\n"
 	"        wall(fs, struct.pack('i', pid))\n"
 	"    except OSError:\n"
@@ -948,7 +1518,7 @@ static const char zygote_py[] =
 	"    except OSError:\n"
 	"        pass\n"
 	"    kill_children()\n"
-	"    wall(fs, struct.pack('iii', ws, iso, 0))\n"
+	"    wall(fs, struct.pack('iii', ws, iso | LAYERS, 0))\n"
 	"    os._exit(0)\n"
 	"\n"
 	"def serve():\n"
@@ -959,10 +1529,10 @@ static const char zygote_py[] =
 	"        os._exit(0)\n"
 	"    while True:\n"
 	"        try:\n"
-	"            msg, fds, flags, _ = socket.recv_fds(ctl, 4096, 4)\n"
+	"            msg, fds, flags, _ = socket.recv_fds(ctl, 4096, 6)\n"
 	"        except OSError:\n"
 	"            os._exit(0)\n"
-	"        if not msg or len(fds) != 4:\n"
+	"        if not msg or len(fds) != 6:\n"
 	"            os._exit(0)\n"
 	"        pid = os.fork()\n"
 	"        if pid == 0:\n"
@@ -981,52 +1551,9 @@ static const char zygote_py[] =
 	"        except OSError:\n"
 	"            os._exit(0)\n"
 	"\n"
-	"PATH, SRC = serve()\n"
-	"del serve, supervise, init, program, kill_children, libc, A\n"
-	"import atexit\n"
-	"\n"
-	"def finish(code):\n"
-	"    try:\n"
-	"        t = sys.modules.get('threading')\n"
-	"        if t is not None:\n"
-	"            t._shutdown()\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    try:\n"
-	"        atexit._run_exitfuncs()\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    for f in (sys.stdout, sys.stderr):\n"
-	"        try:\n"
-	"            if f is not None:\n"
-	"                f.flush()\n"
-	"        except BaseException:\n"
-	"            code = code or 120\n"
-	"    os._exit(code)\n"
-	"\n"
-	"M = type(sys)('__main__')\n"
-	"M.__file__ = PATH\n"
-	"M.__builtins__ = __builtins__\n"
-	"sys.modules['__main__'] = M\n"
-	"sys.argv = ['prog.py']\n"
-	"try:\n"
-	"    exec(compile(SRC, PATH, 'exec'), M.__dict__)\n"
-	"except SystemExit as E:\n"
-	"    C = E.code\n"
-	"    if C is None:\n"
-	"        finish(0)\n"
-	"    if isinstance(C, int):\n"
-	"        finish(C & 255)\n"
-	"    try:\n"
-	"        print(C, file=sys.stderr)\n"
-	"    except BaseException:\n"
-	"        pass\n"
-	"    finish(1)\n"
-	"except BaseException as E:\n"
-	"    E = E.with_traceback(E.__traceback__.tb_next)\n"
-	"    sys.excepthook(type(E), E, E.__traceback__)\n"
-	"    finish(1)\n"
-	"finish(0)\n";
+	"PATH, SRC, TOK = serve()\n"
+	"del serve, supervise, init, program, kill_children, landlock, libc, A, SCPROG, SCRAW\n"
+	RUNNER_TAIL;
 
 struct suite_sb_zygote {
 	suite_sb_opts o;      /* filled; python and tmp_root point into the copies below */
@@ -1070,7 +1597,9 @@ static int zygote_recv(suite_sb_zygote *z, int *val, int timeout_ms)
 /* Starts the zygote and waits for its pid on the socket. 0 or -1. */
 static int zygote_spawn(suite_sb_zygote *z)
 {
-	char lims[160], consts[320], *argv[16];
+	char lims[160], consts[320], layers[200], *argv[20];
+	char llread[LL_MAX_PATHS * 257 + 1], schex[SC_MAX * 16 + 1];
+	size_t used = 0;
 	int sv[2], k = 0, hello = 0, parent = (int)getpid();
 	const sb_plan *t = &z->tmpl;
 
@@ -1099,6 +1628,20 @@ static int zygote_spawn(suite_sb_zygote *z)
 	argv[k++] = lims;
 	argv[k++] = consts;
 	argv[k++] = (char *)SETUP_PREFIX;
+	snprintf(layers, sizeof layers, "%d,%llu,%zu,%d,%d,%d,%d,%ld,%ld,%ld,%llu,%llu", t->layers,
+		 t->ll_handled, t->ll_attr_size, SUITE_SB_ISO_LANDLOCK, SUITE_SB_ISO_SECCOMP,
+		 PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)SYS_landlock_create_ruleset,
+		 (long)SYS_landlock_add_rule, (long)SYS_landlock_restrict_self, LL_TRUNCATE,
+		 LL_IOCTL_DEV);
+	llread[0] = 0;
+	for (int i = 0; i < t->n_ll_read; i++)
+		used += (size_t)snprintf(llread + used, sizeof llread - used, "%s\n", t->ll_read[i]);
+	for (size_t i = 0; i < (size_t)t->n_sc * sizeof t->sc[0]; i++)
+		snprintf(schex + 2 * i, 3, "%02x", ((const unsigned char *)t->sc)[i]);
+	schex[2 * (size_t)t->n_sc * sizeof t->sc[0]] = 0;
+	argv[k++] = layers;
+	argv[k++] = llread;
+	argv[k++] = schex;
 	argv[k] = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
@@ -1184,10 +1727,10 @@ static int parent_of(int pid)
 /* Hands the run to the zygote (started again when it has died). 0 with *sup the supervisor's
  * pid; -1 when the zygote could not take it (nothing was sent); -2 when it took the request
  * and then failed (its pipes may hold stale bytes). A zygote that failed is killed. */
-static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[3],
+static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *program, int fds[5],
 			 int *sup)
 {
-	int mfd, all[4], pid = -1, sent = 0;
+	int mfd, all[6], pid = -1, sent = 0;
 	char cbuf[CMSG_SPACE(sizeof all)];
 	struct iovec iov = { (void *)dir, strlen(dir) + 1 };
 	struct msghdr m;
@@ -1200,8 +1743,11 @@ static int zygote_launch(suite_sb_zygote *z, const char *dir, const char *progra
 		close(mfd);
 		return -1;
 	}
+	/* The order the zygote's supervise() takes them in. */
 	memcpy(all, fds, 3 * sizeof *fds);
 	all[3] = mfd;
+	all[4] = fds[3];
+	all[5] = fds[4];
 	for (int attempt = 0; attempt < 2 && !sent; attempt++) {
 		/* A zygote that has ended (killed, crashed) is started again. */
 		if (z->pid > 0 && waitpid(z->pid, NULL, WNOHANG) != 0) {
@@ -1341,6 +1887,36 @@ static suite_sb_zygote *thread_zygote(const suite_sb_opts *o)
 	return v;
 }
 
+int suite_sb_layers(const suite_sb_opts *o)
+{
+	suite_sb_result r;
+	int iso;
+	if (suite_sb_run(o, "pass\n", &r))
+		return -1;
+	iso = r.verdict == SUITE_SB_PASSED ? r.isolation : -1;
+	suite_sb_result_release(&r);
+	return iso;
+}
+
+char *suite_sb_layers_text(int iso, char *buf, size_t n)
+{
+	static const char *const names[] = { "net", "pid", "mount", "user", "landlock", "seccomp" };
+	size_t used = 0;
+	if (!n)
+		return buf;
+	buf[0] = 0;
+	for (int b = 0; b < 6; b++)
+		if (iso & (1 << b)) {
+			int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[b]);
+			if (w < 0 || (size_t)w >= n - used)
+				break;
+			used += (size_t)w;
+		}
+	if (!used)
+		snprintf(buf, n, "none");
+	return buf;
+}
+
 void suite_sb_result_release(suite_sb_result *res)
 {
 	if (!res)
@@ -1360,6 +1936,7 @@ const char *suite_sb_verdict_name(suite_sb_verdict v)
 	case SUITE_SB_MEMORY: return "memory";
 	case SUITE_SB_OUTPUT_LIMIT: return "output-limit";
 	case SUITE_SB_ERROR: return "error";
+	case SUITE_SB_EARLY_EXIT: return "early-exit";
 	}
 	return "unknown";
 }

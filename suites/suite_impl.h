@@ -158,13 +158,16 @@ void suite_pick(uint64_t seed, size_t n, size_t k, size_t *out);
 
 /* How one sandboxed program ended. Order matters only for names (suite_sb_verdict_name). */
 typedef enum suite_sb_verdict {
-	SUITE_SB_PASSED = 0,     /* exit status 0 */
+	SUITE_SB_PASSED = 0,     /* exit status 0 and the runner's proof that the program ran to
+				  * its end (suite_sb_result.proof) */
 	SUITE_SB_FAILED,         /* a normal non-zero exit (an uncaught exception, a failed assert) */
 	SUITE_SB_TIMEOUT,        /* wall-clock or CPU limit reached */
 	SUITE_SB_CRASHED,        /* ended by a signal the sandbox did not send (SIGSEGV, ...) */
 	SUITE_SB_MEMORY,         /* MemoryError, or killed while at the address-space limit */
 	SUITE_SB_OUTPUT_LIMIT,   /* stdout or stderr passed its cap */
 	SUITE_SB_ERROR,          /* the sandbox itself could not run the program (see err) */
+	SUITE_SB_EARLY_EXIT,     /* exit status 0 without the proof: the program ended before its
+				  * last statement (sys.exit, os._exit, an atexit hook, ...) */
 } suite_sb_verdict;
 
 /* Isolation that was actually in force (bits of suite_sb_result.isolation). */
@@ -173,6 +176,10 @@ enum {
 	SUITE_SB_ISO_PID = 2,    /* new pid namespace: everything dies with the program */
 	SUITE_SB_ISO_MNT = 4,    /* private mounts: size-capped tmpfs work dir, /tmp, /dev/shm; own /proc */
 	SUITE_SB_ISO_USER = 8,   /* runs as an unprivileged uid (nobody, or a user namespace) */
+	SUITE_SB_ISO_LANDLOCK = 16, /* Landlock: reads only of system dirs, writes only in the work
+				     * dir (and the private /tmp), /dev/null */
+	SUITE_SB_ISO_SECCOMP = 32,  /* seccomp: no unshare/setns/mount/ptrace/keyctl/bpf, no clone
+				     * with namespace flags */
 };
 
 /* How programs are started (suite_sb_opts.mode). */
@@ -207,10 +214,29 @@ typedef struct suite_sb_result {
 	int term_signal;         /* the signal that ended it, else 0 */
 	int isolation;           /* SUITE_SB_ISO_* bits in force */
 	int zygote;              /* 1: forked from a zygote; 0: a fresh interpreter (exec) */
+	int proof;               /* 1: the runner wrote this run's token after the program's last
+				  * top-level statement returned (see "Proof of completion") */
 	double wall_s;
 	char *out, *err;         /* captured stdout / stderr (up to the cap), NUL-terminated, heap */
 	size_t n_out, n_err;
 } suite_sb_result;
+
+/* Proof of completion. The sandbox never trusts an exit status alone: a program passes only
+ * when its whole top-level code ran to the end without an exception or SystemExit. Each run
+ * draws a random 128-bit token (getrandom) the program text never contains; the runner (the
+ * sandbox's own Python that compiles and executes prog.py as __main__) reads it from a pipe that
+ * it closes before the first line of the program runs, and writes it to a second pipe (fd 3 of
+ * the program) only after the program's last statement returned -- for a test program, after
+ * check() or the last assert. The caller compares the bytes exactly. sys.exit / raise SystemExit
+ * anywhere, os._exit, exec of another binary, an atexit hook, sys.excepthook, a signal handler or
+ * a thread that ends the process: none of them writes the token, so the verdict is
+ * SUITE_SB_EARLY_EXIT (exit 0) or FAILED / CRASHED (otherwise). A caller that runs tests needs
+ * nothing more than to put them last in program (as suite_code_program does) and to count only
+ * SUITE_SB_PASSED. What it does not stop: the token lives in the runner's memory while the
+ * program runs, in the same process, so code written to attack this harness (walking frames or
+ * the garbage collector, reading /proc/self/mem) could find it and write it itself; that takes
+ * deliberate knowledge of tierbench's runner, not an early exit, and is named in
+ * docs/sandbox.md. */
 
 /* Runs program (Python source) with `python -I -B -S prog.py` (no -S when o->site; forked from
  * the calling thread's zygote in AUTO mode, from a one-off one in ZYGOTE mode) in a fresh temporary directory under
@@ -225,8 +251,19 @@ int suite_sb_run(const suite_sb_opts *o, const char *program, suite_sb_result *r
 /* Frees the buffers of res and zeroes it. NULL does nothing. */
 void suite_sb_result_release(suite_sb_result *res);
 
-/* "passed", "failed", "timeout", "crashed", "memory", "output-limit", "error". Ownership: static. */
+/* "passed", "failed", "timeout", "crashed", "memory", "output-limit", "error", "early-exit".
+ * Ownership: static. */
 const char *suite_sb_verdict_name(suite_sb_verdict v);
+
+/* The layers (SUITE_SB_ISO_* bits) the sandbox puts around a program run with options o (NULL:
+ * defaults) on this machine, found by running an empty program: what a run manifest records.
+ * -1 when even that run failed (no interpreter). Not cached: each call runs a program. */
+int suite_sb_layers(const suite_sb_opts *o);
+
+/* The names of the bits of iso, comma-separated, in a fixed order ("net,pid,mount,user,
+ * landlock,seccomp"; "none" for 0), into buf (always NUL-terminated when n > 0). Returns buf.
+ * Ownership: buf is the caller's. */
+char *suite_sb_layers_text(int iso, char *buf, size_t n);
 
 /* A zygote: one warm `python3 -I -B [-S]` started with the sandbox's clean environment that
  * never runs user code; for each program it forks a supervisor that enters the same isolation

@@ -5,6 +5,7 @@
  * Every test runs twice: once on the exec path, once forked from zygotes; then the zygote's own
  * tests (it outlives hostile programs, programs cannot affect each other, a killed one restarts). */
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,10 +190,15 @@ static void test_sandbox_environment_is_clean_and_the_work_dir_is_fresh(void)
 	TB_CHECK(strstr(r.out, "['prog.py']") != NULL);
 	TB_CHECK(strstr(r.out, "False") != NULL);
 	suite_sb_result_release(&r);
-	/* No fd of the caller or of a zygote reaches the program: only 0, 1, 2 and the listing's. */
-	TB_CHECK_INT(run1("import os\nprint(sorted(os.listdir('/proc/self/fd')))\n", 5, &r),
+	/* No fd of the caller or of a zygote reaches the program: only 0, 1, 2, the proof pipe (3,
+	 * write only; the token pipe is closed before the program runs) and the listing's. */
+	TB_CHECK_INT(run1("import os, stat\nprint(sorted(os.listdir('/proc/self/fd')))\n"
+			  "print(stat.S_ISFIFO(os.fstat(3).st_mode), os.get_blocking(3))\n"
+			  "print(open('/proc/self/fdinfo/3').read().split()[3])\n", 5, &r),
 		     SUITE_SB_PASSED);
-	TB_CHECK_STR(r.out, "['0', '1', '2', '3']\n");
+	TB_CHECK(strncmp(r.out, "['0', '1', '2', '3', '4']\nTrue True\n", 35) == 0);
+	/* flags of fd 3: write only (O_WRONLY = 01), never the read end. */
+	TB_CHECK(strlen(r.out) > 36 && r.out[strlen(r.out) - 2] == '1');
 	/* Where the kernel lets unshare(1) make these namespaces, the sandbox must use them. */
 	if (system("unshare --user --net --pid --mount --fork --map-root-user true >/dev/null 2>&1") == 0)
 		TB_CHECK_INT(r.isolation & (SUITE_SB_ISO_NET | SUITE_SB_ISO_PID | SUITE_SB_ISO_MNT |
@@ -453,6 +463,396 @@ static void test_sandbox_leaves_nothing_alive_when_its_caller_is_killed(void)
 	TB_CHECK_INT(left, 0);
 }
 
+/* ------------------------------------------------------------------ early exit */
+
+/* A HumanEval-shaped program whose candidate gives a wrong answer after doing `body` first:
+ * whatever the body does to end the process early, a pass needs the runner's proof that the
+ * program ran to its end (check() returned). */
+#define EARLY(body) "import os, sys\n\ndef add(a, b):\n" body "    return a - b\n\n" \
+	"def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(0, 1) == 1\n\n" \
+	"check(add)\n"
+
+static const struct {
+	const char *name, *prog;
+} early_exits[] = {
+	{ "raise SystemExit", EARLY("    raise SystemExit\n") },
+	{ "raise SystemExit(0)", EARLY("    raise SystemExit(0)\n") },
+	{ "sys.exit(0)", EARLY("    sys.exit(0)\n") },
+	{ "sys.exit() in a finally", EARLY("    try:\n        return a - b\n    finally:\n"
+					    "        sys.exit()\n") },
+	{ "os._exit(0)", EARLY("    os._exit(0)\n") },
+	{ "atexit hook", EARLY("    import atexit\n    atexit.register(lambda: os._exit(0))\n") },
+	{ "sys.excepthook", EARLY("    sys.excepthook = lambda *a: os._exit(0)\n") },
+	{ "thread calls os._exit(0)", EARLY("    import threading, time\n"
+					    "    threading.Thread(target=lambda: os._exit(0)).start()\n"
+					    "    time.sleep(2)\n") },
+	{ "signal handler exits", EARLY("    import signal\n"
+					"    signal.signal(signal.SIGALRM, lambda *a: os._exit(0))\n"
+					"    signal.setitimer(signal.ITIMER_REAL, 0.01)\n"
+					"    import time\n    time.sleep(2)\n") },
+	{ "exec of /bin/true", EARLY("    os.execv('/bin/true', ['true'])\n") },
+	{ "forged proof on every fd", EARLY("    import secrets\n    t = secrets.token_hex(16).encode()\n"
+					    "    for fd in range(3, 64):\n"
+					    "        try:\n            os.write(fd, t)\n"
+					    "        except OSError:\n            pass\n"
+					    "    os._exit(0)\n") },
+	{ "source read back", EARLY("    print(open(__file__).read())\n    os._exit(0)\n") },
+};
+
+#define N_EARLY (sizeof early_exits / sizeof early_exits[0])
+
+static void test_sandbox_program_that_exits_early_does_not_pass(void)
+{
+	const char *progs[N_EARLY + 1];
+	suite_sb_result res[N_EARLY + 1];
+	suite_sb_opts o = quick_opts(5);
+	if (!have_python())
+		TB_SKIP("no python3");
+	for (size_t i = 0; i < N_EARLY; i++)
+		progs[i] = early_exits[i].prog;
+	/* The control: the same program with a right answer passes. */
+	progs[N_EARLY] = "def add(a, b):\n    return a + b\n\ndef check(candidate):\n"
+			 "    assert candidate(2, 3) == 5\n\ncheck(add)\n";
+	TB_CHECK_INT(suite_sb_run_many(&o, progs, N_EARLY + 1, 0, res), 0);
+	for (size_t i = 0; i < N_EARLY; i++) {
+		check_mode(&res[i]);
+		printf("  %-28s %-12s exit %d\n", early_exits[i].name,
+		       suite_sb_verdict_name(res[i].verdict), res[i].exit_code);
+		if (res[i].verdict == SUITE_SB_PASSED)
+			printf("  check failed: \"%s\" passed\n", early_exits[i].name);
+		TB_CHECK(res[i].verdict != SUITE_SB_PASSED);
+		TB_CHECK(!res[i].proof);
+		/* Those that ended with status 0 are named for what they did. */
+		if (res[i].exit_code == 0)
+			TB_CHECK_INT(res[i].verdict, SUITE_SB_EARLY_EXIT);
+		suite_sb_result_release(&res[i]);
+	}
+	check_mode(&res[N_EARLY]);
+	TB_CHECK_INT(res[N_EARLY].verdict, SUITE_SB_PASSED);
+	TB_CHECK_INT(res[N_EARLY].proof, 1);
+	suite_sb_result_release(&res[N_EARLY]);
+}
+
+/* ------------------------------------------------------------------ as an ordinary user */
+
+/* Runs prog in the current mode from a forked child that has dropped to nobody (the way most
+ * people run tierbench; CI runs as root), with a secret in its environment and heap. Returns the
+ * verdict (-1: the child could not drop or run) with the program's stdout in out. */
+static int run_as_nobody(const char *prog, char *out, size_t outlen, int *isolation)
+{
+	int pfd[2], st = 0;
+	pid_t pid;
+	ssize_t n = 0, r;
+	out[0] = 0;
+	if (pipe(pfd))
+		return -1;
+	if ((pid = fork()) == 0) {
+		suite_sb_opts o = quick_opts(10);
+		suite_sb_result res;
+		char head[32];
+		close(pfd[0]);
+		o.tmp_root = "/tmp";
+		setenv("TB_TEST_SECRET_KEY", "sk-do-not-leak-1234", 1);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534) || getuid() != 65534)
+			_exit(3);
+		if (suite_sb_run(&o, prog, &res))
+			_exit(4);
+		snprintf(head, sizeof head, "%d %d\n", (int)res.verdict, res.isolation);
+		if (write(pfd[1], head, strlen(head)) < 0 || write(pfd[1], res.out, res.n_out) < 0 ||
+		    write(pfd[1], res.err, res.n_err) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	while (n < (ssize_t)outlen - 1 && (r = read(pfd[0], out + n, outlen - 1 - (size_t)n)) > 0)
+		n += r;
+	out[n] = 0;
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		printf("  the unprivileged child ended with status %d\n", st);
+		return -1;
+	}
+	{
+		int v = -1;
+		if (sscanf(out, "%d %d", &v, isolation) != 2)
+			return -1;
+		memmove(out, strchr(out, '\n') + 1, strlen(strchr(out, '\n') + 1) + 1);
+		return v;
+	}
+}
+
+static void test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory(void)
+{
+	char out[65536];
+	int iso = 0, v;
+	/* Everything of pid 1 (the sandbox's init) and of the process tree above that /proc shows. */
+	const char *prog =
+		"import os, re\n"
+		"def grab(pid):\n"
+		"    got = b''\n"
+		"    for f in ('environ', 'cmdline'):\n"
+		"        try:\n"
+		"            got += open('/proc/%s/%s' % (pid, f), 'rb').read()\n"
+		"        except OSError:\n"
+		"            pass\n"
+		"    try:\n"
+		"        mem = open('/proc/%s/mem' % pid, 'rb', 0)\n"
+		"        for line in open('/proc/%s/maps' % pid):\n"
+		"            a, b = [int(x, 16) for x in line.split()[0].split('-')]\n"
+		"            if line.split()[1][0] != 'r' or b - a > (64 << 20):\n"
+		"                continue\n"
+		"            try:\n"
+		"                mem.seek(a)\n"
+		"                got += mem.read(b - a)\n"
+		"            except (OSError, ValueError, OverflowError):\n"
+		"                pass\n"
+		"    except OSError:\n"
+		"        pass\n"
+		"    return got\n"
+		"pids = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]\n"
+		"print('pids', len(pids))\n"
+		"for p in pids:\n"
+		"    if b'sk-do-not-leak' in grab(p):\n"
+		"        print('LEAK from', p)\n";
+	if (!have_python())
+		TB_SKIP("no python3");
+	if (access("/tmp", W_OK) != 0 || geteuid() != 0) {
+		/* Not root: this process is the ordinary user already; run it here. */
+		if (geteuid() != 0)
+			TB_SKIP("not root: the rest of the suite runs as this user already");
+	}
+	v = run_as_nobody(prog, out, sizeof out, &iso);
+	if (v < 0)
+		TB_SKIP("cannot run the sandbox as nobody here");
+	printf("  isolation as nobody: %d\n", iso);
+	TB_CHECK_INT(v, SUITE_SB_PASSED);
+	if (strstr(out, "LEAK") || v != SUITE_SB_PASSED)
+		printf("  %.2000s\n", out);
+	TB_CHECK(strstr(out, "LEAK") == NULL);
+	TB_CHECK(strstr(out, "pids ") != NULL);
+}
+
+/* The program, as nobody (root caller) or as the user (user namespace), tries to change a file
+ * its user owns outside the work dir (an earlier run's results) and the calls that would let it
+ * out of its namespaces. */
+static void test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files(void)
+{
+	char dir[] = "/tb_sandbox_owned_XXXXXX", db[128], prog[4096], out[65536], buf[64] = { 0 };
+	int iso = 0, v;
+	FILE *f;
+	struct stat sb;
+	if (!have_python())
+		TB_SKIP("no python3");
+	if (geteuid() != 0 || !mkdtemp(dir))
+		TB_SKIP("needs root to make a directory for nobody");
+	snprintf(db, sizeof db, "%s/results.db", dir);
+	TB_REQUIRE((f = fopen(db, "w")) != NULL);
+	fputs("accuracy 0%\n", f);
+	fclose(f);
+	TB_CHECK(chown(dir, 65534, 65534) == 0 && chown(db, 65534, 65534) == 0 && chmod(dir, 0755) == 0);
+	snprintf(prog, sizeof prog,
+		 "import os, ctypes\n"
+		 "D = '%s'\n"
+		 "def try_(what, fn):\n"
+		 "    try:\n"
+		 "        fn()\n"
+		 "        print(what, 'done')\n"
+		 "    except OSError as e:\n"
+		 "        print(what, 'denied', e.errno)\n"
+		 "def rewrite():\n"
+		 "    with open(D + '/results.db', 'w') as f:\n"
+		 "        f.write('accuracy 100%%\\n')\n"
+		 "def plant():\n"
+		 "    with open(D + '/sh', 'wb') as f:\n"
+		 "        f.write(b'#!/bin/sh\\n')\n"
+		 "    os.chmod(D + '/sh', 0o4755)\n"
+		 "try_('rewrite', rewrite)\n"
+		 "try_('plant', plant)\n"
+		 "try_('read', lambda: open(D + '/results.db').read())\n"
+		 "libc = ctypes.CDLL(None, use_errno=True)\n"
+		 "for name, call in (('unshare', lambda: libc.unshare(0x10000000)),\n"
+		 "                   ('unshare-mnt', lambda: libc.unshare(0x20000)),\n"
+		 "                   ('mount', lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)),\n"
+		 "                   ('ptrace', lambda: libc.ptrace(0, 0, None, None))):\n"
+		 "    r = call()\n"
+		 "    print(name, r, ctypes.get_errno() if r else 0)\n", dir);
+	v = run_as_nobody(prog, out, sizeof out, &iso);
+	if (v < 0) {
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		TB_CHECK(system(cmd) == 0);
+		TB_SKIP("cannot run the sandbox as nobody here");
+	}
+	printf("%s", out);
+	TB_CHECK_INT(v, SUITE_SB_PASSED);
+	TB_REQUIRE((f = fopen(db, "r")) != NULL);
+	TB_CHECK(fgets(buf, sizeof buf, f) != NULL);
+	fclose(f);
+	TB_CHECK_STR(buf, "accuracy 0%\n");
+	snprintf(db, sizeof db, "%s/sh", dir);
+	TB_CHECK(stat(db, &sb) != 0);
+	TB_CHECK(strstr(out, "rewrite denied") != NULL);
+	TB_CHECK(strstr(out, "plant denied") != NULL);
+	/* Where the kernel has the layers, they are used and the calls fail with EPERM (1). */
+#if defined(__x86_64__) || defined(__aarch64__)
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0)
+		TB_CHECK(iso & SUITE_SB_ISO_SECCOMP);
+#endif
+	if (iso & SUITE_SB_ISO_SECCOMP) {
+		TB_CHECK(strstr(out, "unshare -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "unshare-mnt -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "mount -1 1\n") != NULL);
+		TB_CHECK(strstr(out, "ptrace -1 1\n") != NULL);
+	}
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) >= 1) {   /* the kernel has Landlock */
+		TB_CHECK(iso & SUITE_SB_ISO_LANDLOCK);
+		TB_CHECK(strstr(out, "read denied") != NULL);
+	}
+	{
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		TB_CHECK(system(cmd) == 0);
+	}
+}
+
+/* Every world-writable directory the program finds: what it plants there must not outlive it. */
+static void test_sandbox_leaves_nothing_in_world_writable_places(void)
+{
+	suite_sb_result r;
+	char *line, *save = NULL;
+	int n = 0;
+	const char *prog =
+		"import os, stat\n"
+		"seen = set()\n"
+		"for top in ('/run', '/var', '/dev', '/tmp', '/etc', '/srv', '/opt', '/home', '/mnt', '/'):\n"
+		"    for d, subs, files in os.walk(top):\n"
+		"        if d.startswith(('/proc', '/sys', '/usr')) or d.count('/') > 4:\n"
+		"            subs[:] = []\n"
+		"            continue\n"
+		"        if top == '/':\n"
+		"            subs[:] = []\n"
+		"        try:\n"
+		"            st = os.stat(d)\n"
+		"        except OSError:\n"
+		"            continue\n"
+		"        if not st.st_mode & 0o002 or d in seen:\n"
+		"            continue\n"
+		"        seen.add(d)\n"
+		"        p = os.path.join(d, 'tb_sandbox_plant_%d' % os.getpid())\n"
+		"        try:\n"
+		"            with open(p, 'w') as f:\n"
+		"                f.write('x')\n"
+		"            print(p)\n"
+		"        except OSError:\n"
+		"            pass\n";
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_CHECK_INT(run1(prog, 20, &r), SUITE_SB_PASSED);
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct stat sb;
+		n++;
+		if (stat(line, &sb) == 0) {
+			printf("  check failed: %s survived the run\n", line);
+			TB_CHECK(0);
+			unlink(line);
+		}
+	}
+	printf("  %d world-writable places written inside the sandbox, none outside\n", n);
+	suite_sb_result_release(&r);
+}
+
+/* ------------------------------------------------------------------ leftovers */
+
+static int exists(const char *root, const char *rel)
+{
+	char path[1024];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	return lstat(path, &sb) == 0;
+}
+
+static void make_at(const char *root, const char *rel, int dir)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	if (dir)
+		TB_CHECK(mkdir(path, 0700) == 0);
+	else {
+		FILE *f = fopen(path, "w");
+		TB_CHECK(f != NULL);
+		if (f)
+			fclose(f);
+	}
+}
+
+static void test_sandbox_removes_work_dirs_a_killed_run_left_and_only_those(void)
+{
+	char root[] = "/tmp/tb_test_leftovers_XXXXXX", dead[64], live[64], link_[160], rel[160];
+	char outside[160];
+	suite_sb_opts o = quick_opts(5);
+	suite_sb_result r;
+	pid_t pid;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE(mkdtemp(root) != NULL);
+	/* A pid that has ended: a child reaped at once. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	TB_REQUIRE(pid > 0);
+	waitpid(pid, NULL, 0);
+	snprintf(dead, sizeof dead, "tb_sandbox_%d_aB3dEf", (int)pid);
+	snprintf(live, sizeof live, "tb_sandbox_%d_aB3dEf", (int)getpid());
+	/* A dead run's tree, with a link inside to a file outside that must survive it. */
+	make_at(root, dead, 1);
+	snprintf(rel, sizeof rel, "%s/sub", dead);
+	make_at(root, rel, 1);
+	snprintf(rel, sizeof rel, "%s/sub/prog.py", dead);
+	make_at(root, rel, 0);
+	make_at(root, "keep_me", 0);
+	snprintf(outside, sizeof outside, "%s/keep_me", root);
+	snprintf(link_, sizeof link_, "%s/%s/sub/link", root, dead);
+	TB_CHECK(symlink(outside, link_) == 0);
+	snprintf(link_, sizeof link_, "%s/%s/dirlink", root, dead);
+	TB_CHECK(symlink(root, link_) == 0);
+	/* Kept: a live process's dir, names not quite ours, a link named like ours. */
+	make_at(root, live, 1);
+	make_at(root, "tb_sandbox_XYZ123", 1);
+	make_at(root, "tb_sandbox_999999999_short", 1);
+	snprintf(link_, sizeof link_, "%s/tb_sandbox_%d_lInK00", root, (int)pid);
+	TB_CHECK(symlink(root, link_) == 0);
+	/* Another user's dir with a dead pid is not ours (root only: it can give one away). */
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_oThEr0", (int)pid);
+	make_at(root, rel, 1);
+	if (geteuid() == 0) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", root, rel);
+		TB_CHECK(chown(path, 12345, 12345) == 0);
+	}
+	o.tmp_root = root;
+	TB_CHECK_INT(suite_sb_run(&o, "print(1)\n", &r), 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	suite_sb_result_release(&r);
+	TB_CHECK(!exists(root, dead));
+	TB_CHECK(exists(root, "keep_me"));
+	TB_CHECK(exists(root, live));
+	TB_CHECK(exists(root, "tb_sandbox_XYZ123"));
+	TB_CHECK(exists(root, "tb_sandbox_999999999_short"));
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_lInK00", (int)pid);
+	TB_CHECK(exists(root, rel));
+	snprintf(rel, sizeof rel, "tb_sandbox_%d_oThEr0", (int)pid);
+	TB_CHECK(exists(root, rel) == (geteuid() == 0));
+	{
+		char cmd[1100];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+		TB_CHECK(system(cmd) == 0);
+	}
+}
+
 /* ------------------------------------------------------------------ zygote */
 
 static suite_sb_zygote *open_zygote(double timeout_s)
@@ -614,6 +1014,10 @@ int main(void)
 		TB_RUN(test_sandbox_fails_each_humaneval_task_with_its_body_replaced_by_pass);
 		TB_RUN(test_sandbox_contains_hostile_programs_and_the_caller_keeps_running);
 		TB_RUN(test_sandbox_leaves_nothing_alive_when_its_caller_is_killed);
+		TB_RUN(test_sandbox_program_that_exits_early_does_not_pass);
+		TB_RUN(test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory);
+		TB_RUN(test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files);
+		TB_RUN(test_sandbox_leaves_nothing_in_world_writable_places);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
@@ -621,5 +1025,6 @@ int main(void)
 	TB_RUN(test_zygote_that_died_or_hung_is_detected_and_started_again);
 	TB_RUN(test_zygote_that_cannot_start_gives_an_error_line);
 	TB_RUN(test_auto_mode_runs_each_thread_from_its_own_zygote);
+	TB_RUN(test_sandbox_removes_work_dirs_a_killed_run_left_and_only_those);
 	return tb_test_end();
 }
