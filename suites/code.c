@@ -4,6 +4,7 @@
  * of the reply (thinking blocks, prose, several fences, a missing closing fence), and runs it with
  * the dataset's tests in the sandbox (sandbox.c). One sample scores 1 when every test passes; the
  * harness turns n samples per task into unbiased pass@k. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,16 +85,22 @@ typedef struct fence {
 	int python;                /* tagged python / py / python3, or untagged */
 } fence;
 
-/* A fence line: ``` after at most three spaces at a line start (as Markdown has it). Inline ```
+/* A fence: ``` after at most three spaces at a line start (as Markdown has it). Inline ```
  * inside a line -- a comment or a string such as "# formatted like ```python```" -- is content,
- * not a fence. Returns the first fence at or after p (its backticks), or NULL. */
-static const char *next_fence(const char *t, const char *p)
+ * not a fence. With prose_open (chat replies, opening fences only), ``` that ends a line of prose
+ * followed by nothing but a language tag ("Here it is: ```python") opens a block too. Returns the
+ * first fence at or after p (its backticks), or NULL. */
+static const char *next_fence(const char *t, const char *p, int prose_open)
 {
 	for (const char *f = strstr(p, "```"); f; f = strstr(f + 3, "```")) {
-		const char *ls = f;
+		const char *ls = f, *tag = f + 3;
 		while (ls > t && ls[-1] == ' ' && f - ls < 4)
 			ls--;
 		if ((ls == t || ls[-1] == '\n') && f - ls <= 3)
+			return f;
+		while (prose_open && (isalnum((unsigned char)*tag) || strchr("_+-", *tag)) && *tag)
+			tag++;
+		if (prose_open && (*tag == '\n' || (*tag == '\r' && tag[1] == '\n')))
 			return f;
 	}
 	return NULL;
@@ -101,12 +108,12 @@ static const char *next_fence(const char *t, const char *p)
 
 /* Finds fenced blocks (a fence line with an optional language tag, up to the next fence line). A
  * block without a closing fence runs to the end of the text. Returns the count (at most max). */
-static size_t find_fences(const char *t, fence *out, size_t max)
+static size_t find_fences(const char *t, fence *out, size_t max, int chat)
 {
 	size_t n = 0;
 	const char *p = t;
 	while (n < max) {
-		const char *f = next_fence(t, p), *tag, *body, *close;
+		const char *f = next_fence(t, p, chat), *tag, *body, *close;
 		size_t taglen;
 		if (!f)
 			break;
@@ -118,7 +125,7 @@ static size_t find_fences(const char *t, fence *out, size_t max)
 									 tag[2] == '\r')) ||
 				strspn(tag, " \r") == taglen;
 		out[n].start = body;
-		close = *body ? next_fence(t, body) : NULL;
+		close = *body ? next_fence(t, body, 0) : NULL;
 		out[n].end = close ? close : body + strlen(body);
 		while (close && out[n].end > body && out[n].end[-1] == ' ')
 			out[n].end--;   /* the closing fence's indentation */
@@ -152,7 +159,7 @@ char *suite_code_extract(const char *text, const char *entry, int chat)
 
 	if (!clean)
 		return NULL;
-	nf = find_fences(clean, f, sizeof f / sizeof f[0]);
+	nf = find_fences(clean, f, sizeof f / sizeof f[0], chat);
 	/* The last python block that defines the entry point, else the longest python block, else
 	 * the longest block of any language. */
 	for (size_t i = nf; i-- > 0;)

@@ -331,13 +331,15 @@ char *suite_math_normalize(const char *in)
 /* ------------------------------------------------------------------ evaluator */
 
 /* A value: its double, and where every step was exact (integers, finite decimals, fractions,
- * + - * / and integer powers) the same value as a reduced rational num/den (den > 0). Exact values
- * are compared exactly: 11111111101 is not 11111111100 and 0.333333 is not 1/3. A step that
- * leaves the rationals (roots, pi, letters) or overflows 64 bits makes the value inexact. */
+ * + - * / and integer powers) the same value as a reduced rational num/den (den > 0) in 128 bits.
+ * Exact values are compared exactly: 11111111101 is not 11111111100 and 0.333333 is not 1/3. A
+ * step that leaves the rationals (roots, pi, letters) makes the value inexact; one that overflows
+ * 128 bits leaves it rational but not exact, and such values are never called equal. */
+typedef __int128 i128;
 typedef struct val {
 	double d;
-	int64_t num, den;
-	int exact;
+	i128 num, den;
+	int exact, rational;
 } val;
 
 typedef struct ev {
@@ -348,73 +350,91 @@ typedef struct ev {
 
 static val v_inexact(double d)
 {
-	val v = { d, 0, 1, 0 };
+	val v = { d, 0, 1, 0, 0 };
 	return v;
 }
 
-/* The rational n/d reduced, or an inexact value where it cannot be held. */
-static val v_ratio(__int128 n, __int128 d, double approx)
+/* The rational n/d reduced (d != 0); ok = 0 when a step before overflowed. */
+static val v_ratio(i128 n, i128 d, double approx, int ok)
 {
-	val v = { approx, 0, 1, 0 };
-	__int128 g;
-	if (d == 0)
-		return v;
+	val v = { approx, 0, 1, 0, 1 };
+	i128 a, b;
+	if (!ok || d == 0 || n == -n - 1 || d == -d - 1)
+		return v;   /* overflowed, or a value i128 cannot negate */
 	if (d < 0)
 		n = -n, d = -d;
-	{
-		__int128 a = n < 0 ? -n : n, b = d;
-		while (b) {
-			__int128 t = a % b;
-			a = b;
-			b = t;
-		}
-		g = a ? a : 1;
+	for (a = n < 0 ? -n : n, b = d; b;) {
+		i128 t = a % b;
+		a = b;
+		b = t;
 	}
-	n /= g;
-	d /= g;
-	if (n > INT64_MAX || n < -INT64_MAX || d > INT64_MAX)
-		return v;
-	v.num = (int64_t)n;
-	v.den = (int64_t)d;
+	if (a > 1)
+		n /= a, d /= a;
+	v.num = n;
+	v.den = d;
 	v.exact = 1;
-	v.d = (double)v.num / (double)v.den;
+	v.d = (double)n / (double)d;
 	return v;
+}
+
+static val v_exact_int(long long n)
+{
+	return v_ratio(n, 1, (double)n, 1);
 }
 
 static val v_add(val a, val b, int sign)
 {
-	if (!a.exact || !b.exact)
-		return v_inexact(a.d + sign * b.d);
-	return v_ratio((__int128)a.num * b.den + sign * (__int128)b.num * a.den, (__int128)a.den * b.den,
-		       a.d + sign * b.d);
+	i128 x, y, n, d;
+	int ok;
+	if (!a.exact || !b.exact) {
+		val v = v_inexact(a.d + sign * b.d);
+		v.rational = a.rational && b.rational;
+		return v;
+	}
+	ok = !__builtin_mul_overflow(a.num, b.den, &x) && !__builtin_mul_overflow(b.num, a.den, &y) &&
+	     !__builtin_mul_overflow(y, (i128)sign, &y) && !__builtin_add_overflow(x, y, &n) &&
+	     !__builtin_mul_overflow(a.den, b.den, &d);
+	return v_ratio(n, d, a.d + sign * b.d, ok);
 }
 
 static val v_mul(val a, val b)
 {
-	if (!a.exact || !b.exact)
-		return v_inexact(a.d * b.d);
-	return v_ratio((__int128)a.num * b.num, (__int128)a.den * b.den, a.d * b.d);
+	i128 n, d;
+	int ok;
+	if (!a.exact || !b.exact) {
+		val v = v_inexact(a.d * b.d);
+		v.rational = a.rational && b.rational;
+		return v;
+	}
+	ok = !__builtin_mul_overflow(a.num, b.num, &n) && !__builtin_mul_overflow(a.den, b.den, &d);
+	return v_ratio(n, d, a.d * b.d, ok);
 }
 
 static val v_div(val a, val b)
 {
-	if (!a.exact || !b.exact || b.num == 0)
-		return v_inexact(a.d / b.d);
-	return v_ratio((__int128)a.num * b.den, (__int128)a.den * b.num, a.d / b.d);
+	i128 n, d;
+	int ok;
+	if (!a.exact || !b.exact || b.num == 0) {
+		val v = v_inexact(a.d / b.d);
+		v.rational = a.rational && b.rational && (!b.exact || b.num != 0);
+		return v;
+	}
+	ok = !__builtin_mul_overflow(a.num, b.den, &n) && !__builtin_mul_overflow(a.den, b.num, &d);
+	return v_ratio(n, d, a.d / b.d, ok);
 }
 
 static val v_pow(val b, val x)
 {
 	double d = pow(b.d, x.d);
-	if (b.exact && x.exact && x.den == 1 && x.num >= -64 && x.num <= 64) {
-		val r = v_ratio(1, 1, 1);
-		int64_t k = x.num < 0 ? -x.num : x.num;
-		for (int64_t i = 0; i < k && r.exact; i++)
+	if (b.rational && x.exact && x.den == 1 && x.num >= -256 && x.num <= 256) {
+		val r = v_exact_int(1);
+		long k = (long)(x.num < 0 ? -x.num : x.num);
+		for (long i = 0; i < k && r.exact; i++)
 			r = v_mul(r, b);
-		if (r.exact && x.num < 0)
-			r = v_div(v_ratio(1, 1, 1), r);
-		if (r.exact)
-			return r;
+		if (x.num < 0)
+			r = v_div(v_exact_int(1), r);
+		r.d = d;
+		return r;
 	}
 	return v_inexact(d);
 }
@@ -423,26 +443,22 @@ static val v_pow(val b, val x)
  * beyond that (an exponent) is taken as a double. */
 static val v_literal(ev *e)
 {
-	const char *s = e->p;
+	const char *s = e->p, *q = s;
 	char *end;
 	double d = strtod(s, &end);
-	__int128 n = 0, den = 1;
-	const char *q = s;
-	int frac = 0, fits = 1;
+	i128 n = 0, den = 1;
+	int frac = 0, ok = 1;
 	for (; q < end && (isdigit((unsigned char)*q) || (*q == '.' && !frac)); q++) {
 		if (*q == '.') {
 			frac = 1;
 			continue;
 		}
-		if (n > ((__int128)1 << 100))
-			fits = 0;
-		else
-			n = n * 10 + (*q - '0');
-		if (frac && fits)
-			den *= 10;
+		ok = ok && !__builtin_mul_overflow(n, (i128)10, &n) &&
+		     !__builtin_add_overflow(n, (i128)(*q - '0'), &n) &&
+		     (!frac || !__builtin_mul_overflow(den, (i128)10, &den));
 	}
 	e->p = end;
-	return q == end && fits ? v_ratio(n, den, d) : v_inexact(d);
+	return q == end ? v_ratio(n, den, d, ok) : v_inexact(d);
 }
 
 static val ev_expr(ev *e);
@@ -518,7 +534,7 @@ static val ev_power(ev *e)
 		if (*e->p == '{') {
 			x = ev_group(e);
 		} else if (isdigit((unsigned char)*e->p)) {
-			x = v_ratio(*e->p++ - '0', 1, 0);   /* TeX: 2^10 is 2^1 followed by 0 */
+			x = v_exact_int(*e->p++ - '0');   /* TeX: 2^10 is 2^1 followed by 0 */
 		} else {
 			x = ev_primary(e);
 		}
@@ -530,31 +546,30 @@ static val ev_power(ev *e)
 static val ev_unary(ev *e)
 {
 	if (at(e, "-"))
-		return v_mul(v_ratio(-1, 1, -1), ev_unary(e));
+		return v_mul(v_exact_int(-1), ev_unary(e));
 	if (at(e, "+"))
 		return ev_unary(e);
 	return ev_power(e);
 }
 
-/* A mixed number: digits alone followed at once by \frac{digits}{digits}, as in 1\frac{4}{5}
- * (9/5, not 4/5). */
+/* A mixed number: digits alone followed at once by a proper fraction \frac{digits}{digits}, as in
+ * 1\frac{4}{5} (9/5, not 4/5). An improper fraction after digits (3\frac{5}{4}) stays a product. */
 static int mixed_number_at(const char *start, const char *p)
 {
 	const char *d = p;
+	char *e1, *e2;
+	unsigned long long num, den;
 	while (d > start && isdigit((unsigned char)d[-1]))
 		d--;
 	if (d == p || (d > start && (isalnum((unsigned char)d[-1]) || strchr(".}^_)", d[-1]))))
 		return 0;
-	if (strncmp(p, "\\frac{", 6) != 0)
+	if (strncmp(p, "\\frac{", 6) != 0 || !isdigit((unsigned char)p[6]))
 		return 0;
-	p += 6;
-	if (!isdigit((unsigned char)*p))
+	num = strtoull(p + 6, &e1, 10);
+	if (strncmp(e1, "}{", 2) != 0 || !isdigit((unsigned char)e1[2]))
 		return 0;
-	p += strspn(p, "0123456789");
-	if (strncmp(p, "}{", 2) != 0 || !isdigit((unsigned char)p[2]))
-		return 0;
-	p += 2 + strspn(p + 2, "0123456789");
-	return *p == '}';
+	den = strtoull(e1 + 2, &e2, 10);
+	return *e2 == '}' && num < den;
 }
 
 static val ev_term(ev *e, const char *start)
@@ -604,12 +619,17 @@ static int evaluate(const char *s, int k, val *out)
 	return e.ok && *e.p == 0 && isfinite(out->d) ? 0 : -1;
 }
 
-/* Exact values compare exactly; a tolerance only where a side is not a rational. */
+/* Exact values are compared exactly. Where a side is not rational (roots, pi, letters) values
+ * within 1e-9 (relative) are equal: enough for the evaluator's rounding, too little for a
+ * decimal approximation such as 3.14159 for pi. Rational values too large for 128 bits are never
+ * equal here (their normal forms already differed). */
 static int num_equal(val a, val b)
 {
 	if (a.exact && b.exact)
 		return a.num == b.num && a.den == b.den;
-	return fabs(a.d - b.d) <= 1e-6 * fmax(1.0, fmax(fabs(a.d), fabs(b.d)));
+	if (a.rational && b.rational)
+		return 0;
+	return fabs(a.d - b.d) <= 1e-9 * fmax(1.0, fmax(fabs(a.d), fabs(b.d)));
 }
 
 /* ------------------------------------------------------------------ equivalence */

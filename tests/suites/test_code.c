@@ -83,6 +83,9 @@ static void test_code_extract_without_fences_starts_at_the_code(void)
 		      "def h(n):\n    # like ```this```\n    return n\n");
 	check_extract("Here:\n   ```python\ndef h(n):\n    return n\n   ```\nok", "h", 1,
 		      "def h(n):\n    return n\n");
+	check_extract("Here it is: ```python\ndef h(n):\n    return n\n```\nDone.", "h", 1,
+		      "def h(n):\n    return n\n");
+	check_extract("    # see ```python\n    return n\n", "h", 0, "    # see ```python\n    return n\n");
 	check_extract("", "h", 1, "");
 	check_extract(NULL, "h", 1, "");
 }
