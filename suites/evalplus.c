@@ -224,7 +224,7 @@ static int ep_build(const suite *s, size_t i, int sample, prov_req *out)
 /* The comparison, written for this project from evalplus's published rules: a float expected
  * value (or a list / tuple of floats) with atol 0 gets atol 1e-6; then equal values pass, else
  * with atol > 0 every element within atol + 1e-7 x |expected|. HumanEval/32 (find_zero) passes
- * when |poly(xs, out)| <= atol. Each input runs on a deep copy under its own time limit. */
+ * when |poly(xs, out)| <= atol (after the same 1e-6 default). Each input runs on a deep copy under its own time limit. */
 static const char runner_py[] =
 	"\nimport base64 as _tb_b, copy as _tb_c, json as _tb_j, math as _tb_m, pickle as _tb_p\n"
 	"import signal as _tb_s\n"
@@ -247,10 +247,10 @@ static const char runner_py[] =
 	"        return r\n"
 	"    return None\n"
 	"def _tb_same(out, exp, atol, inp):\n"
-	"    if _TB_TASK == 'HumanEval/32':\n"
-	"        return abs(sum(c * _tb_m.pow(out, i) for i, c in enumerate(inp[0]))) <= atol\n"
 	"    if atol == 0 and _tb_floats(exp):\n"
 	"        atol = 1e-6\n"
+	"    if _TB_FIND_ZERO:\n"
+	"        return abs(sum(c * _tb_m.pow(out, i) for i, c in enumerate(inp[0]))) <= atol\n"
 	"    if out == exp:\n"
 	"        return True\n"
 	"    if atol == 0:\n"
@@ -280,7 +280,7 @@ static char *canonical_program(const ep_suite *e, const ep_task *t)
 	if (e->kind == KIND_HE)
 		suite_buf_add(&b, t->prompt);
 	suite_buf_add(&b, t->canonical);
-	suite_buf_add(&b, "\n_TB_TASK = None\n");
+	suite_buf_add(&b, "\n_TB_FIND_ZERO = False\n");
 	suite_buf_add(&b, runner_py);
 	suite_buf_add(&b, "import time as _tb_t\n_tb_f = ");
 	suite_buf_add(&b, t->entry);
@@ -399,9 +399,10 @@ static char *candidate_program(const ep_suite *e, const ep_task *t, const char *
 	}
 	suite_buf_add(&b, code);
 	free(code);
-	suite_buf_add(&b, "\n\n_TB_TASK = '");
-	suite_buf_add(&b, id);
-	suite_buf_add(&b, "'\n");
+	/* HumanEval/32 (find_zero) is checked by its root, not by equal outputs; the id itself is
+	 * never written into the program (it is the dataset's text). */
+	suite_buf_add(&b, strcmp(id, "HumanEval/32") == 0 ? "\n\n_TB_FIND_ZERO = True\n" :
+		      "\n\n_TB_FIND_ZERO = False\n");
 	suite_buf_add(&b, runner_py);
 	suite_buf_add(&b, "_tb_e = _tb_p.loads(_tb_b.b64decode('");
 	suite_buf_add(&b, t->expected_b64);

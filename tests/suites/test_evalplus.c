@@ -189,6 +189,32 @@ static void test_evalplus_mbpp_plus_runs_whole_programs_and_reads_gzip(void)
 	suite_close(s);
 }
 
+/* HumanEval/32 (find_zero) accepts any root: checked by |poly(xs, out)| <= atol. */
+static void test_evalplus_find_zero_accepts_any_root(void)
+{
+	char path[256];
+	FILE *f;
+	suite *s;
+	double b, p;
+	snprintf(path, sizeof path, "%s/find_zero.jsonl", tmpdir);
+	TB_REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("{\"task_id\": \"HumanEval/32\", \"entry_point\": \"find_zero\", \"prompt\": "
+	      "\"def find_zero(xs):\\n    \\\"\\\"\\\"A root of the polynomial xs[0] + xs[1] x + ...\\\"\\\"\\\"\\n\", "
+	      "\"canonical_solution\": \"    lo, hi = 0.0, 10.0\\n    for _ in range(200):\\n"
+	      "        mid = (lo + hi) / 2\\n"
+	      "        if sum(c * mid ** i for i, c in enumerate(xs)) < 0:\\n            lo = mid\\n"
+	      "        else:\\n            hi = mid\\n    return lo\\n\", "
+	      "\"base_input\": [[[-1, 0, 1]]], \"plus_input\": [[[-4, 0, 1]]], \"atol\": 0}\n", f);
+	fclose(f);
+	TB_REQUIRE((s = open_named("humanevalplus", path, 0)) != NULL);
+	/* The canonical solution finds the positive root; the negative one is as good. */
+	TB_CHECK_INT(score(s, "HumanEval/32", "    return -(-xs[0]) ** 0.5\n", &b, &p), 0);
+	TB_CHECK(b == 1 && p == 1);
+	TB_CHECK_INT(score(s, "HumanEval/32", "    return 0.5\n", &b, &p), 0);
+	TB_CHECK(b == 0 && p == 0);
+	suite_close(s);
+}
+
 static void test_evalplus_prompts_and_loader_errors(void)
 {
 	char path[256], err[512];
@@ -232,6 +258,7 @@ int main(void)
 	TB_RUN(test_evalplus_broken_tasks_are_errors_of_the_task_not_scores);
 	TB_RUN(test_evalplus_site_option_reaches_the_sandbox);
 	TB_RUN(test_evalplus_mbpp_plus_runs_whole_programs_and_reads_gzip);
+	TB_RUN(test_evalplus_find_zero_accepts_any_root);
 	TB_RUN(test_evalplus_prompts_and_loader_errors);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
