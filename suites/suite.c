@@ -15,7 +15,9 @@
 
 static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable, &suite_humaneval_vtable,
 						  &suite_mbpp_vtable, &suite_math500_vtable,
-						  &suite_math_vtable, &suite_needle_vtable };
+						  &suite_math_vtable, &suite_needle_vtable,
+						  &suite_humanevalplus_vtable, &suite_humanevalplus_site_vtable,
+						  &suite_mbppplus_vtable, &suite_mbppplus_site_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ------------------------------------------------------------------ registry and dispatch */
@@ -163,6 +165,13 @@ void suite_score_release(suite_score_out *out)
 	memset(out, 0, sizeof *out);
 }
 
+const char *suite_item_error(const suite *s, size_t item)
+{
+	if (!s || item >= s->n_items || !s->vt->item_error)
+		return NULL;
+	return s->vt->item_error(s, item);
+}
+
 const char *suite_strerror(int code)
 {
 	switch (code) {
@@ -170,6 +179,7 @@ const char *suite_strerror(int code)
 	case SUITE_EINVAL: return "invalid argument";
 	case SUITE_ENOMEM: return "out of memory";
 	case SUITE_ERANGE: return "item index out of range";
+	case SUITE_ETASK: return "the task itself is broken (see suite_item_error)";
 	default: return "unknown suite error";
 	}
 }

@@ -17,6 +17,8 @@ enum {
 	SUITE_EINVAL = -1,
 	SUITE_ENOMEM = -2,
 	SUITE_ERANGE = -3,  /* item index out of range */
+	SUITE_ETASK = -4,   /* the item's own data is broken (its reference solution fails on its
+			     * own tests): an error of the item, not a score; suite_item_error says why */
 };
 
 #define SUITE_MAX_METRICS 4
@@ -96,6 +98,12 @@ int suite_score(const suite *s, size_t item, const prov_resp *r, suite_score_out
 
 /* Frees the heap fields of out and zeroes it. NULL does nothing. */
 void suite_score_release(suite_score_out *out);
+
+/* Why item cannot be scored (suite_score returned SUITE_ETASK), one line naming the task, e.g.
+ * "task HumanEval/32: canonical solution did not give outputs (failed: ...)"; NULL when the
+ * item is not known to be broken (or s or item is invalid). Thread-safe. Ownership: owned by s,
+ * valid until suite_close. */
+const char *suite_item_error(const suite *s, size_t item);
 
 /* Text for a SUITE_E* code. Ownership: static. */
 const char *suite_strerror(int code);

@@ -32,6 +32,8 @@ typedef struct suite_vtable {
 	int (*build)(const suite *s, size_t item, int sample, prov_req *out);
 	/* As suite_score; item is in range, r is not NULL, *out zeroed. Must be thread-safe. */
 	int (*score)(const suite *s, size_t item, const prov_resp *r, suite_score_out *out);
+	/* As suite_item_error. Optional (NULL: no item is ever broken). Must be thread-safe. */
+	const char *(*item_error)(const suite *s, size_t item);
 } suite_vtable;
 
 /* The object behind the opaque handle. The common part (ids) is managed by suite.c. */
@@ -49,6 +51,10 @@ extern const suite_vtable suite_mbpp_vtable;
 extern const suite_vtable suite_math500_vtable;
 extern const suite_vtable suite_math_vtable;
 extern const suite_vtable suite_needle_vtable;
+extern const suite_vtable suite_humanevalplus_vtable;
+extern const suite_vtable suite_humanevalplus_site_vtable;
+extern const suite_vtable suite_mbppplus_vtable;
+extern const suite_vtable suite_mbppplus_site_vtable;
 
 /* The answer in a MATH-style solution (math.c): the content of the last \boxed{} or \fbox{}
  * (nested braces kept; also "\boxed 5"), else X of the last "The final answer is X" (up to
