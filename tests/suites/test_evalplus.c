@@ -83,6 +83,28 @@ static void test_evalplus_scores_base_and_plus_side_by_side(void)
 	suite_close(s);
 }
 
+/* A program that ends before its comparisons finish must not pass, whatever its exit status:
+ * the sandbox's proof of completion holds for evalplus programs too. */
+static void test_evalplus_early_exit_does_not_pass(void)
+{
+	static const char *const exits[] = {
+		"    import sys\n    sys.exit(0)\n",
+		"    import os\n    os._exit(0)\n",
+		"    raise SystemExit\n",
+		"    import atexit, os\n    atexit.register(lambda: os._exit(0))\n    return None\n",
+		"    import threading, os\n    threading.Thread(target=lambda: os._exit(0)).start()\n"
+		"    import time\n    time.sleep(1)\n    return 0\n",
+	};
+	suite *s = open_named("humanevalplus", HE_FIXTURE, 0);
+	double b, p;
+	TB_REQUIRE(s != NULL);
+	for (size_t i = 0; i < sizeof exits / sizeof exits[0]; i++) {
+		TB_CHECK_INT(score(s, "MiniPlus/0", exits[i], &b, &p), 0);
+		TB_CHECK(b == 0 && p == 0);
+	}
+	suite_close(s);
+}
+
 static void test_evalplus_compares_floats_with_evalplus_tolerance(void)
 {
 	suite *s = open_named("humanevalplus", HE_FIXTURE, 0);
@@ -254,6 +276,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	TB_RUN(test_evalplus_scores_base_and_plus_side_by_side);
+	TB_RUN(test_evalplus_early_exit_does_not_pass);
 	TB_RUN(test_evalplus_compares_floats_with_evalplus_tolerance);
 	TB_RUN(test_evalplus_broken_tasks_are_errors_of_the_task_not_scores);
 	TB_RUN(test_evalplus_site_option_reaches_the_sandbox);
