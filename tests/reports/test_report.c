@@ -425,7 +425,7 @@ static const char overall_spec[] =
 static rep_set *overall_set(const char *dir, int hard_x, int easy_x, int hard_y, int easy_y)
 {
 	static planted p[80];
-	static char ids[20][8];
+	static char ids[20][12];
 	char err[256], path[512], lbl[512];
 	rep_set *s = rep_set_new();
 	size_t n = 0;
