@@ -484,7 +484,10 @@ static int flight_start(remote *r, flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
 	curl_easy_setopt(f->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection to learn whether it multiplexes pays only where HTTP/2 may be
+	 * offered (TLS with ALPN); on plain http:// it is HTTP/1.1 and the wait serialises every
+	 * request behind the first connection. */
+	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, strncmp(r->base_url, "https://", 8) ? 0L : 1L);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(f->easy, CURLOPT_TCP_NODELAY, 1L);

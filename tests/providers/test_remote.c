@@ -534,6 +534,72 @@ static void test_open_rejects_bad_options_with_one_line(void)
 	setenv("TB_TEST_KEY", KEY, 1);
 }
 
+typedef struct got_all { int n, n_ok; double max_ttft_ms; } got_all;
+
+static void on_done_all(void *ud, const prov_req *rq, prov_resp *resp)
+{
+	got_all *g = ud;
+	(void)rq;
+	g->n++;
+	if (resp->err == PROV_ERR_NONE && resp->text && !strcmp(resp->text, "ab"))
+		g->n_ok++;
+	if (resp->t_first_token_ms > g->max_ttft_ms)
+		g->max_ttft_ms = resp->t_first_token_ms;
+	prov_resp_free(resp);
+}
+
+/* Plain http:// is HTTP/1.1: requests must not wait for one connection to learn whether it
+ * multiplexes. The mock holds every reply until `limit` requests wait at once (or 4 s pass):
+ * with requests run in parallel the count is reached and released at once, so every request
+ * completes and its first token comes before the 4 s fallback; run one at a time, the
+ * fallback fires. Against a server that keeps connections alive and one that closes them. */
+static void test_plain_http_requests_run_in_parallel_up_to_the_limit(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	static const struct { int mode, limit, n; } c[] = {
+		{ MOCK_FULL, 8, 24 }, { MOCK_FULL_CLOSE, 8, 24 }, { MOCK_FULL, 50, 50 },
+		{ MOCK_FULL_CLOSE, 50, 50 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		mock_server m;
+		mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", sse, 0, c[i].mode, 0 } };
+		char opts[256], err[256];
+		prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+		prov_msg msg = { "user", "hi" };
+		prov_req rq = { 0 };
+		got_all g = { 0, 0, 0 };
+		prov *p;
+		TB_REQUIRE(mock_start_gather(&m, s, 1, c[i].limit, 4000) == 0);
+		snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": "
+			"\"TB_TEST_KEY\", \"max_in_flight\": %d, \"max_retries\": 0}", m.port, c[i].limit);
+		t.options_json = opts;
+		p = prov_open(&t, err, sizeof err);
+		TB_REQUIRE(p);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		for (int k = 0; k < c[i].n; k++)
+			TB_REQUIRE(prov_submit(p, &rq, on_done_all, &g) == 0);
+		{
+			double t0 = wall_ms();
+			while (prov_in_flight(p) && wall_ms() - t0 < 30000)
+				prov_poll(p, 10);
+		}
+		prov_close(p);
+		mock_stop(&m);
+		if (m.n_gather_timeouts || m.max_held != c[i].limit)
+			printf("  case %zu: held at most %d of %d, %d releases by time, max TTFT %.0f ms\n",
+				i, m.max_held, c[i].limit, m.n_gather_timeouts, g.max_ttft_ms);
+		TB_CHECK_INT(g.n, c[i].n);
+		TB_CHECK_INT(g.n_ok, c[i].n);
+		TB_CHECK_INT(m.max_held, c[i].limit);      /* in flight at the server = the limit */
+		TB_CHECK_INT(m.n_gather_timeouts, 0);
+		TB_CHECK(g.max_ttft_ms < 4000);            /* the server's own answer time, not a wait */
+	}
+}
+
 int main(void)
 {
 	setenv("TB_TEST_KEY", KEY, 1);
@@ -550,6 +616,7 @@ int main(void)
 	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
 	TB_RUN(test_mock_serves_many_streams_at_once);
+	TB_RUN(test_plain_http_requests_run_in_parallel_up_to_the_limit);
 	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
 	return tb_test_end();
 }
