@@ -10,7 +10,10 @@
 
 #include "providers/provider_impl.h"
 
-#define ACC_MAX_TEXT (64u << 20)
+#define ACC_MAX_TEXT_MIB 64
+#define ACC_MAX_TEXT ((size_t)ACC_MAX_TEXT_MIB << 20)
+#define TB_STR_(x) #x
+#define TB_STR(x) TB_STR_(x)
 
 void prov_acc_init(prov_acc *a)
 {
@@ -70,10 +73,63 @@ static int add_text(prov_buf *b, const char *s)
 	return s && *s ? prov_buf_add(b, s, strlen(s)) : 0;
 }
 
+/* cJSON decodes the escape \u0000 into a NUL byte, which ends the C string there: a completion
+ * holding one would be cut silently. Such escapes (and only escapes: "\\u0000" is the text
+ * backslash-u-0000) are rewritten to \uFFFD, the replacement character, before parsing.
+ * Returns a copy of p[0..n) when it held one (caller frees), NULL when it held none or on
+ * out-of-memory (*oom set). */
+static char *nul_escapes_replaced(const char *p, size_t n, int *oom)
+{
+	char *q = NULL;
+	*oom = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *src = pass ? q : p;
+		int found = 0;
+		for (size_t i = 0; i + 1 < n && !(found && !pass); i++) {
+			if (src[i] != '\\')
+				continue;
+			if (src[i + 1] == 'u' && i + 6 <= n && !memcmp(src + i + 2, "0000", 4)) {
+				found = 1;
+				if (pass)
+					memcpy(q + i + 2, "FFFD", 4);
+			}
+			i++;   /* the escaped character never starts another escape */
+		}
+		if (!pass) {
+			if (!found)
+				return NULL;
+			if (!(q = malloc(n + 1))) {
+				*oom = 1;
+				return NULL;
+			}
+			memcpy(q, p, n);
+			q[n] = '\0';
+		}
+	}
+	return q;
+}
+
+/* Appends answer or reasoning text; past the answer-size cap the reply fails saying so. */
+static int add_answer(prov_acc *a, prov_buf *b, const char *s)
+{
+	int rc = add_text(b, s);
+	if (rc == PROV_EIO)
+		acc_fail(a, PROV_ERR_PARSE, "answer over the answer-size cap of "
+			TB_STR(ACC_MAX_TEXT_MIB) " MiB");
+	else if (rc)
+		acc_fail(a, PROV_ERR_PARSE, "out of memory reading the response");
+	return rc;
+}
+
 static cJSON *parse_json(prov_acc *a, const char *p, size_t n)
 {
-	cJSON *j = cJSON_ParseWithLength(p, n);
-	if (!j)
+	int oom;
+	char *fixed = nul_escapes_replaced(p, n, &oom);
+	cJSON *j = oom ? NULL : cJSON_ParseWithLength(fixed ? fixed : p, n);
+	free(fixed);
+	if (oom)
+		acc_fail(a, PROV_ERR_PARSE, "out of memory reading the response");
+	else if (!j)
 		acc_fail(a, PROV_ERR_PARSE, "malformed JSON in the response");
 	return j;
 }
@@ -317,7 +373,7 @@ static int openai_choice(prov_acc *a, const cJSON *ch, const char *part)
 		const char *r = jstr(d, "reasoning_content");
 		if (!r)
 			r = jstr(d, "reasoning");
-		if ((rc = add_text(&a->reasoning, r)) || (rc = add_text(&a->text, jstr(d, "content"))))
+		if ((rc = add_answer(a, &a->reasoning, r)) || (rc = add_answer(a, &a->text, jstr(d, "content"))))
 			return rc;
 		if (jstr(d, "refusal"))
 			acc_fail(a, PROV_ERR_CONTENT_FILTER, jstr(d, "refusal"));
@@ -424,9 +480,9 @@ static int anthropic_content(prov_acc *a, const cJSON *blocks)
 	cJSON_ArrayForEach(b, blocks) {
 		const char *t = jstr(b, "type");
 		if (t && !strcmp(t, "text"))
-			rc = add_text(&a->text, jstr(b, "text"));
+			rc = add_answer(a, &a->text, jstr(b, "text"));
 		else if (t && !strcmp(t, "thinking"))
-			rc = add_text(&a->reasoning, jstr(b, "thinking"));
+			rc = add_answer(a, &a->reasoning, jstr(b, "thinking"));
 		if (rc)
 			return rc;
 	}
@@ -471,9 +527,9 @@ static int anthropic_event(prov_acc *a, const char *event, const char *data, siz
 	} else if (!strcmp(t, "content_block_delta") && (d = jget(j, "delta"))) {
 		const char *dt = jstr(d, "type");
 		if (dt && !strcmp(dt, "text_delta"))
-			rc = add_text(&a->text, jstr(d, "text"));
+			rc = add_answer(a, &a->text, jstr(d, "text"));
 		else if (dt && !strcmp(dt, "thinking_delta"))
-			rc = add_text(&a->reasoning, jstr(d, "thinking"));
+			rc = add_answer(a, &a->reasoning, jstr(d, "thinking"));
 	} else if (!strcmp(t, "message_delta")) {
 		const char *sr = jstr(jget(j, "delta"), "stop_reason");
 		if (sr)
@@ -539,7 +595,7 @@ static int gemini_chunk(prov_acc *a, const cJSON *j)
 	c = cJSON_GetArrayItem(jget(j, "candidates"), 0);
 	cJSON_ArrayForEach(p, jget(jget(c, "content"), "parts")) {
 		const char *text = jstr(p, "text");
-		rc = add_text(cJSON_IsTrue(jget(p, "thought")) ? &a->reasoning : &a->text, text);
+		rc = add_answer(a, cJSON_IsTrue(jget(p, "thought")) ? &a->reasoning : &a->text, text);
 		if (rc)
 			return rc;
 	}
@@ -598,8 +654,8 @@ static int ollama_chunk(prov_acc *a, const cJSON *j)
 		prov_acc_error(a, 0, jstr(j, "error"), j);
 		return PROV_EIO;
 	}
-	if ((rc = add_text(&a->reasoning, jstr(m, "thinking"))) ||
-	    (rc = add_text(&a->text, jstr(m, "content"))))
+	if ((rc = add_answer(a, &a->reasoning, jstr(m, "thinking"))) ||
+	    (rc = add_answer(a, &a->text, jstr(m, "content"))))
 		return rc;
 	if (cJSON_IsTrue(jget(j, "done"))) {
 		const char *dr = jstr(j, "done_reason");

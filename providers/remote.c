@@ -17,7 +17,8 @@
 #include "providers/provider_impl.h"
 
 #define BODY_MAX_BYTES (8u << 20)     /* a whole or error body larger than this is refused */
-#define EVENT_MAX_BYTES (4u << 20)
+#define EVENT_MAX_MIB 4
+#define EVENT_MAX_BYTES ((unsigned)EVENT_MAX_MIB << 20)
 
 typedef struct remote remote;
 
@@ -81,17 +82,23 @@ static double rnd01(remote *r)
 }
 
 /* Replaces every copy of the key in s (a server that echoes it back in an error message or an
- * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). A text
- * cut short inside a copy (a capped message or log line) ends in a prefix of the key: a prefix
- * of 6 bytes or more is cut off too, and marked when there is room. */
+ * answer) in place: by "[redacted]" when the key is at least that long, else by as many '*' as
+ * the key has bytes, so s never grows (keys of 4 bytes or more; a shorter one would match
+ * ordinary words). A text cut short inside a copy (a capped message or log line) ends in a
+ * prefix of the key: a prefix of 6 bytes or more is cut off too, and marked when there is
+ * room. */
 static char *scrub_key(const remote *r, char *s)
 {
 	static const char mark[] = "[redacted]";
 	size_t kn = r->key ? strlen(r->key) : 0, len;
 	char *at;
-	if (!s || kn < sizeof mark - 1)
+	if (!s || kn < 4)
 		return s;
 	while ((at = strstr(s, r->key))) {
+		if (kn < sizeof mark - 1) {
+			memset(at, '*', kn);
+			continue;
+		}
 		memcpy(at, mark, sizeof mark - 1);
 		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
 	}
@@ -345,13 +352,14 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 		rc = f->r->d->ndjson ? prov_ndjson_feed(&f->nd, p, n) : prov_sse_feed(&f->sse, p, n);
 		if (rc == PROV_EIO && !f->acc.err)
 			f->abort_class = PROV_ERR_PARSE,
-			snprintf(f->abort_msg, sizeof f->abort_msg, "stream line over %u bytes", EVENT_MAX_BYTES);
+			snprintf(f->abort_msg, sizeof f->abort_msg, "stream event over the per-event "
+				"size cap of %d MiB", EVENT_MAX_MIB);
 	} else {
 		rc = prov_buf_add(&f->raw, p, n);
 		if (rc)
 			f->abort_class = PROV_ERR_PARSE,
-			snprintf(f->abort_msg, sizeof f->abort_msg, "HTTP %ld body over %u bytes", f->status,
-				BODY_MAX_BYTES);
+			snprintf(f->abort_msg, sizeof f->abort_msg, "HTTP %ld body over the body-size "
+				"cap of %u MiB", f->status, BODY_MAX_BYTES >> 20);
 	}
 	return rc ? 0 : n;
 }
@@ -610,9 +618,14 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		int rc = r->d->ndjson ? prov_ndjson_finish(&f->nd) : prov_sse_finish(&f->sse);
 		if (!rc)
 			prov_acc_finish_other(a);
-		if (!a->err && !a->complete) {
-			a->err = PROV_ERR_PARSE;
-			snprintf(a->err_msg, sizeof a->err_msg, "stream ended before its end marker");
+		/* The connection closed before the end marker: a cut (a proxy's or server's restart,
+		 * a dropped connection), retried like any transport failure. An error event the server
+		 * sent (or a malformed event before the end) keeps its own class; a half event cut by
+		 * the close is part of the cut. */
+		if (!a->complete && (!a->err || (a->err == PROV_ERR_PARSE && rc))) {
+			a->err = PROV_ERR_TRANSPORT;
+			snprintf(a->err_msg, sizeof a->err_msg, "stream ended before its end marker "
+				"(connection closed after %zu bytes of answer)", a->text.len + a->reasoning.len);
 		}
 	}
 	if (f->cancelled) {

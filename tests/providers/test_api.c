@@ -266,6 +266,25 @@ static void test_malformed_json_is_a_bad_response(void)
 	}
 }
 
+/* A \u0000 escape inside a completion used to end the text there (cJSON's strings are C
+ * strings): it becomes U+FFFD and the rest is kept; an escaped backslash before "u0000" is
+ * text and stays as it is. */
+static void test_nul_escape_in_a_completion_does_not_cut_it(void)
+{
+	static const char ev[] = "{\"choices\":[{\"delta\":{\"content\":\"ab\\u0000cd \\\\u0000 e\"}}]}";
+	static const char body[] = "{\"choices\":[{\"message\":{\"content\":\"x\\u0000y\"},"
+		"\"finish_reason\":\"stop\"}]}";
+	prov_acc a;
+	prov_acc_init(&a);
+	TB_CHECK((OA)->event(&a, NULL, ev, strlen(ev)) == 0);
+	TB_CHECK_STR(prov_buf_str(&a.text), "ab\xEF\xBF\xBD" "cd \\u0000 e");
+	prov_acc_release(&a);
+	prov_acc_init(&a);
+	TB_CHECK((OA)->body(&a, body, strlen(body)) == 0);
+	TB_CHECK_STR(prov_buf_str(&a.text), "x\xEF\xBF\xBDy");
+	prov_acc_release(&a);
+}
+
 static void test_http_error_with_non_json_body_still_classifies(void)
 {
 	prov_acc a;
@@ -360,6 +379,7 @@ int main(void)
 	TB_RUN(test_fixture_table_covers_the_shared_folder);
 	TB_RUN(test_truncated_streams_are_not_complete);
 	TB_RUN(test_malformed_json_is_a_bad_response);
+	TB_RUN(test_nul_escape_in_a_completion_does_not_cut_it);
 	TB_RUN(test_http_error_with_non_json_body_still_classifies);
 	TB_RUN(test_request_bodies_follow_each_dialect);
 	return tb_test_end();

@@ -259,13 +259,19 @@ static void test_faults_end_in_their_error_class(void)
 			  "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
 			  "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 	memset(big, 'x', sizeof big);
-	struct { mock_step s; const char *opt; prov_err_class c; } f[] = {
-		{ { 200, NULL, sse, 0, MOCK_RESET_MID, 0 }, NULL, PROV_ERR_TRANSPORT },
-		{ { 200, NULL, sse, 0, MOCK_CLOSE_MID, 0 }, NULL, PROV_ERR_PARSE },
-		{ { 200, NULL, "data: {\"choices\": [\n\n", 0, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE },
-		{ { 200, NULL, NULL, 0, MOCK_SILENT, 0 }, "\"first_byte_timeout_ms\": 150", PROV_ERR_TIMEOUT },
-		{ { 200, NULL, sse, 0, MOCK_TRICKLE, 100 }, "\"idle_timeout_ms\": 30", PROV_ERR_TIMEOUT },
-		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, "\"stream\": false", PROV_ERR_PARSE },
+	struct { mock_step s; const char *opt; prov_err_class c; const char *msg; } f[] = {
+		{ { 200, NULL, sse, 0, MOCK_RESET_MID, 0 }, NULL, PROV_ERR_TRANSPORT, NULL },
+		/* a cut stream is a transport failure (retried), not a bad reply */
+		{ { 200, NULL, sse, 0, MOCK_CLOSE_MID, 0 }, NULL, PROV_ERR_TRANSPORT, "end marker" },
+		{ { 200, NULL, sse, 94, MOCK_FULL, 0 }, NULL, PROV_ERR_TRANSPORT, "end marker" },
+		{ { 200, NULL, "data: {\"choices\": [\n\n", 0, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE, NULL },
+		{ { 200, NULL, NULL, 0, MOCK_SILENT, 0 }, "\"first_byte_timeout_ms\": 150", PROV_ERR_TIMEOUT,
+			NULL },
+		{ { 200, NULL, sse, 0, MOCK_TRICKLE, 100 }, "\"idle_timeout_ms\": 30", PROV_ERR_TIMEOUT, NULL },
+		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, "\"stream\": false", PROV_ERR_PARSE,
+			"body-size cap of 8 MiB" },
+		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE,
+			"per-event size cap of 4 MiB" },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		mock_server m;
@@ -280,6 +286,32 @@ static void test_faults_end_in_their_error_class(void)
 			printf("  fault %zu: %s (%s)\n", i, prov_err_class_name(r->err), r->err_msg ? r->err_msg : "");
 		TB_CHECK_INT(r->err, f[i].c);
 		TB_CHECK(r->err_msg && r->err_msg[0] && !strchr(r->err_msg, '\n'));
+		TB_CHECK(!f[i].msg || (r->err_msg && strstr(r->err_msg, f[i].msg)));
+		prov_resp_free(r);
+	}
+}
+
+/* A stream cut at an event boundary, or one that ends without its end marker, is tried again
+ * and the second, whole answer is the one handed back. */
+static void test_cut_stream_is_retried(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	static const int cut_mode[] = { MOCK_FULL, MOCK_FULL_CLOSE };
+	for (int i = 0; i < 2; i++) {
+		mock_server m;
+		/* 47 bytes: exactly the first event */
+		mock_step s[2] = { { 200, NULL, sse, 47, cut_mode[i], 0 }, { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+		char err[256];
+		prov_resp *r;
+		TB_REQUIRE(mock_start(&m, s, 2) == 0);
+		r = run_one("openai", &m, "\"max_retries\": 2", err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		TB_CHECK_INT(r->err, PROV_ERR_NONE);
+		TB_CHECK_STR(r->text, "ab");
+		TB_CHECK_INT(r->attempts, 2);
 		prov_resp_free(r);
 	}
 }
@@ -458,6 +490,14 @@ static void test_cost_comes_from_price_table_or_spec_with_cached_input(void)
 
 typedef struct logged { int n; int leaked; char last[512]; } logged;
 
+static int key_seen_in_log;
+
+static void on_log_key(void *ud, int level, const char *msg)
+{
+	(void)level;
+	key_seen_in_log |= strstr(msg, (const char *)ud) != NULL;
+}
+
 static void on_log(void *ud, int level, const char *msg)
 {
 	logged *l = ud;
@@ -512,6 +552,33 @@ static void test_key_cut_short_by_the_message_cap_is_removed(void)
 		TB_CHECK(strstr(r->err_msg, "sk-PLA") == NULL);
 		TB_CHECK(strstr(r->err_msg, "xxxx") != NULL);
 		TB_CHECK(!strstr(r->err_msg, "[redacted]") == (keep[i] < 10));
+		prov_resp_free(r);
+	}
+}
+
+/* Keys shorter than the mark (local servers often take "test" or a short token) are scrubbed
+ * too, from the message handed back and from every log line; a 4-byte key is the shortest. */
+static void test_short_keys_are_redacted_too(void)
+{
+	static const char *const keys[] = { "k9Xq", "abc123XYZ" };
+	for (int i = 0; i < 2; i++) {
+		char body[256], err[256];
+		mock_server m;
+		mock_step s[1] = { { 401, NULL, body, 0, MOCK_FULL, 0 } };
+		prov_resp *r;
+		snprintf(body, sizeof body, "{\"error\":{\"message\":\"bad key %s, check %s.\"}}", keys[i],
+			keys[i]);
+		setenv("TB_TEST_KEY", keys[i], 1);
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		prov_log_set(on_log_key, (void *)keys[i], PROV_LOG_DEBUG);
+		r = run_one("openai", &m, NULL, err, sizeof err);
+		prov_log_set(NULL, NULL, 0);
+		mock_stop(&m);
+		setenv("TB_TEST_KEY", KEY, 1);
+		TB_REQUIRE(r && r->err_msg);
+		TB_CHECK(strstr(r->err_msg, keys[i]) == NULL);
+		TB_CHECK(strstr(r->err_msg, "bad key ") != NULL);
+		TB_CHECK_INT(key_seen_in_log, 0);
 		prov_resp_free(r);
 	}
 }
@@ -609,11 +676,13 @@ int main(void)
 	TB_RUN(test_server_errors_retry_up_to_the_limit);
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
+	TB_RUN(test_cut_stream_is_retried);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
 	TB_RUN(test_ratelimit_reset_hint_applies_to_429_only);
 	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
 	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
+	TB_RUN(test_short_keys_are_redacted_too);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
 	TB_RUN(test_mock_serves_many_streams_at_once);
 	TB_RUN(test_plain_http_requests_run_in_parallel_up_to_the_limit);
