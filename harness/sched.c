@@ -60,7 +60,16 @@ typedef struct tstate {
 	job *jobs;            /* this target's planned jobs [n_jobs] */
 	size_t n_jobs, next;
 	int in_flight, limit;
+	int n_answered;       /* replies that were not a transport failure */
+	int n_transport;      /* transport failures before the first such reply */
+	int stopped;          /* stopped early: nothing more is sent */
+	char transport_msg[160];
 } tstate;
+
+/* A target whose first this many requests all fail at the transport level (connection refused,
+ * DNS: after the provider's own retries) is stopped: the rest would fail the same way, each
+ * after minutes of retries. Its unsent samples stay unstored, so a re-run tries them again. */
+#define TRANSPORT_STOP_N 3
 
 typedef struct run {
 	const hx_spec *spec;
@@ -135,6 +144,16 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 	(void)rq;
 	f->resp = resp;
 	r->ts[f->j.target].in_flight--;
+	{
+		tstate *ts = &r->ts[f->j.target];
+		if (resp->err == PROV_ERR_TRANSPORT && !ts->n_answered) {
+			if (!ts->n_transport++)
+				snprintf(ts->transport_msg, sizeof ts->transport_msg, "%s",
+					resp->err_msg ? resp->err_msg : "transport error");
+		} else if (resp->err != PROV_ERR_CANCELLED) {
+			ts->n_answered++;
+		}
+	}
 	if (resp->err == PROV_ERR_CANCELLED) {
 		flight_free(f);
 		return;
@@ -471,7 +490,14 @@ static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_
 			if (sum->n_errors[i])
 				fprintf(log, " %s %ld", prov_err_class_name((prov_err_class)i), sum->n_errors[i]);
 		fprintf(log, "\n");
+		for (int i = 1; i < 16 && i < PROV_ERR__COUNT; i++)
+			if (sum->n_errors[i])
+				fprintf(log, "  first %s error: %s\n", prov_err_class_name((prov_err_class)i),
+					sum->first_err[i][0] ? sum->first_err[i] : "(no message)");
 	}
+	if (sum->n_targets_stopped)
+		fprintf(log, "%d target%s stopped early (see above); run the same command again to retry "
+			"their samples\n", sum->n_targets_stopped, sum->n_targets_stopped == 1 ? "" : "s");
 	if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
 		fprintf(log, "summary unavailable: %s\n", err);
 		return;
@@ -768,6 +794,19 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 		}
 		for (size_t t = 0; t < spec->n_targets; t++) {
+			tstate *ts = &r.ts[t];
+			if (!ts->stopped && ts->n_transport >= TRANSPORT_STOP_N) {
+				char m[200];
+				hx_text_escape(m, sizeof m, ts->transport_msg);
+				ts->stopped = 1;
+				ts->next = ts->n_jobs;
+				prov_cancel_all(ts->p);
+				sum->n_targets_stopped++;
+				fprintf(log, "%starget %s stopped: its first %d requests failed to reach the "
+					"server: %s\n", opts->quiet ? "" : "\n", spec->targets[t].id, ts->n_transport, m);
+			}
+		}
+		for (size_t t = 0; t < spec->n_targets; t++) {
 			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
 			if (rc > 0)
 				activity += rc;
@@ -793,12 +832,20 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 			{
 				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
+					"") : suite_strerror(f->score_rc);
 				sum->n_done++;
-				if (e)
-					sum->n_errors[e < 16 ? e : 0]++;
-				else
+				if (e) {
+					e = e < 16 ? e : 0;
+					sum->n_errors[e]++;
+					if (!sum->first_err[e][0])
+						hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ?
+							msg : "(no message)");
+				} else {
 					sum->n_scored++;
-				hx_progress_add(prog, 1, e ? 1 : 0);
+				}
+				hx_progress_sample(prog, spec->targets[f->j.target].id,
+					spec->suites[f->j.suite].name, (long)f->resp->n_tokens_out, msg);
 			}
 			flight_free(f);
 		}

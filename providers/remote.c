@@ -48,6 +48,7 @@ typedef struct flight {
 	                           * them on every reply, so on a 5xx they would stretch the wait) */
 	prov_err_class abort_class;
 	char abort_msg[128];
+	char curl_err[CURL_ERROR_SIZE];   /* libcurl's detail ("Failed to connect to H port P ...") */
 	int cancelled;
 	double est_tokens;        /* tokens this attempt was charged to the tpm bucket */
 } flight;
@@ -491,6 +492,8 @@ static int flight_start(remote *r, flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	f->curl_err[0] = '\0';
+	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->curl_err);
 	curl_easy_setopt(f->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	/* Waiting for a connection to learn whether it multiplexes pays only where HTTP/2 may be
 	 * offered (TLS with ALPN); on plain http:// it is HTTP/1.1 and the wait serialises every
@@ -604,7 +607,8 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		snprintf(a->err_msg, sizeof a->err_msg, "%s", f->abort_msg);
 	} else if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && a->err)) {
 		a->err = cc == CURLE_OPERATION_TIMEDOUT ? PROV_ERR_TIMEOUT : PROV_ERR_TRANSPORT;
-		snprintf(a->err_msg, sizeof a->err_msg, "%s", curl_easy_strerror(cc));
+		snprintf(a->err_msg, sizeof a->err_msg, "%s", f->curl_err[0] ? f->curl_err :
+			curl_easy_strerror(cc));
 	} else if (f->status < 200 || f->status >= 300) {
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
 		if (prov_log_on(PROV_LOG_DEBUG))
