@@ -174,12 +174,35 @@ static char *system_text(const prov_req *rq)
 	return b.p;
 }
 
-static cJSON *stop_json(const prov_req *rq)
+/* Vendors' documented limits on stop strings per request: OpenAI Chat Completions "up to 4"
+ * (also Mistral and most compatible servers), Gemini generationConfig.stopSequences "up to 5".
+ * Anthropic and Ollama document none. */
+#define OPENAI_MAX_STOP 4
+#define GEMINI_MAX_STOP 5
+
+/* The first max (0: all) of the request's stop strings as a JSON array. */
+static cJSON *stop_json(const prov_req *rq, size_t max)
 {
 	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < rq->n_stop; i++)
+	for (size_t i = 0; arr && i < rq->n_stop && (!max || i < max); i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(rq->stop[i]));
 	return arr;
+}
+
+int prov_stop_cut(char *text, char *const *stop, size_t n)
+{
+	char *first = NULL;
+	if (!text)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char *at;
+		if (stop[i] && stop[i][0] && (at = strstr(text, stop[i])) && (!first || at < first))
+			first = at;
+	}
+	if (!first)
+		return 0;
+	*first = '\0';
+	return 1;
 }
 
 static char *finish_body(cJSON *o)
@@ -216,7 +239,7 @@ static char *openai_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(o, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(o, "stop", stop_json(rq));
+		cJSON_AddItemToObject(o, "stop", stop_json(rq, OPENAI_MAX_STOP));
 	if (c->reasoning_effort)
 		cJSON_AddStringToObject(o, "reasoning_effort", c->reasoning_effort);
 	if (c->stream) {
@@ -254,7 +277,7 @@ static char *anthropic_build(const prov_api_cfg *c, const prov_req *rq, prov_buf
 	}
 	cJSON_AddNumberToObject(o, "max_tokens", max);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(o, "stop_sequences", stop_json(rq));
+		cJSON_AddItemToObject(o, "stop_sequences", stop_json(rq, 0));
 	if (c->stream)
 		cJSON_AddBoolToObject(o, "stream", 1);
 	free(sys);
@@ -307,7 +330,7 @@ static char *gemini_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(gc, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(gc, "stopSequences", stop_json(rq));
+		cJSON_AddItemToObject(gc, "stopSequences", stop_json(rq, GEMINI_MAX_STOP));
 	if (c->thinking_budget != 0) {
 		cJSON *tc = cJSON_AddObjectToObject(gc, "thinkingConfig");
 		cJSON_AddNumberToObject(tc, "thinkingBudget", c->thinking_budget < 0 ? -1 : c->thinking_budget);
@@ -340,7 +363,7 @@ static char *ollama_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(opt, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(opt, "stop", stop_json(rq));
+		cJSON_AddItemToObject(opt, "stop", stop_json(rq, 0));
 	return finish_body(o);
 fail:
 	cJSON_Delete(o);
@@ -767,17 +790,17 @@ int prov_acc_finish_other(prov_acc *a)
 
 const prov_dialect prov_dialect_openai = {
 	"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "Authorization: Bearer ", NULL, 0,
-	openai_build, openai_event, openai_body,
+	openai_build, openai_event, openai_body, OPENAI_MAX_STOP,
 };
 const prov_dialect prov_dialect_anthropic = {
 	"anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "x-api-key: ",
-	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body,
+	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body, 0,
 };
 const prov_dialect prov_dialect_gemini = {
 	"gemini", "https://generativelanguage.googleapis.com", "GEMINI_API_KEY", "x-goog-api-key: ",
-	NULL, 0, gemini_build, gemini_event, gemini_body,
+	NULL, 0, gemini_build, gemini_event, gemini_body, GEMINI_MAX_STOP,
 };
 const prov_dialect prov_dialect_ollama = {
 	"ollama", "http://127.0.0.1:11434", NULL, NULL, NULL, 1,
-	ollama_build, ollama_event, ollama_body,
+	ollama_build, ollama_event, ollama_body, 0,
 };

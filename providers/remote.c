@@ -548,6 +548,10 @@ static void flight_deliver(remote *r, flight *f)
 			resp->err_msg = scrub_key(r, strdup(a->err_msg));
 		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
 			resp->text = scrub_key(r, strdup(prov_buf_str(&a->text)));
+		/* Stop strings past the vendor's limit were not sent: applied here. */
+		if (resp->text && r->d->max_stop && f->rq.n_stop > r->d->max_stop &&
+		    prov_stop_cut(resp->text, f->rq.stop + r->d->max_stop, f->rq.n_stop - r->d->max_stop))
+			snprintf(a->finish, sizeof a->finish, "stop");
 		if (a->reasoning.len)
 			resp->reasoning = scrub_key(r, strdup(prov_buf_str(&a->reasoning)));
 		if (a->finish[0])

@@ -54,7 +54,7 @@ s.serve_forever()
 PY
 python3 esc_server.py >port.txt &
 srv=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -s port.txt ] && break; sleep 0.2; done
+i=0; while [ ! -s port.txt ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
 eport=$(cat port.txt)
 cat >esc.json <<JSON
 {"targets": [{"provider": "openai", "model": "m", "options": {"base_url": "http://127.0.0.1:$eport",

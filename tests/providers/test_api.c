@@ -373,6 +373,40 @@ static void test_request_bodies_follow_each_dialect(void)
 	prov_buf_release(&url);
 }
 
+/* No request carries more stop strings than its vendor accepts (OpenAI 4, Gemini 5); Anthropic
+ * and Ollama document no limit and get all. prov_stop_cut applies the rest to the answer. */
+static void test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side(void)
+{
+	static char *stops[7] = { "s1", "s2", "s3", "s4", "s5", "s6", "s7" };
+	static const struct { const prov_dialect *d; const char *path[2]; int want; } c[] = {
+		{ OA, { "stop", NULL }, 4 }, { GE, { "generationConfig", "stopSequences" }, 5 },
+		{ AN, { "stop_sequences", NULL }, 7 }, { OL, { "options", "stop" }, 7 },
+	};
+	prov_api_cfg cfg = { .base_url = "http://h", .model = "m", .stream = 1 };
+	char text[] = "one s7 two s5 three";
+	for (size_t i = 0; i < 4; i++) {
+		prov_req rq = sample_req();
+		prov_buf url = { .max_bytes = 4096 };
+		char *body;
+		cJSON *j, *arr;
+		rq.stop = stops;
+		rq.n_stop = 7;
+		body = (c[i].d)->build(&cfg, &rq, &url);
+		TB_REQUIRE(body && (j = cJSON_Parse(body)));
+		arr = cJSON_GetObjectItemCaseSensitive(j, c[i].path[0]);
+		if (c[i].path[1])
+			arr = cJSON_GetObjectItemCaseSensitive(arr, c[i].path[1]);
+		TB_CHECK_INT(cJSON_GetArraySize(arr), c[i].want);
+		TB_CHECK_INT((c[i].d)->max_stop == 0 ? 7 : (int)(c[i].d)->max_stop, c[i].want);
+		cJSON_Delete(j);
+		free(body);
+		prov_buf_release(&url);
+	}
+	TB_CHECK_INT(prov_stop_cut(text, stops + 4, 3), 1);
+	TB_CHECK_STR(text, "one ");
+	TB_CHECK_INT(prov_stop_cut(text, stops, 4), 0);
+}
+
 int main(void)
 {
 	TB_RUN(test_dialects_read_every_fixture);
@@ -382,5 +416,6 @@ int main(void)
 	TB_RUN(test_nul_escape_in_a_completion_does_not_cut_it);
 	TB_RUN(test_http_error_with_non_json_body_still_classifies);
 	TB_RUN(test_request_bodies_follow_each_dialect);
+	TB_RUN(test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side);
 	return tb_test_end();
 }

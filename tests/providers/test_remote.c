@@ -316,6 +316,43 @@ static void test_cut_stream_is_retried(void)
 	}
 }
 
+/* OpenAI takes 4 stop strings: a request with 6 sends 4 and the 5th still ends the answer. */
+static void test_stop_strings_past_the_vendor_limit_cut_the_answer(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
+	static char *stops[6] = { "x1", "x2", "x3", "x4", "b", "zz" };
+	mock_server m;
+	mock_step s[1] = { { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+	char opts[256], err[256];
+	prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": "
+		"\"TB_TEST_KEY\"}", m.port);
+	t.options_json = opts;
+	TB_REQUIRE((p = prov_open(&t, err, sizeof err)) != NULL);
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.seed = -1;
+	rq.stop = stops;
+	rq.n_stop = 6;
+	TB_REQUIRE(prov_submit(p, &rq, on_done, &g) == 0);
+	for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+		prov_poll(p, 10);
+	prov_close(p);
+	mock_stop(&m);
+	TB_REQUIRE(g.r);
+	TB_CHECK(strstr(m.last_request, "\"stop\":[\"x1\",\"x2\",\"x3\",\"x4\"]") != NULL);
+	TB_CHECK_STR(g.r->text, "a");
+	TB_CHECK_STR(g.r->finish_reason, "stop");
+	prov_resp_free(g.r);
+}
+
 static double wall_ms(void)
 {
 	struct timespec ts;
@@ -677,6 +714,7 @@ int main(void)
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_cut_stream_is_retried);
+	TB_RUN(test_stop_strings_past_the_vendor_limit_cut_the_answer);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
 	TB_RUN(test_ratelimit_reset_hint_applies_to_429_only);
