@@ -176,6 +176,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	remote *r = calloc(1, sizeof *r);
 	cJSON *o = NULL;
 	char *key_env = NULL;
+	int no_key = 0;
 	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
 	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000, rpm = 0, tpm = 0;
 	const char *key;
@@ -196,8 +197,12 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		}
 		if (prov_opt_check_keys(o, opt_keys, d->name, err, errlen))
 			goto fail;
+		{
+			const cJSON *ke = cJSON_GetObjectItemCaseSensitive(o, "key_env");
+			no_key = cJSON_IsString(ke) && !ke->valuestring[0];
+		}
 		if (prov_opt_str(o, "base_url", &r->base_url, err, errlen) ||
-		    prov_opt_str(o, "key_env", &key_env, err, errlen) ||
+		    (!no_key && prov_opt_str(o, "key_env", &key_env, err, errlen)) ||
 		    prov_opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
 		    prov_opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
 		    prov_opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
@@ -222,7 +227,13 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	}
 	if (!(r->model = strdup(t->model)))
 		goto oom;
-	if (key_env || d->default_key_env) {
+	/* "key_env": "" or "none": a server that takes no key (a local vLLM, llama.cpp server). */
+	if (key_env && !strcmp(key_env, "none")) {
+		free(key_env);
+		key_env = NULL;
+		no_key = 1;
+	}
+	if (!no_key && (key_env || d->default_key_env)) {
 		const char *env = key_env ? key_env : d->default_key_env;
 		key = getenv(env);
 		/* Gemini's own tools also read GOOGLE_API_KEY. */
@@ -272,8 +283,8 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	curl_multi_setopt(r->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	rlog(r, PROV_LOG_INFO, "%s, model %s, %s, key from %s, in flight %d, rpm %g, tpm %g, "
 		"retries %d, price in/out/cached %g/%g/%g per M", r->base_url, r->model,
-		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : d->default_key_env ?
-		d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
+		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : !no_key &&
+		d->default_key_env ? d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
 		r->price.input_per_mtok, r->price.output_per_mtok, r->price.cached_input_per_mtok);
 	cJSON_Delete(o);
 	free(key_env);

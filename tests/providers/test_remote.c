@@ -353,6 +353,45 @@ static void test_stop_strings_past_the_vendor_limit_cut_the_answer(void)
 	prov_resp_free(g.r);
 }
 
+/* A server that needs no key: "key_env": "" or "none" opens without any variable set and
+ * sends no key header. */
+static void test_key_env_empty_or_none_needs_no_key(void)
+{
+	static const char *const forms[] = { "\"key_env\": \"\"", "\"key_env\": \"none\"" };
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"},"
+		"\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	unsetenv("OPENAI_API_KEY");
+	for (int i = 0; i < 2; i++) {
+		mock_server m;
+		mock_step s[1] = { { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+		char opts[256], err[256];
+		prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+		prov_msg msg = { "user", "hi" };
+		prov_req rq = { 0 };
+		got g = { 0, NULL };
+		prov *p;
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", %s}", m.port, forms[i]);
+		t.options_json = opts;
+		p = prov_open(&t, err, sizeof err);
+		if (!p)
+			printf("  open: %s\n", err);
+		TB_REQUIRE(p);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		TB_REQUIRE(prov_submit(p, &rq, on_done, &g) == 0);
+		for (int k = 0; k < 2000 && prov_in_flight(p); k++)
+			prov_poll(p, 10);
+		prov_close(p);
+		mock_stop(&m);
+		TB_REQUIRE(g.r);
+		TB_CHECK_STR(g.r->text, "a");
+		TB_CHECK(strstr(m.last_request, "Authorization") == NULL);
+		prov_resp_free(g.r);
+	}
+}
+
 static double wall_ms(void)
 {
 	struct timespec ts;
@@ -714,6 +753,7 @@ int main(void)
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
 	TB_RUN(test_cut_stream_is_retried);
+	TB_RUN(test_key_env_empty_or_none_needs_no_key);
 	TB_RUN(test_stop_strings_past_the_vendor_limit_cut_the_answer);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
