@@ -300,6 +300,8 @@ typedef struct hx_progress hx_progress;
  * (done/total, rate, ETA, errors); otherwise a plain line every 10 s; nothing with quiet.
  * Ownership: caller frees with hx_progress_free. */
 hx_progress *hx_progress_new(FILE *f, long total, int quiet);
+/* The same counting unit (a static string: "tensors"); hx_progress_new counts "samples". */
+hx_progress *hx_progress_new_units(FILE *f, long total, int quiet, const char *unit);
 /* Adds to the done and error counts and redraws when due. */
 void hx_progress_add(hx_progress *p, long done, long errors);
 /* One sample stored: counts it (an error when err is not NULL), adds its output tokens to the

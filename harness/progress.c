@@ -15,6 +15,7 @@ struct hx_progress {
 	int tty, quiet;
 	long total, done, errors, n_tokens_out;
 	double t0, last_draw;
+	const char *unit;      /* "samples", "tensors" */
 	char where[96];        /* "target / suite" of the latest sample, "" before any */
 	char last_err[120];    /* escaped, "" none */
 };
@@ -69,12 +70,12 @@ static void draw(hx_progress *p, int final)
 		char last[96] = "";
 		if (p->last_err[0])
 			snprintf(last, sizeof last, "  last error: %.60s", p->last_err);
-		fprintf(p->f, "\r[%s] %ld/%ld  %s  %.1f/s  %.0f tok/s  ETA %s  errors %ld%s\033[K%s",
-			bar, p->done, p->total, p->where, rate, tok_rate, etas, p->errors, last,
+		fprintf(p->f, "\r[%s] %ld/%ld %s  %s  %.1f/s  %.0f tok/s  ETA %s  errors %ld%s\033[K%s",
+			bar, p->done, p->total, p->unit, p->where, rate, tok_rate, etas, p->errors, last,
 			final ? "\n" : "");
 	} else {
-		fprintf(p->f, "progress: %ld/%ld samples%s%s, %.1f/s, %.0f tok/s, ETA %s, %ld errors%s%s\n",
-			p->done, p->total, p->where[0] ? ", " : "", p->where, rate, tok_rate, etas,
+		fprintf(p->f, "progress: %ld/%ld %s%s%s, %.1f/s, %.0f tok/s, ETA %s, %ld errors%s%s\n",
+			p->done, p->total, p->unit, p->where[0] ? ", " : "", p->where, rate, tok_rate, etas,
 			p->errors, p->last_err[0] ? ", last: " : "", p->last_err);
 	}
 	fflush(p->f);
@@ -83,9 +84,15 @@ static void draw(hx_progress *p, int final)
 
 hx_progress *hx_progress_new(FILE *f, long total, int quiet)
 {
+	return hx_progress_new_units(f, total, quiet, "samples");
+}
+
+hx_progress *hx_progress_new_units(FILE *f, long total, int quiet, const char *unit)
+{
 	hx_progress *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
+	p->unit = unit;
 	p->f = f;
 	p->quiet = quiet;
 	p->tty = isatty(fileno(f));

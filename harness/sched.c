@@ -652,7 +652,11 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	{
 		hx_hw hw;
 		char herr[256];
-		hx_hw_probe(&hw, opts->measure_bw, herr, sizeof herr);
+		int any_local = 0;
+		/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
+		for (size_t t = 0; t < spec->n_targets; t++)
+			any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
+		hx_hw_probe(&hw, opts->measure_bw && any_local, herr, sizeof herr);
 		hw_json = hx_hw_to_json(&hw);
 	}
 	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
@@ -710,13 +714,18 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		n_workers = 1;
 	if (!(workers = calloc((size_t)n_workers, sizeof *workers)))
 		goto nomem;
-	for (int i = 0; i < n_workers; i++)
-		if (pthread_create(&workers[i], NULL, score_worker, &r)) {
+	for (int i = 0; i < n_workers; i++) {
+		int rc = pthread_create(&workers[i], NULL, score_worker, &r);
+		if (rc) {
+			int want = n_workers;
 			n_workers = i;
-			snprintf(err, errlen, "cannot start scoring threads");
+			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
+				"\"score_workers\" in the spec, or raise the thread limit: ulimit -u)", i + 1,
+				want, strerror(rc));
 			ret = HX_ENOMEM;
 			goto out;
 		}
+	}
 
 	stop_requested = 0;
 	memset(&sa, 0, sizeof sa);
