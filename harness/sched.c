@@ -720,7 +720,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			int want = n_workers;
 			n_workers = i;
 			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
-				"\"score_workers\" in the spec, or raise the thread limit: ulimit -u)", i + 1,
+				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
 				want, strerror(rc));
 			ret = HX_ENOMEM;
 			goto out;
