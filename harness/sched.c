@@ -364,6 +364,14 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 /* ------------------------------------------------------------ the run */
 
 
+/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a needle prompt
+ * asked for N tokens holds about N of an API model's tokens. */
+static long estimate_tokens_of(void *ud, const char *text)
+{
+	(void)ud;
+	return prov_estimate_tokens(text);
+}
+
 static long count_tokens_of(void *ud, const char *text)
 {
 	long n;
@@ -411,7 +419,7 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		so.n_needle_lengths = ss->n_needle_lengths;
 		so.needle_depths = ss->needle_depths;
 		so.needle_variant = ss->needle_variant;
-		so.count_tokens = has_tok ? count_tokens_of : NULL;
+		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
 		ts->suites[i] = suite_open(&so, serr, sizeof serr);
@@ -583,6 +591,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		so.n_needle_lengths = ss->n_needle_lengths;
 		so.needle_depths = ss->needle_depths;
 		so.needle_variant = ss->needle_variant;
+		so.count_tokens = estimate_tokens_of;   /* targets with a tokenizer open their own */
 		r.suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
 		free(train);

@@ -407,6 +407,21 @@ static void test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side
 	TB_CHECK_INT(prov_stop_cut(text, stops, 4), 0);
 }
 
+/* The token estimate for targets without a tokenizer counts as a BPE tokenizer of an API model
+ * does on plain prose (a common word with its space is one token): the needle suite's sentences
+ * come out at about 5.5 bytes a token, not the 4 that left remote needle prompts at 353 of 512
+ * tokens. */
+static void test_token_estimate_counts_words_not_bytes(void)
+{
+	const char *s = "The old miller carried the small boats before the market opened. ";
+	TB_CHECK_INT(prov_estimate_tokens(s), 12);            /* 11 words and the full stop */
+	TB_CHECK_INT(prov_estimate_tokens("In 2026, 1234567 cats."), 9);  /* In 202 6 , 123 456 7 cats . */
+	TB_CHECK_INT(prov_estimate_tokens("internationalization"), 3);
+	TB_CHECK_INT(prov_estimate_tokens(""), 0);
+	TB_CHECK_INT(prov_estimate_tokens(NULL), 0);
+	TB_CHECK(strlen(s) / (double)prov_estimate_tokens(s) > 5.0);
+}
+
 int main(void)
 {
 	TB_RUN(test_dialects_read_every_fixture);
@@ -416,6 +431,7 @@ int main(void)
 	TB_RUN(test_nul_escape_in_a_completion_does_not_cut_it);
 	TB_RUN(test_http_error_with_non_json_body_still_classifies);
 	TB_RUN(test_request_bodies_follow_each_dialect);
+	TB_RUN(test_token_estimate_counts_words_not_bytes);
 	TB_RUN(test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side);
 	return tb_test_end();
 }
