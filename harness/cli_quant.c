@@ -31,7 +31,7 @@ static void on_tensor(const eng_quant_progress *p, void *ud)
 	qstate *s = ud;
 
 	if (!s->bar)
-		s->bar = hx_progress_new(stderr, (long)p->n_tensors, s->quiet);
+		s->bar = hx_progress_new_units(stderr, (long)p->n_tensors, s->quiet, "tensors");
 	hx_progress_add(s->bar, 1, 0);
 	s->n_requant += p->requant;
 	s->n_fallback += p->fallback;

@@ -22,7 +22,8 @@ enum {
 };
 
 /* Exit codes of the tierbench command. */
-enum { HX_EXIT_OK = 0, HX_EXIT_USAGE = 1, HX_EXIT_RUNTIME = 2, HX_EXIT_REGRESSION = 3 };
+enum { HX_EXIT_OK = 0, HX_EXIT_USAGE = 1, HX_EXIT_RUNTIME = 2, HX_EXIT_REGRESSION = 3,
+	HX_EXIT_SAMPLES_FAILED = 4 /* `run` finished, but some samples failed or a target stopped */ };
 
 /* Text for an HX_E* code. Ownership: static. */
 const char *hx_strerror(int code);
@@ -299,8 +300,19 @@ typedef struct hx_progress hx_progress;
  * (done/total, rate, ETA, errors); otherwise a plain line every 10 s; nothing with quiet.
  * Ownership: caller frees with hx_progress_free. */
 hx_progress *hx_progress_new(FILE *f, long total, int quiet);
+/* The same counting unit (a static string: "tensors"); hx_progress_new counts "samples". */
+hx_progress *hx_progress_new_units(FILE *f, long total, int quiet, const char *unit);
 /* Adds to the done and error counts and redraws when due. */
 void hx_progress_add(hx_progress *p, long done, long errors);
+/* One sample stored: counts it (an error when err is not NULL), adds its output tokens to the
+ * tokens/s figure, shows target and suite and keeps err as the last error (control characters
+ * escaped), then redraws when due. Ownership: copies the strings. */
+void hx_progress_sample(hx_progress *p, const char *target, const char *suite, long n_tokens_out,
+	const char *err);
+/* Copies src (NULL: "") into dst[cap], cut to fit, with control bytes (C0 and DEL) written as
+ * \xHH: text from servers and inputs must not move the cursor, clear the screen or retitle
+ * the terminal. cap >= 1. Ownership: writes only dst. */
+void hx_text_escape(char *dst, size_t cap, const char *src);
 /* Final redraw and newline. NULL does nothing. */
 void hx_progress_free(hx_progress *p);
 
@@ -322,6 +334,8 @@ typedef struct hx_run_summary {
 	long n_done;             /* stored by this invocation */
 	long n_scored;           /* stored without error, this invocation */
 	long n_errors[16];       /* by prov_err_class, this invocation */
+	char first_err[16][160]; /* the first message of each class, "" when none */
+	int n_targets_stopped;   /* targets stopped early: their first requests all failed to connect */
 	double elapsed_s;
 	int interrupted;
 } hx_run_summary;

@@ -1,6 +1,6 @@
 /* harness/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
  * with getopt_long, maps failures to the documented exit codes (0 ok, 1 usage, 2 runtime error,
- * 3 regression found) and leaves all real work to the harness, suites, providers and reports. */
+ * 3 regression found, 4 samples failed) and leaves all real work to the harness, suites, providers and reports. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -41,7 +41,8 @@ static void usage_main(FILE *f)
 		"  tierbench <command> --help   options of a command\n"
 		"  tierbench --version          build information\n"
 		"\n"
-		"exit codes: 0 ok, 1 usage error, 2 runtime error, 3 regression found\n");
+		"exit codes: 0 ok, 1 usage error, 2 runtime error, 3 regression found,\n"
+		"            4 run finished with failed samples\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -57,6 +58,75 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 }
 
 /* ------------------------------------------------------------------ run */
+
+/* Edit distance (insert, delete, substitute) of two short names; 99 past 63 bytes. */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), row[64];
+	if (na >= 64 || nb >= 64)
+		return 99;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[nb];
+}
+
+/* 0 when name is one of names[n] (stride bytes apart, each starting with a const char *
+ * name); else prints "unknown WHAT "name" (did you mean "x"?)" or the list, returns -1. */
+static int check_name(const char *what, const char *name, const void *names, size_t n,
+	size_t stride)
+{
+	const char *best = NULL;
+	size_t bd = 99, limit = strlen(name) / 3 > 2 ? strlen(name) / 3 : 2;
+	char esc[128];
+	for (size_t i = 0; i < n; i++) {
+		const char *k = *(const char *const *)((const char *)names + i * stride);
+		size_t d = name_distance(k, name);
+		if (!strcmp(k, name))
+			return 0;
+		if (d < bd)
+			bd = d, best = k;
+	}
+	hx_text_escape(esc, sizeof esc, name);
+	if (best && bd <= limit) {
+		fprintf(stderr, "tierbench run: unknown %s \"%s\" (did you mean \"%s\"?)\n", what, esc, best);
+	} else {
+		fprintf(stderr, "tierbench run: unknown %s \"%s\" (known:", what, esc);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "%s %s", i ? "," : "",
+				*(const char *const *)((const char *)names + i * stride));
+		fprintf(stderr, ")\n");
+	}
+	return -1;
+}
+
+/* Every target's provider and every suite is a known kind; else a usage error was printed. */
+static int check_kinds(const hx_spec *spec)
+{
+	size_t np, ns;
+	const prov_info *pi = prov_list(&np);
+	const suite_info *si = suite_list(&ns);
+	for (size_t i = 0; i < spec->n_targets; i++)
+		if (spec->targets[i].provider &&
+		    check_name("provider", spec->targets[i].provider, pi, np, sizeof *pi))
+			return -1;
+	for (size_t i = 0; i < spec->n_suites; i++)
+		if (spec->suites[i].name && check_name("suite", spec->suites[i].name, si, ns, sizeof *si))
+			return -1;
+	return 0;
+}
 
 static void usage_run(FILE *f)
 {
@@ -269,6 +339,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (conc > 0)
 		spec->concurrency = (int)conc;
+	if (check_kinds(spec)) {
+		rc = HX_EXIT_USAGE;
+		goto done;
+	}
 	if (hx_spec_validate(spec, err, sizeof err)) {
 		fprintf(stderr, "tierbench: %s\n", err);
 		rc = HX_EXIT_RUNTIME;
@@ -312,11 +386,22 @@ static int cmd_run(int argc, char **argv)
 	c = hx_run(spec, &ro, &sum, err, sizeof err);
 	prov_log_set(NULL, NULL, 0);
 	if (c) {
-		fprintf(stderr, "tierbench: %s\n", err);
+		char esc[sizeof err];
+		hx_text_escape(esc, sizeof esc, err);
+		fprintf(stderr, "tierbench: %s\n", esc);
 		rc = HX_EXIT_RUNTIME;
 	} else {
+		long failed = 0;
+		for (int i = 0; i < 16; i++)
+			failed += sum.n_errors[i];
 		printf("results: %s/results.db\n", out_dir);
 		rc = HX_EXIT_OK;
+		if (failed || sum.n_targets_stopped) {
+			fprintf(stderr, "tierbench: %ld sample%s failed%s (exit code %d)\n", failed,
+				failed == 1 ? "" : "s", sum.n_targets_stopped ? ", targets stopped early" : "",
+				HX_EXIT_SAMPLES_FAILED);
+			rc = HX_EXIT_SAMPLES_FAILED;
+		}
 	}
 done:
 	free(out_dir);

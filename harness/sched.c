@@ -60,7 +60,16 @@ typedef struct tstate {
 	job *jobs;            /* this target's planned jobs [n_jobs] */
 	size_t n_jobs, next;
 	int in_flight, limit;
+	int n_answered;       /* replies that were not a transport failure */
+	int n_transport;      /* transport failures before the first such reply */
+	int stopped;          /* stopped early: nothing more is sent */
+	char transport_msg[160];
 } tstate;
+
+/* A target whose first this many requests all fail at the transport level (connection refused,
+ * DNS: after the provider's own retries) is stopped: the rest would fail the same way, each
+ * after minutes of retries. Its unsent samples stay unstored, so a re-run tries them again. */
+#define TRANSPORT_STOP_N 3
 
 typedef struct run {
 	const hx_spec *spec;
@@ -135,6 +144,16 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 	(void)rq;
 	f->resp = resp;
 	r->ts[f->j.target].in_flight--;
+	{
+		tstate *ts = &r->ts[f->j.target];
+		if (resp->err == PROV_ERR_TRANSPORT && !ts->n_answered) {
+			if (!ts->n_transport++)
+				snprintf(ts->transport_msg, sizeof ts->transport_msg, "%s",
+					resp->err_msg ? resp->err_msg : "transport error");
+		} else if (resp->err != PROV_ERR_CANCELLED) {
+			ts->n_answered++;
+		}
+	}
 	if (resp->err == PROV_ERR_CANCELLED) {
 		flight_free(f);
 		return;
@@ -345,6 +364,14 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 /* ------------------------------------------------------------ the run */
 
 
+/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a needle prompt
+ * asked for N tokens holds about N of an API model's tokens. */
+static long estimate_tokens_of(void *ud, const char *text)
+{
+	(void)ud;
+	return prov_estimate_tokens(text);
+}
+
 static long count_tokens_of(void *ud, const char *text)
 {
 	long n;
@@ -392,7 +419,7 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		so.n_needle_lengths = ss->n_needle_lengths;
 		so.needle_depths = ss->needle_depths;
 		so.needle_variant = ss->needle_variant;
-		so.count_tokens = has_tok ? count_tokens_of : NULL;
+		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
 		ts->suites[i] = suite_open(&so, serr, sizeof serr);
@@ -471,7 +498,14 @@ static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_
 			if (sum->n_errors[i])
 				fprintf(log, " %s %ld", prov_err_class_name((prov_err_class)i), sum->n_errors[i]);
 		fprintf(log, "\n");
+		for (int i = 1; i < 16 && i < PROV_ERR__COUNT; i++)
+			if (sum->n_errors[i])
+				fprintf(log, "  first %s error: %s\n", prov_err_class_name((prov_err_class)i),
+					sum->first_err[i][0] ? sum->first_err[i] : "(no message)");
 	}
+	if (sum->n_targets_stopped)
+		fprintf(log, "%d target%s stopped early (see above); run the same command again to retry "
+			"their samples\n", sum->n_targets_stopped, sum->n_targets_stopped == 1 ? "" : "s");
 	if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
 		fprintf(log, "summary unavailable: %s\n", err);
 		return;
@@ -557,6 +591,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		so.n_needle_lengths = ss->n_needle_lengths;
 		so.needle_depths = ss->needle_depths;
 		so.needle_variant = ss->needle_variant;
+		so.count_tokens = estimate_tokens_of;   /* targets with a tokenizer open their own */
 		r.suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
 		free(train);
@@ -626,7 +661,11 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	{
 		hx_hw hw;
 		char herr[256];
-		hx_hw_probe(&hw, opts->measure_bw, herr, sizeof herr);
+		int any_local = 0;
+		/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
+		for (size_t t = 0; t < spec->n_targets; t++)
+			any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
+		hx_hw_probe(&hw, opts->measure_bw && any_local, herr, sizeof herr);
 		hw_json = hx_hw_to_json(&hw);
 	}
 	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
@@ -684,13 +723,18 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		n_workers = 1;
 	if (!(workers = calloc((size_t)n_workers, sizeof *workers)))
 		goto nomem;
-	for (int i = 0; i < n_workers; i++)
-		if (pthread_create(&workers[i], NULL, score_worker, &r)) {
+	for (int i = 0; i < n_workers; i++) {
+		int rc = pthread_create(&workers[i], NULL, score_worker, &r);
+		if (rc) {
+			int want = n_workers;
 			n_workers = i;
-			snprintf(err, errlen, "cannot start scoring threads");
+			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
+				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
+				want, strerror(rc));
 			ret = HX_ENOMEM;
 			goto out;
 		}
+	}
 
 	stop_requested = 0;
 	memset(&sa, 0, sizeof sa);
@@ -768,6 +812,19 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 		}
 		for (size_t t = 0; t < spec->n_targets; t++) {
+			tstate *ts = &r.ts[t];
+			if (!ts->stopped && ts->n_transport >= TRANSPORT_STOP_N) {
+				char m[200];
+				hx_text_escape(m, sizeof m, ts->transport_msg);
+				ts->stopped = 1;
+				ts->next = ts->n_jobs;
+				prov_cancel_all(ts->p);
+				sum->n_targets_stopped++;
+				fprintf(log, "%starget %s stopped: its first %d requests failed to reach the "
+					"server: %s\n", opts->quiet ? "" : "\n", spec->targets[t].id, ts->n_transport, m);
+			}
+		}
+		for (size_t t = 0; t < spec->n_targets; t++) {
 			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
 			if (rc > 0)
 				activity += rc;
@@ -793,12 +850,20 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 			{
 				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
+					"") : suite_strerror(f->score_rc);
 				sum->n_done++;
-				if (e)
-					sum->n_errors[e < 16 ? e : 0]++;
-				else
+				if (e) {
+					e = e < 16 ? e : 0;
+					sum->n_errors[e]++;
+					if (!sum->first_err[e][0])
+						hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ?
+							msg : "(no message)");
+				} else {
 					sum->n_scored++;
-				hx_progress_add(prog, 1, e ? 1 : 0);
+				}
+				hx_progress_sample(prog, spec->targets[f->j.target].id,
+					spec->suites[f->j.suite].name, (long)f->resp->n_tokens_out, msg);
 			}
 			flight_free(f);
 		}

@@ -10,7 +10,10 @@
 
 #include "providers/provider_impl.h"
 
-#define ACC_MAX_TEXT (64u << 20)
+#define ACC_MAX_TEXT_MIB 64
+#define ACC_MAX_TEXT ((size_t)ACC_MAX_TEXT_MIB << 20)
+#define TB_STR_(x) #x
+#define TB_STR(x) TB_STR_(x)
 
 void prov_acc_init(prov_acc *a)
 {
@@ -70,10 +73,63 @@ static int add_text(prov_buf *b, const char *s)
 	return s && *s ? prov_buf_add(b, s, strlen(s)) : 0;
 }
 
+/* cJSON decodes the escape \u0000 into a NUL byte, which ends the C string there: a completion
+ * holding one would be cut silently. Such escapes (and only escapes: "\\u0000" is the text
+ * backslash-u-0000) are rewritten to \uFFFD, the replacement character, before parsing.
+ * Returns a copy of p[0..n) when it held one (caller frees), NULL when it held none or on
+ * out-of-memory (*oom set). */
+static char *nul_escapes_replaced(const char *p, size_t n, int *oom)
+{
+	char *q = NULL;
+	*oom = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *src = pass ? q : p;
+		int found = 0;
+		for (size_t i = 0; i + 1 < n && !(found && !pass); i++) {
+			if (src[i] != '\\')
+				continue;
+			if (src[i + 1] == 'u' && i + 6 <= n && !memcmp(src + i + 2, "0000", 4)) {
+				found = 1;
+				if (pass)
+					memcpy(q + i + 2, "FFFD", 4);
+			}
+			i++;   /* the escaped character never starts another escape */
+		}
+		if (!pass) {
+			if (!found)
+				return NULL;
+			if (!(q = malloc(n + 1))) {
+				*oom = 1;
+				return NULL;
+			}
+			memcpy(q, p, n);
+			q[n] = '\0';
+		}
+	}
+	return q;
+}
+
+/* Appends answer or reasoning text; past the answer-size cap the reply fails saying so. */
+static int add_answer(prov_acc *a, prov_buf *b, const char *s)
+{
+	int rc = add_text(b, s);
+	if (rc == PROV_EIO)
+		acc_fail(a, PROV_ERR_PARSE, "answer over the answer-size cap of "
+			TB_STR(ACC_MAX_TEXT_MIB) " MiB");
+	else if (rc)
+		acc_fail(a, PROV_ERR_PARSE, "out of memory reading the response");
+	return rc;
+}
+
 static cJSON *parse_json(prov_acc *a, const char *p, size_t n)
 {
-	cJSON *j = cJSON_ParseWithLength(p, n);
-	if (!j)
+	int oom;
+	char *fixed = nul_escapes_replaced(p, n, &oom);
+	cJSON *j = oom ? NULL : cJSON_ParseWithLength(fixed ? fixed : p, n);
+	free(fixed);
+	if (oom)
+		acc_fail(a, PROV_ERR_PARSE, "out of memory reading the response");
+	else if (!j)
 		acc_fail(a, PROV_ERR_PARSE, "malformed JSON in the response");
 	return j;
 }
@@ -118,12 +174,35 @@ static char *system_text(const prov_req *rq)
 	return b.p;
 }
 
-static cJSON *stop_json(const prov_req *rq)
+/* Vendors' documented limits on stop strings per request: OpenAI Chat Completions "up to 4"
+ * (also Mistral and most compatible servers), Gemini generationConfig.stopSequences "up to 5".
+ * Anthropic and Ollama document none. */
+#define OPENAI_MAX_STOP 4
+#define GEMINI_MAX_STOP 5
+
+/* The first max (0: all) of the request's stop strings as a JSON array. */
+static cJSON *stop_json(const prov_req *rq, size_t max)
 {
 	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < rq->n_stop; i++)
+	for (size_t i = 0; arr && i < rq->n_stop && (!max || i < max); i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(rq->stop[i]));
 	return arr;
+}
+
+int prov_stop_cut(char *text, char *const *stop, size_t n)
+{
+	char *first = NULL;
+	if (!text)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char *at;
+		if (stop[i] && stop[i][0] && (at = strstr(text, stop[i])) && (!first || at < first))
+			first = at;
+	}
+	if (!first)
+		return 0;
+	*first = '\0';
+	return 1;
 }
 
 static char *finish_body(cJSON *o)
@@ -160,7 +239,7 @@ static char *openai_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(o, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(o, "stop", stop_json(rq));
+		cJSON_AddItemToObject(o, "stop", stop_json(rq, OPENAI_MAX_STOP));
 	if (c->reasoning_effort)
 		cJSON_AddStringToObject(o, "reasoning_effort", c->reasoning_effort);
 	if (c->stream) {
@@ -198,7 +277,7 @@ static char *anthropic_build(const prov_api_cfg *c, const prov_req *rq, prov_buf
 	}
 	cJSON_AddNumberToObject(o, "max_tokens", max);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(o, "stop_sequences", stop_json(rq));
+		cJSON_AddItemToObject(o, "stop_sequences", stop_json(rq, 0));
 	if (c->stream)
 		cJSON_AddBoolToObject(o, "stream", 1);
 	free(sys);
@@ -251,7 +330,7 @@ static char *gemini_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(gc, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(gc, "stopSequences", stop_json(rq));
+		cJSON_AddItemToObject(gc, "stopSequences", stop_json(rq, GEMINI_MAX_STOP));
 	if (c->thinking_budget != 0) {
 		cJSON *tc = cJSON_AddObjectToObject(gc, "thinkingConfig");
 		cJSON_AddNumberToObject(tc, "thinkingBudget", c->thinking_budget < 0 ? -1 : c->thinking_budget);
@@ -284,7 +363,7 @@ static char *ollama_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *u
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(opt, "seed", (double)rq->seed);
 	if (rq->n_stop)
-		cJSON_AddItemToObject(opt, "stop", stop_json(rq));
+		cJSON_AddItemToObject(opt, "stop", stop_json(rq, 0));
 	return finish_body(o);
 fail:
 	cJSON_Delete(o);
@@ -317,7 +396,7 @@ static int openai_choice(prov_acc *a, const cJSON *ch, const char *part)
 		const char *r = jstr(d, "reasoning_content");
 		if (!r)
 			r = jstr(d, "reasoning");
-		if ((rc = add_text(&a->reasoning, r)) || (rc = add_text(&a->text, jstr(d, "content"))))
+		if ((rc = add_answer(a, &a->reasoning, r)) || (rc = add_answer(a, &a->text, jstr(d, "content"))))
 			return rc;
 		if (jstr(d, "refusal"))
 			acc_fail(a, PROV_ERR_CONTENT_FILTER, jstr(d, "refusal"));
@@ -424,9 +503,9 @@ static int anthropic_content(prov_acc *a, const cJSON *blocks)
 	cJSON_ArrayForEach(b, blocks) {
 		const char *t = jstr(b, "type");
 		if (t && !strcmp(t, "text"))
-			rc = add_text(&a->text, jstr(b, "text"));
+			rc = add_answer(a, &a->text, jstr(b, "text"));
 		else if (t && !strcmp(t, "thinking"))
-			rc = add_text(&a->reasoning, jstr(b, "thinking"));
+			rc = add_answer(a, &a->reasoning, jstr(b, "thinking"));
 		if (rc)
 			return rc;
 	}
@@ -471,9 +550,9 @@ static int anthropic_event(prov_acc *a, const char *event, const char *data, siz
 	} else if (!strcmp(t, "content_block_delta") && (d = jget(j, "delta"))) {
 		const char *dt = jstr(d, "type");
 		if (dt && !strcmp(dt, "text_delta"))
-			rc = add_text(&a->text, jstr(d, "text"));
+			rc = add_answer(a, &a->text, jstr(d, "text"));
 		else if (dt && !strcmp(dt, "thinking_delta"))
-			rc = add_text(&a->reasoning, jstr(d, "thinking"));
+			rc = add_answer(a, &a->reasoning, jstr(d, "thinking"));
 	} else if (!strcmp(t, "message_delta")) {
 		const char *sr = jstr(jget(j, "delta"), "stop_reason");
 		if (sr)
@@ -539,7 +618,7 @@ static int gemini_chunk(prov_acc *a, const cJSON *j)
 	c = cJSON_GetArrayItem(jget(j, "candidates"), 0);
 	cJSON_ArrayForEach(p, jget(jget(c, "content"), "parts")) {
 		const char *text = jstr(p, "text");
-		rc = add_text(cJSON_IsTrue(jget(p, "thought")) ? &a->reasoning : &a->text, text);
+		rc = add_answer(a, cJSON_IsTrue(jget(p, "thought")) ? &a->reasoning : &a->text, text);
 		if (rc)
 			return rc;
 	}
@@ -598,8 +677,8 @@ static int ollama_chunk(prov_acc *a, const cJSON *j)
 		prov_acc_error(a, 0, jstr(j, "error"), j);
 		return PROV_EIO;
 	}
-	if ((rc = add_text(&a->reasoning, jstr(m, "thinking"))) ||
-	    (rc = add_text(&a->text, jstr(m, "content"))))
+	if ((rc = add_answer(a, &a->reasoning, jstr(m, "thinking"))) ||
+	    (rc = add_answer(a, &a->text, jstr(m, "content"))))
 		return rc;
 	if (cJSON_IsTrue(jget(j, "done"))) {
 		const char *dr = jstr(j, "done_reason");
@@ -711,17 +790,17 @@ int prov_acc_finish_other(prov_acc *a)
 
 const prov_dialect prov_dialect_openai = {
 	"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "Authorization: Bearer ", NULL, 0,
-	openai_build, openai_event, openai_body,
+	openai_build, openai_event, openai_body, OPENAI_MAX_STOP,
 };
 const prov_dialect prov_dialect_anthropic = {
 	"anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "x-api-key: ",
-	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body,
+	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body, 0,
 };
 const prov_dialect prov_dialect_gemini = {
 	"gemini", "https://generativelanguage.googleapis.com", "GEMINI_API_KEY", "x-goog-api-key: ",
-	NULL, 0, gemini_build, gemini_event, gemini_body,
+	NULL, 0, gemini_build, gemini_event, gemini_body, GEMINI_MAX_STOP,
 };
 const prov_dialect prov_dialect_ollama = {
 	"ollama", "http://127.0.0.1:11434", NULL, NULL, NULL, 1,
-	ollama_build, ollama_event, ollama_body,
+	ollama_build, ollama_event, ollama_body, 0,
 };

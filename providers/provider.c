@@ -1,5 +1,6 @@
 /* providers/provider.c — the provider registry, dispatch through each kind's vtable, and the
  * request / response helpers every provider and suite shares. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,28 @@ void prov_log_emit(int level, const char *msg)
 {
 	if (prov_log_on(level))
 		log_fn(log_ud, level, msg);
+}
+
+long prov_estimate_tokens(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	long n = 0;
+	if (!p)
+		return 0;
+	while (*p) {
+		size_t len = 0;
+		if (isalpha(*p) || *p >= 0x80) {
+			while (isalpha(*p) || *p >= 0x80)
+				p++, len++;
+			n += 1 + (long)((len - 1) / 8);
+		} else if (isdigit(*p)) {
+			while (isdigit(*p))
+				p++, len++;
+			n += (long)((len + 2) / 3);
+		} else {
+			n += !isspace(*p);
+			p++;
+		}
+	}
+	return n;
 }

@@ -114,6 +114,13 @@ typedef struct prov_info {
 /* The known provider kinds; *n receives the count. Ownership: static table. */
 const prov_info *prov_list(size_t *n);
 
+/* An estimate of how many tokens a BPE tokenizer of a current API model (cl100k / o200k style)
+ * makes of text, for targets whose tokenizer is not at hand: a word of letters is a token (one
+ * more per 8 letters past the first), digits go in groups of 3, every other visible byte is a
+ * token, white space joins the next token. English prose comes out at about 5.5 bytes a token
+ * where the old 4-bytes-a-token rule left prompts a third short. Ownership: reads text. */
+long prov_estimate_tokens(const char *text);
+
 /* Opens a provider for one target. On failure returns NULL and writes one line naming the
  * file, line or option into err. Ownership: caller closes with prov_close. */
 prov *prov_open(const prov_target *t, char *err, size_t errlen);

@@ -195,7 +195,15 @@ typedef struct prov_dialect {
 	int (*event)(prov_acc *a, const char *event, const char *data, size_t n);
 	/* A whole non-streamed 2xx body. */
 	int (*body)(prov_acc *a, const char *body, size_t n);
+	/* Stop strings the vendor accepts in one request, 0 = no limit: build sends the first
+	 * max_stop, the rest are applied to the answer by prov_stop_cut. */
+	size_t max_stop;
 } prov_dialect;
+
+/* Cuts text at the earliest occurrence of any of stop[0..n) (empty strings ignored), as a
+ * server applies its stop strings: the stop string itself is not kept. Returns 1 when it cut.
+ * Ownership: writes a NUL into text, nothing else. */
+int prov_stop_cut(char *text, char *const *stop, size_t n);
 
 extern const prov_dialect prov_dialect_openai, prov_dialect_anthropic, prov_dialect_gemini,
 	prov_dialect_ollama;

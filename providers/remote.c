@@ -17,7 +17,8 @@
 #include "providers/provider_impl.h"
 
 #define BODY_MAX_BYTES (8u << 20)     /* a whole or error body larger than this is refused */
-#define EVENT_MAX_BYTES (4u << 20)
+#define EVENT_MAX_MIB 4
+#define EVENT_MAX_BYTES ((unsigned)EVENT_MAX_MIB << 20)
 
 typedef struct remote remote;
 
@@ -47,6 +48,7 @@ typedef struct flight {
 	                           * them on every reply, so on a 5xx they would stretch the wait) */
 	prov_err_class abort_class;
 	char abort_msg[128];
+	char curl_err[CURL_ERROR_SIZE];   /* libcurl's detail ("Failed to connect to H port P ...") */
 	int cancelled;
 	double est_tokens;        /* tokens this attempt was charged to the tpm bucket */
 } flight;
@@ -81,17 +83,23 @@ static double rnd01(remote *r)
 }
 
 /* Replaces every copy of the key in s (a server that echoes it back in an error message or an
- * answer) by "[redacted]" in place (a key shorter than that mark is not searched for). A text
- * cut short inside a copy (a capped message or log line) ends in a prefix of the key: a prefix
- * of 6 bytes or more is cut off too, and marked when there is room. */
+ * answer) in place: by "[redacted]" when the key is at least that long, else by as many '*' as
+ * the key has bytes, so s never grows (keys of 4 bytes or more; a shorter one would match
+ * ordinary words). A text cut short inside a copy (a capped message or log line) ends in a
+ * prefix of the key: a prefix of 6 bytes or more is cut off too, and marked when there is
+ * room. */
 static char *scrub_key(const remote *r, char *s)
 {
 	static const char mark[] = "[redacted]";
 	size_t kn = r->key ? strlen(r->key) : 0, len;
 	char *at;
-	if (!s || kn < sizeof mark - 1)
+	if (!s || kn < 4)
 		return s;
 	while ((at = strstr(s, r->key))) {
+		if (kn < sizeof mark - 1) {
+			memset(at, '*', kn);
+			continue;
+		}
 		memcpy(at, mark, sizeof mark - 1);
 		memmove(at + sizeof mark - 1, at + kn, strlen(at + kn) + 1);
 	}
@@ -168,6 +176,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	remote *r = calloc(1, sizeof *r);
 	cJSON *o = NULL;
 	char *key_env = NULL;
+	int no_key = 0;
 	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
 	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000, rpm = 0, tpm = 0;
 	const char *key;
@@ -188,8 +197,12 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		}
 		if (prov_opt_check_keys(o, opt_keys, d->name, err, errlen))
 			goto fail;
+		{
+			const cJSON *ke = cJSON_GetObjectItemCaseSensitive(o, "key_env");
+			no_key = cJSON_IsString(ke) && !ke->valuestring[0];
+		}
 		if (prov_opt_str(o, "base_url", &r->base_url, err, errlen) ||
-		    prov_opt_str(o, "key_env", &key_env, err, errlen) ||
+		    (!no_key && prov_opt_str(o, "key_env", &key_env, err, errlen)) ||
 		    prov_opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
 		    prov_opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
 		    prov_opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
@@ -214,7 +227,13 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	}
 	if (!(r->model = strdup(t->model)))
 		goto oom;
-	if (key_env || d->default_key_env) {
+	/* "key_env": "" or "none": a server that takes no key (a local vLLM, llama.cpp server). */
+	if (key_env && !strcmp(key_env, "none")) {
+		free(key_env);
+		key_env = NULL;
+		no_key = 1;
+	}
+	if (!no_key && (key_env || d->default_key_env)) {
 		const char *env = key_env ? key_env : d->default_key_env;
 		key = getenv(env);
 		/* Gemini's own tools also read GOOGLE_API_KEY. */
@@ -264,8 +283,8 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	curl_multi_setopt(r->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
 	rlog(r, PROV_LOG_INFO, "%s, model %s, %s, key from %s, in flight %d, rpm %g, tpm %g, "
 		"retries %d, price in/out/cached %g/%g/%g per M", r->base_url, r->model,
-		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : d->default_key_env ?
-		d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
+		r->cfg.stream ? "streamed" : "not streamed", key_env ? key_env : !no_key &&
+		d->default_key_env ? d->default_key_env : "(none)", r->max_in_flight, rpm, tpm, r->max_retries,
 		r->price.input_per_mtok, r->price.output_per_mtok, r->price.cached_input_per_mtok);
 	cJSON_Delete(o);
 	free(key_env);
@@ -345,13 +364,14 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 		rc = f->r->d->ndjson ? prov_ndjson_feed(&f->nd, p, n) : prov_sse_feed(&f->sse, p, n);
 		if (rc == PROV_EIO && !f->acc.err)
 			f->abort_class = PROV_ERR_PARSE,
-			snprintf(f->abort_msg, sizeof f->abort_msg, "stream line over %u bytes", EVENT_MAX_BYTES);
+			snprintf(f->abort_msg, sizeof f->abort_msg, "stream event over the per-event "
+				"size cap of %d MiB", EVENT_MAX_MIB);
 	} else {
 		rc = prov_buf_add(&f->raw, p, n);
 		if (rc)
 			f->abort_class = PROV_ERR_PARSE,
-			snprintf(f->abort_msg, sizeof f->abort_msg, "HTTP %ld body over %u bytes", f->status,
-				BODY_MAX_BYTES);
+			snprintf(f->abort_msg, sizeof f->abort_msg, "HTTP %ld body over the body-size "
+				"cap of %u MiB", f->status, BODY_MAX_BYTES >> 20);
 	}
 	return rc ? 0 : n;
 }
@@ -483,8 +503,13 @@ static int flight_start(remote *r, flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	f->curl_err[0] = '\0';
+	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->curl_err);
 	curl_easy_setopt(f->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection to learn whether it multiplexes pays only where HTTP/2 may be
+	 * offered (TLS with ALPN); on plain http:// it is HTTP/1.1 and the wait serialises every
+	 * request behind the first connection. */
+	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, strncmp(r->base_url, "https://", 8) ? 0L : 1L);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(f->easy, CURLOPT_TCP_NODELAY, 1L);
@@ -534,6 +559,10 @@ static void flight_deliver(remote *r, flight *f)
 			resp->err_msg = scrub_key(r, strdup(a->err_msg));
 		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
 			resp->text = scrub_key(r, strdup(prov_buf_str(&a->text)));
+		/* Stop strings past the vendor's limit were not sent: applied here. */
+		if (resp->text && r->d->max_stop && f->rq.n_stop > r->d->max_stop &&
+		    prov_stop_cut(resp->text, f->rq.stop + r->d->max_stop, f->rq.n_stop - r->d->max_stop))
+			snprintf(a->finish, sizeof a->finish, "stop");
 		if (a->reasoning.len)
 			resp->reasoning = scrub_key(r, strdup(prov_buf_str(&a->reasoning)));
 		if (a->finish[0])
@@ -593,7 +622,8 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		snprintf(a->err_msg, sizeof a->err_msg, "%s", f->abort_msg);
 	} else if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && a->err)) {
 		a->err = cc == CURLE_OPERATION_TIMEDOUT ? PROV_ERR_TIMEOUT : PROV_ERR_TRANSPORT;
-		snprintf(a->err_msg, sizeof a->err_msg, "%s", curl_easy_strerror(cc));
+		snprintf(a->err_msg, sizeof a->err_msg, "%s", f->curl_err[0] ? f->curl_err :
+			curl_easy_strerror(cc));
 	} else if (f->status < 200 || f->status >= 300) {
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
 		if (prov_log_on(PROV_LOG_DEBUG))
@@ -607,9 +637,14 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		int rc = r->d->ndjson ? prov_ndjson_finish(&f->nd) : prov_sse_finish(&f->sse);
 		if (!rc)
 			prov_acc_finish_other(a);
-		if (!a->err && !a->complete) {
-			a->err = PROV_ERR_PARSE;
-			snprintf(a->err_msg, sizeof a->err_msg, "stream ended before its end marker");
+		/* The connection closed before the end marker: a cut (a proxy's or server's restart,
+		 * a dropped connection), retried like any transport failure. An error event the server
+		 * sent (or a malformed event before the end) keeps its own class; a half event cut by
+		 * the close is part of the cut. */
+		if (!a->complete && (!a->err || (a->err == PROV_ERR_PARSE && rc))) {
+			a->err = PROV_ERR_TRANSPORT;
+			snprintf(a->err_msg, sizeof a->err_msg, "stream ended before its end marker "
+				"(connection closed after %zu bytes of answer)", a->text.len + a->reasoning.len);
 		}
 	}
 	if (f->cancelled) {

@@ -2,9 +2,11 @@
  * listens on an ephemeral 127.0.0.1 port in its own thread and answers the n-th request with
  * the n-th step of a script (the last step repeats), replaying fixture bodies and injecting
  * faults: any status and headers, reset mid-body, graceful close mid-body, slow trickle, accept
- * and never answer. One poll() loop serves up to MOCK_MAX_CONN connections at once on
- * non-blocking sockets; MOCK_FULL replies carry Content-Length and keep the connection alive,
- * fault replies end by closing it (as a failing server would). Header-only. */
+ * and never answer, hold replies until a number of requests wait at once. One poll() loop serves
+ * up to MOCK_MAX_CONN connections at once on non-blocking sockets; MOCK_FULL replies carry
+ * Content-Length and keep the connection alive, MOCK_FULL_CLOSE replies close it after the body
+ * (an HTTP/1.1 server without keep-alive), fault replies end by closing it (as a failing server
+ * would). Header-only. */
 #ifndef TB_MOCK_H
 #define TB_MOCK_H
 
@@ -20,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MOCK_FULL, MOCK_RESET_MID, MOCK_CLOSE_MID, MOCK_TRICKLE, MOCK_SILENT };
+enum { MOCK_FULL, MOCK_RESET_MID, MOCK_CLOSE_MID, MOCK_TRICKLE, MOCK_SILENT, MOCK_FULL_CLOSE };
 
 #define MOCK_MAX_CONN 1024
 #define MOCK_IN_BYTES 65536   /* a request larger than this is cut (last_request keeps 8 KB) */
@@ -46,6 +48,8 @@ typedef struct mock_conn {
 	size_t body_len;          /* bytes of body to send (half of it for the *_MID faults) */
 	size_t off;               /* bytes of head + body sent */
 	int writing, mode, trickle_ms, silent;
+	int held;                 /* a gathered reply not yet released */
+	double held_since_ms;
 	double next_ms;           /* MOCK_TRICKLE: when the next piece may go */
 } mock_conn;
 
@@ -61,6 +65,12 @@ typedef struct mock_server {
 	int n_conns;               /* slots in use at the front, some possibly free */
 	int n_busy, max_busy;      /* replies being written now; the most at once */
 	int n_open, max_open;      /* connections open now; the most at once */
+	int gather, gather_ms;     /* > 0: every reply is held until this many requests are held at
+	                            * once (all then go together), or until gather_ms passed since
+	                            * the oldest held one arrived (see mock_start_gather) */
+	int n_held;
+	int max_held;              /* the most requests held at once */
+	int n_gather_timeouts;     /* releases by gather_ms, not by the count */
 } mock_server;
 
 static double mock_now_ms(void)
@@ -74,7 +84,10 @@ static void mock_conn_close(mock_server *m, mock_conn *c, int reset)
 {
 	if (c->writing)
 		m->n_busy--;
+	if (c->held)
+		m->n_held--;
 	c->writing = 0;
+	c->held = 0;
 	if (reset) {
 		struct linger lg = { 1, 0 };
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -104,7 +117,10 @@ static void mock_begin_reply(mock_server *m, mock_conn *c, size_t req_len)
 	c->trickle_ms = s->trickle_ms;
 	c->body = s->body;
 	c->body_len = s->body ? (s->body_len ? s->body_len : strlen(s->body)) : 0;
-	if (s->mode == MOCK_FULL)
+	if (s->mode == MOCK_FULL_CLOSE)
+		snprintf(c->head, sizeof c->head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
+			"Connection: close\r\n%s\r\n", s->status, c->body_len, s->headers ? s->headers : "");
+	else if (s->mode == MOCK_FULL)
 		snprintf(c->head, sizeof c->head, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
 			s->status, c->body_len, s->headers ? s->headers : "");
 	else
@@ -118,6 +134,31 @@ static void mock_begin_reply(mock_server *m, mock_conn *c, size_t req_len)
 	c->next_ms = 0;
 	if (++m->n_busy > m->max_busy)
 		m->max_busy = m->n_busy;
+	if (m->gather > 0) {
+		c->held = 1;
+		c->held_since_ms = mock_now_ms();
+		if (++m->n_held > m->max_held)
+			m->max_held = m->n_held;
+	}
+}
+
+/* Releases every held reply once enough are held, or the oldest has waited gather_ms. */
+static void mock_release_held(mock_server *m, double now)
+{
+	int by_time = 0;
+	if (!m->n_held)
+		return;
+	for (int i = 0; i < m->n_conns; i++)
+		if (m->conns[i].fd >= 0 && m->conns[i].held &&
+		    now - m->conns[i].held_since_ms >= m->gather_ms)
+			by_time = 1;
+	if (m->n_held < m->gather && !by_time)
+		return;
+	if (m->n_held < m->gather)
+		m->n_gather_timeouts++;
+	for (int i = 0; i < m->n_conns; i++)
+		m->conns[i].held = 0;
+	m->n_held = 0;
 }
 
 /* Length of the complete request at the front of c->in, or 0 while it is incomplete. */
@@ -244,7 +285,9 @@ static void *mock_main(void *arg)
 				continue;
 			pf[n].fd = c->fd;
 			pf[n].events = POLLIN;
-			if (c->writing && c->mode == MOCK_TRICKLE && c->off >= c->head_len && now < c->next_ms) {
+			if (c->held) {
+				timeout = 5 < timeout ? 5 : timeout;
+			} else if (c->writing && c->mode == MOCK_TRICKLE && c->off >= c->head_len && now < c->next_ms) {
 				int w = (int)(c->next_ms - now) + 1;
 				timeout = w < timeout ? w : timeout;
 			} else if (c->writing) {
@@ -263,9 +306,11 @@ static void *mock_main(void *arg)
 				continue;
 			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
 				mock_on_readable(m, c);
-			if (c->fd >= 0 && c->writing)
+			mock_release_held(m, now);
+			if (c->fd >= 0 && c->writing && !c->held)
 				mock_on_writable(m, c, now);
 		}
+		mock_release_held(m, mock_now_ms());
 		if (pf[0].revents & POLLIN)
 			mock_accept_all(m);
 	}
@@ -277,14 +322,28 @@ static void *mock_main(void *arg)
 	return NULL;
 }
 
+static int mock_start_gather(mock_server *m, const mock_step *steps, int n_steps, int gather,
+	int gather_ms);
+
 /* Starts the server; returns 0, or -1 when no socket could be bound. */
-static int mock_start(mock_server *m, const mock_step *steps, int n_steps)
+static inline int mock_start(mock_server *m, const mock_step *steps, int n_steps)
+{
+	return mock_start_gather(m, steps, n_steps, 0, 0);
+}
+
+/* mock_start whose replies are held until `gather` requests wait at once, or the oldest has
+ * waited gather_ms (a release by time is counted in n_gather_timeouts): a server that answers
+ * only when it sees the client's whole concurrency. */
+static int mock_start_gather(mock_server *m, const mock_step *steps, int n_steps, int gather,
+	int gather_ms)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof a;
 	memset(m, 0, sizeof *m);
 	m->steps = steps;
 	m->n_steps = n_steps;
+	m->gather = gather;
+	m->gather_ms = gather_ms;
 	if (!(m->conns = calloc(MOCK_MAX_CONN, sizeof *m->conns)))
 		return -1;
 	for (int i = 0; i < MOCK_MAX_CONN; i++)

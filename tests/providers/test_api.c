@@ -266,6 +266,25 @@ static void test_malformed_json_is_a_bad_response(void)
 	}
 }
 
+/* A \u0000 escape inside a completion used to end the text there (cJSON's strings are C
+ * strings): it becomes U+FFFD and the rest is kept; an escaped backslash before "u0000" is
+ * text and stays as it is. */
+static void test_nul_escape_in_a_completion_does_not_cut_it(void)
+{
+	static const char ev[] = "{\"choices\":[{\"delta\":{\"content\":\"ab\\u0000cd \\\\u0000 e\"}}]}";
+	static const char body[] = "{\"choices\":[{\"message\":{\"content\":\"x\\u0000y\"},"
+		"\"finish_reason\":\"stop\"}]}";
+	prov_acc a;
+	prov_acc_init(&a);
+	TB_CHECK((OA)->event(&a, NULL, ev, strlen(ev)) == 0);
+	TB_CHECK_STR(prov_buf_str(&a.text), "ab\xEF\xBF\xBD" "cd \\u0000 e");
+	prov_acc_release(&a);
+	prov_acc_init(&a);
+	TB_CHECK((OA)->body(&a, body, strlen(body)) == 0);
+	TB_CHECK_STR(prov_buf_str(&a.text), "x\xEF\xBF\xBDy");
+	prov_acc_release(&a);
+}
+
 static void test_http_error_with_non_json_body_still_classifies(void)
 {
 	prov_acc a;
@@ -354,13 +373,65 @@ static void test_request_bodies_follow_each_dialect(void)
 	prov_buf_release(&url);
 }
 
+/* No request carries more stop strings than its vendor accepts (OpenAI 4, Gemini 5); Anthropic
+ * and Ollama document no limit and get all. prov_stop_cut applies the rest to the answer. */
+static void test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side(void)
+{
+	static char *stops[7] = { "s1", "s2", "s3", "s4", "s5", "s6", "s7" };
+	static const struct { const prov_dialect *d; const char *path[2]; int want; } c[] = {
+		{ OA, { "stop", NULL }, 4 }, { GE, { "generationConfig", "stopSequences" }, 5 },
+		{ AN, { "stop_sequences", NULL }, 7 }, { OL, { "options", "stop" }, 7 },
+	};
+	prov_api_cfg cfg = { .base_url = "http://h", .model = "m", .stream = 1 };
+	char text[] = "one s7 two s5 three";
+	for (size_t i = 0; i < 4; i++) {
+		prov_req rq = sample_req();
+		prov_buf url = { .max_bytes = 4096 };
+		char *body;
+		cJSON *j, *arr;
+		rq.stop = stops;
+		rq.n_stop = 7;
+		body = (c[i].d)->build(&cfg, &rq, &url);
+		TB_REQUIRE(body && (j = cJSON_Parse(body)));
+		arr = cJSON_GetObjectItemCaseSensitive(j, c[i].path[0]);
+		if (c[i].path[1])
+			arr = cJSON_GetObjectItemCaseSensitive(arr, c[i].path[1]);
+		TB_CHECK_INT(cJSON_GetArraySize(arr), c[i].want);
+		TB_CHECK_INT((c[i].d)->max_stop == 0 ? 7 : (int)(c[i].d)->max_stop, c[i].want);
+		cJSON_Delete(j);
+		free(body);
+		prov_buf_release(&url);
+	}
+	TB_CHECK_INT(prov_stop_cut(text, stops + 4, 3), 1);
+	TB_CHECK_STR(text, "one ");
+	TB_CHECK_INT(prov_stop_cut(text, stops, 4), 0);
+}
+
+/* The token estimate for targets without a tokenizer counts as a BPE tokenizer of an API model
+ * does on plain prose (a common word with its space is one token): the needle suite's sentences
+ * come out at about 5.5 bytes a token, not the 4 that left remote needle prompts at 353 of 512
+ * tokens. */
+static void test_token_estimate_counts_words_not_bytes(void)
+{
+	const char *s = "The old miller carried the small boats before the market opened. ";
+	TB_CHECK_INT(prov_estimate_tokens(s), 12);            /* 11 words and the full stop */
+	TB_CHECK_INT(prov_estimate_tokens("In 2026, 1234567 cats."), 9);  /* In 202 6 , 123 456 7 cats . */
+	TB_CHECK_INT(prov_estimate_tokens("internationalization"), 3);
+	TB_CHECK_INT(prov_estimate_tokens(""), 0);
+	TB_CHECK_INT(prov_estimate_tokens(NULL), 0);
+	TB_CHECK(strlen(s) / (double)prov_estimate_tokens(s) > 5.0);
+}
+
 int main(void)
 {
 	TB_RUN(test_dialects_read_every_fixture);
 	TB_RUN(test_fixture_table_covers_the_shared_folder);
 	TB_RUN(test_truncated_streams_are_not_complete);
 	TB_RUN(test_malformed_json_is_a_bad_response);
+	TB_RUN(test_nul_escape_in_a_completion_does_not_cut_it);
 	TB_RUN(test_http_error_with_non_json_body_still_classifies);
 	TB_RUN(test_request_bodies_follow_each_dialect);
+	TB_RUN(test_token_estimate_counts_words_not_bytes);
+	TB_RUN(test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side);
 	return tb_test_end();
 }

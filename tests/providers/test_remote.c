@@ -259,13 +259,19 @@ static void test_faults_end_in_their_error_class(void)
 			  "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
 			  "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 	memset(big, 'x', sizeof big);
-	struct { mock_step s; const char *opt; prov_err_class c; } f[] = {
-		{ { 200, NULL, sse, 0, MOCK_RESET_MID, 0 }, NULL, PROV_ERR_TRANSPORT },
-		{ { 200, NULL, sse, 0, MOCK_CLOSE_MID, 0 }, NULL, PROV_ERR_PARSE },
-		{ { 200, NULL, "data: {\"choices\": [\n\n", 0, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE },
-		{ { 200, NULL, NULL, 0, MOCK_SILENT, 0 }, "\"first_byte_timeout_ms\": 150", PROV_ERR_TIMEOUT },
-		{ { 200, NULL, sse, 0, MOCK_TRICKLE, 100 }, "\"idle_timeout_ms\": 30", PROV_ERR_TIMEOUT },
-		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, "\"stream\": false", PROV_ERR_PARSE },
+	struct { mock_step s; const char *opt; prov_err_class c; const char *msg; } f[] = {
+		{ { 200, NULL, sse, 0, MOCK_RESET_MID, 0 }, NULL, PROV_ERR_TRANSPORT, NULL },
+		/* a cut stream is a transport failure (retried), not a bad reply */
+		{ { 200, NULL, sse, 0, MOCK_CLOSE_MID, 0 }, NULL, PROV_ERR_TRANSPORT, "end marker" },
+		{ { 200, NULL, sse, 94, MOCK_FULL, 0 }, NULL, PROV_ERR_TRANSPORT, "end marker" },
+		{ { 200, NULL, "data: {\"choices\": [\n\n", 0, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE, NULL },
+		{ { 200, NULL, NULL, 0, MOCK_SILENT, 0 }, "\"first_byte_timeout_ms\": 150", PROV_ERR_TIMEOUT,
+			NULL },
+		{ { 200, NULL, sse, 0, MOCK_TRICKLE, 100 }, "\"idle_timeout_ms\": 30", PROV_ERR_TIMEOUT, NULL },
+		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, "\"stream\": false", PROV_ERR_PARSE,
+			"body-size cap of 8 MiB" },
+		{ { 200, NULL, big, sizeof big, MOCK_FULL, 0 }, NULL, PROV_ERR_PARSE,
+			"per-event size cap of 4 MiB" },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		mock_server m;
@@ -280,7 +286,109 @@ static void test_faults_end_in_their_error_class(void)
 			printf("  fault %zu: %s (%s)\n", i, prov_err_class_name(r->err), r->err_msg ? r->err_msg : "");
 		TB_CHECK_INT(r->err, f[i].c);
 		TB_CHECK(r->err_msg && r->err_msg[0] && !strchr(r->err_msg, '\n'));
+		TB_CHECK(!f[i].msg || (r->err_msg && strstr(r->err_msg, f[i].msg)));
 		prov_resp_free(r);
+	}
+}
+
+/* A stream cut at an event boundary, or one that ends without its end marker, is tried again
+ * and the second, whole answer is the one handed back. */
+static void test_cut_stream_is_retried(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	static const int cut_mode[] = { MOCK_FULL, MOCK_FULL_CLOSE };
+	for (int i = 0; i < 2; i++) {
+		mock_server m;
+		/* 47 bytes: exactly the first event */
+		mock_step s[2] = { { 200, NULL, sse, 47, cut_mode[i], 0 }, { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+		char err[256];
+		prov_resp *r;
+		TB_REQUIRE(mock_start(&m, s, 2) == 0);
+		r = run_one("openai", &m, "\"max_retries\": 2", err, sizeof err);
+		mock_stop(&m);
+		TB_REQUIRE(r);
+		TB_CHECK_INT(r->err, PROV_ERR_NONE);
+		TB_CHECK_STR(r->text, "ab");
+		TB_CHECK_INT(r->attempts, 2);
+		prov_resp_free(r);
+	}
+}
+
+/* OpenAI takes 4 stop strings: a request with 6 sends 4 and the 5th still ends the answer. */
+static void test_stop_strings_past_the_vendor_limit_cut_the_answer(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
+	static char *stops[6] = { "x1", "x2", "x3", "x4", "b", "zz" };
+	mock_server m;
+	mock_step s[1] = { { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+	char opts[256], err[256];
+	prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	TB_REQUIRE(mock_start(&m, s, 1) == 0);
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": "
+		"\"TB_TEST_KEY\"}", m.port);
+	t.options_json = opts;
+	TB_REQUIRE((p = prov_open(&t, err, sizeof err)) != NULL);
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.seed = -1;
+	rq.stop = stops;
+	rq.n_stop = 6;
+	TB_REQUIRE(prov_submit(p, &rq, on_done, &g) == 0);
+	for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+		prov_poll(p, 10);
+	prov_close(p);
+	mock_stop(&m);
+	TB_REQUIRE(g.r);
+	TB_CHECK(strstr(m.last_request, "\"stop\":[\"x1\",\"x2\",\"x3\",\"x4\"]") != NULL);
+	TB_CHECK_STR(g.r->text, "a");
+	TB_CHECK_STR(g.r->finish_reason, "stop");
+	prov_resp_free(g.r);
+}
+
+/* A server that needs no key: "key_env": "" or "none" opens without any variable set and
+ * sends no key header. */
+static void test_key_env_empty_or_none_needs_no_key(void)
+{
+	static const char *const forms[] = { "\"key_env\": \"\"", "\"key_env\": \"none\"" };
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"},"
+		"\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	unsetenv("OPENAI_API_KEY");
+	for (int i = 0; i < 2; i++) {
+		mock_server m;
+		mock_step s[1] = { { 200, NULL, sse, 0, MOCK_FULL, 0 } };
+		char opts[256], err[256];
+		prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+		prov_msg msg = { "user", "hi" };
+		prov_req rq = { 0 };
+		got g = { 0, NULL };
+		prov *p;
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", %s}", m.port, forms[i]);
+		t.options_json = opts;
+		p = prov_open(&t, err, sizeof err);
+		if (!p)
+			printf("  open: %s\n", err);
+		TB_REQUIRE(p);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		TB_REQUIRE(prov_submit(p, &rq, on_done, &g) == 0);
+		for (int k = 0; k < 2000 && prov_in_flight(p); k++)
+			prov_poll(p, 10);
+		prov_close(p);
+		mock_stop(&m);
+		TB_REQUIRE(g.r);
+		TB_CHECK_STR(g.r->text, "a");
+		TB_CHECK(strstr(m.last_request, "Authorization") == NULL);
+		prov_resp_free(g.r);
 	}
 }
 
@@ -458,6 +566,14 @@ static void test_cost_comes_from_price_table_or_spec_with_cached_input(void)
 
 typedef struct logged { int n; int leaked; char last[512]; } logged;
 
+static int key_seen_in_log;
+
+static void on_log_key(void *ud, int level, const char *msg)
+{
+	(void)level;
+	key_seen_in_log |= strstr(msg, (const char *)ud) != NULL;
+}
+
 static void on_log(void *ud, int level, const char *msg)
 {
 	logged *l = ud;
@@ -516,6 +632,33 @@ static void test_key_cut_short_by_the_message_cap_is_removed(void)
 	}
 }
 
+/* Keys shorter than the mark (local servers often take "test" or a short token) are scrubbed
+ * too, from the message handed back and from every log line; a 4-byte key is the shortest. */
+static void test_short_keys_are_redacted_too(void)
+{
+	static const char *const keys[] = { "k9Xq", "abc123XYZ" };
+	for (int i = 0; i < 2; i++) {
+		char body[256], err[256];
+		mock_server m;
+		mock_step s[1] = { { 401, NULL, body, 0, MOCK_FULL, 0 } };
+		prov_resp *r;
+		snprintf(body, sizeof body, "{\"error\":{\"message\":\"bad key %s, check %s.\"}}", keys[i],
+			keys[i]);
+		setenv("TB_TEST_KEY", keys[i], 1);
+		TB_REQUIRE(mock_start(&m, s, 1) == 0);
+		prov_log_set(on_log_key, (void *)keys[i], PROV_LOG_DEBUG);
+		r = run_one("openai", &m, NULL, err, sizeof err);
+		prov_log_set(NULL, NULL, 0);
+		mock_stop(&m);
+		setenv("TB_TEST_KEY", KEY, 1);
+		TB_REQUIRE(r && r->err_msg);
+		TB_CHECK(strstr(r->err_msg, keys[i]) == NULL);
+		TB_CHECK(strstr(r->err_msg, "bad key ") != NULL);
+		TB_CHECK_INT(key_seen_in_log, 0);
+		prov_resp_free(r);
+	}
+}
+
 static void test_open_rejects_bad_options_with_one_line(void)
 {
 	mock_server m = { 0 };
@@ -534,6 +677,72 @@ static void test_open_rejects_bad_options_with_one_line(void)
 	setenv("TB_TEST_KEY", KEY, 1);
 }
 
+typedef struct got_all { int n, n_ok; double max_ttft_ms; } got_all;
+
+static void on_done_all(void *ud, const prov_req *rq, prov_resp *resp)
+{
+	got_all *g = ud;
+	(void)rq;
+	g->n++;
+	if (resp->err == PROV_ERR_NONE && resp->text && !strcmp(resp->text, "ab"))
+		g->n_ok++;
+	if (resp->t_first_token_ms > g->max_ttft_ms)
+		g->max_ttft_ms = resp->t_first_token_ms;
+	prov_resp_free(resp);
+}
+
+/* Plain http:// is HTTP/1.1: requests must not wait for one connection to learn whether it
+ * multiplexes. The mock holds every reply until `limit` requests wait at once (or 4 s pass):
+ * with requests run in parallel the count is reached and released at once, so every request
+ * completes and its first token comes before the 4 s fallback; run one at a time, the
+ * fallback fires. Against a server that keeps connections alive and one that closes them. */
+static void test_plain_http_requests_run_in_parallel_up_to_the_limit(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+	static const struct { int mode, limit, n; } c[] = {
+		{ MOCK_FULL, 8, 24 }, { MOCK_FULL_CLOSE, 8, 24 }, { MOCK_FULL, 50, 50 },
+		{ MOCK_FULL_CLOSE, 50, 50 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		mock_server m;
+		mock_step s[1] = { { 200, "Content-Type: text/event-stream\r\n", sse, 0, c[i].mode, 0 } };
+		char opts[256], err[256];
+		prov_target t = { .provider = "openai", .model = "m", .id = "t" };
+		prov_msg msg = { "user", "hi" };
+		prov_req rq = { 0 };
+		got_all g = { 0, 0, 0 };
+		prov *p;
+		TB_REQUIRE(mock_start_gather(&m, s, 1, c[i].limit, 4000) == 0);
+		snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": "
+			"\"TB_TEST_KEY\", \"max_in_flight\": %d, \"max_retries\": 0}", m.port, c[i].limit);
+		t.options_json = opts;
+		p = prov_open(&t, err, sizeof err);
+		TB_REQUIRE(p);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		for (int k = 0; k < c[i].n; k++)
+			TB_REQUIRE(prov_submit(p, &rq, on_done_all, &g) == 0);
+		{
+			double t0 = wall_ms();
+			while (prov_in_flight(p) && wall_ms() - t0 < 30000)
+				prov_poll(p, 10);
+		}
+		prov_close(p);
+		mock_stop(&m);
+		if (m.n_gather_timeouts || m.max_held != c[i].limit)
+			printf("  case %zu: held at most %d of %d, %d releases by time, max TTFT %.0f ms\n",
+				i, m.max_held, c[i].limit, m.n_gather_timeouts, g.max_ttft_ms);
+		TB_CHECK_INT(g.n, c[i].n);
+		TB_CHECK_INT(g.n_ok, c[i].n);
+		TB_CHECK_INT(m.max_held, c[i].limit);      /* in flight at the server = the limit */
+		TB_CHECK_INT(m.n_gather_timeouts, 0);
+		TB_CHECK(g.max_ttft_ms < 4000);            /* the server's own answer time, not a wait */
+	}
+}
+
 int main(void)
 {
 	setenv("TB_TEST_KEY", KEY, 1);
@@ -543,13 +752,18 @@ int main(void)
 	TB_RUN(test_server_errors_retry_up_to_the_limit);
 	TB_RUN(test_unsafe_4xx_is_not_retried);
 	TB_RUN(test_faults_end_in_their_error_class);
+	TB_RUN(test_cut_stream_is_retried);
+	TB_RUN(test_key_env_empty_or_none_needs_no_key);
+	TB_RUN(test_stop_strings_past_the_vendor_limit_cut_the_answer);
 	TB_RUN(test_open_rejects_bad_options_with_one_line);
 	TB_RUN(test_cost_comes_from_price_table_or_spec_with_cached_input);
 	TB_RUN(test_ratelimit_reset_hint_applies_to_429_only);
 	TB_RUN(test_echoed_key_is_redacted_in_response_and_log);
 	TB_RUN(test_key_cut_short_by_the_message_cap_is_removed);
+	TB_RUN(test_short_keys_are_redacted_too);
 	TB_RUN(test_rpm_limit_holds_against_the_mock);
 	TB_RUN(test_mock_serves_many_streams_at_once);
+	TB_RUN(test_plain_http_requests_run_in_parallel_up_to_the_limit);
 	TB_RUN(test_tpm_limit_holds_and_is_corrected_from_usage);
 	return tb_test_end();
 }
