@@ -26,8 +26,5 @@ int hx_cmd_compare(int argc, char **argv);
 /* The results store of a run directory (DIR/results.db), or the path itself when it is a file.
  * Ownership: caller free()s; NULL on ENOMEM. */
 char *hx_cli_store_path(const char *dir);
-/* The first cap bytes of a file, NUL-terminated; NULL when it cannot be opened or on ENOMEM.
- * Ownership: caller free()s. */
-char *hx_cli_read_file(const char *path, size_t cap);
 
 #endif

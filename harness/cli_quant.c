@@ -102,6 +102,10 @@ int hx_cmd_quantize(int argc, char **argv)
 		usage_quantize(stderr);
 		return HX_EXIT_USAGE;
 	}
+	if (hx_file_check(pos[0], "input model", err, sizeof err)) {
+		fprintf(stderr, "tierbench quantize: %s\n", err);
+		return HX_EXIT_RUNTIME;
+	}
 	p.progress = on_tensor;
 	p.progress_ud = &s;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -198,6 +202,12 @@ int hx_cmd_quality(int argc, char **argv)
 	if (!o.model_path) {
 		usage_quality(stderr);
 		return HX_EXIT_USAGE;
+	}
+	if (hx_file_check(o.model_path, "model", err, sizeof err) ||
+	    (o.text_path && hx_file_check(o.text_path, "text", err, sizeof err)) ||
+	    (o.baseline_path && hx_file_check(o.baseline_path, "baseline", err, sizeof err))) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		return HX_EXIT_RUNTIME;
 	}
 	if (suite_quality_run(&o, &r, err, sizeof err) != 0) {
 		fprintf(stderr, "tierbench quality: %s\n", err);
@@ -509,6 +519,14 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 	if (!a->base || !a->types_arg || !a->suites_arg) {
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;
+	}
+	{
+		char err[1024];
+		if (hx_file_check(a->base, "base model", err, sizeof err) ||
+		    (a->qo.text_path && hx_file_check(a->qo.text_path, "text", err, sizeof err))) {
+			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+			return HX_EXIT_RUNTIME;
+		}
 	}
 	if (a->hardware) {
 		cJSON *hw = cJSON_Parse(a->hardware);

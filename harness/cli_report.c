@@ -34,22 +34,6 @@ char *hx_cli_store_path(const char *dir)
 	return p;
 }
 
-char *hx_cli_read_file(const char *path, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	n = buf ? fread(buf, 1, cap, f) : 0;
-	if (buf)
-		buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -79,13 +63,14 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 	char err[1024];
 	for (int i = 0; i < n; i++) {
 		char *p = hx_cli_store_path(dirs[i]);
-		struct stat sb;
 		if (!p) {
 			fprintf(stderr, "tierbench %s: out of memory\n", cmd);
 			return -1;
 		}
-		if (stat(p, &sb) != 0) {
-			fprintf(stderr, "tierbench %s: %s: no results store (%s)\n", cmd, p, strerror(errno));
+		/* A directory or FIFO named results.db is one line here, not an SQLite I/O error or
+		 * a reader blocked on the FIFO. */
+		if (hx_file_check(p, "results store", err, sizeof err)) {
+			fprintf(stderr, "tierbench %s: %s\n", cmd, err);
 			free(p);
 			return -1;
 		}
@@ -102,7 +87,8 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 		eng_opts eo = eng_opts_default();
 		eng_model *em;
 		eng_model_info info;
-		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0)
+		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0 ||
+		    hx_file_check(m, "model", err, sizeof err))
 			continue;
 		eo.n_threads = 1;
 		if (!(em = eng_load(m, &eo, err, sizeof err)))
@@ -121,7 +107,7 @@ static int load_quality(rep_set *s, const char *dir)
 {
 	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
 		const char *id = rep_set_target_id(s, i);
-		char path[PATH_MAX];
+		char path[PATH_MAX], err[1024];
 		char *text;
 		cJSON *o;
 		rep_quality q;
@@ -131,8 +117,12 @@ static int load_quality(rep_set *s, const char *dir)
 		if (strchr(id, '/'))
 			continue;
 		snprintf(path, sizeof path, "%s/%s.json", dir, id);
-		if (!(text = hx_cli_read_file(path, 1 << 20)))
-			continue;
+		if (hx_file_check(path, "quality summary", err, sizeof err) == 1)
+			continue;     /* this target has no quality figures */
+		if (!(text = hx_file_read(path, "quality summary", 1 << 20, NULL, err, sizeof err))) {
+			fprintf(stderr, "tierbench report: %s\n", err);
+			return -1;
+		}
 		o = cJSON_Parse(text);
 		free(text);
 		for (int k = 0; k < 9; k++) {
