@@ -36,6 +36,8 @@ typedef struct pctx {
 	size_t errlen;
 } pctx;
 
+static void perr(pctx *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void perr(pctx *c, const char *path, const char *fmt, ...)
 {
 	char msg[512];
