@@ -21,6 +21,8 @@ int hx_cmd_bench(int argc, char **argv);
 
 /* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
 int hx_cmd_report(int argc, char **argv);
+/* The signal (SIGINT / SIGTERM) that stopped the last `tierbench report` of this process, or 0. */
+int hx_cli_report_signal(void);
 /* `tierbench compare`: paired comparison of two runs; exit 3 on a significant drop. */
 int hx_cmd_compare(int argc, char **argv);
 /* The results store of a run directory (DIR/results.db), or the path itself when it is a file.

@@ -1068,7 +1068,9 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 		/* The verdicts do not depend on the report: a report that cannot be written still
 		 * leaves verdicts.md and the regression exit. */
 		bad_report = sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) != 0;
-		if (sweep_signal) {
+		if (sweep_signal || hx_cli_report_signal()) {
+			if (!sweep_signal)
+				sweep_signal = hx_cli_report_signal();
 			sweep_stopped("writing the report");
 			goto done;
 		}
