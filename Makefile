@@ -204,7 +204,7 @@ fuzz:
 		-print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)$(call FUZZ_RUN,spec,16384,examples)
-	$(Q)$(call FUZZ_RUN,stream,16384,tests/fixtures)
+	$(Q)$(call FUZZ_RUN,stream,16384,)
 	$(Q)$(call FUZZ_RUN,answers,4096,)
 	$(Q)$(call FUZZ_RUN,loaders,16384,)
 
