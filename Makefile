@@ -155,18 +155,43 @@ install: $(BIN)
 	cp -R datasets/. $(DESTDIR)$(PREFIX)/share/tierbench/datasets/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tierbench/
 
-# `make fuzz`: libFuzzer + ASan/UBSan over the GGUF reader for FUZZ_SECONDS, seeded with files
-# the harness writes and the metadata of the shared folder's models (TB_SHARED or ../shared).
+# `make fuzz`: libFuzzer + ASan/UBSan for FUZZ_SECONDS per harness. fuzz_gguf: the GGUF reader,
+# seeded with files the harness writes and the metadata of the shared folder's models (TB_SHARED
+# or ../shared). The others link the whole library built for fuzzing (build/fuzz/lib): the run-spec
+# parser, the SSE/NDJSON readers with the vendor reply parsers, the answer extractors and the
+# dataset / samples loaders, seeded from examples/, datasets/ and tests/fuzz/<name>/ (kept inputs).
 FUZZ_SECONDS ?= 60
 FUZZ_CC  ?= clang
 FUZZ_DIR := build/fuzz
 FUZZ_SRC := engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)
+FUZZ_MORE := spec stream answers loaders
+FUZZ_RUN  = $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -rss_limit_mb=2048 \
+	-print_final_stats=1 $(FUZZ_DIR)/corpus_$(1) $(wildcard tests/fuzz/$(1)) $(3)
 
-.PHONY: fuzz
+$(FUZZ_DIR)/lib/%.o: %.c | check-deps
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -Wno-unknown-warning-option $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/lib/harness/info.o: $(BUILD)/buildinfo.h
+$(FUZZ_DIR)/lib/harness/info.o: CPPFLAGS += -I$(BUILD)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) \
+		$< $(FUZZ_LIB_OBJ) -o $@ $(PKG_LIBS) -lpthread -lm
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_MORE:%=$(FUZZ_DIR)/fuzz_%)
+
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || scripts/install-deps.sh
-	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds $(FUZZ_MORE:%=$(FUZZ_DIR)/corpus_%)
 	@$(if $(Q),echo "  FUZZ    $(FUZZ_DIR)/fuzz_gguf")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $(FUZZ_SRC) -o $(FUZZ_DIR)/fuzz_gguf -lm || \
@@ -177,6 +202,11 @@ fuzz:
 		$(if $(FUZZ_SHARED),$(wildcard $(FUZZ_SHARED)/models/*.gguf $(FUZZ_SHARED)/models/*/*.gguf))
 	$(Q)$(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
 		-print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)$(call FUZZ_RUN,spec,16384,examples)
+	$(Q)$(call FUZZ_RUN,stream,16384,)
+	$(Q)$(call FUZZ_RUN,answers,4096,)
+	$(Q)$(call FUZZ_RUN,loaders,16384,)
 
 clean:
 	rm -rf build bin

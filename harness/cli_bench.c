@@ -550,7 +550,8 @@ int hx_cmd_bench(int argc, char **argv)
 
 		eo.n_threads = 1;
 		eo.use_mmap = 1;   /* only reads the header and checks the tensors */
-		if (!(m = eng_load(bm->path, &eo, err, sizeof err))) {
+		if (hx_file_check(bm->path, "model", err, sizeof err) ||
+		    !(m = eng_load(bm->path, &eo, err, sizeof err))) {
 			fprintf(stderr, "tierbench: %s\n", err);
 			return HX_EXIT_RUNTIME;
 		}

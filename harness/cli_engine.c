@@ -163,15 +163,16 @@ int hx_cmd_generate(int argc, char **argv)
 		return HX_EXIT_USAGE;
 	}
 	if (file) {
-		text = hx_cli_read_file(file, 16u << 20);
+		/* A prompt past 16 MiB is refused with its size, not cut silently. */
+		text = hx_file_read(file, "prompt file", 16u << 20, NULL, err, sizeof err);
 		if (!text) {
-			fprintf(stderr, "tierbench: %s: %s\n", file, strerror(errno));
+			fprintf(stderr, "tierbench: %s\n", err);
 			return HX_EXIT_RUNTIME;
 		}
 		prompt = text;
 	}
 	eo.chat_template = tmpl;
-	m = eng_load(model, &eo, err, sizeof err);
+	m = hx_file_check(model, "model", err, sizeof err) ? NULL : eng_load(model, &eo, err, sizeof err);
 	if (!m) {
 		fprintf(stderr, "tierbench: %s\n", err);
 		goto done;
@@ -361,7 +362,7 @@ int hx_cmd_inspect(int argc, char **argv)
 		eng_opts eo = eng_opts_default();
 
 		eo.use_mmap = 1;   /* inspect reads metadata only */
-		m = eng_load(path, &eo, err, sizeof err);
+		m = hx_file_check(path, "model", err, sizeof err) ? NULL : eng_load(path, &eo, err, sizeof err);
 	}
 	if (!m) {
 		fprintf(stderr, "tierbench: %s\n", err);

@@ -21,13 +21,12 @@ int hx_cmd_bench(int argc, char **argv);
 
 /* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
 int hx_cmd_report(int argc, char **argv);
+/* The signal (SIGINT / SIGTERM) that stopped the last `tierbench report` of this process, or 0. */
+int hx_cli_report_signal(void);
 /* `tierbench compare`: paired comparison of two runs; exit 3 on a significant drop. */
 int hx_cmd_compare(int argc, char **argv);
 /* The results store of a run directory (DIR/results.db), or the path itself when it is a file.
  * Ownership: caller free()s; NULL on ENOMEM. */
 char *hx_cli_store_path(const char *dir);
-/* The first cap bytes of a file, NUL-terminated; NULL when it cannot be opened or on ENOMEM.
- * Ownership: caller free()s. */
-char *hx_cli_read_file(const char *path, size_t cap);
 
 #endif

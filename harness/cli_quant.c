@@ -4,12 +4,15 @@
  * perplexity and divergence from a baseline (suites/quality.c); and `tierbench quant-sweep`:
  * a base model's variants measured and reported side by side (what `make demo` runs). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -101,6 +104,10 @@ int hx_cmd_quantize(int argc, char **argv)
 	if (n_pos != 3) {
 		usage_quantize(stderr);
 		return HX_EXIT_USAGE;
+	}
+	if (hx_file_check(pos[0], "input model", err, sizeof err)) {
+		fprintf(stderr, "tierbench quantize: %s\n", err);
+		return HX_EXIT_RUNTIME;
 	}
 	p.progress = on_tensor;
 	p.progress_ud = &s;
@@ -199,6 +206,12 @@ int hx_cmd_quality(int argc, char **argv)
 		usage_quality(stderr);
 		return HX_EXIT_USAGE;
 	}
+	if (hx_file_check(o.model_path, "model", err, sizeof err) ||
+	    (o.text_path && hx_file_check(o.text_path, "text", err, sizeof err)) ||
+	    (o.baseline_path && hx_file_check(o.baseline_path, "baseline", err, sizeof err))) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		return HX_EXIT_RUNTIME;
+	}
 	if (suite_quality_run(&o, &r, err, sizeof err) != 0) {
 		fprintf(stderr, "tierbench quality: %s\n", err);
 		return HX_EXIT_RUNTIME;
@@ -282,11 +295,152 @@ static char *cat3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-/* Quality of one model, cached in `json` (read back when present so a sweep resumes). */
+/* ------------------------------------------------------------------ stopping a sweep */
+
+/* SIGINT / SIGTERM during a sweep. Quantization and quality are computed by engine and suite
+ * code that cannot stop halfway, so each runs in a child process that the signal ends; both
+ * write their output to a temporary file renamed into place when whole, so what a stopped
+ * sweep leaves is exactly what a re-run keeps. The run phase stops by itself (hx_run). */
+static volatile sig_atomic_t sweep_signal;
+
+static void on_sweep_signal(int sig)
+{
+	sweep_signal = sig;
+}
+
+typedef int (*sweep_job_fn)(void *ud);
+
+/* Runs job(ud) in a child process. Returns 0 when it succeeded, -1 when it failed (it printed
+ * why), or HX_EINTR when a signal stopped the sweep (the child is ended and reaped; *child gets
+ * its pid so the caller can remove the child's temporary files). */
+static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
+{
+	int st, killed = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (sweep_signal)
+		return HX_EINTR;
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "tierbench quant-sweep: cannot start a worker process: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		_exit(job(ud) ? 1 : 0);
+	}
+	*child = pid;
+	for (;;) {
+		if (sweep_signal && !killed) {
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		if (waitpid(pid, &st, 0) == pid)
+			break;
+		if (errno != EINTR) {
+			fprintf(stderr, "tierbench quant-sweep: waiting for the worker: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	if (sweep_signal)
+		return HX_EINTR;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* The line a stopped sweep ends with. */
+static void sweep_stopped(const char *what)
+{
+	fprintf(stderr, "\ntierbench quant-sweep: stopped by %s while %s; the variants, quality figures "
+		"and samples finished so far are kept: run the same command to resume\n",
+		sweep_signal == SIGINT ? "SIGINT" : "SIGTERM", what);
+}
+
+/* Removes dir/<name>.tmp.<pid>.* (eng_quantize_file's temporary output) of a stopped child. */
+static void remove_child_tmp(const char *path, pid_t pid)
+{
+	char prefix[700], full[1400], *dir, *slash;
+	DIR *d;
+	struct dirent *e;
+	size_t n;
+
+	if (!(dir = strdup(path)))
+		return;
+	slash = strrchr(dir, '/');
+	snprintf(prefix, sizeof prefix, "%s.tmp.%ld.", slash ? slash + 1 : dir, (long)pid);
+	if (slash)
+		*slash = 0;
+	n = strlen(prefix);
+	if ((d = opendir(slash ? dir : "."))) {
+		while ((e = readdir(d)))
+			if (strncmp(e->d_name, prefix, n) == 0) {
+				snprintf(full, sizeof full, "%s/%s", slash ? dir : ".", e->d_name);
+				unlink(full);
+			}
+		closedir(d);
+	}
+	free(dir);
+}
+
+/* Measures the quality of model and caches it in json (written whole or not at all: a cut
+ * file would not parse on resume). Returns 0 or -1 with one line in err. */
+static int quality_compute(const char *model, const char *json, suite_quality_opts *o,
+		suite_quality_result *r, char *err, size_t errlen)
+{
+	char tmp[700];
+	FILE *f;
+	int bad;
+
+	o->model_path = model;
+	if (suite_quality_run(o, r, err, errlen))
+		return -1;
+	snprintf(tmp, sizeof tmp, "%s.tmp", json);
+	if (!(f = fopen(tmp, "w"))) {
+		fprintf(stderr, "tierbench quant-sweep: warning: %s: %s; the figures are not cached\n",
+			tmp, strerror(errno));
+		return 0;
+	}
+	bad = fprintf(f, "{\"ppl\": %.17g, \"ppl_err\": %.17g, \"n_tokens\": %ld, "
+		"\"has_baseline\": %d, \"kld_mean\": %.17g, \"kld_median\": %.17g, \"kld_p99\": %.17g, "
+		"\"same_top\": %.17g, \"rms_dp\": %.17g}\n", r->ppl, r->ppl_err, r->n_tokens,
+		r->has_baseline, r->kld_mean, r->kld_median, r->kld_p99, r->same_top, r->rms_dp) < 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, json)) {
+		fprintf(stderr, "tierbench quant-sweep: warning: %s: cannot write; the figures are not "
+			"cached\n", json);
+		unlink(tmp);
+	}
+	return 0;
+}
+
+/* What a quality worker hands back: in memory shared with it. */
+typedef struct quality_out {
+	suite_quality_result r;
+	char err[1024];
+} quality_out;
+
+typedef struct quality_job {
+	const char *model, *json;
+	suite_quality_opts *o;
+	quality_out *out;
+} quality_job;
+
+static int quality_job_run(void *ud)
+{
+	quality_job *j = ud;
+	return quality_compute(j->model, j->json, j->o, &j->out->r, j->out->err, sizeof j->out->err);
+}
+
+/* Quality of one model, cached in `json` (read back when present so a sweep resumes). Returns
+ * 0, -1 with one line in err, or HX_EINTR after printing that the sweep stopped. */
 static int sweep_quality(const char *model, const char *json, suite_quality_opts *o,
 		suite_quality_result *r, int quiet, char *err, size_t errlen)
 {
 	FILE *f = fopen(json, "r");
+	quality_job j = { model, json, o, NULL };
+	pid_t child = 0;
+	int rc;
 
 	if (f) {
 		int ok = fscanf(f, "{\"ppl\": %lf, \"ppl_err\": %lf, \"n_tokens\": %ld, \"has_baseline\": %d, "
@@ -299,31 +453,30 @@ static int sweep_quality(const char *model, const char *json, suite_quality_opts
 	}
 	if (!quiet)
 		fprintf(stderr, "quality: %s\n", model);
-	o->model_path = model;
-	if (suite_quality_run(o, r, err, errlen))
-		return -1;
-	{
-		/* The cache is written whole or not at all (a cut file would not parse on resume). */
-		char tmp[700];
-		int bad;
+	j.out = mmap(NULL, sizeof *j.out, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (j.out == MAP_FAILED) {   /* no shared memory: measure here, without a worker */
+		o->model_path = model;
+		return quality_compute(model, json, o, r, err, errlen);
+	}
+	memset(j.out, 0, sizeof *j.out);
+	rc = sweep_child(quality_job_run, &j, &child);
+	if (rc == HX_EINTR) {
+		char tmp[4200];
 		snprintf(tmp, sizeof tmp, "%s.tmp", json);
-		if (!(f = fopen(tmp, "w"))) {
-			fprintf(stderr, "tierbench quant-sweep: warning: %s: %s; the figures are not cached\n",
-				tmp, strerror(errno));
-			return 0;
-		}
-		bad = fprintf(f, "{\"ppl\": %.17g, \"ppl_err\": %.17g, \"n_tokens\": %ld, "
-			"\"has_baseline\": %d, \"kld_mean\": %.17g, \"kld_median\": %.17g, \"kld_p99\": %.17g, "
-			"\"same_top\": %.17g, \"rms_dp\": %.17g}\n", r->ppl, r->ppl_err, r->n_tokens,
-			r->has_baseline, r->kld_mean, r->kld_median, r->kld_p99, r->same_top, r->rms_dp) < 0;
-		bad |= fclose(f) != 0;
-		if (bad || rename(tmp, json)) {
-			fprintf(stderr, "tierbench quant-sweep: warning: %s: cannot write; the figures are not "
-				"cached\n", json);
+		unlink(tmp);
+		if (o->save_baseline_path) {   /* suite_quality_run writes the baseline into PATH.tmp */
+			snprintf(tmp, sizeof tmp, "%s.tmp", o->save_baseline_path);
 			unlink(tmp);
 		}
+		snprintf(tmp, sizeof tmp, "measuring the quality of %s", model);
+		sweep_stopped(tmp);
+	} else if (rc) {
+		snprintf(err, errlen, "%s", j.out->err[0] ? j.out->err : "the quality worker failed");
+	} else {
+		*r = j.out->r;
 	}
-	return 0;
+	munmap(j.out, sizeof *j.out);
+	return rc;
 }
 
 /* DIR/report/verdicts.md: every variant against the base, item by item (reports/compare.c),
@@ -510,6 +663,14 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;
 	}
+	{
+		char err[1024];
+		if (hx_file_check(a->base, "base model", err, sizeof err) ||
+		    (a->qo.text_path && hx_file_check(a->qo.text_path, "text", err, sizeof err))) {
+			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+			return HX_EXIT_RUNTIME;
+		}
+	}
 	if (a->hardware) {
 		cJSON *hw = cJSON_Parse(a->hardware);
 		int ok = cJSON_IsObject(hw);
@@ -557,8 +718,32 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 	return -1;
 }
 
+typedef struct quant_job {
+	sweep_args *a;
+	const char *out, *type;
+} quant_job;
+
+/* One variant, in a worker process: prints its own error line. */
+static int quant_job_run(void *ud)
+{
+	quant_job *j = ud;
+	char err[1024];
+	qstate s;
+	int q;
+
+	memset(&s, 0, sizeof s);
+	s.quiet = j->a->quiet;
+	j->a->qp.progress = on_tensor;
+	j->a->qp.progress_ud = &s;
+	q = eng_quantize_file(j->a->base, j->out, j->type, &j->a->qp, err, sizeof err);
+	hx_progress_free(s.bar);
+	if (q)
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+	return q;
+}
+
 /* 1. The variants in mdir (kept when present); paths[0] is the base, paths[1 + i] type i.
- * Returns 0 or prints one line. */
+ * Returns 0 or prints one line (a stopped sweep: that it stopped). */
 static int sweep_variants(sweep_args *a, const char *mdir, const char *stem, char **paths)
 {
 	char err[1024];
@@ -566,7 +751,6 @@ static int sweep_variants(sweep_args *a, const char *mdir, const char *stem, cha
 		goto oom;
 	for (int i = 0; i < a->n_types; i++) {
 		char name[512];
-		qstate s;
 		int q;
 		snprintf(name, sizeof name, "%s/%s-%s.gguf", mdir, stem, a->types[i]);
 		if (!(paths[i + 1] = strdup(name)))
@@ -576,15 +760,17 @@ static int sweep_variants(sweep_args *a, const char *mdir, const char *stem, cha
 				fprintf(stderr, "%s: present, kept\n", name);
 			continue;
 		}
-		memset(&s, 0, sizeof s);
-		s.quiet = a->quiet;
-		a->qp.progress = on_tensor;
-		a->qp.progress_ud = &s;
-		q = eng_quantize_file(a->base, name, a->types[i], &a->qp, err, sizeof err);
-		hx_progress_free(s.bar);
-		if (q) {
-			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-			return -1;
+		{
+			quant_job j = { a, name, a->types[i] };
+			pid_t child = 0;
+			q = sweep_child(quant_job_run, &j, &child);
+			if (q == HX_EINTR) {
+				remove_child_tmp(name, child);
+				snprintf(err, sizeof err, "quantizing %s", name);
+				sweep_stopped(err);
+			}
+			if (q)
+				return -1;
 		}
 		if (!a->quiet)
 			fprintf(stderr, "%s: written\n", name);
@@ -652,7 +838,7 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 	suite_quality_result r0, r;
 	char json[600], err[1024], *bin = NULL, *md = NULL;
 	FILE *f = NULL;
-	int rc = -1;
+	int rc = -1, q = 0;
 	if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
 	    !(md = cat3(dir, "/quality.md", ""))) {
 		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", qdir, strerror(errno));
@@ -663,7 +849,7 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 	snprintf(json, sizeof json, "%s/base.json", qdir);
 	/* the suite writes the baseline whole or not at all */
 	a->qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
-	if (sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err))
+	if ((q = sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err)))
 		goto qfail;
 	a->qo.save_baseline_path = NULL;
 	a->qo.baseline_path = bin;
@@ -678,7 +864,7 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 	fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
 	for (int i = 0; i < a->n_types; i++) {
 		snprintf(json, sizeof json, "%s/%s.json", qdir, a->types[i]);
-		if (sweep_quality(paths[i + 1], json, &a->qo, &r, a->quiet, err, sizeof err))
+		if ((q = sweep_quality(paths[i + 1], json, &a->qo, &r, a->quiet, err, sizeof err)))
 			goto qfail;
 		fprintf(f, "| %s | %.4f ± %.4f | %.4f | %.5f | %.5f | %.5f | %.2f %% | %.3f %% | %s |\n",
 			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
@@ -693,7 +879,8 @@ static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir,
 	printf("quality: %s\n", md);
 	goto done;
 qfail:
-	fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+	if (q != HX_EINTR)   /* a stopped sweep has said so */
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 	rc = -1;
 done:
 	if (f)
@@ -813,7 +1000,15 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	const char *slash;
 	int want_quality = 0, regressed = 0, bad_report = 0, rc = sweep_parse(argc, argv, &a);
 	hx_spec *spec = NULL;
+	struct sigaction sa, old_int, old_term;
 
+	/* no SA_RESTART: the wait for a worker returns at once to stop it */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sweep_signal;
+	sigemptyset(&sa.sa_mask);
+	sweep_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	if (rc >= 0)
 		goto done;
 	rc = HX_EXIT_RUNTIME;
@@ -863,12 +1058,22 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	/* Quality first, so the report can show it. */
 	if (want_quality && sweep_quality_table(&a, dir, qdir, paths))
 		goto done;
+	if (sweep_signal) {
+		sweep_stopped("between phases");
+		goto done;
+	}
 	if (spec) {
 		if (sweep_run(&a, dir, paths, spec))
 			goto done;
 		/* The verdicts do not depend on the report: a report that cannot be written still
 		 * leaves verdicts.md and the regression exit. */
 		bad_report = sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) != 0;
+		if (sweep_signal || hx_cli_report_signal()) {
+			if (!sweep_signal)
+				sweep_signal = hx_cli_report_signal();
+			sweep_stopped("writing the report");
+			goto done;
+		}
 		if (sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
 				&regressed))
 			goto done;
@@ -878,6 +1083,8 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 oom:
 	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
 done:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	hx_spec_free(spec);
 	for (int i = 0; i < 33; i++)
 		free(paths[i]);

@@ -3,6 +3,7 @@
  * from quant-sweep's files, price-only API rows from the price table) and writing the requested
  * formats. All the analysis lives in reports/. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -32,22 +34,6 @@ char *hx_cli_store_path(const char *dir)
 	else
 		snprintf(p, n, "%s/results.db", dir);
 	return p;
-}
-
-char *hx_cli_read_file(const char *path, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	n = buf ? fread(buf, 1, cap, f) : 0;
-	if (buf)
-		buf[n] = 0;
-	fclose(f);
-	return buf;
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -79,13 +65,14 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 	char err[1024];
 	for (int i = 0; i < n; i++) {
 		char *p = hx_cli_store_path(dirs[i]);
-		struct stat sb;
 		if (!p) {
 			fprintf(stderr, "tierbench %s: out of memory\n", cmd);
 			return -1;
 		}
-		if (stat(p, &sb) != 0) {
-			fprintf(stderr, "tierbench %s: %s: no results store (%s)\n", cmd, p, strerror(errno));
+		/* A directory or FIFO named results.db is one line here, not an SQLite I/O error or
+		 * a reader blocked on the FIFO. */
+		if (hx_file_check(p, "results store", err, sizeof err)) {
+			fprintf(stderr, "tierbench %s: %s\n", cmd, err);
 			free(p);
 			return -1;
 		}
@@ -102,7 +89,8 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 		eng_opts eo = eng_opts_default();
 		eng_model *em;
 		eng_model_info info;
-		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0)
+		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0 ||
+		    hx_file_check(m, "model", err, sizeof err))
 			continue;
 		eo.n_threads = 1;
 		if (!(em = eng_load(m, &eo, err, sizeof err)))
@@ -121,7 +109,7 @@ static int load_quality(rep_set *s, const char *dir)
 {
 	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
 		const char *id = rep_set_target_id(s, i);
-		char path[PATH_MAX];
+		char path[PATH_MAX], err[1024];
 		char *text;
 		cJSON *o;
 		rep_quality q;
@@ -131,8 +119,12 @@ static int load_quality(rep_set *s, const char *dir)
 		if (strchr(id, '/'))
 			continue;
 		snprintf(path, sizeof path, "%s/%s.json", dir, id);
-		if (!(text = hx_cli_read_file(path, 1 << 20)))
-			continue;
+		if (hx_file_check(path, "quality summary", err, sizeof err) == 1)
+			continue;     /* this target has no quality figures */
+		if (!(text = hx_file_read(path, "quality summary", 1 << 20, NULL, err, sizeof err))) {
+			fprintf(stderr, "tierbench report: %s\n", err);
+			return -1;
+		}
 		o = cJSON_Parse(text);
 		free(text);
 		for (int k = 0; k < 9; k++) {
@@ -263,7 +255,7 @@ static int write_one(int k, FILE *f, const rep_set *s, const rep_opts *o, char *
 	}
 }
 
-int hx_cmd_report(int argc, char **argv)
+static int report_cmd(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS, O_PRICE_ONLY,
 		O_PRICES, O_QUALITY, O_VERDICTS, O_DROP };
@@ -429,6 +421,81 @@ static void usage_compare(FILE *f)
 		"  --alpha A         significance level (default 0.05)\n"
 		"  --run-base ID, --run-candidate ID   run ids within the stores (default: newest)\n"
 		"  -h, --help        this text\n");
+}
+
+/* SIGINT / SIGTERM during a report: the report is written by a worker process in its own
+ * process group, so that the signal ends it together with any gnuplot it started (none is left
+ * running); every report file is written again by the next run of the same command. */
+static volatile sig_atomic_t report_signal;
+
+static void on_report_signal(int sig)
+{
+	report_signal = sig;
+}
+
+int hx_cli_report_signal(void)
+{
+	return report_signal;
+}
+
+int hx_cmd_report(int argc, char **argv)
+{
+	struct sigaction sa, old_int, old_term;
+	int st = 0, rc, killed = 0;
+	pid_t pid;
+
+	for (int i = 1; i < argc; i++)   /* help and usage errors need no worker */
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return report_cmd(argc, argv);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_report_signal;   /* no SA_RESTART: the wait returns to stop the worker */
+	sigemptyset(&sa.sa_mask);
+	report_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "tierbench report: cannot start a worker process: %s\n", strerror(errno));
+		rc = HX_EXIT_RUNTIME;
+		goto out;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		rc = report_cmd(argc, argv);
+		fflush(NULL);
+		_exit(rc);
+	}
+	setpgid(pid, pid);   /* also here: no gnuplot may start outside the group */
+	for (;;) {
+		if (report_signal && !killed) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		if (waitpid(pid, &st, 0) == pid)
+			break;
+		if (errno != EINTR) {
+			fprintf(stderr, "tierbench report: waiting for the worker: %s\n", strerror(errno));
+			rc = HX_EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if (killed) {
+		kill(-pid, SIGKILL);   /* a gnuplot started as the worker was ended */
+		fprintf(stderr, "\ntierbench report: stopped by %s; no chart program is left running; the "
+			"report files may be incomplete: run the same command to write them again\n",
+			report_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		rc = HX_EXIT_RUNTIME;
+	} else {
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : HX_EXIT_RUNTIME;
+	}
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
 }
 
 int hx_cmd_compare(int argc, char **argv)

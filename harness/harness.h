@@ -38,6 +38,27 @@ const char *hx_version(void);
 /* The git revision the binary was built from ("abc123def456" or "…-dirty"). Ownership: static. */
 const char *hx_git_rev(void);
 
+/* ---------------------------------------------------------------- input files (files.c) */
+
+/* Checks that path names a regular file without opening it (a FIFO, a directory or a device
+ * would block a reader or make no sense as input). what names the input in the message
+ * ("dataset", "run spec"). Returns 0 when it is a regular file, 1 when it does not exist (err
+ * says so; callers that can create it ignore that), or HX_EINVAL / HX_EIO with one line in err. */
+int hx_file_check(const char *path, const char *what, char *err, size_t errlen);
+
+/* Reads a whole regular file of at most max_bytes: opened with O_NONBLOCK so a FIFO cannot
+ * hang it, checked with fstat, refused when larger than max_bytes (the message gives both
+ * sizes). *len (if not NULL) gets the length; the text is NUL-terminated. Returns NULL with
+ * one line in err naming the file and why. Ownership: caller free()s. */
+char *hx_file_read(const char *path, const char *what, size_t max_bytes, size_t *len, char *err,
+	size_t errlen);
+
+/* Rewrites s in place so that it holds no control characters: each byte below 0x20 and 0x7f
+ * becomes \n, \t, \r or \xNN, keeping at most cap bytes with the NUL (cut at a whole
+ * escape). Used on messages built from spec keys, paths and dataset fields before they reach
+ * the terminal. Returns s. Ownership: s stays the caller's. */
+char *hx_escape_ctl(char *s, size_t cap);
+
 /* ---------------------------------------------------------------- run spec (spec.c) */
 
 typedef struct hx_target_spec {

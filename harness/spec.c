@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/harness.h"
+#include "providers/provider.h"
 
 #define SPEC_MAX_BYTES (16u << 20)
 
@@ -35,6 +36,8 @@ typedef struct pctx {
 	size_t errlen;
 } pctx;
 
+static void perr(pctx *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void perr(pctx *c, const char *path, const char *fmt, ...)
 {
 	char msg[512];
@@ -43,6 +46,7 @@ static void perr(pctx *c, const char *path, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	snprintf(c->err, c->errlen, "%s: %s%s%s", c->label, path, *path ? ": " : "", msg);
+	hx_escape_ctl(c->err, c->errlen);   /* keys and values come from the file */
 }
 
 /* A compact rendering of a JSON value for "got ..." (strings quoted, long values cut). */
@@ -77,6 +81,75 @@ static size_t lev(const char *a, const char *b)
 		memcpy(prev, cur, (lb + 1) * sizeof *cur);
 	}
 	return prev[lb];
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* The first key that appears twice in obj, or NULL. cJSON keeps both and every lookup reads the
+ * first, so a spec with "limit" twice would silently run with the first value. */
+static const char *duplicate_key(const cJSON *obj)
+{
+	const cJSON *it, **v;
+	const char *dup = NULL;
+	size_t n = 0, i = 0;
+
+	cJSON_ArrayForEach(it, obj)
+		n++;
+	if (n < 2)
+		return NULL;
+	if (n <= 16) {   /* the common case: no allocation */
+		for (const cJSON *a = obj->child; a && !dup; a = a->next)
+			for (const cJSON *b = a->next; b; b = b->next)
+				if (strcmp(a->string, b->string) == 0) {
+					dup = a->string;
+					break;
+				}
+		return dup;
+	}
+	if (!(v = malloc(n * sizeof *v)))
+		return NULL;
+	cJSON_ArrayForEach(it, obj)
+		v[i++] = it;
+	qsort(v, n, sizeof *v, cmp_key);
+	for (i = 1; i < n && !dup; i++)
+		if (strcmp(v[i - 1]->string, v[i]->string) == 0)
+			dup = v[i]->string;
+	free(v);
+	return dup;
+}
+
+/* Walks the whole document (options and hardware objects too) for what cJSON accepts but a spec
+ * must not hold: a key given twice, and a number beyond the range of a double (cJSON reads
+ * 1e400 as infinity and would print it back as null). path holds the JSON path so far. */
+static int check_tree(pctx *c, const cJSON *v, char *path, size_t cap)
+{
+	size_t len = strlen(path), i = 0;
+	const cJSON *it;
+	const char *dup;
+
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+		perr(c, path, "number out of range (a finite number of magnitude below 1.8e308 is "
+		     "expected)");
+		return -1;
+	}
+	if (cJSON_IsObject(v) && (dup = duplicate_key(v))) {
+		snprintf(path + len, cap - len, "%s%s", len ? "." : "", dup);
+		perr(c, path, "duplicate key (given more than once in the same object)");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, v) {
+		if (cJSON_IsObject(v))
+			snprintf(path + len, cap - len, "%s%s", len ? "." : "", it->string);
+		else
+			snprintf(path + len, cap - len, "[%zu]", i++);
+		if (check_tree(c, it, path, cap))
+			return -1;
+		path[len] = 0;
+	}
+	return 0;
 }
 
 /* Checks that obj has only known keys; the error suggests the nearest one. */
@@ -483,6 +556,11 @@ hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir
 		perr(&c, "", "expected a JSON object at the top level");
 		goto fail;
 	}
+	{
+		char path[512] = "";
+		if (check_tree(&c, root, path, sizeof path))
+			goto fail;
+	}
 	if (check_keys(&c, root, "", top_keys) || get_string(&c, root, "", "name", 0, &s->name) ||
 	    get_string(&c, root, "", "output", 0, &s->output))
 		goto fail;
@@ -543,6 +621,7 @@ hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir
 nomem:
 	snprintf(err, errlen, "%s: out of memory", c.label);
 fail:
+	hx_escape_ctl(err, errlen);
 	cJSON_Delete(root);
 	hx_spec_free(s);
 	return NULL;
@@ -550,41 +629,13 @@ fail:
 
 hx_spec *hx_spec_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *dir = NULL, *slash;
-	size_t n = 0, cap = 0;
+	char *buf, *dir = NULL, *slash;
+	size_t n = 0;
 	hx_spec *s = NULL;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	/* O_NONBLOCK + fstat: a FIFO or directory given as the spec is one line, not a hang. */
+	if (!(buf = hx_file_read(path, "run spec", SPEC_MAX_BYTES, &n, err, errlen)))
 		return NULL;
-	}
-	for (;;) {
-		size_t got;
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 8192;
-			if (cap > SPEC_MAX_BYTES + 8192) {
-				snprintf(err, errlen, "%s: larger than %u MiB; not a run spec", path,
-					 SPEC_MAX_BYTES >> 20);
-				goto out;
-			}
-			if (!(nb = realloc(buf, cap))) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-		goto out;
-	}
-	buf[n] = 0;
 	if (strlen(buf) != n) {
 		snprintf(err, errlen, "%s: contains a NUL byte; not a JSON run spec", path);
 		goto out;
@@ -599,7 +650,7 @@ hx_spec *hx_spec_load(const char *path, char *err, size_t errlen)
 		strcpy(dir, ".");
 	s = hx_spec_parse(buf, path, dir, err, errlen);
 out:
-	fclose(f);
+	hx_escape_ctl(err, errlen);
 	free(buf);
 	free(dir);
 	return s;
@@ -649,6 +700,29 @@ hx_suite_spec *hx_spec_add_suite(hx_spec *s, const char *name)
 	return x;
 }
 
+/* An input path of the spec (resolved against its directory) that exists but is a directory,
+ * FIFO or device is an error naming the key; a missing one is left to the code that opens it. */
+static int check_input(const char *base, const char *path, const char *list, size_t i,
+	const char *key, char *err, size_t errlen)
+{
+	char *full, why[768];
+	int rc;
+
+	if (!path)
+		return 0;
+	if (!(full = prov_path_resolve(base, path))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = hx_file_check(full, key, why, sizeof why);
+	free(full);
+	if (rc >= 0)
+		return 0;
+	snprintf(err, errlen, "%s[%zu].%s: %s", list, i, key, why);
+	hx_escape_ctl(err, errlen);
+	return -1;
+}
+
 int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 {
 	if (!s->n_targets) {
@@ -668,14 +742,23 @@ int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 			if (strcmp(s->targets[i].id, s->targets[k].id) == 0) {
 				snprintf(err, errlen, "targets[%zu].id: duplicate id \"%s\" (also targets[%zu])", i,
 					 s->targets[i].id, k);
+				hx_escape_ctl(err, errlen);
 				return HX_EINVAL;
 			}
+		/* local models and samples files are paths; a missing one is the provider's to report */
+		if ((strcmp(s->targets[i].provider, "local") == 0 ||
+		     strcmp(s->targets[i].provider, "samples") == 0) &&
+		    check_input(s->base_dir, s->targets[i].model, "targets", i, "model", err, errlen))
+			return HX_EINVAL;
 	}
 	for (size_t i = 0; i < s->n_suites; i++) {
 		if (!s->suites[i].name) {
 			snprintf(err, errlen, "suites[%zu].name: missing required key", i);
 			return HX_EINVAL;
 		}
+		if (check_input(s->base_dir, s->suites[i].dataset, "suites", i, "dataset", err, errlen) ||
+		    check_input(s->base_dir, s->suites[i].train, "suites", i, "train", err, errlen))
+			return HX_EINVAL;
 		if (s->suites[i].samples < 1) {
 			snprintf(err, errlen, "suites[%zu].samples: expected integer >= 1, got %d", i,
 				 s->suites[i].samples);

@@ -3,10 +3,13 @@
  * (run, target, suite, item, sample) makes a resumed run skip finished work and never duplicate.
  * Schema changes go through the migrations table below, keyed by PRAGMA user_version. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -18,6 +21,7 @@ struct hx_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *put;   /* prepared upsert, reused for every sample */
+	int lock_fd;         /* PATH.lock held with flock while a writer has the store; -1 if none */
 	struct { char *p; size_t len, cap; } gaps;   /* itl_json text, reused for every sample */
 };
 
@@ -199,31 +203,115 @@ static int migrate(hx_store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The writer's lock: flock on PATH.lock, which the kernel drops when the process ends however
+ * it ends, so a killed run can be resumed at once while a second live writer is refused. The
+ * file holds the owner's pid for the message; it is never removed (removing it would let two
+ * writers lock two different files). */
+static int lock_store(hx_store *st, char *err, size_t errlen)
+{
+	char lp[4096 + 8], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(lp, sizeof lp, "%s.lock", st->path);
+	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644)) < 0) {
+		snprintf(err, errlen, "%s: cannot create the lock file %s: %s", st->path, lp, strerror(errno));
+		return HX_ESTORE;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		if ((n = pread(fd, pid, sizeof pid - 1, 0)) > 0)
+			pid[strspn(pid, "0123456789")] = 0;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			char who[48] = "";
+			if (*pid)
+				snprintf(who, sizeof who, " (pid %s)", pid);
+			snprintf(err, errlen, "%s: another tierbench process%s is writing this store (lock "
+				 "%s.lock); wait for it to finish, or stop it and re-run to resume", st->path,
+				 who, st->path);
+		} else {
+			snprintf(err, errlen, "%s: cannot lock %s.lock: %s", st->path, st->path, strerror(e));
+		}
+		return HX_ESTORE;
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* the pid is only for the message; the lock itself holds */
+	}
+	st->lock_fd = fd;
+	return 0;
+}
+
+/* Refuses a file that is not ours before anything is written to it: not SQLite at all, or an
+ * SQLite database of another program (tables, but no tierbench schema). Switching such a file
+ * to WAL and adding our tables would change a stranger's data. */
+static int check_ours(hx_store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, n_tables = -1, n_ours = 0, v = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT count(*), coalesce(sum(name IN ('runs','targets',"
+		"'samples')), 0) FROM sqlite_master WHERE type = 'table'", -1, &q, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		n_tables = sqlite3_column_int(q, 0);
+		n_ours = sqlite3_column_int(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (n_tables < 0) {
+		snprintf(err, errlen, "%s: not a tierbench results store (%s)", st->path,
+			 rc == SQLITE_NOTADB ? "not an SQLite database" : sqlite3_errmsg(st->db));
+		return HX_ESTORE;
+	}
+	if (user_version(st, &v)) {
+		snprintf(err, errlen, "%s: not a tierbench results store (%s)", st->path,
+			 sqlite3_errmsg(st->db));
+		return HX_ESTORE;
+	}
+	if (n_tables > 0 && (v == 0 || n_ours < 3)) {
+		snprintf(err, errlen, "%s: not a tierbench results store (an SQLite database with %d "
+			 "table%s of another program%s); left unchanged: give a run directory or a "
+			 "results.db that tierbench wrote", st->path, n_tables, n_tables == 1 ? "" : "s",
+			 v ? "" : ", schema version 0");
+		return HX_ESTORE;
+	}
+	if (n_tables == 0 && v != 0) {
+		snprintf(err, errlen, "%s: not a tierbench results store (schema version %d but no "
+			 "tables); left unchanged", st->path, v);
+		return HX_ESTORE;
+	}
+	return 0;
+}
+
 hx_store *hx_store_open(const char *path, int create, char *err, size_t errlen)
 {
 	hx_store *st = calloc(1, sizeof *st);
 	int rc, flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-	FILE *probe;
 
 	if (!st || !(st->path = strdup(path))) {
 		snprintf(err, errlen, "out of memory");
 		free(st);
 		return NULL;
 	}
-	if (!create && (probe = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	st->lock_fd = -1;
+	/* A directory or FIFO where the store should be is one line, never a hang; a missing file
+	 * is fine only when creating. */
+	rc = hx_file_check(path, "results store", err, errlen);
+	if (rc < 0 || (rc == 1 && !create))
 		goto fail;
-	} else if (!create) {
-		fclose(probe);
-	}
+	if (create && lock_store(st, err, errlen))
+		goto fail;
 	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open results store: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		hx_escape_ctl(err, errlen);
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 0);
+	if (check_ours(st, err, errlen))
+		goto fail;
 	/* WAL: readers (reports) never block the writer; synchronous=NORMAL keeps every committed
 	 * row across a killed process (only a power cut can lose the last transactions). */
 	if (exec(st, "PRAGMA journal_mode=WAL", "setting WAL mode", err, errlen) ||
@@ -234,6 +322,7 @@ hx_store *hx_store_open(const char *path, int create, char *err, size_t errlen)
 		goto fail;
 	return st;
 fail:
+	hx_escape_ctl(err, errlen);
 	hx_store_close(st);
 	return NULL;
 }
@@ -245,6 +334,8 @@ void hx_store_close(hx_store *st)
 	sqlite3_finalize(st->put);
 	free(st->gaps.p);
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);   /* after the database: the lock outlives every write */
 	free(st->path);
 	free(st);
 }

@@ -1,8 +1,10 @@
 /* tests/harness/test_spec.c — the run spec: a full spec round-trips, defaults are filled, every
  * kind of mistake gets one line naming the JSON path, and the identity JSON changes only with
  * what decides results. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -293,6 +295,128 @@ static void test_spec_cached_input_price_round_trips_and_is_optional(void)
 	TB_CHECK(strstr(err, "targets[0].prices.cached_input_per_mtok: expected number >= 0") != NULL);
 }
 
+/* err must hold every needle, and no control character. */
+static int says(const char *err, const char *a, const char *b)
+{
+	for (const char *q = err; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			return 0;
+	return strstr(err, a) && (!b || strstr(err, b));
+}
+
+static void test_spec_duplicate_key_is_an_error_naming_it(void)
+{
+	char err[512] = "";
+	static const char *const dups[][3] = {
+		{ "{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":\"gsm8k\","
+		  "\"limit\":1,\"limit\":2}]}", "suites[0].limit", "duplicate key" },
+		{ "{\"concurrency\":2,\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],"
+		  "\"suites\":[{\"name\":\"gsm8k\"}],\"concurrency\":3}", "concurrency", "duplicate key" },
+		{ "{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\",\"options\":{\"a\":1,\"b\":2,"
+		  "\"a\":3}}],\"suites\":[{\"name\":\"gsm8k\"}]}", "targets[0].options.a", "duplicate key" },
+	};
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+		hx_spec *s = parse(dups[i][0], err, sizeof err);
+		TB_CHECK(s == NULL);
+		TB_CHECK(says(err, dups[i][1], dups[i][2]));
+		hx_spec_free(s);
+	}
+	/* many keys (the sorted path): the duplicate is still found */
+	{
+		char big[8192];
+		size_t n = (size_t)snprintf(big, sizeof big, "{\"targets\":[{\"provider\":\"samples\","
+			"\"model\":\"g\",\"options\":{");
+		for (int k = 0; k < 40; k++)
+			n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\":%d,", k, k);
+		snprintf(big + n, sizeof big - n, "\"k17\":0}}],\"suites\":[{\"name\":\"gsm8k\"}]}");
+		TB_CHECK(parse(big, err, sizeof err) == NULL);
+		TB_CHECK(says(err, "options.k17", "duplicate key"));
+	}
+}
+
+static void test_spec_number_beyond_double_is_out_of_range_not_null(void)
+{
+	char err[512] = "";
+	TB_CHECK(parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"gsm8k\",\"weight\":1e400}]}", err, sizeof err) == NULL);
+	TB_CHECK(says(err, "suites[0].weight", "out of range"));
+	TB_CHECK(strstr(err, "null") == NULL);
+	TB_CHECK(parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\",\"hardware\":{\"x\":"
+		"[1,-1e999]}}],\"suites\":[{\"name\":\"gsm8k\"}]}", err, sizeof err) == NULL);
+	TB_CHECK(says(err, "targets[0].hardware.x[1]", "out of range"));
+}
+
+static void test_spec_control_characters_never_reach_the_message(void)
+{
+	char err[512] = "";
+	TB_CHECK(parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"gsm8k\",\"li\\u001b[2Jmit\":1}]}", err, sizeof err) == NULL);
+	TB_CHECK(says(err, "li\\x1b[2Jmit", "unknown key"));
+	TB_CHECK(parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"needle\",\"variant\":\"a\\u0007\\r\\nb\"}]}", err, sizeof err) == NULL);
+	TB_CHECK(says(err, "a\\x07\\r\\nb", NULL));
+	TB_CHECK(parse("{\"targets\": nul\x07l}", err, sizeof err) == NULL);   /* cJSON skips bytes <= 32 as blanks */
+	TB_CHECK(says(err, "invalid JSON", "\\x07"));
+}
+
+/* A spec, dataset or model path that is a directory or FIFO: one line, never a blocked read. */
+static void test_spec_paths_that_are_not_regular_files_are_refused_at_once(void)
+{
+	char err[512] = "", dir[64], p[128];
+	hx_spec *s;
+
+	snprintf(dir, sizeof dir, "/tmp/tb_spec_XXXXXX");
+	TB_REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(p, sizeof p, "%s/fifo.json", dir);
+	TB_REQUIRE(mkfifo(p, 0644) == 0);
+	alarm(20);   /* a blocked open fails the test instead of hanging it */
+	TB_CHECK(hx_spec_load(p, err, sizeof err) == NULL);
+	TB_CHECK(says(err, "fifo.json", "FIFO"));
+	TB_CHECK(hx_spec_load(dir, err, sizeof err) == NULL);
+	TB_CHECK(says(err, "directory", NULL));
+	s = hx_spec_parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"gsm8k\",\"dataset\":\"fifo.json\"}]}", "spec.json", dir, err, sizeof err);
+	TB_CHECK(s == NULL);
+	TB_CHECK(says(err, "suites[0].dataset", "FIFO"));
+	s = hx_spec_parse("{\"targets\":[{\"provider\":\"local\",\"model\":\"fifo.json\"}],\"suites\":[{"
+		"\"name\":\"gsm8k\"}]}", "spec.json", dir, err, sizeof err);
+	TB_CHECK(s == NULL);
+	TB_CHECK(says(err, "targets[0].model", "FIFO"));
+	s = hx_spec_parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"gsm8k\",\"train\":\".\"}]}", "spec.json", dir, err, sizeof err);
+	TB_CHECK(s == NULL);
+	TB_CHECK(says(err, "suites[0].train", "directory"));
+	/* missing files stay the opener's to report (a spec may be written before its data) */
+	s = hx_spec_parse("{\"targets\":[{\"provider\":\"samples\",\"model\":\"g\"}],\"suites\":[{\"name\":"
+		"\"gsm8k\",\"dataset\":\"absent.jsonl\"}]}", "spec.json", dir, err, sizeof err);
+	TB_CHECK(s != NULL);
+	hx_spec_free(s);
+	alarm(0);
+	tb_rmtree(dir);
+}
+
+/* The file-size guard: a file over the limit is refused with both sizes, not cut. */
+static void test_file_read_refuses_oversized_file_with_its_size(void)
+{
+	char err[512] = "", path[64];
+	FILE *f;
+	size_t n = 0;
+	char *t;
+
+	snprintf(path, sizeof path, "/tmp/tb_big_XXXXXX");
+	TB_REQUIRE(mkstemp(path) >= 0);
+	TB_REQUIRE((f = fopen(path, "w")) != NULL);
+	for (int i = 0; i < 2000; i++)
+		fputs("0123456789", f);
+	fclose(f);
+	TB_CHECK(hx_file_read(path, "prompt file", 1000, NULL, err, sizeof err) == NULL);
+	TB_CHECK(says(err, "20000 bytes", "limit of 1000 bytes"));
+	t = hx_file_read(path, "prompt file", 20000, &n, err, sizeof err);
+	TB_CHECK(t != NULL && n == 20000 && strlen(t) == 20000);
+	free(t);
+	unlink(path);
+}
+
 int main(void)
 {
 	TB_RUN(test_spec_full_example_parses_and_round_trips);
@@ -304,5 +428,10 @@ int main(void)
 	TB_RUN(test_spec_load_reports_unreadable_and_sets_base_dir);
 	TB_RUN(test_spec_built_from_flags_validates);
 	TB_RUN(test_spec_survives_deep_and_huge_nonsense);
+	TB_RUN(test_spec_duplicate_key_is_an_error_naming_it);
+	TB_RUN(test_spec_number_beyond_double_is_out_of_range_not_null);
+	TB_RUN(test_spec_control_characters_never_reach_the_message);
+	TB_RUN(test_spec_paths_that_are_not_regular_files_are_refused_at_once);
+	TB_RUN(test_file_read_refuses_oversized_file_with_its_size);
 	return tb_test_end();
 }

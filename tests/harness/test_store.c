@@ -1,8 +1,11 @@
 /* tests/harness/test_store.c — the results store: schema and migrations, resume of the same
  * spec, refusal of a changed one, idempotent sample keys, retry of transport failures, disk
  * full, and files that are not stores. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -296,6 +299,104 @@ static void test_store_migrates_version_1_store_and_keeps_rows(void)
 	hx_spec_free(spec);
 }
 
+/* A second writer into a store whose run is in progress is refused at once (no work done
+ * twice); the lock goes with the process, so a killed run can be resumed straight away. */
+static void test_store_refuses_second_writer_and_frees_lock_of_killed_one(void)
+{
+	char err[512];
+	const char *p = db_path("locked.db");
+	hx_store *a = hx_store_open(p, 1, err, sizeof err), *b;
+	int ready[2], status;
+	pid_t pid;
+	char c;
+
+	TB_REQUIRE(a != NULL);
+	b = hx_store_open(p, 1, err, sizeof err);
+	TB_CHECK(b == NULL);
+	TB_CHECK(strstr(err, "another tierbench process") != NULL);
+	TB_CHECK(strstr(err, "pid ") != NULL);
+	hx_store_close(b);
+	/* readers (reports) are not writers: they still open it */
+	TB_CHECK((b = hx_store_open(p, 0, err, sizeof err)) != NULL);
+	hx_store_close(b);
+	hx_store_close(a);
+	TB_CHECK((a = hx_store_open(p, 1, err, sizeof err)) != NULL);
+	hx_store_close(a);
+
+	/* a child holds the store and is killed: its lock must not outlive it */
+	TB_REQUIRE(pipe(ready) == 0);
+	pid = fork();
+	TB_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		hx_store *st = hx_store_open(p, 1, err, sizeof err);
+		close(ready[0]);
+		if (st && write(ready[1], "x", 1) == 1)
+			pause();
+		_exit(1);
+	}
+	close(ready[1]);
+	TB_REQUIRE(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
+	TB_CHECK(hx_store_open(p, 1, err, sizeof err) == NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	a = hx_store_open(p, 1, err, sizeof err);
+	TB_CHECK(a != NULL);
+	hx_store_close(a);
+}
+
+/* An SQLite file of another program is refused and left exactly as it was: not switched to
+ * WAL, no tierbench tables added. */
+static void test_store_refuses_foreign_sqlite_database_and_leaves_it_unchanged(void)
+{
+	char err[512];
+	const char *p = db_path("foreign.db");
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	char mode[16] = "";
+	int n = -1;
+
+	TB_REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+	TB_REQUIRE(sqlite3_exec(db, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES('mine');",
+		NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	TB_CHECK(hx_store_open(p, 1, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "not a tierbench results store") != NULL);
+	TB_CHECK(hx_store_open(p, 0, err, sizeof err) == NULL);
+	TB_REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	TB_CHECK_STR(mode, "delete");
+	TB_CHECK_INT(n, 1);
+}
+
+/* A directory or a FIFO where the store should be is one line naming what it is, at once. */
+static void test_store_refuses_directory_and_fifo_without_blocking(void)
+{
+	char err[512];
+	const char *p = db_path("dir.db");
+
+	TB_REQUIRE(mkdir(p, 0755) == 0);
+	TB_CHECK(hx_store_open(p, 1, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "is a directory") != NULL);
+	TB_CHECK(hx_store_open(p, 0, err, sizeof err) == NULL);
+	rmdir(p);
+	p = db_path("fifo.db");
+	TB_REQUIRE(mkfifo(p, 0644) == 0);
+	alarm(20);   /* a blocked open fails the test instead of hanging it */
+	TB_CHECK(hx_store_open(p, 0, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "FIFO") != NULL);
+	TB_CHECK(hx_store_open(p, 1, err, sizeof err) == NULL);
+	alarm(0);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tb_store_XXXXXX");
@@ -309,6 +410,9 @@ int main(void)
 	TB_RUN(test_store_put_is_unique_on_key_and_retries_transport_errors);
 	TB_RUN(test_store_reports_disk_full_and_keeps_stored_rows);
 	TB_RUN(test_sha256_matches_known_vectors);
+	TB_RUN(test_store_refuses_second_writer_and_frees_lock_of_killed_one);
+	TB_RUN(test_store_refuses_foreign_sqlite_database_and_leaves_it_unchanged);
+	TB_RUN(test_store_refuses_directory_and_fifo_without_blocking);
 	tb_rmtree(tmpdir);
 	return tb_test_end();
 }

@@ -1,0 +1,175 @@
+/* harness/files.c — the harness's one door for input files: every path the CLI reads whole
+ * (run spec, prompt, quality summaries) or hands on (dataset, model, samples, store) is checked
+ * to be a regular file first, so a FIFO or a directory given by mistake is a one-line error and
+ * never a reader blocked forever; and the escaping that keeps control characters from inputs
+ * out of the terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+
+/* "a directory", "a FIFO"... for a message; NULL for a regular file. */
+static const char *kind_of(mode_t m)
+{
+	if (S_ISREG(m))
+		return NULL;
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+/* The path for a message, control characters escaped. */
+static const char *shown(const char *path, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", path);
+	return hx_escape_ctl(buf, cap);
+}
+
+int hx_file_check(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat sb;
+	char p[512];
+	const char *k;
+
+	if (stat(path, &sb) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot open %s: %s", shown(path, p, sizeof p), what, strerror(e));
+		return e == ENOENT ? 1 : HX_EIO;
+	}
+	if ((k = kind_of(sb.st_mode))) {
+		snprintf(err, errlen, "%s: %s is %s, not a regular file", shown(path, p, sizeof p), what, k);
+		return HX_EINVAL;
+	}
+	return 0;
+}
+
+char *hx_file_read(const char *path, const char *what, size_t max_bytes, size_t *len, char *err,
+	size_t errlen)
+{
+	struct stat sb;
+	char p[512], *buf = NULL;
+	const char *k;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open %s: %s", shown(path, p, sizeof p), what, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "%s: cannot read %s: %s", shown(path, p, sizeof p), what, strerror(errno));
+		goto fail;
+	}
+	if ((k = kind_of(sb.st_mode))) {
+		snprintf(err, errlen, "%s: %s is %s, not a regular file", shown(path, p, sizeof p), what, k);
+		goto fail;
+	}
+	if ((unsigned long long)sb.st_size > max_bytes) {
+		snprintf(err, errlen, "%s: %s is %lld bytes, over the limit of %zu bytes (%zu MiB); "
+			 "is this the right file?", shown(path, p, sizeof p), what, (long long)sb.st_size,
+			 max_bytes, max_bytes >> 20);
+		goto fail;
+	}
+	/* The size can change under us: read up to max_bytes + 1 and refuse anything longer. */
+	if (!(buf = malloc((size_t)sb.st_size + 1))) {
+		snprintf(err, errlen, "%s: out of memory reading %s (%lld bytes)", shown(path, p, sizeof p),
+			 what, (long long)sb.st_size);
+		goto fail;
+	}
+	for (;;) {
+		ssize_t got;
+		if (n == (size_t)sb.st_size) {
+			char extra;
+			got = read(fd, &extra, 1);
+			if (got > 0) {
+				snprintf(err, errlen, "%s: %s grew while being read", shown(path, p, sizeof p), what);
+				goto fail;
+			}
+		} else {
+			got = read(fd, buf + n, (size_t)sb.st_size - n);
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "%s: read error in %s: %s", shown(path, p, sizeof p), what,
+				 strerror(errno));
+			goto fail;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = 0;
+	close(fd);
+	if (len)
+		*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+char *hx_escape_ctl(char *s, size_t cap)
+{
+	size_t n = 0, extra = 0, len;
+
+	if (!s || !cap)
+		return s;
+	for (len = 0; s[len]; len++)
+		if ((unsigned char)s[len] < 0x20 || s[len] == 0x7f)
+			extra += strchr("\n\t\r", s[len]) ? 1 : 3;
+	if (!extra)
+		return s;
+	/* Escaped into a copy, then as much as fits is copied back. */
+	{
+		char *tmp = malloc(len + extra + 1);
+		if (!tmp) {   /* no memory for the copy: blank the control bytes instead */
+			for (size_t i = 0; i < len; i++)
+				if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+					s[i] = '?';
+			return s;
+		}
+		for (size_t i = 0; i < len; i++) {
+			unsigned char ch = (unsigned char)s[i];
+			if (ch >= 0x20 && ch != 0x7f) {
+				tmp[n++] = (char)ch;
+			} else if (ch == '\n' || ch == '\t' || ch == '\r') {
+				tmp[n++] = '\\';
+				tmp[n++] = ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r';
+			} else {
+				n += (size_t)snprintf(tmp + n, 5, "\\x%02x", ch);
+			}
+		}
+		tmp[n] = 0;
+		len = n;
+		/* Keep what fits, never half an escape. */
+		n = 0;
+		for (size_t i = 0; i < len;) {
+			size_t w = tmp[i] != '\\' ? 1 : tmp[i + 1] == 'x' ? 4 : 2;
+			if (w > len - i)
+				w = len - i;
+			if (n + w + 1 > cap)
+				break;
+			memcpy(s + n, tmp + i, w);
+			n += w;
+			i += w;
+		}
+		s[n] = 0;
+		free(tmp);
+	}
+	return s;
+}
