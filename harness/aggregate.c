@@ -24,8 +24,8 @@ typedef struct group {
 	long n_scored, n_errors;
 	double *ttft, *lat;
 	size_t n_ttft, n_lat, cap_ttft, cap_lat;
-	double gen_ms;           /* sum of (latency - ttft) where both known */
-	int64_t gen_tokens;      /* output tokens of those rows */
+	double gen_ms;           /* sum of (latency - ttft) over streamed rows */
+	int64_t gen_tokens;      /* output tokens after the first of those rows */
 	int64_t tin, tout, treason;
 	double cost;
 	/* pass@k of the "pass" metric: sums over items of pass@REP_PASS_K(i) (items with at least
@@ -186,7 +186,7 @@ int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *s, char *err, size
 		return HX_EINVAL;
 	}
 	rc = sqlite3_prepare_v2(db, "SELECT target, suite, error, scores_json, ttft_ms, latency_ms,"
-		" n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd FROM samples WHERE run_id = ?"
+		" n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd, itl_json FROM samples WHERE run_id = ?"
 		" ORDER BY id", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		goto dberr;
@@ -239,10 +239,14 @@ int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *s, char *err, size
 		if (sqlite3_column_type(q, 5) != SQLITE_NULL &&
 		    push(&g->lat, &g->n_lat, &g->cap_lat, sqlite3_column_double(q, 5)))
 			goto nomem;
+		/* Output tokens/s only where generation was timed, as reports count it: a streamed
+		 * sample (stored gaps) with tokens after the first and time between the first token and
+		 * the end. A non-streamed reply has its TTFT at about its end (millions of tokens/s). */
 		if (sqlite3_column_type(q, 4) != SQLITE_NULL && sqlite3_column_type(q, 5) != SQLITE_NULL &&
-		    sqlite3_column_int64(q, 7) > 0) {
+		    sqlite3_column_type(q, 10) == SQLITE_TEXT && sqlite3_column_int64(q, 7) > 1 &&
+		    sqlite3_column_double(q, 5) - sqlite3_column_double(q, 4) > 0) {
 			g->gen_ms += sqlite3_column_double(q, 5) - sqlite3_column_double(q, 4);
-			g->gen_tokens += sqlite3_column_int64(q, 7);
+			g->gen_tokens += sqlite3_column_int64(q, 7) - 1;
 		}
 		g->tin += sqlite3_column_int64(q, 6);
 		g->tout += sqlite3_column_int64(q, 7);

@@ -890,6 +890,8 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 		TB_CHECK_INT(sm.rows[0].samples_per_item, 20);
 		TB_CHECK_NEAR(sm.rows[1].pass_at[0], 0.625, 1e-12);
 		TB_CHECK(isnan(sm.rows[1].pass_at[1]));
+		/* Not streamed (no stored gaps): no output tokens/s, as in the reports. */
+		TB_CHECK(isnan(sm.rows[0].out_tok_per_s) && isnan(sm.rows[1].out_tok_per_s));
 		hx_summary_release(&sm);
 		hx_store_close(st);
 	}
