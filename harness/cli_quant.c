@@ -663,14 +663,6 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;
 	}
-	{
-		char err[1024];
-		if (hx_file_check(a->base, "base model", err, sizeof err) ||
-		    (a->qo.text_path && hx_file_check(a->qo.text_path, "text", err, sizeof err))) {
-			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-			return HX_EXIT_RUNTIME;
-		}
-	}
 	if (a->hardware) {
 		cJSON *hw = cJSON_Parse(a->hardware);
 		int ok = cJSON_IsObject(hw);
@@ -714,6 +706,14 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 	if (!a->n_types || !a->n_suites) {
 		usage_sweep(stderr);
 		return HX_EXIT_USAGE;
+	}
+	{   /* after the usage checks: a usage error stays exit 1 whatever the files are */
+		char err[1024];
+		if (hx_file_check(a->base, "base model", err, sizeof err) ||
+		    (a->qo.text_path && hx_file_check(a->qo.text_path, "text", err, sizeof err))) {
+			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+			return HX_EXIT_RUNTIME;
+		}
 	}
 	return -1;
 }
