@@ -502,6 +502,7 @@ static int code_score(const suite *s, size_t i, const prov_resp *r, suite_score_
 
 const suite_vtable suite_humaneval_vtable = {
 	.name = "humaneval",
+	.runs_code = 1,
 	.summary = "Python function completion run against unit tests in a sandbox (pass@k)",
 	.dataset_hint = "HumanEval JSONL (task_id, prompt, test, entry_point), e.g. HumanEval.jsonl",
 	.open = humaneval_open,
@@ -512,6 +513,7 @@ const suite_vtable suite_humaneval_vtable = {
 
 const suite_vtable suite_mbpp_vtable = {
 	.name = "mbpp",
+	.runs_code = 1,
 	.summary = "Python tasks from a description and asserts, run in a sandbox (pass@k)",
 	.dataset_hint = "MBPP JSONL (task_id, text or prompt, test_list, test_setup_code), e.g. mbpp.jsonl",
 	.open = mbpp_open,

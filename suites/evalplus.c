@@ -518,7 +518,7 @@ static const char *ep_item_error(const suite *s, size_t i)
 	"base_input, plus_input, atol), .jsonl or .jsonl.gz"
 
 #define EP_VTABLE(var, nm, sum, hint, open_fn) \
-	const suite_vtable var = { .name = nm, .summary = sum, .dataset_hint = hint, \
+	const suite_vtable var = { .name = nm, .summary = sum, .dataset_hint = hint, .runs_code = 1, \
 		.open = open_fn, .close = ep_close, .build = ep_build, .score = ep_score, \
 		.item_error = ep_item_error }
 

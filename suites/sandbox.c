@@ -1898,6 +1898,16 @@ int suite_sb_layers(const suite_sb_opts *o)
 	return iso;
 }
 
+char *suite_sandbox_layers(char *buf, size_t n)
+{
+	/* exec: a one-off run must not leave a warm interpreter behind in the caller's thread */
+	suite_sb_opts o = { 0 };
+	int iso;
+	o.mode = SUITE_SB_MODE_EXEC;
+	iso = suite_sb_layers(&o);
+	return iso < 0 ? NULL : suite_sb_layers_text(iso, buf, n);
+}
+
 char *suite_sb_layers_text(int iso, char *buf, size_t n)
 {
 	static const char *const names[] = { "net", "pid", "mount", "user", "landlock", "seccomp" };

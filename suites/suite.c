@@ -32,6 +32,7 @@ const suite_info *suite_list(size_t *n)
 		infos[i].summary = kinds[i]->summary;
 		infos[i].dataset_hint = kinds[i]->dataset_hint;
 		infos[i].per_target = kinds[i]->per_target;
+		infos[i].runs_code = kinds[i]->runs_code;
 	}
 	if (n)
 		*n = N_KINDS;

@@ -63,7 +63,15 @@ typedef struct suite_info {
 	const char *dataset_hint;  /* what dataset file it reads */
 	int per_target;            /* 1: items depend on the target's tokenizer and context
 	                            * (count_tokens, max_context): open the suite per target */
+	int runs_code;             /* 1: scoring runs model-written code in the sandbox */
 } suite_info;
+
+/* The isolation layers the code sandbox puts around a program on this machine, comma-separated
+ * in a fixed order ("net,pid,mount,user,landlock,seccomp"; "none" when it has none of them), found
+ * by running an empty program (a fraction of a second): what a run's manifest records when a
+ * suite runs code. Returns buf, or NULL when no program could run (no python3). Ownership: buf is
+ * the caller's. */
+char *suite_sandbox_layers(char *buf, size_t n);
 
 /* Known suites; *n receives the count. Ownership: static table. */
 const suite_info *suite_list(size_t *n);

@@ -22,6 +22,7 @@ typedef struct suite_vtable {
 	const char *summary;       /* one line for `tierbench list` */
 	const char *dataset_hint;  /* what file --dataset takes; NULL when the data is built in */
 	int per_target;            /* as suite_info.per_target */
+	int runs_code;             /* as suite_info.runs_code */
 	/* Loads the dataset into s: sets s->self and adds one id per item with suite_ids_push, in
 	 * item order. Returns 0, or -1 with one line in err (file and line where there is one).
 	 * On failure suite_open still calls close, so close must cope with a half-filled self. */

@@ -1001,9 +1001,26 @@ static void test_auto_mode_runs_each_thread_from_its_own_zygote(void)
 	}
 }
 
+/* The public summary of the layers, for a run's manifest: the same names as the bits a run
+ * reports, and a program run with defaults has those bits. */
+static void test_sandbox_layers_text_matches_a_run(void)
+{
+	char buf[128], want[128];
+	suite_sb_result r;
+	suite_sb_opts o = { 0 };
+	o.mode = SUITE_SB_MODE_EXEC;
+	TB_REQUIRE(suite_sandbox_layers(buf, sizeof buf) != NULL);
+	TB_REQUIRE(suite_sb_run(&o, "pass\n", &r) == 0);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	TB_CHECK_STR(buf, suite_sb_layers_text(r.isolation, want, sizeof want));
+	suite_sb_result_release(&r);
+	printf("  layers here: %s\n", buf);
+}
+
 int main(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	TB_RUN(test_sandbox_layers_text_matches_a_run);
 	for (int round = 0; round < 2; round++) {
 		test_mode = round ? SUITE_SB_MODE_ZYGOTE : SUITE_SB_MODE_EXEC;
 		printf("-- %s mode\n", round ? "zygote" : "exec");

@@ -50,6 +50,10 @@ static void test_suite_list_names_every_kind_once_with_a_summary(void)
 			gsm8k++;
 			TB_CHECK(si[i].dataset_hint && strstr(si[i].dataset_hint, "####") != NULL);
 		}
+		/* The suites that run model-written code say so (a run manifest records the
+		 * sandbox's layers for them). */
+		TB_CHECK_INT(si[i].runs_code, strncmp(si[i].name, "humaneval", 9) == 0 ||
+					      strncmp(si[i].name, "mbpp", 4) == 0);
 	}
 	TB_CHECK_INT(gsm8k, 1);
 	TB_CHECK(suite_list(NULL) == si);   /* the count is optional */
