@@ -190,8 +190,10 @@ static char *default_out(const hx_spec *spec, const char *spec_path)
 static void log_to_stderr(void *ud, int level, const char *msg)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
+	char esc[2048];   /* log lines are at most 1024 bytes; escapes take 4 each */
 	(void)ud;
-	fprintf(stderr, "tierbench: %s: %s\n", names[level >= 0 && level < 4 ? level : 3], msg);
+	hx_text_escape(esc, sizeof esc, msg);   /* server bodies and messages reach the terminal */
+	fprintf(stderr, "tierbench: %s: %s\n", names[level >= 0 && level < 4 ? level : 3], esc);
 }
 
 static int cmd_run(int argc, char **argv)

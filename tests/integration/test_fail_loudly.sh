@@ -61,7 +61,9 @@ cat >esc.json <<JSON
   "key_env": "TB_FAIL_KEY"}}], "suites": [{"name": "gsm8k", "dataset": "data.jsonl", "limit": 2}]}
 JSON
 TB_FAIL_KEY=k1234 "$TB_BIN" run esc.json --out runs/esc --no-bw >out.txt 2>err.txt; rc=$?
+TB_FAIL_KEY=k1234 "$TB_BIN" run esc.json --out runs/esc2 --no-bw -vv >out.txt 2>verr.txt
 kill $srv 2>/dev/null
+check verbose_log_escapes_server_bodies sh -c '! grep -q "$(printf "\033")" verr.txt && grep -q "client after 1 attempt: .*bad.x1b" verr.txt'
 check server_error_run_exits_4 test $rc -eq 4
 check server_error_message_is_in_summary grep -q 'first client error: .*bad' err.txt
 check no_raw_escape_reaches_the_terminal sh -c '! grep -q "$(printf "\033")" err.txt'
