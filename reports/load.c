@@ -334,6 +334,10 @@ static int run_facts(rep_run *r, const char *build_json, const char *hw_json, co
 			if (u > 0 && (size_t)u < sizeof line)
 				u += snprintf(line + u, sizeof line - (size_t)u, ", GPU %s %.0f GiB",
 					json_str(g, "name") ? json_str(g, "name") : "?", json_num(g, "mem_gib"));
+		/* the code sandbox's isolation layers, recorded when a suite ran code */
+		if (json_str(h, "sandbox_layers") && u > 0 && (size_t)u < sizeof line)
+			u += snprintf(line + u, sizeof line - (size_t)u, "; code sandbox: %s",
+				json_str(h, "sandbox_layers"));
 		if (!(r->hw_line = strdup(line)))
 			rc = -1;
 	}

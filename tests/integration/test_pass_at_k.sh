@@ -33,4 +33,6 @@ r = json.load(open("rep/report.json"))["results"][0]
 assert abs(r["pass_at_k"]["1"] - 13 / 30) < 1e-9 and abs(r["pass_at_k"]["10"] - 2 / 3) < 1e-9
 assert "100" not in r["pass_at_k"] and r["samples_per_item"] == 10'
 check pass_report_html_has_the_table grep -q "pass@10 %" rep/report.html
+# A suite that runs code records the sandbox's isolation layers in the run's manifest.
+check pass_report_names_the_sandbox_layers grep -Eq "code sandbox: (none|unavailable|[a-z,]+)" rep/report.md
 end_tests
