@@ -329,8 +329,10 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	row.error = rs->err;
 	if (rs->err == PROV_ERR_NONE && rs->text && f->score_rc != 0) {
 		/* The suite could not score it: keep the answer, mark the sample failed. */
+		const char *why = f->score_rc == SUITE_ETASK ?
+			suite_item_error(s, f->j.item) : NULL;
 		row.error = PROV_ERR_PARSE;
-		row.error_msg = suite_strerror(f->score_rc);
+		row.error_msg = why ? why : suite_strerror(f->score_rc);
 	} else {
 		row.error_msg = rs->err_msg;
 	}
@@ -881,8 +883,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 			{
 				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+				const char *why = f->score_rc == SUITE_ETASK ? suite_item_error(
+					r.ts[f->j.target].suites[f->j.suite], f->j.item) : NULL;
 				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
-					"") : suite_strerror(f->score_rc);
+					"") : why ? why : suite_strerror(f->score_rc);
 				sum->n_done++;
 				if (e) {
 					e = e < 16 ? e : 0;
