@@ -384,7 +384,7 @@ static val v_exact_int(long long n)
 
 static val v_add(val a, val b, int sign)
 {
-	i128 x, y, n, d;
+	i128 x = 0, y = 0, n = 0, d = 1;
 	int ok;
 	if (!a.exact || !b.exact) {
 		val v = v_inexact(a.d + sign * b.d);
@@ -399,7 +399,7 @@ static val v_add(val a, val b, int sign)
 
 static val v_mul(val a, val b)
 {
-	i128 n, d;
+	i128 n = 0, d = 1;
 	int ok;
 	if (!a.exact || !b.exact) {
 		val v = v_inexact(a.d * b.d);
@@ -412,7 +412,7 @@ static val v_mul(val a, val b)
 
 static val v_div(val a, val b)
 {
-	i128 n, d;
+	i128 n = 0, d = 1;
 	int ok;
 	if (!a.exact || !b.exact || b.num == 0) {
 		val v = v_inexact(a.d / b.d);
