@@ -57,7 +57,8 @@ static const char *jstr(const cJSON *o, const char *k)
 static int jint(const cJSON *o, const char *k, int64_t *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!cJSON_IsNumber(v))
+	/* a count outside int64's range (or not finite) is not a count: ignored, not converted */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
 		return 0;
 	*out = (int64_t)v->valuedouble;
 	return 1;

@@ -13,6 +13,9 @@
 
 #include "suites/suite_impl.h"
 
+/* Nesting bound of the normaliser and the evaluator, so hostile input cannot exhaust the stack. */
+#define MATH_MAX_DEPTH 200
+
 /* ------------------------------------------------------------------ extraction */
 
 /* The brace group starting at s[0] == '{': returns the index just past its '}', or 0. */
@@ -184,9 +187,13 @@ static void strip_units(char *s)
 
 /* \frac12 -> \frac{1}{2}, \sqrt2 -> \sqrt{2}: single-character arguments get braces, inside
  * groups too. Appends the result for s[0..len) to b. */
-static void brace_args_into(const char *s, size_t len, suite_buf *b)
+static void brace_args_into(const char *s, size_t len, suite_buf *b, int depth)
 {
 	size_t i = 0;
+	if (depth > MATH_MAX_DEPTH) {   /* deeper nesting is copied as it is */
+		suite_buf_add_n(b, s, len);
+		return;
+	}
 	while (i < len) {
 		int nargs = len - i >= 5 && strncmp(s + i, "\\frac", 5) == 0 ? 2 :
 			    len - i >= 5 && strncmp(s + i, "\\sqrt", 5) == 0 ? 1 : 0;
@@ -197,7 +204,7 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b)
 				return;
 			}
 			suite_buf_add(b, "{");
-			brace_args_into(s + i + 1, e - 2, b);
+			brace_args_into(s + i + 1, e - 2, b, depth + 1);
 			suite_buf_add(b, "}");
 			i += e;
 			continue;
@@ -219,7 +226,7 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b)
 				if (!e || i + e > len)
 					break;
 				suite_buf_add(b, "{");
-				brace_args_into(s + i + 1, e - 2, b);
+				brace_args_into(s + i + 1, e - 2, b, depth + 1);
 				suite_buf_add(b, "}");
 				i += e;
 			} else if (s[i] != '\\') {
@@ -236,7 +243,7 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b)
 static int brace_short_args(char **s)
 {
 	suite_buf b = { 0 };
-	brace_args_into(*s, strlen(*s), &b);
+	brace_args_into(*s, strlen(*s), &b, 0);
 	free(*s);
 	*s = suite_buf_take(&b);
 	return *s ? 0 : -1;
@@ -346,6 +353,7 @@ typedef struct ev {
 	const char *p;
 	double var[26];   /* a sample value per letter */
 	int ok;
+	int depth;        /* nesting, bounded so hostile input cannot exhaust the stack */
 } ev;
 
 static val v_inexact(double d)
@@ -545,11 +553,19 @@ static val ev_power(ev *e)
 
 static val ev_unary(ev *e)
 {
-	if (at(e, "-"))
-		return v_mul(v_exact_int(-1), ev_unary(e));
-	if (at(e, "+"))
-		return ev_unary(e);
-	return ev_power(e);
+	val v;
+	if (++e->depth > MATH_MAX_DEPTH) {
+		e->ok = 0;   /* every nesting (groups, parentheses, signs) passes through here */
+		v = v_inexact(0);
+	} else if (at(e, "-")) {
+		v = v_mul(v_exact_int(-1), ev_unary(e));
+	} else if (at(e, "+")) {
+		v = ev_unary(e);
+	} else {
+		v = ev_power(e);
+	}
+	e->depth--;
+	return v;
 }
 
 /* A mixed number: digits alone followed at once by a proper fraction \frac{digits}{digits}, as in
@@ -612,7 +628,7 @@ static val ev_expr(ev *e)
 /* Evaluates normalised s with letters at sample set k. Returns 0 with *out, or -1. */
 static int evaluate(const char *s, int k, val *out)
 {
-	ev e = { s, { 0 }, 1 };
+	ev e = { s, { 0 }, 1, 0 };
 	for (int i = 0; i < 26; i++)
 		e.var[i] = 0.5 + 0.37 * (double)((i * 7 + k * 11) % 23) + 0.013 * k;
 	*out = ev_expr(&e);

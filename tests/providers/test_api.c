@@ -285,6 +285,26 @@ static void test_nul_escape_in_a_completion_does_not_cut_it(void)
 	prov_acc_release(&a);
 }
 
+/* A token count outside int64's range is not converted (undefined behaviour, found by fuzzing):
+ * it is ignored and the answer still reads. */
+static void test_usage_counts_out_of_range_are_ignored(void)
+{
+	static const char ev[] = "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
+		"\"usage\":{\"output_tokens\":5.5e77}}";
+	static const char body[] = "{\"choices\":[{\"message\":{\"content\":\"x\"},"
+		"\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":-1e300,\"completion_tokens\":3}}";
+	prov_acc a;
+	prov_acc_init(&a);
+	TB_CHECK((AN)->event(&a, NULL, ev, strlen(ev)) == 0);
+	TB_CHECK(a.n_out == 0);
+	prov_acc_release(&a);
+	prov_acc_init(&a);
+	TB_CHECK((OA)->body(&a, body, strlen(body)) == 0);
+	TB_CHECK_STR(prov_buf_str(&a.text), "x");
+	TB_CHECK(a.n_in == 0 && a.n_out == 3);
+	prov_acc_release(&a);
+}
+
 static void test_http_error_with_non_json_body_still_classifies(void)
 {
 	prov_acc a;
@@ -429,6 +449,7 @@ int main(void)
 	TB_RUN(test_truncated_streams_are_not_complete);
 	TB_RUN(test_malformed_json_is_a_bad_response);
 	TB_RUN(test_nul_escape_in_a_completion_does_not_cut_it);
+	TB_RUN(test_usage_counts_out_of_range_are_ignored);
 	TB_RUN(test_http_error_with_non_json_body_still_classifies);
 	TB_RUN(test_request_bodies_follow_each_dialect);
 	TB_RUN(test_token_estimate_counts_words_not_bytes);

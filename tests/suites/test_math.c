@@ -80,6 +80,25 @@ static const pair pairs[] = {
 	{ "3.14159", "\\pi", 0 }, { "\\sqrt{2}", "1.414214", 0 }, { "3\\frac{5}{4}", "\\frac{15}{4}", 1 },
 };
 
+/* Nesting deep enough to exhaust the stack (found by fuzzing) is refused, not followed. */
+static void test_math_deep_nesting_is_bounded(void)
+{
+	static char deep[60000];
+	size_t n = 0;
+	deep[n++] = '2';
+	while (n < 20000)
+		deep[n++] = '(';
+	deep[n] = 0;
+	TB_CHECK(!suite_math_equiv(deep, "2"));
+	for (n = 0; n < 20000; n++)
+		deep[n] = '{';
+	for (; n < 40000; n++)
+		deep[n] = '}';
+	deep[n] = 0;
+	TB_CHECK(!suite_math_equiv(deep, "2"));
+	TB_CHECK(suite_math_equiv("((((((((((1+1))))))))))", "2"));
+}
+
 static void test_math_equivalence_on_tricky_pairs(void)
 {
 	size_t n = sizeof pairs / sizeof pairs[0], wrong = 0;
@@ -241,6 +260,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	TB_RUN(test_math_extract_takes_the_last_boxed_with_nested_braces);
+	TB_RUN(test_math_deep_nesting_is_bounded);
 	TB_RUN(test_math_equivalence_on_tricky_pairs);
 	TB_RUN(test_math_all_500_references_match_themselves_and_their_solutions);
 	TB_RUN(test_math_prompts_scoring_and_loader_errors);
