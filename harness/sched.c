@@ -286,6 +286,14 @@ static void on_stored(void *ud, const char *t, const char *s, const char *item, 
 
 /* ------------------------------------------------------------ storing one sample */
 
+/* Why the suite could not score an item: a broken task's own message (which task, which input),
+ * else the code's text. Ownership: static, or owned by the suite. */
+static const char *score_error_text(const suite *s, size_t item, int score_rc)
+{
+	const char *why = score_rc == SUITE_ETASK ? suite_item_error(s, item) : NULL;
+	return why ? why : suite_strerror(score_rc);
+}
+
 static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, char *err,
 	size_t errlen)
 {
@@ -329,10 +337,8 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	row.error = rs->err;
 	if (rs->err == PROV_ERR_NONE && rs->text && f->score_rc != 0) {
 		/* The suite could not score it: keep the answer, mark the sample failed. */
-		const char *why = f->score_rc == SUITE_ETASK ?
-			suite_item_error(s, f->j.item) : NULL;
 		row.error = PROV_ERR_PARSE;
-		row.error_msg = why ? why : suite_strerror(f->score_rc);
+		row.error_msg = score_error_text(s, f->j.item, f->score_rc);
 	} else {
 		row.error_msg = rs->err_msg;
 	}
@@ -883,10 +889,9 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			}
 			{
 				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
-				const char *why = f->score_rc == SUITE_ETASK ? suite_item_error(
-					r.ts[f->j.target].suites[f->j.suite], f->j.item) : NULL;
 				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
-					"") : why ? why : suite_strerror(f->score_rc);
+					"") : score_error_text(r.ts[f->j.target].suites[f->j.suite], f->j.item,
+							       f->score_rc);
 				sum->n_done++;
 				if (e) {
 					e = e < 16 ? e : 0;
