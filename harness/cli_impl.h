@@ -4,7 +4,9 @@
 #ifndef HX_CLI_IMPL_H
 #define HX_CLI_IMPL_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* `tierbench generate`: one prompt through the built-in engine. */
 int hx_cmd_generate(int argc, char **argv);
@@ -23,6 +25,13 @@ int hx_cmd_bench(int argc, char **argv);
 int hx_cmd_report(int argc, char **argv);
 /* The signal (SIGINT / SIGTERM) that stopped the last `tierbench report` of this process, or 0. */
 int hx_cli_report_signal(void);
+
+/* Waits for the worker process pid, reaping it. When *stop (set by a signal handler; the wait
+ * is interrupted by it) becomes non-zero, the worker -- with group, its whole process group -- is
+ * killed once. Returns 1 when it was killed, 0 when it ended by itself (its wait status in
+ * *status), or -1 when waiting failed (a line naming cmd printed). */
+int hx_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
+	int *status);
 /* `tierbench compare`: paired comparison of two runs; exit 3 on a significant drop. */
 int hx_cmd_compare(int argc, char **argv);
 /* The results store of a run directory (DIR/results.db), or the path itself when it is a file.

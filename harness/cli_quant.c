@@ -315,7 +315,7 @@ typedef int (*sweep_job_fn)(void *ud);
  * its pid so the caller can remove the child's temporary files). */
 static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
 {
-	int st, killed = 0;
+	int st;
 	pid_t pid;
 
 	fflush(stdout);
@@ -332,18 +332,8 @@ static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
 		_exit(job(ud) ? 1 : 0);
 	}
 	*child = pid;
-	for (;;) {
-		if (sweep_signal && !killed) {
-			kill(pid, SIGKILL);
-			killed = 1;
-		}
-		if (waitpid(pid, &st, 0) == pid)
-			break;
-		if (errno != EINTR) {
-			fprintf(stderr, "tierbench quant-sweep: waiting for the worker: %s\n", strerror(errno));
-			return -1;
-		}
-	}
+	if (hx_worker_wait(pid, &sweep_signal, 0, "quant-sweep", &st) < 0)
+		return -1;
 	if (sweep_signal)
 		return HX_EINTR;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;

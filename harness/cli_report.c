@@ -469,19 +469,9 @@ int hx_cmd_report(int argc, char **argv)
 		_exit(rc);
 	}
 	setpgid(pid, pid);   /* also here: no gnuplot may start outside the group */
-	for (;;) {
-		if (report_signal && !killed) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			killed = 1;
-		}
-		if (waitpid(pid, &st, 0) == pid)
-			break;
-		if (errno != EINTR) {
-			fprintf(stderr, "tierbench report: waiting for the worker: %s\n", strerror(errno));
-			rc = HX_EXIT_RUNTIME;
-			goto out;
-		}
+	if ((killed = hx_worker_wait(pid, &report_signal, 1, "report", &st)) < 0) {
+		rc = HX_EXIT_RUNTIME;
+		goto out;
 	}
 	if (killed) {
 		kill(-pid, SIGKILL);   /* a gnuplot started as the worker was ended */
