@@ -295,6 +295,8 @@ typedef struct hx_hw {
 	char os[128];
 	int n_gpus;
 	hx_gpu_info gpus[8];
+	char sandbox_layers[64];  /* the code sandbox's layers, set by a run whose suites run code;
+	                           * "" = not recorded (written as "sandbox_layers" when set) */
 } hx_hw;
 
 /* Reads the hardware profile with hwloc (and /proc, and CUDA when built with it and a device

@@ -285,6 +285,8 @@ char *hx_hw_to_json(const hx_hw *hw)
 	} else {
 		cJSON_AddNullToObject(o, "mem_bw_gbs");
 	}
+	if (hw->sandbox_layers[0])
+		cJSON_AddStringToObject(o, "sandbox_layers", hw->sandbox_layers);
 	g = cJSON_AddArrayToObject(o, "gpus");
 	for (int i = 0; i < hw->n_gpus; i++) {
 		const hx_gpu_info *x = &hw->gpus[i];

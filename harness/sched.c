@@ -550,23 +550,6 @@ static int spec_runs_code(const hx_spec *spec)
 	return 0;
 }
 
-/* hw_json with "sandbox_layers" added: the isolation the code sandbox gives on this machine
- * ("none" or "unavailable" are recorded too, so a weaker run is never silent). Frees hw_json.
- * Returns the new text (caller frees), or NULL when out of memory. */
-static char *with_sandbox_layers(char *hw_json)
-{
-	char layers[128], *out = NULL;
-	cJSON *h = cJSON_Parse(hw_json);
-	free(hw_json);
-	if (!h)
-		return NULL;
-	if (cJSON_AddStringToObject(h, "sandbox_layers",
-				    suite_sandbox_layers(layers, sizeof layers) ? layers : "unavailable"))
-		out = cJSON_PrintUnformatted(h);
-	cJSON_Delete(h);
-	return out;
-}
-
 int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
 	size_t errlen)
 {
@@ -703,9 +686,10 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		for (size_t t = 0; t < spec->n_targets; t++)
 			any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
 		hx_hw_probe(&hw, opts->measure_bw && any_local, herr, sizeof herr);
+		/* recorded as "unavailable" too, so a run with a weaker sandbox is never silent */
+		if (spec_runs_code(spec) && !suite_sandbox_layers(hw.sandbox_layers, sizeof hw.sandbox_layers))
+			snprintf(hw.sandbox_layers, sizeof hw.sandbox_layers, "unavailable");
 		hw_json = hx_hw_to_json(&hw);
-		if (hw_json && spec_runs_code(spec) && !(hw_json = with_sandbox_layers(hw_json)))
-			goto nomem;
 	}
 	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
 	    errlen)))
