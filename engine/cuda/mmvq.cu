@@ -127,27 +127,27 @@ layout layout_of(int t)
 // ---------------------------------------------------------------- packing
 
 // One GGUF block s into its quants dq and scales dm.
+// A block whose first nm bytes are its scales and the next nq its quants, split in two.
+HD void split_block(const unsigned char *s, unsigned char *dm, int nm, unsigned char *dq, int nq)
+{
+	for (int j = 0; j < nm; j++)
+		dm[j] = s[j];
+	for (int j = 0; j < nq; j++)
+		dq[j] = s[nm + j];
+}
+
 HD void pack_block(int type, const unsigned char *s, unsigned char *dq, unsigned char *dm, int QB)
 {
 	switch (type) {
 	case T_Q8_0:   // d, qs[32]
 	case T_IQ4_NL:   // d, qs[16]
-		dm[0] = s[0];
-		dm[1] = s[1];
-		for (int j = 0; j < QB; j++)
-			dq[j] = s[2 + j];
+		split_block(s, dm, 2, dq, QB);
 		break;
 	case T_IQ4_XS:   // d, scales_h, scales_l[4], qs[128]
-		for (int j = 0; j < 8; j++)
-			dm[j] = s[j];
-		for (int j = 0; j < 128; j++)
-			dq[j] = s[8 + j];
+		split_block(s, dm, 8, dq, 128);
 		break;
 	case T_Q4_K:   // d, dmin, scales[12], qs[128]
-		for (int j = 0; j < 16; j++)
-			dm[j] = s[j];
-		for (int j = 0; j < 128; j++)
-			dq[j] = s[16 + j];
+		split_block(s, dm, 16, dq, 128);
 		break;
 	case T_Q6_K:   // ql[128], qh[64], scales[16], d -> items (c, h): ql lo half, ql hi half, qh
 		for (int it = 0; it < 4; it++) {
