@@ -1,8 +1,9 @@
 /* suites/sandbox.c — runs model-written Python where it cannot hurt the machine. Each run forks a
  * supervisor that becomes a child subreaper, enters new pid / network / mount namespaces where
- * the kernel allows (plus a user namespace when not root), and forks the program: a size-capped
- * tmpfs work dir, private /tmp and /dev/shm, its own /proc, an unprivileged uid, rlimits, a clean
- * environment. The calling thread caps stdout / stderr and keeps the wall clock; when the program
+ * the kernel allows (plus a user namespace when not root), and forks the program: a private
+ * read-only root holding only the system's and the interpreter's directories, a size-capped
+ * tmpfs work dir, private /tmp and /dev/shm, its own /proc, an unprivileged uid, rlimits,
+ * Landlock and seccomp where the kernel has them, a clean environment (docs/sandbox.md). The calling thread caps stdout / stderr and keeps the wall clock; when the program
  * ends or is killed the supervisor kills every process left (the pid namespace does this in the
  * kernel; the subreaper loop covers kernels without it). A thread pool runs many programs. */
 #include <dirent.h>
@@ -26,6 +27,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,7 +157,8 @@ static void child_fail(const sb_plan *p, const char *what)
 	_exit(127);
 }
 
-/* mkdir -p of an absolute path, with a copy on the stack (the child may not allocate). */
+/* mkdir -p of an absolute path (new directories 0755: on the private root's tmpfs, which
+ * becomes read-only), with a copy on the stack (the child may not allocate). */
 static int make_path(const char *path)
 {
 	char buf[4096];
@@ -166,7 +170,7 @@ static int make_path(const char *path)
 		if (buf[i] != '/' && buf[i] != 0)
 			continue;
 		buf[i] = 0;
-		if (mkdir(buf, 0700) && errno != EEXIST)
+		if (mkdir(buf, 0755) && errno != EEXIST)
 			return -1;
 		buf[i] = path[i];
 	}
@@ -227,6 +231,161 @@ static int apply_landlock(const sb_plan *p, int isolation)
 	return rc;
 }
 
+/* Where the private root is put together before it becomes "/" (any directory of the caller's
+ * tree would do; the work dir's tmpfs is reached through the cwd once it is covered). */
+#define NEW_ROOT "/tmp"
+
+
+/* NEW_ROOT followed by path, into buf (4,096 + bytes). 0 or -1 when too long. */
+static int in_new_root(char *buf, size_t n, const char *path)
+{
+	size_t a = strlen(NEW_ROOT), b = strlen(path);
+	if (a + b + 1 > n)
+		return -1;
+	memcpy(buf, NEW_ROOT, a);
+	memcpy(buf + a, path, b + 1);
+	return 0;
+}
+
+/* Adds flags to the bind mount at dst. It keeps the mount's noexec and access-time mode, which
+ * the kernel refuses to change on a mount that a user namespace inherited. 0 or -1. */
+static int remount_bind(const char *dst, unsigned long flags)
+{
+	struct statfs sf;
+	if (statfs(dst, &sf) == 0) {
+		unsigned long f = (unsigned long)sf.f_flags;
+		flags |= (f & ST_NOEXEC ? MS_NOEXEC : 0) | (f & ST_NODIRATIME ? MS_NODIRATIME : 0);
+		flags |= f & ST_NOATIME ? MS_NOATIME : f & ST_RELATIME ? MS_RELATIME : MS_STRICTATIME;
+	}
+	return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+/* Binds src onto dst (an existing directory or file) read-only, nosuid, nodev. 0 or -1. */
+static int bind_ro(const char *src, const char *dst)
+{
+	if (mount(src, dst, NULL, MS_BIND, NULL))
+		return -1;
+	return remount_bind(dst, MS_RDONLY | MS_NOSUID | MS_NODEV);
+}
+
+/* Creates an empty file at path (on the new root's tmpfs) for a bind of a single file. */
+static int make_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -1;
+	close(fd);
+	return 0;
+}
+
+/* Puts one of the plan's read paths into the new root: a symbolic link as the same link (/bin ->
+ * usr/bin on a merged /usr), a directory or file as a read-only bind. Paths beneath one bound
+ * already are covered by it; missing ones are skipped. 0 or -1. */
+static int root_add(const sb_plan *p, int i)
+{
+	char dst[4096 + 64], target[4096];
+	const char *src = p->ll_read[i];
+	struct stat sb;
+	ssize_t n;
+	for (int k = 0; k < i; k++) {
+		size_t len = strlen(p->ll_read[k]);
+		if (strncmp(src, p->ll_read[k], len) == 0 && (src[len] == '/' || !src[len]) &&
+		    strcmp(p->ll_read[k], "/dev") && strcmp(p->ll_read[k], "/proc"))
+			return 0;
+	}
+	if (lstat(src, &sb))
+		return 0;
+	if (in_new_root(dst, sizeof dst, src))
+		return -1;
+	if (S_ISLNK(sb.st_mode)) {
+		char *slash = strrchr(dst, '/');
+		if ((n = readlink(src, target, sizeof target - 1)) < 0)
+			return -1;
+		target[n] = 0;
+		*slash = 0;
+		if (make_path(dst))
+			return -1;
+		*slash = '/';
+		return symlink(target, dst) && errno != EEXIST ? -1 : 0;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (make_path(dst))
+			return -1;
+	} else {
+		char *slash = strrchr(dst, '/');
+		*slash = 0;
+		if (make_path(dst))
+			return -1;
+		*slash = '/';
+		if (make_file(dst))
+			return -1;
+	}
+	return bind_ro(src, dst);
+}
+
+/* The private root (with a mount namespace): a tmpfs at NEW_ROOT gets read-only binds of the
+ * plan's read paths, its own /dev (null, zero, full, random, urandom bound from the caller's, a
+ * private /dev/shm), a fresh /proc of the new pid namespace, private /tmp and /var/tmp, and the
+ * work dir (the cwd) bound at its own path; the tmpfs is made read-only and becomes "/" through
+ * pivot_root, and the old root is detached. Nothing else of the machine is reachable after it:
+ * no home, no other run's store, no world-writable place. Called with the cwd on the work dir's
+ * tmpfs, which stays the cwd. 0 or -1 (errno set). */
+static int private_root(const sb_plan *p, int isolation)
+{
+	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+		"/dev/urandom" };
+	static const char *const fd_links[][2] = { { "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" }, { "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" } };
+	static const char *const tmps[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	char dst[4096 + 64];
+	umask(022);   /* the root's directories must be searchable by the program's uid */
+	if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,nr_inodes=512,mode=755"))
+		return -1;
+	for (int i = 0; i < p->n_ll_read; i++)
+		if (strcmp(p->ll_read[i], "/dev") && strcmp(p->ll_read[i], "/proc") && root_add(p, i))
+			return -1;
+	if (in_new_root(dst, sizeof dst, "/dev") || make_path(dst) || chmod(dst, 0755))
+		return -1;
+	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+		if (access(devs[i], F_OK))
+			continue;
+		in_new_root(dst, sizeof dst, devs[i]);
+		if (make_file(dst) || mount(devs[i], dst, NULL, MS_BIND, NULL) ||
+		    remount_bind(dst, MS_NOSUID | MS_NOEXEC))
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof fd_links / sizeof fd_links[0]; i++) {
+		in_new_root(dst, sizeof dst, fd_links[i][1]);
+		if (symlink(fd_links[i][0], dst))
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++) {
+		in_new_root(dst, sizeof dst, tmps[i]);
+		if (make_path(dst) ||
+		    mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777"))
+			return -1;
+	}
+	if (isolation & SUITE_SB_ISO_PID) {
+		in_new_root(dst, sizeof dst, "/proc");
+		if (make_path(dst) ||
+		    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+			return -1;
+	}
+	/* The work dir at its own path (it may lie under the new /tmp), then every directory the
+	 * root tmpfs holds made read-only. */
+	if (in_new_root(dst, sizeof dst, p->dir) || make_path(dst) ||
+	    mount(".", dst, NULL, MS_BIND, NULL))
+		return -1;
+	if (remount_bind(NEW_ROOT, MS_RDONLY | MS_NOSUID | MS_NODEV))
+		return -1;
+	/* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves the new. */
+	if (chdir(NEW_ROOT) || syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) ||
+	    chdir("/"))
+		return -1;
+	return 0;
+}
+
 /* The program's own process: pid 1 of the new pid namespace when there is one. */
 static void run_program(const sb_plan *p, int isolation)
 {
@@ -256,20 +415,12 @@ static void run_program(const sb_plan *p, int isolation)
 	}
 	if (chdir(p->dir))
 		child_fail(p, "chdir");
+	/* The private root: only the system's and the interpreter's directories (read-only), the
+	 * work dir and private /tmp, /var/tmp, /dev/shm; a fresh /proc shows only this pid
+	 * namespace (no reading the caller's environ). */
 	if (isolation & SUITE_SB_ISO_MNT) {
-		/* World-writable places become small private tmpfs; the work dir stays the cwd. A
-		 * fresh /proc shows only this pid namespace (no reading the caller's environ). */
-		mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
-		mount("tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
-		mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777");
-		/* The other world-writable place of a usual system (/var/lock links to it). */
-		mount("tmpfs", "/run/lock", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755");
-		if (isolation & SUITE_SB_ISO_PID)
-			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-		/* The work dir may lie under the new /tmp: make its path again there and bind the
-		 * work tmpfs (still the cwd) onto it, so its absolute path resolves as before. */
-		if (make_path(p->dir) == 0)
-			mount(".", p->dir, NULL, MS_BIND, NULL);
+		if (private_root(p, isolation))
+			child_fail(p, "private root");
 		if (chdir(p->dir))
 			child_fail(p, "chdir");
 	}
@@ -308,7 +459,9 @@ static void run_program(const sb_plan *p, int isolation)
 
 /* Zeroes this process's copy of the argument and environment strings (the block /proc/PID/cmdline
  * and /proc/PID/environ show, found from fields 48-51 of /proc/self/stat). A fork of the caller
- * holds the caller's environment (API keys) there. No allocation: runs after fork. */
+ * holds the caller's environment (API keys) there. No allocation: runs after fork. The program
+ * is forked after this, so its text must not lie in that block (a caller's argv string would
+ * arrive as zeros: pass a copy). */
 static void wipe_args_and_env(void)
 {
 	char buf[1024], *cp;
@@ -487,7 +640,7 @@ static void supervise(const sb_plan *p)
 	kill(-pid, SIGKILL);
 	kill_all_children();
 	st.wait_status = ws;
-	st.isolation = isolation | p->layers;
+	st.isolation = isolation | p->layers | (isolation & SUITE_SB_ISO_MNT ? SUITE_SB_ISO_ROOT : 0);
 	(void)write_all(p->fd_status, &st, sizeof st);
 	_exit(0);
 }
@@ -708,14 +861,9 @@ static void prefix_of(const char *path, char *out, size_t n)
 		*cp = 0;
 }
 
-/* Landlock where the kernel has it: the rights its ABI knows, and what the program may read:
- * the system's program and library directories, /etc, /dev, /proc, the CPU list in /sys, and
- * the interpreter's own prefix (resolved and as named, for a virtual environment). */
-static void ll_setup(sb_plan *p, const char *python)
+/* Landlock where the kernel has it: the rights its ABI knows (the paths: read_paths_setup). */
+static void ll_setup(sb_plan *p)
 {
-	static const char *const sys_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
-		"/etc", "/dev", "/proc", "/sys/devices/system/cpu" };
-	char real[4096], pre[4096];
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_VERSION);
 	if (abi < 1)
 		return;
@@ -727,6 +875,17 @@ static void ll_setup(sb_plan *p, const char *python)
 	if (abi >= 5)
 		p->ll_handled |= LL_IOCTL_DEV;
 	p->ll_attr_size = sizeof(unsigned long long);   /* handled_access_fs only */
+	p->layers |= SUITE_SB_ISO_LANDLOCK;
+}
+
+/* What the program may read (and run from), for Landlock and the private root alike: the
+ * system's program and library directories, /etc, /dev, /proc, the CPU list in /sys, and the
+ * interpreter's own prefix (resolved and as named, for a virtual environment). */
+static void read_paths_setup(sb_plan *p, const char *python)
+{
+	static const char *const sys_dirs[] = { "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin",
+		"/sbin", "/etc", "/dev", "/proc", "/sys/devices/system/cpu" };
+	char real[4096], pre[4096];
 	for (size_t i = 0; i < sizeof sys_dirs / sizeof sys_dirs[0]; i++)
 		ll_add_read(p, sys_dirs[i]);
 	if (python[0] == '/') {
@@ -737,7 +896,6 @@ static void ll_setup(sb_plan *p, const char *python)
 			ll_add_read(p, pre);
 		}
 	}
-	p->layers |= SUITE_SB_ISO_LANDLOCK;
 }
 
 #if defined(__x86_64__)
@@ -832,7 +990,8 @@ static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 	p->argv[k++] = (char *)"-c";
 	p->argv[k++] = (char *)runner_py;
 	p->argv[k] = NULL;
-	ll_setup(p, o->python);
+	read_paths_setup(p, o->python);
+	ll_setup(p);
 	sc_setup(p);
 }
 
@@ -1258,7 +1417,9 @@ static const char zygote_py[] =
 	"UID_MAP, GID_MAP, TMPFS, PREFIX = A[1], A[2], A[3], A[6]\n"
 	"LIM = [int(x) for x in A[4].split(',')]\n"
 	"(NEWUSER, NEWPID, NEWNET, NEWNS, NEWIPC, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC,\n"
-	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY) = [int(x) for x in A[5].split(',')]\n"
+	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY, MS_REMOUNT, MS_RDONLY,\n"
+	" MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME, SYS_PIVOT, MNT_DETACH, I_ROOT)\\\n"
+	"    = [int(x) for x in A[5].split(',')]\n"
 	"libc = ctypes.CDLL(None, use_errno=True)\n"
 	"UL = ctypes.c_ulong\n"
 	"(LAYERS, LLH, LLSZ, I_LL, I_SC, PR_SECCOMP, SC_FILTER, LL_CREATE, LL_ADD, LL_RESTRICT,\n"
@@ -1332,6 +1493,66 @@ static const char zygote_py[] =
 	"    finally:\n"
 	"        os.close(fd)\n"
 	"\n"
+	"def mnt(src, dst, fs, flags, data):\n"
+	"    if mount(src, dst, fs, flags, data):\n"
+	"        e = ctypes.get_errno()\n"
+	"        raise OSError(e, os.strerror(e), dst)\n"
+	"\n"
+	"def rbind(dst, flags):\n"
+	"    f = os.statvfs(dst).f_flag\n"
+	"    flags |= (MS_NOEXEC if f & os.ST_NOEXEC else 0) | (MS_NODIRATIME if f & os.ST_NODIRATIME else 0)\n"
+	"    flags |= MS_NOATIME if f & os.ST_NOATIME else MS_RELATIME if f & os.ST_RELATIME else MS_STRICTATIME\n"
+	"    mnt(None, dst, None, MS_REMOUNT | MS_BIND | flags, None)\n"
+	"\n"
+	"def private_root(d, iso):\n"
+	"    R = '/tmp'\n"
+	"    os.umask(0o022)\n"
+	"    mnt('tmpfs', R, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=256k,nr_inodes=512,mode=755')\n"
+	"    for i, src in enumerate(LLREAD):\n"
+	"        if src in ('/dev', '/proc') or any(src == x or src.startswith(x + '/')\n"
+	"                                           for x in LLREAD[:i] if x not in ('/dev', '/proc')):\n"
+	"            continue\n"
+	"        try:\n"
+	"            st = os.lstat(src)\n"
+	"        except OSError:\n"
+	"            continue\n"
+	"        dst = R + src\n"
+	"        os.makedirs(os.path.dirname(dst), 0o755, exist_ok=True)\n"
+	"        kind = st.st_mode & 0o170000\n"
+	"        if kind == 0o120000:\n"
+	"            os.symlink(os.readlink(src), dst)\n"
+	"            continue\n"
+	"        if kind == 0o040000:\n"
+	"            os.makedirs(dst, 0o755, exist_ok=True)\n"
+	"        else:\n"
+	"            os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))\n"
+	"        mnt(src, dst, None, MS_BIND, None)\n"
+	"        rbind(dst, MS_RDONLY | MS_NOSUID | MS_NODEV)\n"
+	"    os.makedirs(R + '/dev', 0o755, exist_ok=True)\n"
+	"    for n in ('null', 'zero', 'full', 'random', 'urandom'):\n"
+	"        if os.path.exists('/dev/' + n):\n"
+	"            os.close(os.open(R + '/dev/' + n, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))\n"
+	"            mnt('/dev/' + n, R + '/dev/' + n, None, MS_BIND, None)\n"
+	"            rbind(R + '/dev/' + n, MS_NOSUID | MS_NOEXEC)\n"
+	"    for t, n in (('/proc/self/fd', 'fd'), ('/proc/self/fd/0', 'stdin'),\n"
+	"                 ('/proc/self/fd/1', 'stdout'), ('/proc/self/fd/2', 'stderr')):\n"
+	"        os.symlink(t, R + '/dev/' + n)\n"
+	"    for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+	"        os.makedirs(R + t, 0o755, exist_ok=True)\n"
+	"        mnt('tmpfs', R + t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
+	"    if iso & I_PID:\n"
+	"        os.makedirs(R + '/proc', 0o755, exist_ok=True)\n"
+	"        mnt('proc', R + '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
+	"    os.makedirs(R + d, 0o755, exist_ok=True)\n"
+	"    mnt('.', R + d, None, MS_BIND, None)\n"
+	"    rbind(R, MS_RDONLY | MS_NOSUID | MS_NODEV)\n"
+	"    os.chdir(R)\n"
+	"    L = ctypes.c_long\n"
+	"    if libc.syscall(L(SYS_PIVOT), b'.', b'.') or libc.umount2(b'.', MNT_DETACH):\n"
+	"        e = ctypes.get_errno()\n"
+	"        raise OSError(e, os.strerror(e), 'pivot_root')\n"
+	"    os.chdir('/')\n"
+	"\n"
 	"def program(d, fo, fe, fp, ft, fq, iso):\n"
 	"    tok = b''\n"
 	"    while True:\n"
@@ -1369,16 +1590,10 @@ static const char zygote_py[] =
 	"    except OSError as e:\n"
 	"        fail(fe, 'chdir', e.errno)\n"
 	"    if iso & I_MNT:\n"
-	"        for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
-	"            mount('tmpfs', t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
-	"        mount('tmpfs', '/run/lock', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=64k,mode=755')\n"
-	"        if iso & I_PID:\n"
-	"            mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
 	"        try:\n"
-	"            os.makedirs(d, 0o700, exist_ok=True)\n"
-	"            mount('.', d, None, MS_BIND, None)\n"
-	"        except OSError:\n"
-	"            pass\n"
+	"            private_root(d, iso)\n"
+	"        except OSError as e:\n"
+	"            fail(fe, 'private root', e.errno)\n"
 	"        try:\n"
 	"            os.chdir(d)\n"
 	"        except OSError as e:\n"
@@ -1518,10 +1733,13 @@ static const char zygote_py[] =
 	"    except OSError:\n"
 	"        pass\n"
 	"    kill_children()\n"
-	"    wall(fs, struct.pack('iii', ws, iso | LAYERS, 0))\n"
+	"    wall(fs, struct.pack('iii', ws, iso | LAYERS | (I_ROOT if iso & I_MNT else 0), 0))\n"
 	"    os._exit(0)\n"
 	"\n"
 	"def serve():\n"
+	"    import gc\n"
+	"    gc.collect()\n"
+	"    gc.freeze()\n"
 	"    ctl = socket.socket(fileno=3)\n"
 	"    try:\n"
 	"        ctl.sendall(struct.pack('i', os.getpid()))\n"
@@ -1552,7 +1770,8 @@ static const char zygote_py[] =
 	"            os._exit(0)\n"
 	"\n"
 	"PATH, SRC, TOK = serve()\n"
-	"del serve, supervise, init, program, kill_children, landlock, libc, A, SCPROG, SCRAW\n"
+	"del serve, supervise, init, program, kill_children, landlock, private_root, rbind, mnt, libc, A,\\\n"
+	"    SCPROG, SCRAW\n"
 	RUNNER_TAIL;
 
 struct suite_sb_zygote {
@@ -1597,7 +1816,7 @@ static int zygote_recv(suite_sb_zygote *z, int *val, int timeout_ms)
 /* Starts the zygote and waits for its pid on the socket. 0 or -1. */
 static int zygote_spawn(suite_sb_zygote *z)
 {
-	char lims[160], consts[320], layers[200], *argv[20];
+	char lims[160], consts[480], layers[200], *argv[20];
 	char llread[LL_MAX_PATHS * 257 + 1], schex[SC_MAX * 16 + 1];
 	size_t used = 0;
 	int sv[2], k = 0, hello = 0, parent = (int)getpid();
@@ -1608,12 +1827,17 @@ static int zygote_spawn(suite_sb_zygote *z)
 		 (unsigned long long)t->lim_cpu.rlim_cur, (unsigned long long)t->lim_cpu.rlim_max,
 		 (unsigned long long)t->lim_as.rlim_cur, (unsigned long long)t->lim_nproc.rlim_cur,
 		 (unsigned long long)t->lim_fsize.rlim_cur, (unsigned long long)t->lim_nofile.rlim_cur);
-	snprintf(consts, sizeof consts, "%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,%d,%d,%d,%d,%d,%d,%d,%d",
+	snprintf(consts, sizeof consts,
+		 "%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,%d,%d,%d,%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,"
+		 "%ld,%d,%d",
 		 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
 		 (unsigned long)MS_REC, (unsigned long)MS_PRIVATE, (unsigned long)MS_NOSUID,
 		 (unsigned long)MS_NODEV, (unsigned long)MS_NOEXEC, (unsigned long)MS_BIND,
 		 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, SUITE_SB_ISO_NET,
-		 SUITE_SB_ISO_PID, SUITE_SB_ISO_MNT, SUITE_SB_ISO_USER, SB_NOBODY);
+		 SUITE_SB_ISO_PID, SUITE_SB_ISO_MNT, SUITE_SB_ISO_USER, SB_NOBODY,
+		 (unsigned long)MS_REMOUNT, (unsigned long)MS_RDONLY, (unsigned long)MS_NOATIME,
+		 (unsigned long)MS_NODIRATIME, (unsigned long)MS_RELATIME,
+		 (unsigned long)MS_STRICTATIME, (long)SYS_pivot_root, MNT_DETACH, SUITE_SB_ISO_ROOT);
 	argv[k++] = (char *)t->python;
 	argv[k++] = (char *)"-I";
 	argv[k++] = (char *)"-B";
@@ -1910,12 +2134,13 @@ char *suite_sandbox_layers(char *buf, size_t n)
 
 char *suite_sb_layers_text(int iso, char *buf, size_t n)
 {
-	static const char *const names[] = { "net", "pid", "mount", "user", "landlock", "seccomp" };
+	static const char *const names[] = { "net", "pid", "mount", "user", "landlock", "seccomp",
+		"root" };
 	size_t used = 0;
 	if (!n)
 		return buf;
 	buf[0] = 0;
-	for (int b = 0; b < 6; b++)
+	for (int b = 0; b < 7; b++)
 		if (iso & (1 << b)) {
 			int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[b]);
 			if (w < 0 || (size_t)w >= n - used)

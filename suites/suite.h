@@ -67,7 +67,7 @@ typedef struct suite_info {
 } suite_info;
 
 /* The isolation layers the code sandbox puts around a program on this machine, comma-separated
- * in a fixed order ("net,pid,mount,user,landlock,seccomp"; "none" when it has none of them), found
+ * in a fixed order ("net,pid,mount,user,landlock,seccomp,root"; "none" when it has none of them), found
  * by running an empty program (a fraction of a second): what a run's manifest records when a
  * suite runs code. Returns buf, or NULL when no program could run (no python3). Ownership: buf is
  * the caller's. */

@@ -187,6 +187,9 @@ enum {
 				     * dir (and the private /tmp), /dev/null */
 	SUITE_SB_ISO_SECCOMP = 32,  /* seccomp: no unshare/setns/mount/ptrace/keyctl/bpf, no clone
 				     * with namespace flags */
+	SUITE_SB_ISO_ROOT = 64,     /* private root: a read-only tmpfs holding read-only binds of the
+				     * system and interpreter directories, the work dir and private
+				     * /tmp, /var/tmp, /dev/shm; no other file of the machine */
 };
 
 /* How programs are started (suite_sb_opts.mode). */
@@ -268,7 +271,7 @@ const char *suite_sb_verdict_name(suite_sb_verdict v);
 int suite_sb_layers(const suite_sb_opts *o);
 
 /* The names of the bits of iso, comma-separated, in a fixed order ("net,pid,mount,user,
- * landlock,seccomp"; "none" for 0), into buf (always NUL-terminated when n > 0). Returns buf.
+ * landlock,seccomp,root"; "none" for 0), into buf (always NUL-terminated when n > 0). Returns buf.
  * Ownership: buf is the caller's. */
 char *suite_sb_layers_text(int iso, char *buf, size_t n);
 

@@ -1,7 +1,8 @@
 /* tools/sbbench.c — `make bench`'s sandbox figure: wall time to verify every canonical solution
  * of a HumanEval-format JSONL file (prompt + canonical_solution + test + check(entry_point)) in
  * the sandbox's worker pool, best and median of several runs, the exec path and the zygote
- * side by side (alternating, so both see the same machine load). Usage: sbbench FILE [RUNS]. */
+ * side by side (alternating, so both see the same machine load). FILE may be gzip-compressed.
+ * Usage: sbbench FILE [RUNS]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sbbench HUMANEVAL.jsonl [RUNS 1..64]\n");
 		return 2;
 	}
-	if (!(f = fopen(argv[1], "r"))) {
-		perror(argv[1]);
-		return 1;
+	{
+		char err[512];
+		/* .jsonl or .jsonl.gz (the file as its project ships it) */
+		if (!(f = suite_data_open(argv[1], err, sizeof err))) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
 	}
 	while (getline(&line, &cap, f) > 0) {
 		const char *k[4] = { "prompt", "canonical_solution", "test", "entry_point" };

@@ -766,6 +766,125 @@ static void test_sandbox_leaves_nothing_in_world_writable_places(void)
 	suite_sb_result_release(&r);
 }
 
+/* The private root: the program sees only the system's and the interpreter's directories, the
+ * work dir and its private temporary places; every other entry of the machine's "/" and a file
+ * every user may read are absent (not merely denied), nothing outside those places can be
+ * written, every mount is nosuid (and nodev but for the device files), "/" is read-only, and the
+ * old root is not reachable through /proc/1/root. As the caller (root: the program runs as
+ * nobody) and, under root, from a child that is nobody itself (the user-namespace path). */
+static void test_sandbox_private_root_hides_the_machine(void)
+{
+	static const char *const allowed[] = { "usr", "lib", "lib64", "lib32", "libx32", "bin", "sbin",
+		"etc", "dev", "proc", "sys", "tmp", "var" };
+	char dir[] = "/tb_sandbox_secret_XXXXXX", secret[96], names[8192], prog[16384], out[65536];
+	const char *tmp = getenv("TMPDIR");
+	char top[256];
+	size_t used = 0;
+	suite_sb_result r;
+	DIR *d;
+	struct dirent *e;
+	FILE *f;
+	int iso = 0, v;
+	if (!have_python())
+		TB_SKIP("no python3");
+	/* The work dir's first component is visible too (its path is kept). */
+	snprintf(top, sizeof top, "%s", tmp && tmp[0] == '/' ? tmp + 1 : "tmp");
+	if (strchr(top, '/'))
+		*strchr(top, '/') = 0;
+	TB_REQUIRE((d = opendir("/")) != NULL);
+	used += (size_t)snprintf(names, sizeof names, "[");
+	while ((e = readdir(d)) && used < sizeof names - 300) {
+		int ok = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, top) &&
+			 !strpbrk(e->d_name, "'\\\n");
+		for (size_t i = 0; ok && i < sizeof allowed / sizeof allowed[0]; i++)
+			ok = strcmp(e->d_name, allowed[i]) != 0;
+		if (ok)
+			used += (size_t)snprintf(names + used, sizeof names - used, "'%s', ", e->d_name);
+	}
+	closedir(d);
+	snprintf(names + used, sizeof names - used, "]");
+	secret[0] = 0;
+	if (geteuid() == 0 && mkdtemp(dir)) {
+		snprintf(secret, sizeof secret, "%s/readable-by-all", dir);
+		if ((f = fopen(secret, "w"))) {
+			fputs("secret\n", f);
+			fclose(f);
+		}
+		TB_CHECK(chmod(dir, 0755) == 0 && chmod(secret, 0644) == 0);
+	}
+	snprintf(prog, sizeof prog,
+		 "import os\n"
+		 "for n in %s:\n"
+		 "    if os.path.lexists('/' + n):\n"
+		 "        print('visible', n)\n"
+		 "if '%s':\n"
+		 "    try:\n"
+		 "        open('%s').read()\n"
+		 "        print('secret read')\n"
+		 "    except OSError as e:\n"
+		 "        print('secret errno', e.errno)\n"
+		 "for p in ('/tb_plant', '/etc/tb_plant', '/usr/tb_plant', '/dev/tb_plant', '/var/tb_plant',\n"
+		 "          '/proc/tb_plant'):\n"
+		 "    try:\n"
+		 "        open(p, 'w').close()\n"
+		 "        print('wrote', p)\n"
+		 "    except OSError:\n"
+		 "        pass\n"
+		 "for l in open('/proc/self/mountinfo'):\n"
+		 "    f = l.split()\n"
+		 "    mp, opts = f[4], f[5].split(',')\n"
+		 "    if 'nosuid' not in opts:\n"
+		 "        print('suid mount', mp)\n"
+		 "    if 'nodev' not in opts and os.path.dirname(mp) != '/dev':\n"
+		 "        print('dev mount', mp)\n"
+		 "    if mp == '/' and 'ro' not in opts:\n"
+		 "        print('root writable')\n"
+		 "try:\n"
+		 "    os.listdir('/proc/1/root/')\n"
+		 "    print('old root reachable')\n"
+		 "except OSError:\n"
+		 "    pass\n"
+		 "print('end')\n",
+		 names, secret, secret);
+	for (int as_nobody = 0; as_nobody < 2; as_nobody++) {
+		if (as_nobody) {
+			if (geteuid() != 0)
+				break;   /* this process is the ordinary user already */
+			if ((v = run_as_nobody(prog, out, sizeof out, &iso)) < 0)
+				break;
+		} else {
+			v = (int)run1(prog, 20, &r);
+			snprintf(out, sizeof out, "%s%s", r.out, r.err);
+			iso = r.isolation;
+			suite_sb_result_release(&r);
+		}
+		printf("  %s: layers %d\n", as_nobody ? "as nobody" : "as the caller", iso);
+		if (!(iso & SUITE_SB_ISO_MNT)) {
+			printf("  no mount namespace here: no private root\n");
+			TB_CHECK(!(iso & SUITE_SB_ISO_ROOT));
+			continue;
+		}
+		TB_CHECK(iso & SUITE_SB_ISO_ROOT);
+		TB_CHECK_INT(v, SUITE_SB_PASSED);
+		if (strstr(out, "visible") || strstr(out, "wrote") || strstr(out, "mount ") ||
+		    strstr(out, "writable") || strstr(out, "reachable") || strstr(out, "secret read"))
+			printf("%s", out);
+		TB_CHECK(strstr(out, "end\n") != NULL);
+		TB_CHECK(strstr(out, "visible ") == NULL);
+		TB_CHECK(strstr(out, "wrote ") == NULL);
+		TB_CHECK(strstr(out, "suid mount") == NULL);
+		TB_CHECK(strstr(out, "dev mount") == NULL);
+		TB_CHECK(strstr(out, "root writable") == NULL);
+		TB_CHECK(strstr(out, "old root reachable") == NULL);
+		if (secret[0])
+			TB_CHECK(strstr(out, "secret errno 2\n") != NULL);   /* absent, not denied */
+	}
+	if (secret[0]) {
+		unlink(secret);
+		rmdir(dir);
+	}
+}
+
 /* ------------------------------------------------------------------ leftovers */
 
 static int exists(const char *root, const char *rel)
@@ -1035,6 +1154,7 @@ int main(void)
 		TB_RUN(test_sandbox_as_an_ordinary_user_hides_the_callers_environment_and_memory);
 		TB_RUN(test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files);
 		TB_RUN(test_sandbox_leaves_nothing_in_world_writable_places);
+		TB_RUN(test_sandbox_private_root_hides_the_machine);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
