@@ -386,10 +386,36 @@ static long count_tokens_of(void *ud, const char *text)
 	return prov_count_tokens(ud, text, &n) ? -1 : n;
 }
 
+/* What a suite's slow open reports to (the needle grid, fitted in a target's tokens). */
+typedef struct build_note {
+	const char *target, *suite;
+	int quiet;
+	double t0, last;     /* when the open began; when a line was last drawn (0: never) */
+} build_note;
+
+/* Draws "building <suite> for <target>: done/total items" on stderr once an open has taken
+ * over a second, at most four times a second, and ends the line when the last item is built. */
+static void build_progress(void *ud, size_t done, size_t total)
+{
+	build_note *b = ud;
+	struct timespec ts;
+	double now;
+	if (b->quiet)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (now - b->t0 < 1.0 || (now - b->last < 0.25 && done < total) || (done >= total && !b->last))
+		return;
+	fprintf(stderr, "\r  building %s prompts for %s: %zu/%zu%s", b->suite, b->target, done, total,
+		done >= total ? "\n" : "");
+	fflush(stderr);
+	b->last = now;
+}
+
 /* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
  * again for a target whose provider has its own tokenizer or context length, so that its
  * lengths are counted in that target's tokens and stop at its context. */
-static int target_suites(run *r, size_t t, char *err, size_t errlen)
+static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 {
 	const hx_spec *spec = r->spec;
 	tstate *ts = &r->ts[t];
@@ -430,11 +456,20 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
-		ts->suites[i] = suite_open(&so, serr, sizeof serr);
+		{
+			struct timespec now;
+			build_note note = { spec->targets[t].id, ss->name, quiet, 0, 0 };
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			note.t0 = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+			so.build_progress = build_progress;
+			so.build_progress_ud = &note;
+			ts->suites[i] = suite_open(&so, serr, sizeof serr);
+		}
 		free(dataset);
 		if (!ts->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s) for target %s: %s", i, ss->name,
 				 spec->targets[t].id, serr);
+			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
 			return HX_EINVAL;
 		}
 		ts->own[i] = 1;
@@ -617,6 +652,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		free(train);
 		if (!r.suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
+			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
 			ret = HX_EINVAL;
 			goto out;
 		}
@@ -651,7 +687,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			r.ts[t].limit = prov_max_in_flight(r.ts[t].p);
 		if (r.ts[t].limit < 1)
 			r.ts[t].limit = 1;
-		if ((ret = target_suites(&r, t, err, errlen)))
+		if ((ret = target_suites(&r, t, opts->quiet, err, errlen)))
 			goto out;
 		for (size_t i = 0; i < spec->n_suites; i++) {
 			size_t n = suite_count(r.ts[t].suites[i]);

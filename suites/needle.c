@@ -455,6 +455,10 @@ static int needle_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 				 it->depth_pct);
 			if (suite_ids_push(s, id))
 				goto nomem;
+			if (o->build_progress)
+				o->build_progress(o->build_progress_ud, nd->n, o->limit > 0 &&
+						  (size_t)o->limit < n_len * (size_t)depths ?
+						  (size_t)o->limit : n_len * (size_t)depths);
 			if (o->limit > 0 && (long)nd->n >= o->limit)
 				return 0;
 		}

@@ -45,6 +45,11 @@ typedef struct suite_opts {
 	/* The target's context length in tokens, 0 = unknown. needle: the default lengths above
 	 * it are left out (and when all are, the grid is this one length). */
 	long max_context;
+	/* Called by an open that builds its items slowly (needle: after each cell of the grid,
+	 * whose prompts are fitted with count_tokens) with the items built and in all; NULL: not
+	 * called. */
+	void (*build_progress)(void *ud, size_t done, size_t total);
+	void *build_progress_ud;
 } suite_opts;
 
 /* The verdicts of one response. metric[0] is the suite's primary metric. */

@@ -69,4 +69,11 @@ check server_error_message_is_in_summary grep -q 'first client error: .*bad' err
 check no_raw_escape_reaches_the_terminal sh -c '! grep -q "$(printf "\033")" err.txt'
 check escapes_are_shown_as_hex grep -q 'x1b' err.txt
 check progress_names_target_suite_tokens_and_last_error grep -q 'progress: 2/2 samples, openai:m / gsm8k, .* tok/s, .*last: .*bad' err.txt
+# A dataset whose text carries terminal escapes: the suite's message shows them escaped.
+printf '{"task_id": "T\\u001b[2J", "prompt": "def f():\\n", "canonical_solution": "  return 1\\n", "test": "def check(c): pass\\n", "entry_point": "f"}\n' >dup.jsonl
+cat dup.jsonl dup.jsonl >dup2.jsonl
+"$TB_BIN" run --target samples:gens.jsonl --suite humaneval --dataset dup2.jsonl --out runs/dup --no-bw >out.txt 2>err.txt; rc=$?
+check dataset_error_is_usage_error test $rc -ne 0
+check dataset_error_names_the_duplicate grep -q 'duplicate item id "T.x1b\[2J"' err.txt
+check dataset_escape_does_not_reach_the_terminal sh -c '! grep -q "$(printf "\033")" err.txt'
 end_tests

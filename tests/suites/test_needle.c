@@ -77,6 +77,48 @@ static void test_needle_default_grid_has_one_cell_per_length_and_depth(void)
 	suite_close(s);
 }
 
+/* What the build-progress callback saw. */
+typedef struct progress_seen {
+	size_t calls, last_done, total, out_of_order;
+} progress_seen;
+
+static void note_progress(void *ud, size_t done, size_t total)
+{
+	progress_seen *p = ud;
+	if (done != p->last_done + 1 || (p->calls && total != p->total))
+		p->out_of_order++;
+	p->calls++;
+	p->last_done = done;
+	p->total = total;
+}
+
+/* The open reports each cell of the grid as it is built (a long grid shows progress), and a
+ * limit is the total it counts to. */
+static void test_needle_reports_its_build_progress_cell_by_cell(void)
+{
+	static const long lengths[] = { 512, 1024, 2048 };
+	char err[256];
+	for (int limited = 0; limited < 2; limited++) {
+		progress_seen seen = { 0, 0, 0, 0 };
+		suite_opts o = { 0 };
+		suite *s;
+		o.name = "needle";
+		o.needle_lengths = lengths;
+		o.n_needle_lengths = 3;
+		o.needle_depths = 4;
+		o.limit = limited ? 5 : 0;
+		o.build_progress = note_progress;
+		o.build_progress_ud = &seen;
+		TB_REQUIRE((s = suite_open(&o, err, sizeof err)) != NULL);
+		TB_CHECK_INT(seen.calls, suite_count(s));
+		TB_CHECK_INT(seen.calls, limited ? 5 : 12);
+		TB_CHECK_INT(seen.total, limited ? 5 : 12);
+		TB_CHECK_INT(seen.last_done, seen.total);
+		TB_CHECK_INT(seen.out_of_order, 0);
+		suite_close(s);
+	}
+}
+
 static void test_needle_cuts_to_the_counter_and_puts_needles_at_their_depth(void)
 {
 	static const long lengths[] = { 500, 3000 };
@@ -210,6 +252,7 @@ static void test_needle_errors_name_what_is_wrong(void)
 int main(void)
 {
 	TB_RUN(test_needle_default_grid_has_one_cell_per_length_and_depth);
+	TB_RUN(test_needle_reports_its_build_progress_cell_by_cell);
 	TB_RUN(test_needle_cuts_to_the_counter_and_puts_needles_at_their_depth);
 	TB_RUN(test_needle_variants_and_exact_substring_scoring);
 	TB_RUN(test_needle_reads_a_text_file_as_haystack);
