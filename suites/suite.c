@@ -236,8 +236,8 @@ static long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
 	return (long)n;
 }
 
-/* gzip through stdio: gzread passes a file that is not gzip through unchanged, so one reader
- * serves .jsonl and .jsonl.gz (openai/human-eval and evalplus ship the latter). A corrupt or
+/* gzip through stdio, so one reader serves .jsonl and .jsonl.gz (openai/human-eval and evalplus
+ * ship the latter); a file without gzip's magic bytes is a plain stdio stream. A corrupt or
  * truncated stream is a read error with errno EBADMSG. */
 static ssize_t gz_cookie_read(void *c, char *buf, size_t n)
 {
@@ -279,6 +279,18 @@ FILE *suite_data_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* A file that does not start with gzip's magic bytes is read directly (no inflate state,
+	 * no 384 KiB of buffers per open). */
+	{
+		unsigned char magic[2] = { 0, 0 };
+		if (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+			if (!(f = fdopen(fd, "rb"))) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				close(fd);
+			}
+			return f;
+		}
+	}
 	if (!(gz = gzdopen(fd, "rb"))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		close(fd);

@@ -1,7 +1,8 @@
 /* tests/fuzz/fuzz_loaders.c — libFuzzer harness for the dataset loaders (suites: gsm8k, math,
  * humaneval, mbpp JSONL) and the samples file loader (providers/samples.c). The first byte picks
- * the loader; the rest is written to a private file that the loader opens. A loader must either
- * open the file or refuse it with a message; what it opens must build a request for every item. */
+ * the loader; the rest is written to a private file (in /dev/shm where there is one) that the
+ * loader opens. A loader must either open the file or refuse it with a message; what it opens
+ * must build a request for every item. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!path[0]) {
 		int fd;
-		snprintf(path, sizeof path, "/tmp/tb_fuzz_load_XXXXXX");
-		if ((fd = mkstemp(path)) < 0)
-			abort();
+		/* In memory where the machine has /dev/shm: a file written per execution on a disk
+		 * would make the loaders the slowest harness by far. */
+		snprintf(path, sizeof path, "/dev/shm/tb_fuzz_load_XXXXXX");
+		if ((fd = mkstemp(path)) < 0) {
+			snprintf(path, sizeof path, "/tmp/tb_fuzz_load_XXXXXX");
+			if ((fd = mkstemp(path)) < 0)
+				abort();
+		}
 		close(fd);
 	}
 	which = data[0] % 5;
