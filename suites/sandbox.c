@@ -110,6 +110,10 @@ typedef struct sb_plan {
 	unsigned short n_sc;
 	int fd_out, fd_err, fd_status;
 	int fd_token, fd_proof;   /* read end of the token pipe, write end of the proof pipe */
+	/* The private root's template (tpl_get): its mount namespace, and for an ordinary user the
+	 * user namespace that owns it; -1 when there is none (no private root). */
+	int tpl_mnt, tpl_user;
+	const char *tmp_root;     /* where work dirs are made (a mount point in the template) */
 } sb_plan;
 
 /* ------------------------------------------------------------------ child side (no malloc) */
@@ -323,21 +327,23 @@ static int root_add(const sb_plan *p, int i)
 	return bind_ro(src, dst);
 }
 
-/* The private root (with a mount namespace): a tmpfs at NEW_ROOT gets read-only binds of the
- * plan's read paths, its own /dev (null, zero, full, random, urandom bound from the caller's, a
- * private /dev/shm), a fresh /proc of the new pid namespace, private /tmp and /var/tmp, and the
- * work dir (the cwd) bound at its own path; the tmpfs is made read-only and becomes "/" through
- * pivot_root, and the old root is detached. Nothing else of the machine is reachable after it:
- * no home, no other run's store, no world-writable place. Called with the cwd on the work dir's
- * tmpfs, which stays the cwd. 0 or -1 (errno set). */
-static int private_root(const sb_plan *p, int isolation)
+/* The private root's template, built once per process (and user, interpreter and temp root) in
+ * a mount namespace of its own (tpl_build): a tmpfs at NEW_ROOT gets read-only binds of the
+ * plan's read paths, its own /dev (null, zero, full, random, urandom bound from the caller's, the
+ * fd links, a /dev/shm mount point), a /proc of a pid namespace that is empty once the builder
+ * has gone, mount points for /tmp, /var/tmp and the temp root; the tmpfs is made read-only and
+ * becomes "/" through pivot_root, and the old root is detached. Nothing else of the machine is
+ * in it: no home, no other run's store, no world-writable place. Each run's supervisor enters
+ * it and copies it (setns, unshare), so a run pays neither the binds nor the detach (an RCU
+ * grace period). Runs in the builder's child, pid 1 of its pid namespace. 0 or -1. */
+static int tpl_root(const sb_plan *p)
 {
 	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
 		"/dev/urandom" };
 	static const char *const fd_links[][2] = { { "/proc/self/fd", "/dev/fd" },
 		{ "/proc/self/fd/0", "/dev/stdin" }, { "/proc/self/fd/1", "/dev/stdout" },
 		{ "/proc/self/fd/2", "/dev/stderr" } };
-	static const char *const tmps[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	static const char *const dirs[] = { "/tmp", "/var/tmp", "/dev/shm", "/proc" };
 	char dst[4096 + 64];
 	umask(022);   /* the root's directories must be searchable by the program's uid */
 	if (mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,nr_inodes=512,mode=755"))
@@ -345,8 +351,9 @@ static int private_root(const sb_plan *p, int isolation)
 	for (int i = 0; i < p->n_ll_read; i++)
 		if (strcmp(p->ll_read[i], "/dev") && strcmp(p->ll_read[i], "/proc") && root_add(p, i))
 			return -1;
-	if (in_new_root(dst, sizeof dst, "/dev") || make_path(dst) || chmod(dst, 0755))
-		return -1;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		if (in_new_root(dst, sizeof dst, dirs[i]) || make_path(dst))
+			return -1;
 	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
 		if (access(devs[i], F_OK))
 			continue;
@@ -360,30 +367,56 @@ static int private_root(const sb_plan *p, int isolation)
 		if (symlink(fd_links[i][0], dst))
 			return -1;
 	}
-	for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++) {
-		in_new_root(dst, sizeof dst, tmps[i]);
-		if (make_path(dst) ||
-		    mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777"))
-			return -1;
-	}
-	if (isolation & SUITE_SB_ISO_PID) {
-		in_new_root(dst, sizeof dst, "/proc");
-		if (make_path(dst) ||
-		    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-			return -1;
-	}
-	/* The work dir at its own path (it may lie under the new /tmp), then every directory the
-	 * root tmpfs holds made read-only. */
-	if (in_new_root(dst, sizeof dst, p->dir) || make_path(dst) ||
-	    mount(".", dst, NULL, MS_BIND, NULL))
+	/* A proc mount must be in view for a user namespace to mount its own later. */
+	in_new_root(dst, sizeof dst, "/proc");
+	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		return -1;
-	if (remount_bind(NEW_ROOT, MS_RDONLY | MS_NOSUID | MS_NODEV))
+	if (in_new_root(dst, sizeof dst, p->tmp_root) || make_path(dst) ||
+	    remount_bind(NEW_ROOT, MS_RDONLY | MS_NOSUID | MS_NODEV))
 		return -1;
 	/* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves the new. */
 	if (chdir(NEW_ROOT) || syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) ||
 	    chdir("/"))
 		return -1;
 	return 0;
+}
+
+/* A run's own mounts in its copy of the template (the cwd is "/"): private /tmp, /var/tmp and
+ * /dev/shm, a fresh /proc of the run's pid namespace, the work dir a size-capped tmpfs at its
+ * own path (under a small tmpfs on the temp root when that is not /tmp or /var/tmp), then the
+ * cwd. Without a template: the same over the caller's tree (no private root). 0 or -1. */
+static int run_mounts(const sb_plan *p, int isolation)
+{
+	static const char *const tmps[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	if (p->tpl_mnt < 0) {
+		/* The work tmpfs over the caller's dir first: the new /tmp may cover its path. */
+		if (mount("tmpfs", p->dir, "tmpfs", MS_NOSUID | MS_NODEV, p->tmpfs_opts) || chdir(p->dir))
+			return -1;
+		mount("tmpfs", "/run/lock", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755");
+	}
+	for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++)
+		if (mount("tmpfs", tmps[i], "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777") &&
+		    p->tpl_mnt >= 0)
+			return -1;
+	if ((isolation & SUITE_SB_ISO_PID) &&
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) && p->tpl_mnt >= 0)
+		return -1;
+	if (p->tpl_mnt >= 0) {
+		if (make_path(p->dir)) {
+			/* The temp root is a read-only mount point of the template. */
+			if (mount("tmpfs", p->tmp_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755") ||
+			    make_path(p->dir))
+				return -1;
+		}
+		if (mount("tmpfs", p->dir, "tmpfs", MS_NOSUID | MS_NODEV, p->tmpfs_opts))
+			return -1;
+	} else if (make_path(p->dir) == 0) {
+		/* The work dir may lie under the new /tmp: bind the work tmpfs (the cwd) there. */
+		mount(".", p->dir, NULL, MS_BIND, NULL);
+	}
+	return chdir(p->dir);
 }
 
 /* The program's own process: pid 1 of the new pid namespace when there is one. */
@@ -407,23 +440,12 @@ static void run_program(const sb_plan *p, int isolation)
 		close(devnull);
 	}
 	setsid();   /* its own session and process group, so the caller's terminal and group are safe */
-	if (isolation & SUITE_SB_ISO_MNT) {
-		/* Private propagation first, so nothing below leaks into the caller's mounts. */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("tmpfs", p->dir, "tmpfs", MS_NOSUID | MS_NODEV, p->tmpfs_opts))
-			child_fail(p, "mount work dir");
-	}
+	/* Private propagation first, so nothing leaks into the caller's mounts; in the private
+	 * root's copy (or the caller's tree without one) the run's own tmpfs and /proc. */
+	if ((isolation & SUITE_SB_ISO_MNT) && run_mounts(p, isolation))
+		child_fail(p, "mount work dir");
 	if (chdir(p->dir))
 		child_fail(p, "chdir");
-	/* The private root: only the system's and the interpreter's directories (read-only), the
-	 * work dir and private /tmp, /var/tmp, /dev/shm; a fresh /proc shows only this pid
-	 * namespace (no reading the caller's environ). */
-	if (isolation & SUITE_SB_ISO_MNT) {
-		if (private_root(p, isolation))
-			child_fail(p, "private root");
-		if (chdir(p->dir))
-			child_fail(p, "chdir");
-	}
 	if ((fd = open("prog.py", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
 	    write_all(fd, p->program, p->program_len))
 		child_fail(p, "write program");
@@ -586,7 +608,17 @@ static void supervise(const sb_plan *p)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (p->root) {
+	if (p->tpl_mnt >= 0) {
+		/* Into the private root's template (for an ordinary user, first into the user
+		 * namespace that owns it, where this process is root), then a copy of it. A failure
+		 * here is the run's error, never a run without the root. */
+		if ((p->tpl_user >= 0 && setns(p->tpl_user, CLONE_NEWUSER)) ||
+		    setns(p->tpl_mnt, CLONE_NEWNS) ||
+		    unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC))
+			child_fail(p, "private root");
+		isolation = SUITE_SB_ISO_PID | SUITE_SB_ISO_NET | SUITE_SB_ISO_MNT | SUITE_SB_ISO_USER |
+			    SUITE_SB_ISO_ROOT;
+	} else if (p->root) {
 		if (unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC) == 0)
 			isolation = SUITE_SB_ISO_PID | SUITE_SB_ISO_NET | SUITE_SB_ISO_MNT;
 		else if (unshare(CLONE_NEWNET) == 0)
@@ -640,7 +672,7 @@ static void supervise(const sb_plan *p)
 	kill(-pid, SIGKILL);
 	kill_all_children();
 	st.wait_status = ws;
-	st.isolation = isolation | p->layers | (isolation & SUITE_SB_ISO_MNT ? SUITE_SB_ISO_ROOT : 0);
+	st.isolation = isolation | p->layers;
 	(void)write_all(p->fd_status, &st, sizeof st);
 	_exit(0);
 }
@@ -962,6 +994,128 @@ static void sc_setup(sb_plan *p)
 #endif
 }
 
+/* ------------------------------------------------------------------ the private root's template */
+
+static void close_fd(int *fd);
+
+/* Builds the template (see tpl_root) in a child that enters new user (ordinary user), mount and
+ * pid namespaces; returns the namespaces as fds opened from the child's /proc entries before it
+ * exits (the fds keep them alive). 0, or -1 when the kernel does not let it be made. */
+static int tpl_build(const sb_plan *p, int *user_fd, int *mnt_fd)
+{
+	int ready[2], go[2], pid, ws = 0, rc = -1;
+	char c = 0, path[64];
+	*user_fd = *mnt_fd = -1;
+	if (pipe2(ready, O_CLOEXEC))
+		return -1;
+	if (pipe2(go, O_CLOEXEC)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		/* Async-signal-safe calls only: the caller may have other threads. */
+		int gpid, gws = 0;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		close(go[1]);
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);   /* its /proc entries must be the caller's to open */
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID | (p->root ? 0 : CLONE_NEWUSER)))
+			_exit(1);
+		if (!p->root) {
+			write_file_at("/proc/self/setgroups", "deny");
+			if (write_file_at("/proc/self/uid_map", p->uid_map) ||
+			    write_file_at("/proc/self/gid_map", p->gid_map))
+				_exit(1);
+		}
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(1);
+		if ((gpid = fork()) == 0)
+			_exit(tpl_root(p) ? 1 : 0);   /* pid 1 of the new pid namespace mounts its /proc */
+		while (gpid > 0 && waitpid(gpid, &gws, 0) < 0 && errno == EINTR)
+			;
+		if (gpid < 0 || !WIFEXITED(gws) || WEXITSTATUS(gws) != 0)
+			_exit(1);
+		(void)write_all(ready[1], "k", 1);
+		(void)read(go[0], &c, 1);   /* the caller has opened the namespaces */
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (pid > 0 && read(ready[0], &c, 1) == 1) {
+		snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+		*mnt_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (!p->root) {
+			snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+			*user_fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		rc = *mnt_fd >= 0 && (p->root || *user_fd >= 0) ? 0 : -1;
+	}
+	close(ready[0]);
+	close(go[1]);
+	while (pid > 0 && waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (rc) {
+		close_fd(mnt_fd);
+		close_fd(user_fd);
+	}
+	return rc;
+}
+
+/* Templates made by this process, one per user, interpreter and temp root; kept for the life of
+ * the process (a forked child that changes its uid makes its own). */
+#define TPL_MAX 8
+typedef struct tpl_entry {
+	pid_t pid;
+	uid_t uid;
+	char python[256], tmp_root[512];
+	int user_fd, mnt_fd;   /* -1, -1 when it could not be made */
+} tpl_entry;
+static tpl_entry tpl_cache[TPL_MAX];
+static int tpl_n;
+static pthread_mutex_t tpl_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The template for this plan's interpreter and temp root (made on first use), into
+ * p->tpl_mnt / p->tpl_user (-1 when none can be made; the run then has no private root). */
+static void tpl_get(sb_plan *p)
+{
+	pid_t self = getpid();
+	uid_t uid = geteuid();
+	tpl_entry *e = NULL;
+	p->tpl_mnt = p->tpl_user = -1;
+	if (strlen(p->python) >= sizeof e->python || strlen(p->tmp_root) >= sizeof e->tmp_root ||
+	    p->tmp_root[0] != '/' || p->python[0] != '/')
+		return;
+	pthread_mutex_lock(&tpl_mu);
+	for (int i = 0; i < tpl_n && !e; i++)
+		if (tpl_cache[i].pid == self && tpl_cache[i].uid == uid &&
+		    !strcmp(tpl_cache[i].python, p->python) && !strcmp(tpl_cache[i].tmp_root, p->tmp_root))
+			e = &tpl_cache[i];
+	if (!e) {
+		/* Entries of the process this one was forked from are not ours: reuse their slots. */
+		int slot = -1;
+		for (int i = 0; i < tpl_n && slot < 0; i++)
+			if (tpl_cache[i].pid != self)
+				slot = i;
+		if (slot < 0 && tpl_n < TPL_MAX)
+			slot = tpl_n++;
+		if (slot >= 0) {
+			e = &tpl_cache[slot];
+			e->pid = self;
+			e->uid = uid;
+			strcpy(e->python, p->python);
+			strcpy(e->tmp_root, p->tmp_root);
+			if (tpl_build(p, &e->user_fd, &e->mnt_fd))
+				e->user_fd = e->mnt_fd = -1;
+		}
+	}
+	if (e) {
+		p->tpl_mnt = e->mnt_fd;
+		p->tpl_user = e->user_fd;
+	}
+	pthread_mutex_unlock(&tpl_mu);
+}
+
 /* The parts of the child's plan that depend only on the options (the zygote keeps one too). */
 static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 {
@@ -993,6 +1147,8 @@ static void plan_fill(sb_plan *p, const suite_sb_opts *o)
 	read_paths_setup(p, o->python);
 	ll_setup(p);
 	sc_setup(p);
+	p->tmp_root = o->tmp_root;
+	tpl_get(p);
 }
 
 static void close_fd(int *fd)
@@ -1417,8 +1573,7 @@ static const char zygote_py[] =
 	"UID_MAP, GID_MAP, TMPFS, PREFIX = A[1], A[2], A[3], A[6]\n"
 	"LIM = [int(x) for x in A[4].split(',')]\n"
 	"(NEWUSER, NEWPID, NEWNET, NEWNS, NEWIPC, MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC,\n"
-	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY, MS_REMOUNT, MS_RDONLY,\n"
-	" MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME, SYS_PIVOT, MNT_DETACH, I_ROOT)\\\n"
+	" MS_BIND, PDEATH, SUBREAPER, NNP, I_NET, I_PID, I_MNT, I_USER, NOBODY, I_ROOT, TPL)\\\n"
 	"    = [int(x) for x in A[5].split(',')]\n"
 	"libc = ctypes.CDLL(None, use_errno=True)\n"
 	"UL = ctypes.c_ulong\n"
@@ -1498,60 +1653,31 @@ static const char zygote_py[] =
 	"        e = ctypes.get_errno()\n"
 	"        raise OSError(e, os.strerror(e), dst)\n"
 	"\n"
-	"def rbind(dst, flags):\n"
-	"    f = os.statvfs(dst).f_flag\n"
-	"    flags |= (MS_NOEXEC if f & os.ST_NOEXEC else 0) | (MS_NODIRATIME if f & os.ST_NODIRATIME else 0)\n"
-	"    flags |= MS_NOATIME if f & os.ST_NOATIME else MS_RELATIME if f & os.ST_RELATIME else MS_STRICTATIME\n"
-	"    mnt(None, dst, None, MS_REMOUNT | MS_BIND | flags, None)\n"
-	"\n"
-	"def private_root(d, iso):\n"
-	"    R = '/tmp'\n"
-	"    os.umask(0o022)\n"
-	"    mnt('tmpfs', R, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=256k,nr_inodes=512,mode=755')\n"
-	"    for i, src in enumerate(LLREAD):\n"
-	"        if src in ('/dev', '/proc') or any(src == x or src.startswith(x + '/')\n"
-	"                                           for x in LLREAD[:i] if x not in ('/dev', '/proc')):\n"
-	"            continue\n"
-	"        try:\n"
-	"            st = os.lstat(src)\n"
-	"        except OSError:\n"
-	"            continue\n"
-	"        dst = R + src\n"
-	"        os.makedirs(os.path.dirname(dst), 0o755, exist_ok=True)\n"
-	"        kind = st.st_mode & 0o170000\n"
-	"        if kind == 0o120000:\n"
-	"            os.symlink(os.readlink(src), dst)\n"
-	"            continue\n"
-	"        if kind == 0o040000:\n"
-	"            os.makedirs(dst, 0o755, exist_ok=True)\n"
-	"        else:\n"
-	"            os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))\n"
-	"        mnt(src, dst, None, MS_BIND, None)\n"
-	"        rbind(dst, MS_RDONLY | MS_NOSUID | MS_NODEV)\n"
-	"    os.makedirs(R + '/dev', 0o755, exist_ok=True)\n"
-	"    for n in ('null', 'zero', 'full', 'random', 'urandom'):\n"
-	"        if os.path.exists('/dev/' + n):\n"
-	"            os.close(os.open(R + '/dev/' + n, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))\n"
-	"            mnt('/dev/' + n, R + '/dev/' + n, None, MS_BIND, None)\n"
-	"            rbind(R + '/dev/' + n, MS_NOSUID | MS_NOEXEC)\n"
-	"    for t, n in (('/proc/self/fd', 'fd'), ('/proc/self/fd/0', 'stdin'),\n"
-	"                 ('/proc/self/fd/1', 'stdout'), ('/proc/self/fd/2', 'stderr')):\n"
-	"        os.symlink(t, R + '/dev/' + n)\n"
+	"def run_mounts(d, iso):\n"
+	"    mnt(None, '/', None, MS_REC | MS_PRIVATE, None)\n"
+	"    if not TPL:\n"
+	"        mnt('tmpfs', d, 'tmpfs', MS_NOSUID | MS_NODEV, TMPFS)\n"
+	"        os.chdir(d)\n"
+	"        mount('tmpfs', '/run/lock', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=64k,mode=755')\n"
 	"    for t in ('/tmp', '/var/tmp', '/dev/shm'):\n"
-	"        os.makedirs(R + t, 0o755, exist_ok=True)\n"
-	"        mnt('tmpfs', R + t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777')\n"
+	"        if mount('tmpfs', t, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=1m,mode=1777') and TPL:\n"
+	"            raise OSError(ctypes.get_errno(), 'mount', t)\n"
 	"    if iso & I_PID:\n"
-	"        os.makedirs(R + '/proc', 0o755, exist_ok=True)\n"
-	"        mnt('proc', R + '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)\n"
-	"    os.makedirs(R + d, 0o755, exist_ok=True)\n"
-	"    mnt('.', R + d, None, MS_BIND, None)\n"
-	"    rbind(R, MS_RDONLY | MS_NOSUID | MS_NODEV)\n"
-	"    os.chdir(R)\n"
-	"    L = ctypes.c_long\n"
-	"    if libc.syscall(L(SYS_PIVOT), b'.', b'.') or libc.umount2(b'.', MNT_DETACH):\n"
-	"        e = ctypes.get_errno()\n"
-	"        raise OSError(e, os.strerror(e), 'pivot_root')\n"
-	"    os.chdir('/')\n"
+	"        if mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None) and TPL:\n"
+	"            raise OSError(ctypes.get_errno(), 'mount', '/proc')\n"
+	"    if TPL:\n"
+	"        try:\n"
+	"            os.makedirs(d, 0o755, exist_ok=True)\n"
+	"        except OSError:\n"
+	"            mnt('tmpfs', os.path.dirname(d), 'tmpfs', MS_NOSUID | MS_NODEV, 'size=64k,mode=755')\n"
+	"            os.makedirs(d, 0o755, exist_ok=True)\n"
+	"        mnt('tmpfs', d, 'tmpfs', MS_NOSUID | MS_NODEV, TMPFS)\n"
+	"    else:\n"
+	"        try:\n"
+	"            os.makedirs(d, 0o700, exist_ok=True)\n"
+	"            mount('.', d, None, MS_BIND, None)\n"
+	"        except OSError:\n"
+	"            pass\n"
 	"\n"
 	"def program(d, fo, fe, fp, ft, fq, iso):\n"
 	"    tok = b''\n"
@@ -1582,22 +1708,14 @@ static const char zygote_py[] =
 	"        pass\n"
 	"    os.setsid()\n"
 	"    if iso & I_MNT:\n"
-	"        if mount(None, '/', None, MS_REC | MS_PRIVATE, None) or \\\n"
-	"           mount('tmpfs', d, 'tmpfs', MS_NOSUID | MS_NODEV, TMPFS):\n"
-	"            fail(fe, 'mount work dir', ctypes.get_errno())\n"
+	"        try:\n"
+	"            run_mounts(d, iso)\n"
+	"        except OSError as e:\n"
+	"            fail(fe, 'mount work dir', e.errno or 0)\n"
 	"    try:\n"
 	"        os.chdir(d)\n"
 	"    except OSError as e:\n"
 	"        fail(fe, 'chdir', e.errno)\n"
-	"    if iso & I_MNT:\n"
-	"        try:\n"
-	"            private_root(d, iso)\n"
-	"        except OSError as e:\n"
-	"            fail(fe, 'private root', e.errno)\n"
-	"        try:\n"
-	"            os.chdir(d)\n"
-	"        except OSError as e:\n"
-	"            fail(fe, 'chdir', e.errno)\n"
 	"    try:\n"
 	"        f = os.open('prog.py', os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)\n"
 	"        wall(f, src)\n"
@@ -1684,7 +1802,11 @@ static const char zygote_py[] =
 	"    prctl(PDEATH, signal.SIGKILL)\n"
 	"    prctl(SUBREAPER, 1)\n"
 	"    iso, ip = 0, None\n"
-	"    if ROOT:\n"
+	"    if TPL:\n"
+	"        if libc.unshare(NEWPID | NEWNET | NEWNS | NEWIPC):\n"
+	"            fail(fe, 'private root', ctypes.get_errno())\n"
+	"        iso = I_PID | I_NET | I_MNT | I_USER | I_ROOT\n"
+	"    elif ROOT:\n"
 	"        if libc.unshare(NEWPID | NEWNET | NEWNS | NEWIPC) == 0:\n"
 	"            iso = I_PID | I_NET | I_MNT\n"
 	"        elif libc.unshare(NEWNET) == 0:\n"
@@ -1733,7 +1855,7 @@ static const char zygote_py[] =
 	"    except OSError:\n"
 	"        pass\n"
 	"    kill_children()\n"
-	"    wall(fs, struct.pack('iii', ws, iso | LAYERS | (I_ROOT if iso & I_MNT else 0), 0))\n"
+	"    wall(fs, struct.pack('iii', ws, iso | LAYERS, 0))\n"
 	"    os._exit(0)\n"
 	"\n"
 	"def serve():\n"
@@ -1770,7 +1892,7 @@ static const char zygote_py[] =
 	"            os._exit(0)\n"
 	"\n"
 	"PATH, SRC, TOK = serve()\n"
-	"del serve, supervise, init, program, kill_children, landlock, private_root, rbind, mnt, libc, A,\\\n"
+	"del serve, supervise, init, program, kill_children, landlock, run_mounts, mnt, libc, A,\\\n"
 	"    SCPROG, SCRAW\n"
 	RUNNER_TAIL;
 
@@ -1828,16 +1950,13 @@ static int zygote_spawn(suite_sb_zygote *z)
 		 (unsigned long long)t->lim_as.rlim_cur, (unsigned long long)t->lim_nproc.rlim_cur,
 		 (unsigned long long)t->lim_fsize.rlim_cur, (unsigned long long)t->lim_nofile.rlim_cur);
 	snprintf(consts, sizeof consts,
-		 "%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,%d,%d,%d,%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,"
-		 "%ld,%d,%d",
+		 "%d,%d,%d,%d,%d,%lu,%lu,%lu,%lu,%lu,%lu,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
 		 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC,
 		 (unsigned long)MS_REC, (unsigned long)MS_PRIVATE, (unsigned long)MS_NOSUID,
 		 (unsigned long)MS_NODEV, (unsigned long)MS_NOEXEC, (unsigned long)MS_BIND,
 		 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, SUITE_SB_ISO_NET,
-		 SUITE_SB_ISO_PID, SUITE_SB_ISO_MNT, SUITE_SB_ISO_USER, SB_NOBODY,
-		 (unsigned long)MS_REMOUNT, (unsigned long)MS_RDONLY, (unsigned long)MS_NOATIME,
-		 (unsigned long)MS_NODIRATIME, (unsigned long)MS_RELATIME,
-		 (unsigned long)MS_STRICTATIME, (long)SYS_pivot_root, MNT_DETACH, SUITE_SB_ISO_ROOT);
+		 SUITE_SB_ISO_PID, SUITE_SB_ISO_MNT, SUITE_SB_ISO_USER, SB_NOBODY, SUITE_SB_ISO_ROOT,
+		 t->tpl_mnt >= 0);
 	argv[k++] = (char *)t->python;
 	argv[k++] = (char *)"-I";
 	argv[k++] = (char *)"-B";
@@ -1883,6 +2002,11 @@ static int zygote_spawn(suite_sb_zygote *z)
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
+		/* The zygote lives in the private root's template (for an ordinary user, as root of
+		 * the user namespace that owns it); its supervisors copy it per program. */
+		if (t->tpl_mnt >= 0 && ((t->tpl_user >= 0 && setns(t->tpl_user, CLONE_NEWUSER)) ||
+					setns(t->tpl_mnt, CLONE_NEWNS)))
+			_exit(127);
 		close_from(4);
 		if (chdir("/"))
 			_exit(127);
