@@ -25,6 +25,8 @@
 #   PARTIAL_SHAPES  files benched with partial offload: "tiny" (default), "tiny 8b" or "" (none)
 #   PARTIAL_ARGS    their options (default "-p 512 -n 128 -r 2"); -ngl is half the layers
 #   NCU=1        Nsight Compute on a few decode kernels at the end
+#   NCU_PREFILL=1  Nsight Compute on the first prefill kernels (products, dequantization,
+#                attention) of a pp512 on the 8B-width Q8_0 file (or the last model)
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 set -u -o pipefail
 out=${1:-gpu-check-out}
@@ -285,6 +287,22 @@ if [ "${NCU:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$nm" ] && [ $(($(date +%s) - t_
 		--metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
 		"$TB" bench -m "$nm" --device cuda -p 0 -n 16 -r 1 >"$out/ncu.log" 2>&1
 	grep -E 'k_(mmvq|quant|attn|rope)|gpu__time|dram__' "$out/ncu.log" | sed -E 's/^ +/    /' | cut -c1-150 | head -80
+fi
+
+# 6b. With NCU_PREFILL=1: the time of each of the first 20 prefill kernels (the first layer's
+# roundings, dequantizations, products and attention of the warm-up pp512) and its grid.
+pm=
+for m in "${models[@]}"; do
+	case $m in *8b*Q8_0*) pm=$m ;; esac
+done
+[ -n "$pm" ] || pm=${models[${#models[@]}-1]:-}
+if [ "${NCU_PREFILL:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$pm" ] && [ $(($(date +%s) - t_start)) -lt "${NCU_BY:-420}" ]; then
+	say "ncu: prefill kernels of $(basename "$pm")"
+	tb timeout 90 "$ncu" --clock-control none -k regex:"k_(gemm|dequant|deq_el|attn_tile|to_el)" --launch-count 20 \
+		--metrics gpu__time_duration.sum,launch__grid_size \
+		"$TB" bench -m "$pm" --device cuda -p 512 -n 0 -r 1 >"$out/ncu-prefill.log" 2>&1
+	grep -E 'k_(gemm|dequant|deq_el|attn_tile|to_el)|gpu__time|launch__grid' "$out/ncu-prefill.log" | sed -E 's/^ +/    /' |
+		cut -c1-150 | head -70
 fi
 
 # 7. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
