@@ -14,6 +14,7 @@
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 
 #include <math.h>
 #include <type_traits>
@@ -224,7 +225,7 @@ constexpr int MAXT = 8;   // tokens per pass over the weights
 // Batches of at least MMA_MIN tokens (prompt chunks) take the tensor-core products (mma.h) on
 // weight rows dequantized WH_BYTES at a time, and, in one sequence, the tiled attention.
 constexpr int MMA_MIN = 32;
-constexpr size_t WH_BYTES = (size_t)24 << 20;   // two chunks stay in a large GPU's L2
+constexpr size_t WH_BYTES = (size_t)128 << 20;   // an 8B model's largest matrix in one chunk
 
 __device__ __forceinline__ float warp_sum(float v)
 {
@@ -536,91 +537,104 @@ __global__ void k_deq_el(int type, const unsigned char *W, size_t rb, int64_t nc
 	}
 }
 
-// Prefill attention: one block per (head h, tile of AT_Q consecutive batch tokens), every token
-// of the batch in one sequence at consecutive positions. The tile's queries (rounded to F16, as
-// k_attn) and each chunk of AT_K cached keys and values sit in shared memory, so every key is
-// read once per tile instead of once per token. Two passes over the keys: the row maximum and
-// the sum of exponentials (in double, rescaled as the maximum grows), then the weights,
-// normalised and rounded to F16 like the CPU's, times the values. Thread roles: for scores,
-// query row tid / 4 against keys tid % 4 + 4 j; for outputs, element tid + AT_THREADS k of the
-// [AT_Q][hd_v] tile (so one column d per thread: hd_v divides AT_THREADS).
-constexpr int AT_Q = 32, AT_K = 32, AT_THREADS = 128, AT_NE = AT_Q * 128 / AT_THREADS;
-
-size_t attn_tile_smem(int hd_k, int hd_v)
-{
-	const size_t ld2 = (size_t)hd_k / 2 + 1;
-	return ((AT_Q + AT_K) * ld2 * sizeof(__half2) + AT_K * (size_t)hd_v * sizeof(__half) +
-		AT_Q * (AT_K + 1) * sizeof(float) + 15) / 16 * 16;
-}
+// Prefill attention: one block of 4 warps per (head h, tile of AT_Q consecutive batch tokens),
+// every token of the batch in one sequence at consecutive positions. The tile's queries
+// (rounded to F16, as k_attn) and each chunk of AT_K cached keys and values sit in shared
+// memory, so every key is read once per tile instead of once per token, and both products run
+// on the tensor cores (wmma, F16 in, F32 sums): scores S = Q K^T (one 16x16 block per warp),
+// then O += P V. Two passes over the keys: the row maximum and the sum of exponentials (in
+// double, rescaled as the maximum grows), then the weights P, normalised and rounded to F16
+// like the CPU's. For the row statistics, thread tid takes query row tid / 4 and keys
+// tid % 4 + 4 j of the chunk.
+constexpr int AT_Q = 32, AT_K = 32, AT_THREADS = 128, AT_LDS = AT_K + 4, AT_LDP = AT_K + 8;
 
 bool attn_tile_fits(int hd_k, int hd_v)
 {
-	return hd_k % 2 == 0 && hd_k <= MAX_HD && (hd_v == 32 || hd_v == 64 || hd_v == 128);
+	return hd_k % 16 == 0 && hd_k <= MAX_HD && hd_v % 32 == 0 && hd_v <= 128;
+}
+
+// Shared memory: Q, K (AT_Q, AT_K rows of hd_k + 8 halves), V (AT_K rows of hd_v + 8), or in
+// their place at the end the output tile (AT_Q rows of hd_v + 4 floats); then the scores
+// (AT_Q x AT_LDS floats) and weights (AT_Q x AT_LDP halves).
+size_t attn_tile_smem(int hd_k, int hd_v)
+{
+	const size_t kv = (size_t)(AT_Q + AT_K) * (hd_k + 8) * 2 + (size_t)AT_K * (hd_v + 8) * 2;
+	const size_t o = (size_t)AT_Q * (hd_v + 4) * 4;
+	return (kv > o ? kv : o) + AT_Q * AT_LDS * 4 + AT_Q * AT_LDP * 2;
 }
 
 __global__ void __launch_bounds__(AT_THREADS) k_attn_tile(const float *Q, const __half *ck, const __half *cv, float *O,
 	int n_tok, int n_head, int n_head_kv, int hd_k, int hd_v, const int *seq, const int *pos, int n_ctx, float scale)
 {
-	extern __shared__ __align__(16) unsigned char sm[];
-	const int ld2 = hd_k / 2 + 1;
-	__half2 *sq = (__half2 *)sm, *sk = sq + AT_Q * ld2;
-	__half *sv = (__half *)(sk + AT_K * ld2);
-	float *sp = (float *)(sv + AT_K * hd_v);
-	const int h = blockIdx.x, t0 = blockIdx.y * AT_Q, tid = threadIdx.x;
+	using namespace nvcuda;
+	extern __shared__ __align__(128) unsigned char sm[];
+	const int ldq = hd_k + 8, ldv = hd_v + 8, ldo = hd_v + 4;
+	__half *sq = (__half *)sm, *sk = sq + AT_Q * ldq, *sv = sk + AT_K * ldq;
+	float *so = (float *)sm;
+	const size_t kvb = (size_t)(AT_Q + AT_K) * ldq * 2 + (size_t)AT_K * ldv * 2, ob = (size_t)AT_Q * ldo * 4;
+	float *ss = (float *)(sm + (kvb > ob ? kvb : ob));
+	__half *sp = (__half *)(ss + AT_Q * AT_LDS);
+	const int h = blockIdx.x, t0 = blockIdx.y * AT_Q, tid = threadIdx.x, warp = tid >> 5;
 	const int hk = h / (n_head / n_head_kv), qi = tid >> 2, kq = tid & 3;
-	const int kvd_k = n_head_kv * hd_k, kvd_v = n_head_kv * hd_v, h2 = hd_k / 2;
+	const int kvd_k = n_head_kv * hd_k, kvd_v = n_head_kv * hd_v;
 	const size_t base = (size_t)seq[t0] * n_ctx;
 	const int tl = (t0 + AT_Q < n_tok ? t0 + AT_Q : n_tok) - 1;   // the tile's last token
 	const int nkeys = pos[tl] + 1;
 	const int my_pos = t0 + qi < n_tok ? pos[t0 + qi] : -1;
-	for (int e = tid; e < AT_Q * h2; e += AT_THREADS) {
-		const int r = e / h2, c = e % h2, t = t0 + r;
-		float2 v = make_float2(0.f, 0.f);
-		if (t < n_tok)
-			v = *(const float2 *)(Q + ((size_t)t * n_head + h) * hd_k + 2 * c);
-		sq[r * ld2 + c] = __floats2half2_rn(v.x, v.y);
+	for (int e = tid; e < AT_Q * hd_k; e += AT_THREADS) {
+		const int r = e / hd_k, c = e % hd_k, t = t0 + r;
+		sq[r * ldq + c] = __float2half_rn(t < n_tok ? Q[((size_t)t * n_head + h) * hd_k + c] : 0.f);
 	}
+	// Output blocks of this warp: rows 16 (warp % 2), columns (warp / 2) hd_v / 2 + 16 f.
+	const int nf = hd_v / 32, orow = 16 * (warp % 2), ocol = (warp / 2) * (hd_v / 2);
+	wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4];
+	for (int f = 0; f < 4; f++)
+		wmma::fill_fragment(acc[f], 0.f);
 	float m = -INFINITY, M = 0.f, inv = 0.f;
 	double l = 0;
-	float acc[AT_NE];
-	for (int k = 0; k < AT_NE; k++)
-		acc[k] = 0.f;
-	const int d = tid % hd_v, q0 = tid / hd_v, qstep = AT_THREADS / hd_v, ne = AT_Q * hd_v / AT_THREADS;
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1) {
 			M = m;
 			inv = (float)(1.0 / l);
 		}
 		for (int c0 = 0; c0 < nkeys; c0 += AT_K) {
-			__syncthreads();   // the previous chunk is no longer read
-			for (int e = tid; e < AT_K * h2; e += AT_THREADS) {
-				const int j = e / h2, c = e % h2, p = c0 + j;
-				__half2 v = __floats2half2_rn(0.f, 0.f);
+			__syncthreads();   // the previous chunk (and its scores and weights) are no longer read
+			for (int e = tid; e < AT_K * (hd_k / 8); e += AT_THREADS) {
+				const int j = e / (hd_k / 8), c = e % (hd_k / 8), p = c0 + j;
+				uint4 v = make_uint4(0, 0, 0, 0);
 				if (p < nkeys)
-					v = *(const __half2 *)(ck + (base + p) * kvd_k + (size_t)hk * hd_k + 2 * c);
-				sk[j * ld2 + c] = v;
+					v = *(const uint4 *)(ck + (base + p) * kvd_k + (size_t)hk * hd_k + 8 * c);
+				*(uint4 *)(sk + j * ldq + 8 * c) = v;
 			}
 			if (pass == 1)
-				for (int e = tid; e < AT_K * hd_v; e += AT_THREADS) {
-					const int j = e / hd_v, dd = e % hd_v, p = c0 + j;
-					sv[e] = p < nkeys ? cv[(base + p) * kvd_v + (size_t)hk * hd_v + dd] : __float2half_rn(0.f);
+				for (int e = tid; e < AT_K * (hd_v / 8); e += AT_THREADS) {
+					const int j = e / (hd_v / 8), c = e % (hd_v / 8), p = c0 + j;
+					uint4 v = make_uint4(0, 0, 0, 0);
+					if (p < nkeys)
+						v = *(const uint4 *)(cv + (base + p) * kvd_v + (size_t)hk * hd_v + 8 * c);
+					*(uint4 *)(sv + j * ldv + 8 * c) = v;
 				}
 			__syncthreads();
-			float s[AT_K / 4];
-			for (int j = 0; j < AT_K / 4; j++)
-				s[j] = 0.f;
-			const __half2 *qr = sq + qi * ld2;
-			for (int c = 0; c < h2; c++) {
-				const float2 qf = __half22float2(qr[c]);
-#pragma unroll
-				for (int j = 0; j < AT_K / 4; j++) {
-					const float2 kf = __half22float2(sk[(kq + 4 * j) * ld2 + c]);
-					s[j] += qf.x * kf.x + qf.y * kf.y;
+			{
+				const int sr = 16 * (warp / 2), sc = 16 * (warp % 2);
+				wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
+				wmma::fill_fragment(sf, 0.f);
+				for (int d = 0; d < hd_k; d += 16) {
+					wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa;
+					wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> fb;
+					wmma::load_matrix_sync(fa, sq + sr * ldq + d, ldq);
+					wmma::load_matrix_sync(fb, sk + sc * ldq + d, ldq);
+					wmma::mma_sync(sf, fa, fb, sf);
 				}
+				wmma::store_matrix_sync(ss + sr * AT_LDS + sc, sf, AT_LDS, wmma::mem_row_major);
 			}
+			__syncthreads();
+			float s[AT_K / 4];
 #pragma unroll
-			for (int j = 0; j < AT_K / 4; j++)
-				s[j] = c0 + kq + 4 * j <= my_pos ? s[j] * scale : -INFINITY;
+			for (int j = 0; j < AT_K / 4; j++) {
+				const int k = kq + 4 * j;
+				s[j] = c0 + k <= my_pos ? ss[qi * AT_LDS + k] * scale : -INFINITY;
+			}
 			if (pass == 0) {
 				float cm = -INFINITY;
 				for (int j = 0; j < AT_K / 4; j++)
@@ -640,23 +654,33 @@ __global__ void __launch_bounds__(AT_THREADS) k_attn_tile(const float *Q, const 
 				}
 				continue;
 			}
-			for (int j = 0; j < AT_K / 4; j++)
-				sp[qi * (AT_K + 1) + kq + 4 * j] = __half2float(__float2half_rn(expf(s[j] - M) * inv));
+			for (int j = 0; j < AT_K / 4; j++)   // (rows past the batch: m is -inf, weights 0)
+				sp[qi * AT_LDP + kq + 4 * j] = __float2half_rn(my_pos >= 0 ? expf(s[j] - M) * inv : 0.f);
 			__syncthreads();
-			for (int j = 0; j < AT_K; j++) {
-				const float v = __half2float(sv[j * hd_v + d]);
 #pragma unroll
-				for (int k = 0; k < AT_NE; k++)
-					if (k < ne)
-						acc[k] = fmaf(sp[(q0 + qstep * k) * (AT_K + 1) + j], v, acc[k]);
+			for (int kk = 0; kk < AT_K; kk += 16) {
+				wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa;
+				wmma::load_matrix_sync(fa, sp + orow * AT_LDP + kk, AT_LDP);
+#pragma unroll
+				for (int f = 0; f < 4; f++)
+					if (f < nf) {
+						wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> fb;
+						wmma::load_matrix_sync(fb, sv + kk * ldv + ocol + 16 * f, ldv);
+						wmma::mma_sync(acc[f], fa, fb, acc[f]);
+					}
 			}
 		}
 	}
+	__syncthreads();   // Q, K and V are no longer read: their space takes the output tile
 #pragma unroll
-	for (int k = 0; k < AT_NE; k++) {
-		const int t = t0 + q0 + qstep * k;
-		if (k < ne && t < n_tok)
-			O[((size_t)t * n_head + h) * hd_v + d] = acc[k];
+	for (int f = 0; f < 4; f++)
+		if (f < nf)
+			wmma::store_matrix_sync(so + orow * ldo + ocol + 16 * f, acc[f], ldo, wmma::mem_row_major);
+	__syncthreads();
+	for (int e = tid; e < AT_Q * hd_v; e += AT_THREADS) {
+		const int r = e / hd_v, d = e % hd_v, t = t0 + r;
+		if (t < n_tok)
+			O[((size_t)t * n_head + h) * hd_v + d] = so[r * ldo + d];
 	}
 }
 
@@ -1032,6 +1056,7 @@ struct pbufs {
 	void *xh, *wh[2];            // prefill buffers (NULL: none), each wh of wh_bytes
 	size_t wh_bytes;
 	int mma_min;                 // tokens from which the tensor-core path is taken
+	int gemm_bn;                 // tokens per product tile (0: chosen by the shape; tests)
 	// With st2: weight chunks are dequantized on st2 into wh[i % 2] while the products of the
 	// previous chunk run (ev_deq[b]: chunk in buffer b ready; ev_use[b]: its product done).
 	cudaStream_t st2;
@@ -1090,7 +1115,7 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 					cudaStreamWaitEvent(st, b.ev_deq[bi], 0);
 				}
 				cu_gemm(el, wh, kp, b.xh, kp, nrow, n, kp, J.y + r0, rows, J.bias ? J.bias + r0 : nullptr, J.add,
-					st);
+					b.gemm_bn, st);
 				if (b.st2)
 					cudaEventRecord(b.ev_use[bi], st);
 			}
@@ -1154,7 +1179,7 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
 	const size_t B = (size_t)c->n_batch;
 	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps, c->xh, { c->wh[0], c->wh[1] },
-		c->wh_bytes, MMA_MIN, c->st2, c->ev_deq, c->ev_use, &c->chunk };
+		c->wh_bytes, MMA_MIN, 0, c->st2, c->ev_deq, c->ev_use, &c->chunk };
 	const bool prefill = c->xh && n >= MMA_MIN;
 
 	cudaMemcpyAsync(c->tok, c->h_in, sizeof(int) * n, cudaMemcpyHostToDevice, st);
@@ -1175,13 +1200,16 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 		k_rope_kv<<<dim3(d.n_head + d.n_head_kv, n), 128, 0, st>>>(c->q, c->k, c->v, c->ck[il], c->cv[il], d.n_head,
 			d.n_head_kv, d.hd_k, d.hd_v, d.n_rot, c->pos, c->seq, c->n_ctx, theta_scale, d.rope_freq_scale, m->rope_ff,
 			d.rope_neox);
-		if (prefill && one_seq && attn_tile_fits(d.hd_k, d.hd_v))
+		if (prefill && one_seq && attn_tile_fits(d.hd_k, d.hd_v)) {
+			cudaFuncSetAttribute(k_attn_tile, cudaFuncAttributeMaxDynamicSharedMemorySize,
+				(int)attn_tile_smem(d.hd_k, d.hd_v));
 			k_attn_tile<<<dim3(d.n_head, blocks(n, AT_Q)), AT_THREADS, attn_tile_smem(d.hd_k, d.hd_v), st>>>(c->q,
 				c->ck[il], c->cv[il], c->att, n, d.n_head, d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx,
 				1.0f / sqrtf((float)d.hd_k));
-		else
+		} else {
 			k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head,
 				d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
+		}
 		const pjob wo = { &L.wo, c->x, (const float *)L.bo.d, true };
 		products(pb, c->att, nullptr, n, (int64_t)d.n_head * d.hd_v, &wo, 1, st);
 		const float *fnorm = (const float *)L.ffn_norm.d;
@@ -1298,6 +1326,7 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 		const size_t kp = (size_t)cu_mma_kpad(ne0);
 		pb.wh_bytes = 128 * kp * 2;
 		pb.mma_min = 1;
+		pb.gemm_bn = mma == 64 || mma == 128 ? mma : 0;
 		e = cudaMalloc(&pb.xh, (size_t)n_tok * kp * 2);
 		if (e == cudaSuccess)
 			e = cudaMalloc(&pb.wh[0], pb.wh_bytes);

@@ -74,7 +74,8 @@ int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, 
 
 /* For tests: y[t][r] = W[r] . x[t] on the device for n_tok tokens, W of `type` [ne1][ne0] in
  * host memory; mma: through the prefill path (tensor cores on F16/BF16 tiles, weights
- * dequantized 128 rows at a time) whatever n_tok is. Return 0, or -1 with a message. */
+ * dequantized 128 rows at a time) whatever n_tok is: 1 with tiles chosen by the shape, 64 or
+ * 128 with tiles of that many tokens. Return 0, or -1 with a message. */
 int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x,
 	int n_tok, int mma, float *y, char *err, size_t errlen);
 

@@ -1,10 +1,11 @@
 // engine/cuda/mma.cu — tensor-core products for prefill (see mma.h).
 //
-// One block of 8 warps computes a 128 x BN tile of C (BN 128, or 64 when fewer tiles would not
-// fill the GPU) over K in steps of 32: the A and B tiles go from global to shared memory with
-// 16-byte asynchronous copies (cp.async) in a four-stage ring, three steps ahead, and each warp
-// multiplies its (128 / warps along M) x 32 part with 16x16x16 wmma fragments, accumulating in
-// F32. Rows past M and tokens past N are zero-filled by the copies and never written back.
+// One block of 4 warps (2 x 2) computes a 128 x BN tile of C (BN 128, or 64 when fewer tiles
+// would not fill the GPU) over K in steps of 32: the A and B tiles go from global to shared
+// memory with 16-byte asynchronous copies (cp.async) in a four-stage ring, three steps ahead,
+// and each warp multiplies its 64 x BN/2 part with 16x16x16 wmma fragments (4 x BN/32 of them,
+// so each fragment loaded feeds 2-4 products), accumulating in F32. Rows past M and tokens past
+// N are zero-filled by the copies and never written back.
 #include "engine/cuda/mma.h"
 #include "engine/cuda/rms.cuh"
 
@@ -16,7 +17,8 @@ namespace {
 
 using namespace nvcuda;
 
-constexpr int BM = 128, BK = 32, LDS = BK + 8, STAGES = 4, THREADS = 256;
+constexpr int BM = 128, BK = 32, LDS = BK + 8, STAGES = 4, WARPS_M = 2, WARPS_N = 2;
+constexpr int THREADS = 32 * WARPS_M * WARPS_N;
 
 __device__ __forceinline__ void cp16(void *dst, const void *src, int bytes)
 {
@@ -55,7 +57,7 @@ template <typename E, int BN>
 __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const E *B, int64_t ldb, int64_t M,
 	int64_t N, int64_t K, float *C, int64_t ldc, const float *bias, int add)
 {
-	constexpr int WN = BN / 32, WM = 8 / WN, TM = BM / WM, FM = TM / 16, FN = 2;
+	constexpr int WN = WARPS_N, TM = BM / WARPS_M, TN = BN / WARPS_N, FM = TM / 16, FN = TN / 16;
 	extern __shared__ __align__(128) unsigned char smem[];
 	E *sA = (E *)smem, *sB = sA + STAGES * BM * LDS;
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -86,7 +88,7 @@ __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const
 		}
 		cp_commit();
 		const E *a = sA + (kt % STAGES) * BM * LDS + (wm * TM) * LDS;
-		const E *b = sB + (kt % STAGES) * BN * LDS + (wn * 32) * LDS;
+		const E *b = sB + (kt % STAGES) * BN * LDS + (wn * TN) * LDS;
 #pragma unroll
 		for (int kk = 0; kk < BK; kk += 16) {
 			wmma::fragment<wmma::matrix_a, 16, 16, 16, E, wmma::row_major> fa[FM];
@@ -114,7 +116,7 @@ __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const
 		for (int j = 0; j < FN; j++) {
 			wmma::store_matrix_sync(scr, acc[i][j], 16, wmma::mem_col_major);
 			__syncwarp();
-			const int64_t t = n0 + wn * 32 + j * 16 + n, rb = m0 + wm * TM + i * 16 + mh;
+			const int64_t t = n0 + wn * TN + j * 16 + n, rb = m0 + wm * TM + i * 16 + mh;
 			if (t < N)
 				for (int e = 0; e < 8; e++) {
 					const int64_t r = rb + e;
@@ -182,12 +184,12 @@ void cu_to_el(int el, const float *X, const float *norm_w, float eps, int n, int
 }
 
 void cu_gemm(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K,
-	float *C, int64_t ldc, const float *bias, int add, cudaStream_t st)
+	float *C, int64_t ldc, const float *bias, int add, int bn, cudaStream_t st)
 {
 	if (M <= 0 || N <= 0)
 		return;
 	// 128-token tiles once they give at least one tile per multiprocessor of a large GPU.
-	const bool wide = N > 64 && ((M + BM - 1) / BM) * ((N + 127) / 128) >= 128;
+	const bool wide = bn ? bn == 128 : N > 64 && ((M + BM - 1) / BM) * ((N + 127) / 128) >= 128;
 	if (el == CU_EL_BF16) {
 		if (wide)
 			launch<__nv_bfloat16, 128>(A, lda, B, ldb, M, N, K, C, ldc, bias, add, st);

@@ -27,9 +27,9 @@ void cu_to_el(int el, const float *X, const float *norm_w, float eps, int n, int
 /* C[t][r] = A[r] . B[t] (+ bias[r]) for r < M, t < N; add: C += instead of =. A: M rows of `el`,
  * lda apart; B: N rows, ldb apart; both K columns (K, lda and ldb multiples of 32; A and B
  * 16-byte aligned); C: F32, row t at C + t * ldc. Products of F16/BF16 pairs summed in F32 on the
- * tensor cores. */
+ * tensor cores, in tiles of 128 rows x bn tokens (64 or 128; 0: chosen by the shape). */
 void cu_gemm(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K,
-	float *C, int64_t ldc, const float *bias, int add, cudaStream_t st);
+	float *C, int64_t ldc, const float *bias, int add, int bn, cudaStream_t st);
 
 #ifdef __cplusplus
 }

@@ -255,8 +255,9 @@ static float round_bf16(float v)
 /* The prefill (tensor-core) products for every type but F32 against the CPU in double: the
  * dequantized rows rounded to F16 (BF16 stays BF16) times the activations rounded to F16 (BF16
  * for BF16 weights), |gpu - ref| <= 2e-5 * sum |w x| + 1e-6. 200 rows (a tile and a part; two
- * weight chunks of 128 rows), 1, 7 and 33 tokens (a tile of 64 and a part), and rows of 200
- * values for the float types (K padded to 224). Each output is poisoned first. */
+ * weight chunks of 128 rows); 1, 7 and 33 tokens in tiles of 64 (a part; a tile and a part) and
+ * 33 and 161 in tiles of 128; rows of 200 values for the float types (K padded to 224). Each
+ * output is poisoned first. */
 static void test_cuda_prefill_products_match_the_cpu_for_every_type(void)
 {
 #ifndef TB_CUDA
@@ -264,8 +265,8 @@ static void test_cuda_prefill_products_match_the_cpu_for_every_type(void)
 #else
 	static const int types[] = { ENG_T_F16, ENG_T_BF16, ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1,
 		ENG_T_Q8_0, ENG_T_IQ4_NL, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS };
-	static const int toks[] = { 1, 7, 33 };
-	enum { NE1 = 200, MAXT = 33 };
+	static const struct { int n, bn; } toks[] = { { 1, 64 }, { 7, 64 }, { 33, 64 }, { 33, 128 }, { 161, 128 } };
+	enum { NE1 = 200, MAXT = 161 };
 	char err[256];
 	float *f = malloc(sizeof(float) * 768 * NE1), *x = malloc(sizeof(float) * 768 * MAXT);
 	float *row = malloc(sizeof(float) * 768), *y = malloc(sizeof(float) * NE1 * MAXT);
@@ -291,11 +292,11 @@ static void test_cuda_prefill_products_match_the_cpu_for_every_type(void)
 		for (int64_t i = 0; i < ne0 * MAXT; i++)
 			xr[i] = bf ? round_bf16(x[i]) : round_f16(x[i]);
 		for (size_t k = 0; k < sizeof toks / sizeof toks[0]; k++) {
-			const int n = toks[k];
+			const int n = toks[k].n;
 
 			for (int i = 0; i < NE1 * n; i++)
 				y[i] = NAN;
-			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, NE1, w, x, n, 1, y, err, sizeof err) == 0);
+			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, NE1, w, x, n, toks[k].bn, y, err, sizeof err) == 0);
 			e = worst_error(t, w, ne0, NE1, xr, n, y, row, !bf);
 			if (!(e <= worst))
 				worst = e;
