@@ -31,8 +31,9 @@ typedef struct eng_opts {
 	int n_threads;               /* compute threads; 0 = all cores */
 	const char *chat_template;   /* family name overriding the GGUF's template, or NULL */
 	int device;                  /* ENG_DEVICE_CPU (default) or ENG_DEVICE_CUDA (make CUDA=1) */
-	int n_gpu_layers;            /* with CUDA: layers on the GPU; -1 or >= n_layer: all (only
-	                              * full offload is supported yet; fewer is an error) */
+	int n_gpu_layers;            /* with CUDA: layers on the GPU, the first ones (the rest and,
+	                              * unless all are there, the output head on the CPU); -1 or
+	                              * >= n_layer: all; 0: none */
 	int use_mmap;                /* 1: compute from the file's read-only mapping (starts faster,
 	                              * shares the page cache); 0 (default): copy the weights into
 	                              * the process's own memory at load, which decodes faster */

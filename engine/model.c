@@ -54,7 +54,8 @@ struct eng_model {
 	tref tok_embd, output_norm, output;
 	layer *layers;
 #ifdef TB_CUDA
-	eng_cuda_model *gpu;         /* every layer on the GPU (--device cuda), or NULL */
+	eng_cuda_model *gpu;         /* layers 0 .. n_gpu-1 on the GPU (--device cuda), or NULL */
+	int n_gpu;                   /* n_layer: the whole model (with the output head) on the GPU */
 #endif
 };
 
@@ -355,18 +356,17 @@ int eng_gpu_info(char *name, size_t n, double *peak_gbs)
 #endif
 }
 
-/* --device cuda: every layer is uploaded once (partial offload is not there yet). */
+/* --device cuda: the first n_gpu_layers layers (all when -1 or more than there are; the output
+ * head only with all) are uploaded once; eng_decode runs the rest on the CPU. */
 static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 {
 #ifdef TB_CUDA
 	eng_cuda_model_desc d;
 	eng_cuda_layer *L;
 
-	if (o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer) {
-		eng_seterr(err, errlen, "%s: -ngl %d: offloading part of the %d layers is not supported yet "
-			"(use -ngl %d or more, or the CPU)", m->path, o->n_gpu_layers, m->n_layer, m->n_layer);
-		return -1;
-	}
+	m->n_gpu = o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer ? o->n_gpu_layers : m->n_layer;
+	if (m->n_gpu == 0)
+		return 0;   /* -ngl 0: all on the CPU */
 	L = calloc((size_t)m->n_layer, sizeof *L);
 	if (!L) {
 		eng_seterr(err, errlen, "%s: out of memory", m->path);
@@ -375,7 +375,7 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 	memset(&d, 0, sizeof d);
 	d.n_vocab = m->n_vocab;
 	d.n_embd = m->n_embd;
-	d.n_layer = m->n_layer;
+	d.n_layer = m->n_gpu;
 	d.n_head = m->n_head;
 	d.n_head_kv = m->n_head_kv;
 	d.n_ff = m->n_ff;
@@ -388,8 +388,8 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 	d.norm_eps = m->norm_eps;
 	d.rope_ff = m->rope_ff;
 	d.tok_embd = cu_t(m->tok_embd);
-	d.output_norm = cu_t(m->output_norm);
-	d.output = cu_t(m->output != m->tok_embd ? m->output : NULL);
+	d.output_norm = cu_t(m->n_gpu == m->n_layer ? m->output_norm : NULL);
+	d.output = cu_t(m->n_gpu == m->n_layer && m->output != m->tok_embd ? m->output : NULL);
 	for (int il = 0; il < m->n_layer; il++) {
 		const layer *s = &m->layers[il];
 
@@ -717,10 +717,11 @@ static size_t max_act_row(const eng_model *m)
 	return best;
 }
 
+/* 1 when the whole model runs on the GPU (which then keeps the only KV cache). */
 static int gpu_model(const eng_model *m)
 {
 #ifdef TB_CUDA
-	return m->gpu != NULL;
+	return m->gpu != NULL && m->n_gpu == m->n_layer;
 #else
 	(void)m;
 	return 0;
@@ -1252,6 +1253,7 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 	size_t QD = (size_t)m->n_head * (size_t)m->hd_k, KD = (size_t)m->n_head_kv * (size_t)m->hd_k;
 	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v, AD = (size_t)m->n_head * (size_t)m->hd_v;
 	size_t F = (size_t)m->n_ff;
+	int il0 = 0;                 /* the first layer run on the CPU */
 
 	if (n <= 0 || n > c->n_batch || !b->token || c->n_seq > (int)(sizeof next / sizeof next[0]))
 		return ENG_EINVAL;
@@ -1278,25 +1280,32 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		c->out_index[i] = -1;
 #ifdef TB_CUDA
 	if (c->gpu) {
-		if (eng_cuda_decode(c->gpu, n, b->token, c->tok_seq, c->tok_pos, c->out_index, n_out, c->logits) != 0)
+		/* All on the GPU; or its layers there, their hidden state into x for the CPU's. */
+		int all = m->n_gpu == m->n_layer;
+
+		if (eng_cuda_decode(c->gpu, n, b->token, c->tok_seq, c->tok_pos, c->out_index, n_out, c->logits,
+				all ? NULL : c->x) != 0)
 			return ENG_EIO;
-		for (int s = 0; s < c->n_seq; s++)
-			c->kv_len[s] = next[s];
-		return 0;
+		if (all) {
+			for (int s = 0; s < c->n_seq; s++)
+				c->kv_len[s] = next[s];
+			return 0;
+		}
+		il0 = m->n_gpu;
 	}
 #endif
 
-	for (int t = 0; t < n; t++)
+	for (int t = 0; t < n && il0 == 0; t++)
 		eng_dequant_row(m->tok_embd->type,
 			(const char *)m->tok_embd->data + (size_t)b->token[t] * eng_row_size(m->tok_embd->type, E),
 			c->x + (size_t)t * (size_t)E, E);
 
 	{
-		step st = { .c = c, .n = n, .x = m->layers[0].attn_norm->data };
+		step st = { .c = c, .n = n, .x = m->layers[il0].attn_norm->data };
 
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 	}
-	for (int il = 0; il < m->n_layer; il++) {
+	for (int il = il0; il < m->n_layer; il++) {
 		const layer *L = &m->layers[il];
 		step st = { .c = c, .n = n, .il = il, .L = L };
 

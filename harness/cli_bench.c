@@ -102,8 +102,8 @@ static void usage_bench(FILE *f)
 		"      --no-bw               skip the memory-bandwidth measurement (bw %% left blank)\n"
 		"      --device cpu|cuda     where the model runs (cuda: make CUDA=1; bw %% then uses the\n"
 		"                            GPU's peak bandwidth from its memory clock and bus width)\n"
-		"  -ngl, --n-gpu-layers N    layers on the GPU (implies --device cuda when N > 0; all of\n"
-		"                            them: partial offload is not supported yet)\n"
+		"  -ngl, --n-gpu-layers N    layers on the GPU, the first N (implies --device cuda when N > 0;\n"
+		"                            the other layers and, unless all are there, the output on the CPU)\n"
 		"      --mmap                compute from the file mapping instead of weights copied into\n"
 		"                            memory at load (llama-bench's default; slower decode)\n");
 }

@@ -67,8 +67,8 @@ static void usage_generate(FILE *f)
 		"      --kv-f32              keep the KV cache in F32 instead of F16\n"
 		"      --mmap                compute from the file mapping (starts faster, decodes slower)\n"
 		"      --device cpu|cuda     where the model runs (cuda: built with make CUDA=1)\n"
-		"  -ngl, --n-gpu-layers N    layers on the GPU (N > 0 implies --device cuda; all layers:\n"
-		"                            partial offload is not supported yet)\n"
+		"  -ngl, --n-gpu-layers N    layers on the GPU, the first N (N > 0 implies --device cuda;\n"
+		"                            the other layers and, unless all are there, the output on the CPU)\n"
 		"      --ignore-eos          keep going past end-of-generation tokens\n");
 }
 

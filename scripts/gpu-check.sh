@@ -2,11 +2,12 @@
 # scripts/gpu-check.sh — the CUDA backend checked and measured on one GPU machine in one go, in
 # under 8 minutes: build (make CUDA=1), test_cuda (then compute-sanitizer memcheck on a short
 # run of it, when the tool is there), TinyLlama-shaped and Llama-3-8B-width benchmark models
-# (tools/mkbench), and `tierbench bench --device cuda` for prefill (pp512) and decode (tg128)
-# with GB/s and % of the GPU's peak bandwidth. With LLAMA_SRC (a llama.cpp source tree or
-# tarball, built with CUDA in the background while ours builds and tests) or LLAMA_BENCH (a
-# llama-bench binary), llama.cpp runs the same files with the same options, alternating with
-# ours, and the summary gives the ratio.
+# (tools/mkbench), and `tierbench bench --device cuda` for prefill (pp512, the tensor-core path)
+# and decode (tg128) with GB/s and % of the GPU's peak bandwidth, then partial offload (half the
+# layers on the GPU, the rest on the CPU) on the PARTIAL_SHAPES files. With LLAMA_SRC (a
+# llama.cpp source tree or tarball, built with CUDA in the background while ours builds and
+# tests) or LLAMA_BENCH (a llama-bench binary), llama.cpp runs the same files with the same
+# options, alternating with ours, and the summary gives the ratio.
 #
 # usage: scripts/gpu-check.sh [OUTDIR]          (default: gpu-check-out; summary.md there)
 # environment:
@@ -21,7 +22,11 @@
 #   MODELS_DIR   where the benchmark models are written (default /tmp/tb-gpu-models)
 #   SHAPES       "tiny 8b" (default)    TYPES  "Q8_0 Q4_K_M" (default; mkbench's types)
 #   BENCH_ARGS   tierbench/llama-bench options (default "-p 512 -n 128 -r 3")
+#   PARTIAL_SHAPES  files benched with partial offload: "tiny" (default), "tiny 8b" or "" (none)
+#   PARTIAL_ARGS    their options (default "-p 512 -n 128 -r 2"); -ngl is half the layers
 #   NCU=1        Nsight Compute on a few decode kernels at the end
+#   NCU_PREFILL=1  Nsight Compute on the first prefill kernels (products, dequantization,
+#                attention) of a pp512 on the 8B-width Q8_0 file (or the last model)
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 set -u -o pipefail
 out=${1:-gpu-check-out}
@@ -33,6 +38,8 @@ MODELS_DIR=${MODELS_DIR:-/tmp/tb-gpu-models}
 SHAPES=${SHAPES:-tiny 8b}
 TYPES=${TYPES:-Q8_0 Q4_K_M}
 BENCH_ARGS=${BENCH_ARGS:--p 512 -n 128 -r 3}
+PARTIAL_SHAPES=${PARTIAL_SHAPES-tiny}
+PARTIAL_ARGS=${PARTIAL_ARGS:--p 512 -n 128 -r 2}
 BENCH_DEVICE=${BENCH_DEVICE:-cuda}
 LLAMA_DEADLINE=${LLAMA_DEADLINE:-330}
 t_start=$(date +%s)
@@ -124,19 +131,20 @@ for c in /usr/local/cuda/bin/compute-sanitizer /opt/nvidia/*/compute-sanitizer; 
 	[ -z "$cs" ] && [ -x "$c" ] && cs=$c
 done
 if [ "${MEMCHECK:-1}" != 0 ] && [ -n "$cs" ]; then
-	# A short run: the product tests and two reference models (F32 and Q4_K_M) through every
-	# kernel of the forward pass.
+	# A short run: the product tests and three reference models (F32, Q4_K_M, and synth-tiny
+	# Q4_K_M, whose head size takes the tiled prefill attention) through every kernel of the
+	# forward pass, prefill and partial offload included.
 	mc=/tmp/tb-memcheck-shared
 	sh=${TB_SHARED:-../shared}
-	mkdir -p "$mc/models/derived"
-	for r in stories260K derived/stories260K-Q4_K_M; do
+	mkdir -p "$mc/models/derived" "$mc/models/synthetic"
+	for r in stories260K derived/stories260K-Q4_K_M synthetic/synth-tiny-Q4_K_M; do
 		for e in gguf ref.json; do
 			[ -f "$sh/models/$r.$e" ] && ln -sf "$(cd "$(dirname "$sh/models/$r.$e")" && pwd)/$(basename "$r").$e" \
 				"$mc/models/$r.$e"
 		done
 	done
 	say "compute-sanitizer memcheck on test_cuda"
-	tb env TB_SHARED="$mc" timeout 100 "$cs" --tool memcheck --error-exitcode 3 "$B/tests/engine/test_cuda" \
+	tb env TB_SHARED="$mc" timeout 150 "$cs" --tool memcheck --error-exitcode 3 "$B/tests/engine/test_cuda" \
 		>"$out/memcheck.log" 2>&1
 	rc=$?
 	tail -4 "$out/memcheck.log"
@@ -168,28 +176,35 @@ for line in sys.stdin:
         print("    %s %s %.1f t/s" % (os.path.basename(r["model_filename"]), t, r["avg_ts"]))' || true
 }
 
-# Our bench into $2 (a JSON-lines file).
+# Our bench into $2 (a JSON-lines file); further arguments replace BENCH_ARGS.
 run_ours() {
-	say "tierbench bench --device $BENCH_DEVICE $(basename "$1")"
+	local m=$1 f=$2
+	shift 2
+	local args=${*:-$BENCH_ARGS}
+	say "tierbench bench --device $BENCH_DEVICE $args $(basename "$m")"
 	# shellcheck disable=SC2086
-	if tb "$TB" bench -m "$1" --device "$BENCH_DEVICE" $BENCH_ARGS -o jsonl >"$out/last.jsonl" 2>>"$out/bench.err"; then
-		cat "$out/last.jsonl" >>"$2"
+	if tb "$TB" bench -m "$m" --device "$BENCH_DEVICE" $args -o jsonl >"$out/last.jsonl" 2>>"$out/bench.err"; then
+		cat "$out/last.jsonl" >>"$f"
 		show "$out/last.jsonl" 10
 	else
-		say "FAILED: tierbench bench $1"
+		say "FAILED: tierbench bench $m"
 		tail -5 "$out/bench.err"
 		status=1
 	fi
 }
 
+# llama-bench into $2 (default llama.jsonl); further arguments replace "-ngl 99 BENCH_ARGS".
 run_llama() {
-	say "llama-bench -ngl 99 $(basename "$1")"
+	local m=$1 f=${2:-$out/llama.jsonl}
+	shift 2 2>/dev/null || shift
+	local args=${*:--ngl 99 $BENCH_ARGS}
+	say "llama-bench $args $(basename "$m")"
 	# shellcheck disable=SC2086
-	if "$llama_bin" -m "$1" -ngl 99 $BENCH_ARGS -o jsonl >"$out/last.jsonl" 2>>"$out/llama.err"; then
-		cat "$out/last.jsonl" >>"$out/llama.jsonl"
+	if "$llama_bin" -m "$m" $args -o jsonl >"$out/last.jsonl" 2>>"$out/llama.err"; then
+		cat "$out/last.jsonl" >>"$f"
 		show "$out/last.jsonl" 10
 	else
-		say "llama-bench failed on $1 (llama.err)"
+		say "llama-bench failed on $m (llama.err)"
 	fi
 }
 
@@ -238,6 +253,23 @@ for m in "${models[@]}"; do
 done
 stop_llama_build
 
+# 5b. Partial offload: the first half of the layers on the GPU, the rest and the output head on
+# the CPU (both programs at their default thread counts), alternating.
+: >"$out/tierbench-P.jsonl"
+: >"$out/llama-P.jsonl"
+for m in "${models[@]}"; do
+	ngl=
+	case $m in
+	*tinyllama*) [[ " $PARTIAL_SHAPES " == *" tiny "* ]] && ngl=11 ;;   # of 22 layers
+	*8b*) [[ " $PARTIAL_SHAPES " == *" 8b "* ]] && ngl=16 ;;            # of 32 layers
+	esac
+	[ -n "$ngl" ] || continue
+	# shellcheck disable=SC2086 # the option list splits on purpose
+	llama_ready && run_llama "$m" "$out/llama-P.jsonl" -ngl "$ngl" $PARTIAL_ARGS
+	# shellcheck disable=SC2086
+	run_ours "$m" "$out/tierbench-P.jsonl" -ngl "$ngl" $PARTIAL_ARGS
+done
+
 # 6. With NCU=1 (and NCU_BY seconds after the start not yet passed, default 420): Nsight
 # Compute on 24 decode kernels (products, activation roundings, attention, RoPE) of the last
 # Q4_K_M model: each one's time and DRAM throughput against the peak.
@@ -257,10 +289,26 @@ if [ "${NCU:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$nm" ] && [ $(($(date +%s) - t_
 	grep -E 'k_(mmvq|quant|attn|rope)|gpu__time|dram__' "$out/ncu.log" | sed -E 's/^ +/    /' | cut -c1-150 | head -80
 fi
 
+# 6b. With NCU_PREFILL=1: the time of each of the first 20 prefill kernels (the first layer's
+# roundings, dequantizations, products and attention of the warm-up pp512) and its grid.
+pm=
+for m in "${models[@]}"; do
+	case $m in *8b*Q8_0*) pm=$m ;; esac
+done
+[ -n "$pm" ] || pm=${models[${#models[@]}-1]:-}
+if [ "${NCU_PREFILL:-0}" = 1 ] && [ -n "$ncu" ] && [ -n "$pm" ] && [ $(($(date +%s) - t_start)) -lt "${NCU_BY:-420}" ]; then
+	say "ncu: prefill kernels of $(basename "$pm")"
+	tb timeout 90 "$ncu" --clock-control none -k regex:"k_(gemm|dequant|deq_el|attn_tile|to_el)" --launch-count 20 \
+		--metrics gpu__time_duration.sum,launch__grid_size \
+		"$TB" bench -m "$pm" --device cuda -p 512 -n 0 -r 1 >"$out/ncu-prefill.log" 2>&1
+	grep -E 'k_(gemm|dequant|deq_el|attn_tile|to_el)|gpu__time|launch__grid' "$out/ncu-prefill.log" | sed -E 's/^ +/    /' |
+		cut -c1-150 | head -70
+fi
+
 # 7. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
 ours_file=$out/tierbench-B.jsonl
 [ -s "$ours_file" ] || ours_file=$out/tierbench-A.jsonl
-python3 - "$ours_file" "$out/llama.jsonl" >"$out/summary.md" <<'PY'
+python3 - "$ours_file" "$out/llama.jsonl" "$out/tierbench-P.jsonl" "$out/llama-P.jsonl" >"$out/summary.md" <<'PY'
 import json, os, sys
 from collections import defaultdict
 
@@ -278,29 +326,37 @@ def rows(path):
 def test_name(r):
     return f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
 
-ours, llama, wbytes, peak = defaultdict(list), defaultdict(list), {}, {}
-for r in rows(sys.argv[1]):
-    k = (os.path.basename(r["model_filename"]), test_name(r))
-    ours[k].append(r["avg_ts"])
-    wbytes[k[0]] = r.get("weight_bytes_per_token") or 0
-    peak[k[0]] = r.get("mem_bw_gbs") or 0
-for r in rows(sys.argv[2]):
-    llama[(os.path.basename(r["model_filename"]), test_name(r))].append(r["avg_ts"])
+def table(ours_path, llama_path, title):
+    ours, llama, wbytes, peak = defaultdict(list), defaultdict(list), {}, {}
+    for r in rows(ours_path):
+        k = (os.path.basename(r["model_filename"]), test_name(r))
+        ours[k].append(r["avg_ts"])
+        wbytes[k[0]] = r.get("weight_bytes_per_token") or 0
+        peak[k[0]] = r.get("mem_bw_gbs") or 0
+    for r in rows(llama_path):
+        llama[(os.path.basename(r["model_filename"]), test_name(r))].append(r["avg_ts"])
+    if not ours:
+        return peak
+    print(title)
+    print("| model | test | tierbench t/s | GB/s | % of peak | llama.cpp t/s | ratio |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for k in sorted(ours):
+        t = sum(ours[k]) / len(ours[k])
+        gbs = pct = ""
+        if k[1].startswith("tg") and wbytes.get(k[0]) and "partial" not in title:
+            g = wbytes[k[0]] * t / 1e9
+            gbs = f"{g:.0f}"
+            if peak.get(k[0]):
+                pct = f"{100 * g / peak[k[0]]:.1f}"
+        l = llama.get(k)
+        lt = sum(l) / len(l) if l else None
+        print(f"| {k[0]} | {k[1]} | {t:.1f} | {gbs} | {pct} | {f'{lt:.1f}' if lt else ''} | "
+              f"{f'{t / lt:.2f}' if lt else ''} |")
+    print()
+    return peak
 
-print("| model | test | tierbench t/s | GB/s | % of peak | llama.cpp t/s | ratio |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for k in sorted(ours):
-    t = sum(ours[k]) / len(ours[k])
-    gbs = pct = ""
-    if k[1].startswith("tg") and wbytes.get(k[0]):
-        g = wbytes[k[0]] * t / 1e9
-        gbs = f"{g:.0f}"
-        if peak.get(k[0]):
-            pct = f"{100 * g / peak[k[0]]:.1f}"
-    l = llama.get(k)
-    lt = sum(l) / len(l) if l else None
-    print(f"| {k[0]} | {k[1]} | {t:.1f} | {gbs} | {pct} | {f'{lt:.1f}' if lt else ''} | "
-          f"{f'{t / lt:.2f}' if lt else ''} |")
+peak = table(sys.argv[1], sys.argv[2], "All layers on the GPU (-ngl 99):\n")
+table(sys.argv[3], sys.argv[4], "Partial offload (half the layers on the GPU, the rest on the CPU):\n")
 if peak:
     print(f"\npeak bandwidth (memory clock x bus width): {max(peak.values()):.0f} GB/s; "
           "GB/s = weight bytes read per token x tg t/s")

@@ -6,12 +6,18 @@
 // cache once per (token, head) with an online softmax (flash-decoding style), so its shared
 // memory does not grow with the context.
 #include "engine/cuda/cuda_backend.h"
+#include "engine/cuda/mma.h"
 #include "engine/cuda/mmvq.h"
+#include "engine/cuda/rms.cuh"
+
+#include <cuda_bf16.h>
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 
 #include <math.h>
+#include <type_traits>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +222,11 @@ __device__ __forceinline__ void deq8(int type, const unsigned char *row, int64_t
 
 constexpr int MAXT = 8;   // tokens per pass over the weights
 
+// Batches of at least MMA_MIN tokens (prompt chunks) take the tensor-core products (mma.h) on
+// weight rows dequantized WH_BYTES at a time, and, in one sequence, the tiled attention.
+constexpr int MMA_MIN = 32;
+constexpr size_t WH_BYTES = (size_t)128 << 20;   // an 8B model's largest matrix in one chunk
+
 __device__ __forceinline__ float warp_sum(float v)
 {
 	for (int o = 16; o > 0; o >>= 1)
@@ -363,27 +374,9 @@ __global__ void k_get_rows(int type, const unsigned char *W, size_t rb, int64_t 
 // Y[i] = X[i] / rms(X[i]) * w, one block per row of n (w of n elements, shared by all rows).
 __global__ void k_rmsnorm(const float *X, const float *w, float *Y, int n, float eps)
 {
-	__shared__ double part[32];
 	const float *x = X + (size_t)blockIdx.x * n;
 	float *y = Y + (size_t)blockIdx.x * n;
-	double s = 0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		const float sq = x[i] * x[i];
-		s += (double)sq;
-	}
-	for (int o = 16; o > 0; o >>= 1)
-		s += __shfl_xor_sync(0xffffffffu, s, o);
-	if ((threadIdx.x & 31) == 0)
-		part[threadIdx.x >> 5] = s;
-	__syncthreads();
-	if (threadIdx.x == 0) {
-		double tot = 0;
-		for (int i = 0; i < (int)(blockDim.x >> 5); i++)
-			tot += part[i];
-		part[0] = tot;
-	}
-	__syncthreads();
-	const float scale = 1.0f / sqrtf((float)(part[0] / (double)n) + eps);
+	const float scale = block_rms_scale(x, n, eps);
 	for (int i = threadIdx.x; i < n; i += blockDim.x)
 		y[i] = (x[i] * scale) * w[i];
 }
@@ -519,6 +512,178 @@ __global__ void k_attn(const float *Q, const __half *ck, const __half *cv, float
 	}
 }
 
+// Rows r0 .. r0+nr-1 of a tensor in GGUF blocks (rb bytes a row, ncols columns) as F16 or BF16
+// rows of out (ldo apart, a multiple of 8; columns past ncols zero), 8 values per thread.
+template <typename E>
+__global__ void k_deq_el(int type, const unsigned char *W, size_t rb, int64_t ncols, int64_t r0, int64_t nr, E *out,
+	int64_t ldo)
+{
+	const int64_t g = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, per = ldo / 8;
+	if (g >= nr * per)
+		return;
+	const int64_t r = g / per, e0 = (g % per) * 8;
+	float y[8];
+	if (e0 < ncols)
+		deq8(type, W + (size_t)(r0 + r) * rb, e0, ncols, y);
+	else
+		for (int j = 0; j < 8; j++)
+			y[j] = 0.f;
+	E *o = out + (size_t)r * ldo + e0;
+	for (int j = 0; j < 8; j++) {
+		if constexpr (sizeof(E) == 2 && std::is_same<E, __nv_bfloat16>::value)
+			o[j] = __float2bfloat16_rn(y[j]);
+		else
+			o[j] = __float2half_rn(y[j]);
+	}
+}
+
+// Prefill attention: one block of 4 warps per (head h, tile of AT_Q consecutive batch tokens),
+// every token of the batch in one sequence at consecutive positions. The tile's queries
+// (rounded to F16, as k_attn) and each chunk of AT_K cached keys and values sit in shared
+// memory, so every key is read once per tile instead of once per token, and both products run
+// on the tensor cores (wmma, F16 in, F32 sums): scores S = Q K^T (one 16x16 block per warp),
+// then O += P V. Two passes over the keys: the row maximum and the sum of exponentials (in
+// double, rescaled as the maximum grows), then the weights P, normalised and rounded to F16
+// like the CPU's. For the row statistics, thread tid takes query row tid / 4 and keys
+// tid % 4 + 4 j of the chunk.
+constexpr int AT_Q = 32, AT_K = 32, AT_THREADS = 128, AT_LDS = AT_K + 4, AT_LDP = AT_K + 8;
+
+bool attn_tile_fits(int hd_k, int hd_v)
+{
+	return hd_k % 16 == 0 && hd_k <= MAX_HD && hd_v % 32 == 0 && hd_v <= 128;
+}
+
+// Shared memory: Q, K (AT_Q, AT_K rows of hd_k + 8 halves), V (AT_K rows of hd_v + 8), or in
+// their place at the end the output tile (AT_Q rows of hd_v + 4 floats); then the scores
+// (AT_Q x AT_LDS floats) and weights (AT_Q x AT_LDP halves).
+size_t attn_tile_smem(int hd_k, int hd_v)
+{
+	const size_t kv = (size_t)(AT_Q + AT_K) * (hd_k + 8) * 2 + (size_t)AT_K * (hd_v + 8) * 2;
+	const size_t o = (size_t)AT_Q * (hd_v + 4) * 4;
+	return (kv > o ? kv : o) + AT_Q * AT_LDS * 4 + AT_Q * AT_LDP * 2;
+}
+
+__global__ void __launch_bounds__(AT_THREADS) k_attn_tile(const float *Q, const __half *ck, const __half *cv, float *O,
+	int n_tok, int n_head, int n_head_kv, int hd_k, int hd_v, const int *seq, const int *pos, int n_ctx, float scale)
+{
+	using namespace nvcuda;
+	extern __shared__ __align__(128) unsigned char sm[];
+	const int ldq = hd_k + 8, ldv = hd_v + 8, ldo = hd_v + 4;
+	__half *sq = (__half *)sm, *sk = sq + AT_Q * ldq, *sv = sk + AT_K * ldq;
+	float *so = (float *)sm;
+	const size_t kvb = (size_t)(AT_Q + AT_K) * ldq * 2 + (size_t)AT_K * ldv * 2, ob = (size_t)AT_Q * ldo * 4;
+	float *ss = (float *)(sm + (kvb > ob ? kvb : ob));
+	__half *sp = (__half *)(ss + AT_Q * AT_LDS);
+	const int h = blockIdx.x, t0 = blockIdx.y * AT_Q, tid = threadIdx.x, warp = tid >> 5;
+	const int hk = h / (n_head / n_head_kv), qi = tid >> 2, kq = tid & 3;
+	const int kvd_k = n_head_kv * hd_k, kvd_v = n_head_kv * hd_v;
+	const size_t base = (size_t)seq[t0] * n_ctx;
+	const int tl = (t0 + AT_Q < n_tok ? t0 + AT_Q : n_tok) - 1;   // the tile's last token
+	const int nkeys = pos[tl] + 1;
+	const int my_pos = t0 + qi < n_tok ? pos[t0 + qi] : -1;
+	for (int e = tid; e < AT_Q * hd_k; e += AT_THREADS) {
+		const int r = e / hd_k, c = e % hd_k, t = t0 + r;
+		sq[r * ldq + c] = __float2half_rn(t < n_tok ? Q[((size_t)t * n_head + h) * hd_k + c] : 0.f);
+	}
+	// Output blocks of this warp: rows 16 (warp % 2), columns (warp / 2) hd_v / 2 + 16 f.
+	const int nf = hd_v / 32, orow = 16 * (warp % 2), ocol = (warp / 2) * (hd_v / 2);
+	wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4];
+	for (int f = 0; f < 4; f++)
+		wmma::fill_fragment(acc[f], 0.f);
+	float m = -INFINITY, M = 0.f, inv = 0.f;
+	double l = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			M = m;
+			inv = (float)(1.0 / l);
+		}
+		for (int c0 = 0; c0 < nkeys; c0 += AT_K) {
+			__syncthreads();   // the previous chunk (and its scores and weights) are no longer read
+			for (int e = tid; e < AT_K * (hd_k / 8); e += AT_THREADS) {
+				const int j = e / (hd_k / 8), c = e % (hd_k / 8), p = c0 + j;
+				uint4 v = make_uint4(0, 0, 0, 0);
+				if (p < nkeys)
+					v = *(const uint4 *)(ck + (base + p) * kvd_k + (size_t)hk * hd_k + 8 * c);
+				*(uint4 *)(sk + j * ldq + 8 * c) = v;
+			}
+			if (pass == 1)
+				for (int e = tid; e < AT_K * (hd_v / 8); e += AT_THREADS) {
+					const int j = e / (hd_v / 8), c = e % (hd_v / 8), p = c0 + j;
+					uint4 v = make_uint4(0, 0, 0, 0);
+					if (p < nkeys)
+						v = *(const uint4 *)(cv + (base + p) * kvd_v + (size_t)hk * hd_v + 8 * c);
+					*(uint4 *)(sv + j * ldv + 8 * c) = v;
+				}
+			__syncthreads();
+			{
+				const int sr = 16 * (warp / 2), sc = 16 * (warp % 2);
+				wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
+				wmma::fill_fragment(sf, 0.f);
+				for (int d = 0; d < hd_k; d += 16) {
+					wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa;
+					wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> fb;
+					wmma::load_matrix_sync(fa, sq + sr * ldq + d, ldq);
+					wmma::load_matrix_sync(fb, sk + sc * ldq + d, ldq);
+					wmma::mma_sync(sf, fa, fb, sf);
+				}
+				wmma::store_matrix_sync(ss + sr * AT_LDS + sc, sf, AT_LDS, wmma::mem_row_major);
+			}
+			__syncthreads();
+			float s[AT_K / 4];
+#pragma unroll
+			for (int j = 0; j < AT_K / 4; j++) {
+				const int k = kq + 4 * j;
+				s[j] = c0 + k <= my_pos ? ss[qi * AT_LDS + k] * scale : -INFINITY;
+			}
+			if (pass == 0) {
+				float cm = -INFINITY;
+				for (int j = 0; j < AT_K / 4; j++)
+					cm = fmaxf(cm, s[j]);
+				cm = fmaxf(cm, __shfl_xor_sync(0xffffffffu, cm, 1));
+				cm = fmaxf(cm, __shfl_xor_sync(0xffffffffu, cm, 2));
+				const float mn = fmaxf(m, cm);
+				double ps = 0;
+				if (mn != -INFINITY)   // (a row with no key yet stays empty)
+					for (int j = 0; j < AT_K / 4; j++)
+						ps += (double)expf(s[j] - mn);
+				ps += __shfl_xor_sync(0xffffffffu, ps, 1);
+				ps += __shfl_xor_sync(0xffffffffu, ps, 2);
+				if (mn != -INFINITY) {
+					l = (m == -INFINITY ? 0.0 : l * (double)expf(m - mn)) + ps;
+					m = mn;
+				}
+				continue;
+			}
+			for (int j = 0; j < AT_K / 4; j++)   // (rows past the batch: m is -inf, weights 0)
+				sp[qi * AT_LDP + kq + 4 * j] = __float2half_rn(my_pos >= 0 ? expf(s[j] - M) * inv : 0.f);
+			__syncthreads();
+#pragma unroll
+			for (int kk = 0; kk < AT_K; kk += 16) {
+				wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa;
+				wmma::load_matrix_sync(fa, sp + orow * AT_LDP + kk, AT_LDP);
+#pragma unroll
+				for (int f = 0; f < 4; f++)
+					if (f < nf) {
+						wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> fb;
+						wmma::load_matrix_sync(fb, sv + kk * ldv + ocol + 16 * f, ldv);
+						wmma::mma_sync(acc[f], fa, fb, acc[f]);
+					}
+			}
+		}
+	}
+	__syncthreads();   // Q, K and V are no longer read: their space takes the output tile
+#pragma unroll
+	for (int f = 0; f < 4; f++)
+		if (f < nf)
+			wmma::store_matrix_sync(so + orow * ldo + ocol + 16 * f, acc[f], ldo, wmma::mem_row_major);
+	__syncthreads();
+	for (int e = tid; e < AT_Q * hd_v; e += AT_THREADS) {
+		const int r = e / hd_v, d = e % hd_v, t = t0 + r;
+		if (t < n_tok)
+			O[((size_t)t * n_head + h) * hd_v + d] = so[r * ldo + d];
+	}
+}
+
 // Rows of X ([n][E]) that want logits, packed: Y[out_index[t]] = X[t].
 __global__ void k_gather(const float *X, const int *out_index, float *Y, int E)
 {
@@ -619,7 +784,14 @@ struct eng_cuda_ctx {
 	cudaStream_t st = nullptr;
 	int *h_in = nullptr;         // pinned: tok, seq, pos, oidx, each n_batch ints
 	float *h_logits = nullptr;   // pinned: n_out_max x n_vocab
-	cudaGraphExec_t graph = nullptr;   // the one-token decode step, captured on first use
+	float *h_x = nullptr;        // pinned: n_batch x n_embd, the hidden state for partial offload
+	void *xh = nullptr;          // prefill: activations as F16/BF16 rows (n_batch x kpad(widest))
+	void *wh[2] = {};            // prefill: chunks of dequantized weight rows (two: one being
+	size_t wh_bytes = 0;         // written on st2 while the other is multiplied)
+	cudaStream_t st2 = nullptr;
+	cudaEvent_t ev_deq[2] = {}, ev_use[2] = {};
+	unsigned chunk = 0;
+	cudaGraphExec_t graph[2] = {};   // the one-token step (logits; hidden state), captured on first use
 };
 
 extern "C" int eng_cuda_device_count(void)
@@ -744,17 +916,28 @@ extern "C" void eng_cuda_ctx_free(eng_cuda_ctx *c)
 	}
 	delete[] c->ck;
 	delete[] c->cv;
-	if (c->graph)
-		cudaGraphExecDestroy(c->graph);
+	for (cudaGraphExec_t g : c->graph)
+		if (g)
+			cudaGraphExecDestroy(g);
+	if (c->h_x)
+		cudaFreeHost(c->h_x);
 	if (c->st)
 		cudaStreamDestroy(c->st);
+	if (c->st2)
+		cudaStreamDestroy(c->st2);
+	for (int i = 0; i < 2; i++) {
+		if (c->ev_deq[i])
+			cudaEventDestroy(c->ev_deq[i]);
+		if (c->ev_use[i])
+			cudaEventDestroy(c->ev_use[i]);
+	}
 	if (c->h_in)
 		cudaFreeHost(c->h_in);
 	if (c->h_logits)
 		cudaFreeHost(c->h_logits);
 	void *bufs[] = { c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->gate, c->up, c->xo, c->logits, c->xq,
 		c->tok, c->seq, c->pos, c->oidx, c->act[0].q, c->act[0].d, c->act[0].s, c->act[1].q, c->act[1].d,
-		c->act[1].s };
+		c->act[1].s, c->xh, c->wh[0], c->wh[1] };
 	for (void *p : bufs)
 		if (p)
 			cudaFree(p);
@@ -807,6 +990,24 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 		e = cudaMallocHost(&c->h_in, B * 4 * sizeof(int));
 	if (e == cudaSuccess)
 		e = cudaMallocHost(&c->h_logits, (size_t)n_out_max * d.n_vocab * sizeof(float));
+	if (e == cudaSuccess)
+		e = cudaMallocHost(&c->h_x, B * d.n_embd * sizeof(float));
+	if (e == cudaSuccess && (int)R >= MMA_MIN) {
+		// Prefill buffers: the widest input as F16 rows, and weight chunks of up to WH_BYTES
+		// (at least 128 rows of the widest input).
+		const size_t kp = (size_t)cu_mma_kpad((int64_t)big);
+		c->wh_bytes = WH_BYTES > 128 * kp * 2 ? WH_BYTES : 128 * kp * 2;
+		e = cudaMalloc(&c->xh, R * kp * 2);
+		for (int i = 0; i < 2 && e == cudaSuccess; i++) {
+			e = cudaMalloc(&c->wh[i], c->wh_bytes);
+			if (e == cudaSuccess)
+				e = cudaEventCreateWithFlags(&c->ev_deq[i], cudaEventDisableTiming);
+			if (e == cudaSuccess)
+				e = cudaEventCreateWithFlags(&c->ev_use[i], cudaEventDisableTiming);
+		}
+		if (e == cudaSuccess)
+			e = cudaStreamCreateWithFlags(&c->st2, cudaStreamNonBlocking);
+	}
 	if (e != cudaSuccess) {
 		seterr(err, errlen, "cuda: context of %d cells x %d sequences: %s", n_ctx, n_seq, cudaGetErrorString(e));
 		eng_cuda_ctx_free(c);
@@ -852,6 +1053,15 @@ struct pbufs {
 	cu_qact act[2];
 	float *xn, *xq, *tmp;
 	float eps;
+	void *xh, *wh[2];            // prefill buffers (NULL: none), each wh of wh_bytes
+	size_t wh_bytes;
+	int mma_min;                 // tokens from which the tensor-core path is taken
+	int gemm_bn;                 // tokens per product tile (0: chosen by the shape; tests)
+	// With st2: weight chunks are dequantized on st2 into wh[i % 2] while the products of the
+	// previous chunk run (ev_deq[b]: chunk in buffer b ready; ev_use[b]: its product done).
+	cudaStream_t st2;
+	cudaEvent_t *ev_deq, *ev_use;
+	unsigned *chunk;             // chunks so far (which buffer is next)
 };
 
 // One product of a group: y (+)= W x (+ bias).
@@ -868,6 +1078,53 @@ struct pjob {
 void products(const pbufs &b, const float *X, const float *normw, int n, int64_t ncols, const pjob *jobs, int nj,
 	cudaStream_t st)
 {
+	pjob rest[3];
+	if (b.xh && n >= b.mma_min && nj <= 3) {
+		// Tensor cores for every weight but F32 (whose CPU products keep F32 activations); the
+		// input rounded to F16 (BF16 for BF16 weights) once per element type.
+		const int64_t kp = cu_mma_kpad(ncols);
+		int nr = 0, cur = -1;
+		for (int j = 0; j < nj; j++) {
+			const pjob &J = jobs[j];
+			if (J.w->type == T_F32) {
+				rest[nr++] = J;
+				continue;
+			}
+			const int el = J.w->type == T_BF16 ? CU_EL_BF16 : CU_EL_F16;
+			if (el != cur)
+				cu_to_el(el, X, normw, b.eps, n, ncols, b.xh, kp, st);
+			cur = el;
+			const int64_t rows = J.w->ne1, step = (int64_t)(b.wh_bytes / ((size_t)kp * 2)) / 128 * 128;
+			for (int64_t r0 = 0; r0 < rows; r0 += step) {
+				const int64_t nrow = rows - r0 < step ? rows - r0 : step;
+				const int bi = b.st2 ? (int)((*b.chunk)++ & 1) : 0;
+				const cudaStream_t ds = b.st2 ? b.st2 : st;
+				void *wh = b.wh[bi];
+				if (b.st2)
+					cudaStreamWaitEvent(ds, b.ev_use[bi], 0);
+				if (J.w->packed)
+					cu_dequant(J.w->type, J.w->d, rows, ncols, r0, nrow, wh, kp, ds);
+				else if (el == CU_EL_BF16)
+					k_deq_el<__nv_bfloat16><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb,
+						ncols, r0, nrow, (__nv_bfloat16 *)wh, kp);
+				else
+					k_deq_el<__half><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb, ncols,
+						r0, nrow, (__half *)wh, kp);
+				if (b.st2) {
+					cudaEventRecord(b.ev_deq[bi], ds);
+					cudaStreamWaitEvent(st, b.ev_deq[bi], 0);
+				}
+				cu_gemm(el, wh, kp, b.xh, kp, nrow, n, kp, J.y + r0, rows, J.bias ? J.bias + r0 : nullptr, J.add,
+					b.gemm_bn, st);
+				if (b.st2)
+					cudaEventRecord(b.ev_use[bi], st);
+			}
+		}
+		if (!nr)
+			return;
+		jobs = rest;
+		nj = nr;
+	}
 	bool need_float = false, need_act[2] = { false, false };
 	for (int j = 0; j < nj; j++) {
 		if (jobs[j].w->packed)
@@ -911,8 +1168,9 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 namespace {
 
 // Enqueues the forward pass of n tokens (inputs already in c->h_in) on c->st, ending with the
-// logits of n_out rows copied into c->h_logits.
-void forward(eng_cuda_ctx *c, int n, int n_out)
+// logits of n_out rows copied into c->h_logits, or with hidden: the hidden state after the last
+// layer copied into c->h_x. one_seq: every token is of one sequence (at consecutive positions).
+void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 {
 	const eng_cuda_model *m = c->m;
 	const eng_cuda_model_desc &d = m->d;
@@ -920,7 +1178,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 	const int E = d.n_embd, F = d.n_ff;
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
 	const size_t B = (size_t)c->n_batch;
-	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps };
+	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps, c->xh, { c->wh[0], c->wh[1] },
+		c->wh_bytes, MMA_MIN, 0, c->st2, c->ev_deq, c->ev_use, &c->chunk };
+	const bool prefill = c->xh && n >= MMA_MIN;
 
 	cudaMemcpyAsync(c->tok, c->h_in, sizeof(int) * n, cudaMemcpyHostToDevice, st);
 	cudaMemcpyAsync(c->seq, c->h_in + B, sizeof(int) * n, cudaMemcpyHostToDevice, st);
@@ -940,12 +1200,20 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 		k_rope_kv<<<dim3(d.n_head + d.n_head_kv, n), 128, 0, st>>>(c->q, c->k, c->v, c->ck[il], c->cv[il], d.n_head,
 			d.n_head_kv, d.hd_k, d.hd_v, d.n_rot, c->pos, c->seq, c->n_ctx, theta_scale, d.rope_freq_scale, m->rope_ff,
 			d.rope_neox);
-		k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head, d.n_head_kv,
-			d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
+		if (prefill && one_seq && attn_tile_fits(d.hd_k, d.hd_v)) {
+			cudaFuncSetAttribute(k_attn_tile, cudaFuncAttributeMaxDynamicSharedMemorySize,
+				(int)attn_tile_smem(d.hd_k, d.hd_v));
+			k_attn_tile<<<dim3(d.n_head, blocks(n, AT_Q)), AT_THREADS, attn_tile_smem(d.hd_k, d.hd_v), st>>>(c->q,
+				c->ck[il], c->cv[il], c->att, n, d.n_head, d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx,
+				1.0f / sqrtf((float)d.hd_k));
+		} else {
+			k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head,
+				d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
+		}
 		const pjob wo = { &L.wo, c->x, (const float *)L.bo.d, true };
 		products(pb, c->att, nullptr, n, (int64_t)d.n_head * d.hd_v, &wo, 1, st);
 		const float *fnorm = (const float *)L.ffn_norm.d;
-		if (L.ffn_gate.packed && L.ffn_up.packed && L.ffn_gate.type == L.ffn_up.type) {
+		if (!prefill && L.ffn_gate.packed && L.ffn_up.packed && L.ffn_gate.type == L.ffn_up.type) {
 			// gate and up in one pass, SwiGLU applied as the rows come out
 			const int kind = cu_mmvq_act(L.ffn_gate.type);
 			const cu_mv_seg g = { L.ffn_gate.d, F, c->gate, nullptr };
@@ -959,7 +1227,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 		const pjob down = { &L.ffn_down, c->x, nullptr, true };
 		products(pb, c->gate, nullptr, n, F, &down, 1, st);
 	}
-	if (n_out > 0) {
+	if (hidden) {
+		cudaMemcpyAsync(c->h_x, c->x, sizeof(float) * (size_t)n * E, cudaMemcpyDeviceToHost, st);
+	} else if (n_out > 0) {
 		k_gather<<<dim3(blocks(E, 256), n), 256, 0, st>>>(c->x, c->oidx, c->xo, E);
 		const pjob out = { m->output.d ? &m->output : &m->tok_embd, c->logits, nullptr, false };
 		products(pb, c->xo, (const float *)m->output_norm.d, n_out, E, &out, 1, st);
@@ -971,36 +1241,42 @@ void forward(eng_cuda_ctx *c, int n, int n_out)
 }  // namespace
 
 extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
-	const int *out_index, int n_out, float *logits)
+	const int *out_index, int n_out, float *logits, float *hidden)
 {
 	const size_t B = (size_t)c->n_batch;
 	cudaError_t e = cudaSuccess;
+	bool one_seq = true;
 
 	if (n <= 0 || n > c->n_batch || n_out > c->n_out_max)
 		return -1;
+	for (int i = 1; i < n; i++)
+		one_seq = one_seq && seq[i] == seq[0];
+	if (hidden)
+		n_out = 0;
 	memcpy(c->h_in, tok, sizeof(int) * n);
 	memcpy(c->h_in + B, seq, sizeof(int) * n);
 	memcpy(c->h_in + 2 * B, pos, sizeof(int) * n);
 	memcpy(c->h_in + 3 * B, out_index, sizeof(int) * n);
-	if (n == 1 && n_out == 1) {
-		// One token, one row of logits: every such step is the same graph (positions and
-		// sequences are read from device memory), captured once and replayed.
-		if (!c->graph) {
+	if (n == 1 && (n_out == 1 || hidden)) {
+		// One token, one row of logits (or the hidden state): every such step is the same graph
+		// (positions and sequences are read from device memory), captured once and replayed.
+		cudaGraphExec_t &ge = c->graph[hidden ? 1 : 0];
+		if (!ge) {
 			cudaGraph_t g = nullptr;
 			e = cudaStreamBeginCapture(c->st, cudaStreamCaptureModeThreadLocal);
 			if (e == cudaSuccess) {
-				forward(c, 1, 1);
+				forward(c, 1, n_out, hidden != nullptr, true);
 				e = cudaStreamEndCapture(c->st, &g);
 			}
 			if (e == cudaSuccess)
-				e = cudaGraphInstantiate(&c->graph, g, 0);
+				e = cudaGraphInstantiate(&ge, g, 0);
 			if (g)
 				cudaGraphDestroy(g);
 		}
 		if (e == cudaSuccess)
-			e = cudaGraphLaunch(c->graph, c->st);
+			e = cudaGraphLaunch(ge, c->st);
 	} else {
-		forward(c, n, n_out);
+		forward(c, n, n_out, hidden != nullptr, one_seq);
 	}
 	if (e == cudaSuccess)
 		e = cudaStreamSynchronize(c->st);
@@ -1010,13 +1286,15 @@ extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const
 		fprintf(stderr, "cuda: decode: %s\n", cudaGetErrorString(e));
 		return -1;
 	}
-	if (n_out > 0)
+	if (hidden)
+		memcpy(hidden, c->h_x, sizeof(float) * (size_t)n * c->m->d.n_embd);
+	else if (n_out > 0)
 		memcpy(logits, c->h_logits, sizeof(float) * (size_t)n_out * c->m->d.n_vocab);
 	return 0;
 }
 
 extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x, int n_tok,
-	float *y, char *err, size_t errlen)
+	int mma, float *y, char *err, size_t errlen)
 {
 	dtensor t;
 	const cudaStream_t st = 0;
@@ -1043,6 +1321,16 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 		if (e == cudaSuccess)
 			e = cudaMalloc(&pb.act[k].s, nx / 4);
 	}
+	if (e == cudaSuccess && mma) {
+		// the tensor-core path for any n, weights dequantized 128 rows at a time
+		const size_t kp = (size_t)cu_mma_kpad(ne0);
+		pb.wh_bytes = 128 * kp * 2;
+		pb.mma_min = 1;
+		pb.gemm_bn = mma == 64 || mma == 128 ? mma : 0;
+		e = cudaMalloc(&pb.xh, (size_t)n_tok * kp * 2);
+		if (e == cudaSuccess)
+			e = cudaMalloc(&pb.wh[0], pb.wh_bytes);
+	}
 	if (e == cudaSuccess)
 		e = cudaMemcpy(dx, x, sizeof(float) * nx, cudaMemcpyHostToDevice);
 	if (e == cudaSuccess) {
@@ -1057,6 +1345,8 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 	cudaFree(dx);
 	cudaFree(dy);
 	cudaFree(ds);
+	cudaFree(pb.xh);
+	cudaFree(pb.wh[0]);
 	for (int k = 0; k < 2; k++) {
 		cudaFree(pb.act[k].q);
 		cudaFree(pb.act[k].d);

@@ -29,6 +29,7 @@ typedef struct eng_cuda_layer {
 } eng_cuda_layer;
 
 typedef struct eng_cuda_model_desc {
+	/* n_layer: the layers given, the model's first ones (all, or -ngl of them) */
 	int n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, hd_k, hd_v, n_rot;
 	int rope_neox;               /* 1: pairs (i, i + n_rot/2); 0: pairs (2i, 2i+1) */
 	float rope_base, rope_freq_scale, norm_eps;
@@ -62,14 +63,21 @@ void eng_cuda_ctx_free(eng_cuda_ctx *c);
 
 /* Forward pass of n tokens: tok[i] of sequence seq[i] at position pos[i] (already validated by
  * the caller); out_index[i] >= 0 asks for the logits of token i in row out_index[i] of
- * `logits` (host memory, n_out rows of n_vocab). Return 0, or -1 on a CUDA error. */
+ * `logits` (host memory, n_out rows of n_vocab). With hidden (host memory, n rows of n_embd),
+ * no logits: the hidden state after the model's last layer (before the output norm) of every
+ * token is written there instead, for the CPU to run the layers that are not on the GPU.
+ * Batches of at least 32 tokens take the tensor-core products (and, in one sequence, the tiled
+ * attention): a token's results there differ by rounding from those of smaller batches.
+ * Return 0, or -1 on a CUDA error. */
 int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
-	const int *out_index, int n_out, float *logits);
+	const int *out_index, int n_out, float *logits, float *hidden);
 
 /* For tests: y[t][r] = W[r] . x[t] on the device for n_tok tokens, W of `type` [ne1][ne0] in
- * host memory. Return 0, or -1 with a message. */
+ * host memory; mma: through the prefill path (tensor cores on F16/BF16 tiles, weights
+ * dequantized 128 rows at a time) whatever n_tok is: 1 with tiles chosen by the shape, 64 or
+ * 128 with tiles of that many tokens. Return 0, or -1 with a message. */
 int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x,
-	int n_tok, float *y, char *err, size_t errlen);
+	int n_tok, int mma, float *y, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 // is four __dp4a. Q6_K's low and high bits are interleaved at packing so that one item's 48
 // bytes are contiguous.
 #include "engine/cuda/mmvq.h"
+#include "engine/cuda/rms.cuh"
 
 #include <cuda_fp16.h>
 
@@ -124,6 +125,19 @@ layout layout_of(int t)
 	}
 }
 
+int wb_of(int t)
+{
+	switch (t) {
+	case T_Q8_0: return TR<T_Q8_0>::WB;
+	case T_IQ4_NL: return TR<T_IQ4_NL>::WB;
+	case T_IQ4_XS: return TR<T_IQ4_XS>::WB;
+	case T_Q4_K: return TR<T_Q4_K>::WB;
+	case T_Q6_K: return TR<T_Q6_K>::WB;
+	case T_Q2_K: return TR<T_Q2_K>::WB;
+	default: return 1;
+	}
+}
+
 // ---------------------------------------------------------------- packing
 
 // One GGUF block s into its quants dq and scales dm.
@@ -201,27 +215,10 @@ constexpr int QCHUNK = 2048;
 __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const float *nw, float eps, int64_t ncols,
 	signed char *aq, float *ad, int *as)
 {
-	__shared__ double part[8];
 	const int t = blockIdx.y, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
 	const int64_t c0 = (int64_t)blockIdx.x * QCHUNK / 256 + wid;   // this warp's 256-value chunk
 	const float *x = X + (size_t)t * ncols;
-	float scale = 1.f;
-	if (nw) {
-		double s = 0;
-		for (int64_t i = threadIdx.x; i < ncols; i += blockDim.x) {
-			const float sq = x[i] * x[i];
-			s += (double)sq;
-		}
-		for (int o = 16; o > 0; o >>= 1)
-			s += __shfl_xor_sync(0xffffffffu, s, o);
-		if (lane == 0)
-			part[wid] = s;
-		__syncthreads();
-		double tot = 0;
-		for (int w = 0; w < 8; w++)
-			tot += part[w];
-		scale = 1.0f / sqrtf((float)(tot / (double)ncols) + eps);
-	}
+	const float scale = nw ? block_rms_scale(x, ncols, eps) : 1.f;
 	signed char *q = aq + (size_t)t * ncols;
 	float *d = ad + (size_t)t * (ncols / 32);
 	int *s16 = as + (size_t)t * (ncols / 16);
@@ -724,20 +721,109 @@ void host_rows(const unsigned char *pk, int64_t ne0, int64_t ne1, const signed c
 		}
 }
 
+// ---------------------------------------------------------------- dequantization for prefill
+
+// The 16 weights of part p of a decoded item as floats: D * (sc * q) - DM * mn (the exact
+// integers of the dot-product kernels, scaled once).
+template <int T>
+HD void item_values(const item<T> &it, int p, float *v)
+{
+	const float a = it.D;
+TB_UNROLL
+	for (int j = 0; j < 4; j++)
+TB_UNROLL
+		for (int b = 0; b < 4; b++) {
+			const float q = (float)(it.sc[p] * sbyte((unsigned)it.q[p][j], b));
+			v[4 * j + b] = TR<T>::MIN ? fsub(fmul(a, q), fmul(it.DM, (float)it.mn[p])) : fmul(a, q);
+		}
+}
+
+// Item i of row r of a packed tensor (rows rows, ncols columns), decoded.
+template <int T>
+HD void item_at(const unsigned char *w, int64_t rows, int64_t ncols, int64_t r, int64_t i, item<T> &it)
+{
+	constexpr int IPB = TR<T>::QB / TR<T>::WB;
+	const int64_t nb = ncols / TR<T>::QK;
+	const size_t qrb = (size_t)nb * TR<T>::QB, mrb = (size_t)nb * TR<T>::MB;
+	uint4 wv[TR<T>::WB / 16];
+	meta mt;
+#ifdef __CUDA_ARCH__
+	const uint4 *src = (const uint4 *)(w + r * qrb + i * TR<T>::WB);
+TB_UNROLL
+	for (int k = 0; k < TR<T>::WB / 16; k++)
+		wv[k] = __ldg(src + k);
+#else
+	memcpy(wv, w + r * qrb + i * TR<T>::WB, TR<T>::WB);
+#endif
+	load_meta<T>(w + (size_t)rows * qrb + r * mrb, i / IPB, (int)(i % IPB), mt);
+	decode<T>(wv, mt, i / IPB, (int)(i % IPB), it);
+}
+
+// Rows r0 .. r0+nr-1 of a packed tensor into F16 rows of out (ldo halves apart; ncols written):
+// one thread per item, each part's 16 values written as two 16-byte stores.
+template <int T>
+__global__ void k_dequant(const unsigned char *w, int64_t rows, int64_t ncols, int64_t r0, int64_t nr, __half *out,
+	int64_t ldo)
+{
+	constexpr int IPB = TR<T>::QB / TR<T>::WB;
+	const int64_t nwi = ncols / TR<T>::QK * IPB;
+	const int64_t g = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (g >= nr * nwi)
+		return;
+	const int64_t r = g / nwi, i = g % nwi;
+	item<T> it;
+	item_at<T>(w, rows, ncols, r0 + r, i, it);
+TB_UNROLL
+	for (int p = 0; p < TR<T>::P; p++) {
+		float v[16];
+		item_values<T>(it, p, v);
+		__align__(16) __half h[16];
+TB_UNROLL
+		for (int j = 0; j < 16; j++)
+			h[j] = __float2half_rn(v[j]);
+		uint4 *o = (uint4 *)(out + (size_t)r * ldo + it.off[p]);
+		o[0] = *(const uint4 *)h;
+		o[1] = *(const uint4 *)(h + 8);
+	}
+}
+
+template <int T>
+void host_dequant(const unsigned char *pk, int64_t ne0, int64_t ne1, float *y)
+{
+	constexpr int IPB = TR<T>::QB / TR<T>::WB;
+	const int64_t nwi = ne0 / TR<T>::QK * IPB;
+	for (int64_t r = 0; r < ne1; r++)
+		for (int64_t i = 0; i < nwi; i++) {
+			item<T> it;
+			item_at<T>(pk, ne1, ne0, r, i, it);
+			for (int p = 0; p < TR<T>::P; p++)
+				item_values<T>(it, p, y + (size_t)r * ne0 + it.off[p]);
+		}
+}
+
+// Packs GGUF blocks on the host (malloc'd; caller frees), NULL for a type without a layout.
+unsigned char *host_pack(int type, const void *w, int64_t ne0, int64_t ne1)
+{
+	const layout l = layout_of(type);
+	if (!l.qk || ne0 % l.qk || ne1 <= 0)
+		return nullptr;
+	const int64_t nblk = ne0 / l.qk * ne1;
+	unsigned char *pk = (unsigned char *)malloc(cu_packed_bytes(type, ne0, ne1));
+	if (!pk)
+		return nullptr;
+	for (int64_t i = 0; i < nblk; i++)
+		pack_block(type, (const unsigned char *)w + i * l.raw, pk + i * l.qb, pk + (size_t)nblk * l.qb + i * l.mb, l.qb);
+	return pk;
+}
+
 }  // namespace
 
 int cu_mmvq_host(int type, const void *w, int64_t ne0, int64_t ne1, const signed char *aq, const float *ad,
 	const int *as, int n, float *y)
 {
-	const layout l = layout_of(type);
-	if (!l.qk || ne0 % l.qk || ne1 <= 0)
-		return -1;
-	const int64_t nblk = ne0 / l.qk * ne1;
-	unsigned char *pk = (unsigned char *)malloc(cu_packed_bytes(type, ne0, ne1));
+	unsigned char *pk = host_pack(type, w, ne0, ne1);
 	if (!pk)
 		return -1;
-	for (int64_t i = 0; i < nblk; i++)
-		pack_block(type, (const unsigned char *)w + i * l.raw, pk + i * l.qb, pk + (size_t)nblk * l.qb + i * l.mb, l.qb);
 	switch (type) {
 	case T_Q8_0: host_rows<T_Q8_0>(pk, ne0, ne1, aq, ad, as, n, y); break;
 	case T_IQ4_NL: host_rows<T_IQ4_NL>(pk, ne0, ne1, aq, ad, as, n, y); break;
@@ -748,6 +834,43 @@ int cu_mmvq_host(int type, const void *w, int64_t ne0, int64_t ne1, const signed
 	}
 	free(pk);
 	return 0;
+}
+
+int cu_dequant_host(int type, const void *w, int64_t ne0, int64_t ne1, float *y)
+{
+	unsigned char *pk = host_pack(type, w, ne0, ne1);
+	if (!pk)
+		return -1;
+	switch (type) {
+	case T_Q8_0: host_dequant<T_Q8_0>(pk, ne0, ne1, y); break;
+	case T_IQ4_NL: host_dequant<T_IQ4_NL>(pk, ne0, ne1, y); break;
+	case T_IQ4_XS: host_dequant<T_IQ4_XS>(pk, ne0, ne1, y); break;
+	case T_Q4_K: host_dequant<T_Q4_K>(pk, ne0, ne1, y); break;
+	case T_Q6_K: host_dequant<T_Q6_K>(pk, ne0, ne1, y); break;
+	default: host_dequant<T_Q2_K>(pk, ne0, ne1, y); break;
+	}
+	free(pk);
+	return 0;
+}
+
+void cu_dequant(int type, const unsigned char *w, int64_t rows, int64_t ncols, int64_t r0, int64_t nr, void *dst,
+	int64_t ldo, cudaStream_t st)
+{
+	__half *out = (__half *)dst;
+	const layout l = layout_of(type);
+	if (!l.qk || nr <= 0)
+		return;
+	const int64_t items = nr * (ncols / l.qk) * (l.qb / wb_of(type));
+	const unsigned grid = (unsigned)((items + 127) / 128);
+	switch (type) {
+	case T_Q8_0: k_dequant<T_Q8_0><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	case T_IQ4_NL: k_dequant<T_IQ4_NL><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	case T_IQ4_XS: k_dequant<T_IQ4_XS><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	case T_Q4_K: k_dequant<T_Q4_K><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	case T_Q6_K: k_dequant<T_Q6_K><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	case T_Q2_K: k_dequant<T_Q2_K><<<grid, 128, 0, st>>>(w, rows, ncols, r0, nr, out, ldo); break;
+	default: break;
+	}
 }
 
 int cu_mmvq_type(int type)

@@ -65,6 +65,16 @@ void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2,
 int cu_mmvq_host(int type, const void *w, int64_t ne0, int64_t ne1, const signed char *aq, const float *ad,
 	const int *as, int n, float *y);
 
+/* For prefill: rows r0 .. r0+nr-1 of a packed tensor (rows x ncols) dequantized into F16 rows of
+ * dst (device, __half, ldo elements apart; a multiple of 8): each weight D * (sc * q) - DM * mn
+ * as the 8-bit kernels read it, rounded once to F16. */
+void cu_dequant(int type, const unsigned char *w, int64_t rows, int64_t ncols, int64_t r0, int64_t nr, void *dst,
+	int64_t ldo, cudaStream_t st);
+
+/* The same decoding on the host for tests: y ([ne1][ne0] floats, before the F16 rounding) from
+ * the GGUF blocks w. 0, or -1 for a type without a packed layout. */
+int cu_dequant_host(int type, const void *w, int64_t ne0, int64_t ne1, float *y);
+
 #ifdef __cplusplus
 }
 #endif
