@@ -1342,15 +1342,28 @@ INL5 void kg_unpack(const int type, const uint8_t *b, int64_t nb, int16_t *wq, k
 #pragma GCC unroll 4
 		for (int c = 0; c < 4; c++) {
 			const __m512i u = kchunk_512(type, b, c);
+			uint8_t *wb = (uint8_t *)wq;
+			if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS)   /* levels as they are */
+				_mm512_storeu_si512(wb + 64 * c, u);
 #pragma GCC unroll 2
 			for (int h = 0; h < 2; h++) {
 				/* elements 64c + 32h + e: group of 16 number 4c + 2h + e / 16 */
 				const short g = (short)(4 * c + 2 * h);
 				const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(g), _mm256_set1_epi16((short)(g + 1)), 1);
+				const __m512i sc = _mm512_permutexvar_epi16(idx, p.sc);
+				if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS) {
+					/* the scales of maddubs's pair sums: 8 lanes per group of 16 */
+					_mm256_storeu_si256((__m256i *)(wb + ENG_QK_K + 32 * (2 * c + h)),
+						_mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_castsi256_si512(
+						_mm256_set_m128i(_mm_set1_epi16(16), _mm_setzero_si128())), sc)));
+					continue;
+				}
 				__m512i v = _mm512_cvtepu8_epi16(h ? _mm512_extracti64x4_epi64(u, 1) : _mm512_castsi512_si256(u));
-				v = _mm512_sub_epi16(v, off);
-				v = _mm512_mullo_epi16(v, _mm512_permutexvar_epi16(idx, p.sc));
-				_mm512_storeu_si512(wq + 64 * c + 32 * h, v);
+				v = _mm512_mullo_epi16(_mm512_sub_epi16(v, off), sc);
+				if (type == ENG_T_Q2_K)   /* level * scale <= 45: one unsigned byte */
+					_mm256_storeu_si256((__m256i *)(wb + 64 * c + 32 * h), _mm512_cvtepi16_epi8(v));
+				else
+					_mm512_storeu_si512(wq + 64 * c + 32 * h, v);
 			}
 		}
 	}
@@ -1391,7 +1404,37 @@ INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, c
 			for (int t = 0; t < KG_NT; t++)
 				is[r][t] = _mm512_setzero_si512();
 #pragma GCC unroll 8
-		for (int h = 0; h < 8; h++) {
+		for (int h = 0; h < 8 && type != ENG_T_IQ4_XS; h++) {
+			const int off = kg_off(type);
+			__m512i wv[KG_NR], sv[KG_NR];
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				const uint8_t *wb = (const uint8_t *)(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K);
+				wv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 32 * h)));
+				if (type != ENG_T_Q2_K)
+					sv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + ENG_QK_K + 32 * h)));
+			}
+#pragma GCC unroll 2
+			for (int p = 0; p < KG_NT / 2; p++) {
+				const size_t o = (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 32 * h;
+				const __m512i av = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(
+					(const __m256i *)(xt[2 * p] + o))), _mm256_loadu_si256((const __m256i *)(xt[2 * p + 1] + o)), 1);
+				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
+#pragma GCC unroll 8
+				for (int r = 0; r < NR; r++) {
+					if (type == ENG_T_Q2_K) {
+						is[r][p] = _mm512_dpbusd_epi32(is[r][p], wv[r], av);
+					} else {
+						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
+						if (off)
+							pr = _mm512_sub_epi16(pr, o16);
+						is[r][p] = _mm512_dpwssd_epi32(is[r][p], pr, sv[r]);
+					}
+				}
+			}
+		}
+#pragma GCC unroll 8
+		for (int h = 0; h < 8 && type == ENG_T_IQ4_XS; h++) {
 			__m512i wv[KG_NR];
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++)
@@ -1433,7 +1476,8 @@ INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, c
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++) {
 				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
-				const __m512 f = _mm512_cvtepi32_ps(kg_fold(is[r][2 * p], is[r][2 * p + 1]));
+				const __m512 f = _mm512_cvtepi32_ps(type != ENG_T_IQ4_XS ? is[r][p]
+					: kg_fold(is[r][2 * p], is[r][2 * p + 1]));
 				if (type == ENG_T_Q2_K) {
 					const __m512i m = _mm512_madd_epi16(_mm512_broadcast_i64x4(
 						_mm256_loadu_si256((const __m256i *)mt->mn)), bsp);
