@@ -693,6 +693,10 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 #ifndef PF_DIST
 #define PF_DIST 2048
 #endif
+#ifndef FP_BR
+#define FP_BR 4
+#define FP_BA 6
+#endif
 #ifndef FP_TR
 #define FP_TR 4
 #define FP_DR 8
@@ -708,10 +712,10 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 	const uint8_t *x, size_t xs, float *out, size_t os)
 {
 	const size_t es = f16 ? 2 : 4;
-	__m512 acc[8][4];
+	__m512 acc[8][8];
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++)
 			acc[r][a] = _mm512_setzero_ps();
 	for (int64_t i = 0; i < n; i += 16) {
@@ -723,7 +727,7 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 #pragma GCC unroll 8
 		for (int r = 0; r < NR; r++)
 			wv[r] = f16 ? ld16_f16(w + r * ws + (size_t)i * es) : ld16_f32(w + r * ws + (size_t)i * es);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++) {
 			const __m512 av = f16 ? ld16_f16(x + a * xs + (size_t)i * es) : ld16_f32(x + a * xs + (size_t)i * es);
 #pragma GCC unroll 8
@@ -733,7 +737,7 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++)
 			out[a * os + r] = sum16_512(acc[r][a]);
 }
@@ -776,6 +780,20 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 			}
 		return;
 	}
+	/* batches: tiles of FP_BR rows x FP_BA tokens first (fewer conversions per FMA) */
+	int a0 = 0;
+	for (; n_act >= 8 && a0 + FP_BA <= n_act; a0 += FP_BA) {
+		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
+		float *oa = out + (size_t)a0 * os;
+		int r = 0;
+		for (; r + FP_BR <= n_rows; r += FP_BR)
+			fp_tile(f16, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+		for (; r < n_rows; r++)
+			fp_tile(f16, 1, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+	}
+	act = (const uint8_t *)act + (size_t)a0 * xs;
+	out += (size_t)a0 * os;
+	n_act -= a0;
 	ROWS_DRIVER(fp_tile, FP_TR, FP_DR, f16);
 }
 
