@@ -780,9 +780,13 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 			}
 		return;
 	}
-	/* batches: tiles of FP_BR rows x FP_BA tokens first (fewer conversions per FMA) */
-	int a0 = 0;
-	for (; n_act >= 8 && a0 + FP_BA <= n_act; a0 += FP_BA) {
+	/* batches: tiles of FP_BR rows x FP_BA tokens first (fewer conversions per FMA), as many as
+	 * leave a multiple of 4 tokens to the tiles below when they can (8 query heads of an
+	 * attention group stay two 4-token passes, not one of 6 and two single tokens) */
+	int a0 = 0, n6 = n_act >= 8 ? n_act / FP_BA : 0;
+	while (n6 > 0 && (n_act - n6 * FP_BA) % 4 != 0)
+		n6--;
+	for (; a0 < n6 * FP_BA; a0 += FP_BA) {
 		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
 		float *oa = out + (size_t)a0 * os;
 		int r = 0;
@@ -1324,7 +1328,9 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
  * and 8..15), give every (row, token) the bits of the single dot. The scaled weights fit in 16
  * bits (at most 32 * 128 for Q6_K) and no step saturates. Rows longer than KG_KMAX elements use
  * kq_tile. */
+#ifndef KG_NR
 #define KG_NR 6             /* weight rows per tile */
+#endif
 #define KG_NT 4             /* tokens per tile (two pairs) */
 #define KG_KMAX 8192        /* longest row unpacked (the unpacked rows live on the stack: 96 KiB) */
 #ifndef KG_MIN_ACT
