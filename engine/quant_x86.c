@@ -693,6 +693,10 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 #ifndef PF_DIST
 #define PF_DIST 2048
 #endif
+#ifndef FP_BR
+#define FP_BR 4
+#define FP_BA 6
+#endif
 #ifndef FP_TR
 #define FP_TR 4
 #define FP_DR 8
@@ -708,10 +712,10 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 	const uint8_t *x, size_t xs, float *out, size_t os)
 {
 	const size_t es = f16 ? 2 : 4;
-	__m512 acc[8][4];
+	__m512 acc[8][8];
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++)
 			acc[r][a] = _mm512_setzero_ps();
 	for (int64_t i = 0; i < n; i += 16) {
@@ -723,7 +727,7 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 #pragma GCC unroll 8
 		for (int r = 0; r < NR; r++)
 			wv[r] = f16 ? ld16_f16(w + r * ws + (size_t)i * es) : ld16_f32(w + r * ws + (size_t)i * es);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++) {
 			const __m512 av = f16 ? ld16_f16(x + a * xs + (size_t)i * es) : ld16_f32(x + a * xs + (size_t)i * es);
 #pragma GCC unroll 8
@@ -733,7 +737,7 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 		for (int a = 0; a < NA; a++)
 			out[a * os + r] = sum16_512(acc[r][a]);
 }
@@ -776,6 +780,24 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 			}
 		return;
 	}
+	/* batches: tiles of FP_BR rows x FP_BA tokens first (fewer conversions per FMA), as many as
+	 * leave a multiple of 4 tokens to the tiles below when they can (8 query heads of an
+	 * attention group stay two 4-token passes, not one of 6 and two single tokens) */
+	int a0 = 0, n6 = n_act >= 8 ? n_act / FP_BA : 0;
+	while (n6 > 0 && (n_act - n6 * FP_BA) % 4 != 0)
+		n6--;
+	for (; a0 < n6 * FP_BA; a0 += FP_BA) {
+		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
+		float *oa = out + (size_t)a0 * os;
+		int r = 0;
+		for (; r + FP_BR <= n_rows; r += FP_BR)
+			fp_tile(f16, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+		for (; r < n_rows; r++)
+			fp_tile(f16, 1, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+	}
+	act = (const uint8_t *)act + (size_t)a0 * xs;
+	out += (size_t)a0 * os;
+	n_act -= a0;
 	ROWS_DRIVER(fp_tile, FP_TR, FP_DR, f16);
 }
 
@@ -1293,6 +1315,285 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 		}
 }
 
+/* ---- AVX-512: K-quant GEMM for batches (issue 29) -------------------------------------------
+ * kq_tile unpacks a weight super-block again for every 4 tokens and spends as many instructions
+ * on the per-super-block float epilogue as on the products. For a batch, kg_rows instead
+ * unpacks KG_NR weight rows once per call into scaled 16-bit weights (level - offset) * group
+ * scale, 256 per super-block, which every token of the batch then meets: the activations are
+ * widened to 16 bits on the fly and vpdpwssd adds 32 products into 16 int32 lanes per (row,
+ * token), lane k holding elements 2k, 2k+1 of a 32-element half. The sum of lanes 2l and 2l+1
+ * over a super-block is exactly the x86 order's integer lane l (both are exact integer sums of
+ * the same terms: elements 32h+4l..32h+4l+3 of every half h times their group scale), so the
+ * float steps that follow, done as in kq_tile for two tokens in one 512-bit vector (lanes 0..7
+ * and 8..15), give every (row, token) the bits of the single dot. The scaled weights fit in 16
+ * bits (at most 32 * 128 for Q6_K) and no step saturates. Rows longer than KG_KMAX elements use
+ * kq_tile. */
+#ifndef KG_NR
+#define KG_NR 6             /* weight rows per tile */
+#endif
+#define KG_NT 4             /* tokens per tile (two pairs) */
+#define KG_KMAX 8192        /* longest row unpacked (the unpacked rows live on the stack: 96 KiB) */
+#ifndef KG_MIN_ACT
+#define KG_MIN_ACT 8        /* fewer tokens: kq_tile, which unpacks as it goes */
+#endif
+
+/* Per row and super-block: the scales of the float steps and the mins in the layout they are
+ * multiplied in (Q2_K: 16 mins per group of 16; Q4_K, Q5_K: 8 per group of 32, twice). */
+typedef struct kgmeta {
+	float d, dmin;
+	int16_t mn[16];
+} kgmeta;
+
+INL5 int kg_off(const int type)
+{
+	return type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : type == ENG_T_IQ4_XS ? 128 : 0;
+}
+
+/* Row b (nb super-blocks) -> wq[nb][256] scaled 16-bit weights and meta[nb]. */
+INL5 void kg_unpack(const int type, const uint8_t *b, int64_t nb, int16_t *wq, kgmeta *meta)
+{
+	const size_t bw = kq_size(type);
+	const __m512i off = _mm512_set1_epi16((short)kg_off(type));
+	for (int64_t i = 0; i < nb; i++, b += bw, wq += ENG_QK_K) {
+		kprep5 p;
+		kprep_512(type, b, &p);
+		meta[i].d = p.d;
+		meta[i].dmin = p.dmin;
+		if (type == ENG_T_Q2_K)
+			_mm256_storeu_si256((__m256i *)meta[i].mn, p.mn);
+		else
+			_mm256_storeu_si256((__m256i *)meta[i].mn, _mm256_broadcastsi128_si256(p.m8));
+#pragma GCC unroll 4
+		for (int c = 0; c < 4; c++) {
+			const __m512i u = kchunk_512(type, b, c);
+			uint8_t *wb = (uint8_t *)wq;
+			if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS)   /* levels as they are */
+				_mm512_storeu_si512(wb + 64 * c, u);
+#pragma GCC unroll 2
+			for (int h = 0; h < 2; h++) {
+				/* elements 64c + 32h + e: group of 16 number 4c + 2h + e / 16 */
+				const short g = (short)(4 * c + 2 * h);
+				const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(g), _mm256_set1_epi16((short)(g + 1)), 1);
+				const __m512i sc = _mm512_permutexvar_epi16(idx, p.sc);
+				if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS) {
+					/* the scales of maddubs's pair sums: 8 lanes per group of 16 */
+					_mm256_storeu_si256((__m256i *)(wb + ENG_QK_K + 32 * (2 * c + h)),
+						_mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_castsi256_si512(
+						_mm256_set_m128i(_mm_set1_epi16(16), _mm_setzero_si128())), sc)));
+					continue;
+				}
+				__m512i v = _mm512_cvtepu8_epi16(h ? _mm512_extracti64x4_epi64(u, 1) : _mm512_castsi512_si256(u));
+				v = _mm512_mullo_epi16(_mm512_sub_epi16(v, off), sc);
+				if (type == ENG_T_Q2_K)   /* level * scale <= 45: one unsigned byte */
+					_mm256_storeu_si256((__m256i *)(wb + 64 * c + 32 * h), _mm512_cvtepi16_epi8(v));
+				else
+					_mm512_storeu_si512(wq + 64 * c + 32 * h, v);
+			}
+		}
+	}
+}
+
+/* Lanes 2l + 2l+1 of x into lane l, of y into lane 8 + l. */
+INL5 __m512i kg_fold(__m512i x, __m512i y)
+{
+	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+	return _mm512_add_epi32(_mm512_permutex2var_epi32(x, ev, y), _mm512_permutex2var_epi32(x, od, y));
+}
+
+/* NR unpacked rows (wq row stride nb * 256, meta row stride nb) x 4 tokens from x (stride xs);
+ * only the first nt tokens are read and written (the others repeat the last one). */
+INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, const kgmeta *meta,
+	const uint8_t *x, size_t xs, int nt, float *out, size_t os)
+{
+	const size_t bx = sizeof(eng_blk_q8_K), wrs = (size_t)nb * ENG_QK_K;
+	const uint8_t *xt[KG_NT];
+	__m512 accf[KG_NR][KG_NT / 2];     /* per pair: lanes 0..7 token 2p, 8..15 token 2p+1 */
+	__m512 accm[KG_NR];                /* Q4_K: 4 min lanes per token; Q5_K: summs in 0, 4, 8, 12 */
+#pragma GCC unroll 4
+	for (int t = 0; t < KG_NT; t++)
+		xt[t] = x + (size_t)(t < nt ? t : nt - 1) * xs;
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++) {
+		accm[r] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+		for (int p = 0; p < KG_NT / 2; p++)
+			accf[r][p] = _mm512_setzero_ps();
+	}
+	for (int64_t i = 0; i < nb; i++) {
+		__m512i is[KG_NR][KG_NT];
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+			for (int t = 0; t < KG_NT; t++)
+				is[r][t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (int h = 0; h < 8 && type != ENG_T_IQ4_XS; h++) {
+			const int off = kg_off(type);
+			__m512i wv[KG_NR], sv[KG_NR];
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				const uint8_t *wb = (const uint8_t *)(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K);
+				wv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 32 * h)));
+				if (type != ENG_T_Q2_K)
+					sv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + ENG_QK_K + 32 * h)));
+			}
+#pragma GCC unroll 2
+			for (int p = 0; p < KG_NT / 2; p++) {
+				const size_t o = (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 32 * h;
+				const __m512i av = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(
+					(const __m256i *)(xt[2 * p] + o))), _mm256_loadu_si256((const __m256i *)(xt[2 * p + 1] + o)), 1);
+				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
+#pragma GCC unroll 8
+				for (int r = 0; r < NR; r++) {
+					if (type == ENG_T_Q2_K) {
+						is[r][p] = _mm512_dpbusd_epi32(is[r][p], wv[r], av);
+					} else {
+						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
+						if (off)
+							pr = _mm512_sub_epi16(pr, o16);
+						is[r][p] = _mm512_dpwssd_epi32(is[r][p], pr, sv[r]);
+					}
+				}
+			}
+		}
+#pragma GCC unroll 8
+		for (int h = 0; h < 8 && type == ENG_T_IQ4_XS; h++) {
+			__m512i wv[KG_NR];
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				wv[r] = _mm512_loadu_si512(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K + 32 * h);
+#pragma GCC unroll 4
+			for (int t = 0; t < KG_NT; t++) {
+				const __m512i av = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xt[t]
+					+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 32 * h)));
+#pragma GCC unroll 8
+				for (int r = 0; r < NR; r++)
+					is[r][t] = _mm512_dpwssd_epi32(is[r][t], wv[r], av);
+			}
+		}
+		float da[KG_NT];
+		__m256i bs[KG_NT];
+#pragma GCC unroll 4
+		for (int t = 0; t < KG_NT; t++) {
+			const uint8_t *xb = xt[t] + (size_t)i * bx;
+			da[t] = ldf32(xb + offsetof(eng_blk_q8_K, d));
+			bs[t] = _mm256_loadu_si256((const __m256i *)(xb + offsetof(eng_blk_q8_K, bsums)));
+		}
+		/* Q4_K, Q5_K: the 8 sums per group of 32 of the four tokens, 128 bits each */
+		__m512i g4 = _mm512_setzero_si512();
+		__m512 dm4 = _mm512_setzero_ps();
+		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
+			__m128i g[KG_NT];
+#pragma GCC unroll 4
+			for (int t = 0; t < KG_NT; t++)
+				g[t] = _mm_hadd_epi16(_mm256_castsi256_si128(bs[t]), _mm256_extracti128_si256(bs[t], 1));
+			g4 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(g[1], g[0])),
+				_mm256_set_m128i(g[3], g[2]), 1);
+			dm4 = _mm512_setr4_ps(-da[0], -da[1], -da[2], -da[3]);
+			dm4 = _mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0), dm4);
+		}
+#pragma GCC unroll 2
+		for (int p = 0; p < KG_NT / 2; p++) {
+			const __m512 dap = _mm512_insertf32x8(_mm512_set1_ps(da[2 * p]), _mm256_set1_ps(da[2 * p + 1]), 1);
+			const __m512i bsp = _mm512_inserti64x4(_mm512_castsi256_si512(bs[2 * p]), bs[2 * p + 1], 1);
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
+				const __m512 f = _mm512_cvtepi32_ps(type != ENG_T_IQ4_XS ? is[r][p]
+					: kg_fold(is[r][2 * p], is[r][2 * p + 1]));
+				if (type == ENG_T_Q2_K) {
+					const __m512i m = _mm512_madd_epi16(_mm512_broadcast_i64x4(
+						_mm256_loadu_si256((const __m256i *)mt->mn)), bsp);
+					accf[r][p] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m),
+						_mm512_mul_ps(dap, _mm512_set1_ps(mt->dmin)), accf[r][p]);
+				}
+				accf[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dap, _mm512_set1_ps(mt->d)), f, accf[r][p]);
+			}
+		}
+		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
+				__m512i m = _mm512_madd_epi16(_mm512_broadcast_i32x4(
+					_mm_loadu_si128((const __m128i *)mt->mn)), g4);
+				const __m512 coef = _mm512_mul_ps(dm4, _mm512_set1_ps(mt->dmin));
+				if (type == ENG_T_Q5_K) {   /* the four lanes of each token summed (exact) */
+					m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_BADC));
+					m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_CDAB));
+				}
+				accm[r] = _mm512_fmadd_ps(coef, _mm512_cvtepi32_ps(m), accm[r]);
+			}
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++) {
+		float mv[16];
+		_mm512_storeu_ps(mv, accm[r]);
+#pragma GCC unroll 4
+		for (int t = 0; t < KG_NT; t++) {
+			if (t >= nt)
+				break;
+			const __m512 a = accf[r][t / 2];
+			float v = hsum8_512(t % 2 ? _mm512_extractf32x8_ps(a, 1) : _mm512_castps512_ps256(a));
+			if (type == ENG_T_Q4_K) {
+				__m128 m = _mm512_extractf32x4_ps(accm[r], 0);
+				m = t == 1 ? _mm512_extractf32x4_ps(accm[r], 1) : t == 2 ? _mm512_extractf32x4_ps(accm[r], 2)
+					: t == 3 ? _mm512_extractf32x4_ps(accm[r], 3) : m;
+				m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+				v += _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+			} else if (type == ENG_T_Q5_K) {
+				v += mv[4 * t];
+			}
+			out[(size_t)t * os + r] = v;
+		}
+	}
+}
+
+INL5 void kg_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	int16_t wq[KG_NR * KG_KMAX] __attribute__((aligned(64)));
+	kgmeta meta[KG_NR * (KG_KMAX / ENG_QK_K)];
+	for (int r0 = 0; r0 < n_rows; r0 += KG_NR) {
+		const int nr = n_rows - r0 < KG_NR ? n_rows - r0 : KG_NR;
+		for (int r = 0; r < nr; r++)
+			kg_unpack(type, w + (size_t)(r0 + r) * ws, nb, wq + (size_t)r * (size_t)nb * ENG_QK_K, meta + (size_t)r * (size_t)nb);
+		for (int t0 = 0; t0 < n_act; t0 += KG_NT) {
+			const int nt = n_act - t0 < KG_NT ? n_act - t0 : KG_NT;
+			const uint8_t *xa = x + (size_t)t0 * xs;
+			float *o = out + (size_t)t0 * os + r0;
+			switch (nr) {
+			case 1: kg_tile(type, 1, nb, wq, meta, xa, xs, nt, o, os); break;
+			case 2: kg_tile(type, 2, nb, wq, meta, xa, xs, nt, o, os); break;
+			case 3: kg_tile(type, 3, nb, wq, meta, xa, xs, nt, o, os); break;
+			case 4: kg_tile(type, 4, nb, wq, meta, xa, xs, nt, o, os); break;
+			case 5: kg_tile(type, 5, nb, wq, meta, xa, xs, nt, o, os); break;
+			default: kg_tile(type, KG_NR, nb, wq, meta, xa, xs, nt, o, os); break;
+			}
+		}
+	}
+}
+
+/* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kg_rows for batches. */
+#define KQUANT_512(name, T)                                                                     \
+	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
+	{                                                                                     \
+		float o;                                                                      \
+		kq_tile(T, 1, 1, n, w, 0, act, 0, &o, 0);                                     \
+		return o;                                                                     \
+	}                                                                                     \
+	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
+		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
+	{                                                                                     \
+		if (n_act >= KG_MIN_ACT && n <= KG_KMAX) {                                    \
+			kg_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
+			return;                                                               \
+		}                                                                             \
+		ROWS_DRIVER(kq_tile, KQ_TR, KQ_DR, T);                                        \
+	}
+
 /* Per type: the single dot (a 1 x 1 tile, so it equals every tiled result bit for bit) and the
  * row function. */
 #define QUANT_512(name, TILE, T, TR, DR)                                                        \
@@ -1389,12 +1690,12 @@ TGT5 static void rows_q8_0_512(int64_t n, const void *w, size_t ws, int n_rows, 
 			b32_tile(ENG_T_Q8_0, 1, 1, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
 }
 QUANT_512(iq4_nl, b32_tile, ENG_T_IQ4_NL, B32_TR, B32_DR)
-QUANT_512(q2_K, kq_tile, ENG_T_Q2_K, KQ_TR, KQ_DR)
-QUANT_512(q3_K, kq_tile, ENG_T_Q3_K, KQ_TR, KQ_DR)
-QUANT_512(q4_K, kq_tile, ENG_T_Q4_K, KQ_TR, KQ_DR)
-QUANT_512(q5_K, kq_tile, ENG_T_Q5_K, KQ_TR, KQ_DR)
-QUANT_512(q6_K, kq_tile, ENG_T_Q6_K, KQ_TR, KQ_DR)
-QUANT_512(iq4_xs, kq_tile, ENG_T_IQ4_XS, KQ_TR, KQ_DR)
+KQUANT_512(q2_K, ENG_T_Q2_K)
+KQUANT_512(q3_K, ENG_T_Q3_K)
+KQUANT_512(q4_K, ENG_T_Q4_K)
+KQUANT_512(q5_K, ENG_T_Q5_K)
+KQUANT_512(q6_K, ENG_T_Q6_K)
+KQUANT_512(iq4_xs, ENG_T_IQ4_XS)
 
 void eng_kernels_avx512(eng_kernels *k)
 {

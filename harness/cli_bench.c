@@ -35,11 +35,12 @@ typedef struct bench_model {
 typedef struct bench_row {
 	const bench_model *bm;
 	int n_threads, n_prompt, n_gen, n_ubatch;
+	int n_depth;                 /* tokens already in the cache when the test starts (-d) */
 	int n_reps;                  /* repetitions measured: fewer than asked when interrupted */
 	double samples_ts[MAX_REPS]; /* [n_reps] tokens/s of each repetition */
 	double avg_ts, stddev_ts;
 	double bw_gbs;               /* memory bandwidth with n_threads; 0 = not measured */
-	char test[32];               /* "pp512", "tg128" */
+	char test[48];               /* "pp512", "tg128", "pp512+tg128", "pp512 @ d4096" */
 	char test_time[32];          /* UTC start, ISO 8601 */
 } bench_row;
 
@@ -86,7 +87,9 @@ static void usage_bench(FILE *f)
 		"\n"
 		"Measures the built-in engine's speed on each model as llama-bench does: ppN = prompt\n"
 		"tokens/s (one N-token prompt of random token ids decoded in ubatch-sized chunks into an\n"
-		"empty cache), tgN = generated tokens/s (N single-token decode steps from a start token).\n"
+		"empty cache), tgN = generated tokens/s (N single-token decode steps from a start token),\n"
+		"ppP+tgG (-pg) = both in one timed run, (P + G) tokens/s. With -d N every test starts\n"
+		"with N random tokens already in the cache (decoded before the clock starts: \"@ dN\").\n"
 		"Each test runs once to warm up, then -r times; t/s is the mean ± sample standard\n"
 		"deviation. bw %% = weight bytes read per generated token x tg t/s / memory bandwidth\n"
 		"measured at the start with the same thread count.\n"
@@ -96,6 +99,9 @@ static void usage_bench(FILE *f)
 		"  -t, --threads N,...       compute threads (default: physical cores)\n"
 		"  -p, --n-prompt N,...      prompt lengths (default 512; 0 skips the pp test)\n"
 		"  -n, --n-gen N,...         generation lengths (default 128; 0 skips the tg test)\n"
+		"  -pg PP,TG                 a prompt of PP tokens then TG generated, timed together\n"
+		"                            (repeatable)\n"
+		"  -d, --n-depth N,...       tokens in the cache before each test (default 0)\n"
 		"  -r, --repetitions N       measured repetitions per test (default 5)\n"
 		"  -ub, --ubatch-size N      most tokens per decode call in pp tests (default 512)\n"
 		"  -o, --output FMT          md (default), csv, json or jsonl\n"
@@ -155,7 +161,7 @@ static void human_params(int64_t p, char *buf, size_t n)
 
 static double bw_pct(const bench_row *r)
 {
-	if (r->n_gen == 0 || r->bw_gbs <= 0 || r->n_reps == 0)
+	if (r->n_gen == 0 || r->n_prompt > 0 || r->bw_gbs <= 0 || r->n_reps == 0)
 		return -1;
 	return 100.0 * r->bm->read_bytes * r->avg_ts / (r->bw_gbs * 1e9);
 }
@@ -202,7 +208,7 @@ static void out_begin(bench_out *o, const double *bw, const int *threads, int n_
 	} else if (o->fmt == FMT_CSV) {
 		fputs("build_commit,cpu_info,backends,kernels,model_filename,model_type,model_ftype,type_mix,"
 			"model_size,model_n_params,n_threads,n_ubatch,n_prompt,n_gen,test,test_time,n_reps,"
-			"avg_ts,stddev_ts,mem_bw_gbs,weight_bytes_per_token,bw_pct\n", o->f);
+			"avg_ts,stddev_ts,mem_bw_gbs,weight_bytes_per_token,bw_pct,n_depth\n", o->f);
 	} else if (o->fmt == FMT_JSON) {
 		fputs("[", o->f);
 	}
@@ -230,6 +236,7 @@ static cJSON *row_json(const bench_out *o, const bench_row *r)
 	cJSON_AddNumberToObject(j, "n_ubatch", r->n_ubatch);
 	cJSON_AddNumberToObject(j, "n_prompt", r->n_prompt);
 	cJSON_AddNumberToObject(j, "n_gen", r->n_gen);
+	cJSON_AddNumberToObject(j, "n_depth", r->n_depth);
 	cJSON_AddStringToObject(j, "test", r->test);
 	cJSON_AddStringToObject(j, "test_time", r->test_time);
 	cJSON_AddNumberToObject(j, "n_reps", r->n_reps);
@@ -287,7 +294,7 @@ static int out_row(bench_out *o, const bench_row *r)
 			snprintf(num, sizeof num, "%.3f", r->bw_gbs);
 		else
 			num[0] = 0;
-		fprintf(f, "%s,%.0f,%s\n", num, r->bm->read_bytes, bw);
+		fprintf(f, "%s,%.0f,%s,%d\n", num, r->bm->read_bytes, bw, r->n_depth);
 	} else {
 		cJSON *j = row_json(o, r);
 		char *s = j ? (o->fmt == FMT_JSON ? cJSON_Print(j) : cJSON_PrintUnformatted(j)) : NULL;
@@ -324,14 +331,32 @@ static int32_t argmax(const float *x, int n)
 	return best;
 }
 
-/* Runs one test (pp when r->n_prompt > 0, else tg) on a context made for it: one warm-up, then
- * `reps` measured repetitions, each into an emptied cache; fills r->samples_ts, n_reps, avg_ts
- * and stddev_ts. Stops early, keeping the repetitions done, when g_stop is set. Returns 0, or
- * -1 with a message on stderr. */
+/* Decodes toks[0..n) into c in calls of at most n_batch tokens; returns eng_decode's code. */
+static int decode_chunks(eng_ctx *c, const int32_t *toks, int n, int n_batch)
+{
+	int e = 0;
+
+	for (int off = 0; off < n && !e; off += n_batch) {
+		eng_batch b = { 0 };
+
+		b.n = n - off < n_batch ? n - off : n_batch;
+		b.token = toks + off;
+		e = eng_decode(c, &b);
+	}
+	return e;
+}
+
+/* Runs one test on a context made for it: r->n_depth untimed tokens first (-d), then a prompt of
+ * r->n_prompt tokens and / or r->n_gen single-token steps, timed (pp, tg, or both for -pg); one
+ * warm-up, then `reps` measured repetitions, each into an emptied cache; fills r->samples_ts,
+ * n_reps, avg_ts and stddev_ts. Stops early, keeping the repetitions done, when g_stop is set.
+ * Returns 0, or -1 with a message on stderr. */
 static int run_test(eng_model *m, bench_row *r, int reps)
 {
 	eng_ctx_params cp = eng_ctx_params_default();
-	int n_vocab = eng_n_vocab(m), n_tok = r->n_prompt > 0 ? r->n_prompt : 1, rc = -1;
+	const int depth = r->n_depth, n_tok = depth + (r->n_prompt > 0 ? r->n_prompt : 1);
+	const int n_fill = depth > r->n_prompt ? depth : r->n_prompt;
+	int n_vocab = eng_n_vocab(m), rc = -1;
 	int32_t bos = eng_token_bos(m), *toks = malloc(sizeof(int32_t) * (size_t)n_tok);
 	uint64_t seed = 1234;
 	char err[512];
@@ -351,8 +376,8 @@ static int run_test(eng_model *m, bench_row *r, int reps)
 		toks[i] = (int32_t)(rng_next(&seed) % (uint64_t)n_vocab);
 	if (bos >= 0)
 		toks[0] = bos;
-	cp.n_ctx = r->n_prompt > 0 ? r->n_prompt : r->n_gen;
-	cp.n_batch = r->n_prompt > 0 ? (r->n_prompt < r->n_ubatch ? r->n_prompt : r->n_ubatch) : 1;
+	cp.n_ctx = depth + r->n_prompt + r->n_gen;
+	cp.n_batch = n_fill > 0 ? (n_fill < r->n_ubatch ? n_fill : r->n_ubatch) : 1;
 	cp.n_threads = r->n_threads;
 	c = eng_ctx_new(m, &cp, err, sizeof err);
 	if (!c) {
@@ -362,22 +387,19 @@ static int run_test(eng_model *m, bench_row *r, int reps)
 	r->n_reps = 0;
 	for (int rep = -1; rep < reps && !g_stop; rep++) {
 		double t = 0;
-		int e = 0;
+		int e;
 
 		eng_kv_remove(c, -1, 0, -1);
-		if (r->n_prompt > 0) {
+		e = decode_chunks(c, toks, depth, cp.n_batch);
+		if (!e && r->n_prompt > 0) {
 			double t0 = now_s();
 
-			for (int off = 0; off < r->n_prompt && !e; off += cp.n_batch) {
-				eng_batch b = { 0 };
-
-				b.n = r->n_prompt - off < cp.n_batch ? r->n_prompt - off : cp.n_batch;
-				b.token = toks + off;
-				e = eng_decode(c, &b);
-			}
+			e = decode_chunks(c, toks + depth, r->n_prompt, cp.n_batch);
 			t = now_s() - t0;
-		} else {
-			int32_t tok = toks[0];
+		}
+		if (!e && r->n_gen > 0) {
+			/* the first step reads the start token, or a token that continues the cache */
+			int32_t tok = depth + r->n_prompt > 0 ? toks[n_tok - 1] : toks[0];
 
 			/* Only the decode calls are timed; picking the next token (argmax) is not. */
 			for (int i = 0; i < r->n_gen && !e; i++) {
@@ -397,7 +419,7 @@ static int run_test(eng_model *m, bench_row *r, int reps)
 			goto done;
 		}
 		if (rep >= 0)
-			r->samples_ts[r->n_reps++] = (r->n_prompt > 0 ? r->n_prompt : r->n_gen) / (t > 0 ? t : 1e-9);
+			r->samples_ts[r->n_reps++] = (r->n_prompt + r->n_gen) / (t > 0 ? t : 1e-9);
 	}
 	for (int i = 0; i < r->n_reps; i++)
 		sum += r->samples_ts[i];
@@ -416,7 +438,7 @@ done:
 
 int hx_cmd_bench(int argc, char **argv)
 {
-	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL };
+	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL, O_PG };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "threads", required_argument, NULL, 't' },
 		{ "n-prompt", required_argument, NULL, 'p' }, { "n-gen", required_argument, NULL, 'n' },
@@ -424,12 +446,14 @@ int hx_cmd_bench(int argc, char **argv)
 		{ "ubatch-size", required_argument, NULL, 'u' }, { "output", required_argument, NULL, 'o' },
 		{ "no-bw", no_argument, NULL, O_NOBW }, { "mmap", no_argument, NULL, O_MMAP },
 		{ "device", required_argument, NULL, O_DEVICE }, { "n-gpu-layers", required_argument, NULL, O_NGL },
+		{ "n-depth", required_argument, NULL, 'd' }, { "pg", required_argument, NULL, O_PG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static bench_model models[MAX_MODELS];
 	int threads[MAX_LIST], prompts[MAX_LIST], gens[MAX_LIST], reps_l[MAX_LIST], ub_l[MAX_LIST];
-	int n_models = 0, n_threads = 0, n_prompts = 0, n_gens = 0, n_reps = 0, n_ub = 0;
+	int depths[MAX_LIST], pgs[2 * MAX_LIST];
+	int n_models = 0, n_threads = 0, n_prompts = 0, n_gens = 0, n_reps = 0, n_ub = 0, n_depths = 0, n_pgs = 0;
 	int fmt = FMT_MD, measure_bw = 1, use_mmap = 0, opt, rc = HX_EXIT_RUNTIME, any = 0;
 	int device = ENG_DEVICE_CPU, ngl = -1;
 	double bw[MAX_LIST], gpu_peak = 0;
@@ -446,10 +470,11 @@ int hx_cmd_bench(int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		av[i] = strcmp(argv[i], "-ub") == 0 ? (char *)"--ubatch-size" :
-			strcmp(argv[i], "-ngl") == 0 ? (char *)"--n-gpu-layers" : argv[i];
+			strcmp(argv[i], "-ngl") == 0 ? (char *)"--n-gpu-layers" :
+			strcmp(argv[i], "-pg") == 0 ? (char *)"--pg" : argv[i];
 	av[argc] = NULL;
 	optind = 1;
-	while ((opt = getopt_long(argc, av, "m:t:p:n:r:o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, av, "m:t:p:n:r:o:d:h", opts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -484,6 +509,24 @@ int hx_cmd_bench(int argc, char **argv)
 				bad = 1;
 			}
 			break;
+		case 'd': bad = list_arg("--n-depth", optarg, 0, 1 << 20, depths, &n_depths, MAX_LIST); break;
+		case O_PG: {
+			int pair[2], k = 0;
+
+			if (list_arg("-pg", optarg, 1, 1 << 20, pair, &k, 2) || k != 2) {
+				if (k == 1)
+					fprintf(stderr, "tierbench bench: -pg: expected PP,TG, got \"%s\"\n", optarg);
+				bad = 1;
+			} else if (n_pgs == MAX_LIST) {
+				fprintf(stderr, "tierbench bench: -pg: at most %d pairs\n", MAX_LIST);
+				bad = 1;
+			} else {
+				pgs[2 * n_pgs] = pair[0];
+				pgs[2 * n_pgs + 1] = pair[1];
+				n_pgs++;
+			}
+			break;
+		}
 		case O_NOBW: measure_bw = 0; break;
 		case O_MMAP: use_mmap = 1; break;
 		case O_DEVICE:
@@ -529,9 +572,12 @@ int hx_cmd_bench(int argc, char **argv)
 		return HX_EXIT_USAGE;
 	}
 	if (!n_prompts)
-		prompts[n_prompts++] = 512;
+		prompts[n_prompts++] = n_pgs ? 0 : 512;
 	if (!n_gens)
-		gens[n_gens++] = 128;
+		gens[n_gens++] = n_pgs ? 0 : 128;
+	if (!n_depths)
+		depths[n_depths++] = 0;
+	any = n_pgs > 0;
 	for (int i = 0; i < n_prompts; i++)
 		any |= prompts[i] > 0;
 	for (int i = 0; i < n_gens; i++)
@@ -633,19 +679,27 @@ int hx_cmd_bench(int argc, char **argv)
 				fprintf(stderr, "tierbench: %s\n", err);
 				goto done;
 			}
-			for (int k = 0; k < n_prompts + n_gens && !g_stop; k++) {
-				int pp = k < n_prompts;
+			for (int k = 0; k < n_depths * (n_prompts + n_gens + n_pgs) && !g_stop; k++) {
+				const int kt = k % (n_prompts + n_gens + n_pgs), dep = depths[k / (n_prompts + n_gens + n_pgs)];
+				const int pp = kt < n_prompts ? prompts[kt] : kt >= n_prompts + n_gens ? pgs[2 * (kt - n_prompts - n_gens)] : 0;
+				const int tg = kt < n_prompts ? 0 : kt < n_prompts + n_gens ? gens[kt - n_prompts]
+					: pgs[2 * (kt - n_prompts - n_gens) + 1];
+				int w;
 
-				if ((pp ? prompts[k] : gens[k - n_prompts]) == 0)
+				if (pp == 0 && tg == 0)
 					continue;
 				memset(row, 0, sizeof *row);
 				row->bm = &models[i];
 				row->n_threads = threads[ti];
-				row->n_prompt = pp ? prompts[k] : 0;
-				row->n_gen = pp ? 0 : gens[k - n_prompts];
+				row->n_prompt = pp;
+				row->n_gen = tg;
+				row->n_depth = dep;
 				row->n_ubatch = n_ub ? ub_l[0] : 512;
 				row->bw_gbs = bw[ti];
-				snprintf(row->test, sizeof row->test, "%s%d", pp ? "pp" : "tg", pp ? row->n_prompt : row->n_gen);
+				w = pp && tg ? snprintf(row->test, sizeof row->test, "pp%d+tg%d", pp, tg)
+					: snprintf(row->test, sizeof row->test, "%s%d", pp ? "pp" : "tg", pp ? pp : tg);
+				if (dep > 0 && w > 0 && (size_t)w < sizeof row->test)
+					snprintf(row->test + w, sizeof row->test - (size_t)w, " @ d%d", dep);
 				if (run_test(m, row, n_reps ? reps_l[0] : 5)) {
 					eng_model_free(m);
 					goto done;

@@ -90,4 +90,12 @@ PY
 # 20-token prompt into decode calls of 8, 8 and 4 tokens.
 "$TB_BIN" bench -m "$MODEL" -t 1 -p 0,20 -n 4,8 -r 1 -ub 8 -o jsonl --no-bw >lists.jsonl 2>/dev/null; rc=$?
 check bench_lists_and_zero_skip sh -c "test $rc -eq 0 && test \"\$(python3 -c 'import json; print(\" \".join(json.loads(l)[\"test\"] + \"/\" + str(json.loads(l)[\"n_ubatch\"]) for l in open(\"lists.jsonl\")))')\" = 'pp20/8 tg4/8 tg8/8'"
+
+# -pg PP,TG times a prompt and the generation after it together; -d N starts every test with N
+# tokens already in the cache (llama-bench's names: "pp16+tg4", "tg4 @ d24"); a -pg without its
+# pair is a usage error.
+"$TB_BIN" bench -m "$MODEL" -t 1 -p 16 -n 4 -pg 16,4 -d 0,24 -r 1 -o jsonl --no-bw >depth.jsonl 2>/dev/null; rc=$?
+check bench_pg_and_depth_rows sh -c "test $rc -eq 0 && test \"\$(python3 -c 'import json; print(\" \".join(\"%s/%d/%d/%d\" % (r[\"test\"], r[\"n_prompt\"], r[\"n_gen\"], r[\"n_depth\"]) for r in map(json.loads, open(\"depth.jsonl\")) if r[\"avg_ts\"] > 0))')\" = 'pp16/16/0/0 tg4/0/4/0 pp16+tg4/16/4/0 pp16 @ d24/16/0/24 tg4 @ d24/0/4/24 pp16+tg4 @ d24/16/4/24'"
+"$TB_BIN" bench -m "$MODEL" -pg 16 >/dev/null 2>&1; rc=$?
+check bench_pg_without_pair_is_usage_error test $rc -eq 1
 end_tests
