@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "providers/provider.h"
 #include "reports/report.h"
 
 /* Error codes (0 = ok). */
@@ -90,6 +91,9 @@ typedef struct hx_suite_spec {
 	size_t n_needle_lengths;
 	int needle_depths;    /* depths per length ("depths") */
 	char *needle_variant; /* "single", "multikey", "multivalue", "vartrack" ("variant") */
+	/* quality only (0: the suite's defaults) */
+	int quality_window;   /* window length in tokens ("window") */
+	int quality_top_k;    /* top entries per token of the divergence ("top_k") */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {
@@ -149,7 +153,7 @@ void hx_spec_free(hx_spec *s);
 
 typedef struct hx_store hx_store;
 
-#define HX_STORE_SCHEMA_VERSION 2
+#define HX_STORE_SCHEMA_VERSION 3
 
 /* One scored (or failed) sample: the row the store keeps. All strings borrowed. */
 typedef struct hx_sample_row {
@@ -176,6 +180,7 @@ typedef struct hx_sample_row {
 	const char *error_class;    /* its name, or NULL */
 	const char *error_msg;
 	int attempts;
+	const char *logprobs_json;  /* a scoring request's log-probabilities, or NULL */
 } hx_sample_row;
 
 /* Opens (create=1: creates folder-less file if missing) a store in WAL mode and migrates it.
@@ -193,6 +198,12 @@ void hx_store_close(hx_store *st);
  * Ownership: borrows all arguments; *run_id is the run's key. */
 int hx_store_begin_run(hx_store *st, const hx_spec *spec, const char *hw_json, int force_new,
 	int64_t *run_id, int *resumed, char *err, size_t errlen);
+
+/* Records what target's model is (file bytes, parameters, bits per weight, architecture, type
+ * label and mix) in its row of run run_id, replacing what was there. Returns 0, or HX_ESTORE
+ * with one line in err. Ownership: borrows. */
+int hx_store_set_target_facts(hx_store *st, int64_t run_id, const char *target,
+	const prov_model_facts *f, char *err, size_t errlen);
 
 /* Marks the run finished (or stopped) at now, with a status word ("done", "interrupted",
  * "error"). */

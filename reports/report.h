@@ -96,24 +96,30 @@ void rep_set_free(rep_set *s);
 int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
 	char *err, size_t errlen);
 
-/* Model facts a caller found outside the store (e.g. by opening the GGUF file): file size and
- * parameter count of the target whose model is `model`. Zero means unknown. Used for the size
- * and bits-per-weight columns. Returns the number of targets updated. */
-int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64_t n_params);
-
-/* Perplexity and divergence of a target's model (suites/quality.c), measured outside the run
- * (tierbench quant-sweep). The baseline itself has has_baseline 0 and no divergence figures. */
+/* Perplexity and divergence of a target from its samples of a scoring suite (quality): the
+ * per-token log-probabilities the store holds, and against a baseline target's samples on the
+ * same windows, KL divergence over the baseline's top k tokens plus the rest as one bucket (a
+ * lower bound), the share of tokens with the same most likely next token, and the RMS change of
+ * the text token's probability. */
 typedef struct rep_quality {
-	double ppl, ppl_err;
-	long n_tokens;
-	int has_baseline;               /* 1: the KLD / same-top figures below are against a baseline */
+	double ppl, ppl_err;            /* exp(mean NLL) and its standard error */
+	long n_tokens, n_windows;       /* scored tokens and windows */
+	int has_baseline;               /* 1: the figures below are against a baseline */
 	double kld_mean, kld_median, kld_p99;   /* nats */
 	double same_top, rms_dp;        /* fractions 0..1 */
+	long n_same;                    /* tokens whose top token is the baseline's (of n_tokens) */
+	double same_lo, same_hi;        /* Wilson 95 % interval of same_top */
+	double ratio, ratio_lo, ratio_hi, ratio_p;   /* PPL / the baseline's on the shared windows,
+	                                 * its 95 % interval and p (paired bootstrap over windows) */
 } rep_quality;
 
-/* Attaches q to every target whose id is target_id; the report then has a quality table.
- * Returns the number of targets updated. Ownership: copies q. */
-int rep_set_quality(rep_set *s, const char *target_id, const rep_quality *q);
+/* Computes the quality figures of target t of s in suite (NULL: the first suite with stored
+ * log-probabilities), against target bt of set bs when bs is not NULL (bs may be s; a target
+ * against itself gives the perplexity alone). The windows are matched by item id and must
+ * hold as many scored tokens. Returns 0, or REP_EINVAL with one line in err (no log-probabilities,
+ * no shared window, windows of different lengths), or REP_ENOMEM. Ownership: borrows. */
+int rep_quality_compute(const rep_set *s, size_t t, const rep_set *bs, size_t bt,
+	const char *suite, int n_boot, uint64_t seed, rep_quality *out, char *err, size_t errlen);
 
 /* The words for a quantisation's quality against its baseline, from the perplexity ratio and
  * the mean KLD (llama.cpp users' rule of thumb: under 1 % and 0.01 nats is indistinguishable):
