@@ -226,59 +226,8 @@ int64_t hx_store_count_samples(hx_store *st, int64_t run_id);
 /* The newest run id in the store, or -1 when it has none. */
 int64_t hx_store_latest_run(hx_store *st);
 
-/* The underlying sqlite3 handle, for the report command's read-only queries.
- * Ownership: owned by st. */
+/* The underlying sqlite3 handle, for tests that inspect the schema. Ownership: owned by st. */
 void *hx_store_db(hx_store *st);
-
-/* ---------------------------------------------------------------- metrics (metrics.c) */
-
-/* Wilson score interval for k successes of n at 95 % (z = 1.959964). n = 0 gives [0, 1]. */
-void hx_wilson95(long k, long n, double *lo, double *hi);
-
-/* Unbiased pass@k for n samples with c correct: 1 - C(n-c, k) / C(n, k), computed as a stable
- * product. Returns 1 when n - c < k; NAN when k > n or k < 1. */
-double hx_pass_at_k(long n, long c, long k);
-
-/* Percentile p (0..100) of v[n] with linear interpolation between closest ranks
- * (the same definition as numpy's default). Sorts v in place. NAN when n == 0. */
-double hx_percentile(double *v, size_t n, double p);
-
-/* Running sums for tokens and cost. Valid when zeroed. */
-typedef struct hx_sums {
-	long n;
-	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached;
-	double cost_usd;
-} hx_sums;
-void hx_sums_add(hx_sums *s, int64_t in, int64_t out, int64_t reasoning, int64_t cached,
-	double cost_usd);
-
-/* Cost in USD of a request from token counts and per-million-token prices. */
-double hx_cost_usd(int64_t n_tokens_in, int64_t n_tokens_out, double in_per_mtok,
-	double out_per_mtok);
-
-/* ---------------------------------------------------------------- aggregation (aggregate.c) */
-
-/* The summary of one run in a store: one rep_row per target x suite x metric, in the order
- * targets and suites first appear, plus the run's facts for a report header. */
-typedef struct hx_summary {
-	rep_row *rows;          /* [n_rows]; their strings point into this summary */
-	size_t n_rows;
-	rep_meta meta;          /* strings point into this summary */
-	long n_samples;         /* rows in the store for the run, errors included */
-	long n_errors;
-	long n_errors_by_class[16];
-	char **strs;            /* every string the rows and meta point at */
-	size_t n_strs, cap_strs;
-} hx_summary;
-
-/* Reads run run_id (or the newest when run_id < 0) from st and computes accuracy with Wilson
- * intervals, latency percentiles, token and cost sums per target x suite x metric.
- * Returns 0, or HX_ESTORE / HX_EINVAL with one line in err. Ownership: caller releases out
- * with hx_summary_release. */
-int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *out, char *err, size_t errlen);
-
-/* Frees what hx_summary_load allocated and zeroes out. NULL does nothing. */
-void hx_summary_release(hx_summary *s);
 
 /* ---------------------------------------------------------------- hardware (hw.c) */
 

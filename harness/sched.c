@@ -564,10 +564,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_summary *sum,
-	const char *out_dir)
+static void print_summary(FILE *log, const char *db_path, int64_t run_id,
+	const hx_run_summary *sum, const char *out_dir)
 {
-	hx_summary s;
+	rep_set *s;
 	char err[512];
 	long errs = 0;
 	for (int i = 0; i < 16; i++)
@@ -589,28 +589,13 @@ static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_
 	if (sum->n_targets_stopped)
 		fprintf(log, "%d target%s stopped early (see above); run the same command again to retry "
 			"their samples\n", sum->n_targets_stopped, sum->n_targets_stopped == 1 ? "" : "s");
-	if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
-		fprintf(log, "summary unavailable: %s\n", err);
-		return;
-	}
-	for (size_t i = 0; i < s.n_rows; i++) {
-		const rep_row *r = &s.rows[i];
-		if (isnan(r->accuracy)) {
-			fprintf(log, "  %-28s %-10s %-10s n=%ld, no scored samples, errors=%ld\n", r->target,
-				r->suite, r->metric, r->n, r->n_errors);
-		} else {
-			fprintf(log, "  %-28s %-10s %-10s %5.1f %% [%.1f, %.1f]  n=%ld  errors=%ld", r->target,
-				r->suite, r->metric, 100 * r->accuracy, 100 * r->ci_lo, 100 * r->ci_hi, r->n,
-				r->n_errors);
-			for (int k = 0; k < REP_N_PASS_K; k++)   /* coding suites: pass@k for k <= n */
-				if (!isnan(r->pass_at[k]))
-					fprintf(log, "  pass@%ld %.1f %%", REP_PASS_K(k), 100 * r->pass_at[k]);
-			fprintf(log, "\n");
-		}
-	}
+	/* the figures: the reports' own, from the store (opened read-only beside the writer) */
+	if (!(s = rep_set_new()) || rep_set_add_store(s, db_path, out_dir, run_id, err, sizeof err) ||
+	    rep_write_summary(log, s, err, sizeof err))
+		fprintf(log, "summary unavailable: %s\n", s ? err : "out of memory");
+	rep_set_free(s);
 	if (sum->interrupted)
 		fprintf(log, "run the same command again to resume\n");
-	hx_summary_release(&s);
 }
 
 /* Whether any suite of the spec runs model-written code (its run records the sandbox's layers). */
@@ -1032,7 +1017,7 @@ end_loop:
 		ret = HX_EINTR;
 	hx_store_end_run(st, run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
 	if (ret == 0 || ret == HX_EINTR)
-		print_summary(log, st, run_id, sum, opts->out_dir);
+		print_summary(log, db_path, run_id, sum, opts->out_dir);
 	if (ret == HX_EINTR)
 		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
 			 sum->n_done + sum->n_skipped, opts->out_dir);

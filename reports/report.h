@@ -15,48 +15,9 @@ enum { REP_OK = 0, REP_EINVAL = -1, REP_EIO = -2, REP_ENOMEM = -3, REP_ESTORE = 
 /* Text for a REP_E* code. Ownership: static. */
 const char *rep_strerror(int code);
 
-/* ---------------------------------------------------------------- run-end summary table */
-
-/* One row of the short summary the harness prints at the end of a run: one target x suite x
- * metric. Strings borrowed. Values < 0 (or NAN) are unknown. */
-typedef struct rep_row {
-	const char *target;
-	const char *provider;
-	const char *model;
-	const char *quant;          /* or NULL */
-	const char *suite;
-	const char *metric;         /* "strict", "flexible", ... */
-	long n;                     /* scored samples */
-	long n_correct;
-	long n_errors;              /* samples that failed (not scored) */
-	double accuracy;            /* n_correct / n */
-	double ci_lo, ci_hi;        /* Wilson 95 % */
-	double ttft_p50_ms, ttft_p90_ms;
-	double latency_p50_ms, latency_p90_ms;
-	double out_tok_per_s;       /* output tokens / generation time, NAN when unknown */
-	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning;
-	double cost_usd;
-	double usd_per_solved;      /* NAN when nothing solved or cost unknown */
-	/* pass@1, pass@10, pass@100 (REP_PASS_K) of a coding suite's "pass" metric: the mean over
-	 * items of rep_pass_at_k; NAN for other metrics and where k exceeds the fewest scored
-	 * samples of any item. */
-	double pass_at[3];
-	long samples_per_item;      /* the fewest scored samples of an item (pass metric), else 0 */
-} rep_row;
-
 /* The k of pass@k that reports show (those <= the samples per item). */
 #define REP_N_PASS_K 3
 #define REP_PASS_K(i) ((i) == 0 ? 1L : (i) == 1 ? 10L : 100L)
-
-/* Header information for the run-end summary. Strings borrowed. */
-typedef struct rep_meta {
-	const char *title;
-	const char *started;
-	const char *finished;
-	const char *status;
-	const char *build;
-	const char *hardware;
-} rep_meta;
 
 /* ---------------------------------------------------------------- options */
 
@@ -135,6 +96,12 @@ const char *rep_quality_verdict(double ppl_ratio, double kld_mean);
 int rep_set_add_price_only(rep_set *s, const char *id, const char *provider, const char *model,
 	double in_per_mtok, double out_per_mtok, const char *as_of, char *err, size_t errlen);
 
+/* Prints the runs of the results store at db_path (opened read-only) as `tierbench list runs`
+ * shows them: "PATH:", a header, then per run its id, status, start, finish, samples, failed
+ * samples and targets. Returns 0, or REP_ESTORE with one line in err naming the file.
+ * Ownership: borrows. */
+int rep_list_runs(FILE *f, const char *db_path, char *err, size_t errlen);
+
 /* Number of targets in the set, and the model (as stored) and id of target i. Ownership: owned
  * by s. */
 size_t rep_set_n_targets(const rep_set *s);
@@ -154,6 +121,14 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 /* One self-contained HTML file: inline CSS, the charts' SVG files from o->charts_dir embedded,
  * tables sortable by clicking a header (a few lines of inline script, no libraries). */
 int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+
+/* The short summary a run prints when it ends: per target x suite x metric (in the set's order)
+ * the metric's mean with its 95 % interval (Wilson for pass/fail values, mean ± 1.96 s/√n
+ * otherwise), scored and failed samples, and pass@1/10/100 of a coding suite's "pass" metric
+ * for k up to the samples per item:
+ * "  TARGET  SUITE  METRIC  81.0 % [72.2, 87.5]  n=100  errors=0  pass@1 ...". Returns 0 or
+ * REP_EIO. Ownership: borrows everything. */
+int rep_write_summary(FILE *f, const rep_set *s, char *err, size_t errlen);
 
 /* Writes the charts into dir (created if missing): for each chart a .dat, a .gp, and the .png
  * and .svg gnuplot renders from them. Without gnuplot, writes the .dat and .gp files only and

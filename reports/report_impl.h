@@ -41,7 +41,10 @@ typedef struct rep_ts {
 	int n_metrics;
 	char *metric[REP_MAX_METRICS];
 	double metric_sum[REP_MAX_METRICS];
+	double metric_sumsq[REP_MAX_METRICS];
 	long metric_n[REP_MAX_METRICS];
+	long metric_correct[REP_MAX_METRICS];  /* values >= 0.5 */
+	int metric_nonbinary[REP_MAX_METRICS]; /* some value is neither 0 nor 1 */
 	double *ttft, *lat, *itl;      /* [n_ttft], [n_lat], [n_itl] in ms */
 	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
 	double *tpot;                  /* [n_tpot] per sample: (e2e - TTFT) / (tokens out - 1), ms */

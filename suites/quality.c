@@ -255,6 +255,18 @@ static int quality_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 			}
 			at = end;
 		}
+		if (!q->n_w && len >= 64) {
+			/* shorter than the estimate of one window (it may hold one in a real tokenizer):
+			 * the whole text is the window */
+			window w = { NULL, 0, malloc(len + 1) };
+			if (!w.text)
+				goto nomem;
+			memcpy(w.text, text, len + 1);
+			if (push_window(s, q, cap, w)) {
+				free(w.text);
+				goto nomem;
+			}
+		}
 		if (!q->n_w) {
 			snprintf(err, errlen, "quality: %s has %zu bytes, fewer than one window of %d tokens "
 				"(about %zu bytes)", name, len, q->n_ctx, want);
