@@ -1,8 +1,10 @@
 /* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
- * progress display and a summary of sizes and requantized tensors; `tierbench quality`:
- * perplexity and divergence from a baseline (suites/quality.c); and `tierbench quant-sweep`:
- * a base model's variants measured and reported side by side (what `make demo` runs). */
+ * progress display and a summary of sizes and requantized tensors; `tierbench quality`: a thin
+ * front end that runs the quality suite on one local model and prints its perplexity and its
+ * divergence from a baseline store (reports/quality.c); and `tierbench quant-sweep`: a base
+ * model's variants run through the same suites and reported side by side (what `make demo`
+ * runs). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,13 +137,15 @@ static void usage_quality(FILE *f)
 {
 	fprintf(f,
 		"usage: tierbench quality MODEL.gguf [--text FILE] [--ctx N] [--chunks N] [--threads N]\n"
-		"                         [--save-baseline FILE] [--baseline FILE] [--top-k K]\n"
+		"                         [--save-baseline FILE] [--baseline FILE] [--top-k K] [--out DIR]\n"
 		"\n"
 		"Perplexity of a local model over a text (the built-in one unless --text), in windows of\n"
-		"--ctx tokens (default 256) scoring the second half of each, as llama-perplexity does.\n"
-		"--save-baseline stores each scored token's top-k log-probabilities (e.g. from the F16\n"
-		"model); --baseline compares with them: KL divergence (mean, median, p99), same top token,\n"
-		"RMS change of the correct token's probability.\n");
+		"--ctx tokens (default 256) scoring the second half of each, as llama-perplexity does: the\n"
+		"`quality` suite run through the `local` provider's log-probability requests.\n"
+		"--save-baseline FILE keeps the run's results store there (e.g. of the F16 model);\n"
+		"--baseline FILE compares with such a store: KL divergence (mean, median, p99), same top\n"
+		"token, RMS change of the correct token's probability. --out DIR keeps this run's store in\n"
+		"DIR (a re-run resumes it); without it the run goes to a temporary folder.\n");
 }
 
 static int parse_range(const char *opt, const char *s, long lo, long hi, long *out)
@@ -164,64 +168,216 @@ static int parse_pos(const char *opt, const char *s, long hi, long *out)
 	return parse_range(opt, s, 1, hi, out);
 }
 
+/* Removes dir's store files and dir (a temporary run folder). */
+static void remove_run_dir(const char *dir)
+{
+	static const char *const names[] = { "results.db", "results.db-wal", "results.db-shm",
+		"results.db.lock" };
+	char p[4200];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* Copies file from to path to, written whole or not at all (to.tmp renamed). 0 or -1 (err). */
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+	char tmp[4200], buf[65536];
+	FILE *in = fopen(from, "rb"), *out = NULL;
+	size_t n;
+	int bad = 0;
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", to, (long)getpid());
+	if (!in || !(out = fopen(tmp, "wb"))) {
+		snprintf(err, errlen, "%s: cannot write: %s", in ? to : from, strerror(errno));
+		if (in)
+			fclose(in);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		bad |= fwrite(buf, 1, n, out) != n;
+	bad |= ferror(in);
+	fclose(in);
+	bad |= fclose(out) != 0;
+	if (bad || rename(tmp, to)) {
+		snprintf(err, errlen, "%s: cannot write", to);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Options of `tierbench quality` (also what quant-sweep passes to its quality suite). */
+typedef struct quality_args {
+	const char *model, *text, *save, *baseline, *out;
+	long ctx, chunks, threads, top_k;
+} quality_args;
+
+/* The local target options every quality run uses: the window fits the context, an F32 KV cache
+ * (the figures do not depend on the cache's rounding), into buf. */
+static void quality_target_options(char *buf, size_t n, long ctx, long threads, long n_par)
+{
+	int k = snprintf(buf, n, "{\"n_ctx\": %ld, \"kv_type\": \"f32\", \"n_parallel\": %ld", ctx, n_par);
+	if (threads > 0 && k > 0 && (size_t)k < n)
+		k += snprintf(buf + k, n - (size_t)k, ", \"threads\": %ld", threads);
+	if (k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, "}");
+}
+
+/* Runs the quality suite on a->model into dir. Returns 0 or prints one line. */
+static int quality_run(const quality_args *a, const char *dir)
+{
+	hx_spec *spec = hx_spec_new();
+	hx_target_spec *t;
+	hx_suite_spec *ss;
+	hx_run_opts ro;
+	hx_run_summary sum;
+	char opts[256], err[1024];
+	FILE *devnull = NULL;
+	int rc = -1;
+
+	quality_target_options(opts, sizeof opts, a->ctx, a->threads, 1);
+	if (!spec || !(t = hx_spec_add_target(spec, "local", a->model)) ||
+	    !(ss = hx_spec_add_suite(spec, "quality")))
+		goto oom;
+	free(t->id);
+	if (!(t->id = strdup("model")) || !(t->options_json = strdup(opts)) ||
+	    (a->text && !(ss->dataset = strdup(a->text))))
+		goto oom;
+	ss->limit = a->chunks;
+	ss->quality_window = (int)a->ctx;
+	ss->quality_top_k = (int)a->top_k;
+	if (hx_spec_validate(spec, err, sizeof err)) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		goto done;
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.out_dir = dir;
+	ro.quiet = 1;
+	ro.log = devnull = fopen("/dev/null", "w");
+	if (hx_run(spec, &ro, &sum, err, sizeof err)) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		goto done;
+	}
+	if (sum.n_scored + sum.n_skipped < sum.n_planned) {
+		fprintf(stderr, "tierbench quality: %s: %s\n", a->model, sum.first_err[0][0] ? sum.first_err[0] :
+			"some windows could not be scored");
+		for (int i = 1; i < 16; i++)
+			if (sum.first_err[i][0]) {
+				fprintf(stderr, "tierbench quality: %s\n", sum.first_err[i]);
+				break;
+			}
+		goto done;
+	}
+	rc = 0;
+	goto done;
+oom:
+	fprintf(stderr, "tierbench quality: out of memory\n");
+done:
+	if (devnull)
+		fclose(devnull);
+	hx_spec_free(spec);
+	return rc;
+}
+
 int hx_cmd_quality(int argc, char **argv)
 {
-	suite_quality_opts o = suite_quality_opts_default();
-	suite_quality_result r;
-	char err[1024];
+	quality_args a = { 0 };
+	char err[1024], tmpdir[] = "/tmp/tierbench-quality-XXXXXX", db[4200];
+	const char *dir;
+	rep_set *s = NULL, *bs = NULL;
+	rep_quality q;
+	int rc = HX_EXIT_RUNTIME;
 	long v;
 
+	a.ctx = 256;
+	a.top_k = 8;
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *o = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage_quality(stdout);
 			return HX_EXIT_OK;
-		} else if (next && strcmp(a, "--text") == 0) {
-			o.text_path = argv[++i];
-		} else if (next && strcmp(a, "--save-baseline") == 0) {
-			o.save_baseline_path = argv[++i];
-		} else if (next && strcmp(a, "--baseline") == 0) {
-			o.baseline_path = argv[++i];
-		} else if (next && (strcmp(a, "--ctx") == 0 || strcmp(a, "--chunks") == 0 ||
-				strcmp(a, "--threads") == 0 || strcmp(a, "--top-k") == 0)) {
-			if (parse_pos(a, argv[++i], strcmp(a, "--top-k") == 0 ? 64 : 1L << 20, &v))
+		} else if (next && strcmp(o, "--text") == 0) {
+			a.text = argv[++i];
+		} else if (next && strcmp(o, "--save-baseline") == 0) {
+			a.save = argv[++i];
+		} else if (next && strcmp(o, "--baseline") == 0) {
+			a.baseline = argv[++i];
+		} else if (next && strcmp(o, "--out") == 0) {
+			a.out = argv[++i];
+		} else if (next && (strcmp(o, "--ctx") == 0 || strcmp(o, "--chunks") == 0 ||
+				strcmp(o, "--threads") == 0 || strcmp(o, "--top-k") == 0)) {
+			if (parse_pos(o, argv[++i], strcmp(o, "--top-k") == 0 ? 16 : 1L << 20, &v))
 				return HX_EXIT_USAGE;
-			if (a[2] == 'c' && a[3] == 't')
-				o.n_ctx = (int)v;
-			else if (a[2] == 'c')
-				o.max_chunks = v;
-			else if (a[2] == 't' && a[3] == 'h')
-				o.n_threads = (int)v;
-			else
-				o.top_k = (int)v;
-		} else if (a[0] == '-' || o.model_path) {
+			if (strcmp(o, "--ctx") == 0) {
+				if (v < 8) {
+					fprintf(stderr, "tierbench quality: --ctx: at least 8 tokens\n");
+					return HX_EXIT_USAGE;
+				}
+				a.ctx = v;
+			} else if (strcmp(o, "--chunks") == 0) {
+				a.chunks = v;
+			} else if (strcmp(o, "--threads") == 0) {
+				a.threads = v;
+			} else {
+				a.top_k = v;
+			}
+		} else if (o[0] == '-' || a.model) {
 			usage_quality(stderr);
 			return HX_EXIT_USAGE;
 		} else {
-			o.model_path = a;
+			a.model = o;
 		}
 	}
-	if (!o.model_path) {
+	if (!a.model) {
 		usage_quality(stderr);
 		return HX_EXIT_USAGE;
 	}
-	if (hx_file_check(o.model_path, "model", err, sizeof err) ||
-	    (o.text_path && hx_file_check(o.text_path, "text", err, sizeof err)) ||
-	    (o.baseline_path && hx_file_check(o.baseline_path, "baseline", err, sizeof err))) {
+	if (hx_file_check(a.model, "model", err, sizeof err) ||
+	    (a.text && hx_file_check(a.text, "text", err, sizeof err)) ||
+	    (a.baseline && hx_file_check(a.baseline, "baseline", err, sizeof err))) {
 		fprintf(stderr, "tierbench quality: %s\n", err);
 		return HX_EXIT_RUNTIME;
 	}
-	if (suite_quality_run(&o, &r, err, sizeof err) != 0) {
-		fprintf(stderr, "tierbench quality: %s\n", err);
+	if (!(dir = a.out) && !(dir = mkdtemp(tmpdir))) {
+		fprintf(stderr, "tierbench quality: cannot create a temporary folder: %s\n", strerror(errno));
 		return HX_EXIT_RUNTIME;
 	}
-	printf("%s: PPL %.4f +/- %.4f over %ld tokens (%ld windows of %d)\n", o.model_path, r.ppl,
-		r.ppl_err, r.n_tokens, r.n_chunks, o.n_ctx);
-	if (r.has_baseline)
+	snprintf(db, sizeof db, "%s/results.db", dir);
+	if (quality_run(&a, dir))
+		goto done;
+	if (!(s = rep_set_new()) || rep_set_add_store(s, db, dir, -1, err, sizeof err) ||
+	    (a.baseline && (!(bs = rep_set_new()) ||
+	     rep_set_add_store(bs, a.baseline, a.baseline, -1, err, sizeof err)))) {
+		fprintf(stderr, "tierbench quality: %s\n", err[0] ? err : "out of memory");
+		goto done;
+	}
+	if (rep_quality_compute(s, 0, bs, 0, "quality", 0, 0, &q, err, sizeof err)) {
+		if (bs)
+			fprintf(stderr, "tierbench quality: %s: baseline made with another text, window or "
+				"model vocabulary: %s\n", a.baseline, err);
+		else
+			fprintf(stderr, "tierbench quality: %s\n", err);
+		goto done;
+	}
+	if (a.save && copy_file(db, a.save, err, sizeof err)) {
+		fprintf(stderr, "tierbench quality: %s\n", err);
+		goto done;
+	}
+	printf("%s: PPL %.4f +/- %.4f over %ld tokens (%ld windows of %ld)\n", a.model, q.ppl,
+		q.ppl_err, q.n_tokens, q.n_windows, a.ctx);
+	if (q.has_baseline)
 		printf("vs baseline: KLD mean %.6f median %.6f p99 %.6f, same top token %.2f %%, RMS dp %.3f %%\n",
-			r.kld_mean, r.kld_median, r.kld_p99, 100.0 * r.same_top, 100.0 * r.rms_dp);
-	return HX_EXIT_OK;
+			q.kld_mean, q.kld_median, q.kld_p99, 100.0 * q.same_top, 100.0 * q.rms_dp);
+	rc = HX_EXIT_OK;
+done:
+	rep_set_free(s);
+	rep_set_free(bs);
+	if (!a.out)
+		remove_run_dir(dir);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ quant-sweep */
@@ -232,14 +388,15 @@ static void usage_sweep(FILE *f)
 		"usage: tierbench quant-sweep BASE.gguf --types LIST --suites LIST [--out DIR] [options]\n"
 		"\n"
 		"Quantizes BASE to each type (kept in DIR/models/, reused when present), then runs each\n"
-		"suite on the base and every variant with the same items and seeds, and reports. `quality`\n"
-		"(perplexity, KL divergence against the base) is measured here; other suites run through\n"
-		"the run machinery with the `local` provider into DIR/results.db (one target per model,\n"
-		"greedy, generation seed 1, run one model after another) and are reported with `tierbench\n"
-		"report`'s code into DIR/report/ (with the quality table and a verdict table), and\n"
-		"DIR/report/verdicts.md: each variant compared with the base item by item as `tierbench\n"
-		"compare` does. Re-running resumes: finished models, quality figures and stored samples\n"
-		"are kept, and the report is written again.\n"
+		"suite on the base and every variant with the same items and seeds through the run\n"
+		"machinery with the `local` provider into DIR/results.db (one target per model, greedy,\n"
+		"generation seed 1, run one model after another; `quality` scores its windows through\n"
+		"log-probability requests, with an F32 KV cache), reported with `tierbench report`'s code\n"
+		"into DIR/report/ (with the quality table against the base and a verdict table),\n"
+		"DIR/quality.md (the quality table alone, when quality ran) and DIR/report/verdicts.md:\n"
+		"each variant compared with the base item by item as `tierbench compare` does.\n"
+		"Re-running resumes: finished models and stored samples are kept, and the report is\n"
+		"written again.\n"
 		"\n"
 		"  --types LIST      e.g. Q8_0,Q4_K_M,Q2_K (see tierbench quantize --help)\n"
 		"  --suites LIST     e.g. gsm8k,humaneval,needle,quality\n"
@@ -297,10 +454,10 @@ static char *cat3(const char *a, const char *b, const char *c)
 
 /* ------------------------------------------------------------------ stopping a sweep */
 
-/* SIGINT / SIGTERM during a sweep. Quantization and quality are computed by engine and suite
- * code that cannot stop halfway, so each runs in a child process that the signal ends; both
- * write their output to a temporary file renamed into place when whole, so what a stopped
- * sweep leaves is exactly what a re-run keeps. The run phase stops by itself (hx_run). */
+/* SIGINT / SIGTERM during a sweep. Quantization is computed by engine code that cannot stop
+ * halfway, so each variant is written in a child process that the signal ends; it writes to a
+ * temporary file renamed into place when whole, so what a stopped sweep leaves is exactly what
+ * a re-run keeps. The run phase (every suite, quality too) stops by itself (hx_run). */
 static volatile sig_atomic_t sweep_signal;
 
 static void on_sweep_signal(int sig)
@@ -342,7 +499,7 @@ static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
 /* The line a stopped sweep ends with. */
 static void sweep_stopped(const char *what)
 {
-	fprintf(stderr, "\ntierbench quant-sweep: stopped by %s while %s; the variants, quality figures "
+	fprintf(stderr, "\ntierbench quant-sweep: stopped by %s while %s; the variants "
 		"and samples finished so far are kept: run the same command to resume\n",
 		sweep_signal == SIGINT ? "SIGINT" : "SIGTERM", what);
 }
@@ -371,102 +528,6 @@ static void remove_child_tmp(const char *path, pid_t pid)
 		closedir(d);
 	}
 	free(dir);
-}
-
-/* Measures the quality of model and caches it in json (written whole or not at all: a cut
- * file would not parse on resume). Returns 0 or -1 with one line in err. */
-static int quality_compute(const char *model, const char *json, suite_quality_opts *o,
-		suite_quality_result *r, char *err, size_t errlen)
-{
-	char tmp[700];
-	FILE *f;
-	int bad;
-
-	o->model_path = model;
-	if (suite_quality_run(o, r, err, errlen))
-		return -1;
-	snprintf(tmp, sizeof tmp, "%s.tmp", json);
-	if (!(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "tierbench quant-sweep: warning: %s: %s; the figures are not cached\n",
-			tmp, strerror(errno));
-		return 0;
-	}
-	bad = fprintf(f, "{\"ppl\": %.17g, \"ppl_err\": %.17g, \"n_tokens\": %ld, "
-		"\"has_baseline\": %d, \"kld_mean\": %.17g, \"kld_median\": %.17g, \"kld_p99\": %.17g, "
-		"\"same_top\": %.17g, \"rms_dp\": %.17g}\n", r->ppl, r->ppl_err, r->n_tokens,
-		r->has_baseline, r->kld_mean, r->kld_median, r->kld_p99, r->same_top, r->rms_dp) < 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, json)) {
-		fprintf(stderr, "tierbench quant-sweep: warning: %s: cannot write; the figures are not "
-			"cached\n", json);
-		unlink(tmp);
-	}
-	return 0;
-}
-
-/* What a quality worker hands back: in memory shared with it. */
-typedef struct quality_out {
-	suite_quality_result r;
-	char err[1024];
-} quality_out;
-
-typedef struct quality_job {
-	const char *model, *json;
-	suite_quality_opts *o;
-	quality_out *out;
-} quality_job;
-
-static int quality_job_run(void *ud)
-{
-	quality_job *j = ud;
-	return quality_compute(j->model, j->json, j->o, &j->out->r, j->out->err, sizeof j->out->err);
-}
-
-/* Quality of one model, cached in `json` (read back when present so a sweep resumes). Returns
- * 0, -1 with one line in err, or HX_EINTR after printing that the sweep stopped. */
-static int sweep_quality(const char *model, const char *json, suite_quality_opts *o,
-		suite_quality_result *r, int quiet, char *err, size_t errlen)
-{
-	FILE *f = fopen(json, "r");
-	quality_job j = { model, json, o, NULL };
-	pid_t child = 0;
-	int rc;
-
-	if (f) {
-		int ok = fscanf(f, "{\"ppl\": %lf, \"ppl_err\": %lf, \"n_tokens\": %ld, \"has_baseline\": %d, "
-			"\"kld_mean\": %lf, \"kld_median\": %lf, \"kld_p99\": %lf, \"same_top\": %lf, \"rms_dp\": %lf}",
-			&r->ppl, &r->ppl_err, &r->n_tokens, &r->has_baseline, &r->kld_mean, &r->kld_median,
-			&r->kld_p99, &r->same_top, &r->rms_dp) == 9;
-		fclose(f);
-		if (ok)
-			return 0;
-	}
-	if (!quiet)
-		fprintf(stderr, "quality: %s\n", model);
-	j.out = mmap(NULL, sizeof *j.out, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (j.out == MAP_FAILED) {   /* no shared memory: measure here, without a worker */
-		o->model_path = model;
-		return quality_compute(model, json, o, r, err, errlen);
-	}
-	memset(j.out, 0, sizeof *j.out);
-	rc = sweep_child(quality_job_run, &j, &child);
-	if (rc == HX_EINTR) {
-		char tmp[4200];
-		snprintf(tmp, sizeof tmp, "%s.tmp", json);
-		unlink(tmp);
-		if (o->save_baseline_path) {   /* suite_quality_run writes the baseline into PATH.tmp */
-			snprintf(tmp, sizeof tmp, "%s.tmp", o->save_baseline_path);
-			unlink(tmp);
-		}
-		snprintf(tmp, sizeof tmp, "measuring the quality of %s", model);
-		sweep_stopped(tmp);
-	} else if (rc) {
-		snprintf(err, errlen, "%s", j.out->err[0] ? j.out->err : "the quality worker failed");
-	} else {
-		*r = j.out->r;
-	}
-	munmap(j.out, sizeof *j.out);
-	return rc;
 }
 
 /* DIR/report/verdicts.md: every variant against the base, item by item (reports/compare.c),
@@ -538,7 +599,8 @@ typedef struct sweep_args {
 	size_t n_needle_lengths;
 	double max_drop;
 	int fail_on_reg, quiet, force_new;
-	suite_quality_opts qo;
+	const char *text;               /* quality: the text (NULL: built-in) */
+	long ctx;                       /* quality: window length (0: the suite's 256) */
 	eng_quant_params qp;
 } sweep_args;
 
@@ -569,7 +631,6 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 {
 	long v;
 	memset(a, 0, sizeof *a);
-	a->qo = suite_quality_opts_default();
 	a->qp = eng_quant_params_default();
 	a->max_tokens = 512;
 	a->shots = -1;
@@ -587,7 +648,7 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 			static const char *const names[] = { "--types", "--suites", "--out", "--text",
 				"--report", "--format", "--price-only", "--prices", "--hardware" };
 			const char **dst[] = { &a->types_arg, &a->suites_arg, &a->out,
-				&a->qo.text_path, &a->report_dir, &a->formats, &a->price_only, &a->prices,
+				&a->text, &a->report_dir, &a->formats, &a->price_only, &a->prices,
 				&a->hardware };
 			for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
 				if (strcmp(o, names[k]) == 0)
@@ -608,9 +669,9 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 			if (o[2] == 'l')
 				a->limit = v;
 			else if (o[2] == 'c')
-				a->qo.n_ctx = (int)v;
+				a->ctx = v < 8 ? 8 : v;
 			else
-				a->qo.n_threads = a->qp.n_threads = (int)v;
+				a->qp.n_threads = (int)v;
 		} else if (has_next && strcmp(o, "--max-tokens") == 0) {
 			if (parse_pos(o, argv[++i], 10000000, &a->max_tokens))
 				return HX_EXIT_USAGE;
@@ -700,7 +761,7 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 	{   /* after the usage checks: a usage error stays exit 1 whatever the files are */
 		char err[1024];
 		if (hx_file_check(a->base, "base model", err, sizeof err) ||
-		    (a->qo.text_path && hx_file_check(a->qo.text_path, "text", err, sizeof err))) {
+		    (a->text && hx_file_check(a->text, "text", err, sizeof err))) {
 			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 			return HX_EXIT_RUNTIME;
 		}
@@ -771,132 +832,25 @@ oom:
 	return -1;
 }
 
-/* DIR/quality/settings records what the cached figures and the baseline bin were measured with
- * (base model and its size and time, text, window, top-k, windows). The cache stands only when
- * that matches this sweep's and the baseline is there; otherwise every cached figure and the
- * baseline are removed, so a new --ctx or --text, or a lost baseline, measures every model
- * afresh against a baseline of the same settings. Returns 0 or prints one line. */
-static int quality_settings(const sweep_args *a, const char *base_model, const char *qdir,
-	const char *bin)
-{
-	char want[1536], have[1536] = "", path[700];
-	struct stat st;
-	FILE *f;
-	size_t n = 0;
-	if (stat(base_model, &st)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: %s\n", base_model, strerror(errno));
-		return -1;
-	}
-	snprintf(want, sizeof want, "base %s %lld %lld\ntext %s\nctx %d\ntop_k %d\nchunks %ld\n",
-		base_model, (long long)st.st_size, (long long)st.st_mtime,
-		a->qo.text_path ? a->qo.text_path : "(built-in)", a->qo.n_ctx, a->qo.top_k, a->qo.max_chunks);
-	snprintf(path, sizeof path, "%s/settings", qdir);
-	if ((f = fopen(path, "r"))) {
-		n = fread(have, 1, sizeof have - 1, f);
-		have[n] = '\0';
-		fclose(f);
-	}
-	if (strcmp(have, want) == 0 && access(bin, R_OK) == 0)
-		return 0;
-	{
-		DIR *d = opendir(qdir);
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			size_t l = strlen(e->d_name);
-			if ((l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) ||
-			    strcmp(e->d_name, "base-topk.bin") == 0) {
-				char p2[1024];
-				snprintf(p2, sizeof p2, "%s/%s", qdir, e->d_name);
-				unlink(p2);
-			}
-		}
-		if (d)
-			closedir(d);
-	}
-	if (!(f = fopen(path, "w")) || fputs(want, f) < 0 || fclose(f)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* 2. Quality: the base with a saved baseline, then each variant against it, into
- * qdir/<id>.json (kept for a resumed sweep and read by the report) and DIR/quality.md.
- * Returns 0 or prints one line. */
-static int sweep_quality_table(sweep_args *a, const char *dir, const char *qdir, char **paths)
-{
-	suite_quality_result r0, r;
-	char json[600], err[1024], *bin = NULL, *md = NULL;
-	FILE *f = NULL;
-	int rc = -1, q = 0;
-	if ((mkdir(qdir, 0777) && errno != EEXIST) || !(bin = cat3(qdir, "/base-topk.bin", "")) ||
-	    !(md = cat3(dir, "/quality.md", ""))) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", qdir, strerror(errno));
-		goto done;
-	}
-	if (quality_settings(a, paths[0], qdir, bin))
-		goto done;
-	snprintf(json, sizeof json, "%s/base.json", qdir);
-	/* the suite writes the baseline whole or not at all */
-	a->qo.save_baseline_path = access(bin, R_OK) == 0 ? NULL : bin;
-	if ((q = sweep_quality(paths[0], json, &a->qo, &r0, a->quiet, err, sizeof err)))
-		goto qfail;
-	a->qo.save_baseline_path = NULL;
-	a->qo.baseline_path = bin;
-	if (!(f = fopen(md, "w"))) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-		goto done;
-	}
-	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %d; KLD in nats "
-		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
-		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
-		"|---|---|---|---|---|---|---|---|---|\n", a->base, r0.n_tokens, a->qo.n_ctx, a->qo.top_k);
-	fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
-	for (int i = 0; i < a->n_types; i++) {
-		snprintf(json, sizeof json, "%s/%s.json", qdir, a->types[i]);
-		if ((q = sweep_quality(paths[i + 1], json, &a->qo, &r, a->quiet, err, sizeof err)))
-			goto qfail;
-		fprintf(f, "| %s | %.4f ± %.4f | %.4f | %.5f | %.5f | %.5f | %.2f %% | %.3f %% | %s |\n",
-			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
-			100 * r.same_top, 100 * r.rms_dp, rep_quality_verdict(r.ppl / r0.ppl, r.kld_mean));
-	}
-	rc = fclose(f);
-	f = NULL;
-	if (rc) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-		goto done;
-	}
-	printf("quality: %s\n", md);
-	goto done;
-qfail:
-	if (q != HX_EINTR)   /* a stopped sweep has said so */
-		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
-	rc = -1;
-done:
-	if (f)
-		fclose(f);
-	a->qo.baseline_path = NULL;
-	a->qo.save_baseline_path = NULL;
-	free(bin);
-	free(md);
-	return rc;
-}
-
 /* 3. The run: one target per model with the same engine and generation settings, each run
  * suite with the same items and seeds. Returns 0 or prints one line. */
-static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec)
+static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec, int quality)
 {
 	hx_run_opts ro;
 	hx_run_summary sum;
-	char opts[160], base_type[32] = "base", err[1024];
-	int no = 0;
+	char opts[200], base_type[32] = "base", err[1024];
+	int no = 0, rc;
 	/* The same engine settings for every model; greedy with one seed, so each model answers
-	 * the same items under the same settings. */
+	 * the same items under the same settings. With quality, an F32 KV cache (its figures do not
+	 * carry the cache's rounding) and a context that holds its window. */
 	no += snprintf(opts + no, sizeof opts - (size_t)no, "{\"n_parallel\": %ld", a->n_par ? a->n_par : 4);
 	if (a->qp.n_threads)
 		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"threads\": %d", a->qp.n_threads);
-	if (a->n_ctx)
-		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"n_ctx\": %ld", a->n_ctx);
+	if (a->n_ctx || (quality && a->ctx > 4096))
+		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"n_ctx\": %ld",
+			quality && a->ctx > a->n_ctx ? a->ctx : a->n_ctx);
+	if (quality)
+		no += snprintf(opts + no, sizeof opts - (size_t)no, ", \"kv_type\": \"f32\"");
 	snprintf(opts + no, sizeof opts - (size_t)no, "}");
 	spec->gen.max_tokens = (int)a->max_tokens;
 	spec->gen.temperature = 0;
@@ -938,8 +892,15 @@ static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec
 	ro.quiet = a->quiet;
 	ro.force_new = a->force_new;
 	ro.log = stderr;
-	if (hx_run(spec, &ro, &sum, err, sizeof err)) {
-		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+	if (!a->quiet)
+		fprintf(stderr, "run: %d models x %zu suites into %s/results.db\n", a->n_types + 1,
+			spec->n_suites, dir);
+	if ((rc = hx_run(spec, &ro, &sum, err, sizeof err))) {
+		if (rc == HX_EINTR)
+			fprintf(stderr, "\ntierbench quant-sweep: stopped while running the suites; the "
+				"variants and samples finished so far are kept: run the same command to resume\n");
+		else
+			fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -948,9 +909,81 @@ oom:
 	return -1;
 }
 
-/* 4. The report of the run (with the quality table when qdir holds figures, a verdict table
+/* DIR/quality.md: the quality table from the store (every variant against the base), and a
+ * line on stdout naming it. Returns 0 or prints one line. */
+static int sweep_quality_md(const sweep_args *a, const char *dir)
+{
+	char err[1024], *db = cat3(dir, "/results.db", ""), *md = cat3(dir, "/quality.md", "");
+	char tmp[4200];
+	rep_set *s = rep_set_new();
+	rep_quality r0, r;
+	size_t base = 0;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (!db || !md || !s) {
+		fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+		goto done;
+	}
+	if (rep_set_add_store(s, db, dir, -1, err, sizeof err)) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
+		goto done;
+	}
+	while (base < rep_set_n_targets(s) && strcmp(rep_set_target_id(s, base), "base") != 0)
+		base++;
+	if (base == rep_set_n_targets(s) ||
+	    rep_quality_compute(s, base, NULL, 0, "quality", 0, 0, &r0, err, sizeof err)) {
+		fprintf(stderr, "tierbench quant-sweep: quality of the base: %s\n", base ==
+			rep_set_n_targets(s) ? "no base target in the store" : err);
+		goto done;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", md);
+	if (!(f = fopen(tmp, "w"))) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+		goto done;
+	}
+	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld; KLD in nats "
+		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
+		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
+		"|---|---|---|---|---|---|---|---|---|\n", a->base, r0.n_tokens, a->ctx ? a->ctx : 256, 8);
+	fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
+	for (int i = 0; i < a->n_types; i++) {
+		size_t t = 0;
+		while (t < rep_set_n_targets(s) && strcmp(rep_set_target_id(s, t), a->types[i]) != 0)
+			t++;
+		if (t == rep_set_n_targets(s) ||
+		    rep_quality_compute(s, t, s, base, "quality", 0, 0, &r, err, sizeof err)) {
+			fprintf(stderr, "tierbench quant-sweep: quality of %s: %s\n", a->types[i],
+				t == rep_set_n_targets(s) ? "not in the store" : err);
+			goto done;
+		}
+		fprintf(f, "| %s | %.4f ± %.4f | %.4f | %.5f | %.5f | %.5f | %.2f %% | %.3f %% | %s |\n",
+			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
+			100 * r.same_top, 100 * r.rms_dp, rep_quality_verdict(r.ppl / r0.ppl, r.kld_mean));
+	}
+	rc = fclose(f);
+	f = NULL;
+	if (rc || rename(tmp, md)) {
+		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+		unlink(tmp);
+		rc = -1;
+		goto done;
+	}
+	printf("quality: %s\n", md);
+done:
+	if (f) {
+		fclose(f);
+		unlink(tmp);
+	}
+	rep_set_free(s);
+	free(db);
+	free(md);
+	return rc;
+}
+
+/* 4. The report of the run (with the quality table when the quality suite ran, a verdict table
  * against the base, price-only API rows) into rdir. Returns 0 or prints one line. */
-static int sweep_report(const sweep_args *a, const char *dir, const char *rdir, const char *qdir)
+static int sweep_report(const sweep_args *a, const char *dir, const char *rdir)
 {
 	char drop[32];
 	char *rargv[20];
@@ -966,10 +999,6 @@ static int sweep_report(const sweep_args *a, const char *dir, const char *rdir, 
 	rargv[n++] = "base";
 	rargv[n++] = "--max-drop";
 	rargv[n++] = drop;
-	if (qdir) {
-		rargv[n++] = "--quality";
-		rargv[n++] = (char *)qdir;
-	}
 	if (a->price_only) {
 		rargv[n++] = "--price-only";
 		rargv[n++] = (char *)a->price_only;
@@ -985,7 +1014,7 @@ static int sweep_report(const sweep_args *a, const char *dir, const char *rdir, 
 int hx_cmd_quant_sweep(int argc, char **argv)
 {
 	sweep_args a;
-	char *dir = NULL, *mdir = NULL, *qdir = NULL, *rdir = NULL, *paths[33] = { NULL };
+	char *dir = NULL, *mdir = NULL, *rdir = NULL, *paths[33] = { NULL };
 	char stem[256];
 	const char *slash;
 	int want_quality = 0, regressed = 0, bad_report = 0, rc = sweep_parse(argc, argv, &a);
@@ -1007,7 +1036,7 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	if (strlen(stem) > 5 && strcmp(stem + strlen(stem) - 5, ".gguf") == 0)
 		stem[strlen(stem) - 5] = 0;
 	dir = a.out ? strdup(a.out) : cat3("quant-sweep-", stem, "");
-	if (!dir || !(mdir = cat3(dir, "/models", "")) || !(qdir = cat3(dir, "/quality", "")) ||
+	if (!dir || !(mdir = cat3(dir, "/models", "")) ||
 	    !(rdir = a.report_dir ? strdup(a.report_dir) : cat3(dir, "/report", "")))
 		goto oom;
 	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(mdir, 0777) && errno != EEXIST)) {
@@ -1016,16 +1045,19 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	}
 	if (sweep_variants(&a, mdir, stem, paths))
 		goto done;
-	/* The run suites: all but quality, which is measured here. */
+	/* Every suite, quality too, through the run. */
 	for (int k = 0; k < a.n_suites; k++) {
 		hx_suite_spec *ss;
-		if (strcmp(a.suites[k], "quality") == 0) {
-			want_quality = 1;
-			continue;
-		}
 		if ((!spec && !(spec = hx_spec_new())) || !(ss = hx_spec_add_suite(spec, a.suites[k])))
 			goto oom;
 		ss->limit = a.limit;
+		if (strcmp(ss->name, "quality") == 0) {
+			want_quality = 1;
+			ss->quality_window = (int)a.ctx;
+			ss->weight = 0;     /* a measure of the model, not a task: out of the overall tier */
+			if (a.text && !(ss->dataset = strdup(a.text)))
+				goto oom;
+		}
 		if (a.shots >= 0 && (strcmp(ss->name, "gsm8k") == 0 || strcmp(ss->name, "math") == 0 ||
 		    strcmp(ss->name, "math500") == 0))
 			ss->shots = (int)a.shots;
@@ -1045,29 +1077,26 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 				goto oom;
 		}
 	}
-	/* Quality first, so the report can show it. */
-	if (want_quality && sweep_quality_table(&a, dir, qdir, paths))
-		goto done;
 	if (sweep_signal) {
 		sweep_stopped("between phases");
 		goto done;
 	}
-	if (spec) {
-		if (sweep_run(&a, dir, paths, spec))
-			goto done;
-		/* The verdicts do not depend on the report: a report that cannot be written still
-		 * leaves verdicts.md and the regression exit. */
-		bad_report = sweep_report(&a, dir, rdir, want_quality ? qdir : NULL) != 0;
-		if (sweep_signal || hx_cli_report_signal()) {
-			if (!sweep_signal)
-				sweep_signal = hx_cli_report_signal();
-			sweep_stopped("writing the report");
-			goto done;
-		}
-		if (sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
-				&regressed))
-			goto done;
+	if (sweep_run(&a, dir, paths, spec, want_quality))
+		goto done;
+	if (want_quality && sweep_quality_md(&a, dir))
+		goto done;
+	/* The verdicts do not depend on the report: a report that cannot be written still
+	 * leaves verdicts.md and the regression exit. */
+	bad_report = sweep_report(&a, dir, rdir) != 0;
+	if (sweep_signal || hx_cli_report_signal()) {
+		if (!sweep_signal)
+			sweep_signal = hx_cli_report_signal();
+		sweep_stopped("writing the report");
+		goto done;
 	}
+	if (sweep_verdicts(dir, rdir, a.base, (const char *const *)a.types, a.n_types, a.max_drop,
+			&regressed))
+		goto done;
 	rc = a.fail_on_reg && regressed ? HX_EXIT_REGRESSION : bad_report ? HX_EXIT_RUNTIME : HX_EXIT_OK;
 	goto done;
 oom:
@@ -1080,7 +1109,6 @@ done:
 		free(paths[i]);
 	free(dir);
 	free(mdir);
-	free(qdir);
 	free(rdir);
 	free(a.types_s);
 	free(a.suites_s);

@@ -1,7 +1,6 @@
 /* harness/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
- * directories into a report set (with model facts read from local GGUF files, quality figures
- * from quant-sweep's files, price-only API rows from the price table) and writing the requested
- * formats. All the analysis lives in reports/. */
+ * directories into a report set (the results stores only, and price-only API rows from the price
+ * table) and writing the requested formats. All the analysis lives in reports/. */
 #include <errno.h>
 #include <signal.h>
 #include <getopt.h>
@@ -14,13 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
 #include "harness/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
 
-#include <cjson/cJSON.h>
 
 char *hx_cli_store_path(const char *dir)
 {
@@ -58,8 +55,8 @@ static int parse_max_drop(const char *cmd, const char *arg, double *out)
 	return -1;
 }
 
-/* Adds the newest run (or run_id) of each directory to s, then the size and parameter count of
- * every target model that is a GGUF file on this machine. Returns 0 or prints one line. */
+/* Adds the newest run (or run_id) of each directory to s. Only the stores are read: model
+ * facts and quality figures are in them (docs/results-store.md). Returns 0 or prints one line. */
 static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cmd)
 {
 	char err[1024];
@@ -82,63 +79,6 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 			return -1;
 		}
 		free(p);
-	}
-	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
-		const char *m = rep_set_target_model(s, i);
-		size_t len = strlen(m);
-		eng_opts eo = eng_opts_default();
-		eng_model *em;
-		eng_model_info info;
-		if (len < 5 || strcmp(m + len - 5, ".gguf") != 0 || access(m, R_OK) != 0 ||
-		    hx_file_check(m, "model", err, sizeof err))
-			continue;
-		eo.n_threads = 1;
-		if (!(em = eng_load(m, &eo, err, sizeof err)))
-			continue;         /* not loadable here: size and bpw stay as the store knows them */
-		eng_model_info_get(em, &info);
-		rep_set_model_facts(s, m, (int64_t)info.file_bytes, info.n_params);
-		eng_model_free(em);
-	}
-	return 0;
-}
-
-/* Quality figures of each target from DIR/<target id>.json, the files tierbench quant-sweep
- * writes ({"ppl": ..., "has_baseline": ..., "kld_mean": ...}); targets without one have none.
- * Returns 0 or prints one line naming the file. */
-static int load_quality(rep_set *s, const char *dir)
-{
-	for (size_t i = 0; i < rep_set_n_targets(s); i++) {
-		const char *id = rep_set_target_id(s, i);
-		char path[PATH_MAX], err[1024];
-		char *text;
-		cJSON *o;
-		rep_quality q;
-		static const char *const keys[] = { "ppl", "ppl_err", "n_tokens", "has_baseline",
-			"kld_mean", "kld_median", "kld_p99", "same_top", "rms_dp" };
-		double v[9];
-		if (strchr(id, '/'))
-			continue;
-		snprintf(path, sizeof path, "%s/%s.json", dir, id);
-		if (hx_file_check(path, "quality summary", err, sizeof err) == 1)
-			continue;     /* this target has no quality figures */
-		if (!(text = hx_file_read(path, "quality summary", 1 << 20, NULL, err, sizeof err))) {
-			fprintf(stderr, "tierbench report: %s\n", err);
-			return -1;
-		}
-		o = cJSON_Parse(text);
-		free(text);
-		for (int k = 0; k < 9; k++) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, keys[k]);
-			if (!cJSON_IsNumber(x)) {
-				fprintf(stderr, "tierbench report: %s: %s: expected a number\n", path, keys[k]);
-				cJSON_Delete(o);
-				return -1;
-			}
-			v[k] = x->valuedouble;
-		}
-		cJSON_Delete(o);
-		q = (rep_quality){ v[0], v[1], (long)v[2], v[3] != 0, v[4], v[5], v[6], v[7], v[8] };
-		rep_set_quality(s, id, &q);
 	}
 	return 0;
 }
@@ -215,8 +155,6 @@ static void usage_report(FILE *f)
 		"                    openai/gpt-4o-mini,anthropic/claude-haiku-4-5: rows in the cost and\n"
 		"                    break-even tables marked \"price only, not measured\"\n"
 		"  --prices FILE     price table for --price-only (default: datasets/prices.json)\n"
-		"  --quality DIR     quality figures per target from DIR/<target id>.json (the files\n"
-		"                    tierbench quant-sweep writes in OUT/quality): a quality table\n"
 		"  --verdicts-vs ID  a verdict table of every other target against target ID\n"
 		"  --max-drop PCT    verdicts: allowed drop in percentage points (default 0)\n"
 		"  --no-charts       do not draw charts\n"
@@ -258,7 +196,7 @@ static int write_one(int k, FILE *f, const rep_set *s, const rep_opts *o, char *
 static int report_cmd(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS, O_PRICE_ONLY,
-		O_PRICES, O_QUALITY, O_VERDICTS, O_DROP };
+		O_PRICES, O_VERDICTS, O_DROP };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, 'o' },
@@ -270,14 +208,13 @@ static int report_cmd(int argc, char **argv)
 		{ "no-charts", no_argument, NULL, O_NOCHARTS },
 		{ "price-only", required_argument, NULL, O_PRICE_ONLY },
 		{ "prices", required_argument, NULL, O_PRICES },
-		{ "quality", required_argument, NULL, O_QUALITY },
 		{ "verdicts-vs", required_argument, NULL, O_VERDICTS },
 		{ "max-drop", required_argument, NULL, O_DROP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int want[4] = { 1, 0, 0, 0 }, c, rc = HX_EXIT_OK, charts = 1;
-	const char *out_dir = NULL, *price_only = NULL, *prices = NULL, *quality = NULL;
+	const char *out_dir = NULL, *price_only = NULL, *prices = NULL;
 	long run_id = -1;
 	char err[1024], *end, extra;
 	rep_opts o;
@@ -324,7 +261,6 @@ static int report_cmd(int argc, char **argv)
 		case O_NOCHARTS: charts = 0; break;
 		case O_PRICE_ONLY: price_only = optarg; break;
 		case O_PRICES: prices = optarg; break;
-		case O_QUALITY: quality = optarg; break;
 		case O_VERDICTS: o.verdict_base = optarg; break;
 		case O_DROP:
 			if (parse_max_drop("report", optarg, &o.max_drop_pct))
@@ -344,7 +280,7 @@ static int report_cmd(int argc, char **argv)
 		return HX_EXIT_USAGE;
 	}
 	if (!(s = rep_set_new()) || load_runs(s, argv + optind, argc - optind, run_id, "report") ||
-	    (quality && load_quality(s, quality)) || (price_only && load_price_only(s, price_only, prices))) {
+	    (price_only && load_price_only(s, price_only, prices))) {
 		rep_set_free(s);
 		return HX_EXIT_RUNTIME;
 	}
@@ -412,7 +348,7 @@ static void usage_compare(FILE *f)
 		"\n"
 		"Compares the candidate run with the base run item by item (exact McNemar for pass/fail\n"
 		"scores, paired bootstrap otherwise), lists the items that flipped and, for the quality\n"
-		"suite, the perplexity / KL deltas. Exit code 3 when the candidate is significantly worse\n"
+		"suite, the perplexity ratio, KL divergence and same top token. Exit code 3 when the candidate is significantly worse\n"
 		"(p < alpha) by more than --max-drop percentage points in some suite, so CI can gate a\n"
 		"new quantisation.\n"
 		"\n"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "providers/provider.h"
 #include "reports/report.h"
 
 /* Error codes (0 = ok). */
@@ -90,6 +91,9 @@ typedef struct hx_suite_spec {
 	size_t n_needle_lengths;
 	int needle_depths;    /* depths per length ("depths") */
 	char *needle_variant; /* "single", "multikey", "multivalue", "vartrack" ("variant") */
+	/* quality only (0: the suite's defaults) */
+	int quality_window;   /* window length in tokens ("window") */
+	int quality_top_k;    /* top entries per token of the divergence ("top_k") */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {
@@ -149,7 +153,7 @@ void hx_spec_free(hx_spec *s);
 
 typedef struct hx_store hx_store;
 
-#define HX_STORE_SCHEMA_VERSION 2
+#define HX_STORE_SCHEMA_VERSION 3
 
 /* One scored (or failed) sample: the row the store keeps. All strings borrowed. */
 typedef struct hx_sample_row {
@@ -176,6 +180,7 @@ typedef struct hx_sample_row {
 	const char *error_class;    /* its name, or NULL */
 	const char *error_msg;
 	int attempts;
+	const char *logprobs_json;  /* a scoring request's log-probabilities, or NULL */
 } hx_sample_row;
 
 /* Opens (create=1: creates folder-less file if missing) a store in WAL mode and migrates it.
@@ -193,6 +198,12 @@ void hx_store_close(hx_store *st);
  * Ownership: borrows all arguments; *run_id is the run's key. */
 int hx_store_begin_run(hx_store *st, const hx_spec *spec, const char *hw_json, int force_new,
 	int64_t *run_id, int *resumed, char *err, size_t errlen);
+
+/* Records what target's model is (file bytes, parameters, bits per weight, architecture, type
+ * label and mix) in its row of run run_id, replacing what was there. Returns 0, or HX_ESTORE
+ * with one line in err. Ownership: borrows. */
+int hx_store_set_target_facts(hx_store *st, int64_t run_id, const char *target,
+	const prov_model_facts *f, char *err, size_t errlen);
 
 /* Marks the run finished (or stopped) at now, with a status word ("done", "interrupted",
  * "error"). */
@@ -215,59 +226,8 @@ int64_t hx_store_count_samples(hx_store *st, int64_t run_id);
 /* The newest run id in the store, or -1 when it has none. */
 int64_t hx_store_latest_run(hx_store *st);
 
-/* The underlying sqlite3 handle, for the report command's read-only queries.
- * Ownership: owned by st. */
+/* The underlying sqlite3 handle, for tests that inspect the schema. Ownership: owned by st. */
 void *hx_store_db(hx_store *st);
-
-/* ---------------------------------------------------------------- metrics (metrics.c) */
-
-/* Wilson score interval for k successes of n at 95 % (z = 1.959964). n = 0 gives [0, 1]. */
-void hx_wilson95(long k, long n, double *lo, double *hi);
-
-/* Unbiased pass@k for n samples with c correct: 1 - C(n-c, k) / C(n, k), computed as a stable
- * product. Returns 1 when n - c < k; NAN when k > n or k < 1. */
-double hx_pass_at_k(long n, long c, long k);
-
-/* Percentile p (0..100) of v[n] with linear interpolation between closest ranks
- * (the same definition as numpy's default). Sorts v in place. NAN when n == 0. */
-double hx_percentile(double *v, size_t n, double p);
-
-/* Running sums for tokens and cost. Valid when zeroed. */
-typedef struct hx_sums {
-	long n;
-	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached;
-	double cost_usd;
-} hx_sums;
-void hx_sums_add(hx_sums *s, int64_t in, int64_t out, int64_t reasoning, int64_t cached,
-	double cost_usd);
-
-/* Cost in USD of a request from token counts and per-million-token prices. */
-double hx_cost_usd(int64_t n_tokens_in, int64_t n_tokens_out, double in_per_mtok,
-	double out_per_mtok);
-
-/* ---------------------------------------------------------------- aggregation (aggregate.c) */
-
-/* The summary of one run in a store: one rep_row per target x suite x metric, in the order
- * targets and suites first appear, plus the run's facts for a report header. */
-typedef struct hx_summary {
-	rep_row *rows;          /* [n_rows]; their strings point into this summary */
-	size_t n_rows;
-	rep_meta meta;          /* strings point into this summary */
-	long n_samples;         /* rows in the store for the run, errors included */
-	long n_errors;
-	long n_errors_by_class[16];
-	char **strs;            /* every string the rows and meta point at */
-	size_t n_strs, cap_strs;
-} hx_summary;
-
-/* Reads run run_id (or the newest when run_id < 0) from st and computes accuracy with Wilson
- * intervals, latency percentiles, token and cost sums per target x suite x metric.
- * Returns 0, or HX_ESTORE / HX_EINVAL with one line in err. Ownership: caller releases out
- * with hx_summary_release. */
-int hx_summary_load(hx_store *st, int64_t run_id, hx_summary *out, char *err, size_t errlen);
-
-/* Frees what hx_summary_load allocated and zeroes out. NULL does nothing. */
-void hx_summary_release(hx_summary *s);
 
 /* ---------------------------------------------------------------- hardware (hw.c) */
 

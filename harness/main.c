@@ -468,41 +468,20 @@ static int cmd_hw(int argc, char **argv)
 static int list_runs(const char *dir)
 {
 	char err[1024], *p = hx_cli_store_path(dir);
-	hx_store *st = p ? hx_store_open(p, 0, err, sizeof err) : NULL;
-	sqlite3_stmt *q = NULL;
-	sqlite3 *db;
-	int rc = HX_EXIT_OK;
 
-	if (!st) {
-		fprintf(stderr, "tierbench: %s\n", p ? err : "out of memory");
+	if (!p) {
+		fprintf(stderr, "tierbench: out of memory\n");
+		return HX_EXIT_RUNTIME;
+	}
+	/* a directory or FIFO named results.db is one line, not an SQLite error */
+	if (hx_file_check(p, "results store", err, sizeof err) ||
+	    rep_list_runs(stdout, p, err, sizeof err)) {
+		fprintf(stderr, "tierbench: %s\n", err);
 		free(p);
 		return HX_EXIT_RUNTIME;
 	}
-	db = hx_store_db(st);
-	printf("%s:\n", p);
-	if (sqlite3_prepare_v2(db, "SELECT r.id, r.name, r.status, r.started_at, r.finished_at, r.git_rev,"
-	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id),"
-	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id AND s.error <> 0),"
-	    " (SELECT group_concat(target, ', ') FROM targets t WHERE t.run_id = r.id)"
-	    " FROM runs r ORDER BY r.id", -1, &q, NULL) != SQLITE_OK) {
-		fprintf(stderr, "tierbench: %s: %s\n", p, sqlite3_errmsg(db));
-		rc = HX_EXIT_RUNTIME;
-	} else {
-		printf("  %-4s %-12s %-20s %-20s %8s %7s  %s\n", "run", "status", "started", "finished",
-			"samples", "errors", "targets");
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const char *fin = (const char *)sqlite3_column_text(q, 4);
-			printf("  %-4lld %-12s %-20s %-20s %8lld %7lld  %s\n", (long long)sqlite3_column_int64(q, 0),
-				(const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
-				fin ? fin : "-", (long long)sqlite3_column_int64(q, 6),
-				(long long)sqlite3_column_int64(q, 7),
-				sqlite3_column_text(q, 8) ? (const char *)sqlite3_column_text(q, 8) : "");
-		}
-	}
-	sqlite3_finalize(q);
-	hx_store_close(st);
 	free(p);
-	return rc;
+	return HX_EXIT_OK;
 }
 
 static int cmd_list(int argc, char **argv)

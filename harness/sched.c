@@ -190,6 +190,15 @@ static void request_hash(const prov_req *rq, char out[65])
 	cJSON_AddNumberToObject(o, "top_p", rq->top_p);
 	cJSON_AddNumberToObject(o, "seed", (double)rq->seed);
 	cJSON_AddNumberToObject(o, "sample", rq->sample);
+	if (rq->kind == PROV_REQ_LOGPROBS) {   /* what is scored; generation requests hash as before */
+		char th[65] = "";
+		if (rq->n_tokens)
+			hx_sha256_hex((const char *)rq->tokens, rq->n_tokens * sizeof *rq->tokens, th);
+		cJSON_AddStringToObject(o, "kind", "logprobs");
+		cJSON_AddStringToObject(o, "tokens_sha256", th);
+		cJSON_AddNumberToObject(o, "score_from", (double)rq->score_from);
+		cJSON_AddNumberToObject(o, "top_k", rq->top_k);
+	}
 	s = cJSON_PrintUnformatted(o);
 	if (s)
 		hx_sha256_hex(s, strlen(s), out);
@@ -294,6 +303,53 @@ static const char *score_error_text(const suite *s, size_t item, int score_rc)
 	return why ? why : suite_strerror(score_rc);
 }
 
+/* A response's log-probabilities as the samples.logprobs_json text (docs/results-store.md):
+ * {"lp":[...],"id":[[...],...],"tlp":[[...],...]}, floats with 9 significant digits (they read
+ * back bit for bit), -inf as null. Ownership: caller frees; NULL on ENOMEM or when r has none. */
+static char *logprobs_json(const prov_resp *r)
+{
+	size_t k = r->top_k > 0 ? (size_t)r->top_k : 0, cap, len = 0;
+	char *b;
+	if (!r->n_lp || !r->lp)
+		return NULL;
+	cap = 32 + r->n_lp * (20 + 2 * k * 20 + 8);
+	if (!(b = malloc(cap)))
+		return NULL;
+#define PUTF(x) do { \
+		if (isfinite(x)) \
+			len += (size_t)snprintf(b + len, cap - len, "%.9g", (double)(x)); \
+		else \
+			len += (size_t)snprintf(b + len, cap - len, "null"); \
+	} while (0)
+	len += (size_t)snprintf(b + len, cap - len, "{\"lp\":[");
+	for (size_t i = 0; i < r->n_lp; i++) {
+		if (i)
+			b[len++] = ',';
+		PUTF(r->lp[i]);
+	}
+	len += (size_t)snprintf(b + len, cap - len, "],\"id\":[");
+	for (size_t i = 0; i < r->n_lp && k; i++) {
+		len += (size_t)snprintf(b + len, cap - len, "%s[", i ? "," : "");
+		for (size_t j = 0; j < k; j++)
+			len += (size_t)snprintf(b + len, cap - len, "%s%d", j ? "," : "",
+				(int)r->top_id[i * k + j]);
+		b[len++] = ']';
+	}
+	len += (size_t)snprintf(b + len, cap - len, "],\"tlp\":[");
+	for (size_t i = 0; i < r->n_lp && k; i++) {
+		len += (size_t)snprintf(b + len, cap - len, "%s[", i ? "," : "");
+		for (size_t j = 0; j < k; j++) {
+			if (j)
+				b[len++] = ',';
+			PUTF(r->top_lp[i * k + j]);
+		}
+		b[len++] = ']';
+	}
+	snprintf(b + len, cap - len, "]}");
+#undef PUTF
+	return b;
+}
+
 static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, char *err,
 	size_t errlen)
 {
@@ -302,7 +358,7 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 	const prov_resp *rs = f->resp;
 	hx_sample_row row;
 	cJSON *scores = NULL, *answers = NULL;
-	char *scores_s = NULL, *answers_s = NULL;
+	char *scores_s = NULL, *answers_s = NULL, *lp_s = NULL;
 	int rc;
 
 	memset(&row, 0, sizeof row);
@@ -360,12 +416,19 @@ static int store_flight(hx_store *st, int64_t run_id, const run *r, flight *f, c
 		row.score = f->sc.n_metrics ? f->sc.value[0] : 0;
 		row.extracted = f->sc.n_metrics ? f->sc.answer[0] : NULL;
 		row.expected = f->sc.expected;
+		if (rs->n_lp && !(row.logprobs_json = lp_s = logprobs_json(rs))) {
+			snprintf(err, errlen, "out of memory");
+			rc = HX_ENOMEM;
+			goto done;
+		}
 	}
 	rc = hx_store_put_sample(st, run_id, &row, err, errlen);
+done:
 	cJSON_Delete(scores);
 	cJSON_Delete(answers);
 	free(scores_s);
 	free(answers_s);
+	free(lp_s);
 	return rc;
 }
 
@@ -412,6 +475,12 @@ static void build_progress(void *ud, size_t done, size_t total)
 	b->last = now;
 }
 
+static long tokenize_of(void *ud, const char *text, int32_t *out, long cap)
+{
+	long n;
+	return prov_tokenize(ud, text, 1, out, cap, &n) ? -1 : n;
+}
+
 /* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
  * again for a target whose provider has its own tokenizer or context length, so that its
  * lengths are counted in that target's tokens and stop at its context. */
@@ -431,6 +500,8 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 	for (size_t i = 0; i < spec->n_suites; i++) {
 		const hx_suite_spec *ss = &spec->suites[i];
 		int per_target = 0, has_tok = prov_count_tokens(ts->p, "a", &probe) == 0;
+		long n_ids = 0;
+		int has_ids = prov_tokenize(ts->p, "a", 1, NULL, 0, &n_ids) == 0;
 		suite_opts so = { 0 };
 		char serr[512], *dataset = NULL;
 
@@ -456,6 +527,10 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
+		so.tokenize = has_ids ? tokenize_of : NULL;
+		so.tokenize_ud = ts->p;
+		so.quality_window = ss->quality_window;
+		so.quality_top_k = ss->quality_top_k;
 		{
 			struct timespec now;
 			build_note note = { spec->targets[t].id, ss->name, quiet, 0, 0 };
@@ -524,10 +599,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_summary *sum,
-	const char *out_dir)
+static void print_summary(FILE *log, const char *db_path, int64_t run_id,
+	const hx_run_summary *sum, const char *out_dir)
 {
-	hx_summary s;
+	rep_set *s;
 	char err[512];
 	long errs = 0;
 	for (int i = 0; i < 16; i++)
@@ -549,28 +624,13 @@ static void print_summary(FILE *log, hx_store *st, int64_t run_id, const hx_run_
 	if (sum->n_targets_stopped)
 		fprintf(log, "%d target%s stopped early (see above); run the same command again to retry "
 			"their samples\n", sum->n_targets_stopped, sum->n_targets_stopped == 1 ? "" : "s");
-	if (hx_summary_load(st, run_id, &s, err, sizeof err)) {
-		fprintf(log, "summary unavailable: %s\n", err);
-		return;
-	}
-	for (size_t i = 0; i < s.n_rows; i++) {
-		const rep_row *r = &s.rows[i];
-		if (isnan(r->accuracy)) {
-			fprintf(log, "  %-28s %-10s %-10s n=%ld, no scored samples, errors=%ld\n", r->target,
-				r->suite, r->metric, r->n, r->n_errors);
-		} else {
-			fprintf(log, "  %-28s %-10s %-10s %5.1f %% [%.1f, %.1f]  n=%ld  errors=%ld", r->target,
-				r->suite, r->metric, 100 * r->accuracy, 100 * r->ci_lo, 100 * r->ci_hi, r->n,
-				r->n_errors);
-			for (int k = 0; k < REP_N_PASS_K; k++)   /* coding suites: pass@k for k <= n */
-				if (!isnan(r->pass_at[k]))
-					fprintf(log, "  pass@%ld %.1f %%", REP_PASS_K(k), 100 * r->pass_at[k]);
-			fprintf(log, "\n");
-		}
-	}
+	/* the figures: the reports' own, from the store (opened read-only beside the writer) */
+	if (!(s = rep_set_new()) || rep_set_add_store(s, db_path, out_dir, run_id, err, sizeof err) ||
+	    rep_write_summary(log, s, err, sizeof err))
+		fprintf(log, "summary unavailable: %s\n", s ? err : "out of memory");
+	rep_set_free(s);
 	if (sum->interrupted)
 		fprintf(log, "run the same command again to resume\n");
-	hx_summary_release(&s);
 }
 
 /* Whether any suite of the spec runs model-written code (its run records the sandbox's layers). */
@@ -610,6 +670,15 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv_work, NULL);
 	pthread_cond_init(&r.cv_done, NULL);
+	/* SIGINT / SIGTERM from here on stop the run: one that comes while models load or the store
+	 * opens stops it before the first request (it would otherwise end the caller's wait for a
+	 * whole run). */
+	stop_requested = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	if ((ret = hx_spec_validate(spec, err, errlen)))
 		goto out;
 	r.suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r.suites);
@@ -647,6 +716,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		so.needle_depths = ss->needle_depths;
 		so.needle_variant = ss->needle_variant;
 		so.count_tokens = estimate_tokens_of;   /* targets with a tokenizer open their own */
+		so.quality_window = ss->quality_window;
+		so.quality_top_k = ss->quality_top_k;
 		r.suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
 		free(train);
@@ -730,6 +801,13 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
 	    errlen)))
 		goto out;
+	/* What each target's model is, in its row: reports never open model files. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		prov_model_facts mf;
+		if (prov_model_facts_get(r.ts[t].p, &mf) &&
+		    (ret = hx_store_set_target_facts(st, run_id, spec->targets[t].id, &mf, err, errlen)))
+			goto out;
+	}
 	if (resumed) {
 		done_ctx dc = { &done, 0 };
 		if (hx_store_each_done(st, run_id, on_stored, &dc) || dc.oom) {
@@ -795,12 +873,6 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		}
 	}
 
-	stop_requested = 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	prog = hx_progress_new(log, total, opts->quiet);
 
 	for (;;) {
@@ -976,14 +1048,12 @@ stop_loop:
 end_loop:
 	hx_progress_free(prog);
 	prog = NULL;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	sum->elapsed_s = now_s() - t0;
 	if (ret == 0 && sum->interrupted)
 		ret = HX_EINTR;
 	hx_store_end_run(st, run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
 	if (ret == 0 || ret == HX_EINTR)
-		print_summary(log, st, run_id, sum, opts->out_dir);
+		print_summary(log, db_path, run_id, sum, opts->out_dir);
 	if (ret == HX_EINTR)
 		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
 			 sum->n_done + sum->n_skipped, opts->out_dir);
@@ -992,6 +1062,8 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	ret = HX_ENOMEM;
 out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	prov_prices_free(prices);
 	hx_progress_free(prog);
 	if (workers) {

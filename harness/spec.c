@@ -24,7 +24,7 @@ static const char *const target_keys[] = { "id", "provider", "model", "options",
 static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok",
 	"cached_input_per_mtok", NULL };
 static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
-	"seed", "chat", "weight", "lengths", "depths", "variant", NULL };
+	"seed", "chat", "weight", "lengths", "depths", "variant", "window", "top_k", NULL };
 /* Keys only the needle suite takes; the needle suite checks the values' own limits again. */
 static const char *const needle_keys[] = { "lengths", "depths", "variant", NULL };
 static const char *const needle_variants[] = { "single", "multikey", "multivalue", "vartrack", NULL };
@@ -357,6 +357,7 @@ static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spe
 }
 
 static int parse_needle(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s);
+static int parse_quality(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s);
 
 static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
 {
@@ -401,7 +402,31 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 		}
 		s->chat = cJSON_IsTrue(chat);
 	}
+	if (parse_quality(c, o, path, s))
+		return -1;
 	return parse_needle(c, o, path, s);
+}
+
+/* window / top_k of the quality suite. */
+static int parse_quality(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
+{
+	static const char *const keys[] = { "window", "top_k", NULL };
+	char pp[256];
+	long long v = 0;
+	for (size_t k = 0; keys[k]; k++)
+		if (cJSON_GetObjectItemCaseSensitive(o, keys[k]) && strcmp(s->name, "quality") != 0) {
+			snprintf(pp, sizeof pp, "%s.%s", path, keys[k]);
+			perr(c, pp, "only the quality suite takes this key (this suite is \"%s\")", s->name);
+			return -1;
+		}
+	if (get_int(c, o, path, "window", 8, 1 << 20, &v))
+		return -1;
+	s->quality_window = (int)v;
+	v = 0;
+	if (get_int(c, o, path, "top_k", 1, 16, &v))
+		return -1;
+	s->quality_top_k = (int)v;
+	return 0;
 }
 
 /* lengths / depths / variant of the needle suite. */
@@ -839,6 +864,10 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		if (x->needle_depths > 0)
 			cJSON_AddNumberToObject(o, "depths", x->needle_depths);
 		add_str(o, "variant", x->needle_variant);
+		if (x->quality_window > 0)
+			cJSON_AddNumberToObject(o, "window", x->quality_window);
+		if (x->quality_top_k > 0)
+			cJSON_AddNumberToObject(o, "top_k", x->quality_top_k);
 		cJSON_AddItemToArray(arr, o);
 	}
 	g = cJSON_AddObjectToObject(root, "generation");

@@ -121,6 +121,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE samples ADD COLUMN ttfa_ms REAL;"
 	"ALTER TABLE samples ADD COLUMN itl_json TEXT;"
 	"ALTER TABLE targets ADD COLUMN price_cached_usd_per_mtok REAL;",
+	/* 2 -> 3: the model's facts, recorded when the run starts (reports open no model files);
+	 * a scoring request's log-probabilities */
+	"ALTER TABLE targets ADD COLUMN file_bytes INTEGER;"
+	"ALTER TABLE targets ADD COLUMN n_params INTEGER;"
+	"ALTER TABLE targets ADD COLUMN n_params_active INTEGER;"
+	"ALTER TABLE targets ADD COLUMN bpw REAL;"
+	"ALTER TABLE targets ADD COLUMN arch TEXT;"
+	"ALTER TABLE targets ADD COLUMN file_type TEXT;"
+	"ALTER TABLE targets ADD COLUMN type_mix TEXT;"
+	"ALTER TABLE samples ADD COLUMN logprobs_json TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -530,6 +540,36 @@ fail:
 	return ret;
 }
 
+int hx_store_set_target_facts(hx_store *st, int64_t run_id, const char *target,
+	const prov_model_facts *f, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "UPDATE targets SET file_bytes = ?, n_params = ?,"
+		" n_params_active = ?, bpw = ?, arch = ?, file_type = ?, type_mix = ?"
+		" WHERE run_id = ? AND target = ?", -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+#define INT_OR_NULL(i, v) ((v) > 0 ? sqlite3_bind_int64(q, i, v) : sqlite3_bind_null(q, i))
+		INT_OR_NULL(1, f->file_bytes);
+		INT_OR_NULL(2, f->n_params);
+		INT_OR_NULL(3, f->n_params_active);
+#undef INT_OR_NULL
+		if (f->bpw > 0)
+			sqlite3_bind_double(q, 4, f->bpw);
+		else
+			sqlite3_bind_null(q, 4);
+		bind_text(q, 5, f->arch[0] ? f->arch : NULL);
+		bind_text(q, 6, f->file_type[0] ? f->file_type : NULL);
+		bind_text(q, 7, f->type_mix[0] ? f->type_mix : NULL);
+		sqlite3_bind_int64(q, 8, run_id);
+		bind_text(q, 9, target);
+		rc = sqlite3_step(q) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+	}
+	if (rc != SQLITE_OK)
+		db_err(st, rc, "recording the model facts", err, errlen);
+	sqlite3_finalize(q);
+	return rc == SQLITE_OK ? 0 : HX_ESTORE;
+}
+
 int hx_store_end_run(hx_store *st, int64_t run_id, const char *status)
 {
 	sqlite3_stmt *q = NULL;
@@ -580,8 +620,8 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 			" reasoning, finish_reason, extracted, expected, score, scores_json, answers_json,"
 			" n_tokens_in, n_tokens_out, n_tokens_reasoning, n_tokens_cached, ttft_ms, latency_ms,"
 			" cost_usd, error, error_class, error_msg, attempts, git_rev, created_at, ttfa_ms,"
-			" itl_json)"
-			" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			" itl_json, logprobs_json)"
+			" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 			" ON CONFLICT(run_id, target, suite, item, sample) DO UPDATE SET"
 			" request_hash=excluded.request_hash, response=excluded.response,"
 			" reasoning=excluded.reasoning, finish_reason=excluded.finish_reason,"
@@ -594,7 +634,7 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 			" error_class=excluded.error_class, error_msg=excluded.error_msg,"
 			" attempts=samples.attempts + excluded.attempts, git_rev=excluded.git_rev,"
 			" created_at=excluded.created_at, ttfa_ms=excluded.ttfa_ms,"
-			" itl_json=excluded.itl_json", -1, &st->put, NULL);
+			" itl_json=excluded.itl_json, logprobs_json=excluded.logprobs_json", -1, &st->put, NULL);
 		if (rc != SQLITE_OK) {
 			db_err(st, rc, "preparing the sample insert", err, errlen);
 			return HX_ESTORE;
@@ -649,6 +689,7 @@ int hx_store_put_sample(hx_store *st, int64_t run_id, const hx_sample_row *r,
 		sqlite3_bind_text(st->put, i++, st->gaps.p, (int)st->gaps.len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st->put, i++);
+	bind_text(st->put, i++, r->logprobs_json);
 	rc = sqlite3_step(st->put);
 	sqlite3_reset(st->put);
 	if (rc != SQLITE_DONE) {

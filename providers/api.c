@@ -2,6 +2,8 @@
  * server speaking it), Anthropic Messages, Gemini generateContent and Ollama /api/chat. Each
  * dialect builds a request body and folds stream events, whole bodies and error bodies into one
  * accumulator (prov_acc); no I/O happens here. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,13 @@ void prov_acc_init(prov_acc *a)
 
 void prov_acc_release(prov_acc *a)
 {
+	free(a->lp);
+	free(a->top_id);
+	free(a->top_lp);
+	a->lp = NULL;
+	a->top_id = NULL;
+	a->top_lp = NULL;
+	a->n_lp = 0;
 	prov_buf_release(&a->text);
 	prov_buf_release(&a->reasoning);
 	prov_buf_release(&a->other);
@@ -464,6 +473,127 @@ static int openai_body(prov_acc *a, const char *body, size_t n)
 	return rc ? rc : a->complete ? 0 : PROV_EIO;
 }
 
+/* Log-probabilities of given text through the legacy completions endpoint, as vLLM and
+ * llama.cpp's server offer it: the prompt (token ids when the request has them) echoed with
+ * `logprobs` top entries per position; one token is generated and ignored. vLLM names top tokens
+ * by id with return_tokens_as_token_ids ("token_id:123"); a server that names them by text gives
+ * ids of -1. */
+static char *openai_build_lp(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || url_join(url, c->base_url, "/completions", NULL, NULL))
+		goto fail;
+	cJSON_AddStringToObject(o, "model", c->model);
+	if (rq->tokens && rq->n_tokens) {
+		cJSON *a = cJSON_AddArrayToObject(o, "prompt");
+		for (size_t i = 0; a && i < rq->n_tokens; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(rq->tokens[i]));
+	} else {
+		cJSON_AddStringToObject(o, "prompt", rq->prompt ? rq->prompt : "");
+	}
+	cJSON_AddNumberToObject(o, "max_tokens", 1);
+	cJSON_AddNumberToObject(o, "temperature", 0);
+	cJSON_AddBoolToObject(o, "echo", 1);
+	cJSON_AddNumberToObject(o, "logprobs", rq->top_k > 0 ? rq->top_k : 1);
+	cJSON_AddBoolToObject(o, "return_tokens_as_token_ids", 1);
+	return finish_body(o);
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* The id in a top-token key "token_id:123", else -1. */
+static int32_t lp_key_id(const char *k)
+{
+	char *end;
+	long v;
+	if (strncmp(k, "token_id:", 9) != 0)
+		return -1;
+	v = strtol(k + 9, &end, 10);
+	return *end || end == k + 9 || v < 0 || v > INT32_MAX ? -1 : (int32_t)v;
+}
+
+static int openai_body_lp(prov_acc *a, const prov_req *rq, const char *body, size_t n)
+{
+	cJSON *j = parse_json(a, body, n);
+	const cJSON *ch, *lps, *tl, *top;
+	long n_text, from;
+	int k = rq->top_k > 0 ? rq->top_k : 0;
+	if (!j)
+		return PROV_EIO;
+	if (openai_error_obj(a, j)) {
+		cJSON_Delete(j);
+		return PROV_EIO;
+	}
+	openai_usage(a, jget(j, "usage"));
+	ch = cJSON_GetArrayItem(jget(j, "choices"), 0);
+	lps = jget(ch, "logprobs");
+	tl = jget(lps, "token_logprobs");
+	top = jget(lps, "top_logprobs");
+	n_text = rq->tokens && rq->n_tokens ? (long)rq->n_tokens : (long)a->n_in;
+	if (!cJSON_IsArray(tl) || n_text < 2 || cJSON_GetArraySize(tl) < n_text ||
+	    (k && (!cJSON_IsArray(top) || cJSON_GetArraySize(top) < n_text))) {
+		acc_fail(a, PROV_ERR_CLIENT, "the server gave no log-probabilities of the prompt tokens "
+			"(scoring needs /v1/completions with echo and logprobs, as vLLM and llama.cpp's "
+			"server offer)");
+		cJSON_Delete(j);
+		return PROV_EIO;
+	}
+	from = rq->score_from >= 1 ? (rq->score_from < n_text ? rq->score_from : n_text) : n_text / 2 + 1;
+	if (from >= n_text) {
+		acc_fail(a, PROV_ERR_CLIENT, "nothing to score");
+		cJSON_Delete(j);
+		return PROV_EIO;
+	}
+	a->n_lp = (size_t)(n_text - from);
+	a->top_k = k;
+	if (!(a->lp = malloc(a->n_lp * sizeof *a->lp)) ||
+	    !(a->top_id = malloc((a->n_lp * (size_t)k + 1) * sizeof *a->top_id)) ||
+	    !(a->top_lp = malloc((a->n_lp * (size_t)k + 1) * sizeof *a->top_lp))) {
+		acc_fail(a, PROV_ERR_SERVER, "out of memory");
+		cJSON_Delete(j);
+		return PROV_ENOMEM;
+	}
+	for (long i = from; i < n_text; i++) {
+		const cJSON *v = cJSON_GetArrayItem(tl, (int)i), *t, *e;
+		size_t at = (size_t)(i - from);
+		int m = 0;
+		if (!cJSON_IsNumber(v)) {
+			acc_fail(a, PROV_ERR_PARSE, "logprobs.token_logprobs: not a number at a scored position");
+			cJSON_Delete(j);
+			return PROV_EIO;
+		}
+		a->lp[at] = (float)v->valuedouble;
+		for (int q = 0; q < k; q++) {
+			a->top_id[at * (size_t)k + (size_t)q] = -1;
+			a->top_lp[at * (size_t)k + (size_t)q] = -INFINITY;
+		}
+		t = k ? cJSON_GetArrayItem(top, (int)i) : NULL;
+		/* insertion into the k best, descending */
+		cJSON_ArrayForEach(e, t) {
+			float x;
+			int q;
+			if (!cJSON_IsNumber(e))
+				continue;
+			x = (float)e->valuedouble;
+			if (m == k && x <= a->top_lp[at * (size_t)k + (size_t)k - 1])
+				continue;
+			q = m < k ? m++ : k - 1;
+			while (q > 0 && a->top_lp[at * (size_t)k + (size_t)q - 1] < x) {
+				a->top_lp[at * (size_t)k + (size_t)q] = a->top_lp[at * (size_t)k + (size_t)q - 1];
+				a->top_id[at * (size_t)k + (size_t)q] = a->top_id[at * (size_t)k + (size_t)q - 1];
+				q--;
+			}
+			a->top_lp[at * (size_t)k + (size_t)q] = x;
+			a->top_id[at * (size_t)k + (size_t)q] = lp_key_id(e->string);
+		}
+	}
+	a->complete = 1;
+	set_finish(a, "length");
+	cJSON_Delete(j);
+	return 0;
+}
+
 /* ---- Anthropic ---- */
 
 static const char *anthropic_finish(const char *s)
@@ -791,17 +921,17 @@ int prov_acc_finish_other(prov_acc *a)
 
 const prov_dialect prov_dialect_openai = {
 	"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "Authorization: Bearer ", NULL, 0,
-	openai_build, openai_event, openai_body, OPENAI_MAX_STOP,
+	openai_build, openai_event, openai_body, OPENAI_MAX_STOP, openai_build_lp, openai_body_lp,
 };
 const prov_dialect prov_dialect_anthropic = {
 	"anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "x-api-key: ",
-	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body, 0,
+	"anthropic-version: 2023-06-01", 0, anthropic_build, anthropic_event, anthropic_body, 0, NULL, NULL,
 };
 const prov_dialect prov_dialect_gemini = {
 	"gemini", "https://generativelanguage.googleapis.com", "GEMINI_API_KEY", "x-goog-api-key: ",
-	NULL, 0, gemini_build, gemini_event, gemini_body, GEMINI_MAX_STOP,
+	NULL, 0, gemini_build, gemini_event, gemini_body, GEMINI_MAX_STOP, NULL, NULL,
 };
 const prov_dialect prov_dialect_ollama = {
 	"ollama", "http://127.0.0.1:11434", NULL, NULL, NULL, 1,
-	ollama_build, ollama_event, ollama_body, 0,
+	ollama_build, ollama_event, ollama_body, 0, NULL, NULL,
 };

@@ -6,6 +6,7 @@
  * single-token one, bit for bit), so a request gives the same tokens alone or beside others.
  * The model is loaded lazily: prov_open maps the file to check it and to serve its tokenizer;
  * the weights are read on the first request (docs/spec.md, "local"). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #define LOCAL_MAX_PARALLEL 256
 #define LOCAL_MAX_GEN_BYTES ((size_t)64 << 20)   /* text of one response */
+#define LOCAL_LP_ROWS 64          /* logit rows one decode gives log-probability requests */
 
 /* One request in a sequence of the context. */
 typedef struct slot {
@@ -39,6 +41,10 @@ typedef struct slot {
 	double t0_ms, t_first_ms, t_answer_ms, t_last_ms;
 	double *gaps;             /* [max_out] */
 	size_t n_gaps;
+	/* PROV_REQ_LOGPROBS: the prompt is the text scored; no token is generated */
+	int lp_req;
+	int score_from;           /* first scored position */
+	prov_resp *lp_resp;       /* filled as the logits of each scored position arrive */
 } slot;
 
 /* A response ready to hand over at the next prov_poll. */
@@ -64,6 +70,9 @@ typedef struct local {
 	int32_t *b_tok, *b_seq;   /* [n_batch] */
 	int8_t *b_want;           /* [n_batch] */
 	int *b_slot;              /* [n_batch] slot of a token that wants logits, else -1 */
+	int *b_idx;               /* [n_batch] the token's position in its slot's prompt */
+	float *lp_row;            /* [n_vocab] log-softmax scratch of log-probability requests */
+	int32_t *lp_ids;          /* [PROV_MAX_TOP_K] */
 	fin *fins;
 	size_t n_fins, cap_fins;
 	int n_busy;
@@ -75,6 +84,7 @@ static void slot_clear(slot *s)
 	eng_sampler_free(s->smp);
 	free(s->prompt);
 	free(s->gaps);
+	prov_resp_free(s->lp_resp);
 	prov_buf_release(&s->gen);
 	memset(s, 0, sizeof *s);
 }
@@ -96,6 +106,9 @@ static void local_close(void *self)
 	free(l->b_seq);
 	free(l->b_want);
 	free(l->b_slot);
+	free(l->b_idx);
+	free(l->lp_row);
+	free(l->lp_ids);
 	eng_ctx_free(l->c);
 	eng_model_free(l->m);
 	eng_model_free(l->probe);
@@ -239,7 +252,10 @@ static void *local_open(const prov_target *t, char *err, size_t errlen)
 	    !(l->b_tok = calloc((size_t)l->n_batch, sizeof *l->b_tok)) ||
 	    !(l->b_seq = calloc((size_t)l->n_batch, sizeof *l->b_seq)) ||
 	    !(l->b_want = calloc((size_t)l->n_batch, sizeof *l->b_want)) ||
-	    !(l->b_slot = calloc((size_t)l->n_batch, sizeof *l->b_slot)))
+	    !(l->b_slot = calloc((size_t)l->n_batch, sizeof *l->b_slot)) ||
+	    !(l->b_idx = calloc((size_t)l->n_batch, sizeof *l->b_idx)) ||
+	    !(l->lp_row = calloc((size_t)eng_n_vocab(l->probe), sizeof *l->lp_row)) ||
+	    !(l->lp_ids = calloc(PROV_MAX_TOP_K, sizeof *l->lp_ids)))
 		goto oom;
 	return l;
 oom:
@@ -264,7 +280,7 @@ static int full_load(local *l)
 	cp.n_ctx = l->n_ctx;
 	cp.n_seq = l->n_par;
 	cp.n_batch = l->n_batch;
-	cp.n_outputs = l->n_par;
+	cp.n_outputs = l->n_par + LOCAL_LP_ROWS;
 	cp.kv_type = l->kv_f32 ? ENG_KV_F32 : ENG_KV_F16;
 	if (!(l->c = eng_ctx_new(l->m, &cp, err, sizeof err)))
 		goto fail;
@@ -547,6 +563,149 @@ static int tokenize(const eng_model *m, const char *text, int chat, int32_t **ou
 	return eng_tokenize(m, text, strlen(text), add, chat, *out, n);
 }
 
+/* ------------------------------------------------------------------ log-probabilities */
+
+/* A log-probability request takes a sequence like a generation: its tokens are fed in chunks
+ * (at most LOCAL_LP_ROWS scored positions a decode), the log-softmax of each scored position's
+ * logits gives the next token's log-probability and the top k, and the response is queued once
+ * the last token is in. Nothing is sampled. Starts cp (taken) in the free slot i. */
+static int lp_start(local *l, int i, prov_req cp, prov_done_fn done, void *ud)
+{
+	slot *s = &l->slots[i];
+	char err[768];
+	int n, from;
+
+	memset(s, 0, sizeof *s);
+	s->t0_ms = prov_now_ms();
+	if (cp.tokens && cp.n_tokens) {
+		int nv = eng_n_vocab(l->probe);
+		if (cp.n_tokens > (size_t)l->n_ctx) {
+			snprintf(err, sizeof err, "target %s: %zu tokens to score; the context holds %d "
+				"(options.n_ctx)", l->id, cp.n_tokens, l->n_ctx);
+			return fail_now(l, &cp, done, ud, PROV_ERR_CONTEXT_LENGTH, err);
+		}
+		for (size_t k = 0; k < cp.n_tokens; k++)
+			if (cp.tokens[k] < 0 || cp.tokens[k] >= nv) {
+				snprintf(err, sizeof err, "target %s: token id %d at position %zu is outside the "
+					"vocabulary (%d)", l->id, cp.tokens[k], k, nv);
+				return fail_now(l, &cp, done, ud, PROV_ERR_CLIENT, err);
+			}
+		if (!(s->prompt = malloc(cp.n_tokens * sizeof *s->prompt))) {
+			prov_req_release(&cp);
+			return PROV_ENOMEM;
+		}
+		memcpy(s->prompt, cp.tokens, cp.n_tokens * sizeof *s->prompt);
+		n = (int)cp.n_tokens;
+	} else {
+		n = tokenize(l->probe, cp.prompt, 0, &s->prompt);
+		if (n == ENG_ENOMEM) {
+			prov_req_release(&cp);
+			return PROV_ENOMEM;
+		}
+		if (n > l->n_ctx) {
+			free(s->prompt);
+			s->prompt = NULL;
+			snprintf(err, sizeof err, "target %s: the text has %d tokens; the context holds %d "
+				"(options.n_ctx)", l->id, n, l->n_ctx);
+			return fail_now(l, &cp, done, ud, PROV_ERR_CONTEXT_LENGTH, err);
+		}
+	}
+	from = cp.score_from >= 1 ? (int)(cp.score_from < n ? cp.score_from : n) : n / 2 + 1;
+	if (n < 2 || from >= n) {
+		free(s->prompt);
+		s->prompt = NULL;
+		snprintf(err, sizeof err, "target %s: nothing to score (%d tokens, scoring from %d)",
+			l->id, n, from);
+		return fail_now(l, &cp, done, ud, PROV_ERR_CLIENT, err);
+	}
+	if (!(s->lp_resp = prov_resp_new()) ||
+	    prov_resp_lp_alloc(s->lp_resp, (size_t)(n - from), cp.top_k)) {
+		slot_clear(s);
+		prov_req_release(&cp);
+		return PROV_ENOMEM;
+	}
+	s->n_prompt = n;
+	s->score_from = from;
+	s->lp_req = 1;
+	s->rq = cp;
+	s->done = done;
+	s->ud = ud;
+	s->busy = 1;
+	l->n_busy++;
+	return 0;
+}
+
+/* Indices of the k largest values of lp[0..n) in descending order (the first of equal values
+ * first), into ids. */
+static void lp_top_k(const float *lp, int n, int k, int32_t *ids)
+{
+	int m = 0;
+
+	for (int v = 0; v < n; v++) {
+		int j;
+		if (m == k && lp[v] <= lp[ids[k - 1]])
+			continue;
+		j = m < k ? m++ : k - 1;
+		while (j > 0 && lp[ids[j - 1]] < lp[v]) {
+			ids[j] = ids[j - 1];
+			j--;
+		}
+		ids[j] = v;
+	}
+}
+
+/* The logits of position pos of slot i's text: the log-probability of token pos + 1 and the
+ * top k, into the slot's response. */
+static void lp_take(local *l, int i, int pos, const float *lg)
+{
+	slot *s = &l->slots[i];
+	prov_resp *r = s->lp_resp;
+	int nv = eng_n_vocab(l->m), k = r->top_k;
+	size_t at = (size_t)(pos + 1 - s->score_from);
+	double mx = -INFINITY, sum = 0, lse;
+	float *lp = l->lp_row;
+
+	for (int v = 0; v < nv; v++)
+		mx = lg[v] > mx ? lg[v] : mx;
+	for (int v = 0; v < nv; v++)
+		sum += exp((double)lg[v] - mx);
+	lse = mx + log(sum);
+	for (int v = 0; v < nv; v++)
+		lp[v] = (float)((double)lg[v] - lse);
+	r->lp[at] = lp[s->prompt[pos + 1]];
+	if (k > 0) {
+		lp_top_k(lp, nv, k < nv ? k : nv, l->lp_ids);
+		for (int j = 0; j < k && j < nv; j++) {
+			r->top_id[at * (size_t)k + (size_t)j] = l->lp_ids[j];
+			r->top_lp[at * (size_t)k + (size_t)j] = lp[l->lp_ids[j]];
+		}
+	}
+}
+
+/* Hands over slot i's finished log-probability response and frees its sequence. */
+static void lp_finish(local *l, int i)
+{
+	slot *s = &l->slots[i];
+	prov_resp *r = s->lp_resp;
+
+	s->lp_resp = NULL;
+	r->attempts = 1;
+	r->n_tokens_in = s->n_prompt;
+	r->t_done_ms = prov_now_ms() - s->t0_ms;
+	if (!(r->text = strdup("")) || !(r->finish_reason = strdup("length")) ||
+	    fin_push(l, &s->rq, r, s->done, s->ud)) {
+		free(r->text);
+		r->text = NULL;
+		r->err = PROV_ERR_SERVER;
+		if (fin_push(l, &s->rq, r, s->done, s->ud))
+			prov_resp_free(r);
+	}
+	if (l->c)
+		eng_kv_remove(l->c, i, 0, -1);
+	slot_clear(s);
+	l->n_busy--;
+}
+
 static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void *ud)
 {
 	local *l = self;
@@ -556,7 +715,8 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 	int chat, n, i, opened;
 	eng_sampler_params sp = eng_sampler_params_default();
 
-	if (!rq->prompt && !rq->n_messages)
+	if (rq->kind == PROV_REQ_LOGPROBS ? (!rq->prompt && (!rq->tokens || !rq->n_tokens)) ||
+	    rq->top_k < 0 || rq->top_k > PROV_MAX_TOP_K : !rq->prompt && !rq->n_messages)
 		return PROV_EINVAL;
 	for (i = 0; i < l->n_par && l->slots[i].busy; i++)
 		;
@@ -566,6 +726,8 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 		return PROV_ENOMEM;
 	if (full_load(l))
 		return fail_now(l, &cp, done, ud, PROV_ERR_SERVER, l->load_err);
+	if (rq->kind == PROV_REQ_LOGPROBS)
+		return lp_start(l, i, cp, done, ud);
 	if (!(text = prompt_text(l, rq, &chat, err, sizeof err)))
 		return fail_now(l, &cp, done, ud, PROV_ERR_CLIENT, err);
 	s = &l->slots[i];
@@ -623,7 +785,7 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
  * in sequence order while the batch has room. */
 static int step(local *l)
 {
-	int n = 0, rc;
+	int n = 0, rc, lp_rows = 0;
 	double t;
 	eng_batch b = { 0 };
 
@@ -645,6 +807,24 @@ static int step(local *l)
 		k = s->n_prompt - s->n_fed;
 		if (k > l->n_batch - n)
 			k = l->n_batch - n;
+		if (s->lp_req) {
+			/* scored positions (those from score_from - 1 to n - 2) within the rows left */
+			int j = 0;
+			for (; j < k; j++) {
+				int p = s->n_fed + j, want = p >= s->score_from - 1 && p < s->n_prompt - 1;
+				if (want && lp_rows == LOCAL_LP_ROWS)
+					break;
+				lp_rows += want;
+				l->b_tok[n] = s->prompt[p];
+				l->b_seq[n] = i;
+				l->b_want[n] = (int8_t)want;
+				l->b_slot[n] = want ? i : -1;
+				l->b_idx[n] = p;
+				n++;
+			}
+			s->n_fed += j;
+			continue;
+		}
 		for (int j = 0; j < k; j++) {
 			l->b_tok[n] = s->prompt[s->n_fed + j];
 			l->b_seq[n] = i;
@@ -681,9 +861,16 @@ static int step(local *l)
 		if (i < 0)
 			continue;
 		s = &l->slots[i];
+		if (s->lp_req) {
+			lp_take(l, i, l->b_idx[k], eng_logits(l->c, k));
+			continue;
+		}
 		s->has_next = 0;
 		slot_token(l, i, eng_sampler_sample(s->smp, eng_logits(l->c, k)), t);
 	}
+	for (int i = 0; i < l->n_par; i++)
+		if (l->slots[i].busy && l->slots[i].lp_req && l->slots[i].n_fed == l->slots[i].n_prompt)
+			lp_finish(l, i);
 	return 0;
 }
 
@@ -739,6 +926,46 @@ static int local_count_tokens(void *self, const char *text, long *out)
 	return 0;
 }
 
+static int local_tokenize(void *self, const char *text, int add_bos, int32_t *out, long cap,
+	long *n)
+{
+	local *l = self;
+	int k = eng_tokenize(l->probe, text, strlen(text), add_bos, 0, NULL, 0);
+	if (k < 0)
+		return k == ENG_ENOMEM ? PROV_ENOMEM : PROV_EINVAL;
+	*n = k;
+	if (cap > 0 && k > 0) {
+		int32_t *all = k <= cap ? out : malloc(sizeof *all * (size_t)k);
+		if (!all)
+			return PROV_ENOMEM;
+		if (eng_tokenize(l->probe, text, strlen(text), add_bos, 0, all, k) != k) {
+			if (all != out)
+				free(all);
+			return PROV_EINVAL;
+		}
+		if (all != out) {
+			memcpy(out, all, sizeof *out * (size_t)cap);
+			free(all);
+		}
+	}
+	return 0;
+}
+
+static int local_facts(void *self, prov_model_facts *out)
+{
+	local *l = self;
+	eng_model_info info;
+	eng_model_info_get(l->probe, &info);
+	out->file_bytes = (int64_t)info.file_bytes;
+	out->n_params = info.n_params;
+	out->n_params_active = info.n_params;   /* the engine's architectures are dense */
+	out->bpw = info.n_params > 0 ? 8.0 * (double)info.file_bytes / (double)info.n_params : 0;
+	snprintf(out->arch, sizeof out->arch, "%s", info.arch);
+	snprintf(out->file_type, sizeof out->file_type, "%s", info.file_type);
+	snprintf(out->type_mix, sizeof out->type_mix, "%s", info.type_mix);
+	return 1;
+}
+
 static int local_context_length(const void *self)
 {
 	return ((const local *)self)->n_ctx;
@@ -757,4 +984,6 @@ const prov_vtable prov_local_vtable = {
 	.count_tokens = local_count_tokens,
 	.context_length = local_context_length,
 	.exclusive = 1,
+	.tokenize = local_tokenize,
+	.facts = local_facts,
 };

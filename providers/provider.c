@@ -2,6 +2,7 @@
  * request / response helpers every provider and suite shares. */
 #include <ctype.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,25 @@ int prov_count_tokens(prov *p, const char *text, long *out)
 	return p->vt->count_tokens(p->self, text, out);
 }
 
+int prov_tokenize(prov *p, const char *text, int add_bos, int32_t *out, long cap, long *n)
+{
+	if (!p || !text || !n || cap < 0 || (cap && !out) || !p->vt->tokenize)
+		return PROV_EINVAL;
+	return p->vt->tokenize(p->self, text, add_bos, out, cap, n);
+}
+
+int prov_model_facts_get(prov *p, prov_model_facts *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!p || !p->vt->facts)
+		return 0;
+	if (p->vt->facts(p->self, out) <= 0) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	return 1;
+}
+
 int prov_context_length(const prov *p)
 {
 	return p && p->vt->context_length ? p->vt->context_length(p->self) : 0;
@@ -142,6 +162,7 @@ void prov_req_release(prov_req *rq)
 	for (size_t i = 0; i < rq->n_stop; i++)
 		free(rq->stop[i]);
 	free(rq->stop);
+	free(rq->tokens);
 	memset(rq, 0, sizeof *rq);
 }
 
@@ -157,6 +178,9 @@ static int dup_str(char **dst, const char *src)
 int prov_req_copy(prov_req *dst, const prov_req *rq)
 {
 	memset(dst, 0, sizeof *dst);
+	dst->kind = rq->kind;
+	dst->score_from = rq->score_from;
+	dst->top_k = rq->top_k;
 	dst->sample = rq->sample;
 	dst->max_tokens = rq->max_tokens;
 	dst->temperature = rq->temperature;
@@ -173,6 +197,12 @@ int prov_req_copy(prov_req *dst, const prov_req *rq)
 			if (dup_str(&dst->messages[i].role, rq->messages[i].role) ||
 			    dup_str(&dst->messages[i].content, rq->messages[i].content))
 				goto fail;
+	}
+	if (rq->n_tokens) {
+		if (!rq->tokens || !(dst->tokens = malloc(rq->n_tokens * sizeof *dst->tokens)))
+			goto fail;
+		memcpy(dst->tokens, rq->tokens, rq->n_tokens * sizeof *dst->tokens);
+		dst->n_tokens = rq->n_tokens;
 	}
 	if (rq->n_stop) {
 		dst->stop = calloc(rq->n_stop, sizeof *dst->stop);
@@ -209,7 +239,26 @@ void prov_resp_free(prov_resp *r)
 	free(r->finish_reason);
 	free(r->err_msg);
 	free(r->gaps_ms);
+	free(r->lp);
+	free(r->top_id);
+	free(r->top_lp);
 	free(r);
+}
+
+int prov_resp_lp_alloc(prov_resp *r, size_t n_lp, int top_k)
+{
+	size_t nt = n_lp * (size_t)(top_k > 0 ? top_k : 0);
+	if (!(r->lp = malloc((n_lp ? n_lp : 1) * sizeof *r->lp)) ||
+	    !(r->top_id = malloc((nt ? nt : 1) * sizeof *r->top_id)) ||
+	    !(r->top_lp = malloc((nt ? nt : 1) * sizeof *r->top_lp)))
+		return PROV_ENOMEM;
+	for (size_t i = 0; i < nt; i++) {
+		r->top_id[i] = -1;
+		r->top_lp[i] = -INFINITY;
+	}
+	r->n_lp = n_lp;
+	r->top_k = top_k > 0 ? top_k : 0;
+	return 0;
 }
 
 const char *prov_err_class_name(prov_err_class c)

@@ -62,10 +62,20 @@ typedef struct prov_msg {
 	char *content;
 } prov_msg;
 
+/* What a request asks for. */
+typedef enum prov_req_kind {
+	PROV_REQ_GENERATE = 0,  /* text generation (the default) */
+	/* Log-probabilities of given text (lm-eval's loglikelihood / loglikelihood_rolling): for
+	 * each scored position i (score_from <= i < n), log p(token i | tokens 0..i-1) and the top_k
+	 * most likely tokens there with their log-probabilities. Nothing is generated. */
+	PROV_REQ_LOGPROBS = 1,
+} prov_req_kind;
+
 /* One request. Built by a suite (suite_build), owned by whoever holds it and released with
  * prov_req_release. prov_submit copies what it needs, so the caller may release the request
  * as soon as prov_submit returns. Valid when zeroed. */
 typedef struct prov_req {
+	prov_req_kind kind;
 	char *task_id;        /* the dataset item's id (samples provider answers by it) */
 	int sample;           /* 0-based sample index for this item */
 	char *prompt;         /* completion-style prompt, or NULL for chat */
@@ -77,7 +87,15 @@ typedef struct prov_req {
 	char **stop;          /* [n_stop] stop strings */
 	size_t n_stop;
 	int64_t seed;         /* -1 = none */
+	/* PROV_REQ_LOGPROBS: the text as token ids of the target's own tokenizer (BOS included
+	 * where the model takes one), or NULL to score `prompt` as the provider tokenizes it. */
+	int32_t *tokens;      /* [n_tokens] */
+	size_t n_tokens;
+	long score_from;      /* first scored position (>= 1); < 1: the second half, n / 2 + 1 */
+	int top_k;            /* top log-probabilities per scored position, 0..PROV_MAX_TOP_K */
 } prov_req;
+
+#define PROV_MAX_TOP_K 128
 
 /* One response. Heap-allocated by the provider and handed to the done callback, which owns it
  * from then on (prov_resp_free). Times are milliseconds since prov_submit. */
@@ -98,6 +116,14 @@ typedef struct prov_resp {
 	prov_err_class err;
 	char *err_msg;        /* one line, or NULL */
 	int attempts;
+	/* PROV_REQ_LOGPROBS (text is ""): per scored position, the given token's log-probability,
+	 * then top_k entries (descending) of token id and log-probability; an id the provider cannot
+	 * name (a server that gives token text only) is -1. */
+	size_t n_lp;          /* scored positions */
+	float *lp;            /* [n_lp] */
+	int top_k;
+	int32_t *top_id;      /* [n_lp * top_k] */
+	float *top_lp;        /* [n_lp * top_k] */
 } prov_resp;
 
 /* Called once per submitted request, from inside prov_poll, on the polling thread.
@@ -140,6 +166,27 @@ int prov_max_in_flight(const prov *p);
  * included), into *out. Returns 0, or PROV_EINVAL when the provider has no tokenizer here
  * (remote kinds) or the text cannot be tokenized. Ownership: text borrowed for the call. */
 int prov_count_tokens(prov *p, const char *text, long *out);
+
+/* The token ids of text with the target's own tokenizer (BOS first when add_bos and the model
+ * has one), up to cap into out; *n gets the full count (call with cap 0 to size). Returns 0, or
+ * PROV_EINVAL when the provider has no tokenizer here (remote kinds). Ownership: borrows. */
+int prov_tokenize(prov *p, const char *text, int add_bos, int32_t *out, long cap, long *n);
+
+/* Facts of the target's model, recorded in the store's targets row when a run starts so that
+ * reports never open model files. Zero / "" = unknown. */
+typedef struct prov_model_facts {
+	int64_t file_bytes;       /* the model file's size */
+	int64_t n_params;         /* parameters */
+	int64_t n_params_active;  /* parameters one token uses (dense models: n_params) */
+	double bpw;               /* bits per weight: 8 x file bytes / parameters */
+	char arch[32];            /* "llama", "qwen2", ... */
+	char file_type[16];       /* the file's own type label ("Q4_K_M"), "" when absent */
+	char type_mix[256];       /* tensor counts by type: "q4_K:113 q6_K:1 f32:45" */
+} prov_model_facts;
+
+/* Fills *out with what the provider knows of its model (local: the GGUF's metadata; remote
+ * kinds: nothing). Returns 1 when something is known, else 0 with *out zeroed. */
+int prov_model_facts_get(prov *p, prov_model_facts *out);
 
 /* The target's context length in tokens (local: options.n_ctx), or 0 when unknown. */
 int prov_context_length(const prov *p);

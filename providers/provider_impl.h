@@ -28,6 +28,10 @@ typedef struct prov_vtable {
 	/* Optional: the target's context length in tokens (NULL: unknown). */
 	int (*context_length)(const void *self);
 	int exclusive;         /* 1: computes on this machine; run alone (prov_exclusive) */
+	/* Optional: as prov_tokenize (NULL: PROV_EINVAL). */
+	int (*tokenize)(void *self, const char *text, int add_bos, int32_t *out, long cap, long *n);
+	/* Optional: as prov_model_facts_get (NULL: nothing known). */
+	int (*facts)(void *self, prov_model_facts *out);
 } prov_vtable;
 
 extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,
@@ -47,6 +51,11 @@ int prov_opt_check_keys(const struct cJSON *o, const char *const *keys, const ch
 	char *err, size_t errlen);
 /* Option k as a non-empty string, replacing *out (heap); absent leaves *out. 0 or -1 (err). */
 int prov_opt_str(const struct cJSON *o, const char *k, char **out, char *err, size_t errlen);
+
+/* Allocates r's log-probability arrays for n_lp positions and top_k entries each (ids -1,
+ * log-probabilities -inf until filled). 0 or PROV_ENOMEM (then prov_resp_free frees what was
+ * allocated). */
+int prov_resp_lp_alloc(prov_resp *r, size_t n_lp, int top_k);
 
 /* ---- provider.c: the log sink ---- */
 
@@ -160,6 +169,12 @@ typedef struct prov_acc {
 	int done_marker;        /* OpenAI "[DONE]" */
 	prov_err_class err;
 	char err_msg[256];
+	/* PROV_REQ_LOGPROBS: as the prov_resp fields of the same names (heap, moved to it) */
+	size_t n_lp;
+	float *lp;
+	int top_k;
+	int32_t *top_id;
+	float *top_lp;
 } prov_acc;
 
 void prov_acc_init(prov_acc *a);
@@ -198,6 +213,11 @@ typedef struct prov_dialect {
 	/* Stop strings the vendor accepts in one request, 0 = no limit: build sends the first
 	 * max_stop, the rest are applied to the answer by prov_stop_cut. */
 	size_t max_stop;
+	/* PROV_REQ_LOGPROBS, optional (NULL: the API has no log-probabilities of given text, and
+	 * such a request fails at once with PROV_ERR_CLIENT): the body and URL of a non-streamed
+	 * scoring request, and the reading of its whole 2xx body into a's log-probability fields. */
+	char *(*build_lp)(const prov_api_cfg *c, const prov_req *rq, prov_buf *url);
+	int (*body_lp)(prov_acc *a, const prov_req *rq, const char *body, size_t n);
 } prov_dialect;
 
 /* Cuts text at the earliest occurrence of any of stop[0..n) (empty strings ignored), as a

@@ -360,7 +360,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 	f->got_byte = 1;
 	if (!f->status)
 		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
-	if (f->status >= 200 && f->status < 300 && f->r->cfg.stream) {
+	if (f->status >= 200 && f->status < 300 && f->r->cfg.stream && f->rq.kind != PROV_REQ_LOGPROBS) {
 		rc = f->r->d->ndjson ? prov_ndjson_feed(&f->nd, p, n) : prov_sse_feed(&f->sse, p, n);
 		if (rc == PROV_EIO && !f->acc.err)
 			f->abort_class = PROV_ERR_PARSE,
@@ -474,7 +474,8 @@ static int flight_start(remote *r, flight *f)
 	f->t_start = f->t_last_byte = prov_now_ms();
 	{
 		prov_buf url = { .max_bytes = 65536 };
-		char *b = r->d->build(&r->cfg, &f->rq, &url);
+		char *b = f->rq.kind == PROV_REQ_LOGPROBS ? r->d->build_lp(&r->cfg, &f->rq, &url) :
+			r->d->build(&r->cfg, &f->rq, &url);
 		if (!b || !url.len) {
 			free(b);
 			prov_buf_release(&url);
@@ -577,6 +578,15 @@ static void flight_deliver(remote *r, flight *f)
 		resp->gaps_ms = f->gaps_ms;
 		resp->n_gaps = f->n_gaps;
 		f->gaps_ms = NULL;
+		if (!a->err && a->lp) {   /* a scoring request: its log-probabilities move over */
+			resp->n_lp = a->n_lp;
+			resp->lp = a->lp;
+			resp->top_k = a->top_k;
+			resp->top_id = a->top_id;
+			resp->top_lp = a->top_lp;
+			a->lp = a->top_lp = NULL;
+			a->top_id = NULL;
+		}
 		/* Reasoning tokens are billed as output; n_tokens_out already counts them. */
 		resp->cost_usd = prov_price_cost_usd(&r->price, a->n_in, a->n_out, a->n_cached);
 		if (resp->err)
@@ -628,6 +638,9 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
 		if (prov_log_on(PROV_LOG_DEBUG))
 			rlog(r, PROV_LOG_DEBUG, "HTTP %ld body: %.300s", f->status, prov_buf_str(&f->raw));
+	} else if (f->rq.kind == PROV_REQ_LOGPROBS) {
+		if (!a->err)
+			r->d->body_lp(a, &f->rq, prov_buf_str(&f->raw), f->raw.len);
 	} else if (!r->cfg.stream) {
 		if (!a->err)
 			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
@@ -733,6 +746,17 @@ static int start_due(remote *r, double now, double *next_due)
 			*pp = f->next;
 			f->acc.err = PROV_ERR_CANCELLED;
 			snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "cancelled");
+			flight_deliver(r, f);
+			fired++;
+			continue;
+		}
+		if (f->rq.kind == PROV_REQ_LOGPROBS && !r->d->build_lp) {
+			*pp = f->next;
+			f->acc.err = PROV_ERR_CLIENT;
+			snprintf(f->acc.err_msg, sizeof f->acc.err_msg, "provider %s cannot score "
+				"log-probabilities of given text (its API has no such request); use a local "
+				"target, or an openai target on a server that offers /v1/completions with echo "
+				"and logprobs (vLLM, llama.cpp's server)", r->d->name);
 			flight_deliver(r, f);
 			fired++;
 			continue;

@@ -302,7 +302,7 @@ static int samples_check(void *self, const char *const *task_ids, size_t n_tasks
 static int samples_submit(void *self, const prov_req *rq, prov_done_fn done, void *ud)
 {
 	samples *s = self;
-	const task *t = lookup(s, rq->task_id);
+	const task *t = rq->kind == PROV_REQ_LOGPROBS ? NULL : lookup(s, rq->task_id);
 	pending *p;
 
 	if (s->q_len == s->q_cap) {
@@ -338,9 +338,13 @@ static int samples_submit(void *self, const prov_req *rq, prov_done_fn done, voi
 		}
 	} else {
 		char msg[256];
-		p->resp->err = PROV_ERR_MISSING;
-		snprintf(msg, sizeof msg, "%s: no sample %d for task %s", s->path, rq->sample,
-			 rq->task_id ? rq->task_id : "(none)");
+		p->resp->err = rq->kind == PROV_REQ_LOGPROBS ? PROV_ERR_CLIENT : PROV_ERR_MISSING;
+		if (rq->kind == PROV_REQ_LOGPROBS)
+			snprintf(msg, sizeof msg, "%s: stored generations cannot score log-probabilities",
+				 s->path);
+		else
+			snprintf(msg, sizeof msg, "%s: no sample %d for task %s", s->path, rq->sample,
+				 rq->task_id ? rq->task_id : "(none)");
 		p->resp->err_msg = strdup(msg);
 	}
 	s->q_len++;

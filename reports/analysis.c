@@ -510,7 +510,7 @@ int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, cha
 		}
 	}
 	rc = REP_ENOMEM;
-	if (build_tiers(s, o, a) || build_quant(s, o, a))
+	if (build_tiers(s, o, a) || build_quant(s, o, a) || rep_quality_analyse(s, o, a))
 		goto fail;
 	build_cost(s, o, a);
 	return 0;
@@ -534,5 +534,7 @@ void rep_analysis_release(rep_analysis *a)
 	free(a->quant);
 	free(a->cost);
 	free(a->break_even);
+	free(a->quality);
+	free(a->has_quality);
 	memset(a, 0, sizeof *a);
 }

@@ -67,6 +67,30 @@ const char *rep_pair_verdict(const rep_pair *p, double alpha, double max_drop_pc
 		p->diff > 0 && p->p < alpha ? "better" : "no significant change";
 }
 
+/* Perplexity and divergence of the candidate against the base from their stored
+ * log-probabilities (reports/quality.c), as lines of the suite's section. */
+static void quality_lines(FILE *f, const rep_set *bs, size_t bt, const rep_set *cs, size_t ct,
+	const char *suite, const rep_compare_opts *o)
+{
+	rep_quality b, c;
+	char err[256];
+	if (rep_quality_compute(bs, bt, NULL, 0, suite, 0, 0, &b, err, sizeof err) ||
+	    rep_quality_compute(cs, ct, bs, bt, suite, o->n_boot, o->seed, &c, err, sizeof err)) {
+		fprintf(f, "- perplexity / KL divergence: not comparable: %s\n", err);
+		return;
+	}
+	fprintf(f, "- perplexity: %.4f ± %.4f → %.4f ± %.4f; ratio on the %ld shared windows %.4f "
+		"(95 %% CI %.4f–%.4f, p = %.4g, paired bootstrap over windows)%s\n", b.ppl, b.ppl_err,
+		c.ppl, c.ppl_err, c.n_windows, c.ratio, c.ratio_lo, c.ratio_hi, c.ratio_p,
+		c.ratio_p < o->alpha ? (c.ratio > 1 ? ": significantly worse" : ": significantly better") :
+		": no significant change");
+	fprintf(f, "- KL divergence from the base (nats, over the base's top tokens): mean %.6f, median "
+		"%.6f, p99 %.6f\n", c.kld_mean, c.kld_median, c.kld_p99);
+	fprintf(f, "- same top token: %.2f %% of %ld tokens (95 %% CI %.2f–%.2f %%); RMS Δp %.3f %%; "
+		"%s\n", 100 * c.same_top, c.n_tokens, 100 * c.same_lo, 100 * c.same_hi, 100 * c.rms_dp,
+		rep_quality_verdict(c.ratio, c.kld_mean));
+}
+
 /* Compares one matched pair of targets; returns the number of suites compared. */
 static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *cs, size_t ct,
 	const rep_compare_opts *o, int *regressed)
@@ -113,6 +137,8 @@ static int compare_target(FILE *f, const rep_set *bs, size_t bt, const rep_set *
 			if (!isnan(b))
 				fprintf(f, "- %s: %.6g → %.6g (Δ %+.6g)\n", x->metric[k], a, b, b - a);
 		}
+		if (x->has_lp && y->has_lp)
+			quality_lines(f, bs, bt, cs, ct, x->suite, o);
 		fputc('\n', f);
 	}
 	return n;

@@ -345,38 +345,18 @@ static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	return f.failed ? -1 : 0;
 }
 
-/* The baseline of a target's quality figures: the first target without a baseline of its own
- * with the same base model, else the first without one; NULL when there is none. */
-static const rep_target *quality_baseline(const rep_set *s, const rep_target *tg)
-{
-	const rep_target *any = NULL;
-	for (size_t i = 0; i < s->n_targets; i++) {
-		const rep_target *b = &s->targets[i];
-		if (!b->has_quality || b->quality.has_baseline)
-			continue;
-		if (tg->base && b->base && strcmp(tg->base, b->base) == 0)
-			return b;
-		if (!any)
-			any = b;
-	}
-	return any;
-}
-
-/* Perplexity and divergence (rep_set_quality), only when some target has them. */
-static int quality_table(rep_doc *d, const rep_set *s)
+/* Perplexity and divergence (rep_quality_analyse), only when some target has them. */
+static int quality_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
 {
 	static const char *const cols[] = { "l:target", "l:quant", "r:PPL", "r:± PPL", "r:PPL ratio",
 		"r:KLD mean", "r:KLD median", "r:KLD p99", "r:same top %", "r:RMS Δp %", "l:verdict" };
 	filler f;
-	size_t n = 0;
 	long n_tok = 0;
-	for (size_t i = 0; i < s->n_targets; i++)
-		if (s->targets[i].has_quality) {
-			n++;
-			n_tok = n_tok ? n_tok : s->targets[i].quality.n_tokens;
-		}
-	if (!n)
+	if (!a->n_quality)
 		return 0;
+	for (size_t i = 0; i < s->n_targets && !n_tok; i++)
+		if (a->has_quality[i])
+			n_tok = a->quality[i].n_tokens;
 	f = table_noted(d, "quality", "Quality: perplexity and divergence from the baseline", 11, cols,
 		fmtdup("PPL: perplexity over %ld scored tokens of the quality text (± its "
 		"standard error); ratio: PPL / the baseline's; KLD: KL divergence in nats of each token's "
@@ -385,13 +365,10 @@ static int quality_table(rep_doc *d, const rep_set *s)
 		"change of the correct token's probability; verdict: same as base (ratio < 1.01 and KLD "
 		"< 0.01), small loss (< 1.05, < 0.05), clear loss (< 1.15, < 0.2), else large loss", n_tok));
 	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
-		const rep_target *tg = &s->targets[i], *b;
-		const rep_quality *q = &tg->quality;
-		double ratio;
-		if (!tg->has_quality)
+		const rep_target *tg = &s->targets[i];
+		const rep_quality *q = &a->quality[i];
+		if (!a->has_quality[i])
 			continue;
-		b = quality_baseline(s, tg);
-		ratio = b && b->quality.ppl > 0 ? q->ppl / b->quality.ppl : NAN;
 		put(&f, tg->label);
 		put(&f, tg->quant);
 		putn(&f, q->ppl, 4);
@@ -403,13 +380,13 @@ static int quality_table(rep_doc *d, const rep_set *s)
 			put(&f, "baseline");
 			continue;
 		}
-		putn(&f, ratio, 4);
+		putn(&f, q->ratio, 4);
 		putn(&f, q->kld_mean, 5);
 		putn(&f, q->kld_median, 5);
 		putn(&f, q->kld_p99, 5);
 		putn(&f, 100 * q->same_top, 2);
 		putn(&f, 100 * q->rms_dp, 3);
-		put(&f, isnan(ratio) ? "–" : rep_quality_verdict(ratio, q->kld_mean));
+		put(&f, isnan(q->ratio) ? "–" : rep_quality_verdict(q->ratio, q->kld_mean));
 	}
 	return f.failed ? -1 : 0;
 }
@@ -730,7 +707,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    o->alpha, o->n_boot)))
 		goto fail;
 	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
-	    quality_table(d, s) || verdict_table(d, s, o) || tier_table(d, s, a) ||
+	    quality_table(d, s, a) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;
 	return 0;

@@ -192,15 +192,15 @@ static cJSON *cost(const rep_set *s, const rep_analysis *a, const rep_opts *o)
 	return c;
 }
 
-/* Quality figures of the targets that have them (rep_set_quality). */
-static cJSON *quality(const rep_set *s)
+/* Quality figures of the targets that have them (rep_quality_analyse). */
+static cJSON *quality(const rep_set *s, const rep_analysis *a)
 {
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < s->n_targets; i++) {
 		const rep_target *tg = &s->targets[i];
-		const rep_quality *q = &tg->quality;
+		const rep_quality *q = &a->quality[i];
 		cJSON *e;
-		if (!tg->has_quality)
+		if (!a->has_quality[i])
 			continue;
 		e = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, e);
@@ -316,7 +316,7 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
 	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
 	{
-		cJSON *q = quality(s);
+		cJSON *q = a.n_quality ? quality(s, &a) : cJSON_CreateArray();
 		if (cJSON_GetArraySize(q))
 			cJSON_AddItemToObject(root, "quality", q);
 		else

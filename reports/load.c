@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "reports/report_impl.h"
+
+static int item_logprobs(rep_item *it, const char *text);
 
 rep_set *rep_set_new(void)
 {
@@ -28,8 +29,12 @@ static void ts_release(rep_ts *t)
 	free(t->lat);
 	free(t->itl);
 	free(t->tpot);
-	for (size_t i = 0; i < t->n_items; i++)
+	for (size_t i = 0; i < t->n_items; i++) {
 		free(t->items[i].id);
+		free(t->items[i].lp);
+		free(t->items[i].top_id);
+		free(t->items[i].top_lp);
+	}
 	free(t->items);
 }
 
@@ -58,6 +63,8 @@ void rep_set_free(rep_set *s)
 		free(t->base);
 		free(t->hw_json);
 		free(t->as_of);
+		free(t->arch);
+		free(t->type_mix);
 	}
 	for (size_t i = 0; i < s->n_ts; i++)
 		ts_release(&s->ts[i]);
@@ -183,7 +190,6 @@ static int target_facts(rep_target *t, const char *options_json, const cJSON *sp
 	cJSON *op = cJSON_Parse(options_json ? options_json : "null");
 	const cJSON *tg, *arr = cJSON_GetObjectItemCaseSensitive(spec, "targets");
 	const char *kind = json_str(hw, "kind"), *given = json_str(op, "base_model");
-	struct stat sb;
 	int rc = 0;
 
 	if (!given)
@@ -201,14 +207,15 @@ static int target_facts(rep_target *t, const char *options_json, const cJSON *sp
 	}
 	if (t->concurrency < 1)
 		t->concurrency = 1;
-	t->file_bytes = (int64_t)json_num(op, "file_bytes");
-	t->n_params = (int64_t)json_num(op, "n_params");
-	if (!t->file_bytes && stat(t->model, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    strstr(t->model, ".gguf"))
-		t->file_bytes = (int64_t)sb.st_size;
-	t->bpw = json_num(op, "bpw");
-	if (!(t->bpw > 0) && t->file_bytes > 0 && t->n_params > 0)
+	/* the model's facts as the run recorded them; else as the spec's options give them */
+	if (!(t->file_bytes > 0))
+		t->file_bytes = (int64_t)json_num(op, "file_bytes");
+	if (!(t->n_params > 0))
+		t->n_params = (int64_t)json_num(op, "n_params");
+	if (t->file_bytes > 0 && t->n_params > 0)
 		t->bpw = 8.0 * (double)t->file_bytes / (double)t->n_params;
+	else
+		t->bpw = json_num(op, "bpw");
 	if (!(t->bpw > 0) && (t->bpw = nominal_bpw(t->quant)) > 0)
 		t->bpw_nominal = 1;
 	if (!(t->base = base_model(t->model, t->quant, given)))
@@ -216,49 +223,6 @@ static int target_facts(rep_target *t, const char *options_json, const cJSON *sp
 	cJSON_Delete(hw);
 	cJSON_Delete(op);
 	return rc;
-}
-
-int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64_t n_params)
-{
-	int n = 0;
-	for (size_t i = 0; i < s->n_targets; i++) {
-		rep_target *t = &s->targets[i];
-		if (strcmp(t->model, model) != 0)
-			continue;
-		if (file_bytes > 0)
-			t->file_bytes = file_bytes;
-		if (n_params > 0)
-			t->n_params = n_params;
-		if (t->file_bytes > 0 && t->n_params > 0) {
-			t->bpw = 8.0 * (double)t->file_bytes / (double)t->n_params;
-			t->bpw_nominal = 0;
-		}
-		n++;
-	}
-	return n;
-}
-
-int rep_set_quality(rep_set *s, const char *target_id, const rep_quality *q)
-{
-	int n = 0;
-	for (size_t i = 0; i < s->n_targets; i++)
-		if (strcmp(s->targets[i].id, target_id) == 0) {
-			s->targets[i].quality = *q;
-			s->targets[i].has_quality = 1;
-			n++;
-		}
-	return n;
-}
-
-const char *rep_quality_verdict(double ppl_ratio, double kld_mean)
-{
-	if (ppl_ratio < 1.01 && kld_mean < 0.01)
-		return "same as base";
-	if (ppl_ratio < 1.05 && kld_mean < 0.05)
-		return "small loss";
-	if (ppl_ratio < 1.15 && kld_mean < 0.2)
-		return "clear loss";
-	return "large loss";
 }
 
 int rep_set_add_price_only(rep_set *s, const char *id, const char *provider, const char *model,
@@ -384,17 +348,22 @@ static int ts_metric(rep_ts *t, const char *name)
 	return t->n_metrics++;
 }
 
-/* Adds one scored or failed sample row to ts. Columns: see the SELECT in load_samples. */
-static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
+/* Where each column of load_samples' query is, found by name (-1: the store has none). */
+typedef struct sample_cols {
+	int target, suite, item, error, score, scores, ttft, lat, tin, tout, treason, cost, itl, lp;
+} sample_cols;
+
+/* Adds one scored or failed sample row to ts. */
+static int ts_add_row(rep_ts *t, sqlite3_stmt *q, const sample_cols *c)
 {
-	const char *item = (const char *)sqlite3_column_text(q, 2);
-	double score = sqlite3_column_double(q, 4);
-	int null_ttft = sqlite3_column_type(q, 6) == SQLITE_NULL;
-	int null_lat = sqlite3_column_type(q, 7) == SQLITE_NULL;
-	int64_t tout = sqlite3_column_int64(q, 9);
+	const char *item = (const char *)sqlite3_column_text(q, c->item);
+	double score = sqlite3_column_double(q, c->score);
+	int null_ttft = sqlite3_column_type(q, c->ttft) == SQLITE_NULL;
+	int null_lat = sqlite3_column_type(q, c->lat) == SQLITE_NULL;
+	int64_t tout = sqlite3_column_int64(q, c->tout);
 	rep_item *it;
 
-	if (sqlite3_column_int(q, 3) != 0 || sqlite3_column_type(q, 4) == SQLITE_NULL) {
+	if (sqlite3_column_int(q, c->error) != 0 || sqlite3_column_type(q, c->score) == SQLITE_NULL) {
 		t->n_errors++;
 		return 0;
 	}
@@ -416,14 +385,23 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 	}
 	it->score = (it->score * it->n + score) / (it->n + 1);
 	it->n++;
+	if (c->lp >= 0 && !it->n_lp && sqlite3_column_type(q, c->lp) == SQLITE_TEXT) {
+		if (item_logprobs(it, (const char *)sqlite3_column_text(q, c->lp)))
+			return -1;
+		t->has_lp |= it->n_lp > 0;
+	}
 	{
-		cJSON *sc = cJSON_Parse(sqlite3_column_text(q, 5) ? (const char *)sqlite3_column_text(q, 5) : "{}");
+		cJSON *sc = cJSON_Parse(sqlite3_column_text(q, c->scores) ? (const char *)sqlite3_column_text(q, c->scores) : "{}");
 		const cJSON *m;
 		cJSON_ArrayForEach(m, sc) {
 			int mi;
 			if (cJSON_IsNumber(m) && (mi = ts_metric(t, m->string)) >= 0) {
-				t->metric_sum[mi] += m->valuedouble;
+				double v = m->valuedouble;
+				t->metric_sum[mi] += v;
+				t->metric_sumsq[mi] += v * v;
 				t->metric_n[mi]++;
+				t->metric_correct[mi] += v >= 0.5;
+				t->metric_nonbinary[mi] |= v != 0 && v != 1;
 			}
 			if (cJSON_IsNumber(m) && strcmp(m->string, "pass") == 0) {
 				t->coding = 1;
@@ -433,35 +411,35 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 		}
 		cJSON_Delete(sc);
 	}
-	if (!null_ttft && push_d(&t->ttft, &t->n_ttft, &t->cap_ttft, sqlite3_column_double(q, 6)))
+	if (!null_ttft && push_d(&t->ttft, &t->n_ttft, &t->cap_ttft, sqlite3_column_double(q, c->ttft)))
 		return -1;
 	if (!null_lat) {
-		double lat = sqlite3_column_double(q, 7);
+		double lat = sqlite3_column_double(q, c->lat);
 		if (push_d(&t->lat, &t->n_lat, &t->cap_lat, lat))
 			return -1;
 		t->lat_ms_sum += lat;
-		t->lat_tokens += sqlite3_column_int64(q, 8) + tout;
+		t->lat_tokens += sqlite3_column_int64(q, c->tin) + tout;
 		t->lat_tokens_out += tout;
 		/* Decode throughput and TPOT only where generation was timed: a streamed sample
 		 * (stored gaps) with tokens after the first and time between the first token and the
 		 * end. A non-streamed response has its TTFT at (about) its end, so no interval. */
-		if (has_itl && tout > 1 && !null_ttft && sqlite3_column_type(q, 12) == SQLITE_TEXT &&
-		    lat - sqlite3_column_double(q, 6) > 0) {
-			t->gen_ms += lat - sqlite3_column_double(q, 6);
+		if (c->itl >= 0 && tout > 1 && !null_ttft && sqlite3_column_type(q, c->itl) == SQLITE_TEXT &&
+		    lat - sqlite3_column_double(q, c->ttft) > 0) {
+			t->gen_ms += lat - sqlite3_column_double(q, c->ttft);
 			t->gen_tokens += tout - 1;
 			if (push_d(&t->tpot, &t->n_tpot, &t->cap_tpot,
-			    (lat - sqlite3_column_double(q, 6)) / (double)(tout - 1)))
+			    (lat - sqlite3_column_double(q, c->ttft)) / (double)(tout - 1)))
 				return -1;
 		}
 	}
-	if (sqlite3_column_type(q, 8) != SQLITE_NULL || sqlite3_column_type(q, 9) != SQLITE_NULL)
-		t->tokens_known |= sqlite3_column_int64(q, 8) > 0 || tout > 0;
-	t->tin += sqlite3_column_int64(q, 8);
+	if (sqlite3_column_type(q, c->tin) != SQLITE_NULL || sqlite3_column_type(q, c->tout) != SQLITE_NULL)
+		t->tokens_known |= sqlite3_column_int64(q, c->tin) > 0 || tout > 0;
+	t->tin += sqlite3_column_int64(q, c->tin);
 	t->tout += tout;
-	t->treason += sqlite3_column_int64(q, 10);
-	t->cost += sqlite3_column_double(q, 11);
-	if (has_itl && sqlite3_column_type(q, 12) == SQLITE_TEXT) {
-		cJSON *a = cJSON_Parse((const char *)sqlite3_column_text(q, 12));
+	t->treason += sqlite3_column_int64(q, c->treason);
+	t->cost += sqlite3_column_double(q, c->cost);
+	if (c->itl >= 0 && sqlite3_column_type(q, c->itl) == SQLITE_TEXT) {
+		cJSON *a = cJSON_Parse((const char *)sqlite3_column_text(q, c->itl));
 		const cJSON *g;
 		cJSON_ArrayForEach(g, a)
 			if (cJSON_IsNumber(g) && push_d(&t->itl, &t->n_itl, &t->cap_itl, g->valuedouble)) {
@@ -473,14 +451,50 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, int has_itl)
 	return 0;
 }
 
+/* The index of column name in q's result, or -1: the reader finds every column by name. */
+static int col(sqlite3_stmt *q, const char *name)
+{
+	for (int i = 0, n = sqlite3_column_count(q); i < n; i++)
+		if (strcmp(sqlite3_column_name(q, i), name) == 0)
+			return i;
+	return -1;
+}
+
+static int col_null(sqlite3_stmt *q, int i)
+{
+	return i < 0 || sqlite3_column_type(q, i) == SQLITE_NULL;
+}
+
+static const unsigned char *col_text(sqlite3_stmt *q, int i)
+{
+	return i < 0 ? NULL : sqlite3_column_text(q, i);
+}
+
 static int load_targets(rep_set *s, sqlite3 *db, int64_t run_id, size_t run, const cJSON *spec)
 {
 	sqlite3_stmt *q;
-	int rc = 0;
-	if (sqlite3_prepare_v2(db, "SELECT target, provider, model, quant, options_json, hardware_json,"
-	    " price_in_usd_per_mtok, price_out_usd_per_mtok FROM targets WHERE run_id = ? ORDER BY rowid",
-	    -1, &q, NULL) != SQLITE_OK)
+	int rc = 0, c_id, c_prov, c_model, c_quant, c_opts, c_hw, c_pin, c_pout, c_fb, c_np, c_arch,
+		c_mix;
+	/* SELECT *: a column of a newer schema step is read when there, unknown when not */
+	if (sqlite3_prepare_v2(db, "SELECT * FROM targets WHERE run_id = ? ORDER BY rowid", -1, &q,
+	    NULL) != SQLITE_OK)
 		return REP_ESTORE;
+	c_id = col(q, "target");
+	c_prov = col(q, "provider");
+	c_model = col(q, "model");
+	c_quant = col(q, "quant");
+	c_opts = col(q, "options_json");
+	c_hw = col(q, "hardware_json");
+	c_pin = col(q, "price_in_usd_per_mtok");
+	c_pout = col(q, "price_out_usd_per_mtok");
+	c_fb = col(q, "file_bytes");
+	c_np = col(q, "n_params");
+	c_arch = col(q, "arch");
+	c_mix = col(q, "type_mix");
+	if (c_id < 0 || c_prov < 0 || c_model < 0) {
+		sqlite3_finalize(q);
+		return REP_ESTORE;
+	}
 	sqlite3_bind_int64(q, 1, run_id);
 	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		size_t cap = s->n_targets;
@@ -492,41 +506,107 @@ static int load_targets(rep_set *s, sqlite3 *db, int64_t run_id, size_t run, con
 		t = &s->targets[s->n_targets++];
 		memset(t, 0, sizeof *t);
 		t->run = run;
-		t->id = dup_or_null(sqlite3_column_text(q, 0));
-		t->provider = dup_or_null(sqlite3_column_text(q, 1));
-		t->model = dup_or_null(sqlite3_column_text(q, 2));
-		t->quant = dup_or_null(sqlite3_column_text(q, 3));
-		t->hw_json = dup_or_null(sqlite3_column_text(q, 5));
-		t->has_prices = sqlite3_column_type(q, 6) != SQLITE_NULL &&
-			sqlite3_column_type(q, 7) != SQLITE_NULL;
-		t->price_in = sqlite3_column_double(q, 6);
-		t->price_out = sqlite3_column_double(q, 7);
+		t->id = dup_or_null(col_text(q, c_id));
+		t->provider = dup_or_null(col_text(q, c_prov));
+		t->model = dup_or_null(col_text(q, c_model));
+		t->quant = dup_or_null(col_text(q, c_quant));
+		t->hw_json = dup_or_null(col_text(q, c_hw));
+		t->arch = dup_or_null(col_text(q, c_arch));
+		t->type_mix = dup_or_null(col_text(q, c_mix));
+		t->has_prices = !col_null(q, c_pin) && !col_null(q, c_pout);
+		t->price_in = col_null(q, c_pin) ? 0 : sqlite3_column_double(q, c_pin);
+		t->price_out = col_null(q, c_pout) ? 0 : sqlite3_column_double(q, c_pout);
+		t->file_bytes = col_null(q, c_fb) ? 0 : sqlite3_column_int64(q, c_fb);
+		t->n_params = col_null(q, c_np) ? 0 : sqlite3_column_int64(q, c_np);
 		if (!t->id || !t->provider || !t->model ||
-		    target_facts(t, (const char *)sqlite3_column_text(q, 4), spec))
+		    target_facts(t, (const char *)col_text(q, c_opts), spec))
 			rc = REP_ENOMEM;
 	}
 	sqlite3_finalize(q);
 	return rc;
 }
 
+/* Reads a logprobs_json text ({"lp":[...],"id":[[...]],"tlp":[[...]]}) into it. A text that is
+ * not one is left unread (the item then has no log-probabilities). 0 or -1 (no memory). */
+static int item_logprobs(rep_item *it, const char *text)
+{
+	cJSON *o = cJSON_Parse(text);
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(o, "lp");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *tl = cJSON_GetObjectItemCaseSensitive(o, "tlp");
+	const cJSON *v, *row;
+	size_t n = (size_t)cJSON_GetArraySize(lp), i = 0;
+	int k = cJSON_GetArraySize(cJSON_GetArrayItem(id, 0)), rc = 0;
+	if (!cJSON_IsArray(lp) || !n || !cJSON_IsArray(id) || !cJSON_IsArray(tl) ||
+	    (size_t)cJSON_GetArraySize(id) != n || (size_t)cJSON_GetArraySize(tl) != n || k < 1)
+		goto done;
+	if (!(it->lp = malloc(n * sizeof *it->lp)) ||
+	    !(it->top_id = malloc(n * (size_t)k * sizeof *it->top_id)) ||
+	    !(it->top_lp = malloc(n * (size_t)k * sizeof *it->top_lp))) {
+		rc = -1;
+		goto bad;
+	}
+	cJSON_ArrayForEach(v, lp)
+		it->lp[i++] = cJSON_IsNumber(v) ? (float)v->valuedouble : -INFINITY;
+	i = 0;
+	cJSON_ArrayForEach(row, id) {
+		int j = 0;
+		if (cJSON_GetArraySize(row) != k)
+			goto bad;
+		cJSON_ArrayForEach(v, row)
+			it->top_id[i * (size_t)k + (size_t)j++] = cJSON_IsNumber(v) ? (int32_t)v->valuedouble : -1;
+		i++;
+	}
+	i = 0;
+	cJSON_ArrayForEach(row, tl) {
+		int j = 0;
+		if (cJSON_GetArraySize(row) != k)
+			goto bad;
+		cJSON_ArrayForEach(v, row)
+			it->top_lp[i * (size_t)k + (size_t)j++] = cJSON_IsNumber(v) ? (float)v->valuedouble :
+				-INFINITY;
+		i++;
+	}
+	it->n_lp = n;
+	it->top_k = k;
+	goto done;
+bad:
+	free(it->lp);
+	free(it->top_id);
+	free(it->top_lp);
+	it->lp = NULL;
+	it->top_id = NULL;
+	it->top_lp = NULL;
+done:
+	cJSON_Delete(o);
+	return rc;
+}
+
 static int load_samples(rep_set *s, sqlite3 *db, int64_t run_id, size_t first_target)
 {
 	int has_itl = has_column(db, "samples", "itl_json");
+	int has_lp = has_column(db, "samples", "logprobs_json");
 	sqlite3_stmt *q;
 	int rc = 0, step;
+	sample_cols sc;
 	char sql[512];
 	snprintf(sql, sizeof sql, "SELECT target, suite, item, error, score, scores_json, ttft_ms,"
-		" latency_ms, n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd%s FROM samples"
-		" WHERE run_id = ? ORDER BY target, suite, item, sample", has_itl ? ", itl_json" : "");
+		" latency_ms, n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd%s%s FROM samples"
+		" WHERE run_id = ? ORDER BY target, suite, item, sample", has_itl ? ", itl_json" : "",
+		has_lp ? ", logprobs_json" : "");
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return REP_ESTORE;
+	sc = (sample_cols){ col(q, "target"), col(q, "suite"), col(q, "item"), col(q, "error"),
+		col(q, "score"), col(q, "scores_json"), col(q, "ttft_ms"), col(q, "latency_ms"),
+		col(q, "n_tokens_in"), col(q, "n_tokens_out"), col(q, "n_tokens_reasoning"),
+		col(q, "cost_usd"), col(q, "itl_json"), col(q, "logprobs_json") };
 	sqlite3_bind_int64(q, 1, run_id);
 	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *tg = (const char *)sqlite3_column_text(q, 0);
-		const char *su = (const char *)sqlite3_column_text(q, 1);
+		const char *tg = (const char *)sqlite3_column_text(q, sc.target);
+		const char *su = (const char *)sqlite3_column_text(q, sc.suite);
 		rep_ts *t = NULL;
 		size_t ti;
-		if (!tg || !su || !sqlite3_column_text(q, 2))
+		if (!tg || !su || !sqlite3_column_text(q, sc.item))
 			continue;
 		for (ti = first_target; ti < s->n_targets; ti++)
 			if (strcmp(s->targets[ti].id, tg) == 0)
@@ -553,7 +633,7 @@ static int load_samples(rep_set *s, sqlite3 *db, int64_t run_id, size_t first_ta
 				break;
 			}
 		}
-		if (ts_add_row(t, q, has_itl))
+		if (ts_add_row(t, q, &sc))
 			rc = REP_ENOMEM;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
@@ -648,6 +728,57 @@ static int cmp_ts_spec_order(const void *pa, const void *pb)
 	return ra != rb ? (ra < rb ? -1 : 1) : strcmp(a->suite, b->suite);
 }
 
+int rep_list_runs(FILE *f, const char *db_path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = REP_ESTORE, c_id, c_status, c_start, c_fin, c_n, c_err, c_tg;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open the results store: %s", db_path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		goto done;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (!has_column(db, "runs", "status") || !has_column(db, "samples", "error")) {
+		snprintf(err, errlen, "%s: not a tierbench results store (no runs/samples tables)", db_path);
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT r.id AS id, r.status AS status, r.started_at AS started_at,"
+	    " r.finished_at AS finished_at,"
+	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id) AS n_samples,"
+	    " (SELECT count(*) FROM samples s WHERE s.run_id = r.id AND s.error <> 0) AS n_errors,"
+	    " (SELECT group_concat(target, ', ') FROM targets t WHERE t.run_id = r.id) AS targets"
+	    " FROM runs r ORDER BY r.id", -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", db_path, sqlite3_errmsg(db));
+		goto done;
+	}
+	c_id = col(q, "id");
+	c_status = col(q, "status");
+	c_start = col(q, "started_at");
+	c_fin = col(q, "finished_at");
+	c_n = col(q, "n_samples");
+	c_err = col(q, "n_errors");
+	c_tg = col(q, "targets");
+	fprintf(f, "%s:\n", db_path);
+	fprintf(f, "  %-4s %-12s %-20s %-20s %8s %7s  %s\n", "run", "status", "started", "finished",
+		"samples", "errors", "targets");
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const unsigned char *st = col_text(q, c_status), *t0 = col_text(q, c_start);
+		const unsigned char *fin = col_text(q, c_fin), *tg = col_text(q, c_tg);
+		fprintf(f, "  %-4lld %-12s %-20s %-20s %8lld %7lld  %s\n",
+			(long long)sqlite3_column_int64(q, c_id), st ? (const char *)st : "-",
+			t0 ? (const char *)t0 : "-", fin ? (const char *)fin : "-",
+			(long long)sqlite3_column_int64(q, c_n), (long long)sqlite3_column_int64(q, c_err),
+			tg ? (const char *)tg : "");
+	}
+	rc = 0;
+done:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}
+
 int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
 	char *err, size_t errlen)
 {
@@ -708,14 +839,15 @@ int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_
 	}
 	r = &s->runs[s->n_runs++];
 	memset(r, 0, sizeof *r);
-	spec = cJSON_Parse(sqlite3_column_text(q, 6) ? (const char *)sqlite3_column_text(q, 6) : "null");
+	spec = cJSON_Parse(col_text(q, col(q, "spec_json")) ? (const char *)col_text(q, col(q, "spec_json")) :
+		"null");
 	r->label = strdup(label ? label : db_path);
-	r->name = dup_or_null(sqlite3_column_text(q, 0));
-	r->started = dup_or_null(sqlite3_column_text(q, 1));
-	r->finished = dup_or_null(sqlite3_column_text(q, 2));
-	r->status = dup_or_null(sqlite3_column_text(q, 3));
-	if (!r->label || run_facts(r, (const char *)sqlite3_column_text(q, 4),
-	    (const char *)sqlite3_column_text(q, 5), spec)) {
+	r->name = dup_or_null(col_text(q, col(q, "name")));
+	r->started = dup_or_null(col_text(q, col(q, "started_at")));
+	r->finished = dup_or_null(col_text(q, col(q, "finished_at")));
+	r->status = dup_or_null(col_text(q, col(q, "status")));
+	if (!r->label || run_facts(r, (const char *)col_text(q, col(q, "build_json")),
+	    (const char *)col_text(q, col(q, "hw_json")), spec)) {
 		rc = REP_ENOMEM;
 		goto nomem;
 	}

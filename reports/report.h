@@ -15,48 +15,9 @@ enum { REP_OK = 0, REP_EINVAL = -1, REP_EIO = -2, REP_ENOMEM = -3, REP_ESTORE = 
 /* Text for a REP_E* code. Ownership: static. */
 const char *rep_strerror(int code);
 
-/* ---------------------------------------------------------------- run-end summary table */
-
-/* One row of the short summary the harness prints at the end of a run: one target x suite x
- * metric. Strings borrowed. Values < 0 (or NAN) are unknown. */
-typedef struct rep_row {
-	const char *target;
-	const char *provider;
-	const char *model;
-	const char *quant;          /* or NULL */
-	const char *suite;
-	const char *metric;         /* "strict", "flexible", ... */
-	long n;                     /* scored samples */
-	long n_correct;
-	long n_errors;              /* samples that failed (not scored) */
-	double accuracy;            /* n_correct / n */
-	double ci_lo, ci_hi;        /* Wilson 95 % */
-	double ttft_p50_ms, ttft_p90_ms;
-	double latency_p50_ms, latency_p90_ms;
-	double out_tok_per_s;       /* output tokens / generation time, NAN when unknown */
-	int64_t n_tokens_in, n_tokens_out, n_tokens_reasoning;
-	double cost_usd;
-	double usd_per_solved;      /* NAN when nothing solved or cost unknown */
-	/* pass@1, pass@10, pass@100 (REP_PASS_K) of a coding suite's "pass" metric: the mean over
-	 * items of rep_pass_at_k; NAN for other metrics and where k exceeds the fewest scored
-	 * samples of any item. */
-	double pass_at[3];
-	long samples_per_item;      /* the fewest scored samples of an item (pass metric), else 0 */
-} rep_row;
-
 /* The k of pass@k that reports show (those <= the samples per item). */
 #define REP_N_PASS_K 3
 #define REP_PASS_K(i) ((i) == 0 ? 1L : (i) == 1 ? 10L : 100L)
-
-/* Header information for the run-end summary. Strings borrowed. */
-typedef struct rep_meta {
-	const char *title;
-	const char *started;
-	const char *finished;
-	const char *status;
-	const char *build;
-	const char *hardware;
-} rep_meta;
 
 /* ---------------------------------------------------------------- options */
 
@@ -96,24 +57,30 @@ void rep_set_free(rep_set *s);
 int rep_set_add_store(rep_set *s, const char *db_path, const char *label, int64_t run_id,
 	char *err, size_t errlen);
 
-/* Model facts a caller found outside the store (e.g. by opening the GGUF file): file size and
- * parameter count of the target whose model is `model`. Zero means unknown. Used for the size
- * and bits-per-weight columns. Returns the number of targets updated. */
-int rep_set_model_facts(rep_set *s, const char *model, int64_t file_bytes, int64_t n_params);
-
-/* Perplexity and divergence of a target's model (suites/quality.c), measured outside the run
- * (tierbench quant-sweep). The baseline itself has has_baseline 0 and no divergence figures. */
+/* Perplexity and divergence of a target from its samples of a scoring suite (quality): the
+ * per-token log-probabilities the store holds, and against a baseline target's samples on the
+ * same windows, KL divergence over the baseline's top k tokens plus the rest as one bucket (a
+ * lower bound), the share of tokens with the same most likely next token, and the RMS change of
+ * the text token's probability. */
 typedef struct rep_quality {
-	double ppl, ppl_err;
-	long n_tokens;
-	int has_baseline;               /* 1: the KLD / same-top figures below are against a baseline */
+	double ppl, ppl_err;            /* exp(mean NLL) and its standard error */
+	long n_tokens, n_windows;       /* scored tokens and windows */
+	int has_baseline;               /* 1: the figures below are against a baseline */
 	double kld_mean, kld_median, kld_p99;   /* nats */
 	double same_top, rms_dp;        /* fractions 0..1 */
+	long n_same;                    /* tokens whose top token is the baseline's (of n_tokens) */
+	double same_lo, same_hi;        /* Wilson 95 % interval of same_top */
+	double ratio, ratio_lo, ratio_hi, ratio_p;   /* PPL / the baseline's on the shared windows,
+	                                 * its 95 % interval and p (paired bootstrap over windows) */
 } rep_quality;
 
-/* Attaches q to every target whose id is target_id; the report then has a quality table.
- * Returns the number of targets updated. Ownership: copies q. */
-int rep_set_quality(rep_set *s, const char *target_id, const rep_quality *q);
+/* Computes the quality figures of target t of s in suite (NULL: the first suite with stored
+ * log-probabilities), against target bt of set bs when bs is not NULL (bs may be s; a target
+ * against itself gives the perplexity alone). The windows are matched by item id and must
+ * hold as many scored tokens. Returns 0, or REP_EINVAL with one line in err (no log-probabilities,
+ * no shared window, windows of different lengths), or REP_ENOMEM. Ownership: borrows. */
+int rep_quality_compute(const rep_set *s, size_t t, const rep_set *bs, size_t bt,
+	const char *suite, int n_boot, uint64_t seed, rep_quality *out, char *err, size_t errlen);
 
 /* The words for a quantisation's quality against its baseline, from the perplexity ratio and
  * the mean KLD (llama.cpp users' rule of thumb: under 1 % and 0.01 nats is indistinguishable):
@@ -128,6 +95,12 @@ const char *rep_quality_verdict(double ppl_ratio, double kld_mean);
  * REP_ENOMEM. Ownership: copies the strings. */
 int rep_set_add_price_only(rep_set *s, const char *id, const char *provider, const char *model,
 	double in_per_mtok, double out_per_mtok, const char *as_of, char *err, size_t errlen);
+
+/* Prints the runs of the results store at db_path (opened read-only) as `tierbench list runs`
+ * shows them: "PATH:", a header, then per run its id, status, start, finish, samples, failed
+ * samples and targets. Returns 0, or REP_ESTORE with one line in err naming the file.
+ * Ownership: borrows. */
+int rep_list_runs(FILE *f, const char *db_path, char *err, size_t errlen);
 
 /* Number of targets in the set, and the model (as stored) and id of target i. Ownership: owned
  * by s. */
@@ -148,6 +121,14 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 /* One self-contained HTML file: inline CSS, the charts' SVG files from o->charts_dir embedded,
  * tables sortable by clicking a header (a few lines of inline script, no libraries). */
 int rep_write_html(FILE *f, const rep_set *s, const rep_opts *o, char *err, size_t errlen);
+
+/* The short summary a run prints when it ends: per target x suite x metric (in the set's order)
+ * the metric's mean with its 95 % interval (Wilson for pass/fail values, mean ± 1.96 s/√n
+ * otherwise), scored and failed samples, and pass@1/10/100 of a coding suite's "pass" metric
+ * for k up to the samples per item:
+ * "  TARGET  SUITE  METRIC  81.0 % [72.2, 87.5]  n=100  errors=0  pass@1 ...". Returns 0 or
+ * REP_EIO. Ownership: borrows everything. */
+int rep_write_summary(FILE *f, const rep_set *s, char *err, size_t errlen);
 
 /* Writes the charts into dir (created if missing): for each chart a .dat, a .gp, and the .png
  * and .svg gnuplot renders from them. Without gnuplot, writes the .dat and .gp files only and

@@ -12,7 +12,7 @@
 #define REP_HOURS_PER_MONTH 730.0
 /* The newest results-store schema the reader knows; equals HX_STORE_SCHEMA_VERSION (a test
  * checks), kept here because reports/ does not include the harness. */
-#define REP_STORE_SCHEMA_VERSION 2
+#define REP_STORE_SCHEMA_VERSION 3
 #define REP_MAX_METRICS 8
 #define REP_MAX_CHARTS 64           /* charts one report draws at most */
 #define REP_CHART_NAME 128          /* a chart's file name without extension, with its NUL */
@@ -23,6 +23,12 @@ typedef struct rep_item {
 	double score;
 	int n;
 	int n_pass_scored, n_pass;     /* samples with a "pass" score (coding suites), those >= 0.5 */
+	/* the first sample's stored log-probabilities (samples.logprobs_json), or none */
+	size_t n_lp;
+	int top_k;
+	float *lp;                     /* [n_lp] the text's token at each scored position */
+	int32_t *top_id;               /* [n_lp * top_k], -1 unknown */
+	float *top_lp;                 /* [n_lp * top_k], -inf where the list ends */
 } rep_item;
 
 /* One target x suite: everything read from its sample rows. */
@@ -35,7 +41,10 @@ typedef struct rep_ts {
 	int n_metrics;
 	char *metric[REP_MAX_METRICS];
 	double metric_sum[REP_MAX_METRICS];
+	double metric_sumsq[REP_MAX_METRICS];
 	long metric_n[REP_MAX_METRICS];
+	long metric_correct[REP_MAX_METRICS];  /* values >= 0.5 */
+	int metric_nonbinary[REP_MAX_METRICS]; /* some value is neither 0 nor 1 */
 	double *ttft, *lat, *itl;      /* [n_ttft], [n_lat], [n_itl] in ms */
 	size_t n_ttft, n_lat, n_itl, cap_ttft, cap_lat, cap_itl;
 	double *tpot;                  /* [n_tpot] per sample: (e2e - TTFT) / (tokens out - 1), ms */
@@ -50,6 +59,7 @@ typedef struct rep_ts {
 	rep_item *items;               /* [n_items], sorted by id (strcmp) */
 	size_t n_items, cap_items;
 	int coding;                    /* some sample has a "pass" score (humaneval, mbpp, ...) */
+	int has_lp;                    /* some item has log-probabilities (the quality suite) */
 	/* computed by rep_ts_finish */
 	double pass_at[REP_N_PASS_K];  /* mean over items of rep_pass_at_k; NAN when k > samples */
 	long samples_per_item;         /* coding: the fewest "pass"-scored samples of an item */
@@ -69,9 +79,8 @@ typedef struct rep_target {
 	int concurrency;
 	int price_only;                /* rep_set_add_price_only: list prices, no samples, no run */
 	char *as_of;                   /* price-only: the price's date, or NULL */
-	int has_quality;               /* rep_set_quality */
-	rep_quality quality;
-	int64_t file_bytes, n_params;
+	int64_t file_bytes, n_params;  /* as the store recorded them when the run started */
+	char *arch, *type_mix;         /* or NULL */
 	double bpw;
 	int bpw_nominal;               /* bpw from the quant type's block format, not the file */
 } rep_target;
@@ -152,7 +161,24 @@ typedef struct rep_analysis {
 	rep_cost_row *cost;            /* [n_targets] */
 	size_t n_cost;
 	double *break_even;            /* [n_targets][n_targets]: self-host row, API column */
+	/* quality figures per target (rep_quality_compute against rep_quality_baseline), for the
+	 * targets with stored log-probabilities; has_quality[t] 0 elsewhere */
+	rep_quality *quality;          /* [n_targets] */
+	int *has_quality;              /* [n_targets] */
+	size_t n_quality;              /* targets that have them */
+	const char *quality_suite;     /* the suite they came from (borrowed), or NULL */
 } rep_analysis;
+
+/* The first suite of s whose samples carry log-probabilities, or NULL. Ownership: owned by s. */
+const char *rep_quality_suite(const rep_set *s);
+
+/* The baseline of target t's quality figures in suite: o->verdict_base when that target has
+ * them, else the target with them of the same base model with the most bits per weight (the
+ * first of equals), else the first target with them. Returns its index, or (size_t)-1. */
+size_t rep_quality_baseline(const rep_set *s, const rep_opts *o, const char *suite, size_t t);
+
+/* Fills a->quality for every target (analysis.c calls it). 0 or REP_ENOMEM. */
+int rep_quality_analyse(const rep_set *s, const rep_opts *o, rep_analysis *a);
 
 /* Builds the analysis of s. Returns 0 or REP_EINVAL (bad weights) / REP_ENOMEM with a line in
  * err. Ownership: release with rep_analysis_release. */

@@ -65,4 +65,4 @@ echo "demo: $TB_BIN quant-sweep $MODEL (F32 + Q8_0, Q4_K_M, Q2_K; gsm8k, humanev
 echo
 awk '/^## Tier list/ { on = 1 } /^Tier rule/ { on = 0 } on' "$OUT/report.md"
 echo "demo: report written to $OUT/report.md and $OUT/report.html (verdicts in detail: $OUT/verdicts.md;"
-echo "      results store: $OUT/results.db; remake with: $TB_BIN report $OUT --quality $OUT/quality --verdicts-vs base)"
+echo "      results store: $OUT/results.db; remake with: $TB_BIN report $OUT --verdicts-vs base)"

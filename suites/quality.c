@@ -1,17 +1,16 @@
-/* suites/quality.c — the `quality` measurement of a local model: perplexity over a text in
- * windows of n_ctx tokens, scoring the second half of each window (as llama-perplexity does),
- * and, against a baseline run's saved top-k log-probabilities, KL divergence (mean, median,
- * p99), same-top-token rate and RMS of the change in the correct token's probability. It needs
- * logits, which the provider interface does not carry, so it drives the engine directly through
- * engine/engine.h (local GGUF targets only). */
-#include <math.h>
+/* suites/quality.c — the `quality` suite: a text cut into windows, each window one item scored
+ * through the provider's log-probability request (PROV_REQ_LOGPROBS) instead of generated. With
+ * the target's tokenizer (suite_opts.tokenize) the text is tokenized once with BOS and cut into
+ * windows of `window` tokens, each starting with BOS, the second half scored (positions
+ * window/2 + 1 .. window - 1), as llama-perplexity does; without one (remote APIs) the windows
+ * are cut from the text at about 4 bytes a token and the provider scores the second half of its
+ * own tokens. The stored per-token log-probabilities give perplexity, and against another
+ * target's samples KL divergence and same-top-token rate (reports/quality.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "engine/engine.h"
-#include "suites/suite.h"
+#include "suites/suite_impl.h"
 
 /* The built-in text, written for this project (datasets/quality/README.md): plain English
  * prose, so a small model trained on stories sees ordinary words and sentences. */
@@ -74,29 +73,22 @@ static const char builtin_text[] =
 	"mayor asked the baker to bake a loaf as long as a table for the opening. Tom and Mira "
 	"shaped it together and carried it down the street on a plank, and everyone had a piece.\n";
 
-typedef struct qbase_hdr {
-	char magic[4];            /* "TBQL" */
-	uint32_t version;         /* 1 */
-	uint32_t n_ctx, n_vocab, top_k;
-	uint32_t pad;
-	uint64_t n_scored;        /* scored tokens, records that follow */
-	uint64_t text_hash;       /* FNV-1a over the evaluated token ids */
-} qbase_hdr;
 
-/* One scored token of a baseline: the correct token's log-probability, then the top_k token
- * ids and their log-probabilities (descending). */
-#define QBASE_MAX_K 64
+#define QUALITY_MAX_TEXT_BYTES ((long)1 << 30)
 
-suite_quality_opts suite_quality_opts_default(void)
-{
-	suite_quality_opts o;
+typedef struct window {
+	int32_t *tokens;          /* [n_tokens], or NULL for a text window */
+	size_t n_tokens;
+	char *text;               /* the window's text when there is no tokenizer */
+} window;
 
-	memset(&o, 0, sizeof o);
-	o.n_ctx = 256;
-	o.top_k = 8;
-	return o;
-}
+typedef struct quality {
+	window *w;                /* [n_w] */
+	size_t n_w;
+	int n_ctx, top_k;
+} quality;
 
+/* The text to score: the file at path (whole, at most 1 GiB), or the built-in one. */
 static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f;
@@ -105,19 +97,44 @@ static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 
 	if (!path) {
 		*len = sizeof builtin_text - 1;
-		buf = malloc(*len + 1);
-		if (buf)
+		if ((buf = malloc(*len + 1)))
 			memcpy(buf, builtin_text, *len + 1);
+		else
+			snprintf(err, errlen, "quality: out of memory");
 		return buf;
 	}
-	if (!(f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s: cannot open", path);
+	if (!(f = suite_data_open(path, err, errlen)))
 		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1L << 30) || fseek(f, 0, SEEK_SET)) {
-		snprintf(err, errlen, "%s: cannot read (or larger than 1 GiB)", path);
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > QUALITY_MAX_TEXT_BYTES ||
+	    fseek(f, 0, SEEK_SET)) {
+		/* a compressed stream cannot seek: read it in pieces */
+		size_t cap = 1 << 16, got = 0, k;
+		rewind(f);
+		clearerr(f);
+		buf = malloc(cap + 1);
+		while (buf && (k = fread(buf + got, 1, cap - got, f)) > 0) {
+			char *nb;
+			got += k;
+			if (got < cap)
+				continue;
+			if (cap >= (size_t)QUALITY_MAX_TEXT_BYTES || !(nb = realloc(buf, cap * 2 + 1))) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		if (!buf || ferror(f)) {
+			snprintf(err, errlen, "%s: cannot read (or larger than 1 GiB)", path);
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf[got] = 0;
+		*len = got;
 		fclose(f);
-		return NULL;
+		return buf;
 	}
 	buf = malloc((size_t)n + 1);
 	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
@@ -132,257 +149,194 @@ static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-static int cmp_double(const void *a, const void *b)
+static void quality_close(suite *s)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Indices of the k largest values of lp[0..n) in descending order, into ids. */
-static void top_k(const float *lp, int n, int k, int32_t *ids)
-{
-	int m = 0;
-
-	for (int v = 0; v < n; v++) {
-		if (m == k && lp[v] <= lp[ids[k - 1]])
-			continue;
-		int j = m < k ? m++ : k - 1;
-		while (j > 0 && lp[ids[j - 1]] < lp[v]) {
-			ids[j] = ids[j - 1];
-			j--;
-		}
-		ids[j] = v;
+	quality *q = s->self;
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->n_w; i++) {
+		free(q->w[i].tokens);
+		free(q->w[i].text);
 	}
+	free(q->w);
+	free(q);
+	s->self = NULL;
 }
 
-int suite_quality_run(const suite_quality_opts *o, suite_quality_result *res, char *err, size_t errlen)
+static int push_window(suite *s, quality *q, size_t cap, window w)
 {
-	eng_opts eo = eng_opts_default();
-	eng_ctx_params cp = eng_ctx_params_default();
-	eng_model *m = NULL;
-	eng_ctx *c = NULL;
+	char id[64];
+	if (q->n_w == cap)
+		return SUITE_ENOMEM;   /* cannot happen: cap counts the most windows the text gives */
+	q->w[q->n_w] = w;
+	snprintf(id, sizeof id, "ctx%d/w%05zu", q->n_ctx, q->n_w);
+	q->n_w++;
+	return suite_ids_push(s, id);
+}
+
+static int quality_open(suite *s, const suite_opts *o, char *err, size_t errlen)
+{
+	quality *q = calloc(1, sizeof *q);
+	const char *name = o->dataset_path ? o->dataset_path : "built-in text";
 	char *text = NULL;
-	size_t text_len = 0;
-	int32_t *toks = NULL, *pos = NULL, *ids = NULL;
-	int8_t *want = NULL;
-	float *lp = NULL, *rec = NULL;
-	double *klds = NULL, nll = 0, nll2 = 0, dp2 = 0;
-	FILE *save = NULL, *base = NULL;
-	char save_tmp[4096] = "";   /* the baseline is written here, renamed when whole */
-	qbase_hdr bh;
-	uint64_t hash = 1469598103934665603ull, n_scored = 0, n_same = 0;
-	long n_tok, n_chunk;
-	int rc = SUITE_EINVAL, n_vocab, K, first, bos;
-	size_t rec_floats;
+	int32_t *toks = NULL;
+	size_t len = 0, cap;
+	long n_tok, n_w;
+	int rc = -1;
 
-	memset(res, 0, sizeof *res);
-	if (!o || !o->model_path || o->n_ctx < 8 || o->top_k < 1 || o->top_k > QBASE_MAX_K) {
-		snprintf(err, errlen, "quality: need a model path, n_ctx >= 8 and top_k in 1..%d", QBASE_MAX_K);
-		return SUITE_EINVAL;
-	}
-	K = o->top_k;
-	if (!(text = read_text(o->text_path, &text_len, err, errlen)))
-		return SUITE_EINVAL;
-	eo.n_threads = o->n_threads;
-	if (!(m = eng_load(o->model_path, &eo, err, errlen)))
-		goto fail;
-	n_vocab = eng_n_vocab(m);
-	bos = eng_token_bos(m);
-	n_tok = eng_tokenize(m, text, text_len, 1, 0, NULL, 0);
-	if (n_tok < 0 || !(toks = malloc(sizeof *toks * (size_t)(n_tok + 1))) ||
-	    eng_tokenize(m, text, text_len, 1, 0, toks, (int)n_tok + 1) != n_tok) {
-		snprintf(err, errlen, "%s: cannot tokenize the text", o->model_path);
-		goto fail;
-	}
-	n_chunk = n_tok / o->n_ctx;
-	if (o->max_chunks > 0 && n_chunk > o->max_chunks)
-		n_chunk = o->max_chunks;
-	if (n_chunk < 1) {
-		snprintf(err, errlen, "%s: text has %ld tokens, fewer than one window of %d",
-			o->text_path ? o->text_path : "built-in text", n_tok, o->n_ctx);
-		goto fail;
-	}
-	cp.n_ctx = cp.n_batch = cp.n_outputs = o->n_ctx;
-	cp.n_threads = o->n_threads;
-	cp.kv_type = ENG_KV_F32;
-	if (!(c = eng_ctx_new(m, &cp, err, errlen)))
-		goto fail;
-	first = o->n_ctx / 2;
-	rec_floats = 1 + 2 * (size_t)K;   /* logp(correct), K ids (as int32 bits), K logps */
-	pos = malloc(sizeof *pos * (size_t)o->n_ctx);
-	want = malloc((size_t)o->n_ctx);
-	lp = malloc(sizeof *lp * (size_t)n_vocab);
-	ids = malloc(sizeof *ids * (size_t)K);
-	rec = malloc(sizeof *rec * rec_floats);
-	klds = malloc(sizeof *klds * (size_t)n_chunk * (size_t)(o->n_ctx - first));
-	if (!pos || !want || !lp || !ids || !rec || !klds) {
-		rc = SUITE_ENOMEM;
+	if (!q) {
 		snprintf(err, errlen, "quality: out of memory");
-		goto fail;
+		return -1;
 	}
-	for (int i = 0; i < o->n_ctx; i++) {
-		pos[i] = i;
-		want[i] = i >= first;
+	s->self = q;
+	q->n_ctx = o->quality_window > 0 ? o->quality_window : 256;
+	q->top_k = o->quality_top_k > 0 ? o->quality_top_k : 8;
+	if (q->n_ctx < 8 || q->n_ctx > (1 << 20) || q->top_k > PROV_MAX_TOP_K / 8) {
+		snprintf(err, errlen, "quality: window must be 8..1048576 tokens and top_k 1..%d",
+			PROV_MAX_TOP_K / 8);
+		return -1;
 	}
-	for (long ch = 0; ch < n_chunk; ch++)
-		for (int i = 0; i < o->n_ctx; i++)
-			hash = (hash ^ (uint32_t)toks[ch * o->n_ctx + i]) * 1099511628211ull;
-
-	if (o->baseline_path) {
-		if (!(base = fopen(o->baseline_path, "rb")) || fread(&bh, sizeof bh, 1, base) != 1 ||
-		    memcmp(bh.magic, "TBQL", 4) != 0 || bh.version != 1) {
-			snprintf(err, errlen, "%s: not a quality baseline file", o->baseline_path);
-			goto fail;
+	if (!(text = read_text(o->dataset_path, &len, err, errlen)))
+		return -1;
+	if (o->tokenize) {
+		/* tokenized once with BOS, cut into windows of n_ctx tokens (as llama-perplexity) */
+		int32_t bos = -1, one[2];
+		if ((n_tok = o->tokenize(o->tokenize_ud, "", one, 2)) == 1)
+			bos = one[0];
+		n_tok = o->tokenize(o->tokenize_ud, text, NULL, 0);
+		if (n_tok < 0 || !(toks = malloc(sizeof *toks * (size_t)(n_tok + 1))) ||
+		    o->tokenize(o->tokenize_ud, text, toks, n_tok + 1) != n_tok) {
+			snprintf(err, errlen, "quality: %s: cannot tokenize the text", name);
+			goto done;
 		}
-		if ((int)bh.n_ctx != o->n_ctx || (int)bh.n_vocab != n_vocab || (int)bh.top_k != K ||
-		    bh.text_hash != hash ||
-		    bh.n_scored != (uint64_t)n_chunk * (uint64_t)(o->n_ctx - first - 1)) {
-			snprintf(err, errlen, "%s: baseline was made with another text, context (%u), vocabulary "
-				"(%u), top_k (%u) or chunk count", o->baseline_path, bh.n_ctx, bh.n_vocab, bh.top_k);
-			goto fail;
+		n_w = n_tok / q->n_ctx;
+		if (o->limit > 0 && n_w > o->limit)
+			n_w = o->limit;
+		if (n_w < 1) {
+			snprintf(err, errlen, "quality: %s has %ld tokens, fewer than one window of %d", name,
+				n_tok, q->n_ctx);
+			goto done;
 		}
-	}
-	if (o->save_baseline_path) {
-		bh = (qbase_hdr){ { 'T', 'B', 'Q', 'L' }, 1, (uint32_t)o->n_ctx, (uint32_t)n_vocab, (uint32_t)K, 0,
-			(uint64_t)n_chunk * (uint64_t)(o->n_ctx - first - 1), hash };
-		if ((size_t)snprintf(save_tmp, sizeof save_tmp, "%s.tmp", o->save_baseline_path) >=
-		    sizeof save_tmp) {
-			save_tmp[0] = '\0';
-			snprintf(err, errlen, "%s: path too long", o->save_baseline_path);
-			goto fail;
-		}
-		if (!(save = fopen(save_tmp, "wb")) || fwrite(&bh, sizeof bh, 1, save) != 1) {
-			snprintf(err, errlen, "%s: cannot write", o->save_baseline_path);
-			goto fail;
-		}
-	}
-
-	for (long ch = 0; ch < n_chunk; ch++) {
-		int32_t *t = toks + ch * o->n_ctx;
-		int32_t saved0 = t[0];
-		eng_batch b = { o->n_ctx, t, pos, NULL, want };
-		int drc;
-
-		if (bos >= 0)
-			t[0] = bos;   /* each window starts with BOS, as llama-perplexity does */
-		eng_kv_remove(c, -1, 0, -1);
-		drc = eng_decode(c, &b);
-		t[0] = saved0;
-		if (drc != 0) {
-			snprintf(err, errlen, "%s: decode failed in window %ld: %s", o->model_path, ch, eng_strerror(drc));
-			goto fail;
-		}
-		for (int j = first; j < o->n_ctx - 1; j++) {
-			const float *lg = eng_logits(c, j);
-			double mx = -INFINITY, sum = 0, lse;
-			int32_t next = t[j + 1];
-
-			for (int v = 0; v < n_vocab; v++)
-				mx = lg[v] > mx ? lg[v] : mx;
-			for (int v = 0; v < n_vocab; v++)
-				sum += exp((double)lg[v] - mx);
-			lse = mx + log(sum);
-			for (int v = 0; v < n_vocab; v++)
-				lp[v] = (float)((double)lg[v] - lse);
-			nll -= lp[next];
-			nll2 += (double)lp[next] * lp[next];
-			if (save) {
-				top_k(lp, n_vocab, K, ids);
-				rec[0] = lp[next];
-				for (int k = 0; k < K; k++) {
-					memcpy(&rec[1 + k], &ids[k], sizeof ids[k]);
-					rec[1 + K + k] = lp[ids[k]];
-				}
-				if (fwrite(rec, sizeof *rec, rec_floats, save) != rec_floats) {
-					snprintf(err, errlen, "%s: cannot write", o->save_baseline_path);
-					goto fail;
-				}
+		cap = (size_t)n_w;
+		if (!(q->w = calloc(cap, sizeof *q->w)))
+			goto nomem;
+		for (long i = 0; i < n_w; i++) {
+			window w = { malloc(sizeof *w.tokens * (size_t)q->n_ctx), (size_t)q->n_ctx, NULL };
+			if (!w.tokens)
+				goto nomem;
+			memcpy(w.tokens, toks + i * q->n_ctx, sizeof *w.tokens * (size_t)q->n_ctx);
+			if (bos >= 0)
+				w.tokens[0] = bos;   /* each window starts with BOS, as llama-perplexity's */
+			if (push_window(s, q, cap, w)) {
+				free(w.tokens);
+				goto nomem;
 			}
-			if (base) {
-				double p_in = 0, q_in = 0, kl = 0, p_rest, q_rest, dp;
-				int best = 0;
-
-				if (fread(rec, sizeof *rec, rec_floats, base) != rec_floats) {
-					snprintf(err, errlen, "%s: truncated", o->baseline_path);
-					goto fail;
-				}
-				for (int k = 0; k < K; k++) {
-					int32_t id;
-					double p, q;
-					memcpy(&id, &rec[1 + k], sizeof id);
-					if (id < 0 || id >= n_vocab) {
-						snprintf(err, errlen, "%s: token id %d out of range", o->baseline_path, id);
-						goto fail;
-					}
-					p = exp((double)rec[1 + K + k]);
-					q = exp((double)lp[id]);
-					p_in += p;
-					q_in += q;
-					kl += p * ((double)rec[1 + K + k] - (double)lp[id]);
-				}
-				/* the mass outside the baseline's top k, as one bucket */
-				p_rest = 1.0 - p_in;
-				q_rest = 1.0 - q_in;
-				if (p_rest > 1e-12 && q_rest > 1e-12)
-					kl += p_rest * log(p_rest / q_rest);
-				klds[n_scored] = kl > 0 ? kl : 0;
-				for (int v = 1; v < n_vocab; v++)
-					if (lp[v] > lp[best])
-						best = v;
-				{
-					int32_t base_top;
-					memcpy(&base_top, &rec[1], sizeof base_top);
-					n_same += best == base_top;
-				}
-				dp = exp((double)lp[next]) - exp((double)rec[0]);
-				dp2 += dp * dp;
+		}
+	} else {
+		/* no tokenizer: windows of about 4 bytes a token, cut after white space */
+		size_t want = (size_t)q->n_ctx * 4, at = 0;
+		cap = len / (want / 2) + 1;   /* a window is at least half the bytes asked */
+		if (!(q->w = calloc(cap, sizeof *q->w)))
+			goto nomem;
+		while (at + want <= len && (o->limit <= 0 || (long)q->n_w < o->limit)) {
+			size_t end = at + want;
+			window w = { NULL, 0, NULL };
+			while (end > at + want / 2 && text[end - 1] != ' ' && text[end - 1] != '\n')
+				end--;
+			if (end == at + want / 2)
+				end = at + want;
+			if (!(w.text = malloc(end - at + 1)))
+				goto nomem;
+			memcpy(w.text, text + at, end - at);
+			w.text[end - at] = 0;
+			if (push_window(s, q, cap, w)) {
+				free(w.text);
+				goto nomem;
 			}
-			n_scored++;
+			at = end;
+		}
+		if (!q->n_w && len >= 64) {
+			/* shorter than the estimate of one window (it may hold one in a real tokenizer):
+			 * the whole text is the window */
+			window w = { NULL, 0, malloc(len + 1) };
+			if (!w.text)
+				goto nomem;
+			memcpy(w.text, text, len + 1);
+			if (push_window(s, q, cap, w)) {
+				free(w.text);
+				goto nomem;
+			}
+		}
+		if (!q->n_w) {
+			snprintf(err, errlen, "quality: %s has %zu bytes, fewer than one window of %d tokens "
+				"(about %zu bytes)", name, len, q->n_ctx, want);
+			goto done;
 		}
 	}
-	res->n_tokens = (long)n_scored;
-	res->n_chunks = n_chunk;
-	{
-		double mean = nll / (double)n_scored, var = nll2 / (double)n_scored - mean * mean;
-		res->ppl = exp(mean);
-		res->ppl_err = n_scored > 1 && var > 0 ? res->ppl * sqrt(var / (double)(n_scored - 1)) : 0;
-	}
-	if (base) {
-		double s = 0;
-		for (uint64_t i = 0; i < n_scored; i++)
-			s += klds[i];
-		qsort(klds, (size_t)n_scored, sizeof *klds, cmp_double);
-		res->has_baseline = 1;
-		res->kld_mean = s / (double)n_scored;
-		res->kld_median = klds[n_scored / 2];
-		res->kld_p99 = klds[(size_t)((double)(n_scored - 1) * 0.99)];
-		res->same_top = (double)n_same / (double)n_scored;
-		res->rms_dp = sqrt(dp2 / (double)n_scored);
-	}
-	if (save && (fclose(save) != 0 || rename(save_tmp, o->save_baseline_path) != 0)) {
-		save = NULL;
-		snprintf(err, errlen, "%s: cannot write", o->save_baseline_path);
-		goto fail;
-	}
-	save = NULL;
-	save_tmp[0] = '\0';
-	rc = SUITE_OK;
-fail:
-	if (save)
-		fclose(save);
-	if (save_tmp[0])   /* an unfinished baseline is never left where a later run would read it */
-		unlink(save_tmp);
-	if (base)
-		fclose(base);
-	free(klds);
-	free(rec);
-	free(ids);
-	free(lp);
-	free(want);
-	free(pos);
+	rc = 0;
+	goto done;
+nomem:
+	snprintf(err, errlen, "quality: out of memory");
+done:
 	free(toks);
 	free(text);
-	eng_ctx_free(c);
-	eng_model_free(m);
 	return rc;
 }
+
+static int quality_build(const suite *s, size_t item, int sample, prov_req *out)
+{
+	const quality *q = s->self;
+	const window *w = &q->w[item];
+
+	out->kind = PROV_REQ_LOGPROBS;
+	out->sample = sample;
+	/* 8 x top_k entries per position: the divergence uses the baseline's top_k and finds the
+	 * candidate's probability of each among its own entries (reports/quality.c) */
+	out->top_k = 8 * q->top_k;
+	out->score_from = w->tokens ? q->n_ctx / 2 + 1 : -1;
+	if (!(out->task_id = strdup(suite_item_id(s, item))))
+		return SUITE_ENOMEM;
+	if (w->tokens) {
+		if (!(out->tokens = malloc(sizeof *out->tokens * w->n_tokens)))
+			return SUITE_ENOMEM;
+		memcpy(out->tokens, w->tokens, sizeof *out->tokens * w->n_tokens);
+		out->n_tokens = w->n_tokens;
+	} else if (!(out->prompt = strdup(w->text))) {
+		return SUITE_ENOMEM;
+	}
+	return SUITE_OK;
+}
+
+/* The primary score of a window: the share of its scored tokens that were the model's most
+ * likely next token. Perplexity and divergence come from the stored log-probabilities. */
+static int quality_score(const suite *s, size_t item, const prov_resp *r, suite_score_out *out)
+{
+	size_t hit = 0;
+	char buf[32];
+
+	(void)s;
+	(void)item;
+	if (!r->n_lp || !r->lp || r->top_k < 1 || !r->top_lp)
+		return SUITE_EINVAL;   /* a reply without log-probabilities cannot be scored */
+	for (size_t i = 0; i < r->n_lp; i++)
+		hit += r->lp[i] >= r->top_lp[i * (size_t)r->top_k];
+	out->n_metrics = 1;
+	out->metric[0] = "top1";
+	out->value[0] = (double)hit / (double)r->n_lp;
+	snprintf(buf, sizeof buf, "%zu/%zu", hit, r->n_lp);
+	if (!(out->answer[0] = strdup(buf)))
+		return SUITE_ENOMEM;
+	return SUITE_OK;
+}
+
+const suite_vtable suite_quality_vtable = {
+	.name = "quality",
+	.summary = "perplexity over a text in windows, and KL divergence / same top token against "
+		"another target, from log-probabilities the provider scores (no generation)",
+	.dataset_hint = "a plain text file (default: the built-in text)",
+	.per_target = 1,
+	.open = quality_open,
+	.close = quality_close,
+	.build = quality_build,
+	.score = quality_score,
+};

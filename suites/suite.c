@@ -17,7 +17,8 @@ static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable, &suite_humanev
 						  &suite_mbpp_vtable, &suite_math500_vtable,
 						  &suite_math_vtable, &suite_needle_vtable,
 						  &suite_humanevalplus_vtable, &suite_humanevalplus_site_vtable,
-						  &suite_mbppplus_vtable, &suite_mbppplus_site_vtable };
+						  &suite_mbppplus_vtable, &suite_mbppplus_site_vtable,
+						  &suite_quality_vtable };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ------------------------------------------------------------------ registry and dispatch */

@@ -50,6 +50,15 @@ typedef struct suite_opts {
 	 * called. */
 	void (*build_progress)(void *ud, size_t done, size_t total);
 	void *build_progress_ud;
+	/* Token ids of text with the target's tokenizer, BOS first where the model has one: writes
+	 * up to cap ids into out and returns the full count, or -1. NULL: no tokenizer here
+	 * (quality then cuts text windows by bytes). Called at open only. */
+	long (*tokenize)(void *ud, const char *text, int32_t *out, long cap);
+	void *tokenize_ud;
+	/* quality only (0: defaults): window length in tokens (256) and the top entries per token
+	 * its divergence uses (8). */
+	int quality_window;
+	int quality_top_k;
 } suite_opts;
 
 /* The verdicts of one response. metric[0] is the suite's primary metric. */
@@ -120,41 +129,5 @@ const char *suite_item_error(const suite *s, size_t item);
 
 /* Text for a SUITE_E* code. Ownership: static. */
 const char *suite_strerror(int code);
-
-/* ------------------------------------------------------------------ quality (quality.c) */
-
-/* Perplexity and divergence from a baseline of a local GGUF model. The provider interface does
- * not carry logits, so this drives the built-in engine directly. */
-typedef struct suite_quality_opts {
-	const char *model_path;          /* GGUF file */
-	const char *text_path;           /* text to score; NULL = the built-in text */
-	int n_ctx;                       /* window length (default 256) */
-	int n_threads;                   /* 0 = the engine's default */
-	long max_chunks;                 /* 0 = every whole window of the text */
-	int top_k;                       /* log-probabilities saved per token in a baseline (default 8) */
-	const char *save_baseline_path;  /* write this run's top-k log-probs here, or NULL */
-	const char *baseline_path;       /* compare with a saved baseline, or NULL */
-} suite_quality_opts;
-/* Ownership: value. */
-suite_quality_opts suite_quality_opts_default(void);
-
-typedef struct suite_quality_result {
-	double ppl, ppl_err;             /* exp(mean NLL) and its standard error */
-	long n_tokens, n_chunks;         /* scored tokens, windows */
-	int has_baseline;                /* the fields below are set */
-	double kld_mean, kld_median, kld_p99;   /* nats per token (top-k approximation, see docs) */
-	double same_top;                 /* 0..1: this model's argmax equals the baseline's */
-	double rms_dp;                   /* RMS of p(correct) - p_base(correct) */
-} suite_quality_result;
-
-/* Tokenizes the text (BOS first), cuts it into windows of n_ctx tokens, starts each with BOS,
- * and scores the second half of each window (positions n_ctx/2 .. n_ctx-2 predicting the next
- * token), as llama-perplexity does. With save_baseline_path, writes per scored token the
- * correct token's log-probability and the top_k log-probabilities (into PATH.tmp, renamed to
- * PATH when whole: a failed or interrupted run leaves no partial baseline); with baseline_path, reads
- * them back (same text, n_ctx, vocabulary and top_k, else an error naming the file) and fills
- * the divergence fields. Returns 0 or a SUITE_E* code with one line in err naming the model,
- * text or baseline file. Ownership: paths borrowed for the call. */
-int suite_quality_run(const suite_quality_opts *o, suite_quality_result *res, char *err, size_t errlen);
 
 #endif

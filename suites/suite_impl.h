@@ -56,6 +56,7 @@ extern const suite_vtable suite_humanevalplus_vtable;
 extern const suite_vtable suite_humanevalplus_site_vtable;
 extern const suite_vtable suite_mbppplus_vtable;
 extern const suite_vtable suite_mbppplus_site_vtable;
+extern const suite_vtable suite_quality_vtable;
 
 /* The answer in a MATH-style solution (math.c): the content of the last \boxed{} or \fbox{}
  * (nested braces kept; also "\boxed 5"), else X of the last "The final answer is X" (up to

@@ -28,6 +28,7 @@ check sweep_suite_twice_is_usage_error sh -c "test $rc -eq 1 && grep -q \"'quali
 
 if [ ! -f "$MODEL" ]; then
 	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes \
+		sweep_new_ctx_is_refused_without_force_new sweep_new_ctx_measures_afresh \
 		sweep_suites_run_every_model_on_the_same_items sweep_suites_report_has_tiers_and_verdicts sweep_suites_resume; do
 		skip "$n" "no $MODEL (set TB_SHARED)"
 	done
@@ -46,17 +47,18 @@ check quantize_requant_warns sh -c "test $rc -eq 0 && grep -q warning err.txt &&
 "$TB_BIN" quality "$MODEL" --ctx 128 --baseline base.bin >q2.txt 2>&1; rc=$?
 check quality_self_zero sh -c "test $rc -eq 0 && grep -q 'PPL' q1.txt && grep -q 'KLD mean 0.000000' q2.txt && grep -q 'same top token 100.00' q2.txt"
 
-"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s1.txt 2>&1; rc=$?
-check sweep_table sh -c "test $rc -eq 0 && grep -q '^| Q8_0 |' sweep/quality.md && grep -q '^| Q2_K |' sweep/quality.md && test -f sweep/models/stories260K-Q2_K.gguf"
-cp sweep/quality.md first.md
-touch -d '2000-01-01' sweep/models/stories260K-Q2_K.gguf
-"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out sweep --quiet >s2.txt 2>&1; rc=$?
-check sweep_resumes sh -c "test $rc -eq 0 && cmp -s first.md sweep/quality.md && test \$(find sweep/models -newer first.md | wc -l) -eq 0"
-# another window: every cached figure and the baseline are measured again with it
-"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 64 --out sweep --quiet >s3.txt 2>&1; rc=$?
-check sweep_new_ctx_measures_afresh sh -c "test $rc -eq 0 && grep -q 'windows of 64' sweep/quality.md &&
-	! cmp -s first.md sweep/quality.md && grep -q '^ctx 64$' sweep/quality/settings &&
-	test ! -e sweep/quality/base-topk.bin.tmp"
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out qsweep --quiet >s1.txt 2>&1; rc=$?
+check sweep_table sh -c "test $rc -eq 0 && grep -q '^| Q8_0 |' qsweep/quality.md && grep -q '^| Q2_K |' qsweep/quality.md && test -f qsweep/models/stories260K-Q2_K.gguf"
+cp qsweep/quality.md first.md
+touch -d '2000-01-01' qsweep/models/stories260K-Q2_K.gguf
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 128 --out qsweep --quiet >s2.txt 2>&1; rc=$?
+check sweep_resumes sh -c "test $rc -eq 0 && cmp -s first.md qsweep/quality.md && test \$(find qsweep/models -newer first.md | wc -l) -eq 0"
+# another window changes the run: refused as any changed sweep is, measured afresh with --force-new
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 64 --out qsweep --quiet >s3.txt 2>&1; rc=$?
+check sweep_new_ctx_is_refused_without_force_new sh -c "test $rc -eq 2 && grep -q 'force-new' s3.txt && cmp -s first.md qsweep/quality.md"
+"$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 64 --out qsweep --quiet --force-new >s3.txt 2>&1; rc=$?
+check sweep_new_ctx_measures_afresh sh -c "test $rc -eq 0 && grep -q 'windows of 64' qsweep/quality.md &&
+	! cmp -s first.md qsweep/quality.md && grep -q '^## Quality: perplexity' qsweep/report/report.md"
 "$TB_BIN" quantize "$MODEL" x.gguf Q9 >/dev/null 2>x.err; rc=$?
 check quantize_unknown_type_is_usage_error sh -c "test $rc -eq 1 && grep -q 'unknown quantization type' x.err && test ! -e x.gguf"
 

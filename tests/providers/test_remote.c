@@ -743,10 +743,95 @@ static void test_plain_http_requests_run_in_parallel_up_to_the_limit(void)
 	}
 }
 
+/* Runs one log-probability request (tokens 1 2 3 4, scoring from 2, top 2) through kind. */
+static prov_resp *run_lp(const char *kind, mock_server *m, char *err, size_t errlen)
+{
+	char opts[256];
+	int32_t toks[4] = { 1, 2, 3, 4 };
+	prov_target t = { .provider = kind, .model = "m", .id = "t" };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+	snprintf(opts, sizeof opts, "{\"base_url\": \"http://127.0.0.1:%d\", \"key_env\": \"TB_TEST_KEY\","
+		" \"backoff_ms\": 5, \"max_backoff_ms\": 50}", m ? m->port : 9);
+	t.options_json = opts;
+	if (!(p = prov_open(&t, err, errlen)))
+		return NULL;
+	rq.kind = PROV_REQ_LOGPROBS;
+	rq.tokens = toks;
+	rq.n_tokens = 4;
+	rq.score_from = 2;
+	rq.top_k = 2;
+	rq.seed = -1;
+	if (prov_submit(p, &rq, on_done, &g) == 0)
+		for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+			prov_poll(p, 10);
+	prov_close(p);
+	return g.r;
+}
+
+/* openai: a scoring request goes to /v1/completions with the token ids, echo and logprobs; the
+ * prompt positions' log-probabilities come back in order with the top entries sorted, their
+ * ids read from vLLM's "token_id:N" names. A server that echoes no prompt log-probabilities,
+ * and a provider whose API has none (anthropic), are refused with a line that says so. */
+static void test_openai_scores_log_probabilities_through_completions(void)
+{
+	static const char body[] = "{\"choices\":[{\"text\":\"x\",\"finish_reason\":\"length\","
+		"\"logprobs\":{\"tokens\":[\"token_id:1\",\"token_id:2\",\"token_id:3\",\"token_id:4\","
+		"\"token_id:9\"],\"token_logprobs\":[null,-1.5,-0.25,-2,-0.1],\"top_logprobs\":[null,"
+		"{\"token_id:2\":-1.5,\"token_id:7\":-0.5},{\"token_id:3\":-0.25,\"token_id:8\":-3,"
+		"\"token_id:5\":-2},{\"token_id:6\":-0.75,\"token_id:4\":-2,\"token_id:9\":-1},"
+		"{\"token_id:9\":-0.1}]}}],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":1}}";
+	static const char none[] = "{\"choices\":[{\"text\":\"x\",\"finish_reason\":\"length\"}],"
+		"\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":1}}";
+	mock_step st[1] = { { 200, "Content-Type: application/json\r\n", body, 0, MOCK_FULL, 0 } };
+	mock_server m;
+	char err[256];
+	prov_resp *r;
+
+	TB_REQUIRE(mock_start(&m, st, 1) == 0);
+	r = run_lp("openai", &m, err, sizeof err);
+	TB_CHECK(strstr(m.last_request, "POST /completions") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"prompt\":[1,2,3,4]") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"echo\":true") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"logprobs\":2") != NULL);
+	mock_stop(&m);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_INT(r->err, PROV_ERR_NONE);
+	TB_CHECK(r->text && !*r->text);
+	TB_REQUIRE(r->n_lp == 2 && r->top_k == 2);
+	TB_CHECK_NEAR(r->lp[0], -0.25, 1e-6);
+	TB_CHECK_NEAR(r->lp[1], -2, 1e-6);
+	TB_CHECK_INT(r->top_id[0], 3);
+	TB_CHECK_INT(r->top_id[1], 5);
+	TB_CHECK_NEAR(r->top_lp[1], -2, 1e-6);
+	TB_CHECK_INT(r->top_id[2], 6);
+	TB_CHECK_INT(r->top_id[3], 9);
+	TB_CHECK_NEAR(r->top_lp[3], -1, 1e-6);
+	prov_resp_free(r);
+
+	st[0].body = none;
+	TB_REQUIRE(mock_start(&m, st, 1) == 0);
+	r = run_lp("openai", &m, err, sizeof err);
+	mock_stop(&m);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_INT(r->err, PROV_ERR_CLIENT);
+	TB_CHECK(r->err_msg && strstr(r->err_msg, "no log-probabilities of the prompt") != NULL);
+	TB_CHECK(r->lp == NULL);
+	prov_resp_free(r);
+
+	r = run_lp("anthropic", NULL, err, sizeof err);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_INT(r->err, PROV_ERR_CLIENT);
+	TB_CHECK(r->err_msg && strstr(r->err_msg, "cannot score log-probabilities") != NULL);
+	prov_resp_free(r);
+}
+
 int main(void)
 {
 	setenv("TB_TEST_KEY", KEY, 1);
 	TB_RUN(test_openai_stream_through_mock_gives_text_tokens_and_timings);
+	TB_RUN(test_openai_scores_log_probabilities_through_completions);
 	TB_RUN(test_each_dialect_streams_its_fixture_through_mock);
 	TB_RUN(test_retries_429_with_each_retry_header_then_succeeds);
 	TB_RUN(test_server_errors_retry_up_to_the_limit);

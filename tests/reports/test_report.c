@@ -116,6 +116,7 @@ typedef struct planted {
 	int error;
 	int sample;            /* sample index within the item */
 	const char *metric;    /* the score's name; NULL: "strict" */
+	const char *logprobs;  /* samples.logprobs_json, or NULL */
 } planted;
 
 /* Writes a run of spec_json with the given samples into dir/results.db through the harness's
@@ -163,6 +164,7 @@ static int write_run(const char *dir, const char *spec_json, const planted *p, s
 		r.error = p[i].error;
 		r.error_class = p[i].error ? "server" : NULL;
 		r.attempts = 1;
+		r.logprobs_json = p[i].logprobs;
 		if (hx_store_put_sample(st, run_id, &r, err, sizeof err))
 			goto close;
 	}
@@ -203,6 +205,49 @@ static char *render(int (*w)(FILE *, const rep_set *, const rep_opts *, char *, 
 	return buf;
 }
 
+/* The run-end summary of s as a string. Ownership: caller frees; NULL on failure. */
+static char *render_summary(const rep_set *s)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+	if (!f)
+		return NULL;
+	rc = rep_write_summary(f, s, err, sizeof err);
+	fclose(f);
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The run-end summary of partial-credit scores: the interval is the mean's (± 1.96 s/√n) and
+ * holds it; pass/fail metrics keep the Wilson interval. (The summary used to take a Wilson
+ * interval of the scores >= 0.5 around the mean of all scores: 36.7 % [0.9, 24.6].) */
+static void test_run_summary_interval_holds_a_partial_credit_mean(void)
+{
+	static const char spec[] = "{\"name\":\"pc\",\"targets\":[{\"id\":\"t\",\"provider\":\"samples\","
+		"\"model\":\"g.jsonl\"}],\"suites\":[{\"name\":\"gsm8k\"}]}";
+	static planted p[8];
+	static const char *const ids[8] = { "1", "2", "3", "4", "5", "6", "7", "8" };
+	/* scores 0.25 x 4, 0.5 x 2, 0 x 2: mean 0.25, s = sqrt(((4 * 0) + 2 * 0.0625 + 2 * 0.0625) / 7)
+	 * = 0.188982, half = 1.959964 * 0.188982 / sqrt(8) = 0.130955 -> [11.9, 38.1] */
+	static const double sc[8] = { 0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 0, 0 };
+	rep_set *s;
+	char err[256], *sum;
+	for (int i = 0; i < 8; i++)
+		p[i] = (planted){ "t", "gsm8k", ids[i], sc[i], 10, 100, 0, 10, 5, 0, 0, "part", NULL };
+	TB_REQUIRE(write_run("pc", spec, p, 8) == 0);
+	TB_REQUIRE((s = rep_set_new()) != NULL);
+	TB_REQUIRE(rep_set_add_store(s, "pc/results.db", "pc", -1, err, sizeof err) == 0);
+	TB_REQUIRE((sum = render_summary(s)) != NULL);
+	TB_CHECK(strstr(sum, "part        25.0 % [11.9, 38.1]  n=8  errors=0\n") != NULL);
+	free(sum);
+	rep_set_free(s);
+}
+
 static const char cost_spec[] =
 	"{\"name\":\"cost\",\"concurrency\":1,\"targets\":["
 	"{\"id\":\"box\",\"provider\":\"samples\",\"model\":\"m.jsonl\",\"max_in_flight\":2,"
@@ -214,10 +259,10 @@ static const char cost_spec[] =
 static void test_cost_table_from_a_store_matches_hand_computed_numbers(void)
 {
 	static const planted p[] = {
-		{ "box", "gsm8k", "1", 1, 100, 1000, 0, 100, 50, 0, 0, NULL },
-		{ "box", "gsm8k", "2", 0, 100, 1000, 0, 100, 50, 0, 0, NULL },
-		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
-		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
+		{ "box", "gsm8k", "1", 1, 100, 1000, 0, 100, 50, 0, 0, NULL, NULL },
+		{ "box", "gsm8k", "2", 0, 100, 1000, 0, 100, 50, 0, 0, NULL, NULL },
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL, NULL },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
@@ -293,7 +338,7 @@ static size_t golden_samples(planted *p, char ids[][24])
 			s->tout = 30 + i % 7;
 			s->ttft = t == 3 ? 300 + 5 * (i % 9) : 40 + 10 * t + 2 * (i % 5);
 			s->lat = s->ttft + (double)s->tout * (t == 3 ? 12 : 15 + 5 * t);
-			s->cost = t == 3 ? hx_cost_usd(s->tin, s->tout, 0.15, 0.6) : 0;
+			s->cost = t == 3 ? (double)s->tin * 0.15 / 1e6 + (double)s->tout * 0.6 / 1e6 : 0;
 			s->error = t == 1 && i == 39;   /* one failed sample */
 		}
 		for (int L = 0; L < 3; L++)
@@ -308,7 +353,7 @@ static size_t golden_samples(planted *p, char ids[][24])
 				s->tout = 8;
 				s->ttft = 100.0 * (L + 1) * (t + 1);
 				s->lat = s->ttft + 80;
-				s->cost = t == 3 ? hx_cost_usd(s->tin, s->tout, 0.15, 0.6) : 0;
+				s->cost = t == 3 ? (double)s->tin * 0.15 / 1e6 + (double)s->tout * 0.6 / 1e6 : 0;
 			}
 	}
 	return n;
@@ -431,10 +476,10 @@ static rep_set *overall_set(const char *dir, int hard_x, int easy_x, int hard_y,
 	size_t n = 0;
 	for (int i = 0; i < 20; i++) {
 		snprintf(ids[i], sizeof ids[i], "%02d", i);
-		p[n++] = (planted){ "x", "hard", ids[i], i < hard_x, 10, 100, 0, 10, 5, 0, 0, NULL };
-		p[n++] = (planted){ "x", "easy", ids[i], i < easy_x, 10, 100, 0, 10, 5, 0, 0, NULL };
-		p[n++] = (planted){ "y", "hard", ids[i], i < hard_y, 10, 100, 0, 10, 5, 0, 0, NULL };
-		p[n++] = (planted){ "y", "easy", ids[i], i < easy_y, 10, 100, 0, 10, 5, 0, 0, NULL };
+		p[n++] = (planted){ "x", "hard", ids[i], i < hard_x, 10, 100, 0, 10, 5, 0, 0, NULL, NULL };
+		p[n++] = (planted){ "x", "easy", ids[i], i < easy_x, 10, 100, 0, 10, 5, 0, 0, NULL, NULL };
+		p[n++] = (planted){ "y", "hard", ids[i], i < hard_y, 10, 100, 0, 10, 5, 0, 0, NULL, NULL };
+		p[n++] = (planted){ "y", "easy", ids[i], i < easy_y, 10, 100, 0, 10, 5, 0, 0, NULL, NULL };
 	}
 	snprintf(path, sizeof path, "%s/results.db", dir);
 	snprintf(lbl, sizeof lbl, "runs/%s", dir);
@@ -579,12 +624,12 @@ static const char close_quant_spec[] =
 static void test_charts_place_labels_apart_and_name_files_by_target(void)
 {
 	static const planted p[] = {
-		{ "m-s", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
-		{ "m-s", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
-		{ "m-m", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
-		{ "m-m", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL },
-		{ "m-5", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
-		{ "m-5", "gsm8k", "2", 1, 10, 100, 0, 10, 5, 0, 0, NULL },
+		{ "m-s", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m-s", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m-m", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m-m", "gsm8k", "2", 0, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m-5", "gsm8k", "1", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m-5", "gsm8k", "2", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
 	};
 	char err[256], warn[256], *dat, *lab, line[128];
 	rep_set *s;
@@ -602,11 +647,14 @@ static void test_charts_place_labels_apart_and_name_files_by_target(void)
 	TB_CHECK(access("golden/charts/needle_1.dat", F_OK) != 0);
 	s = rep_set_new();
 	TB_REQUIRE(write_run("closeq", close_quant_spec, p, 6) == 0);
-	/* a 60 MB model file: its size reads 57.2 MiB (it read "0.06" GiB) */
-	mkdir("models", 0777);
-	TB_REQUIRE((f = fopen("models/m-Q5_K_M.gguf", "w")) != NULL);
-	TB_REQUIRE(ftruncate(fileno(f), 60000000) == 0);
-	fclose(f);
+	/* a 60 MB model file, as the run recorded it: its size reads 57.2 MiB (it read "0.06" GiB) */
+	{
+		hx_store *st = hx_store_open("closeq/results.db", 1, err, sizeof err);
+		prov_model_facts mf = { .file_bytes = 60000000 };
+		TB_REQUIRE(st != NULL);
+		TB_REQUIRE(hx_store_set_target_facts(st, 1, "m-5", &mf, err, sizeof err) == 0);
+		hx_store_close(st);
+	}
 	TB_REQUIRE(rep_set_add_store(s, "closeq/results.db", "runs/closeq", -1, err, sizeof err) == 0);
 	dat = render(rep_write_markdown, s, &o);
 	TB_CHECK(dat && strstr(dat, "| m-5 | 57.2 MiB |") != NULL);
@@ -693,7 +741,7 @@ static void test_compare_flags_planted_drop_and_not_noise(void)
 	char *out = NULL;
 	for (int i = 0; i < 100; i++) {
 		snprintf(ids[i], sizeof ids[i], "%02d", i);
-		b[i] = (planted){ "m", "gsm8k", ids[i], i < 80, -1, -1, 0, 0, 0, 0, 0, NULL };
+		b[i] = (planted){ "m", "gsm8k", ids[i], i < 80, -1, -1, 0, 0, 0, 0, 0, NULL, NULL };
 		/* planted drop: 20 items the base solved now fail, 2 gained */
 		c[i] = b[i];
 		if (i < 20)
@@ -755,9 +803,9 @@ static void test_bad_stores_give_one_line_errors(void)
 static void test_stored_gaps_give_itl_and_tpot_percentiles(void)
 {
 	static const planted p[] = {
-		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL },
-		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL },
-		{ "box", "gsm8k", "1", 1, 999.99, 1000, 0, 100, 120, 0, 0, NULL },
+		{ "api", "gsm8k", "1", 1, 50, 500, 0, 100, 50, 0, 0, NULL, NULL },
+		{ "api", "gsm8k", "2", 0, 50, 500, 0, 100, 50, 0, 0, NULL, NULL },
+		{ "box", "gsm8k", "1", 1, 999.99, 1000, 0, 100, 120, 0, 0, NULL, NULL },
 	};
 	char err[256];
 	rep_set *s = rep_set_new();
@@ -876,24 +924,15 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 	}
 	TB_CHECK_INT(seen, 2);
 	cJSON_Delete(doc);
-	/* The harness's run-end summary reads the same store to the same figures. */
+	/* The run-end summary is written by the same code from the same set: the same pass@k, no
+	 * pass@100 where items have 20 samples. */
 	{
-		hx_store *st = hx_store_open("code/results.db", 0, err, sizeof err);
-		hx_summary sm;
-		TB_REQUIRE(st != NULL);
-		TB_REQUIRE(hx_summary_load(st, -1, &sm, err, sizeof err) == 0);
-		TB_REQUIRE(sm.n_rows == 2);
-		TB_CHECK_STR(sm.rows[0].metric, "pass");
-		TB_CHECK_NEAR(sm.rows[0].pass_at[0], 0.3375, 1e-12);
-		TB_CHECK_NEAR(sm.rows[0].pass_at[1], 0.6867260061919505, 1e-12);
-		TB_CHECK(isnan(sm.rows[0].pass_at[2]));
-		TB_CHECK_INT(sm.rows[0].samples_per_item, 20);
-		TB_CHECK_NEAR(sm.rows[1].pass_at[0], 0.625, 1e-12);
-		TB_CHECK(isnan(sm.rows[1].pass_at[1]));
-		/* Not streamed (no stored gaps): no output tokens/s, as in the reports. */
-		TB_CHECK(isnan(sm.rows[0].out_tok_per_s) && isnan(sm.rows[1].out_tok_per_s));
-		hx_summary_release(&sm);
-		hx_store_close(st);
+		char *sum = render_summary(set);
+		TB_REQUIRE(sum != NULL);
+		TB_CHECK(strstr(sum, "pass@1 33.8 %  pass@10 68.7 %\n") != NULL);
+		TB_CHECK(strstr(sum, "pass@1 62.5 %\n") != NULL);
+		TB_CHECK(strstr(sum, "pass@100") == NULL);
+		free(sum);
 	}
 	free(md);
 	free(csv);
@@ -903,10 +942,11 @@ static void test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary(
 }
 
 /* A quantisation sweep's report: the base and a variant measured on 20 pass/fail items (the
- * variant loses 10, gains none), quality figures found outside the store, and an API known only
- * by its list price. The price-only row is in the cost and break-even tables of every format,
- * marked, and nowhere else; the verdict table calls the variant a regression (McNemar, b = 10,
- * c = 0: p = 2 / 1024); the quality table gives the ratio and the verdict words. */
+ * variant loses 10, gains none), two quality windows whose log-probabilities are in the store,
+ * and an API known only by its list price. The price-only row is in the cost and break-even
+ * tables of every format, marked, and nowhere else; the verdict table calls the variant a
+ * regression (McNemar, b = 10, c = 0: p = 2 / 1024); the quality table gives the figures worked
+ * out by hand below and the verdict words. */
 static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 {
 	static const char spec[] = "{\"name\":\"sweep\",\"targets\":["
@@ -914,10 +954,17 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}},"
 		"{\"id\":\"Q2_K\",\"provider\":\"local\",\"model\":\"m/tiny-Q2_K.gguf\",\"quant\":\"Q2_K\","
 		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}}],"
-		"\"suites\":[{\"name\":\"gsm8k\"}]}";
-	static planted p[40];
+		"\"suites\":[{\"name\":\"gsm8k\"},{\"name\":\"quality\",\"weight\":0}]}";
+	/* One scored token a window, 8 stored entries (the divergence uses the baseline's top 1):
+	 * the base gives the text token p = 0.5 and is sure of it (token 5: 0.5, token 6: 0.25); the
+	 * variant gives it 0.25 and prefers token 6. PPL 2 against 4, ratio 2; KL = 0.5 ln(0.5/0.25)
+	 * + 0.5 ln(0.5/0.75) = 0.143841 nats each token; same top 0 %; RMS dp 25 %. */
+	static const char lp_base[] = "{\"lp\":[-0.693147181],\"id\":[[5,6,-1,-1,-1,-1,-1,-1]],"
+		"\"tlp\":[[-0.693147181,-1.38629436,null,null,null,null,null,null]]}";
+	static const char lp_q2[] = "{\"lp\":[-1.38629436],\"id\":[[6,5,-1,-1,-1,-1,-1,-1]],"
+		"\"tlp\":[[-0.693147181,-1.38629436,null,null,null,null,null,null]]}";
+	static planted p[44];
 	static char ids[20][16];
-	rep_quality qb = { 10, 0.5, 1000, 0, 0, 0, 0, 0, 0 }, q2 = { 12, 0.6, 1000, 1, 0.3, 0.2, 1.5, 0.8, 0.1 };
 	rep_set *s;
 	rep_opts o;
 	char err[256], *md, *csv, *js, *html;
@@ -937,14 +984,22 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 			x->lat = 110;
 		}
 	}
-	TB_REQUIRE(write_run("sweep", spec, p, 40) == 0);
+	for (int k = 0; k < 4; k++) {
+		planted *x = &p[40 + k];
+		x->target = k & 1 ? "Q2_K" : "base";
+		x->suite = "quality";
+		x->item = k < 2 ? "ctx64/w00000" : "ctx64/w00001";
+		x->metric = "top1";
+		x->score = !(k & 1);
+		x->tin = 64;
+		x->lat = 5;
+		x->logprobs = k & 1 ? lp_q2 : lp_base;
+	}
+	TB_REQUIRE(write_run("sweep", spec, p, 44) == 0);
 	TB_REQUIRE((s = rep_set_new()) != NULL);
 	TB_CHECK(rep_set_add_price_only(s, "openai/gpt-4o-mini", "openai", "gpt-4o-mini", 0.15, 0.6,
 		"2026-11-05", err, sizeof err) == REP_EINVAL);   /* no run yet */
 	TB_REQUIRE(rep_set_add_store(s, "sweep/results.db", "runs/sweep", -1, err, sizeof err) == 0);
-	TB_CHECK_INT(rep_set_quality(s, "base", &qb), 1);
-	TB_CHECK_INT(rep_set_quality(s, "Q2_K", &q2), 1);
-	TB_CHECK_INT(rep_set_quality(s, "nobody", &q2), 0);
 	TB_REQUIRE(rep_set_add_price_only(s, "openai/gpt-4o-mini", "openai", "gpt-4o-mini", 0.15, 0.6,
 		"2026-11-05", err, sizeof err) == 0);
 	TB_CHECK(rep_set_add_price_only(s, "base", "openai", "x", 1, 1, NULL, err, sizeof err) == REP_EINVAL &&
@@ -970,11 +1025,11 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 	TB_CHECK(strstr(strstr(md, "## Results per target"), "gpt") ==
 		strstr(md, "| openai/gpt-4o-mini | API") + 9);
 	TB_CHECK(strstr(strstr(md, "## Hardware"), "gpt") == NULL);
-	/* quality: ratio 1.2, KLD 0.3: a large loss; the baseline is marked */
+	/* quality: ratio 2, KLD 0.14: a large loss; the baseline is marked */
 	TB_CHECK(strstr(md, "## Quality: perplexity and divergence from the baseline") != NULL);
-	TB_CHECK(strstr(md, "| base | F32 | 10.0000 | 0.5000 | 1 (baseline) | – | – | – | – | – | baseline |") != NULL);
-	TB_CHECK(strstr(md, "| Q2\\_K | Q2\\_K | 12.0000 | 0.6000 | 1.2000 | 0.30000 | 0.20000 | 1.50000 | "
-		"80.00 | 10.000 | large loss |") != NULL);
+	TB_CHECK(strstr(md, "| base | F32 | 2.0000 | 0.0000 | 1 (baseline) | – | – | – | – | – | baseline |") != NULL);
+	TB_CHECK(strstr(md, "| Q2\\_K | Q2\\_K | 4.0000 | 0.0000 | 2.0000 | 0.14384 | 0.14384 | 0.14384 | "
+		"0.00 | 25.000 | large loss |") != NULL);
 	TB_CHECK(strcmp(rep_quality_verdict(1.005, 0.005), "same as base") == 0);
 	TB_CHECK(strcmp(rep_quality_verdict(1.04, 0.04), "small loss") == 0);
 	TB_CHECK(strcmp(rep_quality_verdict(1.10, 0.01), "clear loss") == 0);
@@ -1052,6 +1107,7 @@ int main(void)
 	TB_RUN(test_bad_stores_give_one_line_errors);
 	TB_RUN(test_pass_at_k_of_coding_suites_in_every_format_and_the_run_summary);
 	TB_RUN(test_price_only_rows_quality_and_verdicts_in_every_format);
+	TB_RUN(test_run_summary_interval_holds_a_partial_credit_mean);
 	TB_RUN(test_empty_run_renders_with_dashes);
 	TB_RUN(test_stored_gaps_give_itl_and_tpot_percentiles);
 	rc = tb_test_end();
