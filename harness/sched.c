@@ -449,6 +449,13 @@ static long count_tokens_of(void *ud, const char *text)
 	return prov_count_tokens(ud, text, &n) ? -1 : n;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* What a suite's slow open reports to (the needle grid, fitted in a target's tokens). */
 typedef struct build_note {
 	const char *target, *suite;
@@ -461,12 +468,9 @@ typedef struct build_note {
 static void build_progress(void *ud, size_t done, size_t total)
 {
 	build_note *b = ud;
-	struct timespec ts;
-	double now;
+	double now = now_s();
 	if (b->quiet)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (now - b->t0 < 1.0 || (now - b->last < 0.25 && done < total) || (done >= total && !b->last))
 		return;
 	fprintf(stderr, "\r  building %s prompts for %s: %zu/%zu%s", b->suite, b->target, done, total,
@@ -532,10 +536,7 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 		so.quality_window = ss->quality_window;
 		so.quality_top_k = ss->quality_top_k;
 		{
-			struct timespec now;
-			build_note note = { spec->targets[t].id, ss->name, quiet, 0, 0 };
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			note.t0 = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+			build_note note = { spec->targets[t].id, ss->name, quiet, now_s(), 0 };
 			so.build_progress = build_progress;
 			so.build_progress_ud = &note;
 			ts->suites[i] = suite_open(&so, serr, sizeof serr);
@@ -590,13 +591,6 @@ static int mkdir_p(const char *path, char *err, size_t errlen)
 		return HX_EIO;
 	}
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void print_summary(FILE *log, const char *db_path, int64_t run_id,

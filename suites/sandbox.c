@@ -282,6 +282,17 @@ static int make_file(const char *path)
 	return 0;
 }
 
+/* Makes the directories above path (on the new root's tmpfs). 0 or -1. */
+static int make_parent(char *path)
+{
+	char *slash = strrchr(path, '/');
+	int rc;
+	*slash = 0;
+	rc = make_path(path);
+	*slash = '/';
+	return rc;
+}
+
 /* Puts one of the plan's read paths into the new root: a symbolic link as the same link (/bin ->
  * usr/bin on a merged /usr), a directory or file as a read-only bind. Paths beneath one bound
  * already are covered by it; missing ones are skipped. 0 or -1. */
@@ -302,28 +313,13 @@ static int root_add(const sb_plan *p, int i)
 	if (in_new_root(dst, sizeof dst, src))
 		return -1;
 	if (S_ISLNK(sb.st_mode)) {
-		char *slash = strrchr(dst, '/');
-		if ((n = readlink(src, target, sizeof target - 1)) < 0)
+		if ((n = readlink(src, target, sizeof target - 1)) < 0 || make_parent(dst))
 			return -1;
 		target[n] = 0;
-		*slash = 0;
-		if (make_path(dst))
-			return -1;
-		*slash = '/';
 		return symlink(target, dst) && errno != EEXIST ? -1 : 0;
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		if (make_path(dst))
-			return -1;
-	} else {
-		char *slash = strrchr(dst, '/');
-		*slash = 0;
-		if (make_path(dst))
-			return -1;
-		*slash = '/';
-		if (make_file(dst))
-			return -1;
-	}
+	if (S_ISDIR(sb.st_mode) ? make_path(dst) : (make_parent(dst) || make_file(dst)))
+		return -1;
 	return bind_ro(src, dst);
 }
 

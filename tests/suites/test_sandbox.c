@@ -840,7 +840,7 @@ static void test_sandbox_private_root_hides_the_machine(void)
 		 "    if mp == '/' and 'ro' not in opts:\n"
 		 "        print('root writable')\n"
 		 "try:\n"
-		 "    os.listdir('/proc/1/root/')\n"
+		 "    os.listdir(os.path.join('/proc', '1', 'root'))\n"
 		 "    print('old root reachable')\n"
 		 "except OSError:\n"
 		 "    pass\n"
