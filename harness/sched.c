@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/harness.h"
+#include "harness/plan.h"
 #include "providers/provider.h"
 #include "suites/suite.h"
 
@@ -30,16 +31,10 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-typedef struct job {
-	uint32_t target, suite;
-	uint32_t item;
-	int sample;
-} job;
-
 /* A request between submission and storage. */
 typedef struct flight {
 	struct flight *next;
-	job j;
+	hx_plan_job j;
 	char hash[65];
 	prov_resp *resp;
 	suite_score_out sc;
@@ -57,9 +52,6 @@ typedef struct tstate {
 	suite **suites;       /* [spec->n_suites] the run's suites, or this target's own instance
 	                       * of a per-target suite (needle: its tokenizer and context) */
 	unsigned char *own;   /* [spec->n_suites] 1 where suites[i] is this target's to close */
-	job *jobs;            /* this target's planned jobs [n_jobs] */
-	size_t n_jobs, next;
-	int in_flight, limit;
 	int n_answered;       /* replies that were not a transport failure */
 	int n_transport;      /* transport failures before the first such reply */
 	int stopped;          /* stopped early: nothing more is sent */
@@ -75,6 +67,8 @@ typedef struct run {
 	const hx_spec *spec;
 	suite **suites;       /* [spec->n_suites] */
 	tstate *ts;           /* [spec->n_targets] */
+	hx_plan plan;         /* the jobs of each target and its in-flight limit */
+	hx_plan_pos *pos;     /* [spec->n_targets] how far each target is through its jobs */
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
 	queue to_score, scored;
@@ -143,7 +137,7 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 	run *r = f->run;
 	(void)rq;
 	f->resp = resp;
-	r->ts[f->j.target].in_flight--;
+	r->pos[f->j.target].in_flight--;
 	{
 		tstate *ts = &r->ts[f->j.target];
 		if (resp->err == PROV_ERR_TRANSPORT && !ts->n_answered) {
@@ -208,88 +202,16 @@ static void request_hash(const prov_req *rq, char out[65])
 	cJSON_Delete(o);
 }
 
-/* ------------------------------------------------------------ the set of finished keys */
-
-typedef struct keyset {
-	char **keys;   /* open addressing [cap] */
-	size_t n, cap;
-} keyset;
-
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static char *make_key(const char *t, const char *s, const char *item, int sample)
-{
-	size_t n = strlen(t) + strlen(s) + strlen(item) + 32;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s\x1f%s\x1f%s\x1f%d", t, s, item, sample);
-	return k;
-}
-
-static int keyset_add(keyset *ks, char *k)
-{
-	if ((ks->n + 1) * 2 > ks->cap) {
-		size_t nc = ks->cap ? ks->cap * 2 : 1024;
-		char **nk = calloc(nc, sizeof *nk);
-		if (!nk)
-			return -1;
-		for (size_t i = 0; i < ks->cap; i++)
-			if (ks->keys[i]) {
-				size_t j = fnv(ks->keys[i]) & (nc - 1);
-				while (nk[j])
-					j = (j + 1) & (nc - 1);
-				nk[j] = ks->keys[i];
-			}
-		free(ks->keys);
-		ks->keys = nk;
-		ks->cap = nc;
-	}
-	for (size_t j = fnv(k) & (ks->cap - 1);; j = (j + 1) & (ks->cap - 1)) {
-		if (!ks->keys[j]) {
-			ks->keys[j] = k;
-			ks->n++;
-			return 0;
-		}
-		if (strcmp(ks->keys[j], k) == 0) {
-			free(k);
-			return 0;
-		}
-	}
-}
-
-static int keyset_has(const keyset *ks, const char *k)
-{
-	if (!ks->cap)
-		return 0;
-	for (size_t j = fnv(k) & (ks->cap - 1); ks->keys[j]; j = (j + 1) & (ks->cap - 1))
-		if (strcmp(ks->keys[j], k) == 0)
-			return 1;
-	return 0;
-}
-
-static void keyset_free(keyset *ks)
-{
-	for (size_t i = 0; i < ks->cap; i++)
-		free(ks->keys[i]);
-	free(ks->keys);
-}
-
+/* What the store already holds, for the plan to skip. */
 typedef struct done_ctx {
-	keyset *ks;
+	hx_plan_done *done;
 	int oom;
 } done_ctx;
 
 static void on_stored(void *ud, const char *t, const char *s, const char *item, int sample)
 {
 	done_ctx *c = ud;
-	char *k = make_key(t, s, item, sample);
-	if (!k || keyset_add(c->ks, k))
+	if (hx_plan_done_add(c->done, t, s, item, sample))
 		c->oom = 1;
 }
 
@@ -553,20 +475,6 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 	return 0;
 }
 
-/* 1 when target t computes on this machine and an earlier such target is not finished: those
- * run one after another, so that they do not share the machine and each one's timings are its
- * own. */
-static int exclusive_wait(const run *r, size_t t)
-{
-	if (!prov_exclusive(r->ts[t].p))
-		return 0;
-	for (size_t u = 0; u < t; u++)
-		if (r->ts[u].p && prov_exclusive(r->ts[u].p) &&
-		    (r->ts[u].in_flight || r->ts[u].next < r->ts[u].n_jobs))
-			return 1;
-	return 0;
-}
-
 static int mkdir_p(const char *path, char *err, size_t errlen)
 {
 	char buf[4096];
@@ -639,6 +547,62 @@ static int spec_runs_code(const hx_spec *spec)
 	return 0;
 }
 
+/* The plan stage: every target's jobs (this shard's items of its suites, less done) and its
+ * in-flight limit, from the suites and providers the run opened; plus each target's position
+ * through its jobs. Returns 0 or an HX_E* code with one line in err. */
+static int plan_run(run *r, const hx_plan_done *done, const hx_run_opts *opts, char *err,
+	size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	size_t n_t = spec->n_targets, n_s = spec->n_suites, n = n_t * n_s;
+	hx_plan_items *items = calloc(n ? n : 1, sizeof *items);
+	const char **ids = NULL;
+	int *prov_max = calloc(n_t ? n_t : 1, sizeof *prov_max);
+	unsigned char *excl = calloc(n_t ? n_t : 1, 1);
+	hx_plan_in in = { 0 };
+	size_t n_ids = 0;
+	int ret;
+
+	r->pos = calloc(n_t ? n_t : 1, sizeof *r->pos);
+	if (!items || !prov_max || !excl || !r->pos)
+		goto nomem;
+	for (size_t t = 0; t < n_t; t++)
+		for (size_t i = 0; i < n_s; i++)
+			n_ids += suite_count(r->ts[t].suites[i]);
+	if (!(ids = calloc(n_ids ? n_ids : 1, sizeof *ids)))
+		goto nomem;
+	n_ids = 0;
+	for (size_t t = 0; t < n_t; t++) {
+		prov_max[t] = prov_max_in_flight(r->ts[t].p);
+		excl[t] = prov_exclusive(r->ts[t].p) != 0;
+		for (size_t i = 0; i < n_s; i++) {
+			const suite *su = r->ts[t].suites[i];
+			items[t * n_s + i].ids = ids + n_ids;
+			items[t * n_s + i].n = suite_count(su);
+			for (size_t k = 0; k < suite_count(su); k++)
+				ids[n_ids++] = suite_item_id(su, k);
+		}
+	}
+	in.spec = spec;
+	in.items = items;
+	in.provider_max = prov_max;
+	in.exclusive = excl;
+	in.done = done;
+	in.shard_index = opts->shard_index;
+	in.shard_count = opts->shard_count;
+	ret = hx_plan_build(&in, &r->plan, err, errlen);
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	ret = HX_ENOMEM;
+out:
+	free(items);
+	free(ids);
+	free(prov_max);
+	free(excl);
+	return ret;
+}
+
 int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
 	size_t errlen)
 {
@@ -646,7 +610,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	run r;
 	hx_store *st = NULL;
 	hx_progress *prog = NULL;
-	keyset done = { 0 };
+	hx_plan_done done = { 0 };
 	pthread_t *workers = NULL;
 	int n_workers = 0, ret = 0, resumed = 0, stopping = 0;
 	int64_t run_id = -1;
@@ -747,11 +711,6 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			ret = HX_EINVAL;
 			goto out;
 		}
-		r.ts[t].limit = ts->max_in_flight > 0 ? ts->max_in_flight : spec->concurrency;
-		if (prov_max_in_flight(r.ts[t].p) > 0 && prov_max_in_flight(r.ts[t].p) < r.ts[t].limit)
-			r.ts[t].limit = prov_max_in_flight(r.ts[t].p);
-		if (r.ts[t].limit < 1)
-			r.ts[t].limit = 1;
 		if ((ret = target_suites(&r, t, opts->quiet, err, errlen)))
 			goto out;
 		for (size_t i = 0; i < spec->n_suites; i++) {
@@ -811,40 +770,12 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		}
 	}
 
-	/* The plan, minus what is stored. Shards take every item whose index % count == index. */
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		tstate *ts = &r.ts[t];
-		size_t cap = 0;
-		for (size_t i = 0; i < spec->n_suites; i++)
-			cap += suite_count(ts->suites[i]) * (size_t)spec->suites[i].samples;
-		if (!(ts->jobs = malloc((cap ? cap : 1) * sizeof *ts->jobs)))
-			goto nomem;
-		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(ts->suites[i]);
-			for (size_t k = 0; k < n; k++) {
-				if (opts->shard_count > 1 && (int)(k % (size_t)opts->shard_count) != opts->shard_index)
-					continue;
-				for (int smp = 0; smp < spec->suites[i].samples; smp++) {
-					char *key;
-					sum->n_planned++;
-					if (resumed) {
-						key = make_key(spec->targets[t].id, suite_name(ts->suites[i]),
-							suite_item_id(ts->suites[i], k), smp);
-						if (!key)
-							goto nomem;
-						if (keyset_has(&done, key)) {
-							sum->n_skipped++;
-							free(key);
-							continue;
-						}
-						free(key);
-					}
-					ts->jobs[ts->n_jobs++] = (job){ (uint32_t)t, (uint32_t)i, (uint32_t)k, smp };
-				}
-			}
-		}
-		total += (long)ts->n_jobs;
-	}
+	/* The plan, minus what is stored. */
+	if ((ret = plan_run(&r, resumed ? &done : NULL, opts, err, errlen)))
+		goto out;
+	sum->n_planned = r.plan.n_planned;
+	sum->n_skipped = r.plan.n_skipped;
+	total = r.plan.n_jobs;
 	if (resumed)
 		fprintf(log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
 			(long long)run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
@@ -882,8 +813,9 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		/* Fill every target up to its limit. */
 		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
 			tstate *ts = &r.ts[t];
-			while (ts->in_flight < ts->limit && ts->next < ts->n_jobs && !exclusive_wait(&r, t)) {
-				job *j = &ts->jobs[ts->next];
+			hx_plan_pos *ps = &r.pos[t];
+			while (hx_plan_may_send(&r.plan, r.pos, t)) {
+				const hx_plan_job *j = &r.plan.targets[t].jobs[ps->next];
 				prov_req rq = { 0 };
 				int rc;
 				if (!(f = calloc(1, sizeof *f)))
@@ -898,24 +830,9 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 					ret = HX_EINVAL;
 					goto stop_loop;
 				}
-				rq.max_tokens = spec->gen.max_tokens;
-				rq.temperature = spec->gen.temperature;
-				rq.top_p = spec->gen.top_p;
-				rq.seed = spec->gen.seed >= 0 ? spec->gen.seed + j->sample : -1;
-				if (spec->gen.n_stop) {
-					/* The spec's stop strings replace the suite's. */
-					for (size_t k = 0; k < rq.n_stop; k++)
-						free(rq.stop[k]);
-					free(rq.stop);
-					rq.n_stop = 0;
-					if (!(rq.stop = calloc(spec->gen.n_stop, sizeof *rq.stop))) {
-						prov_req_release(&rq);
-						free(f);
-						goto nomem_loop;
-					}
-					for (size_t k = 0; k < spec->gen.n_stop; k++)
-						if ((rq.stop[rq.n_stop] = strdup(spec->gen.stop[k])))
-							rq.n_stop++;
+				if (hx_plan_request(&spec->gen, j->sample, &rq)) {
+					free(f);
+					goto nomem_loop;
 				}
 				request_hash(&rq, f->hash);
 				rc = prov_submit(ts->p, &rq, on_done, f);
@@ -931,8 +848,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 					ret = HX_EIO;
 					goto stop_loop;
 				}
-				ts->in_flight++;
-				ts->next++;
+				ps->in_flight++;
+				ps->next++;
 				activity++;
 			}
 		}
@@ -942,7 +859,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 				char m[200];
 				hx_text_escape(m, sizeof m, ts->transport_msg);
 				ts->stopped = 1;
-				ts->next = ts->n_jobs;
+				r.pos[t].next = r.plan.targets[t].n_jobs;
 				prov_cancel_all(ts->p);
 				sum->n_targets_stopped++;
 				fprintf(log, "%starget %s stopped: its first %d requests failed to reach the "
@@ -953,8 +870,8 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
 			if (rc > 0)
 				activity += rc;
-			busy += r.ts[t].in_flight;
-			if (r.ts[t].p && !r.ts[t].in_flight && r.ts[t].next == r.ts[t].n_jobs) {
+			busy += r.pos[t].in_flight;
+			if (r.ts[t].p && !r.pos[t].in_flight && r.pos[t].next == r.plan.targets[t].n_jobs) {
 				/* Done: a local model's memory goes back before the next target loads. */
 				prov_close(r.ts[t].p);
 				r.ts[t].p = NULL;
@@ -999,7 +916,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		if (!busy) {
 			int left = 0;
 			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
-				left |= r.ts[t].next < r.ts[t].n_jobs;
+				left |= r.pos[t].next < r.plan.targets[t].n_jobs;
 			if (!left)
 				break;
 		}
@@ -1007,7 +924,7 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 			/* Nothing happened: wait a little for a provider or a worker. */
 			int waited = 0;
 			for (size_t t = 0; t < spec->n_targets && !waited; t++)
-				if (r.ts[t].in_flight) {
+				if (r.pos[t].in_flight) {
 					prov_poll(r.ts[t].p, 2);
 					waited = 1;
 				}
@@ -1035,7 +952,7 @@ stop_loop:
 	for (size_t t = 0; t < spec->n_targets; t++) {
 		prov_cancel_all(r.ts[t].p);
 		/* Let the cancellations fire so every flight is freed by its callback. */
-		for (int k = 0; k < 1000 && r.ts[t].in_flight > 0; k++)
+		for (int k = 0; k < 1000 && r.pos[t].in_flight > 0; k++)
 			if (prov_poll(r.ts[t].p, 1) < 0)
 				break;
 	}
@@ -1079,7 +996,6 @@ out:
 	if (r.ts)
 		for (size_t t = 0; t < spec->n_targets; t++) {
 			prov_close(r.ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
-			free(r.ts[t].jobs);
 			for (size_t i = 0; r.ts[t].own && i < spec->n_suites; i++)
 				if (r.ts[t].own[i])
 					suite_close(r.ts[t].suites[i]);
@@ -1092,7 +1008,9 @@ out:
 	free(r.suites);
 	free(r.ts);
 	free(ids);
-	keyset_free(&done);
+	hx_plan_done_release(&done);
+	hx_plan_release(&r.plan);
+	free(r.pos);
 	hx_store_close(st);
 	free(db_path);
 	free(hw_json);
