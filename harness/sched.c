@@ -1,7 +1,9 @@
-/* harness/sched.c — the scheduler: plans targets x suites x items x samples, skips what the
- * results store already holds, keeps up to a per-target number of requests in flight, scores
- * responses on a worker pool (scoring may execute code and be slow, so it stays off the I/O
- * path), and commits each sample from the main thread the moment it is scored.
+/* harness/sched.c — one run in four stages. open: the suites, each target's provider (and its
+ * own suites where items depend on its tokenizer), the results store and what it already holds.
+ * plan: harness/plan.c turns those into each target's jobs. loop: keeps up to each target's
+ * limit in flight, scores responses on a worker pool (scoring may execute code and be slow, so
+ * it stays off the I/O path) and commits each sample from the main thread the moment it is
+ * scored. finish: marks the run in the store and prints the summary.
  * SIGINT / SIGTERM stop it cleanly: nothing new is sent, responses already received are scored
  * and stored, the run is marked interrupted and can be resumed. */
 #include <errno.h>
@@ -63,12 +65,24 @@ typedef struct tstate {
  * after minutes of retries. Its unsent samples stay unstored, so a re-run tries them again. */
 #define TRANSPORT_STOP_N 3
 
+/* One run, through its four stages: open (suites, providers, store), plan, loop, finish. */
 typedef struct run {
 	const hx_spec *spec;
+	const hx_run_opts *opts;
+	FILE *log;            /* opts->log, or stderr */
+	double t0;            /* when hx_run began */
 	suite **suites;       /* [spec->n_suites] */
 	tstate *ts;           /* [spec->n_targets] */
+	prov_prices *prices;  /* the price table every target reads, or NULL */
+	hx_store *st;
+	char *db_path;        /* the store's file */
+	int64_t run_id;
+	int resumed;          /* the store held this spec's run: done holds its finished samples */
+	hx_plan_done done;
 	hx_plan plan;         /* the jobs of each target and its in-flight limit */
 	hx_plan_pos *pos;     /* [spec->n_targets] how far each target is through its jobs */
+	pthread_t *workers;   /* [n_workers] scoring threads */
+	int n_workers;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
 	queue to_score, scored;
@@ -407,10 +421,43 @@ static long tokenize_of(void *ud, const char *text, int32_t *out, long cap)
 	return prov_tokenize(ud, text, 1, out, cap, &n) ? -1 : n;
 }
 
+/* The options suites[i] of the spec opens with: the spec's settings, its paths resolved against
+ * the spec's folder. Returns 0, or HX_ENOMEM. Ownership: *dataset and *train (NULL when the
+ * spec names none) are the caller's to free; so borrows them and the spec. */
+static int suite_opts_of(const hx_spec *spec, size_t i, suite_opts *so, char **dataset,
+	char **train)
+{
+	const hx_suite_spec *ss = &spec->suites[i];
+	*dataset = *train = NULL;
+	/* Paths in a spec are relative to the spec's folder. */
+	if ((ss->dataset && !(*dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
+	    (ss->train && !(*train = prov_path_resolve(spec->base_dir, ss->train)))) {
+		free(*dataset);
+		*dataset = NULL;
+		return HX_ENOMEM;
+	}
+	memset(so, 0, sizeof *so);
+	so->name = ss->name;
+	so->dataset_path = *dataset;
+	so->train_path = *train;
+	so->shots = ss->shots;
+	so->limit = ss->limit;
+	so->seed = ss->seed;
+	so->chat = ss->chat;
+	so->needle_lengths = ss->needle_lengths;
+	so->n_needle_lengths = ss->n_needle_lengths;
+	so->needle_depths = ss->needle_depths;
+	so->needle_variant = ss->needle_variant;
+	so->quality_window = ss->quality_window;
+	so->quality_top_k = ss->quality_top_k;
+	so->count_tokens = estimate_tokens_of;
+	return 0;
+}
+
 /* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
  * again for a target whose provider has its own tokenizer or context length, so that its
  * lengths are counted in that target's tokens and stop at its context. */
-static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
+static int target_suites(run *r, size_t t, char *err, size_t errlen)
 {
 	const hx_spec *spec = r->spec;
 	tstate *ts = &r->ts[t];
@@ -428,42 +475,30 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 		int per_target = 0, has_tok = prov_count_tokens(ts->p, "a", &probe) == 0;
 		long n_ids = 0;
 		int has_ids = prov_tokenize(ts->p, "a", 1, NULL, 0, &n_ids) == 0;
-		suite_opts so = { 0 };
-		char serr[512], *dataset = NULL;
+		suite_opts so;
+		char serr[512], *dataset, *train;
+		build_note note = { spec->targets[t].id, ss->name, r->opts->quiet, 0, 0 };
 
 		ts->suites[i] = r->suites[i];
 		for (size_t k = 0; k < n_kinds; k++)
 			per_target |= strcmp(kinds[k].name, ss->name) == 0 && kinds[k].per_target;
 		if (!per_target || (!has_tok && prov_context_length(ts->p) <= 0))
 			continue;
-		if (ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) {
+		if (suite_opts_of(spec, i, &so, &dataset, &train)) {
 			snprintf(err, errlen, "out of memory");
 			return HX_ENOMEM;
 		}
-		so.name = ss->name;
-		so.dataset_path = dataset;
-		so.shots = ss->shots;
-		so.limit = ss->limit;
-		so.seed = ss->seed;
-		so.chat = ss->chat;
-		so.needle_lengths = ss->needle_lengths;    /* the spec's grid, as for the run's own */
-		so.n_needle_lengths = ss->n_needle_lengths;
-		so.needle_depths = ss->needle_depths;
-		so.needle_variant = ss->needle_variant;
 		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
 		so.tokenize = has_ids ? tokenize_of : NULL;
 		so.tokenize_ud = ts->p;
-		so.quality_window = ss->quality_window;
-		so.quality_top_k = ss->quality_top_k;
-		{
-			build_note note = { spec->targets[t].id, ss->name, quiet, now_s(), 0 };
-			so.build_progress = build_progress;
-			so.build_progress_ud = &note;
-			ts->suites[i] = suite_open(&so, serr, sizeof serr);
-		}
+		note.t0 = now_s();
+		so.build_progress = build_progress;
+		so.build_progress_ud = &note;
+		ts->suites[i] = suite_open(&so, serr, sizeof serr);
 		free(dataset);
+		free(train);
 		if (!ts->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s) for target %s: %s", i, ss->name,
 				 spec->targets[t].id, serr);
@@ -547,11 +582,172 @@ static int spec_runs_code(const hx_spec *spec)
 	return 0;
 }
 
+/* ------------------------------------------------------------ open */
+
+/* The run's own instance of each suite. Their item ids are needed to check providers before
+ * anything runs. */
+static int open_suites(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	for (size_t i = 0; i < spec->n_suites; i++) {
+		const hx_suite_spec *ss = &spec->suites[i];
+		suite_opts so;
+		char serr[512], *dataset, *train;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(spec->suites[k].name, ss->name) == 0) {
+				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
+					 "run the variants into separate run directories", i, ss->name, k);
+				return HX_EINVAL;
+			}
+		if (suite_opts_of(spec, i, &so, &dataset, &train)) {
+			snprintf(err, errlen, "out of memory");
+			return HX_ENOMEM;
+		}
+		r->suites[i] = suite_open(&so, serr, sizeof serr);  /* counts tokens by estimate */
+		free(dataset);
+		free(train);
+		if (!r->suites[i]) {
+			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
+			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
+			return HX_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Each target's provider, its own suites where it needs them, and the provider's check that it
+ * can answer every item (the samples provider: its file holds each one). */
+static int open_targets(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	const char **ids = NULL;
+	char prices_path[4096];
+	int ret = 0;
+
+	/* The price table, read once for every target. A table that does not parse is left to each
+	 * API target to report (local and samples targets need none). */
+	if (prov_prices_default_path(prices_path, sizeof prices_path)) {
+		char perr[1024];
+		r->prices = prov_prices_load(prices_path, perr, sizeof perr);
+	}
+	for (size_t t = 0; t < spec->n_targets && !ret; t++) {
+		const hx_target_spec *ts = &spec->targets[t];
+		prov_target pt = { 0 };
+		char perr[1024];
+		pt.id = ts->id;
+		pt.provider = ts->provider;
+		pt.model = ts->model;
+		pt.options_json = ts->options_json;
+		pt.base_dir = spec->base_dir;
+		pt.has_prices = ts->has_prices;
+		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
+		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
+		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
+		pt.prices = r->prices;
+		if (!(r->ts[t].p = prov_open(&pt, perr, sizeof perr))) {
+			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
+			ret = HX_EINVAL;
+			break;
+		}
+		if ((ret = target_suites(r, t, err, errlen)))
+			break;
+		for (size_t i = 0; i < spec->n_suites; i++) {
+			size_t n = suite_count(r->ts[t].suites[i]);
+			free(ids);
+			if (!(ids = calloc(n ? n : 1, sizeof *ids))) {
+				snprintf(err, errlen, "out of memory");
+				ret = HX_ENOMEM;
+				break;
+			}
+			for (size_t k = 0; k < n; k++)
+				ids[k] = suite_item_id(r->ts[t].suites[i], k);
+			if (prov_check(r->ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
+				snprintf(err, errlen, "targets[%zu] (%s), suite %s: %s", t, ts->id,
+					 spec->suites[i].name, perr);
+				ret = HX_EINVAL;
+				break;
+			}
+		}
+	}
+	free(ids);
+	return ret;
+}
+
+/* The store: opened or created in the run directory; the run started or resumed with the
+ * machine's profile and each target's model facts; on resume, what it already holds. */
+static int open_store(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	char *hw_json;
+	int ret;
+	hx_hw hw;
+	char herr[256];
+	int any_local = 0;
+
+	if ((ret = mkdir_p(r->opts->out_dir, err, errlen)))
+		return ret;
+	if (!(r->db_path = prov_path_resolve(r->opts->out_dir, "results.db"))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	if (!(r->st = hx_store_open(r->db_path, 1, err, errlen)))
+		return HX_ESTORE;
+	/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
+	for (size_t t = 0; t < spec->n_targets; t++)
+		any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
+	hx_hw_probe(&hw, r->opts->measure_bw && any_local, herr, sizeof herr);
+	/* recorded as "unavailable" too, so a run with a weaker sandbox is never silent */
+	if (spec_runs_code(spec) && !suite_sandbox_layers(hw.sandbox_layers, sizeof hw.sandbox_layers))
+		snprintf(hw.sandbox_layers, sizeof hw.sandbox_layers, "unavailable");
+	hw_json = hx_hw_to_json(&hw);
+	ret = hx_store_begin_run(r->st, spec, hw_json, r->opts->force_new, &r->run_id, &r->resumed,
+		err, errlen);
+	free(hw_json);
+	if (ret)
+		return ret;
+	/* What each target's model is, in its row: reports never open model files. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		prov_model_facts mf;
+		if (prov_model_facts_get(r->ts[t].p, &mf) &&
+		    (ret = hx_store_set_target_facts(r->st, r->run_id, spec->targets[t].id, &mf, err,
+			    errlen)))
+			return ret;
+	}
+	if (r->resumed) {
+		done_ctx dc = { &r->done, 0 };
+		if (hx_store_each_done(r->st, r->run_id, on_stored, &dc) || dc.oom) {
+			snprintf(err, errlen, "%s: cannot read finished samples", r->db_path);
+			return HX_ESTORE;
+		}
+	}
+	return 0;
+}
+
+/* Opens everything a run needs, in the order that fails soonest on a bad spec: suites, then
+ * providers (which load models), then the store. */
+static int run_open(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	int ret;
+	if ((ret = hx_spec_validate(spec, err, errlen)))
+		return ret;
+	r->suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r->suites);
+	r->ts = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *r->ts);
+	if (!r->suites || !r->ts) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	if ((ret = open_suites(r, err, errlen)) || (ret = open_targets(r, err, errlen)))
+		return ret;
+	return open_store(r, err, errlen);
+}
+
+/* ------------------------------------------------------------ plan */
+
 /* The plan stage: every target's jobs (this shard's items of its suites, less done) and its
- * in-flight limit, from the suites and providers the run opened; plus each target's position
- * through its jobs. Returns 0 or an HX_E* code with one line in err. */
-static int plan_run(run *r, const hx_plan_done *done, const hx_run_opts *opts, char *err,
-	size_t errlen)
+ * in-flight limit, from the suites and providers the run opened, less what the store holds;
+ * plus each target's position through its jobs. Returns 0 or an HX_E* code with one line in err. */
+static int plan_run(run *r, char *err, size_t errlen)
 {
 	const hx_spec *spec = r->spec;
 	size_t n_t = spec->n_targets, n_s = spec->n_suites, n = n_t * n_s;
@@ -587,9 +783,9 @@ static int plan_run(run *r, const hx_plan_done *done, const hx_run_opts *opts, c
 	in.items = items;
 	in.provider_max = prov_max;
 	in.exclusive = excl;
-	in.done = done;
-	in.shard_index = opts->shard_index;
-	in.shard_count = opts->shard_count;
+	in.done = r->resumed ? &r->done : NULL;
+	in.shard_index = r->opts->shard_index;
+	in.shard_count = r->opts->shard_count;
 	ret = hx_plan_build(&in, &r->plan, err, errlen);
 	goto out;
 nomem:
@@ -603,28 +799,316 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------------------ loop */
+
+/* Sends what target t may send now, up to its limit. Returns the number sent (>= 0), or an
+ * HX_E* code with one line in err (nothing more is then sent). */
+static int send_ready(run *r, size_t t, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	tstate *ts = &r->ts[t];
+	hx_plan_pos *ps = &r->pos[t];
+	int sent = 0;
+
+	while (hx_plan_may_send(&r->plan, r->pos, t)) {
+		const hx_plan_job *j = &r->plan.targets[t].jobs[ps->next];
+		const suite *su = ts->suites[j->suite];
+		prov_req rq = { 0 };
+		flight *f;
+		int rc;
+		if (!(f = calloc(1, sizeof *f)))
+			goto nomem;
+		f->j = *j;
+		f->run = r;
+		if ((rc = suite_build(su, j->item, j->sample, &rq))) {
+			free(f);
+			snprintf(err, errlen, "suite %s: cannot build item %s: %s",
+				 spec->suites[j->suite].name, suite_item_id(su, j->item), suite_strerror(rc));
+			return HX_EINVAL;
+		}
+		if (hx_plan_request(&spec->gen, j->sample, &rq)) {
+			free(f);
+			goto nomem;
+		}
+		request_hash(&rq, f->hash);
+		rc = prov_submit(ts->p, &rq, on_done, f);
+		prov_req_release(&rq);
+		if (rc == PROV_EBUSY) {
+			free(f);
+			break;
+		}
+		if (rc) {
+			free(f);
+			snprintf(err, errlen, "target %s: cannot submit: %s", spec->targets[t].id,
+				 prov_strerror(rc));
+			return HX_EIO;
+		}
+		ps->in_flight++;
+		ps->next++;
+		sent++;
+	}
+	return sent;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return HX_ENOMEM;
+}
+
+/* Stops each target whose first requests all failed to reach its server: nothing more is sent
+ * to it, and its unsent samples stay unstored for a re-run. */
+static void stop_unreachable(run *r, hx_run_summary *sum)
+{
+	for (size_t t = 0; t < r->spec->n_targets; t++) {
+		tstate *ts = &r->ts[t];
+		char m[200];
+		if (ts->stopped || ts->n_transport < TRANSPORT_STOP_N)
+			continue;
+		hx_text_escape(m, sizeof m, ts->transport_msg);
+		ts->stopped = 1;
+		r->pos[t].next = r->plan.targets[t].n_jobs;
+		prov_cancel_all(ts->p);
+		sum->n_targets_stopped++;
+		fprintf(r->log, "%starget %s stopped: its first %d requests failed to reach the "
+			"server: %s\n", r->opts->quiet ? "" : "\n", r->spec->targets[t].id, ts->n_transport, m);
+	}
+}
+
+/* Drives every provider once; a target with nothing left is closed, so a local model's memory
+ * goes back before the next target loads. Returns the activity seen; *busy gets the requests
+ * still in flight. */
+static int poll_targets(run *r, int *busy)
+{
+	int activity = 0;
+	for (size_t t = 0; t < r->spec->n_targets; t++) {
+		int rc = r->ts[t].p ? prov_poll(r->ts[t].p, 0) : 0;
+		if (rc > 0)
+			activity += rc;
+		*busy += r->pos[t].in_flight;
+		if (r->ts[t].p && !r->pos[t].in_flight && r->pos[t].next == r->plan.targets[t].n_jobs) {
+			prov_close(r->ts[t].p);
+			r->ts[t].p = NULL;
+		}
+	}
+	return activity;
+}
+
+/* Stores what the workers scored and the failures, counting them in sum and on the progress
+ * display. Returns the number stored (>= 0), or HX_ESTORE with one line in err. */
+static int store_scored(run *r, hx_run_summary *sum, hx_progress *prog, char *err, size_t errlen)
+{
+	int stored = 0;
+	for (;;) {
+		flight *f;
+		int e;
+		const char *msg;
+		pthread_mutex_lock(&r->mu);
+		f = q_pop(&r->scored);
+		pthread_mutex_unlock(&r->mu);
+		if (!f)
+			return stored;
+		stored++;
+		if (store_flight(r->st, r->run_id, r, f, err, errlen)) {
+			flight_free(f);
+			return HX_ESTORE;
+		}
+		e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+		msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg : "") :
+			score_error_text(r->ts[f->j.target].suites[f->j.suite], f->j.item, f->score_rc);
+		sum->n_done++;
+		if (e) {
+			e = e < 16 ? e : 0;
+			sum->n_errors[e]++;
+			if (!sum->first_err[e][0])
+				hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ? msg :
+					"(no message)");
+		} else {
+			sum->n_scored++;
+		}
+		hx_progress_sample(prog, r->spec->targets[f->j.target].id, r->spec->suites[f->j.suite].name,
+			(long)f->resp->n_tokens_out, msg);
+		flight_free(f);
+	}
+}
+
+/* Nothing happened: waits a little for a provider (a few ms in its poll) or a worker. */
+static void wait_a_little(run *r)
+{
+	struct timespec ts;
+	for (size_t t = 0; t < r->spec->n_targets; t++)
+		if (r->pos[t].in_flight) {
+			prov_poll(r->ts[t].p, 2);
+			return;
+		}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 5000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (!r->scored.head)
+		pthread_cond_timedwait(&r->cv_done, &r->mu, &ts);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int start_workers(run *r, char *err, size_t errlen)
+{
+	int want = r->spec->score_workers > 0 ? r->spec->score_workers :
+		(int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (want < 1)
+		want = 1;
+	if (!(r->workers = calloc((size_t)want, sizeof *r->workers))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	for (int i = 0; i < want; i++) {
+		int rc = pthread_create(&r->workers[i], NULL, score_worker, r);
+		if (rc) {
+			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
+				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
+				want, strerror(rc));
+			return HX_ENOMEM;
+		}
+		r->n_workers = i + 1;
+	}
+	return 0;
+}
+
+/* Works through the plan: fills every target up to its limit, drives the providers, stores what
+ * is scored, until nothing is left or a stop signal came (then what is in flight is cancelled
+ * and what was answered still stored). Returns 0, or an HX_E* code with one line in err after a
+ * fatal error (nothing more is sent; what is stored stays stored). The caller joins the
+ * workers. */
+static int run_loop(run *r, hx_run_summary *sum, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	hx_progress *prog;
+	int stopping = 0, ret;
+
+	if ((ret = start_workers(r, err, errlen)))
+		return ret;
+	prog = hx_progress_new(r->log, r->plan.n_jobs, r->opts->quiet);
+	for (;;) {
+		int activity = 0, busy = 0;
+
+		if (stop_requested && !stopping) {
+			stopping = 1;
+			sum->interrupted = 1;
+			for (size_t t = 0; t < spec->n_targets; t++)
+				prov_cancel_all(r->ts[t].p);
+		}
+		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
+			if ((ret = send_ready(r, t, err, errlen)) < 0)
+				goto fail;
+			activity += ret;
+		}
+		stop_unreachable(r, sum);
+		activity += poll_targets(r, &busy);
+		if ((ret = store_scored(r, sum, prog, err, errlen)) < 0)
+			goto fail;
+		activity += ret;
+		pthread_mutex_lock(&r->mu);
+		busy += (int)r->scoring + (int)r->scored.n;
+		pthread_mutex_unlock(&r->mu);
+		if (!busy) {
+			int left = 0;
+			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
+				left |= r->pos[t].next < r->plan.targets[t].n_jobs;
+			if (!left)
+				break;
+		}
+		if (!activity)
+			wait_a_little(r);
+	}
+	hx_progress_free(prog);
+	return 0;
+fail:
+	/* A fatal error mid-run: nothing more is sent; what is stored stays stored. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		prov_cancel_all(r->ts[t].p);
+		/* Let the cancellations fire so every flight is freed by its callback. */
+		for (int k = 0; k < 1000 && r->pos[t].in_flight > 0; k++)
+			if (prov_poll(r->ts[t].p, 1) < 0)
+				break;
+	}
+	hx_progress_free(prog);
+	return ret;
+}
+
+/* ------------------------------------------------------------ finish */
+
+/* Marks the run done, interrupted or failed in the store and prints the summary (not after an
+ * error). Returns ret, or HX_EINTR when the loop stopped on a signal. */
+static int run_finish(run *r, int ret, hx_run_summary *sum, char *err, size_t errlen)
+{
+	sum->elapsed_s = now_s() - r->t0;
+	if (ret == 0 && sum->interrupted)
+		ret = HX_EINTR;
+	hx_store_end_run(r->st, r->run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
+	if (ret == 0 || ret == HX_EINTR)
+		print_summary(r->log, r->db_path, r->run_id, sum, r->opts->out_dir);
+	if (ret == HX_EINTR)
+		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
+			 sum->n_done + sum->n_skipped, r->opts->out_dir);
+	return ret;
+}
+
+/* Stops the workers and frees everything the run opened. */
+static void run_close(run *r)
+{
+	const hx_spec *spec = r->spec;
+	flight *f;
+	if (r->workers) {
+		pthread_mutex_lock(&r->mu);
+		r->closing = 1;
+		pthread_cond_broadcast(&r->cv_work);
+		pthread_mutex_unlock(&r->mu);
+		for (int i = 0; i < r->n_workers; i++)
+			pthread_join(r->workers[i], NULL);
+		free(r->workers);
+	}
+	while ((f = q_pop(&r->to_score)))
+		flight_free(f);
+	while ((f = q_pop(&r->scored)))
+		flight_free(f);
+	prov_prices_free(r->prices);
+	if (r->ts)
+		for (size_t t = 0; t < spec->n_targets; t++) {
+			prov_close(r->ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
+			for (size_t i = 0; r->ts[t].own && i < spec->n_suites; i++)
+				if (r->ts[t].own[i])
+					suite_close(r->ts[t].suites[i]);
+			free(r->ts[t].suites);
+			free(r->ts[t].own);
+		}
+	if (r->suites)
+		for (size_t i = 0; i < spec->n_suites; i++)
+			suite_close(r->suites[i]);
+	free(r->suites);
+	free(r->ts);
+	hx_plan_done_release(&r->done);
+	hx_plan_release(&r->plan);
+	free(r->pos);
+	hx_store_close(r->st);
+	free(r->db_path);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv_work);
+	pthread_cond_destroy(&r->cv_done);
+}
+
 int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
 	size_t errlen)
 {
-	FILE *log = opts->log ? opts->log : stderr;
-	run r;
-	hx_store *st = NULL;
-	hx_progress *prog = NULL;
-	hx_plan_done done = { 0 };
-	pthread_t *workers = NULL;
-	int n_workers = 0, ret = 0, resumed = 0, stopping = 0;
-	int64_t run_id = -1;
-	char *db_path = NULL, *hw_json = NULL;
 	struct sigaction sa, old_int, old_term;
-	double t0 = now_s();
-	long total = 0;
-	const char **ids = NULL;
-	prov_prices *prices = NULL;
-	char prices_path[4096];
+	run r;
+	int ret;
 
 	memset(&r, 0, sizeof r);
 	memset(sum, 0, sizeof *sum);
 	r.spec = spec;
+	r.opts = opts;
+	r.log = opts->log ? opts->log : stderr;
+	r.run_id = -1;
+	r.t0 = now_s();
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv_work, NULL);
 	pthread_cond_init(&r.cv_done, NULL);
@@ -637,385 +1121,17 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	if ((ret = hx_spec_validate(spec, err, errlen)))
-		goto out;
-	r.suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r.suites);
-	r.ts = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *r.ts);
-	if (!r.suites || !r.ts)
-		goto nomem;
 
-	/* Suites first: their item ids are needed to check providers before anything runs. */
-	for (size_t i = 0; i < spec->n_suites; i++) {
-		const hx_suite_spec *ss = &spec->suites[i];
-		suite_opts so = { 0 };
-		char serr[512], *dataset = NULL, *train = NULL;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(spec->suites[k].name, ss->name) == 0) {
-				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
-					 "run the variants into separate run directories", i, ss->name, k);
-				ret = HX_EINVAL;
-				goto out;
-			}
-		/* Paths in a spec are relative to the spec's folder. */
-		if ((ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
-		    (ss->train && !(train = prov_path_resolve(spec->base_dir, ss->train)))) {
-			free(dataset);
-			goto nomem;
-		}
-		so.name = ss->name;
-		so.dataset_path = dataset;
-		so.train_path = train;
-		so.shots = ss->shots;
-		so.limit = ss->limit;
-		so.seed = ss->seed;
-		so.chat = ss->chat;
-		so.needle_lengths = ss->needle_lengths;
-		so.n_needle_lengths = ss->n_needle_lengths;
-		so.needle_depths = ss->needle_depths;
-		so.needle_variant = ss->needle_variant;
-		so.count_tokens = estimate_tokens_of;   /* targets with a tokenizer open their own */
-		so.quality_window = ss->quality_window;
-		so.quality_top_k = ss->quality_top_k;
-		r.suites[i] = suite_open(&so, serr, sizeof serr);
-		free(dataset);
-		free(train);
-		if (!r.suites[i]) {
-			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
-			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
-			ret = HX_EINVAL;
-			goto out;
-		}
+	if (!(ret = run_open(&r, err, errlen)) && !(ret = plan_run(&r, err, errlen))) {
+		sum->n_planned = r.plan.n_planned;
+		sum->n_skipped = r.plan.n_skipped;
+		if (r.resumed)
+			fprintf(r.log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
+				(long long)r.run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
+		ret = run_finish(&r, run_loop(&r, sum, err, errlen), sum, err, errlen);
 	}
-	/* The price table, read once for every target. A table that does not parse is left to each
-	 * API target to report (local and samples targets need none). */
-	if (prov_prices_default_path(prices_path, sizeof prices_path)) {
-		char perr[1024];
-		prices = prov_prices_load(prices_path, perr, sizeof perr);
-	}
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		const hx_target_spec *ts = &spec->targets[t];
-		prov_target pt = { 0 };
-		char perr[1024];
-		pt.id = ts->id;
-		pt.provider = ts->provider;
-		pt.model = ts->model;
-		pt.options_json = ts->options_json;
-		pt.base_dir = spec->base_dir;
-		pt.has_prices = ts->has_prices;
-		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
-		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
-		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
-		pt.prices = prices;
-		if (!(r.ts[t].p = prov_open(&pt, perr, sizeof perr))) {
-			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
-			ret = HX_EINVAL;
-			goto out;
-		}
-		if ((ret = target_suites(&r, t, opts->quiet, err, errlen)))
-			goto out;
-		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(r.ts[t].suites[i]);
-			free(ids);
-			if (!(ids = calloc(n ? n : 1, sizeof *ids)))
-				goto nomem;
-			for (size_t k = 0; k < n; k++)
-				ids[k] = suite_item_id(r.ts[t].suites[i], k);
-			if (prov_check(r.ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
-				snprintf(err, errlen, "targets[%zu] (%s), suite %s: %s", t, ts->id,
-					 spec->suites[i].name, perr);
-				ret = HX_EINVAL;
-				goto out;
-			}
-		}
-	}
-
-	/* The store: open or create, then start or resume the run. */
-	if ((ret = mkdir_p(opts->out_dir, err, errlen)))
-		goto out;
-	if (!(db_path = prov_path_resolve(opts->out_dir, "results.db")))
-		goto nomem;
-	if (!(st = hx_store_open(db_path, 1, err, errlen))) {
-		ret = HX_ESTORE;
-		goto out;
-	}
-	{
-		hx_hw hw;
-		char herr[256];
-		int any_local = 0;
-		/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
-		for (size_t t = 0; t < spec->n_targets; t++)
-			any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
-		hx_hw_probe(&hw, opts->measure_bw && any_local, herr, sizeof herr);
-		/* recorded as "unavailable" too, so a run with a weaker sandbox is never silent */
-		if (spec_runs_code(spec) && !suite_sandbox_layers(hw.sandbox_layers, sizeof hw.sandbox_layers))
-			snprintf(hw.sandbox_layers, sizeof hw.sandbox_layers, "unavailable");
-		hw_json = hx_hw_to_json(&hw);
-	}
-	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
-	    errlen)))
-		goto out;
-	/* What each target's model is, in its row: reports never open model files. */
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		prov_model_facts mf;
-		if (prov_model_facts_get(r.ts[t].p, &mf) &&
-		    (ret = hx_store_set_target_facts(st, run_id, spec->targets[t].id, &mf, err, errlen)))
-			goto out;
-	}
-	if (resumed) {
-		done_ctx dc = { &done, 0 };
-		if (hx_store_each_done(st, run_id, on_stored, &dc) || dc.oom) {
-			snprintf(err, errlen, "%s: cannot read finished samples", db_path);
-			ret = HX_ESTORE;
-			goto out;
-		}
-	}
-
-	/* The plan, minus what is stored. */
-	if ((ret = plan_run(&r, resumed ? &done : NULL, opts, err, errlen)))
-		goto out;
-	sum->n_planned = r.plan.n_planned;
-	sum->n_skipped = r.plan.n_skipped;
-	total = r.plan.n_jobs;
-	if (resumed)
-		fprintf(log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
-			(long long)run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
-
-	n_workers = spec->score_workers > 0 ? spec->score_workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (n_workers < 1)
-		n_workers = 1;
-	if (!(workers = calloc((size_t)n_workers, sizeof *workers)))
-		goto nomem;
-	for (int i = 0; i < n_workers; i++) {
-		int rc = pthread_create(&workers[i], NULL, score_worker, &r);
-		if (rc) {
-			int want = n_workers;
-			n_workers = i;
-			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
-				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
-				want, strerror(rc));
-			ret = HX_ENOMEM;
-			goto out;
-		}
-	}
-
-	prog = hx_progress_new(log, total, opts->quiet);
-
-	for (;;) {
-		int activity = 0, busy = 0;
-		flight *f;
-
-		if (stop_requested && !stopping) {
-			stopping = 1;
-			sum->interrupted = 1;
-			for (size_t t = 0; t < spec->n_targets; t++)
-				prov_cancel_all(r.ts[t].p);
-		}
-		/* Fill every target up to its limit. */
-		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
-			tstate *ts = &r.ts[t];
-			hx_plan_pos *ps = &r.pos[t];
-			while (hx_plan_may_send(&r.plan, r.pos, t)) {
-				const hx_plan_job *j = &r.plan.targets[t].jobs[ps->next];
-				prov_req rq = { 0 };
-				int rc;
-				if (!(f = calloc(1, sizeof *f)))
-					goto nomem_loop;
-				f->j = *j;
-				f->run = &r;
-				if ((rc = suite_build(ts->suites[j->suite], j->item, j->sample, &rq))) {
-					free(f);
-					snprintf(err, errlen, "suite %s: cannot build item %s: %s",
-						 spec->suites[j->suite].name, suite_item_id(ts->suites[j->suite], j->item),
-						 suite_strerror(rc));
-					ret = HX_EINVAL;
-					goto stop_loop;
-				}
-				if (hx_plan_request(&spec->gen, j->sample, &rq)) {
-					free(f);
-					goto nomem_loop;
-				}
-				request_hash(&rq, f->hash);
-				rc = prov_submit(ts->p, &rq, on_done, f);
-				prov_req_release(&rq);
-				if (rc == PROV_EBUSY) {
-					free(f);
-					break;
-				}
-				if (rc) {
-					free(f);
-					snprintf(err, errlen, "target %s: cannot submit: %s", spec->targets[t].id,
-						 prov_strerror(rc));
-					ret = HX_EIO;
-					goto stop_loop;
-				}
-				ps->in_flight++;
-				ps->next++;
-				activity++;
-			}
-		}
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			tstate *ts = &r.ts[t];
-			if (!ts->stopped && ts->n_transport >= TRANSPORT_STOP_N) {
-				char m[200];
-				hx_text_escape(m, sizeof m, ts->transport_msg);
-				ts->stopped = 1;
-				r.pos[t].next = r.plan.targets[t].n_jobs;
-				prov_cancel_all(ts->p);
-				sum->n_targets_stopped++;
-				fprintf(log, "%starget %s stopped: its first %d requests failed to reach the "
-					"server: %s\n", opts->quiet ? "" : "\n", spec->targets[t].id, ts->n_transport, m);
-			}
-		}
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
-			if (rc > 0)
-				activity += rc;
-			busy += r.pos[t].in_flight;
-			if (r.ts[t].p && !r.pos[t].in_flight && r.pos[t].next == r.plan.targets[t].n_jobs) {
-				/* Done: a local model's memory goes back before the next target loads. */
-				prov_close(r.ts[t].p);
-				r.ts[t].p = NULL;
-			}
-		}
-		/* Store what the workers (or failures) produced. */
-		for (;;) {
-			pthread_mutex_lock(&r.mu);
-			f = q_pop(&r.scored);
-			pthread_mutex_unlock(&r.mu);
-			if (!f)
-				break;
-			activity++;
-			if (store_flight(st, run_id, &r, f, err, errlen)) {
-				flight_free(f);
-				ret = HX_ESTORE;
-				goto stop_loop;
-			}
-			{
-				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
-				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
-					"") : score_error_text(r.ts[f->j.target].suites[f->j.suite], f->j.item,
-							       f->score_rc);
-				sum->n_done++;
-				if (e) {
-					e = e < 16 ? e : 0;
-					sum->n_errors[e]++;
-					if (!sum->first_err[e][0])
-						hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ?
-							msg : "(no message)");
-				} else {
-					sum->n_scored++;
-				}
-				hx_progress_sample(prog, spec->targets[f->j.target].id,
-					spec->suites[f->j.suite].name, (long)f->resp->n_tokens_out, msg);
-			}
-			flight_free(f);
-		}
-		pthread_mutex_lock(&r.mu);
-		busy += (int)r.scoring + (int)r.scored.n;
-		pthread_mutex_unlock(&r.mu);
-		if (!busy) {
-			int left = 0;
-			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
-				left |= r.pos[t].next < r.plan.targets[t].n_jobs;
-			if (!left)
-				break;
-		}
-		if (!activity) {
-			/* Nothing happened: wait a little for a provider or a worker. */
-			int waited = 0;
-			for (size_t t = 0; t < spec->n_targets && !waited; t++)
-				if (r.pos[t].in_flight) {
-					prov_poll(r.ts[t].p, 2);
-					waited = 1;
-				}
-			if (!waited) {
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 5000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_mutex_lock(&r.mu);
-				if (!r.scored.head)
-					pthread_cond_timedwait(&r.cv_done, &r.mu, &ts);
-				pthread_mutex_unlock(&r.mu);
-			}
-		}
-	}
-	goto end_loop;
-nomem_loop:
-	snprintf(err, errlen, "out of memory");
-	ret = HX_ENOMEM;
-stop_loop:
-	/* A fatal error mid-run: nothing more is sent; what is stored stays stored. */
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		prov_cancel_all(r.ts[t].p);
-		/* Let the cancellations fire so every flight is freed by its callback. */
-		for (int k = 0; k < 1000 && r.pos[t].in_flight > 0; k++)
-			if (prov_poll(r.ts[t].p, 1) < 0)
-				break;
-	}
-end_loop:
-	hx_progress_free(prog);
-	prog = NULL;
-	sum->elapsed_s = now_s() - t0;
-	if (ret == 0 && sum->interrupted)
-		ret = HX_EINTR;
-	hx_store_end_run(st, run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
-	if (ret == 0 || ret == HX_EINTR)
-		print_summary(log, db_path, run_id, sum, opts->out_dir);
-	if (ret == HX_EINTR)
-		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
-			 sum->n_done + sum->n_skipped, opts->out_dir);
-	goto out;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	ret = HX_ENOMEM;
-out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	prov_prices_free(prices);
-	hx_progress_free(prog);
-	if (workers) {
-		pthread_mutex_lock(&r.mu);
-		r.closing = 1;
-		pthread_cond_broadcast(&r.cv_work);
-		pthread_mutex_unlock(&r.mu);
-		for (int i = 0; i < n_workers; i++)
-			pthread_join(workers[i], NULL);
-		free(workers);
-	}
-	{
-		flight *f;
-		while ((f = q_pop(&r.to_score)))
-			flight_free(f);
-		while ((f = q_pop(&r.scored)))
-			flight_free(f);
-	}
-	if (r.ts)
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			prov_close(r.ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
-			for (size_t i = 0; r.ts[t].own && i < spec->n_suites; i++)
-				if (r.ts[t].own[i])
-					suite_close(r.ts[t].suites[i]);
-			free(r.ts[t].suites);
-			free(r.ts[t].own);
-		}
-	if (r.suites)
-		for (size_t i = 0; i < spec->n_suites; i++)
-			suite_close(r.suites[i]);
-	free(r.suites);
-	free(r.ts);
-	free(ids);
-	hx_plan_done_release(&done);
-	hx_plan_release(&r.plan);
-	free(r.pos);
-	hx_store_close(st);
-	free(db_path);
-	free(hw_json);
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv_work);
-	pthread_cond_destroy(&r.cv_done);
+	run_close(&r);
 	return ret;
 }
