@@ -52,7 +52,8 @@ typedef struct queue {
 typedef struct tstate {
 	prov *p;              /* closed (NULL) once the target has nothing left to do */
 	suite **suites;       /* [spec->n_suites] the run's suites, or this target's own instance
-	                       * of a per-target suite (needle: its tokenizer and context) */
+	                       * of a per-target suite (its items depend on the target's tokenizer
+	                       * and context) */
 	unsigned char *own;   /* [spec->n_suites] 1 where suites[i] is this target's to close */
 	int n_answered;       /* replies that were not a transport failure */
 	int n_transport;      /* transport failures before the first such reply */
@@ -371,8 +372,8 @@ done:
 /* ------------------------------------------------------------ the run */
 
 
-/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a needle prompt
- * asked for N tokens holds about N of an API model's tokens. */
+/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a prompt a
+ * suite fits to N tokens holds about N of an API model's tokens. */
 static long estimate_tokens_of(void *ud, const char *text)
 {
 	(void)ud;
@@ -392,7 +393,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* What a suite's slow open reports to (the needle grid, fitted in a target's tokens). */
+/* What a suite's slow open reports to (items fitted in a target's tokens, one by one). */
 typedef struct build_note {
 	const char *target, *suite;
 	int quiet;
@@ -421,42 +422,56 @@ static long tokenize_of(void *ud, const char *text, int32_t *out, long cap)
 	return prov_tokenize(ud, text, 1, out, cap, &n) ? -1 : n;
 }
 
+/* What a suite's options borrow, owned by whoever opens it. */
+typedef struct suite_strs {
+	char *dataset, *train;   /* resolved against the spec's folder, or NULL */
+	char *options;           /* the suite's options object (hx_suite_spec_options), or NULL */
+} suite_strs;
+
+static void suite_strs_release(suite_strs *ss)
+{
+	free(ss->dataset);
+	free(ss->train);
+	free(ss->options);
+}
+
 /* The options suites[i] of the spec opens with: the spec's settings, its paths resolved against
- * the spec's folder. Returns 0, or HX_ENOMEM. Ownership: *dataset and *train (NULL when the
- * spec names none) are the caller's to free; so borrows them and the spec. */
-static int suite_opts_of(const hx_spec *spec, size_t i, suite_opts *so, char **dataset,
-	char **train)
+ * the spec's folder, its own options. Returns 0, or HX_ENOMEM / HX_EINVAL with one line in err.
+ * Ownership: so borrows *str, which the caller releases with suite_strs_release after the
+ * open (also after a failure). */
+static int suite_opts_of(const hx_spec *spec, size_t i, suite_opts *so, suite_strs *str,
+	char *err, size_t errlen)
 {
 	const hx_suite_spec *ss = &spec->suites[i];
-	*dataset = *train = NULL;
+	int rc;
+	memset(str, 0, sizeof *str);
+	memset(so, 0, sizeof *so);
 	/* Paths in a spec are relative to the spec's folder. */
-	if ((ss->dataset && !(*dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
-	    (ss->train && !(*train = prov_path_resolve(spec->base_dir, ss->train)))) {
-		free(*dataset);
-		*dataset = NULL;
+	if ((ss->dataset && !(str->dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
+	    (ss->train && !(str->train = prov_path_resolve(spec->base_dir, ss->train)))) {
+		snprintf(err, errlen, "out of memory");
 		return HX_ENOMEM;
 	}
-	memset(so, 0, sizeof *so);
+	if ((rc = hx_suite_spec_options(ss, &str->options))) {
+		snprintf(err, errlen, "suites[%zu].options: %s", i, rc == HX_ENOMEM ? "out of memory" :
+			 "expected a JSON object");
+		return rc;
+	}
 	so->name = ss->name;
-	so->dataset_path = *dataset;
-	so->train_path = *train;
+	so->dataset_path = str->dataset;
+	so->train_path = str->train;
+	so->options_json = str->options;
 	so->shots = ss->shots;
 	so->limit = ss->limit;
 	so->seed = ss->seed;
 	so->chat = ss->chat;
-	so->needle_lengths = ss->needle_lengths;
-	so->n_needle_lengths = ss->n_needle_lengths;
-	so->needle_depths = ss->needle_depths;
-	so->needle_variant = ss->needle_variant;
-	so->quality_window = ss->quality_window;
-	so->quality_top_k = ss->quality_top_k;
 	so->count_tokens = estimate_tokens_of;
 	return 0;
 }
 
-/* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
- * again for a target whose provider has its own tokenizer or context length, so that its
- * lengths are counted in that target's tokens and stop at its context. */
+/* The suites target t runs: the run's own, except that a per-target suite (suite_info.per_target)
+ * is opened again for a target whose provider has its own tokenizer or context length, so that
+ * its items are counted in that target's tokens and stop at its context. */
 static int target_suites(run *r, size_t t, char *err, size_t errlen)
 {
 	const hx_spec *spec = r->spec;
@@ -476,7 +491,9 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		long n_ids = 0;
 		int has_ids = prov_tokenize(ts->p, "a", 1, NULL, 0, &n_ids) == 0;
 		suite_opts so;
-		char serr[512], *dataset, *train;
+		suite_strs str;
+		char serr[512];
+		int rc;
 		build_note note = { spec->targets[t].id, ss->name, r->opts->quiet, 0, 0 };
 
 		ts->suites[i] = r->suites[i];
@@ -484,9 +501,9 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 			per_target |= strcmp(kinds[k].name, ss->name) == 0 && kinds[k].per_target;
 		if (!per_target || (!has_tok && prov_context_length(ts->p) <= 0))
 			continue;
-		if (suite_opts_of(spec, i, &so, &dataset, &train)) {
-			snprintf(err, errlen, "out of memory");
-			return HX_ENOMEM;
+		if ((rc = suite_opts_of(spec, i, &so, &str, err, errlen))) {
+			suite_strs_release(&str);
+			return rc;
 		}
 		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
@@ -497,8 +514,7 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 		so.build_progress = build_progress;
 		so.build_progress_ud = &note;
 		ts->suites[i] = suite_open(&so, serr, sizeof serr);
-		free(dataset);
-		free(train);
+		suite_strs_release(&str);
 		if (!ts->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s) for target %s: %s", i, ss->name,
 				 spec->targets[t].id, serr);
@@ -592,20 +608,21 @@ static int open_suites(run *r, char *err, size_t errlen)
 	for (size_t i = 0; i < spec->n_suites; i++) {
 		const hx_suite_spec *ss = &spec->suites[i];
 		suite_opts so;
-		char serr[512], *dataset, *train;
+		suite_strs str;
+		char serr[512];
+		int rc;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(spec->suites[k].name, ss->name) == 0) {
 				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
 					 "run the variants into separate run directories", i, ss->name, k);
 				return HX_EINVAL;
 			}
-		if (suite_opts_of(spec, i, &so, &dataset, &train)) {
-			snprintf(err, errlen, "out of memory");
-			return HX_ENOMEM;
+		if ((rc = suite_opts_of(spec, i, &so, &str, err, errlen))) {
+			suite_strs_release(&str);
+			return rc;
 		}
 		r->suites[i] = suite_open(&so, serr, sizeof serr);  /* counts tokens by estimate */
-		free(dataset);
-		free(train);
+		suite_strs_release(&str);
 		if (!r->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
 			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
