@@ -30,7 +30,7 @@ static hx_spec *spec_of(size_t n_targets, int samples)
 		return NULL;
 	for (size_t t = 0; t < n_targets; t++) {
 		hx_target_spec *ts = hx_spec_add_target(s, "samples", "gens.jsonl");
-		char id[16];
+		char id[24];
 		if (!ts)
 			goto fail;
 		snprintf(id, sizeof id, "t%zu", t);
