@@ -468,10 +468,11 @@ static int grid_cell(const char *id, double *len, double *depth)
 	return grid_number(id, len_m, len) || grid_number(id, depth_m, depth) ? -1 : 0;
 }
 
-/* A chart file name for a needle map: "needle_TARGET_SUITE" with every byte outside
+/* A grid map's file name: "needle_TARGET_SUITE" (the prefix names the chart, a
+ * needle-in-a-haystack map, as earlier reports named its files) with every byte outside
  * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
  * fit, and "_2", "_3", ... added when two targets map to one name. */
-static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
+static void grid_chart_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
 {
 	char base[REP_CHART_NAME - 8];
 	size_t u = 0;
@@ -500,7 +501,7 @@ static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHAR
 	}
 }
 
-static int chart_needle(chart_ctx *c)
+static int chart_grid(chart_ctx *c)
 {
 	for (size_t i = 0; i < c->s->n_ts && c->n < REP_MAX_CHARTS - 1; i++) {
 		const rep_ts *ts = &c->s->ts[i];
@@ -513,7 +514,7 @@ static int chart_needle(chart_ctx *c)
 			ok += grid_cell(ts->items[k].id, &len, &depth) == 0;
 		if (!ok || ok < ts->n_items)
 			continue;
-		needle_name(c, ts, name);
+		grid_chart_name(c, ts, name);
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);
@@ -584,7 +585,7 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	c.err = err;
 	c.errlen = errlen;
 	if ((rc = chart_cost(&c)) || (rc = chart_quant(&c)) || (rc = chart_latency(&c, 0)) ||
-	    (rc = chart_latency(&c, 1)) || (rc = chart_needle(&c)))
+	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)))
 		goto done;
 	for (int i = 0; i < c.n; i++) {
 		int r1 = render(dir, c.names[i], "pngcairo size 900,560 font ',10'", "png");
