@@ -86,14 +86,17 @@ typedef struct hx_suite_spec {
 	uint64_t seed;
 	int chat;             /* 1 = chat prompts */
 	double weight;        /* weight in the report's overall score (default 1) */
-	/* needle only (0 / NULL: the suite's defaults) */
-	long *needle_lengths; /* [n_needle_lengths] context lengths in tokens ("lengths") */
+	char *options_json;   /* the suite's own options, a JSON object text that the suite checks
+	                       * (suite_options_check; docs/suites.md names each suite's keys), or
+	                       * NULL for its defaults; read it with hx_suite_spec_options */
+	/* TODO(#24): option values the quant-sweep and quality commands still set one by one;
+	 * hx_suite_spec_options folds them in (0: not set). They go once those commands call
+	 * hx_suite_spec_option_set. */
+	long *needle_lengths; /* [n_needle_lengths], options "lengths" */
 	size_t n_needle_lengths;
-	int needle_depths;    /* depths per length ("depths") */
-	char *needle_variant; /* "single", "multikey", "multivalue", "vartrack" ("variant") */
-	/* quality only (0: the suite's defaults) */
-	int quality_window;   /* window length in tokens ("window") */
-	int quality_top_k;    /* top entries per token of the divergence ("top_k") */
+	int needle_depths;    /* options "depths" */
+	int quality_window;   /* options "window" */
+	int quality_top_k;    /* options "top_k" */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {
@@ -136,6 +139,16 @@ hx_spec *hx_spec_new(void);
 /* Adds a target / suite with defaults; returns it (owned by spec) or NULL on ENOMEM. */
 hx_target_spec *hx_spec_add_target(hx_spec *s, const char *provider, const char *model);
 hx_suite_spec *hx_spec_add_suite(hx_spec *s, const char *name);
+
+/* The suite's options as one JSON object text: options_json with the values still set one by one
+ * folded in. Returns 0 with *out set (NULL when the suite has no options), or HX_ENOMEM (or
+ * HX_EINVAL when options_json is not a JSON object). Ownership: caller free()s *out. */
+int hx_suite_spec_options(const hx_suite_spec *ss, char **out);
+
+/* Sets key of the suite's options object to value_json (a JSON value text: "[1024,2048]", "5",
+ * "\"multikey\""), replacing what was there. The suite checks it when the spec is validated.
+ * Returns 0, HX_EINVAL (value_json or options_json is not JSON) or HX_ENOMEM. Ownership: copies. */
+int hx_suite_spec_option_set(hx_suite_spec *ss, const char *key, const char *value_json);
 
 /* Checks cross-field rules (unique target ids, known suites/providers, samples >= 1).
  * Returns 0 or HX_EINVAL with one line in err. */

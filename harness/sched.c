@@ -1,7 +1,9 @@
-/* harness/sched.c — the scheduler: plans targets x suites x items x samples, skips what the
- * results store already holds, keeps up to a per-target number of requests in flight, scores
- * responses on a worker pool (scoring may execute code and be slow, so it stays off the I/O
- * path), and commits each sample from the main thread the moment it is scored.
+/* harness/sched.c — one run in four stages. open: the suites, each target's provider (and its
+ * own suites where items depend on its tokenizer), the results store and what it already holds.
+ * plan: harness/plan.c turns those into each target's jobs. loop: keeps up to each target's
+ * limit in flight, scores responses on a worker pool (scoring may execute code and be slow, so
+ * it stays off the I/O path) and commits each sample from the main thread the moment it is
+ * scored. finish: marks the run in the store and prints the summary.
  * SIGINT / SIGTERM stop it cleanly: nothing new is sent, responses already received are scored
  * and stored, the run is marked interrupted and can be resumed. */
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/harness.h"
+#include "harness/plan.h"
 #include "providers/provider.h"
 #include "suites/suite.h"
 
@@ -30,16 +33,10 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-typedef struct job {
-	uint32_t target, suite;
-	uint32_t item;
-	int sample;
-} job;
-
 /* A request between submission and storage. */
 typedef struct flight {
 	struct flight *next;
-	job j;
+	hx_plan_job j;
 	char hash[65];
 	prov_resp *resp;
 	suite_score_out sc;
@@ -55,11 +52,9 @@ typedef struct queue {
 typedef struct tstate {
 	prov *p;              /* closed (NULL) once the target has nothing left to do */
 	suite **suites;       /* [spec->n_suites] the run's suites, or this target's own instance
-	                       * of a per-target suite (needle: its tokenizer and context) */
+	                       * of a per-target suite (its items depend on the target's tokenizer
+	                       * and context) */
 	unsigned char *own;   /* [spec->n_suites] 1 where suites[i] is this target's to close */
-	job *jobs;            /* this target's planned jobs [n_jobs] */
-	size_t n_jobs, next;
-	int in_flight, limit;
 	int n_answered;       /* replies that were not a transport failure */
 	int n_transport;      /* transport failures before the first such reply */
 	int stopped;          /* stopped early: nothing more is sent */
@@ -71,10 +66,24 @@ typedef struct tstate {
  * after minutes of retries. Its unsent samples stay unstored, so a re-run tries them again. */
 #define TRANSPORT_STOP_N 3
 
+/* One run, through its four stages: open (suites, providers, store), plan, loop, finish. */
 typedef struct run {
 	const hx_spec *spec;
+	const hx_run_opts *opts;
+	FILE *log;            /* opts->log, or stderr */
+	double t0;            /* when hx_run began */
 	suite **suites;       /* [spec->n_suites] */
 	tstate *ts;           /* [spec->n_targets] */
+	prov_prices *prices;  /* the price table every target reads, or NULL */
+	hx_store *st;
+	char *db_path;        /* the store's file */
+	int64_t run_id;
+	int resumed;          /* the store held this spec's run: done holds its finished samples */
+	hx_plan_done done;
+	hx_plan plan;         /* the jobs of each target and its in-flight limit */
+	hx_plan_pos *pos;     /* [spec->n_targets] how far each target is through its jobs */
+	pthread_t *workers;   /* [n_workers] scoring threads */
+	int n_workers;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
 	queue to_score, scored;
@@ -143,7 +152,7 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 	run *r = f->run;
 	(void)rq;
 	f->resp = resp;
-	r->ts[f->j.target].in_flight--;
+	r->pos[f->j.target].in_flight--;
 	{
 		tstate *ts = &r->ts[f->j.target];
 		if (resp->err == PROV_ERR_TRANSPORT && !ts->n_answered) {
@@ -208,88 +217,16 @@ static void request_hash(const prov_req *rq, char out[65])
 	cJSON_Delete(o);
 }
 
-/* ------------------------------------------------------------ the set of finished keys */
-
-typedef struct keyset {
-	char **keys;   /* open addressing [cap] */
-	size_t n, cap;
-} keyset;
-
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static char *make_key(const char *t, const char *s, const char *item, int sample)
-{
-	size_t n = strlen(t) + strlen(s) + strlen(item) + 32;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s\x1f%s\x1f%s\x1f%d", t, s, item, sample);
-	return k;
-}
-
-static int keyset_add(keyset *ks, char *k)
-{
-	if ((ks->n + 1) * 2 > ks->cap) {
-		size_t nc = ks->cap ? ks->cap * 2 : 1024;
-		char **nk = calloc(nc, sizeof *nk);
-		if (!nk)
-			return -1;
-		for (size_t i = 0; i < ks->cap; i++)
-			if (ks->keys[i]) {
-				size_t j = fnv(ks->keys[i]) & (nc - 1);
-				while (nk[j])
-					j = (j + 1) & (nc - 1);
-				nk[j] = ks->keys[i];
-			}
-		free(ks->keys);
-		ks->keys = nk;
-		ks->cap = nc;
-	}
-	for (size_t j = fnv(k) & (ks->cap - 1);; j = (j + 1) & (ks->cap - 1)) {
-		if (!ks->keys[j]) {
-			ks->keys[j] = k;
-			ks->n++;
-			return 0;
-		}
-		if (strcmp(ks->keys[j], k) == 0) {
-			free(k);
-			return 0;
-		}
-	}
-}
-
-static int keyset_has(const keyset *ks, const char *k)
-{
-	if (!ks->cap)
-		return 0;
-	for (size_t j = fnv(k) & (ks->cap - 1); ks->keys[j]; j = (j + 1) & (ks->cap - 1))
-		if (strcmp(ks->keys[j], k) == 0)
-			return 1;
-	return 0;
-}
-
-static void keyset_free(keyset *ks)
-{
-	for (size_t i = 0; i < ks->cap; i++)
-		free(ks->keys[i]);
-	free(ks->keys);
-}
-
+/* What the store already holds, for the plan to skip. */
 typedef struct done_ctx {
-	keyset *ks;
+	hx_plan_done *done;
 	int oom;
 } done_ctx;
 
 static void on_stored(void *ud, const char *t, const char *s, const char *item, int sample)
 {
 	done_ctx *c = ud;
-	char *k = make_key(t, s, item, sample);
-	if (!k || keyset_add(c->ks, k))
+	if (hx_plan_done_add(c->done, t, s, item, sample))
 		c->oom = 1;
 }
 
@@ -435,8 +372,8 @@ done:
 /* ------------------------------------------------------------ the run */
 
 
-/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a needle prompt
- * asked for N tokens holds about N of an API model's tokens. */
+/* Targets without a tokenizer (remote APIs, samples): prov_estimate_tokens, so a prompt a
+ * suite fits to N tokens holds about N of an API model's tokens. */
 static long estimate_tokens_of(void *ud, const char *text)
 {
 	(void)ud;
@@ -456,7 +393,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* What a suite's slow open reports to (the needle grid, fitted in a target's tokens). */
+/* What a suite's slow open reports to (items fitted in a target's tokens, one by one). */
 typedef struct build_note {
 	const char *target, *suite;
 	int quiet;
@@ -485,10 +422,57 @@ static long tokenize_of(void *ud, const char *text, int32_t *out, long cap)
 	return prov_tokenize(ud, text, 1, out, cap, &n) ? -1 : n;
 }
 
-/* The suites target t runs: the run's own, except that a per-target suite (needle) is opened
- * again for a target whose provider has its own tokenizer or context length, so that its
- * lengths are counted in that target's tokens and stop at its context. */
-static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
+/* What a suite's options borrow, owned by whoever opens it. */
+typedef struct suite_strs {
+	char *dataset, *train;   /* resolved against the spec's folder, or NULL */
+	char *options;           /* the suite's options object (hx_suite_spec_options), or NULL */
+} suite_strs;
+
+static void suite_strs_release(suite_strs *ss)
+{
+	free(ss->dataset);
+	free(ss->train);
+	free(ss->options);
+}
+
+/* The options suites[i] of the spec opens with: the spec's settings, its paths resolved against
+ * the spec's folder, its own options. Returns 0, or HX_ENOMEM / HX_EINVAL with one line in err.
+ * Ownership: so borrows *str, which the caller releases with suite_strs_release after the
+ * open (also after a failure). */
+static int suite_opts_of(const hx_spec *spec, size_t i, suite_opts *so, suite_strs *str,
+	char *err, size_t errlen)
+{
+	const hx_suite_spec *ss = &spec->suites[i];
+	int rc;
+	memset(str, 0, sizeof *str);
+	memset(so, 0, sizeof *so);
+	/* Paths in a spec are relative to the spec's folder. */
+	if ((ss->dataset && !(str->dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
+	    (ss->train && !(str->train = prov_path_resolve(spec->base_dir, ss->train)))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	if ((rc = hx_suite_spec_options(ss, &str->options))) {
+		snprintf(err, errlen, "suites[%zu].options: %s", i, rc == HX_ENOMEM ? "out of memory" :
+			 "expected a JSON object");
+		return rc;
+	}
+	so->name = ss->name;
+	so->dataset_path = str->dataset;
+	so->train_path = str->train;
+	so->options_json = str->options;
+	so->shots = ss->shots;
+	so->limit = ss->limit;
+	so->seed = ss->seed;
+	so->chat = ss->chat;
+	so->count_tokens = estimate_tokens_of;
+	return 0;
+}
+
+/* The suites target t runs: the run's own, except that a per-target suite (suite_info.per_target)
+ * is opened again for a target whose provider has its own tokenizer or context length, so that
+ * its items are counted in that target's tokens and stop at its context. */
+static int target_suites(run *r, size_t t, char *err, size_t errlen)
 {
 	const hx_spec *spec = r->spec;
 	tstate *ts = &r->ts[t];
@@ -506,42 +490,31 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 		int per_target = 0, has_tok = prov_count_tokens(ts->p, "a", &probe) == 0;
 		long n_ids = 0;
 		int has_ids = prov_tokenize(ts->p, "a", 1, NULL, 0, &n_ids) == 0;
-		suite_opts so = { 0 };
-		char serr[512], *dataset = NULL;
+		suite_opts so;
+		suite_strs str;
+		char serr[512];
+		int rc;
+		build_note note = { spec->targets[t].id, ss->name, r->opts->quiet, 0, 0 };
 
 		ts->suites[i] = r->suites[i];
 		for (size_t k = 0; k < n_kinds; k++)
 			per_target |= strcmp(kinds[k].name, ss->name) == 0 && kinds[k].per_target;
 		if (!per_target || (!has_tok && prov_context_length(ts->p) <= 0))
 			continue;
-		if (ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) {
-			snprintf(err, errlen, "out of memory");
-			return HX_ENOMEM;
+		if ((rc = suite_opts_of(spec, i, &so, &str, err, errlen))) {
+			suite_strs_release(&str);
+			return rc;
 		}
-		so.name = ss->name;
-		so.dataset_path = dataset;
-		so.shots = ss->shots;
-		so.limit = ss->limit;
-		so.seed = ss->seed;
-		so.chat = ss->chat;
-		so.needle_lengths = ss->needle_lengths;    /* the spec's grid, as for the run's own */
-		so.n_needle_lengths = ss->n_needle_lengths;
-		so.needle_depths = ss->needle_depths;
-		so.needle_variant = ss->needle_variant;
 		so.count_tokens = has_tok ? count_tokens_of : estimate_tokens_of;
 		so.count_tokens_ud = ts->p;
 		so.max_context = prov_context_length(ts->p);
 		so.tokenize = has_ids ? tokenize_of : NULL;
 		so.tokenize_ud = ts->p;
-		so.quality_window = ss->quality_window;
-		so.quality_top_k = ss->quality_top_k;
-		{
-			build_note note = { spec->targets[t].id, ss->name, quiet, now_s(), 0 };
-			so.build_progress = build_progress;
-			so.build_progress_ud = &note;
-			ts->suites[i] = suite_open(&so, serr, sizeof serr);
-		}
-		free(dataset);
+		note.t0 = now_s();
+		so.build_progress = build_progress;
+		so.build_progress_ud = &note;
+		ts->suites[i] = suite_open(&so, serr, sizeof serr);
+		suite_strs_release(&str);
 		if (!ts->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s) for target %s: %s", i, ss->name,
 				 spec->targets[t].id, serr);
@@ -550,20 +523,6 @@ static int target_suites(run *r, size_t t, int quiet, char *err, size_t errlen)
 		}
 		ts->own[i] = 1;
 	}
-	return 0;
-}
-
-/* 1 when target t computes on this machine and an earlier such target is not finished: those
- * run one after another, so that they do not share the machine and each one's timings are its
- * own. */
-static int exclusive_wait(const run *r, size_t t)
-{
-	if (!prov_exclusive(r->ts[t].p))
-		return 0;
-	for (size_t u = 0; u < t; u++)
-		if (r->ts[u].p && prov_exclusive(r->ts[u].p) &&
-		    (r->ts[u].in_flight || r->ts[u].next < r->ts[u].n_jobs))
-			return 1;
 	return 0;
 }
 
@@ -639,96 +598,56 @@ static int spec_runs_code(const hx_spec *spec)
 	return 0;
 }
 
-int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
-	size_t errlen)
+/* ------------------------------------------------------------ open */
+
+/* The run's own instance of each suite. Their item ids are needed to check providers before
+ * anything runs. */
+static int open_suites(run *r, char *err, size_t errlen)
 {
-	FILE *log = opts->log ? opts->log : stderr;
-	run r;
-	hx_store *st = NULL;
-	hx_progress *prog = NULL;
-	keyset done = { 0 };
-	pthread_t *workers = NULL;
-	int n_workers = 0, ret = 0, resumed = 0, stopping = 0;
-	int64_t run_id = -1;
-	char *db_path = NULL, *hw_json = NULL;
-	struct sigaction sa, old_int, old_term;
-	double t0 = now_s();
-	long total = 0;
-	const char **ids = NULL;
-	prov_prices *prices = NULL;
-	char prices_path[4096];
-
-	memset(&r, 0, sizeof r);
-	memset(sum, 0, sizeof *sum);
-	r.spec = spec;
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv_work, NULL);
-	pthread_cond_init(&r.cv_done, NULL);
-	/* SIGINT / SIGTERM from here on stop the run: one that comes while models load or the store
-	 * opens stops it before the first request (it would otherwise end the caller's wait for a
-	 * whole run). */
-	stop_requested = 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	if ((ret = hx_spec_validate(spec, err, errlen)))
-		goto out;
-	r.suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r.suites);
-	r.ts = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *r.ts);
-	if (!r.suites || !r.ts)
-		goto nomem;
-
-	/* Suites first: their item ids are needed to check providers before anything runs. */
+	const hx_spec *spec = r->spec;
 	for (size_t i = 0; i < spec->n_suites; i++) {
 		const hx_suite_spec *ss = &spec->suites[i];
-		suite_opts so = { 0 };
-		char serr[512], *dataset = NULL, *train = NULL;
+		suite_opts so;
+		suite_strs str;
+		char serr[512];
+		int rc;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(spec->suites[k].name, ss->name) == 0) {
 				snprintf(err, errlen, "suites[%zu]: suite \"%s\" appears twice (also suites[%zu]); "
 					 "run the variants into separate run directories", i, ss->name, k);
-				ret = HX_EINVAL;
-				goto out;
+				return HX_EINVAL;
 			}
-		/* Paths in a spec are relative to the spec's folder. */
-		if ((ss->dataset && !(dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
-		    (ss->train && !(train = prov_path_resolve(spec->base_dir, ss->train)))) {
-			free(dataset);
-			goto nomem;
+		if ((rc = suite_opts_of(spec, i, &so, &str, err, errlen))) {
+			suite_strs_release(&str);
+			return rc;
 		}
-		so.name = ss->name;
-		so.dataset_path = dataset;
-		so.train_path = train;
-		so.shots = ss->shots;
-		so.limit = ss->limit;
-		so.seed = ss->seed;
-		so.chat = ss->chat;
-		so.needle_lengths = ss->needle_lengths;
-		so.n_needle_lengths = ss->n_needle_lengths;
-		so.needle_depths = ss->needle_depths;
-		so.needle_variant = ss->needle_variant;
-		so.count_tokens = estimate_tokens_of;   /* targets with a tokenizer open their own */
-		so.quality_window = ss->quality_window;
-		so.quality_top_k = ss->quality_top_k;
-		r.suites[i] = suite_open(&so, serr, sizeof serr);
-		free(dataset);
-		free(train);
-		if (!r.suites[i]) {
+		r->suites[i] = suite_open(&so, serr, sizeof serr);  /* counts tokens by estimate */
+		suite_strs_release(&str);
+		if (!r->suites[i]) {
 			snprintf(err, errlen, "suites[%zu] (%s): %s", i, ss->name, serr);
 			hx_escape_ctl(err, errlen);   /* dataset text may be in the suite's message */
-			ret = HX_EINVAL;
-			goto out;
+			return HX_EINVAL;
 		}
 	}
+	return 0;
+}
+
+/* Each target's provider, its own suites where it needs them, and the provider's check that it
+ * can answer every item (the samples provider: its file holds each one). */
+static int open_targets(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	const char **ids = NULL;
+	char prices_path[4096];
+	int ret = 0;
+
 	/* The price table, read once for every target. A table that does not parse is left to each
 	 * API target to report (local and samples targets need none). */
 	if (prov_prices_default_path(prices_path, sizeof prices_path)) {
 		char perr[1024];
-		prices = prov_prices_load(prices_path, perr, sizeof perr);
+		r->prices = prov_prices_load(prices_path, perr, sizeof perr);
 	}
-	for (size_t t = 0; t < spec->n_targets; t++) {
+	for (size_t t = 0; t < spec->n_targets && !ret; t++) {
 		const hx_target_spec *ts = &spec->targets[t];
 		prov_target pt = { 0 };
 		char perr[1024];
@@ -741,363 +660,495 @@ int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, ch
 		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
 		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
 		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
-		pt.prices = prices;
-		if (!(r.ts[t].p = prov_open(&pt, perr, sizeof perr))) {
+		pt.prices = r->prices;
+		if (!(r->ts[t].p = prov_open(&pt, perr, sizeof perr))) {
 			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
 			ret = HX_EINVAL;
-			goto out;
+			break;
 		}
-		r.ts[t].limit = ts->max_in_flight > 0 ? ts->max_in_flight : spec->concurrency;
-		if (prov_max_in_flight(r.ts[t].p) > 0 && prov_max_in_flight(r.ts[t].p) < r.ts[t].limit)
-			r.ts[t].limit = prov_max_in_flight(r.ts[t].p);
-		if (r.ts[t].limit < 1)
-			r.ts[t].limit = 1;
-		if ((ret = target_suites(&r, t, opts->quiet, err, errlen)))
-			goto out;
+		if ((ret = target_suites(r, t, err, errlen)))
+			break;
 		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(r.ts[t].suites[i]);
+			size_t n = suite_count(r->ts[t].suites[i]);
 			free(ids);
-			if (!(ids = calloc(n ? n : 1, sizeof *ids)))
-				goto nomem;
+			if (!(ids = calloc(n ? n : 1, sizeof *ids))) {
+				snprintf(err, errlen, "out of memory");
+				ret = HX_ENOMEM;
+				break;
+			}
 			for (size_t k = 0; k < n; k++)
-				ids[k] = suite_item_id(r.ts[t].suites[i], k);
-			if (prov_check(r.ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
+				ids[k] = suite_item_id(r->ts[t].suites[i], k);
+			if (prov_check(r->ts[t].p, ids, n, spec->suites[i].samples, perr, sizeof perr)) {
 				snprintf(err, errlen, "targets[%zu] (%s), suite %s: %s", t, ts->id,
 					 spec->suites[i].name, perr);
 				ret = HX_EINVAL;
-				goto out;
+				break;
 			}
 		}
 	}
+	free(ids);
+	return ret;
+}
 
-	/* The store: open or create, then start or resume the run. */
-	if ((ret = mkdir_p(opts->out_dir, err, errlen)))
-		goto out;
-	if (!(db_path = prov_path_resolve(opts->out_dir, "results.db")))
-		goto nomem;
-	if (!(st = hx_store_open(db_path, 1, err, errlen))) {
-		ret = HX_ESTORE;
-		goto out;
+/* The store: opened or created in the run directory; the run started or resumed with the
+ * machine's profile and each target's model facts; on resume, what it already holds. */
+static int open_store(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	char *hw_json;
+	int ret;
+	hx_hw hw;
+	char herr[256];
+	int any_local = 0;
+
+	if ((ret = mkdir_p(r->opts->out_dir, err, errlen)))
+		return ret;
+	if (!(r->db_path = prov_path_resolve(r->opts->out_dir, "results.db"))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
 	}
-	{
-		hx_hw hw;
-		char herr[256];
-		int any_local = 0;
-		/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
-		for (size_t t = 0; t < spec->n_targets; t++)
-			any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
-		hx_hw_probe(&hw, opts->measure_bw && any_local, herr, sizeof herr);
-		/* recorded as "unavailable" too, so a run with a weaker sandbox is never silent */
-		if (spec_runs_code(spec) && !suite_sandbox_layers(hw.sandbox_layers, sizeof hw.sandbox_layers))
-			snprintf(hw.sandbox_layers, sizeof hw.sandbox_layers, "unavailable");
-		hw_json = hx_hw_to_json(&hw);
-	}
-	if ((ret = hx_store_begin_run(st, spec, hw_json, opts->force_new, &run_id, &resumed, err,
-	    errlen)))
-		goto out;
+	if (!(r->st = hx_store_open(r->db_path, 1, err, errlen)))
+		return HX_ESTORE;
+	/* Memory bandwidth bounds local decoding only: a remote-only run does not pay for it. */
+	for (size_t t = 0; t < spec->n_targets; t++)
+		any_local |= spec->targets[t].provider && !strcmp(spec->targets[t].provider, "local");
+	hx_hw_probe(&hw, r->opts->measure_bw && any_local, herr, sizeof herr);
+	/* recorded as "unavailable" too, so a run with a weaker sandbox is never silent */
+	if (spec_runs_code(spec) && !suite_sandbox_layers(hw.sandbox_layers, sizeof hw.sandbox_layers))
+		snprintf(hw.sandbox_layers, sizeof hw.sandbox_layers, "unavailable");
+	hw_json = hx_hw_to_json(&hw);
+	ret = hx_store_begin_run(r->st, spec, hw_json, r->opts->force_new, &r->run_id, &r->resumed,
+		err, errlen);
+	free(hw_json);
+	if (ret)
+		return ret;
 	/* What each target's model is, in its row: reports never open model files. */
 	for (size_t t = 0; t < spec->n_targets; t++) {
 		prov_model_facts mf;
-		if (prov_model_facts_get(r.ts[t].p, &mf) &&
-		    (ret = hx_store_set_target_facts(st, run_id, spec->targets[t].id, &mf, err, errlen)))
-			goto out;
+		if (prov_model_facts_get(r->ts[t].p, &mf) &&
+		    (ret = hx_store_set_target_facts(r->st, r->run_id, spec->targets[t].id, &mf, err,
+			    errlen)))
+			return ret;
 	}
-	if (resumed) {
-		done_ctx dc = { &done, 0 };
-		if (hx_store_each_done(st, run_id, on_stored, &dc) || dc.oom) {
-			snprintf(err, errlen, "%s: cannot read finished samples", db_path);
-			ret = HX_ESTORE;
-			goto out;
+	if (r->resumed) {
+		done_ctx dc = { &r->done, 0 };
+		if (hx_store_each_done(r->st, r->run_id, on_stored, &dc) || dc.oom) {
+			snprintf(err, errlen, "%s: cannot read finished samples", r->db_path);
+			return HX_ESTORE;
 		}
 	}
+	return 0;
+}
 
-	/* The plan, minus what is stored. Shards take every item whose index % count == index. */
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		tstate *ts = &r.ts[t];
-		size_t cap = 0;
-		for (size_t i = 0; i < spec->n_suites; i++)
-			cap += suite_count(ts->suites[i]) * (size_t)spec->suites[i].samples;
-		if (!(ts->jobs = malloc((cap ? cap : 1) * sizeof *ts->jobs)))
-			goto nomem;
-		for (size_t i = 0; i < spec->n_suites; i++) {
-			size_t n = suite_count(ts->suites[i]);
-			for (size_t k = 0; k < n; k++) {
-				if (opts->shard_count > 1 && (int)(k % (size_t)opts->shard_count) != opts->shard_index)
-					continue;
-				for (int smp = 0; smp < spec->suites[i].samples; smp++) {
-					char *key;
-					sum->n_planned++;
-					if (resumed) {
-						key = make_key(spec->targets[t].id, suite_name(ts->suites[i]),
-							suite_item_id(ts->suites[i], k), smp);
-						if (!key)
-							goto nomem;
-						if (keyset_has(&done, key)) {
-							sum->n_skipped++;
-							free(key);
-							continue;
-						}
-						free(key);
-					}
-					ts->jobs[ts->n_jobs++] = (job){ (uint32_t)t, (uint32_t)i, (uint32_t)k, smp };
-				}
-			}
-		}
-		total += (long)ts->n_jobs;
+/* Opens everything a run needs, in the order that fails soonest on a bad spec: suites, then
+ * providers (which load models), then the store. */
+static int run_open(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	int ret;
+	if ((ret = hx_spec_validate(spec, err, errlen)))
+		return ret;
+	r->suites = calloc(spec->n_suites ? spec->n_suites : 1, sizeof *r->suites);
+	r->ts = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *r->ts);
+	if (!r->suites || !r->ts) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
 	}
-	if (resumed)
-		fprintf(log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
-			(long long)run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
+	if ((ret = open_suites(r, err, errlen)) || (ret = open_targets(r, err, errlen)))
+		return ret;
+	return open_store(r, err, errlen);
+}
 
-	n_workers = spec->score_workers > 0 ? spec->score_workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (n_workers < 1)
-		n_workers = 1;
-	if (!(workers = calloc((size_t)n_workers, sizeof *workers)))
+/* ------------------------------------------------------------ plan */
+
+/* The plan stage: every target's jobs (this shard's items of its suites, less done) and its
+ * in-flight limit, from the suites and providers the run opened, less what the store holds;
+ * plus each target's position through its jobs. Returns 0 or an HX_E* code with one line in err. */
+static int plan_run(run *r, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	size_t n_t = spec->n_targets, n_s = spec->n_suites, n = n_t * n_s;
+	hx_plan_items *items = calloc(n ? n : 1, sizeof *items);
+	const char **ids = NULL;
+	int *prov_max = calloc(n_t ? n_t : 1, sizeof *prov_max);
+	unsigned char *excl = calloc(n_t ? n_t : 1, 1);
+	hx_plan_in in = { 0 };
+	size_t n_ids = 0;
+	int ret;
+
+	r->pos = calloc(n_t ? n_t : 1, sizeof *r->pos);
+	if (!items || !prov_max || !excl || !r->pos)
 		goto nomem;
-	for (int i = 0; i < n_workers; i++) {
-		int rc = pthread_create(&workers[i], NULL, score_worker, &r);
-		if (rc) {
-			int want = n_workers;
-			n_workers = i;
-			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
-				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
-				want, strerror(rc));
-			ret = HX_ENOMEM;
-			goto out;
+	for (size_t t = 0; t < n_t; t++)
+		for (size_t i = 0; i < n_s; i++)
+			n_ids += suite_count(r->ts[t].suites[i]);
+	if (!(ids = calloc(n_ids ? n_ids : 1, sizeof *ids)))
+		goto nomem;
+	n_ids = 0;
+	for (size_t t = 0; t < n_t; t++) {
+		prov_max[t] = prov_max_in_flight(r->ts[t].p);
+		excl[t] = prov_exclusive(r->ts[t].p) != 0;
+		for (size_t i = 0; i < n_s; i++) {
+			const suite *su = r->ts[t].suites[i];
+			items[t * n_s + i].ids = ids + n_ids;
+			items[t * n_s + i].n = suite_count(su);
+			for (size_t k = 0; k < suite_count(su); k++)
+				ids[n_ids++] = suite_item_id(su, k);
 		}
 	}
-
-	prog = hx_progress_new(log, total, opts->quiet);
-
-	for (;;) {
-		int activity = 0, busy = 0;
-		flight *f;
-
-		if (stop_requested && !stopping) {
-			stopping = 1;
-			sum->interrupted = 1;
-			for (size_t t = 0; t < spec->n_targets; t++)
-				prov_cancel_all(r.ts[t].p);
-		}
-		/* Fill every target up to its limit. */
-		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
-			tstate *ts = &r.ts[t];
-			while (ts->in_flight < ts->limit && ts->next < ts->n_jobs && !exclusive_wait(&r, t)) {
-				job *j = &ts->jobs[ts->next];
-				prov_req rq = { 0 };
-				int rc;
-				if (!(f = calloc(1, sizeof *f)))
-					goto nomem_loop;
-				f->j = *j;
-				f->run = &r;
-				if ((rc = suite_build(ts->suites[j->suite], j->item, j->sample, &rq))) {
-					free(f);
-					snprintf(err, errlen, "suite %s: cannot build item %s: %s",
-						 spec->suites[j->suite].name, suite_item_id(ts->suites[j->suite], j->item),
-						 suite_strerror(rc));
-					ret = HX_EINVAL;
-					goto stop_loop;
-				}
-				rq.max_tokens = spec->gen.max_tokens;
-				rq.temperature = spec->gen.temperature;
-				rq.top_p = spec->gen.top_p;
-				rq.seed = spec->gen.seed >= 0 ? spec->gen.seed + j->sample : -1;
-				if (spec->gen.n_stop) {
-					/* The spec's stop strings replace the suite's. */
-					for (size_t k = 0; k < rq.n_stop; k++)
-						free(rq.stop[k]);
-					free(rq.stop);
-					rq.n_stop = 0;
-					if (!(rq.stop = calloc(spec->gen.n_stop, sizeof *rq.stop))) {
-						prov_req_release(&rq);
-						free(f);
-						goto nomem_loop;
-					}
-					for (size_t k = 0; k < spec->gen.n_stop; k++)
-						if ((rq.stop[rq.n_stop] = strdup(spec->gen.stop[k])))
-							rq.n_stop++;
-				}
-				request_hash(&rq, f->hash);
-				rc = prov_submit(ts->p, &rq, on_done, f);
-				prov_req_release(&rq);
-				if (rc == PROV_EBUSY) {
-					free(f);
-					break;
-				}
-				if (rc) {
-					free(f);
-					snprintf(err, errlen, "target %s: cannot submit: %s", spec->targets[t].id,
-						 prov_strerror(rc));
-					ret = HX_EIO;
-					goto stop_loop;
-				}
-				ts->in_flight++;
-				ts->next++;
-				activity++;
-			}
-		}
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			tstate *ts = &r.ts[t];
-			if (!ts->stopped && ts->n_transport >= TRANSPORT_STOP_N) {
-				char m[200];
-				hx_text_escape(m, sizeof m, ts->transport_msg);
-				ts->stopped = 1;
-				ts->next = ts->n_jobs;
-				prov_cancel_all(ts->p);
-				sum->n_targets_stopped++;
-				fprintf(log, "%starget %s stopped: its first %d requests failed to reach the "
-					"server: %s\n", opts->quiet ? "" : "\n", spec->targets[t].id, ts->n_transport, m);
-			}
-		}
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			int rc = r.ts[t].p ? prov_poll(r.ts[t].p, 0) : 0;
-			if (rc > 0)
-				activity += rc;
-			busy += r.ts[t].in_flight;
-			if (r.ts[t].p && !r.ts[t].in_flight && r.ts[t].next == r.ts[t].n_jobs) {
-				/* Done: a local model's memory goes back before the next target loads. */
-				prov_close(r.ts[t].p);
-				r.ts[t].p = NULL;
-			}
-		}
-		/* Store what the workers (or failures) produced. */
-		for (;;) {
-			pthread_mutex_lock(&r.mu);
-			f = q_pop(&r.scored);
-			pthread_mutex_unlock(&r.mu);
-			if (!f)
-				break;
-			activity++;
-			if (store_flight(st, run_id, &r, f, err, errlen)) {
-				flight_free(f);
-				ret = HX_ESTORE;
-				goto stop_loop;
-			}
-			{
-				int e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
-				const char *msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg :
-					"") : score_error_text(r.ts[f->j.target].suites[f->j.suite], f->j.item,
-							       f->score_rc);
-				sum->n_done++;
-				if (e) {
-					e = e < 16 ? e : 0;
-					sum->n_errors[e]++;
-					if (!sum->first_err[e][0])
-						hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ?
-							msg : "(no message)");
-				} else {
-					sum->n_scored++;
-				}
-				hx_progress_sample(prog, spec->targets[f->j.target].id,
-					spec->suites[f->j.suite].name, (long)f->resp->n_tokens_out, msg);
-			}
-			flight_free(f);
-		}
-		pthread_mutex_lock(&r.mu);
-		busy += (int)r.scoring + (int)r.scored.n;
-		pthread_mutex_unlock(&r.mu);
-		if (!busy) {
-			int left = 0;
-			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
-				left |= r.ts[t].next < r.ts[t].n_jobs;
-			if (!left)
-				break;
-		}
-		if (!activity) {
-			/* Nothing happened: wait a little for a provider or a worker. */
-			int waited = 0;
-			for (size_t t = 0; t < spec->n_targets && !waited; t++)
-				if (r.ts[t].in_flight) {
-					prov_poll(r.ts[t].p, 2);
-					waited = 1;
-				}
-			if (!waited) {
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 5000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_mutex_lock(&r.mu);
-				if (!r.scored.head)
-					pthread_cond_timedwait(&r.cv_done, &r.mu, &ts);
-				pthread_mutex_unlock(&r.mu);
-			}
-		}
-	}
-	goto end_loop;
-nomem_loop:
-	snprintf(err, errlen, "out of memory");
-	ret = HX_ENOMEM;
-stop_loop:
-	/* A fatal error mid-run: nothing more is sent; what is stored stays stored. */
-	for (size_t t = 0; t < spec->n_targets; t++) {
-		prov_cancel_all(r.ts[t].p);
-		/* Let the cancellations fire so every flight is freed by its callback. */
-		for (int k = 0; k < 1000 && r.ts[t].in_flight > 0; k++)
-			if (prov_poll(r.ts[t].p, 1) < 0)
-				break;
-	}
-end_loop:
-	hx_progress_free(prog);
-	prog = NULL;
-	sum->elapsed_s = now_s() - t0;
-	if (ret == 0 && sum->interrupted)
-		ret = HX_EINTR;
-	hx_store_end_run(st, run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
-	if (ret == 0 || ret == HX_EINTR)
-		print_summary(log, db_path, run_id, sum, opts->out_dir);
-	if (ret == HX_EINTR)
-		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
-			 sum->n_done + sum->n_skipped, opts->out_dir);
+	in.spec = spec;
+	in.items = items;
+	in.provider_max = prov_max;
+	in.exclusive = excl;
+	in.done = r->resumed ? &r->done : NULL;
+	in.shard_index = r->opts->shard_index;
+	in.shard_count = r->opts->shard_count;
+	ret = hx_plan_build(&in, &r->plan, err, errlen);
 	goto out;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	ret = HX_ENOMEM;
 out:
+	free(items);
+	free(ids);
+	free(prov_max);
+	free(excl);
+	return ret;
+}
+
+/* ------------------------------------------------------------ loop */
+
+/* Sends what target t may send now, up to its limit. Returns the number sent (>= 0), or an
+ * HX_E* code with one line in err (nothing more is then sent). */
+static int send_ready(run *r, size_t t, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	tstate *ts = &r->ts[t];
+	hx_plan_pos *ps = &r->pos[t];
+	int sent = 0;
+
+	while (hx_plan_may_send(&r->plan, r->pos, t)) {
+		const hx_plan_job *j = &r->plan.targets[t].jobs[ps->next];
+		const suite *su = ts->suites[j->suite];
+		prov_req rq = { 0 };
+		flight *f;
+		int rc;
+		if (!(f = calloc(1, sizeof *f)))
+			goto nomem;
+		f->j = *j;
+		f->run = r;
+		if ((rc = suite_build(su, j->item, j->sample, &rq))) {
+			free(f);
+			snprintf(err, errlen, "suite %s: cannot build item %s: %s",
+				 spec->suites[j->suite].name, suite_item_id(su, j->item), suite_strerror(rc));
+			return HX_EINVAL;
+		}
+		if (hx_plan_request(&spec->gen, j->sample, &rq)) {
+			free(f);
+			goto nomem;
+		}
+		request_hash(&rq, f->hash);
+		rc = prov_submit(ts->p, &rq, on_done, f);
+		prov_req_release(&rq);
+		if (rc == PROV_EBUSY) {
+			free(f);
+			break;
+		}
+		if (rc) {
+			free(f);
+			snprintf(err, errlen, "target %s: cannot submit: %s", spec->targets[t].id,
+				 prov_strerror(rc));
+			return HX_EIO;
+		}
+		ps->in_flight++;
+		ps->next++;
+		sent++;
+	}
+	return sent;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return HX_ENOMEM;
+}
+
+/* Stops each target whose first requests all failed to reach its server: nothing more is sent
+ * to it, and its unsent samples stay unstored for a re-run. */
+static void stop_unreachable(run *r, hx_run_summary *sum)
+{
+	for (size_t t = 0; t < r->spec->n_targets; t++) {
+		tstate *ts = &r->ts[t];
+		char m[200];
+		if (ts->stopped || ts->n_transport < TRANSPORT_STOP_N)
+			continue;
+		hx_text_escape(m, sizeof m, ts->transport_msg);
+		ts->stopped = 1;
+		r->pos[t].next = r->plan.targets[t].n_jobs;
+		prov_cancel_all(ts->p);
+		sum->n_targets_stopped++;
+		fprintf(r->log, "%starget %s stopped: its first %d requests failed to reach the "
+			"server: %s\n", r->opts->quiet ? "" : "\n", r->spec->targets[t].id, ts->n_transport, m);
+	}
+}
+
+/* Drives every provider once; a target with nothing left is closed, so a local model's memory
+ * goes back before the next target loads. Returns the activity seen; *busy gets the requests
+ * still in flight. */
+static int poll_targets(run *r, int *busy)
+{
+	int activity = 0;
+	for (size_t t = 0; t < r->spec->n_targets; t++) {
+		int rc = r->ts[t].p ? prov_poll(r->ts[t].p, 0) : 0;
+		if (rc > 0)
+			activity += rc;
+		*busy += r->pos[t].in_flight;
+		if (r->ts[t].p && !r->pos[t].in_flight && r->pos[t].next == r->plan.targets[t].n_jobs) {
+			prov_close(r->ts[t].p);
+			r->ts[t].p = NULL;
+		}
+	}
+	return activity;
+}
+
+/* Stores what the workers scored and the failures, counting them in sum and on the progress
+ * display. Returns the number stored (>= 0), or HX_ESTORE with one line in err. */
+static int store_scored(run *r, hx_run_summary *sum, hx_progress *prog, char *err, size_t errlen)
+{
+	int stored = 0;
+	for (;;) {
+		flight *f;
+		int e;
+		const char *msg;
+		pthread_mutex_lock(&r->mu);
+		f = q_pop(&r->scored);
+		pthread_mutex_unlock(&r->mu);
+		if (!f)
+			return stored;
+		stored++;
+		if (store_flight(r->st, r->run_id, r, f, err, errlen)) {
+			flight_free(f);
+			return HX_ESTORE;
+		}
+		e = f->resp->err ? (int)f->resp->err : (f->score_rc ? PROV_ERR_PARSE : 0);
+		msg = !e ? NULL : f->resp->err ? (f->resp->err_msg ? f->resp->err_msg : "") :
+			score_error_text(r->ts[f->j.target].suites[f->j.suite], f->j.item, f->score_rc);
+		sum->n_done++;
+		if (e) {
+			e = e < 16 ? e : 0;
+			sum->n_errors[e]++;
+			if (!sum->first_err[e][0])
+				hx_text_escape(sum->first_err[e], sizeof sum->first_err[e], msg[0] ? msg :
+					"(no message)");
+		} else {
+			sum->n_scored++;
+		}
+		hx_progress_sample(prog, r->spec->targets[f->j.target].id, r->spec->suites[f->j.suite].name,
+			(long)f->resp->n_tokens_out, msg);
+		flight_free(f);
+	}
+}
+
+/* Nothing happened: waits a little for a provider (a few ms in its poll) or a worker. */
+static void wait_a_little(run *r)
+{
+	struct timespec ts;
+	for (size_t t = 0; t < r->spec->n_targets; t++)
+		if (r->pos[t].in_flight) {
+			prov_poll(r->ts[t].p, 2);
+			return;
+		}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 5000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (!r->scored.head)
+		pthread_cond_timedwait(&r->cv_done, &r->mu, &ts);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int start_workers(run *r, char *err, size_t errlen)
+{
+	int want = r->spec->score_workers > 0 ? r->spec->score_workers :
+		(int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (want < 1)
+		want = 1;
+	if (!(r->workers = calloc((size_t)want, sizeof *r->workers))) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	for (int i = 0; i < want; i++) {
+		int rc = pthread_create(&r->workers[i], NULL, score_worker, r);
+		if (rc) {
+			snprintf(err, errlen, "cannot start scoring thread %d of %d: %s (set a lower "
+				"\"score_workers\" in the spec, or raise the thread or memory limits: ulimit -u, ulimit -v)", i + 1,
+				want, strerror(rc));
+			return HX_ENOMEM;
+		}
+		r->n_workers = i + 1;
+	}
+	return 0;
+}
+
+/* Works through the plan: fills every target up to its limit, drives the providers, stores what
+ * is scored, until nothing is left or a stop signal came (then what is in flight is cancelled
+ * and what was answered still stored). Returns 0, or an HX_E* code with one line in err after a
+ * fatal error (nothing more is sent; what is stored stays stored). The caller joins the
+ * workers. */
+static int run_loop(run *r, hx_run_summary *sum, char *err, size_t errlen)
+{
+	const hx_spec *spec = r->spec;
+	hx_progress *prog;
+	int stopping = 0, ret;
+
+	if ((ret = start_workers(r, err, errlen)))
+		return ret;
+	prog = hx_progress_new(r->log, r->plan.n_jobs, r->opts->quiet);
+	for (;;) {
+		int activity = 0, busy = 0;
+
+		if (stop_requested && !stopping) {
+			stopping = 1;
+			sum->interrupted = 1;
+			for (size_t t = 0; t < spec->n_targets; t++)
+				prov_cancel_all(r->ts[t].p);
+		}
+		for (size_t t = 0; t < spec->n_targets && !stopping; t++) {
+			if ((ret = send_ready(r, t, err, errlen)) < 0)
+				goto fail;
+			activity += ret;
+		}
+		stop_unreachable(r, sum);
+		activity += poll_targets(r, &busy);
+		if ((ret = store_scored(r, sum, prog, err, errlen)) < 0)
+			goto fail;
+		activity += ret;
+		pthread_mutex_lock(&r->mu);
+		busy += (int)r->scoring + (int)r->scored.n;
+		pthread_mutex_unlock(&r->mu);
+		if (!busy) {
+			int left = 0;
+			for (size_t t = 0; t < spec->n_targets && !stopping; t++)
+				left |= r->pos[t].next < r->plan.targets[t].n_jobs;
+			if (!left)
+				break;
+		}
+		if (!activity)
+			wait_a_little(r);
+	}
+	hx_progress_free(prog);
+	return 0;
+fail:
+	/* A fatal error mid-run: nothing more is sent; what is stored stays stored. */
+	for (size_t t = 0; t < spec->n_targets; t++) {
+		prov_cancel_all(r->ts[t].p);
+		/* Let the cancellations fire so every flight is freed by its callback. */
+		for (int k = 0; k < 1000 && r->pos[t].in_flight > 0; k++)
+			if (prov_poll(r->ts[t].p, 1) < 0)
+				break;
+	}
+	hx_progress_free(prog);
+	return ret;
+}
+
+/* ------------------------------------------------------------ finish */
+
+/* Marks the run done, interrupted or failed in the store and prints the summary (not after an
+ * error). Returns ret, or HX_EINTR when the loop stopped on a signal. */
+static int run_finish(run *r, int ret, hx_run_summary *sum, char *err, size_t errlen)
+{
+	sum->elapsed_s = now_s() - r->t0;
+	if (ret == 0 && sum->interrupted)
+		ret = HX_EINTR;
+	hx_store_end_run(r->st, r->run_id, ret == 0 ? "done" : ret == HX_EINTR ? "interrupted" : "error");
+	if (ret == 0 || ret == HX_EINTR)
+		print_summary(r->log, r->db_path, r->run_id, sum, r->opts->out_dir);
+	if (ret == HX_EINTR)
+		snprintf(err, errlen, "interrupted; %ld samples stored in %s, run the same command to resume",
+			 sum->n_done + sum->n_skipped, r->opts->out_dir);
+	return ret;
+}
+
+/* Stops the workers and frees everything the run opened. */
+static void run_close(run *r)
+{
+	const hx_spec *spec = r->spec;
+	flight *f;
+	if (r->workers) {
+		pthread_mutex_lock(&r->mu);
+		r->closing = 1;
+		pthread_cond_broadcast(&r->cv_work);
+		pthread_mutex_unlock(&r->mu);
+		for (int i = 0; i < r->n_workers; i++)
+			pthread_join(r->workers[i], NULL);
+		free(r->workers);
+	}
+	while ((f = q_pop(&r->to_score)))
+		flight_free(f);
+	while ((f = q_pop(&r->scored)))
+		flight_free(f);
+	prov_prices_free(r->prices);
+	if (r->ts)
+		for (size_t t = 0; t < spec->n_targets; t++) {
+			prov_close(r->ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
+			for (size_t i = 0; r->ts[t].own && i < spec->n_suites; i++)
+				if (r->ts[t].own[i])
+					suite_close(r->ts[t].suites[i]);
+			free(r->ts[t].suites);
+			free(r->ts[t].own);
+		}
+	if (r->suites)
+		for (size_t i = 0; i < spec->n_suites; i++)
+			suite_close(r->suites[i]);
+	free(r->suites);
+	free(r->ts);
+	hx_plan_done_release(&r->done);
+	hx_plan_release(&r->plan);
+	free(r->pos);
+	hx_store_close(r->st);
+	free(r->db_path);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv_work);
+	pthread_cond_destroy(&r->cv_done);
+}
+
+int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum, char *err,
+	size_t errlen)
+{
+	struct sigaction sa, old_int, old_term;
+	run r;
+	int ret;
+
+	memset(&r, 0, sizeof r);
+	memset(sum, 0, sizeof *sum);
+	r.spec = spec;
+	r.opts = opts;
+	r.log = opts->log ? opts->log : stderr;
+	r.run_id = -1;
+	r.t0 = now_s();
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv_work, NULL);
+	pthread_cond_init(&r.cv_done, NULL);
+	/* SIGINT / SIGTERM from here on stop the run: one that comes while models load or the store
+	 * opens stops it before the first request (it would otherwise end the caller's wait for a
+	 * whole run). */
+	stop_requested = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	if (!(ret = run_open(&r, err, errlen)) && !(ret = plan_run(&r, err, errlen))) {
+		sum->n_planned = r.plan.n_planned;
+		sum->n_skipped = r.plan.n_skipped;
+		if (r.resumed)
+			fprintf(r.log, "resuming run %lld in %s: %ld of %ld samples already stored\n",
+				(long long)r.run_id, opts->out_dir, sum->n_skipped, sum->n_planned);
+		ret = run_finish(&r, run_loop(&r, sum, err, errlen), sum, err, errlen);
+	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	prov_prices_free(prices);
-	hx_progress_free(prog);
-	if (workers) {
-		pthread_mutex_lock(&r.mu);
-		r.closing = 1;
-		pthread_cond_broadcast(&r.cv_work);
-		pthread_mutex_unlock(&r.mu);
-		for (int i = 0; i < n_workers; i++)
-			pthread_join(workers[i], NULL);
-		free(workers);
-	}
-	{
-		flight *f;
-		while ((f = q_pop(&r.to_score)))
-			flight_free(f);
-		while ((f = q_pop(&r.scored)))
-			flight_free(f);
-	}
-	if (r.ts)
-		for (size_t t = 0; t < spec->n_targets; t++) {
-			prov_close(r.ts[t].p);   /* pending callbacks never fire; their flights leak-free below */
-			free(r.ts[t].jobs);
-			for (size_t i = 0; r.ts[t].own && i < spec->n_suites; i++)
-				if (r.ts[t].own[i])
-					suite_close(r.ts[t].suites[i]);
-			free(r.ts[t].suites);
-			free(r.ts[t].own);
-		}
-	if (r.suites)
-		for (size_t i = 0; i < spec->n_suites; i++)
-			suite_close(r.suites[i]);
-	free(r.suites);
-	free(r.ts);
-	free(ids);
-	keyset_free(&done);
-	hx_store_close(st);
-	free(db_path);
-	free(hw_json);
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv_work);
-	pthread_cond_destroy(&r.cv_done);
+	run_close(&r);
 	return ret;
 }

@@ -14,6 +14,7 @@
 
 #include "harness/harness.h"
 #include "providers/provider.h"
+#include "suites/suite.h"
 
 #define SPEC_MAX_BYTES (16u << 20)
 
@@ -23,11 +24,12 @@ static const char *const target_keys[] = { "id", "provider", "model", "options",
 	"hardware", "quant", "max_in_flight", NULL };
 static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok",
 	"cached_input_per_mtok", NULL };
+/* The keys every suite takes. A suite's own options go in its "options" object; the keys of
+ * every suite's options object (suite_info.option_keys) are also taken here, beside these, as
+ * they were written before "options" existed, and are moved into it. */
 static const char *const suite_keys[] = { "name", "dataset", "train", "shots", "samples", "limit",
-	"seed", "chat", "weight", "lengths", "depths", "variant", "window", "top_k", NULL };
-/* Keys only the needle suite takes; the needle suite checks the values' own limits again. */
-static const char *const needle_keys[] = { "lengths", "depths", "variant", NULL };
-static const char *const needle_variants[] = { "single", "multikey", "multivalue", "vartrack", NULL };
+	"seed", "chat", "weight", "options", NULL };
+#define SUITE_KEYS_MAX 64
 static const char *const gen_keys[] = { "max_tokens", "temperature", "top_p", "stop", "seed", NULL };
 
 typedef struct pctx {
@@ -356,8 +358,116 @@ static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spe
 	return 0;
 }
 
-static int parse_needle(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s);
-static int parse_quality(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s);
+/* suite_keys followed by every suite's option keys (each once), NULL-terminated, into
+ * keys[SUITE_KEYS_MAX]. */
+static void suite_keys_all(const char *keys[SUITE_KEYS_MAX])
+{
+	size_t n = 0, n_kinds;
+	const suite_info *kinds = suite_list(&n_kinds);
+	for (size_t i = 0; suite_keys[i]; i++)
+		keys[n++] = suite_keys[i];
+	for (size_t k = 0; k < n_kinds; k++)
+		for (size_t i = 0; kinds[k].option_keys && kinds[k].option_keys[i]; i++) {
+			int seen = 0;
+			for (size_t j = 0; j < n; j++)
+				seen |= strcmp(keys[j], kinds[k].option_keys[i]) == 0;
+			if (!seen && n + 1 < SUITE_KEYS_MAX)
+				keys[n++] = kinds[k].option_keys[i];
+		}
+	keys[n] = NULL;
+}
+
+/* The suite kind named name, or NULL. */
+static const suite_info *suite_kind(const char *name)
+{
+	size_t n_kinds;
+	const suite_info *kinds = suite_list(&n_kinds);
+	for (size_t k = 0; name && k < n_kinds; k++)
+		if (strcmp(kinds[k].name, name) == 0)
+			return &kinds[k];
+	return NULL;
+}
+
+static int is_option_key(const suite_info *k, const char *key)
+{
+	for (size_t i = 0; k && k->option_keys && k->option_keys[i]; i++)
+		if (strcmp(k->option_keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The suite's options: its "options" object, plus the option keys written beside the suite's
+ * other keys (the spelling from before "options"), checked by the suite itself
+ * (suite_options_check) and kept in s->options_json. An option key of another suite is an
+ * error naming the suites that take it. */
+static int parse_suite_options(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
+{
+	const suite_info *kind = suite_kind(s->name);
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(o, "options"), *it;
+	cJSON *opts = NULL;
+	char pp[256], got[64], key[128], why[384];
+	size_t n_kinds;
+	const suite_info *kinds = suite_list(&n_kinds);
+	int rc = -1;
+
+	snprintf(pp, sizeof pp, "%s.options", path);
+	if (given && !cJSON_IsObject(given)) {
+		show(given, got, sizeof got);
+		perr(c, pp, "expected an object, got %s", got);
+		return -1;
+	}
+	if (!(opts = given ? cJSON_Duplicate(given, 1) : cJSON_CreateObject()))
+		goto nomem;
+	cJSON_ArrayForEach(it, o) {
+		char takers[128] = "";
+		cJSON *copy;
+		for (size_t k = 0; k < n_kinds; k++)
+			if (is_option_key(&kinds[k], it->string)) {
+				size_t u = strlen(takers);
+				snprintf(takers + u, sizeof takers - u, "%s%s", u ? " or " : "", kinds[k].name);
+			}
+		if (!takers[0])
+			continue;   /* a key every suite takes */
+		snprintf(pp, sizeof pp, "%s.%s", path, it->string);
+		if (!is_option_key(kind, it->string)) {
+			perr(c, pp, "only the %s suite takes this key (this suite is \"%s\")", takers, s->name);
+			goto out;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(opts, it->string)) {
+			perr(c, pp, "given twice: here and in %s.options", path);
+			goto out;
+		}
+		if (!(copy = cJSON_Duplicate(it, 1)))
+			goto nomem;
+		cJSON_AddItemToObject(opts, it->string, copy);
+	}
+	if (kind && opts->child) {
+		char *text = cJSON_PrintUnformatted(opts), base[128];
+		int bad, moved;
+		if (!text)
+			goto nomem;
+		bad = suite_options_check(s->name, text, key, sizeof key, why, sizeof why);
+		free(text);
+		if (bad) {
+			/* the key's path as the user wrote it: beside the suite's keys, or in options */
+			snprintf(base, sizeof base, "%.*s", (int)strcspn(key, "["), key);
+			moved = *base && (!given || !cJSON_GetObjectItemCaseSensitive(given, base));
+			snprintf(pp, sizeof pp, "%s%s%s%s", path, moved ? "" : ".options", *key ? "." : "",
+				 key);
+			perr(c, pp, "%s", why);
+			goto out;
+		}
+	}
+	if (opts->child && !(s->options_json = cJSON_PrintUnformatted(opts)))
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	perr(c, path, "out of memory");
+out:
+	cJSON_Delete(opts);
+	return rc;
+}
 
 static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
 {
@@ -369,7 +479,9 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 		perr(c, path, "expected an object, got %s", got);
 		return -1;
 	}
-	if (check_keys(c, o, path, suite_keys) || get_string(c, o, path, "name", 1, &s->name) ||
+	const char *keys[SUITE_KEYS_MAX];
+	suite_keys_all(keys);
+	if (check_keys(c, o, path, keys) || get_string(c, o, path, "name", 1, &s->name) ||
 	    get_string(c, o, path, "dataset", 0, &s->dataset) ||
 	    get_string(c, o, path, "train", 0, &s->train))
 		return -1;
@@ -402,84 +514,7 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 		}
 		s->chat = cJSON_IsTrue(chat);
 	}
-	if (parse_quality(c, o, path, s))
-		return -1;
-	return parse_needle(c, o, path, s);
-}
-
-/* window / top_k of the quality suite. */
-static int parse_quality(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
-{
-	static const char *const keys[] = { "window", "top_k", NULL };
-	char pp[256];
-	long long v = 0;
-	for (size_t k = 0; keys[k]; k++)
-		if (cJSON_GetObjectItemCaseSensitive(o, keys[k]) && strcmp(s->name, "quality") != 0) {
-			snprintf(pp, sizeof pp, "%s.%s", path, keys[k]);
-			perr(c, pp, "only the quality suite takes this key (this suite is \"%s\")", s->name);
-			return -1;
-		}
-	if (get_int(c, o, path, "window", 8, 1 << 20, &v))
-		return -1;
-	s->quality_window = (int)v;
-	v = 0;
-	if (get_int(c, o, path, "top_k", 1, 16, &v))
-		return -1;
-	s->quality_top_k = (int)v;
-	return 0;
-}
-
-/* lengths / depths / variant of the needle suite. */
-static int parse_needle(pctx *c, const cJSON *o, const char *path, hx_suite_spec *s)
-{
-	const cJSON *arr, *it;
-	char got[64], pp[256];
-	long long v = 0;
-	size_t i = 0;
-	for (size_t k = 0; needle_keys[k]; k++)
-		if (cJSON_GetObjectItemCaseSensitive(o, needle_keys[k]) && strcmp(s->name, "needle") != 0) {
-			snprintf(pp, sizeof pp, "%s.%s", path, needle_keys[k]);
-			perr(c, pp, "only the needle suite takes this key (this suite is \"%s\")", s->name);
-			return -1;
-		}
-	if ((arr = cJSON_GetObjectItemCaseSensitive(o, "lengths"))) {
-		snprintf(pp, sizeof pp, "%s.lengths", path);
-		if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > 64) {
-			show(arr, got, sizeof got);
-			perr(c, pp, "expected an array of 1..64 integers, got %s", got);
-			return -1;
-		}
-		if (!(s->needle_lengths = calloc((size_t)cJSON_GetArraySize(arr), sizeof *s->needle_lengths))) {
-			perr(c, pp, "out of memory");
-			return -1;
-		}
-		cJSON_ArrayForEach(it, arr) {
-			if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
-			    it->valuedouble < 256 || it->valuedouble > 16777216) {
-				snprintf(pp, sizeof pp, "%s.lengths[%zu]", path, i);
-				show(it, got, sizeof got);
-				perr(c, pp, "expected integer 256..16777216 (tokens), got %s", got);
-				return -1;
-			}
-			s->needle_lengths[i++] = (long)it->valuedouble;
-			s->n_needle_lengths = i;
-		}
-	}
-	if (get_int(c, o, path, "depths", 1, 101, &v))
-		return -1;
-	s->needle_depths = (int)v;
-	if (get_string(c, o, path, "variant", 0, &s->needle_variant))
-		return -1;
-	if (s->needle_variant) {
-		for (size_t k = 0; needle_variants[k]; k++)
-			if (strcmp(s->needle_variant, needle_variants[k]) == 0)
-				return 0;
-		snprintf(pp, sizeof pp, "%s.variant", path);
-		perr(c, pp, "expected \"single\", \"multikey\", \"multivalue\" or \"vartrack\", got \"%.40s\"",
-		     s->needle_variant);
-		return -1;
-	}
-	return 0;
+	return parse_suite_options(c, o, path, s);
 }
 
 static int parse_gen(pctx *c, const cJSON *o, hx_gen_spec *g)
@@ -784,6 +819,22 @@ int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 		if (check_input(s->base_dir, s->suites[i].dataset, "suites", i, "dataset", err, errlen) ||
 		    check_input(s->base_dir, s->suites[i].train, "suites", i, "train", err, errlen))
 			return HX_EINVAL;
+		if (suite_kind(s->suites[i].name)) {   /* an unknown suite is suite_open's to name */
+			char *opts, key[128], why[384];
+			int rc = hx_suite_spec_options(&s->suites[i], &opts);
+			if (rc) {
+				snprintf(err, errlen, "suites[%zu].options: %s", i, rc == HX_ENOMEM ?
+					 "out of memory" : "expected a JSON object");
+				return rc;
+			}
+			rc = suite_options_check(s->suites[i].name, opts, key, sizeof key, why, sizeof why);
+			free(opts);
+			if (rc) {
+				snprintf(err, errlen, "suites[%zu].options%s%s: %s", i, *key ? "." : "", key, why);
+				hx_escape_ctl(err, errlen);
+				return HX_EINVAL;
+			}
+		}
 		if (s->suites[i].samples < 1) {
 			snprintf(err, errlen, "suites[%zu].samples: expected integer >= 1, got %d", i,
 				 s->suites[i].samples);
@@ -794,6 +845,99 @@ int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 		snprintf(err, errlen, "concurrency: expected integer >= 1, got %d", s->concurrency);
 		return HX_EINVAL;
 	}
+	return 0;
+}
+
+int hx_suite_spec_options(const hx_suite_spec *ss, char **out)
+{
+	cJSON *o = ss->options_json ? cJSON_Parse(ss->options_json) : cJSON_CreateObject(), *l;
+	int rc = HX_ENOMEM;
+
+	*out = NULL;
+	if (!o)
+		return ss->options_json ? HX_EINVAL : HX_ENOMEM;
+	if (!cJSON_IsObject(o)) {
+		rc = HX_EINVAL;
+		goto out;
+	}
+	/* TODO(#24): the values set one by one, while the commands that set them remain */
+	if (ss->n_needle_lengths && !cJSON_GetObjectItemCaseSensitive(o, "lengths")) {
+		if (!(l = cJSON_AddArrayToObject(o, "lengths")))
+			goto out;
+		for (size_t k = 0; k < ss->n_needle_lengths; k++)
+			cJSON_AddItemToArray(l, cJSON_CreateNumber((double)ss->needle_lengths[k]));
+	}
+	if (ss->needle_depths > 0 && !cJSON_GetObjectItemCaseSensitive(o, "depths"))
+		cJSON_AddNumberToObject(o, "depths", ss->needle_depths);
+	if (ss->quality_window > 0 && !cJSON_GetObjectItemCaseSensitive(o, "window"))
+		cJSON_AddNumberToObject(o, "window", ss->quality_window);
+	if (ss->quality_top_k > 0 && !cJSON_GetObjectItemCaseSensitive(o, "top_k"))
+		cJSON_AddNumberToObject(o, "top_k", ss->quality_top_k);
+	rc = 0;
+	if (o->child && !(*out = cJSON_PrintUnformatted(o)))
+		rc = HX_ENOMEM;
+out:
+	cJSON_Delete(o);
+	return rc;
+}
+
+int hx_suite_spec_option_set(hx_suite_spec *ss, const char *key, const char *value_json)
+{
+	cJSON *v = value_json ? cJSON_Parse(value_json) : NULL, *o = NULL;
+	char *text;
+	int rc = HX_EINVAL;
+
+	if (!v || !key || !*key)
+		goto out;
+	if (!(o = ss->options_json ? cJSON_Parse(ss->options_json) : cJSON_CreateObject()) ||
+	    !cJSON_IsObject(o)) {
+		rc = o || ss->options_json ? HX_EINVAL : HX_ENOMEM;
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (!cJSON_AddItemToObject(o, key, v)) {
+		rc = HX_ENOMEM;
+		goto out;
+	}
+	v = NULL;   /* now o's */
+	if (!(text = cJSON_PrintUnformatted(o))) {
+		rc = HX_ENOMEM;
+		goto out;
+	}
+	free(ss->options_json);
+	ss->options_json = text;
+	rc = 0;
+out:
+	cJSON_Delete(v);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* The suite's options in the canonical JSON: beside its other keys, in the order of the suite's
+ * option_keys (then any other key), as specs wrote them before "options" existed, so a run
+ * stored by an earlier tierbench keeps its identity and resumes. Returns 0 or -1 (memory, or
+ * options that are not an object: a spec that did not validate). */
+static int add_suite_options(cJSON *o, const hx_suite_spec *x)
+{
+	const suite_info *kind = suite_kind(x->name);
+	char *text;
+	cJSON *opts, *it;
+
+	if (hx_suite_spec_options(x, &text))
+		return -1;
+	if (!text)
+		return 0;
+	opts = cJSON_Parse(text);
+	free(text);
+	if (!opts)
+		return -1;
+	for (size_t i = 0; kind && kind->option_keys && kind->option_keys[i]; i++)
+		if ((it = cJSON_GetObjectItemCaseSensitive(opts, kind->option_keys[i])))
+			cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
+	cJSON_ArrayForEach(it, opts)
+		if (!cJSON_GetObjectItemCaseSensitive(o, it->string))
+			cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
+	cJSON_Delete(opts);
 	return 0;
 }
 
@@ -856,18 +1000,11 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		cJSON_AddBoolToObject(o, "chat", x->chat);
 		if (!identity_only)     /* a report setting: changing it does not change results */
 			cJSON_AddNumberToObject(o, "weight", x->weight);
-		if (x->n_needle_lengths) {
-			cJSON *l = cJSON_AddArrayToObject(o, "lengths");
-			for (size_t k = 0; k < x->n_needle_lengths; k++)
-				cJSON_AddItemToArray(l, cJSON_CreateNumber((double)x->needle_lengths[k]));
+		if (add_suite_options(o, x)) {
+			cJSON_Delete(o);
+			cJSON_Delete(root);
+			return NULL;
 		}
-		if (x->needle_depths > 0)
-			cJSON_AddNumberToObject(o, "depths", x->needle_depths);
-		add_str(o, "variant", x->needle_variant);
-		if (x->quality_window > 0)
-			cJSON_AddNumberToObject(o, "window", x->quality_window);
-		if (x->quality_top_k > 0)
-			cJSON_AddNumberToObject(o, "top_k", x->quality_top_k);
 		cJSON_AddItemToArray(arr, o);
 	}
 	g = cJSON_AddObjectToObject(root, "generation");
@@ -909,7 +1046,7 @@ void hx_spec_free(hx_spec *s)
 		free(x->dataset);
 		free(x->train);
 		free(x->needle_lengths);
-		free(x->needle_variant);
+		free(x->options_json);
 	}
 	free(s->suites);
 	for (size_t i = 0; i < s->gen.n_stop; i++)

@@ -1,6 +1,7 @@
 /* reports/charts.c — gnuplot charts: accuracy vs $ per M tokens (log x) with the Pareto
  * frontier, accuracy by quantisation (bits per weight) per model, TTFT and inter-token latency
- * distributions, and a needle-in-a-haystack heat map (context length x depth) per target.
+ * distributions, and a needle-in-a-haystack heat map (context length x depth) per target and
+ * suite whose item ids name grid cells.
  * Each chart is a .dat and a .gp file kept beside its PNG and SVG so users can restyle it;
  * gnuplot runs as a child process with its output discarded. */
 #include <errno.h>
@@ -441,28 +442,37 @@ static int chart_latency(chart_ctx *c, int itl)
 	return chart_done(c, close_chk(c, g, name), name);
 }
 
-/* The first two numbers in an item id: context length and needle depth ("len4096-depth25"). */
-static int needle_cell(const char *id, double *len, double *depth)
+/* The number after marker at the start of a word of id (a letter never before it): "L" or
+ * "len" for the context length, "D" or "depth" for the depth. 0 with *v set, or -1. */
+static int grid_number(const char *id, const char *const *markers, double *v)
 {
-	char *end;
-	int got = 0;
-	while (*id && got < 2) {
-		if ((*id >= '0' && *id <= '9') || (*id == '.' && id[1] >= '0' && id[1] <= '9')) {
-			double v = strtod(id, &end);
-			*(got ? depth : len) = v;
-			got++;
-			id = end;
-		} else {
-			id++;
+	for (const char *p = id; *p; p++) {
+		if (p > id && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z')))
+			continue;
+		for (size_t m = 0; markers[m]; m++) {
+			size_t n = strlen(markers[m]);
+			if (strncmp(p, markers[m], n) == 0 && p[n] >= '0' && p[n] <= '9') {
+				*v = strtod(p + n, NULL);
+				return 0;
+			}
 		}
 	}
-	return got == 2 ? 0 : -1;
+	return -1;
 }
 
-/* A chart file name for a needle map: "needle_TARGET_SUITE" with every byte outside
+/* The grid cell an item id names: its context length and depth ("single/L4096/D50",
+ * "len4096-depth25"). 0, or -1 when the id names no such cell. */
+static int grid_cell(const char *id, double *len, double *depth)
+{
+	static const char *const len_m[] = { "len", "L", NULL }, *const depth_m[] = { "depth", "D", NULL };
+	return grid_number(id, len_m, len) || grid_number(id, depth_m, depth) ? -1 : 0;
+}
+
+/* A grid map's file name: "needle_TARGET_SUITE" (the prefix names the chart, a
+ * needle-in-a-haystack map, as earlier reports named its files) with every byte outside
  * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
  * fit, and "_2", "_3", ... added when two targets map to one name. */
-static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
+static void grid_chart_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
 {
 	char base[REP_CHART_NAME - 8];
 	size_t u = 0;
@@ -491,7 +501,7 @@ static void needle_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHAR
 	}
 }
 
-static int chart_needle(chart_ctx *c)
+static int chart_grid(chart_ctx *c)
 {
 	for (size_t i = 0; i < c->s->n_ts && c->n < REP_MAX_CHARTS - 1; i++) {
 		const rep_ts *ts = &c->s->ts[i];
@@ -499,18 +509,17 @@ static int chart_needle(chart_ctx *c)
 		FILE *d, *g;
 		double len, depth;
 		size_t ok = 0;
-		if (!strstr(ts->suite, "needle"))
-			continue;
+		/* a map for every suite whose items are cells of a length x depth grid */
 		for (size_t k = 0; k < ts->n_items; k++)
-			ok += needle_cell(ts->items[k].id, &len, &depth) == 0;
-		if (!ok)
+			ok += grid_cell(ts->items[k].id, &len, &depth) == 0;
+		if (!ok || ok < ts->n_items)
 			continue;
-		needle_name(c, ts, name);
+		grid_chart_name(c, ts, name);
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);
 		for (size_t k = 0; k < ts->n_items; k++)
-			if (needle_cell(ts->items[k].id, &len, &depth) == 0)
+			if (grid_cell(ts->items[k].id, &len, &depth) == 0)
 				fprintf(d, "%.6g %.6g %.4f\n", len, depth, ts->items[k].score);
 		if (close_chk(c, d, name) || !(g = open_in(c, name, "gp")))
 			return REP_EIO;
@@ -576,7 +585,7 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	c.err = err;
 	c.errlen = errlen;
 	if ((rc = chart_cost(&c)) || (rc = chart_quant(&c)) || (rc = chart_latency(&c, 0)) ||
-	    (rc = chart_latency(&c, 1)) || (rc = chart_needle(&c)))
+	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)))
 		goto done;
 	for (int i = 0; i < c.n; i++) {
 		int r1 = render(dir, c.names[i], "pngcairo size 900,560 font ',10'", "png");

@@ -5,6 +5,7 @@
  * one needle; one key among distractor keys; one key with several values; RULER-style variable
  * tracking. Item ids name the grid cell ("single/L4096/D50"), so per-cell results make a heat map. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,15 +372,104 @@ static void needle_close(suite *s)
 	s->self = NULL;
 }
 
+/* ------------------------------------------------------------------ options */
+
+/* The keys of the needle's options object (docs/suites.md, "Grid"). */
+static const char *const needle_option_keys[] = { "lengths", "depths", "variant", NULL };
+
+#define NEEDLE_MAX_LENGTHS 64
+
+typedef struct needle_opts {
+	long lengths[NEEDLE_MAX_LENGTHS];  /* context lengths in tokens [n_lengths]; 0: the default */
+	size_t n_lengths;
+	long depths;                       /* depths per length, 0 % .. 100 % evenly */
+	int variant;                       /* V_* */
+} needle_opts;
+
+/* Reads the options object o into *no (defaults where o lacks a key): lengths, an array of
+ * 1..64 integers 256..16777216; depths 1..101; variant one of variant_names. Returns 0, or -1
+ * with the key's path in key and what is wrong in err. */
+static int needle_opts_read(const cJSON *o, needle_opts *no, char *key, size_t keylen, char *err,
+	size_t errlen)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "lengths"), *it, *var;
+	char got[64];
+
+	memset(no, 0, sizeof *no);
+	no->depths = 10;
+	if (arr) {
+		if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 ||
+		    cJSON_GetArraySize(arr) > NEEDLE_MAX_LENGTHS) {
+			suite_option_show(arr, got, sizeof got);
+			snprintf(key, keylen, "lengths");
+			snprintf(err, errlen, "expected an array of 1..%d integers, got %s",
+				NEEDLE_MAX_LENGTHS, got);
+			return -1;
+		}
+		cJSON_ArrayForEach(it, arr) {
+			if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+			    it->valuedouble < 256 || it->valuedouble > 16777216) {
+				suite_option_show(it, got, sizeof got);
+				snprintf(key, keylen, "lengths[%zu]", no->n_lengths);
+				snprintf(err, errlen, "expected integer 256..16777216 (tokens), got %s", got);
+				return -1;
+			}
+			no->lengths[no->n_lengths++] = (long)it->valuedouble;
+		}
+	}
+	if (suite_option_int(o, "depths", 1, 101, &no->depths, key, keylen, err, errlen))
+		return -1;
+	no->variant = V_SINGLE;
+	if ((var = cJSON_GetObjectItemCaseSensitive(o, "variant"))) {
+		no->variant = -1;
+		for (int v = 0; v < 4 && cJSON_IsString(var); v++)
+			if (strcmp(var->valuestring, variant_names[v]) == 0)
+				no->variant = v;
+		if (no->variant < 0) {
+			/* a string as written (the caller escapes control bytes), cut at 40 bytes */
+			if (cJSON_IsString(var))
+				snprintf(got, sizeof got, "\"%.40s\"", var->valuestring);
+			else
+				suite_option_show(var, got, sizeof got);
+			snprintf(key, keylen, "variant");
+			snprintf(err, errlen, "expected \"single\", \"multikey\", \"multivalue\" or "
+				"\"vartrack\", got %s", got);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int needle_options_check(const cJSON *o, char *key, size_t keylen, char *err, size_t errlen)
+{
+	needle_opts no;
+	return needle_opts_read(o, &no, key, keylen, err, errlen);
+}
+
 static int needle_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 {
 	static const long def_lengths[] = { 1024, 2048, 4096, 8192 };
-	const long *lengths = o->n_needle_lengths ? o->needle_lengths : def_lengths;
-	size_t n_len = o->n_needle_lengths ? o->n_needle_lengths : 4;
-	long ctx_len[1];
+	needle_opts no;
+	const long *lengths;
+	size_t n_len;
+	long ctx_len[1], max_len = 0;
+	int depths;
+	needle *nd;
+	cJSON *opts = suite_options_parse(o);
+	char key[64], why[256];
 
+	if (!opts)
+		goto nomem;
+	if (needle_opts_read(opts, &no, key, sizeof key, why, sizeof why)) {
+		cJSON_Delete(opts);   /* suite_open checked them: only a direct caller gets here */
+		snprintf(err, errlen, "needle: options.%s: %s", key, why);
+		return -1;
+	}
+	cJSON_Delete(opts);
+	lengths = no.n_lengths ? no.lengths : def_lengths;
+	n_len = no.n_lengths ? no.n_lengths : 4;
 	/* The default grid stops at the target's context; a shorter context is its own length. */
-	if (!o->n_needle_lengths && o->max_context > 0) {
+	if (!no.n_lengths && o->max_context > 0) {
 		while (n_len && lengths[n_len - 1] > o->max_context)
 			n_len--;
 		if (!n_len) {
@@ -388,29 +478,14 @@ static int needle_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 			n_len = 1;
 		}
 	}
-	int depths = o->needle_depths > 0 ? o->needle_depths : 10;
-	long max_len = 0;
-	needle *nd = calloc(1, sizeof *nd);
-
-	if (!nd)
+	depths = (int)no.depths;
+	if (!(nd = calloc(1, sizeof *nd)))
 		goto nomem;
 	s->self = nd;
 	nd->chat = o->chat != 0;
-	nd->variant = -1;
-	for (int v = 0; v < 4; v++)
-		if (strcmp(o->needle_variant ? o->needle_variant : "single", variant_names[v]) == 0)
-			nd->variant = v;
-	if (nd->variant < 0) {
-		snprintf(err, errlen, "needle: unknown variant \"%.60s\" (single, multikey, multivalue, "
-			 "vartrack)", o->needle_variant);
-		return -1;
-	}
-	if (depths > 101) {
-		snprintf(err, errlen, "needle: %d depths asked; at most 101", depths);
-		return -1;
-	}
+	nd->variant = no.variant;
 	for (size_t l = 0; l < n_len; l++) {
-		if (lengths[l] < 256) {
+		if (lengths[l] < 256) {   /* only a context below 256 tokens gets here */
 			snprintf(err, errlen, "needle: context length %ld is below 256 tokens", lengths[l]);
 			return -1;
 		}
@@ -507,4 +582,6 @@ const suite_vtable suite_needle_vtable = {
 	.close = needle_close,
 	.build = needle_build,
 	.score = needle_score,
+	.option_keys = needle_option_keys,
+	.options_check = needle_options_check,
 };

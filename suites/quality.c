@@ -174,6 +174,41 @@ static int push_window(suite *s, quality *q, size_t cap, window w)
 	return suite_ids_push(s, id);
 }
 
+/* The keys of the quality suite's options object: the window length in tokens (8..1048576,
+ * default 256) and the top entries per token its divergence uses (1..16, default 8). */
+static const char *const quality_option_keys[] = { "window", "top_k", NULL };
+
+static int quality_options_check(const cJSON *o, char *key, size_t keylen, char *err,
+	size_t errlen)
+{
+	long v = 0;
+	return suite_option_int(o, "window", 8, 1 << 20, &v, key, keylen, err, errlen) ||
+		suite_option_int(o, "top_k", 1, PROV_MAX_TOP_K / 8, &v, key, keylen, err, errlen) ? -1 : 0;
+}
+
+/* The window and top_k of o's options into q. Returns 0, or -1 with one line in err. */
+static int quality_opts_read(const suite_opts *o, quality *q, char *err, size_t errlen)
+{
+	cJSON *opts = suite_options_parse(o);
+	long n_ctx = 256, top_k = 8;
+	char key[32], why[128];
+	int rc = 0;
+	if (!opts) {
+		snprintf(err, errlen, "quality: out of memory");
+		return -1;
+	}
+	if (suite_option_int(opts, "window", 8, 1 << 20, &n_ctx, key, sizeof key, why, sizeof why) ||
+	    suite_option_int(opts, "top_k", 1, PROV_MAX_TOP_K / 8, &top_k, key, sizeof key, why,
+		    sizeof why)) {
+		snprintf(err, errlen, "quality: options.%s: %s", key, why);
+		rc = -1;
+	}
+	cJSON_Delete(opts);
+	q->n_ctx = (int)n_ctx;
+	q->top_k = (int)top_k;
+	return rc;
+}
+
 static int quality_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 {
 	quality *q = calloc(1, sizeof *q);
@@ -189,13 +224,8 @@ static int quality_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 		return -1;
 	}
 	s->self = q;
-	q->n_ctx = o->quality_window > 0 ? o->quality_window : 256;
-	q->top_k = o->quality_top_k > 0 ? o->quality_top_k : 8;
-	if (q->n_ctx < 8 || q->n_ctx > (1 << 20) || q->top_k > PROV_MAX_TOP_K / 8) {
-		snprintf(err, errlen, "quality: window must be 8..1048576 tokens and top_k 1..%d",
-			PROV_MAX_TOP_K / 8);
+	if (quality_opts_read(o, q, err, errlen))
 		return -1;
-	}
 	if (!(text = read_text(o->dataset_path, &len, err, errlen)))
 		return -1;
 	if (o->tokenize) {
@@ -335,6 +365,8 @@ const suite_vtable suite_quality_vtable = {
 		"another target, from log-probabilities the provider scores (no generation)",
 	.dataset_hint = "a plain text file (default: the built-in text)",
 	.per_target = 1,
+	.option_keys = quality_option_keys,
+	.options_check = quality_options_check,
 	.open = quality_open,
 	.close = quality_close,
 	.build = quality_build,

@@ -34,10 +34,117 @@ const suite_info *suite_list(size_t *n)
 		infos[i].dataset_hint = kinds[i]->dataset_hint;
 		infos[i].per_target = kinds[i]->per_target;
 		infos[i].runs_code = kinds[i]->runs_code;
+		infos[i].option_keys = kinds[i]->option_keys;
 	}
 	if (n)
 		*n = N_KINDS;
 	return infos;
+}
+
+static const suite_vtable *kind_of(const char *name)
+{
+	for (size_t i = 0; name && i < N_KINDS; i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+/* The checks of suite_options_check on a parsed object. */
+static int options_check(const suite_vtable *vt, const cJSON *o, char *key, size_t keylen,
+	char *err, size_t errlen)
+{
+	const cJSON *it;
+	if (!cJSON_IsObject(o)) {
+		char got[64];
+		suite_option_show(o, got, sizeof got);
+		snprintf(key, keylen, "%s", "");
+		snprintf(err, errlen, "expected an object, got %s", got);
+		return SUITE_EINVAL;
+	}
+	cJSON_ArrayForEach(it, o) {
+		int known = 0;
+		for (size_t k = 0; vt->option_keys && vt->option_keys[k]; k++)
+			known |= strcmp(vt->option_keys[k], it->string) == 0;
+		if (known)
+			continue;
+		snprintf(key, keylen, "%s", it->string);
+		if (!vt->option_keys) {
+			snprintf(err, errlen, "unknown key (the %s suite takes no options)", vt->name);
+		} else {
+			size_t u = (size_t)snprintf(err, errlen, "unknown key (the %s suite takes", vt->name);
+			for (size_t k = 0; vt->option_keys[k] && u < errlen; k++)
+				u += (size_t)snprintf(err + u, errlen - u, "%s %s", k ? "," : "",
+					vt->option_keys[k]);
+			if (u < errlen)
+				snprintf(err + u, errlen - u, ")");
+		}
+		return SUITE_EINVAL;
+	}
+	if (vt->options_check && vt->options_check(o, key, keylen, err, errlen))
+		return SUITE_EINVAL;
+	return 0;
+}
+
+int suite_options_check(const char *name, const char *options_json, char *key, size_t keylen,
+	char *err, size_t errlen)
+{
+	const suite_vtable *vt = kind_of(name);
+	cJSON *o;
+	int rc;
+	if (!key)
+		keylen = 0;
+	if (!err)
+		errlen = 0;
+	snprintf(key, keylen, "%s", "");
+	if (!vt) {
+		snprintf(err, errlen, "unknown suite \"%.100s\"", name ? name : "");
+		return SUITE_EINVAL;
+	}
+	if (!options_json || !*options_json)
+		return 0;
+	if (!(o = cJSON_Parse(options_json))) {
+		snprintf(err, errlen, "not valid JSON");
+		return SUITE_EINVAL;
+	}
+	rc = options_check(vt, o, key, keylen, err, errlen);
+	cJSON_Delete(o);
+	return rc;
+}
+
+cJSON *suite_options_parse(const suite_opts *o)
+{
+	cJSON *v = o->options_json && *o->options_json ? cJSON_Parse(o->options_json) : NULL;
+	return v ? v : cJSON_CreateObject();
+}
+
+void suite_option_show(const cJSON *v, char *out, size_t cap)
+{
+	char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+	if (!s)
+		snprintf(out, cap, "nothing");
+	else if (strlen(s) > 40)
+		snprintf(out, cap, "%.37s...", s);
+	else
+		snprintf(out, cap, "%s", s);
+	free(s);
+}
+
+int suite_option_int(const cJSON *o, const char *name, long lo, long hi, long *out, char *key,
+	size_t keylen, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	char got[64];
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+	    v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+		suite_option_show(v, got, sizeof got);
+		snprintf(key, keylen, "%s", name);
+		snprintf(err, errlen, "expected integer %ld..%ld, got %s", lo, hi, got);
+		return -1;
+	}
+	*out = (long)v->valuedouble;
+	return 0;
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -96,6 +203,19 @@ suite *suite_open(const suite_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	s->vt = vt;
+	if (o->options_json && *o->options_json) {
+		char key[128], why[384];
+		cJSON *opts = cJSON_Parse(o->options_json);
+		int rc = opts ? options_check(vt, opts, key, sizeof key, why, sizeof why) : SUITE_EINVAL;
+		cJSON_Delete(opts);
+		if (rc) {
+			if (!opts)
+				snprintf(why, sizeof why, "not valid JSON");
+			snprintf(err, errlen, "%s: options%s%s: %s", vt->name, opts && *key ? "." : "",
+				opts ? key : "", why);
+			goto fail;
+		}
+	}
 	if (vt->open(s, o, err, errlen))
 		goto fail;
 	if (check_unique_ids(s, o->dataset_path ? o->dataset_path : vt->name, err, errlen))

@@ -33,11 +33,10 @@ typedef struct suite_opts {
 	long limit;                /* 0 = all items, else the first `limit` items */
 	uint64_t seed;             /* for any sampling the suite does (exemplar choice) */
 	int chat;                  /* 1: build chat messages; 0: a completion prompt */
-	/* needle only (0 / NULL: defaults). Lengths are context sizes in tokens. */
-	const long *needle_lengths;     /* [n_needle_lengths]; default 1024, 2048, 4096, 8192 */
-	size_t n_needle_lengths;
-	int needle_depths;              /* depths per length, 0 % .. 100 % evenly; default 10 */
-	const char *needle_variant;     /* "single" (default), "multikey", "multivalue", "vartrack" */
+	/* The suite's own options: a JSON object text whose keys are the kind's option_keys
+	 * (suite_info; docs/suites.md names each kind's), or NULL for its defaults. suite_open
+	 * checks it as suite_options_check does. */
+	const char *options_json;
 	/* Counts the tokens of text with the target's tokenizer (for the local engine, a wrapper
 	 * of eng_tokenize); NULL: the estimate of one token per 4 bytes. Called at open only. */
 	long (*count_tokens)(void *ud, const char *text);
@@ -55,10 +54,6 @@ typedef struct suite_opts {
 	 * (quality then cuts text windows by bytes). Called at open only. */
 	long (*tokenize)(void *ud, const char *text, int32_t *out, long cap);
 	void *tokenize_ud;
-	/* quality only (0: defaults): window length in tokens (256) and the top entries per token
-	 * its divergence uses (8). */
-	int quality_window;
-	int quality_top_k;
 } suite_opts;
 
 /* The verdicts of one response. metric[0] is the suite's primary metric. */
@@ -78,6 +73,8 @@ typedef struct suite_info {
 	int per_target;            /* 1: items depend on the target's tokenizer and context
 	                            * (count_tokens, max_context): open the suite per target */
 	int runs_code;             /* 1: scoring runs model-written code in the sandbox */
+	const char *const *option_keys; /* keys of its options object (suite_opts.options_json),
+	                            * NULL-terminated; NULL when it takes none */
 } suite_info;
 
 /* The isolation layers the code sandbox puts around a program on this machine, comma-separated
@@ -89,6 +86,15 @@ char *suite_sandbox_layers(char *buf, size_t n);
 
 /* Known suites; *n receives the count. Ownership: static table. */
 const suite_info *suite_list(size_t *n);
+
+/* Checks options_json (NULL or "": none) as the options object of suite name: a JSON object
+ * whose keys are the suite's option_keys, each value within the suite's limits. Returns 0, or
+ * SUITE_EINVAL with the offending key's path inside the object in key ("lengths[1]"; "" when
+ * the object itself is wrong or the suite unknown) and what is wrong in err ("expected integer
+ * 256..16777216 (tokens), got 100"), or SUITE_ENOMEM. Ownership: borrows; key and err are the
+ * caller's. */
+int suite_options_check(const char *name, const char *options_json, char *key, size_t keylen,
+	char *err, size_t errlen);
 
 /* Loads a suite and its dataset. On failure returns NULL with one line in err naming the
  * file and line (e.g. "test.jsonl:17: missing field \"answer\""). Ownership: caller frees

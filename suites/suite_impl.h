@@ -35,6 +35,14 @@ typedef struct suite_vtable {
 	int (*score)(const suite *s, size_t item, const prov_resp *r, suite_score_out *out);
 	/* As suite_item_error. Optional (NULL: no item is ever broken). Must be thread-safe. */
 	const char *(*item_error)(const suite *s, size_t item);
+	/* The keys of the kind's options object (suite_opts.options_json), NULL-terminated; NULL
+	 * when it takes none. suite.c refuses any other key before options_check or open run. */
+	const char *const *option_keys;
+	/* Checks the values of options object o (its keys are among option_keys). Returns 0, or -1
+	 * with the offending key's path inside o in key ("lengths[1]") and what is wrong in err
+	 * ("expected integer 256..16777216 (tokens), got 100"). Optional; open may then take o's
+	 * values as checked. */
+	int (*options_check)(const cJSON *o, char *key, size_t keylen, char *err, size_t errlen);
 } suite_vtable;
 
 /* The object behind the opaque handle. The common part (ids) is managed by suite.c. */
@@ -88,6 +96,21 @@ char *suite_code_program(const suite *s, size_t i, const char *reply);
 /* Appends a copy of id as the next item's id. Returns 0 or SUITE_ENOMEM. Ownership: id
  * borrowed; the copy is owned by s. */
 int suite_ids_push(suite *s, const char *id);
+
+/* ------------------------------------------------------------------ options */
+
+/* The options object of o (suite_opts.options_json) parsed: an empty object when o gives none.
+ * suite_open has checked it before a kind's open runs. NULL only when out of memory.
+ * Ownership: caller frees with cJSON_Delete. */
+cJSON *suite_options_parse(const suite_opts *o);
+
+/* Integer option name of o: 0 with *out set (left as it was when o lacks the key), or -1 with
+ * key = name and err = "expected integer LO..HI, got X". Ownership: borrows. */
+int suite_option_int(const cJSON *o, const char *name, long lo, long hi, long *out, char *key,
+	size_t keylen, char *err, size_t errlen);
+
+/* A compact rendering of a JSON value for "got ..." in option errors (long values cut). */
+void suite_option_show(const cJSON *v, char *out, size_t cap);
 
 /* ------------------------------------------------------------------ JSONL datasets */
 

@@ -118,7 +118,7 @@ static const struct { const char *json, *msg; } bad[] = {
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lenghts\": [1024]}]}",
 	  "spec.json: suites[0].lenghts: unknown key (did you mean \"lengths\"?)" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"depth_count\": 3}]}",
-	  "spec.json: suites[0].depth_count: unknown key (valid keys: name, dataset, train, shots, samples, limit, seed, chat, weight, lengths, depths, variant, window, top_k)" },
+	  "spec.json: suites[0].depth_count: unknown key (valid keys: name, dataset, train, shots, samples, limit, seed, chat, weight, options, lengths, depths, variant, window, top_k)" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"depths\": 3}]}",
 	  "spec.json: suites[0].depths: only the needle suite takes this key (this suite is \"gsm8k\")" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"window\": 64}]}",
@@ -135,6 +135,19 @@ static const struct { const char *json, *msg; } bad[] = {
 	  "spec.json: suites[0].depths: expected integer 1..101, got 0" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"variant\": \"multi\"}]}",
 	  "spec.json: suites[0].variant: expected \"single\", \"multikey\", \"multivalue\" or \"vartrack\", got \"multi\"" },
+	/* the same keys in the suite's options object: the path says so */
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"options\": {\"lengths\": [1024, 100]}}]}",
+	  "spec.json: suites[0].options.lengths[1]: expected integer 256..16777216 (tokens), got 100" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"options\": {\"depth\": 3}}]}",
+	  "spec.json: suites[0].options.depth: unknown key (the needle suite takes lengths, depths, variant)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\", \"options\": {\"depths\": 3}}]}",
+	  "spec.json: suites[0].options.depths: unknown key (the gsm8k suite takes no options)" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"options\": [1]}]}",
+	  "spec.json: suites[0].options: expected an object, got [1]" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"depths\": 3, \"options\": {\"depths\": 4}}]}",
+	  "spec.json: suites[0].depths: given twice: here and in suites[0].options" },
+	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"quality\", \"options\": {\"window\": 4}}]}",
+	  "spec.json: suites[0].options.window: expected integer 8..1048576, got 4" },
 	{ "[1, 2]", "spec.json: expected a JSON object at the top level" },
 	{ "{\n  \"targets\": [\n    {\"provider\": \"samples\",, }\n  ]\n}", "spec.json:3:29: invalid JSON near \" }\"" },
 };
@@ -182,11 +195,8 @@ static void test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identit
 	hx_spec *s = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\", \"lengths\": [1024, 4096, 32768],"
 			   " \"depths\": 5, \"variant\": \"multikey\"}]}", err, sizeof err), *back;
 	TB_REQUIRE(s != NULL);
-	TB_CHECK_INT(s->suites[0].n_needle_lengths, 3);
-	TB_CHECK_INT(s->suites[0].needle_lengths[0], 1024);
-	TB_CHECK_INT(s->suites[0].needle_lengths[2], 32768);
-	TB_CHECK_INT(s->suites[0].needle_depths, 5);
-	TB_CHECK_STR(s->suites[0].needle_variant, "multikey");
+	/* the keys beside the suite's others travel as the suite's own options */
+	TB_CHECK_STR(s->suites[0].options_json, "{\"lengths\":[1024,4096,32768],\"depths\":5,\"variant\":\"multikey\"}");
 	/* The canonical JSON keeps them and parses back to the same spec. */
 	j = hx_spec_to_json(s, 0);
 	TB_REQUIRE(j != NULL);
@@ -199,7 +209,7 @@ static void test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identit
 	/* They decide the results, so a resumed run with other lengths is a different run. */
 	free(j);
 	j = hx_spec_to_json(s, 1);
-	back->suites[0].needle_depths = 6;
+	TB_REQUIRE(hx_suite_spec_option_set(&back->suites[0], "depths", "6") == 0);
 	j2 = hx_spec_to_json(back, 1);
 	TB_CHECK(strcmp(j, j2) != 0);
 	free(j);
@@ -209,12 +219,75 @@ static void test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identit
 	hx_spec_free(s);
 	s = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\"}]}", err, sizeof err);
 	TB_REQUIRE(s != NULL);
-	TB_CHECK_INT(s->suites[0].n_needle_lengths, 0);
-	TB_CHECK_INT(s->suites[0].needle_depths, 0);
-	TB_CHECK(s->suites[0].needle_variant == NULL);
+	TB_CHECK(s->suites[0].options_json == NULL);
 	j = hx_spec_to_json(s, 0);
-	TB_CHECK(strstr(j, "lengths") == NULL && strstr(j, "variant") == NULL);
+	TB_CHECK(strstr(j, "lengths") == NULL && strstr(j, "variant") == NULL && strstr(j, "options") == NULL);
 	free(j);
+	hx_spec_free(s);
+}
+
+/* The suite's "options" object and the same keys written beside the suite's others are one spec:
+ * one canonical JSON, one identity (so a run stored by an earlier tierbench resumes), whatever
+ * the order the keys were written in. */
+static void test_spec_suite_options_object_and_old_spelling_are_one_identity(void)
+{
+	char err[512] = "", *ja, *jb, *jc;
+	hx_spec *a = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\","
+			   " \"variant\": \"multikey\", \"depths\": 5, \"lengths\": [1024, 4096]}]}", err, sizeof err);
+	hx_spec *b = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\","
+			   " \"options\": {\"lengths\": [1024, 4096], \"variant\": \"multikey\", \"depths\": 5}}]}", err, sizeof err);
+	hx_spec *c = parse("{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"needle\","
+			   " \"depths\": 5, \"options\": {\"variant\": \"multikey\", \"lengths\": [1024, 4096]}}]}", err, sizeof err);
+	TB_REQUIRE(a && b && c);
+	ja = hx_spec_to_json(a, 1);
+	jb = hx_spec_to_json(b, 1);
+	jc = hx_spec_to_json(c, 1);
+	TB_REQUIRE(ja && jb && jc);
+	TB_CHECK_STR(ja, jb);
+	TB_CHECK_STR(ja, jc);
+	/* the form earlier releases wrote: the options beside the suite's keys, in the suite's order */
+	TB_CHECK(strstr(ja, "\"chat\":false,\"lengths\":[1024,4096],\"depths\":5,\"variant\":\"multikey\"}") != NULL);
+	free(ja);
+	free(jb);
+	free(jc);
+	hx_spec_free(a);
+	hx_spec_free(b);
+	hx_spec_free(c);
+}
+
+/* A spec built in code (the commands' flags) sets options one key at a time; the suite checks
+ * them when the spec is validated, and the values set one by one still count. */
+static void test_spec_options_set_in_code_are_checked_by_the_suite(void)
+{
+	char err[512] = "", *opts = NULL, *j;
+	hx_spec *s = hx_spec_new();
+	hx_suite_spec *ss;
+	TB_REQUIRE(s && hx_spec_add_target(s, "samples", "g"));
+	TB_REQUIRE((ss = hx_spec_add_suite(s, "needle")) != NULL);
+	TB_CHECK(hx_spec_validate(s, err, sizeof err) == 0);
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "lengths", "[512, 1024]"), 0);
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "depths", "7"), 0);
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "depths", "3"), 0);     /* replaces */
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "variant", "not json"), HX_EINVAL);
+	TB_CHECK_STR(ss->options_json, "{\"lengths\":[512,1024],\"depths\":3}");
+	TB_CHECK(hx_spec_validate(s, err, sizeof err) == 0);
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "depths", "0"), 0);
+	TB_CHECK_INT(hx_spec_validate(s, err, sizeof err), HX_EINVAL);
+	TB_CHECK_STR(err, "suites[0].options.depths: expected integer 1..101, got 0");
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "depths", "2"), 0);
+	/* a value set one by one is folded in where the object lacks it */
+	ss = hx_spec_add_suite(s, "quality");
+	TB_REQUIRE(ss != NULL);
+	ss->quality_window = 64;
+	TB_CHECK_INT(hx_suite_spec_options(ss, &opts), 0);
+	TB_CHECK_STR(opts, "{\"window\":64}");
+	free(opts);
+	j = hx_spec_to_json(s, 1);
+	TB_CHECK(j && strstr(j, "\"name\":\"quality\"") && strstr(j, "\"window\":64"));
+	free(j);
+	ss->quality_window = 2;
+	TB_CHECK_INT(hx_spec_validate(s, err, sizeof err), HX_EINVAL);
+	TB_CHECK_STR(err, "suites[1].options.window: expected integer 8..1048576, got 2");
 	hx_spec_free(s);
 }
 
@@ -429,6 +502,8 @@ int main(void)
 	TB_RUN(test_spec_errors_name_path_and_expectation);
 	TB_RUN(test_spec_identity_ignores_concurrency_but_not_limit);
 	TB_RUN(test_spec_needle_grid_keys_parse_round_trip_and_count_in_the_identity);
+	TB_RUN(test_spec_suite_options_object_and_old_spelling_are_one_identity);
+	TB_RUN(test_spec_options_set_in_code_are_checked_by_the_suite);
 	TB_RUN(test_spec_load_reports_unreadable_and_sets_base_dir);
 	TB_RUN(test_spec_built_from_flags_validates);
 	TB_RUN(test_spec_survives_deep_and_huge_nonsense);

@@ -618,6 +618,37 @@ static const char close_quant_spec[] =
 	"{\"id\":\"m-5\",\"provider\":\"samples\",\"model\":\"models/m-Q5_K_M.gguf\",\"quant\":\"Q5_K_M\"}],"
 	"\"suites\":[{\"name\":\"gsm8k\"}]}";
 
+/* A length x depth map is drawn for a suite whose item ids name grid cells, whatever the suite
+ * is called, and for no other suite (window ids carry two numbers too). */
+static void test_charts_draw_a_grid_map_for_items_that_name_grid_cells(void)
+{
+	static const char spec[] = "{\"name\":\"g\",\"targets\":[{\"id\":\"m\",\"provider\":\"samples\","
+		"\"model\":\"m.jsonl\"}],\"suites\":[{\"name\":\"haystack\"},{\"name\":\"windows\"}]}";
+	static const planted p[] = {
+		{ "m", "haystack", "single/L512/D0", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m", "haystack", "single/L2048/D100", 0, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m", "windows", "ctx256/w00000", 1, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+		{ "m", "windows", "ctx256/w00001", 0, 10, 100, 0, 10, 5, 0, 0, NULL, NULL },
+	};
+	char err[256], warn[256], *dat;
+	rep_set *s;
+	rep_opts o;
+	int n_charts;
+	rep_opts_default(&o);
+	TB_REQUIRE(write_run("gridmap", spec, p, 4) == 0);
+	TB_REQUIRE((s = rep_set_new()) != NULL);
+	TB_REQUIRE(rep_set_add_store(s, "gridmap/results.db", "runs/gridmap", -1, err, sizeof err) == 0);
+	TB_REQUIRE(rep_charts_write(s, &o, "gridmap/charts", &n_charts, warn, sizeof warn, err,
+		sizeof err) == 0);
+	rep_set_free(s);
+	TB_CHECK(access("gridmap/charts/needle_m_windows.dat", F_OK) != 0);
+	dat = tb_slurp("gridmap/charts/needle_m_haystack.dat", NULL);
+	TB_REQUIRE(dat != NULL);
+	TB_CHECK(strstr(dat, "\n512 0 1.0000\n") != NULL);
+	TB_CHECK(strstr(dat, "\n2048 100 0.0000\n") != NULL);
+	free(dat);
+}
+
 /* Charts: labels of points at one place get different placements (gnuplot printed them over
  * each other); needle maps are named by target and suite, not by index; the ITL chart's y axis
  * counts gaps, not requests. */
@@ -1101,6 +1132,7 @@ int main(void)
 	TB_RUN(test_golden_tiers_and_quant_deltas_follow_the_planted_levels);
 	TB_RUN(test_weights_option_is_checked);
 	TB_RUN(test_charts_place_labels_apart_and_name_files_by_target);
+	TB_RUN(test_charts_draw_a_grid_map_for_items_that_name_grid_cells);
 	TB_RUN(test_decision_summary_opens_the_report);
 	TB_RUN(test_overall_is_a_weighted_mean_with_a_bounded_interval);
 	TB_RUN(test_compare_flags_planted_drop_and_not_noise);

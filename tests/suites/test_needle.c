@@ -28,16 +28,34 @@ static long count_words(void *ud, const char *t)
 	return n;
 }
 
+/* The needle's options object for a variant (NULL: default), lengths (n_len 0: default) and
+ * depths (0: default), written into buf. Returns buf. */
+static const char *grid_options(char *buf, size_t cap, const char *variant, const long *lengths,
+	size_t n_len, int depths)
+{
+	size_t u = (size_t)snprintf(buf, cap, "{");
+	if (variant)
+		u += (size_t)snprintf(buf + u, cap - u, "\"variant\":\"%s\"", variant);
+	if (n_len) {
+		u += (size_t)snprintf(buf + u, cap - u, "%s\"lengths\":[", u > 1 ? "," : "");
+		for (size_t i = 0; i < n_len; i++)
+			u += (size_t)snprintf(buf + u, cap - u, "%s%ld", i ? "," : "", lengths[i]);
+		u += (size_t)snprintf(buf + u, cap - u, "]");
+	}
+	if (depths)
+		u += (size_t)snprintf(buf + u, cap - u, "%s\"depths\":%d", u > 1 ? "," : "", depths);
+	snprintf(buf + u, cap - u, "}");
+	return buf;
+}
+
 static suite *open_needle(const char *variant, const long *lengths, size_t n_len, int depths,
 			  const char *path, long (*counter)(void *, const char *), void *ud, char *err,
 			  size_t errlen)
 {
 	suite_opts o = { 0 };
+	char opts[1024];
 	o.name = "needle";
-	o.needle_variant = variant;
-	o.needle_lengths = lengths;
-	o.n_needle_lengths = n_len;
-	o.needle_depths = depths;
+	o.options_json = grid_options(opts, sizeof opts, variant, lengths, n_len, depths);
 	o.dataset_path = path;
 	o.count_tokens = counter;
 	o.count_tokens_ud = ud;
@@ -96,16 +114,13 @@ static void note_progress(void *ud, size_t done, size_t total)
  * limit is the total it counts to. */
 static void test_needle_reports_its_build_progress_cell_by_cell(void)
 {
-	static const long lengths[] = { 512, 1024, 2048 };
 	char err[256];
 	for (int limited = 0; limited < 2; limited++) {
 		progress_seen seen = { 0, 0, 0, 0 };
 		suite_opts o = { 0 };
 		suite *s;
 		o.name = "needle";
-		o.needle_lengths = lengths;
-		o.n_needle_lengths = 3;
-		o.needle_depths = 4;
+		o.options_json = "{\"lengths\": [512, 1024, 2048], \"depths\": 4}";
 		o.limit = limited ? 5 : 0;
 		o.build_progress = note_progress;
 		o.build_progress_ud = &seen;
@@ -229,15 +244,67 @@ static void test_needle_reads_a_text_file_as_haystack(void)
 	suite_close(s);
 }
 
+/* The suite checks its own options object: keys it declares, values in its limits, errors that
+ * name the key inside the object; suites without options take none. */
+static void test_needle_checks_its_own_options(void)
+{
+	static const struct { const char *name, *json, *key, *why; } bad[] = {
+		{ "needle", "{\"lengths\": [1024, 100]}", "lengths[1]",
+		  "expected integer 256..16777216 (tokens), got 100" },
+		{ "needle", "{\"lengths\": []}", "lengths", "expected an array of 1..64 integers, got []" },
+		{ "needle", "{\"depths\": 102}", "depths", "expected integer 1..101, got 102" },
+		{ "needle", "{\"depths\": 2.5}", "depths", "expected integer 1..101, got 2.5" },
+		{ "needle", "{\"variant\": 3}", "variant",
+		  "expected \"single\", \"multikey\", \"multivalue\" or \"vartrack\", got 3" },
+		{ "needle", "{\"lenghts\": [1024]}", "lenghts",
+		  "unknown key (the needle suite takes lengths, depths, variant)" },
+		{ "needle", "[1024]", "", "expected an object, got [1024]" },
+		{ "needle", "{\"depths\": ", "", "not valid JSON" },
+		{ "gsm8k", "{\"depths\": 3}", "depths", "unknown key (the gsm8k suite takes no options)" },
+		{ "quality", "{\"top_k\": 17}", "top_k", "expected integer 1..16, got 17" },
+		{ "nosuch", "{}", "", "unknown suite \"nosuch\"" },
+	};
+	char key[64], why[256], err[512];
+	suite_opts o = { 0 };
+	suite *s;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		TB_CHECK_INT(suite_options_check(bad[i].name, bad[i].json, key, sizeof key, why,
+			sizeof why), SUITE_EINVAL);
+		TB_CHECK_STR(key, bad[i].key);
+		TB_CHECK_STR(why, bad[i].why);
+	}
+	TB_CHECK_INT(suite_options_check("needle", "{\"lengths\": [256, 16777216], \"depths\": 101,"
+		" \"variant\": \"vartrack\"}", key, sizeof key, why, sizeof why), 0);
+	TB_CHECK_INT(suite_options_check("needle", NULL, key, sizeof key, why, sizeof why), 0);
+	TB_CHECK_INT(suite_options_check("gsm8k", "{}", key, sizeof key, why, sizeof why), 0);
+	/* the open refuses the same object, naming the suite and the key */
+	o.name = "needle";
+	o.options_json = "{\"depths\": 0}";
+	TB_CHECK((s = suite_open(&o, err, sizeof err)) == NULL);
+	TB_CHECK_STR(err, "needle: options.depths: expected integer 1..101, got 0");
+	suite_close(s);
+	/* and what a suite declares is what `tierbench list` and the spec see */
+	{
+		size_t n;
+		const suite_info *si = suite_list(&n);
+		int found = 0;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(si[k].name, "needle") == 0 && si[k].option_keys)
+				found = strcmp(si[k].option_keys[0], "lengths") == 0 && si[k].option_keys[3] == NULL;
+		TB_CHECK(found);
+	}
+}
+
 static void test_needle_errors_name_what_is_wrong(void)
 {
 	static const long tiny[] = { 100 }, big[] = { 4096 };
 	char err[256], path[64];
 	FILE *f;
 	TB_CHECK(open_needle("haystack", NULL, 0, 0, NULL, NULL, NULL, err, sizeof err) == NULL);
-	TB_CHECK(strstr(err, "unknown variant \"haystack\"") != NULL);
+	TB_CHECK(strstr(err, "options.variant: expected \"single\", \"multikey\", \"multivalue\" or "
+		"\"vartrack\", got \"haystack\"") != NULL);
 	TB_CHECK(open_needle(NULL, tiny, 1, 0, NULL, NULL, NULL, err, sizeof err) == NULL);
-	TB_CHECK(strstr(err, "below 256") != NULL);
+	TB_CHECK(strstr(err, "options.lengths[0]: expected integer 256..16777216 (tokens), got 100") != NULL);
 	TB_CHECK(open_needle(NULL, big, 1, 0, "/nonexistent/hay.txt", NULL, NULL, err, sizeof err) == NULL);
 	TB_CHECK(strstr(err, "/nonexistent/hay.txt: cannot open") != NULL);
 	snprintf(path, sizeof path, "/tmp/tb_needle_%d.txt", (int)getpid());
@@ -255,6 +322,7 @@ int main(void)
 	TB_RUN(test_needle_reports_its_build_progress_cell_by_cell);
 	TB_RUN(test_needle_cuts_to_the_counter_and_puts_needles_at_their_depth);
 	TB_RUN(test_needle_variants_and_exact_substring_scoring);
+	TB_RUN(test_needle_checks_its_own_options);
 	TB_RUN(test_needle_reads_a_text_file_as_haystack);
 	TB_RUN(test_needle_errors_name_what_is_wrong);
 	return tb_test_end();

@@ -335,7 +335,7 @@ static void test_quality_windows_with_and_without_a_tokenizer(void)
 	fclose(f);
 	o.name = "quality";
 	o.dataset_path = path;
-	o.quality_window = 100;
+	o.options_json = "{\"window\": 100}";
 	o.tokenize = byte_tokens;
 	TB_REQUIRE((s = suite_open(&o, err, sizeof err)) != NULL);
 	TB_CHECK_INT(suite_count(s), 23);        /* 2301 tokens in windows of 100 */
@@ -372,7 +372,7 @@ static void test_quality_scores_a_reply_by_its_log_probabilities(void)
 	char err[256];
 
 	o.name = "quality";
-	o.quality_window = 16;
+	o.options_json = "{\"window\": 16}";
 	TB_REQUIRE((s = suite_open(&o, err, sizeof err)) != NULL);
 	r.text = "";
 	TB_CHECK(suite_score(s, 0, &r, &out) != 0);   /* no log-probabilities: not a score */
@@ -410,7 +410,7 @@ static void test_quality_refuses_a_short_or_missing_text(void)
 	TB_CHECK(suite_open(&o, err, sizeof err) == NULL);
 	TB_CHECK(strstr(err, "no-such-text.txt") != NULL);
 	o.dataset_path = NULL;
-	o.quality_window = 4;
+	o.options_json = "{\"window\": 4}";
 	TB_CHECK(suite_open(&o, err, sizeof err) == NULL);
 	TB_CHECK(strstr(err, "window") != NULL);
 }
@@ -430,7 +430,7 @@ int main(void)
 	/* the text both measurements read: the built-in one as the suite without a tokenizer cuts
 	 * it (whole windows of about 32 bytes, so all but a last piece) */
 	o.name = "quality";
-	o.quality_window = 8;
+	o.options_json = "{\"window\": 8}";
 	snprintf(path, sizeof path, "%s/text.txt", tmpdir);
 	if ((s = suite_open(&o, err, sizeof err)) && (f = fopen(path, "w"))) {
 		for (size_t i = 0; i < suite_count(s); i++) {
