@@ -30,7 +30,8 @@
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 #   AB=0         skip the decode variants: while llama.cpp builds, tg128 of each model with the
 #                defaults, with TB_CUDA_PDL=0 (plain launches) and with TB_CUDA_MMVQ_WARPS=4 (a
-#                row per block of 4 warps), alternating (-p 0 -n 128 -r 3; ab-*.jsonl)
+#                row per block of 4 warps), alternating (AB_ARGS, default -p 0 -n 128 -r 3;
+#                ab-*.jsonl)
 set -u -o pipefail
 out=${1:-gpu-check-out}
 mkdir -p "$out"
@@ -224,9 +225,13 @@ run_llama() {
 : >"$out/ab-w4.jsonl"
 # One model's decode variants, alternating.
 run_ab() {
-	TB_ENV= run_ours "$1" "$out/ab-def.jsonl" -p 0 -n 128 -r 3
-	TB_ENV=TB_CUDA_PDL=0 run_ours "$1" "$out/ab-pdl0.jsonl" -p 0 -n 128 -r 3
-	TB_ENV=TB_CUDA_MMVQ_WARPS=4 run_ours "$1" "$out/ab-w4.jsonl" -p 0 -n 128 -r 3
+	local a=${AB_ARGS:--p 0 -n 128 -r 3}
+	# shellcheck disable=SC2086 # the option list splits on purpose
+	TB_ENV= run_ours "$1" "$out/ab-def.jsonl" $a
+	# shellcheck disable=SC2086
+	TB_ENV=TB_CUDA_PDL=0 run_ours "$1" "$out/ab-pdl0.jsonl" $a
+	# shellcheck disable=SC2086
+	TB_ENV=TB_CUDA_MMVQ_WARPS=4 run_ours "$1" "$out/ab-w4.jsonl" $a
 }
 : >"$out/llama.jsonl"
 if [ -z "$llama_bin" ] && [ -z "$lpid" ] && [ -n "${LLAMA_JSONL:-}" ]; then
@@ -253,6 +258,12 @@ done
 say "waiting for the benchmark models"
 wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; status=1; }
 mapfile -t models <"$out/models.txt"
+if [ "${AB:-1}" = 1 ]; then
+	while [ "$ndone" -lt "${#models[@]}" ]; do
+		run_ab "${models[$ndone]}"
+		ndone=$((ndone + 1))
+	done
+fi
 if [ -n "$lpid" ] && ! llama_ready; then
 	say "waiting for the llama.cpp build (until ${LLAMA_DEADLINE}s)"
 	while kill -0 "$lpid" 2>/dev/null && [ $(($(date +%s) - t_start)) -lt "$LLAMA_DEADLINE" ]; do
