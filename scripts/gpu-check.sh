@@ -28,10 +28,10 @@
 #   NCU_PREFILL=1  Nsight Compute on the first prefill kernels (products, dequantization,
 #                attention) of a pp512 on the 8B-width Q8_0 file (or the last model)
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
-#   AB=0         skip the decode variants: while llama.cpp builds, tg128 of each model with the
-#                defaults, with TB_CUDA_PDL=0 (plain launches) and with TB_CUDA_MMVQ_WARPS=4 (a
-#                row per block of 4 warps), alternating (AB_ARGS, default -p 0 -n 128 -r 3;
-#                ab-*.jsonl)
+#   AB=0         skip the decode variants: after the comparison with llama.cpp, tg128 of each
+#                model with the defaults, with TB_CUDA_PDL=0 (plain launches) and with
+#                TB_CUDA_MMVQ_WARPS=4 (a row per block of 4 warps), alternating (AB_ARGS, default
+#                -p 0 -n 128 -r 3; ab-*.jsonl)
 set -u -o pipefail
 out=${1:-gpu-check-out}
 mkdir -p "$out"
@@ -245,11 +245,7 @@ while [ -n "$lpid" ]; do
 	kill -0 "$mpid" 2>/dev/null && alive=1
 	mapfile -t models <"$out/models.txt"
 	while [ "$ndone" -lt "${#models[@]}" ]; do
-		if [ "${AB:-1}" = 1 ]; then
-			run_ab "${models[$ndone]}"
-		else
-			run_ours "${models[$ndone]}" "$out/tierbench-A.jsonl"
-		fi
+		run_ours "${models[$ndone]}" "$out/tierbench-A.jsonl"
 		ndone=$((ndone + 1))
 	done
 	[ $alive = 1 ] || break
@@ -258,12 +254,6 @@ done
 say "waiting for the benchmark models"
 wait "$mpid" || { cat "$out/mkbench.log"; say "FAILED: mkbench"; status=1; }
 mapfile -t models <"$out/models.txt"
-if [ "${AB:-1}" = 1 ]; then
-	while [ "$ndone" -lt "${#models[@]}" ]; do
-		run_ab "${models[$ndone]}"
-		ndone=$((ndone + 1))
-	done
-fi
 if [ -n "$lpid" ] && ! llama_ready; then
 	say "waiting for the llama.cpp build (until ${LLAMA_DEADLINE}s)"
 	while kill -0 "$lpid" 2>/dev/null && [ $(($(date +%s) - t_start)) -lt "$LLAMA_DEADLINE" ]; do
@@ -297,6 +287,13 @@ for m in "${models[@]}"; do
 	# shellcheck disable=SC2086
 	run_ours "$m" "$out/tierbench-P.jsonl" -ngl "$ngl" $PARTIAL_ARGS
 done
+
+# 5c. The decode variants, on a quiet machine.
+if [ "${AB:-1}" = 1 ]; then
+	for m in "${models[@]}"; do
+		run_ab "$m"
+	done
+fi
 
 # 6. With NCU=1 (and NCU_BY seconds after the start not yet passed, default 420): Nsight
 # Compute on 24 decode kernels (products, activation roundings, attention, RoPE) of the last

@@ -51,10 +51,14 @@ HD unsigned perm(unsigned a, unsigned b, unsigned s)
 #endif
 }
 
+// Activation loads. They go through L2 (ld.global.cg), never the read-only path: under
+// programmatic dependent launch a kernel starts before the kernel that writes its activations
+// has finished, so the data is not read-only for the kernel's lifetime, and blocks of the
+// previous product on the same multiprocessor may have left that buffer's old contents in L1.
 HD int4 ld16(const signed char *p)
 {
 #ifdef __CUDA_ARCH__
-	return __ldg((const int4 *)p);
+	return __ldcg((const int4 *)p);
 #else
 	int4 v;
 	memcpy(&v, p, sizeof v);
@@ -62,10 +66,10 @@ HD int4 ld16(const signed char *p)
 #endif
 }
 
-template <typename T> HD T ldro(const T *p)
+template <typename T> HD T ldact(const T *p)
 {
 #ifdef __CUDA_ARCH__
-	return __ldg(p);
+	return __ldcg(p);
 #else
 	return *p;
 #endif
@@ -236,7 +240,7 @@ TB_UNROLL
 TB_UNROLL
 	for (int j = 0; j < 8; j++) {
 		const bool in = k8 ? mine : c0 * 8 + j < nb32;
-		xv[j] = in ? x[k8 ? c0 * 256 + lane * 8 + j : (c0 * 8 + j) * 32 + lane] : 0.f;
+		xv[j] = in ? __ldcg(x + (k8 ? c0 * 256 + lane * 8 + j : (c0 * 8 + j) * 32 + lane)) : 0.f;
 	}
 	const float scale = nw ? block_rms_scale(x, ncols, eps) : 1.f;
 	if (kind == CU_ACT_Q8_0) {
@@ -524,9 +528,9 @@ TB_UNROLL
 	for (int p = 0; p < TR<T>::P; p++) {
 		x.q[p] = ld16(xq + off[p]);
 		if (TR<T>::MIN)
-			x.s[p] = ldro(xs + off[p] / 16);
+			x.s[p] = ldact(xs + off[p] / 16);
 	}
-	x.d = ldro(xd + xdi);
+	x.d = ldact(xd + xdi);
 }
 
 template <int T>

@@ -50,7 +50,9 @@ void launch_k(void (*k)(P...), dim3 grid, unsigned threads, bool pdl, cudaStream
 // 1 / sqrt(mean(x^2) + eps) of the row x (ncols values) as the CPU computes it (squares in
 // float, summed in double), by every thread of the block (blockDim.x a multiple of 32, at most
 // 1024); each thread gets the same value. A 16-byte-aligned row of a multiple of 4 values is
-// read in 16-byte loads, four of them in flight per thread.
+// read in 16-byte loads, four of them in flight per thread; all through L2 (ld.global.cg: x was
+// written by the kernel before, which under programmatic dependent launch may have been running
+// when this one started).
 __device__ __forceinline__ float block_rms_scale(const float *x, int64_t ncols, float eps)
 {
 	__shared__ double part[32];
@@ -63,7 +65,7 @@ __device__ __forceinline__ float block_rms_scale(const float *x, int64_t ncols, 
 			float4 v[4];
 #pragma unroll
 			for (int u = 0; u < 4; u++)
-				v[u] = x4[i + u * nt];
+				v[u] = __ldcg(x4 + i + u * nt);
 #pragma unroll
 			for (int u = 0; u < 4; u++) {
 				const float a = v[u].x * v[u].x, b = v[u].y * v[u].y, c = v[u].z * v[u].z, d = v[u].w * v[u].w;
@@ -74,7 +76,7 @@ __device__ __forceinline__ float block_rms_scale(const float *x, int64_t ncols, 
 			}
 		}
 		for (; i < n4; i += nt) {
-			const float4 v = x4[i];
+			const float4 v = __ldcg(x4 + i);
 			const float a = v.x * v.x, b = v.y * v.y, c = v.z * v.z, d = v.w * v.w;
 			s += (double)a;
 			s += (double)b;
@@ -83,7 +85,7 @@ __device__ __forceinline__ float block_rms_scale(const float *x, int64_t ncols, 
 		}
 	} else {
 		for (int64_t i = threadIdx.x; i < ncols; i += blockDim.x) {
-			const float sq = x[i] * x[i];
+			const float xi = __ldcg(x + i), sq = xi * xi;
 			s += (double)sq;
 		}
 	}
