@@ -29,7 +29,7 @@
 #                attention) of a pp512 on the 8B-width Q8_0 file (or the last model)
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
 #   AB=0         skip the decode variants: after the comparison with llama.cpp, tg128 of each
-#                model with the defaults, with TB_CUDA_PDL=0 (plain launches) and with
+#                model with the defaults, with TB_CUDA_PDL=1 (dependent launches) and with
 #                TB_CUDA_MMVQ_WARPS=4 (a row per block of 4 warps), alternating (AB_ARGS, default
 #                -p 0 -n 128 -r 3; ab-*.jsonl)
 set -u -o pipefail
@@ -221,7 +221,7 @@ run_llama() {
 : >"$out/tierbench-A.jsonl"
 : >"$out/tierbench-B.jsonl"
 : >"$out/ab-def.jsonl"
-: >"$out/ab-pdl0.jsonl"
+: >"$out/ab-pdl1.jsonl"
 : >"$out/ab-w4.jsonl"
 # One model's decode variants, alternating.
 run_ab() {
@@ -229,7 +229,7 @@ run_ab() {
 	# shellcheck disable=SC2086 # the option list splits on purpose
 	TB_ENV= run_ours "$1" "$out/ab-def.jsonl" $a
 	# shellcheck disable=SC2086
-	TB_ENV=TB_CUDA_PDL=0 run_ours "$1" "$out/ab-pdl0.jsonl" $a
+	TB_ENV=TB_CUDA_PDL=1 run_ours "$1" "$out/ab-pdl1.jsonl" $a
 	# shellcheck disable=SC2086
 	TB_ENV=TB_CUDA_MMVQ_WARPS=4 run_ours "$1" "$out/ab-w4.jsonl" $a
 }
@@ -334,7 +334,7 @@ fi
 ours_file=$out/tierbench-B.jsonl
 [ -s "$ours_file" ] || ours_file=$out/tierbench-A.jsonl
 python3 - "$ours_file" "$out/llama.jsonl" "$out/tierbench-P.jsonl" "$out/llama-P.jsonl" "$out/ab-def.jsonl" \
-	"$out/ab-pdl0.jsonl" "$out/ab-w4.jsonl" >"$out/summary.md" <<'PY'
+	"$out/ab-pdl1.jsonl" "$out/ab-w4.jsonl" >"$out/summary.md" <<'PY'
 import json, os, sys
 from collections import defaultdict
 
@@ -397,7 +397,7 @@ def ab(paths):
     if not got[0][0]:
         return
     print("Decode variants (tg128, -r 3 each, alternating; % of peak bandwidth):\n")
-    print("| model | default t/s | % | TB_CUDA_PDL=0 t/s | % | TB_CUDA_MMVQ_WARPS=4 t/s | % |")
+    print("| model | default t/s | % | TB_CUDA_PDL=1 t/s | % | TB_CUDA_MMVQ_WARPS=4 t/s | % |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for k in sorted(got[0][0]):
         cells = []

@@ -797,7 +797,7 @@ struct eng_cuda_ctx {
 	unsigned chunk = 0;
 	cudaGraphExec_t graph[2] = {};   // the one-token step (logits; hidden state), captured on first use
 	int mv_warps = 1;            // cu_mv_opts.warps (TB_CUDA_MMVQ_WARPS)
-	bool pdl = false;            // the one-token graph with programmatic dependent launches
+	bool pdl = false;            // the one-token graph with programmatic dependent launches (TB_CUDA_PDL=1)
 };
 
 extern "C" int eng_cuda_device_count(void)
@@ -967,13 +967,15 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 	c->n_batch = n_batch;
 	c->n_out_max = n_out_max;
 	{
-		// Diagnostics for comparing layouts on a device: TB_CUDA_MMVQ_WARPS=4 (one row per
-		// block of 4 warps instead of a row per warp), TB_CUDA_PDL=0 (plain launches).
+		// For comparing launch modes on a device: TB_CUDA_MMVQ_WARPS=4 (one row per block of 4
+		// warps instead of a row per warp), TB_CUDA_PDL=1 (programmatic dependent launch in
+		// the one-token graph, sm_90 on; off by default: correct only with the products'
+		// activations read through L2, which made decode slower on an H200 than plain launches).
 		const char *ev = getenv("TB_CUDA_MMVQ_WARPS"), *pv = getenv("TB_CUDA_PDL");
 		int major = 0;
 		c->mv_warps = ev && atoi(ev) == 4 ? 4 : 1;
 		cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0);
-		c->pdl = major >= 9 && !(pv && atoi(pv) == 0);
+		c->pdl = major >= 9 && pv && atoi(pv) == 1;
 	}
 	c->ck = new __half *[d.n_layer]();
 	c->cv = new __half *[d.n_layer]();

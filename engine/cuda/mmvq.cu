@@ -51,26 +51,30 @@ HD unsigned perm(unsigned a, unsigned b, unsigned s)
 #endif
 }
 
-// Activation loads. They go through L2 (ld.global.cg), never the read-only path: under
-// programmatic dependent launch a kernel starts before the kernel that writes its activations
-// has finished, so the data is not read-only for the kernel's lifetime, and blocks of the
-// previous product on the same multiprocessor may have left that buffer's old contents in L1.
-HD int4 ld16(const signed char *p)
+// Activation loads: through the read-only path (L1), or with l2 through L2 only
+// (ld.global.cg). Under programmatic dependent launch a kernel starts before the kernel that
+// writes its activations has finished, so the data is not read-only for the kernel's lifetime:
+// blocks of the previous product on the same multiprocessor left that buffer's old contents in
+// L1, and read-only loads gave wrong decode steps (seen on an H200). L2-only loads are correct
+// there but cost (every row reads the whole activation row from L2).
+HD int4 ld16(const signed char *p, bool l2)
 {
 #ifdef __CUDA_ARCH__
-	return __ldcg((const int4 *)p);
+	return l2 ? __ldcg((const int4 *)p) : __ldg((const int4 *)p);
 #else
+	(void)l2;
 	int4 v;
 	memcpy(&v, p, sizeof v);
 	return v;
 #endif
 }
 
-template <typename T> HD T ldact(const T *p)
+template <typename T> HD T ldact(const T *p, bool l2)
 {
 #ifdef __CUDA_ARCH__
-	return __ldcg(p);
+	return l2 ? __ldcg(p) : __ldg(p);
 #else
+	(void)l2;
 	return *p;
 #endif
 }
@@ -522,15 +526,16 @@ template <int T> struct xact {
 };
 
 template <int T>
-HD void load_act(const int *off, int xdi, const signed char *xq, const float *xd, const int *xs, xact<T> &x)
+HD void load_act(const int *off, int xdi, const signed char *xq, const float *xd, const int *xs, xact<T> &x,
+	bool l2 = false)
 {
 TB_UNROLL
 	for (int p = 0; p < TR<T>::P; p++) {
-		x.q[p] = ld16(xq + off[p]);
+		x.q[p] = ld16(xq + off[p], l2);
 		if (TR<T>::MIN)
-			x.s[p] = ldact(xs + off[p] / 16);
+			x.s[p] = ldact(xs + off[p] / 16, l2);
 	}
-	x.d = ldact(xd + xdi);
+	x.d = ldact(xd + xdi, l2);
 }
 
 template <int T>
@@ -553,10 +558,10 @@ TB_UNROLL
 }
 
 template <int T>
-HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs)
+HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs, bool l2 = false)
 {
 	xact<T> x;
-	load_act<T>(it.off, it.xdi, xq, xd, xs, x);
+	load_act<T>(it.off, it.xdi, xq, xd, xs, x, l2);
 	return item_dot_x<T>(it, x);
 }
 
@@ -573,6 +578,7 @@ struct mv_args {
 	const int *as;
 	int ntok;
 	int add;
+	int l2;              // activations through L2 only (launched as a dependent launch)
 };
 
 constexpr int MV_WARPS = 4;
@@ -624,7 +630,7 @@ TB_UNROLL
 				if (i < nwi) {
 					int off[TR<T>::P], xdi;
 					item_offsets<T>(i / IPB, (int)(i % IPB), off, xdi);
-					load_act<T>(off, xdi, a.aq, a.ad, a.as, xa[NT == 1 ? u : 0]);
+					load_act<T>(off, xdi, a.aq, a.ad, a.as, xa[NT == 1 ? u : 0], a.l2 != 0);
 				}
 			}
 		}
@@ -643,7 +649,7 @@ TB_UNROLL
 						for (int t = 0; t < NT; t++)
 							if (t < a.ntok)
 								acc[r][t] = fadd(acc[r][t], item_dot<T>(it, a.aq + (size_t)t * a.ncols,
-									a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16)));
+									a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16), a.l2 != 0));
 					}
 				}
 			}
@@ -1001,6 +1007,7 @@ void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2,
 		a.as = act.s + (size_t)t0 * (ncols / 16);
 		a.ntok = n - t0 < MV_MAXT ? n - t0 : MV_MAXT;
 		a.add = add;
+		a.l2 = o.pdl;
 		switch (type) {
 		case T_Q8_0: launch<T_Q8_0>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
 		case T_IQ4_NL: launch<T_IQ4_NL>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;

@@ -612,8 +612,8 @@ static void test_cuda_partial_offload_greedy_tokens_equal_the_cpu(void)
 
 #ifdef TB_CUDA
 /* The logits of n one-token steps (each feeding the greedy token back) after the prompt, all on
- * the GPU, into lg (n x n_vocab); with pdl 0 the context is made with TB_CUDA_PDL=0 (plain
- * launches). The vocabulary size, or -1. */
+ * the GPU, into lg (n x n_vocab); the context is made with TB_CUDA_PDL=1 (programmatic dependent
+ * launch) or TB_CUDA_PDL=0 (plain launches). The vocabulary size, or -1. */
 static int step_logits(const char *path, int pdl, const int32_t *prompt, int np, int n, float *lg, int cap)
 {
 	eng_opts o = eng_opts_default();
@@ -629,8 +629,7 @@ static int step_logits(const char *path, int pdl, const int32_t *prompt, int np,
 	m = eng_load(path, &o, err, sizeof err);
 	if (!m)
 		return -1;
-	if (!pdl)
-		setenv("TB_CUDA_PDL", "0", 1);
+	setenv("TB_CUDA_PDL", pdl ? "1" : "0", 1);
 	cp.n_ctx = np + n + 8;
 	c = eng_ctx_new(m, &cp, err, sizeof err);
 	unsetenv("TB_CUDA_PDL");
