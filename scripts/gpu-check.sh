@@ -28,6 +28,10 @@
 #   NCU_PREFILL=1  Nsight Compute on the first prefill kernels (products, dequantization,
 #                attention) of a pp512 on the 8B-width Q8_0 file (or the last model)
 #   MEMCHECK=0   skip compute-sanitizer          BENCH_DEVICE  cuda (default) or cpu, for dry runs
+#   AB=0         skip the decode variants: after the comparison with llama.cpp, tg128 of each
+#                model with the defaults, with TB_CUDA_PDL=1 (dependent launches) and with
+#                TB_CUDA_MMVQ_WARPS=4 (a row per block of 4 warps), alternating (AB_ARGS, default
+#                -p 0 -n 128 -r 3; ab-*.jsonl)
 set -u -o pipefail
 out=${1:-gpu-check-out}
 mkdir -p "$out"
@@ -176,14 +180,15 @@ for line in sys.stdin:
         print("    %s %s %.1f t/s" % (os.path.basename(r["model_filename"]), t, r["avg_ts"]))' || true
 }
 
-# Our bench into $2 (a JSON-lines file); further arguments replace BENCH_ARGS.
+# Our bench into $2 (a JSON-lines file); further arguments replace BENCH_ARGS. TB_ENV: extra
+# NAME=VALUE settings for this run.
 run_ours() {
 	local m=$1 f=$2
 	shift 2
 	local args=${*:-$BENCH_ARGS}
-	say "tierbench bench --device $BENCH_DEVICE $args $(basename "$m")"
+	say "${TB_ENV:+$TB_ENV }tierbench bench --device $BENCH_DEVICE $args $(basename "$m")"
 	# shellcheck disable=SC2086
-	if tb "$TB" bench -m "$m" --device "$BENCH_DEVICE" $args -o jsonl >"$out/last.jsonl" 2>>"$out/bench.err"; then
+	if tb env ${TB_ENV:-} "$TB" bench -m "$m" --device "$BENCH_DEVICE" $args -o jsonl >"$out/last.jsonl" 2>>"$out/bench.err"; then
 		cat "$out/last.jsonl" >>"$f"
 		show "$out/last.jsonl" 10
 	else
@@ -215,6 +220,19 @@ run_llama() {
 # llama.cpp when it was built; the summary reports round B when there is one.
 : >"$out/tierbench-A.jsonl"
 : >"$out/tierbench-B.jsonl"
+: >"$out/ab-def.jsonl"
+: >"$out/ab-pdl1.jsonl"
+: >"$out/ab-w4.jsonl"
+# One model's decode variants, alternating.
+run_ab() {
+	local a=${AB_ARGS:--p 0 -n 128 -r 3}
+	# shellcheck disable=SC2086 # the option list splits on purpose
+	TB_ENV= run_ours "$1" "$out/ab-def.jsonl" $a
+	# shellcheck disable=SC2086
+	TB_ENV=TB_CUDA_PDL=1 run_ours "$1" "$out/ab-pdl1.jsonl" $a
+	# shellcheck disable=SC2086
+	TB_ENV=TB_CUDA_MMVQ_WARPS=4 run_ours "$1" "$out/ab-w4.jsonl" $a
+}
 : >"$out/llama.jsonl"
 if [ -z "$llama_bin" ] && [ -z "$lpid" ] && [ -n "${LLAMA_JSONL:-}" ]; then
 	cp "$LLAMA_JSONL" "$out/llama.jsonl"
@@ -270,6 +288,13 @@ for m in "${models[@]}"; do
 	run_ours "$m" "$out/tierbench-P.jsonl" -ngl "$ngl" $PARTIAL_ARGS
 done
 
+# 5c. The decode variants, on a quiet machine.
+if [ "${AB:-1}" = 1 ]; then
+	for m in "${models[@]}"; do
+		run_ab "$m"
+	done
+fi
+
 # 6. With NCU=1 (and NCU_BY seconds after the start not yet passed, default 420): Nsight
 # Compute on 24 decode kernels (products, activation roundings, attention, RoPE) of the last
 # Q4_K_M model: each one's time and DRAM throughput against the peak.
@@ -308,7 +333,8 @@ fi
 # 7. Summary: t/s (mean of our runs), GB/s of weights read per token, % of the peak, llama.cpp.
 ours_file=$out/tierbench-B.jsonl
 [ -s "$ours_file" ] || ours_file=$out/tierbench-A.jsonl
-python3 - "$ours_file" "$out/llama.jsonl" "$out/tierbench-P.jsonl" "$out/llama-P.jsonl" >"$out/summary.md" <<'PY'
+python3 - "$ours_file" "$out/llama.jsonl" "$out/tierbench-P.jsonl" "$out/llama-P.jsonl" "$out/ab-def.jsonl" \
+	"$out/ab-pdl1.jsonl" "$out/ab-w4.jsonl" >"$out/summary.md" <<'PY'
 import json, os, sys
 from collections import defaultdict
 
@@ -357,6 +383,36 @@ def table(ours_path, llama_path, title):
 
 peak = table(sys.argv[1], sys.argv[2], "All layers on the GPU (-ngl 99):\n")
 table(sys.argv[3], sys.argv[4], "Partial offload (half the layers on the GPU, the rest on the CPU):\n")
+
+def ab(paths):
+    got = []
+    for p in paths:
+        d = defaultdict(list)
+        w = {}
+        for r in rows(p):
+            k = os.path.basename(r["model_filename"])
+            d[k].append(r["avg_ts"])
+            w[k] = (r.get("weight_bytes_per_token") or 0, r.get("mem_bw_gbs") or 0)
+        got.append((d, w))
+    if not got[0][0]:
+        return
+    print("Decode variants (tg128, -r 3 each, alternating; % of peak bandwidth):\n")
+    print("| model | default t/s | % | TB_CUDA_PDL=1 t/s | % | TB_CUDA_MMVQ_WARPS=4 t/s | % |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for k in sorted(got[0][0]):
+        cells = []
+        for d, w in got:
+            v = d.get(k)
+            if not v:
+                cells += ["", ""]
+                continue
+            t = sum(v) / len(v)
+            wb, pk = w[k]
+            cells += [f"{t:.1f}", f"{100 * wb * t / 1e9 / pk:.1f}" if wb and pk else ""]
+        print(f"| {k} | " + " | ".join(cells) + " |")
+    print()
+
+ab(sys.argv[5:8])
 if peak:
     print(f"\npeak bandwidth (memory clock x bus width): {max(peak.values()):.0f} GB/s; "
           "GB/s = weight bytes read per token x tg t/s")

@@ -413,6 +413,8 @@ __global__ void k_rope_kv(float *Q, float *K, const float *V, __half *ck, __half
 	int hd_k, int hd_v, int n_rot, const int *pos, const int *seq, int n_ctx, float theta_scale, float freq_scale,
 	const float *ff, int neox)
 {
+	pdl_trigger();
+	pdl_wait();
 	const int t = blockIdx.y, i = threadIdx.x;
 	const bool is_k = (int)blockIdx.x >= n_head;
 	const int h = is_k ? (int)blockIdx.x - n_head : (int)blockIdx.x;
@@ -465,6 +467,8 @@ __global__ void k_attn(const float *Q, const __half *ck, const __half *cv, float
 	__shared__ double wsum[ATT_WARPS];
 	__shared__ float wacc[ATT_WARPS][MAX_HD];
 	const int h = blockIdx.x, t = blockIdx.y, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+	pdl_trigger();
+	pdl_wait();
 	const int hk = h / (n_head / n_head_kv);
 	const int kvd_k = n_head_kv * hd_k, kvd_v = n_head_kv * hd_v;
 	const size_t base = (size_t)seq[t] * n_ctx;
@@ -792,6 +796,8 @@ struct eng_cuda_ctx {
 	cudaEvent_t ev_deq[2] = {}, ev_use[2] = {};
 	unsigned chunk = 0;
 	cudaGraphExec_t graph[2] = {};   // the one-token step (logits; hidden state), captured on first use
+	int mv_warps = 1;            // cu_mv_opts.warps (TB_CUDA_MMVQ_WARPS)
+	bool pdl = false;            // the one-token graph with programmatic dependent launches (TB_CUDA_PDL=1)
 };
 
 extern "C" int eng_cuda_device_count(void)
@@ -960,6 +966,17 @@ extern "C" eng_cuda_ctx *eng_cuda_ctx_new(eng_cuda_model *m, int n_ctx, int n_se
 	c->n_seq = n_seq;
 	c->n_batch = n_batch;
 	c->n_out_max = n_out_max;
+	{
+		// For comparing launch modes on a device: TB_CUDA_MMVQ_WARPS=4 (one row per block of 4
+		// warps instead of a row per warp), TB_CUDA_PDL=1 (programmatic dependent launch in
+		// the one-token graph, sm_90 on; off by default: correct only with the products'
+		// activations read through L2, which made decode slower on an H200 than plain launches).
+		const char *ev = getenv("TB_CUDA_MMVQ_WARPS"), *pv = getenv("TB_CUDA_PDL");
+		int major = 0;
+		c->mv_warps = ev && atoi(ev) == 4 ? 4 : 1;
+		cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0);
+		c->pdl = major >= 9 && pv && atoi(pv) == 1;
+	}
 	c->ck = new __half *[d.n_layer]();
 	c->cv = new __half *[d.n_layer]();
 	for (int il = 0; il < d.n_layer && e == cudaSuccess; il++) {
@@ -1057,6 +1074,7 @@ struct pbufs {
 	size_t wh_bytes;
 	int mma_min;                 // tokens from which the tensor-core path is taken
 	int gemm_bn;                 // tokens per product tile (0: chosen by the shape; tests)
+	cu_mv_opts mv;               // the 8-bit products' layout and launch
 	// With st2: weight chunks are dequantized on st2 into wh[i % 2] while the products of the
 	// previous chunk run (ev_deq[b]: chunk in buffer b ready; ev_use[b]: its product done).
 	cudaStream_t st2;
@@ -1083,6 +1101,55 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 		// Tensor cores for every weight but F32 (whose CPU products keep F32 activations); the
 		// input rounded to F16 (BF16 for BF16 weights) once per element type.
 		const int64_t kp = cu_mma_kpad(ncols);
+		// Rows r0 .. r0+nrow-1 of J's weight as F16/BF16 rows at dst, on stream ds.
+		auto deq = [&](const pjob &J, int el, int64_t r0, int64_t nrow, void *dst, cudaStream_t ds) {
+			if (J.w->packed)
+				cu_dequant(J.w->type, J.w->d, J.w->ne1, ncols, r0, nrow, dst, kp, ds);
+			else if (el == CU_EL_BF16)
+				k_deq_el<__nv_bfloat16><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb,
+					ncols, r0, nrow, (__nv_bfloat16 *)dst, kp);
+			else
+				k_deq_el<__half><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb, ncols,
+					r0, nrow, (__half *)dst, kp);
+		};
+		// Jobs of one element type and one add flag whose rows fit one chunk together (Q, K and
+		// V): dequantized one after another and multiplied in one launch.
+		const int el0 = jobs[0].w->type == T_BF16 ? CU_EL_BF16 : CU_EL_F16;
+		bool fuse = nj > 1;
+		int64_t tot = 0;
+		for (int j = 0; j < nj; j++) {
+			const pjob &J = jobs[j];
+			fuse = fuse && J.w->type != T_F32 && (J.w->type == T_BF16 ? CU_EL_BF16 : CU_EL_F16) == el0 &&
+				J.add == jobs[0].add;
+			tot += J.w->ne1;
+		}
+		if (fuse && (size_t)tot * (size_t)kp * 2 <= b.wh_bytes) {
+			const int bi = b.st2 ? (int)((*b.chunk)++ & 1) : 0;
+			const cudaStream_t ds = b.st2 ? b.st2 : st;
+			cu_gemm_out out = {};
+			int64_t r = 0;
+			cu_to_el(el0, X, normw, b.eps, n, ncols, b.xh, kp, st);
+			if (b.st2)
+				cudaStreamWaitEvent(ds, b.ev_use[bi], 0);
+			out.nseg = nj;
+			for (int j = 0; j < nj; j++) {
+				const pjob &J = jobs[j];
+				deq(J, el0, 0, J.w->ne1, (char *)b.wh[bi] + (size_t)r * (size_t)kp * 2, ds);
+				out.rows[j] = J.w->ne1;
+				out.C[j] = J.y;
+				out.ldc[j] = J.w->ne1;
+				out.bias[j] = J.bias;
+				r += J.w->ne1;
+			}
+			if (b.st2) {
+				cudaEventRecord(b.ev_deq[bi], ds);
+				cudaStreamWaitEvent(st, b.ev_deq[bi], 0);
+			}
+			cu_gemm_seg(el0, b.wh[bi], kp, b.xh, kp, n, kp, out, jobs[0].add, b.gemm_bn, st);
+			if (b.st2)
+				cudaEventRecord(b.ev_use[bi], st);
+			return;
+		}
 		int nr = 0, cur = -1;
 		for (int j = 0; j < nj; j++) {
 			const pjob &J = jobs[j];
@@ -1102,14 +1169,7 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 				void *wh = b.wh[bi];
 				if (b.st2)
 					cudaStreamWaitEvent(ds, b.ev_use[bi], 0);
-				if (J.w->packed)
-					cu_dequant(J.w->type, J.w->d, rows, ncols, r0, nrow, wh, kp, ds);
-				else if (el == CU_EL_BF16)
-					k_deq_el<__nv_bfloat16><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb,
-						ncols, r0, nrow, (__nv_bfloat16 *)wh, kp);
-				else
-					k_deq_el<__half><<<blocks(nrow * (kp / 8), 256), 256, 0, ds>>>(J.w->type, J.w->d, J.w->rb, ncols,
-						r0, nrow, (__half *)wh, kp);
+				deq(J, el, r0, nrow, wh, ds);
 				if (b.st2) {
 					cudaEventRecord(b.ev_deq[bi], ds);
 					cudaStreamWaitEvent(st, b.ev_deq[bi], 0);
@@ -1134,7 +1194,7 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 	}
 	for (int k = 0; k < 2; k++)
 		if (need_act[k])
-			cu_quant_act(k, X, normw, b.eps, n, ncols, b.act[k], st);
+			cu_quant_act(k, X, normw, b.eps, n, ncols, b.act[k], b.mv.pdl, st);
 	const float *xf = X;
 	if (need_float && normw) {
 		k_rmsnorm<<<n, 256, 0, st>>>(X, normw, b.xn, (int)ncols, b.eps);
@@ -1149,7 +1209,7 @@ void products(const pbufs &b, const float *X, const float *normw, int n, int64_t
 				seg[ns++] = { jobs[j].w->d, jobs[j].w->ne1, jobs[j].y, jobs[j].bias };
 				j++;
 			}
-			cu_mmvq(J.w->type, seg, ns, nullptr, ncols, b.act[cu_mmvq_act(J.w->type)], n, J.add, st);
+			cu_mmvq(J.w->type, seg, ns, nullptr, ncols, b.act[cu_mmvq_act(J.w->type)], n, J.add, b.mv, st);
 			continue;
 		}
 		const int64_t rows = J.w->ne1, tot = (int64_t)n * rows;
@@ -1170,7 +1230,9 @@ namespace {
 // Enqueues the forward pass of n tokens (inputs already in c->h_in) on c->st, ending with the
 // logits of n_out rows copied into c->h_logits, or with hidden: the hidden state after the last
 // layer copied into c->h_x. one_seq: every token is of one sequence (at consecutive positions).
-void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
+// pdl: the 8-bit products, their roundings, RoPE and the attention as programmatic dependent
+// launches (each starts while the kernel before it ends, its first weight loads in flight).
+void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq, bool pdl)
 {
 	const eng_cuda_model *m = c->m;
 	const eng_cuda_model_desc &d = m->d;
@@ -1179,7 +1241,7 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 	const float theta_scale = powf(d.rope_base, -2.0f / (float)d.n_rot);
 	const size_t B = (size_t)c->n_batch;
 	const pbufs pb = { { c->act[0], c->act[1] }, c->xn, c->xq, c->o, d.norm_eps, c->xh, { c->wh[0], c->wh[1] },
-		c->wh_bytes, MMA_MIN, 0, c->st2, c->ev_deq, c->ev_use, &c->chunk };
+		c->wh_bytes, MMA_MIN, 0, { c->mv_warps, pdl ? 1 : 0 }, c->st2, c->ev_deq, c->ev_use, &c->chunk };
 	const bool prefill = c->xh && n >= MMA_MIN;
 
 	cudaMemcpyAsync(c->tok, c->h_in, sizeof(int) * n, cudaMemcpyHostToDevice, st);
@@ -1197,9 +1259,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 			k_rmsnorm<<<n * d.n_head, 64, 0, st>>>(c->q, (const float *)L.q_norm.d, c->q, d.hd_k, d.norm_eps);
 		if (L.k_norm.d)
 			k_rmsnorm<<<n * d.n_head_kv, 64, 0, st>>>(c->k, (const float *)L.k_norm.d, c->k, d.hd_k, d.norm_eps);
-		k_rope_kv<<<dim3(d.n_head + d.n_head_kv, n), 128, 0, st>>>(c->q, c->k, c->v, c->ck[il], c->cv[il], d.n_head,
-			d.n_head_kv, d.hd_k, d.hd_v, d.n_rot, c->pos, c->seq, c->n_ctx, theta_scale, d.rope_freq_scale, m->rope_ff,
-			d.rope_neox);
+		launch_k(k_rope_kv, dim3(d.n_head + d.n_head_kv, n), 128, pdl, st, c->q, c->k, (const float *)c->v, c->ck[il],
+			c->cv[il], d.n_head, d.n_head_kv, d.hd_k, d.hd_v, d.n_rot, (const int *)c->pos, (const int *)c->seq,
+			c->n_ctx, theta_scale, d.rope_freq_scale, (const float *)m->rope_ff, d.rope_neox);
 		if (prefill && one_seq && attn_tile_fits(d.hd_k, d.hd_v)) {
 			cudaFuncSetAttribute(k_attn_tile, cudaFuncAttributeMaxDynamicSharedMemorySize,
 				(int)attn_tile_smem(d.hd_k, d.hd_v));
@@ -1207,8 +1269,9 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 				c->ck[il], c->cv[il], c->att, n, d.n_head, d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx,
 				1.0f / sqrtf((float)d.hd_k));
 		} else {
-			k_attn<<<dim3(d.n_head, n), 32 * ATT_WARPS, 0, st>>>(c->q, c->ck[il], c->cv[il], c->att, d.n_head,
-				d.n_head_kv, d.hd_k, d.hd_v, c->seq, c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
+			launch_k(k_attn, dim3(d.n_head, n), 32 * ATT_WARPS, pdl, st, (const float *)c->q, (const __half *)c->ck[il],
+				(const __half *)c->cv[il], c->att, d.n_head, d.n_head_kv, d.hd_k, d.hd_v, (const int *)c->seq,
+				(const int *)c->pos, c->n_ctx, 1.0f / sqrtf((float)d.hd_k));
 		}
 		const pjob wo = { &L.wo, c->x, (const float *)L.bo.d, true };
 		products(pb, c->att, nullptr, n, (int64_t)d.n_head * d.hd_v, &wo, 1, st);
@@ -1217,8 +1280,8 @@ void forward(eng_cuda_ctx *c, int n, int n_out, bool hidden, bool one_seq)
 			// gate and up in one pass, SwiGLU applied as the rows come out
 			const int kind = cu_mmvq_act(L.ffn_gate.type);
 			const cu_mv_seg g = { L.ffn_gate.d, F, c->gate, nullptr };
-			cu_quant_act(kind, c->x, fnorm, d.norm_eps, n, E, c->act[kind], st);
-			cu_mmvq(L.ffn_gate.type, &g, 1, L.ffn_up.d, E, c->act[kind], n, 0, st);
+			cu_quant_act(kind, c->x, fnorm, d.norm_eps, n, E, c->act[kind], pb.mv.pdl, st);
+			cu_mmvq(L.ffn_gate.type, &g, 1, L.ffn_up.d, E, c->act[kind], n, 0, pb.mv, st);
 		} else {
 			const pjob gu[2] = { { &L.ffn_gate, c->gate, nullptr, false }, { &L.ffn_up, c->up, nullptr, false } };
 			products(pb, c->x, fnorm, n, E, gu, 2, st);
@@ -1260,23 +1323,31 @@ extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const
 	if (n == 1 && (n_out == 1 || hidden)) {
 		// One token, one row of logits (or the hidden state): every such step is the same graph
 		// (positions and sequences are read from device memory), captured once and replayed.
+		// With programmatic dependent launches when the device takes them; a capture that fails
+		// with them is captured again without.
 		cudaGraphExec_t &ge = c->graph[hidden ? 1 : 0];
-		if (!ge) {
+		for (int attempt = 0; !ge && attempt < 2; attempt++) {
 			cudaGraph_t g = nullptr;
 			e = cudaStreamBeginCapture(c->st, cudaStreamCaptureModeThreadLocal);
 			if (e == cudaSuccess) {
-				forward(c, 1, n_out, hidden != nullptr, true);
+				forward(c, 1, n_out, hidden != nullptr, true, c->pdl);
 				e = cudaStreamEndCapture(c->st, &g);
 			}
 			if (e == cudaSuccess)
 				e = cudaGraphInstantiate(&ge, g, 0);
 			if (g)
 				cudaGraphDestroy(g);
+			if (e == cudaSuccess || !c->pdl)
+				break;
+			fprintf(stderr, "cuda: capture with programmatic dependent launch: %s; without\n", cudaGetErrorString(e));
+			cudaGetLastError();
+			ge = nullptr;
+			c->pdl = false;
 		}
 		if (e == cudaSuccess)
 			e = cudaGraphLaunch(ge, c->st);
 	} else {
-		forward(c, n, n_out, hidden != nullptr, one_seq);
+		forward(c, n, n_out, hidden != nullptr, one_seq, false);
 	}
 	if (e == cudaSuccess)
 		e = cudaStreamSynchronize(c->st);
@@ -1294,7 +1365,7 @@ extern "C" int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const
 }
 
 extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x, int n_tok,
-	int mma, float *y, char *err, size_t errlen)
+	int mma, int mv_warps, float *y, char *err, size_t errlen)
 {
 	dtensor t;
 	const cudaStream_t st = 0;
@@ -1331,6 +1402,7 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 		if (e == cudaSuccess)
 			e = cudaMalloc(&pb.wh[0], pb.wh_bytes);
 	}
+	pb.mv.warps = mv_warps == 4 ? 4 : 1;
 	if (e == cudaSuccess)
 		e = cudaMemcpy(dx, x, sizeof(float) * nx, cudaMemcpyHostToDevice);
 	if (e == cudaSuccess) {
@@ -1352,6 +1424,84 @@ extern "C" int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const vo
 		cudaFree(pb.act[k].d);
 		cudaFree(pb.act[k].s);
 	}
+	if (e != cudaSuccess) {
+		seterr(err, errlen, "cuda: %s", cudaGetErrorString(e));
+		return -1;
+	}
+	return 0;
+}
+
+extern "C" int eng_cuda_attn_test(int n_head, int n_head_kv, int hd_k, int hd_v, int n_tok, int n_kv, const float *q,
+	const float *k, const float *v, int tile, float *out, char *err, size_t errlen)
+{
+	const size_t nq = (size_t)n_tok * n_head * hd_k, nk = (size_t)n_kv * n_head_kv * hd_k;
+	const size_t nv = (size_t)n_kv * n_head_kv * hd_v, no = (size_t)n_tok * n_head * hd_v;
+	float *dq = nullptr, *dout = nullptr;
+	__half *ck = nullptr, *cv = nullptr, *hk = nullptr, *hv = nullptr;
+	int *seq = nullptr, *pos = nullptr, *hp = nullptr;
+	cudaError_t e;
+	if (n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv || hd_k <= 0 || hd_k > MAX_HD || hd_v <= 0 ||
+	    hd_v > MAX_HD || n_tok <= 0 || n_kv < n_tok || (tile && !attn_tile_fits(hd_k, hd_v))) {
+		seterr(err, errlen, "cuda: attention test shape not supported");
+		return -1;
+	}
+	hk = (__half *)malloc(sizeof(__half) * nk);
+	hv = (__half *)malloc(sizeof(__half) * nv);
+	hp = (int *)calloc((size_t)n_tok * 2, sizeof(int));
+	if (!hk || !hv || !hp) {
+		free(hk);
+		free(hv);
+		free(hp);
+		seterr(err, errlen, "cuda: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < nk; i++)
+		hk[i] = __float2half_rn(k[i]);
+	for (size_t i = 0; i < nv; i++)
+		hv[i] = __float2half_rn(v[i]);
+	for (int t = 0; t < n_tok; t++)
+		hp[n_tok + t] = n_kv - n_tok + t;   // seq 0 (the first n_tok ints), then positions
+	e = cudaMalloc(&dq, sizeof(float) * nq);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&dout, sizeof(float) * no);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&ck, sizeof(__half) * nk);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&cv, sizeof(__half) * nv);
+	if (e == cudaSuccess)
+		e = cudaMalloc(&seq, sizeof(int) * 2 * (size_t)n_tok);
+	if (e == cudaSuccess) {
+		pos = seq + n_tok;
+		e = cudaMemcpy(dq, q, sizeof(float) * nq, cudaMemcpyHostToDevice);
+	}
+	if (e == cudaSuccess)
+		e = cudaMemcpy(ck, hk, sizeof(__half) * nk, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(cv, hv, sizeof(__half) * nv, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess)
+		e = cudaMemcpy(seq, hp, sizeof(int) * 2 * (size_t)n_tok, cudaMemcpyHostToDevice);
+	if (e == cudaSuccess && tile) {
+		e = cudaFuncSetAttribute(k_attn_tile, cudaFuncAttributeMaxDynamicSharedMemorySize,
+			(int)attn_tile_smem(hd_k, hd_v));
+		if (e == cudaSuccess)
+			k_attn_tile<<<dim3(n_head, blocks(n_tok, AT_Q)), AT_THREADS, attn_tile_smem(hd_k, hd_v)>>>(dq, ck, cv,
+				dout, n_tok, n_head, n_head_kv, hd_k, hd_v, seq, pos, n_kv, 1.0f / sqrtf((float)hd_k));
+	} else if (e == cudaSuccess) {
+		k_attn<<<dim3(n_head, n_tok), 32 * ATT_WARPS>>>(dq, ck, cv, dout, n_head, n_head_kv, hd_k, hd_v, seq, pos,
+			n_kv, 1.0f / sqrtf((float)hd_k));
+	}
+	if (e == cudaSuccess)
+		e = cudaGetLastError();
+	if (e == cudaSuccess)
+		e = cudaMemcpy(out, dout, sizeof(float) * no, cudaMemcpyDeviceToHost);
+	cudaFree(dq);
+	cudaFree(dout);
+	cudaFree(ck);
+	cudaFree(cv);
+	cudaFree(seq);
+	free(hk);
+	free(hv);
+	free(hp);
 	if (e != cudaSuccess) {
 		seterr(err, errlen, "cuda: %s", cudaGetErrorString(e));
 		return -1;

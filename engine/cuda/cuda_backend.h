@@ -75,9 +75,19 @@ int eng_cuda_decode(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, 
 /* For tests: y[t][r] = W[r] . x[t] on the device for n_tok tokens, W of `type` [ne1][ne0] in
  * host memory; mma: through the prefill path (tensor cores on F16/BF16 tiles, weights
  * dequantized 128 rows at a time) whatever n_tok is: 1 with tiles chosen by the shape, 64 or
- * 128 with tiles of that many tokens. Return 0, or -1 with a message. */
+ * 128 with tiles of that many tokens; mv_warps: the 8-bit products' warps per row (1 or 4; 0:
+ * 1). Return 0, or -1 with a message. */
 int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, const float *x,
-	int n_tok, int mma, float *y, char *err, size_t errlen);
+	int n_tok, int mma, int mv_warps, float *y, char *err, size_t errlen);
+
+/* For tests: the attention of n_tok query tokens of one sequence at positions n_kv - n_tok ..
+ * n_kv - 1 over the cache cells 0 .. n_kv - 1, on the device. q: [n_tok][n_head][hd_k]; k:
+ * [n_kv][n_head_kv][hd_k]; v: [n_kv][n_head_kv][hd_v] (host floats, stored in the F16 cache);
+ * out: [n_tok][n_head][hd_v]. tile: through the prefill kernel (tiles of 32 queries and 32
+ * keys on the tensor cores; 0 when the head sizes do not allow it is an error), else the
+ * per-token one. Return 0, or -1 with a message. */
+int eng_cuda_attn_test(int n_head, int n_head_kv, int hd_k, int hd_v, int n_tok, int n_kv, const float *q,
+	const float *k, const float *v, int tile, float *out, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,7 @@ __device__ __forceinline__ void load_tile(E *s, const E *g, int64_t ld, int64_t 
 
 template <typename E, int BN>
 __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const E *B, int64_t ldb, int64_t M,
-	int64_t N, int64_t K, float *C, int64_t ldc, const float *bias, int add)
+	int64_t N, int64_t K, cu_gemm_out out, int add)
 {
 	constexpr int WN = WARPS_N, TM = BM / WARPS_M, TN = BN / WARPS_N, FM = TM / 16, FN = TN / 16;
 	extern __shared__ __align__(128) unsigned char smem[];
@@ -119,12 +119,17 @@ __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const
 			const int64_t t = n0 + wn * TN + j * 16 + n, rb = m0 + wm * TM + i * 16 + mh;
 			if (t < N)
 				for (int e = 0; e < 8; e++) {
-					const int64_t r = rb + e;
+					int64_t r = rb + e;
 					if (r < M) {
+						int s = 0;
+						while (s < out.nseg - 1 && r >= out.rows[s]) {
+							r -= out.rows[s];
+							s++;
+						}
 						float v = scr[n * 16 + mh + e];
-						if (bias)
-							v += bias[r];
-						float *o = C + t * ldc + r;
+						if (out.bias[s])
+							v += out.bias[s][r];
+						float *o = out.C[s] + t * out.ldc[s] + r;
 						*o = add ? *o + v : v;
 					}
 				}
@@ -133,13 +138,13 @@ __global__ void __launch_bounds__(THREADS) k_gemm(const E *A, int64_t lda, const
 }
 
 template <typename E, int BN>
-void launch(const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K, float *C,
-	int64_t ldc, const float *bias, int add, cudaStream_t st)
+void launch(const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K,
+	const cu_gemm_out &out, int add, cudaStream_t st)
 {
 	const size_t sm = smem_bytes<E, BN>();
 	cudaFuncSetAttribute(k_gemm<E, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);
 	const dim3 grid((unsigned)((M + BM - 1) / BM), (unsigned)((N + BN - 1) / BN));
-	k_gemm<E, BN><<<grid, THREADS, sm, st>>>((const E *)A, lda, (const E *)B, ldb, M, N, K, C, ldc, bias, add);
+	k_gemm<E, BN><<<grid, THREADS, sm, st>>>((const E *)A, lda, (const E *)B, ldb, M, N, K, out, add);
 }
 
 template <typename E> __device__ __forceinline__ E to_el(float v);
@@ -186,19 +191,34 @@ void cu_to_el(int el, const float *X, const float *norm_w, float eps, int n, int
 void cu_gemm(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K,
 	float *C, int64_t ldc, const float *bias, int add, int bn, cudaStream_t st)
 {
-	if (M <= 0 || N <= 0)
+	cu_gemm_out out = {};
+	out.nseg = 1;
+	out.rows[0] = M;
+	out.C[0] = C;
+	out.ldc[0] = ldc;
+	out.bias[0] = bias;
+	cu_gemm_seg(el, A, lda, B, ldb, N, K, out, add, bn, st);
+}
+
+void cu_gemm_seg(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t N, int64_t K,
+	cu_gemm_out out, int add, int bn, cudaStream_t st)
+{
+	int64_t M = 0;
+	for (int s = 0; s < out.nseg; s++)
+		M += out.rows[s];
+	if (out.nseg < 1 || out.nseg > 3 || M <= 0 || N <= 0)
 		return;
 	// 128-token tiles once they give at least one tile per multiprocessor of a large GPU.
 	const bool wide = bn ? bn == 128 : N > 64 && ((M + BM - 1) / BM) * ((N + 127) / 128) >= 128;
 	if (el == CU_EL_BF16) {
 		if (wide)
-			launch<__nv_bfloat16, 128>(A, lda, B, ldb, M, N, K, C, ldc, bias, add, st);
+			launch<__nv_bfloat16, 128>(A, lda, B, ldb, M, N, K, out, add, st);
 		else
-			launch<__nv_bfloat16, 64>(A, lda, B, ldb, M, N, K, C, ldc, bias, add, st);
+			launch<__nv_bfloat16, 64>(A, lda, B, ldb, M, N, K, out, add, st);
 	} else {
 		if (wide)
-			launch<__half, 128>(A, lda, B, ldb, M, N, K, C, ldc, bias, add, st);
+			launch<__half, 128>(A, lda, B, ldb, M, N, K, out, add, st);
 		else
-			launch<__half, 64>(A, lda, B, ldb, M, N, K, C, ldc, bias, add, st);
+			launch<__half, 64>(A, lda, B, ldb, M, N, K, out, add, st);
 	}
 }

@@ -31,6 +31,21 @@ void cu_to_el(int el, const float *X, const float *norm_w, float eps, int n, int
 void cu_gemm(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t M, int64_t N, int64_t K,
 	float *C, int64_t ldc, const float *bias, int add, int bn, cudaStream_t st);
 
+/* Outputs of one product whose A rows are the rows of up to 3 weights one after another (Q, K
+ * and V): rows [0, rows[0]) go to C[0] (row t of the tokens at C[0] + t * ldc[0], plus
+ * bias[0], may be NULL), the next rows[1] to C[1], and so on. */
+typedef struct cu_gemm_out {
+	int nseg;
+	int64_t rows[3];
+	float *C[3];
+	int64_t ldc[3];
+	const float *bias[3];
+} cu_gemm_out;
+
+/* cu_gemm over the stacked rows of out's segments (M = the sum of their rows) in one launch. */
+void cu_gemm_seg(int el, const void *A, int64_t lda, const void *B, int64_t ldb, int64_t N, int64_t K,
+	cu_gemm_out out, int add, int bn, cudaStream_t st);
+
 #ifdef __cplusplus
 }
 #endif

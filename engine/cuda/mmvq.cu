@@ -51,22 +51,30 @@ HD unsigned perm(unsigned a, unsigned b, unsigned s)
 #endif
 }
 
-HD int4 ld16(const signed char *p)
+// Activation loads: through the read-only path (L1), or with l2 through L2 only
+// (ld.global.cg). Under programmatic dependent launch a kernel starts before the kernel that
+// writes its activations has finished, so the data is not read-only for the kernel's lifetime:
+// blocks of the previous product on the same multiprocessor left that buffer's old contents in
+// L1, and read-only loads gave wrong decode steps (seen on an H200). L2-only loads are correct
+// there but cost (every row reads the whole activation row from L2).
+HD int4 ld16(const signed char *p, bool l2)
 {
 #ifdef __CUDA_ARCH__
-	return __ldg((const int4 *)p);
+	return l2 ? __ldcg((const int4 *)p) : __ldg((const int4 *)p);
 #else
+	(void)l2;
 	int4 v;
 	memcpy(&v, p, sizeof v);
 	return v;
 #endif
 }
 
-template <typename T> HD T ldro(const T *p)
+template <typename T> HD T ldact(const T *p, bool l2)
 {
 #ifdef __CUDA_ARCH__
-	return __ldg(p);
+	return l2 ? __ldcg(p) : __ldg(p);
 #else
+	(void)l2;
 	return *p;
 #endif
 }
@@ -215,18 +223,38 @@ constexpr int QCHUNK = 2048;
 __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const float *nw, float eps, int64_t ncols,
 	signed char *aq, float *ad, int *as)
 {
+	pdl_trigger();
 	const int t = blockIdx.y, lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
 	const int64_t c0 = (int64_t)blockIdx.x * QCHUNK / 256 + wid;   // this warp's 256-value chunk
 	const float *x = X + (size_t)t * ncols;
-	const float scale = nw ? block_rms_scale(x, ncols, eps) : 1.f;
 	signed char *q = aq + (size_t)t * ncols;
 	float *d = ad + (size_t)t * (ncols / 32);
 	int *s16 = as + (size_t)t * (ncols / 16);
+	// This warp's values and norm weights are loaded first, all in flight together with the
+	// row's sum of squares.
+	float xv[8], wv[8];
+	const int64_t nb32 = ncols / 32;
+	const bool k8 = kind != CU_ACT_Q8_0, mine = c0 < ncols / 256;
+TB_UNROLL
+	for (int j = 0; j < 8; j++) {
+		const bool in = k8 ? mine : c0 * 8 + j < nb32;
+		wv[j] = nw && in ? nw[k8 ? c0 * 256 + lane * 8 + j : (c0 * 8 + j) * 32 + lane] : 1.f;
+	}
+	pdl_wait();
+TB_UNROLL
+	for (int j = 0; j < 8; j++) {
+		const bool in = k8 ? mine : c0 * 8 + j < nb32;
+		xv[j] = in ? __ldcg(x + (k8 ? c0 * 256 + lane * 8 + j : (c0 * 8 + j) * 32 + lane)) : 0.f;
+	}
+	const float scale = nw ? block_rms_scale(x, ncols, eps) : 1.f;
 	if (kind == CU_ACT_Q8_0) {
-		const int64_t bend = (c0 + 1) * 8 < ncols / 32 ? (c0 + 1) * 8 : ncols / 32;
-		for (int64_t b = c0 * 8; b < bend; b++) {
+TB_UNROLL
+		for (int j = 0; j < 8; j++) {
+			const int64_t b = c0 * 8 + j;
+			if (b >= nb32)
+				break;
 			const int64_t i = b * 32 + lane;
-			const float v = nw ? (x[i] * scale) * nw[i] : x[i];
+			const float v = nw ? (xv[j] * scale) * wv[j] : xv[j];
 			const float amax = warp_max(fabsf(v));
 			const float id = amax != 0.f ? 127.f / amax : 0.f;
 			int qi = (int)fminf(fmaxf(rintf(v * id), -128.f), 127.f);
@@ -240,14 +268,14 @@ __global__ void __launch_bounds__(256) k_quant(int kind, const float *X, const f
 		}
 		return;
 	}
-	if (c0 < ncols / 256) {
+	if (mine) {
 		const int64_t b = c0, i0 = b * 256 + lane * 8;
 		float v[8];
 		float am = -1.f;
 		int ai = 0;
 TB_UNROLL
 		for (int j = 0; j < 8; j++) {
-			v[j] = nw ? (x[i0 + j] * scale) * nw[i0 + j] : x[i0 + j];
+			v[j] = nw ? (xv[j] * scale) * wv[j] : xv[j];
 			if (fabsf(v[j]) > am) {
 				am = fabsf(v[j]);
 				ai = lane * 8 + j;
@@ -498,15 +526,16 @@ template <int T> struct xact {
 };
 
 template <int T>
-HD void load_act(const int *off, int xdi, const signed char *xq, const float *xd, const int *xs, xact<T> &x)
+HD void load_act(const int *off, int xdi, const signed char *xq, const float *xd, const int *xs, xact<T> &x,
+	bool l2 = false)
 {
 TB_UNROLL
 	for (int p = 0; p < TR<T>::P; p++) {
-		x.q[p] = ld16(xq + off[p]);
+		x.q[p] = ld16(xq + off[p], l2);
 		if (TR<T>::MIN)
-			x.s[p] = ldro(xs + off[p] / 16);
+			x.s[p] = ldact(xs + off[p] / 16, l2);
 	}
-	x.d = ldro(xd + xdi);
+	x.d = ldact(xd + xdi, l2);
 }
 
 template <int T>
@@ -529,10 +558,10 @@ TB_UNROLL
 }
 
 template <int T>
-HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs)
+HD float item_dot(const item<T> &it, const signed char *xq, const float *xd, const int *xs, bool l2 = false)
 {
 	xact<T> x;
-	load_act<T>(it.off, it.xdi, xq, xd, xs, x);
+	load_act<T>(it.off, it.xdi, xq, xd, xs, x, l2);
 	return item_dot_x<T>(it, x);
 }
 
@@ -549,29 +578,38 @@ struct mv_args {
 	const int *as;
 	int ntok;
 	int add;
+	int l2;              // activations through L2 only (launched as a dependent launch)
 };
 
 constexpr int MV_WARPS = 4;
 constexpr int MV_THREADS = 32 * MV_WARPS;
 constexpr int MV_MAXT = 8;
 
+// Items in flight per thread: U of the type's traits when a row takes the block's 4 warps, more
+// when it takes one warp (the row's items spread over 32 lanes instead of 128).
+template <int T, int W> struct u_of {
+	enum { V = W == 1 ? (T == T_Q6_K ? 2 : 4) : (int)TR<T>::U };
+};
+
 // Accumulates R rows' items (R = 2: gate and up, same item positions) for every token: the
-// block's threads take items tid, tid + MV_THREADS, ..., U at a time with all their weight loads
-// (and, for one token, the activation loads) issued before the first product.
-template <int T, int NT, int R>
+// row's TPR = 32 W threads take items sub, sub + TPR, ... in that order (the order is the same
+// whatever U is, so a token's sums are the same alone and in a batch), U at a time with all
+// their weight loads (and, for one token, the activation loads) issued before the first
+// product. The first weight loads are issued before pdl_wait: weights are never written.
+template <int T, int NT, int R, int W>
 __device__ __forceinline__ void rows_dot(const mv_args &a, const unsigned char *const *wq,
 	const unsigned char *const *wm, float (*acc)[NT])
 {
-	constexpr int IPB = TR<T>::QB / TR<T>::WB, WU = TR<T>::WB / 16, U = TR<T>::U;
-	const int tid = threadIdx.x;
+	constexpr int IPB = TR<T>::QB / TR<T>::WB, WU = TR<T>::WB / 16, U = u_of<T, W>::V, TPR = 32 * W;
+	const int sub = threadIdx.x % TPR;
 	const int64_t nb = a.ncols / TR<T>::QK, nwi = nb * IPB;
-	for (int64_t base = 0; base < nwi; base += MV_THREADS * U) {
+	for (int64_t base = 0; base < nwi; base += TPR * U) {
 		uint4 wv[R][U][WU];
 		meta mt[R][U];
 		xact<T> xa[NT == 1 ? U : 1];
 TB_UNROLL
 		for (int u = 0; u < U; u++) {
-			const int64_t i = base + u * MV_THREADS + tid;
+			const int64_t i = base + u * TPR + sub;
 			if (i < nwi) {
 TB_UNROLL
 				for (int r = 0; r < R; r++) {
@@ -581,16 +619,24 @@ TB_UNROLL
 						wv[r][u][k] = __ldcs(src + k);
 					load_meta<T>(wm[r], i / IPB, (int)(i % IPB), mt[r][u]);
 				}
-				if (NT == 1) {
+			}
+		}
+		if (base == 0)
+			pdl_wait();
+		if (NT == 1) {
+TB_UNROLL
+			for (int u = 0; u < U; u++) {
+				const int64_t i = base + u * TPR + sub;
+				if (i < nwi) {
 					int off[TR<T>::P], xdi;
 					item_offsets<T>(i / IPB, (int)(i % IPB), off, xdi);
-					load_act<T>(off, xdi, a.aq, a.ad, a.as, xa[NT == 1 ? u : 0]);
+					load_act<T>(off, xdi, a.aq, a.ad, a.as, xa[NT == 1 ? u : 0], a.l2 != 0);
 				}
 			}
 		}
 TB_UNROLL
 		for (int u = 0; u < U; u++) {
-			const int64_t i = base + u * MV_THREADS + tid;
+			const int64_t i = base + u * TPR + sub;
 			if (i < nwi) {
 TB_UNROLL
 				for (int r = 0; r < R; r++) {
@@ -603,7 +649,7 @@ TB_UNROLL
 						for (int t = 0; t < NT; t++)
 							if (t < a.ntok)
 								acc[r][t] = fadd(acc[r][t], item_dot<T>(it, a.aq + (size_t)t * a.ncols,
-									a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16)));
+									a.ad + (size_t)t * (a.ncols / 32), a.as + (size_t)t * (a.ncols / 16), a.l2 != 0));
 					}
 				}
 			}
@@ -618,21 +664,37 @@ __device__ __forceinline__ float warp_sum(float v)
 	return v;
 }
 
-// One block per output row (the row's items spread over its MV_WARPS warps, partial sums added
-// in a fixed order); a launch covers the rows of up to 3 segments in order.
-template <int T, int NT, bool PAIR>
+// Output row r of segment s for token t from the row sums (R: gate and up for SwiGLU).
+template <int R>
+__device__ __forceinline__ void mv_store(const mv_args &a, int s, int64_t r, int t, const float *sum)
+{
+	const float b = a.bias[s] ? a.bias[s][r] : 0.f;
+	float v = __fadd_rn(sum[0], b);
+	if (R == 2)
+		v = __fmul_rn(v / (1.0f + expf(-v)), sum[R - 1]);
+	float *o = a.y[s] + (size_t)t * a.rows[s] + r;
+	*o = a.add ? __fadd_rn(*o, v) : v;
+}
+
+// A block of MV_WARPS warps takes MV_WARPS / W output rows, W warps each (W = 4: one row, the
+// warps' partial sums added in a fixed order; W = 1: a row per warp, no block-wide step); a
+// launch covers the rows of up to 3 segments in order. Every kernel lets the next one of the
+// pass start early (pdl_trigger) and waits for the one before it (pdl_wait in rows_dot) before
+// reading activations or writing outputs.
+template <int T, int NT, bool PAIR, int W>
 __global__ void __launch_bounds__(MV_THREADS) k_mmvq(mv_args a)
 {
-	constexpr int R = PAIR ? 2 : 1;
+	constexpr int R = PAIR ? 2 : 1, TPR = 32 * W;
 	__shared__ float red[R][NT][MV_WARPS];
-	int64_t r = blockIdx.x;
+	pdl_trigger();
+	int64_t r = (int64_t)blockIdx.x * (MV_THREADS / TPR) + threadIdx.x / TPR;
 	int s = 0;
 	while (s < a.nseg - 1 && r >= a.rows[s]) {
 		r -= a.rows[s];
 		s++;
 	}
 	if (r >= a.rows[s])
-		return;
+		return;   // (W = 4: the whole block)
 	const int64_t nb = a.ncols / TR<T>::QK, rows = a.rows[s];
 	const size_t qrb = (size_t)nb * TR<T>::QB, mrb = (size_t)nb * TR<T>::MB;
 	float acc[R][NT];
@@ -648,50 +710,65 @@ TB_UNROLL
 		wq[R - 1] = a.w2 + r * qrb;
 		wm[R - 1] = a.w2 + rows * qrb + r * mrb;
 	}
-	rows_dot<T, NT, R>(a, wq, wm, acc);
+	rows_dot<T, NT, R, W>(a, wq, wm, acc);
 	const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
-TB_UNROLL
-	for (int k = 0; k < R; k++)
+	if constexpr (W == 1) {
 TB_UNROLL
 		for (int t = 0; t < NT; t++) {
-			const float v = warp_sum(acc[k][t]);
-			if (lane == 0)
-				red[k][t][wid] = v;
+			float sum[R];
+TB_UNROLL
+			for (int k = 0; k < R; k++)
+				sum[k] = warp_sum(acc[k][t]);
+			if (lane == 0 && t < a.ntok)
+				mv_store<R>(a, s, r, t, sum);
 		}
-	__syncthreads();
-	if (threadIdx.x != 0)
-		return;
-	float *y = a.y[s];
-	const float b = a.bias[s] ? a.bias[s][r] : 0.f;
-	for (int t = 0; t < NT && t < a.ntok; t++) {
-		float sum[R];
-		for (int k = 0; k < R; k++) {
-			sum[k] = red[k][t][0];
-			for (int w = 1; w < MV_WARPS; w++)
-				sum[k] = __fadd_rn(sum[k], red[k][t][w]);
+	} else {
+TB_UNROLL
+		for (int k = 0; k < R; k++)
+TB_UNROLL
+			for (int t = 0; t < NT; t++) {
+				const float v = warp_sum(acc[k][t]);
+				if (lane == 0)
+					red[k][t][wid] = v;
+			}
+		__syncthreads();
+		if (threadIdx.x != 0)
+			return;
+		for (int t = 0; t < NT && t < a.ntok; t++) {
+			float sum[R];
+			for (int k = 0; k < R; k++) {
+				sum[k] = red[k][t][0];
+				for (int w = 1; w < MV_WARPS; w++)
+					sum[k] = __fadd_rn(sum[k], red[k][t][w]);
+			}
+			mv_store<R>(a, s, r, t, sum);
 		}
-		float v = __fadd_rn(sum[0], b);
-		if (PAIR)
-			v = __fmul_rn(v / (1.0f + expf(-v)), sum[R - 1]);
-		float *o = y + (size_t)t * rows + r;
-		*o = a.add ? __fadd_rn(*o, v) : v;
 	}
 }
 
-template <int T>
-void launch(const mv_args &a, int64_t total, bool pair, cudaStream_t st)
+template <int T, int NT, int W>
+void launch_w(const mv_args &a, int64_t total, bool pair, bool pdl, cudaStream_t st)
 {
-	const unsigned grid = (unsigned)total;
-	if (a.ntok == 1) {
-		if (pair)
-			k_mmvq<T, 1, true><<<grid, MV_THREADS, 0, st>>>(a);
+	const unsigned grid = (unsigned)((total + MV_THREADS / (32 * W) - 1) / (MV_THREADS / (32 * W)));
+	if (pair)
+		launch_k(k_mmvq<T, NT, true, W>, dim3(grid), MV_THREADS, pdl, st, a);
+	else
+		launch_k(k_mmvq<T, NT, false, W>, dim3(grid), MV_THREADS, pdl, st, a);
+}
+
+template <int T>
+void launch(const mv_args &a, int64_t total, bool pair, int warps, bool pdl, cudaStream_t st)
+{
+	if (warps == 1) {
+		if (a.ntok == 1)
+			launch_w<T, 1, 1>(a, total, pair, pdl, st);
 		else
-			k_mmvq<T, 1, false><<<grid, MV_THREADS, 0, st>>>(a);
+			launch_w<T, MV_MAXT, 1>(a, total, pair, pdl, st);
 	} else {
-		if (pair)
-			k_mmvq<T, MV_MAXT, true><<<grid, MV_THREADS, 0, st>>>(a);
+		if (a.ntok == 1)
+			launch_w<T, 1, 4>(a, total, pair, pdl, st);
 		else
-			k_mmvq<T, MV_MAXT, false><<<grid, MV_THREADS, 0, st>>>(a);
+			launch_w<T, MV_MAXT, 4>(a, total, pair, pdl, st);
 	}
 }
 
@@ -902,15 +979,16 @@ cudaError_t cu_pack(int type, const unsigned char *raw, int64_t ne0, int64_t ne1
 }
 
 void cu_quant_act(int kind, const float *X, const float *norm_w, float eps, int n, int64_t ncols, cu_qact a,
-	cudaStream_t st)
+	int pdl, cudaStream_t st)
 {
-	k_quant<<<dim3((unsigned)((ncols + QCHUNK - 1) / QCHUNK), n), 256, 0, st>>>(kind, X, norm_w, eps, ncols, a.q,
-		a.d, a.s);
+	launch_k(k_quant, dim3((unsigned)((ncols + QCHUNK - 1) / QCHUNK), n), 256, pdl != 0, st, kind, X, norm_w, eps,
+		ncols, a.q, a.d, a.s);
 }
 
 void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2, int64_t ncols, cu_qact act,
-	int n, int add, cudaStream_t st)
+	int n, int add, cu_mv_opts o, cudaStream_t st)
 {
+	const int warps = o.warps == 1 ? 1 : 4;
 	for (int t0 = 0; t0 < n; t0 += MV_MAXT) {
 		mv_args a = {};
 		int64_t total = 0;
@@ -929,13 +1007,14 @@ void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2,
 		a.as = act.s + (size_t)t0 * (ncols / 16);
 		a.ntok = n - t0 < MV_MAXT ? n - t0 : MV_MAXT;
 		a.add = add;
+		a.l2 = o.pdl;
 		switch (type) {
-		case T_Q8_0: launch<T_Q8_0>(a, total, w2 != nullptr, st); break;
-		case T_IQ4_NL: launch<T_IQ4_NL>(a, total, w2 != nullptr, st); break;
-		case T_IQ4_XS: launch<T_IQ4_XS>(a, total, w2 != nullptr, st); break;
-		case T_Q4_K: launch<T_Q4_K>(a, total, w2 != nullptr, st); break;
-		case T_Q6_K: launch<T_Q6_K>(a, total, w2 != nullptr, st); break;
-		case T_Q2_K: launch<T_Q2_K>(a, total, w2 != nullptr, st); break;
+		case T_Q8_0: launch<T_Q8_0>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
+		case T_IQ4_NL: launch<T_IQ4_NL>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
+		case T_IQ4_XS: launch<T_IQ4_XS>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
+		case T_Q4_K: launch<T_Q4_K>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
+		case T_Q6_K: launch<T_Q6_K>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
+		case T_Q2_K: launch<T_Q2_K>(a, total, w2 != nullptr, warps, o.pdl != 0, st); break;
 		default: break;
 		}
 	}

@@ -1,7 +1,7 @@
 /* engine/cuda/mmvq.h — the CUDA backend's 8-bit dot-product matrix-vector kernels: weights of
  * Q8_0, IQ4_NL, IQ4_XS, Q2_K, Q4_K and Q6_K repacked at upload into a 16-byte-aligned quant
  * region and a scale region, activations rounded once per product into 8-bit blocks, and one
- * warp per output row reading the quants in 16-byte loads and multiplying with __dp4a.
+ * or four warps per output row reading the quants in 16-byte loads and multiplying with __dp4a.
  * Internal to engine/cuda (called by cuda_backend.cu); all pointers are device memory. */
 #ifndef TB_ENGINE_CUDA_MMVQ_H
 #define TB_ENGINE_CUDA_MMVQ_H
@@ -39,9 +39,20 @@ typedef struct cu_qact {
 } cu_qact;
 
 /* Rounds X[t] ([n][ncols]) as `kind` into a; with norm_w, X[t] is first RMS-normalised and
- * multiplied by norm_w (as the CPU's rmsnorm: sum of squares in double). */
+ * multiplied by norm_w (as the CPU's rmsnorm: sum of squares in double). pdl: launched as a
+ * programmatic dependent launch (see cu_mv_opts). */
 void cu_quant_act(int kind, const float *X, const float *norm_w, float eps, int n, int64_t ncols, cu_qact a,
-	cudaStream_t st);
+	int pdl, cudaStream_t st);
+
+/* How the products are laid out and launched. warps: warps per output row, 1 (a block of 4
+ * warps takes 4 rows; each lane several items in flight) or 4 (one row per block); a layout
+ * gives a token the same bits alone as in a batch, two layouts differ by rounding. pdl: launch
+ * with the programmatic stream-serialization attribute (sm_90 on; the kernel issues its first
+ * weight loads, then waits for the kernel before it). */
+typedef struct cu_mv_opts {
+	int warps;
+	int pdl;
+} cu_mv_opts;
 
 /* One output of a product launch: packed weights of nrows rows, Y ([n][nrows]), optional bias. */
 typedef struct cu_mv_seg {
@@ -56,7 +67,7 @@ typedef struct cu_mv_seg {
  * shape): Y[t][r] = silu(W[r] . x[t]) * (W2[r] . x[t]) (SwiGLU). Each token's result is
  * computed in the same order whatever n is (batch-invariant). */
 void cu_mmvq(int type, const cu_mv_seg *segs, int nseg, const unsigned char *w2, int64_t ncols, cu_qact a,
-	int n, int add, cudaStream_t st);
+	int n, int add, cu_mv_opts o, cudaStream_t st);
 
 /* The same decoding and products run on the host, for tests without a device: y[t][r] = W[r] .
  * x[t] for n tokens, W in GGUF blocks (host memory), x rounded as cu_quant_act rounds it

@@ -67,7 +67,10 @@ static float frand(void)
  * Q8_K blocks), |gpu - cpu| <= 2e-5 * sum |w x| + 1e-6 (float sums in another order). Q8_0,
  * IQ4_NL, IQ4_XS, Q2_K, Q4_K and Q6_K take the packed 8-bit dot-product kernels, the others the
  * float path. Batch invariance: a token's products alone (one token, one pass) are bitwise
- * those it gets in the 11-token call (as the first and as the 10th token, in the second pass). */
+ * those it gets in the 11-token call (as the first and as the 10th token, in the second pass).
+ * Two shapes: 37 rows of 768 (a last block of 4 rows part full) and 9 rows of 4352 (more items
+ * per row than a warp's lanes take in one round); the packed types in both layouts (a row per
+ * warp, a row per block of 4 warps). Outputs are poisoned with NaN first. */
 static void test_cuda_products_match_the_cpu_for_every_type(void)
 {
 #ifndef TB_CUDA
@@ -76,30 +79,33 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 	static const int types[] = { ENG_T_F32, ENG_T_F16, ENG_T_BF16, ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0,
 		ENG_T_Q5_1, ENG_T_Q8_0, ENG_T_IQ4_NL, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K,
 		ENG_T_IQ4_XS };
-	const int64_t ne0 = 768, ne1 = 37;
+	static const struct { int64_t ne0, ne1; } shapes[] = { { 768, 37 }, { 4352, 9 } };
+	enum { MAXN = 768 * 37 > 4352 * 9 ? 768 * 37 : 4352 * 9, MAXC = 4352 };
 	const int n_tok = 11;   /* two passes over the weights: 8 + 3 tokens */
 	char err[256];
-	float *f = malloc(sizeof(float) * (size_t)(ne0 * ne1)), *x = malloc(sizeof(float) * (size_t)(ne0 * n_tok));
-	float *row = malloc(sizeof(float) * (size_t)ne0), *y = malloc(sizeof(float) * (size_t)(ne1 * n_tok));
-	float *xr = malloc(sizeof(float) * (size_t)(ne0 * n_tok)), *y1 = malloc(sizeof(float) * (size_t)ne1);
-	char *aq = malloc((size_t)ne0 * 4 + 64);
-	char *w = malloc((size_t)(ne0 * ne1) * 4);
+	float *f = malloc(sizeof(float) * MAXN), *x = malloc(sizeof(float) * (size_t)(MAXC * n_tok));
+	float *row = malloc(sizeof(float) * MAXC), *y = malloc(sizeof(float) * (size_t)(37 * n_tok));
+	float *xr = malloc(sizeof(float) * (size_t)(MAXC * n_tok)), *y1 = malloc(sizeof(float) * 37);
+	char *aq = malloc((size_t)MAXC * 4 + 64);
+	char *w = malloc((size_t)MAXN * 4);
 	int bad = 0;
 
 	if (eng_cuda_device_count() <= 0)
 		TB_SKIP("no CUDA device");
 	TB_REQUIRE(f && x && row && y && w && xr && aq && y1);
-	for (int64_t i = 0; i < ne0 * ne1; i++)
+	for (int64_t i = 0; i < MAXN; i++)
 		f[i] = frand() * (i % 97 == 0 ? 4.0f : 1.0f);
-	for (int64_t i = 0; i < ne0 * n_tok; i++)
+	for (int64_t i = 0; i < MAXC * n_tok; i++)
 		x[i] = frand();
+	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
 	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
 		const int t = types[ti];
+		const int64_t ne0 = shapes[si].ne0, ne1 = shapes[si].ne1;
 		const size_t rs = eng_row_size(t, ne0);
-		double worst;
-
 		const int vt = eng_type_get(t)->vec_dot_type;
 
+		if (si > 0 && !cu_mmvq_type(t))
+			continue;
 		TB_CHECK(eng_cuda_type_supported(t));
 		for (int k = 0; k < n_tok; k++) {   /* the CPU's rounding of the activations */
 			TB_REQUIRE(eng_quant_act_row_ref(vt, x + k * ne0, aq, ne0) == 0);
@@ -107,17 +113,29 @@ static void test_cuda_products_match_the_cpu_for_every_type(void)
 		}
 		for (int64_t r = 0; r < ne1; r++)
 			TB_REQUIRE(eng_quant_row_ref(t, f + r * ne0, w + (size_t)r * rs, ne0, NULL) == 0);
-		TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x, n_tok, 0, y, err, sizeof err) == 0);
-		worst = worst_error(t, w, ne0, ne1, xr, n_tok, y, row, 0);
-		printf("  %-7s worst error / tolerance %.3f\n", eng_type_get(t)->name, worst);
-		if (!(worst <= 1.0))
-			bad++;
-		for (int k = 0; k < n_tok; k += 9) {
-			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x + k * ne0, 1, 0, y1, err, sizeof err) == 0);
-			if (memcmp(y1, y + k * ne1, sizeof(float) * (size_t)ne1) != 0) {
-				printf("  %-7s token %d alone differs from the same token in a batch\n",
-					eng_type_get(t)->name, k);
+		for (int warps = 1; warps <= 4; warps += 3) {
+			double worst;
+
+			if (warps == 4 && !cu_mmvq_type(t))
+				break;
+			for (int64_t i = 0; i < ne1 * n_tok; i++)
+				y[i] = NAN;
+			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x, n_tok, 0, warps, y, err, sizeof err) == 0);
+			worst = worst_error(t, w, ne0, ne1, xr, n_tok, y, row, 0);
+			printf("  %-7s %lld x %lld, %d warp(s) a row: worst error / tolerance %.3f\n",
+				eng_type_get(t)->name, (long long)ne1, (long long)ne0, warps, worst);
+			if (!(worst <= 1.0))
 				bad++;
+			for (int k = 0; k < n_tok; k += 9) {
+				for (int64_t i = 0; i < ne1; i++)
+					y1[i] = NAN;
+				TB_REQUIRE(eng_cuda_matvec_test(t, ne0, ne1, w, x + k * ne0, 1, 0, warps, y1, err,
+					sizeof err) == 0);
+				if (memcmp(y1, y + k * ne1, sizeof(float) * (size_t)ne1) != 0) {
+					printf("  %-7s token %d alone differs from the same token in a batch\n",
+						eng_type_get(t)->name, k);
+					bad++;
+				}
 			}
 		}
 	}
@@ -296,7 +314,7 @@ static void test_cuda_prefill_products_match_the_cpu_for_every_type(void)
 
 			for (int i = 0; i < NE1 * n; i++)
 				y[i] = NAN;
-			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, NE1, w, x, n, toks[k].bn, y, err, sizeof err) == 0);
+			TB_REQUIRE(eng_cuda_matvec_test(t, ne0, NE1, w, x, n, toks[k].bn, 0, y, err, sizeof err) == 0);
 			e = worst_error(t, w, ne0, NE1, xr, n, y, row, !bf);
 			if (!(e <= worst))
 				worst = e;
@@ -312,6 +330,89 @@ static void test_cuda_prefill_products_match_the_cpu_for_every_type(void)
 	free(y);
 	free(w);
 	free(xr);
+#endif
+}
+
+/* Both attention kernels (per token, as decode takes it; tiled on the tensor cores, as prefill
+ * takes it) against the CPU's attention in double for head sizes 64 and 128 (Llama-3-8B's), 2
+ * and 4 query heads a KV head: 40 query tokens (a tile of 32 and a part) at the last positions
+ * of 77 cache cells (chunks of 32 keys and a part), queries and cache rounded to F16 as the
+ * CPU does; |gpu - ref| <= 2e-3 * sum_p w_p |v_p| + 1e-5 (the weights are rounded to F16 as
+ * the CPU's). Outputs poisoned with NaN first. */
+static void test_cuda_attention_matches_the_cpu_for_head_sizes_64_and_128(void)
+{
+#ifndef TB_CUDA
+	TB_SKIP("built without CUDA (make CUDA=1)");
+#else
+	static const struct { int n_head, n_head_kv, hd; } shapes[] = { { 4, 2, 64 }, { 8, 2, 128 } };
+	enum { NT = 40, NKV = 77, MAXH = 8, MAXD = 128 };
+	float *q = malloc(sizeof(float) * NT * MAXH * MAXD), *k = malloc(sizeof(float) * NKV * MAXH * MAXD);
+	float *v = malloc(sizeof(float) * NKV * MAXH * MAXD), *o = malloc(sizeof(float) * NT * MAXH * MAXD);
+	double *sc = malloc(sizeof(double) * NKV);
+	char err[256];
+	int bad = 0;
+
+	if (eng_cuda_device_count() <= 0)
+		TB_SKIP("no CUDA device");
+	TB_REQUIRE(q && k && v && o && sc);
+	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+		const int nh = shapes[si].n_head, nkv = shapes[si].n_head_kv, hd = shapes[si].hd;
+
+		for (int i = 0; i < NT * nh * hd; i++)
+			q[i] = 3.0f * frand();
+		for (int i = 0; i < NKV * nkv * hd; i++) {
+			k[i] = frand();
+			v[i] = frand();
+		}
+		for (int tile = 0; tile < 2; tile++) {
+			double worst = 0;
+
+			for (int i = 0; i < NT * nh * hd; i++)
+				o[i] = NAN;
+			TB_REQUIRE(eng_cuda_attn_test(nh, nkv, hd, hd, NT, NKV, q, k, v, tile, o, err, sizeof err) == 0);
+			for (int t = 0; t < NT; t++)
+				for (int h = 0; h < nh; h++) {
+					const int hk = h / (nh / nkv), np = NKV - NT + t + 1;
+					double m = -INFINITY, sum = 0;
+
+					for (int p = 0; p < np; p++) {
+						double d = 0;
+
+						for (int c = 0; c < hd; c++)
+							d += (double)round_f16(q[(t * nh + h) * hd + c]) *
+								round_f16(k[(p * nkv + hk) * hd + c]);
+						sc[p] = d / sqrt((double)hd);
+						if (sc[p] > m)
+							m = sc[p];
+					}
+					for (int p = 0; p < np; p++)
+						sum += exp(sc[p] - m);
+					for (int c = 0; c < hd; c++) {
+						double ref = 0, a = 0, e;
+
+						for (int p = 0; p < np; p++) {
+							const double w = exp(sc[p] - m) / sum, vv = round_f16(v[(p * nkv + hk) * hd + c]);
+
+							ref += w * vv;
+							a += w * fabs(vv);
+						}
+						e = fabs(o[(t * nh + h) * hd + c] - ref) / (2e-3 * a + 1e-5);
+						if (!(e <= worst))
+							worst = e;
+					}
+				}
+			printf("  head size %d, %d/%d heads, %s: worst error / tolerance %.3f\n", hd, nh, nkv,
+				tile ? "tiled (prefill)" : "per token (decode)", worst);
+			if (!(worst <= 1.0))
+				bad++;
+		}
+	}
+	TB_CHECK_INT(bad, 0);
+	free(q);
+	free(k);
+	free(v);
+	free(o);
+	free(sc);
 #endif
 }
 
@@ -509,6 +610,108 @@ static void test_cuda_partial_offload_greedy_tokens_equal_the_cpu(void)
 #endif
 }
 
+#ifdef TB_CUDA
+/* The logits of n one-token steps (each feeding the greedy token back) after the prompt, all on
+ * the GPU, into lg (n x n_vocab); the context is made with TB_CUDA_PDL=1 (programmatic dependent
+ * launch) or TB_CUDA_PDL=0 (plain launches). The vocabulary size, or -1. */
+static int step_logits(const char *path, int pdl, const int32_t *prompt, int np, int n, float *lg, int cap)
+{
+	eng_opts o = eng_opts_default();
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_batch b = { 0 };
+	eng_model *m;
+	eng_ctx *c;
+	char err[512];
+	int32_t tok;
+	int nv = -1;
+
+	o.device = ENG_DEVICE_CUDA;
+	m = eng_load(path, &o, err, sizeof err);
+	if (!m)
+		return -1;
+	setenv("TB_CUDA_PDL", pdl ? "1" : "0", 1);
+	cp.n_ctx = np + n + 8;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	unsetenv("TB_CUDA_PDL");
+	if (c && (size_t)eng_n_vocab(m) * (size_t)n <= (size_t)cap) {
+		nv = eng_n_vocab(m);
+		b.n = np;
+		b.token = prompt;
+		for (int s = 0; s <= n && nv > 0; s++) {
+			const float *l;
+			int best = 0;
+
+			if (eng_decode(c, &b) != 0) {
+				nv = -1;
+				break;
+			}
+			l = eng_logits(c, b.n - 1);
+			if (s > 0)
+				memcpy(lg + (size_t)(s - 1) * nv, l, sizeof(float) * (size_t)nv);
+			for (int i = 1; i < nv; i++)
+				if (l[i] > l[best])
+					best = i;
+			tok = best;
+			b.n = 1;
+			b.token = &tok;
+		}
+	}
+	eng_ctx_free(c);
+	eng_model_free(m);
+	return nv;
+}
+#endif
+
+/* One-token steps (the captured graph) give bitwise the same logits with programmatic dependent
+ * launches (each kernel starting while the one before it ends) as with plain launches: a
+ * kernel reading before its wait what the kernel before it writes would show here. On a
+ * quantized model (the 8-bit products, roundings, RoPE and attention launched so) and the F32
+ * one (float-path kernels between them). */
+static void test_cuda_one_token_steps_are_the_same_with_and_without_dependent_launch(void)
+{
+#ifndef TB_CUDA
+	TB_SKIP("built without CUDA (make CUDA=1)");
+#else
+	static const char *const names[] = { "synthetic/synth-tiny-Q4_K_M", "stories260K" };
+	const char *sh = tb_shared_dir();
+	enum { N = 12, CAP = 12 * 300000 };
+	float *a, *b;
+	int checked = 0;
+
+	if (eng_cuda_device_count() <= 0)
+		TB_SKIP("no CUDA device");
+	if (!sh)
+		TB_SKIP("no shared folder");
+	a = malloc(sizeof(float) * CAP);
+	b = malloc(sizeof(float) * CAP);
+	TB_REQUIRE(a && b);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char gguf[600];
+		int32_t prompt[64];
+		int np = 0, n1, n2;
+		size_t k = 0;
+
+		while (k < sizeof refs / sizeof refs[0] && strcmp(refs[k].name, names[i]) != 0)
+			k++;
+		TB_REQUIRE(k < sizeof refs / sizeof refs[0]);
+		np = ref_prompt(sh, k, prompt, 64, 1, gguf, sizeof gguf);
+		if (np == 0)
+			continue;
+		n1 = step_logits(gguf, 1, prompt, np, N, a, CAP);
+		n2 = step_logits(gguf, 0, prompt, np, N, b, CAP);
+		TB_REQUIRE(n1 > 0 && n1 == n2);
+		printf("  %s: %d one-token steps %s\n", names[i], N,
+			memcmp(a, b, sizeof(float) * (size_t)N * n1) == 0 ? "equal" : "DIFFER");
+		TB_CHECK(memcmp(a, b, sizeof(float) * (size_t)N * n1) == 0);
+		checked++;
+	}
+	free(a);
+	free(b);
+	if (!checked)
+		TB_SKIP("no reference models under ../shared/models");
+#endif
+}
+
 /* Without CUDA, --device cuda is refused with a message that says how to get it. */
 static void test_cuda_device_request_without_a_device_is_a_clear_error(void)
 {
@@ -538,9 +741,11 @@ int main(void)
 	TB_RUN(test_cuda_prefill_dequantization_matches_the_cpu_on_the_host);
 	TB_RUN(test_cuda_products_match_the_cpu_for_every_type);
 	TB_RUN(test_cuda_prefill_products_match_the_cpu_for_every_type);
+	TB_RUN(test_cuda_attention_matches_the_cpu_for_head_sizes_64_and_128);
 	TB_RUN(test_cuda_greedy_tokens_equal_the_cpu_on_every_reference_model);
 	TB_RUN(test_cuda_prefill_greedy_tokens_equal_the_cpu);
 	TB_RUN(test_cuda_partial_offload_greedy_tokens_equal_the_cpu);
+	TB_RUN(test_cuda_one_token_steps_are_the_same_with_and_without_dependent_launch);
 	TB_RUN(test_cuda_device_request_without_a_device_is_a_clear_error);
 	return tb_test_end();
 }
