@@ -2,8 +2,8 @@
 """tests/integration/check_docs.py -- two checks that keep the written word true to the tree.
 
 headers: the opening comment of every source file (C, CUDA, shell, Python, the Makefile) must
-  describe what the file is, not work still to come: it may not name an issue number, a TODO or
-  FIXME, "not yet", "for now", "still to come", "a later change" and the like.
+  describe what the file is, never unfinished work: no issue number and none of the phrases in
+  TO_COME below.
 names: every repository path that README.md or docs/*.md names (engine/..., harness/...,
   tests/..., with {a,b} and * patterns expanded) must exist in the tree, or in the shared data
   folder beside it (TB_SHARED, else ../shared) for models/ and datasets/ files; a program named

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Integration: the written word stays true to the tree (tests/integration/check_docs.py): no
-# source file's opening comment speaks of work still to come, and every path README.md and
+# source file's opening comment speaks of unfinished work, and every path README.md and
 # docs/*.md name exists. Each check is first shown to catch a planted finding in a scratch tree.
 . tests/integration/lib.sh
 ROOT=$(pwd)
