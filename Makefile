@@ -44,9 +44,11 @@ NVCCFLAGS := -O2 -std=c++17 $(NVCC_GENCODE) -I. -DTB_CUDA=1 -Xcompiler -Wall,-We
 BUILD    := build/$(CONFIG)-cuda
 endif
 
-LIB_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c))
+# The library is every module folder; the command line (cli/) links on top of it.
+LIB_SRC  := $(wildcard harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
-MAIN_OBJ := $(BUILD)/harness/main.o
+CLI_SRC  := $(wildcard cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 LIB      := $(BUILD)/libtierbench.a
@@ -99,7 +101,7 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LINKED): $(MAIN_OBJ) $(LIB)
+$(LINKED): $(CLI_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

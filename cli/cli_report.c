@@ -1,4 +1,4 @@
-/* harness/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
+/* cli/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
  * directories into a report set (the results stores only, and price-only API rows from the price
  * table) and writing the requested formats. All the analysis lives in reports/. */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"

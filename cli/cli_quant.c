@@ -1,4 +1,4 @@
-/* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
+/* cli/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
  * progress display and a summary of sizes and requantized tensors; `tierbench quality`: a thin
  * front end that runs the quality suite on one local model and prints its perplexity and its
@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "suites/suite.h"
 

@@ -1,8 +1,8 @@
-/* harness/cli_impl.h — commands of the tierbench CLI that live outside main.c. Each takes the
+/* cli/cli_impl.h — commands of the tierbench CLI that live outside main.c. Each takes the
  * command's own argv (argv[0] = the command name) and returns an exit code (0 ok, 1 usage,
- * 2 runtime error, 3 regression). Internal to harness/. */
-#ifndef HX_CLI_IMPL_H
-#define HX_CLI_IMPL_H
+ * 2 runtime error, 3 regression). Internal to cli/. */
+#ifndef TB_CLI_IMPL_H
+#define TB_CLI_IMPL_H
 
 #include <signal.h>
 #include <stddef.h>

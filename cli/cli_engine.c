@@ -1,4 +1,4 @@
-/* harness/cli_engine.c — the commands that drive the built-in engine directly:
+/* cli/cli_engine.c — the commands that drive the built-in engine directly:
  * `tierbench generate` (one prompt, streamed text, prompt and generation speed) and
  * `tierbench inspect` (what a GGUF model is: architecture, size, type mix, vocabulary, chat
  * template). Exit codes as in main.c: 0 ok, 1 usage, 2 runtime error. */
@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 
 static double now_s(void)

@@ -1,4 +1,4 @@
-/* harness/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
+/* cli/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
  * with getopt_long, maps failures to the documented exit codes (0 ok, 1 usage, 2 runtime error,
  * 3 regression found, 4 samples failed) and leaves all real work to the harness, suites, providers and reports. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
