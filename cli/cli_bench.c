@@ -436,7 +436,7 @@ done:
 
 /* ---------------------------------------------------------------- command */
 
-int hx_cmd_bench(int argc, char **argv)
+int cli_cmd_bench(int argc, char **argv)
 {
 	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL, O_PG };
 	static const struct option opts[] = {

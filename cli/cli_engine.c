@@ -75,7 +75,7 @@ static void usage_generate(FILE *f)
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
 	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
 
-int hx_cmd_generate(int argc, char **argv)
+int cli_cmd_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "prompt", required_argument, NULL, 'p' },
@@ -332,7 +332,7 @@ static void human_bytes(uint64_t b, char *buf, size_t n)
 		snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
 }
 
-int hx_cmd_inspect(int argc, char **argv)
+int cli_cmd_inspect(int argc, char **argv)
 {
 	int json = 0;
 	const char *path = NULL;

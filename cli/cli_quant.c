@@ -73,7 +73,7 @@ static int parse_threads(const char *s, int *out)
 	return 0;
 }
 
-int hx_cmd_quantize(int argc, char **argv)
+int cli_cmd_quantize(int argc, char **argv)
 {
 	const char *pos[3] = { NULL, NULL, NULL };
 	int n_pos = 0, rc;
@@ -281,7 +281,7 @@ done:
 	return rc;
 }
 
-int hx_cmd_quality(int argc, char **argv)
+int cli_cmd_quality(int argc, char **argv)
 {
 	quality_args a = { 0 };
 	char err[1024], tmpdir[] = "/tmp/tierbench-quality-XXXXXX", db[4200];
@@ -489,7 +489,7 @@ static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
 		_exit(job(ud) ? 1 : 0);
 	}
 	*child = pid;
-	if (hx_worker_wait(pid, &sweep_signal, 0, "quant-sweep", &st) < 0)
+	if (cli_worker_wait(pid, &sweep_signal, 0, "quant-sweep", &st) < 0)
 		return -1;
 	if (sweep_signal)
 		return HX_EINTR;
@@ -747,6 +747,12 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 					a->types[k], a->types[i]);
 				return HX_EXIT_USAGE;
 			}
+	}
+	for (int i = 0; i < a->n_suites; i++) {
+		size_t ns;
+		const suite_info *si = suite_list(&ns);
+		if (cli_check_name("tierbench quant-sweep", "suite", a->suites[i], si, ns, sizeof *si))
+			return HX_EXIT_USAGE;
 	}
 	for (int i = 0; i < a->n_suites; i++)
 		for (int k = 0; k < i; k++)
@@ -1008,10 +1014,10 @@ static int sweep_report(const sweep_args *a, const char *dir, const char *rdir)
 		rargv[n++] = (char *)a->prices;
 	}
 	rargv[n] = NULL;
-	return hx_cmd_report(n, rargv) == HX_EXIT_OK ? 0 : -1;   /* it names each file it writes */
+	return cli_cmd_report(n, rargv) == HX_EXIT_OK ? 0 : -1;   /* it names each file it writes */
 }
 
-int hx_cmd_quant_sweep(int argc, char **argv)
+int cli_cmd_quant_sweep(int argc, char **argv)
 {
 	sweep_args a;
 	char *dir = NULL, *mdir = NULL, *rdir = NULL, *paths[33] = { NULL };
@@ -1088,9 +1094,9 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	/* The verdicts do not depend on the report: a report that cannot be written still
 	 * leaves verdicts.md and the regression exit. */
 	bad_report = sweep_report(&a, dir, rdir) != 0;
-	if (sweep_signal || hx_cli_report_signal()) {
+	if (sweep_signal || cli_report_signal()) {
 		if (!sweep_signal)
-			sweep_signal = hx_cli_report_signal();
+			sweep_signal = cli_report_signal();
 		sweep_stopped("writing the report");
 		goto done;
 	}

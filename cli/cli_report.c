@@ -19,7 +19,7 @@
 #include "reports/report.h"
 
 
-char *hx_cli_store_path(const char *dir)
+char *cli_store_path(const char *dir)
 {
 	size_t n = strlen(dir) + 16;
 	char *p = malloc(n);
@@ -61,7 +61,7 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 {
 	char err[1024];
 	for (int i = 0; i < n; i++) {
-		char *p = hx_cli_store_path(dirs[i]);
+		char *p = cli_store_path(dirs[i]);
 		if (!p) {
 			fprintf(stderr, "tierbench %s: out of memory\n", cmd);
 			return -1;
@@ -369,12 +369,12 @@ static void on_report_signal(int sig)
 	report_signal = sig;
 }
 
-int hx_cli_report_signal(void)
+int cli_report_signal(void)
 {
 	return report_signal;
 }
 
-int hx_cmd_report(int argc, char **argv)
+int cli_cmd_report(int argc, char **argv)
 {
 	struct sigaction sa, old_int, old_term;
 	int st = 0, rc, killed = 0;
@@ -405,7 +405,7 @@ int hx_cmd_report(int argc, char **argv)
 		_exit(rc);
 	}
 	setpgid(pid, pid);   /* also here: no gnuplot may start outside the group */
-	if ((killed = hx_worker_wait(pid, &report_signal, 1, "report", &st)) < 0) {
+	if ((killed = cli_worker_wait(pid, &report_signal, 1, "report", &st)) < 0) {
 		rc = HX_EXIT_RUNTIME;
 		goto out;
 	}
@@ -424,7 +424,7 @@ out:
 	return rc;
 }
 
-int hx_cmd_compare(int argc, char **argv)
+int cli_cmd_compare(int argc, char **argv)
 {
 	enum { O_SUITE = 256, O_DROP, O_ALPHA, O_RB, O_RC };
 	static const struct option opts[] = {

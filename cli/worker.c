@@ -9,7 +9,7 @@
 
 #include "cli/cli_impl.h"
 
-int hx_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
+int cli_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
 		   int *status)
 {
 	int killed = 0;

@@ -15,6 +15,10 @@ for c in run report hw list; do
 	"$TB_BIN" $c --help >help.txt 2>&1; rc=$?
 	check "help_for_${c}_exits_zero" sh -c "test $rc -eq 0 && grep -q usage help.txt"
 done
+"$TB_BIN" --help >help.txt; rc=$?
+for c in run report compare hw list generate inspect bench quantize quality quant-sweep; do
+	check "help_lists_$c" sh -c "test $rc -eq 0 && grep -q '^  $c  ' help.txt"
+done
 "$TB_BIN" frobnicate >/dev/null 2>&1; rc=$?
 check unknown_command_is_usage_error test $rc -eq 1
 "$TB_BIN" run --target samples:gens.jsonl --suite gsm8k --bogus >/dev/null 2>&1; rc=$?
