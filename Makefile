@@ -45,7 +45,7 @@ BUILD    := build/$(CONFIG)-cuda
 endif
 
 # The library is every module folder; the command line (cli/) links on top of it.
-LIB_SRC  := $(wildcard harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
+LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -1,0 +1,166 @@
+/* base/file.c — whole-file reading into a capped tb_buf, and the atomic writer: a temporary
+ * file beside the target, flushed, fsynced and renamed over it, so a reader sees the old file
+ * or the new one, never a part (base/base.h). The only state is the temporary-name counter. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+int tb_stream_read(FILE *f, tb_buf *out)
+{
+	char chunk[65536];
+	size_t k;
+	int rc;
+
+	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if ((rc = tb_buf_add(out, chunk, k)))
+			return rc;
+	return ferror(f) ? TB_EIO : tb_buf_add(out, "", 0);
+}
+
+int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, size_t errlen)
+{
+	size_t keep = out->max_bytes, start = out->len;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	if (!(f = fopen(path, "rb"))) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return TB_EIO;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		fclose(f);
+		return TB_EIO;
+	}
+	/* the file's own cap, on top of what out already holds (and under out's own cap) */
+	if (max_bytes && start <= (size_t)-1 / 2 - max_bytes && (!keep || start + max_bytes < keep))
+		out->max_bytes = start + max_bytes;
+	errno = 0;
+	rc = tb_stream_read(f, out);
+	out->max_bytes = keep;
+	if (rc == TB_ETOOBIG)
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes ? max_bytes : keep);
+	else if (rc == TB_EIO)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+	else if (rc)
+		snprintf(err, errlen, "%s: %s", path, tb_strerror(rc));
+	fclose(f);
+	if (rc) {
+		out->err = 0;
+		out->len = start;
+		if (out->p)
+			out->p[start] = 0;
+		if (!start)
+			tb_buf_release(out);
+	}
+	return rc;
+}
+
+struct tb_afile {
+	FILE *f;
+	char *path;     /* the final name */
+	char *tmp;      /* "PATH.tmp.PID.N" beside it */
+};
+
+static atomic_uint afile_seq;   /* makes temporary names unique within the process */
+
+tb_afile *tb_afile_open(const char *path, char *err, size_t errlen)
+{
+	tb_afile *a = calloc(1, sizeof *a);
+	size_t n = strlen(path) + 48;
+	int fd;
+
+	if (!a || !(a->path = strdup(path)) || !(a->tmp = malloc(n))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	snprintf(a->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&afile_seq, 1));
+	if ((fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", a->tmp, strerror(errno));
+		goto fail;
+	}
+	if (!(a->f = fdopen(fd, "wb"))) {
+		snprintf(err, errlen, "%s: cannot create: %s", a->tmp, strerror(errno));
+		close(fd);
+		unlink(a->tmp);
+		goto fail;
+	}
+	return a;
+fail:
+	if (a) {
+		free(a->path);
+		free(a->tmp);
+		free(a);
+	}
+	return NULL;
+}
+
+FILE *tb_afile_stream(tb_afile *a)
+{
+	return a->f;
+}
+
+static void afile_free(tb_afile *a)
+{
+	free(a->path);
+	free(a->tmp);
+	free(a);
+}
+
+int tb_afile_commit(tb_afile *a, char *err, size_t errlen)
+{
+	int bad;
+
+	errno = 0;
+	bad = ferror(a->f) || fflush(a->f) || fsync(fileno(a->f));
+	if (bad) {
+		snprintf(err, errlen, "%s: write failed: %s", a->tmp, errno ? strerror(errno) : "write error");
+		fclose(a->f);
+		goto fail;
+	}
+	if (fclose(a->f)) {
+		snprintf(err, errlen, "%s: write failed: %s", a->tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(a->tmp, a->path)) {
+		snprintf(err, errlen, "%s: cannot rename %s into place: %s", a->path, a->tmp, strerror(errno));
+		goto fail;
+	}
+	afile_free(a);
+	return 0;
+fail:
+	unlink(a->tmp);
+	afile_free(a);
+	return TB_EIO;
+}
+
+void tb_afile_abort(tb_afile *a)
+{
+	if (!a)
+		return;
+	fclose(a->f);
+	unlink(a->tmp);
+	afile_free(a);
+}
+
+int tb_file_write_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen)
+{
+	tb_afile *a = tb_afile_open(path, err, errlen);
+
+	if (!a)
+		return TB_EIO;
+	if (n && fwrite(data, 1, n, a->f) != n) {
+		snprintf(err, errlen, "%s: write failed: %s", a->tmp, strerror(errno));
+		tb_afile_abort(a);
+		return TB_EIO;
+	}
+	return tb_afile_commit(a, err, errlen);
+}
