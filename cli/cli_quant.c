@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "base/base.h"
 #include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "suites/suite.h"
@@ -181,31 +182,33 @@ static void remove_run_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* Copies file from to path to, written whole or not at all (to.tmp renamed). 0 or -1 (err). */
+/* Copies file from to path to, written whole or not at all (tb_afile). 0 or -1 (err). */
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
-	char tmp[4200], buf[65536];
-	FILE *in = fopen(from, "rb"), *out = NULL;
+	char buf[65536];
+	FILE *in = fopen(from, "rb");
+	tb_afile *out = NULL;
 	size_t n;
-	int bad = 0;
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", to, (long)getpid());
-	if (!in || !(out = fopen(tmp, "wb"))) {
-		snprintf(err, errlen, "%s: cannot write: %s", in ? to : from, strerror(errno));
-		if (in)
-			fclose(in);
+
+	if (!in) {
+		snprintf(err, errlen, "%s: cannot open: %s", from, strerror(errno));
+		return -1;
+	}
+	if (!(out = tb_afile_open(to, err, errlen))) {
+		fclose(in);
 		return -1;
 	}
 	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-		bad |= fwrite(buf, 1, n, out) != n;
-	bad |= ferror(in);
-	fclose(in);
-	bad |= fclose(out) != 0;
-	if (bad || rename(tmp, to)) {
-		snprintf(err, errlen, "%s: cannot write", to);
-		unlink(tmp);
+		if (fwrite(buf, 1, n, tb_afile_stream(out)) != n)
+			break;
+	if (ferror(in)) {
+		snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
+		fclose(in);
+		tb_afile_abort(out);
 		return -1;
 	}
-	return 0;
+	fclose(in);
+	return tb_afile_commit(out, err, errlen) ? -1 : 0;
 }
 
 /* Options of `tierbench quality` (also what quant-sweep passes to its quality suite). */
@@ -920,11 +923,11 @@ oom:
 static int sweep_quality_md(const sweep_args *a, const char *dir)
 {
 	char err[1024], *db = cat3(dir, "/results.db", ""), *md = cat3(dir, "/quality.md", "");
-	char tmp[4200];
 	rep_set *s = rep_set_new();
 	rep_quality r0, r;
 	size_t base = 0;
-	FILE *f = NULL;
+	tb_afile *out = NULL;
+	FILE *f;
 	int rc = -1;
 
 	if (!db || !md || !s) {
@@ -943,11 +946,11 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 			rep_set_n_targets(s) ? "no base target in the store" : err);
 		goto done;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", md);
-	if (!(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+	if (!(out = tb_afile_open(md, err, sizeof err))) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		goto done;
 	}
+	f = tb_afile_stream(out);
 	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld; KLD in nats "
 		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
 		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
@@ -967,20 +970,16 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
 			100 * r.same_top, 100 * r.rms_dp, rep_quality_verdict(r.ppl / r0.ppl, r.kld_mean));
 	}
-	rc = fclose(f);
-	f = NULL;
-	if (rc || rename(tmp, md)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-		unlink(tmp);
+	rc = tb_afile_commit(out, err, sizeof err);
+	out = NULL;
+	if (rc) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		rc = -1;
 		goto done;
 	}
 	printf("quality: %s\n", md);
 done:
-	if (f) {
-		fclose(f);
-		unlink(tmp);
-	}
+	tb_afile_abort(out);
 	rep_set_free(s);
 	free(db);
 	free(md);
