@@ -1044,9 +1044,12 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 	if (!dir || !(mdir = cat3(dir, "/models", "")) ||
 	    !(rdir = a.report_dir ? strdup(a.report_dir) : cat3(dir, "/report", "")))
 		goto oom;
-	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(mdir, 0777) && errno != EEXIST)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", dir, strerror(errno));
-		goto done;
+	{
+		char merr[1024];
+		if (tb_mkdir_p(mdir, merr, sizeof merr)) {   /* DIR/models, and DIR with it */
+			fprintf(stderr, "tierbench quant-sweep: %s\n", merr);
+			goto done;
+		}
 	}
 	if (sweep_variants(&a, mdir, stem, paths))
 		goto done;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
@@ -285,8 +286,9 @@ static int report_cmd(int argc, char **argv)
 		return HX_EXIT_RUNTIME;
 	}
 	if (out_dir) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			fprintf(stderr, "tierbench report: %s: cannot create: %s\n", out_dir, strerror(errno));
+		char merr[1024];
+		if (tb_mkdir_p(out_dir, merr, sizeof merr)) {
+			fprintf(stderr, "tierbench report: %s\n", merr);
 			rep_set_free(s);
 			return HX_EXIT_RUNTIME;
 		}
