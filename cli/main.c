@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "cli/cli_impl.h"
+#include "engine/engine.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
@@ -79,8 +80,9 @@ static void usage_run(FILE *f)
 		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
 		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
 		"  -q, --quiet               no progress display\n"
-		"  -v, --verbose             provider messages on stderr (each attempt, retry, error body\n"
-		"                            and result; keys never appear); -vv adds per-request detail\n"
+		"  -v, --verbose             provider and engine messages on stderr (each attempt, retry,\n"
+		"                            error body and result, model loads and warnings; keys never\n"
+		"                            appear); -vv adds per-request detail\n"
 		"  -h, --help                this text\n");
 }
 
@@ -110,7 +112,7 @@ static char *default_out(const hx_spec *spec, const char *spec_path)
 	return out;
 }
 
-/* The provider log sink of `run -v`: one line per message on stderr. */
+/* The provider and engine log sink of `run -v`: one line per message on stderr. */
 static void log_to_stderr(void *ud, int level, const char *msg)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
@@ -307,10 +309,13 @@ static int cmd_run(int argc, char **argv)
 	ro.shard_count = shard_n;
 	ro.measure_bw = measure_bw;
 	ro.log = stderr;
-	if (verbose)
+	if (verbose) {
 		prov_log_set(log_to_stderr, NULL, verbose > 1 ? PROV_LOG_DEBUG : PROV_LOG_INFO);
+		eng_log_set(log_to_stderr, NULL, verbose > 1 ? ENG_LOG_DEBUG : ENG_LOG_INFO);
+	}
 	c = hx_run(spec, &ro, &sum, err, sizeof err);
 	prov_log_set(NULL, NULL, 0);
+	eng_log_set(NULL, NULL, 0);
 	if (c) {
 		char esc[sizeof err];
 		hx_text_escape(esc, sizeof esc, err);
