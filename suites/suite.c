@@ -431,47 +431,6 @@ int suite_json_string(const cJSON *obj, const char *key, const char **out, char 
 	return 0;
 }
 
-/* ------------------------------------------------------------------ text */
-
-void suite_buf_add_n(suite_buf *b, const char *text, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 256;
-		char *ns;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		if (!(ns = realloc(b->s, nc))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, text, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-void suite_buf_add(suite_buf *b, const char *text)
-{
-	suite_buf_add_n(b, text, strlen(text));
-}
-
-char *suite_buf_take(suite_buf *b)
-{
-	char *s = b->s;
-	if (b->oom) {
-		free(s);
-		s = NULL;
-	} else if (!s) {
-		s = strdup("");
-	}
-	memset(b, 0, sizeof *b);
-	return s;
-}
-
 /* ------------------------------------------------------------------ requests */
 
 static int req_common(prov_req *out, const char *task_id, int sample, const char *const *stop,
