@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "base/base.h"
 #include "cli/cli_impl.h"
 #include "engine/engine.h"
 #include "harness/harness.h"
@@ -283,9 +284,7 @@ static int cmd_run(int argc, char **argv)
 		if (out_dir && spec->output && spec->base_dir && spec->output[0] != '/' &&
 		    strcmp(spec->base_dir, ".") != 0) {
 			/* A spec's own output path is relative to the spec's folder. */
-			char *j = malloc(strlen(spec->base_dir) + strlen(out_dir) + 2);
-			if (j)
-				sprintf(j, "%s/%s", spec->base_dir, out_dir);
+			char *j = tb_path_resolve(spec->base_dir, out_dir);
 			free(out_dir);
 			out_dir = j;
 		}

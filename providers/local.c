@@ -226,7 +226,7 @@ static void *local_open(const prov_target *t, char *err, size_t errlen)
 		snprintf(err, errlen, "target %s: no model given (the path of a GGUF file)", l->id);
 		goto fail;
 	}
-	if (!(l->path = prov_path_resolve(t->base_dir, t->model)))
+	if (!(l->path = tb_path_resolve(t->base_dir, t->model)))
 		goto oom;
 	if (parse_options(l, t, err, errlen))
 		goto fail;

@@ -194,7 +194,7 @@ static void *samples_open(const prov_target *t, char *err, size_t errlen)
 			 "(samples:PATH.jsonl)", t->id ? t->id : "?");
 		goto fail;
 	}
-	if (!(s->path = prov_path_resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
+	if (!(s->path = tb_path_resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
 		goto fail;
 	if (!(f = fopen(s->path, "rb"))) {
 		snprintf(err, errlen, "%s: cannot open: %s", s->path, strerror(errno));
