@@ -60,6 +60,12 @@ void tb_buf_release(tb_buf *b);
  * or TB_EIO (a read error; errno tells which). Works on pipes and decompressing streams. */
 int tb_stream_read(FILE *f, tb_buf *out);
 
+/* Reads one line of f into line (emptied first; its cap applies), without the "\n". Returns 1
+ * for a line (the last may lack its "\n"), 0 at end of file, TB_ETOOBIG for a line longer than
+ * the cap (the rest of it unread), TB_ENOMEM, or TB_EIO on a read error (errno tells which; a
+ * line cut by the error is not returned). Bytes are kept as read: a NUL or "\r" stays. */
+int tb_stream_getline(FILE *f, tb_buf *line);
+
 /* Reads the whole file at path into out (appended; NUL-terminated), refusing one longer than
  * max_bytes. Returns 0, or a TB_E* code with one line in err: "PATH: cannot open: REASON",
  * "PATH: is a directory", "PATH: larger than N bytes", "PATH: cannot read: REASON". On failure

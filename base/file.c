@@ -24,6 +24,31 @@ int tb_stream_read(FILE *f, tb_buf *out)
 	return ferror(f) ? TB_EIO : tb_buf_add(out, "", 0);
 }
 
+int tb_stream_getline(FILE *f, tb_buf *line)
+{
+	char chunk[512];
+	size_t k = 0;
+	int c, any = 0, rc;
+
+	tb_buf_reset(line);
+	while ((c = getc(f)) != EOF) {
+		any = 1;
+		if (c == '\n')
+			break;
+		chunk[k++] = (char)c;
+		if (k == sizeof chunk) {
+			if ((rc = tb_buf_add(line, chunk, k)))
+				return rc;
+			k = 0;
+		}
+	}
+	if (c == EOF && ferror(f))
+		return TB_EIO;
+	if (!any)
+		return 0;
+	return (rc = tb_buf_add(line, chunk, k)) ? rc : 1;
+}
+
 int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, size_t errlen)
 {
 	size_t keep = out->max_bytes, start = out->len;

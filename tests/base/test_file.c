@@ -106,6 +106,39 @@ static void test_stream_read_reads_a_pipe(void)
 	tb_buf_release(&b);
 }
 
+static void test_stream_getline_reads_lines_under_the_cap(void)
+{
+	tb_buf line;
+	FILE *f = fopen(in_dir("lines.txt"), "w+b");
+	char big[2000];
+
+	TB_REQUIRE(f != NULL);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	fprintf(f, "one\r\n\n%s\nlast", big);
+	rewind(f);
+	tb_buf_init(&line, 1998);
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);
+	TB_CHECK_STR(tb_buf_str(&line), "one\r");
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);    /* an empty line */
+	TB_CHECK_INT(line.len, 0);
+	TB_CHECK_INT(tb_stream_getline(f, &line), TB_ETOOBIG);   /* 1999 bytes, cap 1998 */
+	fclose(f);
+	/* exactly at the cap, and a last line without its newline */
+	f = fopen(in_dir("lines.txt"), "rb");
+	TB_REQUIRE(f != NULL);
+	tb_buf_init(&line, 1999);
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);
+	TB_CHECK_INT(line.len, 1999);
+	TB_CHECK_INT(tb_stream_getline(f, &line), 1);
+	TB_CHECK_STR(tb_buf_str(&line), "last");
+	TB_CHECK_INT(tb_stream_getline(f, &line), 0);
+	fclose(f);
+	tb_buf_release(&line);
+}
+
 static void test_atomic_write_replaces_the_file_whole(void)
 {
 	char err[256] = "", *s;
@@ -192,6 +225,7 @@ int main(void)
 	TB_RUN(test_file_read_refuses_a_file_over_the_cap);
 	TB_RUN(test_file_read_names_a_missing_file_and_a_directory);
 	TB_RUN(test_stream_read_reads_a_pipe);
+	TB_RUN(test_stream_getline_reads_lines_under_the_cap);
 	TB_RUN(test_atomic_write_replaces_the_file_whole);
 	TB_RUN(test_atomic_write_that_fails_leaves_the_old_file_intact);
 	TB_RUN(test_atomic_write_abandoned_or_unplaceable_leaves_the_old_file);
