@@ -310,7 +310,7 @@ static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size
 		}
 		cJSON_ArrayForEach(t, tl) {
 			if (!cJSON_IsString(t)) {
-				free(tb_buf_detach(&tb, NULL));
+				tb_buf_release(&tb);
 				snprintf(why, why_len, "field \"test_list\" holds a non-string");
 				return -1;
 			}
@@ -318,7 +318,7 @@ static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size
 			tb_buf_adds(&tb, "\n");
 		}
 		if (su && !cJSON_IsNull(su) && !cJSON_IsString(su)) {
-			free(tb_buf_detach(&tb, NULL));
+			tb_buf_release(&tb);
 			snprintf(why, why_len, "field \"test_setup_code\" is not a string");
 			return -1;
 		}

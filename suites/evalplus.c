@@ -497,8 +497,8 @@ static int ep_score(const suite *s, size_t i, const prov_resp *r, suite_score_ou
 		return SUITE_ENOMEM;
 	return (out->expected = strdup("passed")) ? 0 : SUITE_ENOMEM;
 fail:
-	free(tb_buf_detach(&ab, NULL));
-	free(tb_buf_detach(&ap, NULL));
+	tb_buf_release(&ab);
+	tb_buf_release(&ap);
 	return rc;
 }
 

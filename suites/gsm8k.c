@@ -360,7 +360,7 @@ static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 nomem:
 	snprintf(err, errlen, "gsm8k: out of memory");
 fail:
-	free(tb_buf_detach(&b, NULL));
+	tb_buf_release(&b);
 	free(pick);
 	items_release(&train);
 	return -1;

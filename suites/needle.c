@@ -78,7 +78,7 @@ static int hay_generate(needle *nd, uint64_t seed, size_t want_bytes)
 		if (nd->n_sent == cap) {
 			size_t *ne = realloc(nd->sent_end, (cap = cap ? cap * 2 : 1024) * sizeof *ne);
 			if (!ne) {
-				free(tb_buf_detach(&b, NULL));
+				tb_buf_release(&b);
 				return SUITE_ENOMEM;
 			}
 			nd->sent_end = ne;
@@ -100,26 +100,16 @@ static int hay_generate(needle *nd, uint64_t seed, size_t want_bytes)
  * white space runs folded to one space; repeated until want_bytes. -1 with err on failure. */
 static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	tb_buf b = { 0 };
-	char *raw = NULL;
-	size_t n = 0, cap = 0, rawcap = 0, rawlen = 0;
-	int c, space = 0;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	tb_buf file = { 0 }, b = { 0 };
+	char *raw;
+	size_t n = 0, cap = 0, rawlen = 0;
+	int space = 0;
+	if (tb_file_read(path, NEEDLE_MAX_FILE_BYTES, &file, err, errlen))
 		return -1;
-	}
-	while ((c = getc(f)) != EOF) {
-		if (rawlen + 2 > rawcap) {
-			char *nr;
-			if (rawlen >= NEEDLE_MAX_FILE_BYTES) {
-				snprintf(err, errlen, "%s: larger than %zu MiB", path, NEEDLE_MAX_FILE_BYTES >> 20);
-				goto fail;
-			}
-			if (!(nr = realloc(raw, rawcap = rawcap ? rawcap * 2 : 65536)))
-				goto nomem;
-			raw = nr;
-		}
+	raw = file.p;
+	/* white space runs folded to one space, in place (the text only shrinks) */
+	for (size_t i = 0; i < file.len; i++) {
+		char c = raw[i];
 		if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
 			space = rawlen > 0;
 			continue;
@@ -127,11 +117,9 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 		if (space)
 			raw[rawlen++] = ' ';
 		space = 0;
-		raw[rawlen++] = (char)c;
+		raw[rawlen++] = c;
 	}
-	fclose(f);
-	f = NULL;
-	if (!raw || rawlen < 2) {
+	if (rawlen < 2) {
 		snprintf(err, errlen, "%s: no text", path);
 		goto fail;
 	}
@@ -161,7 +149,7 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 			goto fail;
 		}
 	}
-	free(raw);
+	tb_buf_release(&file);
 	nd->n_sent = n;
 	if (!(nd->hay = tb_buf_detach(&b, NULL)))
 		goto nomem;
@@ -169,10 +157,8 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
 fail:
-	if (f)
-		fclose(f);
-	free(raw);
-	free(tb_buf_detach(&b, NULL));
+	tb_buf_release(&file);
+	tb_buf_release(&b);
 	return -1;
 }
 
