@@ -23,8 +23,8 @@ endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 CFLAGS_release := -O2 -g
-CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS_asan   := -fsanitize=address,undefined
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow
+LDFLAGS_asan   := -fsanitize=address,undefined,float-cast-overflow
 # Evaluated on first use (after check-deps may have installed the libraries), then cached.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
@@ -167,7 +167,7 @@ FUZZ_CC  ?= clang
 FUZZ_DIR := build/fuzz
 FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
-FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)
 FUZZ_MORE := spec stream answers loaders
 FUZZ_RUN  = $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -rss_limit_mb=2048 \

@@ -2,7 +2,8 @@
  * forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
- * ggml does), RMSNorm and softmax sum in double. Speed is issue 4; this file is the reference.
+ * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
+ * (threads.c) through the kernels quant_dispatch.c picks for the machine.
  */
 #include <errno.h>
 #include <math.h>

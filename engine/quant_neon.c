@@ -1,4 +1,4 @@
-/* engine/quant_neon.c — aarch64 NEON kernels for the element types (issue 4): the F32 and F16
+/* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16
  * dots in the _ref's summation order, the Q8_0, Q4_K and Q6_K dots (integer sums per element lane
  * mod 8 and the float steps of the _ref), and the Q8_0 / Q8_K / F16 activation quantizers, byte
  * for byte. Plain ARMv8-A (no dot-product extension). quant_dispatch.c picks this level on

@@ -1,4 +1,4 @@
-/* engine/quant_x86.c — x86 kernels for the element types (issue 4): dot products and activation
+/* engine/quant_x86.c — x86 kernels for the element types: dot products and activation
  * quantizers for AVX2 + FMA + F16C and for AVX-512 (F/BW/VL/DQ + VNNI), each function compiled
  * for its level with a target attribute (the file itself is built with the project's plain
  * flags), plus the CPU check that says which level may run. quant_dispatch.c picks the level;

@@ -5,6 +5,7 @@
  * answer after a fixed latency (for exercising the scheduler as a real provider would). */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,9 @@ static void *samples_open(const prov_target *t, char *err, size_t errlen)
 			text = cJSON_GetObjectItemCaseSensitive(o, "solution");
 		if (cJSON_IsString(id)) {
 			ids = id->valuestring;
-		} else if (cJSON_IsNumber(id) && id->valuedouble == (double)(long long)id->valuedouble) {
+		} else if (cJSON_IsNumber(id) && id->valuedouble == floor(id->valuedouble) &&
+			   fabs(id->valuedouble) <= 9007199254740992.0) {
+			/* integers up to 2^53 are exact in a double (and in range of the cast) */
 			snprintf(idbuf, sizeof idbuf, "%lld", (long long)id->valuedouble);
 			ids = idbuf;
 		} else {

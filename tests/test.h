@@ -1,7 +1,8 @@
 /* tests/test.h — the project's tiny test framework. Each test file is one program whose main()
  * calls TB_RUN(test_fn) for each test and returns tb_test_end(). Output per test:
  * "ok <name>", "FAIL <name>: file:line: what", "skip <name>: why", and at the end the line
- * "# counts P F S" that tests/run-tests.sh adds up. Header-only; state is static per program. */
+ * "# counts P F S" that tests/run-tests.sh adds up. Header-only; state is static per program.
+ * TB_ONLY (see TB_RUN) narrows a run to some tests. */
 #ifndef TB_TEST_H
 #define TB_TEST_H
 
@@ -40,7 +41,11 @@ static char tb_t_skip_why[256];
 #define TB_SKIP(...) do { snprintf(tb_t_skip_why, sizeof tb_t_skip_why, __VA_ARGS__); \
 	tb_t_cur_skipped = 1; return; } while (0)
 
-#define TB_RUN(fn) do { tb_t_cur_failed = 0; tb_t_cur_skipped = 0; fflush(stdout); fn(); \
+/* TB_ONLY=SUBSTRING in the environment runs only the tests whose names contain it (the others
+ * are neither run nor counted), for working on one test of a long file. */
+#define TB_RUN(fn) do { const char *tb_only_ = getenv("TB_ONLY"); \
+	if (tb_only_ && *tb_only_ && !strstr(#fn, tb_only_)) break; \
+	tb_t_cur_failed = 0; tb_t_cur_skipped = 0; fflush(stdout); fn(); \
 	if (tb_t_cur_failed) { tb_t_failed++; printf("FAIL %s\n", #fn); } \
 	else if (tb_t_cur_skipped) { tb_t_skipped++; printf("skip %s: %s\n", #fn, tb_t_skip_why); } \
 	else { tb_t_passed++; printf("ok %s\n", #fn); } fflush(stdout); } while (0)

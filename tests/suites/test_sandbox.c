@@ -885,6 +885,58 @@ static void test_sandbox_private_root_hides_the_machine(void)
 	}
 }
 
+/* Where no private root can be made (here: a temp root longer than the template cache keeps),
+ * the run goes on without it and says so: no `root` bit, every other layer that a normal run
+ * has, and the program still cannot read the caller's environment through /proc. */
+static void test_sandbox_without_a_private_root_says_so_and_keeps_the_other_layers(void)
+{
+	char dir[] = "/tmp/tb_sbtest_XXXXXX", sub[4][1024], comp[151];
+	suite_sb_result r;
+	suite_sb_opts o = quick_opts(20);
+	int normal;
+	if (!have_python())
+		TB_SKIP("no python3");
+	TB_REQUIRE(run1("pass\n", 20, &r) == SUITE_SB_PASSED);
+	normal = r.isolation;
+	suite_sb_result_release(&r);
+	if (!(normal & SUITE_SB_ISO_ROOT))
+		TB_SKIP("no private root here in the first place");
+	TB_REQUIRE(mkdtemp(dir) != NULL);
+	memset(comp, 'p', sizeof comp - 1);
+	comp[sizeof comp - 1] = 0;
+	snprintf(sub[0], sizeof sub[0], "%s/%s", dir, comp);
+	for (int i = 1; i < 4; i++)
+		snprintf(sub[i], sizeof sub[i], "%.800s/%s", sub[i - 1], comp);
+	for (int i = 0; i < 4; i++)
+		TB_REQUIRE(mkdir(sub[i], 0700) == 0);
+	TB_REQUIRE(strlen(sub[3]) >= 512);
+	o.tmp_root = sub[3];
+	TB_REQUIRE(setenv("TB_SANDBOX_TEST_SECRET", "sk-not-for-the-program", 1) == 0);
+	TB_REQUIRE(suite_sb_run(&o,
+		"import os\n"
+		"seen = []\n"
+		"for p in os.listdir('/proc'):\n"
+		"    try:\n"
+		"        if b'sk-not-for-the-program' in open('/proc/%s/environ' % p, 'rb').read():\n"
+		"            seen.append(p)\n"
+		"    except OSError:\n"
+		"        pass\n"
+		"print('seen', seen)\n", &r) == 0);
+	check_mode(&r);
+	printf("  layers %d (a normal run: %d)\n", r.isolation, normal);
+	if (r.verdict != SUITE_SB_PASSED)
+		printf("%s%s\n", r.out, r.err);
+	TB_CHECK_INT(r.verdict, SUITE_SB_PASSED);
+	TB_CHECK(!(r.isolation & SUITE_SB_ISO_ROOT));
+	TB_CHECK_INT(r.isolation | SUITE_SB_ISO_ROOT, normal);
+	TB_CHECK(strstr(r.out, "seen []\n") != NULL);
+	suite_sb_result_release(&r);
+	unsetenv("TB_SANDBOX_TEST_SECRET");
+	for (int i = 3; i >= 0; i--)
+		rmdir(sub[i]);
+	rmdir(dir);
+}
+
 /* ------------------------------------------------------------------ leftovers */
 
 static int exists(const char *root, const char *rel)
@@ -1155,6 +1207,7 @@ int main(void)
 		TB_RUN(test_sandbox_as_an_ordinary_user_cannot_touch_the_users_files);
 		TB_RUN(test_sandbox_leaves_nothing_in_world_writable_places);
 		TB_RUN(test_sandbox_private_root_hides_the_machine);
+		TB_RUN(test_sandbox_without_a_private_root_says_so_and_keeps_the_other_layers);
 	}
 	test_mode = SUITE_SB_MODE_ZYGOTE;
 	TB_RUN(test_zygote_survives_programs_that_attack_it);
