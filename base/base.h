@@ -66,10 +66,14 @@ int tb_stream_read(FILE *f, tb_buf *out);
  * line cut by the error is not returned). Bytes are kept as read: a NUL or "\r" stays. */
 int tb_stream_getline(FILE *f, tb_buf *line);
 
-/* Reads the whole file at path into out (appended; NUL-terminated), refusing one longer than
- * max_bytes. Returns 0, or a TB_E* code with one line in err: "PATH: cannot open: REASON",
- * "PATH: is a directory", "PATH: larger than N bytes", "PATH: cannot read: REASON". On failure
- * out is left empty. Ownership: out's storage is the caller's (tb_buf_release). */
+/* Reads the whole regular file at path into out (appended; NUL-terminated), refusing one longer
+ * than max_bytes (0: no limit of its own) or than out's cap allows. Opened with O_NONBLOCK and
+ * checked with fstat, so a FIFO or a directory given by mistake is an error, never a blocked
+ * read; a file over the limit is refused before reading. Returns 0, or a TB_E* code with one line
+ * in err: "PATH: cannot open: REASON", "PATH: not a regular file (a FIFO (named pipe))",
+ * "PATH: N bytes, larger than the limit of M bytes", "PATH: grew past the limit ...",
+ * "PATH: cannot read: REASON". On failure out is left as it was. Ownership: out's storage is
+ * the caller's (tb_buf_release). */
 int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, size_t errlen);
 
 /* A file being written beside its final path, which it replaces whole on tb_afile_commit or not

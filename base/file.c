@@ -49,30 +49,58 @@ int tb_stream_getline(FILE *f, tb_buf *line)
 	return (rc = tb_buf_add(line, chunk, k)) ? rc : 1;
 }
 
+/* "a directory", "a FIFO (named pipe)"... for a message; NULL for a regular file. */
+static const char *kind_of(mode_t m)
+{
+	return S_ISREG(m) ? NULL : S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO (named pipe)" :
+		S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device" :
+		S_ISBLK(m) ? "a block device" : "not a file";
+}
+
 int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, size_t errlen)
 {
-	size_t keep = out->max_bytes, start = out->len;
+	size_t keep = out->max_bytes, start = out->len, limit;
 	struct stat st;
-	FILE *f;
-	int rc;
+	const char *k;
+	FILE *f = NULL;
+	int fd, rc;
 
-	if (!(f = fopen(path, "rb"))) {
+	/* O_NONBLOCK: a FIFO given by mistake is refused below instead of blocking the open */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return TB_EIO;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		fclose(f);
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		close(fd);
+		return TB_EIO;
+	}
+	if ((k = kind_of(st.st_mode))) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path, k);
+		close(fd);
 		return TB_EIO;
 	}
 	/* the file's own cap, on top of what out already holds (and under out's own cap) */
-	if (max_bytes && start <= (size_t)-1 / 2 - max_bytes && (!keep || start + max_bytes < keep))
-		out->max_bytes = start + max_bytes;
+	limit = keep ? keep - (start < keep ? start : keep) : (size_t)-1 / 2 - start;
+	if (max_bytes && max_bytes < limit)
+		limit = max_bytes;
+	if ((unsigned long long)st.st_size > limit) {
+		snprintf(err, errlen, "%s: %lld bytes, larger than the limit of %zu bytes", path,
+			 (long long)st.st_size, limit);
+		close(fd);
+		return TB_ETOOBIG;
+	}
+	if (!(f = fdopen(fd, "rb"))) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		close(fd);
+		return TB_EIO;
+	}
+	out->max_bytes = start + limit;
 	errno = 0;
-	rc = tb_stream_read(f, out);
+	rc = tb_stream_read(f, out);   /* the size can change under us: the cap still holds */
 	out->max_bytes = keep;
 	if (rc == TB_ETOOBIG)
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes ? max_bytes : keep);
+		snprintf(err, errlen, "%s: grew past the limit of %zu bytes while being read", path, limit);
 	else if (rc == TB_EIO)
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
 	else if (rc)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -71,7 +72,7 @@ static void test_file_read_refuses_a_file_over_the_cap(void)
 	TB_CHECK_INT(tb_file_read(in_dir("big.txt"), 10, &b, err, sizeof err), 0);
 	tb_buf_release(&b);
 	TB_CHECK_INT(tb_file_read(in_dir("big.txt"), 9, &b, err, sizeof err), TB_ETOOBIG);
-	TB_CHECK(strstr(err, "big.txt: larger than 9 bytes") != NULL);
+	TB_CHECK(strstr(err, "big.txt: 10 bytes, larger than the limit of 9 bytes") != NULL);
 	TB_CHECK(b.len == 0 && b.p == NULL);
 	/* the buffer's own cap applies too */
 	tb_buf_init(&b, 5);
@@ -89,8 +90,21 @@ static void test_file_read_names_a_missing_file_and_a_directory(void)
 	TB_CHECK_INT(tb_file_read(in_dir("absent.txt"), 10, &b, err, sizeof err), TB_EIO);
 	TB_CHECK(strstr(err, "absent.txt: cannot open: No such file") != NULL);
 	TB_CHECK_INT(tb_file_read(dir, 10, &b, err, sizeof err), TB_EIO);
-	TB_CHECK(strstr(err, ": is a directory") != NULL);
+	TB_CHECK(strstr(err, ": not a regular file (a directory)") != NULL);
 	TB_CHECK(b.p == NULL);
+}
+
+static void test_file_read_refuses_a_fifo_without_blocking(void)
+{
+	tb_buf b = { 0 };
+	char err[256] = "";
+
+	TB_REQUIRE(mkfifo(in_dir("fifo"), 0600) == 0);
+	alarm(10);   /* a blocked open would end the test here */
+	TB_CHECK_INT(tb_file_read(in_dir("fifo"), 10, &b, err, sizeof err), TB_EIO);
+	alarm(0);
+	TB_CHECK(strstr(err, "fifo: not a regular file (a FIFO (named pipe))") != NULL);
+	unlink(in_dir("fifo"));
 }
 
 static void test_stream_read_reads_a_pipe(void)
@@ -224,6 +238,7 @@ int main(void)
 	TB_RUN(test_file_read_reads_a_whole_file);
 	TB_RUN(test_file_read_refuses_a_file_over_the_cap);
 	TB_RUN(test_file_read_names_a_missing_file_and_a_directory);
+	TB_RUN(test_file_read_refuses_a_fifo_without_blocking);
 	TB_RUN(test_stream_read_reads_a_pipe);
 	TB_RUN(test_stream_getline_reads_lines_under_the_cap);
 	TB_RUN(test_atomic_write_replaces_the_file_whole);
