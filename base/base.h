@@ -60,6 +60,11 @@ void tb_buf_release(tb_buf *b);
  * or TB_EIO (a read error; errno tells which). Works on pipes and decompressing streams. */
 int tb_stream_read(FILE *f, tb_buf *out);
 
+/* What a file of mode st_mode (struct stat's st_mode) is, for a message: "a directory", "a FIFO
+ * (named pipe)", "a socket", "a character device", "a block device"; NULL for a regular file.
+ * Ownership: static string. */
+const char *tb_file_kind(unsigned int st_mode);
+
 /* Reads one line of f into line (emptied first; its cap applies), without the "\n". Returns 1
  * for a line (the last may lack its "\n"), 0 at end of file, TB_ETOOBIG for a line longer than
  * the cap (the rest of it unread), TB_ENOMEM, or TB_EIO on a read error (errno tells which; a

@@ -49,12 +49,13 @@ int tb_stream_getline(FILE *f, tb_buf *line)
 	return (rc = tb_buf_add(line, chunk, k)) ? rc : 1;
 }
 
-/* "a directory", "a FIFO (named pipe)"... for a message; NULL for a regular file. */
-static const char *kind_of(mode_t m)
+const char *tb_file_kind(unsigned int st_mode)
 {
+	mode_t m = (mode_t)st_mode;
+
 	return S_ISREG(m) ? NULL : S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO (named pipe)" :
 		S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device" :
-		S_ISBLK(m) ? "a block device" : "not a file";
+		S_ISBLK(m) ? "a block device" : "an unknown kind of file";
 }
 
 int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, size_t errlen)
@@ -75,7 +76,7 @@ int tb_file_read(const char *path, size_t max_bytes, tb_buf *out, char *err, siz
 		close(fd);
 		return TB_EIO;
 	}
-	if ((k = kind_of(st.st_mode))) {
+	if ((k = tb_file_kind(st.st_mode))) {
 		snprintf(err, errlen, "%s: not a regular file (%s)", path, k);
 		close(fd);
 		return TB_EIO;

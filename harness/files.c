@@ -14,24 +14,6 @@
 #include "base/base.h"
 #include "harness/harness.h"
 
-/* "a directory", "a FIFO"... for a message; NULL for a regular file. */
-static const char *kind_of(mode_t m)
-{
-	if (S_ISREG(m))
-		return NULL;
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO (named pipe)";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	return "not a regular file";
-}
-
 /* The path for a message, control characters escaped. */
 static const char *shown(const char *path, char *buf, size_t cap)
 {
@@ -50,7 +32,7 @@ int hx_file_check(const char *path, const char *what, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open %s: %s", shown(path, p, sizeof p), what, strerror(e));
 		return e == ENOENT ? 1 : HX_EIO;
 	}
-	if ((k = kind_of(sb.st_mode))) {
+	if ((k = tb_file_kind(sb.st_mode))) {
 		snprintf(err, errlen, "%s: %s is %s, not a regular file", shown(path, p, sizeof p), what, k);
 		return HX_EINVAL;
 	}

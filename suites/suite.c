@@ -243,8 +243,7 @@ FILE *suite_data_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file (%s)", path,
-			 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a file");
+		snprintf(err, errlen, "%s: not a regular file (%s)", path, tb_file_kind(st.st_mode));
 		close(fd);
 		return NULL;
 	}

@@ -248,7 +248,7 @@ static void test_suite_jsonl_read_takes_gzip_and_refuses_what_is_not_a_file(void
 	snprintf(path, sizeof path, "%s/fifo.jsonl", tmpdir);
 	TB_REQUIRE(mkfifo(path, 0600) == 0);
 	TB_CHECK_INT(suite_jsonl_read(path, 0, collect, &s, err, sizeof err), -1);
-	TB_CHECK(strstr(err, "fifo.jsonl: not a regular file (a FIFO)") != NULL);
+	TB_CHECK(strstr(err, "fifo.jsonl: not a regular file (a FIFO (named pipe))") != NULL);
 	unlink(path);
 	TB_CHECK_INT(suite_jsonl_read(tmpdir, 0, collect, &s, err, sizeof err), -1);
 	TB_CHECK(strstr(err, "not a regular file (a directory)") != NULL);
