@@ -138,6 +138,7 @@ static void test_stream_getline_reads_lines_under_the_cap(void)
 	TB_CHECK_INT(line.len, 0);
 	TB_CHECK_INT(tb_stream_getline(f, &line), TB_ETOOBIG);   /* 1999 bytes, cap 1998 */
 	fclose(f);
+	tb_buf_release(&line);
 	/* exactly at the cap, and a last line without its newline */
 	f = fopen(in_dir("lines.txt"), "rb");
 	TB_REQUIRE(f != NULL);
