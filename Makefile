@@ -44,9 +44,11 @@ NVCCFLAGS := -O2 -std=c++17 $(NVCC_GENCODE) -I. -DTB_CUDA=1 -Xcompiler -Wall,-We
 BUILD    := build/$(CONFIG)-cuda
 endif
 
-LIB_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c))
+# The library is every module folder; the command line (cli/) links on top of it.
+LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
-MAIN_OBJ := $(BUILD)/harness/main.o
+CLI_SRC  := $(wildcard cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 LIB      := $(BUILD)/libtierbench.a
@@ -99,7 +101,7 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LINKED): $(MAIN_OBJ) $(LIB)
+$(LINKED): $(CLI_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -163,7 +165,7 @@ install: $(BIN)
 FUZZ_SECONDS ?= 60
 FUZZ_CC  ?= clang
 FUZZ_DIR := build/fuzz
-FUZZ_SRC := engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
+FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 
@@ -105,40 +106,16 @@ int eng_chat_detect(const char *t)
 	return ENG_CHAT_NONE;
 }
 
-/* ------------------------------------------------------------------ output buffer */
+/* ------------------------------------------------------------------ output */
 
-typedef struct chat_buf {
-	char *p;
-	size_t n, cap;
-	int oom, too_big;
-} chat_buf;
-
-static void put_n(chat_buf *b, const char *s, size_t n)
+/* The prompt is built in a tb_buf (base/base.h) capped at ENG_CHAT_MAX_BYTES; its first failure
+ * (TB_ENOMEM or TB_ETOOBIG) is kept and checked once at the end. */
+static void put_n(tb_buf *b, const char *s, size_t n)
 {
-	if (b->oom || b->too_big)
-		return;
-	if (n > ENG_CHAT_MAX_BYTES - b->n) {
-		b->too_big = 1;
-		return;
-	}
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 256;
-		char *q;
-		while (c < b->n + n + 1)
-			c *= 2;
-		if (!(q = realloc(b->p, c))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = c;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
+	tb_buf_add(b, s, n);
 }
 
-static void put(chat_buf *b, const char *s)
+static void put(tb_buf *b, const char *s)
 {
 	put_n(b, s, strlen(s));
 }
@@ -157,7 +134,7 @@ static span span_of(const char *s)
 	return r;
 }
 
-static void put_span(chat_buf *b, span s)
+static void put_span(tb_buf *b, span s)
 {
 	put_n(b, s.p, s.n);
 }
@@ -236,7 +213,7 @@ typedef struct chat_job {
 	int n;
 	int add_gen, thinking;
 	const char *eos;      /* NULL: the family's own */
-	chat_buf *b;
+	tb_buf *b;
 } chat_job;
 
 static const char *eos_or(const chat_job *j, const char *fallback)
@@ -376,8 +353,9 @@ static void render_inst(const chat_job *j, int llama2)
  * joined) open the next user turn followed by a blank line. */
 static void render_gemma(const chat_job *j)
 {
-	chat_buf sys = { 0 };
+	tb_buf sys;
 
+	tb_buf_init(&sys, ENG_CHAT_MAX_BYTES);
 	for (int i = 0; i < j->n; i++) {
 		int r = role_of(j->m[i].role);
 		if (r == ROLE_SYSTEM) {
@@ -385,21 +363,21 @@ static void render_gemma(const chat_job *j)
 			continue;
 		}
 		put(j->b, r == ROLE_ASSISTANT ? "<start_of_turn>model\n" : "<start_of_turn>user\n");
-		if (sys.n && r == ROLE_USER) {
-			put_n(j->b, sys.p, sys.n);
+		if (sys.len && r == ROLE_USER) {
+			put_n(j->b, sys.p, sys.len);
 			put(j->b, "\n\n");
-			sys.n = 0;
+			if (sys.err && !j->b->err)
+				j->b->err = sys.err;
+			tb_buf_reset(&sys);
 		}
 		put_span(j->b, trim(j->m[i].content));
 		put(j->b, "<end_of_turn>\n");
 	}
 	if (j->add_gen)
 		put(j->b, "<start_of_turn>model\n");
-	if (sys.oom)
-		j->b->oom = 1;
-	if (sys.too_big)
-		j->b->too_big = 1;
-	free(sys.p);
+	if (sys.err && !j->b->err)
+		j->b->err = sys.err;
+	tb_buf_release(&sys);
 }
 
 /* DeepSeek LLM / V2: "{sys}\n\nUser: {user}\n\nAssistant: {assistant}<eos>" ... "Assistant:" */
@@ -468,7 +446,7 @@ static void render_tagged(const chat_job *j, const char *end)
 char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
 		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen)
 {
-	chat_buf b = { 0 };
+	tb_buf b;
 	chat_job j;
 
 	(void)bos; /* no family here writes BOS inside the prompt: the tokenizer adds the first */
@@ -491,6 +469,7 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 			return NULL;
 		}
 	}
+	tb_buf_init(&b, ENG_CHAT_MAX_BYTES);
 	j.m = msgs;
 	j.n = n;
 	j.add_gen = add_generation_prompt != 0;
@@ -510,13 +489,13 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	case ENG_CHAT_PHI3: render_tagged(&j, "<|end|>"); break;
 	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
 	}
-	if (b.oom || b.too_big) {
-		if (b.oom)
+	if (b.err) {
+		if (b.err == TB_ENOMEM)
 			eng_seterr(err, errlen, "chat: out of memory rendering %d messages", n);
 		else
 			eng_seterr(err, errlen, "chat: rendering %d messages passes the %zu MiB cap", n,
 				ENG_CHAT_MAX_BYTES >> 20);
-		free(b.p);
+		tb_buf_release(&b);
 		return NULL;
 	}
 	return b.p;

@@ -8,6 +8,7 @@
 
 static eng_log_fn log_fn;
 static void *log_ud;
+static int log_max = -1;
 
 const char *eng_strerror(int code)
 {
@@ -23,10 +24,11 @@ const char *eng_strerror(int code)
 	}
 }
 
-void eng_log_set(eng_log_fn fn, void *ud)
+void eng_log_set(eng_log_fn fn, void *ud, int max_level)
 {
 	log_fn = fn;
 	log_ud = ud;
+	log_max = fn ? max_level : -1;
 }
 
 void eng_logf(int level, const char *fmt, ...)
@@ -34,12 +36,12 @@ void eng_logf(int level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
-	if (!log_fn)
+	if (!log_fn || level > log_max)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	log_fn(level, msg, log_ud);
+	log_fn(log_ud, level, msg);
 }
 
 void eng_seterr(char *err, size_t errlen, const char *fmt, ...)

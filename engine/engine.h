@@ -17,10 +17,15 @@ enum {
 const char *eng_strerror(int code);
 
 /* ---- logging ---- */
+/* Levels of engine messages, most severe first (the same numbers as the providers' levels). */
 enum { ENG_LOG_ERROR = 0, ENG_LOG_WARN = 1, ENG_LOG_INFO = 2, ENG_LOG_DEBUG = 3 };
-typedef void (*eng_log_fn)(int level, const char *msg, void *ud);
-/* Sets the sink for the engine's messages (default: none). Not thread-safe against logging. */
-void eng_log_set(eng_log_fn fn, void *ud);
+/* A sink for one message: one line without a newline (the shape of prov_log_fn, so one host
+ * sink serves both). */
+typedef void (*eng_log_fn)(void *ud, int level, const char *msg);
+/* Sends messages at max_level and more severe to fn (NULL: none, the default); the level is
+ * tested before formatting. Set it before loading models; not thread-safe against logging.
+ * Ownership: ud is borrowed while set. */
+void eng_log_set(eng_log_fn fn, void *ud, int max_level);
 
 /* ---- model ---- */
 typedef struct eng_model eng_model;

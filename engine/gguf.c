@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "engine/engine_impl.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
@@ -1217,52 +1217,25 @@ struct eng_gguf_writer {
 	size_t n_ten, cap_ten;
 };
 
-/* A growable byte buffer for encoding one value. */
-typedef struct bbuf {
-	uint8_t *p;
-	size_t n, cap;
-	int oom;
-} bbuf;
-
-static void bb_put(bbuf *b, const void *s, size_t n)
+/* Values are encoded into a tb_buf (base/base.h); its first failure is kept, checked once. */
+static void bb_put(tb_buf *b, const void *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (n > b->cap - b->n) {
-		size_t c = b->cap ? b->cap : 64;
-		uint8_t *p;
-		while (c - b->n < n) {
-			if (c > SIZE_MAX / 2) {
-				b->oom = 1;
-				return;
-			}
-			c *= 2;
-		}
-		if (!(p = realloc(b->p, c))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = c;
-	}
-	if (n)
-		memcpy(b->p + b->n, s, n);
-	b->n += n;
+	tb_buf_add(b, s, n);
 }
 
-static void bb_u32(bbuf *b, uint32_t v)
+static void bb_u32(tb_buf *b, uint32_t v)
 {
 	uint8_t e[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
 	bb_put(b, e, 4);
 }
 
-static void bb_u64(bbuf *b, uint64_t v)
+static void bb_u64(tb_buf *b, uint64_t v)
 {
 	bb_u32(b, (uint32_t)v);
 	bb_u32(b, (uint32_t)(v >> 32));
 }
 
-static void bb_str(bbuf *b, const char *s, size_t n)
+static void bb_str(tb_buf *b, const char *s, size_t n)
 {
 	bb_u64(b, n);
 	bb_put(b, s, n);
@@ -1329,40 +1302,39 @@ fail:
 	return -1;
 }
 
-static int w_set_bb(eng_gguf_writer *w, const char *key, int type, bbuf *b)
+static int w_set_bb(eng_gguf_writer *w, const char *key, int type, tb_buf *b)
 {
-	if (b->oom || !b->p) {
-		free(b->p);
-		return -1;
-	}
-	return w_set_take(w, key, type, b->p, b->n);
+	size_t n;
+	uint8_t *p = (uint8_t *)tb_buf_detach(b, &n);   /* NULL when an append failed */
+
+	return p ? w_set_take(w, key, type, p, n) : -1;
 }
 
 /* Setters. Ownership: key and value are copied; the caller keeps its arguments. */
 int eng_gguf_w_u32(eng_gguf_writer *w, const char *key, uint32_t v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	bb_u32(&b, v);
 	return w_set_bb(w, key, ENG_GGUF_U32, &b);
 }
 
 int eng_gguf_w_i32(eng_gguf_writer *w, const char *key, int32_t v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	bb_u32(&b, (uint32_t)v);
 	return w_set_bb(w, key, ENG_GGUF_I32, &b);
 }
 
 int eng_gguf_w_u64(eng_gguf_writer *w, const char *key, uint64_t v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	bb_u64(&b, v);
 	return w_set_bb(w, key, ENG_GGUF_U64, &b);
 }
 
 int eng_gguf_w_f32(eng_gguf_writer *w, const char *key, float v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	uint32_t u;
 	memcpy(&u, &v, sizeof u);
 	bb_u32(&b, u);
@@ -1371,7 +1343,7 @@ int eng_gguf_w_f32(eng_gguf_writer *w, const char *key, float v)
 
 int eng_gguf_w_bool(eng_gguf_writer *w, const char *key, int v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	uint8_t c = v != 0;
 	bb_put(&b, &c, 1);
 	return w_set_bb(w, key, ENG_GGUF_BOOL, &b);
@@ -1379,7 +1351,7 @@ int eng_gguf_w_bool(eng_gguf_writer *w, const char *key, int v)
 
 int eng_gguf_w_str(eng_gguf_writer *w, const char *key, const char *v)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	if (!v)
 		return -1;
 	bb_str(&b, v, strlen(v));
@@ -1388,14 +1360,14 @@ int eng_gguf_w_str(eng_gguf_writer *w, const char *key, const char *v)
 
 int eng_gguf_w_arr_str(eng_gguf_writer *w, const char *key, const char *const *v, uint64_t n)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	if (n && !v)
 		return -1;
 	bb_u32(&b, ENG_GGUF_STR);
 	bb_u64(&b, n);
-	for (uint64_t i = 0; i < n && !b.oom; i++) {
+	for (uint64_t i = 0; i < n && !b.err; i++) {
 		if (!v[i]) {
-			free(b.p);
+			tb_buf_release(&b);
 			return -1;
 		}
 		bb_str(&b, v[i], strlen(v[i]));
@@ -1406,14 +1378,14 @@ int eng_gguf_w_arr_str(eng_gguf_writer *w, const char *key, const char *const *v
 /* An array of n 4-byte elements of type et from v (host floats or int32). */
 static int w_arr_4(eng_gguf_writer *w, const char *key, int et, const void *v, uint64_t n)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	const uint8_t *p = v;
 	uint32_t u;
 	if (n && !v)
 		return -1;
 	bb_u32(&b, (uint32_t)et);
 	bb_u64(&b, n);
-	for (uint64_t i = 0; i < n && !b.oom; i++) {
+	for (uint64_t i = 0; i < n && !b.err; i++) {
 		memcpy(&u, p + i * 4, 4);
 		bb_u32(&b, u);
 	}
@@ -1543,7 +1515,7 @@ static int write_zeros(FILE *f, uint64_t n)
 /* Header, key/values, tensor infos, padding, tensor data (each padded to the alignment). */
 static int write_doc(const eng_gguf_writer *w, FILE *f, uint32_t align)
 {
-	bbuf b = { 0 };
+	tb_buf b = { 0 };
 	uint64_t off = 0, pos;
 	int rc = -1;
 
@@ -1566,10 +1538,10 @@ static int write_doc(const eng_gguf_writer *w, FILE *f, uint32_t align)
 		bb_u64(&b, off);
 		off = align_up(off + t->size, align);
 	}
-	if (b.oom)
+	if (b.err)
 		goto fail;
-	pos = b.n;
-	if (fwrite(b.p, 1, b.n, f) != b.n || write_zeros(f, align_up(pos, align) - pos))
+	pos = b.len;
+	if (fwrite(b.p, 1, b.len, f) != b.len || write_zeros(f, align_up(pos, align) - pos))
 		goto fail;
 	for (size_t i = 0; i < w->n_ten; i++) {
 		const wten *t = &w->ten[i];
@@ -1579,7 +1551,7 @@ static int write_doc(const eng_gguf_writer *w, FILE *f, uint32_t align)
 	}
 	rc = 0;
 fail:
-	free(b.p);
+	tb_buf_release(&b);
 	return rc;
 }
 
@@ -1587,77 +1559,35 @@ fail:
  * existing file at path is left as it was. */
 int eng_gguf_writer_save(const eng_gguf_writer *w, const char *path, char *err, size_t errlen)
 {
-	static atomic_uint seq;
 	uint32_t align = GGUF_DEFAULT_ALIGNMENT;
-	char *tmp = NULL;
-	size_t tlen;
-	FILE *f = NULL;
-	int fd;
+	char e2[1];
+	tb_afile *a;
 
-	if (err && errlen)
-		err[0] = 0;
+	if (!err || !errlen) {   /* the base layer always writes its line somewhere */
+		err = e2;
+		errlen = sizeof e2;
+	}
+	err[0] = 0;
 	if (!w || !path) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: no writer or path", path ? path : "(null)");
+		snprintf(err, errlen, "%s: no writer or path", path ? path : "(null)");
 		return -1;
 	}
 	for (size_t i = 0; i < w->n_kv; i++)
 		if (strcmp(w->kv[i].key, "general.alignment") == 0) {
 			align = w->kv[i].type == ENG_GGUF_U32 ? le32(w->kv[i].val) : 0;
 			if (align == 0 || (align & (align - 1)) != 0) {
-				if (err && errlen)
-					snprintf(err, errlen, "%s: general.alignment must be a u32 power of two",
-							path);
+				snprintf(err, errlen, "%s: general.alignment must be a u32 power of two", path);
 				return -1;
 			}
 		}
-	tlen = strlen(path) + 48;
-	if (!(tmp = malloc(tlen))) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
+	/* written beside path and renamed over it: a failure leaves an existing file as it was */
+	if (!(a = tb_afile_open(path, err, errlen)))
 		return -1;
-	}
-	snprintf(tmp, tlen, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (!(f = fdopen(fd, "wb"))) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-		close(fd);
-		goto fail;
-	}
 	errno = 0;
-	if (write_doc(w, f, align) || fflush(f) || fsync(fileno(f))) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: write failed: %s", tmp,
-					errno ? strerror(errno) : "out of memory");
-		goto fail;
+	if (write_doc(w, tb_afile_stream(a), align)) {
+		snprintf(err, errlen, "%s: write failed: %s", path, errno ? strerror(errno) : "out of memory");
+		tb_afile_abort(a);
+		return -1;
 	}
-	if (fclose(f)) {
-		f = NULL;
-		if (err && errlen)
-			snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	f = NULL;
-	if (rename(tmp, path)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot rename %s into place: %s", path, tmp,
-					strerror(errno));
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	if (f)
-		fclose(f);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	return -1;
+	return tb_afile_commit(a, err, errlen) ? -1 : 0;
 }

@@ -20,9 +20,7 @@
 #include "engine/quant_impl.h"
 #include "engine/threads_impl.h"
 #include "engine/vocab_impl.h"
-#ifdef TB_CUDA
 #include "engine/cuda/cuda_backend.h"
-#endif
 
 enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
 enum { ROPE_NORM, ROPE_NEOX };
@@ -54,10 +52,9 @@ struct eng_model {
 	int chat_family;
 	tref tok_embd, output_norm, output;
 	layer *layers;
-#ifdef TB_CUDA
+	const eng_cuda_backend *cuda;   /* the CUDA backend's table with --device cuda, else NULL */
 	eng_cuda_model *gpu;         /* layers 0 .. n_gpu-1 on the GPU (--device cuda), or NULL */
 	int n_gpu;                   /* n_layer: the whole model (with the output head) on the GPU */
-#endif
 };
 
 /* ---------------------------------------------------------------- load */
@@ -329,7 +326,6 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
-#ifdef TB_CUDA
 static eng_cuda_tensor cu_t(tref t)
 {
 	eng_cuda_tensor r = { 0, 0, 0, NULL, 0 };
@@ -343,28 +339,25 @@ static eng_cuda_tensor cu_t(tref t)
 	}
 	return r;
 }
-#endif
 
 int eng_gpu_info(char *name, size_t n, double *peak_gbs)
 {
-#ifdef TB_CUDA
-	return eng_cuda_device_info(name, n, peak_gbs);
-#else
-	(void)name;
-	(void)n;
-	(void)peak_gbs;
-	return -1;
-#endif
+	const eng_cuda_backend *be = eng_cuda_backend_get();
+
+	return be ? be->device_info(name, n, peak_gbs) : -1;
 }
 
 /* --device cuda: the first n_gpu_layers layers (all when -1 or more than there are; the output
  * head only with all) are uploaded once; eng_decode runs the rest on the CPU. */
 static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 {
-#ifdef TB_CUDA
 	eng_cuda_model_desc d;
 	eng_cuda_layer *L;
 
+	if (!(m->cuda = eng_cuda_backend_get())) {
+		eng_seterr(err, errlen, "%s: --device cuda: this tierbench was built without CUDA (make CUDA=1)", m->path);
+		return -1;
+	}
 	m->n_gpu = o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer ? o->n_gpu_layers : m->n_layer;
 	if (m->n_gpu == 0)
 		return 0;   /* -ngl 0: all on the CPU */
@@ -399,14 +392,9 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 			cu_t(s->ffn_norm), cu_t(s->ffn_gate), cu_t(s->ffn_up), cu_t(s->ffn_down) };
 	}
 	d.layers = L;
-	m->gpu = eng_cuda_model_new(&d, err, errlen);
+	m->gpu = m->cuda->model_new(&d, err, errlen);
 	free(L);
 	return m->gpu ? 0 : -1;
-#else
-	(void)o;
-	eng_seterr(err, errlen, "%s: --device cuda: this tierbench was built without CUDA (make CUDA=1)", m->path);
-	return -1;
-#endif
 }
 
 eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen)
@@ -482,9 +470,8 @@ void eng_model_free(eng_model *m)
 {
 	if (!m)
 		return;
-#ifdef TB_CUDA
-	eng_cuda_model_free(m->gpu);
-#endif
+	if (m->gpu)
+		m->cuda->model_free(m->gpu);
 	eng_pool_free(m->pool);
 	eng_vocab_free(m->vocab);
 	eng_gguf_close(m->g);
@@ -646,9 +633,7 @@ struct eng_ctx {
 	float *logits;               /* [n_out_max][n_vocab] */
 	int *out_index;              /* [n_batch] batch index -> logits row, -1 */
 	int *tok_seq, *tok_pos;      /* [n_batch] resolved */
-#ifdef TB_CUDA
 	eng_cuda_ctx *gpu;           /* the model's GPU cache and buffers, or NULL */
-#endif
 };
 
 eng_ctx_params eng_ctx_params_default(void)
@@ -663,9 +648,8 @@ void eng_ctx_free(eng_ctx *c)
 {
 	if (!c)
 		return;
-#ifdef TB_CUDA
-	eng_cuda_ctx_free(c->gpu);
-#endif
+	if (c->gpu)
+		c->m->cuda->ctx_free(c->gpu);
 	free(c->k);
 	free(c->v);
 	free(c->kv_len);
@@ -721,12 +705,7 @@ static size_t max_act_row(const eng_model *m)
 /* 1 when the whole model runs on the GPU (which then keeps the only KV cache). */
 static int gpu_model(const eng_model *m)
 {
-#ifdef TB_CUDA
 	return m->gpu != NULL && m->n_gpu == m->n_layer;
-#else
-	(void)m;
-	return 0;
-#endif
 }
 
 eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t errlen)
@@ -790,13 +769,11 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
-#ifdef TB_CUDA
 	if (m->gpu) {
-		c->gpu = eng_cuda_ctx_new(m->gpu, c->n_ctx, c->n_seq, c->n_batch, c->n_out_max, err, errlen);
+		c->gpu = m->cuda->ctx_new(m->gpu, c->n_ctx, c->n_seq, c->n_batch, c->n_out_max, err, errlen);
 		if (!c->gpu)
 			goto fail;
 	}
-#endif
 	return c;
 oom:
 	eng_seterr(err, errlen, "out of memory for a context of %d cells x %d sequences", p->n_ctx, p->n_seq);
@@ -1279,12 +1256,11 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 	}
 	for (int i = n; i < c->n_batch; i++)
 		c->out_index[i] = -1;
-#ifdef TB_CUDA
 	if (c->gpu) {
 		/* All on the GPU; or its layers there, their hidden state into x for the CPU's. */
 		int all = m->n_gpu == m->n_layer;
 
-		if (eng_cuda_decode(c->gpu, n, b->token, c->tok_seq, c->tok_pos, c->out_index, n_out, c->logits,
+		if (m->cuda->decode(c->gpu, n, b->token, c->tok_seq, c->tok_pos, c->out_index, n_out, c->logits,
 				all ? NULL : c->x) != 0)
 			return ENG_EIO;
 		if (all) {
@@ -1294,7 +1270,6 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		}
 		il0 = m->n_gpu;
 	}
-#endif
 
 	for (int t = 0; t < n && il0 == 0; t++)
 		eng_dequant_row(m->tok_embd->type,

@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "base/base.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/gguf_impl.h"
@@ -85,7 +86,6 @@ struct eng_vocab {
 
 typedef struct i32buf { int32_t *p; size_t n, cap; } i32buf;
 typedef struct u32buf { uint32_t *p; size_t n, cap; } u32buf;
-typedef struct chbuf { char *p; size_t n, cap; } chbuf;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elt)
 {
@@ -122,14 +122,10 @@ static int u32_push(u32buf *b, uint32_t x)
 	return 0;
 }
 
-static int ch_put(chbuf *b, const void *s, size_t n)
+/* Byte strings (patterns, words) are built in a tb_buf (base/base.h). */
+static int ch_put(tb_buf *b, const void *s, size_t n)
 {
-	if (grow((void **)&b->p, &b->cap, b->n + n + 1, 1))
-		return -1;
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-	return 0;
+	return tb_buf_add(b, s, n) ? -1 : 0;
 }
 
 /* A caller's byte buffer with a hard cap: everything is counted, what fits is copied. */
@@ -451,7 +447,7 @@ static int pre_kind_of(const char *name)
 
 /* Rewrites a \p{..} pattern for the collapsed text (see collapse()): each category becomes its
  * marker byte plus its ASCII members, as a class of its own or inside the enclosing one. */
-static int collapse_pattern(const char *re, chbuf *out)
+static int collapse_pattern(const char *re, tb_buf *out)
 {
 	static const struct { const char *prop; const char *cls; } m[] = {
 		{ "\\p{N}", "\xD1" "0-9" },
@@ -490,7 +486,7 @@ static int rules_build(split_rule *rules, int *n_rules, int pre_kind, char *err,
 	for (int i = 0; i < VOCAB_MAX_RULES && pre_regex[pre_kind][i]; i++) {
 		const char *re = pre_regex[pre_kind][i];
 		split_rule *r = &rules[(*n_rules)++];
-		chbuf pat = { 0 };
+		tb_buf pat = { 0 };
 		PCRE2_SIZE eo;
 		uint32_t flags = PCRE2_DOLLAR_ENDONLY;
 		int ec;
@@ -506,7 +502,7 @@ static int rules_build(split_rule *rules, int *n_rules, int pre_kind, char *err,
 		if (strstr(re, "\\p{")) {
 			r->how = SPLIT_COLLAPSED;
 			if (collapse_pattern(re, &pat)) {
-				free(pat.p);
+				tb_buf_release(&pat);
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
@@ -514,13 +510,13 @@ static int rules_build(split_rule *rules, int *n_rules, int pre_kind, char *err,
 			r->how = SPLIT_WIDE;
 			flags |= PCRE2_UTF;
 			if (ch_put(&pat, re, strlen(re))) {
-				free(pat.p);
+				tb_buf_release(&pat);
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
 		}
-		r->re = pcre2_compile((PCRE2_SPTR)pat.p, pat.n, flags, &ec, &eo, NULL);
-		free(pat.p);
+		r->re = pcre2_compile((PCRE2_SPTR)pat.p, pat.len, flags, &ec, &eo, NULL);
+		tb_buf_release(&pat);
 		if (!r->re) {
 			PCRE2_UCHAR msg[120];
 
@@ -1120,7 +1116,7 @@ static int bpe_encode(const eng_vocab *v, const char *text, size_t len, merge_wo
 {
 	split_text t;
 	u32buf pieces = { 0 };
-	chbuf word = { 0 };
+	tb_buf word = { 0 };
 	size_t at = 0;
 	int rc = -1;
 
@@ -1129,7 +1125,7 @@ static int bpe_encode(const eng_vocab *v, const char *text, size_t len, merge_wo
 	    pre_split(v->rules, v->n_rules, &t, &pieces))
 		goto fail;
 	for (size_t i = 0; i < pieces.n; i++) {
-		word.n = 0;
+		tb_buf_reset(&word);
 		for (uint32_t k = 0; k < pieces.p[i]; k++) {
 			unsigned char raw[4], enc[8];
 			int nr = utf8_put(t.cp[at + k], raw), ne = 0;
@@ -1140,12 +1136,12 @@ static int bpe_encode(const eng_vocab *v, const char *text, size_t len, merge_wo
 				goto fail;
 		}
 		at += pieces.p[i];
-		if (word.n && bpe_word(v, word.p, word.n, mw, out))
+		if (word.len && bpe_word(v, word.p, word.len, mw, out))
 			goto fail;
 	}
 	rc = 0;
 fail:
-	free(word.p);
+	tb_buf_release(&word);
 	free(pieces.p);
 	split_text_release(&t);
 	return rc;
@@ -1247,7 +1243,7 @@ int eng_vocab_tokenize(const eng_vocab *v, const char *text, size_t len, int add
 	fragbuf frags = { 0 };
 	i32buf ids = { 0 };
 	merge_work mw = { 0 };
-	chbuf esc = { 0 };
+	tb_buf esc = { 0 };
 	int rc = ENG_ENOMEM, prev_special = 1;
 
 	if (!v || (!text && len) || cap < 0 || (cap > 0 && !out))
@@ -1270,7 +1266,7 @@ int eng_vocab_tokenize(const eng_vocab *v, const char *text, size_t len, int add
 		if (v->kind == KIND_SPM) {
 			/* SentencePiece normalization: a leading space at the start and after a special
 			 * token, every space as U+2581 */
-			esc.n = 0;
+			tb_buf_reset(&esc);
 			if (v->add_space_prefix && prev_special && ch_put(&esc, "\xE2\x96\x81", 3))
 				goto fail;
 			for (size_t i = 0; i < fr->len; i++) {
@@ -1279,7 +1275,7 @@ int eng_vocab_tokenize(const eng_vocab *v, const char *text, size_t len, int add
 				if (*c == ' ' ? ch_put(&esc, "\xE2\x96\x81", 3) : ch_put(&esc, c, 1))
 					goto fail;
 			}
-			if (spm_encode(v, esc.p, esc.n, &mw, &ids))
+			if (spm_encode(v, esc.p, esc.len, &mw, &ids))
 				goto fail;
 		} else if (bpe_encode(v, text + fr->off, fr->len, &mw, &ids)) {
 			goto fail;
@@ -1300,7 +1296,7 @@ fail:
 	free(ids.p);
 	free(mw.s);
 	free(mw.heap.p);
-	free(esc.p);
+	tb_buf_release(&esc);
 	return rc;
 }
 

@@ -11,25 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "harness/harness.h"
-
-/* "a directory", "a FIFO"... for a message; NULL for a regular file. */
-static const char *kind_of(mode_t m)
-{
-	if (S_ISREG(m))
-		return NULL;
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO (named pipe)";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	return "not a regular file";
-}
 
 /* The path for a message, control characters escaped. */
 static const char *shown(const char *path, char *buf, size_t cap)
@@ -49,7 +32,7 @@ int hx_file_check(const char *path, const char *what, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open %s: %s", shown(path, p, sizeof p), what, strerror(e));
 		return e == ENOENT ? 1 : HX_EIO;
 	}
-	if ((k = kind_of(sb.st_mode))) {
+	if ((k = tb_file_kind(sb.st_mode))) {
 		snprintf(err, errlen, "%s: %s is %s, not a regular file", shown(path, p, sizeof p), what, k);
 		return HX_EINVAL;
 	}
@@ -60,67 +43,26 @@ char *hx_file_read(const char *path, const char *what, size_t max_bytes, size_t 
 	size_t errlen)
 {
 	struct stat sb;
-	char p[512], *buf = NULL;
-	const char *k;
-	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char p[512], *text;
+	tb_buf b = { 0 };
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open %s: %s", shown(path, p, sizeof p), what, strerror(errno));
+	/* the harness's phrasing first (what the input is, both sizes); then base's reader, which
+	 * checks again on the open file and refuses one that grew */
+	if (hx_file_check(path, what, err, errlen))
 		return NULL;
-	}
-	if (fstat(fd, &sb) != 0) {
-		snprintf(err, errlen, "%s: cannot read %s: %s", shown(path, p, sizeof p), what, strerror(errno));
-		goto fail;
-	}
-	if ((k = kind_of(sb.st_mode))) {
-		snprintf(err, errlen, "%s: %s is %s, not a regular file", shown(path, p, sizeof p), what, k);
-		goto fail;
-	}
-	if ((unsigned long long)sb.st_size > max_bytes) {
+	if (stat(path, &sb) == 0 && (unsigned long long)sb.st_size > max_bytes) {
 		snprintf(err, errlen, "%s: %s is %lld bytes, over the limit of %zu bytes (%zu MiB); "
 			 "is this the right file?", shown(path, p, sizeof p), what, (long long)sb.st_size,
 			 max_bytes, max_bytes >> 20);
-		goto fail;
+		return NULL;
 	}
-	/* The size can change under us: read up to max_bytes + 1 and refuse anything longer. */
-	if (!(buf = malloc((size_t)sb.st_size + 1))) {
-		snprintf(err, errlen, "%s: out of memory reading %s (%lld bytes)", shown(path, p, sizeof p),
-			 what, (long long)sb.st_size);
-		goto fail;
+	if (tb_file_read(path, max_bytes, &b, err, errlen)) {
+		hx_escape_ctl(err, errlen);
+		return NULL;
 	}
-	for (;;) {
-		ssize_t got;
-		if (n == (size_t)sb.st_size) {
-			char extra;
-			got = read(fd, &extra, 1);
-			if (got > 0) {
-				snprintf(err, errlen, "%s: %s grew while being read", shown(path, p, sizeof p), what);
-				goto fail;
-			}
-		} else {
-			got = read(fd, buf + n, (size_t)sb.st_size - n);
-		}
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "%s: read error in %s: %s", shown(path, p, sizeof p), what,
-				 strerror(errno));
-			goto fail;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = 0;
-	close(fd);
-	if (len)
-		*len = n;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
+	if (!(text = tb_buf_detach(&b, len)))
+		snprintf(err, errlen, "%s: out of memory reading %s", shown(path, p, sizeof p), what);
+	return text;
 }
 
 char *hx_escape_ctl(char *s, size_t cap)

@@ -1,5 +1,5 @@
 /* harness/harness.h — the harness: run spec, results store, scheduler, metrics, hardware
- * profile, progress display and build info. The CLI (harness/main.c) is the only user of
+ * profile, progress display and build info. The CLI (cli/) is the only user of
  * most of this; tests use it directly. Prefix hx_. */
 #ifndef TB_HARNESS_H
 #define TB_HARNESS_H

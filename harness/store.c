@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "base/base.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 
@@ -22,40 +23,34 @@ struct hx_store {
 	char *path;
 	sqlite3_stmt *put;   /* prepared upsert, reused for every sample */
 	int lock_fd;         /* PATH.lock held with flock while a writer has the store; -1 if none */
-	struct { char *p; size_t len, cap; } gaps;   /* itl_json text, reused for every sample */
+	tb_buf gaps;         /* itl_json text, reused for every sample */
 };
 
 /* The gaps as a JSON array of milliseconds with microsecond resolution ("[12.5,3.004]"):
  * about 7 bytes a gap, read back by reports/load.c. */
 static int gaps_json(hx_store *st, const double *g, size_t n, char *err, size_t errlen)
 {
-	size_t need = 2 + n * 24;
-	st->gaps.len = 0;
+	tb_buf *b = &st->gaps;
+
+	tb_buf_reset(b);
 	if (!n)
 		return 0;
-	if (need > st->gaps.cap) {
-		char *p = realloc(st->gaps.p, need);
-		if (!p) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		st->gaps.p = p;
-		st->gaps.cap = need;
-	}
-	st->gaps.p[st->gaps.len++] = '[';
-	for (size_t i = 0; i < n; i++) {
+	tb_buf_adds(b, "[");
+	for (size_t i = 0; i < n && !b->err; i++) {
 		double v = g[i] >= 0 && g[i] < 1e9 ? g[i] : 0;
-		int w = snprintf(st->gaps.p + st->gaps.len, need - st->gaps.len, "%s%.3f", i ? "," : "", v);
-		size_t e;
+		if (tb_buf_addf(b, "%s%.3f", i ? "," : "", v))
+			break;
 		/* trim trailing zeros of the fraction: "3.000" -> "3", "2.500" -> "2.5" */
-		e = st->gaps.len + (size_t)w;
-		while (st->gaps.p[e - 1] == '0')
-			e--;
-		if (st->gaps.p[e - 1] == '.')
-			e--;
-		st->gaps.len = e;
+		while (b->p[b->len - 1] == '0')
+			b->len--;
+		if (b->p[b->len - 1] == '.')
+			b->len--;
+		b->p[b->len] = 0;
 	}
-	st->gaps.p[st->gaps.len++] = ']';
+	if (tb_buf_adds(b, "]")) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -342,7 +337,7 @@ void hx_store_close(hx_store *st)
 	if (!st)
 		return;
 	sqlite3_finalize(st->put);
-	free(st->gaps.p);
+	tb_buf_release(&st->gaps);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);   /* after the database: the lock outlives every write */

@@ -33,9 +33,9 @@ void prov_acc_release(prov_acc *a)
 	a->top_id = NULL;
 	a->top_lp = NULL;
 	a->n_lp = 0;
-	prov_buf_release(&a->text);
-	prov_buf_release(&a->reasoning);
-	prov_buf_release(&a->other);
+	tb_buf_release(&a->text);
+	tb_buf_release(&a->reasoning);
+	tb_buf_release(&a->other);
 }
 
 static void acc_fail(prov_acc *a, prov_err_class c, const char *msg)
@@ -78,7 +78,7 @@ static const cJSON *jget(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static int add_text(prov_buf *b, const char *s)
+static int add_text(tb_buf *b, const char *s)
 {
 	return s && *s ? prov_buf_add(b, s, strlen(s)) : 0;
 }
@@ -120,7 +120,7 @@ static char *nul_escapes_replaced(const char *p, size_t n, int *oom)
 }
 
 /* Appends answer or reasoning text; past the answer-size cap the reply fails saying so. */
-static int add_answer(prov_acc *a, prov_buf *b, const char *s)
+static int add_answer(prov_acc *a, tb_buf *b, const char *s)
 {
 	int rc = add_text(b, s);
 	if (rc == PROV_EIO)
@@ -173,7 +173,7 @@ static cJSON *messages_json(const prov_req *rq, int skip_system)
 
 static char *system_text(const prov_req *rq)
 {
-	prov_buf b = { .max_bytes = ACC_MAX_TEXT };
+	tb_buf b = { .max_bytes = ACC_MAX_TEXT };
 	for (size_t i = 0; i < rq->n_messages; i++)
 		if (rq->messages[i].role && strcmp(rq->messages[i].role, "system") == 0 &&
 		    rq->messages[i].content) {
@@ -222,18 +222,18 @@ static char *finish_body(cJSON *o)
 	return s;
 }
 
-static int url_join(prov_buf *url, const char *base, const char *a, const char *b, const char *c)
+static int url_join(tb_buf *url, const char *base, const char *a, const char *b, const char *c)
 {
 	size_t n = strlen(base);
 	while (n && base[n - 1] == '/')
 		n--;
-	url->len = 0;
+	tb_buf_reset(url);
 	if (prov_buf_add(url, base, n) || add_text(url, a) || add_text(url, b) || add_text(url, c))
 		return PROV_ENOMEM;
 	return 0;
 }
 
-static char *openai_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+static char *openai_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o || url_join(url, c->base_url, "/chat/completions", NULL, NULL))
@@ -262,7 +262,7 @@ fail:
 	return NULL;
 }
 
-static char *anthropic_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+static char *anthropic_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *sys = system_text(rq);
@@ -298,7 +298,7 @@ fail:
 	return NULL;
 }
 
-static char *gemini_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+static char *gemini_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject(), *contents, *gc;
 	char *sys = system_text(rq);
@@ -354,7 +354,7 @@ fail:
 	return NULL;
 }
 
-static char *ollama_build(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+static char *ollama_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject(), *opt;
 	if (!o || url_join(url, c->base_url, "/api/chat", NULL, NULL))
@@ -478,7 +478,7 @@ static int openai_body(prov_acc *a, const char *body, size_t n)
  * `logprobs` top entries per position; one token is generated and ignored. vLLM names top tokens
  * by id with return_tokens_as_token_ids ("token_id:123"); a server that names them by text gives
  * ids of -1. */
-static char *openai_build_lp(const prov_api_cfg *c, const prov_req *rq, prov_buf *url)
+static char *openai_build_lp(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o || url_join(url, c->base_url, "/completions", NULL, NULL))

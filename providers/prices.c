@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/base.h"
 #include "providers/provider.h"
 
 #define PRICES_MAX_BYTES (4u << 20)
@@ -172,28 +173,13 @@ fail:
 
 prov_prices *prov_prices_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0;
-	prov_prices *t = NULL;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open the price table", path);
+	tb_buf b = { 0 };
+	prov_prices *t;
+
+	if (tb_file_read(path, PRICES_MAX_BYTES, &b, err, errlen))
 		return NULL;
-	}
-	if (!(buf = malloc(PRICES_MAX_BYTES + 1))) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	n = fread(buf, 1, PRICES_MAX_BYTES + 1, f);
-	if (n > PRICES_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %u bytes", path, PRICES_MAX_BYTES);
-		goto out;
-	}
-	buf[n] = '\0';
-	t = prov_prices_parse(buf, path, err, errlen);
-out:
-	free(buf);
-	fclose(f);
+	t = prov_prices_parse(b.p, path, err, errlen);
+	tb_buf_release(&b);
 	return t;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/base.h"
 #include "providers/provider_impl.h"
 
 struct prov {
@@ -301,14 +302,7 @@ const char *prov_strerror(int code)
 
 char *prov_path_resolve(const char *base, const char *path)
 {
-	char *out;
-	size_t n;
-	if (!base || !*base || path[0] == '/' || strcmp(base, ".") == 0)
-		return strdup(path);
-	n = strlen(base) + strlen(path) + 2;
-	if ((out = malloc(n)))
-		snprintf(out, n, "%s/%s", base, path);
-	return out;
+	return tb_path_resolve(base, path);
 }
 
 int prov_opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,

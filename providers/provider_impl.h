@@ -3,6 +3,7 @@
 #ifndef TB_PROVIDER_IMPL_H
 #define TB_PROVIDER_IMPL_H
 
+#include "base/base.h"
 #include "providers/provider.h"
 
 struct cJSON;
@@ -64,22 +65,12 @@ int prov_log_on(int level);
 /* Hands one message line to the sink. Ownership: msg borrowed for the call. */
 void prov_log_emit(int level, const char *msg);
 
-/* ---- stream.c: capped buffer, SSE parser, NDJSON reader ---- */
+/* ---- stream.c: the providers' buffer codes, SSE parser, NDJSON reader ---- */
 
-/* A growable byte buffer, always NUL-terminated once non-empty, that refuses to grow past
- * max_bytes (PROV_EIO). Valid when zeroed except max_bytes, which must be set. */
-typedef struct prov_buf {
-	char *p;
-	size_t len, cap;
-	size_t max_bytes;
-} prov_buf;
-
-/* Appends n bytes: 0, PROV_ENOMEM, or PROV_EIO past the cap. */
-int prov_buf_add(prov_buf *b, const char *p, size_t n);
-/* The contents as a C string ("" when empty). Ownership: borrowed from b until it changes. */
-const char *prov_buf_str(const prov_buf *b);
-/* Frees the storage; the cap is kept. */
-void prov_buf_release(prov_buf *b);
+/* Buffers are tb_buf (base/base.h), each with its cap set. This appends n bytes and gives the
+ * provider codes: 0, PROV_ENOMEM, or PROV_EIO past the cap (nothing added; the buffer then
+ * refuses every append until tb_buf_reset). */
+int prov_buf_add(tb_buf *b, const void *p, size_t n);
 
 /* One dispatched SSE event; all strings borrowed for the callback only. */
 typedef struct prov_sse_event {
@@ -98,7 +89,7 @@ typedef int (*prov_sse_other_fn)(void *ud, const char *line, size_t n);
 /* Incremental SSE parser: lines end in CRLF, LF or CR (a CRLF split across feeds counts
  * once); ':' lines are comments; fields data / event / id / retry. */
 typedef struct prov_sse {
-	prov_buf line, data, event, id;
+	tb_buf line, data, event, id;
 	long retry_ms;        /* last valid retry field, -1 when none */
 	long n_events;
 	int skip_lf, started, bom_seen, data_seen;
@@ -123,7 +114,7 @@ void prov_sse_release(prov_sse *s);
 typedef int (*prov_line_fn)(void *ud, const char *line, size_t n);
 
 typedef struct prov_ndjson {
-	prov_buf line;
+	tb_buf line;
 	long n_lines;
 	prov_line_fn fn;
 	void *ud;
@@ -159,9 +150,9 @@ void prov_bucket_give(prov_bucket *b, double n);
 
 /* What one response has said so far, from stream events or a whole body. */
 typedef struct prov_acc {
-	prov_buf text;          /* answer */
-	prov_buf reasoning;     /* reasoning / thinking, kept apart */
-	prov_buf other;         /* SSE lines with unknown fields (a bare error object) */
+	tb_buf text;          /* answer */
+	tb_buf reasoning;     /* reasoning / thinking, kept apart */
+	tb_buf other;         /* SSE lines with unknown fields (a bare error object) */
 	char finish[32];        /* normalized: stop, length, content_filter, tool_calls, ... */
 	int64_t n_in, n_out, n_reasoning, n_cached;  /* n_out includes n_reasoning; n_in n_cached */
 	int has_usage;
@@ -205,7 +196,7 @@ typedef struct prov_dialect {
 	const char *extra_header;      /* one more fixed header, or NULL */
 	int ndjson;                    /* stream framing: 1 NDJSON, 0 SSE */
 	/* Returns the JSON body (malloc) and writes the URL into url; NULL on ENOMEM. */
-	char *(*build)(const prov_api_cfg *c, const prov_req *rq, prov_buf *url);
+	char *(*build)(const prov_api_cfg *c, const prov_req *rq, tb_buf *url);
 	/* One stream event (SSE event name or NULL, data). Nonzero: stop, a->err says why. */
 	int (*event)(prov_acc *a, const char *event, const char *data, size_t n);
 	/* A whole non-streamed 2xx body. */
@@ -216,7 +207,7 @@ typedef struct prov_dialect {
 	/* PROV_REQ_LOGPROBS, optional (NULL: the API has no log-probabilities of given text, and
 	 * such a request fails at once with PROV_ERR_CLIENT): the body and URL of a non-streamed
 	 * scoring request, and the reading of its whole 2xx body into a's log-probability fields. */
-	char *(*build_lp)(const prov_api_cfg *c, const prov_req *rq, prov_buf *url);
+	char *(*build_lp)(const prov_api_cfg *c, const prov_req *rq, tb_buf *url);
 	int (*body_lp)(prov_acc *a, const prov_req *rq, const char *body, size_t n);
 } prov_dialect;
 

@@ -36,7 +36,7 @@ typedef struct flight {
 	prov_acc acc;
 	prov_sse sse;
 	prov_ndjson nd;
-	prov_buf raw;             /* non-stream or error body */
+	tb_buf raw;             /* non-stream or error body */
 	long status;
 	int attempts;
 	double t_submit, t_start, t_last_byte, t_next_try;
@@ -453,7 +453,7 @@ static void flight_reset_attempt(flight *f)
 	prov_ndjson_release(&f->nd);
 	prov_sse_init(&f->sse, EVENT_MAX_BYTES, on_sse, on_other, f);
 	prov_ndjson_init(&f->nd, EVENT_MAX_BYTES, on_line, f);
-	prov_buf_release(&f->raw);
+	tb_buf_release(&f->raw);
 	f->raw.max_bytes = BODY_MAX_BYTES;
 	f->status = 0;
 	f->retry_hint_ms = f->reset_hint_ms = -1;
@@ -473,12 +473,12 @@ static int flight_start(remote *r, flight *f)
 	f->attempts++;
 	f->t_start = f->t_last_byte = prov_now_ms();
 	{
-		prov_buf url = { .max_bytes = 65536 };
+		tb_buf url = { .max_bytes = 65536 };
 		char *b = f->rq.kind == PROV_REQ_LOGPROBS ? r->d->build_lp(&r->cfg, &f->rq, &url) :
 			r->d->build(&r->cfg, &f->rq, &url);
 		if (!b || !url.len) {
 			free(b);
-			prov_buf_release(&url);
+			tb_buf_release(&url);
 			return PROV_ENOMEM;
 		}
 		free(f->body);
@@ -486,7 +486,7 @@ static int flight_start(remote *r, flight *f)
 		curl_easy_setopt(f->easy, CURLOPT_URL, url.p);   /* libcurl copies the string */
 		rlog(r, PROV_LOG_DEBUG, "%s attempt %d: POST %s (%zu bytes)", f->rq.task_id ?
 			f->rq.task_id : "-", f->attempts, url.p, strlen(b));
-		prov_buf_release(&url);
+		tb_buf_release(&url);
 	}
 	if (!f->hdrs) {
 		f->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -541,7 +541,7 @@ static void flight_free(flight *f)
 	prov_acc_release(&f->acc);
 	prov_sse_release(&f->sse);
 	prov_ndjson_release(&f->nd);
-	prov_buf_release(&f->raw);
+	tb_buf_release(&f->raw);
 	prov_req_release(&f->rq);
 	free(f->gaps_ms);
 	free(f);
@@ -559,13 +559,13 @@ static void flight_deliver(remote *r, flight *f)
 		if (a->err)
 			resp->err_msg = scrub_key(r, strdup(a->err_msg));
 		if (!a->err || a->err == PROV_ERR_CONTENT_FILTER)
-			resp->text = scrub_key(r, strdup(prov_buf_str(&a->text)));
+			resp->text = scrub_key(r, strdup(tb_buf_str(&a->text)));
 		/* Stop strings past the vendor's limit were not sent: applied here. */
 		if (resp->text && r->d->max_stop && f->rq.n_stop > r->d->max_stop &&
 		    prov_stop_cut(resp->text, f->rq.stop + r->d->max_stop, f->rq.n_stop - r->d->max_stop))
 			snprintf(a->finish, sizeof a->finish, "stop");
 		if (a->reasoning.len)
-			resp->reasoning = scrub_key(r, strdup(prov_buf_str(&a->reasoning)));
+			resp->reasoning = scrub_key(r, strdup(tb_buf_str(&a->reasoning)));
 		if (a->finish[0])
 			resp->finish_reason = strdup(a->finish);
 		resp->n_tokens_in = a->n_in;
@@ -637,13 +637,13 @@ static void flight_finished(remote *r, flight *f, CURLcode cc)
 	} else if (f->status < 200 || f->status >= 300) {
 		prov_acc_http_error(a, (int)f->status, f->raw.p, f->raw.len);
 		if (prov_log_on(PROV_LOG_DEBUG))
-			rlog(r, PROV_LOG_DEBUG, "HTTP %ld body: %.300s", f->status, prov_buf_str(&f->raw));
+			rlog(r, PROV_LOG_DEBUG, "HTTP %ld body: %.300s", f->status, tb_buf_str(&f->raw));
 	} else if (f->rq.kind == PROV_REQ_LOGPROBS) {
 		if (!a->err)
-			r->d->body_lp(a, &f->rq, prov_buf_str(&f->raw), f->raw.len);
+			r->d->body_lp(a, &f->rq, tb_buf_str(&f->raw), f->raw.len);
 	} else if (!r->cfg.stream) {
 		if (!a->err)
-			r->d->body(a, prov_buf_str(&f->raw), f->raw.len);
+			r->d->body(a, tb_buf_str(&f->raw), f->raw.len);
 		if (a->text.len || a->reasoning.len)
 			f->t_first_token = f->t_first_answer = prov_now_ms() - f->t_submit;
 	} else if (!a->err) {

@@ -152,39 +152,13 @@ static int parse_options(samples *s, const prov_target *t, char *err, size_t err
 	return 0;
 }
 
-/* getline with a cap: returns length, -1 at EOF, -2 when the line exceeds the cap. */
-static long read_line(FILE *f, char **buf, size_t *cap)
-{
-	size_t n = 0;
-	int c;
-	while ((c = getc(f)) != EOF) {
-		if (n + 2 > *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb;
-			if (nc > SAMPLES_MAX_LINE_BYTES + 2)
-				return -2;
-			if (!(nb = realloc(*buf, nc)))
-				return -2;
-			*buf = nb;
-			*cap = nc;
-		}
-		(*buf)[n++] = (char)c;
-		if (c == '\n')
-			break;
-	}
-	if (n == 0 && c == EOF)
-		return -1;
-	(*buf)[n] = 0;
-	return (long)n;
-}
-
 static void *samples_open(const prov_target *t, char *err, size_t errlen)
 {
 	samples *s = calloc(1, sizeof *s);
 	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	long len, lineno = 0, n_lines = 0;
+	tb_buf line = { .max_bytes = SAMPLES_MAX_LINE_BYTES };
+	long lineno = 0, n_lines = 0;
+	int got;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -195,25 +169,25 @@ static void *samples_open(const prov_target *t, char *err, size_t errlen)
 			 "(samples:PATH.jsonl)", t->id ? t->id : "?");
 		goto fail;
 	}
-	if (!(s->path = prov_path_resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
+	if (!(s->path = tb_path_resolve(t->base_dir, t->model)) || parse_options(s, t, err, errlen))
 		goto fail;
 	if (!(f = fopen(s->path, "rb"))) {
 		snprintf(err, errlen, "%s: cannot open: %s", s->path, strerror(errno));
 		goto fail;
 	}
-	while ((len = read_line(f, &line, &cap)) != -1) {
+	while ((got = tb_stream_getline(f, &line)) != 0 && got != TB_EIO) {
 		cJSON *o, *id, *text;
 		char idbuf[64];
 		const char *ids;
 		lineno++;
-		if (len == -2) {
+		if (got == TB_ETOOBIG || got == TB_ENOMEM) {
 			snprintf(err, errlen, "%s:%ld: line longer than %u MiB", s->path, lineno,
 				 SAMPLES_MAX_LINE_BYTES >> 20);
 			goto fail;
 		}
-		if (strspn(line, " \t\r\n") == (size_t)len)
+		if (strspn(line.p, " \t\r\n") == line.len)
 			continue;
-		o = cJSON_Parse(line);
+		o = cJSON_Parse(line.p);
 		if (!cJSON_IsObject(o)) {
 			snprintf(err, errlen, "%s:%ld: not a JSON object", s->path, lineno);
 			cJSON_Delete(o);
@@ -259,12 +233,12 @@ static void *samples_open(const prov_target *t, char *err, size_t errlen)
 		goto fail;
 	}
 	fclose(f);
-	free(line);
+	tb_buf_release(&line);
 	return s;
 fail:
 	if (f)
 		fclose(f);
-	free(line);
+	tb_buf_release(&line);
 	samples_close(s);
 	return NULL;
 }

@@ -1,45 +1,18 @@
-/* providers/stream.c — the byte-level readers under every remote provider: a capped growable
- * buffer, an incremental Server-Sent Events parser (WHATWG HTML "server-sent events", section
- * "interpreting an event stream") and a newline-delimited JSON line reader. Both accept input
- * split at any byte boundary and never hold more than their cap. */
+/* providers/stream.c — the byte-level readers under every remote provider: an incremental
+ * Server-Sent Events parser (WHATWG HTML "server-sent events", section "interpreting an event
+ * stream") and a newline-delimited JSON line reader, over base/'s capped tb_buf. Both accept
+ * input split at any byte boundary and never hold more than their cap. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "providers/provider_impl.h"
 
-int prov_buf_add(prov_buf *b, const char *p, size_t n)
+int prov_buf_add(tb_buf *b, const void *p, size_t n)
 {
-	if (n > b->max_bytes || b->len > b->max_bytes - n)
-		return PROV_EIO;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *q;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(q = realloc(b->p, cap)))
-			return PROV_ENOMEM;
-		b->p = q;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
+	int rc = tb_buf_add(b, p, n);
 
-const char *prov_buf_str(const prov_buf *b)
-{
-	return b->p ? b->p : "";
+	return rc == 0 ? 0 : rc == TB_ETOOBIG ? PROV_EIO : PROV_ENOMEM;
 }
-
-void prov_buf_release(prov_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
 /* ---- SSE ---- */
 
 void prov_sse_init(prov_sse *s, size_t max_event_bytes, prov_sse_fn fn, prov_sse_other_fn other,
@@ -56,10 +29,10 @@ void prov_sse_init(prov_sse *s, size_t max_event_bytes, prov_sse_fn fn, prov_sse
 
 void prov_sse_release(prov_sse *s)
 {
-	prov_buf_release(&s->line);
-	prov_buf_release(&s->data);
-	prov_buf_release(&s->event);
-	prov_buf_release(&s->id);
+	tb_buf_release(&s->line);
+	tb_buf_release(&s->data);
+	tb_buf_release(&s->event);
+	tb_buf_release(&s->id);
 }
 
 static int sse_dispatch(prov_sse *s)
@@ -68,20 +41,20 @@ static int sse_dispatch(prov_sse *s)
 	int rc = 0;
 
 	if (s->data.len == 0 && !s->data_seen) {
-		s->event.len = 0;
+		tb_buf_reset(&s->event);
 		return 0;
 	}
 	/* The data buffer ends with the "\n" added after each data line; drop the last one. */
 	if (s->data.len && s->data.p[s->data.len - 1] == '\n')
 		s->data.p[--s->data.len] = '\0';
-	ev.event = s->event.len ? prov_buf_str(&s->event) : "message";
-	ev.data = prov_buf_str(&s->data);
+	ev.event = s->event.len ? tb_buf_str(&s->event) : "message";
+	ev.data = tb_buf_str(&s->data);
 	ev.data_len = s->data.len;
-	ev.id = prov_buf_str(&s->id);
+	ev.id = tb_buf_str(&s->id);
 	s->n_events++;
 	rc = s->fn(s->ud, &ev);
-	s->data.len = 0;
-	s->event.len = 0;
+	tb_buf_reset(&s->data);
+	tb_buf_reset(&s->event);
 	s->data_seen = 0;
 	return rc;
 }
@@ -110,12 +83,12 @@ static int sse_line(prov_sse *s, const char *l, size_t n)
 		if ((rc = prov_buf_add(&s->data, v, vn)) || (rc = prov_buf_add(&s->data, "\n", 1)))
 			return rc;
 	} else if (fn == 5 && memcmp(l, "event", 5) == 0) {
-		s->event.len = 0;
+		tb_buf_reset(&s->event);
 		if ((rc = prov_buf_add(&s->event, v, vn)))
 			return rc;
 	} else if (fn == 2 && memcmp(l, "id", 2) == 0) {
 		if (!memchr(v, '\0', vn)) {
-			s->id.len = 0;
+			tb_buf_reset(&s->id);
 			if ((rc = prov_buf_add(&s->id, v, vn)))
 				return rc;
 		}
@@ -171,7 +144,7 @@ int prov_sse_feed(prov_sse *s, const char *p, size_t n)
 			if ((rc = prov_buf_add(&s->line, p + start, i - start)))
 				return rc;
 			rc = sse_line(s, s->line.p, s->line.len);
-			s->line.len = 0;
+			tb_buf_reset(&s->line);
 		} else {
 			rc = sse_line(s, p + start, i - start);
 		}
@@ -189,7 +162,7 @@ int prov_sse_finish(prov_sse *s)
 	 * pending event is delivered so the dialect, not the framing, judges completeness. */
 	if (s->line.len) {
 		rc = sse_line(s, s->line.p, s->line.len);
-		s->line.len = 0;
+		tb_buf_reset(&s->line);
 	}
 	if (!rc && s->data_seen)
 		rc = sse_dispatch(s);
@@ -208,7 +181,7 @@ void prov_ndjson_init(prov_ndjson *r, size_t max_line_bytes, prov_line_fn fn, vo
 
 void prov_ndjson_release(prov_ndjson *r)
 {
-	prov_buf_release(&r->line);
+	tb_buf_release(&r->line);
 }
 
 static int nd_line(prov_ndjson *r, const char *l, size_t n)
@@ -238,7 +211,7 @@ int prov_ndjson_feed(prov_ndjson *r, const char *p, size_t n)
 			if ((rc = prov_buf_add(&r->line, p + i, (size_t)(nl - (p + i)))))
 				return rc;
 			rc = nd_line(r, r->line.p, r->line.len);
-			r->line.len = 0;
+			tb_buf_reset(&r->line);
 		} else {
 			rc = nd_line(r, p + i, (size_t)(nl - (p + i)));
 		}
@@ -254,7 +227,7 @@ int prov_ndjson_finish(prov_ndjson *r)
 	int rc = 0;
 	if (r->line.len) {
 		rc = nd_line(r, r->line.p, r->line.len);
-		r->line.len = 0;
+		tb_buf_reset(&r->line);
 	}
 	return rc;
 }

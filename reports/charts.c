@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "reports/report_impl.h"
 
 extern char **environ;
@@ -572,10 +573,8 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	*n_charts = 0;
 	if (warnlen)
 		warn[0] = 0;
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+	if (tb_mkdir_p(dir, err, errlen))
 		return REP_EIO;
-	}
 	if ((rc = rep_analysis_build(s, o, &a, err, errlen)))
 		return rc;
 	memset(&c, 0, sizeof c);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "reports/report_impl.h"
 
 static void esc(FILE *f, const char *s)
@@ -93,28 +94,21 @@ static void table_html(FILE *f, const rep_table *t)
 	}
 }
 
-/* Copies an SVG file into the page without its XML prolog and doctype. */
+/* Copies an SVG file (at most 64 MiB; a chart it cannot read is left out) into the page
+ * without its XML prolog and doctype. */
 static void embed_svg(FILE *f, const char *dir, const char *name)
 {
-	char path[4096];
-	FILE *in;
-	char *buf = NULL, *p;
-	long n;
+	char path[4096], err[256];
+	tb_buf b = { 0 };
+	const char *p;
+
 	snprintf(path, sizeof path, "%s/%s.svg", dir, name);
-	if (!(in = fopen(path, "rb")))
-		return;
-	if (fseek(in, 0, SEEK_END) == 0 && (n = ftell(in)) > 0 && n < (64L << 20) &&
-	    fseek(in, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, in) == (size_t)n) {
-		buf[n] = 0;
-		if ((p = strstr(buf, "<svg")) != NULL) {
-			fprintf(f, "<div class=\"chart\" id=\"chart-%s\">\n", name);
-			fputs(p, f);
-			fputs("</div>\n", f);
-		}
+	if (tb_file_read(path, (size_t)64 << 20, &b, err, sizeof err) == 0 && (p = strstr(b.p, "<svg"))) {
+		fprintf(f, "<div class=\"chart\" id=\"chart-%s\">\n", name);
+		fputs(p, f);
+		fputs("</div>\n", f);
 	}
-	free(buf);
-	fclose(in);
+	tb_buf_release(&b);
 }
 
 /* A list of lines with a class. */

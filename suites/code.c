@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 enum { KIND_HUMANEVAL, KIND_MBPP };
@@ -52,22 +53,22 @@ static const char mbpp_shots[] =
  * off while thinking has no answer). Ownership: caller frees the result (NULL: out of memory). */
 static char *strip_think(const char *text)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	const char *p = text;
 	for (;;) {
 		const char *open = strstr(p, "<think>"), *close;
 		if (!open) {
-			suite_buf_add(&b, p);
+			tb_buf_adds(&b, p);
 			break;
 		}
-		suite_buf_add_n(&b, p, (size_t)(open - p));
+		tb_buf_add(&b, p, (size_t)(open - p));
 		if (!(close = strstr(open, "</think>")))
 			break;
 		p = close + 8;
 	}
 	/* A reply may also start after a bare "</think>" (the opening tag was in the prompt). */
 	{
-		char *s = suite_buf_take(&b), *last;
+		char *s = tb_buf_detach(&b, NULL), *last;
 		if (s && (last = strstr(s, "</think>"))) {
 			char *tail;
 			while (strstr(last + 8, "</think>"))
@@ -291,7 +292,7 @@ static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size
 		const cJSON *tl = cJSON_GetObjectItemCaseSensitive(obj, "test_list");
 		const cJSON *su = cJSON_GetObjectItemCaseSensitive(obj, "test_setup_code");
 		const char *text;
-		suite_buf tb = { 0 };
+		tb_buf tb = { 0 };
 		const cJSON *t;
 		char entry[128];
 		/* "text" in the original file, "prompt" in the sanitized one. */
@@ -309,15 +310,15 @@ static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size
 		}
 		cJSON_ArrayForEach(t, tl) {
 			if (!cJSON_IsString(t)) {
-				free(suite_buf_take(&tb));
+				tb_buf_release(&tb);
 				snprintf(why, why_len, "field \"test_list\" holds a non-string");
 				return -1;
 			}
-			suite_buf_add(&tb, t->valuestring);
-			suite_buf_add(&tb, "\n");
+			tb_buf_adds(&tb, t->valuestring);
+			tb_buf_adds(&tb, "\n");
 		}
 		if (su && !cJSON_IsNull(su) && !cJSON_IsString(su)) {
-			free(suite_buf_take(&tb));
+			tb_buf_release(&tb);
 			snprintf(why, why_len, "field \"test_setup_code\" is not a string");
 			return -1;
 		}
@@ -325,7 +326,7 @@ static int load_item(void *ud, const cJSON *obj, const char *id, char *why, size
 		if (mbpp_entry(cJSON_GetArrayItem(tl, 0)->valuestring, entry, sizeof entry))
 			entry[0] = 0;
 		it.prompt = strdup(text);
-		it.test = suite_buf_take(&tb);
+		it.test = tb_buf_detach(&tb, NULL);
 		it.setup = strdup(cJSON_IsString(su) ? su->valuestring : "");
 		it.entry = strdup(entry);
 	}
@@ -390,34 +391,34 @@ static int code_build(const suite *s, size_t i, int sample, prov_req *out)
 {
 	const code_suite *c = s->self;
 	const code_item *it = &c->v[i];
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 
 	if (c->kind == KIND_HUMANEVAL) {
 		if (!c->chat)
 			return suite_req_take_prompt(out, s->ids[i], sample, strdup(it->prompt), he_stop,
 						     sizeof he_stop / sizeof he_stop[0]);
-		suite_buf_add(&b, "Complete the following Python function. Reply with the whole "
+		tb_buf_adds(&b, "Complete the following Python function. Reply with the whole "
 			      "function, including the signature and any imports it needs, in one "
 			      "```python code block.\n\n```python\n");
-		suite_buf_add(&b, it->prompt);
-		suite_buf_add(&b, "```\n");
-		return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
+		tb_buf_adds(&b, it->prompt);
+		tb_buf_adds(&b, "```\n");
+		return suite_req_take_user(out, s->ids[i], sample, tb_buf_detach(&b, NULL), NULL, 0);
 	}
 	if (!c->chat)
-		suite_buf_add(&b, mbpp_shots);
+		tb_buf_adds(&b, mbpp_shots);
 	else
-		suite_buf_add(&b, "Write a Python function for the task below. Reply with the code in one "
+		tb_buf_adds(&b, "Write a Python function for the task below. Reply with the code in one "
 			      "```python code block.\n\n");
-	suite_buf_add(&b, c->chat ? "Task: " : "You are an expert Python programmer, and here is "
+	tb_buf_adds(&b, c->chat ? "Task: " : "You are an expert Python programmer, and here is "
 		      "your task: ");
-	suite_buf_add(&b, it->prompt);
-	suite_buf_add(&b, c->chat ? "\nYour code should pass these tests:\n\n"
+	tb_buf_adds(&b, it->prompt);
+	tb_buf_adds(&b, c->chat ? "\nYour code should pass these tests:\n\n"
 		      : " Your code should pass these tests:\n\n");
-	suite_buf_add(&b, it->test);
+	tb_buf_adds(&b, it->test);
 	if (c->chat)
-		return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
-	suite_buf_add(&b, "[BEGIN]\n");
-	return suite_req_take_prompt(out, s->ids[i], sample, suite_buf_take(&b), mbpp_stop,
+		return suite_req_take_user(out, s->ids[i], sample, tb_buf_detach(&b, NULL), NULL, 0);
+	tb_buf_adds(&b, "[BEGIN]\n");
+	return suite_req_take_prompt(out, s->ids[i], sample, tb_buf_detach(&b, NULL), mbpp_stop,
 				     sizeof mbpp_stop / sizeof mbpp_stop[0]);
 }
 
@@ -425,7 +426,7 @@ char *suite_code_program(const suite *s, size_t i, const char *reply)
 {
 	const code_suite *c = s->self;
 	const code_item *it = &c->v[i];
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	char *code;
 
 	if (!(code = suite_code_extract(reply, it->entry, c->chat)))
@@ -434,37 +435,37 @@ char *suite_code_program(const suite *s, size_t i, const char *reply)
 		if (!c->chat && !defines(code, strlen(code), it->entry)) {
 			/* A continuation of the prompt's body. */
 			cut_at_stops(code, he_stop, sizeof he_stop / sizeof he_stop[0]);
-			suite_buf_add(&b, it->prompt);
-			suite_buf_add(&b, code);
+			tb_buf_adds(&b, it->prompt);
+			tb_buf_adds(&b, code);
 		} else {
 			/* The whole function: the prompt first (imports and helpers it defines) with a
 			 * `pass` body, which the model's own definition after it then replaces. */
-			suite_buf_add(&b, it->prompt);
-			suite_buf_add(&b, "    pass\n\n");
-			suite_buf_add(&b, code);
+			tb_buf_adds(&b, it->prompt);
+			tb_buf_adds(&b, "    pass\n\n");
+			tb_buf_adds(&b, code);
 		}
-		suite_buf_add(&b, "\n\n");
-		suite_buf_add(&b, it->test);
-		suite_buf_add(&b, "\n\ncheck(");
-		suite_buf_add(&b, it->entry);
-		suite_buf_add(&b, ")\n");
+		tb_buf_adds(&b, "\n\n");
+		tb_buf_adds(&b, it->test);
+		tb_buf_adds(&b, "\n\ncheck(");
+		tb_buf_adds(&b, it->entry);
+		tb_buf_adds(&b, ")\n");
 	} else {
 		if (!c->chat)
 			cut_at_stops(code, mbpp_stop, 1);
-		suite_buf_add(&b, code);
-		suite_buf_add(&b, "\n\n");
-		suite_buf_add(&b, it->setup);
-		suite_buf_add(&b, "\n");
-		suite_buf_add(&b, it->test);
+		tb_buf_adds(&b, code);
+		tb_buf_adds(&b, "\n\n");
+		tb_buf_adds(&b, it->setup);
+		tb_buf_adds(&b, "\n");
+		tb_buf_adds(&b, it->test);
 	}
 	free(code);
-	return suite_buf_take(&b);
+	return tb_buf_detach(&b, NULL);
 }
 
 static int code_score(const suite *s, size_t i, const prov_resp *r, suite_score_out *out)
 {
 	suite_sb_result res;
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	char *prog;
 	int rc;
 
@@ -481,7 +482,7 @@ static int code_score(const suite *s, size_t i, const prov_resp *r, suite_score_
 	out->value[0] = res.verdict == SUITE_SB_PASSED ? 1.0 : 0.0;
 	/* The answer is the verdict, with the last line of stderr for a failure ("failed:
 	 * AssertionError"), so a report can count verdicts and show why. */
-	suite_buf_add(&b, suite_sb_verdict_name(res.verdict));
+	tb_buf_adds(&b, suite_sb_verdict_name(res.verdict));
 	if (res.verdict != SUITE_SB_PASSED && res.n_err) {
 		size_t e = res.n_err;
 		while (e && (res.err[e - 1] == '\n' || res.err[e - 1] == '\r'))
@@ -490,12 +491,12 @@ static int code_score(const suite *s, size_t i, const prov_resp *r, suite_score_
 		while (st && res.err[st - 1] != '\n')
 			st--;
 		if (e > st) {
-			suite_buf_add(&b, ": ");
-			suite_buf_add_n(&b, res.err + st, e - st > 200 ? 200 : e - st);
+			tb_buf_adds(&b, ": ");
+			tb_buf_add(&b, res.err + st, e - st > 200 ? 200 : e - st);
 		}
 	}
 	suite_sb_result_release(&res);
-	if (!(out->answer[0] = suite_buf_take(&b)))
+	if (!(out->answer[0] = tb_buf_detach(&b, NULL)))
 		return SUITE_ENOMEM;
 	return (out->expected = strdup("passed")) ? 0 : SUITE_ENOMEM;
 }

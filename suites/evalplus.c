@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 enum { KIND_HE, KIND_MBPP };
@@ -200,7 +201,7 @@ static int ep_build(const suite *s, size_t i, int sample, prov_req *out)
 {
 	const ep_suite *e = s->self;
 	const ep_task *t = &e->v[i];
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	if (!e->chat) {
 		if (e->kind == KIND_HE)
 			return suite_req_take_prompt(out, s->ids[i], sample, strdup(t->prompt), he_stop,
@@ -208,15 +209,15 @@ static int ep_build(const suite *s, size_t i, int sample, prov_req *out)
 		return suite_req_take_prompt(out, s->ids[i], sample, strdup(t->prompt), mbpp_stop,
 					     sizeof mbpp_stop / sizeof mbpp_stop[0]);
 	}
-	suite_buf_add(&b, e->kind == KIND_HE ?
+	tb_buf_adds(&b, e->kind == KIND_HE ?
 		      "Complete the following Python function. Reply with the whole function, "
 		      "including the signature and any imports it needs, in one ```python code block."
 		      "\n\n```python\n" :
 		      "Solve the following Python task. Reply with the code, including any imports it "
 		      "needs, in one ```python code block.\n\n```python\n");
-	suite_buf_add(&b, t->prompt);
-	suite_buf_add(&b, "```\n");
-	return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
+	tb_buf_adds(&b, t->prompt);
+	tb_buf_adds(&b, "```\n");
+	return suite_req_take_user(out, s->ids[i], sample, tb_buf_detach(&b, NULL), NULL, 0);
 }
 
 /* ------------------------------------------------------------------ programs */
@@ -275,41 +276,41 @@ static const char runner_py[] =
  * (base outputs, base limits, plus outputs, plus limits). */
 static char *canonical_program(const ep_suite *e, const ep_task *t)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	char num[64];
 	if (e->kind == KIND_HE)
-		suite_buf_add(&b, t->prompt);
-	suite_buf_add(&b, t->canonical);
-	suite_buf_add(&b, "\n_TB_FIND_ZERO = False\n");
-	suite_buf_add(&b, runner_py);
-	suite_buf_add(&b, "import time as _tb_t\n_tb_f = ");
-	suite_buf_add(&b, t->entry);
-	suite_buf_add(&b, "\ndef _tb_ref(name, b64):\n"
+		tb_buf_adds(&b, t->prompt);
+	tb_buf_adds(&b, t->canonical);
+	tb_buf_adds(&b, "\n_TB_FIND_ZERO = False\n");
+	tb_buf_adds(&b, runner_py);
+	tb_buf_adds(&b, "import time as _tb_t\n_tb_f = ");
+	tb_buf_adds(&b, t->entry);
+	tb_buf_adds(&b, "\ndef _tb_ref(name, b64):\n"
 		      "    outs, lims = [], []\n"
 		      "    for k, a in enumerate(_tb_j.loads(_tb_b.b64decode(b64))):\n"
 		      "        t0 = _tb_t.perf_counter()\n"
 		      "        try:\n"
 		      "            outs.append(_tb_call(_tb_f, a, ");
 	snprintf(num, sizeof num, "%.1f", EP_CANON_TIMEOUT_S);
-	suite_buf_add(&b, num);
-	suite_buf_add(&b, "))\n"
+	tb_buf_adds(&b, num);
+	tb_buf_adds(&b, "))\n"
 		      "        except BaseException as x:\n"
 		      "            raise SystemExit('canonical solution fails on %s input %d: %s: %s' % "
 		      "(name, k, type(x).__name__, str(x)[:200]))\n");
 	snprintf(num, sizeof num, "max(%.3f, %.3f * (_tb_t.perf_counter() - t0))", EP_MIN_TIME_S,
 		 EP_TIME_FACTOR);
-	suite_buf_add(&b, "        lims.append(");
-	suite_buf_add(&b, num);
-	suite_buf_add(&b, ")\n    return outs, lims\n_tb_bo, _tb_bl = _tb_ref('base', '");
-	suite_buf_add(&b, t->base_b64);
-	suite_buf_add(&b, "')\n_tb_po, _tb_pl = _tb_ref('plus', '");
-	suite_buf_add(&b, t->plus_b64);
-	suite_buf_add(&b, "')\ntry:\n    _tb_blob = _tb_p.dumps((_tb_bo, _tb_bl, _tb_po, _tb_pl))\n"
+	tb_buf_adds(&b, "        lims.append(");
+	tb_buf_adds(&b, num);
+	tb_buf_adds(&b, ")\n    return outs, lims\n_tb_bo, _tb_bl = _tb_ref('base', '");
+	tb_buf_adds(&b, t->base_b64);
+	tb_buf_adds(&b, "')\n_tb_po, _tb_pl = _tb_ref('plus', '");
+	tb_buf_adds(&b, t->plus_b64);
+	tb_buf_adds(&b, "')\ntry:\n    _tb_blob = _tb_p.dumps((_tb_bo, _tb_bl, _tb_po, _tb_pl))\n"
 		      "except Exception as x:\n"
 		      "    raise SystemExit('canonical outputs cannot be kept: %s' % x)\n"
 		      "print('LIMITS %.3f %.3f' % (sum(_tb_bl), sum(_tb_pl)))\n"
 		      "print(_tb_b.b64encode(_tb_blob).decode())\n");
-	return suite_buf_take(&b);
+	return tb_buf_detach(&b, NULL);
 }
 
 /* The last non-empty line of text (at most 300 bytes), for error messages. */
@@ -378,14 +379,14 @@ static int canonical_outputs(const ep_suite *e, ep_task *t, const char *id)
 static char *candidate_program(const ep_suite *e, const ep_task *t, const char *id, int phase,
 			       const char *reply)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	char *code = suite_code_extract(reply, t->entry, e->chat);
 	if (!code)
 		return NULL;
 	if (e->kind == KIND_HE) {
 		char pat[160];
 		snprintf(pat, sizeof pat, "def %s(", t->entry);
-		suite_buf_add(&b, t->prompt);
+		tb_buf_adds(&b, t->prompt);
 		if (!e->chat && !strstr(code, pat)) {
 			/* A continuation of the prompt's body, cut at the first stop string. */
 			for (size_t k = 0; k < sizeof he_stop / sizeof he_stop[0]; k++) {
@@ -394,41 +395,41 @@ static char *candidate_program(const ep_suite *e, const ep_task *t, const char *
 					*c = 0;
 			}
 		} else {
-			suite_buf_add(&b, "    pass\n\n");
+			tb_buf_adds(&b, "    pass\n\n");
 		}
 	}
-	suite_buf_add(&b, code);
+	tb_buf_adds(&b, code);
 	free(code);
 	/* HumanEval/32 (find_zero) is checked by its root, not by equal outputs; the id itself is
 	 * never written into the program (it is the dataset's text). */
-	suite_buf_add(&b, strcmp(id, "HumanEval/32") == 0 ? "\n\n_TB_FIND_ZERO = True\n" :
+	tb_buf_adds(&b, strcmp(id, "HumanEval/32") == 0 ? "\n\n_TB_FIND_ZERO = True\n" :
 		      "\n\n_TB_FIND_ZERO = False\n");
-	suite_buf_add(&b, runner_py);
-	suite_buf_add(&b, "_tb_e = _tb_p.loads(_tb_b.b64decode('");
-	suite_buf_add(&b, t->expected_b64);
-	suite_buf_add(&b, "'))\n_tb_f = ");
-	suite_buf_add(&b, t->entry);
-	suite_buf_add(&b, "\nfor _tb_k, _tb_a in enumerate(_tb_j.loads(_tb_b.b64decode('");
-	suite_buf_add(&b, phase ? t->plus_b64 : t->base_b64);
-	suite_buf_add(&b, phase ? "'))):\n    _tb_x, _tb_l = _tb_e[2][_tb_k], _tb_e[3][_tb_k]\n"
+	tb_buf_adds(&b, runner_py);
+	tb_buf_adds(&b, "_tb_e = _tb_p.loads(_tb_b.b64decode('");
+	tb_buf_adds(&b, t->expected_b64);
+	tb_buf_adds(&b, "'))\n_tb_f = ");
+	tb_buf_adds(&b, t->entry);
+	tb_buf_adds(&b, "\nfor _tb_k, _tb_a in enumerate(_tb_j.loads(_tb_b.b64decode('");
+	tb_buf_adds(&b, phase ? t->plus_b64 : t->base_b64);
+	tb_buf_adds(&b, phase ? "'))):\n    _tb_x, _tb_l = _tb_e[2][_tb_k], _tb_e[3][_tb_k]\n"
 			: "'))):\n    _tb_x, _tb_l = _tb_e[0][_tb_k], _tb_e[1][_tb_k]\n");
-	suite_buf_add(&b, "    try:\n"
+	tb_buf_adds(&b, "    try:\n"
 		      "        _tb_o = _tb_call(_tb_f, _tb_a, _tb_l)\n"
 		      "    except _TbTimeout:\n"
 		      "        raise SystemExit('timeout on input %d' % _tb_k)\n");
-	suite_buf_add(&b, "    if not _tb_same(_tb_o, _tb_x, ");
+	tb_buf_adds(&b, "    if not _tb_same(_tb_o, _tb_x, ");
 	{
 		char num[48];
 		snprintf(num, sizeof num, "%.17g", t->atol);
-		suite_buf_add(&b, num);
+		tb_buf_adds(&b, num);
 	}
-	suite_buf_add(&b, ", _tb_a):\n        raise SystemExit('wrong output on input %d' % _tb_k)\n");
-	return suite_buf_take(&b);
+	tb_buf_adds(&b, ", _tb_a):\n        raise SystemExit('wrong output on input %d' % _tb_k)\n");
+	return tb_buf_detach(&b, NULL);
 }
 
 /* Runs one phase; *passed and a verdict text into ans. Returns 0 or a SUITE_ code. */
 static int run_phase(const ep_suite *e, const ep_task *t, const char *id, int phase,
-		     const char *reply, int *passed, suite_buf *ans)
+		     const char *reply, int *passed, tb_buf *ans)
 {
 	double limit = (phase ? t->limit_plus_s : t->limit_base_s) + 10.0;
 	suite_sb_opts o = sb_opts(e, limit);
@@ -445,12 +446,12 @@ static int run_phase(const ep_suite *e, const ep_task *t, const char *id, int ph
 	/* Only SUITE_SB_PASSED counts: with the sandbox's proof of completion that means the
 	 * checks above, the program's last statements, ran to their end. */
 	*passed = res.verdict == SUITE_SB_PASSED;
-	suite_buf_add(ans, suite_sb_verdict_name(res.verdict));
+	tb_buf_adds(ans, suite_sb_verdict_name(res.verdict));
 	if (!*passed) {
 		last_line(res.err ? res.err : "", res.n_err, line, sizeof line);
 		if (line[0]) {
-			suite_buf_add(ans, ": ");
-			suite_buf_add(ans, line);
+			tb_buf_adds(ans, ": ");
+			tb_buf_adds(ans, line);
 		}
 	}
 	suite_sb_result_release(&res);
@@ -461,7 +462,7 @@ static int ep_score(const suite *s, size_t i, const prov_resp *r, suite_score_ou
 {
 	const ep_suite *e = s->self;
 	ep_task *t = &e->v[i];
-	suite_buf ab = { 0 }, ap = { 0 };
+	tb_buf ab = { 0 }, ap = { 0 };
 	int rc = 0, base = 0, plus = 0;
 
 	out->n_metrics = 2;
@@ -486,18 +487,18 @@ static int ep_score(const suite *s, size_t i, const prov_resp *r, suite_score_ou
 		if ((rc = run_phase(e, t, s->ids[i], 1, r->text, &plus, &ap)))
 			goto fail;
 	} else {
-		suite_buf_add(&ap, "not run: base inputs failed");
+		tb_buf_adds(&ap, "not run: base inputs failed");
 	}
 	out->value[0] = base && plus;
 	out->value[1] = base;
-	out->answer[0] = suite_buf_take(&ap);
-	out->answer[1] = suite_buf_take(&ab);
+	out->answer[0] = tb_buf_detach(&ap, NULL);
+	out->answer[1] = tb_buf_detach(&ab, NULL);
 	if (!out->answer[0] || !out->answer[1])
 		return SUITE_ENOMEM;
 	return (out->expected = strdup("passed")) ? 0 : SUITE_ENOMEM;
 fail:
-	free(suite_buf_take(&ab));
-	free(suite_buf_take(&ap));
+	tb_buf_release(&ab);
+	tb_buf_release(&ap);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 #define GSM8K_DEFAULT_SHOTS 8
@@ -265,49 +266,49 @@ nomem:
 
 /* Appends the worked reasoning of a GSM8K solution to b: the text before the last "####", with the
  * "<<48/2=24>>" calculator notes removed and its lines joined by spaces; a line that ends in a
- * letter or digit gets a "." so the sentences stay apart. Running out of memory sets b->oom. */
-static void solution_reasoning(const char *sol, suite_buf *b)
+ * letter or digit gets a "." so the sentences stay apart. Running out of memory sets b->err. */
+static void solution_reasoning(const char *sol, tb_buf *b)
 {
 	const char *end = NULL, *p;
 	for (p = sol; (p = strstr(p, "####")); p += 4)
 		end = p;
 	if (!end)
 		end = sol + strlen(sol);
-	for (p = sol; p < end && !b->oom;) {
+	for (p = sol; p < end && !b->err;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end, *q = p, *open, *close;
-		size_t before = b->n;
+		size_t before = b->len;
 		/* copy the line, leaving out each complete "<<...>>" inside it */
 		while ((open = strstr(q, "<<")) && open < le && (close = strstr(open + 2, ">>")) &&
 		       close + 2 <= le) {
-			suite_buf_add_n(b, q, (size_t)(open - q));
+			tb_buf_add(b, q, (size_t)(open - q));
 			q = close + 2;
 		}
-		suite_buf_add_n(b, q, (size_t)(le - q));
-		while (!b->oom && b->n > before && strchr(" \t\r", b->s[b->n - 1]))
-			b->s[--b->n] = 0;
-		if (!b->oom && b->n > before) {
-			char last = b->s[b->n - 1];
+		tb_buf_add(b, q, (size_t)(le - q));
+		while (!b->err && b->len > before && strchr(" \t\r", b->p[b->len - 1]))
+			b->p[--b->len] = 0;
+		if (!b->err && b->len > before) {
+			char last = b->p[b->len - 1];
 			if ((last >= '0' && last <= '9') || (last >= 'a' && last <= 'z') ||
 			    (last >= 'A' && last <= 'Z'))
-				suite_buf_add(b, ".");
-			suite_buf_add(b, " ");
+				tb_buf_adds(b, ".");
+			tb_buf_adds(b, " ");
 		}
 		p = nl ? nl + 1 : end;
 	}
-	if (!b->oom && b->n && b->s[b->n - 1] == ' ')
-		b->s[--b->n] = 0;   /* the space after the last line */
+	if (!b->err && b->len && b->p[b->len - 1] == ' ')
+		b->p[--b->len] = 0;   /* the space after the last line */
 }
 
-static void add_shot(suite_buf *b, const char *question, const char *reasoning, const char *answer)
+static void add_shot(tb_buf *b, const char *question, const char *reasoning, const char *answer)
 {
-	suite_buf_add(b, "Q: ");
-	suite_buf_add(b, question);
-	suite_buf_add(b, "\nA: ");
-	suite_buf_add(b, reasoning);
-	suite_buf_add(b, " The answer is ");
-	suite_buf_add(b, answer);
-	suite_buf_add(b, ".\n\n");
+	tb_buf_adds(b, "Q: ");
+	tb_buf_adds(b, question);
+	tb_buf_adds(b, "\nA: ");
+	tb_buf_adds(b, reasoning);
+	tb_buf_adds(b, " The answer is ");
+	tb_buf_adds(b, answer);
+	tb_buf_adds(b, ".\n\n");
 }
 
 /* The few-shot block: the first `shots` built-in exemplars, or `shots` items of the train file
@@ -316,7 +317,7 @@ static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 {
 	int shots = o->shots < 0 ? GSM8K_DEFAULT_SHOTS : o->shots;
 	gsm8k_items train = { 0 };
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	size_t *pick = NULL;
 
 	if (shots > 0 && o->train_path) {
@@ -333,10 +334,10 @@ static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 		suite_pick(o->seed, train.n, (size_t)shots, pick);
 		for (int i = 0; i < shots; i++) {
 			const gsm8k_item *it = &train.v[pick[i]];
-			suite_buf rb = { 0 };
+			tb_buf rb = { 0 };
 			char *reasoning;
 			solution_reasoning(it->solution, &rb);
-			if (!(reasoning = suite_buf_take(&rb)))
+			if (!(reasoning = tb_buf_detach(&rb, NULL)))
 				goto nomem;
 			add_shot(&b, it->question, reasoning, it->ref);
 			free(reasoning);
@@ -351,7 +352,7 @@ static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 			add_shot(&b, builtin_shots[i].question, builtin_shots[i].reasoning,
 				 builtin_shots[i].answer);
 	}
-	if (!(g->shots = suite_buf_take(&b)))
+	if (!(g->shots = tb_buf_detach(&b, NULL)))
 		goto nomem;
 	free(pick);
 	items_release(&train);
@@ -359,7 +360,7 @@ static int build_shots(gsm8k *g, const suite_opts *o, char *err, size_t errlen)
 nomem:
 	snprintf(err, errlen, "gsm8k: out of memory");
 fail:
-	free(suite_buf_take(&b));
+	tb_buf_release(&b);
 	free(pick);
 	items_release(&train);
 	return -1;
@@ -436,17 +437,17 @@ static const char chat_intro_zero[] =
 static int gsm8k_build(const suite *s, size_t i, int sample, prov_req *out)
 {
 	const gsm8k *g = s->self;
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 
 	if (g->chat)
-		suite_buf_add(&b, g->shots[0] ? chat_intro_shots : chat_intro_zero);
-	suite_buf_add(&b, g->shots);
-	suite_buf_add(&b, "Q: ");
-	suite_buf_add(&b, g->items.v[i].question);
+		tb_buf_adds(&b, g->shots[0] ? chat_intro_shots : chat_intro_zero);
+	tb_buf_adds(&b, g->shots);
+	tb_buf_adds(&b, "Q: ");
+	tb_buf_adds(&b, g->items.v[i].question);
 	if (g->chat)
-		return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
-	suite_buf_add(&b, "\nA:");
-	return suite_req_take_prompt(out, s->ids[i], sample, suite_buf_take(&b), stop_strings,
+		return suite_req_take_user(out, s->ids[i], sample, tb_buf_detach(&b, NULL), NULL, 0);
+	tb_buf_adds(&b, "\nA:");
+	return suite_req_take_prompt(out, s->ids[i], sample, tb_buf_detach(&b, NULL), stop_strings,
 				     sizeof stop_strings / sizeof stop_strings[0]);
 }
 

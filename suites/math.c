@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 /* Nesting bound of the normaliser and the evaluator, so hostile input cannot exhaust the stack. */
@@ -108,19 +109,19 @@ char *suite_math_extract(const char *text)
 /* Replaces every occurrence of from with to in *s (in place when not longer). Returns 0 or -1. */
 static int replace_all(char **s, const char *from, const char *to)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	const char *p = *s, *q;
 	size_t fl = strlen(from);
 	if (!strstr(*s, from))
 		return 0;
 	while ((q = strstr(p, from))) {
-		suite_buf_add_n(&b, p, (size_t)(q - p));
-		suite_buf_add(&b, to);
+		tb_buf_add(&b, p, (size_t)(q - p));
+		tb_buf_adds(&b, to);
 		p = q + fl;
 	}
-	suite_buf_add(&b, p);
+	tb_buf_adds(&b, p);
 	free(*s);
-	*s = suite_buf_take(&b);
+	*s = tb_buf_detach(&b, NULL);
 	return *s ? 0 : -1;
 }
 
@@ -187,11 +188,11 @@ static void strip_units(char *s)
 
 /* \frac12 -> \frac{1}{2}, \sqrt2 -> \sqrt{2}: single-character arguments get braces, inside
  * groups too. Appends the result for s[0..len) to b. */
-static void brace_args_into(const char *s, size_t len, suite_buf *b, int depth)
+static void brace_args_into(const char *s, size_t len, tb_buf *b, int depth)
 {
 	size_t i = 0;
 	if (depth > MATH_MAX_DEPTH) {   /* deeper nesting is copied as it is */
-		suite_buf_add_n(b, s, len);
+		tb_buf_add(b, s, len);
 		return;
 	}
 	while (i < len) {
@@ -200,24 +201,24 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b, int depth)
 		if (s[i] == '{') {
 			size_t e = brace_end(s + i);
 			if (!e || i + e > len) {
-				suite_buf_add_n(b, s + i, len - i);
+				tb_buf_add(b, s + i, len - i);
 				return;
 			}
-			suite_buf_add(b, "{");
+			tb_buf_adds(b, "{");
 			brace_args_into(s + i + 1, e - 2, b, depth + 1);
-			suite_buf_add(b, "}");
+			tb_buf_adds(b, "}");
 			i += e;
 			continue;
 		}
 		if (!nargs) {
-			suite_buf_add_n(b, s + i++, 1);
+			tb_buf_add(b, s + i++, 1);
 			continue;
 		}
-		suite_buf_add_n(b, s + i, 5);
+		tb_buf_add(b, s + i, 5);
 		i += 5;
 		if (nargs == 1 && i < len && s[i] == '[') {   /* \sqrt[n]{x}: the index first */
 			size_t e = strcspn(s + i, "]") + 1;
-			suite_buf_add_n(b, s + i, e);
+			tb_buf_add(b, s + i, e);
 			i += e;
 		}
 		for (int a = 0; a < nargs && i < len; a++) {
@@ -225,14 +226,14 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b, int depth)
 				size_t e = brace_end(s + i);
 				if (!e || i + e > len)
 					break;
-				suite_buf_add(b, "{");
+				tb_buf_adds(b, "{");
 				brace_args_into(s + i + 1, e - 2, b, depth + 1);
-				suite_buf_add(b, "}");
+				tb_buf_adds(b, "}");
 				i += e;
 			} else if (s[i] != '\\') {
-				suite_buf_add(b, "{");
-				suite_buf_add_n(b, s + i++, 1);
-				suite_buf_add(b, "}");
+				tb_buf_adds(b, "{");
+				tb_buf_add(b, s + i++, 1);
+				tb_buf_adds(b, "}");
 			} else {
 				break;
 			}
@@ -242,10 +243,10 @@ static void brace_args_into(const char *s, size_t len, suite_buf *b, int depth)
 
 static int brace_short_args(char **s)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	brace_args_into(*s, strlen(*s), &b, 0);
 	free(*s);
-	*s = suite_buf_take(&b);
+	*s = tb_buf_detach(&b, NULL);
 	return *s ? 0 : -1;
 }
 
@@ -908,22 +909,22 @@ static int math_open(suite *s, const suite_opts *o, char *err, size_t errlen)
 static int math_build(const suite *s, size_t i, int sample, prov_req *out)
 {
 	const math_suite *m = s->self;
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	if (m->chat) {
-		suite_buf_add(&b, "Solve the following math problem step by step. Put your final answer "
+		tb_buf_adds(&b, "Solve the following math problem step by step. Put your final answer "
 			      "within \\boxed{}.\n\n");
 		if (m->shots)
-			suite_buf_add(&b, minerva_shots);
-		suite_buf_add(&b, m->shots ? "Problem:\n" : "");
-		suite_buf_add(&b, m->v[i].problem);
-		return suite_req_take_user(out, s->ids[i], sample, suite_buf_take(&b), NULL, 0);
+			tb_buf_adds(&b, minerva_shots);
+		tb_buf_adds(&b, m->shots ? "Problem:\n" : "");
+		tb_buf_adds(&b, m->v[i].problem);
+		return suite_req_take_user(out, s->ids[i], sample, tb_buf_detach(&b, NULL), NULL, 0);
 	}
 	if (m->shots)
-		suite_buf_add(&b, minerva_shots);
-	suite_buf_add(&b, "Problem:\n");
-	suite_buf_add(&b, m->v[i].problem);
-	suite_buf_add(&b, "\n\nSolution:");
-	return suite_req_take_prompt(out, s->ids[i], sample, suite_buf_take(&b), math_stop,
+		tb_buf_adds(&b, minerva_shots);
+	tb_buf_adds(&b, "Problem:\n");
+	tb_buf_adds(&b, m->v[i].problem);
+	tb_buf_adds(&b, "\n\nSolution:");
+	return suite_req_take_prompt(out, s->ids[i], sample, tb_buf_detach(&b, NULL), math_stop,
 				     sizeof math_stop / sizeof math_stop[0]);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 #define NEEDLE_ANSWER_ROOM 64   /* tokens left for the reply inside each context length */
@@ -71,55 +72,45 @@ static const char *const w_tail[] = {
 /* Appends sentences to the haystack until it holds at least want_bytes. */
 static int hay_generate(needle *nd, uint64_t seed, size_t want_bytes)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	size_t cap = 0;
 	uint64_t st = seed ^ 0x6e6565646c65ull;
-	while (b.n < want_bytes && !b.oom) {
+	while (b.len < want_bytes && !b.err) {
 		if (nd->n_sent == cap) {
 			size_t *ne = realloc(nd->sent_end, (cap = cap ? cap * 2 : 1024) * sizeof *ne);
 			if (!ne) {
-				free(suite_buf_take(&b));
+				tb_buf_release(&b);
 				return SUITE_ENOMEM;
 			}
 			nd->sent_end = ne;
 		}
-		suite_buf_add(&b, PICK(w_subj, &st));
-		suite_buf_add(&b, " ");
-		suite_buf_add(&b, PICK(w_verb, &st));
-		suite_buf_add(&b, " ");
-		suite_buf_add(&b, PICK(w_obj, &st));
-		suite_buf_add(&b, " ");
-		suite_buf_add(&b, PICK(w_tail, &st));
-		suite_buf_add(&b, ". ");
-		nd->sent_end[nd->n_sent++] = b.n;
+		tb_buf_adds(&b, PICK(w_subj, &st));
+		tb_buf_adds(&b, " ");
+		tb_buf_adds(&b, PICK(w_verb, &st));
+		tb_buf_adds(&b, " ");
+		tb_buf_adds(&b, PICK(w_obj, &st));
+		tb_buf_adds(&b, " ");
+		tb_buf_adds(&b, PICK(w_tail, &st));
+		tb_buf_adds(&b, ". ");
+		nd->sent_end[nd->n_sent++] = b.len;
 	}
-	return (nd->hay = suite_buf_take(&b)) ? 0 : SUITE_ENOMEM;
+	return (nd->hay = tb_buf_detach(&b, NULL)) ? 0 : SUITE_ENOMEM;
 }
 
 /* Reads a text file and splits it into sentences (ending in . ! or ? before white space), with
  * white space runs folded to one space; repeated until want_bytes. -1 with err on failure. */
 static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	suite_buf b = { 0 };
-	char *raw = NULL;
-	size_t n = 0, cap = 0, rawcap = 0, rawlen = 0;
-	int c, space = 0;
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	tb_buf file = { 0 }, b = { 0 };
+	char *raw;
+	size_t n = 0, cap = 0, rawlen = 0;
+	int space = 0;
+	if (tb_file_read(path, NEEDLE_MAX_FILE_BYTES, &file, err, errlen))
 		return -1;
-	}
-	while ((c = getc(f)) != EOF) {
-		if (rawlen + 2 > rawcap) {
-			char *nr;
-			if (rawlen >= NEEDLE_MAX_FILE_BYTES) {
-				snprintf(err, errlen, "%s: larger than %zu MiB", path, NEEDLE_MAX_FILE_BYTES >> 20);
-				goto fail;
-			}
-			if (!(nr = realloc(raw, rawcap = rawcap ? rawcap * 2 : 65536)))
-				goto nomem;
-			raw = nr;
-		}
+	raw = file.p;
+	/* white space runs folded to one space, in place (the text only shrinks) */
+	for (size_t i = 0; i < file.len; i++) {
+		char c = raw[i];
 		if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
 			space = rawlen > 0;
 			continue;
@@ -127,16 +118,14 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 		if (space)
 			raw[rawlen++] = ' ';
 		space = 0;
-		raw[rawlen++] = (char)c;
+		raw[rawlen++] = c;
 	}
-	fclose(f);
-	f = NULL;
-	if (!raw || rawlen < 2) {
+	if (rawlen < 2) {
 		snprintf(err, errlen, "%s: no text", path);
 		goto fail;
 	}
 	raw[rawlen] = 0;
-	while (b.n < want_bytes && !b.oom) {
+	while (b.len < want_bytes && !b.err) {
 		size_t start = 0;
 		for (size_t i = 0; i < rawlen; i++) {
 			int end = (raw[i] == '.' || raw[i] == '!' || raw[i] == '?') &&
@@ -149,11 +138,11 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 					goto nomem;
 				nd->sent_end = ne;
 			}
-			suite_buf_add_n(&b, raw + start, i + 1 - start);
-			suite_buf_add(&b, " ");
-			nd->sent_end[n++] = b.n;
+			tb_buf_add(&b, raw + start, i + 1 - start);
+			tb_buf_adds(&b, " ");
+			nd->sent_end[n++] = b.len;
 			start = i + 2;
-			if (b.n >= want_bytes)
+			if (b.len >= want_bytes)
 				break;
 		}
 		if (!n) {
@@ -161,18 +150,16 @@ static int hay_read(needle *nd, const char *path, size_t want_bytes, char *err, 
 			goto fail;
 		}
 	}
-	free(raw);
+	tb_buf_release(&file);
 	nd->n_sent = n;
-	if (!(nd->hay = suite_buf_take(&b)))
+	if (!(nd->hay = tb_buf_detach(&b, NULL)))
 		goto nomem;
 	return 0;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
 fail:
-	if (f)
-		fclose(f);
-	free(raw);
-	free(suite_buf_take(&b));
+	tb_buf_release(&file);
+	tb_buf_release(&b);
 	return -1;
 }
 
@@ -180,12 +167,12 @@ fail:
 
 static char *fmt(const char *a, const char *b, const char *c)
 {
-	suite_buf x = { 0 };
-	suite_buf_add(&x, a);
-	suite_buf_add(&x, b);
+	tb_buf x = { 0 };
+	tb_buf_adds(&x, a);
+	tb_buf_adds(&x, b);
 	if (c)
-		suite_buf_add(&x, c);
-	return suite_buf_take(&x);
+		tb_buf_adds(&x, c);
+	return tb_buf_detach(&x, NULL);
 }
 
 static void key_name(uint64_t *st, char *out, size_t len)
@@ -293,24 +280,24 @@ static size_t needle_pos(const needle_item *it, int k)
 /* The whole prompt of it (haystack cut to it->n_sent sentences, needles in place). */
 static char *assemble(const needle *nd, const needle_item *it)
 {
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	size_t prev = 0;
-	suite_buf_add(&b, intro);
+	tb_buf_adds(&b, intro);
 	for (size_t s = 0; s <= it->n_sent; s++) {
 		for (int k = 0; k < it->n_needles; k++)
 			if (needle_pos(it, k) == s) {
-				suite_buf_add(&b, it->needles[k]);
-				suite_buf_add(&b, " ");
+				tb_buf_adds(&b, it->needles[k]);
+				tb_buf_adds(&b, " ");
 			}
 		if (s < it->n_sent) {
-			suite_buf_add_n(&b, nd->hay + prev, nd->sent_end[s] - prev);
+			tb_buf_add(&b, nd->hay + prev, nd->sent_end[s] - prev);
 			prev = nd->sent_end[s];
 		}
 	}
-	suite_buf_add(&b, "\n\nQuestion: ");
-	suite_buf_add(&b, it->question);
-	suite_buf_add(&b, "\nAnswer:");
-	return suite_buf_take(&b);
+	tb_buf_adds(&b, "\n\nQuestion: ");
+	tb_buf_adds(&b, it->question);
+	tb_buf_adds(&b, "\nAnswer:");
+	return tb_buf_detach(&b, NULL);
 }
 
 static long count_tokens(const suite_opts *o, const char *text)
@@ -556,17 +543,17 @@ static int needle_score(const suite *s, size_t i, const prov_resp *r, suite_scor
 {
 	const needle *nd = s->self;
 	const needle_item *it = &nd->v[i];
-	suite_buf b = { 0 };
+	tb_buf b = { 0 };
 	int found = 0;
 	out->n_metrics = 1;
 	out->metric[0] = "found";
 	for (int k = 0; k < it->n_expected; k++) {
 		if (k)
-			suite_buf_add(&b, ", ");
-		suite_buf_add(&b, it->expected[k]);
+			tb_buf_adds(&b, ", ");
+		tb_buf_adds(&b, it->expected[k]);
 		found += r->err == PROV_ERR_NONE && r->text && strstr(r->text, it->expected[k]) != NULL;
 	}
-	if (!(out->expected = suite_buf_take(&b)))
+	if (!(out->expected = tb_buf_detach(&b, NULL)))
 		return SUITE_ENOMEM;
 	/* The share of expected strings the reply contains (1 or 0 for one needle). */
 	out->value[0] = (double)found / it->n_expected;

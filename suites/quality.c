@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 /* The built-in text, written for this project (datasets/quality/README.md): plain English
@@ -93,7 +94,8 @@ static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f;
 	char *buf;
-	long n;
+	tb_buf b;
+	int rc;
 
 	if (!path) {
 		*len = sizeof builtin_text - 1;
@@ -105,47 +107,18 @@ static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
 	}
 	if (!(f = suite_data_open(path, err, errlen)))
 		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > QUALITY_MAX_TEXT_BYTES ||
-	    fseek(f, 0, SEEK_SET)) {
-		/* a compressed stream cannot seek: read it in pieces */
-		size_t cap = 1 << 16, got = 0, k;
-		rewind(f);
-		clearerr(f);
-		buf = malloc(cap + 1);
-		while (buf && (k = fread(buf + got, 1, cap - got, f)) > 0) {
-			char *nb;
-			got += k;
-			if (got < cap)
-				continue;
-			if (cap >= (size_t)QUALITY_MAX_TEXT_BYTES || !(nb = realloc(buf, cap * 2 + 1))) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		if (!buf || ferror(f)) {
-			snprintf(err, errlen, "%s: cannot read (or larger than 1 GiB)", path);
-			free(buf);
-			fclose(f);
-			return NULL;
-		}
-		buf[got] = 0;
-		*len = got;
-		fclose(f);
-		return buf;
-	}
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		snprintf(err, errlen, "%s: cannot read", path);
-		free(buf);
-		fclose(f);
+	/* read as a stream: a compressed file cannot seek */
+	tb_buf_init(&b, (size_t)QUALITY_MAX_TEXT_BYTES);
+	rc = tb_stream_read(f, &b);
+	fclose(f);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", path, rc == TB_ETOOBIG ? "larger than 1 GiB" :
+			 rc == TB_ENOMEM ? "out of memory" : "cannot read");
+		tb_buf_release(&b);
 		return NULL;
 	}
-	buf[n] = 0;
-	*len = (size_t)n;
-	fclose(f);
+	if (!(buf = tb_buf_detach(&b, len)))
+		snprintf(err, errlen, "%s: out of memory", path);
 	return buf;
 }
 

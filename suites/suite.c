@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/base.h"
 #include "suites/suite_impl.h"
 
 static const suite_vtable *const kinds[] = { &suite_gsm8k_vtable, &suite_humaneval_vtable,
@@ -325,38 +326,6 @@ int suite_ids_push(suite *s, const char *id)
 
 /* ------------------------------------------------------------------ JSONL datasets */
 
-/* Reads one line without its "\n" (and a "\r" before it) into *buf, growing it up to max_bytes.
- * Returns the line's length, -1 at end of file (or on a read error: check ferror), -2 when the
- * line is longer than max_bytes, -3 when out of memory. */
-static long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
-{
-	size_t n = 0;
-	int c = EOF;
-	while ((c = getc(f)) != EOF && c != '\n') {
-		if (n + 1 >= *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb;
-			if (n >= max_bytes)
-				return -2;
-			if (nc > max_bytes + 1)
-				nc = max_bytes + 1;
-			if (!(nb = realloc(*buf, nc)))
-				return -3;
-			*buf = nb;
-			*cap = nc;
-		}
-		(*buf)[n++] = (char)c;
-	}
-	if ((n == 0 && c == EOF) || (c == EOF && ferror(f)))
-		return -1;   /* a line cut by a read error is not a line */
-	if (!*buf && !(*buf = malloc(*cap = 1)))   /* an empty last line before EOF: "\n" only */
-		return -3;
-	if (n && (*buf)[n - 1] == '\r')
-		n--;
-	(*buf)[n] = 0;
-	return (long)n;
-}
-
 /* gzip through stdio, so one reader serves .jsonl and .jsonl.gz (openai/human-eval and evalplus
  * ship the latter); a file without gzip's magic bytes is a plain stdio stream. A corrupt or
  * truncated stream is a read error with errno EBADMSG. */
@@ -394,8 +363,7 @@ FILE *suite_data_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file (%s)", path,
-			 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a file");
+		snprintf(err, errlen, "%s: not a regular file (%s)", path, tb_file_kind(st.st_mode));
 		close(fd);
 		return NULL;
 	}
@@ -458,9 +426,10 @@ long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud,
 		      size_t errlen)
 {
 	FILE *f = NULL;
-	char *line = NULL, why[256], idbuf[32];
-	size_t cap = 0;
-	long len, line0 = -1, n = 0;
+	char why[256], idbuf[32];
+	tb_buf line;
+	long line0 = -1, n = 0;
+	int got;
 
 	if (!path) {
 		snprintf(err, errlen, "no dataset path given");
@@ -468,21 +437,24 @@ long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud,
 	}
 	if (!(f = suite_data_open(path, err, errlen)))
 		return -1;
-	while ((limit <= 0 || n < limit) &&
-	       (len = read_line(f, &line, &cap, SUITE_MAX_LINE_BYTES)) != -1) {
-		char *text = line;
+	tb_buf_init(&line, SUITE_MAX_LINE_BYTES);
+	while ((limit <= 0 || n < limit) && (got = tb_stream_getline(f, &line)) != 0 && got != TB_EIO) {
+		char *text = line.p;
+		size_t len = line.len;
 		const char *id;
 		cJSON *obj;
 		int rc;
 
 		line0++;
-		if (len == -2) {
+		if (got == TB_ETOOBIG) {
 			snprintf(err, errlen, "%s:%ld: line longer than %zu MiB", path, line0 + 1,
 				 SUITE_MAX_LINE_BYTES >> 20);
 			goto fail;
 		}
-		if (len == -3)
+		if (got == TB_ENOMEM)
 			goto nomem;
+		if (len && text[len - 1] == '\r')
+			text[--len] = 0;
 		if (line0 == 0 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
 			text += 3;   /* UTF-8 byte-order mark */
 			len -= 3;
@@ -525,13 +497,13 @@ long suite_jsonl_read(const char *path, long limit, suite_jsonl_fn fn, void *ud,
 		goto fail;
 	}
 	fclose(f);
-	free(line);
+	tb_buf_release(&line);
 	return n;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
 fail:
 	fclose(f);
-	free(line);
+	tb_buf_release(&line);
 	return -1;
 }
 
@@ -549,47 +521,6 @@ int suite_json_string(const cJSON *obj, const char *key, const char **out, char 
 	}
 	*out = f->valuestring;
 	return 0;
-}
-
-/* ------------------------------------------------------------------ text */
-
-void suite_buf_add_n(suite_buf *b, const char *text, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 256;
-		char *ns;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		if (!(ns = realloc(b->s, nc))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, text, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-void suite_buf_add(suite_buf *b, const char *text)
-{
-	suite_buf_add_n(b, text, strlen(text));
-}
-
-char *suite_buf_take(suite_buf *b)
-{
-	char *s = b->s;
-	if (b->oom) {
-		free(s);
-		s = NULL;
-	} else if (!s) {
-		s = strdup("");
-	}
-	memset(b, 0, sizeof *b);
-	return s;
 }
 
 /* ------------------------------------------------------------------ requests */

@@ -142,27 +142,6 @@ FILE *suite_data_open(const char *path, char *err, size_t errlen);
 int suite_json_string(const cJSON *obj, const char *key, const char **out, char *why,
 	size_t why_len);
 
-/* ------------------------------------------------------------------ text */
-
-/* A growable string. Zeroed is empty. Appends after a failed allocation do nothing and set oom,
- * so a builder checks once, at suite_buf_take. */
-typedef struct suite_buf {
-	char *s;     /* NUL-terminated when not NULL */
-	size_t n;    /* length without the NUL */
-	size_t cap;
-	int oom;
-} suite_buf;
-
-/* Appends n bytes of text. */
-void suite_buf_add_n(suite_buf *b, const char *text, size_t n);
-
-/* Appends a NUL-terminated string. */
-void suite_buf_add(suite_buf *b, const char *text);
-
-/* The text built so far ("" when nothing was added), or NULL when an append ran out of memory;
- * b is left zeroed either way. Ownership: caller frees the text. */
-char *suite_buf_take(suite_buf *b);
-
 /* ------------------------------------------------------------------ requests */
 
 /* Fills out (zeroed by the caller) with task_id, sample, a completion prompt and stop strings.

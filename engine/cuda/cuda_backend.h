@@ -1,5 +1,6 @@
 /* engine/cuda/cuda_backend.h — the engine's CUDA backend, behind a plain C interface that
- * engine/model.c calls when the model is loaded with a CUDA device (built with `make CUDA=1`).
+ * engine/model.c calls, through the table eng_cuda_backend_get returns, when the model is loaded
+ * with a CUDA device (built with `make CUDA=1`).
  * Internal to the engine: nothing outside engine/ includes it.
  *
  * The model is described by value (shapes, tensor types, host pointers to the weights as stored
@@ -88,6 +89,23 @@ int eng_cuda_matvec_test(int type, int64_t ne0, int64_t ne1, const void *w, cons
  * per-token one. Return 0, or -1 with a message. */
 int eng_cuda_attn_test(int n_head, int n_head_kv, int hd_k, int hd_v, int n_tok, int n_kv, const float *q,
 	const float *k, const float *v, int tile, float *out, char *err, size_t errlen);
+
+/* The backend as engine/model.c reaches it: a table of the functions above, so the model code
+ * has no build-time branches. */
+typedef struct eng_cuda_backend {
+	int (*device_info)(char *name, size_t n, double *peak_gbs);
+	eng_cuda_model *(*model_new)(const eng_cuda_model_desc *d, char *err, size_t errlen);
+	void (*model_free)(eng_cuda_model *m);
+	eng_cuda_ctx *(*ctx_new)(eng_cuda_model *m, int n_ctx, int n_seq, int n_batch, int n_out_max,
+		char *err, size_t errlen);
+	void (*ctx_free)(eng_cuda_ctx *c);
+	int (*decode)(eng_cuda_ctx *c, int n, const int32_t *tok, const int *seq, const int *pos,
+		const int *out_index, int n_out, float *logits, float *hidden);
+} eng_cuda_backend;
+
+/* The table of this backend when the engine is built with CUDA (make CUDA=1), else NULL
+ * (engine/backend.c). Ownership: static, valid for the life of the program. */
+const eng_cuda_backend *eng_cuda_backend_get(void);
 
 #ifdef __cplusplus
 }

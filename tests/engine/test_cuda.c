@@ -11,8 +11,8 @@
 #include "test.h"
 #include "engine/engine.h"
 #include "engine/quant_impl.h"
-#ifdef TB_CUDA
 #include "engine/cuda/cuda_backend.h"
+#ifdef TB_CUDA
 #include "engine/cuda/mmvq.h"
 #endif
 
@@ -735,8 +735,25 @@ static void test_cuda_device_request_without_a_device_is_a_clear_error(void)
 	eng_model_free(m);
 }
 
+/* The model code reaches CUDA only through the backend table: filled in a CUDA build, absent
+ * (NULL) otherwise -- which is what makes --device cuda a clear error there. */
+static void test_cuda_backend_table_is_filled_exactly_in_a_cuda_build(void)
+{
+	const eng_cuda_backend *be = eng_cuda_backend_get();
+
+#ifdef TB_CUDA
+	TB_CHECK(be != NULL);
+	if (be)
+		TB_CHECK(be->device_info && be->model_new && be->model_free && be->ctx_new && be->ctx_free &&
+			 be->decode);
+#else
+	TB_CHECK(be == NULL);
+#endif
+}
+
 int main(void)
 {
+	TB_RUN(test_cuda_backend_table_is_filled_exactly_in_a_cuda_build);
 	TB_RUN(test_cuda_packed_kernel_arithmetic_matches_the_cpu_on_the_host);
 	TB_RUN(test_cuda_prefill_dequantization_matches_the_cpu_on_the_host);
 	TB_RUN(test_cuda_products_match_the_cpu_for_every_type);

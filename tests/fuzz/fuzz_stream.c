@@ -51,7 +51,7 @@ static int on_line(void *ud, const char *line, size_t n)
 
 static void check_acc(const prov_acc *a)
 {
-	fuzz_check(strlen(prov_buf_str(&a->text)) <= a->text.len);
+	fuzz_check(strlen(tb_buf_str(&a->text)) <= a->text.len);
 	fuzz_check(memchr(a->err_msg, 0, sizeof a->err_msg) != NULL);
 	fuzz_check(memchr(a->finish, 0, sizeof a->finish) != NULL);
 }

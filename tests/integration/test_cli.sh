@@ -15,6 +15,10 @@ for c in run report hw list; do
 	"$TB_BIN" $c --help >help.txt 2>&1; rc=$?
 	check "help_for_${c}_exits_zero" sh -c "test $rc -eq 0 && grep -q usage help.txt"
 done
+"$TB_BIN" --help >help.txt; rc=$?
+for c in run report compare hw list generate inspect bench quantize quality quant-sweep; do
+	check "help_lists_$c" sh -c "test $rc -eq 0 && grep -q '^  $c  ' help.txt"
+done
 "$TB_BIN" frobnicate >/dev/null 2>&1; rc=$?
 check unknown_command_is_usage_error test $rc -eq 1
 "$TB_BIN" run --target samples:gens.jsonl --suite gsm8k --bogus >/dev/null 2>&1; rc=$?
@@ -51,6 +55,11 @@ check report_has_table_row sh -c "grep -q '| samples:gens.jsonl | gsm8k | 50 | 0
 check report_unknown_format_is_usage_error test $rc -eq 1
 "$TB_BIN" report runs/x -o rep2 --no-charts 2>/dev/null
 check report_out_dir_written grep -q "tierbench report" rep2/report.md
+"$TB_BIN" report runs/x -o nested/a/b --no-charts 2>/dev/null
+check report_out_dir_nested_is_created grep -q "tierbench report" nested/a/b/report.md
+: >afile
+"$TB_BIN" report runs/x -o afile/sub --no-charts >/dev/null 2>err.txt; rc=$?
+check report_out_dir_blocked_by_a_file_names_it sh -c "test $rc -eq 2 && grep -q 'afile: cannot create folder: Not a directory' err.txt"
 "$TB_BIN" list runs runs/x > list.txt; rc=$?
 check list_runs_shows_run sh -c "test $rc -eq 0 && grep -q ' done ' list.txt && grep -q samples:gens.jsonl list.txt"
 "$TB_BIN" list > list2.txt

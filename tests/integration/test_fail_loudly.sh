@@ -1,8 +1,8 @@
 #!/bin/sh
 # Integration: a run that fails says so. A target nothing listens for is stopped after its first
 # requests with the connection error (not retried item after item), the summary names the first
-# error of each class, failed samples make the exit code 4 (docs/cli.md), a mistyped provider or
-# suite is a usage error (exit 1) with "did you mean", and a server's control characters never
+# error of each class, failed samples make the exit code 4 (docs/cli.md), a mistyped command,
+# provider or suite (flags, spec, quant-sweep) is a usage error (exit 1) with "did you mean", and a server's control characters never
 # reach the terminal raw.
 . tests/integration/lib.sh
 ROOT=$(pwd)
@@ -34,6 +34,20 @@ check mistyped_provider_suggests grep -q 'did you mean "openai"' err.txt
 "$TB_BIN" run --target samples:gens.jsonl --suite gsm8 --dataset data.jsonl >/dev/null 2>err.txt; rc=$?
 check mistyped_suite_is_usage_error test $rc -eq 1
 check mistyped_suite_suggests grep -q 'did you mean "gsm8k"' err.txt
+cat >typo.json <<JSON
+{"targets": [{"provider": "samples", "model": "gens.jsonl"}], "suites": [{"name": "humanevl", "dataset": "data.jsonl"}]}
+JSON
+"$TB_BIN" run typo.json --quiet --no-bw >/dev/null 2>err.txt; rc=$?
+check mistyped_suite_in_spec_suggests sh -c "test $rc -eq 1 && grep -q 'unknown suite \"humanevl\" (did you mean \"humaneval\"?)' err.txt"
+sed 's/"samples"/"antropic"/; s/humanevl/humaneval/' typo.json >typo2.json
+"$TB_BIN" run typo2.json --quiet --no-bw >/dev/null 2>err.txt; rc=$?
+check mistyped_provider_in_spec_suggests sh -c "test $rc -eq 1 && grep -q 'did you mean \"anthropic\"' err.txt"
+"$TB_BIN" reprot runs/ok >/dev/null 2>err.txt; rc=$?
+check mistyped_command_suggests sh -c "test $rc -eq 1 && grep -q 'unknown command \"reprot\" (did you mean \"report\"?)' err.txt"
+"$TB_BIN" quant-sweep absent.gguf --types Q8_0 --suites gsm8k,mbpb >/dev/null 2>err.txt; rc=$?
+check mistyped_sweep_suite_suggests_before_any_work sh -c "test $rc -eq 1 && grep -q 'unknown suite \"mbpb\" (did you mean \"mbpp\"?)' err.txt"
+"$TB_BIN" list provdiers >/dev/null 2>err.txt; rc=$?
+check mistyped_list_suggests sh -c "test $rc -eq 1 && grep -q 'did you mean \"providers\"' err.txt"
 
 # A server whose error text carries terminal escapes: they are shown escaped.
 cat >esc_server.py <<'PY'

@@ -4,7 +4,8 @@
 # tokens and timings; a run killed mid-way and resumed stores exactly the rows of an
 # uninterrupted one (the batches differ, the greedy tokens do not); the needle grid stops at the
 # target's context and is cut with its tokenizer; a prompt over the context is stored as a
-# context_length error and not retried; a missing model file is named at start.
+# context_length error and not retried; a missing model file is named at start; -v shows the
+# engine's warnings.
 . tests/integration/lib.sh
 ROOT=$(pwd)
 SHARED=${TB_SHARED:-$ROOT/../shared}
@@ -42,6 +43,13 @@ check local_run_stores_tokens_and_timings test "$(sql ref/results.db "SELECT cou
 	WHERE n_tokens_in > 20 AND n_tokens_out BETWEEN 1 AND 24 AND ttft_ms >= 0 AND latency_ms >= ttft_ms
 	AND cost_usd = 0 AND finish_reason IN ('stop', 'length')")" -eq 20
 sql ref/results.db "$DUMP" > ref.rows
+
+# -v: the engine's messages reach stderr beside the providers' (stories260K's vocabulary names
+# special ids past its end: warnings; each model load: an info line)
+"$TB_BIN" run spec.json --out verbose --limit 1 --quiet --no-bw -v >verbose.log 2>&1; rc=$?
+check local_run_verbose_shows_engine_messages sh -c "test $rc -eq 0 &&
+	grep -q 'tierbench: warn: vocab: tokenizer.ggml.padding_token_id out of range' verbose.log &&
+	grep -q 'tierbench: info: .*stories260K.gguf: llama, 5 layers' verbose.log"
 
 set -- $(python3 "$ROOT/tests/integration/kill_at.py" killed/results.db 5 KILL \
 	"$TB_BIN" run spec.json --out killed --quiet --no-bw)

@@ -153,7 +153,7 @@ static void check_one(const expect *e, const char *text, size_t n, size_t step)
 	TB_CHECK_INT(a.complete, e->complete);
 	if (e->text_has) {
 		TB_CHECK(a.text.len > 0);
-		TB_CHECK(strstr(prov_buf_str(&a.text), e->text_has) != NULL);
+		TB_CHECK(strstr(tb_buf_str(&a.text), e->text_has) != NULL);
 	} else if (e->kind == 0 || e->kind == 1) {
 		TB_CHECK_INT(a.text.len, 0);
 	}
@@ -277,11 +277,11 @@ static void test_nul_escape_in_a_completion_does_not_cut_it(void)
 	prov_acc a;
 	prov_acc_init(&a);
 	TB_CHECK((OA)->event(&a, NULL, ev, strlen(ev)) == 0);
-	TB_CHECK_STR(prov_buf_str(&a.text), "ab\xEF\xBF\xBD" "cd \\u0000 e");
+	TB_CHECK_STR(tb_buf_str(&a.text), "ab\xEF\xBF\xBD" "cd \\u0000 e");
 	prov_acc_release(&a);
 	prov_acc_init(&a);
 	TB_CHECK((OA)->body(&a, body, strlen(body)) == 0);
-	TB_CHECK_STR(prov_buf_str(&a.text), "x\xEF\xBF\xBDy");
+	TB_CHECK_STR(tb_buf_str(&a.text), "x\xEF\xBF\xBDy");
 	prov_acc_release(&a);
 }
 
@@ -300,7 +300,7 @@ static void test_usage_counts_out_of_range_are_ignored(void)
 	prov_acc_release(&a);
 	prov_acc_init(&a);
 	TB_CHECK((OA)->body(&a, body, strlen(body)) == 0);
-	TB_CHECK_STR(prov_buf_str(&a.text), "x");
+	TB_CHECK_STR(tb_buf_str(&a.text), "x");
 	TB_CHECK(a.n_in == 0 && a.n_out == 3);
 	prov_acc_release(&a);
 }
@@ -334,7 +334,7 @@ static prov_req sample_req(void)
 	return rq;
 }
 
-static cJSON *build(const prov_dialect *d, const prov_api_cfg *c, prov_buf *url)
+static cJSON *build(const prov_dialect *d, const prov_api_cfg *c, tb_buf *url)
 {
 	prov_req rq = sample_req();
 	char *body = d->build(c, &rq, url);
@@ -345,11 +345,11 @@ static cJSON *build(const prov_dialect *d, const prov_api_cfg *c, prov_buf *url)
 
 static void test_request_bodies_follow_each_dialect(void)
 {
-	prov_buf url = { .max_bytes = 4096 };
+	tb_buf url = { .max_bytes = 4096 };
 	prov_api_cfg c = { "http://h:1/v1/", "m1", 1, "high", 0, 0 };
 	cJSON *j = build(OA, &c, &url);
 	TB_REQUIRE(j);
-	TB_CHECK_STR(prov_buf_str(&url), "http://h:1/v1/chat/completions");
+	TB_CHECK_STR(tb_buf_str(&url), "http://h:1/v1/chat/completions");
 	TB_CHECK_STR(cJSON_GetObjectItem(j, "model")->valuestring, "m1");
 	TB_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")), 2);
 	TB_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stream_options"), "include_usage")));
@@ -361,7 +361,7 @@ static void test_request_bodies_follow_each_dialect(void)
 	c.thinking_budget = 1024;
 	j = build(AN, &c, &url);
 	TB_REQUIRE(j);
-	TB_CHECK_STR(prov_buf_str(&url), "http://h:2/v1/messages");
+	TB_CHECK_STR(tb_buf_str(&url), "http://h:2/v1/messages");
 	TB_CHECK_STR(cJSON_GetObjectItem(j, "system")->valuestring, "Be brief.");
 	TB_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")), 1);
 	TB_CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "thinking"), "budget_tokens")->valueint, 1024);
@@ -374,7 +374,7 @@ static void test_request_bodies_follow_each_dialect(void)
 	c.thinking_budget = -1;
 	j = build(GE, &c, &url);
 	TB_REQUIRE(j);
-	TB_CHECK_STR(prov_buf_str(&url), "http://h:2/v1beta/models/m1:streamGenerateContent?alt=sse");
+	TB_CHECK_STR(tb_buf_str(&url), "http://h:2/v1beta/models/m1:streamGenerateContent?alt=sse");
 	TB_CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "generationConfig"),
 		"thinkingConfig"), "thinkingBudget")->valueint, -1);
 	TB_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "contents")), 1);
@@ -382,15 +382,15 @@ static void test_request_bodies_follow_each_dialect(void)
 	cJSON_Delete(j);
 	c.stream = 0;
 	cJSON_Delete(build(GE, &c, &url));
-	TB_CHECK_STR(prov_buf_str(&url), "http://h:2/v1beta/models/m1:generateContent");
+	TB_CHECK_STR(tb_buf_str(&url), "http://h:2/v1beta/models/m1:generateContent");
 
 	j = build(OL, &c, &url);
 	TB_REQUIRE(j);
-	TB_CHECK_STR(prov_buf_str(&url), "http://h:2/api/chat");
+	TB_CHECK_STR(tb_buf_str(&url), "http://h:2/api/chat");
 	TB_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(j, "stream")));
 	TB_CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "options"), "num_predict")->valueint, 64);
 	cJSON_Delete(j);
-	prov_buf_release(&url);
+	tb_buf_release(&url);
 }
 
 /* No request carries more stop strings than its vendor accepts (OpenAI 4, Gemini 5); Anthropic
@@ -406,7 +406,7 @@ static void test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side
 	char text[] = "one s7 two s5 three";
 	for (size_t i = 0; i < 4; i++) {
 		prov_req rq = sample_req();
-		prov_buf url = { .max_bytes = 4096 };
+		tb_buf url = { .max_bytes = 4096 };
 		char *body;
 		cJSON *j, *arr;
 		rq.stop = stops;
@@ -420,7 +420,7 @@ static void test_stop_strings_are_capped_per_vendor_and_the_rest_cut_client_side
 		TB_CHECK_INT((c[i].d)->max_stop == 0 ? 7 : (int)(c[i].d)->max_stop, c[i].want);
 		cJSON_Delete(j);
 		free(body);
-		prov_buf_release(&url);
+		tb_buf_release(&url);
 	}
 	TB_CHECK_INT(prov_stop_cut(text, stops + 4, 3), 1);
 	TB_CHECK_STR(text, "one ");

@@ -8,8 +8,8 @@
 
 /* Events rendered as "event|id|data\n" so a whole stream compares as one string. */
 typedef struct rec {
-	prov_buf out;
-	prov_buf other;
+	tb_buf out;
+	tb_buf other;
 	int stop_after;   /* stop (return 7) after this many events; 0 = never */
 	int n;
 } rec;
@@ -65,9 +65,9 @@ static void check_sse(const char *text, const char *want)
 	rec r;
 	rec_init(&r);
 	TB_CHECK_INT(parse(text, n, 0, &r, NULL), 0);
-	TB_CHECK_STR(prov_buf_str(&r.out), want);
-	prov_buf_release(&r.out);
-	prov_buf_release(&r.other);
+	TB_CHECK_STR(tb_buf_str(&r.out), want);
+	tb_buf_release(&r.out);
+	tb_buf_release(&r.other);
 	/* Every split point in two, and one byte at a time. */
 	for (size_t cut = 0; cut <= n; cut++) {
 		prov_sse s;
@@ -76,19 +76,19 @@ static void check_sse(const char *text, const char *want)
 		TB_CHECK_INT(prov_sse_feed(&s, text, cut), 0);
 		TB_CHECK_INT(prov_sse_feed(&s, text + cut, n - cut), 0);
 		TB_CHECK_INT(prov_sse_finish(&s), 0);
-		if (strcmp(prov_buf_str(&r.out), want) != 0) {
+		if (strcmp(tb_buf_str(&r.out), want) != 0) {
 			printf("  split at %zu differs\n", cut);
-			TB_CHECK_STR(prov_buf_str(&r.out), want);
+			TB_CHECK_STR(tb_buf_str(&r.out), want);
 			cut = n;
 		}
 		prov_sse_release(&s);
-		prov_buf_release(&r.out);
+		tb_buf_release(&r.out);
 	}
 	rec_init(&r);
 	TB_CHECK_INT(parse(text, n, 1, &r, NULL), 0);
-	TB_CHECK_STR(prov_buf_str(&r.out), want);
-	prov_buf_release(&r.out);
-	prov_buf_release(&r.other);
+	TB_CHECK_STR(tb_buf_str(&r.out), want);
+	tb_buf_release(&r.out);
+	tb_buf_release(&r.other);
 }
 
 static void test_sse_reads_data_event_and_id_fields(void)
@@ -157,8 +157,8 @@ static void test_sse_reads_retry_only_when_all_digits(void)
 	TB_CHECK_INT(retry, 1500);
 	TB_CHECK_INT(r.n, 0);
 	TB_CHECK_INT(r.other.len, 0);
-	prov_buf_release(&r.out);
-	prov_buf_release(&r.other);
+	tb_buf_release(&r.out);
+	tb_buf_release(&r.other);
 }
 
 static void test_sse_refuses_line_over_cap(void)
@@ -180,7 +180,7 @@ static void test_sse_refuses_line_over_cap(void)
 	TB_CHECK_INT(rc, PROV_EIO);
 	TB_CHECK_INT(r.n, 0);
 	prov_sse_release(&s);
-	prov_buf_release(&r.out);
+	tb_buf_release(&r.out);
 }
 
 static void test_sse_callback_return_stops_feed(void)
@@ -190,7 +190,7 @@ static void test_sse_callback_return_stops_feed(void)
 	r.stop_after = 1;
 	TB_CHECK_INT(parse("data: a\n\ndata: b\n\n", 18, 0, &r, NULL), 7);
 	TB_CHECK_INT(r.n, 1);
-	prov_buf_release(&r.out);
+	tb_buf_release(&r.out);
 }
 
 static void test_sse_passes_unknown_lines_to_other_callback(void)
@@ -199,9 +199,9 @@ static void test_sse_passes_unknown_lines_to_other_callback(void)
 	const char *t = "data: a\n\n{\n  \"error\": 1\n}\n";
 	rec_init(&r);
 	TB_CHECK_INT(parse(t, strlen(t), 3, &r, NULL), 0);
-	TB_CHECK_STR(prov_buf_str(&r.other), "{\n  \"error\": 1\n}\n");
-	prov_buf_release(&r.out);
-	prov_buf_release(&r.other);
+	TB_CHECK_STR(tb_buf_str(&r.other), "{\n  \"error\": 1\n}\n");
+	tb_buf_release(&r.out);
+	tb_buf_release(&r.other);
 }
 
 static void test_sse_parses_every_fixture_alike_at_any_split(void)
@@ -240,19 +240,19 @@ static void test_sse_parses_every_fixture_alike_at_any_split(void)
 		TB_CHECK(whole.n > 0);
 		if (fx[i].n_events >= 0)
 			TB_CHECK_INT(whole.n, fx[i].n_events);
-		TB_CHECK_STR(prov_buf_str(&bytes.out), prov_buf_str(&whole.out));
-		TB_CHECK_STR(prov_buf_str(&seven.out), prov_buf_str(&whole.out));
-		TB_CHECK_STR(prov_buf_str(&bytes.other), prov_buf_str(&whole.other));
+		TB_CHECK_STR(tb_buf_str(&bytes.out), tb_buf_str(&whole.out));
+		TB_CHECK_STR(tb_buf_str(&seven.out), tb_buf_str(&whole.out));
+		TB_CHECK_STR(tb_buf_str(&bytes.other), tb_buf_str(&whole.other));
 		if (strstr(fx[i].file, "mid_stream"))
-			TB_CHECK(strstr(prov_buf_str(&whole.other), "CANCELLED") != NULL);
+			TB_CHECK(strstr(tb_buf_str(&whole.other), "CANCELLED") != NULL);
 		else
 			TB_CHECK_INT(whole.other.len, 0);
-		prov_buf_release(&whole.out);
-		prov_buf_release(&bytes.out);
-		prov_buf_release(&seven.out);
-		prov_buf_release(&whole.other);
-		prov_buf_release(&bytes.other);
-		prov_buf_release(&seven.other);
+		tb_buf_release(&whole.out);
+		tb_buf_release(&bytes.out);
+		tb_buf_release(&seven.out);
+		tb_buf_release(&whole.other);
+		tb_buf_release(&bytes.other);
+		tb_buf_release(&seven.other);
 		free(text);
 	}
 }
@@ -280,9 +280,9 @@ static void test_ndjson_splits_lines_at_any_boundary(void)
 			rc = prov_ndjson_feed(&r, t + i, n - i < step ? n - i : step);
 		TB_CHECK_INT(rc, 0);
 		TB_CHECK_INT(prov_ndjson_finish(&r), 0);
-		TB_CHECK_STR(prov_buf_str(&got.out), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+		TB_CHECK_STR(tb_buf_str(&got.out), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
 		prov_ndjson_release(&r);
-		prov_buf_release(&got.out);
+		tb_buf_release(&got.out);
 	}
 }
 
@@ -321,7 +321,7 @@ static void test_ndjson_reads_ollama_fixture(void)
 		lines += text[i] == '\n';
 	TB_CHECK_INT(got.n, lines);
 	prov_ndjson_release(&r);
-	prov_buf_release(&got.out);
+	tb_buf_release(&got.out);
 	free(text);
 }
 

@@ -1,4 +1,4 @@
-/* harness/cli_engine.c — the commands that drive the built-in engine directly:
+/* cli/cli_engine.c — the commands that drive the built-in engine directly:
  * `tierbench generate` (one prompt, streamed text, prompt and generation speed) and
  * `tierbench inspect` (what a GGUF model is: architecture, size, type mix, vocabulary, chat
  * template). Exit codes as in main.c: 0 ok, 1 usage, 2 runtime error. */
@@ -13,7 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
-#include "harness/cli_impl.h"
+#include "base/base.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 
 static double now_s(void)
@@ -75,7 +76,7 @@ static void usage_generate(FILE *f)
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
 	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
 
-int hx_cmd_generate(int argc, char **argv)
+int cli_cmd_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "prompt", required_argument, NULL, 'p' },
@@ -100,12 +101,13 @@ int hx_cmd_generate(int argc, char **argv)
 	eng_sampler_params sp = eng_sampler_params_default();
 	eng_opts eo = eng_opts_default();
 	eng_ctx_params cp = eng_ctx_params_default();
-	char err[1024], *text = NULL, *rendered = NULL, *out = NULL;
+	char err[1024], *text = NULL, *rendered = NULL;
 	int32_t *toks = NULL;
 	eng_model *m = NULL;
 	eng_ctx *c = NULL;
 	eng_sampler *s = NULL;
-	size_t out_len = 0, out_cap = 0, printed = 0;
+	size_t printed = 0;
+	tb_buf out = { 0 };   /* the generated text, for the stop strings */
 	double v, t0, t1, t2;
 
 	optind = 1;
@@ -261,32 +263,22 @@ int hx_cmd_generate(int argc, char **argv)
 		if (pl > (int)sizeof piece)
 			pl = (int)sizeof piece;
 		if (pl > 0) {
-			if (out_len + (size_t)pl + 1 > out_cap) {
-				size_t nc = (out_cap ? out_cap * 2 : 4096) + (size_t)pl;
-				char *nb = realloc(out, nc);
-
-				if (!nb)
-					goto done;
-				out = nb;
-				out_cap = nc;
-			}
-			memcpy(out + out_len, piece, (size_t)pl);
-			out_len += (size_t)pl;
-			out[out_len] = 0;
+			if (tb_buf_add(&out, piece, (size_t)pl))
+				goto done;
 		}
-		cut = eng_stop_find(out ? out : "", out_len, stops, n_stops, &partial);
+		cut = eng_stop_find(tb_buf_str(&out), out.len, stops, n_stops, &partial);
 		if (cut >= 0) {
 			if ((size_t)cut > printed)
-				fwrite(out + printed, 1, (size_t)cut - printed, stdout);
+				fwrite(out.p + printed, 1, (size_t)cut - printed, stdout);
 			printed = (size_t)cut;
 			n_gen++;
 			stopped = 1;
 			break;
 		}
-		if (!partial && out_len > printed) {
-			fwrite(out + printed, 1, out_len - printed, stdout);
+		if (!partial && out.len > printed) {
+			fwrite(out.p + printed, 1, out.len - printed, stdout);
 			fflush(stdout);
-			printed = out_len;
+			printed = out.len;
 		}
 		if (n_gen + 1 == n_predict) {
 			n_gen++;
@@ -300,8 +292,8 @@ int hx_cmd_generate(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (!stopped && out_len > printed)
-		fwrite(out + printed, 1, out_len - printed, stdout);
+	if (!stopped && out.len > printed)
+		fwrite(out.p + printed, 1, out.len - printed, stdout);
 	t2 = now_s();
 	printf("\n");
 	fflush(stdout);
@@ -314,7 +306,7 @@ done:
 	eng_ctx_free(c);
 	eng_model_free(m);
 	free(toks);
-	free(out);
+	tb_buf_release(&out);
 	free(rendered);
 	free(text);
 	return rc;
@@ -332,7 +324,7 @@ static void human_bytes(uint64_t b, char *buf, size_t n)
 		snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
 }
 
-int hx_cmd_inspect(int argc, char **argv)
+int cli_cmd_inspect(int argc, char **argv)
 {
 	int json = 0;
 	const char *path = NULL;

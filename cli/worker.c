@@ -1,4 +1,4 @@
-/* harness/worker.c — waiting for a command's worker process (report, quant-sweep) while a
+/* cli/worker.c — waiting for a command's worker process (report, quant-sweep) while a
  * SIGINT / SIGTERM handler may set a stop flag: the worker (and, with group, its process group)
  * is killed once, and the wait goes on until it is reaped. */
 #include <errno.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 
-int hx_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
+int cli_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
 		   int *status)
 {
 	int killed = 0;

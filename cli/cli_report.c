@@ -1,4 +1,4 @@
-/* harness/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
+/* cli/cli_report.c — `tierbench report` and `tierbench compare`: option parsing, loading run
  * directories into a report set (the results stores only, and price-only API rows from the price
  * table) and writing the requested formats. All the analysis lives in reports/. */
 #include <errno.h>
@@ -13,13 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/cli_impl.h"
+#include "base/base.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
 
 
-char *hx_cli_store_path(const char *dir)
+char *cli_store_path(const char *dir)
 {
 	size_t n = strlen(dir) + 16;
 	char *p = malloc(n);
@@ -61,7 +62,7 @@ static int load_runs(rep_set *s, char **dirs, int n, long run_id, const char *cm
 {
 	char err[1024];
 	for (int i = 0; i < n; i++) {
-		char *p = hx_cli_store_path(dirs[i]);
+		char *p = cli_store_path(dirs[i]);
 		if (!p) {
 			fprintf(stderr, "tierbench %s: out of memory\n", cmd);
 			return -1;
@@ -285,8 +286,9 @@ static int report_cmd(int argc, char **argv)
 		return HX_EXIT_RUNTIME;
 	}
 	if (out_dir) {
-		if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-			fprintf(stderr, "tierbench report: %s: cannot create: %s\n", out_dir, strerror(errno));
+		char merr[1024];
+		if (tb_mkdir_p(out_dir, merr, sizeof merr)) {
+			fprintf(stderr, "tierbench report: %s\n", merr);
 			rep_set_free(s);
 			return HX_EXIT_RUNTIME;
 		}
@@ -369,12 +371,12 @@ static void on_report_signal(int sig)
 	report_signal = sig;
 }
 
-int hx_cli_report_signal(void)
+int cli_report_signal(void)
 {
 	return report_signal;
 }
 
-int hx_cmd_report(int argc, char **argv)
+int cli_cmd_report(int argc, char **argv)
 {
 	struct sigaction sa, old_int, old_term;
 	int st = 0, rc, killed = 0;
@@ -405,7 +407,7 @@ int hx_cmd_report(int argc, char **argv)
 		_exit(rc);
 	}
 	setpgid(pid, pid);   /* also here: no gnuplot may start outside the group */
-	if ((killed = hx_worker_wait(pid, &report_signal, 1, "report", &st)) < 0) {
+	if ((killed = cli_worker_wait(pid, &report_signal, 1, "report", &st)) < 0) {
 		rc = HX_EXIT_RUNTIME;
 		goto out;
 	}
@@ -424,7 +426,7 @@ out:
 	return rc;
 }
 
-int hx_cmd_compare(int argc, char **argv)
+int cli_cmd_compare(int argc, char **argv)
 {
 	enum { O_SUITE = 256, O_DROP, O_ALPHA, O_RB, O_RC };
 	static const struct option opts[] = {

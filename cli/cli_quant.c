@@ -1,4 +1,4 @@
-/* harness/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
+/* cli/cli_quant.c — `tierbench quantize IN OUT TYPE`: writes a quantized copy of a GGUF
  * model with the engine's quantizer (engine/quantize.c, llama-quantize's type mixes), with a
  * progress display and a summary of sizes and requantized tensors; `tierbench quality`: a thin
  * front end that runs the quality suite on one local model and prints its perplexity and its
@@ -20,7 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
-#include "harness/cli_impl.h"
+#include "base/base.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 #include "suites/suite.h"
 
@@ -73,7 +74,7 @@ static int parse_threads(const char *s, int *out)
 	return 0;
 }
 
-int hx_cmd_quantize(int argc, char **argv)
+int cli_cmd_quantize(int argc, char **argv)
 {
 	const char *pos[3] = { NULL, NULL, NULL };
 	int n_pos = 0, rc;
@@ -181,31 +182,33 @@ static void remove_run_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* Copies file from to path to, written whole or not at all (to.tmp renamed). 0 or -1 (err). */
+/* Copies file from to path to, written whole or not at all (tb_afile). 0 or -1 (err). */
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
-	char tmp[4200], buf[65536];
-	FILE *in = fopen(from, "rb"), *out = NULL;
+	char buf[65536];
+	FILE *in = fopen(from, "rb");
+	tb_afile *out = NULL;
 	size_t n;
-	int bad = 0;
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", to, (long)getpid());
-	if (!in || !(out = fopen(tmp, "wb"))) {
-		snprintf(err, errlen, "%s: cannot write: %s", in ? to : from, strerror(errno));
-		if (in)
-			fclose(in);
+
+	if (!in) {
+		snprintf(err, errlen, "%s: cannot open: %s", from, strerror(errno));
+		return -1;
+	}
+	if (!(out = tb_afile_open(to, err, errlen))) {
+		fclose(in);
 		return -1;
 	}
 	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-		bad |= fwrite(buf, 1, n, out) != n;
-	bad |= ferror(in);
-	fclose(in);
-	bad |= fclose(out) != 0;
-	if (bad || rename(tmp, to)) {
-		snprintf(err, errlen, "%s: cannot write", to);
-		unlink(tmp);
+		if (fwrite(buf, 1, n, tb_afile_stream(out)) != n)
+			break;
+	if (ferror(in)) {
+		snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
+		fclose(in);
+		tb_afile_abort(out);
 		return -1;
 	}
-	return 0;
+	fclose(in);
+	return tb_afile_commit(out, err, errlen) ? -1 : 0;
 }
 
 /* Options of `tierbench quality` (also what quant-sweep passes to its quality suite). */
@@ -281,7 +284,7 @@ done:
 	return rc;
 }
 
-int hx_cmd_quality(int argc, char **argv)
+int cli_cmd_quality(int argc, char **argv)
 {
 	quality_args a = { 0 };
 	char err[1024], tmpdir[] = "/tmp/tierbench-quality-XXXXXX", db[4200];
@@ -489,7 +492,7 @@ static int sweep_child(sweep_job_fn job, void *ud, pid_t *child)
 		_exit(job(ud) ? 1 : 0);
 	}
 	*child = pid;
-	if (hx_worker_wait(pid, &sweep_signal, 0, "quant-sweep", &st) < 0)
+	if (cli_worker_wait(pid, &sweep_signal, 0, "quant-sweep", &st) < 0)
 		return -1;
 	if (sweep_signal)
 		return HX_EINTR;
@@ -748,6 +751,12 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 				return HX_EXIT_USAGE;
 			}
 	}
+	for (int i = 0; i < a->n_suites; i++) {
+		size_t ns;
+		const suite_info *si = suite_list(&ns);
+		if (cli_check_name("tierbench quant-sweep", "suite", a->suites[i], si, ns, sizeof *si))
+			return HX_EXIT_USAGE;
+	}
 	for (int i = 0; i < a->n_suites; i++)
 		for (int k = 0; k < i; k++)
 			if (strcmp(a->suites[k], a->suites[i]) == 0) {
@@ -914,11 +923,11 @@ oom:
 static int sweep_quality_md(const sweep_args *a, const char *dir)
 {
 	char err[1024], *db = cat3(dir, "/results.db", ""), *md = cat3(dir, "/quality.md", "");
-	char tmp[4200];
 	rep_set *s = rep_set_new();
 	rep_quality r0, r;
 	size_t base = 0;
-	FILE *f = NULL;
+	tb_afile *out = NULL;
+	FILE *f;
 	int rc = -1;
 
 	if (!db || !md || !s) {
@@ -937,11 +946,11 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 			rep_set_n_targets(s) ? "no base target in the store" : err);
 		goto done;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", md);
-	if (!(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
+	if (!(out = tb_afile_open(md, err, sizeof err))) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		goto done;
 	}
+	f = tb_afile_stream(out);
 	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld; KLD in nats "
 		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
 		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
@@ -961,20 +970,16 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 			a->types[i], r.ppl, r.ppl_err, r.ppl / r0.ppl, r.kld_mean, r.kld_median, r.kld_p99,
 			100 * r.same_top, 100 * r.rms_dp, rep_quality_verdict(r.ppl / r0.ppl, r.kld_mean));
 	}
-	rc = fclose(f);
-	f = NULL;
-	if (rc || rename(tmp, md)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot write\n", md);
-		unlink(tmp);
+	rc = tb_afile_commit(out, err, sizeof err);
+	out = NULL;
+	if (rc) {
+		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		rc = -1;
 		goto done;
 	}
 	printf("quality: %s\n", md);
 done:
-	if (f) {
-		fclose(f);
-		unlink(tmp);
-	}
+	tb_afile_abort(out);
 	rep_set_free(s);
 	free(db);
 	free(md);
@@ -1008,10 +1013,10 @@ static int sweep_report(const sweep_args *a, const char *dir, const char *rdir)
 		rargv[n++] = (char *)a->prices;
 	}
 	rargv[n] = NULL;
-	return hx_cmd_report(n, rargv) == HX_EXIT_OK ? 0 : -1;   /* it names each file it writes */
+	return cli_cmd_report(n, rargv) == HX_EXIT_OK ? 0 : -1;   /* it names each file it writes */
 }
 
-int hx_cmd_quant_sweep(int argc, char **argv)
+int cli_cmd_quant_sweep(int argc, char **argv)
 {
 	sweep_args a;
 	char *dir = NULL, *mdir = NULL, *rdir = NULL, *paths[33] = { NULL };
@@ -1039,9 +1044,12 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	if (!dir || !(mdir = cat3(dir, "/models", "")) ||
 	    !(rdir = a.report_dir ? strdup(a.report_dir) : cat3(dir, "/report", "")))
 		goto oom;
-	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(mdir, 0777) && errno != EEXIST)) {
-		fprintf(stderr, "tierbench quant-sweep: %s: cannot create: %s\n", dir, strerror(errno));
-		goto done;
+	{
+		char merr[1024];
+		if (tb_mkdir_p(mdir, merr, sizeof merr)) {   /* DIR/models, and DIR with it */
+			fprintf(stderr, "tierbench quant-sweep: %s\n", merr);
+			goto done;
+		}
 	}
 	if (sweep_variants(&a, mdir, stem, paths))
 		goto done;
@@ -1088,9 +1096,9 @@ int hx_cmd_quant_sweep(int argc, char **argv)
 	/* The verdicts do not depend on the report: a report that cannot be written still
 	 * leaves verdicts.md and the regression exit. */
 	bad_report = sweep_report(&a, dir, rdir) != 0;
-	if (sweep_signal || hx_cli_report_signal()) {
+	if (sweep_signal || cli_report_signal()) {
 		if (!sweep_signal)
-			sweep_signal = hx_cli_report_signal();
+			sweep_signal = cli_report_signal();
 		sweep_stopped("writing the report");
 		goto done;
 	}

@@ -1,4 +1,4 @@
-/* harness/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
+/* cli/main.c — the tierbench command line: `tierbench <command> [options]`. Parses options
  * with getopt_long, maps failures to the documented exit codes (0 ok, 1 usage, 2 runtime error,
  * 3 regression found, 4 samples failed) and leaves all real work to the harness, suites, providers and reports. */
 #include <errno.h>
@@ -12,38 +12,15 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "harness/cli_impl.h"
+#include "base/base.h"
+#include "cli/cli_impl.h"
+#include "engine/engine.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "reports/report.h"
 #include "suites/suite.h"
 
-static void usage_main(FILE *f)
-{
-	fprintf(f,
-		"usage: tierbench <command> [options]\n"
-		"\n"
-		"Benchmark language models (local GGUF or remote APIs) and decide what to self-host.\n"
-		"\n"
-		"commands:\n"
-		"  run       run a spec (or one target x one suite given by flags) into a run directory\n"
-		"  report    report on run directories: tables, tiers, cost, charts (md, html, csv, json)\n"
-		"  compare   compare two runs item by item; exit 3 on a significant drop\n"
-		"  hw        print this machine's hardware profile\n"
-		"  list      list suites, providers, or the runs in run directories\n"
-		"  generate  run one prompt through the built-in engine (GGUF model)\n"
-		"  inspect   describe a GGUF model: architecture, size, tensor types, vocabulary\n"
-		"  bench     prompt and generation speed of GGUF models (as llama-bench measures it)\n"
-		"  quantize  write a quantized copy of a GGUF model (llama-quantize's type mixes)\n"
-		"  quality   perplexity of a local model over a text; KL divergence from a baseline\n"
-		"  quant-sweep  quantize a model to several types and run suites on each\n"
-		"\n"
-		"  tierbench <command> --help   options of a command\n"
-		"  tierbench --version          build information\n"
-		"\n"
-		"exit codes: 0 ok, 1 usage error, 2 runtime error, 3 regression found,\n"
-		"            4 run finished with failed samples\n");
-}
+static void usage_main(FILE *f);
 
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
@@ -59,59 +36,6 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 
 /* ------------------------------------------------------------------ run */
 
-/* Edit distance (insert, delete, substitute) of two short names; 99 past 63 bytes. */
-static size_t name_distance(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b), row[64];
-	if (na >= 64 || nb >= 64)
-		return 99;
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[nb];
-}
-
-/* 0 when name is one of names[n] (stride bytes apart, each starting with a const char *
- * name); else prints "unknown WHAT "name" (did you mean "x"?)" or the list, returns -1. */
-static int check_name(const char *what, const char *name, const void *names, size_t n,
-	size_t stride)
-{
-	const char *best = NULL;
-	size_t bd = 99, limit = strlen(name) / 3 > 2 ? strlen(name) / 3 : 2;
-	char esc[128];
-	for (size_t i = 0; i < n; i++) {
-		const char *k = *(const char *const *)((const char *)names + i * stride);
-		size_t d = name_distance(k, name);
-		if (!strcmp(k, name))
-			return 0;
-		if (d < bd)
-			bd = d, best = k;
-	}
-	hx_text_escape(esc, sizeof esc, name);
-	if (best && bd <= limit) {
-		fprintf(stderr, "tierbench run: unknown %s \"%s\" (did you mean \"%s\"?)\n", what, esc, best);
-	} else {
-		fprintf(stderr, "tierbench run: unknown %s \"%s\" (known:", what, esc);
-		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "%s %s", i ? "," : "",
-				*(const char *const *)((const char *)names + i * stride));
-		fprintf(stderr, ")\n");
-	}
-	return -1;
-}
-
 /* Every target's provider and every suite is a known kind; else a usage error was printed. */
 static int check_kinds(const hx_spec *spec)
 {
@@ -120,10 +44,12 @@ static int check_kinds(const hx_spec *spec)
 	const suite_info *si = suite_list(&ns);
 	for (size_t i = 0; i < spec->n_targets; i++)
 		if (spec->targets[i].provider &&
-		    check_name("provider", spec->targets[i].provider, pi, np, sizeof *pi))
+		    cli_check_name("tierbench run", "provider", spec->targets[i].provider, pi, np,
+				   sizeof *pi))
 			return -1;
 	for (size_t i = 0; i < spec->n_suites; i++)
-		if (spec->suites[i].name && check_name("suite", spec->suites[i].name, si, ns, sizeof *si))
+		if (spec->suites[i].name &&
+		    cli_check_name("tierbench run", "suite", spec->suites[i].name, si, ns, sizeof *si))
 			return -1;
 	return 0;
 }
@@ -155,8 +81,9 @@ static void usage_run(FILE *f)
 		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
 		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
 		"  -q, --quiet               no progress display\n"
-		"  -v, --verbose             provider messages on stderr (each attempt, retry, error body\n"
-		"                            and result; keys never appear); -vv adds per-request detail\n"
+		"  -v, --verbose             provider and engine messages on stderr (each attempt, retry,\n"
+		"                            error body and result, model loads and warnings; keys never\n"
+		"                            appear); -vv adds per-request detail\n"
 		"  -h, --help                this text\n");
 }
 
@@ -186,7 +113,7 @@ static char *default_out(const hx_spec *spec, const char *spec_path)
 	return out;
 }
 
-/* The provider log sink of `run -v`: one line per message on stderr. */
+/* The provider and engine log sink of `run -v`: one line per message on stderr. */
 static void log_to_stderr(void *ud, int level, const char *msg)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
@@ -357,9 +284,7 @@ static int cmd_run(int argc, char **argv)
 		if (out_dir && spec->output && spec->base_dir && spec->output[0] != '/' &&
 		    strcmp(spec->base_dir, ".") != 0) {
 			/* A spec's own output path is relative to the spec's folder. */
-			char *j = malloc(strlen(spec->base_dir) + strlen(out_dir) + 2);
-			if (j)
-				sprintf(j, "%s/%s", spec->base_dir, out_dir);
+			char *j = tb_path_resolve(spec->base_dir, out_dir);
 			free(out_dir);
 			out_dir = j;
 		}
@@ -383,10 +308,13 @@ static int cmd_run(int argc, char **argv)
 	ro.shard_count = shard_n;
 	ro.measure_bw = measure_bw;
 	ro.log = stderr;
-	if (verbose)
+	if (verbose) {
 		prov_log_set(log_to_stderr, NULL, verbose > 1 ? PROV_LOG_DEBUG : PROV_LOG_INFO);
+		eng_log_set(log_to_stderr, NULL, verbose > 1 ? ENG_LOG_DEBUG : ENG_LOG_INFO);
+	}
 	c = hx_run(spec, &ro, &sum, err, sizeof err);
 	prov_log_set(NULL, NULL, 0);
+	eng_log_set(NULL, NULL, 0);
 	if (c) {
 		char esc[sizeof err];
 		hx_text_escape(esc, sizeof esc, err);
@@ -467,7 +395,7 @@ static int cmd_hw(int argc, char **argv)
 
 static int list_runs(const char *dir)
 {
-	char err[1024], *p = hx_cli_store_path(dir);
+	char err[1024], *p = cli_store_path(dir);
 
 	if (!p) {
 		fprintf(stderr, "tierbench: out of memory\n");
@@ -520,7 +448,8 @@ static int cmd_list(int argc, char **argv)
 			if (list_runs(argv[i]))
 				rc = HX_EXIT_RUNTIME;
 	} else if (strcmp(what, "suites") && strcmp(what, "providers") && strcmp(what, "all")) {
-		fprintf(stderr, "tierbench list: unknown list \"%s\" (suites, providers, runs)\n", what);
+		static const char *const lists[] = { "suites", "providers", "runs" };
+		cli_check_name("tierbench list", "list", what, lists, 3, sizeof lists[0]);
 		return HX_EXIT_USAGE;
 	}
 	return rc;
@@ -528,9 +457,55 @@ static int cmd_list(int argc, char **argv)
 
 /* ------------------------------------------------------------------ main */
 
+/* The one command table: dispatch, the command list of --help and "did you mean" read it. */
+typedef struct cli_command {
+	const char *name;            /* first: cli_suggest reads the table by stride */
+	int (*run)(int argc, char **argv);   /* argv[0] = the command name; returns an exit code */
+	const char *summary;         /* one line for --help */
+} cli_command;
+
+static const cli_command commands[] = {
+	{ "run", cmd_run, "run a spec (or one target x one suite given by flags) into a run directory" },
+	{ "report", cli_cmd_report, "report on run directories: tables, tiers, cost, charts (md, html, csv, json)" },
+	{ "compare", cli_cmd_compare, "compare two runs item by item; exit 3 on a significant drop" },
+	{ "hw", cmd_hw, "print this machine's hardware profile" },
+	{ "list", cmd_list, "list suites, providers, or the runs in run directories" },
+	{ "generate", cli_cmd_generate, "run one prompt through the built-in engine (GGUF model)" },
+	{ "inspect", cli_cmd_inspect, "describe a GGUF model: architecture, size, tensor types, vocabulary" },
+	{ "bench", cli_cmd_bench, "prompt and generation speed of GGUF models (as llama-bench measures it)" },
+	{ "quantize", cli_cmd_quantize, "write a quantized copy of a GGUF model (llama-quantize's type mixes)" },
+	{ "quality", cli_cmd_quality, "perplexity of a local model over a text; KL divergence from a baseline" },
+	{ "quant-sweep", cli_cmd_quant_sweep, "quantize a model to several types and run suites on each" },
+};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage_main(FILE *f)
+{
+	int w = 0;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if ((int)strlen(commands[i].name) > w)
+			w = (int)strlen(commands[i].name);
+	fprintf(f,
+		"usage: tierbench <command> [options]\n"
+		"\n"
+		"Benchmark language models (local GGUF or remote APIs) and decide what to self-host.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-*s  %s\n", w, commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"  tierbench <command> --help   options of a command\n"
+		"  tierbench --version          build information\n"
+		"\n"
+		"exit codes: 0 ok, 1 usage error, 2 runtime error, 3 regression found,\n"
+		"            4 run finished with failed samples\n");
+}
+
 int main(int argc, char **argv)
 {
-	const char *cmd;
+	const char *cmd, *near;
+	char esc[128];
 	if (argc < 2) {
 		usage_main(stderr);
 		return HX_EXIT_USAGE;
@@ -550,29 +525,16 @@ int main(int argc, char **argv)
 		usage_main(stdout);
 		return HX_EXIT_OK;
 	}
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "report") == 0)
-		return hx_cmd_report(argc - 1, argv + 1);
-	if (strcmp(cmd, "compare") == 0)
-		return hx_cmd_compare(argc - 1, argv + 1);
-	if (strcmp(cmd, "hw") == 0)
-		return cmd_hw(argc - 1, argv + 1);
-	if (strcmp(cmd, "list") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(cmd, "generate") == 0)
-		return hx_cmd_generate(argc - 1, argv + 1);
-	if (strcmp(cmd, "inspect") == 0)
-		return hx_cmd_inspect(argc - 1, argv + 1);
-	if (strcmp(cmd, "quant-sweep") == 0)
-		return hx_cmd_quant_sweep(argc - 1, argv + 1);
-	if (strcmp(cmd, "quality") == 0)
-		return hx_cmd_quality(argc - 1, argv + 1);
-	if (strcmp(cmd, "quantize") == 0)
-		return hx_cmd_quantize(argc - 1, argv + 1);
-	if (strcmp(cmd, "bench") == 0)
-		return hx_cmd_bench(argc - 1, argv + 1);
-	fprintf(stderr, "tierbench: unknown command \"%s\"\n\n", cmd);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	hx_text_escape(esc, sizeof esc, cmd);
+	if ((near = cli_suggest(cmd, commands, N_COMMANDS, sizeof commands[0]))) {
+		fprintf(stderr, "tierbench: unknown command \"%s\" (did you mean \"%s\"?)\n"
+			"  tierbench --help   the list of commands\n", esc, near);
+		return HX_EXIT_USAGE;
+	}
+	fprintf(stderr, "tierbench: unknown command \"%s\"\n\n", esc);
 	usage_main(stderr);
 	return HX_EXIT_USAGE;
 }

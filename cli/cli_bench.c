@@ -1,4 +1,4 @@
-/* harness/cli_bench.c — `tierbench bench`: prompt-processing (pp) and generation (tg) speed of
+/* cli/cli_bench.c — `tierbench bench`: prompt-processing (pp) and generation (tg) speed of
  * GGUF models on the built-in engine, measured the way llama-bench measures them (same options,
  * test names pp512 / tg128, mean ± sample standard deviation over repetitions after a warm-up),
  * plus the share of this machine's measured memory bandwidth that generation reaches (`bw %`).
@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
-#include "harness/cli_impl.h"
+#include "cli/cli_impl.h"
 #include "harness/harness.h"
 
 enum { FMT_MD, FMT_CSV, FMT_JSON, FMT_JSONL };
@@ -436,7 +436,7 @@ done:
 
 /* ---------------------------------------------------------------- command */
 
-int hx_cmd_bench(int argc, char **argv)
+int cli_cmd_bench(int argc, char **argv)
 {
 	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL, O_PG };
 	static const struct option opts[] = {
