@@ -236,7 +236,7 @@ static int quality_run(const quality_args *a, const char *dir)
 	hx_suite_spec *ss;
 	hx_run_opts ro;
 	hx_run_summary sum;
-	char opts[256], err[1024];
+	char opts[256], err[1024], num[32];
 	FILE *devnull = NULL;
 	int rc = -1;
 
@@ -249,8 +249,12 @@ static int quality_run(const quality_args *a, const char *dir)
 	    (a->text && !(ss->dataset = strdup(a->text))))
 		goto oom;
 	ss->limit = a->chunks;
-	ss->quality_window = (int)a->ctx;
-	ss->quality_top_k = (int)a->top_k;
+	snprintf(num, sizeof num, "%ld", (long)a->ctx);
+	if (hx_suite_spec_option_set(ss, "window", num))
+		goto oom;
+	snprintf(num, sizeof num, "%ld", (long)a->top_k);
+	if (hx_suite_spec_option_set(ss, "top_k", num))
+		goto oom;
 	if (hx_spec_validate(spec, err, sizeof err)) {
 		fprintf(stderr, "tierbench quality: %s\n", err);
 		goto done;
@@ -1060,8 +1064,12 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 			goto oom;
 		ss->limit = a.limit;
 		if (strcmp(ss->name, "quality") == 0) {
+			char num[32];
+
 			want_quality = 1;
-			ss->quality_window = (int)a.ctx;
+			snprintf(num, sizeof num, "%ld", (long)a.ctx);
+			if (hx_suite_spec_option_set(ss, "window", num))
+				goto oom;
 			ss->weight = 0;     /* a measure of the model, not a task: out of the overall tier */
 			if (a.text && !(ss->dataset = strdup(a.text)))
 				goto oom;
@@ -1070,13 +1078,20 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 		    strcmp(ss->name, "math500") == 0))
 			ss->shots = (int)a.shots;
 		if (strcmp(ss->name, "needle") == 0) {
-			ss->needle_depths = (int)a.needle_depths;
-			if (a.n_needle_lengths) {
-				if (!(ss->needle_lengths = malloc(a.n_needle_lengths * sizeof *ss->needle_lengths)))
+			char num[32], lens[64 * 24] = "[";
+			size_t used = 1;
+
+			if (a.needle_depths > 0) {
+				snprintf(num, sizeof num, "%ld", a.needle_depths);
+				if (hx_suite_spec_option_set(ss, "depths", num))
 					goto oom;
-				memcpy(ss->needle_lengths, a.needle_lengths, a.n_needle_lengths * sizeof *ss->needle_lengths);
-				ss->n_needle_lengths = a.n_needle_lengths;
 			}
+			for (size_t q = 0; q < a.n_needle_lengths; q++)
+				used += (size_t)snprintf(lens + used, sizeof lens - used, "%s%ld", q ? "," : "",
+					a.needle_lengths[q]);
+			if (a.n_needle_lengths && (snprintf(lens + used, sizeof lens - used, "]"),
+						   hx_suite_spec_option_set(ss, "lengths", lens)))
+				goto oom;
 		}
 		for (int d = 0; d < a.n_datasets; d++) {
 			size_t nl = strlen(a.suites[k]);

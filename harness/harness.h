@@ -89,14 +89,6 @@ typedef struct hx_suite_spec {
 	char *options_json;   /* the suite's own options, a JSON object text that the suite checks
 	                       * (suite_options_check; docs/suites.md names each suite's keys), or
 	                       * NULL for its defaults; read it with hx_suite_spec_options */
-	/* TODO(#24): option values the quant-sweep and quality commands still set one by one;
-	 * hx_suite_spec_options folds them in (0: not set). They go once those commands call
-	 * hx_suite_spec_option_set. */
-	long *needle_lengths; /* [n_needle_lengths], options "lengths" */
-	size_t n_needle_lengths;
-	int needle_depths;    /* options "depths" */
-	int quality_window;   /* options "window" */
-	int quality_top_k;    /* options "top_k" */
 } hx_suite_spec;
 
 typedef struct hx_gen_spec {

@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/base.h"
 #include "harness/harness.h"
 #include "harness/plan.h"
 #include "providers/provider.h"
@@ -447,8 +448,8 @@ static int suite_opts_of(const hx_spec *spec, size_t i, suite_opts *so, suite_st
 	memset(str, 0, sizeof *str);
 	memset(so, 0, sizeof *so);
 	/* Paths in a spec are relative to the spec's folder. */
-	if ((ss->dataset && !(str->dataset = prov_path_resolve(spec->base_dir, ss->dataset))) ||
-	    (ss->train && !(str->train = prov_path_resolve(spec->base_dir, ss->train)))) {
+	if ((ss->dataset && !(str->dataset = tb_path_resolve(spec->base_dir, ss->dataset))) ||
+	    (ss->train && !(str->train = tb_path_resolve(spec->base_dir, ss->train)))) {
 		snprintf(err, errlen, "out of memory");
 		return HX_ENOMEM;
 	}
@@ -522,32 +523,6 @@ static int target_suites(run *r, size_t t, char *err, size_t errlen)
 			return HX_EINVAL;
 		}
 		ts->own[i] = 1;
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-	if (n == 0 || n >= sizeof buf) {
-		snprintf(err, errlen, "%s: bad output directory", path);
-		return HX_EINVAL;
-	}
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST) {
-			snprintf(err, errlen, "%s: cannot create: %s", buf, strerror(errno));
-			return HX_EIO;
-		}
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST) {
-		snprintf(err, errlen, "%s: cannot create: %s", buf, strerror(errno));
-		return HX_EIO;
 	}
 	return 0;
 }
@@ -701,9 +676,9 @@ static int open_store(run *r, char *err, size_t errlen)
 	char herr[256];
 	int any_local = 0;
 
-	if ((ret = mkdir_p(r->opts->out_dir, err, errlen)))
-		return ret;
-	if (!(r->db_path = prov_path_resolve(r->opts->out_dir, "results.db"))) {
+	if (tb_mkdir_p(r->opts->out_dir, err, errlen))
+		return HX_EIO;
+	if (!(r->db_path = tb_path_resolve(r->opts->out_dir, "results.db"))) {
 		snprintf(err, errlen, "out of memory");
 		return HX_ENOMEM;
 	}

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/base.h"
 #include "harness/harness.h"
 #include "providers/provider.h"
 #include "suites/suite.h"
@@ -770,7 +771,7 @@ static int check_input(const char *base, const char *path, const char *list, siz
 
 	if (!path)
 		return 0;
-	if (!(full = prov_path_resolve(base, path))) {
+	if (!(full = tb_path_resolve(base, path))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -850,7 +851,7 @@ int hx_spec_validate(const hx_spec *s, char *err, size_t errlen)
 
 int hx_suite_spec_options(const hx_suite_spec *ss, char **out)
 {
-	cJSON *o = ss->options_json ? cJSON_Parse(ss->options_json) : cJSON_CreateObject(), *l;
+	cJSON *o = ss->options_json ? cJSON_Parse(ss->options_json) : cJSON_CreateObject();
 	int rc = HX_ENOMEM;
 
 	*out = NULL;
@@ -860,19 +861,6 @@ int hx_suite_spec_options(const hx_suite_spec *ss, char **out)
 		rc = HX_EINVAL;
 		goto out;
 	}
-	/* TODO(#24): the values set one by one, while the commands that set them remain */
-	if (ss->n_needle_lengths && !cJSON_GetObjectItemCaseSensitive(o, "lengths")) {
-		if (!(l = cJSON_AddArrayToObject(o, "lengths")))
-			goto out;
-		for (size_t k = 0; k < ss->n_needle_lengths; k++)
-			cJSON_AddItemToArray(l, cJSON_CreateNumber((double)ss->needle_lengths[k]));
-	}
-	if (ss->needle_depths > 0 && !cJSON_GetObjectItemCaseSensitive(o, "depths"))
-		cJSON_AddNumberToObject(o, "depths", ss->needle_depths);
-	if (ss->quality_window > 0 && !cJSON_GetObjectItemCaseSensitive(o, "window"))
-		cJSON_AddNumberToObject(o, "window", ss->quality_window);
-	if (ss->quality_top_k > 0 && !cJSON_GetObjectItemCaseSensitive(o, "top_k"))
-		cJSON_AddNumberToObject(o, "top_k", ss->quality_top_k);
 	rc = 0;
 	if (o->child && !(*out = cJSON_PrintUnformatted(o)))
 		rc = HX_ENOMEM;
@@ -1045,7 +1033,6 @@ void hx_spec_free(hx_spec *s)
 		free(x->name);
 		free(x->dataset);
 		free(x->train);
-		free(x->needle_lengths);
 		free(x->options_json);
 	}
 	free(s->suites);

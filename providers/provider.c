@@ -300,11 +300,6 @@ const char *prov_strerror(int code)
 	}
 }
 
-char *prov_path_resolve(const char *base, const char *path)
-{
-	return tb_path_resolve(base, path);
-}
-
 int prov_opt_num(const cJSON *o, const char *k, double lo, double hi, double *out, char *err,
 	size_t errlen)
 {

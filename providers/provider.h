@@ -231,10 +231,6 @@ const char *prov_err_class_name(prov_err_class c);
 /* 1 when a sample that failed with class c should be tried again on resume. */
 int prov_err_class_retryable(prov_err_class c);
 
-/* path resolved against base, as targets' model paths are against the spec's directory (base
- * NULL, "" or "." and absolute paths: path as given): tb_path_resolve of base/base.h, the one
- * resolver, under the providers' prefix. Ownership: caller frees; NULL on ENOMEM. */
-char *prov_path_resolve(const char *base, const char *path);
 
 /* ---- prices (prices.c; table in datasets/prices.json, docs/spec.md "prices") ---- */
 

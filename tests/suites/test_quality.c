@@ -228,7 +228,8 @@ static int run_quality(const char *const *paths, const char *const *ids, int n)
 	}
 	ss = hx_spec_add_suite(spec, "quality");
 	ss->dataset = strdup(text);
-	ss->quality_window = 128;
+	if (!ss || hx_suite_spec_option_set(ss, "window", "128") != 0)
+		return -1;
 	memset(&ro, 0, sizeof ro);
 	ro.out_dir = dir;
 	ro.quiet = 1;
