@@ -854,6 +854,24 @@ static void swiglu_task(void *arg, int ith, int nth)
 		c->gate[i] = silu(c->gate[i]) * c->up[i];
 }
 
+/* g[i] = silu(g[i]) * u[i] for i < n <= 32, as silu() rounds it: the expf calls first, then the
+ * divisions and products in a loop the compiler vectorizes (each element's operations and their
+ * rounding are the same). */
+static void swiglu_rows(float *restrict g, const float *restrict u, long n)
+{
+	float e[32];
+
+	for (long i = 0; i < n; i++)
+		e[i] = expf(-g[i]);
+	if (n == 32) {               /* a constant trip count: vectorized at -O2 */
+		for (int i = 0; i < 32; i++)
+			g[i] = g[i] / (1.0f + e[i]) * u[i];
+		return;
+	}
+	for (long i = 0; i < n; i++)
+		g[i] = g[i] / (1.0f + e[i]) * u[i];
+}
+
 /* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows). */
 static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 {
@@ -897,12 +915,8 @@ static void multi_rows_do(const step *st, long r0, long r1)
 
 			rows_range(st, st->ws[0], st->ys[0], g, ge);
 			rows_range(st, st->ws[1], st->ys[1], g, ge);
-			for (int t = 0; t < st->n; t++) {
-				float *gt = st->ys[0] + (size_t)t * (size_t)F, *ut = st->ys[1] + (size_t)t * (size_t)F;
-
-				for (long r = g; r < ge; r++)
-					gt[r] = silu(gt[r]) * ut[r];
-			}
+			for (int t = 0; t < st->n; t++)
+				swiglu_rows(st->ys[0] + (size_t)t * (size_t)F + g, st->ys[1] + (size_t)t * (size_t)F + g, ge - g);
 		}
 		return;
 	}
@@ -1004,9 +1018,10 @@ static void rmsnorm(float *y, const float *x, const float *w, int64_t dim, float
 		y[i] = (x[i] * scale) * w[i];
 }
 
-/* Rotates one head vector in place at position pos. NORM pairs (2i, 2i+1); NEOX pairs
- * (i, i + n_rot/2). Angles build up by repeated float multiplication, like ggml's cache. */
-static void rope(const eng_model *m, float *h, int pos)
+/* The rotation of position pos: cs[i], sn[i] for the pairs i < n_rot/2, the same for every head
+ * of a token (so computed once per token). Angles build up by repeated float multiplication,
+ * like ggml's cache. */
+static void rope_angles(const eng_model *m, int pos, float *cs, float *sn)
 {
 	float theta_scale = powf(m->rope_base, -2.0f / (float)m->n_rot);
 	float theta = (float)pos;
@@ -1014,25 +1029,27 @@ static void rope(const eng_model *m, float *h, int pos)
 
 	for (int i = 0; i < half; i++) {
 		float th = m->rope_freq_scale * theta;
-		float cs, sn, a, b;
-		int i0, i1;
 
 		if (m->rope_ff)
 			th = m->rope_freq_scale * (theta / m->rope_ff[i]);
-		cs = cosf(th);
-		sn = sinf(th);
-		if (m->rope_type == ROPE_NORM) {
-			i0 = 2 * i;
-			i1 = 2 * i + 1;
-		} else {
-			i0 = i;
-			i1 = i + half;
-		}
-		a = h[i0];
-		b = h[i1];
-		h[i0] = a * cs - b * sn;
-		h[i1] = a * sn + b * cs;
+		cs[i] = cosf(th);
+		sn[i] = sinf(th);
 		theta *= theta_scale;
+	}
+}
+
+/* Rotates one head vector in place by the angles of rope_angles. NORM pairs (2i, 2i+1); NEOX
+ * pairs (i, i + n_rot/2). */
+static void rope(const eng_model *m, float *h, const float *cs, const float *sn)
+{
+	int half = m->n_rot / 2;
+
+	for (int i = 0; i < half; i++) {
+		int i0 = m->rope_type == ROPE_NORM ? 2 * i : i, i1 = m->rope_type == ROPE_NORM ? 2 * i + 1 : i + half;
+		float a = h[i0], b = h[i1];
+
+		h[i0] = a * cs[i] - b * sn[i];
+		h[i1] = a * sn[i] + b * cs[i];
 	}
 }
 
@@ -1071,6 +1088,32 @@ static void v_store(const eng_ctx *c, const float *v, size_t vd, int il, int s, 
 		else
 			((uint16_t *)row)[pos] = eng_f32_to_f16(v[d]);
 	}
+}
+
+/* sc[p] *= scale for p < n, and *mx = the largest of them (NaNs ignored, as a sequential
+ * `sc[p] > mx ? sc[p] : mx` from *mx does). In blocks of 16 with 16 running maxima, so that the
+ * compiler vectorizes it; the maximum does not depend on the order it is taken in (a +-0 tie
+ * can pick the other zero, and expf(sc - mx) is the same for both). */
+static void softmax_scale_max(float *sc, int n, float scale, float *mx)
+{
+	float m16[16];
+	int p = 0;
+
+	for (int j = 0; j < 16; j++)
+		m16[j] = *mx;
+	for (; p + 16 <= n; p += 16)
+		for (int j = 0; j < 16; j++) {
+			float v = sc[p + j] * scale;
+
+			sc[p + j] = v;
+			m16[j] = v > m16[j] ? v : m16[j];
+		}
+	for (; p < n; p++) {
+		sc[p] *= scale;
+		m16[0] = sc[p] > m16[0] ? sc[p] : m16[0];
+	}
+	for (int j = 0; j < 16; j++)
+		*mx = m16[j] > *mx ? m16[j] : *mx;
 }
 
 /* Work items of one layer's attention: (token, KV head) pairs, handed out in order of
@@ -1118,10 +1161,7 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 		float mx = -INFINITY, inv;
 		double sum = 0;
 
-		for (int p = 0; p < n; p++) {
-			sc[p] *= scale;
-			mx = sc[p] > mx ? sc[p] : mx;
-		}
+		softmax_scale_max(sc, n, scale, &mx);
 		for (int p = 0; p < n; p++) {
 			float e = expf(sc[p] - mx);
 
@@ -1170,6 +1210,8 @@ static void qkv_post_task(void *arg, int ith, int nth)
 	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	long t0, t1;
 
+	float cs[2048], sn[2048];    /* n_rot / 2 <= hd_k / 2 <= 2048 (load_hparams) */
+
 	eng_split(st->n, ith, nth, 1, &t0, &t1);
 	for (long t = t0; t < t1; t++) {
 		float *q = c->q + (size_t)t * QD, *k = c->kk + (size_t)t * KD, *v = c->vv + (size_t)t * VD;
@@ -1183,19 +1225,20 @@ static void qkv_post_task(void *arg, int ith, int nth)
 		if (L->bv)
 			for (size_t i = 0; i < VD; i++)
 				v[i] += ((const float *)L->bv->data)[i];
+		rope_angles(m, c->tok_pos[t], cs, sn);
 		for (int h = 0; h < m->n_head; h++) {
 			float *qh = q + (size_t)h * (size_t)m->hd_k;
 
 			if (L->q_norm)
 				rmsnorm(qh, qh, L->q_norm->data, m->hd_k, m->norm_eps);
-			rope(m, qh, c->tok_pos[t]);
+			rope(m, qh, cs, sn);
 		}
 		for (int h = 0; h < m->n_head_kv; h++) {
 			float *kh = k + (size_t)h * (size_t)m->hd_k;
 
 			if (L->k_norm)
 				rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
-			rope(m, kh, c->tok_pos[t]);
+			rope(m, kh, cs, sn);
 		}
 		kv_store(c, k_row(c, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
 		v_store(c, v, VD, st->il, c->tok_seq[t], c->tok_pos[t]);

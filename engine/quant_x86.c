@@ -1318,16 +1318,18 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 /* ---- AVX-512: K-quant GEMM for batches (issue 29) -------------------------------------------
  * kq_tile unpacks a weight super-block again for every 4 tokens and spends as many instructions
  * on the per-super-block float epilogue as on the products. For a batch, kg_rows instead
- * unpacks KG_NR weight rows once per call into scaled 16-bit weights (level - offset) * group
- * scale, 256 per super-block, which every token of the batch then meets: the activations are
- * widened to 16 bits on the fly and vpdpwssd adds 32 products into 16 int32 lanes per (row,
- * token), lane k holding elements 2k, 2k+1 of a 32-element half. The sum of lanes 2l and 2l+1
- * over a super-block is exactly the x86 order's integer lane l (both are exact integer sums of
- * the same terms: elements 32h+4l..32h+4l+3 of every half h times their group scale), so the
- * float steps that follow, done as in kq_tile for two tokens in one 512-bit vector (lanes 0..7
- * and 8..15), give every (row, token) the bits of the single dot. The scaled weights fit in 16
- * bits (at most 32 * 128 for Q6_K) and no step saturates. Rows longer than KG_KMAX elements use
- * kq_tile. */
+ * unpacks KG_NR weight rows once per call (layout in docs/engine.md), which every token of the
+ * batch then meets in tiles of KG_NR rows x 4 tokens. Q2_K .. Q6_K: one vector holds 64
+ * elements (halves 2j, 2j+1) of one token, so weights, scales and activations are plain 64-byte
+ * loads; int32 lane l gathers elements 4l..4l+3 of the even halves, lane 8 + l those of the odd
+ * ones, and after the super-block lanes l and 8 + l are added (kg_halves). IQ4_XS: scaled
+ * 16-bit weights and activations widened on the fly, lane k holding elements 2k, 2k+1 of a
+ * half; lanes 2l and 2l+1 are added (kg_fold). Either way each sum is exactly the x86 order's
+ * integer lane l (exact integer sums of the same terms: elements 32h+4l..32h+4l+3 of every half
+ * h times their group scale), so the float steps that follow, done as in kq_tile for two tokens
+ * in one 512-bit vector (lanes 0..7 and 8..15), give every (row, token) the bits of the single
+ * dot. No 16-bit step saturates (scaled weights at most 32 * 128 for Q6_K). Rows longer than
+ * KG_KMAX elements use kq_tile. */
 #ifndef KG_NR
 #define KG_NR 6             /* weight rows per tile */
 #endif
@@ -1401,6 +1403,12 @@ INL5 __m512i kg_fold(__m512i x, __m512i y)
 	return _mm512_add_epi32(_mm512_permutex2var_epi32(x, ev, y), _mm512_permutex2var_epi32(x, od, y));
 }
 
+/* Lanes l + 8 + l of x into lane l, of y into lane 8 + l. */
+INL5 __m512i kg_halves(__m512i x, __m512i y)
+{
+	return _mm512_add_epi32(_mm512_shuffle_i64x2(x, y, 0x44), _mm512_shuffle_i64x2(x, y, 0xEE));
+}
+
 /* NR unpacked rows (wq row stride nb * 256, meta row stride nb) x 4 tokens from x (stride xs);
  * only the first nt tokens are read and written (the others repeat the last one). */
 INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, const kgmeta *meta,
@@ -1427,32 +1435,32 @@ INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, c
 #pragma GCC unroll 4
 			for (int t = 0; t < KG_NT; t++)
 				is[r][t] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-		for (int h = 0; h < 8 && type != ENG_T_IQ4_XS; h++) {
+		/* 64 elements (halves 2j, 2j+1) of one token per vector: int32 lane l sums elements
+		 * 4l..4l+3 of half 2j, lane 8 + l those of half 2j+1 (folded after the super-block) */
+#pragma GCC unroll 4
+		for (int j = 0; j < 4 && type != ENG_T_IQ4_XS; j++) {
 			const int off = kg_off(type);
 			__m512i wv[KG_NR], sv[KG_NR];
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++) {
 				const uint8_t *wb = (const uint8_t *)(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K);
-				wv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + 32 * h)));
+				wv[r] = _mm512_loadu_si512(wb + 64 * j);
 				if (type != ENG_T_Q2_K)
-					sv[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb + ENG_QK_K + 32 * h)));
+					sv[r] = _mm512_loadu_si512(wb + ENG_QK_K + 64 * j);
 			}
-#pragma GCC unroll 2
-			for (int p = 0; p < KG_NT / 2; p++) {
-				const size_t o = (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 32 * h;
-				const __m512i av = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(
-					(const __m256i *)(xt[2 * p] + o))), _mm256_loadu_si256((const __m256i *)(xt[2 * p + 1] + o)), 1);
+#pragma GCC unroll 4
+			for (int t = 0; t < KG_NT; t++) {
+				const __m512i av = _mm512_loadu_si512(xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 64 * j);
 				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
 #pragma GCC unroll 8
 				for (int r = 0; r < NR; r++) {
 					if (type == ENG_T_Q2_K) {
-						is[r][p] = _mm512_dpbusd_epi32(is[r][p], wv[r], av);
+						is[r][t] = _mm512_dpbusd_epi32(is[r][t], wv[r], av);
 					} else {
 						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
 						if (off)
 							pr = _mm512_sub_epi16(pr, o16);
-						is[r][p] = _mm512_dpwssd_epi32(is[r][p], pr, sv[r]);
+						is[r][t] = _mm512_dpwssd_epi32(is[r][t], pr, sv[r]);
 					}
 				}
 			}
@@ -1500,7 +1508,7 @@ INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, c
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++) {
 				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
-				const __m512 f = _mm512_cvtepi32_ps(type != ENG_T_IQ4_XS ? is[r][p]
+				const __m512 f = _mm512_cvtepi32_ps(type != ENG_T_IQ4_XS ? kg_halves(is[r][2 * p], is[r][2 * p + 1])
 					: kg_fold(is[r][2 * p], is[r][2 * p + 1]));
 				if (type == ENG_T_Q2_K) {
 					const __m512i m = _mm512_madd_epi16(_mm512_broadcast_i64x4(
