@@ -1,5 +1,5 @@
-/* engine/model.c — model loading (llama, qwen2, qwen3 from GGUF), the KV cache and the
- * forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe and
+ * qwen3moe from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
  * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
@@ -24,7 +24,7 @@
 #include "engine/cuda/cuda_backend.h"
 #endif
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -37,6 +37,12 @@ typedef struct layer {
 	tref ffn_norm;               /* [n_embd] */
 	tref ffn_gate, ffn_up;       /* [n_embd -> n_ff] */
 	tref ffn_down;               /* [n_ff -> n_embd] */
+	/* mixture of experts (qwen2moe, qwen3moe) instead of ffn_gate/up/down */
+	tref ffn_gate_inp;           /* router [n_embd -> n_expert], f32 */
+	tref ffn_gate_exps, ffn_up_exps; /* [n_expert][n_ff_exp][n_embd] */
+	tref ffn_down_exps;          /* [n_expert][n_embd][n_ff_exp] */
+	tref ffn_gate_inp_shexp;     /* shared expert's sigmoid gate [n_embd], f32 (qwen2moe) */
+	tref ffn_gate_shexp, ffn_up_shexp, ffn_down_shexp; /* the shared expert, a dense FFN */
 } layer;
 
 struct eng_model {
@@ -45,6 +51,8 @@ struct eng_model {
 	char *path;
 	int arch;
 	int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	int n_expert, n_expert_used, n_ff_exp, n_ff_shexp;   /* 0 for a dense model */
+	int moe_norm_w;              /* the chosen experts' weights are divided by their sum */
 	int hd_k, hd_v;              /* per-head sizes of K/Q and V */
 	int n_rot, rope_type;
 	float rope_base, rope_freq_scale, norm_eps;
@@ -73,7 +81,8 @@ eng_opts eng_opts_default(void)
 
 static const char *arch_name(int a)
 {
-	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : "llama";
+	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
+	       a == ARCH_QWEN3MOE ? "qwen3moe" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -95,12 +104,22 @@ static int hp_f32(const eng_model *m, const char *suffix, float *out)
 
 /* Finds a tensor and checks its type is computable and its shape is {ne0, ne1} (ne1 = 0 for a
  * vector). Missing and optional: NULL with no error. */
+static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int64_t ne2,
+		int optional, tref *out, char *err, size_t errlen);
+
 static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int optional,
 		tref *out, char *err, size_t errlen)
 {
+	return want_tensor3(m, name, ne0, ne1, 1, optional, out, err, errlen);
+}
+
+/* Also for the experts' 3-D tensors: shape {ne0, ne1, ne2} (ne2 > 1: the expert index). */
+static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int64_t ne2,
+		int optional, tref *out, char *err, size_t errlen)
+{
 	tref t = eng_gguf_find_tensor(m->g, name);
 	const eng_type_info *ti;
-	int64_t want_n = ne1 ? 2 : 1;
+	int64_t want_n = ne2 > 1 ? 3 : ne1 ? 2 : 1;
 
 	*out = NULL;
 	if (!t) {
@@ -116,10 +135,16 @@ static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1,
 		return -1;
 	}
 	if (t->ne[0] != ne0 || (ne1 && t->ne[1] != ne1) || (!ne1 && t->ne[1] != 1) ||
-	    t->ne[2] != 1 || t->ne[3] != 1 || t->n_dims > want_n) {
-		eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
-			m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-			(long long)t->ne[3], (long long)ne0, (long long)(ne1 ? ne1 : 1));
+	    t->ne[2] != ne2 || t->ne[3] != 1 || t->n_dims > want_n) {
+		if (ne2 > 1)
+			eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected "
+				"[%lld, %lld, %lld] (the expert count and widths of the file's metadata)", m->path,
+				name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+				(long long)t->ne[3], (long long)ne0, (long long)ne1, (long long)ne2);
+		else
+			eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
+				m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+				(long long)t->ne[3], (long long)ne0, (long long)(ne1 ? ne1 : 1));
 		return -1;
 	}
 	*out = t;
@@ -270,6 +295,38 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->rope_type = m->arch == ARCH_LLAMA ? ROPE_NORM : ROPE_NEOX;
+	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE) {
+		static const struct { const char *key; size_t off; int need; } moe[] = {
+			{ "expert_count", offsetof(eng_model, n_expert), 1 },
+			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
+			{ "expert_feed_forward_length", offsetof(eng_model, n_ff_exp), 1 },
+			{ "expert_shared_feed_forward_length", offsetof(eng_model, n_ff_shexp), 0 },
+		};
+
+		for (size_t i = 0; i < sizeof moe / sizeof moe[0]; i++) {
+			int rc = hp_u32(m, moe[i].key, &v);
+
+			if (rc == -1 && !moe[i].need)
+				continue;
+			if (rc == -1) {
+				eng_seterr(err, errlen, "%s: missing key %s.%s", m->path, arch_name(m->arch), moe[i].key);
+				return -1;
+			}
+			if (rc < 0 || v == 0 || v > (1u << 22)) {
+				eng_seterr(err, errlen, "%s: key %s.%s: bad value", m->path, arch_name(m->arch), moe[i].key);
+				return -1;
+			}
+			*(int *)((char *)m + moe[i].off) = (int)v;
+		}
+		if (m->n_expert > 4096 || m->n_expert_used > m->n_expert) {
+			eng_seterr(err, errlen, "%s: key %s.expert_used_count: %d experts used of %d (at most "
+				"all, and at most 4096 experts)", m->path, arch_name(m->arch), m->n_expert_used,
+				m->n_expert);
+			return -1;
+		}
+		/* qwen3moe renormalises the chosen experts' weights (norm_topk_prob); qwen2moe does not */
+		m->moe_norm_w = m->arch == ARCH_QWEN3MOE;
+	}
 	return load_rope(m, err, errlen);
 }
 
@@ -278,7 +335,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	char name[96];
 	int64_t E = m->n_embd, Q = (int64_t)m->n_head * m->hd_k, K = (int64_t)m->n_head_kv * m->hd_k;
 	int64_t V = (int64_t)m->n_head_kv * m->hd_v, O = (int64_t)m->n_head * m->hd_v, F = m->n_ff;
-	int bias = m->arch == ARCH_QWEN2;
+	int bias = m->arch == ARCH_QWEN2 || m->arch == ARCH_QWEN2MOE;
+	int64_t X = m->n_expert, FE = m->n_ff_exp, FS = m->n_ff_shexp;
 
 	if (want_tensor(m, "token_embd.weight", E, m->n_vocab, 0, &m->tok_embd, err, errlen) ||
 	    want_tensor(m, "output_norm.weight", E, 0, 0, &m->output_norm, err, errlen) ||
@@ -293,6 +351,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	}
 #define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
 	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
+#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -305,16 +365,36 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		T(bk, "attn_k.bias", K, 0, !bias);
 		T(bv, "attn_v.bias", V, 0, !bias);
 		T(bo, "attn_output.bias", E, 0, 1);
-		if (m->arch == ARCH_QWEN3) {
+		if (m->arch == ARCH_QWEN3 || m->arch == ARCH_QWEN3MOE) {
 			T(q_norm, "attn_q_norm.weight", m->hd_k, 0, 0);
 			T(k_norm, "attn_k_norm.weight", m->hd_k, 0, 0);
 		}
 		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
-		T(ffn_gate, "ffn_gate.weight", E, F, 0);
-		T(ffn_up, "ffn_up.weight", E, F, 0);
-		T(ffn_down, "ffn_down.weight", F, E, 0);
+		if (X) {
+			T(ffn_gate_inp, "ffn_gate_inp.weight", E, X, 0);
+			T3(ffn_gate_exps, "ffn_gate_exps.weight", E, FE, X);
+			T3(ffn_up_exps, "ffn_up_exps.weight", E, FE, X);
+			T3(ffn_down_exps, "ffn_down_exps.weight", FE, E, X);
+			if (FS) {
+				T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 0);
+				T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, FS, 0);
+				T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
+				T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
+			}
+			if (L->ffn_gate_inp->type != ENG_T_F32 ||
+			    (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
+				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
+					m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+				return -1;
+			}
+		} else {
+			T(ffn_gate, "ffn_gate.weight", E, F, 0);
+			T(ffn_up, "ffn_up.weight", E, F, 0);
+			T(ffn_down, "ffn_down.weight", F, E, 0);
+		}
 	}
 #undef T
+#undef T3
 	/* Norm weights and biases are read as f32 directly. */
 	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
 		tref t = eng_gguf_tensor_at(m->g, i);
@@ -364,6 +444,12 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 #ifdef TB_CUDA
 	eng_cuda_model_desc d;
 	eng_cuda_layer *L;
+
+	if (m->n_expert) {
+		eng_seterr(err, errlen, "%s: --device cuda: mixture-of-experts models (%s) run on the CPU only "
+			"for now; use --device cpu", m->path, arch_name(m->arch));
+		return -1;
+	}
 
 	m->n_gpu = o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer ? o->n_gpu_layers : m->n_layer;
 	if (m->n_gpu == 0)
@@ -434,8 +520,13 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_QWEN2;
 	else if (strcmp(arch, "qwen3") == 0)
 		m->arch = ARCH_QWEN3;
+	else if (strcmp(arch, "qwen2moe") == 0)
+		m->arch = ARCH_QWEN2MOE;
+	else if (strcmp(arch, "qwen3moe") == 0)
+		m->arch = ARCH_QWEN3MOE;
 	else {
-		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3)", path, arch);
+		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
+			"qwen3moe)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -636,7 +727,14 @@ struct eng_ctx {
 	float *q;                    /* [n_batch][n_head*hd_k] */
 	float *kk, *vv;              /* [n_batch][n_head_kv*hd_k|v] */
 	float *att;                  /* [n_batch][n_head*hd_v] */
-	float *up, *gate;            /* [n_batch][n_ff] */
+	float *up, *gate;            /* [n_batch][max(n_ff, n_ff_exp, n_ff_shexp)] */
+	/* mixture of experts: router logits [n_batch][n_expert]; the chosen experts and their
+	 * weights [n_batch][n_expert_used]; each expert's tokens gathered [n_batch][n_embd] and
+	 * their outputs [n_batch][n_embd]; the weighted outputs per (token, choice)
+	 * [n_batch][n_expert_used][n_embd]; the tokens of each expert [n_expert + 1] offsets into
+	 * [n_batch * n_expert_used] (token, choice) pairs */
+	float *router, *moe_w, *moe_x, *moe_y, *moe_out;
+	int *moe_sel, *moe_off, *moe_pair;
 	/* attention scratch, one slot per thread */
 	float *scores;               /* [n_threads][gqa][n_ctx_pad] */
 	void *wq;                    /* [n_threads][gqa][max(n_ctx_pad, hd_k)] weights / queries
@@ -677,6 +775,14 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->att);
 	free(c->up);
 	free(c->gate);
+	free(c->router);
+	free(c->moe_w);
+	free(c->moe_x);
+	free(c->moe_y);
+	free(c->moe_out);
+	free(c->moe_sel);
+	free(c->moe_off);
+	free(c->moe_pair);
 	free(c->scores);
 	free(c->wq);
 	free(c->qact);
@@ -701,16 +807,21 @@ static void *xcalloc(size_t a, size_t b, size_t c)
 static size_t max_act_row(const eng_model *m)
 {
 	size_t best = 0;
-	tref ws[8];
 
-	for (int il = 0; il < m->n_layer; il++) {
-		const layer *L = &m->layers[il];
+	for (int il = -1; il < m->n_layer; il++) {
+		const layer *L = il >= 0 ? &m->layers[il] : NULL;
+		tref ws[] = { L ? L->wq : m->output, L ? L->wk : NULL, L ? L->wv : NULL, L ? L->wo : NULL,
+			L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL, L ? L->ffn_down : NULL,
+			L ? L->ffn_gate_inp : NULL, L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL,
+			L ? L->ffn_down_exps : NULL, L ? L->ffn_gate_inp_shexp : NULL,
+			L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL };
 
-		ws[0] = L->wq; ws[1] = L->wk; ws[2] = L->wv; ws[3] = L->wo;
-		ws[4] = L->ffn_gate; ws[5] = L->ffn_up; ws[6] = L->ffn_down; ws[7] = m->output;
-		for (int i = 0; i < 8; i++) {
-			size_t rs = eng_row_size(eng_type_get(ws[i]->type)->vec_dot_type, ws[i]->ne[0]);
+		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+			size_t rs;
 
+			if (!ws[i])
+				continue;
+			rs = eng_row_size(eng_type_get(ws[i]->type)->vec_dot_type, ws[i]->ne[0]);
 			if (rs > best)
 				best = rs;
 		}
@@ -771,8 +882,25 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->kk = xcalloc(B, kvk, sizeof(float));
 	c->vv = xcalloc(B, kvv, sizeof(float));
 	c->att = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_v, sizeof(float));
-	c->up = xcalloc(B, (size_t)m->n_ff, sizeof(float));
-	c->gate = xcalloc(B, (size_t)m->n_ff, sizeof(float));
+	{
+		size_t ff = (size_t)m->n_ff, K = (size_t)m->n_expert_used;
+
+		if ((size_t)m->n_ff_exp > ff)
+			ff = (size_t)m->n_ff_exp;
+		if ((size_t)m->n_ff_shexp > ff)
+			ff = (size_t)m->n_ff_shexp;
+		c->up = xcalloc(B, ff, sizeof(float));
+		c->gate = xcalloc(B, ff, sizeof(float));
+		if (m->n_expert && (!(c->router = xcalloc(B, (size_t)m->n_expert, sizeof(float))) ||
+				    !(c->moe_w = xcalloc(B, K, sizeof(float))) ||
+				    !(c->moe_x = xcalloc(B, (size_t)m->n_embd, sizeof(float))) ||
+				    !(c->moe_y = xcalloc(B, (size_t)m->n_embd, sizeof(float))) ||
+				    !(c->moe_out = xcalloc(B * K, (size_t)m->n_embd, sizeof(float))) ||
+				    !(c->moe_sel = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_off = xcalloc((size_t)m->n_expert + 1, sizeof(int), 1)) ||
+				    !(c->moe_pair = xcalloc(B, K, sizeof(int)))))
+			goto oom;
+	}
 	{
 		size_t gqa = (size_t)(m->n_head / m->n_head_kv);
 		size_t wrow = (size_t)(c->n_ctx_pad > m->hd_k ? c->n_ctx_pad : m->hd_k);
@@ -1245,6 +1373,168 @@ static void residual_norm_task(void *arg, int ith, int nth)
 	}
 }
 
+/* ---------------------------------------------------------------- mixture of experts */
+
+/* Expert e of a 3-D expert tensor as a 2-D matrix [ne1][ne0] (a view into the same data). */
+static void expert_view(tref t, int e, eng_gguf_tensor *v)
+{
+	size_t per = eng_row_size(t->type, t->ne[0]) * (size_t)t->ne[1];
+
+	*v = *t;
+	v->n_dims = 2;
+	v->ne[2] = 1;
+	v->data = (const char *)t->data + (size_t)e * per;
+	v->size_bytes = per;
+}
+
+/* Per token, as llama.cpp's graph: softmax of the router logits (max subtracted, exponentials
+ * summed in double, times 1/sum rounded to float), the n_expert_used largest probabilities in
+ * descending order (ties to the lower expert), their probabilities as weights, divided by their
+ * sum (summed in double) where the architecture renormalises. */
+static void moe_route_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	int X = m->n_expert, K = m->n_expert_used;
+	unsigned char chosen[4096];
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *p = c->router + (size_t)t * (size_t)X, mx = -INFINITY, inv;
+		int *sel = c->moe_sel + (size_t)t * (size_t)K;
+		float *w = c->moe_w + (size_t)t * (size_t)K;
+		double sum = 0;
+
+		for (int i = 0; i < X; i++)
+			mx = p[i] > mx ? p[i] : mx;
+		for (int i = 0; i < X; i++) {
+			float e = expf(p[i] - mx);
+
+			p[i] = e;
+			sum += e;
+		}
+		inv = (float)(1.0 / sum);
+		for (int i = 0; i < X; i++)
+			p[i] *= inv;
+		memset(chosen, 0, (size_t)X);
+		for (int j = 0; j < K; j++) {
+			int best = -1;
+
+			for (int i = 0; i < X; i++)
+				if (!chosen[i] && (best < 0 || p[i] > p[best]))
+					best = i;
+			chosen[best] = 1;
+			sel[j] = best;
+			w[j] = p[best];
+		}
+		if (m->moe_norm_w) {
+			double ws = 0;
+			float f;
+
+			for (int j = 0; j < K; j++)
+				ws += w[j];
+			f = (float)ws;
+			for (int j = 0; j < K; j++)
+				w[j] = w[j] / f;
+		}
+	}
+}
+
+/* xn[t] = the chosen experts' weighted outputs added in the order of choice, plus the shared
+ * expert's output times its sigmoid gate (in router[t]) where there is one (moe_y). */
+static void moe_sum_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	size_t E = (size_t)m->n_embd, K = (size_t)m->n_expert_used;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *y = c->xn + (size_t)t * E;
+		const float *o = c->moe_out + (size_t)t * K * E;
+
+		memcpy(y, o, E * sizeof *y);
+		for (size_t j = 1; j < K; j++)
+			for (size_t d = 0; d < E; d++)
+				y[d] += o[j * E + d];
+		if (st->L->ffn_gate_shexp) {
+			float g = c->router[t];
+			const float *sh = c->moe_y + (size_t)t * E;
+
+			g = 1.0f / (1.0f + expf(-g));
+			for (size_t d = 0; d < E; d++)
+				y[d] += sh[d] * g;
+		}
+	}
+}
+
+/* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. The tokens of
+ * the step are grouped by expert, so each chosen expert's weights are read once per step, and
+ * each group is multiplied with the same batched products as a dense layer: a token's result
+ * does not depend on the other tokens of the batch (the products are the single-token
+ * kernel's bit for bit, and the per-token steps are independent). */
+static void moe_ffn(eng_ctx *c, const layer *L, int n)
+{
+	const eng_model *m = c->m;
+	size_t E = (size_t)m->n_embd;
+	int X = m->n_expert, K = m->n_expert_used;
+	step st = { .c = c, .n = n, .L = L };
+	int thr = n > 1 ? c->n_threads : 1;
+
+	matmul(c, L->ffn_gate_inp, c->xn, n, c->router);
+	eng_pool_run(m->pool, thr, moe_route_task, &st);
+	/* (token, choice) pairs by expert, in token order within each */
+	memset(c->moe_off, 0, (size_t)(X + 1) * sizeof *c->moe_off);
+	for (int p = 0; p < n * K; p++)
+		c->moe_off[c->moe_sel[p] + 1]++;
+	for (int e = 0; e < X; e++)
+		c->moe_off[e + 1] += c->moe_off[e];
+	{
+		int fill[4096];
+
+		memcpy(fill, c->moe_off, (size_t)X * sizeof *fill);
+		for (int p = 0; p < n * K; p++)
+			c->moe_pair[fill[c->moe_sel[p]]++] = p;
+	}
+	for (int e = 0; e < X; e++) {
+		int lo = c->moe_off[e], cnt = c->moe_off[e + 1] - lo;
+		eng_gguf_tensor gv, uv, dv;
+		tref w2[2] = { &gv, &uv };
+		float *y2[2] = { c->gate, c->up };
+
+		if (!cnt)
+			continue;
+		for (int i = 0; i < cnt; i++)
+			memcpy(c->moe_x + (size_t)i * E, c->xn + (size_t)(c->moe_pair[lo + i] / K) * E, E * sizeof(float));
+		expert_view(L->ffn_gate_exps, e, &gv);
+		expert_view(L->ffn_up_exps, e, &uv);
+		expert_view(L->ffn_down_exps, e, &dv);
+		matmul_k(c, 2, w2, y2, c->moe_x, cnt, 1);
+		matmul(c, &dv, c->gate, cnt, c->moe_y);
+		for (int i = 0; i < cnt; i++) {
+			int p = c->moe_pair[lo + i];
+			float w = c->moe_w[p], *o = c->moe_out + (size_t)p * E;
+			const float *y = c->moe_y + (size_t)i * E;
+
+			for (size_t d = 0; d < E; d++)
+				o[d] = y[d] * w;
+		}
+	}
+	if (L->ffn_gate_shexp) {
+		tref w2[2] = { L->ffn_gate_shexp, L->ffn_up_shexp };
+		float *y2[2] = { c->gate, c->up };
+
+		matmul(c, L->ffn_gate_inp_shexp, c->xn, n, c->router);
+		matmul_k(c, 2, w2, y2, c->xn, n, 1);
+		matmul(c, L->ffn_down_shexp, c->gate, n, c->moe_y);
+	}
+	eng_pool_run(m->pool, thr, moe_sum_task, &st);
+}
+
 int eng_decode(eng_ctx *c, const eng_batch *b)
 {
 	eng_model *m = c->m;
@@ -1329,13 +1619,15 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		st.x = L->ffn_norm->data;
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 
-		{
+		if (L->ffn_gate_inp) {
+			moe_ffn(c, L, n);
+		} else {
 			tref w2[2] = { L->ffn_gate, L->ffn_up };
 			float *y2[2] = { c->gate, c->up };
 
 			matmul_k(c, 2, w2, y2, c->xn, n, 1);
+			matmul(c, L->ffn_down, c->gate, n, c->xn);
 		}
-		matmul(c, L->ffn_down, c->gate, n, c->xn);
 		/* residual, then the next layer's attention norm (none after the last layer) */
 		st.y = c->xn;
 		st.x = il + 1 < m->n_layer ? m->layers[il + 1].attn_norm->data : NULL;
