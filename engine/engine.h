@@ -49,7 +49,7 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 void eng_model_free(eng_model *m);
 
 typedef struct eng_model_info {
-	char arch[32];               /* "llama", "qwen2", "qwen3" */
+	char arch[32];               /* "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe" */
 	char name[128];              /* general.name, or the file's base name */
 	char ftype[32];              /* dominant weight type, e.g. "q4_K" (by bytes) */
 	char file_type[16];          /* general.file_type as llama.cpp names it ("Q4_K_M"); "" if absent */
@@ -65,7 +65,11 @@ typedef struct eng_model_info {
 	char vocab_pre[32];
 	uint64_t decode_bytes;       /* weight bytes one decoded token reads: every matrix once, the
 	                              * output matrix included (the embedding table when tied), but
-	                              * not the embedding lookup */
+	                              * not the embedding lookup; of a mixture of experts, only the
+	                              * n_expert_used experts' share of the expert tensors */
+	int n_expert, n_expert_used; /* 0, 0 for a dense model */
+	int64_t n_params_active;     /* parameters one token uses: n_params less the unused experts'
+	                              * share (= n_params for a dense model) */
 } eng_model_info;
 /* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
  * Return 0, or -1 when built without CUDA or no device is present. */

@@ -604,9 +604,16 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
 		tref t = eng_gguf_tensor_at(m->g, i);
 
-		out->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+		int64_t np = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+		/* an expert tensor: one token reads n_expert_used of its n_expert slices */
+		int exps = m->n_expert > 0 && t->ne[2] == m->n_expert && strstr(t->name, "_exps.") != NULL;
+
+		out->n_params += np;
+		out->n_params_active += exps ? np / m->n_expert * m->n_expert_used : np;
 		out->size_bytes += t->size_bytes;
-		if (strcmp(t->name, "token_embd.weight") != 0)
+		if (exps)
+			out->decode_bytes += t->size_bytes / (uint64_t)m->n_expert * (uint64_t)m->n_expert_used;
+		else if (strcmp(t->name, "token_embd.weight") != 0)
 			out->decode_bytes += t->size_bytes;
 		else if (!eng_gguf_find_tensor(m->g, "output.weight"))
 			out->decode_bytes += t->size_bytes;   /* tied: read whole as the output matrix */
@@ -648,6 +655,8 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 			snprintf(out->file_type, sizeof out->file_type, "%s", ftypes[ft & ~1024u]);
 	}
 	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
+	out->n_expert = m->n_expert;
+	out->n_expert_used = m->n_expert_used;
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
 	out->n_vocab = m->n_vocab;
@@ -729,12 +738,13 @@ struct eng_ctx {
 	float *att;                  /* [n_batch][n_head*hd_v] */
 	float *up, *gate;            /* [n_batch][max(n_ff, n_ff_exp, n_ff_shexp)] */
 	/* mixture of experts: router logits [n_batch][n_expert]; the chosen experts and their
-	 * weights [n_batch][n_expert_used]; each expert's tokens gathered [n_batch][n_embd] and
-	 * their outputs [n_batch][n_embd]; the weighted outputs per (token, choice)
-	 * [n_batch][n_expert_used][n_embd]; the tokens of each expert [n_expert + 1] offsets into
-	 * [n_batch * n_expert_used] (token, choice) pairs */
-	float *router, *moe_w, *moe_x, *moe_y, *moe_out;
-	int *moe_sel, *moe_off, *moe_pair;
+	 * weights per (token, choice) pair [n_batch][n_expert_used]; the pairs grouped by expert
+	 * (moe_pair: group row -> pair, moe_pos: pair -> group row, moe_off: each expert's first
+	 * group row [n_expert + 1]); the experts' outputs per group row [n_batch][n_expert_used]
+	 * [n_embd] (gate and up hold the group rows' hidden activations, qact their quantized
+	 * inputs) */
+	float *router, *moe_w, *moe_y;
+	int *moe_sel, *moe_off, *moe_pair, *moe_pos, *moe_act;
 	/* attention scratch, one slot per thread */
 	float *scores;               /* [n_threads][gqa][n_ctx_pad] */
 	void *wq;                    /* [n_threads][gqa][max(n_ctx_pad, hd_k)] weights / queries
@@ -777,12 +787,12 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->gate);
 	free(c->router);
 	free(c->moe_w);
-	free(c->moe_x);
 	free(c->moe_y);
-	free(c->moe_out);
 	free(c->moe_sel);
 	free(c->moe_off);
 	free(c->moe_pair);
+	free(c->moe_pos);
+	free(c->moe_act);
 	free(c->scores);
 	free(c->wq);
 	free(c->qact);
@@ -885,20 +895,20 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	{
 		size_t ff = (size_t)m->n_ff, K = (size_t)m->n_expert_used;
 
-		if ((size_t)m->n_ff_exp > ff)
-			ff = (size_t)m->n_ff_exp;
+		if (K * (size_t)m->n_ff_exp > ff)
+			ff = K * (size_t)m->n_ff_exp;
 		if ((size_t)m->n_ff_shexp > ff)
 			ff = (size_t)m->n_ff_shexp;
 		c->up = xcalloc(B, ff, sizeof(float));
 		c->gate = xcalloc(B, ff, sizeof(float));
 		if (m->n_expert && (!(c->router = xcalloc(B, (size_t)m->n_expert, sizeof(float))) ||
 				    !(c->moe_w = xcalloc(B, K, sizeof(float))) ||
-				    !(c->moe_x = xcalloc(B, (size_t)m->n_embd, sizeof(float))) ||
-				    !(c->moe_y = xcalloc(B, (size_t)m->n_embd, sizeof(float))) ||
-				    !(c->moe_out = xcalloc(B * K, (size_t)m->n_embd, sizeof(float))) ||
+				    !(c->moe_y = xcalloc(B * K, (size_t)m->n_embd, sizeof(float))) ||
 				    !(c->moe_sel = xcalloc(B, K, sizeof(int))) ||
 				    !(c->moe_off = xcalloc((size_t)m->n_expert + 1, sizeof(int), 1)) ||
-				    !(c->moe_pair = xcalloc(B, K, sizeof(int)))))
+				    !(c->moe_pair = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_pos = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_act = xcalloc((size_t)m->n_expert, sizeof(int), 1))))
 			goto oom;
 	}
 	{
@@ -909,7 +919,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 		c->wq = xcalloc((size_t)c->n_threads * gqa, wrow, c->kv_elt);
 	}
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
-	c->qact = xcalloc(B, c->qact_row, 1);
+	c->qact = xcalloc(B * (size_t)(m->n_expert_used > 1 ? m->n_expert_used : 1), c->qact_row, 1);
 	c->logits = xcalloc((size_t)c->n_out_max, (size_t)m->n_vocab, sizeof(float));
 	c->out_index = xcalloc(B, sizeof(int), 1);
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
@@ -1375,18 +1385,6 @@ static void residual_norm_task(void *arg, int ith, int nth)
 
 /* ---------------------------------------------------------------- mixture of experts */
 
-/* Expert e of a 3-D expert tensor as a 2-D matrix [ne1][ne0] (a view into the same data). */
-static void expert_view(tref t, int e, eng_gguf_tensor *v)
-{
-	size_t per = eng_row_size(t->type, t->ne[0]) * (size_t)t->ne[1];
-
-	*v = *t;
-	v->n_dims = 2;
-	v->ne[2] = 1;
-	v->data = (const char *)t->data + (size_t)e * per;
-	v->size_bytes = per;
-}
-
 /* Per token, as llama.cpp's graph: softmax of the router logits (max subtracted, exponentials
  * summed in double, times 1/sum rounded to float), the n_expert_used largest probabilities in
  * descending order (ties to the lower expert), their probabilities as weights, divided by their
@@ -1442,8 +1440,91 @@ static void moe_route_task(void *arg, int ith, int nth)
 	}
 }
 
-/* xn[t] = the chosen experts' weighted outputs added in the order of choice, plus the shared
- * expert's output times its sigmoid gate (in router[t]) where there is one (moe_y). */
+/* One parallel section of the experts' products: the tokens of the step grouped by expert (the
+ * group rows), every active expert's rows in 32-row chunks handed out to whichever thread is
+ * free, so that each chosen expert's weights are read once per step and a decoded token's few
+ * experts still spread over all threads. */
+typedef struct moe_work {
+	eng_ctx *c;
+	const layer *L;
+	int rows;                    /* group rows: tokens x n_expert_used */
+	int n_act;                   /* experts chosen by at least one token, in c->moe_act */
+	int down;                    /* 0: gate and up (then SwiGLU), 1: down */
+	atomic_long next;
+} moe_work;
+
+/* Quantizes the group rows' inputs into qact: the tokens' normalized states for gate and up,
+ * the hidden activations (gate) for down, each to its weights' vec_dot type. */
+static void moe_quant_task(void *arg, int ith, int nth)
+{
+	moe_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	tref t = w->down ? w->L->ffn_down_exps : w->L->ffn_gate_exps;
+	int vt = eng_type_get(t->type)->vec_dot_type, K = m->n_expert_used;
+	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
+	long r0, r1;
+
+	eng_split(w->rows, ith, nth, 1, &r0, &r1);
+	for (long r = r0; r < r1; r++) {
+		const float *x = w->down ? c->gate + (size_t)r * F : c->xn + (size_t)(c->moe_pair[r] / K) * E;
+
+		eng_quant_row(vt, x, (char *)c->qact + (size_t)r * c->qact_row, (int64_t)t->ne[0]);
+	}
+}
+
+static void moe_mm_task(void *arg, int ith, int nth)
+{
+	moe_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	const layer *L = w->L;
+	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
+	long out = w->down ? (long)E : (long)F, chunks = (out + 31) / 32;
+
+	(void)ith;
+	(void)nth;
+	for (;;) {
+		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+		int e, lo, cnt;
+		long g, ge;
+		const char *qa;
+
+		if (i >= (long)w->n_act * chunks)
+			break;
+		e = c->moe_act[i / chunks];
+		g = (i % chunks) * 32;
+		ge = g + 32 < out ? g + 32 : out;
+		lo = c->moe_off[e];
+		cnt = c->moe_off[e + 1] - lo;
+		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
+		if (w->down) {
+			tref d = L->ffn_down_exps;
+			size_t rs = eng_row_size(d->type, d->ne[0]);
+			const char *wd = (const char *)d->data + ((size_t)e * E + (size_t)g) * rs;
+
+			eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
+				c->moe_y + (size_t)lo * E + (size_t)g, E);
+		} else {
+			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
+			size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
+
+			eng_vec_dot_rows(gt->type, gt->ne[0], (const char *)gt->data + ((size_t)e * F + (size_t)g) * rg,
+				rg, (int)(ge - g), qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
+			eng_vec_dot_rows(ut->type, ut->ne[0], (const char *)ut->data + ((size_t)e * F + (size_t)g) * ru,
+				ru, (int)(ge - g), qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
+			for (int t = 0; t < cnt; t++) {
+				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
+
+				for (long r = g; r < ge; r++)
+					gr[r] = silu(gr[r]) * ur[r];
+			}
+		}
+	}
+}
+
+/* xn[t] = each chosen expert's output times its weight, added in the order of choice, plus the
+ * shared expert's output (in up) times its sigmoid gate (in router[t]) where there is one. */
 static void moe_sum_task(void *arg, int ith, int nth)
 {
 	const step *st = arg;
@@ -1455,82 +1536,75 @@ static void moe_sum_task(void *arg, int ith, int nth)
 	eng_split(st->n, ith, nth, 1, &t0, &t1);
 	for (long t = t0; t < t1; t++) {
 		float *y = c->xn + (size_t)t * E;
-		const float *o = c->moe_out + (size_t)t * K * E;
 
-		memcpy(y, o, E * sizeof *y);
-		for (size_t j = 1; j < K; j++)
-			for (size_t d = 0; d < E; d++)
-				y[d] += o[j * E + d];
+		for (size_t j = 0; j < K; j++) {
+			const float *o = c->moe_y + (size_t)c->moe_pos[(size_t)t * K + j] * E;
+			float w = c->moe_w[(size_t)t * K + j];
+
+			if (j == 0)
+				for (size_t d = 0; d < E; d++)
+					y[d] = o[d] * w;
+			else
+				for (size_t d = 0; d < E; d++)
+					y[d] += o[d] * w;
+		}
 		if (st->L->ffn_gate_shexp) {
-			float g = c->router[t];
-			const float *sh = c->moe_y + (size_t)t * E;
+			float g = 1.0f / (1.0f + expf(-c->router[t]));
+			const float *sh = c->up + (size_t)t * E;
 
-			g = 1.0f / (1.0f + expf(-g));
 			for (size_t d = 0; d < E; d++)
 				y[d] += sh[d] * g;
 		}
 	}
 }
 
-/* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. The tokens of
- * the step are grouped by expert, so each chosen expert's weights are read once per step, and
- * each group is multiplied with the same batched products as a dense layer: a token's result
- * does not depend on the other tokens of the batch (the products are the single-token
- * kernel's bit for bit, and the per-token steps are independent). */
+/* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. A token's
+ * result does not depend on the other tokens of the batch: the products are the single-token
+ * kernel's bit for bit whatever the group, and every other step is per token. */
 static void moe_ffn(eng_ctx *c, const layer *L, int n)
 {
 	const eng_model *m = c->m;
-	size_t E = (size_t)m->n_embd;
 	int X = m->n_expert, K = m->n_expert_used;
 	step st = { .c = c, .n = n, .L = L };
 	int thr = n > 1 ? c->n_threads : 1;
+	moe_work w = { .c = c, .L = L, .rows = n * K };
 
 	matmul(c, L->ffn_gate_inp, c->xn, n, c->router);
 	eng_pool_run(m->pool, thr, moe_route_task, &st);
-	/* (token, choice) pairs by expert, in token order within each */
+	/* group rows: the (token, choice) pairs by expert, in token order within each */
 	memset(c->moe_off, 0, (size_t)(X + 1) * sizeof *c->moe_off);
 	for (int p = 0; p < n * K; p++)
 		c->moe_off[c->moe_sel[p] + 1]++;
-	for (int e = 0; e < X; e++)
+	for (int e = 0; e < X; e++) {
+		if (c->moe_off[e + 1])
+			c->moe_act[w.n_act++] = e;
 		c->moe_off[e + 1] += c->moe_off[e];
+	}
 	{
 		int fill[4096];
 
 		memcpy(fill, c->moe_off, (size_t)X * sizeof *fill);
-		for (int p = 0; p < n * K; p++)
-			c->moe_pair[fill[c->moe_sel[p]]++] = p;
-	}
-	for (int e = 0; e < X; e++) {
-		int lo = c->moe_off[e], cnt = c->moe_off[e + 1] - lo;
-		eng_gguf_tensor gv, uv, dv;
-		tref w2[2] = { &gv, &uv };
-		float *y2[2] = { c->gate, c->up };
+		for (int p = 0; p < n * K; p++) {
+			int r = fill[c->moe_sel[p]]++;
 
-		if (!cnt)
-			continue;
-		for (int i = 0; i < cnt; i++)
-			memcpy(c->moe_x + (size_t)i * E, c->xn + (size_t)(c->moe_pair[lo + i] / K) * E, E * sizeof(float));
-		expert_view(L->ffn_gate_exps, e, &gv);
-		expert_view(L->ffn_up_exps, e, &uv);
-		expert_view(L->ffn_down_exps, e, &dv);
-		matmul_k(c, 2, w2, y2, c->moe_x, cnt, 1);
-		matmul(c, &dv, c->gate, cnt, c->moe_y);
-		for (int i = 0; i < cnt; i++) {
-			int p = c->moe_pair[lo + i];
-			float w = c->moe_w[p], *o = c->moe_out + (size_t)p * E;
-			const float *y = c->moe_y + (size_t)i * E;
-
-			for (size_t d = 0; d < E; d++)
-				o[d] = y[d] * w;
+			c->moe_pair[r] = p;
+			c->moe_pos[p] = r;
 		}
 	}
+	for (w.down = 0; w.down < 2; w.down++) {
+		eng_pool_run(m->pool, w.rows > 1 ? c->n_threads : 1, moe_quant_task, &w);
+		atomic_init(&w.next, 0);
+		eng_pool_run(m->pool, c->n_threads, moe_mm_task, &w);
+	}
 	if (L->ffn_gate_shexp) {
+		/* the shared expert: its gate logit into router[t], its output into up (gate and up
+		 * are free again: the experts' hidden activations were consumed by down) */
 		tref w2[2] = { L->ffn_gate_shexp, L->ffn_up_shexp };
 		float *y2[2] = { c->gate, c->up };
 
 		matmul(c, L->ffn_gate_inp_shexp, c->xn, n, c->router);
 		matmul_k(c, 2, w2, y2, c->xn, n, 1);
-		matmul(c, L->ffn_down_shexp, c->gate, n, c->moe_y);
+		matmul(c, L->ffn_down_shexp, c->gate, n, c->up);
 	}
 	eng_pool_run(m->pool, thr, moe_sum_task, &st);
 }
