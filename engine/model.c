@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -495,6 +496,64 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 #endif
 }
 
+/* A "Key:   N kB" line of a /proc file, in bytes; 0 when absent. */
+static uint64_t proc_kb(const char *path, const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			v = strtoull(line + kl + 1, NULL, 10) * 1024;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The first number in a one-line file (a cgroup's memory.max / memory.current); UINT64_MAX when
+ * absent or "max". */
+static uint64_t file_u64(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	uint64_t v = UINT64_MAX;
+
+	if (!f)
+		return v;
+	if (fgets(buf, sizeof buf, f) && buf[0] >= '0' && buf[0] <= '9')
+		v = strtoull(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Memory this process can still fill, in bytes: the kernel's MemAvailable, the room left under
+ * a cgroup v2 memory limit, and the room left under the address-space limit (RLIMIT_AS), the
+ * least of those known; UINT64_MAX when none is. */
+static uint64_t mem_room(void)
+{
+	uint64_t room = proc_kb("/proc/meminfo", "MemAvailable"), mx, cur;
+	struct rlimit rl;
+
+	if (!room)
+		room = UINT64_MAX;
+	mx = file_u64("/sys/fs/cgroup/memory.max");
+	cur = file_u64("/sys/fs/cgroup/memory.current");
+	if (mx != UINT64_MAX && cur != UINT64_MAX)
+		room = mx > cur ? (mx - cur < room ? mx - cur : room) : 0;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t used = proc_kb("/proc/self/status", "VmSize");
+		uint64_t left = (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
+
+		room = left < room ? left : room;
+	}
+	return room;
+}
+
 eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen)
 {
 	eng_model *m = calloc(1, sizeof *m);
@@ -537,7 +596,18 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		goto fail;
 	if (!o->use_mmap) {
 		char e2[200];
+		uint64_t need = 0, room = mem_room();
 
+		for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++)
+			need += eng_gguf_tensor_at(m->g, i)->size_bytes;
+		/* Refused before any byte is copied: a load past the memory there is would be killed
+		 * by the kernel, or swap the machine to a halt. */
+		if (need > room) {
+			eng_seterr(err, errlen, "%s: the weights need %.2f GiB of memory and %.2f GiB is free: use "
+				"--mmap to compute from the file mapping instead (the kernel then pages the weights "
+				"in as they are used)", path, (double)need / 1073741824.0, (double)room / 1073741824.0);
+			goto fail;
+		}
 		if (eng_gguf_load_data(m->g, e2, sizeof e2) != 0) {
 			eng_seterr(err, errlen, "%s: %s", path, e2);
 			goto fail;

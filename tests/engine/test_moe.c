@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -217,11 +219,69 @@ static void test_moe_refuses_experts_that_disagree_with_the_metadata(void)
 	unlink(dst);
 }
 
+/* A model larger than the memory left is refused before its weights are copied, with a message
+ * that names the sizes and suggests --mmap (here the room is an address-space limit set in a
+ * child: what the process maps already, the file's own mapping and 8 MiB; the F16 file's
+ * weights need 17 MB more). */
+static void test_model_larger_than_the_memory_left_is_refused_with_a_hint(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	TB_SKIP("an address-space limit and ASan's shadow memory do not mix");
+#else
+	char path[600], err[512] = "";
+	int fd[2], st;
+	pid_t pid;
+	ssize_t got;
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(path, sizeof path, "%s/qwen2moe-test-F16.gguf", model_dir);
+	TB_REQUIRE(pipe(fd) == 0);
+	pid = fork();
+	TB_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[256], e[512];
+		unsigned long long kb = 0;
+		struct rlimit rl;
+		struct stat sb;
+		off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
+		eng_model *m;
+
+		while (f && fgets(line, sizeof line, f))
+			if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+				break;
+		if (f)
+			fclose(f);
+		/* room for the file's own mapping and 8 MiB more, not for a copy of the weights */
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(kb * 1024 + (uint64_t)size + (8ull << 20));
+		if (!kb || setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(2);
+		m = eng_load(path, NULL, e, sizeof e);
+		if (m)
+			_exit(3);
+		if (write(fd[1], e, strlen(e)) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(fd[1]);
+	got = read(fd[0], err, sizeof err - 1);
+	close(fd[0]);
+	TB_REQUIRE(waitpid(pid, &st, 0) == pid);
+	TB_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	TB_REQUIRE(got > 0);
+	err[got] = 0;
+	printf("  %s\n", err);
+	TB_CHECK(strstr(err, "qwen2moe-test-F16.gguf: the weights need") != NULL);
+	TB_CHECK(strstr(err, "--mmap") != NULL);
+#endif
+}
+
 int main(void)
 {
 	TB_RUN(test_moe_matches_the_reference_on_every_file);
 	TB_RUN(test_moe_batch_composition_does_not_change_logits);
 	TB_RUN(test_moe_refuses_experts_that_disagree_with_the_metadata);
+	TB_RUN(test_model_larger_than_the_memory_left_is_refused_with_a_hint);
 	remove_models();
 	return tb_test_end();
 }
