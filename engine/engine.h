@@ -41,7 +41,7 @@ typedef struct eng_opts {
 /* Ownership: value. */
 eng_opts eng_opts_default(void);
 
-/* Loads a GGUF model (architectures llama, qwen2, qwen3). Weights are copied into memory, or
+/* Loads a GGUF model (architectures llama, qwen2, qwen3, qwen2moe, qwen3moe). Weights are copied into memory, or
  * stay in the read-only mapping with use_mmap. NULL on failure with one line in err naming the file and what is wrong (unsupported
  * architecture, missing tensor with its name, wrong shape, ...).
  * Ownership: caller frees with eng_model_free. */
