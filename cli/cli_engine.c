@@ -369,6 +369,10 @@ int cli_cmd_inspect(int argc, char **argv)
 		cJSON_AddStringToObject(o, "name", in.name);
 		cJSON_AddStringToObject(o, "architecture", in.arch);
 		cJSON_AddNumberToObject(o, "n_params", (double)in.n_params);
+		cJSON_AddNumberToObject(o, "n_params_active", (double)in.n_params_active);
+		cJSON_AddNumberToObject(o, "n_expert", in.n_expert);
+		cJSON_AddNumberToObject(o, "n_expert_used", in.n_expert_used);
+		cJSON_AddNumberToObject(o, "decode_bytes", (double)in.decode_bytes);
 		cJSON_AddStringToObject(o, "type", in.ftype);
 		cJSON_AddStringToObject(o, "file_type", in.file_type);
 		cJSON_AddStringToObject(o, "type_mix", in.type_mix);
@@ -397,6 +401,14 @@ int cli_cmd_inspect(int argc, char **argv)
 		printf("name          %s\n", in.name);
 		printf("architecture  %s\n", in.arch);
 		printf("parameters    %lld (%.2f M)\n", (long long)in.n_params, (double)in.n_params / 1e6);
+		if (in.n_expert) {
+			char ab[32];
+
+			human_bytes(in.decode_bytes, ab, sizeof ab);
+			printf("experts       %d, %d used per token: %lld active parameters (%.2f M), %s of "
+				"weights read per token\n", in.n_expert, in.n_expert_used,
+				(long long)in.n_params_active, (double)in.n_params_active / 1e6, ab);
+		}
 		if (in.file_type[0])
 			printf("type          %s (most bytes in %s), %.2f bits per weight\n", in.file_type, in.ftype, in.bpw);
 		else

@@ -46,7 +46,7 @@ typedef struct eng_opts {
 /* Ownership: value. */
 eng_opts eng_opts_default(void);
 
-/* Loads a GGUF model (architectures llama, qwen2, qwen3). Weights are copied into memory, or
+/* Loads a GGUF model (architectures llama, qwen2, qwen3, qwen2moe, qwen3moe). Weights are copied into memory, or
  * stay in the read-only mapping with use_mmap. NULL on failure with one line in err naming the file and what is wrong (unsupported
  * architecture, missing tensor with its name, wrong shape, ...).
  * Ownership: caller frees with eng_model_free. */
@@ -54,7 +54,7 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 void eng_model_free(eng_model *m);
 
 typedef struct eng_model_info {
-	char arch[32];               /* "llama", "qwen2", "qwen3" */
+	char arch[32];               /* "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe" */
 	char name[128];              /* general.name, or the file's base name */
 	char ftype[32];              /* dominant weight type, e.g. "q4_K" (by bytes) */
 	char file_type[16];          /* general.file_type as llama.cpp names it ("Q4_K_M"); "" if absent */
@@ -70,7 +70,11 @@ typedef struct eng_model_info {
 	char vocab_pre[32];
 	uint64_t decode_bytes;       /* weight bytes one decoded token reads: every matrix once, the
 	                              * output matrix included (the embedding table when tied), but
-	                              * not the embedding lookup */
+	                              * not the embedding lookup; of a mixture of experts, only the
+	                              * n_expert_used experts' share of the expert tensors */
+	int n_expert, n_expert_used; /* 0, 0 for a dense model */
+	int64_t n_params_active;     /* parameters one token uses: n_params less the unused experts'
+	                              * share (= n_params for a dense model) */
 } eng_model_info;
 /* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
  * Return 0, or -1 when built without CUDA or no device is present. */

@@ -1,5 +1,5 @@
-/* engine/model.c — model loading (llama, qwen2, qwen3 from GGUF), the KV cache and the
- * forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe and
+ * qwen3moe from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
  * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -22,7 +23,7 @@
 #include "engine/vocab_impl.h"
 #include "engine/cuda/cuda_backend.h"
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3 };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -35,6 +36,12 @@ typedef struct layer {
 	tref ffn_norm;               /* [n_embd] */
 	tref ffn_gate, ffn_up;       /* [n_embd -> n_ff] */
 	tref ffn_down;               /* [n_ff -> n_embd] */
+	/* mixture of experts (qwen2moe, qwen3moe) instead of ffn_gate/up/down */
+	tref ffn_gate_inp;           /* router [n_embd -> n_expert], f32 */
+	tref ffn_gate_exps, ffn_up_exps; /* [n_expert][n_ff_exp][n_embd] */
+	tref ffn_down_exps;          /* [n_expert][n_embd][n_ff_exp] */
+	tref ffn_gate_inp_shexp;     /* shared expert's sigmoid gate [n_embd], f32 (qwen2moe) */
+	tref ffn_gate_shexp, ffn_up_shexp, ffn_down_shexp; /* the shared expert, a dense FFN */
 } layer;
 
 struct eng_model {
@@ -43,6 +50,8 @@ struct eng_model {
 	char *path;
 	int arch;
 	int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	int n_expert, n_expert_used, n_ff_exp, n_ff_shexp;   /* 0 for a dense model */
+	int moe_norm_w;              /* the chosen experts' weights are divided by their sum */
 	int hd_k, hd_v;              /* per-head sizes of K/Q and V */
 	int n_rot, rope_type;
 	float rope_base, rope_freq_scale, norm_eps;
@@ -70,7 +79,8 @@ eng_opts eng_opts_default(void)
 
 static const char *arch_name(int a)
 {
-	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : "llama";
+	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
+	       a == ARCH_QWEN3MOE ? "qwen3moe" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -92,12 +102,22 @@ static int hp_f32(const eng_model *m, const char *suffix, float *out)
 
 /* Finds a tensor and checks its type is computable and its shape is {ne0, ne1} (ne1 = 0 for a
  * vector). Missing and optional: NULL with no error. */
+static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int64_t ne2,
+		int optional, tref *out, char *err, size_t errlen);
+
 static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int optional,
 		tref *out, char *err, size_t errlen)
 {
+	return want_tensor3(m, name, ne0, ne1, 1, optional, out, err, errlen);
+}
+
+/* Also for the experts' 3-D tensors: shape {ne0, ne1, ne2} (ne2 > 1: the expert index). */
+static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int64_t ne2,
+		int optional, tref *out, char *err, size_t errlen)
+{
 	tref t = eng_gguf_find_tensor(m->g, name);
 	const eng_type_info *ti;
-	int64_t want_n = ne1 ? 2 : 1;
+	int64_t want_n = ne2 > 1 ? 3 : ne1 ? 2 : 1;
 
 	*out = NULL;
 	if (!t) {
@@ -113,10 +133,16 @@ static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1,
 		return -1;
 	}
 	if (t->ne[0] != ne0 || (ne1 && t->ne[1] != ne1) || (!ne1 && t->ne[1] != 1) ||
-	    t->ne[2] != 1 || t->ne[3] != 1 || t->n_dims > want_n) {
-		eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
-			m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-			(long long)t->ne[3], (long long)ne0, (long long)(ne1 ? ne1 : 1));
+	    t->ne[2] != ne2 || t->ne[3] != 1 || t->n_dims > want_n) {
+		if (ne2 > 1)
+			eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected "
+				"[%lld, %lld, %lld] (the expert count and widths of the file's metadata)", m->path,
+				name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+				(long long)t->ne[3], (long long)ne0, (long long)ne1, (long long)ne2);
+		else
+			eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]",
+				m->path, name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+				(long long)t->ne[3], (long long)ne0, (long long)(ne1 ? ne1 : 1));
 		return -1;
 	}
 	*out = t;
@@ -267,6 +293,38 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->rope_type = m->arch == ARCH_LLAMA ? ROPE_NORM : ROPE_NEOX;
+	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE) {
+		static const struct { const char *key; size_t off; int need; } moe[] = {
+			{ "expert_count", offsetof(eng_model, n_expert), 1 },
+			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
+			{ "expert_feed_forward_length", offsetof(eng_model, n_ff_exp), 1 },
+			{ "expert_shared_feed_forward_length", offsetof(eng_model, n_ff_shexp), 0 },
+		};
+
+		for (size_t i = 0; i < sizeof moe / sizeof moe[0]; i++) {
+			int rc = hp_u32(m, moe[i].key, &v);
+
+			if (rc == -1 && !moe[i].need)
+				continue;
+			if (rc == -1) {
+				eng_seterr(err, errlen, "%s: missing key %s.%s", m->path, arch_name(m->arch), moe[i].key);
+				return -1;
+			}
+			if (rc < 0 || v == 0 || v > (1u << 22)) {
+				eng_seterr(err, errlen, "%s: key %s.%s: bad value", m->path, arch_name(m->arch), moe[i].key);
+				return -1;
+			}
+			*(int *)((char *)m + moe[i].off) = (int)v;
+		}
+		if (m->n_expert > 4096 || m->n_expert_used > m->n_expert) {
+			eng_seterr(err, errlen, "%s: key %s.expert_used_count: %d experts used of %d (at most "
+				"all, and at most 4096 experts)", m->path, arch_name(m->arch), m->n_expert_used,
+				m->n_expert);
+			return -1;
+		}
+		/* qwen3moe renormalises the chosen experts' weights (norm_topk_prob); qwen2moe does not */
+		m->moe_norm_w = m->arch == ARCH_QWEN3MOE;
+	}
 	return load_rope(m, err, errlen);
 }
 
@@ -275,7 +333,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	char name[96];
 	int64_t E = m->n_embd, Q = (int64_t)m->n_head * m->hd_k, K = (int64_t)m->n_head_kv * m->hd_k;
 	int64_t V = (int64_t)m->n_head_kv * m->hd_v, O = (int64_t)m->n_head * m->hd_v, F = m->n_ff;
-	int bias = m->arch == ARCH_QWEN2;
+	int bias = m->arch == ARCH_QWEN2 || m->arch == ARCH_QWEN2MOE;
+	int64_t X = m->n_expert, FE = m->n_ff_exp, FS = m->n_ff_shexp;
 
 	if (want_tensor(m, "token_embd.weight", E, m->n_vocab, 0, &m->tok_embd, err, errlen) ||
 	    want_tensor(m, "output_norm.weight", E, 0, 0, &m->output_norm, err, errlen) ||
@@ -290,6 +349,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	}
 #define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
 	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
+#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -302,16 +363,36 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		T(bk, "attn_k.bias", K, 0, !bias);
 		T(bv, "attn_v.bias", V, 0, !bias);
 		T(bo, "attn_output.bias", E, 0, 1);
-		if (m->arch == ARCH_QWEN3) {
+		if (m->arch == ARCH_QWEN3 || m->arch == ARCH_QWEN3MOE) {
 			T(q_norm, "attn_q_norm.weight", m->hd_k, 0, 0);
 			T(k_norm, "attn_k_norm.weight", m->hd_k, 0, 0);
 		}
 		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
-		T(ffn_gate, "ffn_gate.weight", E, F, 0);
-		T(ffn_up, "ffn_up.weight", E, F, 0);
-		T(ffn_down, "ffn_down.weight", F, E, 0);
+		if (X) {
+			T(ffn_gate_inp, "ffn_gate_inp.weight", E, X, 0);
+			T3(ffn_gate_exps, "ffn_gate_exps.weight", E, FE, X);
+			T3(ffn_up_exps, "ffn_up_exps.weight", E, FE, X);
+			T3(ffn_down_exps, "ffn_down_exps.weight", FE, E, X);
+			if (FS) {
+				T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 0);
+				T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, FS, 0);
+				T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
+				T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
+			}
+			if (L->ffn_gate_inp->type != ENG_T_F32 ||
+			    (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
+				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
+					m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+				return -1;
+			}
+		} else {
+			T(ffn_gate, "ffn_gate.weight", E, F, 0);
+			T(ffn_up, "ffn_up.weight", E, F, 0);
+			T(ffn_down, "ffn_down.weight", F, E, 0);
+		}
 	}
 #undef T
+#undef T3
 	/* Norm weights and biases are read as f32 directly. */
 	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
 		tref t = eng_gguf_tensor_at(m->g, i);
@@ -358,6 +439,11 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 		eng_seterr(err, errlen, "%s: --device cuda: this tierbench was built without CUDA (make CUDA=1)", m->path);
 		return -1;
 	}
+	if (m->n_expert) {
+		eng_seterr(err, errlen, "%s: --device cuda: mixture-of-experts models (%s) run on the CPU only; "
+			"use --device cpu", m->path, arch_name(m->arch));
+		return -1;
+	}
 	m->n_gpu = o->n_gpu_layers >= 0 && o->n_gpu_layers < m->n_layer ? o->n_gpu_layers : m->n_layer;
 	if (m->n_gpu == 0)
 		return 0;   /* -ngl 0: all on the CPU */
@@ -397,6 +483,64 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 	return m->gpu ? 0 : -1;
 }
 
+/* A "Key:   N kB" line of a /proc file, in bytes; 0 when absent. */
+static uint64_t proc_kb(const char *path, const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			v = strtoull(line + kl + 1, NULL, 10) * 1024;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The first number in a one-line file (a cgroup's memory.max / memory.current); UINT64_MAX when
+ * absent or "max". */
+static uint64_t file_u64(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	uint64_t v = UINT64_MAX;
+
+	if (!f)
+		return v;
+	if (fgets(buf, sizeof buf, f) && buf[0] >= '0' && buf[0] <= '9')
+		v = strtoull(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Memory this process can still fill, in bytes: the kernel's MemAvailable, the room left under
+ * a cgroup v2 memory limit, and the room left under the address-space limit (RLIMIT_AS), the
+ * least of those known; UINT64_MAX when none is. */
+static uint64_t mem_room(void)
+{
+	uint64_t room = proc_kb("/proc/meminfo", "MemAvailable"), mx, cur;
+	struct rlimit rl;
+
+	if (!room)
+		room = UINT64_MAX;
+	mx = file_u64("/sys/fs/cgroup/memory.max");
+	cur = file_u64("/sys/fs/cgroup/memory.current");
+	if (mx != UINT64_MAX && cur != UINT64_MAX)
+		room = mx > cur ? (mx - cur < room ? mx - cur : room) : 0;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t used = proc_kb("/proc/self/status", "VmSize");
+		uint64_t left = (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
+
+		room = left < room ? left : room;
+	}
+	return room;
+}
+
 eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errlen)
 {
 	eng_model *m = calloc(1, sizeof *m);
@@ -422,8 +566,13 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_QWEN2;
 	else if (strcmp(arch, "qwen3") == 0)
 		m->arch = ARCH_QWEN3;
+	else if (strcmp(arch, "qwen2moe") == 0)
+		m->arch = ARCH_QWEN2MOE;
+	else if (strcmp(arch, "qwen3moe") == 0)
+		m->arch = ARCH_QWEN3MOE;
 	else {
-		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3)", path, arch);
+		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
+			"qwen3moe)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -434,7 +583,18 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		goto fail;
 	if (!o->use_mmap) {
 		char e2[200];
+		uint64_t need = 0, room = mem_room();
 
+		for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++)
+			need += eng_gguf_tensor_at(m->g, i)->size_bytes;
+		/* Refused before any byte is copied: a load past the memory there is would be killed
+		 * by the kernel, or swap the machine to a halt. */
+		if (need > room) {
+			eng_seterr(err, errlen, "%s: the weights need %.2f GiB of memory and %.2f GiB is free: use "
+				"--mmap to compute from the file mapping instead (the kernel then pages the weights "
+				"in as they are used)", path, (double)need / 1073741824.0, (double)room / 1073741824.0);
+			goto fail;
+		}
 		if (eng_gguf_load_data(m->g, e2, sizeof e2) != 0) {
 			eng_seterr(err, errlen, "%s: %s", path, e2);
 			goto fail;
@@ -500,9 +660,16 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
 		tref t = eng_gguf_tensor_at(m->g, i);
 
-		out->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+		int64_t np = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+		/* an expert tensor: one token reads n_expert_used of its n_expert slices */
+		int exps = m->n_expert > 0 && t->ne[2] == m->n_expert && strstr(t->name, "_exps.") != NULL;
+
+		out->n_params += np;
+		out->n_params_active += exps ? np / m->n_expert * m->n_expert_used : np;
 		out->size_bytes += t->size_bytes;
-		if (strcmp(t->name, "token_embd.weight") != 0)
+		if (exps)
+			out->decode_bytes += t->size_bytes / (uint64_t)m->n_expert * (uint64_t)m->n_expert_used;
+		else if (strcmp(t->name, "token_embd.weight") != 0)
 			out->decode_bytes += t->size_bytes;
 		else if (!eng_gguf_find_tensor(m->g, "output.weight"))
 			out->decode_bytes += t->size_bytes;   /* tied: read whole as the output matrix */
@@ -544,6 +711,8 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 			snprintf(out->file_type, sizeof out->file_type, "%s", ftypes[ft & ~1024u]);
 	}
 	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
+	out->n_expert = m->n_expert;
+	out->n_expert_used = m->n_expert_used;
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
 	out->n_vocab = m->n_vocab;
@@ -623,7 +792,15 @@ struct eng_ctx {
 	float *q;                    /* [n_batch][n_head*hd_k] */
 	float *kk, *vv;              /* [n_batch][n_head_kv*hd_k|v] */
 	float *att;                  /* [n_batch][n_head*hd_v] */
-	float *up, *gate;            /* [n_batch][n_ff] */
+	float *up, *gate;            /* [n_batch][max(n_ff, n_ff_exp, n_ff_shexp)] */
+	/* mixture of experts: router logits [n_batch][n_expert]; the chosen experts and their
+	 * weights per (token, choice) pair [n_batch][n_expert_used]; the pairs grouped by expert
+	 * (moe_pair: group row -> pair, moe_pos: pair -> group row, moe_off: each expert's first
+	 * group row [n_expert + 1]); the experts' outputs per group row [n_batch][n_expert_used]
+	 * [n_embd] (gate and up hold the group rows' hidden activations, qact their quantized
+	 * inputs) */
+	float *router, *moe_w, *moe_y;
+	int *moe_sel, *moe_off, *moe_pair, *moe_pos, *moe_act;
 	/* attention scratch, one slot per thread */
 	float *scores;               /* [n_threads][gqa][n_ctx_pad] */
 	void *wq;                    /* [n_threads][gqa][max(n_ctx_pad, hd_k)] weights / queries
@@ -661,6 +838,14 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->att);
 	free(c->up);
 	free(c->gate);
+	free(c->router);
+	free(c->moe_w);
+	free(c->moe_y);
+	free(c->moe_sel);
+	free(c->moe_off);
+	free(c->moe_pair);
+	free(c->moe_pos);
+	free(c->moe_act);
 	free(c->scores);
 	free(c->wq);
 	free(c->qact);
@@ -685,16 +870,21 @@ static void *xcalloc(size_t a, size_t b, size_t c)
 static size_t max_act_row(const eng_model *m)
 {
 	size_t best = 0;
-	tref ws[8];
 
-	for (int il = 0; il < m->n_layer; il++) {
-		const layer *L = &m->layers[il];
+	for (int il = -1; il < m->n_layer; il++) {
+		const layer *L = il >= 0 ? &m->layers[il] : NULL;
+		tref ws[] = { L ? L->wq : m->output, L ? L->wk : NULL, L ? L->wv : NULL, L ? L->wo : NULL,
+			L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL, L ? L->ffn_down : NULL,
+			L ? L->ffn_gate_inp : NULL, L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL,
+			L ? L->ffn_down_exps : NULL, L ? L->ffn_gate_inp_shexp : NULL,
+			L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL };
 
-		ws[0] = L->wq; ws[1] = L->wk; ws[2] = L->wv; ws[3] = L->wo;
-		ws[4] = L->ffn_gate; ws[5] = L->ffn_up; ws[6] = L->ffn_down; ws[7] = m->output;
-		for (int i = 0; i < 8; i++) {
-			size_t rs = eng_row_size(eng_type_get(ws[i]->type)->vec_dot_type, ws[i]->ne[0]);
+		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+			size_t rs;
 
+			if (!ws[i])
+				continue;
+			rs = eng_row_size(eng_type_get(ws[i]->type)->vec_dot_type, ws[i]->ne[0]);
 			if (rs > best)
 				best = rs;
 		}
@@ -750,8 +940,25 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->kk = xcalloc(B, kvk, sizeof(float));
 	c->vv = xcalloc(B, kvv, sizeof(float));
 	c->att = xcalloc(B, (size_t)m->n_head * (size_t)m->hd_v, sizeof(float));
-	c->up = xcalloc(B, (size_t)m->n_ff, sizeof(float));
-	c->gate = xcalloc(B, (size_t)m->n_ff, sizeof(float));
+	{
+		size_t ff = (size_t)m->n_ff, K = (size_t)m->n_expert_used;
+
+		if (K * (size_t)m->n_ff_exp > ff)
+			ff = K * (size_t)m->n_ff_exp;
+		if ((size_t)m->n_ff_shexp > ff)
+			ff = (size_t)m->n_ff_shexp;
+		c->up = xcalloc(B, ff, sizeof(float));
+		c->gate = xcalloc(B, ff, sizeof(float));
+		if (m->n_expert && (!(c->router = xcalloc(B, (size_t)m->n_expert, sizeof(float))) ||
+				    !(c->moe_w = xcalloc(B, K, sizeof(float))) ||
+				    !(c->moe_y = xcalloc(B * K, (size_t)m->n_embd, sizeof(float))) ||
+				    !(c->moe_sel = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_off = xcalloc((size_t)m->n_expert + 1, sizeof(int), 1)) ||
+				    !(c->moe_pair = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_pos = xcalloc(B, K, sizeof(int))) ||
+				    !(c->moe_act = xcalloc((size_t)m->n_expert, sizeof(int), 1))))
+			goto oom;
+	}
 	{
 		size_t gqa = (size_t)(m->n_head / m->n_head_kv);
 		size_t wrow = (size_t)(c->n_ctx_pad > m->hd_k ? c->n_ctx_pad : m->hd_k);
@@ -760,7 +967,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 		c->wq = xcalloc((size_t)c->n_threads * gqa, wrow, c->kv_elt);
 	}
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
-	c->qact = xcalloc(B, c->qact_row, 1);
+	c->qact = xcalloc(B * (size_t)(m->n_expert_used > 1 ? m->n_expert_used : 1), c->qact_row, 1);
 	c->logits = xcalloc((size_t)c->n_out_max, (size_t)m->n_vocab, sizeof(float));
 	c->out_index = xcalloc(B, sizeof(int), 1);
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
@@ -1265,6 +1472,232 @@ static void residual_norm_task(void *arg, int ith, int nth)
 	}
 }
 
+/* ---------------------------------------------------------------- mixture of experts */
+
+/* Per token, as llama.cpp's graph: softmax of the router logits (max subtracted, exponentials
+ * summed in double, times 1/sum rounded to float), the n_expert_used largest probabilities in
+ * descending order (ties to the lower expert), their probabilities as weights, divided by their
+ * sum (summed in double) where the architecture renormalises. */
+static void moe_route_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	int X = m->n_expert, K = m->n_expert_used;
+	unsigned char chosen[4096];
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *p = c->router + (size_t)t * (size_t)X, mx = -INFINITY, inv;
+		int *sel = c->moe_sel + (size_t)t * (size_t)K;
+		float *w = c->moe_w + (size_t)t * (size_t)K;
+		double sum = 0;
+
+		for (int i = 0; i < X; i++)
+			mx = p[i] > mx ? p[i] : mx;
+		for (int i = 0; i < X; i++) {
+			float e = expf(p[i] - mx);
+
+			p[i] = e;
+			sum += e;
+		}
+		inv = (float)(1.0 / sum);
+		for (int i = 0; i < X; i++)
+			p[i] *= inv;
+		memset(chosen, 0, (size_t)X);
+		for (int j = 0; j < K; j++) {
+			int best = -1;
+
+			for (int i = 0; i < X; i++)
+				if (!chosen[i] && (best < 0 || p[i] > p[best]))
+					best = i;
+			chosen[best] = 1;
+			sel[j] = best;
+			w[j] = p[best];
+		}
+		if (m->moe_norm_w) {
+			double ws = 0;
+			float f;
+
+			for (int j = 0; j < K; j++)
+				ws += w[j];
+			f = (float)ws;
+			for (int j = 0; j < K; j++)
+				w[j] = w[j] / f;
+		}
+	}
+}
+
+/* One parallel section of the experts' products: the tokens of the step grouped by expert (the
+ * group rows), every active expert's rows in 32-row chunks handed out to whichever thread is
+ * free, so that each chosen expert's weights are read once per step and a decoded token's few
+ * experts still spread over all threads. */
+typedef struct moe_work {
+	eng_ctx *c;
+	const layer *L;
+	int rows;                    /* group rows: tokens x n_expert_used */
+	int n_act;                   /* experts chosen by at least one token, in c->moe_act */
+	int down;                    /* 0: gate and up (then SwiGLU), 1: down */
+	atomic_long next;
+} moe_work;
+
+/* Quantizes the group rows' inputs into qact: the tokens' normalized states for gate and up,
+ * the hidden activations (gate) for down, each to its weights' vec_dot type. */
+static void moe_quant_task(void *arg, int ith, int nth)
+{
+	moe_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	tref t = w->down ? w->L->ffn_down_exps : w->L->ffn_gate_exps;
+	int vt = eng_type_get(t->type)->vec_dot_type, K = m->n_expert_used;
+	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
+	long r0, r1;
+
+	eng_split(w->rows, ith, nth, 1, &r0, &r1);
+	for (long r = r0; r < r1; r++) {
+		const float *x = w->down ? c->gate + (size_t)r * F : c->xn + (size_t)(c->moe_pair[r] / K) * E;
+
+		eng_quant_row(vt, x, (char *)c->qact + (size_t)r * c->qact_row, (int64_t)t->ne[0]);
+	}
+}
+
+static void moe_mm_task(void *arg, int ith, int nth)
+{
+	moe_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	const layer *L = w->L;
+	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
+	long out = w->down ? (long)E : (long)F, chunks = (out + 31) / 32;
+
+	(void)ith;
+	(void)nth;
+	for (;;) {
+		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+		int e, lo, cnt;
+		long g, ge;
+		const char *qa;
+
+		if (i >= (long)w->n_act * chunks)
+			break;
+		e = c->moe_act[i / chunks];
+		g = (i % chunks) * 32;
+		ge = g + 32 < out ? g + 32 : out;
+		lo = c->moe_off[e];
+		cnt = c->moe_off[e + 1] - lo;
+		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
+		if (w->down) {
+			tref d = L->ffn_down_exps;
+			size_t rs = eng_row_size(d->type, d->ne[0]);
+			const char *wd = (const char *)d->data + ((size_t)e * E + (size_t)g) * rs;
+
+			eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
+				c->moe_y + (size_t)lo * E + (size_t)g, E);
+		} else {
+			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
+			size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
+
+			eng_vec_dot_rows(gt->type, gt->ne[0], (const char *)gt->data + ((size_t)e * F + (size_t)g) * rg,
+				rg, (int)(ge - g), qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
+			eng_vec_dot_rows(ut->type, ut->ne[0], (const char *)ut->data + ((size_t)e * F + (size_t)g) * ru,
+				ru, (int)(ge - g), qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
+			for (int t = 0; t < cnt; t++) {
+				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
+
+				for (long r = g; r < ge; r++)
+					gr[r] = silu(gr[r]) * ur[r];
+			}
+		}
+	}
+}
+
+/* xn[t] = each chosen expert's output times its weight, added in the order of choice, plus the
+ * shared expert's output (in up) times its sigmoid gate (in router[t]) where there is one. */
+static void moe_sum_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	size_t E = (size_t)m->n_embd, K = (size_t)m->n_expert_used;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *y = c->xn + (size_t)t * E;
+
+		for (size_t j = 0; j < K; j++) {
+			const float *o = c->moe_y + (size_t)c->moe_pos[(size_t)t * K + j] * E;
+			float w = c->moe_w[(size_t)t * K + j];
+
+			if (j == 0)
+				for (size_t d = 0; d < E; d++)
+					y[d] = o[d] * w;
+			else
+				for (size_t d = 0; d < E; d++)
+					y[d] += o[d] * w;
+		}
+		if (st->L->ffn_gate_shexp) {
+			float g = 1.0f / (1.0f + expf(-c->router[t]));
+			const float *sh = c->up + (size_t)t * E;
+
+			for (size_t d = 0; d < E; d++)
+				y[d] += sh[d] * g;
+		}
+	}
+}
+
+/* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. A token's
+ * result does not depend on the other tokens of the batch: the products are the single-token
+ * kernel's bit for bit whatever the group, and every other step is per token. */
+static void moe_ffn(eng_ctx *c, const layer *L, int n)
+{
+	const eng_model *m = c->m;
+	int X = m->n_expert, K = m->n_expert_used;
+	step st = { .c = c, .n = n, .L = L };
+	int thr = n > 1 ? c->n_threads : 1;
+	moe_work w = { .c = c, .L = L, .rows = n * K };
+
+	matmul(c, L->ffn_gate_inp, c->xn, n, c->router);
+	eng_pool_run(m->pool, thr, moe_route_task, &st);
+	/* group rows: the (token, choice) pairs by expert, in token order within each */
+	memset(c->moe_off, 0, (size_t)(X + 1) * sizeof *c->moe_off);
+	for (int p = 0; p < n * K; p++)
+		c->moe_off[c->moe_sel[p] + 1]++;
+	for (int e = 0; e < X; e++) {
+		if (c->moe_off[e + 1])
+			c->moe_act[w.n_act++] = e;
+		c->moe_off[e + 1] += c->moe_off[e];
+	}
+	{
+		int fill[4096];
+
+		memcpy(fill, c->moe_off, (size_t)X * sizeof *fill);
+		for (int p = 0; p < n * K; p++) {
+			int r = fill[c->moe_sel[p]]++;
+
+			c->moe_pair[r] = p;
+			c->moe_pos[p] = r;
+		}
+	}
+	for (w.down = 0; w.down < 2; w.down++) {
+		eng_pool_run(m->pool, w.rows > 1 ? c->n_threads : 1, moe_quant_task, &w);
+		atomic_init(&w.next, 0);
+		eng_pool_run(m->pool, c->n_threads, moe_mm_task, &w);
+	}
+	if (L->ffn_gate_shexp) {
+		/* the shared expert: its gate logit into router[t], its output into up (gate and up
+		 * are free again: the experts' hidden activations were consumed by down) */
+		tref w2[2] = { L->ffn_gate_shexp, L->ffn_up_shexp };
+		float *y2[2] = { c->gate, c->up };
+
+		matmul(c, L->ffn_gate_inp_shexp, c->xn, n, c->router);
+		matmul_k(c, 2, w2, y2, c->xn, n, 1);
+		matmul(c, L->ffn_down_shexp, c->gate, n, c->up);
+	}
+	eng_pool_run(m->pool, thr, moe_sum_task, &st);
+}
+
 int eng_decode(eng_ctx *c, const eng_batch *b)
 {
 	eng_model *m = c->m;
@@ -1347,13 +1780,15 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		st.x = L->ffn_norm->data;
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 
-		{
+		if (L->ffn_gate_inp) {
+			moe_ffn(c, L, n);
+		} else {
 			tref w2[2] = { L->ffn_gate, L->ffn_up };
 			float *y2[2] = { c->gate, c->up };
 
 			matmul_k(c, 2, w2, y2, c->xn, n, 1);
+			matmul(c, L->ffn_down, c->gate, n, c->xn);
 		}
-		matmul(c, L->ffn_down, c->gate, n, c->xn);
 		/* residual, then the next layer's attention norm (none after the last layer) */
 		st.y = c->xn;
 		st.x = il + 1 < m->n_layer ? m->layers[il + 1].attn_norm->data : NULL;

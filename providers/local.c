@@ -958,7 +958,7 @@ static int local_facts(void *self, prov_model_facts *out)
 	eng_model_info_get(l->probe, &info);
 	out->file_bytes = (int64_t)info.file_bytes;
 	out->n_params = info.n_params;
-	out->n_params_active = info.n_params;   /* the engine's architectures are dense */
+	out->n_params_active = info.n_params_active;
 	out->bpw = info.n_params > 0 ? 8.0 * (double)info.file_bytes / (double)info.n_params : 0;
 	snprintf(out->arch, sizeof out->arch, "%s", info.arch);
 	snprintf(out->file_type, sizeof out->file_type, "%s", info.file_type);

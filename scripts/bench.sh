@@ -11,7 +11,8 @@
 # 5. the engine: `tierbench bench` (pp / tg tokens/s, as llama-bench) on TinyLlama-1.1B-shaped
 #    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
 #    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).
-#    BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
+#    BENCH_MOE=1 adds the Qwen3-30B-A3B-shaped mixture-of-experts files (12 of its 48 layers, Q4_K_M
+#    and Q8_0). BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
 #    (default "-t 2 -p 512 -n 128 -r 5"; only -t -p -n -r -ub, which llama-bench shares).
 #    With LLAMA_BENCH=/path/to/llama-bench, llama.cpp runs the same files with the same options
 #    right after, and a table of tierbench t/s / llama.cpp t/s per test follows. llama.cpp runs
@@ -92,6 +93,11 @@ else
 	fi
 	mkdir -p "$cache"
 	models=$("$TB_MKBENCH" "$cache")
+	if [ -n "${BENCH_MOE:-}" ]; then
+		# the mixture of experts: Qwen3-30B-A3B's widths, 12 of its 48 layers (4-8 GB per file,
+		# tens of minutes to write the first time)
+		models="$models $("$TB_MKBENCH" --shape qwen3moe-30b-a3b-shape "$cache" Q4_K_M Q8_0)"
+	fi
 fi
 args=${BENCH_ARGS:--t 2 -p 512 -n 128 -r 5}
 margs=""

@@ -1,5 +1,6 @@
 /* tools/mkbench.c — writes the models `make bench` measures: llama-architecture GGUFs with
- * TinyLlama-1.1B's exact shapes (or, with --8b, Llama-3-8B's widths) and random weights, in F16,
+ * TinyLlama-1.1B's exact shapes (or, with --8b, Llama-3-8B's widths; with --shape, the
+ * mixture-of-experts shapes of qwen3moe / qwen2moe) and random weights, in F16,
  * Q8_0, Q4_K_M and Q2_K, using the
  * engine's own GGUF writer and reference quantizers. Speed does not depend on the weights, so
  * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
@@ -30,13 +31,35 @@ typedef struct shape {
 	const char *name;
 	int n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
 	int char_vocab;          /* 1: one token per printable character */
+	/* mixture-of-experts shapes (arch "qwen3moe" / "qwen2moe"); zero for the dense llama ones */
+	const char *arch;        /* NULL: "llama" */
+	int head_dim;            /* 0: n_embd / n_head */
+	int n_expert, n_expert_used, n_ff_exp, n_ff_shexp;
+	float std, router_std;   /* 0: WEIGHT_STD */
+	const char *file;        /* the file name's stem */
 } shape;
-static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0 };
+static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0,
+	NULL, 0, 0, 0, 0, 0, 0, 0, "tinyllama-1.1b-shape" };
 /* Llama-3-8B's widths and depth: hidden 4096, 32 layers, 32 heads of 128, 8 KV heads, FFN 14336;
  * the vocabulary is this generator's 32000 pieces, not Llama 3's 128256 (so the output product
  * is 4096 x 32000). */
-static const shape llama3_8b = { "Llama-3-8B widths", 4096, 32, 32, 8, 14336, 32000, 8192, 0 };
-static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2048, 1 };
+static const shape llama3_8b = { "Llama-3-8B widths", 4096, 32, 32, 8, 14336, 32000, 8192, 0,
+	NULL, 0, 0, 0, 0, 0, 0, 0, "llama3-8b-width" };
+static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2048, 1,
+	NULL, 0, 0, 0, 0, 0, 0, 0, NULL };
+/* Mixture-of-experts shapes. Qwen3-30B-A3B: hidden 2048, 48 layers (12 here: the speed per layer
+ * is what a benchmark compares), 32 heads of 128 (so Q is 4096 wide), 4 KV heads, 128 experts of
+ * FFN 768, 8 used per token, this generator's 32000 pieces instead of its 151936. The test
+ * models are small with the same proportions: qwen3moe 16 experts of 128 and 4 used, heads of
+ * 128 over a 256-wide model; qwen2moe adds the sigmoid-gated shared expert and the Q/K/V biases.
+ * Their routers have a wider spread (std 0.5) so that the chosen experts are clear choices, not
+ * near ties that the last bit of a sum decides. */
+static const shape qwen3moe_30b = { "Qwen3-30B-A3B shape (12 of 48 layers)", 2048, 12, 32, 4, 6144, 32000,
+	4096, 0, "qwen3moe", 128, 128, 8, 768, 0, 0, 0, "qwen3moe-30b-a3b-shape" };
+static const shape qwen3moe_test = { "qwen3moe test shape", 256, 4, 4, 2, 512, 1024, 2048, 0,
+	"qwen3moe", 128, 16, 4, 128, 0, 0.05f, 0.5f, "qwen3moe-test" };
+static const shape qwen2moe_test = { "qwen2moe test shape", 256, 4, 4, 4, 512, 1024, 2048, 0,
+	"qwen2moe", 0, 16, 4, 128, 256, 0.05f, 0.5f, "qwen2moe-test" };
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
 #define MAX_VOCAB 32000
 
@@ -49,6 +72,11 @@ static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT 
 /* The type llama-quantize gives a 2-D weight for this file type: the engine's rule
  * (eng_qrule_type, engine/quantize.c), for this model's shape. `what` is the tensor name after
  * "blk.N." (the rule matches those parts), il its layer (-1 outside blocks). */
+static int head_dim_of(const shape *sh)
+{
+	return sh->head_dim ? sh->head_dim : sh->n_embd / sh->n_head;
+}
+
 static int weight_type(const shape *sh, int ft, const char *what, int il)
 {
 	eng_qrule r;
@@ -60,8 +88,11 @@ static int weight_type(const shape *sh, int ft, const char *what, int il)
 	r.n_layer = r.n_attn_v = sh->n_layer;
 	r.n_gqa = sh->n_head / sh->n_head_kv;
 	r.has_output = 1;
-	return eng_qrule_type(&r, what, il, strcmp(what, "ffn_down.weight") == 0 ? sh->n_ff : sh->n_embd,
-		NULL);
+	r.n_expert = sh->n_expert;
+	return eng_qrule_type(&r, what, il, !strcmp(what, "ffn_down.weight") ? sh->n_ff :
+		!strcmp(what, "ffn_down_exps.weight") ? sh->n_ff_exp :
+		!strcmp(what, "ffn_down_shexp.weight") ? sh->n_ff_shexp :
+		!strcmp(what, "attn_output.weight") ? (int64_t)sh->n_head * head_dim_of(sh) : sh->n_embd, NULL);
 }
 
 /* ---------------------------------------------------------------- random weights */
@@ -105,6 +136,7 @@ static void gen_row(float *x, int64_t n, uint64_t seed, int64_t row, float std)
 
 typedef struct job {
 	int type;
+	float std;
 	int64_t cols, row0, row1;
 	uint64_t seed;
 	uint8_t *dst;           /* the whole tensor's data; this job writes rows [row0, row1) */
@@ -123,7 +155,7 @@ static void *job_run(void *arg)
 		return NULL;
 	}
 	for (int64_t r = j->row0; r < j->row1; r++) {
-		gen_row(x, j->cols, j->seed, r, WEIGHT_STD);
+		gen_row(x, j->cols, j->seed, r, j->std);
 		if (eng_quant_row_ref(j->type, x, j->dst + (size_t)r * rs, j->cols, NULL)) {
 			j->failed = 1;
 			break;
@@ -133,14 +165,15 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* Adds one tensor [rows][cols] of `type`: random weights (std WEIGHT_STD) quantized on
- * n_threads threads, or, with ones, an F32 vector of 1.0 (the RMS-norm weights). */
+/* Adds one tensor [n_exp][rows][cols] of `type` (n_exp 1: a matrix [rows][cols], or a vector
+ * when rows is 1): random N(0, std^2) weights quantized on n_threads threads, or, with ones, an
+ * F32 vector of 1.0 (the RMS-norm weights). */
 static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t cols, int64_t rows,
-		int ones, int n_threads)
+		int64_t n_exp, int ones, float std, int n_threads)
 {
-	int64_t ne[2] = { cols, rows };
+	int64_t ne[3] = { cols, rows, n_exp }, all = rows * n_exp;
 	size_t rs = eng_row_size(type, cols);
-	uint8_t *data = malloc(rs * (size_t)rows);
+	uint8_t *data = malloc(rs * (size_t)all);
 	pthread_t th[64];
 	job jobs[64];
 	int rc = -1;
@@ -154,12 +187,12 @@ static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t co
 		free(data);
 		return rc;
 	}
-	if (n_threads > rows)
-		n_threads = (int)rows;
+	if (n_threads > all)
+		n_threads = (int)all;
 	if (n_threads > 64)
 		n_threads = 64;
 	for (int t = 0; t < n_threads; t++) {
-		jobs[t] = (job){ type, cols, rows * t / n_threads, rows * (t + 1) / n_threads, name_seed(name),
+		jobs[t] = (job){ type, std, cols, all * t / n_threads, all * (t + 1) / n_threads, name_seed(name),
 			data, 0, 0 };
 		jobs[t].started = t > 0 && pthread_create(&th[t], NULL, job_run, &jobs[t]) == 0;
 	}
@@ -172,7 +205,7 @@ static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t co
 	for (int t = 0; t < n_threads; t++)
 		if (jobs[t].failed)
 			goto out;
-	rc = eng_gguf_w_tensor(w, name, type, 2, ne, data);
+	rc = eng_gguf_w_tensor(w, name, type, n_exp > 1 ? 3 : rows > 1 ? 2 : 1, ne, data);
 out:
 	free(data);
 	return rc;
@@ -242,61 +275,99 @@ static int add_vocab(eng_gguf_writer *w, const shape *sh)
 
 /* ---------------------------------------------------------------- one file */
 
+/* "<arch>.<suffix>" */
+static const char *akey(const shape *sh, const char *suffix)
+{
+	static char key[128];   /* used at once by the caller, one at a time */
+
+	snprintf(key, sizeof key, "%s.%s", sh->arch ? sh->arch : "llama", suffix);
+	return key;
+}
+
 static int write_model(const char *path, const shape *sh, int ft, int n_threads, char *err,
 		size_t errlen)
 {
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	char name[96];
-	int rc = -1, head_dim = sh->n_embd / sh->n_head;
+	int rc = -1, hd = head_dim_of(sh), moe = sh->n_expert > 0;
+	int qwen = sh->arch != NULL, bias = sh->arch && !strcmp(sh->arch, "qwen2moe");
+	int qk_norm = sh->arch && !strcmp(sh->arch, "qwen3moe");
+	float std = sh->std > 0 ? sh->std : WEIGHT_STD, rstd = sh->router_std > 0 ? sh->router_std : std;
 
 	if (!w) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	snprintf(name, sizeof name, "%s, random weights, %s", sh->name, ftypes[ft].name);
-	if (eng_gguf_w_str(w, "general.architecture", "llama") || eng_gguf_w_str(w, "general.name", name) ||
+	if (eng_gguf_w_str(w, "general.architecture", sh->arch ? sh->arch : "llama") ||
+	    eng_gguf_w_str(w, "general.name", name) ||
 	    eng_gguf_w_u32(w, "general.file_type", ftypes[ft].llama_ftype) ||
 	    (ft != FT_F16 && ft != FT_F32 && eng_gguf_w_u32(w, "general.quantization_version", 2)) ||
-	    eng_gguf_w_u32(w, "llama.context_length", (uint32_t)sh->n_ctx) ||
-	    eng_gguf_w_u32(w, "llama.embedding_length", (uint32_t)sh->n_embd) ||
-	    eng_gguf_w_u32(w, "llama.block_count", (uint32_t)sh->n_layer) ||
-	    eng_gguf_w_u32(w, "llama.feed_forward_length", (uint32_t)sh->n_ff) ||
-	    eng_gguf_w_u32(w, "llama.attention.head_count", (uint32_t)sh->n_head) ||
-	    eng_gguf_w_u32(w, "llama.attention.head_count_kv", (uint32_t)sh->n_head_kv) ||
-	    eng_gguf_w_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim) ||
-	    eng_gguf_w_f32(w, "llama.rope.freq_base", 10000.0f) ||
-	    eng_gguf_w_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f) ||
-	    eng_gguf_w_u32(w, "llama.vocab_size", (uint32_t)sh->n_vocab) || add_vocab(w, sh)) {
+	    eng_gguf_w_u32(w, akey(sh, "context_length"), (uint32_t)sh->n_ctx) ||
+	    eng_gguf_w_u32(w, akey(sh, "embedding_length"), (uint32_t)sh->n_embd) ||
+	    eng_gguf_w_u32(w, akey(sh, "block_count"), (uint32_t)sh->n_layer) ||
+	    eng_gguf_w_u32(w, akey(sh, "feed_forward_length"), (uint32_t)sh->n_ff) ||
+	    eng_gguf_w_u32(w, akey(sh, "attention.head_count"), (uint32_t)sh->n_head) ||
+	    eng_gguf_w_u32(w, akey(sh, "attention.head_count_kv"), (uint32_t)sh->n_head_kv) ||
+	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
+			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)hd))) ||
+	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)hd) ||
+	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), qwen ? 1000000.0f : 10000.0f) ||
+	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen ? 1e-6f : 1e-5f) ||
+	    (moe && (eng_gguf_w_u32(w, akey(sh, "expert_count"), (uint32_t)sh->n_expert) ||
+		     eng_gguf_w_u32(w, akey(sh, "expert_used_count"), (uint32_t)sh->n_expert_used) ||
+		     eng_gguf_w_u32(w, akey(sh, "expert_feed_forward_length"), (uint32_t)sh->n_ff_exp))) ||
+	    (sh->n_ff_shexp && eng_gguf_w_u32(w, akey(sh, "expert_shared_feed_forward_length"),
+					      (uint32_t)sh->n_ff_shexp)) ||
+	    (!qwen && eng_gguf_w_u32(w, akey(sh, "vocab_size"), (uint32_t)sh->n_vocab)) || add_vocab(w, sh)) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	/* Tensor order as llama.cpp's converter writes it. */
 	snprintf(name, sizeof name, "token_embd.weight");
-	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 0, n_threads))
+	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads))
 		goto fail_tensor;
 	for (int il = 0; il < sh->n_layer; il++) {
-		const struct { const char *what; int64_t cols, rows; int ones; } t[] = {
-			{ "attn_norm.weight", sh->n_embd, 1, 1 },
-			{ "attn_q.weight", sh->n_embd, sh->n_embd, 0 },
-			{ "attn_k.weight", sh->n_embd, sh->n_head_kv * head_dim, 0 },
-			{ "attn_v.weight", sh->n_embd, sh->n_head_kv * head_dim, 0 },
-			{ "attn_output.weight", sh->n_embd, sh->n_embd, 0 },
-			{ "ffn_norm.weight", sh->n_embd, 1, 1 },
-			{ "ffn_gate.weight", sh->n_embd, sh->n_ff, 0 },
-			{ "ffn_up.weight", sh->n_embd, sh->n_ff, 0 },
-			{ "ffn_down.weight", sh->n_ff, sh->n_embd, 0 },
+		const int64_t E = sh->n_embd, Q = (int64_t)sh->n_head * hd, KV = (int64_t)sh->n_head_kv * hd;
+		/* kind: 0 a weight in the file type, 1 an RMS-norm vector of ones, 2 an F32 vector or
+		 * matrix of random values (biases, the router) */
+		const struct { const char *what; int64_t cols, rows, n_exp; int kind, on; float sd; } t[] = {
+			{ "attn_norm.weight", E, 1, 1, 1, 1, 0 },
+			{ "attn_q.weight", E, Q, 1, 0, 1, std },
+			{ "attn_q.bias", Q, 1, 1, 2, bias, std },
+			{ "attn_k.weight", E, KV, 1, 0, 1, std },
+			{ "attn_k.bias", KV, 1, 1, 2, bias, std },
+			{ "attn_v.weight", E, KV, 1, 0, 1, std },
+			{ "attn_v.bias", KV, 1, 1, 2, bias, std },
+			{ "attn_output.weight", Q, E, 1, 0, 1, std },
+			{ "attn_q_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
+			{ "attn_k_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
+			{ "ffn_norm.weight", E, 1, 1, 1, 1, 0 },
+			{ "ffn_gate.weight", E, sh->n_ff, 1, 0, !moe, std },
+			{ "ffn_up.weight", E, sh->n_ff, 1, 0, !moe, std },
+			{ "ffn_down.weight", sh->n_ff, E, 1, 0, !moe, std },
+			{ "ffn_gate_inp.weight", E, sh->n_expert, 1, 2, moe, rstd },
+			{ "ffn_gate_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
+			{ "ffn_up_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
+			{ "ffn_down_exps.weight", sh->n_ff_exp, E, sh->n_expert, 0, moe, std },
+			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, sh->n_ff_shexp > 0, rstd },
+			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
+			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
+			{ "ffn_down_shexp.weight", sh->n_ff_shexp, E, 1, 0, sh->n_ff_shexp > 0, std },
 		};
 
 		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+			if (!t[k].on)
+				continue;
 			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
-			if (add_tensor(w, name, t[k].ones ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
-					t[k].cols, t[k].rows, t[k].ones, n_threads))
+			if (add_tensor(w, name, t[k].kind ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
+					t[k].cols, t[k].rows, t[k].n_exp, t[k].kind == 1, t[k].sd, n_threads))
 				goto fail_tensor;
 		}
 	}
 	snprintf(name, sizeof name, "output.weight");
-	if (add_tensor(w, "output_norm.weight", ENG_T_F32, sh->n_embd, 1, 1, n_threads) ||
-	    add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 0, n_threads))
+	if (add_tensor(w, "output_norm.weight", ENG_T_F32, sh->n_embd, 1, 1, 1, 0, n_threads) ||
+	    add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads))
 		goto fail_tensor;
 	rc = eng_gguf_writer_save(w, path, err, errlen);
 	goto out;
@@ -310,7 +381,7 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkbench [-j THREADS] [--8b] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"usage: mkbench [-j THREADS] [--8b | --shape NAME] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
 		"       mkbench --tiny FILE.gguf\n"
 		"\n"
 		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
@@ -319,6 +390,10 @@ static void usage(FILE *f)
 		"Prints the path of every file (written or already there), one per line.\n"
 		"--8b writes DIR/llama3-8b-width-TYPE.gguf instead: Llama-3-8B's widths and 32 layers\n"
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
+		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
+		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
+		"768, 8 used, 12 of its 48 layers), qwen3moe-test and qwen2moe-test (small models with\n"
+		"those architectures' proportions, for the engine's tests).\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
 		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
@@ -361,6 +436,20 @@ int main(int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "--8b") == 0) {
 		sh = &llama3_8b;
 		i++;
+	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
+		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
+			&qwen2moe_test };
+		size_t k = 0;
+
+		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
+			k++;
+		if (k == sizeof all / sizeof all[0]) {
+			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
+				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test)\n", argv[i + 1]);
+			return 1;
+		}
+		sh = all[k];
+		i += 2;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -388,8 +477,7 @@ int main(int argc, char **argv)
 
 		if (any && !want[ft])
 			continue;
-		snprintf(path, sizeof path, "%s/%s-%s.gguf", dir, sh == &tinyllama ? "tinyllama-1.1b-shape" :
-			"llama3-8b-width", ftypes[ft].name);
+		snprintf(path, sizeof path, "%s/%s-%s.gguf", dir, sh->file, ftypes[ft].name);
 		if (stat(path, &sb) == 0) {
 			printf("%s\n", path);
 			continue;

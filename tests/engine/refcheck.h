@@ -1,0 +1,217 @@
+/* tests/engine/refcheck.h — checks the engine against a reference file (*.ref.json: prompt ids,
+ * teacher-forced top-10 logits and log-sum-exp at each step, free-running greedy tokens), for the
+ * engine's test programs. Header-only, static functions; include after test.h. */
+#ifndef TB_REFCHECK_H
+#define TB_REFCHECK_H
+
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "engine/engine.h"
+
+static int json_ints(const cJSON *arr, int32_t *out, int cap)
+{
+	int n = 0;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr) {
+		if (n < cap)
+			out[n] = (int32_t)it->valuedouble;
+		n++;
+	}
+	return n;
+}
+
+static double logsumexp(const float *l, int n)
+{
+	double mx = -INFINITY, s = 0;
+
+	for (int i = 0; i < n; i++)
+		if (l[i] > mx)
+			mx = l[i];
+	for (int i = 0; i < n; i++)
+		s += exp((double)l[i] - mx);
+	return mx + log(s);
+}
+
+static int argmax(const float *l, int n)
+{
+	int best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (l[i] > l[best])
+			best = i;
+	return best;
+}
+
+typedef struct ref_stats {
+	int steps, greedy_match, greedy_checked;
+	double max_err;
+} ref_stats;
+
+/* Checks one reference file against the model it names (model_file, in model_dir, or beside
+ * the reference file when NULL); returns 0 when every comparison is within tol. */
+static int check_ref(const char *ref_path, const char *model_dir, double tol, ref_stats *st)
+{
+	char *txt = tb_slurp(ref_path, NULL), model_path[1024], err[512];
+	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+	const cJSON *mf, *topk, *step;
+	int32_t prompt[64], gen[64], ids[64];
+	int n_prompt, n_gen, n_ids, fails = 0, nv, s;
+	eng_model *m = NULL;
+	eng_ctx *c = NULL;
+	const char *slash;
+	eng_ctx_params cp = eng_ctx_params_default();
+
+	memset(st, 0, sizeof *st);
+	if (!j) {
+		printf("  %s: cannot read\n", ref_path);
+		free(txt);
+		return -1;
+	}
+	mf = cJSON_GetObjectItem(j, "model_file");
+	slash = strrchr(ref_path, '/');
+	if (model_dir)
+		snprintf(model_path, sizeof model_path, "%s/%s", model_dir, cJSON_GetStringValue(mf));
+	else
+		snprintf(model_path, sizeof model_path, "%.*s/%s", (int)(slash - ref_path), ref_path,
+			cJSON_GetStringValue(mf));
+	m = eng_load(model_path, NULL, err, sizeof err);
+	if (!m) {
+		printf("  %s: %s\n", ref_path, err);
+		fails++;
+		goto done;
+	}
+	nv = eng_n_vocab(m);
+	n_prompt = json_ints(cJSON_GetObjectItem(j, "prompt_ids"), prompt, 64);
+	n_gen = json_ints(cJSON_GetObjectItem(j, "generated_ids"), gen, 64);
+	{
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(j, "prompt"));
+
+		n_ids = eng_tokenize(m, p, strlen(p), 1, 1, ids, 64);
+		if (n_ids != n_prompt || memcmp(ids, prompt, sizeof(int32_t) * (size_t)n_ids) != 0) {
+			printf("  %s: prompt ids differ (%d vs %d tokens)\n", ref_path, n_ids, n_prompt);
+			fails++;
+		}
+	}
+
+	/* Teacher forcing: the prompt, then each reference token; compare every step. */
+	cp.n_ctx = 128;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	if (!c) {
+		printf("  %s: %s\n", ref_path, err);
+		fails++;
+		goto done;
+	}
+	topk = cJSON_GetObjectItem(j, "topk");
+	s = 0;
+	cJSON_ArrayForEach(step, topk) {
+		eng_batch b = { 0 };
+		const float *lg;
+		const cJSON *rid = cJSON_GetObjectItem(step, "ids"), *rl = cJSON_GetObjectItem(step, "logits");
+		double lse = cJSON_GetObjectItem(step, "logsumexp")->valuedouble, e;
+		int k = 0;
+
+		if (s == 0) {
+			b.n = n_prompt;
+			b.token = prompt;
+		} else {
+			b.n = 1;
+			b.token = &gen[s - 1];
+		}
+		if (eng_decode(c, &b) != 0 || !(lg = eng_logits(c, b.n - 1))) {
+			printf("  %s: decode failed at step %d\n", ref_path, s);
+			fails++;
+			break;
+		}
+		e = fabs(logsumexp(lg, nv) - lse);
+		if (e > st->max_err)
+			st->max_err = e;
+		if (e > tol) {
+			printf("  %s: step %d: logsumexp %.6f vs %.6f\n", ref_path, s, logsumexp(lg, nv), lse);
+			fails++;
+		}
+		for (k = 0; k < cJSON_GetArraySize(rid); k++) {
+			int id = (int)cJSON_GetArrayItem(rid, k)->valuedouble;
+			double want = cJSON_GetArrayItem(rl, k)->valuedouble;
+
+			e = fabs(lg[id] - want);
+			if (e > st->max_err)
+				st->max_err = e;
+			if (e > tol) {
+				printf("  %s: step %d: logit[%d] %.6f vs %.6f\n", ref_path, s, id, lg[id], want);
+				fails++;
+			}
+		}
+		s++;
+		if (s > n_gen)
+			break;
+	}
+	st->steps = s;
+	eng_ctx_free(c);
+
+	/* Free-running greedy decoding: identical while the reference's top-2 gap exceeds tol. */
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	if (c) {
+		eng_batch b = { 0 };
+		int32_t tok;
+
+		b.n = n_prompt;
+		b.token = prompt;
+		for (s = 0; s < n_gen; s++) {
+			const cJSON *rl = cJSON_GetObjectItem(cJSON_GetArrayItem(topk, s), "logits");
+			double gap = cJSON_GetArrayItem(rl, 0)->valuedouble - cJSON_GetArrayItem(rl, 1)->valuedouble;
+
+			if (eng_decode(c, &b) != 0) {
+				fails++;
+				break;
+			}
+			tok = argmax(eng_logits(c, b.n - 1), nv);
+			if (tok != gen[s]) {
+				if (gap > tol) {
+					printf("  %s: greedy step %d: %d vs %d (gap %.6f)\n", ref_path, s, tok, gen[s], gap);
+					fails++;
+				}
+				break;   /* a near tie went the other way: the sequences part here */
+			}
+			st->greedy_match++;
+			b.n = 1;
+			b.token = &tok;
+		}
+		st->greedy_checked = n_gen;
+	}
+done:
+	eng_ctx_free(c);
+	eng_model_free(m);
+	cJSON_Delete(j);
+	free(txt);
+	return fails ? -1 : 0;
+}
+
+/* The *.ref.json files in dir, as "dir/name" into out (at most cap); returns the count. */
+static int ref_files(const char *dir, char out[][512], int cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 9 && strcmp(e->d_name + l - 9, ".ref.json") == 0 && n < cap &&
+		    strlen(dir) + l + 2 <= 512)
+			snprintf(out[n++], 512, "%.300s/%.200s", dir, e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+#endif
