@@ -51,7 +51,7 @@ static void usage_generate(FILE *f)
 		"prompt and generation speed (tokens/s) on stderr.\n"
 		"\n"
 		"options:\n"
-		"  -m, --model PATH          GGUF model (llama, qwen2, qwen3 architectures)\n"
+		"  -m, --model PATH          GGUF model (llama, qwen2, qwen3, qwen2moe, qwen3moe)\n"
 		"  -p, --prompt TEXT         the prompt (or --file PATH)\n"
 		"  -f, --file PATH           read the prompt from a file\n"
 		"  -n, --n-predict N         tokens to generate (default 128)\n"

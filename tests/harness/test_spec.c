@@ -275,17 +275,17 @@ static void test_spec_options_set_in_code_are_checked_by_the_suite(void)
 	TB_CHECK_INT(hx_spec_validate(s, err, sizeof err), HX_EINVAL);
 	TB_CHECK_STR(err, "suites[0].options.depths: expected integer 1..101, got 0");
 	TB_CHECK_INT(hx_suite_spec_option_set(ss, "depths", "2"), 0);
-	/* a value set one by one is folded in where the object lacks it */
+	/* a quality suite's window, as quant-sweep and quality set it */
 	ss = hx_spec_add_suite(s, "quality");
 	TB_REQUIRE(ss != NULL);
-	ss->quality_window = 64;
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "window", "64"), 0);
 	TB_CHECK_INT(hx_suite_spec_options(ss, &opts), 0);
 	TB_CHECK_STR(opts, "{\"window\":64}");
 	free(opts);
 	j = hx_spec_to_json(s, 1);
 	TB_CHECK(j && strstr(j, "\"name\":\"quality\"") && strstr(j, "\"window\":64"));
 	free(j);
-	ss->quality_window = 2;
+	TB_CHECK_INT(hx_suite_spec_option_set(ss, "window", "2"), 0);
 	TB_CHECK_INT(hx_spec_validate(s, err, sizeof err), HX_EINVAL);
 	TB_CHECK_STR(err, "suites[1].options.window: expected integer 8..1048576, got 2");
 	hx_spec_free(s);
