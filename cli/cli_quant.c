@@ -249,12 +249,17 @@ static int quality_run(const quality_args *a, const char *dir)
 	    (a->text && !(ss->dataset = strdup(a->text))))
 		goto oom;
 	ss->limit = a->chunks;
-	snprintf(num, sizeof num, "%ld", (long)a->ctx);
-	if (hx_suite_spec_option_set(ss, "window", num))
-		goto oom;
-	snprintf(num, sizeof num, "%ld", (long)a->top_k);
-	if (hx_suite_spec_option_set(ss, "top_k", num))
-		goto oom;
+	/* 0: the suite's own default */
+	if (a->ctx > 0) {
+		snprintf(num, sizeof num, "%ld", (long)a->ctx);
+		if (hx_suite_spec_option_set(ss, "window", num))
+			goto oom;
+	}
+	if (a->top_k > 0) {
+		snprintf(num, sizeof num, "%ld", (long)a->top_k);
+		if (hx_suite_spec_option_set(ss, "top_k", num))
+			goto oom;
+	}
 	if (hx_spec_validate(spec, err, sizeof err)) {
 		fprintf(stderr, "tierbench quality: %s\n", err);
 		goto done;
@@ -1067,8 +1072,8 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 			char num[32];
 
 			want_quality = 1;
-			snprintf(num, sizeof num, "%ld", (long)a.ctx);
-			if (hx_suite_spec_option_set(ss, "window", num))
+			if (a.ctx > 0 && (snprintf(num, sizeof num, "%ld", (long)a.ctx),
+					  hx_suite_spec_option_set(ss, "window", num)))
 				goto oom;
 			ss->weight = 0;     /* a measure of the model, not a task: out of the overall tier */
 			if (a.text && !(ss->dataset = strdup(a.text)))

@@ -904,9 +904,12 @@ static void test_sandbox_without_a_private_root_says_so_and_keeps_the_other_laye
 	TB_REQUIRE(mkdtemp(dir) != NULL);
 	memset(comp, 'p', sizeof comp - 1);
 	comp[sizeof comp - 1] = 0;
-	snprintf(sub[0], sizeof sub[0], "%s/%s", dir, comp);
-	for (int i = 1; i < 4; i++)
-		snprintf(sub[i], sizeof sub[i], "%.800s/%s", sub[i - 1], comp);
+	for (int i = 0; i < 4; i++) {
+		size_t used = (size_t)snprintf(sub[i], sizeof sub[i], "%s", dir);
+
+		for (int k = 0; k <= i && used < sizeof sub[i]; k++)
+			used += (size_t)snprintf(sub[i] + used, sizeof sub[i] - used, "/%s", comp);
+	}
 	for (int i = 0; i < 4; i++)
 		TB_REQUIRE(mkdir(sub[i], 0700) == 0);
 	TB_REQUIRE(strlen(sub[3]) >= 512);
