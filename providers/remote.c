@@ -268,7 +268,13 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->total_timeout_ms = (long)tto;
 	if (price_for(d, t, &r->price, err, errlen))
 		goto fail;
-	r->rng = (unsigned)(prov_now_ms() * 1000) | 1u;
+	{
+		/* the jitter generator's seed: the clock in microseconds, folded to 32 bits (a plain
+		 * cast of the double would overflow after 71 minutes of uptime) */
+		uint64_t us = (uint64_t)(prov_now_ms() * 1000.0);
+
+		r->rng = (unsigned)(us ^ (us >> 32)) | 1u;
+	}
 	prov_bucket_init(&r->rpm, rpm, prov_now_ms());
 	prov_bucket_init(&r->tpm, tpm, prov_now_ms());
 	{
