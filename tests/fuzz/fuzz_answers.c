@@ -11,11 +11,7 @@
 
 #include "suites/suite_impl.h"
 
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
+#include "tests/fuzz/fuzz_util.h"
 
 static suite *gsm8k, *math;
 

@@ -13,16 +13,13 @@
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 
+#include "tests/fuzz/fuzz_util.h"
+
 /* ------------------------------------------------------------------ the walk */
 
 static volatile unsigned char sink;
 
 /* A broken invariant: crash so libFuzzer records the input. */
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 static void walk_value(const eng_gguf *g, const eng_gguf_value *v, int depth)
 {

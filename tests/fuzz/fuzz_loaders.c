@@ -12,13 +12,7 @@
 #include "providers/provider.h"
 #include "suites/suite.h"
 
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static char path[64];
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,29 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = { "gsm8k", "math", "humaneval", "mbpp" };
 	char err[1024] = "";
-	FILE *f;
+	const char *path;
 	int which;
 
 	if (size < 1)
 		return 0;
-	if (!path[0]) {
-		int fd;
-		/* In memory where the machine has /dev/shm: a file written per execution on a disk
-		 * would make the loaders the slowest harness by far. */
-		snprintf(path, sizeof path, "/dev/shm/tb_fuzz_load_XXXXXX");
-		if ((fd = mkstemp(path)) < 0) {
-			snprintf(path, sizeof path, "/tmp/tb_fuzz_load_XXXXXX");
-			if ((fd = mkstemp(path)) < 0)
-				abort();
-		}
-		close(fd);
-	}
 	which = data[0] % 5;
-	if (!(f = fopen(path, "wb")))
-		abort();
-	if (size > 1 && fwrite(data + 1, 1, size - 1, f) != size - 1)
-		abort();
-	fclose(f);
+	path = fuzz_file_write("load", data + 1, size - 1);
 	if (which < 4) {
 		suite_opts o;
 		suite *s;

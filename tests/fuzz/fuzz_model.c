@@ -15,15 +15,9 @@
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 
+#include "tests/fuzz/fuzz_util.h"
+
 #ifndef FUZZ_MODEL_SEEDS
-
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static char path[64];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,24 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[1024] = "";
 	eng_opts o = eng_opts_default();
 	eng_model *m;
-	FILE *f;
+	const char *path;
 
-	if (!path[0]) {
-		int fd;
-
-		snprintf(path, sizeof path, "/dev/shm/tb_fuzz_model_XXXXXX");
-		if ((fd = mkstemp(path)) < 0) {
-			snprintf(path, sizeof path, "/tmp/tb_fuzz_model_XXXXXX");
-			if ((fd = mkstemp(path)) < 0)
-				abort();
-		}
-		close(fd);
-	}
-	if (!(f = fopen(path, "wb")))
-		abort();
-	if (size && fwrite(data, 1, size, f) != size)
-		abort();
-	fclose(f);
+	path = fuzz_file_write("model", data, size);
 	o.use_mmap = 1;
 	o.n_threads = 1;
 	m = eng_load(path, &o, err, sizeof err);

@@ -8,11 +8,7 @@
 
 #include "harness/harness.h"
 
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

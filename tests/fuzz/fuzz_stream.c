@@ -12,11 +12,7 @@
 
 #include "providers/provider_impl.h"
 
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
+#include "tests/fuzz/fuzz_util.h"
 
 typedef struct fz {
 	const prov_dialect *d;
