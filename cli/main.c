@@ -80,6 +80,10 @@ static void usage_run(FILE *f)
 		"  --shard I/N               run only items with index %% N == I (also read from\n"
 		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
 		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
+		"  --sweep KEY=V1,V2,...     one target per value of KEY for every target (repeat for a\n"
+		"                            grid): options.reasoning_effort=low,high, generation.max_tokens=\n"
+		"                            2048,8192, model=..., quant=... (docs/spec.md, \"Sweeps\")\n"
+		"  --max-targets N           allow a sweep to make more than 256 targets\n"
 		"  -q, --quiet               no progress display\n"
 		"  -v, --verbose             provider and engine messages on stderr (each attempt, retry,\n"
 		"                            error body and result, model loads and warnings; keys never\n"
@@ -126,7 +130,7 @@ static void log_to_stderr(void *ud, int level, const char *msg)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TARGET = 256, O_SUITE, O_DATASET, O_TRAIN, O_SHOTS, O_LIMIT, O_SAMPLES, O_OUT,
-	       O_CONC, O_FORCE, O_SHARD, O_NOBW };
+	       O_CONC, O_FORCE, O_SHARD, O_NOBW, O_SWEEP, O_MAXT };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, O_TARGET },
 		{ "suite", required_argument, NULL, O_SUITE },
@@ -140,13 +144,17 @@ static int cmd_run(int argc, char **argv)
 		{ "force-new", no_argument, NULL, O_FORCE },
 		{ "shard", required_argument, NULL, O_SHARD },
 		{ "no-bw", no_argument, NULL, O_NOBW },
+		{ "sweep", required_argument, NULL, O_SWEEP },
+		{ "max-targets", required_argument, NULL, O_MAXT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *target = NULL, *suite_nm = NULL, *dataset = NULL, *train = NULL, *out = NULL;
-	long shots = -2, limit = -1, samples = -1, conc = -1, v;
+	long shots = -2, limit = -1, samples = -1, conc = -1, max_targets = 0, v;
+	const char *sweeps[16];
+	size_t n_sweeps = 0;
 	int c, force_new = 0, quiet = 0, measure_bw = 1, shard_i = 0, shard_n = 1, flags_form = 0;
 	int verbose = 0;
 	hx_spec *spec = NULL;
@@ -207,6 +215,19 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 		case O_NOBW: measure_bw = 0; break;
+		case O_SWEEP:
+			if (n_sweeps == sizeof sweeps / sizeof *sweeps) {
+				fprintf(stderr, "tierbench run: --sweep: at most %zu keys\n", sizeof sweeps / sizeof *sweeps);
+				return HX_EXIT_USAGE;
+			}
+			sweeps[n_sweeps++] = optarg;
+			break;
+		case O_MAXT:
+			if (parse_int(optarg, 1, 1000000, &max_targets)) {
+				fprintf(stderr, "tierbench run: --max-targets: expected integer 1..1000000, got \"%s\"\n", optarg);
+				return HX_EXIT_USAGE;
+			}
+			break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose++; break;
 		case 'h': usage_run(stdout); return HX_EXIT_OK;
@@ -224,7 +245,7 @@ static int cmd_run(int argc, char **argv)
 				"flags, not both (--limit, --out, --concurrency work with both)\n");
 			return HX_EXIT_USAGE;
 		}
-		if (!(spec = hx_spec_load(argv[optind], err, sizeof err))) {
+		if (!(spec = hx_spec_load_ex(argv[optind], max_targets, err, sizeof err))) {
 			fprintf(stderr, "tierbench: %s\n", err);
 			return HX_EXIT_RUNTIME;
 		}
@@ -268,6 +289,16 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (conc > 0)
 		spec->concurrency = (int)conc;
+	if (n_sweeps) {
+		hx_spec *sw = hx_spec_sweep(spec, sweeps, n_sweeps, max_targets, err, sizeof err);
+		if (!sw) {
+			fprintf(stderr, "tierbench run: %s\n", err);
+			rc = HX_EXIT_USAGE;
+			goto done;
+		}
+		hx_spec_free(spec);
+		spec = sw;
+	}
 	if (check_kinds(spec)) {
 		rc = HX_EXIT_USAGE;
 		goto done;

@@ -62,6 +62,15 @@ char *hx_escape_ctl(char *s, size_t cap);
 
 /* ---------------------------------------------------------------- run spec (spec.c) */
 
+typedef struct hx_gen_spec {
+	int max_tokens;       /* 0 = provider default */
+	double temperature;
+	double top_p;         /* 0 = provider default */
+	char **stop;          /* [n_stop] */
+	size_t n_stop;
+	int64_t seed;         /* -1 = none */
+} hx_gen_spec;
+
 typedef struct hx_target_spec {
 	char *id;             /* unique within the spec; default "<provider>:<model>" */
 	char *provider;       /* "samples", ... */
@@ -74,6 +83,9 @@ typedef struct hx_target_spec {
 	char *hardware_json;  /* hardware profile given in the spec (JSON object text), or NULL */
 	char *quant;          /* quantisation label, or NULL */
 	int max_in_flight;    /* per-target in-flight limit; 0 = use spec concurrency */
+	int has_gen;          /* 1: the target has its own "generation" object (or a matrix set one of
+	                       * its keys): gen is the spec's generation with those keys over it */
+	hx_gen_spec gen;
 } hx_target_spec;
 
 typedef struct hx_suite_spec {
@@ -91,15 +103,6 @@ typedef struct hx_suite_spec {
 	                       * NULL for its defaults; read it with hx_suite_spec_options */
 } hx_suite_spec;
 
-typedef struct hx_gen_spec {
-	int max_tokens;       /* 0 = provider default */
-	double temperature;
-	double top_p;         /* 0 = provider default */
-	char **stop;          /* [n_stop] */
-	size_t n_stop;
-	int64_t seed;         /* -1 = none */
-} hx_gen_spec;
-
 typedef struct hx_spec {
 	char *name;           /* run name, or NULL */
 	hx_target_spec *targets;  /* [n_targets] */
@@ -113,16 +116,35 @@ typedef struct hx_spec {
 	char *base_dir;       /* folder relative paths resolve against ("." for flags) */
 } hx_spec;
 
+/* The most targets a spec's matrices may expand to unless the spec's "max_targets" (or run's
+ * --max-targets) raises it. */
+#define HX_SWEEP_MAX_TARGETS 256
+
 /* Parses a spec from JSON text. label names the file in errors ("spec.json"). Errors are one
  * line naming the JSON path and what was expected, e.g.
  * "spec.json: suites[1].shots: expected integer >= 0, got \"eight\"", and unknown keys
  * suggest the nearest valid one ("spec.json: targets[0].modle: unknown key (did you mean
- * \"model\"?)"). Ownership: caller frees with hx_spec_free; NULL on error. */
+ * \"model\"?)"). A "matrix" (on a target, or at the top level for every target) expands into
+ * one target per combination of its values before the targets are read (docs/spec.md, "Sweeps"):
+ * keys model, quant, options.NAME (an option of the target's provider), generation.NAME; ids
+ * "BASE@name=value,...". Ownership: caller frees with hx_spec_free; NULL on error. */
 hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir,
 	char *err, size_t errlen);
 
 /* Reads and parses a spec file; base_dir is the file's folder. Ownership: as hx_spec_parse. */
 hx_spec *hx_spec_load(const char *path, char *err, size_t errlen);
+
+/* As hx_spec_load, with max_targets > 0 replacing the spec's own limit ("max_targets", default
+ * HX_SWEEP_MAX_TARGETS) on what its matrices expand to (`run --max-targets`). */
+hx_spec *hx_spec_load_ex(const char *path, long max_targets, char *err, size_t errlen);
+
+/* A copy of s with a top-level matrix made of sweeps[n], each "KEY=VALUE,VALUE,..." (`run
+ * --sweep`; a value that reads as a number or true / false is one, else a string), expanded as
+ * hx_spec_parse does for every target; max_targets > 0 replaces the limit. Returns NULL with one
+ * line in err (a malformed sweep, a key that is not a target option, too many targets).
+ * Ownership: caller frees with hx_spec_free; s is unchanged. */
+hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, long max_targets,
+	char *err, size_t errlen);
 
 /* A new spec with defaults and no targets or suites (for building one from CLI flags).
  * Ownership: caller frees with hx_spec_free. */

@@ -818,7 +818,8 @@ static int send_ready(run *r, size_t t, char *err, size_t errlen)
 				 spec->suites[j->suite].name, suite_item_id(su, j->item), suite_strerror(rc));
 			return HX_EINVAL;
 		}
-		if (hx_plan_request(&spec->gen, j->sample, &rq)) {
+		if (hx_plan_request(spec->targets[t].has_gen ? &spec->targets[t].gen : &spec->gen, j->sample,
+		    &rq)) {
 			free(f);
 			goto nomem;
 		}

@@ -20,9 +20,9 @@
 #define SPEC_MAX_BYTES (16u << 20)
 
 static const char *const top_keys[] = { "name", "targets", "suites", "generation", "concurrency",
-	"score_workers", "output", NULL };
+	"score_workers", "output", "matrix", "max_targets", NULL };
 static const char *const target_keys[] = { "id", "provider", "model", "options", "prices",
-	"hardware", "quant", "max_in_flight", NULL };
+	"hardware", "quant", "max_in_flight", "generation", "matrix", NULL };
 static const char *const price_keys[] = { "input_per_mtok", "output_per_mtok",
 	"cached_input_per_mtok", NULL };
 /* The keys every suite takes. A suite's own options go in its "options" object; the keys of
@@ -317,7 +317,47 @@ static int default_target_id(hx_target_spec *t)
 	return 0;
 }
 
-static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spec *t)
+static int parse_gen(pctx *c, const cJSON *o, const char *path, hx_gen_spec *g);
+
+/* The target's "generation" object over the spec's (spec_gen, or NULL): the keys it gives replace
+ * the spec's, the others are the spec's. */
+static int parse_target_gen(pctx *c, const cJSON *o, const char *path, const cJSON *spec_gen,
+	hx_target_spec *t)
+{
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(o, "generation"), *it;
+	cJSON *merged;
+	char p[256];
+	int rc;
+
+	if (!own)
+		return 0;
+	snprintf(p, sizeof p, "%s.generation", path);
+	if (!cJSON_IsObject(own))
+		return parse_gen(c, own, p, &t->gen);   /* names the path and what it got */
+	merged = spec_gen && cJSON_IsObject(spec_gen) ? cJSON_Duplicate(spec_gen, 1) : cJSON_CreateObject();
+	if (!merged) {
+		perr(c, p, "out of memory");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, own) {
+		cJSON *dup = cJSON_Duplicate(it, 1);
+		if (!dup) {
+			cJSON_Delete(merged);
+			perr(c, p, "out of memory");
+			return -1;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, it->string);
+		cJSON_AddItemToObject(merged, it->string, dup);
+	}
+	t->gen.seed = -1;
+	rc = parse_gen(c, merged, p, &t->gen);
+	cJSON_Delete(merged);
+	t->has_gen = rc == 0;
+	return rc;
+}
+
+static int parse_target(pctx *c, const cJSON *o, const char *path, const cJSON *spec_gen,
+	hx_target_spec *t)
 {
 	const cJSON *pr;
 	long long v = 0;
@@ -333,7 +373,8 @@ static int parse_target(pctx *c, const cJSON *o, const char *path, hx_target_spe
 	    get_object_text(c, o, path, "options", &t->options_json) ||
 	    get_object_text(c, o, path, "hardware", &t->hardware_json) ||
 	    get_string(c, o, path, "quant", 0, &t->quant) ||
-	    get_int(c, o, path, "max_in_flight", 1, 100000, &v))
+	    get_int(c, o, path, "max_in_flight", 1, 100000, &v) ||
+	    parse_target_gen(c, o, path, spec_gen, t))
 		return -1;
 	t->max_in_flight = (int)v;
 	if ((pr = cJSON_GetObjectItemCaseSensitive(o, "prices"))) {
@@ -518,44 +559,47 @@ static int parse_suite(pctx *c, const cJSON *o, const char *path, hx_suite_spec 
 	return parse_suite_options(c, o, path, s);
 }
 
-static int parse_gen(pctx *c, const cJSON *o, hx_gen_spec *g)
+/* path: "generation" or "targets[3].generation". */
+static int parse_gen(pctx *c, const cJSON *o, const char *path, hx_gen_spec *g)
 {
 	const cJSON *stop;
 	long long v;
 	char got[64];
 	if (!cJSON_IsObject(o)) {
 		show(o, got, sizeof got);
-		perr(c, "generation", "expected an object, got %s", got);
+		perr(c, path, "expected an object, got %s", got);
 		return -1;
 	}
-	if (check_keys(c, o, "generation", gen_keys))
+	if (check_keys(c, o, path, gen_keys))
 		return -1;
 	v = g->max_tokens;
-	if (get_int(c, o, "generation", "max_tokens", 0, 10000000, &v))
+	if (get_int(c, o, path, "max_tokens", 0, 10000000, &v))
 		return -1;
 	g->max_tokens = (int)v;
-	if (get_num(c, o, "generation", "temperature", 0, 100, 0, &g->temperature) ||
-	    get_num(c, o, "generation", "top_p", 0, 1, 1, &g->top_p))
+	if (get_num(c, o, path, "temperature", 0, 100, 0, &g->temperature) ||
+	    get_num(c, o, path, "top_p", 0, 1, 1, &g->top_p))
 		return -1;
 	v = g->seed;
-	if (get_int(c, o, "generation", "seed", -1, 9007199254740991LL, &v))
+	if (get_int(c, o, path, "seed", -1, 9007199254740991LL, &v))
 		return -1;
 	g->seed = v;
 	if ((stop = cJSON_GetObjectItemCaseSensitive(o, "stop"))) {
 		int n = cJSON_GetArraySize(stop), i = 0;
 		const cJSON *it;
 		if (!cJSON_IsArray(stop)) {
+			char p[128];
+			snprintf(p, sizeof p, "%s.stop", path);
 			show(stop, got, sizeof got);
-			perr(c, "generation.stop", "expected an array of strings, got %s", got);
+			perr(c, p, "expected an array of strings, got %s", got);
 			return -1;
 		}
 		if (n && !(g->stop = calloc((size_t)n, sizeof *g->stop))) {
-			perr(c, "generation.stop", "out of memory");
+			perr(c, path, "out of memory");
 			return -1;
 		}
 		cJSON_ArrayForEach(it, stop) {
-			char p[64];
-			snprintf(p, sizeof p, "generation.stop[%d]", i);
+			char p[128];
+			snprintf(p, sizeof p, "%s.stop[%d]", path, i);
 			if (!cJSON_IsString(it) || !*it->valuestring) {
 				show(it, got, sizeof got);
 				perr(c, p, "expected a non-empty string, got %s", got);
@@ -570,6 +614,268 @@ static int parse_gen(pctx *c, const cJSON *o, hx_gen_spec *g)
 		}
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ matrix (sweeps) */
+
+/* The matrix key's place in a target: 0 model, 1 quant, 2 options.NAME, 3 generation.NAME; -1 with
+ * the error written when it is none of these, or NAME is not an option of the target's provider
+ * (a provider this build does not know is left to the provider check). */
+static int matrix_key_kind(pctx *c, const char *path, const char *key, const char *provider)
+{
+	const char *name;
+	char p[512];
+
+	snprintf(p, sizeof p, "%s.%s", path, key);
+	if (!strcmp(key, "model"))
+		return 0;
+	if (!strcmp(key, "quant"))
+		return 1;
+	if (!strncmp(key, "generation.", 11)) {
+		name = key + 11;
+		for (size_t i = 0; gen_keys[i]; i++)
+			if (!strcmp(gen_keys[i], name))
+				return 3;
+		perr(c, p, "not a generation setting (one of max_tokens, temperature, top_p, stop, seed)");
+		return -1;
+	}
+	if (!strncmp(key, "options.", 8) && key[8]) {
+		size_t n;
+		const prov_info *kinds = prov_list(&n);
+		name = key + 8;
+		for (size_t k = 0; k < n; k++) {
+			const char *const *ok = kinds[k].option_keys;
+			const char *best = NULL;
+			size_t bd = 99;
+			char list[512] = "";
+			if (!provider || strcmp(kinds[k].name, provider))
+				continue;
+			for (size_t i = 0; ok && ok[i]; i++) {
+				size_t d = lev(ok[i], name), used = strlen(list);
+				if (!strcmp(ok[i], name))
+					return 2;
+				if (d < bd) {
+					bd = d;
+					best = ok[i];
+				}
+				snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", ok[i]);
+			}
+			if (best && bd <= 2)
+				perr(c, p, "not an option of provider %s (did you mean \"options.%s\"?)", provider, best);
+			else
+				perr(c, p, "not an option of provider %s (its options: %s)", provider,
+				     *list ? list : "none");
+			return -1;
+		}
+		return 2;
+	}
+	perr(c, p, "not a target option to sweep (one of model, quant, options.NAME, generation.NAME)");
+	return -1;
+}
+
+/* A value as it appears in a swept target's id: strings as they are, other values as JSON. */
+static int matrix_value_text(const cJSON *v, char *out, size_t cap)
+{
+	char *j;
+	if (cJSON_IsString(v)) {
+		snprintf(out, cap, "%s", v->valuestring);
+		return 0;
+	}
+	if (!(j = cJSON_PrintUnformatted(v)))
+		return -1;
+	snprintf(out, cap, "%s", j);
+	free(j);
+	return 0;
+}
+
+/* Sets o[obj_key][name] = v (o[obj_key] created when absent; left alone when it is not an object,
+ * for the target's parser to report). Returns 0 or -1 (memory). */
+static int matrix_set_in(cJSON *o, const char *obj_key, const char *name, const cJSON *v)
+{
+	cJSON *in = cJSON_GetObjectItemCaseSensitive(o, obj_key), *dup;
+	if (!in && !(in = cJSON_AddObjectToObject(o, obj_key)))
+		return -1;
+	if (!cJSON_IsObject(in))
+		return 0;
+	if (!(dup = cJSON_Duplicate(v, 1)))
+		return -1;
+	cJSON_DeleteItemFromObjectCaseSensitive(in, name);
+	cJSON_AddItemToObject(in, name, dup);
+	return 0;
+}
+
+#define MATRIX_MAX_KEYS 16
+
+/* Expands the spec's matrices in root (parsed JSON, changed in place): each target with a
+ * "matrix" of its own, or every target when the spec has a top-level "matrix" (the target's own
+ * keys replace the top level's where both name one), becomes one target per combination of
+ * values, the first key varying slowest. Each keeps its fields, with the key's value set
+ * (model, quant, options.NAME, generation.NAME) and the id "BASE@name=value,name=value" (BASE: the
+ * target's id, else provider:model; name: the key's last part), which reports read to group a
+ * sweep. Refuses unknown keys, empty or non-array value lists, non-scalar values (generation.stop
+ * takes arrays of strings) and more than max_targets targets in all. */
+static int matrix_expand(pctx *c, cJSON *root, long max_targets)
+{
+	cJSON *top = cJSON_GetObjectItemCaseSensitive(root, "matrix");
+	cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets"), *out = NULL, *t;
+	long total = 0;
+	size_t ti = 0;
+	char got[64];
+
+	if (top && !cJSON_IsObject(top)) {
+		show(top, got, sizeof got);
+		perr(c, "matrix", "expected an object of KEY: [values], got %s", got);
+		return -1;
+	}
+	if (!cJSON_IsArray(targets))
+		return 0;   /* the target parser names what is wrong */
+	for (int pass = 0; pass < 2; pass++) {
+		ti = 0;
+		cJSON_ArrayForEach(t, targets) {
+			const cJSON *own = cJSON_IsObject(t) ? cJSON_GetObjectItemCaseSensitive(t, "matrix") : NULL;
+			const cJSON *keys[MATRIX_MAX_KEYS], *pv;
+			const char *provider;
+			int kind[MATRIX_MAX_KEYS], len[MATRIX_MAX_KEYS], idx[MATRIX_MAX_KEYS];
+			size_t nk = 0;
+			long combos = 1;
+			char path[64], kp[256];
+
+			snprintf(path, sizeof path, "targets[%zu]", ti++);
+			if (!cJSON_IsObject(t) || (!own && !top)) {
+				cJSON *dup;
+				if (pass && (!(dup = cJSON_Duplicate(t, 1)) || !cJSON_AddItemToArray(out, dup)))
+					goto nomem;
+				if (!pass)
+					total++;
+				continue;
+			}
+			if (own && !cJSON_IsObject(own)) {
+				show(own, got, sizeof got);
+				perr(c, path, "matrix: expected an object of KEY: [values], got %s", got);
+				return -1;
+			}
+			pv = cJSON_GetObjectItemCaseSensitive(t, "provider");
+			provider = cJSON_IsString(pv) ? pv->valuestring : NULL;
+			for (int lvl = 0; lvl < 2; lvl++) {
+				const cJSON *m = lvl ? own : top, *k;
+				if (!m)
+					continue;
+				cJSON_ArrayForEach(k, m) {
+					const char *where = lvl ? path : "";
+					size_t at = nk;
+					snprintf(kp, sizeof kp, "%s%smatrix", where, *where ? "." : "");
+					for (size_t i = 0; i < nk; i++)
+						if (!strcmp(keys[i]->string, k->string))
+							at = i;   /* the target's own list replaces the top level's */
+					if (at == nk && nk == MATRIX_MAX_KEYS) {
+						perr(c, kp, "at most %d keys", MATRIX_MAX_KEYS);
+						return -1;
+					}
+					if ((kind[at] = matrix_key_kind(c, kp, k->string, provider)) < 0)
+						return -1;
+					if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
+						show(k, got, sizeof got);
+						perr(c, kp, "%s: expected a non-empty array of values, got %s", k->string, got);
+						return -1;
+					}
+					for (const cJSON *v = k->child; v; v = v->next) {
+						int stop = kind[at] == 3 && !strcmp(k->string, "generation.stop");
+						int num = kind[at] == 3 && !stop;
+						if (stop ? !cJSON_IsArray(v) : num ? !cJSON_IsNumber(v) :
+						    (cJSON_IsArray(v) || cJSON_IsObject(v) || cJSON_IsNull(v))) {
+							show(v, got, sizeof got);
+							perr(c, kp, "%s: expected %s, got %s", k->string, stop ?
+							     "arrays of stop strings" : num ? "numbers" :
+							     "strings, numbers or booleans", got);
+							return -1;
+						}
+					}
+					keys[at] = k;
+					len[at] = cJSON_GetArraySize(k);
+					if (at == nk)
+						nk++;
+				}
+			}
+			for (size_t i = 0; i < nk; i++) {
+				combos *= len[i];
+				if (combos > max_targets)
+					break;
+			}
+			if (!pass) {
+				total += combos;
+				if (total > max_targets) {
+					perr(c, "matrix", "the sweep makes more than %ld targets (raise the limit with "
+					     "\"max_targets\" or --max-targets)", max_targets);
+					return -1;
+				}
+				continue;
+			}
+			memset(idx, 0, sizeof idx);
+			for (long n = 0; n < combos; n++) {
+				cJSON *x = cJSON_Duplicate(t, 1), *id = cJSON_GetObjectItemCaseSensitive(t, "id");
+				const cJSON *model = cJSON_GetObjectItemCaseSensitive(t, "model");
+				char newid[1024], vt[256];
+				size_t used;
+				if (!x)
+					goto nomem;
+				cJSON_DeleteItemFromObjectCaseSensitive(x, "matrix");
+				if (cJSON_IsString(id))
+					snprintf(newid, sizeof newid, "%s@", id->valuestring);
+				else
+					snprintf(newid, sizeof newid, "%s:%s@", provider ? provider : "?",
+						 cJSON_IsString(model) ? model->valuestring : "?");
+				for (size_t i = 0; i < nk; i++) {
+					const cJSON *v = cJSON_GetArrayItem(keys[i], idx[i]);
+					const char *name = strrchr(keys[i]->string, '.');
+					int rc = 0;
+					name = name ? name + 1 : keys[i]->string;
+					if (kind[i] <= 1) {
+						cJSON *dup = cJSON_Duplicate(v, 1);
+						if (!dup) {
+							cJSON_Delete(x);
+							goto nomem;
+						}
+						cJSON_DeleteItemFromObjectCaseSensitive(x, name);
+						cJSON_AddItemToObject(x, name, dup);
+					} else {
+						rc = matrix_set_in(x, kind[i] == 2 ? "options" : "generation", name, v);
+					}
+					if (rc || matrix_value_text(v, vt, sizeof vt)) {
+						cJSON_Delete(x);
+						goto nomem;
+					}
+					used = strlen(newid);
+					snprintf(newid + used, sizeof newid - used, "%s%s=%s", i ? "," : "", name, vt);
+				}
+				cJSON_DeleteItemFromObjectCaseSensitive(x, "id");
+				cJSON_AddStringToObject(x, "id", newid);
+				cJSON_AddItemToArray(out, x);
+				for (size_t i = nk; i-- > 0;) {   /* the last key varies fastest */
+					if (++idx[i] < len[i])
+						break;
+					idx[i] = 0;
+				}
+			}
+		}
+		if (!pass) {
+			if (!top) {
+				int any = 0;
+				cJSON_ArrayForEach(t, targets)
+					any |= cJSON_IsObject(t) && cJSON_GetObjectItemCaseSensitive(t, "matrix") != NULL;
+				if (!any)
+					return 0;
+			}
+			if (!(out = cJSON_CreateArray()))
+				goto nomem;
+		}
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(root, "targets", out);
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "matrix");
+	return 0;
+nomem:
+	cJSON_Delete(out);
+	perr(c, "matrix", "out of memory");
+	return -1;
 }
 
 /* Line and column (1-based) of byte offset off in text. */
@@ -587,8 +893,9 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 	}
 }
 
-hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir, char *err,
-	size_t errlen)
+/* max_targets > 0 replaces the spec's own limit on what its matrices expand to. */
+static hx_spec *spec_parse(const char *json, const char *label, const char *base_dir,
+	long max_targets, char *err, size_t errlen)
 {
 	pctx c = { label ? label : "spec", err, errlen };
 	const char *end = NULL;
@@ -633,6 +940,13 @@ hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir
 	if (get_int(&c, root, "", "score_workers", 0, 1024, &v))
 		goto fail;
 	s->score_workers = (int)v;
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "generation")) &&
+	    parse_gen(&c, it, "generation", &s->gen))
+		goto fail;
+	v = HX_SWEEP_MAX_TARGETS;
+	if (get_int(&c, root, "", "max_targets", 1, 1000000, &v) ||
+	    matrix_expand(&c, root, max_targets > 0 ? max_targets : (long)v))
+		goto fail;
 
 	arr = cJSON_GetObjectItemCaseSensitive(root, "targets");
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
@@ -647,7 +961,8 @@ hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir
 		snprintf(p, sizeof p, "targets[%zu]", i);
 		target_defaults(&s->targets[i]);
 		s->n_targets = ++i;
-		if (parse_target(&c, it, p, &s->targets[i - 1]))
+		if (parse_target(&c, it, p, cJSON_GetObjectItemCaseSensitive(root, "generation"),
+			    &s->targets[i - 1]))
 			goto fail;
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "suites");
@@ -666,8 +981,6 @@ hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir
 		if (parse_suite(&c, it, p, &s->suites[i - 1]))
 			goto fail;
 	}
-	if ((it = cJSON_GetObjectItemCaseSensitive(root, "generation")) && parse_gen(&c, it, &s->gen))
-		goto fail;
 	if (!(s->base_dir = strdup(base_dir && *base_dir ? base_dir : ".")))
 		goto nomem;
 	if (hx_spec_validate(s, err, errlen)) {
@@ -688,7 +1001,18 @@ fail:
 	return NULL;
 }
 
+hx_spec *hx_spec_parse(const char *json, const char *label, const char *base_dir, char *err,
+	size_t errlen)
+{
+	return spec_parse(json, label, base_dir, 0, err, errlen);
+}
+
 hx_spec *hx_spec_load(const char *path, char *err, size_t errlen)
+{
+	return hx_spec_load_ex(path, 0, err, errlen);
+}
+
+hx_spec *hx_spec_load_ex(const char *path, long max_targets, char *err, size_t errlen)
 {
 	char *buf, *dir = NULL, *slash;
 	size_t n = 0;
@@ -709,7 +1033,7 @@ hx_spec *hx_spec_load(const char *path, char *err, size_t errlen)
 		slash[slash == dir ? 1 : 0] = 0;
 	else
 		strcpy(dir, ".");
-	s = hx_spec_parse(buf, path, dir, err, errlen);
+	s = spec_parse(buf, path, dir, max_targets, err, errlen);
 out:
 	hx_escape_ctl(err, errlen);
 	free(buf);
@@ -943,9 +1267,96 @@ static void add_raw_object(cJSON *o, const char *k, const char *json)
 		cJSON_AddItemToObject(o, k, v);
 }
 
+hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, long max_targets,
+	char *err, size_t errlen)
+{
+	char *json = hx_spec_to_json(s, 0), *text = NULL;
+	cJSON *root = json ? cJSON_Parse(json) : NULL, *m;
+	hx_spec *out = NULL;
+
+	free(json);
+	if (!root || !(m = cJSON_AddObjectToObject(root, "matrix"))) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(sweeps[i], '='), *v;
+		char key[128];
+		cJSON *arr;
+		if (!eq || eq == sweeps[i] || !eq[1] || (size_t)(eq - sweeps[i]) >= sizeof key) {
+			snprintf(err, errlen, "--sweep: expected KEY=VALUE,VALUE,..., got \"%s\"", sweeps[i]);
+			hx_escape_ctl(err, errlen);
+			goto done;
+		}
+		memcpy(key, sweeps[i], (size_t)(eq - sweeps[i]));
+		key[eq - sweeps[i]] = 0;
+		if (cJSON_GetObjectItemCaseSensitive(m, key)) {
+			snprintf(err, errlen, "--sweep: %s given twice", key);
+			hx_escape_ctl(err, errlen);
+			goto done;
+		}
+		if (!(arr = cJSON_AddArrayToObject(m, key)))
+			goto nomem;
+		for (v = eq + 1; *v;) {
+			size_t len = strcspn(v, ",");
+			char val[256], *end;
+			double d;
+			cJSON *it;
+			if (!len || len >= sizeof val) {
+				snprintf(err, errlen, "--sweep: %s: %s", key, len ? "a value is too long" :
+					 "empty value (expected VALUE,VALUE,...)");
+				hx_escape_ctl(err, errlen);
+				goto done;
+			}
+			memcpy(val, v, len);
+			val[len] = 0;
+			/* a number or a boolean as JSON, anything else as a string */
+			errno = 0;
+			d = strtod(val, &end);
+			if (!*end && !errno && end != val)
+				it = cJSON_CreateNumber(d);
+			else if (!strcmp(val, "true") || !strcmp(val, "false"))
+				it = cJSON_CreateBool(val[0] == 't');
+			else
+				it = cJSON_CreateString(val);
+			if (!it || !cJSON_AddItemToArray(arr, it))
+				goto nomem;
+			v += len + (v[len] == ',');
+		}
+	}
+	if (!(text = cJSON_PrintUnformatted(root)))
+		goto nomem;
+	out = spec_parse(text, "--sweep", s->base_dir, max_targets, err, errlen);
+	goto done;
+nomem:
+	snprintf(err, errlen, "out of memory");
+done:
+	free(text);
+	cJSON_Delete(root);
+	return out;
+}
+
+/* o.generation = g, every key written. Returns 0 or -1 (memory). */
+static int add_gen(cJSON *o, const hx_gen_spec *g)
+{
+	cJSON *j = cJSON_AddObjectToObject(o, "generation"), *stop;
+	if (!j)
+		return -1;
+	cJSON_AddNumberToObject(j, "max_tokens", g->max_tokens);
+	cJSON_AddNumberToObject(j, "temperature", g->temperature);
+	if (g->top_p > 0)
+		cJSON_AddNumberToObject(j, "top_p", g->top_p);
+	if (!(stop = cJSON_AddArrayToObject(j, "stop")))
+		return -1;
+	for (size_t i = 0; i < g->n_stop; i++)
+		cJSON_AddItemToArray(stop, cJSON_CreateString(g->stop[i]));
+	cJSON_AddNumberToObject(j, "seed", (double)g->seed);
+	return 0;
+}
+
 char *hx_spec_to_json(const hx_spec *s, int identity_only)
 {
-	cJSON *root = cJSON_CreateObject(), *arr, *g, *stop;
+	cJSON *root = cJSON_CreateObject(), *arr;
 	char *out;
 	if (!root)
 		return NULL;
@@ -969,6 +1380,11 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		}
 		add_raw_object(o, "hardware", t->hardware_json);
 		add_str(o, "quant", t->quant);
+		if (t->has_gen && add_gen(o, &t->gen)) {
+			cJSON_Delete(o);
+			cJSON_Delete(root);
+			return NULL;
+		}
 		if (!identity_only && t->max_in_flight > 0)
 			cJSON_AddNumberToObject(o, "max_in_flight", t->max_in_flight);
 		cJSON_AddItemToArray(arr, o);
@@ -995,15 +1411,10 @@ char *hx_spec_to_json(const hx_spec *s, int identity_only)
 		}
 		cJSON_AddItemToArray(arr, o);
 	}
-	g = cJSON_AddObjectToObject(root, "generation");
-	cJSON_AddNumberToObject(g, "max_tokens", s->gen.max_tokens);
-	cJSON_AddNumberToObject(g, "temperature", s->gen.temperature);
-	if (s->gen.top_p > 0)
-		cJSON_AddNumberToObject(g, "top_p", s->gen.top_p);
-	stop = cJSON_AddArrayToObject(g, "stop");
-	for (size_t i = 0; i < s->gen.n_stop; i++)
-		cJSON_AddItemToArray(stop, cJSON_CreateString(s->gen.stop[i]));
-	cJSON_AddNumberToObject(g, "seed", (double)s->gen.seed);
+	if (add_gen(root, &s->gen)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	if (!identity_only) {
 		cJSON_AddNumberToObject(root, "concurrency", s->concurrency);
 		cJSON_AddNumberToObject(root, "score_workers", s->score_workers);
@@ -1026,6 +1437,9 @@ void hx_spec_free(hx_spec *s)
 		free(t->options_json);
 		free(t->hardware_json);
 		free(t->quant);
+		for (size_t k = 0; k < t->gen.n_stop; k++)
+			free(t->gen.stop[k]);
+		free(t->gen.stop);
 	}
 	free(s->targets);
 	for (size_t i = 0; i < s->n_suites; i++) {

@@ -973,6 +973,7 @@ static int local_context_length(const void *self)
 
 const prov_vtable prov_local_vtable = {
 	.name = "local",
+	.option_keys = opt_keys,
 	.summary = "a GGUF model run by the built-in engine (continuous batching of requests)",
 	.open = local_open,
 	.close = local_close,

@@ -28,6 +28,7 @@ const prov_info *prov_list(size_t *n)
 	for (size_t i = 0; i < N_KINDS; i++) {
 		infos[i].name = kinds[i]->name;
 		infos[i].summary = kinds[i]->summary;
+		infos[i].option_keys = kinds[i]->option_keys;
 	}
 	*n = N_KINDS;
 	return infos;

@@ -135,6 +135,8 @@ typedef void (*prov_done_fn)(void *ud, const prov_req *rq, prov_resp *resp);
 typedef struct prov_info {
 	const char *name;
 	const char *summary;
+	const char *const *option_keys;   /* the keys of its options object, NULL-terminated;
+	                                   * NULL when the kind takes no options */
 } prov_info;
 
 /* The known provider kinds; *n receives the count. Ownership: static table. */

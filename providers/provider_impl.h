@@ -33,6 +33,8 @@ typedef struct prov_vtable {
 	int (*tokenize)(void *self, const char *text, int add_bos, int32_t *out, long cap, long *n);
 	/* Optional: as prov_model_facts_get (NULL: nothing known). */
 	int (*facts)(void *self, prov_model_facts *out);
+	/* The keys options_json may hold, NULL-terminated (NULL: the kind takes no options). */
+	const char *const *option_keys;
 } prov_vtable;
 
 extern const prov_vtable prov_samples_vtable, prov_openai_vtable, prov_anthropic_vtable,

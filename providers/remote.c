@@ -907,7 +907,8 @@ static void remote_close(void *self)
 	{ return remote_open(&prov_dialect_##kind, t, err, errlen); } \
 	const prov_vtable prov_##kind##_vtable = { .name = #kind, .summary = desc, \
 		.open = kind##_open, .close = remote_close, .submit = remote_submit, \
-		.poll = remote_poll, .in_flight = remote_in_flight, .cancel_all = remote_cancel_all };
+		.poll = remote_poll, .in_flight = remote_in_flight, .cancel_all = remote_cancel_all, \
+		.option_keys = opt_keys };
 
 REMOTE_KIND(openai, "OpenAI Chat Completions, or any compatible server via options.base_url")
 REMOTE_KIND(anthropic, "Anthropic Messages API (streamed, thinking budget, cache tokens)")

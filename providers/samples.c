@@ -119,6 +119,8 @@ static void samples_close(void *self)
 	free(s);
 }
 
+static const char *const opt_keys[] = { "delay_ms", NULL };
+
 /* Reads options: {"delay_ms": integer 0..600000}. Unknown keys are errors. */
 static int parse_options(samples *s, const prov_target *t, char *err, size_t errlen)
 {
@@ -383,6 +385,7 @@ static void samples_cancel_all(void *self)
 
 const prov_vtable prov_samples_vtable = {
 	.name = "samples",
+	.option_keys = opt_keys,
 	.summary = "answers from a JSONL file of existing generations ({\"task_id\", \"completion\" | "
 		   "\"solution\"}; several lines per task = several samples)",
 	.open = samples_open,

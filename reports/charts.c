@@ -24,6 +24,7 @@ extern char **environ;
 typedef struct chart_ctx {
 	const rep_set *s;
 	const rep_analysis *a;
+	const rep_opts *o;
 	const char *dir;
 	char *err;
 	size_t errlen;
@@ -473,11 +474,12 @@ static int grid_cell(const char *id, double *len, double *depth)
  * needle-in-a-haystack map, as earlier reports named its files) with every byte outside
  * [A-Za-z0-9.-] written as '_' (no path separators, spaces or shell characters), shortened to
  * fit, and "_2", "_3", ... added when two targets map to one name. */
-static void grid_chart_name(const chart_ctx *c, const rep_ts *ts, char name[REP_CHART_NAME])
+/* A file name made of parts[0..3) joined by '_', with what is not a letter, digit, '-' or a lone
+ * '.' turned into '_', cut to fit, and numbered when an earlier chart has it. */
+static void chart_name(const chart_ctx *c, const char *const parts[3], char name[REP_CHART_NAME])
 {
 	char base[REP_CHART_NAME - 8];
 	size_t u = 0;
-	const char *parts[] = { "needle", c->s->targets[ts->target].label, ts->suite };
 	for (int p = 0; p < 3; p++)
 		for (const char *q = parts[p]; *q && u + 1 < sizeof base; q++) {
 			unsigned char ch = (unsigned char)*q;
@@ -515,7 +517,10 @@ static int chart_grid(chart_ctx *c)
 			ok += grid_cell(ts->items[k].id, &len, &depth) == 0;
 		if (!ok || ok < ts->n_items)
 			continue;
-		grid_chart_name(c, ts, name);
+		{
+			const char *parts[3] = { "needle", c->s->targets[ts->target].label, ts->suite };
+			chart_name(c, parts, name);
+		}
 		if (!(d = open_in(c, name, "dat")))
 			return REP_EIO;
 		fputs("# context_length depth score (mean over samples)\n", d);
@@ -534,6 +539,101 @@ static int chart_grid(chart_ctx *c)
 			return REP_EIO;
 	}
 	return 0;
+}
+
+/* Per sweep family and suite (reports/sweep.c), accuracy against $ per item and against latency
+ * p50, each point labelled with its settings and the Pareto frontier joined. */
+static int chart_sweep(chart_ctx *c)
+{
+	rep_sweep_row *r;
+	size_t n;
+	int rc = 0;
+
+	if (rep_sweep_build(c->s, c->o, &r, &n))
+		return REP_ENOMEM;
+	for (size_t lo = 0, hi; lo < n && !rc && c->n < REP_MAX_CHARTS - 2; lo = hi) {
+		for (hi = lo + 1; hi < n && !strcmp(r[hi].family, r[lo].family) &&
+		     !strcmp(r[hi].ts->suite, r[lo].ts->suite); hi++)
+			;
+		for (int lat = 0; lat < 2 && !rc; lat++) {
+			const char *parts[3] = { "sweep", r[lo].family, r[lo].ts->suite };
+			char name[REP_CHART_NAME], dat[REP_CHART_NAME + 8];
+			double xs[64], ys[64], xlo, xhi, ylo, yhi;
+			lbl lv[64];
+			size_t m = 0, at[64];
+			FILE *d, *g;
+			for (size_t i = lo; i < hi && m < 64; i++) {
+				double x = lat ? r[i].ts->lat_p50 / 1000 : r[i].usd_per_item;
+				if (isnan(x) || isnan(r[i].ts->acc))
+					continue;
+				xs[m] = x;
+				ys[m] = 100 * r[i].ts->acc;
+				at[m++] = i;
+			}
+			if (m < 2)
+				continue;
+			chart_name(c, parts, name);
+			snprintf(name + strlen(name), REP_CHART_NAME - strlen(name), lat ? "_latency" : "_cost");
+			snprintf(dat, sizeof dat, "%s.dat", name);
+			axis_range(xs, m, 0, 1e-9, &xlo, &xhi);
+			axis_range(ys, m, 0, 4, &ylo, &yhi);
+			memset(lv, 0, sizeof lv);
+			for (size_t i = 0; i < m; i++) {
+				lv[i].x = to_px(xs[i], xlo, xhi, 0, PLOT_W);
+				lv[i].y = to_px(ys[i], ylo, yhi, 0, PLOT_H);
+				lv[i].len = strlen(r[at[i]].point);
+			}
+			place_labels(lv, m);
+			if (!(d = open_in(c, name, "dat"))) {
+				rc = REP_EIO;
+				break;
+			}
+			fprintf(d, "# %s accuracy_pct on_frontier label label_placement\n", lat ?
+				"latency_p50_s" : "usd_per_item");
+			/* the frontier joined left to right: points sorted by x within the file */
+			for (size_t k = 0; k < m; k++) {
+				size_t i = k;
+				for (size_t j = k + 1; j < m; j++)
+					if (xs[j] < xs[i])
+						i = j;
+				if (i != k) {
+					double tx = xs[k], ty = ys[k];
+					size_t ta = at[k];
+					lbl tl = lv[k];
+					xs[k] = xs[i], ys[k] = ys[i], at[k] = at[i], lv[k] = lv[i];
+					xs[i] = tx, ys[i] = ty, at[i] = ta, lv[i] = tl;
+				}
+				fprintf(d, "%.6g %.4f %d ", xs[k], ys[k], lat ? r[at[k]].pareto_latency :
+					r[at[k]].pareto_cost);
+				dat_label(d, r[at[k]].point);
+				fprintf(d, " %d\n", lv[k].place);
+			}
+			/* block 1: the frontier alone, so its line is not broken by the points off it */
+			fputs("\n\n# the Pareto frontier\n", d);
+			for (size_t k = 0; k < m; k++)
+				if (lat ? r[at[k]].pareto_latency : r[at[k]].pareto_cost)
+					fprintf(d, "%.6g %.4f\n", xs[k], ys[k]);
+			if (close_chk(c, d, dat) || !(g = open_in(c, name, "gp"))) {
+				rc = REP_EIO;
+				break;
+			}
+			fputs("# tierbench chart\nset title \"Sweep: ", g);
+			gp_label(g, r[lo].family);
+			fputs(", ", g);
+			gp_label(g, r[lo].ts->suite);
+			fprintf(g, "\"\nset xlabel \"%s\"\nset ylabel \"accuracy %%\"\nset key outside right top\n"
+				"set xrange [%.6g:%.6g]\nset yrange [%.4f:%.4f]\n"
+				"plot '%s' index 0 using 1:2 with points pt 7 ps 1.2 title 'points', \\\n"
+				"     '' index 1 using 1:2 with linespoints lw 2 dt 2 title 'Pareto frontier'",
+				lat ? "latency p50 (s)" : "$ per item", xlo, xhi, ylo, yhi, dat);
+			gp_label_layers(g, dat, 0, 4, 5);
+			fputc('\n', g);
+			snprintf(dat, sizeof dat, "%s.gp", name);
+			rc = chart_done(c, close_chk(c, g, dat), name) ? REP_EIO : 0;
+		}
+	}
+	rep_sweep_release(r, n);
+	return rc;
 }
 
 /* Runs gnuplot on dir/name.gp for one terminal; output discarded. 0 ok, 1 gnuplot missing,
@@ -580,11 +680,12 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.a = &a;
+	c.o = o;
 	c.dir = dir;
 	c.err = err;
 	c.errlen = errlen;
 	if ((rc = chart_cost(&c)) || (rc = chart_quant(&c)) || (rc = chart_latency(&c, 0)) ||
-	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)))
+	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)) || (rc = chart_sweep(&c)))
 		goto done;
 	for (int i = 0; i < c.n; i++) {
 		int r1 = render(dir, c.names[i], "pngcairo size 900,560 font ',10'", "png");

@@ -345,6 +345,66 @@ static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 	return f.failed ? -1 : 0;
 }
 
+/* Sweeps (reports/sweep.c): per family and suite, each point cheapest first. */
+static int sweep_table(rep_doc *d, const rep_set *s, const rep_opts *o)
+{
+	static const char *const cols[] = { "l:family", "l:suite", "l:point", "r:accuracy %",
+		"r:95 % CI", "r:reasoning tok / item", "r:answer tok / item", "r:$ / item",
+		"r:latency p50 s", "r:latency p90 s", "r:budget out %", "l:Pareto", "r:Δ vs cheaper pts",
+		"r:p", "l:significant", "r:$ / extra solved" };
+	rep_sweep_row *r;
+	size_t n;
+	filler f;
+
+	if (rep_sweep_build(s, o, &r, &n))
+		return -1;
+	if (!n)
+		return 0;
+	f = table_noted(d, "sweep", "Sweeps: accuracy against cost and latency", 16, cols,
+		fmtdup("Targets a spec's matrix (or run --sweep) made from one target, per suite, "
+		"cheapest first. Tokens per item: reasoning as the provider reported it, answer = output "
+		"minus reasoning (reasoning is billed as output). Budget out: samples cut by the token "
+		"limit with no answer text (the budget ran out while reasoning). Pareto: on the frontier "
+		"of accuracy against $ per item ($) or latency p50 (t): no other point is at least as "
+		"accurate and as cheap (fast), better in one. Δ vs cheaper: accuracy minus the next "
+		"cheaper point's on their shared items; significant: p < %g (exact McNemar for pass/fail, "
+		"paired bootstrap otherwise); $ / extra solved: the extra $ per item divided by the "
+		"accuracy gain, \"never\" when accuracy does not rise.", o->alpha));
+	for (size_t i = 0; i < n && !f.failed; i++) {
+		const rep_sweep_row *w = &r[i];
+		put(&f, w->family);
+		put(&f, w->ts->suite);
+		put(&f, w->point);
+		putpct(&f, w->ts->acc);
+		putci(&f, w->ts->lo, w->ts->hi);
+		putn(&f, w->reasoning_per_item, 0);
+		putn(&f, w->answer_per_item, 0);
+		putusd(&f, w->usd_per_item);
+		putn(&f, w->ts->lat_p50 / 1000, 2);
+		putn(&f, w->ts->lat_p90 / 1000, 2);
+		putpct(&f, w->budget_out);
+		putf(&f, "%s%s%s", w->pareto_cost ? "$" : "", w->pareto_cost && w->pareto_latency ? " " : "",
+		     w->pareto_latency ? "t" : "");
+		if (!w->prev) {
+			put(&f, "–");
+			put(&f, "–");
+			put(&f, "–");
+			put(&f, "–");
+			continue;
+		}
+		putf(&f, "%+.1f", 100 * w->vs_prev.diff);
+		putp(&f, w->vs_prev.p);
+		put(&f, isnan(w->vs_prev.p) ? "–" : w->vs_prev.p < o->alpha ?
+		    (w->vs_prev.diff > 0 ? "yes (better)" : "yes (worse)") : "no");
+		if (isinf(w->usd_per_extra))
+			put(&f, "never");
+		else
+			putusd(&f, w->usd_per_extra);
+	}
+	rep_sweep_release(r, n);
+	return f.failed ? -1 : 0;
+}
+
 /* Perplexity and divergence (rep_quality_analyse), only when some target has them. */
 static int quality_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
 {
@@ -707,6 +767,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    o->alpha, o->n_boot)))
 		goto fail;
 	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
+	    sweep_table(d, s, o) ||
 	    quality_table(d, s, a) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;

@@ -351,6 +351,7 @@ static int ts_metric(rep_ts *t, const char *name)
 /* Where each column of load_samples' query is, found by name (-1: the store has none). */
 typedef struct sample_cols {
 	int target, suite, item, error, score, scores, ttft, lat, tin, tout, treason, cost, itl, lp;
+	int finish, answered;
 } sample_cols;
 
 /* Adds one scored or failed sample row to ts. */
@@ -438,6 +439,11 @@ static int ts_add_row(rep_ts *t, sqlite3_stmt *q, const sample_cols *c)
 	t->tout += tout;
 	t->treason += sqlite3_column_int64(q, c->treason);
 	t->cost += sqlite3_column_double(q, c->cost);
+	if (c->finish >= 0 && sqlite3_column_text(q, c->finish) &&
+	    strcmp((const char *)sqlite3_column_text(q, c->finish), "length") == 0) {
+		t->n_length++;
+		t->n_budget_out += sqlite3_column_int(q, c->answered) == 0;
+	}
 	if (c->itl >= 0 && sqlite3_column_type(q, c->itl) == SQLITE_TEXT) {
 		cJSON *a = cJSON_Parse((const char *)sqlite3_column_text(q, c->itl));
 		const cJSON *g;
@@ -591,7 +597,8 @@ static int load_samples(rep_set *s, sqlite3 *db, int64_t run_id, size_t first_ta
 	sample_cols sc;
 	char sql[512];
 	snprintf(sql, sizeof sql, "SELECT target, suite, item, error, score, scores_json, ttft_ms,"
-		" latency_ms, n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd%s%s FROM samples"
+		" latency_ms, n_tokens_in, n_tokens_out, n_tokens_reasoning, cost_usd, finish_reason,"
+		" (response IS NOT NULL AND response <> '') AS answered%s%s FROM samples"
 		" WHERE run_id = ? ORDER BY target, suite, item, sample", has_itl ? ", itl_json" : "",
 		has_lp ? ", logprobs_json" : "");
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
@@ -599,7 +606,8 @@ static int load_samples(rep_set *s, sqlite3 *db, int64_t run_id, size_t first_ta
 	sc = (sample_cols){ col(q, "target"), col(q, "suite"), col(q, "item"), col(q, "error"),
 		col(q, "score"), col(q, "scores_json"), col(q, "ttft_ms"), col(q, "latency_ms"),
 		col(q, "n_tokens_in"), col(q, "n_tokens_out"), col(q, "n_tokens_reasoning"),
-		col(q, "cost_usd"), col(q, "itl_json"), col(q, "logprobs_json") };
+		col(q, "cost_usd"), col(q, "itl_json"), col(q, "logprobs_json"), col(q, "finish_reason"),
+		col(q, "answered") };
 	sqlite3_bind_int64(q, 1, run_id);
 	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *tg = (const char *)sqlite3_column_text(q, sc.target);

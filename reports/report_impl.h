@@ -56,6 +56,9 @@ typedef struct rep_ts {
 	int64_t tin, tout, treason;
 	int tokens_known;              /* some row had a token count */
 	double cost;                   /* sum of stored cost_usd */
+	long n_length;                 /* samples cut by the token limit (finish_reason "length") */
+	long n_budget_out;             /* of those, the ones with no answer text: the budget ran out
+	                                * while the model was still reasoning */
 	rep_item *items;               /* [n_items], sorted by id (strcmp) */
 	size_t n_items, cap_items;
 	int coding;                    /* some sample has a "pass" score (humaneval, mbpp, ...) */
@@ -197,6 +200,30 @@ typedef struct rep_table {
 	char **cells;                  /* [n_rows * n_cols], "–" for unknown */
 	size_t n_cells;
 } rep_table;
+
+/* One point of a sweep (reports/sweep.c): a target of a family ("BASE@name=value,...", ids that
+ * a run spec's matrix gives) in one suite. */
+typedef struct rep_sweep_row {
+	char *family;                  /* BASE (heap) */
+	const char *point;             /* "name=value,..." (borrowed from the target id) */
+	const rep_ts *ts;
+	double usd_per_item;           /* stored cost / items; NAN without items */
+	double reasoning_per_item, answer_per_item;   /* tokens; answer = output - reasoning */
+	double budget_out;             /* share of samples cut by the token limit with no answer */
+	int pareto_cost, pareto_latency;   /* on the frontier of accuracy vs $ / item, vs latency p50 */
+	const rep_ts *prev;            /* the next cheaper point of the family in the suite, or NULL */
+	rep_pair vs_prev;              /* this against prev on their shared items */
+	double usd_per_extra;          /* ($ / item - prev's) / accuracy gain; INFINITY: no gain */
+} rep_sweep_row;
+
+/* The length of id's family prefix when id is a swept target's ("BASE@name=value,..."), else 0. */
+size_t rep_sweep_family_len(const char *id);
+
+/* The rows of every family with at least two points in a suite, grouped by family then suite,
+ * cheapest first (the order in which "a step up the dial" is judged). Returns 0 or REP_ENOMEM.
+ * Ownership: release with rep_sweep_release(*rows, *n_rows); rows borrow s. */
+int rep_sweep_build(const rep_set *s, const rep_opts *o, rep_sweep_row **rows, size_t *n_rows);
+void rep_sweep_release(rep_sweep_row *rows, size_t n);
 
 /* The decision summary's facts (rep_doc_build), per suite: its leader and the cheapest target
  * (lowest monthly cost at the stated volume) in the leader's tier, i.e. not significantly worse

@@ -51,6 +51,7 @@ typedef struct mock_conn {
 	int held;                 /* a gathered reply not yet released */
 	double held_since_ms;
 	double next_ms;           /* MOCK_TRICKLE: when the next piece may go */
+	char *owned;              /* a handler's reply body, freed with the next reply or the close */
 } mock_conn;
 
 typedef struct mock_server {
@@ -71,6 +72,10 @@ typedef struct mock_server {
 	int n_held;
 	int max_held;              /* the most requests held at once */
 	int n_gather_timeouts;     /* releases by gather_ms, not by the count */
+	/* When set (mock_start_handler), every request is answered 200 with the JSON body this
+	 * returns for it (malloc'd; NULL answers 500): a server whose reply depends on the request. */
+	char *(*handler)(void *ud, const char *request, size_t len);
+	void *handler_ud;
 } mock_server;
 
 static double mock_now_ms(void)
@@ -94,6 +99,8 @@ static void mock_conn_close(mock_server *m, mock_conn *c, int reset)
 	}
 	close(c->fd);
 	c->fd = -1;
+	free(c->owned);
+	c->owned = NULL;
 	m->n_open--;
 	free(c->in);
 	c->in = NULL;
@@ -102,8 +109,17 @@ static void mock_conn_close(mock_server *m, mock_conn *c, int reset)
 /* A whole request is in c->in: record it, pick the step, prepare the reply. */
 static void mock_begin_reply(mock_server *m, mock_conn *c, size_t req_len)
 {
-	const mock_step *s = &m->steps[m->n_requests < m->n_steps ? m->n_requests : m->n_steps - 1];
+	mock_step dyn = { 500, "Content-Type: application/json\r\n", "{}", 0, MOCK_FULL, 0 };
+	const mock_step *s = m->handler ? &dyn :
+		&m->steps[m->n_requests < m->n_steps ? m->n_requests : m->n_steps - 1];
 	size_t n = req_len < sizeof m->last_request - 1 ? req_len : sizeof m->last_request - 1;
+	if (m->handler) {
+		free(c->owned);
+		if ((c->owned = m->handler(m->handler_ud, c->in, req_len))) {
+			dyn.status = 200;
+			dyn.body = c->owned;
+		}
+	}
 	memcpy(m->last_request, c->in, n);
 	m->last_request[n] = '\0';
 	m->n_requests++;
@@ -324,6 +340,8 @@ static void *mock_main(void *arg)
 
 static int mock_start_gather(mock_server *m, const mock_step *steps, int n_steps, int gather,
 	int gather_ms);
+static int mock_start_full(mock_server *m, const mock_step *steps, int n_steps, int gather,
+	int gather_ms, char *(*handler)(void *, const char *, size_t), void *ud);
 
 /* Starts the server; returns 0, or -1 when no socket could be bound. */
 static inline int mock_start(mock_server *m, const mock_step *steps, int n_steps)
@@ -334,12 +352,14 @@ static inline int mock_start(mock_server *m, const mock_step *steps, int n_steps
 /* mock_start whose replies are held until `gather` requests wait at once, or the oldest has
  * waited gather_ms (a release by time is counted in n_gather_timeouts): a server that answers
  * only when it sees the client's whole concurrency. */
-static int mock_start_gather(mock_server *m, const mock_step *steps, int n_steps, int gather,
-	int gather_ms)
+static int mock_start_full(mock_server *m, const mock_step *steps, int n_steps, int gather,
+	int gather_ms, char *(*handler)(void *, const char *, size_t), void *ud)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof a;
 	memset(m, 0, sizeof *m);
+	m->handler = handler;
+	m->handler_ud = ud;
 	m->steps = steps;
 	m->n_steps = n_steps;
 	m->gather = gather;
@@ -370,10 +390,26 @@ fail:
 	return -1;
 }
 
+static int mock_start_gather(mock_server *m, const mock_step *steps, int n_steps, int gather,
+	int gather_ms)
+{
+	return mock_start_full(m, steps, n_steps, gather, gather_ms, NULL, NULL);
+}
+
+/* Starts a server that answers every request with handler's body (see mock_server.handler). */
+static inline int mock_start_handler(mock_server *m, char *(*handler)(void *, const char *, size_t),
+	void *ud)
+{
+	static const mock_step none[1] = { { 500, NULL, "{}", 0, MOCK_FULL, 0 } };
+	return mock_start_full(m, none, 1, 0, 0, handler, ud);
+}
+
 static void mock_stop(mock_server *m)
 {
 	m->stop = 1;
 	pthread_join(m->th, NULL);
+	for (int i = 0; i < MOCK_MAX_CONN; i++)
+		free(m->conns[i].owned);
 	close(m->fd);
 	free(m->conns);
 	m->conns = NULL;
