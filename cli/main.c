@@ -293,7 +293,7 @@ static int cmd_run(int argc, char **argv)
 		hx_spec *sw = hx_spec_sweep(spec, sweeps, n_sweeps, max_targets, err, sizeof err);
 		if (!sw) {
 			fprintf(stderr, "tierbench run: %s\n", err);
-			rc = HX_EXIT_USAGE;
+			rc = HX_EXIT_RUNTIME;
 			goto done;
 		}
 		hx_spec_free(spec);

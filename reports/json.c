@@ -117,6 +117,47 @@ static cJSON *quant(const rep_set *s, const rep_analysis *a)
 	return arr;
 }
 
+/* The sweep rows (reports/sweep.c), raw: NULL on ENOMEM, an empty array when there is no sweep. */
+static cJSON *sweep(const rep_set *s, const rep_opts *o)
+{
+	rep_sweep_row *r;
+	size_t n;
+	cJSON *arr;
+	if (rep_sweep_build(s, o, &r, &n))
+		return NULL;
+	if (!(arr = cJSON_CreateArray())) {
+		rep_sweep_release(r, n);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, e);
+		str(e, "family", r[i].family);
+		str(e, "suite", r[i].ts->suite);
+		str(e, "point", r[i].point);
+		str(e, "target", s->targets[r[i].ts->target].id);
+		num(e, "accuracy", r[i].ts->acc);
+		num(e, "ci_low", r[i].ts->lo);
+		num(e, "ci_high", r[i].ts->hi);
+		num(e, "reasoning_tokens_per_item", r[i].reasoning_per_item);
+		num(e, "answer_tokens_per_item", r[i].answer_per_item);
+		num(e, "usd_per_item", r[i].usd_per_item);
+		num(e, "latency_p50_ms", r[i].ts->lat_p50);
+		num(e, "latency_p90_ms", r[i].ts->lat_p90);
+		num(e, "budget_out", r[i].budget_out);
+		cJSON_AddBoolToObject(e, "pareto_cost", r[i].pareto_cost);
+		cJSON_AddBoolToObject(e, "pareto_latency", r[i].pareto_latency);
+		if (r[i].prev) {
+			cJSON *v = cJSON_AddObjectToObject(e, "vs_cheaper");
+			str(v, "target", s->targets[r[i].prev->target].id);
+			pair(v, &r[i].vs_prev);
+			num(v, "usd_per_extra_solved", r[i].usd_per_extra);
+		}
+	}
+	rep_sweep_release(r, n);
+	return arr;
+}
+
 static cJSON *tiers(const rep_set *s, const rep_analysis *a, const char *rule)
 {
 	cJSON *o = cJSON_CreateObject(), *su = cJSON_AddObjectToObject(o, "suites");
@@ -313,6 +354,7 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "decision", decision(s, &a, &d, o));
 	cJSON_AddItemToObject(root, "results", results(s));
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
+	cJSON_AddItemToObject(root, "sweep", sweep(s, o));
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
 	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
 	{

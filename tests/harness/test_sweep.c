@@ -1,4 +1,4 @@
-/* tests/harness/test_sweep.c — sweeps (issue 25): a run spec's matrix and `run --sweep` expand a
+/* tests/harness/test_sweep.c — sweeps: a run spec's matrix and `run --sweep` expand a
  * target into one target per combination; a run of such a spec against a loopback server that
  * models a reasoning API (OpenAI, Anthropic and Gemini wire formats: reasoning tokens grow with
  * the effort or thinking budget, accuracy rises and saturates, a token limit below the reasoning
@@ -444,6 +444,30 @@ static void test_sweep_openai_effort_and_budget_against_a_reasoning_mock(void)
 		/* (Markdown escapes the underscores) */
 		TB_CHECK(strstr(buf, "| mock-o | gsm8k | reasoning\\_effort=high,max\\_tokens=8000 | 90.0 |") != NULL);
 		fclose(f);
+		/* and the JSON its raw rows */
+		{
+			char *big = malloc(1 << 20);
+			cJSON *doc = NULL;
+			const cJSON *row, *hit = NULL;
+			TB_REQUIRE(big != NULL && (f = tmpfile()) != NULL);
+			TB_CHECK(rep_write_json(f, set, &o, err, sizeof err) == 0);
+			rewind(f);
+			got = fread(big, 1, (1 << 20) - 1, f);
+			big[got] = 0;
+			fclose(f);
+			doc = cJSON_Parse(big);
+			cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "sweep"))
+				if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(row, "point")),
+				    "reasoning_effort=high,max_tokens=8000"))
+					hit = row;
+			TB_CHECK(hit != NULL);
+			TB_CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(hit, "accuracy")), 0.9, 1e-12);
+			TB_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(hit, "pareto_cost")));
+			TB_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(hit, "vs_cheaper"),
+				"p")) < 0.05);
+			cJSON_Delete(doc);
+			free(big);
+		}
 	}
 	/* the charts: accuracy against $ per item and against latency, the frontier marked */
 	{

@@ -114,6 +114,15 @@ PY
 bad newer_schema_refused "schema version 42 is newer" report runs/x
 check bad_input_kept_stored_rows test "$(sql runs/x/results.db "SELECT count(*) FROM samples")" -eq 50
 
+# A sweep from the command line: one target per value, each stored, the report's sweep table.
+"$TB_BIN" run --target samples:gens.jsonl --suite gsm8k --dataset data.jsonl --limit 10 --out runs/sw --quiet --no-bw \
+	--sweep options.delay_ms=0,1 >/dev/null 2>sw.err; rc=$?
+check sweep_flag_runs_one_target_per_value test "$rc $(sql runs/sw/results.db "SELECT group_concat(t, ' ') FROM (SELECT target || '=' || count(*) AS t FROM samples GROUP BY target ORDER BY target)")" = "0 samples:gens.jsonl@delay_ms=0=10 samples:gens.jsonl@delay_ms=1=10"
+"$TB_BIN" report runs/sw --no-charts > sw.md 2>/dev/null
+check sweep_report_has_its_table sh -c "grep -q '## Sweeps: accuracy against cost and latency' sw.md && grep -q '| samples:gens.jsonl | gsm8k | delay\\\\_ms=1 |' sw.md"
+bad sweep_unknown_option_names_provider_options "not an option of provider samples (its options: delay_ms)" run --target samples:gens.jsonl --suite gsm8k --dataset data.jsonl --out runs/b --quiet --no-bw --sweep options.delay=1
+bad sweep_over_the_limit_is_refused "more than 3 targets" run --target samples:gens.jsonl --suite gsm8k --dataset data.jsonl --out runs/b --quiet --no-bw --sweep options.delay_ms=0,1 --sweep generation.seed=1,2 --max-targets 3
+
 # The real GSM8K test set scored against its own answers: 100 % strict, end to end.
 if [ -f "$SHARED/datasets/gsm8k/test.jsonl" ]; then
 	python3 - "$SHARED/datasets/gsm8k/test.jsonl" <<'PY' > own.jsonl
