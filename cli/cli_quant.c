@@ -850,12 +850,12 @@ oom:
 	return -1;
 }
 
+static int sweep_run_spec(sweep_args *a, const char *dir, hx_spec *spec, char *err, size_t errlen);
+
 /* 3. The run: one target per model with the same engine and generation settings, each run
  * suite with the same items and seeds. Returns 0 or prints one line. */
 static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec, int quality)
 {
-	hx_run_opts ro;
-	hx_run_summary sum;
 	char opts[200], base_type[32] = "base", err[1024];
 	int no = 0, rc;
 	/* The same engine settings for every model; greedy with one seed, so each model answers
@@ -887,21 +887,58 @@ static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec
 			eng_model_free(em);
 		}
 	}
-	for (int i = 0; i <= a->n_types; i++) {
-		hx_target_spec *t = hx_spec_add_target(spec, "local", paths[i]);
-		if (!t)
-			goto oom;
-		free(t->id);
-		free(t->quant);
-		t->id = strdup(i ? a->types[i - 1] : "base");
-		t->quant = strdup(i ? a->types[i - 1] : base_type);
-		t->options_json = strdup(opts);
-		t->max_in_flight = (int)(a->n_par ? a->n_par : 4);   /* what the report's throughput assumes */
-		if (!t->id || !t->quant || !t->options_json ||
-		    (a->hardware && !(t->hardware_json = strdup(a->hardware))))
-			goto oom;
+	{
+		/* One target per file through the run spec's matrix: the base target with a point per
+		 * variant (its file and quant label), then the ids this command has always given. */
+		hx_target_spec *t = hx_spec_add_target(spec, "local", paths[0]);
+		cJSON *m = cJSON_CreateObject(), *pts = cJSON_AddArrayToObject(m, "points");
+		char *mj = NULL;
+		hx_spec *sw = NULL;
+		int bad = !t || !pts || !(t->options_json = strdup(opts)) ||
+			(a->hardware && !(t->hardware_json = strdup(a->hardware)));
+		if (t)
+			t->max_in_flight = (int)(a->n_par ? a->n_par : 4);   /* what the report's throughput assumes */
+		for (int i = 0; !bad && i <= a->n_types; i++) {
+			cJSON *p = cJSON_CreateObject();
+			bad = !p || !cJSON_AddItemToArray(pts, p) ||
+				!cJSON_AddStringToObject(p, "id", i ? a->types[i - 1] : "base") ||
+				!cJSON_AddStringToObject(p, "model", paths[i]) ||
+				!cJSON_AddStringToObject(p, "quant", i ? a->types[i - 1] : base_type);
+		}
+		if (!bad && (mj = cJSON_PrintUnformatted(m)))
+			sw = hx_spec_matrix(spec, mj, a->n_types + 1, err, sizeof err);
+		cJSON_Delete(m);
+		free(mj);
+		if (!sw) {
+			fprintf(stderr, "tierbench quant-sweep: %s\n", bad || !mj ? "out of memory" : err);
+			return -1;
+		}
+		for (size_t i = 0; i < sw->n_targets; i++) {
+			char *id = strdup(i ? a->types[i - 1] : "base");
+			if (!id) {
+				hx_spec_free(sw);
+				goto oom;
+			}
+			free(sw->targets[i].id);
+			sw->targets[i].id = id;
+		}
+		rc = sweep_run_spec(a, dir, sw, err, sizeof err);
+		hx_spec_free(sw);
+		return rc;
 	}
-	if (hx_spec_validate(spec, err, sizeof err)) {
+oom:
+	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
+	return -1;
+}
+
+/* The run of sweep_run's spec. Returns 0 or prints one line. */
+static int sweep_run_spec(sweep_args *a, const char *dir, hx_spec *spec, char *err, size_t errlen)
+{
+	hx_run_opts ro;
+	hx_run_summary sum;
+	int rc;
+
+	if (hx_spec_validate(spec, err, errlen)) {
 		fprintf(stderr, "tierbench quant-sweep: %s\n", err);
 		return -1;
 	}
@@ -913,7 +950,7 @@ static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec
 	if (!a->quiet)
 		fprintf(stderr, "run: %d models x %zu suites into %s/results.db\n", a->n_types + 1,
 			spec->n_suites, dir);
-	if ((rc = hx_run(spec, &ro, &sum, err, sizeof err))) {
+	if ((rc = hx_run(spec, &ro, &sum, err, errlen))) {
 		if (rc == HX_EINTR)
 			fprintf(stderr, "\ntierbench quant-sweep: stopped while running the suites; the "
 				"variants and samples finished so far are kept: run the same command to resume\n");
@@ -922,9 +959,6 @@ static int sweep_run(sweep_args *a, const char *dir, char **paths, hx_spec *spec
 		return -1;
 	}
 	return 0;
-oom:
-	fprintf(stderr, "tierbench quant-sweep: out of memory\n");
-	return -1;
 }
 
 /* DIR/quality.md: the quality table from the store (every variant against the base), and a

@@ -146,6 +146,12 @@ hx_spec *hx_spec_load_ex(const char *path, long max_targets, char *err, size_t e
 hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, long max_targets,
 	char *err, size_t errlen);
 
+/* A copy of s with matrix_json (a JSON object, as a spec's top-level "matrix"; e.g.
+ * {"points": [{"model": "a.gguf", "quant": "Q8_0"}, ...]}) expanded for every target, as
+ * hx_spec_sweep. Returns NULL with one line in err. Ownership: caller frees with hx_spec_free. */
+hx_spec *hx_spec_matrix(const hx_spec *s, const char *matrix_json, long max_targets, char *err,
+	size_t errlen);
+
 /* A new spec with defaults and no targets or suites (for building one from CLI flags).
  * Ownership: caller frees with hx_spec_free. */
 hx_spec *hx_spec_new(void);

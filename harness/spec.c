@@ -618,7 +618,8 @@ static int parse_gen(pctx *c, const cJSON *o, const char *path, hx_gen_spec *g)
 
 /* ------------------------------------------------------------------ matrix (sweeps) */
 
-/* The matrix key's place in a target: 0 model, 1 quant, 2 options.NAME, 3 generation.NAME; -1 with
+/* The matrix key's place in a target: 0 model, 1 quant, 2 options.NAME, 3 generation.NAME, 4 points
+ * (a list of objects, each setting several keys at once); -1 with
  * the error written when it is none of these, or NAME is not an option of the target's provider
  * (a provider this build does not know is left to the provider check). */
 static int matrix_key_kind(pctx *c, const char *path, const char *key, const char *provider)
@@ -627,6 +628,8 @@ static int matrix_key_kind(pctx *c, const char *path, const char *key, const cha
 	char p[512];
 
 	snprintf(p, sizeof p, "%s.%s", path, key);
+	if (!strcmp(key, "points"))
+		return 4;
 	if (!strcmp(key, "model"))
 		return 0;
 	if (!strcmp(key, "quant"))
@@ -669,7 +672,7 @@ static int matrix_key_kind(pctx *c, const char *path, const char *key, const cha
 		}
 		return 2;
 	}
-	perr(c, p, "not a target option to sweep (one of model, quant, options.NAME, generation.NAME)");
+	perr(c, p, "not a target option to sweep (one of model, quant, options.NAME, generation.NAME, points)");
 	return -1;
 }
 
@@ -705,6 +708,90 @@ static int matrix_set_in(cJSON *o, const char *obj_key, const char *name, const 
 }
 
 #define MATRIX_MAX_KEYS 16
+
+/* Whether v is a value key (of kind 0..3) takes; the error names kp and key otherwise. */
+static int matrix_value_ok(pctx *c, const char *kp, const char *key, int kind, const cJSON *v)
+{
+	int stop = kind == 3 && !strcmp(key, "generation.stop"), num = kind == 3 && !stop;
+	char got[64];
+	if (stop ? cJSON_IsArray(v) : num ? cJSON_IsNumber(v) :
+	    !(cJSON_IsArray(v) || cJSON_IsObject(v) || cJSON_IsNull(v)))
+		return 1;
+	show(v, got, sizeof got);
+	perr(c, kp, "%s: expected %s, got %s", key, stop ? "arrays of stop strings" : num ? "numbers" :
+	     "strings, numbers or booleans", got);
+	return 0;
+}
+
+/* Whether every value of the list k (kind 0..4) is one its key takes: for points, objects whose
+ * keys are matrix keys of kind 0..3 (or "id", a non-empty string naming the point). */
+static int matrix_list_ok(pctx *c, const char *kp, const cJSON *k, int kind, const char *provider)
+{
+	char got[64], pp[320];
+	int i = 0;
+	if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
+		show(k, got, sizeof got);
+		perr(c, kp, "%s: expected a non-empty array of %s, got %s", k->string, kind == 4 ?
+		     "objects" : "values", got);
+		return 0;
+	}
+	for (const cJSON *v = k->child; v; v = v->next, i++) {
+		if (kind != 4) {
+			if (!matrix_value_ok(c, kp, k->string, kind, v))
+				return 0;
+			continue;
+		}
+		snprintf(pp, sizeof pp, "%s.points[%d]", kp, i);
+		if (!cJSON_IsObject(v) || !v->child) {
+			show(v, got, sizeof got);
+			perr(c, pp, "expected an object of KEY: value, got %s", got);
+			return 0;
+		}
+		for (const cJSON *e = v->child; e; e = e->next) {
+			int ek;
+			if (!strcmp(e->string, "id")) {
+				if (cJSON_IsString(e) && *e->valuestring)
+					continue;
+				show(e, got, sizeof got);
+				perr(c, pp, "id: expected a non-empty string, got %s", got);
+				return 0;
+			}
+			if ((ek = matrix_key_kind(c, pp, e->string, provider)) < 0)
+				return 0;
+			if (ek == 4) {
+				perr(c, pp, "points: not inside a point");
+				return 0;
+			}
+			if (!matrix_value_ok(c, pp, e->string, ek, e))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Sets key (kind 0..3) to v in x, the target's copy, and appends "name=value" to id[cap] (after a
+ * comma unless first). Returns 0 or -1 (memory). */
+static int matrix_apply(cJSON *x, const char *key, int kind, const cJSON *v, char *id, size_t cap,
+	int first)
+{
+	const char *name = strrchr(key, '.');
+	char vt[256];
+	size_t used = strlen(id);
+	name = name ? name + 1 : key;
+	if (kind <= 1) {
+		cJSON *dup = cJSON_Duplicate(v, 1);
+		if (!dup)
+			return -1;
+		cJSON_DeleteItemFromObjectCaseSensitive(x, name);
+		cJSON_AddItemToObject(x, name, dup);
+	} else if (matrix_set_in(x, kind == 2 ? "options" : "generation", name, v)) {
+		return -1;
+	}
+	if (matrix_value_text(v, vt, sizeof vt))
+		return -1;
+	snprintf(id + used, cap - used, "%s%s=%s", first ? "" : ",", name, vt);
+	return 0;
+}
 
 /* Expands the spec's matrices in root (parsed JSON, changed in place): each target with a
  * "matrix" of its own, or every target when the spec has a top-level "matrix" (the target's own
@@ -771,25 +858,9 @@ static int matrix_expand(pctx *c, cJSON *root, long max_targets)
 						perr(c, kp, "at most %d keys", MATRIX_MAX_KEYS);
 						return -1;
 					}
-					if ((kind[at] = matrix_key_kind(c, kp, k->string, provider)) < 0)
+					if ((kind[at] = matrix_key_kind(c, kp, k->string, provider)) < 0 ||
+					    !matrix_list_ok(c, kp, k, kind[at], provider))
 						return -1;
-					if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
-						show(k, got, sizeof got);
-						perr(c, kp, "%s: expected a non-empty array of values, got %s", k->string, got);
-						return -1;
-					}
-					for (const cJSON *v = k->child; v; v = v->next) {
-						int stop = kind[at] == 3 && !strcmp(k->string, "generation.stop");
-						int num = kind[at] == 3 && !stop;
-						if (stop ? !cJSON_IsArray(v) : num ? !cJSON_IsNumber(v) :
-						    (cJSON_IsArray(v) || cJSON_IsObject(v) || cJSON_IsNull(v))) {
-							show(v, got, sizeof got);
-							perr(c, kp, "%s: expected %s, got %s", k->string, stop ?
-							     "arrays of stop strings" : num ? "numbers" :
-							     "strings, numbers or booleans", got);
-							return -1;
-						}
-					}
 					keys[at] = k;
 					len[at] = cJSON_GetArraySize(k);
 					if (at == nk)
@@ -814,8 +885,7 @@ static int matrix_expand(pctx *c, cJSON *root, long max_targets)
 			for (long n = 0; n < combos; n++) {
 				cJSON *x = cJSON_Duplicate(t, 1), *id = cJSON_GetObjectItemCaseSensitive(t, "id");
 				const cJSON *model = cJSON_GetObjectItemCaseSensitive(t, "model");
-				char newid[1024], vt[256];
-				size_t used;
+				char newid[1024];
 				if (!x)
 					goto nomem;
 				cJSON_DeleteItemFromObjectCaseSensitive(x, "matrix");
@@ -826,26 +896,26 @@ static int matrix_expand(pctx *c, cJSON *root, long max_targets)
 						 cJSON_IsString(model) ? model->valuestring : "?");
 				for (size_t i = 0; i < nk; i++) {
 					const cJSON *v = cJSON_GetArrayItem(keys[i], idx[i]);
-					const char *name = strrchr(keys[i]->string, '.');
-					int rc = 0;
-					name = name ? name + 1 : keys[i]->string;
-					if (kind[i] <= 1) {
-						cJSON *dup = cJSON_Duplicate(v, 1);
-						if (!dup) {
-							cJSON_Delete(x);
-							goto nomem;
+					int rc = 0, first = i == 0;
+					if (kind[i] == 4) {   /* a point: each of its keys, its id in the target's */
+						const cJSON *pid = cJSON_GetObjectItemCaseSensitive(v, "id");
+						char tmp[512] = "";
+						for (const cJSON *e = v->child; e && !rc; e = e->next)
+							if (strcmp(e->string, "id"))
+								rc = matrix_apply(x, e->string, matrix_key_kind(c, "", e->string,
+									provider), e, tmp, sizeof tmp, !tmp[0]);
+						if (!rc) {
+							size_t used = strlen(newid);
+							snprintf(newid + used, sizeof newid - used, "%s%s", first ? "" : ",",
+								 pid ? pid->valuestring : tmp);
 						}
-						cJSON_DeleteItemFromObjectCaseSensitive(x, name);
-						cJSON_AddItemToObject(x, name, dup);
 					} else {
-						rc = matrix_set_in(x, kind[i] == 2 ? "options" : "generation", name, v);
+						rc = matrix_apply(x, keys[i]->string, kind[i], v, newid, sizeof newid, first);
 					}
-					if (rc || matrix_value_text(v, vt, sizeof vt)) {
+					if (rc) {
 						cJSON_Delete(x);
 						goto nomem;
 					}
-					used = strlen(newid);
-					snprintf(newid + used, sizeof newid - used, "%s%s=%s", i ? "," : "", name, vt);
 				}
 				cJSON_DeleteItemFromObjectCaseSensitive(x, "id");
 				cJSON_AddStringToObject(x, "id", newid);
@@ -1267,17 +1337,50 @@ static void add_raw_object(cJSON *o, const char *k, const char *json)
 		cJSON_AddItemToObject(o, k, v);
 }
 
-hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, long max_targets,
+/* s's canonical JSON with the top-level matrix m (taken) expanded: the new spec, or NULL with
+ * one line in err (label names the source of m in it). */
+static hx_spec *spec_with_matrix(const hx_spec *s, cJSON *m, const char *label, long max_targets,
 	char *err, size_t errlen)
 {
 	char *json = hx_spec_to_json(s, 0), *text = NULL;
-	cJSON *root = json ? cJSON_Parse(json) : NULL, *m;
+	cJSON *root = json ? cJSON_Parse(json) : NULL;
 	hx_spec *out = NULL;
 
 	free(json);
-	if (!root || !(m = cJSON_AddObjectToObject(root, "matrix"))) {
+	if (!root || !cJSON_AddItemToObject(root, "matrix", m)) {
+		cJSON_Delete(m);
 		snprintf(err, errlen, "out of memory");
-		goto done;
+	} else if (!(text = cJSON_PrintUnformatted(root))) {
+		snprintf(err, errlen, "out of memory");
+	} else {
+		out = spec_parse(text, label, s->base_dir, max_targets, err, errlen);
+	}
+	free(text);
+	cJSON_Delete(root);
+	return out;
+}
+
+hx_spec *hx_spec_matrix(const hx_spec *s, const char *matrix_json, long max_targets, char *err,
+	size_t errlen)
+{
+	cJSON *m = cJSON_Parse(matrix_json ? matrix_json : "");
+	if (!cJSON_IsObject(m)) {
+		cJSON_Delete(m);
+		snprintf(err, errlen, "matrix: expected a JSON object of KEY: [values]");
+		return NULL;
+	}
+	return spec_with_matrix(s, m, "matrix", max_targets, err, errlen);
+}
+
+hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, long max_targets,
+	char *err, size_t errlen)
+{
+	cJSON *m = cJSON_CreateObject();
+	hx_spec *out = NULL;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(sweeps[i], '='), *v;
@@ -1324,15 +1427,11 @@ hx_spec *hx_spec_sweep(const hx_spec *s, const char *const *sweeps, size_t n, lo
 			v += len + (v[len] == ',');
 		}
 	}
-	if (!(text = cJSON_PrintUnformatted(root)))
-		goto nomem;
-	out = spec_parse(text, "--sweep", s->base_dir, max_targets, err, errlen);
-	goto done;
+	return spec_with_matrix(s, m, "--sweep", max_targets, err, errlen);
 nomem:
 	snprintf(err, errlen, "out of memory");
 done:
-	free(text);
-	cJSON_Delete(root);
+	cJSON_Delete(m);
 	return out;
 }
 

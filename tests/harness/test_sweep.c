@@ -263,6 +263,41 @@ static void test_sweep_top_level_matrix_and_command_line_sweep(void)
 	hx_spec_free(s);
 }
 
+static void test_sweep_points_set_several_keys_at_once(void)
+{
+	char err[512];
+	hx_spec *s = hx_spec_parse("{\"targets\": [{\"id\": \"ds\", \"provider\": \"openai\", \"model\": \"x\", "
+		"\"matrix\": {\"points\": [{\"id\": \"r1\", \"model\": \"deepseek-reasoner\", "
+		"\"generation.max_tokens\": 32000}, {\"model\": \"deepseek-chat\", \"options.stream\": false}], "
+		"\"generation.temperature\": [0, 1]}}], \"suites\": [{\"name\": \"gsm8k\"}]}", "s.json", ".", err,
+		sizeof err), *q;
+	TB_REQUIRE(s != NULL);
+	TB_CHECK_INT(s->n_targets, 4);
+	TB_CHECK_STR(s->targets[0].id, "ds@r1,temperature=0");
+	TB_CHECK_STR(s->targets[0].model, "deepseek-reasoner");
+	TB_CHECK_INT(s->targets[0].gen.max_tokens, 32000);
+	TB_CHECK_STR(s->targets[3].id, "ds@model=deepseek-chat,stream=false,temperature=1");
+	TB_CHECK_STR(s->targets[3].options_json, "{\"stream\":false}");
+	TB_CHECK_NEAR(s->targets[3].gen.temperature, 1, 0);
+	/* the same through the API quant-sweep uses */
+	q = hx_spec_matrix(s, "{\"points\": [{\"id\": \"a\", \"quant\": \"Q8_0\"}, {\"id\": \"b\", "
+		"\"quant\": \"Q2_K\"}]}", 0, err, sizeof err);
+	TB_REQUIRE(q != NULL);
+	TB_CHECK_INT(q->n_targets, 8);
+	TB_CHECK_STR(q->targets[7].id, "ds@model=deepseek-chat,stream=false,temperature=1@b");
+	TB_CHECK_STR(q->targets[7].quant, "Q2_K");
+	hx_spec_free(q);
+	TB_CHECK(hx_spec_matrix(s, "{\"points\": [{\"points\": []}]}", 0, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "points: not inside a point") != NULL);
+	TB_CHECK(hx_spec_matrix(s, "{\"points\": [{\"id\": 3}]}", 0, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "id: expected a non-empty string") != NULL);
+	TB_CHECK(hx_spec_matrix(s, "{\"points\": [\"x\"]}", 0, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "expected an object") != NULL);
+	TB_CHECK(hx_spec_matrix(s, "{\"points\": [{\"options.nope\": 1}]}", 0, err, sizeof err) == NULL);
+	TB_CHECK(strstr(err, "not an option of provider openai") != NULL);
+	hx_spec_free(s);
+}
+
 static void test_sweep_bad_matrices_are_one_line_errors(void)
 {
 	static const struct { const char *matrix, *want; } cases[] = {
@@ -549,6 +584,7 @@ int main(void)
 	setenv("TB_TEST_KEY", "sk-sweep-test", 1);
 	TB_RUN(test_sweep_matrix_expands_into_one_target_per_combination);
 	TB_RUN(test_sweep_top_level_matrix_and_command_line_sweep);
+	TB_RUN(test_sweep_points_set_several_keys_at_once);
 	TB_RUN(test_sweep_bad_matrices_are_one_line_errors);
 	TB_RUN(test_sweep_openai_effort_and_budget_against_a_reasoning_mock);
 	TB_RUN(test_sweep_anthropic_and_gemini_thinking_budgets);
