@@ -21,6 +21,8 @@ int cli_cmd_quality(int argc, char **argv);
 int cli_cmd_quant_sweep(int argc, char **argv);
 /* `tierbench bench`: prompt and generation speed of GGUF models, as llama-bench measures it. */
 int cli_cmd_bench(int argc, char **argv);
+/* `tierbench load`: latency against throughput of an endpoint, level by level (cli_load.c). */
+int cli_cmd_load(int argc, char **argv);
 
 /* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
 int cli_cmd_report(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 
 #include "providers/provider.h"
 #include "reports/report.h"
@@ -363,6 +364,75 @@ typedef struct hx_run_summary {
  * Ownership: borrows all arguments. */
 int hx_run(const hx_spec *spec, const hx_run_opts *opts, hx_run_summary *sum,
 	char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- load generator (loadgen.c) */
+
+/* One level of `tierbench load`: open loop (rate > 0, Poisson arrivals; INFINITY: all at once)
+ * or closed loop (concurrency >= 1 requests kept in flight), for n_requests requests or, with
+ * n_requests 0, new requests for duration_s seconds. */
+typedef struct hx_load_level {
+	double rate;              /* requests per second; 0 with a concurrency */
+	int concurrency;          /* 0 with a rate */
+	long n_requests;
+	double duration_s;
+	uint64_t seed;            /* the arrivals' random stream */
+} hx_load_level;
+
+/* One request of a level as measured; times in ms from the level's start. */
+typedef struct hx_load_req {
+	double arrival_ms;        /* when it was due (closed loop: when a slot was free) */
+	double start_ms;          /* when the provider took it (later than arrival when it was busy) */
+	double end_ms;            /* when its callback fired */
+	prov_resp *resp;          /* owned; NULL when the level stopped before it finished */
+} hx_load_req;
+
+typedef struct hx_load_result {
+	hx_load_req *reqs;        /* [n], in the order sent */
+	size_t n;
+	double wall_ms;           /* first arrival possible to last reply */
+} hx_load_result;
+
+/* Builds request i of a level into rq (zeroed). 0, or non-zero to stop the level. */
+typedef int (*hx_load_build_fn)(void *ud, long i, prov_req *rq);
+
+/* Runs one level against p and returns every request's measurements in *out (also after a
+ * failure: what was sent). stop (may be NULL), when it becomes non-zero, cancels what is in
+ * flight and ends the level with HX_EINTR. Returns 0, HX_EINVAL (a bad level, or build failed),
+ * HX_ENOMEM, HX_EIO (the provider refused a request or its poll failed) or HX_EINTR, with one
+ * line in err. Ownership: release *out with hx_load_result_release. */
+int hx_load_run_level(prov *p, const hx_load_level *lv, hx_load_build_fn build, void *ud,
+	const volatile sig_atomic_t *stop, hx_load_result *out, char *err, size_t errlen);
+void hx_load_result_release(hx_load_result *r);
+
+/* The next Poisson inter-arrival gap in ms at rate requests/s from the seeded stream *state
+ * (splitmix64, so a seed gives the same arrivals everywhere); 0 for an infinite rate. */
+double hx_load_arrival_next(uint64_t *state, double rate);
+
+/* Service-level objective of a request: limits in ms, 0 = none (docs/metrics.md, "Load"). */
+typedef struct hx_load_slo {
+	double ttft_ms, tpot_ms, e2e_ms;
+} hx_load_slo;
+
+/* Parses "ttft=500ms,tpot=50ms,e2e=2s" (ms or s). Returns 0 or HX_EINVAL with one line in err. */
+int hx_load_slo_parse(const char *text, hx_load_slo *slo, char *err, size_t errlen);
+/* 1 when a request with these figures (NAN = not measured) meets every limit slo sets; a limit
+ * on a figure that was not measured is not met. slo NULL: 1. */
+int hx_load_meets_slo(const hx_load_slo *slo, double ttft_ms, double tpot_ms, double e2e_ms);
+/* A request's TTFT and end-to-end latency from its scheduled arrival (NAN when unknown). */
+double hx_load_ttft_ms(const hx_load_req *q);
+double hx_load_e2e_ms(const hx_load_req *q);
+
+/* A level's figures, with the definitions of vLLM's serving benchmark (docs/metrics.md). */
+typedef struct hx_load_summary {
+	long n, n_ok, n_errors, n_good;
+	long errors_by_class[PROV_ERR__COUNT];
+	int64_t tokens_out;
+	double wall_s, req_per_s, tok_per_s, good_per_s, good_share;
+	double ttft_ms[3], tpot_ms[3], itl_ms[3], e2e_ms[3];   /* p50, p90, p99; NAN when none */
+} hx_load_summary;
+
+/* Computes the summary of a level's result. Returns 0 or HX_ENOMEM. */
+int hx_load_stats(const hx_load_result *r, const hx_load_slo *slo, hx_load_summary *s);
 
 /* Hex SHA-256 of data[n] into out[65]. */
 void hx_sha256_hex(const void *data, size_t n, char out[65]);

@@ -476,6 +476,9 @@ int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, cha
 		goto fail;
 	for (size_t i = 0; i < s->n_ts; i++) {
 		size_t k;
+		int closed;
+		if (rep_load_level(s->ts[i].suite, &closed) >= 0)
+			continue;   /* a load level: its own table (reports/serving.c), no tier or score */
 		for (k = 0; k < a->n_suites; k++)
 			if (strcmp(a->suites[k], s->ts[i].suite) == 0)
 				break;

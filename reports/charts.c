@@ -636,6 +636,68 @@ static int chart_sweep(chart_ctx *c)
 	return rc;
 }
 
+/* Per target and kind of level of `tierbench load` (reports/serving.c): TTFT p50 and end-to-end
+ * p50 / p90 against the achieved request throughput, each point labelled with its level. */
+static int chart_load(chart_ctx *c)
+{
+	rep_load_row *r;
+	size_t n;
+	int rc = 0;
+
+	if (rep_load_build(c->s, &r, &n))
+		return REP_ENOMEM;
+	for (size_t lo = 0, hi; lo < n && !rc && c->n < REP_MAX_CHARTS - 1; lo = hi) {
+		const char *parts[3] = { "load", c->s->targets[r[lo].ts->target].label,
+			r[lo].closed ? "concurrency" : "rate" };
+		char name[REP_CHART_NAME], file[REP_CHART_NAME + 8];
+		size_t m = 0;
+		FILE *d, *g;
+		for (hi = lo + 1; hi < n && r[hi].ts->target == r[lo].ts->target && r[hi].closed == r[lo].closed; hi++)
+			;
+		for (size_t i = lo; i < hi; i++)
+			m += !isnan(r[i].req_per_s) && !isnan(r[i].e2e_ms[0]);
+		if (m < 2)
+			continue;
+		chart_name(c, parts, name);
+		snprintf(file, sizeof file, "%s.dat", name);
+		if (!(d = open_in(c, name, "dat"))) {
+			rc = REP_EIO;
+			break;
+		}
+		fputs("# req_per_s ttft_p50_ms e2e_p50_ms e2e_p90_ms level\n", d);
+		for (size_t i = lo; i < hi; i++) {
+			char lvl[32];
+			if (isnan(r[i].req_per_s) || isnan(r[i].e2e_ms[0]))
+				continue;
+			if (isinf(r[i].offered))
+				snprintf(lvl, sizeof lvl, "inf");
+			else
+				snprintf(lvl, sizeof lvl, "%g", r[i].offered);
+			fprintf(d, "%.6g %.6g %.6g %.6g ", r[i].req_per_s, r[i].ttft_ms[0], r[i].e2e_ms[0],
+				r[i].e2e_ms[1]);
+			dat_label(d, lvl);
+			fputc('\n', d);
+		}
+		if (close_chk(c, d, file) || !(g = open_in(c, name, "gp"))) {
+			rc = REP_EIO;
+			break;
+		}
+		fputs("# tierbench chart\nset title \"Load: ", g);
+		gp_label(g, c->s->targets[r[lo].ts->target].label);
+		fprintf(g, " (%s levels)\"\nset xlabel \"requests / s (achieved)\"\nset ylabel \"latency (ms)\"\n"
+			"set key outside right top\nset offsets graph 0.05, graph 0.15, graph 0.1, graph 0.05\n"
+			"plot '%s' using 1:3 with linespoints pt 7 lw 2 title 'e2e p50', \\\n"
+			"     '' using 1:4 with linespoints pt 5 dt 2 title 'e2e p90', \\\n"
+			"     '' using 1:2 with linespoints pt 9 title 'TTFT p50', \\\n"
+			"     '' using 1:4:5 with labels offset 0,1 font ',8' noenhanced notitle\n",
+			r[lo].closed ? "concurrency" : "rate", file);
+		snprintf(file, sizeof file, "%s.gp", name);
+		rc = chart_done(c, close_chk(c, g, file), name) ? REP_EIO : 0;
+	}
+	free(r);
+	return rc;
+}
+
 /* Runs gnuplot on dir/name.gp for one terminal; output discarded. 0 ok, 1 gnuplot missing,
  * -1 it failed. */
 static int render(const char *dir, const char *name, const char *term, const char *ext)
@@ -685,7 +747,8 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	c.err = err;
 	c.errlen = errlen;
 	if ((rc = chart_cost(&c)) || (rc = chart_quant(&c)) || (rc = chart_latency(&c, 0)) ||
-	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)) || (rc = chart_sweep(&c)))
+	    (rc = chart_latency(&c, 1)) || (rc = chart_grid(&c)) || (rc = chart_sweep(&c)) ||
+	    (rc = chart_load(&c)))
 		goto done;
 	for (int i = 0; i < c.n; i++) {
 		int r1 = render(dir, c.names[i], "pngcairo size 900,560 font ',10'", "png");

@@ -164,6 +164,13 @@ static void puttok(filler *f, const rep_ts *t, int64_t v)
 		putf(f, "%lld", (long long)v);
 }
 
+/* A level of `tierbench load`: shown in the load table only. */
+static int is_load(const rep_ts *ts)
+{
+	int closed;
+	return rep_load_level(ts->suite, &closed) >= 0;
+}
+
 /* The main results table, compact (fits a 1400 px page), then the details of the same rows:
  * latency, tokens, cost and every metric. */
 static int results_table(rep_doc *d, const rep_set *s)
@@ -181,6 +188,8 @@ static int results_table(rep_doc *d, const rep_set *s)
 		"streamed; $ / solved: the run's cost over the summed score"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
+		if (is_load(ts))
+			continue;
 		put(&f, s->targets[ts->target].label);
 		put(&f, ts->suite);
 		putf(&f, "%ld", ts->n);
@@ -202,6 +211,8 @@ static int results_table(rep_doc *d, const rep_set *s)
 		const rep_target *tg = &s->targets[ts->target];
 		char m[512] = "";
 		size_t u = 0;
+		if (is_load(ts))
+			continue;
 		put(&f, tg->label);
 		put(&f, ts->suite);
 		put(&f, tg->provider);
@@ -231,7 +242,7 @@ static int itl_table(rep_doc *d, const rep_set *s)
 	filler f;
 	size_t any = 0;
 	for (size_t i = 0; i < s->n_ts; i++)
-		any += s->ts[i].n_itl;
+		any += is_load(&s->ts[i]) ? 0 : s->ts[i].n_itl;
 	if (!any)
 		return 0;
 	f = table_noted(d, "itl", "Streaming latency", 9, cols,
@@ -240,7 +251,7 @@ static int itl_table(rep_doc *d, const rep_set *s)
 		"docs/metrics.md defines each"));
 	for (size_t i = 0; i < s->n_ts && !f.failed; i++) {
 		const rep_ts *ts = &s->ts[i];
-		if (!ts->n_itl)
+		if (!ts->n_itl || is_load(ts))
 			continue;
 		put(&f, s->targets[ts->target].label);
 		put(&f, ts->suite);
@@ -402,6 +413,68 @@ static int sweep_table(rep_doc *d, const rep_set *s, const rep_opts *o)
 			putusd(&f, w->usd_per_extra);
 	}
 	rep_sweep_release(r, n);
+	return f.failed ? -1 : 0;
+}
+
+/* "p50 / p90 / p99" with dec decimals, "–" for a figure not measured. */
+static void put3(filler *f, const double *v, int dec)
+{
+	char a[3][32];
+	for (int i = 0; i < 3; i++)
+		rep_fmt(a[i], sizeof a[i], v[i], dec);
+	if (isnan(v[0]) && isnan(v[1]) && isnan(v[2]))
+		put(f, "–");
+	else
+		putf(f, "%s / %s / %s", a[0], a[1], a[2]);
+}
+
+/* `tierbench load` levels (reports/serving.c). */
+static int load_table(rep_doc *d, const rep_set *s)
+{
+	static const char *const cols[] = { "l:target", "l:level", "r:requests", "r:errors",
+		"r:req/s", "r:out tok/s", "r:TTFT p50/p90/p99 ms", "r:TPOT p50/p90/p99 ms",
+		"r:ITL p50/p90/p99 ms", "r:e2e p50/p90/p99 ms", "r:good %", "r:good req/s", "l:mark" };
+	rep_load_row *r;
+	size_t n;
+	filler f;
+
+	if (rep_load_build(s, &r, &n))
+		return -1;
+	if (!n)
+		return 0;
+	f = table_noted(d, "load", "Load: latency against throughput", 13, cols,
+		fmtdup("One row per level of tierbench load, lowest offered load first (rate: Poisson "
+		"arrivals at that many requests/s, inf: all at once; concurrency: that many requests "
+		"kept in flight). Times from each request's scheduled arrival (docs/metrics.md, "
+		"\"Load\"). good: requests that met every --slo limit (all completed ones without "
+		"--slo). knee: the first level whose next level adds less than 10 %% throughput; SLO "
+		"max: the highest level at which at least %.0f %% of requests met the SLO.",
+		100 * REP_LOAD_SLO_SHARE));
+	for (size_t i = 0; i < n && !f.failed; i++) {
+		const rep_load_row *w = &r[i];
+		char lvl[48];
+		if (w->closed)
+			snprintf(lvl, sizeof lvl, "concurrency %g", w->offered);
+		else if (isinf(w->offered))
+			snprintf(lvl, sizeof lvl, "rate inf");
+		else
+			snprintf(lvl, sizeof lvl, "rate %g/s", w->offered);
+		put(&f, s->targets[w->ts->target].label);
+		put(&f, lvl);
+		putf(&f, "%ld", w->ts->n + w->ts->n_errors);
+		putf(&f, "%ld", w->ts->n_errors);
+		putn(&f, w->req_per_s, 2);
+		putn(&f, w->tok_per_s, 1);
+		put3(&f, w->ttft_ms, 0);
+		put3(&f, w->tpot_ms, 1);
+		put3(&f, w->itl_ms, 1);
+		put3(&f, w->e2e_ms, 0);
+		putpct(&f, w->good_share);
+		putn(&f, w->good_per_s, 2);
+		putf(&f, "%s%s%s", w->knee ? "knee" : "", w->knee && w->max_meeting_slo ? ", " : "",
+		     w->max_meeting_slo ? "SLO max" : "");
+	}
+	free(r);
 	return f.failed ? -1 : 0;
 }
 
@@ -767,7 +840,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    o->alpha, o->n_boot)))
 		goto fail;
 	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
-	    sweep_table(d, s, o) ||
+	    sweep_table(d, s, o) || load_table(d, s) ||
 	    quality_table(d, s, a) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s))
 		goto fail;

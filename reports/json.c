@@ -158,6 +158,46 @@ static cJSON *sweep(const rep_set *s, const rep_opts *o)
 	return arr;
 }
 
+/* The load levels (reports/serving.c), raw. */
+static cJSON *load(const rep_set *s)
+{
+	static const char *const qn[3] = { "p50", "p90", "p99" };
+	rep_load_row *r;
+	size_t n;
+	cJSON *arr;
+	if (rep_load_build(s, &r, &n))
+		return NULL;
+	if (!(arr = cJSON_CreateArray())) {
+		free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject(), *q;
+		const double *f[4] = { r[i].ttft_ms, r[i].tpot_ms, r[i].itl_ms, r[i].e2e_ms };
+		static const char *const fn[4] = { "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms" };
+		cJSON_AddItemToArray(arr, e);
+		str(e, "target", s->targets[r[i].ts->target].id);
+		str(e, "level", r[i].ts->suite);
+		num(e, r[i].closed ? "concurrency" : "rate", r[i].offered);
+		cJSON_AddNumberToObject(e, "requests", (double)(r[i].ts->n + r[i].ts->n_errors));
+		cJSON_AddNumberToObject(e, "errors", (double)r[i].ts->n_errors);
+		num(e, "wall_s", r[i].wall_s);
+		num(e, "req_per_s", r[i].req_per_s);
+		num(e, "tok_per_s", r[i].tok_per_s);
+		num(e, "good_share", r[i].good_share);
+		num(e, "good_per_s", r[i].good_per_s);
+		for (int k = 0; k < 4; k++) {
+			q = cJSON_AddObjectToObject(e, fn[k]);
+			for (int j = 0; j < 3; j++)
+				num(q, qn[j], f[k][j]);
+		}
+		cJSON_AddBoolToObject(e, "knee", r[i].knee);
+		cJSON_AddBoolToObject(e, "max_meeting_slo", r[i].max_meeting_slo);
+	}
+	free(r);
+	return arr;
+}
+
 static cJSON *tiers(const rep_set *s, const rep_analysis *a, const char *rule)
 {
 	cJSON *o = cJSON_CreateObject(), *su = cJSON_AddObjectToObject(o, "suites");
@@ -355,6 +395,7 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "results", results(s));
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
 	cJSON_AddItemToObject(root, "sweep", sweep(s, o));
+	cJSON_AddItemToObject(root, "load", load(s));
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
 	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
 	{

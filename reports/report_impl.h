@@ -225,6 +225,30 @@ size_t rep_sweep_family_len(const char *id);
 int rep_sweep_build(const rep_set *s, const rep_opts *o, rep_sweep_row **rows, size_t *n_rows);
 void rep_sweep_release(rep_sweep_row *rows, size_t n);
 
+/* One level of `tierbench load` (reports/serving.c): a target's suite "load/rate=R" or
+ * "load/concurrency=C". */
+typedef struct rep_load_row {
+	rep_ts *ts;
+	double offered;                /* requests/s (INFINITY: all at once) or concurrency */
+	int closed;                    /* 1: a concurrency level */
+	double wall_s;                 /* the level's duration, as stored with its rows */
+	double req_per_s, tok_per_s;   /* completed requests and output tokens per second */
+	double good_share, good_per_s; /* requests meeting the SLO: share of all sent, and per second */
+	double ttft_ms[3], tpot_ms[3], itl_ms[3], e2e_ms[3];   /* p50, p90, p99; NAN when none */
+	int knee;                      /* the first level whose next one adds < 10 % throughput */
+	int max_meeting_slo;           /* the highest level with at least REP_LOAD_SLO_SHARE good */
+} rep_load_row;
+
+#define REP_LOAD_SLO_SHARE 0.9
+
+/* The offered load of a load level's suite name, *closed set for a concurrency; -1 otherwise. */
+double rep_load_level(const char *suite, int *closed);
+
+/* The load rows of s, by target, then rate levels before concurrency levels, lowest first.
+ * Returns 0 or REP_ENOMEM. Ownership: free(*rows); rows point into s (whose latency arrays
+ * this sorts). */
+int rep_load_build(const rep_set *s, rep_load_row **rows, size_t *n_rows);
+
 /* The decision summary's facts (rep_doc_build), per suite: its leader and the cheapest target
  * (lowest monthly cost at the stated volume) in the leader's tier, i.e. not significantly worse
  * than it; (size_t)-1 when none. */
