@@ -236,10 +236,15 @@ static int url_join(tb_buf *url, const char *base, const char *a, const char *b,
 static char *openai_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url)
 {
 	cJSON *o = cJSON_CreateObject();
-	if (!o || url_join(url, c->base_url, "/chat/completions", NULL, NULL))
+	/* a completion-style request as the plain prompt, as lm-eval's local-completions sends it */
+	int plain = c->completions && rq->prompt && !rq->n_messages;
+	if (!o || url_join(url, c->base_url, plain ? "/completions" : "/chat/completions", NULL, NULL))
 		goto fail;
 	cJSON_AddStringToObject(o, "model", c->model);
-	cJSON_AddItemToObject(o, "messages", messages_json(rq, 0));
+	if (plain)
+		cJSON_AddStringToObject(o, "prompt", rq->prompt);
+	else
+		cJSON_AddItemToObject(o, "messages", messages_json(rq, 0));
 	if (rq->max_tokens > 0)
 		cJSON_AddNumberToObject(o, c->max_completion_tokens ? "max_completion_tokens" : "max_tokens",
 			rq->max_tokens);
@@ -411,6 +416,9 @@ static int openai_choice(prov_acc *a, const cJSON *ch, const char *part)
 		if (jstr(d, "refusal"))
 			acc_fail(a, PROV_ERR_CONTENT_FILTER, jstr(d, "refusal"));
 	}
+	/* the completions endpoint: the choice's own "text", streamed or whole */
+	if ((rc = add_answer(a, &a->text, jstr(ch, "text"))))
+		return rc;
 	if (f) {
 		set_finish(a, f);
 		a->complete = 1;

@@ -188,6 +188,8 @@ typedef struct prov_api_cfg {
 	const char *reasoning_effort;  /* OpenAI reasoning_effort; Ollama think on unless "none" */
 	int thinking_budget;           /* Anthropic budget_tokens, Gemini thinkingBudget (-1 = auto) */
 	int max_completion_tokens;     /* OpenAI: send max_completion_tokens, not max_tokens */
+	int completions;               /* OpenAI: completion-style requests (a prompt, no messages) go to
+	                                * /completions as the plain prompt (options.api "completions") */
 } prov_api_cfg;
 
 typedef struct prov_dialect {

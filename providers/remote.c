@@ -135,7 +135,7 @@ static void rlog(const remote *r, int level, const char *fmt, ...)
 
 /* ---- options ---- */
 
-static const char *const opt_keys[] = { "base_url", "key_env", "stream", "reasoning_effort",
+static const char *const opt_keys[] = { "base_url", "key_env", "stream", "api", "reasoning_effort",
 	"thinking_budget", "max_completion_tokens", "max_in_flight", "max_retries", "backoff_ms",
 	"max_backoff_ms", "connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms",
 	"total_timeout_ms", "rpm", "tpm", NULL };
@@ -175,8 +175,9 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 {
 	remote *r = calloc(1, sizeof *r);
 	cJSON *o = NULL;
-	char *key_env = NULL;
-	int no_key = 0;
+	char *key_env = NULL, *api = NULL;
+	const char *url_in_model = NULL;
+	int no_key = 0, key_given = 0;
 	double stream = 1, budget = 0, mct = 0, mif = 0, retries = 4, bo = 500, mbo = 30000;
 	double cto = 10000, fbto = 120000, idto = 120000, tto = 900000, rpm = 0, tpm = 0;
 	const char *key;
@@ -190,6 +191,11 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		snprintf(err, errlen, "%s: no model given", d->name);
 		goto fail;
 	}
+	/* "MODEL@http://HOST:PORT/v1": a server at that URL (a model name may hold '@' itself, as
+	 * Vertex AI's "claude-3-5-sonnet@20240620": only an http(s) URL after it counts) */
+	for (const char *at = strchr(t->model, '@'); at; at = strchr(at + 1, '@'))
+		if (!strncmp(at + 1, "http://", 7) || !strncmp(at + 1, "https://", 8))
+			url_in_model = at;
 	if (t->options_json) {
 		if (!(o = cJSON_Parse(t->options_json)) || !cJSON_IsObject(o)) {
 			snprintf(err, errlen, "options: not a JSON object");
@@ -200,10 +206,17 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		{
 			const cJSON *ke = cJSON_GetObjectItemCaseSensitive(o, "key_env");
 			no_key = cJSON_IsString(ke) && !ke->valuestring[0];
+			key_given = ke != NULL;
+		}
+		if (url_in_model && cJSON_GetObjectItemCaseSensitive(o, "base_url")) {
+			snprintf(err, errlen, "model \"%s\" names a server URL and options.base_url gives another: "
+				 "give one", t->model);
+			goto fail;
 		}
 		if (prov_opt_str(o, "base_url", &r->base_url, err, errlen) ||
 		    (!no_key && prov_opt_str(o, "key_env", &key_env, err, errlen)) ||
 		    prov_opt_str(o, "reasoning_effort", &r->reasoning_effort, err, errlen) ||
+		    prov_opt_str(o, "api", &api, err, errlen) ||
 		    prov_opt_num(o, "stream", 0, 1, &stream, err, errlen) ||
 		    prov_opt_num(o, "thinking_budget", -1, 1e7, &budget, err, errlen) ||
 		    prov_opt_num(o, "max_completion_tokens", 0, 1, &mct, err, errlen) ||
@@ -219,14 +232,31 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		    prov_opt_num(o, "tpm", 0, 1e12, &tpm, err, errlen))
 			goto fail;
 	}
+	if (api && strcmp(api, "chat") && (strcmp(api, "completions") || strcmp(d->name, "openai"))) {
+		snprintf(err, errlen, "options.api: \"%s\" is not one of %s", api,
+			 strcmp(d->name, "openai") ? "\"chat\" (the only API of this provider)" :
+			 "\"chat\", \"completions\"");
+		goto fail;
+	}
+	if (url_in_model) {
+		/* a server named by URL takes no key unless options.key_env names one */
+		if (!(r->base_url = strdup(url_in_model + 1)))
+			goto oom;
+		if (!key_given)
+			no_key = 1;
+	}
 	if (!r->base_url && !(r->base_url = strdup(d->default_base_url)))
 		goto oom;
 	if (strncmp(r->base_url, "http://", 7) && strncmp(r->base_url, "https://", 8)) {
 		snprintf(err, errlen, "options.base_url: must start with http:// or https://");
 		goto fail;
 	}
-	if (!(r->model = strdup(t->model)))
+	if (!(r->model = url_in_model ? strndup(t->model, (size_t)(url_in_model - t->model)) : strdup(t->model)))
 		goto oom;
+	if (!r->model[0]) {
+		snprintf(err, errlen, "%s: no model name before the URL in \"%s\"", d->name, t->model);
+		goto fail;
+	}
 	/* "key_env": "" or "none": a server that takes no key (a local vLLM, llama.cpp server). */
 	if (key_env && !strcmp(key_env, "none")) {
 		free(key_env);
@@ -258,6 +288,7 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 	r->cfg.reasoning_effort = r->reasoning_effort;
 	r->cfg.thinking_budget = (int)budget;
 	r->cfg.max_completion_tokens = mct != 0;
+	r->cfg.completions = api && !strcmp(api, "completions");
 	r->max_in_flight = (int)mif;
 	r->max_retries = (int)retries;
 	r->backoff_ms = bo;
@@ -294,12 +325,14 @@ static void *remote_open(const prov_dialect *d, const prov_target *t, char *err,
 		r->price.input_per_mtok, r->price.output_per_mtok, r->price.cached_input_per_mtok);
 	cJSON_Delete(o);
 	free(key_env);
+	free(api);
 	return r;
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
 	cJSON_Delete(o);
 	free(key_env);
+	free(api);
 	remote_close(r);
 	return NULL;
 }

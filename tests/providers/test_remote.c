@@ -827,9 +827,107 @@ static void test_openai_scores_log_probabilities_through_completions(void)
 	prov_resp_free(r);
 }
 
+/* openai with "api": "completions": a completion-style request goes to /completions as the plain
+ * prompt (streamed: each chunk's choices[].text), a chat request still to /chat/completions; a
+ * model "NAME@http://..." is a server at that URL, sent no key unless key_env names one. */
+static void test_openai_completions_api_and_model_at_url(void)
+{
+	static const char sse[] = "data: {\"choices\":[{\"index\":0,\"text\":\" 4\",\"finish_reason\":null}]}\n\n"
+		"data: {\"choices\":[{\"index\":0,\"text\":\"2.\",\"finish_reason\":\"stop\"}],"
+		"\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
+	static const char chat[] = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+		"\"content\":\"hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}";
+	mock_step st[1] = { { 200, "Content-Type: text/event-stream\r\n", sse, 0, MOCK_FULL, 0 } };
+	mock_server m;
+	char opts[256], model[128], err[256];
+	prov_target t = { 0 };
+	prov_req rq = { 0 };
+	got g = { 0, NULL };
+	prov *p;
+
+	TB_REQUIRE(mock_start(&m, st, 1) == 0);
+	snprintf(model, sizeof model, "srv-model@http://127.0.0.1:%d/v1", m.port);
+	t.id = "t";
+	t.provider = "openai";
+	t.model = model;
+	t.options_json = "{\"api\": \"completions\"}";
+	p = prov_open(&t, err, sizeof err);
+	if (!p)
+		printf("  %s\n", err);
+	TB_REQUIRE(p != NULL);
+	rq.prompt = "Q: 40 + 2?\nA:";
+	rq.max_tokens = 8;
+	rq.seed = -1;
+	if (prov_submit(p, &rq, on_done, &g) == 0)
+		for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+			prov_poll(p, 10);
+	prov_close(p);
+	TB_CHECK(strstr(m.last_request, "POST /v1/completions") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"model\":\"srv-model\"") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"prompt\":\"Q: 40 + 2?\\nA:\"") != NULL);
+	TB_CHECK(strstr(m.last_request, "\"messages\"") == NULL);
+	TB_CHECK(strstr(m.last_request, "Authorization") == NULL);   /* no key for a URL target */
+	mock_stop(&m);
+	TB_REQUIRE(g.r != NULL);
+	TB_CHECK_INT(g.r->err, PROV_ERR_NONE);
+	TB_CHECK_STR(g.r->text, " 42.");
+	TB_CHECK_STR(g.r->finish_reason, "stop");
+	prov_resp_free(g.r);
+	g.r = NULL;
+	/* a chat request of the same target still goes to chat completions */
+	st[0].headers = "Content-Type: application/json\r\n";
+	st[0].body = chat;
+	TB_REQUIRE(mock_start(&m, st, 1) == 0);
+	snprintf(model, sizeof model, "srv-model@http://127.0.0.1:%d/v1", m.port);
+	snprintf(opts, sizeof opts, "{\"api\": \"completions\", \"stream\": false, \"key_env\": \"TB_TEST_KEY\"}");
+	t.options_json = opts;
+	{
+		prov_resp *r;
+		prov_msg msg = { "user", "hi" };
+		TB_REQUIRE((p = prov_open(&t, err, sizeof err)) != NULL);
+		memset(&rq, 0, sizeof rq);
+		rq.messages = &msg;
+		rq.n_messages = 1;
+		rq.seed = -1;
+		if (prov_submit(p, &rq, on_done, &g) == 0)
+			for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+				prov_poll(p, 10);
+		prov_close(p);
+		TB_CHECK(strstr(m.last_request, "POST /v1/chat/completions") != NULL);
+		TB_CHECK(strstr(m.last_request, "Bearer " KEY) != NULL);   /* key_env given: sent */
+		r = g.r;
+		TB_REQUIRE(r != NULL);
+		TB_CHECK_STR(r->text, "hi");
+		prov_resp_free(r);
+		g.r = NULL;
+	}
+	mock_stop(&m);
+	/* refused: an unknown api, an api a kind lacks, two URLs, no model name before the URL */
+	t.model = "m";
+	t.options_json = "{\"api\": \"responses\"}";
+	TB_CHECK(prov_open(&t, err, sizeof err) == NULL && strstr(err, "options.api: \"responses\"") != NULL);
+	t.provider = "anthropic";
+	t.options_json = "{\"api\": \"completions\", \"key_env\": \"TB_TEST_KEY\"}";
+	TB_CHECK(prov_open(&t, err, sizeof err) == NULL && strstr(err, "the only API of this provider") != NULL);
+	t.provider = "openai";
+	t.model = "m@http://127.0.0.1:1/v1";
+	t.options_json = "{\"base_url\": \"http://127.0.0.1:2/v1\"}";
+	TB_CHECK(prov_open(&t, err, sizeof err) == NULL && strstr(err, "give one") != NULL);
+	t.model = "@http://127.0.0.1:1/v1";
+	t.options_json = NULL;
+	TB_CHECK(prov_open(&t, err, sizeof err) == NULL && strstr(err, "no model name before the URL") != NULL);
+	/* a model name holding '@' without a URL after it is a plain name */
+	t.model = "claude-3-5-sonnet@20240620";
+	t.provider = "anthropic";
+	t.options_json = "{\"key_env\": \"TB_TEST_KEY\"}";
+	TB_CHECK((p = prov_open(&t, err, sizeof err)) != NULL);
+	prov_close(p);
+}
+
 int main(void)
 {
 	setenv("TB_TEST_KEY", KEY, 1);
+	TB_RUN(test_openai_completions_api_and_model_at_url);
 	TB_RUN(test_openai_stream_through_mock_gives_text_tokens_and_timings);
 	TB_RUN(test_openai_scores_log_probabilities_through_completions);
 	TB_RUN(test_each_dialect_streams_its_fixture_through_mock);
