@@ -827,6 +827,15 @@ static void test_openai_scores_log_probabilities_through_completions(void)
 	prov_resp_free(r);
 }
 
+/* Sends rq, waits for its answer into g (at most 20 s), closes p. */
+static void submit_and_close(prov *p, const prov_req *rq, got *g)
+{
+	if (prov_submit(p, rq, on_done, g) == 0)
+		for (int i = 0; i < 2000 && prov_in_flight(p); i++)
+			prov_poll(p, 10);
+	prov_close(p);
+}
+
 /* openai with "api": "completions": a completion-style request goes to /completions as the plain
  * prompt (streamed: each chunk's choices[].text), a chat request still to /chat/completions; a
  * model "NAME@http://..." is a server at that URL, sent no key unless key_env names one. */
@@ -858,10 +867,7 @@ static void test_openai_completions_api_and_model_at_url(void)
 	rq.prompt = "Q: 40 + 2?\nA:";
 	rq.max_tokens = 8;
 	rq.seed = -1;
-	if (prov_submit(p, &rq, on_done, &g) == 0)
-		for (int i = 0; i < 2000 && prov_in_flight(p); i++)
-			prov_poll(p, 10);
-	prov_close(p);
+	submit_and_close(p, &rq, &g);
 	TB_CHECK(strstr(m.last_request, "POST /v1/completions") != NULL);
 	TB_CHECK(strstr(m.last_request, "\"model\":\"srv-model\"") != NULL);
 	TB_CHECK(strstr(m.last_request, "\"prompt\":\"Q: 40 + 2?\\nA:\"") != NULL);
@@ -889,10 +895,7 @@ static void test_openai_completions_api_and_model_at_url(void)
 		rq.messages = &msg;
 		rq.n_messages = 1;
 		rq.seed = -1;
-		if (prov_submit(p, &rq, on_done, &g) == 0)
-			for (int i = 0; i < 2000 && prov_in_flight(p); i++)
-				prov_poll(p, 10);
-		prov_close(p);
+		submit_and_close(p, &rq, &g);
 		TB_CHECK(strstr(m.last_request, "POST /v1/chat/completions") != NULL);
 		TB_CHECK(strstr(m.last_request, "Bearer " KEY) != NULL);   /* key_env given: sent */
 		r = g.r;
