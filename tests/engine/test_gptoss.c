@@ -1,21 +1,36 @@
 /* tests/engine/test_gptoss.c — what gpt-oss needs from the engine. MXFP4 (engine/quant.c,
  * quant_mxfp4_x86.c): dequantization and quantization against blocks written by the reference
  * implementation (tests/fixtures/gptoss/mxfp4-blocks.txt, see SOURCES there), the scalar dot
- * against dequantized arithmetic, and every kernel level this CPU has against the _ref. */
+ * against dequantized arithmetic, and every kernel level this CPU has against the _ref. The
+ * gpt-oss forward pass (engine/model.c: attention sinks, sliding window, YaRN, biases, the
+ * clamped SwiGLU, softmax over the chosen experts) against reference outputs from ik_llama.cpp
+ * (the .ref.json files in tests/fixtures/gptoss) on the small random-weight models tools/mkbench writes at
+ * test time, byte for byte the files the references were made from; batched and one-at-a-time
+ * decoding give the same logits; files missing a gpt-oss tensor or key are refused by name. */
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
+#include "harness/harness.h"
 #include "test.h"
+#include "refcheck.h"
 
 #define MXFP4_BLOCKS "tests/fixtures/gptoss/mxfp4-blocks.txt"
 /* SIMD vs _ref: the integer block sums are exact, only the order of the float block terms
  * differs, so |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (as test_kernels.c). */
 #define DOT_REL_TOL 1e-5
+/* gpt-oss logits against the reference (see TOLS) */
+#define GPTOSS_TOL_F16 1.25e-2
+#define GPTOSS_TOL_MXFP4 0.086
 
 static uint64_t rng_state = 0x853c49e6748fea9bull;
 
@@ -258,6 +273,204 @@ static void test_mxfp4_kernels_match_the_ref_at_every_level(void)
 	TB_CHECK(n_levels >= 1);
 }
 
+/* ------------------------------------------------------------------ gpt-oss models */
+
+/* Logit tolerance by file, about 1.5x the largest error measured against the reference over all
+ * 32 steps (docs/engine.md, gpt-oss): F16 8.4e-3, MXFP4 5.7e-2 (the reference rounds the
+ * experts' activations for its 8-bit products in its own layout). */
+typedef struct tol_row { const char *file_part; double tol; } tol_row;
+static const tol_row TOLS[] = {
+	{ "gpt-oss-test-F16", GPTOSS_TOL_F16 },
+	{ "gpt-oss-test-MXFP4", GPTOSS_TOL_MXFP4 },
+};
+
+static double tol_for(const char *path)
+{
+	for (size_t i = 0; i < sizeof TOLS / sizeof TOLS[0]; i++)
+		if (strstr(path, TOLS[i].file_part))
+			return TOLS[i].tol;
+	return 0.2;
+}
+
+static char model_dir[256];
+
+/* Writes the test models with tools/mkbench once (TB_MKBENCH, else the release build's). */
+static int make_models(void)
+{
+	const char *mk = getenv("TB_MKBENCH");
+	char cmd[1024];
+
+	if (model_dir[0])
+		return 0;
+	snprintf(model_dir, sizeof model_dir, "/tmp/tb_gptoss_XXXXXX");
+	if (!mkdtemp(model_dir)) {
+		model_dir[0] = 0;
+		return -1;
+	}
+	if (!mk)
+		mk = "build/release/tools/mkbench";
+	snprintf(cmd, sizeof cmd, "%s -j 2 --shape gpt-oss-test %s F16 MXFP4 >/dev/null 2>&1", mk, model_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void remove_models(void)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[600];
+
+	if (!model_dir[0] || !(d = opendir(model_dir)))
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof p, "%s/%s", model_dir, e->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(model_dir);
+}
+
+static void test_gptoss_matches_the_reference_on_every_file(void)
+{
+	static char files[8][512];
+	int n;
+
+	TB_REQUIRE(make_models() == 0);
+	n = ref_files("tests/fixtures/gptoss", files, 8);
+	TB_REQUIRE(n == 2);
+	for (int i = 0; i < n; i++) {
+		size_t len;
+		char *txt = tb_slurp(files[i], NULL), path[600], hex[65] = "", *data;
+		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_sha256"));
+		ref_stats st;
+		int rc;
+
+		snprintf(path, sizeof path, "%s/%s", model_dir,
+			cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
+		data = tb_slurp(path, &len);
+		TB_REQUIRE(data != NULL);
+		hx_sha256_hex(data, len, hex);
+		free(data);
+		TB_CHECK(want && strcmp(hex, want) == 0);
+		rc = check_ref(files[i], model_dir, tol_for(files[i]), &st);
+		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
+			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
+		TB_CHECK(rc == 0);
+		TB_CHECK(st.steps >= 32);
+		cJSON_Delete(j);
+		free(txt);
+	}
+}
+
+/* 20 tokens (past the window of 8) decoded in one batch, in batches of 3 and token by token:
+ * the same logits, bit for bit. */
+static void test_gptoss_batch_composition_does_not_change_logits(void)
+{
+	static const char *const names[] = { "gpt-oss-test-F16.gguf", "gpt-oss-test-MXFP4.gguf" };
+	enum { N = 20 };
+
+	TB_REQUIRE(make_models() == 0);
+	for (size_t f = 0; f < 2; f++) {
+		char path[600], err[512];
+		int32_t ids[N];
+		int8_t want[N];
+		eng_model *m;
+		eng_ctx_params cp = eng_ctx_params_default();
+		float *ref = NULL;
+		int nv;
+
+		for (int i = 0; i < N; i++) {
+			ids[i] = i == 0 ? 1 : 259 + (i * 37) % 700;
+			want[i] = 1;
+		}
+		snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
+		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+		nv = eng_n_vocab(m);
+		cp.n_ctx = 64;
+		cp.n_outputs = N;
+		for (int step = N; step >= 1; step = step == N ? 3 : step - 2) {
+			eng_ctx *c = eng_ctx_new(m, &cp, err, sizeof err);
+			float *got = malloc(sizeof(float) * N * (size_t)nv);
+
+			TB_REQUIRE(c && got);
+			for (int i = 0; i < N; i += step) {
+				eng_batch b = { 0 };
+				int k = i + step <= N ? step : N - i;
+
+				b.n = k;
+				b.token = ids + i;
+				b.want_logits = want;
+				TB_REQUIRE(eng_decode(c, &b) == 0);
+				for (int t = 0; t < k; t++)
+					memcpy(got + (size_t)(i + t) * (size_t)nv, eng_logits(c, t), sizeof(float) * (size_t)nv);
+			}
+			if (!ref)
+				ref = got;
+			else {
+				TB_CHECK(memcmp(ref, got, sizeof(float) * N * (size_t)nv) == 0);
+				free(got);
+			}
+			eng_ctx_free(c);
+		}
+		free(ref);
+		eng_model_free(m);
+	}
+}
+
+/* The F16 file rewritten without one tensor or key (or with one changed): eng_load refuses it
+ * with a one-line error naming the tensor or key. */
+static void test_gptoss_refuses_files_missing_what_it_needs(void)
+{
+	static const struct { const char *drop_tensor, *drop_key, *want; } cases[] = {
+		{ "blk.1.attn_sinks.weight", NULL, "blk.1.attn_sinks.weight" },
+		{ "blk.0.ffn_gate_inp.weight", NULL, "blk.0.ffn_gate_inp.weight" },
+		{ "blk.2.ffn_up_exps.bias", NULL, "blk.2.ffn_up_exps.bias" },
+		{ "blk.3.post_attention_norm.weight", NULL, "blk.3.post_attention_norm.weight" },
+		{ "blk.0.attn_q.bias", NULL, "blk.0.attn_q.bias" },
+		{ NULL, "gpt-oss.attention.sliding_window", "gpt-oss.attention.sliding_window" },
+		{ NULL, "gpt-oss.expert_count", "gpt-oss.expert_count" },
+		{ NULL, "gpt-oss.rope.scaling.factor", "gpt-oss.rope.scaling.factor" },
+	};
+	char src[600], dst[600], err[512];
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(src, sizeof src, "%s/gpt-oss-test-F16.gguf", model_dir);
+	snprintf(dst, sizeof dst, "%s/bad.gguf", model_dir);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		eng_gguf *g;
+		eng_gguf_writer *w;
+		eng_model *m;
+
+		TB_REQUIRE((g = eng_gguf_open(src, err, sizeof err)) != NULL);
+		TB_REQUIRE(eng_gguf_load_data(g, err, sizeof err) == 0);
+		TB_REQUIRE((w = eng_gguf_writer_new()) != NULL);
+		TB_REQUIRE(eng_gguf_w_copy_kv(w, g) == 0);
+		if (cases[k].drop_key && strcmp(cases[k].drop_key, "gpt-oss.rope.scaling.factor") == 0)
+			eng_gguf_w_f32(w, cases[k].drop_key, 0.5f);   /* YaRN only extends */
+		else if (cases[k].drop_key)
+			TB_REQUIRE(eng_gguf_w_remove(w, cases[k].drop_key) == 1);
+		for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
+			const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+
+			if (cases[k].drop_tensor && strcmp(t->name, cases[k].drop_tensor) == 0)
+				continue;
+			TB_REQUIRE(eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) == 0);
+		}
+		TB_REQUIRE(eng_gguf_writer_save(w, dst, err, sizeof err) == 0);
+		eng_gguf_writer_free(w);
+		eng_gguf_close(g);
+		err[0] = 0;
+		m = eng_load(dst, NULL, err, sizeof err);
+		TB_CHECK(m == NULL);
+		printf("  %s\n", err);
+		TB_CHECK(strstr(err, cases[k].want) != NULL);
+		TB_CHECK(strchr(err, '\n') == NULL);
+		eng_model_free(m);
+	}
+	unlink(dst);
+}
+
 int main(void)
 {
 	TB_RUN(test_mxfp4_type_is_computable_with_q8_0_activations);
@@ -266,5 +479,9 @@ int main(void)
 	TB_RUN(test_mxfp4_quantizes_rows_with_bounded_error);
 	TB_RUN(test_mxfp4_dot_ref_matches_dequantized_arithmetic);
 	TB_RUN(test_mxfp4_kernels_match_the_ref_at_every_level);
+	TB_RUN(test_gptoss_matches_the_reference_on_every_file);
+	TB_RUN(test_gptoss_batch_composition_does_not_change_logits);
+	TB_RUN(test_gptoss_refuses_files_missing_what_it_needs);
+	remove_models();
 	return tb_test_end();
 }
