@@ -69,6 +69,9 @@ static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024
 	"gpt-oss", 64, 32, 4, 128, 0, 0.05f, 0.5f, "gpt-oss-test" };
 #define GPTOSS_SWA 8
 #define GPTOSS_SINK_STD 1.0f   /* sinks of about the scores' own size, so they matter */
+/* gate/up biases wide enough that some of the experts' pre-activations pass the clamped
+ * SwiGLU's limit of 7 (so the clamp matters) */
+#define GPTOSS_EXP_BIAS_STD 3.0f
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
 #define MAX_VOCAB 32000
 
@@ -372,8 +375,8 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "ffn_up_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
 			{ "ffn_down_exps.weight", sh->n_ff_exp, E, sh->n_expert, 0, moe, std },
 			{ "ffn_gate_inp.bias", sh->n_expert, 1, 1, 2, oss, rstd },
-			{ "ffn_gate_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, std },
-			{ "ffn_up_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, std },
+			{ "ffn_gate_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
+			{ "ffn_up_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
 			{ "ffn_down_exps.bias", E, sh->n_expert, 1, 2, oss, std },
 			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, sh->n_ff_shexp > 0, rstd },
 			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },

@@ -29,8 +29,8 @@
  * differs, so |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (as test_kernels.c). */
 #define DOT_REL_TOL 1e-5
 /* gpt-oss logits against the reference (see TOLS) */
-#define GPTOSS_TOL_F16 1.25e-2
-#define GPTOSS_TOL_MXFP4 0.086
+#define GPTOSS_TOL_F16 0.027
+#define GPTOSS_TOL_MXFP4 0.1
 
 static uint64_t rng_state = 0x853c49e6748fea9bull;
 
@@ -276,7 +276,7 @@ static void test_mxfp4_kernels_match_the_ref_at_every_level(void)
 /* ------------------------------------------------------------------ gpt-oss models */
 
 /* Logit tolerance by file, about 1.5x the largest error measured against the reference over all
- * 32 steps (docs/engine.md, gpt-oss): F16 8.4e-3, MXFP4 5.7e-2 (the reference rounds the
+ * 32 steps (docs/engine.md, gpt-oss): F16 1.8e-2, MXFP4 6.8e-2 (the reference rounds the
  * experts' activations for its 8-bit products in its own layout). */
 typedef struct tol_row { const char *file_part; double tol; } tol_row;
 static const tol_row TOLS[] = {
