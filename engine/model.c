@@ -1,5 +1,5 @@
-/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe and
- * qwen3moe from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe,
+ * qwen3moe and gpt-oss from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
  * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
