@@ -195,7 +195,8 @@ static void test_mxfp4_dot_ref_matches_dequantized_arithmetic(void)
 {
 	enum { N = 2880 };
 	static float w[N], a[N], wd[N], ad[N];
-	static uint8_t qw[N / 32 * 17], qa[N / 32 * 34];
+	static _Alignas(64) uint8_t qw[N / 32 * 17];
+	static _Alignas(64) uint8_t qa[N / 32 * 34];
 	for (int i = 0; i < N; i++) {
 		w[i] = rng_gauss() * 0.05f;
 		a[i] = rng_gauss();
@@ -224,7 +225,8 @@ static void test_mxfp4_kernels_match_the_ref_at_every_level(void)
 	static const int64_t lens[] = { 32, 64, 96, 160, 1024, 2880, 4128 };
 	enum { NMAX = 4128 };
 	static float w[NMAX], a[NMAX];
-	static uint8_t wbuf[NMAX / 32 * 17 + 1], abuf[NMAX / 32 * 34 + 1];
+	static _Alignas(64) uint8_t wbuf[NMAX / 32 * 17 + 1];
+	static _Alignas(64) uint8_t abuf[NMAX / 32 * 34 + 2];
 	int n_levels = 0;
 	for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 		if (eng_kernels_force(levels[l]) != 0)
@@ -233,7 +235,9 @@ static void test_mxfp4_kernels_match_the_ref_at_every_level(void)
 		for (int round = 0; round < 3; round++)
 			for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
 				const int64_t n = lens[li], nb = n / 32;
-				uint8_t *qw = wbuf + (round == 1), *qa = abuf + (round == 2);
+				/* odd weight rows (MXFP4 blocks are bytes); activations off by 2 (the _ref
+				 * reads their fp16 scales, which need 2-byte alignment) */
+				uint8_t *qw = wbuf + (round == 1), *qa = abuf + 2 * (round == 2);
 				for (int64_t i = 0; i < n; i++) {
 					w[i] = rng_gauss() * (i / 32 % 3 + 1) * 0.02f;
 					a[i] = rng_gauss();
