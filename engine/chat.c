@@ -35,6 +35,7 @@ static const char *const family_names[ENG_CHAT_COUNT] = {
 	[ENG_CHAT_DEEPSEEK3] = "deepseek3",
 	[ENG_CHAT_PHI3] = "phi3",
 	[ENG_CHAT_ZEPHYR] = "zephyr",
+	[ENG_CHAT_HARMONY] = "harmony",
 };
 
 const char *eng_chat_name(int family)
@@ -103,6 +104,8 @@ int eng_chat_detect(const char *t)
 		return ENG_CHAT_DEEPSEEK;
 	if (has(t, DS_ASSISTANT) && has(t, DS_USER) && has(t, DS_EOS))
 		return ENG_CHAT_DEEPSEEK3;
+	if (has(t, "<|start|>") && has(t, "<|channel|>"))
+		return ENG_CHAT_HARMONY; /* gpt-oss */
 	return ENG_CHAT_NONE;
 }
 
@@ -440,6 +443,99 @@ static void render_tagged(const chat_job *j, const char *end)
 		put(j->b, "<|assistant|>\n");
 }
 
+/* Harmony (gpt-oss), as llama.cpp renders it without the Jinja template:
+ * <|start|>{role}<|message|>{content}<|end|> per message (<|return|> after an assistant turn),
+ * then <|start|>assistant. The roles pass through as given (system, developer, user, assistant). */
+static void render_harmony(const chat_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		put(j->b, "<|start|>");
+		put(j->b, j->m[i].role);
+		put(j->b, "<|message|>");
+		put(j->b, j->m[i].content);
+		put(j->b, role_of(j->m[i].role) == ROLE_ASSISTANT ? "<|return|>" : "<|end|>");
+	}
+	if (j->add_gen)
+		put(j->b, "<|start|>assistant");
+}
+
+/* The earliest of the markers that end a harmony message, at or after `from`; len if none. */
+static size_t harmony_end(const char *t, size_t len, size_t from)
+{
+	static const char *const ends[] = { "<|end|>", "<|return|>", "<|call|>", "<|start|>" };
+	size_t best = len;
+
+	for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++) {
+		const span s = { t + from, len - from };
+		const long at = find_in(s, ends[k], 0);
+
+		if (at >= 0 && from + (size_t)at < best)
+			best = from + (size_t)at;
+	}
+	return best;
+}
+
+/* Finds `pat` in t[from, len); its offset or len. */
+static size_t find_from(const char *t, size_t len, size_t from, const char *pat)
+{
+	const span s = { t + from, len - from };
+	const long at = find_in(s, pat, 0);
+
+	return at < 0 ? len : from + (size_t)at;
+}
+
+int eng_chat_harmony_split(const char *text, size_t len, char **reasoning, char **answer)
+{
+	static const char CH[] = "<|channel|>", MSG[] = "<|message|>";
+	tb_buf r, a;
+	size_t pos = 0;
+
+	*reasoning = *answer = NULL;
+	tb_buf_init(&r, ENG_CHAT_MAX_BYTES);
+	tb_buf_init(&a, ENG_CHAT_MAX_BYTES);
+	put(&r, "");
+	put(&a, "");
+	if (!text) {
+		text = "";
+		len = 0;
+	}
+	if (find_from(text, len, 0, CH) == len) {
+		put_n(&a, text, harmony_end(text, len, 0));
+		pos = len;
+	}
+	while (pos < len) {
+		const size_t ch = find_from(text, len, pos, CH);
+		size_t name, msg, end;
+		tb_buf *to;
+
+		if (ch == len)
+			break;
+		name = ch + sizeof CH - 1;
+		msg = find_from(text, len, name, MSG);
+		if (msg == len)
+			break;   /* a header cut off before its content: nothing to keep */
+		/* the channel name ends at a space (" to=functions.x"), "<|" or <|message|> */
+		end = name;
+		while (end < msg && text[end] != ' ' && text[end] != '<')
+			end++;
+		to = end - name == 5 && memcmp(text + name, "final", 5) == 0 ? &a : &r;
+		msg += sizeof MSG - 1;
+		end = harmony_end(text, len, msg);
+		if (to->len > 0)
+			put(to, "\n");
+		put_n(to, text + msg, end - msg);
+		pos = end;
+	}
+	if (r.err || a.err) {
+		tb_buf_release(&r);
+		tb_buf_release(&a);
+		return -1;
+	}
+	*reasoning = r.p;
+	*answer = a.p;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ render */
 
 
@@ -459,7 +555,8 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 		return NULL;
 	}
 	for (int i = 0; i < n; i++) {
-		if (role_of(msgs[i].role) < 0) {
+		if (role_of(msgs[i].role) < 0 &&
+		    !(family == ENG_CHAT_HARMONY && msgs[i].role && strcmp(msgs[i].role, "developer") == 0)) {
 			eng_seterr(err, errlen, "chat: message %d: role \"%.40s\" is not system, user or assistant",
 				i, msgs[i].role ? msgs[i].role : "(null)");
 			return NULL;
@@ -488,6 +585,7 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	case ENG_CHAT_DEEPSEEK3: render_deepseek3(&j); break;
 	case ENG_CHAT_PHI3: render_tagged(&j, "<|end|>"); break;
 	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
+	case ENG_CHAT_HARMONY: render_harmony(&j); break;
 	}
 	if (b.err) {
 		if (b.err == TB_ENOMEM)

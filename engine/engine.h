@@ -187,10 +187,10 @@ long eng_stop_find(const char *text, size_t len, const char *const *stops, int n
 enum eng_chat_family {
 	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
 	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
-	ENG_CHAT_ZEPHYR, ENG_CHAT_COUNT
+	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_COUNT
 };
 typedef struct eng_chat_msg {
-	const char *role;      /* "system", "user", "assistant" */
+	const char *role;      /* "system", "user", "assistant" ("developer" too for harmony) */
 	const char *content;
 } eng_chat_msg;
 /* Family of a Jinja chat template text (tokenizer.chat_template), recognised by its markers;
@@ -198,7 +198,7 @@ typedef struct eng_chat_msg {
  * pass the family by name). */
 int eng_chat_detect(const char *tmpl);
 /* "chatml", "qwen3", "llama3", "llama2", "mistral", "gemma", "deepseek", "deepseek3", "phi3",
- * "zephyr"; "" for NONE. Ownership: static. */
+ * "zephyr", "harmony" (gpt-oss); "" for NONE. Ownership: static. */
 const char *eng_chat_name(int family);
 /* Family by name, or -1. */
 int eng_chat_from_name(const char *name);
@@ -211,6 +211,14 @@ int eng_chat_from_name(const char *name);
  * Ownership: caller frees the result with free(). */
 char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
 		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen);
+/* Splits a harmony (gpt-oss) reply, the text generated after "<|start|>assistant": each message
+ * is "<|channel|>NAME<|message|>CONTENT" ended by <|end|>, <|return|>, <|call|>, the next
+ * "<|start|>..." header or the end of the text. The "analysis" and "commentary" channels go to
+ * *reasoning, "final" to *answer (several messages of one kind are joined by "\n"); a reply
+ * without any <|channel|> marker is all answer, up to its first end marker. Return 0, or -1 out
+ * of memory (nothing allocated). Ownership: *reasoning and *answer are NUL-terminated, the
+ * caller frees both with free(). */
+int eng_chat_harmony_split(const char *text, size_t len, char **reasoning, char **answer);
 
 /* ---- quantization ---- */
 

@@ -1,5 +1,5 @@
-/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe and
- * qwen3moe from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+/* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe,
+ * qwen3moe and gpt-oss from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
  * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
@@ -23,7 +23,7 @@
 #include "engine/vocab_impl.h"
 #include "engine/cuda/cuda_backend.h"
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -42,6 +42,12 @@ typedef struct layer {
 	tref ffn_down_exps;          /* [n_expert][n_embd][n_ff_exp] */
 	tref ffn_gate_inp_shexp;     /* shared expert's sigmoid gate [n_embd], f32 (qwen2moe) */
 	tref ffn_gate_shexp, ffn_up_shexp, ffn_down_shexp; /* the shared expert, a dense FFN */
+	/* gpt-oss */
+	tref attn_sinks;             /* [n_head] f32: a learned logit per head in the softmax denominator */
+	tref ffn_gate_inp_b;         /* router bias [n_expert] */
+	tref ffn_gate_exps_b, ffn_up_exps_b; /* [n_expert][n_ff_exp] */
+	tref ffn_down_exps_b;        /* [n_expert][n_embd] */
+	int swa;                     /* 1: sliding-window attention over the last n_swa positions */
 } layer;
 
 struct eng_model {
@@ -52,10 +58,16 @@ struct eng_model {
 	int n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff;
 	int n_expert, n_expert_used, n_ff_exp, n_ff_shexp;   /* 0 for a dense model */
 	int moe_norm_w;              /* the chosen experts' weights are divided by their sum */
+	int moe_topk_softmax;        /* weights: softmax of the chosen experts' logits (gpt-oss) */
+	int moe_swiglu_oai;          /* experts' activation: gpt-oss's clamped SwiGLU */
+	int n_swa;                   /* sliding window (positions, the token's own included); 0: none */
 	int hd_k, hd_v;              /* per-head sizes of K/Q and V */
 	int n_rot, rope_type;
 	float rope_base, rope_freq_scale, norm_eps;
 	float *rope_ff;              /* [n_rot/2] frequency divisors (llama3 scaling), or NULL */
+	int yarn;                    /* YaRN scaling: per-pair ramp between interpolated and original */
+	float yarn_corr[2];          /* ramp's first and last pair dimension (ggml's corr_dims) */
+	float yarn_mscale;           /* attn_factor * (1 + 0.1 ln(1 / freq_scale)), on cos and sin */
 	int n_threads;
 	eng_pool *pool;              /* n_threads - 1 workers, created at load */
 	int chat_family;
@@ -80,7 +92,7 @@ eng_opts eng_opts_default(void)
 static const char *arch_name(int a)
 {
 	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
-	       a == ARCH_QWEN3MOE ? "qwen3moe" : "llama";
+	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -189,6 +201,39 @@ static int rope_llama3(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* YaRN as llama.cpp sets it up for a file whose scaling type is "yarn": ext_factor 1,
+ * beta_fast 32, beta_slow 1, attn_factor from rope.scaling.attn_factor (default 1), the
+ * original context from rope.scaling.original_context_length (default the training context).
+ * The ramp's ends are ggml_rope_yarn_corr_dims: the pair dimension where a wavelength makes
+ * beta turns over the original context, floored / ceiled and clamped to [0, n_rot - 1]. */
+static float yarn_corr_dim(int n_dims, uint32_t n_orig, float beta, float base)
+{
+	return (float)n_dims * logf((float)n_orig / (beta * 2 * (float)M_PI)) / (2 * logf(base));
+}
+
+static int load_yarn(eng_model *m, float factor, char *err, size_t errlen)
+{
+	uint32_t orig = (uint32_t)m->n_ctx_train;
+	float attn = 1.0f, lo, hi;
+
+	hp_u32(m, "rope.scaling.original_context_length", &orig);
+	hp_f32(m, "rope.scaling.attn_factor", &attn);
+	if (!(factor >= 1.0f) || !(m->rope_base > 1.0f) || orig == 0 || !(attn > 0)) {
+		eng_seterr(err, errlen, "%s: key %s.rope.scaling.factor: bad YaRN parameters (factor %g, base "
+			"%g, original context %u, attn_factor %g)", m->path, arch_name(m->arch), factor,
+			m->rope_base, orig, attn);
+		return -1;
+	}
+	m->yarn = 1;
+	m->rope_freq_scale = 1.0f / factor;
+	lo = floorf(yarn_corr_dim(m->n_rot, orig, 32.0f, m->rope_base));
+	hi = ceilf(yarn_corr_dim(m->n_rot, orig, 1.0f, m->rope_base));
+	m->yarn_corr[0] = lo > 0 ? lo : 0;
+	m->yarn_corr[1] = hi < (float)(m->n_rot - 1) ? hi : (float)(m->n_rot - 1);
+	m->yarn_mscale = attn * (1.0f + 0.1f * logf(1.0f / m->rope_freq_scale));
+	return 0;
+}
+
 static int load_rope(eng_model *m, char *err, size_t errlen)
 {
 	const char *stype = NULL;
@@ -210,8 +255,11 @@ static int load_rope(eng_model *m, char *err, size_t errlen)
 				return -1;
 			}
 			m->rope_freq_scale = 1.0f / factor;
+		} else if (strcmp(stype, "yarn") == 0) {
+			if (load_yarn(m, factor, err, errlen))
+				return -1;
 		} else if (strcmp(stype, "llama3") != 0) {
-			eng_seterr(err, errlen, "%s: rope scaling type '%s' is not supported (linear, llama3)",
+			eng_seterr(err, errlen, "%s: rope scaling type '%s' is not supported (linear, llama3, yarn)",
 				m->path, stype);
 			return -1;
 		}
@@ -293,7 +341,7 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->rope_type = m->arch == ARCH_LLAMA ? ROPE_NORM : ROPE_NEOX;
-	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE) {
+	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS) {
 		static const struct { const char *key; size_t off; int need; } moe[] = {
 			{ "expert_count", offsetof(eng_model, n_expert), 1 },
 			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
@@ -325,6 +373,19 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		/* qwen3moe renormalises the chosen experts' weights (norm_topk_prob); qwen2moe does not */
 		m->moe_norm_w = m->arch == ARCH_QWEN3MOE;
 	}
+	if (m->arch == ARCH_GPTOSS) {
+		/* as llama.cpp: softmax over the chosen experts' (biased) logits, the clamped SwiGLU,
+		 * sliding-window attention on the even layers */
+		m->moe_topk_softmax = 1;
+		m->moe_swiglu_oai = 1;
+		int rc = hp_u32(m, "attention.sliding_window", &v);
+		if (rc == -1 || rc < 0 || v == 0 || v > (1u << 24)) {
+			eng_seterr(err, errlen, "%s: key %s.attention.sliding_window: %s", m->path, arch_name(m->arch),
+				rc == -1 ? "missing" : "bad value");
+			return -1;
+		}
+		m->n_swa = (int)v;
+	}
 	return load_rope(m, err, errlen);
 }
 
@@ -333,7 +394,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	char name[96];
 	int64_t E = m->n_embd, Q = (int64_t)m->n_head * m->hd_k, K = (int64_t)m->n_head_kv * m->hd_k;
 	int64_t V = (int64_t)m->n_head_kv * m->hd_v, O = (int64_t)m->n_head * m->hd_v, F = m->n_ff;
-	int bias = m->arch == ARCH_QWEN2 || m->arch == ARCH_QWEN2MOE;
+	int bias = m->arch == ARCH_QWEN2 || m->arch == ARCH_QWEN2MOE || m->arch == ARCH_GPTOSS;
+	int oss = m->arch == ARCH_GPTOSS;
 	int64_t X = m->n_expert, FE = m->n_ff_exp, FS = m->n_ff_shexp;
 
 	if (want_tensor(m, "token_embd.weight", E, m->n_vocab, 0, &m->tok_embd, err, errlen) ||
@@ -362,17 +424,40 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		T(bq, "attn_q.bias", Q, 0, !bias);
 		T(bk, "attn_k.bias", K, 0, !bias);
 		T(bv, "attn_v.bias", V, 0, !bias);
-		T(bo, "attn_output.bias", E, 0, 1);
+		T(bo, "attn_output.bias", E, 0, !oss);
 		if (m->arch == ARCH_QWEN3 || m->arch == ARCH_QWEN3MOE) {
 			T(q_norm, "attn_q_norm.weight", m->hd_k, 0, 0);
 			T(k_norm, "attn_k_norm.weight", m->hd_k, 0, 0);
 		}
-		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
+		if (oss) {
+			/* gpt-oss names its pre-FFN norm post_attention_norm */
+			T(ffn_norm, "post_attention_norm.weight", E, 0, 0);
+			T(attn_sinks, "attn_sinks.weight", m->n_head, 0, 0);
+			if (L->attn_sinks->type != ENG_T_F32) {
+				eng_seterr(err, errlen, "%s: tensor 'blk.%d.attn_sinks.weight' must be f32", m->path, il);
+				return -1;
+			}
+			L->swa = il % 2 == 0;
+			snprintf(name, sizeof name, "blk.%d.ffn_gate_up_exps.weight", il);
+			if (eng_gguf_find_tensor(m->g, name)) {
+				eng_seterr(err, errlen, "%s: tensor '%s': merged gate/up experts are not supported "
+					"(expected ffn_gate_exps and ffn_up_exps)", m->path, name);
+				return -1;
+			}
+		} else {
+			T(ffn_norm, "ffn_norm.weight", E, 0, 0);
+		}
 		if (X) {
 			T(ffn_gate_inp, "ffn_gate_inp.weight", E, X, 0);
 			T3(ffn_gate_exps, "ffn_gate_exps.weight", E, FE, X);
 			T3(ffn_up_exps, "ffn_up_exps.weight", E, FE, X);
 			T3(ffn_down_exps, "ffn_down_exps.weight", FE, E, X);
+			if (oss) {
+				T(ffn_gate_inp_b, "ffn_gate_inp.bias", X, 0, 0);
+				T(ffn_gate_exps_b, "ffn_gate_exps.bias", FE, X, 0);
+				T(ffn_up_exps_b, "ffn_up_exps.bias", FE, X, 0);
+				T(ffn_down_exps_b, "ffn_down_exps.bias", E, X, 0);
+			}
 			if (FS) {
 				T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 0);
 				T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, FS, 0);
@@ -570,9 +655,11 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_QWEN2MOE;
 	else if (strcmp(arch, "qwen3moe") == 0)
 		m->arch = ARCH_QWEN3MOE;
+	else if (strcmp(arch, "gpt-oss") == 0)
+		m->arch = ARCH_GPTOSS;
 	else {
 		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
-			"qwen3moe)", path, arch);
+			"qwen3moe, gpt-oss)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -1264,8 +1351,19 @@ static void rope_angles(const eng_model *m, int pos, float *cs, float *sn)
 
 		if (m->rope_ff)
 			th = m->rope_freq_scale * (theta / m->rope_ff[i]);
-		cs[i] = cosf(th);
-		sn[i] = sinf(th);
+		if (m->yarn) {
+			/* ggml's rope_yarn with ext_factor 1: pairs below yarn_corr[0] keep the original
+			 * angle, those past yarn_corr[1] are interpolated, a linear ramp in between */
+			const float y = ((float)i - m->yarn_corr[0]) / fmaxf(0.001f, m->yarn_corr[1] - m->yarn_corr[0]);
+			const float ramp = 1 - fminf(1, fmaxf(0, y));
+
+			th = th * (1 - ramp) + (m->rope_ff ? theta / m->rope_ff[i] : theta) * ramp;
+			cs[i] = cosf(th) * m->yarn_mscale;
+			sn[i] = sinf(th) * m->yarn_mscale;
+		} else {
+			cs[i] = cosf(th);
+			sn[i] = sinf(th);
+		}
 		theta *= theta_scale;
 	}
 }
@@ -1369,9 +1467,15 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 	size_t KD = (size_t)m->n_head_kv * (size_t)m->hd_k, VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	int gqa = m->n_head / m->n_head_kv, f16 = c->kv_type == ENG_KV_F16;
 	int s = c->tok_seq[t], n = c->tok_pos[t] + 1, npad = (n + 31) & ~31;
+	const layer *L = &m->layers[il];
+	/* a sliding-window layer sees positions p > pos - n_swa (llama.cpp's mask); the others
+	 * stay out of the scores (exp(-inf) = 0) */
+	int p0 = L->swa && n > m->n_swa ? n - m->n_swa : 0;
 	int ty = f16 ? ENG_T_F16 : ENG_T_F32;
 	size_t W = (size_t)c->n_ctx_pad > (size_t)m->hd_k ? (size_t)c->n_ctx_pad : (size_t)m->hd_k;
-	float scale = 1.0f / sqrtf((float)m->hd_k);
+	/* gpt-oss scales by the rotated dimensions, as llama.cpp's graph for it (equal to hd_k in
+	 * every published file) */
+	float scale = 1.0f / sqrtf((float)(m->arch == ARCH_GPTOSS ? m->n_rot : m->hd_k));
 	float *scores = c->scores + (size_t)ith * (size_t)gqa * (size_t)c->n_ctx_pad;
 	char *wq = (char *)c->wq + (size_t)ith * (size_t)gqa * W * c->kv_elt;
 	const float *q = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)hk * (size_t)gqa * (size_t)m->hd_k;
@@ -1386,20 +1490,29 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 		act_stride = W * 2;
 	}
 	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once */
-	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, 0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
-		KD * c->kv_elt, n, act, act_stride, gqa, scores, (size_t)c->n_ctx_pad);
+	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, p0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
+		KD * c->kv_elt, n - p0, act, act_stride, gqa, scores + p0, (size_t)c->n_ctx_pad);
 	for (int a = 0; a < gqa; a++) {
 		float *sc = scores + (size_t)a * (size_t)c->n_ctx_pad;
 		float mx = -INFINITY, inv;
 		double sum = 0;
 
+		for (int p = 0; p < p0; p++)
+			sc[p] = -INFINITY;
 		softmax_scale_max(sc, n, scale, &mx);
+		/* an attention sink (gpt-oss): a logit of its own in the max and the denominator, as
+		 * ggml's soft_max with sinks */
+		const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
+		if (L->attn_sinks)
+			mx = sink > mx ? sink : mx;
 		for (int p = 0; p < n; p++) {
 			float e = expf(sc[p] - mx);
 
 			sc[p] = e;
 			sum += e;
 		}
+		if (L->attn_sinks)
+			sum += (double)expf(sink - mx);
 		inv = (float)(1.0 / sum);
 		for (int p = 0; p < n; p++)
 			sc[p] *= inv;
@@ -1503,6 +1616,47 @@ static void residual_norm_task(void *arg, int ith, int nth)
  * summed in double, times 1/sum rounded to float), the n_expert_used largest probabilities in
  * descending order (ties to the lower expert), their probabilities as weights, divided by their
  * sum (summed in double) where the architecture renormalises. */
+/* The K largest of p[X] in descending order (ties to the lower index): indices into sel, values
+ * into w. chosen: X bytes of scratch. */
+static void topk_desc(const float *p, int X, int K, int *sel, float *w, unsigned char *chosen)
+{
+	memset(chosen, 0, (size_t)X);
+	for (int j = 0; j < K; j++) {
+		int best = -1;
+
+		for (int i = 0; i < X; i++)
+			if (!chosen[i] && (best < 0 || p[i] > p[best]))
+				best = i;
+		chosen[best] = 1;
+		sel[j] = best;
+		w[j] = p[best];
+	}
+}
+
+/* gpt-oss's routing, as llama.cpp's graph for it: the biased logits' K largest in descending
+ * order (ties to the lower expert), then a softmax over those K logits alone. p: the token's
+ * router logits [X] (the bias is added in place). */
+static void route_topk_softmax(const layer *L, float *p, int X, int K, int *sel, float *w,
+	unsigned char *chosen)
+{
+	const float *b = L->ffn_gate_inp_b ? L->ffn_gate_inp_b->data : NULL;
+	float mx = -INFINITY, inv;
+	double sum = 0;
+
+	for (int i = 0; b && i < X; i++)
+		p[i] += b[i];
+	topk_desc(p, X, K, sel, w, chosen);
+	for (int j = 0; j < K; j++)
+		mx = w[j] > mx ? w[j] : mx;
+	for (int j = 0; j < K; j++) {
+		w[j] = expf(w[j] - mx);
+		sum += w[j];
+	}
+	inv = (float)(1.0 / sum);
+	for (int j = 0; j < K; j++)
+		w[j] *= inv;
+}
+
 static void moe_route_task(void *arg, int ith, int nth)
 {
 	const step *st = arg;
@@ -1519,6 +1673,10 @@ static void moe_route_task(void *arg, int ith, int nth)
 		float *w = c->moe_w + (size_t)t * (size_t)K;
 		double sum = 0;
 
+		if (m->moe_topk_softmax) {
+			route_topk_softmax(st->L, p, X, K, sel, w, chosen);
+			continue;
+		}
 		for (int i = 0; i < X; i++)
 			mx = p[i] > mx ? p[i] : mx;
 		for (int i = 0; i < X; i++) {
@@ -1530,17 +1688,7 @@ static void moe_route_task(void *arg, int ith, int nth)
 		inv = (float)(1.0 / sum);
 		for (int i = 0; i < X; i++)
 			p[i] *= inv;
-		memset(chosen, 0, (size_t)X);
-		for (int j = 0; j < K; j++) {
-			int best = -1;
-
-			for (int i = 0; i < X; i++)
-				if (!chosen[i] && (best < 0 || p[i] > p[best]))
-					best = i;
-			chosen[best] = 1;
-			sel[j] = best;
-			w[j] = p[best];
-		}
+		topk_desc(p, X, K, sel, w, chosen);
 		if (m->moe_norm_w) {
 			double ws = 0;
 			float f;
@@ -1587,6 +1735,21 @@ static void moe_quant_task(void *arg, int ith, int nth)
 	}
 }
 
+/* gpt-oss's clamped SwiGLU over rows [r0, r1) of one (token, expert) pair, with the expert's
+ * gate and up biases (may be NULL) added first, as ggml's swiglu_oai: x = min(gate, 7),
+ * y = clamp(up, -7, 7), out = x * sigmoid(1.702 x) * (y + 1), into g. */
+static void swiglu_oai_rows(float *g, const float *u, const float *bg, const float *bu, long r0, long r1)
+{
+	const float alpha = 1.702f, limit = 7.0f;
+
+	for (long r = r0; r < r1; r++) {
+		const float gv = bg ? g[r] + bg[r] : g[r], uv = bu ? u[r] + bu[r] : u[r];
+		const float x = fminf(gv, limit), y = fmaxf(fminf(uv, limit), -limit);
+
+		g[r] = x / (1.f + expf(alpha * (-x))) * (y + 1.f);
+	}
+}
+
 static void moe_mm_task(void *arg, int ith, int nth)
 {
 	moe_work *w = arg;
@@ -1619,6 +1782,13 @@ static void moe_mm_task(void *arg, int ith, int nth)
 
 			eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
 				c->moe_y + (size_t)lo * E + (size_t)g, E);
+			if (L->ffn_down_exps_b) {
+				const float *bd = (const float *)L->ffn_down_exps_b->data + (size_t)e * E;
+
+				for (int t = 0; t < cnt; t++)
+					for (long r = g; r < ge; r++)
+						c->moe_y[(size_t)(lo + t) * E + (size_t)r] += bd[r];
+			}
 		} else {
 			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
 			size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
@@ -1630,8 +1800,12 @@ static void moe_mm_task(void *arg, int ith, int nth)
 			for (int t = 0; t < cnt; t++) {
 				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
 
-				for (long r = g; r < ge; r++)
-					gr[r] = silu(gr[r]) * ur[r];
+				if (m->moe_swiglu_oai)
+					swiglu_oai_rows(gr, ur, L->ffn_gate_exps_b ? (const float *)L->ffn_gate_exps_b->data + (size_t)e * F : NULL,
+						L->ffn_up_exps_b ? (const float *)L->ffn_up_exps_b->data + (size_t)e * F : NULL, g, ge);
+				else
+					for (long r = g; r < ge; r++)
+						gr[r] = silu(gr[r]) * ur[r];
 			}
 		}
 	}

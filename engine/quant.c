@@ -43,7 +43,7 @@ static const eng_type_info type_table[ENG_T_COUNT] = {
 	T(ENG_T_BF16, "bf16", 1, 2, 1, ENG_T_BF16),
 	T(34, "tq1_0", 256, 54, 0, ENG_T_Q8_K),
 	T(35, "tq2_0", 256, 66, 0, ENG_T_Q8_K),
-	T(39, "mxfp4", 32, 17, 0, ENG_T_Q8_0),
+	T(ENG_T_MXFP4, "mxfp4", 32, 17, 1, ENG_T_Q8_0),
 };
 #undef T
 
@@ -164,11 +164,17 @@ typedef eng_blk_q6_K blk_q6_K;
 typedef eng_blk_q8_K blk_q8_K;
 typedef eng_blk_iq4_nl blk_iq4_nl;
 typedef eng_blk_iq4_xs blk_iq4_xs;
+typedef eng_blk_mxfp4 blk_mxfp4;
 
 /* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
 const int8_t eng_iq4_values[16] = {
 	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113
 };
+
+const int8_t eng_mxfp4_values[16] = {
+	0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12
+};
+
 
 /* ---- numeric helpers ------------------------------------------------------------------------ */
 
@@ -1102,6 +1108,44 @@ static void quant_q8_K(const float *x, blk_q8_K *y, int64_t nb)
 	}
 }
 
+/* ---- MXFP4 -------------------------------------------------------------------------------------
+ * As ggml's reference quantizer: the exponent puts the block's largest magnitude amax in the
+ * top binade of the doubled table (e = floor(log2 amax) - 2 + 127, so amax / scale lies in
+ * [8, 16)), then each element takes the nearest level (the first on a tie, in code order). An
+ * all-zero block stores e = 0 and zero codes. The exponent is clamped to the byte's range
+ * (inputs below 2^-125 or not finite), where ggml's cast would be undefined. */
+static int mxfp4_nearest(float d, float x)
+{
+	int best = 0;
+	float err = fabsf(x - d * eng_mxfp4_values[0]);
+	for (int k = 1; k < 16; k++) {
+		const float e = fabsf(x - d * eng_mxfp4_values[k]);
+		if (e < err) {
+			err = e;
+			best = k;
+		}
+	}
+	return best;
+}
+
+static void quant_mxfp4(const float *x, blk_mxfp4 *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++, x += QK) {
+		float amax = 0;
+		for (int j = 0; j < QK; j++)
+			amax = fmaxf(amax, fabsf(x[j]));
+		memset(&y[i], 0, sizeof y[i]);
+		if (!(amax > 0))
+			continue;
+		const float l = floorf(log2f(amax)) - 2 + 127;
+		const uint8_t e = !(l >= 0) ? 0 : l > 254 ? 254 : (uint8_t)l;
+		const float d = eng_e8m0_half(e);
+		y[i].e = e;
+		for (int j = 0; j < QK / 2; j++)
+			y[i].qs[j] = (uint8_t)(mxfp4_nearest(d, x[j]) | mxfp4_nearest(d, x[j + QK / 2]) << 4);
+	}
+}
+
 /* ---- IQ4_NL and IQ4_XS ---------------------------------------------------------------------- */
 
 /* ggml quantize_row_iq4_nl_impl with ntry = 7 (the path llama-quantize takes for both types):
@@ -1404,6 +1448,17 @@ static void deq_iq4_nl(const blk_iq4_nl *x, float *y, int64_t nb)
 	}
 }
 
+static void deq_mxfp4(const blk_mxfp4 *x, float *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++, y += QK) {
+		const float d = eng_e8m0_half(x[i].e);
+		for (int j = 0; j < QK / 2; j++) {
+			y[j] = d * eng_mxfp4_values[x[i].qs[j] & 0xf];
+			y[j + QK / 2] = d * eng_mxfp4_values[x[i].qs[j] >> 4];
+		}
+	}
+}
+
 static inline int iq4xs_scale(const blk_iq4_xs *b, int g)   /* signed, in [-32, 31] */
 {
 	return (((b->scales_l[g / 2] >> (4 * (g % 2))) & 0xf) | (((b->scales_h >> (2 * g)) & 3) << 4)) - 32;
@@ -1575,17 +1630,28 @@ static float dot_q8_0(const blk_q8_0 *x, const blk_q8_0 *y, int64_t nb)
 	return sum;
 }
 
+/* Σ table[code j] * q[j] over a 32-block whose codes are nibbles laid out as in Q4_0. */
+static int dot_table16(const uint8_t qs[QK / 2], const int8_t q[QK], const int8_t table[16])
+{
+	int si = 0;
+	for (int j = 0; j < QK / 2; j++)
+		si += q[j] * table[qs[j] & 0xf] + q[j + QK / 2] * table[qs[j] >> 4];
+	return si;
+}
+
 static float dot_iq4_nl(const blk_iq4_nl *x, const blk_q8_0 *y, int64_t nb)
 {
 	float sum = 0;
-	for (int64_t i = 0; i < nb; i++) {
-		const float d = h2f(y[i].d) * h2f(x[i].d);
-		int si = 0;
-		for (int j = 0; j < QK / 2; j++)
-			si += y[i].qs[j] * eng_iq4_values[x[i].qs[j] & 0xf] +
-				y[i].qs[j + QK / 2] * eng_iq4_values[x[i].qs[j] >> 4];
-		sum += d * si;
-	}
+	for (int64_t i = 0; i < nb; i++)
+		sum += h2f(y[i].d) * h2f(x[i].d) * dot_table16(x[i].qs, y[i].qs, eng_iq4_values);
+	return sum;
+}
+
+static float dot_mxfp4(const blk_mxfp4 *x, const blk_q8_0 *y, int64_t nb)
+{
+	float sum = 0;
+	for (int64_t i = 0; i < nb; i++)
+		sum += h2f(y[i].d) * eng_e8m0_half(x[i].e) * dot_table16(x[i].qs, y[i].qs, eng_mxfp4_values);
 	return sum;
 }
 
@@ -1757,6 +1823,7 @@ int eng_dequant_row_ref(int type, const void *src, float *dst, int64_t n)
 	case ENG_T_Q8_K: deq_q8_K(src, dst, nb); return 0;
 	case ENG_T_IQ4_NL: deq_iq4_nl(src, dst, nb); return 0;
 	case ENG_T_IQ4_XS: deq_iq4_xs(src, dst, nb); return 0;
+	case ENG_T_MXFP4: deq_mxfp4(src, dst, nb); return 0;
 	default: return -1;
 	}
 }
@@ -1802,6 +1869,7 @@ int eng_quant_row_ref(int type, const float *src, void *dst, int64_t n, const fl
 	case ENG_T_Q8_K: quant_q8_K(src, dst, nb); return 0;
 	case ENG_T_IQ4_NL: quant_iq4_nl(src, dst, nb, imatrix); return 0;
 	case ENG_T_IQ4_XS: quant_iq4_xs(src, dst, nb, imatrix); return 0;
+	case ENG_T_MXFP4: quant_mxfp4(src, dst, nb); return 0;   /* no imatrix, as ggml */
 	default: return -1;
 	}
 }
@@ -1828,6 +1896,7 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
 	case ENG_T_Q6_K: *out = dot_q6_K(w_row, act, nb); return 0;
 	case ENG_T_IQ4_NL: *out = dot_iq4_nl(w_row, act, nb); return 0;
 	case ENG_T_IQ4_XS: *out = dot_iq4_xs(w_row, act, nb); return 0;
+	case ENG_T_MXFP4: *out = dot_mxfp4(w_row, act, nb); return 0;
 	default: return -1;
 	}
 }

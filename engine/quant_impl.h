@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* GGML type numbers as stored in GGUF tensor infos. */
 enum eng_type {
@@ -18,7 +19,7 @@ enum eng_type {
 	ENG_T_IQ2_XXS = 16, ENG_T_IQ2_XS = 17, ENG_T_IQ3_XXS = 18, ENG_T_IQ1_S = 19,
 	ENG_T_IQ4_NL = 20, ENG_T_IQ3_S = 21, ENG_T_IQ2_S = 22, ENG_T_IQ4_XS = 23,
 	ENG_T_I8 = 24, ENG_T_I16 = 25, ENG_T_I32 = 26, ENG_T_I64 = 27, ENG_T_F64 = 28,
-	ENG_T_IQ1_M = 29, ENG_T_BF16 = 30,
+	ENG_T_IQ1_M = 29, ENG_T_BF16 = 30, ENG_T_MXFP4 = 39,
 	ENG_T_COUNT = 40
 };
 
@@ -99,6 +100,11 @@ typedef struct { uint16_t d; uint8_t qs[ENG_QK / 2]; } eng_blk_iq4_nl;
 /* 8 groups of 32 with 6-bit scales (offset 32): low 4 bits in scales_l, high 2 in scales_h. */
 typedef struct { uint16_t d; uint16_t scales_h; uint8_t scales_l[ENG_QK_K / 64]; uint8_t qs[ENG_QK_K / 2]; } eng_blk_iq4_xs;
 
+/* MXFP4 (OCP microscaling): an E8M0 exponent byte e, then 32 E2M1 codes as nibbles laid out as
+ * in Q4_0. x = 2^(e-128) * eng_mxfp4_values[code]: the table holds the E2M1 values doubled so
+ * that they are integers, and the scale is halved to match (ggml's convention). */
+typedef struct { uint8_t e; uint8_t qs[ENG_QK / 2]; } eng_blk_mxfp4;
+
 _Static_assert(sizeof(eng_blk_q4_0) == 18, "q4_0 block is 18 bytes");
 _Static_assert(sizeof(eng_blk_q4_1) == 20, "q4_1 block is 20 bytes");
 _Static_assert(sizeof(eng_blk_q5_0) == 22, "q5_0 block is 22 bytes");
@@ -113,9 +119,30 @@ _Static_assert(sizeof(eng_blk_q6_K) == 210, "q6_K block is 210 bytes");
 _Static_assert(sizeof(eng_blk_q8_K) == 292, "q8_K block is 292 bytes");
 _Static_assert(sizeof(eng_blk_iq4_nl) == 18, "iq4_nl block is 18 bytes");
 _Static_assert(sizeof(eng_blk_iq4_xs) == 136, "iq4_xs block is 136 bytes");
+_Static_assert(sizeof(eng_blk_mxfp4) == 17, "mxfp4 block is 17 bytes");
 
 /* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
 extern const int8_t eng_iq4_values[16];
+/* The E2M1 values doubled (GGUF format fact): codes 0..7 are 0 1 2 3 4 6 8 12, codes 8..15 the
+ * same negated (code 8 is -0). */
+extern const int8_t eng_mxfp4_values[16];
+/* An MXFP4 block's scale 2^(e-128) (the E8M0 value halved), exact for every e (e = 0 and 1 give
+ * the subnormals 2^-128 and 2^-127). */
+static inline float eng_e8m0_half(uint8_t e)
+{
+	/* a normal float for e >= 2, else the subnormal with bit 21 (e = 0) or 22 (e = 1) set */
+	const uint32_t u = e >= 2 ? (uint32_t)(e - 1) << 23 : 0x00200000u << e;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* quant_mxfp4_x86.c: MXFP4 rows times Q8_0 activations (eng_dot_fn), for the avx2 and avx512
+ * kernel tables. */
+float eng_dot_mxfp4_avx2(int64_t n, const void *w, const void *act);
+float eng_dot_mxfp4_avx512(int64_t n, const void *w, const void *act);
+#endif
 
 /* The activation quantizer the engine uses for `type` (Q8_0: inverse scale 127/amax and
  * round-half-even, as llama.cpp's x86 builds; every other type: eng_quant_row_ref without an

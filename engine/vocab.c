@@ -43,7 +43,7 @@ enum {
 };
 
 enum { KIND_SPM, KIND_BPE };
-enum { PRE_DEFAULT, PRE_GPT2, PRE_LLAMA3, PRE_QWEN2, PRE_DEEPSEEK_LLM, PRE_DEEPSEEK_CODER };
+enum { PRE_DEFAULT, PRE_GPT2, PRE_LLAMA3, PRE_QWEN2, PRE_DEEPSEEK_LLM, PRE_DEEPSEEK_CODER, PRE_O200K };
 /* How one pre-tokenizer regex is applied (llama.cpp unicode_regex_split): two patterns have
  * hand-written splitters there, patterns with \p{..} run over a "collapsed" byte per code point,
  * the rest over the code points themselves. */
@@ -418,6 +418,18 @@ static int merge_rank(const eng_vocab *v, const char *a, size_t na, const char *
 	"\\x{3000}-\\x{3002}]+"
 #define RE_DS_CJK "[\\x{4e00}-\\x{9fa5}\\x{800}-\\x{4e00}\\x{ac00}-\\x{d7ff}]+"
 
+/* o200k (gpt-4o, gpt-oss): words of an upper-case run then a lower-case run (or an upper-case
+ * run alone) with an optional English contraction, digits by three, punctuation runs with
+ * trailing newlines or slashes, then the white-space rules. As llama.cpp applies it over the
+ * collapsed text: an "upper-case" letter is any letter but a-z and a "lower-case" one any
+ * letter but A-Z (so a non-ASCII letter is both), and marks are not letters. */
+#define RE_O200K_UP "(?:(?=[\\p{L}])[^a-z])"
+#define RE_O200K_LO "(?:(?=[\\p{L}])[^A-Z])"
+#define RE_O200K_CONTR "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?"
+#define RE_O200K "[^\\r\\n\\p{L}\\p{N}]?" RE_O200K_UP "*" RE_O200K_LO "+" RE_O200K_CONTR \
+	"|[^\\r\\n\\p{L}\\p{N}]?" RE_O200K_UP "+" RE_O200K_LO "*" RE_O200K_CONTR \
+	"|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 static const struct { const char *name; int kind; } pre_names[] = {
 	{ "default", PRE_DEFAULT },
 	{ "gpt-2", PRE_GPT2 }, { "phi-2", PRE_GPT2 },
@@ -425,6 +437,7 @@ static const struct { const char *name; int kind; } pre_names[] = {
 	{ "qwen2", PRE_QWEN2 }, { "deepseek-r1-qwen", PRE_QWEN2 },
 	{ "deepseek-llm", PRE_DEEPSEEK_LLM },
 	{ "deepseek-coder", PRE_DEEPSEEK_CODER },
+	{ "gpt-4o", PRE_O200K }, { "llama4", PRE_O200K },
 };
 
 /* The regexes each pre-tokenizer applies in turn; each splits the pieces the previous left. */
@@ -435,6 +448,7 @@ static const char *const pre_regex[][VOCAB_MAX_RULES] = {
 	[PRE_QWEN2] = { RE_QWEN2 },
 	[PRE_DEEPSEEK_LLM] = { "[\r\n]", RE_DS_LETTERS, RE_DS_PUNCT, "\\s+$", RE_DS_CJK, "\\p{N}+" },
 	[PRE_DEEPSEEK_CODER] = { "[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", RE_DS_CJK, "\\p{N}" },
+	[PRE_O200K] = { RE_O200K },
 };
 
 static int pre_kind_of(const char *name)
@@ -1767,7 +1781,8 @@ static void set_specials(eng_vocab *v, const eng_gguf *g)
 		"<reponame>", NULL };
 	static const char *const fim_sep_names[] = { "<|file_sep|>", NULL };
 	static const char *const eog_names[] = { "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-		"<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", NULL };
+		"<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+		"<|return|>", "<|call|>", NULL };
 	const char *name = NULL;
 	size_t name_len = 0;
 
@@ -1813,6 +1828,17 @@ static void set_specials(eng_vocab *v, const eng_gguf *g)
 		v->attr[v->fim_rep] |= ATTR_EOG;
 	if (v->fim_sep >= 0)
 		v->attr[v->fim_sep] |= ATTR_EOG;
+	{
+		/* o200k_harmony (gpt-oss): <|end|> closes a message inside a reply (the analysis
+		 * channel before the final one); <|return|> and <|call|> end the reply. As llama.cpp:
+		 * with both of those present, <|end|> is not an end of generation. */
+		const char *const ret[] = { "<|return|>", NULL }, *const call[] = { "<|call|>", NULL };
+		const char *const end[] = { "<|end|>", NULL };
+		const int32_t e = find_named(v, end);
+
+		if (e >= 0 && find_named(v, ret) >= 0 && find_named(v, call) >= 0)
+			v->attr[e] &= ~ATTR_EOG;
+	}
 
 	/* Phi-3: special tokens swallow the white space after them (llama.cpp sets this by name) */
 	if (eng_gguf_get_str(g, "general.name", &name, &name_len) == 0) {

@@ -60,13 +60,27 @@ static const shape qwen3moe_test = { "qwen3moe test shape", 256, 4, 4, 2, 512, 1
 	"qwen3moe", 128, 16, 4, 128, 0, 0.05f, 0.5f, "qwen3moe-test" };
 static const shape qwen2moe_test = { "qwen2moe test shape", 256, 4, 4, 4, 512, 1024, 2048, 0,
 	"qwen2moe", 0, 16, 4, 128, 256, 0.05f, 0.5f, "qwen2moe-test" };
+/* gpt-oss-20b: hidden 2880, 24 layers, 64 heads of 64, 8 KV heads, 32 experts of 2880, 4 used,
+ * Q/K/V/O, router and expert biases, a learned sink per head, sliding window 128 on the even
+ * layers, rope base 150000 with YaRN (factor 32 over an original context of 4096). The test
+ * model keeps those proportions in small: 256 wide, 4 layers, 8 heads of 64 (Q 512 wide), 2 KV
+ * heads, 32 experts of 128 (4 used), a window of 8 so that the test prompt crosses it. */
+static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024, 131072, 0,
+	"gpt-oss", 64, 32, 4, 128, 0, 0.05f, 0.5f, "gpt-oss-test" };
+#define GPTOSS_SWA 8
+#define GPTOSS_SINK_STD 1.0f   /* sinks of about the scores' own size, so they matter */
+/* gate/up biases wide enough that some of the experts' pre-activations pass the clamped
+ * SwiGLU's limit of 7 (so the clamp matters) */
+#define GPTOSS_EXP_BIAS_STD 3.0f
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
 #define MAX_VOCAB 32000
 
 /* The files: llama.cpp's file type names and numbers (enum llama_ftype, general.file_type). */
-enum { FT_F16, FT_Q8_0, FT_Q4_K_M, FT_Q2_K, FT_COUNT, FT_F32 = FT_COUNT };
-static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_COUNT + 1] = {
-	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 }, { "F32", 0 },
+/* MXFP4 (llama.cpp's "MXFP4_MOE", 38): the experts in MXFP4 and the other weights in F16; only
+ * written when named. */
+enum { FT_F16, FT_Q8_0, FT_Q4_K_M, FT_Q2_K, FT_COUNT, FT_F32 = FT_COUNT, FT_MXFP4, FT_ALL };
+static const struct { const char *name; unsigned llama_ftype; } ftypes[FT_ALL] = {
+	{ "F16", 1 }, { "Q8_0", 7 }, { "Q4_K_M", 15 }, { "Q2_K", 10 }, { "F32", 0 }, { "MXFP4", 38 },
 };
 
 /* The type llama-quantize gives a 2-D weight for this file type: the engine's rule
@@ -83,6 +97,8 @@ static int weight_type(const shape *sh, int ft, const char *what, int il)
 
 	if (ft == FT_F32)
 		return ENG_T_F32;
+	if (ft == FT_MXFP4)
+		return strstr(what, "_exps.weight") ? ENG_T_MXFP4 : ENG_T_F16;
 	memset(&r, 0, sizeof r);
 	r.ftype = eng_ftype_from_name(ftypes[ft].name, NULL);
 	r.n_layer = r.n_attn_v = sh->n_layer;
@@ -290,8 +306,9 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	char name[96];
 	int rc = -1, hd = head_dim_of(sh), moe = sh->n_expert > 0;
-	int qwen = sh->arch != NULL, bias = sh->arch && !strcmp(sh->arch, "qwen2moe");
+	int qwen = sh->arch != NULL, bias = sh->arch && (!strcmp(sh->arch, "qwen2moe") || !strcmp(sh->arch, "gpt-oss"));
 	int qk_norm = sh->arch && !strcmp(sh->arch, "qwen3moe");
+	int oss = sh->arch && !strcmp(sh->arch, "gpt-oss");
 	float std = sh->std > 0 ? sh->std : WEIGHT_STD, rstd = sh->router_std > 0 ? sh->router_std : std;
 
 	if (!w) {
@@ -312,8 +329,12 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
 			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)hd))) ||
 	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)hd) ||
-	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), qwen ? 1000000.0f : 10000.0f) ||
-	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen ? 1e-6f : 1e-5f) ||
+	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), oss ? 150000.0f : qwen ? 1000000.0f : 10000.0f) ||
+	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen && !oss ? 1e-6f : 1e-5f) ||
+	    (oss && (eng_gguf_w_u32(w, akey(sh, "attention.sliding_window"), GPTOSS_SWA) ||
+		     eng_gguf_w_str(w, akey(sh, "rope.scaling.type"), "yarn") ||
+		     eng_gguf_w_f32(w, akey(sh, "rope.scaling.factor"), 32.0f) ||
+		     eng_gguf_w_u32(w, akey(sh, "rope.scaling.original_context_length"), 4096))) ||
 	    (moe && (eng_gguf_w_u32(w, akey(sh, "expert_count"), (uint32_t)sh->n_expert) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_used_count"), (uint32_t)sh->n_expert_used) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_feed_forward_length"), (uint32_t)sh->n_ff_exp))) ||
@@ -340,9 +361,12 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "attn_v.weight", E, KV, 1, 0, 1, std },
 			{ "attn_v.bias", KV, 1, 1, 2, bias, std },
 			{ "attn_output.weight", Q, E, 1, 0, 1, std },
+			{ "attn_output.bias", E, 1, 1, 2, oss, std },
+			{ "attn_sinks.weight", sh->n_head, 1, 1, 2, oss, GPTOSS_SINK_STD },
 			{ "attn_q_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
 			{ "attn_k_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
-			{ "ffn_norm.weight", E, 1, 1, 1, 1, 0 },
+			{ "ffn_norm.weight", E, 1, 1, 1, !oss, 0 },
+			{ "post_attention_norm.weight", E, 1, 1, 1, oss, 0 },
 			{ "ffn_gate.weight", E, sh->n_ff, 1, 0, !moe, std },
 			{ "ffn_up.weight", E, sh->n_ff, 1, 0, !moe, std },
 			{ "ffn_down.weight", sh->n_ff, E, 1, 0, !moe, std },
@@ -350,6 +374,10 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "ffn_gate_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
 			{ "ffn_up_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
 			{ "ffn_down_exps.weight", sh->n_ff_exp, E, sh->n_expert, 0, moe, std },
+			{ "ffn_gate_inp.bias", sh->n_expert, 1, 1, 2, oss, rstd },
+			{ "ffn_gate_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
+			{ "ffn_up_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
+			{ "ffn_down_exps.bias", E, sh->n_expert, 1, 2, oss, std },
 			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, sh->n_ff_shexp > 0, rstd },
 			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
 			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
@@ -392,8 +420,9 @@ static void usage(FILE *f)
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
-		"768, 8 used, 12 of its 48 layers), qwen3moe-test and qwen2moe-test (small models with\n"
-		"those architectures' proportions, for the engine's tests).\n"
+		"768, 8 used, 12 of its 48 layers), qwen3moe-test, qwen2moe-test and gpt-oss-test (small\n"
+		"models with those architectures' proportions, for the engine's tests).\n"
+		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
 		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
@@ -401,7 +430,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	int want[FT_COUNT] = { 0 }, any = 0, n_threads, i = 1;
+	int want[FT_ALL] = { 0 }, any = 0, n_threads, i = 1;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *dir;
 	const shape *sh = &tinyllama;
@@ -438,14 +467,14 @@ int main(int argc, char **argv)
 		i++;
 	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
 		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test };
+			&qwen2moe_test, &gptoss_test };
 		size_t k = 0;
 
 		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
 			k++;
 		if (k == sizeof all / sizeof all[0]) {
 			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
-				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test)\n", argv[i + 1]);
+				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test)\n", argv[i + 1]);
 			return 1;
 		}
 		sh = all[k];
@@ -459,10 +488,10 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		int k = 0;
 
-		while (k < FT_COUNT && strcasecmp(argv[i], ftypes[k].name) != 0)
+		while (k < FT_ALL && (k == FT_F32 || strcasecmp(argv[i], ftypes[k].name) != 0))
 			k++;
-		if (k == FT_COUNT) {
-			fprintf(stderr, "mkbench: unknown type \"%s\" (F16, Q8_0, Q4_K_M, Q2_K)\n", argv[i]);
+		if (k == FT_ALL) {
+			fprintf(stderr, "mkbench: unknown type \"%s\" (F16, Q8_0, Q4_K_M, Q2_K, MXFP4)\n", argv[i]);
 			return 1;
 		}
 		want[k] = any = 1;
@@ -471,11 +500,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mkbench: %s: not a directory\n", dir);
 		return 2;
 	}
-	for (int ft = 0; ft < FT_COUNT; ft++) {
+	for (int ft = 0; ft < FT_ALL; ft++) {
 		char path[4096], err[8192];
 		struct timespec t0, t1;
 
-		if (any && !want[ft])
+		if ((any && !want[ft]) || (!any && ft >= FT_COUNT))
 			continue;
 		snprintf(path, sizeof path, "%s/%s-%s.gguf", dir, sh->file, ftypes[ft].name);
 		if (stat(path, &sb) == 0) {

@@ -463,6 +463,83 @@ static void test_chat_render_refuses_null_content(void)
 	free(r);
 }
 
+/* ------------------------------------------------------------------ harmony (gpt-oss) */
+
+static void test_chat_detects_harmony_from_the_gpt_oss_template_markers(void)
+{
+	TB_CHECK_INT(eng_chat_detect("{{- '<|start|>' + message.role + '<|channel|>' + channel + '<|message|>' }}"),
+		ENG_CHAT_HARMONY);
+	TB_CHECK_INT(eng_chat_detect("harmony"), ENG_CHAT_HARMONY);
+	/* <|start|> alone is not enough */
+	TB_CHECK_INT(eng_chat_detect("{{ '<|start|>' + role + '<|message|>' }}"), ENG_CHAT_NONE);
+}
+
+static void test_chat_renders_harmony_with_every_role(void)
+{
+	static const eng_chat_msg m[5] = {
+		{ "system", "You are terse." },
+		{ "developer", "Answer in French." },
+		{ "user", "Hello" },
+		{ "assistant", "Bonjour" },
+		{ "user", "How are you?" },
+	};
+	rendered(ENG_CHAT_HARMONY, m, 5, 1, 1, NULL,
+		"<|start|>system<|message|>You are terse.<|end|>"
+		"<|start|>developer<|message|>Answer in French.<|end|>"
+		"<|start|>user<|message|>Hello<|end|>"
+		"<|start|>assistant<|message|>Bonjour<|return|>"
+		"<|start|>user<|message|>How are you?<|end|>"
+		"<|start|>assistant");
+	rendered(ENG_CHAT_HARMONY, m + 2, 1, 0, 0, NULL, "<|start|>user<|message|>Hello<|end|>");
+}
+
+static void test_chat_developer_role_is_only_for_harmony(void)
+{
+	static const eng_chat_msg m[1] = { { "developer", "x" } };
+	char *got = eng_chat_render(ENG_CHAT_CHATML, m, 1, 1, 1, NULL, NULL, err, sizeof err);
+
+	TB_CHECK(got == NULL);
+	TB_CHECK(strstr(err, "developer") != NULL);
+	free(got);
+}
+
+/* Splits text and compares both parts. */
+static void check_split(const char *text, const char *want_reasoning, const char *want_answer)
+{
+	char *r = NULL, *a = NULL;
+
+	TB_REQUIRE(eng_chat_harmony_split(text, text ? strlen(text) : 0, &r, &a) == 0);
+	TB_CHECK_STR(r, want_reasoning);
+	TB_CHECK_STR(a, want_answer);
+	free(r);
+	free(a);
+}
+
+static void test_chat_harmony_reply_splits_analysis_from_final(void)
+{
+	check_split("<|channel|>analysis<|message|>User greets. Reply.<|end|>"
+		"<|start|>assistant<|channel|>final<|message|>Hi!<|return|>",
+		"User greets. Reply.", "Hi!");
+	/* commentary (tool preambles and calls) is not the answer */
+	check_split("<|channel|>analysis<|message|>Need the weather.<|end|>"
+		"<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json"
+		"<|message|>{\"city\":\"Paris\"}<|call|>",
+		"Need the weather.\n{\"city\":\"Paris\"}", "");
+	/* a reply cut off inside the final message keeps what it has */
+	check_split("<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>Par",
+		"a", "Par");
+	/* a cut-off header gives nothing more */
+	check_split("<|channel|>analysis<|message|>a<|end|><|start|>assistant<|chan", "a", "");
+	/* no channel at all: the text up to its end marker is the answer */
+	check_split("Plain answer.<|return|>", "", "Plain answer.");
+	check_split("Plain answer.", "", "Plain answer.");
+	check_split("", "", "");
+	check_split(NULL, "", "");
+	/* the end markers: <|end|> and <|start|> end a message too */
+	check_split("<|channel|>final<|message|>one<|end|><|channel|>final<|message|>two<|start|>",
+		"", "one\ntwo");
+}
+
 int main(void)
 {
 	TB_RUN(test_chat_names_round_trip);
@@ -484,5 +561,9 @@ int main(void)
 	TB_RUN(test_chat_render_refuses_an_unknown_family);
 	TB_RUN(test_chat_render_refuses_a_bad_role);
 	TB_RUN(test_chat_render_refuses_null_content);
+	TB_RUN(test_chat_detects_harmony_from_the_gpt_oss_template_markers);
+	TB_RUN(test_chat_renders_harmony_with_every_role);
+	TB_RUN(test_chat_developer_role_is_only_for_harmony);
+	TB_RUN(test_chat_harmony_reply_splits_analysis_from_final);
 	return tb_test_end();
 }

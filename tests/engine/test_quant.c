@@ -81,7 +81,7 @@ static double rel_rmse(const float *a, const float *b, int64_t n)
 static const int quant_types[] = {
 	ENG_T_F32, ENG_T_F16, ENG_T_BF16, ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1, ENG_T_Q8_0,
 	ENG_T_Q8_1, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_Q8_K,
-	ENG_T_IQ4_NL, ENG_T_IQ4_XS,
+	ENG_T_IQ4_NL, ENG_T_IQ4_XS, ENG_T_MXFP4,
 };
 #define N_QUANT_TYPES ((int)(sizeof quant_types / sizeof quant_types[0]))
 
@@ -211,7 +211,7 @@ static void test_quant_only_supported_types_are_marked_computable(void)
 		TB_CHECK(listed);
 		TB_CHECK(t != ENG_T_Q8_1 && t != ENG_T_Q8_K);
 	}
-	TB_CHECK_INT(n_comp, 15);
+	TB_CHECK_INT(n_comp, 16);
 	TB_CHECK(!eng_type_get(ENG_T_IQ2_XXS)->can_compute);
 	TB_CHECK(!eng_type_get(ENG_T_Q8_K)->can_compute);
 	TB_CHECK(!eng_type_get(ENG_T_I32)->can_compute);
@@ -781,7 +781,7 @@ static void test_quant_unsupported_types_are_refused(void)
 {
 	float x[256] = { 0 }, y[256], out = 0;
 	uint8_t q[2048] = { 0 };
-	static const int types[] = { ENG_T_IQ2_XXS, ENG_T_IQ3_S, ENG_T_IQ1_M, ENG_T_I8, ENG_T_I32, ENG_T_F64, 4, 39, -1, 99 };
+	static const int types[] = { ENG_T_IQ2_XXS, ENG_T_IQ3_S, ENG_T_IQ1_M, ENG_T_I8, ENG_T_I32, ENG_T_F64, 4, 34, -1, 99 };
 	for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
 		TB_CHECK_INT(eng_quant_row_ref(types[k], x, q, 256, NULL), -1);
 		TB_CHECK_INT(eng_quant_row(types[k], x, q, 256), -1);

@@ -544,6 +544,30 @@ static void test_vocab_splits_like_the_default_bpe_pre_tokenizer(void)
 	check_splits(NULL, c, sizeof c / sizeof c[0]);
 }
 
+/* o200k (gpt-4o / gpt-oss): expected pieces from llama.cpp's splitter (ik_llama.cpp at the
+ * issue's reference commit, its "gpt-4o" expressions), as byte lengths. */
+static void test_vocab_splits_like_the_o200k_pre_tokenizer(void)
+{
+	static const split_case c[] = {
+		{ "Hello World", 2, { 5, 6 } },
+		{ "HelloWorld's", 2, { 5, 7 } },
+		{ "don't STOP", 2, { 5, 5 } },
+		{ "abc123456 x", 4, { 3, 3, 3, 2 } },
+		{ "  spaces\n\nnew", 4, { 1, 7, 2, 3 } },
+		{ "path/to/file\n", 4, { 4, 3, 5, 1 } },
+		{ "\xC3\x89" "COLE \xC3\xA9l\xC3\xA8ve", 3, { 2, 4, 8 } },
+		{ "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88", 1, { 21 } },
+		{ "CamelCaseWord", 3, { 5, 4, 4 } },
+		{ "x  y", 3, { 1, 1, 2 } },
+		{ "I'M OK", 2, { 3, 3 } },
+		{ "3.14159", 4, { 1, 1, 3, 2 } },
+		{ "a\n\n  b  ", 5, { 1, 2, 1, 2, 2 } },
+	};
+
+	check_splits("gpt-4o", c, sizeof c / sizeof c[0]);
+	check_splits("llama4", c, 2);
+}
+
 static void test_vocab_split_counts_invalid_utf8_as_replacement_characters(void)
 {
 	int32_t got[8];
@@ -874,6 +898,41 @@ static eng_gguf_writer *bpe_doc(const char *pre)
 		return NULL;
 	}
 	return w;
+}
+
+/* o200k_harmony (gpt-oss): <|return|> and <|call|> end generation and <|end|> then does not
+ * (it closes the analysis message inside a reply); without them <|end|> stays an end. */
+static void test_vocab_harmony_ends_on_return_and_call_but_not_end(void)
+{
+	for (int harmony = 0; harmony < 2; harmony++) {
+		static char chars[256][4];
+		const char *tok[259];
+		static const char *const merges[] = { "a b" };
+		eng_gguf_writer *w = eng_gguf_writer_new();
+		char err[256];
+		eng_vocab *v;
+
+		for (int b = 0; b < 256; b++) {
+			bl_char(b, chars[b]);
+			tok[b] = chars[b];
+		}
+		tok[256] = "<|end|>";
+		tok[257] = harmony ? "<|return|>" : "<|x|>";
+		tok[258] = harmony ? "<|call|>" : "<|y|>";
+		TB_REQUIRE(w && !eng_gguf_w_str(w, "tokenizer.ggml.model", "gpt2") &&
+			!eng_gguf_w_str(w, "tokenizer.ggml.pre", "gpt-4o") &&
+			!eng_gguf_w_arr_str(w, "tokenizer.ggml.tokens", tok, 259) &&
+			!eng_gguf_w_arr_str(w, "tokenizer.ggml.merges", merges, 1));
+		v = vocab_from(w, harmony ? "harmony" : "end", err, sizeof err);
+		if (!v)
+			printf("  %s\n", err);
+		TB_REQUIRE(v != NULL);
+		TB_CHECK_STR(eng_vocab_pre(v), "gpt-4o");
+		TB_CHECK_INT(eng_vocab_is_eog(v, 256), !harmony);
+		TB_CHECK_INT(eng_vocab_is_eog(v, 257), harmony);
+		TB_CHECK_INT(eng_vocab_is_eog(v, 258), harmony);
+		eng_vocab_free(v);
+	}
 }
 
 static void test_vocab_bpe_merges_by_rank_and_llama3_takes_whole_words(void)
@@ -1271,6 +1330,8 @@ int main(void)
 	TB_RUN(test_vocab_splits_like_the_gpt2_pre_tokenizer);
 	TB_RUN(test_vocab_splits_like_the_deepseek_pre_tokenizers);
 	TB_RUN(test_vocab_splits_like_the_default_bpe_pre_tokenizer);
+	TB_RUN(test_vocab_splits_like_the_o200k_pre_tokenizer);
+	TB_RUN(test_vocab_harmony_ends_on_return_and_call_but_not_end);
 	TB_RUN(test_vocab_split_counts_invalid_utf8_as_replacement_characters);
 	TB_RUN(test_vocab_split_rejects_an_unknown_pre_tokenizer_name);
 	TB_RUN(test_vocab_llama3_and_qwen2_splits_fit_their_vector_token_counts);
