@@ -22,6 +22,9 @@ int cli_cmd_quant_sweep(int argc, char **argv);
 /* `tierbench bench`: prompt and generation speed of GGUF models, as llama-bench measures it. */
 int cli_cmd_bench(int argc, char **argv);
 
+/* `tierbench fit`: hardware fit and speed prediction (cli_fit.c). */
+int cli_cmd_fit(int argc, char **argv);
+
 /* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
 int cli_cmd_report(int argc, char **argv);
 /* The signal (SIGINT / SIGTERM) that stopped the last `tierbench report` of this process, or 0. */
