@@ -89,7 +89,10 @@ static cJSON *row_json(const hx_fit_row *r)
 			cJSON_AddNumberToObject(o, "usd_per_mtok_cloud", r->usd_per_mtok_cloud);
 		else
 			cJSON_AddNullToObject(o, "usd_per_mtok_cloud");
-		cJSON_AddNumberToObject(o, "usd_per_mtok_owned", r->usd_per_mtok_owned);
+		if (r->usd_per_mtok_owned >= 0)
+			cJSON_AddNumberToObject(o, "usd_per_mtok_owned", r->usd_per_mtok_owned);
+		else
+			cJSON_AddNullToObject(o, "usd_per_mtok_owned");
 	}
 	cJSON_AddNumberToObject(o, "bw_eff", r->bw_eff);
 	cJSON_AddNumberToObject(o, "compute_eff", r->compute_eff);

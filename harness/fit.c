@@ -211,6 +211,7 @@ static int parse_hw_profile(const jctx *c, const cJSON *j, hx_fit_hw *h)
 	h->devices = h->max_devices = 1;
 	h->usable_fraction = 1;
 	h->cloud_usd_per_hour = -1;
+	h->price_usd = -1;   /* unknown: no owned cost */
 	snprintf(h->source, sizeof h->source, "tierbench hw --json (%s)", c->file);
 	snprintf(h->as_of, sizeof h->as_of, "measured");
 	if ((rc = jstr(c, j, "hw", "cpu_model", 1, h->desc, sizeof h->desc)) ||
@@ -231,7 +232,7 @@ static int parse_hw_profile(const jctx *c, const cJSON *j, hx_fit_hw *h)
 		h->fp16_tflops = sms * 2048 * 1.5e9 / 1e12;
 		h->host_memory_gib = ram / GIB;
 		h->host_bandwidth_gbs = bw;
-		return 0;
+		return jnum(c, j, "hw", "fp16_tflops", 0, h->fp16_tflops, 1e-6, &h->fp16_tflops);
 	}
 	if (!(bw > 0)) {
 		snprintf(c->err, c->errlen, "%s: hw.mem_bw_gbs: not measured (run `tierbench hw --json` without --no-bw)",
@@ -242,7 +243,7 @@ static int parse_hw_profile(const jctx *c, const cJSON *j, hx_fit_hw *h)
 	h->memory_gib = ram / GIB;
 	h->bandwidth_gbs = bw;
 	h->fp16_tflops = cores * 64 * 2.0e9 / 1e12;
-	return 0;
+	return jnum(c, j, "hw", "fp16_tflops", 0, h->fp16_tflops, 1e-6, &h->fp16_tflops);
 }
 
 static int add_hw(hx_fit_catalog *c, const hx_fit_hw *h)
@@ -455,7 +456,7 @@ void hx_fit_predict(const hx_fit_model *m, const hx_fit_mem *mem, const hx_fit_h
 	/* $ per million generated tokens at the batched rate */
 	mult = hw->devices > 1 ? ceil((double)out->n_devices / hw->devices) : out->n_devices;
 	owned_h = mult * (hw->price_usd / (o->amortise_years * 8766) + hw->power_w / 1000 * o->usd_per_kwh);
-	out->usd_per_mtok_owned = owned_h / (out->batch_ts * 3600) * 1e6;
+	out->usd_per_mtok_owned = hw->price_usd >= 0 ? owned_h / (out->batch_ts * 3600) * 1e6 : -1;
 	out->usd_per_mtok_cloud = hw->cloud_usd_per_hour >= 0 ?
 		hw->cloud_usd_per_hour * out->n_devices / (out->batch_ts * 3600) * 1e6 : -1;
 }

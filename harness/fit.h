@@ -23,7 +23,7 @@ typedef struct hx_fit_hw {
 	char interconnect[48];
 	double interconnect_gbs;  /* 0 = none */
 	double host_memory_gib, host_bandwidth_gbs;   /* where a gpu offloads; 0 = no offload */
-	double price_usd;         /* the whole entry */
+	double price_usd;         /* the whole entry; < 0 = unknown (this-machine) */
 	double cloud_usd_per_hour;   /* per device; < 0 = none */
 	double power_w;           /* the whole entry */
 	char source[512];
@@ -144,7 +144,7 @@ typedef struct hx_fit_row {
 	double tg_ctx_ts;         /* generation with the context full */
 	double batch_ts;          /* total generated tokens/s at n_parallel sequences, context half full */
 	double usd_per_mtok_cloud;   /* < 0 when the entry has no cloud price */
-	double usd_per_mtok_owned;   /* purchase amortised + electricity */
+	double usd_per_mtok_owned;   /* purchase amortised + electricity; < 0 when the price is unknown */
 	double bw_eff, compute_eff;  /* the calibration used */
 } hx_fit_row;
 

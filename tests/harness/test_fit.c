@@ -252,6 +252,15 @@ static void test_fit_hw_profile_becomes_this_machine(void)
 	TB_CHECK_STR(h->cls, "cpu");
 	TB_CHECK_NEAR(h->memory_gib, 32, 1e-9);
 	TB_CHECK_NEAR(h->bandwidth_gbs, 50.5, 1e-9);
+	TB_CHECK_NEAR(h->fp16_tflops, 8 * 64 * 2.0 / 1000, 1e-9);   /* the stated assumption */
+	TB_CHECK(h->price_usd < 0);                                  /* no owned cost */
+	TB_REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("{\"cpu_model\":\"Test CPU\",\"cores\":8,\"ram_bytes\":34359738368,\"mem_bw_gbs\":50.5,"
+		"\"fp16_tflops\":2.5}", f);
+	fclose(f);
+	TB_CHECK(hx_fit_catalog_merge(c, path, err, sizeof err) == 0);
+	TB_CHECK_NEAR(hx_fit_catalog_find(c, "this-machine")->fp16_tflops, 2.5, 1e-9);
+	TB_CHECK_INT(hx_fit_catalog_count(c), 18);   /* replaced, not added twice */
 	TB_REQUIRE((f = fopen(path, "w")) != NULL);
 	fputs("{\"cpu_model\":\"Test CPU\",\"cores\":8,\"ram_bytes\":34359738368,\"mem_bw_gbs\":null}", f);
 	fclose(f);
