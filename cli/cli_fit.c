@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli/cli_impl.h"
 #include "harness/fit.h"
 #include "harness/harness.h"
+#include "reports/report.h"
 
 enum { FIT_MAX_QUANTS = 16, FIT_MAX_HW = 128 };
 
@@ -373,4 +375,117 @@ out:
 	hx_fit_model_free(m);
 	hx_fit_catalog_free(cat);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ report rows */
+
+void cli_fit_rows_release(cli_fit_rows *r)
+{
+	hx_fit_catalog_free(r->cat);
+	free(r->rows);
+	free(r->quant);
+	free(r->note);
+	memset(r, 0, sizeof *r);
+}
+
+int cli_fit_report_rows(const rep_set *s, char *list, const char *fits_on, cli_fit_rows *out)
+{
+	char err[1024], pathbuf[4096], *hws[FIT_MAX_HW];
+	const char *names[FIT_MAX_HW];
+	const hx_fit_hw *sel[FIT_MAX_HW];
+	const char *path = hx_fit_default_path(pathbuf, sizeof pathbuf);
+	size_t n_t = rep_set_n_targets(s), n_names;
+	int n_hw = list ? split_list(list, hws, FIT_MAX_HW) : 0, n_sel = 0;
+	hx_fit_opts o = hx_fit_opts_default();
+
+	memset(out, 0, sizeof *out);
+	if (!path || !(out->cat = hx_fit_catalog_load(path, err, sizeof err))) {
+		fprintf(stderr, "tierbench report: %s\n", path ? err : "no hardware catalogue (datasets/hardware.json)");
+		return HX_EXIT_RUNTIME;
+	}
+	n_names = hx_fit_catalog_count(out->cat) < FIT_MAX_HW ? hx_fit_catalog_count(out->cat) : FIT_MAX_HW;
+	for (size_t i = 0; i < n_names; i++)
+		names[i] = hx_fit_catalog_at(out->cat, i)->name;
+	if (fits_on && cli_check_name("tierbench report", "hardware", fits_on, names, n_names, sizeof names[0]))
+		goto usage;
+	for (int i = 0; i < n_hw; i++) {
+		if (!strcmp(hws[i], "all"))
+			continue;
+		if (cli_check_name("tierbench report", "hardware", hws[i], names, n_names, sizeof names[0]))
+			goto usage;
+		sel[n_sel++] = hx_fit_catalog_find(out->cat, hws[i]);
+	}
+	if (!n_sel)
+		for (size_t i = 0; i < n_names; i++)
+			sel[n_sel++] = hx_fit_catalog_at(out->cat, i);
+	if (fits_on && !hx_fit_catalog_find(out->cat, fits_on))
+		goto usage;
+	if (fits_on) {   /* the filter's hardware is always predicted */
+		int have = 0;
+		for (int h = 0; h < n_sel; h++)
+			have |= !strcmp(sel[h]->name, fits_on);
+		if (!have && n_sel < FIT_MAX_HW)
+			sel[n_sel++] = hx_fit_catalog_find(out->cat, fits_on);
+	}
+	out->rows = calloc(n_t * (size_t)n_sel + 1, sizeof *out->rows);
+	out->quant = calloc(n_t + 1, sizeof *out->quant);
+	if (!out->rows || !out->quant)
+		goto nomem;
+	/* local targets: those whose model is a file the fit model reads (a GGUF) */
+	for (size_t t = 0; t < n_t; t++) {
+		const char *model = rep_set_target_model(s, t);
+		hx_fit_model *m;
+		hx_fit_model_desc d;
+		if (!model || !strstr(model, ".gguf") || access(model, R_OK))
+			continue;
+		if (!(m = hx_fit_model_load(model, err, sizeof err))) {
+			fprintf(stderr, "tierbench report: hardware fit: %s\n", err);
+			continue;
+		}
+		hx_fit_model_describe(m, &d);
+		o.n_ctx = d.n_ctx_train > 0 && d.n_ctx_train < 4096 ? d.n_ctx_train : 4096;
+		if (hx_fit_memory(m, NULL, o.n_ctx, 1, &out->quant[t], err, sizeof err)) {
+			fprintf(stderr, "tierbench report: hardware fit: %s\n", err);
+			hx_fit_model_free(m);
+			continue;
+		}
+		for (int h = 0; h < n_sel; h++) {
+			const hx_fit_calib *k = hx_fit_catalog_calib(out->cat, sel[h]->cls);
+			hx_fit_calib none = { "", 1, 1, 0, "none", "" };
+			hx_fit_row r;
+			rep_fit_row *x = &out->rows[out->n++];
+			hx_fit_predict(m, &out->quant[t], sel[h], k ? k : &none, &o, &r);
+			x->target_id = rep_set_target_id(s, t);
+			x->hardware = sel[h]->name;
+			x->quant = out->quant[t].quant;
+			x->fits = r.fits;
+			x->n_devices = r.n_devices;
+			x->pp_ts = r.fits ? r.pp_ts : NAN;
+			x->tg_ts = r.fits ? r.tg_ts : NAN;
+			x->usd_per_mtok_cloud = r.fits && r.usd_per_mtok_cloud >= 0 ? r.usd_per_mtok_cloud : NAN;
+			x->usd_per_mtok_owned = r.fits && r.usd_per_mtok_owned >= 0 ? r.usd_per_mtok_owned : NAN;
+		}
+		hx_fit_model_free(m);
+	}
+	{
+		const hx_fit_calib *g = hx_fit_catalog_calib(out->cat, "gpu"), *c = hx_fit_catalog_calib(out->cat, "cpu");
+		size_t n = 1024;
+		if (!(out->note = malloc(n)))
+			goto nomem;
+		snprintf(out->note, n, "predicted: `tierbench fit`'s model (docs/fit.md) at context 4096, one "
+			"sequence; costs at that rate, owned = purchase over %.1f years + power. Calibration: "
+			"gpu bw %.2f / compute %.2f (%s), cpu bw %.2f / compute %.2f (%s). measured: output t/s "
+			"per stream stored by the run; $ / M out from the target's hardware cost.",
+			hx_fit_catalog_amortise_years(out->cat), g ? g->bw_eff : 1, g ? g->compute_eff : 1,
+			g && g->measured ? "measured" : "assumed", c ? c->bw_eff : 1, c ? c->compute_eff : 1,
+			c && c->measured ? "measured" : "assumed");
+	}
+	return 0;
+usage:
+	cli_fit_rows_release(out);
+	return HX_EXIT_USAGE;
+nomem:
+	fprintf(stderr, "tierbench report: out of memory\n");
+	cli_fit_rows_release(out);
+	return HX_EXIT_RUNTIME;
 }

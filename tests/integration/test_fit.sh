@@ -56,4 +56,15 @@ PY
 else
 	skip fit_gguf_is_shown_as_stored "no $MODEL (set TB_SHARED)"
 fi
+# report: a local target's measured row beside its predictions; --fits-on checks its name
+"$TB_BIN" run --target "local:$ROOT/models/tierbench-tiny.gguf" --suite gsm8k \
+	--dataset "$ROOT/datasets/demo/arith.jsonl" --limit 2 --out run -q --no-bw >run.out 2>&1; rc=$?
+check fit_report_run_exits_zero test $rc -eq 0
+"$TB_BIN" report run --fit-hardware rtx-4090,m4-max --fits-on h100-sxm >rep.md 2>rep.err; rc=$?
+check fit_report_has_measured_and_predicted_rows sh -c "test $rc -eq 0 && grep -q '^## Hardware fit' rep.md && \
+	test \$(grep -c '| predicted | \(rtx-4090\|m4-max\|h100-sxm\) | F32 | yes |' rep.md) -eq 3 && \
+	grep -q '| measured |' rep.md && grep -q 'fit on h100-sxm are ranked' rep.md"
+"$TB_BIN" report run --fits-on rtx-409 >rep.md 2>rep.err; rc=$?
+check fit_report_unknown_hardware_suggests_nearest sh -c \
+	"test $rc -eq 1 && grep -q 'did you mean \"rtx-4090\"' rep.err"
 end_tests
