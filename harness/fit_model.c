@@ -597,6 +597,16 @@ static hx_fit_model *load_shape(const char *path, const char *text, char *err, s
 		if (bad)
 			goto nomem;
 	}
+	{   /* integers must hold every sum below: refuse shapes past 10^15 parameters */
+		double total = 0;
+		for (size_t i = 0; i < m->n_t; i++)
+			total += (double)m->t[i].ne[0] * (double)m->t[i].ne[1] * (double)m->t[i].ne[2];
+		if (total > 1e15) {
+			snprintf(err, errlen, "%s: the shape has %.3g parameters, past the 10^15 this model handles",
+				path, total);
+			goto fail;
+		}
+	}
 	/* Tensors the publisher stores in a fixed type that every mix keeps (gpt-oss's MXFP4 experts). */
 	if ((nat = cJSON_GetObjectItemCaseSensitive(j, "native_types"))) {
 		if (!cJSON_IsObject(nat)) {
@@ -777,6 +787,21 @@ int hx_fit_memory(const hx_fit_model *m, const char *quant, int n_ctx, int n_seq
 				layer_ff[t->layer] += (uint64_t)(t->ne[1] * (strstr(t->name, "_exps") ? m->n_expert_used : 1));
 		} else {
 			out->head_bytes += bytes;
+		}
+	}
+	{   /* the cache in doubles first: --ctx x --parallel x a huge shape must not wrap */
+		double kv = 0;
+		for (int il = 0; il < m->n_layer; il++) {
+			const fit_layer *l = &m->layers[il];
+			int cells = l->swa > 0 && l->swa < n_ctx ? l->swa : n_ctx;
+			kv += ((double)l->kv_elems * 2 * cells + (double)l->state_elems * 4) * n_seq;
+		}
+		if (kv > 1e18) {
+			free(layer_bytes);
+			free(layer_ff);
+			snprintf(err, errlen, "%s: KV cache of %.3g bytes at context %d x %d sequences is past "
+				"what this model handles", m->name, kv, n_ctx, n_seq);
+			return HX_EINVAL;
 		}
 	}
 	for (int il = 0; il < m->n_layer; il++) {

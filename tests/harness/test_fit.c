@@ -303,6 +303,8 @@ static void test_fit_rejects_bad_shape_files(void)
 	expect_shape_error("{" BASE ",\"layers\":2,\"ffn\":128,\"native_types\":{\"_exps\":\"mxfp4\"}}", "native_types._exps");
 	expect_shape_error("{" BASE ",\"layers\":2,\"ffn\":128", "JSON");
 	expect_shape_error("{\"name\":\"x\",\"hidden\":64}", "architecture");
+	expect_shape_error("{\"name\":\"x\",\"architecture\":\"llama\",\"hidden\":1048576,\"heads\":8,"
+		"\"vocab\":16777216,\"context\":512,\"layers\":4096,\"ffn\":4194304}", "10^15");
 #undef BASE
 }
 
@@ -317,7 +319,25 @@ static void test_fit_rejects_context_beyond_the_model_and_unknown_mixes(void)
 	TB_CHECK(hx_fit_memory(m, "Q4_K_X", 4096, 1, &mem, err, sizeof err) == HX_EINVAL);
 	TB_CHECK(strstr(err, "Q4_K_X") != NULL);
 	TB_CHECK(hx_fit_memory(m, "Q4_K_M", 40960, 1, &mem, err, sizeof err) == 0);
+	TB_CHECK(hx_fit_memory(m, "Q4_K_M", 40960, 0, &mem, err, sizeof err) == HX_EINVAL);
 	hx_fit_model_free(m);
+	/* a cache past 10^18 bytes is refused rather than wrapped */
+	{
+		char path[] = "/tmp/tb_fit_kvXXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		TB_REQUIRE(f != NULL);
+		fputs("{\"name\":\"wide\",\"architecture\":\"llama\",\"layers\":64,\"hidden\":64,\"heads\":4096,"
+			"\"head_dim\":65536,\"ffn\":64,\"vocab\":64,\"context\":67108864}", f);
+		fclose(f);
+		m = load(path);
+		remove(path);
+		TB_REQUIRE(m != NULL);
+		TB_CHECK(hx_fit_memory(m, "F16", 67108864, 4096, &mem, err, sizeof err) == HX_EINVAL);
+		TB_CHECK(strstr(err, "KV cache") != NULL);
+		TB_CHECK(hx_fit_memory(m, "F16", 16, 1, &mem, err, sizeof err) == 0);
+		hx_fit_model_free(m);
+	}
 }
 
 static void test_fit_rejects_bad_catalogue_entries(void)
