@@ -415,7 +415,7 @@ void hx_fit_predict(const hx_fit_model *m, const hx_fit_mem *mem, const hx_fit_h
 		out->headroom_bytes = usable - peak;
 		out->fits = peak <= usable;
 	}
-	if (!out->fits && gpu && hw->host_memory_gib > 0) {
+	if (!out->fits && gpu && hw->host_memory_gib > 0 && hw->host_bandwidth_gbs > 0) {
 		/* one device holds as many blocks as fit; the rest stay in host memory */
 		int g = 0;
 		while (g < L && dev_bytes(mem, L, g + 1, 1) <= usable)

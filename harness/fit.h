@@ -22,7 +22,7 @@ typedef struct hx_fit_hw {
 	double bandwidth_gbs, fp16_tflops, int8_tops;
 	char interconnect[48];
 	double interconnect_gbs;  /* 0 = none */
-	double host_memory_gib, host_bandwidth_gbs;   /* where a gpu offloads; 0 = no offload */
+	double host_memory_gib, host_bandwidth_gbs;   /* where a gpu offloads; either 0 = no offload */
 	double price_usd;         /* the whole entry; < 0 = unknown (this-machine) */
 	double cloud_usd_per_hour;   /* per device; < 0 = none */
 	double power_w;           /* the whole entry */

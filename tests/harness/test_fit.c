@@ -230,6 +230,9 @@ static void test_fit_predict_splits_over_devices_and_offloads(void)
 		TB_CHECK_INT(r.fits, 2);
 		TB_CHECK(r.host_layers > 50 && r.host_layers < 80);
 		TB_CHECK(r.tg_ts < 3);   /* host memory at 80 GB/s bounds it */
+		one.host_bandwidth_gbs = 0;   /* no host bandwidth known: no offload */
+		hx_fit_predict(m, &mem, &one, hx_fit_catalog_calib(c, "gpu"), &o, &r);
+		TB_CHECK_INT(r.fits, 0);
 	}
 	hx_fit_model_free(m);
 	hx_fit_catalog_free(c);
