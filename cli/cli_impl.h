@@ -24,6 +24,28 @@ int cli_cmd_bench(int argc, char **argv);
 /* `tierbench load`: latency against throughput of an endpoint, level by level (cli_load.c). */
 int cli_cmd_load(int argc, char **argv);
 
+/* `tierbench fit`: hardware fit and speed prediction (cli_fit.c). */
+int cli_cmd_fit(int argc, char **argv);
+/* The predicted hardware rows `report --fit-hardware` shows for the local targets of a set. */
+struct rep_set;
+struct rep_fit_row;
+struct hx_fit_mem;
+struct hx_fit_catalog;
+typedef struct cli_fit_rows {
+	struct rep_fit_row *rows;   /* [n] */
+	size_t n;
+	struct hx_fit_mem *quant;   /* [targets]: what the rows' quant strings point into */
+	struct hx_fit_catalog *cat; /* what the rows' hardware names point into */
+	char *note;                 /* the calibration in words, for rep_opts.fit_note */
+} cli_fit_rows;
+/* Predicts every local target of s (a GGUF its model names that can be read) on the hardware
+ * of list (comma-separated names, "all" or NULL: every catalogue entry; list is split in place)
+ * and on fits_on when given. Returns 0, or an exit code (1 unknown hardware, 2 no catalogue)
+ * after printing one line. Ownership: release *out with cli_fit_rows_release; its rows borrow
+ * s's target ids. */
+int cli_fit_report_rows(const struct rep_set *s, char *list, const char *fits_on, cli_fit_rows *out);
+void cli_fit_rows_release(cli_fit_rows *r);
+
 /* `tierbench report`: tables, tier list, cost table, charts and HTML from run directories. */
 int cli_cmd_report(int argc, char **argv);
 /* The signal (SIGINT / SIGTERM) that stopped the last `tierbench report` of this process, or 0. */

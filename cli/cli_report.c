@@ -159,6 +159,9 @@ static void usage_report(FILE *f)
 		"  --verdicts-vs ID  a verdict table of every other target against target ID\n"
 		"  --max-drop PCT    verdicts: allowed drop in percentage points (default 0)\n"
 		"  --no-charts       do not draw charts\n"
+		"  --fit-hardware L  a \"Hardware fit\" table: each local target (its GGUF must be readable)\n"
+		"                    predicted on these catalogue entries (or all) beside its measured row\n"
+		"  --fits-on NAME    tier lists only of targets predicted to fit on NAME (docs/fit.md)\n"
 		"  -h, --help        this text\n");
 }
 
@@ -197,7 +200,7 @@ static int write_one(int k, FILE *f, const rep_set *s, const rep_opts *o, char *
 static int report_cmd(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_RUN, O_WEIGHTS, O_VOLUME, O_BLEND, O_ALPHA, O_NOCHARTS, O_PRICE_ONLY,
-		O_PRICES, O_VERDICTS, O_DROP };
+		O_PRICES, O_VERDICTS, O_DROP, O_FIT_HW, O_FITS_ON };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "out", required_argument, NULL, 'o' },
@@ -211,11 +214,16 @@ static int report_cmd(int argc, char **argv)
 		{ "prices", required_argument, NULL, O_PRICES },
 		{ "verdicts-vs", required_argument, NULL, O_VERDICTS },
 		{ "max-drop", required_argument, NULL, O_DROP },
+		{ "fit-hardware", required_argument, NULL, O_FIT_HW },
+		{ "fits-on", required_argument, NULL, O_FITS_ON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int want[4] = { 1, 0, 0, 0 }, c, rc = HX_EXIT_OK, charts = 1;
 	const char *out_dir = NULL, *price_only = NULL, *prices = NULL;
+	char *fit_hw = NULL;
+	int want_fit = 0;
+	cli_fit_rows fit;
 	long run_id = -1;
 	char err[1024], *end, extra;
 	rep_opts o;
@@ -267,6 +275,8 @@ static int report_cmd(int argc, char **argv)
 			if (parse_max_drop("report", optarg, &o.max_drop_pct))
 				return HX_EXIT_USAGE;
 			break;
+		case O_FIT_HW: fit_hw = optarg; want_fit = 1; break;
+		case O_FITS_ON: o.fits_on = optarg; want_fit = 1; break;
 		case 'h': usage_report(stdout); return HX_EXIT_OK;
 		default: usage_report(stderr); return HX_EXIT_USAGE;
 		}
@@ -285,10 +295,22 @@ static int report_cmd(int argc, char **argv)
 		rep_set_free(s);
 		return HX_EXIT_RUNTIME;
 	}
+	memset(&fit, 0, sizeof fit);
+	if (want_fit) {
+		int frc = cli_fit_report_rows(s, fit_hw, o.fits_on, &fit);
+		if (frc) {
+			rep_set_free(s);
+			return frc;
+		}
+		o.fit_rows = fit.rows;
+		o.n_fit_rows = fit.n;
+		o.fit_note = fit.note;
+	}
 	if (out_dir) {
 		char merr[1024];
 		if (tb_mkdir_p(out_dir, merr, sizeof merr)) {
 			fprintf(stderr, "tierbench report: %s\n", merr);
+			cli_fit_rows_release(&fit);
 			rep_set_free(s);
 			return HX_EXIT_RUNTIME;
 		}
@@ -337,6 +359,7 @@ static int report_cmd(int argc, char **argv)
 			fprintf(stderr, "report: %s\n", path);
 		}
 	}
+	cli_fit_rows_release(&fit);
 	rep_set_free(s);
 	return rc;
 }

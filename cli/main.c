@@ -508,6 +508,7 @@ static const cli_command commands[] = {
 	{ "quantize", cli_cmd_quantize, "write a quantized copy of a GGUF model (llama-quantize's type mixes)" },
 	{ "quality", cli_cmd_quality, "perplexity of a local model over a text; KL divergence from a baseline" },
 	{ "quant-sweep", cli_cmd_quant_sweep, "quantize a model to several types and run suites on each" },
+	{ "fit", cli_cmd_fit, "will a model fit on hardware you may not have: memory, predicted t/s, $ per Mtok" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

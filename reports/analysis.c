@@ -285,6 +285,18 @@ static int overall_interval(const rep_set *s, const rep_analysis *a, const rep_o
 	return 0;
 }
 
+int rep_target_fits_on(const rep_set *s, const rep_opts *o, size_t t)
+{
+	if (!o || !o->fits_on)
+		return 1;
+	for (size_t i = 0; i < o->n_fit_rows; i++) {
+		const rep_fit_row *r = &o->fit_rows[i];
+		if (r->fits && !strcmp(r->hardware, o->fits_on) && !strcmp(r->target_id, s->targets[t].id))
+			return 1;
+	}
+	return 0;
+}
+
 static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 {
 	tier_ctx c = { s, o, NULL, a, 0 };
@@ -298,7 +310,7 @@ static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 			return REP_ENOMEM;
 		for (size_t t = 0; t < s->n_targets; t++) {
 			const rep_ts *ts = rep_set_find_ts(s, t, l->suite);
-			if (!ts || !ts->n)
+			if (!ts || !ts->n || !rep_target_fits_on(s, o, t))
 				continue;
 			l->rows[l->n].target = t;
 			l->rows[l->n].ts = ts;
@@ -321,7 +333,7 @@ static int build_tiers(const rep_set *s, const rep_opts *o, rep_analysis *a)
 			return REP_ENOMEM;
 		for (size_t t = 0; t < s->n_targets && wsum > 0; t++) {
 			double score = 0;
-			int all = 1;
+			int all = rep_target_fits_on(s, o, t);
 			for (size_t k = 0; k < ns && all; k++) {
 				const rep_ts *ts = rep_set_find_ts(s, t, a->suites[k]);
 				if (a->weights[k] == 0)

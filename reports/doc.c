@@ -703,6 +703,58 @@ static int hardware_table(rep_doc *d, const rep_set *s)
 	return f.failed ? -1 : 0;
 }
 
+/* Hardware fit: per local target, its measured row (the machine of its run, generation t/s
+ * per stream as stored) and the predicted rows the caller computed (docs/fit.md). */
+static int fit_table(rep_doc *d, const rep_set *s, const rep_opts *o)
+{
+	static const char *const cols[] = { "l:target", "l:kind", "l:hardware", "l:quant", "l:fits",
+		"r:devices", "r:pp t/s", "r:tg t/s", "r:$ / M out cloud", "r:$ / M out owned" };
+	filler f;
+	if (!o->n_fit_rows)
+		return 0;
+	f = table_noted(d, "fit", "Hardware fit", 10, cols, strdup(o->fit_note ? o->fit_note :
+		"predicted rows: `tierbench fit`'s model (docs/fit.md); measured rows: this run"));
+	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {
+		const rep_target *tg = &s->targets[i];
+		double tps = NAN;
+		const char *quant = NULL;
+		for (size_t k = 0; k < o->n_fit_rows && !quant; k++)
+			if (!strcmp(o->fit_rows[k].target_id, tg->id))
+				quant = o->fit_rows[k].quant;
+		if (!quant)
+			continue;
+		for (size_t k = 0; k < s->n_ts && isnan(tps); k++)
+			if (s->ts[k].target == i && isfinite(s->ts[k].out_tps))
+				tps = s->ts[k].out_tps;
+		put(&f, tg->label);
+		put(&f, "measured");
+		put(&f, s->runs[tg->run].hw_line ? s->runs[tg->run].hw_line : "this run's machine");
+		put(&f, quant);
+		put(&f, "yes");
+		put(&f, "–");
+		put(&f, "–");
+		putn(&f, tps, 1);
+		put(&f, "–");
+		putusd(&f, tg->selfhost && tg->usd_per_hour > 0 && tps > 0 ? tg->usd_per_hour / (tps * 3600) * 1e6 : NAN);
+		for (size_t k = 0; k < o->n_fit_rows && !f.failed; k++) {
+			const rep_fit_row *r = &o->fit_rows[k];
+			if (strcmp(r->target_id, tg->id))
+				continue;
+			put(&f, tg->label);
+			put(&f, "predicted");
+			put(&f, r->hardware);
+			put(&f, r->quant);
+			put(&f, r->fits == 1 ? "yes" : r->fits == 2 ? "offload" : "no");
+			putf(&f, "%d", r->n_devices);
+			putn(&f, r->pp_ts, 0);
+			putn(&f, r->tg_ts, 1);
+			putusd(&f, r->usd_per_mtok_cloud);
+			putusd(&f, r->usd_per_mtok_owned);
+		}
+	}
+	return f.failed ? -1 : 0;
+}
+
 /* A p-value for a sentence: three decimals, "< 0.001" below that, "–" unknown. Returns buf. */
 static const char *fmt_p(char *buf, size_t n, double p)
 {
@@ -839,10 +891,17 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 	    "resampled within each suite).",
 	    o->alpha, o->n_boot)))
 		goto fail;
+	if (o->fits_on) {
+		char *r = fmtdup("%s Only targets predicted to fit on %s are ranked.", d->tier_rule, o->fits_on);
+		if (!r)
+			goto fail;
+		free(d->tier_rule);
+		d->tier_rule = r;
+	}
 	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
 	    sweep_table(d, s, o) || load_table(d, s) ||
 	    quality_table(d, s, a) || verdict_table(d, s, o) || tier_table(d, s, a) ||
-	    cost_tables(d, s, a, o) || hardware_table(d, s))
+	    cost_tables(d, s, a, o) || hardware_table(d, s) || fit_table(d, s, o))
 		goto fail;
 	return 0;
 fail:

@@ -21,6 +21,18 @@ const char *rep_strerror(int code);
 
 /* ---------------------------------------------------------------- options */
 
+/* One predicted row of the hardware-fit table for a local target (docs/fit.md): computed by
+ * the caller with `tierbench fit`'s model, since reports read only results stores. */
+typedef struct rep_fit_row {
+	const char *target_id;          /* the target it predicts (rep_set_target_id) */
+	const char *hardware;           /* catalogue entry name */
+	const char *quant;
+	int fits;                       /* 0 no, 1 yes, 2 with layers in host memory */
+	int n_devices;
+	double pp_ts, tg_ts;            /* predicted t/s; NAN when it does not fit */
+	double usd_per_mtok_cloud, usd_per_mtok_owned;   /* NAN when unknown */
+} rep_fit_row;
+
 typedef struct rep_opts {
 	double blend_in, blend_out;     /* blended price mix, input:output (default 3:1) */
 	double volume_mtok_month;       /* monthly volume for the cost table, M tokens (default 100) */
@@ -32,6 +44,13 @@ typedef struct rep_opts {
 	const char *verdict_base;       /* target id: a verdict table of every other target against
 	                                 * it, as rep_compare_targets judges (NULL: none) */
 	double max_drop_pct;            /* verdicts: allowed drop, percentage points (default 0) */
+	const rep_fit_row *fit_rows;    /* [n_fit_rows] predicted hardware rows, or NULL: the
+	                                 * "Hardware fit" table shows them beside each local
+	                                 * target's measured row */
+	size_t n_fit_rows;
+	const char *fit_note;           /* the calibration behind fit_rows, shown under the table */
+	const char *fits_on;            /* tier lists only of targets whose fit row for this
+	                                 * hardware fits (NULL: every target) */
 } rep_opts;
 
 /* Fills o with the defaults above. */

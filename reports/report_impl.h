@@ -183,6 +183,10 @@ size_t rep_quality_baseline(const rep_set *s, const rep_opts *o, const char *sui
 /* Fills a->quality for every target (analysis.c calls it). 0 or REP_ENOMEM. */
 int rep_quality_analyse(const rep_set *s, const rep_opts *o, rep_analysis *a);
 
+/* 1 when target t may appear in tier lists: always without o->fits_on, else when a fit row of
+ * t for that hardware fits. */
+int rep_target_fits_on(const rep_set *s, const rep_opts *o, size_t t);
+
 /* Builds the analysis of s. Returns 0 or REP_EINVAL (bad weights) / REP_ENOMEM with a line in
  * err. Ownership: release with rep_analysis_release. */
 int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, char *err,

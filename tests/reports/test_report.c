@@ -1114,6 +1114,47 @@ static void test_empty_run_renders_with_dashes(void)
 	rep_set_free(s);
 }
 
+/* ---------------------------------------------------------------- hardware fit */
+
+/* Predicted rows (docs/fit.md) appear beside each local target's measured row, and --fits-on
+ * ranks only the targets predicted to fit there. */
+static void test_fit_rows_show_beside_measured_rows_and_filter_the_tiers(void)
+{
+	static const rep_fit_row rows[] = {
+		{ "llama-q8", "rtx-4090", "Q8_0", 1, 1, 900, 40.5, 0.41, 0.12 },
+		{ "llama-q4", "rtx-4090", "Q4_K_M", 1, 1, 950, 61.2, 0.27, 0.08 },
+		{ "llama-q2", "rtx-4090", "Q2_K", 0, 8, NAN, NAN, NAN, NAN },
+		{ "llama-q2", "h100-sxm", "Q2_K", 1, 1, 3000, 150.0, 0.30, NAN },
+	};
+	rep_set *s = golden_set();
+	rep_opts o;
+	rep_analysis a;
+	char err[256], *md;
+	TB_REQUIRE(s);
+	rep_opts_default(&o);
+	o.fit_rows = rows;
+	o.n_fit_rows = 4;
+	o.fits_on = "rtx-4090";
+	TB_REQUIRE(rep_analysis_build(s, &o, &a, err, sizeof err) == 0);
+	TB_CHECK_INT(a.tiers[0].n, 2);   /* q2 does not fit, the API has no row */
+	for (size_t i = 0; i < a.tiers[0].n; i++)
+		TB_CHECK(strcmp(s->targets[a.tiers[0].rows[i].target].id, "llama-q2") != 0);
+	rep_analysis_release(&a);
+	TB_REQUIRE((md = render(rep_write_markdown, s, &o)) != NULL);
+	TB_CHECK(strstr(md, "## Hardware fit") != NULL);
+	TB_CHECK(strstr(md, "| predicted | rtx-4090 | Q4\\_K\\_M | yes | 1 | 950 | 61.2 |") != NULL);
+	TB_CHECK(strstr(md, "| predicted | rtx-4090 | Q2\\_K | no | 8 | – | – |") != NULL);
+	TB_CHECK(strstr(md, "| measured |") != NULL);
+	TB_CHECK(strstr(md, "Only targets predicted to fit on rtx-4090 are ranked.") != NULL);
+	free(md);
+	o.fits_on = NULL;
+	o.n_fit_rows = 0;
+	TB_REQUIRE((md = render(rep_write_markdown, s, &o)) != NULL);
+	TB_CHECK(strstr(md, "Hardware fit") == NULL);   /* nothing predicted: no table */
+	free(md);
+	rep_set_free(s);
+}
+
 int main(void)
 {
 	char scratch[] = "/tmp/tb_rep_XXXXXX", cmd[64];
@@ -1142,6 +1183,7 @@ int main(void)
 	TB_RUN(test_run_summary_interval_holds_a_partial_credit_mean);
 	TB_RUN(test_empty_run_renders_with_dashes);
 	TB_RUN(test_stored_gaps_give_itl_and_tpot_percentiles);
+	TB_RUN(test_fit_rows_show_beside_measured_rows_and_filter_the_tiers);
 	rc = tb_test_end();
 	if (getenv("TB_KEEP_SCRATCH"))
 		printf("scratch kept: %s\n", scratch);
