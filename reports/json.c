@@ -394,8 +394,18 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "decision", decision(s, &a, &d, o));
 	cJSON_AddItemToObject(root, "results", results(s));
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
-	cJSON_AddItemToObject(root, "sweep", sweep(s, o));
-	cJSON_AddItemToObject(root, "load", load(s));
+	{
+		/* only when the runs hold a sweep / load levels: other documents keep their form */
+		cJSON *sw = sweep(s, o), *ld = load(s);
+		if (cJSON_GetArraySize(sw) > 0)
+			cJSON_AddItemToObject(root, "sweep", sw);
+		else
+			cJSON_Delete(sw);
+		if (cJSON_GetArraySize(ld) > 0)
+			cJSON_AddItemToObject(root, "load", ld);
+		else
+			cJSON_Delete(ld);
+	}
 	cJSON_AddItemToObject(root, "tiers", tiers(s, &a, d.tier_rule));
 	cJSON_AddItemToObject(root, "cost", cost(s, &a, o));
 	{

@@ -108,7 +108,7 @@ static const struct { const char *json, *msg; } bad[] = {
 	  " \"concurency\": 3}",
 	  "spec.json: concurency: unknown key (did you mean \"concurrency\"?)" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}], \"suites\": [{\"name\": \"gsm8k\"}], \"zzz\": 1}",
-	  "spec.json: zzz: unknown key (valid keys: name, targets, suites, generation, concurrency, score_workers, output)" },
+	  "spec.json: zzz: unknown key (valid keys: name, targets, suites, generation, concurrency, score_workers, output, matrix, max_targets)" },
 	{ "{\"targets\": [{\"provider\": \"samples\", \"model\": \"g\"}, {\"provider\": \"samples\", \"model\": \"g\"}],"
 	  " \"suites\": [{\"name\": \"gsm8k\"}]}",
 	  "spec.json: targets[1].id: duplicate id \"samples:g\" (also targets[0])" },
