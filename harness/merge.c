@@ -633,10 +633,12 @@ int hx_merge(const char *out_path, const char *const *in_paths, size_t n_in,
 	}
 	if (!(covers = calloc((size_t)count, 1)))
 		goto nomem;
-	for (size_t i = 0; i < n_in; i++) {
+	for (size_t i = 0; i < n_in; i++)
 		for (int k = 0; k < count; k++)
 			covers[k] |= in[i].covers[k];
-		if (!in[i].merged && strcmp(in[i].status, "done") != 0) {
+	for (size_t i = 0; i < n_in; i++) {
+		if (!in[i].merged && strcmp(in[i].status, "done") != 0 &&
+		    !covers[atoi(in[i].shards)]) {   /* unless a finished copy of it is given too */
 			fprintf(log, "tierbench merge: unfinished shard: %s of %d in %s (status %s)\n",
 				in[i].shards, count, in[i].path, in[i].status);
 			n_unfinished++;
@@ -651,9 +653,6 @@ int hx_merge(const char *out_path, const char *const *in_paths, size_t n_in,
 	if (n_missing > 20)
 		fprintf(log, "tierbench merge: ... %d missing shards in all\n", n_missing);
 
-	/* The output: locked, built beside as OUT.merge-PID, renamed over OUT. */
-	if ((ret = lock_out(out_path, &lock_fd, err, errlen)))
-		goto out;
 	{
 		struct stat sb;
 		if (stat(out_path, &sb) == 0) {
@@ -679,6 +678,9 @@ int hx_merge(const char *out_path, const char *const *in_paths, size_t n_in,
 			}
 		}
 	}
+	/* The output: locked, built beside as OUT.merge-PID, renamed over OUT. */
+	if ((ret = lock_out(out_path, &lock_fd, err, errlen)))
+		goto out;
 	n = strlen(out_path) + 32;
 	if (!(tmp = malloc(n)))
 		goto nomem;
