@@ -438,6 +438,24 @@ static void test_merge_refuses_what_is_not_a_shard_store(void)
 	hx_spec_free(spec);
 }
 
+static void test_merge_refuses_a_shard_still_being_written(void)
+{
+	hx_spec *spec = spec_of(0);
+	hx_merge_summary sum;
+	char err[1024];
+	hx_store *st;
+	TB_REQUIRE(spec && write_all(spec) == 0);
+	/* a writer holds shard 2's lock, as a running `tierbench run` does */
+	TB_REQUIRE((st = hx_store_open(path_of("s2.db"), 1, err, sizeof err)));
+	remove_store("x.db");
+	TB_CHECK_INT(merge("x.db", shard_names, 4, 1, &sum, err, sizeof err), HX_EINVAL);
+	TB_CHECK(strstr(err, "s2.db: a tierbench process is still writing this store") != NULL);
+	TB_CHECK(access(path_of("x.db"), F_OK) != 0);
+	hx_store_close(st);
+	TB_CHECK(merge("x.db", shard_names, 4, 0, &sum, err, sizeof err) == 0);
+	hx_spec_free(spec);
+}
+
 static void test_store_keeps_one_shard_per_store(void)
 {
 	hx_spec *spec = spec_of(0);
@@ -519,6 +537,7 @@ int main(void)
 	TB_RUN(test_merge_stops_at_conflicting_rows_naming_the_item);
 	TB_RUN(test_merge_takes_a_finished_sample_over_a_retried_failure);
 	TB_RUN(test_merge_refuses_what_is_not_a_shard_store);
+	TB_RUN(test_merge_refuses_a_shard_still_being_written);
 	TB_RUN(test_store_keeps_one_shard_per_store);
 	TB_RUN(test_shard_comes_from_slurm_and_kubernetes_variables);
 	{

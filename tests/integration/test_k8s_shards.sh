@@ -3,9 +3,9 @@
 # what Kubernetes needs (completionMode Indexed, completions, parallelism, backoffLimitPerIndex,
 # the claim mounted, TB_SHARDS); four shards run as the pods would (the manifest's command with
 # JOB_COMPLETION_INDEX set), each finds its shard; the merge Job's command merges them; the
-# merged report's figures equal an unsharded run's. Bad input: an index outside TB_SHARDS, no
-# TB_SHARDS, a shard of another N, a shard directory that is not a store -- one line each, and
-# no shard store changed.
+# merged report's figures equal an unsharded run's. Bad input: an index outside TB_SHARDS (or a
+# Slurm task outside its array), no TB_SHARDS, a shard of another N, a shard directory that is
+# not a store -- one line each, and no shard store changed.
 . tests/integration/lib.sh
 ROOT=$(pwd)
 FIG="python3 $ROOT/tests/integration/report_figures.py"
@@ -114,6 +114,10 @@ check k8s_index_outside_count_is_one_line sh -c "test $rc -eq 1 && test \$(wc -l
 	grep -q 'JOB_COMPLETION_INDEX=4 is outside TB_SHARDS=4' bad.log && test ! -e bad"
 JOB_COMPLETION_INDEX=1 "$TB_BIN" run vol/spec.json --out bad --quiet --no-bw >bad.log 2>&1; rc=$?
 check k8s_index_without_count_is_refused sh -c "test $rc -eq 1 && grep -q 'TB_SHARDS is not' bad.log && test ! -e bad"
+SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=4 \
+	"$TB_BIN" run vol/spec.json --out bad --quiet --no-bw >bad.log 2>&1; rc=$?
+check slurm_task_outside_array_is_one_line sh -c "test $rc -eq 1 && test \$(wc -l <bad.log) -eq 1 &&
+	grep -q 'SLURM_ARRAY_TASK_ID=4 is outside the array' bad.log && test ! -e bad"
 JOB_COMPLETION_INDEX=0 TB_SHARDS=3 "$TB_BIN" run vol/spec.json --out other --quiet --no-bw >other.log 2>&1
 before=$(sums $RUN/shard-*/results.db other/shard-0-of-3/results.db)
 "$TB_BIN" merge mixed $RUN/shard-0-of-4 other/shard-0-of-3 >mixed.log 2>&1; rc=$?
