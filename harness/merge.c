@@ -670,8 +670,11 @@ int hx_merge(const char *out_path, const char *const *in_paths, size_t n_in,
 				int ours = orc == 0 && old.merged;
 				in_release(&old);
 				if (!ours && (S_ISREG(sb.st_mode) && sb.st_size > 0)) {
-					snprintf(err, errlen, "%s: holds a store that no merge wrote; give a new "
-						 "output directory", out_path);
+					if (orc && strstr(oerr, "still writing"))
+						snprintf(err, errlen, "%s", oerr);
+					else
+						snprintf(err, errlen, "%s: holds a store that no merge wrote; give "
+							 "a new output directory", out_path);
 					ret = HX_EINVAL;
 					goto out;
 				}
