@@ -365,18 +365,32 @@ static void test_merge_takes_a_finished_sample_over_a_retried_failure(void)
 {
 	hx_spec *spec = spec_of(0);
 	hx_merge_summary sum;
-	char err[1024], *v;
+	char err[1024], *v, *bytes;
+	size_t n = 0;
 	hx_store *st;
+	FILE *f;
 	int64_t run;
 	int resumed;
 	const char *const with_old[] = { "old1.db", "s0.db", "s1.db", "s2.db", "s3.db" };
 	TB_REQUIRE(spec && write_all(spec) == 0);
-	/* an earlier copy of shard 1 whose item 1 failed with a transport error (retried on resume) */
+	/* a copy of shard 1 saved while it was stopped: item 1's first sample failed with a
+	 * transport error (retried on resume) */
 	TB_REQUIRE(write_shard("old1.db", spec, 1, N_SHARDS, -1, "interrupted") == 0);
 	TB_REQUIRE((st = hx_store_open(path_of("old1.db"), 1, err, sizeof err)));
 	TB_REQUIRE(hx_store_begin_run(st, spec, NULL, 0, &run, &resumed, err, sizeof err) == 0);
 	put(st, run, 1, 0, PROV_ERR_TRANSPORT, 5);
 	hx_store_end_run(st, run, "interrupted");
+	hx_store_close(st);
+	/* shard 1 itself: that copy, resumed to the end */
+	remove_store("s1.db");
+	TB_REQUIRE((bytes = slurp(path_of("old1.db"), &n)) && (f = fopen(path_of("s1.db"), "wb")));
+	TB_REQUIRE(fwrite(bytes, 1, n, f) == n);
+	fclose(f);
+	free(bytes);
+	TB_REQUIRE((st = hx_store_open(path_of("s1.db"), 1, err, sizeof err)));
+	TB_REQUIRE(hx_store_begin_run(st, spec, NULL, 0, &run, &resumed, err, sizeof err) == 0);
+	put(st, run, 1, 0, 0, 11);
+	hx_store_end_run(st, run, "done");
 	hx_store_close(st);
 	remove_store("x.db");
 	TB_REQUIRE(merge("x.db", with_old, 5, 0, &sum, err, sizeof err) == 0);
