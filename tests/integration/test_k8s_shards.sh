@@ -3,7 +3,8 @@
 # what Kubernetes needs (completionMode Indexed, completions, parallelism, backoffLimitPerIndex,
 # the claim mounted, TB_SHARDS); four shards run as the pods would (the manifest's command with
 # JOB_COMPLETION_INDEX set), each finds its shard; the merge Job's command merges them; the
-# merged report's figures equal an unsharded run's. Bad input: an index outside TB_SHARDS (or a
+# merged report's figures equal an unsharded run's; a pod's rpm / tpm are the spec's divided by
+# the shards unless "shard_limits": "each". Bad input: an index outside TB_SHARDS (or a
 # Slurm task outside its array), no TB_SHARDS, a shard of another N, a shard directory that is
 # not a store -- one line each, and no shard store changed.
 . tests/integration/lib.sh
@@ -107,6 +108,21 @@ check k8s_allow_partial_marks_the_run sh -c "test $rc -eq 0 && '$TB_BIN' report 
 "$TB_BIN" merge part part $RUN/shard-3-of-4 >>part.log 2>&1 && "$TB_BIN" report part --format json >late.json &&
 	$FIG late.json >late.fig
 check k8s_partial_merge_plus_late_shard_equals_full cmp -s ref.fig late.fig
+
+# rpm / tpm are the whole run's: a pod of four sends at a quarter of them, unless "each"
+# (the provider's -v line names its limits; the closed port makes the run end at once)
+for mode in divide each; do
+	cat >rate-$mode.json <<JSON
+{"targets": [{"id": "api", "provider": "openai", "model": "m",
+  "options": {"base_url": "http://127.0.0.1:9/v1", "key_env": "none", "rpm": 600, "tpm": 1000,
+              "max_retries": 0, "connect_timeout_ms": 200, "shard_limits": "$mode"}}],
+ "suites": [{"name": "gsm8k", "dataset": "vol/data.jsonl", "limit": 2}]}
+JSON
+	JOB_COMPLETION_INDEX=1 TB_SHARDS=4 "$TB_BIN" run rate-$mode.json --out rate-$mode --quiet --no-bw -v \
+		>rate-$mode.log 2>&1
+done
+check k8s_pod_divides_rpm_and_tpm_by_the_shards grep -q "rpm 150, tpm 250" rate-divide.log
+check k8s_shard_limits_each_keeps_the_full_figures grep -q "rpm 600, tpm 1000" rate-each.log
 
 # bad input: one line, exit 1 for the environment, nothing written
 JOB_COMPLETION_INDEX=4 TB_SHARDS=4 "$TB_BIN" run vol/spec.json --out bad --quiet --no-bw >bad.log 2>&1; rc=$?
