@@ -57,6 +57,10 @@ int cli_report_signal(void);
  * *status), or -1 when waiting failed (a line naming cmd printed). */
 int cli_worker_wait(pid_t pid, const volatile sig_atomic_t *stop, int group, const char *cmd,
 	int *status);
+/* `tierbench merge`: the shard stores of one run combined into one store (cli_cluster.c). */
+int cli_cmd_merge(int argc, char **argv);
+/* `tierbench cluster slurm|k8s`: job files for a sharded run (cli_cluster.c). */
+int cli_cmd_cluster(int argc, char **argv);
 /* `tierbench compare`: paired comparison of two runs; exit 3 on a significant drop. */
 int cli_cmd_compare(int argc, char **argv);
 /* The results store of a run directory (DIR/results.db), or the path itself when it is a file.

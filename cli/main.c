@@ -77,8 +77,10 @@ static void usage_run(FILE *f)
 		"  --out DIR                 run directory (default: the spec's output, else runs/NAME)\n"
 		"  --concurrency N           requests in flight per target\n"
 		"  --force-new               start a new run when the directory holds a different spec\n"
-		"  --shard I/N               run only items with index %% N == I (also read from\n"
-		"                            SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)\n"
+		"  --shard I/N               run shard I of N (0 <= I < N) into DIR/shard-I-of-N; without\n"
+		"                            it, read from a Slurm array task (SLURM_ARRAY_TASK_ID, _MIN,\n"
+		"                            _COUNT) or an Indexed Job pod (JOB_COMPLETION_INDEX with\n"
+		"                            TB_SHARDS); `tierbench merge` combines the shards\n"
 		"  --no-bw                   do not measure memory bandwidth for the hardware profile\n"
 		"  --sweep KEY=V1,V2,...     one target per value of KEY for every target (repeat for a\n"
 		"                            grid): options.reasoning_effort=low,high, generation.max_tokens=\n"
@@ -152,7 +154,7 @@ static int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *target = NULL, *suite_nm = NULL, *dataset = NULL, *train = NULL, *out = NULL;
-	long shots = -2, limit = -1, samples = -1, conc = -1, max_targets = 0, v;
+	long shots = -2, limit = -1, samples = -1, conc = -1, max_targets = 0;
 	const char *sweeps[16];
 	size_t n_sweeps = 0;
 	int c, force_new = 0, quiet = 0, measure_bw = 1, shard_i = 0, shard_n = 1, flags_form = 0;
@@ -162,13 +164,8 @@ static int cmd_run(int argc, char **argv)
 	hx_run_summary sum;
 	char err[2048], *out_dir = NULL;
 	int rc = HX_EXIT_USAGE;
-	const char *e1 = getenv("SLURM_ARRAY_TASK_ID"), *e2 = getenv("SLURM_ARRAY_TASK_COUNT");
+	int shard_flag = 0;
 
-	if (e1 && e2 && !parse_int(e1, 0, INT_MAX, &v)) {
-		shard_i = (int)v;
-		if (!parse_int(e2, 1, INT_MAX, &v))
-			shard_n = (int)v;
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -212,6 +209,7 @@ static int cmd_run(int argc, char **argv)
 			}
 			shard_i = a;
 			shard_n = b;
+			shard_flag = 1;
 			break;
 		}
 		case O_NOBW: measure_bw = 0; break;
@@ -232,6 +230,15 @@ static int cmd_run(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'h': usage_run(stdout); return HX_EXIT_OK;
 		default: usage_run(stderr); return HX_EXIT_USAGE;
+		}
+	}
+	if (!shard_flag) {
+		/* a Slurm array task or a Kubernetes Indexed Job pod names its own shard */
+		hx_shard_env env;
+		hx_shard_env_get(&env);
+		if (hx_shard_from_env(&env, &shard_i, &shard_n, err, sizeof err)) {
+			fprintf(stderr, "tierbench run: %s\n", err);
+			return HX_EXIT_USAGE;
 		}
 	}
 	if (optind < argc - 1) {
@@ -509,6 +516,8 @@ static const cli_command commands[] = {
 	{ "quality", cli_cmd_quality, "perplexity of a local model over a text; KL divergence from a baseline" },
 	{ "quant-sweep", cli_cmd_quant_sweep, "quantize a model to several types and run suites on each" },
 	{ "fit", cli_cmd_fit, "will a model fit on hardware you may not have: memory, predicted t/s, $ per Mtok" },
+	{ "merge", cli_cmd_merge, "combine the shard stores of one run into one store" },
+	{ "cluster", cli_cmd_cluster, "write Slurm array or Kubernetes Indexed Job files for a sharded run" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

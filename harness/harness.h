@@ -187,7 +187,7 @@ void hx_spec_free(hx_spec *s);
 
 typedef struct hx_store hx_store;
 
-#define HX_STORE_SCHEMA_VERSION 3
+#define HX_STORE_SCHEMA_VERSION 4
 
 /* One scored (or failed) sample: the row the store keeps. All strings borrowed. */
 typedef struct hx_sample_row {
@@ -262,6 +262,68 @@ int64_t hx_store_latest_run(hx_store *st);
 
 /* The underlying sqlite3 handle, for tests that inspect the schema. Ownership: owned by st. */
 void *hx_store_db(hx_store *st);
+
+/* Records that run run_id is shard index of count (runs.shard_count, runs.shards), so `merge`
+ * can tell the shards of one run apart. count <= 1 does nothing. A store that already holds
+ * another shard (or a merge) is refused with HX_ECHANGED and one line in err; HX_ESTORE on a
+ * database error. Ownership: borrows. */
+int hx_store_set_shard(hx_store *st, int64_t run_id, int index, int count, char *err,
+	size_t errlen);
+
+/* ---------------------------------------------------------------- merge (merge.c) */
+
+typedef struct hx_merge_opts {
+	int allow_partial;       /* 1: merge although shards are missing, unfinished or hold
+	                          * incomplete items; the run is then stored with status "partial" */
+	FILE *log;               /* what is missing, one line each; stderr when NULL */
+} hx_merge_opts;
+
+typedef struct hx_merge_summary {
+	int shard_count;         /* N of the shards */
+	int n_shards_done;       /* shards merged that had finished */
+	int n_missing;           /* shards neither given nor finished */
+	long n_samples;          /* sample rows in the merged store */
+	long n_incomplete;       /* items with fewer complete samples than the spec asks */
+	int partial;             /* 1 when stored as "partial" */
+} hx_merge_summary;
+
+/* Combines the stores of shard runs (in_paths[n_in]: results.db files of `run --shard I/N`, or
+ * stores an earlier merge wrote) into one store at out_path that reports, compare and a
+ * resumed run treat like an unsharded run's. Checks, before anything is written: every input
+ * is a readable tierbench store of this schema, not being written, holding a shard record;
+ * every input's newest run has the same spec identity (else the first differing key is named)
+ * and the same N. Rows of one key in two inputs must be equal (a row whose error is retried on
+ * resume gives way to a complete one), else the item is named. Missing or unfinished shards and
+ * incomplete items are listed on o->log and refused unless o->allow_partial. The store is
+ * written beside out_path and renamed over it, so out_path is either the old or the new store;
+ * inputs are only read. out_path may be one of the inputs (adding a late shard to a merge).
+ * Returns 0, HX_EINVAL (inputs that do not merge), HX_ESTORE, HX_EIO or HX_ENOMEM, with one line
+ * in err. Ownership: borrows everything; sum (may be NULL) is filled. */
+int hx_merge(const char *out_path, const char *const *in_paths, size_t n_in,
+	const hx_merge_opts *o, hx_merge_summary *sum, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- shard from the environment (plan.c) */
+
+/* The environment variables a scheduler sets, as read with getenv (NULL = unset). */
+typedef struct hx_shard_env {
+	const char *slurm_id;     /* SLURM_ARRAY_TASK_ID */
+	const char *slurm_min;    /* SLURM_ARRAY_TASK_MIN */
+	const char *slurm_max;    /* SLURM_ARRAY_TASK_MAX */
+	const char *slurm_step;   /* SLURM_ARRAY_TASK_STEP */
+	const char *slurm_count;  /* SLURM_ARRAY_TASK_COUNT */
+	const char *k8s_index;    /* JOB_COMPLETION_INDEX */
+	const char *tb_shards;    /* TB_SHARDS: the shard count for an Indexed Job */
+} hx_shard_env;
+
+/* Fills e from the process environment. Ownership: the strings belong to the environment. */
+void hx_shard_env_get(hx_shard_env *e);
+
+/* The shard this process runs: a Slurm array task is (ID - MIN) / STEP of COUNT (STEP read,
+ * else derived from MIN, MAX and COUNT, else 1); a Kubernetes Indexed Job pod is
+ * JOB_COMPLETION_INDEX of TB_SHARDS. Neither set: 0 of 1. Returns 0, or HX_EINVAL with one line
+ * in err (an index outside the count, a count missing or not a number, an array whose ids are
+ * not evenly stepped). Ownership: borrows e. */
+int hx_shard_from_env(const hx_shard_env *e, int *index, int *count, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- hardware (hw.c) */
 

@@ -3,9 +3,12 @@
  * a target that computes on this machine may start, and the generation settings of a request.
  * Pure functions of their arguments, so tests/harness/test_plan.c checks them without providers,
  * suites or a store. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "harness/plan.h"
 
@@ -122,7 +125,7 @@ int hx_plan_build(const hx_plan_in *in, hx_plan *out, char *err, size_t errlen)
 	if (!(out->targets = calloc(spec->n_targets ? spec->n_targets : 1, sizeof *out->targets)))
 		goto nomem;
 	out->n_targets = spec->n_targets;
-	for (size_t t = 0; t < spec->n_targets; t++) {
+	for (size_t t = 0, deal = 0; t < spec->n_targets; t++) {
 		const hx_target_spec *ts = &spec->targets[t];
 		hx_plan_target *pt = &out->targets[t];
 		size_t cap = 0;
@@ -140,8 +143,14 @@ int hx_plan_build(const hx_plan_in *in, hx_plan *out, char *err, size_t errlen)
 			goto nomem;
 		for (size_t i = 0; i < n_suites; i++) {
 			const hx_plan_items *it = &in->items[t * n_suites + i];
+			/* Dealt like cards: the first item of each (target, suite) goes to the shard after
+			 * the last item of the one before, so every shard gets a like mix of targets and
+			 * suites however few items each has, and the owner of an item depends only on the
+			 * spec's items and N. */
+			size_t first = deal;
+			deal += it->n;
 			for (size_t k = 0; k < it->n; k++) {
-				if (shards > 1 && (int)(k % (size_t)shards) != in->shard_index)
+				if (shards > 1 && (int)((first + k) % (size_t)shards) != in->shard_index)
 					continue;
 				for (int smp = 0; smp < spec->suites[i].samples; smp++) {
 					out->n_planned++;
@@ -218,4 +227,138 @@ int hx_plan_request(const hx_gen_spec *gen, int sample, prov_req *rq)
 nomem:
 	prov_req_release(rq);
 	return HX_ENOMEM;
+}
+
+/* ------------------------------------------------------------ shards */
+
+int hx_plan_target_options(const char *options_json, int shard_count, char **out, char *err,
+	size_t errlen)
+{
+	cJSON *o, *mode;
+	int divide = 1;
+
+	*out = NULL;
+	if (!options_json)
+		return 0;
+	if (!(o = cJSON_Parse(options_json)) || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		snprintf(err, errlen, "options: not a JSON object");
+		return HX_EINVAL;
+	}
+	if ((mode = cJSON_GetObjectItemCaseSensitive(o, "shard_limits"))) {
+		if (cJSON_IsString(mode) && strcmp(mode->valuestring, "each") == 0) {
+			divide = 0;
+		} else if (!cJSON_IsString(mode) || strcmp(mode->valuestring, "divide") != 0) {
+			cJSON_Delete(o);
+			snprintf(err, errlen, "options.shard_limits: expected \"divide\" (rpm and tpm are "
+				 "the whole run's, split between the shards) or \"each\" (every shard's own)");
+			return HX_EINVAL;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "shard_limits");
+	}
+	if (divide && shard_count > 1) {
+		static const char *const keys[] = { "rpm", "tpm" };
+		for (size_t i = 0; i < 2; i++) {
+			cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+			if (cJSON_IsNumber(v))
+				cJSON_SetNumberValue(v, v->valuedouble / shard_count);
+		}
+	}
+	*out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return HX_ENOMEM;
+	}
+	return 0;
+}
+
+void hx_shard_env_get(hx_shard_env *e)
+{
+	e->slurm_id = getenv("SLURM_ARRAY_TASK_ID");
+	e->slurm_min = getenv("SLURM_ARRAY_TASK_MIN");
+	e->slurm_max = getenv("SLURM_ARRAY_TASK_MAX");
+	e->slurm_step = getenv("SLURM_ARRAY_TASK_STEP");
+	e->slurm_count = getenv("SLURM_ARRAY_TASK_COUNT");
+	e->k8s_index = getenv("JOB_COMPLETION_INDEX");
+	e->tb_shards = getenv("TB_SHARDS");
+}
+
+/* A whole number lo..hi in a variable's text; -1 with one line in err otherwise. */
+static int env_int(const char *name, const char *v, long lo, long hi, long *out, char *err,
+	size_t errlen)
+{
+	char *end;
+	long x;
+	errno = 0;
+	x = v ? strtol(v, &end, 10) : 0;
+	if (!v || errno || end == v || *end || x < lo || x > hi) {
+		char shown[40];
+		snprintf(shown, sizeof shown, "%s", v ? v : "");
+		hx_escape_ctl(shown, sizeof shown);
+		snprintf(err, errlen, "%s=\"%s\": expected a whole number %ld..%ld", name, shown, lo, hi);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+int hx_shard_from_env(const hx_shard_env *e, int *index, int *count, char *err, size_t errlen)
+{
+	const long max_n = 100000;
+	long id, min = 0, max, step = 1, n;
+
+	*index = 0;
+	*count = 1;
+	if (e->slurm_id && *e->slurm_id) {
+		if (env_int("SLURM_ARRAY_TASK_ID", e->slurm_id, 0, 1L << 30, &id, err, errlen))
+			return HX_EINVAL;
+		if (!e->slurm_count) {
+			snprintf(err, errlen, "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is "
+				 "not: give the shard with --shard I/N");
+			return HX_EINVAL;
+		}
+		if (env_int("SLURM_ARRAY_TASK_COUNT", e->slurm_count, 1, max_n, &n, err, errlen) ||
+		    (e->slurm_min && env_int("SLURM_ARRAY_TASK_MIN", e->slurm_min, 0, 1L << 30, &min,
+			     err, errlen)))
+			return HX_EINVAL;
+		if (e->slurm_step && *e->slurm_step) {
+			if (env_int("SLURM_ARRAY_TASK_STEP", e->slurm_step, 1, 1L << 30, &step, err, errlen))
+				return HX_EINVAL;
+		} else if (e->slurm_max && n > 1) {
+			/* no step given: --array=MIN-MAX:STEP has MAX - MIN = STEP x (COUNT - 1) */
+			if (env_int("SLURM_ARRAY_TASK_MAX", e->slurm_max, min, 1L << 30, &max, err, errlen))
+				return HX_EINVAL;
+			if ((max - min) % (n - 1) == 0 && max > min)
+				step = (max - min) / (n - 1);
+		}
+		if (id < min || (id - min) % step != 0 || (id - min) / step >= n) {
+			snprintf(err, errlen, "SLURM_ARRAY_TASK_ID=%ld is outside the array (first %ld, step "
+				 "%ld, %ld tasks): use --array=0-%ld, or give --shard I/N", id, min, step, n,
+				 n - 1);
+			return HX_EINVAL;
+		}
+		*index = (int)((id - min) / step);
+		*count = (int)n;
+		return 0;
+	}
+	if (e->k8s_index && *e->k8s_index) {
+		if (env_int("JOB_COMPLETION_INDEX", e->k8s_index, 0, 1L << 30, &id, err, errlen))
+			return HX_EINVAL;
+		if (!e->tb_shards || !*e->tb_shards) {
+			snprintf(err, errlen, "JOB_COMPLETION_INDEX is set but TB_SHARDS is not: set TB_SHARDS "
+				 "to the Indexed Job's completions (a pod is not told them)");
+			return HX_EINVAL;
+		}
+		if (env_int("TB_SHARDS", e->tb_shards, 1, max_n, &n, err, errlen))
+			return HX_EINVAL;
+		if (id >= n) {
+			snprintf(err, errlen, "JOB_COMPLETION_INDEX=%ld is outside TB_SHARDS=%ld (0..%ld)", id,
+				 n, n - 1);
+			return HX_EINVAL;
+		}
+		*index = (int)id;
+		*count = (int)n;
+	}
+	return 0;
 }

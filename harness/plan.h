@@ -50,8 +50,9 @@ typedef struct hx_plan_in {
 	                               * local engine), so such targets run one after another; NULL:
 	                               * none is */
 	const hx_plan_done *done;     /* finished samples to skip (a resumed run), or NULL */
-	int shard_index, shard_count; /* this shard takes items whose index % count == index;
-	                               * count <= 1: every item */
+	int shard_index, shard_count; /* this shard's items: counting every (target, suite)'s items
+	                               * in spec order as one deck, those at position % count ==
+	                               * index; count <= 1: every item */
 } hx_plan_in;
 
 /* One request to make. */
@@ -103,5 +104,13 @@ int hx_plan_may_send(const hx_plan *p, const hx_plan_pos *pos, size_t t);
  * spec's stop strings, which replace the suite's when the spec has any. Returns 0, or HX_ENOMEM
  * (rq is then released). Ownership: rq stays the caller's; strings are copied into it. */
 int hx_plan_request(const hx_gen_spec *gen, int sample, prov_req *rq);
+
+/* A target's provider options as shard shard_count of a run uses them: rpm and tpm divided by
+ * shard_count (the spec gives the whole run's budget, and N shards send at once), unless the
+ * options say "shard_limits": "each"; the "shard_limits" key itself is removed, since providers
+ * do not know it. Returns 0 with *out set (NULL when options_json is NULL), or HX_EINVAL /
+ * HX_ENOMEM with one line in err. Ownership: caller free()s *out. */
+int hx_plan_target_options(const char *options_json, int shard_count, char **out, char *err,
+	size_t errlen);
 
 #endif

@@ -625,18 +625,26 @@ static int open_targets(run *r, char *err, size_t errlen)
 	for (size_t t = 0; t < spec->n_targets && !ret; t++) {
 		const hx_target_spec *ts = &spec->targets[t];
 		prov_target pt = { 0 };
-		char perr[1024];
+		char perr[1024], *opts = NULL;
 		pt.id = ts->id;
 		pt.provider = ts->provider;
 		pt.model = ts->model;
-		pt.options_json = ts->options_json;
+		/* a shard's share of the target's rpm / tpm (docs/cluster.md) */
+		if ((ret = hx_plan_target_options(ts->options_json, r->opts->shard_count, &opts, perr,
+			    sizeof perr))) {
+			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
+			break;
+		}
+		pt.options_json = opts;
 		pt.base_dir = spec->base_dir;
 		pt.has_prices = ts->has_prices;
 		pt.price_in_usd_per_mtok = ts->price_in_usd_per_mtok;
 		pt.price_out_usd_per_mtok = ts->price_out_usd_per_mtok;
 		pt.price_cached_usd_per_mtok = ts->price_cached_usd_per_mtok;
 		pt.prices = r->prices;
-		if (!(r->ts[t].p = prov_open(&pt, perr, sizeof perr))) {
+		r->ts[t].p = prov_open(&pt, perr, sizeof perr);
+		free(opts);
+		if (!r->ts[t].p) {
 			snprintf(err, errlen, "targets[%zu] (%s): %s", t, ts->id, perr);
 			ret = HX_EINVAL;
 			break;
@@ -695,7 +703,8 @@ static int open_store(run *r, char *err, size_t errlen)
 	ret = hx_store_begin_run(r->st, spec, hw_json, r->opts->force_new, &r->run_id, &r->resumed,
 		err, errlen);
 	free(hw_json);
-	if (ret)
+	if (ret || (ret = hx_store_set_shard(r->st, r->run_id, r->opts->shard_index,
+		    r->opts->shard_count, err, errlen)))
 		return ret;
 	/* What each target's model is, in its row: reports never open model files. */
 	for (size_t t = 0; t < spec->n_targets; t++) {

@@ -16,6 +16,7 @@
 
 #include "base/base.h"
 #include "harness/harness.h"
+#include "harness/store_impl.h"
 #include "providers/provider.h"
 
 struct hx_store {
@@ -126,6 +127,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE targets ADD COLUMN file_type TEXT;"
 	"ALTER TABLE targets ADD COLUMN type_mix TEXT;"
 	"ALTER TABLE samples ADD COLUMN logprobs_json TEXT;",
+	/* 3 -> 4: which shard of how many a run is (NULL: not sharded), and whether the store was
+	 * made by `tierbench merge` (docs/cluster.md) */
+	"ALTER TABLE runs ADD COLUMN shard_count INTEGER;"
+	"ALTER TABLE runs ADD COLUMN shards TEXT;"
+	"ALTER TABLE runs ADD COLUMN merged INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -362,7 +368,7 @@ int64_t hx_store_latest_run(hx_store *st)
 }
 
 /* Writes into out the JSON path of the first difference between a and b ("suites[0].limit"). */
-static void json_diff(const cJSON *a, const cJSON *b, char *path, size_t cap)
+void hx_json_diff(const cJSON *a, const cJSON *b, char *path, size_t cap)
 {
 	size_t len = strlen(path);
 	if (!a || !b || (a->type & 0xff) != (b->type & 0xff))
@@ -372,7 +378,7 @@ static void json_diff(const cJSON *a, const cJSON *b, char *path, size_t cap)
 			const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
 			if (!y || !cJSON_Compare(x, y, 1)) {
 				snprintf(path + len, cap - len, "%s%s", len ? "." : "", x->string);
-				json_diff(x, y, path, cap);
+				hx_json_diff(x, y, path, cap);
 				return;
 			}
 		}
@@ -387,7 +393,7 @@ static void json_diff(const cJSON *a, const cJSON *b, char *path, size_t cap)
 			const cJSON *x = cJSON_GetArrayItem(a, i), *y = cJSON_GetArrayItem(b, i);
 			if (!cJSON_Compare(x, y, 1)) {
 				snprintf(path + len, cap - len, "[%d]", i);
-				json_diff(x, y, path, cap);
+				hx_json_diff(x, y, path, cap);
 				return;
 			}
 		}
@@ -486,7 +492,7 @@ int hx_store_begin_run(hx_store *st, const hx_spec *spec, const char *hw_json, i
 			char where[256] = "";
 			cJSON *a = cJSON_Parse((const char *)sqlite3_column_text(q, 1));
 			cJSON *b = cJSON_Parse(ident);
-			json_diff(a, b, where, sizeof where);
+			hx_json_diff(a, b, where, sizeof where);
 			cJSON_Delete(a);
 			cJSON_Delete(b);
 			snprintf(err, errlen, "%s: the spec differs from run %lld stored here (started %s)%s%s;"
@@ -709,4 +715,54 @@ int64_t hx_store_count_samples(hx_store *st, int64_t run_id)
 	}
 	sqlite3_finalize(q);
 	return n;
+}
+
+int hx_store_set_shard(hx_store *st, int64_t run_id, int index, int count, char *err,
+	size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	char want[24];
+	int rc, ret = HX_ESTORE;
+
+	if (count <= 1)
+		return 0;   /* an unsharded run leaves the record as it is (a merged store stays one) */
+	snprintf(want, sizeof want, "%d", index);
+	rc = sqlite3_prepare_v2(st->db, "SELECT shard_count, shards, merged FROM runs WHERE id = ?",
+		-1, &q, NULL);
+	if (rc != SQLITE_OK || (sqlite3_bind_int64(q, 1, run_id), sqlite3_step(q)) != SQLITE_ROW) {
+		db_err(st, rc, "reading the shard record", err, errlen);
+		goto out;
+	}
+	if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		int have_n = sqlite3_column_int(q, 0);
+		const char *have = (const char *)sqlite3_column_text(q, 1);
+		if (have_n != count || !have || strcmp(have, want) != 0 || sqlite3_column_int(q, 2)) {
+			snprintf(err, errlen, "%s: this store holds %s %s of %d, not shard %d/%d; give each "
+				 "shard its own --out directory", st->path,
+				 sqlite3_column_int(q, 2) ? "the merged shards" : "shard",
+				 have ? have : "?", have_n, index, count);
+			hx_escape_ctl(err, errlen);
+			ret = HX_ECHANGED;
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	rc = sqlite3_prepare_v2(st->db, "UPDATE runs SET shard_count = ?, shards = ? WHERE id = ?",
+		-1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(q, 1, count);
+		bind_text(q, 2, want);
+		sqlite3_bind_int64(q, 3, run_id);
+		rc = sqlite3_step(q) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+	}
+	if (rc != SQLITE_OK)
+		db_err(st, rc, "recording the shard", err, errlen);
+	else
+		ret = 0;
+out:
+	sqlite3_finalize(q);
+	return ret;
 }

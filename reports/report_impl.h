@@ -12,7 +12,7 @@
 #define REP_HOURS_PER_MONTH 730.0
 /* The newest results-store schema the reader knows; equals HX_STORE_SCHEMA_VERSION (a test
  * checks), kept here because reports/ does not include the harness. */
-#define REP_STORE_SCHEMA_VERSION 3
+#define REP_STORE_SCHEMA_VERSION 4
 #define REP_MAX_METRICS 8
 #define REP_MAX_CHARTS 64           /* charts one report draws at most */
 #define REP_CHART_NAME 128          /* a chart's file name without extension, with its NUL */

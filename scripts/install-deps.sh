@@ -41,6 +41,12 @@ need_cmd gnuplot gnuplot-nox
 need_cmd python3 python3
 # reports: the HTML test renders the report in headless Chromium
 need_cmd chromium chromium
+# tests/integration/test_slurm.sh: a one-node Slurm cluster (controller, node daemon, client
+# commands) and munge, its authentication
+need_cmd slurmctld slurm-wlm
+need_cmd slurmd slurm-wlm
+need_cmd sbatch slurm-wlm
+need_cmd munged munge
 # make fuzz: clang, and the libFuzzer runtime that Debian ships in libclang-rt-dev (which clang
 # only recommends, and recommends are not installed here)
 fuzzer_links() {

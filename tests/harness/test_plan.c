@@ -158,7 +158,8 @@ static void test_plan_shards_partition_the_items(void)
 			for (size_t j = 0; j < p.targets[t].n_jobs; j++) {
 				const hx_plan_job *jb = &p.targets[t].jobs[j];
 				TB_CHECK_INT(jb->target, t);
-				TB_CHECK_INT(jb->item % N_SHARDS, sh);
+				/* one deck: t1's items follow t0's */
+				TB_CHECK_INT((jb->item + (t ? N_ITEMS : 0)) % N_SHARDS, sh);
 				TB_REQUIRE(jb->item < items[t].n && jb->sample >= 0 && jb->sample < SAMPLES);
 				seen[t][jb->item][jb->sample]++;
 			}
@@ -183,6 +184,59 @@ static void test_plan_shards_partition_the_items(void)
 		hx_plan_release(&p);
 	}
 	hx_spec_free(s);
+}
+
+/* Four targets of two items each over four shards: item k of every target going to shard k
+ * would leave shards 2 and 3 idle; dealt as one deck, each shard gets two items of two
+ * different targets. */
+static void test_plan_shards_get_a_like_mix_when_suites_are_small(void)
+{
+	hx_spec *s = spec_of(4, 1);
+	hx_plan_items items[4];
+	char err[256];
+	TB_REQUIRE(s);
+	for (int t = 0; t < 4; t++)
+		items[t] = (hx_plan_items){ ids_of(2), 2 };
+	for (int sh = 0; sh < 4; sh++) {
+		hx_plan_in in = { 0 };
+		hx_plan p;
+		int n_targets_used = 0;
+		in.spec = s;
+		in.items = items;
+		in.shard_index = sh;
+		in.shard_count = 4;
+		TB_REQUIRE(hx_plan_build(&in, &p, err, sizeof err) == 0);
+		TB_CHECK_INT(p.n_jobs, 2);
+		for (int t = 0; t < 4; t++)
+			n_targets_used += p.targets[t].n_jobs > 0;
+		TB_CHECK_INT(n_targets_used, 2);
+		hx_plan_release(&p);
+	}
+	hx_spec_free(s);
+}
+
+/* rpm / tpm are the whole run's budget: each of N shards gets 1/N, unless the target says
+ * "shard_limits": "each"; the key never reaches the provider. */
+static void test_plan_target_options_split_rate_limits_between_shards(void)
+{
+	char *o = NULL, err[256];
+	TB_REQUIRE(hx_plan_target_options("{\"rpm\":600,\"tpm\":100000,\"max_retries\":3}", 4, &o,
+		err, sizeof err) == 0);
+	TB_CHECK_STR(o, "{\"rpm\":150,\"tpm\":25000,\"max_retries\":3}");
+	free(o);
+	TB_REQUIRE(hx_plan_target_options("{\"rpm\":600,\"shard_limits\":\"each\"}", 4, &o, err,
+		sizeof err) == 0);
+	TB_CHECK_STR(o, "{\"rpm\":600}");
+	free(o);
+	TB_REQUIRE(hx_plan_target_options("{\"rpm\":600,\"shard_limits\":\"divide\"}", 1, &o, err,
+		sizeof err) == 0);
+	TB_CHECK_STR(o, "{\"rpm\":600}");
+	free(o);
+	TB_REQUIRE(hx_plan_target_options(NULL, 4, &o, err, sizeof err) == 0);
+	TB_CHECK(o == NULL);
+	TB_CHECK_INT(hx_plan_target_options("{\"shard_limits\":\"half\"}", 2, &o, err, sizeof err),
+		HX_EINVAL);
+	TB_CHECK(strstr(err, "options.shard_limits") != NULL);
 }
 
 static void test_plan_resume_skips_exactly_what_the_store_holds(void)
@@ -326,6 +380,8 @@ int main(void)
 	TB_RUN(test_plan_limits_come_from_target_then_concurrency_then_provider_cap);
 	TB_RUN(test_plan_local_targets_run_one_at_a_time_beside_remote_ones);
 	TB_RUN(test_plan_shards_partition_the_items);
+	TB_RUN(test_plan_shards_get_a_like_mix_when_suites_are_small);
+	TB_RUN(test_plan_target_options_split_rate_limits_between_shards);
 	TB_RUN(test_plan_resume_skips_exactly_what_the_store_holds);
 	TB_RUN(test_plan_orders_jobs_by_suite_then_item_then_sample);
 	TB_RUN(test_plan_spec_stop_strings_replace_the_suites);
