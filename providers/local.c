@@ -385,10 +385,11 @@ static void slot_finish(local *l, int i, size_t end, const char *finish, prov_er
 				to = (size_t)(b - g);
 			if (to > from && !(r->reasoning = dup_trim(g + from, to - from)))
 				goto oom;
-			if (s->think == 2) {   /* cut off inside the reasoning: no answer */
+			if (s->think == 2) {   /* cut off inside the reasoning: no answer, all reasoning */
 				free(r->text);
 				if (!(r->text = strdup("")))
 					goto oom;
+				r->n_tokens_reasoning = s->n_out;
 			}
 		}
 	}

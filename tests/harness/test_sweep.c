@@ -2,7 +2,8 @@
  * target into one target per combination; a run of such a spec against a loopback server that
  * models a reasoning API (OpenAI, Anthropic and Gemini wire formats: reasoning tokens grow with
  * the effort or thinking budget, accuracy rises and saturates, a token limit below the reasoning
- * leaves no answer) stores every point; the report's sweep rows give each point's accuracy,
+ * leaves no answer) and against the local engine with a thinking model stores every point; the
+ * report's sweep rows give each point's accuracy,
  * tokens, cost, budget exhaustion, Pareto frontier and the significance of each step. */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "harness/harness.h"
 #include "reports/report_impl.h"
 #include "tests/mock/mock.h"
+#include "tests/mock/thinker.h"
 #include "tests/test.h"
 
 static char tmpdir[64];
@@ -362,7 +364,10 @@ static rep_set *run_sweep(const char *spec_json, const char *name)
 	ro.log = devnull;
 	rc = hx_run(spec, &ro, &sum, err, sizeof err);
 	if (rc || sum.n_scored != sum.n_planned) {
-		printf("  run: rc %d, %ld of %ld scored: %s\n", rc, sum.n_scored, sum.n_planned, err);
+		printf("  run: rc %d, %ld of %ld scored: %s\n", rc, sum.n_scored, sum.n_planned, rc ? err : "");
+		for (int k = 0; k < 16; k++)
+			if (sum.first_err[k][0])
+				printf("  %s\n", sum.first_err[k]);
 		goto out;
 	}
 	snprintf(db, sizeof db, "%s/results.db", dir);
@@ -568,6 +573,43 @@ static void test_sweep_anthropic_and_gemini_thinking_budgets(void)
 	}
 }
 
+/* The local engine with a thinking model (tests/mock/thinker.h: every chat answer is
+ * "<think> a b</think> ok"): thinking on splits 4 reasoning tokens from a 1-token answer, off
+ * leaves all 5 as answer; a limit of 2 tokens ends every sample inside the reasoning. */
+static void test_sweep_local_thinking_on_off_and_budget(void)
+{
+	char model[128], spec[1024];
+	rep_set *set;
+	rep_sweep_row *rows = NULL;
+	size_t n = 0;
+	rep_opts o;
+	const rep_sweep_row *on, *off, *cut;
+	snprintf(model, sizeof model, "%s/thinker.gguf", tmpdir);
+	TB_REQUIRE(build_thinker(model) == 0);
+	snprintf(spec, sizeof spec, "{\"targets\": [{\"id\": \"think\", \"provider\": \"local\", \"model\": "
+		"\"thinker.gguf\", \"options\": {\"threads\": 1, \"n_ctx\": 1024, \"chat_template\": \"qwen3\"}, \"matrix\": "
+		"{\"options.thinking\": [true, false], \"generation.max_tokens\": [2, 20]}}], \"suites\": "
+		"[{\"name\": \"gsm8k\", \"dataset\": \"items.jsonl\", \"shots\": 0, \"chat\": true, \"limit\": 6}]}");
+	set = run_sweep(spec, "local");
+	TB_REQUIRE(set != NULL);
+	rep_opts_default(&o);
+	TB_REQUIRE(rep_sweep_build(set, &o, &rows, &n) == 0);
+	TB_CHECK_INT(n, 4);
+	on = find_row(rows, n, "thinking=true,max_tokens=20");
+	off = find_row(rows, n, "thinking=false,max_tokens=20");
+	cut = find_row(rows, n, "thinking=true,max_tokens=2");
+	TB_REQUIRE(on && off && cut);
+	TB_CHECK_NEAR(on->reasoning_per_item, 4, 0);
+	TB_CHECK_NEAR(on->answer_per_item, 1, 0);
+	TB_CHECK_NEAR(on->budget_out, 0, 0);
+	TB_CHECK_NEAR(off->reasoning_per_item, 0, 0);
+	TB_CHECK_NEAR(off->answer_per_item, 5, 0);
+	TB_CHECK_NEAR(cut->budget_out, 1, 0);   /* cut inside the reasoning: no answer */
+	TB_CHECK_NEAR(cut->answer_per_item, 0, 0);
+	rep_sweep_release(rows, n);
+	rep_set_free(set);
+}
+
 int main(void)
 {
 	char path[128];
@@ -588,6 +630,7 @@ int main(void)
 	TB_RUN(test_sweep_bad_matrices_are_one_line_errors);
 	TB_RUN(test_sweep_openai_effort_and_budget_against_a_reasoning_mock);
 	TB_RUN(test_sweep_anthropic_and_gemini_thinking_budgets);
+	TB_RUN(test_sweep_local_thinking_on_off_and_budget);
 	tb_rmtree(tmpdir);
 	return tb_test_end();
 }
