@@ -346,7 +346,7 @@ static cJSON *build(const prov_dialect *d, const prov_api_cfg *c, tb_buf *url)
 static void test_request_bodies_follow_each_dialect(void)
 {
 	tb_buf url = { .max_bytes = 4096 };
-	prov_api_cfg c = { "http://h:1/v1/", "m1", 1, "high", 0, 0 };
+	prov_api_cfg c = { "http://h:1/v1/", "m1", 1, "high", 0, 0, 0 };
 	cJSON *j = build(OA, &c, &url);
 	TB_REQUIRE(j);
 	TB_CHECK_STR(tb_buf_str(&url), "http://h:1/v1/chat/completions");
