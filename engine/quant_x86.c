@@ -115,6 +115,41 @@ INL2 float hsum8_avx2(__m256 v)
 	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
+/* order_b_step on lane 0: fmaf(c, v, acc), then fmaf(-cm, vm, acc) with mins. */
+INL2 __m128 order_b_lane(__m128 acc, __m128 c, __m128 v, __m128 cm, __m128 vm, int mins)
+{
+	acc = _mm_fmadd_ss(c, v, acc);
+	return mins ? _mm_fnmadd_ss(cm, vm, acc) : acc;
+}
+
+/* Order B for up to 4 super-blocks at once (decode: one reduction instead of four): their 8
+ * int32 lanes l[k] and 4 min lanes m[k] reduced together to isum and imin, then order_b_step
+ * for super-block 0 .. cnt-1 in turn. */
+INL2 float order_b_flush(float acc, const __m256i l[4], const __m128i m[4], const float *d, const float *dmin,
+	const float *da, int cnt, int mins)
+{
+	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(l[0], l[1]), _mm256_hadd_epi32(l[2], l[3]));
+	const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+	const __m128i mm = _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
+	/* built lane by lane: one 16-byte load of four separate 4-byte stores would stall */
+	const __m128 a4 = _mm_setr_ps(da[0], da[1], da[2], da[3]);
+	/* lane k: isum, imin as floats, d * da, dmin * da (lane by lane = the scalar products) */
+	const __m128 vs = _mm_cvtepi32_ps(s), vm = _mm_cvtepi32_ps(mm);
+	const __m128 cs = _mm_mul_ps(_mm_setr_ps(d[0], d[1], d[2], d[3]), a4);
+	const __m128 cm = _mm_mul_ps(_mm_setr_ps(dmin[0], dmin[1], dmin[2], dmin[3]), a4);
+	__m128 r = _mm_set_ss(acc);
+	/* order_b_step on lane 0, then lanes 1, 2, 3 moved to lane 0 */
+	r = order_b_lane(r, cs, vs, cm, vm, mins);
+	if (cnt > 1)
+		r = order_b_lane(r, _mm_movehdup_ps(cs), _mm_movehdup_ps(vs), _mm_movehdup_ps(cm), _mm_movehdup_ps(vm), mins);
+	if (cnt > 2)
+		r = order_b_lane(r, _mm_movehl_ps(cs, cs), _mm_movehl_ps(vs, vs), _mm_movehl_ps(cm, cm), _mm_movehl_ps(vm, vm), mins);
+	if (cnt > 3)
+		r = order_b_lane(r, _mm_shuffle_ps(cs, cs, 3), _mm_shuffle_ps(vs, vs, 3), _mm_shuffle_ps(cm, cm, 3),
+			_mm_shuffle_ps(vm, vm, 3), mins);
+	return _mm_cvtss_f32(r);
+}
+
 INL2 __m256 ld8_f32(const float *p) { return _mm256_loadu_ps(p); }
 INL2 __m256 ld8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
@@ -457,7 +492,9 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 	const int64_t nb = n / ENG_QK_K;
 	size_t ws;
 	__m256 acc = _mm256_setzero_ps();
-	float summs = 0.0f, accb = 0.0f;
+	float summs = 0.0f, accb = 0.0f, pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	__m256i pl[4] = { { 0 } };
+	__m128i pm[4] = { { 0 } };
 
 	switch (type) {
 	case ENG_T_Q2_K: ws = sizeof(eng_blk_q2_K); break;
@@ -467,7 +504,12 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 	case ENG_T_Q6_K: ws = sizeof(eng_blk_q6_K); break;
 	default: ws = sizeof(eng_blk_iq4_xs); break;
 	}
-	for (int64_t i = 0; i < nb; i++) {
+	for (int64_t i0 = 0; i0 < nb; i0 += 4) {
+#pragma GCC unroll 4
+	for (int q = 0; q < 4; q++) {   /* unrolled: the order-B lanes stay in registers */
+		const int64_t i = i0 + q;
+		if (i >= nb)
+			break;
 		const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * sizeof(eng_blk_q8_K);
 		const float da = ldf32(a + offsetof(eng_blk_q8_K, d));
 		const __m256i bs = _mm256_loadu_si256((const __m256i *)(a + offsetof(eng_blk_q8_K, bsums)));
@@ -506,16 +548,18 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 				pr = _mm256_sub_epi16(pr, _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av));
 			isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pr, sc));
 		}
-		if (order_b(type)) {
-			/* isum's 8 lanes and the min lanes reduced together: [isum, imin, ..] */
-			const __m128i l4 = _mm_add_epi32(_mm256_castsi256_si128(isum), _mm256_extracti128_si256(isum, 1));
-			__m128i h = _mm_hadd_epi32(l4, type == ENG_T_Q4_K ? prod4 : _mm_setzero_si128());
-			h = _mm_hadd_epi32(h, h);
-			accb = order_b_step(accb, p.d, p.dmin, da, _mm_cvtsi128_si32(h), _mm_extract_epi32(h, 1),
-				type == ENG_T_Q4_K);
+		if (order_b(type)) {   /* 4 super-blocks reduced together */
+			pl[q] = isum;
+			pm[q] = prod4;
+			pd[q] = p.d;
+			pdm[q] = p.dmin;
+			pda[q] = da;
 			continue;
 		}
 		acc = _mm256_fmadd_ps(_mm256_set1_ps(da * p.d), _mm256_cvtepi32_ps(isum), acc);
+	}
+	if (order_b(type))
+		accb = order_b_flush(accb, pl, pm, pd, pdm, pda, nb - i0 < 4 ? (int)(nb - i0) : 4, type == ENG_T_Q4_K);
 	}
 	if (order_b(type))
 		return accb;
@@ -1256,6 +1300,20 @@ INL5 __m512i kscale_512(const int type, __m512i sc, const int c)
 	return _mm512_permutexvar_epi16(idx, sc);
 }
 
+/* Order B for four (row, token) pairs at once, one per lane: their 8 int32 lanes l[k] and 4 min
+ * lanes m[k] reduced together ("transposed") to isum and imin, then acc = fma(c, isum, acc) and,
+ * with mins, acc = fma(-cm, imin, acc): per lane exactly order_b_step's scalar sequence. */
+INL5 __m128 order_b_four(__m128 acc, const __m256i l[4], const __m128i m[4], __m128 c, __m128 cm, int mins)
+{
+	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(l[0], l[1]), _mm256_hadd_epi32(l[2], l[3]));
+	const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+	acc = _mm_fmadd_ps(c, _mm_cvtepi32_ps(s), acc);
+	if (mins)
+		acc = _mm_fnmadd_ps(cm, _mm_cvtepi32_ps(_mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]),
+			_mm_hadd_epi32(m[2], m[3]))), acc);
+	return acc;
+}
+
 /* As kq_dot_avx2, bit for bit: the pair's 16 int32 lanes fold into the 8 lanes of the AVX2
  * kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks). Order B: they
  * and the min lanes are reduced to integers, then order_b_step. The x86 order: one 16-lane
@@ -1268,7 +1326,9 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 	const size_t bw = kq_size(type), bx = sizeof(eng_blk_q8_K);
 	const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
 	__m512 acc[8][4];
-	float summs[8][4], accb[8][4];
+	float summs[8][4], accb[8][4], pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	__m256i pl[4] = { { 0 } };
+	__m128i pm[4] = { { 0 } };
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
@@ -1276,7 +1336,23 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 			acc[r][a] = _mm512_setzero_ps();
 			summs[r][a] = accb[r][a] = 0;
 		}
-	for (int64_t i = 0; i < nb; i++) {
+	/* order B: four (row, token) pairs reduced together when the tile has them (4 tokens, or
+	 * 4 rows of one token); a single pair takes 4 super-blocks per step, unrolled */
+	const int FOUR = order_b(type) && (NA == 4 || (NA == 1 && NR == 4));
+	const int QN = order_b(type) && NR == 1 && NA == 1 ? 4 : 1;
+	__m128 acc4[8];
+	__m256i fl[8][4];
+	__m128i fm[8][4];
+	float fda[4] = { 0 };
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+		acc4[r] = _mm_setzero_ps();
+	for (int64_t i0 = 0; i0 < nb; i0 += QN) {
+#pragma GCC unroll 4
+	for (int q = 0; q < QN; q++) {
+		const int64_t i = i0 + q;
+		if (i >= nb)
+			break;
 		const uint8_t *wb = w + (size_t)i * bw, *xb = x + (size_t)i * bx;
 		kprep5 p[8];
 		__m512i is[8][4];
@@ -1331,13 +1407,20 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 			for (int r = 0; r < NR; r++) {
 				const __m256i l8 = _mm256_add_epi32(_mm512_castsi512_si256(is[r][a]),
 					_mm512_extracti64x4_epi64(is[r][a], 1));
-				if (order_b(type)) {   /* [isum, imin, ..] as in kq_dot_avx2 */
-					const __m128i l4 = _mm_add_epi32(_mm256_castsi256_si128(l8), _mm256_extracti128_si256(l8, 1));
-					__m128i h = _mm_hadd_epi32(l4, type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g)
-						: _mm_setzero_si128());
-					h = _mm_hadd_epi32(h, h);
-					accb[r][a] = order_b_step(accb[r][a], p[r].d, p[r].dmin, da, _mm_cvtsi128_si32(h),
-						_mm_extract_epi32(h, 1), type == ENG_T_Q4_K);
+				if (FOUR) {            /* reduced below, four pairs at once */
+					fl[r][a] = l8;
+					fm[r][a] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
+					fda[a] = da;
+					continue;
+				}
+				if (order_b(type)) {   /* isum, imin as in kq_dot_avx2 */
+					pl[q] = l8;
+					pm[q] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
+					pd[q] = p[r].d;
+					pdm[q] = p[r].dmin;
+					pda[q] = da;
+					if (QN == 1)
+						accb[r][a] = order_b_flush(accb[r][a], pl, pm, pd, pdm, pda, 1, type == ENG_T_Q4_K);
 					continue;
 				}
 				__m512 f = _mm512_cvtepi32_ps(_mm512_zextsi256_si512(l8));
@@ -1355,13 +1438,34 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 				acc[r][a] = _mm512_fmadd_ps(coef, f, acc[r][a]);
 			}
 		}
+	if (FOUR && NA == 4)   /* lanes: the 4 tokens of row r */
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++) {
+			const __m128 da4 = _mm_loadu_ps(fda);
+			acc4[r] = order_b_four(acc4[r], fl[r], fm[r], _mm_mul_ps(_mm_set1_ps(p[r].d), da4),
+				_mm_mul_ps(_mm_set1_ps(p[r].dmin), da4), type == ENG_T_Q4_K);
+		}
+	if (FOUR && NA == 1) {  /* lanes: the 4 rows */
+		const __m256i l4[4] = { fl[0][0], fl[1][0], fl[2][0], fl[3][0] };
+		const __m128i m4[4] = { fm[0][0], fm[1][0], fm[2][0], fm[3][0] };
+		const __m128 da1 = _mm_set1_ps(fda[0]);
+		acc4[0] = order_b_four(acc4[0], l4, m4, _mm_mul_ps(_mm_setr_ps(p[0].d, p[1].d, p[2].d, p[3].d), da1),
+			_mm_mul_ps(_mm_setr_ps(p[0].dmin, p[1].dmin, p[2].dmin, p[3].dmin), da1), type == ENG_T_Q4_K);
+	}
+	}
+	if (QN > 1)
+		accb[0][0] = order_b_flush(accb[0][0], pl, pm, pd, pdm, pda, nb - i0 < QN ? (int)(nb - i0) : QN,
+			type == ENG_T_Q4_K);
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++) {
 			const float v = hsum8_512(_mm512_castps512_ps256(acc[r][a]));
-			out[a * os + r] = order_b(type) ? accb[r][a] : type == ENG_T_Q5_K ? v + summs[r][a] : v;
+			float lane[4];
+			_mm_storeu_ps(lane, acc4[NA == 4 ? r : 0]);
+			out[a * os + r] = FOUR ? lane[NA == 4 ? a : r] : order_b(type) ? accb[r][a]
+				: type == ENG_T_Q5_K ? v + summs[r][a] : v;
 		}
 }
 
