@@ -90,12 +90,10 @@ static inline int order_b(const int type)
 	return type == ENG_T_Q4_K || type == ENG_T_Q6_K;
 }
 
-/* Order B's float steps for one super-block: isum and, for the types with mins, imin. */
-static inline float order_b_step(float acc, float d, float dmin, float da, int32_t isum, int32_t imin, int mins)
-{
-	acc = fmaf(d * da, (float)isum, acc);
-	return mins ? fmaf(-(dmin * da), (float)imin, acc) : acc;
-}
+/* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
+ * terms (every kernel below does exactly this, per lane or on lane 0):
+ *     acc = fmaf(d_w * d_a, (float)isum, acc);
+ *     if (mins) acc = fmaf(-(dmin_w * d_a), (float)imin, acc);          (Q4_K) */
 
 /* ==== AVX2 ==================================================================================== */
 
