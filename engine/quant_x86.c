@@ -82,6 +82,19 @@ static inline uint64_t iq4xs_scales(const uint8_t *b)
 	return v;
 }
 
+/* The types whose x86 kernels use order B (docs/quant-formats.md, "Order B"): per super-block
+ * the exact integer sum of all its scaled products (and of min * group sums), then a scalar
+ * sequence of FMAs per (row, token). The other types keep the x86 order. */
+static inline int order_b(const int type)
+{
+	return type == ENG_T_Q4_K || type == ENG_T_Q6_K;
+}
+
+/* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
+ * terms (every kernel below does exactly this, per lane or on lane 0):
+ *     acc = fmaf(d_w * d_a, (float)isum, acc);
+ *     if (mins) acc = fmaf(-(dmin_w * d_a), (float)imin, acc);          (Q4_K) */
+
 /* ==== AVX2 ==================================================================================== */
 
 /* The pairwise sum of 16 lanes (eng_sum16) held as lanes 0..7 in lo and 8..15 in hi. */
@@ -98,6 +111,41 @@ INL2 float hsum8_avx2(__m256 v)
 	__m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
 	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
 	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* order_b_step on lane 0: fmaf(c, v, acc), then fmaf(-cm, vm, acc) with mins. */
+INL2 __m128 order_b_lane(__m128 acc, __m128 c, __m128 v, __m128 cm, __m128 vm, int mins)
+{
+	acc = _mm_fmadd_ss(c, v, acc);
+	return mins ? _mm_fnmadd_ss(cm, vm, acc) : acc;
+}
+
+/* Order B for up to 4 super-blocks at once (decode: one reduction instead of four): their 8
+ * int32 lanes l[k] and 4 min lanes m[k] reduced together to isum and imin, then order_b_step
+ * for super-block 0 .. cnt-1 in turn. */
+INL2 float order_b_flush(float acc, const __m256i l[4], const __m128i m[4], const float *d, const float *dmin,
+	const float *da, int cnt, int mins)
+{
+	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(l[0], l[1]), _mm256_hadd_epi32(l[2], l[3]));
+	const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+	const __m128i mm = _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
+	/* built lane by lane: one 16-byte load of four separate 4-byte stores would stall */
+	const __m128 a4 = _mm_setr_ps(da[0], da[1], da[2], da[3]);
+	/* lane k: isum, imin as floats, d * da, dmin * da (lane by lane = the scalar products) */
+	const __m128 vs = _mm_cvtepi32_ps(s), vm = _mm_cvtepi32_ps(mm);
+	const __m128 cs = _mm_mul_ps(_mm_setr_ps(d[0], d[1], d[2], d[3]), a4);
+	const __m128 cm = _mm_mul_ps(_mm_setr_ps(dmin[0], dmin[1], dmin[2], dmin[3]), a4);
+	__m128 r = _mm_set_ss(acc);
+	/* order_b_step on lane 0, then lanes 1, 2, 3 moved to lane 0 */
+	r = order_b_lane(r, cs, vs, cm, vm, mins);
+	if (cnt > 1)
+		r = order_b_lane(r, _mm_movehdup_ps(cs), _mm_movehdup_ps(vs), _mm_movehdup_ps(cm), _mm_movehdup_ps(vm), mins);
+	if (cnt > 2)
+		r = order_b_lane(r, _mm_movehl_ps(cs, cs), _mm_movehl_ps(vs, vs), _mm_movehl_ps(cm, cm), _mm_movehl_ps(vm, vm), mins);
+	if (cnt > 3)
+		r = order_b_lane(r, _mm_shuffle_ps(cs, cs, 3), _mm_shuffle_ps(vs, vs, 3), _mm_shuffle_ps(cm, cm, 3),
+			_mm_shuffle_ps(vm, vm, 3), mins);
+	return _mm_cvtss_f32(r);
 }
 
 INL2 __m256 ld8_f32(const float *p) { return _mm256_loadu_ps(p); }
@@ -403,18 +451,20 @@ INL2 __m256i kchunk_avx2(const int type, const uint8_t *b, int j)
 	}
 }
 
-/* The x86 order: per super-block 8 int32 lanes (lane k = elements 4k..4k+3 of every 32-element
- * chunk; Q3_K and Q6_K take their level offset element by element), acc = fma(d, lanes, acc)
- * with d = dy * dx, then hsum8. The min term: Q2_K fma's (-dy * dmin) * (group-pair sums of
- * min * bsum) into the same lanes first; Q4_K keeps 4 lanes of it apart and adds their pairwise
- * sum at the end; Q5_K adds its whole block sum in a fused scalar sum. */
+/* Per super-block 8 int32 lanes (lane k = elements 4k..4k+3 of every 32-element chunk; Q3_K
+ * and Q6_K take their level offset element by element). Order B (Q4_K, Q6_K): the lanes and
+ * the min lanes reduced to isum and imin, then order_b_step. The x86 order (the others):
+ * acc = fma(d, lanes, acc) with d = dy * dx, then hsum8; the min term: Q2_K fma's
+ * (-dy * dmin) * (group-pair sums of min * bsum) into the same lanes first; Q5_K adds its whole
+ * block sum in a fused scalar sum. */
 INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
 {
 	const int64_t nb = n / ENG_QK_K;
 	size_t ws;
 	__m256 acc = _mm256_setzero_ps();
-	__m128 accm = _mm_setzero_ps();
-	float summs = 0.0f;
+	float summs = 0.0f, accb = 0.0f, pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	__m256i pl[4] = { { 0 } };
+	__m128i pm[4] = { { 0 } };
 
 	switch (type) {
 	case ENG_T_Q2_K: ws = sizeof(eng_blk_q2_K); break;
@@ -424,13 +474,19 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 	case ENG_T_Q6_K: ws = sizeof(eng_blk_q6_K); break;
 	default: ws = sizeof(eng_blk_iq4_xs); break;
 	}
-	for (int64_t i = 0; i < nb; i++) {
+	for (int64_t i0 = 0; i0 < nb; i0 += 4) {
+#pragma GCC unroll 4
+	for (int q = 0; q < 4; q++) {   /* unrolled: the order-B lanes stay in registers */
+		const int64_t i = i0 + q;
+		if (i >= nb)
+			break;
 		const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * sizeof(eng_blk_q8_K);
 		const float da = ldf32(a + offsetof(eng_blk_q8_K, d));
 		const __m256i bs = _mm256_loadu_si256((const __m256i *)(a + offsetof(eng_blk_q8_K, bsums)));
 		const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
 		kprep2 p;
 		__m256i isum = _mm256_setzero_si256();
+		__m128i prod4 = _mm_setzero_si128();
 
 		kprep_avx2(type, b, &p);
 		if (type == ENG_T_Q2_K)
@@ -444,9 +500,8 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 			const __m128i m8 = _mm_unpacklo_epi64(mins, _mm_shuffle_epi8(_mm256_extracti128_si256(p.mn, 1),
 				_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13)));
 			const __m128i prod = _mm_madd_epi16(m8, g);
-			if (type == ENG_T_Q4_K) {
-				accm = _mm_fnmadd_ps(_mm_set1_ps(da * p.dmin), _mm_cvtepi32_ps(prod), accm);
-			} else {
+			prod4 = prod;
+			if (!order_b(type)) {   /* Q5_K */
 				__m128i t = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
 				t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
 				summs = fmaf(-da * p.dmin, (float)_mm_cvtsi128_si32(t), summs);
@@ -463,13 +518,22 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 				pr = _mm256_sub_epi16(pr, _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av));
 			isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pr, sc));
 		}
+		if (order_b(type)) {   /* 4 super-blocks reduced together */
+			pl[q] = isum;
+			pm[q] = prod4;
+			pd[q] = p.d;
+			pdm[q] = p.dmin;
+			pda[q] = da;
+			continue;
+		}
 		acc = _mm256_fmadd_ps(_mm256_set1_ps(da * p.d), _mm256_cvtepi32_ps(isum), acc);
 	}
-	float r = hsum8_avx2(acc);
-	if (type == ENG_T_Q4_K) {
-		accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
-		r += _mm_cvtss_f32(_mm_add_ss(accm, _mm_movehdup_ps(accm)));
+	if (order_b(type))
+		accb = order_b_flush(accb, pl, pm, pd, pdm, pda, nb - i0 < 4 ? (int)(nb - i0) : 4, type == ENG_T_Q4_K);
 	}
+	if (order_b(type))
+		return accb;
+	const float r = hsum8_avx2(acc);
 	return type == ENG_T_Q5_K ? r + summs : r;
 }
 
@@ -1207,10 +1271,25 @@ INL5 __m512i kscale_512(const int type, __m512i sc, const int c)
 	return _mm512_permutexvar_epi16(idx, sc);
 }
 
-/* The x86 order (as kq_dot_avx2, bit for bit): the pair's 16 int32 lanes fold into the 8 lanes
- * of the AVX2 kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks), and
- * one 16-lane float accumulator per pair holds the 8 lanes in 0..7 and Q4_K's 4 min lanes in
- * 8..11 (each lane's sequence of FMAs is the AVX2 kernel's). */
+/* Order B for four (row, token) pairs at once, one per lane: their 8 int32 lanes l[k] and 4 min
+ * lanes m[k] reduced together ("transposed") to isum and imin, then acc = fma(c, isum, acc) and,
+ * with mins, acc = fma(-cm, imin, acc): per lane exactly order_b_step's scalar sequence. */
+INL5 __m128 order_b_four(__m128 acc, const __m256i l[4], const __m128i m[4], __m128 c, __m128 cm, int mins)
+{
+	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(l[0], l[1]), _mm256_hadd_epi32(l[2], l[3]));
+	const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+	acc = _mm_fmadd_ps(c, _mm_cvtepi32_ps(s), acc);
+	if (mins)
+		acc = _mm_fnmadd_ps(cm, _mm_cvtepi32_ps(_mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]),
+			_mm_hadd_epi32(m[2], m[3]))), acc);
+	return acc;
+}
+
+/* As kq_dot_avx2, bit for bit: the pair's 16 int32 lanes fold into the 8 lanes of the AVX2
+ * kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks). Order B: they
+ * and the min lanes are reduced to integers, then order_b_step. The x86 order: one 16-lane
+ * float accumulator per pair holds the 8 lanes in 0..7 (each lane's sequence of FMAs is the
+ * AVX2 kernel's). */
 INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
 	const uint8_t *x, size_t xs, float *out, size_t os)
 {
@@ -1218,15 +1297,33 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 	const size_t bw = kq_size(type), bx = sizeof(eng_blk_q8_K);
 	const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
 	__m512 acc[8][4];
-	float summs[8][4];
+	float summs[8][4], accb[8][4], pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	__m256i pl[4] = { { 0 } };
+	__m128i pm[4] = { { 0 } };
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++) {
 			acc[r][a] = _mm512_setzero_ps();
-			summs[r][a] = 0;
+			summs[r][a] = accb[r][a] = 0;
 		}
-	for (int64_t i = 0; i < nb; i++) {
+	/* order B: four (row, token) pairs reduced together when the tile has them (4 tokens, or
+	 * 4 rows of one token); a single pair takes 4 super-blocks per step, unrolled */
+	const int FOUR = order_b(type) && (NA == 4 || (NA == 1 && NR == 4));
+	const int QN = order_b(type) && NR == 1 && NA == 1 ? 4 : 1;
+	__m128 acc4[8];
+	__m256i fl[8][4];
+	__m128i fm[8][4];
+	float fda[4] = { 0 };
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+		acc4[r] = _mm_setzero_ps();
+	for (int64_t i0 = 0; i0 < nb; i0 += QN) {
+#pragma GCC unroll 4
+	for (int q = 0; q < QN; q++) {
+		const int64_t i = i0 + q;
+		if (i >= nb)
+			break;
 		const uint8_t *wb = w + (size_t)i * bw, *xb = x + (size_t)i * bx;
 		kprep5 p[8];
 		__m512i is[8][4];
@@ -1281,17 +1378,28 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 			for (int r = 0; r < NR; r++) {
 				const __m256i l8 = _mm256_add_epi32(_mm512_castsi512_si256(is[r][a]),
 					_mm512_extracti64x4_epi64(is[r][a], 1));
+				if (FOUR) {            /* reduced below, four pairs at once */
+					fl[r][a] = l8;
+					fm[r][a] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
+					fda[a] = da;
+					continue;
+				}
+				if (order_b(type)) {   /* isum, imin as in kq_dot_avx2 */
+					pl[q] = l8;
+					pm[q] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
+					pd[q] = p[r].d;
+					pdm[q] = p[r].dmin;
+					pda[q] = da;
+					if (QN == 1)
+						accb[r][a] = order_b_flush(accb[r][a], pl, pm, pd, pdm, pda, 1, type == ENG_T_Q4_K);
+					continue;
+				}
 				__m512 f = _mm512_cvtepi32_ps(_mm512_zextsi256_si512(l8));
 				__m512 coef = _mm512_set1_ps(da * p[r].d);
 				if (type == ENG_T_Q2_K) {
 					const __m256i m = _mm256_madd_epi16(p[r].mn, bs);
 					acc[r][a] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(m)),
 						_mm512_set1_ps(da * p[r].dmin), acc[r][a]);
-				} else if (type == ENG_T_Q4_K) {
-					const __m128i m = _mm_madd_epi16(p[r].m8, g);
-					f = _mm512_cvtepi32_ps(_mm512_inserti32x4(_mm512_zextsi256_si512(l8), m, 2));
-					coef = _mm512_mask_mov_ps(coef, 0xff00, _mm512_maskz_mov_ps(0x0f00,
-						_mm512_set1_ps(-da * p[r].dmin)));
 				} else if (type == ENG_T_Q5_K) {
 					__m128i t = _mm_madd_epi16(p[r].m8, g);
 					t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
@@ -1301,18 +1409,34 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 				acc[r][a] = _mm512_fmadd_ps(coef, f, acc[r][a]);
 			}
 		}
+	if (FOUR && NA == 4)   /* lanes: the 4 tokens of row r */
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++) {
+			const __m128 da4 = _mm_loadu_ps(fda);
+			acc4[r] = order_b_four(acc4[r], fl[r], fm[r], _mm_mul_ps(_mm_set1_ps(p[r].d), da4),
+				_mm_mul_ps(_mm_set1_ps(p[r].dmin), da4), type == ENG_T_Q4_K);
+		}
+	if (FOUR && NA == 1) {  /* lanes: the 4 rows */
+		const __m256i l4[4] = { fl[0][0], fl[1][0], fl[2][0], fl[3][0] };
+		const __m128i m4[4] = { fm[0][0], fm[1][0], fm[2][0], fm[3][0] };
+		const __m128 da1 = _mm_set1_ps(fda[0]);
+		acc4[0] = order_b_four(acc4[0], l4, m4, _mm_mul_ps(_mm_setr_ps(p[0].d, p[1].d, p[2].d, p[3].d), da1),
+			_mm_mul_ps(_mm_setr_ps(p[0].dmin, p[1].dmin, p[2].dmin, p[3].dmin), da1), type == ENG_T_Q4_K);
+	}
+	}
+	if (QN > 1)
+		accb[0][0] = order_b_flush(accb[0][0], pl, pm, pd, pdm, pda, nb - i0 < QN ? (int)(nb - i0) : QN,
+			type == ENG_T_Q4_K);
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++) {
-			float v = hsum8_512(_mm512_castps512_ps256(acc[r][a]));
-			if (type == ENG_T_Q4_K) {
-				__m128 m = _mm512_extractf32x4_ps(acc[r][a], 2);
-				m = _mm_add_ps(m, _mm_movehl_ps(m, m));
-				v += _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
-			}
-			out[a * os + r] = type == ENG_T_Q5_K ? v + summs[r][a] : v;
+			const float v = hsum8_512(_mm512_castps512_ps256(acc[r][a]));
+			float lane[4];
+			_mm_storeu_ps(lane, acc4[NA == 4 ? r : 0]);
+			out[a * os + r] = FOUR ? lane[NA == 4 ? a : r] : order_b(type) ? accb[r][a]
+				: type == ENG_T_Q5_K ? v + summs[r][a] : v;
 		}
 }
 
@@ -1585,7 +1709,161 @@ INL5 void kg_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 	}
 }
 
-/* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kg_rows for batches. */
+/* ---- AVX-512: order-B GEMM for batches (issue 29) -------------------------------------------
+ * For the order-B types (Q4_K, Q6_K) a (row, token) result only needs each super-block's exact
+ * integer sums, so the tile may use any integer layout. kb_rows converts KB_R = 16 weight rows
+ * at a time, once per call, into row-interleaved super-blocks (kbblk, layout version 1, in
+ * memory only: the file and the loaded weights are never changed): for every group of 4
+ * elements one 64-byte vector holding the 4 unsigned levels of each of the 16 rows, then per
+ * scale group a vector of the 16 rows' int32 scales, the mins (Q4_K) or the scales again (Q6_K,
+ * for its level offset) as int16 pairs, and d, dmin. A tile of 16 rows x KB_NT tokens then
+ * runs `vpdpbusd` with a token's 4 activation bytes broadcast (64 products per instruction, one
+ * int32 lane per row), one `vpmulld` per scale group into the super-block's sum, and the float
+ * steps of order_b_step with the 16 rows in one vector (an FMA per lane is the scalar fmaf). So
+ * every (row, token) result equals the single dot bit for bit. Rows are padded to 16 with zero
+ * levels and scales (their lanes are not stored). Q6_K's offset: isum = sum sc * u * a -
+ * 32 * sum sc * bsum, exact. Buffer: KB_KMAX / 256 super-blocks of 5760 bytes on the stack
+ * (180 KiB); longer rows use kq_tile (same order, same bits). */
+#define KB_R 16             /* weight rows per tile: one int32 lane each */
+#ifndef KB_NT
+#define KB_NT 8             /* tokens per tile */
+#endif
+#define KB_KMAX 8192        /* longest row converted */
+#ifndef KB_MIN_ACT
+#define KB_MIN_ACT 8        /* fewer tokens: kq_tile */
+#endif
+
+typedef struct kbblk {
+	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels at bytes 4r..4r+3 */
+	int32_t sc[16][KB_R];   /* scale of group j (Q4_K: 8 groups of 32; Q6_K: 16 groups of 16) */
+	uint32_t mp[8][KB_R];   /* int16 pairs: Q4_K mins (m_2k, m_2k+1), k < 4; Q6_K scales (s_2k, s_2k+1) */
+	float d[KB_R], dmin[KB_R];
+} kbblk;
+
+_Static_assert(sizeof(kbblk) % 64 == 0, "kbblk keeps 64-byte alignment");
+
+/* Rows w (stride ws; nr <= 16 of them, the rest zero) -> blk[nb]. */
+INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t nb, kbblk *blk)
+{
+	const size_t bw = kq_size(type);
+	uint8_t lv[KB_R][ENG_QK_K] __attribute__((aligned(64)));
+	const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+		_mm512_set1_epi32(ENG_QK_K));
+	for (int r = nr; r < KB_R; r++)
+		memset(lv[r], 0, sizeof lv[r]);
+	for (int64_t i = 0; i < nb; i++) {
+		kbblk *k = blk + i;
+		memset(k->sc, 0, sizeof k->sc);
+		memset(k->mp, 0, sizeof k->mp);
+		memset(k->d, 0, sizeof k->d);
+		memset(k->dmin, 0, sizeof k->dmin);
+		for (int r = 0; r < nr; r++) {
+			const uint8_t *b = w + (size_t)r * ws + (size_t)i * bw;
+#pragma GCC unroll 4
+			for (int c = 0; c < 4; c++)
+				_mm512_store_si512(lv[r] + 64 * c, kchunk_512(type, b, c));
+			if (type == ENG_T_Q4_K) {
+				uint64_t s0, s1;
+				k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
+				for (int j = 0; j < 8; j++)
+					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff);
+				for (int q = 0; q < 4; q++)
+					k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
+				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
+				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
+			} else {
+				const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
+				for (int j = 0; j < 16; j++)
+					k->sc[j][r] = sc[j];
+				for (int q = 0; q < 8; q++)
+					k->mp[q][r] = (uint32_t)(uint16_t)sc[2 * q] | (uint32_t)(uint16_t)sc[2 * q + 1] << 16;
+				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
+			}
+		}
+		for (int g = 0; g < 64; g++)
+			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
+	}
+}
+
+/* 16 converted rows x the first nt of KB_NT tokens from x (stride xs; the others repeat the last
+ * one and are not stored); rows outside rmask are not stored. */
+INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x, size_t xs, int nt,
+	float *out, size_t os, __mmask16 rmask)
+{
+	const size_t bx = sizeof(eng_blk_q8_K);
+	const int G = type == ENG_T_Q4_K ? 8 : 16, E = 64 / G;   /* scale groups, vectors per group */
+	const uint8_t *xt[KB_NT];
+	__m512 acc[KB_NT];
+#pragma GCC unroll 8
+	for (int t = 0; t < KB_NT; t++) {
+		xt[t] = x + (size_t)(t < nt ? t : nt - 1) * xs;
+		acc[t] = _mm512_setzero_ps();
+	}
+	for (int64_t i = 0; i < nb; i++) {
+		const kbblk *k = blk + i;
+		__m512i is[KB_NT] = { { 0 } };
+#pragma GCC unroll 2
+		for (int j = 0; j < G; j++) {
+			__m512i sj[KB_NT] = { { 0 } };
+#pragma GCC unroll 8
+			for (int e = 0; e < E; e++) {
+				const int g = j * E + e;
+				const __m512i wv = _mm512_load_si512(k->lv[g]);
+#pragma GCC unroll 8
+				for (int t = 0; t < KB_NT; t++)
+					sj[t] = _mm512_dpbusd_epi32(sj[t], wv, _mm512_set1_epi32((int)ld32(xt[t]
+						+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g)));
+			}
+			const __m512i sc = _mm512_load_si512(k->sc[j]);
+#pragma GCC unroll 8
+			for (int t = 0; t < KB_NT; t++)
+				is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
+		}
+		const __m512 d = _mm512_load_ps(k->d), dmin = _mm512_load_ps(k->dmin);
+#pragma GCC unroll 8
+		for (int t = 0; t < KB_NT; t++) {
+			const uint8_t *xb = xt[t] + (size_t)i * bx, *bs = xb + offsetof(eng_blk_q8_K, bsums);
+			const __m512 da = _mm512_set1_ps(ldf32(xb + offsetof(eng_blk_q8_K, d)));
+			__m512i m = _mm512_setzero_si512(), isum = is[t];
+			if (type == ENG_T_Q4_K) {   /* imin: the mins times the sums per group of 32 */
+				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bs),
+					_mm_loadu_si128((const __m128i *)(bs + 16)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
+			} else {                    /* the offset: 32 * sum of scale * group sum */
+#pragma GCC unroll 8
+				for (int q = 0; q < 8; q++)
+					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[q]), _mm512_set1_epi32((int)ld32(bs + 4 * q)));
+				isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 5));
+			}
+			acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc[t]);
+			if (type == ENG_T_Q4_K)
+				acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(m), acc[t]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int t = 0; t < KB_NT; t++)
+		if (t < nt)
+			_mm512_mask_storeu_ps(out + (size_t)t * os, rmask, acc[t]);
+}
+
+INL5 void kb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	kbblk blk[KB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
+	for (int r0 = 0; r0 < n_rows; r0 += KB_R) {
+		const int nr = n_rows - r0 < KB_R ? n_rows - r0 : KB_R;
+		kb_unpack(type, w + (size_t)r0 * ws, ws, nr, nb, blk);
+		for (int t0 = 0; t0 < n_act; t0 += KB_NT)
+			kb_tile(type, nb, blk, x + (size_t)t0 * xs, xs, n_act - t0 < KB_NT ? n_act - t0 : KB_NT,
+				out + (size_t)t0 * os + r0, os, (__mmask16)((1u << nr) - 1));
+	}
+}
+
+/* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows (order-B types) or kg_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
 	{                                                                                     \
@@ -1596,8 +1874,9 @@ INL5 void kg_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
 		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
 	{                                                                                     \
-		if (n_act >= KG_MIN_ACT && n <= KG_KMAX) {                                    \
-			kg_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
+		if (order_b(T) ? n_act >= KB_MIN_ACT && n <= KB_KMAX                         \
+			: n_act >= KG_MIN_ACT && n <= KG_KMAX) {                              \
+			(order_b(T) ? kb_rows : kg_rows)(T, n, w, ws, n_rows, act, xs, n_act, out, os); \
 			return;                                                               \
 		}                                                                             \
 		ROWS_DRIVER(kq_tile, KQ_TR, KQ_DR, T);                                        \

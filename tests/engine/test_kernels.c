@@ -151,6 +151,69 @@ static size_t odd_offset(const char *level)
 	return strcmp(level, "avx2") == 0 || strcmp(level, "avx512") == 0 ? 1 : 4;
 }
 
+/* ------------------------------------------------------------------ order B
+ * The x86 levels' summation order for the types listed in ORDER_B (docs/quant-formats.md,
+ * "Order B"), written out in scalar C: per super-block i the exact integer sums isum_i (all 256
+ * scaled products, the level offset folded in) and, for the types with mins, imin_i =
+ * sum_j m_j * (sum of the activations of group j); then acc = fmaf(d_w * d_a, isum_i, acc) and
+ * acc = fmaf(-(dmin_w * d_a), imin_i, acc), super-block after super-block. This is the
+ * definition: the kernels must give these bits. */
+
+static const int ORDER_B[] = { ENG_T_Q4_K, ENG_T_Q6_K };
+#define N_ORDER_B ((int)(sizeof ORDER_B / sizeof ORDER_B[0]))
+
+/* Level (offset included), scale and min group of element e of one super-block. */
+static void ob_element(int type, const uint8_t *b, int e, int *lv, int *sc, int *mn)
+{
+	*mn = 0;
+	if (type == ENG_T_Q4_K) {
+		const eng_blk_q4_K *q = (const void *)b;
+		const int j = e / 32;   /* group of 32: 64-element chunk e / 64, low or high nibbles */
+		const uint8_t byte = q->qs[32 * (e / 64) + e % 32];
+		*lv = (e % 64) < 32 ? byte & 15 : byte >> 4;
+		if (j < 4) {
+			*sc = q->scales[j] & 63;
+			*mn = q->scales[j + 4] & 63;
+		} else {
+			*sc = (q->scales[j + 4] & 15) | (q->scales[j - 4] >> 6) << 4;
+			*mn = (q->scales[j + 4] >> 4) | (q->scales[j] >> 6) << 4;
+		}
+		return;
+	}
+	/* Q6_K: 128-element halves; within one, element 32p + l takes ql nibble and qh bits 2p */
+	const eng_blk_q6_K *q = (const void *)b;
+	const int h = e / 128, p = (e % 128) / 32, l = e % 32;
+	const uint8_t lo = q->ql[64 * h + l + 32 * (p & 1)];
+	const int low = p < 2 ? lo & 15 : lo >> 4;
+	const int high = (q->qh[32 * h + l] >> (2 * p)) & 3;
+	*lv = (low | high << 4) - 32;
+	*sc = q->scales[e / 16];
+}
+
+static float order_b_dot(int type, int64_t n, const uint8_t *w, const uint8_t *x)
+{
+	const size_t bs = eng_type_get(type)->type_size;
+	float acc = 0.0f;
+	for (int64_t i = 0; i < n / 256; i++) {
+		const uint8_t *b = w + (size_t)i * bs;
+		const eng_blk_q8_K *a = (const void *)(x + (size_t)i * sizeof(eng_blk_q8_K));
+		int32_t isum = 0, imin = 0;
+		for (int e = 0; e < 256; e++) {
+			int lv, sc, mn;
+			ob_element(type, b, e, &lv, &sc, &mn);
+			isum += sc * lv * a->qs[e];
+			imin += mn * a->qs[e];
+		}
+		uint16_t dh, mh;
+		memcpy(&dh, type == ENG_T_Q6_K ? b + offsetof(eng_blk_q6_K, d) : b, sizeof dh);
+		memcpy(&mh, b + 2, sizeof mh);
+		acc = fmaf(eng_f16_to_f32(dh) * a->d, (float)isum, acc);
+		if (type == ENG_T_Q4_K)
+			acc = fmaf(-(eng_f16_to_f32(mh) * a->d), (float)imin, acc);
+	}
+	return acc;
+}
+
 /* ------------------------------------------------------------------ level checks */
 
 /* eng_vec_dot at `level` against eng_vec_dot_ref, for every type and length, on quantized
@@ -419,6 +482,83 @@ static void test_kernels_avx2_and_avx512_dots_agree_bit_for_bit(void)
 	free(f);
 }
 
+/* At both x86 levels the order-B types' single dot and every row of a batch give
+ * order_b_dot's bits, on quantized and random rows of 256 .. 8448 elements (past the batched
+ * kernels' longest unpacked row), batches of 1 to 33 tokens and row counts off the tiles. */
+static void check_order_b(const char *level)
+{
+	static const int SHAPES[][2] = { { 1, 1 }, { 3, 2 }, { 1, 9 }, { 17, 33 }, { 35, 8 }, { 16, 16 },
+		{ 33, 17 }, { 5, 31 } };
+	static const int64_t NS[] = { 256, 1024, 2816, 8448 };
+	enum { MAX_R = 35, MAX_A = 33 };
+	const size_t o = odd_offset(level);
+	const int64_t nmax = 8448;
+	const size_t rowmax = eng_row_size(ENG_T_Q8_K, nmax) + 8;
+	uint8_t *w = malloc(rowmax * MAX_R + 16), *x = malloc(rowmax * MAX_A + 16), *tmp = malloc(rowmax);
+	uint8_t *wc = malloc(rowmax), *xc = malloc(rowmax);   /* aligned copies for the _ref */
+	float *f = malloc(sizeof(float) * (size_t)nmax), *out = malloc(sizeof(float) * MAX_R * MAX_A);
+	int fails = 0;
+
+	TB_REQUIRE(w && x && tmp && wc && xc && f && out);
+	for (int ti = 0; ti < N_ORDER_B; ti++) {
+		const int type = ORDER_B[ti];
+		for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
+			const int64_t n = NS[k];
+			const size_t ws = eng_row_size(type, n) + 3, xs = eng_row_size(ENG_T_Q8_K, n) + 5;
+			for (int r = 0; r < MAX_R; r++) {
+				if (r % 3 != 1) {
+					fill_rows(f, n);
+					TB_REQUIRE(eng_quant_row_ref(type, f, tmp, n, NULL) == 0);
+				} else {
+					random_row(type, tmp, n);
+				}
+				memcpy(w + o + (size_t)r * ws, tmp, eng_row_size(type, n));
+			}
+			for (int a = 0; a < MAX_A; a++) {
+				fill_rows(f, n);
+				TB_REQUIRE(eng_quant_act_row_ref(ENG_T_Q8_K, f, tmp, n) == 0);
+				memcpy(x + o + (size_t)a * xs, tmp, eng_row_size(ENG_T_Q8_K, n));
+			}
+			for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
+				const int nr = SHAPES[s][0], na = SHAPES[s][1];
+				TB_REQUIRE(eng_vec_dot_rows(type, n, w + o, ws, nr, x + o, xs, na, out, MAX_R) == 0);
+				for (int a = 0; a < na; a++)
+					for (int r = 0; r < nr; r++) {
+						const uint8_t *wr = w + o + (size_t)r * ws, *xa = x + o + (size_t)a * xs;
+						float dot = 0, want, ref = 0;
+						memcpy(wc, wr, eng_row_size(type, n));
+						memcpy(xc, xa, eng_row_size(ENG_T_Q8_K, n));
+						want = order_b_dot(type, n, wc, xc);
+						TB_REQUIRE(eng_vec_dot(type, n, wr, xa, &dot) == 0);
+						TB_REQUIRE(eng_vec_dot_ref(type, n, wc, xc, &ref) == 0);
+						if (s == 0 || (a + r) % 7 == 0) {   /* the _ref is slow: a sample */
+							const double tol = DOT_REL_TOL * abs_terms(type, n, wc, xc) + 1e-30;
+							if (!(fabs((double)want - ref) <= tol) && fails++ < 5)
+								printf("  order B %s n=%lld: %.9g vs _ref %.9g\n",
+									eng_type_get(type)->name, (long long)n, want, ref);
+						}
+						if ((f_bits(dot) != f_bits(want) || f_bits(out[(size_t)a * MAX_R + r]) != f_bits(want))
+							&& fails++ < 5)
+							printf("  %s %s n=%lld %dx%d [%d][%d]: dot %.9g rows %.9g order B %.9g\n",
+								level, eng_type_get(type)->name, (long long)n, nr, na, a, r,
+								dot, out[(size_t)a * MAX_R + r], want);
+					}
+			}
+		}
+	}
+	TB_CHECK_INT(fails, 0);
+	free(w);
+	free(x);
+	free(tmp);
+	free(wc);
+	free(xc);
+	free(f);
+	free(out);
+}
+
+static void test_kernels_avx2_order_b_types_give_the_order_b_bits(void) { check_level("avx2", check_order_b); }
+static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { check_level("avx512", check_order_b); }
+
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
 {
 	const char *lv = eng_cpu_level();
@@ -479,6 +619,8 @@ int main(void)
 	TB_RUN(test_kernels_avx512_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_neon_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_and_avx512_dots_agree_bit_for_bit);
+	TB_RUN(test_kernels_avx2_order_b_types_give_the_order_b_bits);
+	TB_RUN(test_kernels_avx512_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
