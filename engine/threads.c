@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <hwloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,11 @@
 #endif
 
 enum { SPIN_ROUNDS = 1 << 16 };   /* ~0.1-1 ms of pause instructions before sleeping */
+/* Pauses between yields while spinning: when another program wants this core, a spinning thread
+ * hands it the rest of its time slice (sched_yield) rather than burning it, so a preempted
+ * compute thread that shares the core gets back sooner; on an idle core the yield returns at
+ * once. */
+enum { YIELD_EVERY = 1 << 10 };
 
 typedef struct worker {
 	struct eng_pool *pool;
@@ -75,7 +81,10 @@ static void *worker_main(void *varg)
 
 		while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit)) {
 			if (++spins < SPIN_ROUNDS) {
-				cpu_relax();
+				if (spins % YIELD_EVERY == 0)
+					sched_yield();
+				else
+					cpu_relax();
 				continue;
 			}
 			pthread_mutex_lock(&p->mu);
@@ -208,8 +217,12 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 		pthread_mutex_unlock(&p->mu);
 	}
 	fn(arg, 0, nth);
-	while (atomic_load(&p->pending) > 0)
-		cpu_relax();
+	for (unsigned spins = 1; atomic_load(&p->pending) > 0; spins++) {
+		if (spins % YIELD_EVERY == 0)
+			sched_yield();
+		else
+			cpu_relax();
+	}
 	pthread_mutex_unlock(&p->run_mu);
 }
 
