@@ -112,5 +112,11 @@ char *tb_path_dir(const char *path);
  * folder is fine. Returns 0, or TB_EIO with one line in err naming the component that failed
  * ("PATH: cannot create folder: REASON"; a file in the way gives "Not a directory"). */
 int tb_mkdir_p(const char *path, char *err, size_t errlen);
+/* Path of a data file tierbench ships (datasets/NAME): $ENV_VAR when set and not empty, else
+ * datasets/NAME found by walking up from the running binary (a build tree: bin/,
+ * build/<config>/, build/<config>/tests/x/), else share/tierbench/datasets/NAME beside it (an
+ * install). Writes it into buf and returns buf, or NULL when none is readable. Ownership: buf
+ * is the caller's. */
+const char *tb_data_file(const char *env_var, const char *name, char *buf, size_t n);
 
 #endif

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -81,4 +83,32 @@ int tb_mkdir_p(const char *path, char *err, size_t errlen)
 done:
 	free(p);
 	return rc;
+}
+
+const char *tb_data_file(const char *env_var, const char *name, char *buf, size_t n)
+{
+	const char *env = env_var ? getenv(env_var) : NULL;
+	char exe[PATH_MAX];
+	ssize_t len;
+
+	if (env && env[0]) {
+		snprintf(buf, n, "%s", env);
+		return buf;
+	}
+	if ((len = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
+		return NULL;
+	exe[len] = '\0';
+	for (int up = 0; up < 5; up++) {
+		static const char *const rel[] = { "datasets", "share/tierbench/datasets" };
+		char *slash = strrchr(exe, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		for (int i = 0; i < 2; i++) {
+			snprintf(buf, n, "%s/%s/%s", exe, rel[i], name);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return NULL;
 }

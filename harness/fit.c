@@ -342,29 +342,7 @@ hx_fit_catalog *hx_fit_catalog_load(const char *path, char *err, size_t errlen)
 
 const char *hx_fit_default_path(char *buf, size_t n)
 {
-	const char *env = getenv("TB_HARDWARE");
-	char exe[PATH_MAX];
-	ssize_t len;
-	if (env && env[0]) {
-		snprintf(buf, n, "%s", env);
-		return buf;
-	}
-	if ((len = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
-		return NULL;
-	exe[len] = '\0';
-	for (int up = 0; up < 5; up++) {
-		static const char *const rel[] = { "datasets/hardware.json", "share/tierbench/datasets/hardware.json" };
-		char *slash = strrchr(exe, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-		for (int i = 0; i < 2; i++) {
-			snprintf(buf, n, "%s/%s", exe, rel[i]);
-			if (access(buf, R_OK) == 0)
-				return buf;
-		}
-	}
-	return NULL;
+	return tb_data_file("TB_HARDWARE", "hardware.json", buf, n);
 }
 
 /* ---------------------------------------------------------------- prediction */

@@ -230,36 +230,7 @@ int prov_prices_find(const prov_prices *t, const char *provider, const char *mod
 
 const char *prov_prices_default_path(char *buf, size_t n)
 {
-	const char *env = getenv("TB_PRICES");
-	char exe[PATH_MAX];
-	ssize_t len;
-	if (env && env[0]) {
-		snprintf(buf, n, "%s", env);
-		return buf;
-	}
-	if ((len = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
-		return NULL;
-	exe[len] = '\0';
-	/* Walk up from the binary: a build tree (bin/, build/<config>/, build/<config>/tests/x/)
-	 * has datasets/ at its root; an install has share/tierbench/datasets/ beside bin/. */
-	for (int up = 0; up < 5; up++) {
-		char *slash = strrchr(exe, '/');
-		FILE *f;
-		if (!slash)
-			break;
-		*slash = '\0';
-		snprintf(buf, n, "%s/datasets/prices.json", exe);
-		if ((f = fopen(buf, "rb"))) {
-			fclose(f);
-			return buf;
-		}
-		snprintf(buf, n, "%s/share/tierbench/datasets/prices.json", exe);
-		if ((f = fopen(buf, "rb"))) {
-			fclose(f);
-			return buf;
-		}
-	}
-	return NULL;
+	return tb_data_file("TB_PRICES", "prices.json", buf, n);
 }
 
 double prov_price_cost_usd(const prov_price *p, int64_t n_in, int64_t n_out, int64_t n_cached)

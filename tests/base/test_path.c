@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "base/base.h"
@@ -85,11 +86,28 @@ static void test_mkdir_p_names_the_component_a_file_blocks(void)
 	tb_rmtree(root);
 }
 
+/* A shipped data file: the variable wins, else datasets/NAME above this test's binary (the
+ * build tree's root); a name nobody ships is NULL. */
+static void test_data_file_finds_the_shipped_file_or_the_variable(void)
+{
+	char buf[4096];
+	const char *p;
+	setenv("TB_TEST_DATA", "/somewhere/else.json", 1);
+	TB_CHECK_STR(tb_data_file("TB_TEST_DATA", "prices.json", buf, sizeof buf), "/somewhere/else.json");
+	unsetenv("TB_TEST_DATA");
+	p = tb_data_file("TB_TEST_DATA", "prices.json", buf, sizeof buf);
+	TB_REQUIRE(p != NULL);
+	TB_CHECK(strlen(p) > 21 && strcmp(p + strlen(p) - 21, "/datasets/prices.json") == 0);
+	TB_CHECK(access(p, R_OK) == 0);
+	TB_CHECK(tb_data_file(NULL, "no-such-file.json", buf, sizeof buf) == NULL);
+}
+
 int main(void)
 {
 	TB_RUN(test_path_resolve_joins_relative_paths_only);
 	TB_RUN(test_path_dir_gives_the_folder_part);
 	TB_RUN(test_mkdir_p_makes_nested_and_accepts_existing_folders);
 	TB_RUN(test_mkdir_p_names_the_component_a_file_blocks);
+	TB_RUN(test_data_file_finds_the_shipped_file_or_the_variable);
 	return tb_test_end();
 }

@@ -214,4 +214,43 @@ static int ref_files(const char *dir, char out[][512], int cap)
 	return n;
 }
 
+/* A logit tolerance for the reference files whose path contains file_part. */
+typedef struct tol_row { const char *file_part; double tol; } tol_row;
+
+/* The tolerance of the first row of rows[n] whose file_part is in path, else 0.2. */
+static double ref_tol(const tol_row *rows, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(path, rows[i].file_part))
+			return rows[i].tol;
+	return 0.2;
+}
+
+/* Writes the test models of each shape in shapes[n_shapes] (a tools/mkbench --shape name) in the
+ * given types ("F16 Q8_0") into a new folder dir[256] ("/tmp/tb_TAG_XXXXXX") with mkbench
+ * (TB_MKBENCH, else the release build's), once: a dir already set is kept. 0, or -1 with dir
+ * left "" when the folder cannot be made or mkbench fails. Remove the folder with tb_rmtree. */
+static int ref_make_models(char dir[256], const char *tag, const char *const *shapes, int n_shapes,
+	const char *types)
+{
+	const char *mk = getenv("TB_MKBENCH");
+	char cmd[1024];
+
+	if (dir[0])
+		return 0;
+	snprintf(dir, 256, "/tmp/tb_%s_XXXXXX", tag);
+	if (!mkdtemp(dir)) {
+		dir[0] = 0;
+		return -1;
+	}
+	if (!mk)
+		mk = "build/release/tools/mkbench";
+	for (int a = 0; a < n_shapes; a++) {
+		snprintf(cmd, sizeof cmd, "%s -j 2 --shape %s %s %s >/dev/null 2>&1", mk, shapes[a], dir, types);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 #endif

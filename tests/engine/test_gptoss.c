@@ -282,56 +282,18 @@ static void test_mxfp4_kernels_match_the_ref_at_every_level(void)
 /* Logit tolerance by file, about 1.5x the largest error measured against the reference over all
  * 32 steps (docs/engine.md, gpt-oss): F16 1.8e-2, MXFP4 6.8e-2 (the reference rounds the
  * experts' activations for its 8-bit products in its own layout). */
-typedef struct tol_row { const char *file_part; double tol; } tol_row;
 static const tol_row TOLS[] = {
 	{ "gpt-oss-test-F16", GPTOSS_TOL_F16 },
 	{ "gpt-oss-test-MXFP4", GPTOSS_TOL_MXFP4 },
 };
 
-static double tol_for(const char *path)
-{
-	for (size_t i = 0; i < sizeof TOLS / sizeof TOLS[0]; i++)
-		if (strstr(path, TOLS[i].file_part))
-			return TOLS[i].tol;
-	return 0.2;
-}
-
 static char model_dir[256];
 
-/* Writes the test models with tools/mkbench once (TB_MKBENCH, else the release build's). */
+/* The test models, written once (tools/mkbench --shape gpt-oss-test, F16 and MXFP4 experts). */
 static int make_models(void)
 {
-	const char *mk = getenv("TB_MKBENCH");
-	char cmd[1024];
-
-	if (model_dir[0])
-		return 0;
-	snprintf(model_dir, sizeof model_dir, "/tmp/tb_gptoss_XXXXXX");
-	if (!mkdtemp(model_dir)) {
-		model_dir[0] = 0;
-		return -1;
-	}
-	if (!mk)
-		mk = "build/release/tools/mkbench";
-	snprintf(cmd, sizeof cmd, "%s -j 2 --shape gpt-oss-test %s F16 MXFP4 >/dev/null 2>&1", mk, model_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void remove_models(void)
-{
-	DIR *d;
-	struct dirent *e;
-	char p[600];
-
-	if (!model_dir[0] || !(d = opendir(model_dir)))
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.') {
-			snprintf(p, sizeof p, "%s/%s", model_dir, e->d_name);
-			unlink(p);
-		}
-	closedir(d);
-	rmdir(model_dir);
+	static const char *const shapes[] = { "gpt-oss-test" };
+	return ref_make_models(model_dir, "gptoss", shapes, 1, "F16 MXFP4");
 }
 
 static void test_gptoss_matches_the_reference_on_every_file(void)
@@ -357,7 +319,7 @@ static void test_gptoss_matches_the_reference_on_every_file(void)
 		hx_sha256_hex(data, len, hex);
 		free(data);
 		TB_CHECK(want && strcmp(hex, want) == 0);
-		rc = check_ref(files[i], model_dir, tol_for(files[i]), &st);
+		rc = check_ref(files[i], model_dir, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
 		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
 			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
 		TB_CHECK(rc == 0);
@@ -486,6 +448,7 @@ int main(void)
 	TB_RUN(test_gptoss_matches_the_reference_on_every_file);
 	TB_RUN(test_gptoss_batch_composition_does_not_change_logits);
 	TB_RUN(test_gptoss_refuses_files_missing_what_it_needs);
-	remove_models();
+	if (model_dir[0])
+		tb_rmtree(model_dir);
 	return tb_test_end();
 }

@@ -26,7 +26,6 @@
  * all 32 steps (docs/engine.md, mixture of experts): F16 2.0e-3 (qwen3moe) and 3.6e-3
  * (qwen2moe); Q8_0 4.0e-2 and 4.2e-2; Q4_K_M 5.6e-2 and 1.4e-1. The quantized files differ more
  * because the reference rounds the activations of its 8-bit products in its own layout. */
-typedef struct tol_row { const char *file_part; double tol; } tol_row;
 static const tol_row TOLS[] = {
 	{ "qwen3moe-test-F16", 3e-3 },
 	{ "qwen2moe-test-F16", 6e-3 },
@@ -35,55 +34,13 @@ static const tol_row TOLS[] = {
 	{ "qwen2moe-test-Q4_K_M", 0.21 },
 };
 
-static double tol_for(const char *path)
-{
-	for (size_t i = 0; i < sizeof TOLS / sizeof TOLS[0]; i++)
-		if (strstr(path, TOLS[i].file_part))
-			return TOLS[i].tol;
-	return 0.2;
-}
-
 static char model_dir[256];
 
-/* Writes every test model with tools/mkbench once (TB_MKBENCH, else the release build's). */
+/* Every test model, written once (tools/mkbench: both shapes in F16, Q8_0 and Q4_K_M). */
 static int make_models(void)
 {
-	const char *mk = getenv("TB_MKBENCH");
-	char cmd[1024];
-
-	if (model_dir[0])
-		return 0;
-	snprintf(model_dir, sizeof model_dir, "/tmp/tb_moe_XXXXXX");
-	if (!mkdtemp(model_dir)) {
-		model_dir[0] = 0;
-		return -1;
-	}
-	if (!mk)
-		mk = "build/release/tools/mkbench";
-	for (int a = 0; a < 2; a++) {
-		snprintf(cmd, sizeof cmd, "%s -j 2 --shape %s %s F16 Q8_0 Q4_K_M >/dev/null 2>&1", mk,
-			a ? "qwen2moe-test" : "qwen3moe-test", model_dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void remove_models(void)
-{
-	DIR *d;
-	struct dirent *e;
-	char p[600];
-
-	if (!model_dir[0] || !(d = opendir(model_dir)))
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.') {
-			snprintf(p, sizeof p, "%s/%s", model_dir, e->d_name);
-			unlink(p);
-		}
-	closedir(d);
-	rmdir(model_dir);
+	static const char *const shapes[] = { "qwen3moe-test", "qwen2moe-test" };
+	return ref_make_models(model_dir, "moe", shapes, 2, "F16 Q8_0 Q4_K_M");
 }
 
 static int file_sha256(const char *path, char hex[65])
@@ -116,7 +73,7 @@ static void test_moe_matches_the_reference_on_every_file(void)
 		snprintf(path, sizeof path, "%s/%s", model_dir,
 			cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
 		TB_CHECK(file_sha256(path, hex) == 0 && want && strcmp(hex, want) == 0);
-		rc = check_ref(files[i], model_dir, tol_for(files[i]), &st);
+		rc = check_ref(files[i], model_dir, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
 		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
 			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
 		TB_CHECK(rc == 0);
@@ -282,6 +239,7 @@ int main(void)
 	TB_RUN(test_moe_batch_composition_does_not_change_logits);
 	TB_RUN(test_moe_refuses_experts_that_disagree_with_the_metadata);
 	TB_RUN(test_model_larger_than_the_memory_left_is_refused_with_a_hint);
-	remove_models();
+	if (model_dir[0])
+		tb_rmtree(model_dir);
 	return tb_test_end();
 }
