@@ -200,19 +200,19 @@ void hx_load_result_release(hx_load_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Quantile p of v[n] (sorted in place), linear between closest ranks; NAN when n is 0. */
-static double quantile(double *v, size_t n, double p)
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Quantile p of v[n] (sorted), linear between closest ranks; NAN when n is 0. */
+static double quantile(const double *v, size_t n, double p)
 {
 	double pos, f;
 	size_t lo;
 	if (!n)
 		return NAN;
-	for (size_t i = 1; i < n; i++)   /* insertion sort: levels hold at most thousands */
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
 	pos = p * (double)(n - 1);
 	lo = (size_t)pos;
 	f = pos - (double)lo;
@@ -265,6 +265,12 @@ int hx_load_stats(const hx_load_result *r, const hx_load_slo *slo, hx_load_summa
 		good = hx_load_meets_slo(slo, t, tp, e);
 		s->n_good += good;
 	}
+	/* sorted once each (a level's pooled gaps can number millions) */
+	qsort(ttft, k_ttft, sizeof *ttft, cmp_double);
+	qsort(tpot, k_tpot, sizeof *tpot, cmp_double);
+	if (n_itl)
+		qsort(itl, n_itl, sizeof *itl, cmp_double);
+	qsort(e2e, k_e2e, sizeof *e2e, cmp_double);
 	for (int k = 0; k < 3; k++) {
 		s->ttft_ms[k] = quantile(ttft, k_ttft, ps[k]);
 		s->tpot_ms[k] = quantile(tpot, k_tpot, ps[k]);

@@ -525,7 +525,8 @@ int rep_analysis_build(const rep_set *s, const rep_opts *o, rep_analysis *a, cha
 		}
 	}
 	rc = REP_ENOMEM;
-	if (build_tiers(s, o, a) || build_quant(s, o, a) || rep_quality_analyse(s, o, a))
+	if (build_tiers(s, o, a) || build_quant(s, o, a) || rep_quality_analyse(s, o, a) ||
+	    rep_sweep_build(s, o, &a->sweep, &a->n_sweep) || rep_load_build(s, &a->load, &a->n_load))
 		goto fail;
 	build_cost(s, o, a);
 	return 0;
@@ -551,5 +552,7 @@ void rep_analysis_release(rep_analysis *a)
 	free(a->break_even);
 	free(a->quality);
 	free(a->has_quality);
+	rep_sweep_release(a->sweep, a->n_sweep);
+	free(a->load);
 	memset(a, 0, sizeof *a);
 }

@@ -24,7 +24,6 @@ extern char **environ;
 typedef struct chart_ctx {
 	const rep_set *s;
 	const rep_analysis *a;
-	const rep_opts *o;
 	const char *dir;
 	char *err;
 	size_t errlen;
@@ -545,12 +544,10 @@ static int chart_grid(chart_ctx *c)
  * p50, each point labelled with its settings and the Pareto frontier joined. */
 static int chart_sweep(chart_ctx *c)
 {
-	rep_sweep_row *r;
-	size_t n;
+	const rep_sweep_row *r = c->a->sweep;
+	size_t n = c->a->n_sweep;
 	int rc = 0;
 
-	if (rep_sweep_build(c->s, c->o, &r, &n))
-		return REP_ENOMEM;
 	for (size_t lo = 0, hi; lo < n && !rc && c->n < REP_MAX_CHARTS - 2; lo = hi) {
 		for (hi = lo + 1; hi < n && !strcmp(r[hi].family, r[lo].family) &&
 		     !strcmp(r[hi].ts->suite, r[lo].ts->suite); hi++)
@@ -632,7 +629,6 @@ static int chart_sweep(chart_ctx *c)
 			rc = chart_done(c, close_chk(c, g, dat), name) ? REP_EIO : 0;
 		}
 	}
-	rep_sweep_release(r, n);
 	return rc;
 }
 
@@ -640,12 +636,10 @@ static int chart_sweep(chart_ctx *c)
  * p50 / p90 against the achieved request throughput, each point labelled with its level. */
 static int chart_load(chart_ctx *c)
 {
-	rep_load_row *r;
-	size_t n;
+	const rep_load_row *r = c->a->load;
+	size_t n = c->a->n_load;
 	int rc = 0;
 
-	if (rep_load_build(c->s, &r, &n))
-		return REP_ENOMEM;
 	for (size_t lo = 0, hi; lo < n && !rc && c->n < REP_MAX_CHARTS - 1; lo = hi) {
 		const char *parts[3] = { "load", c->s->targets[r[lo].ts->target].label,
 			r[lo].closed ? "concurrency" : "rate" };
@@ -694,7 +688,6 @@ static int chart_load(chart_ctx *c)
 		snprintf(file, sizeof file, "%s.gp", name);
 		rc = chart_done(c, close_chk(c, g, file), name) ? REP_EIO : 0;
 	}
-	free(r);
 	return rc;
 }
 
@@ -742,7 +735,6 @@ int rep_charts_write(const rep_set *s, const rep_opts *o, const char *dir, int *
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.a = &a;
-	c.o = o;
 	c.dir = dir;
 	c.err = err;
 	c.errlen = errlen;

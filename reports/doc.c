@@ -357,18 +357,16 @@ static int quant_table(rep_doc *d, const rep_set *s, const rep_analysis *a, cons
 }
 
 /* Sweeps (reports/sweep.c): per family and suite, each point cheapest first. */
-static int sweep_table(rep_doc *d, const rep_set *s, const rep_opts *o)
+static int sweep_table(rep_doc *d, const rep_analysis *a, const rep_opts *o)
 {
 	static const char *const cols[] = { "l:family", "l:suite", "l:point", "r:accuracy %",
 		"r:95 % CI", "r:reasoning tok / item", "r:answer tok / item", "r:$ / item",
 		"r:latency p50 s", "r:latency p90 s", "r:budget out %", "l:Pareto", "r:Δ vs cheaper pts",
 		"r:p", "l:significant", "r:$ / extra solved" };
-	rep_sweep_row *r;
-	size_t n;
+	const rep_sweep_row *r = a->sweep;
+	size_t n = a->n_sweep;
 	filler f;
 
-	if (rep_sweep_build(s, o, &r, &n))
-		return -1;
 	if (!n)
 		return 0;
 	f = table_noted(d, "sweep", "Sweeps: accuracy against cost and latency", 16, cols,
@@ -412,7 +410,6 @@ static int sweep_table(rep_doc *d, const rep_set *s, const rep_opts *o)
 		else
 			putusd(&f, w->usd_per_extra);
 	}
-	rep_sweep_release(r, n);
 	return f.failed ? -1 : 0;
 }
 
@@ -429,17 +426,15 @@ static void put3(filler *f, const double *v, int dec)
 }
 
 /* `tierbench load` levels (reports/serving.c). */
-static int load_table(rep_doc *d, const rep_set *s)
+static int load_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
 {
 	static const char *const cols[] = { "l:target", "l:level", "r:requests", "r:errors",
 		"r:req/s", "r:out tok/s", "r:TTFT p50/p90/p99 ms", "r:TPOT p50/p90/p99 ms",
 		"r:ITL p50/p90/p99 ms", "r:e2e p50/p90/p99 ms", "r:good %", "r:good req/s", "l:mark" };
-	rep_load_row *r;
-	size_t n;
+	const rep_load_row *r = a->load;
+	size_t n = a->n_load;
 	filler f;
 
-	if (rep_load_build(s, &r, &n))
-		return -1;
 	if (!n)
 		return 0;
 	f = table_noted(d, "load", "Load: latency against throughput", 13, cols,
@@ -474,7 +469,6 @@ static int load_table(rep_doc *d, const rep_set *s)
 		putf(&f, "%s%s%s", w->knee ? "knee" : "", w->knee && w->max_meeting_slo ? ", " : "",
 		     w->max_meeting_slo ? "SLO max" : "");
 	}
-	free(r);
 	return f.failed ? -1 : 0;
 }
 
@@ -899,7 +893,7 @@ int rep_doc_build(const rep_set *s, const rep_analysis *a, const rep_opts *o, re
 		d->tier_rule = r;
 	}
 	if (decision_summary(d, s, a, o) || results_table(d, s) || pass_table(d, s) || itl_table(d, s) || quant_table(d, s, a, o) ||
-	    sweep_table(d, s, o) || load_table(d, s) ||
+	    sweep_table(d, a, o) || load_table(d, s, a) ||
 	    quality_table(d, s, a) || verdict_table(d, s, o) || tier_table(d, s, a) ||
 	    cost_tables(d, s, a, o) || hardware_table(d, s) || fit_table(d, s, o))
 		goto fail;

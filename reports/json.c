@@ -118,17 +118,13 @@ static cJSON *quant(const rep_set *s, const rep_analysis *a)
 }
 
 /* The sweep rows (reports/sweep.c), raw: NULL on ENOMEM, an empty array when there is no sweep. */
-static cJSON *sweep(const rep_set *s, const rep_opts *o)
+static cJSON *sweep(const rep_set *s, const rep_analysis *a)
 {
-	rep_sweep_row *r;
-	size_t n;
+	const rep_sweep_row *r = a->sweep;
+	size_t n = a->n_sweep;
 	cJSON *arr;
-	if (rep_sweep_build(s, o, &r, &n))
+	if (!(arr = cJSON_CreateArray()))
 		return NULL;
-	if (!(arr = cJSON_CreateArray())) {
-		rep_sweep_release(r, n);
-		return NULL;
-	}
 	for (size_t i = 0; i < n; i++) {
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, e);
@@ -154,23 +150,18 @@ static cJSON *sweep(const rep_set *s, const rep_opts *o)
 			num(v, "usd_per_extra_solved", r[i].usd_per_extra);
 		}
 	}
-	rep_sweep_release(r, n);
 	return arr;
 }
 
 /* The load levels (reports/serving.c), raw. */
-static cJSON *load(const rep_set *s)
+static cJSON *load(const rep_set *s, const rep_analysis *a)
 {
 	static const char *const qn[3] = { "p50", "p90", "p99" };
-	rep_load_row *r;
-	size_t n;
+	const rep_load_row *r = a->load;
+	size_t n = a->n_load;
 	cJSON *arr;
-	if (rep_load_build(s, &r, &n))
+	if (!(arr = cJSON_CreateArray()))
 		return NULL;
-	if (!(arr = cJSON_CreateArray())) {
-		free(r);
-		return NULL;
-	}
 	for (size_t i = 0; i < n; i++) {
 		cJSON *e = cJSON_CreateObject(), *q;
 		const double *f[4] = { r[i].ttft_ms, r[i].tpot_ms, r[i].itl_ms, r[i].e2e_ms };
@@ -194,7 +185,6 @@ static cJSON *load(const rep_set *s)
 		cJSON_AddBoolToObject(e, "knee", r[i].knee);
 		cJSON_AddBoolToObject(e, "max_meeting_slo", r[i].max_meeting_slo);
 	}
-	free(r);
 	return arr;
 }
 
@@ -396,7 +386,7 @@ int rep_write_json(FILE *f, const rep_set *s, const rep_opts *o, char *err, size
 	cJSON_AddItemToObject(root, "quantisations", quant(s, &a));
 	{
 		/* only when the runs hold a sweep / load levels: other documents keep their form */
-		cJSON *sw = sweep(s, o), *ld = load(s);
+		cJSON *sw = sweep(s, &a), *ld = load(s, &a);
 		if (cJSON_GetArraySize(sw) > 0)
 			cJSON_AddItemToObject(root, "sweep", sw);
 		else

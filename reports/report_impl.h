@@ -170,6 +170,10 @@ typedef struct rep_analysis {
 	int *has_quality;              /* [n_targets] */
 	size_t n_quality;              /* targets that have them */
 	const char *quality_suite;     /* the suite they came from (borrowed), or NULL */
+	struct rep_sweep_row *sweep;   /* [n_sweep] rep_sweep_build's rows */
+	size_t n_sweep;
+	struct rep_load_row *load;     /* [n_load] rep_load_build's rows */
+	size_t n_load;
 } rep_analysis;
 
 /* The first suite of s whose samples carry log-probabilities, or NULL. Ownership: owned by s. */
