@@ -218,7 +218,7 @@ static int ref_files(const char *dir, char out[][512], int cap)
 typedef struct tol_row { const char *file_part; double tol; } tol_row;
 
 /* The tolerance of the first row of rows[n] whose file_part is in path, else 0.2. */
-static double ref_tol(const tol_row *rows, size_t n, const char *path)
+static inline double ref_tol(const tol_row *rows, size_t n, const char *path)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strstr(path, rows[i].file_part))
@@ -230,7 +230,7 @@ static double ref_tol(const tol_row *rows, size_t n, const char *path)
  * given types ("F16 Q8_0") into a new folder dir[256] ("/tmp/tb_TAG_XXXXXX") with mkbench
  * (TB_MKBENCH, else the release build's), once: a dir already set is kept. 0, or -1 with dir
  * left "" when the folder cannot be made or mkbench fails. Remove the folder with tb_rmtree. */
-static int ref_make_models(char dir[256], const char *tag, const char *const *shapes, int n_shapes,
+static inline int ref_make_models(char dir[256], const char *tag, const char *const *shapes, int n_shapes,
 	const char *types)
 {
 	const char *mk = getenv("TB_MKBENCH");

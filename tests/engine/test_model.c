@@ -30,7 +30,6 @@
  * repacks Q4_K / Q5_0 / IQ4_NL into 8-row kernels whose order is not reproduced, and its SIMD
  * exp() differs from libm's in the last bit; hence F32 stays at 2.7e-3, not 1e-3. The greedy
  * check below still requires all 32 stories260K tokens. See docs/engine.md. */
-typedef struct tol_row { const char *file_part; double tol; } tol_row;
 static const tol_row TOLS[] = {
 	{ "stories260K.ref", 4e-3 },      /* F32 weights, F16 cache: measured 2.7e-3 */
 	{ "synth-tiny-F16", 4e-3 },       /* 2.4e-3 */
@@ -41,15 +40,6 @@ static const tol_row TOLS[] = {
 	{ "synth-tiny-Q2_K", 0.2 },       /* 7.4e-2 */
 	{ "stories260K-Q2_K", 0.2 },      /* 1.4e-1 */
 };
-
-static double tol_for(const char *path)
-{
-	for (size_t i = 0; i < sizeof TOLS / sizeof TOLS[0]; i++)
-		if (strstr(path, TOLS[i].file_part))
-			return TOLS[i].tol;
-	return 0.2;   /* a reference file added later: the loosest class until measured */
-}
-
 
 static void test_model_matches_llama_cpp_on_every_reference_file(void)
 {
@@ -68,7 +58,7 @@ static void test_model_matches_llama_cpp_on_every_reference_file(void)
 	TB_REQUIRE(n >= 8);
 	for (int i = 0; i < n; i++) {
 		ref_stats st;
-		int rc = check_ref(files[i], NULL, tol_for(files[i]), &st);
+		int rc = check_ref(files[i], NULL, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
 
 		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
 			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
