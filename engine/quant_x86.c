@@ -82,18 +82,21 @@ static inline uint64_t iq4xs_scales(const uint8_t *b)
 	return v;
 }
 
-/* The types whose x86 kernels use order B (docs/quant-formats.md, "Order B"): per super-block
- * the exact integer sum of all its scaled products (and of min * group sums), then a scalar
- * sequence of FMAs per (row, token). The other types keep the x86 order. */
-static inline int order_b(const int type)
+/* Order B (docs/quant-formats.md, "Order B"): every super-block type's x86 kernels (Q2_K ..
+ * Q6_K, IQ4_XS) take per super-block the exact integer sum of all its scaled products (and of
+ * min * group sums), then a scalar sequence of FMAs per (row, token). The 32-element types keep
+ * the x86 order.
+ *
+ * The order-B types with a min term (imin): */
+static inline int order_b_mins(const int type)
 {
-	return type == ENG_T_Q4_K || type == ENG_T_Q6_K;
+	return type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K;
 }
 
 /* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
  * terms (every kernel below does exactly this, per lane or on lane 0):
  *     acc = fmaf(d_w * d_a, (float)isum, acc);
- *     if (mins) acc = fmaf(-(dmin_w * d_a), (float)imin, acc);          (Q4_K) */
+ *     if (mins) acc = fmaf(-(dmin_w * d_a), (float)imin, acc);          (Q2_K, Q4_K, Q5_K) */
 
 /* ==== AVX2 ==================================================================================== */
 
@@ -452,17 +455,13 @@ INL2 __m256i kchunk_avx2(const int type, const uint8_t *b, int j)
 }
 
 /* Per super-block 8 int32 lanes (lane k = elements 4k..4k+3 of every 32-element chunk; Q3_K
- * and Q6_K take their level offset element by element). Order B (Q4_K, Q6_K): the lanes and
- * the min lanes reduced to isum and imin, then order_b_step. The x86 order (the others):
- * acc = fma(d, lanes, acc) with d = dy * dx, then hsum8; the min term: Q2_K fma's
- * (-dy * dmin) * (group-pair sums of min * bsum) into the same lanes first; Q5_K adds its whole
- * block sum in a fused scalar sum. */
+ * and Q6_K take their level offset element by element), reduced with the 4 min lanes (Q2_K,
+ * Q4_K, Q5_K) to isum and imin, then order_b_step (every type here is in order B). */
 INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
 {
 	const int64_t nb = n / ENG_QK_K;
 	size_t ws;
-	__m256 acc = _mm256_setzero_ps();
-	float summs = 0.0f, accb = 0.0f, pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	float accb = 0.0f, pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
 	__m256i pl[4] = { { 0 } };
 	__m128i pm[4] = { { 0 } };
 
@@ -476,7 +475,7 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 	}
 	for (int64_t i0 = 0; i0 < nb; i0 += 4) {
 #pragma GCC unroll 4
-	for (int q = 0; q < 4; q++) {   /* unrolled: the order-B lanes stay in registers */
+	for (int q = 0; q < 4; q++) {   /* unrolled: the lanes of 4 super-blocks stay in registers */
 		const int64_t i = i0 + q;
 		if (i >= nb)
 			break;
@@ -489,9 +488,10 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 		__m128i prod4 = _mm_setzero_si128();
 
 		kprep_avx2(type, b, &p);
-		if (type == ENG_T_Q2_K)
-			acc = _mm256_fnmadd_ps(_mm256_set1_ps(da * p.dmin),
-				_mm256_cvtepi32_ps(_mm256_madd_epi16(p.mn, bs)), acc);
+		if (type == ENG_T_Q2_K) {   /* imin: 16 mins times the sums of 16, folded to 4 lanes */
+			const __m256i m = _mm256_madd_epi16(p.mn, bs);
+			prod4 = _mm_add_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+		}
 		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
 			/* lane j: m[2j] * g[2j] + m[2j+1] * g[2j+1], g = sums of 32 */
 			const __m128i g = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
@@ -499,13 +499,7 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 				_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13));
 			const __m128i m8 = _mm_unpacklo_epi64(mins, _mm_shuffle_epi8(_mm256_extracti128_si256(p.mn, 1),
 				_mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13)));
-			const __m128i prod = _mm_madd_epi16(m8, g);
-			prod4 = prod;
-			if (!order_b(type)) {   /* Q5_K */
-				__m128i t = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
-				t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
-				summs = fmaf(-da * p.dmin, (float)_mm_cvtsi128_si32(t), summs);
-			}
+			prod4 = _mm_madd_epi16(m8, g);
 		}
 		for (int j = 0; j < 8; j++) {
 			const __m256i wv = kchunk_avx2(type, b, j);
@@ -518,23 +512,15 @@ INL2 float kq_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_
 				pr = _mm256_sub_epi16(pr, _mm256_maddubs_epi16(_mm256_set1_epi8((char)off), av));
 			isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pr, sc));
 		}
-		if (order_b(type)) {   /* 4 super-blocks reduced together */
-			pl[q] = isum;
-			pm[q] = prod4;
-			pd[q] = p.d;
-			pdm[q] = p.dmin;
-			pda[q] = da;
-			continue;
-		}
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(da * p.d), _mm256_cvtepi32_ps(isum), acc);
+		pl[q] = isum;   /* 4 super-blocks reduced together */
+		pm[q] = prod4;
+		pd[q] = p.d;
+		pdm[q] = p.dmin;
+		pda[q] = da;
 	}
-	if (order_b(type))
-		accb = order_b_flush(accb, pl, pm, pd, pdm, pda, nb - i0 < 4 ? (int)(nb - i0) : 4, type == ENG_T_Q4_K);
+	accb = order_b_flush(accb, pl, pm, pd, pdm, pda, nb - i0 < 4 ? (int)(nb - i0) : 4, order_b_mins(type));
 	}
-	if (order_b(type))
-		return accb;
-	const float r = hsum8_avx2(acc);
-	return type == ENG_T_Q5_K ? r + summs : r;
+	return accb;
 }
 
 TGT2 static float dot_q2_K_avx2(int64_t n, const void *w, const void *a) { return kq_dot_avx2(ENG_T_Q2_K, n, w, a); }
@@ -1285,32 +1271,40 @@ INL5 __m128 order_b_four(__m128 acc, const __m256i l[4], const __m128i m[4], __m
 	return acc;
 }
 
+/* The 4 int32 min lanes of order B (their sum is imin, exact): Q4_K's 8 mins times the sums of
+ * 32 (g) in pairs, Q2_K's 16 mins times the sums of 16 (bs) folded from 8 pairs to 4 lanes. */
+INL5 __m128i kb_imin4(const int type, const kprep5 *p, __m128i g, __m256i bs)
+{
+	if (type == ENG_T_Q4_K || type == ENG_T_Q5_K)
+		return _mm_madd_epi16(p->m8, g);
+	if (type == ENG_T_Q2_K) {
+		const __m256i m = _mm256_madd_epi16(p->mn, bs);
+		return _mm_add_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+	}
+	return _mm_setzero_si128();
+}
+
 /* As kq_dot_avx2, bit for bit: the pair's 16 int32 lanes fold into the 8 lanes of the AVX2
- * kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks). Order B: they
- * and the min lanes are reduced to integers, then order_b_step. The x86 order: one 16-lane
- * float accumulator per pair holds the 8 lanes in 0..7 (each lane's sequence of FMAs is the
- * AVX2 kernel's). */
+ * kernel (lanes l and l+8 cover the same 4 positions of two 32-element chunks); they and the
+ * min lanes are reduced to integers, then order_b_step. */
 INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
 	const uint8_t *x, size_t xs, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK_K;
 	const size_t bw = kq_size(type), bx = sizeof(eng_blk_q8_K);
 	const int off = type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : 0;
-	__m512 acc[8][4];
-	float summs[8][4], accb[8][4], pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
+	float accb[8][4], pd[4] = { 0 }, pdm[4] = { 0 }, pda[4] = { 0 };
 	__m256i pl[4] = { { 0 } };
 	__m128i pm[4] = { { 0 } };
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
-		for (int a = 0; a < NA; a++) {
-			acc[r][a] = _mm512_setzero_ps();
-			summs[r][a] = accb[r][a] = 0;
-		}
-	/* order B: four (row, token) pairs reduced together when the tile has them (4 tokens, or
-	 * 4 rows of one token); a single pair takes 4 super-blocks per step, unrolled */
-	const int FOUR = order_b(type) && (NA == 4 || (NA == 1 && NR == 4));
-	const int QN = order_b(type) && NR == 1 && NA == 1 ? 4 : 1;
+		for (int a = 0; a < NA; a++)
+			accb[r][a] = 0;
+	/* four (row, token) pairs reduced together when the tile has them (4 tokens, or 4 rows of
+	 * one token); a single pair takes 4 super-blocks per step, unrolled */
+	const int FOUR = NA == 4 || (NA == 1 && NR == 4);
+	const int QN = NR == 1 && NA == 1 ? 4 : 1;
 	__m128 acc4[8];
 	__m256i fl[8][4];
 	__m128i fm[8][4];
@@ -1380,33 +1374,18 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 					_mm512_extracti64x4_epi64(is[r][a], 1));
 				if (FOUR) {            /* reduced below, four pairs at once */
 					fl[r][a] = l8;
-					fm[r][a] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
+					fm[r][a] = kb_imin4(type, &p[r], g, bs);
 					fda[a] = da;
 					continue;
 				}
-				if (order_b(type)) {   /* isum, imin as in kq_dot_avx2 */
-					pl[q] = l8;
-					pm[q] = type == ENG_T_Q4_K ? _mm_madd_epi16(p[r].m8, g) : _mm_setzero_si128();
-					pd[q] = p[r].d;
-					pdm[q] = p[r].dmin;
-					pda[q] = da;
-					if (QN == 1)
-						accb[r][a] = order_b_flush(accb[r][a], pl, pm, pd, pdm, pda, 1, type == ENG_T_Q4_K);
-					continue;
-				}
-				__m512 f = _mm512_cvtepi32_ps(_mm512_zextsi256_si512(l8));
-				__m512 coef = _mm512_set1_ps(da * p[r].d);
-				if (type == ENG_T_Q2_K) {
-					const __m256i m = _mm256_madd_epi16(p[r].mn, bs);
-					acc[r][a] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(m)),
-						_mm512_set1_ps(da * p[r].dmin), acc[r][a]);
-				} else if (type == ENG_T_Q5_K) {
-					__m128i t = _mm_madd_epi16(p[r].m8, g);
-					t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
-					t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
-					summs[r][a] = fmaf(-da * p[r].dmin, (float)_mm_cvtsi128_si32(t), summs[r][a]);
-				}
-				acc[r][a] = _mm512_fmadd_ps(coef, f, acc[r][a]);
+				/* isum, imin as in kq_dot_avx2 */
+				pl[q] = l8;
+				pm[q] = kb_imin4(type, &p[r], g, bs);
+				pd[q] = p[r].d;
+				pdm[q] = p[r].dmin;
+				pda[q] = da;
+				if (QN == 1)
+					accb[r][a] = order_b_flush(accb[r][a], pl, pm, pd, pdm, pda, 1, order_b_mins(type));
 			}
 		}
 	if (FOUR && NA == 4)   /* lanes: the 4 tokens of row r */
@@ -1414,315 +1393,47 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 		for (int r = 0; r < NR; r++) {
 			const __m128 da4 = _mm_loadu_ps(fda);
 			acc4[r] = order_b_four(acc4[r], fl[r], fm[r], _mm_mul_ps(_mm_set1_ps(p[r].d), da4),
-				_mm_mul_ps(_mm_set1_ps(p[r].dmin), da4), type == ENG_T_Q4_K);
+				_mm_mul_ps(_mm_set1_ps(p[r].dmin), da4), order_b_mins(type));
 		}
 	if (FOUR && NA == 1) {  /* lanes: the 4 rows */
 		const __m256i l4[4] = { fl[0][0], fl[1][0], fl[2][0], fl[3][0] };
 		const __m128i m4[4] = { fm[0][0], fm[1][0], fm[2][0], fm[3][0] };
 		const __m128 da1 = _mm_set1_ps(fda[0]);
 		acc4[0] = order_b_four(acc4[0], l4, m4, _mm_mul_ps(_mm_setr_ps(p[0].d, p[1].d, p[2].d, p[3].d), da1),
-			_mm_mul_ps(_mm_setr_ps(p[0].dmin, p[1].dmin, p[2].dmin, p[3].dmin), da1), type == ENG_T_Q4_K);
+			_mm_mul_ps(_mm_setr_ps(p[0].dmin, p[1].dmin, p[2].dmin, p[3].dmin), da1), order_b_mins(type));
 	}
 	}
 	if (QN > 1)
 		accb[0][0] = order_b_flush(accb[0][0], pl, pm, pd, pdm, pda, nb - i0 < QN ? (int)(nb - i0) : QN,
-			type == ENG_T_Q4_K);
+			order_b_mins(type));
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++) {
-			const float v = hsum8_512(_mm512_castps512_ps256(acc[r][a]));
 			float lane[4];
 			_mm_storeu_ps(lane, acc4[NA == 4 ? r : 0]);
-			out[a * os + r] = FOUR ? lane[NA == 4 ? a : r] : order_b(type) ? accb[r][a]
-				: type == ENG_T_Q5_K ? v + summs[r][a] : v;
+			out[a * os + r] = FOUR ? lane[NA == 4 ? a : r] : accb[r][a];
 		}
-}
-
-/* ---- AVX-512: K-quant GEMM for batches (issue 29) -------------------------------------------
- * kq_tile unpacks a weight super-block again for every 4 tokens and spends as many instructions
- * on the per-super-block float epilogue as on the products. For a batch, kg_rows instead
- * unpacks KG_NR weight rows once per call (layout in docs/engine.md), which every token of the
- * batch then meets in tiles of KG_NR rows x 4 tokens. Q2_K .. Q6_K: one vector holds 64
- * elements (halves 2j, 2j+1) of one token, so weights, scales and activations are plain 64-byte
- * loads; int32 lane l gathers elements 4l..4l+3 of the even halves, lane 8 + l those of the odd
- * ones, and after the super-block lanes l and 8 + l are added (kg_halves). IQ4_XS: scaled
- * 16-bit weights and activations widened on the fly, lane k holding elements 2k, 2k+1 of a
- * half; lanes 2l and 2l+1 are added (kg_fold). Either way each sum is exactly the x86 order's
- * integer lane l (exact integer sums of the same terms: elements 32h+4l..32h+4l+3 of every half
- * h times their group scale), so the float steps that follow, done as in kq_tile for two tokens
- * in one 512-bit vector (lanes 0..7 and 8..15), give every (row, token) the bits of the single
- * dot. No 16-bit step saturates (scaled weights at most 32 * 128 for Q6_K). Rows longer than
- * KG_KMAX elements use kq_tile. */
-#ifndef KG_NR
-#define KG_NR 6             /* weight rows per tile */
-#endif
-#define KG_NT 4             /* tokens per tile (two pairs) */
-#define KG_KMAX 8192        /* longest row unpacked (the unpacked rows live on the stack: 96 KiB) */
-#ifndef KG_MIN_ACT
-#define KG_MIN_ACT 8        /* fewer tokens: kq_tile, which unpacks as it goes */
-#endif
-
-/* Per row and super-block: the scales of the float steps and the mins in the layout they are
- * multiplied in (Q2_K: 16 mins per group of 16; Q4_K, Q5_K: 8 per group of 32, twice). */
-typedef struct kgmeta {
-	float d, dmin;
-	int16_t mn[16];
-} kgmeta;
-
-INL5 int kg_off(const int type)
-{
-	return type == ENG_T_Q3_K ? 4 : type == ENG_T_Q6_K ? 32 : type == ENG_T_IQ4_XS ? 128 : 0;
-}
-
-/* Row b (nb super-blocks) -> wq[nb][256] scaled 16-bit weights and meta[nb]. */
-INL5 void kg_unpack(const int type, const uint8_t *b, int64_t nb, int16_t *wq, kgmeta *meta)
-{
-	const size_t bw = kq_size(type);
-	const __m512i off = _mm512_set1_epi16((short)kg_off(type));
-	for (int64_t i = 0; i < nb; i++, b += bw, wq += ENG_QK_K) {
-		kprep5 p;
-		kprep_512(type, b, &p);
-		meta[i].d = p.d;
-		meta[i].dmin = p.dmin;
-		if (type == ENG_T_Q2_K)
-			_mm256_storeu_si256((__m256i *)meta[i].mn, p.mn);
-		else
-			_mm256_storeu_si256((__m256i *)meta[i].mn, _mm256_broadcastsi128_si256(p.m8));
-#pragma GCC unroll 4
-		for (int c = 0; c < 4; c++) {
-			const __m512i u = kchunk_512(type, b, c);
-			uint8_t *wb = (uint8_t *)wq;
-			if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS)   /* levels as they are */
-				_mm512_storeu_si512(wb + 64 * c, u);
-#pragma GCC unroll 2
-			for (int h = 0; h < 2; h++) {
-				/* elements 64c + 32h + e: group of 16 number 4c + 2h + e / 16 */
-				const short g = (short)(4 * c + 2 * h);
-				const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(g), _mm256_set1_epi16((short)(g + 1)), 1);
-				const __m512i sc = _mm512_permutexvar_epi16(idx, p.sc);
-				if (type != ENG_T_Q2_K && type != ENG_T_IQ4_XS) {
-					/* the scales of maddubs's pair sums: 8 lanes per group of 16 */
-					_mm256_storeu_si256((__m256i *)(wb + ENG_QK_K + 32 * (2 * c + h)),
-						_mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_castsi256_si512(
-						_mm256_set_m128i(_mm_set1_epi16(16), _mm_setzero_si128())), sc)));
-					continue;
-				}
-				__m512i v = _mm512_cvtepu8_epi16(h ? _mm512_extracti64x4_epi64(u, 1) : _mm512_castsi512_si256(u));
-				v = _mm512_mullo_epi16(_mm512_sub_epi16(v, off), sc);
-				if (type == ENG_T_Q2_K)   /* level * scale <= 45: one unsigned byte */
-					_mm256_storeu_si256((__m256i *)(wb + 64 * c + 32 * h), _mm512_cvtepi16_epi8(v));
-				else
-					_mm512_storeu_si512(wq + 64 * c + 32 * h, v);
-			}
-		}
-	}
-}
-
-/* Lanes 2l + 2l+1 of x into lane l, of y into lane 8 + l. */
-INL5 __m512i kg_fold(__m512i x, __m512i y)
-{
-	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-	const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-	return _mm512_add_epi32(_mm512_permutex2var_epi32(x, ev, y), _mm512_permutex2var_epi32(x, od, y));
-}
-
-/* Lanes l + 8 + l of x into lane l, of y into lane 8 + l. */
-INL5 __m512i kg_halves(__m512i x, __m512i y)
-{
-	return _mm512_add_epi32(_mm512_shuffle_i64x2(x, y, 0x44), _mm512_shuffle_i64x2(x, y, 0xEE));
-}
-
-/* NR unpacked rows (wq row stride nb * 256, meta row stride nb) x 4 tokens from x (stride xs);
- * only the first nt tokens are read and written (the others repeat the last one). */
-INL5 void kg_tile(const int type, const int NR, int64_t nb, const int16_t *wq, const kgmeta *meta,
-	const uint8_t *x, size_t xs, int nt, float *out, size_t os)
-{
-	const size_t bx = sizeof(eng_blk_q8_K), wrs = (size_t)nb * ENG_QK_K;
-	const uint8_t *xt[KG_NT];
-	__m512 accf[KG_NR][KG_NT / 2];     /* per pair: lanes 0..7 token 2p, 8..15 token 2p+1 */
-	__m512 accm[KG_NR];                /* Q4_K: 4 min lanes per token; Q5_K: summs in 0, 4, 8, 12 */
-#pragma GCC unroll 4
-	for (int t = 0; t < KG_NT; t++)
-		xt[t] = x + (size_t)(t < nt ? t : nt - 1) * xs;
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++) {
-		accm[r] = _mm512_setzero_ps();
-#pragma GCC unroll 2
-		for (int p = 0; p < KG_NT / 2; p++)
-			accf[r][p] = _mm512_setzero_ps();
-	}
-	for (int64_t i = 0; i < nb; i++) {
-		__m512i is[KG_NR][KG_NT];
-#pragma GCC unroll 8
-		for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
-			for (int t = 0; t < KG_NT; t++)
-				is[r][t] = _mm512_setzero_si512();
-		/* 64 elements (halves 2j, 2j+1) of one token per vector: int32 lane l sums elements
-		 * 4l..4l+3 of half 2j, lane 8 + l those of half 2j+1 (folded after the super-block) */
-#pragma GCC unroll 4
-		for (int j = 0; j < 4 && type != ENG_T_IQ4_XS; j++) {
-			const int off = kg_off(type);
-			__m512i wv[KG_NR], sv[KG_NR];
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++) {
-				const uint8_t *wb = (const uint8_t *)(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K);
-				wv[r] = _mm512_loadu_si512(wb + 64 * j);
-				if (type != ENG_T_Q2_K)
-					sv[r] = _mm512_loadu_si512(wb + ENG_QK_K + 64 * j);
-			}
-#pragma GCC unroll 4
-			for (int t = 0; t < KG_NT; t++) {
-				const __m512i av = _mm512_loadu_si512(xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 64 * j);
-				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
-#pragma GCC unroll 8
-				for (int r = 0; r < NR; r++) {
-					if (type == ENG_T_Q2_K) {
-						is[r][t] = _mm512_dpbusd_epi32(is[r][t], wv[r], av);
-					} else {
-						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
-						if (off)
-							pr = _mm512_sub_epi16(pr, o16);
-						is[r][t] = _mm512_dpwssd_epi32(is[r][t], pr, sv[r]);
-					}
-				}
-			}
-		}
-#pragma GCC unroll 8
-		for (int h = 0; h < 8 && type == ENG_T_IQ4_XS; h++) {
-			__m512i wv[KG_NR];
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++)
-				wv[r] = _mm512_loadu_si512(wq + (size_t)r * wrs + (size_t)i * ENG_QK_K + 32 * h);
-#pragma GCC unroll 4
-			for (int t = 0; t < KG_NT; t++) {
-				const __m512i av = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xt[t]
-					+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 32 * h)));
-#pragma GCC unroll 8
-				for (int r = 0; r < NR; r++)
-					is[r][t] = _mm512_dpwssd_epi32(is[r][t], wv[r], av);
-			}
-		}
-		float da[KG_NT];
-		__m256i bs[KG_NT];
-#pragma GCC unroll 4
-		for (int t = 0; t < KG_NT; t++) {
-			const uint8_t *xb = xt[t] + (size_t)i * bx;
-			da[t] = ldf32(xb + offsetof(eng_blk_q8_K, d));
-			bs[t] = _mm256_loadu_si256((const __m256i *)(xb + offsetof(eng_blk_q8_K, bsums)));
-		}
-		/* Q4_K, Q5_K: the 8 sums per group of 32 of the four tokens, 128 bits each */
-		__m512i g4 = _mm512_setzero_si512();
-		__m512 dm4 = _mm512_setzero_ps();
-		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
-			__m128i g[KG_NT];
-#pragma GCC unroll 4
-			for (int t = 0; t < KG_NT; t++)
-				g[t] = _mm_hadd_epi16(_mm256_castsi256_si128(bs[t]), _mm256_extracti128_si256(bs[t], 1));
-			g4 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(g[1], g[0])),
-				_mm256_set_m128i(g[3], g[2]), 1);
-			dm4 = _mm512_setr4_ps(-da[0], -da[1], -da[2], -da[3]);
-			dm4 = _mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0), dm4);
-		}
-#pragma GCC unroll 2
-		for (int p = 0; p < KG_NT / 2; p++) {
-			const __m512 dap = _mm512_insertf32x8(_mm512_set1_ps(da[2 * p]), _mm256_set1_ps(da[2 * p + 1]), 1);
-			const __m512i bsp = _mm512_inserti64x4(_mm512_castsi256_si512(bs[2 * p]), bs[2 * p + 1], 1);
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++) {
-				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
-				const __m512 f = _mm512_cvtepi32_ps(type != ENG_T_IQ4_XS ? kg_halves(is[r][2 * p], is[r][2 * p + 1])
-					: kg_fold(is[r][2 * p], is[r][2 * p + 1]));
-				if (type == ENG_T_Q2_K) {
-					const __m512i m = _mm512_madd_epi16(_mm512_broadcast_i64x4(
-						_mm256_loadu_si256((const __m256i *)mt->mn)), bsp);
-					accf[r][p] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m),
-						_mm512_mul_ps(dap, _mm512_set1_ps(mt->dmin)), accf[r][p]);
-				}
-				accf[r][p] = _mm512_fmadd_ps(_mm512_mul_ps(dap, _mm512_set1_ps(mt->d)), f, accf[r][p]);
-			}
-		}
-		if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++) {
-				const kgmeta *mt = meta + (size_t)r * (size_t)nb + i;
-				__m512i m = _mm512_madd_epi16(_mm512_broadcast_i32x4(
-					_mm_loadu_si128((const __m128i *)mt->mn)), g4);
-				const __m512 coef = _mm512_mul_ps(dm4, _mm512_set1_ps(mt->dmin));
-				if (type == ENG_T_Q5_K) {   /* the four lanes of each token summed (exact) */
-					m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_BADC));
-					m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_CDAB));
-				}
-				accm[r] = _mm512_fmadd_ps(coef, _mm512_cvtepi32_ps(m), accm[r]);
-			}
-		}
-	}
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++) {
-		float mv[16];
-		_mm512_storeu_ps(mv, accm[r]);
-#pragma GCC unroll 4
-		for (int t = 0; t < KG_NT; t++) {
-			if (t >= nt)
-				break;
-			const __m512 a = accf[r][t / 2];
-			float v = hsum8_512(t % 2 ? _mm512_extractf32x8_ps(a, 1) : _mm512_castps512_ps256(a));
-			if (type == ENG_T_Q4_K) {
-				__m128 m = _mm512_extractf32x4_ps(accm[r], 0);
-				m = t == 1 ? _mm512_extractf32x4_ps(accm[r], 1) : t == 2 ? _mm512_extractf32x4_ps(accm[r], 2)
-					: t == 3 ? _mm512_extractf32x4_ps(accm[r], 3) : m;
-				m = _mm_add_ps(m, _mm_movehl_ps(m, m));
-				v += _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
-			} else if (type == ENG_T_Q5_K) {
-				v += mv[4 * t];
-			}
-			out[(size_t)t * os + r] = v;
-		}
-	}
-}
-
-INL5 void kg_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
-	size_t xs, int n_act, float *out, size_t os)
-{
-	const int64_t nb = n / ENG_QK_K;
-	int16_t wq[KG_NR * KG_KMAX] __attribute__((aligned(64)));
-	kgmeta meta[KG_NR * (KG_KMAX / ENG_QK_K)];
-	for (int r0 = 0; r0 < n_rows; r0 += KG_NR) {
-		const int nr = n_rows - r0 < KG_NR ? n_rows - r0 : KG_NR;
-		for (int r = 0; r < nr; r++)
-			kg_unpack(type, w + (size_t)(r0 + r) * ws, nb, wq + (size_t)r * (size_t)nb * ENG_QK_K, meta + (size_t)r * (size_t)nb);
-		for (int t0 = 0; t0 < n_act; t0 += KG_NT) {
-			const int nt = n_act - t0 < KG_NT ? n_act - t0 : KG_NT;
-			const uint8_t *xa = x + (size_t)t0 * xs;
-			float *o = out + (size_t)t0 * os + r0;
-			switch (nr) {
-			case 1: kg_tile(type, 1, nb, wq, meta, xa, xs, nt, o, os); break;
-			case 2: kg_tile(type, 2, nb, wq, meta, xa, xs, nt, o, os); break;
-			case 3: kg_tile(type, 3, nb, wq, meta, xa, xs, nt, o, os); break;
-			case 4: kg_tile(type, 4, nb, wq, meta, xa, xs, nt, o, os); break;
-			case 5: kg_tile(type, 5, nb, wq, meta, xa, xs, nt, o, os); break;
-			default: kg_tile(type, KG_NR, nb, wq, meta, xa, xs, nt, o, os); break;
-			}
-		}
-	}
 }
 
 /* ---- AVX-512: order-B GEMM for batches (issue 29) -------------------------------------------
- * For the order-B types (Q4_K, Q6_K) a (row, token) result only needs each super-block's exact
- * integer sums, so the tile may use any integer layout. kb_rows converts KB_R = 16 weight rows
+ * For the order-B types (every super-block type: Q2_K .. Q6_K, IQ4_XS) a (row, token) result
+ * only needs each super-block's exact integer sums, so the tile may use any integer layout. kb_rows converts KB_R = 16 weight rows
  * at a time, once per call, into row-interleaved super-blocks (kbblk, layout version 1, in
  * memory only: the file and the loaded weights are never changed): for every group of 4
  * elements one 64-byte vector holding the 4 unsigned levels of each of the 16 rows, then per
- * scale group a vector of the 16 rows' int32 scales, the mins (Q4_K) or the scales again (Q6_K,
- * for its level offset) as int16 pairs, and d, dmin. A tile of 16 rows x KB_NT tokens then
+ * scale group a vector of the 16 rows' int32 scales, the mins (Q2_K, Q4_K, Q5_K) or the scales
+ * again (Q3_K, Q6_K, IQ4_XS, for their level offsets) as int16 pairs, and d, dmin. A tile of 16
+ * rows x KB_NT tokens then
  * runs `vpdpbusd` with a token's 4 activation bytes broadcast (64 products per instruction, one
  * int32 lane per row), one `vpmulld` per scale group into the super-block's sum, and the float
  * steps of order_b_step with the 16 rows in one vector (an FMA per lane is the scalar fmaf). So
- * every (row, token) result equals the single dot bit for bit. Rows are padded to 16 with zero
- * levels and scales (their lanes are not stored). Q6_K's offset: isum = sum sc * u * a -
- * 32 * sum sc * bsum, exact. Buffer: KB_KMAX / 256 super-blocks of 5760 bytes on the stack
+ * every (row, token) result equals the single dot bit for bit. Q2_K's levels are stored
+ * multiplied by their group's scale (at most 3 * 15, one byte), so its tile needs no `vpmulld`.
+ * Rows are padded to 16 with zero levels and scales (their lanes are not stored). Q6_K's offset: isum = sum sc * u * a -
+ * 32 * sum sc * bsum, exact (Q3_K's: 4 instead of 32; IQ4_XS's table values are stored + 128,
+ * taken back as 128 * sum sc * (sum of 32)). Buffer: KB_KMAX / 256 super-blocks of 5760 bytes on the stack
  * (180 KiB); longer rows use kq_tile (same order, same bits). */
 #define KB_R 16             /* weight rows per tile: one int32 lane each */
 #ifndef KB_NT
@@ -1735,8 +1446,9 @@ INL5 void kg_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 
 typedef struct kbblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels at bytes 4r..4r+3 */
-	int32_t sc[16][KB_R];   /* scale of group j (Q4_K: 8 groups of 32; Q6_K: 16 groups of 16) */
-	uint32_t mp[8][KB_R];   /* int16 pairs: Q4_K mins (m_2k, m_2k+1), k < 4; Q6_K scales (s_2k, s_2k+1) */
+	int32_t sc[16][KB_R];   /* scale of group j (Q4_K: 8 groups of 32; Q2_K, Q6_K: 16 groups of 16) */
+	uint32_t mp[8][KB_R];   /* int16 pairs: mins (m_2k, m_2k+1), k < 4 for Q4_K, < 8 for Q2_K;
+	                           Q6_K scales (s_2k, s_2k+1) */
 	float d[KB_R], dmin[KB_R];
 } kbblk;
 
@@ -1760,9 +1472,21 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 		for (int r = 0; r < nr; r++) {
 			const uint8_t *b = w + (size_t)r * ws + (size_t)i * bw;
 #pragma GCC unroll 4
-			for (int c = 0; c < 4; c++)
-				_mm512_store_si512(lv[r] + 64 * c, kchunk_512(type, b, c));
-			if (type == ENG_T_Q4_K) {
+			for (int c = 0; c < 4; c++) {
+				__m512i v = kchunk_512(type, b, c);
+				if (type == ENG_T_Q2_K) {   /* level * scale <= 45: one unsigned byte */
+					const __m512i sv = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_and_si128(
+						_mm_loadu_si128((const __m128i *)(b + offsetof(eng_blk_q2_K, scales))),
+						_mm_set1_epi8(15))), _mm512_add_epi8(_mm512_set1_epi8((char)(4 * c)),
+						_mm512_set_epi32(0x03030303, 0x03030303, 0x03030303, 0x03030303, 0x02020202,
+						0x02020202, 0x02020202, 0x02020202, 0x01010101, 0x01010101, 0x01010101, 0x01010101,
+						0, 0, 0, 0)));   /* byte i: group 4c + i / 16 */
+					v = _mm512_add_epi8(_mm512_maskz_mov_epi8(_mm512_test_epi8_mask(v, _mm512_set1_epi8(1)), sv),
+						_mm512_maskz_mov_epi8(_mm512_test_epi8_mask(v, _mm512_set1_epi8(2)), _mm512_add_epi8(sv, sv)));
+				}
+				_mm512_store_si512(lv[r] + 64 * c, v);
+			}
+			if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* same offsets in Q5_K */
 				uint64_t s0, s1;
 				k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
 				for (int j = 0; j < 8; j++)
@@ -1771,6 +1495,29 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 					k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
 				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
 				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
+			} else if (type == ENG_T_Q2_K) {
+				const uint8_t *sc = b + offsetof(eng_blk_q2_K, scales);
+				for (int q = 0; q < 8; q++)
+					k->mp[q][r] = (uint32_t)(sc[2 * q] >> 4) | (uint32_t)(sc[2 * q + 1] >> 4) << 16;
+				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
+				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
+			} else if (type == ENG_T_IQ4_XS) {
+				const uint64_t s0 = iq4xs_scales(b);
+				for (int j = 0; j < 8; j++)
+					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff) - 32;
+				for (int q = 0; q < 4; q++)
+					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
+			} else if (type == ENG_T_Q3_K) {
+				uint64_t s0, s1;
+				q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
+				for (int j = 0; j < 16; j++)
+					k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
+				for (int q = 0; q < 8; q++)
+					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
 			} else {
 				const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
 				for (int j = 0; j < 16; j++)
@@ -1791,7 +1538,7 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 	float *out, size_t os, __mmask16 rmask)
 {
 	const size_t bx = sizeof(eng_blk_q8_K);
-	const int G = type == ENG_T_Q4_K ? 8 : 16, E = 64 / G;   /* scale groups, vectors per group */
+	const int G = type == ENG_T_Q4_K || type == ENG_T_Q5_K || type == ENG_T_IQ4_XS ? 8 : 16, E = 64 / G;   /* scale groups, vectors per group */
 	const uint8_t *xt[KB_NT];
 	__m512 acc[KB_NT];
 #pragma GCC unroll 8
@@ -1802,6 +1549,16 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 	for (int64_t i = 0; i < nb; i++) {
 		const kbblk *k = blk + i;
 		__m512i is[KB_NT] = { { 0 } };
+		if (type == ENG_T_Q2_K)   /* the levels carry their scales: one chain per token */
+#pragma GCC unroll 4
+			for (int g = 0; g < 64; g++) {
+				const __m512i wv = _mm512_load_si512(k->lv[g]);
+#pragma GCC unroll 8
+				for (int t = 0; t < KB_NT; t++)
+					is[t] = _mm512_dpbusd_epi32(is[t], wv, _mm512_set1_epi32((int)ld32(xt[t]
+						+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g)));
+			}
+		else
 #pragma GCC unroll 2
 		for (int j = 0; j < G; j++) {
 			__m512i sj[KB_NT] = { { 0 } };
@@ -1825,21 +1582,26 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 			const uint8_t *xb = xt[t] + (size_t)i * bx, *bs = xb + offsetof(eng_blk_q8_K, bsums);
 			const __m512 da = _mm512_set1_ps(ldf32(xb + offsetof(eng_blk_q8_K, d)));
 			__m512i m = _mm512_setzero_si512(), isum = is[t];
-			if (type == ENG_T_Q4_K) {   /* imin: the mins times the sums per group of 32 */
+			if (G == 8) {   /* Q4_K's imin, IQ4_XS's offset: mins / scales times the sums of 32 */
 				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bs),
 					_mm_loadu_si128((const __m128i *)(bs + 16)));
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
-			} else {                    /* the offset: 32 * sum of scale * group sum */
+				if (type == ENG_T_IQ4_XS)   /* levels stored + 128: 128 * sum of scale * group sum */
+					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 7));
+			} else {                    /* Q2_K's imin, Q3_K's, Q6_K's offset: sums of 16 in pairs */
 #pragma GCC unroll 8
 				for (int q = 0; q < 8; q++)
 					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[q]), _mm512_set1_epi32((int)ld32(bs + 4 * q)));
-				isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 5));
+				if (type == ENG_T_Q6_K)   /* 32 * sum of scale * group sum */
+					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 5));
+				else if (type == ENG_T_Q3_K)   /* 4 * the same */
+					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 2));
 			}
 			acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc[t]);
-			if (type == ENG_T_Q4_K)
+			if (order_b_mins(type))
 				acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(m), acc[t]);
 		}
 	}
@@ -1863,7 +1625,7 @@ INL5 void kb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 	}
 }
 
-/* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows (order-B types) or kg_rows for batches. */
+/* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
 	{                                                                                     \
@@ -1874,9 +1636,8 @@ INL5 void kb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
 		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
 	{                                                                                     \
-		if (order_b(T) ? n_act >= KB_MIN_ACT && n <= KB_KMAX                         \
-			: n_act >= KG_MIN_ACT && n <= KG_KMAX) {                              \
-			(order_b(T) ? kb_rows : kg_rows)(T, n, w, ws, n_rows, act, xs, n_act, out, os); \
+		if (n_act >= KB_MIN_ACT && n <= KB_KMAX) {                                   \
+			kb_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
 			return;                                                               \
 		}                                                                             \
 		ROWS_DRIVER(kq_tile, KQ_TR, KQ_DR, T);                                        \

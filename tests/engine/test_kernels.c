@@ -159,18 +159,52 @@ static size_t odd_offset(const char *level)
  * acc = fmaf(-(dmin_w * d_a), imin_i, acc), super-block after super-block. This is the
  * definition: the kernels must give these bits. */
 
-static const int ORDER_B[] = { ENG_T_Q4_K, ENG_T_Q6_K };
+static const int ORDER_B[] = { ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS };
 #define N_ORDER_B ((int)(sizeof ORDER_B / sizeof ORDER_B[0]))
 
 /* Level (offset included), scale and min group of element e of one super-block. */
 static void ob_element(int type, const uint8_t *b, int e, int *lv, int *sc, int *mn)
 {
 	*mn = 0;
-	if (type == ENG_T_Q4_K) {
+	if (type == ENG_T_Q2_K) {
+		/* 128-element halves; within one, element 32p + l is bits 2p..2p+1 of qs[32h + l] */
+		const eng_blk_q2_K *q = (const void *)b;
+		const int h = e / 128, p = (e % 128) / 32, l = e % 32;
+		*lv = (q->qs[32 * h + l] >> (2 * p)) & 3;
+		*sc = q->scales[e / 16] & 15;
+		*mn = q->scales[e / 16] >> 4;
+		return;
+	}
+	if (type == ENG_T_IQ4_XS) {
+		/* group j of 32: bytes 16j..16j+15, low nibbles then high; 6-bit scale - 32 from a
+		 * nibble of scales_l and 2 bits of scales_h */
+		const eng_blk_iq4_xs *q = (const void *)b;
+		const int j = e / 32, l = e % 32;
+		const uint8_t byte = q->qs[16 * j + l % 16];
+		*lv = eng_iq4_values[l < 16 ? byte & 15 : byte >> 4];
+		*sc = (((q->scales_l[j / 2] >> (4 * (j % 2))) & 15) | ((q->scales_h >> (2 * j)) & 3) << 4) - 32;
+		return;
+	}
+	if (type == ENG_T_Q3_K) {
+		/* as Q2_K, level - 4 unless bit 4h + p of hmask[l] is set; 6-bit scales - 32: low
+		 * nibbles of bytes 0..7 (groups 0..7) or their high nibbles (8..15), 2 high bits from
+		 * byte 8 + g % 4 at bit 2 * (g / 4) */
+		const eng_blk_q3_K *q = (const void *)b;
+		const int h = e / 128, p = (e % 128) / 32, l = e % 32, g = e / 16;
+		const int low = (q->qs[32 * h + l] >> (2 * p)) & 3;
+		*lv = low - ((q->hmask[l] >> (4 * h + p)) & 1 ? 0 : 4);
+		*sc = ((g < 8 ? q->scales[g] & 15 : q->scales[g - 8] >> 4)
+			| ((q->scales[8 + g % 4] >> (2 * (g / 4))) & 3) << 4) - 32;
+		return;
+	}
+	if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* Q5_K: the same, + 16 from qh */
 		const eng_blk_q4_K *q = (const void *)b;
+		const eng_blk_q5_K *q5 = (const void *)b;
 		const int j = e / 32;   /* group of 32: 64-element chunk e / 64, low or high nibbles */
-		const uint8_t byte = q->qs[32 * (e / 64) + e % 32];
+		const uint8_t byte = type == ENG_T_Q4_K ? q->qs[32 * (e / 64) + e % 32] : q5->qs[32 * (e / 64) + e % 32];
 		*lv = (e % 64) < 32 ? byte & 15 : byte >> 4;
+		if (type == ENG_T_Q5_K)
+			*lv += ((q5->qh[e % 32] >> j) & 1) << 4;
 		if (j < 4) {
 			*sc = q->scales[j] & 63;
 			*mn = q->scales[j + 4] & 63;
@@ -205,10 +239,15 @@ static float order_b_dot(int type, int64_t n, const uint8_t *w, const uint8_t *x
 			imin += mn * a->qs[e];
 		}
 		uint16_t dh, mh;
-		memcpy(&dh, type == ENG_T_Q6_K ? b + offsetof(eng_blk_q6_K, d) : b, sizeof dh);
-		memcpy(&mh, b + 2, sizeof mh);
+		const size_t od = type == ENG_T_Q6_K ? offsetof(eng_blk_q6_K, d)
+			: type == ENG_T_IQ4_XS ? offsetof(eng_blk_iq4_xs, d)
+			: type == ENG_T_Q3_K ? offsetof(eng_blk_q3_K, d)
+			: type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, d) : offsetof(eng_blk_q4_K, d);
+		const size_t om = type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, dmin) : offsetof(eng_blk_q4_K, dmin);
+		memcpy(&dh, b + od, sizeof dh);
+		memcpy(&mh, b + om, sizeof mh);
 		acc = fmaf(eng_f16_to_f32(dh) * a->d, (float)isum, acc);
-		if (type == ENG_T_Q4_K)
+		if (type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K)
 			acc = fmaf(-(eng_f16_to_f32(mh) * a->d), (float)imin, acc);
 	}
 	return acc;
@@ -275,7 +314,7 @@ static void check_dots(const char *level)
  * for tiles of odd and even shapes (batches of 1 to 33 tokens, row counts on and off every
  * kernel's tile: 2, 4, 6, 8), with strides wider than a row, at odd addresses; outputs outside
  * the tile stay untouched. The K-quants also run rows longer than the batched kernels unpack
- * (KG_KMAX in quant_x86.c), which take the other path. */
+ * (KB_KMAX in quant_x86.c), which take the other path. */
 static void check_rows(const char *level)
 {
 	static const int SHAPES[][2] = { { 1, 1 }, { 1, 4 }, { 2, 4 }, { 3, 5 }, { 4, 1 }, { 5, 3 },
