@@ -1301,9 +1301,9 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++)
 			accb[r][a] = 0;
-	/* four (row, token) pairs reduced together when the tile has them (4 tokens, or 4 rows of
-	 * one token); a single pair takes 4 super-blocks per step, unrolled */
-	const int FOUR = NA == 4 || (NA == 1 && NR == 4);
+	/* four (row, token) pairs reduced together when the tile has them (4 tokens); a single pair
+	 * takes 4 super-blocks per step, unrolled */
+	const int FOUR = NA == 4;
 	const int QN = NR == 1 && NA == 1 ? 4 : 1;
 	__m128 acc4[8];
 	__m256i fl[8][4];
@@ -1388,20 +1388,13 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 					accb[r][a] = order_b_flush(accb[r][a], pl, pm, pd, pdm, pda, 1, order_b_mins(type));
 			}
 		}
-	if (FOUR && NA == 4)   /* lanes: the 4 tokens of row r */
+	if (FOUR)   /* lanes: the 4 tokens of row r */
 #pragma GCC unroll 8
 		for (int r = 0; r < NR; r++) {
 			const __m128 da4 = _mm_loadu_ps(fda);
 			acc4[r] = order_b_four(acc4[r], fl[r], fm[r], _mm_mul_ps(_mm_set1_ps(p[r].d), da4),
 				_mm_mul_ps(_mm_set1_ps(p[r].dmin), da4), order_b_mins(type));
 		}
-	if (FOUR && NA == 1) {  /* lanes: the 4 rows */
-		const __m256i l4[4] = { fl[0][0], fl[1][0], fl[2][0], fl[3][0] };
-		const __m128i m4[4] = { fm[0][0], fm[1][0], fm[2][0], fm[3][0] };
-		const __m128 da1 = _mm_set1_ps(fda[0]);
-		acc4[0] = order_b_four(acc4[0], l4, m4, _mm_mul_ps(_mm_setr_ps(p[0].d, p[1].d, p[2].d, p[3].d), da1),
-			_mm_mul_ps(_mm_setr_ps(p[0].dmin, p[1].dmin, p[2].dmin, p[3].dmin), da1), order_b_mins(type));
-	}
 	}
 	if (QN > 1)
 		accb[0][0] = order_b_flush(accb[0][0], pl, pm, pd, pdm, pda, nb - i0 < QN ? (int)(nb - i0) : QN,
@@ -1412,8 +1405,8 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 #pragma GCC unroll 4
 		for (int a = 0; a < NA; a++) {
 			float lane[4];
-			_mm_storeu_ps(lane, acc4[NA == 4 ? r : 0]);
-			out[a * os + r] = FOUR ? lane[NA == 4 ? a : r] : accb[r][a];
+			_mm_storeu_ps(lane, acc4[r]);
+			out[a * os + r] = FOUR ? lane[a] : accb[r][a];
 		}
 }
 
