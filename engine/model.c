@@ -888,10 +888,13 @@ struct eng_ctx {
 	 * inputs) */
 	float *router, *moe_w, *moe_y;
 	int *moe_sel, *moe_off, *moe_pair, *moe_pos, *moe_act;
-	/* attention scratch, one slot per thread */
-	float *scores;               /* [n_threads][gqa][n_ctx_pad] */
-	void *wq;                    /* [n_threads][gqa][max(n_ctx_pad, hd_k)] weights / queries
-	                              * in the cache's type */
+	/* attention scratch, one slot per thread, for a block of att_blk tokens */
+	int att_blk;                 /* most tokens that attend together (attend_block) */
+	float *scores;               /* [n_threads][att_blk][gqa][n_ctx_pad] */
+	void *wq;                    /* [n_threads][att_blk][gqa][max(n_ctx_pad, hd_k)] weights /
+	                              * queries in the cache's type */
+	float *att_out;              /* [n_threads][att_blk][gqa][hd_v] */
+	int *blk_t0, n_blk;          /* this batch's attention blocks: first token of each, count */
 	void *qact;                  /* [n_batch][row_size(vec_dot_type, max_in)] */
 	size_t qact_row;
 	float *logits;               /* [n_out_max][n_vocab] */
@@ -899,6 +902,12 @@ struct eng_ctx {
 	int *tok_seq, *tok_pos;      /* [n_batch] resolved */
 	eng_cuda_ctx *gpu;           /* the model's GPU cache and buffers, or NULL */
 };
+
+/* Prefill attention in blocks (attend_block): at most ATT_BLK tokens of one sequence attend
+ * together, their scores in at most ATT_SCRATCH bytes per thread (fewer tokens for long
+ * contexts). */
+#define ATT_BLK 16
+#define ATT_SCRATCH ((size_t)4 << 20)
 
 eng_ctx_params eng_ctx_params_default(void)
 {
@@ -935,6 +944,8 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->moe_act);
 	free(c->scores);
 	free(c->wq);
+	free(c->att_out);
+	free(c->blk_t0);
 	free(c->qact);
 	free(c->logits);
 	free(c->out_index);
@@ -1049,9 +1060,18 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	{
 		size_t gqa = (size_t)(m->n_head / m->n_head_kv);
 		size_t wrow = (size_t)(c->n_ctx_pad > m->hd_k ? c->n_ctx_pad : m->hd_k);
+		/* a block's scores take at most ATT_SCRATCH bytes per thread */
+		size_t per_tok = gqa * (size_t)c->n_ctx_pad * sizeof(float);
 
-		c->scores = xcalloc((size_t)c->n_threads * gqa, (size_t)c->n_ctx_pad, sizeof(float));
-		c->wq = xcalloc((size_t)c->n_threads * gqa, wrow, c->kv_elt);
+		c->att_blk = ATT_BLK;
+		while (c->att_blk > 1 && (size_t)c->att_blk * per_tok > ATT_SCRATCH)
+			c->att_blk /= 2;
+		if (c->att_blk > c->n_batch)
+			c->att_blk = c->n_batch;
+		c->scores = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, (size_t)c->n_ctx_pad, sizeof(float));
+		c->wq = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, wrow, c->kv_elt);
+		c->att_out = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, (size_t)m->hd_v, sizeof(float));
+		c->blk_t0 = xcalloc(B, sizeof(int), 1);
 	}
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
 	c->qact = xcalloc(B * (size_t)(m->n_expert_used > 1 ? m->n_expert_used : 1), c->qact_row, 1);
@@ -1060,7 +1080,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
 	c->tok_pos = xcalloc(B, sizeof(int), 1);
 	if ((!gpu_model(m) && (!c->k || !c->v)) || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
-	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->qact ||
+	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->att_out || !c->blk_t0 || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
 	if (m->gpu) {
@@ -1446,13 +1466,55 @@ static void softmax_scale_max(float *sc, int n, float scale, float *mx)
 		*mx = m16[j] > *mx ? m16[j] : *mx;
 }
 
-/* Work items of one layer's attention: (token, KV head) pairs, handed out in order of
- * decreasing cost (later positions first) to whichever thread is free. */
+/* Work items of one layer's attention: (block, KV head) pairs (attn_blocks), handed out in
+ * order of decreasing cost (later positions first) to whichever thread is free. */
 typedef struct attn_work {
 	eng_ctx *c;
 	int il, n;
 	atomic_long next;
 } attn_work;
+
+/* The attention's score scale: 1/sqrt of the head width (gpt-oss: of the rotated dimensions,
+ * as llama.cpp's graph for it; equal to hd_k in every published file). */
+static float attn_scale(const eng_model *m)
+{
+	return 1.0f / sqrtf((float)(m->arch == ARCH_GPTOSS ? m->n_rot : m->hd_k));
+}
+
+/* Softmax of one query head's scores sc[0..n) in place, positions before p0 out (exp(-inf) =
+ * 0), 1/sum rounded to float, zero weights from n to npad, and (F16 cache) the weights rounded
+ * to F16 into w16. Query head a of KV head hk (for an attention sink's logit). */
+static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float *sc, int p0, int n, int npad,
+	void *w16)
+{
+	const int gqa = c->m->n_head / c->m->n_head_kv;
+	float mx = -INFINITY, inv;
+	double sum = 0;
+
+	for (int p = 0; p < p0; p++)
+		sc[p] = -INFINITY;
+	softmax_scale_max(sc, n, attn_scale(c->m), &mx);
+	/* an attention sink (gpt-oss): a logit of its own in the max and the denominator, as
+	 * ggml's soft_max with sinks */
+	const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
+	if (L->attn_sinks)
+		mx = sink > mx ? sink : mx;
+	for (int p = 0; p < n; p++) {
+		float e = expf(sc[p] - mx);
+
+		sc[p] = e;
+		sum += e;
+	}
+	if (L->attn_sinks)
+		sum += (double)expf(sink - mx);
+	inv = (float)(1.0 / sum);
+	for (int p = 0; p < n; p++)
+		sc[p] *= inv;
+	for (int p = n; p < npad; p++)
+		sc[p] = 0;
+	if (w16)
+		eng_quant_row(ENG_T_F16, sc, w16, npad);
+}
 
 /* Attention of token t (sequence s, position pos) for the query heads that share KV head hk,
  * with thread slot ith. As llama.cpp's CPU path without flash attention: scores are K rows dot
@@ -1473,11 +1535,8 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 	int p0 = L->swa && n > m->n_swa ? n - m->n_swa : 0;
 	int ty = f16 ? ENG_T_F16 : ENG_T_F32;
 	size_t W = (size_t)c->n_ctx_pad > (size_t)m->hd_k ? (size_t)c->n_ctx_pad : (size_t)m->hd_k;
-	/* gpt-oss scales by the rotated dimensions, as llama.cpp's graph for it (equal to hd_k in
-	 * every published file) */
-	float scale = 1.0f / sqrtf((float)(m->arch == ARCH_GPTOSS ? m->n_rot : m->hd_k));
-	float *scores = c->scores + (size_t)ith * (size_t)gqa * (size_t)c->n_ctx_pad;
-	char *wq = (char *)c->wq + (size_t)ith * (size_t)gqa * W * c->kv_elt;
+	float *scores = c->scores + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * (size_t)c->n_ctx_pad;
+	char *wq = (char *)c->wq + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * W * c->kv_elt;
 	const float *q = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)hk * (size_t)gqa * (size_t)m->hd_k;
 	float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)hk * (size_t)gqa * (size_t)m->hd_v;
 	const void *act = q;
@@ -1492,45 +1551,80 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once */
 	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, p0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
 		KD * c->kv_elt, n - p0, act, act_stride, gqa, scores + p0, (size_t)c->n_ctx_pad);
-	for (int a = 0; a < gqa; a++) {
-		float *sc = scores + (size_t)a * (size_t)c->n_ctx_pad;
-		float mx = -INFINITY, inv;
-		double sum = 0;
-
-		for (int p = 0; p < p0; p++)
-			sc[p] = -INFINITY;
-		softmax_scale_max(sc, n, scale, &mx);
-		/* an attention sink (gpt-oss): a logit of its own in the max and the denominator, as
-		 * ggml's soft_max with sinks */
-		const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
-		if (L->attn_sinks)
-			mx = sink > mx ? sink : mx;
-		for (int p = 0; p < n; p++) {
-			float e = expf(sc[p] - mx);
-
-			sc[p] = e;
-			sum += e;
-		}
-		if (L->attn_sinks)
-			sum += (double)expf(sink - mx);
-		inv = (float)(1.0 / sum);
-		for (int p = 0; p < n; p++)
-			sc[p] *= inv;
-		for (int p = n; p < npad; p++)
-			sc[p] = 0;
-		if (f16)
-			eng_quant_row(ENG_T_F16, sc, wq + (size_t)a * W * 2, npad);
-	}
+	for (int a = 0; a < gqa; a++)
+		attn_softmax(c, L, hk, a, scores + (size_t)a * (size_t)c->n_ctx_pad, p0, n, npad,
+			f16 ? wq + (size_t)a * W * 2 : NULL);
 	/* out[a][d] = weights[a] . Vt[d] */
 	eng_vec_dot_rows(ty, npad, v_row(c, VD, il, s, (size_t)hk * (size_t)m->hd_v), (size_t)c->n_ctx_pad * c->kv_elt,
 		m->hd_v, f16 ? (const void *)wq : (const void *)scores, f16 ? W * 2 : (size_t)c->n_ctx_pad * sizeof(float),
 		gqa, out, (size_t)m->hd_v);
 }
 
+/* Attention of cnt tokens t0.. (one sequence, consecutive positions within one 32-position
+ * window, so they share npad) for KV head hk: the same numbers as attend_group token by token,
+ * bit for bit, but each product covers the whole block, so a K or V row is read once per block
+ * instead of once per token. Scores are computed for positions up to the block's last token
+ * (a token's scores past its own position are computed and then left out); a token's weights
+ * are zero from its own n to npad, as in attend_group, and each (row, query) product equals the
+ * single dot (eng_vec_dot_rows). Layers without a sliding window only. */
+static void attend_block(eng_ctx *c, int il, int t0, int cnt, int hk, int ith)
+{
+	const eng_model *m = c->m;
+	size_t KD = (size_t)m->n_head_kv * (size_t)m->hd_k, VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	int gqa = m->n_head / m->n_head_kv, f16 = c->kv_type == ENG_KV_F16, R = cnt * gqa;
+	int s = c->tok_seq[t0], nmax = c->tok_pos[t0 + cnt - 1] + 1, npad = (nmax + 31) & ~31;
+	const layer *L = &m->layers[il];
+	int ty = f16 ? ENG_T_F16 : ENG_T_F32;
+	size_t W = (size_t)c->n_ctx_pad > (size_t)m->hd_k ? (size_t)c->n_ctx_pad : (size_t)m->hd_k;
+	size_t wrow = W * c->kv_elt, np = (size_t)c->n_ctx_pad;
+	float *scores = c->scores + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * np;
+	char *wq = (char *)c->wq + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * wrow;
+	float *vo = c->att_out + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * (size_t)m->hd_v;
+
+	/* query row r = i * gqa + a in the cache's type */
+	for (int r = 0; r < R; r++) {
+		const float *q = c->q + (size_t)(t0 + r / gqa) * (size_t)m->n_head * (size_t)m->hd_k
+			+ ((size_t)hk * (size_t)gqa + (size_t)(r % gqa)) * (size_t)m->hd_k;
+
+		if (f16)
+			eng_quant_row(ENG_T_F16, q, wq + (size_t)r * wrow, m->hd_k);
+		else
+			memcpy(wq + (size_t)r * wrow, q, (size_t)m->hd_k * sizeof(float));
+	}
+	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, 0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
+		KD * c->kv_elt, nmax, wq, wrow, R, scores, np);
+	for (int r = 0; r < R; r++)
+		attn_softmax(c, L, hk, r % gqa, scores + (size_t)r * np, 0, c->tok_pos[t0 + r / gqa] + 1, npad,
+			f16 ? wq + (size_t)r * wrow : NULL);
+	eng_vec_dot_rows(ty, npad, v_row(c, VD, il, s, (size_t)hk * (size_t)m->hd_v), np * c->kv_elt,
+		m->hd_v, f16 ? (const void *)wq : (const void *)scores, f16 ? wrow : np * sizeof(float),
+		R, vo, (size_t)m->hd_v);
+	for (int i = 0; i < cnt; i++)
+		memcpy(c->att + (size_t)(t0 + i) * (size_t)m->n_head * (size_t)m->hd_v
+			+ (size_t)hk * (size_t)gqa * (size_t)m->hd_v,
+			vo + (size_t)i * (size_t)gqa * (size_t)m->hd_v, sizeof(float) * (size_t)gqa * (size_t)m->hd_v);
+}
+
+/* Splits the batch's n tokens into attention blocks (c->blk_t0, c->n_blk): runs of one
+ * sequence's consecutive positions within one 32-position window, at most att_blk long. */
+static void attn_blocks(eng_ctx *c, int n)
+{
+	c->n_blk = 0;
+	for (int t = 0; t < n; t++) {
+		int t0 = c->n_blk ? c->blk_t0[c->n_blk - 1] : -1;
+
+		if (t0 < 0 || t - t0 >= c->att_blk || c->tok_seq[t] != c->tok_seq[t - 1]
+		    || c->tok_pos[t] != c->tok_pos[t - 1] + 1 || c->tok_pos[t] / 32 != c->tok_pos[t0] / 32)
+			c->blk_t0[c->n_blk++] = t;
+	}
+}
+
 static void attend_task(void *arg, int ith, int nth)
 {
 	attn_work *w = arg;
-	long H = w->c->m->n_head_kv, total = (long)w->n * H;
+	eng_ctx *c = w->c;
+	long H = c->m->n_head_kv, total = (long)c->n_blk * H;
+	const int swa = c->m->layers[w->il].swa;
 
 	(void)nth;
 	for (;;) {
@@ -1540,7 +1634,14 @@ static void attend_task(void *arg, int ith, int nth)
 			break;
 		/* batch tokens come in position order within a sequence: the last costs most */
 		i = total - 1 - i;
-		attend_group(w->c, w->il, (int)(i / H), (int)(i % H), ith);
+		const int b = (int)(i / H), hk = (int)(i % H), t0 = c->blk_t0[b];
+		const int cnt = (b + 1 < c->n_blk ? c->blk_t0[b + 1] : w->n) - t0;
+
+		if (cnt > 1 && !swa)
+			attend_block(c, w->il, t0, cnt, hk, ith);
+		else
+			for (int t = t0; t < t0 + cnt; t++)
+				attend_group(c, w->il, t, hk, ith);
 	}
 }
 
@@ -1956,6 +2057,7 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);
 	}
+	attn_blocks(c, n);
 	for (int il = il0; il < m->n_layer; il++) {
 		const layer *L = &m->layers[il];
 		step st = { .c = c, .n = n, .il = il, .L = L };
