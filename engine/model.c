@@ -1499,14 +1499,9 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 	const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
 	if (L->attn_sinks)
 		mx = sink > mx ? sink : mx;
-	for (int p = 0; p < n; p++) {
-		float e = expf(sc[p] - mx);
-
-		sc[p] = e;
-		sum += e;
-	}
+	sum = eng_exp_sum(sc, n, mx);
 	if (L->attn_sinks)
-		sum += (double)expf(sink - mx);
+		sum += (double)eng_expf(sink - mx);
 	inv = (float)(1.0 / sum);
 	for (int p = 0; p < n; p++)
 		sc[p] *= inv;

@@ -1479,6 +1479,70 @@ static void deq_iq4_xs(const blk_iq4_xs *x, float *y, int64_t nb)
 	}
 }
 
+/* eng_expf: exp by range reduction, x = n ln2 + r with n the nearest integer to x log2(e)
+ * (rounded by adding 1.5 * 2^23 in one fused multiply-add), r from a two-part ln2 (Cody and
+ * Waite), e^r by its Taylor polynomial of degree 7 in Horner form (fused multiply-adds; |r| <=
+ * 0.35, truncation below 1e-8 relative), and 2^n added to the exponent bits. Inputs are clamped
+ * to at most 88 (so 2^n stays a normal exponent), below -87 the result is 0 (e^-87 is 1.6e-38:
+ * nothing a softmax whose largest term is 1 can see), NaN stays NaN. Every operation is an
+ * IEEE one with one rounding, so the vector kernels (quant_x86.c) give the same bits. */
+#define EXPF_MAGIC 12582912.0f          /* 1.5 * 2^23 */
+#define EXPF_MAGIC_BITS 0x4B400000
+#define EXPF_LOG2E 1.44269504f
+#define EXPF_LN2_HI 0.693145751953125f  /* ln 2 in its 16 high bits: n * LN2_HI is exact */
+#define EXPF_LN2_LO 1.42860677e-06f     /* ln 2 - LN2_HI */
+
+float eng_expf(float x)
+{
+	float t, nf, r, p;
+	uint32_t tb, pb;
+
+	if (x != x)
+		return x;
+	if (x < -87.0f)
+		return 0.0f;
+	if (x > 88.0f)
+		x = 88.0f;
+	t = fmaf(x, EXPF_LOG2E, EXPF_MAGIC);
+	nf = t - EXPF_MAGIC;
+	r = fmaf(nf, -EXPF_LN2_HI, x);
+	r = fmaf(nf, -EXPF_LN2_LO, r);
+	p = 1.0f / 5040;
+	p = fmaf(p, r, 1.0f / 720);
+	p = fmaf(p, r, 1.0f / 120);
+	p = fmaf(p, r, 1.0f / 24);
+	p = fmaf(p, r, 1.0f / 6);
+	p = fmaf(p, r, 0.5f);
+	p = fmaf(p, r, 1.0f);
+	p = fmaf(p, r, 1.0f);
+	memcpy(&tb, &t, sizeof tb);
+	memcpy(&pb, &p, sizeof pb);
+	pb += (tb - EXPF_MAGIC_BITS) << 23;
+	memcpy(&p, &pb, sizeof p);
+	return p;
+}
+
+double eng_exp_sum_ref(float *sc, int64_t n, float mx)
+{
+	double s[16] = { 0 }, t;
+	int64_t p = 0;
+
+	for (; p + 16 <= n; p += 16)
+		for (int j = 0; j < 16; j++) {
+			sc[p + j] = eng_expf(sc[p + j] - mx);
+			s[j] += (double)sc[p + j];
+		}
+	for (int w = 8; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+			s[j] += s[j + w];
+	t = s[0];
+	for (; p < n; p++) {
+		sc[p] = eng_expf(sc[p] - mx);
+		t += (double)sc[p];
+	}
+	return t;
+}
+
 /* ---- dot products ---------------------------------------------------------------------------
  * Integer sums per block, scaled by the block scales as floats, in the order of ggml's generic
  * CPU kernels (ggml-cpu/quants.c): the scale products and the float accumulation order below are

@@ -123,6 +123,12 @@ int eng_quant_row(int type, const float *src, void *dst, int64_t n)
 	return eng_quant_act_row_ref(type, src, dst, n);
 }
 
+double eng_exp_sum(float *sc, int64_t n, float mx)
+{
+	const eng_kernels *k = kern();
+	return k->expsum ? k->expsum(sc, n, mx) : eng_exp_sum_ref(sc, n, mx);
+}
+
 int eng_vec_dot(int type, int64_t n, const void *w_row, const void *act, float *out)
 {
 	if (!dot_ok(type, n))

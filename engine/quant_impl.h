@@ -64,6 +64,15 @@ int eng_quant_row(int type, const float *src, void *dst, int64_t n);   /* dispat
 int eng_vec_dot(int type, int64_t n, const void *w_row, const void *act, float *out);
 int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, float *out);
 
+/* The softmax's exponentials: sc[p] = eng_expf(sc[p] - mx) for 0 <= p < n, and returns their
+ * sum in double, in a fixed order: 16 lanes (lane j adds the elements 16k + j of the whole
+ * groups of 16, k rising), the lanes added pairwise (j + 8, then + 4, + 2, + 1), then the tail
+ * elements in turn. eng_expf is this project's exp (definition in quant.c): within 2 ulp of
+ * the exact value on [-87, 88], 0 below -87, NaN for NaN; every level gives the _ref's bits. */
+double eng_exp_sum(float *sc, int64_t n, float mx);
+double eng_exp_sum_ref(float *sc, int64_t n, float mx);
+float eng_expf(float x);
+
 /* The F32 dot product in the summation order described in quant.c (llama.cpp's AVX-512 order),
  * and its final step: the pairwise sum of 16 lanes. The attention uses both. */
 float eng_dot_f32_ordered(const float *x, const float *y, int64_t n);
@@ -197,12 +206,14 @@ typedef float (*eng_dot_fn)(int64_t n, const void *w, const void *act);
 typedef void (*eng_rows_fn)(int64_t n, const void *w, size_t w_stride, int n_rows,
 	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
 typedef void (*eng_act_fn)(const float *src, void *dst, int64_t nb);
+typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 
 typedef struct eng_kernels {
 	const char *level;
 	eng_dot_fn dot[ENG_T_COUNT];
 	eng_rows_fn rows[ENG_T_COUNT];
 	eng_act_fn act[ENG_T_COUNT];
+	eng_expsum_fn expsum;   /* eng_exp_sum; NULL: eng_exp_sum_ref */
 } eng_kernels;
 
 #if defined(__x86_64__) || defined(__i386__)

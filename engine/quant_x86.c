@@ -660,8 +660,63 @@ TGT2 static void act_f16_avx2(const float *x, void *dst, int64_t n)
 	}
 }
 
+/* ---- AVX2: the softmax's exponentials (eng_exp_sum) ----------------------------------------
+ * eng_expf's operations on 8 lanes (the same constants, fused multiply-adds and exponent add),
+ * so every lane gives its bits; the 16 double lanes of the sum in four registers (lanes 0-3,
+ * 4-7, 8-11, 12-15), added as the definition says; the tail through eng_expf itself. */
+INL2 __m256 expf8_avx2(__m256 x)
+{
+	const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q), lo = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+	const __m256 xc = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
+	const __m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504f), _mm256_set1_ps(12582912.0f));
+	const __m256 nf = _mm256_sub_ps(t, _mm256_set1_ps(12582912.0f));
+	__m256 r = _mm256_fmadd_ps(nf, _mm256_set1_ps(-0.693145751953125f), xc), p;
+	r = _mm256_fmadd_ps(nf, _mm256_set1_ps(-1.42860677e-06f), r);
+	p = _mm256_set1_ps(1.0f / 5040);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	const __m256i e = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000)), 23);
+	p = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+	p = _mm256_andnot_ps(lo, p);
+	return _mm256_blendv_ps(p, x, nan);
+}
+
+TGT2 static double exp_sum_avx2(float *sc, int64_t n, float mx)
+{
+	const __m256 m = _mm256_set1_ps(mx);
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+	int64_t p = 0;
+	double t;
+
+	for (; p + 16 <= n; p += 16) {
+		const __m256 e0 = expf8_avx2(_mm256_sub_ps(_mm256_loadu_ps(sc + p), m));
+		const __m256 e1 = expf8_avx2(_mm256_sub_ps(_mm256_loadu_ps(sc + p + 8), m));
+		_mm256_storeu_ps(sc + p, e0);
+		_mm256_storeu_ps(sc + p + 8, e1);
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e0)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e0, 1)));
+		s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm256_castps256_ps128(e1)));
+		s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm256_extractf128_ps(e1, 1)));
+	}
+	/* lanes j + 8, then + 4, + 2, + 1 */
+	const __m256d t4 = _mm256_add_pd(_mm256_add_pd(s0, s2), _mm256_add_pd(s1, s3));
+	const __m128d t2 = _mm_add_pd(_mm256_castpd256_pd128(t4), _mm256_extractf128_pd(t4, 1));
+	t = _mm_cvtsd_f64(_mm_add_sd(t2, _mm_unpackhi_pd(t2, t2)));
+	for (; p < n; p++) {
+		sc[p] = eng_expf(sc[p] - mx);
+		t += (double)sc[p];
+	}
+	return t;
+}
+
 void eng_kernels_avx2(eng_kernels *k)
 {
+	k->expsum = exp_sum_avx2;
 	k->dot[ENG_T_F32] = dot_f32_avx2;
 	k->dot[ENG_T_F16] = dot_f16_avx2;
 	k->dot[ENG_T_BF16] = dot_bf16_avx2;
@@ -1739,8 +1794,56 @@ KQUANT_512(q5_K, ENG_T_Q5_K)
 KQUANT_512(q6_K, ENG_T_Q6_K)
 KQUANT_512(iq4_xs, ENG_T_IQ4_XS)
 
+/* ---- AVX-512: the softmax's exponentials (as exp_sum_avx2, 16 lanes a register) ---------- */
+INL5 __m512 expf16_512(__m512 x)
+{
+	const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), lo = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
+	const __m512 xc = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+	const __m512 t = _mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504f), _mm512_set1_ps(12582912.0f));
+	const __m512 nf = _mm512_sub_ps(t, _mm512_set1_ps(12582912.0f));
+	__m512 r = _mm512_fmadd_ps(nf, _mm512_set1_ps(-0.693145751953125f), xc), p;
+	r = _mm512_fmadd_ps(nf, _mm512_set1_ps(-1.42860677e-06f), r);
+	p = _mm512_set1_ps(1.0f / 5040);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+	const __m512i e = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000)), 23);
+	p = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), e));
+	p = _mm512_maskz_mov_ps((__mmask16)~lo, p);
+	return _mm512_mask_mov_ps(p, nan, x);
+}
+
+TGT5 static double exp_sum_512(float *sc, int64_t n, float mx)
+{
+	const __m512 m = _mm512_set1_ps(mx);
+	__m512d s0 = _mm512_setzero_pd(), s1 = s0;
+	int64_t p = 0;
+	double t;
+
+	for (; p + 16 <= n; p += 16) {
+		const __m512 e = expf16_512(_mm512_sub_ps(_mm512_loadu_ps(sc + p), m));
+		_mm512_storeu_ps(sc + p, e);
+		s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+		s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
+	}
+	const __m512d t8 = _mm512_add_pd(s0, s1);
+	const __m256d t4 = _mm256_add_pd(_mm512_castpd512_pd256(t8), _mm512_extractf64x4_pd(t8, 1));
+	const __m128d t2 = _mm_add_pd(_mm256_castpd256_pd128(t4), _mm256_extractf128_pd(t4, 1));
+	t = _mm_cvtsd_f64(_mm_add_sd(t2, _mm_unpackhi_pd(t2, t2)));
+	for (; p < n; p++) {
+		sc[p] = eng_expf(sc[p] - mx);
+		t += (double)sc[p];
+	}
+	return t;
+}
+
 void eng_kernels_avx512(eng_kernels *k)
 {
+	k->expsum = exp_sum_512;
 	k->dot[ENG_T_F32] = dot_f32_512;
 	k->dot[ENG_T_F16] = dot_f16_512;
 	k->dot[ENG_T_BF16] = dot_bf16_512;

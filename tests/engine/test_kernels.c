@@ -4,6 +4,7 @@
  * DOT_REL_TOL of the sum of |terms|), the tiled row function against the single dot bit for
  * bit, and the activation quantizers byte for byte, on quantized Gaussian rows, random block
  * bytes and unaligned buffers. Levels the CPU lacks are skipped. No timing here. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -475,6 +476,75 @@ static void check_level(const char *level, void (*check)(const char *))
 
 /* ------------------------------------------------------------------ tests */
 
+/* eng_exp_sum at `level`: the same exponentials and sum as eng_exp_sum_ref, bit for bit, on
+ * lengths 0..70 (tails of every size) with -inf, NaN, values below -87 and above 88 mixed in. */
+static void check_exp_sum(const char *level)
+{
+	enum { N = 70 };
+	float a[N], b[N];
+	uint32_t st = 12345;
+	int fails = 0;
+
+	(void)level;
+	for (int n = 0; n <= N; n++)
+		for (int rep = 0; rep < 3; rep++) {
+			for (int i = 0; i < n; i++) {
+				st = st * 1664525u + 1013904223u;
+				float v = ((float)(st >> 8) / 16777216.0f) * 200.0f - 110.0f;
+				if (st % 17 == 0)
+					v = -INFINITY;
+				if (st % 23 == 0)
+					v = NAN;
+				a[i] = b[i] = v;
+			}
+			const float mx = rep == 0 ? 0.0f : rep == 1 ? 3.5f : -20.0f;
+			const double sa = eng_exp_sum(a, n, mx), sb = eng_exp_sum_ref(b, n, mx);
+			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0 || (memcmp(&sa, &sb, sizeof sa) != 0 && !(sa != sa && sb != sb)))
+				fails++;
+		}
+	TB_CHECK_INT(fails, 0);
+}
+static void test_kernels_avx2_exp_sum_gives_the_reference_bits(void) { check_level("avx2", check_exp_sum); }
+static void test_kernels_avx512_exp_sum_gives_the_reference_bits(void) { check_level("avx512", check_exp_sum); }
+static void test_kernels_neon_exp_sum_gives_the_reference_bits(void) { check_level("neon", check_exp_sum); }
+
+/* eng_expf against exp in double on a grid of [-87, 88] (within 2 ulp of the correctly rounded
+ * value), 0 below -87, NaN for NaN, e^0 = 1; and eng_exp_sum_ref's order: 16 lanes, pairwise,
+ * then the tail. */
+static void test_kernels_expf_is_within_two_ulp_and_sums_in_its_order(void)
+{
+	int bad = 0;
+	float sc[37];
+	double lanes[16] = { 0 }, want;
+
+	for (int i = 0; i <= 1750000; i++) {
+		const float x = -87.0f + (float)i * 1e-4f;
+		const float got = eng_expf(x), ref = (float)exp((double)x);
+		int32_t gi, ri;
+		memcpy(&gi, &got, sizeof gi);
+		memcpy(&ri, &ref, sizeof ri);
+		if (abs(gi - ri) > 2)
+			bad++;
+	}
+	TB_CHECK_INT(bad, 0);
+	TB_CHECK(eng_expf(-87.5f) == 0.0f && eng_expf(-INFINITY) == 0.0f);
+	TB_CHECK(isnan(eng_expf(NAN)));
+	TB_CHECK(eng_expf(0.0f) == 1.0f);
+	for (int i = 0; i < 37; i++)
+		sc[i] = -0.37f * (float)i;
+	for (int k = 0; k < 2; k++)
+		for (int j = 0; j < 16; j++)
+			lanes[j] += (double)eng_expf(-0.37f * (float)(16 * k + j));
+	for (int w = 8; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+			lanes[j] += lanes[j + w];
+	want = lanes[0];
+	for (int i = 32; i < 37; i++)
+		want += (double)eng_expf(-0.37f * (float)i);
+	TB_CHECK(eng_exp_sum_ref(sc, 37, 0.0f) == want);
+	TB_CHECK(sc[36] == eng_expf(-0.37f * 36.0f));
+}
+
 /* Both x86 levels follow llama.cpp's x86 summation order for the quantized dots (and the _ref's
  * for F32 / F16), so they agree bit for bit: a model gives the same logits on either. */
 static void test_kernels_avx2_and_avx512_dots_agree_bit_for_bit(void)
@@ -658,6 +728,10 @@ int main(void)
 	TB_RUN(test_kernels_avx512_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_neon_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_and_avx512_dots_agree_bit_for_bit);
+	TB_RUN(test_kernels_expf_is_within_two_ulp_and_sums_in_its_order);
+	TB_RUN(test_kernels_avx2_exp_sum_gives_the_reference_bits);
+	TB_RUN(test_kernels_avx512_exp_sum_gives_the_reference_bits);
+	TB_RUN(test_kernels_neon_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_avx512_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
