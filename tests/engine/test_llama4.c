@@ -5,7 +5,7 @@
  * random-weight models tools/mkbench writes at test time, byte for byte the files the references
  * were made from (their sha256 is checked first); batched and one-at-a-time decoding give the
  * same logits; files missing what llama4 needs are refused with one line naming the tensor or
- * key. */
+ * key; the Llama 4 chat template renders and is detected. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,12 +262,69 @@ static void test_llama4_uses_the_files_chunk_size(void)
 	unlink(dst);
 }
 
+/* ------------------------------------------------------------------ chat template */
+
+/* The Llama 4 template as llama.cpp renders it: "<|header_start|>" role "<|header_end|>\n\n",
+ * the content trimmed, "<|eot|>"; the generation prompt opens an assistant header. */
+static void test_llama4_chat_renders_headers_and_eot(void)
+{
+	static const eng_chat_msg conv[4] = {
+		{ "system", "You are terse." }, { "user", "  Hello\n" }, { "assistant", "Hi there" },
+		{ "user", "How are you?" },
+	};
+	const char *body =
+		"<|header_start|>system<|header_end|>\n\nYou are terse.<|eot|>"
+		"<|header_start|>user<|header_end|>\n\nHello<|eot|>"
+		"<|header_start|>assistant<|header_end|>\n\nHi there<|eot|>"
+		"<|header_start|>user<|header_end|>\n\nHow are you?<|eot|>";
+	char err[256], want[512];
+	char *r;
+
+	r = eng_chat_render(ENG_CHAT_LLAMA4, conv, 4, 0, 1, NULL, NULL, err, sizeof err);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_STR(r, body);
+	free(r);
+	snprintf(want, sizeof want, "%s<|header_start|>assistant<|header_end|>\n\n", body);
+	r = eng_chat_render(ENG_CHAT_LLAMA4, conv, 4, 1, 1, NULL, NULL, err, sizeof err);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_STR(r, want);
+	free(r);
+	r = eng_chat_render(ENG_CHAT_LLAMA4, conv, 0, 1, 1, NULL, NULL, err, sizeof err);
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_STR(r, "<|header_start|>assistant<|header_end|>\n\n");
+	free(r);
+	/* a role the template does not know is refused, as for the other families */
+	{
+		const eng_chat_msg bad[1] = { { "ipython", "x" } };
+
+		TB_CHECK(eng_chat_render(ENG_CHAT_LLAMA4, bad, 1, 1, 1, NULL, NULL, err, sizeof err) == NULL);
+		TB_CHECK(strstr(err, "ipython") != NULL);
+	}
+}
+
+/* Detected from the markers of Llama 4's template (and by name); Llama 3's stays llama3. */
+static void test_llama4_chat_is_detected_from_its_markers(void)
+{
+	TB_CHECK_INT(eng_chat_detect("{{- bos_token }}{%- for message in messages %}{{- '<|header_start|>' + "
+		"message['role'] + '<|header_end|>\n\n' }}{{- message['content'] | trim }}{{- '<|eot|>' }}"
+		"{%- endfor %}{%- if add_generation_prompt %}{{- '<|header_start|>assistant<|header_end|>\n\n' }}"
+		"{%- endif %}"), ENG_CHAT_LLAMA4);
+	TB_CHECK_INT(eng_chat_detect("llama4"), ENG_CHAT_LLAMA4);
+	TB_CHECK_INT(eng_chat_from_name("llama4"), ENG_CHAT_LLAMA4);
+	TB_CHECK_STR(eng_chat_name(ENG_CHAT_LLAMA4), "llama4");
+	TB_CHECK_INT(eng_chat_detect("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}"),
+		ENG_CHAT_LLAMA3);
+	TB_CHECK_INT(eng_chat_detect("{{ '<|header_start|>' + message['role'] }}"), ENG_CHAT_NONE);
+}
+
 int main(void)
 {
 	TB_RUN(test_llama4_matches_the_reference_on_every_file);
 	TB_RUN(test_llama4_batch_composition_does_not_change_logits);
 	TB_RUN(test_llama4_refuses_files_missing_what_it_needs);
 	TB_RUN(test_llama4_uses_the_files_chunk_size);
+	TB_RUN(test_llama4_chat_renders_headers_and_eot);
+	TB_RUN(test_llama4_chat_is_detected_from_its_markers);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
 	return tb_test_end();
