@@ -22,19 +22,34 @@
 #include "refcheck.h"
 
 /* Logit tolerance by file, about 1.5x the largest error measured against the reference over
- * all 32 steps (docs/engine.md, Llama 4). */
+ * the steps compared (docs/engine.md, Llama 4): F16 2.1e-3, Q8_0 5.8e-2, Q4_K_M 7.2e-2 (the
+ * quantized files differ more because the reference rounds the activations of its 8-bit
+ * products in its own layout). */
 static const tol_row TOLS[] = {
 	{ "llama4-test-F16", 3e-3 },
-	{ "llama4-test-Q4_K_M", 0.1 },
+	{ "llama4-test-Q8_0", 0.09 },
+	{ "llama4-test-Q4_K_M", 0.11 },
+};
+
+/* Steps each file must compare. With one expert per token, a rounding difference at a routing
+ * decision the reference made within 0.1 of a tie picks the other expert: that step's logits
+ * then move by far more than the tolerance, and the comparison ends there (refcheck.h,
+ * route_near_tie_steps). F16 and Q8_0 resolve every near tie as the reference does; in the
+ * Q4_K_M file the reference's layer 1 chose expert 1 over 7 at step 14 by 1.856 to 1.818, this
+ * engine 7 over 1. */
+static const struct { const char *file_part; int min_steps; } MIN_STEPS[] = {
+	{ "llama4-test-F16", 32 },
+	{ "llama4-test-Q8_0", 32 },
+	{ "llama4-test-Q4_K_M", 14 },
 };
 
 static char model_dir[256];
 
-/* The test models, written once (tools/mkbench --shape llama4-test, F16 and Q4_K_M). */
+/* The test models, written once (tools/mkbench --shape llama4-test, F16, Q8_0 and Q4_K_M). */
 static int make_models(void)
 {
 	static const char *const shapes[] = { "llama4-test" };
-	return ref_make_models(model_dir, "llama4", shapes, 1, "F16 Q4_K_M");
+	return ref_make_models(model_dir, "llama4", shapes, 1, "F16 Q8_0 Q4_K_M");
 }
 
 static int file_sha256(const char *path, char hex[65])
@@ -56,7 +71,7 @@ static void test_llama4_matches_the_reference_on_every_file(void)
 
 	TB_REQUIRE(make_models() == 0);
 	n = ref_files("tests/fixtures/llama4", files, 8);
-	TB_REQUIRE(n == 1);
+	TB_REQUIRE(n == 3);
 	for (int i = 0; i < n; i++) {
 		char *txt = tb_slurp(files[i], NULL), path[600], hex[65] = "";
 		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
@@ -71,7 +86,9 @@ static void test_llama4_matches_the_reference_on_every_file(void)
 		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
 			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
 		TB_CHECK(rc == 0);
-		TB_CHECK(st.steps >= 32);
+		for (size_t k = 0; k < sizeof MIN_STEPS / sizeof MIN_STEPS[0]; k++)
+			if (strstr(files[i], MIN_STEPS[k].file_part))
+				TB_CHECK(st.steps >= MIN_STEPS[k].min_steps);
 		cJSON_Delete(j);
 		free(txt);
 	}
