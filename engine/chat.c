@@ -36,6 +36,7 @@ static const char *const family_names[ENG_CHAT_COUNT] = {
 	[ENG_CHAT_PHI3] = "phi3",
 	[ENG_CHAT_ZEPHYR] = "zephyr",
 	[ENG_CHAT_HARMONY] = "harmony",
+	[ENG_CHAT_LLAMA4] = "llama4",
 };
 
 const char *eng_chat_name(int family)
@@ -106,6 +107,8 @@ int eng_chat_detect(const char *t)
 		return ENG_CHAT_DEEPSEEK3;
 	if (has(t, "<|start|>") && has(t, "<|channel|>"))
 		return ENG_CHAT_HARMONY; /* gpt-oss */
+	if (has(t, "<|header_start|>") && has(t, "<|header_end|>"))
+		return ENG_CHAT_LLAMA4;
 	return ENG_CHAT_NONE;
 }
 
@@ -300,18 +303,25 @@ static void render_qwen3(const chat_job *j)
 	}
 }
 
-/* <|start_header_id|>{role}<|end_header_id|>\n\n{trimmed}<|eot_id|> */
-static void render_llama3(const chat_job *j)
+/* {open}{role}{close}\n\n{trimmed}{eot} per message, {open}assistant{close}\n\n to generate.
+ * Llama 3: <|start_header_id|>, <|end_header_id|>, <|eot_id|>; Llama 4: <|header_start|>,
+ * <|header_end|>, <|eot|>. */
+static void render_headers(const chat_job *j, const char *open, const char *close, const char *eot)
 {
 	for (int i = 0; i < j->n; i++) {
-		put(j->b, "<|start_header_id|>");
+		put(j->b, open);
 		put(j->b, j->m[i].role);
-		put(j->b, "<|end_header_id|>\n\n");
+		put(j->b, close);
+		put(j->b, "\n\n");
 		put_span(j->b, trim(j->m[i].content));
-		put(j->b, "<|eot_id|>");
+		put(j->b, eot);
 	}
-	if (j->add_gen)
-		put(j->b, "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	if (j->add_gen) {
+		put(j->b, open);
+		put(j->b, "assistant");
+		put(j->b, close);
+		put(j->b, "\n\n");
+	}
 }
 
 /* The [INST] families. Llama 2 (Meta's template, which strips contents and has <<SYS>>):
@@ -577,7 +587,7 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	switch (family) {
 	case ENG_CHAT_CHATML: render_chatml(&j); break;
 	case ENG_CHAT_QWEN3: render_qwen3(&j); break;
-	case ENG_CHAT_LLAMA3: render_llama3(&j); break;
+	case ENG_CHAT_LLAMA3: render_headers(&j, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"); break;
 	case ENG_CHAT_LLAMA2: render_inst(&j, 1); break;
 	case ENG_CHAT_MISTRAL: render_inst(&j, 0); break;
 	case ENG_CHAT_GEMMA: render_gemma(&j); break;
@@ -586,6 +596,7 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	case ENG_CHAT_PHI3: render_tagged(&j, "<|end|>"); break;
 	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
 	case ENG_CHAT_HARMONY: render_harmony(&j); break;
+	case ENG_CHAT_LLAMA4: render_headers(&j, "<|header_start|>", "<|header_end|>", "<|eot|>"); break;
 	}
 	if (b.err) {
 		if (b.err == TB_ENOMEM)

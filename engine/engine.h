@@ -187,7 +187,7 @@ long eng_stop_find(const char *text, size_t len, const char *const *stops, int n
 enum eng_chat_family {
 	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
 	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
-	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_COUNT
+	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_LLAMA4, ENG_CHAT_COUNT
 };
 typedef struct eng_chat_msg {
 	const char *role;      /* "system", "user", "assistant" ("developer" too for harmony) */
@@ -198,7 +198,7 @@ typedef struct eng_chat_msg {
  * pass the family by name). */
 int eng_chat_detect(const char *tmpl);
 /* "chatml", "qwen3", "llama3", "llama2", "mistral", "gemma", "deepseek", "deepseek3", "phi3",
- * "zephyr", "harmony" (gpt-oss); "" for NONE. Ownership: static. */
+ * "zephyr", "harmony" (gpt-oss), "llama4"; "" for NONE. Ownership: static. */
 const char *eng_chat_name(int family);
 /* Family by name, or -1. */
 int eng_chat_from_name(const char *name);

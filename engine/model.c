@@ -1,5 +1,5 @@
 /* engine/model.c — model loading (llama, qwen2, qwen3, and the mixtures of experts qwen2moe,
- * qwen3moe and gpt-oss from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
+ * qwen3moe, gpt-oss and llama4 from GGUF), the KV cache and the forward pass. Numerics follow llama.cpp's CPU graph for these architectures: activations
  * are quantized to each weight's vec_dot type before the dot products, K and V are cached in
  * F16 by default (so Q and the attention weights are rounded to F16 for those products, as
  * ggml does), RMSNorm and softmax sum in double. The products run on the thread pool
@@ -23,7 +23,7 @@
 #include "engine/vocab_impl.h"
 #include "engine/cuda/cuda_backend.h"
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS, ARCH_LLAMA4 };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -48,6 +48,8 @@ typedef struct layer {
 	tref ffn_gate_exps_b, ffn_up_exps_b; /* [n_expert][n_ff_exp] */
 	tref ffn_down_exps_b;        /* [n_expert][n_embd] */
 	int swa;                     /* 1: sliding-window attention over the last n_swa positions */
+	int chunk;                   /* llama4: attends within its chunk of this many positions; 0: not chunked */
+	int nope;                    /* llama4: no RoPE, queries scaled by the attention temperature */
 } layer;
 
 struct eng_model {
@@ -61,6 +63,15 @@ struct eng_model {
 	int moe_topk_softmax;        /* weights: softmax of the chosen experts' logits (gpt-oss) */
 	int moe_swiglu_oai;          /* experts' activation: gpt-oss's clamped SwiGLU */
 	int n_swa;                   /* sliding window (positions, the token's own included); 0: none */
+	struct llama4_hp {           /* llama4 (load_llama4) */
+		int moe_step;        /* layer il has experts when (il + 1) % moe_step == 0 */
+		int nope_step;       /* layer il has no RoPE when (il + 1) % nope_step == 0 */
+		int chunk;           /* the RoPE layers' attention chunk (positions) */
+		int temp_floor;      /* attention temperature: 1 + scale * ln(floor((pos + 1) / floor) + 1) */
+		float temp_scale;
+		int kq_norm;         /* L2 (weightless RMS) norm of Q and K after RoPE on the RoPE layers */
+		int w_in;            /* the chosen expert's sigmoid weight scales its input, not its output */
+	} l4;
 	int hd_k, hd_v;              /* per-head sizes of K/Q and V */
 	int n_rot, rope_type;
 	float rope_base, rope_freq_scale, norm_eps;
@@ -92,7 +103,7 @@ eng_opts eng_opts_default(void)
 static const char *arch_name(int a)
 {
 	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
-	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : "llama";
+	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : a == ARCH_LLAMA4 ? "llama4" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -283,6 +294,52 @@ static int load_rope(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* llama4 (Llama 4 Scout and Maverick), as llama.cpp reads it: experts on every moe_step-th
+ * layer (interleave_moe_layer_step, required; the others are dense), a shared expert as wide as
+ * the routed ones, every 4th layer without RoPE (and with the attention temperature), the other
+ * layers attending within chunks, the L2 Q/K norm except with 128 experts (Maverick). llama.cpp
+ * and its converter store neither the chunk nor the temperature constants: they are the same
+ * in both published models (chunk 8192; temperature floor 8192, scale 0.1), and llama.cpp
+ * hard-codes them. This engine takes those values unless the file has
+ * llama4.attention.chunk_size, .temperature_length (the floor) or .temperature_scale (its
+ * test models do, so that a short prompt crosses a chunk and the temperature moves). */
+static int load_llama4(eng_model *m, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "interleave_moe_layer_step", "attention.chunk_size",
+		"attention.temperature_length" };
+	int *dst[] = { &m->l4.moe_step, &m->l4.chunk, &m->l4.temp_floor };
+	const char *bad = NULL;
+	uint32_t v;
+	int rc;
+
+	m->l4.chunk = 8192;
+	m->l4.temp_floor = 8192;
+	m->l4.temp_scale = 0.1f;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !bad; i++) {
+		rc = hp_u32(m, keys[i], &v);
+		if (rc == -1 && i > 0)
+			continue;
+		if (rc != 0 || v == 0 || v > (i == 0 ? (uint32_t)m->n_layer : 1u << 24))
+			bad = keys[i];
+		else
+			*dst[i] = (int)v;
+	}
+	rc = hp_f32(m, "attention.temperature_scale", &m->l4.temp_scale);
+	if (!bad && (rc == -2 || !(m->l4.temp_scale >= 0 && m->l4.temp_scale < 1e6f)))
+		bad = "attention.temperature_scale";
+	if (bad) {
+		eng_seterr(err, errlen, "%s: key llama4.%s: %s", m->path, bad,
+			strcmp(bad, keys[0]) == 0 && hp_u32(m, bad, &v) == -1 ? "missing" : "bad value");
+		return -1;
+	}
+	m->l4.nope_step = 4;
+	m->l4.kq_norm = m->n_expert != 128;
+	m->l4.w_in = 1;
+	if (!m->n_ff_shexp)
+		m->n_ff_shexp = m->n_ff_exp;
+	return 0;
+}
+
 static int load_hparams(eng_model *m, char *err, size_t errlen)
 {
 	uint32_t v;
@@ -340,8 +397,8 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 			arch_name(m->arch));
 		return -1;
 	}
-	m->rope_type = m->arch == ARCH_LLAMA ? ROPE_NORM : ROPE_NEOX;
-	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS) {
+	m->rope_type = m->arch == ARCH_LLAMA || m->arch == ARCH_LLAMA4 ? ROPE_NORM : ROPE_NEOX;
+	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS || m->arch == ARCH_LLAMA4) {
 		static const struct { const char *key; size_t off; int need; } moe[] = {
 			{ "expert_count", offsetof(eng_model, n_expert), 1 },
 			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
@@ -386,6 +443,8 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		}
 		m->n_swa = (int)v;
 	}
+	if (m->arch == ARCH_LLAMA4 && load_llama4(m, err, errlen))
+		return -1;
 	return load_rope(m, err, errlen);
 }
 
@@ -416,6 +475,10 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
+		if (m->arch == ARCH_LLAMA4) {
+			L->nope = (il + 1) % m->l4.nope_step == 0;
+			L->chunk = L->nope ? 0 : m->l4.chunk;
+		}
 		T(attn_norm, "attn_norm.weight", E, 0, 0);
 		T(wq, "attn_q.weight", E, Q, 0);
 		T(wk, "attn_k.weight", E, K, 0);
@@ -447,7 +510,7 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		} else {
 			T(ffn_norm, "ffn_norm.weight", E, 0, 0);
 		}
-		if (X) {
+		if (X && (!m->l4.moe_step || (il + 1) % m->l4.moe_step == 0)) {
 			T(ffn_gate_inp, "ffn_gate_inp.weight", E, X, 0);
 			T3(ffn_gate_exps, "ffn_gate_exps.weight", E, FE, X);
 			T3(ffn_up_exps, "ffn_up_exps.weight", E, FE, X);
@@ -459,7 +522,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 				T(ffn_down_exps_b, "ffn_down_exps.bias", E, X, 0);
 			}
 			if (FS) {
-				T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 0);
+				if (m->arch != ARCH_LLAMA4)   /* llama4's shared expert has no gate */
+					T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 0);
 				T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, FS, 0);
 				T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
 				T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
@@ -657,9 +721,11 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_QWEN3MOE;
 	else if (strcmp(arch, "gpt-oss") == 0)
 		m->arch = ARCH_GPTOSS;
+	else if (strcmp(arch, "llama4") == 0)
+		m->arch = ARCH_LLAMA4;
 	else {
 		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
-			"qwen3moe, gpt-oss)", path, arch);
+			"qwen3moe, gpt-oss, llama4)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -1339,7 +1405,7 @@ static void add_bias(tref b, float *y, int n, int64_t dim)
 			y[(size_t)t * (size_t)dim + (size_t)i] += bd[i];
 }
 
-/* y = x / sqrt(mean(x^2) + eps) * w, over `dim` elements. As ggml: each square is rounded to
+/* y = x / sqrt(mean(x^2) + eps) * w (w NULL: times 1), over `dim` elements. As ggml: each square is rounded to
  * float and summed in double. The last bit matters: activations of a quantized model often land
  * exactly half-way between two 8-bit levels, and a scale one ulp off rounds them the other way. */
 static void rmsnorm(float *y, const float *x, const float *w, int64_t dim, float eps)
@@ -1353,6 +1419,11 @@ static void rmsnorm(float *y, const float *x, const float *w, int64_t dim, float
 		sum += (double)sq;
 	}
 	scale = 1.0f / sqrtf((float)(sum / (double)dim) + eps);
+	if (!w) {                    /* no weight: llama4's L2 norm (Llama4TextL2Norm) */
+		for (int64_t i = 0; i < dim; i++)
+			y[i] = x[i] * scale;
+		return;
+	}
 	for (int64_t i = 0; i < dim; i++)
 		y[i] = (x[i] * scale) * w[i];
 }
@@ -1528,6 +1599,9 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 	/* a sliding-window layer sees positions p > pos - n_swa (llama.cpp's mask); the others
 	 * stay out of the scores (exp(-inf) = 0) */
 	int p0 = L->swa && n > m->n_swa ? n - m->n_swa : 0;
+	/* a chunked layer (llama4) sees its own chunk's positions */
+	if (L->chunk)
+		p0 = (n - 1) / L->chunk * L->chunk;
 	int ty = f16 ? ENG_T_F16 : ENG_T_F32;
 	size_t W = (size_t)c->n_ctx_pad > (size_t)m->hd_k ? (size_t)c->n_ctx_pad : (size_t)m->hd_k;
 	float *scores = c->scores + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * (size_t)c->n_ctx_pad;
@@ -1640,6 +1714,29 @@ static void attend_task(void *arg, int ith, int nth)
 	}
 }
 
+/* llama4's Q and K of one token at pos: on a NoPE layer, Q times the attention temperature
+ * (computed in float as llama.cpp does; K untouched); on the others RoPE, then the L2 norm of
+ * every Q and K head where the model has it. */
+static void llama4_qk(const eng_model *m, const layer *L, float *q, float *k, int pos, const float *cs,
+	const float *sn)
+{
+	if (L->nope) {
+		const float s = logf(floorf(((float)pos + 1.0f) / (float)m->l4.temp_floor) + 1.0f) *
+			m->l4.temp_scale + 1.0f;
+
+		for (size_t i = 0; i < (size_t)m->n_head * (size_t)m->hd_k; i++)
+			q[i] *= s;
+		return;
+	}
+	for (int h = 0; h < m->n_head + m->n_head_kv; h++) {
+		float *v = h < m->n_head ? q + (size_t)h * (size_t)m->hd_k : k + (size_t)(h - m->n_head) * (size_t)m->hd_k;
+
+		rope(m, v, cs, sn);
+		if (m->l4.kq_norm)
+			rmsnorm(v, v, NULL, m->hd_k, m->norm_eps);
+	}
+}
+
 /* Per token: biases, Q/K norms and RoPE, then K and V into the cache. */
 static void qkv_post_task(void *arg, int ith, int nth)
 {
@@ -1667,6 +1764,10 @@ static void qkv_post_task(void *arg, int ith, int nth)
 			for (size_t i = 0; i < VD; i++)
 				v[i] += ((const float *)L->bv->data)[i];
 		rope_angles(m, c->tok_pos[t], cs, sn);
+		if (m->arch == ARCH_LLAMA4) {
+			llama4_qk(m, L, q, k, c->tok_pos[t], cs, sn);
+			goto store;
+		}
 		for (int h = 0; h < m->n_head; h++) {
 			float *qh = q + (size_t)h * (size_t)m->hd_k;
 
@@ -1681,6 +1782,7 @@ static void qkv_post_task(void *arg, int ith, int nth)
 				rmsnorm(kh, kh, L->k_norm->data, m->hd_k, m->norm_eps);
 			rope(m, kh, cs, sn);
 		}
+store:
 		kv_store(c, k_row(c, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
 		v_store(c, v, VD, st->il, c->tok_seq[t], c->tok_pos[t]);
 	}
@@ -1773,6 +1875,13 @@ static void moe_route_task(void *arg, int ith, int nth)
 			route_topk_softmax(st->L, p, X, K, sel, w, chosen);
 			continue;
 		}
+		if (m->l4.w_in) {
+			/* llama4: the largest logits, each chosen expert weighted by its logit's sigmoid */
+			topk_desc(p, X, K, sel, w, chosen);
+			for (int j = 0; j < K; j++)
+				w[j] = 1.0f / (1.0f + expf(-w[j]));
+			continue;
+		}
 		for (int i = 0; i < X; i++)
 			mx = p[i] > mx ? p[i] : mx;
 		for (int i = 0; i < X; i++) {
@@ -1827,6 +1936,15 @@ static void moe_quant_task(void *arg, int ith, int nth)
 	for (long r = r0; r < r1; r++) {
 		const float *x = w->down ? c->gate + (size_t)r * F : c->xn + (size_t)(c->moe_pair[r] / K) * E;
 
+		if (!w->down && m->l4.w_in) {
+			/* llama4 weights the expert's input: x times the weight, in the group row's slot
+			 * of moe_y (free until down writes it) */
+			float *xw = c->moe_y + (size_t)r * E, wt = c->moe_w[c->moe_pair[r]];
+
+			for (size_t i = 0; i < E; i++)
+				xw[i] = x[i] * wt;
+			x = xw;
+		}
 		eng_quant_row(vt, x, (char *)c->qact + (size_t)r * c->qact_row, (int64_t)t->ne[0]);
 	}
 }
@@ -1923,7 +2041,8 @@ static void moe_sum_task(void *arg, int ith, int nth)
 
 		for (size_t j = 0; j < K; j++) {
 			const float *o = c->moe_y + (size_t)c->moe_pos[(size_t)t * K + j] * E;
-			float w = c->moe_w[(size_t)t * K + j];
+			/* llama4 weighted the input instead */
+			float w = m->l4.w_in ? 1.0f : c->moe_w[(size_t)t * K + j];
 
 			if (j == 0)
 				for (size_t d = 0; d < E; d++)
@@ -1933,7 +2052,7 @@ static void moe_sum_task(void *arg, int ith, int nth)
 					y[d] += o[d] * w;
 		}
 		if (st->L->ffn_gate_shexp) {
-			float g = 1.0f / (1.0f + expf(-c->router[t]));
+			float g = st->L->ffn_gate_inp_shexp ? 1.0f / (1.0f + expf(-c->router[t])) : 1.0f;
 			const float *sh = c->up + (size_t)t * E;
 
 			for (size_t d = 0; d < E; d++)
@@ -1986,7 +2105,8 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 		tref w2[2] = { L->ffn_gate_shexp, L->ffn_up_shexp };
 		float *y2[2] = { c->gate, c->up };
 
-		matmul(c, L->ffn_gate_inp_shexp, c->xn, n, c->router);
+		if (L->ffn_gate_inp_shexp)
+			matmul(c, L->ffn_gate_inp_shexp, c->xn, n, c->router);
 		matmul_k(c, 2, w2, y2, c->xn, n, 1);
 		matmul(c, L->ffn_down_shexp, c->gate, n, c->up);
 	}

@@ -1,6 +1,6 @@
 /* tools/mkbench.c — writes the models `make bench` measures: llama-architecture GGUFs with
  * TinyLlama-1.1B's exact shapes (or, with --8b, Llama-3-8B's widths; with --shape, the
- * mixture-of-experts shapes of qwen3moe / qwen2moe) and random weights, in F16,
+ * mixture-of-experts shapes of qwen3moe / qwen2moe / gpt-oss / llama4) and random weights, in F16,
  * Q8_0, Q4_K_M and Q2_K, using the
  * engine's own GGUF writer and reference quantizers. Speed does not depend on the weights, so
  * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
@@ -68,6 +68,20 @@ static const shape qwen2moe_test = { "qwen2moe test shape", 256, 4, 4, 4, 512, 1
 static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024, 131072, 0,
 	"gpt-oss", 64, 32, 4, 128, 0, 0.05f, 0.5f, "gpt-oss-test" };
 #define GPTOSS_SWA 8
+/* Llama 4 Scout: hidden 5120, 48 layers, 40 heads of 128, 8 KV heads, 16 experts of 8192 with
+ * one used and a shared expert as wide, every 4th layer without RoPE, the others attending in
+ * chunks of 8192 positions, rope base 500000 with llama3-style scaling (factor 16 over an
+ * original 8192, low and high frequency factors 1, written as rope_freqs.weight as the converter
+ * does); Maverick has 128 experts on every other layer and dense layers between. The test model:
+ * 256 wide, 4 layers, 4 heads of 64, 2 KV heads, 16 experts of 128 (top 1) on every other layer
+ * (so both kinds of layer are there), dense FFN 512, layer 3 without RoPE, chunks of 16 and an
+ * attention temperature floor of 8 so that the test prompt crosses both (the file says so in
+ * llama4.attention.chunk_size and .temperature_length; the real values are 8192). */
+static const shape llama4_test = { "llama4 test shape", 256, 4, 4, 2, 512, 1024, 131072, 0,
+	"llama4", 0, 16, 1, 128, 128, 0.05f, 0.1f, "llama4-test" };
+#define LLAMA4_MOE_STEP 2
+#define LLAMA4_CHUNK 16
+#define LLAMA4_TEMP_FLOOR 8
 #define GPTOSS_SINK_STD 1.0f   /* sinks of about the scores' own size, so they matter */
 /* gate/up biases wide enough that some of the experts' pre-activations pass the clamped
  * SwiGLU's limit of 7 (so the clamp matters) */
@@ -291,6 +305,31 @@ static int add_vocab(eng_gguf_writer *w, const shape *sh)
 
 /* ---------------------------------------------------------------- one file */
 
+/* Llama 4's rope_freqs.weight [hd / 2] as llama.cpp's converter computes it from the llama3
+ * rope scaling of Scout's config (factor 16, low and high frequency factors 1, original context
+ * 8192, base 500000): a pair's wavelength past 8192 positions is stretched 16 times. */
+static int add_rope_freqs(eng_gguf_writer *w, int hd)
+{
+	const double base = 500000.0, factor = 16.0, lo = 1.0, hi = 1.0, orig = 8192.0;
+	float ff[512];
+	int64_t ne[1] = { hd / 2 };
+
+	for (int i = 0; i < hd / 2 && i < 512; i++) {
+		double wavelen = 2.0 * M_PI * pow(base, 2.0 * i / hd);
+
+		if (wavelen < orig / hi)
+			ff[i] = 1.0f;
+		else if (wavelen > orig / lo)
+			ff[i] = (float)factor;
+		else {
+			double smooth = (orig / wavelen - lo) / (hi - lo);
+
+			ff[i] = (float)(1.0 / ((1.0 - smooth) / factor + smooth));
+		}
+	}
+	return hd / 2 > 512 || eng_gguf_w_tensor(w, "rope_freqs.weight", ENG_T_F32, 1, ne, ff);
+}
+
 /* "<arch>.<suffix>" */
 static const char *akey(const shape *sh, const char *suffix)
 {
@@ -305,10 +344,11 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 {
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	char name[96];
-	int rc = -1, hd = head_dim_of(sh), moe = sh->n_expert > 0;
+	int rc = -1, hd = head_dim_of(sh), moe_model = sh->n_expert > 0;
 	int qwen = sh->arch != NULL, bias = sh->arch && (!strcmp(sh->arch, "qwen2moe") || !strcmp(sh->arch, "gpt-oss"));
 	int qk_norm = sh->arch && !strcmp(sh->arch, "qwen3moe");
 	int oss = sh->arch && !strcmp(sh->arch, "gpt-oss");
+	int l4 = sh->arch && !strcmp(sh->arch, "llama4");
 	float std = sh->std > 0 ? sh->std : WEIGHT_STD, rstd = sh->router_std > 0 ? sh->router_std : std;
 
 	if (!w) {
@@ -329,16 +369,19 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
 			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)hd))) ||
 	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)hd) ||
-	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), oss ? 150000.0f : qwen ? 1000000.0f : 10000.0f) ||
-	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen && !oss ? 1e-6f : 1e-5f) ||
+	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), l4 ? 500000.0f : oss ? 150000.0f : qwen ? 1000000.0f : 10000.0f) ||
+	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen && !oss && !l4 ? 1e-6f : 1e-5f) ||
+	    (l4 && (eng_gguf_w_u32(w, akey(sh, "interleave_moe_layer_step"), LLAMA4_MOE_STEP) ||
+		    eng_gguf_w_u32(w, akey(sh, "attention.chunk_size"), LLAMA4_CHUNK) ||
+		    eng_gguf_w_u32(w, akey(sh, "attention.temperature_length"), LLAMA4_TEMP_FLOOR))) ||
 	    (oss && (eng_gguf_w_u32(w, akey(sh, "attention.sliding_window"), GPTOSS_SWA) ||
 		     eng_gguf_w_str(w, akey(sh, "rope.scaling.type"), "yarn") ||
 		     eng_gguf_w_f32(w, akey(sh, "rope.scaling.factor"), 32.0f) ||
 		     eng_gguf_w_u32(w, akey(sh, "rope.scaling.original_context_length"), 4096))) ||
-	    (moe && (eng_gguf_w_u32(w, akey(sh, "expert_count"), (uint32_t)sh->n_expert) ||
+	    (moe_model && (eng_gguf_w_u32(w, akey(sh, "expert_count"), (uint32_t)sh->n_expert) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_used_count"), (uint32_t)sh->n_expert_used) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_feed_forward_length"), (uint32_t)sh->n_ff_exp))) ||
-	    (sh->n_ff_shexp && eng_gguf_w_u32(w, akey(sh, "expert_shared_feed_forward_length"),
+	    (sh->n_ff_shexp && !l4 && eng_gguf_w_u32(w, akey(sh, "expert_shared_feed_forward_length"),
 					      (uint32_t)sh->n_ff_shexp)) ||
 	    (!qwen && eng_gguf_w_u32(w, akey(sh, "vocab_size"), (uint32_t)sh->n_vocab)) || add_vocab(w, sh)) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -346,10 +389,13 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	}
 	/* Tensor order as llama.cpp's converter writes it. */
 	snprintf(name, sizeof name, "token_embd.weight");
-	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads))
+	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads) ||
+	    (l4 && add_rope_freqs(w, hd)))
 		goto fail_tensor;
 	for (int il = 0; il < sh->n_layer; il++) {
 		const int64_t E = sh->n_embd, Q = (int64_t)sh->n_head * hd, KV = (int64_t)sh->n_head_kv * hd;
+		/* llama4: experts on every LLAMA4_MOE_STEP-th layer, a dense FFN on the others */
+		const int moe = moe_model && (!l4 || (il + 1) % LLAMA4_MOE_STEP == 0);
 		/* kind: 0 a weight in the file type, 1 an RMS-norm vector of ones, 2 an F32 vector or
 		 * matrix of random values (biases, the router) */
 		const struct { const char *what; int64_t cols, rows, n_exp; int kind, on; float sd; } t[] = {
@@ -378,10 +424,10 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "ffn_gate_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
 			{ "ffn_up_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
 			{ "ffn_down_exps.bias", E, sh->n_expert, 1, 2, oss, std },
-			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, sh->n_ff_shexp > 0, rstd },
-			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
-			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, sh->n_ff_shexp > 0, std },
-			{ "ffn_down_shexp.weight", sh->n_ff_shexp, E, 1, 0, sh->n_ff_shexp > 0, std },
+			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, moe && sh->n_ff_shexp > 0 && !l4, rstd },
+			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, moe && sh->n_ff_shexp > 0, std },
+			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, moe && sh->n_ff_shexp > 0, std },
+			{ "ffn_down_shexp.weight", sh->n_ff_shexp, E, 1, 0, moe && sh->n_ff_shexp > 0, std },
 		};
 
 		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
@@ -420,7 +466,8 @@ static void usage(FILE *f)
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
-		"768, 8 used, 12 of its 48 layers), qwen3moe-test, qwen2moe-test and gpt-oss-test (small\n"
+		"768, 8 used, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test and\n"
+		"llama4-test (small\n"
 		"models with those architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
@@ -467,14 +514,14 @@ int main(int argc, char **argv)
 		i++;
 	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
 		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test, &gptoss_test };
+			&qwen2moe_test, &gptoss_test, &llama4_test };
 		size_t k = 0;
 
 		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
 			k++;
 		if (k == sizeof all / sizeof all[0]) {
 			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
-				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test)\n", argv[i + 1]);
+				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test)\n", argv[i + 1]);
 			return 1;
 		}
 		sh = all[k];

@@ -4,7 +4,7 @@
  * of every architecture, the mixtures of experts' too, must either load or give one line naming
  * the file; what loads must answer eng_model_info_get and decode one token. Built with
  * -DFUZZ_MODEL_SEEDS it is instead a program that writes seed files: `fuzz_model_seeds DIR` (a
- * tiny model of each architecture: llama, qwen2, qwen3, qwen2moe, qwen3moe). */
+ * tiny model of each architecture: llama, qwen2, qwen3, qwen2moe, qwen3moe, llama4). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #else /* FUZZ_MODEL_SEEDS */
 
 /* A tiny model of arch: 1 layer, n_embd 32, 2 heads of 16 (1 KV head), FFN 64, 4 experts of 16
- * (2 used) and a shared expert of 32 for the mixtures, a 262-piece SentencePiece vocabulary,
- * F32 weights of small random values. */
+ * (2 used) and a shared expert of 32 for the mixtures (llama4: of 16, ungated, experts on every
+ * layer, chunks of 4), a 262-piece SentencePiece vocabulary, F32 weights of small random values. */
 static int write_seed(const char *dir, const char *arch)
 {
 	enum { E = 32, H = 2, KV = 1, HD = 16, FF = 64, X = 4, XU = 2, FE = 16, FS = 32, NV = 262 };
-	int moe = strstr(arch, "moe") != NULL, q3 = !strncmp(arch, "qwen3", 5), q2 = !strncmp(arch, "qwen2", 5);
+	int l4 = !strcmp(arch, "llama4"), moe = strstr(arch, "moe") != NULL || l4;
+	int q3 = !strncmp(arch, "qwen3", 5), q2 = !strncmp(arch, "qwen2", 5), fs = l4 ? FE : FS;
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	static char store[NV][12];
 	const char *toks[NV];
@@ -103,6 +104,8 @@ static int write_seed(const char *dir, const char *arch)
 		(moe && (eng_gguf_w_u32(w, KEY("expert_count"), X) || eng_gguf_w_u32(w, KEY("expert_used_count"), XU) ||
 			 eng_gguf_w_u32(w, KEY("expert_feed_forward_length"), FE))) ||
 		(moe && q2 && eng_gguf_w_u32(w, KEY("expert_shared_feed_forward_length"), FS)) ||
+		(l4 && (eng_gguf_w_u32(w, KEY("interleave_moe_layer_step"), 1) ||
+			eng_gguf_w_u32(w, KEY("attention.chunk_size"), 4))) ||
 		eng_gguf_w_str(w, "tokenizer.ggml.model", "llama") ||
 		eng_gguf_w_arr_str(w, "tokenizer.ggml.tokens", toks, NV) ||
 		eng_gguf_w_arr_f32(w, "tokenizer.ggml.scores", scores, NV) ||
@@ -130,9 +133,9 @@ static int write_seed(const char *dir, const char *arch)
 			{ "blk.0.ffn_up_exps.weight", E, FE, X, moe },
 			{ "blk.0.ffn_down_exps.weight", FE, E, X, moe },
 			{ "blk.0.ffn_gate_inp_shexp.weight", E, 1, 1, moe && q2 },
-			{ "blk.0.ffn_gate_shexp.weight", E, FS, 1, moe && q2 },
-			{ "blk.0.ffn_up_shexp.weight", E, FS, 1, moe && q2 },
-			{ "blk.0.ffn_down_shexp.weight", FS, E, 1, moe && q2 },
+			{ "blk.0.ffn_gate_shexp.weight", E, fs, 1, moe && (q2 || l4) },
+			{ "blk.0.ffn_up_shexp.weight", E, fs, 1, moe && (q2 || l4) },
+			{ "blk.0.ffn_down_shexp.weight", fs, E, 1, moe && (q2 || l4) },
 			{ "output_norm.weight", E, 1, 1, 1 },
 		};
 
@@ -155,7 +158,7 @@ static int write_seed(const char *dir, const char *arch)
 
 int main(int argc, char **argv)
 {
-	static const char *const arches[] = { "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe" };
+	static const char *const arches[] = { "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "llama4" };
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: fuzz_model_seeds DIR\n");
