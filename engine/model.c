@@ -1635,7 +1635,7 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
  * instead of once per token. Scores are computed for positions up to the block's last token
  * (a token's scores past its own position are computed and then left out); a token's weights
  * are zero from its own n to npad, as in attend_group, and each (row, query) product equals the
- * single dot (eng_vec_dot_rows). Layers without a sliding window only. */
+ * single dot (eng_vec_dot_rows). Layers without a sliding window or chunks only. */
 static void attend_block(eng_ctx *c, int il, int t0, int cnt, int hk, int ith)
 {
 	const eng_model *m = c->m;
@@ -1693,7 +1693,8 @@ static void attend_task(void *arg, int ith, int nth)
 	attn_work *w = arg;
 	eng_ctx *c = w->c;
 	long H = c->m->n_head_kv, total = (long)c->n_blk * H;
-	const int swa = c->m->layers[w->il].swa;
+	/* a sliding window or a chunk (llama4) starts each token's positions elsewhere: per token */
+	const int windowed = c->m->layers[w->il].swa || c->m->layers[w->il].chunk;
 
 	(void)nth;
 	for (;;) {
@@ -1706,7 +1707,7 @@ static void attend_task(void *arg, int ith, int nth)
 		const int b = (int)(i / H), hk = (int)(i % H), t0 = c->blk_t0[b];
 		const int cnt = (b + 1 < c->n_blk ? c->blk_t0[b + 1] : w->n) - t0;
 
-		if (cnt > 1 && !swa)
+		if (cnt > 1 && !windowed)
 			attend_block(c, w->il, t0, cnt, hk, ith);
 		else
 			for (int t = t0; t < t0 + cnt; t++)
