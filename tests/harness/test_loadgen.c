@@ -57,8 +57,9 @@ static void test_loadgen_closed_loop_keeps_its_concurrency(void)
 	char err[256];
 	static const mock_step none[1] = { { 500, NULL, "{}", 0, MOCK_FULL, 0 } };
 	/* replies wait until three requests are held: the level must send three at once, or each
-	 * would stall until the 2 s timeout */
-	TB_REQUIRE(mock_start_full(&m, none, 1, 3, 2000, answer, NULL) == 0);
+	 * would stall until the 8 s timeout (long enough that a machine busy with other work does
+	 * not reach it between a reply and the next request) */
+	TB_REQUIRE(mock_start_full(&m, none, 1, 3, 8000, answer, NULL) == 0);
 	TB_REQUIRE((p = open_mock(&m)) != NULL);
 	TB_CHECK_INT(hx_load_run_level(p, &lv, build, NULL, NULL, &r, err, sizeof err), 0);
 	TB_CHECK_INT(r.n, 20);
