@@ -1210,10 +1210,6 @@ typedef struct step {
 #define DEC_CHUNK 64                 /* rows a decode thread takes at a time */
 #define DEC_MAX_THREADS 64
 
-static float silu(float x)
-{
-	return x / (1.0f + expf(-x));
-}
 
 static void quant_task(void *arg, int ith, int nth)
 {
@@ -1235,26 +1231,14 @@ static void swiglu_task(void *arg, int ith, int nth)
 	long lo, hi;
 
 	eng_split((long)st->n * c->m->n_ff, ith, nth, 64, &lo, &hi);
-	for (long i = lo; i < hi; i++)
-		c->gate[i] = silu(c->gate[i]) * c->up[i];
+	eng_silu_mul(c->gate + lo, c->up + lo, hi - lo);
 }
 
-/* g[i] = silu(g[i]) * u[i] for i < n <= 32, as silu() rounds it: the expf calls first, then the
- * divisions and products in a loop the compiler vectorizes (each element's operations and their
- * rounding are the same). */
+/* g[i] = silu(g[i]) * u[i] for i < n (eng_silu_mul: the same bits at every level, whatever
+ * the row range). */
 static void swiglu_rows(float *restrict g, const float *restrict u, long n)
 {
-	float e[32];
-
-	for (long i = 0; i < n; i++)
-		e[i] = expf(-g[i]);
-	if (n == 32) {               /* a constant trip count: vectorized at -O2 */
-		for (int i = 0; i < 32; i++)
-			g[i] = g[i] / (1.0f + e[i]) * u[i];
-		return;
-	}
-	for (long i = 0; i < n; i++)
-		g[i] = g[i] / (1.0f + e[i]) * u[i];
+	eng_silu_mul(g, u, n);
 }
 
 /* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows). */
@@ -2019,8 +2003,7 @@ static void moe_mm_task(void *arg, int ith, int nth)
 					swiglu_oai_rows(gr, ur, L->ffn_gate_exps_b ? (const float *)L->ffn_gate_exps_b->data + (size_t)e * F : NULL,
 						L->ffn_up_exps_b ? (const float *)L->ffn_up_exps_b->data + (size_t)e * F : NULL, g, ge);
 				else
-					for (long r = g; r < ge; r++)
-						gr[r] = silu(gr[r]) * ur[r];
+					eng_silu_mul(gr + g, ur + g, ge - g);
 			}
 		}
 	}

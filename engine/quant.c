@@ -1522,6 +1522,12 @@ float eng_expf(float x)
 	return p;
 }
 
+void eng_silu_mul_ref(float *g, const float *u, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
+}
+
 double eng_exp_sum_ref(float *sc, int64_t n, float mx)
 {
 	double s[16] = { 0 }, t;

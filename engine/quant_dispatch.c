@@ -129,6 +129,15 @@ double eng_exp_sum(float *sc, int64_t n, float mx)
 	return k->expsum ? k->expsum(sc, n, mx) : eng_exp_sum_ref(sc, n, mx);
 }
 
+void eng_silu_mul(float *g, const float *u, int64_t n)
+{
+	const eng_kernels *k = kern();
+	if (k->silu_mul)
+		k->silu_mul(g, u, n);
+	else
+		eng_silu_mul_ref(g, u, n);
+}
+
 int eng_vec_dot(int type, int64_t n, const void *w_row, const void *act, float *out)
 {
 	if (!dot_ok(type, n))

@@ -72,6 +72,10 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
 double eng_exp_sum(float *sc, int64_t n, float mx);
 double eng_exp_sum_ref(float *sc, int64_t n, float mx);
 float eng_expf(float x);
+/* SwiGLU's gate: g[i] = g[i] / (1 + eng_expf(-g[i])) * u[i] for i < n, each operation rounded
+ * as written (the same bits at every level). */
+void eng_silu_mul(float *g, const float *u, int64_t n);
+void eng_silu_mul_ref(float *g, const float *u, int64_t n);
 
 /* The F32 dot product in the summation order described in quant.c (llama.cpp's AVX-512 order),
  * and its final step: the pairwise sum of 16 lanes. The attention uses both. */
@@ -207,6 +211,7 @@ typedef void (*eng_rows_fn)(int64_t n, const void *w, size_t w_stride, int n_row
 	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
 typedef void (*eng_act_fn)(const float *src, void *dst, int64_t nb);
 typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
+typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
 
 typedef struct eng_kernels {
 	const char *level;
@@ -214,6 +219,7 @@ typedef struct eng_kernels {
 	eng_rows_fn rows[ENG_T_COUNT];
 	eng_act_fn act[ENG_T_COUNT];
 	eng_expsum_fn expsum;   /* eng_exp_sum; NULL: eng_exp_sum_ref */
+	eng_silu_fn silu_mul;   /* eng_silu_mul; NULL: eng_silu_mul_ref */
 } eng_kernels;
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -686,6 +686,20 @@ INL2 __m256 expf8_avx2(__m256 x)
 	return _mm256_blendv_ps(p, x, nan);
 }
 
+TGT2 static void silu_mul_avx2(float *g, const float *u, int64_t n)
+{
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		const __m256 x = _mm256_loadu_ps(g + i);
+		const __m256 e = expf8_avx2(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)));
+		_mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e)),
+			_mm256_loadu_ps(u + i)));
+	}
+	for (; i < n; i++)
+		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
+}
+
 TGT2 static double exp_sum_avx2(float *sc, int64_t n, float mx)
 {
 	const __m256 m = _mm256_set1_ps(mx);
@@ -717,6 +731,7 @@ TGT2 static double exp_sum_avx2(float *sc, int64_t n, float mx)
 void eng_kernels_avx2(eng_kernels *k)
 {
 	k->expsum = exp_sum_avx2;
+	k->silu_mul = silu_mul_avx2;
 	k->dot[ENG_T_F32] = dot_f32_avx2;
 	k->dot[ENG_T_F16] = dot_f16_avx2;
 	k->dot[ENG_T_BF16] = dot_bf16_avx2;
@@ -1817,6 +1832,20 @@ INL5 __m512 expf16_512(__m512 x)
 	return _mm512_mask_mov_ps(p, nan, x);
 }
 
+TGT5 static void silu_mul_512(float *g, const float *u, int64_t n)
+{
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		const __m512 x = _mm512_loadu_ps(g + i);
+		const __m512 e = expf16_512(_mm512_xor_ps(x, _mm512_set1_ps(-0.0f)));
+		_mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e)),
+			_mm512_loadu_ps(u + i)));
+	}
+	for (; i < n; i++)
+		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
+}
+
 TGT5 static double exp_sum_512(float *sc, int64_t n, float mx)
 {
 	const __m512 m = _mm512_set1_ps(mx);
@@ -1844,6 +1873,7 @@ TGT5 static double exp_sum_512(float *sc, int64_t n, float mx)
 void eng_kernels_avx512(eng_kernels *k)
 {
 	k->expsum = exp_sum_512;
+	k->silu_mul = silu_mul_512;
 	k->dot[ENG_T_F32] = dot_f32_512;
 	k->dot[ENG_T_F16] = dot_f16_512;
 	k->dot[ENG_T_BF16] = dot_bf16_512;

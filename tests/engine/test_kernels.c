@@ -477,7 +477,8 @@ static void check_level(const char *level, void (*check)(const char *))
 /* ------------------------------------------------------------------ tests */
 
 /* eng_exp_sum at `level`: the same exponentials and sum as eng_exp_sum_ref, bit for bit, on
- * lengths 0..70 (tails of every size) with -inf, NaN, values below -87 and above 88 mixed in. */
+ * lengths 0..70 (tails of every size) with -inf, NaN, values below -87 and above 88 mixed in;
+ * eng_silu_mul the same as eng_silu_mul_ref on gates from -90 to 90. */
 static void check_exp_sum(const char *level)
 {
 	enum { N = 70 };
@@ -500,6 +501,16 @@ static void check_exp_sum(const char *level)
 			const float mx = rep == 0 ? 0.0f : rep == 1 ? 3.5f : -20.0f;
 			const double sa = eng_exp_sum(a, n, mx), sb = eng_exp_sum_ref(b, n, mx);
 			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0 || (memcmp(&sa, &sb, sizeof sa) != 0 && !(sa != sa && sb != sb)))
+				fails++;
+			/* SwiGLU's gate on the same mixture (and its exponentials as the up values) */
+			for (int i = 0; i < n; i++)
+				a[i] = b[i] = -0.2f * (float)((st >> (i % 16)) % 900) + 90.0f;
+			float u[N];
+			for (int i = 0; i < n; i++)
+				u[i] = 0.01f * (float)i - 0.3f;
+			eng_silu_mul(a, u, n);
+			eng_silu_mul_ref(b, u, n);
+			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
 				fails++;
 		}
 	TB_CHECK_INT(fails, 0);

@@ -29,10 +29,10 @@
  * later logits of stories260K by ~1e-3), and the 8-bit activation blocks of quantized weights
  * (one level moves a logit by d_act * w, 0.02-0.1 on these random-weight models). llama.cpp
  * repacks Q4_K / Q5_0 / IQ4_NL into 8-row kernels whose order is not reproduced, and its SIMD
- * exp() differs from ours in the last bit; hence F32 stays at 2.7e-3, not 1e-3. The greedy
+ * exp() differs from ours in the last bit; hence F32 stays at 2.9e-3, not 1e-3. The greedy
  * check below still requires all 32 stories260K tokens. See docs/engine.md. */
 static const tol_row TOLS[] = {
-	{ "stories260K.ref", 4e-3 },      /* F32 weights, F16 cache: measured 2.7e-3 */
+	{ "stories260K.ref", 4e-3 },      /* F32 weights, F16 cache: measured 2.9e-3 */
 	{ "synth-tiny-F16", 4e-3 },       /* 2.4e-3 */
 	{ "synth-tiny-Q8_0", 0.05 },      /* 3.2e-2 */
 	{ "synth-tiny-Q6_K", 0.15 },      /* 7.3e-2 */
