@@ -116,13 +116,6 @@ INL2 float hsum8_avx2(__m256 v)
 	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
-/* order_b_step on lane 0: fmaf(c, v, acc), then fmaf(-cm, vm, acc) with mins. */
-INL2 __m128 order_b_lane(__m128 acc, __m128 c, __m128 v, __m128 cm, __m128 vm, int mins)
-{
-	acc = _mm_fmadd_ss(c, v, acc);
-	return mins ? _mm_fnmadd_ss(cm, vm, acc) : acc;
-}
-
 /* Order B for up to 4 super-blocks at once (decode: one reduction instead of four): their 8
  * int32 lanes l[k] and 4 min lanes m[k] reduced together to isum and imin, then order_b_step
  * for super-block 0 .. cnt-1 in turn. */
@@ -132,23 +125,20 @@ INL2 float order_b_flush(float acc, const __m256i l[4], const __m128i m[4], cons
 	const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(l[0], l[1]), _mm256_hadd_epi32(l[2], l[3]));
 	const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 	const __m128i mm = _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
-	/* built lane by lane: one 16-byte load of four separate 4-byte stores would stall */
-	const __m128 a4 = _mm_setr_ps(da[0], da[1], da[2], da[3]);
-	/* lane k: isum, imin as floats, d * da, dmin * da (lane by lane = the scalar products) */
-	const __m128 vs = _mm_cvtepi32_ps(s), vm = _mm_cvtepi32_ps(mm);
-	const __m128 cs = _mm_mul_ps(_mm_setr_ps(d[0], d[1], d[2], d[3]), a4);
-	const __m128 cm = _mm_mul_ps(_mm_setr_ps(dmin[0], dmin[1], dmin[2], dmin[3]), a4);
-	__m128 r = _mm_set_ss(acc);
-	/* order_b_step on lane 0, then lanes 1, 2, 3 moved to lane 0 */
-	r = order_b_lane(r, cs, vs, cm, vm, mins);
-	if (cnt > 1)
-		r = order_b_lane(r, _mm_movehdup_ps(cs), _mm_movehdup_ps(vs), _mm_movehdup_ps(cm), _mm_movehdup_ps(vm), mins);
-	if (cnt > 2)
-		r = order_b_lane(r, _mm_movehl_ps(cs, cs), _mm_movehl_ps(vs, vs), _mm_movehl_ps(cm, cm), _mm_movehl_ps(vm, vm), mins);
-	if (cnt > 3)
-		r = order_b_lane(r, _mm_shuffle_ps(cs, cs, 3), _mm_shuffle_ps(vs, vs, 3), _mm_shuffle_ps(cm, cm, 3),
-			_mm_shuffle_ps(vm, vm, 3), mins);
-	return _mm_cvtss_f32(r);
+	/* isum, imin as floats; then order_b_step in scalar registers, the products d * da and
+	 * dmin * da formed there too (one multiply each, as the scalar definition) */
+	float v[4], w[4];
+	_mm_storeu_ps(v, _mm_cvtepi32_ps(s));
+	_mm_storeu_ps(w, _mm_cvtepi32_ps(mm));
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		if (k >= cnt)
+			break;
+		acc = fmaf(d[k] * da[k], v[k], acc);
+		if (mins)
+			acc = fmaf(-(dmin[k] * da[k]), w[k], acc);
+	}
+	return acc;
 }
 
 INL2 __m256 ld8_f32(const float *p) { return _mm256_loadu_ps(p); }
