@@ -187,7 +187,7 @@ long eng_stop_find(const char *text, size_t len, const char *const *stops, int n
 enum eng_chat_family {
 	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
 	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
-	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_COUNT
+	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_DEEPSEEK_R1, ENG_CHAT_KIMI_K2, ENG_CHAT_COUNT
 };
 typedef struct eng_chat_msg {
 	const char *role;      /* "system", "user", "assistant" ("developer" too for harmony) */

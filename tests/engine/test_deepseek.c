@@ -7,7 +7,7 @@
  * attn_k_b / attn_v_b form gives the attn_kv_b form's logits; batched and one-at-a-time decoding
  * give the same logits; DeepSeek's routing (softmax or sigmoid, bias, group limit, norm, scale)
  * against hand-worked cases; files whose latent ranks, norms or expert groups are wrong are
- * refused with a one-line error. */
+ * refused with a one-line error; the DeepSeek R1 and Kimi K2 chat templates (engine/chat.c). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,6 +105,84 @@ static void test_route_group_limit_keeps_the_best_groups(void)
 	TB_CHECK_INT(sel[0], 0);
 	TB_CHECK_INT(sel[1], 4);
 	TB_CHECK_INT(sel[2], 5);
+}
+
+/* ------------------------------------------------------------------ chat templates */
+
+#define DS_BAR "\xef\xbd\x9c"
+#define DS_SP "\xe2\x96\x81"
+#define DS_USER "<" DS_BAR "User" DS_BAR ">"
+#define DS_ASSISTANT "<" DS_BAR "Assistant" DS_BAR ">"
+#define DS_EOS "<" DS_BAR "end" DS_SP "of" DS_SP "sentence" DS_BAR ">"
+
+/* Renders and compares with want. */
+static void check_render(int family, const eng_chat_msg *m, int n, int gen, int think, const char *want)
+{
+	char err[256], *got = eng_chat_render(family, m, n, gen, think, "<s>", NULL, err, sizeof err);
+
+	if (!got)
+		printf("  render failed: %s\n", err);
+	TB_CHECK_STR(got, want);
+	free(got);
+}
+
+/* Snippets of the families' templates: R1's (and its distills') drops the reasoning of earlier
+ * turns and opens a think block, V3's does neither; Kimi K2's role markers. */
+static void test_chat_detects_deepseek_r1_v3_and_kimi_k2(void)
+{
+	const char *r1 = "{{'" DS_USER "' + message['content']}}{% set content = content.split('</think>')[-1] %}"
+		"{{'" DS_ASSISTANT "' + content + '" DS_EOS "'}}{% if add_generation_prompt %}{{'" DS_ASSISTANT
+		"<think>\\n'}}{% endif %}";
+	const char *v3 = "{{'" DS_USER "' + message['content']}}{{'" DS_ASSISTANT "' + message['content'] + '"
+		DS_EOS "'}}{% if add_generation_prompt %}{{'" DS_ASSISTANT "'}}{% endif %}";
+	const char *k2 = "{%- if message['role'] == 'user' -%}<|im_user|>user<|im_middle|>{%- elif "
+		"message['role'] == 'assistant' -%}<|im_assistant|>assistant<|im_middle|>{%- endif -%}"
+		"{{ message['content'] }}<|im_end|>";
+
+	TB_CHECK_INT(eng_chat_detect(r1), ENG_CHAT_DEEPSEEK_R1);
+	TB_CHECK_INT(eng_chat_detect(v3), ENG_CHAT_DEEPSEEK3);
+	TB_CHECK_INT(eng_chat_detect(k2), ENG_CHAT_KIMI_K2);
+	TB_CHECK_STR(eng_chat_name(ENG_CHAT_DEEPSEEK_R1), "deepseek-r1");
+	TB_CHECK_STR(eng_chat_name(ENG_CHAT_KIMI_K2), "kimi-k2");
+	TB_CHECK_INT(eng_chat_from_name("kimi-k2"), ENG_CHAT_KIMI_K2);
+}
+
+/* R1: system texts first (joined by a blank line, nothing after), an earlier answer without its
+ * reasoning, and a generation prompt that opens the think block (so that the local provider
+ * reads the output as reasoning up to </think>). */
+static void test_chat_renders_deepseek_r1(void)
+{
+	static const eng_chat_msg m[5] = {
+		{ "system", "You are terse." },
+		{ "system", "Answer in English." },
+		{ "user", "Hello" },
+		{ "assistant", "<think>\nA greeting.\n</think>\n\nHi there" },
+		{ "user", "How are you?" },
+	};
+
+	check_render(ENG_CHAT_DEEPSEEK_R1, m, 5, 1, 1, "You are terse.\n\nAnswer in English." DS_USER "Hello"
+		DS_ASSISTANT "\n\nHi there" DS_EOS DS_USER "How are you?" DS_ASSISTANT "<think>\n");
+	check_render(ENG_CHAT_DEEPSEEK_R1, m + 2, 3, 1, 0, DS_USER "Hello" DS_ASSISTANT "\n\nHi there" DS_EOS
+		DS_USER "How are you?" DS_ASSISTANT);
+	check_render(ENG_CHAT_DEEPSEEK_R1, m + 2, 2, 0, 1, DS_USER "Hello" DS_ASSISTANT "\n\nHi there" DS_EOS);
+	/* V3 keeps llama.cpp's built-in form: the system text then a blank line, answers as given */
+	check_render(ENG_CHAT_DEEPSEEK3, m + 1, 3, 1, 1, "Answer in English.\n\n" DS_USER "Hello" DS_ASSISTANT
+		"<think>\nA greeting.\n</think>\n\nHi there" DS_EOS DS_ASSISTANT);
+}
+
+static void test_chat_renders_kimi_k2(void)
+{
+	static const eng_chat_msg m[4] = {
+		{ "system", "You are terse." },
+		{ "user", "Hello" },
+		{ "assistant", "Hi there" },
+		{ "user", "How are you?" },
+	};
+
+	check_render(ENG_CHAT_KIMI_K2, m, 4, 1, 1, "<|im_system|>system<|im_middle|>You are terse.<|im_end|>"
+		"<|im_user|>user<|im_middle|>Hello<|im_end|><|im_assistant|>assistant<|im_middle|>Hi there<|im_end|>"
+		"<|im_user|>user<|im_middle|>How are you?<|im_end|><|im_assistant|>assistant<|im_middle|>");
+	check_render(ENG_CHAT_KIMI_K2, m + 1, 1, 0, 1, "<|im_user|>user<|im_middle|>Hello<|im_end|>");
 }
 
 /* ------------------------------------------------------------------ models */
@@ -348,6 +426,9 @@ int main(void)
 	TB_RUN(test_route_softmax_takes_the_largest_probabilities);
 	TB_RUN(test_route_sigmoid_chooses_by_biased_score_and_weights_unbiased);
 	TB_RUN(test_route_group_limit_keeps_the_best_groups);
+	TB_RUN(test_chat_detects_deepseek_r1_v3_and_kimi_k2);
+	TB_RUN(test_chat_renders_deepseek_r1);
+	TB_RUN(test_chat_renders_kimi_k2);
 	TB_RUN(test_deepseek_matches_the_reference_on_every_file);
 	TB_RUN(test_deepseek_batch_composition_does_not_change_logits);
 	TB_RUN(test_deepseek_split_kb_vb_match_the_joint_projection);
