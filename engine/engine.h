@@ -75,6 +75,8 @@ typedef struct eng_model_info {
 	int n_expert, n_expert_used; /* 0, 0 for a dense model */
 	int64_t n_params_active;     /* parameters one token uses: n_params less the unused experts'
 	                              * share (= n_params for a dense model) */
+	uint64_t kv_bytes_per_token; /* the (default F16) KV cache's bytes per token, all layers:
+	                              * deepseek2 caches only its latent and RoPE key */
 } eng_model_info;
 /* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
  * Return 0, or -1 when built without CUDA or no device is present. */

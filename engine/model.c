@@ -1041,6 +1041,8 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
 	out->n_expert = m->n_expert;
 	out->n_expert_used = m->n_expert_used;
+	out->kv_bytes_per_token = 2u * (uint64_t)m->n_layer * (m->arch == ARCH_DEEPSEEK2 ?
+		(uint64_t)m->kv_lora + (uint64_t)m->n_rot : (uint64_t)m->n_head_kv * (uint64_t)(m->hd_k + m->hd_v));
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
 	out->n_vocab = m->n_vocab;

@@ -193,6 +193,23 @@ static void test_deepseek_matches_the_reference_on_every_file(void)
 	ref_check_dir("tests/fixtures/deepseek", model_dir, 2, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
+/* The cache holds the latent and the RoPE key per token and layer: 4 x (128 + 16) F16 values,
+ * not 4 x 8 heads x (48 + 32) as plain attention would. */
+static void test_deepseek_kv_bytes_per_token_are_the_latent_and_rope_key(void)
+{
+	char path[600], err[512];
+	eng_model *m;
+	eng_model_info in;
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(path, sizeof path, "%s/deepseek2-test-F16.gguf", model_dir);
+	TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+	eng_model_info_get(m, &in);
+	TB_CHECK_INT((long long)in.kv_bytes_per_token, 4 * (128 + 16) * 2);
+	TB_CHECK_STR(in.arch, "deepseek2");
+	eng_model_free(m);
+}
+
 /* Logits of ids[n] decoded in batches of `step` tokens (all wanted) into out[n][nv]. */
 static int decode_all(eng_model *m, const int32_t *ids, int n, int step, float *out)
 {
@@ -430,6 +447,7 @@ int main(void)
 	TB_RUN(test_chat_renders_deepseek_r1);
 	TB_RUN(test_chat_renders_kimi_k2);
 	TB_RUN(test_deepseek_matches_the_reference_on_every_file);
+	TB_RUN(test_deepseek_kv_bytes_per_token_are_the_latent_and_rope_key);
 	TB_RUN(test_deepseek_batch_composition_does_not_change_logits);
 	TB_RUN(test_deepseek_split_kb_vb_match_the_joint_projection);
 	TB_RUN(test_deepseek_refuses_inconsistent_files);
