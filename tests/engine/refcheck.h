@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "harness/harness.h"   /* hx_sha256_hex */
 
 static int json_ints(const cJSON *arr, int32_t *out, int cap)
 {
@@ -228,8 +229,7 @@ static inline double ref_tol(const tol_row *rows, size_t n, const char *path)
 
 /* Checks every reference file of fix_dir (expect of them) against the models in model_dir,
  * after checking each model's sha256 against the file's model_sha256, with the tolerances of
- * rows[n_rows]; at least 32 steps each. Reports through the TB_ checks of test.h (and needs
- * harness.h's hx_sha256_hex). */
+ * rows[n_rows]; at least 32 steps each. Reports through the TB_ checks of test.h. */
 static inline void ref_check_dir(const char *fix_dir, const char *model_dir, int expect, const tol_row *rows,
 	size_t n_rows)
 {
