@@ -85,6 +85,12 @@ static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024
  * 102400 here 32000. */
 static const shape deepseek2_test = { "deepseek2 test shape", 256, 4, 8, 8, 768, 1024, 163840, 0,
 	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1 };
+/* V2-Lite's form in small, for the tests: 27 layers (the reference tells a Lite file, one without
+ * a query rank, by that count), 1 dense, 8 heads of 32 + 16 RoPE values and values of 32, a full-
+ * rank query, latent 128, 16 experts of 64 with 4 chosen, 2 shared, softmax gate, weights as
+ * they are (no norm, scale 1). */
+static const shape deepseek2_lite_test = { "deepseek2-lite test shape", 256, 27, 8, 8, 768, 1024, 163840, 0,
+	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0 };
 static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16, 10944, 32000, 163840, 0,
 	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0 };
 #define DS_PROBS_B_STD 0.3f   /* the selection bias: wider than the noise in the probabilities */
@@ -482,8 +488,8 @@ static void usage(FILE *f)
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
 		"768, 8 used, 12 of its 48 layers), deepseek2-lite (DeepSeek-V2-Lite's widths: 27 layers,\n"
 		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3moe-test, qwen2moe-test,\n"
-		"gpt-oss-test and deepseek2-test (small models with those architectures' proportions, for\n"
-		"the engine's tests).\n"
+		"gpt-oss-test, deepseek2-test and deepseek2-lite-test (small models with those\n"
+		"architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
@@ -529,7 +535,7 @@ int main(int argc, char **argv)
 		i++;
 	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
 		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test, &gptoss_test, &deepseek2_test, &deepseek2_lite };
+			&qwen2moe_test, &gptoss_test, &deepseek2_test, &deepseek2_lite_test, &deepseek2_lite };
 		size_t k = 0;
 
 		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
@@ -537,7 +543,7 @@ int main(int argc, char **argv)
 		if (k == sizeof all / sizeof all[0]) {
 			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
 				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, deepseek2-test, "
-				"deepseek2-lite)\n", argv[i + 1]);
+				"deepseek2-lite-test, deepseek2-lite)\n", argv[i + 1]);
 			return 1;
 		}
 		sh = all[k];

@@ -32,20 +32,23 @@
  * that F32 file, more), and both implementations round them, in different layouts; on the
  * dequantized F32 file the two agree to 1.2e-3. */
 #define DS_TOL_F16 3.6e-3
+#define DS_TOL_LITE_F16 6.4e-3   /* the Lite form (27 layers, full-rank query, softmax gate): 4.3e-3 */
 #define DS_TOL_Q4_K_M 0.75
 
 static const tol_row TOLS[] = {
 	{ "deepseek2-test-F16", DS_TOL_F16 },
 	{ "deepseek2-test-Q4_K_M", DS_TOL_Q4_K_M },
+	{ "deepseek2-lite-test-F16", DS_TOL_LITE_F16 },
 };
 
 static char model_dir[256];
 
-/* The test models, written once (tools/mkbench --shape deepseek2-test, F16 and Q4_K_M). */
+/* The test models, written once (tools/mkbench --shape deepseek2-test and deepseek2-lite-test,
+ * F16 and Q4_K_M; the Lite form's reference is of its F16 file). */
 static int make_models(void)
 {
-	static const char *const shapes[] = { "deepseek2-test" };
-	return ref_make_models(model_dir, "deepseek", shapes, 1, "F16 Q4_K_M");
+	static const char *const shapes[] = { "deepseek2-test", "deepseek2-lite-test" };
+	return ref_make_models(model_dir, "deepseek", shapes, 2, "F16 Q4_K_M");
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -190,7 +193,7 @@ static void test_chat_renders_kimi_k2(void)
 static void test_deepseek_matches_the_reference_on_every_file(void)
 {
 	TB_REQUIRE(make_models() == 0);
-	ref_check_dir("tests/fixtures/deepseek", model_dir, 2, TOLS, sizeof TOLS / sizeof TOLS[0]);
+	ref_check_dir("tests/fixtures/deepseek", model_dir, 3, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
 /* The cache holds the latent and the RoPE key per token and layer: 4 x (128 + 16) F16 values,
