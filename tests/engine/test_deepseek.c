@@ -22,8 +22,10 @@
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 #include "harness/harness.h"
+#include "providers/provider.h"
 #include "test.h"
 #include "refcheck.h"
+#include "tests/mock/thinker.h"
 
 /* Logit tolerance by file, about 1.5x the largest error measured against the reference over all
  * 32 steps (docs/engine.md, DeepSeek): F16 2.4e-3; Q4_K_M 0.50. This small random model is very
@@ -186,6 +188,52 @@ static void test_chat_renders_kimi_k2(void)
 		"<|im_user|>user<|im_middle|>Hello<|im_end|><|im_assistant|>assistant<|im_middle|>Hi there<|im_end|>"
 		"<|im_user|>user<|im_middle|>How are you?<|im_end|><|im_assistant|>assistant<|im_middle|>");
 	check_render(ENG_CHAT_KIMI_K2, m + 1, 1, 0, 1, "<|im_user|>user<|im_middle|>Hello<|im_end|>");
+}
+
+static void keep_resp(void *ud, const prov_req *rq, prov_resp *resp)
+{
+	(void)rq;
+	*(prov_resp **)ud = resp;
+}
+
+/* The local provider with the deepseek-r1 template: the generation prompt opens the think
+ * block, so a reply "<think> a b</think> ok" (tests/mock/thinker.h's model) is reasoning up to
+ * "</think>" and the answer after it. */
+static void test_chat_deepseek_r1_reply_splits_reasoning_from_answer(void)
+{
+	char dir[] = "/tmp/tb_ds_th_XXXXXX", path[600], err[1024];
+	prov_target t = { 0 };
+	prov_req rq = { 0 };
+	prov_msg msg = { "user", "hi" };
+	prov_resp *r = NULL;
+	prov *pv;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/thinker.gguf", dir);
+	TB_REQUIRE(build_thinker(path) == 0);
+	t.id = "r1";
+	t.provider = "local";
+	t.model = path;
+	t.options_json = "{\"threads\": 1, \"chat_template\": \"deepseek-r1\"}";
+	pv = prov_open(&t, err, sizeof err);
+	if (!pv)
+		printf("  %s\n", err);
+	TB_REQUIRE(pv);
+	rq.task_id = "r1";
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.max_tokens = 20;
+	TB_CHECK(prov_submit(pv, &rq, keep_resp, &r) == 0);
+	for (long k = 0; k < 1000000 && prov_in_flight(pv) > 0; k++)
+		if (prov_poll(pv, 0) < 0)
+			break;
+	TB_REQUIRE(r != NULL);
+	TB_CHECK_INT(r->err, PROV_ERR_NONE);
+	TB_CHECK_STR(r->reasoning, "a b");
+	TB_CHECK_STR(r->text, " ok");
+	prov_resp_free(r);
+	prov_close(pv);
+	tb_rmtree(dir);
 }
 
 /* ------------------------------------------------------------------ models */
@@ -449,6 +497,7 @@ int main(void)
 	TB_RUN(test_chat_detects_deepseek_r1_v3_and_kimi_k2);
 	TB_RUN(test_chat_renders_deepseek_r1);
 	TB_RUN(test_chat_renders_kimi_k2);
+	TB_RUN(test_chat_deepseek_r1_reply_splits_reasoning_from_answer);
 	TB_RUN(test_deepseek_matches_the_reference_on_every_file);
 	TB_RUN(test_deepseek_kv_bytes_per_token_are_the_latent_and_rope_key);
 	TB_RUN(test_deepseek_batch_composition_does_not_change_logits);
