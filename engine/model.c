@@ -405,6 +405,13 @@ static int ds_hparams(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Layer il's tensor `suffix` into L->field (of ds_tensors and load_tensors, which have name, m,
+ * L, il, err and errlen in scope): a missing or misshapen tensor returns -1 from the function. */
+#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
+#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
+
 /* deepseek2's tensors. The query: attn_q_a, attn_q_a_norm and attn_q_b with a q_lora_rank, else
  * attn_q. The keys and values: attn_kv_a_mqa to the latent and the RoPE key, attn_kv_a_norm, and
  * the up-projection attn_kv_b, or the converter's split attn_k_b / attn_v_b (used when present;
@@ -423,10 +430,6 @@ static int ds_tensors(eng_model *m, char *err, size_t errlen)
 			m->n_head_kv, m->n_head);
 		return -1;
 	}
-#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
-#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -466,8 +469,6 @@ static int ds_tensors(eng_model *m, char *err, size_t errlen)
 			return -1;
 		}
 	}
-#undef T
-#undef T3
 	return 0;
 }
 
@@ -639,10 +640,6 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	}
 	if (m->arch == ARCH_DEEPSEEK2)
 		return ds_tensors(m, err, errlen) || f32_vectors(m, err, errlen) ? -1 : 0;
-#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
-#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
