@@ -37,6 +37,8 @@ static const char *const family_names[ENG_CHAT_COUNT] = {
 	[ENG_CHAT_ZEPHYR] = "zephyr",
 	[ENG_CHAT_HARMONY] = "harmony",
 	[ENG_CHAT_LLAMA4] = "llama4",
+	[ENG_CHAT_DEEPSEEK_R1] = "deepseek-r1",
+	[ENG_CHAT_KIMI_K2] = "kimi-k2",
 };
 
 const char *eng_chat_name(int family)
@@ -104,7 +106,10 @@ int eng_chat_detect(const char *t)
 			has(t, "\"Assistant: \" + message['content'] + eos_token"))
 		return ENG_CHAT_DEEPSEEK;
 	if (has(t, DS_ASSISTANT) && has(t, DS_USER) && has(t, DS_EOS))
-		return ENG_CHAT_DEEPSEEK3;
+		/* R1 and its distills drop earlier turns' reasoning and open a think block */
+		return has(t, "</think>") && has(t, "<think>") ? ENG_CHAT_DEEPSEEK_R1 : ENG_CHAT_DEEPSEEK3;
+	if (has(t, "<|im_middle|>") && has(t, "<|im_end|>"))
+		return ENG_CHAT_KIMI_K2;
 	if (has(t, "<|start|>") && has(t, "<|channel|>"))
 		return ENG_CHAT_HARMONY; /* gpt-oss */
 	if (has(t, "<|header_start|>") && has(t, "<|header_end|>"))
@@ -437,6 +442,64 @@ static void render_deepseek3(const chat_job *j)
 		put(j->b, DS_ASSISTANT);
 }
 
+/* DeepSeek R1 (and the R1 distills), as its own template writes it: the system texts first,
+ * joined by "\n\n" with nothing after them; <｜User｜>{user}; an earlier assistant turn without
+ * its reasoning (the text after its last "</think>") as <｜Assistant｜>{answer}<｜end▁of▁sentence｜>;
+ * the generation prompt <｜Assistant｜><think>\n opens the reasoning (with enable_thinking 0,
+ * <｜Assistant｜> alone: R1 has no switch, the model may still think). */
+static void render_deepseek_r1(const chat_job *j)
+{
+	int first = 1;
+
+	for (int i = 0; i < j->n; i++)
+		if (role_of(j->m[i].role) == ROLE_SYSTEM) {
+			if (!first)
+				put(j->b, "\n\n");
+			put(j->b, j->m[i].content);
+			first = 0;
+		}
+	for (int i = 0; i < j->n; i++) {
+		int r = role_of(j->m[i].role);
+		span c = span_of(j->m[i].content);
+		long at;
+
+		if (r == ROLE_USER) {
+			put(j->b, DS_USER);
+			put_span(j->b, c);
+		} else if (r == ROLE_ASSISTANT) {
+			if ((at = find_in(c, "</think>", 1)) >= 0) {
+				c.p += at + 8;
+				c.n -= (size_t)at + 8;
+			}
+			put(j->b, DS_ASSISTANT);
+			put_span(j->b, c);
+			put(j->b, DS_EOS);
+		}
+	}
+	if (j->add_gen)
+		put(j->b, j->thinking ? DS_ASSISTANT "<think>\n" : DS_ASSISTANT);
+}
+
+/* Kimi K2: <|im_system|>system<|im_middle|>{sys}<|im_end|>, <|im_user|>user<|im_middle|>{user}
+ * <|im_end|>, <|im_assistant|>assistant<|im_middle|>{assistant}<|im_end|> ... then
+ * <|im_assistant|>assistant<|im_middle|>. The roles as Kimi K2's template writes them (the
+ * reference implementations' built-in renderer swaps user and assistant); no default system
+ * prompt (the template adds one when the conversation has none; llama.cpp's built-in does not). */
+static void render_kimi_k2(const chat_job *j)
+{
+	static const char *const open[] = { [ROLE_SYSTEM] = "<|im_system|>system<|im_middle|>",
+		[ROLE_USER] = "<|im_user|>user<|im_middle|>",
+		[ROLE_ASSISTANT] = "<|im_assistant|>assistant<|im_middle|>" };
+
+	for (int i = 0; i < j->n; i++) {
+		put(j->b, open[role_of(j->m[i].role)]);
+		put(j->b, j->m[i].content);
+		put(j->b, "<|im_end|>");
+	}
+	if (j->add_gen)
+		put(j->b, open[ROLE_ASSISTANT]);
+}
+
 /* Phi 3: <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n
  * Zephyr: <|{role}|>\n{content}{eos}\n ... <|assistant|>\n */
 static void render_tagged(const chat_job *j, const char *end)
@@ -597,6 +660,8 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
 	case ENG_CHAT_HARMONY: render_harmony(&j); break;
 	case ENG_CHAT_LLAMA4: render_headers(&j, "<|header_start|>", "<|header_end|>", "<|eot|>"); break;
+	case ENG_CHAT_DEEPSEEK_R1: render_deepseek_r1(&j); break;
+	case ENG_CHAT_KIMI_K2: render_kimi_k2(&j); break;
 	}
 	if (b.err) {
 		if (b.err == TB_ENOMEM)

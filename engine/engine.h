@@ -75,6 +75,8 @@ typedef struct eng_model_info {
 	int n_expert, n_expert_used; /* 0, 0 for a dense model */
 	int64_t n_params_active;     /* parameters one token uses: n_params less the unused experts'
 	                              * share (= n_params for a dense model) */
+	uint64_t kv_bytes_per_token; /* the (default F16) KV cache's bytes per token, all layers:
+	                              * deepseek2 caches only its latent and RoPE key */
 } eng_model_info;
 /* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
  * Return 0, or -1 when built without CUDA or no device is present. */
@@ -187,7 +189,7 @@ long eng_stop_find(const char *text, size_t len, const char *const *stops, int n
 enum eng_chat_family {
 	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
 	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
-	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_LLAMA4, ENG_CHAT_COUNT
+	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_LLAMA4, ENG_CHAT_DEEPSEEK_R1, ENG_CHAT_KIMI_K2, ENG_CHAT_COUNT
 };
 typedef struct eng_chat_msg {
 	const char *role;      /* "system", "user", "assistant" ("developer" too for harmony) */

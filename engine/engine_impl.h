@@ -8,6 +8,14 @@
 #define ENG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define ENG_PRINTF(a, b)
+/* DeepSeek's routing of one token (engine/model.c, deepseek2): logits[n_expert] (overwritten with
+ * the gate probabilities: sigmoid, else softmax), bias (may be NULL) added for the choice only,
+ * group-limited to the n_group_used best of n_group groups (scored by their two best), the k
+ * best into sel[k] (descending, ties to the lower expert) with their probabilities into w[k],
+ * divided by their sum when norm, times scale. n_expert <= 4096; n_group divides n_expert. */
+void eng_ds_route(float *logits, const float *bias, int n_expert, int k, int n_group, int n_group_used,
+	int sigmoid, int norm, float scale, int *sel, float *w);
+
 #endif
 
 /* Formats and sends one message to the sink set with eng_log_set (nothing when none, or when
@@ -16,5 +24,13 @@ void eng_logf(int level, const char *fmt, ...) ENG_PRINTF(2, 3);
 
 /* Formats one message into err[0..errlen) (nothing when err is NULL or errlen 0). */
 void eng_seterr(char *err, size_t errlen, const char *fmt, ...) ENG_PRINTF(3, 4);
+
+/* DeepSeek's routing of one token (engine/model.c, deepseek2): logits[n_expert] (overwritten with
+ * the gate probabilities: sigmoid, else softmax), bias (may be NULL) added for the choice only,
+ * group-limited to the n_group_used best of n_group groups (scored by their two best), the k
+ * best into sel[k] (descending, ties to the lower expert) with their probabilities into w[k],
+ * divided by their sum when norm, times scale. n_expert <= 4096; n_group divides n_expert. */
+void eng_ds_route(float *logits, const float *bias, int n_expert, int k, int n_group, int n_group_used,
+	int sigmoid, int norm, float scale, int *sel, float *w);
 
 #endif

@@ -23,7 +23,7 @@
 #include "engine/vocab_impl.h"
 #include "engine/cuda/cuda_backend.h"
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS, ARCH_LLAMA4 };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS, ARCH_LLAMA4, ARCH_DEEPSEEK2 };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -50,6 +50,13 @@ typedef struct layer {
 	int swa;                     /* 1: sliding-window attention over the last n_swa positions */
 	int chunk;                   /* llama4: attends within its chunk of this many positions; 0: not chunked */
 	int nope;                    /* llama4: no RoPE, queries scaled by the attention temperature */
+	/* deepseek2 (multi-head latent attention; see "deepseek2" below) */
+	tref wq_a, q_a_norm, wq_b;   /* low-rank query: [n_embd -> q_lora], norm, [q_lora -> n_head*hd_k] */
+	tref wkv_a, kv_a_norm;       /* [n_embd -> kv_lora + n_rot]: the latent and the RoPE key; norm */
+	tref wkv_b;                  /* [kv_lora -> n_head*(n_nope + hd_v)]: per head, key then value rows */
+	tref wk_b, wv_b;             /* the converter's split copies: [n_head*kv_lora][n_nope], [n_head*hd_v][kv_lora] */
+	tref exp_probs_b;            /* [n_expert] f32: the experts' selection bias (V3), optional */
+	uint16_t *kb_f16;            /* without wk_b: [n_head*kv_lora][n_nope] F16, wkv_b's key rows transposed */
 } layer;
 
 struct eng_model {
@@ -79,6 +86,11 @@ struct eng_model {
 	int yarn;                    /* YaRN scaling: per-pair ramp between interpolated and original */
 	float yarn_corr[2];          /* ramp's first and last pair dimension (ggml's corr_dims) */
 	float yarn_mscale;           /* attn_factor * (1 + 0.1 ln(1 / freq_scale)), on cos and sin */
+	/* deepseek2: query and latent ranks (q_lora 0: no low-rank query), key width without RoPE,
+	 * leading dense layers, expert groups, sigmoid (V3) or softmax (V2) gate, weights' scale,
+	 * attention scale (YaRN's magnitude factor squared over sqrt(hd_k)) */
+	int q_lora, kv_lora, n_nope, n_dense_lead, n_group, n_group_used, gate_sigmoid;
+	float w_scale, kq_scale;
 	int n_threads;
 	eng_pool *pool;              /* n_threads - 1 workers, created at load */
 	int chat_family;
@@ -103,7 +115,8 @@ eng_opts eng_opts_default(void)
 static const char *arch_name(int a)
 {
 	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
-	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : a == ARCH_LLAMA4 ? "llama4" : "llama";
+	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : a == ARCH_LLAMA4 ? "llama4" :
+	       a == ARCH_DEEPSEEK2 ? "deepseek2" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -340,6 +353,220 @@ static int load_llama4(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+static int f32_vectors(eng_model *m, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- deepseek2: loading */
+
+/* deepseek2 (DeepSeek V2 / V3 / R1, Kimi K2): multi-head latent attention and DeepSeek's
+ * routing. The keys beyond the mixture-of-experts ones of load_hparams: the latent ranks, the
+ * leading dense layers, shared experts, the gate function, expert groups, the weights' scale and
+ * norm, and YaRN's magnitude factor. As llama.cpp: the RoPE pairs are adjacent (NORM), cos and
+ * sin carry no YaRN magnitude (the graph divides it out again), and the attention scale is
+ * mscale^2 / sqrt(hd_k) with mscale = attn_factor * (1 + yarn_log_multiplier * ln(1/freq_scale)). */
+static int ds_hparams(eng_model *m, char *err, size_t errlen)
+{
+	const char *a = arch_name(m->arch);
+	uint32_t v, n_shared = 0;
+	float attn = 1.0f, log_mul = 0.0f;
+	int rc, norm = 0;
+
+	m->rope_type = ROPE_NORM;
+	if ((rc = hp_u32(m, "attention.kv_lora_rank", &v)) != 0 || v == 0 || v > 65536) {
+		eng_seterr(err, errlen, "%s: key %s.attention.kv_lora_rank: %s", m->path, a, rc == -1 ? "missing" : "bad value");
+		return -1;
+	}
+	m->kv_lora = (int)v;
+	if ((rc = hp_u32(m, "attention.q_lora_rank", &v)) == 0 && (v == 0 || v > 65536)) {
+		eng_seterr(err, errlen, "%s: key %s.attention.q_lora_rank: bad value", m->path, a);
+		return -1;
+	}
+	m->q_lora = rc == 0 ? (int)v : 0;   /* absent: a full-rank query (the Lite models) */
+	m->n_nope = m->hd_k - m->n_rot;
+	if (m->n_nope <= 0) {
+		eng_seterr(err, errlen, "%s: key %s.attention.key_length: %d leaves no key dimensions without RoPE "
+			"(rope.dimension_count %d)", m->path, a, m->hd_k, m->n_rot);
+		return -1;
+	}
+	if ((rc = hp_u32(m, "leading_dense_block_count", &v)) == -2 || (rc == 0 && v > (uint32_t)m->n_layer)) {
+		eng_seterr(err, errlen, "%s: key %s.leading_dense_block_count: bad value", m->path, a);
+		return -1;
+	}
+	m->n_dense_lead = rc == 0 ? (int)v : 0;
+	if ((rc = hp_u32(m, "expert_shared_count", &n_shared)) == -2 || n_shared > 64) {
+		eng_seterr(err, errlen, "%s: key %s.expert_shared_count: bad value", m->path, a);
+		return -1;
+	}
+	m->n_ff_shexp = (int)n_shared * m->n_ff_exp;
+	m->w_scale = 1.0f;
+	if (hp_f32(m, "expert_weights_scale", &m->w_scale) == -2 || !(m->w_scale > 0) || !isfinite(m->w_scale)) {
+		eng_seterr(err, errlen, "%s: key %s.expert_weights_scale: bad value", m->path, a);
+		return -1;
+	}
+	{
+		char key[128];
+
+		snprintf(key, sizeof key, "%s.expert_weights_norm", a);
+		if (eng_gguf_get_bool(m->g, key, &norm) == -2) {
+			eng_seterr(err, errlen, "%s: key %s: bad value", m->path, key);
+			return -1;
+		}
+		m->moe_norm_w = norm != 0;
+	}
+	/* 1 softmax (V2, and the default for files without the key), 2 sigmoid (V3) */
+	if ((rc = hp_u32(m, "expert_gating_func", &v)) == -2 || (rc == 0 && v != 1 && v != 2)) {
+		eng_seterr(err, errlen, "%s: key %s.expert_gating_func: %s (1 softmax, 2 sigmoid)", m->path, a,
+			rc == -2 ? "bad type" : "unsupported value");
+		return -1;
+	}
+	m->gate_sigmoid = rc == 0 && v == 2;
+	m->n_group = 1;
+	if ((rc = hp_u32(m, "expert_group_count", &v)) == -2 || (rc == 0 && (v == 0 || v > (uint32_t)m->n_expert))) {
+		eng_seterr(err, errlen, "%s: key %s.expert_group_count: bad value", m->path, a);
+		return -1;
+	}
+	if (rc == 0)
+		m->n_group = (int)v;
+	m->n_group_used = m->n_group;
+	if ((rc = hp_u32(m, "expert_group_used_count", &v)) == -2 || (rc == 0 && (v == 0 || v > (uint32_t)m->n_group))) {
+		eng_seterr(err, errlen, "%s: key %s.expert_group_used_count: bad value (1 .. expert_group_count %d)",
+			m->path, a, m->n_group);
+		return -1;
+	}
+	if (rc == 0)
+		m->n_group_used = (int)v;
+	if (m->n_expert % m->n_group != 0 || m->n_expert / m->n_group * m->n_group_used < m->n_expert_used) {
+		eng_seterr(err, errlen, "%s: key %s.expert_group_count: %d groups (%d used) do not divide %d experts "
+			"into groups that can hold the %d chosen", m->path, a, m->n_group, m->n_group_used, m->n_expert,
+			m->n_expert_used);
+		return -1;
+	}
+	if (hp_f32(m, "rope.scaling.yarn_log_multiplier", &log_mul) == -2 || !isfinite(log_mul) ||
+	    hp_f32(m, "rope.scaling.attn_factor", &attn) == -2 || !(attn > 0)) {
+		eng_seterr(err, errlen, "%s: key %s.rope.scaling.yarn_log_multiplier / attn_factor: bad value", m->path, a);
+		return -1;
+	}
+	if (load_rope(m, err, errlen))
+		return -1;
+	if (m->yarn) {
+		/* ggml multiplies cos and sin by attn_factor * (1 + 0.1 ln(1/freq_scale)); llama.cpp
+		 * passes 1 / (1 + 0.1 ln(1/freq_scale)) as the attn_factor, so that they are ~1 */
+		float f = 1.0f + 0.1f * logf(1.0f / m->rope_freq_scale);
+
+		m->yarn_mscale = 1.0f / f * f;
+	}
+	{
+		float ms = attn * (1.0f + log_mul * logf(1.0f / m->rope_freq_scale));
+
+		m->kq_scale = 1.0f * ms * ms / sqrtf((float)m->hd_k);
+	}
+	return 0;
+}
+
+/* Layer il's tensor `suffix` into L->field (of ds_tensors and load_tensors, which have name, m,
+ * L, il, err and errlen in scope): a missing or misshapen tensor returns -1 from the function. */
+#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
+#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
+	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
+
+/* deepseek2's tensors. The query: attn_q_a, attn_q_a_norm and attn_q_b with a q_lora_rank, else
+ * attn_q. The keys and values: attn_kv_a_mqa to the latent and the RoPE key, attn_kv_a_norm, and
+ * the up-projection attn_kv_b, or the converter's split attn_k_b / attn_v_b (used when present;
+ * attn_kv_b may then be absent). The first leading_dense_block_count layers have a dense FFN,
+ * the others routed experts with the optional selection bias exp_probs_b and the shared experts
+ * (expert_shared_count x expert_feed_forward_length wide, without a gate of their own). */
+static int ds_tensors(eng_model *m, char *err, size_t errlen)
+{
+	char name[96];
+	int64_t E = m->n_embd, H = m->n_head, R = m->kv_lora, Q = H * m->hd_k, O = H * m->hd_v;
+	int64_t X = m->n_expert, FE = m->n_ff_exp, FS = m->n_ff_shexp;
+
+	if (m->n_head_kv != m->n_head) {
+		eng_seterr(err, errlen, "%s: key %s.attention.head_count_kv: %d, expected head_count %d (files whose "
+			"latent is one shared head, with key_length_mla, are not supported)", m->path, arch_name(m->arch),
+			m->n_head_kv, m->n_head);
+		return -1;
+	}
+	for (int il = 0; il < m->n_layer; il++) {
+		layer *L = &m->layers[il];
+
+		T(attn_norm, "attn_norm.weight", E, 0, 0);
+		if (m->q_lora) {
+			T(wq_a, "attn_q_a.weight", E, m->q_lora, 0);
+			T(q_a_norm, "attn_q_a_norm.weight", m->q_lora, 0, 0);
+			T(wq_b, "attn_q_b.weight", m->q_lora, Q, 0);
+		} else {
+			T(wq, "attn_q.weight", E, Q, 0);
+		}
+		T(wkv_a, "attn_kv_a_mqa.weight", E, R + m->n_rot, 0);
+		T(kv_a_norm, "attn_kv_a_norm.weight", R, 0, 0);
+		T(wk_b, "attn_k_b.weight", m->n_nope, H * R, 1);
+		T(wv_b, "attn_v_b.weight", R, O, 1);
+		T(wkv_b, "attn_kv_b.weight", R, H * (m->n_nope + m->hd_v), L->wk_b && L->wv_b);
+		T(wo, "attn_output.weight", O, E, 0);
+		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
+		if (il < m->n_dense_lead) {
+			T(ffn_gate, "ffn_gate.weight", E, m->n_ff, 0);
+			T(ffn_up, "ffn_up.weight", E, m->n_ff, 0);
+			T(ffn_down, "ffn_down.weight", m->n_ff, E, 0);
+			continue;
+		}
+		T(ffn_gate_inp, "ffn_gate_inp.weight", E, X, 0);
+		T(exp_probs_b, "exp_probs_b.bias", X, 0, 1);
+		T3(ffn_gate_exps, "ffn_gate_exps.weight", E, FE, X);
+		T3(ffn_up_exps, "ffn_up_exps.weight", E, FE, X);
+		T3(ffn_down_exps, "ffn_down_exps.weight", FE, E, X);
+		if (FS) {
+			T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, FS, 0);
+			T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
+			T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
+		}
+		if (L->ffn_gate_inp->type != ENG_T_F32) {
+			eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp.weight' (the router) must be f32", m->path, il);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* After the weights are in memory: without the split attn_k_b, wkv_b's key rows of each head
+ * transposed into an F16 [kv_lora][n_nope] block, so that the query can be taken into the
+ * latent space (q_lat = W_k^T q_nope) with row dot products. */
+static int ds_prepare(eng_model *m, char *err, size_t errlen)
+{
+	size_t H = (size_t)m->n_head, R = (size_t)m->kv_lora, N = (size_t)m->n_nope;
+	float *row = malloc(R * sizeof *row);
+
+	if (!row) {
+		eng_seterr(err, errlen, "%s: out of memory", m->path);
+		return -1;
+	}
+	for (int il = 0; il < m->n_layer; il++) {
+		layer *L = &m->layers[il];
+		tref kv = L->wkv_b;
+		size_t rs;
+
+		if (L->wk_b)
+			continue;
+		rs = eng_row_size(kv->type, kv->ne[0]);
+		L->kb_f16 = malloc(H * R * N * sizeof *L->kb_f16);
+		if (!L->kb_f16) {
+			free(row);
+			eng_seterr(err, errlen, "%s: out of memory", m->path);
+			return -1;
+		}
+		for (size_t h = 0; h < H; h++)
+			for (size_t i = 0; i < N; i++) {
+				eng_dequant_row(kv->type, (const char *)kv->data + (h * (N + (size_t)m->hd_v) + i) * rs, row,
+					(int64_t)R);
+				for (size_t r = 0; r < R; r++)
+					L->kb_f16[(h * R + r) * N + i] = eng_f32_to_f16(row[r]);
+			}
+	}
+	free(row);
+	return 0;
+}
+
 static int load_hparams(eng_model *m, char *err, size_t errlen)
 {
 	uint32_t v;
@@ -398,7 +625,8 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->rope_type = m->arch == ARCH_LLAMA || m->arch == ARCH_LLAMA4 ? ROPE_NORM : ROPE_NEOX;
-	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS || m->arch == ARCH_LLAMA4) {
+	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS || m->arch == ARCH_LLAMA4 ||
+	    m->arch == ARCH_DEEPSEEK2) {
 		static const struct { const char *key; size_t off; int need; } moe[] = {
 			{ "expert_count", offsetof(eng_model, n_expert), 1 },
 			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
@@ -445,6 +673,8 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 	}
 	if (m->arch == ARCH_LLAMA4 && load_llama4(m, err, errlen))
 		return -1;
+	if (m->arch == ARCH_DEEPSEEK2)
+		return ds_hparams(m, err, errlen);
 	return load_rope(m, err, errlen);
 }
 
@@ -468,10 +698,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		eng_seterr(err, errlen, "%s: out of memory", m->path);
 		return -1;
 	}
-#define T(field, suffix, ne0, ne1, opt) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor(m, name, ne0, ne1, opt, &L->field, err, errlen)) return -1; } while (0)
-#define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
-	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
+	if (m->arch == ARCH_DEEPSEEK2)
+		return ds_tensors(m, err, errlen) || f32_vectors(m, err, errlen) ? -1 : 0;
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -542,7 +770,12 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 	}
 #undef T
 #undef T3
-	/* Norm weights and biases are read as f32 directly. */
+	return f32_vectors(m, err, errlen);
+}
+
+/* Norm weights and biases are read as f32 directly. */
+static int f32_vectors(eng_model *m, char *err, size_t errlen)
+{
 	for (int64_t i = 0; i < eng_gguf_n_tensors(m->g); i++) {
 		tref t = eng_gguf_tensor_at(m->g, i);
 		size_t nl = strlen(t->name);
@@ -723,9 +956,11 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_GPTOSS;
 	else if (strcmp(arch, "llama4") == 0)
 		m->arch = ARCH_LLAMA4;
+	else if (strcmp(arch, "deepseek2") == 0)
+		m->arch = ARCH_DEEPSEEK2;
 	else {
 		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
-			"qwen3moe, gpt-oss, llama4)", path, arch);
+			"qwen3moe, gpt-oss, llama4, deepseek2)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -753,6 +988,8 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 			goto fail;
 		}
 	}
+	if (m->arch == ARCH_DEEPSEEK2 && ds_prepare(m, err, errlen) != 0)
+		goto fail;
 	if (o->device == ENG_DEVICE_CUDA && gpu_load(m, o, err, errlen) != 0)
 		goto fail;
 	m->n_threads = o->n_threads > 0 ? o->n_threads : eng_physical_cores();
@@ -788,6 +1025,8 @@ void eng_model_free(eng_model *m)
 	eng_pool_free(m->pool);
 	eng_vocab_free(m->vocab);
 	eng_gguf_close(m->g);
+	for (int il = 0; m->layers && il < m->n_layer; il++)
+		free(m->layers[il].kb_f16);
 	free(m->layers);
 	free(m->rope_ff);
 	free(m->path);
@@ -866,6 +1105,8 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
 	out->n_expert = m->n_expert;
 	out->n_expert_used = m->n_expert_used;
+	out->kv_bytes_per_token = 2u * (uint64_t)m->n_layer * (m->arch == ARCH_DEEPSEEK2 ?
+		(uint64_t)m->kv_lora + (uint64_t)m->n_rot : (uint64_t)m->n_head_kv * (uint64_t)(m->hd_k + m->hd_v));
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
 	out->n_vocab = m->n_vocab;
@@ -967,6 +1208,12 @@ struct eng_ctx {
 	int *out_index;              /* [n_batch] batch index -> logits row, -1 */
 	int *tok_seq, *tok_pos;      /* [n_batch] resolved */
 	eng_cuda_ctx *gpu;           /* the model's GPU cache and buffers, or NULL */
+	/* deepseek2: the K cache holds [kv_lora latent, n_rot RoPE key] per token (no V cache), kk
+	 * the new tokens' rows; ds_qa the low-rank queries [n_batch][q_lora]; ds_scr each thread's
+	 * attention scratch (ds_scr_size bytes) */
+	float *ds_qa;
+	char *ds_scr;
+	size_t ds_scr_size;
 };
 
 /* Prefill attention in blocks (attend_block): at most ATT_BLK tokens of one sequence attend
@@ -1017,8 +1264,12 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->out_index);
 	free(c->tok_seq);
 	free(c->tok_pos);
+	free(c->ds_qa);
+	free(c->ds_scr);
 	free(c);
 }
+
+static int ds_ctx_init(eng_ctx *c, size_t *kvk, size_t *kvv);
 
 /* calloc with an overflow check on the product. */
 static void *xcalloc(size_t a, size_t b, size_t c)
@@ -1041,7 +1292,8 @@ static size_t max_act_row(const eng_model *m)
 			L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL, L ? L->ffn_down : NULL,
 			L ? L->ffn_gate_inp : NULL, L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL,
 			L ? L->ffn_down_exps : NULL, L ? L->ffn_gate_inp_shexp : NULL,
-			L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL };
+			L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL,
+			L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL };
 
 		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
 			size_t rs;
@@ -1091,6 +1343,8 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	}
 	kvk = (size_t)m->n_head_kv * (size_t)m->hd_k;
 	kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	if (m->arch == ARCH_DEEPSEEK2 && ds_ctx_init(c, &kvk, &kvv) != 0)
+		goto oom;
 	B = (size_t)c->n_batch;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
@@ -1521,6 +1775,18 @@ static void softmax_scale_max(float *sc, int n, float scale, float *mx)
 		*mx = m16[j] > *mx ? m16[j] : *mx;
 }
 
+/* sc[p] = exp(sc[p] - mx) / sum for p < n, the exponentials by eng_exp_sum (its sum in double,
+ * in its fixed order) plus extra (an attention sink's), times 1/sum rounded to float, as
+ * ggml's soft_max. */
+static void softmax_exp_norm(float *sc, int n, float mx, double extra)
+{
+	const double sum = eng_exp_sum(sc, n, mx) + extra;
+	const float inv = (float)(1.0 / sum);
+
+	for (int p = 0; p < n; p++)
+		sc[p] *= inv;
+}
+
 /* Work items of one layer's attention: (block, KV head) pairs (attn_blocks), handed out in
  * order of decreasing cost (later positions first) to whichever thread is free. */
 typedef struct attn_work {
@@ -1543,8 +1809,7 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 	void *w16)
 {
 	const int gqa = c->m->n_head / c->m->n_head_kv;
-	float mx = -INFINITY, inv;
-	double sum = 0;
+	float mx = -INFINITY;
 
 	for (int p = 0; p < p0; p++)
 		sc[p] = -INFINITY;
@@ -1554,12 +1819,7 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 	const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
 	if (L->attn_sinks)
 		mx = sink > mx ? sink : mx;
-	sum = eng_exp_sum(sc, n, mx);
-	if (L->attn_sinks)
-		sum += (double)eng_expf(sink - mx);
-	inv = (float)(1.0 / sum);
-	for (int p = 0; p < n; p++)
-		sc[p] *= inv;
+	softmax_exp_norm(sc, n, mx, L->attn_sinks ? (double)eng_expf(sink - mx) : 0);
 	for (int p = n; p < npad; p++)
 		sc[p] = 0;
 	if (w16)
@@ -1867,6 +2127,11 @@ static void moe_route_task(void *arg, int ith, int nth)
 				w[j] = 1.0f / (1.0f + expf(-w[j]));
 			continue;
 		}
+		if (m->arch == ARCH_DEEPSEEK2) {
+			eng_ds_route(p, st->L->exp_probs_b ? st->L->exp_probs_b->data : NULL, X, K, m->n_group,
+				m->n_group_used, m->gate_sigmoid, m->moe_norm_w, m->w_scale, sel, w);
+			continue;
+		}
 		for (int i = 0; i < X; i++)
 			mx = p[i] > mx ? p[i] : mx;
 		for (int i = 0; i < X; i++) {
@@ -2036,6 +2301,7 @@ static void moe_sum_task(void *arg, int ith, int nth)
 					y[d] += o[d] * w;
 		}
 		if (st->L->ffn_gate_shexp) {
+			/* deepseek2's shared experts have no gate */
 			float g = st->L->ffn_gate_inp_shexp ? 1.0f / (1.0f + expf(-c->router[t])) : 1.0f;
 			const float *sh = c->up + (size_t)t * E;
 
@@ -2095,6 +2361,313 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 		matmul(c, L->ffn_down_shexp, c->gate, n, c->up);
 	}
 	eng_pool_run(m->pool, thr, moe_sum_task, &st);
+}
+
+/* Attention of the layer of st for its tokens in c->xn, into c->att: Q, K and V, biases, norms
+ * and RoPE, the new K and V into the cache, then each (token, KV head)'s attention. */
+static void gqa_attention(eng_ctx *c, step *st)
+{
+	const eng_model *m = c->m;
+	const layer *L = st->L;
+	int n = st->n;
+
+	{
+		tref w3[3] = { L->wq, L->wk, L->wv };
+		float *y3[3] = { c->q, c->kk, c->vv };
+
+		matmul_k(c, 3, w3, y3, c->xn, n, 0);
+	}
+	eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, qkv_post_task, st);
+	{
+		attn_work aw = { .c = c, .il = st->il, .n = n };
+
+		atomic_init(&aw.next, 0);
+		eng_pool_run(m->pool, c->n_threads, attend_task, &aw);
+	}
+}
+
+/* ---------------------------------------------------------------- deepseek2: forward */
+
+/* DeepSeek's routing of one token (engine_impl.h). As llama.cpp's graph: probabilities by
+ * softmax (max subtracted, the sum in double, times 1/sum) or sigmoid; the selection scores are
+ * the probabilities plus the bias; with groups, each group scores the sum of its two best
+ * selection scores and only the n_group_used best groups stay in the choice; the k best
+ * selection scores in descending order (ties to the lower expert); their probabilities
+ * (unbiased) as weights, divided by their sum where norm, times scale. */
+void eng_ds_route(float *p, const float *bias, int X, int K, int n_group, int n_group_used, int sigmoid,
+	int norm, float scale, int *sel, float *w)
+{
+	float sc[4096], gs[4096], unused[4096];
+	unsigned char chosen[4096];
+	int gsel[4096];
+
+	if (sigmoid) {
+		for (int i = 0; i < X; i++)
+			p[i] = 1.0f / (1.0f + expf(-p[i]));
+	} else {
+		float mx = -INFINITY;
+
+		for (int i = 0; i < X; i++)
+			mx = p[i] > mx ? p[i] : mx;
+		softmax_exp_norm(p, X, mx, 0);
+	}
+	for (int i = 0; i < X; i++)
+		sc[i] = bias ? p[i] + bias[i] : p[i];
+	if (n_group > 1 && n_group_used < n_group) {
+		int per = X / n_group;
+
+		for (int g = 0; g < n_group; g++) {
+			float a = -INFINITY, b = -INFINITY;   /* the group's best two */
+
+			for (int i = g * per; i < (g + 1) * per; i++) {
+				if (sc[i] > a) {
+					b = a;
+					a = sc[i];
+				} else if (sc[i] > b) {
+					b = sc[i];
+				}
+			}
+			gs[g] = per > 1 ? a + b : a;
+		}
+		topk_desc(gs, n_group, n_group_used, gsel, unused, chosen);
+		for (int g = 0; g < n_group; g++)
+			if (!chosen[g])
+				for (int i = g * per; i < (g + 1) * per; i++)
+					sc[i] = -INFINITY;
+	}
+	topk_desc(sc, X, K, sel, w, chosen);
+	for (int j = 0; j < K; j++)
+		w[j] = p[sel[j]];
+	if (norm) {
+		double ws = 0;
+		float f;
+
+		for (int j = 0; j < K; j++)
+			ws += w[j];
+		f = (float)ws;
+		for (int j = 0; j < K; j++)
+			w[j] = w[j] / f;
+	}
+	if (fabsf(scale - 1.0f) > 1e-5f)
+		for (int j = 0; j < K; j++)
+			w[j] *= scale;
+}
+
+/* Per-thread attention scratch of a deepseek2 context, for up to n_head heads at a time. */
+typedef struct ds_scratch {
+	float *act;                  /* [n_head][kv_lora + n_rot]: latent query and RoPE query */
+	void *actc;                  /* the same in the cache's type */
+	float *sc;                   /* [n_head][n_ctx_pad] scores, then weights */
+	float *olat;                 /* [n_head][kv_lora]: the weighted latents */
+	float *deq;                  /* [32][kv_lora]: a block of cached latents as f32 */
+	void *qn, *olq;              /* one query (n_nope) / latent (kv_lora) in a weight's vec_dot type */
+} ds_scratch;
+
+static size_t al64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+/* The parts of ds_scratch in one block; with base NULL, only the size. */
+static size_t ds_scratch_at(const eng_ctx *c, char *base, ds_scratch *s)
+{
+	const eng_model *m = c->m;
+	size_t H = (size_t)m->n_head, R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot;
+	size_t P = ((size_t)c->n_ctx + 31) & ~(size_t)31;
+	size_t sz[7] = { H * D * 4, H * D * c->kv_elt, H * P * 4, H * R * 4, 32 * R * 4,
+		4 * (size_t)m->n_nope + 64, 4 * R + 64 };   /* a vec_dot row takes at most 4 bytes a value */
+	void *p[7];
+	size_t off = 0;
+
+	for (int i = 0; i < 7; i++) {
+		p[i] = base ? base + off : NULL;
+		off += al64(sz[i]);
+	}
+	if (s)
+		*s = (ds_scratch){ p[0], p[1], p[2], p[3], p[4], p[5], p[6] };
+	return off;
+}
+
+/* The cache of a deepseek2 context: one row of [kv_lora, n_rot] per token and layer, no V
+ * cache; kk holds the new tokens' rows. */
+static int ds_ctx_init(eng_ctx *c, size_t *kvk, size_t *kvv)
+{
+	const eng_model *m = c->m;
+
+	*kvk = (size_t)m->kv_lora + (size_t)m->n_rot;
+	*kvv = 0;
+	c->ds_scr_size = ds_scratch_at(c, NULL, NULL);
+	c->ds_scr = xcalloc((size_t)c->n_threads, c->ds_scr_size, 1);
+	c->ds_qa = xcalloc((size_t)c->n_batch, (size_t)(m->q_lora ? m->q_lora : 1), sizeof(float));
+	return c->ds_scr && c->ds_qa ? 0 : -1;
+}
+
+/* Per token: the low-rank query's norm. */
+static void ds_qnorm_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	size_t Q = (size_t)c->m->q_lora;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++)
+		rmsnorm(c->ds_qa + (size_t)t * Q, c->ds_qa + (size_t)t * Q, st->L->q_a_norm->data, (int64_t)Q,
+			c->m->norm_eps);
+}
+
+/* Per token: the latent's norm, RoPE on the key's and each head's query's last n_rot values,
+ * then [latent, RoPE key] into the cache. */
+static void ds_post_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const eng_model *m = c->m;
+	size_t R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot, QD = (size_t)m->n_head * (size_t)m->hd_k;
+	float cs[2048], sn[2048];    /* n_rot / 2 <= hd_k / 2 <= 2048 (load_hparams) */
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *kv = c->kk + (size_t)t * D, *q = c->q + (size_t)t * QD;
+
+		rmsnorm(kv, kv, st->L->kv_a_norm->data, (int64_t)R, m->norm_eps);
+		rope_angles(m, c->tok_pos[t], cs, sn);
+		rope(m, kv + R, cs, sn);
+		for (int h = 0; h < m->n_head; h++)
+			rope(m, q + (size_t)h * (size_t)m->hd_k + (size_t)m->n_nope, cs, sn);
+		kv_store(c, k_row(c, D, st->il, c->tok_seq[t], c->tok_pos[t]), kv, D);
+	}
+}
+
+/* o[r] += w * x[r] for r < n; in blocks of 16 with a constant trip count, which the compiler
+ * vectorizes at -O2 (each element's product and sum are the same). */
+static void axpy(float *restrict o, float w, const float *restrict x, size_t n)
+{
+	size_t r = 0;
+
+	for (; r + 16 <= n; r += 16)
+		for (int k = 0; k < 16; k++)
+			o[r + k] += w * x[r + k];
+	for (; r < n; r++)
+		o[r] += w * x[r];
+}
+
+/* Attention of token t for heads [h0, h1) in the latent space, into att. Per head: the query's
+ * no-RoPE part taken into the latent space by the key up-projection (q_lat = W_k^T q_nope),
+ * scores = [q_lat, q_rope] . [latent, RoPE key] of every cached position (both in the cache's
+ * type) times kq_scale, softmax as attend_group, the weighted sum of the cached latents (in
+ * f32, positions in order), and the value up-projection of that sum. A head's arithmetic does
+ * not depend on which other heads or tokens share the work item. */
+static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1, int ith)
+{
+	const eng_model *m = c->m;
+	size_t R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot, N = (size_t)m->n_nope, DV = (size_t)m->hd_v;
+	size_t P = (size_t)c->n_ctx_pad, HK = (size_t)m->hd_k, H = (size_t)m->n_head;
+	int s = c->tok_seq[t], n = c->tok_pos[t] + 1, G = h1 - h0, f16 = c->kv_type == ENG_KV_F16;
+	const float *q = c->q + (size_t)t * H * HK;
+	int kt = L->wk_b ? L->wk_b->type : ENG_T_F16;
+	size_t krs = eng_row_size(kt, (int64_t)N);
+	const char *kb = L->wk_b ? (const char *)L->wk_b->data : (const char *)L->kb_f16;
+	tref vw = L->wv_b ? L->wv_b : L->wkv_b;
+	size_t vrs = eng_row_size(vw->type, (int64_t)R);
+	int kvt = eng_type_get(kt)->vec_dot_type, vvt = eng_type_get(vw->type)->vec_dot_type;
+	ds_scratch S;
+
+	ds_scratch_at(c, c->ds_scr + (size_t)ith * c->ds_scr_size, &S);
+	for (int a = 0; a < G; a++) {
+		size_t h = (size_t)(h0 + a);
+
+		eng_quant_row(kvt, q + h * HK, S.qn, (int64_t)N);
+		eng_vec_dot_rows(kt, (int64_t)N, kb + h * R * krs, krs, (int)R, S.qn, 0, 1, S.act + (size_t)a * D, 0);
+		memcpy(S.act + (size_t)a * D + R, q + h * HK + N, (size_t)m->n_rot * sizeof(float));
+		if (f16)
+			eng_quant_row(ENG_T_F16, S.act + (size_t)a * D, (char *)S.actc + (size_t)a * D * 2, (int64_t)D);
+	}
+	eng_vec_dot_rows(f16 ? ENG_T_F16 : ENG_T_F32, (int64_t)D, k_row(c, D, il, s, 0), D * c->kv_elt, n,
+		f16 ? S.actc : (const void *)S.act, D * c->kv_elt, G, S.sc, P);
+	for (int a = 0; a < G; a++) {
+		float *sc = S.sc + (size_t)a * P, mx = -INFINITY;
+
+		softmax_scale_max(sc, n, m->kq_scale, &mx);
+		softmax_exp_norm(sc, n, mx, 0);
+	}
+	memset(S.olat, 0, (size_t)G * R * sizeof(float));
+	for (int p0 = 0; p0 < n; p0 += 32) {
+		int nb = n - p0 < 32 ? n - p0 : 32;
+		const float *src = f16 ? S.deq : (const float *)k_row(c, D, il, s, p0);
+		size_t stride = f16 ? R : D;
+
+		for (int j = 0; f16 && j < nb; j++)
+			eng_dequant_row(ENG_T_F16, k_row(c, D, il, s, p0 + j), S.deq + (size_t)j * R, (int64_t)R);
+		for (int a = 0; a < G; a++) {
+			float *restrict o = S.olat + (size_t)a * R;
+			const float *wt = S.sc + (size_t)a * P + p0;
+
+			for (int j = 0; j < nb; j++)
+				axpy(o, wt[j], src + (size_t)j * stride, R);
+		}
+	}
+	for (int a = 0; a < G; a++) {
+		size_t h = (size_t)(h0 + a);
+		const char *vb = (const char *)vw->data + (L->wv_b ? h * DV : h * (N + DV) + N) * vrs;
+
+		eng_quant_row(vvt, S.olat + (size_t)a * R, S.olq, (int64_t)R);
+		eng_vec_dot_rows(vw->type, (int64_t)R, vb, vrs, (int)DV, S.olq, 0, 1, c->att + (size_t)t * H * DV + h * DV, 0);
+	}
+}
+
+/* Work items of one layer's latent attention: (token, head group) pairs, later tokens first. */
+typedef struct ds_work {
+	eng_ctx *c;
+	const layer *L;
+	int il, n, split;            /* split: head groups per token */
+	atomic_long next;
+} ds_work;
+
+static void ds_attn_task(void *arg, int ith, int nth)
+{
+	ds_work *w = arg;
+	long H = w->c->m->n_head, total = (long)w->n * w->split;
+
+	(void)nth;
+	for (;;) {
+		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed), t, k;
+
+		if (i >= total)
+			break;
+		i = total - 1 - i;
+		t = i / w->split;
+		k = i % w->split;
+		ds_attend(w->c, w->L, w->il, (int)t, (int)(H * k / w->split), (int)(H * (k + 1) / w->split), ith);
+	}
+}
+
+/* deepseek2's attention of layer il for the n tokens in c->xn, into c->att: the query (through
+ * the low-rank stage where there is one) and the latent with the RoPE key in one product, the
+ * norms and RoPE, the cache rows, then attention in the latent space. */
+static void ds_attention(eng_ctx *c, const layer *L, int il, int n)
+{
+	const eng_model *m = c->m;
+	step st = { .c = c, .n = n, .il = il, .L = L };
+	int thr = n > 1 ? c->n_threads : 1;
+	tref w2[2] = { L->wq_a ? L->wq_a : L->wq, L->wkv_a };
+	float *y2[2] = { L->wq_a ? c->ds_qa : c->q, c->kk };
+	ds_work w = { .c = c, .L = L, .il = il, .n = n, .split = 1 };
+
+	matmul_k(c, 2, w2, y2, c->xn, n, 0);
+	if (L->wq_a) {
+		eng_pool_run(m->pool, thr, ds_qnorm_task, &st);
+		matmul(c, L->wq_b, c->ds_qa, n, c->q);
+	}
+	eng_pool_run(m->pool, thr, ds_post_task, &st);
+	if (n < c->n_threads) {      /* few tokens: their heads in groups, so that all threads work */
+		w.split = (2 * c->n_threads + n - 1) / n;
+		if (w.split > m->n_head)
+			w.split = m->n_head;
+	}
+	atomic_init(&w.next, 0);
+	eng_pool_run(m->pool, c->n_threads, ds_attn_task, &w);
 }
 
 int eng_decode(eng_ctx *c, const eng_batch *b)
@@ -2161,19 +2734,10 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		const layer *L = &m->layers[il];
 		step st = { .c = c, .n = n, .il = il, .L = L };
 
-		{
-			tref w3[3] = { L->wq, L->wk, L->wv };
-			float *y3[3] = { c->q, c->kk, c->vv };
-
-			matmul_k(c, 3, w3, y3, c->xn, n, 0);
-		}
-		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, qkv_post_task, &st);
-		{
-			attn_work aw = { .c = c, .il = il, .n = n };
-
-			atomic_init(&aw.next, 0);
-			eng_pool_run(m->pool, c->n_threads, attend_task, &aw);
-		}
+		if (m->arch == ARCH_DEEPSEEK2)
+			ds_attention(c, L, il, n);
+		else
+			gqa_attention(c, &st);
 		matmul(c, L->wo, c->att, n, c->xn);
 		if (L->bo) add_bias(L->bo, c->xn, n, E);
 		st.y = c->xn;

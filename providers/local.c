@@ -774,7 +774,8 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 	s->done = done;
 	s->ud = ud;
 	s->t_first_ms = s->t_answer_ms = -1;
-	s->think = chat && l->thinking && (l->family == ENG_CHAT_QWEN3 || l->family == ENG_CHAT_DEEPSEEK3);
+	s->think = chat && l->thinking && (l->family == ENG_CHAT_QWEN3 || l->family == ENG_CHAT_DEEPSEEK3 ||
+		l->family == ENG_CHAT_DEEPSEEK_R1);
 	if (s->think && opened)
 		s->think = 2;
 	s->busy = 1;

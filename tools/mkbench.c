@@ -37,16 +37,21 @@ typedef struct shape {
 	int n_expert, n_expert_used, n_ff_exp, n_ff_shexp;
 	float std, router_std;   /* 0: WEIGHT_STD */
 	const char *file;        /* the file name's stem */
+	/* deepseek2 (multi-head latent attention): query rank (0: a full-rank attn_q), latent rank,
+	 * RoPE dimensions (head_dim is the key's: no-RoPE + RoPE), value width, leading dense
+	 * layers, shared experts, expert groups and groups used, sigmoid gate */
+	int q_lora, kv_lora, n_rot, hd_v, n_dense, n_shared, n_group, n_group_used, sigmoid;
 } shape;
+#define DENSE_DIMS 0, 0, 0, 0, 0, 0, 0, 0, 0   /* the deepseek2 fields of the other shapes */
 static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0,
-	NULL, 0, 0, 0, 0, 0, 0, 0, "tinyllama-1.1b-shape" };
+	NULL, 0, 0, 0, 0, 0, 0, 0, "tinyllama-1.1b-shape", DENSE_DIMS };
 /* Llama-3-8B's widths and depth: hidden 4096, 32 layers, 32 heads of 128, 8 KV heads, FFN 14336;
  * the vocabulary is this generator's 32000 pieces, not Llama 3's 128256 (so the output product
  * is 4096 x 32000). */
 static const shape llama3_8b = { "Llama-3-8B widths", 4096, 32, 32, 8, 14336, 32000, 8192, 0,
-	NULL, 0, 0, 0, 0, 0, 0, 0, "llama3-8b-width" };
+	NULL, 0, 0, 0, 0, 0, 0, 0, "llama3-8b-width", DENSE_DIMS };
 static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2048, 1,
-	NULL, 0, 0, 0, 0, 0, 0, 0, NULL };
+	NULL, 0, 0, 0, 0, 0, 0, 0, NULL, DENSE_DIMS };
 /* Mixture-of-experts shapes. Qwen3-30B-A3B: hidden 2048, 48 layers (12 here: the speed per layer
  * is what a benchmark compares), 32 heads of 128 (so Q is 4096 wide), 4 KV heads, 128 experts of
  * FFN 768, 8 used per token, this generator's 32000 pieces instead of its 151936. The test
@@ -55,18 +60,40 @@ static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2
  * Their routers have a wider spread (std 0.5) so that the chosen experts are clear choices, not
  * near ties that the last bit of a sum decides. */
 static const shape qwen3moe_30b = { "Qwen3-30B-A3B shape (12 of 48 layers)", 2048, 12, 32, 4, 6144, 32000,
-	4096, 0, "qwen3moe", 128, 128, 8, 768, 0, 0, 0, "qwen3moe-30b-a3b-shape" };
+	4096, 0, "qwen3moe", 128, 128, 8, 768, 0, 0, 0, "qwen3moe-30b-a3b-shape", DENSE_DIMS };
 static const shape qwen3moe_test = { "qwen3moe test shape", 256, 4, 4, 2, 512, 1024, 2048, 0,
-	"qwen3moe", 128, 16, 4, 128, 0, 0.05f, 0.5f, "qwen3moe-test" };
+	"qwen3moe", 128, 16, 4, 128, 0, 0.05f, 0.5f, "qwen3moe-test", DENSE_DIMS };
 static const shape qwen2moe_test = { "qwen2moe test shape", 256, 4, 4, 4, 512, 1024, 2048, 0,
-	"qwen2moe", 0, 16, 4, 128, 256, 0.05f, 0.5f, "qwen2moe-test" };
+	"qwen2moe", 0, 16, 4, 128, 256, 0.05f, 0.5f, "qwen2moe-test", DENSE_DIMS };
 /* gpt-oss-20b: hidden 2880, 24 layers, 64 heads of 64, 8 KV heads, 32 experts of 2880, 4 used,
  * Q/K/V/O, router and expert biases, a learned sink per head, sliding window 128 on the even
  * layers, rope base 150000 with YaRN (factor 32 over an original context of 4096). The test
  * model keeps those proportions in small: 256 wide, 4 layers, 8 heads of 64 (Q 512 wide), 2 KV
  * heads, 32 experts of 128 (4 used), a window of 8 so that the test prompt crosses it. */
 static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024, 131072, 0,
-	"gpt-oss", 64, 32, 4, 128, 0, 0.05f, 0.5f, "gpt-oss-test" };
+	"gpt-oss", 64, 32, 4, 128, 0, 0.05f, 0.5f, "gpt-oss-test", DENSE_DIMS };
+/* DeepSeek-V3: hidden 7168, 61 layers (3 dense), 128 heads with keys of 128 + 64 RoPE values
+ * and values of 128, query rank 1536, latent rank 512, 256 routed experts of 2048 in 8 groups
+ * (4 used) with 8 chosen, 1 shared, sigmoid gate with a selection bias, weights normalised and
+ * scaled by 2.5, YaRN factor 40 over 4096 with a log multiplier of 0.1. The test model keeps its
+ * proportions in small: 256 wide, 4 layers (1 dense), 8 heads of 32 + 16 RoPE values and values
+ * of 32, query rank 64, latent rank 128, 16 experts of 128 in 4 groups with 4 chosen, 1 shared.
+ * All 4 groups are usable (the reference implementation does not limit deepseek2's choice to
+ * groups; tests/engine/test_deepseek.c tests the group limit on its own). DeepSeek-V2-Lite:
+ * hidden 2048, 27 layers (1 dense, FFN 10944), 16 heads of 128 + 64 and values of 128, no query
+ * rank, latent 512, 64 experts of 1408 with 6 chosen, 2 shared, softmax gate, its vocabulary of
+ * 102400 here 32000. */
+static const shape deepseek2_test = { "deepseek2 test shape", 256, 4, 8, 8, 768, 1024, 163840, 0,
+	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1 };
+/* V2-Lite's form in small, for the tests: 27 layers (the reference tells a Lite file, one without
+ * a query rank, by that count), 1 dense, 8 heads of 32 + 16 RoPE values and values of 32, a full-
+ * rank query, latent 128, 16 experts of 64 with 4 chosen, 2 shared, softmax gate, weights as
+ * they are (no norm, scale 1). */
+static const shape deepseek2_lite_test = { "deepseek2-lite test shape", 256, 27, 8, 8, 768, 1024, 163840, 0,
+	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0 };
+static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16, 10944, 32000, 163840, 0,
+	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0 };
+#define DS_PROBS_B_STD 0.3f   /* the selection bias: wider than the noise in the probabilities */
 #define GPTOSS_SWA 8
 /* Llama 4 Scout: hidden 5120, 48 layers, 40 heads of 128, 8 KV heads, 16 experts of 8192 with
  * one used and a shared expert as wide, every 4th layer without RoPE, the others attending in
@@ -78,7 +105,7 @@ static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024
  * attention temperature floor of 8 so that the test prompt crosses both (the file says so in
  * llama4.attention.chunk_size and .temperature_length; the real values are 8192). */
 static const shape llama4_test = { "llama4 test shape", 256, 4, 4, 2, 512, 1024, 131072, 0,
-	"llama4", 0, 16, 1, 128, 128, 0.05f, 0.1f, "llama4-test" };
+	"llama4", 0, 16, 1, 128, 128, 0.05f, 0.1f, "llama4-test", DENSE_DIMS };
 #define LLAMA4_MOE_STEP 2
 #define LLAMA4_CHUNK 16
 #define LLAMA4_TEMP_FLOOR 8
@@ -105,6 +132,12 @@ static int head_dim_of(const shape *sh)
 	return sh->head_dim ? sh->head_dim : sh->n_embd / sh->n_head;
 }
 
+/* The value width per head: deepseek2's own, else the key's. */
+static int head_dim_v(const shape *sh)
+{
+	return sh->hd_v ? sh->hd_v : head_dim_of(sh);
+}
+
 static int weight_type(const shape *sh, int ft, const char *what, int il)
 {
 	eng_qrule r;
@@ -122,7 +155,9 @@ static int weight_type(const shape *sh, int ft, const char *what, int il)
 	return eng_qrule_type(&r, what, il, !strcmp(what, "ffn_down.weight") ? sh->n_ff :
 		!strcmp(what, "ffn_down_exps.weight") ? sh->n_ff_exp :
 		!strcmp(what, "ffn_down_shexp.weight") ? sh->n_ff_shexp :
-		!strcmp(what, "attn_output.weight") ? (int64_t)sh->n_head * head_dim_of(sh) : sh->n_embd, NULL);
+		!strcmp(what, "attn_output.weight") ? (int64_t)sh->n_head * head_dim_v(sh) :
+		!strcmp(what, "attn_q_b.weight") ? sh->q_lora : !strcmp(what, "attn_kv_b.weight") ? sh->kv_lora :
+		sh->n_embd, NULL);
 }
 
 /* ---------------------------------------------------------------- random weights */
@@ -339,6 +374,26 @@ static const char *akey(const shape *sh, const char *suffix)
 	return key;
 }
 
+/* deepseek2's keys beyond the common ones, as llama.cpp's converter writes them (YaRN as for
+ * DeepSeek-V3: factor 40 over 4096, log multiplier 0.1 x mscale_all_dim, 1 for V3, 0.707 for
+ * V2-Lite). */
+static int ds_keys(eng_gguf_writer *w, const shape *sh)
+{
+	return (sh->q_lora && eng_gguf_w_u32(w, akey(sh, "attention.q_lora_rank"), (uint32_t)sh->q_lora)) ||
+		eng_gguf_w_u32(w, akey(sh, "attention.kv_lora_rank"), (uint32_t)sh->kv_lora) ||
+		eng_gguf_w_u32(w, akey(sh, "leading_dense_block_count"), (uint32_t)sh->n_dense) ||
+		eng_gguf_w_u32(w, akey(sh, "expert_shared_count"), (uint32_t)sh->n_shared) ||
+		eng_gguf_w_f32(w, akey(sh, "expert_weights_scale"), sh->sigmoid ? 2.5f : 1.0f) ||
+		eng_gguf_w_bool(w, akey(sh, "expert_weights_norm"), sh->sigmoid) ||
+		eng_gguf_w_u32(w, akey(sh, "expert_gating_func"), sh->sigmoid ? 2 : 1) ||
+		eng_gguf_w_u32(w, akey(sh, "expert_group_count"), (uint32_t)sh->n_group) ||
+		eng_gguf_w_u32(w, akey(sh, "expert_group_used_count"), (uint32_t)sh->n_group_used) ||
+		eng_gguf_w_str(w, akey(sh, "rope.scaling.type"), "yarn") ||
+		eng_gguf_w_f32(w, akey(sh, "rope.scaling.factor"), 40.0f) ||
+		eng_gguf_w_u32(w, akey(sh, "rope.scaling.original_context_length"), 4096) ||
+		eng_gguf_w_f32(w, akey(sh, "rope.scaling.yarn_log_multiplier"), sh->sigmoid ? 0.1f : 0.0707f);
+}
+
 static int write_model(const char *path, const shape *sh, int ft, int n_threads, char *err,
 		size_t errlen)
 {
@@ -349,6 +404,7 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	int qk_norm = sh->arch && !strcmp(sh->arch, "qwen3moe");
 	int oss = sh->arch && !strcmp(sh->arch, "gpt-oss");
 	int l4 = sh->arch && !strcmp(sh->arch, "llama4");
+	int ds = sh->arch && !strcmp(sh->arch, "deepseek2");
 	float std = sh->std > 0 ? sh->std : WEIGHT_STD, rstd = sh->router_std > 0 ? sh->router_std : std;
 
 	if (!w) {
@@ -367,9 +423,10 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    eng_gguf_w_u32(w, akey(sh, "attention.head_count"), (uint32_t)sh->n_head) ||
 	    eng_gguf_w_u32(w, akey(sh, "attention.head_count_kv"), (uint32_t)sh->n_head_kv) ||
 	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
-			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)hd))) ||
-	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)hd) ||
-	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), l4 ? 500000.0f : oss ? 150000.0f : qwen ? 1000000.0f : 10000.0f) ||
+			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)head_dim_v(sh)))) ||
+	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)(sh->n_rot ? sh->n_rot : hd)) ||
+	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), l4 ? 500000.0f : oss ? 150000.0f : qwen && !ds ? 1000000.0f : 10000.0f) ||
+	    (ds && ds_keys(w, sh)) ||
 	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen && !oss && !l4 ? 1e-6f : 1e-5f) ||
 	    (l4 && (eng_gguf_w_u32(w, akey(sh, "interleave_moe_layer_step"), LLAMA4_MOE_STEP) ||
 		    eng_gguf_w_u32(w, akey(sh, "attention.chunk_size"), LLAMA4_CHUNK) ||
@@ -381,7 +438,7 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    (moe_model && (eng_gguf_w_u32(w, akey(sh, "expert_count"), (uint32_t)sh->n_expert) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_used_count"), (uint32_t)sh->n_expert_used) ||
 		     eng_gguf_w_u32(w, akey(sh, "expert_feed_forward_length"), (uint32_t)sh->n_ff_exp))) ||
-	    (sh->n_ff_shexp && !l4 && eng_gguf_w_u32(w, akey(sh, "expert_shared_feed_forward_length"),
+	    (sh->n_ff_shexp && !l4 && !ds && eng_gguf_w_u32(w, akey(sh, "expert_shared_feed_forward_length"),
 					      (uint32_t)sh->n_ff_shexp)) ||
 	    (!qwen && eng_gguf_w_u32(w, akey(sh, "vocab_size"), (uint32_t)sh->n_vocab)) || add_vocab(w, sh)) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -396,38 +453,47 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 		const int64_t E = sh->n_embd, Q = (int64_t)sh->n_head * hd, KV = (int64_t)sh->n_head_kv * hd;
 		/* llama4: experts on every LLAMA4_MOE_STEP-th layer, a dense FFN on the others */
 		const int moe = moe_model && (!l4 || (il + 1) % LLAMA4_MOE_STEP == 0);
+		const int64_t O = (int64_t)sh->n_head * head_dim_v(sh), KVB = (int64_t)sh->n_head * (hd - sh->n_rot + head_dim_v(sh));
+		const int dense = !moe || (ds && il < sh->n_dense), lq = ds && sh->q_lora;
 		/* kind: 0 a weight in the file type, 1 an RMS-norm vector of ones, 2 an F32 vector or
 		 * matrix of random values (biases, the router) */
 		const struct { const char *what; int64_t cols, rows, n_exp; int kind, on; float sd; } t[] = {
 			{ "attn_norm.weight", E, 1, 1, 1, 1, 0 },
-			{ "attn_q.weight", E, Q, 1, 0, 1, std },
+			{ "attn_q.weight", E, Q, 1, 0, !lq, std },
 			{ "attn_q.bias", Q, 1, 1, 2, bias, std },
-			{ "attn_k.weight", E, KV, 1, 0, 1, std },
+			{ "attn_q_a.weight", E, sh->q_lora, 1, 0, lq, std },
+			{ "attn_q_a_norm.weight", sh->q_lora, 1, 1, 1, lq, 0 },
+			{ "attn_q_b.weight", sh->q_lora, Q, 1, 0, lq, std },
+			{ "attn_kv_a_mqa.weight", E, sh->kv_lora + sh->n_rot, 1, 0, ds, std },
+			{ "attn_kv_a_norm.weight", sh->kv_lora, 1, 1, 1, ds, 0 },
+			{ "attn_kv_b.weight", sh->kv_lora, KVB, 1, 0, ds, std },
+			{ "attn_k.weight", E, KV, 1, 0, !ds, std },
 			{ "attn_k.bias", KV, 1, 1, 2, bias, std },
-			{ "attn_v.weight", E, KV, 1, 0, 1, std },
+			{ "attn_v.weight", E, KV, 1, 0, !ds, std },
 			{ "attn_v.bias", KV, 1, 1, 2, bias, std },
-			{ "attn_output.weight", Q, E, 1, 0, 1, std },
+			{ "attn_output.weight", O, E, 1, 0, 1, std },
 			{ "attn_output.bias", E, 1, 1, 2, oss, std },
 			{ "attn_sinks.weight", sh->n_head, 1, 1, 2, oss, GPTOSS_SINK_STD },
 			{ "attn_q_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
 			{ "attn_k_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
 			{ "ffn_norm.weight", E, 1, 1, 1, !oss, 0 },
 			{ "post_attention_norm.weight", E, 1, 1, 1, oss, 0 },
-			{ "ffn_gate.weight", E, sh->n_ff, 1, 0, !moe, std },
-			{ "ffn_up.weight", E, sh->n_ff, 1, 0, !moe, std },
-			{ "ffn_down.weight", sh->n_ff, E, 1, 0, !moe, std },
-			{ "ffn_gate_inp.weight", E, sh->n_expert, 1, 2, moe, rstd },
-			{ "ffn_gate_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
-			{ "ffn_up_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, moe, std },
-			{ "ffn_down_exps.weight", sh->n_ff_exp, E, sh->n_expert, 0, moe, std },
+			{ "ffn_gate.weight", E, sh->n_ff, 1, 0, dense, std },
+			{ "ffn_up.weight", E, sh->n_ff, 1, 0, dense, std },
+			{ "ffn_down.weight", sh->n_ff, E, 1, 0, dense, std },
+			{ "ffn_gate_inp.weight", E, sh->n_expert, 1, 2, !dense, rstd },
+			{ "exp_probs_b.bias", sh->n_expert, 1, 1, 2, !dense && ds && sh->sigmoid, DS_PROBS_B_STD },
+			{ "ffn_gate_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, !dense, std },
+			{ "ffn_up_exps.weight", E, sh->n_ff_exp, sh->n_expert, 0, !dense, std },
+			{ "ffn_down_exps.weight", sh->n_ff_exp, E, sh->n_expert, 0, !dense, std },
 			{ "ffn_gate_inp.bias", sh->n_expert, 1, 1, 2, oss, rstd },
 			{ "ffn_gate_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
 			{ "ffn_up_exps.bias", sh->n_ff_exp, sh->n_expert, 1, 2, oss, GPTOSS_EXP_BIAS_STD },
 			{ "ffn_down_exps.bias", E, sh->n_expert, 1, 2, oss, std },
-			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, moe && sh->n_ff_shexp > 0 && !l4, rstd },
-			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, moe && sh->n_ff_shexp > 0, std },
-			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, moe && sh->n_ff_shexp > 0, std },
-			{ "ffn_down_shexp.weight", sh->n_ff_shexp, E, 1, 0, moe && sh->n_ff_shexp > 0, std },
+			{ "ffn_gate_inp_shexp.weight", E, 1, 1, 2, !dense && sh->n_ff_shexp > 0 && !l4 && !ds, rstd },
+			{ "ffn_gate_shexp.weight", E, sh->n_ff_shexp, 1, 0, !dense && sh->n_ff_shexp > 0, std },
+			{ "ffn_up_shexp.weight", E, sh->n_ff_shexp, 1, 0, !dense && sh->n_ff_shexp > 0, std },
+			{ "ffn_down_shexp.weight", sh->n_ff_shexp, E, 1, 0, !dense && sh->n_ff_shexp > 0, std },
 		};
 
 		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
@@ -466,9 +532,10 @@ static void usage(FILE *f)
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
-		"768, 8 used, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test and\n"
-		"llama4-test (small\n"
-		"models with those architectures' proportions, for the engine's tests).\n"
+		"768, 8 used, 12 of its 48 layers), deepseek2-lite (DeepSeek-V2-Lite's widths: 27 layers,\n"
+		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3moe-test, qwen2moe-test,\n"
+		"gpt-oss-test, llama4-test, deepseek2-test and deepseek2-lite-test (small models with those\n"
+		"architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
@@ -514,14 +581,15 @@ int main(int argc, char **argv)
 		i++;
 	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
 		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test, &gptoss_test, &llama4_test };
+			&qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test, &deepseek2_lite_test, &deepseek2_lite };
 		size_t k = 0;
 
 		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
 			k++;
 		if (k == sizeof all / sizeof all[0]) {
 			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
-				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test)\n", argv[i + 1]);
+				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test, "
+				"deepseek2-test, deepseek2-lite-test, deepseek2-lite)\n", argv[i + 1]);
 			return 1;
 		}
 		sh = all[k];

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "harness/harness.h"   /* hx_sha256_hex */
 
 static int json_ints(const cJSON *arr, int32_t *out, int cap)
 {
@@ -251,6 +252,42 @@ static inline double ref_tol(const tol_row *rows, size_t n, const char *path)
 		if (strstr(path, rows[i].file_part))
 			return rows[i].tol;
 	return 0.2;
+}
+
+/* Checks every reference file of fix_dir (expect of them) against the models in model_dir,
+ * after checking each model's sha256 against the file's model_sha256, with the tolerances of
+ * rows[n_rows]; at least 32 steps each. Reports through the TB_ checks of test.h. */
+static inline void ref_check_dir(const char *fix_dir, const char *model_dir, int expect, const tol_row *rows,
+	size_t n_rows)
+{
+	static char files[16][512];
+	int n = ref_files(fix_dir, files, 16);
+
+	TB_CHECK_INT(n, expect);
+	for (int i = 0; i < n; i++) {
+		size_t len;
+		char *txt = tb_slurp(files[i], NULL), path[600], hex[65] = "", *data;
+		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_sha256"));
+		ref_stats st;
+		int rc;
+
+		snprintf(path, sizeof path, "%s/%s", model_dir,
+			cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
+		data = tb_slurp(path, &len);
+		TB_CHECK(data != NULL);
+		if (data)
+			hx_sha256_hex(data, len, hex);
+		free(data);
+		TB_CHECK(want && strcmp(hex, want) == 0);
+		rc = check_ref(files[i], model_dir, ref_tol(rows, n_rows, files[i]), &st);
+		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
+			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
+		TB_CHECK(rc == 0);
+		TB_CHECK(st.steps >= 32);
+		cJSON_Delete(j);
+		free(txt);
+	}
 }
 
 /* Writes the test models of each shape in shapes[n_shapes] (a tools/mkbench --shape name) in the
