@@ -11,7 +11,7 @@ CUDA_ARCH ?= sm_80;sm_86;sm_89;sm_90
 NVCC     ?= $(CUDA_HOME)/bin/nvcc
 CC       ?= cc
 
-PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3 zlib
+PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3 zlib libmicrohttpd
 BUILD    := build/$(CONFIG)
 VERSION  := 0.1.0
 
@@ -45,7 +45,7 @@ BUILD    := build/$(CONFIG)-cuda
 endif
 
 # The library is every module folder; the command line (cli/) links on top of it.
-LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
+LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c serve/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
