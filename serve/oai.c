@@ -378,7 +378,7 @@ size_t srv_utf8_complete(const char *p, size_t n)
 		size_t need;
 		if ((c & 0xC0) == 0x80)
 			continue;         /* continuation: look further back */
-		need = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
+		need = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
 		return need > back ? n - back : n;
 	}
 	return n;

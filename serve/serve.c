@@ -308,6 +308,7 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 		r.n_reasoning = resp->n_tokens_reasoning;
 		if (j->prm.stream) {
 			char *c;
+			/* the rest of the text, then the finish reason in a chunk of its own */
 			stream_push(j, text, strlen(text), rsn, rsn ? strlen(rsn) : 0, NULL, 1);
 			job_result(j, &r);
 			r.finish = resp->finish_reason ? resp->finish_reason : "stop";
@@ -317,9 +318,10 @@ static void on_done(void *ud, const prov_req *rq, prov_resp *resp)
 			if ((c = srv_chunk_json(&r, !j->sent_first, "", 0, "", 0, j->prm.include_usage)))
 				srv_sse_add(&j->out, c);
 			free(c);
-			if (j->prm.include_usage && (c = srv_usage_chunk_json(&r)))
+			if (j->prm.include_usage && (c = srv_usage_chunk_json(&r))) {
 				srv_sse_add(&j->out, c);
-			free(c);
+				free(c);
+			}
 			srv_sse_add(&j->out, "[DONE]");
 			j->started = 1;
 			j->eof = 1;
@@ -604,7 +606,8 @@ static enum MHD_Result job_start(srv *s, job *j, struct MHD_Connection *c)
 		return reply_err(s, c, j->ep, &e);
 	tb_buf_release(&j->body);
 	pthread_mutex_lock(&s->mu);
-	if (s->draining || s->n_queued >= s->o.queue_max) {
+	/* queue_max requests may wait beyond the slots that are free now */
+	if (s->draining || s->n_queued >= s->o.queue_max + (s->n_par - s->n_running)) {
 		int draining = s->draining;
 		pthread_mutex_unlock(&s->mu);
 		if (draining)
