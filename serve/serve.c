@@ -412,8 +412,13 @@ static void *engine_main(void *arg)
 			s->n_running++;
 			j->slot = slot;
 			j->state = J_RUNNING;
-			/* never calls back from inside; tokenizes the prompt */
-			if ((rc = prov_submit_stream(s->p, &j->prm.rq, &st, on_done, j))) {
+			/* Tokenizes the prompt (a long one takes a while): without the lock, so the HTTP
+			 * thread goes on. The job cannot go away meanwhile: the engine holds a reference,
+			 * and no callback fires from inside prov_submit_stream. */
+			pthread_mutex_unlock(&s->mu);
+			rc = prov_submit_stream(s->p, &j->prm.rq, &st, on_done, j);
+			pthread_mutex_lock(&s->mu);
+			if (rc) {
 				srv_err e;
 				s->running[slot] = NULL;
 				s->n_running--;
