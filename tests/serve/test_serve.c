@@ -168,7 +168,7 @@ static long http(int port, const char *path, const char *body, const char *auth,
 	return status;
 }
 
-static srv *start(const char *key)
+static srv *start(const char *key, int queue_max)
 {
 	srv_opts o = srv_opts_default();
 	char err[1024];
@@ -180,6 +180,7 @@ static srv *start(const char *key)
 	o.n_threads = 1;
 	o.chat_template = "qwen3";
 	o.api_key = key;
+	o.queue_max = queue_max;
 	if (!(s = srv_open(&o, err, sizeof err)))
 		printf("  %s\n", err);
 	return s;
@@ -187,7 +188,7 @@ static srv *start(const char *key)
 
 static void test_server_answers_chat_with_reasoning_content(void)
 {
-	srv *s = start(NULL);
+	srv *s = start(NULL, 64);
 	tb_buf b;
 	cJSON *o, *m, *u;
 	TB_REQUIRE(s);
@@ -247,9 +248,10 @@ static void test_server_answers_chat_with_reasoning_content(void)
 	tb_buf_release(&b);
 }
 
+/* Also: with no waiting allowed (queue 0), a request that finds a free slot still runs. */
 static void test_server_checks_the_bearer_key(void)
 {
-	srv *s = start("sk-test-123");
+	srv *s = start("sk-test-123", 0);
 	tb_buf b;
 	const char *body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}";
 	TB_REQUIRE(s);
