@@ -11,7 +11,7 @@ CUDA_ARCH ?= sm_80;sm_86;sm_89;sm_90
 NVCC     ?= $(CUDA_HOME)/bin/nvcc
 CC       ?= cc
 
-PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3 zlib
+PKGS     := libcurl libpcre2-8 libcjson hwloc sqlite3 zlib libmicrohttpd
 BUILD    := build/$(CONFIG)
 VERSION  := 0.1.0
 
@@ -45,7 +45,7 @@ BUILD    := build/$(CONFIG)-cuda
 endif
 
 # The library is every module folder; the command line (cli/) links on top of it.
-LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c)
+LIB_SRC  := $(wildcard base/*.c harness/*.c providers/*.c suites/*.c reports/*.c engine/*.c serve/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -161,7 +161,8 @@ install: $(BIN)
 # seeded with files the harness writes and the metadata of the shared folder's models (TB_SHARED
 # or ../shared). The others link the whole library built for fuzzing (build/fuzz/lib): the run-spec
 # parser, the SSE/NDJSON readers with the vendor reply parsers, the answer extractors and the
-# dataset / samples loaders, seeded from examples/, datasets/ and tests/fuzz/<name>/ (kept inputs),
+# dataset / samples loaders, the serve request parser and response writers, seeded from examples/,
+# datasets/ and tests/fuzz/<name>/ (kept inputs),
 # and the model loader (fuzz_model: every architecture's keys and tensors, the experts' too),
 # seeded with a tiny model of each architecture that fuzz_model_seeds writes.
 FUZZ_SECONDS ?= 60
@@ -171,7 +172,7 @@ FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c tests/fuzz/fuzz_
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)
-FUZZ_MORE := spec stream answers loaders model
+FUZZ_MORE := spec stream answers loaders model serve
 FUZZ_RUN  = $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -rss_limit_mb=2048 \
 	-print_final_stats=1 $(FUZZ_DIR)/corpus_$(1) $(wildcard tests/fuzz/$(1)) $(3)
 
@@ -211,6 +212,7 @@ fuzz:
 	$(Q)$(call FUZZ_RUN,stream,16384,)
 	$(Q)$(call FUZZ_RUN,answers,4096,)
 	$(Q)$(call FUZZ_RUN,loaders,16384,)
+	$(Q)$(call FUZZ_RUN,serve,16384,)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -DFUZZ_MODEL_SEEDS $(PKG_CFLAGS) \
 		tests/fuzz/fuzz_model.c $(FUZZ_LIB_OBJ) -o $(FUZZ_DIR)/fuzz_model_seeds $(PKG_LIBS) -lpthread -lm
 	$(Q)mkdir -p $(FUZZ_DIR)/corpus_model $(FUZZ_DIR)/seeds_model

@@ -23,6 +23,8 @@ int cli_cmd_quant_sweep(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
 /* `tierbench load`: latency against throughput of an endpoint, level by level (cli_load.c). */
 int cli_cmd_load(int argc, char **argv);
+/* `tierbench serve`: the built-in engine as an OpenAI-compatible server (cli_serve.c). */
+int cli_cmd_serve(int argc, char **argv);
 
 /* `tierbench fit`: hardware fit and speed prediction (cli_fit.c). */
 int cli_cmd_fit(int argc, char **argv);

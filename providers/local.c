@@ -45,6 +45,7 @@ typedef struct slot {
 	int lp_req;
 	int score_from;           /* first scored position */
 	prov_resp *lp_resp;       /* filled as the logits of each scored position arrive */
+	prov_stream st;           /* prov_submit_stream: the per-token callback, else zeroed */
 } slot;
 
 /* A response ready to hand over at the next prov_poll. */
@@ -73,6 +74,11 @@ typedef struct local {
 	int *b_idx;               /* [n_batch] the token's position in its slot's prompt */
 	float *lp_row;            /* [n_vocab] log-softmax scratch of log-probability requests */
 	int32_t *lp_ids;          /* [PROV_MAX_TOP_K] */
+	/* a streamed token's alternatives: text, its length and log-probability */
+	char top_txt[PROV_MAX_TOP_LOGPROBS][256];
+	const char *top_ptr[PROV_MAX_TOP_LOGPROBS];
+	size_t top_n[PROV_MAX_TOP_LOGPROBS];
+	float top_lp[PROV_MAX_TOP_LOGPROBS];
 	fin *fins;
 	size_t n_fins, cap_fins;
 	int n_busy;
@@ -457,13 +463,71 @@ static void think_update(slot *s)
 	}
 }
 
-/* Takes the token sampled for slot i at time t: text, stop strings, limits. */
-static void slot_token(local *l, int i, int32_t tok, double t)
+static void log_softmax(const float *lg, int nv, float *lp);
+static void lp_top_k(const float *lp, int n, int k, int32_t *ids);
+
+/* Hands slot i's new token (its text piece[0..pl), sampled from the logits lg) to the stream
+ * callback, with the answer and reasoning text final so far (cut: where a stop string begins
+ * past scan, or -1). Returns the callback's value (nonzero: cancel). */
+static int slot_emit(local *l, int i, int32_t tok, const float *lg, const char *piece, int pl,
+	long cut)
+{
+	slot *s = &l->slots[i];
+	prov_token_ev ev = { 0 };
+	const char *g = tb_buf_str(&s->gen);
+
+	ev.id = tok;
+	ev.piece = piece;
+	ev.n_piece = pl > 0 ? (size_t)pl : 0;
+	if (s->st.logprobs && lg) {
+		int nv = eng_n_vocab(l->m), k = s->st.top_logprobs < nv ? s->st.top_logprobs : nv;
+		log_softmax(lg, nv, l->lp_row);
+		ev.logprob = l->lp_row[tok];
+		if (k > 0) {
+			lp_top_k(l->lp_row, nv, k, l->lp_ids);
+			for (int j = 0; j < k; j++) {
+				int n = eng_token_piece(l->m, l->lp_ids[j], l->top_txt[j], sizeof l->top_txt[j], 1);
+				l->top_n[j] = n < 0 ? 0 : n > (int)sizeof l->top_txt[j] ? sizeof l->top_txt[j] : (size_t)n;
+				l->top_ptr[j] = l->top_txt[j];
+				l->top_lp[j] = l->lp_row[l->lp_ids[j]];
+			}
+			ev.n_top = k;
+			ev.top_id = l->lp_ids;
+			ev.top_lp = l->top_lp;
+			ev.top_piece = l->top_ptr;
+			ev.top_n = l->top_n;
+		}
+	}
+	if (s->think == 0 || s->think == 3) {
+		size_t end = cut >= 0 ? s->scan + (size_t)cut : s->scan;
+		ev.answer = g + s->ans_start;
+		ev.n_answer = end > s->ans_start ? end - s->ans_start : 0;
+	}
+	if (s->think >= 2) {
+		/* as slot_finish splits it, less what may still turn into "</think>", trimmed */
+		static char *const close_tag[] = { "</think>" };
+		const char *a = strstr(g, "<think>"), *b;
+		size_t from = a ? (size_t)(a - g) + 7 : 0;
+		size_t to = s->gen.len - stop_hold(g, s->gen.len, close_tag, 1);
+		if (s->think == 3)
+			to = (b = strstr(g + from, "</think>")) ? (size_t)(b - g) : s->ans_start;
+		while (from < to && strchr(" \n\r\t", g[from]))
+			from++;
+		while (to > from && strchr(" \n\r\t", g[to - 1]))
+			to--;
+		ev.reasoning = g + from;
+		ev.n_reasoning = to - from;
+	}
+	return s->st.on_token(s->ud, &ev);
+}
+
+/* Takes the token sampled for slot i at time t from the logits lg: text, stop strings, limits. */
+static void slot_token(local *l, int i, int32_t tok, const float *lg, double t)
 {
 	slot *s = &l->slots[i];
 	char piece[256];
 	int pl;
-	long cut;
+	long cut = -1;
 	int partial = 0;
 
 	if (eng_token_is_eog(l->m, tok)) {
@@ -498,11 +562,17 @@ static void slot_token(local *l, int i, int32_t tok, double t)
 			s->t_answer_ms = t - s->t0_ms;
 		cut = eng_stop_find(g + s->scan, s->gen.len - s->scan, (const char *const *)s->rq.stop,
 			(int)s->rq.n_stop, &partial);
-		if (cut >= 0) {
-			slot_finish(l, i, s->scan + (size_t)cut, "stop", PROV_ERR_NONE, NULL);
-			return;
-		}
-		s->scan = s->gen.len - stop_hold(g + s->scan, s->gen.len - s->scan, s->rq.stop, s->rq.n_stop);
+		if (cut < 0)
+			s->scan = s->gen.len - stop_hold(g + s->scan, s->gen.len - s->scan, s->rq.stop,
+				s->rq.n_stop);
+	}
+	if (s->st.on_token && slot_emit(l, i, tok, lg, piece, pl, cut)) {
+		slot_finish(l, i, 0, NULL, PROV_ERR_CANCELLED, "cancelled");
+		return;
+	}
+	if (cut >= 0) {
+		slot_finish(l, i, s->scan + (size_t)cut, "stop", PROV_ERR_NONE, NULL);
+		return;
 	}
 	if (s->n_out >= s->max_out) {
 		slot_finish(l, i, s->gen.len, "length", PROV_ERR_NONE, NULL);
@@ -655,16 +725,10 @@ static void lp_top_k(const float *lp, int n, int k, int32_t *ids)
 	}
 }
 
-/* The logits of position pos of slot i's text: the log-probability of token pos + 1 and the
- * top k, into the slot's response. */
-static void lp_take(local *l, int i, int pos, const float *lg)
+/* lp[0..nv) = the log-softmax of the logits lg[0..nv). */
+static void log_softmax(const float *lg, int nv, float *lp)
 {
-	slot *s = &l->slots[i];
-	prov_resp *r = s->lp_resp;
-	int nv = eng_n_vocab(l->m), k = r->top_k;
-	size_t at = (size_t)(pos + 1 - s->score_from);
 	double mx = -INFINITY, sum = 0, lse;
-	float *lp = l->lp_row;
 
 	for (int v = 0; v < nv; v++)
 		mx = lg[v] > mx ? lg[v] : mx;
@@ -673,6 +737,19 @@ static void lp_take(local *l, int i, int pos, const float *lg)
 	lse = mx + log(sum);
 	for (int v = 0; v < nv; v++)
 		lp[v] = (float)((double)lg[v] - lse);
+}
+
+/* The logits of position pos of slot i's text: the log-probability of token pos + 1 and the
+ * top k, into the slot's response. */
+static void lp_take(local *l, int i, int pos, const float *lg)
+{
+	slot *s = &l->slots[i];
+	prov_resp *r = s->lp_resp;
+	int nv = eng_n_vocab(l->m), k = r->top_k;
+	size_t at = (size_t)(pos + 1 - s->score_from);
+	float *lp = l->lp_row;
+
+	log_softmax(lg, nv, lp);
 	r->lp[at] = lp[s->prompt[pos + 1]];
 	if (k > 0) {
 		lp_top_k(lp, nv, k < nv ? k : nv, l->lp_ids);
@@ -707,9 +784,10 @@ static void lp_finish(local *l, int i)
 	l->n_busy--;
 }
 
-static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void *ud)
+/* A generation request (st NULL or with a per-token callback) or a log-probability one. */
+static int submit_any(local *l, const prov_req *rq, const prov_stream *st, prov_done_fn done,
+	void *ud)
 {
-	local *l = self;
 	slot *s = NULL;
 	prov_req cp;
 	char *text, err[768];
@@ -778,9 +856,33 @@ static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void 
 		l->family == ENG_CHAT_DEEPSEEK_R1);
 	if (s->think && opened)
 		s->think = 2;
+	if (st)
+		s->st = *st;
 	s->busy = 1;
 	l->n_busy++;
 	return 0;
+}
+
+static int local_submit(void *self, const prov_req *rq, prov_done_fn done, void *ud)
+{
+	return submit_any(self, rq, NULL, done, ud);
+}
+
+static int local_submit_stream(void *self, const prov_req *rq, const prov_stream *st,
+	prov_done_fn done, void *ud)
+{
+	return submit_any(self, rq, st->on_token ? st : NULL, done, ud);
+}
+
+static int local_cancel(void *self, const void *ud)
+{
+	local *l = self;
+	for (int i = 0; i < l->n_par; i++)
+		if (l->slots[i].busy && l->slots[i].ud == ud) {
+			slot_finish(l, i, 0, NULL, PROV_ERR_CANCELLED, "cancelled");
+			return 0;
+		}
+	return PROV_EINVAL;
 }
 
 /* One eng_decode: the pending token of every running request, then prompt chunks of new ones
@@ -868,7 +970,7 @@ static int step(local *l)
 			continue;
 		}
 		s->has_next = 0;
-		slot_token(l, i, eng_sampler_sample(s->smp, eng_logits(l->c, k)), t);
+		slot_token(l, i, eng_sampler_sample(s->smp, eng_logits(l->c, k)), eng_logits(l->c, k), t);
 	}
 	for (int i = 0; i < l->n_par; i++)
 		if (l->slots[i].busy && l->slots[i].lp_req && l->slots[i].n_fed == l->slots[i].n_prompt)
@@ -980,6 +1082,8 @@ const prov_vtable prov_local_vtable = {
 	.open = local_open,
 	.close = local_close,
 	.submit = local_submit,
+	.submit_stream = local_submit_stream,
+	.cancel = local_cancel,
 	.poll = local_poll,
 	.in_flight = local_in_flight,
 	.cancel_all = local_cancel_all,

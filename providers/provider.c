@@ -124,6 +124,22 @@ int prov_submit(prov *p, const prov_req *rq, prov_done_fn done, void *ud)
 	return p->vt->submit(p->self, rq, done, ud);
 }
 
+int prov_submit_stream(prov *p, const prov_req *rq, const prov_stream *st, prov_done_fn done,
+	void *ud)
+{
+	if (!p || !rq || !st || !done || rq->kind != PROV_REQ_GENERATE || !p->vt->submit_stream ||
+	    st->top_logprobs < 0 || st->top_logprobs > PROV_MAX_TOP_LOGPROBS)
+		return PROV_EINVAL;
+	return p->vt->submit_stream(p->self, rq, st, done, ud);
+}
+
+int prov_cancel(prov *p, const void *ud)
+{
+	if (!p || !p->vt->cancel)
+		return PROV_EINVAL;
+	return p->vt->cancel(p->self, ud);
+}
+
 int prov_poll(prov *p, int timeout_ms)
 {
 	if (!p)

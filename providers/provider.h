@@ -205,6 +205,55 @@ int prov_submit(prov *p, const prov_req *rq, prov_done_fn done, void *ud);
  * Returns the number of callbacks fired, or a negative code. */
 int prov_poll(prov *p, int timeout_ms);
 
+/* ---- streamed generation (local only; `tierbench serve`, docs/serve.md) ---- */
+
+#define PROV_MAX_TOP_LOGPROBS 20
+
+/* One generated token of a streamed request (the end of generation token excluded). All
+ * pointers are borrowed for the callback only. answer and reasoning are the text that is final
+ * so far: each grows by appending (a later event's text starts with an earlier one's), held
+ * back where a stop string, a "</think>" marker or trailing white space of the reasoning may
+ * still be forming; the response handed to the done callback holds the final text. */
+typedef struct prov_token_ev {
+	int32_t id;
+	const char *piece;        /* the token's text bytes [n_piece] (may end inside a UTF-8 sequence) */
+	size_t n_piece;
+	double logprob;           /* log p(id) under the model's own distribution (the logits before
+	                           * temperature and top_p); 0 unless prov_stream.logprobs */
+	int n_top;                /* alternatives below: prov_stream.top_logprobs, most likely first */
+	const int32_t *top_id;    /* [n_top] */
+	const float *top_lp;      /* [n_top] */
+	const char *const *top_piece; /* [n_top] text of each, with top_n[n_top] its length */
+	const size_t *top_n;
+	const char *answer;       /* [n_answer] answer text final so far */
+	size_t n_answer;
+	const char *reasoning;    /* [n_reasoning] reasoning text final so far (trimmed) */
+	size_t n_reasoning;
+} prov_token_ev;
+
+/* Called per generated token from inside prov_poll, on the polling thread. A nonzero return
+ * cancels the request (its done callback then fires with PROV_ERR_CANCELLED). */
+typedef int (*prov_token_fn)(void *ud, const prov_token_ev *ev);
+
+/* What a streamed request wants per token. Valid when zeroed (no logprobs). */
+typedef struct prov_stream {
+	prov_token_fn on_token;
+	int logprobs;             /* 1: fill prov_token_ev.logprob */
+	int top_logprobs;         /* 0..PROV_MAX_TOP_LOGPROBS alternatives per token (needs logprobs) */
+} prov_stream;
+
+/* As prov_submit, and st->on_token fires for each generated token before done fires. Returns
+ * PROV_EINVAL for a provider that cannot stream tokens (every kind but local) or a
+ * PROV_REQ_LOGPROBS request. Ownership: rq and st borrowed for the call. */
+int prov_submit_stream(prov *p, const prov_req *rq, const prov_stream *st, prov_done_fn done,
+	void *ud);
+
+/* Cancels the one in-flight request submitted with ud: its sequence is freed now and its done
+ * callback fires from the next prov_poll with PROV_ERR_CANCELLED (a response already complete
+ * is handed over as it is). Returns 0, or PROV_EINVAL when no running request has ud or the
+ * kind cannot cancel one request. Ownership: ud is only compared. */
+int prov_cancel(prov *p, const void *ud);
+
 /* Number of submitted requests whose callbacks have not fired yet. */
 int prov_in_flight(const prov *p);
 

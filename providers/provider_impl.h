@@ -21,6 +21,10 @@ typedef struct prov_vtable {
 	int (*poll)(void *self, int timeout_ms);
 	int (*in_flight)(const void *self);
 	void (*cancel_all)(void *self);
+	/* Optional: as prov_submit_stream and prov_cancel (NULL: PROV_EINVAL). */
+	int (*submit_stream)(void *self, const prov_req *rq, const prov_stream *st,
+		prov_done_fn done, void *ud);
+	int (*cancel)(void *self, const void *ud);
 	int max_in_flight;     /* 0 = no limit of its own */
 	/* Optional: this instance's in-flight limit (overrides max_in_flight). */
 	int (*limit)(const void *self);

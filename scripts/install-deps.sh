@@ -34,10 +34,16 @@ if command -v pkg-config >/dev/null 2>&1; then
 	need_pkg hwloc libhwloc-dev
 	need_pkg sqlite3 libsqlite3-dev
 	need_pkg zlib zlib1g-dev
+	# tierbench serve: the HTTP server library
+	need_pkg libmicrohttpd libmicrohttpd-dev
 else
-	missing="$missing libcurl4-openssl-dev libcjson-dev libpcre2-dev libhwloc-dev libsqlite3-dev zlib1g-dev"
+	missing="$missing libcurl4-openssl-dev libcjson-dev libpcre2-dev libhwloc-dev libsqlite3-dev zlib1g-dev libmicrohttpd-dev"
 fi
 need_cmd gnuplot gnuplot-nox
+# tests/integration/test_serve.sh: the official openai npm client and curl drive `tierbench serve`
+need_cmd node nodejs
+need_cmd npm npm
+need_cmd curl curl
 need_cmd python3 python3
 # reports: the HTML test renders the report in headless Chromium
 need_cmd chromium chromium
