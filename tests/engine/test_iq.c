@@ -2,7 +2,9 @@
  * engine/quant_iq_x86.c): the grids against their checksums, the sign table, dequantization
  * against blocks the reference implementation dequantized (tests/fixtures/iq, see SOURCES.md
  * there), the dots against the reference's and the SIMD kernels against the _ref on odd shapes,
- * ternary blocks built by hand, and a truncated file. */
+ * ternary blocks built by hand, a truncated file, and whole models with weights of each type:
+ * against the reference implementation's logits (the .ref.json files there) and against the
+ * same model with its weights dequantized to F32. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,12 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "test.h"
+#include <cjson/cJSON.h>
+
 #include "engine/engine.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
+#include "harness/harness.h"
+#include "test.h"
+#include "refcheck.h"
 
 #define IQ_BLOCKS "tests/fixtures/iq/iq-blocks.txt"
+/* Model logits: against the reference, absolute (see TOLS); against the F32 twin, relative to the
+ * largest |logit| */
+#define IQ_REF_TOL 0.035
+#define IQ_DEQ_TOL 0.05
 
 static const int iq_types[] = {
 	ENG_T_IQ2_XXS, ENG_T_IQ2_XS, ENG_T_IQ2_S, ENG_T_IQ3_XXS, ENG_T_IQ3_S, ENG_T_IQ1_S, ENG_T_IQ1_M,
@@ -70,7 +80,25 @@ static int hex_words(const char *line, uint32_t *out, int max)
 	return n;
 }
 
-/* n blocks of random bytes with a finite, modest fp16 scale (a valid block of every type: all
+/* Sets the fp16 super-block scale of nb blocks of `type` at dst to h (IQ1_M keeps it in the top
+ * nibbles of its scale words, the TQ types at the end of the block). */
+static void set_scales(int type, uint8_t *dst, int64_t nb, uint16_t h)
+{
+	const size_t bs = eng_type_get(type)->type_size;
+	for (int64_t i = 0; i < nb; i++) {
+		uint8_t *b = dst + (size_t)i * bs;
+		if (type == ENG_T_IQ1_M) {
+			for (int g = 0; g < 4; g++) {
+				uint8_t *s = b + offsetof(eng_blk_iq1_m, scales) + 2 * g + 1;
+				*s = (uint8_t)((*s & 0x0f) | ((h >> 4 * g) & 0xf) << 4);
+			}
+		} else {
+			memcpy(b + (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0 ? bs - 2 : 0), &h, 2);
+		}
+	}
+}
+
+/* nb blocks of random bytes with a finite, modest fp16 scale (a valid block of every type: all
  * index fields decode to grid entries). */
 static void random_blocks(int type, uint8_t *dst, int64_t nb)
 {
@@ -79,17 +107,7 @@ static void random_blocks(int type, uint8_t *dst, int64_t nb)
 		uint8_t *b = dst + (size_t)i * ti->type_size;
 		for (size_t k = 0; k < ti->type_size; k++)
 			b[k] = (uint8_t)rng_u64();
-		const uint16_t h = (uint16_t)(0x1800 | (rng_u64() & 0x83ff));   /* +-2^-9 .. 2^-8 */
-		if (type == ENG_T_IQ1_M) {
-			for (int g = 0; g < 4; g++) {
-				uint8_t *s = b + offsetof(eng_blk_iq1_m, scales) + 2 * g + 1;
-				*s = (uint8_t)((*s & 0x0f) | ((h >> 4 * g) & 0xf) << 4);
-			}
-		} else if (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0) {
-			memcpy(b + ti->type_size - 2, &h, 2);
-		} else {
-			memcpy(b, &h, 2);
-		}
+		set_scales(type, b, 1, (uint16_t)(0x1800 | (rng_u64() & 0x83ff)));   /* +-2^-9 .. 2^-8 */
 	}
 }
 
@@ -478,6 +496,235 @@ static void test_iq_truncated_file_names_the_tensor(void)
 	free(buf);
 }
 
+
+/* ------------------------------------------------------------------ models */
+
+/* The model files: mkbench's stand-in of the project's own model (llama, 256 wide, FFN 768, 4
+ * layers, random F32 weights), and from it one file per type in which every 2-D weight (rows of
+ * 256 or 768) is replaced by random blocks of that type (seeded by type and tensor), scaled so
+ * that the tensor keeps its RMS; the norms stay F32. general.file_type is llama.cpp's number for
+ * the type. Also, per type, a twin with those weights dequantized to F32 (NAME-deq.gguf). */
+static const struct { int type; const char *name; int ftype; } model_types[] = {
+	{ ENG_T_IQ2_XXS, "IQ2_XXS", 19 }, { ENG_T_IQ2_XS, "IQ2_XS", 20 }, { ENG_T_IQ2_S, "IQ2_S", 28 },
+	{ ENG_T_IQ3_XXS, "IQ3_XXS", 23 }, { ENG_T_IQ3_S, "IQ3_S", 26 }, { ENG_T_IQ1_S, "IQ1_S", 24 },
+	{ ENG_T_IQ1_M, "IQ1_M", 31 }, { ENG_T_TQ1_0, "TQ1_0", 36 }, { ENG_T_TQ2_0, "TQ2_0", 37 },
+};
+#define N_MODEL_TYPES (int)(sizeof model_types / sizeof model_types[0])
+
+static char model_dir[256];
+
+static double rms_of(const float *x, int64_t n)
+{
+	double s = 0;
+	for (int64_t i = 0; i < n; i++)
+		s += (double)x[i] * x[i];
+	return sqrt(s / (double)n);
+}
+
+/* Writes dir/tiny-NAME.gguf and dir/tiny-NAME-deq.gguf from src (see above). 0 or -1. */
+static int write_type_models(const char *src, const char *dir, int k)
+{
+	const int type = model_types[k].type;
+	char err[512], path[512], path_deq[512];
+	eng_gguf *g = eng_gguf_open(src, err, sizeof err);
+	eng_gguf_writer *w = eng_gguf_writer_new(), *wd = eng_gguf_writer_new();
+	uint8_t *q = NULL;
+	float *f = NULL;
+	int rc = -1;
+	if (!g || !w || !wd || eng_gguf_w_copy_kv(w, g) || eng_gguf_w_copy_kv(wd, g))
+		goto fail;
+	eng_gguf_w_remove(w, "general.file_type");
+	if (eng_gguf_w_u32(w, "general.file_type", (uint32_t)model_types[k].ftype))
+		goto fail;
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+		if (t->type != ENG_T_F32 || t->n_dims != 2 || t->ne[0] % 256) {
+			if (eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) ||
+			    eng_gguf_w_tensor(wd, t->name, t->type, t->n_dims, t->ne, t->data))
+				goto fail;
+			continue;
+		}
+		const int64_t n = t->ne[0] * t->ne[1], nb = n / 256;
+		free(q);
+		free(f);
+		q = malloc((size_t)nb * eng_type_get(type)->type_size);
+		f = malloc((size_t)n * sizeof *f);
+		if (!q || !f)
+			goto fail;
+		rng_state = 0x51ed270b27a3c5f1ull ^ ((uint64_t)type << 32 | (uint64_t)i);
+		random_blocks(type, q, nb);
+		set_scales(type, q, nb, eng_f32_to_f16(1.0f));
+		if (eng_dequant_row_ref(type, q, f, n))
+			goto fail;
+		const double unit = rms_of(f, n), want = rms_of(t->data, n);
+		set_scales(type, q, nb, eng_f32_to_f16((float)(want / unit)));
+		if (eng_dequant_row_ref(type, q, f, n) ||
+		    eng_gguf_w_tensor(w, t->name, type, 2, t->ne, q) ||
+		    eng_gguf_w_tensor(wd, t->name, ENG_T_F32, 2, t->ne, f))
+			goto fail;
+	}
+	snprintf(path, sizeof path, "%s/tiny-%s.gguf", dir, model_types[k].name);
+	snprintf(path_deq, sizeof path_deq, "%s/tiny-%s-deq.gguf", dir, model_types[k].name);
+	if (eng_gguf_writer_save(w, path, err, sizeof err) || eng_gguf_writer_save(wd, path_deq, err, sizeof err))
+		goto fail;
+	rc = 0;
+fail:
+	if (rc)
+		printf("  %s: %s\n", model_types[k].name, err);
+	free(q);
+	free(f);
+	eng_gguf_writer_free(w);
+	eng_gguf_writer_free(wd);
+	eng_gguf_close(g);
+	return rc;
+}
+
+/* Writes the models once into model_dir (TB_IQ_MODEL_DIR, when set, names a folder to write them
+ * into and keep, for making reference files). 0 or -1. */
+static int make_models(void)
+{
+	const char *keep = getenv("TB_IQ_MODEL_DIR"), *mk = getenv("TB_MKBENCH");
+	char cmd[1024], src[512];
+	if (model_dir[0])
+		return 0;
+	if (keep && *keep) {
+		snprintf(model_dir, sizeof model_dir, "%s", keep);
+	} else {
+		snprintf(model_dir, sizeof model_dir, "/tmp/tb_iq_XXXXXX");
+		if (!mkdtemp(model_dir)) {
+			model_dir[0] = 0;
+			return -1;
+		}
+	}
+	snprintf(src, sizeof src, "%s/tiny-F32.gguf", model_dir);
+	snprintf(cmd, sizeof cmd, "%s --tiny %s >/dev/null 2>&1", mk ? mk : "build/release/tools/mkbench", src);
+	if (system(cmd) != 0)
+		return -1;
+	for (int k = 0; k < N_MODEL_TYPES; k++)
+		if (write_type_models(src, model_dir, k))
+			return -1;
+	return 0;
+}
+
+/* Logit tolerance against the reference: about 1.5x the largest error measured over all steps
+ * of the 7 files (1.6e-2 to 2.3e-2; the two engines round the activations to 8 bits each in
+ * their own way, and the F32 twins differ by as much: test_iq_models_follow_...). A decoding
+ * error in any type moves these logits by their own size (about 1). */
+static const tol_row TOLS[] = {
+	{ "tiny-IQ", IQ_REF_TOL },
+};
+
+/* Every reference file: the model regenerated here has the bytes the reference ran (sha256),
+ * and the engine gives its teacher-forced logits within tolerance and its greedy tokens. */
+static void test_iq_models_match_the_reference_on_every_file(void)
+{
+	static char files[16][512];
+	TB_REQUIRE(make_models() == 0);
+	const int n = ref_files("tests/fixtures/iq", files, 16);
+	TB_REQUIRE(n == 7);
+	for (int i = 0; i < n; i++) {
+		size_t len;
+		char *txt = tb_slurp(files[i], NULL), path[800], hex[65] = "", *data;
+		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_sha256"));
+		ref_stats st;
+		snprintf(path, sizeof path, "%s/%s", model_dir, cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
+		data = tb_slurp(path, &len);
+		TB_REQUIRE(data != NULL);
+		hx_sha256_hex(data, len, hex);
+		free(data);
+		TB_CHECK(want && strcmp(hex, want) == 0);
+		const int rc = check_ref(files[i], model_dir, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
+		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
+			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
+		TB_CHECK(rc == 0);
+		TB_CHECK(st.steps >= 16);
+		cJSON_Delete(j);
+		free(txt);
+	}
+}
+
+/* Logits of n ids decoded as one batch (every position), into out[n][nv]. 0 or -1. */
+static int batch_logits(const char *path, const int32_t *ids, int n, float *out, int *nv)
+{
+	char err[512];
+	eng_model *m = eng_load(path, NULL, err, sizeof err);
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_ctx *c = NULL;
+	int8_t want[64];
+	int rc = -1;
+	if (!m) {
+		printf("  %s\n", err);
+		return -1;
+	}
+	*nv = eng_n_vocab(m);
+	cp.n_ctx = 64;
+	cp.n_outputs = n;
+	c = eng_ctx_new(m, &cp, err, sizeof err);
+	for (int i = 0; i < n; i++)
+		want[i] = 1;
+	eng_batch b = { 0 };
+	b.token = ids;
+	b.n = n;
+	b.want_logits = want;
+	if (c && eng_decode(c, &b) == 0) {
+		rc = 0;
+		for (int i = 0; i < n && rc == 0; i++) {
+			const float *l = eng_logits(c, i);
+			if (!l)
+				rc = -1;
+			else
+				memcpy(out + (size_t)i * *nv, l, sizeof(float) * (size_t)*nv);
+		}
+	}
+	eng_ctx_free(c);
+	eng_model_free(m);
+	return rc;
+}
+
+/* Every type (the TQ types too, which the reference build lacks): the model runs, and its logits
+ * follow those of the twin whose weights are the dequantized F32 values, up to the rounding of
+ * the activations to Q8_K (IQ_DEQ_TOL of the logits' spread), at every kernel level. */
+static void test_iq_models_follow_their_dequantized_f32_twins(void)
+{
+	enum { N = 24 };
+	int32_t ids[N];
+	TB_REQUIRE(make_models() == 0);
+	for (int i = 0; i < N; i++)
+		ids[i] = i == 0 ? 1 : 3 + (i * 37) % 300;
+	for (int k = 0; k < N_MODEL_TYPES; k++) {
+		char path[600], path_deq[600];
+		int nv = 0, nv2 = 0;
+		snprintf(path, sizeof path, "%s/tiny-%s.gguf", model_dir, model_types[k].name);
+		snprintf(path_deq, sizeof path_deq, "%s/tiny-%s-deq.gguf", model_dir, model_types[k].name);
+		float *ref = malloc(sizeof(float) * N * 512), *got = malloc(sizeof(float) * N * 512);
+		TB_REQUIRE(ref && got);
+		TB_REQUIRE(batch_logits(path_deq, ids, N, ref, &nv) == 0 && nv <= 512);
+		double spread = 0;
+		for (int i = 0; i < N * nv; i++)
+			spread = fmax(spread, fabs(ref[i]));
+		for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+			if (eng_kernels_force(levels[l]) != 0)
+				continue;
+			TB_REQUIRE(batch_logits(path, ids, N, got, &nv2) == 0 && nv2 == nv);
+			double err = 0;
+			int same_top = 0;
+			for (int i = 0; i < N; i++) {
+				for (int v = 0; v < nv; v++)
+					err = fmax(err, fabs((double)got[i * nv + v] - ref[i * nv + v]));
+				same_top += argmax(got + i * nv, nv) == argmax(ref + i * nv, nv);
+			}
+			printf("  %-7s at %-6s: max |logit - f32 twin| %.2e (max |logit| %.2f), same top token %d/%d\n",
+				model_types[k].name, levels[l], err, spread, same_top, N);
+			TB_CHECK(err <= IQ_DEQ_TOL * spread);
+			TB_CHECK(same_top >= N - 2);
+		}
+		eng_kernels_force(NULL);
+		free(ref);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	TB_RUN(test_iq_types_are_computable_with_q8_K_activations);
@@ -490,5 +737,9 @@ int main(void)
 	TB_RUN(test_iq_ternary_blocks_built_from_known_levels_decode_to_them);
 	TB_RUN(test_iq_iq1_m_scale_is_gathered_from_the_scale_words);
 	TB_RUN(test_iq_truncated_file_names_the_tensor);
+	TB_RUN(test_iq_models_follow_their_dequantized_f32_twins);
+	TB_RUN(test_iq_models_match_the_reference_on_every_file);
+	if (model_dir[0] && !getenv("TB_IQ_MODEL_DIR"))
+		tb_rmtree(model_dir);
 	return tb_test_end();
 }
