@@ -290,9 +290,10 @@ void eng_kernels_avx2(eng_kernels *k);
 void eng_kernels_avx512(eng_kernels *k);
 #endif
 #if defined(__x86_64__) || defined(__i386__)
-/* quant_iq_x86.c: dots (eng_dot_fn) of the IQ1/IQ2/IQ3 and ternary types for the avx2 level
- * (which the avx512 level inherits). Sets the slots of the types it has kernels for. */
+/* quant_iq_x86.c: dots and row tiles of the IQ1/IQ2/IQ3 and ternary types for the avx2 and
+ * avx512 levels. Each sets the slots of the types it has kernels for. */
 void eng_kernels_iq_avx2(eng_kernels *k);
+void eng_kernels_iq_avx512(eng_kernels *k);
 #endif
 #if defined(__aarch64__)
 void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */

@@ -331,6 +331,134 @@ void eng_kernels_iq_avx2(eng_kernels *k)
 #undef SET
 }
 
+/* ==== AVX-512 (BW): the same decode, two groups per 512-bit register for the products ==== */
+
+#define TGT5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+/* Groups 2p, 2p+1 of a dec_t; the signs (and IQ1_M's negative shifts) as byte masks. */
+typedef struct {
+	__m512i mag[4], sc[4];
+	__mmask64 sgn[4], dl[4];
+	int ls1[8];
+	float d;
+} dec5_t;
+
+INL5 __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+
+INL5 void decode5(int type, const uint8_t *b, dec5_t *o)
+{
+	dec_t k;
+	decode(type, b, &k);
+	for (int p = 0; p < 4; p++) {
+		o->mag[p] = join(k.mag[2 * p], k.mag[2 * p + 1]);
+		o->sc[p] = join(k.sc[2 * p], k.sc[2 * p + 1]);
+		o->sgn[p] = _mm512_movepi8_mask(join(k.sgn[2 * p], k.sgn[2 * p + 1]));
+		if (type == ENG_T_IQ1_M)
+			o->dl[p] = _mm512_movepi8_mask(join(k.dl[2 * p], k.dl[2 * p + 1]));
+	}
+	for (int g = 0; g < 8 && type == ENG_T_IQ1_S; g++)
+		o->ls1[g] = k.ls1[g];
+	o->d = k.d;
+}
+
+INL5 float term5(int type, const dec5_t *k, const uint8_t *a)
+{
+	const __m512i z = _mm512_setzero_si512();
+	__m512i acc = z, acc1 = z;
+	for (int p = 0; p < 4; p++) {
+		const __m512i q = _mm512_loadu_si512((const void *)(a + A_QS + 64 * p));
+		acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(k->mag[p],
+			_mm512_mask_sub_epi8(q, k->sgn[p], z, q)), k->sc[p]));
+		if (type == ENG_T_IQ1_M)
+			acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi8(1),
+				_mm512_mask_sub_epi8(q, k->dl[p], z, q)), k->sc[p]));
+	}
+	const float da = ldf32(a + A_D);
+	const int isum = _mm512_reduce_add_epi32(acc);
+	if (type == ENG_T_IQ1_S) {
+		int s1 = 0;
+		for (int g = 0; g < 8; g++)
+			s1 += k->ls1[g] * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
+		return k->d * da * ((float)isum + 0.125f * (float)s1);
+	}
+	if (type == ENG_T_IQ1_M)
+		return k->d * da * ((float)isum + 0.125f * (float)_mm512_reduce_add_epi32(acc1));
+	if (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0)
+		return (float)isum * (k->d * da);
+	return k->d * da * (float)isum;
+}
+
+INL5 float dot_any5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	dec5_t k;
+	float sumf = 0;
+	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
+		decode5(type, w + (size_t)i * ws, &k);
+		sumf += term5(type, &k, a + (size_t)i * A_W);
+	}
+	return factor(type) * sumf;
+}
+
+INL5 void rows_any5(int type, int64_t n, const uint8_t *w, size_t w_stride, int n_rows, const uint8_t *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	const int64_t nb = n / ENG_QK_K;
+	dec5_t k;
+	for (int a0 = 0; a0 < n_act; a0 += ACT_CHUNK) {
+		const int na = n_act - a0 < ACT_CHUNK ? n_act - a0 : ACT_CHUNK;
+		for (int r = 0; r < n_rows; r++) {
+			const uint8_t *wr = w + (size_t)r * w_stride;
+			float s[ACT_CHUNK] = { 0 };
+			for (int64_t i = 0; i < nb; i++) {
+				decode5(type, wr + (size_t)i * ws, &k);
+				for (int j = 0; j < na; j++)
+					s[j] += term5(type, &k, act + (size_t)(a0 + j) * act_stride + (size_t)i * A_W);
+			}
+			for (int j = 0; j < na; j++)
+				out[(size_t)(a0 + j) * out_stride + (size_t)r] = factor(type) * s[j];
+		}
+	}
+}
+
+#define IQ_KERNELS5(name, T) \
+	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *a) \
+	{ \
+		return dot_any5(T, n, w, a); \
+	} \
+	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
+		size_t act_stride, int n_act, float *out, size_t out_stride) \
+	{ \
+		rows_any5(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+	}
+IQ_KERNELS5(iq2_xxs, ENG_T_IQ2_XXS)
+IQ_KERNELS5(iq2_xs, ENG_T_IQ2_XS)
+IQ_KERNELS5(iq2_s, ENG_T_IQ2_S)
+IQ_KERNELS5(iq3_xxs, ENG_T_IQ3_XXS)
+IQ_KERNELS5(iq3_s, ENG_T_IQ3_S)
+IQ_KERNELS5(iq1_s, ENG_T_IQ1_S)
+IQ_KERNELS5(iq1_m, ENG_T_IQ1_M)
+IQ_KERNELS5(tq1_0, ENG_T_TQ1_0)
+IQ_KERNELS5(tq2_0, ENG_T_TQ2_0)
+#undef IQ_KERNELS5
+
+void eng_kernels_iq_avx512(eng_kernels *k)
+{
+#define SET(name, T) k->dot[T] = dot_##name##_512; k->rows[T] = rows_##name##_512
+	SET(iq2_xxs, ENG_T_IQ2_XXS);
+	SET(iq2_xs, ENG_T_IQ2_XS);
+	SET(iq2_s, ENG_T_IQ2_S);
+	SET(iq3_xxs, ENG_T_IQ3_XXS);
+	SET(iq3_s, ENG_T_IQ3_S);
+	SET(iq1_s, ENG_T_IQ1_S);
+	SET(iq1_m, ENG_T_IQ1_M);
+	SET(tq1_0, ENG_T_TQ1_0);
+	SET(tq2_0, ENG_T_TQ2_0);
+#undef SET
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int eng_quant_iq_x86_unused;

@@ -2008,6 +2008,7 @@ void eng_kernels_avx512(eng_kernels *k)
 	SET(iq4_xs, ENG_T_IQ4_XS);
 #undef SET
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx512;   /* quant_mxfp4_x86.c */
+	eng_kernels_iq_avx512(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 }
 
 #else
