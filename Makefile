@@ -168,7 +168,7 @@ install: $(BIN)
 FUZZ_SECONDS ?= 60
 FUZZ_CC  ?= clang
 FUZZ_DIR := build/fuzz
-FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c tests/fuzz/fuzz_gguf.c
+FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c engine/quant_iq.c tests/fuzz/fuzz_gguf.c
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)

@@ -26,23 +26,23 @@ static const eng_type_info type_table[ENG_T_COUNT] = {
 	T(ENG_T_Q5_K, "q5_K", 256, 176, 1, ENG_T_Q8_K),
 	T(ENG_T_Q6_K, "q6_K", 256, 210, 1, ENG_T_Q8_K),
 	T(ENG_T_Q8_K, "q8_K", 256, 292, 0, ENG_T_Q8_K),
-	T(ENG_T_IQ2_XXS, "iq2_xxs", 256, 66, 0, ENG_T_Q8_K),
-	T(ENG_T_IQ2_XS, "iq2_xs", 256, 74, 0, ENG_T_Q8_K),
-	T(ENG_T_IQ3_XXS, "iq3_xxs", 256, 98, 0, ENG_T_Q8_K),
-	T(ENG_T_IQ1_S, "iq1_s", 256, 50, 0, ENG_T_Q8_K),
+	T(ENG_T_IQ2_XXS, "iq2_xxs", 256, 66, 1, ENG_T_Q8_K),
+	T(ENG_T_IQ2_XS, "iq2_xs", 256, 74, 1, ENG_T_Q8_K),
+	T(ENG_T_IQ3_XXS, "iq3_xxs", 256, 98, 1, ENG_T_Q8_K),
+	T(ENG_T_IQ1_S, "iq1_s", 256, 50, 1, ENG_T_Q8_K),
 	T(ENG_T_IQ4_NL, "iq4_nl", 32, 18, 1, ENG_T_Q8_0),
-	T(ENG_T_IQ3_S, "iq3_s", 256, 110, 0, ENG_T_Q8_K),
-	T(ENG_T_IQ2_S, "iq2_s", 256, 82, 0, ENG_T_Q8_K),
+	T(ENG_T_IQ3_S, "iq3_s", 256, 110, 1, ENG_T_Q8_K),
+	T(ENG_T_IQ2_S, "iq2_s", 256, 82, 1, ENG_T_Q8_K),
 	T(ENG_T_IQ4_XS, "iq4_xs", 256, 136, 1, ENG_T_Q8_K),
 	T(ENG_T_I8, "i8", 1, 1, 0, ENG_T_I8),
 	T(ENG_T_I16, "i16", 1, 2, 0, ENG_T_I16),
 	T(ENG_T_I32, "i32", 1, 4, 0, ENG_T_I32),
 	T(ENG_T_I64, "i64", 1, 8, 0, ENG_T_I64),
 	T(ENG_T_F64, "f64", 1, 8, 0, ENG_T_F64),
-	T(ENG_T_IQ1_M, "iq1_m", 256, 56, 0, ENG_T_Q8_K),
+	T(ENG_T_IQ1_M, "iq1_m", 256, 56, 1, ENG_T_Q8_K),
 	T(ENG_T_BF16, "bf16", 1, 2, 1, ENG_T_BF16),
-	T(34, "tq1_0", 256, 54, 0, ENG_T_Q8_K),
-	T(35, "tq2_0", 256, 66, 0, ENG_T_Q8_K),
+	T(ENG_T_TQ1_0, "tq1_0", 256, 54, 1, ENG_T_Q8_K),
+	T(ENG_T_TQ2_0, "tq2_0", 256, 66, 1, ENG_T_Q8_K),
 	T(ENG_T_MXFP4, "mxfp4", 32, 17, 1, ENG_T_Q8_0),
 };
 #undef T
@@ -1894,7 +1894,7 @@ int eng_dequant_row_ref(int type, const void *src, float *dst, int64_t n)
 	case ENG_T_IQ4_NL: deq_iq4_nl(src, dst, nb); return 0;
 	case ENG_T_IQ4_XS: deq_iq4_xs(src, dst, nb); return 0;
 	case ENG_T_MXFP4: deq_mxfp4(src, dst, nb); return 0;
-	default: return -1;
+	default: return eng_iq_dequant_ref(type, src, dst, nb);   /* quant_iq.c; -1 for others */
 	}
 }
 
@@ -1967,7 +1967,7 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
 	case ENG_T_IQ4_NL: *out = dot_iq4_nl(w_row, act, nb); return 0;
 	case ENG_T_IQ4_XS: *out = dot_iq4_xs(w_row, act, nb); return 0;
 	case ENG_T_MXFP4: *out = dot_mxfp4(w_row, act, nb); return 0;
-	default: return -1;
+	default: return eng_iq_dot_ref(type, w_row, act, nb, out);   /* quant_iq.c; -1 for others */
 	}
 }
 

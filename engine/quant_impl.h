@@ -19,7 +19,7 @@ enum eng_type {
 	ENG_T_IQ2_XXS = 16, ENG_T_IQ2_XS = 17, ENG_T_IQ3_XXS = 18, ENG_T_IQ1_S = 19,
 	ENG_T_IQ4_NL = 20, ENG_T_IQ3_S = 21, ENG_T_IQ2_S = 22, ENG_T_IQ4_XS = 23,
 	ENG_T_I8 = 24, ENG_T_I16 = 25, ENG_T_I32 = 26, ENG_T_I64 = 27, ENG_T_F64 = 28,
-	ENG_T_IQ1_M = 29, ENG_T_BF16 = 30, ENG_T_MXFP4 = 39,
+	ENG_T_IQ1_M = 29, ENG_T_BF16 = 30, ENG_T_TQ1_0 = 34, ENG_T_TQ2_0 = 35, ENG_T_MXFP4 = 39,
 	ENG_T_COUNT = 40
 };
 
@@ -134,6 +134,83 @@ _Static_assert(sizeof(eng_blk_iq4_nl) == 18, "iq4_nl block is 18 bytes");
 _Static_assert(sizeof(eng_blk_iq4_xs) == 136, "iq4_xs block is 136 bytes");
 _Static_assert(sizeof(eng_blk_mxfp4) == 17, "mxfp4 block is 17 bytes");
 
+/* ---- IQ1 / IQ2 / IQ3 and ternary types (quant_iq.c, quant_iq_x86.c) -----------------------------
+ * Super-blocks of 256 elements in 8 groups of 32, dotted with Q8_K activations. The IQ types
+ * store indices into fixed grids of 8 (IQ1, IQ2) or 4 (IQ3) element magnitudes plus sign bits;
+ * the TQ types store ternary levels {-1, 0, 1}. Layouts: docs/quant-formats.md "IQ and ternary
+ * types". Every field value decodes to a valid grid entry: an index has exactly as many bits as
+ * its grid has entries, so a corrupt block can give wrong numbers but never an out-of-range read. */
+/* 8 uint16 per group: bytes 0..3 four 8-bit indices into eng_iq2xxs_grid, bytes 4..7 four 7-bit
+ * sign fields (bits 0..27) and a 4-bit group scale (bits 28..31). x = d*(0.5+s)/4 * grid * sign. */
+typedef struct { uint16_t d; uint16_t qs[ENG_QK_K / 8]; } eng_blk_iq2_xxs;
+/* 32 uint16: a 9-bit index into eng_iq2xs_grid and a 7-bit sign field each; two 4-bit scales
+ * per group (one per 16 elements). */
+typedef struct { uint16_t d; uint16_t qs[ENG_QK_K / 8]; uint8_t scales[ENG_QK_K / 32]; } eng_blk_iq2_xs;
+/* 32 low index bytes, then 32 sign bytes (8 explicit signs each), qh: 2 high index bits per
+ * 8 elements (10-bit indices into eng_iq2s_grid), two 4-bit scales per group. */
+typedef struct { uint16_t d; uint8_t qs[ENG_QK_K / 4]; uint8_t qh[ENG_QK_K / 32]; uint8_t scales[ENG_QK_K / 32]; } eng_blk_iq2_s;
+/* 64 8-bit indices into eng_iq3xxs_grid (4 elements each), then 8 uint32 (one per group) of four
+ * 7-bit sign fields and a 4-bit scale. x = d*(0.5+s)/2 * grid * sign. */
+typedef struct { uint16_t d; uint8_t qs[3 * ENG_QK_K / 8]; } eng_blk_iq3_xxs;
+/* 64 low index bytes, qh: the 9th index bit of each of them, 32 sign bytes, and 4-bit scales for
+ * the 8 groups. x = d*(1+2s) * grid * sign. */
+typedef struct { uint16_t d; uint8_t qs[ENG_QK_K / 4]; uint8_t qh[ENG_QK_K / 32]; uint8_t signs[ENG_QK_K / 8]; uint8_t scales[ENG_QK_K / 64]; } eng_blk_iq3_s;
+/* 32 low index bytes, and per group a uint16: 3 high bits of each of its 4 11-bit indices into
+ * eng_iq1s_grid (bits 0..11), a 3-bit scale (12..14) and the sign of the shift (15).
+ * x = d*(2s+1) * (grid +- 1/8). */
+typedef struct { uint16_t d; uint8_t qs[ENG_QK_K / 8]; uint16_t qh[ENG_QK_K / 32]; } eng_blk_iq1_s;
+/* No d field: the fp16 super-block scale is spread over the top nibbles of the 4 uint16 of
+ * scales[], whose low 12 bits hold four 3-bit scales (one per 16 elements). qh: per 8 elements 3
+ * high index bits and the shift's sign (bit 3 of each nibble). */
+typedef struct { uint8_t qs[ENG_QK_K / 8]; uint8_t qh[ENG_QK_K / 16]; uint8_t scales[ENG_QK_K / 32]; } eng_blk_iq1_m;
+/* Ternary, base 3: 48 bytes of 5 trits each (240 elements) and 4 bytes of 4 trits (16 more); a
+ * byte b holds its trits as digits of b*3^k read off the top (level = digit - 1). x = d*level. */
+typedef struct { uint8_t qs[48]; uint8_t qh[4]; uint16_t d; } eng_blk_tq1_0;
+/* Ternary, 2 bits per element (level = bits - 1, the value 3 gives 2), packed as Q2_K's quants. */
+typedef struct { uint8_t qs[ENG_QK_K / 4]; uint16_t d; } eng_blk_tq2_0;
+
+_Static_assert(sizeof(eng_blk_iq2_xxs) == 66, "iq2_xxs block is 66 bytes");
+_Static_assert(sizeof(eng_blk_iq2_xs) == 74, "iq2_xs block is 74 bytes");
+_Static_assert(sizeof(eng_blk_iq2_s) == 82, "iq2_s block is 82 bytes");
+_Static_assert(sizeof(eng_blk_iq3_xxs) == 98, "iq3_xxs block is 98 bytes");
+_Static_assert(sizeof(eng_blk_iq3_s) == 110, "iq3_s block is 110 bytes");
+_Static_assert(sizeof(eng_blk_iq1_s) == 50, "iq1_s block is 50 bytes");
+_Static_assert(sizeof(eng_blk_iq1_m) == 56, "iq1_m block is 56 bytes");
+_Static_assert(sizeof(eng_blk_tq1_0) == 54, "tq1_0 block is 54 bytes");
+_Static_assert(sizeof(eng_blk_tq2_0) == 66, "tq2_0 block is 66 bytes");
+
+/* The grids (GGUF format data, carried as tables: see docs/quant-formats.md for their source and
+ * checksums). Entry k packs its 8 (uint64) or 4 (uint32) element magnitudes as bytes, element 0
+ * in the low byte; IQ1's entries are int8 levels -1, 0, 1. */
+extern const uint64_t eng_iq2xxs_grid[256];
+extern const uint64_t eng_iq2xs_grid[512];
+extern const uint64_t eng_iq2s_grid[1024];
+extern const uint32_t eng_iq3xxs_grid[256];
+extern const uint32_t eng_iq3s_grid[512];
+extern const uint64_t eng_iq1s_grid[2048];
+/* The 7-bit sign fields of IQ2_XXS, IQ2_XS and IQ3_XXS complete to 8 signs with even parity:
+ * bit 7 is the parity of bits 0..6. eng_iq_signs64[f] holds 0xff in byte j when element j of
+ * field f is negative. */
+extern const uint64_t eng_iq_signs64[128];
+static inline unsigned eng_iq_sign_bits(unsigned f)   /* the 8 sign bits of field f's low 7 bits */
+{
+	f &= 0x7f;
+	unsigned p = f ^ f >> 4;
+	p ^= p >> 2;
+	p ^= p >> 1;
+	return (f & 0x7f) | (p & 1) << 7;
+}
+/* IQ1_M's fp16 super-block scale, gathered from the top nibbles of its 4 scale words. */
+static inline uint16_t eng_iq1m_d(const uint8_t *scales)
+{
+	return (uint16_t)(scales[1] >> 4 | (scales[3] & 0xf0) | (scales[5] >> 4) << 8 | (scales[7] & 0xf0) << 8);
+}
+
+/* Dequantization and scalar dots (the _ref) of the types above, nb super-blocks; called from
+ * quant.c's dispatch switches. Return 0, or -1 when `type` is not one of them. */
+int eng_iq_dequant_ref(int type, const void *src, float *dst, int64_t nb);
+int eng_iq_dot_ref(int type, const void *w, const void *act, int64_t nb, float *out);
+
 /* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
 extern const int8_t eng_iq4_values[16];
 /* The E2M1 values doubled (GGUF format fact): codes 0..7 are 0 1 2 3 4 6 8 12, codes 8..15 the
@@ -228,6 +305,12 @@ int eng_x86_level(void);
 /* Set the slots this file implements; the others are left as they are. */
 void eng_kernels_avx2(eng_kernels *k);
 void eng_kernels_avx512(eng_kernels *k);
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+/* quant_iq_x86.c: dots and row tiles of the IQ1/IQ2/IQ3 and ternary types for the avx2 and
+ * avx512 levels. Each sets the slots of the types it has kernels for. */
+void eng_kernels_iq_avx2(eng_kernels *k);
+void eng_kernels_iq_avx512(eng_kernels *k);
 #endif
 #if defined(__aarch64__)
 void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */

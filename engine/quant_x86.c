@@ -738,6 +738,7 @@ void eng_kernels_avx2(eng_kernels *k)
 	k->dot[ENG_T_Q6_K] = dot_q6_K_avx2;
 	k->dot[ENG_T_IQ4_XS] = dot_iq4_xs_avx2;
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx2;   /* quant_mxfp4_x86.c */
+	eng_kernels_iq_avx2(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 	k->act[ENG_T_Q8_0] = act_q8_0_avx2;
 	k->act[ENG_T_Q8_K] = act_q8_K_avx2;
 	k->act[ENG_T_F16] = act_f16_avx2;
@@ -1884,6 +1885,7 @@ void eng_kernels_avx512(eng_kernels *k)
 	SET(iq4_xs, ENG_T_IQ4_XS);
 #undef SET
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx512;   /* quant_mxfp4_x86.c */
+	eng_kernels_iq_avx512(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 }
 
 #else

@@ -700,7 +700,7 @@ static void test_kernels_rows_refuse_bad_types_and_lengths_and_accept_empty_tile
 	uint8_t w[512] = { 0 }, x[512] = { 0 };
 	float out[4] = { 7, 7, 7, 7 };
 	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_K, 256, w, 0, 1, x, 0, 1, out, 1), -1);
-	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_IQ2_XS, 256, w, 0, 1, x, 0, 1, out, 1), -1);
+	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_I8, 256, w, 0, 1, x, 0, 1, out, 1), -1);
 	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q4_K, 100, w, 0, 1, x, 0, 1, out, 1), -1);
 	TB_CHECK_INT(eng_vec_dot_rows(-1, 32, w, 0, 1, x, 0, 1, out, 1), -1);
 	TB_CHECK_INT(eng_vec_dot_rows(ENG_T_Q8_0, 32, w, 34, -1, x, 34, 1, out, 1), -1);

@@ -1,0 +1,465 @@
+/* engine/quant_iq_x86.c — x86 (AVX2) dot products of the IQ1/IQ2/IQ3 grid types and the ternary
+ * types with Q8_K activations, single dots and row tiles; quant_x86.c registers them for the
+ * avx2 level, which the avx512 level inherits. A super-block is decoded once into 8 groups of
+ * 32 magnitudes (grid entries gathered by index from quant_iq.c's tables), sign masks (from
+ * eng_iq_signs64 for the parity-completed 7-bit fields, a bit test for explicit sign bytes) and
+ * 16-bit scales, then multiplied with each activation row (maddubs of the magnitudes with the
+ * signed activations, madd with the scales). Every super-block's integer sums are exact and the
+ * float steps are those of the _ref (quant_iq.c) in its order, so the kernels return the _ref's
+ * bits (tests/engine/test_iq.c checks equality). Like the other AVX2 kernels they assume
+ * activation quants in [-127, 127], which Q8_K's quantizer gives. */
+#if defined(__x86_64__) || defined(__i386__)
+
+#include "engine/kern_load.h"
+#include "engine/quant_impl.h"
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#define TGT2 __attribute__((target("avx2,fma,f16c")))
+#define INL2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+enum {
+	A_W = sizeof(eng_blk_q8_K), A_D = offsetof(eng_blk_q8_K, d), A_QS = offsetof(eng_blk_q8_K, qs),
+	A_BS = offsetof(eng_blk_q8_K, bsums),
+	XS_SC = offsetof(eng_blk_iq2_xs, scales),
+	S2_QS = offsetof(eng_blk_iq2_s, qs), S2_QH = offsetof(eng_blk_iq2_s, qh), S2_SC = offsetof(eng_blk_iq2_s, scales),
+	X3_QS = offsetof(eng_blk_iq3_xxs, qs),
+	S3_QS = offsetof(eng_blk_iq3_s, qs), S3_QH = offsetof(eng_blk_iq3_s, qh), S3_SG = offsetof(eng_blk_iq3_s, signs),
+	S3_SC = offsetof(eng_blk_iq3_s, scales),
+	I1_QS = offsetof(eng_blk_iq1_s, qs), I1_QH = offsetof(eng_blk_iq1_s, qh),
+	M1_QH = offsetof(eng_blk_iq1_m, qh), M1_SC = offsetof(eng_blk_iq1_m, scales),
+	T1_QH = offsetof(eng_blk_tq1_0, qh), T1_D = offsetof(eng_blk_tq1_0, d), T2_D = offsetof(eng_blk_tq2_0, d)
+};
+
+/* One decoded super-block. Element e of group g has the level sgn ? -mag : mag (mag >= 0); the
+ * 16-bit lanes of sc[g] hold 2s+1 of each 16 elements (1 for the TQ types). IQ1 adds the shift:
+ * IQ1_S as ls1[g] = (2s+1) * (+-1) of its group (through Q8_K's bsums), IQ1_M as bytes +-1 per 8
+ * elements in dl[g]. */
+typedef struct {
+	__m256i mag[8], sgn[8], sc[8], dl[8];
+	int ls1[8];
+	float d;
+} dec_t;
+
+INL2 int hsum_i32(__m256i v)
+{
+	__m128i t = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
+	return _mm_cvtsi128_si32(t);
+}
+
+INL2 __m256i ld256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+/* q negated where the mask byte is 0xff. */
+INL2 __m256i neg_where(__m256i q, __m256i m) { return _mm256_sub_epi8(_mm256_xor_si256(q, m), m); }
+
+/* 4 explicit sign bytes (one per 8 elements) as 32 byte masks. */
+INL2 __m256i sign_bytes(uint32_t s4)
+{
+	const __m256i sh = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+	const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+	return _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)s4), sh), bit), bit);
+}
+
+/* 4 parity-completed 7-bit sign fields (bits 0..27 of f) as 32 byte masks. */
+INL2 __m256i sign_fields(uint32_t f)
+{
+	return _mm256_set_epi64x((long long)eng_iq_signs64[f >> 21 & 127], (long long)eng_iq_signs64[f >> 14 & 127],
+		(long long)eng_iq_signs64[f >> 7 & 127], (long long)eng_iq_signs64[f & 127]);
+}
+
+INL2 __m256i sc2(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo)); }
+
+INL2 __m256i g64(const uint64_t *grid, int i0, int i1, int i2, int i3)
+{
+	return _mm256_set_epi64x((long long)grid[i3], (long long)grid[i2], (long long)grid[i1], (long long)grid[i0]);
+}
+
+INL2 __m256i g32(const uint32_t *grid, const uint8_t *qs, int h)   /* 8 entries; bit k of h: bit 8 of index k */
+{
+	int i[8];
+	for (int k = 0; k < 8; k++)
+		i[k] = qs[k] | (h >> k & 1) << 8;
+	return _mm256_set_epi32((int)grid[i[7]], (int)grid[i[6]], (int)grid[i[5]], (int)grid[i[4]],
+		(int)grid[i[3]], (int)grid[i[2]], (int)grid[i[1]], (int)grid[i[0]]);
+}
+
+/* Signed levels v as magnitude and sign mask. */
+INL2 void split(__m256i v, __m256i *mag, __m256i *sgn)
+{
+	*mag = _mm256_abs_epi8(v);
+	*sgn = _mm256_cmpgt_epi8(_mm256_setzero_si256(), v);
+}
+
+/* Digit k (0, 1, 2) of 16 TQ1_0 bytes held as 16-bit lanes: (byte * 3^k mod 256) * 3 >> 8. */
+INL2 __m256i tq1_digit(__m256i x16, int p)
+{
+	const __m256i q = _mm256_and_si256(_mm256_mullo_epi16(x16, _mm256_set1_epi16((short)p)), _mm256_set1_epi16(0xff));
+	return _mm256_srli_epi16(_mm256_mullo_epi16(q, _mm256_set1_epi16(3)), 8);
+}
+
+/* The bytes of two 16-lane vectors in order (lo then hi). */
+INL2 __m256i pack_in_order(__m256i lo, __m256i hi)
+{
+	return _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xd8);
+}
+
+INL2 void decode(int type, const uint8_t *b, dec_t *o)
+{
+	const __m256i one = _mm256_set1_epi8(1);
+	switch (type) {
+	case ENG_T_IQ2_XXS:
+		for (int g = 0; g < 8; g++) {
+			const uint32_t idx = ld32(b + 2 + 8 * g), ss = ld32(b + 6 + 8 * g);
+			o->mag[g] = g64(eng_iq2xxs_grid, idx & 0xff, idx >> 8 & 0xff, idx >> 16 & 0xff, idx >> 24);
+			o->sgn[g] = sign_fields(ss);
+			o->sc[g] = _mm256_set1_epi16((short)(2 * (ss >> 28) + 1));
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ2_XS:
+		for (int g = 0; g < 8; g++) {
+			const uint16_t q0 = ld16(b + 2 + 8 * g), q1 = ld16(b + 4 + 8 * g), q2 = ld16(b + 6 + 8 * g), q3 = ld16(b + 8 + 8 * g);
+			const int sc = b[XS_SC + g];
+			o->mag[g] = g64(eng_iq2xs_grid, q0 & 511, q1 & 511, q2 & 511, q3 & 511);
+			o->sgn[g] = _mm256_set_epi64x((long long)eng_iq_signs64[q3 >> 9], (long long)eng_iq_signs64[q2 >> 9],
+				(long long)eng_iq_signs64[q1 >> 9], (long long)eng_iq_signs64[q0 >> 9]);
+			o->sc[g] = sc2(2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ2_S:
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *qs = b + S2_QS + 4 * g;
+			const int h = b[S2_QH + g], sc = b[S2_SC + g];
+			o->mag[g] = g64(eng_iq2s_grid, qs[0] | (h & 3) << 8, qs[1] | (h >> 2 & 3) << 8,
+				qs[2] | (h >> 4 & 3) << 8, qs[3] | (h >> 6 & 3) << 8);
+			o->sgn[g] = sign_bytes(ld32(b + S2_QS + 32 + 4 * g));
+			o->sc[g] = sc2(2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ3_XXS:
+		for (int g = 0; g < 8; g++) {
+			const uint32_t ss = ld32(b + X3_QS + 64 + 4 * g);
+			o->mag[g] = g32(eng_iq3xxs_grid, b + X3_QS + 8 * g, 0);
+			o->sgn[g] = sign_fields(ss);
+			o->sc[g] = _mm256_set1_epi16((short)(2 * (ss >> 28) + 1));
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ3_S:
+		for (int g = 0; g < 8; g++) {
+			o->mag[g] = g32(eng_iq3s_grid, b + S3_QS + 8 * g, b[S3_QH + g]);
+			o->sgn[g] = sign_bytes(ld32(b + S3_SG + 4 * g));
+			o->sc[g] = _mm256_set1_epi16((short)(2 * (b[S3_SC + g / 2] >> 4 * (g % 2) & 15) + 1));
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ1_S:
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *qs = b + I1_QS + 4 * g;
+			const unsigned h = ld16(b + I1_QH + 2 * g);
+			const int ls = (int)(2 * (h >> 12 & 7) + 1);
+			split(g64(eng_iq1s_grid, qs[0] | (h & 7) << 8, qs[1] | (h >> 3 & 7) << 8, qs[2] | (h >> 6 & 7) << 8,
+				qs[3] | (h >> 9 & 7) << 8), &o->mag[g], &o->sgn[g]);
+			o->sc[g] = _mm256_set1_epi16((short)ls);
+			o->ls1[g] = h & 0x8000 ? -ls : ls;
+		}
+		o->d = eng_f16_to_f32(ld16(b));
+		break;
+	case ENG_T_IQ1_M:
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *qs = b + 4 * g;
+			const int h0 = b[M1_QH + 2 * g], h1 = b[M1_QH + 2 * g + 1];
+			const unsigned sw = ld16(b + M1_SC + 2 * (g / 2)) >> 6 * (g % 2);
+			split(g64(eng_iq1s_grid, qs[0] | (h0 & 7) << 8, qs[1] | (h0 >> 4 & 7) << 8, qs[2] | (h1 & 7) << 8,
+				qs[3] | (h1 >> 4 & 7) << 8), &o->mag[g], &o->sgn[g]);
+			o->dl[g] = _mm256_set_epi64x(h1 & 0x80 ? -1 : 0x0101010101010101, h1 & 0x08 ? -1 : 0x0101010101010101,
+				h0 & 0x80 ? -1 : 0x0101010101010101, h0 & 0x08 ? -1 : 0x0101010101010101);
+			o->sc[g] = sc2((int)(2 * (sw & 7) + 1), (int)(2 * (sw >> 3 & 7) + 1));
+		}
+		o->d = eng_f16_to_f32(eng_iq1m_d(b + M1_SC));
+		break;
+	case ENG_T_TQ1_0: {
+		/* elements 32k..32k+31 (k < 5): digit k of qs[0..31]; 160 + 16k ..: digit k of qs[32..47];
+		 * 240 + 4k + m: digit k of qh[m] */
+		static const int pow3[5] = { 1, 3, 9, 27, 81 };
+		const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b));
+		const __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
+		const __m256i x2 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(b + 32)));
+		/* qh's 4 bytes, each repeated 4 times (elements 240 + 4k + m for m < 4 sit at m + 4k):
+		 * with 16-bit lanes, lane j holds qh[j % 4] */
+		const __m256i x3 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi32_si128((int)ld32(b + T1_QH)),
+			_mm_set_epi8(3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0)));
+		__m256i lv[8];
+		for (int k = 0; k < 5; k++)
+			lv[k] = pack_in_order(tq1_digit(x0, pow3[k]), tq1_digit(x1, pow3[k]));
+		lv[5] = pack_in_order(tq1_digit(x2, 1), tq1_digit(x2, 3));
+		lv[6] = pack_in_order(tq1_digit(x2, 9), tq1_digit(x2, 27));
+		/* elements 224..239: digit 4 of qs[32..47]; 240..255: digit (j/4) of qh[j%4], j < 16 */
+		const __m256i kq = _mm256_set_epi16(27, 27, 27, 27, 9, 9, 9, 9, 3, 3, 3, 3, 1, 1, 1, 1);
+		const __m256i q3 = _mm256_and_si256(_mm256_mullo_epi16(x3, kq), _mm256_set1_epi16(0xff));
+		lv[7] = pack_in_order(tq1_digit(x2, 81), _mm256_srli_epi16(_mm256_mullo_epi16(q3, _mm256_set1_epi16(3)), 8));
+		for (int g = 0; g < 8; g++) {
+			split(_mm256_sub_epi8(lv[g], one), &o->mag[g], &o->sgn[g]);
+			o->sc[g] = _mm256_set1_epi16(1);
+		}
+		o->d = eng_f16_to_f32(ld16(b + T1_D));
+		break;
+	}
+	default: {   /* TQ2_0: group 4h + k is bits 2k of qs[32h .. 32h+31], minus 1 */
+		const __m256i m3 = _mm256_set1_epi8(3);
+		for (int h = 0; h < 2; h++) {
+			const __m256i x = ld256(b + 32 * h);
+			for (int k = 0; k < 4; k++) {
+				split(_mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(x, 2 * k), m3), one),
+					&o->mag[4 * h + k], &o->sgn[4 * h + k]);
+				o->sc[4 * h + k] = _mm256_set1_epi16(1);
+			}
+		}
+		o->d = eng_f16_to_f32(ld16(b + T2_D));
+		break;
+	}
+	}
+}
+
+/* The float term one super-block adds for activation block a, as the _ref forms it. */
+INL2 float term(int type, const dec_t *k, const uint8_t *a)
+{
+	__m256i acc = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+	for (int g = 0; g < 8; g++) {
+		const __m256i q = ld256(a + A_QS + 32 * g);
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(k->mag[g], neg_where(q, k->sgn[g])), k->sc[g]));
+		if (type == ENG_T_IQ1_M)
+			acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(
+				_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_sign_epi8(q, k->dl[g])), k->sc[g]));
+	}
+	const float da = ldf32(a + A_D);
+	if (type == ENG_T_IQ1_S) {
+		int s1 = 0;
+		for (int g = 0; g < 8; g++)
+			s1 += k->ls1[g] * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
+		return k->d * da * ((float)hsum_i32(acc) + 0.125f * (float)s1);
+	}
+	if (type == ENG_T_IQ1_M)
+		return k->d * da * ((float)hsum_i32(acc) + 0.125f * (float)hsum_i32(acc1));
+	if (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0)
+		return (float)hsum_i32(acc) * (k->d * da);
+	return k->d * da * (float)hsum_i32(acc);
+}
+
+/* The factor the _ref applies to the row's sum. */
+static inline float factor(int type)
+{
+	return type == ENG_T_IQ3_XXS ? 0.25f : type == ENG_T_IQ2_XXS || type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S ? 0.125f : 1.0f;
+}
+
+INL2 float dot_any(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	dec_t k;
+	float sumf = 0;
+	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
+		decode(type, w + (size_t)i * ws, &k);
+		sumf += term(type, &k, a + (size_t)i * A_W);
+	}
+	return factor(type) * sumf;
+}
+
+/* Row tiles: each weight super-block is decoded once per ACT_CHUNK activation rows; each
+ * (row, activation) sum runs over the super-blocks in order, as the single dot. */
+enum { ACT_CHUNK = 16 };
+
+INL2 void rows_any(int type, int64_t n, const uint8_t *w, size_t w_stride, int n_rows, const uint8_t *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	const int64_t nb = n / ENG_QK_K;
+	dec_t k;
+	for (int a0 = 0; a0 < n_act; a0 += ACT_CHUNK) {
+		const int na = n_act - a0 < ACT_CHUNK ? n_act - a0 : ACT_CHUNK;
+		for (int r = 0; r < n_rows; r++) {
+			const uint8_t *wr = w + (size_t)r * w_stride;
+			float s[ACT_CHUNK] = { 0 };
+			for (int64_t i = 0; i < nb; i++) {
+				decode(type, wr + (size_t)i * ws, &k);
+				for (int j = 0; j < na; j++)
+					s[j] += term(type, &k, act + (size_t)(a0 + j) * act_stride + (size_t)i * A_W);
+			}
+			for (int j = 0; j < na; j++)
+				out[(size_t)(a0 + j) * out_stride + (size_t)r] = factor(type) * s[j];
+		}
+	}
+}
+
+#define IQ_KERNELS(name, T) \
+	TGT2 static float dot_##name##_avx2(int64_t n, const void *w, const void *a) \
+	{ \
+		return dot_any(T, n, w, a); \
+	} \
+	TGT2 static void rows_##name##_avx2(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
+		size_t act_stride, int n_act, float *out, size_t out_stride) \
+	{ \
+		rows_any(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+	}
+IQ_KERNELS(iq2_xxs, ENG_T_IQ2_XXS)
+IQ_KERNELS(iq2_xs, ENG_T_IQ2_XS)
+IQ_KERNELS(iq2_s, ENG_T_IQ2_S)
+IQ_KERNELS(iq3_xxs, ENG_T_IQ3_XXS)
+IQ_KERNELS(iq3_s, ENG_T_IQ3_S)
+IQ_KERNELS(iq1_s, ENG_T_IQ1_S)
+IQ_KERNELS(iq1_m, ENG_T_IQ1_M)
+IQ_KERNELS(tq1_0, ENG_T_TQ1_0)
+IQ_KERNELS(tq2_0, ENG_T_TQ2_0)
+#undef IQ_KERNELS
+
+void eng_kernels_iq_avx2(eng_kernels *k)
+{
+#define SET(name, T) k->dot[T] = dot_##name##_avx2; k->rows[T] = rows_##name##_avx2
+	SET(iq2_xxs, ENG_T_IQ2_XXS);
+	SET(iq2_xs, ENG_T_IQ2_XS);
+	SET(iq2_s, ENG_T_IQ2_S);
+	SET(iq3_xxs, ENG_T_IQ3_XXS);
+	SET(iq3_s, ENG_T_IQ3_S);
+	SET(iq1_s, ENG_T_IQ1_S);
+	SET(iq1_m, ENG_T_IQ1_M);
+	SET(tq1_0, ENG_T_TQ1_0);
+	SET(tq2_0, ENG_T_TQ2_0);
+#undef SET
+}
+
+/* ==== AVX-512 (BW): the same decode, two groups per 512-bit register for the products ==== */
+
+#define TGT5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+/* Groups 2p, 2p+1 of a dec_t; the signs (and IQ1_M's negative shifts) as byte masks. */
+typedef struct {
+	__m512i mag[4], sc[4];
+	__mmask64 sgn[4], dl[4];
+	int ls1[8];
+	float d;
+} dec5_t;
+
+INL5 __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+
+INL5 void decode5(int type, const uint8_t *b, dec5_t *o)
+{
+	dec_t k;
+	decode(type, b, &k);
+	for (int p = 0; p < 4; p++) {
+		o->mag[p] = join(k.mag[2 * p], k.mag[2 * p + 1]);
+		o->sc[p] = join(k.sc[2 * p], k.sc[2 * p + 1]);
+		o->sgn[p] = _mm512_movepi8_mask(join(k.sgn[2 * p], k.sgn[2 * p + 1]));
+		if (type == ENG_T_IQ1_M)
+			o->dl[p] = _mm512_movepi8_mask(join(k.dl[2 * p], k.dl[2 * p + 1]));
+	}
+	for (int g = 0; g < 8 && type == ENG_T_IQ1_S; g++)
+		o->ls1[g] = k.ls1[g];
+	o->d = k.d;
+}
+
+INL5 float term5(int type, const dec5_t *k, const uint8_t *a)
+{
+	const __m512i z = _mm512_setzero_si512();
+	__m512i acc = z, acc1 = z;
+	for (int p = 0; p < 4; p++) {
+		const __m512i q = _mm512_loadu_si512((const void *)(a + A_QS + 64 * p));
+		acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(k->mag[p],
+			_mm512_mask_sub_epi8(q, k->sgn[p], z, q)), k->sc[p]));
+		if (type == ENG_T_IQ1_M)
+			acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi8(1),
+				_mm512_mask_sub_epi8(q, k->dl[p], z, q)), k->sc[p]));
+	}
+	const float da = ldf32(a + A_D);
+	const int isum = _mm512_reduce_add_epi32(acc);
+	if (type == ENG_T_IQ1_S) {
+		int s1 = 0;
+		for (int g = 0; g < 8; g++)
+			s1 += k->ls1[g] * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
+		return k->d * da * ((float)isum + 0.125f * (float)s1);
+	}
+	if (type == ENG_T_IQ1_M)
+		return k->d * da * ((float)isum + 0.125f * (float)_mm512_reduce_add_epi32(acc1));
+	if (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0)
+		return (float)isum * (k->d * da);
+	return k->d * da * (float)isum;
+}
+
+INL5 float dot_any5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	dec5_t k;
+	float sumf = 0;
+	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
+		decode5(type, w + (size_t)i * ws, &k);
+		sumf += term5(type, &k, a + (size_t)i * A_W);
+	}
+	return factor(type) * sumf;
+}
+
+INL5 void rows_any5(int type, int64_t n, const uint8_t *w, size_t w_stride, int n_rows, const uint8_t *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	const int64_t nb = n / ENG_QK_K;
+	dec5_t k;
+	for (int a0 = 0; a0 < n_act; a0 += ACT_CHUNK) {
+		const int na = n_act - a0 < ACT_CHUNK ? n_act - a0 : ACT_CHUNK;
+		for (int r = 0; r < n_rows; r++) {
+			const uint8_t *wr = w + (size_t)r * w_stride;
+			float s[ACT_CHUNK] = { 0 };
+			for (int64_t i = 0; i < nb; i++) {
+				decode5(type, wr + (size_t)i * ws, &k);
+				for (int j = 0; j < na; j++)
+					s[j] += term5(type, &k, act + (size_t)(a0 + j) * act_stride + (size_t)i * A_W);
+			}
+			for (int j = 0; j < na; j++)
+				out[(size_t)(a0 + j) * out_stride + (size_t)r] = factor(type) * s[j];
+		}
+	}
+}
+
+#define IQ_KERNELS5(name, T) \
+	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *a) \
+	{ \
+		return dot_any5(T, n, w, a); \
+	} \
+	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
+		size_t act_stride, int n_act, float *out, size_t out_stride) \
+	{ \
+		rows_any5(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+	}
+IQ_KERNELS5(iq2_xxs, ENG_T_IQ2_XXS)
+IQ_KERNELS5(iq2_xs, ENG_T_IQ2_XS)
+IQ_KERNELS5(iq2_s, ENG_T_IQ2_S)
+IQ_KERNELS5(iq3_xxs, ENG_T_IQ3_XXS)
+IQ_KERNELS5(iq3_s, ENG_T_IQ3_S)
+IQ_KERNELS5(iq1_s, ENG_T_IQ1_S)
+IQ_KERNELS5(iq1_m, ENG_T_IQ1_M)
+IQ_KERNELS5(tq1_0, ENG_T_TQ1_0)
+IQ_KERNELS5(tq2_0, ENG_T_TQ2_0)
+#undef IQ_KERNELS5
+
+void eng_kernels_iq_avx512(eng_kernels *k)
+{
+#define SET(name, T) k->dot[T] = dot_##name##_512; k->rows[T] = rows_##name##_512
+	SET(iq2_xxs, ENG_T_IQ2_XXS);
+	SET(iq2_xs, ENG_T_IQ2_XS);
+	SET(iq2_s, ENG_T_IQ2_S);
+	SET(iq3_xxs, ENG_T_IQ3_XXS);
+	SET(iq3_s, ENG_T_IQ3_S);
+	SET(iq1_s, ENG_T_IQ1_S);
+	SET(iq1_m, ENG_T_IQ1_M);
+	SET(tq1_0, ENG_T_TQ1_0);
+	SET(tq2_0, ENG_T_TQ2_0);
+#undef SET
+}
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int eng_quant_iq_x86_unused;
+#endif
