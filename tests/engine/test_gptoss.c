@@ -298,35 +298,8 @@ static int make_models(void)
 
 static void test_gptoss_matches_the_reference_on_every_file(void)
 {
-	static char files[8][512];
-	int n;
-
 	TB_REQUIRE(make_models() == 0);
-	n = ref_files("tests/fixtures/gptoss", files, 8);
-	TB_REQUIRE(n == 2);
-	for (int i = 0; i < n; i++) {
-		size_t len;
-		char *txt = tb_slurp(files[i], NULL), path[600], hex[65] = "", *data;
-		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
-		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_sha256"));
-		ref_stats st;
-		int rc;
-
-		snprintf(path, sizeof path, "%s/%s", model_dir,
-			cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
-		data = tb_slurp(path, &len);
-		TB_REQUIRE(data != NULL);
-		hx_sha256_hex(data, len, hex);
-		free(data);
-		TB_CHECK(want && strcmp(hex, want) == 0);
-		rc = check_ref(files[i], model_dir, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
-		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
-			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
-		TB_CHECK(rc == 0);
-		TB_CHECK(st.steps >= 32);
-		cJSON_Delete(j);
-		free(txt);
-	}
+	ref_check_dir("tests/fixtures/gptoss", model_dir, 2, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
 /* 20 tokens (past the window of 8) decoded in one batch, in batches of 3 and token by token:

@@ -43,44 +43,10 @@ static int make_models(void)
 	return ref_make_models(model_dir, "moe", shapes, 2, "F16 Q8_0 Q4_K_M");
 }
 
-static int file_sha256(const char *path, char hex[65])
-{
-	size_t n;
-	char *data = tb_slurp(path, &n);
-
-	if (!data)
-		return -1;
-	hx_sha256_hex(data, n, hex);
-	free(data);
-	return 0;
-}
-
 static void test_moe_matches_the_reference_on_every_file(void)
 {
-	static char files[16][512];
-	int n;
-
 	TB_REQUIRE(make_models() == 0);
-	n = ref_files("tests/fixtures/moe", files, 16);
-	TB_REQUIRE(n == 6);
-	for (int i = 0; i < n; i++) {
-		char *txt = tb_slurp(files[i], NULL), path[600], hex[65] = "";
-		cJSON *j = txt ? cJSON_Parse(txt) : NULL;
-		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_sha256"));
-		ref_stats st;
-		int rc;
-
-		snprintf(path, sizeof path, "%s/%s", model_dir,
-			cJSON_GetStringValue(cJSON_GetObjectItem(j, "model_file")));
-		TB_CHECK(file_sha256(path, hex) == 0 && want && strcmp(hex, want) == 0);
-		rc = check_ref(files[i], model_dir, ref_tol(TOLS, sizeof TOLS / sizeof TOLS[0], files[i]), &st);
-		printf("  %s: %d steps, max |err| %.2e, greedy %d/%d\n", strrchr(files[i], '/') + 1,
-			st.steps, st.max_err, st.greedy_match, st.greedy_checked);
-		TB_CHECK(rc == 0);
-		TB_CHECK(st.steps >= 32);
-		cJSON_Delete(j);
-		free(txt);
-	}
+	ref_check_dir("tests/fixtures/moe", model_dir, 6, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
 /* The prompt decoded in one batch, in batches of 3 and token by token: the same logits, bit for
