@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		"                        no key unless --option key_env=VAR)\n"
 		"  --model NAME          the model name sent to a URL target (default: \"default\")\n"
 		"  --option KEY=VALUE    a provider option (as the spec's options; repeatable); load sets\n"
-		"                        max_retries=0 and max_in_flight to the largest level unless given\n"
+		"                        max_retries=0 and max_in_flight to the largest level unless given;\n"
+		"                        api=completions sends the prompts to /v1/completions, unwrapped\n"
 		"  --rate LIST           open loop: requests/s per level, Poisson arrivals (\"inf\": all at once)\n"
 		"  --concurrency LIST    closed loop: requests kept in flight per level\n"
 		"  --requests N          requests per level (default 64)\n"
@@ -97,6 +98,8 @@ typedef struct prompts {
 	size_t n_text;
 	int input_len;               /* synthetic */
 	int max_tokens;
+	int plain;                   /* the target's options.api is "completions": synthetic and
+	                              * ShareGPT prompts go as plain prompts, not chat messages */
 	uint64_t seed;
 } prompts;
 
@@ -110,9 +113,28 @@ static char *dupstr(const char *s)
 	return d;
 }
 
+static int build_prompt(prompts *p, long i, prov_req *rq);
+
+/* As build_prompt, then (options.api "completions") the message's text as a plain prompt, so
+ * the openai provider sends it to /v1/completions. */
 static int build(void *ud, long i, prov_req *rq)
 {
 	prompts *p = ud;
+	if (build_prompt(p, i, rq))
+		return -1;
+	if (p->plain && !p->su && rq->n_messages == 1) {
+		rq->prompt = rq->messages[0].content;
+		rq->messages[0].content = NULL;
+		free(rq->messages[0].role);
+		free(rq->messages);
+		rq->messages = NULL;
+		rq->n_messages = 0;
+	}
+	return 0;
+}
+
+static int build_prompt(prompts *p, long i, prov_req *rq)
+{
 	if (p->su) {
 		if (suite_build(p->su, (size_t)i % suite_count(p->su), 0, rq))
 			return -1;
@@ -499,6 +521,10 @@ bad_num:
 
 	/* the prompts */
 	pr.max_tokens = (int)max_tok;
+	{
+		const cJSON *api = cJSON_GetObjectItem(oj, "api");
+		pr.plain = cJSON_IsString(api) && strcmp(api->valuestring, "completions") == 0;
+	}
 	pr.input_len = (int)in_len;
 	pr.seed = (uint64_t)seed;
 	if (suite_nm) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""tests/integration/load_server.py -- an OpenAI-compatible chat server for the load tests that
+"""tests/integration/load_server.py -- an OpenAI-compatible server for the load tests that
 behaves like a serving engine with a fixed number of slots: a request waits for a free slot,
 then spends PREFILL_MS before its first token and TPOT_MS per further token, streamed as
-server-sent events (with usage in the last chunk when asked) or answered whole.
+server-sent events (with usage in the last chunk when asked) or answered whole. /v1/completions
+answers plain prompts, /v1/chat/completions messages (either refuses the other's body with 400);
+each request's path is written to stderr.
 
 usage: load_server.py SLOTS PREFILL_MS TPOT_MS; prints the port it listens on (127.0.0.1)."""
 import json
@@ -25,8 +27,17 @@ class H(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(n) or b"{}")
+        plain = not self.path.endswith("/chat/completions")
+        sys.stderr.write("POST %s\n" % self.path)
+        sys.stderr.flush()
+        if plain != ("prompt" in req) or plain == ("messages" in req):
+            self.send_response(400)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         toks = int(req.get("max_completion_tokens") or req.get("max_tokens") or 16)
-        prompt = sum(len(m.get("content", "").split()) for m in req.get("messages", []))
+        prompt = len(req["prompt"].split()) if plain else \
+            sum(len(m.get("content", "").split()) for m in req.get("messages", []))
         with SLOTS:
             time.sleep(PREFILL)
             if req.get("stream"):
@@ -37,10 +48,12 @@ class H(BaseHTTPRequestHandler):
                 for i in range(toks):
                     if i:
                         time.sleep(TPOT)
-                    ch = {"choices": [{"index": 0, "delta": {"content": " w%d" % i}, "finish_reason": None}]}
+                    ch = {"choices": [{"index": 0, "text": " w%d" % i, "finish_reason": None}]} if plain else \
+                        {"choices": [{"index": 0, "delta": {"content": " w%d" % i}, "finish_reason": None}]}
                     self.wfile.write(b"data: " + json.dumps(ch).encode() + b"\n\n")
                     self.wfile.flush()
-                last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}
+                last = {"choices": [{"index": 0, "text": "", "finish_reason": "length"}]} if plain else \
+                    {"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}
                 self.wfile.write(b"data: " + json.dumps(last).encode() + b"\n\n")
                 if (req.get("stream_options") or {}).get("include_usage"):
                     u = {"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": toks}}
@@ -50,8 +63,9 @@ class H(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             time.sleep(TPOT * max(0, toks - 1))
-            body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "w" * toks},
-                                            "finish_reason": "length"}],
+            choice = {"index": 0, "text": "w" * toks, "finish_reason": "length"} if plain else \
+                {"index": 0, "message": {"role": "assistant", "content": "w" * toks}, "finish_reason": "length"}
+            body = json.dumps({"choices": [choice],
                                "usage": {"prompt_tokens": prompt, "completion_tokens": toks}}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

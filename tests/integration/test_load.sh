@@ -67,6 +67,12 @@ cat >sg.json <<'JSON'
  {"conversations": [{"from": "system", "value": "x"}]},
  {"conversations": [{"from": "human", "value": "Count to three."}, {"from": "gpt", "value": "One two three"}]}]
 JSON
+# options.api "completions": the synthetic prompts go to /v1/completions as plain prompts
+"$TB_BIN" load --target "$URL" --option api=completions --concurrency 2 --requests 6 --max-tokens 4 \
+	--out runs/p >p.out 2>p.err; rc=$?
+check completions_api_exits_zero test $rc -eq 0
+check completions_api_sends_plain_prompts test "$(grep -c 'POST /v1/completions' server.err)" -eq 6
+check completions_api_answers_every_request test "$(sql runs/p/results.db "SELECT count(*) FROM samples WHERE error = 0 AND n_tokens_out = 4")" -eq 6
 "$TB_BIN" load --target "$URL" --concurrency 2 --requests 6 --sharegpt sg.json --out runs/s >s.out 2>s.err; rc=$?
 check sharegpt_prompts_run sh -c "test $rc -eq 0 && test \"\$(cat s.out)\" = 'results: runs/s/results.db'"
 # (the length is the token estimate of the reply: words, and each punctuation mark apart)
