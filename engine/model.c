@@ -1488,13 +1488,6 @@ static void swiglu_task(void *arg, int ith, int nth)
 	eng_silu_mul(c->gate + lo, c->up + lo, hi - lo);
 }
 
-/* g[i] = silu(g[i]) * u[i] for i < n (eng_silu_mul: the same bits at every level, whatever
- * the row range). */
-static void swiglu_rows(float *restrict g, const float *restrict u, long n)
-{
-	eng_silu_mul(g, u, n);
-}
-
 /* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows). */
 static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 {
@@ -1539,7 +1532,7 @@ static void multi_rows_do(const step *st, long r0, long r1)
 			rows_range(st, st->ws[0], st->ys[0], g, ge);
 			rows_range(st, st->ws[1], st->ys[1], g, ge);
 			for (int t = 0; t < st->n; t++)
-				swiglu_rows(st->ys[0] + (size_t)t * (size_t)F + g, st->ys[1] + (size_t)t * (size_t)F + g, ge - g);
+				eng_silu_mul(st->ys[0] + (size_t)t * (size_t)F + g, st->ys[1] + (size_t)t * (size_t)F + g, ge - g);
 		}
 		return;
 	}
@@ -2061,6 +2054,20 @@ static void residual_norm_task(void *arg, int ith, int nth)
  * sum (summed in double) where the architecture renormalises. */
 /* The K largest of p[X] in descending order (ties to the lower index): indices into sel, values
  * into w. chosen: X bytes of scratch. */
+/* w[j] /= (their sum in double, rounded to float), j < K: the chosen experts' weights
+ * renormalised (norm_topk_prob, DeepSeek's expert_weights_norm). */
+static void renorm_weights(float *w, int K)
+{
+	double ws = 0;
+	float f;
+
+	for (int j = 0; j < K; j++)
+		ws += w[j];
+	f = (float)ws;
+	for (int j = 0; j < K; j++)
+		w[j] = w[j] / f;
+}
+
 static void topk_desc(const float *p, int X, int K, int *sel, float *w, unsigned char *chosen)
 {
 	memset(chosen, 0, (size_t)X);
@@ -2144,16 +2151,8 @@ static void moe_route_task(void *arg, int ith, int nth)
 		for (int i = 0; i < X; i++)
 			p[i] *= inv;
 		topk_desc(p, X, K, sel, w, chosen);
-		if (m->moe_norm_w) {
-			double ws = 0;
-			float f;
-
-			for (int j = 0; j < K; j++)
-				ws += w[j];
-			f = (float)ws;
-			for (int j = 0; j < K; j++)
-				w[j] = w[j] / f;
-		}
+		if (m->moe_norm_w)
+			renorm_weights(w, K);
 	}
 }
 
@@ -2438,16 +2437,8 @@ void eng_ds_route(float *p, const float *bias, int X, int K, int n_group, int n_
 	topk_desc(sc, X, K, sel, w, chosen);
 	for (int j = 0; j < K; j++)
 		w[j] = p[sel[j]];
-	if (norm) {
-		double ws = 0;
-		float f;
-
-		for (int j = 0; j < K; j++)
-			ws += w[j];
-		f = (float)ws;
-		for (int j = 0; j < K; j++)
-			w[j] = w[j] / f;
-	}
+	if (norm)
+		renorm_weights(w, K);
 	if (fabsf(scale - 1.0f) > 1e-5f)
 		for (int j = 0; j < K; j++)
 			w[j] *= scale;
