@@ -93,6 +93,11 @@ static inline int order_b_mins(const int type)
 	return type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K;
 }
 
+static inline int order_b(const int type)
+{
+	return type == ENG_T_Q8_0;
+}
+
 /* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
  * terms (every kernel below does exactly this, per lane or on lane 0):
  *     acc = fmaf(d_w * d_a, (float)isum, acc);
@@ -287,6 +292,34 @@ INL2 __m256i b32_weights(const int type, const uint8_t *b)
 	}
 }
 
+/* Q8_0 in order B: the exact integer sum of every block (8 blocks' lanes reduced together),
+ * then acc += isum * (d_w * d_a) block after block, unfused: the `_ref`'s bits. */
+INL2 float q80b_dot_avx2(int64_t n, const uint8_t *w, const uint8_t *x)
+{
+	const int64_t nb = n / ENG_QK;
+	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	float acc = 0.0f;
+	for (int64_t i = 0; i < nb; i += 8) {
+		const int m = nb - i < 8 ? (int)(nb - i) : 8;
+		__m256i s[8];
+		float f[8];
+#pragma GCC unroll 8
+		for (int k = 0; k < 8; k++)
+			s[k] = k < m ? mul32(_mm256_loadu_si256((const __m256i *)(w + (size_t)(i + k) * B + Q)),
+				_mm256_loadu_si256((const __m256i *)(x + (size_t)(i + k) * B + Q)), 0) : _mm256_setzero_si256();
+		/* per 128-bit half: [s0 s1 s2 s3] of lanes 0..3 (low half) or 4..7 */
+		const __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+		const __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+		_mm256_storeu_ps(f, _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+			_mm256_permute2x128_si256(q0, q1, 0x31))));
+		for (int k = 0; k < m; k++) {
+			const float p = f[k] * (h2f(w + (size_t)(i + k) * B) * h2f(x + (size_t)(i + k) * B));
+			acc += p;
+		}
+	}
+	return acc;
+}
+
 /* The x86 order (see "x86 order" in docs/quant-formats.md): per block 8 int32 lanes (lane k =
  * elements 4k..4k+3), acc = fma(dx * dy, lanes, acc) block after block, then hsum8; Q4_1 and
  * Q5_1 add m * s in a fused scalar sum; IQ4_NL alternates two accumulators over block pairs
@@ -302,6 +335,8 @@ INL2 float b32_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8
 	float msum = 0.0f;
 	int64_t i = 0;
 
+	if (order_b(type))
+		return q80b_dot_avx2(n, w, x);
 	if (type == ENG_T_IQ4_NL) {
 		for (; i + 2 <= nb; i += 2)
 			for (int h = 0; h < 2; h++) {
@@ -1716,81 +1751,230 @@ QUANT_512(q4_0, b32_tile, ENG_T_Q4_0, B32_TR, B32_DR)
 QUANT_512(q4_1, b32_tile, ENG_T_Q4_1, B32_TR, B32_DR)
 QUANT_512(q5_0, b32_tile, ENG_T_Q5_0, B32_TR, B32_DR)
 QUANT_512(q5_1, b32_tile, ENG_T_Q5_1, B32_TR, B32_DR)
-/* Q8_0 prefill: a tile of NP row pairs x 4 activations, one block at a time. The two rows of a
- * pair share one 512-bit vector (lanes 0..7 the first row's 8 partial sums of the block, 8..15
- * the second's), so the scale product and the FMA serve two rows at once and nothing is
- * extracted. Each lane sees the same FMA sequence as in b32_tile (block after block), and the
- * final sums the same reduction: every result equals the single dot bit for bit. */
-INL5 void q80_pairs_tile(const int NP, int64_t n, const uint8_t *w, size_t ws, const uint8_t *x,
-	size_t xs, float *out, size_t os)
+/* Q8_0 decode in order B: one activation's blocks prepared once per chunk of Q8D_CH blocks (two
+ * blocks a vector, their -128 * sum corrections, d as floats) and used for every row; per row
+ * and 8 blocks the offset-binary weights' vpdpbusd from the correction gives the exact block
+ * sums (the 4 vectors reduced together), then acc += isum * (d_w * d_a) block after
+ * block, unfused: the `_ref`'s bits. */
+#define Q8D_CH 1024        /* blocks: rows up to 32768 elements in one go */
+
+typedef struct q8dact {
+	__m512i q[Q8D_CH / 2];
+	__m512i corr[Q8D_CH / 2];
+	float d[Q8D_CH];
+} q8dact;
+
+INL5 void q8d_prep(int m, const uint8_t *x, q8dact *a)
 {
-	const int64_t nb = n / ENG_QK;
 	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
 	const __m512i m128 = _mm512_set1_epi8((char)0x80);
-	__m512 acc[4][4];
-#pragma GCC unroll 4
-	for (int p = 0; p < NP; p++)
-#pragma GCC unroll 4
-		for (int a = 0; a < 4; a++)
-			acc[p][a] = _mm512_setzero_ps();
-	for (int64_t i = 0; i < nb; i++) {
-		__m512i u[4];
-		__m512 dw[4];
-#pragma GCC unroll 4
-		for (int p = 0; p < NP; p++) {
-			const uint8_t *b0 = w + (size_t)(2 * p) * ws + (size_t)i * B, *b1 = b0 + ws;
-			const __m256i lo = _mm256_loadu_si256((const __m256i *)(b0 + Q));
-			const __m256i hi = _mm256_loadu_si256((const __m256i *)(b1 + Q));
-			u[p] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), m128);
-			dw[p] = d_lanes(ld16(b0), ld16(b1));
-		}
-#pragma GCC unroll 4
-		for (int a = 0; a < 4; a++) {
-			const uint8_t *xb = x + (size_t)a * xs + (size_t)i * B;
-			const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xb + Q)));
-			const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(),
-				_mm512_dpbusd_epi32(_mm512_setzero_si512(), m128, q));
-			const __m512 dx = _mm512_set1_ps(_cvtsh_ss(ld16(xb)));
-#pragma GCC unroll 4
-			for (int p = 0; p < NP; p++) {
-				const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(corr, u[p], q));
-				acc[p][a] = _mm512_fmadd_ps(_mm512_mul_ps(dw[p], dx), f, acc[p][a]);
-			}
-		}
+	for (int p = 0; p < (m + 7) / 8 * 4; p++) {
+		const __m256i z = _mm256_setzero_si256();
+		const __m256i al = 2 * p < m ? _mm256_loadu_si256((const __m256i *)(x + (size_t)(2 * p) * B + Q)) : z;
+		const __m256i ah = 2 * p + 1 < m ? _mm256_loadu_si256((const __m256i *)(x + (size_t)(2 * p + 1) * B + Q)) : z;
+		a->q[p] = _mm512_inserti64x4(_mm512_castsi256_si512(al), ah, 1);
+		a->corr[p] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), m128, a->q[p]));
 	}
+	for (int j = 0; j < m; j++)
+		a->d[j] = h2f(x + (size_t)j * B);
+}
+
+INL5 float q8d_row(float acc, int m, const uint8_t *w, const q8dact *a)
+{
+	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const __m512i m128 = _mm512_set1_epi8((char)0x80);
+	for (int i = 0; i < m; i += 8) {
+		const int mm = m - i < 8 ? m - i : 8;
+		__m512i v[4];
+		float f[16];
+		for (size_t o = 0; o < 8 * B; o += 64)   /* keep enough misses in flight */
+			_mm_prefetch((const char *)w + (size_t)i * B + PF_DIST + o, _MM_HINT_T0);
 #pragma GCC unroll 4
-	for (int p = 0; p < NP; p++)
-#pragma GCC unroll 4
-		for (int a = 0; a < 4; a++) {
-			out[a * os + 2 * p] = hsum8_512(_mm512_castps512_ps256(acc[p][a]));
-			out[a * os + 2 * p + 1] = hsum8_512(_mm512_extractf32x8_ps(acc[p][a], 1));
+		for (int k = 0; k < 4; k++) {
+			const uint8_t *b0 = w + (size_t)(i + 2 * k) * B;
+			const __m256i z = _mm256_setzero_si256();
+			const __m256i wl = 2 * k < mm ? _mm256_loadu_si256((const __m256i *)(b0 + Q)) : z;
+			const __m256i wh = 2 * k + 1 < mm ? _mm256_loadu_si256((const __m256i *)(b0 + B + Q)) : z;
+			const __m512i u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(wl), wh, 1), m128);
+			v[k] = _mm512_dpbusd_epi32(a->corr[i / 2 + k], u, a->q[i / 2 + k]);
+		}
+		const __m512i f01 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
+			_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
+		const __m512i f23 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)),
+			_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(3, 1, 3, 1)));
+		__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi32(f01, f23), _mm512_unpackhi_epi32(f01, f23));
+		t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));   /* lane 4L: block L, 4L+1: L+4 */
+		_mm512_storeu_ps(f, _mm512_cvtepi32_ps(t));
+#pragma GCC unroll 8
+		for (int k = 0; k < 8; k++)
+			if (k < mm) {
+				const float p = f[k < 4 ? 4 * k : 4 * (k - 4) + 1] * (h2f(w + (size_t)(i + k) * B) * a->d[i + k]);
+				acc += p;
+			}
+	}
+	return acc;
+}
+
+/* n_act activations (few) times n_rows rows. Rows longer than a chunk go by groups of 16 rows,
+ * chunk by chunk, each row's sum carried in out. */
+INL5 void q8d_rows(int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x, size_t xs, int n_act,
+	float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK;
+	const size_t B = sizeof(eng_blk_q8_0);
+	const int grp = nb <= Q8D_CH ? n_rows : 16;
+	q8dact a __attribute__((aligned(64)));
+	for (int t = 0; t < n_act; t++)
+		for (int r0 = 0; r0 < n_rows; r0 += grp) {
+			const int r1 = n_rows - r0 < grp ? n_rows : r0 + grp;
+			for (int64_t c0 = 0; c0 < nb; c0 += Q8D_CH) {
+				const int m = nb - c0 < Q8D_CH ? (int)(nb - c0) : Q8D_CH;
+				q8d_prep(m, x + (size_t)t * xs + (size_t)c0 * B, &a);
+				for (int r = r0; r < r1; r++) {
+					float *o = out + (size_t)t * os + r;
+					*o = q8d_row(c0 == 0 ? 0.0f : *o, m, w + (size_t)r * ws + (size_t)c0 * B, &a);
+				}
+			}
 		}
 }
 
 TGT5 static float dot_q8_0_512(int64_t n, const void *w, const void *act)
 {
-	float o;
-	b32_tile(ENG_T_Q8_0, 1, 1, n, w, 0, act, 0, &o, 0);
+	float o = 0.0f;
+	q8d_rows(n, w, 0, 1, act, 0, 1, &o, 0);
 	return o;
 }
+
+/* Q8_0 batches in order B: 16 weight rows converted once per call and slice of Q8B_SL blocks
+ * (q8bblk: per block 8 vectors of the 16 rows' 4 signed bytes per group of 4 elements, the
+ * rows' -128 * sum of the block's weights, d), the tile's tokens' activations as unsigned
+ * bytes a + 128 (and their d as floats) once per tile; then per block and token 8 `vpdpbusd`
+ * (activation bytes broadcast) started from the correction give the 16 rows' exact block sums,
+ * and acc += isum * (d_w * d_a) (unfused, as the `_ref`) with the 16 rows in one vector. Slices carry acc through
+ * out (a float stored and loaded as it is), so rows of any length take this path. */
+#define Q8B_SL 64
+
+typedef struct q8bblk {
+	int8_t w[8][64];
+	int32_t corr[KB_R];
+	float d[KB_R];
+} q8bblk;
+
+_Static_assert(sizeof(q8bblk) % 64 == 0, "q8bblk keeps 64-byte alignment");
+
+INL5 void q8b_unpack(const uint8_t *w, size_t ws, int nr, int sl, q8bblk *blk)
+{
+	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+		_mm512_set1_epi32((int)ws));
+	const __mmask16 rm = (__mmask16)((1u << nr) - 1);
+	for (int j = 0; j < sl; j++) {
+		q8bblk *k = blk + j;
+		__m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (int g = 0; g < 8; g++) {
+			const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, idx,
+				w + (size_t)j * B + Q + 4 * g, 1);
+			_mm512_store_si512(k->w[g], v);
+			sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
+		}
+		_mm512_store_si512(k->corr, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+		for (int r = 0; r < KB_R; r++)
+			k->d[r] = r < nr ? h2f(w + (size_t)r * ws + (size_t)j * B) : 0.0f;
+	}
+}
+
+/* The tile's tokens' activations for one slice: bytes a + 128 and d as floats. */
+typedef struct q8bact {
+	uint8_t u[KB_NT][Q8B_SL * ENG_QK];
+	float d[KB_NT][Q8B_SL];
+} q8bact;
+
+INL5 void q8b_acts(int sl, const uint8_t *x, size_t xs, int nt, q8bact *a)
+{
+	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+#pragma GCC unroll 8
+	for (int t = 0; t < KB_NT; t++) {
+		const uint8_t *xt = x + (size_t)(t < nt ? t : nt - 1) * xs;
+		for (int j = 0; j < sl; j++) {
+			const __m256i v = _mm256_loadu_si256((const __m256i *)(xt + (size_t)j * B + Q));
+			_mm256_store_si256((__m256i *)(a->u[t] + ENG_QK * j), _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80)));
+			a->d[t][j] = h2f(xt + (size_t)j * B);
+		}
+	}
+}
+
+INL5 void q8b_tile(int sl, const q8bblk *blk, const q8bact *a, int nt, int first, float *out, size_t os,
+	__mmask16 rmask)
+{
+	__m512 acc[KB_NT];
+#pragma GCC unroll 8
+	for (int t = 0; t < KB_NT; t++)
+		acc[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(t < nt ? rmask : 0, out + (size_t)(t < nt ? t : 0) * os);
+	for (int j = 0; j < sl; j++) {
+		const q8bblk *k = blk + j;
+		const __m512i corr = _mm512_load_si512(k->corr);
+		const __m512 d = _mm512_load_ps(k->d);
+		__m512i s[KB_NT];
+#pragma GCC unroll 8
+		for (int t = 0; t < KB_NT; t++)
+			s[t] = corr;
+#pragma GCC unroll 8
+		for (int g = 0; g < 8; g++) {
+			const __m512i wv = _mm512_load_si512(k->w[g]);
+#pragma GCC unroll 8
+			for (int t = 0; t < KB_NT; t++)
+				s[t] = _mm512_dpbusd_epi32(s[t], _mm512_set1_epi32((int)ld32(a->u[t] + ENG_QK * j + 4 * g)), wv);
+		}
+#pragma GCC unroll 8
+		for (int t = 0; t < KB_NT; t++)
+			acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(d, _mm512_set1_ps(a->d[t][j]))));
+	}
+#pragma GCC unroll 8
+	for (int t = 0; t < KB_NT; t++)
+		if (t < nt)
+			_mm512_mask_storeu_ps(out + (size_t)t * os, rmask, acc[t]);
+}
+
+/* Up to Q8B_G tiles of 16 rows share each conversion of the tokens' activations. */
+#define Q8B_G 2
 
 TGT5 static void rows_q8_0_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
 	size_t xs, int n_act, float *out, size_t os)
 {
+	const int64_t nb = n / ENG_QK;
+	const size_t B = sizeof(eng_blk_q8_0);
 	const uint8_t *w_ = w, *x_ = act;
-	int a = 0;
-	for (; a + 4 <= n_act; a += 4) {
-		int r = 0;
-		for (; r + 8 <= n_rows; r += 8)
-			q80_pairs_tile(4, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
-		for (; r + 2 <= n_rows; r += 2)
-			q80_pairs_tile(1, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
-		for (; r < n_rows; r++)
-			b32_tile(ENG_T_Q8_0, 1, 4, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+	if (n_act < KB_MIN_ACT || nb == 0) {
+		if (nb == 0)
+			for (int a = 0; a < n_act; a++)
+				for (int r = 0; r < n_rows; r++)
+					out[(size_t)a * os + r] = 0.0f;
+		else
+			q8d_rows(n, w_, ws, n_rows, x_, xs, n_act, out, os);
+		return;
 	}
-	for (; a < n_act; a++)
-		for (int r = 0; r < n_rows; r++)
-			b32_tile(ENG_T_Q8_0, 1, 1, n, w_ + (size_t)r * ws, ws, x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os);
+	q8bblk blk[Q8B_G][Q8B_SL] __attribute__((aligned(64)));
+	q8bact a __attribute__((aligned(64)));
+	for (int r0 = 0; r0 < n_rows; r0 += Q8B_G * KB_R) {
+		const int ng = n_rows - r0 > KB_R ? Q8B_G : 1;
+		for (int64_t k0 = 0; k0 < nb; k0 += Q8B_SL) {
+			const int sl = nb - k0 < Q8B_SL ? (int)(nb - k0) : Q8B_SL;
+			int nr[Q8B_G];
+			for (int g = 0; g < ng; g++) {
+				const int left = n_rows - r0 - g * KB_R;
+				nr[g] = left < KB_R ? left : KB_R;
+				q8b_unpack(w_ + (size_t)(r0 + g * KB_R) * ws + (size_t)k0 * B, ws, nr[g], sl, blk[g]);
+			}
+			for (int t0 = 0; t0 < n_act; t0 += KB_NT) {
+				const int nt = n_act - t0 < KB_NT ? n_act - t0 : KB_NT;
+				q8b_acts(sl, x_ + (size_t)t0 * xs + (size_t)k0 * B, xs, nt, &a);
+				for (int g = 0; g < ng; g++)
+					q8b_tile(sl, blk[g], &a, nt, k0 == 0, out + (size_t)t0 * os + r0 + g * KB_R, os,
+						(__mmask16)((1u << nr[g]) - 1));
+			}
+		}
+	}
 }
 QUANT_512(iq4_nl, b32_tile, ENG_T_IQ4_NL, B32_TR, B32_DR)
 KQUANT_512(q2_K, ENG_T_Q2_K)
