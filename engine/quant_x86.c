@@ -73,13 +73,15 @@ static inline uint64_t iq4xs_scales(const uint8_t *b)
 {
 	const uint32_t sl = ld32(b + offsetof(eng_blk_iq4_xs, scales_l));
 	const uint32_t sh = ld16(b + offsetof(eng_blk_iq4_xs, scales_h));
-	uint64_t v = 0;
-	for (int g = 0; g < 8; g++) {
-		uint64_t lo = (sl >> (4 * g)) & 0xf;     /* nibble g%2 of byte g/2 is bits 4g..4g+3 */
-		uint64_t h = (sh >> (2 * g)) & 3;
-		v |= (lo | h << 4) << (8 * g);
-	}
-	return v;
+	/* nibble g (bits 4g..4g+3 of sl) and 2-bit field g of sh spread to byte g by halving steps */
+	uint64_t lo = sl, hi = sh;
+	lo = (lo | lo << 16) & 0x0000ffff0000ffffull;
+	lo = (lo | lo << 8) & 0x00ff00ff00ff00ffull;
+	lo = (lo | lo << 4) & 0x0f0f0f0f0f0f0f0full;
+	hi = (hi | hi << 24) & 0x000000ff000000ffull;
+	hi = (hi | hi << 12) & 0x000f000f000f000full;
+	hi = (hi | hi << 6) & 0x0303030303030303ull;
+	return lo | hi << 4;
 }
 
 /* Order B (docs/quant-formats.md, "Order B"): every super-block type's x86 kernels (Q2_K ..
@@ -1210,9 +1212,10 @@ INL5 void b32_tile(const int type, const int NR, const int NA, int64_t n, const 
  * Chunk c of a super-block is elements 64c..64c+63 as unsigned levels (see kchunk_512). maddubs
  * with the activations gives 32 exact pair sums, and dpwssd with the group scales adds them
  * into 16 int32 lanes per (row, activation) pair. Per super-block the min (Q2_K, Q4_K, Q5_K) or
- * the level offset (Q3_K -4, Q6_K -32, IQ4_XS -128) comes in through Q8_K's group sums, then
- * the pair's 16 float lanes take d_w * d_a times the int32 lanes. IQ4_XS's levels (table + 128)
- * are too large for maddubs and go through dpbusd and a 32-bit multiply instead. */
+ * the level offset (Q3_K -4, Q6_K -32) comes in through Q8_K's group sums, then the pair's 16
+ * float lanes take d_w * d_a times the int32 lanes. IQ4_XS's single-token kernels take its
+ * signed table values and give maddubs |a| and the values with a's sign instead (the batch
+ * tiles store them + 128 for dpbusd). */
 
 typedef struct kprep5 {
 	__m512i sc;        /* int16 lanes 0..15: scale per group of 16 */
@@ -1338,19 +1341,28 @@ INL5 __m512i kchunk_512(const int type, const uint8_t *b, const int c)
 	}
 }
 
-/* The scale vector of chunk c: for maddubs/dpwssd 32 int16 lanes (2 elements each, group of 16 =
- * 8 lanes); for IQ4_XS's dpbusd 16 int32 lanes (4 elements each). */
-INL5 __m512i kscale_512(const int type, __m512i sc, const int c)
+/* The scale vector of chunk c for maddubs/dpwssd: 32 int16 lanes (2 elements each, group of
+ * 16 = 8 lanes). */
+INL5 __m512i kscale_512(__m512i sc, const int c)
 {
-	if (type == ENG_T_IQ4_XS) {
-		const __m512i idx = _mm512_set_epi32(4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 2, 4 * c + 2,
-			4 * c + 2, 4 * c + 2, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c, 4 * c, 4 * c, 4 * c);
-		return _mm512_permutexvar_epi32(idx, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(sc)));
-	}
 	const __m512i idx = _mm512_add_epi16(_mm512_srli_epi16(_mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24,
 		23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3),
 		_mm512_set1_epi16((short)(4 * c)));
 	return _mm512_permutexvar_epi16(idx, sc);
+}
+
+/* IQ4_XS's chunk c as its signed table values (-127 .. 113), for the single-token kernels:
+ * maddubs takes |a| and the values carrying a's sign (pair sums at most 2 * 128 * 127, so any
+ * int8 activation). */
+INL5 __m512i iq4xs_chunk_signed(const uint8_t *b, const int c)
+{
+	const __m512i q = _mm512_castsi256_si512(_mm256_loadu_si256(
+		(const __m256i *)(b + offsetof(eng_blk_iq4_xs, qs) + 32 * c)));
+	const __m512i sh = _mm512_set_epi32(0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0,
+		0x00040004, 0x00040004, 0x00040004, 0x00040004, 0, 0, 0, 0);
+	const __m512i idx = _mm512_and_si512(_mm512_srlv_epi16(_mm512_shuffle_i64x2(q, q, 0x50), sh),
+		_mm512_set1_epi8(0x0f));
+	return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)), idx);
 }
 
 /* Order B for four (row, token) pairs at once, one per lane: their 8 int32 lanes l[k] and 4 min
@@ -1434,21 +1446,20 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 			__m512i wv[8], sv[8];
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++) {
-				wv[r] = kchunk_512(type, wb + r * ws, c);
-				sv[r] = kscale_512(type, p[r].sc, c);
+				wv[r] = type == ENG_T_IQ4_XS ? iq4xs_chunk_signed(wb + r * ws, c) : kchunk_512(type, wb + r * ws, c);
+				sv[r] = kscale_512(p[r].sc, c);
 			}
 #pragma GCC unroll 4
 			for (int a = 0; a < NA; a++) {
 				const __m512i av = _mm512_loadu_si512(xb + a * xs + offsetof(eng_blk_q8_K, qs) + 64 * c);
 				const __m512i o16 = off ? _mm512_maddubs_epi16(_mm512_set1_epi8((char)off), av) : _mm512_setzero_si512();
-				const __m512i n128 = type == ENG_T_IQ4_XS ? _mm512_sub_epi32(_mm512_setzero_si512(),
-					_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)0x80), av))
-					: _mm512_setzero_si512();
+				const __m512i ua = _mm512_abs_epi8(av);          /* IQ4_XS: |a|, and a's sign */
+				const __mmask64 an = _mm512_movepi8_mask(av);
 #pragma GCC unroll 8
 				for (int r = 0; r < NR; r++) {
 					if (type == ENG_T_IQ4_XS) {
-						const __m512i d4 = _mm512_dpbusd_epi32(n128, wv[r], av);
-						is[r][a] = _mm512_add_epi32(is[r][a], _mm512_mullo_epi32(d4, sv[r]));
+						const __m512i sw = _mm512_mask_sub_epi8(wv[r], an, _mm512_setzero_si512(), wv[r]);
+						is[r][a] = _mm512_dpwssd_epi32(is[r][a], _mm512_maddubs_epi16(ua, sw), sv[r]);
 					} else {
 						__m512i pr = _mm512_maddubs_epi16(wv[r], av);
 						if (off)
