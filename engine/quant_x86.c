@@ -791,6 +791,31 @@ INL5 float sum16_512(__m512 v)
 	return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
 }
 
+/* sum16_512 of 16 vectors at once: the same additions in the same pairings (lanes i + i+8,
+ * then i + i+4, then i + i+2, then the last pair), with 16 independent sums transposed into
+ * the lanes as the tree goes, so each result has sum16_512's bits; res[k] = sum of v[k]. */
+INL5 void sum16x16_512(const __m512 v[16], float res[16])
+{
+	__m512 a[8], b[4], c[2];
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)   /* [v2k lanes 0..7 | v2k+1 lanes 0..7] + the lanes 8..15 */
+		a[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)),
+			_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)));
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)   /* 128-bit lane j: sum j of 4 (v4k .. v4k+3), lanes i + i+4 */
+		b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)),
+			_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)));
+#pragma GCC unroll 2
+	for (int k = 0; k < 2; k++)   /* 128-bit lane j: [s(4k'..) lanes 0+2, 1+3 of b[2k], then of b[2k+1]] */
+		c[k] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)),
+			_mm512_shuffle_ps(b[2 * k], b[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)));
+	/* 128-bit lane j, element e: the sum of v[4 * e + j] */
+	const __m512 d = _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)),
+		_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)));
+	_mm512_storeu_ps(res, _mm512_permutexvar_ps(_mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1,
+		12, 8, 4, 0), d));
+}
+
 INL5 __m512 ld16_f32(const void *p) { return _mm512_loadu_ps(p); }
 INL5 __m512 ld16_f16(const void *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 
@@ -883,6 +908,26 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 			for (int r = 0; r < NR; r++)
 				acc[r][a] = _mm512_fmadd_ps(wv[r], av, acc[r][a]);
 		}
+	}
+	if (NR * NA >= 16) {   /* 16 sums at a time, transposed (the last group padded) */
+		__m512 g[16];
+		float res[16];
+		int k = 0;
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++)
+#pragma GCC unroll 8
+			for (int a = 0; a < NA; a++) {
+				g[k % 16] = acc[r][a];
+				if (++k % 16 == 0 || k == NR * NA) {
+					const int n0 = (k - 1) / 16 * 16;
+					for (int z = k - n0; z < 16; z++)
+						g[z] = _mm512_setzero_ps();
+					sum16x16_512(g, res);
+					for (int j = n0; j < k; j++)
+						out[(j % NA) * os + j / NA] = res[j - n0];
+				}
+			}
+		return;
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
