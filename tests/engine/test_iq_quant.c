@@ -12,10 +12,13 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
 #include "test.h"
 
 #define IQ_QUANT "tests/fixtures/iq/iq-quant.txt"
+#define IQ_QUANT_REAL "tests/fixtures/iq/iq-quant-stories260K.txt"
+#define STORIES "../shared/models/stories260K.gguf"
 #define N 768          /* three super-blocks: an odd number */
 #define NROWS 11
 
@@ -226,6 +229,71 @@ static void test_iq_quant_matches_the_reference_blocks(void)
 	TB_CHECK_INT(sections, 13);   /* 9 types with weights, 4 also without */
 }
 
+static int type_by_name(const char *name)
+{
+	for (int t = 0; t < ENG_T_COUNT; t++) {
+		const eng_type_info *ti = eng_type_get(t);
+		if (ti && ti->name && !strcmp(ti->name, name))
+			return t;
+	}
+	return -1;
+}
+
+/* Trained weights: every F32 tensor of stories260K (shared data), viewed as rows of 256, with
+ * the fixture's first 256 importance weights; the FNV-1a 64 of each tensor's blocks against
+ * those ggml wrote. */
+static void test_iq_quant_matches_the_reference_on_trained_weights(void)
+{
+	char err[256], line[512], tname[128], type_name[32];
+	FILE *f = fopen(IQ_QUANT_REAL, "r");
+	TB_REQUIRE(f);
+	eng_gguf *g = eng_gguf_open(STORIES, err, sizeof err);
+	if (!g) {
+		fclose(f);
+		TB_SKIP("%s", err);
+	}
+	float w[N];
+	make_imatrix(0, w);
+	int n_checked = 0, n_same = 0;
+	uint8_t *q = NULL;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long want;
+		int with_im;
+		if (line[0] == '#')
+			continue;
+		TB_REQUIRE(sscanf(line, "tensor %127s %31s %d %llx", tname, type_name, &with_im, &want) == 4);
+		const eng_gguf_tensor *t = eng_gguf_find_tensor(g, tname);
+		const int type = type_by_name(type_name);
+		TB_REQUIRE(t && t->type == ENG_T_F32 && type >= 0);
+		int64_t n = 1;
+		for (int d = 0; d < t->n_dims; d++)
+			n *= t->ne[d];
+		TB_REQUIRE(n % 256 == 0);
+		const size_t rs = eng_row_size(type, 256);
+		free(q);
+		q = malloc(rs * (size_t)(n / 256));
+		TB_REQUIRE(q);
+		for (int64_t r = 0; r < n / 256; r++)
+			TB_REQUIRE(eng_quant_row_ref(type, (const float *)t->data + 256 * r, q + rs * (size_t)r, 256,
+				with_im ? w : NULL) == 0);
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (size_t b = 0; b < rs * (size_t)(n / 256); b++) {
+			h ^= q[b];
+			h *= 0x100000001b3ull;
+		}
+		n_checked++;
+		n_same += h == (uint64_t)want;
+		if (h != (uint64_t)want)
+			printf("  %s as %s (imatrix %d): blocks differ from the reference's\n", tname, type_name, with_im);
+	}
+	printf("  %d of %d tensor quantisations byte-identical\n", n_same, n_checked);
+	TB_CHECK(n_checked >= 400);
+	TB_CHECK_INT(n_same, n_checked);
+	free(q);
+	eng_gguf_close(g);
+	fclose(f);
+}
+
 /* ---- refusal, bad lengths, bad rows ---- */
 
 static void test_iq_quant_refuses_without_importance_weights(void)
@@ -373,6 +441,7 @@ int main(void)
 {
 	TB_RUN(test_iq_quant_tables_are_built_once_under_concurrent_first_use);
 	TB_RUN(test_iq_quant_matches_the_reference_blocks);
+	TB_RUN(test_iq_quant_matches_the_reference_on_trained_weights);
 	TB_RUN(test_iq_quant_refuses_without_importance_weights);
 	TB_RUN(test_iq_quant_rejects_lengths_off_the_super_block);
 	TB_RUN(test_iq_quant_survives_non_finite_and_huge_rows);
