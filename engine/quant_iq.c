@@ -943,6 +943,11 @@ static int quant_iq1_m(const float *x, uint8_t *y, int64_t nbl, const float *qw)
 	const iq_lattice *t = lattice_get(LAT_IQ1);
 	if (!t)
 		return ENG_ENOMEM;
+	float vals[2][3][4];   /* [half][level][shift choice]: the shifted level values */
+	for (int h = 0; h < 2; h++)
+		for (int l = 0; l < 3; l++)
+			for (int k = 0; k < 4; k++)
+				vals[h][l][k] = iq1m_shift(k, h)[l];
 	for (int64_t ibl = 0; ibl < nbl; ibl++) {
 		const float *xbl = x + QK_K * ibl;
 		uint8_t *b = y + (size_t)ibl * sizeof(eng_blk_iq1_m);
@@ -966,10 +971,10 @@ static int quant_iq1_m(const float *x, uint8_t *y, int64_t nbl, const float *qw)
 					float sumqx[4] = { 0, 0, 0, 0 }, sumq2[4] = { 0, 0, 0, 0 };
 					for (int j = 0; j < 16; j++) {
 						const int i = idx[j], seg = j < i1 ? 0 : j < i2 ? 1 : 2;
+						const float *v = vals[i >= 8][seg];
 						for (int k = 0; k < 4; k++) {
-							const float v = iq1m_shift(k, i >= 8)[seg];
-							sumqx[k] += weight[i] * v * xb[i];
-							sumq2[k] += weight[i] * v * v;
+							sumqx[k] += weight[i] * v[k] * xb[i];
+							sumq2[k] += weight[i] * v[k] * v[k];
 						}
 					}
 					for (int k = 0; k < 4; k++) {
