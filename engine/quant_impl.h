@@ -214,7 +214,8 @@ int eng_iq_dequant_ref(int type, const void *src, float *dst, int64_t nb);
 int eng_iq_dot_ref(int type, const void *w, const void *act, int64_t nb, float *out);
 
 /* quant.c's weighted fit of non-negative x[0..n) to levels 0..nmax (ggml's make_qp_quants):
- * writes the levels into L and returns the scale (0 for an all-zero x or no weight). */
+ * writes the levels into L and returns the scale (0 for an all-zero x or no weight).
+ * Ownership: writes L[0..n) only. */
 float eng_fit_positive(int n, int nmax, const float *x, uint8_t *L, const float *qw);
 
 /* Returned by eng_iq_quant_ref (and so eng_quant_row_ref) when a type that needs importance
@@ -222,7 +223,7 @@ float eng_fit_positive(int n, int nmax, const float *x, uint8_t *L, const float 
 #define ENG_EIMATRIX (-16)
 
 /* 1 when `type` refuses to quantise without importance weights (IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M:
- * llama-quantize refuses them without an imatrix), else 0. */
+ * llama-quantize refuses them without an imatrix), else 0. Ownership: none (a pure function). */
 int eng_iq_needs_imatrix(int type);
 
 /* Quantises n floats (a multiple of 256) into n/256 blocks of an IQ1/IQ2/IQ3 or TQ type, as

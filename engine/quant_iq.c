@@ -4,8 +4,10 @@
  * definitions are the public GGUF/ggml format (quant_impl.h, docs/quant-formats.md). Each block
  * is first decoded to integer levels (grid value times sign), integer scale codes and, for IQ1,
  * shift signs; the float steps then happen in the order of ggml's generic C code, so the
- * dequantized floats match it bit for bit and the dots match its generic kernels. The grids are
- * data (see the end of the file). */
+ * dequantized floats match it bit for bit and the dots match its generic kernels. The
+ * quantisers from float (with importance weights) follow llama.cpp's search and give its bytes;
+ * the grids' neighbour tables they need are built once per grid. The grids are data (see the
+ * end of the file). */
 #include "engine/engine.h"
 #include "engine/quant_impl.h"
 
