@@ -619,6 +619,11 @@ static float fit_positive(int n, int nmax, const float *x, uint8_t *L, const flo
 	return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
+float eng_fit_positive(int n, int nmax, const float *x, uint8_t *L, const float *qw)
+{
+	return fit_positive(n, nmax, x, L, qw);
+}
+
 /* ---- 32-element block types: importance-weighted quantizers (imatrix given) -----------------
  * As ggml's quantize_row_*_impl: per-element weight qw * sqrt(sigma2 + x^2), sigma2 the row's
  * mean square, then a symmetric or affine least-squares fit per block. */
@@ -1940,7 +1945,7 @@ int eng_quant_row_ref(int type, const float *src, void *dst, int64_t n, const fl
 	case ENG_T_IQ4_NL: quant_iq4_nl(src, dst, nb, imatrix); return 0;
 	case ENG_T_IQ4_XS: quant_iq4_xs(src, dst, nb, imatrix); return 0;
 	case ENG_T_MXFP4: quant_mxfp4(src, dst, nb); return 0;   /* no imatrix, as ggml */
-	default: return -1;
+	default: return eng_iq_quant_ref(type, src, dst, n, imatrix);   /* IQ1-3, TQ; else -1 */
 	}
 }
 

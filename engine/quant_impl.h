@@ -54,7 +54,9 @@ int eng_dequant_row_ref(int type, const void *src, float *dst, int64_t n);
 /* Reference quantizer: n floats into n/blck blocks of `type` (F32/F16/BF16 and every type with
  * can_compute, plus Q8_K and Q8_1 used for activations). Numerically follows ggml's reference
  * quantizers closely enough that the activation quantization matches llama.cpp. `imatrix` may
- * be NULL (importance weights per column, length n). Return 0 or -1 for an unsupported type. */
+ * be NULL (importance weights per column, length n). Return 0 or -1 for an unsupported type;
+ * for the IQ1/IQ2/IQ3 and TQ types also eng_iq_quant_ref's codes (ENG_EIMATRIX when a type
+ * that needs importance weights gets none). */
 int eng_quant_row_ref(int type, const float *src, void *dst, int64_t n, const float *imatrix);
 int eng_quant_row(int type, const float *src, void *dst, int64_t n);   /* dispatch (activations) */
 
@@ -210,6 +212,27 @@ static inline uint16_t eng_iq1m_d(const uint8_t *scales)
  * quant.c's dispatch switches. Return 0, or -1 when `type` is not one of them. */
 int eng_iq_dequant_ref(int type, const void *src, float *dst, int64_t nb);
 int eng_iq_dot_ref(int type, const void *w, const void *act, int64_t nb, float *out);
+
+/* quant.c's weighted fit of non-negative x[0..n) to levels 0..nmax (ggml's make_qp_quants):
+ * writes the levels into L and returns the scale (0 for an all-zero x or no weight).
+ * Ownership: writes L[0..n) only. */
+float eng_fit_positive(int n, int nmax, const float *x, uint8_t *L, const float *qw);
+
+/* Returned by eng_iq_quant_ref (and so eng_quant_row_ref) when a type that needs importance
+ * weights gets none; a negative code distinct from engine.h's ENG_E* codes. */
+#define ENG_EIMATRIX (-16)
+
+/* 1 when `type` refuses to quantise without importance weights (IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M:
+ * llama-quantize refuses them without an imatrix), else 0. Ownership: none (a pure function). */
+int eng_iq_needs_imatrix(int type);
+
+/* Quantises n floats (a multiple of 256) into n/256 blocks of an IQ1/IQ2/IQ3 or TQ type, as
+ * llama.cpp's ggml quantize_iq* / quantize_tq* with the importance weights `imatrix` (length n,
+ * one per column; NULL: none). The types with eng_iq_needs_imatrix refuse NULL. Thread-safe: the
+ * grids' neighbour tables are built once on first use and read-only afterwards. Return 0, -1 when
+ * `type` is not one of these types, ENG_EINVAL for a bad n, ENG_EIMATRIX, or ENG_ENOMEM when the
+ * neighbour tables could not be built. Ownership: writes dst only; keeps nothing. */
+int eng_iq_quant_ref(int type, const float *src, void *dst, int64_t n, const float *imatrix);
 
 /* The IQ4_NL / IQ4_XS level table (GGUF format fact), ascending. */
 extern const int8_t eng_iq4_values[16];

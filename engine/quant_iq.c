@@ -4,10 +4,18 @@
  * definitions are the public GGUF/ggml format (quant_impl.h, docs/quant-formats.md). Each block
  * is first decoded to integer levels (grid value times sign), integer scale codes and, for IQ1,
  * shift signs; the float steps then happen in the order of ggml's generic C code, so the
- * dequantized floats match it bit for bit and the dots match its generic kernels. The grids are
- * data (see the end of the file). */
+ * dequantized floats match it bit for bit and the dots match its generic kernels. The
+ * quantisers from float (with importance weights) follow llama.cpp's search and give its bytes;
+ * the grids' neighbour tables they need are built once per grid. The grids are data (see the
+ * end of the file). */
+#include "engine/engine.h"
 #include "engine/quant_impl.h"
 
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define QK_K ENG_QK_K
@@ -240,6 +248,875 @@ int eng_iq_dot_ref(int type, const void *w, const void *act, int64_t nb, float *
 	*out = dot(type, w, act, nb);
 	return 0;
 }
+
+/* ---- quantisers from float ---------------------------------------------------------------------
+ * The search of ggml's quantize_row_iq*_impl and quantize_row_tq*_ref (llama.cpp's reference
+ * commit), step for step and in its float evaluation order, so the blocks come out byte for byte
+ * the same (docs/quant-formats.md "Quantising to the IQ and ternary types" lists the two places
+ * where they deliberately do not). The grid types search for a group scale: at each trial scale
+ * every 8 (IQ2, IQ1) or 4 (IQ3) magnitudes are rounded to lattice levels l (value 2l+1); a level
+ * vector that is not a grid point is replaced by the best of its nearest grid points (the
+ * "neighbours", lattice below); the trial with the best weighted least-squares fit wins. */
+
+/* ggml's nearest_int: round half to even through the float adder (|v| < 2^22; beyond that the
+ * result is defined but meaningless, exactly as in the reference). */
+static inline int iq_round(float v)
+{
+	const float t = v + 12582912.0f;
+	uint32_t u;
+	memcpy(&u, &t, sizeof u);
+	return (int)(u & 0x007fffffu) - 0x00400000;
+}
+
+static inline int iq_clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static inline float iq_maxf(float a, float b) { return a > b ? a : b; }   /* ggml's MAX */
+
+static void wr16(uint8_t *p, uint16_t v) { memcpy(p, &v, sizeof v); }
+static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof v); }
+
+/* A grid seen as lattice points: each entry's element levels l (0..2 for IQ2 and IQ1, 0..7 for
+ * IQ3), the key of a level vector (l_i at bits `bits`*i), and for every key a level vector can
+ * take that is not a grid point, its neighbour list: the grid points at the nwant smallest
+ * distinct squared distances, ordered by (distance, index) -- ggml's iq2xs_init_impl /
+ * iq3xs_init_impl order. Built once per grid under a pthread_once and read-only afterwards. */
+typedef struct {
+	int n_grid, dim, bits, max_l, nwant;
+	uint8_t lev[2048][8];   /* [n_grid][dim] */
+	int32_t *map;           /* [1 << bits*dim]: grid index, or -(offset+1) into nbr */
+	uint16_t *nbr;          /* per off-grid key: count, then that many grid indices */
+	int ok;                 /* 1 built, 0 out of memory or an inconsistent grid */
+} iq_lattice;
+
+enum { LAT_IQ2XXS, LAT_IQ2XS, LAT_IQ2S, LAT_IQ1, LAT_IQ3XXS, LAT_IQ3S, LAT_COUNT };
+static iq_lattice lattices[LAT_COUNT];
+static pthread_once_t lattice_once[LAT_COUNT] = {
+	PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
+	PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT
+};
+
+/* The level of magnitude byte b of grid `which` (the value sets of the grids' comment below). */
+static int grid_level(int which, uint8_t b)
+{
+	switch (which) {
+	case LAT_IQ1: return (int)(int8_t)b + 1;              /* -1, 0, 1 */
+	case LAT_IQ3XXS: return b == 62 ? 7 : (b - 4) / 8;    /* 4, 12, .., 52, 62 */
+	case LAT_IQ3S: return (b - 1) / 2;                    /* 1, 3, .., 15 */
+	default: return b == 8 ? 0 : b == 25 ? 1 : 2;         /* 8, 25, 43 */
+	}
+}
+
+static void lattice_build(int which)
+{
+	static const int n_grid[LAT_COUNT] = { 256, 512, 1024, 2048, 256, 512 };
+	static const int nwant[LAT_COUNT] = { 2, 2, 1, 3, 2, 3 };
+	iq_lattice *t = &lattices[which];
+	const int is3 = which == LAT_IQ3XXS || which == LAT_IQ3S;
+	t->n_grid = n_grid[which];
+	t->dim = is3 ? 4 : 8;
+	t->bits = is3 ? 3 : 2;
+	t->max_l = is3 ? 7 : 2;
+	t->nwant = nwant[which];
+	const int n_keys = 1 << t->bits * t->dim;
+	t->map = malloc(sizeof(int32_t) * (size_t)n_keys);
+	int *d2 = malloc(sizeof(int) * (size_t)t->n_grid);
+	size_t cap = 1 << 16, used = 0;
+	t->nbr = malloc(sizeof(uint16_t) * cap);
+	if (!t->map || !d2 || !t->nbr)
+		goto fail;
+	for (int k = 0; k < n_keys; k++)
+		t->map[k] = -1;
+	for (int j = 0; j < t->n_grid; j++) {
+		int key = 0;
+		for (int i = 0; i < t->dim; i++) {
+			uint8_t b;
+			if (which == LAT_IQ3XXS)
+				b = (uint8_t)(eng_iq3xxs_grid[j] >> 8 * i);
+			else if (which == LAT_IQ3S)
+				b = (uint8_t)(eng_iq3s_grid[j] >> 8 * i);
+			else {
+				const uint64_t *g = which == LAT_IQ2XXS ? eng_iq2xxs_grid : which == LAT_IQ2XS ? eng_iq2xs_grid :
+					which == LAT_IQ2S ? eng_iq2s_grid : eng_iq1s_grid;
+				b = (uint8_t)(g[j] >> 8 * i);
+			}
+			t->lev[j][i] = (uint8_t)grid_level(which, b);
+			key |= t->lev[j][i] << t->bits * i;
+		}
+		if (t->map[key] >= 0)
+			goto fail;                  /* two entries on one point: not the published grid */
+		t->map[key] = j;
+	}
+	/* Only keys whose levels are all within 0..max_l are ever looked up (the quantisers clamp). */
+	for (int key = 0; key < n_keys; key++) {
+		int pos[8], reach = 1;
+		for (int i = 0; i < t->dim; i++) {
+			pos[i] = key >> t->bits * i & ((1 << t->bits) - 1);
+			reach &= pos[i] <= t->max_l;
+		}
+		if (!reach || t->map[key] >= 0)
+			continue;
+		int best[3], nb = 0;            /* the nwant smallest distinct distances, ascending */
+		for (int j = 0; j < t->n_grid; j++) {
+			int s = 0;
+			for (int i = 0; i < t->dim; i++) {
+				const int e = 2 * (t->lev[j][i] - pos[i]);
+				s += e * e;
+			}
+			d2[j] = s;
+			int at = 0;
+			while (at < nb && best[at] < s)
+				at++;
+			if (at < nb && best[at] == s)
+				continue;
+			if (at >= t->nwant)
+				continue;
+			for (int m = (nb < t->nwant ? nb : t->nwant - 1); m > at; m--)
+				best[m] = best[m - 1];
+			best[at] = s;
+			if (nb < t->nwant)
+				nb++;
+		}
+		size_t count = 0;
+		for (int j = 0; j < t->n_grid; j++)
+			count += d2[j] <= best[nb - 1];
+		if (used + count + 1 > cap) {
+			while (used + count + 1 > cap)
+				cap *= 2;
+			uint16_t *g = realloc(t->nbr, sizeof(uint16_t) * cap);
+			if (!g)
+				goto fail;
+			t->nbr = g;
+		}
+		t->map[key] = -(int32_t)used - 1;
+		t->nbr[used++] = (uint16_t)count;
+		for (int m = 0; m < nb; m++)
+			for (int j = 0; j < t->n_grid; j++)
+				if (d2[j] == best[m])
+					t->nbr[used++] = (uint16_t)j;
+	}
+	free(d2);
+	t->ok = 1;
+	return;
+fail:
+	free(d2);
+	free(t->map);
+	free(t->nbr);
+	t->map = NULL;
+	t->nbr = NULL;
+	t->ok = 0;
+}
+
+static void build_iq2xxs(void) { lattice_build(LAT_IQ2XXS); }
+static void build_iq2xs(void) { lattice_build(LAT_IQ2XS); }
+static void build_iq2s(void) { lattice_build(LAT_IQ2S); }
+static void build_iq1(void) { lattice_build(LAT_IQ1); }
+static void build_iq3xxs(void) { lattice_build(LAT_IQ3XXS); }
+static void build_iq3s(void) { lattice_build(LAT_IQ3S); }
+
+/* The lattice of grid `which`, built on first use; NULL when it could not be built. */
+static const iq_lattice *lattice_get(int which)
+{
+	static void (*const build[LAT_COUNT])(void) = {
+		build_iq2xxs, build_iq2xs, build_iq2s, build_iq1, build_iq3xxs, build_iq3s
+	};
+	if (pthread_once(&lattice_once[which], build[which]) != 0)
+		return NULL;
+	return lattices[which].ok ? &lattices[which] : NULL;
+}
+
+/* The neighbour list of an off-grid key: count, then the indices. */
+static const uint16_t *lat_neighbours(const iq_lattice *t, int key)
+{
+	return t->nbr + (-t->map[key] - 1);
+}
+
+static void lat_levels(const iq_lattice *t, int j, int8_t *L)
+{
+	for (int i = 0; i < t->dim; i++)
+		L[i] = (int8_t)t->lev[j][i];
+}
+
+/* The grid values 2l+1 of levels l = 0..7 (IQ2, IQ3). */
+static const float odd_values[8] = { 1, 3, 5, 7, 9, 11, 13, 15 };
+
+/* ggml's iq2/iq3_find_best_neighbour (vals: odd_values) and iq1_find_best_neighbour2 (vals: the
+ * shifted IQ1 levels): the neighbour with the least sum w*(scale*vals[l] - x)^2, the first on
+ * ties. Writes its levels into L. */
+static int best_neighbour(const iq_lattice *t, const uint16_t *nbr, const float *xval, const float *w,
+	float scale, const float *vals, int8_t *L)
+{
+	float best = FLT_MAX;
+	int gi = nbr[1];
+	for (int j = 1; j <= nbr[0]; j++) {
+		float d2 = 0;
+		for (int i = 0; i < t->dim; i++) {
+			const float diff = scale * vals[t->lev[nbr[j]][i]] - xval[i];
+			d2 += w[i] * diff * diff;
+		}
+		if (d2 < best) {
+			best = d2;
+			gi = nbr[j];
+		}
+	}
+	lat_levels(t, gi, L);
+	return gi;
+}
+
+/* Rounds the dim magnitudes at x to levels with inverse scale id; off the grid, takes the best
+ * neighbour at `scale`. Returns the grid index; *on_grid says which happened. */
+static int round_to_grid(const iq_lattice *t, const float *xval, const float *waux, float id, float scale,
+	int8_t *L, int *on_grid)
+{
+	int key = 0;
+	for (int i = 0; i < t->dim; i++) {
+		L[i] = (int8_t)iq_clampi(iq_round(0.5f * (id * xval[i] - 1)), 0, t->max_l);
+		key |= L[i] << t->bits * i;
+	}
+	if (t->map[key] >= 0) {
+		*on_grid = 1;
+		return t->map[key];
+	}
+	*on_grid = 0;
+	return best_neighbour(t, lat_neighbours(t, key), xval, waux, scale, odd_values, L);
+}
+
+/* The grid index of level vector L, or -1 when it is not a grid point. */
+static int lat_index(const iq_lattice *t, const int8_t *L)
+{
+	int key = 0;
+	for (int i = 0; i < t->dim; i++) {
+		if (L[i] < 0 || L[i] > t->max_l)
+			return -1;
+		key |= L[i] << t->bits * i;
+	}
+	return t->map[key] >= 0 ? t->map[key] : -1;
+}
+
+/* How one of the five grid types searches (ggml's per-type variants of the same loop). */
+typedef struct {
+	int lat;            /* LAT_* */
+	int gl;             /* elements per scale group: 32 or 16 */
+	int kmax;           /* levels 0..kmax-1 */
+	int n_is;           /* trial scales is = -n_is..n_is */
+	float step;         /* trial inverse scale (2 kmax - 1 + is*step) / max */
+	int parity;         /* 7-bit sign fields with even parity (else 8 explicit signs) */
+	int qp_start;       /* IQ2_XXS: start from make_qp_quants and scan around scale*kmax */
+	int redo;           /* final re-rounding at the fitted scale: 0 every part (when scale > 0),
+			       1 the off-grid parts, 2 every part (both when some part is off-grid) */
+	int sigma2_x2;      /* sigma2 = 2 * mean square (else the mean square) */
+	int noim;           /* without imatrix: 0 refused, 1 w = x^2, 2 w = sigma2/4 + x^2 */
+	float eps;          /* a group whose largest magnitude is below this is all zero */
+	float fudge;        /* d is stored as max_scale/31 * fudge */
+} grid_kind;
+
+/* The result of one group: grid index per part, the sign byte/field per 8 elements, scale. */
+typedef struct {
+	uint16_t idx[8];
+	uint8_t signs[4];
+	float scale;
+} grid_group;
+
+/* The state ggml keeps across groups of a row (only read when no trial improves on best = 0,
+ * which happens only for degenerate groups; kept for faithfulness). */
+typedef struct {
+	int8_t L[32];
+	int on_grid[8];
+} grid_state;
+
+/* One group of k->gl elements at xb with importance weights w: ggml's loop for that type. Returns
+ * 0 for an all-zero group (scale 0), 1 otherwise. */
+static int grid_fit(const grid_kind *k, const iq_lattice *t, const float *xb, const float *weight,
+	grid_state *st, grid_group *out)
+{
+	const int gl = k->gl, dim = t->dim, np = gl / dim;
+	float xval[32] = { 0 }, waux[32];
+	int8_t Laux[32];
+	int on_aux[8];
+	for (int i = 0; i < gl; i++)
+		waux[i] = sqrtf(weight[i]);
+	for (int s8 = 0; s8 < gl / 8; s8++) {
+		int nflip = 0;
+		uint8_t s = 0;
+		for (int i = 0; i < 8; i++) {
+			const float v = xb[8 * s8 + i];
+			if (v >= 0) {
+				xval[8 * s8 + i] = v;
+			} else {
+				xval[8 * s8 + i] = -v;
+				nflip++;
+				s |= (uint8_t)(1u << i);
+			}
+		}
+		if (k->parity && nflip % 2) {   /* flip the least important element's sign back */
+			int imin = 0;
+			float min = weight[8 * s8] * xb[8 * s8] * xb[8 * s8];
+			for (int i = 1; i < 8; i++) {
+				const float ax = weight[8 * s8 + i] * xb[8 * s8 + i] * xb[8 * s8 + i];
+				if (ax < min) {
+					min = ax;
+					imin = i;
+				}
+			}
+			xval[8 * s8 + imin] = -xval[8 * s8 + imin];
+			s ^= (uint8_t)(1u << imin);
+		}
+		out->signs[s8] = k->parity ? (uint8_t)(s & 127) : s;
+	}
+	float max = xval[0];
+	for (int i = 1; i < gl; i++)
+		max = iq_maxf(max, xval[i]);
+	if (k->eps > 0 ? max < k->eps : !max) {
+		if (k->lat != LAT_IQ2S && k->lat != LAT_IQ3S)
+			memset(st->L, 0, (size_t)gl);
+		return 0;
+	}
+	float scale, best = 0, denom;
+	if (k->qp_start) {
+		scale = eng_fit_positive(gl, k->kmax + 1, xval, (uint8_t *)st->L, weight);
+		denom = scale * k->kmax;
+	} else {
+		scale = max / (2 * k->kmax - 1);
+		denom = max;
+		if (k->redo == 2)
+			for (int p = 0; p < np; p++)
+				st->on_grid[p] = 0;
+		else if (k->lat != LAT_IQ3XXS)
+			for (int p = 0; p < np; p++)
+				st->on_grid[p] = 1;
+	}
+	for (int is = -k->n_is; is <= k->n_is; is++) {
+		const float id = ((float)(2 * k->kmax - 1) + (float)is * k->step) / denom;
+		const float this_scale = 1 / id;
+		for (int p = 0; p < np; p++)
+			round_to_grid(t, xval + dim * p, waux + dim * p, id, this_scale, Laux + dim * p, &on_aux[p]);
+		float sumqx = 0, sumq2 = 0;
+		for (int i = 0; i < gl; i++) {
+			const float q = (float)(2 * Laux[i] + 1);
+			sumqx += weight[i] * xval[i] * q;
+			sumq2 += weight[i] * q * q;
+		}
+		if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+			scale = sumqx / sumq2;
+			best = scale * sumqx;
+			memcpy(st->L, Laux, (size_t)gl);
+			memcpy(st->on_grid, on_aux, sizeof on_aux);
+		}
+	}
+	int n_off = 0;
+	for (int p = 0; p < np; p++)
+		n_off += !st->on_grid[p];
+	if (k->redo == 0 ? scale > 0 : n_off > 0 && scale > 0) {
+		const float id = 1 / scale;
+		for (int p = 0; p < np; p++) {
+			int dummy;
+			if (k->redo == 1 && st->on_grid[p])
+				continue;
+			const int gi = round_to_grid(t, xval + dim * p, waux + dim * p, id, scale, st->L + dim * p, &dummy);
+			lat_levels(t, gi, st->L + dim * p);
+		}
+		float sumqx = 0, sumq2 = 0;
+		for (int i = 0; i < gl; i++) {
+			const float q = (float)(2 * st->L[i] + 1);
+			sumqx += weight[i] * xval[i] * q;
+			sumq2 += weight[i] * q * q;
+		}
+		if (sumq2 > 0)
+			scale = sumqx / sumq2;
+	}
+	if (scale < 0) {   /* cannot happen for finite input (ggml keeps the guard; so do we) */
+		scale = -scale;
+		for (int s8 = 0; s8 < gl / 8; s8++)
+			out->signs[s8] = k->parity ? (uint8_t)(~out->signs[s8] & 127) : (uint8_t)~out->signs[s8];
+	}
+	for (int p = 0; p < np; p++) {
+		const int gi = lat_index(t, st->L + dim * p);
+		out->idx[p] = (uint16_t)(gi < 0 ? 0 : gi);   /* >= 0 unless the input was not finite */
+	}
+	out->scale = scale;
+	return 1;
+}
+
+static const grid_kind kind_iq2_xxs = { LAT_IQ2XXS, 32, 3, 6, 0.1f, 1, 1, 0, 0, 0, 1e-15f, 1.0f };
+static const grid_kind kind_iq2_xs = { LAT_IQ2XS, 16, 3, 9, 0.1f, 1, 0, 1, 0, 0, 1e-15f, 1.0f };
+static const grid_kind kind_iq2_s = { LAT_IQ2S, 16, 3, 9, 0.1f, 0, 0, 1, 1, 2, 1e-8f, 0.9875f };
+static const grid_kind kind_iq3_xxs = { LAT_IQ3XXS, 32, 8, 15, 0.2f, 1, 0, 1, 1, 1, 1e-8f, 1.0125f };
+static const grid_kind kind_iq3_s = { LAT_IQ3S, 32, 8, 9, 0.2f, 0, 0, 2, 1, 1, 0.0f, 1.033f };
+
+/* Packs super-block `ib`'s groups (scales[], grp[]) into the type's block at b (zeroed). */
+static void grid_pack(int type, uint8_t *b, const grid_group *grp, const float *scales, int ng, float max_scale,
+	float fudge)
+{
+	const float d = max_scale / 31;
+	wr16(b, eng_f32_to_f16(d * fudge));
+	const float id = 1 / d;
+	for (int g = 0; g < ng; g++) {
+		const int l = iq_clampi(iq_round(0.5f * (id * scales[g] - 1)), 0, 15);
+		const grid_group *q = &grp[g];
+		switch (type) {
+		case ENG_T_IQ2_XXS: {
+			uint32_t a = 0, s = (uint32_t)l << 28;
+			for (int p = 0; p < 4; p++) {
+				a |= (uint32_t)q->idx[p] << 8 * p;
+				s |= (uint32_t)q->signs[p] << 7 * p;
+			}
+			wr32(b + 2 + 8 * g, a);
+			wr32(b + 6 + 8 * g, s);
+			break;
+		}
+		case ENG_T_IQ2_XS:
+			for (int p = 0; p < 2; p++)
+				wr16(b + 2 + 4 * g + 2 * p, (uint16_t)(q->idx[p] | q->signs[p] << 9));
+			b[66 + g / 2] |= (uint8_t)(l << 4 * (g % 2));
+			break;
+		case ENG_T_IQ2_S:
+			for (int p = 0; p < 2; p++) {
+				const int i8 = 2 * g + p;
+				b[2 + i8] = (uint8_t)q->idx[p];
+				b[66 + i8 / 4] |= (uint8_t)((q->idx[p] >> 8) << 2 * (i8 % 4));
+				b[34 + i8] = q->signs[p];
+			}
+			b[74 + g / 2] |= (uint8_t)(l << 4 * (g % 2));
+			break;
+		case ENG_T_IQ3_XXS:
+			for (int p = 0; p < 8; p++)
+				b[2 + 8 * g + p] = (uint8_t)q->idx[p];
+			wr32(b + 66 + 4 * g, (uint32_t)q->signs[0] | (uint32_t)q->signs[1] << 7 | (uint32_t)q->signs[2] << 14 |
+				(uint32_t)q->signs[3] << 21 | (uint32_t)l << 28);
+			break;
+		default:   /* IQ3_S */
+			for (int p = 0; p < 8; p++) {
+				b[2 + 8 * g + p] = (uint8_t)q->idx[p];
+				b[66 + g] |= (uint8_t)((q->idx[p] >> 8) << p);
+			}
+			for (int s8 = 0; s8 < 4; s8++)
+				b[74 + 4 * g + s8] = q->signs[s8];
+			b[106 + g / 2] |= (uint8_t)(l << 4 * (g % 2));
+			break;
+		}
+	}
+}
+
+/* The importance weights of group xb: qw * sqrt(sigma2 + x^2), or the type's fallback. A group
+ * whose importance weights are all zero (columns an imatrix never saw used) is fitted as if they
+ * were all one: ggml's search has nothing to weigh there and writes NaN scales or stops. */
+static void group_weights(float *w, const float *xb, const float *qw, float sigma2, int n, int noim)
+{
+	static const float ones[32] = {
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+	};
+	int any = 0;
+	for (int i = 0; qw && i < n; i++)
+		any |= qw[i] != 0;
+	if (qw && !any)
+		qw = ones;
+	for (int i = 0; i < n; i++) {
+		if (qw)
+			w[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+		else if (noim == 2)
+			w[i] = 0.25f * sigma2 + xb[i] * xb[i];
+		else
+			w[i] = xb[i] * xb[i];
+	}
+}
+
+static float super_block_sigma2(const float *xbl, int x2)
+{
+	float sumx2 = 0;
+	for (int i = 0; i < QK_K; i++)
+		sumx2 += xbl[i] * xbl[i];
+	return x2 ? 2 * sumx2 / QK_K : sumx2 / QK_K;
+}
+
+static int quant_grid(int type, const grid_kind *k, const float *x, uint8_t *y, int64_t nbl, const float *qw)
+{
+	const iq_lattice *t = lattice_get(k->lat);
+	if (!t)
+		return ENG_ENOMEM;
+	const size_t bs = eng_type_get(type)->type_size;
+	grid_state st;
+	memset(&st, 0, sizeof st);
+	for (int p = 0; p < 8; p++)
+		st.on_grid[p] = 1;
+	for (int64_t ibl = 0; ibl < nbl; ibl++) {
+		const float *xbl = x + QK_K * ibl;
+		uint8_t *b = y + (size_t)ibl * bs;
+		memset(b, 0, bs);
+		const float sigma2 = super_block_sigma2(xbl, k->sigma2_x2);
+		grid_group grp[QK_K / 16];
+		float scales[QK_K / 16], weight[32], max_scale = 0;
+		const int ng = QK_K / k->gl;
+		for (int g = 0; g < ng; g++) {
+			const float *xb = xbl + k->gl * g;
+			group_weights(weight, xb, qw ? qw + QK_K * ibl + k->gl * g : NULL, sigma2, k->gl, k->noim);
+			memset(&grp[g], 0, sizeof grp[g]);
+			if (!grid_fit(k, t, xb, weight, &st, &grp[g])) {
+				scales[g] = 0;
+				memset(&grp[g], 0, sizeof grp[g]);   /* a zero group: index 0, no signs */
+				continue;
+			}
+			scales[g] = grp[g].scale;
+			max_scale = iq_maxf(max_scale, grp[g].scale);
+		}
+		if (!max_scale)
+			continue;               /* the all-zero block */
+		grid_pack(type, b, grp, scales, ng, max_scale, k->fudge);
+	}
+	return 0;
+}
+
+/* ---- IQ1_S, IQ1_M: ternary grid points with a shifted level set -------------------------------
+ * The levels are -1, 0, 1 plus a shift of +-1/8 per 8 (IQ1_M: per 8, chosen per half group) or
+ * per 32 (IQ1_S) elements. The best split of a group into the three levels is found exactly
+ * over the elements sorted by value; the level vectors are then moved onto the grid. */
+
+/* Stable ascending order of x[0..n) (the order glibc's merge-sort qsort gives ggml's
+ * iq1_sort_helper, which only compares values): idx[j] is the j-th element. */
+static void iq1_order(const float *x, int n, int *idx)
+{
+	for (int j = 0; j < n; j++) {
+		int m = j;
+		while (m > 0 && x[j] < x[idx[m - 1]]) {
+			idx[m] = idx[m - 1];
+			m--;
+		}
+		idx[m] = j;
+	}
+}
+
+/* The grid point of 8 levels L (moved to the best neighbour when off the grid); *off set when
+ * it was. */
+static int iq1_place(const iq_lattice *t, const float *xb, const float *w, float scale, const float *xx,
+	int8_t *L, int *off)
+{
+	int key = 0;
+	for (int i = 0; i < 8; i++)
+		key |= L[i] << 2 * i;
+	if (t->map[key] >= 0)
+		return t->map[key];
+	*off = 1;
+	return best_neighbour(t, lat_neighbours(t, key), xb, w, scale, xx, L);
+}
+
+static const float iq1_xp[3] = { -1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA };
+static const float iq1_xm[3] = { -1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA };
+
+/* The largest magnitude of x[0..n) (ggml's MAX(max, fabsf(x)) loop). */
+static float absmax(const float *x, int n)
+{
+	float max = fabsf(x[0]);
+	for (int i = 1; i < n; i++)
+		max = iq_maxf(max, fabsf(x[i]));
+	return max;
+}
+
+/* Moves each 8 levels of the n in L onto the grid (part p with the shifted level set xx[p]) and,
+ * when some part was off the grid, refits the scale to the points chosen (kept when the fit is
+ * not positive). index[p] gets part p's grid index. */
+static float iq1_place_group(const iq_lattice *t, const float *xb, const float *weight, int n, float scale,
+	const float *const *xx, int8_t *L, int *index)
+{
+	int off = 0;
+	for (int p = 0; p < n / 8; p++)
+		index[p] = iq1_place(t, xb + 8 * p, weight + 8 * p, scale, xx[p], L + 8 * p, &off);
+	if (!off)
+		return scale;
+	float sumqx = 0, sumq2 = 0;
+	for (int p = 0; p < n / 8; p++)
+		for (int j = 0; j < 8; j++) {
+			const float w = weight[8 * p + j], q = xx[p][t->lev[index[p]][j]];
+			sumqx += w * q * xb[8 * p + j];
+			sumq2 += w * q * q;
+		}
+	return sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : scale;
+}
+
+/* An IQ1 group's start: its weights, largest magnitude *max and value order idx; 0 when the
+ * group is all zero (max below eps: nothing to fit). */
+static int iq1_group_begin(float *weight, const float *xb, const float *qw, float sigma2, int n, float eps,
+	int *idx, float *max)
+{
+	group_weights(weight, xb, qw, sigma2, n, 1);
+	*max = absmax(xb, n);
+	if (*max < eps)
+		return 0;
+	iq1_order(xb, n, idx);
+	return 1;
+}
+
+static void iq1_levels_from_split(const int *idx, int n, int i1, int i2, int8_t *L)
+{
+	for (int j = 0; j < n; j++)
+		L[idx[j]] = (int8_t)(j < i1 ? 0 : j < i2 ? 1 : 2);
+}
+
+static int quant_iq1_s(const float *x, uint8_t *y, int64_t nbl, const float *qw)
+{
+	const iq_lattice *t = lattice_get(LAT_IQ1);
+	if (!t)
+		return ENG_ENOMEM;
+	for (int64_t ibl = 0; ibl < nbl; ibl++) {
+		const float *xbl = x + QK_K * ibl;
+		uint8_t *b = y + (size_t)ibl * sizeof(eng_blk_iq1_s);
+		memset(b, 0, sizeof(eng_blk_iq1_s));
+		const float sigma2 = super_block_sigma2(xbl, 1);
+		float scales[8], max_scale = 0;
+		int shifts[8];
+		for (int ib = 0; ib < 8; ib++) {
+			const float *xb = xbl + 32 * ib;
+			float weight[32], sumx[33], sumw[33];
+			int idx[32];
+			int8_t L[32];
+			float max;
+			scales[ib] = 0;
+			shifts[ib] = 1;
+			if (!iq1_group_begin(weight, xb, qw + QK_K * ibl + 32 * ib, sigma2, 32, 1e-12f, idx, &max))
+				continue;
+			sumx[0] = sumw[0] = 0;
+			for (int j = 0; j < 32; j++) {
+				const int i = idx[j];
+				sumx[j + 1] = sumx[j] + weight[i] * xb[i];
+				sumw[j + 1] = sumw[j] + weight[i];
+			}
+			float best = -FLT_MIN, scale = max;
+			int bi1 = 0, bi2 = 0, shift = 1;
+			for (int i1 = 0; i1 <= 32; i1++) {
+				for (int i2 = i1; i2 <= 32; i2++) {
+					for (int sgn = 0; sgn < 2; sgn++) {
+						const float *xx = sgn ? iq1_xm : iq1_xp;
+						const float sumqx = (sumx[i1] - sumx[0]) * xx[0] + (sumx[i2] - sumx[i1]) * xx[1] +
+							(sumx[32] - sumx[i2]) * xx[2];
+						const float sumq2 = (sumw[i1] - sumw[0]) * xx[0] * xx[0] +
+							(sumw[i2] - sumw[i1]) * xx[1] * xx[1] + (sumw[32] - sumw[i2]) * xx[2] * xx[2];
+						if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+							scale = sumqx / sumq2;
+							best = scale * sumqx;
+							bi1 = i1;
+							bi2 = i2;
+							shift = sgn ? -1 : 1;
+						}
+					}
+				}
+			}
+			iq1_levels_from_split(idx, 32, bi1, bi2, L);
+			if (scale < 0) {
+				for (int j = 0; j < 32; j++)
+					L[j] = (int8_t)(2 - L[j]);
+				scale = -scale;
+				shift = -shift;
+			}
+			const float *xx = shift == 1 ? iq1_xp : iq1_xm;
+			const float *const xxs[4] = { xx, xx, xx, xx };
+			int index[4];
+			scale = iq1_place_group(t, xb, weight, 32, scale, xxs, L, index);
+			unsigned h = 0;
+			for (int k = 0; k < 4; k++) {
+				b[2 + 4 * ib + k] = (uint8_t)index[k];
+				h |= (unsigned)(index[k] >> 8) << 3 * k;
+			}
+			wr16(b + 34 + 2 * ib, (uint16_t)h);
+			scales[ib] = scale;
+			shifts[ib] = shift;
+			max_scale = iq_maxf(max_scale, scale);
+		}
+		if (!max_scale)
+			continue;
+		const float d = max_scale / 15;
+		wr16(b, eng_f32_to_f16(d * 1.125f));
+		const float id = 1 / d;
+		for (int ib = 0; ib < 8; ib++) {
+			int l = iq_clampi(iq_round(0.5f * (id * scales[ib] - 1)), 0, 7);
+			if (shifts[ib] == -1)
+				l |= 8;
+			wr16(b + 34 + 2 * ib, (uint16_t)(rd16(b + 34 + 2 * ib) | l << 12));
+		}
+	}
+	return 0;
+}
+
+/* IQ1_M's shift choice k for a 16-element group: bit 1 the first 8's shift is -1/8, bit 0 the
+ * second's (ggml's order 0: +,+  1: +,-  2: -,+  3: -,-). */
+static const float *iq1m_shift(int k, int half)
+{
+	return (half == 0 ? k < 2 : k % 2 == 0) ? iq1_xp : iq1_xm;
+}
+
+static int quant_iq1_m(const float *x, uint8_t *y, int64_t nbl, const float *qw)
+{
+	static const uint8_t masks[4] = { 0x00, 0x80, 0x08, 0x88 };
+	const iq_lattice *t = lattice_get(LAT_IQ1);
+	if (!t)
+		return ENG_ENOMEM;
+	float vals[2][3][4];   /* [half][level][shift choice]: the shifted level values */
+	for (int h = 0; h < 2; h++)
+		for (int l = 0; l < 3; l++)
+			for (int k = 0; k < 4; k++)
+				vals[h][l][k] = iq1m_shift(k, h)[l];
+	for (int64_t ibl = 0; ibl < nbl; ibl++) {
+		const float *xbl = x + QK_K * ibl;
+		uint8_t *b = y + (size_t)ibl * sizeof(eng_blk_iq1_m);
+		memset(b, 0, sizeof(eng_blk_iq1_m));
+		const float sigma2 = super_block_sigma2(xbl, 1);
+		float scales[16], max_scale = 0, weight[16];
+		int shifts[16];
+		for (int ib = 0; ib < 16; ib++) {
+			const float *xb = xbl + 16 * ib;
+			int idx[16];
+			int8_t L[16];
+			float max;
+			scales[ib] = 0;
+			shifts[ib] = 0;
+			if (!iq1_group_begin(weight, xb, qw + QK_K * ibl + 16 * ib, sigma2, 16, 1e-7f, idx, &max))
+				continue;
+			float best = -FLT_MIN, scale = max;
+			int bi1 = 0, bi2 = 0, bk = 0;
+			for (int i1 = 0; i1 <= 16; i1++) {
+				for (int i2 = i1; i2 <= 16; i2++) {
+					float sumqx[4] = { 0, 0, 0, 0 }, sumq2[4] = { 0, 0, 0, 0 };
+					for (int j = 0; j < 16; j++) {
+						const int i = idx[j], seg = j < i1 ? 0 : j < i2 ? 1 : 2;
+						const float *v = vals[i >= 8][seg];
+						for (int k = 0; k < 4; k++) {
+							sumqx[k] += weight[i] * v[k] * xb[i];
+							sumq2[k] += weight[i] * v[k] * v[k];
+						}
+					}
+					for (int k = 0; k < 4; k++) {
+						if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best * sumq2[k]) {
+							scale = sumqx[k] / sumq2[k];
+							best = scale * sumqx[k];
+							bi1 = i1;
+							bi2 = i2;
+							bk = k;
+						}
+					}
+				}
+			}
+			iq1_levels_from_split(idx, 16, bi1, bi2, L);
+			if (scale < 0) {
+				for (int j = 0; j < 16; j++)
+					L[j] = (int8_t)(2 - L[j]);
+				scale = -scale;
+				bk = 3 - bk;
+			}
+			const float *const xxs[2] = { iq1m_shift(bk, 0), iq1m_shift(bk, 1) };
+			int index[2];
+			scale = iq1_place_group(t, xb, weight, 16, scale, xxs, L, index);
+			b[2 * ib] = (uint8_t)index[0];
+			b[2 * ib + 1] = (uint8_t)index[1];
+			b[32 + ib] = (uint8_t)(index[0] >> 8 | (index[1] >> 8) << 4);
+			scales[ib] = scale;
+			shifts[ib] = bk;
+			max_scale = iq_maxf(max_scale, scale);
+		}
+		if (!max_scale)
+			continue;
+		/* The super-block scale is refitted to the chosen levels and group scales. */
+		float d = max_scale / 15;
+		const float id = 1 / d;
+		float sumqx = 0, sumq2 = 0;
+		uint16_t sc[4] = { 0, 0, 0, 0 };
+		for (int ib = 0; ib < 16; ib++) {
+			const int l = iq_clampi(iq_round(0.5f * (id * scales[ib] - 1)), 0, 7);
+			sc[ib / 4] |= (uint16_t)(l << 3 * (ib % 4));
+			b[32 + ib] |= masks[shifts[ib]];
+			const float *xb = xbl + 16 * ib;
+			group_weights(weight, xb, qw + QK_K * ibl + 16 * ib, sigma2, 16, 1);
+			for (int k = 0; k < 2; k++) {
+				const float *xx = iq1m_shift(shifts[ib], k);
+				const int gi = b[2 * ib + k] + ((b[32 + ib] << (8 - 4 * k)) & 0x700);
+				for (int j = 0; j < 8; j++) {
+					const float w = weight[8 * k + j], q = xx[t->lev[gi][j]] * (float)(2 * l + 1);
+					sumqx += w * q * xb[8 * k + j];
+					sumq2 += w * q * q;
+				}
+			}
+		}
+		if (sumq2 > 0)
+			d = sumqx / sumq2;
+		const uint16_t s = eng_f32_to_f16(d * 1.1125f);
+		sc[0] |= (uint16_t)((s & 0x000f) << 12);
+		sc[1] |= (uint16_t)((s & 0x00f0) << 8);
+		sc[2] |= (uint16_t)((s & 0x0f00) << 4);
+		sc[3] |= (uint16_t)(s & 0xf000);
+		for (int i = 0; i < 4; i++)
+			wr16(b + 48 + 2 * i, sc[i]);
+	}
+	return 0;
+}
+
+/* ---- TQ1_0, TQ2_0: d = the largest magnitude, levels round(x/d) (half away from zero) ---- */
+
+/* One trit digit -1, 0, 1 of x at inverse scale id, as 0, 1, 2. */
+static inline int tq_trit(float x, float id)
+{
+	return (int)lroundf(x * id) + 1;
+}
+
+
+static void quant_tq1_0(const float *x, uint8_t *y, int64_t nbl)
+{
+	for (int64_t i = 0; i < nbl; i++, x += QK_K) {
+		uint8_t *b = y + (size_t)i * sizeof(eng_blk_tq1_0);
+		const float d = absmax(x, QK_K), id = d ? 1.0f / d : 0.0f;
+		/* bytes 0..31: 5 trits of elements m + 32n; 32..47: 160 + m + 16n; 48..51: 240 + m + 4n
+		 * (4 trits, shifted up one digit). A byte is ceil(v * 256 / 243) of the base-3 value v. */
+		for (int byte = 0; byte < 52; byte++) {
+			const int nt = byte < 48 ? 5 : 4;
+			const int base = byte < 32 ? byte : byte < 48 ? 160 + byte - 32 : 240 + byte - 48;
+			const int stride = byte < 32 ? 32 : byte < 48 ? 16 : 4;
+			uint8_t q = 0;
+			for (int n = 0; n < nt; n++)
+				q = (uint8_t)(q * 3 + tq_trit(x[base + n * stride], id));
+			if (nt == 4)
+				q = (uint8_t)(q * 3);
+			b[byte] = (uint8_t)(((uint16_t)q * 256 + 242) / 243);
+		}
+		wr16(b + 52, eng_f32_to_f16(d));
+	}
+}
+
+static void quant_tq2_0(const float *x, uint8_t *y, int64_t nbl)
+{
+	for (int64_t i = 0; i < nbl; i++, x += QK_K) {
+		uint8_t *b = y + (size_t)i * sizeof(eng_blk_tq2_0);
+		const float d = absmax(x, QK_K), id = d ? 1.0f / d : 0.0f;
+		for (int byte = 0; byte < 64; byte++) {   /* element 128*(byte/32) + byte%32 + 32n in bits 2n */
+			unsigned q = 0;
+			for (int n = 0; n < 4; n++)
+				q |= (unsigned)(tq_trit(x[128 * (byte / 32) + byte % 32 + 32 * n], id) & 3) << 2 * n;
+			b[byte] = (uint8_t)q;
+		}
+		wr16(b + 64, eng_f32_to_f16(d));
+	}
+}
+
+int eng_iq_needs_imatrix(int type)
+{
+	return type == ENG_T_IQ2_XXS || type == ENG_T_IQ2_XS || type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
+}
+
+int eng_iq_quant_ref(int type, const float *src, void *dst, int64_t n, const float *imatrix)
+{
+	if (!is_ours(type))
+		return -1;
+	if (n < 0 || n % QK_K != 0)
+		return ENG_EINVAL;
+	if (!imatrix && eng_iq_needs_imatrix(type))
+		return ENG_EIMATRIX;
+	const int64_t nbl = n / QK_K;
+	uint8_t *y = dst;
+	switch (type) {
+	case ENG_T_IQ2_XXS: return quant_grid(type, &kind_iq2_xxs, src, y, nbl, imatrix);
+	case ENG_T_IQ2_XS: return quant_grid(type, &kind_iq2_xs, src, y, nbl, imatrix);
+	case ENG_T_IQ2_S: return quant_grid(type, &kind_iq2_s, src, y, nbl, imatrix);
+	case ENG_T_IQ3_XXS: return quant_grid(type, &kind_iq3_xxs, src, y, nbl, imatrix);
+	case ENG_T_IQ3_S: return quant_grid(type, &kind_iq3_s, src, y, nbl, imatrix);
+	case ENG_T_IQ1_S: return quant_iq1_s(src, y, nbl, imatrix);
+	case ENG_T_IQ1_M: return quant_iq1_m(src, y, nbl, imatrix);
+	case ENG_T_TQ1_0: quant_tq1_0(src, y, nbl); return 0;
+	default: quant_tq2_0(src, y, nbl); return 0;
+	}
+}
+
 
 /* ---- the sign table, generated: entry f has 0xff in byte j when bit j of f's 8 sign bits
  * (f plus its parity as bit 7) is set ---- */

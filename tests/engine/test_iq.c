@@ -140,10 +140,10 @@ static void test_iq_types_are_computable_with_q8_K_activations(void)
 		TB_CHECK(ti->can_compute);
 		TB_CHECK_INT(ti->vec_dot_type, ENG_T_Q8_K);
 	}
-	/* no quantizer from float for these (that needs an importance matrix) */
+	/* IQ2_XXS quantizes from float only with an importance matrix (tests/engine/test_iq_quant.c) */
 	float x[256] = { 0 };
 	uint8_t q[256];
-	TB_CHECK(eng_quant_row_ref(ENG_T_IQ2_XXS, x, q, 256, NULL) == -1);
+	TB_CHECK(eng_quant_row_ref(ENG_T_IQ2_XXS, x, q, 256, NULL) == ENG_EIMATRIX);
 }
 
 /* The grids are carried as data: each must have its documented checksum (docs/quant-formats.md),
