@@ -317,4 +317,52 @@ static inline int ref_make_models(char dir[256], const char *tag, const char *co
 	return 0;
 }
 
+/* Logits of ids[n] (one sequence) decoded in batches of `step` tokens, every token's logits
+ * wanted, into out[n][n_vocab], on a new context of 64 cells. 0, or -1 (n > 64, no context, a
+ * decode error). */
+static inline int ref_decode_all(eng_model *m, const int32_t *ids, int n, int step, float *out)
+{
+	char err[512];
+	int8_t want[64];
+	int nv = eng_n_vocab(m);
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_ctx *c;
+
+	cp.n_ctx = 64;
+	cp.n_outputs = n;
+	if (n > 64 || !(c = eng_ctx_new(m, &cp, err, sizeof err)))
+		return -1;
+	for (int i = 0; i < n; i++)
+		want[i] = 1;
+	for (int i = 0; i < n; i += step) {
+		eng_batch b = { 0 };
+		int k = i + step <= n ? step : n - i;
+
+		b.n = k;
+		b.token = ids + i;
+		b.want_logits = want;
+		if (eng_decode(c, &b) != 0) {
+			eng_ctx_free(c);
+			return -1;
+		}
+		for (int t = 0; t < k; t++)
+			memcpy(out + (size_t)(i + t) * (size_t)nv, eng_logits(c, t), sizeof(float) * (size_t)nv);
+	}
+	eng_ctx_free(c);
+	return 0;
+}
+
+/* Checks that eng_load refuses path with one line that contains want (printed). */
+static inline void ref_expect_refused(const char *path, const char *want)
+{
+	char err[512] = "";
+	eng_model *m = eng_load(path, NULL, err, sizeof err);
+
+	TB_CHECK(m == NULL);
+	printf("  %s\n", err);
+	TB_CHECK(strstr(err, want) != NULL);
+	TB_CHECK(strchr(err, '\n') == NULL);
+	eng_model_free(m);
+}
+
 #endif
