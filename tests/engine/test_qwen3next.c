@@ -252,6 +252,80 @@ static void test_qwen3next_sequences_decode_together_and_keep_their_state(void)
 	eng_model_free(m);
 }
 
+/* The F16 file rewritten with each ssm_in split into the attn_qkv / attn_gate form (ssm_in's
+ * rows regrouped: all q rows, all k rows, all v rows; the z rows into attn_gate): the engine
+ * gives the same logits bit for bit (the same rows through the same kernels). */
+static void test_qwen3next_split_qkv_gate_form_matches_ssm_in(void)
+{
+	enum { N = 12 };
+	char src[600], dst[600], err[512];
+	eng_gguf *g;
+	eng_gguf_writer *w;
+	uint32_t hk = 0, nk = 0, nv = 0, inner = 0;
+	int32_t ids[N];
+	eng_model *a, *b;
+	float *la, *lb;
+	int nv_tok, bad = 0;
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(src, sizeof src, "%s/qwen3next-test-F16.gguf", model_dir);
+	snprintf(dst, sizeof dst, "%s/split.gguf", model_dir);
+	TB_REQUIRE((g = eng_gguf_open(src, err, sizeof err)) != NULL);
+	TB_REQUIRE((w = eng_gguf_writer_new()) != NULL);
+	TB_REQUIRE(eng_gguf_load_data(g, err, sizeof err) == 0 && eng_gguf_w_copy_kv(w, g) == 0);
+	eng_gguf_get_u32(g, "qwen3next.ssm.state_size", &hk);
+	eng_gguf_get_u32(g, "qwen3next.ssm.group_count", &nk);
+	eng_gguf_get_u32(g, "qwen3next.ssm.time_step_rank", &nv);
+	eng_gguf_get_u32(g, "qwen3next.ssm.inner_size", &inner);
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g) && !bad; i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+		size_t rs = eng_row_size(t->type, t->ne[0]), gv = inner / nk, blk = 2 * hk + 2 * gv, K = (size_t)nk * hk;
+		char name[96];
+
+		if (!strstr(t->name, ".ssm_in.weight")) {
+			bad = eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) != 0;
+			continue;
+		}
+		{
+			char *qkv = malloc(rs * (2 * K + inner)), *gate = malloc(rs * inner);
+			int64_t ne_qkv[2] = { t->ne[0], (int64_t)(2 * K + inner) }, ne_g[2] = { t->ne[0], (int64_t)inner };
+			const char *d = t->data;
+
+			TB_REQUIRE(qkv && gate);
+			for (size_t k = 0; k < nk; k++) {
+				memcpy(qkv + k * hk * rs, d + k * blk * rs, hk * rs);
+				memcpy(qkv + (K + k * hk) * rs, d + (k * blk + hk) * rs, hk * rs);
+				memcpy(qkv + (2 * K + k * gv) * rs, d + (k * blk + 2 * hk) * rs, gv * rs);
+				memcpy(gate + k * gv * rs, d + (k * blk + 2 * hk + gv) * rs, gv * rs);
+			}
+			snprintf(name, sizeof name, "%.*sattn_qkv.weight", (int)(strstr(t->name, "ssm_in") - t->name), t->name);
+			bad = eng_gguf_w_tensor(w, name, t->type, 2, ne_qkv, qkv) != 0;
+			snprintf(name, sizeof name, "%.*sattn_gate.weight", (int)(strstr(t->name, "ssm_in") - t->name), t->name);
+			bad = bad || eng_gguf_w_tensor(w, name, t->type, 2, ne_g, gate) != 0;
+			free(qkv);
+			free(gate);
+		}
+	}
+	TB_REQUIRE(!bad && eng_gguf_writer_save(w, dst, err, sizeof err) == 0);
+	eng_gguf_writer_free(w);
+	eng_gguf_close(g);
+	test_ids(ids, N, 5);
+	TB_REQUIRE((a = load("qwen3next-test-F16.gguf")) != NULL);
+	TB_REQUIRE((b = load("split.gguf")) != NULL);
+	nv_tok = eng_n_vocab(a);
+	la = malloc(sizeof(float) * N * (size_t)nv_tok);
+	lb = malloc(sizeof(float) * N * (size_t)nv_tok);
+	TB_REQUIRE(la && lb);
+	TB_REQUIRE(ref_decode_all(a, ids, N, 4, la) == 0);
+	TB_REQUIRE(ref_decode_all(b, ids, N, 4, lb) == 0);
+	TB_CHECK(memcmp(la, lb, sizeof(float) * N * (size_t)nv_tok) == 0);
+	free(la);
+	free(lb);
+	eng_model_free(a);
+	eng_model_free(b);
+	unlink(dst);
+}
+
 /* Rewrites src into dst: drop_tensor left out, key set to a u32 (or removed when val < 0), and
  * the tensor named resize (when not NULL) written with its first dimension one less (a
  * convolution of the wrong width). */
@@ -331,6 +405,7 @@ int main(void)
 	TB_RUN(test_qwen3next_kv_bytes_per_token_count_the_attention_layers_only);
 	TB_RUN(test_qwen3next_batch_composition_does_not_change_logits);
 	TB_RUN(test_qwen3next_sequences_decode_together_and_keep_their_state);
+	TB_RUN(test_qwen3next_split_qkv_gate_form_matches_ssm_in);
 	TB_RUN(test_qwen3next_refuses_inconsistent_files);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
