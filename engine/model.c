@@ -597,6 +597,17 @@ static int ds_prepare(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The router and the shared expert's gate of layer il are read as f32: 0, or -1 with a message. */
+static int router_f32(const eng_model *m, const layer *L, int il, char *err, size_t errlen)
+{
+	if (L->ffn_gate_inp->type != ENG_T_F32 || (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
+		eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
+			m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- qwen3next: loading */
 
 /* qwen3next (Qwen3-Next, Qwen3-Coder-Next): a hybrid of gated delta-net layers (linear
@@ -719,12 +730,8 @@ static int q3n_tensors(eng_model *m, char *err, size_t errlen)
 			T3(ffn_up_exps, "ffn_up_exps.weight", E, m->n_ff_exp, X);
 			T3(ffn_down_exps, "ffn_down_exps.weight", m->n_ff_exp, E, X);
 			T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 1);
-			if (L->ffn_gate_inp->type != ENG_T_F32 ||
-			    (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
-				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
-					m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+			if (router_f32(m, L, il, err, errlen))
 				return -1;
-			}
 		} else {
 			T(ffn_gate, "ffn_gate.weight", E, m->n_ff, 0);
 			T(ffn_up, "ffn_up.weight", E, m->n_ff, 0);
@@ -951,12 +958,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 				T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
 				T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
 			}
-			if (L->ffn_gate_inp->type != ENG_T_F32 ||
-			    (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
-				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
-					m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+			if (router_f32(m, L, il, err, errlen))
 				return -1;
-			}
 		} else {
 			T(ffn_gate, "ffn_gate.weight", E, F, 0);
 			T(ffn_up, "ffn_up.weight", E, F, 0);

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "engine/gguf_impl.h"
 #include "harness/harness.h"   /* hx_sha256_hex */
 
 static int json_ints(const cJSON *arr, int32_t *out, int cap)
@@ -315,6 +316,36 @@ static inline int ref_make_models(char dir[256], const char *tag, const char *co
 			return -1;
 	}
 	return 0;
+}
+
+/* One tensor of a file being rewritten (ref_gguf_rewrite): writes what t becomes into w (nothing:
+ * left out); 0, or -1 to fail the rewrite. */
+typedef int (*ref_tensor_fn)(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud);
+
+/* Writes dst: src's metadata, edited by kv (may be NULL), then each of src's tensors through fn
+ * (NULL: copied as they are). 0, or -1. */
+static inline int ref_gguf_rewrite(const char *src, const char *dst, int (*kv)(eng_gguf_writer *w, void *ud),
+	ref_tensor_fn fn, void *ud)
+{
+	char err[512];
+	eng_gguf *g = eng_gguf_open(src, err, sizeof err);
+	eng_gguf_writer *w = eng_gguf_writer_new();
+	int rc = -1;
+
+	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0 ||
+	    (kv && kv(w, ud) != 0))
+		goto out;
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+
+		if (fn ? fn(w, t, ud) != 0 : eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) != 0)
+			goto out;
+	}
+	rc = eng_gguf_writer_save(w, dst, err, sizeof err);
+out:
+	eng_gguf_writer_free(w);
+	eng_gguf_close(g);
+	return rc;
 }
 
 /* Logits of ids[n] (one sequence) decoded in batches of `step` tokens, every token's logits

@@ -44,36 +44,33 @@ static const tol_row TOLS[] = {
 
 static char model_dir[256];
 
+static int set_file_type_f32(eng_gguf_writer *w, void *ud)
+{
+	(void)ud;
+	return eng_gguf_w_u32(w, "general.file_type", 0);
+}
+
+static int tensor_to_f32(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud)
+{
+	int64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
+	size_t rs = eng_row_size(t->type, t->ne[0]);
+	float *d = malloc(sizeof(float) * (size_t)(rows * t->ne[0]));
+	int rc;
+
+	(void)ud;
+	if (!d)
+		return -1;
+	for (int64_t r = 0; r < rows; r++)
+		eng_dequant_row(t->type, (const char *)t->data + (size_t)r * rs, d + r * t->ne[0], t->ne[0]);
+	rc = eng_gguf_w_tensor(w, t->name, ENG_T_F32, t->n_dims, t->ne, d);
+	free(d);
+	return rc;
+}
+
 /* Writes dst: src with every tensor dequantized to F32 and general.file_type 0 (F32). */
 static int dequantize_file(const char *src, const char *dst)
 {
-	char err[512];
-	eng_gguf *g = eng_gguf_open(src, err, sizeof err);
-	eng_gguf_writer *w = eng_gguf_writer_new();
-	int rc = -1;
-
-	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0 ||
-	    eng_gguf_w_u32(w, "general.file_type", 0) != 0)
-		goto out;
-	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
-		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
-		int64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
-		size_t rs = eng_row_size(t->type, t->ne[0]);
-		float *d = malloc(sizeof(float) * (size_t)(rows * t->ne[0]));
-		int bad = !d;
-
-		for (int64_t r = 0; !bad && r < rows; r++)
-			eng_dequant_row(t->type, (const char *)t->data + (size_t)r * rs, d + r * t->ne[0], t->ne[0]);
-		bad = bad || eng_gguf_w_tensor(w, t->name, ENG_T_F32, t->n_dims, t->ne, d) != 0;
-		free(d);
-		if (bad)
-			goto out;
-	}
-	rc = eng_gguf_writer_save(w, dst, err, sizeof err);
-out:
-	eng_gguf_writer_free(w);
-	eng_gguf_close(g);
-	return rc;
+	return ref_gguf_rewrite(src, dst, set_file_type_f32, tensor_to_f32, NULL);
 }
 
 /* The test models, written once: tools/mkbench --shape qwen3next-test F16 and Q4_K_M, and the
@@ -252,73 +249,74 @@ static void test_qwen3next_sequences_decode_together_and_keep_their_state(void)
 	eng_model_free(m);
 }
 
-/* The F16 file rewritten with each ssm_in split into the attn_qkv / attn_gate form (ssm_in's
- * rows regrouped: all q rows, all k rows, all v rows; the z rows into attn_gate): the engine
+/* qwen3next's delta-net widths, for split_ssm_in. */
+typedef struct q3n_dims { uint32_t hk, nk, inner; } q3n_dims;
+
+/* ssm_in's rows regrouped into attn_qkv (all q rows, all k rows, all v rows) and attn_gate (the
+ * z rows); other tensors copied. */
+static int split_ssm_in(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud)
+{
+	const q3n_dims *q = ud;
+	size_t rs = eng_row_size(t->type, t->ne[0]), gv = q->inner / q->nk, blk = 2 * q->hk + 2 * gv;
+	size_t K = (size_t)q->nk * q->hk;
+	int64_t ne_qkv[2] = { t->ne[0], (int64_t)(2 * K + q->inner) }, ne_g[2] = { t->ne[0], (int64_t)q->inner };
+	const char *d = t->data, *at = strstr(t->name, "ssm_in.weight");
+	char name[96], *qkv, *gate;
+	int rc;
+
+	if (!at)
+		return eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data);
+	qkv = malloc(rs * (2 * K + q->inner));
+	gate = malloc(rs * q->inner);
+	rc = !qkv || !gate ? -1 : 0;
+	for (size_t k = 0; !rc && k < q->nk; k++) {
+		memcpy(qkv + k * q->hk * rs, d + k * blk * rs, q->hk * rs);
+		memcpy(qkv + (K + k * q->hk) * rs, d + (k * blk + q->hk) * rs, q->hk * rs);
+		memcpy(qkv + (2 * K + k * gv) * rs, d + (k * blk + 2 * q->hk) * rs, gv * rs);
+		memcpy(gate + k * gv * rs, d + (k * blk + 2 * q->hk + gv) * rs, gv * rs);
+	}
+	snprintf(name, sizeof name, "%.*sattn_qkv.weight", (int)(at - t->name), t->name);
+	rc = rc || eng_gguf_w_tensor(w, name, t->type, 2, ne_qkv, qkv) != 0;
+	snprintf(name, sizeof name, "%.*sattn_gate.weight", (int)(at - t->name), t->name);
+	rc = rc || eng_gguf_w_tensor(w, name, t->type, 2, ne_g, gate) != 0;
+	free(qkv);
+	free(gate);
+	return rc ? -1 : 0;
+}
+
+/* The F16 file rewritten with each ssm_in split into the attn_qkv / attn_gate form: the engine
  * gives the same logits bit for bit (the same rows through the same kernels). */
 static void test_qwen3next_split_qkv_gate_form_matches_ssm_in(void)
 {
 	enum { N = 12 };
 	char src[600], dst[600], err[512];
+	q3n_dims q = { 0, 0, 0 };
 	eng_gguf *g;
-	eng_gguf_writer *w;
-	uint32_t hk = 0, nk = 0, nv = 0, inner = 0;
 	int32_t ids[N];
 	eng_model *a, *b;
 	float *la, *lb;
-	int nv_tok, bad = 0;
+	int nv;
 
 	TB_REQUIRE(make_models() == 0);
 	snprintf(src, sizeof src, "%s/qwen3next-test-F16.gguf", model_dir);
 	snprintf(dst, sizeof dst, "%s/split.gguf", model_dir);
 	TB_REQUIRE((g = eng_gguf_open(src, err, sizeof err)) != NULL);
-	TB_REQUIRE((w = eng_gguf_writer_new()) != NULL);
-	TB_REQUIRE(eng_gguf_load_data(g, err, sizeof err) == 0 && eng_gguf_w_copy_kv(w, g) == 0);
-	eng_gguf_get_u32(g, "qwen3next.ssm.state_size", &hk);
-	eng_gguf_get_u32(g, "qwen3next.ssm.group_count", &nk);
-	eng_gguf_get_u32(g, "qwen3next.ssm.time_step_rank", &nv);
-	eng_gguf_get_u32(g, "qwen3next.ssm.inner_size", &inner);
-	for (int64_t i = 0; i < eng_gguf_n_tensors(g) && !bad; i++) {
-		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
-		size_t rs = eng_row_size(t->type, t->ne[0]), gv = inner / nk, blk = 2 * hk + 2 * gv, K = (size_t)nk * hk;
-		char name[96];
-
-		if (!strstr(t->name, ".ssm_in.weight")) {
-			bad = eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) != 0;
-			continue;
-		}
-		{
-			char *qkv = malloc(rs * (2 * K + inner)), *gate = malloc(rs * inner);
-			int64_t ne_qkv[2] = { t->ne[0], (int64_t)(2 * K + inner) }, ne_g[2] = { t->ne[0], (int64_t)inner };
-			const char *d = t->data;
-
-			TB_REQUIRE(qkv && gate);
-			for (size_t k = 0; k < nk; k++) {
-				memcpy(qkv + k * hk * rs, d + k * blk * rs, hk * rs);
-				memcpy(qkv + (K + k * hk) * rs, d + (k * blk + hk) * rs, hk * rs);
-				memcpy(qkv + (2 * K + k * gv) * rs, d + (k * blk + 2 * hk) * rs, gv * rs);
-				memcpy(gate + k * gv * rs, d + (k * blk + 2 * hk + gv) * rs, gv * rs);
-			}
-			snprintf(name, sizeof name, "%.*sattn_qkv.weight", (int)(strstr(t->name, "ssm_in") - t->name), t->name);
-			bad = eng_gguf_w_tensor(w, name, t->type, 2, ne_qkv, qkv) != 0;
-			snprintf(name, sizeof name, "%.*sattn_gate.weight", (int)(strstr(t->name, "ssm_in") - t->name), t->name);
-			bad = bad || eng_gguf_w_tensor(w, name, t->type, 2, ne_g, gate) != 0;
-			free(qkv);
-			free(gate);
-		}
-	}
-	TB_REQUIRE(!bad && eng_gguf_writer_save(w, dst, err, sizeof err) == 0);
-	eng_gguf_writer_free(w);
+	eng_gguf_get_u32(g, "qwen3next.ssm.state_size", &q.hk);
+	eng_gguf_get_u32(g, "qwen3next.ssm.group_count", &q.nk);
+	eng_gguf_get_u32(g, "qwen3next.ssm.inner_size", &q.inner);
 	eng_gguf_close(g);
+	TB_REQUIRE(q.hk && q.nk && q.inner);
+	TB_REQUIRE(ref_gguf_rewrite(src, dst, NULL, split_ssm_in, &q) == 0);
 	test_ids(ids, N, 5);
 	TB_REQUIRE((a = load("qwen3next-test-F16.gguf")) != NULL);
 	TB_REQUIRE((b = load("split.gguf")) != NULL);
-	nv_tok = eng_n_vocab(a);
-	la = malloc(sizeof(float) * N * (size_t)nv_tok);
-	lb = malloc(sizeof(float) * N * (size_t)nv_tok);
+	nv = eng_n_vocab(a);
+	la = malloc(sizeof(float) * N * (size_t)nv);
+	lb = malloc(sizeof(float) * N * (size_t)nv);
 	TB_REQUIRE(la && lb);
 	TB_REQUIRE(ref_decode_all(a, ids, N, 4, la) == 0);
 	TB_REQUIRE(ref_decode_all(b, ids, N, 4, lb) == 0);
-	TB_CHECK(memcmp(la, lb, sizeof(float) * N * (size_t)nv_tok) == 0);
+	TB_CHECK(memcmp(la, lb, sizeof(float) * N * (size_t)nv) == 0);
 	free(la);
 	free(lb);
 	eng_model_free(a);
@@ -326,39 +324,31 @@ static void test_qwen3next_split_qkv_gate_form_matches_ssm_in(void)
 	unlink(dst);
 }
 
-/* Rewrites src into dst: drop_tensor left out, key set to a u32 (or removed when val < 0), and
- * the tensor named resize (when not NULL) written with its first dimension one less (a
- * convolution of the wrong width). */
-static int rewrite(const char *src, const char *dst, const char *drop_tensor, const char *key, long val,
-	const char *resize)
+/* An edit of the test file: drop_tensor left out, key set to a u32 (or removed when val < 0),
+ * the tensor named resize (when not NULL) written with its first dimension one less. */
+typedef struct edit { const char *drop_tensor, *key; long val; const char *resize; } edit;
+
+static int edit_kv(eng_gguf_writer *w, void *ud)
 {
-	char err[512];
-	eng_gguf *g = eng_gguf_open(src, err, sizeof err);
-	eng_gguf_writer *w = eng_gguf_writer_new();
-	int rc = -1;
+	const edit *e = ud;
 
-	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0)
-		goto out;
-	if (key && val < 0)
-		eng_gguf_w_remove(w, key);
-	else if (key)
-		eng_gguf_w_u32(w, key, (uint32_t)val);
-	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
-		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
-		int64_t ne[4] = { t->ne[0], t->ne[1], t->ne[2], t->ne[3] };
+	if (e->key && e->val < 0)
+		eng_gguf_w_remove(w, e->key);
+	else if (e->key)
+		return eng_gguf_w_u32(w, e->key, (uint32_t)e->val);
+	return 0;
+}
 
-		if (drop_tensor && strcmp(t->name, drop_tensor) == 0)
-			continue;
-		if (resize && strcmp(t->name, resize) == 0)
-			ne[0]--;
-		if (eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, ne, t->data) != 0)
-			goto out;
-	}
-	rc = eng_gguf_writer_save(w, dst, err, sizeof err);
-out:
-	eng_gguf_writer_free(w);
-	eng_gguf_close(g);
-	return rc;
+static int edit_tensor(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud)
+{
+	const edit *e = ud;
+	int64_t ne[4] = { t->ne[0], t->ne[1], t->ne[2], t->ne[3] };
+
+	if (e->drop_tensor && strcmp(t->name, e->drop_tensor) == 0)
+		return 0;
+	if (e->resize && strcmp(t->name, e->resize) == 0)
+		ne[0]--;
+	return eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, ne, t->data);
 }
 
 /* The F16 file rewritten with a tensor missing, a key changed or a convolution of the wrong
@@ -393,7 +383,9 @@ static void test_qwen3next_refuses_inconsistent_files(void)
 	snprintf(src, sizeof src, "%s/qwen3next-test-F16.gguf", model_dir);
 	snprintf(dst, sizeof dst, "%s/bad.gguf", model_dir);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		TB_REQUIRE(rewrite(src, dst, cases[k].drop_tensor, cases[k].key, cases[k].val, cases[k].resize) == 0);
+		edit e = { cases[k].drop_tensor, cases[k].key, cases[k].val, cases[k].resize };
+
+		TB_REQUIRE(ref_gguf_rewrite(src, dst, edit_kv, edit_tensor, &e) == 0);
 		ref_expect_refused(dst, cases[k].want);
 	}
 	unlink(dst);
