@@ -23,7 +23,7 @@
 #include "engine/vocab_impl.h"
 #include "engine/cuda/cuda_backend.h"
 
-enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS, ARCH_LLAMA4, ARCH_DEEPSEEK2 };
+enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_QWEN2MOE, ARCH_QWEN3MOE, ARCH_GPTOSS, ARCH_LLAMA4, ARCH_DEEPSEEK2, ARCH_QWEN3NEXT };
 enum { ROPE_NORM, ROPE_NEOX };
 
 typedef const eng_gguf_tensor *tref;
@@ -57,6 +57,17 @@ typedef struct layer {
 	tref wk_b, wv_b;             /* the converter's split copies: [n_head*kv_lora][n_nope], [n_head*hd_v][kv_lora] */
 	tref exp_probs_b;            /* [n_expert] f32: the experts' selection bias (V3), optional */
 	uint16_t *kb_f16;            /* without wk_b: [n_head*kv_lora][n_nope] F16, wkv_b's key rows transposed */
+	/* qwen3next: a gated delta-net layer (see "qwen3next" below) has these instead of Q/K/V/O;
+	 * K = nk*hk key dimensions, V = nv*hv value dimensions */
+	tref ssm_in;                 /* [n_embd -> per key head: q hk, k hk, v and z (nv/nk)*hv each] */
+	tref ssm_qkv, ssm_gate;      /* the split form: [n_embd -> q K, k K, v V], [n_embd -> z V] */
+	tref ssm_conv;               /* [2K + V][d_conv] f32: the causal convolution's taps, oldest first */
+	tref ssm_dt, ssm_a;          /* [nv] f32: the decay's bias and rate A = -exp(A_log) */
+	tref ssm_ba;                 /* [n_embd -> per key head: beta nv/nk, alpha nv/nk] */
+	tref ssm_norm;               /* [hv] the output's gated RMSNorm */
+	tref ssm_out;                /* [V -> n_embd] */
+	int rec;                     /* a delta-net layer's recurrent state slot, else -1 */
+	int kv_slot;                 /* the layer's slot in the KV cache (qwen3next: attention layers only) */
 } layer;
 
 struct eng_model {
@@ -91,6 +102,13 @@ struct eng_model {
 	 * attention scale (YaRN's magnitude factor squared over sqrt(hd_k)) */
 	int q_lora, kv_lora, n_nope, n_dense_lead, n_group, n_group_used, gate_sigmoid;
 	float w_scale, kq_scale;
+	struct q3n_hp {              /* qwen3next (q3n_hparams) */
+		int d_conv;          /* ssm.conv_kernel */
+		int hk, nk, hv, nv;  /* key head width and count, value head width and count */
+		int full_every;      /* full_attention_interval: layer il is attention when (il + 1) % it == 0 */
+		int n_rec;           /* delta-net layers */
+	} q3n;
+	int n_layer_kv;              /* layers with a KV cache (all but qwen3next's delta-net layers) */
 	int n_threads;
 	eng_pool *pool;              /* n_threads - 1 workers, created at load */
 	int chat_family;
@@ -116,7 +134,7 @@ static const char *arch_name(int a)
 {
 	return a == ARCH_QWEN2 ? "qwen2" : a == ARCH_QWEN3 ? "qwen3" : a == ARCH_QWEN2MOE ? "qwen2moe" :
 	       a == ARCH_QWEN3MOE ? "qwen3moe" : a == ARCH_GPTOSS ? "gpt-oss" : a == ARCH_LLAMA4 ? "llama4" :
-	       a == ARCH_DEEPSEEK2 ? "deepseek2" : "llama";
+	       a == ARCH_DEEPSEEK2 ? "deepseek2" : a == ARCH_QWEN3NEXT ? "qwen3next" : "llama";
 }
 
 /* Reads "<arch>.<suffix>" as u32. Returns 0, or -1 when absent (value untouched), -2 on type. */
@@ -126,6 +144,22 @@ static int hp_u32(const eng_model *m, const char *suffix, uint32_t *out)
 
 	snprintf(key, sizeof key, "%s.%s", arch_name(m->arch), suffix);
 	return eng_gguf_get_u32(m->g, key, out);
+}
+
+/* An optional "<arch>.<suffix>" u32 in 1..max into *out (left as it is when absent): 0, or -1
+ * with "key ...: bad value" in err. */
+static int hp_u32_opt(const eng_model *m, const char *suffix, uint32_t max, int *out, char *err, size_t errlen)
+{
+	uint32_t v;
+	int rc = hp_u32(m, suffix, &v);
+
+	if (rc == -2 || (rc == 0 && (v == 0 || v > max))) {
+		eng_seterr(err, errlen, "%s: key %s.%s: bad value", m->path, arch_name(m->arch), suffix);
+		return -1;
+	}
+	if (rc == 0)
+		*out = (int)v;
+	return 0;
 }
 
 static int hp_f32(const eng_model *m, const char *suffix, float *out)
@@ -420,12 +454,8 @@ static int ds_hparams(eng_model *m, char *err, size_t errlen)
 	}
 	m->gate_sigmoid = rc == 0 && v == 2;
 	m->n_group = 1;
-	if ((rc = hp_u32(m, "expert_group_count", &v)) == -2 || (rc == 0 && (v == 0 || v > (uint32_t)m->n_expert))) {
-		eng_seterr(err, errlen, "%s: key %s.expert_group_count: bad value", m->path, a);
+	if (hp_u32_opt(m, "expert_group_count", (uint32_t)m->n_expert, &m->n_group, err, errlen))
 		return -1;
-	}
-	if (rc == 0)
-		m->n_group = (int)v;
 	m->n_group_used = m->n_group;
 	if ((rc = hp_u32(m, "expert_group_used_count", &v)) == -2 || (rc == 0 && (v == 0 || v > (uint32_t)m->n_group))) {
 		eng_seterr(err, errlen, "%s: key %s.expert_group_used_count: bad value (1 .. expert_group_count %d)",
@@ -567,6 +597,168 @@ static int ds_prepare(eng_model *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The router and the shared expert's gate of layer il are read as f32: 0, or -1 with a message. */
+static int router_f32(const eng_model *m, const layer *L, int il, char *err, size_t errlen)
+{
+	if (L->ffn_gate_inp->type != ENG_T_F32 || (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
+		eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
+			m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- qwen3next: loading */
+
+/* qwen3next (Qwen3-Next, Qwen3-Coder-Next): a hybrid of gated delta-net layers (linear
+ * attention with a recurrent state per sequence) and, every full_attention_interval-th layer,
+ * gated full attention; experts with a gated shared expert. The keys beyond the common and the
+ * mixture-of-experts ones, as llama.cpp's converter writes them: ssm.conv_kernel (the causal
+ * convolution's width), ssm.state_size (the key head width), ssm.group_count (key heads),
+ * ssm.time_step_rank (value heads), ssm.inner_size (all value heads' width), and
+ * full_attention_interval (4 when absent, the value ik_llama.cpp assumes). The delta-rule state
+ * is square (key head width = value head width), as in ik_llama.cpp. */
+static int q3n_hparams(eng_model *m, char *err, size_t errlen)
+{
+	static const struct { const char *key; size_t off; uint32_t max; } req[] = {
+		{ "ssm.conv_kernel", offsetof(struct q3n_hp, d_conv), 64 },
+		{ "ssm.state_size", offsetof(struct q3n_hp, hk), 1024 },
+		{ "ssm.group_count", offsetof(struct q3n_hp, nk), 1024 },
+		{ "ssm.time_step_rank", offsetof(struct q3n_hp, nv), 1024 },
+		{ "ssm.inner_size", offsetof(struct q3n_hp, hv), 1u << 20 },
+	};
+	struct q3n_hp *h = &m->q3n;
+	const char *a = arch_name(m->arch);
+	uint32_t v;
+	int rc;
+
+	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+		rc = hp_u32(m, req[i].key, &v);
+		if (rc != 0 || v == 0 || v > req[i].max || (i == 0 && v < 2)) {
+			eng_seterr(err, errlen, "%s: key %s.%s: %s", m->path, a, req[i].key,
+				rc == -1 ? "missing" : "bad value (too large, or 0)");
+			return -1;
+		}
+		*(int *)((char *)h + req[i].off) = (int)v;
+	}
+	if (h->hv % h->nv != 0 || h->nv % h->nk != 0) {
+		eng_seterr(err, errlen, "%s: key %s.ssm.inner_size: %d value dimensions in %d value heads (ssm.time_step_rank) "
+			"for %d key heads (ssm.group_count): the heads must divide evenly", m->path, a, h->hv, h->nv, h->nk);
+		return -1;
+	}
+	h->hv /= h->nv;
+	if (h->hv != h->hk) {
+		eng_seterr(err, errlen, "%s: key %s.ssm.state_size: key heads of %d and value heads of %d: only square "
+			"delta-rule states are supported", m->path, a, h->hk, h->hv);
+		return -1;
+	}
+	h->full_every = 4;
+	if (hp_u32_opt(m, "full_attention_interval", (uint32_t)m->n_layer, &h->full_every, err, errlen))
+		return -1;
+	if (m->n_expert && !m->n_ff_shexp)
+		m->n_ff_shexp = m->n_ff_exp;   /* as ik_llama.cpp: the shared expert as wide as one routed */
+	return 0;
+}
+
+/* qwen3next's tensors. Every layer: attn_norm and post_attention_norm (the FFN's norm). An
+ * attention layer: attn_q twice as wide as the heads (each head's query, then its output gate),
+ * attn_k, attn_v, attn_q_norm, attn_k_norm, attn_output. A delta-net layer: ssm_in (or the split
+ * attn_qkv and attn_gate), ssm_conv1d (f32), ssm_dt.bias, ssm_a, ssm_ba, ssm_norm, ssm_out. The
+ * FFN: routed experts where there is a router (ffn_gate_inp), else dense; a shared expert where
+ * there is its gate (ffn_gate_inp_shexp). */
+static int q3n_tensors(eng_model *m, char *err, size_t errlen)
+{
+	char name[96];
+	const struct q3n_hp *h = &m->q3n;
+	int64_t E = m->n_embd, Q = (int64_t)m->n_head * m->hd_k, KV = (int64_t)m->n_head_kv * m->hd_k;
+	int64_t K = (int64_t)h->nk * h->hk, V = (int64_t)h->nv * h->hv, X = m->n_expert;
+
+	if (m->hd_k != m->hd_v) {
+		eng_seterr(err, errlen, "%s: key %s.attention.value_length: %d, expected key_length %d", m->path,
+			arch_name(m->arch), m->hd_v, m->hd_k);
+		return -1;
+	}
+	m->n_layer_kv = 0;
+	m->q3n.n_rec = 0;
+	for (int il = 0; il < m->n_layer; il++) {
+		layer *L = &m->layers[il];
+		tref t;
+
+		T(attn_norm, "attn_norm.weight", E, 0, 0);
+		T(ffn_norm, "post_attention_norm.weight", E, 0, 0);
+		if ((il + 1) % h->full_every == 0) {
+			L->kv_slot = m->n_layer_kv++;
+			T(wq, "attn_q.weight", E, 2 * Q, 0);
+			T(wk, "attn_k.weight", E, KV, 0);
+			T(wv, "attn_v.weight", E, KV, 0);
+			T(q_norm, "attn_q_norm.weight", m->hd_k, 0, 0);
+			T(k_norm, "attn_k_norm.weight", m->hd_k, 0, 0);
+			T(wo, "attn_output.weight", Q, E, 0);
+		} else {
+			L->kv_slot = -1;
+			L->rec = m->q3n.n_rec++;
+			T(ssm_qkv, "attn_qkv.weight", E, 2 * K + V, 1);
+			T(ssm_gate, "attn_gate.weight", E, V, !L->ssm_qkv);
+			T(ssm_in, "ssm_in.weight", E, 2 * K + 2 * V, L->ssm_qkv != NULL);
+			snprintf(name, sizeof name, "blk.%d.ssm_conv1d.weight", il);
+			t = eng_gguf_find_tensor(m->g, name);
+			if (t && t->ne[0] != h->d_conv) {
+				eng_seterr(err, errlen, "%s: tensor '%s': a convolution of %lld taps, but key %s.ssm.conv_kernel "
+					"is %d", m->path, name, (long long)t->ne[0], arch_name(m->arch), h->d_conv);
+				return -1;
+			}
+			T(ssm_conv, "ssm_conv1d.weight", h->d_conv, 2 * K + V, 0);
+			T(ssm_dt, "ssm_dt.bias", h->nv, 0, 0);
+			T(ssm_a, "ssm_a", h->nv, 0, 0);
+			T(ssm_ba, "ssm_ba.weight", E, 2 * h->nv, 0);
+			T(ssm_norm, "ssm_norm.weight", h->hv, 0, 0);
+			T(ssm_out, "ssm_out.weight", V, E, 0);
+			if (L->ssm_conv->type != ENG_T_F32 || L->ssm_a->type != ENG_T_F32) {
+				eng_seterr(err, errlen, "%s: tensor 'blk.%d.%s' must be f32", m->path, il,
+					L->ssm_a->type != ENG_T_F32 ? "ssm_a" : "ssm_conv1d.weight");
+				return -1;
+			}
+		}
+		T(ffn_gate_inp, "ffn_gate_inp.weight", E, X ? X : 1, 1);
+		if (L->ffn_gate_inp && !X) {
+			eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp.weight': a router, but the file has no "
+				"key %s.expert_count", m->path, il, arch_name(m->arch));
+			return -1;
+		}
+		if (L->ffn_gate_inp) {
+			T3(ffn_gate_exps, "ffn_gate_exps.weight", E, m->n_ff_exp, X);
+			T3(ffn_up_exps, "ffn_up_exps.weight", E, m->n_ff_exp, X);
+			T3(ffn_down_exps, "ffn_down_exps.weight", m->n_ff_exp, E, X);
+			T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 1);
+			if (router_f32(m, L, il, err, errlen))
+				return -1;
+		} else {
+			T(ffn_gate, "ffn_gate.weight", E, m->n_ff, 0);
+			T(ffn_up, "ffn_up.weight", E, m->n_ff, 0);
+			T(ffn_down, "ffn_down.weight", m->n_ff, E, 0);
+			T(ffn_gate_inp_shexp, "ffn_gate_inp_shexp.weight", E, 0, 1);
+		}
+		snprintf(name, sizeof name, "blk.%d.ffn_gate_shexp.weight", il);
+		if (!L->ffn_gate_inp_shexp && eng_gguf_find_tensor(m->g, name)) {
+			/* a shared expert without its gate: refused rather than run ungated */
+			eng_seterr(err, errlen, "%s: missing tensor 'blk.%d.ffn_gate_inp_shexp.weight' (the shared "
+				"expert's gate)", m->path, il);
+			return -1;
+		}
+		if (L->ffn_gate_inp_shexp) {
+			if (!L->ffn_gate_inp) {
+				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp_shexp.weight': a shared expert on a "
+					"layer without routed experts is not supported", m->path, il);
+				return -1;
+			}
+			T(ffn_gate_shexp, "ffn_gate_shexp.weight", E, m->n_ff_shexp, 0);
+			T(ffn_up_shexp, "ffn_up_shexp.weight", E, m->n_ff_shexp, 0);
+			T(ffn_down_shexp, "ffn_down_shexp.weight", m->n_ff_shexp, E, 0);
+		}
+	}
+	return 0;
+}
+
 static int load_hparams(eng_model *m, char *err, size_t errlen)
 {
 	uint32_t v;
@@ -626,7 +818,7 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 	}
 	m->rope_type = m->arch == ARCH_LLAMA || m->arch == ARCH_LLAMA4 ? ROPE_NORM : ROPE_NEOX;
 	if (m->arch == ARCH_QWEN2MOE || m->arch == ARCH_QWEN3MOE || m->arch == ARCH_GPTOSS || m->arch == ARCH_LLAMA4 ||
-	    m->arch == ARCH_DEEPSEEK2) {
+	    m->arch == ARCH_DEEPSEEK2 || (m->arch == ARCH_QWEN3NEXT && hp_u32(m, "expert_count", &v) != -1)) {
 		static const struct { const char *key; size_t off; int need; } moe[] = {
 			{ "expert_count", offsetof(eng_model, n_expert), 1 },
 			{ "expert_used_count", offsetof(eng_model, n_expert_used), 1 },
@@ -655,8 +847,9 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 				m->n_expert);
 			return -1;
 		}
-		/* qwen3moe renormalises the chosen experts' weights (norm_topk_prob); qwen2moe does not */
-		m->moe_norm_w = m->arch == ARCH_QWEN3MOE;
+		/* qwen3moe and qwen3next renormalise the chosen experts' weights (norm_topk_prob);
+		 * qwen2moe does not */
+		m->moe_norm_w = m->arch == ARCH_QWEN3MOE || m->arch == ARCH_QWEN3NEXT;
 	}
 	if (m->arch == ARCH_GPTOSS) {
 		/* as llama.cpp: softmax over the chosen experts' (biased) logits, the clamped SwiGLU,
@@ -675,6 +868,8 @@ static int load_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	if (m->arch == ARCH_DEEPSEEK2)
 		return ds_hparams(m, err, errlen);
+	if (m->arch == ARCH_QWEN3NEXT && q3n_hparams(m, err, errlen))
+		return -1;
 	return load_rope(m, err, errlen);
 }
 
@@ -698,8 +893,15 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 		eng_seterr(err, errlen, "%s: out of memory", m->path);
 		return -1;
 	}
+	m->n_layer_kv = m->n_layer;
+	for (int il = 0; il < m->n_layer; il++) {
+		m->layers[il].rec = -1;
+		m->layers[il].kv_slot = il;
+	}
 	if (m->arch == ARCH_DEEPSEEK2)
 		return ds_tensors(m, err, errlen) || f32_vectors(m, err, errlen) ? -1 : 0;
+	if (m->arch == ARCH_QWEN3NEXT)
+		return q3n_tensors(m, err, errlen) || f32_vectors(m, err, errlen) ? -1 : 0;
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -756,12 +958,8 @@ static int load_tensors(eng_model *m, char *err, size_t errlen)
 				T(ffn_up_shexp, "ffn_up_shexp.weight", E, FS, 0);
 				T(ffn_down_shexp, "ffn_down_shexp.weight", FS, E, 0);
 			}
-			if (L->ffn_gate_inp->type != ENG_T_F32 ||
-			    (L->ffn_gate_inp_shexp && L->ffn_gate_inp_shexp->type != ENG_T_F32)) {
-				eng_seterr(err, errlen, "%s: tensor 'blk.%d.ffn_gate_inp%s.weight' (the router) must be f32",
-					m->path, il, L->ffn_gate_inp->type != ENG_T_F32 ? "" : "_shexp");
+			if (router_f32(m, L, il, err, errlen))
 				return -1;
-			}
 		} else {
 			T(ffn_gate, "ffn_gate.weight", E, F, 0);
 			T(ffn_up, "ffn_up.weight", E, F, 0);
@@ -821,8 +1019,8 @@ static int gpu_load(eng_model *m, const eng_opts *o, char *err, size_t errlen)
 		eng_seterr(err, errlen, "%s: --device cuda: this tierbench was built without CUDA (make CUDA=1)", m->path);
 		return -1;
 	}
-	if (m->n_expert) {
-		eng_seterr(err, errlen, "%s: --device cuda: mixture-of-experts models (%s) run on the CPU only; "
+	if (m->n_expert || m->arch == ARCH_QWEN3NEXT) {
+		eng_seterr(err, errlen, "%s: --device cuda: mixture-of-experts and hybrid models (%s) run on the CPU only; "
 			"use --device cpu", m->path, arch_name(m->arch));
 		return -1;
 	}
@@ -958,9 +1156,11 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 		m->arch = ARCH_LLAMA4;
 	else if (strcmp(arch, "deepseek2") == 0)
 		m->arch = ARCH_DEEPSEEK2;
+	else if (strcmp(arch, "qwen3next") == 0)
+		m->arch = ARCH_QWEN3NEXT;
 	else {
 		eng_seterr(err, errlen, "%s: architecture '%s' is not supported (llama, qwen2, qwen3, qwen2moe, "
-			"qwen3moe, gpt-oss, llama4, deepseek2)", path, arch);
+			"qwen3moe, gpt-oss, llama4, deepseek2, qwen3next)", path, arch);
 		goto fail;
 	}
 	m->vocab = eng_vocab_load(m->g, path, err, errlen);
@@ -1105,7 +1305,7 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	snprintf(out->chat_family, sizeof out->chat_family, "%s", eng_chat_name(m->chat_family));
 	out->n_expert = m->n_expert;
 	out->n_expert_used = m->n_expert_used;
-	out->kv_bytes_per_token = 2u * (uint64_t)m->n_layer * (m->arch == ARCH_DEEPSEEK2 ?
+	out->kv_bytes_per_token = 2u * (uint64_t)m->n_layer_kv * (m->arch == ARCH_DEEPSEEK2 ?
 		(uint64_t)m->kv_lora + (uint64_t)m->n_rot : (uint64_t)m->n_head_kv * (uint64_t)(m->hd_k + m->hd_v));
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
@@ -1214,6 +1414,17 @@ struct eng_ctx {
 	float *ds_qa;
 	char *ds_scr;
 	size_t ds_scr_size;
+	/* qwen3next (q3n_ctx_init): per delta-net layer and sequence, q3n_state_n floats: the
+	 * delta-rule state of each value head [nv][hk][hv] (value index fastest), then the
+	 * convolution's tail, the last d_conv - 1 inputs of each channel [2K + V][d_conv - 1];
+	 * created zero, cleared with the sequence. Work buffers for n_batch tokens: q3n_mix the
+	 * projection (ssm_in's [2K + 2V]; an attention layer's query and gate [2 n_head hd_k]),
+	 * q3n_qkv the convolution's input [2K + V], q3n_conv its output (q and k then L2-normalised),
+	 * q3n_z the output gate [V], q3n_ba the write strength and decay [2 nv], q3n_o the delta
+	 * rule's output [V] */
+	float *q3n_state;
+	size_t q3n_state_n;
+	float *q3n_mix, *q3n_qkv, *q3n_conv, *q3n_z, *q3n_ba, *q3n_o;
 };
 
 /* Prefill attention in blocks (attend_block): at most ATT_BLK tokens of one sequence attend
@@ -1266,10 +1477,18 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->tok_pos);
 	free(c->ds_qa);
 	free(c->ds_scr);
+	free(c->q3n_state);
+	free(c->q3n_mix);
+	free(c->q3n_qkv);
+	free(c->q3n_conv);
+	free(c->q3n_z);
+	free(c->q3n_ba);
+	free(c->q3n_o);
 	free(c);
 }
 
 static int ds_ctx_init(eng_ctx *c, size_t *kvk, size_t *kvv);
+static int q3n_ctx_init(eng_ctx *c);
 
 /* calloc with an overflow check on the product. */
 static void *xcalloc(size_t a, size_t b, size_t c)
@@ -1293,7 +1512,8 @@ static size_t max_act_row(const eng_model *m)
 			L ? L->ffn_gate_inp : NULL, L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL,
 			L ? L->ffn_down_exps : NULL, L ? L->ffn_gate_inp_shexp : NULL,
 			L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL,
-			L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL };
+			L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL, L ? L->ssm_in : NULL,
+			L ? L->ssm_qkv : NULL, L ? L->ssm_gate : NULL, L ? L->ssm_ba : NULL, L ? L->ssm_out : NULL };
 
 		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
 			size_t rs;
@@ -1345,11 +1565,13 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	kvv = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	if (m->arch == ARCH_DEEPSEEK2 && ds_ctx_init(c, &kvk, &kvv) != 0)
 		goto oom;
+	if (m->arch == ARCH_QWEN3NEXT && q3n_ctx_init(c) != 0)
+		goto oom;
 	B = (size_t)c->n_batch;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
-		c->k = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
-		c->v = xcalloc((size_t)m->n_layer * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
+		c->k = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
+		c->v = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
 	}
 	c->kv_len = xcalloc((size_t)c->n_seq, sizeof(int), 1);
 	c->x = xcalloc(B, (size_t)m->n_embd, sizeof(float));
@@ -1416,16 +1638,28 @@ fail:
 	return NULL;
 }
 
+static void q3n_seq_clear(eng_ctx *c, int s);
+
 void eng_kv_remove(eng_ctx *c, int seq, int p0, int p1)
 {
 	/* Cached keys carry their rotary position, so the cache of a sequence is kept as one
-	 * contiguous prefix: removing any range drops everything from p0 on. */
+	 * contiguous prefix: removing any range drops everything from p0 on. A recurrent state
+	 * (qwen3next) holds all of its sequence and cannot be rolled back: removing any of a
+	 * sequence's positions clears the whole sequence. */
 	(void)p1;
 	if (p0 < 0)
 		p0 = 0;
-	for (int s = 0; s < c->n_seq; s++)
-		if ((seq < 0 || s == seq) && c->kv_len[s] > p0)
-			c->kv_len[s] = p0;
+	for (int s = 0; s < c->n_seq; s++) {
+		if ((seq >= 0 && s != seq) || c->kv_len[s] <= p0)
+			continue;
+		if (c->q3n_state) {
+			if (p0 > 0)
+				eng_logf(ENG_LOG_WARN, "sequence %d: a recurrent state cannot be rolled back to position %d: "
+					"the whole sequence is cleared", s, p0);
+			q3n_seq_clear(c, s);
+		}
+		c->kv_len[s] = c->q3n_state ? 0 : p0;
+	}
 }
 
 int eng_kv_len(const eng_ctx *c, int seq)
@@ -1705,10 +1939,10 @@ static void rope(const eng_model *m, float *h, const float *cs, const float *sn)
 	}
 }
 
-/* Row `pos` of the K cache of layer il, sequence s (row = n_head_kv * hd_k elements). */
+/* Row `pos` of the K cache of layer il (its kv_slot), sequence s (row = n_head_kv * hd_k elements). */
 static void *k_row(const eng_ctx *c, size_t row, int il, int s, int pos)
 {
-	size_t idx = (((size_t)il * (size_t)c->n_seq + (size_t)s) * (size_t)c->n_ctx + (size_t)pos) * row;
+	size_t idx = (((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * (size_t)c->n_ctx + (size_t)pos) * row;
 
 	return (char *)c->k + idx * c->kv_elt;
 }
@@ -1716,7 +1950,7 @@ static void *k_row(const eng_ctx *c, size_t row, int il, int s, int pos)
 /* Row of value dimension d (of all n_head_kv * hd_v) in the transposed V cache. */
 static void *v_row(const eng_ctx *c, size_t vd, int il, int s, size_t d)
 {
-	size_t idx = (((size_t)il * (size_t)c->n_seq + (size_t)s) * vd + d) * (size_t)c->n_ctx_pad;
+	size_t idx = (((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * vd + d) * (size_t)c->n_ctx_pad;
 
 	return (char *)c->v + idx * c->kv_elt;
 }
@@ -2661,6 +2895,350 @@ static void ds_attention(eng_ctx *c, const layer *L, int il, int n)
 	eng_pool_run(m->pool, c->n_threads, ds_attn_task, &w);
 }
 
+/* ---------------------------------------------------------------- qwen3next: forward */
+
+/* The state and work buffers of a qwen3next context (eng_ctx's q3n_* fields). */
+static int q3n_ctx_init(eng_ctx *c)
+{
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t K = (size_t)h->nk * (size_t)h->hk, V = (size_t)h->nv * (size_t)h->hv, C = 2 * K + V;
+	size_t B = (size_t)c->n_batch, mix = 2 * K + 2 * V, QG = 2 * (size_t)c->m->n_head * (size_t)c->m->hd_k;
+
+	/* each factor is capped by q3n_hparams (hk, nv <= 1024, the inner size <= 2^20), so these
+	 * products fit; xcalloc checks the last ones */
+	c->q3n_state_n = (size_t)h->nv * (size_t)h->hk * (size_t)h->hv + C * (size_t)(h->d_conv - 1);
+	c->q3n_state = xcalloc((size_t)(h->n_rec ? h->n_rec : 1) * (size_t)c->n_seq, c->q3n_state_n, sizeof(float));
+	c->q3n_mix = xcalloc(B, mix > QG ? mix : QG, sizeof(float));
+	c->q3n_qkv = xcalloc(B, C, sizeof(float));
+	c->q3n_conv = xcalloc(B, C, sizeof(float));
+	c->q3n_z = xcalloc(B, V, sizeof(float));
+	c->q3n_ba = xcalloc(B, 2 * (size_t)h->nv, sizeof(float));
+	c->q3n_o = xcalloc(B, V, sizeof(float));
+	return c->q3n_state && c->q3n_mix && c->q3n_qkv && c->q3n_conv && c->q3n_z && c->q3n_ba && c->q3n_o ? 0 : -1;
+}
+
+/* The recurrent state of delta-net slot rec, sequence s: [nv][hk][hv], then the convolution's tail. */
+static float *q3n_state_at(const eng_ctx *c, int rec, int s)
+{
+	return c->q3n_state + ((size_t)rec * (size_t)c->n_seq + (size_t)s) * c->q3n_state_n;
+}
+
+/* Forgets sequence s's recurrent state in every delta-net layer (the state of a new sequence). */
+static void q3n_seq_clear(eng_ctx *c, int s)
+{
+	for (int r = 0; r < c->m->q3n.n_rec; r++)
+		memset(q3n_state_at(c, r, s), 0, c->q3n_state_n * sizeof(float));
+}
+
+static float q3n_sigmoid(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* Per token: the projection's parts into the convolution's input [q K, k K, v V] and the
+ * output gate z (ssm_in holds each key head's q, k, v, z together: a value head j belongs to
+ * key head j / (nv / nk)); the write strength beta = ssm_ba's first part per key head, raw (the
+ * delta rule takes its sigmoid), and the decay's log g = softplus(alpha + dt_bias) * A. */
+static void q3n_split_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	const layer *L = st->L;
+	size_t hk = (size_t)h->hk, K = (size_t)h->nk * hk, V = (size_t)h->nv * (size_t)h->hv;
+	size_t G = (size_t)(h->nv / h->nk), gv = G * (size_t)h->hv, blk = 2 * hk + 2 * gv;
+	const float *dt = L->ssm_dt->data, *A = L->ssm_a->data;
+	float ab[2048];              /* 2 nv <= 2048 (q3n_hparams) */
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		float *qkv = c->q3n_qkv + (size_t)t * (2 * K + V), *z = c->q3n_z + (size_t)t * V;
+		float *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
+
+		if (L->ssm_in) {
+			const float *mx = c->q3n_mix + (size_t)t * (2 * K + 2 * V);
+
+			for (size_t g = 0; g < (size_t)h->nk; g++) {
+				const float *b = mx + g * blk;
+
+				memcpy(qkv + g * hk, b, hk * sizeof(float));
+				memcpy(qkv + K + g * hk, b + hk, hk * sizeof(float));
+				memcpy(qkv + 2 * K + g * gv, b + 2 * hk, gv * sizeof(float));
+				memcpy(z + g * gv, b + 2 * hk + gv, gv * sizeof(float));
+			}
+		}
+		/* per key head [beta G, alpha G] -> beta [nv], g [nv] */
+		memcpy(ab, ba, 2 * (size_t)h->nv * sizeof(float));
+		for (int j = 0; j < h->nv; j++) {
+			size_t g = (size_t)j / G, i = (size_t)j % G;
+			float al = ab[g * 2 * G + G + i] + dt[j];
+			float sp = al > 20.0f ? al : logf(1.0f + expf(al));
+
+			ba[j] = ab[g * 2 * G + i];
+			ba[h->nv + j] = sp * A[j];
+		}
+	}
+}
+
+/* The causal convolution over the batch's tokens for channels [ch0, ch1): each output is the
+ * channel's last d_conv inputs (its sequence's tail, oldest first, then the token's own) dot
+ * the taps, summed in float in that order, then SiLU; the tail moves on by the token. A
+ * sequence's tokens come in position order within the batch, so each sees its predecessors. */
+static void q3n_conv_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t C = 2 * (size_t)h->nk * (size_t)h->hk + (size_t)h->nv * (size_t)h->hv, D = (size_t)h->d_conv - 1;
+	size_t off = (size_t)h->nv * (size_t)h->hk * (size_t)h->hv;
+	long ch0, ch1;
+
+	eng_split((long)C, ith, nth, 16, &ch0, &ch1);
+	for (int t = 0; t < st->n; t++) {
+		float *tail0 = q3n_state_at(c, st->L->rec, c->tok_seq[t]) + off;
+		const float *x = c->q3n_qkv + (size_t)t * C;
+		float *y = c->q3n_conv + (size_t)t * C;
+
+		for (long ch = ch0; ch < ch1; ch++) {
+			const float *w = (const float *)st->L->ssm_conv->data + (size_t)ch * (D + 1);
+			float *tail = tail0 + (size_t)ch * D, sum = 0.0f;
+
+			for (size_t i = 0; i < D; i++)
+				sum += tail[i] * w[i];
+			sum += x[ch] * w[D];
+			for (size_t i = 0; i + 1 < D; i++)
+				tail[i] = tail[i + 1];
+			tail[D - 1] = x[ch];
+			y[ch] = sum / (1.0f + expf(-sum));
+		}
+	}
+}
+
+/* Per token: each key head's q and k divided by their L2 norm (the sum of squares in double,
+ * as ggml's l2_norm, at least norm_eps). */
+static void q3n_l2_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t hk = (size_t)h->hk, C = 2 * (size_t)h->nk * hk + (size_t)h->nv * (size_t)h->hv;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++)
+		for (size_t r = 0; r < 2 * (size_t)h->nk; r++) {
+			float *x = c->q3n_conv + (size_t)t * C + r * hk;
+			double sum = 0;
+			float sc;
+
+			for (size_t i = 0; i < hk; i++)
+				sum += (double)(x[i] * x[i]);
+			sc = 1.0f / fmaxf(sqrtf((float)sum), c->m->norm_eps);
+			for (size_t i = 0; i < hk; i++)
+				x[i] *= sc;
+		}
+}
+
+/* fminf(fmaxf(x, -1e6), 1e6) (a NaN becomes -1e6, as there), in a form the compiler vectorizes. */
+static inline float q3n_clamp(float x)
+{
+	x = x > -1e6f ? x : -1e6f;
+	return x < 1e6f ? x : 1e6f;
+}
+
+/* One step of the gated delta rule for value head state S [hk][hv] (S[col * D + row]: key
+ * index col, value index row) with the token's normalised q and k (key head j / G), v, the raw
+ * write strength b and the decay's log g, as ggml's delta_net: q and k renormalised (eps
+ * 1e-12), beta = sigmoid(b), decay = exp(min(g, 50)), the state decayed, the value the state
+ * predicts for k replaced by beta's share of v, out = S' q / sqrt(hk):
+ *   v_new = beta (v - decay S k),  out = decay S q + v_new (k . q),  S' = decay S + v_new k^T
+ * (every state value clamped to +-1e6). Sums over the key index run in order, in float. */
+static void q3n_delta_step(float *restrict S, const float *q, const float *k, const float *v, float b, float g,
+	int D, float *restrict out, float *restrict vp, float *restrict op)
+{
+	const float scale = 1.0f / sqrtf((float)D), eps = 1e-12f;
+	float qn = 0.0f, kn = 0.0f, score = 0.0f, beta = 1.0f / (1.0f + expf(-b)), decay = expf(fminf(g, 50.0f));
+
+	for (int i = 0; i < D; i++) {
+		qn += q[i] * q[i];
+		kn += k[i] * k[i];
+	}
+	const float qi = 1.0f / sqrtf(qn + eps), ki = 1.0f / sqrtf(kn + eps);
+
+	for (int i = 0; i < D; i++)
+		score += (k[i] * ki) * (q[i] * qi * scale);
+	for (int r = 0; r < D; r++)
+		vp[r] = op[r] = 0.0f;
+	/* rows in blocks of 16 with a constant trip count, which the compiler vectorizes at -O2
+	 * (each row's sum keeps its order) */
+	for (int col = 0; col < D; col++) {
+		const float *restrict Sc = S + (size_t)col * (size_t)D, kc = k[col], qc = q[col];
+		int r = 0;
+
+		for (; r + 16 <= D; r += 16)
+			for (int j = 0; j < 16; j++) {
+				vp[r + j] += Sc[r + j] * kc;
+				op[r + j] += Sc[r + j] * qc;
+			}
+		for (; r < D; r++) {
+			vp[r] += Sc[r] * kc;
+			op[r] += Sc[r] * qc;
+		}
+	}
+	for (int r = 0; r < D; r++) {
+		const float vn = v[r] * beta - vp[r] * beta * decay * ki;
+
+		vp[r] = vn;
+		out[r] = op[r] * decay * qi * scale + vn * score;
+	}
+	for (int col = 0; col < D; col++) {
+		float *restrict Sc = S + (size_t)col * (size_t)D;
+		const float kc = k[col] * ki;
+		int r = 0;
+
+		for (; r + 16 <= D; r += 16)
+			for (int j = 0; j < 16; j++)
+				Sc[r + j] = q3n_clamp(decay * Sc[r + j] + vp[r + j] * kc);
+		for (; r < D; r++)
+			Sc[r] = q3n_clamp(decay * Sc[r] + vp[r] * kc);
+	}
+}
+
+/* Work items of the delta rule: value heads, each over the batch's tokens in order. */
+typedef struct q3n_work {
+	const step *st;
+	atomic_long next;
+} q3n_work;
+
+static void q3n_delta_task(void *arg, int ith, int nth)
+{
+	q3n_work *w = arg;
+	eng_ctx *c = w->st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t hk = (size_t)h->hk, K = (size_t)h->nk * hk, V = (size_t)h->nv * (size_t)h->hv, C = 2 * K + V;
+	int G = h->nv / h->nk;
+	float vp[1024], op[1024];    /* hk <= 1024 (q3n_hparams) */
+
+	(void)ith;
+	(void)nth;
+	for (;;) {
+		long j = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+
+		if (j >= h->nv)
+			break;
+		for (int t = 0; t < w->st->n; t++) {
+			const float *x = c->q3n_conv + (size_t)t * C, *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
+			float *S = q3n_state_at(c, w->st->L->rec, c->tok_seq[t]) + (size_t)j * hk * hk;
+
+			q3n_delta_step(S, x + (size_t)(j / G) * hk, x + K + (size_t)(j / G) * hk, x + 2 * K + (size_t)j * hk,
+				ba[j], ba[h->nv + j], h->hk, c->q3n_o + (size_t)t * V + (size_t)j * hk, vp, op);
+		}
+	}
+}
+
+/* Per token and value head: the output's RMSNorm (ssm_norm), times SiLU of the gate z, into z. */
+static void q3n_gated_norm_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t hv = (size_t)h->hv, V = (size_t)h->nv * hv;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++)
+		for (size_t j = 0; j < (size_t)h->nv; j++) {
+			float *o = c->q3n_o + (size_t)t * V + j * hv;
+
+			rmsnorm(o, o, st->L->ssm_norm->data, (int64_t)hv, c->m->norm_eps);
+			eng_silu_mul(c->q3n_z + (size_t)t * V + j * hv, o, (int64_t)hv);
+		}
+}
+
+/* A gated delta-net layer for the n tokens in c->xn, into c->xn: the projections (q/k/v/z and
+ * beta/alpha in one pass over the input), the causal convolution with SiLU, the L2 norms, the
+ * delta rule per value head over the tokens in order (each token on its own sequence's state),
+ * the gated norm, and the output projection. Every step is per token, per channel or per head,
+ * in the same order whatever the batch holds, so a token's result does not depend on the
+ * batch. */
+static void q3n_delta_layer(eng_ctx *c, const layer *L, int il, int n)
+{
+	const eng_model *m = c->m;
+	step st = { .c = c, .n = n, .il = il, .L = L };
+	int thr = n > 1 ? c->n_threads : 1;
+	q3n_work w = { .st = &st };
+
+	if (L->ssm_in) {
+		tref w2[2] = { L->ssm_in, L->ssm_ba };
+		float *y2[2] = { c->q3n_mix, c->q3n_ba };
+
+		matmul_k(c, 2, w2, y2, c->xn, n, 0);
+	} else {
+		tref w3[3] = { L->ssm_qkv, L->ssm_gate, L->ssm_ba };
+		float *y3[3] = { c->q3n_qkv, c->q3n_z, c->q3n_ba };
+
+		matmul_k(c, 3, w3, y3, c->xn, n, 0);
+	}
+	eng_pool_run(m->pool, thr, q3n_split_task, &st);
+	eng_pool_run(m->pool, c->n_threads, q3n_conv_task, &st);
+	eng_pool_run(m->pool, thr, q3n_l2_task, &st);
+	atomic_init(&w.next, 0);
+	eng_pool_run(m->pool, c->n_threads, q3n_delta_task, &w);
+	eng_pool_run(m->pool, thr, q3n_gated_norm_task, &st);
+	matmul(c, L->ssm_out, c->q3n_z, n, c->xn);
+}
+
+/* Per token and query head of attn_q's output (each head's query, then its gate): with st->k 0,
+ * the query into c->q; with st->k 1, the attention's output in c->att times the gate's sigmoid. */
+static void q3n_heads_task(void *arg, int ith, int nth)
+{
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	size_t hd = (size_t)c->m->hd_k, H = (size_t)c->m->n_head;
+	long t0, t1;
+
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++)
+		for (size_t h = 0; h < H; h++) {
+			const float *qg = c->q3n_mix + (size_t)t * 2 * H * hd + 2 * h * hd;
+			float *a = c->att + (size_t)t * H * hd + h * hd;
+
+			if (!st->k)
+				memcpy(c->q + (size_t)t * H * hd + h * hd, qg, hd * sizeof(float));
+			else
+				for (size_t d = 0; d < hd; d++)
+					a[d] *= q3n_sigmoid(qg[hd + d]);
+		}
+}
+
+/* A qwen3next layer's mixing block for the n tokens in c->xn, into c->xn: a delta-net layer, or
+ * gated attention: the query with its gate, K and V, the per-head norms and RoPE (of the first
+ * n_rot dimensions), attention as for the other architectures, the output times the gate's
+ * sigmoid, then attn_output. */
+static void q3n_layer(eng_ctx *c, const layer *L, int il, int n)
+{
+	const eng_model *m = c->m;
+	step st = { .c = c, .n = n, .il = il, .L = L };
+	int thr = n > 1 ? c->n_threads : 1;
+	tref w3[3] = { L->wq, L->wk, L->wv };
+	float *y3[3] = { c->q3n_mix, c->kk, c->vv };
+	attn_work aw = { .c = c, .il = il, .n = n };
+
+	if (L->rec >= 0) {
+		q3n_delta_layer(c, L, il, n);
+		return;
+	}
+	matmul_k(c, 3, w3, y3, c->xn, n, 0);
+	eng_pool_run(m->pool, thr, q3n_heads_task, &st);
+	eng_pool_run(m->pool, thr, qkv_post_task, &st);
+	atomic_init(&aw.next, 0);
+	eng_pool_run(m->pool, c->n_threads, attend_task, &aw);
+	st.k = 1;
+	eng_pool_run(m->pool, thr, q3n_heads_task, &st);
+	matmul(c, L->wo, c->att, n, c->xn);
+}
+
 int eng_decode(eng_ctx *c, const eng_batch *b)
 {
 	eng_model *m = c->m;
@@ -2725,12 +3303,16 @@ int eng_decode(eng_ctx *c, const eng_batch *b)
 		const layer *L = &m->layers[il];
 		step st = { .c = c, .n = n, .il = il, .L = L };
 
-		if (m->arch == ARCH_DEEPSEEK2)
-			ds_attention(c, L, il, n);
-		else
-			gqa_attention(c, &st);
-		matmul(c, L->wo, c->att, n, c->xn);
-		if (L->bo) add_bias(L->bo, c->xn, n, E);
+		if (m->arch == ARCH_QWEN3NEXT) {
+			q3n_layer(c, L, il, n);
+		} else {
+			if (m->arch == ARCH_DEEPSEEK2)
+				ds_attention(c, L, il, n);
+			else
+				gqa_attention(c, &st);
+			matmul(c, L->wo, c->att, n, c->xn);
+			if (L->bo) add_bias(L->bo, c->xn, n, E);
+		}
 		st.y = c->xn;
 		st.x = L->ffn_norm->data;
 		eng_pool_run(m->pool, n > 1 ? c->n_threads : 1, residual_norm_task, &st);

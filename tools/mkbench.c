@@ -41,8 +41,12 @@ typedef struct shape {
 	 * RoPE dimensions (head_dim is the key's: no-RoPE + RoPE), value width, leading dense
 	 * layers, shared experts, expert groups and groups used, sigmoid gate */
 	int q_lora, kv_lora, n_rot, hd_v, n_dense, n_shared, n_group, n_group_used, sigmoid;
+	/* qwen3next (gated delta-net layers): the delta-net heads' width (keys and values alike),
+	 * key heads and value heads */
+	int ssm_hd, ssm_nk, ssm_nv;
 } shape;
-#define DENSE_DIMS 0, 0, 0, 0, 0, 0, 0, 0, 0   /* the deepseek2 fields of the other shapes */
+#define NO_SSM 0, 0, 0         /* the qwen3next fields of the other shapes */
+#define DENSE_DIMS 0, 0, 0, 0, 0, 0, 0, 0, 0, NO_SSM   /* the deepseek2 and qwen3next fields of the other shapes */
 static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0,
 	NULL, 0, 0, 0, 0, 0, 0, 0, "tinyllama-1.1b-shape", DENSE_DIMS };
 /* Llama-3-8B's widths and depth: hidden 4096, 32 layers, 32 heads of 128, 8 KV heads, FFN 14336;
@@ -84,15 +88,15 @@ static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024
  * rank, latent 512, 64 experts of 1408 with 6 chosen, 2 shared, softmax gate, its vocabulary of
  * 102400 here 32000. */
 static const shape deepseek2_test = { "deepseek2 test shape", 256, 4, 8, 8, 768, 1024, 163840, 0,
-	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1 };
+	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1, NO_SSM };
 /* V2-Lite's form in small, for the tests: 27 layers (the reference tells a Lite file, one without
  * a query rank, by that count), 1 dense, 8 heads of 32 + 16 RoPE values and values of 32, a full-
  * rank query, latent 128, 16 experts of 64 with 4 chosen, 2 shared, softmax gate, weights as
  * they are (no norm, scale 1). */
 static const shape deepseek2_lite_test = { "deepseek2-lite test shape", 256, 27, 8, 8, 768, 1024, 163840, 0,
-	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0 };
+	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0, NO_SSM };
 static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16, 10944, 32000, 163840, 0,
-	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0 };
+	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0, NO_SSM };
 #define DS_PROBS_B_STD 0.3f   /* the selection bias: wider than the noise in the probabilities */
 #define GPTOSS_SWA 8
 /* Llama 4 Scout: hidden 5120, 48 layers, 40 heads of 128, 8 KV heads, 16 experts of 8192 with
@@ -106,6 +110,25 @@ static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16
  * llama4.attention.chunk_size and .temperature_length; the real values are 8192). */
 static const shape llama4_test = { "llama4 test shape", 256, 4, 4, 2, 512, 1024, 131072, 0,
 	"llama4", 0, 16, 1, 128, 128, 0.05f, 0.1f, "llama4-test", DENSE_DIMS };
+/* Qwen3-Next-80B-A3B: hidden 2048, 48 layers, every 4th a gated full-attention layer (16 heads
+ * of 256, 2 KV heads, a quarter of each head rotated, the query doubled by its output gate), the
+ * others gated delta-net layers (16 key heads and 32 value heads of 128, a causal convolution of
+ * 4 over q/k/v), 512 experts of 512 with 10 used and a gated shared expert of 512 on every
+ * layer, dense FFN width 5120 in the metadata. The test model: 256 wide, 4 layers (layer 3 full
+ * attention), 4 heads of 64 with 2 KV heads and 16 rotated dimensions, delta-net heads of 64 (2
+ * key heads, 4 value heads; ik_llama.cpp's delta rule handles batches of several tokens
+ * correctly only in its fast path, for heads of 64 or 128), 32 experts of 64 with 4 used and a
+ * shared expert of 64. The quarter
+ * shape: the real widths with 12 of the 48 layers and this generator's 32000 pieces. */
+static const shape qwen3next_test = { "qwen3next test shape", 256, 4, 4, 2, 512, 1024, 262144, 0,
+	"qwen3next", 64, 32, 4, 64, 64, 0.05f, 0.125f, "qwen3next-test", 0, 0, 16, 0, 0, 0, 0, 0, 0, 64, 2, 4 };
+static const shape qwen3next_quarter = { "Qwen3-Next-80B-A3B shape (12 of 48 layers)", 2048, 12, 16, 2, 5120,
+	32000, 262144, 0, "qwen3next", 256, 512, 10, 512, 512, 0, 0, "qwen3next-quarter", 0, 0, 64, 0, 0, 0, 0, 0,
+	0, 128, 16, 32 };
+#define Q3N_FULL_EVERY 4       /* full_attention_interval */
+#define Q3N_CONV 4             /* ssm.conv_kernel */
+#define Q3N_CONV_STD 0.3f      /* the convolution's taps (a window of 4 sums to about 1) */
+#define Q3N_DT_STD 0.5f        /* dt_bias */
 #define LLAMA4_MOE_STEP 2
 #define LLAMA4_CHUNK 16
 #define LLAMA4_TEMP_FLOOR 8
@@ -156,6 +179,7 @@ static int weight_type(const shape *sh, int ft, const char *what, int il)
 		!strcmp(what, "ffn_down_exps.weight") ? sh->n_ff_exp :
 		!strcmp(what, "ffn_down_shexp.weight") ? sh->n_ff_shexp :
 		!strcmp(what, "attn_output.weight") ? (int64_t)sh->n_head * head_dim_v(sh) :
+		!strcmp(what, "ssm_out.weight") ? (int64_t)sh->ssm_hd * sh->ssm_nv :
 		!strcmp(what, "attn_q_b.weight") ? sh->q_lora : !strcmp(what, "attn_kv_b.weight") ? sh->kv_lora :
 		sh->n_embd, NULL);
 }
@@ -232,7 +256,7 @@ static void *job_run(void *arg)
 
 /* Adds one tensor [n_exp][rows][cols] of `type` (n_exp 1: a matrix [rows][cols], or a vector
  * when rows is 1): random N(0, std^2) weights quantized on n_threads threads, or, with ones, an
- * F32 vector of 1.0 (the RMS-norm weights). */
+ * F32 vector of 1.0 (the RMS-norm weights), or with ones 2 an F32 vector of -exp(N(0, std^2)). */
 static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t cols, int64_t rows,
 		int64_t n_exp, int ones, float std, int n_threads)
 {
@@ -246,8 +270,11 @@ static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t co
 	if (!data)
 		return -1;
 	if (ones) {
+		/* 2: a decay rate's A = -exp(A_log), A_log ~ N(0, std^2) (qwen3next's ssm_a) */
+		if (ones == 2)
+			gen_row((float *)data, cols, name_seed(name), 0, std);
 		for (int64_t i = 0; i < cols; i++)
-			((float *)data)[i] = 1.0f;
+			((float *)data)[i] = ones == 2 ? -expf(((float *)data)[i]) : 1.0f;
 		rc = eng_gguf_w_tensor(w, name, ENG_T_F32, 1, ne, data);
 		free(data);
 		return rc;
@@ -394,6 +421,19 @@ static int ds_keys(eng_gguf_writer *w, const shape *sh)
 		eng_gguf_w_f32(w, akey(sh, "rope.scaling.yarn_log_multiplier"), sh->sigmoid ? 0.1f : 0.0707f);
 }
 
+/* qwen3next's delta-net keys as llama.cpp's converter writes them: the convolution, the value
+ * width (all heads), the key head width, the value heads and the key heads; and the interval of
+ * the full-attention layers. */
+static int q3n_keys(eng_gguf_writer *w, const shape *sh)
+{
+	return eng_gguf_w_u32(w, akey(sh, "ssm.conv_kernel"), Q3N_CONV) ||
+		eng_gguf_w_u32(w, akey(sh, "ssm.inner_size"), (uint32_t)(sh->ssm_hd * sh->ssm_nv)) ||
+		eng_gguf_w_u32(w, akey(sh, "ssm.state_size"), (uint32_t)sh->ssm_hd) ||
+		eng_gguf_w_u32(w, akey(sh, "ssm.time_step_rank"), (uint32_t)sh->ssm_nv) ||
+		eng_gguf_w_u32(w, akey(sh, "ssm.group_count"), (uint32_t)sh->ssm_nk) ||
+		eng_gguf_w_u32(w, akey(sh, "full_attention_interval"), Q3N_FULL_EVERY);
+}
+
 static int write_model(const char *path, const shape *sh, int ft, int n_threads, char *err,
 		size_t errlen)
 {
@@ -405,6 +445,7 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	int oss = sh->arch && !strcmp(sh->arch, "gpt-oss");
 	int l4 = sh->arch && !strcmp(sh->arch, "llama4");
 	int ds = sh->arch && !strcmp(sh->arch, "deepseek2");
+	int q3n = sh->arch && !strcmp(sh->arch, "qwen3next");
 	float std = sh->std > 0 ? sh->std : WEIGHT_STD, rstd = sh->router_std > 0 ? sh->router_std : std;
 
 	if (!w) {
@@ -425,8 +466,9 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
 			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)head_dim_v(sh)))) ||
 	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)(sh->n_rot ? sh->n_rot : hd)) ||
-	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), l4 ? 500000.0f : oss ? 150000.0f : qwen && !ds ? 1000000.0f : 10000.0f) ||
+	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), q3n ? 10000000.0f : l4 ? 500000.0f : oss ? 150000.0f : qwen && !ds ? 1000000.0f : 10000.0f) ||
 	    (ds && ds_keys(w, sh)) ||
+	    (q3n && q3n_keys(w, sh)) ||
 	    eng_gguf_w_f32(w, akey(sh, "attention.layer_norm_rms_epsilon"), qwen && !oss && !l4 ? 1e-6f : 1e-5f) ||
 	    (l4 && (eng_gguf_w_u32(w, akey(sh, "interleave_moe_layer_step"), LLAMA4_MOE_STEP) ||
 		    eng_gguf_w_u32(w, akey(sh, "attention.chunk_size"), LLAMA4_CHUNK) ||
@@ -455,11 +497,16 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 		const int moe = moe_model && (!l4 || (il + 1) % LLAMA4_MOE_STEP == 0);
 		const int64_t O = (int64_t)sh->n_head * head_dim_v(sh), KVB = (int64_t)sh->n_head * (hd - sh->n_rot + head_dim_v(sh));
 		const int dense = !moe || (ds && il < sh->n_dense), lq = ds && sh->q_lora;
+		/* qwen3next: a gated full-attention layer every Q3N_FULL_EVERY, delta-net layers
+		 * between (their q/k/v/z projection, the q/k/v convolution, the decay and write
+		 * gates' inputs, the gated norm and the output) */
+		const int full = !q3n || (il + 1) % Q3N_FULL_EVERY == 0, dn = q3n && !full;
+		const int64_t KD = (int64_t)sh->ssm_hd * sh->ssm_nk, VD = (int64_t)sh->ssm_hd * sh->ssm_nv;
 		/* kind: 0 a weight in the file type, 1 an RMS-norm vector of ones, 2 an F32 vector or
-		 * matrix of random values (biases, the router) */
+		 * matrix of random values (biases, the router), 3 an F32 vector of -exp(random) */
 		const struct { const char *what; int64_t cols, rows, n_exp; int kind, on; float sd; } t[] = {
 			{ "attn_norm.weight", E, 1, 1, 1, 1, 0 },
-			{ "attn_q.weight", E, Q, 1, 0, !lq, std },
+			{ "attn_q.weight", E, q3n ? 2 * Q : Q, 1, 0, !lq && full, std },
 			{ "attn_q.bias", Q, 1, 1, 2, bias, std },
 			{ "attn_q_a.weight", E, sh->q_lora, 1, 0, lq, std },
 			{ "attn_q_a_norm.weight", sh->q_lora, 1, 1, 1, lq, 0 },
@@ -467,17 +514,24 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "attn_kv_a_mqa.weight", E, sh->kv_lora + sh->n_rot, 1, 0, ds, std },
 			{ "attn_kv_a_norm.weight", sh->kv_lora, 1, 1, 1, ds, 0 },
 			{ "attn_kv_b.weight", sh->kv_lora, KVB, 1, 0, ds, std },
-			{ "attn_k.weight", E, KV, 1, 0, !ds, std },
+			{ "attn_k.weight", E, KV, 1, 0, !ds && full, std },
 			{ "attn_k.bias", KV, 1, 1, 2, bias, std },
-			{ "attn_v.weight", E, KV, 1, 0, !ds, std },
+			{ "attn_v.weight", E, KV, 1, 0, !ds && full, std },
 			{ "attn_v.bias", KV, 1, 1, 2, bias, std },
-			{ "attn_output.weight", O, E, 1, 0, 1, std },
+			{ "attn_output.weight", O, E, 1, 0, full, std },
 			{ "attn_output.bias", E, 1, 1, 2, oss, std },
 			{ "attn_sinks.weight", sh->n_head, 1, 1, 2, oss, GPTOSS_SINK_STD },
-			{ "attn_q_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
-			{ "attn_k_norm.weight", hd, 1, 1, 1, qk_norm, 0 },
-			{ "ffn_norm.weight", E, 1, 1, 1, !oss, 0 },
-			{ "post_attention_norm.weight", E, 1, 1, 1, oss, 0 },
+			{ "attn_q_norm.weight", hd, 1, 1, 1, qk_norm || (q3n && full), 0 },
+			{ "attn_k_norm.weight", hd, 1, 1, 1, qk_norm || (q3n && full), 0 },
+			{ "ssm_in.weight", E, 2 * KD + 2 * VD, 1, 0, dn, std },
+			{ "ssm_conv1d.weight", Q3N_CONV, 2 * KD + VD, 1, 2, dn, Q3N_CONV_STD },
+			{ "ssm_dt.bias", sh->ssm_nv, 1, 1, 2, dn, Q3N_DT_STD },
+			{ "ssm_a", sh->ssm_nv, 1, 1, 3, dn, 0.5f },
+			{ "ssm_ba.weight", E, 2 * sh->ssm_nv, 1, 0, dn, std },
+			{ "ssm_norm.weight", sh->ssm_hd, 1, 1, 1, dn, 0 },
+			{ "ssm_out.weight", VD, E, 1, 0, dn, std },
+			{ "ffn_norm.weight", E, 1, 1, 1, !oss && !q3n, 0 },
+			{ "post_attention_norm.weight", E, 1, 1, 1, oss || q3n, 0 },
 			{ "ffn_gate.weight", E, sh->n_ff, 1, 0, dense, std },
 			{ "ffn_up.weight", E, sh->n_ff, 1, 0, dense, std },
 			{ "ffn_down.weight", sh->n_ff, E, 1, 0, dense, std },
@@ -501,7 +555,8 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 				continue;
 			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
 			if (add_tensor(w, name, t[k].kind ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
-					t[k].cols, t[k].rows, t[k].n_exp, t[k].kind == 1, t[k].sd, n_threads))
+					t[k].cols, t[k].rows, t[k].n_exp, t[k].kind == 1 ? 1 : t[k].kind == 3 ? 2 : 0,
+					t[k].sd, n_threads))
 				goto fail_tensor;
 		}
 	}
@@ -533,8 +588,9 @@ static void usage(FILE *f)
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
 		"768, 8 used, 12 of its 48 layers), deepseek2-lite (DeepSeek-V2-Lite's widths: 27 layers,\n"
-		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3moe-test, qwen2moe-test,\n"
-		"gpt-oss-test, llama4-test, deepseek2-test and deepseek2-lite-test (small models with those\n"
+		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
+		"widths, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test,\n"
+		"deepseek2-test, deepseek2-lite-test and qwen3next-test (small models with those\n"
 		"architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
@@ -581,7 +637,8 @@ int main(int argc, char **argv)
 		i++;
 	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
 		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test, &deepseek2_lite_test, &deepseek2_lite };
+			&qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test, &deepseek2_lite_test, &deepseek2_lite, &qwen3next_test,
+			&qwen3next_quarter };
 		size_t k = 0;
 
 		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
@@ -589,7 +646,8 @@ int main(int argc, char **argv)
 		if (k == sizeof all / sizeof all[0]) {
 			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
 				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test, "
-				"deepseek2-test, deepseek2-lite-test, deepseek2-lite)\n", argv[i + 1]);
+				"deepseek2-test, deepseek2-lite-test, deepseek2-lite, qwen3next-test, qwen3next-quarter)\n",
+				argv[i + 1]);
 			return 1;
 		}
 		sh = all[k];

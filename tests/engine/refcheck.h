@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "engine/engine.h"
+#include "engine/gguf_impl.h"
 #include "harness/harness.h"   /* hx_sha256_hex */
 
 static int json_ints(const cJSON *arr, int32_t *out, int cap)
@@ -315,6 +316,84 @@ static inline int ref_make_models(char dir[256], const char *tag, const char *co
 			return -1;
 	}
 	return 0;
+}
+
+/* One tensor of a file being rewritten (ref_gguf_rewrite): writes what t becomes into w (nothing:
+ * left out); 0, or -1 to fail the rewrite. */
+typedef int (*ref_tensor_fn)(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud);
+
+/* Writes dst: src's metadata, edited by kv (may be NULL), then each of src's tensors through fn
+ * (NULL: copied as they are). 0, or -1. */
+static inline int ref_gguf_rewrite(const char *src, const char *dst, int (*kv)(eng_gguf_writer *w, void *ud),
+	ref_tensor_fn fn, void *ud)
+{
+	char err[512];
+	eng_gguf *g = eng_gguf_open(src, err, sizeof err);
+	eng_gguf_writer *w = eng_gguf_writer_new();
+	int rc = -1;
+
+	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0 ||
+	    (kv && kv(w, ud) != 0))
+		goto out;
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+
+		if (fn ? fn(w, t, ud) != 0 : eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) != 0)
+			goto out;
+	}
+	rc = eng_gguf_writer_save(w, dst, err, sizeof err);
+out:
+	eng_gguf_writer_free(w);
+	eng_gguf_close(g);
+	return rc;
+}
+
+/* Logits of ids[n] (one sequence) decoded in batches of `step` tokens, every token's logits
+ * wanted, into out[n][n_vocab], on a new context of 64 cells. 0, or -1 (n > 64, no context, a
+ * decode error). */
+static inline int ref_decode_all(eng_model *m, const int32_t *ids, int n, int step, float *out)
+{
+	char err[512];
+	int8_t want[64];
+	int nv = eng_n_vocab(m);
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_ctx *c;
+
+	cp.n_ctx = 64;
+	cp.n_outputs = n;
+	if (n > 64 || !(c = eng_ctx_new(m, &cp, err, sizeof err)))
+		return -1;
+	for (int i = 0; i < n; i++)
+		want[i] = 1;
+	for (int i = 0; i < n; i += step) {
+		eng_batch b = { 0 };
+		int k = i + step <= n ? step : n - i;
+
+		b.n = k;
+		b.token = ids + i;
+		b.want_logits = want;
+		if (eng_decode(c, &b) != 0) {
+			eng_ctx_free(c);
+			return -1;
+		}
+		for (int t = 0; t < k; t++)
+			memcpy(out + (size_t)(i + t) * (size_t)nv, eng_logits(c, t), sizeof(float) * (size_t)nv);
+	}
+	eng_ctx_free(c);
+	return 0;
+}
+
+/* Checks that eng_load refuses path with one line that contains want (printed). */
+static inline void ref_expect_refused(const char *path, const char *want)
+{
+	char err[512] = "";
+	eng_model *m = eng_load(path, NULL, err, sizeof err);
+
+	TB_CHECK(m == NULL);
+	printf("  %s\n", err);
+	TB_CHECK(strstr(err, want) != NULL);
+	TB_CHECK(strchr(err, '\n') == NULL);
+	eng_model_free(m);
 }
 
 #endif
