@@ -374,6 +374,8 @@ int cli_cmd_inspect(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "n_expert_used", in.n_expert_used);
 		cJSON_AddNumberToObject(o, "decode_bytes", (double)in.decode_bytes);
 		cJSON_AddNumberToObject(o, "kv_bytes_per_token", (double)in.kv_bytes_per_token);
+		cJSON_AddNumberToObject(o, "n_layer_kv", in.n_layer_kv);
+		cJSON_AddNumberToObject(o, "state_bytes_per_seq", (double)in.state_bytes_per_seq);
 		cJSON_AddStringToObject(o, "type", in.ftype);
 		cJSON_AddStringToObject(o, "file_type", in.file_type);
 		cJSON_AddStringToObject(o, "type_mix", in.type_mix);
@@ -419,7 +421,14 @@ int cli_cmd_inspect(int argc, char **argv)
 		printf("layers        %d, n_embd %d, n_ff %d, heads %d (kv %d), rope dims %d, base %g\n",
 			in.n_layer, in.n_embd, in.n_ff, in.n_head, in.n_head_kv, in.n_rot, (double)in.rope_freq_base);
 		printf("context       %d (trained)\n", in.n_ctx_train);
-		printf("kv cache      %llu bytes per token (F16, all layers)\n", (unsigned long long)in.kv_bytes_per_token);
+		if (in.n_layer_kv == in.n_layer)
+			printf("kv cache      %llu bytes per token (F16, all layers)\n", (unsigned long long)in.kv_bytes_per_token);
+		else
+			printf("kv cache      %llu bytes per token (F16, %d attention layer%s)\n",
+				(unsigned long long)in.kv_bytes_per_token, in.n_layer_kv, in.n_layer_kv == 1 ? "" : "s");
+		if (in.state_bytes_per_seq)
+			printf("state         %llu bytes per sequence (F32 recurrent state of the %d delta-net layers)\n",
+				(unsigned long long)in.state_bytes_per_seq, in.n_layer - in.n_layer_kv);
 		printf("vocabulary    %d tokens, %s%s%s\n", in.n_vocab,
 			strcmp(in.vocab_model, "llama") == 0 ? "SentencePiece (llama)" : in.vocab_model,
 			strcmp(in.vocab_model, "gpt2") == 0 ? ", pre-tokenizer " : "",

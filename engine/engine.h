@@ -46,7 +46,8 @@ typedef struct eng_opts {
 /* Ownership: value. */
 eng_opts eng_opts_default(void);
 
-/* Loads a GGUF model (architectures llama, qwen2, qwen3, qwen2moe, qwen3moe). Weights are copied into memory, or
+/* Loads a GGUF model (architectures llama, qwen2, qwen3, qwen2moe, qwen3moe, gpt-oss, llama4, deepseek2,
+ * qwen3next). Weights are copied into memory, or
  * stay in the read-only mapping with use_mmap. NULL on failure with one line in err naming the file and what is wrong (unsupported
  * architecture, missing tensor with its name, wrong shape, ...).
  * Ownership: caller frees with eng_model_free. */
@@ -54,7 +55,8 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 void eng_model_free(eng_model *m);
 
 typedef struct eng_model_info {
-	char arch[32];               /* "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe" */
+	char arch[32];               /* "llama", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gpt-oss", "llama4",
+	                              * "deepseek2", "qwen3next" */
 	char name[128];              /* general.name, or the file's base name */
 	char ftype[32];              /* dominant weight type, e.g. "q4_K" (by bytes) */
 	char file_type[16];          /* general.file_type as llama.cpp names it ("Q4_K_M"); "" if absent */
@@ -75,8 +77,12 @@ typedef struct eng_model_info {
 	int n_expert, n_expert_used; /* 0, 0 for a dense model */
 	int64_t n_params_active;     /* parameters one token uses: n_params less the unused experts'
 	                              * share (= n_params for a dense model) */
-	uint64_t kv_bytes_per_token; /* the (default F16) KV cache's bytes per token, all layers:
-	                              * deepseek2 caches only its latent and RoPE key */
+	uint64_t kv_bytes_per_token; /* the (default F16) KV cache's bytes per token over the layers
+	                              * that have one (n_layer_kv): deepseek2 caches only its latent
+	                              * and RoPE key, qwen3next its full-attention layers only */
+	int n_layer_kv;              /* layers with a KV cache (n_layer but for qwen3next) */
+	uint64_t state_bytes_per_seq; /* qwen3next: the F32 recurrent state of one sequence over its
+	                              * delta-net layers (delta-rule state and convolution tail); 0 */
 } eng_model_info;
 /* The first CUDA device's name and peak memory bandwidth in GB/s (memory clock x bus width x 2).
  * Return 0, or -1 when built without CUDA or no device is present. */

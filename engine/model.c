@@ -1307,6 +1307,12 @@ void eng_model_info_get(const eng_model *m, eng_model_info *out)
 	out->n_expert_used = m->n_expert_used;
 	out->kv_bytes_per_token = 2u * (uint64_t)m->n_layer_kv * (m->arch == ARCH_DEEPSEEK2 ?
 		(uint64_t)m->kv_lora + (uint64_t)m->n_rot : (uint64_t)m->n_head_kv * (uint64_t)(m->hd_k + m->hd_v));
+	out->n_layer_kv = m->n_layer_kv;
+	if (m->arch == ARCH_QWEN3NEXT) {
+		const uint64_t K = (uint64_t)m->q3n.nk * (uint64_t)m->q3n.hk, V = (uint64_t)m->q3n.nv * (uint64_t)m->q3n.hv;
+		out->state_bytes_per_seq = 4u * (uint64_t)m->q3n.n_rec * ((uint64_t)m->q3n.nv * (uint64_t)m->q3n.hk *
+			(uint64_t)m->q3n.hv + (2 * K + V) * (uint64_t)(m->q3n.d_conv - 1));
+	}
 	out->file_bytes = eng_gguf_file_size(m->g);
 	out->bpw = out->n_params ? (double)out->size_bytes * 8.0 / (double)out->n_params : 0;
 	out->n_vocab = m->n_vocab;

@@ -109,7 +109,9 @@ static void test_qwen3next_matches_the_reference_on_every_file(void)
 	ref_check_dir("tests/fixtures/qwen3next", model_dir, 3, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
-/* Only the attention layer (1 of 4) has a KV cache: 2 KV heads x (64 + 64) F16 values. */
+/* Only the attention layer (1 of 4) has a KV cache: 2 KV heads x (64 + 64) F16 values. The
+ * other 3 keep per sequence an F32 state: 4 value heads x 64 x 64 for the delta rule and the
+ * convolution's last 3 inputs of q, k (2 heads x 64 each) and v (4 x 64). */
 static void test_qwen3next_kv_bytes_per_token_count_the_attention_layers_only(void)
 {
 	eng_model *m;
@@ -120,6 +122,8 @@ static void test_qwen3next_kv_bytes_per_token_count_the_attention_layers_only(vo
 	eng_model_info_get(m, &in);
 	TB_CHECK_STR(in.arch, "qwen3next");
 	TB_CHECK_INT((long long)in.kv_bytes_per_token, 1 * 2 * (64 + 64) * 2);
+	TB_CHECK_INT(in.n_layer_kv, 1);
+	TB_CHECK_INT((long long)in.state_bytes_per_seq, 3 * 4 * (4 * 64 * 64 + (2 * 2 * 64 + 4 * 64) * 3));
 	TB_CHECK_INT(in.n_expert, 32);
 	eng_model_free(m);
 }
