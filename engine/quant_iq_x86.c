@@ -15,6 +15,7 @@
 
 #include <immintrin.h>
 #include <stddef.h>
+#include <string.h>
 
 #define TGT2 __attribute__((target("avx2,fma,f16c")))
 #define INL2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
@@ -423,15 +424,184 @@ INL5 void rows_any5(int type, int64_t n, const uint8_t *w, size_t w_stride, int 
 	}
 }
 
+/* ---- AVX-512 VNNI: prefill tiles -------------------------------------------------------------
+ * A result only needs each super-block's exact integer sum (and for IQ1 the shift sum), so a tile
+ * may hold the levels in any integer layout. ib_unpack converts IB_R = 16 weight rows at a time,
+ * once per call, into row-interleaved super-blocks (in memory only; the file and the loaded
+ * weights are never changed): per group of 4 elements one 64-byte vector of the 16 rows' 4
+ * levels as unsigned bytes, level + OFF (IQ2 / IQ3: OFF 64 over levels in [-62, 62]; TQ: OFF 1),
+ * then per scale group the 16 rows' scales 2s+1 as int32, the scales of each 16 elements as
+ * int16 pairs (for the offset, taken back as OFF * sum of scale * Q8_K's 16-element sums) and d.
+ * IQ1's two sums fold into one: with every |sum| below 2^24 (levels -1..1, scales <= 15),
+ * (float)sumi + 0.125f * (float)sumi1 == 0.125f * (float)(8 sumi + sumi1), so its level is
+ * 8 q + shift (shift +-1 per 8 or 32 elements), OFF 16. A tile of 16 rows x IB_NT tokens runs
+ * vpdpbusd with a token's 4 activation bytes broadcast (one int32 lane per row), one vpmulld per
+ * scale group, and per super-block the _ref's float steps (d * d_a first, then the product with
+ * the converted sum, then the add; no FMA, as the _ref is compiled), so each result equals the
+ * _ref's bits. Rows are padded to 16 with zero scales (their lanes are not stored). Buffer:
+ * IB_KMAX / 256 super-blocks of 5696 bytes on the stack; longer rows, and batches below
+ * IB_MIN_ACT tokens, take rows_any5 (same bits). */
+#define TGT5V __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define INL5V static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+#define IB_R 16             /* weight rows per tile: one int32 lane each */
+#define IB_NT 8             /* tokens per tile */
+#define IB_KMAX 8192        /* longest row converted */
+#define IB_MIN_ACT 2        /* fewer tokens: rows_any5 */
+
+typedef struct ibblk {
+	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels + OFF at bytes 4r..4r+3 */
+	int32_t sc[16][IB_R];   /* scale 2s+1 of scale group j (8 groups of 32 or 16 of 16; TQ: none) */
+	uint32_t mp[8][IB_R];   /* int16 pairs: the scales of elements 32q..32q+15, 32q+16..32q+31 */
+	float d[IB_R];
+} ibblk;
+
+_Static_assert(sizeof(ibblk) % 64 == 0, "ibblk keeps 64-byte alignment");
+
+/* Scale groups of a type's super-block (1: no scale). */
+static inline int ib_groups(int type)
+{
+	return type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0 ? 1
+		: type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S || type == ENG_T_IQ1_M ? 16 : 8;
+}
+
+/* log2 of the level offset OFF. */
+static inline int ib_off_log2(int type)
+{
+	return type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0 ? 0 : type == ENG_T_IQ1_S || type == ENG_T_IQ1_M ? 4 : 6;
+}
+
+/* Rows w (stride ws; nr <= 16 of them, the rest zero) -> blk[nb]. */
+INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t nb, ibblk *blk)
+{
+	const size_t bw = eng_type_get(type)->type_size;
+	const int G = ib_groups(type);
+	const int iq1 = type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
+	const __m256i off = _mm256_set1_epi8((char)(1 << ib_off_log2(type))), eight = _mm256_set1_epi8(8);
+	uint8_t lv[IB_R][ENG_QK_K] __attribute__((aligned(64)));
+	const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+		_mm512_set1_epi32(ENG_QK_K));
+	for (int r = nr; r < IB_R; r++)
+		memset(lv[r], 0, sizeof lv[r]);
+	for (int64_t i = 0; i < nb; i++) {
+		ibblk *k = blk + i;
+		memset(k->sc, 0, sizeof k->sc);
+		memset(k->mp, 0, sizeof k->mp);
+		memset(k->d, 0, sizeof k->d);
+		for (int r = 0; r < nr; r++) {
+			dec_t q;
+			decode(type, w + (size_t)r * ws + (size_t)i * bw, &q);
+			int s16[16];
+			for (int g = 0; g < 8; g++) {
+				__m256i v = neg_where(q.mag[g], q.sgn[g]);
+				if (iq1)
+					v = _mm256_add_epi8(_mm256_sign_epi8(eight, v), type == ENG_T_IQ1_S
+						? _mm256_set1_epi8((char)(q.ls1[g] < 0 ? -1 : 1)) : q.dl[g]);
+				_mm256_store_si256((__m256i *)(lv[r] + 32 * g), _mm256_add_epi8(v, off));
+				s16[2 * g] = _mm256_extract_epi16(q.sc[g], 0);
+				s16[2 * g + 1] = _mm256_extract_epi16(q.sc[g], 8);
+			}
+			for (int j = 0; j < G && G > 1; j++)
+				k->sc[j][r] = s16[G == 16 ? j : 2 * j];
+			for (int p = 0; p < 8; p++)
+				k->mp[p][r] = (uint32_t)s16[2 * p] | (uint32_t)s16[2 * p + 1] << 16;
+			k->d[r] = q.d;
+		}
+		for (int g = 0; g < 64; g++)
+			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
+	}
+}
+
+/* 16 converted rows x the first nt of IB_NT tokens from x (stride xs; the others repeat the last
+ * one and are not stored); rows outside rmask are not stored. */
+INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *x, size_t xs, int nt,
+	float *out, size_t os, __mmask16 rmask)
+{
+	const int G = ib_groups(type), E = 64 / G, sh = ib_off_log2(type);
+	const int iq1 = type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
+	const uint8_t *xt[IB_NT];
+	__m512 acc[IB_NT];
+#pragma GCC unroll 8
+	for (int t = 0; t < IB_NT; t++) {
+		xt[t] = x + (size_t)(t < nt ? t : nt - 1) * xs;
+		acc[t] = _mm512_setzero_ps();
+	}
+	for (int64_t i = 0; i < nb; i++) {
+		const ibblk *k = blk + i;
+		__m512i is[IB_NT] = { { 0 } };
+		if (G == 1)   /* no scales: one chain per token */
+#pragma GCC unroll 4
+			for (int g = 0; g < 64; g++) {
+				const __m512i wv = _mm512_load_si512(k->lv[g]);
+#pragma GCC unroll 8
+				for (int t = 0; t < IB_NT; t++)
+					is[t] = _mm512_dpbusd_epi32(is[t], wv, _mm512_set1_epi32((int)ld32(xt[t] + (size_t)i * A_W + A_QS + 4 * g)));
+			}
+		else
+#pragma GCC unroll 2
+			for (int j = 0; j < G; j++) {
+				__m512i sj[IB_NT] = { { 0 } };
+#pragma GCC unroll 8
+				for (int e = 0; e < E; e++) {
+					const int g = j * E + e;
+					const __m512i wv = _mm512_load_si512(k->lv[g]);
+#pragma GCC unroll 8
+					for (int t = 0; t < IB_NT; t++)
+						sj[t] = _mm512_dpbusd_epi32(sj[t], wv,
+							_mm512_set1_epi32((int)ld32(xt[t] + (size_t)i * A_W + A_QS + 4 * g)));
+				}
+				const __m512i sc = _mm512_load_si512(k->sc[j]);
+#pragma GCC unroll 8
+				for (int t = 0; t < IB_NT; t++)
+					is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
+			}
+		const __m512 d = _mm512_load_ps(k->d);
+#pragma GCC unroll 8
+		for (int t = 0; t < IB_NT; t++) {
+			const uint8_t *xb = xt[t] + (size_t)i * A_W;
+			__m512i m = _mm512_setzero_si512();
+#pragma GCC unroll 8
+			for (int p = 0; p < 8; p++)
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[p]), _mm512_set1_epi32((int)ld32(xb + A_BS + 4 * p)));
+			__m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(is[t], _mm512_slli_epi32(m, sh)));
+			if (iq1)
+				f = _mm512_mul_ps(f, _mm512_set1_ps(0.125f));
+			acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(ldf32(xb + A_D))), f));
+		}
+	}
+	const __m512 fa = _mm512_set1_ps(factor(type));
+#pragma GCC unroll 8
+	for (int t = 0; t < IB_NT; t++)
+		if (t < nt)
+			_mm512_mask_storeu_ps(out + (size_t)t * os, rmask, _mm512_mul_ps(fa, acc[t]));
+}
+
+INL5V void ib_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	ibblk blk[IB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
+	for (int r0 = 0; r0 < n_rows; r0 += IB_R) {
+		const int nr = n_rows - r0 < IB_R ? n_rows - r0 : IB_R;
+		ib_unpack(type, w + (size_t)r0 * ws, ws, nr, nb, blk);
+		for (int t0 = 0; t0 < n_act; t0 += IB_NT)
+			ib_tile(type, nb, blk, x + (size_t)t0 * xs, xs, n_act - t0 < IB_NT ? n_act - t0 : IB_NT,
+				out + (size_t)t0 * os + r0, os, (__mmask16)((1u << nr) - 1));
+	}
+}
+
 #define IQ_KERNELS5(name, T) \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *a) \
 	{ \
 		return dot_any5(T, n, w, a); \
 	} \
-	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
+	TGT5V static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
 		size_t act_stride, int n_act, float *out, size_t out_stride) \
 	{ \
-		rows_any5(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
+			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+		else \
+			rows_any5(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
 	}
 IQ_KERNELS5(iq2_xxs, ENG_T_IQ2_XXS)
 IQ_KERNELS5(iq2_xs, ENG_T_IQ2_XS)

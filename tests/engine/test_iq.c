@@ -318,12 +318,13 @@ static void test_iq_dot_matches_the_reference_dot(void)
 
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
  * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3 and 7 super-blocks, odd tile shapes
- * (up to 18 activations: more than one chunk of the AVX2 tiles) and strides that are not
+ * (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token AVX-512 tiles;
+ * up to 21 rows: more than one 16-row tile, the last one partial) and strides that are not
  * multiples of the row size. */
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
 	static const int lens[] = { 256, 768, 1792 };
-	enum { ROWS = 5, ACTS = 18 };
+	enum { ROWS = 21, ACTS = 33, OS = 23 };
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
 		const int type = iq_types[ti_];
@@ -331,7 +332,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			const int n = lens[li];
 			const size_t ws = eng_row_size(type, n) + 6, as = eng_row_size(ENG_T_Q8_K, n) + 4;
 			uint8_t *w = malloc(ws * ROWS), *a = malloc(as * ACTS);
-			float *x = malloc((size_t)n * sizeof *x), ref[ACTS][ROWS], out[ACTS * 7];
+			float *x = malloc((size_t)n * sizeof *x), ref[ACTS][ROWS], out[ACTS * OS];
 			TB_REQUIRE(w && a && x);
 			for (int r = 0; r < ROWS; r++)
 				random_blocks(type, w + r * ws, n / 256);
@@ -352,14 +353,19 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 						TB_REQUIRE(eng_vec_dot(type, n, w + r * ws, a + k * as, &o) == 0);
 						bad += f_bits(o) != f_bits(ref[k][r]);
 					}
-				for (int nr = 1; nr <= ROWS; nr += 2)
-					for (int na = 1; na <= ACTS; na += na < 4 ? 1 : 7) {
-						for (int o = 0; o < ACTS * 7; o++)
+				static const int nrs[] = { 1, 3, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
+				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
+					for (size_t ai = 0; ai < sizeof nas / sizeof nas[0]; ai++) {
+						const int nr = nrs[ri], na = nas[ai];
+						for (int o = 0; o < ACTS * OS; o++)
 							out[o] = NAN;
-						TB_REQUIRE(eng_vec_dot_rows(type, n, w, ws, nr, a, as, na, out, 7) == 0);
-						for (int k = 0; k < na; k++)
+						TB_REQUIRE(eng_vec_dot_rows(type, n, w, ws, nr, a, as, na, out, OS) == 0);
+						for (int k = 0; k < na; k++) {
 							for (int r = 0; r < nr; r++)
-								bad += f_bits(out[k * 7 + r]) != f_bits(ref[k][r]);
+								bad += f_bits(out[k * OS + r]) != f_bits(ref[k][r]);
+							for (int r = nr; r < OS; r++)   /* nothing written past the rows */
+								bad += !isnan(out[k * OS + r]);
+						}
 					}
 				if (bad)
 					printf("  %s n=%d at %s: %d results differ from the _ref\n", eng_type_get(type)->name,
