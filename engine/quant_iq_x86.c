@@ -258,8 +258,87 @@ static inline float factor(int type)
 	return type == ENG_T_IQ3_XXS ? 0.25f : type == ENG_T_IQ2_XXS || type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S ? 0.125f : 1.0f;
 }
 
+/* ---- single-token dots: decode and multiply fused, group by group -----------------------------
+ * For IQ2_XXS, IQ3_XXS, IQ1_S and IQ1_M each group of 32 elements is gathered and multiplied at
+ * once (no decoded block in memory). IQ1 sums 8 sumi + sumi1 (as the tiles, exact below 2^24):
+ * its levels are u = 8 q + 16 + shift (0..25, unsigned for vpmaddubsw), the 16 taken back as
+ * 16 * sum of scale * Q8_K's 16-element sums. The float steps are the _ref's. */
+/* One super-block's integer sum (IQ1: 8 sumi + sumi1) with activation block a. */
+INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
+{
+	const uint8_t *aq = a + A_QS;
+	__m256i acc = _mm256_setzero_si256();
+	const __m256i eight = _mm256_set1_epi8(8);
+	int corr = 0;
+	switch (type) {
+	case ENG_T_IQ2_XXS:
+		for (int g = 0; g < 8; g++) {
+			const uint32_t ss = ld32(b + 6 + 8 * g);
+			const uint8_t *ix = b + 2 + 8 * g;
+			const __m256i mag = g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3]);
+			const __m256i q = neg_where(ld256(aq + 32 * g), sign_fields(ss));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
+				_mm256_set1_epi16((short)(2 * (ss >> 28) + 1))));
+		}
+		break;
+	case ENG_T_IQ3_XXS:
+		for (int g = 0; g < 8; g++) {
+			const uint32_t ss = ld32(b + X3_QS + 64 + 4 * g);
+			const __m256i mag = g32(eng_iq3xxs_grid, b + X3_QS + 8 * g, 0);
+			const __m256i q = neg_where(ld256(aq + 32 * g), sign_fields(ss));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
+				_mm256_set1_epi16((short)(2 * (ss >> 28) + 1))));
+		}
+		break;
+	case ENG_T_IQ1_S:
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *qs = b + I1_QS + 4 * g;
+			const unsigned h = ld16(b + I1_QH + 2 * g);
+			const int ls = (int)(2 * (h >> 12 & 7) + 1);
+			const __m256i lv = g64(eng_iq1s_grid, qs[0] | (h & 7) << 8, qs[1] | (h >> 3 & 7) << 8,
+				qs[2] | (h >> 6 & 7) << 8, qs[3] | (h >> 9 & 7) << 8);
+			const __m256i u = _mm256_add_epi8(_mm256_sign_epi8(eight, lv), _mm256_set1_epi8(h & 0x8000 ? 15 : 17));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, ld256(aq + 32 * g)),
+				_mm256_set1_epi16((short)ls)));
+			corr += ls * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
+		}
+		break;
+	default:   /* IQ1_M */
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *qs = b + 4 * g;
+			const int h0 = b[M1_QH + 2 * g], h1 = b[M1_QH + 2 * g + 1];
+			const unsigned sw = ld16(b + M1_SC + 2 * (g / 2)) >> 6 * (g % 2);
+			const int l0 = (int)(2 * (sw & 7) + 1), l1 = (int)(2 * (sw >> 3 & 7) + 1);
+			const __m256i lv = g64(eng_iq1s_grid, qs[0] | (h0 & 7) << 8, qs[1] | (h0 >> 4 & 7) << 8,
+				qs[2] | (h1 & 7) << 8, qs[3] | (h1 >> 4 & 7) << 8);
+			const long long p = 0x1111111111111111, m = 0x0f0f0f0f0f0f0f0f;   /* 16 + 1, 16 - 1 */
+			const __m256i u = _mm256_add_epi8(_mm256_sign_epi8(eight, lv), _mm256_set_epi64x(h1 & 0x80 ? m : p,
+				h1 & 0x08 ? m : p, h0 & 0x80 ? m : p, h0 & 0x08 ? m : p));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, ld256(aq + 32 * g)), sc2(l0, l1)));
+			corr += l0 * (int16_t)ld16(a + A_BS + 4 * g) + l1 * (int16_t)ld16(a + A_BS + 4 * g + 2);
+		}
+		break;
+	}
+	return hsum_i32(acc) - 16 * corr;
+}
+
+INL2 float dot_fused(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	float sumf = 0;
+	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
+		const uint8_t *b = w + (size_t)i * ws, *ab = a + (size_t)i * A_W;
+		const float f = (float)sb_isum(type, b, ab);
+		const float d = eng_f16_to_f32(type == ENG_T_IQ1_M ? eng_iq1m_d(b + M1_SC) : ld16(b));
+		sumf += d * ldf32(ab + A_D) * (type == ENG_T_IQ1_S || type == ENG_T_IQ1_M ? 0.125f * f : f);
+	}
+	return factor(type) * sumf;
+}
+
 INL2 float dot_any(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 {
+	if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS || type == ENG_T_IQ1_S || type == ENG_T_IQ1_M)
+		return dot_fused(type, n, w, a);
 	const size_t ws = eng_type_get(type)->type_size;
 	dec_t k;
 	float sumf = 0;
@@ -280,6 +359,11 @@ INL2 void rows_any(int type, int64_t n, const uint8_t *w, size_t w_stride, int n
 	const size_t ws = eng_type_get(type)->type_size;
 	const int64_t nb = n / ENG_QK_K;
 	dec_t k;
+	if (n_act == 1) {   /* one token: the single dots */
+		for (int r = 0; r < n_rows; r++)
+			out[r] = dot_any(type, n, w + (size_t)r * w_stride, act);
+		return;
+	}
 	for (int a0 = 0; a0 < n_act; a0 += ACT_CHUNK) {
 		const int na = n_act - a0 < ACT_CHUNK ? n_act - a0 : ACT_CHUNK;
 		for (int r = 0; r < n_rows; r++) {
@@ -332,99 +416,7 @@ void eng_kernels_iq_avx2(eng_kernels *k)
 #undef SET
 }
 
-/* ==== AVX-512 (BW): the same decode, two groups per 512-bit register for the products ==== */
-
-#define TGT5 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-#define INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-
-/* Groups 2p, 2p+1 of a dec_t; the signs (and IQ1_M's negative shifts) as byte masks. */
-typedef struct {
-	__m512i mag[4], sc[4];
-	__mmask64 sgn[4], dl[4];
-	int ls1[8];
-	float d;
-} dec5_t;
-
-INL5 __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
-
-INL5 void decode5(int type, const uint8_t *b, dec5_t *o)
-{
-	dec_t k;
-	decode(type, b, &k);
-	for (int p = 0; p < 4; p++) {
-		o->mag[p] = join(k.mag[2 * p], k.mag[2 * p + 1]);
-		o->sc[p] = join(k.sc[2 * p], k.sc[2 * p + 1]);
-		o->sgn[p] = _mm512_movepi8_mask(join(k.sgn[2 * p], k.sgn[2 * p + 1]));
-		if (type == ENG_T_IQ1_M)
-			o->dl[p] = _mm512_movepi8_mask(join(k.dl[2 * p], k.dl[2 * p + 1]));
-	}
-	for (int g = 0; g < 8 && type == ENG_T_IQ1_S; g++)
-		o->ls1[g] = k.ls1[g];
-	o->d = k.d;
-}
-
-INL5 float term5(int type, const dec5_t *k, const uint8_t *a)
-{
-	const __m512i z = _mm512_setzero_si512();
-	__m512i acc = z, acc1 = z;
-	for (int p = 0; p < 4; p++) {
-		const __m512i q = _mm512_loadu_si512((const void *)(a + A_QS + 64 * p));
-		acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(k->mag[p],
-			_mm512_mask_sub_epi8(q, k->sgn[p], z, q)), k->sc[p]));
-		if (type == ENG_T_IQ1_M)
-			acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi8(1),
-				_mm512_mask_sub_epi8(q, k->dl[p], z, q)), k->sc[p]));
-	}
-	const float da = ldf32(a + A_D);
-	const int isum = _mm512_reduce_add_epi32(acc);
-	if (type == ENG_T_IQ1_S) {
-		int s1 = 0;
-		for (int g = 0; g < 8; g++)
-			s1 += k->ls1[g] * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
-		return k->d * da * ((float)isum + 0.125f * (float)s1);
-	}
-	if (type == ENG_T_IQ1_M)
-		return k->d * da * ((float)isum + 0.125f * (float)_mm512_reduce_add_epi32(acc1));
-	if (type == ENG_T_TQ1_0 || type == ENG_T_TQ2_0)
-		return (float)isum * (k->d * da);
-	return k->d * da * (float)isum;
-}
-
-INL5 float dot_any5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
-{
-	const size_t ws = eng_type_get(type)->type_size;
-	dec5_t k;
-	float sumf = 0;
-	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
-		decode5(type, w + (size_t)i * ws, &k);
-		sumf += term5(type, &k, a + (size_t)i * A_W);
-	}
-	return factor(type) * sumf;
-}
-
-INL5 void rows_any5(int type, int64_t n, const uint8_t *w, size_t w_stride, int n_rows, const uint8_t *act,
-	size_t act_stride, int n_act, float *out, size_t out_stride)
-{
-	const size_t ws = eng_type_get(type)->type_size;
-	const int64_t nb = n / ENG_QK_K;
-	dec5_t k;
-	for (int a0 = 0; a0 < n_act; a0 += ACT_CHUNK) {
-		const int na = n_act - a0 < ACT_CHUNK ? n_act - a0 : ACT_CHUNK;
-		for (int r = 0; r < n_rows; r++) {
-			const uint8_t *wr = w + (size_t)r * w_stride;
-			float s[ACT_CHUNK] = { 0 };
-			for (int64_t i = 0; i < nb; i++) {
-				decode5(type, wr + (size_t)i * ws, &k);
-				for (int j = 0; j < na; j++)
-					s[j] += term5(type, &k, act + (size_t)(a0 + j) * act_stride + (size_t)i * A_W);
-			}
-			for (int j = 0; j < na; j++)
-				out[(size_t)(a0 + j) * out_stride + (size_t)r] = factor(type) * s[j];
-		}
-	}
-}
-
-/* ---- AVX-512 VNNI: prefill tiles -------------------------------------------------------------
+/* ==== AVX-512 VNNI: prefill tiles; a single token takes the AVX2 dots above ====
  * A result only needs each super-block's exact integer sum (and for IQ1 the shift sum), so a tile
  * may hold the levels in any integer layout. ib_unpack converts IB_R = 16 weight rows at a time,
  * once per call, into row-interleaved super-blocks (in memory only; the file and the loaded
@@ -440,14 +432,14 @@ INL5 void rows_any5(int type, int64_t n, const uint8_t *w, size_t w_stride, int 
  * the converted sum, then the add; no FMA, as the _ref is compiled), so each result equals the
  * _ref's bits. Rows are padded to 16 with zero scales (their lanes are not stored). Buffer:
  * IB_KMAX / 256 super-blocks of 5696 bytes on the stack; longer rows, and batches below
- * IB_MIN_ACT tokens, take rows_any5 (same bits). */
+ * IB_MIN_ACT tokens, take the AVX2 rows (same bits). */
 #define TGT5V __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 #define INL5V static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
 #define IB_R 16             /* weight rows per tile: one int32 lane each */
 #define IB_NT 8             /* tokens per tile */
 #define IB_KMAX 8192        /* longest row converted */
-#define IB_MIN_ACT 2        /* fewer tokens: rows_any5 */
+#define IB_MIN_ACT 2        /* fewer tokens: the AVX2 rows */
 
 typedef struct ibblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels + OFF at bytes 4r..4r+3 */
@@ -591,17 +583,13 @@ INL5V void ib_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 }
 
 #define IQ_KERNELS5(name, T) \
-	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *a) \
-	{ \
-		return dot_any5(T, n, w, a); \
-	} \
 	TGT5V static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
 		size_t act_stride, int n_act, float *out, size_t out_stride) \
 	{ \
 		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
 			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
 		else \
-			rows_any5(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+			rows_any(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
 	}
 IQ_KERNELS5(iq2_xxs, ENG_T_IQ2_XXS)
 IQ_KERNELS5(iq2_xs, ENG_T_IQ2_XS)
@@ -616,7 +604,7 @@ IQ_KERNELS5(tq2_0, ENG_T_TQ2_0)
 
 void eng_kernels_iq_avx512(eng_kernels *k)
 {
-#define SET(name, T) k->dot[T] = dot_##name##_512; k->rows[T] = rows_##name##_512
+#define SET(name, T) k->dot[T] = dot_##name##_avx2; k->rows[T] = rows_##name##_512
 	SET(iq2_xxs, ENG_T_IQ2_XXS);
 	SET(iq2_xs, ENG_T_IQ2_XS);
 	SET(iq2_s, ENG_T_IQ2_S);
