@@ -271,20 +271,12 @@ INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 	const __m256i eight = _mm256_set1_epi8(8);
 	int corr = 0;
 	switch (type) {
-	case ENG_T_IQ2_XXS:
+	case ENG_T_IQ2_XXS: case ENG_T_IQ3_XXS:   /* a signs + scale word per group */
 		for (int g = 0; g < 8; g++) {
-			const uint32_t ss = ld32(b + 6 + 8 * g);
 			const uint8_t *ix = b + 2 + 8 * g;
-			const __m256i mag = g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3]);
-			const __m256i q = neg_where(ld256(aq + 32 * g), sign_fields(ss));
-			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
-				_mm256_set1_epi16((short)(2 * (ss >> 28) + 1))));
-		}
-		break;
-	case ENG_T_IQ3_XXS:
-		for (int g = 0; g < 8; g++) {
-			const uint32_t ss = ld32(b + X3_QS + 64 + 4 * g);
-			const __m256i mag = g32(eng_iq3xxs_grid, b + X3_QS + 8 * g, 0);
+			const uint32_t ss = type == ENG_T_IQ2_XXS ? ld32(ix + 4) : ld32(b + X3_QS + 64 + 4 * g);
+			const __m256i mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3])
+				: g32(eng_iq3xxs_grid, ix, 0);
 			const __m256i q = neg_where(ld256(aq + 32 * g), sign_fields(ss));
 			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
 				_mm256_set1_epi16((short)(2 * (ss >> 28) + 1))));
