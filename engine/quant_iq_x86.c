@@ -51,6 +51,9 @@ INL2 int hsum_i32(__m256i v)
 	return _mm_cvtsi128_si32(t);
 }
 
+/* fp16 bits to float (F16C: exact, as eng_f16_to_f32, without a call). */
+INL2 float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
 INL2 __m256i ld256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
 /* q negated where the mask byte is 0xff. */
@@ -118,7 +121,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			o->sgn[g] = sign_fields(ss);
 			o->sc[g] = _mm256_set1_epi16((short)(2 * (ss >> 28) + 1));
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ2_XS:
 		for (int g = 0; g < 8; g++) {
@@ -129,7 +132,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 				(long long)eng_iq_signs64[q1 >> 9], (long long)eng_iq_signs64[q0 >> 9]);
 			o->sc[g] = sc2(2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ2_S:
 		for (int g = 0; g < 8; g++) {
@@ -140,7 +143,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			o->sgn[g] = sign_bytes(ld32(b + S2_QS + 32 + 4 * g));
 			o->sc[g] = sc2(2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ3_XXS:
 		for (int g = 0; g < 8; g++) {
@@ -149,7 +152,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			o->sgn[g] = sign_fields(ss);
 			o->sc[g] = _mm256_set1_epi16((short)(2 * (ss >> 28) + 1));
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ3_S:
 		for (int g = 0; g < 8; g++) {
@@ -157,7 +160,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			o->sgn[g] = sign_bytes(ld32(b + S3_SG + 4 * g));
 			o->sc[g] = _mm256_set1_epi16((short)(2 * (b[S3_SC + g / 2] >> 4 * (g % 2) & 15) + 1));
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ1_S:
 		for (int g = 0; g < 8; g++) {
@@ -169,7 +172,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			o->sc[g] = _mm256_set1_epi16((short)ls);
 			o->ls1[g] = h & 0x8000 ? -ls : ls;
 		}
-		o->d = eng_f16_to_f32(ld16(b));
+		o->d = h2f(ld16(b));
 		break;
 	case ENG_T_IQ1_M:
 		for (int g = 0; g < 8; g++) {
@@ -182,7 +185,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 				h0 & 0x80 ? -1 : 0x0101010101010101, h0 & 0x08 ? -1 : 0x0101010101010101);
 			o->sc[g] = sc2((int)(2 * (sw & 7) + 1), (int)(2 * (sw >> 3 & 7) + 1));
 		}
-		o->d = eng_f16_to_f32(eng_iq1m_d(b + M1_SC));
+		o->d = h2f(eng_iq1m_d(b + M1_SC));
 		break;
 	case ENG_T_TQ1_0: {
 		/* elements 32k..32k+31 (k < 5): digit k of qs[0..31]; 160 + 16k ..: digit k of qs[32..47];
@@ -208,7 +211,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 			split(_mm256_sub_epi8(lv[g], one), &o->mag[g], &o->sgn[g]);
 			o->sc[g] = _mm256_set1_epi16(1);
 		}
-		o->d = eng_f16_to_f32(ld16(b + T1_D));
+		o->d = h2f(ld16(b + T1_D));
 		break;
 	}
 	default: {   /* TQ2_0: group 4h + k is bits 2k of qs[32h .. 32h+31], minus 1 */
@@ -221,7 +224,7 @@ INL2 void decode(int type, const uint8_t *b, dec_t *o)
 				o->sc[4 * h + k] = _mm256_set1_epi16(1);
 			}
 		}
-		o->d = eng_f16_to_f32(ld16(b + T2_D));
+		o->d = h2f(ld16(b + T2_D));
 		break;
 	}
 	}
@@ -263,6 +266,22 @@ static inline float factor(int type)
  * once (no decoded block in memory). IQ1 sums 8 sumi + sumi1 (as the tiles, exact below 2^24):
  * its levels are u = 8 q + 16 + shift (0..25, unsigned for vpmaddubsw), the 16 taken back as
  * 16 * sum of scale * Q8_K's 16-element sums. The float steps are the _ref's. */
+/* The 8 words' parity-completed 7-bit sign fields (bits 0..27 of each) as 8 x 32 sign bits (bit
+ * 8l + j: element j of field l), all at once: the fields spread to bytes, then bit 7 of each byte
+ * the parity of bits 0..6 (xor-folded within the byte). */
+INL2 void sign_words(__m256i ss, uint32_t out[8])
+{
+	const __m256i t = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(ss, _mm256_set1_epi32(0x7f)),
+		_mm256_and_si256(_mm256_slli_epi32(ss, 1), _mm256_set1_epi32(0x7f00))),
+		_mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(ss, 2), _mm256_set1_epi32(0x7f0000)),
+		_mm256_and_si256(_mm256_slli_epi32(ss, 3), _mm256_set1_epi32(0x7f000000))));
+	__m256i p = _mm256_xor_si256(t, _mm256_srli_epi32(t, 4));
+	p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 2));
+	p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 1));
+	p = _mm256_slli_epi32(_mm256_and_si256(p, _mm256_set1_epi32(0x01010101)), 7);
+	_mm256_storeu_si256((__m256i *)out, _mm256_or_si256(t, p));
+}
+
 /* One super-block's integer sum (IQ1: 8 sumi + sumi1) with activation block a. */
 INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 {
@@ -271,17 +290,24 @@ INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 	const __m256i eight = _mm256_set1_epi8(8);
 	int corr = 0;
 	switch (type) {
-	case ENG_T_IQ2_XXS: case ENG_T_IQ3_XXS:   /* a signs + scale word per group */
+	case ENG_T_IQ2_XXS: case ENG_T_IQ3_XXS: {   /* a signs + scale word per group */
+		uint32_t sg[8];
+		const __m256i ss = type == ENG_T_IQ2_XXS   /* IQ2_XXS: odd words of 64 bytes */
+			? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
+				ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
+			: ld256(b + X3_QS + 64);
+		sign_words(ss, sg);
 		for (int g = 0; g < 8; g++) {
 			const uint8_t *ix = b + 2 + 8 * g;
-			const uint32_t ss = type == ENG_T_IQ2_XXS ? ld32(ix + 4) : ld32(b + X3_QS + 64 + 4 * g);
+			const uint32_t s4 = type == ENG_T_IQ2_XXS ? ld32(ix + 4) : ld32(b + X3_QS + 64 + 4 * g);
 			const __m256i mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3])
 				: g32(eng_iq3xxs_grid, ix, 0);
-			const __m256i q = neg_where(ld256(aq + 32 * g), sign_fields(ss));
+			const __m256i q = neg_where(ld256(aq + 32 * g), sign_bytes(sg[g]));
 			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
-				_mm256_set1_epi16((short)(2 * (ss >> 28) + 1))));
+				_mm256_set1_epi16((short)(2 * (s4 >> 28) + 1))));
 		}
 		break;
+	}
 	case ENG_T_IQ1_S:
 		for (int g = 0; g < 8; g++) {
 			const uint8_t *qs = b + I1_QS + 4 * g;
@@ -321,7 +347,7 @@ INL2 float dot_fused(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
 		const uint8_t *b = w + (size_t)i * ws, *ab = a + (size_t)i * A_W;
 		const float f = (float)sb_isum(type, b, ab);
-		const float d = eng_f16_to_f32(type == ENG_T_IQ1_M ? eng_iq1m_d(b + M1_SC) : ld16(b));
+		const float d = h2f(type == ENG_T_IQ1_M ? eng_iq1m_d(b + M1_SC) : ld16(b));
 		sumf += d * ldf32(ab + A_D) * (type == ENG_T_IQ1_S || type == ENG_T_IQ1_M ? 0.125f * f : f);
 	}
 	return factor(type) * sumf;
