@@ -600,12 +600,52 @@ INL5V void ib_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 	}
 }
 
+/* IQ2_XXS / IQ3_XXS single dot with AVX-512VL: the sign bits as a mask that negates the
+ * activations (one masked subtract per group instead of the byte-mask expansion), the group sums by
+ * vpdpbusd and the scales by one multiply per group; the integer sums and float steps are dot_fused's. */
+INL5V float dot_xxs5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+{
+	const size_t ws = eng_type_get(type)->type_size;
+	float sumf = 0;
+	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
+		const uint8_t *b = w + (size_t)i * ws, *ab = a + (size_t)i * A_W;
+		const __m256i ss = type == ENG_T_IQ2_XXS
+			? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
+				ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
+			: ld256(b + X3_QS + 64);
+		const __m256i ls = _mm256_or_si256(_mm256_slli_epi32(_mm256_srli_epi32(ss, 28), 1), _mm256_set1_epi32(1));
+		uint32_t sg[8];
+		sign_words(ss, sg);
+		__m256i acc = _mm256_setzero_si256();
+		for (int g = 0; g < 8; g++) {
+			const uint8_t *ix = b + 2 + 8 * g;
+			const __m256i mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3])
+				: g32(eng_iq3xxs_grid, ix, 0);
+			const __m256i q = ld256(ab + A_QS + 32 * g);
+			const __m256i sq = _mm256_mask_sub_epi8(q, (__mmask32)sg[g], _mm256_setzero_si256(), q);
+			acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), mag, sq),
+				_mm256_permutevar8x32_epi32(ls, _mm256_set1_epi32(g))));
+		}
+		const float f = (float)hsum_i32(acc);
+		sumf += h2f(ld16(b)) * ldf32(ab + A_D) * f;
+	}
+	return factor(type) * sumf;
+}
+
+TGT5V static float dot_iq2_xxs_512(int64_t n, const void *w, const void *a) { return dot_xxs5(ENG_T_IQ2_XXS, n, w, a); }
+TGT5V static float dot_iq3_xxs_512(int64_t n, const void *w, const void *a) { return dot_xxs5(ENG_T_IQ3_XXS, n, w, a); }
+
 #define IQ_KERNELS5(name, T) \
 	TGT5V static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
 		size_t act_stride, int n_act, float *out, size_t out_stride) \
 	{ \
 		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
 			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+		else if (T == ENG_T_IQ2_XXS || T == ENG_T_IQ3_XXS) \
+			for (int a_ = 0; a_ < n_act; a_++) \
+				for (int r_ = 0; r_ < n_rows; r_++) \
+					out[(size_t)a_ * out_stride + (size_t)r_] = dot_xxs5(T, n, (const uint8_t *)w + (size_t)r_ * w_stride, \
+						(const uint8_t *)act + (size_t)a_ * act_stride); \
 		else \
 			rows_any(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
 	}
@@ -633,6 +673,8 @@ void eng_kernels_iq_avx512(eng_kernels *k)
 	SET(tq1_0, ENG_T_TQ1_0);
 	SET(tq2_0, ENG_T_TQ2_0);
 #undef SET
+	k->dot[ENG_T_IQ2_XXS] = dot_iq2_xxs_512;
+	k->dot[ENG_T_IQ3_XXS] = dot_iq3_xxs_512;
 }
 
 #else
