@@ -308,19 +308,36 @@ INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 		}
 		break;
 	}
-	case ENG_T_IQ1_S:
-		for (int g = 0; g < 8; g++) {
-			const uint8_t *qs = b + I1_QS + 4 * g;
-			const unsigned h = ld16(b + I1_QH + 2 * g);
-			const int ls = (int)(2 * (h >> 12 & 7) + 1);
-			const __m256i lv = g64(eng_iq1s_grid, qs[0] | (h & 7) << 8, qs[1] | (h >> 3 & 7) << 8,
-				qs[2] | (h >> 6 & 7) << 8, qs[3] | (h >> 9 & 7) << 8);
-			const __m256i u = _mm256_add_epi8(_mm256_sign_epi8(eight, lv), _mm256_set1_epi8(h & 0x8000 ? 15 : 17));
-			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, ld256(aq + 32 * g)),
-				_mm256_set1_epi16((short)ls)));
-			corr += ls * ((int16_t)ld16(a + A_BS + 4 * g) + (int16_t)ld16(a + A_BS + 4 * g + 2));
+	case ENG_T_IQ1_S: {
+		/* the 32 grid indices at once: qs | 3 bits of the group's qh word << 8 */
+		const __m128i qh = _mm_loadu_si128((const __m128i *)(b + I1_QH));
+		const __m256i h32 = _mm256_cvtepu16_epi32(qh);
+		uint32_t ix[32];
+		for (int p = 0; p < 4; p++) {
+			const __m256i h = _mm256_permutevar8x32_epi32(h32, _mm256_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
+				2 * p, 2 * p, 2 * p, 2 * p));
+			const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_set_epi32(9, 6, 3, 0, 9, 6, 3, 0)),
+				_mm256_set1_epi32(7)), 8);
+			_mm256_storeu_si256((__m256i *)(ix + 8 * p), _mm256_or_si256(hi,
+				_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + I1_QS + 8 * p)))));
 		}
-		break;
+		/* scales 2s+1 per group as int16 pairs; the offset and shift come back as
+		 * sum over 16-element parts of scale * (16 - shift) * Q8_K's part sum */
+		const __m128i ls = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh, 12), _mm_set1_epi16(7)), 1),
+			_mm_set1_epi16(1));
+		const __m128i k = _mm_mullo_epi16(ls, _mm_sub_epi16(_mm_set1_epi16(15), _mm_add_epi16(_mm_srai_epi16(qh, 15),
+			_mm_srai_epi16(qh, 15))));
+		const __m256i ls2 = _mm256_set_m128i(_mm_unpackhi_epi16(ls, ls), _mm_unpacklo_epi16(ls, ls));
+		acc = _mm256_sub_epi32(acc, _mm256_madd_epi16(_mm256_set_m128i(_mm_unpackhi_epi16(k, k), _mm_unpacklo_epi16(k, k)),
+			ld256(a + A_BS)));
+		for (int g = 0; g < 8; g++) {
+			const __m256i lv = g64(eng_iq1s_grid, (int)ix[4 * g], (int)ix[4 * g + 1], (int)ix[4 * g + 2], (int)ix[4 * g + 3]);
+			const __m256i u = _mm256_add_epi8(_mm256_sign_epi8(eight, lv), _mm256_set1_epi8(16));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, ld256(aq + 32 * g)),
+				_mm256_permutevar8x32_epi32(ls2, _mm256_set1_epi32(g))));
+		}
+		return hsum_i32(acc);
+	}
 	default:   /* IQ1_M */
 		for (int g = 0; g < 8; g++) {
 			const uint8_t *qs = b + 4 * g;
