@@ -266,21 +266,27 @@ static inline float factor(int type)
  * once (no decoded block in memory). IQ1 sums 8 sumi + sumi1 (as the tiles, exact below 2^24):
  * its levels are u = 8 q + 16 + shift (0..25, unsigned for vpmaddubsw), the 16 taken back as
  * 16 * sum of scale * Q8_K's 16-element sums. The float steps are the _ref's. */
-/* The 8 words' parity-completed 7-bit sign fields (bits 0..27 of each) as 8 x 32 sign bits (bit
- * 8l + j: element j of field l), all at once: the fields spread to bytes, then bit 7 of each byte
- * the parity of bits 0..6 (xor-folded within the byte). */
-INL2 void sign_words(__m256i ss, uint32_t out[8])
+/* 32 bytes of 7-bit sign fields (bit 7 clear) -> the 32 parity-completed sign bytes in out: bit 7
+ * of each byte the parity of bits 0..6, xor-folded within the byte. */
+INL2 void sign_complete(__m256i t, uint32_t out[8])
 {
-	const __m256i t = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(ss, _mm256_set1_epi32(0x7f)),
-		_mm256_and_si256(_mm256_slli_epi32(ss, 1), _mm256_set1_epi32(0x7f00))),
-		_mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(ss, 2), _mm256_set1_epi32(0x7f0000)),
-		_mm256_and_si256(_mm256_slli_epi32(ss, 3), _mm256_set1_epi32(0x7f000000))));
 	__m256i p = _mm256_xor_si256(t, _mm256_srli_epi32(t, 4));
 	p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 2));
 	p = _mm256_xor_si256(p, _mm256_srli_epi32(p, 1));
 	p = _mm256_slli_epi32(_mm256_and_si256(p, _mm256_set1_epi32(0x01010101)), 7);
 	_mm256_storeu_si256((__m256i *)out, _mm256_or_si256(t, p));
 }
+
+/* The 8 words' parity-completed 7-bit sign fields (bits 0..27 of each) as 8 x 32 sign bits (bit
+ * 8l + j: element j of field l), all at once: the fields spread to bytes, then completed. */
+INL2 void sign_words(__m256i ss, uint32_t out[8])
+{
+	sign_complete(_mm256_or_si256(_mm256_or_si256(_mm256_and_si256(ss, _mm256_set1_epi32(0x7f)),
+		_mm256_and_si256(_mm256_slli_epi32(ss, 1), _mm256_set1_epi32(0x7f00))),
+		_mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(ss, 2), _mm256_set1_epi32(0x7f0000)),
+		_mm256_and_si256(_mm256_slli_epi32(ss, 3), _mm256_set1_epi32(0x7f000000)))), out);
+}
+
 
 /* One super-block's integer sum (IQ1: 8 sumi + sumi1) with activation block a. */
 INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
@@ -617,40 +623,99 @@ INL5V void ib_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 	}
 }
 
-/* IQ2_XXS / IQ3_XXS single dot with AVX-512VL: the sign bits as a mask that negates the
- * activations (one masked subtract per group instead of the byte-mask expansion), the group sums by
- * vpdpbusd and the scales by one multiply per group; the integer sums and float steps are dot_fused's. */
-INL5V float dot_xxs5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
+/* The grid types' single dot with AVX-512VL (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S): per super-block
+ * the 32 sign bytes (parity-completed fields spread and completed at once, or the explicit sign
+ * bytes) as masks that negate the activations (one masked subtract per group), the grid indices
+ * computed as vectors where they have high bits, then per group maddubs with the gathered
+ * magnitudes and madd with the scales 2s+1. Same integer sums and float steps as the _ref. */
+INL5V float dot_grid5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 {
 	const size_t ws = eng_type_get(type)->type_size;
 	float sumf = 0;
 	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
 		const uint8_t *b = w + (size_t)i * ws, *ab = a + (size_t)i * A_W;
-		const __m256i ss = type == ENG_T_IQ2_XXS
-			? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
-				ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
-			: ld256(b + X3_QS + 64);
-		const __m256i ls = _mm256_or_si256(_mm256_slli_epi32(_mm256_srli_epi32(ss, 28), 1), _mm256_set1_epi32(1));
-		uint32_t sg[8];
-		sign_words(ss, sg);
+		uint32_t sg[8], ix[64];
+		const uint32_t *sgp = sg;
+		if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
+			const __m256i ss = type == ENG_T_IQ2_XXS   /* IQ2_XXS: odd words of 64 bytes */
+				? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
+					ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
+				: ld256(b + X3_QS + 64);
+			sign_words(ss, sg);
+		} else if (type == ENG_T_IQ2_XS) {   /* 7-bit fields above 9-bit indices */
+			const __m256i v0 = ld256(b + 2), v1 = ld256(b + 34);
+			sign_complete(_mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_srli_epi16(v0, 9),
+				_mm256_srli_epi16(v1, 9)), 0xd8), sg);
+		} else if (type == ENG_T_IQ2_S) {
+			sgp = (const uint32_t *)(const void *)(b + S2_QS + 32);
+		} else {
+			sgp = (const uint32_t *)(const void *)(b + S3_SG);
+		}
+		if (type == ENG_T_IQ2_S)   /* index k: qs[k] | 2 bits of qh[k / 4] << 8 */
+			for (int p = 0; p < 4; p++) {
+				const __m256i h = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128((int)ld16(b + S2_QH + 2 * p)),
+					_mm_set_epi8(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0)));
+				const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_set_epi32(6, 4, 2, 0,
+					6, 4, 2, 0)), _mm256_set1_epi32(3)), 8);
+				_mm256_storeu_si256((__m256i *)(ix + 8 * p), _mm256_or_si256(hi,
+					_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S2_QS + 8 * p)))));
+			}
+		else if (type == ENG_T_IQ3_S)   /* index k: qs[k] | bit k % 8 of qh[k / 8] << 8 */
+			for (int g = 0; g < 8; g++) {
+				const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(b[S3_QH + g]),
+					_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0)), _mm256_set1_epi32(1)), 8);
+				_mm256_storeu_si256((__m256i *)(ix + 8 * g), _mm256_or_si256(hi,
+					_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S3_QS + 8 * g)))));
+			}
 		__m256i acc = _mm256_setzero_si256();
 		for (int g = 0; g < 8; g++) {
-			const uint8_t *ix = b + 2 + 8 * g;
-			const __m256i mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3])
-				: g32(eng_iq3xxs_grid, ix, 0);
+			__m256i mag, sc;
+			if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
+				const uint8_t *q = b + 2 + 8 * g;
+				const uint32_t s4 = type == ENG_T_IQ2_XXS ? ld32(q + 4) : ld32(b + X3_QS + 64 + 4 * g);
+				mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, q[0], q[1], q[2], q[3]) : g32(eng_iq3xxs_grid, q, 0);
+				sc = _mm256_set1_epi16((short)(2 * (s4 >> 28) + 1));
+			} else if (type == ENG_T_IQ2_XS) {
+				const int c = b[XS_SC + g];
+				mag = g64(eng_iq2xs_grid, ld16(b + 2 + 8 * g) & 511, ld16(b + 4 + 8 * g) & 511,
+					ld16(b + 6 + 8 * g) & 511, ld16(b + 8 + 8 * g) & 511);
+				sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
+			} else if (type == ENG_T_IQ2_S) {
+				const int c = b[S2_SC + g];
+				mag = g64(eng_iq2s_grid, (int)ix[4 * g], (int)ix[4 * g + 1], (int)ix[4 * g + 2], (int)ix[4 * g + 3]);
+				sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
+			} else {
+				const uint32_t *k = ix + 8 * g;
+				mag = _mm256_set_epi32((int)eng_iq3s_grid[k[7]], (int)eng_iq3s_grid[k[6]], (int)eng_iq3s_grid[k[5]],
+					(int)eng_iq3s_grid[k[4]], (int)eng_iq3s_grid[k[3]], (int)eng_iq3s_grid[k[2]],
+					(int)eng_iq3s_grid[k[1]], (int)eng_iq3s_grid[k[0]]);
+				sc = _mm256_set1_epi16((short)(2 * (b[S3_SC + g / 2] >> 4 * (g % 2) & 15) + 1));
+			}
 			const __m256i q = ld256(ab + A_QS + 32 * g);
-			const __m256i sq = _mm256_mask_sub_epi8(q, (__mmask32)sg[g], _mm256_setzero_si256(), q);
-			acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), mag, sq),
-				_mm256_permutevar8x32_epi32(ls, _mm256_set1_epi32(g))));
+			uint32_t m;
+			memcpy(&m, sgp + g, sizeof m);
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag,
+				_mm256_mask_sub_epi8(q, (__mmask32)m, _mm256_setzero_si256(), q)), sc));
 		}
-		const float f = (float)hsum_i32(acc);
-		sumf += h2f(ld16(b)) * ldf32(ab + A_D) * f;
+		sumf += h2f(ld16(b)) * ldf32(ab + A_D) * (float)hsum_i32(acc);
 	}
 	return factor(type) * sumf;
 }
 
-TGT5V static float dot_iq2_xxs_512(int64_t n, const void *w, const void *a) { return dot_xxs5(ENG_T_IQ2_XXS, n, w, a); }
-TGT5V static float dot_iq3_xxs_512(int64_t n, const void *w, const void *a) { return dot_xxs5(ENG_T_IQ3_XXS, n, w, a); }
+#define GRID5(name, T) \
+	TGT5V static float dot_##name##_512(int64_t n, const void *w, const void *a) { return dot_grid5(T, n, w, a); }
+GRID5(iq2_xxs, ENG_T_IQ2_XXS)
+GRID5(iq2_xs, ENG_T_IQ2_XS)
+GRID5(iq2_s, ENG_T_IQ2_S)
+GRID5(iq3_xxs, ENG_T_IQ3_XXS)
+GRID5(iq3_s, ENG_T_IQ3_S)
+#undef GRID5
+
+/* The types with a dot_grid5. */
+static inline int grid5(int type)
+{
+	return type == ENG_T_IQ2_XXS || type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S || type == ENG_T_IQ3_XXS || type == ENG_T_IQ3_S;
+}
 
 #define IQ_KERNELS5(name, T) \
 	TGT5V static void rows_##name##_512(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
@@ -658,10 +723,10 @@ TGT5V static float dot_iq3_xxs_512(int64_t n, const void *w, const void *a) { re
 	{ \
 		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
 			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
-		else if (T == ENG_T_IQ2_XXS || T == ENG_T_IQ3_XXS) \
+		else if (grid5(T)) \
 			for (int a_ = 0; a_ < n_act; a_++) \
 				for (int r_ = 0; r_ < n_rows; r_++) \
-					out[(size_t)a_ * out_stride + (size_t)r_] = dot_xxs5(T, n, (const uint8_t *)w + (size_t)r_ * w_stride, \
+					out[(size_t)a_ * out_stride + (size_t)r_] = dot_grid5(T, n, (const uint8_t *)w + (size_t)r_ * w_stride, \
 						(const uint8_t *)act + (size_t)a_ * act_stride); \
 		else \
 			rows_any(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
@@ -691,7 +756,10 @@ void eng_kernels_iq_avx512(eng_kernels *k)
 	SET(tq2_0, ENG_T_TQ2_0);
 #undef SET
 	k->dot[ENG_T_IQ2_XXS] = dot_iq2_xxs_512;
+	k->dot[ENG_T_IQ2_XS] = dot_iq2_xs_512;
+	k->dot[ENG_T_IQ2_S] = dot_iq2_s_512;
 	k->dot[ENG_T_IQ3_XXS] = dot_iq3_xxs_512;
+	k->dot[ENG_T_IQ3_S] = dot_iq3_s_512;
 }
 
 #else
