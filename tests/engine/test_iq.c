@@ -382,6 +382,59 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 	TB_CHECK(tested >= N_IQ_TYPES * 3);
 }
 
+/* Blocks at the edges of the integer ranges the kernels rely on (every byte 0xff: the largest
+ * indices, scales and all signs set; every byte 0: the smallest), with activations all +127 and
+ * alternating +-127: the single dots and the tiles (one token, and 9 tokens for the batched
+ * tiles) still return the _ref's bits, so no 8- or 16-bit step saturates. */
+static void test_iq_kernels_keep_the_ref_bits_on_extreme_blocks(void)
+{
+	enum { NB = 3, N = NB * 256, ROWS = 18, ACTS = 9 };
+	int tested = 0;
+	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
+		const int type = iq_types[ti_];
+		const size_t ws = eng_row_size(type, N), as = eng_row_size(ENG_T_Q8_K, N);
+		uint8_t *w = malloc(ws * ROWS), *a = malloc(as * ACTS);
+		float x[N], ref[ACTS][ROWS], out[ACTS * ROWS];
+		TB_REQUIRE(w && a);
+		for (int r = 0; r < ROWS; r++) {
+			memset(w + r * ws, r % 3 == 2 ? 0 : 0xff, ws);
+			set_scales(type, w + r * ws, NB, r % 2 ? 0x3c00 : 0xbc00);   /* +-1 */
+		}
+		for (int k = 0; k < ACTS; k++) {
+			for (int j = 0; j < N; j++)
+				x[j] = k % 2 ? 1.0f : (j % 2 ? -1.0f : 1.0f);
+			TB_REQUIRE(eng_quant_row(ENG_T_Q8_K, x, a + k * as, N) == 0);
+			for (int r = 0; r < ROWS; r++)
+				TB_REQUIRE(eng_vec_dot_ref(type, N, w + r * ws, a + k * as, &ref[k][r]) == 0);
+		}
+		for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+			if (eng_kernels_force(levels[l]) != 0)
+				continue;
+			int bad = 0;
+			for (int k = 0; k < ACTS; k++)
+				for (int r = 0; r < ROWS; r++) {
+					float o;
+					TB_REQUIRE(eng_vec_dot(type, N, w + r * ws, a + k * as, &o) == 0);
+					bad += f_bits(o) != f_bits(ref[k][r]) || !isfinite(o);
+				}
+			for (int na = 1; na <= ACTS; na += ACTS - 1) {
+				TB_REQUIRE(eng_vec_dot_rows(type, N, w, ws, ROWS, a, as, na, out, ROWS) == 0);
+				for (int k = 0; k < na; k++)
+					for (int r = 0; r < ROWS; r++)
+						bad += f_bits(out[k * ROWS + r]) != f_bits(ref[k][r]);
+			}
+			if (bad)
+				printf("  %s at %s: %d results differ from the _ref\n", eng_type_get(type)->name, levels[l], bad);
+			TB_CHECK_INT(bad, 0);
+			tested++;
+		}
+		eng_kernels_force(NULL);
+		free(w);
+		free(a);
+	}
+	TB_CHECK(tested >= N_IQ_TYPES);
+}
+
 /* The _ref dot equals the double dot of the dequantized rows within float rounding. */
 static void test_iq_ref_dot_matches_the_float_dot_of_dequantized_rows(void)
 {
@@ -752,6 +805,7 @@ int main(void)
 	TB_RUN(test_iq_dequant_matches_the_reference_blocks_bit_for_bit);
 	TB_RUN(test_iq_dot_matches_the_reference_dot);
 	TB_RUN(test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes);
+	TB_RUN(test_iq_kernels_keep_the_ref_bits_on_extreme_blocks);
 	TB_RUN(test_iq_ref_dot_matches_the_float_dot_of_dequantized_rows);
 	TB_RUN(test_iq_ternary_blocks_built_from_known_levels_decode_to_them);
 	TB_RUN(test_iq_iq1_m_scale_is_gathered_from_the_scale_words);
