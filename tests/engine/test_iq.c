@@ -316,6 +316,21 @@ static void test_iq_dot_matches_the_reference_dot(void)
 	TB_CHECK_INT(bad, 0);
 }
 
+/* How many of eng_vec_dot's results for rows x acts (weights w, stride ws; activations a, stride
+ * as) fail, differ from ref[k * rows + r] in their bits, or are not finite where ref is. */
+static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, const uint8_t *a, size_t as,
+	int acts, const float *ref)
+{
+	int bad = 0;
+	for (int k = 0; k < acts; k++)
+		for (int r = 0; r < rows; r++) {
+			float o = NAN;
+			bad += eng_vec_dot(type, n, w + r * ws, a + k * as, &o) != 0 || f_bits(o) != f_bits(ref[k * rows + r])
+				|| isfinite(o) != isfinite(ref[k * rows + r]);
+		}
+	return bad;
+}
+
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
  * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3 and 7 super-blocks, odd tile shapes
  * (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token AVX-512 tiles;
@@ -346,13 +361,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 				if (eng_kernels_force(levels[l]) != 0)
 					continue;
-				int bad = 0;
-				for (int k = 0; k < ACTS; k++)
-					for (int r = 0; r < ROWS; r++) {
-						float o;
-						TB_REQUIRE(eng_vec_dot(type, n, w + r * ws, a + k * as, &o) == 0);
-						bad += f_bits(o) != f_bits(ref[k][r]);
-					}
+				int bad = dots_differ(type, n, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
 				static const int nrs[] = { 1, 3, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
 				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
 					for (size_t ai = 0; ai < sizeof nas / sizeof nas[0]; ai++) {
@@ -410,13 +419,7 @@ static void test_iq_kernels_keep_the_ref_bits_on_extreme_blocks(void)
 		for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 			if (eng_kernels_force(levels[l]) != 0)
 				continue;
-			int bad = 0;
-			for (int k = 0; k < ACTS; k++)
-				for (int r = 0; r < ROWS; r++) {
-					float o;
-					TB_REQUIRE(eng_vec_dot(type, N, w + r * ws, a + k * as, &o) == 0);
-					bad += f_bits(o) != f_bits(ref[k][r]) || !isfinite(o);
-				}
+			int bad = dots_differ(type, N, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
 			for (int na = 1; na <= ACTS; na += ACTS - 1) {
 				TB_REQUIRE(eng_vec_dot_rows(type, N, w, ws, ROWS, a, as, na, out, ROWS) == 0);
 				for (int k = 0; k < na; k++)
