@@ -1,13 +1,11 @@
-/* engine/quant_iq_x86.c — x86 (AVX2) dot products of the IQ1/IQ2/IQ3 grid types and the ternary
- * types with Q8_K activations, single dots and row tiles; quant_x86.c registers them for the
- * avx2 level, which the avx512 level inherits. A super-block is decoded once into 8 groups of
- * 32 magnitudes (grid entries gathered by index from quant_iq.c's tables), sign masks (from
- * eng_iq_signs64 for the parity-completed 7-bit fields, a bit test for explicit sign bytes) and
- * 16-bit scales, then multiplied with each activation row (maddubs of the magnitudes with the
- * signed activations, madd with the scales). Every super-block's integer sums are exact and the
- * float steps are those of the _ref (quant_iq.c) in its order, so the kernels return the _ref's
- * bits (tests/engine/test_iq.c checks equality). Like the other AVX2 kernels they assume
- * activation quants in [-127, 127], which Q8_K's quantizer gives. */
+/* engine/quant_iq_x86.c — x86 dot products of the IQ1/IQ2/IQ3 grid types and the ternary types
+ * with Q8_K activations: AVX2 single dots (decode and multiply fused per group of 32 for IQ2_XXS,
+ * IQ3_XXS, IQ1_S, IQ1_M; a decoded super-block for the others) and AVX2 row tiles; at the AVX-512
+ * level masked-sign single dots for the five grid types and 16-row x 8-token vpdpbusd tiles over
+ * row-interleaved unsigned levels for batches. quant_x86.c registers them. Every kernel forms the
+ * _ref's exact integer sums per super-block and the _ref's float steps in its order, so it returns
+ * the _ref's bits (tests/engine/test_iq.c checks equality; docs/quant-formats.md, "Dots"). They
+ * assume activation quants in [-127, 127], which Q8_K's quantizer gives. */
 #if defined(__x86_64__) || defined(__i386__)
 
 #include "engine/kern_load.h"
