@@ -471,14 +471,14 @@ void eng_kernels_iq_avx2(eng_kernels *k)
  * the converted sum, then the add; no FMA, as the _ref is compiled), so each result equals the
  * _ref's bits. Rows are padded to 16 with zero scales (their lanes are not stored). Buffer:
  * IB_KMAX / 256 super-blocks of 5696 bytes on the stack; longer rows, and batches below
- * IB_MIN_ACT tokens, take the AVX2 rows (same bits). */
+ * IB_MIN_ACT tokens, take the single dots (grid types) or the AVX2 rows (same bits). */
 #define TGT5V __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 #define INL5V static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
 #define IB_R 16             /* weight rows per tile: one int32 lane each */
 #define IB_NT 8             /* tokens per tile */
 #define IB_KMAX 8192        /* longest row converted */
-#define IB_MIN_ACT 2        /* fewer tokens: the AVX2 rows */
+#define IB_MIN_ACT 4        /* fewer tokens: the single dots (the tile pads to 8; measured slower at 2 and 3) */
 
 typedef struct ibblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels + OFF at bytes 4r..4r+3 */
