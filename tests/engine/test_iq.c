@@ -316,14 +316,30 @@ static void test_iq_dot_matches_the_reference_dot(void)
 	TB_CHECK_INT(bad, 0);
 }
 
+/* How many of eng_vec_dot's results for rows x acts (weights w, stride ws; activations a, stride
+ * as) fail, differ from ref[k * rows + r] in their bits, or are not finite where ref is. */
+static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, const uint8_t *a, size_t as,
+	int acts, const float *ref)
+{
+	int bad = 0;
+	for (int k = 0; k < acts; k++)
+		for (int r = 0; r < rows; r++) {
+			float o = NAN;
+			bad += eng_vec_dot(type, n, w + r * ws, a + k * as, &o) != 0 || f_bits(o) != f_bits(ref[k * rows + r])
+				|| isfinite(o) != isfinite(ref[k * rows + r]);
+		}
+	return bad;
+}
+
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
  * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3 and 7 super-blocks, odd tile shapes
- * (up to 18 activations: more than one chunk of the AVX2 tiles) and strides that are not
+ * (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token AVX-512 tiles;
+ * up to 21 rows: more than one 16-row tile, the last one partial) and strides that are not
  * multiples of the row size. */
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
 	static const int lens[] = { 256, 768, 1792 };
-	enum { ROWS = 5, ACTS = 18 };
+	enum { ROWS = 21, ACTS = 33, OS = 23 };
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
 		const int type = iq_types[ti_];
@@ -331,7 +347,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			const int n = lens[li];
 			const size_t ws = eng_row_size(type, n) + 6, as = eng_row_size(ENG_T_Q8_K, n) + 4;
 			uint8_t *w = malloc(ws * ROWS), *a = malloc(as * ACTS);
-			float *x = malloc((size_t)n * sizeof *x), ref[ACTS][ROWS], out[ACTS * 7];
+			float *x = malloc((size_t)n * sizeof *x), ref[ACTS][ROWS], out[ACTS * OS];
 			TB_REQUIRE(w && a && x);
 			for (int r = 0; r < ROWS; r++)
 				random_blocks(type, w + r * ws, n / 256);
@@ -345,21 +361,20 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
 				if (eng_kernels_force(levels[l]) != 0)
 					continue;
-				int bad = 0;
-				for (int k = 0; k < ACTS; k++)
-					for (int r = 0; r < ROWS; r++) {
-						float o;
-						TB_REQUIRE(eng_vec_dot(type, n, w + r * ws, a + k * as, &o) == 0);
-						bad += f_bits(o) != f_bits(ref[k][r]);
-					}
-				for (int nr = 1; nr <= ROWS; nr += 2)
-					for (int na = 1; na <= ACTS; na += na < 4 ? 1 : 7) {
-						for (int o = 0; o < ACTS * 7; o++)
+				int bad = dots_differ(type, n, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
+				static const int nrs[] = { 1, 3, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
+				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
+					for (size_t ai = 0; ai < sizeof nas / sizeof nas[0]; ai++) {
+						const int nr = nrs[ri], na = nas[ai];
+						for (int o = 0; o < ACTS * OS; o++)
 							out[o] = NAN;
-						TB_REQUIRE(eng_vec_dot_rows(type, n, w, ws, nr, a, as, na, out, 7) == 0);
-						for (int k = 0; k < na; k++)
+						TB_REQUIRE(eng_vec_dot_rows(type, n, w, ws, nr, a, as, na, out, OS) == 0);
+						for (int k = 0; k < na; k++) {
 							for (int r = 0; r < nr; r++)
-								bad += f_bits(out[k * 7 + r]) != f_bits(ref[k][r]);
+								bad += f_bits(out[k * OS + r]) != f_bits(ref[k][r]);
+							for (int r = nr; r < OS; r++)   /* nothing written past the rows */
+								bad += !isnan(out[k * OS + r]);
+						}
 					}
 				if (bad)
 					printf("  %s n=%d at %s: %d results differ from the _ref\n", eng_type_get(type)->name,
@@ -374,6 +389,53 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 		}
 	}
 	TB_CHECK(tested >= N_IQ_TYPES * 3);
+}
+
+/* Blocks at the edges of the integer ranges the kernels rely on (every byte 0xff: the largest
+ * indices, scales and all signs set; every byte 0: the smallest), with activations all +127 and
+ * alternating +-127: the single dots and the tiles (one token, and 9 tokens for the batched
+ * tiles) still return the _ref's bits, so no 8- or 16-bit step saturates. */
+static void test_iq_kernels_keep_the_ref_bits_on_extreme_blocks(void)
+{
+	enum { NB = 3, N = NB * 256, ROWS = 18, ACTS = 9 };
+	int tested = 0;
+	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
+		const int type = iq_types[ti_];
+		const size_t ws = eng_row_size(type, N), as = eng_row_size(ENG_T_Q8_K, N);
+		uint8_t *w = malloc(ws * ROWS), *a = malloc(as * ACTS);
+		float x[N], ref[ACTS][ROWS], out[ACTS * ROWS];
+		TB_REQUIRE(w && a);
+		for (int r = 0; r < ROWS; r++) {
+			memset(w + r * ws, r % 3 == 2 ? 0 : 0xff, ws);
+			set_scales(type, w + r * ws, NB, r % 2 ? 0x3c00 : 0xbc00);   /* +-1 */
+		}
+		for (int k = 0; k < ACTS; k++) {
+			for (int j = 0; j < N; j++)
+				x[j] = k % 2 ? 1.0f : (j % 2 ? -1.0f : 1.0f);
+			TB_REQUIRE(eng_quant_row(ENG_T_Q8_K, x, a + k * as, N) == 0);
+			for (int r = 0; r < ROWS; r++)
+				TB_REQUIRE(eng_vec_dot_ref(type, N, w + r * ws, a + k * as, &ref[k][r]) == 0);
+		}
+		for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+			if (eng_kernels_force(levels[l]) != 0)
+				continue;
+			int bad = dots_differ(type, N, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
+			for (int na = 1; na <= ACTS; na += ACTS - 1) {
+				TB_REQUIRE(eng_vec_dot_rows(type, N, w, ws, ROWS, a, as, na, out, ROWS) == 0);
+				for (int k = 0; k < na; k++)
+					for (int r = 0; r < ROWS; r++)
+						bad += f_bits(out[k * ROWS + r]) != f_bits(ref[k][r]);
+			}
+			if (bad)
+				printf("  %s at %s: %d results differ from the _ref\n", eng_type_get(type)->name, levels[l], bad);
+			TB_CHECK_INT(bad, 0);
+			tested++;
+		}
+		eng_kernels_force(NULL);
+		free(w);
+		free(a);
+	}
+	TB_CHECK(tested >= N_IQ_TYPES);
 }
 
 /* The _ref dot equals the double dot of the dequantized rows within float rounding. */
@@ -746,6 +808,7 @@ int main(void)
 	TB_RUN(test_iq_dequant_matches_the_reference_blocks_bit_for_bit);
 	TB_RUN(test_iq_dot_matches_the_reference_dot);
 	TB_RUN(test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes);
+	TB_RUN(test_iq_kernels_keep_the_ref_bits_on_extreme_blocks);
 	TB_RUN(test_iq_ref_dot_matches_the_float_dot_of_dequantized_rows);
 	TB_RUN(test_iq_ternary_blocks_built_from_known_levels_decode_to_them);
 	TB_RUN(test_iq_iq1_m_scale_is_gathered_from_the_scale_words);
