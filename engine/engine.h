@@ -318,6 +318,15 @@ typedef struct eng_quant_params {
 	int allow_requant;             /* 1: accept already quantized inputs (warned; loses quality) */
 	eng_quant_progress_fn progress;   /* NULL: none; called on the calling thread */
 	void *progress_ud;
+	const eng_imatrix *imatrix;    /* importance weights for the quantizers that take them, or
+	                                * NULL; required by IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, Q2_K_S */
+	const char *imatrix_file;      /* its name, recorded as quantize.imatrix.file; may be NULL */
+	const char *const *tensor_types;   /* "REGEX=TYPE" overrides (POSIX extended regex searched in
+	                                * the tensor name; TYPE a tensor type name such as q4_K or
+	                                * iq1_s); the last match wins; each must match a quantized tensor */
+	int n_tensor_types;
+	int dry_run;                   /* 1: only decide each tensor's type and report it through
+	                                * progress (nothing is quantized or written) */
 } eng_quant_params;
 /* Ownership: value. */
 eng_quant_params eng_quant_params_default(void);
@@ -339,6 +348,11 @@ eng_quant_params eng_quant_params_default(void);
 int eng_ftype_from_name(const char *name, int *base_type);
 /* The file type names eng_quantize_file accepts, comma-separated. Ownership: static string. */
 const char *eng_ftype_names(void);
+/* The name of a llama_ftype number ("IQ1_S" for 24), or NULL. Ownership: static string. */
+const char *eng_ftype_name(int ftype);
+/* 1 for the file types llama-quantize refuses without an importance matrix (IQ1_S, IQ1_M,
+ * IQ2_XXS, IQ2_XS, IQ2_S, Q2_K_S). */
+int eng_ftype_needs_imatrix(int ftype);
 int eng_quantize_file(const char *in, const char *out, const char *ftype,
 		const eng_quant_params *p, char *err, size_t errlen);
 
