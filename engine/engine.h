@@ -355,5 +355,12 @@ const char *eng_ftype_name(int ftype);
 int eng_ftype_needs_imatrix(int ftype);
 int eng_quantize_file(const char *in, const char *out, const char *ftype,
 		const eng_quant_params *p, char *err, size_t errlen);
+/* One line naming the quantization mix of the GGUF model at `path`: its file type, whether every
+ * quantized tensor has the type llama-quantize's rule gives for it ("IQ1_S (llama-quantize's
+ * mix): ...") or not ("IQ1_S dynamic (40 of 60 tensors differ ...): ..."), then the tensor
+ * types per role, most tensors first: "routed experts iq1_s, shared experts q4_K, attention
+ * q4_K/q6_K, dense FFN q4_K, embeddings q4_K, output q6_K". Truncated to cap. Return 0 or a
+ * negative ENG_ code with err. Ownership: out is the caller's. */
+int eng_quant_mix_describe(const char *path, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

@@ -818,3 +818,108 @@ fail:
 	eng_gguf_close(g);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- naming a file's mix */
+
+/* The role a quantized tensor plays, for the mix description (order of the description). */
+static const char *const roles[] = { "routed experts", "shared experts", "attention", "dense FFN",
+	"embeddings", "output", "other" };
+
+static int role_of(const char *name)
+{
+	if (has(name, "_exps"))
+		return 0;
+	if (has(name, "_shexp"))
+		return 1;
+	if (has(name, "attn_"))
+		return 2;
+	if (has(name, "ffn_"))
+		return 3;
+	if (strcmp(name, "token_embd.weight") == 0)
+		return 4;
+	return strcmp(name, "output.weight") == 0 ? 5 : 6;
+}
+
+int eng_quant_mix_describe(const char *path, char *out, size_t cap, char *err, size_t errlen)
+{
+	enum { N_ROLES = sizeof roles / sizeof roles[0] };
+	eng_gguf *g = eng_gguf_open(path, err, errlen);
+	long count[N_ROLES][ENG_T_COUNT];
+	tkey *order = NULL;
+	eng_qrule r;
+	uint32_t ft = 0;
+	const char *ftn = NULL;
+	int64_t nt, n_q = 0, n_diff = 0;
+	size_t len = 0;
+
+	if (!g)
+		return ENG_EFORMAT;
+	if (!out || cap == 0) {
+		eng_gguf_close(g);
+		return ENG_EINVAL;
+	}
+	memset(count, 0, sizeof count);
+	nt = eng_gguf_n_tensors(g);
+	if (eng_gguf_get_u32(g, "general.file_type", &ft) == 0)
+		ftn = eng_ftype_name((int)(ft & ~1024u));
+	if (!(order = malloc(sizeof *order * (size_t)(nt ? nt : 1)))) {
+		eng_gguf_close(g);
+		eng_seterr(err, errlen, "%s: out of memory", path);
+		return ENG_ENOMEM;
+	}
+	for (int64_t i = 0; i < nt; i++) {
+		const char *nm = eng_gguf_tensor_at(g, i)->name;
+		order[i] = (tkey){ layer_of(nm), nm, i };
+	}
+	qsort(order, (size_t)nt, sizeof *order, cmp_tensor);
+	qrule_init(&r, g, ftn ? (int)(ft & ~1024u) : -1);
+	r.has_imatrix = eng_gguf_find_key(g, "quantize.imatrix.entries_count") >= 0 ||
+		eng_gguf_find_key(g, "quantize.imatrix.file") >= 0;
+	for (int64_t k = 0; k < nt; k++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, order[k].index);
+		int fb;
+
+		if (!eng_qrule_quantizable(t->name, t->n_dims))
+			continue;
+		count[role_of(t->name)][t->type]++;
+		n_q++;
+		if (ftn && eng_qrule_type(&r, t->name, layer_of(t->name), t->ne[0], &fb) != t->type)
+			n_diff++;
+		if (has(t->name, "ffn_down"))
+			r.i_ffn_down++;
+	}
+	if (!ftn)
+		len = (size_t)snprintf(out, cap, "custom mix (no known general.file_type):");
+	else if (n_diff == 0)
+		len = (size_t)snprintf(out, cap, "%s (llama-quantize's mix%s):", ftn, r.has_imatrix ? ", with an imatrix" : "");
+	else
+		len = (size_t)snprintf(out, cap, "%s dynamic (%lld of %lld tensors differ from llama-quantize's %s):",
+			ftn, (long long)n_diff, (long long)n_q, ftn);
+	for (int ro = 0, first = 1; ro < N_ROLES; ro++) {
+		long used[ENG_T_COUNT];
+		int n_used = 0;
+
+		for (int t = 0; t < ENG_T_COUNT; t++)
+			if (count[ro][t])
+				used[n_used++] = t;
+		if (!n_used)
+			continue;
+		/* most tensors first */
+		for (int i = 1; i < n_used; i++)
+			for (int j = i; j > 0 && count[ro][used[j]] > count[ro][used[j - 1]]; j--) {
+				long x = used[j];
+				used[j] = used[j - 1];
+				used[j - 1] = x;
+			}
+		if (len < cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s %s ", first ? "" : ",", roles[ro]);
+		for (int i = 0; i < n_used && len < cap; i++)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "/" : "", eng_type_get((int)used[i])->name);
+		if (len < cap && len > 0 && out[len - 1] == ' ')
+			out[--len] = 0;
+		first = 0;
+	}
+	free(order);
+	eng_gguf_close(g);
+	return ENG_OK;
+}

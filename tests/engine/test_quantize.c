@@ -851,6 +851,37 @@ static void test_quantize_tensor_type_overrides_apply_and_refuse_clearly(void)
 	TB_CHECK(strstr(err, "'_norm=q8_0' matches no tensor") != NULL);
 }
 
+
+/* inspect's one-line name of a file's mix: llama-quantize's own, or "dynamic" when overrides
+ * changed tensors, with the types per role. */
+static void test_quantize_names_the_mix_a_file_holds(void)
+{
+	const char *sh = tb_shared_dir();
+	eng_quant_params p = eng_quant_params_default();
+	char model[512], out[256], err[512], mix[512];
+	const char *ov[1] = { "ffn_(up|gate)=q2_K" };
+
+	if (!sh)
+		TB_SKIP("no shared folder");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-Q4_K_M.gguf", sh);
+	TB_CHECK_INT(eng_quant_mix_describe(model, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK_STR(mix, "Q4_K_M (llama-quantize's mix): attention q4_K/q6_K, dense FFN q4_K/q6_K, "
+		"embeddings q4_K, output q6_K");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-F16.gguf", sh);
+	tmp_path(out, sizeof out, "mix.gguf");
+	p.n_threads = 2;
+	p.tensor_types = ov;
+	p.n_tensor_types = 1;
+	TB_REQUIRE(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err) == 0);
+	TB_CHECK_INT(eng_quant_mix_describe(out, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK_STR(mix, "Q4_K_M dynamic (4 of 16 tensors differ from llama-quantize's Q4_K_M): "
+		"attention q4_K/q6_K, dense FFN q2_K/q4_K/q6_K, embeddings q4_K, output q6_K");
+	/* an F16 file: a plain type, every tensor as the rule gives it */
+	TB_CHECK_INT(eng_quant_mix_describe(model, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK(strncmp(mix, "F16 (llama-quantize's mix)", 26) == 0 || strncmp(mix, "custom mix", 10) == 0);
+	TB_CHECK(eng_quant_mix_describe("/nonexistent.gguf", mix, sizeof mix, err, sizeof err) < 0);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tb_quantize_XXXXXX");
@@ -872,6 +903,7 @@ int main(void)
 	TB_RUN(test_quantize_iq_mixes_follow_llama_rules_on_moe_and_gqa_models);
 	TB_RUN(test_quantize_imatrix_refusals_name_the_tensor);
 	TB_RUN(test_quantize_tensor_type_overrides_apply_and_refuse_clearly);
+	TB_RUN(test_quantize_names_the_mix_a_file_holds);
 	tb_rmtree(tmpdir);
 	return tb_test_end();
 }
