@@ -503,10 +503,11 @@ static int tensor_type(eng_qrule *r, const eng_gguf_tensor *t, qover *ov, int n_
 {
 	int type = eng_qrule_type(r, t->name, layer_of(t->name), t->ne[0], fb);
 
-	for (int i = 0; i < n_ov && !*fb; i++)
+	for (int i = 0; i < n_ov; i++)
 		if (regexec(&ov[i].re, t->name, 0, NULL, 0) == 0) {
 			ov[i].hits++;
-			type = ov[i].type;
+			if (!*fb)
+				type = ov[i].type;
 		}
 	return type;
 }
