@@ -332,10 +332,12 @@ typedef struct eng_quant_params {
 eng_quant_params eng_quant_params_default(void);
 
 /* Writes `out`, a copy of the GGUF model `in` quantized as llama-quantize does for the file type
- * `ftype` ("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
- * "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "F16", "BF16", "F32"): the same per-tensor
- * types and the same bytes (no imatrix), all metadata copied, general.file_type and
- * general.quantization_version set. Inputs are F32/F16/BF16 tensors; an already quantized
+ * `ftype` (eng_ftype_names: "Q4_K_M", "IQ1_S", ...): the same per-tensor types and the same
+ * bytes (with p->imatrix, its weights go to every quantizer that takes them), all metadata
+ * copied, general.file_type and general.quantization_version set (and quantize.imatrix.* with
+ * an imatrix). The IQ1/IQ2 types and Q2_K_S need an imatrix; an imatrix entry of the wrong size
+ * or none matching the model, an override matching nothing, or a type this build cannot
+ * quantize to are refused before any work, naming the tensor or pattern. Inputs are F32/F16/BF16 tensors; an already quantized
  * tensor is requantized only with allow_requant. Where llama-quantize gives up (a row length
  * the type's fallback cannot hold), the tensor is written as F16. The output is written to a
  * temporary file and renamed into place; `in` is never modified (out naming the same file is
