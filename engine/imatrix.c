@@ -532,7 +532,7 @@ static eng_imatrix *load_gguf(const char *path, char *err, size_t errlen)
 		snprintf(base + bl, sizeof base - bl, ".counts");
 		c = eng_gguf_find_tensor(g, base);
 		base[bl] = 0;
-		if (t->type != ENG_T_F32 || t->n_dims > 2 || t->ne[1] < 1 || t->ne[1] > 1 << 20) {
+		if (t->type != ENG_T_F32 || t->n_dims > 2 || t->ne[0] < 1 || t->ne[1] < 1 || t->ne[1] > 1 << 20) {
 			eng_seterr(err, errlen, "%s: tensor '%s': want f32 [n_mat][n_in]", path, t->name);
 			goto fail;
 		}
@@ -589,7 +589,7 @@ static eng_imatrix *load_dat(const char *path, char *err, size_t errlen)
 	eng_imatrix *im = NULL;
 	int32_t n, len, ncall, nval;
 	char name[IM_NAME_MAX + 1];
-	long off;
+	long off, fsize = 0;
 
 	if (!f) {
 		eng_seterr(err, errlen, "%s: cannot open", path);
@@ -598,6 +598,10 @@ static eng_imatrix *load_dat(const char *path, char *err, size_t errlen)
 	if (!(im = eng_imatrix_new()))
 		goto oom;
 	im->last = -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (fsize = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		eng_seterr(err, errlen, "%s: cannot read", path);
+		goto fail;
+	}
 	if (get(f, &n, 4) || n < 1) {
 		eng_seterr(err, errlen, "%s: offset 0: no entries", path);
 		goto fail;
@@ -624,9 +628,13 @@ static eng_imatrix *load_dat(const char *path, char *err, size_t errlen)
 			eng_seterr(err, errlen, "%s: entry '%s' appears twice", path, name);
 			goto fail;
 		}
+		off = ftell(f);
+		if ((int64_t)nval * 4 > (int64_t)fsize - off) {
+			eng_seterr(err, errlen, "%s: offset %ld: entry '%s': %d values run past the end", path, off, name, nval);
+			goto fail;
+		}
 		if (!(e = add(im, name, nval, 1)))
 			goto oom;
-		off = ftell(f);
 		if (get(f, e->sum2, sizeof(float) * (size_t)nval)) {
 			eng_seterr(err, errlen, "%s: offset %ld: entry '%s': %d values run past the end", path, off, name, nval);
 			goto fail;

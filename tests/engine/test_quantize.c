@@ -12,8 +12,10 @@
 #include "engine/engine.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
+#include "refcheck.h"
 
 static char tmpdir[64];
+static char moe_dir[256];
 
 static void tmp_path(char *out, size_t cap, const char *name)
 {
@@ -530,7 +532,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 }
 
 typedef struct plan {
-	char name[64][96], type[64][16];
+	char name[256][96], type[256][16];
 	int n;
 } plan;
 
@@ -538,7 +540,7 @@ static void plan_add(const eng_quant_progress *pr, void *ud)
 {
 	plan *pl = ud;
 
-	if (pl->n < 64) {
+	if (pl->n < 256) {
 		snprintf(pl->name[pl->n], sizeof pl->name[0], "%s", pr->name);
 		snprintf(pl->type[pl->n], sizeof pl->type[0], "%s", pr->type_out);
 		pl->n++;
@@ -552,8 +554,8 @@ static void plan_add(const eng_quant_progress *pr, void *ud)
 static void check_listing(const char *model, const char *imatrix, const char *listing, int *n_types,
 		int *n_bytes_checked)
 {
-	static lq_line lines[1200];
-	int n = lq_read(listing, lines, 1200);
+	static lq_line lines[2000];
+	int n = lq_read(listing, lines, 2000);
 	eng_imatrix *im;
 	char err[512];
 
@@ -633,10 +635,20 @@ static void test_quantize_with_an_imatrix_matches_llama_quantize_types_and_bytes
 	snprintf(model, sizeof model, "%s/models/stories260K.gguf", sh);
 	check_listing(model, "tests/fixtures/imatrix/stories260K-wiki-c128x4.dat",
 		"tests/fixtures/imatrix/llama-quantize-stories260K.txt", &n_types, &n_bytes);
+	/* a mixture of experts (tools/mkbench's qwen2moe-test: 16 experts and shared experts), each
+	 * expert quantized with its own weights */
+	{
+		static const char *const shapes[] = { "qwen2moe-test" };
+
+		TB_REQUIRE(ref_make_models(moe_dir, "quantize", shapes, 1, "F16") == 0);
+		snprintf(model, sizeof model, "%s/qwen2moe-test-F16.gguf", moe_dir);
+		check_listing(model, "tests/fixtures/imatrix/qwen2moe-test-wiki-c128x8.dat",
+			"tests/fixtures/imatrix/llama-quantize-qwen2moe-test.txt", &n_types, &n_bytes);
+	}
 	printf("  %d file types' tensor types checked, %d files' bytes\n", n_types, n_bytes);
-	TB_CHECK(n_types == 23 + 17);
-	/* the K-quants, legacy types and IQ4_XS/IQ4_NL at least (14 + 8) */
-	TB_CHECK(n_bytes >= 22);
+	TB_CHECK(n_types == 23 + 17 + 14);
+	/* the K-quants, legacy types and IQ4_XS/IQ4_NL at least (14 + 8 + 5) */
+	TB_CHECK(n_bytes >= 27);
 }
 
 /* The IQ mixes' rule on tensor names of other architectures (llama.cpp's llama_tensor_get_type). */
@@ -905,5 +917,7 @@ int main(void)
 	TB_RUN(test_quantize_tensor_type_overrides_apply_and_refuse_clearly);
 	TB_RUN(test_quantize_names_the_mix_a_file_holds);
 	tb_rmtree(tmpdir);
+	if (moe_dir[0])
+		tb_rmtree(moe_dir);
 	return tb_test_end();
 }
