@@ -28,7 +28,8 @@
 typedef struct qstate {
 	hx_progress *bar;
 	int quiet, dry_run;
-	long n_requant, n_fallback;
+	long n_requant, n_fallback, n_no_imatrix;
+	char first_no_imatrix[96];
 	uint64_t bytes_in, bytes_out;
 } qstate;
 
@@ -46,6 +47,8 @@ static void on_tensor(const eng_quant_progress *p, void *ud)
 		s->bar = hx_progress_new_units(stderr, (long)p->n_tensors, s->quiet, "tensors");
 	hx_progress_add(s->bar, 1, 0);
 	s->n_requant += p->requant;
+	if (p->no_imatrix && !s->n_no_imatrix++)
+		snprintf(s->first_no_imatrix, sizeof s->first_no_imatrix, "%s", p->name);
 	s->n_fallback += p->fallback;
 	s->bytes_in += p->bytes_in;
 	s->bytes_out += p->bytes_out;
@@ -165,6 +168,10 @@ int cli_cmd_quantize(int argc, char **argv)
 			(double)s.bytes_in / 1048576.0, (double)s.bytes_out / 1048576.0);
 		return HX_EXIT_OK;
 	}
+	if (s.n_no_imatrix)
+		fprintf(stderr, "tierbench quantize: warning: the importance matrix has no entry for %ld quantized "
+			"tensors (the first: %s); they were quantized without weights, as llama-quantize does\n",
+			s.n_no_imatrix, s.first_no_imatrix);
 	if (s.n_requant)
 		fprintf(stderr, "tierbench quantize: warning: %ld tensors were already quantized and were "
 			"requantized; quality is lower than quantizing from F16/F32\n", s.n_requant);

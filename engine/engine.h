@@ -310,6 +310,8 @@ typedef struct eng_quant_progress {
 	int fallback;                  /* the row length forced a type other than the rule's */
 	int requant;                   /* an already quantized tensor was requantized */
 	uint64_t bytes_in, bytes_out;
+	int no_imatrix;                /* quantized without weights: the imatrix has no entry for this
+	                                * block tensor (token_embd and output never have one) */
 } eng_quant_progress;
 typedef void (*eng_quant_progress_fn)(const eng_quant_progress *p, void *ud);
 

@@ -254,6 +254,11 @@ eng_imatrix *eng_imatrix_compute(eng_model *m, const char *text, size_t len, con
 		if (p->progress)
 			p->progress(i + 1, n_chunk, p->progress_ud);
 	}
+	if (im->n == 0) {
+		eng_seterr(err, errlen, "imatrix: no weight product of 16 tokens or more was seen (llama-imatrix "
+			"skips smaller ones): use a batch of at least 16 tokens");
+		goto fail;
+	}
 	eng_ctx_free(c);
 	free(want);
 	free(tok);

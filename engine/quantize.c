@@ -543,6 +543,11 @@ int eng_quantize_file(const char *in, const char *out, const char *ftype_name,
 		eng_seterr(err, errlen, "unknown quantization type '%s' (one of %s)", ftype_name, eng_ftype_names());
 		return ENG_EINVAL;
 	}
+	if (im && eng_imatrix_n_entries(im) == 0) {
+		eng_seterr(err, errlen, "the importance matrix%s%s has no entries", p->imatrix_file ? " " : "",
+			p->imatrix_file ? p->imatrix_file : "");
+		return ENG_EINVAL;
+	}
 	if (eng_ftype_needs_imatrix(ftype) && !im) {
 		eng_seterr(err, errlen, "%s needs an importance matrix, as llama-quantize refuses these types "
 			"without one: pass --imatrix FILE (make one with `tierbench imatrix`)", eng_ftype_name(ftype));
@@ -668,7 +673,7 @@ int eng_quantize_file(const char *in, const char *out, const char *ftype_name,
 			const eng_gguf_tensor *t = eng_gguf_tensor_at(g, order[k].index);
 			eng_quant_progress pr = { k + 1, nt, t->name, eng_type_get(t->type)->name,
 				eng_type_get(types[k])->name, fbs[k], !is_float(t->type) && types[k] != t->type,
-				t->size_bytes, eng_row_size(types[k], t->ne[0]) * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]) };
+				t->size_bytes, eng_row_size(types[k], t->ne[0]) * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]), 0 };
 
 			p->progress(&pr, p->progress_ud);
 		}
@@ -793,7 +798,9 @@ int eng_quantize_file(const char *in, const char *out, const char *ftype_name,
 		if (p->progress) {
 			pr = (eng_quant_progress){ k + 1, nt, t->name, eng_type_get(t->type)->name,
 				eng_type_get(type)->name, fb, requant, t->size_bytes,
-				eng_row_size(type, t->ne[0]) * (uint64_t)rows };
+				eng_row_size(type, t->ne[0]) * (uint64_t)rows,
+				im && type != t->type && !iw && strcmp(t->name, "token_embd.weight") != 0 &&
+				strcmp(t->name, "output.weight") != 0 };
 			p->progress(&pr, p->progress_ud);
 		}
 	}

@@ -214,6 +214,12 @@ static void test_imatrix_gguf_and_dat_files_read_back_the_same(void)
 	TB_CHECK_INT(eng_imatrix_chunks(d), 3);
 	TB_CHECK_STR(eng_imatrix_dataset(d), "wiki.test.raw");
 	TB_CHECK_STR(eng_imatrix_dataset(g), "wiki.test.raw");
+	/* steps of fewer than 16 tokens: llama-imatrix skips every plain product */
+	eng_imatrix_free(im);
+	p.n_batch = 8;
+	TB_CHECK((im = eng_imatrix_compute(m, text, len, &p, err, sizeof err)) == NULL);
+	TB_CHECK(strstr(err, "no weight product of 16 tokens or more") != NULL);
+	p.n_batch = 0;
 	/* too little text: two chunks' worth is the least */
 	eng_imatrix_free(im);
 	p.n_ctx = 2048;

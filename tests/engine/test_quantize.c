@@ -740,6 +740,11 @@ static eng_imatrix *partial_imatrix(const char *const *names, const int64_t *n_i
 	return im;
 }
 
+static void count_without(const eng_quant_progress *pr, void *ud)
+{
+	*(long *)ud += pr->no_imatrix;
+}
+
 static void test_quantize_imatrix_refusals_name_the_tensor(void)
 {
 	const char *sh = tb_shared_dir();
@@ -771,6 +776,14 @@ static void test_quantize_imatrix_refusals_name_the_tensor(void)
 	TB_CHECK(strstr(err, "tensor 'blk.0.attn_k.weight': the importance matrix has 64 values for it, "
 		"the tensor needs 256") != NULL);
 	eng_imatrix_free(im);
+	/* an empty one */
+	TB_REQUIRE((im = eng_imatrix_new()) != NULL);
+	p.imatrix = im;
+	p.imatrix_file = "empty.gguf";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK_STR(err, "the importance matrix empty.gguf has no entries");
+	p.imatrix_file = NULL;
+	eng_imatrix_free(im);
 	/* nothing in common */
 	{
 		const char *names[] = { "blk.0.ssm_in.weight" };
@@ -788,9 +801,15 @@ static void test_quantize_imatrix_refusals_name_the_tensor(void)
 		const char *names[] = { "blk.0.attn_q.weight", "blk.0.attn_k.weight" };
 		int64_t n_in[] = { 256, 256 };
 
+		long n_without = 0;
+
 		TB_REQUIRE((im = partial_imatrix(names, n_in, 2)) != NULL);
 		p.imatrix = im;
+		p.progress = count_without;
+		p.progress_ud = &n_without;
 		TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), 0);
+		TB_CHECK_INT(n_without, 12);   /* 14 block weights, 2 with entries */
+		p.progress = NULL;
 		p.dry_run = 1;
 		TB_CHECK_INT(eng_quantize_file(model, out, "IQ2_XXS", &p, err, sizeof err), ENG_EINVAL);
 		TB_CHECK(strstr(err, "tensor 'blk.0.attn_output.weight': the importance matrix has no entry for it, "
