@@ -172,7 +172,7 @@ FUZZ_SRC := base/buf.c base/file.c engine/gguf.c engine/quant.c engine/quant_iq.
 FUZZ_SHARED ?= $(or $(TB_SHARED),$(firstword $(wildcard ../shared ../../shared)))
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/lib/%.o)
-FUZZ_MORE := spec stream answers loaders model serve
+FUZZ_MORE := spec stream answers loaders model serve imatrix
 FUZZ_RUN  = $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -rss_limit_mb=2048 \
 	-print_final_stats=1 $(FUZZ_DIR)/corpus_$(1) $(wildcard tests/fuzz/$(1)) $(3)
 
@@ -213,6 +213,7 @@ fuzz:
 	$(Q)$(call FUZZ_RUN,answers,4096,)
 	$(Q)$(call FUZZ_RUN,loaders,16384,)
 	$(Q)$(call FUZZ_RUN,serve,16384,)
+	$(Q)$(call FUZZ_RUN,imatrix,65536,tests/fixtures/imatrix)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -DFUZZ_MODEL_SEEDS $(PKG_CFLAGS) \
 		tests/fuzz/fuzz_model.c $(FUZZ_LIB_OBJ) -o $(FUZZ_DIR)/fuzz_model_seeds $(PKG_LIBS) -lpthread -lm
 	$(Q)mkdir -p $(FUZZ_DIR)/corpus_model $(FUZZ_DIR)/seeds_model

@@ -328,7 +328,7 @@ int cli_cmd_inspect(int argc, char **argv)
 {
 	int json = 0;
 	const char *path = NULL;
-	char err[1024], sz[32];
+	char err[1024], sz[32], mix[512];
 	eng_model *m;
 	eng_model_info in;
 
@@ -379,6 +379,8 @@ int cli_cmd_inspect(int argc, char **argv)
 		cJSON_AddStringToObject(o, "type", in.ftype);
 		cJSON_AddStringToObject(o, "file_type", in.file_type);
 		cJSON_AddStringToObject(o, "type_mix", in.type_mix);
+		if (eng_quant_mix_describe(path, mix, sizeof mix, err, sizeof err) == 0)
+			cJSON_AddStringToObject(o, "mix", mix);
 		cJSON_AddNumberToObject(o, "bits_per_weight", in.bpw);
 		cJSON_AddNumberToObject(o, "size_bytes", (double)in.size_bytes);
 		cJSON_AddNumberToObject(o, "file_bytes", (double)in.file_bytes);
@@ -417,6 +419,8 @@ int cli_cmd_inspect(int argc, char **argv)
 		else
 			printf("type          %s, %.2f bits per weight\n", in.ftype, in.bpw);
 		printf("tensor types  %s\n", in.type_mix);
+		if (eng_quant_mix_describe(path, mix, sizeof mix, err, sizeof err) == 0)
+			printf("mix           %s\n", mix);
 		printf("size          %s of weights (file %llu bytes)\n", sz, (unsigned long long)in.file_bytes);
 		printf("layers        %d, n_embd %d, n_ff %d, heads %d (kv %d), rope dims %d, base %g\n",
 			in.n_layer, in.n_embd, in.n_ff, in.n_head, in.n_head_kv, in.n_rot, (double)in.rope_freq_base);

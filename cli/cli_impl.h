@@ -15,6 +15,8 @@ int cli_cmd_generate(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
 /* `tierbench quantize`: a quantized copy of a GGUF model (cli_quant.c). */
 int cli_cmd_quantize(int argc, char **argv);
+/* `tierbench imatrix`: an importance matrix of a model over a text (cli_imatrix.c). */
+int cli_cmd_imatrix(int argc, char **argv);
 /* `tierbench quality`: perplexity / KL divergence of a local model (cli_quant.c). */
 int cli_cmd_quality(int argc, char **argv);
 /* `tierbench quant-sweep`: quantize a base model to several types and run suites on each (cli_quant.c). */

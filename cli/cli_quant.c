@@ -27,8 +27,9 @@
 
 typedef struct qstate {
 	hx_progress *bar;
-	int quiet;
-	long n_requant, n_fallback;
+	int quiet, dry_run;
+	long n_requant, n_fallback, n_no_imatrix;
+	char first_no_imatrix[96];
 	uint64_t bytes_in, bytes_out;
 } qstate;
 
@@ -36,10 +37,18 @@ static void on_tensor(const eng_quant_progress *p, void *ud)
 {
 	qstate *s = ud;
 
+	if (s->dry_run) {
+		printf("%-40s %-8s -> %s%s\n", p->name, p->type_in, p->type_out, p->fallback ? " (fallback: row length)" : "");
+		s->bytes_in += p->bytes_in;
+		s->bytes_out += p->bytes_out;
+		return;
+	}
 	if (!s->bar)
 		s->bar = hx_progress_new_units(stderr, (long)p->n_tensors, s->quiet, "tensors");
 	hx_progress_add(s->bar, 1, 0);
 	s->n_requant += p->requant;
+	if (p->no_imatrix && !s->n_no_imatrix++)
+		snprintf(s->first_no_imatrix, sizeof s->first_no_imatrix, "%s", p->name);
 	s->n_fallback += p->fallback;
 	s->bytes_in += p->bytes_in;
 	s->bytes_out += p->bytes_out;
@@ -48,14 +57,23 @@ static void on_tensor(const eng_quant_progress *p, void *ud)
 static void usage_quantize(FILE *f)
 {
 	fprintf(f,
-		"usage: tierbench quantize IN.gguf OUT.gguf TYPE [--threads N] [--allow-requantize] [--quiet]\n"
+		"usage: tierbench quantize IN.gguf OUT.gguf TYPE [--imatrix FILE] [--tensor-type REGEX=TYPE]...\n"
+		"                          [--threads N] [--allow-requantize] [--quiet]\n"
 		"\n"
 		"Writes a quantized copy of a GGUF model with the per-tensor type mix llama-quantize\n"
-		"uses for TYPE (same tensor types and bytes, no imatrix). OUT is written atomically;\n"
-		"IN is never changed.\n"
+		"uses for TYPE (same tensor types and bytes). OUT is written atomically; IN is never\n"
+		"changed.\n"
 		"\n"
 		"TYPE: %s\n"
 		"\n"
+		"  --imatrix FILE       importance matrix (`tierbench imatrix`, or llama-imatrix's GGUF or\n"
+		"                       .dat) for every quantizer that takes weights; IQ1_S, IQ1_M,\n"
+		"                       IQ2_XXS, IQ2_XS, IQ2_S and Q2_K_S refuse to run without one\n"
+		"  --tensor-type REGEX=TYPE\n"
+		"                       tensors whose name matches the POSIX extended REGEX get tensor\n"
+		"                       type TYPE (q4_K, iq1_s, q8_0, ...) instead of the mix's; repeatable,\n"
+		"                       the last match wins; a pattern matching no quantized tensor is an error\n"
+		"  --dry-run            print each tensor's type and the sizes; write nothing (OUT unused)\n"
 		"  --threads N          quantization threads (default: all physical cores)\n"
 		"  --allow-requantize   accept an input whose weights are already quantized (loses quality)\n"
 		"  --quiet              no progress display\n", eng_ftype_names());
@@ -82,12 +100,26 @@ int cli_cmd_quantize(int argc, char **argv)
 	qstate s;
 	char err[1024];
 	struct timespec t0, t1;
+	const char **overrides = calloc((size_t)(argc > 0 ? argc : 1), sizeof *overrides);
+	eng_imatrix *im = NULL;
 
 	memset(&s, 0, sizeof s);
+	if (!overrides) {
+		fprintf(stderr, "tierbench quantize: out of memory\n");
+		return HX_EXIT_RUNTIME;
+	}
+	p.tensor_types = overrides;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage_quantize(stdout);
+			free(overrides);
 			return HX_EXIT_OK;
+		} else if (strcmp(argv[i], "--imatrix") == 0 && i + 1 < argc) {
+			p.imatrix_file = argv[++i];
+		} else if (strcmp(argv[i], "--tensor-type") == 0 && i + 1 < argc) {
+			overrides[p.n_tensor_types++] = argv[++i];
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			p.dry_run = s.dry_run = 1;
 		} else if (strcmp(argv[i], "--allow-requantize") == 0) {
 			p.allow_requant = 1;
 		} else if (strcmp(argv[i], "--quiet") == 0) {
@@ -95,10 +127,12 @@ int cli_cmd_quantize(int argc, char **argv)
 		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			if (parse_threads(argv[++i], &p.n_threads)) {
 				fprintf(stderr, "tierbench quantize: --threads: '%s' is not a count from 1 to 256\n", argv[i]);
+				free(overrides);
 				return HX_EXIT_USAGE;
 			}
 		} else if (argv[i][0] == '-' || n_pos == 3) {
 			usage_quantize(stderr);
+			free(overrides);
 			return HX_EXIT_USAGE;
 		} else {
 			pos[n_pos++] = argv[i];
@@ -106,23 +140,38 @@ int cli_cmd_quantize(int argc, char **argv)
 	}
 	if (n_pos != 3) {
 		usage_quantize(stderr);
+		free(overrides);
 		return HX_EXIT_USAGE;
 	}
-	if (hx_file_check(pos[0], "input model", err, sizeof err)) {
+	if (hx_file_check(pos[0], "input model", err, sizeof err) ||
+	    (p.imatrix_file && !(im = eng_imatrix_load(p.imatrix_file, err, sizeof err)))) {
 		fprintf(stderr, "tierbench quantize: %s\n", err);
+		free(overrides);
 		return HX_EXIT_RUNTIME;
 	}
+	p.imatrix = im;
 	p.progress = on_tensor;
 	p.progress_ud = &s;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = eng_quantize_file(pos[0], pos[1], pos[2], &p, err, sizeof err);
 	hx_progress_free(s.bar);
+	eng_imatrix_free(im);
+	free(overrides);
 	if (rc) {
 		fprintf(stderr, "tierbench quantize: %s\n", err);
-		return rc == ENG_EINVAL && strstr(err, "unknown quantization type") ? HX_EXIT_USAGE :
-			HX_EXIT_RUNTIME;
+		return rc == ENG_EINVAL && (strstr(err, "unknown quantization type") || strstr(err, "--imatrix FILE") ||
+			strstr(err, "want REGEX=TYPE")) ? HX_EXIT_USAGE : HX_EXIT_RUNTIME;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s.dry_run) {
+		printf("%s: tensor data %.2f MiB -> %.2f MiB (dry run: nothing written)\n", pos[2],
+			(double)s.bytes_in / 1048576.0, (double)s.bytes_out / 1048576.0);
+		return HX_EXIT_OK;
+	}
+	if (s.n_no_imatrix)
+		fprintf(stderr, "tierbench quantize: warning: the importance matrix has no entry for %ld quantized "
+			"tensors (the first: %s); they were quantized without weights, as llama-quantize does\n",
+			s.n_no_imatrix, s.first_no_imatrix);
 	if (s.n_requant)
 		fprintf(stderr, "tierbench quantize: warning: %ld tensors were already quantized and were "
 			"requantized; quality is lower than quantizing from F16/F32\n", s.n_requant);

@@ -513,6 +513,7 @@ static const cli_command commands[] = {
 	{ "bench", cli_cmd_bench, "prompt and generation speed of GGUF models (as llama-bench measures it)" },
 	{ "load", cli_cmd_load, "latency against throughput of an endpoint, level by level (as vLLM's serving benchmark)" },
 	{ "serve", cli_cmd_serve, "serve a GGUF model with OpenAI's API (chat, completions, streaming, metrics)" },
+	{ "imatrix", cli_cmd_imatrix, "importance matrix of a model over a text (llama-imatrix's statistics, for quantize --imatrix)" },
 	{ "quantize", cli_cmd_quantize, "write a quantized copy of a GGUF model (llama-quantize's type mixes)" },
 	{ "quality", cli_cmd_quality, "perplexity of a local model over a text; KL divergence from a baseline" },
 	{ "quant-sweep", cli_cmd_quant_sweep, "quantize a model to several types and run suites on each" },

@@ -159,6 +159,26 @@ void eng_kv_remove(eng_ctx *c, int seq, int p0, int p1);
 /* Number of cached positions of sequence seq. */
 int eng_kv_len(const eng_ctx *c, int seq);
 
+/* What a matrix product of the forward pass multiplied: the input rows of one weight (an
+ * importance-matrix collector's view, as llama.cpp's eval callback sees each mul_mat and
+ * mul_mat_id). weight: the GGUF tensor name ("blk.3.ffn_down.weight"); expert: the expert of a
+ * 3-D expert tensor these rows went to, -1 for a plain 2-D product; n_expert: the tensor's
+ * experts (1 for 2-D); n_tokens: the tokens of the batch; x: n_rows rows of n_in floats, row r
+ * at x + r * stride. Valid during the call only. */
+typedef struct eng_matmul_obs {
+	const char *weight;
+	int expert, n_expert, n_tokens, n_rows;
+	int64_t n_in;
+	size_t stride;
+	const float *x;
+} eng_matmul_obs;
+typedef void (*eng_matmul_obs_fn)(void *ud, const eng_matmul_obs *o);
+/* Calls fn (NULL: none) for every weight product of the CPU forward pass of later
+ * eng_decode calls, on the thread that called eng_decode, before the product; an expert
+ * tensor's rows come one call per (expert, row). Return 0, or ENG_EUNSUPPORTED for a context
+ * whose layers run on a GPU (nothing set). Ownership: ud is borrowed while set. */
+int eng_ctx_set_matmul_observer(eng_ctx *c, eng_matmul_obs_fn fn, void *ud);
+
 /* ---- sampling ---- */
 typedef struct eng_sampler eng_sampler;
 typedef struct eng_sampler_params {
@@ -228,6 +248,64 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
  * caller frees both with free(). */
 int eng_chat_harmony_split(const char *text, size_t len, char **reasoning, char **answer);
 
+/* ---- importance matrices ---- */
+/* Per-column statistics of the inputs of every weight product (llama.cpp's llama-imatrix):
+ * for each weight, the sum of x^2 over its input rows per column and the row count, per expert
+ * of an expert tensor. docs/quant-formats.md "Importance matrices". */
+typedef struct eng_imatrix eng_imatrix;
+
+typedef struct eng_imatrix_params {
+	int n_ctx;                   /* tokens per chunk (the KV cache is cleared between chunks);
+	                              * 0 = 512 */
+	int n_batch;                 /* tokens per eng_decode; 0 or more than n_ctx = n_ctx */
+	int n_chunks;                /* most chunks; 0 = as many as the text holds */
+	int n_threads;               /* 0 = the model's */
+	int process_output;          /* 1: also collect output.weight (llama-imatrix --process-output) */
+	const char *dataset;         /* the text's name, stored in the file; may be NULL */
+	void (*progress)(int done, int total, void *ud);   /* after each chunk; may be NULL */
+	void *progress_ud;
+} eng_imatrix_params;
+/* Ownership: value. */
+eng_imatrix_params eng_imatrix_params_default(void);
+
+/* An empty matrix, to fill with eng_imatrix_observe. Ownership: caller frees with
+ * eng_imatrix_free (which accepts NULL). NULL out of memory. */
+eng_imatrix *eng_imatrix_new(void);
+void eng_imatrix_free(eng_imatrix *im);
+/* An eng_matmul_obs_fn (ud: the eng_imatrix) recording what llama-imatrix records: every
+ * expert product's rows, and the rows of plain products of at least 16 tokens whose weight
+ * is a block's ("blk.*"). A failure (out of memory, a weight whose shape changed, a
+ * non-finite sum) stops recording; eng_imatrix_compute reports it. */
+void eng_imatrix_observe(void *ud, const eng_matmul_obs *o);
+/* Runs the model (on the CPU) over `text` as llama-imatrix does: the whole text tokenized with
+ * BOS, split into chunks of n_ctx tokens (at least two chunks' worth are needed), each chunk's
+ * first token replaced by BOS, the cache cleared before each. NULL on failure with one line in
+ * err. Ownership: caller frees with eng_imatrix_free; m and text are borrowed for the call. */
+eng_imatrix *eng_imatrix_compute(eng_model *m, const char *text, size_t len, const eng_imatrix_params *p,
+		char *err, size_t errlen);
+/* Reads an imatrix file: the GGUF format (general.type "imatrix"; NAME.in_sum2 and
+ * NAME.counts tensors) or llama.cpp's legacy .dat (chosen by the GGUF magic). Every length and
+ * count is checked; NULL with one line in err naming the file, offset or entry. Ownership:
+ * caller frees with eng_imatrix_free. */
+eng_imatrix *eng_imatrix_load(const char *path, char *err, size_t errlen);
+/* Writes the GGUF imatrix format (entries sorted by name; imatrix.datasets, imatrix.chunk_count,
+ * imatrix.chunk_size), or the legacy .dat (only entries with data for every expert; values are
+ * the means times the chunk count), atomically. Return 0 or a negative ENG_ code. */
+int eng_imatrix_save(const eng_imatrix *im, const char *path, char *err, size_t errlen);
+int eng_imatrix_save_dat(const eng_imatrix *im, const char *path, char *err, size_t errlen);
+/* Entries (weights), their names (NULL out of range; owned by im), chunks and dataset name
+ * (NULL when none; owned by im). */
+int64_t eng_imatrix_n_entries(const eng_imatrix *im);
+const char *eng_imatrix_name(const eng_imatrix *im, int64_t i);
+int eng_imatrix_chunks(const eng_imatrix *im);
+const char *eng_imatrix_dataset(const eng_imatrix *im);
+/* The importance weights of `name` as llama-quantize hands them to the quantizers: per matrix,
+ * the mean of x^2 per column (sum / rows; 1 for a matrix that saw no rows), [n_mat][n_in] into
+ * out (cap floats; out NULL: only the sizes). Return 0, or ENG_EINVAL when there is no such
+ * entry or cap is too small. */
+int eng_imatrix_values(const eng_imatrix *im, const char *name, float *out, int64_t cap,
+		int64_t *n_in, int *n_mat);
+
 /* ---- quantization ---- */
 
 /* One tensor done by eng_quantize_file (for a progress display). */
@@ -238,6 +316,8 @@ typedef struct eng_quant_progress {
 	int fallback;                  /* the row length forced a type other than the rule's */
 	int requant;                   /* an already quantized tensor was requantized */
 	uint64_t bytes_in, bytes_out;
+	int no_imatrix;                /* quantized without weights: the imatrix has no entry for this
+	                                * block tensor (token_embd and output never have one) */
 } eng_quant_progress;
 typedef void (*eng_quant_progress_fn)(const eng_quant_progress *p, void *ud);
 
@@ -246,15 +326,26 @@ typedef struct eng_quant_params {
 	int allow_requant;             /* 1: accept already quantized inputs (warned; loses quality) */
 	eng_quant_progress_fn progress;   /* NULL: none; called on the calling thread */
 	void *progress_ud;
+	const eng_imatrix *imatrix;    /* importance weights for the quantizers that take them, or
+	                                * NULL; required by IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, Q2_K_S */
+	const char *imatrix_file;      /* its name, recorded as quantize.imatrix.file; may be NULL */
+	const char *const *tensor_types;   /* "REGEX=TYPE" overrides (POSIX extended regex searched in
+	                                * the tensor name; TYPE a tensor type name such as q4_K or
+	                                * iq1_s); the last match wins; each must match a quantized tensor */
+	int n_tensor_types;
+	int dry_run;                   /* 1: only decide each tensor's type and report it through
+	                                * progress (nothing is quantized or written) */
 } eng_quant_params;
 /* Ownership: value. */
 eng_quant_params eng_quant_params_default(void);
 
 /* Writes `out`, a copy of the GGUF model `in` quantized as llama-quantize does for the file type
- * `ftype` ("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
- * "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "F16", "BF16", "F32"): the same per-tensor
- * types and the same bytes (no imatrix), all metadata copied, general.file_type and
- * general.quantization_version set. Inputs are F32/F16/BF16 tensors; an already quantized
+ * `ftype` (eng_ftype_names: "Q4_K_M", "IQ1_S", ...): the same per-tensor types and the same
+ * bytes (with p->imatrix, its weights go to every quantizer that takes them), all metadata
+ * copied, general.file_type and general.quantization_version set (and quantize.imatrix.* with
+ * an imatrix). The IQ1/IQ2 types and Q2_K_S need an imatrix; an imatrix entry of the wrong size
+ * or none matching the model, an override matching nothing, or a type this build cannot
+ * quantize to are refused before any work, naming the tensor or pattern. Inputs are F32/F16/BF16 tensors; an already quantized
  * tensor is requantized only with allow_requant. Where llama-quantize gives up (a row length
  * the type's fallback cannot hold), the tensor is written as F16. The output is written to a
  * temporary file and renamed into place; `in` is never modified (out naming the same file is
@@ -267,7 +358,19 @@ eng_quant_params eng_quant_params_default(void);
 int eng_ftype_from_name(const char *name, int *base_type);
 /* The file type names eng_quantize_file accepts, comma-separated. Ownership: static string. */
 const char *eng_ftype_names(void);
+/* The name of a llama_ftype number ("IQ1_S" for 24), or NULL. Ownership: static string. */
+const char *eng_ftype_name(int ftype);
+/* 1 for the file types llama-quantize refuses without an importance matrix (IQ1_S, IQ1_M,
+ * IQ2_XXS, IQ2_XS, IQ2_S, Q2_K_S). */
+int eng_ftype_needs_imatrix(int ftype);
 int eng_quantize_file(const char *in, const char *out, const char *ftype,
 		const eng_quant_params *p, char *err, size_t errlen);
+/* One line naming the quantization mix of the GGUF model at `path`: its file type, whether every
+ * quantized tensor has the type llama-quantize's rule gives for it ("IQ1_S (llama-quantize's
+ * mix): ...") or not ("IQ1_S dynamic (40 of 60 tensors differ ...): ..."), then the tensor
+ * types per role, most tensors first: "routed experts iq1_s, shared experts q4_K, attention
+ * q4_K/q6_K, dense FFN q4_K, embeddings q4_K, output q6_K". Truncated to cap. Return 0 or a
+ * negative ENG_ code with err. Ownership: out is the caller's. */
+int eng_quant_mix_describe(const char *path, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

@@ -1431,6 +1431,8 @@ struct eng_ctx {
 	float *q3n_state;
 	size_t q3n_state_n;
 	float *q3n_mix, *q3n_qkv, *q3n_conv, *q3n_z, *q3n_ba, *q3n_o;
+	eng_matmul_obs_fn obs;       /* eng_ctx_set_matmul_observer's callback, or NULL */
+	void *obs_ud;
 };
 
 /* Prefill attention in blocks (attend_block): at most ATT_BLK tokens of one sequence attend
@@ -1673,6 +1675,23 @@ int eng_kv_len(const eng_ctx *c, int seq)
 	return seq >= 0 && seq < c->n_seq ? c->kv_len[seq] : 0;
 }
 
+int eng_ctx_set_matmul_observer(eng_ctx *c, eng_matmul_obs_fn fn, void *ud)
+{
+	if (c->gpu)
+		return ENG_EUNSUPPORTED;
+	c->obs = fn;
+	c->obs_ud = ud;
+	return ENG_OK;
+}
+
+/* Tells the observer about rows x of the product with w (expert e of it, or -1). */
+static void observe(const eng_ctx *c, tref w, int e, const float *x, int rows, size_t stride, int n_tokens)
+{
+	eng_matmul_obs o = { w->name, e, e < 0 ? 1 : (int)w->ne[2], n_tokens, rows, w->ne[0], stride, x };
+
+	c->obs(c->obs_ud, &o);
+}
+
 const float *eng_logits(const eng_ctx *c, int i)
 {
 	if (i < 0 || i >= c->n_batch || c->out_index[i] < 0)
@@ -1847,6 +1866,8 @@ static void matmul_k(eng_ctx *c, int k, const tref *ws, float *const *ys, const 
 	for (int i = 0; i < k; i++) {
 		st.ws[i] = ws[i];
 		st.ys[i] = ys[i];
+		if (c->obs)
+			observe(c, ws[i], -1, x, n, (size_t)ws[i]->ne[0], n);
 	}
 	{
 		atomic_long next, share[DEC_MAX_THREADS];
@@ -2550,6 +2571,31 @@ static void moe_sum_task(void *arg, int ith, int nth)
 	}
 }
 
+/* Tells the observer each expert's input rows of one half of moe_ffn (after moe_quant_task:
+ * llama4's weighted inputs are then in moe_y). */
+static void moe_observe(const eng_ctx *c, const moe_work *w, int n)
+{
+	const eng_model *m = c->m;
+	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
+	int K = m->n_expert_used;
+
+	for (int a = 0; a < w->n_act; a++) {
+		int e = c->moe_act[a];
+
+		for (int r = c->moe_off[e]; r < c->moe_off[e + 1]; r++) {
+			const float *x = w->down ? c->gate + (size_t)r * F : m->l4.w_in ? c->moe_y + (size_t)r * E :
+				c->xn + (size_t)(c->moe_pair[r] / K) * E;
+
+			if (w->down)
+				observe(c, w->L->ffn_down_exps, e, x, 1, F, n);
+			else {
+				observe(c, w->L->ffn_gate_exps, e, x, 1, E, n);
+				observe(c, w->L->ffn_up_exps, e, x, 1, E, n);
+			}
+		}
+	}
+}
+
 /* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. A token's
  * result does not depend on the other tokens of the batch: the products are the single-token
  * kernel's bit for bit whatever the group, and every other step is per token. */
@@ -2585,6 +2631,8 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 	}
 	for (w.down = 0; w.down < 2; w.down++) {
 		eng_pool_run(m->pool, w.rows > 1 ? c->n_threads : 1, moe_quant_task, &w);
+		if (c->obs)
+			moe_observe(c, &w, n);
 		atomic_init(&w.next, 0);
 		eng_pool_run(m->pool, c->n_threads, moe_mm_task, &w);
 	}

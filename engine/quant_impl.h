@@ -351,6 +351,9 @@ typedef struct eng_qrule {
 	int is_70b;        /* llama.cpp would size this model as "70B" (80 layers with GQA) */
 	int is_falcon;     /* general.architecture is "falcon" */
 	int has_output;    /* the file has output.weight (else token_embd is also the output) */
+	int has_imatrix;   /* quantizing with an importance matrix (changes a few choices) */
+	int i_ffn_down;    /* with experts (n_expert > 1): the ffn_down* tensors before this one in
+	                    * file order (llama.cpp's running count, used by the IQ1/IQ2 types) */
 } eng_qrule;
 
 /* 1 when llama-quantize would quantize this tensor at all (2-D or more weights, not norms, MoE

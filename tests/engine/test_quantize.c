@@ -12,8 +12,10 @@
 #include "engine/engine.h"
 #include "engine/gguf_impl.h"
 #include "engine/quant_impl.h"
+#include "refcheck.h"
 
 static char tmpdir[64];
+static char moe_dir[256];
 
 static void tmp_path(char *out, size_t cap, const char *name)
 {
@@ -47,7 +49,18 @@ static void test_quantize_names_map_to_llama_file_type_numbers(void)
 	TB_CHECK_INT(eng_ftype_from_name("Q3_K_L", NULL), 13);
 	TB_CHECK_INT(eng_ftype_from_name("Q4_K", NULL), 15);
 	TB_CHECK_INT(eng_ftype_from_name("BF16", NULL), 32);
-	TB_CHECK_INT(eng_ftype_from_name("IQ2_XXS", NULL), -1);
+	TB_CHECK_INT(eng_ftype_from_name("IQ2_XXS", &base), 19);
+	TB_CHECK_INT(base, ENG_T_IQ2_XXS);
+	TB_CHECK_INT(eng_ftype_from_name("IQ2_S", &base), 28);
+	TB_CHECK_INT(base, ENG_T_IQ2_XS);   /* llama.cpp's IQ2_S mix is mostly iq2_xs */
+	TB_CHECK_INT(eng_ftype_from_name("IQ2_M", &base), 29);
+	TB_CHECK_INT(base, ENG_T_IQ2_S);
+	TB_CHECK_INT(eng_ftype_from_name("IQ3_M", &base), 27);
+	TB_CHECK_INT(base, ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_ftype_from_name("iq1_m", NULL), 31);
+	TB_CHECK_STR(eng_ftype_name(24), "IQ1_S");
+	TB_CHECK(eng_ftype_needs_imatrix(24) && eng_ftype_needs_imatrix(21) && !eng_ftype_needs_imatrix(23));
+	TB_CHECK_INT(eng_ftype_from_name("IQ5_Q", NULL), -1);
 	TB_CHECK_INT(eng_ftype_from_name("", NULL), -1);
 	TB_CHECK_INT(eng_ftype_from_name(NULL, NULL), -1);
 }
@@ -475,6 +488,431 @@ static void test_quantize_refuses_bad_requests_with_one_line(void)
 	unlink(trunc);
 }
 
+
+/* ------------------------------------------------------------------ importance matrices and mixes */
+
+/* One line of a llama-quantize listing (tests/fixtures/imatrix/llama-quantize-*.txt). */
+typedef struct lq_line {
+	char ftype[16], name[96], type[16];
+	uint64_t hash;
+} lq_line;
+
+static int lq_read(const char *path, lq_line *out, int cap)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f) && n < cap) {
+		unsigned long long h;
+
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%15s %95s %15s %llx", out[n].ftype, out[n].name, out[n].type, &h) == 4) {
+			out[n].hash = h;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+typedef struct plan {
+	char name[256][96], type[256][16];
+	int n;
+} plan;
+
+static void plan_add(const eng_quant_progress *pr, void *ud)
+{
+	plan *pl = ud;
+
+	if (pl->n < 256) {
+		snprintf(pl->name[pl->n], sizeof pl->name[0], "%s", pr->name);
+		snprintf(pl->type[pl->n], sizeof pl->type[0], "%s", pr->type_out);
+		pl->n++;
+	}
+}
+
+/* The type of every tensor, for every file type of the listing, as llama-quantize chose it with
+ * the same importance matrix (decided without quantizing, so the IQ mixes are checked whether or
+ * not this build has their quantizers); then, for each file type whose tensors this build can
+ * all quantize, the bytes of every tensor. */
+static void check_listing(const char *model, const char *imatrix, const char *listing, int *n_types,
+		int *n_bytes_checked)
+{
+	static lq_line lines[2000];
+	int n = lq_read(listing, lines, 2000);
+	eng_imatrix *im;
+	char err[512];
+
+	TB_REQUIRE(n > 0);
+	TB_REQUIRE((im = eng_imatrix_load(imatrix, err, sizeof err)) != NULL);
+	for (int i = 0; i < n;) {
+		eng_quant_params p = eng_quant_params_default();
+		plan pl;
+		int j = i, rc;
+		char out[256];
+
+		while (j < n && strcmp(lines[j].ftype, lines[i].ftype) == 0)
+			j++;
+		memset(&pl, 0, sizeof pl);
+		p.imatrix = im;
+		p.dry_run = 1;
+		p.progress = plan_add;
+		p.progress_ud = &pl;
+		rc = eng_quantize_file(model, "unused.gguf", lines[i].ftype, &p, err, sizeof err);
+		if (rc != 0)
+			printf("  %s: %s\n", lines[i].ftype, err);
+		TB_CHECK_INT(rc, 0);
+		TB_CHECK_INT(pl.n, j - i);
+		for (int k = i; k < j && k - i < pl.n; k++) {
+			if (strcmp(pl.name[k - i], lines[k].name) != 0 || strcmp(pl.type[k - i], lines[k].type) != 0) {
+				printf("  %s: %s %s, llama-quantize %s %s\n", lines[i].ftype, pl.name[k - i], pl.type[k - i],
+					lines[k].name, lines[k].type);
+				TB_CHECK(0);
+			}
+		}
+		(*n_types)++;
+
+		/* the bytes */
+		p = eng_quant_params_default();
+		p.imatrix = im;
+		p.n_threads = 2;
+		tmp_path(out, sizeof out, "imat.gguf");
+		rc = eng_quantize_file(model, out, lines[i].ftype, &p, err, sizeof err);
+		if (rc == ENG_EUNSUPPORTED && strstr(err, "cannot quantize to iq")) {
+			printf("  %s: bytes not compared: %s\n", lines[i].ftype, err);
+		} else {
+			eng_gguf *g;
+
+			if (rc != 0)
+				printf("  %s: %s\n", lines[i].ftype, err);
+			TB_CHECK_INT(rc, 0);
+			if (rc == 0 && (g = eng_gguf_open(out, err, sizeof err)) != NULL) {
+				for (int k = i; k < j; k++) {
+					const eng_gguf_tensor *t = eng_gguf_find_tensor(g, lines[k].name);
+
+					if (!t || fnv1a(t->data, t->size_bytes) != lines[k].hash) {
+						printf("  %s: tensor %s (%s) differs from llama-quantize's\n", lines[i].ftype,
+							lines[k].name, lines[k].type);
+						TB_CHECK(0);
+					}
+				}
+				eng_gguf_close(g);
+				(*n_bytes_checked)++;
+			}
+		}
+		i = j;
+	}
+	eng_imatrix_free(im);
+}
+
+static void test_quantize_with_an_imatrix_matches_llama_quantize_types_and_bytes(void)
+{
+	const char *sh = tb_shared_dir();
+	char model[512];
+	int n_types = 0, n_bytes = 0;
+
+	if (!sh)
+		TB_SKIP("no shared folder");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-F16.gguf", sh);
+	check_listing(model, "tests/fixtures/imatrix/synth-tiny-wiki-c128x3.dat",
+		"tests/fixtures/imatrix/llama-quantize-synth-tiny.txt", &n_types, &n_bytes);
+	snprintf(model, sizeof model, "%s/models/stories260K.gguf", sh);
+	check_listing(model, "tests/fixtures/imatrix/stories260K-wiki-c128x4.dat",
+		"tests/fixtures/imatrix/llama-quantize-stories260K.txt", &n_types, &n_bytes);
+	/* a mixture of experts (tools/mkbench's qwen2moe-test: 16 experts and shared experts), each
+	 * expert quantized with its own weights */
+	{
+		static const char *const shapes[] = { "qwen2moe-test" };
+
+		TB_REQUIRE(ref_make_models(moe_dir, "quantize", shapes, 1, "F16") == 0);
+		snprintf(model, sizeof model, "%s/qwen2moe-test-F16.gguf", moe_dir);
+		check_listing(model, "tests/fixtures/imatrix/qwen2moe-test-wiki-c128x8.dat",
+			"tests/fixtures/imatrix/llama-quantize-qwen2moe-test.txt", &n_types, &n_bytes);
+	}
+	printf("  %d file types' tensor types checked, %d files' bytes\n", n_types, n_bytes);
+	TB_CHECK(n_types == 23 + 17 + 14);
+	/* the K-quants, legacy types and IQ4_XS/IQ4_NL at least (14 + 8 + 5) */
+	TB_CHECK(n_bytes >= 27);
+}
+
+/* The IQ mixes' rule on tensor names of other architectures (llama.cpp's llama_tensor_get_type). */
+static void test_quantize_iq_mixes_follow_llama_rules_on_moe_and_gqa_models(void)
+{
+	eng_qrule r = llama_rule("IQ2_XXS", 32, 1);
+	int fb;
+
+	r.has_imatrix = 1;
+	TB_CHECK_INT(eng_qrule_type(&r, "output.weight", -1, 4096, &fb), ENG_T_Q5_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "token_embd.weight", -1, 4096, &fb), ENG_T_Q2_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.5.attn_v.weight", 5, 4096, &fb), ENG_T_Q2_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.3.ffn_down.weight", 3, 11008, &fb), ENG_T_Q2_K);   /* 3 < 32/8 */
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.ffn_down.weight", 4, 11008, &fb), ENG_T_IQ2_XXS);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.attn_output.weight", 4, 4096, &fb), ENG_T_IQ2_XXS);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.ffn_gate.weight", 4, 4096, &fb), ENG_T_IQ2_XXS);
+	/* GQA 8 (Llama 3 70B): V at q4_K */
+	r = llama_rule("IQ1_S", 80, 8);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 8192, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.attn_output.weight", 9, 8192, &fb), ENG_T_IQ2_XXS);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.attn_q.weight", 9, 8192, &fb), ENG_T_IQ1_S);
+	r = llama_rule("IQ2_M", 32, 1);
+	TB_CHECK_INT(eng_qrule_type(&r, "token_embd.weight", -1, 4096, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 4096, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.ffn_down.weight", 0, 11008, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.attn_output.weight", 9, 4096, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.ffn_up.weight", 9, 4096, &fb), ENG_T_IQ2_S);
+	/* Mixtral (8 experts): k at q4_K, attention output q5_K */
+	r = llama_rule("IQ2_XS", 32, 4);
+	r.n_expert = 8;
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.2.attn_k.weight", 2, 4096, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.2.attn_output.weight", 2, 4096, &fb), ENG_T_Q5_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.2.ffn_up_exps.weight", 2, 4096, &fb), ENG_T_IQ2_XS);
+	/* DeepSeek-like (64 routed + shared experts): llama.cpp counts ffn_down tensors, two per
+	 * layer, against n_layer / 8, so only the first n_layer / 16 layers get q2_K */
+	r = llama_rule("IQ1_M", 64, 1);
+	r.n_expert = 64;
+	r.i_ffn_down = 7;   /* blk.3.ffn_down_shexp */
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.3.ffn_down_shexp.weight", 3, 2048, &fb), ENG_T_Q2_K);
+	r.i_ffn_down = 8;   /* blk.4.ffn_down_exps: layer 4 < 64/8, but the eighth ffn_down */
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.ffn_down_exps.weight", 4, 2048, &fb), ENG_T_IQ1_M);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.attn_v.weight", 4, 2048, &fb), ENG_T_Q4_K);   /* n_expert >= 4 */
+	/* the 3- and 4-bit mixes, with and without an imatrix */
+	r = llama_rule("IQ3_XXS", 32, 1);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 4096, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_k.weight", 0, 4096, &fb), ENG_T_IQ2_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.ffn_down.weight", 0, 11008, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.8.ffn_down.weight", 8, 11008, &fb), ENG_T_Q3_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.8.attn_output.weight", 8, 4096, &fb), ENG_T_IQ3_S);
+	r.has_imatrix = 1;
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 4096, &fb), ENG_T_IQ3_XXS);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.ffn_down.weight", 0, 11008, &fb), ENG_T_IQ3_XXS);
+	r = llama_rule("IQ4_XS", 32, 4);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 4096, &fb), ENG_T_Q5_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.ffn_down.weight", 0, 11008, &fb), ENG_T_Q5_K);
+	r.has_imatrix = 1;
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.ffn_down.weight", 0, 11008, &fb), ENG_T_IQ4_XS);
+	r = llama_rule("IQ3_M", 32, 1);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.0.attn_v.weight", 0, 4096, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.attn_output.weight", 9, 4096, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.3.ffn_down.weight", 3, 11008, &fb), ENG_T_Q4_K);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.ffn_down.weight", 9, 11008, &fb), ENG_T_IQ3_S);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.attn_qkv.weight", 9, 4096, &fb), ENG_T_Q4_K);
+	/* Q4_0 with an imatrix: the first eighth of ffn_down at q4_1 */
+	r = llama_rule("Q4_0", 32, 1);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.1.ffn_down.weight", 1, 11008, &fb), ENG_T_Q4_0);
+	r.has_imatrix = 1;
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.1.ffn_down.weight", 1, 11008, &fb), ENG_T_Q4_1);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.4.ffn_down.weight", 4, 11008, &fb), ENG_T_Q4_0);
+	/* short rows: the IQ types fall back to iq4_nl */
+	r = llama_rule("IQ2_XXS", 32, 1);
+	TB_CHECK_INT(eng_qrule_type(&r, "blk.9.ffn_up.weight", 9, 4096 + 32, &fb), ENG_T_IQ4_NL);
+	TB_CHECK(fb);
+}
+
+/* An imatrix holding only the entries named (each n_in wide, seen once with x = 1). */
+static eng_imatrix *partial_imatrix(const char *const *names, const int64_t *n_in, int n)
+{
+	eng_imatrix *im = eng_imatrix_new();
+	static float ones[4096];
+
+	for (int i = 0; i < 4096; i++)
+		ones[i] = 1.0f;
+	for (int i = 0; im && i < n; i++) {
+		eng_matmul_obs o = { names[i], -1, 1, 16, 1, n_in[i], (size_t)n_in[i], ones };
+
+		eng_imatrix_observe(im, &o);
+	}
+	return im;
+}
+
+static void count_without(const eng_quant_progress *pr, void *ud)
+{
+	*(long *)ud += pr->no_imatrix;
+}
+
+static void test_quantize_imatrix_refusals_name_the_tensor(void)
+{
+	const char *sh = tb_shared_dir();
+	eng_quant_params p = eng_quant_params_default();
+	char model[512], out[256], err[512];
+	eng_imatrix *im;
+	int rc;
+
+	if (!sh)
+		TB_SKIP("no shared folder");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-F16.gguf", sh);
+	tmp_path(out, sizeof out, "refuse.gguf");
+	p.n_threads = 2;
+	/* the 1- and 2-bit types without an imatrix: refused up front, naming the option */
+	static const char *const need[] = { "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "Q2_K_S" };
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		TB_CHECK_INT(eng_quantize_file(model, out, need[i], &p, err, sizeof err), ENG_EINVAL);
+		TB_CHECK(strstr(err, "--imatrix FILE") != NULL && strstr(err, need[i]) != NULL);
+	}
+	/* IQ3_XXS without one gives its q and k tensors iq2_s, which needs one: named */
+	TB_CHECK_INT(eng_quantize_file(model, out, "IQ3_XXS", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "tensor 'blk.0.attn_k.weight': iq2_s needs an importance matrix") != NULL);
+
+	/* an imatrix of another model: stories260K's on synth-tiny */
+	TB_REQUIRE((im = eng_imatrix_load("tests/fixtures/imatrix/stories260K-wiki-c128x4.dat", err, sizeof err)));
+	p.imatrix = im;
+	rc = eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err);
+	TB_CHECK_INT(rc, ENG_EINVAL);
+	TB_CHECK(strstr(err, "tensor 'blk.0.attn_k.weight': the importance matrix has 64 values for it, "
+		"the tensor needs 256") != NULL);
+	eng_imatrix_free(im);
+	/* an empty one */
+	TB_REQUIRE((im = eng_imatrix_new()) != NULL);
+	p.imatrix = im;
+	p.imatrix_file = "empty.gguf";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK_STR(err, "the importance matrix empty.gguf has no entries");
+	p.imatrix_file = NULL;
+	eng_imatrix_free(im);
+	/* nothing in common */
+	{
+		const char *names[] = { "blk.0.ssm_in.weight" };
+		int64_t n_in[] = { 256 };
+
+		TB_REQUIRE((im = partial_imatrix(names, n_in, 1)) != NULL);
+		p.imatrix = im;
+		TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+		TB_CHECK(strstr(err, "no entry for any tensor") != NULL && strstr(err, "blk.0.ssm_in.weight") != NULL);
+		eng_imatrix_free(im);
+	}
+	/* missing entries: llama-quantize quantizes such a tensor without weights, except for the
+	 * types that need them, which it refuses naming the tensor */
+	{
+		const char *names[] = { "blk.0.attn_q.weight", "blk.0.attn_k.weight" };
+		int64_t n_in[] = { 256, 256 };
+
+		long n_without = 0;
+
+		TB_REQUIRE((im = partial_imatrix(names, n_in, 2)) != NULL);
+		p.imatrix = im;
+		p.progress = count_without;
+		p.progress_ud = &n_without;
+		TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), 0);
+		TB_CHECK_INT(n_without, 12);   /* 14 block weights, 2 with entries */
+		p.progress = NULL;
+		p.dry_run = 1;
+		TB_CHECK_INT(eng_quantize_file(model, out, "IQ2_XXS", &p, err, sizeof err), ENG_EINVAL);
+		TB_CHECK(strstr(err, "tensor 'blk.0.attn_output.weight': the importance matrix has no entry for it, "
+			"and iq2_xxs needs one") != NULL);
+		p.dry_run = 0;
+		eng_imatrix_free(im);
+	}
+}
+
+static void test_quantize_tensor_type_overrides_apply_and_refuse_clearly(void)
+{
+	const char *sh = tb_shared_dir();
+	eng_quant_params p = eng_quant_params_default();
+	char model[512], out[256], err[512];
+	plan pl;
+	const char *ov[3];
+
+	if (!sh)
+		TB_SKIP("no shared folder");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-F16.gguf", sh);
+	tmp_path(out, sizeof out, "override.gguf");
+	p.n_threads = 2;
+	p.tensor_types = ov;
+	/* attention at q8_0, then blk.1's attn_q at q5_K (the last match wins) */
+	ov[0] = "attn_(q|k|v|output)\\.weight$=q8_0";
+	ov[1] = "blk\\.1\\.attn_q=Q5_K";
+	p.n_tensor_types = 2;
+	memset(&pl, 0, sizeof pl);
+	p.progress = plan_add;
+	p.progress_ud = &pl;
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), 0);
+	for (int i = 0; i < pl.n; i++) {
+		const char *want = strcmp(pl.name[i], "blk.1.attn_q.weight") == 0 ? "q5_K" :
+			strstr(pl.name[i], "attn_") && !strstr(pl.name[i], "norm") ? "q8_0" : NULL;
+
+		if (want && strcmp(pl.type[i], want) != 0) {
+			printf("  %s: %s, want %s\n", pl.name[i], pl.type[i], want);
+			TB_CHECK(0);
+		}
+		if (strcmp(pl.name[i], "blk.0.ffn_up.weight") == 0)
+			TB_CHECK_STR(pl.type[i], "q4_K");
+	}
+	{
+		eng_gguf *g = eng_gguf_open(out, err, sizeof err);
+
+		TB_REQUIRE(g);
+		TB_CHECK_INT(eng_gguf_find_tensor(g, "blk.0.attn_k.weight")->type, ENG_T_Q8_0);
+		TB_CHECK_INT(eng_gguf_find_tensor(g, "blk.1.attn_q.weight")->type, ENG_T_Q5_K);
+		eng_gguf_close(g);
+	}
+	p.progress = NULL;
+	/* a pattern that matches nothing, a bad pattern, a bad type, no '=' */
+	ov[0] = "attn_q.weight=q8_0";
+	ov[1] = "ffn_gate_exps=iq1_s";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "override 'ffn_gate_exps=iq1_s' matches no tensor") != NULL);
+	ov[1] = "blk.(=q8_0";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "'blk.(=q8_0': bad pattern") != NULL);
+	ov[1] = "attn=q9_9";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "unknown type 'q9_9'") != NULL);
+	ov[1] = "attn";
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "want REGEX=TYPE") != NULL);
+	/* norms are not quantized, so a pattern for them alone matches nothing */
+	ov[0] = "_norm=q8_0";
+	p.n_tensor_types = 1;
+	TB_CHECK_INT(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err), ENG_EINVAL);
+	TB_CHECK(strstr(err, "'_norm=q8_0' matches no tensor") != NULL);
+}
+
+
+/* inspect's one-line name of a file's mix: llama-quantize's own, or "dynamic" when overrides
+ * changed tensors, with the types per role. */
+static void test_quantize_names_the_mix_a_file_holds(void)
+{
+	const char *sh = tb_shared_dir();
+	eng_quant_params p = eng_quant_params_default();
+	char model[512], out[256], err[512], mix[512];
+	const char *ov[1] = { "ffn_(up|gate)=q2_K" };
+
+	if (!sh)
+		TB_SKIP("no shared folder");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-Q4_K_M.gguf", sh);
+	TB_CHECK_INT(eng_quant_mix_describe(model, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK_STR(mix, "Q4_K_M (llama-quantize's mix): attention q4_K/q6_K, dense FFN q4_K/q6_K, "
+		"embeddings q4_K, output q6_K");
+	snprintf(model, sizeof model, "%s/models/synthetic/synth-tiny-F16.gguf", sh);
+	tmp_path(out, sizeof out, "mix.gguf");
+	p.n_threads = 2;
+	p.tensor_types = ov;
+	p.n_tensor_types = 1;
+	TB_REQUIRE(eng_quantize_file(model, out, "Q4_K_M", &p, err, sizeof err) == 0);
+	TB_CHECK_INT(eng_quant_mix_describe(out, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK_STR(mix, "Q4_K_M dynamic (4 of 16 tensors differ from llama-quantize's Q4_K_M): "
+		"attention q4_K/q6_K, dense FFN q2_K/q4_K/q6_K, embeddings q4_K, output q6_K");
+	/* an F16 file: a plain type, every tensor as the rule gives it */
+	TB_CHECK_INT(eng_quant_mix_describe(model, mix, sizeof mix, err, sizeof err), 0);
+	TB_CHECK(strncmp(mix, "F16 (llama-quantize's mix)", 26) == 0 || strncmp(mix, "custom mix", 10) == 0);
+	TB_CHECK(eng_quant_mix_describe("/nonexistent.gguf", mix, sizeof mix, err, sizeof err) < 0);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tb_quantize_XXXXXX");
@@ -492,6 +930,13 @@ int main(void)
 	TB_RUN(test_quantize_every_file_type_loads_and_generates);
 	TB_RUN(test_quantize_keeps_the_input_and_sets_the_file_type_keys);
 	TB_RUN(test_quantize_refuses_bad_requests_with_one_line);
+	TB_RUN(test_quantize_with_an_imatrix_matches_llama_quantize_types_and_bytes);
+	TB_RUN(test_quantize_iq_mixes_follow_llama_rules_on_moe_and_gqa_models);
+	TB_RUN(test_quantize_imatrix_refusals_name_the_tensor);
+	TB_RUN(test_quantize_tensor_type_overrides_apply_and_refuse_clearly);
+	TB_RUN(test_quantize_names_the_mix_a_file_holds);
 	tb_rmtree(tmpdir);
+	if (moe_dir[0])
+		tb_rmtree(moe_dir);
 	return tb_test_end();
 }

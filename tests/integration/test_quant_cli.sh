@@ -28,6 +28,8 @@ check sweep_suite_twice_is_usage_error sh -c "test $rc -eq 1 && grep -q \"'quali
 
 if [ ! -f "$MODEL" ]; then
 	for n in quantize_matches_llama_quantize quantize_refuses_requant quality_self_zero sweep_table sweep_resumes \
+		imatrix_writes_gguf_and_dat imatrix_without_text_is_usage_error quantize_with_imatrix_names_it quantize_iq_without_imatrix_is_usage_error \
+		quantize_override_matching_nothing_names_it quantize_dry_run_writes_nothing inspect_names_the_mix \
 		sweep_new_ctx_is_refused_without_force_new sweep_new_ctx_measures_afresh \
 		sweep_suites_run_every_model_on_the_same_items sweep_suites_report_has_tiers_and_verdicts sweep_suites_resume; do
 		skip "$n" "no $MODEL (set TB_SHARED)"
@@ -42,6 +44,26 @@ check quantize_matches_llama_quantize sh -c "test $rc -eq 0 && cmp -s q4.gguf '$
 check quantize_refuses_requant sh -c "test $rc -eq 2 && grep -q allow-requantize err.txt && test ! -e q2.gguf"
 "$TB_BIN" quantize q4.gguf q2.gguf Q2_K --quiet --allow-requantize >out.txt 2>err.txt; rc=$?
 check quantize_requant_warns sh -c "test $rc -eq 0 && grep -q warning err.txt && test -s q2.gguf"
+
+# importance matrix: written in both formats; quantize reads either, names what it needs
+TEXT=$SHARED/datasets/perplexity/wiki.test.raw
+"$TB_BIN" imatrix "$MODEL" --text "$TEXT" --ctx 64 --chunks 2 --quiet -o im.gguf >out.txt 2>err.txt &&
+"$TB_BIN" imatrix "$MODEL" --text "$TEXT" --ctx 64 --chunks 2 --quiet --output-format dat -o im.dat >>out.txt 2>>err.txt; rc=$?
+check imatrix_writes_gguf_and_dat sh -c "test $rc -eq 0 && head -c 4 im.gguf | grep -q GGUF && test -s im.dat && grep -q '35 entries from 2 chunks' out.txt"
+"$TB_BIN" imatrix "$MODEL" -o x.gguf >/dev/null 2>err.txt; rc=$?
+check imatrix_without_text_is_usage_error sh -c "test $rc -eq 1 && grep -q -- '--text FILE is required' err.txt"
+"$TB_BIN" quantize "$MODEL" qi.gguf Q4_K_M --imatrix im.gguf --threads 2 --quiet >out.txt 2>err.txt &&
+"$TB_BIN" quantize "$MODEL" qd.gguf Q4_K_M --imatrix im.dat --threads 2 --quiet >>out.txt 2>>err.txt &&
+"$TB_BIN" inspect qi.gguf >insp.txt 2>&1; rc=$?
+check quantize_with_imatrix_names_it sh -c "test $rc -eq 0 && grep -q 'Q4_K_M (llama-quantize.s mix, with an imatrix)' insp.txt && ! cmp -s qi.gguf q4.gguf"
+"$TB_BIN" quantize "$MODEL" iq.gguf IQ2_XXS --quiet >out.txt 2>err.txt; rc=$?
+check quantize_iq_without_imatrix_is_usage_error sh -c "test $rc -eq 1 && grep -q 'IQ2_XXS needs an importance matrix' err.txt && grep -q -- '--imatrix FILE' err.txt && test ! -e iq.gguf"
+"$TB_BIN" quantize "$MODEL" ov.gguf Q4_K_M --tensor-type 'ffn_up_exps=q2_K' --quiet >out.txt 2>err.txt; rc=$?
+check quantize_override_matching_nothing_names_it sh -c "test $rc -eq 2 && grep -q \"'ffn_up_exps=q2_K' matches no tensor\" err.txt && test ! -e ov.gguf"
+"$TB_BIN" quantize "$MODEL" dry.gguf IQ1_S --imatrix im.gguf --tensor-type 'attn_(q|k)=q8_0' --tensor-type 'output\.weight=f16' --dry-run >dry.txt 2>err.txt; rc=$?
+check quantize_dry_run_writes_nothing sh -c "test $rc -eq 0 && test ! -e dry.gguf && grep -q 'blk.0.attn_output.weight.*-> iq4_nl' dry.txt && grep -q 'blk.0.attn_q.weight.*-> iq4_nl (fallback' dry.txt && grep -q '^output.weight.*-> f16' dry.txt"
+"$TB_BIN" inspect "$SHARED/models/derived/stories260K-Q2_K.gguf" >insp.txt 2>&1; rc=$?
+check inspect_names_the_mix sh -c "test $rc -eq 0 && grep -q '^mix *Q2_K (llama-quantize.s mix)' insp.txt"
 
 "$TB_BIN" quality "$MODEL" --ctx 128 --save-baseline base.bin >q1.txt 2>&1 &&
 "$TB_BIN" quality "$MODEL" --ctx 128 --baseline base.bin >q2.txt 2>&1; rc=$?
