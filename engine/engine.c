@@ -20,6 +20,7 @@ const char *eng_strerror(int code)
 	case ENG_EFORMAT: return "bad file format";
 	case ENG_EUNSUPPORTED: return "unsupported";
 	case ENG_ECTX_FULL: return "context full";
+	case ENG_EIMATRIX: return "importance weights (an imatrix) required";
 	default: return "unknown error";
 	}
 }

@@ -11,7 +11,8 @@
 /* Status codes (negative); eng_strerror gives a phrase. */
 enum {
 	ENG_OK = 0, ENG_EINVAL = -1, ENG_ENOMEM = -2, ENG_EIO = -3, ENG_EFORMAT = -4,
-	ENG_EUNSUPPORTED = -5, ENG_ECTX_FULL = -6
+	ENG_EUNSUPPORTED = -5, ENG_ECTX_FULL = -6,
+	ENG_EIMATRIX = -16           /* a quantizer that needs importance weights got none */
 };
 /* Ownership: static string. */
 const char *eng_strerror(int code);

@@ -218,9 +218,8 @@ int eng_iq_dot_ref(int type, const void *w, const void *act, int64_t nb, float *
  * Ownership: writes L[0..n) only. */
 float eng_fit_positive(int n, int nmax, const float *x, uint8_t *L, const float *qw);
 
-/* Returned by eng_iq_quant_ref (and so eng_quant_row_ref) when a type that needs importance
- * weights gets none; a negative code distinct from engine.h's ENG_E* codes. */
-#define ENG_EIMATRIX (-16)
+/* ENG_EIMATRIX (engine.h) is returned by eng_iq_quant_ref (and so eng_quant_row_ref) when a
+ * type that needs importance weights gets none. */
 
 /* 1 when `type` refuses to quantise without importance weights (IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M:
  * llama-quantize refuses them without an imatrix), else 0. Ownership: none (a pure function). */

@@ -309,6 +309,7 @@ static void test_iq_quant_refuses_without_importance_weights(void)
 		TB_CHECK_INT(eng_quant_row_ref(need[i], x, q, 256, NULL), ENG_EIMATRIX);
 		TB_CHECK(q[0] == 0xab && q[eng_row_size(need[i], 256) - 1] == 0xab);   /* untouched */
 	}
+	TB_CHECK(strstr(eng_strerror(ENG_EIMATRIX), "imatrix") != NULL);   /* callers can name it */
 	for (size_t i = 0; i < sizeof free_ok / sizeof free_ok[0]; i++) {
 		TB_CHECK(!eng_iq_needs_imatrix(free_ok[i]));
 		TB_CHECK_INT(eng_quant_row_ref(free_ok[i], x, q, 256, NULL), 0);
