@@ -486,6 +486,24 @@ done:
 	return rc;
 }
 
+/* 1 (with err naming the entry) when a sum of squares is negative or a weight sum / count
+ * leaves the float range (a tiny count under a large sum), as eng_imatrix_values computes it. */
+static int bad_weight(const im_entry *e, const char *path, const char *what, char *err, size_t errlen)
+{
+	for (int k = 0; k < e->n_mat; k++)
+		for (int64_t j = 0; j < e->n_in; j++) {
+			const float v = e->sum2[(size_t)k * (size_t)e->n_in + (size_t)j];
+
+			if (v < 0 || (e->count[k] > 0 && !isfinite((float)(v / e->count[k])))) {
+				eng_seterr(err, errlen, "%s: '%s': value %lld of matrix %d (%g over a count of %g) is %s",
+					path, what, (long long)j, k, (double)v, e->count[k],
+					v < 0 ? "negative" : "past the float range");
+				return 1;
+			}
+		}
+	return 0;
+}
+
 /* The GGUF imatrix format: NAME.in_sum2 [n_mat][n_in] and NAME.counts [n_mat][1], f32. */
 static eng_imatrix *load_gguf(const char *path, char *err, size_t errlen)
 {
@@ -568,6 +586,8 @@ static eng_imatrix *load_gguf(const char *path, char *err, size_t errlen)
 				eng_seterr(err, errlen, "%s: tensor '%s': non-finite value at %lld", path, t->name, (long long)j);
 				goto fail;
 			}
+		if (bad_weight(e, path, t->name, err, errlen))
+			goto fail;
 	}
 	eng_gguf_close(g);
 	return im;
@@ -650,6 +670,8 @@ static eng_imatrix *load_dat(const char *path, char *err, size_t errlen)
 				goto fail;
 			}
 		e->count[0] = ncall > 0 ? ncall : 1;
+		if (bad_weight(e, path, name, err, errlen))
+			goto fail;
 	}
 	{
 		int32_t chunks, dl;

@@ -309,6 +309,22 @@ static void test_imatrix_refuses_corrupt_files_naming_the_entry(void)
 		expect_refused(p, "missing or malformed 'blk.0.attn_q.weight.counts'");
 		eng_gguf_writer_free(w);
 	}
+	/* sums and counts whose weights are negative or leave the float range (a fuzzed file) */
+	for (int c = 0; c < 2; c++) {
+		eng_gguf_writer *w = eng_gguf_writer_new();
+		char err[256];
+		float sums[4] = { c ? 1e30f : -1.0f, 2, 3, 4 }, count = c ? 1e-30f : 1.0f;
+		int64_t ne[2] = { 4, 1 }, nc[2] = { 1, 1 };
+
+		TB_REQUIRE(w);
+		snprintf(p, sizeof p, "%s/bad%d.gguf", tmpdir, c);
+		TB_CHECK_INT(eng_gguf_w_str(w, "general.type", "imatrix"), 0);
+		TB_CHECK_INT(eng_gguf_w_tensor(w, "blk.0.attn_q.weight.in_sum2", 0, 2, ne, sums), 0);
+		TB_CHECK_INT(eng_gguf_w_tensor(w, "blk.0.attn_q.weight.counts", 0, 2, nc, &count), 0);
+		TB_CHECK_INT(eng_gguf_writer_save(w, p, err, sizeof err), 0);
+		expect_refused(p, c ? "is past the float range" : "is negative");
+		eng_gguf_writer_free(w);
+	}
 }
 
 int main(void)
