@@ -460,6 +460,8 @@ static void usage_sweep(FILE *f)
 		"written again.\n"
 		"\n"
 		"  --types LIST      e.g. Q8_0,Q4_K_M,Q2_K (see tierbench quantize --help)\n"
+		"  --imatrix FILE    quantize every variant with this importance matrix (needed by the\n"
+		"                    IQ1/IQ2 types); the variants are kept as DIR/models/<base>-TYPE-imatrix.gguf\n"
 		"  --suites LIST     e.g. gsm8k,humaneval,needle,quality\n"
 		"  --out DIR         output folder (default quant-sweep-<base name>)\n"
 		"  --limit N         items per suite (default all)\n"
@@ -733,6 +735,8 @@ static int sweep_parse(int argc, char **argv, sweep_args *a)
 				a->ctx = v < 8 ? 8 : v;
 			else
 				a->qp.n_threads = (int)v;
+		} else if (has_next && strcmp(o, "--imatrix") == 0) {
+			a->qp.imatrix_file = argv[++i];
 		} else if (has_next && strcmp(o, "--max-tokens") == 0) {
 			if (parse_pos(o, argv[++i], 10000000, &a->max_tokens))
 				return HX_EXIT_USAGE;
@@ -870,7 +874,7 @@ static int sweep_variants(sweep_args *a, const char *mdir, const char *stem, cha
 	for (int i = 0; i < a->n_types; i++) {
 		char name[512];
 		int q;
-		snprintf(name, sizeof name, "%s/%s-%s.gguf", mdir, stem, a->types[i]);
+		snprintf(name, sizeof name, "%s/%s-%s%s.gguf", mdir, stem, a->types[i], a->qp.imatrix ? "-imatrix" : "");
 		if (!(paths[i + 1] = strdup(name)))
 			goto oom;
 		if (access(name, R_OK) == 0) {
@@ -1044,9 +1048,12 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 	}
 	f = tb_afile_stream(out);
 	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld; KLD in nats "
-		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n"
-		"| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
-		"|---|---|---|---|---|---|---|---|---|\n", a->base, r0.n_tokens, a->ctx ? a->ctx : 256, 8);
+		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n",
+		a->base, r0.n_tokens, a->ctx ? a->ctx : 256, 8);
+	if (a->qp.imatrix_file)
+		fprintf(f, "Every variant was quantized with the importance matrix %s.\n\n", a->qp.imatrix_file);
+	fprintf(f, "| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"
+		"|---|---|---|---|---|---|---|---|---|\n");
 	fprintf(f, "| base | %.4f ± %.4f | 1 | — | — | — | — | — | — |\n", r0.ppl, r0.ppl_err);
 	for (int i = 0; i < a->n_types; i++) {
 		size_t t = 0;
@@ -1116,6 +1123,7 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 	const char *slash;
 	int want_quality = 0, regressed = 0, bad_report = 0, rc = sweep_parse(argc, argv, &a);
 	hx_spec *spec = NULL;
+	eng_imatrix *im = NULL;         /* --imatrix, loaded once for every variant */
 	struct sigaction sa, old_int, old_term;
 
 	/* no SA_RESTART: the wait for a worker returns at once to stop it */
@@ -1142,6 +1150,15 @@ int cli_cmd_quant_sweep(int argc, char **argv)
 			fprintf(stderr, "tierbench quant-sweep: %s\n", merr);
 			goto done;
 		}
+	}
+	if (a.qp.imatrix_file) {
+		char ierr[1024];
+
+		if (!(im = eng_imatrix_load(a.qp.imatrix_file, ierr, sizeof ierr))) {
+			fprintf(stderr, "tierbench quant-sweep: %s\n", ierr);
+			goto done;
+		}
+		a.qp.imatrix = im;
 	}
 	if (sweep_variants(&a, mdir, stem, paths))
 		goto done;
@@ -1223,5 +1240,6 @@ done:
 	free(rdir);
 	free(a.types_s);
 	free(a.suites_s);
+	eng_imatrix_free(im);
 	return rc;
 }

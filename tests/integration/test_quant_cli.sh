@@ -31,6 +31,7 @@ if [ ! -f "$MODEL" ]; then
 		imatrix_writes_gguf_and_dat imatrix_without_text_is_usage_error quantize_with_imatrix_names_it quantize_iq_without_imatrix_is_usage_error \
 		quantize_override_matching_nothing_names_it quantize_dry_run_writes_nothing inspect_names_the_mix \
 		sweep_new_ctx_is_refused_without_force_new sweep_new_ctx_measures_afresh \
+		sweep_with_imatrix_quantizes_iq_variants sweep_iq_without_imatrix_is_refused \
 		sweep_suites_run_every_model_on_the_same_items sweep_suites_report_has_tiers_and_verdicts sweep_suites_resume; do
 		skip "$n" "no $MODEL (set TB_SHARED)"
 	done
@@ -81,6 +82,12 @@ check sweep_new_ctx_is_refused_without_force_new sh -c "test $rc -eq 2 && grep -
 "$TB_BIN" quant-sweep "$MODEL" --types Q8_0,Q2_K --suites quality --ctx 64 --out qsweep --quiet --force-new >s3.txt 2>&1; rc=$?
 check sweep_new_ctx_measures_afresh sh -c "test $rc -eq 0 && grep -q 'windows of 64' qsweep/quality.md &&
 	! cmp -s first.md qsweep/quality.md && grep -q '^## Quality: perplexity' qsweep/report/report.md"
+# --imatrix: every variant quantized with it (kept under its own name), the IQ2 types allowed
+"$TB_BIN" quant-sweep "$MODEL" --types IQ2_XXS,Q4_K_M --imatrix im.gguf --suites quality --ctx 128 --out qsweep-im --quiet >si.txt 2>&1; rc=$?
+check sweep_with_imatrix_quantizes_iq_variants sh -c "test $rc -eq 0 && test -f qsweep-im/models/stories260K-IQ2_XXS-imatrix.gguf &&
+	grep -q '^| IQ2_XXS |' qsweep-im/quality.md && grep -q 'importance matrix im.gguf' qsweep-im/quality.md"
+"$TB_BIN" quant-sweep "$MODEL" --types IQ2_XXS --suites quality --ctx 128 --out qsweep-noim --quiet >sn.txt 2>&1; rc=$?
+check sweep_iq_without_imatrix_is_refused sh -c "test $rc -eq 2 && grep -q -- '--imatrix FILE' sn.txt && test ! -e qsweep-noim/models/stories260K-IQ2_XXS.gguf"
 "$TB_BIN" quantize "$MODEL" x.gguf Q9 >/dev/null 2>x.err; rc=$?
 check quantize_unknown_type_is_usage_error sh -c "test $rc -eq 1 && grep -q 'unknown quantization type' x.err && test ! -e x.gguf"
 
