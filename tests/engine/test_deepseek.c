@@ -261,39 +261,6 @@ static void test_deepseek_kv_bytes_per_token_are_the_latent_and_rope_key(void)
 	eng_model_free(m);
 }
 
-/* Logits of ids[n] decoded in batches of `step` tokens (all wanted) into out[n][nv]. */
-static int decode_all(eng_model *m, const int32_t *ids, int n, int step, float *out)
-{
-	char err[512];
-	int8_t want[64];
-	int nv = eng_n_vocab(m);
-	eng_ctx_params cp = eng_ctx_params_default();
-	eng_ctx *c;
-
-	cp.n_ctx = 64;
-	cp.n_outputs = n;
-	if (!(c = eng_ctx_new(m, &cp, err, sizeof err)))
-		return -1;
-	for (int i = 0; i < n; i++)
-		want[i] = 1;
-	for (int i = 0; i < n; i += step) {
-		eng_batch b = { 0 };
-		int k = i + step <= n ? step : n - i;
-
-		b.n = k;
-		b.token = ids + i;
-		b.want_logits = want;
-		if (eng_decode(c, &b) != 0) {
-			eng_ctx_free(c);
-			return -1;
-		}
-		for (int t = 0; t < k; t++)
-			memcpy(out + (size_t)(i + t) * (size_t)nv, eng_logits(c, t), sizeof(float) * (size_t)nv);
-	}
-	eng_ctx_free(c);
-	return 0;
-}
-
 /* 20 tokens decoded in one batch, in batches of 3 and token by token: the same logits, bit for
  * bit (the latent attention splits a token's heads over threads only when the batch is small). */
 static void test_deepseek_batch_composition_does_not_change_logits(void)
@@ -319,9 +286,9 @@ static void test_deepseek_batch_composition_does_not_change_logits(void)
 		ref = malloc(sizeof(float) * N * (size_t)nv);
 		got = malloc(sizeof(float) * N * (size_t)nv);
 		TB_REQUIRE(ref && got);
-		TB_REQUIRE(decode_all(m, ids, N, N, ref) == 0);
+		TB_REQUIRE(ref_decode_all(m, ids, N, N, ref) == 0);
 		for (int step = 3; step >= 1; step -= 2) {
-			TB_REQUIRE(decode_all(m, ids, N, step, got) == 0);
+			TB_REQUIRE(ref_decode_all(m, ids, N, step, got) == 0);
 			TB_CHECK(memcmp(ref, got, sizeof(float) * N * (size_t)nv) == 0);
 		}
 		free(ref);
@@ -434,8 +401,8 @@ static void test_deepseek_split_kb_vb_match_the_joint_projection(void)
 	la = malloc(sizeof(float) * N * (size_t)nv);
 	lb = malloc(sizeof(float) * N * (size_t)nv);
 	TB_REQUIRE(la && lb);
-	TB_REQUIRE(decode_all(a, ids, N, N, la) == 0);
-	TB_REQUIRE(decode_all(b, ids, N, N, lb) == 0);
+	TB_REQUIRE(ref_decode_all(a, ids, N, N, la) == 0);
+	TB_REQUIRE(ref_decode_all(b, ids, N, N, lb) == 0);
 	for (size_t i = 0; i < (size_t)N * (size_t)nv; i++)
 		worst = fmax(worst, fabs((double)la[i] - lb[i]));
 	printf("  split attn_k_b / attn_v_b vs attn_kv_b: max |diff| %.2e\n", worst);
