@@ -121,18 +121,18 @@ static int deliberate_difference(int type, int row)
 static const int thread_types[] = { ENG_T_IQ1_M, ENG_T_IQ2_S, ENG_T_IQ3_XXS, ENG_T_IQ2_XXS };
 #define N_THREAD_TYPES (int)(sizeof thread_types / sizeof thread_types[0])
 
+/* The row and weights every job quantizes, made once before the threads start (the test's
+ * generator has one state, which threads must not share). */
 typedef struct {
 	int type, rc;
+	const float *x, *w;
 	uint8_t q[N * 2];
 } thread_job;
 
 static void *quant_thread(void *arg)
 {
 	thread_job *j = arg;
-	float x[N], w[N];
-	make_row(0, x);
-	make_imatrix(0, w);
-	j->rc = eng_quant_row_ref(j->type, x, j->q, N, w);
+	j->rc = eng_quant_row_ref(j->type, j->x, j->q, N, j->w);
 	return NULL;
 }
 
@@ -144,9 +144,14 @@ static void test_iq_quant_tables_are_built_once_under_concurrent_first_use(void)
 	thread_job *jobs = calloc(NT, sizeof *jobs);
 	pthread_t th[NT];
 	int started = 0;
+	static float x[N], w[N];
 	TB_REQUIRE(jobs);
+	make_row(0, x);
+	make_imatrix(0, w);
 	for (int i = 0; i < NT; i++) {
 		jobs[i].type = thread_types[i % N_THREAD_TYPES];
+		jobs[i].x = x;
+		jobs[i].w = w;
 		if (pthread_create(&th[i], NULL, quant_thread, &jobs[i]) != 0)
 			break;
 		started++;
@@ -155,7 +160,7 @@ static void test_iq_quant_tables_are_built_once_under_concurrent_first_use(void)
 		pthread_join(th[i], NULL);
 	TB_CHECK_INT(started, NT);
 	for (int i = 0; i < started; i++) {
-		thread_job serial = { .type = jobs[i].type };
+		thread_job serial = { .type = jobs[i].type, .x = x, .w = w };
 		quant_thread(&serial);
 		TB_CHECK_INT(jobs[i].rc, 0);
 		TB_CHECK_INT(serial.rc, 0);
