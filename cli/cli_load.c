@@ -56,6 +56,9 @@ static void usage(FILE *f)
 		"  --input-len N         otherwise: synthetic prompts of about N tokens (default 128)\n"
 		"  --max-tokens N        output limit per request (default 128; ShareGPT: the reply's length,\n"
 		"                        at most N)\n"
+		"  --ignore-eos          ask for every output token: an end-of-generation token does not\n"
+		"                        end a reply (sent as \"ignore_eos\", which vLLM, llama-server and\n"
+		"                        tierbench serve accept), so engines compare on equal lengths\n"
 		"  --slo LIST            goodput limits, e.g. ttft=500ms,tpot=50ms,e2e=10s\n"
 		"  --seed N              arrival times and synthetic prompts (default 1)\n"
 		"  --out DIR             run directory (default runs/load)\n"
@@ -98,6 +101,7 @@ typedef struct prompts {
 	size_t n_text;
 	int input_len;               /* synthetic */
 	int max_tokens;
+	int ignore_eos;              /* --ignore-eos: every request asks for all max_tokens */
 	int plain;                   /* the target's options.api is "completions": synthetic and
 	                              * ShareGPT prompts go as plain prompts, not chat messages */
 	uint64_t seed;
@@ -122,6 +126,7 @@ static int build(void *ud, long i, prov_req *rq)
 	prompts *p = ud;
 	if (build_prompt(p, i, rq))
 		return -1;
+	rq->ignore_eos = p->ignore_eos;
 	if (p->plain && !p->su && rq->n_messages == 1) {
 		rq->prompt = rq->messages[0].content;
 		rq->messages[0].content = NULL;
@@ -344,7 +349,7 @@ static void print_level(const char *level, const hx_load_summary *s, int has_slo
 int cli_cmd_load(int argc, char **argv)
 {
 	enum { O_TARGET = 256, O_MODEL, O_OPTION, O_RATE, O_CONC, O_REQ, O_DUR, O_SUITE, O_DATASET,
-	       O_SHOTS, O_CHAT, O_SHAREGPT, O_INLEN, O_MAXTOK, O_SLO, O_SEED, O_OUT };
+	       O_SHOTS, O_CHAT, O_SHAREGPT, O_INLEN, O_MAXTOK, O_SLO, O_SEED, O_OUT, O_IGNORE_EOS };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, O_TARGET }, { "model", required_argument, NULL, O_MODEL },
 		{ "option", required_argument, NULL, O_OPTION }, { "rate", required_argument, NULL, O_RATE },
@@ -355,12 +360,13 @@ int cli_cmd_load(int argc, char **argv)
 		{ "input-len", required_argument, NULL, O_INLEN }, { "max-tokens", required_argument, NULL, O_MAXTOK },
 		{ "slo", required_argument, NULL, O_SLO }, { "seed", required_argument, NULL, O_SEED },
 		{ "out", required_argument, NULL, O_OUT }, { "quiet", no_argument, NULL, 'q' },
+		{ "ignore-eos", no_argument, NULL, O_IGNORE_EOS },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *target = NULL, *model = "default", *rates = NULL, *concs = NULL, *suite_nm = NULL;
 	const char *dataset = NULL, *sharegpt = NULL, *slo_text = NULL, *out = "runs/load";
 	const char *optv[MAX_OPTS];
-	int n_opt = 0, chat = 0, quiet = 0, c, rc = 2, n_levels;
+	int n_opt = 0, chat = 0, quiet = 0, ignore_eos = 0, c, rc = 2, n_levels;
 	long requests = 64, shots = -1, in_len = 128, max_tok = 128, seed = 1;
 	double duration = 0, lv[MAX_LEVELS];
 	hx_load_slo slo;
@@ -406,6 +412,7 @@ int cli_cmd_load(int argc, char **argv)
 		case O_SLO: slo_text = optarg; break;
 		case O_SEED: seed = strtol(optarg, &end, 10); if (*end || seed < 0) goto bad_num; break;
 		case O_OUT: out = optarg; break;
+		case O_IGNORE_EOS: ignore_eos = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -507,13 +514,15 @@ bad_num:
 		ss->seed = (uint64_t)seed;
 		if (suite_nm || sharegpt) {   /* the prompt source is part of what a level measured */
 			char src[512];
-			snprintf(src, sizeof src, "{\"prompts\":\"%s%s%s\",\"duration_s\":%g}", suite_nm ? suite_nm : "sharegpt",
-				 dataset || sharegpt ? ":" : "", dataset ? dataset : sharegpt ? sharegpt : "", duration);
+			snprintf(src, sizeof src, "{\"prompts\":\"%s%s%s\",\"duration_s\":%g%s}", suite_nm ? suite_nm : "sharegpt",
+				 dataset || sharegpt ? ":" : "", dataset ? dataset : sharegpt ? sharegpt : "", duration,
+				 ignore_eos ? ",\"ignore_eos\":true" : "");
 			if (!(ss->options_json = strdup(src)))
 				goto oom;
 		} else {
-			char src[96];
-			snprintf(src, sizeof src, "{\"prompts\":\"synthetic\",\"input_len\":%ld,\"duration_s\":%g}", in_len, duration);
+			char src[128];
+			snprintf(src, sizeof src, "{\"prompts\":\"synthetic\",\"input_len\":%ld,\"duration_s\":%g%s}", in_len,
+				 duration, ignore_eos ? ",\"ignore_eos\":true" : "");
 			if (!(ss->options_json = strdup(src)))
 				goto oom;
 		}
@@ -521,6 +530,7 @@ bad_num:
 
 	/* the prompts */
 	pr.max_tokens = (int)max_tok;
+	pr.ignore_eos = ignore_eos;
 	{
 		const cJSON *api = cJSON_GetObjectItem(oj, "api");
 		pr.plain = cJSON_IsString(api) && strcmp(api->valuestring, "completions") == 0;

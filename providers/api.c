@@ -253,6 +253,8 @@ static char *openai_build(const prov_api_cfg *c, const prov_req *rq, tb_buf *url
 		cJSON_AddNumberToObject(o, "top_p", rq->top_p);
 	if (rq->seed >= 0)
 		cJSON_AddNumberToObject(o, "seed", (double)rq->seed);
+	if (rq->ignore_eos)   /* an extension of vLLM, llama-server and tierbench serve */
+		cJSON_AddBoolToObject(o, "ignore_eos", 1);
 	if (rq->n_stop)
 		cJSON_AddItemToObject(o, "stop", stop_json(rq, OPENAI_MAX_STOP));
 	if (c->reasoning_effort)

@@ -204,6 +204,7 @@ int prov_req_copy(prov_req *dst, const prov_req *rq)
 	dst->temperature = rq->temperature;
 	dst->top_p = rq->top_p;
 	dst->seed = rq->seed;
+	dst->ignore_eos = rq->ignore_eos;
 	if (dup_str(&dst->task_id, rq->task_id) || dup_str(&dst->prompt, rq->prompt))
 		goto fail;
 	if (rq->n_messages) {

@@ -87,6 +87,10 @@ typedef struct prov_req {
 	char **stop;          /* [n_stop] stop strings */
 	size_t n_stop;
 	int64_t seed;         /* -1 = none */
+	int ignore_eos;       /* 1: an end-of-generation token does not end the reply, which runs
+	                       * to max_tokens or a stop string (vLLM's and llama-server's
+	                       * "ignore_eos"; the local provider, and sent as that field by the
+	                       * openai dialect) */
 	/* PROV_REQ_LOGPROBS: the text as token ids of the target's own tokenizer (BOS included
 	 * where the model takes one), or NULL to score `prompt` as the provider tokenizes it. */
 	int32_t *tokens;      /* [n_tokens] */

@@ -321,7 +321,8 @@ int srv_params_parse(const char *body, size_t n, int chat, const char *served_mo
 	if (num_field(o, "seed", -9007199254740991.0, 9007199254740991.0, 1, &d, e))
 		goto done;
 	out->rq.seed = d < 0 ? -1 : (int64_t)d;
-	if (parse_stop(o, &out->rq, e) || bool_field(o, "stream", &out->stream, e))
+	if (parse_stop(o, &out->rq, e) || bool_field(o, "stream", &out->stream, e) ||
+	    bool_field(o, "ignore_eos", &out->rq.ignore_eos, e))
 		goto done;
 	if ((v = field(o, "stream_options"))) {
 		if (!cJSON_IsObject(v)) {

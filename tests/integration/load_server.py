@@ -4,7 +4,7 @@ behaves like a serving engine with a fixed number of slots: a request waits for 
 then spends PREFILL_MS before its first token and TPOT_MS per further token, streamed as
 server-sent events (with usage in the last chunk when asked) or answered whole. /v1/completions
 answers plain prompts, /v1/chat/completions messages (either refuses the other's body with 400);
-each request's path is written to stderr.
+each request's path is written to stderr (followed by " ignore_eos" when it asks for that).
 
 usage: load_server.py SLOTS PREFILL_MS TPOT_MS; prints the port it listens on (127.0.0.1)."""
 import json
@@ -28,7 +28,7 @@ class H(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(n) or b"{}")
         plain = not self.path.endswith("/chat/completions")
-        sys.stderr.write("POST %s\n" % self.path)
+        sys.stderr.write("POST %s%s\n" % (self.path, " ignore_eos" if req.get("ignore_eos") is True else ""))
         sys.stderr.flush()
         if plain != ("prompt" in req) or plain == ("messages" in req):
             self.send_response(400)

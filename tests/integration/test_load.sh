@@ -73,6 +73,12 @@ JSON
 check completions_api_exits_zero test $rc -eq 0
 check completions_api_sends_plain_prompts test "$(grep -c 'POST /v1/completions' server.err)" -eq 6
 check completions_api_answers_every_request test "$(sql runs/p/results.db "SELECT count(*) FROM samples WHERE error = 0 AND n_tokens_out = 4")" -eq 6
+# --ignore-eos: every request carries "ignore_eos": true (none did before), and the level says so
+"$TB_BIN" load --target "$URL" --option api=completions --concurrency 2 --requests 4 --max-tokens 4 \
+	--ignore-eos --out runs/e >e.out 2>e.err; rc=$?
+check ignore_eos_exits_zero test $rc -eq 0
+check ignore_eos_is_sent_with_every_request sh -c "test \$(grep -c 'ignore_eos' server.err) -eq 4"
+check ignore_eos_is_recorded_with_the_level test "$(sql runs/e/results.db "SELECT count(*) FROM runs WHERE spec_json LIKE '%ignore_eos%'")" -eq 1
 "$TB_BIN" load --target "$URL" --concurrency 2 --requests 6 --sharegpt sg.json --out runs/s >s.out 2>s.err; rc=$?
 check sharegpt_prompts_run sh -c "test $rc -eq 0 && test \"\$(cat s.out)\" = 'results: runs/s/results.db'"
 # (the length is the token estimate of the reply: words, and each punctuation mark apart)

@@ -19,7 +19,7 @@ static void test_chat_request_parses_every_known_field(void)
 		"{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}]}],"
 		"\"max_completion_tokens\":7,\"temperature\":0.5,\"top_p\":0.9,\"seed\":42,\"stop\":[\"x\",\"\",\"yz\"],"
 		"\"n\":1,\"stream\":true,\"stream_options\":{\"include_usage\":true},\"logprobs\":true,"
-		"\"top_logprobs\":3}", 1, &p, &e) == 0);
+		"\"top_logprobs\":3,\"ignore_eos\":true}", 1, &p, &e) == 0);
 	TB_CHECK_INT(p.rq.n_messages, 2);
 	TB_CHECK_STR(p.rq.messages[0].role, "system");
 	TB_CHECK_STR(p.rq.messages[1].content, "ab");
@@ -31,6 +31,7 @@ static void test_chat_request_parses_every_known_field(void)
 	TB_CHECK_STR(p.rq.stop[1], "yz");
 	TB_CHECK(p.stream && p.include_usage && p.logprobs);
 	TB_CHECK_INT(p.top_logprobs, 3);
+	TB_CHECK_INT(p.rq.ignore_eos, 1);
 	srv_params_release(&p);
 }
 
@@ -48,6 +49,7 @@ static void test_unknown_fields_are_ignored_and_defaults_kept(void)
 	TB_CHECK(p.logprobs);
 	TB_CHECK_INT(p.top_logprobs, 2);
 	TB_CHECK(!p.stream);
+	TB_CHECK_INT(p.rq.ignore_eos, 0);
 	srv_params_release(&p);
 }
 
@@ -68,6 +70,7 @@ static void test_bad_requests_give_400_naming_the_param(void)
 		{ "{\"prompt\":\"x\",\"stream\":\"yes\"}", 0, 400, "stream", "invalid_type" },
 		{ "{\"prompt\":\"x\",\"stop\":[1]}", 0, 400, "stop[0]", "invalid_type" },
 		{ "{\"prompt\":\"x\",\"stream_options\":1}", 0, 400, "stream_options", "invalid_type" },
+		{ "{\"prompt\":\"x\",\"ignore_eos\":1}", 0, 400, "ignore_eos", "invalid_type" },
 		{ "{\"prompt\":\"x\",\"logprobs\":true}", 0, 400, "logprobs", "invalid_type" },
 		{ "{\"prompt\":\"x\",\"model\":\"gpt-4o\"}", 0, 404, "model", "model_not_found" },
 		{ "{\"prompt\":\"x\",\"model\":7}", 0, 400, "model", "invalid_type" },

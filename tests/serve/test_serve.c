@@ -92,6 +92,34 @@ static void test_token_stream_only_grows_to_the_final_split(void)
 	prov_close(p);
 }
 
+/* ignore_eos (vLLM's and llama-server's field, which `tierbench load --ignore-eos` sends): the
+ * end-of-generation token after "ok" no longer ends the reply, which runs to max_tokens. */
+static void test_ignore_eos_runs_to_max_tokens(void)
+{
+	prov *p = open_thinker();
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	prov_stream st = { on_tok, 1, 2 };
+	TB_REQUIRE(p);
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.max_tokens = 9;
+	rq.seed = -1;
+	for (int ig = 0; ig < 2; ig++) {
+		evs e = { .grew = 1, .lp_ok = 1 };
+		rq.ignore_eos = ig;
+		TB_REQUIRE(prov_submit_stream(p, &rq, &st, on_done, &e) == 0);
+		while (!e.r)
+			prov_poll(p, 10);
+		TB_CHECK_INT(e.r->err, PROV_ERR_NONE);
+		/* "<think>" "a" "b" "</think>" "ok", then (ignored) "</s>" "<think>" "a" "b" */
+		TB_CHECK_INT(e.r->n_tokens_out, ig ? 9 : 5);
+		TB_CHECK_STR(e.r->finish_reason, ig ? "length" : "stop");
+		prov_resp_free(e.r);
+	}
+	prov_close(p);
+}
+
 static void test_one_request_is_cancelled_by_callback_or_by_prov_cancel(void)
 {
 	prov *p = open_thinker();
@@ -280,6 +308,7 @@ int main(void)
 		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	TB_RUN(test_token_stream_only_grows_to_the_final_split);
+	TB_RUN(test_ignore_eos_runs_to_max_tokens);
 	TB_RUN(test_one_request_is_cancelled_by_callback_or_by_prov_cancel);
 	TB_RUN(test_server_answers_chat_with_reasoning_content);
 	TB_RUN(test_server_checks_the_bearer_key);
