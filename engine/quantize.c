@@ -23,7 +23,7 @@ enum {
 	FT_Q4_K_M = 15, FT_Q5_K_S = 16, FT_Q5_K_M = 17, FT_Q6_K = 18, FT_IQ2_XXS = 19,
 	FT_IQ2_XS = 20, FT_Q2_K_S = 21, FT_IQ3_XS = 22, FT_IQ3_XXS = 23, FT_IQ1_S = 24,
 	FT_IQ4_NL = 25, FT_IQ3_S = 26, FT_IQ3_M = 27, FT_IQ2_S = 28, FT_IQ2_M = 29, FT_IQ4_XS = 30,
-	FT_IQ1_M = 31, FT_BF16 = 32
+	FT_IQ1_M = 31, FT_BF16 = 32, FT_MXFP4_MOE = 38
 };
 
 static const struct {
@@ -45,6 +45,8 @@ static const struct {
 	{ "IQ3_S", FT_IQ3_S, ENG_T_IQ3_S }, { "IQ3_M", FT_IQ3_M, ENG_T_IQ3_S },
 	{ "IQ4_NL", FT_IQ4_NL, ENG_T_IQ4_NL }, { "IQ4_XS", FT_IQ4_XS, ENG_T_IQ4_XS },
 	{ "F16", FT_F16, ENG_T_F16 }, { "BF16", FT_BF16, ENG_T_BF16 }, { "F32", FT_F32, ENG_T_F32 },
+	/* llama.cpp's later MXFP4_MOE (as gpt-oss files are published): experts MXFP4, the rest Q8_0 */
+	{ "MXFP4_MOE", FT_MXFP4_MOE, ENG_T_MXFP4 },
 	/* llama-quantize's short names */
 	{ "Q3_K", FT_Q3_K_M, ENG_T_Q3_K }, { "Q4_K", FT_Q4_K_M, ENG_T_Q4_K },
 	{ "Q5_K", FT_Q5_K_M, ENG_T_Q5_K },
@@ -73,7 +75,7 @@ const char *eng_ftype_names(void)
 {
 	return "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q2_K_S, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, "
 		"Q5_K_S, Q5_K_M, Q6_K, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ3_XXS, IQ3_XS, "
-		"IQ3_S, IQ3_M, IQ4_NL, IQ4_XS, F16, BF16, F32";
+		"IQ3_S, IQ3_M, IQ4_NL, IQ4_XS, MXFP4_MOE, F16, BF16, F32";
 }
 
 int eng_ftype_needs_imatrix(int ftype)
@@ -253,6 +255,10 @@ static int rule_type(const eng_qrule *r, const char *name, int il, int64_t ne0)
 			return ENG_T_Q5_K;
 		return t == ENG_T_Q8_0 ? t : ENG_T_Q6_K;
 	}
+	/* MXFP4_MOE: the expert tensors (3-D, "*_exps") in MXFP4, every other weight (the token
+	 * embeddings too) in Q8_0; the output tensor took Q6_K above, as in llama-quantize */
+	if (ft == FT_MXFP4_MOE)
+		return has(name, "_exps.") ? ENG_T_MXFP4 : ENG_T_Q8_0;
 	if (strcmp(name, "token_embd.weight") == 0) {
 		if (ft == FT_IQ2_XXS || ft == FT_IQ2_XS || ft == FT_IQ1_S || ft == FT_IQ1_M)
 			return ENG_T_Q2_K;

@@ -357,6 +357,93 @@ static void test_gptoss_batch_composition_does_not_change_logits(void)
 	}
 }
 
+/* `quantize ... MXFP4_MOE` (llama.cpp's file type 38) on the F16 file: every expert tensor in
+ * MXFP4 with the bytes of mkbench's MXFP4 file (both quantize the same F16 values with the same
+ * quantizer), the output in Q6_K with the bytes a Q4_K_M file gives it, every other weight in
+ * Q8_0 with the bytes a Q8_0 file gives it, vectors, biases, sinks and the router untouched; the
+ * file loads and decodes. (Its logits are not compared: on this random model, with flat logits
+ * and a router that flips on small changes, a whole-file Q8_0 moves them by up to 0.57.) */
+static void test_gptoss_quantizes_to_mxfp4_moe(void)
+{
+	static const char *const kinds[] = { "MXFP4_MOE", "Q8_0", "Q4_K_M" };
+	char src[600], mx[600], out[3][700], err[512];
+	eng_quant_params qp = eng_quant_params_default();
+	eng_gguf *g[4] = { NULL, NULL, NULL, NULL };
+	int n_exps = 0, n_q8 = 0, bad = 0;
+	uint32_t ft = 0;
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(src, sizeof src, "%s/gpt-oss-test-F16.gguf", model_dir);
+	snprintf(mx, sizeof mx, "%s/gpt-oss-test-MXFP4.gguf", model_dir);
+	qp.n_threads = 2;
+	for (int k = 0; k < 3; k++) {
+		snprintf(out[k], sizeof out[k], "%s/gpt-oss-test-q-%s.gguf", model_dir, kinds[k]);
+		TB_REQUIRE(eng_quantize_file(src, out[k], kinds[k], &qp, err, sizeof err) == 0);
+		TB_REQUIRE((g[k] = eng_gguf_open(out[k], err, sizeof err)) && eng_gguf_load_data(g[k], err, sizeof err) == 0);
+	}
+	TB_REQUIRE((g[3] = eng_gguf_open(mx, err, sizeof err)) && eng_gguf_load_data(g[3], err, sizeof err) == 0);
+	TB_CHECK(eng_gguf_get_u32(g[0], "general.file_type", &ft) == 0 && ft == 38);
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g[0]); i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g[0], i), *u;
+		int want, from;   /* the type wanted, and the file whose tensor must have the same bytes */
+		if (strstr(t->name, "_exps.weight")) {
+			want = ENG_T_MXFP4;
+			from = 3;
+			n_exps++;
+		} else if (t->n_dims < 2 || !strstr(t->name, ".weight") || strstr(t->name, "_norm") ||
+			   strstr(t->name, "ffn_gate_inp")) {
+			want = t->type == ENG_T_F32 || t->type == ENG_T_F16 ? t->type : -1;
+			from = 3;
+		} else if (strcmp(t->name, "output.weight") == 0) {
+			want = ENG_T_Q6_K;
+			from = 2;
+		} else {
+			want = ENG_T_Q8_0;
+			from = 1;
+			n_q8++;
+		}
+		u = eng_gguf_find_tensor(g[from], t->name);
+		if (t->type != want || !u || u->type != t->type || u->size_bytes != t->size_bytes ||
+		    memcmp(u->data, t->data, t->size_bytes) != 0) {
+			printf("  %s: type %d (want %d), bytes differ from the %s file's\n", t->name, t->type, want,
+				from == 3 ? "MXFP4" : kinds[from]);
+			bad++;
+		}
+	}
+	TB_CHECK_INT(bad, 0);
+	TB_CHECK_INT(n_exps, 3 * 4);   /* gate, up and down of 4 layers */
+	TB_CHECK(n_q8 >= 4 * 4 + 1);  /* q, k, v, output of 4 layers and the token embeddings */
+	for (int k = 0; k < 4; k++)
+		eng_gguf_close(g[k]);
+	{
+		static const int32_t ids[] = { 1, 300, 301, 512, 77, 900, 14, 260 };
+		enum { N = sizeof ids / sizeof ids[0] };
+		eng_model *m = eng_load(out[0], NULL, err, sizeof err);
+		eng_ctx_params cp = eng_ctx_params_default();
+		int8_t want[N];
+		eng_ctx *c = NULL;
+		eng_batch bt = { 0 };
+		int finite = 1;
+		TB_REQUIRE(m);
+		cp.n_ctx = 32;
+		cp.n_outputs = N;
+		TB_REQUIRE((c = eng_ctx_new(m, &cp, err, sizeof err)) != NULL);
+		memset(want, 1, sizeof want);
+		bt.n = N;
+		bt.token = ids;
+		bt.want_logits = want;
+		TB_REQUIRE(eng_decode(c, &bt) == 0);
+		for (int t = 0; t < N; t++)
+			for (int v = 0; v < eng_n_vocab(m); v++)
+				finite &= isfinite(eng_logits(c, t)[v]) != 0;
+		TB_CHECK(finite);
+		eng_ctx_free(c);
+		eng_model_free(m);
+	}
+	for (int k = 0; k < 3; k++)
+		unlink(out[k]);
+}
+
 /* The F16 file rewritten without one tensor or key (or with one changed): eng_load refuses it
  * with a one-line error naming the tensor or key. */
 static void test_gptoss_refuses_files_missing_what_it_needs(void)
@@ -421,6 +508,7 @@ int main(void)
 	TB_RUN(test_gptoss_matches_the_reference_on_every_file);
 	TB_RUN(test_gptoss_batch_composition_does_not_change_logits);
 	TB_RUN(test_gptoss_refuses_files_missing_what_it_needs);
+	TB_RUN(test_gptoss_quantizes_to_mxfp4_moe);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
 	return tb_test_end();
