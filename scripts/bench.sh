@@ -18,6 +18,8 @@
 #    right after, and a table of tierbench t/s / llama.cpp t/s per test follows. llama.cpp runs
 #    with its weights both mapped and loaded (-mmp 1,0) and the faster of the two is compared
 #    (tierbench copies weights into memory at load by default).
+# 6. serving, with LLAMA_SERVER=/path/to/llama-server: tierbench serve against llama-server, same
+#    files, threads, slots and `tierbench load` sweep (scripts/bench-serve.sh).
 set -eu
 TB_BIN=${TB_BIN:-bin/tierbench}
 case "$TB_BIN" in /*) ;; *) TB_BIN="$(pwd)/$TB_BIN" ;; esac
@@ -158,4 +160,13 @@ print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for (model, th, test), a, b in ratios:
     print(f"| {model} | {th} | {test} | {a:.2f} | {b:.2f} | {a / b:.3f} |")
 PY
+fi
+
+# 6. serving: with LLAMA_SERVER=/path/to/llama-server, tierbench serve against llama-server on the
+#    TinyLlama-shaped Q4_K_M and the project's own model, driven by the same `tierbench load`
+#    sweep (scripts/bench-serve.sh says how; SERVE_BUSY=1 measures a busy machine).
+if [ -n "${LLAMA_SERVER:-}" ]; then
+	echo
+	TB_BIN="$TB_BIN" TB_BENCH_CACHE="${cache:-${TB_BENCH_CACHE:-$HOME/.cache/tierbench/bench-models}}" \
+		scripts/bench-serve.sh
 fi
