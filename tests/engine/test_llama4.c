@@ -166,42 +166,42 @@ static void test_llama4_batch_composition_does_not_change_logits(void)
 	}
 }
 
-/* Copies the F16 test model into dst with one tensor dropped and one key removed or set (u32,
- * or f32 when fval is not NaN). 0 or -1. */
+/* What rewrite changes: one tensor dropped, one key removed or set (u32, or f32 when fval is not
+ * NaN). */
+typedef struct edit {
+	const char *drop_tensor, *key;
+	int remove;
+	uint32_t val;
+	float fval;
+} edit;
+
+static int edit_kv(eng_gguf_writer *w, void *ud)
+{
+	const edit *e = ud;
+	if (!e->key)
+		return 0;
+	if (e->remove)
+		return eng_gguf_w_remove(w, e->key) == 1 ? 0 : -1;
+	return isnan(e->fval) ? eng_gguf_w_u32(w, e->key, e->val) : eng_gguf_w_f32(w, e->key, e->fval);
+}
+
+static int edit_tensor(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud)
+{
+	const edit *e = ud;
+	if (e->drop_tensor && strcmp(t->name, e->drop_tensor) == 0)
+		return 0;
+	return eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data);
+}
+
+/* Copies the F16 test model into dst with the edit above. 0 or -1. */
 static int rewrite(const char *dst, const char *drop_tensor, const char *key, int remove, uint32_t val,
 	float fval)
 {
-	char src[600], err[512];
-	eng_gguf *g;
-	eng_gguf_writer *w;
-	int rc = -1;
+	char src[600];
+	edit e = { drop_tensor, key, remove, val, fval };
 
 	snprintf(src, sizeof src, "%s/llama4-test-F16.gguf", model_dir);
-	if (!(g = eng_gguf_open(src, err, sizeof err)))
-		return -1;
-	if (eng_gguf_load_data(g, err, sizeof err) != 0 || !(w = eng_gguf_writer_new())) {
-		eng_gguf_close(g);
-		return -1;
-	}
-	if (eng_gguf_w_copy_kv(w, g) != 0)
-		goto out;
-	if (key && remove && eng_gguf_w_remove(w, key) != 1)
-		goto out;
-	if (key && !remove && (isnan(fval) ? eng_gguf_w_u32(w, key, val) : eng_gguf_w_f32(w, key, fval)) != 0)
-		goto out;
-	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
-		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
-
-		if (drop_tensor && strcmp(t->name, drop_tensor) == 0)
-			continue;
-		if (eng_gguf_w_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data) != 0)
-			goto out;
-	}
-	rc = eng_gguf_writer_save(w, dst, err, sizeof err);
-out:
-	eng_gguf_writer_free(w);
-	eng_gguf_close(g);
-	return rc;
+	return ref_gguf_rewrite(src, dst, edit_kv, edit_tensor, &e);
 }
 
 /* A missing router or shared expert, more experts used than there are, a missing or zero
