@@ -159,6 +159,12 @@ const float *eng_logits(const eng_ctx *c, int i);
 void eng_kv_remove(eng_ctx *c, int seq, int p0, int p1);
 /* Number of cached positions of sequence seq. */
 int eng_kv_len(const eng_ctx *c, int seq);
+/* Makes sequence dst a copy of sequence src: its cached positions (every layer's keys and values,
+ * or deepseek2's latent rows) and, for qwen3next, its recurrent state and convolution tail;
+ * what dst held is replaced. Decoding dst afterwards gives what decoding src would (a prompt
+ * decoded once, then sampled several ways). ENG_OK, ENG_EINVAL for a bad sequence, or
+ * ENG_EUNSUPPORTED for a context whose cache is on the GPU. */
+int eng_kv_copy(eng_ctx *c, int src, int dst);
 
 /* What a matrix product of the forward pass multiplied: the input rows of one weight (an
  * importance-matrix collector's view, as llama.cpp's eval callback sees each mul_mat and

@@ -1386,6 +1386,7 @@ struct eng_ctx {
 	 * [n_layer][n_seq][n_head_kv*hd_v][n_ctx_pad], so that weights x values is a dot product
 	 * over positions (zero-initialised: the padding is multiplied by zero weights) */
 	void *k, *v;
+	size_t kv_row_k, kv_row_v;   /* elements per cached token of one layer: K row, V column */
 	int *kv_len;                 /* [n_seq] */
 	/* work buffers, sized for n_batch tokens */
 	float *x, *xn;               /* [n_batch][n_embd] */
@@ -1576,6 +1577,8 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	if (m->arch == ARCH_QWEN3NEXT && q3n_ctx_init(c) != 0)
 		goto oom;
 	B = (size_t)c->n_batch;
+	c->kv_row_k = kvk;
+	c->kv_row_v = kvv;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
 		c->k = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
@@ -2982,6 +2985,39 @@ static void q3n_seq_clear(eng_ctx *c, int s)
 {
 	for (int r = 0; r < c->m->q3n.n_rec; r++)
 		memset(q3n_state_at(c, r, s), 0, c->q3n_state_n * sizeof(float));
+}
+
+int eng_kv_copy(eng_ctx *c, int src, int dst)
+{
+	const eng_model *m;
+	size_t n, ks, vs;
+
+	if (!c || src < 0 || src >= c->n_seq || dst < 0 || dst >= c->n_seq)
+		return ENG_EINVAL;
+	if (src == dst)
+		return ENG_OK;
+	if (c->gpu)
+		return ENG_EUNSUPPORTED;
+	m = c->m;
+	n = (size_t)c->kv_len[src];
+	ks = c->kv_row_k * c->kv_elt;   /* bytes per token of one layer's K rows */
+	vs = c->kv_elt;                 /* and of one V cache row (one value dimension) */
+	for (size_t slot = 0; slot < (size_t)m->n_layer_kv; slot++) {
+		/* K: the first n rows of [slot][s][n_ctx][kv_row_k]; V: the first n positions of each
+		 * of [slot][s][kv_row_v][n_ctx_pad]. Positions past n in dst keep what they held, as
+		 * after eng_kv_remove: they are read with zero weight only. */
+		char *k = c->k, *v = c->v;
+		memcpy(k + (slot * (size_t)c->n_seq + (size_t)dst) * (size_t)c->n_ctx * ks,
+		       k + (slot * (size_t)c->n_seq + (size_t)src) * (size_t)c->n_ctx * ks, n * ks);
+		for (size_t d = 0; d < c->kv_row_v; d++)
+			memcpy(v + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,
+			       v + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,
+			       n * vs);
+	}
+	for (int r = 0; c->q3n_state && r < m->q3n.n_rec; r++)
+		memcpy(q3n_state_at(c, r, dst), q3n_state_at(c, r, src), c->q3n_state_n * sizeof(float));
+	c->kv_len[dst] = c->kv_len[src];
+	return ENG_OK;
 }
 
 static float q3n_sigmoid(float x)

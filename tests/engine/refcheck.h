@@ -383,6 +383,69 @@ static inline int ref_decode_all(eng_model *m, const int32_t *ids, int n, int st
 	return 0;
 }
 
+/* eng_kv_copy: a prompt of NP tokens decoded once into sequence 0 and copied into sequences 1
+ * and 2 (2 held 20 other tokens before, so the copy replaces a longer cache), then NT more tokens
+ * decoded into all three in one interleaved batch: every sequence's logits equal, bit for bit,
+ * those of the prompt and the continuation decoded alone (ref_decode_all, batches of 1). */
+static inline void ref_check_kv_copy(eng_model *m)
+{
+	enum { NP = 9, NT = 5 };
+	char err[512];
+	int nv = eng_n_vocab(m);
+	int32_t ids[NP + NT], junk[20], tok[3 * NT], seq[3 * NT];
+	int8_t want[3 * NT];
+	float *alone = malloc(sizeof(float) * (NP + NT) * (size_t)nv);
+	eng_ctx_params cp = eng_ctx_params_default();
+	eng_ctx *c = NULL;
+	eng_batch b = { 0 };
+	int same = 1;
+
+	for (int i = 0; i < NP + NT; i++)
+		ids[i] = i == 0 ? 1 : 3 + (i * 131 + 17) % (nv - 3);
+	for (int i = 0; i < 20; i++)
+		junk[i] = 3 + (i * 71 + 5) % (nv - 3);
+	TB_REQUIRE(alone && ref_decode_all(m, ids, NP + NT, 1, alone) == 0);
+	cp.n_ctx = 64;
+	cp.n_seq = 3;
+	cp.n_outputs = 3 * NT;
+	TB_REQUIRE((c = eng_ctx_new(m, &cp, err, sizeof err)) != NULL);
+	memset(want, 0, sizeof want);
+	/* the prompt into sequence 0, other tokens into sequence 2 */
+	b.n = NP;
+	b.token = ids;
+	b.want_logits = want;
+	TB_REQUIRE(eng_decode(c, &b) == 0);
+	b.n = 20;
+	b.token = junk;
+	b.seq = (int32_t[20]){ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
+	TB_REQUIRE(eng_decode(c, &b) == 0);
+	TB_CHECK_INT(eng_kv_len(c, 2), 20);
+	TB_CHECK_INT(eng_kv_copy(c, 0, 1), ENG_OK);
+	TB_CHECK_INT(eng_kv_copy(c, 0, 2), ENG_OK);
+	TB_CHECK_INT(eng_kv_copy(c, 0, 3), ENG_EINVAL);
+	TB_CHECK_INT(eng_kv_copy(c, -1, 0), ENG_EINVAL);
+	TB_CHECK_INT(eng_kv_len(c, 1), NP);
+	TB_CHECK_INT(eng_kv_len(c, 2), NP);
+	/* the continuation into all three, interleaved */
+	for (int t = 0; t < NT; t++)
+		for (int s = 0; s < 3; s++) {
+			tok[3 * t + s] = ids[NP + t];
+			seq[3 * t + s] = s;
+			want[3 * t + s] = 1;
+		}
+	b.n = 3 * NT;
+	b.token = tok;
+	b.seq = seq;
+	TB_REQUIRE(eng_decode(c, &b) == 0);
+	for (int t = 0; t < NT; t++)
+		for (int s = 0; s < 3; s++)
+			same &= memcmp(eng_logits(c, 3 * t + s), alone + (size_t)(NP + t) * (size_t)nv,
+				sizeof(float) * (size_t)nv) == 0;
+	TB_CHECK(same);
+	eng_ctx_free(c);
+	free(alone);
+}
+
 /* Checks that eng_load refuses path with one line that contains want (printed). */
 static inline void ref_expect_refused(const char *path, const char *want)
 {

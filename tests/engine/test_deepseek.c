@@ -456,6 +456,23 @@ static void test_deepseek_refuses_inconsistent_files(void)
 	unlink(dst);
 }
 
+/* eng_kv_copy: a sequence copied after its prompt continues exactly as the original
+ * (refcheck.h's ref_check_kv_copy) on deepseek2-test-F16.gguf. */
+static void test_deepseek_copied_sequence_continues_as_the_original(void)
+{
+	static const char *const names[] = { "deepseek2-test-F16.gguf" };
+
+	TB_REQUIRE(make_models() == 0);
+	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+		char path[600], err[512];
+		eng_model *m;
+		snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
+		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+		ref_check_kv_copy(m);
+		eng_model_free(m);
+	}
+}
+
 int main(void)
 {
 	TB_RUN(test_route_softmax_takes_the_largest_probabilities);
@@ -470,6 +487,7 @@ int main(void)
 	TB_RUN(test_deepseek_batch_composition_does_not_change_logits);
 	TB_RUN(test_deepseek_split_kb_vb_match_the_joint_projection);
 	TB_RUN(test_deepseek_refuses_inconsistent_files);
+	TB_RUN(test_deepseek_copied_sequence_continues_as_the_original);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
 	return tb_test_end();

@@ -199,12 +199,30 @@ static void test_model_larger_than_the_memory_left_is_refused_with_a_hint(void)
 #endif
 }
 
+/* eng_kv_copy: a sequence copied after its prompt continues exactly as the original
+ * (refcheck.h's ref_check_kv_copy) on qwen2moe-test-Q8_0.gguf, qwen3moe-test-F16.gguf. */
+static void test_moe_copied_sequence_continues_as_the_original(void)
+{
+	static const char *const names[] = { "qwen2moe-test-Q8_0.gguf", "qwen3moe-test-F16.gguf" };
+
+	TB_REQUIRE(make_models() == 0);
+	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+		char path[600], err[512];
+		eng_model *m;
+		snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
+		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+		ref_check_kv_copy(m);
+		eng_model_free(m);
+	}
+}
+
 int main(void)
 {
 	TB_RUN(test_moe_matches_the_reference_on_every_file);
 	TB_RUN(test_moe_batch_composition_does_not_change_logits);
 	TB_RUN(test_moe_refuses_experts_that_disagree_with_the_metadata);
 	TB_RUN(test_model_larger_than_the_memory_left_is_refused_with_a_hint);
+	TB_RUN(test_moe_copied_sequence_continues_as_the_original);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
 	return tb_test_end();

@@ -395,6 +395,23 @@ static void test_qwen3next_refuses_inconsistent_files(void)
 	unlink(dst);
 }
 
+/* eng_kv_copy: a sequence copied after its prompt continues exactly as the original
+ * (refcheck.h's ref_check_kv_copy) on qwen3next-test-F16.gguf, qwen3next-test-Q4_K_M.gguf. */
+static void test_qwen3next_copied_sequence_continues_as_the_original(void)
+{
+	static const char *const names[] = { "qwen3next-test-F16.gguf", "qwen3next-test-Q4_K_M.gguf" };
+
+	TB_REQUIRE(make_models() == 0);
+	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+		char path[600], err[512];
+		eng_model *m;
+		snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
+		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+		ref_check_kv_copy(m);
+		eng_model_free(m);
+	}
+}
+
 int main(void)
 {
 	TB_RUN(test_qwen3next_matches_the_reference_on_every_file);
@@ -403,6 +420,7 @@ int main(void)
 	TB_RUN(test_qwen3next_sequences_decode_together_and_keep_their_state);
 	TB_RUN(test_qwen3next_split_qkv_gate_form_matches_ssm_in);
 	TB_RUN(test_qwen3next_refuses_inconsistent_files);
+	TB_RUN(test_qwen3next_copied_sequence_continues_as_the_original);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
 	return tb_test_end();
