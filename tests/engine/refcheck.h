@@ -446,6 +446,19 @@ static inline void ref_check_kv_copy(eng_model *m)
 	free(alone);
 }
 
+/* ref_check_kv_copy on each of dir/names[n]. */
+static inline void ref_check_kv_copy_files(const char *dir, const char *const *names, size_t n)
+{
+	for (size_t f = 0; f < n; f++) {
+		char path[600], err[512];
+		eng_model *m;
+		snprintf(path, sizeof path, "%s/%s", dir, names[f]);
+		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
+		ref_check_kv_copy(m);
+		eng_model_free(m);
+	}
+}
+
 /* Checks that eng_load refuses path with one line that contains want (printed). */
 static inline void ref_expect_refused(const char *path, const char *want)
 {

@@ -402,14 +402,7 @@ static void test_qwen3next_copied_sequence_continues_as_the_original(void)
 	static const char *const names[] = { "qwen3next-test-F16.gguf", "qwen3next-test-Q4_K_M.gguf" };
 
 	TB_REQUIRE(make_models() == 0);
-	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
-		char path[600], err[512];
-		eng_model *m;
-		snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
-		TB_REQUIRE((m = eng_load(path, NULL, err, sizeof err)) != NULL);
-		ref_check_kv_copy(m);
-		eng_model_free(m);
-	}
+	ref_check_kv_copy_files(model_dir, names, sizeof names / sizeof names[0]);
 }
 
 int main(void)
