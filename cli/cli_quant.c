@@ -353,7 +353,7 @@ int cli_cmd_quality(int argc, char **argv)
 	long v;
 
 	a.ctx = 256;
-	a.top_k = 8;
+	a.top_k = 16;   /* the suite's default: 128 entries per token */
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -1047,9 +1047,10 @@ static int sweep_quality_md(const sweep_args *a, const char *dir)
 		goto done;
 	}
 	f = tb_afile_stream(out);
-	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld; KLD in nats "
-		"against the base's top-%d log-probabilities (a lower bound, docs/suites.md)\n\n",
-		a->base, r0.n_tokens, a->ctx ? a->ctx : 256, 8);
+	fprintf(f, "# Quantisation quality: %s\n\n%ld scored tokens, windows of %ld (the second half "
+		"of each scored, as llama-perplexity); KLD in nats over the base's top %d log-probabilities "
+		"and the rest of the vocabulary as one bucket (docs/suites.md)\n\n",
+		a->base, r0.n_tokens, a->ctx ? a->ctx : 256, 128);
 	if (a->qp.imatrix_file)
 		fprintf(f, "Every variant was quantized with the importance matrix %s.\n\n", a->qp.imatrix_file);
 	fprintf(f, "| model | PPL | ratio | KLD mean | KLD median | KLD p99 | same top | RMS dp | verdict |\n"

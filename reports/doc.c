@@ -487,8 +487,8 @@ static int quality_table(rep_doc *d, const rep_set *s, const rep_analysis *a)
 	f = table_noted(d, "quality", "Quality: perplexity and divergence from the baseline", 11, cols,
 		fmtdup("PPL: perplexity over %ld scored tokens of the quality text (± its "
 		"standard error); ratio: PPL / the baseline's; KLD: KL divergence in nats of each token's "
-		"next-token distribution from the baseline's (against the baseline's top-k, a lower "
-		"bound); same top: tokens whose most likely next token is the baseline's; RMS Δp: RMS "
+		"next-token distribution from the baseline's (over the baseline's stored top "
+		"entries, the rest of the vocabulary one bucket); same top: tokens whose most likely next token is the baseline's; RMS Δp: RMS "
 		"change of the correct token's probability; verdict: same as base (ratio < 1.01 and KLD "
 		"< 0.01), small loss (< 1.05, < 0.05), clear loss (< 1.15, < 0.2), else large loss", n_tok));
 	for (size_t i = 0; i < s->n_targets && !f.failed; i++) {

@@ -1,7 +1,7 @@
 /* reports/quality.c — perplexity and divergence from the log-probabilities a scoring suite
  * (quality) stored per window: perplexity over every scored token, and against a baseline
- * target's windows KL divergence over the baseline's top k next tokens (the rest as one bucket,
- * a lower bound), same-top-token rate with its Wilson interval, RMS change of the text token's
+ * target's windows KL divergence over the baseline's stored top next tokens (each looked up
+ * among the model's stored entries, the rest of the vocabulary one bucket), same-top-token rate with its Wilson interval, RMS change of the text token's
  * probability, and the perplexity ratio with a paired bootstrap over windows. */
 #include <math.h>
 #include <stdio.h>
@@ -49,9 +49,9 @@ static double cand_lp(const rep_item *c, size_t j, int32_t id)
 	const float *lps = c->top_lp + j * (size_t)c->top_k;
 	double low = 0;
 	for (int k = 0; k < c->top_k; k++) {
-		if (ids[k] == id)
+		if (ids[k] == id && isfinite(lps[k]))
 			return lps[k];
-		if (ids[k] >= 0 && isfinite(lps[k]))
+		if (ids[k] >= 0 && isfinite(lps[k]) && lps[k] < low)
 			low = lps[k];
 	}
 	return low;
@@ -135,12 +135,11 @@ int rep_quality_compute(const rep_set *s, size_t t, const rep_set *bs, size_t bt
 			cap_kl = nc;
 		}
 		for (size_t j = 0; j < c->n_lp; j++) {
-			/* the baseline's top k of 8 k stored (the quality suite asks 8 x its top_k) */
-			int kk = p->top_k >= 8 ? p->top_k / 8 : p->top_k;
+			/* every entry the baseline stored (the quality suite asks 8 x its top_k) */
 			const int32_t *pid = p->top_id + j * (size_t)p->top_k;
 			const float *plp = p->top_lp + j * (size_t)p->top_k;
 			double p_in = 0, q_in = 0, kl = 0, p_rest, q_rest, dp;
-			for (int m = 0; m < kk; m++) {
+			for (int m = 0; m < p->top_k; m++) {
 				double pp, q, lq;
 				if (pid[m] < 0 || !isfinite(plp[m]))
 					continue;

@@ -148,7 +148,8 @@ static int push_window(suite *s, quality *q, size_t cap, window w)
 }
 
 /* The keys of the quality suite's options object: the window length in tokens (8..1048576,
- * default 256) and the top entries per token its divergence uses (1..16, default 8). */
+ * default 256) and the top entries per token it stores, in eights (1..16, default 16: 128
+ * entries, all of which the divergence uses). */
 static const char *const quality_option_keys[] = { "window", "top_k", NULL };
 
 static int quality_options_check(const cJSON *o, char *key, size_t keylen, char *err,
@@ -163,7 +164,7 @@ static int quality_options_check(const cJSON *o, char *key, size_t keylen, char 
 static int quality_opts_read(const suite_opts *o, quality *q, char *err, size_t errlen)
 {
 	cJSON *opts = suite_options_parse(o);
-	long n_ctx = 256, top_k = 8;
+	long n_ctx = 256, top_k = PROV_MAX_TOP_K / 8;
 	char key[32], why[128];
 	int rc = 0;
 	if (!opts) {
@@ -293,7 +294,7 @@ static int quality_build(const suite *s, size_t item, int sample, prov_req *out)
 
 	out->kind = PROV_REQ_LOGPROBS;
 	out->sample = sample;
-	/* 8 x top_k entries per position: the divergence uses the baseline's top_k and finds the
+	/* 8 x top_k entries per position: the divergence uses all the baseline's and finds the
 	 * candidate's probability of each among its own entries (reports/quality.c) */
 	out->top_k = 8 * q->top_k;
 	out->score_from = w->tokens ? q->n_ctx / 2 + 1 : -1;

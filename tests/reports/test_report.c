@@ -986,10 +986,11 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 		"{\"id\":\"Q2_K\",\"provider\":\"local\",\"model\":\"m/tiny-Q2_K.gguf\",\"quant\":\"Q2_K\","
 		" \"hardware\":{\"kind\":\"self-hosted\",\"cost_per_hour\":0.05}}],"
 		"\"suites\":[{\"name\":\"gsm8k\"},{\"name\":\"quality\",\"weight\":0}]}";
-	/* One scored token a window, 8 stored entries (the divergence uses the baseline's top 1):
+	/* One scored token a window, 8 stored entries (the divergence uses all the baseline's):
 	 * the base gives the text token p = 0.5 and is sure of it (token 5: 0.5, token 6: 0.25); the
 	 * variant gives it 0.25 and prefers token 6. PPL 2 against 4, ratio 2; KL = 0.5 ln(0.5/0.25)
-	 * + 0.5 ln(0.5/0.75) = 0.143841 nats each token; same top 0 %; RMS dp 25 %. */
+	 * + 0.25 ln(0.25/0.5) + 0.25 ln(0.25/0.25) = 0.25 ln 2 = 0.173287 nats each token; same top
+	 * 0 %; RMS dp 25 %. */
 	static const char lp_base[] = "{\"lp\":[-0.693147181],\"id\":[[5,6,-1,-1,-1,-1,-1,-1]],"
 		"\"tlp\":[[-0.693147181,-1.38629436,null,null,null,null,null,null]]}";
 	static const char lp_q2[] = "{\"lp\":[-1.38629436],\"id\":[[6,5,-1,-1,-1,-1,-1,-1]],"
@@ -1056,10 +1057,10 @@ static void test_price_only_rows_quality_and_verdicts_in_every_format(void)
 	TB_CHECK(strstr(strstr(md, "## Results per target"), "gpt") ==
 		strstr(md, "| openai/gpt-4o-mini | API") + 9);
 	TB_CHECK(strstr(strstr(md, "## Hardware"), "gpt") == NULL);
-	/* quality: ratio 2, KLD 0.14: a large loss; the baseline is marked */
+	/* quality: ratio 2, KLD 0.17: a large loss; the baseline is marked */
 	TB_CHECK(strstr(md, "## Quality: perplexity and divergence from the baseline") != NULL);
 	TB_CHECK(strstr(md, "| base | F32 | 2.0000 | 0.0000 | 1 (baseline) | – | – | – | – | – | baseline |") != NULL);
-	TB_CHECK(strstr(md, "| Q2\\_K | Q2\\_K | 4.0000 | 0.0000 | 2.0000 | 0.14384 | 0.14384 | 0.14384 | "
+	TB_CHECK(strstr(md, "| Q2\\_K | Q2\\_K | 4.0000 | 0.0000 | 2.0000 | 0.17329 | 0.17329 | 0.17329 | "
 		"0.00 | 25.000 | large loss |") != NULL);
 	TB_CHECK(strcmp(rep_quality_verdict(1.005, 0.005), "same as base") == 0);
 	TB_CHECK(strcmp(rep_quality_verdict(1.04, 0.04), "small loss") == 0);
