@@ -695,6 +695,101 @@ static void check_order_b(const char *level)
 static void test_kernels_avx2_order_b_types_give_the_order_b_bits(void) { check_level("avx2", check_order_b); }
 static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { check_level("avx512", check_order_b); }
 
+/* Repacked rows (R16 layout): a matrix repacked group by group (rows past the last whole group
+ * in the file's layout) gives, through eng_vec_dot_rows_rp, every (row, token) result of
+ * eng_vec_dot on the file's rows bit for bit, for row ranges that start and end inside groups,
+ * 1..33 tokens (the decode kernels take up to ENG_RP_MAX_ACT, more go through the batch tiles),
+ * and rows past 8192 elements refused; unpacking gives the file's bytes back. */
+static void check_repacked(const char *level)
+{
+	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K };
+	static const int64_t NS[] = { 256, 2816, 8192 };
+	static const int ROWS[] = { 37, 16, 5 };
+	static const int NACT[] = { 1, 2, 3, 7, 8, 9, 33 };
+	/* (first row, rows) of each call, clipped to the matrix */
+	static const int RANGES[][2] = { { 0, 64 }, { 3, 20 }, { 16, 16 }, { 5, 1 }, { 17, 14 }, { 32, 5 } };
+	enum { MAX_R = 37, MAX_A = 33 };
+	const int64_t nmax = 8192;
+	const size_t rowmax = eng_row_size(ENG_T_Q8_K, nmax);
+	uint8_t *w = malloc(rowmax * MAX_R), *rp = malloc(rowmax * MAX_R), *back = malloc(rowmax * 16);
+	uint8_t *x = malloc(rowmax * MAX_A), *tmp = malloc(rowmax);
+	float *f = malloc(sizeof(float) * (size_t)nmax), *out = malloc(sizeof(float) * MAX_R * MAX_A);
+	int fails = 0, checked = 0;
+
+	TB_REQUIRE(w && rp && back && x && tmp && f && out);
+	TB_CHECK_INT(eng_rp_supported(ENG_T_Q4_K, 8448), 0);
+	TB_CHECK_INT(eng_rp_supported(ENG_T_Q5_K, 256), 0);
+	TB_CHECK_INT(eng_vec_dot_rows_rp(ENG_T_Q5_K, 256, w, 16, 0, 16, x, 0, 1, out, 16), -1);
+	TB_CHECK_INT(eng_vec_dot_rows_rp(ENG_T_Q4_K, 256, w, 16, 8, 9, x, 0, 1, out, 16), -1);
+	for (size_t ti = 0; ti < sizeof RP_TYPES / sizeof RP_TYPES[0]; ti++) {
+		const int type = RP_TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
+		for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
+			const int64_t n = NS[k];
+			const int total = ROWS[k];
+			const size_t rs = eng_row_size(type, n), xs = eng_row_size(vt, n);
+			TB_REQUIRE(eng_rp_supported(type, n));
+			for (int r = 0; r < total; r++) {
+				if (r % 3 != 1) {
+					fill_rows(f, n);
+					TB_REQUIRE(eng_quant_row_ref(type, f, w + (size_t)r * rs, n, NULL) == 0);
+				} else {
+					random_row(type, w + (size_t)r * rs, n);
+				}
+			}
+			memcpy(rp, w, (size_t)total * rs);
+			for (int g = 0; g + 16 <= total; g += 16) {
+				eng_rp_pack(type, n, w + (size_t)g * rs, rp + (size_t)g * rs);
+				for (int r0 = 0; r0 < 16; r0 += 5) {   /* unpacking gives the file's rows back */
+					const int nr = 16 - r0 < 5 ? 16 - r0 : 5;
+					eng_rp_unpack(type, n, rp + (size_t)g * rs, r0, nr, back);
+					if (memcmp(back, w + (size_t)(g + r0) * rs, (size_t)nr * rs) != 0 && fails++ < 5)
+						printf("  %s n=%lld: rows %d..%d do not unpack to the file's bytes\n",
+							eng_type_get(type)->name, (long long)n, g + r0, g + r0 + nr - 1);
+				}
+			}
+			if (total >= 16 && memcmp(rp, w, rs) == 0 && fails++ < 5)
+				printf("  %s n=%lld: packing changed nothing\n", eng_type_get(type)->name, (long long)n);
+			for (int a = 0; a < MAX_A; a++) {
+				fill_rows(f, n);
+				TB_REQUIRE(eng_quant_act_row_ref(vt, f, x + (size_t)a * xs, n) == 0);
+			}
+			for (size_t ai = 0; ai < sizeof NACT / sizeof NACT[0]; ai++)
+				for (size_t ri = 0; ri < sizeof RANGES / sizeof RANGES[0]; ri++) {
+					const int na = NACT[ai], r0 = RANGES[ri][0];
+					const int nr = r0 + RANGES[ri][1] > total ? total - r0 : RANGES[ri][1];
+					if (nr <= 0 || (na > 3 && n > 2816 && ri > 1))   /* long rows: a sample */
+						continue;
+					for (size_t i = 0; i < (size_t)MAX_R * MAX_A; i++)
+						out[i] = NAN;
+					TB_REQUIRE(eng_vec_dot_rows_rp(type, n, rp, total, r0, nr, x, xs, na, out, MAX_R) == 0);
+					for (int a = 0; a < na; a++)
+						for (int r = 0; r < nr; r++) {
+							float want = 0;
+							TB_REQUIRE(eng_vec_dot(type, n, w + (size_t)(r0 + r) * rs, x + (size_t)a * xs, &want) == 0);
+							checked++;
+							if (f_bits(out[(size_t)a * MAX_R + r]) != f_bits(want) && fails++ < 5)
+								printf("  %s %s n=%lld rows %d+%d x %d [%d][%d]: repacked %.9g, dot %.9g\n",
+									level, eng_type_get(type)->name, (long long)n, r0, nr, na, a, r,
+									out[(size_t)a * MAX_R + r], want);
+						}
+				}
+		}
+	}
+	TB_CHECK(checked > 10000);
+	TB_CHECK_INT(fails, 0);
+	free(w);
+	free(rp);
+	free(back);
+	free(x);
+	free(tmp);
+	free(f);
+	free(out);
+}
+
+static void test_kernels_scalar_repacked_rows_equal_the_single_dot(void) { check_level("scalar", check_repacked); }
+static void test_kernels_avx2_repacked_rows_equal_the_single_dot(void) { check_level("avx2", check_repacked); }
+static void test_kernels_avx512_repacked_rows_equal_the_single_dot(void) { check_level("avx512", check_repacked); }
+
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
 {
 	const char *lv = eng_cpu_level();
@@ -761,6 +856,9 @@ int main(void)
 	TB_RUN(test_kernels_neon_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_avx512_order_b_types_give_the_order_b_bits);
+	TB_RUN(test_kernels_scalar_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
