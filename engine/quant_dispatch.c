@@ -355,7 +355,7 @@ int eng_vec_dot_rows_rp(int type, int64_t n, const void *w, int64_t n_total, int
 			return eng_vec_dot_rows(type, n, wb + (size_t)r * rs, rs, (int)(end - r), act, act_stride,
 				n_act, o, out_stride);
 		const int64_t ge = (end < full ? end : full) - r;
-		if (r % ENG_RP_ROWS == 0 && ge >= ENG_RP_ROWS && n_act <= ENG_RP_MAX_ACT && k->rp[type]) {
+		if (r % ENG_RP_ROWS == 0 && ge >= ENG_RP_ROWS && n_act > 0 && k->rp[type]) {
 			const int ng = (int)(ge / ENG_RP_ROWS);
 			k->rp[type](n, wb + (size_t)r * rs, ng, act, act_stride, n_act, o, out_stride);
 			r += (int64_t)ng * ENG_RP_ROWS;

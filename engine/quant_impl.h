@@ -313,7 +313,7 @@ int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_
 #define ENG_RP_ROWS 16
 #define ENG_RP_VERSION 1
 #define ENG_RP_KMAX 8192       /* longest row repacked (elements) */
-#define ENG_RP_MAX_ACT 7       /* more activations: the rows are unpacked for the batch tiles */
+#define ENG_RP_MAX_ACT 7       /* more activations: the batch tiles (callers pass fewer rows per call) */
 
 /* 1 when rows of n elements of `type` have an R16 layout (Q4_K, IQ4_XS, Q6_K; n a multiple of
  * 256, at most ENG_RP_KMAX), else 0. eng_rp_native: 1 when, besides, the kernel level in use has
@@ -352,8 +352,8 @@ typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
 
 /* Repacked groups (eng_vec_dot_rows_rp): n_groups consecutive 16-row groups of the R16 layout
- * starting at w (each 16 * row bytes), times n_act (1 .. ENG_RP_MAX_ACT) activations; out[a * os
- * + 16 * g + r] for row r of group g. Same bits as the level's rows kernel on the original rows. */
+ * starting at w (each 16 * row bytes), times n_act >= 1 activations; out[a * os + 16 * g + r]
+ * for row r of group g. Same bits as the level's rows kernel on the original rows. */
 typedef void (*eng_rp_fn)(int64_t n, const void *w, int n_groups, const void *act, size_t act_stride,
 	int n_act, float *out, size_t out_stride);
 

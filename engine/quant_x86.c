@@ -1599,6 +1599,51 @@ typedef struct kbblk {
 
 _Static_assert(sizeof(kbblk) % 64 == 0, "kbblk keeps 64-byte alignment");
 
+/* Row r's scales, mins and d, dmin from its block header b (the file's layout) into k. */
+INL5 void kb_head(const int type, const uint8_t *b, kbblk *k, const int r)
+{
+	if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* same offsets in Q5_K */
+		uint64_t s0, s1;
+		k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
+		for (int j = 0; j < 8; j++)
+			k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff);
+		for (int q = 0; q < 4; q++)
+			k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
+		k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
+	} else if (type == ENG_T_Q2_K) {
+		const uint8_t *sc = b + offsetof(eng_blk_q2_K, scales);
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(sc[2 * q] >> 4) | (uint32_t)(sc[2 * q + 1] >> 4) << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
+		k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
+	} else if (type == ENG_T_IQ4_XS) {
+		const uint64_t s0 = iq4xs_scales(b);
+		for (int j = 0; j < 8; j++)
+			k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff) - 32;
+		for (int q = 0; q < 4; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
+	} else if (type == ENG_T_Q3_K) {
+		uint64_t s0, s1;
+		q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
+		for (int j = 0; j < 16; j++)
+			k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
+	} else {
+		const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
+		for (int j = 0; j < 16; j++)
+			k->sc[j][r] = sc[j];
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)sc[2 * q] | (uint32_t)(uint16_t)sc[2 * q + 1] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
+	}
+}
+
 /* Rows w (stride ws; nr <= 16 of them, the rest zero) -> blk[nb]. */
 INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t nb, kbblk *blk)
 {
@@ -1631,46 +1676,7 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 				}
 				_mm512_store_si512(lv[r] + 64 * c, v);
 			}
-			if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* same offsets in Q5_K */
-				uint64_t s0, s1;
-				k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
-				for (int j = 0; j < 8; j++)
-					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff);
-				for (int q = 0; q < 4; q++)
-					k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
-				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
-			} else if (type == ENG_T_Q2_K) {
-				const uint8_t *sc = b + offsetof(eng_blk_q2_K, scales);
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(sc[2 * q] >> 4) | (uint32_t)(sc[2 * q + 1] >> 4) << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
-				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
-			} else if (type == ENG_T_IQ4_XS) {
-				const uint64_t s0 = iq4xs_scales(b);
-				for (int j = 0; j < 8; j++)
-					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff) - 32;
-				for (int q = 0; q < 4; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
-						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
-			} else if (type == ENG_T_Q3_K) {
-				uint64_t s0, s1;
-				q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
-				for (int j = 0; j < 16; j++)
-					k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
-						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
-			} else {
-				const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
-				for (int j = 0; j < 16; j++)
-					k->sc[j][r] = sc[j];
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)sc[2 * q] | (uint32_t)(uint16_t)sc[2 * q + 1] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
-			}
+			kb_head(type, b, k, r);
 		}
 		for (int g = 0; g < 64; g++)
 			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
@@ -1912,11 +1918,70 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 	return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
 }
 
+/* A repacked group's nb super-blocks -> kbblk for the batch tile (as kb_unpack from the file's
+ * rows: the levels are the same bytes, the header fields are put back at their file offsets for
+ * kb_head). */
+INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
+{
+	/* header fields: (file offset, width) in R16 order (quant_impl.h) */
+	static const int F_Q4K[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
+	static const int F_IQ4XS[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 } };
+	static const int F_Q6K[][2] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
+	const int (*f)[2] = type == ENG_T_Q4_K ? F_Q4K : type == ENG_T_IQ4_XS ? F_IQ4XS : F_Q6K;
+	const int nf = type == ENG_T_IQ4_XS ? 3 : 5, hb = type == ENG_T_Q4_K ? 16 : type == ENG_T_IQ4_XS ? 8 : 18;
+	const size_t sbb = ENG_RP_ROWS * kq_size(type);
+	const __m512i m15 = _mm512_set1_epi8(0x0f), c30 = _mm512_set1_epi8(0x30);
+	const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
+		_mm512_set1_epi8((char)0x80));
+	for (int64_t i = 0; i < nb; i++) {
+		const uint8_t *b = w + (size_t)i * sbb, *qs = b + 16 * hb;
+		kbblk *k = blk + i;
+		memset(k->sc, 0, sizeof k->sc);
+		memset(k->mp, 0, sizeof k->mp);
+		memset(k->dmin, 0, sizeof k->dmin);
+		for (int r = 0; r < ENG_RP_ROWS; r++) {
+			uint8_t hd[sizeof(eng_blk_q6_K)];
+			for (int j = 0, o = 0; j < nf; o += f[j][1], j++)
+				memcpy(hd + f[j][0], b + 16 * o + r * f[j][1], (size_t)f[j][1]);
+			kb_head(type, hd, k, r);
+		}
+		if (type == ENG_T_Q6_K) {
+			const uint8_t *qh = qs + 2048;
+			for (int q = 0; q < 16; q++) {
+				const __m512i h = _mm512_loadu_si512(qh + 64 * q);
+				const __m512i v0 = _mm512_loadu_si512(qs + 64 * q), v1 = _mm512_loadu_si512(qs + 64 * (q + 16));
+				_mm512_store_si512(k->lv[q], _mm512_ternarylogic_epi32(_mm512_and_si512(v0, m15), _mm512_slli_epi16(h, 4), c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 16], _mm512_ternarylogic_epi32(_mm512_and_si512(v1, m15), _mm512_slli_epi16(h, 2), c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 32], _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v0, 4), m15), h, c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 48], _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v1, 4), m15),
+					_mm512_srli_epi16(h, 2), c30, 0xf8));
+			}
+			continue;
+		}
+		for (int q = 0; q < 32; q++) {   /* IQ4_XS: the tile takes the table values + 128 */
+			const __m512i v = _mm512_loadu_si512(qs + 64 * q);
+			const __m512i lo = _mm512_and_si512(v, m15), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m15);
+			_mm512_store_si512(k->lv[q], type == ENG_T_IQ4_XS ? _mm512_shuffle_epi8(tbl, lo) : lo);
+			_mm512_store_si512(k->lv[q + 32], type == ENG_T_IQ4_XS ? _mm512_shuffle_epi8(tbl, hi) : hi);
+		}
+	}
+}
+
 INL5 void rp_groups(const int type, int64_t n, const uint8_t *w, int ng, const uint8_t *x, size_t xs, int na,
 	float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK_K;
 	const size_t sbb = ENG_RP_ROWS * kq_size(type), gs = (size_t)nb * sbb;
+	if (na >= KB_MIN_ACT) {   /* batches: the 16-row tile over the converted group */
+		kbblk blk[KB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
+		for (int g = 0; g < ng; g++) {
+			kb_from_rp(type, w + (size_t)g * gs, nb, blk);
+			for (int t0 = 0; t0 < na; t0 += KB_NT)
+				kb_tile(type, nb, blk, x + (size_t)t0 * xs, xs, na - t0 < KB_NT ? na - t0 : KB_NT,
+					out + (size_t)t0 * os + (size_t)g * ENG_RP_ROWS, os, (__mmask16)0xffff);
+		}
+		return;
+	}
 	for (int g = 0; g < ng; g++) {
 		const uint8_t *wg = w + (size_t)g * gs;
 		for (int a = 0; a < na; a++) {

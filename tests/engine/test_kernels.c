@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "engine/engine.h"
 #include "engine/quant_impl.h"
+#include "refcheck.h"
 
 /* Quantized dots: |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (the integer block sums are
  * exact; only the order of the float block terms differs). */
@@ -790,6 +792,58 @@ static void test_kernels_scalar_repacked_rows_equal_the_single_dot(void) { check
 static void test_kernels_avx2_repacked_rows_equal_the_single_dot(void) { check_level("avx2", check_repacked); }
 static void test_kernels_avx512_repacked_rows_equal_the_single_dot(void) { check_level("avx512", check_repacked); }
 
+/* A whole model (synth-tiny-Q4_K_M: Q4_K and Q6_K matrices of 256- and 768-element rows) loaded
+ * into memory, where the AVX-512 level repacks its matrices, gives the same logits bit for bit
+ * as the same file computed from its mapping (the file's layout): one token at a time (the
+ * decode kernels), in batches of 9 (the batch tiles), and at the avx2 level too (no repacked
+ * kernels there: the rows are unpacked). */
+#define RP_MODEL "../shared/models/synthetic/synth-tiny-Q4_K_M.gguf"
+static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
+{
+	enum { N = 20 };
+	static const char *const LV[] = { "avx512", "avx2" };
+	char err[512] = "";
+	eng_opts o = eng_opts_default();
+	eng_model *mm, *mp;
+	int32_t ids[N];
+	int nv, diff = 0;
+	float *a, *b;
+
+	if (eng_kernels_force("avx512") != 0)
+		TB_SKIP("this CPU (or build) has no avx512 kernels");
+	if (access(RP_MODEL, R_OK) != 0)
+		TB_SKIP("%s is not there", RP_MODEL);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q4_K, 256), 1);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q6_K, 768), 1);
+	o.n_threads = 2;
+	mp = eng_load(RP_MODEL, &o, err, sizeof err);   /* repacked at load */
+	o.use_mmap = 1;
+	mm = eng_load(RP_MODEL, &o, err, sizeof err);   /* the file's layout */
+	TB_REQUIRE(mp && mm);
+	nv = eng_n_vocab(mp);
+	for (int i = 0; i < N; i++)
+		ids[i] = (int32_t)((i * 37 + 11) % nv);
+	a = malloc(sizeof(float) * (size_t)N * (size_t)nv);
+	b = malloc(sizeof(float) * (size_t)N * (size_t)nv);
+	TB_REQUIRE(a && b);
+	for (size_t l = 0; l < sizeof LV / sizeof LV[0]; l++)
+		for (int step = 1; step <= 9; step += 8) {
+			TB_REQUIRE(eng_kernels_force(LV[l]) == 0);
+			TB_REQUIRE(ref_decode_all(mp, ids, N, step, a) == 0);
+			TB_REQUIRE(ref_decode_all(mm, ids, N, step, b) == 0);
+			for (size_t i = 0; i < (size_t)N * (size_t)nv; i++)
+				if (f_bits(a[i]) != f_bits(b[i]) && diff++ < 5)
+					printf("  %s, batches of %d: logit %zu of token %zu: %.9g repacked, %.9g file layout\n",
+						LV[l], step, i % (size_t)nv, i / (size_t)nv, a[i], b[i]);
+		}
+	TB_CHECK_INT(diff, 0);
+	TB_REQUIRE(eng_kernels_force(NULL) == 0);
+	free(a);
+	free(b);
+	eng_model_free(mp);
+	eng_model_free(mm);
+}
+
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
 {
 	const char *lv = eng_cpu_level();
@@ -859,6 +913,7 @@ int main(void)
 	TB_RUN(test_kernels_scalar_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_repacked_model_gives_the_file_layouts_logits);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
