@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -117,7 +119,11 @@ struct eng_model {
 	const eng_cuda_backend *cuda;   /* the CUDA backend's table with --device cuda, else NULL */
 	eng_cuda_model *gpu;         /* layers 0 .. n_gpu-1 on the GPU (--device cuda), or NULL */
 	int n_gpu;                   /* n_layer: the whole model (with the output head) on the GPU */
+	tref *rp;                    /* matrices repacked at load (R16 layout), sorted by address */
+	int n_rp;
 };
+
+static int repack_weights(eng_model *m, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- load */
 
@@ -1190,6 +1196,8 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 	}
 	if (m->arch == ARCH_DEEPSEEK2 && ds_prepare(m, err, errlen) != 0)
 		goto fail;
+	if (!o->use_mmap && o->device != ENG_DEVICE_CUDA && repack_weights(m, err, errlen) != 0)
+		goto fail;
 	if (o->device == ENG_DEVICE_CUDA && gpu_load(m, o, err, errlen) != 0)
 		goto fail;
 	m->n_threads = o->n_threads > 0 ? o->n_threads : eng_physical_cores();
@@ -1228,6 +1236,7 @@ void eng_model_free(eng_model *m)
 	for (int il = 0; m->layers && il < m->n_layer; il++)
 		free(m->layers[il].kb_f16);
 	free(m->layers);
+	free(m->rp);
 	free(m->rope_ff);
 	free(m->path);
 	free(m);
@@ -1499,6 +1508,92 @@ void eng_ctx_free(eng_ctx *c)
 static int ds_ctx_init(eng_ctx *c, size_t *kvk, size_t *kvv);
 static int q3n_ctx_init(eng_ctx *c);
 
+/* ---- weights repacked at load (issue 29) ------------------------------------------------------
+ * With the weights in private memory (not --mmap) and on the CPU, the dense matrices whose type
+ * the kernel level multiplies in a repacked layout (quant_impl.h "R16"; Q4_K, IQ4_XS, Q6_K at
+ * the AVX-512 level) are rearranged in place, group of 16 rows by group, once at load: the same
+ * bytes, permuted, so the memory does not grow. Only matrices that nothing reads but rows_range
+ * are repacked (attention Q/K/V/O, the dense FFN, a separate output head); TB_REPACK=0 in the
+ * environment keeps the file's layout (for comparisons). Every product keeps its bits. */
+
+static int tref_cmp(const void *a, const void *b)
+{
+	const uintptr_t x = (uintptr_t)*(const tref *)a, y = (uintptr_t)*(const tref *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int is_repacked(const eng_model *m, tref w)
+{
+	return m->n_rp > 0 && bsearch(&w, m->rp, (size_t)m->n_rp, sizeof *m->rp, tref_cmp) != NULL;
+}
+
+/* Repacks one matrix in place (its pages are made writable for the time it takes). */
+static int repack_one(tref t, uint8_t *tmp, char *err, size_t errlen)
+{
+	const size_t rs = eng_row_size(t->type, t->ne[0]), gb = ENG_RP_ROWS * rs;
+	const long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *d = (uint8_t *)(uintptr_t)t->data;
+	const uintptr_t lo = (uintptr_t)d & ~((uintptr_t)pg - 1);
+	const size_t len = (size_t)((uintptr_t)d + (size_t)t->size_bytes - lo);
+
+	if (pg <= 0 || mprotect((void *)lo, len, PROT_READ | PROT_WRITE) != 0) {
+		eng_seterr(err, errlen, "tensor '%s': cannot repack it in memory: %s", t->name, strerror(errno));
+		return -1;
+	}
+	for (int64_t g = 0; g + ENG_RP_ROWS <= t->ne[1]; g += ENG_RP_ROWS) {
+		memcpy(tmp, d + (size_t)g * rs, gb);
+		eng_rp_pack(t->type, t->ne[0], tmp, d + (size_t)g * rs);
+	}
+	mprotect((void *)lo, len, PROT_READ);
+	return 0;
+}
+
+static int repack_weights(eng_model *m, char *err, size_t errlen)
+{
+	const char *env = getenv("TB_REPACK");
+	tref *list;
+	uint8_t *tmp;
+	int n = 0;
+
+	if (env && strcmp(env, "0") == 0)
+		return 0;
+	list = calloc((size_t)m->n_layer * 7 + 1, sizeof *list);
+	tmp = malloc(ENG_RP_ROWS * eng_row_size(ENG_T_Q6_K, ENG_RP_KMAX));
+	if (!list || !tmp) {
+		free(list);
+		free(tmp);
+		eng_seterr(err, errlen, "out of memory repacking the weights");
+		return -1;
+	}
+	for (int il = -1; il < m->n_layer; il++) {
+		const layer *L = il >= 0 ? &m->layers[il] : NULL;
+		tref ws[7] = { L ? L->wq : m->output != m->tok_embd ? m->output : NULL, L ? L->wk : NULL,
+			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
+			L ? L->ffn_down : NULL };
+
+		for (int i = 0; i < 7; i++)
+			if (ws[i] && ws[i]->n_dims == 2 && ws[i]->ne[1] >= ENG_RP_ROWS && eng_rp_native(ws[i]->type, ws[i]->ne[0]))
+				list[n++] = ws[i];
+	}
+	qsort(list, (size_t)n, sizeof *list, tref_cmp);
+	m->rp = list;
+	m->n_rp = 0;
+	for (int i = 0; i < n; i++) {
+		if (m->n_rp > 0 && list[m->n_rp - 1] == list[i])   /* one tensor in two roles */
+			continue;
+		if (repack_one(list[i], tmp, err, errlen) != 0) {
+			free(tmp);
+			return -1;
+		}
+		list[m->n_rp++] = list[i];
+	}
+	free(tmp);
+	if (m->n_rp > 0)
+		eng_logf(ENG_LOG_INFO, "repacked %d matrices into 16-row groups (layout R16 v%d)", m->n_rp, ENG_RP_VERSION);
+	return 0;
+}
+
 /* calloc with an overflow check on the product. */
 static void *xcalloc(size_t a, size_t b, size_t c)
 {
@@ -1757,6 +1852,15 @@ static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 	size_t wrs = eng_row_size(w->type, in);
 	const char *wd = w->data;
 
+	if (is_repacked(st->c->m, w)) {   /* few tokens: the whole range in one call */
+		for (long g = r0; g < r1; g += st->n <= ENG_RP_MAX_ACT ? r1 - r0 : 32) {
+			long ge = st->n <= ENG_RP_MAX_ACT || g + 32 > r1 ? r1 : g + 32;
+
+			eng_vec_dot_rows_rp(w->type, in, wd, out, g, (int)(ge - g), st->c->qact, st->c->qact_row,
+				st->n, y + g, (size_t)out);
+		}
+		return;
+	}
 	for (long g = r0; g < r1; g += 32) {
 		long ge = g + 32 < r1 ? g + 32 : r1;
 

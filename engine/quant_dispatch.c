@@ -6,6 +6,7 @@
 #include "engine/quant_impl.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,199 @@ int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_
 			else
 				eng_vec_dot_ref(type, n, wr, x, &o[r]);
 		}
+	}
+	return 0;
+}
+
+/* ---- repacked rows (R16 layout, version 1; quant_impl.h) ------------------------------------- */
+
+int eng_rp_supported(int type, int64_t n)
+{
+	return (type == ENG_T_Q4_K || type == ENG_T_IQ4_XS || type == ENG_T_Q6_K) && n > 0 &&
+		n % ENG_QK_K == 0 && n <= ENG_RP_KMAX;
+}
+
+int eng_rp_native(int type, int64_t n)
+{
+	return eng_rp_supported(type, n) && kern()->rp[type] != NULL;
+}
+
+/* The header fields (offset in the file's block, width) of each type, in R16 order. */
+typedef struct rp_field { int off, w; } rp_field;
+
+static int rp_fields(int type, const rp_field **f)
+{
+	static const rp_field q4k[] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
+	static const rp_field iq4xs[] = { { 0, 2 }, { 2, 2 }, { 4, 4 } };
+	static const rp_field q6k[] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
+
+	switch (type) {
+	case ENG_T_Q4_K: *f = q4k; return 5;
+	case ENG_T_IQ4_XS: *f = iq4xs; return 3;
+	default: *f = q6k; return 5;
+	}
+}
+
+/* A block's 256 levels (quant_impl.h's layouts) and back; put writes only the level bits. */
+static void rp_levels_get(int type, const uint8_t *b, uint8_t lv[ENG_QK_K])
+{
+	if (type == ENG_T_Q4_K) {
+		const uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
+		for (int c = 0; c < 4; c++)
+			for (int l = 0; l < 32; l++) {
+				lv[64 * c + l] = qs[32 * c + l] & 15;
+				lv[64 * c + 32 + l] = qs[32 * c + l] >> 4;
+			}
+	} else if (type == ENG_T_IQ4_XS) {
+		const uint8_t *qs = b + offsetof(eng_blk_iq4_xs, qs);
+		for (int j = 0; j < 8; j++)
+			for (int l = 0; l < 16; l++) {
+				lv[32 * j + l] = qs[16 * j + l] & 15;
+				lv[32 * j + 16 + l] = qs[16 * j + l] >> 4;
+			}
+	} else {
+		for (int h = 0; h < 2; h++) {
+			const uint8_t *ql = b + offsetof(eng_blk_q6_K, ql) + 64 * h;
+			const uint8_t *qh = b + offsetof(eng_blk_q6_K, qh) + 32 * h;
+			for (int l = 0; l < 32; l++) {
+				lv[128 * h + l] = (uint8_t)((ql[l] & 15) | (qh[l] & 3) << 4);
+				lv[128 * h + l + 32] = (uint8_t)((ql[l + 32] & 15) | (qh[l] >> 2 & 3) << 4);
+				lv[128 * h + l + 64] = (uint8_t)(ql[l] >> 4 | (qh[l] >> 4 & 3) << 4);
+				lv[128 * h + l + 96] = (uint8_t)(ql[l + 32] >> 4 | (qh[l] >> 6 & 3) << 4);
+			}
+		}
+	}
+}
+
+static void rp_levels_put(int type, uint8_t *b, const uint8_t lv[ENG_QK_K])
+{
+	if (type == ENG_T_Q4_K) {
+		uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
+		for (int c = 0; c < 4; c++)
+			for (int l = 0; l < 32; l++)
+				qs[32 * c + l] = (uint8_t)(lv[64 * c + l] | lv[64 * c + 32 + l] << 4);
+	} else if (type == ENG_T_IQ4_XS) {
+		uint8_t *qs = b + offsetof(eng_blk_iq4_xs, qs);
+		for (int j = 0; j < 8; j++)
+			for (int l = 0; l < 16; l++)
+				qs[16 * j + l] = (uint8_t)(lv[32 * j + l] | lv[32 * j + 16 + l] << 4);
+	} else {
+		for (int h = 0; h < 2; h++) {
+			uint8_t *ql = b + offsetof(eng_blk_q6_K, ql) + 64 * h;
+			uint8_t *qh = b + offsetof(eng_blk_q6_K, qh) + 32 * h;
+			const uint8_t *v = lv + 128 * h;
+			for (int l = 0; l < 32; l++) {
+				ql[l] = (uint8_t)((v[l] & 15) | (v[l + 64] & 15) << 4);
+				ql[l + 32] = (uint8_t)((v[l + 32] & 15) | (v[l + 96] & 15) << 4);
+				qh[l] = (uint8_t)(v[l] >> 4 | (v[l + 32] >> 4) << 2 | (v[l + 64] >> 4) << 4 | (v[l + 96] >> 4) << 6);
+			}
+		}
+	}
+}
+
+/* Row r's header and levels into / out of super-block sb (16 * bs bytes) of a group. */
+static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
+{
+	const rp_field *f;
+	const int nf = rp_fields(type, &f);
+	uint8_t lv[ENG_QK_K];
+	size_t o = 0;
+
+	for (int k = 0; k < nf; k++) {
+		memcpy(sb + 16 * o + (size_t)r * (size_t)f[k].w, b + f[k].off, (size_t)f[k].w);
+		o += (size_t)f[k].w;
+	}
+	rp_levels_get(type, b, lv);
+	uint8_t *q = sb + 16 * o;
+	for (int k = 0; k < 32; k++)
+		for (int j = 0; j < 4; j++)
+			q[64 * k + 4 * r + j] = (uint8_t)((lv[4 * k + j] & 15) | (lv[128 + 4 * k + j] & 15) << 4);
+	if (type == ENG_T_Q6_K)
+		for (int k = 0; k < 16; k++)
+			for (int j = 0; j < 4; j++)
+				q[2048 + 64 * k + 4 * r + j] = (uint8_t)(lv[4 * k + j] >> 4 | (lv[64 + 4 * k + j] >> 4) << 2 |
+					(lv[128 + 4 * k + j] >> 4) << 4 | (lv[192 + 4 * k + j] >> 4) << 6);
+}
+
+static void rp_get_row(int type, const uint8_t *sb, int r, uint8_t *b)
+{
+	const rp_field *f;
+	const int nf = rp_fields(type, &f);
+	uint8_t lv[ENG_QK_K];
+	size_t o = 0;
+
+	for (int k = 0; k < nf; k++) {
+		memcpy(b + f[k].off, sb + 16 * o + (size_t)r * (size_t)f[k].w, (size_t)f[k].w);
+		o += (size_t)f[k].w;
+	}
+	const uint8_t *q = sb + 16 * o;
+	for (int k = 0; k < 32; k++)
+		for (int j = 0; j < 4; j++) {
+			const uint8_t v = q[64 * k + 4 * r + j];
+			lv[4 * k + j] = v & 15;
+			lv[128 + 4 * k + j] = v >> 4;
+		}
+	if (type == ENG_T_Q6_K)
+		for (int k = 0; k < 16; k++)
+			for (int j = 0; j < 4; j++) {
+				const uint8_t h = q[2048 + 64 * k + 4 * r + j];
+				for (int s = 0; s < 4; s++)
+					lv[64 * s + 4 * k + j] |= (uint8_t)((h >> (2 * s) & 3) << 4);
+			}
+	rp_levels_put(type, b, lv);
+}
+
+void eng_rp_pack(int type, int64_t n, const void *src, void *dst)
+{
+	const size_t bs = eng_type_get(type)->type_size, rs = eng_row_size(type, n);
+	const int64_t nb = n / ENG_QK_K;
+
+	for (int64_t i = 0; i < nb; i++)
+		for (int r = 0; r < ENG_RP_ROWS; r++)
+			rp_put_row(type, (uint8_t *)dst + (size_t)i * ENG_RP_ROWS * bs, r,
+				(const uint8_t *)src + (size_t)r * rs + (size_t)i * bs);
+}
+
+void eng_rp_unpack(int type, int64_t n, const void *grp, int r0, int nr, void *dst)
+{
+	const size_t bs = eng_type_get(type)->type_size, rs = eng_row_size(type, n);
+	const int64_t nb = n / ENG_QK_K;
+
+	for (int64_t i = 0; i < nb; i++)
+		for (int r = 0; r < nr; r++)
+			rp_get_row(type, (const uint8_t *)grp + (size_t)i * ENG_RP_ROWS * bs, r0 + r,
+				(uint8_t *)dst + (size_t)r * rs + (size_t)i * bs);
+}
+
+int eng_vec_dot_rows_rp(int type, int64_t n, const void *w, int64_t n_total, int64_t r0, int n_rows,
+	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	if (!eng_rp_supported(type, n) || r0 < 0 || n_rows < 0 || n_act < 0 || r0 + n_rows > n_total)
+		return -1;
+	const eng_kernels *k = kern();
+	const size_t rs = eng_row_size(type, n);
+	const int64_t full = n_total - n_total % ENG_RP_ROWS, end = r0 + n_rows;
+	const uint8_t *wb = w;
+	/* the rows of one group in the file's layout (up to 16 of ENG_RP_KMAX elements of Q6_K) */
+	uint8_t buf[ENG_RP_ROWS * (ENG_RP_KMAX / ENG_QK_K) * sizeof(eng_blk_q6_K)];
+
+	for (int64_t r = r0; r < end;) {
+		float *o = out + (r - r0);
+		if (r >= full)   /* the rows after the last group keep the file's layout */
+			return eng_vec_dot_rows(type, n, wb + (size_t)r * rs, rs, (int)(end - r), act, act_stride,
+				n_act, o, out_stride);
+		const int64_t ge = (end < full ? end : full) - r;
+		if (r % ENG_RP_ROWS == 0 && ge >= ENG_RP_ROWS && n_act > 0 && k->rp[type]) {
+			const int ng = (int)(ge / ENG_RP_ROWS);
+			k->rp[type](n, wb + (size_t)r * rs, ng, act, act_stride, n_act, o, out_stride);
+			r += (int64_t)ng * ENG_RP_ROWS;
+			continue;
+		}
+		const int64_t g0 = r - r % ENG_RP_ROWS;
+		const int nr = (int)((end < g0 + ENG_RP_ROWS ? end : g0 + ENG_RP_ROWS) - r);
+		eng_rp_unpack(type, n, wb + (size_t)g0 * rs, (int)(r - g0), nr, buf);
+		eng_vec_dot_rows(type, n, buf, rs, nr, act, act_stride, n_act, o, out_stride);
+		r += nr;
 	}
 	return 0;
 }

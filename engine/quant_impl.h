@@ -294,6 +294,45 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
 int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows,
 	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
 
+/* ---- repacked rows: the R16 layout, version 1 (issue 29) -------------------------------------
+ * An in-memory layout of a weight matrix made at load (the file is never changed; docs/engine.md
+ * "Repacked rows"). Rows 0 .. R-1, R = n_rows rounded down to a multiple of 16, form groups of 16
+ * consecutive rows; the rows from R on keep the file's layout at their usual offsets. A group
+ * takes the 16 rows' bytes (16 * row size, at the offset of its first row) and holds super-block
+ * i of its 16 rows at bytes 16 * bs * i .. (bs the block size), as:
+ *   - the block header's fields, each as 16 consecutive copies (row 0's first): Q4_K d, dmin,
+ *     scales[0..3], scales[4..7], scales[8..11]; IQ4_XS d, scales_h, scales_l; Q6_K d,
+ *     scales[0..3], [4..7], [8..11], [12..15] (so field f sits at 16 * its offset in the
+ *     concatenated header: H = 16, 8, 18 bytes);
+ *   - at 16 * H, 32 vectors of 64 bytes: byte 64k + 4r + b holds row r's levels of elements
+ *     4k + b (low nibble; for Q6_K its low 4 bits) and 128 + 4k + b (high nibble);
+ *   - Q6_K only, then 16 vectors of 64 bytes: byte 64k + 4r + b holds the top 2 bits of row r's
+ *     levels of elements 64s + 4k + b at bits 2s, 2s + 1 (s = 0 .. 3).
+ * Levels are the format's unsigned values (Q4_K 0..15, IQ4_XS table indices, Q6_K 0..63). The
+ * bytes are a permutation of the rows' bytes: the size is unchanged. */
+#define ENG_RP_ROWS 16
+#define ENG_RP_VERSION 1
+#define ENG_RP_KMAX 8192       /* longest row repacked (elements) */
+#define ENG_RP_MAX_ACT 7       /* more activations: the batch tiles (callers pass fewer rows per call) */
+
+/* 1 when rows of n elements of `type` have an R16 layout (Q4_K, IQ4_XS, Q6_K; n a multiple of
+ * 256, at most ENG_RP_KMAX), else 0. eng_rp_native: 1 when, besides, the kernel level in use has
+ * a repacked kernel for it (loading repacks only then). Pure functions. */
+int eng_rp_supported(int type, int64_t n);
+int eng_rp_native(int type, int64_t n);
+/* 16 rows of the file's layout (src, consecutive, each eng_row_size bytes) -> one R16 group at
+ * dst (the same size; dst must not overlap src). */
+void eng_rp_pack(int type, int64_t n, const void *src, void *dst);
+/* Rows r0 .. r0 + nr - 1 (r0 + nr <= 16) of the R16 group grp -> the file's layout at dst
+ * (consecutive rows). */
+void eng_rp_unpack(int type, int64_t n, const void *grp, int r0, int nr, void *dst);
+/* eng_vec_dot_rows for rows r0 .. r0 + n_rows - 1 of a repacked matrix of n_total rows starting
+ * at w (R16 layout as above): out[a * out_stride + r - r0]. Every result equals eng_vec_dot on
+ * the file's row bit for bit, at every level. Return 0, or -1 for a type / n without an R16
+ * layout or rows out of range (nothing written). Ownership: pointers borrowed for the call. */
+int eng_vec_dot_rows_rp(int type, int64_t n, const void *w, int64_t n_total, int64_t r0, int n_rows,
+	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
+
 /* Switches every thread to the named level ("scalar", "avx2", "avx512", "neon"), or back to the
  * automatic choice with NULL. For tests and benchmarks: a switch while kernels are running on
  * other threads leaves them on the old level until their current call returns. Return 0, or -1
@@ -312,10 +351,17 @@ typedef void (*eng_act_fn)(const float *src, void *dst, int64_t nb);
 typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
 
+/* Repacked groups (eng_vec_dot_rows_rp): n_groups consecutive 16-row groups of the R16 layout
+ * starting at w (each 16 * row bytes), times n_act >= 1 activations; out[a * os + 16 * g + r]
+ * for row r of group g. Same bits as the level's rows kernel on the original rows. */
+typedef void (*eng_rp_fn)(int64_t n, const void *w, int n_groups, const void *act, size_t act_stride,
+	int n_act, float *out, size_t out_stride);
+
 typedef struct eng_kernels {
 	const char *level;
 	eng_dot_fn dot[ENG_T_COUNT];
 	eng_rows_fn rows[ENG_T_COUNT];
+	eng_rp_fn rp[ENG_T_COUNT];   /* repacked (R16) decode kernels; NULL: unpack, then rows */
 	eng_act_fn act[ENG_T_COUNT];
 	eng_expsum_fn expsum;   /* eng_exp_sum; NULL: eng_exp_sum_ref */
 	eng_silu_fn silu_mul;   /* eng_silu_mul; NULL: eng_silu_mul_ref */

@@ -1599,6 +1599,51 @@ typedef struct kbblk {
 
 _Static_assert(sizeof(kbblk) % 64 == 0, "kbblk keeps 64-byte alignment");
 
+/* Row r's scales, mins and d, dmin from its block header b (the file's layout) into k. */
+INL5 void kb_head(const int type, const uint8_t *b, kbblk *k, const int r)
+{
+	if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* same offsets in Q5_K */
+		uint64_t s0, s1;
+		k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
+		for (int j = 0; j < 8; j++)
+			k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff);
+		for (int q = 0; q < 4; q++)
+			k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
+		k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
+	} else if (type == ENG_T_Q2_K) {
+		const uint8_t *sc = b + offsetof(eng_blk_q2_K, scales);
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(sc[2 * q] >> 4) | (uint32_t)(sc[2 * q + 1] >> 4) << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
+		k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
+	} else if (type == ENG_T_IQ4_XS) {
+		const uint64_t s0 = iq4xs_scales(b);
+		for (int j = 0; j < 8; j++)
+			k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff) - 32;
+		for (int q = 0; q < 4; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
+	} else if (type == ENG_T_Q3_K) {
+		uint64_t s0, s1;
+		q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
+		for (int j = 0; j < 16; j++)
+			k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
+				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
+	} else {
+		const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
+		for (int j = 0; j < 16; j++)
+			k->sc[j][r] = sc[j];
+		for (int q = 0; q < 8; q++)
+			k->mp[q][r] = (uint32_t)(uint16_t)sc[2 * q] | (uint32_t)(uint16_t)sc[2 * q + 1] << 16;
+		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
+	}
+}
+
 /* Rows w (stride ws; nr <= 16 of them, the rest zero) -> blk[nb]. */
 INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t nb, kbblk *blk)
 {
@@ -1631,46 +1676,7 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 				}
 				_mm512_store_si512(lv[r] + 64 * c, v);
 			}
-			if (type == ENG_T_Q4_K || type == ENG_T_Q5_K) {   /* same offsets in Q5_K */
-				uint64_t s0, s1;
-				k4_scales(b + offsetof(eng_blk_q4_K, scales), &s0, &s1);
-				for (int j = 0; j < 8; j++)
-					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff);
-				for (int q = 0; q < 4; q++)
-					k->mp[q][r] = (uint32_t)((s1 >> (16 * q)) & 0xff) | (uint32_t)((s1 >> (16 * q + 8)) & 0xff) << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, d)));
-				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q4_K, dmin)));
-			} else if (type == ENG_T_Q2_K) {
-				const uint8_t *sc = b + offsetof(eng_blk_q2_K, scales);
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(sc[2 * q] >> 4) | (uint32_t)(sc[2 * q + 1] >> 4) << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, d)));
-				k->dmin[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q2_K, dmin)));
-			} else if (type == ENG_T_IQ4_XS) {
-				const uint64_t s0 = iq4xs_scales(b);
-				for (int j = 0; j < 8; j++)
-					k->sc[j][r] = (int32_t)((s0 >> (8 * j)) & 0xff) - 32;
-				for (int q = 0; q < 4; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
-						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
-			} else if (type == ENG_T_Q3_K) {
-				uint64_t s0, s1;
-				q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
-				for (int j = 0; j < 16; j++)
-					k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
-						| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
-			} else {
-				const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
-				for (int j = 0; j < 16; j++)
-					k->sc[j][r] = sc[j];
-				for (int q = 0; q < 8; q++)
-					k->mp[q][r] = (uint32_t)(uint16_t)sc[2 * q] | (uint32_t)(uint16_t)sc[2 * q + 1] << 16;
-				k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q6_K, d)));
-			}
+			kb_head(type, b, k, r);
 		}
 		for (int g = 0; g < 64; g++)
 			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
@@ -1769,6 +1775,239 @@ INL5 void kb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 				out + (size_t)t0 * os + r0, os, (__mmask16)((1u << nr) - 1));
 	}
 }
+
+/* ---- AVX-512: repacked rows (R16 layout v1, quant_impl.h; issue 29) ---------------------------
+ * Decode on groups of 16 rows repacked at load: one 64-byte vector holds 4 consecutive
+ * elements' levels of each of the 16 rows in its two nibbles, so `vpdpbusd` with a token's 4
+ * activation bytes broadcast gives 64 products per instruction, one int32 lane per row, and
+ * reads the group as one sequential stream. Per scale group a `vpmulld` by the 16 rows' scales
+ * into the super-block's isum; the offsets (IQ4_XS's table values + 128, Q6_K's 32) start the
+ * group's lanes at -offset x (sum of the group's activations); the mins (Q4_K) go in by
+ * `vpdpwssd` with the sums of 32. Every lane's isum and imin are the exact integers of order B,
+ * then order_b_step with the 16 rows in one vector: the single dot's bits. */
+
+/* Byte j of every 32-bit lane of v, zero-extended (signed: sign-extended). */
+INL5 __m512i rp_byte(__m512i v, const int j)
+{
+	return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(_mm_set_epi32((int)(0x80808000u | (12u + (unsigned)j)),
+		(int)(0x80808000u | (8u + (unsigned)j)), (int)(0x80808000u | (4u + (unsigned)j)), (int)(0x80808000u | (unsigned)j))));
+}
+
+INL5 __m512i rp_sbyte(__m512i v, const int j)
+{
+	return _mm512_srai_epi32(_mm512_slli_epi32(v, 24 - 8 * j), 24);
+}
+
+/* Bytes j and j + 1 of every 32-bit lane as two int16 (j even). */
+INL5 __m512i rp_pair(__m512i v, const int j)
+{
+	return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(_mm_set_epi32(
+		(int)(0x80008000u | (13u + (unsigned)j) << 16 | (12u + (unsigned)j)),
+		(int)(0x80008000u | (9u + (unsigned)j) << 16 | (8u + (unsigned)j)),
+		(int)(0x80008000u | (5u + (unsigned)j) << 16 | (4u + (unsigned)j)),
+		(int)(0x80008000u | (1u + (unsigned)j) << 16 | (unsigned)j))));
+}
+
+INL5 __m512i rp_act4(const uint8_t *q, int k) { return _mm512_set1_epi32((int)ld32(q + 4 * k)); }
+
+/* One 16-row super-block b (16 * bs bytes) times one token's Q8_K block xb, added to acc. */
+INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 acc)
+{
+	const __m512i m15 = _mm512_set1_epi8(0x0f);
+	const uint8_t *q = xb + offsetof(eng_blk_q8_K, qs);
+	const int16_t *bs = (const int16_t *)(const void *)(xb + offsetof(eng_blk_q8_K, bsums));
+	int16_t bsv[16];
+	memcpy(bsv, bs, sizeof bsv);
+	const __m512 da = _mm512_set1_ps(ldf32(xb + offsetof(eng_blk_q8_K, d)));
+	const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b));
+	__m512i isum = _mm512_setzero_si512();
+	if (type == ENG_T_Q4_K) {
+		const __m512i u0 = _mm512_loadu_si512(b + 64), u1 = _mm512_loadu_si512(b + 128), u2 = _mm512_loadu_si512(b + 192);
+		const __m512i c3f = _mm512_set1_epi8(0x3f), c30 = _mm512_set1_epi8(0x30);
+		const __m512i sclo = _mm512_and_si512(u0, c3f), mnlo = _mm512_and_si512(u1, c3f);
+		/* (u2 & 0x0f) | ((u0 >> 2) & 0x30) per byte, and the mins' (u2 >> 4) | ((u1 >> 2) & 0x30) */
+		const __m512i schi = _mm512_ternarylogic_epi32(_mm512_and_si512(u2, m15), _mm512_srli_epi32(u0, 2), c30, 0xf8);
+		const __m512i mnhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m15),
+			_mm512_srli_epi32(u1, 2), c30, 0xf8);
+		const uint8_t *qs = b + 256;
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++) {   /* groups j (low nibbles) and j + 4 (high) */
+			__m512i slo = _mm512_setzero_si512(), shi = _mm512_setzero_si512();
+#pragma GCC unroll 8
+			for (int e = 0; e < 8; e++) {
+				const int k = 8 * j + e;
+				const __m512i v = _mm512_loadu_si512(qs + 64 * k);
+				slo = _mm512_dpbusd_epi32(slo, _mm512_and_si512(v, m15), rp_act4(q, k));
+				shi = _mm512_dpbusd_epi32(shi, _mm512_and_si512(_mm512_srli_epi16(v, 4), m15), rp_act4(q, 32 + k));
+			}
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(slo, rp_byte(sclo, j)));
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(shi, rp_byte(schi, j)));
+		}
+		/* imin = sum of m_g * (sum of the 32 activations of group g), in int16 pairs */
+		__m512i m = _mm512_setzero_si512();
+#pragma GCC unroll 4
+		for (int p = 0; p < 4; p++) {
+			const __m512i mp = rp_pair(p < 2 ? mnlo : mnhi, 2 * (p % 2));
+			const int s0 = bsv[4 * p] + bsv[4 * p + 1], s1 = bsv[4 * p + 2] + bsv[4 * p + 3];
+			m = _mm512_dpwssd_epi32(m, mp, _mm512_set1_epi32((int)((uint32_t)(uint16_t)s0 | (uint32_t)(uint16_t)s1 << 16)));
+		}
+		const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32)));
+		acc = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
+		return _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(m), acc);
+	}
+	if (type == ENG_T_IQ4_XS) {
+		const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32)));
+		const __m512i sl = _mm512_loadu_si512(b + 64);
+		const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
+			_mm512_set1_epi8((char)0x80));
+		const uint8_t *qs = b + 128;
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++) {   /* groups j (low nibbles) and j + 4 (high) */
+			/* the table values are stored + 128: start from -128 x the group's activation sum */
+			__m512i slo = _mm512_set1_epi32(-128 * (bsv[2 * j] + bsv[2 * j + 1]));
+			__m512i shi = _mm512_set1_epi32(-128 * (bsv[2 * j + 8] + bsv[2 * j + 9]));
+#pragma GCC unroll 8
+			for (int e = 0; e < 8; e++) {
+				const int k = 8 * j + e;
+				const __m512i v = _mm512_loadu_si512(qs + 64 * k);
+				slo = _mm512_dpbusd_epi32(slo, _mm512_shuffle_epi8(tbl, _mm512_and_si512(v, m15)), rp_act4(q, k));
+				shi = _mm512_dpbusd_epi32(shi, _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srli_epi16(v, 4), m15)),
+					rp_act4(q, 32 + k));
+			}
+			const __m512i c3 = _mm512_set1_epi32(3), c15 = _mm512_set1_epi32(15), c32 = _mm512_set1_epi32(32);
+			const __m512i sclo = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), c15),
+				_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j), c3), 4)), c32);
+			const __m512i schi = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j + 16), c15),
+				_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j + 8), c3), 4)), c32);
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(slo, sclo));
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(shi, schi));
+		}
+		return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
+	}
+	/* Q6_K: scales at 32 (4 vectors: groups 4p .. 4p + 3), low bits at 288, top bits at 2336 */
+	const uint8_t *ql = b + 288, *qh = b + 2336;
+	const __m512i c30 = _mm512_set1_epi8(0x30);
+#pragma GCC unroll 4
+	for (int p = 0; p < 4; p++) {   /* quads 4p .. 4p + 3 of each 64-element quarter: groups p, 4 + p, 8 + p, 12 + p */
+		__m512i s[4];
+#pragma GCC unroll 4
+		for (int t = 0; t < 4; t++)
+			s[t] = _mm512_set1_epi32(-32 * bsv[4 * t + p]);
+#pragma GCC unroll 4
+		for (int e = 0; e < 4; e++) {
+			const int k = 4 * p + e;
+			const __m512i h = _mm512_loadu_si512(qh + 64 * k);
+			const __m512i v0 = _mm512_loadu_si512(ql + 64 * k), v1 = _mm512_loadu_si512(ql + 64 * (k + 16));
+			/* elements 4k + i (quarter 0), 64 + .. (1), 128 + .. (2), 192 + .. (3) */
+			const __m512i l0 = _mm512_ternarylogic_epi32(_mm512_and_si512(v0, m15), _mm512_slli_epi16(h, 4), c30, 0xf8);
+			const __m512i l1 = _mm512_ternarylogic_epi32(_mm512_and_si512(v1, m15), _mm512_slli_epi16(h, 2), c30, 0xf8);
+			const __m512i l2 = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v0, 4), m15), h, c30, 0xf8);
+			const __m512i l3 = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v1, 4), m15),
+				_mm512_srli_epi16(h, 2), c30, 0xf8);
+			s[0] = _mm512_dpbusd_epi32(s[0], l0, rp_act4(q, k));
+			s[1] = _mm512_dpbusd_epi32(s[1], l1, rp_act4(q, 16 + k));
+			s[2] = _mm512_dpbusd_epi32(s[2], l2, rp_act4(q, 32 + k));
+			s[3] = _mm512_dpbusd_epi32(s[3], l3, rp_act4(q, 48 + k));
+		}
+#pragma GCC unroll 4
+		for (int t = 0; t < 4; t++) {
+			const int g = 4 * t + p;
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(s[t], rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (g / 4)), g % 4)));
+		}
+	}
+	return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
+}
+
+/* A repacked group's nb super-blocks -> kbblk for the batch tile (as kb_unpack from the file's
+ * rows: the levels are the same bytes, the header fields are put back at their file offsets for
+ * kb_head). */
+INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
+{
+	/* header fields: (file offset, width) in R16 order (quant_impl.h) */
+	static const int F_Q4K[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
+	static const int F_IQ4XS[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 } };
+	static const int F_Q6K[][2] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
+	const int (*f)[2] = type == ENG_T_Q4_K ? F_Q4K : type == ENG_T_IQ4_XS ? F_IQ4XS : F_Q6K;
+	const int nf = type == ENG_T_IQ4_XS ? 3 : 5, hb = type == ENG_T_Q4_K ? 16 : type == ENG_T_IQ4_XS ? 8 : 18;
+	const size_t sbb = ENG_RP_ROWS * kq_size(type);
+	const __m512i m15 = _mm512_set1_epi8(0x0f), c30 = _mm512_set1_epi8(0x30);
+	const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
+		_mm512_set1_epi8((char)0x80));
+	for (int64_t i = 0; i < nb; i++) {
+		const uint8_t *b = w + (size_t)i * sbb, *qs = b + 16 * hb;
+		kbblk *k = blk + i;
+		memset(k->sc, 0, sizeof k->sc);
+		memset(k->mp, 0, sizeof k->mp);
+		memset(k->dmin, 0, sizeof k->dmin);
+		for (int r = 0; r < ENG_RP_ROWS; r++) {
+			uint8_t hd[sizeof(eng_blk_q6_K)];
+			for (int j = 0, o = 0; j < nf; o += f[j][1], j++)
+				memcpy(hd + f[j][0], b + 16 * o + r * f[j][1], (size_t)f[j][1]);
+			kb_head(type, hd, k, r);
+		}
+		if (type == ENG_T_Q6_K) {
+			const uint8_t *qh = qs + 2048;
+			for (int q = 0; q < 16; q++) {
+				const __m512i h = _mm512_loadu_si512(qh + 64 * q);
+				const __m512i v0 = _mm512_loadu_si512(qs + 64 * q), v1 = _mm512_loadu_si512(qs + 64 * (q + 16));
+				_mm512_store_si512(k->lv[q], _mm512_ternarylogic_epi32(_mm512_and_si512(v0, m15), _mm512_slli_epi16(h, 4), c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 16], _mm512_ternarylogic_epi32(_mm512_and_si512(v1, m15), _mm512_slli_epi16(h, 2), c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 32], _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v0, 4), m15), h, c30, 0xf8));
+				_mm512_store_si512(k->lv[q + 48], _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v1, 4), m15),
+					_mm512_srli_epi16(h, 2), c30, 0xf8));
+			}
+			continue;
+		}
+		for (int q = 0; q < 32; q++) {   /* IQ4_XS: the tile takes the table values + 128 */
+			const __m512i v = _mm512_loadu_si512(qs + 64 * q);
+			const __m512i lo = _mm512_and_si512(v, m15), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m15);
+			_mm512_store_si512(k->lv[q], type == ENG_T_IQ4_XS ? _mm512_shuffle_epi8(tbl, lo) : lo);
+			_mm512_store_si512(k->lv[q + 32], type == ENG_T_IQ4_XS ? _mm512_shuffle_epi8(tbl, hi) : hi);
+		}
+	}
+}
+
+INL5 void rp_groups(const int type, int64_t n, const uint8_t *w, int ng, const uint8_t *x, size_t xs, int na,
+	float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	const size_t sbb = ENG_RP_ROWS * kq_size(type), gs = (size_t)nb * sbb;
+	if (na >= KB_MIN_ACT) {   /* batches: the 16-row tile over the converted group */
+		kbblk blk[KB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
+		for (int g = 0; g < ng; g++) {
+			kb_from_rp(type, w + (size_t)g * gs, nb, blk);
+			for (int t0 = 0; t0 < na; t0 += KB_NT)
+				kb_tile(type, nb, blk, x + (size_t)t0 * xs, xs, na - t0 < KB_NT ? na - t0 : KB_NT,
+					out + (size_t)t0 * os + (size_t)g * ENG_RP_ROWS, os, (__mmask16)0xffff);
+		}
+		return;
+	}
+	for (int g = 0; g < ng; g++) {
+		const uint8_t *wg = w + (size_t)g * gs;
+		for (int a = 0; a < na; a++) {
+			const uint8_t *xa = x + (size_t)a * xs;
+			__m512 acc = _mm512_setzero_ps();
+			for (int64_t i = 0; i < nb; i++) {
+				const uint8_t *b = wg + (size_t)i * sbb;
+				if (a == 0)
+					for (size_t o = 0; o < sbb; o += 64)
+						_mm_prefetch((const char *)b + PF_DIST + o, _MM_HINT_T0);
+				acc = rp_sb(type, b, xa + (size_t)i * sizeof(eng_blk_q8_K), acc);
+			}
+			_mm512_storeu_ps(out + (size_t)a * os + (size_t)g * ENG_RP_ROWS, acc);
+		}
+	}
+}
+
+#define RP_512(name, T)                                                                         \
+	TGT5 static void rp_##name##_512(int64_t n, const void *w, int ng, const void *act, size_t xs, \
+		int n_act, float *out, size_t os)                                                     \
+	{                                                                                     \
+		rp_groups(T, n, w, ng, act, xs, n_act, out, os);                              \
+	}
+RP_512(q4_K, ENG_T_Q4_K)
+RP_512(iq4_xs, ENG_T_IQ4_XS)
+RP_512(q6_K, ENG_T_Q6_K)
 
 /* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
@@ -2124,6 +2363,9 @@ void eng_kernels_avx512(eng_kernels *k)
 	SET(q6_K, ENG_T_Q6_K);
 	SET(iq4_xs, ENG_T_IQ4_XS);
 #undef SET
+	k->rp[ENG_T_Q4_K] = rp_q4_K_512;
+	k->rp[ENG_T_IQ4_XS] = rp_iq4_xs_512;
+	k->rp[ENG_T_Q6_K] = rp_q6_K_512;
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx512;   /* quant_mxfp4_x86.c */
 	eng_kernels_iq_avx512(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 }

@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "engine/engine.h"
 #include "engine/quant_impl.h"
+#include "refcheck.h"
 
 /* Quantized dots: |SIMD - _ref| <= DOT_REL_TOL * sum |w_i * a_i| (the integer block sums are
  * exact; only the order of the float block terms differs). */
@@ -695,6 +697,153 @@ static void check_order_b(const char *level)
 static void test_kernels_avx2_order_b_types_give_the_order_b_bits(void) { check_level("avx2", check_order_b); }
 static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { check_level("avx512", check_order_b); }
 
+/* Repacked rows (R16 layout): a matrix repacked group by group (rows past the last whole group
+ * in the file's layout) gives, through eng_vec_dot_rows_rp, every (row, token) result of
+ * eng_vec_dot on the file's rows bit for bit, for row ranges that start and end inside groups,
+ * 1..33 tokens (the decode kernels take up to ENG_RP_MAX_ACT, more go through the batch tiles),
+ * and rows past 8192 elements refused; unpacking gives the file's bytes back. */
+static void check_repacked(const char *level)
+{
+	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K };
+	static const int64_t NS[] = { 256, 2816, 8192 };
+	static const int ROWS[] = { 37, 16, 5 };
+	static const int NACT[] = { 1, 2, 3, 7, 8, 9, 33 };
+	/* (first row, rows) of each call, clipped to the matrix */
+	static const int RANGES[][2] = { { 0, 64 }, { 3, 20 }, { 16, 16 }, { 5, 1 }, { 17, 14 }, { 32, 5 } };
+	enum { MAX_R = 37, MAX_A = 33 };
+	const int64_t nmax = 8192;
+	const size_t rowmax = eng_row_size(ENG_T_Q8_K, nmax);
+	uint8_t *w = malloc(rowmax * MAX_R), *rp = malloc(rowmax * MAX_R), *back = malloc(rowmax * 16);
+	uint8_t *x = malloc(rowmax * MAX_A), *tmp = malloc(rowmax);
+	float *f = malloc(sizeof(float) * (size_t)nmax), *out = malloc(sizeof(float) * MAX_R * MAX_A);
+	int fails = 0, checked = 0;
+
+	TB_REQUIRE(w && rp && back && x && tmp && f && out);
+	TB_CHECK_INT(eng_rp_supported(ENG_T_Q4_K, 8448), 0);
+	TB_CHECK_INT(eng_rp_supported(ENG_T_Q5_K, 256), 0);
+	TB_CHECK_INT(eng_vec_dot_rows_rp(ENG_T_Q5_K, 256, w, 16, 0, 16, x, 0, 1, out, 16), -1);
+	TB_CHECK_INT(eng_vec_dot_rows_rp(ENG_T_Q4_K, 256, w, 16, 8, 9, x, 0, 1, out, 16), -1);
+	for (size_t ti = 0; ti < sizeof RP_TYPES / sizeof RP_TYPES[0]; ti++) {
+		const int type = RP_TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
+		for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
+			const int64_t n = NS[k];
+			const int total = ROWS[k];
+			const size_t rs = eng_row_size(type, n), xs = eng_row_size(vt, n);
+			TB_REQUIRE(eng_rp_supported(type, n));
+			for (int r = 0; r < total; r++) {
+				if (r % 3 != 1) {
+					fill_rows(f, n);
+					TB_REQUIRE(eng_quant_row_ref(type, f, w + (size_t)r * rs, n, NULL) == 0);
+				} else {
+					random_row(type, w + (size_t)r * rs, n);
+				}
+			}
+			memcpy(rp, w, (size_t)total * rs);
+			for (int g = 0; g + 16 <= total; g += 16) {
+				eng_rp_pack(type, n, w + (size_t)g * rs, rp + (size_t)g * rs);
+				for (int r0 = 0; r0 < 16; r0 += 5) {   /* unpacking gives the file's rows back */
+					const int nr = 16 - r0 < 5 ? 16 - r0 : 5;
+					eng_rp_unpack(type, n, rp + (size_t)g * rs, r0, nr, back);
+					if (memcmp(back, w + (size_t)(g + r0) * rs, (size_t)nr * rs) != 0 && fails++ < 5)
+						printf("  %s n=%lld: rows %d..%d do not unpack to the file's bytes\n",
+							eng_type_get(type)->name, (long long)n, g + r0, g + r0 + nr - 1);
+				}
+			}
+			if (total >= 16 && memcmp(rp, w, rs) == 0 && fails++ < 5)
+				printf("  %s n=%lld: packing changed nothing\n", eng_type_get(type)->name, (long long)n);
+			for (int a = 0; a < MAX_A; a++) {
+				fill_rows(f, n);
+				TB_REQUIRE(eng_quant_act_row_ref(vt, f, x + (size_t)a * xs, n) == 0);
+			}
+			for (size_t ai = 0; ai < sizeof NACT / sizeof NACT[0]; ai++)
+				for (size_t ri = 0; ri < sizeof RANGES / sizeof RANGES[0]; ri++) {
+					const int na = NACT[ai], r0 = RANGES[ri][0];
+					const int nr = r0 + RANGES[ri][1] > total ? total - r0 : RANGES[ri][1];
+					if (nr <= 0 || (na > 3 && n > 2816 && ri > 1))   /* long rows: a sample */
+						continue;
+					for (size_t i = 0; i < (size_t)MAX_R * MAX_A; i++)
+						out[i] = NAN;
+					TB_REQUIRE(eng_vec_dot_rows_rp(type, n, rp, total, r0, nr, x, xs, na, out, MAX_R) == 0);
+					for (int a = 0; a < na; a++)
+						for (int r = 0; r < nr; r++) {
+							float want = 0;
+							TB_REQUIRE(eng_vec_dot(type, n, w + (size_t)(r0 + r) * rs, x + (size_t)a * xs, &want) == 0);
+							checked++;
+							if (f_bits(out[(size_t)a * MAX_R + r]) != f_bits(want) && fails++ < 5)
+								printf("  %s %s n=%lld rows %d+%d x %d [%d][%d]: repacked %.9g, dot %.9g\n",
+									level, eng_type_get(type)->name, (long long)n, r0, nr, na, a, r,
+									out[(size_t)a * MAX_R + r], want);
+						}
+				}
+		}
+	}
+	TB_CHECK(checked > 10000);
+	TB_CHECK_INT(fails, 0);
+	free(w);
+	free(rp);
+	free(back);
+	free(x);
+	free(tmp);
+	free(f);
+	free(out);
+}
+
+static void test_kernels_scalar_repacked_rows_equal_the_single_dot(void) { check_level("scalar", check_repacked); }
+static void test_kernels_avx2_repacked_rows_equal_the_single_dot(void) { check_level("avx2", check_repacked); }
+static void test_kernels_avx512_repacked_rows_equal_the_single_dot(void) { check_level("avx512", check_repacked); }
+
+/* A whole model (synth-tiny-Q4_K_M: Q4_K and Q6_K matrices of 256- and 768-element rows) loaded
+ * into memory, where the AVX-512 level repacks its matrices, gives the same logits bit for bit
+ * as the same file computed from its mapping (the file's layout): one token at a time (the
+ * decode kernels), in batches of 9 (the batch tiles), and at the avx2 level too (no repacked
+ * kernels there: the rows are unpacked). */
+#define RP_MODEL "../shared/models/synthetic/synth-tiny-Q4_K_M.gguf"
+static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
+{
+	enum { N = 20 };
+	static const char *const LV[] = { "avx512", "avx2" };
+	char err[512] = "";
+	eng_opts o = eng_opts_default();
+	eng_model *mm, *mp;
+	int32_t ids[N];
+	int nv, diff = 0;
+	float *a, *b;
+
+	if (eng_kernels_force("avx512") != 0)
+		TB_SKIP("this CPU (or build) has no avx512 kernels");
+	if (access(RP_MODEL, R_OK) != 0)
+		TB_SKIP("%s is not there", RP_MODEL);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q4_K, 256), 1);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q6_K, 768), 1);
+	o.n_threads = 2;
+	mp = eng_load(RP_MODEL, &o, err, sizeof err);   /* repacked at load */
+	o.use_mmap = 1;
+	mm = eng_load(RP_MODEL, &o, err, sizeof err);   /* the file's layout */
+	TB_REQUIRE(mp && mm);
+	nv = eng_n_vocab(mp);
+	for (int i = 0; i < N; i++)
+		ids[i] = (int32_t)((i * 37 + 11) % nv);
+	a = malloc(sizeof(float) * (size_t)N * (size_t)nv);
+	b = malloc(sizeof(float) * (size_t)N * (size_t)nv);
+	TB_REQUIRE(a && b);
+	for (size_t l = 0; l < sizeof LV / sizeof LV[0]; l++)
+		for (int step = 1; step <= 9; step += 8) {
+			TB_REQUIRE(eng_kernels_force(LV[l]) == 0);
+			TB_REQUIRE(ref_decode_all(mp, ids, N, step, a) == 0);
+			TB_REQUIRE(ref_decode_all(mm, ids, N, step, b) == 0);
+			for (size_t i = 0; i < (size_t)N * (size_t)nv; i++)
+				if (f_bits(a[i]) != f_bits(b[i]) && diff++ < 5)
+					printf("  %s, batches of %d: logit %zu of token %zu: %.9g repacked, %.9g file layout\n",
+						LV[l], step, i % (size_t)nv, i / (size_t)nv, a[i], b[i]);
+		}
+	TB_CHECK_INT(diff, 0);
+	TB_REQUIRE(eng_kernels_force(NULL) == 0);
+	free(a);
+	free(b);
+	eng_model_free(mp);
+	eng_model_free(mm);
+}
+
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
 {
 	const char *lv = eng_cpu_level();
@@ -761,6 +910,10 @@ int main(void)
 	TB_RUN(test_kernels_neon_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_avx512_order_b_types_give_the_order_b_bits);
+	TB_RUN(test_kernels_scalar_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
+	TB_RUN(test_kernels_repacked_model_gives_the_file_layouts_logits);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
