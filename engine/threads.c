@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/engine_impl.h"
 #include "engine/threads_impl.h"
@@ -65,23 +64,7 @@ struct eng_pool {
 	pthread_mutex_t run_mu;     /* serialises eng_pool_run callers */
 	hwloc_topology_t topo;
 	int have_topo;
-	/* Busy-machine fallback: after a step whose caller waited for a worker's share longer
-	 * than SOLO_WAIT_NS and longer than its own work took (a worker preempted in the middle
-	 * of its share), the caller runs every share itself until solo_until (CLOCK_MONOTONIC
-	 * ns), then offers shares to the workers again. Off with TB_POOL_SOLO=0. */
-	int solo_ok;
-	long long solo_until;
-	long n_solo_windows;        /* how often the fallback started (for tests and logs) */
 };
-
-enum { SOLO_WAIT_NS = 1000000, SOLO_SPAN_NS = 20000000 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int eng_physical_cores(void)
 {
@@ -151,10 +134,6 @@ eng_pool *eng_pool_new(int n_threads, int pin, char *err, size_t errlen)
 		return NULL;
 	}
 	p->n = 1;
-	{
-		const char *e = getenv("TB_POOL_SOLO");
-		p->solo_ok = !(e && strcmp(e, "0") == 0);
-	}
 	atomic_init(&p->gen, 0);
 	atomic_init(&p->pending, 0);
 	atomic_init(&p->sleeping, 0);
@@ -244,13 +223,6 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 	if (nth > p->n)
 		nth = p->n;
 	pthread_mutex_lock(&p->run_mu);
-	if (p->solo_until && now_ns() < p->solo_until) {
-		for (int i = 0; i < nth; i++)
-			fn(arg, i, nth);
-		pthread_mutex_unlock(&p->run_mu);
-		return;
-	}
-	p->solo_until = 0;
 	p->fn = fn;
 	p->arg = arg;
 	p->nth = nth;
@@ -263,7 +235,6 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 	}
-	long long t0 = p->solo_ok ? now_ns() : 0, t1;
 	fn(arg, 0, nth);
 	/* the shares no worker has taken yet: run them here */
 	for (int i = 1; i < nth; i++) {
@@ -273,19 +244,11 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 			atomic_fetch_sub(&p->pending, 1);
 		}
 	}
-	t1 = p->solo_ok && atomic_load(&p->pending) > 0 ? now_ns() : 0;
 	for (unsigned spins = 1; atomic_load(&p->pending) > 0; spins++) {
 		if (spins % YIELD_EVERY == 0)
 			sched_yield();
 		else
 			cpu_relax();
-	}
-	if (t1) {
-		long long t2 = now_ns();
-		if (t2 - t1 > SOLO_WAIT_NS && t2 - t1 > t1 - t0) {
-			p->solo_until = t2 + SOLO_SPAN_NS;
-			p->n_solo_windows++;
-		}
 	}
 	pthread_mutex_unlock(&p->run_mu);
 }

@@ -1,8 +1,7 @@
 /* tests/engine/test_threads.c — the compute thread pool (engine/threads.c): every share of every
  * step runs exactly once, whichever thread takes it (workers spinning, asleep or late, thread
  * counts changing between steps), and the caller runs the shares of workers that have not taken
- * theirs yet (a worker still waking, or kept off its core by other programs), and go solo for a
- * while after a worker has held a step up. */
+ * theirs yet (a worker still waking, or kept off its core by other programs). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -88,62 +87,9 @@ static void test_pool_caller_runs_the_shares_no_worker_has_taken(void)
 	eng_pool_free(p);
 }
 
-typedef struct slow {
-	pthread_t caller, ran1;
-	long caller_us, worker_us;
-} slow;
-
-static void busy_us(long us)
-{
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	do
-		clock_gettime(CLOCK_MONOTONIC, &b);
-	while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < us);
-}
-
-static void slow_share(void *arg, int ith, int nth)
-{
-	slow *s = arg;
-	(void)nth;
-	if (ith == 1)
-		s->ran1 = pthread_self();
-	if (ith == 0)
-		busy_us(s->caller_us);
-	else if (!pthread_equal(pthread_self(), s->caller))
-		pause_us(s->worker_us);   /* a worker kept off its core in the middle of its share */
-}
-
-/* A worker that holds the caller up (its share takes far longer than the caller's, as when it is
- * preempted) sends the pool solo for a while: the next steps run every share on the caller. */
-static void test_pool_goes_solo_after_a_worker_holds_a_step_up(void)
-{
-	char err[256];
-	eng_pool *p = eng_pool_new(2, 0, err, sizeof err);
-	slow s = { pthread_self(), 0, 2000, 8000 };
-	int on_worker = 0, on_caller = 0;
-
-	TB_REQUIRE(p);
-	/* the worker takes its share while the caller works for 2 ms, then sleeps 8 ms in it */
-	for (int k = 0; k < 5 && !on_worker; k++) {
-		eng_pool_run(p, 2, slow_share, &s);
-		on_worker = !pthread_equal(s.ran1, s.caller);
-	}
-	TB_REQUIRE(on_worker);
-	/* right after: every share on the caller, fast as it is */
-	s.caller_us = 0;
-	for (int k = 0; k < 10; k++) {
-		eng_pool_run(p, 2, slow_share, &s);
-		on_caller += pthread_equal(s.ran1, s.caller) != 0;
-	}
-	TB_CHECK_INT(on_caller, 10);
-	eng_pool_free(p);
-}
-
 int main(void)
 {
 	TB_RUN(test_pool_runs_every_share_exactly_once);
 	TB_RUN(test_pool_caller_runs_the_shares_no_worker_has_taken);
-	TB_RUN(test_pool_goes_solo_after_a_worker_holds_a_step_up);
 	return tb_test_end();
 }
