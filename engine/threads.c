@@ -2,13 +2,8 @@
  *
  * A step is published by bumping a generation counter; workers spin on it for a short while
  * (a decode step of a 1 B model has ~150 parallel sections, a few microseconds apart) and then
- * sleep on a condition variable. The caller takes part as thread 0; when it is done with its
- * share it runs, itself, the share of every worker that has not yet claimed its own (each share
- * has a claim flag that the worker or the caller takes, whoever is first), then spins until the
- * shares that workers took are done. So a worker that another program keeps off its core (a
- * busy machine), or that is still waking, delays nothing: its share runs on the caller. A share
- * computes the same values on whichever thread runs it (each parallel section's work for
- * thread ith depends only on ith and nth), so the results do not change. */
+ * sleep on a condition variable. The caller takes part as thread 0 and spins until the pending
+ * count reaches zero. */
 #include <errno.h>
 #include <hwloc.h>
 #include <pthread.h>
@@ -42,12 +37,7 @@ typedef struct worker {
 	pthread_t tid;
 	int ith;
 	int pinned;
-	/* this thread's share of the current step: CLAIM_OPEN when published, then CLAIM_WORKER or
-	 * CLAIM_CALLER by whichever takes it first; CLAIM_NONE outside a step it belongs to */
-	atomic_int claim;
 } worker;
-
-enum { CLAIM_NONE = -1, CLAIM_OPEN = 0, CLAIM_WORKER = 1, CLAIM_CALLER = 2 };
 
 struct eng_pool {
 	int n;                      /* threads including the caller */
@@ -108,15 +98,9 @@ static void *worker_main(void *varg)
 		if (atomic_load(&p->quit))
 			break;
 		seen = g;
-		{
-			/* The share is opened before gen is bumped and after fn, arg and nth are written:
-			 * taking it makes them visible (a late worker may take the next step's share: it
-			 * runs that step's fn, which is what the share is for). */
-			int open = CLAIM_OPEN;
-			if (atomic_compare_exchange_strong(&w->claim, &open, CLAIM_WORKER)) {
-				p->fn(p->arg, w->ith, p->nth);
-				atomic_fetch_sub(&p->pending, 1);
-			}
+		if (w->ith < p->nth) {
+			p->fn(p->arg, w->ith, p->nth);
+			atomic_fetch_sub(&p->pending, 1);
 		}
 	}
 	return NULL;
@@ -153,7 +137,6 @@ eng_pool *eng_pool_new(int n_threads, int pin, char *err, size_t errlen)
 
 		w->pool = p;
 		w->ith = i;
-		atomic_init(&w->claim, CLAIM_NONE);
 		rc = pthread_create(&w->tid, NULL, worker_main, w);
 		if (rc != 0) {
 			eng_seterr(err, errlen, "cannot start compute thread %d of %d: %s", i + 1, n_threads,
@@ -227,8 +210,6 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 	p->arg = arg;
 	p->nth = nth;
 	atomic_store(&p->pending, nth - 1);
-	for (int i = 1; i < nth; i++)
-		atomic_store(&p->w[i].claim, CLAIM_OPEN);
 	atomic_fetch_add(&p->gen, 1);
 	if (atomic_load(&p->sleeping) > 0) {
 		pthread_mutex_lock(&p->mu);
@@ -236,14 +217,6 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 		pthread_mutex_unlock(&p->mu);
 	}
 	fn(arg, 0, nth);
-	/* the shares no worker has taken yet: run them here */
-	for (int i = 1; i < nth; i++) {
-		int open = CLAIM_OPEN;
-		if (atomic_compare_exchange_strong(&p->w[i].claim, &open, CLAIM_CALLER)) {
-			fn(arg, i, nth);
-			atomic_fetch_sub(&p->pending, 1);
-		}
-	}
 	for (unsigned spins = 1; atomic_load(&p->pending) > 0; spins++) {
 		if (spins % YIELD_EVERY == 0)
 			sched_yield();
