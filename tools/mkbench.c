@@ -314,7 +314,7 @@ typedef struct pooled {
 typedef struct gens {
 	size_t pool_bytes;      /* 0: no pooling */
 	int n_threads;
-	pool *pools;
+	pool **pools;           /* each its own allocation: pooled tensors point at them */
 	int n_pools;
 	pooled **tens;
 	size_t n_tens, cap_tens;
@@ -322,8 +322,10 @@ typedef struct gens {
 
 static void gens_free(gens *g)
 {
-	for (int i = 0; i < g->n_pools; i++)
-		free(g->pools[i].data);
+	for (int i = 0; i < g->n_pools; i++) {
+		free(g->pools[i]->data);
+		free(g->pools[i]);
+	}
 	for (size_t i = 0; i < g->n_tens; i++)
 		free(g->tens[i]);
 	free(g->pools);
@@ -333,28 +335,29 @@ static void gens_free(gens *g)
 /* The pool for (type, cols, std), made on first use. Ownership: g's. NULL on failure. */
 static const pool *pool_get(gens *g, int type, int64_t cols, float std)
 {
-	pool *np, *p;
+	pool **np, *p;
 	uint64_t seed = name_seed("mkbench row pool") ^ ((uint64_t)type << 48) ^ (uint64_t)cols;
 
 	for (int i = 0; i < g->n_pools; i++)
-		if (g->pools[i].type == type && g->pools[i].cols == cols && g->pools[i].std == std)
-			return &g->pools[i];
+		if (g->pools[i]->type == type && g->pools[i]->cols == cols && g->pools[i]->std == std)
+			return g->pools[i];
 	if (!(np = realloc(g->pools, sizeof *np * (size_t)(g->n_pools + 1))))
 		return NULL;
 	g->pools = np;
-	p = &g->pools[g->n_pools];
+	if (!(p = malloc(sizeof *p)))
+		return NULL;
 	p->type = type;
 	p->cols = cols;
 	p->std = std;
 	p->rs = eng_row_size(type, cols);
 	p->rows = (int64_t)((g->pool_bytes + p->rs - 1) / p->rs);
-	if (!(p->data = malloc(p->rs * (size_t)p->rows)))
-		return NULL;
-	if (quant_rows(p->data, type, cols, p->rows, seed, std, g->n_threads)) {
+	if (!(p->data = malloc(p->rs * (size_t)p->rows)) ||
+			quant_rows(p->data, type, cols, p->rows, seed, std, g->n_threads)) {
 		free(p->data);
+		free(p);
 		return NULL;
 	}
-	g->n_pools++;
+	g->pools[g->n_pools++] = p;
 	return p;
 }
 
