@@ -6,7 +6,22 @@
  * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
  * stand-in shaped like the project's own small model, for the demo and its test. Built by
  * `make $(BUILD)/tools/mkbench`; run by scripts/bench.sh. Uses engine internals (gguf_impl.h,
- * quant_impl.h) as the engine's tests do. */
+ * quant_impl.h) as the engine's tests do.
+ *
+ * Big files. Making every weight (Box-Muller normals rounded through F16, then the reference
+ * quantizer: Q4_K's scale search alone took 70 % of the time) cost about 55 minutes for the
+ * 7 GB Qwen3-30B-A3B-shaped Q8_0 file on the shared 2-core machine, and the writer held the whole
+ * file in memory. So an expert tensor (ffn_*_exps) larger than the row pool (--pool-kib,
+ * default 64 MiB) is not made row by row: one pool of distinct random rows per (quantized type, row width, std) is quantized
+ * once per file (the pool's size rounded up to whole rows), and row r of such a tensor is pool
+ * row splitmix(hash(tensor name) ^ r * golden) mod pool rows, copied at save time a few MiB at a
+ * time (eng_gguf_w_tensor_gen), so memory stays at the pools plus the smaller tensors. Speed does
+ * not depend on the values; a 64 MiB pool is larger than any cache here, every 4 KiB page of a
+ * pooled tensor is a different sequence of pool rows, each expert's and each layer's bytes
+ * differ, and no cache keys on content. Every other tensor (the dense shapes' and the test
+ * models' all) is made row by row as before, byte for byte, so the reference files' sha256
+ * still hold. --layers N writes a shape with N layers
+ * (NAME-Nlayers-TYPE.gguf), e.g. all 48 of Qwen3-30B-A3B's (about 17 GB at Q4_K_M). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -291,8 +306,8 @@ static int quant_rows(uint8_t *dst, int type, int64_t cols, int64_t n_rows, uint
 
 /* ---------------------------------------------------------------- row pools */
 
-/* A pool: pool_rows distinct random rows of one (type, width, std), quantized once per file. A
- * tensor larger than the pool (the expert tensors of the big shapes) takes each of its rows from
+/* A pool: pool_rows distinct random rows of one (type, width, std), quantized once per file. An
+ * expert tensor larger than the pool (those of the big shapes) takes each of its rows from
  * the pool, row r of tensor T being pool row hash(T's name, r) mod pool_rows, and is written at
  * save time a few MiB at a time (eng_gguf_w_tensor_gen), so neither the quantizer's time nor the
  * memory grows with the file. */
@@ -388,7 +403,7 @@ static int add_tensor(eng_gguf_writer *w, gens *g, const char *name, int type, i
 	uint8_t *data;
 	int rc = -1;
 
-	if (!ones && g->pool_bytes && rs * (size_t)all > g->pool_bytes) {
+	if (!ones && n_exp > 1 && g->pool_bytes && rs * (size_t)all > g->pool_bytes) {
 		pooled *t, **nt;
 
 		if (g->n_tens == g->cap_tens) {
@@ -696,7 +711,8 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkbench [-j THREADS] [--8b | --shape NAME] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"usage: mkbench [-j THREADS] [--8b | --shape NAME] [--layers N] [--pool-kib N] DIR\n"
+		"               [F16|Q8_0|Q4_K_M|Q2_K|MXFP4 ...]\n"
 		"       mkbench --tiny FILE.gguf\n"
 		"\n"
 		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
@@ -707,15 +723,21 @@ static void usage(FILE *f)
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
-		"768, 8 used, 12 of its 48 layers), deepseek2-lite (DeepSeek-V2-Lite's widths: 27 layers,\n"
-		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
+		"768, 8 used, 12 of its 48 layers), qwen2moe-a2.7b-shape (Qwen1.5-MoE-A2.7B's widths, 60\n"
+		"experts of 1408, 4 used, a shared expert of 5632, 12 of its 24 layers), deepseek2-lite\n"
+		"(DeepSeek-V2-Lite's widths: 27 layers, 64 experts of 1408, 6 used, 2 shared, latent\n"
+		"512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
 		"widths, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test,\n"
 		"deepseek2-test, deepseek2-lite-test and qwen3next-test (small models with those\n"
 		"architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
-		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
+		"  -j THREADS     quantizer threads (default: online CPUs, at most 16)\n"
+		"  --layers N     write N layers instead of the shape's own count (file NAME-Nlayers-TYPE)\n"
+		"  --pool-kib N   an expert tensor larger than N KiB (default 65536) takes its rows from\n"
+		"                 a pool of that many KiB of random rows quantized once per type and\n"
+		"                 width, and is written from it at save time; 0: every row on its own\n");
 }
 
 int main(int argc, char **argv)

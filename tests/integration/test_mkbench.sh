@@ -3,8 +3,8 @@
 # --layers N writes NAME-Nlayers-TYPE.gguf with N blocks that the engine loads and runs; with a row
 # pool smaller than the expert tensors (--pool-kib), those tensors take every row from the pool
 # (at most the pool's row count of distinct rows, each a valid block row) while each expert's
-# bytes differ from every other expert's and each layer's from every other layer's; tensors not
-# larger than the pool are quantized row by row as before (the same bytes as without a pool);
+# bytes differ from every other expert's and each layer's from every other layer's; the other
+# tensors are quantized row by row as before (the same bytes as without a pool);
 # bad values are one-line usage errors. Needs nothing from the shared folder.
 . tests/integration/lib.sh
 ROOT=$(pwd)
@@ -86,12 +86,12 @@ for name, (ne, t, off) in ten.items():
     assert (ne, t) == (ne2, t2), name
     r = rows(t, ne, off)
     size = len(r) * len(r[0]) if r else 0
-    if size <= 64 * 1024:
-        # not larger than the pool: the same bytes as without one
+    if "_exps" not in name:
+        # not an expert tensor: the same bytes as without a pool
         assert b[off:off + size] == b2[off2:off2 + size], name
         continue
-    # larger than the 64 KiB pool: every row from the pool of this width
-    assert t == Q8, name
+    # an expert tensor larger than the 64 KiB pool: every row from the pool of this width
+    assert t == Q8 and size > 64 * 1024, name
     pool_rows.setdefault(ne[0], set()).update(r)
     for row in r:   # a valid Q8_0 row: finite F16 scales
         for k in range(0, len(row), 34):
@@ -99,11 +99,10 @@ for name, (ne, t, off) in ten.items():
             assert d == d and abs(d) < 1, (name, d)
     limit = (64 * 1024 + len(r[0]) - 1) // len(r[0])   # the pool's rows
     assert len(set(r)) > min(len(r), limit) // 2, (name, len(set(r)))   # spread over the pool
-    if "_exps" in name:
-        per = len(r) // ne[2]
-        experts = [b"".join(r[e * per:(e + 1) * per]) for e in range(ne[2])]
-        assert len(set(experts)) == ne[2], name   # no two experts alike
-assert {128, 256} <= set(pool_rows), pool_rows.keys()   # the experts of both widths
+    per = len(r) // ne[2]
+    experts = [b"".join(r[e * per:(e + 1) * per]) for e in range(ne[2])]
+    assert len(set(experts)) == ne[2], name   # no two experts alike
+assert set(pool_rows) == {128, 256}, pool_rows.keys()   # the experts of both widths
 for width, got in pool_rows.items():
     limit = (64 * 1024 + width // 32 * 34 - 1) // (width // 32 * 34)
     assert len(got) <= limit, (width, len(got), limit)
