@@ -16,9 +16,10 @@
  * once per file (the pool's size rounded up to whole rows), and row r of such a tensor is pool
  * row splitmix(hash(tensor name) ^ r * golden) mod pool rows, copied at save time a few MiB at a
  * time (eng_gguf_w_tensor_gen), so memory stays at the pools plus the smaller tensors. Speed does
- * not depend on the values; a 64 MiB pool is larger than any cache here, every 4 KiB page of a
- * pooled tensor is a different sequence of pool rows, each expert's and each layer's bytes
- * differ, and no cache keys on content. Every other tensor (the dense shapes' and the test
+ * not depend on the values, and the repetition gives a reader nothing to exploit: CPU and page
+ * caches key on addresses, not content, every expert's rows lie at their own offsets, every 4 KiB
+ * page of a pooled tensor is a different sequence of pool rows, and each expert's and each
+ * layer's bytes differ (tests/integration/test_mkbench.sh checks that). Every other tensor (the dense shapes' and the test
  * models' all) is made row by row as before, byte for byte, so the reference files' sha256
  * still hold. --layers N writes a shape with N layers
  * (NAME-Nlayers-TYPE.gguf), e.g. all 48 of Qwen3-30B-A3B's (about 17 GB at Q4_K_M). */
