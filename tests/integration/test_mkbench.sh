@@ -10,6 +10,7 @@
 ROOT=$(pwd)
 MKBENCH=${TB_MKBENCH:-$ROOT/build/release/tools/mkbench}
 case "$MKBENCH" in /*) ;; *) MKBENCH="$ROOT/$MKBENCH" ;; esac
+cd "$T_DIR" || exit 1
 
 if [ ! -x "$MKBENCH" ]; then
 	skip mkbench_layers_and_pool "no $MKBENCH (make $MKBENCH)"
