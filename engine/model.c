@@ -2428,9 +2428,6 @@ typedef struct moe_work {
 	int n_act;                   /* experts chosen by at least one token, in c->moe_act */
 	int down;                    /* 0: gate and up (then SwiGLU), 1: down */
 	atomic_long next;
-	/* one token (decode): a chunk counter per thread's share of the chunks, as multi_task */
-	int decode;
-	atomic_long share[DEC_MAX_THREADS];
 } moe_work;
 
 /* Quantizes the group rows' inputs into qact: the tokens' normalized states for gate and up,
@@ -2477,87 +2474,63 @@ static void swiglu_oai_rows(float *g, const float *u, const float *bg, const flo
 	}
 }
 
-/* Work item i of a moe_mm_task section: 32 rows of one chosen expert's down, or of its gate and
- * up (then SwiGLU), for the expert's group rows. */
-static void moe_mm_item(moe_work *w, long i)
+static void moe_mm_task(void *arg, int ith, int nth)
 {
+	moe_work *w = arg;
 	eng_ctx *c = w->c;
 	const eng_model *m = c->m;
 	const layer *L = w->L;
 	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
 	long out = w->down ? (long)E : (long)F, chunks = (out + 31) / 32;
-	int e = c->moe_act[i / chunks], lo = c->moe_off[e], cnt = c->moe_off[e + 1] - lo;
-	long g = (i % chunks) * 32, ge = g + 32 < out ? g + 32 : out;
-	const char *qa = (const char *)c->qact + (size_t)lo * c->qact_row;
 
-	if (w->down) {
-		tref d = L->ffn_down_exps;
-		size_t rs = eng_row_size(d->type, d->ne[0]);
-		const char *wd = (const char *)d->data + ((size_t)e * E + (size_t)g) * rs;
-
-		eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
-			c->moe_y + (size_t)lo * E + (size_t)g, E);
-		if (L->ffn_down_exps_b) {
-			const float *bd = (const float *)L->ffn_down_exps_b->data + (size_t)e * E;
-
-			for (int t = 0; t < cnt; t++)
-				for (long r = g; r < ge; r++)
-					c->moe_y[(size_t)(lo + t) * E + (size_t)r] += bd[r];
-		}
-	} else {
-		tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
-		size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
-
-		eng_vec_dot_rows(gt->type, gt->ne[0], (const char *)gt->data + ((size_t)e * F + (size_t)g) * rg,
-			rg, (int)(ge - g), qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
-		eng_vec_dot_rows(ut->type, ut->ne[0], (const char *)ut->data + ((size_t)e * F + (size_t)g) * ru,
-			ru, (int)(ge - g), qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
-		for (int t = 0; t < cnt; t++) {
-			float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
-
-			if (m->moe_swiglu_oai)
-				swiglu_oai_rows(gr, ur, L->ffn_gate_exps_b ? (const float *)L->ffn_gate_exps_b->data + (size_t)e * F : NULL,
-					L->ffn_up_exps_b ? (const float *)L->ffn_up_exps_b->data + (size_t)e * F : NULL, g, ge);
-			else
-				eng_silu_mul(gr + g, ur + g, ge - g);
-		}
-	}
-}
-
-/* The chosen experts' products, 32-row items. A batch hands the items to whichever thread is
- * free. One token (decode) gives each thread an even, contiguous share of the items (whole
- * experts, mostly, so each thread streams long runs of one expert's weights, which the hardware
- * prefetchers follow; items handed out one by one alternated the threads every 32 rows), and a
- * thread done with its share takes the items left in the others', as multi_task does. Every row
- * is the same row kernel's result whichever thread computes it. */
-static void moe_mm_task(void *arg, int ith, int nth)
-{
-	moe_work *w = arg;
-	const eng_model *m = w->c->m;
-	long out = w->down ? (long)m->n_embd : (long)m->n_ff_exp, total = (long)w->n_act * ((out + 31) / 32);
-
-	if (w->decode && nth <= DEC_MAX_THREADS) {
-		for (int k = 0; k < nth; k++) {
-			int v = (ith + k) % nth;
-			long r0, r1;
-
-			eng_split(total, v, nth, 1, &r0, &r1);
-			for (;;) {
-				long i = r0 + atomic_fetch_add_explicit(&w->share[v], 1, memory_order_relaxed);
-
-				if (i >= r1)
-					break;
-				moe_mm_item(w, i);
-			}
-		}
-		return;
-	}
+	(void)ith;
+	(void)nth;
 	for (;;) {
 		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+		int e, lo, cnt;
+		long g, ge;
+		const char *qa;
 
-		if (i >= total)
+		if (i >= (long)w->n_act * chunks)
 			break;
-		moe_mm_item(w, i);
+		e = c->moe_act[i / chunks];
+		g = (i % chunks) * 32;
+		ge = g + 32 < out ? g + 32 : out;
+		lo = c->moe_off[e];
+		cnt = c->moe_off[e + 1] - lo;
+		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
+		if (w->down) {
+			tref d = L->ffn_down_exps;
+			size_t rs = eng_row_size(d->type, d->ne[0]);
+			const char *wd = (const char *)d->data + ((size_t)e * E + (size_t)g) * rs;
+
+			eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
+				c->moe_y + (size_t)lo * E + (size_t)g, E);
+			if (L->ffn_down_exps_b) {
+				const float *bd = (const float *)L->ffn_down_exps_b->data + (size_t)e * E;
+
+				for (int t = 0; t < cnt; t++)
+					for (long r = g; r < ge; r++)
+						c->moe_y[(size_t)(lo + t) * E + (size_t)r] += bd[r];
+			}
+		} else {
+			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
+			size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
+
+			eng_vec_dot_rows(gt->type, gt->ne[0], (const char *)gt->data + ((size_t)e * F + (size_t)g) * rg,
+				rg, (int)(ge - g), qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
+			eng_vec_dot_rows(ut->type, ut->ne[0], (const char *)ut->data + ((size_t)e * F + (size_t)g) * ru,
+				ru, (int)(ge - g), qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
+			for (int t = 0; t < cnt; t++) {
+				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
+
+				if (m->moe_swiglu_oai)
+					swiglu_oai_rows(gr, ur, L->ffn_gate_exps_b ? (const float *)L->ffn_gate_exps_b->data + (size_t)e * F : NULL,
+						L->ffn_up_exps_b ? (const float *)L->ffn_up_exps_b->data + (size_t)e * F : NULL, g, ge);
+				else
+					eng_silu_mul(gr + g, ur + g, ge - g);
+			}
+		}
 	}
 }
 
@@ -2661,9 +2634,6 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 		if (c->obs)
 			moe_observe(c, &w, n);
 		atomic_init(&w.next, 0);
-		w.decode = n == 1;
-		for (int i = 0; i < DEC_MAX_THREADS; i++)
-			atomic_init(&w.share[i], 0);
 		eng_pool_run(m->pool, c->n_threads, moe_mm_task, &w);
 	}
 	if (L->ffn_gate_shexp) {
