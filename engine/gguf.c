@@ -1206,8 +1206,10 @@ typedef struct wten {
 	int type;
 	int n_dims;
 	int64_t ne[ENG_GGUF_MAX_DIMS];
-	uint8_t *data;         /* [size] */
+	uint8_t *data;         /* [size]; NULL for a tensor made at save time */
 	uint64_t size;
+	eng_gguf_gen_fn gen;   /* makes the rows at save time (data NULL); not owned */
+	void *gen_ctx;
 } wten;
 
 struct eng_gguf_writer {
@@ -1436,16 +1438,16 @@ int eng_gguf_w_copy_kv(eng_gguf_writer *w, const eng_gguf *src)
 	return 0;
 }
 
-/* Ownership: name and data are copied; the caller keeps its buffers. */
-int eng_gguf_w_tensor(eng_gguf_writer *w, const char *name, int type, int n_dims,
-		const int64_t *ne, const void *data)
+/* Adds the tensor's entry: its bytes copied from data, or (data NULL) made by gen at save time. */
+static int w_tensor(eng_gguf_writer *w, const char *name, int type, int n_dims, const int64_t *ne,
+		const void *data, eng_gguf_gen_fn gen, void *gen_ctx)
 {
 	const eng_type_info *ti = type >= 0 && type < ENG_T_COUNT ? eng_type_get(type) : NULL;
 	uint64_t rows = 1, row, nel;
 	size_t nlen;
 	wten *t;
 
-	if (!w || !name || !ne || !data)
+	if (!w || !name || !ne || (!data && !gen))
 		return -1;
 	nlen = strlen(name);
 	if (!ti || ti->blck <= 0 || ti->type_size == 0 || n_dims < 1 || n_dims > ENG_GGUF_MAX_DIMS ||
@@ -1479,19 +1481,59 @@ int eng_gguf_w_tensor(eng_gguf_writer *w, const char *name, int type, int n_dims
 	memset(t, 0, sizeof *t);
 	t->size = row * rows;
 	t->name = dup_bytes(name, nlen);
-	t->data = malloc((size_t)t->size);
-	if (!t->name || !t->data) {
+	t->data = data ? malloc((size_t)t->size) : NULL;
+	if (!t->name || (data && !t->data)) {
 		free(t->name);
 		free(t->data);
 		return -1;
 	}
-	memcpy(t->data, data, (size_t)t->size);
+	if (data)
+		memcpy(t->data, data, (size_t)t->size);
+	t->gen = data ? NULL : gen;
+	t->gen_ctx = data ? NULL : gen_ctx;
 	t->type = type;
 	t->n_dims = n_dims;
 	for (int d = 0; d < ENG_GGUF_MAX_DIMS; d++)
 		t->ne[d] = d < n_dims ? ne[d] : 1;
 	w->n_ten++;
 	return 0;
+}
+
+/* Ownership: name and data are copied; the caller keeps its buffers. */
+int eng_gguf_w_tensor(eng_gguf_writer *w, const char *name, int type, int n_dims,
+		const int64_t *ne, const void *data)
+{
+	return data ? w_tensor(w, name, type, n_dims, ne, data, NULL, NULL) : -1;
+}
+
+/* Ownership: name is copied; gen_ctx is not owned and must stay valid until the last save. */
+int eng_gguf_w_tensor_gen(eng_gguf_writer *w, const char *name, int type, int n_dims,
+		const int64_t *ne, eng_gguf_gen_fn gen, void *gen_ctx)
+{
+	return gen ? w_tensor(w, name, type, n_dims, ne, NULL, gen, gen_ctx) : -1;
+}
+
+/* Writes a made-at-save-time tensor: whole rows, about GEN_CHUNK bytes at a time. */
+#define GEN_CHUNK ((size_t)8 << 20)
+static int write_gen(const wten *t, FILE *f)
+{
+	uint64_t rs = eng_row_size(t->type, t->ne[0]), rows = t->size / rs, step, r;
+	uint8_t *buf;
+	int rc = 0;
+
+	step = rs >= GEN_CHUNK ? 1 : GEN_CHUNK / rs;
+	if (step > rows)
+		step = rows;
+	if (!(buf = malloc((size_t)(step * rs))))
+		return -1;
+	for (r = 0; r < rows && rc == 0; r += step) {
+		uint64_t n = rows - r < step ? rows - r : step;
+
+		if (t->gen(t->gen_ctx, r, n, buf) != 0 || fwrite(buf, 1, (size_t)(n * rs), f) != n * rs)
+			rc = -1;
+	}
+	free(buf);
+	return rc;
 }
 
 static uint64_t align_up(uint64_t x, uint32_t a)
@@ -1545,7 +1587,7 @@ static int write_doc(const eng_gguf_writer *w, FILE *f, uint32_t align)
 		goto fail;
 	for (size_t i = 0; i < w->n_ten; i++) {
 		const wten *t = &w->ten[i];
-		if (fwrite(t->data, 1, (size_t)t->size, f) != t->size ||
+		if ((t->data ? fwrite(t->data, 1, (size_t)t->size, f) != t->size : write_gen(t, f) != 0) ||
 				write_zeros(f, align_up(t->size, align) - t->size))
 			goto fail;
 	}

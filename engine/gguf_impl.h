@@ -130,6 +130,14 @@ int eng_gguf_w_copy_kv(eng_gguf_writer *w, const eng_gguf *src);
  * OOM, -2 on a bad shape or a row length not a multiple of the type's block. */
 int eng_gguf_w_tensor(eng_gguf_writer *w, const char *name, int type, int n_dims,
 		const int64_t *ne, const void *data);
+/* A tensor whose bytes are made when the file is saved, a few MiB at a time, so that a file far
+ * larger than memory can be written: gen(ctx, row0, n_rows, dst) fills dst with rows [row0,
+ * row0 + n_rows) (eng_row_size(type, ne[0]) bytes each; a "row" runs over ne[1..]) and returns 0,
+ * or -1 to fail the save. Every save calls it again. Return as eng_gguf_w_tensor.
+ * Ownership: name is copied; ctx is not owned and must stay valid until the last save. */
+typedef int (*eng_gguf_gen_fn)(void *ctx, uint64_t row0, uint64_t n_rows, uint8_t *dst);
+int eng_gguf_w_tensor_gen(eng_gguf_writer *w, const char *name, int type, int n_dims,
+		const int64_t *ne, eng_gguf_gen_fn gen, void *ctx);
 /* Writes the file atomically (temp file + rename). Return 0, or -1 with a message. */
 int eng_gguf_writer_save(const eng_gguf_writer *w, const char *path, char *err, size_t errlen);
 

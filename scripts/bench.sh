@@ -12,7 +12,8 @@
 #    models with random weights in F16, Q8_0, Q4_K_M and Q2_K, written once by tools/mkbench into
 #    TB_BENCH_CACHE (default ~/.cache/tierbench/bench-models; a few minutes the first time).
 #    BENCH_MOE=1 adds the Qwen3-30B-A3B-shaped mixture-of-experts files (12 of its 48 layers, Q4_K_M
-#    and Q8_0). BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
+#    and Q8_0) and a Qwen1.5-MoE-A2.7B-shaped qwen2moe one (12 of its 24 layers, Q4_K_M; llama.cpp's
+#    reference commit runs qwen2moe, not qwen3moe). BENCH_MODELS="a.gguf b.gguf" measures other files instead; BENCH_ARGS replaces the options
 #    (default "-t 2 -p 512 -n 128 -r 5"; only -t -p -n -r -ub, which llama-bench shares).
 #    With LLAMA_BENCH=/path/to/llama-bench, llama.cpp runs the same files with the same options
 #    right after, and a table of tierbench t/s / llama.cpp t/s per test follows. llama.cpp runs
@@ -96,9 +97,11 @@ else
 	mkdir -p "$cache"
 	models=$("$TB_MKBENCH" "$cache")
 	if [ -n "${BENCH_MOE:-}" ]; then
-		# the mixture of experts: Qwen3-30B-A3B's widths, 12 of its 48 layers (4-8 GB per file,
-		# tens of minutes to write the first time)
+		# the mixture of experts: Qwen3-30B-A3B's widths, 12 of its 48 layers, and Qwen1.5-MoE-
+		# A2.7B's, 12 of its 24 (4-8 GB per file; the experts come from a row pool, so a file takes
+		# a minute or two to write the first time)
 		models="$models $("$TB_MKBENCH" --shape qwen3moe-30b-a3b-shape "$cache" Q4_K_M Q8_0)"
+		models="$models $("$TB_MKBENCH" --shape qwen2moe-a2.7b-shape "$cache" Q4_K_M)"
 	fi
 fi
 args=${BENCH_ARGS:--t 2 -p 512 -n 128 -r 5}

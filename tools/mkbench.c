@@ -6,7 +6,23 @@
  * these stand in for the real model (and llama.cpp runs the same files). --tiny writes an F32
  * stand-in shaped like the project's own small model, for the demo and its test. Built by
  * `make $(BUILD)/tools/mkbench`; run by scripts/bench.sh. Uses engine internals (gguf_impl.h,
- * quant_impl.h) as the engine's tests do. */
+ * quant_impl.h) as the engine's tests do.
+ *
+ * Big files. Making every weight (Box-Muller normals rounded through F16, then the reference
+ * quantizer: Q4_K's scale search alone took 70 % of the time) cost about 55 minutes for the
+ * 7 GB Qwen3-30B-A3B-shaped Q8_0 file on the shared 2-core machine, and the writer held the whole
+ * file in memory. So an expert tensor (ffn_*_exps) larger than the row pool (--pool-kib,
+ * default 64 MiB) is not made row by row: one pool of distinct random rows per (quantized type, row width, std) is quantized
+ * once per file (the pool's size rounded up to whole rows), and row r of such a tensor is pool
+ * row splitmix(hash(tensor name) ^ r * golden) mod pool rows, copied at save time a few MiB at a
+ * time (eng_gguf_w_tensor_gen), so memory stays at the pools plus the smaller tensors. Speed does
+ * not depend on the values, and the repetition gives a reader nothing to exploit: CPU and page
+ * caches key on addresses, not content, every expert's rows lie at their own offsets, every 4 KiB
+ * page of a pooled tensor is a different sequence of pool rows, and each expert's and each
+ * layer's bytes differ (tests/integration/test_mkbench.sh checks that). Every other tensor (the dense shapes' and the test
+ * models' all) is made row by row as before, byte for byte, so the reference files' sha256
+ * still hold. --layers N writes a shape with N layers
+ * (NAME-Nlayers-TYPE.gguf), e.g. all 48 of Qwen3-30B-A3B's (about 17 GB at Q4_K_M). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,6 +81,11 @@ static const shape tiny = { "tierbench-tiny stand-in", 256, 4, 4, 4, 768, 354, 2
  * near ties that the last bit of a sum decides. */
 static const shape qwen3moe_30b = { "Qwen3-30B-A3B shape (12 of 48 layers)", 2048, 12, 32, 4, 6144, 32000,
 	4096, 0, "qwen3moe", 128, 128, 8, 768, 0, 0, 0, "qwen3moe-30b-a3b-shape", DENSE_DIMS };
+/* Qwen1.5-MoE-A2.7B (qwen2moe, which llama.cpp's reference commit runs): hidden 2048, 24 layers
+ * (12 here), 16 heads of 128 and 16 KV heads, 60 experts of 1408 with 4 used, a shared expert of
+ * 5632 behind its sigmoid gate, Q/K/V biases, this generator's 32000 pieces instead of 151936. */
+static const shape qwen2moe_a27b = { "Qwen1.5-MoE-A2.7B shape (12 of 24 layers)", 2048, 12, 16, 16, 5632, 32000,
+	8192, 0, "qwen2moe", 0, 60, 4, 1408, 5632, 0, 0, "qwen2moe-a2.7b-shape", DENSE_DIMS };
 static const shape qwen3moe_test = { "qwen3moe test shape", 256, 4, 4, 2, 512, 1024, 2048, 0,
 	"qwen3moe", 128, 16, 4, 128, 0, 0.05f, 0.5f, "qwen3moe-test", DENSE_DIMS };
 static const shape qwen2moe_test = { "qwen2moe test shape", 256, 4, 4, 4, 512, 1024, 2048, 0,
@@ -136,6 +157,7 @@ static const shape qwen3next_quarter = { "Qwen3-Next-80B-A3B shape (12 of 48 lay
 /* gate/up biases wide enough that some of the experts' pre-activations pass the clamped
  * SwiGLU's limit of 7 (so the clamp matters) */
 #define GPTOSS_EXP_BIAS_STD 3.0f
+#define POOL_MIB 64        /* the default row pool per (type, width): see pool below */
 #define WEIGHT_STD 0.02f   /* N(0, 0.02^2), the usual initialisation: activations stay finite */
 #define MAX_VOCAB 32000
 
@@ -254,38 +276,21 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* Adds one tensor [n_exp][rows][cols] of `type` (n_exp 1: a matrix [rows][cols], or a vector
- * when rows is 1): random N(0, std^2) weights quantized on n_threads threads, or, with ones, an
- * F32 vector of 1.0 (the RMS-norm weights), or with ones 2 an F32 vector of -exp(N(0, std^2)). */
-static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t cols, int64_t rows,
-		int64_t n_exp, int ones, float std, int n_threads)
+/* Rows [0, n_rows) of dst (eng_row_size(type, cols) bytes each): gen_row's row r of `seed`,
+ * quantized, on n_threads threads. Returns 0 or -1. */
+static int quant_rows(uint8_t *dst, int type, int64_t cols, int64_t n_rows, uint64_t seed, float std,
+		int n_threads)
 {
-	int64_t ne[3] = { cols, rows, n_exp }, all = rows * n_exp;
-	size_t rs = eng_row_size(type, cols);
-	uint8_t *data = malloc(rs * (size_t)all);
 	pthread_t th[64];
 	job jobs[64];
-	int rc = -1;
 
-	if (!data)
-		return -1;
-	if (ones) {
-		/* 2: a decay rate's A = -exp(A_log), A_log ~ N(0, std^2) (qwen3next's ssm_a) */
-		if (ones == 2)
-			gen_row((float *)data, cols, name_seed(name), 0, std);
-		for (int64_t i = 0; i < cols; i++)
-			((float *)data)[i] = ones == 2 ? -expf(((float *)data)[i]) : 1.0f;
-		rc = eng_gguf_w_tensor(w, name, ENG_T_F32, 1, ne, data);
-		free(data);
-		return rc;
-	}
-	if (n_threads > all)
-		n_threads = (int)all;
+	if (n_threads > n_rows)
+		n_threads = (int)n_rows;
 	if (n_threads > 64)
 		n_threads = 64;
 	for (int t = 0; t < n_threads; t++) {
-		jobs[t] = (job){ type, std, cols, all * t / n_threads, all * (t + 1) / n_threads, name_seed(name),
-			data, 0, 0 };
+		jobs[t] = (job){ type, std, cols, n_rows * t / n_threads, n_rows * (t + 1) / n_threads, seed,
+			dst, 0, 0 };
 		jobs[t].started = t > 0 && pthread_create(&th[t], NULL, job_run, &jobs[t]) == 0;
 	}
 	for (int t = 0; t < n_threads; t++)
@@ -296,9 +301,138 @@ static int add_tensor(eng_gguf_writer *w, const char *name, int type, int64_t co
 			pthread_join(th[t], NULL);
 	for (int t = 0; t < n_threads; t++)
 		if (jobs[t].failed)
-			goto out;
-	rc = eng_gguf_w_tensor(w, name, type, n_exp > 1 ? 3 : rows > 1 ? 2 : 1, ne, data);
-out:
+			return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- row pools */
+
+/* A pool: pool_rows distinct random rows of one (type, width, std), quantized once per file. An
+ * expert tensor larger than the pool (those of the big shapes) takes each of its rows from
+ * the pool, row r of tensor T being pool row hash(T's name, r) mod pool_rows, and is written at
+ * save time a few MiB at a time (eng_gguf_w_tensor_gen), so neither the quantizer's time nor the
+ * memory grows with the file. */
+typedef struct pool {
+	int type;
+	int64_t cols, rows;
+	float std;
+	size_t rs;
+	uint8_t *data;          /* [rows][rs] */
+} pool;
+
+/* A pooled tensor's save-time state. */
+typedef struct pooled {
+	const pool *p;
+	uint64_t seed;
+} pooled;
+
+/* Every pool and pooled tensor of the file being written; freed by gens_free. */
+typedef struct gens {
+	size_t pool_bytes;      /* 0: no pooling */
+	int n_threads;
+	pool **pools;           /* each its own allocation: pooled tensors point at them */
+	int n_pools;
+	pooled **tens;
+	size_t n_tens, cap_tens;
+} gens;
+
+static void gens_free(gens *g)
+{
+	for (int i = 0; i < g->n_pools; i++) {
+		free(g->pools[i]->data);
+		free(g->pools[i]);
+	}
+	for (size_t i = 0; i < g->n_tens; i++)
+		free(g->tens[i]);
+	free(g->pools);
+	free(g->tens);
+}
+
+/* The pool for (type, cols, std), made on first use. Ownership: g's. NULL on failure. */
+static const pool *pool_get(gens *g, int type, int64_t cols, float std)
+{
+	pool **np, *p;
+	uint64_t seed = name_seed("mkbench row pool") ^ ((uint64_t)type << 48) ^ (uint64_t)cols;
+
+	for (int i = 0; i < g->n_pools; i++)
+		if (g->pools[i]->type == type && g->pools[i]->cols == cols && g->pools[i]->std == std)
+			return g->pools[i];
+	if (!(np = realloc(g->pools, sizeof *np * (size_t)(g->n_pools + 1))))
+		return NULL;
+	g->pools = np;
+	if (!(p = malloc(sizeof *p)))
+		return NULL;
+	p->type = type;
+	p->cols = cols;
+	p->std = std;
+	p->rs = eng_row_size(type, cols);
+	p->rows = (int64_t)((g->pool_bytes + p->rs - 1) / p->rs);
+	if (!(p->data = malloc(p->rs * (size_t)p->rows)) ||
+			quant_rows(p->data, type, cols, p->rows, seed, std, g->n_threads)) {
+		free(p->data);
+		free(p);
+		return NULL;
+	}
+	g->pools[g->n_pools++] = p;
+	return p;
+}
+
+/* eng_gguf_gen_fn: rows [row0, row0 + n) of a pooled tensor. */
+static int pooled_rows(void *ctx, uint64_t row0, uint64_t n, uint8_t *dst)
+{
+	const pooled *t = ctx;
+	const pool *p = t->p;
+
+	for (uint64_t r = row0; r < row0 + n; r++) {
+		uint64_t h = t->seed ^ (r * 0x9e3779b97f4a7c15ull);
+
+		memcpy(dst + (r - row0) * p->rs, p->data + (size_t)(splitmix(&h) % (uint64_t)p->rows) * p->rs, p->rs);
+	}
+	return 0;
+}
+
+/* Adds one tensor [n_exp][rows][cols] of `type` (n_exp 1: a matrix [rows][cols], or a vector
+ * when rows is 1): random N(0, std^2) weights quantized on g's threads (from g's row pool when
+ * the tensor is larger than the pool), or, with ones, an F32 vector of 1.0 (the RMS-norm
+ * weights), or with ones 2 an F32 vector of -exp(N(0, std^2)). */
+static int add_tensor(eng_gguf_writer *w, gens *g, const char *name, int type, int64_t cols, int64_t rows,
+		int64_t n_exp, int ones, float std)
+{
+	int64_t ne[3] = { cols, rows, n_exp }, all = rows * n_exp;
+	int n_dims = n_exp > 1 ? 3 : rows > 1 ? 2 : 1;
+	size_t rs = eng_row_size(type, cols);
+	uint8_t *data;
+	int rc = -1;
+
+	if (!ones && n_exp > 1 && g->pool_bytes && rs * (size_t)all > g->pool_bytes) {
+		pooled *t, **nt;
+
+		if (g->n_tens == g->cap_tens) {
+			size_t c = g->cap_tens ? 2 * g->cap_tens : 64;
+
+			if (!(nt = realloc(g->tens, sizeof *nt * c)))
+				return -1;
+			g->tens = nt;
+			g->cap_tens = c;
+		}
+		if (!(t = malloc(sizeof *t)))
+			return -1;
+		g->tens[g->n_tens++] = t;
+		t->seed = name_seed(name);
+		t->p = pool_get(g, type, cols, std);
+		return t->p ? eng_gguf_w_tensor_gen(w, name, type, n_dims, ne, pooled_rows, t) : -1;
+	}
+	if (!(data = malloc(rs * (size_t)all)))
+		return -1;
+	if (ones) {
+		/* 2: a decay rate's A = -exp(A_log), A_log ~ N(0, std^2) (qwen3next's ssm_a) */
+		if (ones == 2)
+			gen_row((float *)data, cols, name_seed(name), 0, std);
+		for (int64_t i = 0; i < cols; i++)
+			((float *)data)[i] = ones == 2 ? -expf(((float *)data)[i]) : 1.0f;
+		rc = eng_gguf_w_tensor(w, name, ENG_T_F32, 1, ne, data);
+	} else if (quant_rows(data, type, cols, all, name_seed(name), std, g->n_threads) == 0)
+		rc = eng_gguf_w_tensor(w, name, type, n_dims, ne, data);
 	free(data);
 	return rc;
 }
@@ -434,10 +568,11 @@ static int q3n_keys(eng_gguf_writer *w, const shape *sh)
 		eng_gguf_w_u32(w, akey(sh, "full_attention_interval"), Q3N_FULL_EVERY);
 }
 
-static int write_model(const char *path, const shape *sh, int ft, int n_threads, char *err,
-		size_t errlen)
+static int write_model(const char *path, const shape *sh, int ft, int n_threads, size_t pool_bytes,
+		char *err, size_t errlen)
 {
 	eng_gguf_writer *w = eng_gguf_writer_new();
+	gens g = { pool_bytes, n_threads, NULL, 0, NULL, 0, 0 };
 	char name[96];
 	int rc = -1, hd = head_dim_of(sh), moe_model = sh->n_expert > 0;
 	int qwen = sh->arch != NULL, bias = sh->arch && (!strcmp(sh->arch, "qwen2moe") || !strcmp(sh->arch, "gpt-oss"));
@@ -488,7 +623,7 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	}
 	/* Tensor order as llama.cpp's converter writes it. */
 	snprintf(name, sizeof name, "token_embd.weight");
-	if (add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads) ||
+	if (add_tensor(w, &g, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std) ||
 	    (l4 && add_rope_freqs(w, hd)))
 		goto fail_tensor;
 	for (int il = 0; il < sh->n_layer; il++) {
@@ -554,15 +689,15 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			if (!t[k].on)
 				continue;
 			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
-			if (add_tensor(w, name, t[k].kind ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
+			if (add_tensor(w, &g, name, t[k].kind ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
 					t[k].cols, t[k].rows, t[k].n_exp, t[k].kind == 1 ? 1 : t[k].kind == 3 ? 2 : 0,
-					t[k].sd, n_threads))
+					t[k].sd))
 				goto fail_tensor;
 		}
 	}
 	snprintf(name, sizeof name, "output.weight");
-	if (add_tensor(w, "output_norm.weight", ENG_T_F32, sh->n_embd, 1, 1, 1, 0, n_threads) ||
-	    add_tensor(w, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std, n_threads))
+	if (add_tensor(w, &g, "output_norm.weight", ENG_T_F32, sh->n_embd, 1, 1, 1, 0) ||
+	    add_tensor(w, &g, name, weight_type(sh, ft, name, -1), sh->n_embd, sh->n_vocab, 1, 0, std))
 		goto fail_tensor;
 	rc = eng_gguf_writer_save(w, path, err, errlen);
 	goto out;
@@ -570,13 +705,15 @@ fail_tensor:
 	snprintf(err, errlen, "%s: tensor %s: out of memory or cannot quantize", path, name);
 out:
 	eng_gguf_writer_free(w);
+	gens_free(&g);
 	return rc;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mkbench [-j THREADS] [--8b | --shape NAME] DIR [F16|Q8_0|Q4_K_M|Q2_K ...]\n"
+		"usage: mkbench [-j THREADS] [--8b | --shape NAME] [--layers N] [--pool-kib N] DIR\n"
+		"               [F16|Q8_0|Q4_K_M|Q2_K|MXFP4 ...]\n"
 		"       mkbench --tiny FILE.gguf\n"
 		"\n"
 		"Writes DIR/tinyllama-1.1b-shape-TYPE.gguf for each type (default: all four) that is not\n"
@@ -587,23 +724,32 @@ static void usage(FILE *f)
 		"(hidden 4096, FFN 14336, 32 heads of 128, 8 KV heads) with this 32000-piece vocabulary.\n"
 		"--shape NAME writes DIR/NAME-TYPE.gguf: tinyllama-1.1b-shape (the default),\n"
 		"llama3-8b-width (--8b), qwen3moe-30b-a3b-shape (Qwen3-30B-A3B's widths, 128 experts of\n"
-		"768, 8 used, 12 of its 48 layers), deepseek2-lite (DeepSeek-V2-Lite's widths: 27 layers,\n"
-		"64 experts of 1408, 6 used, 2 shared, latent 512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
+		"768, 8 used, 12 of its 48 layers), qwen2moe-a2.7b-shape (Qwen1.5-MoE-A2.7B's widths, 60\n"
+		"experts of 1408, 4 used, a shared expert of 5632, 12 of its 24 layers), deepseek2-lite\n"
+		"(DeepSeek-V2-Lite's widths: 27 layers, 64 experts of 1408, 6 used, 2 shared, latent\n"
+		"512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
 		"widths, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test,\n"
 		"deepseek2-test, deepseek2-lite-test and qwen3next-test (small models with those\n"
 		"architectures' proportions, for the engine's tests).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
-		"  -j THREADS   quantizer threads (default: online CPUs, at most 16)\n");
+		"  -j THREADS     quantizer threads (default: online CPUs, at most 16)\n"
+		"  --layers N     write N layers instead of the shape's own count (file NAME-Nlayers-TYPE)\n"
+		"  --pool-kib N   an expert tensor larger than N KiB (default 65536) takes its rows from\n"
+		"                 a pool of that many KiB of random rows quantized once per type and\n"
+		"                 width, and is written from it at save time; 0: every row on its own\n");
 }
 
 int main(int argc, char **argv)
 {
-	int want[FT_ALL] = { 0 }, any = 0, n_threads, i = 1;
+	int want[FT_ALL] = { 0 }, any = 0, n_threads, i = 1, n_layers = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t pool_bytes = (size_t)POOL_MIB << 20;
 	const char *dir;
 	const shape *sh = &tinyllama;
+	shape custom;
+	char stem[256], title[256];
 	struct stat sb;
 
 	n_threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
@@ -611,47 +757,80 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[1], "-j") == 0) {
-		n_threads = atoi(argv[2]);
-		if (n_threads < 1 || n_threads > 64) {
-			fprintf(stderr, "mkbench: -j: expected 1..64, got \"%s\"\n", argv[2]);
-			return 1;
-		}
-		i = 3;
-	}
-	if (i + 1 < argc && strcmp(argv[i], "--tiny") == 0) {
-		char err[8192];
-		if (stat(argv[i + 1], &sb) == 0) {
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		long v;
+		char *end;
+
+		if (strcmp(argv[i], "--tiny") == 0) {
+			char err[8192];
+
+			if (stat(argv[i + 1], &sb) == 0) {
+				printf("%s\n", argv[i + 1]);
+				return 0;
+			}
+			if (write_model(argv[i + 1], &tiny, FT_F32, n_threads, pool_bytes, err, sizeof err)) {
+				fprintf(stderr, "mkbench: %s\n", err);
+				return 2;
+			}
 			printf("%s\n", argv[i + 1]);
 			return 0;
 		}
-		if (write_model(argv[i + 1], &tiny, FT_F32, n_threads, err, sizeof err)) {
-			fprintf(stderr, "mkbench: %s\n", err);
-			return 2;
+		if (strcmp(argv[i], "--8b") == 0) {
+			sh = &llama3_8b;
+			i--;   /* no value */
+			continue;
 		}
-		printf("%s\n", argv[i + 1]);
-		return 0;
-	}
-	if (i < argc && strcmp(argv[i], "--8b") == 0) {
-		sh = &llama3_8b;
-		i++;
-	} else if (i + 1 < argc && strcmp(argv[i], "--shape") == 0) {
-		static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen3moe_test,
-			&qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test, &deepseek2_lite_test, &deepseek2_lite, &qwen3next_test,
-			&qwen3next_quarter };
-		size_t k = 0;
+		if (strcmp(argv[i], "--shape") == 0) {
+			static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen2moe_a27b,
+				&qwen3moe_test, &qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test,
+				&deepseek2_lite_test, &deepseek2_lite, &qwen3next_test, &qwen3next_quarter };
+			size_t k = 0;
 
-		while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
-			k++;
-		if (k == sizeof all / sizeof all[0]) {
-			fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
-				"qwen3moe-30b-a3b-shape, qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test, "
-				"deepseek2-test, deepseek2-lite-test, deepseek2-lite, qwen3next-test, qwen3next-quarter)\n",
-				argv[i + 1]);
+			while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
+				k++;
+			if (k == sizeof all / sizeof all[0]) {
+				fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
+					"qwen3moe-30b-a3b-shape, qwen2moe-a2.7b-shape, qwen3moe-test, qwen2moe-test, "
+					"gpt-oss-test, llama4-test, deepseek2-test, deepseek2-lite-test, deepseek2-lite, "
+					"qwen3next-test, qwen3next-quarter)\n", argv[i + 1]);
+				return 1;
+			}
+			sh = all[k];
+			continue;
+		}
+		v = strtol(argv[i + 1], &end, 10);
+		if (strcmp(argv[i], "-j") == 0) {
+			if (*end || end == argv[i + 1] || v < 1 || v > 64) {
+				fprintf(stderr, "mkbench: -j: expected 1..64, got \"%s\"\n", argv[i + 1]);
+				return 1;
+			}
+			n_threads = (int)v;
+		} else if (strcmp(argv[i], "--layers") == 0) {
+			if (*end || end == argv[i + 1] || v < 1 || v > 1024) {
+				fprintf(stderr, "mkbench: --layers: expected 1..1024, got \"%s\"\n", argv[i + 1]);
+				return 1;
+			}
+			n_layers = (int)v;
+		} else if (strcmp(argv[i], "--pool-kib") == 0) {
+			if (*end || end == argv[i + 1] || v < 0 || v > (1L << 24)) {
+				fprintf(stderr, "mkbench: --pool-kib: expected 0..16777216, got \"%s\"\n", argv[i + 1]);
+				return 1;
+			}
+			pool_bytes = (size_t)v << 10;
+		} else {
+			fprintf(stderr, "mkbench: unknown option \"%s\"\n", argv[i]);
 			return 1;
 		}
-		sh = all[k];
-		i += 2;
+	}
+	if (n_layers) {
+		/* the shape with another depth: its own file name and general.name */
+		custom = *sh;
+		snprintf(stem, sizeof stem, "%s-%dlayers", sh->file, n_layers);
+		snprintf(title, sizeof title, "%s, %d layers written", sh->name, n_layers);
+		custom.n_layer = n_layers;
+		custom.file = stem;
+		custom.name = title;
+		sh = &custom;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -686,7 +865,7 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "mkbench: writing %s ...\n", path);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (write_model(path, sh, ft, n_threads, err, sizeof err)) {
+		if (write_model(path, sh, ft, n_threads, pool_bytes, err, sizeof err)) {
 			fprintf(stderr, "mkbench: %s\n", err);
 			return 2;
 		}

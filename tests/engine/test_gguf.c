@@ -781,6 +781,86 @@ static void round_trip_tensors(uint32_t align)
 		free(data[i]);
 }
 
+/* eng_gguf_w_tensor_gen: the rows are made at save time in whole-row pieces, in order, each row
+ * once (a 3-row F32 tensor of 4 MiB rows crosses the writer's 8 MiB piece), between two copied
+ * tensors; a generator that fails makes the save fail and leaves no file. */
+typedef struct gen_log {
+	uint64_t next_row, calls;
+	int fail_at;             /* call number that fails; 0: none */
+	int out_of_order;
+} gen_log;
+
+static int gen_rows(void *ctx, uint64_t row0, uint64_t n_rows, uint8_t *dst)
+{
+	gen_log *l = ctx;
+	const uint64_t rs = (uint64_t)4 << 20;
+
+	l->calls++;
+	if (row0 != l->next_row || n_rows == 0)
+		l->out_of_order = 1;
+	l->next_row = row0 + n_rows;
+	if (l->fail_at && l->calls == (uint64_t)l->fail_at)
+		return -1;
+	for (uint64_t r = 0; r < n_rows; r++)
+		fill_bytes(dst + r * rs, (size_t)rs, (unsigned)(100 + row0 + r));
+	return 0;
+}
+
+static void test_gguf_writer_makes_generated_tensors_at_save_time(void)
+{
+	const int64_t ne_big[2] = { 1 << 20, 3 }, ne_small[1] = { 8 };
+	const size_t rs = (size_t)4 << 20;
+	float small[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	unsigned char *want = malloc(rs);
+	char path[128], err[512];
+	gen_log log = { 0, 0, 0, 0 };
+	eng_gguf_writer *w = eng_gguf_writer_new();
+	const eng_gguf_tensor *t;
+	struct stat sb;
+	eng_gguf *g;
+
+	TB_REQUIRE(w != NULL && want != NULL);
+	TB_CHECK(eng_gguf_w_tensor(w, "a", ENG_T_F32, 1, ne_small, small) == 0);
+	TB_CHECK(eng_gguf_w_tensor_gen(w, "big", ENG_T_F32, 2, ne_big, gen_rows, &log) == 0);
+	TB_CHECK(eng_gguf_w_tensor(w, "z", ENG_T_F32, 1, ne_small, small) == 0);
+	TB_CHECK(eng_gguf_w_tensor_gen(w, "nogen", ENG_T_F32, 1, ne_small, NULL, &log) == -1);
+	TB_CHECK(eng_gguf_w_tensor_gen(w, "big", ENG_T_F32, 2, ne_big, gen_rows, &log) == -2);
+	TB_CHECK_INT(log.calls, 0);   /* nothing is made before the save */
+	scratch_path(path, sizeof path, "gen.gguf");
+	TB_REQUIRE(eng_gguf_writer_save(w, path, err, sizeof err) == 0);
+	TB_CHECK_INT(log.calls, 2);   /* rows 0-1, then row 2 */
+	TB_CHECK_INT(log.next_row, 3);
+	TB_CHECK(!log.out_of_order);
+	g = eng_gguf_open(path, err, sizeof err);
+	if (!g)
+		printf("  %s\n", err);
+	TB_REQUIRE(g != NULL);
+	TB_CHECK_INT(eng_gguf_n_tensors(g), 3);
+	t = eng_gguf_find_tensor(g, "big");
+	TB_REQUIRE(t != NULL);
+	TB_CHECK_INT(t->size_bytes, 3 * rs);
+	for (unsigned r = 0; r < 3; r++) {
+		fill_bytes(want, rs, 100 + r);
+		TB_CHECK(memcmp((const unsigned char *)t->data + r * rs, want, rs) == 0);
+	}
+	TB_CHECK(memcmp(eng_gguf_find_tensor(g, "z")->data, small, sizeof small) == 0);
+	eng_gguf_close(g);
+
+	/* a failing generator: the save fails and the file already there stays as it was */
+	log = (gen_log){ 0, 0, 2, 0 };
+	TB_CHECK(eng_gguf_writer_save(w, path, err, sizeof err) == -1);
+	TB_CHECK(strstr(err, "gen.gguf") != NULL);
+	g = eng_gguf_open(path, err, sizeof err);
+	TB_CHECK(g != NULL && eng_gguf_n_tensors(g) == 3);
+	eng_gguf_close(g);
+	scratch_path(path, sizeof path, "gen-failed.gguf");
+	log = (gen_log){ 0, 0, 1, 0 };
+	TB_CHECK(eng_gguf_writer_save(w, path, err, sizeof err) == -1);
+	TB_CHECK(stat(path, &sb) != 0);
+	eng_gguf_writer_free(w);
+	free(want);
+}
+
 static void test_gguf_round_trips_tensors_of_several_types(void)
 {
 	round_trip_tensors(0);
@@ -1501,6 +1581,7 @@ int main(void)
 	TB_RUN(test_gguf_rejects_a_file_truncated_at_every_byte);
 	TB_RUN(test_gguf_rejects_truncated_header);
 	TB_RUN(test_gguf_accepts_an_empty_document);
+	TB_RUN(test_gguf_writer_makes_generated_tensors_at_save_time);
 	TB_RUN(test_gguf_rejects_wrong_magic);
 	TB_RUN(test_gguf_rejects_version_1);
 	TB_RUN(test_gguf_rejects_version_4);
