@@ -393,7 +393,7 @@ static inline void ref_check_kv_copy(eng_model *m)
 	char err[512];
 	int nv = eng_n_vocab(m);
 	int32_t ids[NP + NT], junk[20], tok[3 * NT], seq[3 * NT];
-	int8_t want[3 * NT];
+	int8_t want[20];          /* the largest batch below: 20 tokens of sequence 2 */
 	float *alone = malloc(sizeof(float) * (NP + NT) * (size_t)nv);
 	eng_ctx_params cp = eng_ctx_params_default();
 	eng_ctx *c = NULL;
