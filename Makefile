@@ -180,7 +180,7 @@ $(FUZZ_DIR)/lib/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) -Wno-unknown-warning-option $(FUZZ_FLAGS) \
-		-fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+		-fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/lib/harness/info.o: $(BUILD)/buildinfo.h
 $(FUZZ_DIR)/lib/harness/info.o: CPPFLAGS += -I$(BUILD)
@@ -224,3 +224,5 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# the fuzz build's objects too (a header change must rebuild them: stale ones misread structs)
+-include $(shell find $(FUZZ_DIR)/lib -name '*.d' 2>/dev/null)
