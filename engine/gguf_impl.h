@@ -30,6 +30,8 @@ typedef struct eng_gguf_tensor {
 	uint64_t offset;         /* relative to the data section, as stored */
 	uint64_t size_bytes;     /* computed from type and shape */
 	const void *data;
+	int repacked;            /* 0: data in the file's layout; 1: rearranged in memory at load by the
+	                          * model (model.c repack_weights, quant_impl.h "R16"); the file is unchanged */
 } eng_gguf_tensor;
 
 /* Opens and validates a GGUF file (v2 or v3, little-endian). Every string length, array count,

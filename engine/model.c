@@ -119,8 +119,6 @@ struct eng_model {
 	const eng_cuda_backend *cuda;   /* the CUDA backend's table with --device cuda, else NULL */
 	eng_cuda_model *gpu;         /* layers 0 .. n_gpu-1 on the GPU (--device cuda), or NULL */
 	int n_gpu;                   /* n_layer: the whole model (with the output head) on the GPU */
-	tref *rp;                    /* matrices repacked at load (R16 layout), sorted by address */
-	int n_rp;
 };
 
 static int repack_weights(eng_model *m, char *err, size_t errlen);
@@ -1236,7 +1234,6 @@ void eng_model_free(eng_model *m)
 	for (int il = 0; m->layers && il < m->n_layer; il++)
 		free(m->layers[il].kb_f16);
 	free(m->layers);
-	free(m->rp);
 	free(m->rope_ff);
 	free(m->path);
 	free(m);
@@ -1516,19 +1513,8 @@ static int q3n_ctx_init(eng_ctx *c);
  * are repacked (attention Q/K/V/O, the dense FFN, a separate output head); TB_REPACK=0 in the
  * environment keeps the file's layout (for comparisons). Every product keeps its bits. */
 
-static int tref_cmp(const void *a, const void *b)
-{
-	const uintptr_t x = (uintptr_t)*(const tref *)a, y = (uintptr_t)*(const tref *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int is_repacked(const eng_model *m, tref w)
-{
-	return m->n_rp > 0 && bsearch(&w, m->rp, (size_t)m->n_rp, sizeof *m->rp, tref_cmp) != NULL;
-}
-
-/* Repacks one matrix in place (its pages are made writable for the time it takes). */
+/* Repacks one matrix in place (its pages are made writable for the time it takes) and marks it
+ * (eng_gguf_tensor.repacked), which is what rows_range reads. */
 static int repack_one(tref t, uint8_t *tmp, char *err, size_t errlen)
 {
 	const size_t rs = eng_row_size(t->type, t->ne[0]), gb = ENG_RP_ROWS * rs;
@@ -1552,17 +1538,13 @@ static int repack_one(tref t, uint8_t *tmp, char *err, size_t errlen)
 static int repack_weights(eng_model *m, char *err, size_t errlen)
 {
 	const char *env = getenv("TB_REPACK");
-	tref *list;
 	uint8_t *tmp;
 	int n = 0;
 
 	if (env && strcmp(env, "0") == 0)
 		return 0;
-	list = calloc((size_t)m->n_layer * 7 + 1, sizeof *list);
 	tmp = malloc(ENG_RP_ROWS * eng_row_size(ENG_T_Q6_K, ENG_RP_KMAX));
-	if (!list || !tmp) {
-		free(list);
-		free(tmp);
+	if (!tmp) {
 		eng_seterr(err, errlen, "out of memory repacking the weights");
 		return -1;
 	}
@@ -1572,25 +1554,23 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
 			L ? L->ffn_down : NULL };
 
-		for (int i = 0; i < 7; i++)
-			if (ws[i] && ws[i]->n_dims == 2 && ws[i]->ne[1] >= ENG_RP_ROWS && eng_rp_native(ws[i]->type, ws[i]->ne[0]))
-				list[n++] = ws[i];
-	}
-	qsort(list, (size_t)n, sizeof *list, tref_cmp);
-	m->rp = list;
-	m->n_rp = 0;
-	for (int i = 0; i < n; i++) {
-		if (m->n_rp > 0 && list[m->n_rp - 1] == list[i])   /* one tensor in two roles */
-			continue;
-		if (repack_one(list[i], tmp, err, errlen) != 0) {
-			free(tmp);
-			return -1;
+		for (int i = 0; i < 7; i++) {
+			tref w = ws[i];
+
+			/* a tensor in two roles is repacked once */
+			if (!w || w->repacked || w->n_dims != 2 || w->ne[1] < ENG_RP_ROWS || !eng_rp_native(w->type, w->ne[0]))
+				continue;
+			if (repack_one(w, tmp, err, errlen) != 0) {
+				free(tmp);
+				return -1;
+			}
+			((eng_gguf_tensor *)(uintptr_t)w)->repacked = 1;
+			n++;
 		}
-		list[m->n_rp++] = list[i];
 	}
 	free(tmp);
-	if (m->n_rp > 0)
-		eng_logf(ENG_LOG_INFO, "repacked %d matrices into 16-row groups (layout R16 v%d)", m->n_rp, ENG_RP_VERSION);
+	if (n > 0)
+		eng_logf(ENG_LOG_INFO, "repacked %d matrices into 16-row groups (layout R16 v%d)", n, ENG_RP_VERSION);
 	return 0;
 }
 
@@ -1852,7 +1832,7 @@ static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 	size_t wrs = eng_row_size(w->type, in);
 	const char *wd = w->data;
 
-	if (is_repacked(st->c->m, w)) {   /* few tokens: the whole range in one call */
+	if (w->repacked) {   /* few tokens: the whole range in one call */
 		for (long g = r0; g < r1; g += st->n <= ENG_RP_MAX_ACT ? r1 - r0 : 32) {
 			long ge = st->n <= ENG_RP_MAX_ACT || g + 32 > r1 ? r1 : g + 32;
 

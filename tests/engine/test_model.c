@@ -503,11 +503,20 @@ static void test_block_attention_matches_token_by_token(void)
 	tb_rmtree(dir);
 }
 
+/* Counts the engine's "repacked N matrices" log lines (eng_log_set callback). */
+static void count_repack_logs(void *ud, int level, const char *msg)
+{
+	(void)level;
+	if (strstr(msg, "repacked"))
+		(*(int *)ud)++;
+}
+
 /* Threads share out whole dot products and attention heads, so the thread count never changes
- * a result: 1, 2 and 3 threads give bit-identical logits for a prompt and the steps after. */
-/* Also: weights computed from the file mapping give the same logits as weights copied into
- * memory (the default). */
-static void test_thread_count_does_not_change_logits(void)
+ * a result: 1, 2 and 3 threads give bit-identical logits for a prompt and the steps after.
+ * Also: weights computed from the file mapping (the file's layout) give the same logits as
+ * weights copied into memory (the default), which the kernel level may repack at load (R16:
+ * Q4_K, Q6_K, IQ4_XS at the AVX-512 level; the log says so, and the test checks it did). */
+static void check_threads_and_layout(int type, uint64_t seed)
 {
 	char dir[] = "/tmp/tb-model-XXXXXX", p[600], err[512];
 	float *ref = NULL;
@@ -515,7 +524,7 @@ static void test_thread_count_does_not_change_logits(void)
 
 	TB_REQUIRE(mkdtemp(dir));
 	snprintf(p, sizeof p, "%s/q.gguf", dir);
-	TB_REQUIRE(build_model(p, "qwen3", ENG_T_Q4_K, 11) == 0);
+	TB_REQUIRE(build_model(p, "qwen3", type, seed) == 0);
 	for (int nt = 1; nt <= 4; nt++) {
 		eng_opts o = eng_opts_default();
 		eng_model *m;
@@ -524,11 +533,15 @@ static void test_thread_count_does_not_change_logits(void)
 		int32_t toks[16];
 		eng_batch b = { 0 };
 		float *got;
+		int n_rp_logs = 0;
 
 		o.n_threads = nt <= 3 ? nt : 2;
 		o.use_mmap = nt == 4;
+		eng_log_set(count_repack_logs, &n_rp_logs, ENG_LOG_INFO);
 		m = eng_load(p, &o, err, sizeof err);
+		eng_log_set(NULL, NULL, ENG_LOG_WARN);
 		TB_REQUIRE(m);
+		TB_CHECK_INT(n_rp_logs, !o.use_mmap && eng_rp_native(type, 256) ? 1 : 0);
 		nv = eng_n_vocab(m);
 		cp.n_ctx = 32;
 		c = eng_ctx_new(m, &cp, err, sizeof err);
@@ -556,6 +569,13 @@ static void test_thread_count_does_not_change_logits(void)
 	}
 	free(ref);
 	tb_rmtree(dir);
+}
+
+static void test_thread_count_does_not_change_logits(void)
+{
+	check_threads_and_layout(ENG_T_Q4_K, 11);
+	check_threads_and_layout(ENG_T_Q6_K, 12);
+	check_threads_and_layout(ENG_T_IQ4_XS, 13);
 }
 
 static void test_decode_refuses_a_full_context_and_bad_tokens(void)
