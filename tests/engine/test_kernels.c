@@ -324,6 +324,26 @@ static void check_dots(const char *level)
 	free(f);
 }
 
+/* Every (row, token) result of a tile, out[a * os + r] for a < na, r < nr, equals eng_vec_dot of
+ * row r (w + r * ws, the file's layout) and activation a (x + a * xs) bit for bit; the first
+ * differences are printed with `what` (level, type, shape). Adds the differences to *fails and
+ * returns the number of results checked. */
+static int check_tile_vs_dot(const char *what, int type, int64_t n, const uint8_t *w, size_t ws, int nr,
+		const uint8_t *x, size_t xs, int na, const float *out, size_t os, int *fails)
+{
+	for (int a = 0; a < na; a++)
+		for (int r = 0; r < nr; r++) {
+			float want = 0;
+
+			if (eng_vec_dot(type, n, w + (size_t)r * ws, x + (size_t)a * xs, &want) != 0)
+				want = NAN;
+			if (f_bits(want) != f_bits(out[(size_t)a * os + r]) && (*fails)++ < 5)
+				printf("  %s %s n=%lld tile %dx%d: out[%d][%d] %.9g vs dot %.9g\n", what,
+					eng_type_get(type)->name, (long long)n, nr, na, a, r, out[(size_t)a * os + r], want);
+		}
+	return nr * na;
+}
+
 /* eng_vec_dot_rows at `level`: every (row, activation) result equals eng_vec_dot bit for bit,
  * for tiles of odd and even shapes (batches of 1 to 33 tokens, row counts on and off every
  * kernel's tile: 2, 4, 6, 8), with strides wider than a row, at odd addresses; outputs outside
@@ -375,18 +395,9 @@ static void check_rows(const char *level)
 				for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
 					out[i] = -12345.0f;
 				TB_REQUIRE(eng_vec_dot_rows(type, n, w + o, ws, nr, x + o, xs, na, out, os) == 0);
-				for (int a = 0; a < na; a++)
-					for (int r = 0; r < (int)os; r++) {
-						float want = -12345.0f;
-						if (r < nr)
-							eng_vec_dot(type, n, w + o + (size_t)r * ws, x + o + (size_t)a * xs, &want);
-						if (f_bits(want) != f_bits(out[(size_t)a * os + r]) && fails++ < 5)
-							printf("  %s %s n=%lld tile %dx%d: out[%d][%d] %.9g vs dot %.9g\n", level,
-								eng_type_get(type)->name, (long long)n, nr, na, a, r,
-								out[(size_t)a * os + r], want);
-					}
-				for (int a = na; a < max_a; a++)
-					for (size_t r = 0; r < os; r++)
+				check_tile_vs_dot(level, type, n, w + o, ws, nr, x + o, xs, na, out, os, &fails);
+				for (int a = 0; a < max_a; a++)
+					for (size_t r = a < na ? (size_t)nr : 0; r < os; r++)
 						if (out[(size_t)a * os + r] != -12345.0f && fails++ < 5)
 							printf("  %s: wrote past the tile at [%d][%zu]\n", level, a, r);
 			}
@@ -717,6 +728,7 @@ static void check_repacked(const char *level)
 	uint8_t *x = malloc(rowmax * MAX_A), *tmp = malloc(rowmax);
 	float *f = malloc(sizeof(float) * (size_t)nmax), *out = malloc(sizeof(float) * MAX_R * MAX_A);
 	int fails = 0, checked = 0;
+	char what[64];
 
 	TB_REQUIRE(w && rp && back && x && tmp && f && out);
 	TB_CHECK_INT(eng_rp_supported(ENG_T_Q4_K, 8448), 0);
@@ -764,16 +776,8 @@ static void check_repacked(const char *level)
 					for (size_t i = 0; i < (size_t)MAX_R * MAX_A; i++)
 						out[i] = NAN;
 					TB_REQUIRE(eng_vec_dot_rows_rp(type, n, rp, total, r0, nr, x, xs, na, out, MAX_R) == 0);
-					for (int a = 0; a < na; a++)
-						for (int r = 0; r < nr; r++) {
-							float want = 0;
-							TB_REQUIRE(eng_vec_dot(type, n, w + (size_t)(r0 + r) * rs, x + (size_t)a * xs, &want) == 0);
-							checked++;
-							if (f_bits(out[(size_t)a * MAX_R + r]) != f_bits(want) && fails++ < 5)
-								printf("  %s %s n=%lld rows %d+%d x %d [%d][%d]: repacked %.9g, dot %.9g\n",
-									level, eng_type_get(type)->name, (long long)n, r0, nr, na, a, r,
-									out[(size_t)a * MAX_R + r], want);
-						}
+					snprintf(what, sizeof what, "%s repacked from row %d", level, r0);
+					checked += check_tile_vs_dot(what, type, n, w + (size_t)r0 * rs, rs, nr, x, xs, na, out, MAX_R, &fails);
 				}
 		}
 	}
