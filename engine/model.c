@@ -1393,6 +1393,7 @@ struct eng_ctx {
 	 * over positions (zero-initialised: the padding is multiplied by zero weights) */
 	void *k, *v;
 	size_t kv_row_k, kv_row_v;   /* elements per cached token of one layer: K row, V column */
+	size_t kv_heads;             /* K planes per layer and sequence: n_head_kv (1: deepseek's latent) */
 	int *kv_len;                 /* [n_seq] */
 	/* work buffers, sized for n_batch tokens */
 	float *x, *xn;               /* [n_batch][n_embd] */
@@ -1654,6 +1655,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	B = (size_t)c->n_batch;
 	c->kv_row_k = kvk;
 	c->kv_row_v = kvv;
+	c->kv_heads = m->arch == ARCH_DEEPSEEK2 ? 1 : (size_t)m->n_head_kv;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
 		c->k = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
@@ -2053,10 +2055,15 @@ static void rope(const eng_model *m, float *h, const float *cs, const float *sn)
 	}
 }
 
-/* Row `pos` of the K cache of layer il (its kv_slot), sequence s (row = n_head_kv * hd_k elements). */
-static void *k_row(const eng_ctx *c, size_t row, int il, int s, int pos)
+/* The K cache of layer il (its kv_slot), sequence s, is kv_heads planes, one per KV head, of
+ * n_ctx rows of kv_row_k / kv_heads elements (hd_k; deepseek: one plane of latent rows): this
+ * is row `pos` of plane h. A head's keys are consecutive, so the attention's score product
+ * streams them instead of reading one head's slice of every position's row. */
+static void *k_row(const eng_ctx *c, int il, int s, int h, int pos)
 {
-	size_t idx = (((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * (size_t)c->n_ctx + (size_t)pos) * row;
+	size_t hd = c->kv_row_k / c->kv_heads;
+	size_t idx = ((((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * c->kv_heads + (size_t)h)
+		* (size_t)c->n_ctx + (size_t)pos) * hd;
 
 	return (char *)c->k + idx * c->kv_elt;
 }
@@ -2177,7 +2184,7 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 {
 	const eng_model *m = c->m;
-	size_t KD = (size_t)m->n_head_kv * (size_t)m->hd_k, VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	int gqa = m->n_head / m->n_head_kv, f16 = c->kv_type == ENG_KV_F16;
 	int s = c->tok_seq[t], n = c->tok_pos[t] + 1, npad = (n + 31) & ~31;
 	const layer *L = &m->layers[il];
@@ -2203,8 +2210,8 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 		act_stride = W * 2;
 	}
 	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once */
-	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, p0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
-		KD * c->kv_elt, n - p0, act, act_stride, gqa, scores + p0, (size_t)c->n_ctx_pad);
+	eng_vec_dot_rows(ty, m->hd_k, k_row(c, il, s, hk, p0), (size_t)m->hd_k * c->kv_elt, n - p0, act, act_stride,
+		gqa, scores + p0, (size_t)c->n_ctx_pad);
 	for (int a = 0; a < gqa; a++)
 		attn_softmax(c, L, hk, a, scores + (size_t)a * (size_t)c->n_ctx_pad, p0, n, npad,
 			f16 ? wq + (size_t)a * W * 2 : NULL);
@@ -2224,7 +2231,7 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 static void attend_block(eng_ctx *c, int il, int t0, int cnt, int hk, int ith)
 {
 	const eng_model *m = c->m;
-	size_t KD = (size_t)m->n_head_kv * (size_t)m->hd_k, VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
+	size_t VD = (size_t)m->n_head_kv * (size_t)m->hd_v;
 	int gqa = m->n_head / m->n_head_kv, f16 = c->kv_type == ENG_KV_F16, R = cnt * gqa;
 	int s = c->tok_seq[t0], nmax = c->tok_pos[t0 + cnt - 1] + 1, npad = (nmax + 31) & ~31;
 	const layer *L = &m->layers[il];
@@ -2245,8 +2252,7 @@ static void attend_block(eng_ctx *c, int il, int t0, int cnt, int hk, int ith)
 		else
 			memcpy(wq + (size_t)r * wrow, q, (size_t)m->hd_k * sizeof(float));
 	}
-	eng_vec_dot_rows(ty, m->hd_k, (const char *)k_row(c, KD, il, s, 0) + (size_t)hk * (size_t)m->hd_k * c->kv_elt,
-		KD * c->kv_elt, nmax, wq, wrow, R, scores, np);
+	eng_vec_dot_rows(ty, m->hd_k, k_row(c, il, s, hk, 0), (size_t)m->hd_k * c->kv_elt, nmax, wq, wrow, R, scores, np);
 	for (int r = 0; r < R; r++)
 		attn_softmax(c, L, hk, r % gqa, scores + (size_t)r * np, 0, c->tok_pos[t0 + r / gqa] + 1, npad,
 			f16 ? wq + (size_t)r * wrow : NULL);
@@ -2369,7 +2375,9 @@ static void qkv_post_task(void *arg, int ith, int nth)
 			rope(m, kh, cs, sn);
 		}
 store:
-		kv_store(c, k_row(c, KD, st->il, c->tok_seq[t], c->tok_pos[t]), k, KD);
+		for (int h = 0; h < m->n_head_kv; h++)
+			kv_store(c, k_row(c, st->il, c->tok_seq[t], h, c->tok_pos[t]), k + (size_t)h * (size_t)m->hd_k,
+				(size_t)m->hd_k);
 		v_store(c, v, VD, st->il, c->tok_seq[t], c->tok_pos[t]);
 	}
 }
@@ -2902,7 +2910,7 @@ static void ds_post_task(void *arg, int ith, int nth)
 		rope(m, kv + R, cs, sn);
 		for (int h = 0; h < m->n_head; h++)
 			rope(m, q + (size_t)h * (size_t)m->hd_k + (size_t)m->n_nope, cs, sn);
-		kv_store(c, k_row(c, D, st->il, c->tok_seq[t], c->tok_pos[t]), kv, D);
+		kv_store(c, k_row(c, st->il, c->tok_seq[t], 0, c->tok_pos[t]), kv, D);
 	}
 }
 
@@ -2950,7 +2958,7 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 		if (f16)
 			eng_quant_row(ENG_T_F16, S.act + (size_t)a * D, (char *)S.actc + (size_t)a * D * 2, (int64_t)D);
 	}
-	eng_vec_dot_rows(f16 ? ENG_T_F16 : ENG_T_F32, (int64_t)D, k_row(c, D, il, s, 0), D * c->kv_elt, n,
+	eng_vec_dot_rows(f16 ? ENG_T_F16 : ENG_T_F32, (int64_t)D, k_row(c, il, s, 0, 0), D * c->kv_elt, n,
 		f16 ? S.actc : (const void *)S.act, D * c->kv_elt, G, S.sc, P);
 	for (int a = 0; a < G; a++) {
 		float *sc = S.sc + (size_t)a * P, mx = -INFINITY;
@@ -2961,11 +2969,11 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 	memset(S.olat, 0, (size_t)G * R * sizeof(float));
 	for (int p0 = 0; p0 < n; p0 += 32) {
 		int nb = n - p0 < 32 ? n - p0 : 32;
-		const float *src = f16 ? S.deq : (const float *)k_row(c, D, il, s, p0);
+		const float *src = f16 ? S.deq : (const float *)k_row(c, il, s, 0, p0);
 		size_t stride = f16 ? R : D;
 
 		for (int j = 0; f16 && j < nb; j++)
-			eng_dequant_row(ENG_T_F16, k_row(c, D, il, s, p0 + j), S.deq + (size_t)j * R, (int64_t)R);
+			eng_dequant_row(ENG_T_F16, k_row(c, il, s, 0, p0 + j), S.deq + (size_t)j * R, (int64_t)R);
 		for (int a = 0; a < G; a++) {
 			float *restrict o = S.olat + (size_t)a * R;
 			const float *wt = S.sc + (size_t)a * P + p0;
@@ -3084,15 +3092,16 @@ int eng_kv_copy(eng_ctx *c, int src, int dst)
 		return ENG_EUNSUPPORTED;
 	m = c->m;
 	n = (size_t)c->kv_len[src];
-	ks = c->kv_row_k * c->kv_elt;   /* bytes per token of one layer's K rows */
+	ks = c->kv_row_k / c->kv_heads * c->kv_elt;   /* bytes per token of one K plane's rows */
 	vs = c->kv_elt;                 /* and of one V cache row (one value dimension) */
 	for (size_t slot = 0; slot < (size_t)m->n_layer_kv; slot++) {
-		/* K: the first n rows of [slot][s][n_ctx][kv_row_k]; V: the first n positions of each
-		 * of [slot][s][kv_row_v][n_ctx_pad]. Positions past n in dst keep what they held, as
-		 * after eng_kv_remove: they are read with zero weight only. */
+		/* K: the first n rows of each of [slot][s][kv_heads][n_ctx][hd]; V: the first n positions
+		 * of each of [slot][s][kv_row_v][n_ctx_pad]. Positions past n in dst keep what they held,
+		 * as after eng_kv_remove: they are read with zero weight only. */
 		char *k = c->k, *v = c->v;
-		memcpy(k + (slot * (size_t)c->n_seq + (size_t)dst) * (size_t)c->n_ctx * ks,
-		       k + (slot * (size_t)c->n_seq + (size_t)src) * (size_t)c->n_ctx * ks, n * ks);
+		for (size_t h = 0; h < c->kv_heads; h++)
+			memcpy(k + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_heads + h) * (size_t)c->n_ctx * ks,
+			       k + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_heads + h) * (size_t)c->n_ctx * ks, n * ks);
 		for (size_t d = 0; d < c->kv_row_v; d++)
 			memcpy(v + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,
 			       v + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,

@@ -913,18 +913,24 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 		__m512 g[16];
 		float res[16];
 		int k = 0;
+		/* activation by activation, so the results of one go to consecutive floats of out:
+		 * plain stores (the compiler made the other order a scatter, slow on some CPUs) */
 #pragma GCC unroll 8
-		for (int r = 0; r < NR; r++)
+		for (int a = 0; a < NA; a++)
 #pragma GCC unroll 8
-			for (int a = 0; a < NA; a++) {
+			for (int r = 0; r < NR; r++) {
 				g[k % 16] = acc[r][a];
 				if (++k % 16 == 0 || k == NR * NA) {
 					const int n0 = (k - 1) / 16 * 16;
 					for (int z = k - n0; z < 16; z++)
 						g[z] = _mm512_setzero_ps();
 					sum16x16_512(g, res);
-					for (int j = n0; j < k; j++)
-						out[(j % NA) * os + j / NA] = res[j - n0];
+					for (int j = n0; j < k;) {   /* a run of one activation's rows */
+						const int len = NR - j % NR < k - j ? NR - j % NR : k - j;
+						memcpy(out + (size_t)(j / NR) * os + j % NR, res + (j - n0),
+							sizeof(float) * (size_t)len);
+						j += len;
+					}
 				}
 			}
 		return;
