@@ -1415,6 +1415,8 @@ struct eng_ctx {
 	void *wq;                    /* [n_threads][att_blk][gqa][max(n_ctx_pad, hd_k)] weights /
 	                              * queries in the cache's type */
 	float *att_out;              /* [n_threads][att_blk][gqa][hd_v] */
+	float *qf;                   /* [n_threads][att_blk][gqa][hd_k] queries as F32 (F16 values
+	                              * with an F16 cache) for the blocked keys' score product */
 	int *blk_t0, n_blk;          /* this batch's attention blocks: first token of each, count */
 	void *qact;                  /* [n_batch][row_size(vec_dot_type, max_in)] */
 	size_t qact_row;
@@ -1484,6 +1486,7 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->moe_act);
 	free(c->scores);
 	free(c->wq);
+	free(c->qf);
 	free(c->att_out);
 	free(c->blk_t0);
 	free(c->qact);
@@ -1658,7 +1661,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->kv_heads = m->arch == ARCH_DEEPSEEK2 ? 1 : (size_t)m->n_head_kv;
 	c->n_ctx_pad = (c->n_ctx + 31) & ~31;
 	if (!gpu_model(m)) {   /* a model on the GPU keeps its cache there */
-		c->k = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx, kvk * c->kv_elt);
+		c->k = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvk * c->kv_elt);
 		c->v = xcalloc((size_t)m->n_layer_kv * (size_t)c->n_seq, (size_t)c->n_ctx_pad, kvv * c->kv_elt);
 	}
 	c->kv_len = xcalloc((size_t)c->n_seq, sizeof(int), 1);
@@ -1701,6 +1704,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 		c->scores = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, (size_t)c->n_ctx_pad, sizeof(float));
 		c->wq = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, wrow, c->kv_elt);
 		c->att_out = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, (size_t)m->hd_v, sizeof(float));
+		c->qf = xcalloc((size_t)c->n_threads * (size_t)c->att_blk * gqa, (size_t)m->hd_k, sizeof(float));
 		c->blk_t0 = xcalloc(B, sizeof(int), 1);
 	}
 	c->qact_row = (max_act_row(m) + 63) & ~(size_t)63;
@@ -1709,7 +1713,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
 	c->out_index = xcalloc(B, sizeof(int), 1);
 	c->tok_seq = xcalloc(B, sizeof(int), 1);
 	c->tok_pos = xcalloc(B, sizeof(int), 1);
-	if ((!gpu_model(m) && (!c->k || !c->v)) || !c->kv_len || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
+	if ((!gpu_model(m) && (!c->k || !c->v)) || !c->kv_len || !c->qf || !c->x || !c->xn || !c->q || !c->kk || !c->vv ||
 	    !c->att || !c->up || !c->gate || !c->scores || !c->wq || !c->att_out || !c->blk_t0 || !c->qact ||
 	    !c->logits || !c->out_index || !c->tok_seq || !c->tok_pos)
 		goto oom;
@@ -2056,16 +2060,30 @@ static void rope(const eng_model *m, float *h, const float *cs, const float *sn)
 }
 
 /* The K cache of layer il (its kv_slot), sequence s, is kv_heads planes, one per KV head, of
- * n_ctx rows of kv_row_k / kv_heads elements (hd_k; deepseek: one plane of latent rows): this
- * is row `pos` of plane h. A head's keys are consecutive, so the attention's score product
- * streams them instead of reading one head's slice of every position's row. */
-static void *k_row(const eng_ctx *c, int il, int s, int h, int pos)
+ * n_ctx_pad positions of hd = kv_row_k / kv_heads elements. Deepseek's one plane holds its
+ * latent rows one after the other (k_row); the other architectures' planes hold their keys in
+ * the K16 layout (quant_impl.h: blocks of 16 positions, element e of the block's 16 positions
+ * consecutive), which the attention's score product reads as one vector per element
+ * (eng_k16_scores): a head's keys are streamed, and no horizontal sum is taken per position. */
+static void *k_plane(const eng_ctx *c, int il, int s, int h)
 {
 	size_t hd = c->kv_row_k / c->kv_heads;
-	size_t idx = ((((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * c->kv_heads + (size_t)h)
-		* (size_t)c->n_ctx + (size_t)pos) * hd;
+	size_t idx = (((size_t)c->m->layers[il].kv_slot * (size_t)c->n_seq + (size_t)s) * c->kv_heads + (size_t)h)
+		* (size_t)c->n_ctx_pad * hd;
 
 	return (char *)c->k + idx * c->kv_elt;
+}
+
+/* Row `pos` of plane h (deepseek's latent rows). */
+static void *k_row(const eng_ctx *c, int il, int s, int h, int pos)
+{
+	return (char *)k_plane(c, il, s, h) + (size_t)pos * (c->kv_row_k / c->kv_heads) * c->kv_elt;
+}
+
+/* Block b (positions 16 b .. 16 b + 15) of plane h in the K16 layout. */
+static const void *k_blk(const eng_ctx *c, int il, int s, int h, int b)
+{
+	return (const char *)k_plane(c, il, s, h) + (size_t)b * 16 * (size_t)c->m->hd_k * c->kv_elt;
 }
 
 /* Row of value dimension d (of all n_head_kv * hd_v) in the transposed V cache. */
@@ -2084,6 +2102,27 @@ static void kv_store(const eng_ctx *c, void *dst, const float *src, size_t n)
 		eng_quant_row(ENG_T_F16, src, dst, (int64_t)n);
 }
 
+/* Writes the keys of one token (hd_k elements per KV head, heads one after the other) at
+ * position pos of the K16 planes; scratch: hd_k F16 values. */
+static void k_store(const eng_ctx *c, const float *k, int il, int s, int pos, uint16_t *scratch)
+{
+	const size_t hd = (size_t)c->m->hd_k, j = (size_t)pos % 16;
+
+	for (int h = 0; h < c->m->n_head_kv; h++) {
+		char *blk = (char *)(uintptr_t)k_blk(c, il, s, h, pos / 16);
+		const float *kh = k + (size_t)h * hd;
+
+		if (c->kv_type == ENG_KV_F32) {
+			for (size_t e = 0; e < hd; e++)
+				((float *)blk)[e * 16 + j] = kh[e];
+		} else {
+			eng_quant_row(ENG_T_F16, kh, scratch, (int64_t)hd);
+			for (size_t e = 0; e < hd; e++)
+				((uint16_t *)blk)[e * 16 + j] = scratch[e];
+		}
+	}
+}
+
 /* Writes token values v[vd] at column pos of the transposed V cache. */
 static void v_store(const eng_ctx *c, const float *v, size_t vd, int il, int s, int pos)
 {
@@ -2097,42 +2136,22 @@ static void v_store(const eng_ctx *c, const float *v, size_t vd, int il, int s, 
 	}
 }
 
-/* sc[p] *= scale for p < n, and *mx = the largest of them (NaNs ignored, as a sequential
- * `sc[p] > mx ? sc[p] : mx` from *mx does). In blocks of 16 with 16 running maxima, so that the
- * compiler vectorizes it; the maximum does not depend on the order it is taken in (a +-0 tie
- * can pick the other zero, and expf(sc - mx) is the same for both). */
+/* sc[p] *= scale for p < n, and *mx = the largest of them and *mx (eng_scale_max: NaNs
+ * ignored; a +-0 tie may keep either zero, and expf(sc - mx) is the same for both). */
 static void softmax_scale_max(float *sc, int n, float scale, float *mx)
 {
-	float m16[16];
-	int p = 0;
-
-	for (int j = 0; j < 16; j++)
-		m16[j] = *mx;
-	for (; p + 16 <= n; p += 16)
-		for (int j = 0; j < 16; j++) {
-			float v = sc[p + j] * scale;
-
-			sc[p + j] = v;
-			m16[j] = v > m16[j] ? v : m16[j];
-		}
-	for (; p < n; p++) {
-		sc[p] *= scale;
-		m16[0] = sc[p] > m16[0] ? sc[p] : m16[0];
-	}
-	for (int j = 0; j < 16; j++)
-		*mx = m16[j] > *mx ? m16[j] : *mx;
+	eng_scale_max(sc, n, scale, mx);
 }
 
 /* sc[p] = exp(sc[p] - mx) / sum for p < n, the exponentials by eng_exp_sum (its sum in double,
  * in its fixed order) plus extra (an attention sink's), times 1/sum rounded to float, as
- * ggml's soft_max. */
-static void softmax_exp_norm(float *sc, int n, float mx, double extra)
+ * ggml's soft_max; with w16, the weights go to w16 rounded to F16 instead (sc then holds the
+ * exponentials). */
+static void softmax_exp_norm(float *sc, int n, float mx, double extra, uint16_t *w16)
 {
 	const double sum = eng_exp_sum(sc, n, mx) + extra;
-	const float inv = (float)(1.0 / sum);
 
-	for (int p = 0; p < n; p++)
-		sc[p] *= inv;
+	eng_scale_row(sc, n, (float)(1.0 / sum), w16);
 }
 
 /* Work items of one layer's attention: (block, KV head) pairs (attn_blocks), handed out in
@@ -2167,11 +2186,34 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 	const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
 	if (L->attn_sinks)
 		mx = sink > mx ? sink : mx;
-	softmax_exp_norm(sc, n, mx, L->attn_sinks ? (double)eng_expf(sink - mx) : 0);
-	for (int p = n; p < npad; p++)
-		sc[p] = 0;
+	softmax_exp_norm(sc, n, mx, L->attn_sinks ? (double)eng_expf(sink - mx) : 0, w16);
 	if (w16)
-		eng_quant_row(ENG_T_F16, sc, w16, npad);
+		memset((uint16_t *)w16 + n, 0, sizeof(uint16_t) * (size_t)(npad - n));   /* F16 zeros */
+	else
+		for (int p = n; p < npad; p++)
+			sc[p] = 0;
+}
+
+/* The query rows q (n_q rows, one after the other, hd_k floats each) as the score product takes
+ * them, into rows row0 .. of thread slot ith's qf, whose start it returns: F16 values with an
+ * F16 cache (rounded as eng_quant_row rounds them to F16), else copies. f16: hd_k F16 values of
+ * scratch. */
+static const float *att_queries(eng_ctx *c, int ith, int row0, const float *q, int n_q, void *f16)
+{
+	const size_t hd = (size_t)c->m->hd_k;
+	float *qf = c->qf + (size_t)ith * (size_t)c->att_blk * (size_t)(c->m->n_head / c->m->n_head_kv) * hd;
+
+	for (int r = 0; r < n_q; r++) {
+		float *dst = qf + (size_t)(row0 + r) * hd;
+
+		if (c->kv_type == ENG_KV_F16) {
+			eng_quant_row(ENG_T_F16, q + (size_t)r * hd, f16, (int64_t)hd);
+			eng_dequant_row(ENG_T_F16, f16, dst, (int64_t)hd);
+		} else {
+			memcpy(dst, q + (size_t)r * hd, hd * sizeof(float));
+		}
+	}
+	return qf;
 }
 
 /* Attention of token t (sequence s, position pos) for the query heads that share KV head hk,
@@ -2200,18 +2242,12 @@ static void attend_group(eng_ctx *c, int il, int t, int hk, int ith)
 	char *wq = (char *)c->wq + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * W * c->kv_elt;
 	const float *q = c->q + (size_t)t * (size_t)m->n_head * (size_t)m->hd_k + (size_t)hk * (size_t)gqa * (size_t)m->hd_k;
 	float *out = c->att + (size_t)t * (size_t)m->n_head * (size_t)m->hd_v + (size_t)hk * (size_t)gqa * (size_t)m->hd_v;
-	const void *act = q;
-	size_t act_stride = (size_t)m->hd_k * sizeof(float);
+	const int b0 = p0 / 16;
 
-	if (f16) {
-		for (int a = 0; a < gqa; a++)
-			eng_quant_row(ENG_T_F16, q + (size_t)a * (size_t)m->hd_k, wq + (size_t)a * W * 2, m->hd_k);
-		act = wq;
-		act_stride = W * 2;
-	}
-	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once */
-	eng_vec_dot_rows(ty, m->hd_k, k_row(c, il, s, hk, p0), (size_t)m->hd_k * c->kv_elt, n - p0, act, act_stride,
-		gqa, scores + p0, (size_t)c->n_ctx_pad);
+	/* scores[a][p] = K[p] . q[a] for the gqa query heads at once, whole blocks of 16 positions
+	 * (those before p0 are left out by the softmax, those from n on by npad's zero weights) */
+	eng_k16_scores(ty, m->hd_k, k_blk(c, il, s, hk, b0), (n - 1) / 16 + 1 - b0, att_queries(c, ith, 0, q, gqa, wq),
+		(size_t)m->hd_k, gqa, scores + 16 * b0, (size_t)c->n_ctx_pad);
 	for (int a = 0; a < gqa; a++)
 		attn_softmax(c, L, hk, a, scores + (size_t)a * (size_t)c->n_ctx_pad, p0, n, npad,
 			f16 ? wq + (size_t)a * W * 2 : NULL);
@@ -2242,17 +2278,12 @@ static void attend_block(eng_ctx *c, int il, int t0, int cnt, int hk, int ith)
 	char *wq = (char *)c->wq + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * wrow;
 	float *vo = c->att_out + (size_t)ith * (size_t)c->att_blk * (size_t)gqa * (size_t)m->hd_v;
 
-	/* query row r = i * gqa + a in the cache's type */
-	for (int r = 0; r < R; r++) {
-		const float *q = c->q + (size_t)(t0 + r / gqa) * (size_t)m->n_head * (size_t)m->hd_k
-			+ ((size_t)hk * (size_t)gqa + (size_t)(r % gqa)) * (size_t)m->hd_k;
-
-		if (f16)
-			eng_quant_row(ENG_T_F16, q, wq + (size_t)r * wrow, m->hd_k);
-		else
-			memcpy(wq + (size_t)r * wrow, q, (size_t)m->hd_k * sizeof(float));
-	}
-	eng_vec_dot_rows(ty, m->hd_k, k_row(c, il, s, hk, 0), (size_t)m->hd_k * c->kv_elt, nmax, wq, wrow, R, scores, np);
+	/* query row r = i * gqa + a: token t0 + i's gqa rows of head group hk */
+	const float *qf = NULL;
+	for (int i = 0; i < cnt; i++)
+		qf = att_queries(c, ith, i * gqa, c->q + (size_t)(t0 + i) * (size_t)m->n_head * (size_t)m->hd_k
+			+ (size_t)hk * (size_t)gqa * (size_t)m->hd_k, gqa, wq);
+	eng_k16_scores(ty, m->hd_k, k_blk(c, il, s, hk, 0), (nmax - 1) / 16 + 1, qf, (size_t)m->hd_k, R, scores, np);
 	for (int r = 0; r < R; r++)
 		attn_softmax(c, L, hk, r % gqa, scores + (size_t)r * np, 0, c->tok_pos[t0 + r / gqa] + 1, npad,
 			f16 ? wq + (size_t)r * wrow : NULL);
@@ -2341,6 +2372,7 @@ static void qkv_post_task(void *arg, int ith, int nth)
 	long t0, t1;
 
 	float cs[2048], sn[2048];    /* n_rot / 2 <= hd_k / 2 <= 2048 (load_hparams) */
+	uint16_t k16[4096];          /* one head's keys in F16 (k_store) */
 
 	eng_split(st->n, ith, nth, 1, &t0, &t1);
 	for (long t = t0; t < t1; t++) {
@@ -2375,9 +2407,7 @@ static void qkv_post_task(void *arg, int ith, int nth)
 			rope(m, kh, cs, sn);
 		}
 store:
-		for (int h = 0; h < m->n_head_kv; h++)
-			kv_store(c, k_row(c, st->il, c->tok_seq[t], h, c->tok_pos[t]), k + (size_t)h * (size_t)m->hd_k,
-				(size_t)m->hd_k);
+		k_store(c, k, st->il, c->tok_seq[t], c->tok_pos[t], k16);
 		v_store(c, v, VD, st->il, c->tok_seq[t], c->tok_pos[t]);
 	}
 }
@@ -2791,7 +2821,7 @@ void eng_ds_route(float *p, const float *bias, int X, int K, int n_group, int n_
 
 		for (int i = 0; i < X; i++)
 			mx = p[i] > mx ? p[i] : mx;
-		softmax_exp_norm(p, X, mx, 0);
+		softmax_exp_norm(p, X, mx, 0, NULL);
 	}
 	for (int i = 0; i < X; i++)
 		sc[i] = bias ? p[i] + bias[i] : p[i];
@@ -2964,7 +2994,7 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 		float *sc = S.sc + (size_t)a * P, mx = -INFINITY;
 
 		softmax_scale_max(sc, n, m->kq_scale, &mx);
-		softmax_exp_norm(sc, n, mx, 0);
+		softmax_exp_norm(sc, n, mx, 0, NULL);
 	}
 	memset(S.olat, 0, (size_t)G * R * sizeof(float));
 	for (int p0 = 0; p0 < n; p0 += 32) {
@@ -3095,13 +3125,15 @@ int eng_kv_copy(eng_ctx *c, int src, int dst)
 	ks = c->kv_row_k / c->kv_heads * c->kv_elt;   /* bytes per token of one K plane's rows */
 	vs = c->kv_elt;                 /* and of one V cache row (one value dimension) */
 	for (size_t slot = 0; slot < (size_t)m->n_layer_kv; slot++) {
-		/* K: the first n rows of each of [slot][s][kv_heads][n_ctx][hd]; V: the first n positions
+		/* K: the first n positions of each of [slot][s][kv_heads][n_ctx_pad][hd]; V: the first n positions
 		 * of each of [slot][s][kv_row_v][n_ctx_pad]. Positions past n in dst keep what they held,
 		 * as after eng_kv_remove: they are read with zero weight only. */
 		char *k = c->k, *v = c->v;
+		/* a K16 plane's first n positions are its first ceil(n / 16) blocks */
+		const size_t nk = m->arch == ARCH_DEEPSEEK2 ? n : (n + 15) / 16 * 16;
 		for (size_t h = 0; h < c->kv_heads; h++)
-			memcpy(k + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_heads + h) * (size_t)c->n_ctx * ks,
-			       k + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_heads + h) * (size_t)c->n_ctx * ks, n * ks);
+			memcpy(k + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_heads + h) * (size_t)c->n_ctx_pad * ks,
+			       k + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_heads + h) * (size_t)c->n_ctx_pad * ks, nk * ks);
 		for (size_t d = 0; d < c->kv_row_v; d++)
 			memcpy(v + ((slot * (size_t)c->n_seq + (size_t)dst) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,
 			       v + ((slot * (size_t)c->n_seq + (size_t)src) * c->kv_row_v + d) * (size_t)c->n_ctx_pad * vs,

@@ -1533,6 +1533,27 @@ void eng_silu_mul_ref(float *g, const float *u, int64_t n)
 		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
 }
 
+void eng_scale_max_ref(float *x, int64_t n, float s, float *mx)
+{
+	float m = *mx;
+
+	for (int64_t p = 0; p < n; p++) {
+		x[p] *= s;
+		m = x[p] > m ? x[p] : m;
+	}
+	*mx = m;
+}
+
+void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h)
+{
+	for (int64_t p = 0; p < n; p++) {
+		if (h)
+			h[p] = eng_f32_to_f16(x[p] * s);
+		else
+			x[p] *= s;
+	}
+}
+
 double eng_exp_sum_ref(float *sc, int64_t n, float mx)
 {
 	double s[16] = { 0 }, t;

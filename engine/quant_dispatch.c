@@ -130,6 +130,16 @@ double eng_exp_sum(float *sc, int64_t n, float mx)
 	return k->expsum ? k->expsum(sc, n, mx) : eng_exp_sum_ref(sc, n, mx);
 }
 
+void eng_scale_max(float *x, int64_t n, float s, float *mx)
+{
+	(kern()->scale_max ? kern()->scale_max : eng_scale_max_ref)(x, n, s, mx);
+}
+
+void eng_scale_row(float *x, int64_t n, float s, uint16_t *h)
+{
+	(kern()->scale_row ? kern()->scale_row : eng_scale_row_ref)(x, n, s, h);
+}
+
 void eng_silu_mul(float *g, const float *u, int64_t n)
 {
 	const eng_kernels *k = kern();
@@ -174,6 +184,33 @@ int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_
 				eng_vec_dot_ref(type, n, wr, x, &o[r]);
 		}
 	}
+	return 0;
+}
+
+/* ---- keys in blocks of 16 positions (K16; quant_impl.h) ------------------------------------- */
+
+int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os)
+{
+	const int f16 = type == ENG_T_F16;
+	float key[4096];
+
+	if ((type != ENG_T_F16 && type != ENG_T_F32) || n <= 0 || n > 4096 || n_blocks < 0 || n_q < 0)
+		return -1;
+	const eng_kernels *kn = kern();
+	if (n % 16 == 0 && kn->k16[!f16] && kn->k16[!f16](n, k, n_blocks, q, q_stride, n_q, out, os) == 0)
+		return 0;
+	/* generic: each key gathered into a row of floats (exact), then the level's F32 dot, whose
+	 * order is that of F16 (quant_impl.h: both the _ref's) */
+	for (int64_t b = 0; b < n_blocks; b++)
+		for (int j = 0; j < 16; j++) {
+			for (int64_t e = 0; e < n; e++) {
+				const size_t i = ((size_t)b * (size_t)n + (size_t)e) * 16 + (size_t)j;
+				key[e] = f16 ? eng_f16_to_f32(((const uint16_t *)k)[i]) : ((const float *)k)[i];
+			}
+			for (int a = 0; a < n_q; a++)
+				eng_vec_dot(ENG_T_F32, n, key, q + (size_t)a * q_stride, &out[(size_t)a * os + 16 * (size_t)b + (size_t)j]);
+		}
 	return 0;
 }
 

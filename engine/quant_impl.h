@@ -73,6 +73,15 @@ int eng_vec_dot_ref(int type, int64_t n, const void *w_row, const void *act, flo
  * the exact value on [-87, 88], 0 below -87, NaN for NaN; every level gives the _ref's bits. */
 double eng_exp_sum(float *sc, int64_t n, float mx);
 double eng_exp_sum_ref(float *sc, int64_t n, float mx);
+/* The softmax's other passes. eng_scale_max: x[p] = x[p] * s for p < n, and *mx = the largest
+ * of them and *mx's value on entry (NaNs ignored, as a sequential `x > mx ? x : mx` does; a
+ * +-0 tie may keep either zero, which exp(x - mx) does not tell apart). eng_scale_row:
+ * x[p] = x[p] * s for p < n, or with h, h[p] = x[p] * s rounded to F16 (as eng_quant_row
+ * rounds; x unchanged). Every level gives the _ref's bits. */
+void eng_scale_max(float *x, int64_t n, float s, float *mx);
+void eng_scale_max_ref(float *x, int64_t n, float s, float *mx);
+void eng_scale_row(float *x, int64_t n, float s, uint16_t *h);
+void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h);
 float eng_expf(float x);
 /* SwiGLU's gate: g[i] = g[i] / (1 + eng_expf(-g[i])) * u[i] for i < n, each operation rounded
  * as written (the same bits at every level). */
@@ -294,6 +303,18 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
 int eng_vec_dot_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows,
 	const void *act, size_t act_stride, int n_act, float *out, size_t out_stride);
 
+/* ---- keys in blocks of 16 positions (the attention's K cache, issue 29) ----------------------
+ * Layout "K16": the keys of consecutive positions, n elements each (F16 or F32), in blocks of 16
+ * positions; block b holds element e of position 16 b + j at index (b * n + e) * 16 + j, so one
+ * element of 16 positions is one vector. eng_k16_scores: out[a * os + 16 * b + j] = the dot of
+ * the key of position 16 b + j (blocks 0 .. n_blocks - 1 from k) with query row a (n floats at
+ * q + a * q_stride floats; for F16 keys, values that are F16 values), with the bits of
+ * eng_vec_dot(type, n, that key as a row, the query in `type`): the score product of a 16-lane
+ * level without one horizontal sum per (position, query). Return 0, or -1 for a type other than
+ * F16 / F32 or a bad n (nothing written). Does not allocate. Ownership: all borrowed. */
+int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os);
+
 /* ---- repacked rows: the R16 layout, version 1 (issue 29) -------------------------------------
  * An in-memory layout of a weight matrix made at load (the file is never changed; docs/engine.md
  * "Repacked rows"). Rows 0 .. R-1, R = n_rows rounded down to a multiple of 16, form groups of 16
@@ -350,6 +371,11 @@ typedef void (*eng_rows_fn)(int64_t n, const void *w, size_t w_stride, int n_row
 typedef void (*eng_act_fn)(const float *src, void *dst, int64_t nb);
 typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
+typedef void (*eng_scalemax_fn)(float *x, int64_t n, float s, float *mx);
+typedef void (*eng_scalerow_fn)(float *x, int64_t n, float s, uint16_t *h);
+/* eng_k16_scores for one key type, n a multiple of 16 (NULL or -1 returned: the generic path). */
+typedef int (*eng_k16_fn)(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os);
 
 /* Repacked groups (eng_vec_dot_rows_rp): n_groups consecutive 16-row groups of the R16 layout
  * starting at w (each 16 * row bytes), times n_act >= 1 activations; out[a * os + 16 * g + r]
@@ -365,6 +391,9 @@ typedef struct eng_kernels {
 	eng_act_fn act[ENG_T_COUNT];
 	eng_expsum_fn expsum;   /* eng_exp_sum; NULL: eng_exp_sum_ref */
 	eng_silu_fn silu_mul;   /* eng_silu_mul; NULL: eng_silu_mul_ref */
+	eng_scalemax_fn scale_max;   /* eng_scale_max; NULL: eng_scale_max_ref */
+	eng_scalerow_fn scale_row;   /* eng_scale_row; NULL: eng_scale_row_ref */
+	eng_k16_fn k16[2];      /* eng_k16_scores for F16 [0] and F32 [1] keys; NULL: generic */
 } eng_kernels;
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -668,19 +668,23 @@ TGT2 static void act_q8_K_avx2(const float *x, void *dst, int64_t nb)
 
 /* F16 activations: hardware rounding (nearest even, as eng_f32_to_f16), and NaN made the
  * canonical quiet NaN with its sign as the software conversion does. */
+/* 8 floats to F16 as eng_f32_to_f16: round to nearest even, NaNs to the canonical quiet NaN
+ * with their sign. */
+INL2 __m128i cvt8_f16(__m256 v)
+{
+	__m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	const __m256i nan32 = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+	const __m128i nan = _mm_packs_epi32(_mm256_castsi256_si128(nan32), _mm256_extracti128_si256(nan32, 1));
+	const __m128i canon = _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16((short)0x8000)), _mm_set1_epi16(0x7e00));
+	return _mm_blendv_epi8(h, canon, nan);
+}
+
 TGT2 static void act_f16_avx2(const float *x, void *dst, int64_t n)
 {
 	uint16_t *y = dst;
 	int64_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		const __m256 v = _mm256_loadu_ps(x + i);
-		__m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-		const __m256i nan32 = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-		const __m128i nan = _mm_packs_epi32(_mm256_castsi256_si128(nan32), _mm256_extracti128_si256(nan32, 1));
-		const __m128i canon = _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16((short)0x8000)), _mm_set1_epi16(0x7e00));
-		h = _mm_blendv_epi8(h, canon, nan);
-		_mm_storeu_si128((__m128i *)(y + i), h);
-	}
+	for (; i + 8 <= n; i += 8)
+		_mm_storeu_si128((__m128i *)(y + i), cvt8_f16(_mm256_loadu_ps(x + i)));
 	for (; i < n; i++) {
 		const uint16_t h = eng_f32_to_f16(x[i]);
 		memcpy(y + i, &h, sizeof h);
@@ -711,6 +715,51 @@ INL2 __m256 expf8_avx2(__m256 x)
 	p = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
 	p = _mm256_andnot_ps(lo, p);
 	return _mm256_blendv_ps(p, x, nan);
+}
+
+/* The softmax's scale and maximum (eng_scale_max): _mm256_max_ps(v, m) is `v > m ? v : m`
+ * (a NaN v, or a tie, keeps m), lane by lane, then the lanes in turn. */
+TGT2 static void scale_max_avx2(float *x, int64_t n, float s, float *mx)
+{
+	const __m256 vs = _mm256_set1_ps(s);
+	__m256 m = _mm256_set1_ps(*mx);
+	float l[8], r = *mx;
+	int64_t p = 0;
+
+	for (; p + 8 <= n; p += 8) {
+		const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + p), vs);
+		_mm256_storeu_ps(x + p, v);
+		m = _mm256_max_ps(v, m);
+	}
+	_mm256_storeu_ps(l, m);
+	for (int j = 0; j < 8; j++)
+		r = l[j] > r ? l[j] : r;
+	for (; p < n; p++) {
+		x[p] *= s;
+		r = x[p] > r ? x[p] : r;
+	}
+	*mx = r;
+}
+
+/* eng_scale_row: the softmax's 1/sum, into F16 weights when h is given. */
+TGT2 static void scale_row_avx2(float *x, int64_t n, float s, uint16_t *h)
+{
+	const __m256 vs = _mm256_set1_ps(s);
+	int64_t p = 0;
+
+	for (; p + 8 <= n; p += 8) {
+		const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + p), vs);
+		if (h)
+			_mm_storeu_si128((__m128i *)(h + p), cvt8_f16(v));
+		else
+			_mm256_storeu_ps(x + p, v);
+	}
+	for (; p < n; p++) {
+		if (h)
+			h[p] = eng_f32_to_f16(x[p] * s);
+		else
+			x[p] *= s;
+	}
 }
 
 TGT2 static void silu_mul_avx2(float *g, const float *u, int64_t n)
@@ -759,6 +808,8 @@ void eng_kernels_avx2(eng_kernels *k)
 {
 	k->expsum = exp_sum_avx2;
 	k->silu_mul = silu_mul_avx2;
+	k->scale_max = scale_max_avx2;
+	k->scale_row = scale_row_avx2;
 	k->dot[ENG_T_F32] = dot_f32_avx2;
 	k->dot[ENG_T_F16] = dot_f16_avx2;
 	k->dot[ENG_T_BF16] = dot_bf16_avx2;
@@ -2346,6 +2397,109 @@ TGT5 static double exp_sum_512(float *sc, int64_t n, float mx)
 	return t;
 }
 
+/* ---- AVX-512: keys in blocks of 16 positions (K16, quant_impl.h; issue 29) -------------------
+ * One lane per position: lane m of the single dot's 16-lane FMA chain (the elements e with
+ * e % 16 == m, in increasing e, from zero) becomes a vector over 16 positions, and the single
+ * dot's pairwise sum of its lanes (eng_sum16: a_i = l_i+8 + l_i, b_i = a_i+4 + a_i, b0 + b2,
+ * b1 + b3, then those two) the same additions between those vectors: the same operations on the
+ * same values, so the same bits, and no horizontal sum per (position, query). F16 keys are
+ * converted to F32 (exactly) once per call, K16_CVT floats at a time. */
+#define K16_BB 4                 /* blocks a query works on at once */
+#define K16_CVT (32768 / 4)      /* floats of converted keys on the stack */
+
+INL5 void k16_query(const int NB, const float *kb, int64_t n, const float *qa, float *o)
+{
+	__m512 c[2][K16_BB];
+
+#pragma GCC unroll 2
+	for (int half = 0; half < 2; half++) {
+		__m512 bs[2][K16_BB];
+#pragma GCC unroll 2
+		for (int w = 0; w < 2; w++) {
+			const int i = half + 2 * w;
+			__m512 as[2][K16_BB];
+#pragma GCC unroll 2
+			for (int u = 0; u < 2; u++) {
+				const int m = i + 4 * u;
+				__m512 l0[K16_BB], l8[K16_BB];
+#pragma GCC unroll 4
+				for (int bb = 0; bb < NB; bb++)
+					l0[bb] = l8[bb] = _mm512_setzero_ps();
+				for (int64_t t = 0; t < n; t += 16) {
+					const __m512 q0 = _mm512_set1_ps(qa[t + m]), q8 = _mm512_set1_ps(qa[t + m + 8]);
+#pragma GCC unroll 4
+					for (int bb = 0; bb < NB; bb++) {
+						const float *kc = kb + ((size_t)bb * (size_t)n + (size_t)(t + m)) * 16;
+						l0[bb] = _mm512_fmadd_ps(_mm512_loadu_ps(kc), q0, l0[bb]);
+						l8[bb] = _mm512_fmadd_ps(_mm512_loadu_ps(kc + 8 * 16), q8, l8[bb]);
+					}
+				}
+#pragma GCC unroll 4
+				for (int bb = 0; bb < NB; bb++)
+					as[u][bb] = _mm512_add_ps(l8[bb], l0[bb]);
+			}
+#pragma GCC unroll 4
+			for (int bb = 0; bb < NB; bb++)
+				bs[w][bb] = _mm512_add_ps(as[1][bb], as[0][bb]);
+		}
+#pragma GCC unroll 4
+		for (int bb = 0; bb < NB; bb++)
+			c[half][bb] = _mm512_add_ps(bs[0][bb], bs[1][bb]);
+	}
+#pragma GCC unroll 4
+	for (int bb = 0; bb < NB; bb++)
+		_mm512_storeu_ps(o + (size_t)bb * 16, _mm512_add_ps(c[0][bb], c[1][bb]));
+}
+
+INL5 int k16_512(const int f16, int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os)
+{
+	float buf[K16_CVT] __attribute__((aligned(64)));
+	const int64_t per = f16 ? K16_CVT / (16 * n) : K16_BB * 4;
+
+	if (per < 1)
+		return -1;
+	for (int64_t b0 = 0; b0 < n_blocks; b0 += per) {
+		const int64_t nb = n_blocks - b0 < per ? n_blocks - b0 : per;
+		const float *kb;
+
+		if (f16) {
+			const uint16_t *src = (const uint16_t *)k + (size_t)b0 * (size_t)n * 16;
+			for (size_t i = 0; i < (size_t)(nb * n * 16); i += 16)
+				_mm512_store_ps(buf + i, ld16_f16(src + i));
+			kb = buf;
+		} else {
+			kb = (const float *)k + (size_t)b0 * (size_t)n * 16;
+		}
+		for (int a = 0; a < n_q; a++) {
+			const float *qa = q + (size_t)a * q_stride;
+			float *o = out + (size_t)a * os + (size_t)b0 * 16;
+			int64_t b = 0;
+			for (; b + K16_BB <= nb; b += K16_BB)
+				k16_query(K16_BB, kb + (size_t)b * (size_t)n * 16, n, qa, o + b * 16);
+			switch (nb - b) {
+			case 3: k16_query(3, kb + (size_t)b * (size_t)n * 16, n, qa, o + b * 16); break;
+			case 2: k16_query(2, kb + (size_t)b * (size_t)n * 16, n, qa, o + b * 16); break;
+			case 1: k16_query(1, kb + (size_t)b * (size_t)n * 16, n, qa, o + b * 16); break;
+			default: break;
+			}
+		}
+	}
+	return 0;
+}
+
+TGT5 static int k16_f16_512(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os)
+{
+	return k16_512(1, n, k, n_blocks, q, q_stride, n_q, out, os);
+}
+
+TGT5 static int k16_f32_512(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
+	int n_q, float *out, size_t os)
+{
+	return k16_512(0, n, k, n_blocks, q, q_stride, n_q, out, os);
+}
+
 void eng_kernels_avx512(eng_kernels *k)
 {
 	k->expsum = exp_sum_512;
@@ -2355,6 +2509,8 @@ void eng_kernels_avx512(eng_kernels *k)
 	k->dot[ENG_T_BF16] = dot_bf16_512;
 	k->rows[ENG_T_F32] = rows_f32_512;
 	k->rows[ENG_T_F16] = rows_f16_512;
+	k->k16[0] = k16_f16_512;
+	k->k16[1] = k16_f32_512;
 #define SET(name, T) k->dot[T] = dot_##name##_512; k->rows[T] = rows_##name##_512
 	SET(q4_0, ENG_T_Q4_0);
 	SET(q4_1, ENG_T_Q4_1);

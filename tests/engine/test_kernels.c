@@ -500,9 +500,95 @@ static void check_level(const char *level, void (*check)(const char *))
 
 /* ------------------------------------------------------------------ tests */
 
+/* eng_k16_scores at `level`: keys stored in the K16 layout (blocks of 16 positions, element by
+ * element), F16 and F32, give every (position, query) score of eng_vec_dot on the key as a row
+ * and the query in the key's type, bit for bit: lengths on and off the 16-lane kernels (8, 24,
+ * 64, 80, 128, 256, and 576, past the AVX-512 kernel's buffer), 1..9 blocks, 1..33 queries;
+ * scores past the blocks stay untouched; other types and bad lengths are refused. */
+static void check_k16(const char *level)
+{
+	static const int64_t NS[] = { 8, 24, 64, 80, 128, 256, 576 };
+	static const int NB[] = { 1, 3, 4, 5, 9 };
+	static const int NQ[] = { 1, 2, 8, 33 };
+	enum { MAXB = 9, MAXQ = 33, MAXN = 576, OS = 16 * MAXB + 5 };
+	float *kf = malloc(sizeof(float) * MAXB * 16 * MAXN), *q = malloc(sizeof(float) * MAXQ * MAXN);
+	float *out = malloc(sizeof(float) * MAXQ * OS), *row = malloc(sizeof(float) * MAXN);
+	uint16_t *kh = malloc(sizeof(uint16_t) * MAXB * 16 * MAXN), *qh = malloc(sizeof(uint16_t) * MAXN);
+	uint16_t *rowh = malloc(sizeof(uint16_t) * MAXN);
+	int fails = 0, checked = 0;
+
+	TB_REQUIRE(kf && q && out && row && kh && qh && rowh);
+	for (int f16 = 0; f16 < 2; f16++)
+		for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++) {
+			const int64_t n = NS[ni];
+			const int type = f16 ? ENG_T_F16 : ENG_T_F32;
+			/* keys (F16-representable values for F16), a few exact zeros and negatives of
+			 * each other so that sums cancel */
+			for (size_t i = 0; i < (size_t)MAXB * 16 * (size_t)n; i++) {
+				float v = rng_gauss() * (i % 7 == 0 ? 8.0f : 0.5f);
+				if (i % 53 == 0)
+					v = 0.0f;
+				kf[i] = f16 ? eng_f16_to_f32(eng_f32_to_f16(v)) : v;
+				kh[i] = eng_f32_to_f16(kf[i]);
+			}
+			for (size_t i = 0; i < (size_t)MAXQ * (size_t)n; i++) {
+				const float v = rng_gauss() * 2.0f;
+				q[i] = f16 ? eng_f16_to_f32(eng_f32_to_f16(v)) : v;
+			}
+			for (size_t bi = 0; bi < sizeof NB / sizeof NB[0]; bi++)
+				for (size_t qi = 0; qi < sizeof NQ / sizeof NQ[0]; qi++) {
+					const int nb = NB[bi], nq = NQ[qi];
+					for (size_t i = 0; i < (size_t)MAXQ * OS; i++)
+						out[i] = -12345.0f;
+					TB_REQUIRE(eng_k16_scores(type, n, f16 ? (const void *)kh : (const void *)kf, nb, q,
+						(size_t)n, nq, out, OS) == 0);
+					for (int a = 0; a < nq; a++) {
+						if (f16)
+							for (int64_t e = 0; e < n; e++)
+								qh[e] = eng_f32_to_f16(q[(size_t)a * (size_t)n + (size_t)e]);
+						for (int p = 0; p < OS; p++) {
+							const float got = out[(size_t)a * OS + (size_t)p];
+							float want = -12345.0f;
+							if (p < 16 * nb) {
+								const int b = p / 16, j = p % 16;
+								for (int64_t e = 0; e < n; e++) {
+									const size_t i = ((size_t)b * (size_t)n + (size_t)e) * 16 + (size_t)j;
+									row[e] = kf[i];
+									rowh[e] = kh[i];
+								}
+								TB_REQUIRE(eng_vec_dot(type, n, f16 ? (const void *)rowh : (const void *)row,
+									f16 ? (const void *)qh : (const void *)(q + (size_t)a * (size_t)n), &want) == 0);
+								checked++;
+							}
+							if (f_bits(got) != f_bits(want) && fails++ < 5)
+								printf("  %s %s n=%lld %d blocks x %d queries: [%d][%d] %.9g, dot %.9g\n", level,
+									f16 ? "f16" : "f32", (long long)n, nb, nq, a, p, got, want);
+						}
+					}
+				}
+		}
+	TB_CHECK_INT(eng_k16_scores(ENG_T_Q8_0, 64, kf, 1, q, 64, 1, out, OS), -1);
+	TB_CHECK_INT(eng_k16_scores(ENG_T_F16, 0, kh, 1, q, 64, 1, out, OS), -1);
+	TB_CHECK(checked > 100000);
+	TB_CHECK_INT(fails, 0);
+	free(kf);
+	free(q);
+	free(out);
+	free(row);
+	free(kh);
+	free(qh);
+	free(rowh);
+}
+
+static void test_kernels_scalar_k16_scores_equal_the_single_dot(void) { check_level("scalar", check_k16); }
+static void test_kernels_avx2_k16_scores_equal_the_single_dot(void) { check_level("avx2", check_k16); }
+static void test_kernels_avx512_k16_scores_equal_the_single_dot(void) { check_level("avx512", check_k16); }
+static void test_kernels_neon_k16_scores_equal_the_single_dot(void) { check_level("neon", check_k16); }
+
 /* eng_exp_sum at `level`: the same exponentials and sum as eng_exp_sum_ref, bit for bit, on
  * lengths 0..70 (tails of every size) with -inf, NaN, values below -87 and above 88 mixed in;
- * eng_silu_mul the same as eng_silu_mul_ref on gates from -90 to 90. */
+ * eng_silu_mul the same as eng_silu_mul_ref on gates from -90 to 90; eng_scale_max and
+ * eng_scale_row the same as their _ref. */
 static void check_exp_sum(const char *level)
 {
 	enum { N = 70 };
@@ -536,9 +622,35 @@ static void check_exp_sum(const char *level)
 			eng_silu_mul_ref(b, u, n);
 			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
 				fails++;
+			/* the softmax's scale-and-maximum and 1/sum passes, on scores with -inf, NaN,
+			 * +-0 and huge values, the 1/sum pass in place and into F16 (whose rounding,
+			 * overflow to inf and canonical NaN are eng_f32_to_f16's) */
+			for (int i = 0; i < n; i++) {
+				st = st * 1664525u + 1013904223u;
+				float v = ((float)(st >> 8) / 16777216.0f) * 40.0f - 20.0f;
+				v = st % 13 == 0 ? -INFINITY : st % 19 == 0 ? NAN : st % 29 == 0 ? -0.0f : st % 31 == 0 ? 0.0f
+					: st % 37 == 0 ? 3e38f : v;
+				a[i] = b[i] = v;
+			}
+			float ma = rep == 2 ? NAN : -INFINITY, mb = ma, sc = rep == 1 ? 0.125f : 7.5e4f;
+			uint16_t ha[N], hb[N];
+			eng_scale_max(a, n, sc, &ma);
+			eng_scale_max_ref(b, n, sc, &mb);
+			/* the maximum may be either zero of a +-0 tie */
+			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0 || !(ma == mb || (ma != ma && mb != mb)))
+				fails++;
+			eng_scale_row(a, n, 1.0f / 3.0f, ha);
+			eng_scale_row_ref(b, n, 1.0f / 3.0f, hb);
+			if (memcmp(ha, hb, sizeof(uint16_t) * (size_t)n) != 0 || memcmp(a, b, sizeof(float) * (size_t)n) != 0)
+				fails++;
+			eng_scale_row(a, n, 1.5e-3f, NULL);
+			eng_scale_row_ref(b, n, 1.5e-3f, NULL);
+			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
+				fails++;
 		}
 	TB_CHECK_INT(fails, 0);
 }
+static void test_kernels_scalar_exp_sum_gives_the_reference_bits(void) { check_level("scalar", check_exp_sum); }
 static void test_kernels_avx2_exp_sum_gives_the_reference_bits(void) { check_level("avx2", check_exp_sum); }
 static void test_kernels_avx512_exp_sum_gives_the_reference_bits(void) { check_level("avx512", check_exp_sum); }
 static void test_kernels_neon_exp_sum_gives_the_reference_bits(void) { check_level("neon", check_exp_sum); }
@@ -909,6 +1021,7 @@ int main(void)
 	TB_RUN(test_kernels_neon_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_and_avx512_dots_agree_bit_for_bit);
 	TB_RUN(test_kernels_expf_is_within_two_ulp_and_sums_in_its_order);
+	TB_RUN(test_kernels_scalar_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx512_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_neon_exp_sum_gives_the_reference_bits);
@@ -918,6 +1031,10 @@ int main(void)
 	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_repacked_model_gives_the_file_layouts_logits);
+	TB_RUN(test_kernels_scalar_k16_scores_equal_the_single_dot);
+	TB_RUN(test_kernels_avx2_k16_scores_equal_the_single_dot);
+	TB_RUN(test_kernels_avx512_k16_scores_equal_the_single_dot);
+	TB_RUN(test_kernels_neon_k16_scores_equal_the_single_dot);
 	TB_RUN(test_kernels_scalar_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx2_activation_quantizers_give_the_reference_bytes);
 	TB_RUN(test_kernels_avx512_activation_quantizers_give_the_reference_bytes);
