@@ -2944,17 +2944,10 @@ static void ds_post_task(void *arg, int ith, int nth)
 	}
 }
 
-/* o[r] += w * x[r] for r < n; in blocks of 16 with a constant trip count, which the compiler
- * vectorizes at -O2 (each element's product and sum are the same). */
+/* o[r] += w * x[r] for r < n (eng_axpy: product and sum each rounded, at every level). */
 static void axpy(float *restrict o, float w, const float *restrict x, size_t n)
 {
-	size_t r = 0;
-
-	for (; r + 16 <= n; r += 16)
-		for (int k = 0; k < 16; k++)
-			o[r + k] += w * x[r + k];
-	for (; r < n; r++)
-		o[r] += w * x[r];
+	eng_axpy(o, w, x, (int64_t)n);
 }
 
 /* Attention of token t for heads [h0, h1) in the latent space, into att. Per head: the query's

@@ -1544,6 +1544,15 @@ void eng_scale_max_ref(float *x, int64_t n, float s, float *mx)
 	*mx = m;
 }
 
+void eng_axpy_ref(float *o, float w, const float *x, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++) {
+		const float p = w * x[i];
+
+		o[i] = o[i] + p;
+	}
+}
+
 void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h)
 {
 	for (int64_t p = 0; p < n; p++) {

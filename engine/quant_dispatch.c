@@ -110,6 +110,11 @@ static int dot_ok(int type, int64_t n)
 
 int eng_dequant_row(int type, const void *src, float *dst, int64_t n)
 {
+	const eng_kernels *k = kern();
+	if (type == ENG_T_F16 && n >= 0 && k->deq_f16) {
+		k->deq_f16(src, dst, n);
+		return 0;
+	}
 	return eng_dequant_row_ref(type, src, dst, n);
 }
 
@@ -133,6 +138,11 @@ double eng_exp_sum(float *sc, int64_t n, float mx)
 void eng_scale_max(float *x, int64_t n, float s, float *mx)
 {
 	(kern()->scale_max ? kern()->scale_max : eng_scale_max_ref)(x, n, s, mx);
+}
+
+void eng_axpy(float *o, float w, const float *x, int64_t n)
+{
+	(kern()->axpy ? kern()->axpy : eng_axpy_ref)(o, w, x, n);
 }
 
 void eng_scale_row(float *x, int64_t n, float s, uint16_t *h)

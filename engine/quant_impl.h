@@ -82,6 +82,10 @@ void eng_scale_max(float *x, int64_t n, float s, float *mx);
 void eng_scale_max_ref(float *x, int64_t n, float s, float *mx);
 void eng_scale_row(float *x, int64_t n, float s, uint16_t *h);
 void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h);
+/* o[i] = o[i] + w * x[i] for i < n, the product and the sum each rounded (no fused multiply-add):
+ * the same bits at every level. Deepseek's weighted sum of latent rows. */
+void eng_axpy(float *o, float w, const float *x, int64_t n);
+void eng_axpy_ref(float *o, float w, const float *x, int64_t n);
 float eng_expf(float x);
 /* SwiGLU's gate: g[i] = g[i] / (1 + eng_expf(-g[i])) * u[i] for i < n, each operation rounded
  * as written (the same bits at every level). */
@@ -373,6 +377,8 @@ typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
 typedef void (*eng_scalemax_fn)(float *x, int64_t n, float s, float *mx);
 typedef void (*eng_scalerow_fn)(float *x, int64_t n, float s, uint16_t *h);
+typedef void (*eng_axpy_fn)(float *o, float w, const float *x, int64_t n);
+typedef void (*eng_deq_fn)(const void *src, float *dst, int64_t n);
 /* eng_k16_scores for one key type, n a multiple of 16 (NULL or -1 returned: the generic path). */
 typedef int (*eng_k16_fn)(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
 	int n_q, float *out, size_t os);
@@ -393,6 +399,8 @@ typedef struct eng_kernels {
 	eng_silu_fn silu_mul;   /* eng_silu_mul; NULL: eng_silu_mul_ref */
 	eng_scalemax_fn scale_max;   /* eng_scale_max; NULL: eng_scale_max_ref */
 	eng_scalerow_fn scale_row;   /* eng_scale_row; NULL: eng_scale_row_ref */
+	eng_axpy_fn axpy;            /* eng_axpy; NULL: eng_axpy_ref */
+	eng_deq_fn deq_f16;          /* eng_dequant_row for F16 (exact); NULL: the _ref */
 	eng_k16_fn k16[2];      /* eng_k16_scores for F16 [0] and F32 [1] keys; NULL: generic */
 } eng_kernels;
 

@@ -741,6 +741,32 @@ TGT2 static void scale_max_avx2(float *x, int64_t n, float s, float *mx)
 	*mx = r;
 }
 
+/* eng_axpy: a product, then a sum, each rounded (no FMA), 8 lanes at a time. */
+TGT2 static void axpy_avx2(float *o, float w, const float *x, int64_t n)
+{
+	const __m256 vw = _mm256_set1_ps(w);
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(o + i, _mm256_add_ps(_mm256_loadu_ps(o + i), _mm256_mul_ps(vw, _mm256_loadu_ps(x + i))));
+	for (; i < n; i++) {
+		const float p = w * x[i];
+		o[i] = o[i] + p;
+	}
+}
+
+/* F16 -> F32, exact (F16C; NaNs quieted with their payload, as eng_f16_to_f32). */
+TGT2 static void deq_f16_avx2(const void *src, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+	for (; i < n; i++)
+		dst[i] = eng_f16_to_f32(h[i]);
+}
+
 /* eng_scale_row: the softmax's 1/sum, into F16 weights when h is given. */
 TGT2 static void scale_row_avx2(float *x, int64_t n, float s, uint16_t *h)
 {
@@ -810,6 +836,8 @@ void eng_kernels_avx2(eng_kernels *k)
 	k->silu_mul = silu_mul_avx2;
 	k->scale_max = scale_max_avx2;
 	k->scale_row = scale_row_avx2;
+	k->axpy = axpy_avx2;
+	k->deq_f16 = deq_f16_avx2;
 	k->dot[ENG_T_F32] = dot_f32_avx2;
 	k->dot[ENG_T_F16] = dot_f16_avx2;
 	k->dot[ENG_T_BF16] = dot_bf16_avx2;

@@ -596,7 +596,6 @@ static void check_exp_sum(const char *level)
 	uint32_t st = 12345;
 	int fails = 0;
 
-	(void)level;
 	for (int n = 0; n <= N; n++)
 		for (int rep = 0; rep < 3; rep++) {
 			for (int i = 0; i < n; i++) {
@@ -647,7 +646,28 @@ static void check_exp_sum(const char *level)
 			eng_scale_row_ref(b, n, 1.5e-3f, NULL);
 			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
 				fails++;
+			/* deepseek's weighted latent sum: o += w * x, two roundings (an FMA would differ) */
+			for (int i = 0; i < n; i++) {
+				st = st * 1664525u + 1013904223u;
+				u[i] = ((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f;
+				a[i] = b[i] = 1.0f / 3.0f + (float)i;
+			}
+			eng_axpy(a, 0.7f + (float)rep, u, n);
+			eng_axpy_ref(b, 0.7f + (float)rep, u, n);
+			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
+				fails++;
 		}
+	/* F16 -> F32 of every F16 value (NaNs quieted with their payload) */
+	static uint16_t h[65536];
+	static float f[65536];
+	for (int i = 0; i < 65536; i++)
+		h[i] = (uint16_t)i;
+	TB_REQUIRE(eng_dequant_row(ENG_T_F16, h, f, 65536) == 0);
+	for (int i = 0; i < 65536; i++) {
+		const float want = eng_f16_to_f32(h[i]);
+		if (memcmp(&f[i], &want, sizeof want) != 0 && fails++ < 5)
+			printf("  %s: f16 %04x -> %08x, want %08x\n", level, i, f_bits(f[i]), f_bits(want));
+	}
 	TB_CHECK_INT(fails, 0);
 }
 static void test_kernels_scalar_exp_sum_gives_the_reference_bits(void) { check_level("scalar", check_exp_sum); }
