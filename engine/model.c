@@ -1531,7 +1531,10 @@ static int repack_one(tref t, uint8_t *tmp, char *err, size_t errlen)
 		eng_seterr(err, errlen, "tensor '%s': cannot repack it in memory: %s", t->name, strerror(errno));
 		return -1;
 	}
-	for (int64_t g = 0; g + ENG_RP_ROWS <= t->ne[1]; g += ENG_RP_ROWS) {
+	/* a 3-D expert tensor's experts follow each other, each a whole number of groups */
+	const int64_t rows = t->ne[1] * (t->n_dims == 3 ? t->ne[2] : 1);
+
+	for (int64_t g = 0; g + ENG_RP_ROWS <= rows; g += ENG_RP_ROWS) {
 		memcpy(tmp, d + (size_t)g * rs, gb);
 		eng_rp_pack(t->type, t->ne[0], tmp, d + (size_t)g * rs);
 	}
@@ -1563,6 +1566,20 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 
 			/* a tensor in two roles is repacked once */
 			if (!w || w->repacked || w->n_dims != 2 || w->ne[1] < ENG_RP_ROWS || !eng_rp_native(w->type, w->ne[0]))
+				continue;
+			if (repack_one(w, tmp, err, errlen) != 0) {
+				free(tmp);
+				return -1;
+			}
+			((eng_gguf_tensor *)(uintptr_t)w)->repacked = 1;
+			n++;
+		}
+		/* the routed experts (moe_mm_task), each expert's rows in whole groups */
+		tref xs[3] = { L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL, L ? L->ffn_down_exps : NULL };
+		for (int i = 0; i < 3; i++) {
+			tref w = xs[i];
+
+			if (!w || w->repacked || w->n_dims != 3 || w->ne[1] % ENG_RP_ROWS != 0 || !eng_rp_native(w->type, w->ne[0]))
 				continue;
 			if (repack_one(w, tmp, err, errlen) != 0) {
 				free(tmp);
@@ -2599,6 +2616,20 @@ static void swiglu_oai_rows(float *g, const float *u, const float *bg, const flo
 	}
 }
 
+/* Rows g .. ge - 1 of expert e (of R rows) of a 3-D expert tensor times cnt activations, into
+ * out (row stride os), through the repacked kernels where the tensor was repacked at load. */
+static void expert_rows(tref t, int e, size_t R, long g, long ge, const char *qa, size_t qs, int cnt, float *out,
+	size_t os)
+{
+	const size_t rs = eng_row_size(t->type, t->ne[0]);
+	const char *base = (const char *)t->data + (size_t)e * R * rs;
+
+	if (t->repacked)
+		eng_vec_dot_rows_rp(t->type, t->ne[0], base, (int64_t)R, g, (int)(ge - g), qa, qs, cnt, out, os);
+	else
+		eng_vec_dot_rows(t->type, t->ne[0], base + (size_t)g * rs, rs, (int)(ge - g), qa, qs, cnt, out, os);
+}
+
 static void moe_mm_task(void *arg, int ith, int nth)
 {
 	moe_work *w = arg;
@@ -2625,12 +2656,7 @@ static void moe_mm_task(void *arg, int ith, int nth)
 		cnt = c->moe_off[e + 1] - lo;
 		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
 		if (w->down) {
-			tref d = L->ffn_down_exps;
-			size_t rs = eng_row_size(d->type, d->ne[0]);
-			const char *wd = (const char *)d->data + ((size_t)e * E + (size_t)g) * rs;
-
-			eng_vec_dot_rows(d->type, d->ne[0], wd, rs, (int)(ge - g), qa, c->qact_row, cnt,
-				c->moe_y + (size_t)lo * E + (size_t)g, E);
+			expert_rows(L->ffn_down_exps, e, E, g, ge, qa, c->qact_row, cnt, c->moe_y + (size_t)lo * E + (size_t)g, E);
 			if (L->ffn_down_exps_b) {
 				const float *bd = (const float *)L->ffn_down_exps_b->data + (size_t)e * E;
 
@@ -2640,12 +2666,9 @@ static void moe_mm_task(void *arg, int ith, int nth)
 			}
 		} else {
 			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
-			size_t rg = eng_row_size(gt->type, gt->ne[0]), ru = eng_row_size(ut->type, ut->ne[0]);
 
-			eng_vec_dot_rows(gt->type, gt->ne[0], (const char *)gt->data + ((size_t)e * F + (size_t)g) * rg,
-				rg, (int)(ge - g), qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
-			eng_vec_dot_rows(ut->type, ut->ne[0], (const char *)ut->data + ((size_t)e * F + (size_t)g) * ru,
-				ru, (int)(ge - g), qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
+			expert_rows(gt, e, F, g, ge, qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
+			expert_rows(ut, e, F, g, ge, qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
 			for (int t = 0; t < cnt; t++) {
 				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
 
