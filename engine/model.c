@@ -1561,25 +1561,15 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
 			L ? L->ffn_down : NULL };
 
-		for (int i = 0; i < 7; i++) {
-			tref w = ws[i];
+		/* and the routed experts (moe_mm_task), each expert's rows in whole groups */
+		tref xs[3] = { L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL, L ? L->ffn_down_exps : NULL };
+		for (int i = 0; i < 10; i++) {
+			tref w = i < 7 ? ws[i] : xs[i - 7];
+			const int ok = i < 7 ? w && w->n_dims == 2 && w->ne[1] >= ENG_RP_ROWS
+				: w && w->n_dims == 3 && w->ne[1] % ENG_RP_ROWS == 0;
 
 			/* a tensor in two roles is repacked once */
-			if (!w || w->repacked || w->n_dims != 2 || w->ne[1] < ENG_RP_ROWS || !eng_rp_native(w->type, w->ne[0]))
-				continue;
-			if (repack_one(w, tmp, err, errlen) != 0) {
-				free(tmp);
-				return -1;
-			}
-			((eng_gguf_tensor *)(uintptr_t)w)->repacked = 1;
-			n++;
-		}
-		/* the routed experts (moe_mm_task), each expert's rows in whole groups */
-		tref xs[3] = { L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL, L ? L->ffn_down_exps : NULL };
-		for (int i = 0; i < 3; i++) {
-			tref w = xs[i];
-
-			if (!w || w->repacked || w->n_dims != 3 || w->ne[1] % ENG_RP_ROWS != 0 || !eng_rp_native(w->type, w->ne[0]))
+			if (!ok || w->repacked || !eng_rp_native(w->type, w->ne[0]))
 				continue;
 			if (repack_one(w, tmp, err, errlen) != 0) {
 				free(tmp);
