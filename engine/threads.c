@@ -42,13 +42,17 @@ typedef struct worker {
 struct eng_pool {
 	int n;                      /* threads including the caller */
 	worker *w;                  /* [n]; w[0] is the caller's slot (no thread) */
-	atomic_uint gen;            /* bumped once per published step */
+	/* The current step: its generation (bumped once per published step) and its thread count in
+	 * one word, (generation << 16) | nth, so that a worker reads the two together. (They were two
+	 * fields: a worker that saw a step it had no share in could read the next step's larger nth
+	 * and run a share of that step before it was published, then again after.) */
+	atomic_ullong state;
+	unsigned long long gen;     /* the caller's count of published steps (under run_mu) */
 	atomic_int pending;         /* workers still running the current step */
 	atomic_int sleeping;
 	atomic_int quit;
-	eng_task_fn fn;             /* the current step, written before gen is bumped */
+	eng_task_fn fn;             /* the current step, written before state is */
 	void *arg;
-	int nth;
 	pthread_mutex_t mu;         /* guards the sleep / wake handshake */
 	pthread_cond_t cv;
 	pthread_mutex_t run_mu;     /* serialises eng_pool_run callers */
@@ -73,13 +77,13 @@ static void *worker_main(void *varg)
 {
 	worker *w = varg;
 	eng_pool *p = w->pool;
-	unsigned seen = 0;   /* no step can be published before eng_pool_new returns */
+	unsigned long long seen = 0;   /* no step can be published before eng_pool_new returns */
 
 	for (;;) {
-		unsigned g;
-		int spins = 0;
+		unsigned long long st;
+		int spins = 0, nth;
 
-		while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit)) {
+		while (((st = atomic_load(&p->state)) >> 16) == seen && !atomic_load(&p->quit)) {
 			if (++spins < SPIN_ROUNDS) {
 				if (spins % YIELD_EVERY == 0)
 					sched_yield();
@@ -89,7 +93,7 @@ static void *worker_main(void *varg)
 			}
 			pthread_mutex_lock(&p->mu);
 			atomic_fetch_add(&p->sleeping, 1);
-			while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
+			while ((atomic_load(&p->state) >> 16) == seen && !atomic_load(&p->quit))
 				pthread_cond_wait(&p->cv, &p->mu);
 			atomic_fetch_sub(&p->sleeping, 1);
 			pthread_mutex_unlock(&p->mu);
@@ -97,9 +101,12 @@ static void *worker_main(void *varg)
 		}
 		if (atomic_load(&p->quit))
 			break;
-		seen = g;
-		if (w->ith < p->nth) {
-			p->fn(p->arg, w->ith, p->nth);
+		seen = st >> 16;
+		nth = (int)(st & 0xffff);
+		/* a step with a share for this thread cannot finish, nor fn and arg change, before it
+		 * has run it */
+		if (w->ith < nth) {
+			p->fn(p->arg, w->ith, nth);
 			atomic_fetch_sub(&p->pending, 1);
 		}
 	}
@@ -112,13 +119,15 @@ eng_pool *eng_pool_new(int n_threads, int pin, char *err, size_t errlen)
 
 	if (n_threads < 1)
 		n_threads = 1;
+	if (n_threads > 4096)   /* a step's thread count travels in 16 bits of state */
+		n_threads = 4096;
 	if (!p || !(p->w = calloc((size_t)n_threads, sizeof *p->w))) {
 		free(p);
 		eng_seterr(err, errlen, "out of memory for a pool of %d threads", n_threads);
 		return NULL;
 	}
 	p->n = 1;
-	atomic_init(&p->gen, 0);
+	atomic_init(&p->state, 0);
 	atomic_init(&p->pending, 0);
 	atomic_init(&p->sleeping, 0);
 	atomic_init(&p->quit, 0);
@@ -208,9 +217,9 @@ void eng_pool_run(eng_pool *p, int nth, eng_task_fn fn, void *arg)
 	pthread_mutex_lock(&p->run_mu);
 	p->fn = fn;
 	p->arg = arg;
-	p->nth = nth;
 	atomic_store(&p->pending, nth - 1);
-	atomic_fetch_add(&p->gen, 1);
+	p->gen++;
+	atomic_store(&p->state, (p->gen << 16) | (unsigned long long)nth);
 	if (atomic_load(&p->sleeping) > 0) {
 		pthread_mutex_lock(&p->mu);
 		pthread_cond_broadcast(&p->cv);
