@@ -2143,13 +2143,6 @@ static void v_store(const eng_ctx *c, const float *v, size_t vd, int il, int s, 
 	}
 }
 
-/* sc[p] *= scale for p < n, and *mx = the largest of them and *mx (eng_scale_max: NaNs
- * ignored; a +-0 tie may keep either zero, and expf(sc - mx) is the same for both). */
-static void softmax_scale_max(float *sc, int n, float scale, float *mx)
-{
-	eng_scale_max(sc, n, scale, mx);
-}
-
 /* sc[p] = exp(sc[p] - mx) / sum for p < n, the exponentials by eng_exp_sum (its sum in double,
  * in its fixed order) plus extra (an attention sink's), times 1/sum rounded to float, as
  * ggml's soft_max; with w16, the weights go to w16 rounded to F16 instead (sc then holds the
@@ -2187,7 +2180,7 @@ static void attn_softmax(const eng_ctx *c, const layer *L, int hk, int a, float 
 
 	for (int p = 0; p < p0; p++)
 		sc[p] = -INFINITY;
-	softmax_scale_max(sc, n, attn_scale(c->m), &mx);
+	eng_scale_max(sc, n, attn_scale(c->m), &mx);
 	/* an attention sink (gpt-oss): a logit of its own in the max and the denominator, as
 	 * ggml's soft_max with sinks */
 	const float sink = L->attn_sinks ? ((const float *)L->attn_sinks->data)[hk * gqa + a] : 0;
@@ -2957,12 +2950,6 @@ static void ds_post_task(void *arg, int ith, int nth)
 	}
 }
 
-/* o[r] += w * x[r] for r < n (eng_axpy: product and sum each rounded, at every level). */
-static void axpy(float *restrict o, float w, const float *restrict x, size_t n)
-{
-	eng_axpy(o, w, x, (int64_t)n);
-}
-
 /* Attention of token t for heads [h0, h1) in the latent space, into att. Per head: the query's
  * no-RoPE part taken into the latent space by the key up-projection (q_lat = W_k^T q_nope),
  * scores = [q_lat, q_rope] . [latent, RoPE key] of every cached position (both in the cache's
@@ -2999,7 +2986,7 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 	for (int a = 0; a < G; a++) {
 		float *sc = S.sc + (size_t)a * P, mx = -INFINITY;
 
-		softmax_scale_max(sc, n, m->kq_scale, &mx);
+		eng_scale_max(sc, n, m->kq_scale, &mx);
 		softmax_exp_norm(sc, n, mx, 0, NULL);
 	}
 	memset(S.olat, 0, (size_t)G * R * sizeof(float));
@@ -3015,7 +3002,7 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 			const float *wt = S.sc + (size_t)a * P + p0;
 
 			for (int j = 0; j < nb; j++)
-				axpy(o, wt[j], src + (size_t)j * stride, R);
+				eng_axpy(o, wt[j], src + (size_t)j * stride, (int64_t)R);
 		}
 	}
 	for (int a = 0; a < G; a++) {
