@@ -1768,6 +1768,16 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 	}
 }
 
+/* acc + the u8 x s8 products of w with the 4 bytes at p broadcast to every lane, as one
+ * `vpdpbusd` with an embedded {1to16} memory operand (the compiler emits a separate
+ * `vpbroadcastd` for _mm512_set1_epi32 of a load, one more instruction per product). */
+typedef struct { uint32_t v; } __attribute__((may_alias)) u32a;
+INL5 __m512i dpbusd_bc(__m512i acc, const __m512i w, const uint8_t *p)
+{
+	__asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const u32a *)(const void *)p));
+	return acc;
+}
+
 /* 16 converted rows x the first nt of KB_NT tokens from x (stride xs; the others repeat the last
  * one and are not stored); rows outside rmask are not stored. */
 INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x, size_t xs, int nt,
@@ -1791,8 +1801,7 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 				const __m512i wv = _mm512_load_si512(k->lv[g]);
 #pragma GCC unroll 8
 				for (int t = 0; t < KB_NT; t++)
-					is[t] = _mm512_dpbusd_epi32(is[t], wv, _mm512_set1_epi32((int)ld32(xt[t]
-						+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g)));
+					is[t] = dpbusd_bc(is[t], wv, xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g);
 			}
 		else
 #pragma GCC unroll 2
@@ -1804,8 +1813,7 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 				const __m512i wv = _mm512_load_si512(k->lv[g]);
 #pragma GCC unroll 8
 				for (int t = 0; t < KB_NT; t++)
-					sj[t] = _mm512_dpbusd_epi32(sj[t], wv, _mm512_set1_epi32((int)ld32(xt[t]
-						+ (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g)));
+					sj[t] = dpbusd_bc(sj[t], wv, xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g);
 			}
 			const __m512i sc = _mm512_load_si512(k->sc[j]);
 #pragma GCC unroll 8
