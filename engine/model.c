@@ -1426,10 +1426,19 @@ struct eng_ctx {
 	eng_cuda_ctx *gpu;           /* the model's GPU cache and buffers, or NULL */
 	/* deepseek2: the K cache holds [kv_lora latent, n_rot RoPE key] per token (no V cache), kk
 	 * the new tokens' rows; ds_qa the low-rank queries [n_batch][q_lora]; ds_scr each thread's
-	 * attention scratch (ds_scr_size bytes) */
+	 * attention scratch (ds_scr_size bytes). A block of up to ds_tb tokens at a time: ds_act
+	 * [ds_tb][n_head][kv_lora + n_rot] the latent and RoPE queries, ds_actc the same in the
+	 * cache's type, ds_olat [ds_tb][n_head][kv_lora] the weighted latents; ds_qn, ds_olq the
+	 * queries' no-RoPE parts and the weighted latents in their weights' vec_dot types, per head
+	 * the block's tokens in a row (rows of at most ds_qn_max / ds_olq_max bytes) */
 	float *ds_qa;
 	char *ds_scr;
 	size_t ds_scr_size;
+	int ds_tb;
+	float *ds_act, *ds_olat;
+	void *ds_actc;
+	char *ds_qn, *ds_olq;
+	size_t ds_qn_max, ds_olq_max;
 	/* qwen3next (q3n_ctx_init): per delta-net layer and sequence, q3n_state_n floats: the
 	 * delta-rule state of each value head [nv][hk][hv] (value index fastest), then the
 	 * convolution's tail, the last d_conv - 1 inputs of each channel [2K + V][d_conv - 1];
@@ -1496,6 +1505,11 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->tok_pos);
 	free(c->ds_qa);
 	free(c->ds_scr);
+	free(c->ds_act);
+	free(c->ds_olat);
+	free(c->ds_actc);
+	free(c->ds_qn);
+	free(c->ds_olq);
 	free(c->q3n_state);
 	free(c->q3n_mix);
 	free(c->q3n_qkv);
@@ -1514,7 +1528,9 @@ static int q3n_ctx_init(eng_ctx *c);
  * the kernel level multiplies in a repacked layout (quant_impl.h "R16"; Q4_K, IQ4_XS, Q6_K at
  * the AVX-512 level) are rearranged in place, group of 16 rows by group, once at load: the same
  * bytes, permuted, so the memory does not grow. Only matrices that nothing reads but rows_range
- * are repacked (attention Q/K/V/O, the dense FFN, a separate output head); TB_REPACK=0 in the
+ * are repacked (attention Q/K/V/O, the dense FFN, a separate output head, the shared experts,
+ * deepseek2's and qwen3next's projections), deepseek2's value up-projection (ds_vproj_task)
+ * and the routed experts (expert_rows); TB_REPACK=0 in the
  * environment keeps the file's layout (for comparisons). Every product keeps its bits. */
 
 /* Repacks one matrix in place (its pages are made writable for the time it takes) and marks it
@@ -1561,11 +1577,20 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
 			L ? L->ffn_down : NULL };
 
+		/* the other matrices only matmul reads: the shared experts, deepseek2's query and latent
+		 * projections, qwen3next's delta-net projections */
+		tref os[11] = { L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL,
+			L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL, L ? L->ssm_in : NULL,
+			L ? L->ssm_qkv : NULL, L ? L->ssm_gate : NULL, L ? L->ssm_ba : NULL, L ? L->ssm_out : NULL };
+		/* deepseek2's value up-projection (ds_vproj_task), when each head's value rows start a
+		 * group */
+		tref vw = L && (L->wv_b || L->wkv_b) && m->hd_v % ENG_RP_ROWS == 0
+			&& (L->wv_b || m->n_nope % ENG_RP_ROWS == 0) ? (L->wv_b ? L->wv_b : L->wkv_b) : NULL;
 		/* and the routed experts (moe_mm_task), each expert's rows in whole groups */
 		tref xs[3] = { L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL, L ? L->ffn_down_exps : NULL };
-		for (int i = 0; i < 10; i++) {
-			tref w = i < 7 ? ws[i] : xs[i - 7];
-			const int ok = i < 7 ? w && w->n_dims == 2 && w->ne[1] >= ENG_RP_ROWS
+		for (int i = 0; i < 22; i++) {
+			tref w = i < 7 ? ws[i] : i < 18 ? os[i - 7] : i == 18 ? vw : xs[i - 19];
+			const int ok = i < 19 ? w && w->n_dims == 2 && w->ne[1] >= ENG_RP_ROWS
 				: w && w->n_dims == 3 && w->ne[1] % ENG_RP_ROWS == 0;
 
 			/* a tensor in two roles is repacked once */
@@ -2865,12 +2890,8 @@ void eng_ds_route(float *p, const float *bias, int X, int K, int n_group, int n_
 
 /* Per-thread attention scratch of a deepseek2 context, for up to n_head heads at a time. */
 typedef struct ds_scratch {
-	float *act;                  /* [n_head][kv_lora + n_rot]: latent query and RoPE query */
-	void *actc;                  /* the same in the cache's type */
 	float *sc;                   /* [n_head][n_ctx_pad] scores, then weights */
-	float *olat;                 /* [n_head][kv_lora]: the weighted latents */
 	float *deq;                  /* [32][kv_lora]: a block of cached latents as f32 */
-	void *qn, *olq;              /* one query (n_nope) / latent (kv_lora) in a weight's vec_dot type */
 } ds_scratch;
 
 static size_t al64(size_t n)
@@ -2882,34 +2903,41 @@ static size_t al64(size_t n)
 static size_t ds_scratch_at(const eng_ctx *c, char *base, ds_scratch *s)
 {
 	const eng_model *m = c->m;
-	size_t H = (size_t)m->n_head, R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot;
+	size_t H = (size_t)m->n_head, R = (size_t)m->kv_lora;
 	size_t P = ((size_t)c->n_ctx + 31) & ~(size_t)31;
-	size_t sz[7] = { H * D * 4, H * D * c->kv_elt, H * P * 4, H * R * 4, 32 * R * 4,
-		4 * (size_t)m->n_nope + 64, 4 * R + 64 };   /* a vec_dot row takes at most 4 bytes a value */
-	void *p[7];
-	size_t off = 0;
+	size_t a = al64(H * P * 4);
 
-	for (int i = 0; i < 7; i++) {
-		p[i] = base ? base + off : NULL;
-		off += al64(sz[i]);
-	}
 	if (s)
-		*s = (ds_scratch){ p[0], p[1], p[2], p[3], p[4], p[5], p[6] };
-	return off;
+		*s = (ds_scratch){ (float *)(void *)base, base ? (float *)(void *)(base + a) : NULL };
+	return a + al64(32 * R * 4);
 }
+
+#define DS_TB 64                     /* tokens per block of the latent attention */
 
 /* The cache of a deepseek2 context: one row of [kv_lora, n_rot] per token and layer, no V
  * cache; kk holds the new tokens' rows. */
 static int ds_ctx_init(eng_ctx *c, size_t *kvk, size_t *kvv)
 {
 	const eng_model *m = c->m;
+	size_t H = (size_t)m->n_head, R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot;
+	size_t TB;
 
-	*kvk = (size_t)m->kv_lora + (size_t)m->n_rot;
+	*kvk = D;
 	*kvv = 0;
+	c->ds_tb = c->n_batch < DS_TB ? c->n_batch : DS_TB;
+	TB = (size_t)c->ds_tb;
+	/* a vec_dot row takes at most 4 bytes a value */
+	c->ds_qn_max = al64(4 * (size_t)m->n_nope + 64);
+	c->ds_olq_max = al64(4 * R + 64);
 	c->ds_scr_size = ds_scratch_at(c, NULL, NULL);
 	c->ds_scr = xcalloc((size_t)c->n_threads, c->ds_scr_size, 1);
 	c->ds_qa = xcalloc((size_t)c->n_batch, (size_t)(m->q_lora ? m->q_lora : 1), sizeof(float));
-	return c->ds_scr && c->ds_qa ? 0 : -1;
+	c->ds_act = xcalloc(TB * H, D, sizeof(float));
+	c->ds_actc = xcalloc(TB * H, D, c->kv_elt);
+	c->ds_olat = xcalloc(TB * H, R, sizeof(float));
+	c->ds_qn = xcalloc(TB * H, c->ds_qn_max, 1);
+	c->ds_olq = xcalloc(TB * H, c->ds_olq_max, 1);
+	return c->ds_scr && c->ds_qa && c->ds_act && c->ds_actc && c->ds_olat && c->ds_qn && c->ds_olq ? 0 : -1;
 }
 
 /* Per token: the low-rank query's norm. */
@@ -2950,46 +2978,103 @@ static void ds_post_task(void *arg, int ith, int nth)
 	}
 }
 
-/* Attention of token t for heads [h0, h1) in the latent space, into att. Per head: the query's
- * no-RoPE part taken into the latent space by the key up-projection (q_lat = W_k^T q_nope),
- * scores = [q_lat, q_rope] . [latent, RoPE key] of every cached position (both in the cache's
- * type) times kq_scale, softmax as attend_group, the weighted sum of the cached latents (in
- * f32, positions in order), and the value up-projection of that sum. A head's arithmetic does
- * not depend on which other heads or tokens share the work item. */
-static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1, int ith)
+/* deepseek2's attention in the latent space, a block of tokens [t0, t0 + nt) at a time, in
+ * three parallel sections:
+ *   A (a head per work item): the head's query no-RoPE parts, in the key up-projection's vec_dot
+ *     type, taken into the latent space by its rows (q_lat = W_k^T q_nope) for all the block's
+ *     tokens in one product; with the RoPE part, [q_lat, q_rope] (and its copy in the cache's
+ *     type) per (token, head);
+ *   B (a token's head group per item): scores = [q_lat, q_rope] . [latent, RoPE key] of every
+ *     cached position (both in the cache's type) times kq_scale, softmax as attend_group, and the
+ *     weighted sum of the cached latents (in f32, positions in order);
+ *   C (a head per item): the weighted latents in the value up-projection's vec_dot type, times
+ *     the head's value rows for all the block's tokens in one product, into att.
+ * The products of A and C take a head's weights once for the block (eng_vec_dot_rows gives
+ * every (row, token) the single dot's bits), and no result depends on which tokens or heads
+ * share a work item or a block. */
+typedef struct ds_work {
+	eng_ctx *c;
+	const layer *L;
+	int il, t0, nt, split;       /* split: head groups per token in B */
+	atomic_long next;
+} ds_work;
+
+/* The key up-projection of layer L: its rows (kv_lora of them per head, n_nope wide), their
+ * type and row size. */
+static const char *ds_kb(const eng_model *m, const layer *L, int *type, size_t *rs)
+{
+	*type = L->wk_b ? L->wk_b->type : ENG_T_F16;
+	*rs = eng_row_size(*type, (int64_t)m->n_nope);
+	return L->wk_b ? (const char *)L->wk_b->data : (const char *)L->kb_f16;
+}
+
+/* The next head h of a section's work (w->next), or -1 when none is left; first its block
+ * tokens' rows of n floats (token a's at src + h hs + a ts) into `type` at dst + h dh, one
+ * after the other. */
+static long ds_next_head(ds_work *w, int type, const float *src, size_t hs, size_t ts, int64_t n, char *dst,
+	size_t dh)
+{
+	long h = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+	size_t rs = eng_row_size(type, n);
+
+	if (h >= (long)w->c->m->n_head)
+		return -1;
+	for (int a = 0; a < w->nt; a++)
+		eng_quant_row(type, src + (size_t)h * hs + (size_t)a * ts, dst + (size_t)h * dh + (size_t)a * rs, n);
+	return h;
+}
+
+static void ds_qlat_task(void *arg, int ith, int nth)
+{
+	ds_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	size_t R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot, N = (size_t)m->n_nope;
+	size_t HK = (size_t)m->hd_k, H = (size_t)m->n_head, TB = (size_t)c->ds_tb;
+	int kt, f16 = c->kv_type == ENG_KV_F16;
+	size_t krs;
+	const char *kb = ds_kb(m, w->L, &kt, &krs);
+	int kvt = eng_type_get(kt)->vec_dot_type;
+	size_t qr = eng_row_size(kvt, (int64_t)N);
+
+	(void)ith;
+	(void)nth;
+	for (long h; (h = ds_next_head(w, kvt, c->q + (size_t)w->t0 * H * HK, HK, H * HK, (int64_t)N, c->ds_qn,
+			TB * c->ds_qn_max)) >= 0;) {
+		eng_vec_dot_rows(kt, (int64_t)N, kb + (size_t)h * R * krs, krs, (int)R, c->ds_qn + (size_t)h * TB * c->ds_qn_max,
+			qr, w->nt, c->ds_act + (size_t)h * D, H * D);
+		for (int a = 0; a < w->nt; a++) {
+			float *act = c->ds_act + ((size_t)a * H + (size_t)h) * D;
+
+			memcpy(act + R, c->q + ((size_t)(w->t0 + a) * H + (size_t)h) * HK + N, (size_t)m->n_rot * sizeof(float));
+			if (f16)
+				eng_quant_row(ENG_T_F16, act, (char *)c->ds_actc + ((size_t)a * H + (size_t)h) * D * 2, (int64_t)D);
+		}
+	}
+}
+
+/* B for block token a (token t0 + a of the step) and heads [h0, h1). */
+static void ds_attend(eng_ctx *c, const ds_work *w, int a, int h0, int h1, int ith)
 {
 	const eng_model *m = c->m;
-	size_t R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot, N = (size_t)m->n_nope, DV = (size_t)m->hd_v;
-	size_t P = (size_t)c->n_ctx_pad, HK = (size_t)m->hd_k, H = (size_t)m->n_head;
+	const int t = w->t0 + a, il = w->il;
+	size_t R = (size_t)m->kv_lora, D = R + (size_t)m->n_rot;
+	size_t P = (size_t)c->n_ctx_pad, H = (size_t)m->n_head;
 	int s = c->tok_seq[t], n = c->tok_pos[t] + 1, G = h1 - h0, f16 = c->kv_type == ENG_KV_F16;
-	const float *q = c->q + (size_t)t * H * HK;
-	int kt = L->wk_b ? L->wk_b->type : ENG_T_F16;
-	size_t krs = eng_row_size(kt, (int64_t)N);
-	const char *kb = L->wk_b ? (const char *)L->wk_b->data : (const char *)L->kb_f16;
-	tref vw = L->wv_b ? L->wv_b : L->wkv_b;
-	size_t vrs = eng_row_size(vw->type, (int64_t)R);
-	int kvt = eng_type_get(kt)->vec_dot_type, vvt = eng_type_get(vw->type)->vec_dot_type;
+	size_t first = (size_t)a * H + (size_t)h0;
 	ds_scratch S;
 
 	ds_scratch_at(c, c->ds_scr + (size_t)ith * c->ds_scr_size, &S);
-	for (int a = 0; a < G; a++) {
-		size_t h = (size_t)(h0 + a);
-
-		eng_quant_row(kvt, q + h * HK, S.qn, (int64_t)N);
-		eng_vec_dot_rows(kt, (int64_t)N, kb + h * R * krs, krs, (int)R, S.qn, 0, 1, S.act + (size_t)a * D, 0);
-		memcpy(S.act + (size_t)a * D + R, q + h * HK + N, (size_t)m->n_rot * sizeof(float));
-		if (f16)
-			eng_quant_row(ENG_T_F16, S.act + (size_t)a * D, (char *)S.actc + (size_t)a * D * 2, (int64_t)D);
-	}
 	eng_vec_dot_rows(f16 ? ENG_T_F16 : ENG_T_F32, (int64_t)D, k_row(c, il, s, 0, 0), D * c->kv_elt, n,
-		f16 ? S.actc : (const void *)S.act, D * c->kv_elt, G, S.sc, P);
-	for (int a = 0; a < G; a++) {
-		float *sc = S.sc + (size_t)a * P, mx = -INFINITY;
+		f16 ? (const void *)((const char *)c->ds_actc + first * D * 2) : (const void *)(c->ds_act + first * D),
+		D * c->kv_elt, G, S.sc, P);
+	for (int g = 0; g < G; g++) {
+		float *sc = S.sc + (size_t)g * P, mx = -INFINITY;
 
 		eng_scale_max(sc, n, m->kq_scale, &mx);
 		softmax_exp_norm(sc, n, mx, 0, NULL);
 	}
-	memset(S.olat, 0, (size_t)G * R * sizeof(float));
+	memset(c->ds_olat + first * R, 0, (size_t)G * R * sizeof(float));
 	for (int p0 = 0; p0 < n; p0 += 32) {
 		int nb = n - p0 < 32 ? n - p0 : 32;
 		const float *src = f16 ? S.deq : (const float *)k_row(c, il, s, 0, p0);
@@ -2997,35 +3082,15 @@ static void ds_attend(eng_ctx *c, const layer *L, int il, int t, int h0, int h1,
 
 		for (int j = 0; f16 && j < nb; j++)
 			eng_dequant_row(ENG_T_F16, k_row(c, il, s, 0, p0 + j), S.deq + (size_t)j * R, (int64_t)R);
-		for (int a = 0; a < G; a++) {
-			float *restrict o = S.olat + (size_t)a * R;
-			const float *wt = S.sc + (size_t)a * P + p0;
-
-			for (int j = 0; j < nb; j++)
-				eng_axpy(o, wt[j], src + (size_t)j * stride, (int64_t)R);
-		}
-	}
-	for (int a = 0; a < G; a++) {
-		size_t h = (size_t)(h0 + a);
-		const char *vb = (const char *)vw->data + (L->wv_b ? h * DV : h * (N + DV) + N) * vrs;
-
-		eng_quant_row(vvt, S.olat + (size_t)a * R, S.olq, (int64_t)R);
-		eng_vec_dot_rows(vw->type, (int64_t)R, vb, vrs, (int)DV, S.olq, 0, 1, c->att + (size_t)t * H * DV + h * DV, 0);
+		eng_axpy_rows(c->ds_olat + first * R, R, G, S.sc + p0, P, src, stride, nb, (int64_t)R);
 	}
 }
 
-/* Work items of one layer's latent attention: (token, head group) pairs, later tokens first. */
-typedef struct ds_work {
-	eng_ctx *c;
-	const layer *L;
-	int il, n, split;            /* split: head groups per token */
-	atomic_long next;
-} ds_work;
-
+/* B's work items: (token, head group) pairs, later tokens first. */
 static void ds_attn_task(void *arg, int ith, int nth)
 {
 	ds_work *w = arg;
-	long H = w->c->m->n_head, total = (long)w->n * w->split;
+	long H = w->c->m->n_head, total = (long)w->nt * w->split;
 
 	(void)nth;
 	for (;;) {
@@ -3036,13 +3101,45 @@ static void ds_attn_task(void *arg, int ith, int nth)
 		i = total - 1 - i;
 		t = i / w->split;
 		k = i % w->split;
-		ds_attend(w->c, w->L, w->il, (int)t, (int)(H * k / w->split), (int)(H * (k + 1) / w->split), ith);
+		ds_attend(w->c, w, (int)t, (int)(H * k / w->split), (int)(H * (k + 1) / w->split), ith);
+	}
+}
+
+/* C: the value up-projection, a head per work item. Its value rows are wv_b's rows
+ * [h hd_v, (h + 1) hd_v), or wkv_b's after the head's n_nope key rows; repacked at load
+ * (R16) where their rows allowed it. */
+static void ds_vproj_task(void *arg, int ith, int nth)
+{
+	ds_work *w = arg;
+	eng_ctx *c = w->c;
+	const eng_model *m = c->m;
+	const layer *L = w->L;
+	size_t R = (size_t)m->kv_lora, N = (size_t)m->n_nope, DV = (size_t)m->hd_v, H = (size_t)m->n_head;
+	size_t TB = (size_t)c->ds_tb;
+	tref vw = L->wv_b ? L->wv_b : L->wkv_b;
+	size_t vrs = eng_row_size(vw->type, (int64_t)R);
+	int vvt = eng_type_get(vw->type)->vec_dot_type;
+	size_t qr = eng_row_size(vvt, (int64_t)R);
+
+	(void)ith;
+	(void)nth;
+	for (long h; (h = ds_next_head(w, vvt, c->ds_olat, R, H * R, (int64_t)R, c->ds_olq, TB * c->ds_olq_max)) >= 0;) {
+		const char *olq = c->ds_olq + (size_t)h * TB * c->ds_olq_max;
+		size_t r0 = L->wv_b ? (size_t)h * DV : (size_t)h * (N + DV) + N;
+		float *out = c->att + ((size_t)w->t0 * H + (size_t)h) * DV;
+
+		if (vw->repacked)
+			eng_vec_dot_rows_rp(vw->type, (int64_t)R, vw->data, vw->ne[1], (int64_t)r0, (int)DV, olq, qr, w->nt,
+				out, H * DV);
+		else
+			eng_vec_dot_rows(vw->type, (int64_t)R, (const char *)vw->data + r0 * vrs, vrs, (int)DV, olq, qr,
+				w->nt, out, H * DV);
 	}
 }
 
 /* deepseek2's attention of layer il for the n tokens in c->xn, into c->att: the query (through
  * the low-rank stage where there is one) and the latent with the RoPE key in one product, the
- * norms and RoPE, the cache rows, then attention in the latent space. */
+ * norms and RoPE, the cache rows, then attention in the latent space, block by block. */
 static void ds_attention(eng_ctx *c, const layer *L, int il, int n)
 {
 	const eng_model *m = c->m;
@@ -3050,7 +3147,6 @@ static void ds_attention(eng_ctx *c, const layer *L, int il, int n)
 	int thr = n > 1 ? c->n_threads : 1;
 	tref w2[2] = { L->wq_a ? L->wq_a : L->wq, L->wkv_a };
 	float *y2[2] = { L->wq_a ? c->ds_qa : c->q, c->kk };
-	ds_work w = { .c = c, .L = L, .il = il, .n = n, .split = 1 };
 
 	matmul_k(c, 2, w2, y2, c->xn, n, 0);
 	if (L->wq_a) {
@@ -3058,13 +3154,21 @@ static void ds_attention(eng_ctx *c, const layer *L, int il, int n)
 		matmul(c, L->wq_b, c->ds_qa, n, c->q);
 	}
 	eng_pool_run(m->pool, thr, ds_post_task, &st);
-	if (n < c->n_threads) {      /* few tokens: their heads in groups, so that all threads work */
-		w.split = (2 * c->n_threads + n - 1) / n;
-		if (w.split > m->n_head)
-			w.split = m->n_head;
+	for (int t0 = 0; t0 < n; t0 += c->ds_tb) {
+		ds_work w = { .c = c, .L = L, .il = il, .t0 = t0, .nt = n - t0 < c->ds_tb ? n - t0 : c->ds_tb, .split = 1 };
+
+		if (w.nt < c->n_threads) {   /* few tokens: their heads in groups, so that all threads work */
+			w.split = (2 * c->n_threads + w.nt - 1) / w.nt;
+			if (w.split > m->n_head)
+				w.split = m->n_head;
+		}
+		atomic_init(&w.next, 0);
+		eng_pool_run(m->pool, c->n_threads, ds_qlat_task, &w);
+		atomic_store_explicit(&w.next, 0, memory_order_relaxed);
+		eng_pool_run(m->pool, c->n_threads, ds_attn_task, &w);
+		atomic_store_explicit(&w.next, 0, memory_order_relaxed);
+		eng_pool_run(m->pool, c->n_threads, ds_vproj_task, &w);
 	}
-	atomic_init(&w.next, 0);
-	eng_pool_run(m->pool, c->n_threads, ds_attn_task, &w);
 }
 
 /* ---------------------------------------------------------------- qwen3next: forward */

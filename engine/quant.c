@@ -1544,13 +1544,16 @@ void eng_scale_max_ref(float *x, int64_t n, float s, float *mx)
 	*mx = m;
 }
 
-void eng_axpy_ref(float *o, float w, const float *x, int64_t n)
+void eng_axpy_rows_ref(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs, int nj,
+	int64_t n)
 {
-	for (int64_t i = 0; i < n; i++) {
-		const float p = w * x[i];
+	for (int g = 0; g < ng; g++)
+		for (int j = 0; j < nj; j++)
+			for (int64_t i = 0; i < n; i++) {
+				const float p = w[(size_t)g * ws + (size_t)j] * x[(size_t)j * xs + (size_t)i];
 
-		o[i] = o[i] + p;
-	}
+				o[(size_t)g * os + (size_t)i] = o[(size_t)g * os + (size_t)i] + p;
+			}
 }
 
 void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h)

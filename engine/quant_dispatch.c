@@ -140,9 +140,10 @@ void eng_scale_max(float *x, int64_t n, float s, float *mx)
 	(kern()->scale_max ? kern()->scale_max : eng_scale_max_ref)(x, n, s, mx);
 }
 
-void eng_axpy(float *o, float w, const float *x, int64_t n)
+void eng_axpy_rows(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs, int nj,
+	int64_t n)
 {
-	(kern()->axpy ? kern()->axpy : eng_axpy_ref)(o, w, x, n);
+	(kern()->axpy_rows ? kern()->axpy_rows : eng_axpy_rows_ref)(o, os, ng, w, ws, x, xs, nj, n);
 }
 
 void eng_scale_row(float *x, int64_t n, float s, uint16_t *h)

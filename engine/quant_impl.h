@@ -82,10 +82,14 @@ void eng_scale_max(float *x, int64_t n, float s, float *mx);
 void eng_scale_max_ref(float *x, int64_t n, float s, float *mx);
 void eng_scale_row(float *x, int64_t n, float s, uint16_t *h);
 void eng_scale_row_ref(float *x, int64_t n, float s, uint16_t *h);
-/* o[i] = o[i] + w * x[i] for i < n, the product and the sum each rounded (no fused multiply-add):
- * the same bits at every level. Deepseek's weighted sum of latent rows. */
-void eng_axpy(float *o, float w, const float *x, int64_t n);
-void eng_axpy_ref(float *o, float w, const float *x, int64_t n);
+/* Weighted sums of rows: for g < ng and i < n, o[g os + i] = o[g os + i] + w[g ws + j] x[j xs + i]
+ * for j = 0 .. nj - 1 in turn, each product and each sum rounded (no fused multiply-add): the
+ * same bits at every level, however the kernel blocks g, j and i. Deepseek's weighted sum of the
+ * cached latents for a token's heads (ng heads' weights over nj positions). */
+void eng_axpy_rows(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs, int nj,
+	int64_t n);
+void eng_axpy_rows_ref(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs, int nj,
+	int64_t n);
 float eng_expf(float x);
 /* SwiGLU's gate: g[i] = g[i] / (1 + eng_expf(-g[i])) * u[i] for i < n, each operation rounded
  * as written (the same bits at every level). */
@@ -377,7 +381,8 @@ typedef double (*eng_expsum_fn)(float *sc, int64_t n, float mx);
 typedef void (*eng_silu_fn)(float *g, const float *u, int64_t n);
 typedef void (*eng_scalemax_fn)(float *x, int64_t n, float s, float *mx);
 typedef void (*eng_scalerow_fn)(float *x, int64_t n, float s, uint16_t *h);
-typedef void (*eng_axpy_fn)(float *o, float w, const float *x, int64_t n);
+typedef void (*eng_axpy_fn)(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs,
+	int nj, int64_t n);
 typedef void (*eng_deq_fn)(const void *src, float *dst, int64_t n);
 /* eng_k16_scores for one key type, n a multiple of 16 (NULL or -1 returned: the generic path). */
 typedef int (*eng_k16_fn)(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
@@ -399,7 +404,7 @@ typedef struct eng_kernels {
 	eng_silu_fn silu_mul;   /* eng_silu_mul; NULL: eng_silu_mul_ref */
 	eng_scalemax_fn scale_max;   /* eng_scale_max; NULL: eng_scale_max_ref */
 	eng_scalerow_fn scale_row;   /* eng_scale_row; NULL: eng_scale_row_ref */
-	eng_axpy_fn axpy;            /* eng_axpy; NULL: eng_axpy_ref */
+	eng_axpy_fn axpy_rows;       /* eng_axpy_rows; NULL: eng_axpy_rows_ref */
 	eng_deq_fn deq_f16;          /* eng_dequant_row for F16 (exact); NULL: the _ref */
 	eng_k16_fn k16[2];      /* eng_k16_scores for F16 [0] and F32 [1] keys; NULL: generic */
 } eng_kernels;

@@ -741,18 +741,74 @@ TGT2 static void scale_max_avx2(float *x, int64_t n, float s, float *mx)
 	*mx = r;
 }
 
-/* eng_axpy: a product, then a sum, each rounded (no FMA), 8 lanes at a time. */
-TGT2 static void axpy_avx2(float *o, float w, const float *x, int64_t n)
+/* eng_axpy_rows for rows one by one: 8 lanes, then 1, at a time, each element's sums in j order. */
+TGT2 static void axpy_rows_tail_avx2(float *o, size_t os, int ng, const float *w, size_t ws, const float *x,
+	size_t xs, int nj, int64_t n)
 {
-	const __m256 vw = _mm256_set1_ps(w);
-	int64_t i = 0;
+	for (int g = 0; g < ng; g++) {
+		float *og = o + (size_t)g * os;
+		const float *wg = w + (size_t)g * ws;
+		int64_t i = 0;
 
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(o + i, _mm256_add_ps(_mm256_loadu_ps(o + i), _mm256_mul_ps(vw, _mm256_loadu_ps(x + i))));
-	for (; i < n; i++) {
-		const float p = w * x[i];
-		o[i] = o[i] + p;
+		for (; i + 8 <= n; i += 8) {
+			__m256 acc = _mm256_loadu_ps(og + i);
+
+			for (int j = 0; j < nj; j++)
+				acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_broadcast_ss(wg + j), _mm256_loadu_ps(x + (size_t)j * xs + (size_t)i)));
+			_mm256_storeu_ps(og + i, acc);
+		}
+		for (; i < n; i++)
+			for (int j = 0; j < nj; j++) {
+				const float p = wg[j] * x[(size_t)j * xs + (size_t)i];
+
+				og[i] = og[i] + p;
+			}
 	}
+}
+
+/* eng_axpy_rows: a product, then a sum, each rounded (no FMA). Register tiles of 4 rows of o x
+ * 32 elements stay in registers over all nj (each x vector loaded once for the 4 rows); the
+ * other rows and elements go through the tail. Each element's sums run in j order. */
+TGT2 static void axpy_rows_avx2(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs,
+	int nj, int64_t n)
+{
+	int g = 0;
+
+	for (; g + 4 <= ng; g += 4) {
+		int64_t i = 0;
+
+		for (; i + 32 <= n; i += 32) {
+			__m256 acc[4][4];
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					acc[r][k] = _mm256_loadu_ps(o + (size_t)(g + r) * os + (size_t)i + 8 * k);
+			for (int j = 0; j < nj; j++) {
+				const float *xj = x + (size_t)j * xs + (size_t)i;
+				__m256 xv[4];
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					xv[k] = _mm256_loadu_ps(xj + 8 * k);
+#pragma GCC unroll 4
+				for (int r = 0; r < 4; r++) {
+					const __m256 vw = _mm256_broadcast_ss(w + (size_t)(g + r) * ws + (size_t)j);
+#pragma GCC unroll 4
+					for (int k = 0; k < 4; k++)
+						acc[r][k] = _mm256_add_ps(acc[r][k], _mm256_mul_ps(vw, xv[k]));
+				}
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					_mm256_storeu_ps(o + (size_t)(g + r) * os + (size_t)i + 8 * k, acc[r][k]);
+		}
+		if (i < n)
+			axpy_rows_tail_avx2(o + (size_t)g * os + (size_t)i, os, 4, w + (size_t)g * ws, ws, x + i, xs, nj, n - i);
+	}
+	if (g < ng)
+		axpy_rows_tail_avx2(o + (size_t)g * os, os, ng - g, w + (size_t)g * ws, ws, x, xs, nj, n);
 }
 
 /* F16 -> F32, exact (F16C; NaNs quieted with their payload, as eng_f16_to_f32). */
@@ -836,7 +892,7 @@ void eng_kernels_avx2(eng_kernels *k)
 	k->silu_mul = silu_mul_avx2;
 	k->scale_max = scale_max_avx2;
 	k->scale_row = scale_row_avx2;
-	k->axpy = axpy_avx2;
+	k->axpy_rows = axpy_rows_avx2;
 	k->deq_f16 = deq_f16_avx2;
 	k->dot[ENG_T_F32] = dot_f32_avx2;
 	k->dot[ENG_T_F16] = dot_f16_avx2;
@@ -2395,6 +2451,63 @@ INL5 __m512 expf16_512(__m512 x)
 	return _mm512_mask_mov_ps(p, nan, x);
 }
 
+/* eng_axpy_rows as axpy_rows_avx2, 16 lanes: tiles of 4 rows x 64 elements in registers over
+ * all nj, then rows one by one 16 lanes (the last ones masked) at a time. */
+TGT5 static void axpy_rows_512(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs,
+	int nj, int64_t n)
+{
+	int g = 0;
+
+	for (; g + 4 <= ng; g += 4) {
+		int64_t i = 0;
+
+		for (; i + 64 <= n; i += 64) {
+			__m512 acc[4][4];
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					acc[r][k] = _mm512_loadu_ps(o + (size_t)(g + r) * os + (size_t)i + 16 * k);
+			for (int j = 0; j < nj; j++) {
+				const float *xj = x + (size_t)j * xs + (size_t)i;
+				__m512 xv[4];
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					xv[k] = _mm512_loadu_ps(xj + 16 * k);
+#pragma GCC unroll 4
+				for (int r = 0; r < 4; r++) {
+					const __m512 vw = _mm512_set1_ps(w[(size_t)(g + r) * ws + (size_t)j]);
+#pragma GCC unroll 4
+					for (int k = 0; k < 4; k++)
+						acc[r][k] = _mm512_add_ps(acc[r][k], _mm512_mul_ps(vw, xv[k]));
+				}
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					_mm512_storeu_ps(o + (size_t)(g + r) * os + (size_t)i + 16 * k, acc[r][k]);
+		}
+		if (i == n)
+			continue;
+		for (int r = 0; r < 4; r++)
+			axpy_rows_512(o + (size_t)(g + r) * os + (size_t)i, os, 1, w + (size_t)(g + r) * ws, ws, x + i, xs, nj, n - i);
+	}
+	for (; g < ng; g++) {
+		float *og = o + (size_t)g * os;
+		const float *wg = w + (size_t)g * ws;
+
+		for (int64_t i = 0; i < n; i += 16) {
+			const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+			__m512 acc = _mm512_maskz_loadu_ps(m, og + i);
+
+			for (int j = 0; j < nj; j++)
+				acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(wg[j]), _mm512_maskz_loadu_ps(m, x + (size_t)j * xs + (size_t)i)));
+			_mm512_mask_storeu_ps(og + i, m, acc);
+		}
+	}
+}
+
 TGT5 static void silu_mul_512(float *g, const float *u, int64_t n)
 {
 	int64_t i = 0;
@@ -2540,6 +2653,7 @@ void eng_kernels_avx512(eng_kernels *k)
 {
 	k->expsum = exp_sum_512;
 	k->silu_mul = silu_mul_512;
+	k->axpy_rows = axpy_rows_512;
 	k->dot[ENG_T_F32] = dot_f32_512;
 	k->dot[ENG_T_F16] = dot_f16_512;
 	k->dot[ENG_T_BF16] = dot_bf16_512;

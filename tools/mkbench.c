@@ -116,6 +116,11 @@ static const shape deepseek2_test = { "deepseek2 test shape", 256, 4, 8, 8, 768,
  * they are (no norm, scale 1). */
 static const shape deepseek2_lite_test = { "deepseek2-lite test shape", 256, 27, 8, 8, 768, 1024, 163840, 0,
 	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0, NO_SSM };
+/* The test shape with a latent rank of 256, so that the K-quant value up-projection (attn_kv_b,
+ * 256 wide) is repacked at load (R16) and its batched products are taken through the repacked
+ * tiles: 2 layers (1 dense), 4 heads, otherwise deepseek2-test's. */
+static const shape deepseek2_r16_test = { "deepseek2 R16 test shape", 256, 2, 4, 4, 512, 1024, 163840, 0,
+	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-r16-test", 64, 256, 16, 32, 1, 1, 4, 4, 1, NO_SSM };
 static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16, 10944, 32000, 163840, 0,
 	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0, NO_SSM };
 #define DS_PROBS_B_STD 0.3f   /* the selection bias: wider than the noise in the probabilities */
@@ -783,7 +788,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--shape") == 0) {
 			static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen2moe_a27b,
 				&qwen3moe_test, &qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test,
-				&deepseek2_lite_test, &deepseek2_lite, &qwen3next_test, &qwen3next_quarter };
+				&deepseek2_lite_test, &deepseek2_r16_test, &deepseek2_lite, &qwen3next_test, &qwen3next_quarter };
 			size_t k = 0;
 
 			while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
@@ -791,7 +796,7 @@ int main(int argc, char **argv)
 			if (k == sizeof all / sizeof all[0]) {
 				fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
 					"qwen3moe-30b-a3b-shape, qwen2moe-a2.7b-shape, qwen3moe-test, qwen2moe-test, "
-					"gpt-oss-test, llama4-test, deepseek2-test, deepseek2-lite-test, deepseek2-lite, "
+					"gpt-oss-test, llama4-test, deepseek2-test, deepseek2-lite-test, deepseek2-r16-test, deepseek2-lite, "
 					"qwen3next-test, qwen3next-quarter)\n", argv[i + 1]);
 				return 1;
 			}

@@ -349,19 +349,19 @@ out:
 }
 
 /* Logits of ids[n] (one sequence) decoded in batches of `step` tokens, every token's logits
- * wanted, into out[n][n_vocab], on a new context of 64 cells. 0, or -1 (n > 64, no context, a
- * decode error). */
+ * wanted, into out[n][n_vocab], on a new context of 64 cells (128 for n > 64). 0, or -1 (n > 128,
+ * no context, a decode error). */
 static inline int ref_decode_all(eng_model *m, const int32_t *ids, int n, int step, float *out)
 {
 	char err[512];
-	int8_t want[64];
+	int8_t want[128];
 	int nv = eng_n_vocab(m);
 	eng_ctx_params cp = eng_ctx_params_default();
 	eng_ctx *c;
 
-	cp.n_ctx = 64;
+	cp.n_ctx = n > 64 ? 128 : 64;
 	cp.n_outputs = n;
-	if (n > 64 || !(c = eng_ctx_new(m, &cp, err, sizeof err)))
+	if (n > 128 || !(c = eng_ctx_new(m, &cp, err, sizeof err)))
 		return -1;
 	for (int i = 0; i < n; i++)
 		want[i] = 1;

@@ -49,8 +49,8 @@ static char model_dir[256];
  * F16 and Q4_K_M; the Lite form's reference is of its F16 file). */
 static int make_models(void)
 {
-	static const char *const shapes[] = { "deepseek2-test", "deepseek2-lite-test" };
-	return ref_make_models(model_dir, "deepseek", shapes, 2, "F16 Q4_K_M");
+	static const char *const shapes[] = { "deepseek2-test", "deepseek2-lite-test", "deepseek2-r16-test" };
+	return ref_make_models(model_dir, "deepseek", shapes, 3, "F16 Q4_K_M");
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -297,6 +297,74 @@ static void test_deepseek_batch_composition_does_not_change_logits(void)
 	}
 }
 
+/* The count in the engine's "repacked N matrices" log line (eng_log_set callback). */
+static void repack_count(void *ud, int level, const char *msg)
+{
+	(void)level;
+	if (strncmp(msg, "repacked ", 9) == 0)
+		*(int *)ud = atoi(msg + 9);
+}
+
+/* With a latent rank of 256 the value up-projection (attn_kv_b, 256 wide, a K-quant) can be
+ * repacked at load (R16), and is, with every other matrix the engine can repack: the log's count
+ * is every 2-D or 3-D weight but the token embedding whose type the level repacks (its rows a
+ * multiple of 16 for the experts). 70 tokens (the latent attention's blocks of 64: one whole,
+ * one of 6) decoded in one batch, in batches of 3 and one at a time, from that copy and from the
+ * file mapping (never repacked): the same logits, bit for bit. */
+static void test_deepseek_repacked_weights_give_the_file_layouts_logits(void)
+{
+	enum { N = 70 };
+	char path[600], err[512];
+	float *ref = NULL;
+	int want = 0;
+	eng_gguf *g;
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(path, sizeof path, "%s/deepseek2-r16-test-Q4_K_M.gguf", model_dir);
+	TB_REQUIRE((g = eng_gguf_open(path, err, sizeof err)) != NULL);
+	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {
+		const eng_gguf_tensor *t = eng_gguf_tensor_at(g, i);
+
+		if (strcmp(t->name, "token_embd.weight") != 0 && eng_rp_native(t->type, t->ne[0])
+			&& (t->n_dims == 2 ? t->ne[1] >= 16 : t->n_dims == 3 && t->ne[1] % 16 == 0))
+			want++;
+	}
+	eng_gguf_close(g);
+	for (int mmap_mode = 0; mmap_mode < 2; mmap_mode++) {
+		int32_t ids[N];
+		eng_model *m;
+		eng_opts o = eng_opts_default();
+		int nv, n_rp = 0;
+
+		for (int i = 0; i < N; i++)
+			ids[i] = i == 0 ? 1 : 259 + (i * 37) % 700;
+		o.use_mmap = mmap_mode;
+		o.n_threads = 2;
+		eng_log_set(repack_count, &n_rp, ENG_LOG_INFO);
+		m = eng_load(path, &o, err, sizeof err);
+		eng_log_set(NULL, NULL, ENG_LOG_WARN);
+		TB_REQUIRE(m != NULL);
+		if (!mmap_mode && eng_rp_native(ENG_T_Q4_K, 256)) {
+			TB_CHECK(want >= 10);
+			TB_CHECK_INT(n_rp, want);
+		}
+		nv = eng_n_vocab(m);
+		for (int step = N; step >= 1; step = step == N ? 3 : step - 2) {
+			float *got = malloc(sizeof(float) * N * (size_t)nv);
+
+			TB_REQUIRE(got && ref_decode_all(m, ids, N, step, got) == 0);
+			if (!ref)
+				ref = got;
+			else {
+				TB_CHECK(memcmp(ref, got, sizeof(float) * N * (size_t)nv) == 0);
+				free(got);
+			}
+		}
+		eng_model_free(m);
+	}
+	free(ref);
+}
+
 /* Rewrites src into dst with edit applied to the metadata and the tensors: drop_tensor left out,
  * key set to a u32 (or removed when val < 0), extra_kb: the converter's attn_k_b / attn_v_b
  * added beside every attn_kv_b (derived from it, in F16), and attn_kv_b itself zeroed. */
@@ -478,6 +546,7 @@ int main(void)
 	TB_RUN(test_deepseek_matches_the_reference_on_every_file);
 	TB_RUN(test_deepseek_kv_bytes_per_token_are_the_latent_and_rope_key);
 	TB_RUN(test_deepseek_batch_composition_does_not_change_logits);
+	TB_RUN(test_deepseek_repacked_weights_give_the_file_layouts_logits);
 	TB_RUN(test_deepseek_split_kb_vb_match_the_joint_projection);
 	TB_RUN(test_deepseek_refuses_inconsistent_files);
 	TB_RUN(test_deepseek_copied_sequence_continues_as_the_original);

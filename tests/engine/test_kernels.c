@@ -588,7 +588,8 @@ static void test_kernels_neon_k16_scores_equal_the_single_dot(void) { check_leve
 /* eng_exp_sum at `level`: the same exponentials and sum as eng_exp_sum_ref, bit for bit, on
  * lengths 0..70 (tails of every size) with -inf, NaN, values below -87 and above 88 mixed in;
  * eng_silu_mul the same as eng_silu_mul_ref on gates from -90 to 90; eng_scale_max and
- * eng_scale_row the same as their _ref. */
+ * eng_scale_row the same as their _ref; eng_axpy_rows the same as its _ref on every length and
+ * 1-9 rows (its tiles and tails). */
 static void check_exp_sum(const char *level)
 {
 	enum { N = 70 };
@@ -646,16 +647,32 @@ static void check_exp_sum(const char *level)
 			eng_scale_row_ref(b, n, 1.5e-3f, NULL);
 			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
 				fails++;
-			/* deepseek's weighted latent sum: o += w * x, two roundings (an FMA would differ) */
-			for (int i = 0; i < n; i++) {
-				st = st * 1664525u + 1013904223u;
-				u[i] = ((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f;
-				a[i] = b[i] = 1.0f / 3.0f + (float)i;
+			/* deepseek's weighted latent sums: o += w * x row after row, two roundings (an FMA
+			 * would differ); 1-9 rows of o over 1-5 rows of x, n elements (the tiles' and the
+			 * tails' lengths), o's rows stride n + 3 */
+			{
+				const int ng = 1 + (n + rep) % 9, nj = 1 + (n + 2 * rep) % 5;
+				const size_t os = (size_t)n + 3;
+				float *oa = malloc(sizeof(float) * os * 9), *ob = malloc(sizeof(float) * os * 9);
+				float *xr = malloc(sizeof(float) * ((size_t)n * 5 + 1)), wr[9 * 6];
+
+				TB_REQUIRE(oa && ob && xr);
+				for (size_t i = 0; i < os * 9; i++)
+					oa[i] = ob[i] = 1.0f / 3.0f + (float)(i % 97);
+				for (int i = 0; i < n * 5; i++) {
+					st = st * 1664525u + 1013904223u;
+					xr[i] = ((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f;
+				}
+				for (int i = 0; i < 9 * 6; i++)
+					wr[i] = 0.7f + (float)rep + (float)i / 7.0f;
+				eng_axpy_rows(oa, os, ng, wr, 6, xr, (size_t)n, nj, n);
+				eng_axpy_rows_ref(ob, os, ng, wr, 6, xr, (size_t)n, nj, n);
+				if (memcmp(oa, ob, sizeof(float) * os * 9) != 0)
+					fails++;
+				free(oa);
+				free(ob);
+				free(xr);
 			}
-			eng_axpy(a, 0.7f + (float)rep, u, n);
-			eng_axpy_ref(b, 0.7f + (float)rep, u, n);
-			if (memcmp(a, b, sizeof(float) * (size_t)n) != 0)
-				fails++;
 		}
 	/* F16 -> F32 of every F16 value (NaNs quieted with their payload) */
 	static uint16_t h[65536];

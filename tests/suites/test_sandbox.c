@@ -420,7 +420,7 @@ static void test_sandbox_contains_hostile_programs_and_the_caller_keeps_running(
 	unsetenv("TB_TEST_SECRET_KEY");
 	/* Nothing escaped: no process left, no file outside, and a normal program still runs. */
 	/* A process killed a moment ago may still be on its way out on a loaded machine. */
-	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 50; tries++)
+	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 300; tries++)
 		usleep(100000);
 	if (left)
 		count_sandboxed_processes(1);
@@ -456,7 +456,7 @@ static void test_sandbox_leaves_nothing_alive_when_its_caller_is_killed(void)
 	TB_CHECK(seen);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 50; tries++)
+	for (int tries = 0; (left = count_sandboxed_processes(0)) > 0 && tries < 300; tries++)
 		usleep(100000);
 	if (left)
 		count_sandboxed_processes(1);
