@@ -86,8 +86,8 @@ static inline uint64_t iq4xs_scales(const uint8_t *b)
 
 /* Order B (docs/quant-formats.md, "Order B"): every super-block type's x86 kernels (Q2_K ..
  * Q6_K, IQ4_XS) take per super-block the exact integer sum of all its scaled products (and of
- * min * group sums), then a scalar sequence of FMAs per (row, token). The 32-element types keep
- * the x86 order.
+ * min * group sums), then a scalar sequence of FMAs per (row, token). The 32-element types
+ * take the `_ref`'s order (rb_step).
  *
  * The order-B types with a min term (imin): */
 static inline int order_b_mins(const int type)
@@ -95,9 +95,21 @@ static inline int order_b_mins(const int type)
 	return type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K;
 }
 
-static inline int order_b(const int type)
+/* The `_ref`'s float step of one 32-element block (dot_* in quant.c; docs/quant-formats.md,
+ * "Numerics"), every 32-element type's order on both x86 levels: from the block's exact integer
+ * sum isum, the weights' d (and Q4_1 / Q5_1 m) and the activation's d (and Q8_1 s), each
+ * product and sum rounded, in this association (a vector kernel does the same per lane). */
+static inline float rb_step(const int type, float acc, float isum, float dw, float mw, float da, float sa)
 {
-	return type == ENG_T_Q8_0;
+	float p;
+
+	if (type == ENG_T_Q4_0)
+		p = isum * dw * da;
+	else if (type == ENG_T_Q4_1 || type == ENG_T_Q5_1)
+		p = dw * da * isum + mw * sa;
+	else
+		p = isum * (dw * da);
+	return acc + p;
 }
 
 /* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
@@ -114,13 +126,6 @@ INL2 float sum16_avx2(__m256 lo, __m256 hi)
 	const __m128 b = _mm_add_ps(_mm256_extractf128_ps(a, 1), _mm256_castps256_ps128(a));
 	const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));           /* b0+b2, b1+b3 */
 	return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
-}
-
-INL2 float hsum8_avx2(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
 /* Order B for up to 4 super-blocks at once (decode: one reduction instead of four): their 8
@@ -294,12 +299,14 @@ INL2 __m256i b32_weights(const int type, const uint8_t *b)
 	}
 }
 
-/* Q8_0 in order B: the exact integer sum of every block (8 blocks' lanes reduced together),
- * then acc += isum * (d_w * d_a) block after block, unfused: the `_ref`'s bits. */
-INL2 float q80b_dot_avx2(int64_t n, const uint8_t *w, const uint8_t *x)
+/* The 32-element types in the `_ref`'s order: the exact integer sum of every block (8 blocks'
+ * lanes reduced together), then rb_step block after block. */
+INL2 float rb_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
 {
 	const int64_t nb = n / ENG_QK;
-	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
+	const size_t B = b32_wsize(type), BA = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
+	const size_t Q = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
 	float acc = 0.0f;
 	for (int64_t i = 0; i < nb; i += 8) {
 		const int m = nb - i < 8 ? (int)(nb - i) : 8;
@@ -307,78 +314,28 @@ INL2 float q80b_dot_avx2(int64_t n, const uint8_t *w, const uint8_t *x)
 		float f[8];
 #pragma GCC unroll 8
 		for (int k = 0; k < 8; k++)
-			s[k] = k < m ? mul32(_mm256_loadu_si256((const __m256i *)(w + (size_t)(i + k) * B + Q)),
-				_mm256_loadu_si256((const __m256i *)(x + (size_t)(i + k) * B + Q)), 0) : _mm256_setzero_si256();
+			s[k] = k < m ? mul32(b32_weights(type, w + (size_t)(i + k) * B),
+				_mm256_loadu_si256((const __m256i *)(x + (size_t)(i + k) * BA + Q)), q81) : _mm256_setzero_si256();
 		/* per 128-bit half: [s0 s1 s2 s3] of lanes 0..3 (low half) or 4..7 */
 		const __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
 		const __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
 		_mm256_storeu_ps(f, _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
 			_mm256_permute2x128_si256(q0, q1, 0x31))));
 		for (int k = 0; k < m; k++) {
-			const float p = f[k] * (h2f(w + (size_t)(i + k) * B) * h2f(x + (size_t)(i + k) * B));
-			acc += p;
+			const uint8_t *b = w + (size_t)(i + k) * B, *a = x + (size_t)(i + k) * BA;
+			acc = rb_step(type, acc, f[k], h2f(b), q81 ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, h2f(a),
+				q81 ? h2f(a + offsetof(eng_blk_q8_1, s)) : 0.0f);
 		}
 	}
 	return acc;
 }
 
-/* The x86 order (see "x86 order" in docs/quant-formats.md): per block 8 int32 lanes (lane k =
- * elements 4k..4k+3), acc = fma(dx * dy, lanes, acc) block after block, then hsum8; Q4_1 and
- * Q5_1 add m * s in a fused scalar sum; IQ4_NL alternates two accumulators over block pairs
- * and takes an odd last block in scalar. */
-INL2 float b32_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
-{
-	const int64_t nb = n / ENG_QK;
-	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
-	const size_t xs = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
-	const size_t xq = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
-	const size_t ws = b32_wsize(type);
-	__m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
-	float msum = 0.0f;
-	int64_t i = 0;
-
-	if (order_b(type))
-		return q80b_dot_avx2(n, w, x);
-	if (type == ENG_T_IQ4_NL) {
-		for (; i + 2 <= nb; i += 2)
-			for (int h = 0; h < 2; h++) {
-				const uint8_t *b = w + (size_t)(i + h) * ws, *a = x + (size_t)(i + h) * xs;
-				const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
-				const __m256 si = _mm256_cvtepi32_ps(mul32(b32_weights(type, b), av, 0));
-				if (h == 0)
-					acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a) * h2f(b)), si, acc);
-				else
-					acc2 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a) * h2f(b)), si, acc2);
-			}
-		float sum = hsum8_avx2(_mm256_add_ps(acc, acc2));
-		if (i < nb) {
-			const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * xs;
-			const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
-			const __m256i s = mul32(b32_weights(type, b), av, 0);
-			__m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-			t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
-			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 1));
-			sum = fmaf(h2f(a) * h2f(b), (float)_mm_cvtsi128_si32(t), sum);
-		}
-		return sum;
-	}
-	for (; i < nb; i++) {
-		const uint8_t *b = w + (size_t)i * ws, *a = x + (size_t)i * xs;
-		const __m256i av = _mm256_loadu_si256((const __m256i *)(a + xq));
-		const __m256 si = _mm256_cvtepi32_ps(mul32(b32_weights(type, b), av, q81));
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(b) * h2f(a)), si, acc);
-		if (q81)
-			msum = fmaf(h2f(b + 2), h2f(a + 2), msum);   /* m * s */
-	}
-	return hsum8_avx2(acc) + msum;
-}
-
-TGT2 static float dot_q4_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q4_0, n, w, a); }
-TGT2 static float dot_q4_1_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q4_1, n, w, a); }
-TGT2 static float dot_q5_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q5_0, n, w, a); }
-TGT2 static float dot_q5_1_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q5_1, n, w, a); }
-TGT2 static float dot_q8_0_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_Q8_0, n, w, a); }
-TGT2 static float dot_iq4_nl_avx2(int64_t n, const void *w, const void *a) { return b32_dot_avx2(ENG_T_IQ4_NL, n, w, a); }
+TGT2 static float dot_q4_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q4_0, n, w, a); }
+TGT2 static float dot_q4_1_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q4_1, n, w, a); }
+TGT2 static float dot_q5_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q5_0, n, w, a); }
+TGT2 static float dot_q5_1_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q5_1, n, w, a); }
+TGT2 static float dot_q8_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q8_0, n, w, a); }
+TGT2 static float dot_iq4_nl_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_IQ4_NL, n, w, a); }
 
 /* ---- AVX2: K-quants ---------------------------------------------------------------------------
  * Per super-block, chunk j (elements 32j..32j+31) becomes 32 unsigned levels u (Q3_K, Q6_K with
@@ -1009,8 +966,6 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 #ifndef FP_TR
 #define FP_TR 4
 #define FP_DR 8
-#define B32_TR 4
-#define B32_DR 1
 #define KQ_TR 2
 #define KQ_DR 1
 #endif
@@ -1170,24 +1125,13 @@ TGT5 static float dot_bf16_512(int64_t n, const void *w, const void *act)
 	return (float)s;
 }
 
-/* ---- AVX-512: 32-element block types ---------------------------------------------------------
- * Two blocks per 64-byte vector: weights as unsigned bytes u = w + off (off 0 for Q4_1/Q5_1,
- * 8, 16, or 128 for Q8_0 and IQ4_NL), dpbusd with the activations started from -off * (sum of
- * the activations), so each int32 lane holds an exact partial sum of w * a; lanes 0..7 belong to
- * the first block and 8..15 to the second. */
-
-typedef struct b32w {
-	__m512i u;         /* 64 unsigned weights */
-	__m512 d;          /* block scale per lane */
-	float m[2];        /* Q4_1 / Q5_1 mins */
-} b32w;
-
-typedef struct b32a {
-	__m512i q;         /* 64 activation quants */
-	__m512i corr;      /* -off * partial sums of q */
-	__m512 d;
-	float s[2];        /* Q8_1 s */
-} b32a;
+/* ---- AVX-512: 32-element block types, in the `_ref`'s order ----------------------------------
+ * Every 32-element type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) sums as its `_ref` does
+ * (docs/quant-formats.md, "Numerics"): per block in turn the exact integer sum isum of w * a,
+ * then the block's float step (rb_step). The weights are taken as bytes u = w + off (off 8 for
+ * Q4_0, 16 for Q5_0, 128 for Q8_0 and IQ4_NL, 0 for Q4_1 / Q5_1), two blocks per 64-byte
+ * vector, so `vpdpbusd` with the signed activations started from -off * (their sums) gives each
+ * int32 lane an exact partial sum of 4 products (lanes 0..7 the first block, 8..15 the second). */
 
 INL5 size_t b32_size(const int type)
 {
@@ -1211,12 +1155,6 @@ INL5 int b32_off(const int type)
 	}
 }
 
-/* Scale lanes: 8 x fp16 h0, then 8 x h1. */
-INL5 __m512 d_lanes(uint16_t h0, uint16_t h1)
-{
-	return _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)h1), _mm_set1_epi16((short)h0)));
-}
-
 /* 16 bytes of nibbles of each of two blocks -> 64 values 0..15 in block order. */
 INL5 __m512i nibbles64(const uint8_t *q0, const uint8_t *q1, int two)
 {
@@ -1229,22 +1167,19 @@ INL5 __m512i nibbles64(const uint8_t *q0, const uint8_t *q1, int two)
 	return _mm512_and_si512(_mm512_srlv_epi16(v, sh), _mm512_set1_epi8(0x0f));
 }
 
-INL5 void b32_wload(const int type, const uint8_t *b0, int two, b32w *p)
+/* The weights u = w + off of block b0 and, with two, of the block after it (else bytes
+ * 32..63 are off, w = 0). */
+INL5 __m512i b32_wload(const int type, const uint8_t *b0, int two)
 {
 	const uint8_t *b1 = two ? b0 + b32_size(type) : b0;   /* not read when !two */
-	const uint16_t h0 = ld16(b0), h1 = two ? ld16(b1) : 0;
 	const __m512i m128 = _mm512_set1_epi8((char)0x80);
 	__m512i u;
-	p->d = d_lanes(h0, h1);
-	p->m[0] = p->m[1] = 0;
 	switch (type) {
 	case ENG_T_Q4_0:
 		u = nibbles64(b0 + offsetof(eng_blk_q4_0, qs), b1 + offsetof(eng_blk_q4_0, qs), two);
 		break;
 	case ENG_T_Q4_1:
 		u = nibbles64(b0 + offsetof(eng_blk_q4_1, qs), b1 + offsetof(eng_blk_q4_1, qs), two);
-		p->m[0] = _cvtsh_ss(ld16(b0 + offsetof(eng_blk_q4_1, m)));
-		p->m[1] = two ? _cvtsh_ss(ld16(b1 + offsetof(eng_blk_q4_1, m))) : 0;
 		break;
 	case ENG_T_Q5_0:
 	case ENG_T_Q5_1: {
@@ -1253,16 +1188,12 @@ INL5 void b32_wload(const int type, const uint8_t *b0, int two, b32w *p)
 		const __mmask64 k = (__mmask64)ld32(b0 + qh) | (two ? (__mmask64)ld32(b1 + qh) << 32 : 0);
 		u = nibbles64(b0 + qs, b1 + qs, two);
 		u = _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(16));
-		if (type == ENG_T_Q5_1) {
-			p->m[0] = _cvtsh_ss(ld16(b0 + offsetof(eng_blk_q5_1, m)));
-			p->m[1] = two ? _cvtsh_ss(ld16(b1 + offsetof(eng_blk_q5_1, m))) : 0;
-		}
 		break;
 	}
 	case ENG_T_Q8_0: {
 		const __m256i lo = _mm256_loadu_si256((const __m256i *)(b0 + offsetof(eng_blk_q8_0, qs)));
 		const __m256i hi = two ? _mm256_loadu_si256((const __m256i *)(b1 + offsetof(eng_blk_q8_0, qs)))
-			: _mm256_set1_epi8((char)0x80);   /* w = -128 + 128 = 0 after the xor */
+			: _mm256_setzero_si256();
 		u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), m128);
 		break;
 	}
@@ -1271,127 +1202,12 @@ INL5 void b32_wload(const int type, const uint8_t *b0, int two, b32w *p)
 			_mm_loadu_si128((const __m128i *)eng_iq4_values)), m128);
 		u = _mm512_shuffle_epi8(tbl, nibbles64(b0 + offsetof(eng_blk_iq4_nl, qs),
 			b1 + offsetof(eng_blk_iq4_nl, qs), two));
-		if (!two)
-			u = _mm512_maskz_mov_epi8(0xffffffffull, u);
 		break;
 	}
 	}
-	p->u = u;
-}
-
-INL5 void b32_aload(const int type, const uint8_t *a0, int two, b32a *p)
-{
-	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
-	const size_t as = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
-	const size_t qo = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
-	const uint8_t *a1 = two ? a0 + as : a0;
-	const int off = b32_off(type);
-	const __m256i lo = _mm256_loadu_si256((const __m256i *)(a0 + qo));
-	const __m256i hi = two ? _mm256_loadu_si256((const __m256i *)(a1 + qo)) : _mm256_setzero_si256();
-	p->q = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-	p->d = d_lanes(ld16(a0), two ? ld16(a1) : 0);
-	p->corr = off ? _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-		_mm512_set1_epi8((char)off), p->q)) : _mm512_setzero_si512();
-	p->s[0] = q81 ? _cvtsh_ss(ld16(a0 + offsetof(eng_blk_q8_1, s))) : 0;
-	p->s[1] = q81 && two ? _cvtsh_ss(ld16(a1 + offsetof(eng_blk_q8_1, s))) : 0;
-}
-
-/* Accumulators of one (row, activation) pair: acc8 for the x86 order's 8 lanes, or for IQ4_NL
- * acc16 (lanes 0..7 the even blocks' accumulator, 8..15 the odd blocks'); msum for m * s;
- * tail_si / tail_d for IQ4_NL's odd last block. */
-typedef struct b32acc {
-	__m256 acc8;
-	__m512 acc16;
-	float msum, tail_d;
-	int tail_si;
-} b32acc;
-
-INL5 void b32_step(const int type, const int NR, const int NA, const int two, const uint8_t *w, size_t ws,
-	const uint8_t *x, size_t xs, b32acc acc[8][4])
-{
-	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
-	b32w wp[8];
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++)
-		b32_wload(type, w + r * ws, two, &wp[r]);
-#pragma GCC unroll 4
-	for (int a = 0; a < NA; a++) {
-		b32a ap;
-		b32_aload(type, x + a * xs, two, &ap);
-#pragma GCC unroll 8
-		for (int r = 0; r < NR; r++) {
-			b32acc *c = &acc[r][a];
-			const __m512i s = _mm512_dpbusd_epi32(ap.corr, wp[r].u, ap.q);
-			const __m512 f = _mm512_cvtepi32_ps(s);
-			const __m512 dd = _mm512_mul_ps(wp[r].d, ap.d);     /* lanes: dx * dy per block */
-			if (type == ENG_T_IQ4_NL && two) {
-				c->acc16 = _mm512_fmadd_ps(dd, f, c->acc16);
-			} else if (type == ENG_T_IQ4_NL) {
-				c->tail_si = _mm512_reduce_add_epi32(s);
-				c->tail_d = _mm512_cvtss_f32(dd);
-			} else {
-				c->acc8 = _mm256_fmadd_ps(_mm512_castps512_ps256(dd), _mm512_castps512_ps256(f), c->acc8);
-				if (two)
-					c->acc8 = _mm256_fmadd_ps(_mm512_extractf32x8_ps(dd, 1), _mm512_extractf32x8_ps(f, 1), c->acc8);
-			}
-			if (q81) {
-				c->msum = fmaf(wp[r].m[0], ap.s[0], c->msum);
-				if (two)
-					c->msum = fmaf(wp[r].m[1], ap.s[1], c->msum);
-			}
-		}
-	}
-}
-
-INL5 float hsum8_512(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-INL5 void b32_tile(const int type, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
-	const uint8_t *x, size_t xs, float *out, size_t os)
-{
-	const int64_t nb = n / ENG_QK;
-	const size_t bw = b32_size(type);
-	const size_t bx = type == ENG_T_Q4_1 || type == ENG_T_Q5_1 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
-	b32acc acc[8][4];
-	int64_t i = 0;
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
-		for (int a = 0; a < NA; a++) {
-			acc[r][a].acc8 = _mm256_setzero_ps();
-			acc[r][a].acc16 = _mm512_setzero_ps();
-			acc[r][a].msum = 0;
-			acc[r][a].tail_d = 0;
-			acc[r][a].tail_si = 0;
-		}
-	for (; i + 2 <= nb; i += 2) {
-		if (NA == 1)   /* decode: keep enough misses in flight (see PF_DIST) */
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++)
-				_mm_prefetch((const char *)w + r * ws + (size_t)i * bw + PF_DIST, _MM_HINT_T0);
-		b32_step(type, NR, NA, 1, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
-	}
-	if (i < nb)
-		b32_step(type, NR, NA, 0, w + (size_t)i * bw, ws, x + (size_t)i * bx, xs, acc);
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 4
-		for (int a = 0; a < NA; a++) {
-			const b32acc *c = &acc[r][a];
-			if (type == ENG_T_IQ4_NL) {
-				const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(c->acc16), _mm512_extractf32x8_ps(c->acc16, 1));
-				float v = hsum8_512(s8);
-				if (i < nb)
-					v = fmaf(c->tail_d, (float)c->tail_si, v);
-				out[a * os + r] = v;
-			} else {
-				out[a * os + r] = hsum8_512(c->acc8) + c->msum;
-			}
-		}
+	if (!two)   /* the missing block's weights: w = 0 */
+		u = _mm512_mask_mov_epi8(u, (__mmask64)0xffffffff00000000ull, _mm512_set1_epi8((char)b32_off(type)));
+	return u;
 }
 
 /* ---- AVX-512: K-quants -----------------------------------------------------------------------
@@ -2176,167 +1992,173 @@ RP_512(q6_K, ENG_T_Q6_K)
 		ROWS_DRIVER(kq_tile, KQ_TR, KQ_DR, T);                                        \
 	}
 
-/* Per type: the single dot (a 1 x 1 tile, so it equals every tiled result bit for bit) and the
- * row function. */
-#define QUANT_512(name, TILE, T, TR, DR)                                                        \
-	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
-	{                                                                                     \
-		float o;                                                                      \
-		TILE(T, 1, 1, n, w, 0, act, 0, &o, 0);                                        \
-		return o;                                                                     \
-	}                                                                                     \
-	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
-		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
-	{                                                                                     \
-		ROWS_DRIVER(TILE, TR, DR, T);                                                 \
-	}
+/* 32-element types, one activation at a time (decode): the activation's blocks prepared once per
+ * chunk of RB_CH blocks (two blocks a vector, their -off * sum corrections, d and Q8_1's s as
+ * floats) and used for every row; per row and 8 blocks `vpdpbusd` of the weights u from the
+ * correction gives the exact block sums (the 4 vectors reduced together), then rb_step block
+ * after block: the `_ref`'s bits. */
+#define RB_CH 1024        /* blocks: rows up to 32768 elements in one go */
 
-QUANT_512(q4_0, b32_tile, ENG_T_Q4_0, B32_TR, B32_DR)
-QUANT_512(q4_1, b32_tile, ENG_T_Q4_1, B32_TR, B32_DR)
-QUANT_512(q5_0, b32_tile, ENG_T_Q5_0, B32_TR, B32_DR)
-QUANT_512(q5_1, b32_tile, ENG_T_Q5_1, B32_TR, B32_DR)
-/* Q8_0 decode in order B: one activation's blocks prepared once per chunk of Q8D_CH blocks (two
- * blocks a vector, their -128 * sum corrections, d as floats) and used for every row; per row
- * and 8 blocks the offset-binary weights' vpdpbusd from the correction gives the exact block
- * sums (the 4 vectors reduced together), then acc += isum * (d_w * d_a) block after
- * block, unfused: the `_ref`'s bits. */
-#define Q8D_CH 1024        /* blocks: rows up to 32768 elements in one go */
+typedef struct rbact {
+	__m512i q[RB_CH / 2];
+	__m512i corr[RB_CH / 2];
+	float d[RB_CH], s[RB_CH];
+} rbact;
 
-typedef struct q8dact {
-	__m512i q[Q8D_CH / 2];
-	__m512i corr[Q8D_CH / 2];
-	float d[Q8D_CH];
-} q8dact;
-
-INL5 void q8d_prep(int m, const uint8_t *x, q8dact *a)
+INL5 int b32_q81(const int type) { return type == ENG_T_Q4_1 || type == ENG_T_Q5_1; }
+INL5 size_t b32_asize(const int type) { return b32_q81(type) ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0); }
+INL5 size_t b32_aqs(const int type)
 {
-	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
-	const __m512i m128 = _mm512_set1_epi8((char)0x80);
+	return b32_q81(type) ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
+}
+
+INL5 void rb_prep(const int type, int m, const uint8_t *x, rbact *a)
+{
+	const size_t B = b32_asize(type), Q = b32_aqs(type);
+	const __m512i off = _mm512_set1_epi8((char)b32_off(type));
 	for (int p = 0; p < (m + 7) / 8 * 4; p++) {
 		const __m256i z = _mm256_setzero_si256();
 		const __m256i al = 2 * p < m ? _mm256_loadu_si256((const __m256i *)(x + (size_t)(2 * p) * B + Q)) : z;
 		const __m256i ah = 2 * p + 1 < m ? _mm256_loadu_si256((const __m256i *)(x + (size_t)(2 * p + 1) * B + Q)) : z;
 		a->q[p] = _mm512_inserti64x4(_mm512_castsi256_si512(al), ah, 1);
-		a->corr[p] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), m128, a->q[p]));
+		a->corr[p] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, a->q[p]));
 	}
-	for (int j = 0; j < m; j++)
+	for (int j = 0; j < m; j++) {
 		a->d[j] = h2f(x + (size_t)j * B);
+		a->s[j] = b32_q81(type) ? h2f(x + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
+	}
 }
 
-INL5 float q8d_row(float acc, int m, const uint8_t *w, const q8dact *a)
+/* NR rows (stride ws) of m blocks times the prepared activation, their sums carried in acc[r]:
+ * each row's block sums, then its float steps, the NR rows' chains interleaved. */
+INL5 void rb_row(const int type, const int NR, float *acc, int m, const uint8_t *w, size_t ws, const rbact *a)
 {
-	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
-	const __m512i m128 = _mm512_set1_epi8((char)0x80);
+	const size_t B = b32_size(type);
 	for (int i = 0; i < m; i += 8) {
 		const int mm = m - i < 8 ? m - i : 8;
-		__m512i v[4];
-		float f[16];
-		for (size_t o = 0; o < 8 * B; o += 64)   /* keep enough misses in flight */
-			_mm_prefetch((const char *)w + (size_t)i * B + PF_DIST + o, _MM_HINT_T0);
+		float f[4][16];
 #pragma GCC unroll 4
-		for (int k = 0; k < 4; k++) {
-			const uint8_t *b0 = w + (size_t)(i + 2 * k) * B;
-			const __m256i z = _mm256_setzero_si256();
-			const __m256i wl = 2 * k < mm ? _mm256_loadu_si256((const __m256i *)(b0 + Q)) : z;
-			const __m256i wh = 2 * k + 1 < mm ? _mm256_loadu_si256((const __m256i *)(b0 + B + Q)) : z;
-			const __m512i u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(wl), wh, 1), m128);
-			v[k] = _mm512_dpbusd_epi32(a->corr[i / 2 + k], u, a->q[i / 2 + k]);
+		for (int r = 0; r < NR; r++) {
+			const uint8_t *wr = w + (size_t)r * ws + (size_t)i * B;
+			__m512i v[4];
+			for (size_t o = 0; o < 8 * B; o += 64)   /* keep enough misses in flight */
+				_mm_prefetch((const char *)wr + PF_DIST + o, _MM_HINT_T0);
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				const __m512i u = 2 * k < mm ? b32_wload(type, wr + (size_t)(2 * k) * B, 2 * k + 1 < mm)
+					: _mm512_setzero_si512();   /* with zero activations */
+				v[k] = _mm512_dpbusd_epi32(a->corr[i / 2 + k], u, a->q[i / 2 + k]);
+			}
+			const __m512i f01 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
+				_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
+			const __m512i f23 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)),
+				_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(3, 1, 3, 1)));
+			__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi32(f01, f23), _mm512_unpackhi_epi32(f01, f23));
+			t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));   /* lane 4L: block L, 4L+1: L+4 */
+			_mm512_storeu_ps(f[r], _mm512_cvtepi32_ps(t));
 		}
-		const __m512i f01 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
-			_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
-		const __m512i f23 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)),
-			_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(3, 1, 3, 1)));
-		__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi32(f01, f23), _mm512_unpackhi_epi32(f01, f23));
-		t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));   /* lane 4L: block L, 4L+1: L+4 */
-		_mm512_storeu_ps(f, _mm512_cvtepi32_ps(t));
 #pragma GCC unroll 8
 		for (int k = 0; k < 8; k++)
-			if (k < mm) {
-				const float p = f[k < 4 ? 4 * k : 4 * (k - 4) + 1] * (h2f(w + (size_t)(i + k) * B) * a->d[i + k]);
-				acc += p;
-			}
+			if (k < mm)
+#pragma GCC unroll 4
+				for (int r = 0; r < NR; r++) {
+					const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
+					acc[r] = rb_step(type, acc[r], f[r][k < 4 ? 4 * k : 4 * (k - 4) + 1], h2f(b),
+						b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, a->d[i + k], a->s[i + k]);
+				}
 	}
-	return acc;
 }
 
-/* n_act activations (few) times n_rows rows. Rows longer than a chunk go by groups of 16 rows,
- * chunk by chunk, each row's sum carried in out. */
-INL5 void q8d_rows(int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x, size_t xs, int n_act,
-	float *out, size_t os)
+/* n_act activations (few) times n_rows rows, 4 rows at a time. Rows longer than a chunk go by
+ * groups of 16 rows, chunk by chunk, each row's sum carried in out. */
+INL5 void rb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x, size_t xs,
+	int n_act, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK;
-	const size_t B = sizeof(eng_blk_q8_0);
-	const int grp = nb <= Q8D_CH ? n_rows : 16;
-	q8dact a __attribute__((aligned(64)));
+	const size_t B = b32_size(type), BA = b32_asize(type);
+	const int grp = nb <= RB_CH ? n_rows : 16;
+	rbact a __attribute__((aligned(64)));
 	for (int t = 0; t < n_act; t++)
 		for (int r0 = 0; r0 < n_rows; r0 += grp) {
 			const int r1 = n_rows - r0 < grp ? n_rows : r0 + grp;
-			for (int64_t c0 = 0; c0 < nb; c0 += Q8D_CH) {
-				const int m = nb - c0 < Q8D_CH ? (int)(nb - c0) : Q8D_CH;
-				q8d_prep(m, x + (size_t)t * xs + (size_t)c0 * B, &a);
-				for (int r = r0; r < r1; r++) {
-					float *o = out + (size_t)t * os + r;
-					*o = q8d_row(c0 == 0 ? 0.0f : *o, m, w + (size_t)r * ws + (size_t)c0 * B, &a);
+			for (int64_t c0 = 0; c0 < nb; c0 += RB_CH) {
+				const int m = nb - c0 < RB_CH ? (int)(nb - c0) : RB_CH;
+				float *o = out + (size_t)t * os;
+				int r = r0;
+				rb_prep(type, m, x + (size_t)t * xs + (size_t)c0 * BA, &a);
+				for (; r + 4 <= r1; r += 4) {
+					float acc[4];
+					for (int q = 0; q < 4; q++)
+						acc[q] = c0 == 0 ? 0.0f : o[r + q];
+					rb_row(type, 4, acc, m, w + (size_t)r * ws + (size_t)c0 * B, ws, &a);
+					for (int q = 0; q < 4; q++)
+						o[r + q] = acc[q];
+				}
+				for (; r < r1; r++) {
+					float acc = c0 == 0 ? 0.0f : o[r];
+					rb_row(type, 1, &acc, m, w + (size_t)r * ws + (size_t)c0 * B, ws, &a);
+					o[r] = acc;
 				}
 			}
 		}
 }
 
-TGT5 static float dot_q8_0_512(int64_t n, const void *w, const void *act)
-{
-	float o = 0.0f;
-	q8d_rows(n, w, 0, 1, act, 0, 1, &o, 0);
-	return o;
-}
+/* 32-element types, batches: 16 weight rows converted once per call and slice of RB_SL blocks
+ * (rbblk: per block 8 vectors of the 16 rows' 4 signed weights per group of 4 elements, the
+ * rows' -128 * (sum of the block's weights), d and Q4_1 / Q5_1 m as floats); the tile's tokens'
+ * activations as unsigned bytes a + 128 (and d, Q8_1's s as floats) once per tile; then per
+ * block and token 8 `vpdpbusd` (activation bytes broadcast) started from the correction give
+ * the 16 rows' exact block sums, and rb_step with the 16 rows in one vector. Slices carry acc
+ * through out (a float stored and loaded as it is), so rows of any length take this path. */
+#define RB_SL 64
 
-/* Q8_0 batches in order B: 16 weight rows converted once per call and slice of Q8B_SL blocks
- * (q8bblk: per block 8 vectors of the 16 rows' 4 signed bytes per group of 4 elements, the
- * rows' -128 * sum of the block's weights, d), the tile's tokens' activations as unsigned
- * bytes a + 128 (and their d as floats) once per tile; then per block and token 8 `vpdpbusd`
- * (activation bytes broadcast) started from the correction give the 16 rows' exact block sums,
- * and acc += isum * (d_w * d_a) (unfused, as the `_ref`) with the 16 rows in one vector. Slices carry acc through
- * out (a float stored and loaded as it is), so rows of any length take this path. */
-#define Q8B_SL 64
-
-typedef struct q8bblk {
+typedef struct rbblk {
 	int8_t w[8][64];
 	int32_t corr[KB_R];
-	float d[KB_R];
-} q8bblk;
+	float d[KB_R], m[KB_R];
+} rbblk;
 
-_Static_assert(sizeof(q8bblk) % 64 == 0, "q8bblk keeps 64-byte alignment");
+_Static_assert(sizeof(rbblk) % 64 == 0, "rbblk keeps 64-byte alignment");
 
-INL5 void q8b_unpack(const uint8_t *w, size_t ws, int nr, int sl, q8bblk *blk)
+INL5 void rb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int sl, rbblk *blk)
 {
-	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const size_t B = b32_size(type);
+	uint8_t tmp[KB_R][RB_SL * ENG_QK] __attribute__((aligned(64)));
 	const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-		_mm512_set1_epi32((int)ws));
+		_mm512_set1_epi32(RB_SL * ENG_QK));
+	const __m512i off = _mm512_set1_epi8((char)b32_off(type));
 	const __mmask16 rm = (__mmask16)((1u << nr) - 1);
+	for (int r = 0; r < nr; r++)   /* the signed weights u - off */
+		for (int j = 0; j < sl; j += 2)
+			_mm512_mask_storeu_epi8(tmp[r] + ENG_QK * j, j + 1 < sl ? ~(__mmask64)0 : (__mmask64)0xffffffffu,
+				_mm512_sub_epi8(b32_wload(type, w + (size_t)r * ws + (size_t)j * B, j + 1 < sl), off));
 	for (int j = 0; j < sl; j++) {
-		q8bblk *k = blk + j;
+		rbblk *k = blk + j;
 		__m512i sum = _mm512_setzero_si512();
 #pragma GCC unroll 8
 		for (int g = 0; g < 8; g++) {
-			const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, idx,
-				w + (size_t)j * B + Q + 4 * g, 1);
+			const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, idx, tmp[0] + ENG_QK * j + 4 * g, 1);
 			_mm512_store_si512(k->w[g], v);
 			sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
 		}
 		_mm512_store_si512(k->corr, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
-		for (int r = 0; r < KB_R; r++)
-			k->d[r] = r < nr ? h2f(w + (size_t)r * ws + (size_t)j * B) : 0.0f;
+		for (int r = 0; r < KB_R; r++) {
+			const uint8_t *b = w + (size_t)r * ws + (size_t)j * B;
+			k->d[r] = r < nr ? h2f(b) : 0.0f;
+			k->m[r] = r < nr && b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f;
+		}
 	}
 }
 
-/* The tile's tokens' activations for one slice: bytes a + 128 and d as floats. */
-typedef struct q8bact {
-	uint8_t u[KB_NT][Q8B_SL * ENG_QK];
-	float d[KB_NT][Q8B_SL];
-} q8bact;
+/* The tile's tokens' activations for one slice: bytes a + 128, d and s as floats. */
+typedef struct rbtok {
+	uint8_t u[KB_NT][RB_SL * ENG_QK];
+	float d[KB_NT][RB_SL], s[KB_NT][RB_SL];
+} rbtok;
 
-INL5 void q8b_acts(int sl, const uint8_t *x, size_t xs, int nt, q8bact *a)
+INL5 void rb_toks(const int type, int sl, const uint8_t *x, size_t xs, int nt, rbtok *a)
 {
-	const size_t B = sizeof(eng_blk_q8_0), Q = offsetof(eng_blk_q8_0, qs);
+	const size_t B = b32_asize(type), Q = b32_aqs(type);
 #pragma GCC unroll 8
 	for (int t = 0; t < KB_NT; t++) {
 		const uint8_t *xt = x + (size_t)(t < nt ? t : nt - 1) * xs;
@@ -2344,19 +2166,20 @@ INL5 void q8b_acts(int sl, const uint8_t *x, size_t xs, int nt, q8bact *a)
 			const __m256i v = _mm256_loadu_si256((const __m256i *)(xt + (size_t)j * B + Q));
 			_mm256_store_si256((__m256i *)(a->u[t] + ENG_QK * j), _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80)));
 			a->d[t][j] = h2f(xt + (size_t)j * B);
+			a->s[t][j] = b32_q81(type) ? h2f(xt + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
 		}
 	}
 }
 
-INL5 void q8b_tile(int sl, const q8bblk *blk, const q8bact *a, int nt, int first, float *out, size_t os,
-	__mmask16 rmask)
+INL5 void rb_tile(const int type, int sl, const rbblk *blk, const rbtok *a, int nt, int first, float *out,
+	size_t os, __mmask16 rmask)
 {
 	__m512 acc[KB_NT];
 #pragma GCC unroll 8
 	for (int t = 0; t < KB_NT; t++)
 		acc[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(t < nt ? rmask : 0, out + (size_t)(t < nt ? t : 0) * os);
 	for (int j = 0; j < sl; j++) {
-		const q8bblk *k = blk + j;
+		const rbblk *k = blk + j;
 		const __m512i corr = _mm512_load_si512(k->corr);
 		const __m512 d = _mm512_load_ps(k->d);
 		__m512i s[KB_NT];
@@ -2371,8 +2194,18 @@ INL5 void q8b_tile(int sl, const q8bblk *blk, const q8bact *a, int nt, int first
 				s[t] = _mm512_dpbusd_epi32(s[t], _mm512_set1_epi32((int)ld32(a->u[t] + ENG_QK * j + 4 * g)), wv);
 		}
 #pragma GCC unroll 8
-		for (int t = 0; t < KB_NT; t++)
-			acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(d, _mm512_set1_ps(a->d[t][j]))));
+		for (int t = 0; t < KB_NT; t++) {
+			const __m512 is = _mm512_cvtepi32_ps(s[t]), da = _mm512_set1_ps(a->d[t][j]);
+			__m512 p;
+			if (type == ENG_T_Q4_0)
+				p = _mm512_mul_ps(_mm512_mul_ps(is, d), da);
+			else if (b32_q81(type))
+				p = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(d, da), is),
+					_mm512_mul_ps(_mm512_load_ps(k->m), _mm512_set1_ps(a->s[t][j])));
+			else
+				p = _mm512_mul_ps(is, _mm512_mul_ps(d, da));
+			acc[t] = _mm512_add_ps(acc[t], p);
+		}
 	}
 #pragma GCC unroll 8
 	for (int t = 0; t < KB_NT; t++)
@@ -2380,47 +2213,67 @@ INL5 void q8b_tile(int sl, const q8bblk *blk, const q8bact *a, int nt, int first
 			_mm512_mask_storeu_ps(out + (size_t)t * os, rmask, acc[t]);
 }
 
-/* Up to Q8B_G tiles of 16 rows share each conversion of the tokens' activations. */
-#define Q8B_G 2
+/* Up to RB_G tiles of 16 rows share each conversion of the tokens' sums. */
+#define RB_G 2
 
-TGT5 static void rows_q8_0_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
+INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
 	size_t xs, int n_act, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK;
-	const size_t B = sizeof(eng_blk_q8_0);
-	const uint8_t *w_ = w, *x_ = act;
-	if (n_act < KB_MIN_ACT || nb == 0) {
-		if (nb == 0)
-			for (int a = 0; a < n_act; a++)
-				for (int r = 0; r < n_rows; r++)
-					out[(size_t)a * os + r] = 0.0f;
-		else
-			q8d_rows(n, w_, ws, n_rows, x_, xs, n_act, out, os);
-		return;
-	}
-	q8bblk blk[Q8B_G][Q8B_SL] __attribute__((aligned(64)));
-	q8bact a __attribute__((aligned(64)));
-	for (int r0 = 0; r0 < n_rows; r0 += Q8B_G * KB_R) {
-		const int ng = n_rows - r0 > KB_R ? Q8B_G : 1;
-		for (int64_t k0 = 0; k0 < nb; k0 += Q8B_SL) {
-			const int sl = nb - k0 < Q8B_SL ? (int)(nb - k0) : Q8B_SL;
-			int nr[Q8B_G];
+	const size_t B = b32_size(type), BA = b32_asize(type);
+	rbblk blk[RB_G][RB_SL] __attribute__((aligned(64)));
+	rbtok a __attribute__((aligned(64)));
+	for (int r0 = 0; r0 < n_rows; r0 += RB_G * KB_R) {
+		const int ng = n_rows - r0 > KB_R ? RB_G : 1;
+		for (int64_t k0 = 0; k0 < nb; k0 += RB_SL) {
+			const int sl = nb - k0 < RB_SL ? (int)(nb - k0) : RB_SL;
+			int nr[RB_G];
 			for (int g = 0; g < ng; g++) {
 				const int left = n_rows - r0 - g * KB_R;
 				nr[g] = left < KB_R ? left : KB_R;
-				q8b_unpack(w_ + (size_t)(r0 + g * KB_R) * ws + (size_t)k0 * B, ws, nr[g], sl, blk[g]);
+				rb_unpack(type, w + (size_t)(r0 + g * KB_R) * ws + (size_t)k0 * B, ws, nr[g], sl, blk[g]);
 			}
 			for (int t0 = 0; t0 < n_act; t0 += KB_NT) {
 				const int nt = n_act - t0 < KB_NT ? n_act - t0 : KB_NT;
-				q8b_acts(sl, x_ + (size_t)t0 * xs + (size_t)k0 * B, xs, nt, &a);
+				rb_toks(type, sl, x + (size_t)t0 * xs + (size_t)k0 * BA, xs, nt, &a);
 				for (int g = 0; g < ng; g++)
-					q8b_tile(sl, blk[g], &a, nt, k0 == 0, out + (size_t)t0 * os + r0 + g * KB_R, os,
+					rb_tile(type, sl, blk[g], &a, nt, k0 == 0, out + (size_t)t0 * os + r0 + g * KB_R, os,
 						(__mmask16)((1u << nr[g]) - 1));
 			}
 		}
 	}
 }
-QUANT_512(iq4_nl, b32_tile, ENG_T_IQ4_NL, B32_TR, B32_DR)
+
+/* Per 32-element type: the single dot (the decode path with one row and one activation) and the
+ * rows (the decode path for fewer than RB_MIN_ACT tokens, else the tiles: with 4 tokens the
+ * tiles' conversion already costs less than decoding the rows once per token). */
+#define RB_MIN_ACT 4
+#define REFB_512(name, T)                                                                       \
+	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
+	{                                                                                     \
+		float o = 0.0f;                                                               \
+		rb_rows(T, n, w, 0, 1, act, 0, 1, &o, 0);                                     \
+		return o;                                                                     \
+	}                                                                                     \
+	TGT5 static void rows_##name##_512(int64_t n, const void *w, size_t ws, int n_rows,   \
+		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
+	{                                                                                     \
+		if (n < ENG_QK) {                                                             \
+			for (int a = 0; a < n_act; a++)                                       \
+				for (int r = 0; r < n_rows; r++)                              \
+					out[(size_t)a * os + r] = 0.0f;                       \
+		} else if (n_act < RB_MIN_ACT) {                                              \
+			rb_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
+		} else {                                                                      \
+			rb_batch(T, n, w, ws, n_rows, act, xs, n_act, out, os);               \
+		}                                                                             \
+	}
+REFB_512(q4_0, ENG_T_Q4_0)
+REFB_512(q4_1, ENG_T_Q4_1)
+REFB_512(q5_0, ENG_T_Q5_0)
+REFB_512(q5_1, ENG_T_Q5_1)
+REFB_512(q8_0, ENG_T_Q8_0)
+REFB_512(iq4_nl, ENG_T_IQ4_NL)
 KQUANT_512(q2_K, ENG_T_Q2_K)
 KQUANT_512(q3_K, ENG_T_Q3_K)
 KQUANT_512(q4_K, ENG_T_Q4_K)

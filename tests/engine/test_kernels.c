@@ -56,6 +56,14 @@ static void fill_rows(float *x, int64_t n)
 	}
 }
 
+/* Values of one fixed sign pattern with random magnitudes near 1 (and a few small ones): the
+ * dots of two such rows have block sums near their largest. */
+static void aligned_row(float *x, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		x[i] = ((i * 7919) % 13 < 6 ? 1.0f : -1.0f) * (float)(i % 11 == 0 ? 0.1 * rng_uniform() : 0.6 + 0.4 * rng_uniform());
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	memcpy(p, &v, sizeof v);
@@ -160,9 +168,12 @@ static size_t odd_offset(const char *level)
  * scaled products, the level offset folded in) and, for the types with mins, imin_i =
  * sum_j m_j * (sum of the activations of group j); then acc = fmaf(d_w * d_a, isum_i, acc) and
  * acc = fmaf(-(dmin_w * d_a), imin_i, acc), super-block after super-block. This is the
- * definition: the kernels must give these bits. */
+ * definition: the kernels must give these bits. The 32-element types (Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q8_0, IQ4_NL) take the `_ref`'s order instead: Q8_0's is written out below, the others' are
+ * their `_ref`'s bits. */
 
-static const int ORDER_B[] = { ENG_T_Q8_0, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS };
+static const int ORDER_B[] = { ENG_T_Q8_0, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS,
+	ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1, ENG_T_IQ4_NL };
 #define N_ORDER_B ((int)(sizeof ORDER_B / sizeof ORDER_B[0]))
 
 /* Level (offset included), scale and min group of element e of one super-block. */
@@ -231,6 +242,10 @@ static float order_b_dot(int type, int64_t n, const uint8_t *w, const uint8_t *x
 {
 	const size_t bs = eng_type_get(type)->type_size;
 	float acc = 0.0f;
+	if (eng_type_get(type)->blck == 32 && type != ENG_T_Q8_0) {
+		TB_CHECK(eng_vec_dot_ref(type, n, w, x, &acc) == 0);
+		return acc;
+	}
 	if (type == ENG_T_Q8_0) {   /* per block of 32: acc += isum * (d_w * d_a), unfused */
 		for (int64_t i = 0; i < n / 32; i++) {
 			const eng_blk_q8_0 *b = (const void *)(w + (size_t)i * bs), *a = (const void *)(x + (size_t)i * bs);
@@ -782,8 +797,8 @@ static void check_order_b(const char *level)
 {
 	static const int SHAPES[][2] = { { 1, 1 }, { 3, 2 }, { 1, 9 }, { 17, 33 }, { 35, 8 }, { 16, 16 },
 		{ 33, 17 }, { 5, 31 } };
-	/* K-quants: past the batched kernels' longest converted row (8192); Q8_0: several slices
-	 * of 64 blocks and a tail of 8 blocks */
+	/* K-quants: past the batched kernels' longest converted row (8192); 32-element types:
+	 * several slices of 64 blocks and a tail of 8 blocks */
 	static const int64_t NS[] = { 256, 1024, 2816, 8448 }, NS32[] = { 32, 224, 1024, 4128 };
 	enum { MAX_R = 35, MAX_A = 33 };
 	const size_t o = odd_offset(level);
@@ -798,10 +813,14 @@ static void check_order_b(const char *level)
 	for (int ti = 0; ti < N_ORDER_B; ti++) {
 		const int type = ORDER_B[ti], vt = eng_type_get(type)->vec_dot_type;
 		for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
-			const int64_t n = type == ENG_T_Q8_0 ? NS32[k] : NS[k];
+			const int64_t n = eng_type_get(type)->blck == 32 ? NS32[k] : NS[k];
 			const size_t ws = eng_row_size(type, n) + 3, xs = eng_row_size(vt, n) + 5;
 			for (int r = 0; r < MAX_R; r++) {
-				if (r % 3 != 1) {
+				if (r % 3 == 2) {   /* the sign pattern of `aligned` below: block sums near their
+						     * largest, so that the float steps' roundings show */
+					aligned_row(f, n);
+					TB_REQUIRE(eng_quant_row_ref(type, f, tmp, n, NULL) == 0);
+				} else if (r % 3 == 0) {
 					fill_rows(f, n);
 					TB_REQUIRE(eng_quant_row_ref(type, f, tmp, n, NULL) == 0);
 				} else {
@@ -810,7 +829,10 @@ static void check_order_b(const char *level)
 				memcpy(w + o + (size_t)r * ws, tmp, eng_row_size(type, n));
 			}
 			for (int a = 0; a < MAX_A; a++) {
-				fill_rows(f, n);
+				if (a % 2)
+					aligned_row(f, n);
+				else
+					fill_rows(f, n);
 				TB_REQUIRE(eng_quant_act_row_ref(vt, f, tmp, n) == 0);
 				memcpy(x + o + (size_t)a * xs, tmp, eng_row_size(vt, n));
 			}
