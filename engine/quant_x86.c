@@ -1522,7 +1522,7 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
 /* ---- AVX-512: order-B GEMM for batches (issue 29) -------------------------------------------
  * For the order-B types (every super-block type: Q2_K .. Q6_K, IQ4_XS) a (row, token) result
  * only needs each super-block's exact integer sums, so the tile may use any integer layout. kb_rows converts KB_R = 16 weight rows
- * at a time, once per call, into row-interleaved super-blocks (kbblk, layout version 1, in
+ * at a time, once per call, into row-interleaved super-blocks (kbblk, layout version 2: Q3_K's levels carry their scales; in
  * memory only: the file and the loaded weights are never changed): for every group of 4
  * elements one 64-byte vector holding the 4 unsigned levels of each of the 16 rows, then per
  * scale group a vector of the 16 rows' int32 scales, the mins (Q2_K, Q4_K, Q5_K) or the scales
@@ -1532,10 +1532,12 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
  * int32 lane per row), one `vpmulld` per scale group into the super-block's sum, and the float
  * steps of order_b_step with the 16 rows in one vector (an FMA per lane is the scalar fmaf). So
  * every (row, token) result equals the single dot bit for bit. Q2_K's levels are stored
- * multiplied by their group's scale (at most 3 * 15, one byte), so its tile needs no `vpmulld`.
- * Rows are padded to 16 with zero levels and scales (their lanes are not stored). Q6_K's offset: isum = sum sc * u * a -
- * 32 * sum sc * bsum, exact (Q3_K's: 4 instead of 32; IQ4_XS's table values are stored + 128,
- * taken back as 128 * sum sc * (sum of 32)). Buffer: KB_KMAX / 256 super-blocks of 5760 bytes on the stack
+ * multiplied by their group's scale (at most 3 * 15, one byte), so its tile needs no `vpmulld`;
+ * so are Q3_K's, as (4 - u) * sc + 128 (u the unsigned level 0..7, sc -32..31: 0..252, one
+ * byte), and its isum is 128 * (sum of the activations) - the tile's sum. Rows are padded to 16
+ * with zero levels and scales (their lanes are not stored). Q6_K's offset: isum = sum sc * u * a -
+ * 32 * sum sc * bsum, exact (IQ4_XS's table values are stored + 128, taken back as
+ * 128 * sum sc * (sum of 32)). Buffer: KB_KMAX / 256 super-blocks of 5760 bytes on the stack
  * (180 KiB); longer rows use kq_tile (same order, same bits). */
 #define KB_R 16             /* weight rows per tile: one int32 lane each */
 #ifndef KB_NT
@@ -1631,6 +1633,22 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 					v = _mm512_add_epi8(_mm512_maskz_mov_epi8(_mm512_test_epi8_mask(v, _mm512_set1_epi8(1)), sv),
 						_mm512_maskz_mov_epi8(_mm512_test_epi8_mask(v, _mm512_set1_epi8(2)), _mm512_add_epi8(sv, sv)));
 				}
+				if (type == ENG_T_Q3_K) {   /* (4 - level) x scale + 128 in [0, 252]: see kb_tile */
+					uint64_t lo, hi;
+					q3k_scales(b + offsetof(eng_blk_q3_K, scales), &lo, &hi);
+					const __m512i sv = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_sub_epi8(
+						_mm_set_epi64x((long long)hi, (long long)lo), _mm_set1_epi8(32))),
+						_mm512_add_epi8(_mm512_set1_epi8((char)(4 * c)), _mm512_set_epi32(0x03030303, 0x03030303,
+						0x03030303, 0x03030303, 0x02020202, 0x02020202, 0x02020202, 0x02020202, 0x01010101,
+						0x01010101, 0x01010101, 0x01010101, 0, 0, 0, 0)));   /* byte i: group 4c + i / 16 */
+					const __m512i four = _mm512_set1_epi16(4), c128 = _mm512_set1_epi16(128);
+					const __m512i rl = _mm512_add_epi16(_mm512_mullo_epi16(_mm512_sub_epi16(four,
+						_mm512_cvtepu8_epi16(_mm512_castsi512_si256(v))), _mm512_cvtepi8_epi16(_mm512_castsi512_si256(sv))), c128);
+					const __m512i rh = _mm512_add_epi16(_mm512_mullo_epi16(_mm512_sub_epi16(four,
+						_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(v, 1))),
+						_mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(sv, 1))), c128);
+					v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(rl)), _mm512_cvtepi16_epi8(rh), 1);
+				}
 				_mm512_store_si512(lv[r] + 64 * c, v);
 			}
 			kb_head(type, b, k, r);
@@ -1667,7 +1685,7 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 	for (int64_t i = 0; i < nb; i++) {
 		const kbblk *k = blk + i;
 		__m512i is[KB_NT] = { { 0 } };
-		if (type == ENG_T_Q2_K)   /* the levels carry their scales: one chain per token */
+		if (type == ENG_T_Q2_K || type == ENG_T_Q3_K)   /* the levels carry their scales: one chain per token */
 #pragma GCC unroll 4
 			for (int g = 0; g < 64; g++) {
 				const __m512i wv = _mm512_load_si512(k->lv[g]);
@@ -1698,7 +1716,12 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 			const uint8_t *xb = xt[t] + (size_t)i * bx, *bs = xb + offsetof(eng_blk_q8_K, bsums);
 			const __m512 da = _mm512_set1_ps(ldf32(xb + offsetof(eng_blk_q8_K, d)));
 			__m512i m = _mm512_setzero_si512(), isum = is[t];
-			if (G == 8) {   /* Q4_K's imin, IQ4_XS's offset: mins / scales times the sums of 32 */
+			if (type == ENG_T_Q3_K) {   /* isum = sum of scale x (level - 4) x a = 128 x (sum of a) - is */
+				int sa = 0;
+				for (int q = 0; q < 16; q++)
+					sa += (int16_t)ld16(bs + 2 * q);
+				isum = _mm512_sub_epi32(_mm512_set1_epi32(128 * sa), is[t]);
+			} else if (G == 8) {   /* Q4_K's imin, IQ4_XS's offset: mins / scales times the sums of 32 */
 				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bs),
 					_mm_loadu_si128((const __m128i *)(bs + 16)));
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
@@ -1713,8 +1736,6 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[q]), _mm512_set1_epi32((int)ld32(bs + 4 * q)));
 				if (type == ENG_T_Q6_K)   /* 32 * sum of scale * group sum */
 					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 5));
-				else if (type == ENG_T_Q3_K)   /* 4 * the same */
-					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 2));
 			}
 			acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc[t]);
 			if (order_b_mins(type))
