@@ -300,42 +300,77 @@ INL2 __m256i b32_weights(const int type, const uint8_t *b)
 }
 
 /* The 32-element types in the `_ref`'s order: the exact integer sum of every block (8 blocks'
- * lanes reduced together), then rb_step block after block. */
-INL2 float rb_dot_avx2(const int type, int64_t n, const uint8_t *w, const uint8_t *x)
+ * lanes reduced together), then rb_step block after block; NR rows (stride ws) at once, their
+ * float chains interleaved, into acc[r]. */
+INL2 void rb_dot_avx2(const int type, const int NR, int64_t n, const uint8_t *w, size_t ws, const uint8_t *x,
+	float *acc)
 {
 	const int64_t nb = n / ENG_QK;
 	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
 	const size_t B = b32_wsize(type), BA = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
 	const size_t Q = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
-	float acc = 0.0f;
+	for (int r = 0; r < NR; r++)
+		acc[r] = 0.0f;
 	for (int64_t i = 0; i < nb; i += 8) {
 		const int m = nb - i < 8 ? (int)(nb - i) : 8;
-		__m256i s[8];
-		float f[8];
+		float f[4][8];
+#pragma GCC unroll 4
+		for (int r = 0; r < NR; r++) {
+			__m256i s[8];
 #pragma GCC unroll 8
-		for (int k = 0; k < 8; k++)
-			s[k] = k < m ? mul32(b32_weights(type, w + (size_t)(i + k) * B),
-				_mm256_loadu_si256((const __m256i *)(x + (size_t)(i + k) * BA + Q)), q81) : _mm256_setzero_si256();
-		/* per 128-bit half: [s0 s1 s2 s3] of lanes 0..3 (low half) or 4..7 */
-		const __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-		const __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
-		_mm256_storeu_ps(f, _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
-			_mm256_permute2x128_si256(q0, q1, 0x31))));
+			for (int k = 0; k < 8; k++)
+				s[k] = k < m ? mul32(b32_weights(type, w + (size_t)r * ws + (size_t)(i + k) * B),
+					_mm256_loadu_si256((const __m256i *)(x + (size_t)(i + k) * BA + Q)), q81) : _mm256_setzero_si256();
+			/* per 128-bit half: [s0 s1 s2 s3] of lanes 0..3 (low half) or 4..7 */
+			const __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+			const __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+			_mm256_storeu_ps(f[r], _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+				_mm256_permute2x128_si256(q0, q1, 0x31))));
+		}
 		for (int k = 0; k < m; k++) {
-			const uint8_t *b = w + (size_t)(i + k) * B, *a = x + (size_t)(i + k) * BA;
-			acc = rb_step(type, acc, f[k], h2f(b), q81 ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, h2f(a),
-				q81 ? h2f(a + offsetof(eng_blk_q8_1, s)) : 0.0f);
+			const uint8_t *a = x + (size_t)(i + k) * BA;
+			const float da = h2f(a), sa = q81 ? h2f(a + offsetof(eng_blk_q8_1, s)) : 0.0f;
+#pragma GCC unroll 4
+			for (int r = 0; r < NR; r++) {
+				const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
+				acc[r] = rb_step(type, acc[r], f[r][k], h2f(b), q81 ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, da, sa);
+			}
 		}
 	}
-	return acc;
 }
 
-TGT2 static float dot_q4_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q4_0, n, w, a); }
-TGT2 static float dot_q4_1_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q4_1, n, w, a); }
-TGT2 static float dot_q5_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q5_0, n, w, a); }
-TGT2 static float dot_q5_1_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q5_1, n, w, a); }
-TGT2 static float dot_q8_0_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_Q8_0, n, w, a); }
-TGT2 static float dot_iq4_nl_avx2(int64_t n, const void *w, const void *a) { return rb_dot_avx2(ENG_T_IQ4_NL, n, w, a); }
+/* Rows of the 32-element types: 4 rows at a time per activation (rb_dot_avx2). */
+INL2 void rb_rows_avx2(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
+	size_t xs, int n_act, float *out, size_t os)
+{
+	for (int t = 0; t < n_act; t++) {
+		int r = 0;
+		for (; r + 4 <= n_rows; r += 4)
+			rb_dot_avx2(type, 4, n, w + (size_t)r * ws, ws, x + (size_t)t * xs, out + (size_t)t * os + r);
+		for (; r < n_rows; r++)
+			rb_dot_avx2(type, 1, n, w + (size_t)r * ws, ws, x + (size_t)t * xs, out + (size_t)t * os + r);
+	}
+}
+
+#define RB_AVX2(name, T)                                                                        \
+	TGT2 static float dot_##name##_avx2(int64_t n, const void *w, const void *a)          \
+	{                                                                                     \
+		float o;                                                                      \
+		rb_dot_avx2(T, 1, n, w, 0, a, &o);                                            \
+		return o;                                                                     \
+	}                                                                                     \
+	TGT2 static void rows_##name##_avx2(int64_t n, const void *w, size_t ws, int n_rows,  \
+		const void *act, size_t xs, int n_act, float *out, size_t os)                 \
+	{                                                                                     \
+		rb_rows_avx2(T, n, w, ws, n_rows, act, xs, n_act, out, os);                   \
+	}
+RB_AVX2(q4_0, ENG_T_Q4_0)
+RB_AVX2(q4_1, ENG_T_Q4_1)
+RB_AVX2(q5_0, ENG_T_Q5_0)
+RB_AVX2(q5_1, ENG_T_Q5_1)
+RB_AVX2(q8_0, ENG_T_Q8_0)
+RB_AVX2(iq4_nl, ENG_T_IQ4_NL)
+
 
 /* ---- AVX2: K-quants ---------------------------------------------------------------------------
  * Per super-block, chunk j (elements 32j..32j+31) becomes 32 unsigned levels u (Q3_K, Q6_K with
@@ -860,6 +895,12 @@ void eng_kernels_avx2(eng_kernels *k)
 	k->dot[ENG_T_Q5_1] = dot_q5_1_avx2;
 	k->dot[ENG_T_Q8_0] = dot_q8_0_avx2;
 	k->dot[ENG_T_IQ4_NL] = dot_iq4_nl_avx2;
+	k->rows[ENG_T_Q4_0] = rows_q4_0_avx2;
+	k->rows[ENG_T_Q4_1] = rows_q4_1_avx2;
+	k->rows[ENG_T_Q5_0] = rows_q5_0_avx2;
+	k->rows[ENG_T_Q5_1] = rows_q5_1_avx2;
+	k->rows[ENG_T_Q8_0] = rows_q8_0_avx2;
+	k->rows[ENG_T_IQ4_NL] = rows_iq4_nl_avx2;
 	k->dot[ENG_T_Q2_K] = dot_q2_K_avx2;
 	k->dot[ENG_T_Q3_K] = dot_q3_K_avx2;
 	k->dot[ENG_T_Q4_K] = dot_q4_K_avx2;
