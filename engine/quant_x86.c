@@ -2182,32 +2182,67 @@ typedef struct rbblk {
 
 _Static_assert(sizeof(rbblk) % 64 == 0, "rbblk keeps 64-byte alignment");
 
+/* The 16 x 16 int32 transpose of r into o (o[c] lane q = r[q] lane c). */
+INL5 void tr16_512(const __m512i r[16], __m512i o[16])
+{
+	__m512i a[16], b[16], c[16];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++) {
+		b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+		b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+		b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+		b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+	}
+	/* b[4i + k], 128-bit lane L: rows 4i .. 4i + 3 of column 4L + k */
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		c[k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0x88);
+		c[4 + k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0xdd);
+		c[8 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0x88);
+		c[12 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0xdd);
+	}
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		o[k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0x88);
+		o[8 + k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0xdd);
+		o[4 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0x88);
+		o[12 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0xdd);
+	}
+}
+
+/* Rows w (stride ws; nr <= 16 of them, the others zero) -> blk[sl]: two blocks of the 16 rows
+ * at a time, each row's 64 signed weights one vector, transposed into the per-group vectors. */
 INL5 void rb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int sl, rbblk *blk)
 {
 	const size_t B = b32_size(type);
-	uint8_t tmp[KB_R][RB_SL * ENG_QK] __attribute__((aligned(64)));
-	const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-		_mm512_set1_epi32(RB_SL * ENG_QK));
 	const __m512i off = _mm512_set1_epi8((char)b32_off(type));
-	const __mmask16 rm = (__mmask16)((1u << nr) - 1);
-	for (int r = 0; r < nr; r++)   /* the signed weights u - off */
-		for (int j = 0; j < sl; j += 2)
-			_mm512_mask_storeu_epi8(tmp[r] + ENG_QK * j, j + 1 < sl ? ~(__mmask64)0 : (__mmask64)0xffffffffu,
-				_mm512_sub_epi8(b32_wload(type, w + (size_t)r * ws + (size_t)j * B, j + 1 < sl), off));
-	for (int j = 0; j < sl; j++) {
-		rbblk *k = blk + j;
-		__m512i sum = _mm512_setzero_si512();
+	for (int j = 0; j < sl; j += 2) {
+		const int two = j + 1 < sl;
+		__m512i r[16], o[16];
+#pragma GCC unroll 16
+		for (int q = 0; q < 16; q++)
+			r[q] = q < nr ? _mm512_sub_epi8(b32_wload(type, w + (size_t)q * ws + (size_t)j * B, two), off)
+				: _mm512_setzero_si512();
+		tr16_512(r, o);
+		for (int h = 0; h < 1 + two; h++) {
+			rbblk *k = blk + j + h;
+			__m512i sum = _mm512_setzero_si512();
 #pragma GCC unroll 8
-		for (int g = 0; g < 8; g++) {
-			const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, idx, tmp[0] + ENG_QK * j + 4 * g, 1);
-			_mm512_store_si512(k->w[g], v);
-			sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
-		}
-		_mm512_store_si512(k->corr, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
-		for (int r = 0; r < KB_R; r++) {
-			const uint8_t *b = w + (size_t)r * ws + (size_t)j * B;
-			k->d[r] = r < nr ? h2f(b) : 0.0f;
-			k->m[r] = r < nr && b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f;
+			for (int g = 0; g < 8; g++) {
+				_mm512_store_si512(k->w[g], o[8 * h + g]);
+				sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), o[8 * h + g]);
+			}
+			_mm512_store_si512(k->corr, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+			for (int q = 0; q < KB_R; q++) {
+				const uint8_t *b = w + (size_t)q * ws + (size_t)(j + h) * B;
+				k->d[q] = q < nr ? h2f(b) : 0.0f;
+				k->m[q] = q < nr && b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f;
+			}
 		}
 	}
 }
@@ -2307,9 +2342,9 @@ INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 }
 
 /* Per 32-element type: the single dot (the decode path with one row and one activation) and the
- * rows (the decode path for fewer than RB_MIN_ACT tokens, else the tiles: with 4 tokens the
+ * rows (the decode path for fewer than RB_MIN_ACT tokens, else the tiles: with 3 tokens the
  * tiles' conversion already costs less than decoding the rows once per token). */
-#define RB_MIN_ACT 4
+#define RB_MIN_ACT 3
 #define REFB_512(name, T)                                                                       \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
 	{                                                                                     \
