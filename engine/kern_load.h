@@ -1,5 +1,6 @@
 /* engine/kern_load.h — little-endian loads at any alignment, shared by the architecture kernel
- * files (quant_x86.c, quant_neon.c). Internal to the engine. */
+ * files (quant_x86.c, quant_iq_x86.c, quant_neon.c), and the AVX-512 16-row interleave of the
+ * x86 batch tiles. Internal to the engine. */
 #ifndef TB_ENGINE_KERN_LOAD_H
 #define TB_ENGINE_KERN_LOAD_H
 
@@ -33,5 +34,60 @@ static inline float ldf32(const uint8_t *p)
 	memcpy(&v, p, sizeof v);
 	return v;
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define KERN_INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+/* The 16 x 16 int32 transpose of r into o (o[c] lane q = r[q] lane c). */
+KERN_INL5 void tr16_512(const __m512i r[16], __m512i o[16])
+{
+	__m512i a[16], b[16], c[16];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++) {
+		b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+		b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+		b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+		b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+	}
+	/* b[4i + k], 128-bit lane L: rows 4i .. 4i + 3 of column 4L + k */
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		c[k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0x88);
+		c[4 + k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0xdd);
+		c[8 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0x88);
+		c[12 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0xdd);
+	}
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		o[k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0x88);
+		o[8 + k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0xdd);
+		o[4 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0x88);
+		o[12 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0xdd);
+	}
+}
+
+/* 16 rows of 256 bytes (lv[r]) -> 64 vectors (out[g]: row r's bytes 4g .. 4g + 3 at 4r), the
+ * batch tiles' row-interleaved levels: 4 transposes of the rows' 64-byte quarters. */
+KERN_INL5 void kern_il16x256(const uint8_t lv[16][256], uint8_t out[64][64])
+{
+	for (int c = 0; c < 4; c++) {
+		__m512i r[16], o[16];
+#pragma GCC unroll 16
+		for (int q = 0; q < 16; q++)
+			r[q] = _mm512_loadu_si512(lv[q] + 64 * c);
+		tr16_512(r, o);
+#pragma GCC unroll 16
+		for (int e = 0; e < 16; e++)
+			_mm512_storeu_si512(out[16 * c + e], o[e]);
+	}
+}
+#endif
 
 #endif

@@ -510,8 +510,6 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 	const int iq1 = type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
 	const __m256i off = _mm256_set1_epi8((char)(1 << ib_off_log2(type))), eight = _mm256_set1_epi8(8);
 	uint8_t lv[IB_R][ENG_QK_K] __attribute__((aligned(64)));
-	const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-		_mm512_set1_epi32(ENG_QK_K));
 	for (int r = nr; r < IB_R; r++)
 		memset(lv[r], 0, sizeof lv[r]);
 	for (int64_t i = 0; i < nb; i++) {
@@ -538,8 +536,7 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 				k->mp[p][r] = (uint32_t)s16[2 * p] | (uint32_t)s16[2 * p + 1] << 16;
 			k->d[r] = q.d;
 		}
-		for (int g = 0; g < 64; g++)
-			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
+		kern_il16x256(lv, k->lv);
 	}
 }
 

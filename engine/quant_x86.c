@@ -1649,8 +1649,6 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 {
 	const size_t bw = kq_size(type);
 	uint8_t lv[KB_R][ENG_QK_K] __attribute__((aligned(64)));
-	const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-		_mm512_set1_epi32(ENG_QK_K));
 	for (int r = nr; r < KB_R; r++)
 		memset(lv[r], 0, sizeof lv[r]);
 	for (int64_t i = 0; i < nb; i++) {
@@ -1694,8 +1692,7 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 			}
 			kb_head(type, b, k, r);
 		}
-		for (int g = 0; g < 64; g++)
-			_mm512_store_si512(k->lv[g], _mm512_i32gather_epi32(rows, lv[0] + 4 * g, 1));
+		kern_il16x256(lv, k->lv);
 	}
 }
 
@@ -2181,39 +2178,6 @@ typedef struct rbblk {
 } rbblk;
 
 _Static_assert(sizeof(rbblk) % 64 == 0, "rbblk keeps 64-byte alignment");
-
-/* The 16 x 16 int32 transpose of r into o (o[c] lane q = r[q] lane c). */
-INL5 void tr16_512(const __m512i r[16], __m512i o[16])
-{
-	__m512i a[16], b[16], c[16];
-#pragma GCC unroll 8
-	for (int i = 0; i < 8; i++) {
-		a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-		a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-	}
-#pragma GCC unroll 4
-	for (int i = 0; i < 4; i++) {
-		b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
-		b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
-		b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
-		b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
-	}
-	/* b[4i + k], 128-bit lane L: rows 4i .. 4i + 3 of column 4L + k */
-#pragma GCC unroll 4
-	for (int k = 0; k < 4; k++) {
-		c[k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0x88);
-		c[4 + k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0xdd);
-		c[8 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0x88);
-		c[12 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0xdd);
-	}
-#pragma GCC unroll 4
-	for (int k = 0; k < 4; k++) {
-		o[k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0x88);
-		o[8 + k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0xdd);
-		o[4 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0x88);
-		o[12 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0xdd);
-	}
-}
 
 /* Rows w (stride ws; nr <= 16 of them, the others zero) -> blk[sl]: two blocks of the 16 rows
  * at a time, each row's 64 signed weights one vector, transposed into the per-group vectors. */
