@@ -1573,28 +1573,27 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 	}
 	for (int il = -1; il < m->n_layer; il++) {
 		const layer *L = il >= 0 ? &m->layers[il] : NULL;
-		tref ws[7] = { L ? L->wq : m->output != m->tok_embd ? m->output : NULL, L ? L->wk : NULL,
-			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
-			L ? L->ffn_down : NULL };
-
-		/* the other matrices only matmul reads: the shared experts, deepseek2's query and latent
-		 * projections, qwen3next's delta-net projections */
-		tref os[11] = { L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL, L ? L->ffn_down_shexp : NULL,
-			L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL, L ? L->ssm_in : NULL,
-			L ? L->ssm_qkv : NULL, L ? L->ssm_gate : NULL, L ? L->ssm_ba : NULL, L ? L->ssm_out : NULL };
 		/* deepseek2's value up-projection (ds_vproj_task), when each head's value rows start a
 		 * group */
 		tref vw = L && (L->wv_b || L->wkv_b) && m->hd_v % ENG_RP_ROWS == 0
 			&& (L->wv_b || m->n_nope % ENG_RP_ROWS == 0) ? (L->wv_b ? L->wv_b : L->wkv_b) : NULL;
-		/* and the routed experts (moe_mm_task), each expert's rows in whole groups */
-		tref xs[3] = { L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL, L ? L->ffn_down_exps : NULL };
+		/* a separate output head; per layer the matrices only matmul reads (attention, the
+		 * dense FFN, the shared experts, deepseek2's and qwen3next's projections), vw, and the
+		 * routed experts (3-D: moe_mm_task, each expert's rows in whole groups) */
+		const tref ws[22] = { L ? L->wq : m->output != m->tok_embd ? m->output : NULL, L ? L->wk : NULL,
+			L ? L->wv : NULL, L ? L->wo : NULL, L ? L->ffn_gate : NULL, L ? L->ffn_up : NULL,
+			L ? L->ffn_down : NULL, L ? L->ffn_gate_shexp : NULL, L ? L->ffn_up_shexp : NULL,
+			L ? L->ffn_down_shexp : NULL, L ? L->wq_a : NULL, L ? L->wq_b : NULL, L ? L->wkv_a : NULL,
+			L ? L->ssm_in : NULL, L ? L->ssm_qkv : NULL, L ? L->ssm_gate : NULL, L ? L->ssm_ba : NULL,
+			L ? L->ssm_out : NULL, vw, L ? L->ffn_gate_exps : NULL, L ? L->ffn_up_exps : NULL,
+			L ? L->ffn_down_exps : NULL };
+
 		for (int i = 0; i < 22; i++) {
-			tref w = i < 7 ? ws[i] : i < 18 ? os[i - 7] : i == 18 ? vw : xs[i - 19];
-			const int ok = i < 19 ? w && w->n_dims == 2 && w->ne[1] >= ENG_RP_ROWS
-				: w && w->n_dims == 3 && w->ne[1] % ENG_RP_ROWS == 0;
+			tref w = ws[i];
 
 			/* a tensor in two roles is repacked once */
-			if (!ok || w->repacked || !eng_rp_native(w->type, w->ne[0]))
+			if (!w || w->repacked || !eng_rp_native(w->type, w->ne[0])
+				|| !(w->n_dims == 2 ? w->ne[1] >= ENG_RP_ROWS : w->n_dims == 3 && w->ne[1] % ENG_RP_ROWS == 0))
 				continue;
 			if (repack_one(w, tmp, err, errlen) != 0) {
 				free(tmp);
@@ -1863,27 +1862,31 @@ static void swiglu_task(void *arg, int ith, int nth)
 	eng_silu_mul(c->gate + lo, c->up + lo, hi - lo);
 }
 
-/* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows). */
+/* Rows g .. ge - 1 of matrix e (of R rows; e = 0 for a 2-D weight, the expert for a 3-D one)
+ * of t times cnt activations, into out (row stride os): through the repacked kernels where t
+ * was repacked at load (eng_gguf_tensor.repacked), else from the file's layout. */
+static void weight_rows(tref t, int e, size_t R, long g, long ge, const char *qa, size_t qs, int cnt, float *out,
+	size_t os)
+{
+	const size_t rs = eng_row_size(t->type, t->ne[0]);
+	const char *base = (const char *)t->data + (size_t)e * R * rs;
+
+	if (t->repacked)
+		eng_vec_dot_rows_rp(t->type, t->ne[0], base, (int64_t)R, g, (int)(ge - g), qa, qs, cnt, out, os);
+	else
+		eng_vec_dot_rows(t->type, t->ne[0], base + (size_t)g * rs, rs, (int)(ge - g), qa, qs, cnt, out, os);
+}
+
+/* Rows [r0, r1) of w times the quantized activations of st, into y (row stride = w's rows), 32
+ * rows a call (repacked rows with few tokens: the whole range in one call). */
 static void rows_range(const step *st, tref w, float *y, long r0, long r1)
 {
-	int64_t in = w->ne[0], out = w->ne[1];
-	size_t wrs = eng_row_size(w->type, in);
-	const char *wd = w->data;
+	const long out = (long)w->ne[1], chunk = w->repacked && st->n <= ENG_RP_MAX_ACT ? r1 - r0 : 32;
 
-	if (w->repacked) {   /* few tokens: the whole range in one call */
-		for (long g = r0; g < r1; g += st->n <= ENG_RP_MAX_ACT ? r1 - r0 : 32) {
-			long ge = st->n <= ENG_RP_MAX_ACT || g + 32 > r1 ? r1 : g + 32;
+	for (long g = r0; g < r1; g += chunk) {
+		long ge = g + chunk < r1 ? g + chunk : r1;
 
-			eng_vec_dot_rows_rp(w->type, in, wd, out, g, (int)(ge - g), st->c->qact, st->c->qact_row,
-				st->n, y + g, (size_t)out);
-		}
-		return;
-	}
-	for (long g = r0; g < r1; g += 32) {
-		long ge = g + 32 < r1 ? g + 32 : r1;
-
-		eng_vec_dot_rows(w->type, in, wd + (size_t)g * wrs, wrs, (int)(ge - g), st->c->qact,
-			st->c->qact_row, st->n, y + g, (size_t)out);
+		weight_rows(w, 0, (size_t)out, g, ge, st->c->qact, st->c->qact_row, st->n, y + g, (size_t)out);
 	}
 }
 
@@ -2624,20 +2627,6 @@ static void swiglu_oai_rows(float *g, const float *u, const float *bg, const flo
 	}
 }
 
-/* Rows g .. ge - 1 of expert e (of R rows) of a 3-D expert tensor times cnt activations, into
- * out (row stride os), through the repacked kernels where the tensor was repacked at load. */
-static void expert_rows(tref t, int e, size_t R, long g, long ge, const char *qa, size_t qs, int cnt, float *out,
-	size_t os)
-{
-	const size_t rs = eng_row_size(t->type, t->ne[0]);
-	const char *base = (const char *)t->data + (size_t)e * R * rs;
-
-	if (t->repacked)
-		eng_vec_dot_rows_rp(t->type, t->ne[0], base, (int64_t)R, g, (int)(ge - g), qa, qs, cnt, out, os);
-	else
-		eng_vec_dot_rows(t->type, t->ne[0], base + (size_t)g * rs, rs, (int)(ge - g), qa, qs, cnt, out, os);
-}
-
 static void moe_mm_task(void *arg, int ith, int nth)
 {
 	moe_work *w = arg;
@@ -2664,7 +2653,7 @@ static void moe_mm_task(void *arg, int ith, int nth)
 		cnt = c->moe_off[e + 1] - lo;
 		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
 		if (w->down) {
-			expert_rows(L->ffn_down_exps, e, E, g, ge, qa, c->qact_row, cnt, c->moe_y + (size_t)lo * E + (size_t)g, E);
+			weight_rows(L->ffn_down_exps, e, E, g, ge, qa, c->qact_row, cnt, c->moe_y + (size_t)lo * E + (size_t)g, E);
 			if (L->ffn_down_exps_b) {
 				const float *bd = (const float *)L->ffn_down_exps_b->data + (size_t)e * E;
 
@@ -2675,8 +2664,8 @@ static void moe_mm_task(void *arg, int ith, int nth)
 		} else {
 			tref gt = L->ffn_gate_exps, ut = L->ffn_up_exps;
 
-			expert_rows(gt, e, F, g, ge, qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
-			expert_rows(ut, e, F, g, ge, qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
+			weight_rows(gt, e, F, g, ge, qa, c->qact_row, cnt, c->gate + (size_t)lo * F + (size_t)g, F);
+			weight_rows(ut, e, F, g, ge, qa, c->qact_row, cnt, c->up + (size_t)lo * F + (size_t)g, F);
 			for (int t = 0; t < cnt; t++) {
 				float *gr = c->gate + (size_t)(lo + t) * F, *ur = c->up + (size_t)(lo + t) * F;
 
@@ -3117,7 +3106,6 @@ static void ds_vproj_task(void *arg, int ith, int nth)
 	size_t R = (size_t)m->kv_lora, N = (size_t)m->n_nope, DV = (size_t)m->hd_v, H = (size_t)m->n_head;
 	size_t TB = (size_t)c->ds_tb;
 	tref vw = L->wv_b ? L->wv_b : L->wkv_b;
-	size_t vrs = eng_row_size(vw->type, (int64_t)R);
 	int vvt = eng_type_get(vw->type)->vec_dot_type;
 	size_t qr = eng_row_size(vvt, (int64_t)R);
 
@@ -3128,12 +3116,7 @@ static void ds_vproj_task(void *arg, int ith, int nth)
 		size_t r0 = L->wv_b ? (size_t)h * DV : (size_t)h * (N + DV) + N;
 		float *out = c->att + ((size_t)w->t0 * H + (size_t)h) * DV;
 
-		if (vw->repacked)
-			eng_vec_dot_rows_rp(vw->type, (int64_t)R, vw->data, vw->ne[1], (int64_t)r0, (int)DV, olq, qr, w->nt,
-				out, H * DV);
-		else
-			eng_vec_dot_rows(vw->type, (int64_t)R, (const char *)vw->data + r0 * vrs, vrs, (int)DV, olq, qr,
-				w->nt, out, H * DV);
+		weight_rows(vw, 0, (size_t)vw->ne[1], (long)r0, (long)(r0 + DV), olq, qr, w->nt, out, H * DV);
 	}
 }
 

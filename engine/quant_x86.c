@@ -1567,7 +1567,7 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
  * memory only: the file and the loaded weights are never changed): for every group of 4
  * elements one 64-byte vector holding the 4 unsigned levels of each of the 16 rows, then per
  * scale group a vector of the 16 rows' int32 scales, the mins (Q2_K, Q4_K, Q5_K) or the scales
- * again (Q3_K, Q6_K, IQ4_XS, for their level offsets) as int16 pairs, and d, dmin. A tile of 16
+ * again (Q6_K, IQ4_XS, for their level offsets) as int16 pairs, and d, dmin. A tile of 16
  * rows x KB_NT tokens then
  * runs `vpdpbusd` with a token's 4 activation bytes broadcast (64 products per instruction, one
  * int32 lane per row), one `vpmulld` per scale group into the super-block's sum, and the float
@@ -1625,14 +1625,7 @@ INL5 void kb_head(const int type, const uint8_t *b, kbblk *k, const int r)
 			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
 				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
 		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_iq4_xs, d)));
-	} else if (type == ENG_T_Q3_K) {
-		uint64_t s0, s1;
-		q3k_scales(b + offsetof(eng_blk_q3_K, scales), &s0, &s1);
-		for (int j = 0; j < 16; j++)
-			k->sc[j][r] = (int32_t)(((j < 8 ? s0 : s1) >> (8 * (j % 8))) & 0xff) - 32;
-		for (int q = 0; q < 8; q++)
-			k->mp[q][r] = (uint32_t)(uint16_t)(int16_t)k->sc[2 * q][r]
-				| (uint32_t)(uint16_t)(int16_t)k->sc[2 * q + 1][r] << 16;
+	} else if (type == ENG_T_Q3_K) {   /* the scales are in the levels (kb_unpack) */
 		k->d[r] = _cvtsh_ss(ld16(b + offsetof(eng_blk_q3_K, d)));
 	} else {
 		const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));

@@ -348,6 +348,14 @@ out:
 	return rc;
 }
 
+/* eng_log_set callback: the count in the engine's "repacked N matrices" log line into *(int *)ud. */
+static inline void ref_repack_count(void *ud, int level, const char *msg)
+{
+	(void)level;
+	if (strncmp(msg, "repacked ", 9) == 0)
+		*(int *)ud = atoi(msg + 9);
+}
+
 /* Logits of ids[n] (one sequence) decoded in batches of `step` tokens, every token's logits
  * wanted, into out[n][n_vocab], on a new context of 64 cells (128 for n > 64). 0, or -1 (n > 128,
  * no context, a decode error). */

@@ -297,14 +297,6 @@ static void test_deepseek_batch_composition_does_not_change_logits(void)
 	}
 }
 
-/* The count in the engine's "repacked N matrices" log line (eng_log_set callback). */
-static void repack_count(void *ud, int level, const char *msg)
-{
-	(void)level;
-	if (strncmp(msg, "repacked ", 9) == 0)
-		*(int *)ud = atoi(msg + 9);
-}
-
 /* With a latent rank of 256 the value up-projection (attn_kv_b, 256 wide, a K-quant) can be
  * repacked at load (R16), and is, with every other matrix the engine can repack: the log's count
  * is every 2-D or 3-D weight but the token embedding whose type the level repacks (its rows a
@@ -340,7 +332,7 @@ static void test_deepseek_repacked_weights_give_the_file_layouts_logits(void)
 			ids[i] = i == 0 ? 1 : 259 + (i * 37) % 700;
 		o.use_mmap = mmap_mode;
 		o.n_threads = 2;
-		eng_log_set(repack_count, &n_rp, ENG_LOG_INFO);
+		eng_log_set(ref_repack_count, &n_rp, ENG_LOG_INFO);
 		m = eng_load(path, &o, err, sizeof err);
 		eng_log_set(NULL, NULL, ENG_LOG_WARN);
 		TB_REQUIRE(m != NULL);

@@ -50,14 +50,6 @@ static void test_moe_matches_the_reference_on_every_file(void)
 	ref_check_dir("tests/fixtures/moe", model_dir, 6, TOLS, sizeof TOLS / sizeof TOLS[0]);
 }
 
-/* The number in the engine's "repacked N matrices" log line (eng_log_set callback). */
-static void repack_count(void *ud, int level, const char *msg)
-{
-	(void)level;
-	if (strncmp(msg, "repacked ", 9) == 0)
-		*(int *)ud = atoi(msg + 9);
-}
-
 /* The prompt decoded in one batch, in batches of 3 and token by token: the same logits, bit for
  * bit (the experts' grouping of a batch must not change a token's result); and the same again
  * with the weights computed from the file mapping, whose experts keep the file's layout, where
@@ -80,7 +72,7 @@ static void test_moe_batch_composition_does_not_change_logits(void)
 
 			o.use_mmap = mmap_mode;
 			snprintf(path, sizeof path, "%s/%s", model_dir, names[f]);
-			eng_log_set(repack_count, &n_rp, ENG_LOG_INFO);
+			eng_log_set(ref_repack_count, &n_rp, ENG_LOG_INFO);
 			m = eng_load(path, &o, err, sizeof err);
 			eng_log_set(NULL, NULL, ENG_LOG_WARN);
 			TB_REQUIRE(m != NULL);
