@@ -1830,12 +1830,12 @@ typedef struct step {
 	int k, swiglu;
 	tref ws[3];
 	float *ys[3];
-	atomic_long *next;           /* chunk counter of a batch's products, or NULL */
-	atomic_long *share;          /* decode: [DEC_MAX_THREADS] chunk counters, one per thread's
-	                              * share of the rows, or NULL */
+	atomic_long *share;          /* [DEC_MAX_THREADS] chunk counters, one per thread's share of
+	                              * the rows, or NULL (one thread) */
 } step;
 
 #define DEC_CHUNK 64                 /* rows a decode thread takes at a time */
+#define BATCH_CHUNK 32               /* rows a thread takes at a time in a batch */
 #define DEC_MAX_THREADS 64
 
 
@@ -1933,43 +1933,34 @@ static void multi_rows_do(const step *st, long r0, long r1)
 	}
 }
 
-/* Decode (one token) gives each thread an even, contiguous share of the rows, so that each
- * streams one run of weights from memory, taken DEC_CHUNK rows at a time; a thread done with its
- * share takes the chunks left in the others' shares, so a thread the machine preempts (another
- * program on its core) holds the step up by one chunk at most, not by its whole share. A batch
- * hands out 32-row chunks to whichever thread is free. Either way every row is the same row
- * kernel's result, whichever thread computes it. */
+/* Each thread gets an even, contiguous share of the rows, so that each streams one run of
+ * weights from memory, taken DEC_CHUNK rows at a time for one token, BATCH_CHUNK for a batch
+ * (before, a batch handed out 32-row chunks in turn, so each thread read every other chunk of
+ * the weights); a thread done
+ * with its share takes the chunks left in the others' shares, so a thread the machine preempts
+ * (another program on its core) holds the step up by one chunk at most, not by its whole share.
+ * Every row is the same row kernel's result, whichever thread computes it. */
 static void multi_task(void *arg, int ith, int nth)
 {
 	const step *st = arg;
 	long total = multi_rows(st), r0, r1;
+	const long ch = st->n == 1 ? DEC_CHUNK : BATCH_CHUNK;
 
-	if (st->n == 1 && st->share && nth <= DEC_MAX_THREADS) {
+	if (st->share && nth <= DEC_MAX_THREADS) {
 		for (int k = 0; k < nth; k++) {
 			int v = (ith + k) % nth;
 			eng_split(total, v, nth, 16, &r0, &r1);
 			for (;;) {
-				long a = r0 + DEC_CHUNK * atomic_fetch_add_explicit(&st->share[v], 1,
-					memory_order_relaxed);
+				long a = r0 + ch * atomic_fetch_add_explicit(&st->share[v], 1, memory_order_relaxed);
 				if (a >= r1)
 					break;
-				multi_rows_do(st, a, a + DEC_CHUNK < r1 ? a + DEC_CHUNK : r1);
+				multi_rows_do(st, a, a + ch < r1 ? a + ch : r1);
 			}
 		}
 		return;
 	}
-	if (st->n == 1 || !st->next) {
-		eng_split(total, ith, nth, 16, &r0, &r1);
-		multi_rows_do(st, r0, r1);
-		return;
-	}
-	for (;;) {
-		long i = atomic_fetch_add_explicit(st->next, 1, memory_order_relaxed);
-
-		if (i * 32 >= total)
-			break;
-		multi_rows_do(st, i * 32, (i + 1) * 32 < total ? (i + 1) * 32 : total);
-	}
+	eng_split(total, ith, nth, 16, &r0, &r1);
+	multi_rows_do(st, r0, r1);
 }
 
 /* ys[i][t][o] = ws[i][o] . x[t] for n tokens and k matrices sharing x; W is [out][in] in its
@@ -1998,13 +1989,11 @@ static void matmul_k(eng_ctx *c, int k, const tref *ws, float *const *ys, const 
 			observe(c, ws[i], -1, x, n, (size_t)ws[i]->ne[0], n);
 	}
 	{
-		atomic_long next, share[DEC_MAX_THREADS];
+		atomic_long share[DEC_MAX_THREADS];
 
-		atomic_init(&next, 0);
-		for (int i = 0; i < DEC_MAX_THREADS && n == 1 && c->n_threads > 1; i++)
+		for (int i = 0; i < DEC_MAX_THREADS && c->n_threads > 1; i++)
 			atomic_init(&share[i], 0);
-		st.next = &next;
-		st.share = n == 1 && c->n_threads > 1 ? share : NULL;
+		st.share = c->n_threads > 1 ? share : NULL;
 		st.w = ws[0];
 		eng_pool_run(c->m->pool, n > 1 ? c->n_threads : 1, quant_task, &st);
 		eng_pool_run(c->m->pool, c->n_threads, multi_task, &st);

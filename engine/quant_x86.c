@@ -1936,16 +1936,11 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 }
 
 /* A repacked group's nb super-blocks -> kbblk for the batch tile (as kb_unpack from the file's
- * rows: the levels are the same bytes, the header fields are put back at their file offsets for
- * kb_head). */
+ * rows: the levels are the same bytes; the 16 rows' header fields, stored side by side in R16,
+ * are taken apart 16 lanes at a time, with rp_sb's extractions: kb_head's values). */
 INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 {
-	/* header fields: (file offset, width) in R16 order (quant_impl.h) */
-	static const int F_Q4K[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
-	static const int F_IQ4XS[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 } };
-	static const int F_Q6K[][2] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
-	const int (*f)[2] = type == ENG_T_Q4_K ? F_Q4K : type == ENG_T_IQ4_XS ? F_IQ4XS : F_Q6K;
-	const int nf = type == ENG_T_IQ4_XS ? 3 : 5, hb = type == ENG_T_Q4_K ? 16 : type == ENG_T_IQ4_XS ? 8 : 18;
+	const int hb = type == ENG_T_Q4_K ? 16 : type == ENG_T_IQ4_XS ? 8 : 18;
 	const size_t sbb = ENG_RP_ROWS * kq_size(type);
 	const __m512i m15 = _mm512_set1_epi8(0x0f), c30 = _mm512_set1_epi8(0x30);
 	const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
@@ -1953,14 +1948,51 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 	for (int64_t i = 0; i < nb; i++) {
 		const uint8_t *b = w + (size_t)i * sbb, *qs = b + 16 * hb;
 		kbblk *k = blk + i;
-		memset(k->sc, 0, sizeof k->sc);
-		memset(k->mp, 0, sizeof k->mp);
-		memset(k->dmin, 0, sizeof k->dmin);
-		for (int r = 0; r < ENG_RP_ROWS; r++) {
-			uint8_t hd[sizeof(eng_blk_q6_K)];
-			for (int j = 0, o = 0; j < nf; o += f[j][1], j++)
-				memcpy(hd + f[j][0], b + 16 * o + r * f[j][1], (size_t)f[j][1]);
-			kb_head(type, hd, k, r);
+		_mm512_store_ps(k->d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b)));
+		if (type == ENG_T_Q4_K) {
+			const __m512i u0 = _mm512_loadu_si512(b + 64), u1 = _mm512_loadu_si512(b + 128), u2 = _mm512_loadu_si512(b + 192);
+			const __m512i c3f = _mm512_set1_epi8(0x3f);
+			const __m512i sclo = _mm512_and_si512(u0, c3f), mnlo = _mm512_and_si512(u1, c3f);
+			const __m512i schi = _mm512_ternarylogic_epi32(_mm512_and_si512(u2, m15), _mm512_srli_epi32(u0, 2), c30, 0xf8);
+			const __m512i mnhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m15),
+				_mm512_srli_epi32(u1, 2), c30, 0xf8);
+			_mm512_store_ps(k->dmin, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32))));
+#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++) {
+				_mm512_store_si512(k->sc[j], rp_byte(sclo, j));
+				_mm512_store_si512(k->sc[j + 4], rp_byte(schi, j));
+			}
+#pragma GCC unroll 4
+			for (int q = 0; q < 4; q++)
+				_mm512_store_si512(k->mp[q], rp_pair(q < 2 ? mnlo : mnhi, 2 * (q % 2)));
+		} else if (type == ENG_T_IQ4_XS) {
+			const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32)));
+			const __m512i sl = _mm512_loadu_si512(b + 64);
+			_mm512_store_ps(k->dmin, _mm512_setzero_ps());
+			const __m512i c3 = _mm512_set1_epi32(3), c15 = _mm512_set1_epi32(15), c32 = _mm512_set1_epi32(32);
+			__m512i sc[8];
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++) {
+				sc[j] = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), c15),
+					_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j), c3), 4)), c32);
+				_mm512_store_si512(k->sc[j], sc[j]);
+			}
+#pragma GCC unroll 4
+			for (int q = 0; q < 4; q++)   /* int16 pairs (s_2q, s_2q+1) */
+				_mm512_store_si512(k->mp[q], _mm512_or_si512(_mm512_and_si512(sc[2 * q], _mm512_set1_epi32(0xffff)),
+					_mm512_slli_epi32(sc[2 * q + 1], 16)));
+		} else {   /* Q6_K: the 16 int8 scales, 4 a row in each of 4 vectors */
+			__m512i sc[16];
+			_mm512_store_ps(k->dmin, _mm512_setzero_ps());
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++) {
+				sc[j] = rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (j / 4)), j % 4);
+				_mm512_store_si512(k->sc[j], sc[j]);
+			}
+#pragma GCC unroll 8
+			for (int q = 0; q < 8; q++)
+				_mm512_store_si512(k->mp[q], _mm512_or_si512(_mm512_and_si512(sc[2 * q], _mm512_set1_epi32(0xffff)),
+					_mm512_slli_epi32(sc[2 * q + 1], 16)));
 		}
 		if (type == ENG_T_Q6_K) {
 			const uint8_t *qh = qs + 2048;
