@@ -40,6 +40,13 @@ static inline float ldf32(const uint8_t *p)
 
 #define KERN_INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
+/* The even and the odd 128-bit lanes of x then y: *e = x0 x2 y0 y2, *o = x1 x3 y1 y3. */
+KERN_INL5 void tr_lanes(__m512i x, __m512i y, __m512i *e, __m512i *o)
+{
+	*e = _mm512_shuffle_i32x4(x, y, 0x88);
+	*o = _mm512_shuffle_i32x4(x, y, 0xdd);
+}
+
 /* The 16 x 16 int32 transpose of r into o (o[c] lane q = r[q] lane c). */
 KERN_INL5 void tr16_512(const __m512i r[16], __m512i o[16])
 {
@@ -59,17 +66,13 @@ KERN_INL5 void tr16_512(const __m512i r[16], __m512i o[16])
 	/* b[4i + k], 128-bit lane L: rows 4i .. 4i + 3 of column 4L + k */
 #pragma GCC unroll 4
 	for (int k = 0; k < 4; k++) {
-		c[k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0x88);
-		c[4 + k] = _mm512_shuffle_i32x4(b[k], b[4 + k], 0xdd);
-		c[8 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0x88);
-		c[12 + k] = _mm512_shuffle_i32x4(b[8 + k], b[12 + k], 0xdd);
+		tr_lanes(b[k], b[4 + k], &c[k], &c[4 + k]);
+		tr_lanes(b[8 + k], b[12 + k], &c[8 + k], &c[12 + k]);
 	}
 #pragma GCC unroll 4
 	for (int k = 0; k < 4; k++) {
-		o[k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0x88);
-		o[8 + k] = _mm512_shuffle_i32x4(c[k], c[8 + k], 0xdd);
-		o[4 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0x88);
-		o[12 + k] = _mm512_shuffle_i32x4(c[4 + k], c[12 + k], 0xdd);
+		tr_lanes(c[k], c[8 + k], &o[k], &o[8 + k]);
+		tr_lanes(c[4 + k], c[12 + k], &o[4 + k], &o[12 + k]);
 	}
 }
 

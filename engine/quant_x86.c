@@ -1829,6 +1829,35 @@ INL5 __m512i rp_pair(__m512i v, const int j)
 
 INL5 __m512i rp_act4(const uint8_t *q, int k) { return _mm512_set1_epi32((int)ld32(q + 4 * k)); }
 
+/* The R16 header fields of a 16-row super-block b, 16 lanes (rows) at a time, shared by rp_sb
+ * and kb_from_rp. Q4_K: byte j of each lane of *sl / *sh = the scale of group j / j + 4, of
+ * *ml / *mh = the min of group j / j + 4 (j < 4). */
+INL5 void rp_q4k_fields(const uint8_t *b, __m512i *sl, __m512i *sh, __m512i *ml, __m512i *mh)
+{
+	const __m512i u0 = _mm512_loadu_si512(b + 64), u1 = _mm512_loadu_si512(b + 128), u2 = _mm512_loadu_si512(b + 192);
+	const __m512i c3f = _mm512_set1_epi8(0x3f), c30 = _mm512_set1_epi8(0x30), m15 = _mm512_set1_epi8(0x0f);
+	*sl = _mm512_and_si512(u0, c3f);
+	*ml = _mm512_and_si512(u1, c3f);
+	/* (u2 & 0x0f) | ((u0 >> 2) & 0x30) per byte, and the mins' (u2 >> 4) | ((u1 >> 2) & 0x30) */
+	*sh = _mm512_ternarylogic_epi32(_mm512_and_si512(u2, m15), _mm512_srli_epi32(u0, 2), c30, 0xf8);
+	*mh = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m15), _mm512_srli_epi32(u1, 2), c30, 0xf8);
+}
+
+/* IQ4_XS: the signed scale (-32 .. 31) of group j of the 16 rows. */
+INL5 __m512i rp_iq4xs_scale(const uint8_t *b, const int j)
+{
+	const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32)));
+	const __m512i sl = _mm512_loadu_si512(b + 64);
+	return _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), _mm512_set1_epi32(15)),
+		_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j), _mm512_set1_epi32(3)), 4)), _mm512_set1_epi32(32));
+}
+
+/* Q6_K: the signed scale of group j of the 16 rows. */
+INL5 __m512i rp_q6k_scale(const uint8_t *b, const int j)
+{
+	return rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (j / 4)), j % 4);
+}
+
 /* One 16-row super-block b (16 * bs bytes) times one token's Q8_K block xb, added to acc. */
 INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 acc)
 {
@@ -1841,13 +1870,8 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 	const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b));
 	__m512i isum = _mm512_setzero_si512();
 	if (type == ENG_T_Q4_K) {
-		const __m512i u0 = _mm512_loadu_si512(b + 64), u1 = _mm512_loadu_si512(b + 128), u2 = _mm512_loadu_si512(b + 192);
-		const __m512i c3f = _mm512_set1_epi8(0x3f), c30 = _mm512_set1_epi8(0x30);
-		const __m512i sclo = _mm512_and_si512(u0, c3f), mnlo = _mm512_and_si512(u1, c3f);
-		/* (u2 & 0x0f) | ((u0 >> 2) & 0x30) per byte, and the mins' (u2 >> 4) | ((u1 >> 2) & 0x30) */
-		const __m512i schi = _mm512_ternarylogic_epi32(_mm512_and_si512(u2, m15), _mm512_srli_epi32(u0, 2), c30, 0xf8);
-		const __m512i mnhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m15),
-			_mm512_srli_epi32(u1, 2), c30, 0xf8);
+		__m512i sclo, schi, mnlo, mnhi;
+		rp_q4k_fields(b, &sclo, &schi, &mnlo, &mnhi);
 		const uint8_t *qs = b + 256;
 #pragma GCC unroll 4
 		for (int j = 0; j < 4; j++) {   /* groups j (low nibbles) and j + 4 (high) */
@@ -1875,8 +1899,6 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 		return _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(m), acc);
 	}
 	if (type == ENG_T_IQ4_XS) {
-		const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32)));
-		const __m512i sl = _mm512_loadu_si512(b + 64);
 		const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
 			_mm512_set1_epi8((char)0x80));
 		const uint8_t *qs = b + 128;
@@ -1893,13 +1915,8 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 				shi = _mm512_dpbusd_epi32(shi, _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srli_epi16(v, 4), m15)),
 					rp_act4(q, 32 + k));
 			}
-			const __m512i c3 = _mm512_set1_epi32(3), c15 = _mm512_set1_epi32(15), c32 = _mm512_set1_epi32(32);
-			const __m512i sclo = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), c15),
-				_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j), c3), 4)), c32);
-			const __m512i schi = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j + 16), c15),
-				_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j + 8), c3), 4)), c32);
-			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(slo, sclo));
-			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(shi, schi));
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(slo, rp_iq4xs_scale(b, j)));
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(shi, rp_iq4xs_scale(b, j + 4)));
 		}
 		return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
 	}
@@ -1931,7 +1948,7 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 #pragma GCC unroll 4
 		for (int t = 0; t < 4; t++) {
 			const int g = 4 * t + p;
-			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(s[t], rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (g / 4)), g % 4)));
+			isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(s[t], rp_q6k_scale(b, g)));
 		}
 	}
 	return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
@@ -1952,12 +1969,8 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 		kbblk *k = blk + i;
 		_mm512_store_ps(k->d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b)));
 		if (type == ENG_T_Q4_K) {
-			const __m512i u0 = _mm512_loadu_si512(b + 64), u1 = _mm512_loadu_si512(b + 128), u2 = _mm512_loadu_si512(b + 192);
-			const __m512i c3f = _mm512_set1_epi8(0x3f);
-			const __m512i sclo = _mm512_and_si512(u0, c3f), mnlo = _mm512_and_si512(u1, c3f);
-			const __m512i schi = _mm512_ternarylogic_epi32(_mm512_and_si512(u2, m15), _mm512_srli_epi32(u0, 2), c30, 0xf8);
-			const __m512i mnhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(u2, 4), m15),
-				_mm512_srli_epi32(u1, 2), c30, 0xf8);
+			__m512i sclo, schi, mnlo, mnhi;
+			rp_q4k_fields(b, &sclo, &schi, &mnlo, &mnhi);
 			_mm512_store_ps(k->dmin, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32))));
 #pragma GCC unroll 4
 			for (int j = 0; j < 4; j++) {
@@ -1967,34 +1980,16 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 #pragma GCC unroll 4
 			for (int q = 0; q < 4; q++)
 				_mm512_store_si512(k->mp[q], rp_pair(q < 2 ? mnlo : mnhi, 2 * (q % 2)));
-		} else if (type == ENG_T_IQ4_XS) {
-			const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32)));
-			const __m512i sl = _mm512_loadu_si512(b + 64);
-			_mm512_store_ps(k->dmin, _mm512_setzero_ps());
-			const __m512i c3 = _mm512_set1_epi32(3), c15 = _mm512_set1_epi32(15), c32 = _mm512_set1_epi32(32);
-			__m512i sc[8];
-#pragma GCC unroll 8
-			for (int j = 0; j < 8; j++) {
-				sc[j] = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), c15),
-					_mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sh, 2 * j), c3), 4)), c32);
-				_mm512_store_si512(k->sc[j], sc[j]);
-			}
-#pragma GCC unroll 4
-			for (int q = 0; q < 4; q++)   /* int16 pairs (s_2q, s_2q+1) */
-				_mm512_store_si512(k->mp[q], _mm512_or_si512(_mm512_and_si512(sc[2 * q], _mm512_set1_epi32(0xffff)),
-					_mm512_slli_epi32(sc[2 * q + 1], 16)));
-		} else {   /* Q6_K: the 16 int8 scales, 4 a row in each of 4 vectors */
-			__m512i sc[16];
+		} else {   /* IQ4_XS (8 groups), Q6_K (16): the scales, and as int16 pairs (s_2q, s_2q+1) */
+			const int G = type == ENG_T_IQ4_XS ? 8 : 16;
 			_mm512_store_ps(k->dmin, _mm512_setzero_ps());
 #pragma GCC unroll 16
-			for (int j = 0; j < 16; j++) {
-				sc[j] = rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (j / 4)), j % 4);
-				_mm512_store_si512(k->sc[j], sc[j]);
-			}
+			for (int j = 0; j < G; j++)
+				_mm512_store_si512(k->sc[j], type == ENG_T_IQ4_XS ? rp_iq4xs_scale(b, j) : rp_q6k_scale(b, j));
 #pragma GCC unroll 8
-			for (int q = 0; q < 8; q++)
-				_mm512_store_si512(k->mp[q], _mm512_or_si512(_mm512_and_si512(sc[2 * q], _mm512_set1_epi32(0xffff)),
-					_mm512_slli_epi32(sc[2 * q + 1], 16)));
+			for (int q = 0; q < G / 2; q++)
+				_mm512_store_si512(k->mp[q], _mm512_or_si512(_mm512_and_si512(_mm512_load_si512(k->sc[2 * q]),
+					_mm512_set1_epi32(0xffff)), _mm512_slli_epi32(_mm512_load_si512(k->sc[2 * q + 1]), 16)));
 		}
 		if (type == ENG_T_Q6_K) {
 			const uint8_t *qh = qs + 2048;
@@ -2120,41 +2115,39 @@ INL5 void rb_row8(const int type, const int NR, float *acc, const int i, const i
 	const rbact *a)
 {
 	const size_t B = b32_size(type);
-	{
-		float f[4][16];
+	float f[4][16];
 #pragma GCC unroll 4
-		for (int r = 0; r < NR; r++) {
-			const uint8_t *wr = w + (size_t)r * ws + (size_t)i * B;
-			__m512i v[4];
-			/* keep enough misses in flight: the same bytes of the row NR rows on (2 KiB ahead in
-			 * the row, as the one-row kernels fetch, lands in the rows this call reads anyway;
-			 * Q8_0 tg128 about 1.3x with this) */
-			for (size_t o = 0; o < 8 * B; o += 64)
-				_mm_prefetch((const char *)wr + (size_t)NR * ws + o, _MM_HINT_T0);
+	for (int r = 0; r < NR; r++) {
+		const uint8_t *wr = w + (size_t)r * ws + (size_t)i * B;
+		__m512i v[4];
+		/* keep enough misses in flight: the same bytes of the row NR rows on (2 KiB ahead in
+		 * the row, as the one-row kernels fetch, lands in the rows this call reads anyway;
+		 * Q8_0 tg128 about 1.3x with this) */
+		for (size_t o = 0; o < 8 * B; o += 64)
+			_mm_prefetch((const char *)wr + (size_t)NR * ws + o, _MM_HINT_T0);
 #pragma GCC unroll 4
-			for (int k = 0; k < 4; k++) {
-				const __m512i u = 2 * k < mm ? b32_wload(type, wr + (size_t)(2 * k) * B, 2 * k + 1 < mm)
-					: _mm512_setzero_si512();   /* with zero activations */
-				v[k] = _mm512_dpbusd_epi32(a->corr[i / 2 + k], u, a->q[i / 2 + k]);
-			}
-			const __m512i f01 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
-				_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
-			const __m512i f23 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)),
-				_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(3, 1, 3, 1)));
-			__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi32(f01, f23), _mm512_unpackhi_epi32(f01, f23));
-			t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));   /* lane 4L: block L, 4L+1: L+4 */
-			_mm512_storeu_ps(f[r], _mm512_cvtepi32_ps(t));
+		for (int k = 0; k < 4; k++) {
+			const __m512i u = 2 * k < mm ? b32_wload(type, wr + (size_t)(2 * k) * B, 2 * k + 1 < mm)
+				: _mm512_setzero_si512();   /* with zero activations */
+			v[k] = _mm512_dpbusd_epi32(a->corr[i / 2 + k], u, a->q[i / 2 + k]);
 		}
-#pragma GCC unroll 8
-		for (int k = 0; k < 8; k++)
-			if (k < mm)
-#pragma GCC unroll 4
-				for (int r = 0; r < NR; r++) {
-					const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
-					acc[r] = rb_step(type, acc[r], f[r][k < 4 ? 4 * k : 4 * (k - 4) + 1], h2f(b),
-						b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, a->d[i + k], a->s[i + k]);
-				}
+		const __m512i f01 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
+			_mm512_shuffle_i64x2(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
+		const __m512i f23 = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)),
+			_mm512_shuffle_i64x2(v[2], v[3], _MM_SHUFFLE(3, 1, 3, 1)));
+		__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi32(f01, f23), _mm512_unpackhi_epi32(f01, f23));
+		t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_BADC));   /* lane 4L: block L, 4L+1: L+4 */
+		_mm512_storeu_ps(f[r], _mm512_cvtepi32_ps(t));
 	}
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)
+		if (k < mm)
+#pragma GCC unroll 4
+			for (int r = 0; r < NR; r++) {
+				const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
+				acc[r] = rb_step(type, acc[r], f[r][k < 4 ? 4 * k : 4 * (k - 4) + 1], h2f(b),
+					b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, a->d[i + k], a->s[i + k]);
+			}
 }
 
 /* NR rows (stride ws) of m blocks times the prepared activation, their sums carried in acc[r]:
