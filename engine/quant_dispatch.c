@@ -229,7 +229,8 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
 
 int eng_rp_supported(int type, int64_t n)
 {
-	return (type == ENG_T_Q4_K || type == ENG_T_IQ4_XS || type == ENG_T_Q6_K) && n > 0 &&
+	return (type == ENG_T_Q2_K || type == ENG_T_Q3_K || type == ENG_T_Q4_K || type == ENG_T_IQ4_XS ||
+		type == ENG_T_Q6_K) && n > 0 &&
 		n % ENG_QK_K == 0 && n <= ENG_RP_KMAX;
 }
 
@@ -246,8 +247,12 @@ static int rp_fields(int type, const rp_field **f)
 	static const rp_field q4k[] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
 	static const rp_field iq4xs[] = { { 0, 2 }, { 2, 2 }, { 4, 4 } };
 	static const rp_field q6k[] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
+	static const rp_field q2k[] = { { 80, 2 }, { 82, 2 }, { 0, 4 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
+	static const rp_field q3k[] = { { 108, 2 }, { 96, 4 }, { 100, 4 }, { 104, 4 } };
 
 	switch (type) {
+	case ENG_T_Q2_K: *f = q2k; return 6;
+	case ENG_T_Q3_K: *f = q3k; return 4;
 	case ENG_T_Q4_K: *f = q4k; return 5;
 	case ENG_T_IQ4_XS: *f = iq4xs; return 3;
 	default: *f = q6k; return 5;
@@ -257,7 +262,14 @@ static int rp_fields(int type, const rp_field **f)
 /* A block's 256 levels (quant_impl.h's layouts) and back; put writes only the level bits. */
 static void rp_levels_get(int type, const uint8_t *b, uint8_t lv[ENG_QK_K])
 {
-	if (type == ENG_T_Q4_K) {
+	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {   /* 2 low bits; Q3_K's hmask bit as + 4 */
+		const uint8_t *qs = b + (type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, qs) : offsetof(eng_blk_q3_K, qs));
+		for (int e = 0; e < ENG_QK_K; e++) {
+			lv[e] = (uint8_t)(qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32)) & 3);
+			if (type == ENG_T_Q3_K)
+				lv[e] = (uint8_t)(lv[e] | (b[offsetof(eng_blk_q3_K, hmask) + e % 32] >> (e / 32) & 1) << 2);
+		}
+	} else if (type == ENG_T_Q4_K) {
 		const uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
 		for (int c = 0; c < 4; c++)
 			for (int l = 0; l < 32; l++) {
@@ -287,7 +299,17 @@ static void rp_levels_get(int type, const uint8_t *b, uint8_t lv[ENG_QK_K])
 
 static void rp_levels_put(int type, uint8_t *b, const uint8_t lv[ENG_QK_K])
 {
-	if (type == ENG_T_Q4_K) {
+	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
+		uint8_t *qs = b + (type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, qs) : offsetof(eng_blk_q3_K, qs));
+		memset(qs, 0, ENG_QK_K / 4);
+		if (type == ENG_T_Q3_K)
+			memset(b + offsetof(eng_blk_q3_K, hmask), 0, ENG_QK_K / 8);
+		for (int e = 0; e < ENG_QK_K; e++) {
+			qs[32 * (e / 128) + e % 32] |= (uint8_t)((lv[e] & 3) << (2 * (e % 128 / 32)));
+			if (type == ENG_T_Q3_K)
+				b[offsetof(eng_blk_q3_K, hmask) + e % 32] |= (uint8_t)((lv[e] >> 2 & 1) << (e / 32));
+		}
+	} else if (type == ENG_T_Q4_K) {
 		uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
 		for (int c = 0; c < 4; c++)
 			for (int l = 0; l < 32; l++)
@@ -325,6 +347,21 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 	}
 	rp_levels_get(type, b, lv);
 	uint8_t *q = sb + 16 * o;
+	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
+		for (int k = 0; k < 16; k++)
+			for (int j = 0; j < 4; j++) {
+				uint8_t v = 0, h = 0;
+				for (int s = 0; s < 4; s++) {
+					v = (uint8_t)(v | (lv[64 * s + 4 * k + j] & 3) << (2 * s));
+					h = (uint8_t)(h | (lv[64 * s + 4 * k + j] >> 2) << s);
+				}
+				q[64 * k + 4 * r + j] = v;
+				if (type == ENG_T_Q3_K)   /* vector k / 2, bits 4 (k % 2) + s */
+					q[1024 + 64 * (k / 2) + 4 * r + j] = (uint8_t)((q[1024 + 64 * (k / 2) + 4 * r + j] &
+						(k % 2 ? 0x0f : 0xf0)) | h << (4 * (k % 2)));
+			}
+		return;
+	}
 	for (int k = 0; k < 32; k++)
 		for (int j = 0; j < 4; j++)
 			q[64 * k + 4 * r + j] = (uint8_t)((lv[4 * k + j] & 15) | (lv[128 + 4 * k + j] & 15) << 4);
@@ -347,6 +384,18 @@ static void rp_get_row(int type, const uint8_t *sb, int r, uint8_t *b)
 		o += (size_t)f[k].w;
 	}
 	const uint8_t *q = sb + 16 * o;
+	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
+		for (int k = 0; k < 16; k++)
+			for (int j = 0; j < 4; j++)
+				for (int s = 0; s < 4; s++) {
+					lv[64 * s + 4 * k + j] = (uint8_t)(q[64 * k + 4 * r + j] >> (2 * s) & 3);
+					if (type == ENG_T_Q3_K)
+						lv[64 * s + 4 * k + j] = (uint8_t)(lv[64 * s + 4 * k + j] |
+							(q[1024 + 64 * (k / 2) + 4 * r + j] >> (4 * (k % 2) + s) & 1) << 2);
+				}
+		rp_levels_put(type, b, lv);
+		return;
+	}
 	for (int k = 0; k < 32; k++)
 		for (int j = 0; j < 4; j++) {
 			const uint8_t v = q[64 * k + 4 * r + j];

@@ -1800,9 +1800,10 @@ INL5 void kb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
  * elements' levels of each of the 16 rows in its two nibbles, so `vpdpbusd` with a token's 4
  * activation bytes broadcast gives 64 products per instruction, one int32 lane per row, and
  * reads the group as one sequential stream. Per scale group a `vpmulld` by the 16 rows' scales
- * into the super-block's isum; the offsets (IQ4_XS's table values + 128, Q6_K's 32) start the
- * group's lanes at -offset x (sum of the group's activations); the mins (Q4_K) go in by
- * `vpdpwssd` with the sums of 32. Every lane's isum and imin are the exact integers of order B,
+ * into the super-block's isum; the offsets (IQ4_XS's table values + 128, Q6_K's 32, Q3_K's 4)
+ * start the group's lanes at -offset x (sum of the group's activations); the mins go in by
+ * `vpdpwssd` with the sums of 32 (Q4_K) or 16 (Q2_K). Q2_K and Q3_K hold 4 quarters' 2-bit
+ * levels in each vector (Q3_K's top bits in vectors of their own, moved to bit 2). Every lane's isum and imin are the exact integers of order B,
  * then order_b_step with the 16 rows in one vector: the single dot's bits. */
 
 /* Byte j of every 32-bit lane of v, zero-extended (signed: sign-extended). */
@@ -1858,6 +1859,60 @@ INL5 __m512i rp_q6k_scale(const uint8_t *b, const int j)
 	return rp_sbyte(_mm512_loadu_si512(b + 32 + 64 * (j / 4)), j % 4);
 }
 
+/* The 16 rows' scales of groups 4t .. 4t + 3 as bytes 0..3 of each lane of s[t]: Q2_K's low
+ * nibbles (0..15); Q3_K's signed 6 bits (the low 4 of scales[0..7]'s nibbles, the top 2 of
+ * scales[8..11], minus 32). */
+INL5 void rp_k23_scales(const int type, const uint8_t *b, __m512i s[4])
+{
+	if (type == ENG_T_Q2_K) {
+#pragma GCC unroll 4
+		for (int t = 0; t < 4; t++)
+			s[t] = _mm512_and_si512(_mm512_loadu_si512(b + 64 + 64 * t), _mm512_set1_epi8(0x0f));
+		return;
+	}
+	const __m512i u0 = _mm512_loadu_si512(b + 32), u1 = _mm512_loadu_si512(b + 96), u2 = _mm512_loadu_si512(b + 160);
+	const __m512i m15 = _mm512_set1_epi8(0x0f), c30 = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32);
+	s[0] = _mm512_sub_epi8(_mm512_ternarylogic_epi32(_mm512_and_si512(u0, m15), _mm512_slli_epi16(u2, 4), c30, 0xf8), c32);
+	s[1] = _mm512_sub_epi8(_mm512_ternarylogic_epi32(_mm512_and_si512(u1, m15), _mm512_slli_epi16(u2, 2), c30, 0xf8), c32);
+	s[2] = _mm512_sub_epi8(_mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(u0, 4), m15), u2, c30, 0xf8), c32);
+	s[3] = _mm512_sub_epi8(_mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(u1, 4), m15),
+		_mm512_srli_epi16(u2, 2), c30, 0xf8), c32);
+}
+
+/* Q2_K: the 16 rows' mins of groups 2p and 2p + 1 as int16 pairs (high nibbles). */
+INL5 __m512i rp_q2k_mins(const uint8_t *b, const int p)
+{
+	return _mm512_srli_epi16(rp_pair(_mm512_loadu_si512(b + 64 + 64 * (p / 2)), 2 * (p % 2)), 4);
+}
+
+/* Q2_K / Q3_K: the unsigned levels (Q2_K 0..3, Q3_K 0..7) of quarter s (elements 64s + 4k + b)
+ * of low-bit vector k (v) and, for Q3_K, its top-bit vector h (bits 4 (k % 2) + s). */
+INL5 __m512i rp_k23_level(const int type, __m512i v, __m512i h, const int k, const int s)
+{
+	const __m512i lo = _mm512_and_si512(s ? _mm512_srli_epi16(v, 2 * s) : v, _mm512_set1_epi8(3));
+	if (type == ENG_T_Q2_K)
+		return lo;
+	const int pos = 4 * (k % 2) + s;   /* the top bit to bit 2 */
+	const __m512i hs = pos > 2 ? _mm512_srli_epi16(h, pos - 2) : pos < 2 ? _mm512_slli_epi16(h, 2 - pos) : h;
+	return _mm512_ternarylogic_epi32(lo, hs, _mm512_set1_epi8(4), 0xf8);
+}
+
+/* The low bytes of the 64 byte products a x b (each product's low 8 bits). */
+INL5 __m512i mul_bytes(__m512i a, __m512i b)
+{
+	const __m512i ev = _mm512_and_si512(_mm512_mullo_epi16(a, b), _mm512_set1_epi16(0xff));
+	const __m512i od = _mm512_slli_epi16(_mm512_mullo_epi16(_mm512_srli_epi16(a, 8), _mm512_srli_epi16(b, 8)), 8);
+	return _mm512_or_si512(ev, od);
+}
+
+/* Byte j of every 32-bit lane of v copied to the lane's 4 bytes. */
+INL5 __m512i rp_bcast_byte(__m512i v, const int j)
+{
+	return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(_mm_set_epi32((int)(0x0c0c0c0cu + 0x01010101u * (unsigned)j),
+		(int)(0x08080808u + 0x01010101u * (unsigned)j), (int)(0x04040404u + 0x01010101u * (unsigned)j),
+		(int)(0x01010101u * (unsigned)j))));
+}
+
 /* One 16-row super-block b (16 * bs bytes) times one token's Q8_K block xb, added to acc. */
 INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 acc)
 {
@@ -1869,6 +1924,44 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 	const __m512 da = _mm512_set1_ps(ldf32(xb + offsetof(eng_blk_q8_K, d)));
 	const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b));
 	__m512i isum = _mm512_setzero_si512();
+	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
+		/* Q2_K: d, dmin, scales 0-3 .. 12-15 (low nibble scale, high nibble min), levels at 320;
+		 * Q3_K: d, scales 0-3, 4-7, 8-11, low bits at 224, top bits at 1248 */
+		const int q2 = type == ENG_T_Q2_K;
+		const uint8_t *ql = b + (q2 ? 320 : 224), *qh = b + 1248;
+		__m512i sc[4];
+		rp_k23_scales(type, b, sc);
+#pragma GCC unroll 4
+		for (int p = 0; p < 4; p++) {   /* vectors 4p .. 4p + 3: groups p, 4 + p, 8 + p, 12 + p */
+			__m512i s[4];
+#pragma GCC unroll 4
+			for (int t = 0; t < 4; t++)   /* Q3_K's levels are u - 4: start at -4 x the group's sum */
+				s[t] = q2 ? _mm512_setzero_si512() : _mm512_set1_epi32(-4 * bsv[4 * t + p]);
+#pragma GCC unroll 4
+			for (int e = 0; e < 4; e++) {
+				const int k = 4 * p + e;
+				const __m512i v = _mm512_loadu_si512(ql + 64 * k);
+				const __m512i h = q2 ? v : _mm512_loadu_si512(qh + 64 * (k / 2));
+#pragma GCC unroll 4
+				for (int t = 0; t < 4; t++)
+					s[t] = _mm512_dpbusd_epi32(s[t], rp_k23_level(type, v, h, k, t), rp_act4(q, 16 * t + k));
+			}
+#pragma GCC unroll 4
+			for (int t = 0; t < 4; t++)
+				isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(s[t], q2 ? rp_byte(sc[t], p) : rp_sbyte(sc[t], p)));
+		}
+		acc = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
+		if (!q2)
+			return acc;
+		/* imin = sum of m_g * (sum of the 16 activations of group g), in int16 pairs */
+		__m512i m = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (int p = 0; p < 8; p++)
+			m = _mm512_dpwssd_epi32(m, rp_q2k_mins(b, p),
+				_mm512_set1_epi32((int)((uint32_t)(uint16_t)bsv[2 * p] | (uint32_t)(uint16_t)bsv[2 * p + 1] << 16)));
+		const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32)));
+		return _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(m), acc);
+	}
 	if (type == ENG_T_Q4_K) {
 		__m512i sclo, schi, mnlo, mnhi;
 		rp_q4k_fields(b, &sclo, &schi, &mnlo, &mnhi);
@@ -1959,7 +2052,8 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
  * are taken apart 16 lanes at a time, with rp_sb's extractions: kb_head's values). */
 INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 {
-	const int hb = type == ENG_T_Q4_K ? 16 : type == ENG_T_IQ4_XS ? 8 : 18;
+	const int hb = type == ENG_T_Q2_K ? 20 : type == ENG_T_Q3_K ? 14 : type == ENG_T_Q4_K ? 16 :
+		type == ENG_T_IQ4_XS ? 8 : 18;
 	const size_t sbb = ENG_RP_ROWS * kq_size(type);
 	const __m512i m15 = _mm512_set1_epi8(0x0f), c30 = _mm512_set1_epi8(0x30);
 	const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
@@ -1968,6 +2062,31 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 		const uint8_t *b = w + (size_t)i * sbb, *qs = b + 16 * hb;
 		kbblk *k = blk + i;
 		_mm512_store_ps(k->d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b)));
+		if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
+			/* kb_unpack's levels: Q2_K level x scale, Q3_K (4 - u) x scale + 128 */
+			const int q2 = type == ENG_T_Q2_K;
+			__m512i sc[4];
+			rp_k23_scales(type, b, sc);
+			_mm512_store_ps(k->dmin, q2 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32))) : _mm512_setzero_ps());
+#pragma GCC unroll 8
+			for (int p = 0; p < 8; p++)
+				_mm512_store_si512(k->mp[p], q2 ? rp_q2k_mins(b, p) : _mm512_setzero_si512());
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+				_mm512_store_si512(k->sc[j], _mm512_setzero_si512());
+			const uint8_t *ql = b + (q2 ? 320 : 224), *qh = b + 1248;
+			for (int k4 = 0; k4 < 16; k4++) {
+				const __m512i v = _mm512_loadu_si512(ql + 64 * k4);
+				const __m512i h = q2 ? v : _mm512_loadu_si512(qh + 64 * (k4 / 2));
+#pragma GCC unroll 4
+				for (int t = 0; t < 4; t++) {   /* elements 64t + 4 k4 + b: group 4t + k4 / 4 */
+					const __m512i u = rp_k23_level(type, v, h, k4, t), sv = rp_bcast_byte(sc[t], k4 / 4);
+					_mm512_store_si512(k->lv[16 * t + k4], q2 ? mul_bytes(u, sv) :
+						_mm512_add_epi8(mul_bytes(_mm512_sub_epi8(_mm512_set1_epi8(4), u), sv), _mm512_set1_epi8((char)128)));
+				}
+			}
+			continue;
+		}
 		if (type == ENG_T_Q4_K) {
 			__m512i sclo, schi, mnlo, mnhi;
 			rp_q4k_fields(b, &sclo, &schi, &mnlo, &mnhi);
@@ -2054,6 +2173,8 @@ INL5 void rp_groups(const int type, int64_t n, const uint8_t *w, int ng, const u
 RP_512(q4_K, ENG_T_Q4_K)
 RP_512(iq4_xs, ENG_T_IQ4_XS)
 RP_512(q6_K, ENG_T_Q6_K)
+RP_512(q2_K, ENG_T_Q2_K)
+RP_512(q3_K, ENG_T_Q3_K)
 
 /* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
@@ -2626,6 +2747,8 @@ void eng_kernels_avx512(eng_kernels *k)
 	k->rp[ENG_T_Q4_K] = rp_q4_K_512;
 	k->rp[ENG_T_IQ4_XS] = rp_iq4_xs_512;
 	k->rp[ENG_T_Q6_K] = rp_q6_K_512;
+	k->rp[ENG_T_Q2_K] = rp_q2_K_512;
+	k->rp[ENG_T_Q3_K] = rp_q3_K_512;
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx512;   /* quant_mxfp4_x86.c */
 	eng_kernels_iq_avx512(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 }

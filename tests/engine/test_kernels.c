@@ -886,7 +886,7 @@ static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { chec
  * and rows past 8192 elements refused; unpacking gives the file's bytes back. */
 static void check_repacked(const char *level)
 {
-	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K };
+	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K, ENG_T_Q2_K, ENG_T_Q3_K };
 	static const int64_t NS[] = { 256, 2816, 8192 };
 	static const int ROWS[] = { 37, 16, 5 };
 	static const int NACT[] = { 1, 2, 3, 7, 8, 9, 33 };
@@ -967,13 +967,12 @@ static void test_kernels_scalar_repacked_rows_equal_the_single_dot(void) { check
 static void test_kernels_avx2_repacked_rows_equal_the_single_dot(void) { check_level("avx2", check_repacked); }
 static void test_kernels_avx512_repacked_rows_equal_the_single_dot(void) { check_level("avx512", check_repacked); }
 
-/* A whole model (synth-tiny-Q4_K_M: Q4_K and Q6_K matrices of 256- and 768-element rows) loaded
- * into memory, where the AVX-512 level repacks its matrices, gives the same logits bit for bit
- * as the same file computed from its mapping (the file's layout): one token at a time (the
- * decode kernels), in batches of 9 (the batch tiles), and at the avx2 level too (no repacked
- * kernels there: the rows are unpacked). */
-#define RP_MODEL "../shared/models/synthetic/synth-tiny-Q4_K_M.gguf"
-static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
+/* A whole model (synth-tiny-Q4_K_M: Q4_K and Q6_K matrices of 256- and 768-element rows;
+ * synth-tiny-Q2_K: Q2_K, Q3_K and Q6_K) loaded into memory, where the AVX-512 level repacks its
+ * matrices, gives the same logits bit for bit as the same file computed from its mapping (the
+ * file's layout): one token at a time (the decode kernels), in batches of 9 (the batch tiles),
+ * and at the avx2 level too (no repacked kernels there: the rows are unpacked). */
+static void check_repacked_model(const char *RP_MODEL)
 {
 	enum { N = 20 };
 	static const char *const LV[] = { "avx512", "avx2" };
@@ -990,6 +989,8 @@ static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
 		TB_SKIP("%s is not there", RP_MODEL);
 	TB_CHECK_INT(eng_rp_native(ENG_T_Q4_K, 256), 1);
 	TB_CHECK_INT(eng_rp_native(ENG_T_Q6_K, 768), 1);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q2_K, 256), 1);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q3_K, 768), 1);
 	o.n_threads = 2;
 	mp = eng_load(RP_MODEL, &o, err, sizeof err);   /* repacked at load */
 	o.use_mmap = 1;
@@ -1008,8 +1009,8 @@ static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
 			TB_REQUIRE(ref_decode_all(mm, ids, N, step, b) == 0);
 			for (size_t i = 0; i < (size_t)N * (size_t)nv; i++)
 				if (f_bits(a[i]) != f_bits(b[i]) && diff++ < 5)
-					printf("  %s, batches of %d: logit %zu of token %zu: %.9g repacked, %.9g file layout\n",
-						LV[l], step, i % (size_t)nv, i / (size_t)nv, a[i], b[i]);
+					printf("  %s %s, batches of %d: logit %zu of token %zu: %.9g repacked, %.9g file layout\n",
+						RP_MODEL, LV[l], step, i % (size_t)nv, i / (size_t)nv, a[i], b[i]);
 		}
 	TB_CHECK_INT(diff, 0);
 	TB_REQUIRE(eng_kernels_force(NULL) == 0);
@@ -1017,6 +1018,16 @@ static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
 	free(b);
 	eng_model_free(mp);
 	eng_model_free(mm);
+}
+
+static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
+{
+	check_repacked_model("../shared/models/synthetic/synth-tiny-Q4_K_M.gguf");
+}
+
+static void test_kernels_repacked_q2_k_model_gives_the_file_layouts_logits(void)
+{
+	check_repacked_model("../shared/models/synthetic/synth-tiny-Q2_K.gguf");
 }
 
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
@@ -1090,6 +1101,7 @@ int main(void)
 	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_repacked_model_gives_the_file_layouts_logits);
+	TB_RUN(test_kernels_repacked_q2_k_model_gives_the_file_layouts_logits);
 	TB_RUN(test_kernels_scalar_k16_scores_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_k16_scores_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_k16_scores_equal_the_single_dot);
