@@ -230,7 +230,7 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
 int eng_rp_supported(int type, int64_t n)
 {
 	return (type == ENG_T_Q2_K || type == ENG_T_Q3_K || type == ENG_T_Q4_K || type == ENG_T_IQ4_XS ||
-		type == ENG_T_Q6_K) && n > 0 &&
+		type == ENG_T_Q6_K || type == ENG_T_Q8_0) && n > 0 &&
 		n % ENG_QK_K == 0 && n <= ENG_RP_KMAX;
 }
 
@@ -239,7 +239,13 @@ int eng_rp_native(int type, int64_t n)
 	return eng_rp_supported(type, n) && kern()->rp[type] != NULL;
 }
 
-/* The header fields (offset in the file's block, width) of each type, in R16 order. */
+/* Bytes of one row's 256 elements (Q8_0: 8 blocks of 32). */
+static size_t rp_sb_size(int type)
+{
+	return eng_type_get(type)->type_size * (size_t)(ENG_QK_K / eng_type_get(type)->blck);
+}
+
+/* The header fields (offset in the file's super-block, width) of each type, in R16 order. */
 typedef struct rp_field { int off, w; } rp_field;
 
 static int rp_fields(int type, const rp_field **f)
@@ -249,8 +255,11 @@ static int rp_fields(int type, const rp_field **f)
 	static const rp_field q6k[] = { { 208, 2 }, { 192, 4 }, { 196, 4 }, { 200, 4 }, { 204, 4 } };
 	static const rp_field q2k[] = { { 80, 2 }, { 82, 2 }, { 0, 4 }, { 4, 4 }, { 8, 4 }, { 12, 4 } };
 	static const rp_field q3k[] = { { 108, 2 }, { 96, 4 }, { 100, 4 }, { 104, 4 } };
+	static const rp_field q80[] = { { 0, 2 }, { 34, 2 }, { 68, 2 }, { 102, 2 }, { 136, 2 }, { 170, 2 },
+		{ 204, 2 }, { 238, 2 } };   /* the d of each of the 8 blocks */
 
 	switch (type) {
+	case ENG_T_Q8_0: *f = q80; return 8;
 	case ENG_T_Q2_K: *f = q2k; return 6;
 	case ENG_T_Q3_K: *f = q3k; return 4;
 	case ENG_T_Q4_K: *f = q4k; return 5;
@@ -345,6 +354,11 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 		memcpy(sb + 16 * o + (size_t)r * (size_t)f[k].w, b + f[k].off, (size_t)f[k].w);
 		o += (size_t)f[k].w;
 	}
+	if (type == ENG_T_Q8_0) {   /* 64 vectors: byte 64k + 4r + j = element 4k + j */
+		for (int k = 0; k < 64; k++)
+			memcpy(sb + 16 * o + 64 * k + 4 * r, b + 34 * (k / 8) + 2 + 4 * (k % 8), 4);
+		return;
+	}
 	rp_levels_get(type, b, lv);
 	uint8_t *q = sb + 16 * o;
 	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
@@ -384,6 +398,11 @@ static void rp_get_row(int type, const uint8_t *sb, int r, uint8_t *b)
 		o += (size_t)f[k].w;
 	}
 	const uint8_t *q = sb + 16 * o;
+	if (type == ENG_T_Q8_0) {
+		for (int k = 0; k < 64; k++)
+			memcpy(b + 34 * (k / 8) + 2 + 4 * (k % 8), q + 64 * k + 4 * r, 4);
+		return;
+	}
 	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
 		for (int k = 0; k < 16; k++)
 			for (int j = 0; j < 4; j++)
@@ -414,7 +433,7 @@ static void rp_get_row(int type, const uint8_t *sb, int r, uint8_t *b)
 
 void eng_rp_pack(int type, int64_t n, const void *src, void *dst)
 {
-	const size_t bs = eng_type_get(type)->type_size, rs = eng_row_size(type, n);
+	const size_t bs = rp_sb_size(type), rs = eng_row_size(type, n);
 	const int64_t nb = n / ENG_QK_K;
 
 	for (int64_t i = 0; i < nb; i++)
@@ -425,7 +444,7 @@ void eng_rp_pack(int type, int64_t n, const void *src, void *dst)
 
 void eng_rp_unpack(int type, int64_t n, const void *grp, int r0, int nr, void *dst)
 {
-	const size_t bs = eng_type_get(type)->type_size, rs = eng_row_size(type, n);
+	const size_t bs = rp_sb_size(type), rs = eng_row_size(type, n);
 	const int64_t nb = n / ENG_QK_K;
 
 	for (int64_t i = 0; i < nb; i++)
@@ -444,7 +463,7 @@ int eng_vec_dot_rows_rp(int type, int64_t n, const void *w, int64_t n_total, int
 	const int64_t full = n_total - n_total % ENG_RP_ROWS, end = r0 + n_rows;
 	const uint8_t *wb = w;
 	/* the rows of one group in the file's layout (up to 16 of ENG_RP_KMAX elements of Q6_K) */
-	uint8_t buf[ENG_RP_ROWS * (ENG_RP_KMAX / ENG_QK_K) * sizeof(eng_blk_q6_K)];
+	uint8_t buf[ENG_RP_ROWS * (ENG_RP_KMAX / ENG_QK_K) * 8 * sizeof(eng_blk_q8_0)];
 
 	for (int64_t r = r0; r < end;) {
 		float *o = out + (r - r0);

@@ -329,12 +329,13 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
  * "Repacked rows"). Rows 0 .. R-1, R = n_rows rounded down to a multiple of 16, form groups of 16
  * consecutive rows; the rows from R on keep the file's layout at their usual offsets. A group
  * takes the 16 rows' bytes (16 * row size, at the offset of its first row) and holds super-block
- * i of its 16 rows at bytes 16 * bs * i .. (bs the block size), as:
+ * i (elements 256i ..) of its 16 rows at bytes 16 * bs * i .. (bs the bytes of 256 elements), as:
  *   - the block header's fields, each as 16 consecutive copies (row 0's first): Q4_K d, dmin,
  *     scales[0..3], scales[4..7], scales[8..11]; IQ4_XS d, scales_h, scales_l; Q6_K d,
  *     scales[0..3], [4..7], [8..11], [12..15]; Q2_K d, dmin, scales[0..3], [4..7], [8..11],
- *     [12..15]; Q3_K d, scales[0..3], [4..7], [8..11] (so field f sits at 16 * its offset in
- *     the concatenated header: H = 16, 8, 18, 20, 14 bytes);
+ *     [12..15]; Q3_K d, scales[0..3], [4..7], [8..11]; Q8_0, whose "super-block" is 8 blocks
+ *     of 32 (272 bytes a row), the d of each block (so field f sits at 16 * its offset in the
+ *     concatenated header: H = 16, 8, 18, 20, 14, 16 bytes);
  *   - Q4_K, IQ4_XS, Q6_K: at 16 * H, 32 vectors of 64 bytes: byte 64k + 4r + b holds row r's
  *     levels of elements 4k + b (low nibble; for Q6_K its low 4 bits) and 128 + 4k + b (high
  *     nibble);
@@ -343,16 +344,18 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
  *   - Q2_K, Q3_K: at 16 * H, 16 vectors of 64 bytes: byte 64k + 4r + b holds the low 2 bits of
  *     row r's levels of elements 64s + 4k + b at bits 2s, 2s + 1 (s = 0 .. 3); Q3_K then 8
  *     vectors: byte 64h + 4r + b holds at bit 4i + s the top bit (hmask) of element
- *     64s + 4(2h + i) + b (i = 0, 1).
+ *     64s + 4(2h + i) + b (i = 0, 1);
+ *   - Q8_0: at 16 * H, 64 vectors of 64 bytes: byte 64k + 4r + b holds row r's int8 weight of
+ *     element 4k + b.
  * Levels are the format's unsigned values (Q4_K 0..15, IQ4_XS table indices, Q6_K 0..63, Q2_K
- * 0..3, Q3_K 0..7 with the hmask bit as 4). The bytes are a permutation of the rows' bytes: the
+ * 0..3, Q3_K 0..7 with the hmask bit as 4; Q8_0's signed bytes as they are). The bytes are a permutation of the rows' bytes: the
  * size is unchanged. */
 #define ENG_RP_ROWS 16
 #define ENG_RP_VERSION 1
 #define ENG_RP_KMAX 8192       /* longest row repacked (elements) */
 #define ENG_RP_MAX_ACT 7       /* more activations: the batch tiles (callers pass fewer rows per call) */
 
-/* 1 when rows of n elements of `type` have an R16 layout (Q2_K .. Q4_K, IQ4_XS, Q6_K; n a multiple of
+/* 1 when rows of n elements of `type` have an R16 layout (Q2_K .. Q4_K, IQ4_XS, Q6_K, Q8_0; n a multiple of
  * 256, at most ENG_RP_KMAX), else 0. eng_rp_native: 1 when, besides, the kernel level in use has
  * a repacked kernel for it (loading repacks only then). Pure functions. */
 int eng_rp_supported(int type, int64_t n);

@@ -2047,6 +2047,13 @@ INL5 __m512 rp_sb(const int type, const uint8_t *b, const uint8_t *xb, __m512 ac
 	return _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(isum), acc);
 }
 
+/* Prefetch the nbytes at p + PF_DIST. */
+INL5 void pf_ahead(const uint8_t *p, size_t nbytes)
+{
+	for (size_t o = 0; o < nbytes; o += 64)
+		_mm_prefetch((const char *)p + PF_DIST + o, _MM_HINT_T0);
+}
+
 /* A repacked group's nb super-blocks -> kbblk for the batch tile (as kb_unpack from the file's
  * rows: the levels are the same bytes; the 16 rows' header fields, stored side by side in R16,
  * are taken apart 16 lanes at a time, with rp_sb's extractions: kb_head's values). */
@@ -2132,49 +2139,6 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 	}
 }
 
-INL5 void rp_groups(const int type, int64_t n, const uint8_t *w, int ng, const uint8_t *x, size_t xs, int na,
-	float *out, size_t os)
-{
-	const int64_t nb = n / ENG_QK_K;
-	const size_t sbb = ENG_RP_ROWS * kq_size(type), gs = (size_t)nb * sbb;
-	if (na >= KB_MIN_ACT) {   /* batches: the 16-row tile over the converted group */
-		kbblk blk[KB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
-		for (int g = 0; g < ng; g++) {
-			kb_from_rp(type, w + (size_t)g * gs, nb, blk);
-			for (int t0 = 0; t0 < na; t0 += KB_NT)
-				kb_tile(type, nb, blk, x + (size_t)t0 * xs, xs, na - t0 < KB_NT ? na - t0 : KB_NT,
-					out + (size_t)t0 * os + (size_t)g * ENG_RP_ROWS, os, (__mmask16)0xffff);
-		}
-		return;
-	}
-	for (int g = 0; g < ng; g++) {
-		const uint8_t *wg = w + (size_t)g * gs;
-		for (int a = 0; a < na; a++) {
-			const uint8_t *xa = x + (size_t)a * xs;
-			__m512 acc = _mm512_setzero_ps();
-			for (int64_t i = 0; i < nb; i++) {
-				const uint8_t *b = wg + (size_t)i * sbb;
-				if (a == 0)
-					for (size_t o = 0; o < sbb; o += 64)
-						_mm_prefetch((const char *)b + PF_DIST + o, _MM_HINT_T0);
-				acc = rp_sb(type, b, xa + (size_t)i * sizeof(eng_blk_q8_K), acc);
-			}
-			_mm512_storeu_ps(out + (size_t)a * os + (size_t)g * ENG_RP_ROWS, acc);
-		}
-	}
-}
-
-#define RP_512(name, T)                                                                         \
-	TGT5 static void rp_##name##_512(int64_t n, const void *w, int ng, const void *act, size_t xs, \
-		int n_act, float *out, size_t os)                                                     \
-	{                                                                                     \
-		rp_groups(T, n, w, ng, act, xs, n_act, out, os);                              \
-	}
-RP_512(q4_K, ENG_T_Q4_K)
-RP_512(iq4_xs, ENG_T_IQ4_XS)
-RP_512(q6_K, ENG_T_Q6_K)
-RP_512(q2_K, ENG_T_Q2_K)
-RP_512(q3_K, ENG_T_Q3_K)
 
 /* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
@@ -2432,7 +2396,29 @@ INL5 void rb_tile(const int type, int sl, const rbblk *blk, const rbtok *a, int 
 /* Up to RB_G tiles of 16 rows share each conversion of the tokens' sums. */
 #define RB_G 2
 
-INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
+/* Slice k0 .. k0 + sl - 1 (whole super-blocks of 8) of a Q8_0 R16 group (rp_groups) -> blk. */
+INL5 void rb_from_rp(const uint8_t *grp, int64_t k0, int sl, rbblk *blk)
+{
+	const size_t sbb = ENG_RP_ROWS * 8 * sizeof(eng_blk_q8_0);
+	for (int jj = 0; jj < sl; jj++) {
+		const uint8_t *b = grp + (size_t)((k0 + jj) / 8) * sbb;
+		const int j = (int)((k0 + jj) % 8);
+		rbblk *k = blk + jj;
+		__m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 8
+		for (int g = 0; g < 8; g++) {
+			const __m512i v = _mm512_loadu_si512(b + 256 + 64 * (8 * j + g));
+			_mm512_store_si512(k->w[g], v);
+			sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
+		}
+		_mm512_store_si512(k->corr, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+		_mm512_store_ps(k->d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32 * j))));
+		_mm512_store_ps(k->m, _mm512_setzero_ps());
+	}
+}
+
+/* rp: w holds Q8_0 R16 groups (n_rows a multiple of 16), converted by rb_from_rp. */
+INL5 void rb_batch(const int type, const int rp, int64_t n, const uint8_t *w, size_t ws, int n_rows, const uint8_t *x,
 	size_t xs, int n_act, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK;
@@ -2447,7 +2433,10 @@ INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 			for (int g = 0; g < ng; g++) {
 				const int left = n_rows - r0 - g * KB_R;
 				nr[g] = left < KB_R ? left : KB_R;
-				rb_unpack(type, w + (size_t)(r0 + g * KB_R) * ws + (size_t)k0 * B, ws, nr[g], sl, blk[g]);
+				if (rp)
+					rb_from_rp(w + (size_t)(r0 + g * KB_R) * ws, k0, sl, blk[g]);
+				else
+					rb_unpack(type, w + (size_t)(r0 + g * KB_R) * ws + (size_t)k0 * B, ws, nr[g], sl, blk[g]);
 			}
 			for (int t0 = 0; t0 < n_act; t0 += KB_NT) {
 				const int nt = n_act - t0 < KB_NT ? n_act - t0 : KB_NT;
@@ -2460,10 +2449,106 @@ INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 	}
 }
 
+#define RB_MIN_ACT 3     /* fewer tokens: the decode rows (see REFB_512) */
+
+/* Q8_0 in the R16 layout (quant_impl.h): per super-block of 8 blocks the 16 rows' d of block j
+ * at 32j, then vector 8j + g (byte 4r + b: element 32j + 4g + b of row r, signed). Decode (fewer
+ * than RB_MIN_ACT tokens): per block 8 `vpdpbusd` of the weights + 128 by the token's 4 bytes
+ * broadcast, started at -128 x the block's activation sum, give the 16 rows' exact block sums,
+ * then rb_step with the 16 rows in one vector (the `_ref`'s bits); each group read as one
+ * stream. More tokens: rb_batch on the groups converted by rb_from_rp. */
+/* The token's Q8_0 blocks as rp8_sb takes them: d as floats, -128 x each block's sum. */
+typedef struct rp8act {
+	float d[ENG_RP_KMAX / ENG_QK];
+	int32_t corr[ENG_RP_KMAX / ENG_QK];
+} rp8act;
+
+INL5 void rp8_prep(int64_t nb, const uint8_t *x, rp8act *a)
+{
+	const size_t B = sizeof(eng_blk_q8_0);
+	for (int64_t j = 0; j < nb; j++) {   /* sad of a + 128, less 32 x 128 */
+		const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(x + (size_t)j * B + 2)),
+			_mm256_set1_epi8((char)0x80));
+		const __m256i sd = _mm256_sad_epu8(u, _mm256_setzero_si256());
+		const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(sd), _mm256_extracti128_si256(sd, 1));
+		a->corr[j] = -128 * ((int32_t)(_mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1)) - 32 * 128);
+		a->d[j] = h2f(x + (size_t)j * B);
+	}
+}
+
+/* Super-block i (b: 8 blocks of the 16 rows) times the token's blocks 8i .. 8i + 7 (x, a). */
+INL5 __m512 rp8_sb(const uint8_t *b, const uint8_t *x, const rp8act *a, int64_t i, __m512 acc)
+{
+#pragma GCC unroll 8
+	for (int j = 0; j < 8; j++) {
+		const int64_t k = 8 * i + j;
+		__m512i s = _mm512_set1_epi32(a->corr[k]);
+#pragma GCC unroll 8
+		for (int e = 0; e < 8; e++)
+			s = dpbusd_bc(s, _mm512_xor_si512(_mm512_loadu_si512(b + 256 + 64 * (8 * j + e)), _mm512_set1_epi8((char)0x80)),
+				x + (size_t)k * sizeof(eng_blk_q8_0) + 2 + 4 * e);
+		const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32 * j)));
+		acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(a->d[k]))));
+	}
+	return acc;
+}
+
+INL5 void rp_groups(const int type, int64_t n, const uint8_t *w, int ng, const uint8_t *x, size_t xs, int na,
+	float *out, size_t os)
+{
+	const int64_t nb = n / ENG_QK_K;
+	const size_t sbb = ENG_RP_ROWS * (type == ENG_T_Q8_0 ? 8 * sizeof(eng_blk_q8_0) : kq_size(type)), gs = (size_t)nb * sbb;
+	if (type == ENG_T_Q8_0 && na >= RB_MIN_ACT) {   /* the 32-element tiles on the converted groups */
+		rb_batch(type, 1, n, w, gs / ENG_RP_ROWS, ng * ENG_RP_ROWS, x, xs, na, out, os);
+		return;
+	}
+	if (type != ENG_T_Q8_0 && na >= KB_MIN_ACT) {   /* batches: the 16-row tile over the converted group */
+		kbblk blk[KB_KMAX / ENG_QK_K] __attribute__((aligned(64)));
+		for (int g = 0; g < ng; g++) {
+			kb_from_rp(type, w + (size_t)g * gs, nb, blk);
+			for (int t0 = 0; t0 < na; t0 += KB_NT)
+				kb_tile(type, nb, blk, x + (size_t)t0 * xs, xs, na - t0 < KB_NT ? na - t0 : KB_NT,
+					out + (size_t)t0 * os + (size_t)g * ENG_RP_ROWS, os, (__mmask16)0xffff);
+		}
+		return;
+	}
+	rp8act pa[RB_MIN_ACT - 1];   /* Q8_0: each token's blocks */
+	if (type == ENG_T_Q8_0)
+		for (int a = 0; a < na; a++)
+			rp8_prep(n / ENG_QK, x + (size_t)a * xs, &pa[a]);
+	for (int g = 0; g < ng; g++) {
+		const uint8_t *wg = w + (size_t)g * gs;
+		for (int a = 0; a < na; a++) {
+			const uint8_t *xa = x + (size_t)a * xs;
+			__m512 acc = _mm512_setzero_ps();
+			for (int64_t i = 0; i < nb; i++) {
+				const uint8_t *b = wg + (size_t)i * sbb;
+				if (a == 0)   /* the first token's pass fetches ahead */
+					pf_ahead(b, sbb);
+				acc = type == ENG_T_Q8_0 ? rp8_sb(b, xa, &pa[a], i, acc) :
+					rp_sb(type, b, xa + (size_t)i * sizeof(eng_blk_q8_K), acc);
+			}
+			_mm512_storeu_ps(out + (size_t)a * os + (size_t)g * ENG_RP_ROWS, acc);
+		}
+	}
+}
+
+#define RP_512(name, T)                                                                         \
+	TGT5 static void rp_##name##_512(int64_t n, const void *w, int ng, const void *act, size_t xs, \
+		int n_act, float *out, size_t os)                                                     \
+	{                                                                                     \
+		rp_groups(T, n, w, ng, act, xs, n_act, out, os);                              \
+	}
+RP_512(q4_K, ENG_T_Q4_K)
+RP_512(iq4_xs, ENG_T_IQ4_XS)
+RP_512(q6_K, ENG_T_Q6_K)
+RP_512(q2_K, ENG_T_Q2_K)
+RP_512(q3_K, ENG_T_Q3_K)
+RP_512(q8_0, ENG_T_Q8_0)
+
 /* Per 32-element type: the single dot (the decode path with one row and one activation) and the
  * rows (the decode path for fewer than RB_MIN_ACT tokens, else the tiles: with 3 tokens the
  * tiles' conversion already costs less than decoding the rows once per token). */
-#define RB_MIN_ACT 3
 #define REFB_512(name, T)                                                                       \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
 	{                                                                                     \
@@ -2481,7 +2566,7 @@ INL5 void rb_batch(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 		} else if (n_act < RB_MIN_ACT) {                                              \
 			rb_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
 		} else {                                                                      \
-			rb_batch(T, n, w, ws, n_rows, act, xs, n_act, out, os);               \
+			rb_batch(T, 0, n, w, ws, n_rows, act, xs, n_act, out, os);            \
 		}                                                                             \
 	}
 REFB_512(q4_0, ENG_T_Q4_0)
@@ -2749,6 +2834,7 @@ void eng_kernels_avx512(eng_kernels *k)
 	k->rp[ENG_T_Q6_K] = rp_q6_K_512;
 	k->rp[ENG_T_Q2_K] = rp_q2_K_512;
 	k->rp[ENG_T_Q3_K] = rp_q3_K_512;
+	k->rp[ENG_T_Q8_0] = rp_q8_0_512;
 	k->dot[ENG_T_MXFP4] = eng_dot_mxfp4_avx512;   /* quant_mxfp4_x86.c */
 	eng_kernels_iq_avx512(k);   /* quant_iq_x86.c: the IQ1/IQ2/IQ3 and TQ types */
 }

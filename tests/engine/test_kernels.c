@@ -886,7 +886,7 @@ static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { chec
  * and rows past 8192 elements refused; unpacking gives the file's bytes back. */
 static void check_repacked(const char *level)
 {
-	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K, ENG_T_Q2_K, ENG_T_Q3_K };
+	static const int RP_TYPES[] = { ENG_T_Q4_K, ENG_T_IQ4_XS, ENG_T_Q6_K, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q8_0 };
 	static const int64_t NS[] = { 256, 2816, 8192 };
 	static const int ROWS[] = { 37, 16, 5 };
 	static const int NACT[] = { 1, 2, 3, 7, 8, 9, 33 };
@@ -968,7 +968,7 @@ static void test_kernels_avx2_repacked_rows_equal_the_single_dot(void) { check_l
 static void test_kernels_avx512_repacked_rows_equal_the_single_dot(void) { check_level("avx512", check_repacked); }
 
 /* A whole model (synth-tiny-Q4_K_M: Q4_K and Q6_K matrices of 256- and 768-element rows;
- * synth-tiny-Q2_K: Q2_K, Q3_K and Q6_K) loaded into memory, where the AVX-512 level repacks its
+ * synth-tiny-Q2_K: Q2_K, Q3_K and Q6_K; synth-tiny-Q8_0) loaded into memory, where the AVX-512 level repacks its
  * matrices, gives the same logits bit for bit as the same file computed from its mapping (the
  * file's layout): one token at a time (the decode kernels), in batches of 9 (the batch tiles),
  * and at the avx2 level too (no repacked kernels there: the rows are unpacked). */
@@ -991,6 +991,7 @@ static void check_repacked_model(const char *RP_MODEL)
 	TB_CHECK_INT(eng_rp_native(ENG_T_Q6_K, 768), 1);
 	TB_CHECK_INT(eng_rp_native(ENG_T_Q2_K, 256), 1);
 	TB_CHECK_INT(eng_rp_native(ENG_T_Q3_K, 768), 1);
+	TB_CHECK_INT(eng_rp_native(ENG_T_Q8_0, 768), 1);
 	o.n_threads = 2;
 	mp = eng_load(RP_MODEL, &o, err, sizeof err);   /* repacked at load */
 	o.use_mmap = 1;
@@ -1028,6 +1029,11 @@ static void test_kernels_repacked_model_gives_the_file_layouts_logits(void)
 static void test_kernels_repacked_q2_k_model_gives_the_file_layouts_logits(void)
 {
 	check_repacked_model("../shared/models/synthetic/synth-tiny-Q2_K.gguf");
+}
+
+static void test_kernels_repacked_q8_0_model_gives_the_file_layouts_logits(void)
+{
+	check_repacked_model("../shared/models/synthetic/synth-tiny-Q8_0.gguf");
 }
 
 static void test_kernels_level_is_named_and_unknown_levels_are_refused(void)
@@ -1102,6 +1108,7 @@ int main(void)
 	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_repacked_model_gives_the_file_layouts_logits);
 	TB_RUN(test_kernels_repacked_q2_k_model_gives_the_file_layouts_logits);
+	TB_RUN(test_kernels_repacked_q8_0_model_gives_the_file_layouts_logits);
 	TB_RUN(test_kernels_scalar_k16_scores_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_k16_scores_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_k16_scores_equal_the_single_dot);
