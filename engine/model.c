@@ -1566,7 +1566,7 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 
 	if (env && strcmp(env, "0") == 0)
 		return 0;
-	tmp = malloc(ENG_RP_ROWS * eng_row_size(ENG_T_Q6_K, ENG_RP_KMAX));
+	tmp = malloc(ENG_RP_ROWS * eng_row_size(ENG_T_Q8_0, ENG_RP_KMAX));   /* the largest R16 type */
 	if (!tmp) {
 		eng_seterr(err, errlen, "out of memory repacking the weights");
 		return -1;

@@ -3,6 +3,7 @@
  * once per process (pthread_once) from what the CPU has and TB_CPU, changed only by
  * eng_kernels_force. The kernels live in quant_x86.c and quant_neon.c, the _ref in quant.c. */
 #include "engine/engine.h"
+#include "engine/kern_load.h"
 #include "engine/quant_impl.h"
 
 #include <pthread.h>
@@ -271,14 +272,7 @@ static int rp_fields(int type, const rp_field **f)
 /* A block's 256 levels (quant_impl.h's layouts) and back; put writes only the level bits. */
 static void rp_levels_get(int type, const uint8_t *b, uint8_t lv[ENG_QK_K])
 {
-	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {   /* 2 low bits; Q3_K's hmask bit as + 4 */
-		const uint8_t *qs = b + (type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, qs) : offsetof(eng_blk_q3_K, qs));
-		for (int e = 0; e < ENG_QK_K; e++) {
-			lv[e] = (uint8_t)(qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32)) & 3);
-			if (type == ENG_T_Q3_K)
-				lv[e] = (uint8_t)(lv[e] | (b[offsetof(eng_blk_q3_K, hmask) + e % 32] >> (e / 32) & 1) << 2);
-		}
-	} else if (type == ENG_T_Q4_K) {
+	if (type == ENG_T_Q4_K) {
 		const uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
 		for (int c = 0; c < 4; c++)
 			for (int l = 0; l < 32; l++) {
@@ -359,23 +353,33 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 			memcpy(sb + 16 * o + 64 * k + 4 * r, b + 34 * (k / 8) + 2 + 4 * (k % 8), 4);
 		return;
 	}
-	rp_levels_get(type, b, lv);
 	uint8_t *q = sb + 16 * o;
 	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
-		for (int k = 0; k < 16; k++)
-			for (int j = 0; j < 4; j++) {
-				uint8_t v = 0, h = 0;
-				for (int s = 0; s < 4; s++) {
-					v = (uint8_t)(v | (lv[64 * s + 4 * k + j] & 3) << (2 * s));
-					h = (uint8_t)(h | (lv[64 * s + 4 * k + j] >> 2) << s);
+		/* element 64s + 4k + j: 2 bits of qs[32 (s / 2) + 4 (k % 8) + j] at 2 (2 (s % 2) + k / 8);
+		 * Q3_K's top bit: bit 2s + k / 8 of hmask[4 (k % 8) + j]; 4 values of j per word */
+		const uint8_t *qs = b + (type == ENG_T_Q2_K ? offsetof(eng_blk_q2_K, qs) : offsetof(eng_blk_q3_K, qs));
+		const uint32_t m2 = 0x03030303u, m1 = 0x01010101u;
+		for (int k = 0; k < 16; k++) {
+			const uint32_t w0 = ld32(qs + 4 * (k % 8)), w1 = ld32(qs + 32 + 4 * (k % 8));
+			const int sh = 2 * (k / 8);
+			const uint32_t v = (w0 >> sh & m2) | (w0 >> (4 + sh) & m2) << 2 | (w1 >> sh & m2) << 4 |
+				(w1 >> (4 + sh) & m2) << 6;
+			memcpy(q + 64 * k + 4 * r, &v, 4);
+		}
+		if (type == ENG_T_Q3_K)
+			for (int h = 0; h < 8; h++) {   /* vector h: bit 4i + s = element 64s + 4 (2h + i) + j */
+				uint32_t v = 0;
+				for (int i = 0; i < 2; i++) {
+					const int k = 2 * h + i;
+					const uint32_t hw = ld32(b + offsetof(eng_blk_q3_K, hmask) + 4 * (k % 8));
+					for (int s4 = 0; s4 < 4; s4++)
+						v |= (hw >> (2 * s4 + k / 8) & m1) << (4 * i + s4);
 				}
-				q[64 * k + 4 * r + j] = v;
-				if (type == ENG_T_Q3_K)   /* vector k / 2, bits 4 (k % 2) + s */
-					q[1024 + 64 * (k / 2) + 4 * r + j] = (uint8_t)((q[1024 + 64 * (k / 2) + 4 * r + j] &
-						(k % 2 ? 0x0f : 0xf0)) | h << (4 * (k % 2)));
+				memcpy(q + 1024 + 64 * h + 4 * r, &v, 4);
 			}
 		return;
 	}
+	rp_levels_get(type, b, lv);
 	for (int k = 0; k < 32; k++)
 		for (int j = 0; j < 4; j++)
 			q[64 * k + 4 * r + j] = (uint8_t)((lv[4 * k + j] & 15) | (lv[128 + 4 * k + j] & 15) << 4);
