@@ -1535,10 +1535,15 @@ static int q3n_ctx_init(eng_ctx *c);
 
 /* Repacks one matrix in place (its pages are made writable for the time it takes) and marks it
  * (eng_gguf_tensor.repacked), which is what rows_range reads. */
-static int repack_one(tref t, uint8_t *tmp, char *err, size_t errlen)
+static int repack_one(tref t, uint8_t *tmp, size_t tmp_size, char *err, size_t errlen)
 {
 	const size_t rs = eng_row_size(t->type, t->ne[0]), gb = ENG_RP_ROWS * rs;
 	const long pg = sysconf(_SC_PAGESIZE);
+
+	if (gb > tmp_size) {
+		eng_seterr(err, errlen, "tensor '%s': a group of 16 rows (%zu bytes) exceeds the repack buffer", t->name, gb);
+		return -1;
+	}
 	uint8_t *d = (uint8_t *)(uintptr_t)t->data;
 	const uintptr_t lo = (uintptr_t)d & ~((uintptr_t)pg - 1);
 	const size_t len = (size_t)((uintptr_t)d + (size_t)t->size_bytes - lo);
@@ -1566,7 +1571,8 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 
 	if (env && strcmp(env, "0") == 0)
 		return 0;
-	tmp = malloc(ENG_RP_ROWS * eng_row_size(ENG_T_Q8_0, ENG_RP_KMAX));   /* the largest R16 type */
+	const size_t tmp_size = ENG_RP_ROWS * eng_row_size(ENG_T_Q8_0, ENG_RP_KMAX);   /* the largest R16 type */
+	tmp = malloc(tmp_size);
 	if (!tmp) {
 		eng_seterr(err, errlen, "out of memory repacking the weights");
 		return -1;
@@ -1595,7 +1601,7 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 			if (!w || w->repacked || !eng_rp_native(w->type, w->ne[0])
 				|| !(w->n_dims == 2 ? w->ne[1] >= ENG_RP_ROWS : w->n_dims == 3 && w->ne[1] % ENG_RP_ROWS == 0))
 				continue;
-			if (repack_one(w, tmp, err, errlen) != 0) {
+			if (repack_one(w, tmp, tmp_size, err, errlen) != 0) {
 				free(tmp);
 				return -1;
 			}
