@@ -269,33 +269,18 @@ static int rp_fields(int type, const rp_field **f)
 	}
 }
 
-/* A block's 256 levels (quant_impl.h's layouts) and back; put writes only the level bits. */
-static void rp_levels_get(int type, const uint8_t *b, uint8_t lv[ENG_QK_K])
+/* A Q6_K block's 256 levels (quant_impl.h's layout); rp_levels_put: any type's levels back into
+ * its block, writing only the level bits. */
+static void rp_levels_get_q6k(const uint8_t *b, uint8_t lv[ENG_QK_K])
 {
-	if (type == ENG_T_Q4_K) {
-		const uint8_t *qs = b + offsetof(eng_blk_q4_K, qs);
-		for (int c = 0; c < 4; c++)
-			for (int l = 0; l < 32; l++) {
-				lv[64 * c + l] = qs[32 * c + l] & 15;
-				lv[64 * c + 32 + l] = qs[32 * c + l] >> 4;
-			}
-	} else if (type == ENG_T_IQ4_XS) {
-		const uint8_t *qs = b + offsetof(eng_blk_iq4_xs, qs);
-		for (int j = 0; j < 8; j++)
-			for (int l = 0; l < 16; l++) {
-				lv[32 * j + l] = qs[16 * j + l] & 15;
-				lv[32 * j + 16 + l] = qs[16 * j + l] >> 4;
-			}
-	} else {
-		for (int h = 0; h < 2; h++) {
-			const uint8_t *ql = b + offsetof(eng_blk_q6_K, ql) + 64 * h;
-			const uint8_t *qh = b + offsetof(eng_blk_q6_K, qh) + 32 * h;
-			for (int l = 0; l < 32; l++) {
-				lv[128 * h + l] = (uint8_t)((ql[l] & 15) | (qh[l] & 3) << 4);
-				lv[128 * h + l + 32] = (uint8_t)((ql[l + 32] & 15) | (qh[l] >> 2 & 3) << 4);
-				lv[128 * h + l + 64] = (uint8_t)(ql[l] >> 4 | (qh[l] >> 4 & 3) << 4);
-				lv[128 * h + l + 96] = (uint8_t)(ql[l + 32] >> 4 | (qh[l] >> 6 & 3) << 4);
-			}
+	for (int h = 0; h < 2; h++) {
+		const uint8_t *ql = b + offsetof(eng_blk_q6_K, ql) + 64 * h;
+		const uint8_t *qh = b + offsetof(eng_blk_q6_K, qh) + 32 * h;
+		for (int l = 0; l < 32; l++) {
+			lv[128 * h + l] = (uint8_t)((ql[l] & 15) | (qh[l] & 3) << 4);
+			lv[128 * h + l + 32] = (uint8_t)((ql[l + 32] & 15) | (qh[l] >> 2 & 3) << 4);
+			lv[128 * h + l + 64] = (uint8_t)(ql[l] >> 4 | (qh[l] >> 4 & 3) << 4);
+			lv[128 * h + l + 96] = (uint8_t)(ql[l + 32] >> 4 | (qh[l] >> 6 & 3) << 4);
 		}
 	}
 }
@@ -379,7 +364,20 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 			}
 		return;
 	}
-	rp_levels_get(type, b, lv);
+	if (type == ENG_T_Q4_K || type == ENG_T_IQ4_XS) {
+		/* element 4k + j: Q4_K's nibble (k / 8) % 2 of qs[32 (k / 16) + 4 (k % 8) + j], IQ4_XS's
+		 * nibble (k / 4) % 2 of qs[16 (k / 8) + 4 (k % 4) + j]; element 128 + 4k + j 64 bytes on */
+		const uint8_t *qs = b + (type == ENG_T_Q4_K ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_iq4_xs, qs));
+		for (int k = 0; k < 32; k++) {
+			const int q4 = type == ENG_T_Q4_K;
+			const size_t o0 = q4 ? (size_t)(32 * (k / 16) + 4 * (k % 8)) : (size_t)(16 * (k / 8) + 4 * (k % 4));
+			const int sh = q4 ? 4 * (k / 8 % 2) : 4 * (k / 4 % 2);
+			const uint32_t v = (ld32(qs + o0) >> sh & 0x0f0f0f0fu) | (ld32(qs + o0 + 64) >> sh & 0x0f0f0f0fu) << 4;
+			memcpy(q + 64 * k + 4 * r, &v, 4);
+		}
+		return;
+	}
+	rp_levels_get_q6k(b, lv);   /* Q6_K, the type left */
 	for (int k = 0; k < 32; k++)
 		for (int j = 0; j < 4; j++)
 			q[64 * k + 4 * r + j] = (uint8_t)((lv[4 * k + j] & 15) | (lv[128 + 4 * k + j] & 15) << 4);
