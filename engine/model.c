@@ -1525,8 +1525,8 @@ static int q3n_ctx_init(eng_ctx *c);
 
 /* ---- weights repacked at load (issue 29) ------------------------------------------------------
  * With the weights in private memory (not --mmap) and on the CPU, the dense matrices whose type
- * the kernel level multiplies in a repacked layout (quant_impl.h "R16"; Q4_K, IQ4_XS, Q6_K at
- * the AVX-512 level) are rearranged in place, group of 16 rows by group, once at load: the same
+ * the kernel level multiplies in a repacked layout (quant_impl.h "R16"; Q2_K, Q3_K, Q4_K, IQ4_XS,
+ * Q6_K, Q8_0 at the AVX-512 level) are rearranged in place, group of 16 rows by group, once at load: the same
  * bytes, permuted, so the memory does not grow. Only matrices that nothing reads but rows_range
  * are repacked (attention Q/K/V/O, the dense FFN, a separate output head, the shared experts,
  * deepseek2's and qwen3next's projections), deepseek2's value up-projection (ds_vproj_task)

@@ -355,8 +355,8 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
 #define ENG_RP_KMAX 8192       /* longest row repacked (elements) */
 #define ENG_RP_MAX_ACT 7       /* more activations: the batch tiles (callers pass fewer rows per call) */
 
-/* 1 when rows of n elements of `type` have an R16 layout (Q2_K .. Q4_K, IQ4_XS, Q6_K, Q8_0; n a multiple of
- * 256, at most ENG_RP_KMAX), else 0. eng_rp_native: 1 when, besides, the kernel level in use has
+/* 1 when rows of n elements of `type` have an R16 layout (Q2_K .. Q4_K, IQ4_XS, Q6_K, Q8_0; n a
+ * multiple of 256, at most ENG_RP_KMAX), else 0. eng_rp_native: 1 when, besides, the kernel level in use has
  * a repacked kernel for it (loading repacks only then). Pure functions. */
 int eng_rp_supported(int type, int64_t n);
 int eng_rp_native(int type, int64_t n);
