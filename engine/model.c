@@ -1526,8 +1526,8 @@ static int q3n_ctx_init(eng_ctx *c);
 /* ---- weights repacked at load (issue 29) ------------------------------------------------------
  * With the weights in private memory (not --mmap) and on the CPU, the dense matrices whose type
  * the kernel level multiplies in a repacked layout (quant_impl.h "R16"; Q2_K, Q3_K, Q4_K, IQ4_XS,
- * Q6_K, Q8_0 at the AVX-512 level) are rearranged in place, group of 16 rows by group, once at load: the same
- * bytes, permuted, so the memory does not grow. Only matrices that nothing reads but rows_range
+ * Q6_K, Q8_0 at the AVX-512 level) are rearranged in place, group of 16 rows by group, once at
+ * load: the same bytes, permuted, so the memory does not grow. Only matrices that nothing reads but rows_range
  * are repacked (attention Q/K/V/O, the dense FFN, a separate output head, the shared experts,
  * deepseek2's and qwen3next's projections), deepseek2's value up-projection (ds_vproj_task)
  * and the routed experts (expert_rows); TB_REPACK=0 in the
@@ -1571,7 +1571,7 @@ static int repack_weights(eng_model *m, char *err, size_t errlen)
 
 	if (env && strcmp(env, "0") == 0)
 		return 0;
-	const size_t tmp_size = ENG_RP_ROWS * eng_row_size(ENG_T_Q8_0, ENG_RP_KMAX);   /* the largest R16 type */
+	const size_t tmp_size = ENG_RP_GROUP_MAX;
 	tmp = malloc(tmp_size);
 	if (!tmp) {
 		eng_seterr(err, errlen, "out of memory repacking the weights");

@@ -335,7 +335,8 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 	}
 	if (type == ENG_T_Q8_0) {   /* 64 vectors: byte 64k + 4r + j = element 4k + j */
 		for (int k = 0; k < 64; k++)
-			memcpy(sb + 16 * o + 64 * k + 4 * r, b + 34 * (k / 8) + 2 + 4 * (k % 8), 4);
+			memcpy(sb + 16 * o + 64 * k + 4 * r, b + sizeof(eng_blk_q8_0) * (size_t)(k / 8) +
+				offsetof(eng_blk_q8_0, qs) + 4 * (size_t)(k % 8), 4);
 		return;
 	}
 	uint8_t *q = sb + 16 * o;
@@ -367,9 +368,9 @@ static void rp_put_row(int type, uint8_t *sb, int r, const uint8_t *b)
 	if (type == ENG_T_Q4_K || type == ENG_T_IQ4_XS) {
 		/* element 4k + j: Q4_K's nibble (k / 8) % 2 of qs[32 (k / 16) + 4 (k % 8) + j], IQ4_XS's
 		 * nibble (k / 4) % 2 of qs[16 (k / 8) + 4 (k % 4) + j]; element 128 + 4k + j 64 bytes on */
-		const uint8_t *qs = b + (type == ENG_T_Q4_K ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_iq4_xs, qs));
+		const int q4 = type == ENG_T_Q4_K;
+		const uint8_t *qs = b + (q4 ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_iq4_xs, qs));
 		for (int k = 0; k < 32; k++) {
-			const int q4 = type == ENG_T_Q4_K;
 			const size_t o0 = q4 ? (size_t)(32 * (k / 16) + 4 * (k % 8)) : (size_t)(16 * (k / 8) + 4 * (k % 4));
 			const int sh = q4 ? 4 * (k / 8 % 2) : 4 * (k / 4 % 2);
 			const uint32_t v = (ld32(qs + o0) >> sh & 0x0f0f0f0fu) | (ld32(qs + o0 + 64) >> sh & 0x0f0f0f0fu) << 4;
@@ -402,7 +403,8 @@ static void rp_get_row(int type, const uint8_t *sb, int r, uint8_t *b)
 	const uint8_t *q = sb + 16 * o;
 	if (type == ENG_T_Q8_0) {
 		for (int k = 0; k < 64; k++)
-			memcpy(b + 34 * (k / 8) + 2 + 4 * (k % 8), q + 64 * k + 4 * r, 4);
+			memcpy(b + sizeof(eng_blk_q8_0) * (size_t)(k / 8) + offsetof(eng_blk_q8_0, qs) + 4 * (size_t)(k % 8),
+				q + 64 * k + 4 * r, 4);
 		return;
 	}
 	if (type == ENG_T_Q2_K || type == ENG_T_Q3_K) {
@@ -465,7 +467,7 @@ int eng_vec_dot_rows_rp(int type, int64_t n, const void *w, int64_t n_total, int
 	const int64_t full = n_total - n_total % ENG_RP_ROWS, end = r0 + n_rows;
 	const uint8_t *wb = w;
 	/* the rows of one group in the file's layout (up to 16 of ENG_RP_KMAX elements of Q6_K) */
-	uint8_t buf[ENG_RP_ROWS * (ENG_RP_KMAX / ENG_QK_K) * 8 * sizeof(eng_blk_q8_0)];
+	uint8_t buf[ENG_RP_GROUP_MAX];
 
 	for (int64_t r = r0; r < end;) {
 		float *o = out + (r - r0);

@@ -353,6 +353,8 @@ int eng_k16_scores(int type, int64_t n, const void *k, int64_t n_blocks, const f
 #define ENG_RP_ROWS 16
 #define ENG_RP_VERSION 1
 #define ENG_RP_KMAX 8192       /* longest row repacked (elements) */
+/* Bytes of a group of 16 rows of ENG_RP_KMAX elements of the largest R16 type (Q8_0). */
+#define ENG_RP_GROUP_MAX (ENG_RP_ROWS * (ENG_RP_KMAX / 32) * sizeof(eng_blk_q8_0))
 #define ENG_RP_MAX_ACT 7       /* more activations: the batch tiles (callers pass fewer rows per call) */
 
 /* 1 when rows of n elements of `type` have an R16 layout (Q2_K .. Q4_K, IQ4_XS, Q6_K, Q8_0; n a

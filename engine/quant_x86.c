@@ -2078,9 +2078,6 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 #pragma GCC unroll 8
 			for (int p = 0; p < 8; p++)
 				_mm512_store_si512(k->mp[p], q2 ? rp_q2k_mins(b, p) : _mm512_setzero_si512());
-#pragma GCC unroll 16
-			for (int j = 0; j < 16; j++)
-				_mm512_store_si512(k->sc[j], _mm512_setzero_si512());
 			const uint8_t *ql = b + (q2 ? 320 : 224), *qh = b + 1248;
 			for (int k4 = 0; k4 < 16; k4++) {
 				const __m512i v = _mm512_loadu_si512(ql + 64 * k4);
