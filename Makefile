@@ -117,8 +117,38 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
 	@$(if $(Q),echo "  TEST    $<")
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-test: check-deps $(BIN) $(TEST_BIN) $(MKBENCH)
-	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) TB_MKBENCH=$(MKBENCH) tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/test_*.sh)
+# The NEON level (engine/quant_neon.c): in a release `make test`, where scripts/install-deps.sh
+# could install the aarch64 cross compiler, the engine and its kernel and reference tests are
+# cross-built here and run under qemu-user by tests/integration/test_neon.sh.
+A64_CC   ?= aarch64-linux-gnu-gcc
+A64      := build/aarch64
+A64_SRC  := $(wildcard base/*.c engine/*.c) harness/sha256.c
+A64_OBJ  := $(A64_SRC:%.c=$(A64)/%.o)
+A64_TEST_BIN :=
+ifeq ($(CONFIG)$(CUDA),release0)
+A64_LIBS := $(wildcard $(addprefix /usr/lib/aarch64-linux-gnu/lib,hwloc.so pcre2-8.so cjson.so))
+ifneq ($(and $(shell command -v $(A64_CC) 2>/dev/null),$(filter 3,$(words $(A64_LIBS)))),)
+A64_TEST_BIN := $(addprefix $(A64)/tests/engine/,test_kernels test_quant test_model test_iq test_moe)
+endif
+endif
+
+test: check-deps $(BIN) $(TEST_BIN) $(MKBENCH) $(A64_TEST_BIN)
+	@TB_BIN=$(BIN) TB_BUILD=$(BUILD) TB_MKBENCH=$(MKBENCH) $(if $(A64_TEST_BIN),TB_A64=$(A64)) \
+		tests/run-tests.sh $(TEST_BIN) $(wildcard tests/integration/test_*.sh)
+
+$(A64)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC64    $<")
+	$(Q)$(A64_CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 -g -MMD -MP -c $< -o $@
+
+$(A64)/libengine.a: $(A64_OBJ)
+	$(Q)rm -f $@ && $(A64_CC:gcc=ar) rcs $@ $^
+
+$(A64)/tests/%: tests/%.c $(A64)/libengine.a tests/test.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  TEST64  $<")
+	$(Q)$(A64_CC) $(CPPFLAGS) -Itests -std=c11 $(WARN) -O2 -g -MMD -MP -o $@ $< $(A64)/libengine.a \
+		-lcjson -lhwloc -lpcre2-8 -lpthread -lm
 
 asan:
 	@$(MAKE) --no-print-directory CONFIG=asan test
@@ -224,5 +254,6 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(A64) -name '*.d' 2>/dev/null)
 # the fuzz build's objects too (a header change must rebuild them: stale ones misread structs)
 -include $(shell find $(FUZZ_DIR)/lib -name '*.d' 2>/dev/null)

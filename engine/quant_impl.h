@@ -290,9 +290,9 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
  * FMA loop, which each level reproduces). The quantized dots compute the same exact integer
  * block sums but add the scaled terms in another order than the _ref (ggml's generic one), so
  * they differ from it in the last bits (tests/engine/test_kernels.c bounds it at 1e-5 of the
- * sum of |terms|). Both x86 levels agree with each other bit for bit: the super-block types in
- * order B, the 32-element types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) in the _ref's own order,
- * so bit for bit with the scalar level too (docs/quant-formats.md, "Numerics"). BF16 adds exact
+ * sum of |terms|). Both x86 levels and NEON agree with each other bit for bit: the super-block
+ * types in order B, the 32-element types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) in the _ref's own
+ * order, so bit for bit with the scalar level too (docs/quant-formats.md, "Numerics"). BF16 adds exact
  * products in double in each level's own order. The
  * AVX2 kernels of the signed types (Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS) assume activation quants
  * in [-127, 127], which the activation quantizers produce for every finite input; the AVX-512

@@ -1,16 +1,21 @@
-/* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16
- * dots in the _ref's summation order, the Q8_0, Q4_K and Q6_K dots (integer sums per element lane
- * mod 8 and the float steps of the _ref), and the Q8_0 / Q8_K / F16 activation quantizers, byte
- * for byte. Plain ARMv8-A (no dot-product extension). quant_dispatch.c picks this level on
- * aarch64; tests/engine/test_kernels.c checks each kernel against its _ref. */
+/* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16 dots in the
+ * _ref's summation order; Q8_0 (the _ref's order) and the super-block types Q2_K, Q3_K, Q4_K,
+ * Q5_K, Q6_K and IQ4_XS (order B, the x86 levels' order, so the same bits as theirs) as tiles
+ * of 4 rows x 4 activations that the single dot runs as a tile of one, in two variants chosen
+ * at start-up from the CPU's hwcaps: `sdot` (the dot-product extension, ARMv8.2-A and later)
+ * and plain ARMv8-A widening multiplies; and the Q8_0 / Q8_K / F16 activation quantizers, byte
+ * for byte. quant_dispatch.c picks this level on aarch64; tests/engine/test_kernels.c checks
+ * each kernel against its _ref (tests/integration/test_neon.sh runs it under qemu-user). */
 #if defined(__aarch64__)
 
 #include "engine/kern_load.h"
 #include "engine/quant_impl.h"
 
 #include <arm_neon.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 static inline float h2f(const uint8_t *p)
 {
@@ -88,129 +93,174 @@ static float dot_f16_neon(int64_t n, const void *w, const void *act)
 	ORDERED_NEON(ld4_f16, tail_f16);
 }
 
-/* ---- Q8_0 ----------------------------------------------------------------------------------- */
+/* ---- Q8_0 and the super-block types: order B, in tiles ---------------------------------------
+ * The super-block types (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS) in order B, the x86 levels'
+ * order (docs/quant-formats.md, "Order B"): the exact integer sums of each super-block first,
+ * then the float steps, one scalar sequence per (row, activation). Q8_0 in the _ref's own
+ * order. Integer sums are exact however their lanes are split, so both variants below (plain
+ * ARMv8-A and the dot-product extension) and the x86 levels give the same bits. */
 
-static inline int32_t dot32_s8(int8x16_t w0, int8x16_t w1, int8x16_t a0, int8x16_t a1)
-{
-	int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w0), vget_low_s8(a0)));
-	s = vpadalq_s16(s, vmull_high_s8(w0, a0));
-	s = vpadalq_s16(s, vmull_s8(vget_low_s8(w1), vget_low_s8(a1)));
-	s = vpadalq_s16(s, vmull_high_s8(w1, a1));
-	return vaddvq_s32(s);
-}
+/* One super-block of a weight row as the tiles read it: its 256 levels as int8 with the
+ * format's offset folded in (Q3_K q - 4, Q6_K q - 32, IQ4_XS the table value), the scale and
+ * the min of each group of 16 (a 32-element group's twice), d and dmin. */
+typedef struct ob_sb {
+	int8_t lv[ENG_QK_K];
+	int32_t sc[16];
+	int16_t mn[16];
+	float d, dmin;
+} ob_sb;
 
-/* Exact integer block sums, then the _ref's float steps: sum += si * (dx * dy). */
-static float dot_q8_0_neon(int64_t n, const void *w, const void *act)
+#define OB_R 4      /* rows per tile */
+#define OB_A 4      /* activations per tile */
+#define OB_SB 16    /* super-blocks unpacked per run (OB_R * OB_SB * 360 bytes of stack) */
+
+/* Element 128h + 32p + l of a Q2_K / Q3_K super-block: bits 2p, 2p + 1 of qs[32h + l]. */
+static inline void q2_levels(const uint8_t *qs, int8_t *lv)
 {
-	const uint8_t *x = w, *y = act;
-	float sum = 0;
-	for (int64_t i = 0; i < n / ENG_QK; i++, x += sizeof(eng_blk_q8_0), y += sizeof(eng_blk_q8_0)) {
-		const int8_t *xq = (const int8_t *)(x + offsetof(eng_blk_q8_0, qs));
-		const int8_t *yq = (const int8_t *)(y + offsetof(eng_blk_q8_0, qs));
-		const int32_t si = dot32_s8(vld1q_s8(xq), vld1q_s8(xq + 16), vld1q_s8(yq), vld1q_s8(yq + 16));
-		sum += (float)si * (h2f(x) * h2f(y));
+	for (int h = 0; h < 2; h++) {
+		const uint8x16_t b0 = vld1q_u8(qs + 32 * h), b1 = vld1q_u8(qs + 32 * h + 16);
+		for (int p = 0; p < 4; p++) {
+			const int8x16_t sh = vdupq_n_s8((int8_t)(-2 * p));
+			vst1q_u8((uint8_t *)lv + 128 * h + 32 * p, vandq_u8(vshlq_u8(b0, sh), vdupq_n_u8(3)));
+			vst1q_u8((uint8_t *)lv + 128 * h + 32 * p + 16, vandq_u8(vshlq_u8(b1, sh), vdupq_n_u8(3)));
+		}
 	}
-	return sum;
 }
 
-/* ---- Q4_K and Q6_K -------------------------------------------------------------------------
- * As the _ref: eight integer lanes per super-block (element index mod 8) of scale * q8 * level,
- * scaled by d into eight float lanes. With 8 elements per int16x8 vector, lane l of a sum of
- * such vectors is exactly that lane. */
-
-static inline void lanes_step(float32x4_t *lo, float32x4_t *hi, float d, int32x4_t alo, int32x4_t ahi)
+static void ob_unpack(int type, const uint8_t *b, ob_sb *o)
 {
-	*lo = vaddq_f32(*lo, vmulq_n_f32(vcvtq_f32_s32(alo), d));
-	*hi = vaddq_f32(*hi, vmulq_n_f32(vcvtq_f32_s32(ahi), d));
-}
-
-static inline float lanes_total(float sum, float32x4_t lo, float32x4_t hi)
-{
-	float l[8];
-	vst1q_f32(l, lo);
-	vst1q_f32(l + 4, hi);
-	for (int k = 0; k < 8; k++)
-		sum += l[k];
-	return sum;
-}
-
-static float dot_q4_K_neon(int64_t n, const void *w, const void *act)
-{
-	const uint8_t *x = w, *y = act;
-	float32x4_t llo = vdupq_n_f32(0.0f), lhi = llo;
-	float sum = 0;
-	for (int64_t i = 0; i < n / ENG_QK_K; i++, x += sizeof(eng_blk_q4_K), y += sizeof(eng_blk_q8_K)) {
-		const uint8_t *s = x + offsetof(eng_blk_q4_K, scales), *qs = x + offsetof(eng_blk_q4_K, qs);
-		const int8_t *q8 = (const int8_t *)(y + offsetof(eng_blk_q8_K, qs));
-		int16_t bs[16];
-		int sc[8], mn[8], sumi = 0;
-		memcpy(bs, y + offsetof(eng_blk_q8_K, bsums), sizeof bs);
-		for (int g = 0; g < 8; g++) {
-			if (g < 4) {
-				sc[g] = s[g] & 63;
-				mn[g] = s[g + 4] & 63;
+	switch (type) {
+	case ENG_T_Q2_K: {
+		q2_levels(b + offsetof(eng_blk_q2_K, qs), o->lv);
+		for (int g = 0; g < 16; g++) {
+			const uint8_t s = b[offsetof(eng_blk_q2_K, scales) + g];
+			o->sc[g] = s & 15;
+			o->mn[g] = s >> 4;
+		}
+		o->d = h2f(b + offsetof(eng_blk_q2_K, d));
+		o->dmin = h2f(b + offsetof(eng_blk_q2_K, dmin));
+		return;
+	}
+	case ENG_T_Q3_K: {
+		/* the low bits as Q2_K's; minus 4 where bit 4h + p of hmask[l] is clear */
+		const uint8_t *hm = b + offsetof(eng_blk_q3_K, hmask), *s = b + offsetof(eng_blk_q3_K, scales);
+		q2_levels(b + offsetof(eng_blk_q3_K, qs), o->lv);
+		const uint8x16_t m0 = vld1q_u8(hm), m1 = vld1q_u8(hm + 16);
+		for (int k = 0; k < 8; k++) {   /* k = 4h + p: elements 32k .. 32k + 31 */
+			const int8x16_t sh = vdupq_n_s8((int8_t)-k);
+			int8_t *l = o->lv + 32 * k;
+			const uint8x16_t c0 = vandq_u8(vshlq_u8(m0, sh), vdupq_n_u8(1));
+			const uint8x16_t c1 = vandq_u8(vshlq_u8(m1, sh), vdupq_n_u8(1));
+			/* (1 - bit) * 4 subtracted */
+			vst1q_s8(l, vsubq_s8(vld1q_s8(l), vreinterpretq_s8_u8(vshlq_n_u8(veorq_u8(c0, vdupq_n_u8(1)), 2))));
+			vst1q_s8(l + 16, vsubq_s8(vld1q_s8(l + 16), vreinterpretq_s8_u8(vshlq_n_u8(veorq_u8(c1, vdupq_n_u8(1)), 2))));
+		}
+		for (int g = 0; g < 16; g++) {
+			o->sc[g] = ((g < 8 ? s[g] & 15 : s[g - 8] >> 4) | ((s[8 + g % 4] >> (2 * (g / 4))) & 3) << 4) - 32;
+			o->mn[g] = 0;
+		}
+		o->d = h2f(b + offsetof(eng_blk_q3_K, d));
+		o->dmin = 0.0f;
+		return;
+	}
+	case ENG_T_Q4_K:
+	case ENG_T_Q5_K: {
+		/* chunk c of 64 elements: the low nibbles of qs[32c ..] then the high ones; Q5_K adds
+		 * 16 where bit j (the group of 32) of qh[e % 32] is set */
+		const uint8_t *s = b + offsetof(eng_blk_q4_K, scales);
+		const uint8_t *qs = b + (type == ENG_T_Q4_K ? offsetof(eng_blk_q4_K, qs) : offsetof(eng_blk_q5_K, qs));
+		uint8x16_t h0 = vdupq_n_u8(0), h1 = h0;
+		if (type == ENG_T_Q5_K) {
+			h0 = vld1q_u8(b + offsetof(eng_blk_q5_K, qh));
+			h1 = vld1q_u8(b + offsetof(eng_blk_q5_K, qh) + 16);
+		}
+		for (int j = 0; j < 8; j++) {
+			const uint8x16_t b0 = vld1q_u8(qs + 32 * (j / 2)), b1 = vld1q_u8(qs + 32 * (j / 2) + 16);
+			const int8x16_t sh = vdupq_n_s8((int8_t)-j);
+			const uint8x16_t t0 = vshlq_n_u8(vandq_u8(vshlq_u8(h0, sh), vdupq_n_u8(1)), 4);
+			const uint8x16_t t1 = vshlq_n_u8(vandq_u8(vshlq_u8(h1, sh), vdupq_n_u8(1)), 4);
+			const uint8x16_t l0 = j % 2 ? vshrq_n_u8(b0, 4) : vandq_u8(b0, vdupq_n_u8(15));
+			const uint8x16_t l1 = j % 2 ? vshrq_n_u8(b1, 4) : vandq_u8(b1, vdupq_n_u8(15));
+			vst1q_u8((uint8_t *)o->lv + 32 * j, vorrq_u8(l0, t0));
+			vst1q_u8((uint8_t *)o->lv + 32 * j + 16, vorrq_u8(l1, t1));
+			int sc, mn;
+			if (j < 4) {
+				sc = s[j] & 63;
+				mn = s[j + 4] & 63;
 			} else {
-				sc[g] = (s[g + 4] & 0xf) | ((s[g - 4] >> 6) << 4);
-				mn[g] = (s[g + 4] >> 4) | ((s[g] >> 6) << 4);
+				sc = (s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4);
+				mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
 			}
-			sumi += bs[2 * g] * mn[g] + bs[2 * g + 1] * mn[g];
+			o->sc[2 * j] = o->sc[2 * j + 1] = sc;
+			o->mn[2 * j] = o->mn[2 * j + 1] = (int16_t)mn;
 		}
-		int32x4_t alo = vdupq_n_s32(0), ahi = alo;
-		for (int g = 0; g < 8; g++) {
-			const uint8x16_t b0 = vld1q_u8(qs + 32 * (g / 2)), b1 = vld1q_u8(qs + 32 * (g / 2) + 16);
-			const int8x16_t w0 = vreinterpretq_s8_u8(g % 2 ? vshrq_n_u8(b0, 4) : vandq_u8(b0, vdupq_n_u8(15)));
-			const int8x16_t w1 = vreinterpretq_s8_u8(g % 2 ? vshrq_n_u8(b1, 4) : vandq_u8(b1, vdupq_n_u8(15)));
-			const int8x16_t a0 = vld1q_s8(q8 + 32 * g), a1 = vld1q_s8(q8 + 32 * g + 16);
-			int16x8_t p = vmull_s8(vget_low_s8(w0), vget_low_s8(a0));      /* |sum| <= 4 * 15 * 128 */
-			p = vaddq_s16(p, vmull_high_s8(w0, a0));
-			p = vaddq_s16(p, vmull_s8(vget_low_s8(w1), vget_low_s8(a1)));
-			p = vaddq_s16(p, vmull_high_s8(w1, a1));
-			alo = vmlal_n_s16(alo, vget_low_s16(p), (int16_t)sc[g]);
-			ahi = vmlal_high_n_s16(ahi, p, (int16_t)sc[g]);
-		}
-		const float yd = ldf32(y + offsetof(eng_blk_q8_K, d));
-		lanes_step(&llo, &lhi, h2f(x + offsetof(eng_blk_q4_K, d)) * yd, alo, ahi);
-		sum -= h2f(x + offsetof(eng_blk_q4_K, dmin)) * yd * (float)sumi;
+		o->d = h2f(b + offsetof(eng_blk_q4_K, d));
+		o->dmin = h2f(b + offsetof(eng_blk_q4_K, dmin));
+		return;
 	}
-	return lanes_total(sum, llo, lhi);
+	case ENG_T_Q6_K: {
+		/* element 128c + 32p + l: a nibble of ql[64c + 32(p & 1) + l] (low for p < 2) and bits
+		 * 2p, 2p + 1 of qh[32c + l] above it */
+		const uint8_t *ql = b + offsetof(eng_blk_q6_K, ql), *qh = b + offsetof(eng_blk_q6_K, qh);
+		const int8_t *sc = (const int8_t *)(b + offsetof(eng_blk_q6_K, scales));
+		for (int c = 0; c < 2; c++)
+			for (int p = 0; p < 4; p++)
+				for (int h = 0; h < 2; h++) {
+					const uint8x16_t lb = vld1q_u8(ql + 64 * c + 32 * (p & 1) + 16 * h);
+					const uint8x16_t hb = vld1q_u8(qh + 32 * c + 16 * h);
+					const uint8x16_t lo = p < 2 ? vandq_u8(lb, vdupq_n_u8(15)) : vshrq_n_u8(lb, 4);
+					const uint8x16_t hi = vshlq_n_u8(vandq_u8(vshlq_u8(hb, vdupq_n_s8((int8_t)(-2 * p))),
+						vdupq_n_u8(3)), 4);
+					vst1q_s8(o->lv + 128 * c + 32 * p + 16 * h,
+						vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(lo, hi)), vdupq_n_s8(32)));
+				}
+		for (int g = 0; g < 16; g++) {
+			o->sc[g] = sc[g];
+			o->mn[g] = 0;
+		}
+		o->d = h2f(b + offsetof(eng_blk_q6_K, d));
+		o->dmin = 0.0f;
+		return;
+	}
+	default: {   /* IQ4_XS: group j, bytes 16j ..: low nibbles then high, table values */
+		const uint8_t *qs = b + offsetof(eng_blk_iq4_xs, qs), *sl = b + offsetof(eng_blk_iq4_xs, scales_l);
+		const uint16_t shi = ld16(b + offsetof(eng_blk_iq4_xs, scales_h));
+		const int8x16_t tbl = vld1q_s8(eng_iq4_values);
+		for (int j = 0; j < 8; j++) {
+			const uint8x16_t q = vld1q_u8(qs + 16 * j);
+			vst1q_s8(o->lv + 32 * j, vqtbl1q_s8(tbl, vandq_u8(q, vdupq_n_u8(15))));
+			vst1q_s8(o->lv + 32 * j + 16, vqtbl1q_s8(tbl, vshrq_n_u8(q, 4)));
+			o->sc[2 * j] = o->sc[2 * j + 1] = (((sl[j / 2] >> (4 * (j % 2))) & 15) | ((shi >> (2 * j)) & 3) << 4) - 32;
+			o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+		}
+		o->d = h2f(b + offsetof(eng_blk_iq4_xs, d));
+		o->dmin = 0.0f;
+		return;
+	}
+	}
 }
 
-static float dot_q6_K_neon(int64_t n, const void *w, const void *act)
+/* Plain ARMv8-A: 16 products widened to 16 bits (|p| <= 2^14), pairs added into 32-bit lanes. */
+static inline int32x4_t dot16_plain(int32x4_t acc, int8x16_t a, int8x16_t b)
 {
-	const uint8_t *x = w, *y = act;
-	float32x4_t llo = vdupq_n_f32(0.0f), lhi = llo;
-	for (int64_t i = 0; i < n / ENG_QK_K; i++, x += sizeof(eng_blk_q6_K), y += sizeof(eng_blk_q8_K)) {
-		const uint8_t *ql = x + offsetof(eng_blk_q6_K, ql), *qh = x + offsetof(eng_blk_q6_K, qh);
-		const int8_t *sc = (const int8_t *)(x + offsetof(eng_blk_q6_K, scales));
-		const int8_t *q8 = (const int8_t *)(y + offsetof(eng_blk_q8_K, qs));
-		int32x4_t alo = vdupq_n_s32(0), ahi = alo;
-		for (int c = 0; c < 2; c++)
-			for (int part = 0; part < 4; part++)
-				for (int h = 0; h < 2; h++) {   /* group of 16: elements 128c + 32part + 16h.. */
-					const int e = 128 * c + 32 * part + 16 * h;
-					const uint8x16_t lb = vld1q_u8(ql + 64 * c + 32 * (part & 1) + 16 * h);
-					const uint8x16_t hb = vld1q_u8(qh + 32 * c + 16 * h);
-					const uint8x16_t lo = part < 2 ? vandq_u8(lb, vdupq_n_u8(15)) : vshrq_n_u8(lb, 4);
-					uint8x16_t hi;
-					switch (part) {
-					case 0: hi = hb; break;
-					case 1: hi = vshrq_n_u8(hb, 2); break;
-					case 2: hi = vshrq_n_u8(hb, 4); break;
-					default: hi = vshrq_n_u8(hb, 6); break;
-					}
-					hi = vshlq_n_u8(vandq_u8(hi, vdupq_n_u8(3)), 4);
-					const int8x16_t lev = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(lo, hi)), vdupq_n_s8(32));
-					const int8x16_t a = vld1q_s8(q8 + e);
-					const int16x8_t p = vaddq_s16(vmull_s8(vget_low_s8(lev), vget_low_s8(a)),
-						vmull_high_s8(lev, a));             /* |sum| <= 2 * 32 * 128 */
-					alo = vmlal_n_s16(alo, vget_low_s16(p), sc[e / 16]);
-					ahi = vmlal_high_n_s16(ahi, p, sc[e / 16]);
-				}
-		const float yd = ldf32(y + offsetof(eng_blk_q8_K, d));
-		lanes_step(&llo, &lhi, h2f(x + offsetof(eng_blk_q6_K, d)) * yd, alo, ahi);
-	}
-	return lanes_total(0, llo, lhi);
+	acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+	return vpadalq_s16(acc, vmull_high_s8(a, b));
 }
+
+#define NT_DOT dot16_plain
+#define NT_NAME(x) x##_plain
+#include "engine/quant_neon_tile.h"
+#undef NT_DOT
+#undef NT_NAME
+
+#pragma GCC push_options
+#pragma GCC target("arch=armv8.2-a+dotprod")
+#define NT_DOT vdotq_s32
+#define NT_NAME(x) x##_sdot
+#include "engine/quant_neon_tile.h"
+#undef NT_DOT
+#undef NT_NAME
+#pragma GCC pop_options
 
 /* ---- activation quantizers -------------------------------------------------------------------
  * The _ref's arithmetic lane by lane (same multiply, same round-half-even trick, same clamp);
@@ -307,9 +357,10 @@ void eng_kernels_neon(eng_kernels *k)
 {
 	k->dot[ENG_T_F32] = dot_f32_neon;
 	k->dot[ENG_T_F16] = dot_f16_neon;
-	k->dot[ENG_T_Q8_0] = dot_q8_0_neon;
-	k->dot[ENG_T_Q4_K] = dot_q4_K_neon;
-	k->dot[ENG_T_Q6_K] = dot_q6_K_neon;
+	if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
+		set_sdot(k);
+	else
+		set_plain(k);
 	k->act[ENG_T_Q8_0] = act_q8_0_neon;
 	k->act[ENG_T_Q8_K] = act_q8_K_neon;
 	k->act[ENG_T_F16] = act_f16_neon;

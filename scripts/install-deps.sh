@@ -70,6 +70,21 @@ if ! command -v clang >/dev/null 2>&1 || ! fuzzer_links; then
 	missing="$missing clang libclang-rt-dev"
 fi
 
+# tests/integration/test_neon.sh: the engine's NEON level, cross-built for aarch64 and run under
+# qemu-user: the cross compiler and its C library, qemu-user, and the arm64 -dev packages of the
+# libraries the engine and its tests link (hwloc, PCRE2, cJSON; multiarch, so arm64 is added to
+# dpkg's architectures first). Optional: when they cannot be installed, the test skips.
+cross=""
+need_cross() { # need_cross COMMAND DEBIAN-PACKAGE
+	if ! command -v "$1" >/dev/null 2>&1; then cross="$cross $2"; fi
+}
+need_cross aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+[ -e /usr/aarch64-linux-gnu/include/stdio.h ] || cross="$cross libc6-dev-arm64-cross"
+need_cross qemu-aarch64 qemu-user
+for p in libhwloc-dev libpcre2-dev libcjson-dev; do
+	dpkg-query -W -f='${Status}' "$p:arm64" 2>/dev/null | grep -q 'ok installed' || cross="$cross $p:arm64"
+done
+
 if [ "$train" = 1 ]; then
 	/usr/bin/python3 -c 'import torch' 2>/dev/null || missing="$missing python3-torch"
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing="$missing python3-numpy"
@@ -79,7 +94,8 @@ fi
 
 # de-duplicate, keep order
 pkgs=$(printf '%s\n' $missing | awk 'NF && !seen[$0]++' | tr '\n' ' ')
-if [ -z "$pkgs" ]; then
+cross=$(printf '%s\n' $cross | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+if [ -z "$pkgs" ] && [ -z "$cross" ]; then
 	echo "install-deps: all dependencies present"
 	exit 0
 fi
@@ -88,16 +104,37 @@ if [ "$(id -u)" -eq 0 ]; then
 	SUDO=""
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 	SUDO="sudo"
+elif [ -z "$pkgs" ]; then
+	echo "install-deps: optional packages missing (the aarch64 tests skip without them): $cross"
+	exit 0
 else
 	echo "install-deps: missing packages: $pkgs" >&2
 	echo "install-deps: run as root:  apt-get update && apt-get install -y --no-install-recommends $pkgs" >&2
 	exit 1
 fi
 
-echo "install-deps: installing $pkgs"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q || { echo "install-deps: apt-get update failed" >&2; exit 1; }
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $pkgs || {
-	echo "install-deps: apt-get install failed: $pkgs" >&2; exit 1; }
+if [ -n "$pkgs" ]; then
+	echo "install-deps: installing $pkgs"
+	$SUDO apt-get update -q || { echo "install-deps: apt-get update failed" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $pkgs || {
+		echo "install-deps: apt-get install failed: $pkgs" >&2; exit 1; }
+fi
+if [ -n "$cross" ]; then
+	# optional, and last: a failure here only makes tests/integration/test_neon.sh skip (and
+	# an architecture added for nothing is removed again, so later apt-get runs are as before)
+	echo "install-deps: installing (optional, for the aarch64 tests) $cross"
+	added=0
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		$SUDO dpkg --add-architecture arm64 && added=1
+	fi
+	# shellcheck disable=SC2086
+	if ! $SUDO apt-get update -q || ! $SUDO apt-get install -y -q --no-install-recommends --no-remove $cross; then
+		echo "install-deps: could not install $cross; the NEON tests will skip" >&2
+		if [ "$added" = 1 ] && ! dpkg -l | awk '$1 == "ii" && $2 ~ /:arm64$/' | grep -q .; then
+			$SUDO dpkg --remove-architecture arm64 && $SUDO apt-get update -q
+		fi
+	fi
+fi
 echo "install-deps: done"

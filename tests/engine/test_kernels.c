@@ -790,7 +790,7 @@ static void test_kernels_avx2_and_avx512_dots_agree_bit_for_bit(void)
 	free(f);
 }
 
-/* At both x86 levels the order-B types' single dot and every row of a batch give
+/* At the x86 and NEON levels the order-B types' single dot and every row of a batch give
  * order_b_dot's bits, on quantized and random rows of 256 .. 8448 elements (past the batched
  * kernels' longest unpacked row), batches of 1 to 33 tokens and row counts off the tiles. */
 static void check_order_b(const char *level)
@@ -878,6 +878,7 @@ static void check_order_b(const char *level)
 
 static void test_kernels_avx2_order_b_types_give_the_order_b_bits(void) { check_level("avx2", check_order_b); }
 static void test_kernels_avx512_order_b_types_give_the_order_b_bits(void) { check_level("avx512", check_order_b); }
+static void test_kernels_neon_order_b_types_give_the_order_b_bits(void) { check_level("neon", check_order_b); }
 
 /* Repacked rows (R16 layout): a matrix repacked group by group (rows past the last whole group
  * in the file's layout) gives, through eng_vec_dot_rows_rp, every (row, token) result of
@@ -1103,6 +1104,7 @@ int main(void)
 	TB_RUN(test_kernels_neon_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_avx512_order_b_types_give_the_order_b_bits);
+	TB_RUN(test_kernels_neon_order_b_types_give_the_order_b_bits);
 	TB_RUN(test_kernels_scalar_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_repacked_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx512_repacked_rows_equal_the_single_dot);

@@ -1,0 +1,217 @@
+/* engine/quant_neon_tile.h — the NEON tiles of weight rows x activations, included twice by
+ * quant_neon.c: once with plain ARMv8-A integer products and once (under a target pragma) with
+ * the dot-product extension's `sdot`. The includer defines NT_DOT(acc, a, b) (acc plus the four
+ * sums of four int8 products of a and b: any lane partition, since only the lanes' total is
+ * read) and NT_NAME(x) (the variant's suffix). Internal to quant_neon.c. */
+
+/* A tile of R rows x A activations (R, A: 1 or OB_R, OB_A) of an order-B type, over the
+ * super-blocks [0 .. ns) of unpacked rows rp[r] and activations xa[a] (Q8_K rows at the same super-block): acc[r][a]
+ * takes, super-block after super-block, fmaf(d_w d_a, isum, acc) and, with mins,
+ * fmaf(-(dmin_w d_a), imin, acc) (docs/quant-formats.md, "Order B"). */
+static inline __attribute__((always_inline)) void NT_NAME(ob_tile)(const ob_sb *const rp[OB_R], const int R,
+	int ns, const uint8_t *const xa[], const int A, int has_min, float acc[OB_R][OB_A])
+{
+	for (int s = 0; s < ns; s++) {
+		int32x4_t t[OB_R][OB_A];
+		const int8_t *q8[OB_A];
+#pragma GCC unroll 4
+		for (int a = 0; a < A; a++) {
+			q8[a] = (const int8_t *)(xa[a] + (size_t)s * sizeof(eng_blk_q8_K) + offsetof(eng_blk_q8_K, qs));
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				t[r][a] = vdupq_n_s32(0);
+		}
+		for (int g = 0; g < 16; g++) {
+			int8x16_t av[OB_A];
+#pragma GCC unroll 4
+			for (int a = 0; a < A; a++)
+				av[a] = vld1q_s8(q8[a] + 16 * g);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				const int8x16_t wv = vld1q_s8(rp[r][s].lv + 16 * g);
+				const int32_t sc = rp[r][s].sc[g];
+#pragma GCC unroll 4
+				for (int a = 0; a < A; a++)
+					t[r][a] = vmlaq_n_s32(t[r][a], NT_DOT(vdupq_n_s32(0), wv, av[a]), sc);
+			}
+		}
+#pragma GCC unroll 4
+		for (int a = 0; a < A; a++) {
+			const uint8_t *ya = xa[a] + (size_t)s * sizeof(eng_blk_q8_K);
+			const float da = ldf32(ya + offsetof(eng_blk_q8_K, d));
+			int16x8_t b0 = vdupq_n_s16(0), b1 = b0;
+			if (has_min) {
+				b0 = vld1q_s16((const int16_t *)(ya + offsetof(eng_blk_q8_K, bsums)));
+				b1 = vld1q_s16((const int16_t *)(ya + offsetof(eng_blk_q8_K, bsums)) + 8);
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				const ob_sb *b = &rp[r][s];
+				acc[r][a] = fmaf(b->d * da, (float)vaddvq_s32(t[r][a]), acc[r][a]);
+				if (has_min) {
+					const int16x8_t m0 = vld1q_s16(b->mn), m1 = vld1q_s16(b->mn + 8);
+					int32x4_t mi = vmull_s16(vget_low_s16(m0), vget_low_s16(b0));
+					mi = vmlal_high_s16(mi, m0, b0);
+					mi = vmlal_s16(mi, vget_low_s16(m1), vget_low_s16(b1));
+					mi = vmlal_high_s16(mi, m1, b1);
+					acc[r][a] = fmaf(-(b->dmin * da), (float)vaddvq_s32(mi), acc[r][a]);
+				}
+			}
+		}
+	}
+}
+
+/* eng_rows_fn of an order-B type: OB_R rows at a time (the rest one at a time), their
+ * super-blocks unpacked OB_SB at a time into ob_sb form once per call, then OB_A activations at
+ * a time (the rest one at a time). Between runs of OB_SB super-blocks the sums wait in out. */
+static void NT_NAME(ob_rows)(int type, int64_t n, const void *w, size_t w_stride, int n_rows, const void *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	ob_sb sb[OB_R][OB_SB];
+	const size_t bs = eng_type_get(type)->type_size;
+	const int has_min = type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K;
+	const int64_t nsb = n / ENG_QK_K;
+
+	for (int a = 0; nsb == 0 && a < n_act; a++)   /* empty rows: the empty sum */
+		for (int r = 0; r < n_rows; r++)
+			out[(size_t)a * out_stride + (size_t)r] = 0.0f;
+	for (int r0 = 0; r0 < n_rows;) {
+		const int R = n_rows - r0 >= OB_R ? OB_R : 1;
+		for (int64_t s0 = 0; s0 < nsb; s0 += OB_SB) {
+			const int ns = nsb - s0 < OB_SB ? (int)(nsb - s0) : OB_SB;
+			const ob_sb *rp[OB_R];
+			for (int r = 0; r < R; r++) {
+				rp[r] = sb[r];
+				for (int s = 0; s < ns; s++)
+					ob_unpack(type, (const uint8_t *)w + (size_t)(r0 + r) * w_stride + (size_t)(s0 + s) * bs,
+						&sb[r][s]);
+			}
+			for (int a0 = 0; a0 < n_act;) {
+				const int A = n_act - a0 >= OB_A ? OB_A : 1;
+				const uint8_t *xa[OB_A];
+				float acc[OB_R][OB_A];
+				for (int a = 0; a < A; a++) {
+					xa[a] = (const uint8_t *)act + (size_t)(a0 + a) * act_stride +
+						(size_t)s0 * sizeof(eng_blk_q8_K);
+					for (int r = 0; r < R; r++)
+						acc[r][a] = s0 == 0 ? 0.0f : out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)];
+				}
+				if (R == OB_R && A == OB_A)
+					NT_NAME(ob_tile)(rp, OB_R, ns, xa, OB_A, has_min, acc);
+				else if (R == OB_R)
+					NT_NAME(ob_tile)(rp, OB_R, ns, xa, 1, has_min, acc);
+				else if (A == OB_A)
+					NT_NAME(ob_tile)(rp, 1, ns, xa, OB_A, has_min, acc);
+				else
+					NT_NAME(ob_tile)(rp, 1, ns, xa, 1, has_min, acc);
+				for (int a = 0; a < A; a++)
+					for (int r = 0; r < R; r++)
+						out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)] = acc[r][a];
+				a0 += A;
+			}
+		}
+		r0 += R;
+	}
+}
+
+/* Q8_0 in the _ref's order: per block of 32, acc = acc + (float)isum * (d_w * d_a), unfused. */
+static inline __attribute__((always_inline)) void NT_NAME(q8_0_tile)(const uint8_t *const wr[OB_R], const int R,
+	int64_t nb, const uint8_t *const xa[], const int A, float acc[OB_R][OB_A])
+{
+	for (int64_t j = 0; j < nb; j++) {
+		const size_t o = (size_t)j * sizeof(eng_blk_q8_0);
+		int8x16_t a0[OB_A], a1[OB_A];
+		float da[OB_A];
+#pragma GCC unroll 4
+		for (int a = 0; a < A; a++) {
+			const int8_t *q = (const int8_t *)(xa[a] + o + offsetof(eng_blk_q8_0, qs));
+			a0[a] = vld1q_s8(q);
+			a1[a] = vld1q_s8(q + 16);
+			da[a] = h2f(xa[a] + o);
+		}
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			const int8_t *q = (const int8_t *)(wr[r] + o + offsetof(eng_blk_q8_0, qs));
+			const int8x16_t w0 = vld1q_s8(q), w1 = vld1q_s8(q + 16);
+			const float dw = h2f(wr[r] + o);
+#pragma GCC unroll 4
+			for (int a = 0; a < A; a++) {
+				const int32_t si = vaddvq_s32(NT_DOT(NT_DOT(vdupq_n_s32(0), w0, a0[a]), w1, a1[a]));
+				acc[r][a] += (float)si * (dw * da[a]);
+			}
+		}
+	}
+}
+
+static void NT_NAME(rows_q8_0)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride)
+{
+	for (int r0 = 0; r0 < n_rows;) {
+		const int R = n_rows - r0 >= OB_R ? OB_R : 1;
+		const uint8_t *wr[OB_R];
+		for (int r = 0; r < R; r++)
+			wr[r] = (const uint8_t *)w + (size_t)(r0 + r) * w_stride;
+		for (int a0 = 0; a0 < n_act;) {
+			const int A = n_act - a0 >= OB_A ? OB_A : 1;
+			const uint8_t *xa[OB_A];
+			float acc[OB_R][OB_A] = { { 0 } };
+			for (int a = 0; a < A; a++)
+				xa[a] = (const uint8_t *)act + (size_t)(a0 + a) * act_stride;
+			if (R == OB_R && A == OB_A)
+				NT_NAME(q8_0_tile)(wr, OB_R, n / ENG_QK, xa, OB_A, acc);
+			else if (R == OB_R)
+				NT_NAME(q8_0_tile)(wr, OB_R, n / ENG_QK, xa, 1, acc);
+			else if (A == OB_A)
+				NT_NAME(q8_0_tile)(wr, 1, n / ENG_QK, xa, OB_A, acc);
+			else
+				NT_NAME(q8_0_tile)(wr, 1, n / ENG_QK, xa, 1, acc);
+			for (int a = 0; a < A; a++)
+				for (int r = 0; r < R; r++)
+					out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)] = acc[r][a];
+			a0 += A;
+		}
+		r0 += R;
+	}
+}
+
+/* The single dots: one row, one activation, through the same code (so every tile's result
+ * equals the dot's bits by construction). */
+static float NT_NAME(dot_q8_0)(int64_t n, const void *w, const void *act)
+{
+	float o;
+	NT_NAME(rows_q8_0)(n, w, 0, 1, act, 0, 1, &o, 1);
+	return o;
+}
+
+#define NT_OB_TYPE(name, T)                                                                           \
+	static void NT_NAME(rows_##name)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *act, \
+		size_t act_stride, int n_act, float *out, size_t out_stride)                                 \
+	{                                                                                             \
+		NT_NAME(ob_rows)(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);        \
+	}                                                                                             \
+	static float NT_NAME(dot_##name)(int64_t n, const void *w, const void *act)                          \
+	{                                                                                             \
+		float o;                                                                              \
+		NT_NAME(ob_rows)(T, n, w, 0, 1, act, 0, 1, &o, 1);                                            \
+		return o;                                                                             \
+	}
+NT_OB_TYPE(q2_K, ENG_T_Q2_K)
+NT_OB_TYPE(q3_K, ENG_T_Q3_K)
+NT_OB_TYPE(q4_K, ENG_T_Q4_K)
+NT_OB_TYPE(q5_K, ENG_T_Q5_K)
+NT_OB_TYPE(q6_K, ENG_T_Q6_K)
+NT_OB_TYPE(iq4_xs, ENG_T_IQ4_XS)
+#undef NT_OB_TYPE
+
+static void NT_NAME(set)(eng_kernels *k)
+{
+#define NT_SET(name, T) k->dot[T] = NT_NAME(dot_##name); k->rows[T] = NT_NAME(rows_##name)
+	NT_SET(q8_0, ENG_T_Q8_0);
+	NT_SET(q2_K, ENG_T_Q2_K);
+	NT_SET(q3_K, ENG_T_Q3_K);
+	NT_SET(q4_K, ENG_T_Q4_K);
+	NT_SET(q5_K, ENG_T_Q5_K);
+	NT_SET(q6_K, ENG_T_Q6_K);
+	NT_SET(iq4_xs, ENG_T_IQ4_XS);
+#undef NT_SET
+}
