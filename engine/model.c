@@ -1102,20 +1102,101 @@ static uint64_t file_u64(const char *path)
 	return v;
 }
 
+/* Room under one cgroup's memory limit (v1: memory.limit_in_bytes less memory.usage_in_bytes,
+ * where 2^62 and above is v1's "no limit"; v2: memory.max less memory.current); UINT64_MAX when
+ * the group sets none or its files are not there. */
+static uint64_t cg_room_at(const char *dir, int v1)
+{
+	char p[1300];
+	uint64_t mx, cur;
+
+	snprintf(p, sizeof p, "%s/%s", dir, v1 ? "memory.limit_in_bytes" : "memory.max");
+	mx = file_u64(p);
+	snprintf(p, sizeof p, "%s/%s", dir, v1 ? "memory.usage_in_bytes" : "memory.current");
+	cur = file_u64(p);
+	if (mx == UINT64_MAX || cur == UINT64_MAX || (v1 && mx >= (1ull << 62)))
+		return UINT64_MAX;
+	return mx > cur ? mx - cur : 0;
+}
+
+/* 1 when the comma-separated list ctl names `name`. */
+static int has_controller(const char *ctl, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *c = ctl; c && *c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+		if (strncmp(c, name, n) == 0 && (c[n] == ',' || c[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+uint64_t eng_cgroup_room(const char *root, const char *self_cgroup)
+{
+	uint64_t room = UINT64_MAX;
+
+	for (const char *s = self_cgroup; s && *s;) {
+		const char *nl = strchr(s, '\n'), *start = s;
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char line[1024], dir[1200];
+		char *c1, *c2;
+		int v1 = -1;
+
+		s = nl ? nl + 1 : NULL;
+		if (len >= sizeof line)
+			continue;
+		memcpy(line, start, len);
+		line[len] = '\0';
+		c1 = strchr(line, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (c1 == line + 1 && line[0] == '0' && c1[1] == '\0')
+			v1 = 0;   /* "0::PATH": the v2 hierarchy */
+		else if (has_controller(c1 + 1, "memory"))
+			v1 = 1;
+		if (v1 < 0 || c2[1] != '/')
+			continue;
+		/* the group and each group above it: the tightest limit holds */
+		for (char *path = c2 + 1;;) {
+			char *sl;
+			uint64_t r;
+
+			snprintf(dir, sizeof dir, "%s%s%s", root, v1 ? "/memory" : "", strcmp(path, "/") == 0 ? "" : path);
+			r = cg_room_at(dir, v1);
+			room = r < room ? r : room;
+			if (strcmp(path, "/") == 0)
+				break;
+			sl = strrchr(path, '/');
+			if (sl == path)
+				sl[1] = '\0';
+			else
+				*sl = '\0';
+		}
+	}
+	return room;
+}
+
 /* Memory this process can still fill, in bytes: the kernel's MemAvailable, the room left under
- * a cgroup v2 memory limit, and the room left under the address-space limit (RLIMIT_AS), the
- * least of those known; UINT64_MAX when none is. */
+ * the memory limits of this process's cgroups (v1 or v2, eng_cgroup_room), and the room left
+ * under the address-space limit (RLIMIT_AS), the least of those known; UINT64_MAX when none is. */
 static uint64_t mem_room(void)
 {
-	uint64_t room = proc_kb("/proc/meminfo", "MemAvailable"), mx, cur;
+	uint64_t room = proc_kb("/proc/meminfo", "MemAvailable"), cg;
 	struct rlimit rl;
+	char self[4096] = "";
+	FILE *f = fopen("/proc/self/cgroup", "r");
 
 	if (!room)
 		room = UINT64_MAX;
-	mx = file_u64("/sys/fs/cgroup/memory.max");
-	cur = file_u64("/sys/fs/cgroup/memory.current");
-	if (mx != UINT64_MAX && cur != UINT64_MAX)
-		room = mx > cur ? (mx - cur < room ? mx - cur : room) : 0;
+	if (f) {
+		size_t got = fread(self, 1, sizeof self - 1, f);
+
+		self[got] = '\0';
+		fclose(f);
+	}
+	cg = eng_cgroup_room("/sys/fs/cgroup", self);
+	room = cg < room ? cg : room;
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		uint64_t used = proc_kb("/proc/self/status", "VmSize");
 		uint64_t left = (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;

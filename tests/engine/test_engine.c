@@ -1,13 +1,17 @@
 /* tests/engine/test_engine.c — engine/engine.c: the log sink. Messages reach the host's sink
  * (the provider sink's shape: ud, level, line) at and above its level only, and none without a
- * sink; a vocabulary warning and a model load's info line are the messages checked. */
+ * sink; a vocabulary warning and a model load's info line are the messages checked. And the
+ * load's memory check reading cgroup v1 and v2 limits (eng_cgroup_room) on a made-up tree. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
 #include "engine/engine.h"
+#include "engine/engine_impl.h"
 #include "engine/vocab_impl.h"
 
 typedef struct seen {
@@ -110,9 +114,61 @@ static void test_engine_model_load_warns_and_informs_by_level(void)
 	TB_CHECK(strstr(s.last, "stories260K.gguf: llama, ") != NULL);
 }
 
+/* Writes text to root/rel, making the folders on the way. */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	for (const char *c = strchr(rel, '/'); c; c = strchr(c + 1, '/')) {
+		snprintf(p, sizeof p, "%s/%.*s", root, (int)(c - rel), rel);
+		mkdir(p, 0755);
+	}
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	f = fopen(p, "w");
+	TB_REQUIRE(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_engine_cgroup_room_reads_v1_and_v2_limits_up_the_tree(void)
+{
+	char root[] = "/tmp/tb_cgroup_XXXXXX";
+
+	TB_REQUIRE(mkdtemp(root));
+	/* v1: the group a/b allows 1000 and uses 400; a sets no limit (v1's huge number) */
+	put(root, "memory/a/b/memory.limit_in_bytes", "1000\n");
+	put(root, "memory/a/b/memory.usage_in_bytes", "400\n");
+	put(root, "memory/a/memory.limit_in_bytes", "9223372036854771712\n");
+	put(root, "memory/a/memory.usage_in_bytes", "5000\n");
+	TB_CHECK(eng_cgroup_room(root, "12:pids:/a/b\n4:memory:/a/b\n0::/\n") == 600);
+	TB_CHECK(eng_cgroup_room(root, "5:cpu,memory:/a/b\n") == 600);   /* joined controllers */
+	TB_CHECK(eng_cgroup_room(root, "5:cpu,cpuacct:/a/b\n") == UINT64_MAX);   /* not memory */
+	/* a tighter limit above the group holds */
+	put(root, "memory/a/memory.limit_in_bytes", "5050\n");
+	TB_CHECK(eng_cgroup_room(root, "4:memory:/a/b\n") == 50);
+	/* v2: the group x (memory.max "max") under a root that allows 2000 and uses 500 */
+	put(root, "x/memory.max", "max\n");
+	put(root, "x/memory.current", "100\n");
+	put(root, "memory.max", "2000\n");
+	put(root, "memory.current", "500\n");
+	TB_CHECK(eng_cgroup_room(root, "0::/x\n") == 1500);
+	put(root, "x/memory.max", "800\n");
+	TB_CHECK(eng_cgroup_room(root, "0::/x") == 700);   /* no final newline */
+	put(root, "x/memory.current", "900\n");   /* over its limit: nothing left */
+	TB_CHECK(eng_cgroup_room(root, "0::/x\n") == 0);
+	/* nothing known: no limit */
+	TB_CHECK(eng_cgroup_room(root, "") == UINT64_MAX);
+	TB_CHECK(eng_cgroup_room(root, "garbage\n1:x\n") == UINT64_MAX);
+	/* a group without files of its own: the groups above it still count */
+	TB_CHECK(eng_cgroup_room(root, "0::/nowhere\n4:memory:/none\n") == 1500);
+	tb_rmtree(root);
+}
+
 int main(void)
 {
 	TB_RUN(test_engine_warning_reaches_the_sink_with_its_level);
 	TB_RUN(test_engine_model_load_warns_and_informs_by_level);
+	TB_RUN(test_engine_cgroup_room_reads_v1_and_v2_limits_up_the_tree);
 	return tb_test_end();
 }
