@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/gguf_impl.h"
@@ -1184,18 +1185,15 @@ static uint64_t mem_room(void)
 {
 	uint64_t room = proc_kb("/proc/meminfo", "MemAvailable"), cg;
 	struct rlimit rl;
-	char self[4096] = "";
-	FILE *f = fopen("/proc/self/cgroup", "r");
+	tb_buf self;
+	char err[256];
 
 	if (!room)
 		room = UINT64_MAX;
-	if (f) {
-		size_t got = fread(self, 1, sizeof self - 1, f);
-
-		self[got] = '\0';
-		fclose(f);
-	}
-	cg = eng_cgroup_room("/sys/fs/cgroup", self);
+	tb_buf_init(&self, 0);
+	cg = eng_cgroup_room("/sys/fs/cgroup",
+		tb_file_read("/proc/self/cgroup", 1 << 16, &self, err, sizeof err) == 0 ? tb_buf_str(&self) : "");
+	tb_buf_release(&self);
 	room = cg < room ? cg : room;
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		uint64_t used = proc_kb("/proc/self/status", "VmSize");
@@ -2844,7 +2842,7 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 	int X = m->n_expert, K = m->n_expert_used;
 	step st = { .c = c, .n = n, .L = L };
 	int thr = n > 1 ? c->n_threads : 1;
-	moe_work w = { .c = c, .L = L, .rows = n * K, .chunk = 32 };
+	moe_work w = { .c = c, .L = L, .rows = n * K };
 	int most = 0;
 
 	matmul(c, L->ffn_gate_inp, c->xn, n, c->router);
@@ -2860,7 +2858,6 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 			most = c->moe_off[e + 1];
 		c->moe_off[e + 1] += c->moe_off[e];
 	}
-
 	{
 		int fill[4096];
 

@@ -113,6 +113,15 @@ typedef struct ob_sb {
 #define OB_R 4      /* rows per tile */
 #define OB_A 4      /* activations per tile */
 #define OB_SB 16    /* super-blocks unpacked per run (OB_R * OB_SB * 360 bytes of stack) */
+/* CALL(r, a) with the tile's shape as constants (R is 1 or OB_R, A is 1 or OB_A), so that each
+ * always-inline tile is compiled for its shape. */
+#define NT_CONST_RA(CALL, R, A)                                                                   \
+	do {                                                                                        \
+		if ((R) == OB_R)                                                                    \
+			(A) == OB_A ? CALL(OB_R, OB_A) : CALL(OB_R, 1);                              \
+		else                                                                                \
+			(A) == OB_A ? CALL(1, OB_A) : CALL(1, 1);                                    \
+	} while (0)
 
 /* Element 128h + 32p + l of a Q2_K / Q3_K super-block: bits 2p, 2p + 1 of qs[32h + l]. */
 static inline void q2_levels(const uint8_t *qs, int8_t *lv)

@@ -96,14 +96,9 @@ static void NT_NAME(ob_rows)(int type, int64_t n, const void *w, size_t w_stride
 					for (int r = 0; r < R; r++)
 						acc[r][a] = s0 == 0 ? 0.0f : out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)];
 				}
-				if (R == OB_R && A == OB_A)
-					NT_NAME(ob_tile)(rp, OB_R, ns, xa, OB_A, has_min, acc);
-				else if (R == OB_R)
-					NT_NAME(ob_tile)(rp, OB_R, ns, xa, 1, has_min, acc);
-				else if (A == OB_A)
-					NT_NAME(ob_tile)(rp, 1, ns, xa, OB_A, has_min, acc);
-				else
-					NT_NAME(ob_tile)(rp, 1, ns, xa, 1, has_min, acc);
+#define NT_OB_TILE(r, a) NT_NAME(ob_tile)(rp, r, ns, xa, a, has_min, acc)
+				NT_CONST_RA(NT_OB_TILE, R, A);
+#undef NT_OB_TILE
 				for (int a = 0; a < A; a++)
 					for (int r = 0; r < R; r++)
 						out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)] = acc[r][a];
@@ -157,14 +152,9 @@ static void NT_NAME(rows_q8_0)(int64_t n, const void *w, size_t w_stride, int n_
 			float acc[OB_R][OB_A] = { { 0 } };
 			for (int a = 0; a < A; a++)
 				xa[a] = (const uint8_t *)act + (size_t)(a0 + a) * act_stride;
-			if (R == OB_R && A == OB_A)
-				NT_NAME(q8_0_tile)(wr, OB_R, n / ENG_QK, xa, OB_A, acc);
-			else if (R == OB_R)
-				NT_NAME(q8_0_tile)(wr, OB_R, n / ENG_QK, xa, 1, acc);
-			else if (A == OB_A)
-				NT_NAME(q8_0_tile)(wr, 1, n / ENG_QK, xa, OB_A, acc);
-			else
-				NT_NAME(q8_0_tile)(wr, 1, n / ENG_QK, xa, 1, acc);
+#define NT_Q8_TILE(r, a) NT_NAME(q8_0_tile)(wr, r, n / ENG_QK, xa, a, acc)
+			NT_CONST_RA(NT_Q8_TILE, R, A);
+#undef NT_Q8_TILE
 			for (int a = 0; a < A; a++)
 				for (int r = 0; r < R; r++)
 					out[(size_t)(a0 + a) * out_stride + (size_t)(r0 + r)] = acc[r][a];

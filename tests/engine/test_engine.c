@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
+#include "base/base.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
 #include "engine/vocab_impl.h"
@@ -117,18 +117,14 @@ static void test_engine_model_load_warns_and_informs_by_level(void)
 /* Writes text to root/rel, making the folders on the way. */
 static void put(const char *root, const char *rel, const char *text)
 {
-	char p[512];
-	FILE *f;
+	char p[512], err[256];
+	char *dir;
 
-	for (const char *c = strchr(rel, '/'); c; c = strchr(c + 1, '/')) {
-		snprintf(p, sizeof p, "%s/%.*s", root, (int)(c - rel), rel);
-		mkdir(p, 0755);
-	}
 	snprintf(p, sizeof p, "%s/%s", root, rel);
-	f = fopen(p, "w");
-	TB_REQUIRE(f);
-	fputs(text, f);
-	fclose(f);
+	dir = tb_path_dir(p);
+	TB_REQUIRE(dir && tb_mkdir_p(dir, err, sizeof err) == 0);
+	free(dir);
+	TB_REQUIRE(tb_file_write_atomic(p, text, strlen(text), err, sizeof err) == 0);
 }
 
 static void test_engine_cgroup_room_reads_v1_and_v2_limits_up_the_tree(void)
