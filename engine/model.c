@@ -57,7 +57,7 @@ typedef struct layer {
 	tref wq_a, q_a_norm, wq_b;   /* low-rank query: [n_embd -> q_lora], norm, [q_lora -> n_head*hd_k] */
 	tref wkv_a, kv_a_norm;       /* [n_embd -> kv_lora + n_rot]: the latent and the RoPE key; norm */
 	tref wkv_b;                  /* [kv_lora -> n_head*(n_nope + hd_v)]: per head, key then value rows */
-	tref wk_b, wv_b;             /* the converter's split copies: [n_head*kv_lora][n_nope], [n_head*hd_v][kv_lora] */
+	tref wk_b, wv_b;             /* split copies: [n_head*kv_lora][n_nope], [n_head*hd_v][kv_lora] (2-D or 3-D) */
 	tref exp_probs_b;            /* [n_expert] f32: the experts' selection bias (V3), optional */
 	uint16_t *kb_f16;            /* without wk_b: [n_head*kv_lora][n_nope] F16, wkv_b's key rows transposed */
 	/* qwen3next: a gated delta-net layer (see "qwen3next" below) has these instead of Q/K/V/O;
@@ -186,7 +186,7 @@ static int want_tensor(eng_model *m, const char *name, int64_t ne0, int64_t ne1,
 	return want_tensor3(m, name, ne0, ne1, 1, optional, out, err, errlen);
 }
 
-/* Also for the experts' 3-D tensors: shape {ne0, ne1, ne2} (ne2 > 1: the expert index). */
+/* Also for 3-D tensors: shape {ne0, ne1, ne2} (ne2 > 1: the expert index, or deepseek2's head). */
 static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1, int64_t ne2,
 		int optional, tref *out, char *err, size_t errlen)
 {
@@ -211,7 +211,7 @@ static int want_tensor3(eng_model *m, const char *name, int64_t ne0, int64_t ne1
 	    t->ne[2] != ne2 || t->ne[3] != 1 || t->n_dims > want_n) {
 		if (ne2 > 1)
 			eng_seterr(err, errlen, "%s: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected "
-				"[%lld, %lld, %lld] (the expert count and widths of the file's metadata)", m->path,
+				"[%lld, %lld, %lld] (the counts and widths of the file's metadata)", m->path,
 				name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
 				(long long)t->ne[3], (long long)ne0, (long long)ne1, (long long)ne2);
 		else
@@ -396,6 +396,54 @@ static int f32_vectors(eng_model *m, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- deepseek2: loading */
 
+/* mainline llama.cpp's newer MLA layout (its converters write it for DeepSeek V2 / V3 / R1 and
+ * Kimi K2): head_count_kv 1, the per-token cache row as the one "head" (key_length = kv_lora_rank
+ * + rope.dimension_count, value_length = kv_lora_rank), the per-head widths in key_length_mla
+ * and value_length_mla (192 and 128 when absent: DeepSeek's widths, the values ik_llama.cpp's
+ * loader starts from, though at 8337e4c it then requires the keys). Read as ik_llama.cpp reads
+ * it: turned into the layout the rest of the engine knows (head_count_kv = head_count, hd_k /
+ * hd_v the per-head widths); the tensors are the same apart from attn_k_b / attn_v_b's 3-D form
+ * (ds_per_head). Unlike ik_llama.cpp, any widths are taken, not only V3's 576 / 512 / 64 RoPE
+ * dimensions. A file with head_count_kv 1 and a single head counts as this layout only when it
+ * has key_length_mla. 0, or -1 with one line naming the key. */
+static int ds_mla_layout(eng_model *m, char *err, size_t errlen)
+{
+	const char *a = arch_name(m->arch);
+	uint32_t v;
+	int newer = m->n_head_kv == 1 && (m->n_head > 1 || hp_u32(m, "attention.key_length_mla", &v) != -1);
+
+	if (m->n_head_kv != m->n_head && !newer) {
+		eng_seterr(err, errlen, "%s: key %s.attention.head_count_kv: %d, expected head_count %d or 1 (mainline "
+			"llama.cpp's MLA layout)", m->path, a, m->n_head_kv, m->n_head);
+		return -1;
+	}
+	if (!newer)
+		return 0;
+	if (m->hd_k != m->kv_lora + m->n_rot) {
+		eng_seterr(err, errlen, "%s: key %s.attention.key_length: %d, expected %d (kv_lora_rank %d + "
+			"rope.dimension_count %d) with head_count_kv 1", m->path, a, m->hd_k, m->kv_lora + m->n_rot,
+			m->kv_lora, m->n_rot);
+		return -1;
+	}
+	if (m->hd_v != m->kv_lora) {
+		eng_seterr(err, errlen, "%s: key %s.attention.value_length: %d, expected kv_lora_rank %d with "
+			"head_count_kv 1", m->path, a, m->hd_v, m->kv_lora);
+		return -1;
+	}
+	m->hd_k = 192;
+	m->hd_v = 128;
+	if (hp_u32_opt(m, "attention.key_length_mla", 4096, &m->hd_k, err, errlen) ||
+	    hp_u32_opt(m, "attention.value_length_mla", 4096, &m->hd_v, err, errlen))
+		return -1;
+	if (m->hd_k <= m->n_rot || m->hd_k % 2) {
+		eng_seterr(err, errlen, "%s: key %s.attention.key_length_mla: %d, expected an even width above "
+			"rope.dimension_count %d", m->path, a, m->hd_k, m->n_rot);
+		return -1;
+	}
+	m->n_head_kv = m->n_head;
+	return 0;
+}
+
 /* deepseek2 (DeepSeek V2 / V3 / R1, Kimi K2): multi-head latent attention and DeepSeek's
  * routing. The keys beyond the mixture-of-experts ones of load_hparams: the latent ranks, the
  * leading dense layers, shared experts, the gate function, expert groups, the weights' scale and
@@ -415,6 +463,8 @@ static int ds_hparams(eng_model *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->kv_lora = (int)v;
+	if (ds_mla_layout(m, err, errlen))
+		return -1;
 	if ((rc = hp_u32(m, "attention.q_lora_rank", &v)) == 0 && (v == 0 || v > 65536)) {
 		eng_seterr(err, errlen, "%s: key %s.attention.q_lora_rank: bad value", m->path, a);
 		return -1;
@@ -504,24 +554,37 @@ static int ds_hparams(eng_model *m, char *err, size_t errlen)
 #define T3(field, suffix, ne0, ne1, ne2) do { snprintf(name, sizeof name, "blk.%d." suffix, il); \
 	if (want_tensor3(m, name, ne0, ne1, ne2, 0, &L->field, err, errlen)) return -1; } while (0)
 
+/* Layer il's optional split up-projection blk.il.attn_<kv>_b.weight (attn_k_b: n_nope wide,
+ * kv_lora rows per head; attn_v_b: kv_lora wide, hd_v rows per head) into *out, in either form:
+ * 2-D [cols, n_head x rows] (ik_llama.cpp's converter) or 3-D [cols, rows, n_head] (mainline
+ * llama.cpp's newer layout). The bytes are the same, head after head, so the forward reads both
+ * alike. */
+static int ds_per_head(eng_model *m, int il, const char *kv, int64_t cols, int64_t rows, tref *out, char *err,
+	size_t errlen)
+{
+	char name[96];
+	tref t;
+
+	snprintf(name, sizeof name, "blk.%d.attn_%s_b.weight", il, kv);
+	t = eng_gguf_find_tensor(m->g, name);
+	if (t && t->n_dims == 3)
+		return want_tensor3(m, name, cols, rows, m->n_head, 0, out, err, errlen);
+	return want_tensor(m, name, cols, (int64_t)m->n_head * rows, 1, out, err, errlen);
+}
+
 /* deepseek2's tensors. The query: attn_q_a, attn_q_a_norm and attn_q_b with a q_lora_rank, else
  * attn_q. The keys and values: attn_kv_a_mqa to the latent and the RoPE key, attn_kv_a_norm, and
- * the up-projection attn_kv_b, or the converter's split attn_k_b / attn_v_b (used when present;
- * attn_kv_b may then be absent). The first leading_dense_block_count layers have a dense FFN,
- * the others routed experts with the optional selection bias exp_probs_b and the shared experts
- * (expert_shared_count x expert_feed_forward_length wide, without a gate of their own). */
+ * the up-projection attn_kv_b, or the converters' split attn_k_b / attn_v_b (used when present,
+ * 2-D or 3-D: ds_per_head; attn_kv_b may then be absent, as in mainline llama.cpp's files). The
+ * first leading_dense_block_count layers have a dense FFN, the others routed experts with the
+ * optional selection bias exp_probs_b and the shared experts (expert_shared_count x
+ * expert_feed_forward_length wide, without a gate of their own). */
 static int ds_tensors(eng_model *m, char *err, size_t errlen)
 {
 	char name[96];
 	int64_t E = m->n_embd, H = m->n_head, R = m->kv_lora, Q = H * m->hd_k, O = H * m->hd_v;
 	int64_t X = m->n_expert, FE = m->n_ff_exp, FS = m->n_ff_shexp;
 
-	if (m->n_head_kv != m->n_head) {
-		eng_seterr(err, errlen, "%s: key %s.attention.head_count_kv: %d, expected head_count %d (files whose "
-			"latent is one shared head, with key_length_mla, are not supported)", m->path, arch_name(m->arch),
-			m->n_head_kv, m->n_head);
-		return -1;
-	}
 	for (int il = 0; il < m->n_layer; il++) {
 		layer *L = &m->layers[il];
 
@@ -535,8 +598,15 @@ static int ds_tensors(eng_model *m, char *err, size_t errlen)
 		}
 		T(wkv_a, "attn_kv_a_mqa.weight", E, R + m->n_rot, 0);
 		T(kv_a_norm, "attn_kv_a_norm.weight", R, 0, 0);
-		T(wk_b, "attn_k_b.weight", m->n_nope, H * R, 1);
-		T(wv_b, "attn_v_b.weight", R, O, 1);
+		if (ds_per_head(m, il, "k", m->n_nope, R, &L->wk_b, err, errlen) ||
+		    ds_per_head(m, il, "v", R, m->hd_v, &L->wv_b, err, errlen))
+			return -1;
+		snprintf(name, sizeof name, "blk.%d.attn_kv_b.weight", il);
+		if (!L->wk_b != !L->wv_b && !eng_gguf_find_tensor(m->g, name)) {
+			eng_seterr(err, errlen, "%s: missing tensor 'blk.%d.attn_%s_b.weight' (attn_%s_b is there, "
+				"attn_kv_b is not)", m->path, il, L->wk_b ? "v" : "k", L->wk_b ? "k" : "v");
+			return -1;
+		}
 		T(wkv_b, "attn_kv_b.weight", R, H * (m->n_nope + m->hd_v), L->wk_b && L->wv_b);
 		T(wo, "attn_output.weight", O, E, 0);
 		T(ffn_norm, "ffn_norm.weight", E, 0, 0);
@@ -3212,7 +3282,8 @@ static void ds_vproj_task(void *arg, int ith, int nth)
 		size_t r0 = L->wv_b ? (size_t)h * DV : (size_t)h * (N + DV) + N;
 		float *out = c->att + ((size_t)w->t0 * H + (size_t)h) * DV;
 
-		weight_rows(vw, 0, (size_t)vw->ne[1], (long)r0, (long)(r0 + DV), olq, qr, w->nt, out, H * DV);
+		/* all heads' rows: wv_b may be 3-D (a head per plane) */
+		weight_rows(vw, 0, L->wv_b ? H * DV : H * (N + DV), (long)r0, (long)(r0 + DV), olq, qr, w->nt, out, H * DV);
 	}
 }
 

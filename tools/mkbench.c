@@ -55,14 +55,15 @@ typedef struct shape {
 	const char *file;        /* the file name's stem */
 	/* deepseek2 (multi-head latent attention): query rank (0: a full-rank attn_q), latent rank,
 	 * RoPE dimensions (head_dim is the key's: no-RoPE + RoPE), value width, leading dense
-	 * layers, shared experts, expert groups and groups used, sigmoid gate */
-	int q_lora, kv_lora, n_rot, hd_v, n_dense, n_shared, n_group, n_group_used, sigmoid;
+	 * layers, shared experts, expert groups and groups used, sigmoid gate, and mla1: mainline
+	 * llama.cpp's newer MLA layout (add_split_kvb) */
+	int q_lora, kv_lora, n_rot, hd_v, n_dense, n_shared, n_group, n_group_used, sigmoid, mla1;
 	/* qwen3next (gated delta-net layers): the delta-net heads' width (keys and values alike),
 	 * key heads and value heads */
 	int ssm_hd, ssm_nk, ssm_nv;
 } shape;
 #define NO_SSM 0, 0, 0         /* the qwen3next fields of the other shapes */
-#define DENSE_DIMS 0, 0, 0, 0, 0, 0, 0, 0, 0, NO_SSM   /* the deepseek2 and qwen3next fields of the other shapes */
+#define DENSE_DIMS 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NO_SSM   /* the deepseek2 and qwen3next fields of the other shapes */
 static const shape tinyllama = { "TinyLlama-1.1B shape", 2048, 22, 32, 4, 5632, 32000, 2048, 0,
 	NULL, 0, 0, 0, 0, 0, 0, 0, "tinyllama-1.1b-shape", DENSE_DIMS };
 /* Llama-3-8B's widths and depth: hidden 4096, 32 layers, 32 heads of 128, 8 KV heads, FFN 14336;
@@ -107,22 +108,23 @@ static const shape gptoss_test = { "gpt-oss test shape", 256, 4, 8, 2, 128, 1024
  * groups; tests/engine/test_deepseek.c tests the group limit on its own). DeepSeek-V2-Lite:
  * hidden 2048, 27 layers (1 dense, FFN 10944), 16 heads of 128 + 64 and values of 128, no query
  * rank, latent 512, 64 experts of 1408 with 6 chosen, 2 shared, softmax gate, its vocabulary of
- * 102400 here 32000. */
+ * 102400 here 32000. Each deepseek2 shape NAME has a twin NAME-mla1 in mainline llama.cpp's
+ * newer MLA layout (add_split_kvb), with the same weights. */
 static const shape deepseek2_test = { "deepseek2 test shape", 256, 4, 8, 8, 768, 1024, 163840, 0,
-	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1, NO_SSM };
+	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-test", 64, 128, 16, 32, 1, 1, 4, 4, 1, 0, NO_SSM };
 /* V2-Lite's form in small, for the tests: 27 layers (the reference tells a Lite file, one without
  * a query rank, by that count), 1 dense, 8 heads of 32 + 16 RoPE values and values of 32, a full-
  * rank query, latent 128, 16 experts of 64 with 4 chosen, 2 shared, softmax gate, weights as
  * they are (no norm, scale 1). */
 static const shape deepseek2_lite_test = { "deepseek2-lite test shape", 256, 27, 8, 8, 768, 1024, 163840, 0,
-	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0, NO_SSM };
+	"deepseek2", 48, 16, 4, 64, 128, 0.05f, 0.5f, "deepseek2-lite-test", 0, 128, 16, 32, 1, 2, 1, 1, 0, 0, NO_SSM };
 /* The test shape with a latent rank of 256, so that the K-quant value up-projection (attn_kv_b,
  * 256 wide) is repacked at load (R16) and its batched products are taken through the repacked
  * tiles: 2 layers (1 dense), 4 heads, otherwise deepseek2-test's. */
 static const shape deepseek2_r16_test = { "deepseek2 R16 test shape", 256, 2, 4, 4, 512, 1024, 163840, 0,
-	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-r16-test", 64, 256, 16, 32, 1, 1, 4, 4, 1, NO_SSM };
+	"deepseek2", 48, 16, 4, 128, 128, 0.05f, 0.125f, "deepseek2-r16-test", 64, 256, 16, 32, 1, 1, 4, 4, 1, 0, NO_SSM };
 static const shape deepseek2_lite = { "DeepSeek-V2-Lite shape", 2048, 27, 16, 16, 10944, 32000, 163840, 0,
-	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0, NO_SSM };
+	"deepseek2", 192, 64, 6, 1408, 2 * 1408, 0, 0, "deepseek2-lite", 0, 512, 64, 128, 1, 2, 1, 1, 0, 0, NO_SSM };
 #define DS_PROBS_B_STD 0.3f   /* the selection bias: wider than the noise in the probabilities */
 #define GPTOSS_SWA 8
 /* Llama 4 Scout: hidden 5120, 48 layers, 40 heads of 128, 8 KV heads, 16 experts of 8192 with
@@ -147,10 +149,10 @@ static const shape llama4_test = { "llama4 test shape", 256, 4, 4, 2, 512, 1024,
  * shared expert of 64. The quarter
  * shape: the real widths with 12 of the 48 layers and this generator's 32000 pieces. */
 static const shape qwen3next_test = { "qwen3next test shape", 256, 4, 4, 2, 512, 1024, 262144, 0,
-	"qwen3next", 64, 32, 4, 64, 64, 0.05f, 0.125f, "qwen3next-test", 0, 0, 16, 0, 0, 0, 0, 0, 0, 64, 2, 4 };
+	"qwen3next", 64, 32, 4, 64, 64, 0.05f, 0.125f, "qwen3next-test", 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 64, 2, 4 };
 static const shape qwen3next_quarter = { "Qwen3-Next-80B-A3B shape (12 of 48 layers)", 2048, 12, 16, 2, 5120,
 	32000, 262144, 0, "qwen3next", 256, 512, 10, 512, 512, 0, 0, "qwen3next-quarter", 0, 0, 64, 0, 0, 0, 0, 0,
-	0, 128, 16, 32 };
+	0, 0, 128, 16, 32 };
 #define Q3N_FULL_EVERY 4       /* full_attention_interval */
 #define Q3N_CONV 4             /* ssm.conv_kernel */
 #define Q3N_CONV_STD 0.3f      /* the convolution's taps (a window of 4 sums to about 1) */
@@ -542,10 +544,12 @@ static const char *akey(const shape *sh, const char *suffix)
 
 /* deepseek2's keys beyond the common ones, as llama.cpp's converter writes them (YaRN as for
  * DeepSeek-V3: factor 40 over 4096, log multiplier 0.1 x mscale_all_dim, 1 for V3, 0.707 for
- * V2-Lite). */
+ * V2-Lite); in the newer MLA layout also the per-head widths (write_model). */
 static int ds_keys(eng_gguf_writer *w, const shape *sh)
 {
 	return (sh->q_lora && eng_gguf_w_u32(w, akey(sh, "attention.q_lora_rank"), (uint32_t)sh->q_lora)) ||
+		(sh->mla1 && (eng_gguf_w_u32(w, akey(sh, "attention.key_length_mla"), (uint32_t)head_dim_of(sh)) ||
+			eng_gguf_w_u32(w, akey(sh, "attention.value_length_mla"), (uint32_t)head_dim_v(sh)))) ||
 		eng_gguf_w_u32(w, akey(sh, "attention.kv_lora_rank"), (uint32_t)sh->kv_lora) ||
 		eng_gguf_w_u32(w, akey(sh, "leading_dense_block_count"), (uint32_t)sh->n_dense) ||
 		eng_gguf_w_u32(w, akey(sh, "expert_shared_count"), (uint32_t)sh->n_shared) ||
@@ -571,6 +575,48 @@ static int q3n_keys(eng_gguf_writer *w, const shape *sh)
 		eng_gguf_w_u32(w, akey(sh, "ssm.time_step_rank"), (uint32_t)sh->ssm_nv) ||
 		eng_gguf_w_u32(w, akey(sh, "ssm.group_count"), (uint32_t)sh->ssm_nk) ||
 		eng_gguf_w_u32(w, akey(sh, "full_attention_interval"), Q3N_FULL_EVERY);
+}
+
+/* Mainline llama.cpp's newer MLA layout (mla1): head_count_kv 1, key_length the latent and
+ * the RoPE key (kv_lora + n_rot), value_length the latent, the per-head widths in key_length_mla
+ * and value_length_mla, and no attn_kv_b: its converter writes the up-projection as attn_k_b
+ * [n_nope, kv_lora, n_head] (each head's key rows transposed) and attn_v_b [kv_lora, hd_v,
+ * n_head] (the value rows). Here both come from the attn_kv_b the older form has, random rows
+ * and type the same (kv_name's seed): attn_v_b takes its value rows byte for byte, attn_k_b the
+ * key rows dequantized and rounded to F16 (what the engine computes with for the older form),
+ * so the two files give the same logits. 0, or -1. */
+static int add_split_kvb(eng_gguf_writer *w, gens *g, const shape *sh, const char *kv_name, int type, float std)
+{
+	const int64_t H = sh->n_head, R = sh->kv_lora, N = head_dim_of(sh) - sh->n_rot, V = head_dim_v(sh);
+	const int64_t kne[3] = { N, R, H }, vne[3] = { R, V, H };
+	const size_t rs = eng_row_size(type, R);
+	uint8_t *kv = malloc(rs * (size_t)(H * (N + V))), *vb = malloc(rs * (size_t)(H * V));
+	uint16_t *kb = malloc(sizeof *kb * (size_t)(H * R * N));
+	float *row = malloc(sizeof *row * (size_t)R);
+	char name[96];
+	int rc = -1;
+
+	if (!kv || !vb || !kb || !row || quant_rows(kv, type, R, H * (N + V), name_seed(kv_name), std, g->n_threads))
+		goto out;
+	for (int64_t h = 0; h < H; h++) {
+		for (int64_t i = 0; i < N; i++) {
+			eng_dequant_row(type, kv + (size_t)(h * (N + V) + i) * rs, row, R);
+			for (int64_t r = 0; r < R; r++)
+				kb[(h * R + r) * N + i] = eng_f32_to_f16(row[r]);
+		}
+		memcpy(vb + (size_t)(h * V) * rs, kv + (size_t)(h * (N + V) + N) * rs, (size_t)V * rs);
+	}
+	snprintf(name, sizeof name, "%.*sattn_k_b.weight", (int)(strstr(kv_name, "attn_kv_b") - kv_name), kv_name);
+	if (eng_gguf_w_tensor(w, name, ENG_T_F16, 3, kne, kb))
+		goto out;
+	snprintf(name, sizeof name, "%.*sattn_v_b.weight", (int)(strstr(kv_name, "attn_kv_b") - kv_name), kv_name);
+	rc = eng_gguf_w_tensor(w, name, type, 3, vne, vb);
+out:
+	free(kv);
+	free(vb);
+	free(kb);
+	free(row);
+	return rc;
 }
 
 static int write_model(const char *path, const shape *sh, int ft, int n_threads, size_t pool_bytes,
@@ -602,9 +648,11 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 	    eng_gguf_w_u32(w, akey(sh, "block_count"), (uint32_t)sh->n_layer) ||
 	    eng_gguf_w_u32(w, akey(sh, "feed_forward_length"), (uint32_t)sh->n_ff) ||
 	    eng_gguf_w_u32(w, akey(sh, "attention.head_count"), (uint32_t)sh->n_head) ||
-	    eng_gguf_w_u32(w, akey(sh, "attention.head_count_kv"), (uint32_t)sh->n_head_kv) ||
-	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"), (uint32_t)hd) ||
-			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"), (uint32_t)head_dim_v(sh)))) ||
+	    eng_gguf_w_u32(w, akey(sh, "attention.head_count_kv"), sh->mla1 ? 1 : (uint32_t)sh->n_head_kv) ||
+	    (sh->head_dim && (eng_gguf_w_u32(w, akey(sh, "attention.key_length"),
+					     (uint32_t)(sh->mla1 ? sh->kv_lora + sh->n_rot : hd)) ||
+			      eng_gguf_w_u32(w, akey(sh, "attention.value_length"),
+					     (uint32_t)(sh->mla1 ? sh->kv_lora : head_dim_v(sh))))) ||
 	    eng_gguf_w_u32(w, akey(sh, "rope.dimension_count"), (uint32_t)(sh->n_rot ? sh->n_rot : hd)) ||
 	    eng_gguf_w_f32(w, akey(sh, "rope.freq_base"), q3n ? 10000000.0f : l4 ? 500000.0f : oss ? 150000.0f : qwen && !ds ? 1000000.0f : 10000.0f) ||
 	    (ds && ds_keys(w, sh)) ||
@@ -643,7 +691,8 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 		const int full = !q3n || (il + 1) % Q3N_FULL_EVERY == 0, dn = q3n && !full;
 		const int64_t KD = (int64_t)sh->ssm_hd * sh->ssm_nk, VD = (int64_t)sh->ssm_hd * sh->ssm_nv;
 		/* kind: 0 a weight in the file type, 1 an RMS-norm vector of ones, 2 an F32 vector or
-		 * matrix of random values (biases, the router), 3 an F32 vector of -exp(random) */
+		 * matrix of random values (biases, the router), 3 an F32 vector of -exp(random), 4
+		 * attn_kv_b written as the newer MLA layout's attn_k_b and attn_v_b (add_split_kvb) */
 		const struct { const char *what; int64_t cols, rows, n_exp; int kind, on; float sd; } t[] = {
 			{ "attn_norm.weight", E, 1, 1, 1, 1, 0 },
 			{ "attn_q.weight", E, q3n ? 2 * Q : Q, 1, 0, !lq && full, std },
@@ -653,7 +702,7 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			{ "attn_q_b.weight", sh->q_lora, Q, 1, 0, lq, std },
 			{ "attn_kv_a_mqa.weight", E, sh->kv_lora + sh->n_rot, 1, 0, ds, std },
 			{ "attn_kv_a_norm.weight", sh->kv_lora, 1, 1, 1, ds, 0 },
-			{ "attn_kv_b.weight", sh->kv_lora, KVB, 1, 0, ds, std },
+			{ "attn_kv_b.weight", sh->kv_lora, KVB, 1, sh->mla1 ? 4 : 0, ds, std },
 			{ "attn_k.weight", E, KV, 1, 0, !ds && full, std },
 			{ "attn_k.bias", KV, 1, 1, 2, bias, std },
 			{ "attn_v.weight", E, KV, 1, 0, !ds && full, std },
@@ -694,6 +743,11 @@ static int write_model(const char *path, const shape *sh, int ft, int n_threads,
 			if (!t[k].on)
 				continue;
 			snprintf(name, sizeof name, "blk.%d.%s", il, t[k].what);
+			if (t[k].kind == 4) {
+				if (add_split_kvb(w, &g, sh, name, weight_type(sh, ft, t[k].what, il), t[k].sd))
+					goto fail_tensor;
+				continue;
+			}
 			if (add_tensor(w, &g, name, t[k].kind ? ENG_T_F32 : weight_type(sh, ft, t[k].what, il),
 					t[k].cols, t[k].rows, t[k].n_exp, t[k].kind == 1 ? 1 : t[k].kind == 3 ? 2 : 0,
 					t[k].sd))
@@ -735,7 +789,9 @@ static void usage(FILE *f)
 		"512), qwen3next-quarter (Qwen3-Next-80B-A3B's\n"
 		"widths, 12 of its 48 layers), qwen3moe-test, qwen2moe-test, gpt-oss-test, llama4-test,\n"
 		"deepseek2-test, deepseek2-lite-test and qwen3next-test (small models with those\n"
-		"architectures' proportions, for the engine's tests).\n"
+		"architectures' proportions, for the engine's tests). A deepseek2 shape's NAME-mla1 has\n"
+		"its weights in mainline llama.cpp's newer MLA layout (head_count_kv 1, key_length_mla,\n"
+		"3-D attn_k_b / attn_v_b instead of attn_kv_b).\n"
 		"MXFP4 (only when named) writes the experts in MXFP4 and the other weights in F16.\n"
 		"--tiny writes FILE (when missing): a stand-in with the shape of the project's own small\n"
 		"model (llama, F32, 3.6 M parameters, character vocabulary, context 2048), random weights.\n"
@@ -753,8 +809,8 @@ int main(int argc, char **argv)
 	size_t pool_bytes = (size_t)POOL_MIB << 20;
 	const char *dir;
 	const shape *sh = &tinyllama;
-	shape custom;
-	char stem[256], title[256];
+	shape custom, mla_shape;
+	char stem[256], title[256], mla_stem[256], mla_title[256];
 	struct stat sb;
 
 	n_threads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
@@ -788,19 +844,35 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--shape") == 0) {
 			static const shape *const all[] = { &tinyllama, &llama3_8b, &qwen3moe_30b, &qwen2moe_a27b,
 				&qwen3moe_test, &qwen2moe_test, &gptoss_test, &llama4_test, &deepseek2_test,
-				&deepseek2_lite_test, &deepseek2_r16_test, &deepseek2_lite, &qwen3next_test, &qwen3next_quarter };
-			size_t k = 0;
+				&deepseek2_lite_test, &deepseek2_r16_test, &deepseek2_lite, &qwen3next_test,
+				&qwen3next_quarter };
+			size_t k = 0, len = strlen(argv[i + 1]);
+			/* NAME-mla1: deepseek2 shape NAME in the newer MLA layout */
+			int mla1 = len > 5 && strcmp(argv[i + 1] + len - 5, "-mla1") == 0;
 
-			while (k < sizeof all / sizeof all[0] && strcmp(argv[i + 1], all[k]->file) != 0)
+			len -= mla1 ? 5 : 0;
+			while (k < sizeof all / sizeof all[0] &&
+			       (strlen(all[k]->file) != len || strncmp(argv[i + 1], all[k]->file, len) != 0))
 				k++;
-			if (k == sizeof all / sizeof all[0]) {
+			if (k == sizeof all / sizeof all[0] ||
+			    (mla1 && strcmp(all[k]->arch ? all[k]->arch : "", "deepseek2") != 0)) {
 				fprintf(stderr, "mkbench: unknown shape \"%s\" (tinyllama-1.1b-shape, llama3-8b-width, "
 					"qwen3moe-30b-a3b-shape, qwen2moe-a2.7b-shape, qwen3moe-test, qwen2moe-test, "
-					"gpt-oss-test, llama4-test, deepseek2-test, deepseek2-lite-test, deepseek2-r16-test, deepseek2-lite, "
-					"qwen3next-test, qwen3next-quarter)\n", argv[i + 1]);
+					"gpt-oss-test, llama4-test, deepseek2-test, deepseek2-lite-test, deepseek2-r16-test, "
+					"deepseek2-lite, qwen3next-test, qwen3next-quarter; a deepseek2 one with -mla1)\n",
+					argv[i + 1]);
 				return 1;
 			}
 			sh = all[k];
+			if (mla1) {
+				mla_shape = *sh;
+				snprintf(mla_stem, sizeof mla_stem, "%s-mla1", sh->file);
+				snprintf(mla_title, sizeof mla_title, "%s, newer MLA layout", sh->name);
+				mla_shape.file = mla_stem;
+				mla_shape.name = mla_title;
+				mla_shape.mla1 = 1;
+				sh = &mla_shape;
+			}
 			continue;
 		}
 		v = strtol(argv[i + 1], &end, 10);

@@ -4,8 +4,10 @@
  * shared experts and a leading dense layer, against reference outputs from ik_llama.cpp (the
  * .ref.json files in tests/fixtures/deepseek) on the small random-weight models tools/mkbench
  * writes at test time, byte for byte the files the references were made from; the split
- * attn_k_b / attn_v_b form gives the attn_kv_b form's logits; batched and one-at-a-time decoding
- * give the same logits; DeepSeek's routing (softmax or sigmoid, bias, group limit, norm, scale)
+ * attn_k_b / attn_v_b form gives the attn_kv_b form's logits; mainline llama.cpp's newer MLA
+ * layout (head_count_kv 1, key_length_mla, 3-D attn_k_b / attn_v_b) gives the older layout's
+ * logits bit for bit, and its inconsistent variants are refused; batched and one-at-a-time
+ * decoding give the same logits; DeepSeek's routing (softmax or sigmoid, bias, group limit, norm, scale)
  * against hand-worked cases; files whose latent ranks, norms or expert groups are wrong are
  * refused with a one-line error; the DeepSeek R1 and Kimi K2 chat templates (engine/chat.c). */
 #include <math.h>
@@ -46,11 +48,14 @@ static const tol_row TOLS[] = {
 static char model_dir[256];
 
 /* The test models, written once (tools/mkbench --shape deepseek2-test and deepseek2-lite-test,
- * F16 and Q4_K_M; the Lite form's reference is of its F16 file). */
+ * F16 and Q4_K_M; the Lite form's reference is of its F16 file; deepseek2-test-mla1 is
+ * deepseek2-test's weights in mainline llama.cpp's newer MLA layout, deepseek2-r16-test-mla1
+ * deepseek2-r16-test's). */
 static int make_models(void)
 {
-	static const char *const shapes[] = { "deepseek2-test", "deepseek2-lite-test", "deepseek2-r16-test" };
-	return ref_make_models(model_dir, "deepseek", shapes, 3, "F16 Q4_K_M");
+	static const char *const shapes[] = { "deepseek2-test", "deepseek2-lite-test", "deepseek2-r16-test",
+		"deepseek2-test-mla1", "deepseek2-r16-test-mla1" };
+	return ref_make_models(model_dir, "deepseek", shapes, 5, "F16 Q4_K_M");
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -474,6 +479,20 @@ static void test_deepseek_split_kb_vb_match_the_joint_projection(void)
 	unlink(dst);
 }
 
+/* eng_load refuses the file at path with one line that holds want (and want2 when not NULL). */
+static void check_refused(const char *path, const char *want, const char *want2)
+{
+	char err[512] = "";
+	eng_model *m = eng_load(path, NULL, err, sizeof err);
+
+	TB_CHECK(m == NULL);
+	printf("  %s\n", err);
+	TB_CHECK(strstr(err, want) != NULL);
+	TB_CHECK(!want2 || strstr(err, want2) != NULL);
+	TB_CHECK(strchr(err, '\n') == NULL);
+	eng_model_free(m);
+}
+
 /* The F16 file rewritten with a tensor missing or a key changed: eng_load refuses it with a
  * one-line error naming the tensor or key, and does not crash. */
 static void test_deepseek_refuses_inconsistent_files(void)
@@ -494,24 +513,186 @@ static void test_deepseek_refuses_inconsistent_files(void)
 		{ NULL, "deepseek2.leading_dense_block_count", 2, "blk.1.ffn_gate.weight" },
 		{ NULL, "deepseek2.expert_gating_func", 3, "deepseek2.expert_gating_func" },
 		{ NULL, "deepseek2.rope.dimension_count", 48, "deepseek2.attention.key_length" },
-		{ NULL, "deepseek2.attention.head_count_kv", 1, "deepseek2.attention.head_count_kv" },
+		/* head_count_kv 1 is the newer MLA layout, whose key_length is the latent + RoPE key */
+		{ NULL, "deepseek2.attention.head_count_kv", 1, "deepseek2.attention.key_length" },
+		{ NULL, "deepseek2.attention.head_count_kv", 2, "deepseek2.attention.head_count_kv" },
 	};
-	char src[600], dst[600], err[512];
+	char src[600], dst[600];
 
 	TB_REQUIRE(make_models() == 0);
 	snprintf(src, sizeof src, "%s/deepseek2-test-F16.gguf", model_dir);
 	snprintf(dst, sizeof dst, "%s/bad.gguf", model_dir);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		eng_model *m;
-
 		TB_REQUIRE(rewrite(src, dst, cases[k].drop_tensor, cases[k].key, cases[k].val, 0) == 0);
-		err[0] = 0;
-		m = eng_load(dst, NULL, err, sizeof err);
-		TB_CHECK(m == NULL);
+		check_refused(dst, cases[k].want, NULL);
+	}
+	unlink(dst);
+}
+
+/* ------------------------------------------------------------------ the newer MLA layout */
+
+/* An edit of a file in mainline llama.cpp's newer MLA layout (deepseek2-test-mla1, through
+ * ref_gguf_rewrite): key set to a u32 (removed when val < 0); tensor left out (how 1) or its
+ * last two dimensions swapped (2); or (how 3) every attn_k_b / attn_v_b written 2-D, [cols,
+ * n_head x rows], the same bytes. */
+typedef struct mla_edit {
+	const char *key;
+	long val;
+	const char *tensor;
+	int how;
+} mla_edit;
+
+static int mla_edit_kv(eng_gguf_writer *w, void *ud)
+{
+	const mla_edit *e = ud;
+
+	if (e->key && e->val < 0)
+		eng_gguf_w_remove(w, e->key);
+	return e->key && e->val >= 0 ? eng_gguf_w_u32(w, e->key, (uint32_t)e->val) : 0;
+}
+
+static int mla_edit_tensor(eng_gguf_writer *w, const eng_gguf_tensor *t, void *ud)
+{
+	const mla_edit *e = ud;
+	int64_t ne[3] = { t->ne[0], t->ne[1], t->ne[2] };
+	int n_dims = t->n_dims;
+
+	if (e->how == 3 && (strstr(t->name, ".attn_k_b.") || strstr(t->name, ".attn_v_b."))) {
+		ne[1] *= ne[2];
+		ne[2] = 1;
+		n_dims = 2;
+	} else if (e->tensor && strcmp(t->name, e->tensor) == 0) {
+		if (e->how == 1)
+			return 0;
+		ne[1] = t->ne[2];
+		ne[2] = t->ne[1];
+	}
+	return eng_gguf_w_tensor(w, t->name, t->type, n_dims, ne, t->data);
+}
+
+/* Logits of ids[n] from the file at path, decoded in batches of step tokens, into
+ * out[n][n_vocab]; out NULL: only the vocabulary size, the model's info (in) and the count of
+ * matrices repacked at load (n_rp). Returns the vocabulary size, or 0 when the file does not
+ * load. */
+static int mla_logits(const char *path, int use_mmap, const int32_t *ids, int n, int step, float *out,
+	eng_model_info *in, int *n_rp)
+{
+	char err[512];
+	eng_opts o = eng_opts_default();
+	eng_model *m;
+	int nv;
+
+	o.use_mmap = use_mmap;
+	o.n_threads = 2;
+	if (n_rp)
+		eng_log_set(ref_repack_count, n_rp, ENG_LOG_INFO);
+	m = eng_load(path, &o, err, sizeof err);
+	eng_log_set(NULL, NULL, ENG_LOG_WARN);
+	if (!m) {
 		printf("  %s\n", err);
-		TB_CHECK(strstr(err, cases[k].want) != NULL);
-		TB_CHECK(strchr(err, '\n') == NULL);
-		eng_model_free(m);
+		return 0;
+	}
+	nv = eng_n_vocab(m);
+	if (in)
+		eng_model_info_get(m, in);
+	if (out && ref_decode_all(m, ids, n, step, out) != 0)
+		nv = 0;
+	eng_model_free(m);
+	return nv;
+}
+
+/* deepseek2-test-mla1 and deepseek2-r16-test-mla1: the weights of deepseek2-test and
+ * deepseek2-r16-test in mainline llama.cpp's newer MLA layout (head_count_kv 1, key_length the
+ * latent + RoPE key, the head widths in key_length_mla / value_length_mla, 3-D attn_k_b /
+ * attn_v_b and no attn_kv_b). F16 and Q4_K_M, from the file mapping and from the private copy
+ * (repacked where the level repacks: in the R16 shape's Q4_K_M file the 3-D attn_v_b takes
+ * attn_kv_b's place among the repacked matrices), 70 tokens (a whole block of the latent
+ * attention's 64 and 6 more) in one batch and one at a time: the same logits as the older
+ * layout's file, bit for bit, the same KV bytes per token and heads; with attn_k_b / attn_v_b
+ * written 2-D (ik_llama.cpp's converter's form) too. */
+static void test_deepseek_newer_mla_layout_gives_the_older_layouts_logits(void)
+{
+	static const struct { const char *shape, *type; int kv_bytes; } files[] = {
+		{ "deepseek2-test", "F16", 4 * (128 + 16) * 2 },
+		{ "deepseek2-test", "Q4_K_M", 4 * (128 + 16) * 2 },
+		{ "deepseek2-r16-test", "Q4_K_M", 2 * (256 + 16) * 2 },
+	};
+	enum { N = 70 };
+	int32_t ids[N];
+
+	TB_REQUIRE(make_models() == 0);
+	for (int i = 0; i < N; i++)
+		ids[i] = i == 0 ? 1 : 259 + (i * 53) % 700;
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		char older[600], newer[600], flat[600];
+		mla_edit e = { NULL, 0, NULL, 3 };
+		eng_model_info ia, ib;
+		int nv, rp_a = 0, rp_b = 0;
+
+		snprintf(older, sizeof older, "%s/%s-%s.gguf", model_dir, files[f].shape, files[f].type);
+		snprintf(newer, sizeof newer, "%s/%s-mla1-%s.gguf", model_dir, files[f].shape, files[f].type);
+		snprintf(flat, sizeof flat, "%s/mla1-2d.gguf", model_dir);
+		TB_REQUIRE(ref_gguf_rewrite(newer, flat, NULL, mla_edit_tensor, &e) == 0);
+		TB_REQUIRE((nv = mla_logits(older, 0, ids, N, N, NULL, &ia, &rp_a)) > 0);
+		TB_REQUIRE(mla_logits(newer, 0, ids, N, N, NULL, &ib, &rp_b) == nv);
+		TB_CHECK_INT((long long)ia.kv_bytes_per_token, files[f].kv_bytes);
+		TB_CHECK_INT((long long)ib.kv_bytes_per_token, files[f].kv_bytes);
+		TB_CHECK_INT(ib.n_head_kv, ia.n_head_kv);
+		TB_CHECK_INT(ib.n_rot, ia.n_rot);
+		TB_CHECK_INT(rp_b, rp_a);
+		if (f == 2 && eng_rp_native(ENG_T_Q4_K, 256))
+			TB_CHECK(rp_b > 0);
+		for (int use_mmap = 0; use_mmap < 2; use_mmap++)
+			for (int k = 0; k < 2; k++) {
+				int step = k == 0 ? N : 1;
+				size_t bytes = sizeof(float) * N * (size_t)nv;
+				float *a = malloc(bytes), *b = malloc(bytes), *c = malloc(bytes);
+
+				TB_REQUIRE(a && b && c);
+				TB_REQUIRE(mla_logits(older, use_mmap, ids, N, step, a, NULL, NULL) == nv);
+				TB_REQUIRE(mla_logits(newer, use_mmap, ids, N, step, b, NULL, NULL) == nv);
+				TB_REQUIRE(mla_logits(flat, use_mmap, ids, N, step, c, NULL, NULL) == nv);
+				TB_CHECK(memcmp(a, b, bytes) == 0);
+				TB_CHECK(memcmp(a, c, bytes) == 0);
+				free(a);
+				free(b);
+				free(c);
+			}
+		unlink(flat);
+	}
+}
+
+/* deepseek2-test-mla1-F16 rewritten with a key or a tensor that disagrees with the layout:
+ * eng_load refuses it with one line naming the key or tensor, and does not crash. Without
+ * key_length_mla the default 192 is taken, which this file's attn_q_b (8 heads of 48) refuses. */
+static void test_deepseek_newer_mla_layout_refuses_inconsistent_files(void)
+{
+	static const struct { mla_edit e; const char *want, *want2; } cases[] = {
+		{ { "deepseek2.attention.key_length", 100, NULL, 0 }, "deepseek2.attention.key_length", "144" },
+		{ { "deepseek2.attention.value_length", 64, NULL, 0 }, "deepseek2.attention.value_length", "128" },
+		{ { "deepseek2.attention.key_length_mla", 16, NULL, 0 }, "deepseek2.attention.key_length_mla", NULL },
+		{ { "deepseek2.attention.key_length_mla", 0, NULL, 0 }, "deepseek2.attention.key_length_mla", NULL },
+		{ { "deepseek2.attention.key_length_mla", 64, NULL, 0 }, "blk.0.attn_q_b.weight", NULL },
+		{ { "deepseek2.attention.key_length_mla", -1, NULL, 0 }, "blk.0.attn_q_b.weight", "[64, 1536]" },
+		{ { "deepseek2.attention.value_length_mla", 64, NULL, 0 }, "blk.0.attn_v_b.weight", NULL },
+		{ { "deepseek2.attention.value_length_mla", 5000, NULL, 0 }, "deepseek2.attention.value_length_mla", NULL },
+		{ { "deepseek2.attention.head_count_kv", 2, NULL, 0 }, "deepseek2.attention.head_count_kv", NULL },
+		{ { "deepseek2.attention.head_count_kv", 3, NULL, 0 }, "deepseek2.attention.head_count_kv", NULL },
+		{ { NULL, 0, "blk.1.attn_v_b.weight", 1 }, "blk.1.attn_v_b.weight", NULL },
+		{ { NULL, 0, "blk.3.attn_k_b.weight", 1 }, "blk.3.attn_k_b.weight", NULL },
+		{ { NULL, 0, "blk.2.attn_k_b.weight", 2 }, "blk.2.attn_k_b.weight", NULL },
+		{ { NULL, 0, "blk.0.attn_v_b.weight", 2 }, "blk.0.attn_v_b.weight", NULL },
+	};
+	char src[600], dst[600];
+
+	TB_REQUIRE(make_models() == 0);
+	snprintf(src, sizeof src, "%s/deepseek2-test-mla1-F16.gguf", model_dir);
+	snprintf(dst, sizeof dst, "%s/bad-mla1.gguf", model_dir);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		mla_edit e = cases[k].e;
+
+		TB_REQUIRE(ref_gguf_rewrite(src, dst, mla_edit_kv, mla_edit_tensor, &e) == 0);
+		check_refused(dst, cases[k].want, cases[k].want2);
 	}
 	unlink(dst);
 }
@@ -541,6 +722,8 @@ int main(void)
 	TB_RUN(test_deepseek_repacked_weights_give_the_file_layouts_logits);
 	TB_RUN(test_deepseek_split_kb_vb_match_the_joint_projection);
 	TB_RUN(test_deepseek_refuses_inconsistent_files);
+	TB_RUN(test_deepseek_newer_mla_layout_gives_the_older_layouts_logits);
+	TB_RUN(test_deepseek_newer_mla_layout_refuses_inconsistent_files);
 	TB_RUN(test_deepseek_copied_sequence_continues_as_the_original);
 	if (model_dir[0])
 		tb_rmtree(model_dir);
