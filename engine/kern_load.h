@@ -1,5 +1,5 @@
 /* engine/kern_load.h — little-endian loads at any alignment, shared by the architecture kernel
- * files (quant_x86.c, quant_iq_x86.c, quant_neon.c), and the AVX-512 16-row interleave of the
+ * files (quant_x86.c, quant_iq_x86.c, quant_neon.c, quant_iq_neon.c), and the AVX-512 16-row interleave of the
  * x86 batch tiles. Internal to the engine. */
 #ifndef TB_ENGINE_KERN_LOAD_H
 #define TB_ENGINE_KERN_LOAD_H

@@ -1,7 +1,8 @@
 /* engine/quant_dispatch.c — the dispatching names of the element-type kernels (eng_vec_dot,
  * eng_vec_dot_rows, eng_quant_row, eng_dequant_row) and the CPU kernel level they run: chosen
  * once per process (pthread_once) from what the CPU has and TB_CPU, changed only by
- * eng_kernels_force. The kernels live in quant_x86.c and quant_neon.c, the _ref in quant.c. */
+ * eng_kernels_force. The kernels live in quant_x86.c, quant_iq_x86.c, quant_mxfp4_x86.c,
+ * quant_neon.c and quant_iq_neon.c, the _ref in quant.c and quant_iq.c. */
 #include "engine/engine.h"
 #include "engine/kern_load.h"
 #include "engine/quant_impl.h"

@@ -153,7 +153,7 @@ _Static_assert(sizeof(eng_blk_iq4_nl) == 18, "iq4_nl block is 18 bytes");
 _Static_assert(sizeof(eng_blk_iq4_xs) == 136, "iq4_xs block is 136 bytes");
 _Static_assert(sizeof(eng_blk_mxfp4) == 17, "mxfp4 block is 17 bytes");
 
-/* ---- IQ1 / IQ2 / IQ3 and ternary types (quant_iq.c, quant_iq_x86.c) -----------------------------
+/* ---- IQ1 / IQ2 / IQ3 and ternary types (quant_iq.c, quant_iq_x86.c, quant_iq_neon.c) ------------
  * Super-blocks of 256 elements in 8 groups of 32, dotted with Q8_K activations. The IQ types
  * store indices into fixed grids of 8 (IQ1, IQ2) or 4 (IQ3) element magnitudes plus sign bits;
  * the TQ types store ternary levels {-1, 0, 1}. Layouts: docs/quant-formats.md "IQ and ternary
@@ -291,8 +291,10 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
  * block sums but add the scaled terms in another order than the _ref (ggml's generic one), so
  * they differ from it in the last bits (tests/engine/test_kernels.c bounds it at 1e-5 of the
  * sum of |terms|). Both x86 levels and NEON agree with each other bit for bit: the super-block
- * types in order B, the 32-element types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) in the _ref's own
- * order, so bit for bit with the scalar level too (docs/quant-formats.md, "Numerics"). BF16 adds exact
+ * types in order B, the 32-element types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) and the IQ1/IQ2/
+ * IQ3 and TQ types in the _ref's own order, so bit for bit with the scalar level too
+ * (docs/quant-formats.md, "Numerics"; MXFP4: the _ref's bits on NEON, within the tolerance on
+ * x86). BF16 adds exact
  * products in double in each level's own order. The
  * AVX2 kernels of the signed types (Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS) assume activation quants
  * in [-127, 127], which the activation quantizers produce for every finite input; the AVX-512
@@ -437,6 +439,12 @@ void eng_kernels_iq_avx512(eng_kernels *k);
 #endif
 #if defined(__aarch64__)
 void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */
+/* quant_iq_neon.c: super-block b of an IQ1/IQ2/IQ3 grid type or TQ1_0 as quant_neon.c's row tiles
+ * read it: lv[e] the integer level of element e (IQ2, IQ3: grid value times sign; IQ1: 8 q + shift,
+ * q in -1..1 and shift +-1, so that the tiles' sum is 8 sumi + sumi1; TQ1_0: -1..1), sc[p] the
+ * factor 2s + 1 of elements 16p .. 16p + 15 (TQ1_0: 1). Returns the super-block's d as a float.
+ * Reads b at any alignment. Ownership: writes lv and sc only. */
+float eng_iq_unpack_neon(int type, const uint8_t *b, int8_t lv[ENG_QK_K], int32_t sc[16]);
 #endif
 
 /* ---- file quantization type rule (engine/quantize.c) ---- */

@@ -1,11 +1,13 @@
 /* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16 dots in the
- * _ref's summation order; Q8_0 (the _ref's order) and the super-block types Q2_K, Q3_K, Q4_K,
- * Q5_K, Q6_K and IQ4_XS (order B, the x86 levels' order, so the same bits as theirs) as tiles
- * of 4 rows x 4 activations that the single dot runs as a tile of one, in two variants chosen
- * at start-up from the CPU's hwcaps: `sdot` (the dot-product extension, ARMv8.2-A and later)
- * and plain ARMv8-A widening multiplies; and the Q8_0 / Q8_K / F16 activation quantizers, byte
- * for byte. quant_dispatch.c picks this level on aarch64; tests/engine/test_kernels.c checks
- * each kernel against its _ref (tests/integration/test_neon.sh runs it under qemu-user). */
+ * _ref's summation order; Q8_0, IQ4_NL and MXFP4 (the _ref's order), the super-block types Q2_K,
+ * Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS (order B, the x86 levels' order, so the same bits as theirs)
+ * and the IQ1/IQ2/IQ3 and ternary types (the _ref's float steps; quant_iq_neon.c decodes their
+ * super-blocks) as tiles of 4 rows x 4 activations that the single dot runs as a tile of one,
+ * in two variants chosen at start-up from the CPU's hwcaps: `sdot` (the dot-product extension,
+ * ARMv8.2-A and later) and plain ARMv8-A widening multiplies; and the Q8_0 / Q8_K / F16
+ * activation quantizers, byte for byte. quant_dispatch.c picks this level on aarch64;
+ * tests/engine/test_kernels.c and test_iq.c check each kernel against its _ref
+ * (tests/integration/test_neon.sh runs them under qemu-user). */
 #if defined(__aarch64__)
 
 #include "engine/kern_load.h"
@@ -93,16 +95,19 @@ static float dot_f16_neon(int64_t n, const void *w, const void *act)
 	ORDERED_NEON(ld4_f16, tail_f16);
 }
 
-/* ---- Q8_0 and the super-block types: order B, in tiles ---------------------------------------
+/* ---- the quantized types in tiles ------------------------------------------------------------
  * The super-block types (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS) in order B, the x86 levels'
  * order (docs/quant-formats.md, "Order B"): the exact integer sums of each super-block first,
- * then the float steps, one scalar sequence per (row, activation). Q8_0 in the _ref's own
- * order. Integer sums are exact however their lanes are split, so both variants below (plain
- * ARMv8-A and the dot-product extension) and the x86 levels give the same bits. */
+ * then the float steps, one scalar sequence per (row, activation). The IQ1/IQ2/IQ3 and TQ types
+ * form the same integer sums and then run their _ref's float steps; Q8_0, IQ4_NL and MXFP4 run
+ * in the _ref's own order. Integer sums are exact however their lanes are split, so both
+ * variants below (plain ARMv8-A and the dot-product extension) and the x86 levels give the
+ * same bits. */
 
 /* One super-block of a weight row as the tiles read it: its 256 levels as int8 with the
- * format's offset folded in (Q3_K q - 4, Q6_K q - 32, IQ4_XS the table value), the scale and
- * the min of each group of 16 (a 32-element group's twice), d and dmin. */
+ * format's offset folded in (Q3_K q - 4, Q6_K q - 32, IQ4_XS the table value; the IQ and TQ
+ * types as eng_iq_unpack_neon gives them, TQ2_0 q - 1), the scale and the min of each group of
+ * 16 (a 32-element group's twice; mn only for the types with mins), d and dmin. */
 typedef struct ob_sb {
 	int8_t lv[ENG_QK_K];
 	int32_t sc[16];
@@ -231,7 +236,15 @@ static void ob_unpack(int type, const uint8_t *b, ob_sb *o)
 		o->dmin = 0.0f;
 		return;
 	}
-	default: {   /* IQ4_XS: group j, bytes 16j ..: low nibbles then high, table values */
+	case ENG_T_TQ2_0:   /* Q2_K's quants minus 1, no scales */
+		q2_levels(b + offsetof(eng_blk_tq2_0, qs), o->lv);
+		for (int k = 0; k < 16; k++)
+			vst1q_s8(o->lv + 16 * k, vsubq_s8(vld1q_s8(o->lv + 16 * k), vdupq_n_s8(1)));
+		for (int g = 0; g < 16; g++)
+			o->sc[g] = 1;
+		o->d = h2f(b + offsetof(eng_blk_tq2_0, d));
+		return;
+	case ENG_T_IQ4_XS: {   /* group j, bytes 16j ..: low nibbles then high, table values */
 		const uint8_t *qs = b + offsetof(eng_blk_iq4_xs, qs), *sl = b + offsetof(eng_blk_iq4_xs, scales_l);
 		const uint16_t shi = ld16(b + offsetof(eng_blk_iq4_xs, scales_h));
 		const int8x16_t tbl = vld1q_s8(eng_iq4_values);
@@ -246,7 +259,65 @@ static void ob_unpack(int type, const uint8_t *b, ob_sb *o)
 		o->dmin = 0.0f;
 		return;
 	}
+	default:   /* the IQ1 / IQ2 / IQ3 grid types and TQ1_0: quant_iq_neon.c */
+		o->d = eng_iq_unpack_neon(type, b, o->lv, o->sc);
+		o->dmin = 0.0f;
+		return;
 	}
+}
+
+/* How a super-block type's tile runs its float steps: order B without or with mins, or the
+ * _ref's own steps (the IQ1 / IQ2 / IQ3 and TQ types, as quant_iq.c's dot: per super-block
+ * acc = acc + (d_w * d_a) * f, unfused, f = (float)isum, for IQ1 0.125f * (float)isum with its
+ * folded levels; at the end the row's sum times ob_factor). */
+enum { OB_NOMIN, OB_MIN, OB_REF };
+
+static inline int ob_kind(int type)
+{
+	switch (type) {
+	case ENG_T_Q2_K: case ENG_T_Q4_K: case ENG_T_Q5_K: return OB_MIN;
+	case ENG_T_Q3_K: case ENG_T_Q6_K: case ENG_T_IQ4_XS: return OB_NOMIN;
+	default: return OB_REF;
+	}
+}
+
+/* The _ref's factor on an OB_REF row's sum (IQ2: 1/8, IQ3_XXS: 1/4), and its factor on each
+ * super-block's converted integer sum (IQ1: 1/8; exact). */
+static inline float ob_factor(int type)
+{
+	return type == ENG_T_IQ3_XXS ? 0.25f : type == ENG_T_IQ2_XXS || type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S ? 0.125f : 1.0f;
+}
+
+static inline float ob_isum_factor(int type)
+{
+	return type == ENG_T_IQ1_S || type == ENG_T_IQ1_M ? 0.125f : 1.0f;
+}
+
+/* ---- the 32-element types with kernels: Q8_0, IQ4_NL, MXFP4 ----------------------------------
+ * Their _ref's step per block is acc = acc + (float)isum * (d_w * d_a), unfused (IQ4_NL and
+ * MXFP4 write d_a * d_w: the same bits), so one tile serves the three; only the weights'
+ * decoding differs. */
+static inline size_t b32_size(int type)
+{
+	return type == ENG_T_Q8_0 ? sizeof(eng_blk_q8_0) : type == ENG_T_IQ4_NL ? sizeof(eng_blk_iq4_nl)
+		: sizeof(eng_blk_mxfp4);
+}
+
+/* One block of 32 weights as int8 levels (elements 0..15 in *w0, 16..31 in *w1) and its scale:
+ * Q8_0 as stored; IQ4_NL and MXFP4 the table values of their nibbles, looked up with vqtbl. */
+static inline __attribute__((always_inline)) float b32_load(int type, const uint8_t *b, int8x16_t *w0, int8x16_t *w1)
+{
+	if (type == ENG_T_Q8_0) {
+		*w0 = vld1q_s8((const int8_t *)b + offsetof(eng_blk_q8_0, qs));
+		*w1 = vld1q_s8((const int8_t *)b + offsetof(eng_blk_q8_0, qs) + 16);
+		return h2f(b + offsetof(eng_blk_q8_0, d));
+	}
+	const int nl = type == ENG_T_IQ4_NL;
+	const int8x16_t tbl = vld1q_s8(nl ? eng_iq4_values : eng_mxfp4_values);
+	const uint8x16_t q = vld1q_u8(b + (nl ? offsetof(eng_blk_iq4_nl, qs) : offsetof(eng_blk_mxfp4, qs)));
+	*w0 = vqtbl1q_s8(tbl, vandq_u8(q, vdupq_n_u8(15)));
+	*w1 = vqtbl1q_s8(tbl, vshrq_n_u8(q, 4));
+	return nl ? h2f(b + offsetof(eng_blk_iq4_nl, d)) : eng_e8m0_half(b[offsetof(eng_blk_mxfp4, e)]);
 }
 
 /* Plain ARMv8-A: 16 products widened to 16 bits (|p| <= 2^14), pairs added into 32-bit lanes. */

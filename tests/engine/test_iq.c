@@ -1,5 +1,5 @@
 /* tests/engine/test_iq.c — the IQ1/IQ2/IQ3 grid types and the ternary types (engine/quant_iq.c,
- * engine/quant_iq_x86.c): the grids against their checksums, the sign table, dequantization
+ * engine/quant_iq_x86.c, quant_iq_neon.c): the grids against their checksums, the sign table, dequantization
  * against blocks the reference implementation dequantized (tests/fixtures/iq, see SOURCES.md
  * there), the dots against the reference's and the SIMD kernels against the _ref on odd shapes,
  * ternary blocks built by hand, a truncated file, and whole models with weights of each type:
@@ -332,13 +332,14 @@ static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, c
 }
 
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
- * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3 and 7 super-blocks, odd tile shapes
- * (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token AVX-512 tiles;
- * up to 21 rows: more than one 16-row tile, the last one partial) and strides that are not
- * multiples of the row size. */
+ * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3, 7 and 17 super-blocks (NEON unpacks
+ * 16 at a time), odd tile shapes (1 to 33 activations: more than one chunk of the AVX2 tiles, of
+ * the 8-token AVX-512 tiles and of NEON's 4; up to 21 rows: more than one 16-row tile, the last
+ * one partial, and NEON's 4-row tiles with one row left) and strides that are not multiples of
+ * the row size. */
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
-	static const int lens[] = { 256, 768, 1792 };
+	static const int lens[] = { 256, 768, 1792, 4352 };
 	enum { ROWS = 21, ACTS = 33, OS = 23 };
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
@@ -388,7 +389,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			free(x);
 		}
 	}
-	TB_CHECK(tested >= N_IQ_TYPES * 3);
+	TB_CHECK(tested >= N_IQ_TYPES * 4);
 }
 
 /* Blocks at the edges of the integer ranges the kernels rely on (every byte 0xff: the largest

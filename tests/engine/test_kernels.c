@@ -70,7 +70,8 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 /* Random bytes in every block of a row of `type`, with the fp16 scale fields set to finite
- * values (random bits there would give inf and NaN). Plain types get random finite values. */
+ * values (random bits there would give inf and NaN; MXFP4's E8M0 byte: 2^-28 .. 2^27). Plain
+ * types get random finite values. */
 static void random_row(int type, uint8_t *row, int64_t n)
 {
 	const eng_type_info *ti = eng_type_get(type);
@@ -96,6 +97,10 @@ static void random_row(int type, uint8_t *row, int64_t n)
 	case ENG_T_Q4_K: f16s[1] = offsetof(eng_blk_q4_K, dmin); nf = 2; break;
 	case ENG_T_Q5_K: f16s[1] = offsetof(eng_blk_q5_K, dmin); nf = 2; break;
 	case ENG_T_Q6_K: f16s[0] = offsetof(eng_blk_q6_K, d); break;
+	case ENG_T_MXFP4:
+		for (int64_t b = 0; b < nb; b++)
+			row[(size_t)b * bs + offsetof(eng_blk_mxfp4, e)] = (uint8_t)(100 + rng_u64() % 56);
+		return;
 	default: break;   /* d first */
 	}
 	for (int64_t b = 0; b < nb; b++)
@@ -169,11 +174,12 @@ static size_t odd_offset(const char *level)
  * sum_j m_j * (sum of the activations of group j); then acc = fmaf(d_w * d_a, isum_i, acc) and
  * acc = fmaf(-(dmin_w * d_a), imin_i, acc), super-block after super-block. This is the
  * definition: the kernels must give these bits. The 32-element types (Q4_0, Q4_1, Q5_0, Q5_1,
- * Q8_0, IQ4_NL) take the `_ref`'s order instead: Q8_0's is written out below, the others' are
- * their `_ref`'s bits. */
+ * Q8_0, IQ4_NL, and on NEON MXFP4) take the `_ref`'s order instead: Q8_0's is written out below,
+ * the others' are their `_ref`'s bits. (The x86 MXFP4 kernels are within DOT_REL_TOL of the
+ * `_ref`, not bit-equal: test_gptoss.c.) */
 
 static const int ORDER_B[] = { ENG_T_Q8_0, ENG_T_Q2_K, ENG_T_Q3_K, ENG_T_Q4_K, ENG_T_Q5_K, ENG_T_Q6_K, ENG_T_IQ4_XS,
-	ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1, ENG_T_IQ4_NL };
+	ENG_T_Q4_0, ENG_T_Q4_1, ENG_T_Q5_0, ENG_T_Q5_1, ENG_T_IQ4_NL, ENG_T_MXFP4 };
 #define N_ORDER_B ((int)(sizeof ORDER_B / sizeof ORDER_B[0]))
 
 /* Level (offset included), scale and min group of element e of one super-block. */
@@ -812,6 +818,8 @@ static void check_order_b(const char *level)
 	TB_REQUIRE(w && x && tmp && wc && xc && f && out);
 	for (int ti = 0; ti < N_ORDER_B; ti++) {
 		const int type = ORDER_B[ti], vt = eng_type_get(type)->vec_dot_type;
+		if (type == ENG_T_MXFP4 && strcmp(level, "neon") != 0)
+			continue;
 		for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
 			const int64_t n = eng_type_get(type)->blck == 32 ? NS32[k] : NS[k];
 			const size_t ws = eng_row_size(type, n) + 3, xs = eng_row_size(vt, n) + 5;

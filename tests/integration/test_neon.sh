@@ -5,7 +5,9 @@
 #   - test_kernels twice: on a CPU without the dot-product extension (qemu's cortex-a57: the
 #     plain ARMv8-A kernels) and on one with it (qemu's max: the `sdot` kernels), so both
 #     variants are held to the _ref, to order B bit for bit and to their single dots;
-#   - test_quant and test_iq (quantizers and dots against the _ref, the IQ types' models);
+#   - test_quant and test_iq (quantizers and dots against the _ref, the IQ types' models), and
+#     test_iq's kernel tests once more on the CPU without the extension (the IQ and ternary
+#     types' plain variant);
 #   - test_model, and test_moe's check against llama.cpp's reference files (logits within each
 #     file's tolerance, greedy tokens), i.e. whole dense and mixture-of-experts models on the
 #     NEON level. (test_moe's other tests set memory limits that qemu's own reservations break.)
@@ -53,5 +55,6 @@ run_a64 sdot max test_kernels
 run_a64 a64 max test_quant
 run_a64 a64 max test_model
 run_a64 a64 max test_iq
+run_a64 a57 cortex-a57 test_iq TB_ONLY=test_iq_kernels
 run_a64 a64 max test_moe TB_ONLY=test_moe_matches_the_reference_on_every_file
 end_tests
