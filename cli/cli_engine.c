@@ -58,7 +58,9 @@ static void usage_generate(FILE *f)
 		"      --chat                wrap the prompt as a user message in the model's chat template\n"
 		"      --system TEXT         system message (with --chat)\n"
 		"      --chat-template NAME  use this template family instead of the model's\n"
-		"      --no-think            Qwen3: turn thinking off (empty <think></think>)\n"
+		"      --think, --no-think   thinking on / off where the template has a switch (Qwen3:\n"
+		"                            off writes an empty <think></think>; DeepSeek V3.1: off by\n"
+		"                            default); default: the template's own\n"
 		"      --temp T              temperature (default 0 = greedy)\n"
 		"      --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"
 		"      --seed S              sampling seed (default 0)\n"
@@ -73,7 +75,7 @@ static void usage_generate(FILE *f)
 		"      --ignore-eos          keep going past end-of-generation tokens\n");
 }
 
-enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
+enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_THINK, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
 	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
 
 int cli_cmd_generate(int argc, char **argv)
@@ -84,7 +86,8 @@ int cli_cmd_generate(int argc, char **argv)
 		{ "ctx", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
 		{ "chat", no_argument, NULL, O_CHAT }, { "system", required_argument, NULL, O_SYSTEM },
 		{ "chat-template", required_argument, NULL, O_TEMPLATE },
-		{ "no-think", no_argument, NULL, O_NOTHINK }, { "temp", required_argument, NULL, O_TEMP },
+		{ "think", no_argument, NULL, O_THINK }, { "no-think", no_argument, NULL, O_NOTHINK },
+		{ "temp", required_argument, NULL, O_TEMP },
 		{ "top-k", required_argument, NULL, O_TOPK }, { "top-p", required_argument, NULL, O_TOPP },
 		{ "min-p", required_argument, NULL, O_MINP },
 		{ "repeat-penalty", required_argument, NULL, O_REP },
@@ -96,7 +99,7 @@ int cli_cmd_generate(int argc, char **argv)
 	};
 	const char *model = NULL, *prompt = NULL, *file = NULL, *system = NULL, *tmpl = NULL;
 	const char *stops[16];
-	int n_stops = 0, n_predict = 128, n_ctx = 0, chat = 0, think = 1, kv_f32 = 0, ignore_eos = 0;
+	int n_stops = 0, n_predict = 128, n_ctx = 0, chat = 0, think = -1, kv_f32 = 0, ignore_eos = 0;
 	int rc = HX_EXIT_RUNTIME, opt, n_prompt, n_gen = 0, add_special = 1, stopped = 0;
 	eng_sampler_params sp = eng_sampler_params_default();
 	eng_opts eo = eng_opts_default();
@@ -125,6 +128,7 @@ int cli_cmd_generate(int argc, char **argv)
 		case O_CHAT: chat = 1; break;
 		case O_SYSTEM: system = optarg; break;
 		case O_TEMPLATE: tmpl = optarg; chat = 1; break;
+		case O_THINK: think = 1; break;
 		case O_NOTHINK: think = 0; break;
 		case O_TEMP: if (num_arg("--temp", optarg, 0, 100, &v)) return HX_EXIT_USAGE; sp.temp = (float)v; break;
 		case O_TOPK: if (num_arg("--top-k", optarg, 0, 1e9, &v)) return HX_EXIT_USAGE; sp.top_k = (int)v; break;

@@ -1,7 +1,8 @@
 /* engine/chat.c — chat template families: recognising a GGUF's Jinja template by its markers
  * and rendering a conversation as that family does. This is not a Jinja engine: each family's
  * output is written out by hand and matches llama.cpp's built-in renderer for it
- * (llm_chat_apply_template); Qwen3 matches its Jinja template, which that renderer lacks.
+ * (llm_chat_apply_template); Qwen3, DeepSeek R1 and V3.1 / V3.2-Exp match their own Jinja
+ * templates instead.
  * docs/chat-templates.md lists every family's exact format and the variants left out. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,8 @@ static const char *const family_names[ENG_CHAT_COUNT] = {
 	[ENG_CHAT_LLAMA4] = "llama4",
 	[ENG_CHAT_DEEPSEEK_R1] = "deepseek-r1",
 	[ENG_CHAT_KIMI_K2] = "kimi-k2",
+	[ENG_CHAT_DEEPSEEK3_1] = "deepseek3.1",
+	[ENG_CHAT_DEEPSEEK3_2_EXP] = "deepseek3.2-exp",
 };
 
 const char *eng_chat_name(int family)
@@ -105,9 +108,16 @@ int eng_chat_detect(const char *t)
 	if (has(t, "'Assistant: ' + message['content'] + eos_token") ||
 			has(t, "\"Assistant: \" + message['content'] + eos_token"))
 		return ENG_CHAT_DEEPSEEK;
-	if (has(t, DS_ASSISTANT) && has(t, DS_USER) && has(t, DS_EOS))
+	if (has(t, DS_ASSISTANT) && has(t, DS_USER) && has(t, DS_EOS)) {
+		/* V3.1 and V3.2-Exp test a prefilled turn against their thinking switch */
+		if (has(t, "message['prefix'] and thinking")) {
+			if (has(t, "'<think></think>'"))
+				return ENG_CHAT_NONE; /* an edited copy: <think></think> for </think> */
+			return has(t, "is_only_sys") ? ENG_CHAT_DEEPSEEK3_2_EXP : ENG_CHAT_DEEPSEEK3_1;
+		}
 		/* R1 and its distills drop earlier turns' reasoning and open a think block */
 		return has(t, "</think>") && has(t, "<think>") ? ENG_CHAT_DEEPSEEK_R1 : ENG_CHAT_DEEPSEEK3;
+	}
 	if (has(t, "<|im_middle|>") && has(t, "<|im_end|>"))
 		return ENG_CHAT_KIMI_K2;
 	if (has(t, "<|start|>") && has(t, "<|channel|>"))
@@ -197,6 +207,18 @@ static long find_in(span s, const char *pat, int last)
 		}
 	}
 	return at;
+}
+
+/* The text after the first (last = 0) or last (last = 1) "</think>" of s; all of s without one. */
+static span after_think(span s, int last)
+{
+	long at = find_in(s, "</think>", last);
+
+	if (at >= 0) {
+		s.p += at + 8;
+		s.n -= (size_t)at + 8;
+	}
+	return s;
 }
 
 /* ------------------------------------------------------------------ roles */
@@ -442,12 +464,9 @@ static void render_deepseek3(const chat_job *j)
 		put(j->b, DS_ASSISTANT);
 }
 
-/* DeepSeek R1 (and the R1 distills), as its own template writes it: the system texts first,
- * joined by "\n\n" with nothing after them; <｜User｜>{user}; an earlier assistant turn without
- * its reasoning (the text after its last "</think>") as <｜Assistant｜>{answer}<｜end▁of▁sentence｜>;
- * the generation prompt <｜Assistant｜><think>\n opens the reasoning (with enable_thinking 0,
- * <｜Assistant｜> alone: R1 has no switch, the model may still think). */
-static void render_deepseek_r1(const chat_job *j)
+/* The system texts of a conversation, joined by "\n\n" with nothing after them, as DeepSeek's
+ * R1 and V3.1 templates write them before the first turn. */
+static void put_system_texts(const chat_job *j)
 {
 	int first = 1;
 
@@ -458,26 +477,48 @@ static void render_deepseek_r1(const chat_job *j)
 			put(j->b, j->m[i].content);
 			first = 0;
 		}
+}
+
+/* DeepSeek's templates with a think block: R1's (style 0, also its distills'), V3.1's (1) and
+ * V3.2-Exp's (2), as they write plain messages. The system texts first (put_system_texts);
+ * <｜User｜>{user}; an assistant turn as its answer without earlier reasoning, then
+ * <｜end▁of▁sentence｜>.
+ * R1: each assistant turn opens with <｜Assistant｜> and keeps the text after its last "</think>";
+ * the generation prompt <｜Assistant｜><think>\n opens the reasoning (with enable_thinking 0,
+ * <｜Assistant｜> alone: R1 has no switch, the model may still think).
+ * V3.1 / V3.2-Exp: an assistant turn opens with <｜Assistant｜></think> when it follows a user
+ * turn, with nothing otherwise, and keeps the text after its first "</think>"; the generation
+ * prompt is <｜Assistant｜> then <think> (thinking on: the output starts inside the reasoning)
+ * or </think> (off, the templates' default). V3.1 writes it only when no assistant turn follows
+ * the last user turn; V3.2-Exp whenever it is asked for (its test of a prefilled turn never
+ * holds here). */
+static void render_deepseek_think(const chat_job *j, int style)
+{
+	int after_user = 0;
+
+	put_system_texts(j);
 	for (int i = 0; i < j->n; i++) {
 		int r = role_of(j->m[i].role);
 		span c = span_of(j->m[i].content);
-		long at;
 
 		if (r == ROLE_USER) {
 			put(j->b, DS_USER);
 			put_span(j->b, c);
+			after_user = 1;
 		} else if (r == ROLE_ASSISTANT) {
-			if ((at = find_in(c, "</think>", 1)) >= 0) {
-				c.p += at + 8;
-				c.n -= (size_t)at + 8;
-			}
-			put(j->b, DS_ASSISTANT);
-			put_span(j->b, c);
+			if (style == 0 || after_user)
+				put(j->b, style == 0 ? DS_ASSISTANT : DS_ASSISTANT "</think>");
+			put_span(j->b, after_think(c, style == 0));
 			put(j->b, DS_EOS);
+			after_user = 0;
 		}
 	}
-	if (j->add_gen)
+	if (!j->add_gen)
+		return;
+	if (style == 0)
 		put(j->b, j->thinking ? DS_ASSISTANT "<think>\n" : DS_ASSISTANT);
+	else if (after_user || style == 2)
+		put(j->b, j->thinking ? DS_ASSISTANT "<think>" : DS_ASSISTANT "</think>");
 }
 
 /* Kimi K2: <|im_system|>system<|im_middle|>{sys}<|im_end|>, <|im_user|>user<|im_middle|>{user}
@@ -611,6 +652,10 @@ int eng_chat_harmony_split(const char *text, size_t len, char **reasoning, char 
 
 /* ------------------------------------------------------------------ render */
 
+int eng_chat_thinking_default(int family)
+{
+	return family != ENG_CHAT_DEEPSEEK3_1 && family != ENG_CHAT_DEEPSEEK3_2_EXP;
+}
 
 char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,
 		int enable_thinking, const char *bos, const char *eos, char *err, size_t errlen)
@@ -643,7 +688,7 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	j.m = msgs;
 	j.n = n;
 	j.add_gen = add_generation_prompt != 0;
-	j.thinking = enable_thinking != 0;
+	j.thinking = enable_thinking < 0 ? eng_chat_thinking_default(family) : enable_thinking != 0;
 	j.eos = eos;
 	j.b = &b;
 	put(&b, ""); /* an empty conversation still gives a (empty) string */
@@ -660,8 +705,10 @@ char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_gener
 	case ENG_CHAT_ZEPHYR: render_tagged(&j, eos_or(&j, "<|endoftext|>")); break;
 	case ENG_CHAT_HARMONY: render_harmony(&j); break;
 	case ENG_CHAT_LLAMA4: render_headers(&j, "<|header_start|>", "<|header_end|>", "<|eot|>"); break;
-	case ENG_CHAT_DEEPSEEK_R1: render_deepseek_r1(&j); break;
+	case ENG_CHAT_DEEPSEEK_R1: render_deepseek_think(&j, 0); break;
 	case ENG_CHAT_KIMI_K2: render_kimi_k2(&j); break;
+	case ENG_CHAT_DEEPSEEK3_1: render_deepseek_think(&j, 1); break;
+	case ENG_CHAT_DEEPSEEK3_2_EXP: render_deepseek_think(&j, 2); break;
 	}
 	if (b.err) {
 		if (b.err == TB_ENOMEM)

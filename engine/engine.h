@@ -222,7 +222,8 @@ long eng_stop_find(const char *text, size_t len, const char *const *stops, int n
 enum eng_chat_family {
 	ENG_CHAT_NONE = 0, ENG_CHAT_CHATML, ENG_CHAT_QWEN3, ENG_CHAT_LLAMA3, ENG_CHAT_LLAMA2,
 	ENG_CHAT_MISTRAL, ENG_CHAT_GEMMA, ENG_CHAT_DEEPSEEK, ENG_CHAT_DEEPSEEK3, ENG_CHAT_PHI3,
-	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_LLAMA4, ENG_CHAT_DEEPSEEK_R1, ENG_CHAT_KIMI_K2, ENG_CHAT_COUNT
+	ENG_CHAT_ZEPHYR, ENG_CHAT_HARMONY, ENG_CHAT_LLAMA4, ENG_CHAT_DEEPSEEK_R1, ENG_CHAT_KIMI_K2,
+	ENG_CHAT_DEEPSEEK3_1, ENG_CHAT_DEEPSEEK3_2_EXP, ENG_CHAT_COUNT
 };
 typedef struct eng_chat_msg {
 	const char *role;      /* "system", "user", "assistant" ("developer" too for harmony) */
@@ -233,15 +234,24 @@ typedef struct eng_chat_msg {
  * pass the family by name). */
 int eng_chat_detect(const char *tmpl);
 /* "chatml", "qwen3", "llama3", "llama2", "mistral", "gemma", "deepseek", "deepseek3", "phi3",
- * "zephyr", "harmony" (gpt-oss), "llama4"; "" for NONE. Ownership: static. */
+ * "zephyr", "harmony" (gpt-oss), "llama4", "deepseek-r1", "kimi-k2", "deepseek3.1",
+ * "deepseek3.2-exp"; "" for NONE. Ownership: static. */
 const char *eng_chat_name(int family);
 /* Family by name, or -1. */
 int eng_chat_from_name(const char *name);
+/* The enable_thinking a family's template assumes when the caller sets none: 0 for deepseek3.1
+ * and deepseek3.2-exp (their `thinking` variable defaults to false), 1 for every other family
+ * (Qwen3's enable_thinking defaults to true; R1's template always opens a think block; the
+ * others have no think block). */
+int eng_chat_thinking_default(int family);
 /* Renders messages as the family's template does, ending with the assistant generation
  * prompt when add_generation_prompt. enable_thinking: for Qwen3, 0 adds the empty
- * <think></think> block, 1 leaves thinking on; ignored by others. bos: unused (the tokenizer
- * adds the first BOS; no family writes one inside the prompt). eos: the model's EOS token text,
- * written after assistant turns by families whose templates do (Llama 2, Mistral, ...).
+ * <think></think> block, 1 leaves thinking on; for DeepSeek R1, 1 opens a think block after the
+ * generation prompt; for DeepSeek V3.1 / V3.2-Exp, the generation prompt ends in <think> (1) or
+ * </think> (0); ignored by others; < 0: eng_chat_thinking_default(family). bos: unused (the
+ * tokenizer adds the first BOS; no family writes one inside the prompt). eos: the model's EOS
+ * token text, written after assistant turns by families whose templates do (Llama 2, Mistral,
+ * ...).
  * NULL on error (unknown family, bad role) with a message in err.
  * Ownership: caller frees the result with free(). */
 char *eng_chat_render(int family, const eng_chat_msg *msgs, int n, int add_generation_prompt,

@@ -226,7 +226,7 @@ static void *local_open(const prov_target *t, char *err, size_t errlen)
 	l->eo = eng_opts_default();
 	l->n_par = 4;
 	l->n_batch = 512;
-	l->thinking = 1;
+	l->thinking = -1;   /* unset: the template's own default, once the family is known */
 	if (!(l->id = strdup(t->id ? t->id : "local")))
 		goto oom;
 	if (!t->model || !t->model[0]) {
@@ -255,6 +255,8 @@ static void *local_open(const prov_target *t, char *err, size_t errlen)
 	if (l->n_batch < l->n_par)
 		l->n_batch = l->n_par;
 	l->family = eng_model_chat_family(l->probe);
+	if (l->thinking < 0)
+		l->thinking = eng_chat_thinking_default(l->family);
 	if (!(l->slots = calloc((size_t)l->n_par, sizeof *l->slots)) ||
 	    !(l->b_tok = calloc((size_t)l->n_batch, sizeof *l->b_tok)) ||
 	    !(l->b_seq = calloc((size_t)l->n_batch, sizeof *l->b_seq)) ||
@@ -855,7 +857,8 @@ static int submit_any(local *l, const prov_req *rq, const prov_stream *st, prov_
 	s->ud = ud;
 	s->t_first_ms = s->t_answer_ms = -1;
 	s->think = chat && l->thinking && (l->family == ENG_CHAT_QWEN3 || l->family == ENG_CHAT_DEEPSEEK3 ||
-		l->family == ENG_CHAT_DEEPSEEK_R1);
+		l->family == ENG_CHAT_DEEPSEEK_R1 || l->family == ENG_CHAT_DEEPSEEK3_1 ||
+		l->family == ENG_CHAT_DEEPSEEK3_2_EXP);
 	if (s->think && opened)
 		s->think = 2;
 	if (st)

@@ -1,8 +1,8 @@
 /* tests/engine/test_chat.c — chat template families: detection from short template snippets
  * written for these tests (and from any GGUF in the shared folder that carries a template),
  * the exact rendered prompt of every family for one system + user + assistant + user
- * conversation with and without the generation prompt, Qwen3's thinking switch and history
- * rules, family names, and the error paths. */
+ * conversation with and without the generation prompt, Qwen3's and DeepSeek V3.1's thinking
+ * switches and history rules, family names, and the error paths. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -378,6 +378,132 @@ static void test_chat_renders_deepseek_v3(void)
 	rendered(ENG_CHAT_DEEPSEEK3, conv, 4, 1, 1, "</s>", with); /* its end marker is literal */
 }
 
+/* ------------------------------------------------------------------ DeepSeek V3.1 / V3.2-Exp */
+
+/* Excerpts of DeepSeek V3.1's chat_template (tokenizer_config.json of deepseek-ai/DeepSeek-V3.1,
+ * as its GGUF files carry it): the switch's default, a user turn, an assistant turn after a
+ * user turn, and the generation prompt. */
+#define V31_HEAD "{% if not thinking is defined %}{% set thinking = false %}{% endif %}"
+#define V31_TURNS "{{'" DS_USER "' + message['content']}}{%- endif %}" \
+	"{%- if ns.is_last_user %}{{'" DS_ASSISTANT "'}}{%- if message['prefix'] is defined and " \
+	"message['prefix'] and thinking %}{{'<think>'}}  {%- else %}{{'</think>'}}{%- endif %}" \
+	"{%- endif %}{%- if '</think>' in content %}{%- set content = content.split('</think>', 1)[1] " \
+	"-%}{%- endif %}{{content + '" DS_EOS "'}}"
+#define V31_GEN "{%- if add_generation_prompt and ns.is_last_user and not ns.is_tool %}" \
+	"{{'" DS_ASSISTANT "'}}{%- if not thinking %}{{'</think>'}}{%- else %}{{'<think>'}}" \
+	"{%- endif %}{% endif %}"
+
+static void test_chat_detects_deepseek_v3_1_and_v3_2_exp_and_leaves_v3_and_r1_as_they_were(void)
+{
+	/* V3.2-Exp's template adds is_only_sys / is_prefix to V3.1's */
+	const char *v32 = V31_HEAD "{% set ns = namespace(is_first=false, is_tool=false, system_prompt='', "
+		"is_first_sp=true, is_last_user=false, is_only_sys=false, is_prefix=false) %}" V31_TURNS
+		"{% if add_generation_prompt and not ns.is_tool%}{% if ns.is_last_user or ns.is_only_sys or "
+		"not ns.is_prefix %}{{'" DS_ASSISTANT "'}}{%- if not thinking %}{{'</think>'}}{%- else %}"
+		"{{'<think>'}}{%- endif %}{% endif %}{% endif %}";
+	/* llama.cpp's edited copy writes <think></think> where DeepSeek's writes </think> */
+	const char *edited = "{%- if not thinking is defined -%}{%- if enable_thinking is defined -%}"
+		"{%- set thinking = enable_thinking -%}{%- endif -%}{%- endif -%}{{'" DS_USER "' + "
+		"message['content']}}{%- if message['prefix'] is defined and message['prefix'] and thinking -%}"
+		"{{'<think>'}}{%- else -%}{{'<think></think>'}}{%- endif -%}{{content + '" DS_EOS "'}}"
+		"{{'" DS_ASSISTANT "'}}";
+	/* the snippets tests/engine/test_deepseek.c detects R1 and V3 by */
+	const char *r1 = "{{'" DS_USER "' + message['content']}}{% set content = content.split('</think>')[-1] %}"
+		"{{'" DS_ASSISTANT "' + content + '" DS_EOS "'}}{% if add_generation_prompt %}{{'" DS_ASSISTANT
+		"<think>\\n'}}{% endif %}";
+	const char *v3 = "{{'" DS_USER "' + message['content']}}{{'" DS_ASSISTANT "' + message['content'] + '"
+		DS_EOS "'}}{% if add_generation_prompt %}{{'" DS_ASSISTANT "'}}{% endif %}";
+
+	TB_CHECK_INT(eng_chat_detect(V31_HEAD V31_TURNS V31_GEN), ENG_CHAT_DEEPSEEK3_1);
+	TB_CHECK_INT(eng_chat_detect(v32), ENG_CHAT_DEEPSEEK3_2_EXP);
+	TB_CHECK_INT(eng_chat_detect(edited), ENG_CHAT_NONE);
+	TB_CHECK_INT(eng_chat_detect(r1), ENG_CHAT_DEEPSEEK_R1);
+	TB_CHECK_INT(eng_chat_detect(v3), ENG_CHAT_DEEPSEEK3);
+	/* without DeepSeek's own markers the switch alone names nothing */
+	TB_CHECK_INT(eng_chat_detect("{% if message['prefix'] and thinking %}{{'<think>'}}{% endif %}"),
+		ENG_CHAT_NONE);
+	TB_CHECK_STR(eng_chat_name(ENG_CHAT_DEEPSEEK3_1), "deepseek3.1");
+	TB_CHECK_INT(eng_chat_from_name("deepseek3.2-exp"), ENG_CHAT_DEEPSEEK3_2_EXP);
+	TB_CHECK_INT(eng_chat_detect("deepseek3.1"), ENG_CHAT_DEEPSEEK3_1);
+}
+
+/* System + user: the system text with nothing after it, the generation prompt ending in </think>
+ * (off, the template's default) or <think> (on). */
+static void test_chat_renders_deepseek_v3_1_generation_prompt_with_thinking_on_and_off(void)
+{
+	rendered(ENG_CHAT_DEEPSEEK3_1, conv, 2, 1, 0, NULL,
+		"You are terse." DS_USER "Hello" DS_ASSISTANT "</think>");
+	rendered(ENG_CHAT_DEEPSEEK3_1, conv, 2, 1, 1, NULL,
+		"You are terse." DS_USER "Hello" DS_ASSISTANT "<think>");
+	rendered(ENG_CHAT_DEEPSEEK3_1, conv, 2, 1, -1, NULL,
+		"You are terse." DS_USER "Hello" DS_ASSISTANT "</think>");
+	rendered(ENG_CHAT_DEEPSEEK3_1, conv, 2, 0, 1, NULL, "You are terse." DS_USER "Hello");
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, conv, 2, 1, 1, "</s>",
+		"You are terse." DS_USER "Hello" DS_ASSISTANT "<think>");
+	TB_CHECK_INT(eng_chat_thinking_default(ENG_CHAT_DEEPSEEK3_1), 0);
+	TB_CHECK_INT(eng_chat_thinking_default(ENG_CHAT_DEEPSEEK3_2_EXP), 0);
+	TB_CHECK_INT(eng_chat_thinking_default(ENG_CHAT_QWEN3), 1);
+	TB_CHECK_INT(eng_chat_thinking_default(ENG_CHAT_DEEPSEEK_R1), 1);
+	/* the other families' default is what 1 gives */
+	rendered(ENG_CHAT_QWEN3, conv + 1, 1, 1, -1, NULL,
+		"<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n");
+}
+
+/* Earlier assistant turns: <｜Assistant｜></think> after a user turn whatever the switch, the text
+ * after the first </think> (R1 keeps the text after the last one), the end marker. */
+static void test_chat_renders_deepseek_v3_1_history_without_earlier_reasoning(void)
+{
+	static const eng_chat_msg m[7] = {
+		{ "system", "You are terse." },
+		{ "user", "Hello" },
+		{ "assistant", "<think>\nA greeting.\n</think>\n\nHi there" },
+		{ "system", "Answer in English." },
+		{ "user", "How are you?" },
+		{ "assistant", "plan</think>Fine</think>thanks" },
+		{ "user", "Bye" },
+	};
+	const char *hist = "You are terse.\n\nAnswer in English." DS_USER "Hello"
+		DS_ASSISTANT "</think>\n\nHi there" DS_EOS DS_USER "How are you?"
+		DS_ASSISTANT "</think>Fine</think>thanks" DS_EOS DS_USER "Bye";
+	char want[512];
+
+	rendered(ENG_CHAT_DEEPSEEK3_1, conv, 4, 0, 1, NULL,
+		"You are terse." DS_USER "Hello" DS_ASSISTANT "</think>Hi there" DS_EOS DS_USER "How are you?");
+	snprintf(want, sizeof want, "%s" DS_ASSISTANT "<think>", hist);
+	rendered(ENG_CHAT_DEEPSEEK3_1, m, 7, 1, 1, NULL, want);
+	snprintf(want, sizeof want, "%s" DS_ASSISTANT "</think>", hist);
+	rendered(ENG_CHAT_DEEPSEEK3_1, m, 7, 1, 0, NULL, want);
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, m, 7, 1, 0, NULL, want);
+}
+
+/* The generation prompt after a conversation that does not end in a user turn: V3.1 writes none,
+ * V3.2-Exp writes it; an assistant turn that follows no user turn opens with nothing. */
+static void test_chat_renders_deepseek_v3_1_and_v3_2_exp_apart_after_a_final_answer(void)
+{
+	static const eng_chat_msg m[4] = {
+		{ "system", "You are terse." },
+		{ "assistant", "Ready." },
+		{ "user", "Hello" },
+		{ "assistant", "Hi</think>there" },
+	};
+	static const eng_chat_msg twice[3] = { { "user", "Hi" }, { "assistant", "A" }, { "assistant", "B" } };
+	const char *body = "You are terse.Ready." DS_EOS DS_USER "Hello" DS_ASSISTANT "</think>there" DS_EOS;
+	char want[512];
+
+	rendered(ENG_CHAT_DEEPSEEK3_1, m, 4, 1, 1, NULL, body);
+	snprintf(want, sizeof want, "%s" DS_ASSISTANT "<think>", body);
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, m, 4, 1, 1, NULL, want);
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, m, 4, 0, 1, NULL, body);
+	/* only system texts, or nothing */
+	rendered(ENG_CHAT_DEEPSEEK3_1, m, 1, 1, 0, NULL, "You are terse.");
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, m, 1, 1, 0, NULL, "You are terse." DS_ASSISTANT "</think>");
+	rendered(ENG_CHAT_DEEPSEEK3_1, NULL, 0, 1, 0, NULL, "");
+	rendered(ENG_CHAT_DEEPSEEK3_2_EXP, NULL, 0, 1, 1, NULL, DS_ASSISTANT "<think>");
+	/* two answers in a row: the second opens with nothing */
+	rendered(ENG_CHAT_DEEPSEEK3_1, twice, 3, 1, 0, NULL,
+		DS_USER "Hi" DS_ASSISTANT "</think>A" DS_EOS "B" DS_EOS);
+}
+
 static void test_chat_renders_phi3(void)
 {
 	const char *body =
@@ -555,6 +681,10 @@ int main(void)
 	TB_RUN(test_chat_renders_gemma_with_the_system_text_merged_into_the_user_turn);
 	TB_RUN(test_chat_renders_deepseek_v2);
 	TB_RUN(test_chat_renders_deepseek_v3);
+	TB_RUN(test_chat_detects_deepseek_v3_1_and_v3_2_exp_and_leaves_v3_and_r1_as_they_were);
+	TB_RUN(test_chat_renders_deepseek_v3_1_generation_prompt_with_thinking_on_and_off);
+	TB_RUN(test_chat_renders_deepseek_v3_1_history_without_earlier_reasoning);
+	TB_RUN(test_chat_renders_deepseek_v3_1_and_v3_2_exp_apart_after_a_final_answer);
 	TB_RUN(test_chat_renders_phi3);
 	TB_RUN(test_chat_renders_zephyr_with_the_models_eos);
 	TB_RUN(test_chat_renders_an_empty_conversation);

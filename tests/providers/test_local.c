@@ -565,6 +565,78 @@ static void test_local_thinking_output_goes_to_reasoning_and_stops_apply_to_the_
 	tb_rmtree(dir);
 }
 
+/* One chat request "hi" to the thinker model at path under the options; the response or NULL. */
+static prov_resp *thinker_chat(const char *path, const char *options)
+{
+	prov_target t = { 0 };
+	prov_msg msg = { "user", "hi" };
+	prov_req rq = { 0 };
+	got g = { 0 };
+	prov_resp *r = NULL;
+	char err[1024];
+	prov *pv;
+
+	t.id = "th";
+	t.provider = "local";
+	t.model = path;
+	t.options_json = options;
+	if (!(pv = prov_open(&t, err, sizeof err))) {
+		printf("  %s\n", err);
+		return NULL;
+	}
+	rq.task_id = "th";
+	rq.messages = &msg;
+	rq.n_messages = 1;
+	rq.max_tokens = 20;
+	if (prov_submit(pv, &rq, on_done, &g) == 0 && drain(pv) == 0) {
+		r = g.r[0];
+		g.r[0] = NULL;
+	}
+	got_free(&g);
+	prov_close(pv);
+	return r;
+}
+
+/* Checks a reply's answer and reasoning (NULL: none), then frees it. */
+static void check_reply(prov_resp *r, const char *text, const char *reasoning)
+{
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->err, PROV_ERR_NONE);
+	TB_CHECK_STR(r->text, text);
+	if (reasoning)
+		TB_CHECK_STR(r->reasoning, reasoning);
+	else
+		TB_CHECK(r->reasoning == NULL);
+	prov_resp_free(r);
+}
+
+/* DeepSeek V3.1's generation prompt ends in <think> with thinking on: the output up to </think>
+ * is the reasoning. Off (the template's default, so also with the option left out) it ends in
+ * </think> and nothing is split off, as with Qwen3's switch off, where the thinker's whole
+ * think block stays in the answer. */
+static void test_local_deepseek_v3_1_gives_reasoning_only_with_thinking_on(void)
+{
+	char dir[] = "/tmp/tb_local_v31_XXXXXX", path[600];
+	prov_resp *r;
+
+	TB_REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/thinker.gguf", dir);
+	TB_REQUIRE(build_thinker(path) == 0);
+	/* the thinker answers <think> with " a b</think> ok", </think> with " ok" */
+	r = thinker_chat(path, "{\"threads\": 1, \"chat_template\": \"deepseek3.1\", \"thinking\": true}");
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->n_tokens_out, 4);
+	TB_CHECK_INT(r->n_tokens_reasoning, 3);
+	check_reply(r, " ok", "a b");
+	r = thinker_chat(path, "{\"threads\": 1, \"chat_template\": \"deepseek3.1\"}");
+	TB_REQUIRE(r);
+	TB_CHECK_INT(r->n_tokens_reasoning, 0);
+	check_reply(r, " ok", NULL);
+	check_reply(thinker_chat(path, "{\"threads\": 1, \"chat_template\": \"qwen3\", \"thinking\": false}"),
+		"<think> a b</think> ok", NULL);
+	tb_rmtree(dir);
+}
+
 int main(void)
 {
 	TB_RUN(test_local_greedy_equals_the_llama_cpp_reference_tokens);
@@ -578,5 +650,6 @@ int main(void)
 	TB_RUN(test_local_cancel_all_fires_cancelled_and_frees_the_sequences);
 	TB_RUN(test_local_counts_tokens_with_the_model_tokenizer);
 	TB_RUN(test_local_thinking_output_goes_to_reasoning_and_stops_apply_to_the_answer);
+	TB_RUN(test_local_deepseek_v3_1_gives_reasoning_only_with_thinking_on);
 	return tb_test_end();
 }
