@@ -189,10 +189,10 @@ int cli_cmd_generate(int argc, char **argv)
 		const char *bos = eng_token_text(m, eng_token_bos(m)), *eos = eng_token_text(m, eng_token_eos(m));
 
 		if (fam == ENG_CHAT_NONE) {
-			fprintf(stderr, "tierbench: %s: %s; use --chat-template NAME (chatml, qwen3, llama3, "
-				"llama2, mistral, gemma, deepseek, deepseek3, phi3, zephyr)\n", model,
+			char names[512];
+			fprintf(stderr, "tierbench: %s: %s; use --chat-template NAME (%s)\n", model,
 				eng_model_chat_template(m) ? "its chat template is not one this engine recognises"
-				: "it has no chat template");
+				: "it has no chat template", eng_chat_names(names, sizeof names));
 			rc = HX_EXIT_USAGE;
 			goto done;
 		}

@@ -51,6 +51,22 @@ const char *eng_chat_name(int family)
 	return family_names[family];
 }
 
+char *eng_chat_names(char *buf, size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0)
+		return buf;
+	buf[0] = 0;
+	for (int f = ENG_CHAT_NONE + 1; f < ENG_CHAT_COUNT && k < n; f++) {
+		const int w = snprintf(buf + k, n - k, "%s%s", f > ENG_CHAT_NONE + 1 ? ", " : "", family_names[f]);
+		if (w < 0)
+			break;
+		k += (size_t)w;
+	}
+	return buf;
+}
+
 int eng_chat_from_name(const char *name)
 {
 	if (!name || !*name)

@@ -239,6 +239,9 @@ int eng_chat_detect(const char *tmpl);
 const char *eng_chat_name(int family);
 /* Family by name, or -1. */
 int eng_chat_from_name(const char *name);
+/* Every family's name, ", "-separated, into buf (cut to n - 1 bytes; always terminated when
+ * n > 0): the list error messages offer. Returns buf. Ownership: the caller's buffer. */
+char *eng_chat_names(char *buf, size_t n);
 /* The enable_thinking a family's template assumes when the caller sets none: 0 for deepseek3.1
  * and deepseek3.2-exp (their `thinking` variable defaults to false), 1 for every other family
  * (Qwen3's enable_thinking defaults to true; R1's template always opens a think block; the

@@ -164,8 +164,9 @@ static int parse_options(local *l, const prov_target *t, char *err, size_t errle
 	if (prov_opt_str(o, "chat_template", &l->tmpl, err, errlen))
 		goto named;
 	if (l->tmpl && eng_chat_from_name(l->tmpl) < 0) {
-		snprintf(err, errlen, "target %s: options.chat_template: unknown family \"%s\" (chatml, "
-			"qwen3, llama3, llama2, mistral, gemma, deepseek, deepseek3, phi3, zephyr)", l->id, l->tmpl);
+		char names[512];
+		snprintf(err, errlen, "target %s: options.chat_template: unknown family \"%s\" (%s)", l->id, l->tmpl,
+			eng_chat_names(names, sizeof names));
 		goto done;
 	}
 	l->eo.chat_template = l->tmpl;
@@ -601,10 +602,10 @@ static char *prompt_text(local *l, const prov_req *rq, int *chat, char *err, siz
 		return strdup(rq->prompt);
 	*chat = 1;
 	if (l->family == ENG_CHAT_NONE) {
-		snprintf(err, errlen, "target %s: %s: %s; set options.chat_template (chatml, qwen3, llama3, "
-			"llama2, mistral, gemma, deepseek, deepseek3, phi3, zephyr) or use completion prompts",
+		char names[512];
+		snprintf(err, errlen, "target %s: %s: %s; set options.chat_template (%s) or use completion prompts",
 			l->id, l->path, eng_model_chat_template(m) ? "its chat template is not one the engine "
-			"recognises" : "the model has no chat template");
+			"recognises" : "the model has no chat template", eng_chat_names(names, sizeof names));
 		return NULL;
 	}
 	if (!(msgs = calloc(rq->n_messages ? rq->n_messages : 1, sizeof *msgs))) {

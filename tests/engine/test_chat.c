@@ -61,6 +61,30 @@ static void test_chat_names_round_trip(void)
 
 /* ------------------------------------------------------------------ detection */
 
+/* The list error messages offer names every family once, in order, and a short buffer is cut,
+ * never overrun. */
+static void test_chat_names_lists_every_family(void)
+{
+	char all[512], small[12];
+	const char *p = eng_chat_names(all, sizeof all);
+
+	for (int f = ENG_CHAT_NONE + 1; f < ENG_CHAT_COUNT; f++) {
+		const char *name = eng_chat_name(f);
+		const size_t len = strlen(name);
+		TB_CHECK(strncmp(p, name, len) == 0);
+		p += len;
+		if (f + 1 < ENG_CHAT_COUNT) {
+			TB_CHECK(strncmp(p, ", ", 2) == 0);
+			p += 2;
+		}
+	}
+	TB_CHECK_INT(*p, 0);
+	memset(small, 'x', sizeof small);
+	eng_chat_names(small, sizeof small);
+	TB_CHECK_INT(strlen(small), sizeof small - 1);
+	TB_CHECK(strncmp(small, all, sizeof small - 1) == 0);
+}
+
 static void test_chat_detects_each_family_from_its_markers(void)
 {
 	static const struct { const char *tmpl; int want; } cases[] = {
@@ -669,6 +693,7 @@ static void test_chat_harmony_reply_splits_analysis_from_final(void)
 int main(void)
 {
 	TB_RUN(test_chat_names_round_trip);
+	TB_RUN(test_chat_names_lists_every_family);
 	TB_RUN(test_chat_detects_each_family_from_its_markers);
 	TB_RUN(test_chat_detect_refuses_unsupported_look_alikes);
 	TB_RUN(test_chat_detects_templates_of_shared_gguf_files);
