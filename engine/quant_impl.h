@@ -300,6 +300,56 @@ int eng_quant_act_row_ref(int type, const float *src, void *dst, int64_t n);
  * in [-127, 127], which the activation quantizers produce for every finite input; the AVX-512
  * and NEON kernels take any int8. */
 
+/* The 32-element types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4) as the kernels read them:
+ * the bytes of a weight block; whether the activations are Q8_1 (Q4_1, Q5_1) or Q8_0; the bytes
+ * of an activation block and the offset of its quants. Constants once `type` is. */
+static inline size_t eng_b32_size(const int type)
+{
+	switch (type) {
+	case ENG_T_Q4_0: return sizeof(eng_blk_q4_0);
+	case ENG_T_Q4_1: return sizeof(eng_blk_q4_1);
+	case ENG_T_Q5_0: return sizeof(eng_blk_q5_0);
+	case ENG_T_Q5_1: return sizeof(eng_blk_q5_1);
+	case ENG_T_Q8_0: return sizeof(eng_blk_q8_0);
+	case ENG_T_IQ4_NL: return sizeof(eng_blk_iq4_nl);
+	default: return sizeof(eng_blk_mxfp4);
+	}
+}
+
+static inline int eng_b32_q81(const int type)
+{
+	return type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
+}
+
+static inline size_t eng_b32_act_size(const int type)
+{
+	return eng_b32_q81(type) ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
+}
+
+static inline size_t eng_b32_act_qs(const int type)
+{
+	return eng_b32_q81(type) ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
+}
+
+/* The _ref's float step of one block of a 32-element type (dot_* in quant.c; docs/quant-formats.md,
+ * "Numerics"), the order of these types at every level: from the block's exact integer sum isum
+ * (as a float), the weights' d (and Q4_1 / Q5_1 m) and the activation's d (and Q8_1 s), each
+ * product and sum rounded, in this association (Q8_0, Q5_0, IQ4_NL, MXFP4: isum (d_w d_a); the
+ * IQ4_NL and MXFP4 _refs write d_a d_w, the same bits). The build's -std=c11 keeps the compiler
+ * from fusing it; a vector kernel does the same operations per lane. */
+static inline float eng_b32_step(const int type, float acc, float isum, float dw, float mw, float da, float sa)
+{
+	float p;
+
+	if (type == ENG_T_Q4_0)
+		p = isum * dw * da;
+	else if (type == ENG_T_Q4_1 || type == ENG_T_Q5_1)
+		p = dw * da * isum + mw * sa;
+	else
+		p = isum * (dw * da);
+	return acc + p;
+}
+
 /* out[a * out_stride + r] = dot(weight row r, activation row a) for r < n_rows, a < n_act.
  * Weight row r starts at (const char *)w + r * w_stride and activation row a at
  * (const char *)act + a * act_stride; both are rows of n elements as for eng_vec_dot (weights of

@@ -1,12 +1,13 @@
-/* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16 dots in the
- * _ref's summation order; Q8_0, IQ4_NL and MXFP4 (the _ref's order), the super-block types Q2_K,
- * Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS (order B, the x86 levels' order, so the same bits as theirs)
- * and the IQ1/IQ2/IQ3 and ternary types (the _ref's float steps; quant_iq_neon.c decodes their
- * super-blocks) as tiles of 4 rows x 4 activations that the single dot runs as a tile of one,
- * in two variants chosen at start-up from the CPU's hwcaps: `sdot` (the dot-product extension,
- * ARMv8.2-A and later) and plain ARMv8-A widening multiplies; and the Q8_0 / Q8_K / F16
- * activation quantizers, byte for byte. quant_dispatch.c picks this level on aarch64;
- * tests/engine/test_kernels.c and test_iq.c check each kernel against its _ref
+/* engine/quant_neon.c — aarch64 NEON kernels for the element types: the F32 and F16 dots and
+ * 2 x 2 row tiles in the _ref's summation order and the BF16 dot (float products, double sums);
+ * the 32-element types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and MXFP4 (the _ref's order), the
+ * super-block types Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS (order B, the x86 levels' order, so
+ * the same bits as theirs) and the IQ1/IQ2/IQ3 and ternary types (the _ref's float steps;
+ * quant_iq_neon.c decodes their super-blocks) as tiles of 4 rows x 4 activations that the single
+ * dot runs as a tile of one, in two variants chosen at start-up from the CPU's hwcaps: `sdot`
+ * (the dot-product extension, ARMv8.2-A and later) and plain ARMv8-A widening multiplies; and
+ * the Q8_0 / Q8_K / F16 activation quantizers, byte for byte. quant_dispatch.c picks this level
+ * on aarch64; tests/engine/test_kernels.c and test_iq.c check each kernel against its _ref
  * (tests/integration/test_neon.sh runs them under qemu-user). */
 #if defined(__aarch64__)
 
@@ -24,7 +25,17 @@ static inline float h2f(const uint8_t *p)
 	return eng_f16_to_f32(ld16(p));
 }
 
-/* ---- F32 / F16 ------------------------------------------------------------------------------ */
+/* CALL(r, a) with a tile's shape as constants (R is 1 or TR, A is 1 or TA), so that each
+ * always-inline tile is compiled for its shape. */
+#define CONST_RA(CALL, R, A, TR, TA)                                                              \
+	do {                                                                                        \
+		if ((R) == (TR))                                                                    \
+			(A) == (TA) ? CALL(TR, TA) : CALL(TR, 1);                                    \
+		else                                                                                \
+			(A) == (TA) ? CALL(1, TA) : CALL(1, 1);                                      \
+	} while (0)
+
+/* ---- F32 / F16 / BF16 ------------------------------------------------------------------------ */
 
 /* eng_sum16 of lanes v0 (0..3), v1 (4..7), v2 (8..11), v3 (12..15), the same additions. */
 static inline float sum16_neon(float32x4_t v0, float32x4_t v1, float32x4_t v2, float32x4_t v3)
@@ -34,72 +45,190 @@ static inline float sum16_neon(float32x4_t v0, float32x4_t v1, float32x4_t v2, f
 	return vget_lane_f32(c, 0) + vget_lane_f32(c, 1);
 }
 
-static inline float32x4_t ld4_f32(const float *p) { return vld1q_f32(p); }
-static inline float32x4_t ld4_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
-/* Tail elements through memcpy: rows may sit at any address. */
-static inline float tail_f32(const float *p)
+/* 4 elements at p (any alignment) as floats: F32, or F16 widened (exact); and one element. */
+static inline __attribute__((always_inline)) float32x4_t fp_ld4(const int f16, const uint8_t *p)
 {
-	float v;
-	memcpy(&v, p, sizeof v);
-	return v;
+	return f16 ? vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p))) : vreinterpretq_f32_u8(vld1q_u8(p));
 }
 
-static inline float tail_f16(const uint16_t *p)
+static inline __attribute__((always_inline)) float fp_ld1(const int f16, const uint8_t *p)
 {
-	return h2f((const uint8_t *)p);
+	return f16 ? h2f(p) : ldf32(p);
 }
 
-/* ORDERED_DOT of quant.c: 16 fused lanes (four vectors), or four 16-lane sets per 64 elements
- * and a double tail. */
-#define ORDERED_NEON(LD, TAIL)                                                                \
-	do {                                                                                  \
-		if (n % 16 == 0) {                                                            \
-			float32x4_t l[4];                                                     \
-			for (int k = 0; k < 4; k++)                                           \
-				l[k] = vdupq_n_f32(0.0f);                                     \
-			for (int64_t i = 0; i < n; i += 16)                                   \
-				for (int k = 0; k < 4; k++)                                   \
-					l[k] = vfmaq_f32(l[k], LD(x + i + 4 * k), LD(y + i + 4 * k)); \
-			return sum16_neon(l[0], l[1], l[2], l[3]);                            \
-		}                                                                             \
-		float32x4_t acc[4][4];                                                        \
-		for (int s = 0; s < 4; s++)                                                   \
-			for (int k = 0; k < 4; k++)                                           \
-				acc[s][k] = vdupq_n_f32(0.0f);                                \
-		const int64_t np = n & ~(int64_t)63;                                          \
-		for (int64_t i = 0; i < np; i += 64)                                          \
-			for (int s = 0; s < 4; s++)                                           \
-				for (int k = 0; k < 4; k++)                                   \
-					acc[s][k] = vfmaq_f32(acc[s][k], LD(x + i + 16 * s + 4 * k), \
-						LD(y + i + 16 * s + 4 * k));                  \
-		for (int k = 0; k < 4; k++) {                                                 \
-			acc[0][k] = vaddq_f32(acc[0][k], acc[2][k]);                          \
-			acc[1][k] = vaddq_f32(acc[1][k], acc[3][k]);                          \
-			acc[0][k] = vaddq_f32(acc[0][k], acc[1][k]);                          \
-		}                                                                             \
-		double s = sum16_neon(acc[0][0], acc[0][1], acc[0][2], acc[0][3]);            \
-		for (int64_t i = np; i < n; i++)                                              \
-			s += (double)(TAIL(x + i) * TAIL(y + i));                             \
-		return (float)s;                                                              \
-	} while (0)
+#define FP_R 2      /* weight rows per F32 / F16 tile */
+#define FP_A 2      /* activations per tile: 2 x 2 pairs of 16 lanes fill 16 of the 32 registers */
+
+/* ORDERED_DOT of quant.c for rows of a multiple of 16 elements, R rows x A activations at once
+ * (R, A: 1 or FP_R, FP_A): per (row, activation) 16 fused lanes in four vectors, then eng_sum16's
+ * additions. o[r][a] takes the result. */
+static inline __attribute__((always_inline)) void fp_tile(const int f16, const uint8_t *const wr[FP_R], const int R,
+	const uint8_t *const xa[FP_A], const int A, int64_t n, float o[FP_R][FP_A])
+{
+	const size_t es = f16 ? 2 : 4;
+	float32x4_t l[FP_R][FP_A][4];
+
+#pragma GCC unroll 2
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+		for (int a = 0; a < A; a++)
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++)
+				l[r][a][k] = vdupq_n_f32(0.0f);
+	for (int64_t i = 0; i < n; i += 16)
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			const size_t off = (size_t)(i + 4 * k) * es;
+			float32x4_t wv[FP_R], xv[FP_A];
+#pragma GCC unroll 2
+			for (int r = 0; r < R; r++)
+				wv[r] = fp_ld4(f16, wr[r] + off);
+#pragma GCC unroll 2
+			for (int a = 0; a < A; a++)
+				xv[a] = fp_ld4(f16, xa[a] + off);
+#pragma GCC unroll 2
+			for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+				for (int a = 0; a < A; a++)
+					l[r][a][k] = vfmaq_f32(l[r][a][k], wv[r], xv[a]);
+		}
+#pragma GCC unroll 2
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+		for (int a = 0; a < A; a++)
+			o[r][a] = sum16_neon(l[r][a][0], l[r][a][1], l[r][a][2], l[r][a][3]);
+}
+
+/* ORDERED_DOT of quant.c: a tile of one for a multiple of 16 elements, else four 16-lane sets
+ * per 64 elements (added as the _ref adds them) and the tail in double. */
+static inline __attribute__((always_inline)) float fp_dot(const int f16, int64_t n, const uint8_t *x, const uint8_t *y)
+{
+	const size_t es = f16 ? 2 : 4;
+	if (n % 16 == 0) {
+		const uint8_t *wr[FP_R] = { x }, *xa[FP_A] = { y };
+		float o[FP_R][FP_A];
+		fp_tile(f16, wr, 1, xa, 1, n, o);
+		return o[0][0];
+	}
+	float32x4_t acc[4][4];   /* 16 registers */
+#pragma GCC unroll 4
+	for (int s = 0; s < 4; s++)
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++)
+			acc[s][k] = vdupq_n_f32(0.0f);
+	const int64_t np = n & ~(int64_t)63;
+	for (int64_t i = 0; i < np; i += 64)
+#pragma GCC unroll 4
+		for (int s = 0; s < 4; s++)
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				const size_t off = (size_t)(i + 16 * s + 4 * k) * es;
+				acc[s][k] = vfmaq_f32(acc[s][k], fp_ld4(f16, x + off), fp_ld4(f16, y + off));
+			}
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		acc[0][k] = vaddq_f32(acc[0][k], acc[2][k]);
+		acc[1][k] = vaddq_f32(acc[1][k], acc[3][k]);
+		acc[0][k] = vaddq_f32(acc[0][k], acc[1][k]);
+	}
+	double s = sum16_neon(acc[0][0], acc[0][1], acc[0][2], acc[0][3]);
+	for (int64_t i = np; i < n; i++)
+		s += (double)(fp_ld1(f16, x + (size_t)i * es) * fp_ld1(f16, y + (size_t)i * es));
+	return (float)s;
+}
+
+/* eng_rows_fn of F32 / F16: tiles of FP_R rows x FP_A activations (the rest one at a time) for a
+ * multiple of 16 elements, else the single dot per (row, activation); fp_dot is a tile of one,
+ * so every result has the dot's bits. */
+static inline __attribute__((always_inline)) void fp_rows(const int f16, int64_t n, const void *w, size_t ws,
+	int n_rows, const void *act, size_t xs, int n_act, float *out, size_t os)
+{
+	for (int r0 = 0; r0 < n_rows;) {
+		const int R = n_rows - r0 >= FP_R && n % 16 == 0 ? FP_R : 1;
+		const uint8_t *wr[FP_R];
+		for (int r = 0; r < R; r++)
+			wr[r] = (const uint8_t *)w + (size_t)(r0 + r) * ws;
+		for (int a0 = 0; a0 < n_act;) {
+			const int A = n_act - a0 >= FP_A && n % 16 == 0 ? FP_A : 1;
+			const uint8_t *xa[FP_A];
+			float o[FP_R][FP_A];
+			for (int a = 0; a < A; a++)
+				xa[a] = (const uint8_t *)act + (size_t)(a0 + a) * xs;
+			if (n % 16 != 0)
+				o[0][0] = fp_dot(f16, n, wr[0], xa[0]);
+			else {
+#define FP_TILE(r, a) fp_tile(f16, wr, r, xa, a, n, o)
+				CONST_RA(FP_TILE, R, A, FP_R, FP_A);
+#undef FP_TILE
+			}
+			for (int a = 0; a < A; a++)
+				for (int r = 0; r < R; r++)
+					out[(size_t)(a0 + a) * os + (size_t)(r0 + r)] = o[r][a];
+			a0 += A;
+		}
+		r0 += R;
+	}
+}
 
 static float dot_f32_neon(int64_t n, const void *w, const void *act)
 {
-	const float *x = w, *y = act;
-	ORDERED_NEON(ld4_f32, tail_f32);
+	return fp_dot(0, n, w, act);
 }
 
 static float dot_f16_neon(int64_t n, const void *w, const void *act)
 {
-	const uint16_t *x = w, *y = act;
-	ORDERED_NEON(ld4_f16, tail_f16);
+	return fp_dot(1, n, w, act);
+}
+
+static void rows_f32_neon(int64_t n, const void *w, size_t ws, int n_rows, const void *act, size_t xs, int n_act,
+	float *out, size_t os)
+{
+	fp_rows(0, n, w, ws, n_rows, act, xs, n_act, out, os);
+}
+
+static void rows_f16_neon(int64_t n, const void *w, size_t ws, int n_rows, const void *act, size_t xs, int n_act,
+	float *out, size_t os)
+{
+	fp_rows(1, n, w, ws, n_rows, act, xs, n_act, out, os);
+}
+
+/* 4 BF16 elements at p (any alignment) as floats (exact). */
+static inline float32x4_t ld4_bf16(const uint8_t *p)
+{
+	return vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(p)), 16));
+}
+
+/* BF16: the _ref's float products (exact unless they overflow or are tiny, and rounded as the
+ * _ref's where not), summed in double in this kernel's order (8 lanes of 2 doubles' pairs added
+ * at the end, then the tail in turn), as the x86 levels sum them in theirs: within DOT_REL_TOL of
+ * the _ref, whose one sequential double chain no vector kernel can keep. */
+static float dot_bf16_neon(int64_t n, const void *w, const void *act)
+{
+	const uint8_t *x = w, *y = act;
+	float64x2_t s[4];
+	int64_t i = 0;
+
+	for (int k = 0; k < 4; k++)
+		s[k] = vdupq_n_f64(0.0);
+	for (; i + 8 <= n; i += 8) {
+		const float32x4_t p0 = vmulq_f32(ld4_bf16(x + 2 * i), ld4_bf16(y + 2 * i));
+		const float32x4_t p1 = vmulq_f32(ld4_bf16(x + 2 * i + 8), ld4_bf16(y + 2 * i + 8));
+		s[0] = vaddq_f64(s[0], vcvt_f64_f32(vget_low_f32(p0)));
+		s[1] = vaddq_f64(s[1], vcvt_high_f64_f32(p0));
+		s[2] = vaddq_f64(s[2], vcvt_f64_f32(vget_low_f32(p1)));
+		s[3] = vaddq_f64(s[3], vcvt_high_f64_f32(p1));
+	}
+	double t = vaddvq_f64(vaddq_f64(vaddq_f64(s[0], s[2]), vaddq_f64(s[1], s[3])));
+	for (; i < n; i++)
+		t += (double)(eng_bf16_to_f32(ld16(x + 2 * i)) * eng_bf16_to_f32(ld16(y + 2 * i)));
+	return (float)t;
 }
 
 /* ---- the quantized types in tiles ------------------------------------------------------------
  * The super-block types (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS) in order B, the x86 levels'
  * order (docs/quant-formats.md, "Order B"): the exact integer sums of each super-block first,
  * then the float steps, one scalar sequence per (row, activation). The IQ1/IQ2/IQ3 and TQ types
- * form the same integer sums and then run their _ref's float steps; Q8_0, IQ4_NL and MXFP4 run
+ * form the same integer sums and then run their _ref's float steps; the 32-element types run
  * in the _ref's own order. Integer sums are exact however their lanes are split, so both
  * variants below (plain ARMv8-A and the dot-product extension) and the x86 levels give the
  * same bits. */
@@ -118,15 +247,8 @@ typedef struct ob_sb {
 #define OB_R 4      /* rows per tile */
 #define OB_A 4      /* activations per tile */
 #define OB_SB 16    /* super-blocks unpacked per run (OB_R * OB_SB * 360 bytes of stack) */
-/* CALL(r, a) with the tile's shape as constants (R is 1 or OB_R, A is 1 or OB_A), so that each
- * always-inline tile is compiled for its shape. */
-#define NT_CONST_RA(CALL, R, A)                                                                   \
-	do {                                                                                        \
-		if ((R) == OB_R)                                                                    \
-			(A) == OB_A ? CALL(OB_R, OB_A) : CALL(OB_R, 1);                              \
-		else                                                                                \
-			(A) == OB_A ? CALL(1, OB_A) : CALL(1, 1);                                    \
-	} while (0)
+/* CONST_RA for the quantized tiles' shape. */
+#define NT_CONST_RA(CALL, R, A) CONST_RA(CALL, R, A, OB_R, OB_A)
 
 /* Element 128h + 32p + l of a Q2_K / Q3_K super-block: bits 2p, 2p + 1 of qs[32h + l]. */
 static inline void q2_levels(const uint8_t *qs, int8_t *lv)
@@ -293,31 +415,72 @@ static inline float ob_isum_factor(int type)
 	return type == ENG_T_IQ1_S || type == ENG_T_IQ1_M ? 0.125f : 1.0f;
 }
 
-/* ---- the 32-element types with kernels: Q8_0, IQ4_NL, MXFP4 ----------------------------------
- * Their _ref's step per block is acc = acc + (float)isum * (d_w * d_a), unfused (IQ4_NL and
- * MXFP4 write d_a * d_w: the same bits), so one tile serves the three; only the weights'
- * decoding differs. */
-static inline size_t b32_size(int type)
+/* ---- the 32-element types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4 ---------------------
+ * Each block's exact integer sum, then the _ref's float step (eng_b32_step: Q4_0
+ * acc + ((float)isum * d_w) * d_a, Q4_1 and Q5_1 acc + ((d_w * d_a) * (float)isum + m_w * s_a),
+ * the others acc + (float)isum * (d_w * d_a), unfused), so one tile serves the seven; only the
+ * weights' decoding and the activations' block (Q8_1 for Q4_1 and Q5_1, else Q8_0; the sizes
+ * and offsets are quant_impl.h's eng_b32_*) differ. */
+
+/* Q5_0 / Q5_1's fifth bits: 16 in byte j of *h0 (elements 0..15) and *h1 (16..31) where bit j of
+ * the 32-bit qh (element j's, 16 + j's for *h1) is set; each 8 elements' qh byte spread over
+ * their lanes by a table lookup, then tested against the lane's bit. */
+static inline void b32_high_bits(const uint8_t *qh, uint8x16_t *h0, uint8x16_t *h1)
 {
-	return type == ENG_T_Q8_0 ? sizeof(eng_blk_q8_0) : type == ENG_T_IQ4_NL ? sizeof(eng_blk_iq4_nl)
-		: sizeof(eng_blk_mxfp4);
+	const uint8x16_t v = vreinterpretq_u8_u32(vdupq_n_u32(ld32(qh)));
+	const uint8x16_t bit = vreinterpretq_u8_u64(vdupq_n_u64(0x8040201008040201ull));
+	const uint8x16_t pick = vcombine_u8(vdup_n_u8(0), vdup_n_u8(1));
+	*h0 = vandq_u8(vtstq_u8(vqtbl1q_u8(v, pick), bit), vdupq_n_u8(16));
+	*h1 = vandq_u8(vtstq_u8(vqtbl1q_u8(v, vaddq_u8(pick, vdupq_n_u8(2))), bit), vdupq_n_u8(16));
 }
 
-/* One block of 32 weights as int8 levels (elements 0..15 in *w0, 16..31 in *w1) and its scale:
- * Q8_0 as stored; IQ4_NL and MXFP4 the table values of their nibbles, looked up with vqtbl. */
-static inline __attribute__((always_inline)) float b32_load(int type, const uint8_t *b, int8x16_t *w0, int8x16_t *w1)
+/* One block of 32 weights as int8 levels (elements 0..15 in *w0, 16..31 in *w1, from the low and
+ * the high nibbles of the 4-bit types' 16 bytes) and its d, and for Q4_1 / Q5_1 its m in *mw:
+ * Q8_0 as stored; Q4_0 q - 8, Q5_0 q - 16, Q4_1 and Q5_1 q (0..15, 0..31); IQ4_NL and MXFP4 the
+ * table values of their nibbles, looked up with vqtbl. */
+static inline __attribute__((always_inline)) float b32_load(int type, const uint8_t *b, int8x16_t *w0, int8x16_t *w1,
+	float *mw)
 {
-	if (type == ENG_T_Q8_0) {
+	uint8x16_t h0 = vdupq_n_u8(0), h1 = h0, q;
+	int off = 0;
+
+	switch (type) {
+	case ENG_T_Q8_0:
 		*w0 = vld1q_s8((const int8_t *)b + offsetof(eng_blk_q8_0, qs));
 		*w1 = vld1q_s8((const int8_t *)b + offsetof(eng_blk_q8_0, qs) + 16);
 		return h2f(b + offsetof(eng_blk_q8_0, d));
+	case ENG_T_IQ4_NL:
+	case ENG_T_MXFP4: {
+		const int nl = type == ENG_T_IQ4_NL;
+		const int8x16_t tbl = vld1q_s8(nl ? eng_iq4_values : eng_mxfp4_values);
+		q = vld1q_u8(b + (nl ? offsetof(eng_blk_iq4_nl, qs) : offsetof(eng_blk_mxfp4, qs)));
+		*w0 = vqtbl1q_s8(tbl, vandq_u8(q, vdupq_n_u8(15)));
+		*w1 = vqtbl1q_s8(tbl, vshrq_n_u8(q, 4));
+		return nl ? h2f(b + offsetof(eng_blk_iq4_nl, d)) : eng_e8m0_half(b[offsetof(eng_blk_mxfp4, e)]);
 	}
-	const int nl = type == ENG_T_IQ4_NL;
-	const int8x16_t tbl = vld1q_s8(nl ? eng_iq4_values : eng_mxfp4_values);
-	const uint8x16_t q = vld1q_u8(b + (nl ? offsetof(eng_blk_iq4_nl, qs) : offsetof(eng_blk_mxfp4, qs)));
-	*w0 = vqtbl1q_s8(tbl, vandq_u8(q, vdupq_n_u8(15)));
-	*w1 = vqtbl1q_s8(tbl, vshrq_n_u8(q, 4));
-	return nl ? h2f(b + offsetof(eng_blk_iq4_nl, d)) : eng_e8m0_half(b[offsetof(eng_blk_mxfp4, e)]);
+	case ENG_T_Q4_0:
+		q = vld1q_u8(b + offsetof(eng_blk_q4_0, qs));
+		off = 8;
+		break;
+	case ENG_T_Q4_1:
+		q = vld1q_u8(b + offsetof(eng_blk_q4_1, qs));
+		*mw = h2f(b + offsetof(eng_blk_q4_1, m));
+		break;
+	case ENG_T_Q5_0:
+		q = vld1q_u8(b + offsetof(eng_blk_q5_0, qs));
+		b32_high_bits(b + offsetof(eng_blk_q5_0, qh), &h0, &h1);
+		off = 16;
+		break;
+	default:   /* Q5_1 */
+		q = vld1q_u8(b + offsetof(eng_blk_q5_1, qs));
+		b32_high_bits(b + offsetof(eng_blk_q5_1, qh), &h0, &h1);
+		*mw = h2f(b + offsetof(eng_blk_q5_1, m));
+		break;
+	}
+	/* d is the first field of the four */
+	*w0 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(q, vdupq_n_u8(15)), h0)), vdupq_n_s8((int8_t)off));
+	*w1 = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(q, 4), h1)), vdupq_n_s8((int8_t)off));
+	return h2f(b);
 }
 
 /* Plain ARMv8-A: 16 products widened to 16 bits (|p| <= 2^14), pairs added into 32-bit lanes. */
@@ -437,6 +600,9 @@ void eng_kernels_neon(eng_kernels *k)
 {
 	k->dot[ENG_T_F32] = dot_f32_neon;
 	k->dot[ENG_T_F16] = dot_f16_neon;
+	k->dot[ENG_T_BF16] = dot_bf16_neon;
+	k->rows[ENG_T_F32] = rows_f32_neon;
+	k->rows[ENG_T_F16] = rows_f16_neon;
 	if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
 		set_sdot(k);
 	else

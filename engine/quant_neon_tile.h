@@ -118,31 +118,34 @@ static void NT_NAME(ob_rows)(int type, int64_t n, const void *w, size_t w_stride
 	}
 }
 
-/* The 32-element types in the _ref's order: per block of 32, acc = acc + (float)isum * (d_w * d_a),
- * unfused (b32_load decodes the weights). */
+/* The 32-element types in the _ref's order: per block of 32 its exact integer sum, then
+ * eng_b32_step (b32_load decodes the weights; Q4_1 and Q5_1 read Q8_1 activations). */
 static inline __attribute__((always_inline)) void NT_NAME(b32_tile)(const int type, const uint8_t *const wr[OB_R],
 	const int R, int64_t nb, const uint8_t *const xa[], const int A, float acc[OB_R][OB_A])
 {
-	const size_t bw = b32_size(type);
+	const int q81 = eng_b32_q81(type);
+	const size_t bw = eng_b32_size(type), ba = eng_b32_act_size(type), qo = eng_b32_act_qs(type);
 	for (int64_t j = 0; j < nb; j++) {
-		const size_t o = (size_t)j * sizeof(eng_blk_q8_0);
+		const size_t o = (size_t)j * ba;
 		int8x16_t a0[OB_A], a1[OB_A];
-		float da[OB_A];
+		float da[OB_A], sa[OB_A];
 #pragma GCC unroll 4
 		for (int a = 0; a < A; a++) {
-			const int8_t *q = (const int8_t *)(xa[a] + o + offsetof(eng_blk_q8_0, qs));
+			const int8_t *q = (const int8_t *)(xa[a] + o + qo);
 			a0[a] = vld1q_s8(q);
 			a1[a] = vld1q_s8(q + 16);
-			da[a] = h2f(xa[a] + o);
+			da[a] = h2f(xa[a] + o);   /* d first in Q8_0 and Q8_1 */
+			sa[a] = q81 ? h2f(xa[a] + o + offsetof(eng_blk_q8_1, s)) : 0.0f;
 		}
 #pragma GCC unroll 4
 		for (int r = 0; r < R; r++) {
 			int8x16_t w0, w1;
-			const float dw = b32_load(type, wr[r] + (size_t)j * bw, &w0, &w1);
+			float mw = 0.0f;
+			const float dw = b32_load(type, wr[r] + (size_t)j * bw, &w0, &w1, &mw);
 #pragma GCC unroll 4
 			for (int a = 0; a < A; a++) {
 				const int32_t si = vaddvq_s32(NT_DOT(NT_DOT(vdupq_n_s32(0), w0, a0[a]), w1, a1[a]));
-				acc[r][a] += (float)si * (dw * da[a]);
+				acc[r][a] = eng_b32_step(type, acc[r][a], (float)si, dw, mw, da[a], sa[a]);
 			}
 		}
 	}
@@ -190,6 +193,10 @@ static inline __attribute__((always_inline)) void NT_NAME(b32_rows)(const int ty
 		NT_NAME(ROWS)(T, n, w, 0, 1, act, 0, 1, &o, 1);                                               \
 		return o;                                                                             \
 	}
+NT_TYPE(q4_0, ENG_T_Q4_0, b32_rows)
+NT_TYPE(q4_1, ENG_T_Q4_1, b32_rows)
+NT_TYPE(q5_0, ENG_T_Q5_0, b32_rows)
+NT_TYPE(q5_1, ENG_T_Q5_1, b32_rows)
 NT_TYPE(q8_0, ENG_T_Q8_0, b32_rows)
 NT_TYPE(iq4_nl, ENG_T_IQ4_NL, b32_rows)
 NT_TYPE(mxfp4, ENG_T_MXFP4, b32_rows)
@@ -213,6 +220,10 @@ NT_TYPE(tq2_0, ENG_T_TQ2_0, ob_rows)
 static void NT_NAME(set)(eng_kernels *k)
 {
 #define NT_SET(name, T) k->dot[T] = NT_NAME(dot_##name); k->rows[T] = NT_NAME(rows_##name)
+	NT_SET(q4_0, ENG_T_Q4_0);
+	NT_SET(q4_1, ENG_T_Q4_1);
+	NT_SET(q5_0, ENG_T_Q5_0);
+	NT_SET(q5_1, ENG_T_Q5_1);
 	NT_SET(q8_0, ENG_T_Q8_0);
 	NT_SET(q2_K, ENG_T_Q2_K);
 	NT_SET(q3_K, ENG_T_Q3_K);

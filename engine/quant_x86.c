@@ -87,29 +87,12 @@ static inline uint64_t iq4xs_scales(const uint8_t *b)
 /* Order B (docs/quant-formats.md, "Order B"): every super-block type's x86 kernels (Q2_K ..
  * Q6_K, IQ4_XS) take per super-block the exact integer sum of all its scaled products (and of
  * min * group sums), then a scalar sequence of FMAs per (row, token). The 32-element types
- * take the `_ref`'s order (rb_step).
+ * take the `_ref`'s order (eng_b32_step, quant_impl.h).
  *
  * The order-B types with a min term (imin): */
 static inline int order_b_mins(const int type)
 {
 	return type == ENG_T_Q2_K || type == ENG_T_Q4_K || type == ENG_T_Q5_K;
-}
-
-/* The `_ref`'s float step of one 32-element block (dot_* in quant.c; docs/quant-formats.md,
- * "Numerics"), every 32-element type's order on both x86 levels: from the block's exact integer
- * sum isum, the weights' d (and Q4_1 / Q5_1 m) and the activation's d (and Q8_1 s), each
- * product and sum rounded, in this association (a vector kernel does the same per lane). */
-static inline float rb_step(const int type, float acc, float isum, float dw, float mw, float da, float sa)
-{
-	float p;
-
-	if (type == ENG_T_Q4_0)
-		p = isum * dw * da;
-	else if (type == ENG_T_Q4_1 || type == ENG_T_Q5_1)
-		p = dw * da * isum + mw * sa;
-	else
-		p = isum * (dw * da);
-	return acc + p;
 }
 
 /* order_b_step, the float steps of order B for one super-block, per (row, token), in scalar
@@ -267,18 +250,6 @@ INL2 __m256i mul32(__m256i w, __m256i a, int uns)
 	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
-INL2 size_t b32_wsize(const int type)
-{
-	switch (type) {
-	case ENG_T_Q4_0: return sizeof(eng_blk_q4_0);
-	case ENG_T_Q4_1: return sizeof(eng_blk_q4_1);
-	case ENG_T_Q5_0: return sizeof(eng_blk_q5_0);
-	case ENG_T_Q5_1: return sizeof(eng_blk_q5_1);
-	case ENG_T_Q8_0: return sizeof(eng_blk_q8_0);
-	default: return sizeof(eng_blk_iq4_nl);
-	}
-}
-
 /* The 32 weights of block b as bytes: signed levels, or unsigned ones for Q4_1 / Q5_1. */
 INL2 __m256i b32_weights(const int type, const uint8_t *b)
 {
@@ -300,15 +271,14 @@ INL2 __m256i b32_weights(const int type, const uint8_t *b)
 }
 
 /* The 32-element types in the `_ref`'s order: the exact integer sum of every block (8 blocks'
- * lanes reduced together), then rb_step block after block; NR rows (stride ws) at once, their
+ * lanes reduced together), then eng_b32_step block after block; NR rows (stride ws) at once, their
  * float chains interleaved, into acc[r]. */
 INL2 void rb_dot_avx2(const int type, const int NR, int64_t n, const uint8_t *w, size_t ws, const uint8_t *x,
 	float *acc)
 {
 	const int64_t nb = n / ENG_QK;
-	const int q81 = type == ENG_T_Q4_1 || type == ENG_T_Q5_1;
-	const size_t B = b32_wsize(type), BA = q81 ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0);
-	const size_t Q = q81 ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
+	const int q81 = eng_b32_q81(type);
+	const size_t B = eng_b32_size(type), BA = eng_b32_act_size(type), Q = eng_b32_act_qs(type);
 	for (int r = 0; r < NR; r++)
 		acc[r] = 0.0f;
 	for (int64_t i = 0; i < nb; i += 8) {
@@ -335,7 +305,7 @@ INL2 void rb_dot_avx2(const int type, const int NR, int64_t n, const uint8_t *w,
 #pragma GCC unroll 4
 			for (int r = 0; r < NR; r++) {
 				const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
-				acc[r] = rb_step(type, acc[r], f[r][k], h2f(b), q81 ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, da, sa);
+				acc[r] = eng_b32_step(type, acc[r], f[r][k], h2f(b), q81 ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, da, sa);
 			}
 		}
 	}
@@ -1197,22 +1167,10 @@ TGT5 static float dot_bf16_512(int64_t n, const void *w, const void *act)
 /* ---- AVX-512: 32-element block types, in the `_ref`'s order ----------------------------------
  * Every 32-element type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) sums as its `_ref` does
  * (docs/quant-formats.md, "Numerics"): per block in turn the exact integer sum isum of w * a,
- * then the block's float step (rb_step). The weights are taken as bytes u = w + off (off 8 for
+ * then the block's float step (eng_b32_step). The weights are taken as bytes u = w + off (off 8 for
  * Q4_0, 16 for Q5_0, 128 for Q8_0 and IQ4_NL, 0 for Q4_1 / Q5_1), two blocks per 64-byte
  * vector, so `vpdpbusd` with the signed activations started from -off * (their sums) gives each
  * int32 lane an exact partial sum of 4 products (lanes 0..7 the first block, 8..15 the second). */
-
-INL5 size_t b32_size(const int type)
-{
-	switch (type) {
-	case ENG_T_Q4_0: return sizeof(eng_blk_q4_0);
-	case ENG_T_Q4_1: return sizeof(eng_blk_q4_1);
-	case ENG_T_Q5_0: return sizeof(eng_blk_q5_0);
-	case ENG_T_Q5_1: return sizeof(eng_blk_q5_1);
-	case ENG_T_Q8_0: return sizeof(eng_blk_q8_0);
-	default: return sizeof(eng_blk_iq4_nl);
-	}
-}
 
 INL5 int b32_off(const int type)
 {
@@ -1240,7 +1198,7 @@ INL5 __m512i nibbles64(const uint8_t *q0, const uint8_t *q1, int two)
  * 32..63 are off, w = 0). */
 INL5 __m512i b32_wload(const int type, const uint8_t *b0, int two)
 {
-	const uint8_t *b1 = two ? b0 + b32_size(type) : b0;   /* not read when !two */
+	const uint8_t *b1 = two ? b0 + eng_b32_size(type) : b0;   /* not read when !two */
 	const __m512i m128 = _mm512_set1_epi8((char)0x80);
 	__m512i u;
 	switch (type) {
@@ -2184,7 +2142,7 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 /* 32-element types, one activation at a time (decode): the activation's blocks prepared once per
  * chunk of RB_CH blocks (two blocks a vector, their -off * sum corrections, d and Q8_1's s as
  * floats) and used for every row; per row and 8 blocks `vpdpbusd` of the weights u from the
- * correction gives the exact block sums (the 4 vectors reduced together), then rb_step block
+ * correction gives the exact block sums (the 4 vectors reduced together), then eng_b32_step block
  * after block: the `_ref`'s bits. */
 #define RB_CH 1024        /* blocks: rows up to 32768 elements in one go */
 
@@ -2194,16 +2152,9 @@ typedef struct rbact {
 	float d[RB_CH], s[RB_CH];
 } rbact;
 
-INL5 int b32_q81(const int type) { return type == ENG_T_Q4_1 || type == ENG_T_Q5_1; }
-INL5 size_t b32_asize(const int type) { return b32_q81(type) ? sizeof(eng_blk_q8_1) : sizeof(eng_blk_q8_0); }
-INL5 size_t b32_aqs(const int type)
-{
-	return b32_q81(type) ? offsetof(eng_blk_q8_1, qs) : offsetof(eng_blk_q8_0, qs);
-}
-
 INL5 void rb_prep(const int type, int m, const uint8_t *x, rbact *a)
 {
-	const size_t B = b32_asize(type), Q = b32_aqs(type);
+	const size_t B = eng_b32_act_size(type), Q = eng_b32_act_qs(type);
 	const __m512i off = _mm512_set1_epi8((char)b32_off(type));
 	for (int p = 0; p < (m + 7) / 8 * 4; p++) {
 		const __m256i z = _mm256_setzero_si256();
@@ -2214,7 +2165,7 @@ INL5 void rb_prep(const int type, int m, const uint8_t *x, rbact *a)
 	}
 	for (int j = 0; j < m; j++) {
 		a->d[j] = h2f(x + (size_t)j * B);
-		a->s[j] = b32_q81(type) ? h2f(x + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
+		a->s[j] = eng_b32_q81(type) ? h2f(x + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
 	}
 }
 
@@ -2222,7 +2173,7 @@ INL5 void rb_prep(const int type, int m, const uint8_t *x, rbact *a)
 INL5 void rb_row8(const int type, const int NR, float *acc, const int i, const int mm, const uint8_t *w, size_t ws,
 	const rbact *a)
 {
-	const size_t B = b32_size(type);
+	const size_t B = eng_b32_size(type);
 	float f[4][16];
 #pragma GCC unroll 4
 	for (int r = 0; r < NR; r++) {
@@ -2253,8 +2204,8 @@ INL5 void rb_row8(const int type, const int NR, float *acc, const int i, const i
 #pragma GCC unroll 4
 			for (int r = 0; r < NR; r++) {
 				const uint8_t *b = w + (size_t)r * ws + (size_t)(i + k) * B;
-				acc[r] = rb_step(type, acc[r], f[r][k < 4 ? 4 * k : 4 * (k - 4) + 1], h2f(b),
-					b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, a->d[i + k], a->s[i + k]);
+				acc[r] = eng_b32_step(type, acc[r], f[r][k < 4 ? 4 * k : 4 * (k - 4) + 1], h2f(b),
+					eng_b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f, a->d[i + k], a->s[i + k]);
 			}
 }
 
@@ -2276,7 +2227,7 @@ INL5 void rb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
 	int n_act, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK;
-	const size_t B = b32_size(type), BA = b32_asize(type);
+	const size_t B = eng_b32_size(type), BA = eng_b32_act_size(type);
 	const int grp = nb <= RB_CH ? n_rows : 16;
 	rbact a __attribute__((aligned(64)));
 	for (int t = 0; t < n_act; t++)
@@ -2309,7 +2260,7 @@ INL5 void rb_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n_
  * rows' -128 * (sum of the block's weights), d and Q4_1 / Q5_1 m as floats); the tile's tokens'
  * activations as unsigned bytes a + 128 (and d, Q8_1's s as floats) once per tile; then per
  * block and token 8 `vpdpbusd` (activation bytes broadcast) started from the correction give
- * the 16 rows' exact block sums, and rb_step with the 16 rows in one vector. Slices carry acc
+ * the 16 rows' exact block sums, and eng_b32_step with the 16 rows in one vector. Slices carry acc
  * through out (a float stored and loaded as it is), so rows of any length take this path. */
 #define RB_SL 64
 
@@ -2325,7 +2276,7 @@ _Static_assert(sizeof(rbblk) % 64 == 0, "rbblk keeps 64-byte alignment");
  * at a time, each row's 64 signed weights one vector, transposed into the per-group vectors. */
 INL5 void rb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int sl, rbblk *blk)
 {
-	const size_t B = b32_size(type);
+	const size_t B = eng_b32_size(type);
 	const __m512i off = _mm512_set1_epi8((char)b32_off(type));
 	for (int j = 0; j < sl; j += 2) {
 		const int two = j + 1 < sl;
@@ -2347,7 +2298,7 @@ INL5 void rb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int sl,
 			for (int q = 0; q < KB_R; q++) {
 				const uint8_t *b = w + (size_t)q * ws + (size_t)(j + h) * B;
 				k->d[q] = q < nr ? h2f(b) : 0.0f;
-				k->m[q] = q < nr && b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f;
+				k->m[q] = q < nr && eng_b32_q81(type) ? h2f(b + offsetof(eng_blk_q4_1, m)) : 0.0f;
 			}
 		}
 	}
@@ -2361,7 +2312,7 @@ typedef struct rbtok {
 
 INL5 void rb_toks(const int type, int sl, const uint8_t *x, size_t xs, int nt, rbtok *a)
 {
-	const size_t B = b32_asize(type), Q = b32_aqs(type);
+	const size_t B = eng_b32_act_size(type), Q = eng_b32_act_qs(type);
 #pragma GCC unroll 8
 	for (int t = 0; t < KB_NT; t++) {
 		const uint8_t *xt = x + (size_t)(t < nt ? t : nt - 1) * xs;
@@ -2369,7 +2320,7 @@ INL5 void rb_toks(const int type, int sl, const uint8_t *x, size_t xs, int nt, r
 			const __m256i v = _mm256_loadu_si256((const __m256i *)(xt + (size_t)j * B + Q));
 			_mm256_store_si256((__m256i *)(a->u[t] + ENG_QK * j), _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80)));
 			a->d[t][j] = h2f(xt + (size_t)j * B);
-			a->s[t][j] = b32_q81(type) ? h2f(xt + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
+			a->s[t][j] = eng_b32_q81(type) ? h2f(xt + (size_t)j * B + offsetof(eng_blk_q8_1, s)) : 0.0f;
 		}
 	}
 }
@@ -2402,7 +2353,7 @@ INL5 void rb_tile(const int type, int sl, const rbblk *blk, const rbtok *a, int 
 			__m512 p;
 			if (type == ENG_T_Q4_0)
 				p = _mm512_mul_ps(_mm512_mul_ps(is, d), da);
-			else if (b32_q81(type))
+			else if (eng_b32_q81(type))
 				p = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(d, da), is),
 					_mm512_mul_ps(_mm512_load_ps(k->m), _mm512_set1_ps(a->s[t][j])));
 			else
@@ -2445,7 +2396,7 @@ INL5 void rb_batch(const int type, const int rp, int64_t n, const uint8_t *w, si
 	size_t xs, int n_act, float *out, size_t os)
 {
 	const int64_t nb = n / ENG_QK;
-	const size_t B = b32_size(type), BA = b32_asize(type);
+	const size_t B = eng_b32_size(type), BA = eng_b32_act_size(type);
 	rbblk blk[RB_G][RB_SL] __attribute__((aligned(64)));
 	rbtok a __attribute__((aligned(64)));
 	for (int r0 = 0; r0 < n_rows; r0 += RB_G * KB_R) {
@@ -2478,7 +2429,7 @@ INL5 void rb_batch(const int type, const int rp, int64_t n, const uint8_t *w, si
  * at 32j, then vector 8j + g (byte 4r + b: element 32j + 4g + b of row r, signed). Decode (fewer
  * than RB_MIN_ACT tokens): per block 8 `vpdpbusd` of the weights + 128 by the token's 4 bytes
  * broadcast, started at -128 x the block's activation sum, give the 16 rows' exact block sums,
- * then rb_step with the 16 rows in one vector (the `_ref`'s bits); each group read as one
+ * then eng_b32_step with the 16 rows in one vector (the `_ref`'s bits); each group read as one
  * stream. More tokens: rb_batch on the groups converted by rb_from_rp. */
 /* The token's Q8_0 blocks as rp8_sb takes them: d as floats, -128 x each block's sum. */
 typedef struct rp8act {

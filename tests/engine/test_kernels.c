@@ -1,9 +1,11 @@
 /* tests/engine/test_kernels.c — the CPU kernel levels behind eng_vec_dot, eng_vec_dot_rows and
  * eng_quant_row (engine/quant_dispatch.c, quant_x86.c, quant_neon.c): at every level this CPU
  * has, each dot product against eng_vec_dot_ref (F32 and F16 bit for bit, the others within
- * DOT_REL_TOL of the sum of |terms|), the tiled row function against the single dot bit for
- * bit, and the activation quantizers byte for byte, on quantized Gaussian rows, random block
- * bytes and unaligned buffers. Levels the CPU lacks are skipped. No timing here. */
+ * DOT_REL_TOL of the sum of |terms|; check_order_b then holds the 32-element types to the _ref's
+ * bits and the super-block types to order B's), the tiled row function against the single dot
+ * bit for bit (F32 and F16 against the _ref too), and the activation quantizers byte for byte,
+ * on quantized Gaussian rows, random block bytes and unaligned buffers. Levels the CPU lacks are
+ * skipped. No timing here. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -160,11 +162,12 @@ static int bit_exact_type(int type)
 	return type == ENG_T_F32 || type == ENG_T_F16;
 }
 
-/* Byte offset for the rows a level's kernels read: odd where every kernel of the level is SIMD
- * with unaligned loads (the x86 levels), else 4, the alignment the _ref fallbacks need. */
+/* Byte offset for the rows a level's kernels read: odd where every type of TYPES has a SIMD
+ * kernel with unaligned loads (the x86 levels and NEON), else 4, the alignment the _ref
+ * fallbacks need. */
 static size_t odd_offset(const char *level)
 {
-	return strcmp(level, "avx2") == 0 || strcmp(level, "avx512") == 0 ? 1 : 4;
+	return strcmp(level, "scalar") == 0 ? 4 : 1;
 }
 
 /* ------------------------------------------------------------------ order B
@@ -365,11 +368,36 @@ static int check_tile_vs_dot(const char *what, int type, int64_t n, const uint8_
 	return nr * na;
 }
 
-/* eng_vec_dot_rows at `level`: every (row, activation) result equals eng_vec_dot bit for bit,
- * for tiles of odd and even shapes (batches of 1 to 33 tokens, row counts on and off every
- * kernel's tile: 2, 4, 6, 8), with strides wider than a row, at odd addresses; outputs outside
- * the tile stay untouched. The K-quants also run rows longer than the batched kernels unpack
- * (KB_KMAX in quant_x86.c), which take the other path. */
+/* F32 and F16: every (row, token) result of a tile (as for check_tile_vs_dot) equals
+ * eng_vec_dot_ref on aligned copies of the rows bit for bit. */
+static void check_tile_vs_ref(const char *what, int type, int64_t n, const uint8_t *w, size_t ws, int nr,
+		const uint8_t *x, size_t xs, int na, const float *out, size_t os, int *fails)
+{
+	const size_t bytes = eng_row_size(type, n);
+	float *wc = malloc(bytes + 4), *xc = malloc(bytes + 4);
+
+	TB_REQUIRE(wc && xc);
+	for (int a = 0; a < na; a++) {
+		memcpy(xc, x + (size_t)a * xs, bytes);
+		for (int r = 0; r < nr; r++) {
+			float want = NAN;
+			memcpy(wc, w + (size_t)r * ws, bytes);
+			TB_REQUIRE(eng_vec_dot_ref(type, n, wc, xc, &want) == 0);
+			if (f_bits(want) != f_bits(out[(size_t)a * os + r]) && (*fails)++ < 5)
+				printf("  %s %s n=%lld tile %dx%d: out[%d][%d] %.9g vs _ref %.9g\n", what,
+					eng_type_get(type)->name, (long long)n, nr, na, a, r, out[(size_t)a * os + r], want);
+		}
+	}
+	free(wc);
+	free(xc);
+}
+
+/* eng_vec_dot_rows at `level`: every (row, activation) result equals eng_vec_dot bit for bit
+ * (F32 and F16 also eng_vec_dot_ref), for tiles of odd and even shapes (batches of 1 to 33
+ * tokens, row counts on and off every kernel's tile: 2, 4, 6, 8), with strides wider than a row,
+ * at odd addresses; outputs outside the tile stay untouched. The plain types run lengths on and
+ * off the 16-lane tiles (16, 1056; 17, 200), the K-quants also rows longer than the batched
+ * kernels unpack (KB_KMAX in quant_x86.c), which take the other path. */
 static void check_rows(const char *level)
 {
 	static const int SHAPES[][2] = { { 1, 1 }, { 1, 4 }, { 2, 4 }, { 3, 5 }, { 4, 1 }, { 5, 3 },
@@ -390,7 +418,7 @@ static void check_rows(const char *level)
 		const int type = TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
 		const int blck = eng_type_get(type)->blck;
 		const int64_t n_list[] = { blck == 1 ? 16 : 0, blck == 1 ? 17 : blck, blck == 1 ? 1056 : blck == 32 ? 96 : 1024,
-			blck == 256 ? 8448 : -1 };
+			blck == 256 ? 8448 : blck == 1 ? 200 : -1 };
 		for (int k = 0; k < 4; k++) {
 			const int64_t n = n_list[k];
 			if (n < 0)
@@ -417,6 +445,8 @@ static void check_rows(const char *level)
 					out[i] = -12345.0f;
 				TB_REQUIRE(eng_vec_dot_rows(type, n, w + o, ws, nr, x + o, xs, na, out, os) == 0);
 				check_tile_vs_dot(level, type, n, w + o, ws, nr, x + o, xs, na, out, os, &fails);
+				if (bit_exact_type(type))
+					check_tile_vs_ref(level, type, n, w + o, ws, nr, x + o, xs, na, out, os, &fails);
 				for (int a = 0; a < max_a; a++)
 					for (size_t r = a < na ? (size_t)nr : 0; r < os; r++)
 						if (out[(size_t)a * os + r] != -12345.0f && fails++ < 5)
