@@ -718,6 +718,8 @@ static inline int grid5(int type)
 	{ \
 		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
 			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+		else if (eng_iq_dec_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride) == 0) \
+			return; \
 		else if (grid5(T)) \
 			for (int a_ = 0; a_ < n_act; a_++) \
 				for (int r_ = 0; r_ < n_rows; r_++) \
@@ -739,6 +741,7 @@ IQ_KERNELS5(tq2_0, ENG_T_TQ2_0)
 
 void eng_kernels_iq_avx512(eng_kernels *k)
 {
+	eng_iq_dec_init();   /* the one-token kernels of quant_iq_dec_x86.c (where the CPU has VBMI) */
 #define SET(name, T) k->dot[T] = dot_##name##_avx2; k->rows[T] = rows_##name##_512
 	SET(iq2_xxs, ENG_T_IQ2_XXS);
 	SET(iq2_xs, ENG_T_IQ2_XS);

@@ -332,13 +332,15 @@ static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, c
 }
 
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
- * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3 and 7 super-blocks, odd tile shapes
- * (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token AVX-512 tiles;
- * up to 21 rows: more than one 16-row tile, the last one partial) and strides that are not
- * multiples of the row size. */
+ * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3, 7 and 33 super-blocks (33: more than
+ * two 16-super-block chunks of the one-token kernels, and longer than the batch tiles take), odd
+ * tile shapes (1 to 33 activations: more than one chunk of the AVX2 tiles and of the 8-token
+ * AVX-512 tiles; 1, 2, 3, 5, 16 and 21 rows: the one-token kernels' 4-row blocks whole and
+ * partial, more than one 16-row tile, the last one partial) and strides that are not multiples of
+ * the row size. */
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
-	static const int lens[] = { 256, 768, 1792 };
+	static const int lens[] = { 256, 768, 1792, 8448 };
 	enum { ROWS = 21, ACTS = 33, OS = 23 };
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
@@ -362,7 +364,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 				if (eng_kernels_force(levels[l]) != 0)
 					continue;
 				int bad = dots_differ(type, n, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
-				static const int nrs[] = { 1, 3, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
+				static const int nrs[] = { 1, 2, 3, 5, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
 				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
 					for (size_t ai = 0; ai < sizeof nas / sizeof nas[0]; ai++) {
 						const int nr = nrs[ri], na = nas[ai];
@@ -388,7 +390,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 			free(x);
 		}
 	}
-	TB_CHECK(tested >= N_IQ_TYPES * 3);
+	TB_CHECK(tested >= N_IQ_TYPES * 4);
 }
 
 /* Blocks at the edges of the integer ranges the kernels rely on (every byte 0xff: the largest
