@@ -19,8 +19,9 @@
 /* The activation of one super-block in the kernels' element order: x[k] holds, in its qword g,
  * elements 32g + 8k .. 32g + 8k + 7 (so a 64-byte vector holds 8 elements of each of the 8 groups
  * of 32, and a weight vector built in the same order multiplies it lane by lane; a result lane
- * pair 2g, 2g + 1 belongs to group g). IQ1 also takes -7 and -9 times each group's activation sum
- * (Q8_K's bsums), in both dwords of qword g. */
+ * pair 2g, 2g + 1 belongs to group g). From Q8_K's bsums, IQ1_S takes in m7, m9 -7 and -9 times
+ * each group's activation sum (both dwords of qword g), IQ1_M in m7 -16 times the sum of each 16
+ * elements (dword p: elements 16p ..). */
 typedef struct {
 	__m512i x[4];
 	__m512i m7, m9;
