@@ -486,6 +486,14 @@ void eng_kernels_avx512(eng_kernels *k);
  * avx512 levels. Each sets the slots of the types it has kernels for. */
 void eng_kernels_iq_avx2(eng_kernels *k);
 void eng_kernels_iq_avx512(eng_kernels *k);
+/* quant_iq_dec_x86.c: the one-token row kernels of the IQ grid types on AVX-512 CPUs with VBMI.
+ * eng_iq_dec_init builds their tables and notes whether the CPU has VBMI; call it once, before
+ * any eng_iq_dec_rows (eng_kernels_iq_avx512 does). eng_iq_dec_rows: as eng_vec_dot_rows (each
+ * activation on its own, with the _ref's bits); returns -1 and writes nothing when it declines
+ * (no VBMI, or a type without a kernel here). Does not allocate. Ownership: all borrowed. */
+void eng_iq_dec_init(void);
+int eng_iq_dec_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows, const void *act,
+	size_t act_stride, int n_act, float *out, size_t out_stride);
 #endif
 #if defined(__aarch64__)
 void eng_kernels_neon(eng_kernels *k);   /* quant_neon.c */

@@ -1,8 +1,9 @@
 /* engine/quant_iq_x86.c — x86 dot products of the IQ1/IQ2/IQ3 grid types and the ternary types
- * with Q8_K activations: AVX2 single dots (decode and multiply fused per group of 32 for IQ2_XXS,
- * IQ3_XXS, IQ1_S, IQ1_M; a decoded super-block for the others) and AVX2 row tiles; at the AVX-512
- * level masked-sign single dots for the five grid types and 16-row x 8-token vpdpbusd tiles over
- * row-interleaved unsigned levels for batches. quant_x86.c registers them. Every kernel forms the
+ * with Q8_K activations: AVX2 single dots (decode and multiply fused per group of 32 for the grid
+ * types; a decoded super-block for the TQ types) and AVX2 row tiles; at the AVX-512 level
+ * masked-sign single dots for the five IQ2 / IQ3 types, 16-row x 8-token vpdpbusd tiles over
+ * row-interleaved unsigned levels for batches, and for one token where the CPU has VBMI the rows
+ * of quant_iq_dec_x86.c. quant_x86.c registers them. Every kernel forms the
  * _ref's exact integer sums per super-block and the _ref's float steps in its order, so it returns
  * the _ref's bits (tests/engine/test_iq.c checks equality; docs/quant-formats.md, "Dots"). They
  * assume activation quants in [-127, 127], which Q8_K's quantizer gives. */
@@ -260,8 +261,8 @@ static inline float factor(int type)
 }
 
 /* ---- single-token dots: decode and multiply fused, group by group -----------------------------
- * For IQ2_XXS, IQ3_XXS, IQ1_S and IQ1_M each group of 32 elements is gathered and multiplied at
- * once (no decoded block in memory). IQ1 sums 8 sumi + sumi1 (as the tiles, exact below 2^24):
+ * For the grid types each group of 32 elements is gathered and multiplied at once (no decoded
+ * block in memory; the TQ types decode a super-block first). IQ1 sums 8 sumi + sumi1 (as the tiles, exact below 2^24):
  * its levels are u = 8 q + 16 + shift (0..25, unsigned for vpmaddubsw), the 16 taken back as
  * 16 * sum of scale * Q8_K's 16-element sums. The float steps are the _ref's. */
 /* 32 bytes of 7-bit sign fields (bit 7 clear) -> the 32 parity-completed sign bytes in out: bit 7
@@ -286,6 +287,68 @@ INL2 void sign_words(__m256i ss, uint32_t out[8])
 }
 
 
+/* The five IQ2 / IQ3 grid types, per super-block b: the 8 groups' 32 sign bits (returned: sg
+ * filled from parity-completed fields, or the block's explicit sign bytes) and, for IQ2_S and
+ * IQ3_S, the grid indices with their high bits in ix (IQ2_S: entry 4g + l; IQ3_S: 8g + k). */
+INL2 const uint32_t *grid_prep(int type, const uint8_t *b, uint32_t sg[8], uint32_t ix[64])
+{
+	if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
+		const __m256i ss = type == ENG_T_IQ2_XXS   /* IQ2_XXS: odd words of 64 bytes */
+			? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
+				ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
+			: ld256(b + X3_QS + 64);
+		sign_words(ss, sg);
+	} else if (type == ENG_T_IQ2_XS) {   /* 7-bit fields above 9-bit indices */
+		const __m256i v0 = ld256(b + 2), v1 = ld256(b + 34);
+		sign_complete(_mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_srli_epi16(v0, 9),
+			_mm256_srli_epi16(v1, 9)), 0xd8), sg);
+	}
+	if (type == ENG_T_IQ2_S)   /* index k: qs[k] | 2 bits of qh[k / 4] << 8 */
+		for (int p = 0; p < 4; p++) {
+			const __m256i h = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128((int)ld16(b + S2_QH + 2 * p)),
+				_mm_set_epi8(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0)));
+			const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_set_epi32(6, 4, 2, 0,
+				6, 4, 2, 0)), _mm256_set1_epi32(3)), 8);
+			_mm256_storeu_si256((__m256i *)(ix + 8 * p), _mm256_or_si256(hi,
+				_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S2_QS + 8 * p)))));
+		}
+	else if (type == ENG_T_IQ3_S)   /* index k: qs[k] | bit k % 8 of qh[k / 8] << 8 */
+		for (int g = 0; g < 8; g++) {
+			const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(b[S3_QH + g]),
+				_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0)), _mm256_set1_epi32(1)), 8);
+			_mm256_storeu_si256((__m256i *)(ix + 8 * g), _mm256_or_si256(hi,
+				_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S3_QS + 8 * g)))));
+		}
+	return type == ENG_T_IQ2_S ? (const uint32_t *)(const void *)(b + S2_QS + 32)
+		: type == ENG_T_IQ3_S ? (const uint32_t *)(const void *)(b + S3_SG) : sg;
+}
+
+/* Group g's 32 magnitudes (grid entries loaded one by one) and its scales 2s+1 as int16 lanes. */
+INL2 void grid_group(int type, const uint8_t *b, const uint32_t *ix, int g, __m256i *mag, __m256i *sc)
+{
+	if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
+		const uint8_t *q = b + 2 + 8 * g;
+		const uint32_t s4 = type == ENG_T_IQ2_XXS ? ld32(q + 4) : ld32(b + X3_QS + 64 + 4 * g);
+		*mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, q[0], q[1], q[2], q[3]) : g32(eng_iq3xxs_grid, q, 0);
+		*sc = _mm256_set1_epi16((short)(2 * (s4 >> 28) + 1));
+	} else if (type == ENG_T_IQ2_XS) {
+		const int c = b[XS_SC + g];
+		*mag = g64(eng_iq2xs_grid, ld16(b + 2 + 8 * g) & 511, ld16(b + 4 + 8 * g) & 511,
+			ld16(b + 6 + 8 * g) & 511, ld16(b + 8 + 8 * g) & 511);
+		*sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
+	} else if (type == ENG_T_IQ2_S) {
+		const int c = b[S2_SC + g];
+		*mag = g64(eng_iq2s_grid, (int)ix[4 * g], (int)ix[4 * g + 1], (int)ix[4 * g + 2], (int)ix[4 * g + 3]);
+		*sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
+	} else {
+		const uint32_t *k = ix + 8 * g;
+		*mag = _mm256_set_epi32((int)eng_iq3s_grid[k[7]], (int)eng_iq3s_grid[k[6]], (int)eng_iq3s_grid[k[5]],
+			(int)eng_iq3s_grid[k[4]], (int)eng_iq3s_grid[k[3]], (int)eng_iq3s_grid[k[2]],
+			(int)eng_iq3s_grid[k[1]], (int)eng_iq3s_grid[k[0]]);
+		*sc = _mm256_set1_epi16((short)(2 * (b[S3_SC + g / 2] >> 4 * (g % 2) & 15) + 1));
+	}
+}
+
 /* One super-block's integer sum (IQ1: 8 sumi + sumi1) with activation block a. */
 INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 {
@@ -294,21 +357,15 @@ INL2 int sb_isum(int type, const uint8_t *b, const uint8_t *a)
 	const __m256i eight = _mm256_set1_epi8(8);
 	int corr = 0;
 	switch (type) {
-	case ENG_T_IQ2_XXS: case ENG_T_IQ3_XXS: {   /* a signs + scale word per group */
-		uint32_t sg[8];
-		const __m256i ss = type == ENG_T_IQ2_XXS   /* IQ2_XXS: odd words of 64 bytes */
-			? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
-				ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
-			: ld256(b + X3_QS + 64);
-		sign_words(ss, sg);
+	case ENG_T_IQ2_XXS: case ENG_T_IQ2_XS: case ENG_T_IQ2_S: case ENG_T_IQ3_XXS: case ENG_T_IQ3_S: {
+		/* the signs as byte masks, the grid entries loaded one by one */
+		uint32_t sg[8], ix[64];
+		const uint32_t *sgp = grid_prep(type, b, sg, ix);
 		for (int g = 0; g < 8; g++) {
-			const uint8_t *ix = b + 2 + 8 * g;
-			const uint32_t s4 = type == ENG_T_IQ2_XXS ? ld32(ix + 4) : ld32(b + X3_QS + 64 + 4 * g);
-			const __m256i mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, ix[0], ix[1], ix[2], ix[3])
-				: g32(eng_iq3xxs_grid, ix, 0);
-			const __m256i q = neg_where(ld256(aq + 32 * g), sign_bytes(sg[g]));
-			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, q),
-				_mm256_set1_epi16((short)(2 * (s4 >> 28) + 1))));
+			__m256i mag, sc;
+			grid_group(type, b, ix, g, &mag, &sc);
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(mag,
+				neg_where(ld256(aq + 32 * g), sign_bytes(ld32((const uint8_t *)(sgp + g))))), sc));
 		}
 		break;
 	}
@@ -376,7 +433,7 @@ INL2 float dot_fused(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 
 INL2 float dot_any(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 {
-	if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS || type == ENG_T_IQ1_S || type == ENG_T_IQ1_M)
+	if (type != ENG_T_TQ1_0 && type != ENG_T_TQ2_0)
 		return dot_fused(type, n, w, a);
 	const size_t ws = eng_type_get(type)->type_size;
 	dec_t k;
@@ -619,10 +676,9 @@ INL5V void ib_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 }
 
 /* The grid types' single dot with AVX-512VL (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S): per super-block
- * the 32 sign bytes (parity-completed fields spread and completed at once, or the explicit sign
- * bytes) as masks that negate the activations (one masked subtract per group), the grid indices
- * computed as vectors where they have high bits, then per group maddubs with the gathered
- * magnitudes and madd with the scales 2s+1. Same integer sums and float steps as the _ref. */
+ * the 32 sign bytes and grid indices (grid_prep), then per group maddubs of the gathered
+ * magnitudes (grid_group) with the activations negated by the sign bytes as a mask (one masked
+ * subtract per group), madd with the scales 2s+1. Same integer sums and float steps as the _ref. */
 INL5V float dot_grid5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 {
 	const size_t ws = eng_type_get(type)->type_size;
@@ -630,62 +686,11 @@ INL5V float dot_grid5(int type, int64_t n, const uint8_t *w, const uint8_t *a)
 	for (int64_t i = 0; i < n / ENG_QK_K; i++) {
 		const uint8_t *b = w + (size_t)i * ws, *ab = a + (size_t)i * A_W;
 		uint32_t sg[8], ix[64];
-		const uint32_t *sgp = sg;
-		if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
-			const __m256i ss = type == ENG_T_IQ2_XXS   /* IQ2_XXS: odd words of 64 bytes */
-				? _mm256_permutevar8x32_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ld256(b + 2), 32),
-					ld256(b + 34), 0xaa), _mm256_set_epi32(7, 5, 3, 1, 6, 4, 2, 0))
-				: ld256(b + X3_QS + 64);
-			sign_words(ss, sg);
-		} else if (type == ENG_T_IQ2_XS) {   /* 7-bit fields above 9-bit indices */
-			const __m256i v0 = ld256(b + 2), v1 = ld256(b + 34);
-			sign_complete(_mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_srli_epi16(v0, 9),
-				_mm256_srli_epi16(v1, 9)), 0xd8), sg);
-		} else if (type == ENG_T_IQ2_S) {
-			sgp = (const uint32_t *)(const void *)(b + S2_QS + 32);
-		} else {
-			sgp = (const uint32_t *)(const void *)(b + S3_SG);
-		}
-		if (type == ENG_T_IQ2_S)   /* index k: qs[k] | 2 bits of qh[k / 4] << 8 */
-			for (int p = 0; p < 4; p++) {
-				const __m256i h = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128((int)ld16(b + S2_QH + 2 * p)),
-					_mm_set_epi8(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0)));
-				const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, _mm256_set_epi32(6, 4, 2, 0,
-					6, 4, 2, 0)), _mm256_set1_epi32(3)), 8);
-				_mm256_storeu_si256((__m256i *)(ix + 8 * p), _mm256_or_si256(hi,
-					_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S2_QS + 8 * p)))));
-			}
-		else if (type == ENG_T_IQ3_S)   /* index k: qs[k] | bit k % 8 of qh[k / 8] << 8 */
-			for (int g = 0; g < 8; g++) {
-				const __m256i hi = _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(b[S3_QH + g]),
-					_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0)), _mm256_set1_epi32(1)), 8);
-				_mm256_storeu_si256((__m256i *)(ix + 8 * g), _mm256_or_si256(hi,
-					_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + S3_QS + 8 * g)))));
-			}
+		const uint32_t *sgp = grid_prep(type, b, sg, ix);
 		__m256i acc = _mm256_setzero_si256();
 		for (int g = 0; g < 8; g++) {
 			__m256i mag, sc;
-			if (type == ENG_T_IQ2_XXS || type == ENG_T_IQ3_XXS) {
-				const uint8_t *q = b + 2 + 8 * g;
-				const uint32_t s4 = type == ENG_T_IQ2_XXS ? ld32(q + 4) : ld32(b + X3_QS + 64 + 4 * g);
-				mag = type == ENG_T_IQ2_XXS ? g64(eng_iq2xxs_grid, q[0], q[1], q[2], q[3]) : g32(eng_iq3xxs_grid, q, 0);
-				sc = _mm256_set1_epi16((short)(2 * (s4 >> 28) + 1));
-			} else if (type == ENG_T_IQ2_XS) {
-				const int c = b[XS_SC + g];
-				mag = g64(eng_iq2xs_grid, ld16(b + 2 + 8 * g) & 511, ld16(b + 4 + 8 * g) & 511,
-					ld16(b + 6 + 8 * g) & 511, ld16(b + 8 + 8 * g) & 511);
-				sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
-			} else if (type == ENG_T_IQ2_S) {
-				const int c = b[S2_SC + g];
-				mag = g64(eng_iq2s_grid, (int)ix[4 * g], (int)ix[4 * g + 1], (int)ix[4 * g + 2], (int)ix[4 * g + 3]);
-				sc = sc2(2 * (c & 15) + 1, 2 * (c >> 4) + 1);
-			} else {
-				const uint32_t *k = ix + 8 * g;
-				mag = _mm256_set_epi32((int)eng_iq3s_grid[k[7]], (int)eng_iq3s_grid[k[6]], (int)eng_iq3s_grid[k[5]],
-					(int)eng_iq3s_grid[k[4]], (int)eng_iq3s_grid[k[3]], (int)eng_iq3s_grid[k[2]],
-					(int)eng_iq3s_grid[k[1]], (int)eng_iq3s_grid[k[0]]);
-				sc = _mm256_set1_epi16((short)(2 * (b[S3_SC + g / 2] >> 4 * (g % 2) & 15) + 1));
-			}
+			grid_group(type, b, ix, g, &mag, &sc);
 			const __m256i q = ld256(ab + A_QS + 32 * g);
 			uint32_t m;
 			memcpy(&m, sgp + g, sizeof m);
@@ -718,6 +723,8 @@ static inline int grid5(int type)
 	{ \
 		if (n_act >= IB_MIN_ACT && n <= IB_KMAX) \
 			ib_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride); \
+		else if (eng_iq_dec_rows(T, n, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride) == 0) \
+			return; \
 		else if (grid5(T)) \
 			for (int a_ = 0; a_ < n_act; a_++) \
 				for (int r_ = 0; r_ < n_rows; r_++) \
@@ -739,6 +746,7 @@ IQ_KERNELS5(tq2_0, ENG_T_TQ2_0)
 
 void eng_kernels_iq_avx512(eng_kernels *k)
 {
+	eng_iq_dec_init();   /* the one-token kernels of quant_iq_dec_x86.c (where the CPU has VBMI) */
 #define SET(name, T) k->dot[T] = dot_##name##_avx2; k->rows[T] = rows_##name##_512
 	SET(iq2_xxs, ENG_T_IQ2_XXS);
 	SET(iq2_xs, ENG_T_IQ2_XS);

@@ -332,14 +332,16 @@ static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, c
 }
 
 /* The SIMD kernels return the _ref's bits (same exact integer sums, same float steps), through
- * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3, 7 and 17 super-blocks (NEON unpacks
- * 16 at a time), odd tile shapes (1 to 33 activations: more than one chunk of the AVX2 tiles, of
- * the 8-token AVX-512 tiles and of NEON's 4; up to 21 rows: more than one 16-row tile, the last
- * one partial, and NEON's 4-row tiles with one row left) and strides that are not multiples of
- * the row size. */
+ * eng_vec_dot and eng_vec_dot_rows, on row lengths of 1, 3, 7, 17 and 33 super-blocks (17: NEON
+ * unpacks 16 at a time; 33: more than two 16-super-block chunks of the one-token kernels, and
+ * longer than the batch tiles take), odd tile shapes (1 to 33 activations: more than one chunk of
+ * the AVX2 tiles, of the 8-token AVX-512 tiles and of NEON's 4; 1, 2, 3, 5, 16 and 21 rows: the
+ * one-token kernels' 4-row blocks whole and partial, more than one 16-row tile, the last one
+ * partial, and NEON's 4-row tiles with one row left) and strides that are not multiples of the
+ * row size. */
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
-	static const int lens[] = { 256, 768, 1792, 4352 };
+	static const int lens[] = { 256, 768, 1792, 4352, 8448 };
 	enum { ROWS = 21, ACTS = 33, OS = 23 };
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
@@ -363,7 +365,7 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 				if (eng_kernels_force(levels[l]) != 0)
 					continue;
 				int bad = dots_differ(type, n, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
-				static const int nrs[] = { 1, 3, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
+				static const int nrs[] = { 1, 2, 3, 5, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
 				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
 					for (size_t ai = 0; ai < sizeof nas / sizeof nas[0]; ai++) {
 						const int nr = nrs[ri], na = nas[ai];
