@@ -1083,6 +1083,26 @@ INL5 void fp_tile(const int f16, const int xf32, const int NR, const int NA, int
 		}                                                                             \
 	} while (0)
 
+/* F16 activations are widened once per FP_BA tokens for all the rows, into a buffer on the stack
+ * (the forward pass does not allocate): in the tile each widening is two uops on the FMA ports,
+ * which FP_BR x FP_BA FMAs per step otherwise share with FP_BA + FP_BR widenings. The FP_BA
+ * tokens at xa (n <= FP_XW) times the rows in whole FP_BR tiles; returns the rows done. Its own
+ * function, so that only these calls carry the buffer's frame, not every decode call. */
+TGT5 __attribute__((noinline)) static int fp16_wide_tiles(int64_t n, const uint8_t *w, size_t ws, int n_rows,
+	const uint8_t *xa, size_t xs, float *oa, size_t os)
+{
+	float xw[FP_BA * FP_XW];
+	int r = 0;
+
+	for (int a = 0; a < FP_BA; a++)
+		for (int64_t i = 0; i < n; i += 16)
+			_mm512_storeu_ps(xw + (size_t)a * (size_t)n + i, ld16_f16(xa + a * xs + (size_t)i * 2));
+	for (; r + FP_BR <= n_rows; r += FP_BR)
+		fp_tile(1, 1, FP_BR, FP_BA, n, w + (size_t)r * ws, ws, (const uint8_t *)xw,
+			sizeof(float) * (size_t)n, oa + r, os);
+	return r;
+}
+
 INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows, const void *act,
 	size_t xs, int n_act, float *out, size_t os)
 {
@@ -1101,24 +1121,12 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 	int a0 = 0, n6 = n_act >= 8 ? n_act / FP_BA : 0;
 	while (n6 > 0 && (n_act - n6 * FP_BA) % 4 != 0)
 		n6--;
-	/* F16 activations are widened once per FP_BA tokens for all the rows, into a buffer on the
-	 * stack (the forward pass does not allocate): in the tile each widening is two uops on the
-	 * FMA ports, which FP_BR x FP_BA FMAs per step otherwise share with FP_BA + FP_BR
-	 * widenings. Rows longer than FP_XW elements widen in the tile as before. */
-	float xbuf[FP_BA * FP_XW];
-	float *xw = f16 && n6 > 0 && n_rows > FP_BR && n <= FP_XW ? xbuf : NULL;
+	/* F16 rows longer than FP_XW elements (or too few to pay) widen in the tile */
+	const int wide = f16 && n_rows > FP_BR && n <= FP_XW;
 	for (; a0 < n6 * FP_BA; a0 += FP_BA) {
 		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
 		float *oa = out + (size_t)a0 * os;
-		int r = 0;
-		if (xw) {
-			for (int a = 0; a < FP_BA; a++)
-				for (int64_t i = 0; i < n; i += 16)
-					_mm512_storeu_ps(xw + (size_t)a * (size_t)n + i, ld16_f16(xa + a * xs + (size_t)i * 2));
-			for (; r + FP_BR <= n_rows; r += FP_BR)
-				fp_tile(1, 1, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws,
-					(const uint8_t *)xw, sizeof(float) * (size_t)n, oa + r, os);
-		}
+		int r = wide ? fp16_wide_tiles(n, w, ws, n_rows, xa, xs, oa, os) : 0;
 		for (; r + FP_BR <= n_rows; r += FP_BR)
 			fp_tile(f16, 0, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
 		for (; r < n_rows; r++)
