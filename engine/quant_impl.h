@@ -492,6 +492,10 @@ void eng_kernels_iq_avx512(eng_kernels *k);
  * activation on its own, with the _ref's bits); returns -1 and writes nothing when it declines
  * (no VBMI, or a type without a kernel here). Does not allocate. Ownership: all borrowed. */
 void eng_iq_dec_init(void);
+/* The gathering types (IQ2_XS, IQ2_S, IQ1_S, IQ1_M) read their grid entries with 8 loads (on=1)
+ * or one 512-bit gather (0); eng_iq_dec_init picks loads on AMD CPUs. Both give the same bits.
+ * For tests: set it while no kernel runs; returns the previous setting. */
+int eng_iq_dec_loads(int on);
 int eng_iq_dec_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows, const void *act,
 	size_t act_stride, int n_act, float *out, size_t out_stride);
 #endif

@@ -75,6 +75,7 @@ static struct {
 } dec_tab __attribute__((aligned(64)));
 
 static int dec_have;   /* 1 when the CPU has AVX-512 VBMI (set once by eng_iq_dec_init) */
+static int dec_ng;     /* 1: grid entries by loads, not gathers (AMD CPUs; gather8) */
 
 static int code_of(const uint8_t *lv, int n, int m)
 {
@@ -100,6 +101,7 @@ void eng_iq_dec_init(void)
 		ls3[8] = { 1, 3, 5, 7, 9, 11, 13, 15 };
 	__builtin_cpu_init();
 	dec_have = __builtin_cpu_supports("avx512vbmi");
+	dec_ng = __builtin_cpu_is("amd");
 	for (int f = 0; f < 128; f++)
 		dec_tab.sg[f] = (uint8_t)eng_iq_sign_bits((unsigned)f);
 	for (int i = 0; i < 256; i++) {
@@ -292,11 +294,25 @@ INLV void mags3(__m512i lo, __m512i hi, __m512i lv, __m512i c01, __m512i c23, __
 	m[3] = _mm512_permutexvar_epi8(_mm512_multishift_epi64_epi8(c23, v23), lv);
 }
 
+/* The 8-byte grid entries at the 8 indices of ix: one gather, or (ng) 8 loads. On Zen 5 the
+ * loads beat the 512-bit gather (IQ1_S tg64 of a TinyLlama-shaped file, 2 threads, four
+ * alternating runs: about 1.09x); where gathers were measured (Sapphire Rapids) they stay. */
+INLV __m512i gather8(__m512i ix, const void *grid, const int ng)
+{
+	if (!ng)
+		return _mm512_i64gather_epi64(ix, grid, 8);
+	uint64_t i[8] __attribute__((aligned(64)));
+	const uint64_t *g = grid;
+	_mm512_store_si512((void *)i, ix);
+	return _mm512_set_epi64((long long)g[i[7]], (long long)g[i[6]], (long long)g[i[5]], (long long)g[i[4]],
+		(long long)g[i[3]], (long long)g[i[2]], (long long)g[i[1]], (long long)g[i[0]]);
+}
+
 /* 8 gathered grid entries per weight vector: the index of entry k of each group is
  * mshift(ctl[k], t) & mask, t holding qword g's index bits (idx_*). Dword sums of the products
  * with x (signed by sm where given): lo from entries 0, 1, hi from 2, 3 (or all in lo). */
 INLV void gather_dot(__m512i t, const uint8_t (*ctl)[64], long long mask, const void *grid, const dec_act *x,
-	const uint64_t *sm, int split, __m512i *lo, __m512i *hi)
+	const uint64_t *sm, int split, const int ng, __m512i *lo, __m512i *hi)
 {
 	__m512i d[2] = { _mm512_setzero_si512(), _mm512_setzero_si512() };
 	const __m512i m = _mm512_set1_epi64(mask);
@@ -304,7 +320,7 @@ INLV void gather_dot(__m512i t, const uint8_t (*ctl)[64], long long mask, const 
 	for (int k = 0; k < 4; k++) {
 		const __m512i ix = _mm512_and_si512(_mm512_multishift_epi64_epi8(tab(ctl[k]), t), m);
 		const __m512i a = sm ? neg_if(x->x[k], (__mmask64)sm[k]) : x->x[k];
-		d[split && k >= 2] = _mm512_dpbusd_epi32(d[split && k >= 2], _mm512_i64gather_epi64(ix, grid, 8), a);
+		d[split && k >= 2] = _mm512_dpbusd_epi32(d[split && k >= 2], gather8(ix, grid, ng), a);
 	}
 	*lo = d[0];
 	*hi = d[1];
@@ -351,7 +367,7 @@ INLV __m512i idx_bits(int type, const uint8_t *b)
 
 /* The 4 rows' integer sums of one super-block (IQ1: 8 sumi + sumi1), as the _ref forms them. */
 INLV __m128i sb4(const int type, const uint8_t *const *b, size_t o, const dec_act *x, const uint64_t (*sm)[8],
-	const __m512i *sc, const __m512i *tl, const __m512i *th)
+	const __m512i *sc, const __m512i *tl, const __m512i *th, const int ng)
 {
 	__m512i is[4];
 	switch (type) {
@@ -408,9 +424,9 @@ INLV __m128i sb4(const int type, const uint8_t *const *b, size_t o, const dec_ac
 			const uint8_t *br = b[r] + o;
 			__m512i lo, hi;
 			if (type == ENG_T_IQ2_XS)
-				gather_dot(_mm512_loadu_si512(br + 2), dec_tab.ctl_xi, 0x1ff, eng_iq2xs_grid, x, sm[r / 2] + 4 * (r % 2), 1, &lo, &hi);
+				gather_dot(_mm512_loadu_si512(br + 2), dec_tab.ctl_xi, 0x1ff, eng_iq2xs_grid, x, sm[r / 2] + 4 * (r % 2), 1, ng, &lo, &hi);
 			else
-				gather_dot(idx_bits(type, br), dec_tab.ctl_s2, 0x3ff, eng_iq2s_grid, x, sm[r / 2] + 4 * (r % 2), 1, &lo, &hi);
+				gather_dot(idx_bits(type, br), dec_tab.ctl_s2, 0x3ff, eng_iq2s_grid, x, sm[r / 2] + 4 * (r % 2), 1, ng, &lo, &hi);
 			is[r] = _mm512_mullo_epi32(join_pair(lo, hi), sc[r]);
 		}
 		return red4(is[0], is[1], is[2], is[3]);
@@ -418,8 +434,8 @@ INLV __m128i sb4(const int type, const uint8_t *const *b, size_t o, const dec_ac
 		for (int p = 0; p < 2; p++) {
 			const __m512i ta = idx_bits(type, b[2 * p] + o), tb = idx_bits(type, b[2 * p + 1] + o);
 			__m512i da, db, unused;
-			gather_dot(ta, dec_tab.ctl_i1, 0x7ff, dec_tab.u1, x, NULL, 0, &da, &unused);
-			gather_dot(tb, dec_tab.ctl_i1, 0x7ff, dec_tab.u1, x, NULL, 0, &db, &unused);
+			gather_dot(ta, dec_tab.ctl_i1, 0x7ff, dec_tab.u1, x, NULL, 0, ng, &da, &unused);
+			gather_dot(tb, dec_tab.ctl_i1, 0x7ff, dec_tab.u1, x, NULL, 0, ng, &db, &unused);
 			/* dword 2g: row A's qh word g, 2g + 1: row B's; the shift and the offset 8 come back
 			 * as (+-1 - 8) x the group's activation sum */
 			const __m512i hw = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(ta, 32), tb);
@@ -431,7 +447,7 @@ INLV __m128i sb4(const int type, const uint8_t *const *b, size_t o, const dec_ac
 		for (int r = 0; r < 4; r++) {
 			const uint8_t *br = b[r] + o;
 			__m512i lo, hi;
-			gather_dot(idx_bits(type, br), dec_tab.ctl_m1, 0xfff, dec_tab.u1m, x, NULL, 1, &lo, &hi);
+			gather_dot(idx_bits(type, br), dec_tab.ctl_m1, 0xfff, dec_tab.u1m, x, NULL, 1, ng, &lo, &hi);
 			/* the scale of 16 elements p: bits 3 (p % 4) of scale word p / 4 */
 			const __m512i w = _mm512_maskz_permutexvar_epi16(0x55555555, _mm512_set_epi16(0, 3, 0, 3, 0, 3, 0, 3, 0, 2, 0, 2,
 				0, 2, 0, 2, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_castsi128_si512(_mm_loadl_epi64((const __m128i *)(br + M1_SC))));
@@ -444,7 +460,8 @@ INLV __m128i sb4(const int type, const uint8_t *const *b, size_t o, const dec_ac
 
 /* Rows b[0..3] (super-blocks 0 .. nc - 1 from each pointer) times the prepared x: the running
  * sums in lanes 0..3 of acc, each advanced per super-block as the _ref does. */
-INLV __m128 dec_block(const int type, int nc, const uint8_t *const *b, size_t bs, const dec_act *x, __m128 acc)
+INLV __m128 dec_block(const int type, int nc, const uint8_t *const *b, size_t bs, const dec_act *x, __m128 acc,
+	const int ng)
 {
 	const int iq1 = type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
 	uint64_t sm[DEC_KC][2][8] __attribute__((aligned(64)));
@@ -461,7 +478,7 @@ INLV __m128 dec_block(const int type, int nc, const uint8_t *const *b, size_t bs
 	}
 	for (int i = 0; i < nc; i++) {
 		const size_t o = (size_t)i * bs;
-		const __m128 f = _mm_cvtepi32_ps(sb4(type, b, o, x + i, sm[i], sc[i], tl, th));
+		const __m128 f = _mm_cvtepi32_ps(sb4(type, b, o, x + i, sm[i], sc[i], tl, th, ng));
 		acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(d4(type, b, o), _mm_set1_ps(x[i].d)),
 			iq1 ? _mm_mul_ps(_mm_set1_ps(0.125f), f) : f));
 	}
@@ -476,7 +493,8 @@ static inline float dec_factor(int type)
 
 /* out[r] = dot(row r, x) for r < nr (one token). Chunks of DEC_KC super-blocks: the activation is
  * prepared once per chunk; each row block's 4 running sums are kept in out between chunks. */
-INLV void dec_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int nr, const uint8_t *x, float *out)
+INLV void dec_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int nr, const uint8_t *x, float *out,
+	const int ng)
 {
 	const size_t bs = eng_type_get(type)->type_size;
 	const int64_t nb = n / ENG_QK_K;
@@ -492,15 +510,16 @@ INLV void dec_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 			const __mmask8 m = (__mmask8)(nr - r0 >= DEC_R ? 0xf : (1u << (nr - r0)) - 1);
 			/* this chunk's bytes of the rows DEC_PF blocks on: the kernel does so much work per
 			 * byte that its own loads leave the memory idle (from memory it ran at about half
-			 * its in-cache rate) */
-			if (r0 + (DEC_PF + 1) * DEC_R <= nr)
-				for (int j = 0; j < DEC_R; j++) {
-					const char *p = (const char *)b[j] + (size_t)DEC_PF * DEC_R * ws;
-					for (size_t o = 0; o < (size_t)nc * bs; o += 64)
-						_mm_prefetch(p + o, _MM_HINT_T0);
-				}
+			 * its in-cache rate). Past the last block too: the caller's next call reads the
+			 * rows that follow (a prefetch never faults); stopping at nr left each call's first
+			 * block cold, about 10 % of IQ1_S and IQ2_XXS decode (model calls take 32 rows). */
+			for (int j = 0; j < DEC_R; j++) {
+				const uintptr_t p = (uintptr_t)b[j] + (size_t)DEC_PF * DEC_R * ws;   /* maybe past the matrix */
+				for (size_t o = 0; o < (size_t)nc * bs; o += 64)
+					_mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+			}
 			__m128 acc = c0 ? _mm_maskz_loadu_ps(m, out + r0) : _mm_setzero_ps();
-			acc = dec_block(type, nc, b, bs, xa, acc);
+			acc = dec_block(type, nc, b, bs, xa, acc, ng);
 			if (c0 + nc == nb)
 				acc = _mm_mul_ps(_mm_set1_ps(dec_factor(type)), acc);
 			_mm_mask_storeu_ps(out + r0, m, acc);
@@ -508,19 +527,31 @@ INLV void dec_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 	}
 }
 
-#define DEC_ROWS(name, T) \
+#define DEC_ROWS(name, T, NG) \
 	TGTV static void dec_##name(int64_t n, const uint8_t *w, size_t ws, int nr, const uint8_t *x, float *out) \
 	{ \
-		dec_rows(T, n, w, ws, nr, x, out); \
+		dec_rows(T, n, w, ws, nr, x, out, NG); \
 	}
-DEC_ROWS(iq2_xxs, ENG_T_IQ2_XXS)
-DEC_ROWS(iq2_xs, ENG_T_IQ2_XS)
-DEC_ROWS(iq2_s, ENG_T_IQ2_S)
-DEC_ROWS(iq3_xxs, ENG_T_IQ3_XXS)
-DEC_ROWS(iq3_s, ENG_T_IQ3_S)
-DEC_ROWS(iq1_s, ENG_T_IQ1_S)
-DEC_ROWS(iq1_m, ENG_T_IQ1_M)
+DEC_ROWS(iq2_xxs, ENG_T_IQ2_XXS, 0)
+DEC_ROWS(iq2_xs, ENG_T_IQ2_XS, 0)
+DEC_ROWS(iq2_s, ENG_T_IQ2_S, 0)
+DEC_ROWS(iq3_xxs, ENG_T_IQ3_XXS, 0)
+DEC_ROWS(iq3_s, ENG_T_IQ3_S, 0)
+DEC_ROWS(iq1_s, ENG_T_IQ1_S, 0)
+DEC_ROWS(iq1_m, ENG_T_IQ1_M, 0)
+/* the gathering types with loads instead of gathers (gather8) */
+DEC_ROWS(iq2_xs_ng, ENG_T_IQ2_XS, 1)
+DEC_ROWS(iq2_s_ng, ENG_T_IQ2_S, 1)
+DEC_ROWS(iq1_s_ng, ENG_T_IQ1_S, 1)
+DEC_ROWS(iq1_m_ng, ENG_T_IQ1_M, 1)
 #undef DEC_ROWS
+
+int eng_iq_dec_loads(int on)
+{
+	const int was = dec_ng;
+	dec_ng = on != 0;
+	return was;
+}
 
 int eng_iq_dec_rows(int type, int64_t n, const void *w, size_t w_stride, int n_rows, const void *act,
 	size_t act_stride, int n_act, float *out, size_t out_stride)
@@ -528,12 +559,12 @@ int eng_iq_dec_rows(int type, int64_t n, const void *w, size_t w_stride, int n_r
 	void (*f)(int64_t, const uint8_t *, size_t, int, const uint8_t *, float *) = NULL;
 	switch (type) {
 	case ENG_T_IQ2_XXS: f = dec_iq2_xxs; break;
-	case ENG_T_IQ2_XS: f = dec_iq2_xs; break;
-	case ENG_T_IQ2_S: f = dec_iq2_s; break;
+	case ENG_T_IQ2_XS: f = dec_ng ? dec_iq2_xs_ng : dec_iq2_xs; break;
+	case ENG_T_IQ2_S: f = dec_ng ? dec_iq2_s_ng : dec_iq2_s; break;
 	case ENG_T_IQ3_XXS: f = dec_iq3_xxs; break;
 	case ENG_T_IQ3_S: f = dec_iq3_s; break;
-	case ENG_T_IQ1_S: f = dec_iq1_s; break;
-	case ENG_T_IQ1_M: f = dec_iq1_m; break;
+	case ENG_T_IQ1_S: f = dec_ng ? dec_iq1_s_ng : dec_iq1_s; break;
+	case ENG_T_IQ1_M: f = dec_ng ? dec_iq1_m_ng : dec_iq1_m; break;
 	default: break;
 	}
 	if (!dec_have || !f)

@@ -2129,6 +2129,105 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 }
 
 
+/* ---- AVX-512: order-B rows for one token (decode) -------------------------------------------
+ * IQ4_XS: 4 rows at a time, the activation rearranged once per chunk of KD_KC super-blocks so
+ * that a plain 64-byte load of the weights' nibbles multiplies it lane by lane: 16 weight bytes
+ * are one group of 32 (low nibbles its elements 0..15, high nibbles 16..31), so the activation's
+ * "lo" vector holds elements 32j .. 32j + 15 in its 128-bit lane j and "hi" 32j + 16 .. 32j + 31.
+ * The table values go in + 128 (unsigned) to vpdpbusd, which starts from -128 x the activation
+ * sums of its lanes (corr): the exact sums of w * a per 4 elements, then times the group's
+ * scale (one per 128-bit lane) and added up: isum, exact. The float steps are order B's, one row
+ * per lane (order_b_four), so the results are the single dot's bits. */
+#define KD_KC 16          /* super-blocks per chunk of the prepared activation (4096 elements) */
+#define KD_R 4            /* rows per block (a tail block repeats its first row, not stored) */
+#define KD_HAS(T) ((T) == ENG_T_IQ4_XS)   /* the types kd_rows takes */
+#ifndef KD_PF
+#define KD_PF 1           /* prefetch the chunk's bytes of the block this many blocks on */
+#endif
+
+typedef struct kdact {
+	__m512i lo[2], hi[2], corr[2];
+	float d;
+} kdact;
+
+INL5 void kd_prep(const uint8_t *xb, kdact *o)
+{
+	const __m512i il = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), ih = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+	const __m512i c128 = _mm512_set1_epi8((char)0x80);
+	const uint8_t *q = xb + offsetof(eng_blk_q8_K, qs);
+	for (int h = 0; h < 2; h++) {
+		const __m512i x0 = _mm512_loadu_si512(q + 128 * h), x1 = _mm512_loadu_si512(q + 128 * h + 64);
+		o->lo[h] = _mm512_permutex2var_epi64(x0, il, x1);
+		o->hi[h] = _mm512_permutex2var_epi64(x0, ih, x1);
+		o->corr[h] = _mm512_sub_epi32(_mm512_setzero_si512(),
+			_mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, o->lo[h]), c128, o->hi[h]));
+	}
+	o->d = ldf32(xb + offsetof(eng_blk_q8_K, d));
+}
+
+/* isum of one IQ4_XS super-block against the prepared activation, in 8 int32 lanes. */
+INL5 __m256i kd_iq4xs(const uint8_t *b, const kdact *x, __m512i tbl)
+{
+	const __m512i m15 = _mm512_set1_epi8(0x0f);
+	const __m512i s = _mm512_castsi256_si512(_mm256_cvtepi8_epi32(
+		_mm_sub_epi8(_mm_cvtsi64_si128((long long)iq4xs_scales(b)), _mm_set1_epi8(32))));
+	__m512i p[2];
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		const __m512i v = _mm512_loadu_si512(b + offsetof(eng_blk_iq4_xs, qs) + 64 * h);
+		const __m512i lo = _mm512_shuffle_epi8(tbl, _mm512_and_si512(v, m15));
+		const __m512i hi = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srli_epi16(v, 4), m15));
+		const __m512i sc = _mm512_permutexvar_epi32(_mm512_add_epi32(_mm512_srli_epi32(
+			_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 2), _mm512_set1_epi32(4 * h)), s);
+		p[h] = _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_dpbusd_epi32(x->corr[h], lo, x->lo[h]), hi, x->hi[h]), sc);
+	}
+	const __m512i t = _mm512_add_epi32(p[0], p[1]);
+	return _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+}
+
+/* out[r] = dot(row r, x) for r < nr, one token, as kq_tile's. */
+INL5 void kd_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int nr, const uint8_t *x, float *out)
+{
+	const size_t bs = kq_size(type), xs = sizeof(eng_blk_q8_K);
+	const int64_t nb = n / ENG_QK_K;
+	const __m512i tbl = _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)eng_iq4_values)),
+		_mm512_set1_epi8((char)0x80));
+	kdact xa[KD_KC];
+	if (nb == 0)
+		memset(out, 0, sizeof(float) * (size_t)(nr > 0 ? nr : 0));
+	for (int64_t c0 = 0; c0 < nb; c0 += KD_KC) {
+		const int nc = nb - c0 < KD_KC ? (int)(nb - c0) : KD_KC;
+		for (int i = 0; i < nc; i++)
+			kd_prep(x + (size_t)(c0 + i) * xs, xa + i);
+		for (int r0 = 0; r0 < nr; r0 += KD_R) {
+			const uint8_t *b[KD_R];
+			for (int j = 0; j < KD_R; j++)
+				b[j] = w + (size_t)(r0 + (r0 + j < nr ? j : 0)) * ws + (size_t)c0 * bs;
+			const __mmask8 m = (__mmask8)(nr - r0 >= KD_R ? 0xf : (1u << (nr - r0)) - 1);
+			if (r0 + (KD_PF + 1) * KD_R <= nr)
+				for (int j = 0; j < KD_R; j++) {
+					const char *p = (const char *)b[j] + (size_t)KD_PF * KD_R * ws;
+					for (size_t o = 0; o < (size_t)nc * bs; o += 64)
+						_mm_prefetch(p + o, _MM_HINT_T0);
+				}
+			__m128 acc = c0 ? _mm_maskz_loadu_ps(m, out + r0) : _mm_setzero_ps();
+			for (int i = 0; i < nc; i++) {
+				const size_t o = (size_t)i * bs;
+				__m256i l[4];
+				const __m128i z[4] = { _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128() };
+				float d[4];
+#pragma GCC unroll 4
+				for (int j = 0; j < KD_R; j++) {
+					l[j] = kd_iq4xs(b[j] + o, xa + i, tbl);
+					d[j] = h2f(b[j] + o + offsetof(eng_blk_iq4_xs, d));
+				}
+				acc = order_b_four(acc, l, z, _mm_mul_ps(_mm_loadu_ps(d), _mm_set1_ps(xa[i].d)), _mm_setzero_ps(), 0);
+			}
+			_mm_mask_storeu_ps(out + r0, m, acc);
+		}
+	}
+}
+
 /* Per K-quant type: the single dot (kq_tile 1 x 1), and rows that take kb_rows for batches. */
 #define KQUANT_512(name, T)                                                                     \
 	TGT5 static float dot_##name##_512(int64_t n, const void *w, const void *act)         \
@@ -2143,6 +2242,12 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 		if (n_act >= KB_MIN_ACT && n <= KB_KMAX) {                                   \
 			kb_rows(T, n, w, ws, n_rows, act, xs, n_act, out, os);                \
 			return;                                                               \
+		}                                                                             \
+		if (KD_HAS(T)) {  /* tokens after the groups of 4: kd_rows */                 \
+			for (int a = n_act & ~3; a < n_act; a++)                              \
+				kd_rows(T, n, w, ws, n_rows, (const uint8_t *)act + (size_t)a * xs, \
+					out + (size_t)a * os);                                \
+			n_act &= ~3;                                                          \
 		}                                                                             \
 		ROWS_DRIVER(kq_tile, KQ_TR, KQ_DR, T);                                        \
 	}

@@ -339,6 +339,28 @@ static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, c
  * one-token kernels' 4-row blocks whole and partial, more than one 16-row tile, the last one
  * partial, and NEON's 4-row tiles with one row left) and strides that are not multiples of the
  * row size. */
+#if defined(__x86_64__) || defined(__i386__)
+/* x86: the one-token kernels of the gathering types run both ways (grid entries by gathers and
+ * by loads, eng_iq_dec_loads); -1 puts back the CPU's own choice. */
+enum { N_LOADS = 2 };
+static void set_loads(int on)
+{
+	static int own = -1;
+	if (on < 0) {
+		if (own >= 0)
+			eng_iq_dec_loads(own);
+		own = -1;
+		return;
+	}
+	const int was = eng_iq_dec_loads(on);
+	if (own < 0)
+		own = was;
+}
+#else
+enum { N_LOADS = 1 };
+static void set_loads(int on) { (void)on; }
+#endif
+
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
 	static const int lens[] = { 256, 768, 1792, 4352, 8448 };
@@ -361,9 +383,10 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 				for (int r = 0; r < ROWS; r++)
 					TB_REQUIRE(eng_vec_dot_ref(type, n, w + r * ws, a + k * as, &ref[k][r]) == 0);
 			}
-			for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
-				if (eng_kernels_force(levels[l]) != 0)
+			for (size_t l = 0; l < sizeof levels / sizeof levels[0] * N_LOADS; l++) {
+				if (eng_kernels_force(levels[l / N_LOADS]) != 0)
 					continue;
+				set_loads((int)(l % N_LOADS));
 				int bad = dots_differ(type, n, w, ws, ROWS, a, as, ACTS, &ref[0][0]);
 				static const int nrs[] = { 1, 2, 3, 5, 16, 21 }, nas[] = { 1, 2, 3, 7, 8, 9, 17, 33 };
 				for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
@@ -380,11 +403,12 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 						}
 					}
 				if (bad)
-					printf("  %s n=%d at %s: %d results differ from the _ref\n", eng_type_get(type)->name,
-						n, levels[l], bad);
+					printf("  %s n=%d at %s (grid loads %d): %d results differ from the _ref\n",
+						eng_type_get(type)->name, n, levels[l / N_LOADS], (int)(l % N_LOADS), bad);
 				TB_CHECK_INT(bad, 0);
 				tested++;
 			}
+			set_loads(-1);
 			eng_kernels_force(NULL);
 			free(w);
 			free(a);
