@@ -35,6 +35,18 @@ static inline float ldf32(const uint8_t *p)
 	return v;
 }
 
+/* The one-token row kernels' lookahead: bytes [0, len) at b[j] + ahead for each of the n row
+ * pointers, into the first-level cache. The addresses may lie past the matrix (the rows the
+ * caller's next call reads): a prefetch never faults, and the sum is formed as an integer. */
+static inline void kern_prefetch_rows(const uint8_t *const *b, int n, size_t ahead, size_t len)
+{
+	for (int j = 0; j < n; j++) {
+		const uintptr_t p = (uintptr_t)b[j] + ahead;
+		for (size_t o = 0; o < len; o += 64)
+			__builtin_prefetch((const void *)(p + o), 0, 3);
+	}
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 

@@ -513,11 +513,7 @@ INLV void dec_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int n
 			 * its in-cache rate). Past the last block too: the caller's next call reads the
 			 * rows that follow (a prefetch never faults); stopping at nr left each call's first
 			 * block cold, about 10 % of IQ1_S and IQ2_XXS decode (model calls take 32 rows). */
-			for (int j = 0; j < DEC_R; j++) {
-				const uintptr_t p = (uintptr_t)b[j] + (size_t)DEC_PF * DEC_R * ws;   /* maybe past the matrix */
-				for (size_t o = 0; o < (size_t)nc * bs; o += 64)
-					_mm_prefetch((const char *)(p + o), _MM_HINT_T0);
-			}
+			kern_prefetch_rows(b, DEC_R, (size_t)DEC_PF * DEC_R * ws, (size_t)nc * bs);
 			__m128 acc = c0 ? _mm_maskz_loadu_ps(m, out + r0) : _mm_setzero_ps();
 			acc = dec_block(type, nc, b, bs, xa, acc, ng);
 			if (c0 + nc == nb)

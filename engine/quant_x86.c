@@ -2141,9 +2141,7 @@ INL5 void kb_from_rp(const int type, const uint8_t *w, int64_t nb, kbblk *blk)
 #define KD_KC 16          /* super-blocks per chunk of the prepared activation (4096 elements) */
 #define KD_R 4            /* rows per block (a tail block repeats its first row, not stored) */
 #define KD_HAS(T) ((T) == ENG_T_IQ4_XS)   /* the types kd_rows takes */
-#ifndef KD_PF
-#define KD_PF 1           /* prefetch the chunk's bytes of the block this many blocks on */
-#endif
+#define KD_PF 1           /* prefetch the chunk's bytes of the block this many blocks on (as dec_rows) */
 
 typedef struct kdact {
 	__m512i lo[2], hi[2], corr[2];
@@ -2204,12 +2202,7 @@ INL5 void kd_rows(const int type, int64_t n, const uint8_t *w, size_t ws, int nr
 			for (int j = 0; j < KD_R; j++)
 				b[j] = w + (size_t)(r0 + (r0 + j < nr ? j : 0)) * ws + (size_t)c0 * bs;
 			const __mmask8 m = (__mmask8)(nr - r0 >= KD_R ? 0xf : (1u << (nr - r0)) - 1);
-			if (r0 + (KD_PF + 1) * KD_R <= nr)
-				for (int j = 0; j < KD_R; j++) {
-					const char *p = (const char *)b[j] + (size_t)KD_PF * KD_R * ws;
-					for (size_t o = 0; o < (size_t)nc * bs; o += 64)
-						_mm_prefetch(p + o, _MM_HINT_T0);
-				}
+			kern_prefetch_rows(b, KD_R, (size_t)KD_PF * KD_R * ws, (size_t)nc * bs);
 			__m128 acc = c0 ? _mm_maskz_loadu_ps(m, out + r0) : _mm_setzero_ps();
 			for (int i = 0; i < nc; i++) {
 				const size_t o = (size_t)i * bs;

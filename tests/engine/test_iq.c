@@ -341,30 +341,19 @@ static int dots_differ(int type, int n, const uint8_t *w, size_t ws, int rows, c
  * row size. */
 #if defined(__x86_64__) || defined(__i386__)
 /* x86: the one-token kernels of the gathering types run both ways (grid entries by gathers and
- * by loads, eng_iq_dec_loads); -1 puts back the CPU's own choice. */
+ * by loads, eng_iq_dec_loads); returns the setting before. */
 enum { N_LOADS = 2 };
-static void set_loads(int on)
-{
-	static int own = -1;
-	if (on < 0) {
-		if (own >= 0)
-			eng_iq_dec_loads(own);
-		own = -1;
-		return;
-	}
-	const int was = eng_iq_dec_loads(on);
-	if (own < 0)
-		own = was;
-}
+static int set_loads(int on) { return eng_iq_dec_loads(on); }
 #else
 enum { N_LOADS = 1 };
-static void set_loads(int on) { (void)on; }
+static int set_loads(int on) { return on; }
 #endif
 
 static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(void)
 {
 	static const int lens[] = { 256, 768, 1792, 4352, 8448 };
 	enum { ROWS = 21, ACTS = 33, OS = 23 };
+	const int own_loads = set_loads(0);   /* the CPU's own choice, put back at the end */
 	int tested = 0;
 	for (int ti_ = 0; ti_ < N_IQ_TYPES; ti_++) {
 		const int type = iq_types[ti_];
@@ -408,13 +397,13 @@ static void test_iq_kernels_return_the_ref_bits_at_every_level_on_odd_shapes(voi
 				TB_CHECK_INT(bad, 0);
 				tested++;
 			}
-			set_loads(-1);
 			eng_kernels_force(NULL);
 			free(w);
 			free(a);
 			free(x);
 		}
 	}
+	set_loads(own_loads);
 	TB_CHECK(tested >= N_IQ_TYPES * 4);
 }
 
