@@ -1595,10 +1595,11 @@ struct eng_ctx {
 	 * projection (ssm_in's [2K + 2V]; an attention layer's query and gate [2 n_head hd_k]),
 	 * q3n_qkv the convolution's input [2K + V], q3n_conv its output (q and k then L2-normalised),
 	 * q3n_z the output gate [V], q3n_ba the write strength and decay [2 nv], q3n_o the delta
-	 * rule's output [V] */
+	 * rule's output [V], q3n_sc its step's numbers per value head [nv][Q3N_SC] */
 	float *q3n_state;
 	size_t q3n_state_n;
-	float *q3n_mix, *q3n_qkv, *q3n_conv, *q3n_z, *q3n_ba, *q3n_o;
+#define Q3N_SC 5
+	float *q3n_mix, *q3n_qkv, *q3n_conv, *q3n_z, *q3n_ba, *q3n_o, *q3n_sc;
 	eng_matmul_obs_fn obs;       /* eng_ctx_set_matmul_observer's callback, or NULL */
 	void *obs_ud;
 };
@@ -1666,6 +1667,7 @@ void eng_ctx_free(eng_ctx *c)
 	free(c->q3n_z);
 	free(c->q3n_ba);
 	free(c->q3n_o);
+	free(c->q3n_sc);
 	free(c);
 }
 
@@ -3345,7 +3347,8 @@ static int q3n_ctx_init(eng_ctx *c)
 	c->q3n_z = xcalloc(B, V, sizeof(float));
 	c->q3n_ba = xcalloc(B, 2 * (size_t)h->nv, sizeof(float));
 	c->q3n_o = xcalloc(B, V, sizeof(float));
-	return c->q3n_state && c->q3n_mix && c->q3n_qkv && c->q3n_conv && c->q3n_z && c->q3n_ba && c->q3n_o ? 0 : -1;
+	c->q3n_sc = xcalloc(B, Q3N_SC * (size_t)h->nv, sizeof(float));
+	return c->q3n_state && c->q3n_mix && c->q3n_qkv && c->q3n_conv && c->q3n_z && c->q3n_ba && c->q3n_o && c->q3n_sc ? 0 : -1;
 }
 
 /* The recurrent state of delta-net slot rec, sequence s: [nv][hk][hv], then the convolution's tail. */
@@ -3507,72 +3510,42 @@ static void q3n_l2_task(void *arg, int ith, int nth)
 		}
 }
 
-/* fminf(fmaxf(x, -1e6), 1e6) (a NaN becomes -1e6, as there), in a form the compiler vectorizes. */
-static inline float q3n_clamp(float x)
+/* Per token and value head: the numbers of the delta rule's step that do not depend on the state
+ * (eng_delta_scalars: the write strength's sigmoid, the decay, q's and k's inverse norms and
+ * their product; the last three once per key head) into c->q3n_sc. */
+static void q3n_scalars_task(void *arg, int ith, int nth)
 {
-	x = x > -1e6f ? x : -1e6f;
-	return x < 1e6f ? x : 1e6f;
-}
+	const step *st = arg;
+	eng_ctx *c = st->c;
+	const struct q3n_hp *h = &c->m->q3n;
+	size_t hk = (size_t)h->hk, K = (size_t)h->nk * hk, C = 2 * K + (size_t)h->nv * (size_t)h->hv;
+	int G = h->nv / h->nk;
+	long t0, t1;
 
-/* One step of the gated delta rule for value head state S [hk][hv] (S[col * D + row]: key
- * index col, value index row) with the token's normalised q and k (key head j / G), v, the raw
- * write strength b and the decay's log g, as ggml's delta_net: q and k renormalised (eps
- * 1e-12), beta = sigmoid(b), decay = exp(min(g, 50)), the state decayed, the value the state
- * predicts for k replaced by beta's share of v, out = S' q / sqrt(hk):
- *   v_new = beta (v - decay S k),  out = decay S q + v_new (k . q),  S' = decay S + v_new k^T
- * (every state value clamped to +-1e6). Sums over the key index run in order, in float. */
-static void q3n_delta_step(float *restrict S, const float *q, const float *k, const float *v, float b, float g,
-	int D, float *restrict out, float *restrict vp, float *restrict op)
-{
-	const float scale = 1.0f / sqrtf((float)D), eps = 1e-12f;
-	float qn = 0.0f, kn = 0.0f, score = 0.0f, beta = 1.0f / (1.0f + expf(-b)), decay = expf(fminf(g, 50.0f));
+	eng_split(st->n, ith, nth, 1, &t0, &t1);
+	for (long t = t0; t < t1; t++) {
+		const float *x = c->q3n_conv + (size_t)t * C, *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
+		float *sc = c->q3n_sc + (size_t)t * Q3N_SC * (size_t)h->nv;
 
-	for (int i = 0; i < D; i++) {
-		qn += q[i] * q[i];
-		kn += k[i] * k[i];
-	}
-	const float qi = 1.0f / sqrtf(qn + eps), ki = 1.0f / sqrtf(kn + eps);
+		for (int g = 0; g < h->nk; g++) {
+			float *s0 = sc + (size_t)g * (size_t)G * Q3N_SC;
 
-	for (int i = 0; i < D; i++)
-		score += (k[i] * ki) * (q[i] * qi * scale);
-	for (int r = 0; r < D; r++)
-		vp[r] = op[r] = 0.0f;
-	/* rows in blocks of 16 with a constant trip count, which the compiler vectorizes at -O2
-	 * (each row's sum keeps its order) */
-	for (int col = 0; col < D; col++) {
-		const float *restrict Sc = S + (size_t)col * (size_t)D, kc = k[col], qc = q[col];
-		int r = 0;
+			eng_delta_scalars(x + (size_t)g * hk, x + K + (size_t)g * hk, h->hk, ba[g * G], ba[h->nv + g * G], s0);
+			for (int i = 1; i < G; i++) {
+				float *si = s0 + (size_t)i * Q3N_SC;
+				int j = g * G + i;
 
-		for (; r + 16 <= D; r += 16)
-			for (int j = 0; j < 16; j++) {
-				vp[r + j] += Sc[r + j] * kc;
-				op[r + j] += Sc[r + j] * qc;
+				si[0] = 1.0f / (1.0f + expf(-ba[j]));
+				si[1] = expf(fminf(ba[h->nv + j], 50.0f));
+				memcpy(si + 2, s0 + 2, 3 * sizeof(float));
 			}
-		for (; r < D; r++) {
-			vp[r] += Sc[r] * kc;
-			op[r] += Sc[r] * qc;
 		}
 	}
-	for (int r = 0; r < D; r++) {
-		const float vn = v[r] * beta - vp[r] * beta * decay * ki;
-
-		vp[r] = vn;
-		out[r] = op[r] * decay * qi * scale + vn * score;
-	}
-	for (int col = 0; col < D; col++) {
-		float *restrict Sc = S + (size_t)col * (size_t)D;
-		const float kc = k[col] * ki;
-		int r = 0;
-
-		for (; r + 16 <= D; r += 16)
-			for (int j = 0; j < 16; j++)
-				Sc[r + j] = q3n_clamp(decay * Sc[r + j] + vp[r + j] * kc);
-		for (; r < D; r++)
-			Sc[r] = q3n_clamp(decay * Sc[r] + vp[r] * kc);
-	}
 }
 
-/* Work items of the delta rule: value heads, each over the batch's tokens in order. */
+/* Work items of the delta rule: value heads, each over the batch's tokens in order (a head's
+ * state is written by one thread alone; eng_delta_rows keeps a block of its rows in the
+ * first-level cache from token to token). */
 typedef struct q3n_work {
 	const step *st;
 	atomic_long next;
@@ -3584,8 +3557,7 @@ static void q3n_delta_task(void *arg, int ith, int nth)
 	eng_ctx *c = w->st->c;
 	const struct q3n_hp *h = &c->m->q3n;
 	size_t hk = (size_t)h->hk, K = (size_t)h->nk * hk, V = (size_t)h->nv * (size_t)h->hv, C = 2 * K + V;
-	int G = h->nv / h->nk;
-	float vp[1024], op[1024];    /* hk <= 1024 (q3n_hparams) */
+	int G = h->nv / h->nk, n = w->st->n;
 
 	(void)ith;
 	(void)nth;
@@ -3594,12 +3566,16 @@ static void q3n_delta_task(void *arg, int ith, int nth)
 
 		if (j >= h->nv)
 			break;
-		for (int t = 0; t < w->st->n; t++) {
-			const float *x = c->q3n_conv + (size_t)t * C, *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
+		/* runs of consecutive tokens of one sequence share one call */
+		for (int t = 0, e; t < n; t = e) {
+			const float *x = c->q3n_conv + (size_t)t * C;
 			float *S = q3n_state_at(c, w->st->L->rec, c->tok_seq[t]) + (size_t)j * hk * hk;
 
-			q3n_delta_step(S, x + (size_t)(j / G) * hk, x + K + (size_t)(j / G) * hk, x + 2 * K + (size_t)j * hk,
-				ba[j], ba[h->nv + j], h->hk, c->q3n_o + (size_t)t * V + (size_t)j * hk, vp, op);
+			for (e = t + 1; e < n && c->tok_seq[e] == c->tok_seq[t]; e++)
+				;
+			eng_delta_rows(S, h->hk, 0, h->hk, e - t, x + (size_t)(j / G) * hk, x + K + (size_t)(j / G) * hk, C,
+				x + 2 * K + (size_t)j * hk, c->q3n_o + (size_t)t * V + (size_t)j * hk, V,
+				c->q3n_sc + ((size_t)t * (size_t)h->nv + (size_t)j) * Q3N_SC, Q3N_SC * (size_t)h->nv);
 		}
 	}
 }
@@ -3650,6 +3626,7 @@ static void q3n_delta_layer(eng_ctx *c, const layer *L, int il, int n)
 	eng_pool_run(m->pool, thr, q3n_split_task, &st);
 	eng_pool_run(m->pool, c->n_threads, q3n_conv_task, &st);
 	eng_pool_run(m->pool, thr, q3n_l2_task, &st);
+	eng_pool_run(m->pool, thr, q3n_scalars_task, &st);
 	atomic_init(&w.next, 0);
 	eng_pool_run(m->pool, c->n_threads, q3n_delta_task, &w);
 	eng_pool_run(m->pool, thr, q3n_gated_norm_task, &st);

@@ -162,6 +162,13 @@ void eng_silu_mul(float *g, const float *u, int64_t n)
 		eng_silu_mul_ref(g, u, n);
 }
 
+void eng_delta_rows(float *S, int D, int r0, int nr, int n, const float *q, const float *k, size_t in_stride,
+	const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride)
+{
+	(kern()->delta_rows ? kern()->delta_rows : eng_delta_rows_ref)(S, D, r0, nr, n, q, k, in_stride, v, out,
+		out_stride, sc, sc_stride);
+}
+
 int eng_vec_dot(int type, int64_t n, const void *w_row, const void *act, float *out)
 {
 	if (!dot_ok(type, n))

@@ -95,6 +95,26 @@ float eng_expf(float x);
  * as written (the same bits at every level). */
 void eng_silu_mul(float *g, const float *u, int64_t n);
 void eng_silu_mul_ref(float *g, const float *u, int64_t n);
+/* The gated delta rule (qwen3next; docs/engine.md "qwen3next") on rows r0 .. r0 + nr - 1 of one
+ * value head's state S [D][D] (S[col * D + row]), for n tokens in order, all on this state.
+ * Token t reads q, k and v at + t * in_stride (D floats each, as the convolution left them) and
+ * sc + t * sc_stride = { beta, decay, qi, ki, score } (eng_delta_scalars), and writes
+ * out + t * out_stride (rows r0 .. only). Per row r, with
+ * s = 1 / sqrtf(D), each product and sum rounded as written (no fused multiply-add):
+ *   vp = sum over col of S[col][r] k[col], op = sum of S[col][r] q[col] (col ascending, from 0)
+ *   vn = v[r] beta - vp beta decay ki,      out[r] = op decay qi s + vn score
+ *   S[col][r] = clamp(decay S[col][r] + vn (k[col] ki)) to +-1e6 (a NaN becomes -1e6).
+ * Rows are independent, so any split of the rows gives the same bits, and every level gives the
+ * _ref's. D <= 1024. Ownership: all borrowed. */
+void eng_delta_rows(float *S, int D, int r0, int nr, int n, const float *q, const float *k, size_t in_stride,
+	const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride);
+void eng_delta_rows_ref(float *S, int D, int r0, int nr, int n, const float *q, const float *k, size_t in_stride,
+	const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride);
+/* The per-token numbers eng_delta_rows takes, from q and k (D floats each), the raw write
+ * strength b and the decay's log g: sc = { sigmoid(b), expf(min(g, 50)), qi = 1 / sqrtf(q.q +
+ * 1e-12), ki likewise of k, score = sum of (k[i] ki)(q[i] qi / sqrtf(D)) }, each sum in index
+ * order in float from 0. */
+void eng_delta_scalars(const float *q, const float *k, int D, float b, float g, float sc[5]);
 
 /* The F32 dot product in the summation order described in quant.c (llama.cpp's AVX-512 order),
  * and its final step: the pairwise sum of 16 lanes. The attention uses both. */
@@ -449,6 +469,8 @@ typedef void (*eng_scalerow_fn)(float *x, int64_t n, float s, uint16_t *h);
 typedef void (*eng_axpy_fn)(float *o, size_t os, int ng, const float *w, size_t ws, const float *x, size_t xs,
 	int nj, int64_t n);
 typedef void (*eng_deq_fn)(const void *src, float *dst, int64_t n);
+typedef void (*eng_delta_fn)(float *S, int D, int r0, int nr, int n, const float *q, const float *k,
+	size_t in_stride, const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride);
 /* eng_k16_scores for one key type, n a multiple of 16 (NULL or -1 returned: the generic path). */
 typedef int (*eng_k16_fn)(int64_t n, const void *k, int64_t n_blocks, const float *q, size_t q_stride,
 	int n_q, float *out, size_t os);
@@ -470,6 +492,7 @@ typedef struct eng_kernels {
 	eng_scalemax_fn scale_max;   /* eng_scale_max; NULL: eng_scale_max_ref */
 	eng_scalerow_fn scale_row;   /* eng_scale_row; NULL: eng_scale_row_ref */
 	eng_axpy_fn axpy_rows;       /* eng_axpy_rows; NULL: eng_axpy_rows_ref */
+	eng_delta_fn delta_rows;     /* eng_delta_rows; NULL: eng_delta_rows_ref */
 	eng_deq_fn deq_f16;          /* eng_dequant_row for F16 (exact); NULL: the _ref */
 	eng_k16_fn k16[2];      /* eng_k16_scores for F16 [0] and F32 [1] keys; NULL: generic */
 } eng_kernels;

@@ -808,6 +808,79 @@ TGT2 static void scale_row_avx2(float *x, int64_t n, float s, uint16_t *h)
 	}
 }
 
+/* eng_delta_rows as delta_rows_512 (below), in 32-row blocks of four 8-lane vectors; the last
+ * nr % 32 rows through the _ref (rows are independent). Separate multiplies and adds. */
+TGT2 static void delta_rows_avx2(float *S, int D, int r0, int nr, int n, const float *q, const float *k,
+	size_t in_stride, const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride)
+{
+	const __m256 scale = _mm256_set1_ps(1.0f / sqrtf((float)D));
+	const __m256 lo = _mm256_set1_ps(-1e6f), hi = _mm256_set1_ps(1e6f);
+	int rb = r0;
+
+	for (; rb + 32 <= r0 + nr; rb += 32) {
+		float *Sb = S + rb;
+		__m256 vp[4], op[4], vn[4];
+
+		for (int u = 0; u < 4; u++)
+			vp[u] = op[u] = _mm256_setzero_ps();
+		for (int col = 0; col < D; col++) {
+			const float *Sc = Sb + (size_t)col * (size_t)D;
+			const __m256 kc = _mm256_set1_ps(k[col]), qc = _mm256_set1_ps(q[col]);
+
+			for (int u = 0; u < 4; u++) {
+				const __m256 s = _mm256_loadu_ps(Sc + 8 * u);
+
+				vp[u] = _mm256_add_ps(vp[u], _mm256_mul_ps(s, kc));
+				op[u] = _mm256_add_ps(op[u], _mm256_mul_ps(s, qc));
+			}
+		}
+		for (int t = 0; t < n; t++) {
+			const float *st = sc + (size_t)t * sc_stride, *kt = k + (size_t)t * in_stride, ki = st[3];
+			const __m256 beta = _mm256_set1_ps(st[0]), decay = _mm256_set1_ps(st[1]);
+			const __m256 qi = _mm256_set1_ps(st[2]), kiv = _mm256_set1_ps(ki), score = _mm256_set1_ps(st[4]);
+			const float *vt = v + (size_t)t * in_stride + rb;
+			float *ot = out + (size_t)t * out_stride + rb;
+
+			for (int u = 0; u < 4; u++) {
+				vn[u] = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(vt + 8 * u), beta),
+					_mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(vp[u], beta), decay), kiv));
+				_mm256_storeu_ps(ot + 8 * u, _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(op[u], decay),
+					qi), scale), _mm256_mul_ps(vn[u], score)));
+				vp[u] = op[u] = _mm256_setzero_ps();
+			}
+			if (t + 1 < n) {
+				const float *kn = kt + in_stride, *qn = q + (size_t)(t + 1) * in_stride;
+
+				for (int col = 0; col < D; col++) {
+					float *Sc = Sb + (size_t)col * (size_t)D;
+					const __m256 kc = _mm256_set1_ps(kt[col] * ki), kx = _mm256_set1_ps(kn[col]);
+					const __m256 qx = _mm256_set1_ps(qn[col]);
+
+					for (int u = 0; u < 4; u++) {
+						const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(decay,
+							_mm256_loadu_ps(Sc + 8 * u)), _mm256_mul_ps(vn[u], kc)), lo), hi);
+
+						_mm256_storeu_ps(Sc + 8 * u, x);
+						vp[u] = _mm256_add_ps(vp[u], _mm256_mul_ps(x, kx));
+						op[u] = _mm256_add_ps(op[u], _mm256_mul_ps(x, qx));
+					}
+				}
+			} else {
+				for (int col = 0; col < D; col++) {
+					float *Sc = Sb + (size_t)col * (size_t)D;
+					const __m256 kc = _mm256_set1_ps(kt[col] * ki);
+
+					for (int u = 0; u < 4; u++)
+						_mm256_storeu_ps(Sc + 8 * u, _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(decay,
+							_mm256_loadu_ps(Sc + 8 * u)), _mm256_mul_ps(vn[u], kc)), lo), hi));
+				}
+			}
+		}
+	}
+	if (rb < r0 + nr)
+		eng_delta_rows_ref(S, D, rb, r0 + nr - rb, n, q, k, in_stride, v, out, out_stride, sc, sc_stride);
+}
+
 TGT2 static void silu_mul_avx2(float *g, const float *u, int64_t n)
 {
 	int64_t i = 0;
@@ -854,6 +927,7 @@ void eng_kernels_avx2(eng_kernels *k)
 {
 	k->expsum = exp_sum_avx2;
 	k->silu_mul = silu_mul_avx2;
+	k->delta_rows = delta_rows_avx2;
 	k->scale_max = scale_max_avx2;
 	k->scale_row = scale_row_avx2;
 	k->axpy_rows = axpy_rows_avx2;
@@ -2756,6 +2830,83 @@ TGT5 static void silu_mul_512(float *g, const float *u, int64_t n)
 		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
 }
 
+/* eng_delta_rows: 32 rows (two vectors, masked at the end) at a time through all the tokens, so
+ * that the block's part of the state (D x 128 bytes) stays in the first-level cache from token
+ * to token, and token t's state update and token t + 1's sums share one pass over it (each sum
+ * still runs over the columns in order). Separate multiplies and adds: the _ref's bits. */
+TGT5 static void delta_rows_512(float *S, int D, int r0, int nr, int n, const float *q, const float *k,
+	size_t in_stride, const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride)
+{
+	const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)D));
+	const __m512 lo = _mm512_set1_ps(-1e6f), hi = _mm512_set1_ps(1e6f);
+
+	for (int rb = r0; rb < r0 + nr; rb += 32) {
+		const int m = r0 + nr - rb;
+		const __mmask16 m0 = m >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << m) - 1);
+		const __mmask16 m1 = m >= 32 ? (__mmask16)0xffff : m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
+		float *Sb = S + rb;
+		__m512 vp0 = _mm512_setzero_ps(), vp1 = vp0, op0 = vp0, op1 = vp0;
+
+		for (int col = 0; col < D; col++) {
+			const float *Sc = Sb + (size_t)col * (size_t)D;
+			const __m512 s0 = _mm512_maskz_loadu_ps(m0, Sc), s1 = _mm512_maskz_loadu_ps(m1, Sc + 16);
+			const __m512 kc = _mm512_set1_ps(k[col]), qc = _mm512_set1_ps(q[col]);
+
+			vp0 = _mm512_add_ps(vp0, _mm512_mul_ps(s0, kc));
+			vp1 = _mm512_add_ps(vp1, _mm512_mul_ps(s1, kc));
+			op0 = _mm512_add_ps(op0, _mm512_mul_ps(s0, qc));
+			op1 = _mm512_add_ps(op1, _mm512_mul_ps(s1, qc));
+		}
+		for (int t = 0; t < n; t++) {
+			const float *st = sc + (size_t)t * sc_stride, *kt = k + (size_t)t * in_stride, ki = st[3];
+			const __m512 beta = _mm512_set1_ps(st[0]), decay = _mm512_set1_ps(st[1]);
+			const __m512 qi = _mm512_set1_ps(st[2]), kiv = _mm512_set1_ps(ki), score = _mm512_set1_ps(st[4]);
+			const float *vt = v + (size_t)t * in_stride + rb;
+			float *ot = out + (size_t)t * out_stride + rb;
+			const __m512 vn0 = _mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m0, vt), beta),
+				_mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(vp0, beta), decay), kiv));
+			const __m512 vn1 = _mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m1, vt + 16), beta),
+				_mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(vp1, beta), decay), kiv));
+
+			_mm512_mask_storeu_ps(ot, m0, _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(op0, decay), qi), scale),
+				_mm512_mul_ps(vn0, score)));
+			_mm512_mask_storeu_ps(ot + 16, m1, _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(op1, decay), qi),
+				scale), _mm512_mul_ps(vn1, score)));
+			vp0 = vp1 = op0 = op1 = _mm512_setzero_ps();
+			if (t + 1 < n) {
+				const float *kn = kt + in_stride, *qn = q + (size_t)(t + 1) * in_stride;
+
+				for (int col = 0; col < D; col++) {
+					float *Sc = Sb + (size_t)col * (size_t)D;
+					const __m512 kc = _mm512_set1_ps(kt[col] * ki), kx = _mm512_set1_ps(kn[col]);
+					const __m512 qx = _mm512_set1_ps(qn[col]);
+					const __m512 u0 = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(decay,
+						_mm512_maskz_loadu_ps(m0, Sc)), _mm512_mul_ps(vn0, kc)), lo), hi);
+					const __m512 u1 = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(decay,
+						_mm512_maskz_loadu_ps(m1, Sc + 16)), _mm512_mul_ps(vn1, kc)), lo), hi);
+
+					_mm512_mask_storeu_ps(Sc, m0, u0);
+					_mm512_mask_storeu_ps(Sc + 16, m1, u1);
+					vp0 = _mm512_add_ps(vp0, _mm512_mul_ps(u0, kx));
+					vp1 = _mm512_add_ps(vp1, _mm512_mul_ps(u1, kx));
+					op0 = _mm512_add_ps(op0, _mm512_mul_ps(u0, qx));
+					op1 = _mm512_add_ps(op1, _mm512_mul_ps(u1, qx));
+				}
+			} else {
+				for (int col = 0; col < D; col++) {
+					float *Sc = Sb + (size_t)col * (size_t)D;
+					const __m512 kc = _mm512_set1_ps(kt[col] * ki);
+
+					_mm512_mask_storeu_ps(Sc, m0, _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(decay,
+						_mm512_maskz_loadu_ps(m0, Sc)), _mm512_mul_ps(vn0, kc)), lo), hi));
+					_mm512_mask_storeu_ps(Sc + 16, m1, _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(decay,
+						_mm512_maskz_loadu_ps(m1, Sc + 16)), _mm512_mul_ps(vn1, kc)), lo), hi));
+				}
+			}
+		}
+	}
+}
+
 TGT5 static double exp_sum_512(float *sc, int64_t n, float mx)
 {
 	const __m512 m = _mm512_set1_ps(mx);
@@ -2887,6 +3038,7 @@ void eng_kernels_avx512(eng_kernels *k)
 {
 	k->expsum = exp_sum_512;
 	k->silu_mul = silu_mul_512;
+	k->delta_rows = delta_rows_512;
 	k->axpy_rows = axpy_rows_512;
 	k->dot[ENG_T_F32] = dot_f32_512;
 	k->dot[ENG_T_F16] = dot_f16_512;

@@ -551,6 +551,142 @@ static void check_level(const char *level, void (*check)(const char *))
 
 /* ------------------------------------------------------------------ tests */
 
+/* The gated delta rule as its definition reads (quant_impl.h), one token and one row at a time:
+ * the spec eng_delta_rows must meet bit for bit. */
+static float delta_clamp_spec(float x)
+{
+	if (isnan(x))
+		return -1e6f;
+	return x < -1e6f ? -1e6f : x > 1e6f ? 1e6f : x;
+}
+
+static void delta_spec(float *S, int D, int n, const float *x, size_t xs, float *out, size_t os, const float *sc)
+{
+	const float s = 1.0f / sqrtf((float)D);
+
+	for (int t = 0; t < n; t++) {
+		const float *q = x + (size_t)t * xs, *k = q + D, *v = q + 2 * D, *c = sc + 5 * t;
+
+		for (int r = 0; r < D; r++) {
+			float vp = 0.0f, op = 0.0f, vn;
+
+			for (int col = 0; col < D; col++) {
+				float p1 = S[col * D + r] * k[col], p2 = S[col * D + r] * q[col];
+
+				vp = vp + p1;
+				op = op + p2;
+			}
+			{
+				float a = v[r] * c[0], b = vp * c[0];
+
+				b = b * c[1];
+				b = b * c[3];
+				vn = a - b;
+			}
+			{
+				float a = op * c[1], b = vn * c[4];
+
+				a = a * c[2];
+				a = a * s;
+				out[(size_t)t * os + r] = a + b;
+			}
+			for (int col = 0; col < D; col++) {
+				float kc = k[col] * c[3], a = c[1] * S[col * D + r], b = vn * kc;
+
+				S[col * D + r] = delta_clamp_spec(a + b);
+			}
+		}
+	}
+}
+
+/* eng_delta_rows at `level`: the state and outputs of the definition above, bit for bit, for
+ * heads of 8 .. 128 (on and off the 16- and 32-row blocks), 1 .. 6 tokens, the rows in one call
+ * or split at an odd row; states driven past the +-1e6 clamp; eng_delta_scalars' numbers as
+ * written. */
+static void check_delta(const char *level)
+{
+	static const int Ds[] = { 8, 16, 24, 48, 64, 100, 128 };
+	uint32_t st = 12345;
+	int fails = 0;
+
+	for (size_t di = 0; di < sizeof Ds / sizeof Ds[0]; di++)
+		for (int n = 1; n <= 6; n++)
+			for (int split = 0; split < 2; split++) {
+				const int D = Ds[di];
+				const size_t xs = 3 * (size_t)D + 5, os = (size_t)D + 3;
+				float *x = malloc(sizeof(float) * xs * (size_t)n), *sc = malloc(sizeof(float) * 5 * (size_t)n);
+				float *S0 = malloc(sizeof(float) * (size_t)D * (size_t)D), *S1 = malloc(sizeof(float) * (size_t)D * (size_t)D);
+				float *o0 = calloc(os * (size_t)n, sizeof(float)), *o1 = calloc(os * (size_t)n, sizeof(float));
+
+				TB_REQUIRE(x && sc && S0 && S1 && o0 && o1);
+				for (size_t i = 0; i < xs * (size_t)n; i++) {
+					st = st * 1664525u + 1013904223u;
+					x[i] = ((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f;
+				}
+				for (int i = 0; i < D * D; i++) {
+					st = st * 1664525u + 1013904223u;
+					S0[i] = S1[i] = (((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f) * (n == 3 ? 9e5f : 1.0f);
+				}
+				for (int t = 0; t < n; t++) {
+					float b = (float)t - 2.0f, g = n == 3 ? 0.7f : -0.3f * (float)t, *c = sc + 5 * t;
+					const float *q = x + (size_t)t * xs, *k = q + D;
+
+					if (n == 3)   /* values large enough that the state hits the clamp */
+						for (int r = 0; r < D; r++)
+							x[(size_t)t * xs + 2 * (size_t)D + (size_t)r] *= 4e6f;
+					eng_delta_scalars(q, k, D, b, g, c);
+					/* eng_delta_scalars as its definition reads */
+					{
+						float qn = 0, kn = 0, sco = 0, qi, ki, want[5];
+
+						for (int i = 0; i < D; i++) {
+							qn = qn + q[i] * q[i];
+							kn = kn + k[i] * k[i];
+						}
+						qi = 1.0f / sqrtf(qn + 1e-12f);
+						ki = 1.0f / sqrtf(kn + 1e-12f);
+						for (int i = 0; i < D; i++) {
+							float a = k[i] * ki, bb = q[i] * qi;
+
+							bb = bb * (1.0f / sqrtf((float)D));
+							sco = sco + a * bb;
+						}
+						want[0] = 1.0f / (1.0f + expf(-b));
+						want[1] = expf(fminf(g, 50.0f));
+						want[2] = qi;
+						want[3] = ki;
+						want[4] = sco;
+						if (memcmp(want, c, sizeof want) != 0 && fails++ < 5)
+							printf("  %s D=%d: eng_delta_scalars differ from the definition\n", level, D);
+					}
+				}
+				delta_spec(S0, D, n, x, xs, o0, os, sc);
+				if (!split) {
+					eng_delta_rows(S1, D, 0, D, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
+				} else {
+					int cut = D / 2 + 1;
+
+					eng_delta_rows(S1, D, cut, D - cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
+					eng_delta_rows(S1, D, 0, cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
+				}
+				if ((memcmp(S0, S1, sizeof(float) * (size_t)D * (size_t)D) != 0 ||
+				     memcmp(o0, o1, sizeof(float) * os * (size_t)n) != 0) && fails++ < 5)
+					printf("  %s D=%d n=%d split=%d: state or output differs from the definition\n", level, D, n,
+						split);
+				free(x);
+				free(sc);
+				free(S0);
+				free(S1);
+				free(o0);
+				free(o1);
+			}
+	TB_CHECK_INT(fails, 0);
+}
+static void test_kernels_scalar_delta_rule_gives_the_definitions_bits(void) { check_level("scalar", check_delta); }
+static void test_kernels_avx2_delta_rule_gives_the_definitions_bits(void) { check_level("avx2", check_delta); }
+static void test_kernels_avx512_delta_rule_gives_the_definitions_bits(void) { check_level("avx512", check_delta); }
+static void test_kernels_neon_delta_rule_gives_the_definitions_bits(void) { check_level("neon", check_delta); }
+
 /* eng_k16_scores at `level`: keys stored in the K16 layout (blocks of 16 positions, element by
  * element), F16 and F32, give every (position, query) score of eng_vec_dot on the key as a row
  * and the query in the key's type, bit for bit: lengths on and off the 16-lane kernels (8, 24,
@@ -1136,6 +1272,10 @@ int main(void)
 	TB_RUN(test_kernels_neon_rows_equal_the_single_dot);
 	TB_RUN(test_kernels_avx2_and_avx512_dots_agree_bit_for_bit);
 	TB_RUN(test_kernels_expf_is_within_two_ulp_and_sums_in_its_order);
+	TB_RUN(test_kernels_scalar_delta_rule_gives_the_definitions_bits);
+	TB_RUN(test_kernels_avx2_delta_rule_gives_the_definitions_bits);
+	TB_RUN(test_kernels_avx512_delta_rule_gives_the_definitions_bits);
+	TB_RUN(test_kernels_neon_delta_rule_gives_the_definitions_bits);
 	TB_RUN(test_kernels_scalar_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx2_exp_sum_gives_the_reference_bits);
 	TB_RUN(test_kernels_avx512_exp_sum_gives_the_reference_bits);
