@@ -2725,6 +2725,12 @@ static void moe_route_task(void *arg, int ith, int nth)
  * group rows), every active expert's rows in 32-row chunks handed out to whichever thread is
  * free, so that each chosen expert's weights are read once per step and a decoded token's few
  * experts still spread over all threads. */
+#ifndef MOE_GUIDED_DIV
+#define MOE_GUIDED_DIV 2
+#endif
+#ifndef MOE_GUIDED_MIN
+#define MOE_GUIDED_MIN 64
+#endif
 typedef struct moe_work {
 	eng_ctx *c;
 	const layer *L;
@@ -2786,21 +2792,45 @@ static void moe_mm_task(void *arg, int ith, int nth)
 	const eng_model *m = c->m;
 	const layer *L = w->L;
 	size_t E = (size_t)m->n_embd, F = (size_t)m->n_ff_exp;
-	long out = w->down ? (long)E : (long)F, ch = w->chunk, chunks = (out + ch - 1) / ch;
+	long out = w->down ? (long)E : (long)F, ch = w->chunk, chunks = ch ? (out + ch - 1) / ch : 0;
+	const long total = (long)w->n_act * out;
 
 	(void)ith;
-	(void)nth;
 	for (;;) {
-		long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
 		int e, lo, cnt;
 		long g, ge;
 		const char *qa;
 
-		if (i >= (long)w->n_act * chunks)
-			break;
-		e = c->moe_act[i / chunks];
-		g = (i % chunks) * ch;
-		ge = g + ch < out ? g + ch : out;
+		if (!ch) {
+			/* few tokens: the active experts' rows as one run, claimed in shrinking pieces
+			 * (a share of what is left, whole 16-row groups, at least MOE_GUIDED_MIN rows,
+			 * never past an expert's end): long runs that stream from memory first, short
+			 * ones at the end so that the threads finish together */
+			long p = atomic_load_explicit(&w->next, memory_order_relaxed), sz;
+
+			do {
+				if (p >= total)
+					break;
+				sz = (total - p) / (MOE_GUIDED_DIV * (long)nth);
+				sz = (sz + 15) / 16 * 16;
+				sz = sz < MOE_GUIDED_MIN ? MOE_GUIDED_MIN : sz;
+				sz = sz < out - p % out ? sz : out - p % out;
+			} while (!atomic_compare_exchange_weak_explicit(&w->next, &p, p + sz, memory_order_relaxed,
+				memory_order_relaxed));
+			if (p >= total)
+				break;
+			e = c->moe_act[p / out];
+			g = p % out;
+			ge = g + sz;
+		} else {
+			long i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
+
+			if (i >= (long)w->n_act * chunks)
+				break;
+			e = c->moe_act[i / chunks];
+			g = (i % chunks) * ch;
+			ge = g + ch < out ? g + ch : out;
+		}
 		lo = c->moe_off[e];
 		cnt = c->moe_off[e + 1] - lo;
 		qa = (const char *)c->qact + (size_t)lo * c->qact_row;
@@ -2905,6 +2935,12 @@ static int moe_chunk(int most, int n_act, long out, int nth)
 
 	if (most > ENG_RP_MAX_ACT)
 		return 32;
+#if MOE_GUIDED_DIV
+	(void)n_act;
+	(void)out;
+	(void)nth;
+	return 0;
+#endif
 	ch = ((long)n_act * out + 2L * nth - 1) / (2L * nth);
 	ch = (ch + 15) / 16 * 16;
 	return (int)(ch < 32 ? 32 : ch > out ? out : ch);
