@@ -394,23 +394,25 @@ static void check_tile_vs_ref(const char *what, int type, int64_t n, const uint8
 
 /* eng_vec_dot_rows at `level`: every (row, activation) result equals eng_vec_dot bit for bit
  * (F32 and F16 also eng_vec_dot_ref), for tiles of odd and even shapes (batches of 1 to 33
- * tokens, row counts on and off every kernel's tile: 2, 4, 6, 8), with strides wider than a row,
+ * tokens, row counts on and off every kernel's tile: 2, 4, 6, 8, and the 32-element types'
+ * 16-row decode groups: 16, 17, 33, 35 rows with 1 or 2 tokens), with strides wider than a row,
  * at odd addresses; outputs outside the tile stay untouched. The plain types run lengths on and
- * off the 16-lane tiles (16, 1056; 17, 200), the K-quants also rows longer than the batched
- * kernels unpack (KB_KMAX in quant_x86.c), which take the other path. */
+ * off the 16-lane tiles (16, 1056; 17, 200), the 32-element types also 1408, the K-quants also
+ * rows longer than the batched kernels unpack (KB_KMAX in quant_x86.c), which take the other
+ * path. */
 static void check_rows(const char *level)
 {
 	static const int SHAPES[][2] = { { 1, 1 }, { 1, 4 }, { 2, 4 }, { 3, 5 }, { 4, 1 }, { 5, 3 },
 		{ 7, 9 }, { 8, 8 }, { 9, 1 }, { 2, 2 }, { 6, 8 }, { 13, 33 }, { 1, 32 }, { 12, 16 },
-		{ 11, 17 }, { 5, 10 } };
-	const int max_r = 13, max_a = 33;
+		{ 11, 17 }, { 5, 10 }, { 16, 1 }, { 17, 2 }, { 33, 1 }, { 35, 2 } };
+	const int max_r = 35, max_a = 33;
 	const int64_t nmax = 8448;
 	const size_t o = odd_offset(level), pad = o == 1 ? 5 : 4;
 	const size_t rowmax = 4 * (size_t)nmax + pad;
 	uint8_t *w = malloc(rowmax * (size_t)max_r + 16), *x = malloc(rowmax * (size_t)max_a + 16);
 	float *f = malloc(sizeof(float) * (size_t)nmax);
 	uint8_t *tmp = malloc(rowmax);
-	float out[33 * 16];
+	static float out[33 * 40];
 	int fails = 0;
 
 	TB_REQUIRE(w && x && f && tmp);
@@ -418,7 +420,7 @@ static void check_rows(const char *level)
 		const int type = TYPES[ti], vt = eng_type_get(type)->vec_dot_type;
 		const int blck = eng_type_get(type)->blck;
 		const int64_t n_list[] = { blck == 1 ? 16 : 0, blck == 1 ? 17 : blck, blck == 1 ? 1056 : blck == 32 ? 96 : 1024,
-			blck == 256 ? 8448 : blck == 1 ? 200 : -1 };
+			blck == 256 ? 8448 : blck == 1 ? 200 : 1408 };
 		for (int k = 0; k < 4; k++) {
 			const int64_t n = n_list[k];
 			if (n < 0)
@@ -440,7 +442,7 @@ static void check_rows(const char *level)
 			}
 			for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
 				const int nr = SHAPES[s][0], na = SHAPES[s][1];
-				const size_t os = 16;
+				const size_t os = 40;
 				for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
 					out[i] = -12345.0f;
 				TB_REQUIRE(eng_vec_dot_rows(type, n, w + o, ws, nr, x + o, xs, na, out, os) == 0);
