@@ -2722,22 +2722,19 @@ static void moe_route_task(void *arg, int ith, int nth)
 }
 
 /* One parallel section of the experts' products: the tokens of the step grouped by expert (the
- * group rows), every active expert's rows in 32-row chunks handed out to whichever thread is
- * free, so that each chosen expert's weights are read once per step and a decoded token's few
- * experts still spread over all threads. */
-#ifndef MOE_GUIDED_DIV
+ * group rows), every active expert's rows handed out in pieces to whichever thread is free
+ * (moe_chunk), so that each chosen expert's weights are read once per step and a decoded
+ * token's few experts still spread over all threads. With few tokens a claim takes
+ * 1 / MOE_GUIDED_DIV of what is left per thread, at least MOE_GUIDED_MIN rows. */
 #define MOE_GUIDED_DIV 2
-#endif
-#ifndef MOE_GUIDED_MIN
 #define MOE_GUIDED_MIN 64
-#endif
 typedef struct moe_work {
 	eng_ctx *c;
 	const layer *L;
 	int rows;                    /* group rows: tokens x n_expert_used */
 	int n_act;                   /* experts chosen by at least one token, in c->moe_act */
 	int down;                    /* 0: gate and up (then SwiGLU), 1: down */
-	int chunk;                   /* rows of an expert per work item */
+	int chunk;                   /* rows of an expert per work item; 0: shrinking pieces */
 	atomic_long next;
 } moe_work;
 
@@ -2925,25 +2922,15 @@ static void moe_observe(const eng_ctx *c, const moe_work *w, int n)
 
 /* Rows of an expert per work item of moe_mm_task. With many tokens per expert (prefill), 32
  * rows times all of them in the batch tiles. With few (decode: `most`, the largest count, at
- * most what the decode kernels take at once), large shares, about two items per thread: each
- * call of the row kernels prepares its activations once for all its rows, and a long run of
- * one expert's rows streams from memory without restarts (Qwen3-30B-A3B shape, 12 layers,
- * Q4_K_M, 2 threads, tg128: 58 t/s with 32 rows, 79-81 with 256, 84-86 with whole experts). */
-static int moe_chunk(int most, int n_act, long out, int nth)
+ * most what the decode kernels take at once), 0: pieces that shrink as the work runs out
+ * (moe_mm_task), so that each call of the row kernels prepares its activations once for many
+ * rows and a long run of one expert's rows streams from memory without restarts (Qwen3-30B-A3B
+ * shape, 12 layers, Q4_K_M, 2 threads, tg128: 58 t/s with 32-row items, 79-81 with 256, 84-86
+ * with whole experts), while the last pieces are small enough that the threads finish together
+ * (docs/engine.md, "Decode items claimed in shrinking pieces"). */
+static int moe_chunk(int most)
 {
-	long ch;
-
-	if (most > ENG_RP_MAX_ACT)
-		return 32;
-#if MOE_GUIDED_DIV
-	(void)n_act;
-	(void)out;
-	(void)nth;
-	return 0;
-#endif
-	ch = ((long)n_act * out + 2L * nth - 1) / (2L * nth);
-	ch = (ch + 15) / 16 * 16;
-	return (int)(ch < 32 ? 32 : ch > out ? out : ch);
+	return most > ENG_RP_MAX_ACT ? 32 : 0;
 }
 
 /* The mixture-of-experts block of layer L for the n tokens in c->xn, into c->xn. A token's
@@ -2983,7 +2970,7 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 		}
 	}
 	for (w.down = 0; w.down < 2; w.down++) {
-		w.chunk = moe_chunk(most, w.n_act, w.down ? m->n_embd : m->n_ff_exp, c->n_threads);
+		w.chunk = moe_chunk(most);
 		eng_pool_run(m->pool, w.rows > 1 ? c->n_threads : 1, moe_quant_task, &w);
 		if (c->obs)
 			moe_observe(c, &w, n);
