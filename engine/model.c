@@ -3550,19 +3550,9 @@ static void q3n_scalars_task(void *arg, int ith, int nth)
 		const float *x = c->q3n_conv + (size_t)t * C, *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
 		float *sc = c->q3n_sc + (size_t)t * Q3N_SC * (size_t)h->nv;
 
-		for (int g = 0; g < h->nk; g++) {
-			float *s0 = sc + (size_t)g * (size_t)G * Q3N_SC;
-
-			eng_delta_scalars(x + (size_t)g * hk, x + K + (size_t)g * hk, h->hk, ba[g * G], ba[h->nv + g * G], s0);
-			for (int i = 1; i < G; i++) {
-				float *si = s0 + (size_t)i * Q3N_SC;
-				int j = g * G + i;
-
-				si[0] = 1.0f / (1.0f + expf(-ba[j]));
-				si[1] = expf(fminf(ba[h->nv + j], 50.0f));
-				memcpy(si + 2, s0 + 2, 3 * sizeof(float));
-			}
-		}
+		for (int g = 0; g < h->nk; g++)
+			eng_delta_scalars(x + (size_t)g * hk, x + K + (size_t)g * hk, h->hk, ba + g * G, ba + h->nv + g * G, G,
+				sc + (size_t)g * (size_t)G * Q3N_SC);
 	}
 }
 

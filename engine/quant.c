@@ -1533,7 +1533,7 @@ void eng_silu_mul_ref(float *g, const float *u, int64_t n)
 		g[i] = g[i] / (1.0f + eng_expf(-g[i])) * u[i];
 }
 
-void eng_delta_scalars(const float *q, const float *k, int D, float b, float g, float sc[5])
+void eng_delta_scalars(const float *q, const float *k, int D, const float *b, const float *g, int G, float *sc)
 {
 	const float scale = 1.0f / sqrtf((float)D), eps = 1e-12f;
 	float qn = 0.0f, kn = 0.0f, score = 0.0f, qi, ki;
@@ -1546,11 +1546,13 @@ void eng_delta_scalars(const float *q, const float *k, int D, float b, float g, 
 	ki = 1.0f / sqrtf(kn + eps);
 	for (int i = 0; i < D; i++)
 		score += (k[i] * ki) * (q[i] * qi * scale);
-	sc[0] = 1.0f / (1.0f + expf(-b));
-	sc[1] = expf(fminf(g, 50.0f));
-	sc[2] = qi;
-	sc[3] = ki;
-	sc[4] = score;
+	for (int j = 0; j < G; j++, sc += 5) {
+		sc[0] = 1.0f / (1.0f + expf(-b[j]));
+		sc[1] = expf(fminf(g[j], 50.0f));
+		sc[2] = qi;
+		sc[3] = ki;
+		sc[4] = score;
+	}
 }
 
 /* fminf(fmaxf(x, -1e6), 1e6) with a NaN to -1e6, in a form the compiler vectorizes. */

@@ -636,7 +636,7 @@ static void check_delta(const char *level)
 					if (n == 3)   /* values large enough that the state hits the clamp */
 						for (int r = 0; r < D; r++)
 							x[(size_t)t * xs + 2 * (size_t)D + (size_t)r] *= 4e6f;
-					eng_delta_scalars(q, k, D, b, g, c);
+					eng_delta_scalars(q, k, D, &b, &g, 1, c);
 					/* eng_delta_scalars as its definition reads */
 					{
 						float qn = 0, kn = 0, sco = 0, qi, ki, want[5];
