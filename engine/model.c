@@ -1595,10 +1595,9 @@ struct eng_ctx {
 	 * projection (ssm_in's [2K + 2V]; an attention layer's query and gate [2 n_head hd_k]),
 	 * q3n_qkv the convolution's input [2K + V], q3n_conv its output (q and k then L2-normalised),
 	 * q3n_z the output gate [V], q3n_ba the write strength and decay [2 nv], q3n_o the delta
-	 * rule's output [V], q3n_sc its step's numbers per value head [nv][Q3N_SC] */
+	 * rule's output [V], q3n_sc its step's numbers per value head [nv][ENG_DELTA_SC] */
 	float *q3n_state;
 	size_t q3n_state_n;
-#define Q3N_SC 5
 	float *q3n_mix, *q3n_qkv, *q3n_conv, *q3n_z, *q3n_ba, *q3n_o, *q3n_sc;
 	eng_matmul_obs_fn obs;       /* eng_ctx_set_matmul_observer's callback, or NULL */
 	void *obs_ud;
@@ -3370,7 +3369,7 @@ static int q3n_ctx_init(eng_ctx *c)
 	c->q3n_z = xcalloc(B, V, sizeof(float));
 	c->q3n_ba = xcalloc(B, 2 * (size_t)h->nv, sizeof(float));
 	c->q3n_o = xcalloc(B, V, sizeof(float));
-	c->q3n_sc = xcalloc(B, Q3N_SC * (size_t)h->nv, sizeof(float));
+	c->q3n_sc = xcalloc(B, ENG_DELTA_SC * (size_t)h->nv, sizeof(float));
 	return c->q3n_state && c->q3n_mix && c->q3n_qkv && c->q3n_conv && c->q3n_z && c->q3n_ba && c->q3n_o && c->q3n_sc ? 0 : -1;
 }
 
@@ -3548,11 +3547,11 @@ static void q3n_scalars_task(void *arg, int ith, int nth)
 	eng_split(st->n, ith, nth, 1, &t0, &t1);
 	for (long t = t0; t < t1; t++) {
 		const float *x = c->q3n_conv + (size_t)t * C, *ba = c->q3n_ba + (size_t)t * 2 * (size_t)h->nv;
-		float *sc = c->q3n_sc + (size_t)t * Q3N_SC * (size_t)h->nv;
+		float *sc = c->q3n_sc + (size_t)t * ENG_DELTA_SC * (size_t)h->nv;
 
 		for (int g = 0; g < h->nk; g++)
 			eng_delta_scalars(x + (size_t)g * hk, x + K + (size_t)g * hk, h->hk, ba + g * G, ba + h->nv + g * G, G,
-				sc + (size_t)g * (size_t)G * Q3N_SC);
+				sc + (size_t)g * (size_t)G * ENG_DELTA_SC);
 	}
 }
 
@@ -3588,7 +3587,7 @@ static void q3n_delta_task(void *arg, int ith, int nth)
 				;
 			eng_delta_rows(S, h->hk, 0, h->hk, e - t, x + (size_t)(j / G) * hk, x + K + (size_t)(j / G) * hk, C,
 				x + 2 * K + (size_t)j * hk, c->q3n_o + (size_t)t * V + (size_t)j * hk, V,
-				c->q3n_sc + ((size_t)t * (size_t)h->nv + (size_t)j) * Q3N_SC, Q3N_SC * (size_t)h->nv);
+				c->q3n_sc + ((size_t)t * (size_t)h->nv + (size_t)j) * ENG_DELTA_SC, ENG_DELTA_SC * (size_t)h->nv);
 		}
 	}
 }

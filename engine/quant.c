@@ -1546,7 +1546,7 @@ void eng_delta_scalars(const float *q, const float *k, int D, const float *b, co
 	ki = 1.0f / sqrtf(kn + eps);
 	for (int i = 0; i < D; i++)
 		score += (k[i] * ki) * (q[i] * qi * scale);
-	for (int j = 0; j < G; j++, sc += 5) {
+	for (int j = 0; j < G; j++, sc += ENG_DELTA_SC) {
 		sc[0] = 1.0f / (1.0f + expf(-b[j]));
 		sc[1] = expf(fminf(g[j], 50.0f));
 		sc[2] = qi;

@@ -112,9 +112,10 @@ void eng_delta_rows_ref(float *S, int D, int r0, int nr, int n, const float *q, 
 	const float *v, float *out, size_t out_stride, const float *sc, size_t sc_stride);
 /* The per-token numbers eng_delta_rows takes, for the G value heads that share one key head:
  * from q and k (D floats each) and each value head's raw write strength b[j] and decay log
- * g[j], sc + 5 j = { sigmoid(b[j]), expf(min(g[j], 50)), qi = 1 / sqrtf(q.q + 1e-12), ki
+ * g[j], sc + ENG_DELTA_SC j = { sigmoid(b[j]), expf(min(g[j], 50)), qi = 1 / sqrtf(q.q + 1e-12), ki
  * likewise of k, score = sum of (k[i] ki)(q[i] qi / sqrtf(D)) }, each sum in index order in
  * float from 0 (computed once for the G heads). */
+#define ENG_DELTA_SC 5   /* floats per value head and token written by eng_delta_scalars */
 void eng_delta_scalars(const float *q, const float *k, int D, const float *b, const float *g, int G, float *sc);
 
 /* The F32 dot product in the summation order described in quant.c (llama.cpp's AVX-512 order),

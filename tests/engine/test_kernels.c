@@ -616,7 +616,7 @@ static void check_delta(const char *level)
 			for (int split = 0; split < 2; split++) {
 				const int D = Ds[di];
 				const size_t xs = 3 * (size_t)D + 5, os = (size_t)D + 3;
-				float *x = malloc(sizeof(float) * xs * (size_t)n), *sc = malloc(sizeof(float) * 5 * (size_t)n);
+				float *x = malloc(sizeof(float) * xs * (size_t)n), *sc = malloc(sizeof(float) * ENG_DELTA_SC * (size_t)n);
 				float *S0 = malloc(sizeof(float) * (size_t)D * (size_t)D), *S1 = malloc(sizeof(float) * (size_t)D * (size_t)D);
 				float *o0 = calloc(os * (size_t)n, sizeof(float)), *o1 = calloc(os * (size_t)n, sizeof(float));
 
@@ -630,7 +630,7 @@ static void check_delta(const char *level)
 					S0[i] = S1[i] = (((float)(st >> 8) / 16777216.0f) * 2.0f - 1.0f) * (n == 3 ? 9e5f : 1.0f);
 				}
 				for (int t = 0; t < n; t++) {
-					float b = (float)t - 2.0f, g = n == 3 ? 0.7f : -0.3f * (float)t, *c = sc + 5 * t;
+					float b = (float)t - 2.0f, g = n == 3 ? 0.7f : -0.3f * (float)t, *c = sc + ENG_DELTA_SC * t;
 					const float *q = x + (size_t)t * xs, *k = q + D;
 
 					if (n == 3)   /* values large enough that the state hits the clamp */
@@ -639,7 +639,7 @@ static void check_delta(const char *level)
 					eng_delta_scalars(q, k, D, &b, &g, 1, c);
 					/* eng_delta_scalars as its definition reads */
 					{
-						float qn = 0, kn = 0, sco = 0, qi, ki, want[5];
+						float qn = 0, kn = 0, sco = 0, qi, ki, want[ENG_DELTA_SC];
 
 						for (int i = 0; i < D; i++) {
 							qn = qn + q[i] * q[i];
@@ -664,12 +664,12 @@ static void check_delta(const char *level)
 				}
 				delta_spec(S0, D, n, x, xs, o0, os, sc);
 				if (!split) {
-					eng_delta_rows(S1, D, 0, D, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
+					eng_delta_rows(S1, D, 0, D, n, x, x + D, xs, x + 2 * D, o1, os, sc, ENG_DELTA_SC);
 				} else {
 					int cut = D / 2 + 1;
 
-					eng_delta_rows(S1, D, cut, D - cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
-					eng_delta_rows(S1, D, 0, cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, 5);
+					eng_delta_rows(S1, D, cut, D - cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, ENG_DELTA_SC);
+					eng_delta_rows(S1, D, 0, cut, n, x, x + D, xs, x + 2 * D, o1, os, sc, ENG_DELTA_SC);
 				}
 				if ((memcmp(S0, S1, sizeof(float) * (size_t)D * (size_t)D) != 0 ||
 				     memcmp(o0, o1, sizeof(float) * os * (size_t)n) != 0) && fails++ < 5)
