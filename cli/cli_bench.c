@@ -111,7 +111,9 @@ static void usage_bench(FILE *f)
 		"  -ngl, --n-gpu-layers N    layers on the GPU, the first N (implies --device cuda when N > 0;\n"
 		"                            the other layers and, unless all are there, the output on the CPU)\n"
 		"      --mmap                compute from the file mapping instead of weights copied into\n"
-		"                            memory at load (llama-bench's default; slower decode)\n");
+		"                            memory at load (llama-bench's default; slower decode)\n"
+		"      --huge-pages          ask for transparent huge pages for the weights' copy (default:\n"
+		"                            the kernel's policy)\n");
 }
 
 /* Appends a comma-separated list of integers in [lo, hi] to out[*n] (cap entries). */
@@ -438,13 +440,14 @@ done:
 
 int cli_cmd_bench(int argc, char **argv)
 {
-	enum { O_NOBW = 256, O_MMAP, O_DEVICE, O_NGL, O_PG };
+	enum { O_NOBW = 256, O_MMAP, O_HUGE, O_DEVICE, O_NGL, O_PG };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "threads", required_argument, NULL, 't' },
 		{ "n-prompt", required_argument, NULL, 'p' }, { "n-gen", required_argument, NULL, 'n' },
 		{ "repetitions", required_argument, NULL, 'r' },
 		{ "ubatch-size", required_argument, NULL, 'u' }, { "output", required_argument, NULL, 'o' },
 		{ "no-bw", no_argument, NULL, O_NOBW }, { "mmap", no_argument, NULL, O_MMAP },
+		{ "huge-pages", no_argument, NULL, O_HUGE },
 		{ "device", required_argument, NULL, O_DEVICE }, { "n-gpu-layers", required_argument, NULL, O_NGL },
 		{ "n-depth", required_argument, NULL, 'd' }, { "pg", required_argument, NULL, O_PG },
 		{ "help", no_argument, NULL, 'h' },
@@ -454,7 +457,7 @@ int cli_cmd_bench(int argc, char **argv)
 	int threads[MAX_LIST], prompts[MAX_LIST], gens[MAX_LIST], reps_l[MAX_LIST], ub_l[MAX_LIST];
 	int depths[MAX_LIST], pgs[2 * MAX_LIST];
 	int n_models = 0, n_threads = 0, n_prompts = 0, n_gens = 0, n_reps = 0, n_ub = 0, n_depths = 0, n_pgs = 0;
-	int fmt = FMT_MD, measure_bw = 1, use_mmap = 0, opt, rc = HX_EXIT_RUNTIME, any = 0;
+	int fmt = FMT_MD, measure_bw = 1, use_mmap = 0, huge_pages = 0, opt, rc = HX_EXIT_RUNTIME, any = 0;
 	int device = ENG_DEVICE_CPU, ngl = -1;
 	double bw[MAX_LIST], gpu_peak = 0;
 	char **av = NULL, err[1024], backend[64];
@@ -529,6 +532,7 @@ int cli_cmd_bench(int argc, char **argv)
 		}
 		case O_NOBW: measure_bw = 0; break;
 		case O_MMAP: use_mmap = 1; break;
+		case O_HUGE: huge_pages = 1; break;
 		case O_DEVICE:
 			if (strcmp(optarg, "cpu") == 0)
 				device = ENG_DEVICE_CPU;
@@ -673,6 +677,7 @@ int cli_cmd_bench(int argc, char **argv)
 			/* One load per thread count: the engine's pool has exactly that many threads. */
 			eo.n_threads = threads[ti];
 			eo.use_mmap = use_mmap;
+			eo.huge_pages = huge_pages;
 			eo.device = device;
 			eo.n_gpu_layers = ngl;
 			if (!(m = eng_load(models[i].path, &eo, err, sizeof err))) {

@@ -69,6 +69,7 @@ static void usage_generate(FILE *f)
 		"  -t, --threads N           compute threads\n"
 		"      --kv-f32              keep the KV cache in F32 instead of F16\n"
 		"      --mmap                compute from the file mapping (starts faster, decodes slower)\n"
+		"      --huge-pages          ask for transparent huge pages for the weights' copy\n"
 		"      --device cpu|cuda     where the model runs (cuda: built with make CUDA=1)\n"
 		"  -ngl, --n-gpu-layers N    layers on the GPU, the first N (N > 0 implies --device cuda;\n"
 		"                            the other layers and, unless all are there, the output on the CPU)\n"
@@ -76,7 +77,7 @@ static void usage_generate(FILE *f)
 }
 
 enum { O_CHAT = 256, O_SYSTEM, O_TEMPLATE, O_THINK, O_NOTHINK, O_TEMP, O_TOPK, O_TOPP, O_MINP, O_REP,
-	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_DEVICE, O_NGL };
+	O_SEED, O_STOP, O_KVF32, O_IGNORE_EOS, O_MMAP, O_HUGE, O_DEVICE, O_NGL };
 
 int cli_cmd_generate(int argc, char **argv)
 {
@@ -93,7 +94,7 @@ int cli_cmd_generate(int argc, char **argv)
 		{ "repeat-penalty", required_argument, NULL, O_REP },
 		{ "seed", required_argument, NULL, O_SEED }, { "stop", required_argument, NULL, O_STOP },
 		{ "kv-f32", no_argument, NULL, O_KVF32 }, { "ignore-eos", no_argument, NULL, O_IGNORE_EOS },
-		{ "mmap", no_argument, NULL, O_MMAP },
+		{ "mmap", no_argument, NULL, O_MMAP }, { "huge-pages", no_argument, NULL, O_HUGE },
 		{ "device", required_argument, NULL, O_DEVICE }, { "n-gpu-layers", required_argument, NULL, O_NGL },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
@@ -147,6 +148,7 @@ int cli_cmd_generate(int argc, char **argv)
 		case O_KVF32: kv_f32 = 1; break;
 		case O_IGNORE_EOS: ignore_eos = 1; break;
 		case O_MMAP: eo.use_mmap = 1; break;
+		case O_HUGE: eo.huge_pages = 1; break;
 		case O_DEVICE:
 			if (strcmp(optarg, "cpu") != 0 && strcmp(optarg, "cuda") != 0) {
 				fprintf(stderr, "tierbench generate: --device: expected cpu or cuda, got \"%s\"\n", optarg);

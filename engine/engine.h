@@ -43,6 +43,10 @@ typedef struct eng_opts {
 	int use_mmap;                /* 1: compute from the file's read-only mapping (starts faster,
 	                              * shares the page cache); 0 (default): copy the weights into
 	                              * the process's own memory at load, which decodes faster */
+	int huge_pages;              /* with the weights copied: 1 asks the kernel for transparent
+	                              * huge pages for them (MADV_HUGEPAGE); 0 (default) leaves its
+	                              * policy (4 KiB pages where THP is "madvise"), which decoded
+	                              * faster on the project's machine kind (docs/engine.md) */
 } eng_opts;
 /* Ownership: value. */
 eng_opts eng_opts_default(void);

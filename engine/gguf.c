@@ -793,11 +793,13 @@ void eng_gguf_close(eng_gguf *g)
 	free(g);
 }
 
-/* Copies the data section into anonymous memory (transparent huge pages where the kernel
- * gives them) and points every tensor there; the file's pages are then dropped from the
- * mapping. Streaming weights from private anonymous memory is much faster than from the page
- * cache's scattered 4 KiB pages (fewer TLB misses, longer prefetch runs). */
-int eng_gguf_load_data(eng_gguf *g, char *err, size_t errlen)
+/* Copies the data section into anonymous memory (transparent huge pages when asked) and points
+ * every tensor there; the file's pages are then dropped from the mapping. Streaming weights
+ * from private anonymous memory is much faster than from the page cache (longer prefetch
+ * runs). Huge pages are not asked for by default: on the project's machine kind (a virtual
+ * machine) 4 KiB pages decoded faster, the larger the model the more (docs/engine.md,
+ * "Weights in private memory"). */
+int eng_gguf_load_data(eng_gguf *g, int huge_pages, char *err, size_t errlen)
 {
 	const size_t huge = (size_t)2 << 20;
 	size_t n, len;
@@ -814,7 +816,10 @@ int eng_gguf_load_data(eng_gguf *g, char *err, size_t errlen)
 		return -1;
 	}
 #ifdef MADV_HUGEPAGE
-	madvise(a, len, MADV_HUGEPAGE);
+	if (huge_pages)
+		madvise(a, len, MADV_HUGEPAGE);
+#else
+	(void)huge_pages;
 #endif
 	memcpy(a, g->base + g->data_off, n);
 	mprotect(a, len, PROT_READ);

@@ -44,11 +44,12 @@ eng_gguf *eng_gguf_open(const char *path, char *err, size_t errlen);
 /* Same, over a caller's buffer (the fuzz harness and tests use this). `name` is used in
  * messages. The buffer must outlive the handle. Ownership: caller frees with eng_gguf_close. */
 eng_gguf *eng_gguf_open_mem(const void *buf, size_t len, const char *name, char *err, size_t errlen);
-/* Copies every tensor's data out of the file mapping into the handle's own memory (huge pages
- * where available) and repoints eng_gguf_tensor.data there; faster to stream than the page
- * cache. Idempotent. Return 0, or -1 with a message when the memory cannot be had (the
- * tensors then still point into the mapping). */
-int eng_gguf_load_data(eng_gguf *g, char *err, size_t errlen);
+/* Copies every tensor's data out of the file mapping into the handle's own memory and repoints
+ * eng_gguf_tensor.data there; faster to stream than the page cache. huge_pages 1 advises
+ * transparent huge pages for that memory (MADV_HUGEPAGE), 0 leaves the kernel's policy.
+ * Idempotent. Return 0, or -1 with a message when the memory cannot be had (the tensors then
+ * still point into the mapping). */
+int eng_gguf_load_data(eng_gguf *g, int huge_pages, char *err, size_t errlen);
 /* Unmaps and frees. NULL does nothing. */
 void eng_gguf_close(eng_gguf *g);
 

@@ -1336,7 +1336,7 @@ eng_model *eng_load(const char *path, const eng_opts *o, char *err, size_t errle
 				"in as they are used)", path, (double)need / 1073741824.0, (double)room / 1073741824.0);
 			goto fail;
 		}
-		if (eng_gguf_load_data(m->g, e2, sizeof e2) != 0) {
+		if (eng_gguf_load_data(m->g, o->huge_pages, e2, sizeof e2) != 0) {
 			eng_seterr(err, errlen, "%s: %s", path, e2);
 			goto fail;
 		}

@@ -128,7 +128,7 @@ static void local_close(void *self)
 /* ------------------------------------------------------------------ options */
 
 static const char *const opt_keys[] = { "n_ctx", "threads", "n_parallel", "n_batch",
-	"chat_template", "device", "ngl", "seed", "kv_type", "mmap", "thinking", NULL };
+	"chat_template", "device", "ngl", "seed", "kv_type", "mmap", "huge_pages", "thinking", NULL };
 
 static int parse_options(local *l, const prov_target *t, char *err, size_t errlen)
 {
@@ -159,6 +159,7 @@ static int parse_options(local *l, const prov_target *t, char *err, size_t errle
 	NUM("ngl", -1, 100000, l->eo.n_gpu_layers);
 	NUM("seed", 0, 9007199254740991.0, l->seed);
 	NUM("mmap", 0, 1, l->eo.use_mmap);
+	NUM("huge_pages", 0, 1, l->eo.huge_pages);
 	NUM("thinking", 0, 1, l->thinking);
 #undef NUM
 	if (prov_opt_str(o, "chat_template", &l->tmpl, err, errlen))

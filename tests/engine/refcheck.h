@@ -332,7 +332,7 @@ static inline int ref_gguf_rewrite(const char *src, const char *dst, int (*kv)(e
 	eng_gguf_writer *w = eng_gguf_writer_new();
 	int rc = -1;
 
-	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0 ||
+	if (!g || !w || eng_gguf_load_data(g, 0, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0 ||
 	    (kv && kv(w, ud) != 0))
 		goto out;
 	for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++) {

@@ -374,7 +374,7 @@ static int rewrite(const char *src, const char *dst, const char *drop_tensor, co
 	uint32_t R = 0, N = 0, V = 0, H = 0, rot = 0;
 	int rc = -1;
 
-	if (!g || !w || eng_gguf_load_data(g, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0)
+	if (!g || !w || eng_gguf_load_data(g, 0, err, sizeof err) != 0 || eng_gguf_w_copy_kv(w, g) != 0)
 		goto out;
 	eng_gguf_get_u32(g, "deepseek2.attention.kv_lora_rank", &R);
 	eng_gguf_get_u32(g, "deepseek2.attention.key_length", &N);

@@ -4,6 +4,7 @@
  * the offset and the key or tensor at fault. Files are built in memory or in a scratch folder. */
 #include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -383,6 +384,65 @@ static void test_gguf_open_mem_matches_open_on_stories260k(void)
 	eng_gguf_close(a);
 	eng_gguf_close(b);
 	free(buf);
+}
+
+/* The VmFlags line of the mapping of /proc/self/smaps that holds p, into flags (empty when not
+ * found). Returns 0, or -1 when smaps cannot be read. */
+static int vm_flags_of(const void *p, char *flags, size_t cap)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	flags[0] = '\0';
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, cap, "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* eng_gguf_load_data copies the tensors out of the mapping either way; only with huge_pages
+ * does their memory carry the huge-page advice ("hg" in smaps' VmFlags), and never the
+ * opposite advice ("nh"): without it the kernel's own policy applies. */
+static void test_gguf_load_data_advises_huge_pages_only_when_asked(void)
+{
+	const char *sh = tb_shared_dir();
+	char path[512], err[512], flags[512];
+
+	if (!sh)
+		TB_SKIP("no shared folder beside the checkout");
+	snprintf(path, sizeof path, "%s/models/stories260K.gguf", sh);
+	for (int huge = 0; huge < 2; huge++) {
+		eng_gguf *g = eng_gguf_open(path, err, sizeof err), *ref = eng_gguf_open(path, err, sizeof err);
+		const eng_gguf_tensor *t;
+
+		TB_REQUIRE(g && ref);
+		TB_CHECK_INT(eng_gguf_load_data(g, huge, err, sizeof err), 0);
+		t = eng_gguf_tensor_at(g, 3);
+		TB_REQUIRE(t != NULL);
+		TB_CHECK(t->data != eng_gguf_tensor_at(ref, 3)->data);
+		for (int64_t i = 0; i < eng_gguf_n_tensors(g); i++)
+			TB_CHECK(memcmp(eng_gguf_tensor_at(g, i)->data, eng_gguf_tensor_at(ref, i)->data,
+				eng_gguf_tensor_at(g, i)->size_bytes) == 0);
+		if (vm_flags_of(t->data, flags, sizeof flags) == 0 && flags[0]) {
+			TB_CHECK((strstr(flags, " hg") != NULL) == huge);
+			TB_CHECK(strstr(flags, " nh") == NULL);
+		} else {
+			printf("  (no VmFlags in /proc/self/smaps: advice not checked)\n");
+		}
+		eng_gguf_close(g);
+		eng_gguf_close(ref);
+	}
 }
 
 static void test_gguf_opens_every_shared_model_file(void)
@@ -1568,6 +1628,7 @@ int main(void)
 	TB_RUN(test_gguf_reads_stories260k_metadata);
 	TB_RUN(test_gguf_reads_stories260k_tensors);
 	TB_RUN(test_gguf_open_mem_matches_open_on_stories260k);
+	TB_RUN(test_gguf_load_data_advises_huge_pages_only_when_asked);
 	TB_RUN(test_gguf_opens_every_shared_model_file);
 	TB_RUN(test_gguf_reads_quantized_tensor_types_of_derived_models);
 	TB_RUN(test_gguf_writer_round_trips_public_setters);

@@ -379,9 +379,9 @@ static void test_gptoss_quantizes_to_mxfp4_moe(void)
 	for (int k = 0; k < 3; k++) {
 		snprintf(out[k], sizeof out[k], "%s/gpt-oss-test-q-%s.gguf", model_dir, kinds[k]);
 		TB_REQUIRE(eng_quantize_file(src, out[k], kinds[k], &qp, err, sizeof err) == 0);
-		TB_REQUIRE((g[k] = eng_gguf_open(out[k], err, sizeof err)) && eng_gguf_load_data(g[k], err, sizeof err) == 0);
+		TB_REQUIRE((g[k] = eng_gguf_open(out[k], err, sizeof err)) && eng_gguf_load_data(g[k], 0, err, sizeof err) == 0);
 	}
-	TB_REQUIRE((g[3] = eng_gguf_open(mx, err, sizeof err)) && eng_gguf_load_data(g[3], err, sizeof err) == 0);
+	TB_REQUIRE((g[3] = eng_gguf_open(mx, err, sizeof err)) && eng_gguf_load_data(g[3], 0, err, sizeof err) == 0);
 	TB_CHECK(eng_gguf_get_u32(g[0], "general.file_type", &ft) == 0 && ft == 38);
 	for (int64_t i = 0; i < eng_gguf_n_tensors(g[0]); i++) {
 		const eng_gguf_tensor *t = eng_gguf_tensor_at(g[0], i), *u;
@@ -458,7 +458,7 @@ static void test_gptoss_refuses_files_missing_what_it_needs(void)
 		eng_model *m;
 
 		TB_REQUIRE((g = eng_gguf_open(src, err, sizeof err)) != NULL);
-		TB_REQUIRE(eng_gguf_load_data(g, err, sizeof err) == 0);
+		TB_REQUIRE(eng_gguf_load_data(g, 0, err, sizeof err) == 0);
 		TB_REQUIRE((w = eng_gguf_writer_new()) != NULL);
 		TB_REQUIRE(eng_gguf_w_copy_kv(w, g) == 0);
 		if (cases[k].drop_key && strcmp(cases[k].drop_key, "gpt-oss.rope.scaling.factor") == 0)

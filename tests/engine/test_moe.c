@@ -108,7 +108,7 @@ static void test_moe_refuses_experts_that_disagree_with_the_metadata(void)
 	snprintf(dst, sizeof dst, "%s/bad.gguf", model_dir);
 	for (int k = 0; k < 2; k++) {
 		TB_REQUIRE((g = eng_gguf_open(src, err, sizeof err)) != NULL);
-		TB_REQUIRE(eng_gguf_load_data(g, err, sizeof err) == 0);
+		TB_REQUIRE(eng_gguf_load_data(g, 0, err, sizeof err) == 0);
 		TB_REQUIRE((w = eng_gguf_writer_new()) != NULL);
 		TB_REQUIRE(eng_gguf_w_copy_kv(w, g) == 0);
 		if (k == 0)
