@@ -2968,8 +2968,8 @@ static void moe_ffn(eng_ctx *c, const layer *L, int n)
 			c->moe_pos[p] = r;
 		}
 	}
+	w.chunk = moe_chunk(most);   /* the same for both halves: it depends on the token counts only */
 	for (w.down = 0; w.down < 2; w.down++) {
-		w.chunk = moe_chunk(most);
 		eng_pool_run(m->pool, w.rows > 1 ? c->n_threads : 1, moe_quant_task, &w);
 		if (c->obs)
 			moe_observe(c, &w, n);
