@@ -1049,11 +1049,6 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 /* The F32 / F16 decode tile reads 8 rows side by side, so its prefetch runs 8 x this far ahead
  * of the loads in all: 512 per row beat 2048 by 8-13 % in F16 decode (TinyLlama shape, 2
  * threads, three alternating rounds; 768 and 1024 came between). */
-/* The longest F16 row whose batch activations fp_rows widens once (FP_BA x this floats on the
- * stack, 192 KiB). */
-#ifndef FP_XW
-#define FP_XW 8192
-#endif
 #ifndef FP_PF_DIST
 #define FP_PF_DIST 512
 #endif
@@ -1068,13 +1063,12 @@ TGT5 static float dot_f16_512(int64_t n, const void *w, const void *act)
 #define KQ_DR 1
 #endif
 
-/* F32 / F16 tiles for n % 16 == 0: NR rows x NA activations, one 16-lane accumulator per pair,
- * each exactly the single dot's. xf32: the activations are F32 (F16 activations already widened,
- * the same values, so the same products) whatever the weights are. */
-INL5 void fp_tile(const int f16, const int xf32, const int NR, const int NA, int64_t n, const uint8_t *w,
-	size_t ws, const uint8_t *x, size_t xs, float *out, size_t os)
+/* F32 / F16 tiles for n % 16 == 0: NR rows x NA activations (of the weights' type), one 16-lane
+ * accumulator per pair, each exactly the single dot's. */
+INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const uint8_t *w, size_t ws,
+	const uint8_t *x, size_t xs, float *out, size_t os)
 {
-	const size_t es = f16 ? 2 : 4, xe = f16 && !xf32 ? 2 : 4;
+	const size_t es = f16 ? 2 : 4;
 	__m512 acc[8][8];
 #pragma GCC unroll 8
 	for (int r = 0; r < NR; r++)
@@ -1092,7 +1086,7 @@ INL5 void fp_tile(const int f16, const int xf32, const int NR, const int NA, int
 			wv[r] = f16 ? ld16_f16(w + r * ws + (size_t)i * es) : ld16_f32(w + r * ws + (size_t)i * es);
 #pragma GCC unroll 8
 		for (int a = 0; a < NA; a++) {
-			const __m512 av = xe == 2 ? ld16_f16(x + a * xs + (size_t)i * xe) : ld16_f32(x + a * xs + (size_t)i * xe);
+			const __m512 av = f16 ? ld16_f16(x + a * xs + (size_t)i * es) : ld16_f32(x + a * xs + (size_t)i * es);
 #pragma GCC unroll 8
 			for (int r = 0; r < NR; r++)
 				acc[r][a] = _mm512_fmadd_ps(wv[r], av, acc[r][a]);
@@ -1157,26 +1151,6 @@ INL5 void fp_tile(const int f16, const int xf32, const int NR, const int NA, int
 		}                                                                             \
 	} while (0)
 
-/* F16 activations are widened once per FP_BA tokens for all the rows, into a buffer on the stack
- * (the forward pass does not allocate): in the tile each widening is two uops on the FMA ports,
- * which FP_BR x FP_BA FMAs per step otherwise share with FP_BA + FP_BR widenings. The FP_BA
- * tokens at xa (n <= FP_XW) times the rows in whole FP_BR tiles; returns the rows done. Its own
- * function, so that only these calls carry the buffer's frame, not every decode call. */
-TGT5 __attribute__((noinline)) static int fp16_wide_tiles(int64_t n, const uint8_t *w, size_t ws, int n_rows,
-	const uint8_t *xa, size_t xs, float *oa, size_t os)
-{
-	float xw[FP_BA * FP_XW];
-	int r = 0;
-
-	for (int a = 0; a < FP_BA; a++)
-		for (int64_t i = 0; i < n; i += 16)
-			_mm512_storeu_ps(xw + (size_t)a * (size_t)n + i, ld16_f16(xa + a * xs + (size_t)i * 2));
-	for (; r + FP_BR <= n_rows; r += FP_BR)
-		fp_tile(1, 1, FP_BR, FP_BA, n, w + (size_t)r * ws, ws, (const uint8_t *)xw,
-			sizeof(float) * (size_t)n, oa + r, os);
-	return r;
-}
-
 INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows, const void *act,
 	size_t xs, int n_act, float *out, size_t os)
 {
@@ -1195,21 +1169,22 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 	int a0 = 0, n6 = n_act >= 8 ? n_act / FP_BA : 0;
 	while (n6 > 0 && (n_act - n6 * FP_BA) % 4 != 0)
 		n6--;
-	/* F16 rows longer than FP_XW elements (or too few to pay) widen in the tile */
-	const int wide = f16 && n_rows > FP_BR && n <= FP_XW;
+	/* F16 activations are widened in the tile, per FP_BR rows: widening them once per FP_BA
+	 * tokens into an F32 buffer for all the rows (twice the bytes to read back) was slower on
+	 * Zen 5, where the conversions do not take the FMA ports (docs/engine.md) */
 	for (; a0 < n6 * FP_BA; a0 += FP_BA) {
 		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
 		float *oa = out + (size_t)a0 * os;
-		int r = wide ? fp16_wide_tiles(n, w, ws, n_rows, xa, xs, oa, os) : 0;
+		int r = 0;
 		for (; r + FP_BR <= n_rows; r += FP_BR)
-			fp_tile(f16, 0, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+			fp_tile(f16, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
 		for (; r < n_rows; r++)
-			fp_tile(f16, 0, 1, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
+			fp_tile(f16, 1, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
 	}
 	act = (const uint8_t *)act + (size_t)a0 * xs;
 	out += (size_t)a0 * os;
 	n_act -= a0;
-	ROWS_DRIVER(fp_tile, FP_TR, FP_DR, f16, 0);
+	ROWS_DRIVER(fp_tile, FP_TR, FP_DR, f16);
 }
 
 TGT5 static void rows_f32_512(int64_t n, const void *w, size_t ws, int n_rows, const void *act,
