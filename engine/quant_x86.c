@@ -1125,30 +1125,29 @@ INL5 void fp_tile(const int f16, const int NR, const int NA, int64_t n, const ui
 			out[a * os + r] = sum16_512(acc[r][a]);
 }
 
+/* One pass of NA activations at x (row stride xs) over all n_rows rows of w into o: tiles of TR
+ * rows, then single rows for those left. */
+#define ROWS_PASS(TILE, TR, NA, x, o, ...)                                                    \
+	do {                                                                                  \
+		int r_ = 0;                                                                   \
+		for (; r_ + (TR) <= n_rows; r_ += (TR))                                       \
+			TILE(__VA_ARGS__, TR, NA, n, (const uint8_t *)w + (size_t)r_ * ws, ws,        \
+				x, xs, (o) + r_, os);                                         \
+		for (; r_ < n_rows; r_++)                                                     \
+			TILE(__VA_ARGS__, 1, NA, n, (const uint8_t *)w + (size_t)r_ * ws, ws,         \
+				x, xs, (o) + r_, os);                                         \
+	} while (0)
+
 /* The row driver shared by every tiled type: prefill in TR x 4 tiles (then 1 x 4 for leftover
  * rows), decode and leftover activations in DR x 1 tiles (then 1 x 1). */
 #define ROWS_DRIVER(TILE, TR, DR, ...)                                                        \
 	do {                                                                                  \
-		const uint8_t *w_ = w, *x_ = act;                                             \
+		const uint8_t *x_ = act;                                                      \
 		int a = 0;                                                                    \
-		for (; a + 4 <= n_act; a += 4) {                                              \
-			int r = 0;                                                            \
-			for (; r + TR <= n_rows; r += TR)                                     \
-				TILE(__VA_ARGS__, TR, 4, n, w_ + (size_t)r * ws, ws,          \
-					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
-			for (; r < n_rows; r++)                                               \
-				TILE(__VA_ARGS__, 1, 4, n, w_ + (size_t)r * ws, ws,           \
-					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
-		}                                                                             \
-		for (; a < n_act; a++) {                                                      \
-			int r = 0;                                                            \
-			for (; r + DR <= n_rows; r += DR)                                     \
-				TILE(__VA_ARGS__, DR, 1, n, w_ + (size_t)r * ws, ws,           \
-					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
-			for (; r < n_rows; r++)                                               \
-				TILE(__VA_ARGS__, 1, 1, n, w_ + (size_t)r * ws, ws,           \
-					x_ + (size_t)a * xs, xs, out + (size_t)a * os + r, os); \
-		}                                                                             \
+		for (; a + 4 <= n_act; a += 4)                                                \
+			ROWS_PASS(TILE, TR, 4, x_ + (size_t)a * xs, out + (size_t)a * os, __VA_ARGS__); \
+		for (; a < n_act; a++)                                                        \
+			ROWS_PASS(TILE, DR, 1, x_ + (size_t)a * xs, out + (size_t)a * os, __VA_ARGS__); \
 	} while (0)
 
 INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows, const void *act,
@@ -1169,18 +1168,10 @@ INL5 void fp_rows(const int f16, int64_t n, const void *w, size_t ws, int n_rows
 	int a0 = 0, n6 = n_act >= 8 ? n_act / FP_BA : 0;
 	while (n6 > 0 && (n_act - n6 * FP_BA) % 4 != 0)
 		n6--;
-	/* F16 activations are widened in the tile, per FP_BR rows: widening them once per FP_BA
-	 * tokens into an F32 buffer for all the rows (twice the bytes to read back) was slower on
-	 * Zen 5, where the conversions do not take the FMA ports (docs/engine.md) */
-	for (; a0 < n6 * FP_BA; a0 += FP_BA) {
-		const uint8_t *xa = (const uint8_t *)act + (size_t)a0 * xs;
-		float *oa = out + (size_t)a0 * os;
-		int r = 0;
-		for (; r + FP_BR <= n_rows; r += FP_BR)
-			fp_tile(f16, FP_BR, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
-		for (; r < n_rows; r++)
-			fp_tile(f16, 1, FP_BA, n, (const uint8_t *)w + (size_t)r * ws, ws, xa, xs, oa + r, os);
-	}
+	/* F16 activations are widened in the tile (a buffer widened once per FP_BA tokens for all
+	 * the rows was slower on Zen 5: docs/engine.md, "F16 batches widen in the tile again") */
+	for (; a0 < n6 * FP_BA; a0 += FP_BA)
+		ROWS_PASS(fp_tile, FP_BR, FP_BA, (const uint8_t *)act + (size_t)a0 * xs, out + (size_t)a0 * os, f16);
 	act = (const uint8_t *)act + (size_t)a0 * xs;
 	out += (size_t)a0 * os;
 	n_act -= a0;
