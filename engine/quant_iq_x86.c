@@ -521,10 +521,14 @@ void eng_kernels_iq_avx2(eng_kernels *k)
  * then per scale group the 16 rows' scales 2s+1 as int32, the scales of each 16 elements as
  * int16 pairs (for the offset, taken back as OFF * sum of scale * Q8_K's 16-element sums) and d.
  * IQ1's two sums fold into one: with every |sum| below 2^24 (levels -1..1, scales <= 15),
- * (float)sumi + 0.125f * (float)sumi1 == 0.125f * (float)(8 sumi + sumi1), so its level is
- * 8 q + shift (shift +-1 per 8 or 32 elements), OFF 16. A tile of 16 rows x IB_NT tokens runs
+ * (float)sumi + 0.125f * (float)sumi1 == 0.125f * (float)(8 sumi + sumi1). IQ1_M's level is
+ * 8 q + shift (shift +-1 per 8 elements), OFF 16. IQ1_S's level carries its group's scale,
+ * q (2s + 1) (at most 15 in magnitude), OFF 16; its shift comes back with the offset from the
+ * group sums, 8 x the level sum + sum of (shift (2s + 1) - 8 OFF) x each 16-element sum, so its
+ * tile has no multiply per scale group (IQ1_S prefill tile, in cache: 181-189 -> 197-205 GMAC/s).
+ * A tile of 16 rows x IB_NT tokens runs
  * vpdpbusd with a token's 4 activation bytes broadcast (one int32 lane per row), one vpmulld per
- * scale group, and per super-block the _ref's float steps (d * d_a first, then the product with
+ * scale group (not IQ1_S), and per super-block the _ref's float steps (d * d_a first, then the product with
  * the converted sum, then the add; no FMA, as the _ref is compiled), so each result equals the
  * _ref's bits. Rows are padded to 16 with zero scales (their lanes are not stored). Buffer:
  * IB_KMAX / 256 super-blocks of 5696 bytes on the stack; longer rows, and batches below
@@ -553,6 +557,9 @@ static inline int ib_groups(int type)
 		: type == ENG_T_IQ2_XS || type == ENG_T_IQ2_S || type == ENG_T_IQ1_M ? 16 : 8;
 }
 
+/* IQ1_S: each level carries its group's scale (fold), so the tile needs no scale multiply. */
+static inline int ib_fold(int type) { return type == ENG_T_IQ1_S; }
+
 /* log2 of the level offset OFF. */
 static inline int ib_off_log2(int type)
 {
@@ -580,9 +587,10 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 			int s16[16];
 			for (int g = 0; g < 8; g++) {
 				__m256i v = neg_where(q.mag[g], q.sgn[g]);
-				if (iq1)
-					v = _mm256_add_epi8(_mm256_sign_epi8(eight, v), type == ENG_T_IQ1_S
-						? _mm256_set1_epi8((char)(q.ls1[g] < 0 ? -1 : 1)) : q.dl[g]);
+				if (ib_fold(type))   /* q (2s + 1): at most 15 in magnitude */
+					v = _mm256_sign_epi8(_mm256_set1_epi8((char)(q.ls1[g] < 0 ? -q.ls1[g] : q.ls1[g])), v);
+				else if (iq1)   /* IQ1_M: 8 q + its shift per 8 elements */
+					v = _mm256_add_epi8(_mm256_sign_epi8(eight, v), q.dl[g]);
 				_mm256_store_si256((__m256i *)(lv[r] + 32 * g), _mm256_add_epi8(v, off));
 				s16[2 * g] = _mm256_extract_epi16(q.sc[g], 0);
 				s16[2 * g + 1] = _mm256_extract_epi16(q.sc[g], 8);
@@ -590,7 +598,11 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 			for (int j = 0; j < G && G > 1; j++)
 				k->sc[j][r] = s16[G == 16 ? j : 2 * j];
 			for (int p = 0; p < 8; p++)
-				k->mp[p][r] = (uint32_t)s16[2 * p] | (uint32_t)s16[2 * p + 1] << 16;
+				if (ib_fold(type)) {   /* both 16-element sums of group p: shift x (2s + 1) - 8 OFF */
+					const uint32_t c = (uint16_t)(int16_t)(q.ls1[p] - 8 * (1 << ib_off_log2(type)));
+					k->mp[p][r] = c | c << 16;
+				} else
+					k->mp[p][r] = (uint32_t)s16[2 * p] | (uint32_t)s16[2 * p + 1] << 16;
 			k->d[r] = q.d;
 		}
 		kern_il16x256(lv, k->lv);
@@ -635,10 +647,16 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 						sj[t] = _mm512_dpbusd_epi32(sj[t], wv,
 							_mm512_set1_epi32((int)ld32(xt[t] + (size_t)i * A_W + A_QS + 4 * g)));
 				}
-				const __m512i sc = _mm512_load_si512(k->sc[j]);
+				if (ib_fold(type))   /* the scales are in the levels */
 #pragma GCC unroll 8
-				for (int t = 0; t < IB_NT; t++)
-					is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
+					for (int t = 0; t < IB_NT; t++)
+						is[t] = _mm512_add_epi32(is[t], sj[t]);
+				else {
+					const __m512i sc = _mm512_load_si512(k->sc[j]);
+#pragma GCC unroll 8
+					for (int t = 0; t < IB_NT; t++)
+						is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
+				}
 			}
 		const __m512 d = _mm512_load_ps(k->d);
 #pragma GCC unroll 8
@@ -648,7 +666,8 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 #pragma GCC unroll 8
 			for (int p = 0; p < 8; p++)
 				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[p]), _mm512_set1_epi32((int)ld32(xb + A_BS + 4 * p)));
-			__m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(is[t], _mm512_slli_epi32(m, sh)));
+			__m512 f = _mm512_cvtepi32_ps(ib_fold(type) ? _mm512_add_epi32(_mm512_slli_epi32(is[t], 3), m)
+				: _mm512_sub_epi32(is[t], _mm512_slli_epi32(m, sh)));
 			if (iq1)
 				f = _mm512_mul_ps(f, _mm512_set1_ps(0.125f));
 			acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(ldf32(xb + A_D))), f));
