@@ -52,6 +52,17 @@ static inline void kern_prefetch_rows(const uint8_t *const *b, int n, size_t ahe
 
 #define KERN_INL5 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
+/* acc + the u8 x s8 products of w with the 4 bytes at p broadcast to every lane, as one
+ * `vpdpbusd` with an embedded {1to16} memory operand (the compiler emits a separate
+ * `vpbroadcastd` for _mm512_set1_epi32 of a load, one more instruction per product). Needs
+ * AVX-512 VNNI in the caller's target. */
+typedef struct { uint32_t v; } __attribute__((may_alias)) kern_u32a;
+KERN_INL5 __m512i dpbusd_bc(__m512i acc, const __m512i w, const uint8_t *p)
+{
+	__asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const kern_u32a *)(const void *)p));
+	return acc;
+}
+
 /* The even and the odd 128-bit lanes of x then y: *e = x0 x2 y0 y2, *o = x1 x3 y1 y3. */
 KERN_INL5 void tr_lanes(__m512i x, __m512i y, __m512i *e, __m512i *o)
 {

@@ -597,11 +597,15 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 			}
 			for (int j = 0; j < G && G > 1; j++)
 				k->sc[j][r] = s16[G == 16 ? j : 2 * j];
-			for (int p = 0; p < 8; p++)
-				if (ib_fold(type)) {   /* both 16-element sums of group p: shift x (2s + 1) - 8 OFF */
-					const uint32_t c = (uint16_t)(int16_t)(q.ls1[p] - 8 * (1 << ib_off_log2(type)));
-					k->mp[p][r] = c | c << 16;
-				} else
+			if (G == 8)   /* per group g (sum of 32), pairs g = 2p, 2p + 1; IQ1_S: shift x (2s + 1) - 8 OFF */
+				for (int p = 0; p < 4; p++) {
+					int c[2];
+					for (int h = 0; h < 2; h++)
+						c[h] = ib_fold(type) ? q.ls1[2 * p + h] - 8 * (1 << ib_off_log2(type)) : s16[2 * (2 * p + h)];
+					k->mp[p][r] = (uint32_t)(uint16_t)(int16_t)c[0] | (uint32_t)(uint16_t)(int16_t)c[1] << 16;
+				}
+			else   /* per 16 elements, pairs 2p, 2p + 1 */
+				for (int p = 0; p < 8; p++)
 					k->mp[p][r] = (uint32_t)s16[2 * p] | (uint32_t)s16[2 * p + 1] << 16;
 			k->d[r] = q.d;
 		}
@@ -632,7 +636,7 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 				const __m512i wv = _mm512_load_si512(k->lv[g]);
 #pragma GCC unroll 8
 				for (int t = 0; t < IB_NT; t++)
-					is[t] = _mm512_dpbusd_epi32(is[t], wv, _mm512_set1_epi32((int)ld32(xt[t] + (size_t)i * A_W + A_QS + 4 * g)));
+					is[t] = dpbusd_bc(is[t], wv, xt[t] + (size_t)i * A_W + A_QS + 4 * g);
 			}
 		else
 #pragma GCC unroll 2
@@ -644,8 +648,7 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 					const __m512i wv = _mm512_load_si512(k->lv[g]);
 #pragma GCC unroll 8
 					for (int t = 0; t < IB_NT; t++)
-						sj[t] = _mm512_dpbusd_epi32(sj[t], wv,
-							_mm512_set1_epi32((int)ld32(xt[t] + (size_t)i * A_W + A_QS + 4 * g)));
+						sj[t] = dpbusd_bc(sj[t], wv, xt[t] + (size_t)i * A_W + A_QS + 4 * g);
 				}
 				if (ib_fold(type))   /* the scales are in the levels */
 #pragma GCC unroll 8
@@ -663,9 +666,17 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 		for (int t = 0; t < IB_NT; t++) {
 			const uint8_t *xb = xt[t] + (size_t)i * A_W;
 			__m512i m = _mm512_setzero_si512();
+			if (G == 8) {   /* Q8_K's 16-element sums in pairs: the sums of 32 (each |sum| <= 4064) */
+				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)(xb + A_BS)),
+					_mm_loadu_si128((const __m128i *)(xb + A_BS + 16)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
+				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
+			} else
 #pragma GCC unroll 8
-			for (int p = 0; p < 8; p++)
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[p]), _mm512_set1_epi32((int)ld32(xb + A_BS + 4 * p)));
+				for (int p = 0; p < 8; p++)
+					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[p]), _mm512_set1_epi32((int)ld32(xb + A_BS + 4 * p)));
 			__m512 f = _mm512_cvtepi32_ps(ib_fold(type) ? _mm512_add_epi32(_mm512_slli_epi32(is[t], 3), m)
 				: _mm512_sub_epi32(is[t], _mm512_slli_epi32(m, sh)));
 			if (iq1)

@@ -1723,16 +1723,6 @@ INL5 void kb_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_t
 	}
 }
 
-/* acc + the u8 x s8 products of w with the 4 bytes at p broadcast to every lane, as one
- * `vpdpbusd` with an embedded {1to16} memory operand (the compiler emits a separate
- * `vpbroadcastd` for _mm512_set1_epi32 of a load, one more instruction per product). */
-typedef struct { uint32_t v; } __attribute__((may_alias)) u32a;
-INL5 __m512i dpbusd_bc(__m512i acc, const __m512i w, const uint8_t *p)
-{
-	__asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*(const u32a *)(const void *)p));
-	return acc;
-}
-
 /* 16 converted rows x the first nt of KB_NT tokens from x (stride xs; the others repeat the last
  * one and are not stored); rows outside rmask are not stored. */
 INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x, size_t xs, int nt,
