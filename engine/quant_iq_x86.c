@@ -518,17 +518,19 @@ void eng_kernels_iq_avx2(eng_kernels *k)
  * once per call, into row-interleaved super-blocks (in memory only; the file and the loaded
  * weights are never changed): per group of 4 elements one 64-byte vector of the 16 rows' 4
  * levels as unsigned bytes, level + OFF (IQ2 / IQ3: OFF 64 over levels in [-62, 62]; TQ: OFF 1),
- * then per scale group the 16 rows' scales 2s+1 as int32, the scales of each 16 elements as
- * int16 pairs (for the offset, taken back as OFF * sum of scale * Q8_K's 16-element sums) and d.
+ * then per scale group the 16 rows' scales 2s+1 as int32, the scales as int16 pairs (for the
+ * offset, taken back as OFF * sum of scale * activation sum: the types with 8 scale groups pair
+ * groups 2p, 2p + 1 against the sums of 32 made from Q8_K's, the others pair the halves of each
+ * group against Q8_K's sums of 16) and d.
  * IQ1's two sums fold into one: with every |sum| below 2^24 (levels -1..1, scales <= 15),
  * (float)sumi + 0.125f * (float)sumi1 == 0.125f * (float)(8 sumi + sumi1). IQ1_M's level is
  * 8 q + shift (shift +-1 per 8 elements), OFF 16. IQ1_S's level carries its group's scale,
  * q (2s + 1) (at most 15 in magnitude), OFF 16; its shift comes back with the offset from the
- * group sums, 8 x the level sum + sum of (shift (2s + 1) - 8 OFF) x each 16-element sum, so its
+ * group sums, 8 x the level sum + sum of (shift (2s + 1) - 8 OFF) x each group's sum, so its
  * tile has no multiply per scale group (IQ1_S prefill tile, in cache: 181-189 -> 197-205 GMAC/s).
- * A tile of 16 rows x IB_NT tokens runs
- * vpdpbusd with a token's 4 activation bytes broadcast (one int32 lane per row), one vpmulld per
- * scale group (not IQ1_S), and per super-block the _ref's float steps (d * d_a first, then the product with
+ * A tile of 16 rows x IB_NT tokens runs vpdpbusd with a token's 4 activation bytes as a
+ * broadcast operand (one int32 lane per row), one vpmulld per scale group (not IQ1_S), and per
+ * super-block the _ref's float steps (d * d_a first, then the product with
  * the converted sum, then the add; no FMA, as the _ref is compiled), so each result equals the
  * _ref's bits. Rows are padded to 16 with zero scales (their lanes are not stored). Buffer:
  * IB_KMAX / 256 super-blocks of 5696 bytes on the stack; longer rows, and batches below
@@ -544,7 +546,8 @@ void eng_kernels_iq_avx2(eng_kernels *k)
 typedef struct ibblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels + OFF at bytes 4r..4r+3 */
 	int32_t sc[16][IB_R];   /* scale 2s+1 of scale group j (8 groups of 32 or 16 of 16; TQ: none) */
-	uint32_t mp[8][IB_R];   /* int16 pairs: the scales of elements 32q..32q+15, 32q+16..32q+31 */
+	uint32_t mp[8][IB_R];   /* int16 pairs: the scales of groups 2q, 2q + 1 (8 scale groups: q < 4,
+	                         * IQ1_S their shift terms), else of elements 32q..32q+15, 32q+16..32q+31 */
 	float d[IB_R];
 } ibblk;
 
