@@ -63,6 +63,65 @@ KERN_INL5 __m512i dpbusd_bc(__m512i acc, const __m512i w, const uint8_t *p)
 	return acc;
 }
 
+/* The batch tiles' (kb_tile, ib_tile) integer products of one super-block: 16 rows' levels lv
+ * (vector g: 4 elements of each row, 64 vectors) times 8 tokens' Q8_K quants (xq[t], 256
+ * bytes), into is[t] (one int32 lane per row): in G scale groups of 64 / G vectors, each
+ * group's sums times its 16 scales sc[j]; sc NULL (the levels carry their scales, or there are
+ * none): one chain of products per token. */
+KERN_INL5 void kern_sb_dots(const uint8_t (*lv)[64], const int32_t (*sc)[16], int G, const uint8_t *const xq[8],
+	__m512i is[8])
+{
+	if (!sc) {
+#pragma GCC unroll 4
+		for (int g = 0; g < 64; g++) {
+			const __m512i wv = _mm512_load_si512(lv[g]);
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++)
+				is[t] = dpbusd_bc(is[t], wv, xq[t] + 4 * g);
+		}
+		return;
+	}
+	const int E = 64 / G;
+#pragma GCC unroll 2
+	for (int j = 0; j < G; j++) {
+		__m512i sj[8] = { { 0 } };
+#pragma GCC unroll 8
+		for (int e = 0; e < E; e++) {
+			const int g = j * E + e;
+			const __m512i wv = _mm512_load_si512(lv[g]);
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++)
+				sj[t] = dpbusd_bc(sj[t], wv, xq[t] + 4 * g);
+		}
+		const __m512i s = _mm512_load_si512(sc[j]);
+#pragma GCC unroll 8
+		for (int t = 0; t < 8; t++)
+			is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], s));
+	}
+}
+
+/* The tiles' offset / min sums: sum over q of the int16 pairs mp[q] (16 rows) times Q8_K's
+ * 16-element sums bs (int16 x 16) in pairs: sums32, pairs of groups of 32 (q < 4, from the sums
+ * of 16 added in pairs; each |sum| <= 4064); sums16, pairs of groups of 16 (q < 8). */
+KERN_INL5 __m512i kern_sums32(const uint32_t (*mp)[16], const uint8_t *bs)
+{
+	const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bs), _mm_loadu_si128((const __m128i *)(bs + 16)));
+	__m512i m = _mm512_setzero_si512();
+	m = _mm512_dpwssd_epi32(m, _mm512_load_si512(mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
+	m = _mm512_dpwssd_epi32(m, _mm512_load_si512(mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
+	m = _mm512_dpwssd_epi32(m, _mm512_load_si512(mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
+	return _mm512_dpwssd_epi32(m, _mm512_load_si512(mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
+}
+
+KERN_INL5 __m512i kern_sums16(const uint32_t (*mp)[16], const uint8_t *bs)
+{
+	__m512i m = _mm512_setzero_si512();
+#pragma GCC unroll 8
+	for (int q = 0; q < 8; q++)
+		m = _mm512_dpwssd_epi32(m, _mm512_load_si512(mp[q]), _mm512_set1_epi32((int)ld32(bs + 4 * q)));
+	return m;
+}
+
 /* The even and the odd 128-bit lanes of x then y: *e = x0 x2 y0 y2, *o = x1 x3 y1 y3. */
 KERN_INL5 void tr_lanes(__m512i x, __m512i y, __m512i *e, __m512i *o)
 {

@@ -539,9 +539,11 @@ void eng_kernels_iq_avx2(eng_kernels *k)
 #define INL5V static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
 #define IB_R 16             /* weight rows per tile: one int32 lane each */
-#define IB_NT 8             /* tokens per tile */
+#define IB_NT 8             /* tokens per tile (kern_sb_dots' 8) */
 #define IB_KMAX 8192        /* longest row converted */
 #define IB_MIN_ACT 4        /* fewer tokens: the single dots (the tile pads to 8; measured slower at 2 and 3) */
+
+_Static_assert(IB_NT == 8, "kern_sb_dots takes 8 tokens");
 
 typedef struct ibblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels + OFF at bytes 4r..4r+3 */
@@ -598,7 +600,7 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 				s16[2 * g] = _mm256_extract_epi16(q.sc[g], 0);
 				s16[2 * g + 1] = _mm256_extract_epi16(q.sc[g], 8);
 			}
-			for (int j = 0; j < G && G > 1; j++)
+			for (int j = 0; j < G && G > 1 && !ib_fold(type); j++)   /* IQ1_S: in the levels */
 				k->sc[j][r] = s16[G == 16 ? j : 2 * j];
 			if (G == 8)   /* per group g (sum of 32), pairs g = 2p, 2p + 1; IQ1_S: shift x (2s + 1) - 8 OFF */
 				for (int p = 0; p < 4; p++) {
@@ -621,7 +623,7 @@ INL5V void ib_unpack(const int type, const uint8_t *w, size_t ws, int nr, int64_
 INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *x, size_t xs, int nt,
 	float *out, size_t os, __mmask16 rmask)
 {
-	const int G = ib_groups(type), E = 64 / G, sh = ib_off_log2(type);
+	const int G = ib_groups(type), sh = ib_off_log2(type);
 	const int iq1 = type == ENG_T_IQ1_S || type == ENG_T_IQ1_M;
 	const uint8_t *xt[IB_NT];
 	__m512 acc[IB_NT];
@@ -633,53 +635,17 @@ INL5V void ib_tile(const int type, int64_t nb, const ibblk *blk, const uint8_t *
 	for (int64_t i = 0; i < nb; i++) {
 		const ibblk *k = blk + i;
 		__m512i is[IB_NT] = { { 0 } };
-		if (G == 1)   /* no scales: one chain per token */
-#pragma GCC unroll 4
-			for (int g = 0; g < 64; g++) {
-				const __m512i wv = _mm512_load_si512(k->lv[g]);
+		const uint8_t *xq[IB_NT];
 #pragma GCC unroll 8
-				for (int t = 0; t < IB_NT; t++)
-					is[t] = dpbusd_bc(is[t], wv, xt[t] + (size_t)i * A_W + A_QS + 4 * g);
-			}
-		else
-#pragma GCC unroll 2
-			for (int j = 0; j < G; j++) {
-				__m512i sj[IB_NT] = { { 0 } };
-#pragma GCC unroll 8
-				for (int e = 0; e < E; e++) {
-					const int g = j * E + e;
-					const __m512i wv = _mm512_load_si512(k->lv[g]);
-#pragma GCC unroll 8
-					for (int t = 0; t < IB_NT; t++)
-						sj[t] = dpbusd_bc(sj[t], wv, xt[t] + (size_t)i * A_W + A_QS + 4 * g);
-				}
-				if (ib_fold(type))   /* the scales are in the levels */
-#pragma GCC unroll 8
-					for (int t = 0; t < IB_NT; t++)
-						is[t] = _mm512_add_epi32(is[t], sj[t]);
-				else {
-					const __m512i sc = _mm512_load_si512(k->sc[j]);
-#pragma GCC unroll 8
-					for (int t = 0; t < IB_NT; t++)
-						is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
-				}
-			}
+		for (int t = 0; t < IB_NT; t++)
+			xq[t] = xt[t] + (size_t)i * A_W + A_QS;
+		/* TQ and IQ1_S: no scale multiply (TQ has no scales, IQ1_S's levels carry them) */
+		kern_sb_dots(k->lv, G == 1 || ib_fold(type) ? NULL : k->sc, G, xq, is);
 		const __m512 d = _mm512_load_ps(k->d);
 #pragma GCC unroll 8
 		for (int t = 0; t < IB_NT; t++) {
 			const uint8_t *xb = xt[t] + (size_t)i * A_W;
-			__m512i m = _mm512_setzero_si512();
-			if (G == 8) {   /* Q8_K's 16-element sums in pairs: the sums of 32 (each |sum| <= 4064) */
-				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)(xb + A_BS)),
-					_mm_loadu_si128((const __m128i *)(xb + A_BS + 16)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
-			} else
-#pragma GCC unroll 8
-				for (int p = 0; p < 8; p++)
-					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[p]), _mm512_set1_epi32((int)ld32(xb + A_BS + 4 * p)));
+			const __m512i m = G == 8 ? kern_sums32(k->mp, xb + A_BS) : kern_sums16(k->mp, xb + A_BS);
 			__m512 f = _mm512_cvtepi32_ps(ib_fold(type) ? _mm512_add_epi32(_mm512_slli_epi32(is[t], 3), m)
 				: _mm512_sub_epi32(is[t], _mm512_slli_epi32(m, sh)));
 			if (iq1)

@@ -1616,12 +1616,14 @@ INL5 void kq_tile(const int type, const int NR, const int NA, int64_t n, const u
  * (180 KiB); longer rows use kq_tile (same order, same bits). */
 #define KB_R 16             /* weight rows per tile: one int32 lane each */
 #ifndef KB_NT
-#define KB_NT 8             /* tokens per tile */
+#define KB_NT 8             /* tokens per tile (kern_sb_dots' 8) */
 #endif
 #define KB_KMAX 8192        /* longest row converted */
 #ifndef KB_MIN_ACT
 #define KB_MIN_ACT 8        /* fewer tokens: kq_tile */
 #endif
+
+_Static_assert(KB_NT == 8, "kern_sb_dots takes 8 tokens");
 
 typedef struct kbblk {
 	uint8_t lv[64][64];     /* group of 4 elements g: row r's 4 levels at bytes 4r..4r+3 */
@@ -1729,7 +1731,7 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 	float *out, size_t os, __mmask16 rmask)
 {
 	const size_t bx = sizeof(eng_blk_q8_K);
-	const int G = type == ENG_T_Q4_K || type == ENG_T_Q5_K || type == ENG_T_IQ4_XS ? 8 : 16, E = 64 / G;   /* scale groups, vectors per group */
+	const int G = type == ENG_T_Q4_K || type == ENG_T_Q5_K || type == ENG_T_IQ4_XS ? 8 : 16;   /* scale groups */
 	const uint8_t *xt[KB_NT];
 	__m512 acc[KB_NT];
 #pragma GCC unroll 8
@@ -1740,31 +1742,12 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 	for (int64_t i = 0; i < nb; i++) {
 		const kbblk *k = blk + i;
 		__m512i is[KB_NT] = { { 0 } };
-		if (type == ENG_T_Q2_K || type == ENG_T_Q3_K)   /* the levels carry their scales: one chain per token */
-#pragma GCC unroll 4
-			for (int g = 0; g < 64; g++) {
-				const __m512i wv = _mm512_load_si512(k->lv[g]);
+		const uint8_t *xq[KB_NT];
 #pragma GCC unroll 8
-				for (int t = 0; t < KB_NT; t++)
-					is[t] = dpbusd_bc(is[t], wv, xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g);
-			}
-		else
-#pragma GCC unroll 2
-		for (int j = 0; j < G; j++) {
-			__m512i sj[KB_NT] = { { 0 } };
-#pragma GCC unroll 8
-			for (int e = 0; e < E; e++) {
-				const int g = j * E + e;
-				const __m512i wv = _mm512_load_si512(k->lv[g]);
-#pragma GCC unroll 8
-				for (int t = 0; t < KB_NT; t++)
-					sj[t] = dpbusd_bc(sj[t], wv, xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs) + 4 * g);
-			}
-			const __m512i sc = _mm512_load_si512(k->sc[j]);
-#pragma GCC unroll 8
-			for (int t = 0; t < KB_NT; t++)
-				is[t] = _mm512_add_epi32(is[t], _mm512_mullo_epi32(sj[t], sc));
-		}
+		for (int t = 0; t < KB_NT; t++)
+			xq[t] = xt[t] + (size_t)i * bx + offsetof(eng_blk_q8_K, qs);
+		/* Q2_K's and Q3_K's levels carry their scales */
+		kern_sb_dots(k->lv, type == ENG_T_Q2_K || type == ENG_T_Q3_K ? NULL : k->sc, G, xq, is);
 		const __m512 d = _mm512_load_ps(k->d), dmin = _mm512_load_ps(k->dmin);
 #pragma GCC unroll 8
 		for (int t = 0; t < KB_NT; t++) {
@@ -1777,18 +1760,11 @@ INL5 void kb_tile(const int type, int64_t nb, const kbblk *blk, const uint8_t *x
 					sa += (int16_t)ld16(bs + 2 * q);
 				isum = _mm512_sub_epi32(_mm512_set1_epi32(128 * sa), is[t]);
 			} else if (G == 8) {   /* Q4_K's imin, IQ4_XS's offset: mins / scales times the sums of 32 */
-				const __m128i g32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bs),
-					_mm_loadu_si128((const __m128i *)(bs + 16)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[0]), _mm512_set1_epi32(_mm_extract_epi32(g32, 0)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[1]), _mm512_set1_epi32(_mm_extract_epi32(g32, 1)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[2]), _mm512_set1_epi32(_mm_extract_epi32(g32, 2)));
-				m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[3]), _mm512_set1_epi32(_mm_extract_epi32(g32, 3)));
+				m = kern_sums32(k->mp, bs);
 				if (type == ENG_T_IQ4_XS)   /* levels stored + 128: 128 * sum of scale * group sum */
 					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 7));
 			} else {                    /* Q2_K's imin, Q3_K's, Q6_K's offset: sums of 16 in pairs */
-#pragma GCC unroll 8
-				for (int q = 0; q < 8; q++)
-					m = _mm512_dpwssd_epi32(m, _mm512_load_si512(k->mp[q]), _mm512_set1_epi32((int)ld32(bs + 4 * q)));
+				m = kern_sums16(k->mp, bs);
 				if (type == ENG_T_Q6_K)   /* 32 * sum of scale * group sum */
 					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(m, 5));
 			}
